@@ -1,0 +1,91 @@
+# canhgac — build, test, bench, demo, install.
+#
+#   make            build the library, the canhgac command and the tools
+#   make deps       install the Debian packages the build needs (apt-get)
+#   make test       deps + build + every test, then again under ASan+UBSan
+#   make demo       deps + build + run the pipeline on generated sample traffic
+#   make bench      deps + build + the benchmarks (long; not part of test)
+#   make install    install canhgac to $(DESTDIR)$(PREFIX)/bin
+#   make clean
+
+PREFIX  ?= /usr/local
+CC      ?= cc
+PKGS    := libpcap libhs libmaxminddb lmdb libpcre2-8 json-c libcrypto
+OPT     ?= -O2 -g
+CFLAGS  ?= $(OPT)
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm -lpthread
+
+# Out-of-tree build dir; the sanitizer pass uses build-san.
+B       ?= build
+
+LIB_SRC   := $(wildcard sensor/*.c) $(wildcard analyzer/*.c) $(wildcard store/*.c)
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
+CLI_SRC   := $(filter-out tools/gen_%.c tools/bench_%.c,$(wildcard tools/*.c))
+CLI_OBJ   := $(CLI_SRC:%.c=$(B)/%.o)
+GEN_SRC   := $(wildcard tools/gen_*.c)
+GEN_BIN   := $(GEN_SRC:tools/%.c=$(B)/%)
+BENCH_SRC := $(wildcard tools/bench_*.c)
+BENCH_BIN := $(BENCH_SRC:tools/%.c=$(B)/%)
+TEST_SRC  := $(wildcard tests/test_*.c)
+TEST_BIN  := $(TEST_SRC:tests/%.c=$(B)/%)
+TEST_UTIL := $(wildcard tests/util_*.c)
+TEST_UOBJ := $(TEST_UTIL:%.c=$(B)/%.o)
+
+.PHONY: all deps test test-unit test-e2e test-san demo bench install clean
+all: $(B)/canhgac $(GEN_BIN) $(TEST_BIN) $(BENCH_BIN)
+
+deps:
+	@sh tools/setup.sh
+
+$(B)/%.o: %.c $(wildcard */*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/libcanhgac.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/canhgac: $(CLI_OBJ) $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(B)/libcanhgac.a $(LDLIBS)
+
+$(B)/gen_%: $(B)/tools/gen_%.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/bench_%: $(B)/tools/bench_%.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/test_%: $(B)/tests/test_%.o $(TEST_UOBJ) $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The unit binaries, then the end-to-end script, in one build flavour.
+test-unit: all
+	@sh tests/run_unit.sh $(B)
+test-e2e: all
+	@sh tests/e2e.sh $(B)
+
+SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+test-san:
+	$(MAKE) B=build-san OPT="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" test-unit test-e2e
+
+test: deps
+	$(MAKE) test-unit test-e2e
+	$(MAKE) test-san
+	@echo "all test passes done"
+
+demo: deps
+	$(MAKE) all
+	@sh tools/demo.sh $(B)
+
+bench: deps
+	$(MAKE) all
+	@sh tools/bench.sh $(B)
+
+install: $(B)/canhgac
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/canhgac/rules
+	install -m 755 $(B)/canhgac $(DESTDIR)$(PREFIX)/bin/canhgac
+	install -m 644 rules/*.rules rules/*.config rules/*.conf $(DESTDIR)$(PREFIX)/share/canhgac/rules/
+
+clean:
+	rm -rf build build-san

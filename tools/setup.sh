@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs the Debian 12 packages canhgac builds and runs with (apt-get; sudo
+# when not root). Does nothing when they are all present already.
+PKGS="build-essential pkg-config libpcap-dev libhyperscan-dev libmaxminddb-dev \
+liblmdb-dev libpcre2-dev libjson-c-dev libssl-dev zlib1g-dev"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "setup: installing$missing"
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq || exit 1
+$SUDO apt-get install -y -qq --no-install-recommends $missing || exit 1
