@@ -1,0 +1,716 @@
+/* detect.c — groups, Hyperscan databases and their cache, and the per-packet
+ * path (see detect.h for the design).
+ *
+ * Cache file layout (all integers little-endian, host-written and host-read):
+ *   offset  size  field
+ *   0       8     magic "CGHSDB1\0"
+ *   8       32    key: SHA-256(rule set hash, hs_version(), platform, layout)
+ *   40      4     number of database slots N
+ *   44      ...   N times: u32 slot, u64 length, length bytes (hs_serialize_database)
+ * Slots are numbered in build order, which depends only on the rules; a file
+ * whose key or slot list does not fit is ignored and rewritten.
+ */
+#include "analyzer/detect.h"
+
+#include <errno.h>
+#include <hs/hs.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
+
+#include "analyzer/threshold.h"
+#include "analyzer/verify.h"
+
+#define LAYOUT_VERSION 1
+#define NCLASS 4                 /* TCP, UDP, ICMP (v4 and v6), other */
+#define NARROW_PORTS 4096        /* a port set larger than this counts as "any" */
+#define MAX_ALERTS 64
+#define THRESHOLD_SLOTS 65536
+
+enum { CL_TCP, CL_UDP, CL_ICMP, CL_OTHER };
+
+typedef struct group {
+    hs_database_t *db;
+    uint32_t *always; uint32_t nalways;
+    uint32_t npat;
+} group;
+
+typedef struct dgroup {          /* one transport class and direction */
+    uint16_t *port_map;          /* dport -> port group + 1; NULL when none */
+    group any;
+    group *pg; uint32_t npg;
+} dgroup;
+
+struct cg_detect {
+    const cg_rule *rules;
+    uint32_t nrules;
+    uint32_t *order;             /* per rule: sort key, pass rules first */
+    dgroup g[NCLASS][2];
+    cg_detect_info info;
+};
+
+struct cg_detect_worker {
+    const cg_detect *d;
+    hs_scratch_t *scratch;
+    uint32_t *cand; uint32_t ncand;   /* sort keys of candidates */
+    uint32_t *stamp; uint32_t gen;    /* per rule: gen when it became a candidate */
+    const cg_rule *alerts[MAX_ALERTS];
+    cg_verify_ctx vc;
+    cg_threshold_table *th;
+    cg_detect_stats st;
+};
+
+/* ---- grouping ------------------------------------------------------------ */
+
+static int rule_in_class(const cg_rule *r, int cl)
+{
+    switch (r->proto) {
+    case CG_RP_TCP: case CG_RP_HTTP: case CG_RP_TLS: return cl == CL_TCP;
+    case CG_RP_UDP: return cl == CL_UDP;
+    case CG_RP_DNS: return cl == CL_TCP || cl == CL_UDP;
+    case CG_RP_ICMP: return cl == CL_ICMP;
+    default: return 1;
+    }
+}
+
+static int rule_in_dir(const cg_rule *r, int dir)
+{
+    if (r->flow & CG_F_TO_SERVER)
+        return dir == 0;
+    if (r->flow & CG_F_TO_CLIENT)
+        return dir == 1;
+    return 1;
+}
+
+static uint64_t portset_size(const cg_portset *s)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < s->n; i++)
+        n += (uint64_t)s->r[i].hi - s->r[i].lo + 1;
+    return n;
+}
+
+/* The ports a packet's dport may take for r to match, when narrow: else 0. */
+static int rule_narrow(const cg_rule *r, int cl)
+{
+    if (cl != CL_TCP && cl != CL_UDP)
+        return 0;
+    uint64_t n = portset_size(&r->dport);
+    if (r->bidir)
+        n += portset_size(&r->sport);
+    return n <= NARROW_PORTS;
+}
+
+static int cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Appends v to a growable array (build time only). */
+static int push_u32(uint32_t **a, uint32_t *n, uint32_t *cap, uint32_t v)
+{
+    if (*n == *cap) {
+        uint32_t nc = *cap ? *cap * 2 : 8;
+        uint32_t *na = realloc(*a, nc * sizeof **a);
+        if (!na)
+            return -1;
+        *a = na;
+        *cap = nc;
+    }
+    (*a)[(*n)++] = v;
+    return 0;
+}
+
+typedef struct seglist { uint32_t *r; uint32_t n, cap; } seglist;
+
+static void mark_ports(const cg_portset *s, const uint32_t *bounds, uint32_t nb,
+                       seglist *segs, uint32_t ri, int *err)
+{
+    for (uint32_t k = 0; k < s->n; k++) {
+        /* segments are [bounds[i], bounds[i+1]) ; find the first with start >= lo */
+        uint32_t lo = s->r[k].lo, hi = (uint32_t)s->r[k].hi + 1;
+        uint32_t a = 0, b = nb;
+        while (a < b) {
+            uint32_t m = (a + b) / 2;
+            if (bounds[m] < lo) a = m + 1; else b = m;
+        }
+        for (uint32_t i = a; i + 1 < nb && bounds[i] < hi; i++)
+            if (segs[i].n == 0 || segs[i].r[segs[i].n - 1] != ri)
+                if (push_u32(&segs[i].r, &segs[i].n, &segs[i].cap, ri))
+                    *err = 1;
+    }
+}
+
+/* Builds the port groups of one class/direction: rule lists only (no Hyperscan). */
+static int build_dgroup(cg_detect *d, int cl, int dir)
+{
+    dgroup *g = &d->g[cl][dir];
+    uint32_t *bounds = NULL, nb = 0, cb = 0;
+    uint32_t anycap = 0, anyn = 0;
+    uint32_t *anyr = NULL;
+    seglist *segs = NULL;
+    int err = 0;
+
+    for (uint32_t i = 0; i < d->nrules && !err; i++) {
+        const cg_rule *r = &d->rules[i];
+        if (!rule_in_class(r, cl) || !rule_in_dir(r, dir))
+            continue;
+        if (!rule_narrow(r, cl)) {
+            err |= push_u32(&anyr, &anyn, &anycap, i);
+            continue;
+        }
+        for (int s = 0; s < 1 + r->bidir; s++) {
+            const cg_portset *ps = s ? &r->sport : &r->dport;
+            for (uint32_t k = 0; k < ps->n; k++) {
+                err |= push_u32(&bounds, &nb, &cb, ps->r[k].lo);
+                err |= push_u32(&bounds, &nb, &cb, (uint32_t)ps->r[k].hi + 1);
+            }
+        }
+    }
+    if (err)
+        goto fail;
+
+    /* the "any" group: rules (as indexes) to split into patterns and always */
+    g->any.always = anyr;               /* temporarily: all any-port rules */
+    g->any.nalways = anyn;
+    anyr = NULL;
+
+    if (nb == 0)
+        goto done;
+    qsort(bounds, nb, sizeof *bounds, cmp_u32);
+    uint32_t u = 0;
+    for (uint32_t i = 0; i < nb; i++)
+        if (u == 0 || bounds[u - 1] != bounds[i])
+            bounds[u++] = bounds[i];
+    nb = u;
+    segs = calloc(nb, sizeof *segs);
+    if (!segs)
+        goto fail;
+    for (uint32_t i = 0; i < d->nrules; i++) {
+        const cg_rule *r = &d->rules[i];
+        if (!rule_in_class(r, cl) || !rule_in_dir(r, dir) || !rule_narrow(r, cl))
+            continue;
+        mark_ports(&r->dport, bounds, nb, segs, i, &err);
+        if (r->bidir)
+            mark_ports(&r->sport, bounds, nb, segs, i, &err);
+    }
+    if (err)
+        goto fail;
+
+    /* Deduplicate segments with identical rule lists into port groups. */
+    g->port_map = calloc(65536, sizeof *g->port_map);
+    g->pg = calloc(nb, sizeof *g->pg);
+    if (!g->port_map || !g->pg)
+        goto fail;
+    uint32_t *seg_group = calloc(nb, sizeof *seg_group);
+    if (!seg_group)
+        goto fail;
+    for (uint32_t i = 0; i + 1 < nb; i++) {
+        if (segs[i].n == 0)
+            continue;
+        uint32_t gi = UINT32_MAX;
+        for (uint32_t j = 0; j < i; j++)
+            if (seg_group[j] && segs[j].n == segs[i].n &&
+                !memcmp(segs[j].r, segs[i].r, segs[i].n * sizeof(uint32_t))) {
+                gi = seg_group[j] - 1;
+                break;
+            }
+        if (gi == UINT32_MAX) {
+            gi = g->npg++;
+            g->pg[gi].always = segs[i].r;      /* all its rules, split later */
+            g->pg[gi].nalways = segs[i].n;
+            segs[i].r = NULL;
+        }
+        seg_group[i] = gi + 1;
+        for (uint32_t p = bounds[i]; p < bounds[i + 1] && p < 65536; p++)
+            g->port_map[p] = (uint16_t)(gi + 1);
+    }
+    free(seg_group);
+done:
+    if (segs)
+        for (uint32_t i = 0; i < nb; i++)
+            free(segs[i].r);
+    free(segs);
+    free(bounds);
+    return 0;
+fail:
+    if (segs)
+        for (uint32_t i = 0; i < nb; i++)
+            free(segs[i].r);
+    free(segs);
+    free(bounds);
+    free(anyr);
+    return -1;
+}
+
+/* ---- Hyperscan ------------------------------------------------------------ */
+
+/* Splits a group's rule list into prefiltered rules (compiled into a literal
+ * database, or loaded from *blob) and the always-checked rest. */
+static int compile_group(cg_detect *d, group *gr, char *err, size_t errlen)
+{
+    uint32_t n = gr->nalways, na = 0, np = 0;
+    uint32_t *all = gr->always;
+    const char **exprs = calloc(n ? n : 1, sizeof *exprs);
+    unsigned *flags = calloc(n ? n : 1, sizeof *flags);
+    unsigned *ids = calloc(n ? n : 1, sizeof *ids);
+    size_t *lens = calloc(n ? n : 1, sizeof *lens);
+    uint32_t *always = calloc(n ? n : 1, sizeof *always);
+    int rc = -1;
+    if (!exprs || !flags || !ids || !lens || !always) {
+        snprintf(err, errlen, "out of memory building the detection engine");
+        goto out;
+    }
+    for (uint32_t k = 0; k < n; k++) {
+        const cg_rule *r = &d->rules[all[k]];
+        if (r->fp < 0) {
+            always[na++] = all[k];
+            continue;
+        }
+        const cg_content *c = &r->matches[r->fp].u.c;
+        const uint8_t *b = c->bytes;
+        size_t len = c->len;
+        if ((c->flags & CG_C_FAST_CHOP) && (size_t)c->fp_off + c->fp_len <= c->len) {
+            b += c->fp_off;
+            len = c->fp_len;
+        }
+        exprs[np] = (const char *)b;
+        lens[np] = len;
+        ids[np] = all[k];
+        flags[np] = HS_FLAG_SINGLEMATCH | ((c->flags & CG_C_NOCASE) ? HS_FLAG_CASELESS : 0);
+        np++;
+    }
+    gr->npat = np;
+    if (np > 0 && gr->db == NULL) {
+        hs_compile_error_t *ce = NULL;
+        if (hs_compile_lit_multi(exprs, flags, ids, lens, np, HS_MODE_BLOCK, NULL, &gr->db,
+                                 &ce) != HS_SUCCESS) {
+            snprintf(err, errlen, "hyperscan: cannot compile a database: %s (pattern %d)",
+                     ce ? ce->message : "?", ce ? ce->expression : -1);
+            hs_free_compile_error(ce);
+            goto out;
+        }
+    }
+    free(all);
+    gr->always = always;
+    gr->nalways = na;
+    always = NULL;
+    rc = 0;
+out:
+    free(exprs);
+    free(flags);
+    free(ids);
+    free(lens);
+    free(always);
+    return rc;
+}
+
+/* Calls fn on every group in a fixed order (the cache's slot order). */
+#define FOR_EACH_GROUP(d, gr, body) \
+    for (int cl_ = 0; cl_ < NCLASS; cl_++) \
+        for (int dir_ = 0; dir_ < 2; dir_++) { \
+            dgroup *dg_ = &(d)->g[cl_][dir_]; \
+            for (uint32_t k_ = 0; k_ <= dg_->npg; k_++) { \
+                group *gr = k_ == 0 ? &dg_->any : &dg_->pg[k_ - 1]; \
+                body \
+            } \
+        }
+
+static void cache_key(const cg_ruleset *rs, uint8_t key[32])
+{
+    uint8_t rh[32];
+    hs_platform_info_t plat;
+    memset(&plat, 0, sizeof plat);
+    hs_populate_platform(&plat);
+    cg_ruleset_hash(rs, rh);
+    const char *ver = hs_version();
+    unsigned lv = LAYOUT_VERSION;
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    unsigned int klen = 32;
+    if (c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
+        EVP_DigestUpdate(c, rh, sizeof rh) && EVP_DigestUpdate(c, ver, strlen(ver)) &&
+        EVP_DigestUpdate(c, &plat, sizeof plat) && EVP_DigestUpdate(c, &lv, sizeof lv) &&
+        EVP_DigestFinal_ex(c, key, &klen)) {
+        EVP_MD_CTX_free(c);
+        return;
+    }
+    EVP_MD_CTX_free(c);
+    memset(key, 0, 32);
+}
+
+static int read_all(const char *path, uint8_t **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return -1;
+    uint8_t *buf = NULL;
+    size_t n = 0, cap = 0;
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1 << 20;
+            uint8_t *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return -1;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+/* Loads the databases from the cache file; 1 when every slot was filled. */
+static int cache_load(cg_detect *d, const char *path, const uint8_t key[32])
+{
+    uint8_t *buf = NULL;
+    size_t len = 0, off = 44;
+    uint32_t slots = 0, want = 0;
+    if (read_all(path, &buf, &len))
+        return 0;
+    if (len < 44 || memcmp(buf, "CGHSDB1", 8) || memcmp(buf + 8, key, 32))
+        goto bad;
+    memcpy(&slots, buf + 40, 4);
+    FOR_EACH_GROUP(d, gr, { (void)gr; want++; });
+    if (slots != want)
+        goto bad;
+    uint32_t slot = 0;
+    FOR_EACH_GROUP(d, gr, {
+        uint32_t s;
+        uint64_t l;
+        if (off + 12 > len)
+            goto bad;
+        memcpy(&s, buf + off, 4);
+        memcpy(&l, buf + off + 4, 8);
+        off += 12;
+        if (s != slot || l > len - off)
+            goto bad;
+        if (l > 0 && hs_deserialize_database((const char *)buf + off, l, &gr->db) != HS_SUCCESS)
+            goto bad;
+        off += l;
+        slot++;
+    });
+    free(buf);
+    return 1;
+bad:
+    FOR_EACH_GROUP(d, gr, {
+        hs_free_database(gr->db);
+        gr->db = NULL;
+    });
+    free(buf);
+    return 0;
+}
+
+static void cache_store(cg_detect *d, const char *path, const uint8_t key[32])
+{
+    char tmp[600];
+    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return;
+    uint32_t slots = 0, slot = 0;
+    FOR_EACH_GROUP(d, gr, { (void)gr; slots++; });
+    int ok = fwrite("CGHSDB1", 1, 8, f) == 8 && fwrite(key, 1, 32, f) == 32 &&
+             fwrite(&slots, 4, 1, f) == 1;
+    FOR_EACH_GROUP(d, gr, {
+        char *bytes = NULL;
+        size_t l = 0;
+        if (gr->db && hs_serialize_database(gr->db, &bytes, &l) != HS_SUCCESS)
+            ok = 0;
+        uint64_t l64 = l;
+        ok = ok && fwrite(&slot, 4, 1, f) == 1 && fwrite(&l64, 8, 1, f) == 1 &&
+             (l == 0 || fwrite(bytes, 1, l, f) == l);
+        free(bytes);
+        slot++;
+    });
+    if (fclose(f) != 0)
+        ok = 0;
+    if (!ok || rename(tmp, path) != 0)
+        unlink(tmp);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir,
+                    char *err, size_t errlen)
+{
+    double t0 = now_s();
+    cg_detect *d = calloc(1, sizeof *d);
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    d->rules = cg_ruleset_rules(rs, &d->nrules);
+    d->order = calloc(d->nrules ? d->nrules : 1, sizeof *d->order);
+    if (!d->order)
+        goto oom;
+    for (uint32_t i = 0; i < d->nrules; i++)
+        d->order[i] = (d->rules[i].action == CG_ACT_PASS ? 0 : 0x80000000u) | i;
+    for (int cl = 0; cl < NCLASS; cl++)
+        for (int dir = 0; dir < 2; dir++)
+            if (build_dgroup(d, cl, dir))
+                goto oom;
+
+    uint8_t key[32];
+    char path[512] = "";
+    if (cache_dir && *cache_dir) {
+        static const char hexd[] = "0123456789abcdef";
+        char hex[65];
+        cache_key(rs, key);
+        for (int i = 0; i < 32; i++) {
+            hex[2 * i] = hexd[key[i] >> 4];
+            hex[2 * i + 1] = hexd[key[i] & 15];
+        }
+        hex[64] = 0;
+        if (mkdir(cache_dir, 0755) != 0 && errno != EEXIST) {
+            /* no cache: still works */
+        } else {
+            snprintf(path, sizeof path, "%s/%.16s.hsdb", cache_dir, hex);
+            d->info.from_cache = cache_load(d, path, key);
+        }
+    }
+    FOR_EACH_GROUP(d, gr, {
+        if (compile_group(d, gr, err, errlen))
+            goto fail;
+        if (gr->db) {
+            size_t sz = 0;
+            hs_database_size(gr->db, &sz);
+            d->info.db_bytes += sz;
+            d->info.databases++;
+        }
+        d->info.prefiltered += gr->npat;
+        d->info.always += gr->nalways;
+        if (k_ > 0)
+            d->info.port_groups++;
+    });
+    if (*path && !d->info.from_cache)
+        cache_store(d, path, key);
+    snprintf(d->info.cache_path, sizeof d->info.cache_path, "%s", path);
+    d->info.rules = d->nrules;
+    d->info.build_seconds = now_s() - t0;
+    *out = d;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory building the detection engine");
+fail:
+    cg_detect_destroy(d);
+    return -1;
+}
+
+void cg_detect_destroy(cg_detect *d)
+{
+    if (!d)
+        return;
+    FOR_EACH_GROUP(d, gr, {
+        hs_free_database(gr->db);
+        free(gr->always);
+    });
+    for (int cl = 0; cl < NCLASS; cl++)
+        for (int dir = 0; dir < 2; dir++) {
+            free(d->g[cl][dir].pg);
+            free(d->g[cl][dir].port_map);
+        }
+    free(d->order);
+    free(d);
+}
+
+void cg_detect_get_info(const cg_detect *d, cg_detect_info *out) { *out = d->info; }
+
+/* ---- worker ---------------------------------------------------------------- */
+
+int cg_detect_worker_create(cg_detect_worker **out, const cg_detect *d, char *err, size_t errlen)
+{
+    cg_detect_worker *w = calloc(1, sizeof *w);
+    if (!w)
+        goto oom;
+    w->d = d;
+    uint32_t n = d->nrules ? d->nrules : 1;
+    w->cand = calloc(n, sizeof *w->cand);
+    w->stamp = calloc(n, sizeof *w->stamp);
+    w->vc.match_data = pcre2_match_data_create(1, NULL);
+    if (!w->cand || !w->stamp || !w->vc.match_data)
+        goto oom;
+    if (cg_threshold_create(&w->th, THRESHOLD_SLOTS))
+        goto oom;
+    for (int cl = 0; cl < NCLASS; cl++)
+        for (int dir = 0; dir < 2; dir++) {
+            const dgroup *g = &d->g[cl][dir];
+            for (uint32_t k = 0; k <= g->npg; k++) {
+                const group *gr = k == 0 ? &g->any : &g->pg[k - 1];
+                if (gr->db && hs_alloc_scratch(gr->db, &w->scratch) != HS_SUCCESS) {
+                    snprintf(err, errlen, "hyperscan: cannot allocate scratch space");
+                    cg_detect_worker_destroy(w);
+                    return -1;
+                }
+            }
+        }
+    *out = w;
+    return 0;
+oom:
+    snprintf(err, errlen, "out of memory creating a detection worker");
+    cg_detect_worker_destroy(w);
+    return -1;
+}
+
+void cg_detect_worker_destroy(cg_detect_worker *w)
+{
+    if (!w)
+        return;
+    hs_free_scratch(w->scratch);
+    pcre2_match_data_free(w->vc.match_data);
+    cg_threshold_destroy(w->th);
+    free(w->cand);
+    free(w->stamp);
+    free(w);
+}
+
+void cg_detect_worker_stats(const cg_detect_worker *w, cg_detect_stats *out)
+{
+    *out = w->st;
+    out->pcre_errors = w->vc.pcre_errors;
+    out->threshold_full = cg_threshold_reclaimed(w->th);
+}
+
+static inline void add_cand(cg_detect_worker *w, uint32_t ri)
+{
+    if (w->stamp[ri] == w->gen)
+        return;
+    w->stamp[ri] = w->gen;
+    w->cand[w->ncand++] = w->d->order[ri];
+}
+
+static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
+                    unsigned int flags, void *ctx)
+{
+    (void)from; (void)to; (void)flags;
+    add_cand(ctx, id);
+    return 0;
+}
+
+static void scan_group(cg_detect_worker *w, const group *gr, const cg_packet *p)
+{
+    for (uint32_t i = 0; i < gr->nalways; i++)
+        add_cand(w, gr->always[i]);
+    if (gr->db && p->payload_len > 0) {
+        hs_scan(gr->db, (const char *)p->payload, p->payload_len, 0, w->scratch, on_match, w);
+        w->st.scanned_bytes += p->payload_len;
+    }
+}
+
+/* In-place heap sort: no allocation on the packet path. */
+static void sift(uint32_t *a, uint32_t i, uint32_t n)
+{
+    for (;;) {
+        uint32_t l = 2 * i + 1, m = i;
+        if (l < n && a[l] > a[m]) m = l;
+        if (l + 1 < n && a[l + 1] > a[m]) m = l + 1;
+        if (m == i)
+            return;
+        uint32_t t = a[i]; a[i] = a[m]; a[m] = t;
+        i = m;
+    }
+}
+
+static void sort_u32(uint32_t *a, uint32_t n)
+{
+    if (n < 2)
+        return;
+    for (uint32_t i = n / 2; i-- > 0;)
+        sift(a, i, n);
+    for (uint32_t e = n - 1; e > 0; e--) {
+        uint32_t t = a[0]; a[0] = a[e]; a[e] = t;
+        sift(a, 0, e);
+    }
+}
+
+static int class_of(uint8_t proto)
+{
+    switch (proto) {
+    case 6: return CL_TCP;
+    case 17: return CL_UDP;
+    case 1: case 58: return CL_ICMP;
+    default: return CL_OTHER;
+    }
+}
+
+uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
+                          int to_server, const cg_rule *const **alerts)
+{
+    const cg_detect *d = w->d;
+    uint32_t nalerts = 0;
+    *alerts = w->alerts;
+    if (p->ipver == 0)
+        return 0;
+    w->st.packets++;
+    if (++w->gen == 0) {               /* wrapped: clear stamps once per 2^32 packets */
+        memset(w->stamp, 0, d->nrules * sizeof *w->stamp);
+        w->gen = 1;
+    }
+    w->ncand = 0;
+    const dgroup *g = &d->g[class_of(p->proto)][to_server ? 0 : 1];
+    scan_group(w, &g->any, p);
+    if (g->port_map && (p->flags & CG_PKT_HAS_PORTS)) {
+        uint16_t pg = g->port_map[p->dport];
+        if (pg)
+            scan_group(w, &g->pg[pg - 1], p);
+    }
+    if (w->ncand == 0)
+        return 0;
+    sort_u32(w->cand, w->ncand);
+    w->st.candidates += w->ncand;
+
+    for (uint32_t i = 0; i < w->ncand; i++) {
+        uint32_t ri = w->cand[i] & 0x7fffffffu;
+        const cg_rule *r = &d->rules[ri];
+        if (!cg_verify_header(r, p, f, to_server))
+            continue;
+        if (!cg_verify_buffer(&w->vc, r, CG_BUF_PAYLOAD, p->payload, p->payload_len))
+            continue;
+        w->st.matches++;
+        if (r->action == CG_ACT_PASS) {
+            w->st.suppressed += nalerts;
+            nalerts = 0;
+            w->st.suppressed += 1;
+            break;                      /* a pass rule silences the packet */
+        }
+        int ok = cg_threshold_check(w->th, &r->threshold, ri, p->src, p->dst, p->ts_us);
+        if (ok && r->filter.type != CG_TH_NONE)
+            ok = cg_threshold_check(w->th, &r->filter, ri, p->src, p->dst, p->ts_us);
+        if (!ok) {
+            w->st.suppressed++;
+            continue;
+        }
+        if (nalerts == MAX_ALERTS) {
+            w->st.alerts_dropped++;
+            continue;
+        }
+        w->alerts[nalerts++] = r;
+    }
+    w->st.alerts += nalerts;
+    return nalerts;
+}

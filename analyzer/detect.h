@@ -1,0 +1,85 @@
+/* detect.h — the detection engine: Hyperscan prefilter, then full rule checks.
+ *
+ * Build (once, at start-up): every loaded rule contributes its fast pattern
+ * (rule->fp) to one Hyperscan literal database per group. A group is
+ * (transport class: TCP, UDP, ICMP, other) x (direction: to server, to client)
+ * x (destination-port group): rules whose destination ports are a narrow set
+ * go to the databases of the port groups they cover, the rest to the group's
+ * "any port" database. A packet is scanned against its class/direction's any-port
+ * database and the database of its destination port's group, and no other.
+ * Rules without a fast pattern sit in small always-checked lists beside the
+ * databases, grouped the same way.
+ *
+ * A Hyperscan match is a candidate; the whole rule is then verified: transport,
+ * addresses, ports, flow direction and state, dsize, every content with its
+ * positions (Suricata's semantics, with backtracking over earlier occurrences for
+ * relative contents, bounded), pcre via PCRE2, then threshold/detection_filter.
+ * Pass rules are checked first; a pass rule that matches silences the packet.
+ *
+ * The compiled databases are serialised to a cache file named by a hash of the
+ * rule set, the Hyperscan version and this engine's layout version, so a second
+ * start with the same rules does not compile.
+ *
+ * Threads: a cg_detect is read-only once built and shared; each worker owns a
+ * cg_detect_worker (Hyperscan scratch, candidate and alert buffers, PCRE2 match
+ * data, threshold table), all allocated at creation. cg_detect_packet takes no
+ * lock and allocates nothing.
+ */
+#ifndef CG_DETECT_H
+#define CG_DETECT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "analyzer/rule.h"
+#include "sensor/decode.h"
+#include "sensor/flow.h"
+
+typedef struct cg_detect cg_detect;
+typedef struct cg_detect_worker cg_detect_worker;
+
+typedef struct cg_detect_info {
+    uint32_t rules;            /* rules in the engine */
+    uint32_t prefiltered;      /* rules with a fast pattern in a database */
+    uint32_t always;           /* rules checked on every packet of their group */
+    uint32_t databases;        /* Hyperscan databases */
+    uint32_t port_groups;      /* destination-port groups over all classes/directions */
+    uint64_t db_bytes;         /* size of the compiled databases */
+    int from_cache;            /* 1 when the databases came from the cache file */
+    double build_seconds;      /* wall time of cg_detect_build */
+    char cache_path[512];      /* "" when no cache is used */
+} cg_detect_info;
+
+/* Builds the engine over rs's rules (rs must outlive it). cache_dir may be NULL
+ * (no cache). A cache file that is unreadable or stale is ignored and rewritten.
+ * Returns 0, or -1 with a one-line message in err. */
+int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir,
+                    char *err, size_t errlen);
+void cg_detect_destroy(cg_detect *d);
+void cg_detect_get_info(const cg_detect *d, cg_detect_info *out);
+
+typedef struct cg_detect_stats {
+    uint64_t packets;          /* packets inspected */
+    uint64_t scanned_bytes;    /* payload bytes given to Hyperscan */
+    uint64_t candidates;       /* rules verified */
+    uint64_t matches;          /* rules that matched (before thresholds) */
+    uint64_t alerts;           /* alerts raised */
+    uint64_t suppressed;       /* matches silenced by threshold or a pass rule */
+    uint64_t alerts_dropped;   /* alert buffer full */
+    uint64_t threshold_full;   /* threshold table full: tracked as new */
+    uint64_t pcre_errors;      /* PCRE2 match limits hit */
+} cg_detect_stats;
+
+int cg_detect_worker_create(cg_detect_worker **out, const cg_detect *d,
+                            char *err, size_t errlen);
+void cg_detect_worker_destroy(cg_detect_worker *w);
+
+/* Inspects one decoded packet of flow f (f may be NULL: then flow keywords do
+ * not match). Returns the number of alerts; *alerts points to the worker's
+ * buffer of rules that alerted, valid until the next call. */
+uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
+                          int to_server, const cg_rule *const **alerts);
+
+void cg_detect_worker_stats(const cg_detect_worker *w, cg_detect_stats *out);
+
+#endif
