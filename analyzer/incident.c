@@ -1,0 +1,160 @@
+/* incident.c — the alert-to-incident fold (see incident.h for the model). */
+#include "analyzer/incident.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PROBE 32
+
+struct cg_incidents {
+    cg_incidents_cfg cfg;
+    cg_open_incident *t;
+    uint32_t mask;
+    uint64_t (*new_id)(void *);
+    int (*sink)(const cg_open_incident *, void *);
+    void *arg;
+    uint32_t *dirty; uint32_t ndirty;   /* slots to hand to the sink at flush */
+    cg_incidents_stats st;
+};
+
+static void mark_dirty(cg_incidents *ag, cg_open_incident *e)
+{
+    if (e->dirty)
+        return;
+    e->dirty = 1;
+    ag->dirty[ag->ndirty++] = (uint32_t)(e - ag->t);
+}
+
+int cg_incidents_create(cg_incidents **out, const cg_incidents_cfg *cfg,
+                        uint64_t (*new_id)(void *arg),
+                        int (*sink)(const cg_open_incident *inc, void *arg), void *arg)
+{
+    cg_incidents *ag = calloc(1, sizeof *ag);
+    if (!ag)
+        return -1;
+    ag->cfg = *cfg;
+    if (!ag->cfg.window_s) ag->cfg.window_s = 3600;
+    if (!ag->cfg.capacity) ag->cfg.capacity = 65536;
+    uint32_t n = 64;
+    while (n < ag->cfg.capacity && n < (1u << 28))
+        n <<= 1;
+    ag->t = calloc(n, sizeof *ag->t);
+    ag->dirty = calloc(n, sizeof *ag->dirty);
+    if (!ag->t || !ag->dirty) {
+        free(ag->t);
+        free(ag->dirty);
+        free(ag);
+        return -1;
+    }
+    ag->mask = n - 1;
+    ag->new_id = new_id;
+    ag->sink = sink;
+    ag->arg = arg;
+    *out = ag;
+    return 0;
+}
+
+void cg_incidents_destroy(cg_incidents *ag)
+{
+    if (!ag)
+        return;
+    free(ag->t);
+    free(ag->dirty);
+    free(ag);
+}
+
+static uint64_t key_hash(const cg_rule *r, const uint8_t *s, const uint8_t *d)
+{
+    uint64_t h = 0xcbf29ce484222325ull ^ ((uint64_t)r->gid << 32 | r->sid);
+    for (int i = 0; i < 16; i++)
+        h = (h ^ s[i]) * 0x100000001b3ull;
+    for (int i = 0; i < 16; i++)
+        h = (h ^ d[i]) * 0x100000001b3ull;
+    return h ? h : 1;
+}
+
+cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg_packet *p,
+                                    uint64_t flow_id, const char *community_id,
+                                    int *evidence_seq, int *created)
+{
+    uint64_t h = key_hash(r, p->src, p->dst);
+    uint64_t win = (uint64_t)ag->cfg.window_s * 1000000u;
+    cg_open_incident *slot = NULL, *victim = NULL;
+
+    for (uint32_t i = 0; i < PROBE; i++) {
+        cg_open_incident *e = &ag->t[(h + i) & ag->mask];
+        if (!e->used) {
+            if (!slot)
+                slot = e;
+            continue;
+        }
+        if (e->hash == h && e->rule->sid == r->sid && e->rule->gid == r->gid &&
+            !memcmp(e->src, p->src, 16) && !memcmp(e->dst, p->dst, 16)) {
+            if (p->ts_us >= e->first_us && p->ts_us - e->first_us < win) {
+                e->count++;
+                if (p->ts_us > e->last_us)
+                    e->last_us = p->ts_us;
+                mark_dirty(ag, e);
+                *created = 0;
+                *evidence_seq = -1;
+                if (e->nevidence < ag->cfg.max_evidence)
+                    *evidence_seq = (int)e->nevidence++;
+                ag->st.folded++;
+                return e;
+            }
+            victim = e;         /* past its window: this key starts anew here */
+            break;
+        }
+        if (!victim || e->last_us < victim->last_us)
+            victim = e;
+    }
+    if (!slot) {
+        slot = victim;
+        if (slot->dirty && ag->sink(slot, ag->arg))
+            return NULL;
+        if (slot->hash != h)
+            ag->st.evicted++;
+    }
+    uint8_t listed = slot->dirty;
+    memset(slot, 0, sizeof *slot);
+    slot->used = 1;
+    slot->dirty = listed;
+    mark_dirty(ag, slot);
+    slot->hash = h;
+    slot->id = ag->new_id(ag->arg);
+    slot->rule = r;
+    memcpy(slot->src, p->src, 16);
+    memcpy(slot->dst, p->dst, 16);
+    slot->sport = p->sport;
+    slot->dport = p->dport;
+    slot->proto = p->proto;
+    slot->first_us = slot->last_us = p->ts_us;
+    slot->count = 1;
+    slot->flow_id = flow_id;
+    if (community_id) {
+        strncpy(slot->community_id, community_id, sizeof slot->community_id - 1);
+    }
+    *evidence_seq = -1;
+    if (ag->cfg.max_evidence > 0)
+        *evidence_seq = (int)slot->nevidence++;
+    *created = 1;
+    ag->st.created++;
+    return slot;
+}
+
+int cg_incidents_flush(cg_incidents *ag)
+{
+    while (ag->ndirty > 0) {
+        cg_open_incident *e = &ag->t[ag->dirty[ag->ndirty - 1]];
+        if (e->used && e->dirty) {
+            int rc = ag->sink(e, ag->arg);
+            if (rc)
+                return rc;
+        }
+        e->dirty = 0;
+        ag->ndirty--;
+    }
+    return 0;
+}
+
+void cg_incidents_get_stats(const cg_incidents *ag, cg_incidents_stats *out) { *out = ag->st; }
