@@ -67,9 +67,9 @@ void cg_eve_time(uint64_t ts_us, char *out, size_t outlen)
     time_t t = (time_t)(ts_us / 1000000u);
     struct tm tm;
     gmtime_r(&t, &tm);
-    char base[32];
-    strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, outlen, "%s.%06u+0000", base, (unsigned)(ts_us % 1000000u));
+    size_t n = strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (n > 0)
+        snprintf(out + n, outlen - n, ".%06u+0000", (unsigned)(ts_us % 1000000u));
 }
 
 const char *cg_proto_name(uint8_t proto)
