@@ -1,0 +1,51 @@
+/* canhgac.c — the `canhgac` command: dispatches to its subcommands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "tools/cli.h"
+
+#define CG_VERSION "0.1.0"
+
+static const char main_usage[] =
+    "usage: canhgac COMMAND [options]\n"
+    "\n"
+    "canhgac keeps watch over a data center's traffic: it captures packets,\n"
+    "detects attacks with Suricata-syntax rules (Hyperscan), and keeps incidents\n"
+    "in an embedded LMDB store for the SOC to query.\n"
+    "\n"
+    "commands:\n"
+    "  run          capture (-r FILE or -i IFACE), detect, store incidents, write EVE JSON\n"
+    "  query        list incidents from the store (filters, table/--json/--csv)\n"
+    "  rules check  load rule files and report loaded, skipped and broken rules\n"
+    "  version      print the version\n"
+    "\n"
+    "`canhgac COMMAND --help` describes each command.\n"
+    "\n"
+    "exit codes: 0 success; 1 failed while running (store full, disk error, rules\n"
+    "with syntax errors); 2 bad input (usage, unreadable or malformed file,\n"
+    "store that cannot be opened, no rule loaded)\n";
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(main_usage, stderr);
+        return CG_EXIT_INPUT;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        fputs(main_usage, stdout);
+        return CG_EXIT_OK;
+    }
+    if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+        printf("canhgac %s\n", CG_VERSION);
+        return CG_EXIT_OK;
+    }
+    if (!strcmp(cmd, "run"))
+        return cg_cmd_run(argc - 1, argv + 1);
+    if (!strcmp(cmd, "query"))
+        return cg_cmd_query(argc - 1, argv + 1);
+    if (!strcmp(cmd, "rules"))
+        return cg_cmd_rules(argc - 1, argv + 1);
+    fprintf(stderr, "canhgac: unknown command '%s'\n%s", cmd, main_usage);
+    return CG_EXIT_INPUT;
+}

@@ -1,0 +1,476 @@
+/* cmd_run.c — `canhgac run`: the sensor and analyzer in one process.
+ *
+ * capture -> decode -> flow -> detect -> EVE line + incident fold -> store.
+ * One worker thread for now (the worker state is per worker already). The
+ * store is written in batches: every --batch alerts, every second, and at the
+ * end; the summary's "stored" figure is what was committed.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analyzer/detect.h"
+#include "analyzer/eve.h"
+#include "analyzer/incident.h"
+#include "analyzer/rule.h"
+#include "sensor/capture.h"
+#include "sensor/decode.h"
+#include "sensor/flow.h"
+#include "store/store.h"
+#include "tools/cli.h"
+
+static const char run_usage[] =
+    "usage: canhgac run (-r FILE | -i IFACE) [options]\n"
+    "\n"
+    "Reads packets from a pcap/pcapng file or an interface, detects with the\n"
+    "rules, writes EVE JSON alert lines and folds alerts into incidents in the store.\n"
+    "\n"
+    "  -r, --read FILE        read a pcap or pcapng capture file\n"
+    "  -i, --interface IFACE  capture live on an interface (until SIGINT/SIGTERM)\n"
+    "  -S, --rules PATH       a .rules file or a directory of them (repeatable;\n"
+    "                         default: ./rules). A directory's classification.config\n"
+    "                         and vars.conf are loaded with it\n"
+    "      --vars FILE        variables file (HOME_NET ...), loaded before the rules\n"
+    "      --classification FILE  classification.config, loaded before the rules\n"
+    "  -d, --store DIR        incident store (default $CANHGAC_STORE or ./canhgac-store)\n"
+    "      --no-store         do not write incidents (EVE output only)\n"
+    "  -o, --eve FILE         write EVE JSON alert lines to FILE ('-' = stdout)\n"
+    "      --window SECONDS   incident window (default 3600)\n"
+    "      --evidence N       evidence packets kept per incident (default 5)\n"
+    "      --batch N          alerts per store transaction (default 1000)\n"
+    "      --map-size MIB     store map size for a new store (default 16384)\n"
+    "      --flows N          flow table capacity (default 262144)\n"
+    "      --cache DIR        compiled-rules cache (default $CANHGAC_CACHE or ~/.cache/canhgac)\n"
+    "      --no-cache         always compile the rules\n"
+    "      --bpf EXPR         capture filter for -i\n"
+    "  -q, --quiet            no summary on stderr\n"
+    "  -h, --help             this help\n"
+    "\n"
+    "exit: 0 done; 1 failed while running (store full, disk); 2 bad input\n"
+    "(unreadable capture, bad rules path, no rule loaded, store cannot be opened)\n";
+
+static volatile sig_atomic_t g_stop;
+static cg_capture *g_cap;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+    if (g_cap)
+        cg_capture_break(g_cap);
+}
+
+typedef struct run_ctx {
+    cg_store *st;
+    int in_batch;
+    uint64_t next_local_id;      /* ids when running without a store */
+    uint64_t incidents_written, stored_new, batch_alerts;
+    uint64_t committed_incidents;
+    uint64_t pending_new;
+    int store_failed;
+} run_ctx;
+
+static uint64_t new_id(void *arg)
+{
+    run_ctx *rc = arg;
+    rc->pending_new++;
+    if (rc->st)
+        return cg_store_new_id(rc->st);
+    return ++rc->next_local_id;
+}
+
+static int ensure_batch(run_ctx *rc)
+{
+    if (!rc->st || rc->in_batch)
+        return 0;
+    if (cg_store_begin(rc->st))
+        return -1;
+    rc->in_batch = 1;
+    return 0;
+}
+
+static int sink(const cg_open_incident *oi, void *arg)
+{
+    run_ctx *rc = arg;
+    if (!rc->st)
+        return 0;
+    if (ensure_batch(rc))
+        return -1;
+    const cg_rule *r = oi->rule;
+    cg_incident inc;
+    memset(&inc, 0, sizeof inc);
+    inc.id = oi->id;
+    inc.gid = r->gid;
+    inc.sid = r->sid;
+    inc.rev = r->rev;
+    memcpy(inc.src, oi->src, 16);
+    memcpy(inc.dst, oi->dst, 16);
+    inc.sport = oi->sport;
+    inc.dport = oi->dport;
+    inc.proto = oi->proto;
+    inc.severity = r->severity;
+    inc.layers = r->layers;
+    inc.status = CG_ST_NEW;
+    inc.first_us = oi->first_us;
+    inc.last_us = oi->last_us;
+    inc.count = oi->count;
+    inc.flow_id = oi->flow_id;
+    inc.community_id = oi->community_id;
+    inc.msg = r->msg ? r->msg : "";
+    inc.classtype = r->classtype ? r->classtype : "";
+    inc.nevidence = oi->nevidence;
+    if (cg_store_put(rc->st, &inc))
+        return -1;
+    rc->incidents_written++;
+    return 0;
+}
+
+/* Flushes dirty incidents and commits the batch. 0 or -1 (message printed). */
+static int commit(run_ctx *rc, cg_incidents *ag)
+{
+    if (cg_incidents_flush(ag)) {
+        if (rc->st)
+            fprintf(stderr, "canhgac: %s\n", cg_store_error(rc->st));
+        return -1;
+    }
+    if (rc->st && rc->in_batch) {
+        rc->in_batch = 0;
+        if (cg_store_commit(rc->st)) {
+            fprintf(stderr, "canhgac: %s\n", cg_store_error(rc->st));
+            return -1;
+        }
+    }
+    rc->committed_incidents += rc->pending_new;
+    rc->pending_new = 0;
+    rc->batch_alerts = 0;
+    return 0;
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int parse_u32(const char *s, uint32_t *out, uint32_t min)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    if (end == s || *end || v < min || v > UINT32_MAX)
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+static void summary(const char *src, const cg_decode_stats *ds, const cg_flow_stats *fs,
+                    const cg_detect_info *di, uint32_t nloaded, uint32_t nskipped,
+                    const cg_detect_stats *dt, const cg_incidents_stats *is,
+                    const run_ctx *rc, const char *store_dir, double secs)
+{
+    fprintf(stderr,
+            "canhgac run: %s\n"
+            "  packets    %llu (%llu bytes); ipv4 %llu, ipv6 %llu, tcp %llu, udp %llu, icmp %llu, "
+            "icmpv6 %llu, other %llu, vlan %llu\n"
+            "  malformed  truncated %llu, invalid %llu, unsupported %llu; fragments %llu\n"
+            "  flows      created %llu, active %llu, evicted %llu by timeout, %llu by pressure\n"
+            "  rules      %u loaded, %u not loaded; %u databases (%s, %.2f s), %u prefiltered, "
+            "%u always checked\n"
+            "  alerts     %llu (matches %llu, suppressed %llu, dropped %llu)\n",
+            src, (unsigned long long)ds->packets, (unsigned long long)ds->bytes,
+            (unsigned long long)ds->ipv4, (unsigned long long)ds->ipv6,
+            (unsigned long long)ds->tcp, (unsigned long long)ds->udp,
+            (unsigned long long)ds->icmp, (unsigned long long)ds->icmpv6,
+            (unsigned long long)ds->other_l4, (unsigned long long)ds->vlan,
+            (unsigned long long)ds->truncated, (unsigned long long)ds->invalid,
+            (unsigned long long)ds->unsupported, (unsigned long long)ds->fragments,
+            (unsigned long long)fs->created, (unsigned long long)fs->active,
+            (unsigned long long)fs->evicted_timeout, (unsigned long long)fs->evicted_pressure,
+            nloaded, nskipped, di->databases, di->from_cache ? "from cache" : "compiled",
+            di->build_seconds, di->prefiltered, di->always,
+            (unsigned long long)dt->alerts, (unsigned long long)dt->matches,
+            (unsigned long long)dt->suppressed, (unsigned long long)dt->alerts_dropped);
+    fprintf(stderr, "  incidents  %llu new, %llu alerts folded into existing ones",
+            (unsigned long long)is->created, (unsigned long long)is->folded);
+    if (rc->st)
+        fprintf(stderr, "; %llu stored in %s\n", (unsigned long long)rc->committed_incidents,
+                store_dir);
+    else
+        fprintf(stderr, " (no store)\n");
+    double mbit = secs > 0 ? ds->bytes * 8.0 / secs / 1e6 : 0;
+    fprintf(stderr, "  time       %.3f s, %.0f packets/s, %.1f Mbit/s\n", secs,
+            secs > 0 ? ds->packets / secs : 0.0, mbit);
+}
+
+int cg_cmd_run(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"read", required_argument, 0, 'r'},      {"interface", required_argument, 0, 'i'},
+        {"rules", required_argument, 0, 'S'},     {"vars", required_argument, 0, 'V'},
+        {"classification", required_argument, 0, 'C'},
+        {"store", required_argument, 0, 'd'},     {"no-store", no_argument, 0, 'N'},
+        {"eve", required_argument, 0, 'o'},       {"window", required_argument, 0, 'w'},
+        {"evidence", required_argument, 0, 'e'},  {"batch", required_argument, 0, 'b'},
+        {"map-size", required_argument, 0, 'm'},  {"flows", required_argument, 0, 'f'},
+        {"cache", required_argument, 0, 'c'},     {"no-cache", no_argument, 0, 'n'},
+        {"bpf", required_argument, 0, 'B'},       {"quiet", no_argument, 0, 'q'},
+        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+    const char *rfile = NULL, *iface = NULL, *vars = NULL, *classif = NULL, *eve_path = NULL;
+    const char *store_dir = cg_cli_default_store(), *bpf = NULL;
+    const char *rule_paths[64];
+    int nrule_paths = 0, no_store = 0, no_cache = 0, quiet = 0;
+    uint32_t window = 3600, evidence = 5, batch = 1000, map_mib = 16384, flows = 262144;
+    char cache_buf[512];
+    const char *cache_dir = cg_cli_default_cache(cache_buf, sizeof cache_buf);
+    char err[1024];
+    int c, ret = CG_EXIT_INPUT;
+
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "r:i:S:d:o:qh", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': rfile = optarg; break;
+        case 'i': iface = optarg; break;
+        case 'S':
+            if (nrule_paths == 64) {
+                fprintf(stderr, "canhgac run: too many -S paths (64 at most)\n");
+                return CG_EXIT_INPUT;
+            }
+            rule_paths[nrule_paths++] = optarg;
+            break;
+        case 'V': vars = optarg; break;
+        case 'C': classif = optarg; break;
+        case 'd': store_dir = optarg; break;
+        case 'N': no_store = 1; break;
+        case 'o': eve_path = optarg; break;
+        case 'w': if (parse_u32(optarg, &window, 1)) goto badnum; break;
+        case 'e': if (parse_u32(optarg, &evidence, 0)) goto badnum; break;
+        case 'b': if (parse_u32(optarg, &batch, 1)) goto badnum; break;
+        case 'm': if (parse_u32(optarg, &map_mib, 1)) goto badnum; break;
+        case 'f': if (parse_u32(optarg, &flows, 16)) goto badnum; break;
+        case 'c': cache_dir = optarg; break;
+        case 'n': no_cache = 1; break;
+        case 'B': bpf = optarg; break;
+        case 'q': quiet = 1; break;
+        case 'h': fputs(run_usage, stdout); return CG_EXIT_OK;
+        default: fputs(run_usage, stderr); return CG_EXIT_INPUT;
+        }
+        continue;
+    badnum:
+        fprintf(stderr, "canhgac run: not a valid number for %s: %s\n", argv[optind - 1],
+                optarg);
+        return CG_EXIT_INPUT;
+    }
+    if (optind < argc) {
+        fprintf(stderr, "canhgac run: unexpected argument: %s\n", argv[optind]);
+        return CG_EXIT_INPUT;
+    }
+    if (!!rfile == !!iface) {
+        fprintf(stderr, "canhgac run: give one of -r FILE or -i IFACE\n%s", run_usage);
+        return CG_EXIT_INPUT;
+    }
+    if (nrule_paths == 0)
+        rule_paths[nrule_paths++] = "rules";
+    if (no_cache)
+        cache_dir = NULL;
+
+    cg_ruleset *rs = NULL;
+    cg_detect *det = NULL;
+    cg_detect_worker *w = NULL;
+    cg_store *st = NULL;
+    cg_capture *cap = NULL;
+    cg_flowtable *ft = NULL;
+    cg_incidents *ag = NULL;
+    FILE *eve = NULL;
+    char *line = NULL;
+    run_ctx rc;
+    memset(&rc, 0, sizeof rc);
+
+    if (cg_ruleset_create(&rs)) {
+        fprintf(stderr, "canhgac run: out of memory\n");
+        goto out;
+    }
+    if ((vars && cg_ruleset_load_vars(rs, vars, err, sizeof err)) ||
+        (classif && cg_ruleset_load_classification(rs, classif, err, sizeof err))) {
+        fprintf(stderr, "canhgac run: %s\n", err);
+        goto out;
+    }
+    for (int i = 0; i < nrule_paths; i++)
+        if (cg_ruleset_load_path(rs, rule_paths[i], err, sizeof err)) {
+            fprintf(stderr, "canhgac run: %s\n", err);
+            goto out;
+        }
+    uint32_t nloaded = 0, nissues = 0;
+    cg_ruleset_rules(rs, &nloaded);
+    cg_ruleset_issues(rs, &nissues);
+    if (nloaded == 0) {
+        fprintf(stderr, "canhgac run: no rule loaded from %s%s (see: canhgac rules check)\n",
+                rule_paths[0], nrule_paths > 1 ? " ..." : "");
+        goto out;
+    }
+    if (nissues > 0 && !quiet)
+        fprintf(stderr, "canhgac run: %u rules loaded, %u not loaded "
+                "(details: canhgac rules check)\n", nloaded, nissues);
+
+    if (cg_detect_build(&det, rs, cache_dir, err, sizeof err) ||
+        cg_detect_worker_create(&w, det, err, sizeof err)) {
+        fprintf(stderr, "canhgac run: %s\n", err);
+        ret = CG_EXIT_FAIL;
+        goto out;
+    }
+
+    if (!no_store) {
+        int src = cg_store_open(&st, store_dir, 0, (uint64_t)map_mib << 20);
+        if (src) {
+            fprintf(stderr, "canhgac run: %s\n", st ? cg_store_error(st) : cg_store_strerror(src));
+            cg_store_close(st);
+            st = NULL;
+            goto out;
+        }
+        rc.st = st;
+    }
+
+    if (rfile ? cg_capture_open_file(&cap, rfile, err, sizeof err)
+              : cg_capture_open_live(&cap, iface, 0, bpf, err, sizeof err)) {
+        fprintf(stderr, "canhgac run: %s\n", err);
+        goto out;
+    }
+    if (eve_path) {
+        eve = strcmp(eve_path, "-") ? fopen(eve_path, "a") : stdout;
+        if (!eve) {
+            fprintf(stderr, "canhgac run: %s: %m\n", eve_path);
+            goto out;
+        }
+    }
+    line = malloc(65536);
+    cg_incidents_cfg icfg = {.window_s = window, .max_evidence = evidence, .capacity = 65536};
+    if (!line || cg_flowtable_create(&ft, flows) ||
+        cg_incidents_create(&ag, &icfg, new_id, sink, &rc)) {
+        fprintf(stderr, "canhgac run: out of memory\n");
+        ret = CG_EXIT_FAIL;
+        goto out;
+    }
+
+    g_cap = cap;
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+
+    cg_decode_stats ds;
+    memset(&ds, 0, sizeof ds);
+    int dlt = cg_capture_dlt(cap);
+    double t0 = mono_s(), last_commit = t0;
+    ret = CG_EXIT_OK;
+    for (;;) {
+        cg_frame fr;
+        int n = g_stop ? 0 : cg_capture_next(cap, &fr, err, sizeof err);
+        if (n < 0) {
+            fprintf(stderr, "canhgac run: %s\n", err);
+            ret = CG_EXIT_INPUT;
+            break;
+        }
+        if (n == 0) {
+            if (iface && !g_stop)
+                goto periodic;       /* live: a read timeout, not the end */
+            break;
+        }
+        cg_packet p;
+        if (cg_decode(&p, dlt, fr.data, fr.caplen, fr.wirelen, fr.ts_us, &ds) != CG_DECODE_OK ||
+            p.ipver == 0)
+            goto periodic;
+        int to_server = 1;
+        const cg_flow *f = cg_flowtable_update(ft, &p, &to_server);
+        const cg_rule *const *alerts;
+        uint32_t na = cg_detect_packet(w, &p, f, to_server, &alerts);
+        if (na > 0) {
+            char cid[64] = "";
+            cg_community_id(&p, 0, cid, sizeof cid);
+            uint64_t fid = f ? f->id : cg_flow_id(&p);
+            if (ensure_batch(&rc)) {
+                fprintf(stderr, "canhgac run: %s\n", cg_store_error(st));
+                ret = CG_EXIT_FAIL;
+                break;
+            }
+            for (uint32_t i = 0; i < na; i++) {
+                int evseq, created;
+                cg_open_incident *oi = cg_incidents_fold(ag, alerts[i], &p, fid, cid, &evseq,
+                                                         &created);
+                if (!oi) {
+                    fprintf(stderr, "canhgac run: %s\n", cg_store_error(st));
+                    rc.store_failed = 1;
+                    break;
+                }
+                if (evseq >= 0 && st) {
+                    cg_evidence ev = {.ts_us = p.ts_us, .dlt = dlt, .caplen = fr.caplen,
+                                      .wirelen = fr.wirelen, .data = fr.data};
+                    if (cg_store_put_evidence(st, oi->id, (uint32_t)evseq, &ev)) {
+                        fprintf(stderr, "canhgac run: %s\n", cg_store_error(st));
+                        rc.store_failed = 1;
+                        break;
+                    }
+                }
+                if (eve) {
+                    size_t len = cg_eve_alert(line, 65536, &p, alerts[i], fid, cid, oi->id);
+                    if (len)
+                        fwrite(line, 1, len, eve);
+                }
+                rc.batch_alerts++;
+            }
+            if (rc.store_failed) {
+                ret = CG_EXIT_FAIL;
+                break;
+            }
+        }
+    periodic:
+        if (rc.batch_alerts >= batch ||
+            ((ds.packets & 1023) == 0 && rc.in_batch && mono_s() - last_commit >= 1.0)) {
+            if (commit(&rc, ag)) {
+                ret = CG_EXIT_FAIL;
+                break;
+            }
+            if (eve)
+                fflush(eve);
+            last_commit = mono_s();
+        }
+    }
+    if (ret != CG_EXIT_FAIL && commit(&rc, ag))
+        ret = CG_EXIT_FAIL;
+    if (rc.in_batch) {
+        cg_store_abort(st);
+        rc.in_batch = 0;
+    }
+    double secs = mono_s() - t0;
+    if (eve && fflush(eve) != 0) {
+        fprintf(stderr, "canhgac run: %s: %m\n", eve_path);
+        ret = CG_EXIT_FAIL;
+    }
+    if (!quiet) {
+        cg_flow_stats fs;
+        cg_detect_info di;
+        cg_detect_stats dt;
+        cg_incidents_stats is;
+        cg_flowtable_stats(ft, &fs);
+        cg_detect_get_info(det, &di);
+        cg_detect_worker_stats(w, &dt);
+        cg_incidents_get_stats(ag, &is);
+        summary(rfile ? rfile : iface, &ds, &fs, &di, nloaded, nissues, &dt, &is, &rc,
+                store_dir, secs);
+    }
+out:
+    g_cap = NULL;
+    if (eve && eve != stdout)
+        fclose(eve);
+    free(line);
+    cg_incidents_destroy(ag);
+    cg_flowtable_destroy(ft);
+    cg_capture_close(cap);
+    cg_store_close(st);
+    cg_detect_worker_destroy(w);
+    cg_detect_destroy(det);
+    cg_ruleset_destroy(rs);
+    return ret;
+}
