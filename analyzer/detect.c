@@ -449,6 +449,23 @@ static void cache_store(cg_detect *d, const char *path, const uint8_t key[32])
         unlink(tmp);
 }
 
+/* mkdir -p; 0 when the directory exists afterwards. */
+static int mkdir_p(const char *dir)
+{
+    char buf[512];
+    if (snprintf(buf, sizeof buf, "%s", dir) >= (int)sizeof buf)
+        return -1;
+    for (char *s = buf + 1; *s; s++) {
+        if (*s != '/')
+            continue;
+        *s = 0;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+            return -1;
+        *s = '/';
+    }
+    return mkdir(buf, 0755) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 static double now_s(void)
 {
     struct timespec ts;
@@ -487,7 +504,7 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
             hex[2 * i + 1] = hexd[key[i] & 15];
         }
         hex[64] = 0;
-        if (mkdir(cache_dir, 0755) != 0 && errno != EEXIST) {
+        if (mkdir_p(cache_dir) != 0) {
             /* no cache: still works */
         } else {
             snprintf(path, sizeof path, "%s/%.16s.hsdb", cache_dir, hex);
