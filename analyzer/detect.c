@@ -6,7 +6,8 @@
  *   0       8     magic "CGHSDB1\0"
  *   8       32    key: SHA-256(rule set hash, hs_version(), platform, layout)
  *   40      4     number of database slots N
- *   44      ...   N times: u32 slot, u64 length, length bytes (hs_serialize_database)
+ *   44      32    SHA-256 of everything after this header (offset 76 on)
+ *   76      ...   N times: u32 slot, u64 length, length bytes (hs_serialize_database)
  * Slots are numbered in build order, which depends only on the rules; a file
  * whose key or slot list does not fit is ignored and rewritten.
  */
@@ -324,6 +325,13 @@ out:
             } \
         }
 
+static void sha256(const uint8_t *p, size_t n, uint8_t out[32])
+{
+    unsigned int l = 32;
+    if (!EVP_Digest(p, n, out, &l, EVP_sha256(), NULL))
+        memset(out, 0, 32);
+}
+
 static void cache_key(const cg_ruleset *rs, uint8_t key[32])
 {
     uint8_t rh[32];
@@ -383,12 +391,15 @@ static int read_all(const char *path, uint8_t **out, size_t *len)
 /* Loads the databases from the cache file; 1 when every slot was filled. */
 static int cache_load(cg_detect *d, const char *path, const uint8_t key[32])
 {
-    uint8_t *buf = NULL;
-    size_t len = 0, off = 44;
+    uint8_t *buf = NULL, dig[32];
+    size_t len = 0, off = 76;
     uint32_t slots = 0, want = 0;
     if (read_all(path, &buf, &len))
         return 0;
-    if (len < 44 || memcmp(buf, "CGHSDB1", 8) || memcmp(buf + 8, key, 32))
+    if (len < 76 || memcmp(buf, "CGHSDB1", 8) || memcmp(buf + 8, key, 32))
+        goto bad;
+    sha256(buf + 76, len - 76, dig);
+    if (memcmp(buf + 44, dig, 32))
         goto bad;
     memcpy(&slots, buf + 40, 4);
     FOR_EACH_GROUP(d, gr, { (void)gr; want++; });
@@ -421,32 +432,58 @@ bad:
     return 0;
 }
 
+static int buf_put(uint8_t **b, size_t *n, size_t *cap, const void *p, size_t l)
+{
+    if (*n + l > *cap) {
+        size_t nc = *cap ? *cap : 1 << 20;
+        while (nc < *n + l)
+            nc *= 2;
+        uint8_t *nb = realloc(*b, nc);
+        if (!nb)
+            return -1;
+        *b = nb;
+        *cap = nc;
+    }
+    memcpy(*b + *n, p, l);
+    *n += l;
+    return 0;
+}
+
 static void cache_store(cg_detect *d, const char *path, const uint8_t key[32])
 {
-    char tmp[600];
-    snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return;
+    uint8_t *b = NULL, dig[32];
+    size_t n = 0, cap = 0;
     uint32_t slots = 0, slot = 0;
+    int ok = 1;
     FOR_EACH_GROUP(d, gr, { (void)gr; slots++; });
-    int ok = fwrite("CGHSDB1", 1, 8, f) == 8 && fwrite(key, 1, 32, f) == 32 &&
-             fwrite(&slots, 4, 1, f) == 1;
+    ok = !buf_put(&b, &n, &cap, "CGHSDB1", 8) && !buf_put(&b, &n, &cap, key, 32) &&
+         !buf_put(&b, &n, &cap, &slots, 4) && !buf_put(&b, &n, &cap, dig, 32);
     FOR_EACH_GROUP(d, gr, {
         char *bytes = NULL;
         size_t l = 0;
         if (gr->db && hs_serialize_database(gr->db, &bytes, &l) != HS_SUCCESS)
             ok = 0;
         uint64_t l64 = l;
-        ok = ok && fwrite(&slot, 4, 1, f) == 1 && fwrite(&l64, 8, 1, f) == 1 &&
-             (l == 0 || fwrite(bytes, 1, l, f) == l);
+        ok = ok && !buf_put(&b, &n, &cap, &slot, 4) && !buf_put(&b, &n, &cap, &l64, 8) &&
+             (l == 0 || !buf_put(&b, &n, &cap, bytes, l));
         free(bytes);
         slot++;
     });
-    if (fclose(f) != 0)
-        ok = 0;
-    if (!ok || rename(tmp, path) != 0)
-        unlink(tmp);
+    if (ok) {
+        sha256(b + 76, n - 76, dig);
+        memcpy(b + 44, dig, 32);
+        char tmp[600];
+        snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
+        FILE *f = fopen(tmp, "wb");
+        if (f) {
+            ok = fwrite(b, 1, n, f) == n;
+            if (fclose(f) != 0)
+                ok = 0;
+            if (!ok || rename(tmp, path) != 0)
+                unlink(tmp);
+        }
+    }
+    free(b);
 }
 
 /* mkdir -p; 0 when the directory exists afterwards. */
