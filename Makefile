@@ -34,7 +34,7 @@ TEST_UTIL := $(wildcard tests/util_*.c)
 TEST_UOBJ := $(TEST_UTIL:%.c=$(B)/%.o)
 
 .PHONY: all deps test test-unit test-e2e test-san demo bench install clean
-all: $(B)/canhgac $(GEN_BIN) $(TEST_BIN) $(BENCH_BIN)
+all: $(B)/canhgac $(GEN_BIN) $(TEST_BIN) $(BENCH_BIN) $(B)/e2e_helper
 
 deps:
 	@sh tools/setup.sh
@@ -59,6 +59,9 @@ $(B)/bench_%: $(B)/tools/bench_%.o $(B)/libcanhgac.a
 $(B)/test_%: $(B)/tests/test_%.o $(TEST_UOBJ) $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+$(B)/e2e_helper: $(B)/tests/e2e_helper.o
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 # The unit binaries, then the end-to-end script, in one build flavour.
 test-unit: all
 	@sh tests/run_unit.sh $(B)
@@ -67,7 +70,8 @@ test-e2e: all
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 test-san:
-	$(MAKE) B=build-san OPT="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" test-unit test-e2e
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	  $(MAKE) B=build-san OPT="$(SAN_FLAGS)" test-unit test-e2e
 
 test: deps
 	$(MAKE) test-unit test-e2e
