@@ -1,0 +1,25 @@
+#!/bin/sh
+# make bench: the performance figures (long; not part of make test).
+#   1. decode only and detection with the starter rules, then with every ET Open
+#      rule that loads, over a generated HTTP-heavy capture of about 1 GB
+#      (median of 5 runs each, decode-only baseline measured in the same process);
+#   2. ET Open load time cold and from the cache, and peak RSS.
+# BENCH_BYTES overrides the capture size; BENCH_RUNS the number of runs.
+set -e
+B=${1:-build}
+DATA=${CANHGAC_DATA:-../shared/data}
+BYTES=${BENCH_BYTES:-1000000000}
+RUNS=${BENCH_RUNS:-5}
+W=${BENCH_DIR:-/tmp/canhgac-bench}
+mkdir -p "$W"
+if [ ! -s "$W/http-$BYTES.pcap" ]; then
+    echo "== generating a capture of about $BYTES bytes"
+    "$B/gen_traffic" -o "$W/http-$BYTES.pcap" -t "$W/truth.tsv" --bytes "$BYTES"
+fi
+echo "== starter rules (rules/)"
+"$B/bench_pipeline" -r "$W/http-$BYTES.pcap" -S rules --runs "$RUNS"
+echo "== ET Open (every rule that loads)"
+"$B/bench_pipeline" -r "$W/http-$BYTES.pcap" -S "$DATA/rules/etopen" --runs "$RUNS"
+echo "== ET Open load time and memory"
+rm -rf "$W/cache"
+"$B/bench_pipeline" --load -S "$DATA/rules/etopen" --cache "$W/cache"

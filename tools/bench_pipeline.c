@@ -1,0 +1,268 @@
+/* bench_pipeline.c — throughput of the hot path, measured in one process.
+ *
+ *   bench_pipeline -r FILE [-S RULES]... [--classification F] [--runs N]
+ *       loads FILE's frames into memory, then times, in alternation, N runs of
+ *       decode only (the baseline) and N runs of decode + flow + detection with
+ *       the rules; prints the median of each and their ratio.
+ *   bench_pipeline --load [-S RULES]... [--classification F] --cache DIR
+ *       times loading the rules and building the engine cold (no cache) and
+ *       warm (from the cache), and the peak RSS with the engine built.
+ *
+ * Nothing is written to a store or an EVE file: this is the packet path only.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+
+#include "analyzer/detect.h"
+#include "analyzer/rule.h"
+#include "sensor/capture.h"
+#include "sensor/decode.h"
+#include "sensor/flow.h"
+
+typedef struct frames {
+    uint8_t *buf; size_t len, cap;
+    uint64_t *off; uint32_t *caplen, *wirelen; uint64_t *ts;
+    size_t n, ncap;
+    uint64_t wire_bytes;
+    int dlt;
+} frames;
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int load_frames(const char *path, frames *fr)
+{
+    char err[512];
+    cg_capture *c;
+    if (cg_capture_open_file(&c, path, err, sizeof err)) {
+        fprintf(stderr, "bench: %s\n", err);
+        return -1;
+    }
+    fr->dlt = cg_capture_dlt(c);
+    cg_frame f;
+    int rc;
+    while ((rc = cg_capture_next(c, &f, err, sizeof err)) == 1) {
+        if (fr->len + f.caplen > fr->cap) {
+            fr->cap = fr->cap ? fr->cap * 2 : 64 << 20;
+            fr->buf = realloc(fr->buf, fr->cap);
+        }
+        if (fr->n == fr->ncap) {
+            fr->ncap = fr->ncap ? fr->ncap * 2 : 1 << 16;
+            fr->off = realloc(fr->off, fr->ncap * sizeof *fr->off);
+            fr->caplen = realloc(fr->caplen, fr->ncap * sizeof *fr->caplen);
+            fr->wirelen = realloc(fr->wirelen, fr->ncap * sizeof *fr->wirelen);
+            fr->ts = realloc(fr->ts, fr->ncap * sizeof *fr->ts);
+        }
+        if (!fr->buf || !fr->off || !fr->caplen || !fr->wirelen || !fr->ts) {
+            fprintf(stderr, "bench: out of memory\n");
+            return -1;
+        }
+        memcpy(fr->buf + fr->len, f.data, f.caplen);
+        fr->off[fr->n] = fr->len;
+        fr->caplen[fr->n] = f.caplen;
+        fr->wirelen[fr->n] = f.wirelen;
+        fr->ts[fr->n] = f.ts_us;
+        fr->len += f.caplen;
+        fr->wire_bytes += f.wirelen;
+        fr->n++;
+    }
+    cg_capture_close(c);
+    if (rc < 0) {
+        fprintf(stderr, "bench: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+static double run_decode(const frames *fr, uint64_t *sink)
+{
+    cg_decode_stats st;
+    memset(&st, 0, sizeof st);
+    cg_packet p;
+    double t0 = now_s();
+    for (size_t i = 0; i < fr->n; i++) {
+        cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i], fr->ts[i],
+                  &st);
+        *sink += p.payload_len;
+    }
+    return now_s() - t0;
+}
+
+static double run_detect(const frames *fr, cg_detect_worker *w, cg_flowtable *ft,
+                         uint64_t *alerts)
+{
+    cg_decode_stats st;
+    memset(&st, 0, sizeof st);
+    cg_packet p;
+    double t0 = now_s();
+    for (size_t i = 0; i < fr->n; i++) {
+        if (cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i],
+                      fr->ts[i], &st) != CG_DECODE_OK || p.ipver == 0)
+            continue;
+        int to_server = 1;
+        const cg_flow *f = cg_flowtable_update(ft, &p, &to_server);
+        const cg_rule *const *al;
+        *alerts += cg_detect_packet(w, &p, f, to_server, &al);
+    }
+    return now_s() - t0;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n)
+{
+    qsort(v, (size_t)n, sizeof *v, cmp_d);
+    return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+static int load_rules(cg_ruleset **rs, const char *classif, const char **paths, int np)
+{
+    char err[1024];
+    if (cg_ruleset_create(rs))
+        return -1;
+    if (classif && cg_ruleset_load_classification(*rs, classif, err, sizeof err)) {
+        fprintf(stderr, "bench: %s\n", err);
+        return -1;
+    }
+    for (int i = 0; i < np; i++)
+        if (cg_ruleset_load_path(*rs, paths[i], err, sizeof err)) {
+            fprintf(stderr, "bench: %s\n", err);
+            return -1;
+        }
+    return 0;
+}
+
+static long rss_mib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"classification", required_argument, 0, 'C'}, {"runs", required_argument, 0, 'n'},
+        {"load", no_argument, 0, 'L'}, {"cache", required_argument, 0, 'c'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    const char *rfile = NULL, *classif = NULL, *cache = NULL, *paths[32];
+    int np = 0, runs = 5, load = 0, c;
+    while ((c = getopt_long(argc, argv, "r:S:h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'r': rfile = optarg; break;
+        case 'S': if (np < 32) paths[np++] = optarg; break;
+        case 'C': classif = optarg; break;
+        case 'n': runs = atoi(optarg); break;
+        case 'L': load = 1; break;
+        case 'c': cache = optarg; break;
+        default:
+            fprintf(stderr, "usage: bench_pipeline -r FILE [-S RULES]... [--classification F] "
+                            "[--runs N]\n       bench_pipeline --load -S RULES... --cache DIR\n");
+            return c == 'h' ? 0 : 2;
+        }
+    }
+    if (runs < 1 || runs > 99)
+        runs = 5;
+    char err[1024];
+
+    if (load) {
+        /* cold: parse + compile; warm: parse + databases from the cache */
+        for (int pass = 0; pass < 2; pass++) {
+            cg_ruleset *rs;
+            cg_detect *d;
+            double t0 = now_s();
+            if (load_rules(&rs, classif, paths, np))
+                return 1;
+            double t1 = now_s();
+            if (cg_detect_build(&d, rs, cache, err, sizeof err)) {
+                fprintf(stderr, "bench: %s\n", err);
+                return 1;
+            }
+            double t2 = now_s();
+            cg_detect_worker *w;
+            if (cg_detect_worker_create(&w, d, err, sizeof err)) {
+                fprintf(stderr, "bench: %s\n", err);
+                return 1;
+            }
+            cg_detect_info di;
+            cg_detect_get_info(d, &di);
+            uint32_t nr;
+            cg_ruleset_rules(rs, &nr);
+            printf("load %-5s rules %u: parse %.2f s, engine %.2f s (%s), total %.2f s; "
+                   "%u databases %.1f MiB; peak RSS %ld MiB\n",
+                   pass ? "warm" : "cold", nr, t1 - t0, t2 - t1,
+                   di.from_cache ? "from cache" : "compiled", t2 - t0, di.databases,
+                   di.db_bytes / 1048576.0, rss_mib());
+            cg_detect_worker_destroy(w);
+            cg_detect_destroy(d);
+            cg_ruleset_destroy(rs);
+        }
+        return 0;
+    }
+
+    if (!rfile) {
+        fprintf(stderr, "bench: -r FILE is needed\n");
+        return 2;
+    }
+    frames fr;
+    memset(&fr, 0, sizeof fr);
+    if (load_frames(rfile, &fr))
+        return 1;
+    cg_ruleset *rs = NULL;
+    cg_detect *d = NULL;
+    cg_detect_worker *w = NULL;
+    if (np > 0) {
+        if (load_rules(&rs, classif, paths, np))
+            return 1;
+        if (cg_detect_build(&d, rs, cache, err, sizeof err) ||
+            cg_detect_worker_create(&w, d, err, sizeof err)) {
+            fprintf(stderr, "bench: %s\n", err);
+            return 1;
+        }
+    }
+    double td[100], tx[100];
+    uint64_t sink = 0, alerts = 0;
+    for (int i = 0; i < runs; i++) {
+        td[i] = run_decode(&fr, &sink);
+        if (w) {
+            cg_flowtable *ft;
+            if (cg_flowtable_create(&ft, 262144))
+                return 1;
+            alerts = 0;
+            tx[i] = run_detect(&fr, w, ft, &alerts);
+            cg_flowtable_destroy(ft);
+        }
+    }
+    double md = median(td, runs);
+    double gbit = fr.wire_bytes * 8.0 / 1e9;
+    uint32_t nr = 0;
+    if (rs)
+        cg_ruleset_rules(rs, &nr);
+    printf("capture %s: %zu packets, %.1f MB; median of %d runs\n", rfile, fr.n,
+           fr.wire_bytes / 1e6, runs);
+    printf("decode only      %10.0f packets/s  %6.2f Gbit/s\n", fr.n / md, gbit / md);
+    if (w) {
+        double mx = median(tx, runs);
+        printf("detect %5u rules %9.0f packets/s  %6.2f Gbit/s  (%.1f%% of decode only; "
+               "%llu alerts per run)\n", nr, fr.n / mx, gbit / mx, 100.0 * md / mx,
+               (unsigned long long)alerts);
+    }
+    printf("peak RSS %ld MiB\n", rss_mib());
+    cg_detect_worker_destroy(w);
+    cg_detect_destroy(d);
+    cg_ruleset_destroy(rs);
+    free(fr.buf); free(fr.off); free(fr.caplen); free(fr.wirelen); free(fr.ts);
+    return sink == 0xdeadbeef;
+}
