@@ -1,0 +1,1424 @@
+/* test_store.c — unit tests of the LMDB incident store (store/store.h).
+ *
+ * Every test works in its own directory under one mkdtemp() root, removed at
+ * the end. Raw LMDB calls stand in for damage done outside the store (a newer
+ * schema, garbage records, foreign environments). Queries are checked against
+ * a brute-force filter over the incidents the test wrote. The second-writer
+ * and snapshot tests fork: the store is opened once per process.
+ */
+#include "store/store.h"
+#include "tests/check.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char root[64];
+
+static const char *path(const char *name)
+{
+    static char buf[8][256];
+    static unsigned i;
+    char *p = buf[i++ % 8];
+    snprintf(p, 256, "%s/%s", root, name);
+    return p;
+}
+
+/* ---- helpers ---------------------------------------------------------------- */
+
+static void a4(uint8_t a[16], unsigned x, unsigned y, unsigned z, unsigned w)
+{
+    memset(a, 0, 10);
+    a[10] = a[11] = 0xff;
+    a[12] = (uint8_t)x, a[13] = (uint8_t)y, a[14] = (uint8_t)z, a[15] = (uint8_t)w;
+}
+
+static void a6(uint8_t a[16], const char *s)
+{
+    if (inet_pton(AF_INET6, s, a) != 1)
+        abort();
+}
+
+/* lo/hi of the CIDR addr/bits, bits counted over the 16 bytes (v4: 96 + n) */
+static void cidr(uint8_t lo[16], uint8_t hi[16], const uint8_t addr[16], unsigned bits)
+{
+    for (unsigned i = 0; i < 16; i++) {
+        unsigned keep = bits >= 8 * (i + 1) ? 8 : bits > 8 * i ? bits - 8 * i : 0;
+        uint8_t mask = (uint8_t)(keep ? 0xff << (8 - keep) : 0);
+        lo[i] = addr[i] & mask;
+        hi[i] = (uint8_t)(addr[i] | (uint8_t)~mask);
+    }
+}
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
+
+static uint64_t rnd(void)
+{
+    uint64_t x = rng_state;
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    return rng_state = x;
+}
+
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
+
+static int inc_equal(const cg_incident *a, const cg_incident *b)
+{
+    return a->id == b->id && a->gid == b->gid && a->sid == b->sid && a->rev == b->rev &&
+           !memcmp(a->src, b->src, 16) && !memcmp(a->dst, b->dst, 16) &&
+           a->sport == b->sport && a->dport == b->dport && a->proto == b->proto &&
+           a->severity == b->severity && a->layers == b->layers && a->status == b->status &&
+           a->first_us == b->first_us && a->last_us == b->last_us && a->count == b->count &&
+           a->flow_id == b->flow_id && a->nevidence == b->nevidence &&
+           !strcmp(nz(a->msg), nz(b->msg)) && !strcmp(nz(a->classtype), nz(b->classtype)) &&
+           !strcmp(nz(a->community_id), nz(b->community_id));
+}
+
+struct expect { const cg_incident *want; int calls, equal; };
+
+static int cb_expect(const cg_incident *inc, void *arg)
+{
+    struct expect *e = arg;
+    e->calls++;
+    e->equal = inc_equal(inc, e->want);
+    return 0;
+}
+
+static int get_equal(cg_store *st, const cg_incident *want)
+{
+    struct expect e = { want, 0, 0 };
+    int rc = cg_store_get(st, want->id, cb_expect, &e);
+    return rc == 0 && e.calls == 1 && e.equal;
+}
+
+#define MAXGOT 4096
+struct got { uint64_t ids[MAXGOT]; size_t n; int stop_after; };
+
+static int cb_collect(const cg_incident *inc, void *arg)
+{
+    struct got *g = arg;
+    if (g->n < MAXGOT)
+        g->ids[g->n++] = inc->id;
+    return g->stop_after && g->n >= (size_t)g->stop_after;
+}
+
+static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb, (void)flag, (void)ftw;
+    return remove(p);
+}
+
+static void rm_rf(const char *p)
+{
+    nftw(p, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static unsigned char *slurp(const char *p, size_t *len)
+{
+    FILE *f = fopen(p, "rb");
+    unsigned char *buf = NULL;
+    long n;
+
+    if (!f)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && fseek(f, 0, SEEK_SET) == 0) {
+        buf = malloc((size_t)n + 1);
+        if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+            free(buf);
+            buf = NULL;
+        }
+        *len = (size_t)n;
+    }
+    fclose(f);
+    return buf;
+}
+
+static int same_file(const unsigned char *before, size_t blen, const char *p)
+{
+    size_t alen = 0;
+    unsigned char *after = slurp(p, &alen);
+    int same = after && alen == blen && memcmp(after, before, blen) == 0;
+    free(after);
+    return same;
+}
+
+static int is_empty_dir(const char *p)
+{
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "test -d '%s' && test -z \"$(ls -A '%s')\"", p, p);
+    return system(cmd) == 0;
+}
+
+/* Raw LMDB, for what the store itself never writes. db NULL = main db. */
+static int raw_put(const char *dir, const char *db, const void *k, size_t klen,
+                   const void *v, size_t vlen)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_val kk = { klen, (void *)k }, vv = { vlen, (void *)v };
+    int rc;
+
+    if (mdb_env_create(&env))
+        return -1;
+    mdb_env_set_maxdbs(env, 16);
+    rc = mdb_env_open(env, dir, 0, 0600);
+    if (!rc)
+        rc = mdb_txn_begin(env, NULL, 0, &txn);
+    if (!rc) {
+        rc = mdb_dbi_open(txn, db, db ? MDB_CREATE : 0, &dbi);
+        if (!rc)
+            rc = mdb_put(txn, dbi, &kk, &vv, 0);
+        if (!rc)
+            rc = mdb_txn_commit(txn);
+        else
+            mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    return rc;
+}
+
+/* Copies the value of key k in db into buf (up to cap), its size in *vlen. */
+static int raw_get(const char *dir, const char *db, const void *k, size_t klen,
+                   void *buf, size_t cap, size_t *vlen)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_val kk = { klen, (void *)k }, vv;
+    int rc;
+
+    if (mdb_env_create(&env))
+        return -1;
+    mdb_env_set_maxdbs(env, 16);
+    rc = mdb_env_open(env, dir, MDB_RDONLY, 0600);
+    if (!rc)
+        rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn);
+    if (!rc) {
+        rc = mdb_dbi_open(txn, db, 0, &dbi);
+        if (!rc)
+            rc = mdb_get(txn, dbi, &kk, &vv);
+        if (!rc) {
+            *vlen = vv.mv_size;
+            memcpy(buf, vv.mv_data, vv.mv_size < cap ? vv.mv_size : cap);
+        }
+        mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    return rc;
+}
+
+static long raw_count(const char *dir, const char *db)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_stat ms;
+    long n = -1;
+
+    if (mdb_env_create(&env))
+        return -1;
+    mdb_env_set_maxdbs(env, 16);
+    if (!mdb_env_open(env, dir, MDB_RDONLY, 0600) &&
+        !mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) {
+        if (!mdb_dbi_open(txn, db, 0, &dbi) && !mdb_stat(txn, dbi, &ms))
+            n = (long)ms.ms_entries;
+        mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    return n;
+}
+
+static void be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--, v >>= 8)
+        p[i] = (uint8_t)v;
+}
+
+static cg_incident mk(uint64_t id)
+{
+    cg_incident inc;
+    memset(&inc, 0, sizeof inc);
+    inc.id = id;
+    inc.gid = 1;
+    inc.sid = 2000000 + (uint32_t)(id % 5);
+    inc.rev = 3;
+    a4(inc.src, 10, 0, 0, (unsigned)(id % 250));
+    a4(inc.dst, 192, 168, 1, 10);
+    inc.sport = 40000;
+    inc.dport = 80;
+    inc.proto = 6;
+    inc.severity = 2;
+    inc.first_us = 1700000000000000ull + id * 1000;
+    inc.last_us = inc.first_us + 500;
+    inc.count = 1;
+    inc.flow_id = id * 77;
+    inc.msg = "ET WEB_SERVER test";
+    inc.classtype = "web-application-attack";
+    inc.community_id = "1:LQU9qZlK+B5F3KDmev6m5PMibrg=";
+    return inc;
+}
+
+static const cg_incident *mkp(uint64_t id)
+{
+    static cg_incident buf;
+    buf = mk(id);
+    return &buf;
+}
+
+/* ---- round trip --------------------------------------------------------------- */
+
+struct evgot { uint32_t seq[8]; uint8_t data[8][9100]; cg_evidence ev[8]; int n; };
+
+static int cb_ev(uint32_t seq, const cg_evidence *ev, void *arg)
+{
+    struct evgot *g = arg;
+    if (g->n < 8 && ev->caplen <= sizeof g->data[0]) {
+        g->seq[g->n] = seq;
+        g->ev[g->n] = *ev;
+        memcpy(g->data[g->n], ev->data, ev->caplen);
+        g->n++;
+    }
+    return 0;
+}
+
+static int cb_count(const cg_incident *inc, void *arg)
+{
+    (void)inc;
+    ++*(int *)arg;
+    return 0;
+}
+
+static int cb_ev_count(uint32_t seq, const cg_evidence *ev, void *arg)
+{
+    (void)seq, (void)ev;
+    ++*(int *)arg;
+    return 0;
+}
+
+static void test_roundtrip(void)
+{
+    const char *dir = path("rt");
+    cg_store *st = NULL;
+    cg_incident a, b, c;
+    static uint8_t big[9000], small[60];
+    cg_evidence ev[3];
+    static struct evgot g;
+    cg_store_info info;
+    struct stat sb;
+    int n;
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0700);
+    CHECK_EQ_U(cg_store_new_id(st), 1);
+    CHECK_EQ_U(cg_store_new_id(st), 2);
+    CHECK_EQ_U(cg_store_new_id(st), 3);
+
+    a = mk(1);
+    a.layers = 0x5, a.status = CG_ST_INVESTIGATING, a.count = UINT64_MAX, a.flow_id = UINT64_MAX;
+    a.sport = 65535, a.rev = UINT32_MAX, a.gid = UINT32_MAX, a.nevidence = 3;
+    a.msg = "ET SCAN \"quoted\" \xc4\x91\xe1\xbb\x8b\x61 ch\xe1\xbb\x89 / UTF-8";
+    b = mk(2);
+    a6(b.src, "2001:db8:1:2::abcd");
+    a6(b.dst, "fe80::1");
+    b.proto = 17, b.severity = 1, b.classtype = "", b.community_id = "";
+    c = mk(3);
+    c.msg = NULL, c.classtype = NULL, c.community_id = NULL;
+
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)(i * 131 + 7);
+    memset(small, 0, sizeof small);
+    small[59] = 0xff;
+    ev[0] = (cg_evidence){ 1700000000000001ull, 1, sizeof small, 60, small };
+    ev[1] = (cg_evidence){ 1700000000000002ull, -1, sizeof big, 65535, big };
+    ev[2] = (cg_evidence){ 1700000000000003ull, 228, 0, 1500, NULL };
+
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    CHECK_EQ_U(cg_store_put(st, &a), 0);
+    CHECK_EQ_U(cg_store_put(st, &b), 0);
+    CHECK_EQ_U(cg_store_put(st, &c), 0);
+    /* out of order on purpose: they come back in seq order */
+    CHECK_EQ_U(cg_store_put_evidence(st, 1, 2, &ev[2]), 0);
+    CHECK_EQ_U(cg_store_put_evidence(st, 1, 0, &ev[0]), 0);
+    CHECK_EQ_U(cg_store_put_evidence(st, 1, 1, &ev[1]), 0);
+    /* the open batch is invisible to readers until it commits */
+    n = 0;
+    CHECK_EQ_U(cg_store_query(st, NULL, 0, NULL, cb_count, &n), 0);
+    CHECK_EQ_U(n, 0);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+
+    CHECK(get_equal(st, &a));
+    CHECK(get_equal(st, &b));
+    c.msg = c.classtype = c.community_id = "";
+    CHECK(get_equal(st, &c));
+    cg_store_close(st);
+
+    st = NULL;
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
+    CHECK(get_equal(st, &a));
+    CHECK(get_equal(st, &b));
+    CHECK(get_equal(st, &c));
+    memset(&g, 0, sizeof g);
+    CHECK_EQ_U(cg_store_evidence(st, 1, cb_ev, &g), 0);
+    CHECK_EQ_U(g.n, 3);
+    for (int i = 0; i < 3 && i < g.n; i++) {
+        CHECK_EQ_U(g.seq[i], i);
+        CHECK_EQ_U(g.ev[i].ts_us, ev[i].ts_us);
+        CHECK(g.ev[i].dlt == ev[i].dlt);
+        CHECK_EQ_U(g.ev[i].caplen, ev[i].caplen);
+        CHECK_EQ_U(g.ev[i].wirelen, ev[i].wirelen);
+        CHECK(ev[i].caplen == 0 || memcmp(g.data[i], ev[i].data, ev[i].caplen) == 0);
+    }
+    n = 0;
+    CHECK_EQ_U(cg_store_evidence(st, 2, cb_ev_count, &n), 0);
+    CHECK_EQ_U(n, 0);
+    CHECK_EQ_U(cg_store_evidence(st, 99, cb_ev_count, &n), CG_STORE_ENOTFOUND);
+    CHECK((int)cg_store_get(st, 99, cb_count, &n) == CG_STORE_ENOTFOUND);
+    CHECK_CONTAINS(cg_store_error(st), "no incident 99");
+    CHECK_CONTAINS(cg_store_error(st), dir);
+
+    CHECK_EQ_U(cg_store_info_get(st, &info), 0);
+    CHECK_EQ_U(info.schema, CG_STORE_SCHEMA);
+    CHECK_EQ_U(info.incidents, 3);
+    CHECK_EQ_U(info.evidence, 3);
+    CHECK_EQ_U(info.next_id, 4);
+    CHECK_EQ_U(info.map_size, (uint64_t)16 << 30);
+    CHECK(info.map_used > 0 && info.map_used < ((uint64_t)1 << 20));
+    CHECK_EQ_U(cg_store_new_id(st), 0);   /* read-only */
+    CHECK((int)cg_store_begin(st) == CG_STORE_EINVAL);
+    CHECK_CONTAINS(cg_store_error(st), "read-only");
+    cg_store_close(st);
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    CHECK_EQ_U(cg_store_new_id(st), 4);
+    cg_store_close(st);
+}
+
+/* ---- replace keeps the indexes consistent ------------------------------------- */
+
+static size_t q_ids(cg_store *st, const cg_query *q, struct got *g)
+{
+    g->n = 0;
+    g->stop_after = 0;
+    if (cg_store_query(st, q, 0, NULL, cb_collect, g) != 0)
+        return (size_t)-1;
+    return g->n;
+}
+
+static void test_replace(void)
+{
+    const char *dir = path("replace");
+    static struct got g;
+    cg_store *st;
+    cg_incident x = mk(1), y;
+    cg_query q;
+    uint8_t a[16];
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    x.sid = 100;
+    a4(x.src, 10, 1, 1, 1);
+    a4(x.dst, 10, 2, 2, 2);
+    x.first_us = 1000;
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    CHECK_EQ_U(cg_store_put(st, &x), 0);
+    CHECK_EQ_U(cg_store_put(st, mkp(2)), 0);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+
+    memset(&q, 0, sizeof q);
+    q.has = CG_Q_SID, q.sid = 100;
+    CHECK_EQ_U(q_ids(st, &q, &g), 1);
+
+    /* every indexed field changes */
+    y = x;
+    y.sid = 200, y.gid = 3, y.count = 5, y.last_us = 9999, y.msg = "updated";
+    a4(y.src, 10, 9, 9, 9);
+    a4(y.dst, 10, 8, 8, 8);
+    y.first_us = 5000;
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    CHECK_EQ_U(cg_store_put(st, &y), 0);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    CHECK(get_equal(st, &y));
+
+    CHECK_EQ_U(q_ids(st, &q, &g), 0);
+    q.sid = 200;
+    CHECK_EQ_U(q_ids(st, &q, &g), 1);
+    q.has = CG_Q_SID | CG_Q_GID, q.gid = 3;
+    CHECK_EQ_U(q_ids(st, &q, &g), 1);
+    q.gid = 1;
+    CHECK_EQ_U(q_ids(st, &q, &g), 0);
+    memset(&q, 0, sizeof q);
+    q.has = CG_Q_SRC;
+    a4(a, 10, 1, 1, 1);
+    memcpy(q.src_lo, a, 16), memcpy(q.src_hi, a, 16);
+    CHECK_EQ_U(q_ids(st, &q, &g), 0);
+    a4(a, 10, 9, 9, 9);
+    memcpy(q.src_lo, a, 16), memcpy(q.src_hi, a, 16);
+    CHECK_EQ_U(q_ids(st, &q, &g), 1);
+    memset(&q, 0, sizeof q);
+    q.has = CG_Q_DST;
+    a4(a, 10, 2, 2, 2);
+    memcpy(q.dst_lo, a, 16), memcpy(q.dst_hi, a, 16);
+    CHECK_EQ_U(q_ids(st, &q, &g), 0);
+    a4(a, 10, 8, 8, 8);
+    memcpy(q.dst_lo, a, 16), memcpy(q.dst_hi, a, 16);
+    CHECK_EQ_U(q_ids(st, &q, &g), 1);
+    memset(&q, 0, sizeof q);
+    q.has = CG_Q_SINCE | CG_Q_UNTIL, q.since_us = 0, q.until_us = 2000;
+    CHECK_EQ_U(q_ids(st, &q, &g), 0);
+    q.since_us = 5000, q.until_us = 5001;
+    CHECK_EQ_U(q_ids(st, &q, &g), 1);
+
+    /* a replace with the same keys, then an unchanged one */
+    y.count = 6;
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    CHECK_EQ_U(cg_store_put(st, &y), 0);
+    CHECK_EQ_U(cg_store_put(st, &y), 0);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    CHECK(get_equal(st, &y));
+    cg_store_close(st);
+
+    /* exactly one key per incident in each index */
+    CHECK_EQ_U(raw_count(dir, "incidents"), 2);
+    CHECK_EQ_U(raw_count(dir, "by_time"), 2);
+    CHECK_EQ_U(raw_count(dir, "by_src"), 2);
+    CHECK_EQ_U(raw_count(dir, "by_dst"), 2);
+    CHECK_EQ_U(raw_count(dir, "by_sid"), 2);
+}
+
+/* ---- queries against a brute-force oracle --------------------------------------- */
+
+#define NQ 600
+static cg_incident qinc[NQ + 1];
+
+static int ref_match(const cg_query *q, const cg_incident *x)
+{
+    if ((q->has & CG_Q_SINCE) && !(x->first_us >= q->since_us)) return 0;
+    if ((q->has & CG_Q_UNTIL) && !(x->first_us < q->until_us)) return 0;
+    if ((q->has & CG_Q_SRC) && (memcmp(x->src, q->src_lo, 16) < 0 || memcmp(x->src, q->src_hi, 16) > 0)) return 0;
+    if ((q->has & CG_Q_DST) && (memcmp(x->dst, q->dst_lo, 16) < 0 || memcmp(x->dst, q->dst_hi, 16) > 0)) return 0;
+    if ((q->has & CG_Q_SID) && x->sid != q->sid) return 0;
+    if ((q->has & CG_Q_GID) && x->gid != q->gid) return 0;
+    if ((q->has & CG_Q_SEV) && x->severity > q->sev_max) return 0;
+    if ((q->has & CG_Q_PORT) && x->sport != q->port && x->dport != q->port) return 0;
+    if ((q->has & CG_Q_SPORT) && x->sport != q->sport) return 0;
+    if ((q->has & CG_Q_DPORT) && x->dport != q->dport) return 0;
+    return 1;
+}
+
+/* Runs q whole and in pages of 7; both must equal the oracle. Returns the
+ * number of matches (so a test can make sure it is not vacuous). */
+static size_t check_query(cg_store *st, const cg_query *q, int line)
+{
+    static struct got g, p;
+    static uint64_t want[NQ];
+    size_t nw = 0, pages = 0;
+    uint64_t cursor = 0;
+    int ok;
+
+    for (uint64_t id = NQ; id >= 1; id--)
+        if (ref_match(q, &qinc[id]))
+            want[nw++] = id;
+    ok = q_ids(st, q, &g) == nw && memcmp(g.ids, want, nw * sizeof *want) == 0;
+    p.n = 0;
+    p.stop_after = 0;
+    do {
+        size_t before = p.n;
+        if (cg_store_query(st, q, 7, &cursor, cb_collect, &p) != 0) {
+            ok = 0;
+            break;
+        }
+        if (p.n - before > 7 || (cursor && p.n - before != 7))
+            ok = 0;
+    } while (cursor && ++pages < 1000);
+    ok = ok && p.n == nw && memcmp(p.ids, want, nw * sizeof *want) == 0;
+    if (!ok)
+        fprintf(stderr, "query at line %d: want %zu, got %zu / paged %zu\n", line, nw, g.n, p.n);
+    CHECK(ok);
+    return nw;
+}
+#define CHECK_QUERY(st, q) check_query(st, q, __LINE__)
+
+static void test_queries(void)
+{
+    const char *dir = path("query");
+    static const uint32_t sids[] = { 1000, 1001, 2000, 3000 };
+    static const uint32_t gids[] = { 1, 1, 1, 3 };
+    static const uint16_t ports[] = { 53, 80, 443, 12345, 22 };
+    cg_store *st;
+    cg_query q;
+    uint8_t a[16];
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    for (uint64_t id = 1; id <= NQ; id++) {
+        cg_incident *x = &qinc[id];
+        uint64_t r = rnd();
+        CHECK_EQ_U(cg_store_new_id(st), id);
+        *x = mk(id);
+        switch (r % 6) {
+        case 0: a4(x->src, 10, 0, 0, (unsigned)(r >> 8) % 256); break;
+        case 1: a4(x->src, 10, 0, 1, (unsigned)(r >> 8) % 256); break;
+        case 2: a4(x->src, 10, 200, (unsigned)(r >> 16) % 256, (unsigned)(r >> 8) % 256); break;
+        case 3: a4(x->src, 192, 168, 1, (unsigned)(r >> 8) % 256); break;
+        case 4: a6(x->src, (r >> 8) & 1 ? "2001:db8::5" : "2001:db8:ffff::1"); break;
+        default: a6(x->src, "2001:db9::1"); break;
+        }
+        switch ((r >> 24) % 4) {
+        case 0: a4(x->dst, 192, 168, 1, (unsigned)(r >> 30) % 256); break;
+        case 1: a4(x->dst, 172, 16, 0, 1); break;
+        case 2: a6(x->dst, "2001:db8:0:1::80"); break;
+        default: a4(x->dst, 8, 8, 8, 8); break;
+        }
+        x->sid = sids[(r >> 40) % 4];
+        x->gid = gids[(r >> 40) % 4] == 3 && ((r >> 44) & 1) ? 3 : 1;
+        x->severity = (uint8_t)(1 + (r >> 46) % 4);
+        x->sport = ports[(r >> 48) % 5];
+        x->dport = ports[(r >> 52) % 5];
+        /* first_us not in id order: the time index has to sort */
+        x->first_us = 1000000 + (rnd() % 100000);
+        CHECK_EQ_U(cg_store_put(st, x), 0);
+    }
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    cg_store_close(st);
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
+
+    memset(&q, 0, sizeof q);
+    CHECK_EQ_U(CHECK_QUERY(st, &q), NQ);
+
+    q.has = CG_Q_SRC;
+    a4(a, 10, 0, 0, 0);
+    cidr(q.src_lo, q.src_hi, a, 96 + 24);
+    CHECK(CHECK_QUERY(st, &q) > 10);
+    cidr(q.src_lo, q.src_hi, a, 96 + 8);
+    CHECK(CHECK_QUERY(st, &q) > 200);
+    a6(a, "2001:db8::");
+    cidr(q.src_lo, q.src_hi, a, 32);
+    CHECK(CHECK_QUERY(st, &q) > 20);
+    a6(a, "2001:db8::5");
+    cidr(q.src_lo, q.src_hi, a, 128);
+    CHECK(CHECK_QUERY(st, &q) > 5);
+    a4(a, 11, 0, 0, 0);
+    cidr(q.src_lo, q.src_hi, a, 96 + 8);
+    CHECK_EQ_U(CHECK_QUERY(st, &q), 0);
+
+    memset(&q, 0, sizeof q);
+    q.has = CG_Q_DST;
+    a4(a, 192, 168, 1, 0);
+    cidr(q.dst_lo, q.dst_hi, a, 96 + 24);
+    CHECK(CHECK_QUERY(st, &q) > 50);
+    a6(a, "2001:db8::");
+    cidr(q.dst_lo, q.dst_hi, a, 32);
+    CHECK(CHECK_QUERY(st, &q) > 50);
+
+    memset(&q, 0, sizeof q);
+    q.has = CG_Q_SID, q.sid = 1000;
+    CHECK(CHECK_QUERY(st, &q) > 50);
+    q.sid = 3000;   /* in gid 1 and gid 3 */
+    CHECK(CHECK_QUERY(st, &q) > 50);
+    q.has |= CG_Q_GID, q.gid = 3;
+    CHECK(CHECK_QUERY(st, &q) > 20);
+    q.has = CG_Q_GID;   /* gid alone: a full scan */
+    CHECK(CHECK_QUERY(st, &q) > 20);
+    q.has = CG_Q_SID, q.sid = 4242;
+    CHECK_EQ_U(CHECK_QUERY(st, &q), 0);
+
+    memset(&q, 0, sizeof q);
+    q.has = CG_Q_SINCE | CG_Q_UNTIL, q.since_us = 1020000, q.until_us = 1050000;
+    CHECK(CHECK_QUERY(st, &q) > 100);
+    q.has = CG_Q_SINCE;
+    CHECK(CHECK_QUERY(st, &q) > 300);
+    q.has = CG_Q_UNTIL;
+    CHECK(CHECK_QUERY(st, &q) > 50);
+    q.has = CG_Q_SINCE | CG_Q_UNTIL, q.since_us = 1050000, q.until_us = 1050000;
+    CHECK_EQ_U(CHECK_QUERY(st, &q), 0);
+    q.has = CG_Q_UNTIL, q.until_us = 0;
+    CHECK_EQ_U(CHECK_QUERY(st, &q), 0);
+
+    memset(&q, 0, sizeof q);
+    q.has = CG_Q_SEV, q.sev_max = 1;
+    CHECK(CHECK_QUERY(st, &q) > 50);
+    q.sev_max = 2;
+    CHECK(CHECK_QUERY(st, &q) > 200);
+    q.has = CG_Q_PORT, q.port = 53;
+    CHECK(CHECK_QUERY(st, &q) > 100);
+    q.has = CG_Q_SPORT, q.sport = 12345;
+    CHECK(CHECK_QUERY(st, &q) > 50);
+    q.has = CG_Q_DPORT, q.dport = 443;
+    CHECK(CHECK_QUERY(st, &q) > 50);
+    q.has = CG_Q_SPORT | CG_Q_DPORT, q.sport = 53, q.dport = 53;
+    CHECK(CHECK_QUERY(st, &q) > 5);
+
+    /* combinations: one index drives, the rest is checked per record */
+    memset(&q, 0, sizeof q);
+    q.has = CG_Q_SRC | CG_Q_SID | CG_Q_SEV, q.sid = 2000, q.sev_max = 2;
+    a4(a, 10, 0, 0, 0);
+    cidr(q.src_lo, q.src_hi, a, 96 + 8);
+    CHECK(CHECK_QUERY(st, &q) > 5);
+    q.has = CG_Q_SRC | CG_Q_DST | CG_Q_PORT, q.port = 80;
+    a4(a, 192, 168, 1, 0);
+    cidr(q.dst_lo, q.dst_hi, a, 96 + 16);
+    CHECK(CHECK_QUERY(st, &q) > 5);
+    q.has = CG_Q_DST | CG_Q_SINCE | CG_Q_UNTIL | CG_Q_DPORT;
+    q.since_us = 1000000, q.until_us = 1060000, q.dport = 22;
+    CHECK(CHECK_QUERY(st, &q) > 5);
+    q.has = CG_Q_SID | CG_Q_SINCE | CG_Q_SEV, q.sid = 1001, q.since_us = 1030000, q.sev_max = 3;
+    CHECK(CHECK_QUERY(st, &q) > 5);
+    q.has = CG_Q_SINCE | CG_Q_UNTIL | CG_Q_SEV | CG_Q_PORT;
+    q.since_us = 1010000, q.until_us = 1090000, q.sev_max = 2, q.port = 443;
+    CHECK(CHECK_QUERY(st, &q) > 5);
+    q.has = CG_Q_SEV | CG_Q_SPORT, q.sev_max = 1, q.sport = 22;
+    CHECK(CHECK_QUERY(st, &q) > 3);
+
+    /* a range upside down is the caller's mistake */
+    memset(&q, 0, sizeof q);
+    q.has = CG_Q_SRC;
+    a4(q.src_lo, 10, 0, 0, 9);
+    a4(q.src_hi, 10, 0, 0, 1);
+    CHECK((int)q_ids(st, &q, (struct got[1]){ 0 }) == -1);
+    CHECK_CONTAINS(cg_store_error(st), "low above high");
+    cg_store_close(st);
+}
+
+/* ---- paging over 1000 ----------------------------------------------------------- */
+
+static void page_all(cg_store *st, const cg_query *q, const char *what)
+{
+    static struct got g;
+    static unsigned char seen[1001];
+    uint64_t cursor = 0;
+    int calls = 0, ok = 1;
+
+    memset(seen, 0, sizeof seen);
+    g.n = 0;
+    g.stop_after = 0;
+    do {
+        size_t before = g.n;
+        if (cg_store_query(st, q, 100, &cursor, cb_collect, &g) != 0)
+            ok = 0;
+        if (g.n - before > 100)
+            ok = 0;
+    } while (cursor && ++calls < 100 && ok);
+    CHECK_EQ_U(g.n, 1000);
+    for (size_t i = 0; i < g.n; i++) {
+        if (g.ids[i] < 1 || g.ids[i] > 1000 || seen[g.ids[i]]++)
+            ok = 0;
+        if (i && g.ids[i] >= g.ids[i - 1])
+            ok = 0;
+    }
+    if (!ok)
+        fprintf(stderr, "paging by %s failed\n", what);
+    CHECK(ok);
+    CHECK(calls >= 10 && calls <= 11);
+}
+
+static void test_paging(void)
+{
+    const char *dir = path("paging");
+    static struct got g;
+    cg_store *st;
+    cg_query q;
+    uint64_t cursor;
+    uint8_t a[16];
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    for (int b = 0; b < 10; b++) {
+        CHECK_EQ_U(cg_store_begin(st), 0);
+        for (int i = 0; i < 100; i++) {
+            cg_incident x = mk(cg_store_new_id(st));
+            x.first_us = 5000000 - x.id;   /* time runs against ids */
+            CHECK_EQ_U(cg_store_put(st, &x), 0);
+        }
+        CHECK_EQ_U(cg_store_commit(st), 0);
+    }
+    memset(&q, 0, sizeof q);
+    page_all(st, &q, "incidents");
+    q.has = CG_Q_SRC;
+    a4(a, 10, 0, 0, 0);
+    cidr(q.src_lo, q.src_hi, a, 96 + 8);
+    page_all(st, &q, "by_src");
+    q.has = CG_Q_SINCE;
+    q.since_us = 0;
+    page_all(st, &q, "by_time");
+
+    /* the callback stops the walk: the cursor is the last id it saw */
+    memset(&q, 0, sizeof q);
+    g.n = 0;
+    g.stop_after = 5;
+    cursor = 0;
+    CHECK_EQ_U(cg_store_query(st, &q, 0, &cursor, cb_collect, &g), 0);
+    CHECK_EQ_U(g.n, 5);
+    CHECK_EQ_U(cursor, 996);
+    g.n = 0;
+    CHECK_EQ_U(cg_store_query(st, &q, 0, &cursor, cb_collect, &g), 0);
+    CHECK_EQ_U(g.ids[0], 995);
+    /* a cursor above every id, and one at the bottom */
+    g.n = 0, g.stop_after = 0, cursor = 5000;
+    CHECK_EQ_U(cg_store_query(st, &q, 3, &cursor, cb_collect, &g), 0);
+    CHECK(g.n == 3 && g.ids[0] == 1000 && cursor == 998);
+    g.n = 0, cursor = 1;
+    CHECK_EQ_U(cg_store_query(st, &q, 3, &cursor, cb_collect, &g), 0);
+    CHECK(g.n == 0 && cursor == 0);
+    cg_store_close(st);
+}
+
+/* ---- a full map ------------------------------------------------------------------- */
+
+static void test_full(void)
+{
+    const char *dir = path("full");
+    static uint8_t pkt[1400];
+    static uint64_t committed[4096];
+    size_t ncommitted = 0;
+    uint64_t failed_first = 0, failed_last = 0;
+    cg_store *st;
+    cg_store_info info;
+    int rc = 0, batches = 0, n;
+
+    memset(pkt, 0xab, sizeof pkt);
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, (uint64_t)1 << 20), 0);
+    while (batches++ < 1000) {
+        uint64_t ids[10];
+        int nids = 0;
+        CHECK_EQ_U(cg_store_begin(st), 0);
+        for (int i = 0; i < 10; i++) {
+            cg_incident x = mk(ids[nids++] = cg_store_new_id(st));
+            cg_evidence ev = { 1, 1, sizeof pkt, sizeof pkt, pkt };
+            rc = cg_store_put(st, &x);
+            for (uint32_t s = 0; s < 4 && rc == 0; s++)
+                rc = cg_store_put_evidence(st, x.id, s, &ev);
+            if (rc)
+                break;
+        }
+        if (rc) {
+            /* the batch is gone: later puts say so, commit closes it */
+            cg_incident x = mk(ids[0]);
+            CHECK((int)rc == CG_STORE_EFULL);
+            CHECK((int)cg_store_put(st, &x) == CG_STORE_EFULL);
+            rc = cg_store_commit(st);
+            CHECK((int)rc == CG_STORE_EFULL);
+        } else {
+            rc = cg_store_commit(st);
+        }
+        if (rc) {
+            failed_first = ids[0], failed_last = ids[nids - 1];
+            break;
+        }
+        memcpy(committed + ncommitted, ids, sizeof ids);
+        ncommitted += 10;
+    }
+    CHECK((int)rc == CG_STORE_EFULL);
+    CHECK(ncommitted > 0);
+    CHECK_CONTAINS(cg_store_error(st), dir);
+    CHECK_CONTAINS(cg_store_error(st), "store is full (map size 1 MiB); nothing of this batch was stored");
+    /* the handle goes on: a new batch opens, and an abort drops it */
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    cg_store_abort(st);
+    cg_store_close(st);
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, (uint64_t)1 << 20), 0);
+    n = 0;
+    for (size_t i = 0; i < ncommitted; i++) {
+        cg_incident want = mk(committed[i]);
+        int ne = 0;
+        if (get_equal(st, &want) && cg_store_evidence(st, committed[i], cb_ev_count, &ne) == 0 && ne == 4)
+            n++;
+    }
+    CHECK_EQ_U(n, ncommitted);
+    CHECK((int)cg_store_get(st, failed_first, cb_count, &n) == CG_STORE_ENOTFOUND);
+    CHECK((int)cg_store_get(st, failed_last, cb_count, &n) == CG_STORE_ENOTFOUND);
+    CHECK_EQ_U(cg_store_info_get(st, &info), 0);
+    CHECK_EQ_U(info.incidents, ncommitted);
+    CHECK_EQ_U(info.evidence, ncommitted * 4);
+    CHECK_EQ_U(info.map_size, (uint64_t)1 << 20);
+    CHECK(info.map_used <= info.map_size);
+    /* ids of the lost batch were never on disk; what is, is not reused */
+    CHECK(cg_store_new_id(st) == committed[ncommitted - 1] + 1);
+    cg_store_close(st);
+
+    /* a reader with the default size maps what the store has */
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
+    n = 0;
+    CHECK_EQ_U(cg_store_query(st, NULL, 0, NULL, cb_count, &n), 0);
+    CHECK_EQ_U(n, ncommitted);
+    cg_store_close(st);
+
+    /* and a writer with a bigger map goes on where it stopped */
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, (uint64_t)64 << 20), 0);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    for (int i = 0; i < 20; i++) {
+        cg_incident x = mk(cg_store_new_id(st));
+        cg_evidence ev = { 1, 1, sizeof pkt, sizeof pkt, pkt };
+        CHECK_EQ_U(cg_store_put(st, &x), 0);
+        CHECK_EQ_U(cg_store_put_evidence(st, x.id, 0, &ev), 0);
+    }
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    CHECK_EQ_U(cg_store_info_get(st, &info), 0);
+    CHECK_EQ_U(info.incidents, ncommitted + 20);
+    cg_store_close(st);
+}
+
+/* ---- a newer schema ----------------------------------------------------------------- */
+
+static void test_newer(void)
+{
+    const char *dir = path("newer");
+    const char *data = path("newer/data.mdb");
+    static const uint8_t v99[4] = { 0, 0, 0, 99 };
+    cg_store *st, *const sentinel = (cg_store *)&st;
+    unsigned char *before;
+    size_t blen = 0;
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    CHECK_EQ_U(cg_store_put(st, mkp(cg_store_new_id(st))), 0);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    cg_store_close(st);
+    CHECK_EQ_U(raw_put(dir, "meta", "schema", 6, v99, 4), 0);
+    before = slurp(data, &blen);
+    CHECK(before != NULL);
+
+    st = sentinel;
+    CHECK((int)cg_store_open(&st, dir, 0, 0) == CG_STORE_ENEWER);
+    CHECK(st == sentinel);
+    CHECK_CONTAINS(cg_store_error(NULL), dir);
+    CHECK_CONTAINS(cg_store_error(NULL), "written by schema version 99; this canhgac reads up to 1");
+    CHECK((int)cg_store_open(&st, dir, CG_STORE_RDONLY, 0) == CG_STORE_ENEWER);
+    CHECK(st == sentinel);
+    CHECK_CONTAINS(cg_store_error(NULL), "schema version 99");
+    CHECK(before && same_file(before, blen, data));
+    free(before);
+}
+
+/* ---- bad records --------------------------------------------------------------------- */
+
+static void fuzz_decoders(const uint8_t *rec, size_t len, const uint8_t *evrec, size_t evlen)
+{
+    cg_incident inc;
+    cg_evidence ev;
+    int bad = 0, accepted = 0;
+
+    /* every truncation of a good record is refused; the copy sits in a buffer
+     * of exactly that size so that an over-read trips the sanitizer */
+    for (size_t n = 0; n < len; n++) {
+        uint8_t *b = malloc(n ? n : 1);
+        memcpy(b, rec, n);
+        if (cg_store_decode(b, n, &inc) != CG_STORE_ECORRUPT)
+            bad++;
+        free(b);
+    }
+    for (size_t n = 0; n < evlen; n++) {
+        uint8_t *b = malloc(n ? n : 1);
+        memcpy(b, evrec, n);
+        if (cg_store_decode_evidence(b, n, &ev) != CG_STORE_ECORRUPT)
+            bad++;
+        free(b);
+    }
+    /* mutations: refused, or accepted with every view inside the record */
+    for (int round = 0; round < 20000; round++) {
+        size_t n = len + (rnd() % 3) - 1;
+        uint8_t *b = malloc(n);
+        int rc;
+        memcpy(b, rec, n < len ? n : len);
+        if (n > len)
+            b[len] = 0;
+        for (int f = 0, nf = 1 + (int)(rnd() % 4); f < nf; f++)
+            b[rnd() % n] = (uint8_t)rnd();
+        rc = cg_store_decode(b, n, &inc);
+        if (rc == 0) {
+            const char *s[3] = { inc.msg, inc.classtype, inc.community_id };
+            accepted++;
+            for (int i = 0; i < 3; i++)
+                if ((const uint8_t *)s[i] < b || (const uint8_t *)s[i] + strlen(s[i]) >= b + n)
+                    bad++;
+        } else if (rc != CG_STORE_ECORRUPT) {
+            bad++;
+        }
+        free(b);
+    }
+    for (int round = 0; round < 5000; round++) {
+        size_t n = evlen;
+        uint8_t *b = malloc(n);
+        int rc;
+        memcpy(b, evrec, n);
+        b[rnd() % n] = (uint8_t)rnd();
+        rc = cg_store_decode_evidence(b, n, &ev);
+        if (rc == 0 && (ev.data != b + 24 || ev.caplen != n - 24))
+            bad++;
+        free(b);
+    }
+    CHECK_EQ_U(bad, 0);
+    CHECK(accepted > 0);   /* flips in fixed fields still decode */
+}
+
+static void test_corrupt(void)
+{
+    const char *dir = path("corrupt");
+    static uint8_t rec[1024], evrec[256];
+    uint8_t key[8], evkey[12], pkt[100];
+    size_t len = 0, evlen = 0;
+    cg_store *st;
+    cg_incident x;
+    cg_evidence ev = { 7, 1, sizeof pkt, sizeof pkt, pkt };
+    int n = 0;
+
+    memset(pkt, 0x5a, sizeof pkt);
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    CHECK_EQ_U(cg_store_put(st, mkp(1)), 0);
+    CHECK_EQ_U(cg_store_put_evidence(st, 1, 0, &ev), 0);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    cg_store_close(st);
+
+    be64(key, 1);
+    CHECK_EQ_U(raw_get(dir, "incidents", key, 8, rec, sizeof rec, &len), 0);
+    memcpy(evkey, key, 8);
+    memset(evkey + 8, 0, 4);
+    CHECK_EQ_U(raw_get(dir, "evidence", evkey, 12, evrec, sizeof evrec, &evlen), 0);
+    CHECK_EQ_U(evlen, 24 + sizeof pkt);
+    CHECK(len > 100 && len < sizeof rec);
+    fuzz_decoders(rec, len, evrec, evlen);
+
+    /* garbage, a truncated record, one with another id, and a bad key */
+    be64(key, 2);
+    CHECK_EQ_U(raw_put(dir, "incidents", key, 8, "hello", 5), 0);
+    be64(key, 3);
+    CHECK_EQ_U(raw_put(dir, "incidents", key, 8, rec, len - 1), 0);
+    be64(key, 4);
+    CHECK_EQ_U(raw_put(dir, "incidents", key, 8, rec, len), 0);
+    be64(key, 1);
+    memcpy(evkey, key, 8);
+    evkey[11] = 1;
+    CHECK_EQ_U(raw_put(dir, "evidence", evkey, 12, evrec, evlen - 3), 0);
+
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
+    x = mk(1);
+    CHECK(get_equal(st, &x));
+    CHECK((int)cg_store_get(st, 2, cb_count, &n) == CG_STORE_ECORRUPT);
+    CHECK_CONTAINS(cg_store_error(st), "incident 2: bad record");
+    CHECK_CONTAINS(cg_store_error(st), dir);
+    CHECK((int)cg_store_get(st, 3, cb_count, &n) == CG_STORE_ECORRUPT);
+    CHECK_CONTAINS(cg_store_error(st), "truncated");
+    CHECK((int)cg_store_get(st, 4, cb_count, &n) == CG_STORE_ECORRUPT);
+    CHECK_CONTAINS(cg_store_error(st), "id differs");
+    CHECK_EQ_U(n, 0);
+    CHECK((int)cg_store_query(st, NULL, 0, NULL, cb_count, &n) == CG_STORE_ECORRUPT);
+    CHECK((int)cg_store_evidence(st, 1, cb_ev_count, &n) == CG_STORE_ECORRUPT);
+    CHECK_CONTAINS(cg_store_error(st), "evidence of incident 1: bad record");
+    cg_store_close(st);
+
+    /* a writer replaces a bad record, and the store reads again */
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    CHECK_EQ_U(cg_store_new_id(st), 5);   /* the bad record's key counts too */
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    for (uint64_t id = 2; id <= 4; id++)
+        CHECK_EQ_U(cg_store_put(st, mkp(id)), 0);
+    CHECK_EQ_U(cg_store_put_evidence(st, 1, 1, &ev), 0);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    n = 0;
+    CHECK_EQ_U(cg_store_query(st, NULL, 0, NULL, cb_count, &n), 0);
+    CHECK_EQ_U(n, 4);
+    cg_store_close(st);
+
+    /* a key of the wrong size in an index is a damaged store, not a crash */
+    CHECK_EQ_U(raw_put(dir, "by_sid", "xyz", 3, "", 0), 0);
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
+    {
+        cg_query q;
+        memset(&q, 0, sizeof q);
+        q.has = CG_Q_SID, q.sid = 2000001;
+        CHECK((int)cg_store_query(st, &q, 0, NULL, cb_count, &n) == CG_STORE_ECORRUPT);
+        CHECK_CONTAINS(cg_store_error(st), "by_sid");
+    }
+    cg_store_close(st);
+}
+
+/* ---- not a store ------------------------------------------------------------------------ */
+
+static void test_not_a_store(void)
+{
+    cg_store *st = NULL;
+    static unsigned char junk[3 * 4096];
+    unsigned char *before;
+    size_t blen = 0;
+    FILE *f;
+    const char *d;
+
+    /* missing, and an empty directory: nothing is created by a reader */
+    d = path("missing");
+    CHECK((int)cg_store_open(&st, d, CG_STORE_RDONLY, 0) == CG_STORE_ENOTFOUND);
+    CHECK_CONTAINS(cg_store_error(NULL), d);
+    CHECK_CONTAINS(cg_store_error(NULL), "no canhgac store here");
+    CHECK(access(d, F_OK) != 0);
+    d = path("empty");
+    CHECK(mkdir(d, 0700) == 0);
+    CHECK((int)cg_store_open(&st, d, CG_STORE_RDONLY, 0) == CG_STORE_ENOTFOUND);
+    CHECK_CONTAINS(cg_store_error(NULL), "no canhgac store here");
+    CHECK(is_empty_dir(d));
+    CHECK(st == NULL);
+
+    /* a data.mdb that is not LMDB, long and short */
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (unsigned char)rnd();
+    d = path("junk");
+    CHECK(mkdir(d, 0700) == 0);
+    f = fopen(path("junk/data.mdb"), "wb");
+    CHECK(f && fwrite(junk, 1, sizeof junk, f) == sizeof junk);
+    if (f)
+        fclose(f);
+    CHECK((int)cg_store_open(&st, d, 0, 0) == CG_STORE_ECORRUPT);
+    CHECK_CONTAINS(cg_store_error(NULL), d);
+    CHECK_CONTAINS(cg_store_error(NULL), "not a canhgac store");
+    CHECK((int)cg_store_open(&st, d, CG_STORE_RDONLY, 0) == CG_STORE_ECORRUPT);
+    CHECK_CONTAINS(cg_store_error(NULL), "not an LMDB file");
+    CHECK(same_file(junk, sizeof junk, path("junk/data.mdb")));
+    d = path("junk2");
+    CHECK(mkdir(d, 0700) == 0);
+    f = fopen(path("junk2/data.mdb"), "wb");
+    CHECK(f && fwrite("not lmdb\n", 1, 9, f) == 9);
+    if (f)
+        fclose(f);
+    CHECK((int)cg_store_open(&st, d, 0, 0) == CG_STORE_ECORRUPT);
+    CHECK(same_file((const unsigned char *)"not lmdb\n", 9, path("junk2/data.mdb")));
+
+    /* someone else's LMDB environment */
+    d = path("foreign");
+    CHECK(mkdir(d, 0700) == 0);
+    CHECK_EQ_U(raw_put(d, NULL, "key", 3, "value", 5), 0);
+    before = slurp(path("foreign/data.mdb"), &blen);
+    CHECK((int)cg_store_open(&st, d, 0, 0) == CG_STORE_ECORRUPT);
+    CHECK_CONTAINS(cg_store_error(NULL), "not a canhgac store (no meta database)");
+    CHECK((int)cg_store_open(&st, d, CG_STORE_RDONLY, 0) == CG_STORE_ECORRUPT);
+    CHECK(before && same_file(before, blen, path("foreign/data.mdb")));
+    free(before);
+
+    /* a meta database without a schema version */
+    d = path("noschema");
+    CHECK(mkdir(d, 0700) == 0);
+    CHECK_EQ_U(raw_put(d, "meta", "owner", 5, "x", 1), 0);
+    CHECK((int)cg_store_open(&st, d, 0, 0) == CG_STORE_ECORRUPT);
+    CHECK_CONTAINS(cg_store_error(NULL), "no schema version");
+    CHECK(st == NULL);
+
+    /* an unwritable place */
+    f = fopen(path("plainfile"), "w");
+    if (f)
+        fclose(f);
+    d = path("plainfile/store");
+    CHECK((int)cg_store_open(&st, d, 0, 0) == CG_STORE_EIO);
+    CHECK_CONTAINS(cg_store_error(NULL), d);
+    CHECK_CONTAINS(cg_store_error(NULL), "Not a directory");
+    CHECK((int)cg_store_open(&st, path("plainfile"), 0, 0) == CG_STORE_EIO);
+    CHECK_CONTAINS(cg_store_error(NULL), "Not a directory");
+    CHECK((int)cg_store_open(&st, "/proc/canhgac-store", 0, 0) == CG_STORE_EIO);
+    CHECK_CONTAINS(cg_store_error(NULL), "/proc/canhgac-store: ");
+    if (geteuid() != 0) {
+        d = path("noperm");
+        CHECK(mkdir(d, 0500) == 0);
+        CHECK((int)cg_store_open(&st, d, 0, 0) == CG_STORE_EIO);
+        CHECK_CONTAINS(cg_store_error(NULL), "Permission denied");
+        chmod(d, 0700);
+    } else {
+        printf("store: running as root, the permission-bits case is covered by ENOTDIR and /proc only\n");
+    }
+    CHECK(st == NULL);
+
+    /* an empty LMDB environment is where a writer starts a store */
+    d = path("emptyenv");
+    CHECK(mkdir(d, 0700) == 0);
+    {
+        MDB_env *env;
+        CHECK(mdb_env_create(&env) == 0 && mdb_env_open(env, d, 0, 0600) == 0);
+        mdb_env_close(env);
+    }
+    CHECK((int)cg_store_open(&st, d, CG_STORE_RDONLY, 0) == CG_STORE_ENOTFOUND);
+    CHECK_EQ_U(cg_store_open(&st, d, 0, 0), 0);
+    cg_store_close(st);
+
+    /* arguments */
+    CHECK((int)cg_store_open(&st, NULL, 0, 0) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_open(&st, "", 0, 0) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_open(&st, d, 0x80, 0) == CG_STORE_EINVAL);
+    CHECK(cg_store_strerror(CG_STORE_EFULL) != NULL && *cg_store_strerror(-99) != 0);
+}
+
+/* ---- the batch state machine -------------------------------------------------------------- */
+
+static void test_batches(void)
+{
+    const char *dir = path("batch");
+    static char longmsg[70000];
+    cg_store *st;
+    cg_incident x;
+    int n = 0;
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    x = mk(cg_store_new_id(st));
+    CHECK((int)cg_store_put(st, &x) == CG_STORE_EINVAL);
+    CHECK_CONTAINS(cg_store_error(st), "no batch open");
+    CHECK((int)cg_store_commit(st) == CG_STORE_EINVAL);
+    cg_store_abort(st);   /* nothing open: nothing happens */
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    CHECK((int)cg_store_begin(st) == CG_STORE_EINVAL);
+    x.id = 0;
+    CHECK((int)cg_store_put(st, &x) == CG_STORE_EINVAL);   /* the batch stays open */
+    memset(longmsg, 'a', sizeof longmsg - 1);
+    x = mk(1);
+    x.msg = longmsg;
+    CHECK((int)cg_store_put(st, &x) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_put_evidence(st, 1, 0, NULL) == CG_STORE_EINVAL);
+    x = mk(1);
+    CHECK_EQ_U(cg_store_put(st, &x), 0);
+    cg_store_abort(st);
+    CHECK((int)cg_store_get(st, 1, cb_count, &n) == CG_STORE_ENOTFOUND);
+
+    /* ids are not handed out twice after an abort, and follow explicit ones */
+    CHECK_EQ_U(cg_store_new_id(st), 2);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    x = mk(500);
+    CHECK_EQ_U(cg_store_put(st, &x), 0);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    CHECK_EQ_U(cg_store_new_id(st), 501);
+    cg_store_close(st);
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    CHECK_EQ_U(cg_store_new_id(st), 501);
+    cg_store_close(st);
+    cg_store_close(NULL);
+    CHECK_STR(cg_store_error(NULL), "");
+}
+
+/* ---- one writer --------------------------------------------------------------------------- */
+
+static void test_writer_lock(void)
+{
+    const char *dir = path("lock");
+    cg_store *st, *st2 = NULL;
+    char want[64];
+    pid_t pid;
+    int status = -1;
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    CHECK_EQ_U(cg_store_put(st, mkp(cg_store_new_id(st))), 0);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+
+    snprintf(want, sizeof want, "locked by another writer (pid %ld)", (long)getpid());
+    CHECK((int)cg_store_open(&st2, dir, 0, 0) == CG_STORE_EBUSY);
+    CHECK(st2 == NULL);
+    CHECK_CONTAINS(cg_store_error(NULL), dir);
+    CHECK_CONTAINS(cg_store_error(NULL), want);
+
+    /* another process: no second writer, but a reader while the writer is open */
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        cg_store *w = NULL, *r = NULL;
+        int fails = 0, n = 0;
+        if (cg_store_open(&w, dir, 0, 0) != CG_STORE_EBUSY || !strstr(cg_store_error(NULL), want))
+            fails++;
+        if (cg_store_open(&r, dir, CG_STORE_RDONLY, 0) != 0 || cg_store_get(r, 1, cb_count, &n) != 0 || n != 1)
+            fails++;
+        cg_store_close(r);
+        _exit(fails);
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    cg_store_close(st);
+
+    /* the lock goes with the process, however it ends */
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        cg_store *w = NULL;
+        if (cg_store_open(&w, dir, 0, 0) != 0)
+            _exit(1);
+        _exit(0);   /* no close */
+    }
+    CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    cg_store_close(st);
+}
+
+/* ---- snapshots ------------------------------------------------------------------------------- */
+
+struct snap { int fd_go, fd_done, n, bad; uint64_t count; };
+
+static int cb_snap(const cg_incident *inc, void *arg)
+{
+    struct snap *s = arg;
+    char c = 'g';
+    if (s->n++ == 0) {
+        /* the writer commits now, in the middle of this walk */
+        if (write(s->fd_go, &c, 1) != 1 || read(s->fd_done, &c, 1) != 1)
+            s->bad++;
+    }
+    if (inc->count != s->count)
+        s->bad++;
+    return 0;
+}
+
+static int cb_snap2(const cg_incident *inc, void *arg)
+{
+    struct snap *s = arg;
+    s->n++;
+    if (inc->count != s->count)
+        s->bad++;
+    return 0;
+}
+
+static void test_snapshot(void)
+{
+    const char *dir = path("snap");
+    int go[2], done[2], status = -1;
+    cg_store *st;
+    pid_t pid;
+    char c;
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    for (int i = 0; i < 50; i++)
+        CHECK_EQ_U(cg_store_put(st, mkp(cg_store_new_id(st))), 0);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    CHECK(pipe(go) == 0 && pipe(done) == 0);
+
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        struct snap s = { go[1], done[0], 0, 0, 1 };
+        cg_store *r = NULL;
+        int fails = 0;
+        if (cg_store_open(&r, dir, CG_STORE_RDONLY, 0) != 0)
+            _exit(100);
+        /* the walk sees the state it started on: 50 incidents of count 1 */
+        if (cg_store_query(r, NULL, 0, NULL, cb_snap, &s) != 0 || s.n != 50 || s.bad)
+            fails++;
+        /* the next one sees the commit: 80 incidents of count 2 */
+        s = (struct snap){ -1, -1, 0, 0, 2 };
+        if (cg_store_query(r, NULL, 0, NULL, cb_snap2, &s) != 0 || s.n != 80 || s.bad)
+            fails++;
+        cg_store_close(r);
+        _exit(fails);
+    }
+    CHECK(pid > 0);
+    CHECK(read(go[0], &c, 1) == 1);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    for (uint64_t id = 1; id <= 50; id++) {
+        cg_incident x = mk(id);
+        x.count = 2;
+        CHECK_EQ_U(cg_store_put(st, &x), 0);
+    }
+    for (int i = 0; i < 30; i++) {
+        cg_incident x = mk(cg_store_new_id(st));
+        x.count = 2;
+        CHECK_EQ_U(cg_store_put(st, &x), 0);
+    }
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    CHECK(write(done[1], "d", 1) == 1);
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    close(go[0]), close(go[1]), close(done[0]), close(done[1]);
+    cg_store_close(st);
+}
+
+/* ---- reader threads on the writer's handle ----------------------------------------------------- */
+
+struct reader { cg_store *st; atomic_int *stop; int bad, queries; };
+
+struct tcheck { uint64_t n, max, batch; int bad; };
+
+static int cb_thread(const cg_incident *inc, void *arg)
+{
+    struct tcheck *t = arg;
+    if (t->n == 0) {
+        t->max = inc->id;
+        t->batch = inc->count;
+    }
+    /* a snapshot holds whole batches: ids max..1 with no hole, batch count
+     * (1 + (id - 1) / 10) */
+    if (inc->id != t->max - t->n || inc->count != 1 + (inc->id - 1) / 10)
+        t->bad++;
+    t->n++;
+    return 0;
+}
+
+static void *reader_main(void *arg)
+{
+    struct reader *r = arg;
+    while (!atomic_load(r->stop) || r->queries < 5) {
+        struct tcheck t = { 0, 0, 0, 0 };
+        if (cg_store_query(r->st, NULL, 0, NULL, cb_thread, &t) != 0 || t.bad || t.n % 10)
+            r->bad++;
+        r->queries++;
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    const char *dir = path("threads");
+    struct reader rd[3];
+    pthread_t th[3];
+    atomic_int stop = 0;
+    cg_store *st;
+    int bad = 0, queries = 0;
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    for (int i = 0; i < 3; i++) {
+        rd[i] = (struct reader){ st, &stop, 0, 0 };
+        CHECK(pthread_create(&th[i], NULL, reader_main, &rd[i]) == 0);
+    }
+    for (uint64_t b = 1; b <= 30; b++) {
+        CHECK_EQ_U(cg_store_begin(st), 0);
+        for (int i = 0; i < 10; i++) {
+            cg_incident x = mk(cg_store_new_id(st));
+            x.count = b;
+            CHECK_EQ_U(cg_store_put(st, &x), 0);
+        }
+        CHECK_EQ_U(cg_store_commit(st), 0);
+    }
+    atomic_store(&stop, 1);
+    for (int i = 0; i < 3; i++) {
+        pthread_join(th[i], NULL);
+        bad += rd[i].bad;
+        queries += rd[i].queries;
+    }
+    CHECK_EQ_U(bad, 0);
+    CHECK(queries >= 15);
+    cg_store_close(st);
+}
+
+int main(void)
+{
+    snprintf(root, sizeof root, "/tmp/cg_store_XXXXXX");
+    if (!mkdtemp(root)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_roundtrip();
+    test_replace();
+    test_queries();
+    test_paging();
+    test_full();
+    test_newer();
+    test_corrupt();
+    test_not_a_store();
+    test_batches();
+    test_writer_lock();
+    test_snapshot();
+    test_threads();
+    rm_rf(root);
+    return check_done("store");
+}
