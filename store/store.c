@@ -559,10 +559,12 @@ static int open_env(cg_store *st, uint64_t mapsize)
         return fail_mdb(st, rc, NULL);
     }
     rc = mdb_env_set_maxdbs(st->env, DB_N);
-    /* A reader given no size maps what the writer set (LMDB keeps it in the
-     * file), so that it sees everything the writer can write. */
-    if (!rc && (mapsize || !(st->flags & CG_STORE_RDONLY)))
-        rc = mdb_env_set_mapsize(st->env, (size_t)(mapsize ? mapsize : DEFAULT_MAPSIZE));
+    /* Without a size, LMDB maps the size kept in the file: a reader so sees
+     * everything the writer can write, and a writer keeps a map that was
+     * made larger than the default (raised to the default below). A given
+     * size is taken as it is (LMDB raises it to the data's size). */
+    if (!rc && mapsize)
+        rc = mdb_env_set_mapsize(st->env, (size_t)mapsize);
     if (rc)
         return fail_mdb(st, rc, NULL);
     if (st->flags & CG_STORE_RDONLY)
@@ -574,6 +576,20 @@ static int open_env(cg_store *st, uint64_t mapsize)
         return fail(st, CG_STORE_ENOTFOUND, "no canhgac store here");
     if (rc)
         return fail_mdb(st, rc, NULL);
+    if (!(st->flags & CG_STORE_RDONLY)) {
+        /* Slots of readers that were killed pin old pages, and the map
+         * would grow around them; clear them while the writer starts. */
+        int dead = 0;
+        mdb_reader_check(st->env, &dead);
+    }
+    if (!mapsize && !(st->flags & CG_STORE_RDONLY)) {
+        MDB_envinfo ei;
+        rc = mdb_env_info(st->env, &ei);
+        if (!rc && ei.me_mapsize < DEFAULT_MAPSIZE)
+            rc = mdb_env_set_mapsize(st->env, (size_t)DEFAULT_MAPSIZE);
+        if (rc)
+            return fail_mdb(st, rc, "map size");
+    }
     return 0;
 }
 
@@ -1083,20 +1099,24 @@ int cg_store_evidence(cg_store *st, uint64_t id,
     MDB_cursor *cur = NULL;
     MDB_val k, v;
     uint8_t key[12];
-    cg_incident inc;
     cg_evidence ev;
     const char *why;
-    int rc, code;
+    int rc, code = 0;
 
     if (!st || !cb)
         return CG_STORE_EINVAL;
     if ((code = rtxn_begin(st, &txn)) != 0)
         return code;
-    code = load(st, txn, id, &inc);
-    if (code == CG_STORE_ENOTFOUND)
-        fail(st, code, "no incident %llu", (unsigned long long)id);
-    if (code)
+    /* The incident must exist, but need not decode: the packets of a damaged
+     * record are still evidence. */
+    put64(key, id);
+    k = (MDB_val){ 8, key };
+    rc = mdb_get(txn, st->dbi[DB_INC], &k, &v);
+    if (rc) {
+        code = rc == MDB_NOTFOUND ? fail(st, CG_STORE_ENOTFOUND, "no incident %llu", (unsigned long long)id)
+                                  : fail_mdb(st, rc, "incidents");
         goto out;
+    }
     rc = mdb_cursor_open(txn, st->dbi[DB_EV], &cur);
     if (rc) {
         code = fail_mdb(st, rc, "evidence");
@@ -1378,8 +1398,12 @@ static int query_scan(const cg_store *st, MDB_txn *txn, const cg_query *q, uint6
             break;
         }
         id = get64(k.mv_data);
-        if (inc_decode(v.mv_data, v.mv_size, &inc, &why) || inc.id != id) {
-            code = bad_record(st, "incident", id, inc.id != id ? "id differs from its key" : why);
+        if (inc_decode(v.mv_data, v.mv_size, &inc, &why)) {
+            code = bad_record(st, "incident", id, why);
+            break;
+        }
+        if (inc.id != id) {
+            code = bad_record(st, "incident", id, "id differs from its key");
             break;
         }
         if (match(q, &inc))

@@ -72,7 +72,8 @@ typedef struct cg_store cg_store;
 /* flags for cg_store_open */
 #define CG_STORE_RDONLY 0x1   /* query side: never writes, store must exist */
 
-/* mapsize 0 = default (16 GiB, sparse). */
+/* mapsize 0 = default: the store's map size, at least 16 GiB (sparse: the
+ * file grows with the data); a reader's default is the writer's size. */
 int cg_store_open(cg_store **out, const char *dir, unsigned flags, uint64_t mapsize);
 void cg_store_close(cg_store *st);
 /* The message of the calling thread's last failed call on st, one line that

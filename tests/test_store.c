@@ -868,6 +868,19 @@ static void test_full(void)
     CHECK_EQ_U(cg_store_info_get(st, &info), 0);
     CHECK_EQ_U(info.incidents, ncommitted + 20);
     cg_store_close(st);
+
+    /* the default size: at least 16 GiB, and a larger map is kept */
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    CHECK(cg_store_info_get(st, &info) == 0 && info.map_size == (uint64_t)16 << 30);
+    cg_store_close(st);
+    CHECK_EQ_U(cg_store_open(&st, path("bigmap"), 0, (uint64_t)32 << 30), 0);
+    cg_store_close(st);
+    CHECK_EQ_U(cg_store_open(&st, path("bigmap"), 0, 0), 0);
+    CHECK(cg_store_info_get(st, &info) == 0 && info.map_size == (uint64_t)32 << 30);
+    cg_store_close(st);
+    CHECK_EQ_U(cg_store_open(&st, path("bigmap"), CG_STORE_RDONLY, 0), 0);
+    CHECK(cg_store_info_get(st, &info) == 0 && info.map_size == (uint64_t)32 << 30);
+    cg_store_close(st);
 }
 
 /* ---- a newer schema ----------------------------------------------------------------- */
@@ -1002,6 +1015,9 @@ static void test_corrupt(void)
     memcpy(evkey, key, 8);
     evkey[11] = 1;
     CHECK_EQ_U(raw_put(dir, "evidence", evkey, 12, evrec, evlen - 3), 0);
+    be64(evkey, 2);
+    evkey[11] = 0;
+    CHECK_EQ_U(raw_put(dir, "evidence", evkey, 12, evrec, evlen), 0);
 
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
     x = mk(1);
@@ -1017,6 +1033,9 @@ static void test_corrupt(void)
     CHECK((int)cg_store_query(st, NULL, 0, NULL, cb_count, &n) == CG_STORE_ECORRUPT);
     CHECK((int)cg_store_evidence(st, 1, cb_ev_count, &n) == CG_STORE_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(st), "evidence of incident 1: bad record");
+    n = 0;   /* the packets of a damaged record are still there */
+    CHECK_EQ_U(cg_store_evidence(st, 2, cb_ev_count, &n), 0);
+    CHECK_EQ_U(n, 1);
     cg_store_close(st);
 
     /* a writer replaces a bad record, and the store reads again */
