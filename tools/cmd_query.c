@@ -259,7 +259,7 @@ int cg_cmd_query(int argc, char **argv)
     cg_store *st = NULL;
     int rc = cg_store_open(&st, store_dir, CG_STORE_RDONLY, 0);
     if (rc) {
-        fprintf(stderr, "canhgac query: %s: %s\n", store_dir, cg_store_strerror(rc));
+        fprintf(stderr, "canhgac query: %s\n", cg_store_error(NULL));
         return CG_EXIT_INPUT;
     }
     if (qc.fmt == FMT_CSV && !qc.count_only)
