@@ -54,6 +54,7 @@ typedef struct cg_portset { cg_portrange *r; uint32_t n; } cg_portset;
 #define CG_P_RELATIVE   0x0001  /* R */
 #define CG_P_NEGATED    0x0002  /* pcre:!"/.../" */
 #define CG_P_RAWBYTES   0x0004  /* B (no-op here: the payload is raw) */
+#define CG_P_NOLIMIT    0x0008  /* O: the configured PCRE2 match limits do not apply */
 
 enum { CG_M_CONTENT, CG_M_PCRE };
 
@@ -137,6 +138,8 @@ typedef struct cg_rule_issue {
     uint32_t sid;              /* 0 when it could not be read */
     char *keyword;             /* the unsupported keyword (CG_ISSUE_UNSUPPORTED) */
     char *why;                 /* one line */
+    uint32_t rule_line;        /* first line of the rule; `line` is the physical line
+                                * holding the problem, later for a continued rule */
 } cg_rule_issue;
 
 typedef struct cg_rulefile {

@@ -1,0 +1,563 @@
+/* ruleset.c — the rule set: rule files and directories, variables and
+ * classification, the issues of rules that did not load, per-file counts,
+ * duplicate sids, and the hash that keys the compiled-database cache (rule.h).
+ *
+ * File syntax (rules/README.md; Suricata's rule files): one rule per line; a
+ * line ending in '\' (after trailing blanks) continues on the next, the
+ * backslash removed and nothing inserted; blank lines and lines starting with
+ * '#' are skipped, and a '#' followed by an action word counts as a disabled
+ * rule. Unlike Suricata, a rule may be indented.
+ *
+ * Invariants:
+ *  1. Every loaded rule has a (gid, sid) no earlier loaded rule has; the later
+ *     of two is the one reported (CG_ISSUE_DUPLICATE) and dropped.
+ *  2. rule->file, issue->file and rulefile->path point to strings the set
+ *     owns (interned once per file loaded); they live until destroy.
+ *  3. The hash is a running SHA-256 over everything that shapes the loaded
+ *     rules, in the order it happened: the variable table and classification
+ *     table as they stood after each change, and each loaded rule's text.
+ *  4. Pointers from cg_ruleset_rules/issues/files are valid until the next
+ *     load or add (the arrays grow).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "analyzer/rule.h"
+#include "analyzer/rule_parse.h"
+
+#define STRING_FILE "<string>"
+
+struct cg_ruleset {
+    cg_rule *rules;
+    uint32_t nrules, caprules;
+    cg_rule_issue *issues;
+    uint32_t nissues, capissues;
+    cg_rulefile *files;
+    uint32_t nfiles, capfiles;
+    char **paths;              /* interned file names (invariant 2) */
+    uint32_t npaths, cappaths;
+    int32_t string_file;       /* the files[] entry of cg_ruleset_add_rule, or -1 */
+    uint32_t *sids;            /* open addressing: index+1 into rules, 0 = empty */
+    uint32_t sidcap;           /* a power of two, at least twice nrules */
+    cg_vars *vars;
+    cg_classes *classes;
+    EVP_MD_CTX *sha;
+};
+
+/* Where each physical line of a joined rule starts (for line:column). */
+struct seg {
+    size_t off;                /* offset in the joined text */
+    uint32_t line;
+    uint32_t col0;             /* column (0-based) of that offset in its line */
+};
+
+struct joined {
+    char *buf;
+    size_t len, cap;
+    struct seg *segs;
+    uint32_t nseg, capseg;
+};
+
+static int grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
+{
+    if (need <= *cap)
+        return 0;
+    uint32_t nc = *cap ? *cap : 16;
+    while (nc < need)
+        nc *= 2;
+    void *a = realloc(*arr, (size_t)nc * size);
+    if (!a)
+        return -1;
+    *arr = a;
+    *cap = nc;
+    return 0;
+}
+
+/* ---- hash ----------------------------------------------------------------- */
+
+static void feed(cg_ruleset *rs, char tag, const char *a, const char *b)
+{
+    size_t al = strlen(a), bl = b ? strlen(b) : 0;
+    uint8_t h[9] = { (uint8_t)tag, (uint8_t)(al >> 24), (uint8_t)(al >> 16), (uint8_t)(al >> 8),
+                     (uint8_t)al, (uint8_t)(bl >> 24), (uint8_t)(bl >> 16), (uint8_t)(bl >> 8),
+                     (uint8_t)bl };
+    /* SHA-256 updates do not fail on a live context */
+    (void)EVP_DigestUpdate(rs->sha, h, sizeof h);
+    (void)EVP_DigestUpdate(rs->sha, a, al);
+    if (bl)
+        (void)EVP_DigestUpdate(rs->sha, b, bl);
+}
+
+static void feed_tables(cg_ruleset *rs)
+{
+    char prio[8];
+    for (uint32_t i = 0; i < cg_vars_count(rs->vars); i++) {
+        const char *n, *v;
+        cg_vars_at(rs->vars, i, &n, &v);
+        feed(rs, 'V', n, v);
+    }
+    for (uint32_t i = 0; i < cg_classes_count(rs->classes); i++) {
+        const cg_class *c = cg_classes_at(rs->classes, i);
+        snprintf(prio, sizeof prio, "%u", c->prio);
+        feed(rs, 'C', c->name, c->desc);
+        feed(rs, 'P', prio, NULL);
+    }
+    feed(rs, 'E', "", NULL);
+}
+
+void cg_ruleset_hash(const cg_ruleset *rs, uint8_t out[32])
+{
+    EVP_MD_CTX *c = EVP_MD_CTX_new();
+    unsigned int n = 0;
+    if (!c || !EVP_MD_CTX_copy_ex(c, rs->sha) || !EVP_DigestFinal_ex(c, out, &n) || n != 32)
+        memset(out, 0, 32);
+    EVP_MD_CTX_free(c);
+}
+
+/* ---- lifecycle ------------------------------------------------------------ */
+
+void cg_ruleset_destroy(cg_ruleset *rs)
+{
+    if (!rs)
+        return;
+    for (uint32_t i = 0; i < rs->nrules; i++)
+        cg_rule_free(&rs->rules[i]);
+    free(rs->rules);
+    for (uint32_t i = 0; i < rs->nissues; i++) {
+        free(rs->issues[i].keyword);
+        free(rs->issues[i].why);
+    }
+    free(rs->issues);
+    free(rs->files);
+    for (uint32_t i = 0; i < rs->npaths; i++)
+        free(rs->paths[i]);
+    free(rs->paths);
+    free(rs->sids);
+    cg_vars_destroy(rs->vars);
+    cg_classes_destroy(rs->classes);
+    EVP_MD_CTX_free(rs->sha);
+    free(rs);
+}
+
+int cg_ruleset_create(cg_ruleset **out)
+{
+    cg_ruleset *rs = calloc(1, sizeof *rs);
+    if (!rs)
+        return -1;
+    rs->string_file = -1;
+    if (cg_vars_create(&rs->vars) || cg_classes_create(&rs->classes) ||
+        !(rs->sha = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(rs->sha, EVP_sha256(), NULL))
+        goto fail;
+    feed_tables(rs);
+    *out = rs;
+    return 0;
+fail:
+    cg_ruleset_destroy(rs);
+    return -1;
+}
+
+int cg_ruleset_load_vars(cg_ruleset *rs, const char *path, char *err, size_t errlen)
+{
+    if (cg_vars_load(rs->vars, path, err, errlen))
+        return -1;
+    feed_tables(rs);
+    return 0;
+}
+
+int cg_ruleset_load_classification(cg_ruleset *rs, const char *path, char *err, size_t errlen)
+{
+    if (cg_classes_load(rs->classes, path, err, errlen))
+        return -1;
+    feed_tables(rs);
+    return 0;
+}
+
+const cg_rule *cg_ruleset_rules(const cg_ruleset *rs, uint32_t *n)
+{
+    *n = rs->nrules;
+    return rs->rules;
+}
+
+const cg_rule_issue *cg_ruleset_issues(const cg_ruleset *rs, uint32_t *n)
+{
+    *n = rs->nissues;
+    return rs->issues;
+}
+
+const cg_rulefile *cg_ruleset_files(const cg_ruleset *rs, uint32_t *n)
+{
+    *n = rs->nfiles;
+    return rs->files;
+}
+
+/* ---- bookkeeping ---------------------------------------------------------- */
+
+/* A new files[] entry for path; its index, or -1 when out of memory. */
+static int32_t add_file(cg_ruleset *rs, const char *path)
+{
+    char *p = strdup(path);
+    if (!p || grow((void **)&rs->paths, &rs->cappaths, rs->npaths + 1, sizeof *rs->paths) ||
+        grow((void **)&rs->files, &rs->capfiles, rs->nfiles + 1, sizeof *rs->files)) {
+        free(p);
+        return -1;
+    }
+    rs->paths[rs->npaths++] = p;
+    memset(&rs->files[rs->nfiles], 0, sizeof rs->files[0]);
+    rs->files[rs->nfiles].path = p;
+    return (int32_t)rs->nfiles++;
+}
+
+static int add_issue(cg_ruleset *rs, uint32_t fidx, uint32_t line, uint32_t col,
+                     uint32_t rule_line, uint8_t kind, uint32_t sid, const char *keyword,
+                     const char *why)
+{
+    if (grow((void **)&rs->issues, &rs->capissues, rs->nissues + 1, sizeof *rs->issues))
+        return -1;
+    cg_rule_issue *is = &rs->issues[rs->nissues];
+    memset(is, 0, sizeof *is);
+    is->file = rs->files[fidx].path;
+    is->line = line;
+    is->col = col;
+    is->rule_line = rule_line;
+    is->kind = kind;
+    is->sid = sid;
+    is->why = strdup(why);
+    is->keyword = keyword && *keyword ? strdup(keyword) : NULL;
+    if (!is->why || (keyword && *keyword && !is->keyword)) {
+        free(is->why);
+        free(is->keyword);
+        return -1;
+    }
+    rs->nissues++;
+    if (kind == CG_ISSUE_UNSUPPORTED)
+        rs->files[fidx].skipped++;
+    else
+        rs->files[fidx].errors++;
+    return 0;
+}
+
+static uint32_t sid_slot(uint64_t key, uint32_t cap)
+{
+    key ^= key >> 33;
+    key *= UINT64_C(0xff51afd7ed558ccd);
+    key ^= key >> 33;
+    return (uint32_t)key & (cap - 1);
+}
+
+static uint64_t sid_key(const cg_rule *r) { return (uint64_t)r->gid << 32 | r->sid; }
+
+/* The index of the loaded rule with r's (gid, sid), or -1. */
+static int64_t sid_find(const cg_ruleset *rs, const cg_rule *r)
+{
+    if (!rs->sidcap)
+        return -1;
+    uint64_t key = sid_key(r);
+    for (uint32_t i = sid_slot(key, rs->sidcap);; i = (i + 1) & (rs->sidcap - 1)) {
+        uint32_t v = rs->sids[i];
+        if (v == 0)
+            return -1;
+        if (sid_key(&rs->rules[v - 1]) == key)
+            return v - 1;
+    }
+}
+
+static void sid_put(cg_ruleset *rs, uint32_t idx)
+{
+    uint64_t key = sid_key(&rs->rules[idx]);
+    uint32_t i = sid_slot(key, rs->sidcap);
+    while (rs->sids[i])
+        i = (i + 1) & (rs->sidcap - 1);
+    rs->sids[i] = idx + 1;
+}
+
+/* Room for one more rule in rules[] and the sid table. */
+static int reserve_rule(cg_ruleset *rs)
+{
+    if (grow((void **)&rs->rules, &rs->caprules, rs->nrules + 1, sizeof *rs->rules))
+        return -1;
+    if ((uint64_t)(rs->nrules + 1) * 2 <= rs->sidcap)
+        return 0;
+    uint32_t cap = rs->sidcap ? rs->sidcap * 2 : 1024;
+    uint32_t *t = calloc(cap, sizeof *t);
+    if (!t)
+        return -1;
+    free(rs->sids);
+    rs->sids = t;
+    rs->sidcap = cap;
+    for (uint32_t i = 0; i < rs->nrules; i++)
+        sid_put(rs, i);
+    return 0;
+}
+
+/* ---- one rule ------------------------------------------------------------- */
+
+static void locate(const struct joined *j, size_t pos, uint32_t *line, uint32_t *col)
+{
+    uint32_t k = 0;
+    while (k + 1 < j->nseg && j->segs[k + 1].off <= pos)
+        k++;
+    *line = j->segs[k].line;
+    *col = (uint32_t)(pos - j->segs[k].off) + j->segs[k].col0 + 1;
+}
+
+/* Parses the joined text and records a rule or an issue. -1 only when out
+ * of memory. */
+static int take_rule(cg_ruleset *rs, uint32_t fidx, const struct joined *j)
+{
+    cg_rule_env env = { rs->vars, rs->classes };
+    cg_rule rule;
+    cg_rule_diag d;
+    uint32_t line, col, rule_line = j->segs[0].line;
+    char why[512];
+
+    int rc = cg_rule_parse(j->buf, j->len, &env, &rule, &d);
+    if (rc == -2)
+        return -1;
+    if (rc == -1) {
+        locate(j, d.pos, &line, &col);
+        return add_issue(rs, fidx, line, col, rule_line, d.kind, d.sid, d.keyword, d.why);
+    }
+    if (reserve_rule(rs)) {
+        cg_rule_free(&rule);
+        return -1;
+    }
+    int64_t prev = sid_find(rs, &rule);
+    if (prev >= 0) {
+        const cg_rule *p = &rs->rules[prev];
+        snprintf(why, sizeof why, "duplicate sid %u (gid %u): already loaded from %s:%u",
+                 rule.sid, rule.gid, p->file, p->line);
+        locate(j, d.sid_pos, &line, &col);
+        cg_rule_free(&rule);
+        return add_issue(rs, fidx, line, col, rule_line, CG_ISSUE_DUPLICATE, d.sid, NULL, why);
+    }
+    rule.file = rs->files[fidx].path;
+    rule.line = rule_line;
+    rs->rules[rs->nrules] = rule;
+    sid_put(rs, rs->nrules);
+    rs->nrules++;
+    rs->files[fidx].loaded++;
+    feed(rs, 'R', j->buf, NULL);
+    return 0;
+}
+
+static int jappend(struct joined *j, const char *s, size_t n, uint32_t line, uint32_t col0)
+{
+    uint32_t cap = (uint32_t)(j->cap > UINT32_MAX ? UINT32_MAX : j->cap);
+    if (j->len + n + 1 > UINT32_MAX)
+        return -1;
+    if (grow((void **)&j->buf, &cap, (uint32_t)(j->len + n + 1), 1) ||
+        grow((void **)&j->segs, &j->capseg, j->nseg + 1, sizeof *j->segs))
+        return -1;
+    j->cap = cap;
+    j->segs[j->nseg].off = j->len;
+    j->segs[j->nseg].line = line;
+    j->segs[j->nseg].col0 = col0;
+    j->nseg++;
+    memcpy(j->buf + j->len, s, n);
+    j->len += n;
+    j->buf[j->len] = '\0';
+    return 0;
+}
+
+static int is_blank(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* After a '#': is this a rule that was commented out? */
+static int is_disabled_rule(const char *p)
+{
+    static const char *const actions[] = { "alert", "drop", "pass", "reject", "rejectsrc",
+                                           "rejectdst", "rejectboth" };
+    while (*p == ' ' || *p == '\t' || *p == '#')
+        p++;
+    for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
+        size_t l = strlen(actions[i]);
+        if (strncmp(p, actions[i], l) == 0 && (p[l] == ' ' || p[l] == '\t'))
+            return 1;
+    }
+    return 0;
+}
+
+/* ---- files ---------------------------------------------------------------- */
+
+static int load_file(cg_ruleset *rs, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    struct joined j = { 0 };
+    char *line = NULL;
+    size_t cap = 0;
+    uint32_t lineno = 0;
+    int32_t fidx;
+    int open = 0, rc = -1;
+    ssize_t got;
+
+    if (!f) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if ((fidx = add_file(rs, path)) < 0)
+        goto oom;
+    while ((got = getline(&line, &cap, f)) != -1) {
+        size_t n = (size_t)got, start = 0;
+        lineno++;
+        while (n && is_blank((unsigned char)line[n - 1]))
+            n--;
+        const char *nul = memchr(line, '\0', n);
+        if (nul) {
+            if (add_issue(rs, (uint32_t)fidx, lineno, (uint32_t)(nul - line) + 1,
+                          open ? j.segs[0].line : lineno, CG_ISSUE_SYNTAX, 0, NULL,
+                          "NUL byte in a rule"))
+                goto oom;
+            open = 0;
+            continue;
+        }
+        if (!open) {
+            while (start < n && is_blank((unsigned char)line[start]))
+                start++;
+            if (start == n)
+                continue;
+            if (line[start] == '#') {
+                if (is_disabled_rule(line + start + 1))
+                    rs->files[fidx].disabled++;
+                continue;
+            }
+            j.len = 0;
+            j.nseg = 0;
+        }
+        int cont = n > start && line[n - 1] == '\\';
+        if (jappend(&j, line + start, n - start - (cont ? 1 : 0), lineno, (uint32_t)start))
+            goto oom;
+        open = cont;
+        if (!open && take_rule(rs, (uint32_t)fidx, &j))
+            goto oom;
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "%s: read error", path);
+        goto out;
+    }
+    if (open && take_rule(rs, (uint32_t)fidx, &j))   /* the file ended inside a rule */
+        goto oom;
+    rc = 0;
+    goto out;
+oom:
+    snprintf(err, errlen, "%s: out of memory", path);
+out:
+    free(j.buf);
+    free(j.segs);
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+static int is_file(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode);
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int load_dir(cg_ruleset *rs, const char *dir, char *err, size_t errlen)
+{
+    DIR *d = opendir(dir);
+    char **names = NULL, *p = NULL;
+    uint32_t n = 0, capn = 0;
+    size_t dl = strlen(dir);
+    int rc = -1;
+    struct dirent *e;
+
+    if (!d) {
+        snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+        return -1;
+    }
+    while ((e = readdir(d)) != NULL) {
+        size_t l = strlen(e->d_name);
+        if (l <= 6 || strcmp(e->d_name + l - 6, ".rules") != 0)
+            continue;
+        if (grow((void **)&names, &capn, n + 1, sizeof *names) ||
+            !(names[n] = strdup(e->d_name)))
+            goto oom;
+        n++;
+    }
+    qsort(names, n, sizeof *names, cmp_names);
+    static const char *const first[] = { "classification.config", "vars.conf" };
+    for (size_t i = 0; i < 2 + (size_t)n; i++) {
+        const char *name = i < 2 ? first[i] : names[i - 2];
+        free(p);
+        if (!(p = malloc(dl + strlen(name) + 2)))
+            goto oom;
+        sprintf(p, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", name);
+        if (!is_file(p))
+            continue;
+        if ((i == 0 && cg_ruleset_load_classification(rs, p, err, errlen)) ||
+            (i == 1 && cg_ruleset_load_vars(rs, p, err, errlen)) ||
+            (i >= 2 && load_file(rs, p, err, errlen)))
+            goto out;
+    }
+    rc = 0;
+    goto out;
+oom:
+    snprintf(err, errlen, "%s: out of memory", dir);
+out:
+    free(p);
+    for (uint32_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    closedir(d);
+    return rc;
+}
+
+int cg_ruleset_load_path(cg_ruleset *rs, const char *path, char *err, size_t errlen)
+{
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return S_ISDIR(st.st_mode) ? load_dir(rs, path, err, errlen) : load_file(rs, path, err, errlen);
+}
+
+int cg_ruleset_add_rule(cg_ruleset *rs, const char *text, char *err, size_t errlen)
+{
+    struct joined j = { 0 };
+    uint32_t before = rs->nrules;
+    int rc = -1;
+
+    if (rs->string_file < 0 && (rs->string_file = add_file(rs, STRING_FILE)) < 0)
+        goto oom;
+    /* One segment per '\n', so a problem on a later line is still located. */
+    const char *s = text;
+    uint32_t line = 1;
+    for (;;) {
+        const char *nl = strchr(s, '\n');
+        size_t n = nl ? (size_t)(nl - s) + 1 : strlen(s);
+        if (jappend(&j, s, n, line, 0))
+            goto oom;
+        if (!nl)
+            break;
+        s = nl + 1;
+        line++;
+    }
+    if (take_rule(rs, (uint32_t)rs->string_file, &j))
+        goto oom;
+    if (rs->nrules > before) {
+        rc = 0;
+    } else {
+        const cg_rule_issue *is = &rs->issues[rs->nissues - 1];
+        snprintf(err, errlen, "%s:%u:%u: %s", is->file, is->line, is->col, is->why);
+    }
+    goto out;
+oom:
+    snprintf(err, errlen, "out of memory");
+out:
+    free(j.buf);
+    free(j.segs);
+    return rc;
+}
