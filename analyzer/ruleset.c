@@ -81,9 +81,8 @@ static int grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
 
 /* ---- hash ----------------------------------------------------------------- */
 
-static void feed(cg_ruleset *rs, char tag, const char *a, const char *b)
+static void feedn(cg_ruleset *rs, char tag, const char *a, size_t al, const char *b, size_t bl)
 {
-    size_t al = strlen(a), bl = b ? strlen(b) : 0;
     uint8_t h[9] = { (uint8_t)tag, (uint8_t)(al >> 24), (uint8_t)(al >> 16), (uint8_t)(al >> 8),
                      (uint8_t)al, (uint8_t)(bl >> 24), (uint8_t)(bl >> 16), (uint8_t)(bl >> 8),
                      (uint8_t)bl };
@@ -92,6 +91,11 @@ static void feed(cg_ruleset *rs, char tag, const char *a, const char *b)
     (void)EVP_DigestUpdate(rs->sha, a, al);
     if (bl)
         (void)EVP_DigestUpdate(rs->sha, b, bl);
+}
+
+static void feed(cg_ruleset *rs, char tag, const char *a, const char *b)
+{
+    feedn(rs, tag, a, strlen(a), b, b ? strlen(b) : 0);
 }
 
 static void feed_tables(cg_ruleset *rs)
@@ -297,6 +301,8 @@ static int reserve_rule(cg_ruleset *rs)
 
 /* ---- one rule ------------------------------------------------------------- */
 
+static int is_blank(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
 static void locate(const struct joined *j, size_t pos, uint32_t *line, uint32_t *col)
 {
     uint32_t k = 0;
@@ -342,7 +348,12 @@ static int take_rule(cg_ruleset *rs, uint32_t fidx, const struct joined *j)
     sid_put(rs, rs->nrules);
     rs->nrules++;
     rs->files[fidx].loaded++;
-    feed(rs, 'R', j->buf, NULL);
+    size_t s0 = 0, e = j->len;          /* the rule's text, blanks around it removed */
+    while (s0 < e && is_blank((unsigned char)j->buf[s0]))
+        s0++;
+    while (e > s0 && is_blank((unsigned char)j->buf[e - 1]))
+        e--;
+    feedn(rs, 'R', j->buf + s0, e - s0, NULL, 0);
     return 0;
 }
 
@@ -364,8 +375,6 @@ static int jappend(struct joined *j, const char *s, size_t n, uint32_t line, uin
     j->buf[j->len] = '\0';
     return 0;
 }
-
-static int is_blank(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 /* After a '#': is this a rule that was commented out? */
 static int is_disabled_rule(const char *p)

@@ -966,7 +966,11 @@ static void test_hash(void)
         "alert tcp any any -> any any (content:\"b\"; sid:2;)",
         "alert tcp any any -> any any (flowbits:set,x; sid:3;)",   /* skipped: no effect */
     };
-    uint8_t ha[32], ha2[32], hb[32], hc[32], hv[32], zero[32] = { 0 };
+    static const char *const d[] = {
+        "  alert tcp any any -> any any (content:\"a\"; sid:1;)\n",
+        "alert tcp any any -> any any (content:\"b\"; sid:2;)   ",
+    };
+    uint8_t ha[32], ha2[32], hb[32], hc[32], hd[32], hv[32], zero[32] = { 0 };
     char tmpl[] = "/tmp/cg_hash_XXXXXX";
     char *dir = mkdtemp(tmpl), path[600];
 
@@ -978,6 +982,8 @@ static void test_hash(void)
     CHECK(memcmp(ha, ha2, 32) == 0);
     CHECK(memcmp(ha, hb, 32) != 0);
     CHECK(memcmp(ha, hc, 32) == 0);
+    hash_of(d, 2, NULL, hd);             /* blanks around a rule do not count */
+    CHECK(memcmp(ha, hd, 32) == 0);
     if (dir) {
         write_file(dir, "v.conf", "HOME_NET 10.0.0.0/8\n");
         snprintf(path, sizeof path, "%s/v.conf", dir);
