@@ -1,0 +1,304 @@
+/* capture.c — packet sources over libpcap: a pcap or pcapng file, or a live
+ * interface (see capture.h for the contract).
+ *
+ * Formats: pcap (pcap-savefile(5), tcpdump.org) and pcapng
+ * (draft-ietf-opsawg-pcapng), both read by libpcap at microsecond precision.
+ *
+ * libpcap (1.10) and oversized records: a pcapng packet block whose captured
+ * length is over the interface's snapshot length, or a pcap record over the
+ * largest snapshot length libpcap allows for the link type (262144 for most),
+ * is refused with an error; but a pcap record over the file's own snapshot
+ * length and under that maximum is silently cut to the snapshot length. To
+ * report both alike, a classic pcap file's position is followed record by
+ * record: a record that took more bytes of the file than libpcap returned was
+ * cut, and cg_capture_next reports it as an error.
+ *
+ * Invariants: one pcap_t per handle; a handle that has reported an error keeps
+ * reporting it; messages always start with the file or interface name.
+ */
+#include "sensor/capture.h"
+
+#include <pcap/pcap.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define LIVE_SNAPLEN 262144
+#define LIVE_TIMEOUT_MS 250
+
+struct cg_capture {
+    pcap_t *pc;
+    int live;
+    int dlt, snaplen;
+    int rec_hdr;          /* classic pcap: record header size; 0: not followed */
+    long pos;             /* file offset of the next record header */
+    uint64_t count;       /* frames returned */
+    int failed;           /* an error was reported; it is kept in msg */
+    volatile sig_atomic_t stop;
+    char msg[512];
+    char name[];          /* the path or interface, for messages */
+};
+
+static void put_err(char *err, size_t errlen, const char *msg)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s", msg);
+}
+
+static cg_capture *new_handle(const char *name)
+{
+    size_t n = strlen(name) + 1;
+    cg_capture *c = calloc(1, sizeof *c + n);
+    if (c)
+        memcpy(c->name, name, n);
+    return c;
+}
+
+/* Classic pcap files with a 16-byte record header (the usual and the
+ * nanosecond magic) or a 24-byte one (Kuznetzov's patched format). The magic
+ * is read with pread so that libpcap's stream position is left alone. */
+static int classic_record_header(FILE *fp)
+{
+    uint8_t m[4];
+    if (!fp || pread(fileno(fp), m, 4, 0) != 4)
+        return 0;
+    uint32_t be = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
+    uint32_t le = (uint32_t)m[3] << 24 | (uint32_t)m[2] << 16 | (uint32_t)m[1] << 8 | m[0];
+    for (int i = 0; i < 2; i++) {
+        uint32_t v = i ? le : be;
+        if (v == 0xa1b2c3d4 || v == 0xa1b23c4d)
+            return 16;
+        if (v == 0xa1b2cd34)
+            return 24;
+    }
+    return 0;
+}
+
+int cg_capture_open_file(cg_capture **out, const char *path, char *err, size_t errlen)
+{
+    char eb[PCAP_ERRBUF_SIZE] = "";
+    char msg[PCAP_ERRBUF_SIZE + 512];
+    if (!out || !path) {
+        put_err(err, errlen, "capture: no file given");
+        return -1;
+    }
+    cg_capture *c = new_handle(path);
+    if (!c) {
+        snprintf(msg, sizeof msg, "%s: out of memory", path);
+        goto fail;
+    }
+    c->pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, eb);
+    if (!c->pc) {
+        size_t n = strlen(path);
+        if (strncmp(eb, path, n) == 0 && eb[n] == ':')
+            snprintf(msg, sizeof msg, "%s", eb);      /* "path: No such file ..." */
+        else if (strcmp(eb, "unknown file format") == 0)
+            snprintf(msg, sizeof msg, "%s: not a pcap or pcapng file", path);
+        else if (strstr(eb, "file header bytes") || strstr(eb, "truncated"))
+            snprintf(msg, sizeof msg, "%s: truncated file header (%s)", path, eb);
+        else
+            snprintf(msg, sizeof msg, "%s: %s", path, eb);
+        goto fail;
+    }
+    c->dlt = pcap_datalink(c->pc);
+    c->snaplen = pcap_snapshot(c->pc);
+    FILE *fp = pcap_file(c->pc);
+    c->rec_hdr = classic_record_header(fp);
+    c->pos = c->rec_hdr ? ftell(fp) : -1;
+    if (c->pos < 0)
+        c->rec_hdr = 0;
+    *out = c;
+    return 0;
+fail:
+    put_err(err, errlen, msg);
+    cg_capture_close(c);
+    return -1;
+}
+
+int cg_capture_open_live(cg_capture **out, const char *ifname, int snaplen,
+                         const char *bpf, char *err, size_t errlen)
+{
+    char eb[PCAP_ERRBUF_SIZE] = "";
+    char msg[PCAP_ERRBUF_SIZE + 512];
+    struct bpf_program prog;
+    if (!out || !ifname || !*ifname) {
+        put_err(err, errlen, "capture: no interface given");
+        return -1;
+    }
+    cg_capture *c = new_handle(ifname);
+    if (!c) {
+        snprintf(msg, sizeof msg, "%s: out of memory", ifname);
+        goto fail;
+    }
+    c->live = 1;
+    c->pc = pcap_create(ifname, eb);
+    if (!c->pc) {
+        snprintf(msg, sizeof msg, "%s: %s", ifname, eb);
+        goto fail;
+    }
+    pcap_set_snaplen(c->pc, snaplen > 0 ? snaplen : LIVE_SNAPLEN);
+    pcap_set_promisc(c->pc, 1);
+    pcap_set_immediate_mode(c->pc, 1);
+    /* With immediate mode this bounds how long a read waits, so that a caller
+     * regains control (next returns 0) on a quiet link. */
+    pcap_set_timeout(c->pc, LIVE_TIMEOUT_MS);
+    pcap_set_tstamp_precision(c->pc, PCAP_TSTAMP_PRECISION_MICRO);
+    int r = pcap_activate(c->pc);
+    if (r < 0) {
+        const char *detail = pcap_geterr(c->pc);
+        if (r == PCAP_ERROR || !detail || !*detail)
+            snprintf(msg, sizeof msg, "%s: %s", ifname,
+                     r == PCAP_ERROR && detail && *detail ? detail : pcap_statustostr(r));
+        else
+            snprintf(msg, sizeof msg, "%s: %s (%s)", ifname, pcap_statustostr(r), detail);
+        goto fail;
+    }
+    if (bpf && *bpf) {
+        if (pcap_compile(c->pc, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+            snprintf(msg, sizeof msg, "%s: filter \"%s\": %s", ifname, bpf, pcap_geterr(c->pc));
+            goto fail;
+        }
+        r = pcap_setfilter(c->pc, &prog);
+        pcap_freecode(&prog);
+        if (r < 0) {
+            snprintf(msg, sizeof msg, "%s: filter \"%s\": %s", ifname, bpf, pcap_geterr(c->pc));
+            goto fail;
+        }
+    }
+    c->dlt = pcap_datalink(c->pc);
+    c->snaplen = pcap_snapshot(c->pc);
+    *out = c;
+    return 0;
+fail:
+    put_err(err, errlen, msg);
+    cg_capture_close(c);
+    return -1;
+}
+
+/* Records an error that sticks to the handle, and returns -1. */
+static int fail_next(cg_capture *c, char *err, size_t errlen, const char *what)
+{
+    if (c->live)
+        snprintf(c->msg, sizeof c->msg, "%s: %s", c->name, what);
+    else
+        snprintf(c->msg, sizeof c->msg, "%s: packet %llu: %s", c->name,
+                 (unsigned long long)c->count + 1, what);
+    c->failed = 1;
+    put_err(err, errlen, c->msg);
+    return -1;
+}
+
+/* libpcap's read errors, reworded to say which part of the file is wrong. */
+static int read_error(cg_capture *c, char *err, size_t errlen)
+{
+    const char *e = pcap_geterr(c->pc);
+    char what[PCAP_ERRBUF_SIZE + 128];
+    unsigned a, b;
+    int snap;
+    if (sscanf(e, "invalid packet capture length %u, bigger than snaplen of %d", &a, &snap) == 2)
+        snprintf(what, sizeof what, "captured length %u exceeds the snapshot length %d", a, snap);
+    else if (sscanf(e, "truncated dump file; tried to read %u header bytes, only got %u",
+                    &a, &b) == 2)
+        snprintf(what, sizeof what,
+                 "record header cut off at the end of the file (%u of %u bytes)", b, a);
+    else if (sscanf(e, "truncated dump file; tried to read %u captured bytes, only got %u",
+                    &a, &b) == 2)
+        snprintf(what, sizeof what,
+                 "record data cut off at the end of the file (%u of %u bytes)", b, a);
+    else if (sscanf(e, "truncated pcapng dump file; tried to read %u bytes, only got %u",
+                    &a, &b) == 2)
+        snprintf(what, sizeof what,
+                 "block cut off at the end of the file (%u of %u bytes)", b, a);
+    else
+        snprintf(what, sizeof what, "%s", e && *e ? e : "read error");
+    return fail_next(c, err, errlen, what);
+}
+
+int cg_capture_next(cg_capture *c, cg_frame *f, char *err, size_t errlen)
+{
+    if (!c || !f) {
+        put_err(err, errlen, "capture: no handle");
+        return -1;
+    }
+    if (c->failed) {
+        put_err(err, errlen, c->msg);
+        return -1;
+    }
+    if (c->stop) {
+        c->stop = 0;
+        return 0;
+    }
+    struct pcap_pkthdr *h;
+    const u_char *d;
+    int r = pcap_next_ex(c->pc, &h, &d);
+    if (r == 0 || r == PCAP_ERROR_BREAK)
+        return 0;   /* live read timeout, end of file, or a break */
+    if (r != 1)
+        return read_error(c, err, errlen);
+
+    if (c->rec_hdr) {
+        long now = ftell(pcap_file(c->pc));
+        if (now < 0) {
+            c->rec_hdr = 0;
+        } else {
+            long on_file = now - c->pos - c->rec_hdr;
+            c->pos = now;
+            /* libpcap cuts such a record to exactly the snapshot length. */
+            if (on_file > (long)h->caplen && h->caplen == (bpf_u_int32)c->snaplen) {
+                char what[128];
+                snprintf(what, sizeof what, "captured length %ld exceeds the snapshot length %d",
+                         on_file, c->snaplen);
+                return fail_next(c, err, errlen, what);
+            }
+        }
+    }
+    c->count++;
+    f->ts_us = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+    f->caplen = h->caplen;
+    f->wirelen = h->len;
+    f->data = d;
+    return 1;
+}
+
+int cg_capture_dlt(const cg_capture *c)
+{
+    return c ? c->dlt : -1;
+}
+
+int cg_capture_snaplen(const cg_capture *c)
+{
+    return c ? c->snaplen : 0;
+}
+
+uint64_t cg_capture_count(const cg_capture *c)
+{
+    return c ? c->count : 0;
+}
+
+uint64_t cg_capture_drops(cg_capture *c)
+{
+    struct pcap_stat ps;
+    if (!c || !c->live || pcap_stats(c->pc, &ps) != 0)
+        return 0;
+    return (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+}
+
+void cg_capture_break(cg_capture *c)
+{
+    if (!c)
+        return;
+    c->stop = 1;
+    if (c->pc)
+        pcap_breakloop(c->pc);
+}
+
+void cg_capture_close(cg_capture *c)
+{
+    if (!c)
+        return;
+    if (c->pc)
+        pcap_close(c->pc);
+    free(c);
+}

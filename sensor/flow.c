@@ -1,0 +1,494 @@
+/* flow.c — flow identity (hash, EVE flow_id, Community ID) and the bounded
+ * per-worker flow table (see flow.h for the contract and the TCP states).
+ *
+ * Community ID follows the published specification, version 1
+ * (github.com/corelight/community-id-spec): SHA-1 over
+ *
+ *   seed(2, network order) src(4|16) dst(4|16) proto(1) pad(1, zero)
+ *   [sport(2) dport(2)]          -- TCP, UDP, SCTP, ICMP and ICMPv6 only
+ *
+ * with the endpoints ordered so that (src, sport) < (dst, dport), addresses
+ * compared as bytes and ports as numbers; then base64 with the "1:" prefix.
+ * ICMP and ICMPv6 put type and code in the port fields; a type that has a
+ * counterpart (echo request/reply, ...) uses (type, counterpart type) and is
+ * ordered like any flow, any other type uses (type, code) and is never
+ * reordered (one-way).
+ *
+ * Table layout and invariants:
+ *  1. All flows live in one slab allocated at create; a slot is either on the
+ *     free list (linked by next) or in exactly one hash chain (linked by next,
+ *     bucket = its chain) and in the LRU list (lru_prev/lru_next).
+ *  2. The LRU list runs from the most recently seen flow (head) to the least
+ *     (tail); an update moves its flow to the head.
+ *  3. active == number of slots in use == created - evicted_*.
+ *  4. cg_flowtable_update allocates nothing.
+ */
+#include "sensor/flow.h"
+
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sensor/extract.h"
+
+#define NIL UINT32_MAX
+#define US_PER_S 1000000ULL
+#define REAP_PER_CREATE 2
+
+#define IPP_ICMP 1
+#define IPP_TCP 6
+#define IPP_UDP 17
+#define IPP_ICMPV6 58
+#define IPP_SCTP 132
+
+/* cg_flow.tcp_bits */
+#define FIN_FROM_CLIENT 0x01
+#define FIN_FROM_SERVER 0x02
+#define WAS_ESTABLISHED 0x04
+#define SYNACK_FROM_CLIENT 0x08   /* midstream: the first packet was a SYN+ACK */
+
+struct cg_flowtable {
+    cg_flow *slab;
+    uint32_t capacity;
+    uint32_t *buckets;
+    uint32_t bucket_mask;
+    uint32_t free_head;
+    uint32_t lru_head, lru_tail;
+    uint64_t to_tcp_est, to_tcp_other, to_udp, to_other;   /* microseconds */
+    cg_flow_stats st;
+};
+
+/* ---- identity ---------------------------------------------------------- */
+
+/* splitmix64's finaliser: every input bit moves every output bit. */
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 30;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 27;
+    x *= 0x94d049bb133111ebULL;
+    x ^= x >> 31;
+    return x;
+}
+
+uint64_t cg_flow_hash(const cg_packet *p)
+{
+    const uint8_t *a = p->src, *b = p->dst;
+    uint16_t pa = p->sport, pb = p->dport;
+    int c = memcmp(a, b, 16);
+    if (c > 0 || (c == 0 && pa > pb)) {
+        const uint8_t *t = a; a = b; b = t;
+        uint16_t u = pa; pa = pb; pb = u;
+    }
+    uint8_t key[37];
+    memcpy(key, a, 16);
+    memcpy(key + 16, b, 16);
+    cg_put_be16(key + 32, pa);
+    cg_put_be16(key + 34, pb);
+    key[36] = p->proto;
+    uint64_t h = 0xcbf29ce484222325ULL;   /* FNV-1a 64 */
+    for (size_t i = 0; i < sizeof key; i++) {
+        h ^= key[i];
+        h *= 0x100000001b3ULL;
+    }
+    return mix64(h);
+}
+
+uint64_t cg_flow_id(const cg_packet *p)
+{
+    uint64_t id = cg_flow_hash(p) & ((1ULL << 51) - 1);
+    return id ? id : 1;
+}
+
+/* The spec's ICMP/ICMPv6 counterpart types; -1 when the type is one-way. */
+static int icmp_counterpart(uint8_t proto, uint8_t type)
+{
+    if (proto == IPP_ICMP) {
+        switch (type) {
+        case 8: return 0;     /* echo -> echo reply */
+        case 0: return 8;
+        case 13: return 14;   /* timestamp */
+        case 14: return 13;
+        case 15: return 16;   /* information */
+        case 16: return 15;
+        case 10: return 9;    /* router solicitation -> advertisement */
+        case 9: return 10;
+        case 17: return 18;   /* address mask */
+        case 18: return 17;
+        default: return -1;
+        }
+    }
+    switch (type) {
+    case 128: return 129;     /* echo request -> reply */
+    case 129: return 128;
+    case 133: return 134;     /* router solicitation -> advertisement */
+    case 134: return 133;
+    case 135: return 136;     /* neighbor solicitation -> advertisement */
+    case 136: return 135;
+    case 130: return 131;     /* multicast listener query -> report */
+    case 131: return 130;
+    case 139: return 140;     /* node information query -> response */
+    case 140: return 139;
+    case 144: return 145;     /* home agent address discovery */
+    case 145: return 144;
+    default: return -1;
+    }
+}
+
+int cg_community_id(const cg_packet *p, uint16_t seed, char *out, size_t outlen)
+{
+    /* "1:" + 28 base64 characters + NUL */
+    if (!p || (p->ipver != 4 && p->ipver != 6) || !out || outlen < 31)
+        return -1;
+    uint32_t alen = p->ipver == 4 ? 4 : 16;
+    const uint8_t *sa = p->ipver == 4 ? p->src + 12 : p->src;
+    const uint8_t *da = p->ipver == 4 ? p->dst + 12 : p->dst;
+    uint16_t sp = 0, dp = 0;
+    int ports = 0, one_way = 0;
+    int has_l4 = p->l4 != NULL && !(p->flags & CG_PKT_FRAG_LATER);
+
+    switch (p->proto) {
+    case IPP_TCP:
+    case IPP_UDP:
+    case IPP_SCTP:
+        ports = (p->flags & CG_PKT_HAS_PORTS) != 0;
+        sp = p->sport;
+        dp = p->dport;
+        break;
+    case IPP_ICMP:
+    case IPP_ICMPV6:
+        if (has_l4) {
+            int peer = icmp_counterpart(p->proto, p->icmp_type);
+            ports = 1;
+            sp = p->icmp_type;
+            if (peer < 0) {
+                dp = p->icmp_code;
+                one_way = 1;
+            } else {
+                dp = (uint16_t)peer;
+            }
+        }
+        break;
+    default:
+        break;
+    }
+
+    if (!one_way) {
+        int c = memcmp(sa, da, alen);
+        if (c > 0 || (c == 0 && sp > dp)) {
+            const uint8_t *t = sa; sa = da; da = t;
+            uint16_t u = sp; sp = dp; dp = u;
+        }
+    }
+
+    uint8_t buf[2 + 16 + 16 + 2 + 4];
+    size_t n = 0;
+    cg_put_be16(buf, seed);
+    n = 2;
+    memcpy(buf + n, sa, alen);
+    n += alen;
+    memcpy(buf + n, da, alen);
+    n += alen;
+    buf[n++] = p->proto;
+    buf[n++] = 0;
+    if (ports) {
+        cg_put_be16(buf + n, sp);
+        cg_put_be16(buf + n + 2, dp);
+        n += 4;
+    }
+    unsigned char md[SHA_DIGEST_LENGTH];
+    unsigned char b64[4 * ((SHA_DIGEST_LENGTH + 2) / 3) + 1];
+    SHA1(buf, n, md);
+    EVP_EncodeBlock(b64, md, SHA_DIGEST_LENGTH);
+    out[0] = '1';
+    out[1] = ':';
+    memcpy(out + 2, b64, sizeof b64);   /* 28 characters and the NUL */
+    return 0;
+}
+
+/* ---- table ------------------------------------------------------------- */
+
+static void set_timeouts(cg_flowtable *ft, const cg_flow_timeouts *t)
+{
+    ft->to_tcp_est = (t && t->tcp_established ? t->tcp_established : 3600) * US_PER_S;
+    ft->to_tcp_other = (t && t->tcp_other ? t->tcp_other : 60) * US_PER_S;
+    ft->to_udp = (t && t->udp ? t->udp : 120) * US_PER_S;
+    ft->to_other = (t && t->other ? t->other : 60) * US_PER_S;
+}
+
+int cg_flowtable_create(cg_flowtable **out, uint32_t capacity)
+{
+    if (!out || capacity == 0 || capacity > (1u << 30))
+        return -1;
+    uint32_t nb = 16;
+    while (nb < capacity)
+        nb <<= 1;
+    cg_flowtable *ft = calloc(1, sizeof *ft);
+    if (!ft)
+        goto fail;
+    ft->slab = calloc(capacity, sizeof *ft->slab);
+    ft->buckets = malloc((size_t)nb * sizeof *ft->buckets);
+    if (!ft->slab || !ft->buckets)
+        goto fail;
+    ft->capacity = capacity;
+    ft->bucket_mask = nb - 1;
+    for (uint32_t i = 0; i < nb; i++)
+        ft->buckets[i] = NIL;
+    for (uint32_t i = 0; i < capacity; i++)
+        ft->slab[i].next = i + 1 < capacity ? i + 1 : NIL;
+    ft->free_head = 0;
+    ft->lru_head = ft->lru_tail = NIL;
+    set_timeouts(ft, NULL);
+    *out = ft;
+    return 0;
+fail:
+    cg_flowtable_destroy(ft);
+    return -1;
+}
+
+void cg_flowtable_destroy(cg_flowtable *ft)
+{
+    if (!ft)
+        return;
+    free(ft->buckets);
+    free(ft->slab);
+    free(ft);
+}
+
+void cg_flowtable_set_timeouts(cg_flowtable *ft, const cg_flow_timeouts *t)
+{
+    if (ft)
+        set_timeouts(ft, t);
+}
+
+void cg_flowtable_stats(const cg_flowtable *ft, cg_flow_stats *out)
+{
+    if (ft && out)
+        *out = ft->st;
+}
+
+int cg_flow_established(const cg_flow *f)
+{
+    if (!f)
+        return 0;
+    if (f->proto == IPP_TCP)
+        return f->tcp_state == CG_TCP_ESTABLISHED ||
+               (f->tcp_state == CG_TCP_CLOSING && (f->tcp_bits & WAS_ESTABLISHED));
+    return f->seen_both;
+}
+
+static uint64_t timeout_of(const cg_flowtable *ft, const cg_flow *f)
+{
+    switch (f->proto) {
+    case IPP_TCP: return cg_flow_established(f) ? ft->to_tcp_est : ft->to_tcp_other;
+    case IPP_UDP: return ft->to_udp;
+    default: return ft->to_other;
+    }
+}
+
+static int expired(const cg_flowtable *ft, const cg_flow *f, uint64_t now)
+{
+    return now > f->last_us && now - f->last_us > timeout_of(ft, f);
+}
+
+static uint32_t idx(const cg_flowtable *ft, const cg_flow *f)
+{
+    return (uint32_t)(f - ft->slab);
+}
+
+static void lru_unlink(cg_flowtable *ft, cg_flow *f)
+{
+    if (f->lru_prev != NIL)
+        ft->slab[f->lru_prev].lru_next = f->lru_next;
+    else
+        ft->lru_head = f->lru_next;
+    if (f->lru_next != NIL)
+        ft->slab[f->lru_next].lru_prev = f->lru_prev;
+    else
+        ft->lru_tail = f->lru_prev;
+}
+
+static void lru_push_head(cg_flowtable *ft, cg_flow *f)
+{
+    uint32_t i = idx(ft, f);
+    f->lru_prev = NIL;
+    f->lru_next = ft->lru_head;
+    if (ft->lru_head != NIL)
+        ft->slab[ft->lru_head].lru_prev = i;
+    else
+        ft->lru_tail = i;
+    ft->lru_head = i;
+}
+
+/* Takes f out of its chain and the LRU list, and puts its slot on the free list. */
+static void evict(cg_flowtable *ft, cg_flow *f)
+{
+    uint32_t i = idx(ft, f);
+    uint32_t *link = &ft->buckets[f->bucket];
+    while (*link != i)
+        link = &ft->slab[*link].next;
+    *link = f->next;
+    lru_unlink(ft, f);
+    f->next = ft->free_head;
+    ft->free_head = i;
+    ft->st.active--;
+}
+
+/* 1: p goes client->server of f; 0: server->client; -1: p is not f's. */
+static int direction(const cg_flow *f, const cg_packet *p)
+{
+    if (f->proto != p->proto)
+        return -1;
+    if (f->cport == p->sport && f->sport == p->dport &&
+        memcmp(f->cli, p->src, 16) == 0 && memcmp(f->srv, p->dst, 16) == 0)
+        return 1;
+    if (f->cport == p->dport && f->sport == p->sport &&
+        memcmp(f->cli, p->dst, 16) == 0 && memcmp(f->srv, p->src, 16) == 0)
+        return 0;
+    return -1;
+}
+
+static cg_flow *create(cg_flowtable *ft, const cg_packet *p, uint32_t bucket, uint64_t id)
+{
+    for (int n = 0; n < REAP_PER_CREATE && ft->lru_tail != NIL; n++) {
+        cg_flow *old = &ft->slab[ft->lru_tail];
+        if (!expired(ft, old, p->ts_us))
+            break;
+        evict(ft, old);
+        ft->st.evicted_timeout++;
+    }
+    if (ft->free_head == NIL) {
+        cg_flow *old = &ft->slab[ft->lru_tail];
+        if (expired(ft, old, p->ts_us))
+            ft->st.evicted_timeout++;
+        else
+            ft->st.evicted_pressure++;
+        evict(ft, old);
+    }
+    uint32_t i = ft->free_head;
+    cg_flow *f = &ft->slab[i];
+    ft->free_head = f->next;
+    memset(f, 0, sizeof *f);
+    f->id = id;
+    f->proto = p->proto;
+    /* The initiator: the sender of this first packet (for TCP, when it is a SYN
+     * without ACK, the sender of that SYN — the same thing here). */
+    memcpy(f->cli, p->src, 16);
+    memcpy(f->srv, p->dst, 16);
+    f->cport = p->sport;
+    f->sport = p->dport;
+    f->first_us = f->last_us = p->ts_us;
+    f->bucket = bucket;
+    f->next = ft->buckets[bucket];
+    ft->buckets[bucket] = i;
+    lru_push_head(ft, f);
+    ft->st.created++;
+    ft->st.active++;
+    return f;
+}
+
+static void tcp_update(cg_flow *f, const cg_packet *p, int to_server)
+{
+    if (!(p->flags & CG_PKT_HAS_PORTS))
+        return;   /* no TCP header in this packet */
+    uint8_t fl = p->tcp_flags;
+    int syn = (fl & CG_TH_SYN) != 0, ack = (fl & CG_TH_ACK) != 0;
+
+    if (fl & CG_TH_RST) {
+        f->tcp_state = CG_TCP_CLOSED;
+        return;
+    }
+    switch (f->tcp_state) {
+    case CG_TCP_NONE:
+        if (syn && !ack) {
+            f->tcp_state = CG_TCP_SYN_SENT;
+            break;
+        }
+        f->midstream = 1;
+        if (syn) {
+            f->tcp_state = CG_TCP_SYN_RECV;
+            f->tcp_bits |= SYNACK_FROM_CLIENT;
+        } else if (!(fl & CG_TH_FIN)) {
+            f->tcp_state = CG_TCP_ESTABLISHED;
+            f->tcp_bits |= WAS_ESTABLISHED;
+        }
+        break;
+    case CG_TCP_SYN_SENT:
+        if (!to_server && syn && ack)
+            f->tcp_state = CG_TCP_SYN_RECV;
+        break;
+    case CG_TCP_SYN_RECV: {
+        int synack_side_client = (f->tcp_bits & SYNACK_FROM_CLIENT) != 0;
+        if (ack && !syn && to_server != synack_side_client) {
+            f->tcp_state = CG_TCP_ESTABLISHED;
+            f->tcp_bits |= WAS_ESTABLISHED;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    if ((fl & CG_TH_FIN) && f->tcp_state != CG_TCP_CLOSED) {
+        f->tcp_bits |= to_server ? FIN_FROM_CLIENT : FIN_FROM_SERVER;
+        f->tcp_state = (f->tcp_bits & FIN_FROM_CLIENT) && (f->tcp_bits & FIN_FROM_SERVER)
+                           ? CG_TCP_CLOSED : CG_TCP_CLOSING;
+    }
+}
+
+cg_flow *cg_flowtable_update(cg_flowtable *ft, const cg_packet *p, int *to_server)
+{
+    if (!ft || !p || (p->ipver != 4 && p->ipver != 6))
+        return NULL;
+    uint64_t h = cg_flow_hash(p);
+    uint64_t id = h & ((1ULL << 51) - 1);
+    if (id == 0)
+        id = 1;
+    uint32_t bucket = (uint32_t)(h & ft->bucket_mask);
+
+    cg_flow *f = NULL;
+    int dir = 1;
+    for (uint32_t i = ft->buckets[bucket]; i != NIL; i = ft->slab[i].next) {
+        int d = direction(&ft->slab[i], p);
+        if (d >= 0) {
+            f = &ft->slab[i];
+            dir = d;
+            break;
+        }
+    }
+    if (f && expired(ft, f, p->ts_us)) {
+        evict(ft, f);
+        ft->st.evicted_timeout++;
+        f = NULL;
+    } else if (f && f->proto == IPP_TCP && f->tcp_state == CG_TCP_CLOSED &&
+               (p->flags & CG_PKT_HAS_PORTS) &&
+               (p->tcp_flags & (CG_TH_SYN | CG_TH_ACK | CG_TH_RST)) == CG_TH_SYN) {
+        evict(ft, f);
+        ft->st.evicted_reuse++;
+        f = NULL;
+    }
+    if (!f) {
+        f = create(ft, p, bucket, id);
+        dir = 1;
+    } else {
+        lru_unlink(ft, f);
+        lru_push_head(ft, f);
+        if (p->ts_us > f->last_us)
+            f->last_us = p->ts_us;
+    }
+
+    if (dir) {
+        f->pkts_toserver++;
+        f->bytes_toserver += p->wirelen;
+    } else {
+        f->pkts_toclient++;
+        f->bytes_toclient += p->wirelen;
+    }
+    if (f->pkts_toserver && f->pkts_toclient)
+        f->seen_both = 1;
+    if (f->proto == IPP_TCP)
+        tcp_update(f, p, dir);
+    if (to_server)
+        *to_server = dir;
+    return f;
+}
