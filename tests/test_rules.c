@@ -876,7 +876,8 @@ static void test_files(void)
         { "A 1.1.1.1\nA 2.2.2.2\n", ":2: A is defined twice (first on line 1)" },
         { "X $UNDEFINED\n", ":1: $X: undefined variable $UNDEFINED" },
         { "A $B\nB $A\n", "nests too deeply" },
-        { "HOME_NET any\n", "$EXTERNAL_NET (\"!$HOME_NET\", not set in this file): address set is empty" },
+        { "HOME_NET any\n",
+          "$EXTERNAL_NET (\"!$HOME_NET\", not set in this file): address set is empty" },
         { "P [80,70000]\n", ":1: $P: bad port '70000'" },
         { "Q \"[1.1.1.1]\n", ":1: unterminated quoted value" },
     };
