@@ -10,7 +10,9 @@
  *     two ranges adjacent (merged).
  *  2. Recursion (nested lists and variables together) is bounded by
  *     MAX_DEPTH, so hostile text ("[[[[..." or a variable cycle) cannot
- *     exhaust the stack.
+ *     exhaust the stack; the number of sub-expressions one parse visits is
+ *     bounded by MAX_NODES, so variables that refer to each other many times
+ *     (A=[$B,$B,...], B=[$C,$C,...]) cannot make it take exponential time.
  *  3. Nothing is written to the caller's set unless the whole parse succeeds.
  */
 #include "analyzer/addr.h"
@@ -24,6 +26,7 @@
 #include <strings.h>
 
 #define MAX_DEPTH 64
+#define MAX_NODES 1000000
 #define MAX_ATOM 80
 
 enum { K_ADDR, K_PORT };
@@ -187,6 +190,7 @@ struct pctx {
     int kind;
     cg_expr_err *err;
     unsigned depth;
+    unsigned long nodes;       /* sub-expressions visited so far */
     size_t var_pos;            /* SIZE_MAX while in the caller's own text */
     const char *var_name;      /* the outermost variable being expanded */
     size_t var_len;
@@ -452,6 +456,9 @@ static int parse_expr(struct pctx *c, const char *s, size_t len, size_t base, rs
     if (c->depth >= MAX_DEPTH)
         return perr(c, base, "%s nests too deeply (a variable that refers to itself?)",
                     kind_name(c));
+    if (++c->nodes > MAX_NODES)
+        return perr(c, base, "%s expression too large (over %d parts once variables are "
+                    "expanded)", kind_name(c), MAX_NODES);
     c->depth++;
     if (s[0] == '!') {
         rset tmp = { 0 }, any = { 0 };
@@ -496,7 +503,7 @@ static int parse_expr(struct pctx *c, const char *s, size_t len, size_t base, rs
 static int parse_top(int kind, const char *s, size_t len, const cg_vars *vars, rset *set,
                      cg_expr_err *err)
 {
-    struct pctx c = { vars, kind, err, 0, SIZE_MAX, NULL, 0 };
+    struct pctx c = { vars, kind, err, 0, 0, SIZE_MAX, NULL, 0 };
     int rc = parse_expr(&c, s, len, 0, set);
     if (rc == -2) {
         err->pos = 0;

@@ -880,6 +880,10 @@ static void test_files(void)
           "$EXTERNAL_NET (\"!$HOME_NET\", not set in this file): address set is empty" },
         { "P [80,70000]\n", ":1: $P: bad port '70000'" },
         { "Q \"[1.1.1.1]\n", ":1: unterminated quoted value" },
+        { "A [$B,$B,$B,$B,$B,$B,$B,$B,$B,$B]\nB [$C,$C,$C,$C,$C,$C,$C,$C,$C,$C]\n"
+          "C [$D,$D,$D,$D,$D,$D,$D,$D,$D,$D]\nD [$E,$E,$E,$E,$E,$E,$E,$E,$E,$E]\n"
+          "E [$F,$F,$F,$F,$F,$F,$F,$F,$F,$F]\nF [$G,$G,$G,$G,$G,$G,$G,$G,$G,$G]\n"
+          "G 10.0.0.1\n", ":1: $A: in $B: address expression too large" },
     };
     for (size_t i = 0; i < sizeof badvars / sizeof badvars[0]; i++) {
         write_file(dir, "bad.conf", badvars[i].text);
