@@ -62,7 +62,9 @@ typedef struct cg_content {
     uint8_t *bytes;            /* decoded pattern (hex and escapes resolved) */
     uint32_t len;
     uint16_t flags;            /* CG_C_* */
-    int32_t offset, depth, distance, within;
+    int32_t offset, depth, distance, within;   /* as written; depth counts from offset,
+                                                * distance/within from the previous
+                                                * match item's end (Suricata's rules) */
     uint16_t fp_off, fp_len;   /* with CG_C_FAST_CHOP */
 } cg_content;
 
@@ -107,7 +109,7 @@ typedef struct cg_rule {
     cg_addrset src, dst;
     cg_portset sport, dport;
     uint32_t gid, sid, rev;
-    char *msg;
+    char *msg;                 /* never NULL: "" when the rule has no msg */
     char *classtype;           /* NULL when absent */
     char *class_desc;          /* from classification.config; NULL when absent */
     uint8_t priority;          /* as written (0 = absent) */
@@ -160,13 +162,16 @@ int cg_ruleset_load_classification(cg_ruleset *rs, const char *path, char *err, 
 /* Loads a .rules file, or every *.rules file of a directory (sorted by name; a
  * classification.config and vars.conf found in the directory are loaded first).
  * Bad rules are recorded as issues and skipped; the call fails (-1, err set)
- * only when the path cannot be read at all. */
+ * only when the path cannot be read at all, or when the directory's
+ * classification.config or vars.conf is broken (rules would run with wrong
+ * networks). */
 int cg_ruleset_load_path(cg_ruleset *rs, const char *path, char *err, size_t errlen);
 
 /* Parses one rule text (no continuation handling). Used by tests and tools.
  * Returns 0 and appends the rule, or -1 and records an issue (file "<string>"). */
 int cg_ruleset_add_rule(cg_ruleset *rs, const char *text, char *err, size_t errlen);
 
+/* The arrays below stay valid until the next load or add on the set. */
 const cg_rule *cg_ruleset_rules(const cg_ruleset *rs, uint32_t *n);
 const cg_rule_issue *cg_ruleset_issues(const cg_ruleset *rs, uint32_t *n);
 const cg_rulefile *cg_ruleset_files(const cg_ruleset *rs, uint32_t *n);
