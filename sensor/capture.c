@@ -18,7 +18,10 @@
  */
 #include "sensor/capture.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +40,8 @@ struct cg_capture {
     uint64_t count;       /* frames returned */
     int failed;           /* an error was reported; it is kept in msg */
     volatile sig_atomic_t stop;
+    int fd;               /* live: the descriptor to poll, or -1 */
+    int wake[2];          /* live: a pipe that cg_capture_break writes to */
     char msg[512];
     char name[];          /* the path or interface, for messages */
 };
@@ -51,8 +56,10 @@ static cg_capture *new_handle(const char *name)
 {
     size_t n = strlen(name) + 1;
     cg_capture *c = calloc(1, sizeof *c + n);
-    if (c)
+    if (c) {
         memcpy(c->name, name, n);
+        c->fd = c->wake[0] = c->wake[1] = -1;
+    }
     return c;
 }
 
@@ -96,6 +103,8 @@ int cg_capture_open_file(cg_capture **out, const char *path, char *err, size_t e
             snprintf(msg, sizeof msg, "%s", eb);      /* "path: No such file ..." */
         else if (strcmp(eb, "unknown file format") == 0)
             snprintf(msg, sizeof msg, "%s: not a pcap or pcapng file", path);
+        else if (strstr(eb, "only got 0"))
+            snprintf(msg, sizeof msg, "%s: empty file, not a pcap or pcapng file", path);
         else if (strstr(eb, "file header bytes") || strstr(eb, "truncated"))
             snprintf(msg, sizeof msg, "%s: truncated file header (%s)", path, eb);
         else
@@ -141,16 +150,16 @@ int cg_capture_open_live(cg_capture **out, const char *ifname, int snaplen,
     pcap_set_snaplen(c->pc, snaplen > 0 ? snaplen : LIVE_SNAPLEN);
     pcap_set_promisc(c->pc, 1);
     pcap_set_immediate_mode(c->pc, 1);
-    /* With immediate mode this bounds how long a read waits, so that a caller
-     * regains control (next returns 0) on a quiet link. */
     pcap_set_timeout(c->pc, LIVE_TIMEOUT_MS);
     pcap_set_tstamp_precision(c->pc, PCAP_TSTAMP_PRECISION_MICRO);
     int r = pcap_activate(c->pc);
     if (r < 0) {
         const char *detail = pcap_geterr(c->pc);
-        if (r == PCAP_ERROR || !detail || !*detail)
-            snprintf(msg, sizeof msg, "%s: %s", ifname,
-                     r == PCAP_ERROR && detail && *detail ? detail : pcap_statustostr(r));
+        const char *status = pcap_statustostr(r);
+        if (!detail || !*detail || strcmp(detail, status) == 0)
+            snprintf(msg, sizeof msg, "%s: %s", ifname, status);
+        else if (r == PCAP_ERROR)
+            snprintf(msg, sizeof msg, "%s: %s", ifname, detail);
         else
             snprintf(msg, sizeof msg, "%s: %s (%s)", ifname, pcap_statustostr(r), detail);
         goto fail;
@@ -167,6 +176,20 @@ int cg_capture_open_live(cg_capture **out, const char *ifname, int snaplen,
             goto fail;
         }
     }
+    /* libpcap (1.10, Linux) keeps waiting past its timeout on a quiet link, so
+     * reads are non-blocking and the wait is a poll here: bounded, and woken
+     * by cg_capture_break through the pipe. */
+    c->fd = pcap_get_selectable_fd(c->pc);
+    if (c->fd >= 0) {
+        if (pcap_setnonblock(c->pc, 1, eb) < 0) {
+            snprintf(msg, sizeof msg, "%s: %s", ifname, eb);
+            goto fail;
+        }
+        if (pipe2(c->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
+            snprintf(msg, sizeof msg, "%s: pipe: %s", ifname, strerror(errno));
+            goto fail;
+        }
+    }
     c->dlt = pcap_datalink(c->pc);
     c->snaplen = pcap_snapshot(c->pc);
     *out = c;
@@ -175,6 +198,24 @@ fail:
     put_err(err, errlen, msg);
     cg_capture_close(c);
     return -1;
+}
+
+/* Live, non-blocking: waits up to LIVE_TIMEOUT_MS for the interface or a
+ * break. 1: something to read; 0: timed out, interrupted or broken. */
+static int live_wait(cg_capture *c)
+{
+    struct pollfd pf[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = c->wake[0], .events = POLLIN}};
+    int n = poll(pf, 2, LIVE_TIMEOUT_MS);
+    if (n <= 0)
+        return 0;
+    if (pf[1].revents) {
+        char drain[64];
+        while (read(c->wake[0], drain, sizeof drain) > 0)
+            ;
+        c->stop = 0;
+        return 0;
+    }
+    return 1;
 }
 
 /* Records an error that sticks to the handle, and returns -1. */
@@ -228,11 +269,18 @@ int cg_capture_next(cg_capture *c, cg_frame *f, char *err, size_t errlen)
     }
     if (c->stop) {
         c->stop = 0;
+        if (c->wake[0] >= 0) {
+            char drain[64];
+            while (read(c->wake[0], drain, sizeof drain) > 0)
+                ;
+        }
         return 0;
     }
     struct pcap_pkthdr *h;
     const u_char *d;
     int r = pcap_next_ex(c->pc, &h, &d);
+    if (r == 0 && c->fd >= 0 && live_wait(c))
+        r = pcap_next_ex(c->pc, &h, &d);
     if (r == 0 || r == PCAP_ERROR_BREAK)
         return 0;   /* live read timeout, end of file, or a break */
     if (r != 1)
@@ -290,6 +338,10 @@ void cg_capture_break(cg_capture *c)
     if (!c)
         return;
     c->stop = 1;
+    if (c->wake[1] >= 0) {
+        ssize_t n = write(c->wake[1], "", 1);   /* full pipe: already woken */
+        (void)n;
+    }
     if (c->pc)
         pcap_breakloop(c->pc);
 }
@@ -300,5 +352,9 @@ void cg_capture_close(cg_capture *c)
         return;
     if (c->pc)
         pcap_close(c->pc);
+    if (c->wake[0] >= 0)
+        close(c->wake[0]);
+    if (c->wake[1] >= 0)
+        close(c->wake[1]);
     free(c);
 }

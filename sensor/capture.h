@@ -41,8 +41,8 @@ typedef struct cg_frame {
 } cg_frame;
 
 int cg_capture_open_file(cg_capture **out, const char *path, char *err, size_t errlen);
-/* snaplen 0 means 262144; bpf may be NULL. Promiscuous, immediate mode; a read
- * waits at most 250 ms, then cg_capture_next returns 0. */
+/* snaplen 0 means 262144; bpf may be NULL. Promiscuous, immediate mode; a
+ * cg_capture_next waits at most about 250 ms for a packet, then returns 0. */
 int cg_capture_open_live(cg_capture **out, const char *ifname, int snaplen,
                          const char *bpf, char *err, size_t errlen);
 int cg_capture_next(cg_capture *c, cg_frame *f, char *err, size_t errlen);

@@ -15,6 +15,15 @@
  *    CG_DECODE_INVALID (a field is impossible: bad version, header length too
  *    small, ...) or CG_DECODE_UNSUPPORTED (link type or ethertype not handled).
  *    On a non-OK result the fields decoded so far stay set; the stats count it.
+ *    A header that runs past the IP length field is INVALID; one that only runs
+ *    past caplen is TRUNCATED. A frame cut inside the L4 payload is OK, with
+ *    CG_PKT_L4_TRUNCATED set. Bytes after the IP length (Ethernet padding) are
+ *    not part of l3, l4 or the payload.
+ *  - A later fragment (CG_PKT_FRAG_LATER) has l4 NULL, no ports, and its
+ *    fragment data as the payload; proto is the protocol it belongs to.
+ *  - Counters: every call adds 1 to packets and, unless OK, 1 to exactly one of
+ *    truncated, invalid, unsupported; link counters count frames offered with
+ *    that link type, protocol counters count headers decoded whole.
  *  - Thread: a cg_decode_stats belongs to one worker.
  */
 #ifndef CG_DECODE_H
@@ -36,7 +45,7 @@ enum {
 #define CG_PKT_IPV4_FRAG    0x01 /* an IPv4 fragment (MF set or offset != 0) */
 #define CG_PKT_IPV6_FRAG    0x02 /* an IPv6 Fragment extension header was present */
 #define CG_PKT_FRAG_LATER   0x04 /* not the first fragment: no L4 header here */
-#define CG_PKT_HAS_PORTS    0x08 /* sport/dport are TCP or UDP ports */
+#define CG_PKT_HAS_PORTS    0x08 /* sport/dport are TCP, UDP or SCTP ports */
 #define CG_PKT_L4_TRUNCATED 0x10 /* the L4 payload is shorter than the IP length says */
 
 /* TCP flag bits, as on the wire */
@@ -59,8 +68,8 @@ typedef struct cg_packet {
     uint8_t proto;           /* IP protocol of the L4 header (after v6 ext headers) */
     uint8_t ttl;             /* IPv4 TTL or IPv6 hop limit */
     uint8_t flags;           /* CG_PKT_* */
-    uint8_t vlan_count;
-    uint16_t vlan[CG_MAX_VLAN];
+    uint8_t vlan_count;      /* tags recorded, outermost first; deeper ones are skipped */
+    uint16_t vlan[CG_MAX_VLAN]; /* VLAN ids (12 bits) */
 
     uint8_t src[16], dst[16];
     uint16_t sport, dport;   /* host order; 0 when the protocol has no ports */
@@ -70,16 +79,17 @@ typedef struct cg_packet {
     uint16_t tcp_win;
     uint8_t icmp_type, icmp_code;
 
-    const uint8_t *l3; uint32_t l3_len;        /* IP header onwards (as captured) */
-    const uint8_t *l4; uint32_t l4_len;        /* L4 header onwards (as captured) */
+    const uint8_t *l3; uint32_t l3_len;        /* IP header onwards (as captured, within the IP length) */
+    const uint8_t *l4; uint32_t l4_len;        /* L4 header onwards (as captured, within the IP length) */
     const uint8_t *payload; uint32_t payload_len; /* L4 payload, clipped to caplen and IP length */
 } cg_packet;
 
 typedef struct cg_decode_stats {
     uint64_t packets, bytes;            /* every frame offered, wire bytes */
-    uint64_t ethernet, sll, raw, null_loop, vlan;
+    uint64_t ethernet, sll, raw, null_loop; /* sll counts SLL and SLL2 */
+    uint64_t vlan;                      /* frames with at least one tag */
     uint64_t ipv4, ipv6, tcp, udp, icmp, icmpv6, other_l4;
-    uint64_t fragments;
+    uint64_t fragments;                 /* IPv4 fragments, IPv6 Fragment headers */
     uint64_t truncated, invalid, unsupported;
 } cg_decode_stats;
 

@@ -1,0 +1,562 @@
+/* test_flow.c — unit tests of sensor/flow: Community ID v1 vectors, the flow
+ * hash and flow_id, and the flow table (direction, TCP states, midstream,
+ * UDP/ICMP establishment, LRU eviction, timeouts, counters).
+ *
+ * Packets are built as Ethernet frames and run through cg_decode, so the
+ * values tested are the ones the pipeline produces. The Community ID values
+ * other than the specification's own example were computed by Wireshark 4.0's
+ * communityid dissector on the same packets.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <arpa/inet.h>
+
+#include "sensor/decode.h"
+#include "sensor/flow.h"
+#include "tests/check.h"
+
+/* A decoded packet with the frame it points into. */
+typedef struct pkt {
+    uint8_t frame[256];
+    cg_packet p;
+} pkt;
+
+static void be16(uint8_t *b, unsigned v) { b[0] = (uint8_t)(v >> 8); b[1] = (uint8_t)v; }
+
+/* Builds Ethernet + IPv4/IPv6 + an L4 header for proto (TCP: flags, UDP,
+ * ICMP/ICMPv6: sp = type, dp = code, SCTP, or 4 opaque bytes for any other
+ * protocol), with nbytes of payload, and decodes it at time ts (seconds). */
+static void mk(pkt *k, const char *src, const char *dst, unsigned proto, unsigned sp,
+               unsigned dp, unsigned tcpflags, unsigned nbytes, uint64_t ts)
+{
+    uint8_t *f = k->frame, s[16], d[16];
+    memset(f, 0, sizeof k->frame);
+    int v6 = strchr(src, ':') != NULL;
+    uint32_t ip = 14, hl = v6 ? 40 : 20, l4 = ip + hl, l4len;
+    be16(f + 12, v6 ? 0x86dd : 0x0800);
+    switch (proto) {
+    case 6:
+        be16(f + l4, sp); be16(f + l4 + 2, dp);
+        f[l4 + 12] = 0x50;
+        f[l4 + 13] = (uint8_t)tcpflags;
+        l4len = 20;
+        break;
+    case 17:
+        be16(f + l4, sp); be16(f + l4 + 2, dp); be16(f + l4 + 4, 8 + nbytes);
+        l4len = 8;
+        break;
+    case 1:
+    case 58:
+        f[l4] = (uint8_t)sp;
+        f[l4 + 1] = (uint8_t)dp;
+        l4len = 8;
+        break;
+    case 132:
+        be16(f + l4, sp); be16(f + l4 + 2, dp);
+        l4len = 12;
+        break;
+    default:
+        l4len = 4;
+        break;
+    }
+    uint32_t iplen = hl + l4len + nbytes;
+    if (v6) {
+        inet_pton(AF_INET6, src, s);
+        inet_pton(AF_INET6, dst, d);
+        f[ip] = 0x60;
+        be16(f + ip + 4, iplen - 40);
+        f[ip + 6] = (uint8_t)proto;
+        f[ip + 7] = 64;
+        memcpy(f + ip + 8, s, 16);
+        memcpy(f + ip + 24, d, 16);
+    } else {
+        inet_pton(AF_INET, src, s);
+        inet_pton(AF_INET, dst, d);
+        f[ip] = 0x45;
+        be16(f + ip + 2, iplen);
+        f[ip + 8] = 64;
+        f[ip + 9] = (uint8_t)proto;
+        memcpy(f + ip + 12, s, 4);
+        memcpy(f + ip + 16, d, 4);
+    }
+    cg_decode_stats st;
+    memset(&st, 0, sizeof st);
+    int rc = cg_decode(&k->p, 1, f, 14 + iplen, 14 + iplen, ts * 1000000u, &st);
+    if (rc != CG_DECODE_OK)
+        fprintf(stderr, "mk %s -> %s proto %u: %s\n", src, dst, proto, cg_decode_strerror(rc));
+    CHECK_EQ_U(rc, CG_DECODE_OK);
+}
+
+static const char *cid(const pkt *k, uint16_t seed, char *buf)
+{
+    if (cg_community_id(&k->p, seed, buf, 64) != 0)
+        strcpy(buf, "(error)");
+    return buf;
+}
+
+/* ---- Community ID ------------------------------------------------------ */
+
+typedef struct vec {
+    const char *src, *dst;
+    unsigned proto, sp, dp;
+    const char *seed0, *seed1;
+} vec;
+
+static void check_community_id(void)
+{
+    static const vec v[] = {
+        /* the specification's example, both directions */
+        {"128.232.110.120", "66.35.250.204", 6, 34855, 80,
+         "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", "1:3V71V58M3Ksw/yuFALMcW0LAHvc="},
+        {"66.35.250.204", "128.232.110.120", 6, 80, 34855,
+         "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", "1:3V71V58M3Ksw/yuFALMcW0LAHvc="},
+        {"192.168.1.52", "8.8.8.8", 17, 54585, 53,
+         "1:d/FP5EW3wiY1vCndhwleRRKHowQ=", "1:Q9We8WO3piVF8yEQBNJF4uiSVrI="},
+        {"8.8.8.8", "192.168.1.52", 17, 53, 54585,
+         "1:d/FP5EW3wiY1vCndhwleRRKHowQ=", "1:Q9We8WO3piVF8yEQBNJF4uiSVrI="},
+        /* ICMP echo request and its reply map to one flow */
+        {"192.168.0.89", "192.168.0.1", 1, 8, 0,
+         "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=", "1:03g6IloqVBdcZlPyX8r0hgoE7kA="},
+        {"192.168.0.1", "192.168.0.89", 1, 0, 0,
+         "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=", "1:03g6IloqVBdcZlPyX8r0hgoE7kA="},
+        /* destination unreachable is one-way: the endpoints keep their order */
+        {"10.0.0.9", "10.0.0.1", 1, 3, 1,
+         "1:FutSOBs/xBc7wkuFbYH/sZyfZw8=", "1:VQFRSG9y92quNon2XRakEyf3abc="},
+        {"10.0.0.1", "10.0.0.9", 1, 3, 1,
+         "1:RccclMw84o6RNTZIu2Ch2WkkE+0=", "1:9eGTjXcuFNoGWLNZ4l9ihBeHqfg="},
+        /* ICMPv6 echo request/reply, and a one-way destination unreachable */
+        {"fe80::1", "fe80::2", 58, 128, 0,
+         "1:3H+V/JVcqh/phPel5utt4dOKqOU=", "1:HHzHBM+PXiE1xxTuksszVZfBoNw="},
+        {"fe80::2", "fe80::1", 58, 129, 0,
+         "1:3H+V/JVcqh/phPel5utt4dOKqOU=", "1:HHzHBM+PXiE1xxTuksszVZfBoNw="},
+        {"2001:db8::9", "2001:db8::1", 58, 1, 3,
+         "1:+Lxq4QH3bjy1CHcalXatYLvfbRY=", "1:EtYHIDunWrF9l6rCcJyMnrRLWLI="},
+        /* IPv6 TCP, both directions */
+        {"2001:db8::5", "2001:db8::1", 6, 51000, 443,
+         "1:UKbskybSUv95TfIBf7alPg9sXkI=", "1:Lt13Jd7ORmr0UKgZLMj+WIoLXRo="},
+        {"2001:db8::1", "2001:db8::5", 6, 443, 51000,
+         "1:UKbskybSUv95TfIBf7alPg9sXkI=", "1:Lt13Jd7ORmr0UKgZLMj+WIoLXRo="},
+        /* SCTP has ports; GRE has none */
+        {"10.1.1.1", "10.1.1.2", 132, 2905, 2906,
+         "1:oVj+9U8QpTX2dxf2KQr7oIE0BcM=", "1:2r+Ci25fNKW3KVoZkcYdE7P+4So="},
+        {"10.1.1.2", "10.1.1.1", 47, 0, 0,
+         "1:6bVMFPWneS3bg49/6T1HieDmRMQ=", "1:ffLFaPcJZgycbrNGNnYOAIT6Ghk="},
+        /* one address: the ports decide the order */
+        {"10.0.0.1", "10.0.0.1", 17, 2000, 1000,
+         "1:Gv0o4uh/r12CgtHWMgO2ie1BPKU=", "1:dtpk3as98jVpQ6/rTGF51OCJaQ0="},
+        {"10.0.0.1", "10.0.0.1", 17, 1000, 2000,
+         "1:Gv0o4uh/r12CgtHWMgO2ie1BPKU=", "1:dtpk3as98jVpQ6/rTGF51OCJaQ0="},
+    };
+    char buf[64];
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
+        pkt k;
+        mk(&k, v[i].src, v[i].dst, v[i].proto, v[i].sp, v[i].dp, 0x02, 1, 0);
+        CHECK_STR(cid(&k, 0, buf), v[i].seed0);
+        CHECK_STR(cid(&k, 1, buf), v[i].seed1);
+    }
+
+    pkt k;
+    mk(&k, "128.232.110.120", "66.35.250.204", 6, 34855, 80, 0x02, 0, 0);
+    char small[31], exact[31];
+    memset(small, 'z', sizeof small);
+    CHECK(cg_community_id(&k.p, 0, small, 30) == -1);
+    CHECK(small[0] == 'z');                       /* untouched on failure */
+    CHECK(cg_community_id(&k.p, 0, exact, sizeof exact) == 0);
+    CHECK_STR(exact, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
+    CHECK(cg_community_id(NULL, 0, exact, sizeof exact) == -1);
+    cg_packet none;
+    memset(&none, 0, sizeof none);
+    CHECK(cg_community_id(&none, 0, exact, sizeof exact) == -1);
+}
+
+/* ---- flow hash and flow_id --------------------------------------------- */
+
+static void check_hash(void)
+{
+    pkt a, b, c, d, e;
+    mk(&a, "10.0.0.1", "10.0.0.2", 6, 1234, 80, 0x02, 0, 0);
+    mk(&b, "10.0.0.2", "10.0.0.1", 6, 80, 1234, 0x12, 0, 0);
+    mk(&c, "10.0.0.1", "10.0.0.2", 6, 1235, 80, 0x02, 0, 0);
+    mk(&d, "10.0.0.1", "10.0.0.2", 17, 1234, 80, 0, 0, 0);
+    mk(&e, "10.0.0.1", "10.0.0.2", 6, 80, 1234, 0x02, 0, 0);   /* ports swapped only */
+    CHECK(cg_flow_hash(&a.p) == cg_flow_hash(&b.p));
+    CHECK(cg_flow_id(&a.p) == cg_flow_id(&b.p));
+    CHECK(cg_flow_hash(&a.p) != cg_flow_hash(&c.p));
+    CHECK(cg_flow_hash(&a.p) != cg_flow_hash(&d.p));
+    CHECK(cg_flow_hash(&a.p) != cg_flow_hash(&e.p));
+
+    pkt x, y;
+    mk(&x, "2001:db8::1", "2001:db8::2", 17, 5000, 53, 0, 0, 0);
+    mk(&y, "2001:db8::2", "2001:db8::1", 17, 53, 5000, 0, 0, 0);
+    CHECK(cg_flow_hash(&x.p) == cg_flow_hash(&y.p));
+
+    /* flow_id: 51 bits, never 0, over many tuples */
+    int ok = 1;
+    for (unsigned i = 0; i < 2000; i++) {
+        char s[32];
+        snprintf(s, sizeof s, "10.%u.%u.1", i >> 8, i & 255);
+        pkt q, r;
+        mk(&q, s, "192.0.2.1", 17, 1024 + i, 53, 0, 0, 0);
+        mk(&r, "192.0.2.1", s, 17, 53, 1024 + i, 0, 0, 0);
+        uint64_t id = cg_flow_id(&q.p);
+        if (id == 0 || id >> 51 || id != cg_flow_id(&r.p) ||
+            id != (cg_flow_hash(&q.p) & ((1ULL << 51) - 1)))
+            ok = 0;
+    }
+    CHECK(ok);
+}
+
+/* ---- flow table -------------------------------------------------------- */
+
+static void check_invariant(const cg_flowtable *ft)
+{
+    cg_flow_stats s;
+    cg_flowtable_stats(ft, &s);
+    CHECK_EQ_U(s.active, s.created - s.evicted_timeout - s.evicted_pressure - s.evicted_reuse);
+}
+
+static cg_flow *up(cg_flowtable *ft, pkt *k, int *dir)
+{
+    *dir = -1;
+    return cg_flowtable_update(ft, &k->p, dir);
+}
+
+static void check_handshake(void)
+{
+    cg_flowtable *ft = NULL;
+    CHECK(cg_flowtable_create(&ft, 64) == 0);
+    const char *c = "10.0.0.1", *s = "10.0.0.2";
+    pkt k;
+    int dir;
+
+    mk(&k, c, s, 6, 40000, 80, CG_TH_SYN, 0, 100);
+    cg_flow *f = up(ft, &k, &dir);
+    CHECK(f != NULL);
+    CHECK_EQ_U(dir, 1);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_SYN_SENT);
+    CHECK(!f->midstream);
+    CHECK(!cg_flow_established(f));
+    CHECK(memcmp(f->cli, k.p.src, 16) == 0 && memcmp(f->srv, k.p.dst, 16) == 0);
+    CHECK_EQ_U(f->cport, 40000);
+    CHECK_EQ_U(f->sport, 80);
+    CHECK_EQ_U(f->proto, 6);
+    CHECK_EQ_U(f->id, cg_flow_id(&k.p));
+    CHECK_EQ_U(f->first_us, 100000000);
+
+    mk(&k, s, c, 6, 80, 40000, CG_TH_SYN | CG_TH_ACK, 0, 101);
+    cg_flow *g = up(ft, &k, &dir);
+    CHECK(g == f);
+    CHECK_EQ_U(dir, 0);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_SYN_RECV);
+    CHECK(!cg_flow_established(f));
+    CHECK(f->seen_both);
+
+    mk(&k, c, s, 6, 40000, 80, CG_TH_ACK, 0, 102);
+    up(ft, &k, &dir);
+    CHECK_EQ_U(dir, 1);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_ESTABLISHED);
+    CHECK(cg_flow_established(f));
+
+    mk(&k, c, s, 6, 40000, 80, CG_TH_ACK | CG_TH_PSH, 100, 103);
+    up(ft, &k, &dir);
+    mk(&k, s, c, 6, 80, 40000, CG_TH_ACK | CG_TH_PSH, 300, 104);
+    up(ft, &k, &dir);
+    CHECK_EQ_U(dir, 0);
+    CHECK_EQ_U(f->pkts_toserver, 3);
+    CHECK_EQ_U(f->pkts_toclient, 2);
+    CHECK_EQ_U(f->bytes_toserver, 3 * 54 + 100);
+    CHECK_EQ_U(f->bytes_toclient, 2 * 54 + 300);
+    CHECK_EQ_U(f->last_us, 104000000);
+
+    mk(&k, c, s, 6, 40000, 80, CG_TH_FIN | CG_TH_ACK, 0, 105);
+    up(ft, &k, &dir);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_CLOSING);
+    CHECK(cg_flow_established(f));        /* still, until both sides are done */
+    mk(&k, s, c, 6, 80, 40000, CG_TH_FIN | CG_TH_ACK, 0, 106);
+    up(ft, &k, &dir);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_CLOSED);
+    CHECK(!cg_flow_established(f));
+
+    /* a new SYN on the closed tuple starts a new connection */
+    mk(&k, c, s, 6, 40000, 80, CG_TH_SYN, 0, 107);
+    f = up(ft, &k, &dir);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_SYN_SENT);
+    CHECK_EQ_U(f->pkts_toserver, 1);
+    CHECK_EQ_U(f->first_us, 107000000);
+    cg_flow_stats st;
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.created, 2);
+    CHECK_EQ_U(st.evicted_reuse, 1);
+    CHECK_EQ_U(st.active, 1);
+
+    /* RST closes from any state */
+    mk(&k, s, c, 6, 80, 40000, CG_TH_RST | CG_TH_ACK, 0, 108);
+    up(ft, &k, &dir);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_CLOSED);
+
+    /* a retransmitted SYN does not move SYN_SENT; an ACK from the client
+     * before the SYN-ACK does not establish */
+    mk(&k, "10.0.0.3", s, 6, 1000, 22, CG_TH_SYN, 0, 110);
+    f = up(ft, &k, &dir);
+    up(ft, &k, &dir);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_SYN_SENT);
+    mk(&k, "10.0.0.3", s, 6, 1000, 22, CG_TH_ACK, 0, 111);
+    up(ft, &k, &dir);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_SYN_SENT);
+    CHECK(!cg_flow_established(f));
+
+    check_invariant(ft);
+    cg_flowtable_destroy(ft);
+}
+
+static void check_midstream(void)
+{
+    cg_flowtable *ft = NULL;
+    CHECK(cg_flowtable_create(&ft, 16) == 0);
+    pkt k;
+    int dir;
+
+    /* picked up on the server's data: the first sender is the client */
+    mk(&k, "10.0.0.2", "10.0.0.1", 6, 80, 40000, CG_TH_ACK | CG_TH_PSH, 10, 1);
+    cg_flow *f = up(ft, &k, &dir);
+    CHECK_EQ_U(dir, 1);
+    CHECK(f->midstream);
+    CHECK_EQ_U(f->cport, 80);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_ESTABLISHED);
+    CHECK(cg_flow_established(f));
+    mk(&k, "10.0.0.1", "10.0.0.2", 6, 40000, 80, CG_TH_ACK, 0, 2);
+    up(ft, &k, &dir);
+    CHECK_EQ_U(dir, 0);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_ESTABLISHED);
+
+    /* picked up on the SYN-ACK: established by the ACK of the other side */
+    mk(&k, "10.0.0.2", "10.0.0.1", 6, 443, 40001, CG_TH_SYN | CG_TH_ACK, 0, 3);
+    f = up(ft, &k, &dir);
+    CHECK(f->midstream);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_SYN_RECV);
+    CHECK(!cg_flow_established(f));
+    mk(&k, "10.0.0.1", "10.0.0.2", 6, 40001, 443, CG_TH_ACK, 0, 4);
+    up(ft, &k, &dir);
+    CHECK_EQ_U(dir, 0);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_ESTABLISHED);
+
+    /* a SYN first is not midstream */
+    mk(&k, "10.0.0.1", "10.0.0.2", 6, 40002, 443, CG_TH_SYN, 0, 5);
+    f = up(ft, &k, &dir);
+    CHECK(!f->midstream);
+
+    /* UDP: established once both ways */
+    mk(&k, "10.0.0.1", "10.0.0.53", 17, 5353, 53, 0, 20, 6);
+    f = up(ft, &k, &dir);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_NONE);
+    CHECK(!cg_flow_established(f));
+    up(ft, &k, &dir);
+    CHECK(!cg_flow_established(f));
+    mk(&k, "10.0.0.53", "10.0.0.1", 17, 53, 5353, 0, 60, 7);
+    CHECK(up(ft, &k, &dir) == f);
+    CHECK_EQ_U(dir, 0);
+    CHECK(f->seen_both);
+    CHECK(cg_flow_established(f));
+
+    /* ICMP echo and reply share a flow */
+    mk(&k, "10.0.0.1", "10.0.0.9", 1, 8, 0, 0, 8, 8);
+    f = up(ft, &k, &dir);
+    CHECK(!cg_flow_established(f));
+    mk(&k, "10.0.0.9", "10.0.0.1", 1, 0, 0, 0, 8, 9);
+    CHECK(up(ft, &k, &dir) == f);
+    CHECK(cg_flow_established(f));
+
+    /* not IP: no flow */
+    cg_packet none;
+    memset(&none, 0, sizeof none);
+    dir = 7;
+    CHECK(cg_flowtable_update(ft, &none, &dir) == NULL);
+    CHECK_EQ_U(dir, 7);
+
+    cg_flow_stats st;
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.created, 5);
+    CHECK_EQ_U(st.active, 5);
+    check_invariant(ft);
+    cg_flowtable_destroy(ft);
+}
+
+static void udp_flow(pkt *k, unsigned i, uint64_t ts)
+{
+    char s[32];
+    snprintf(s, sizeof s, "10.9.0.%u", i);
+    mk(k, s, "192.0.2.53", 17, 30000 + i, 53, 0, 0, ts);
+}
+
+static void check_eviction(void)
+{
+    cg_flowtable *ft = NULL;
+    CHECK(cg_flowtable_create(&ft, 4) == 0);
+    pkt k;
+    int dir;
+    cg_flow_stats st;
+
+    for (unsigned i = 1; i <= 10; i++) {
+        udp_flow(&k, i, i);
+        CHECK(up(ft, &k, &dir) != NULL);
+        check_invariant(ft);
+    }
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.active, 4);
+    CHECK_EQ_U(st.created, 10);
+    CHECK_EQ_U(st.evicted_pressure, 6);
+    CHECK_EQ_U(st.evicted_timeout, 0);
+
+    /* the four most recent are held: seeing them again creates nothing */
+    for (unsigned i = 7; i <= 10; i++) {
+        udp_flow(&k, i, 11);
+        cg_flow *f = up(ft, &k, &dir);
+        CHECK_EQ_U(f->pkts_toserver, 2);
+    }
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.created, 10);
+
+    /* LRU: touch 7, then a new flow evicts 8, the least recently seen */
+    udp_flow(&k, 7, 12);
+    up(ft, &k, &dir);
+    udp_flow(&k, 11, 13);
+    up(ft, &k, &dir);
+    udp_flow(&k, 7, 14);
+    CHECK_EQ_U(up(ft, &k, &dir)->pkts_toserver, 4);
+    udp_flow(&k, 8, 15);
+    CHECK_EQ_U(up(ft, &k, &dir)->pkts_toserver, 1);   /* 8 was evicted */
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.created, 12);
+    CHECK_EQ_U(st.evicted_pressure, 8);
+    check_invariant(ft);
+    cg_flowtable_destroy(ft);
+
+    CHECK(cg_flowtable_create(&ft, 0) == -1);
+    CHECK(cg_flowtable_create(NULL, 4) == -1);
+    cg_flowtable_destroy(NULL);
+}
+
+static void check_timeouts(void)
+{
+    cg_flowtable *ft = NULL;
+    CHECK(cg_flowtable_create(&ft, 8) == 0);
+    cg_flow_timeouts to = {.udp = 10};
+    cg_flowtable_set_timeouts(ft, &to);
+    pkt k;
+    int dir;
+    cg_flow_stats st;
+
+    /* found idle on lookup: a new flow replaces it */
+    mk(&k, "10.0.0.1", "10.0.0.2", 17, 1000, 2000, 0, 0, 100);
+    cg_flow *f = up(ft, &k, &dir);
+    mk(&k, "10.0.0.2", "10.0.0.1", 17, 2000, 1000, 0, 0, 110);   /* 10 s: not over */
+    CHECK(up(ft, &k, &dir) == f && dir == 0 && f->seen_both);
+    mk(&k, "10.0.0.2", "10.0.0.1", 17, 2000, 1000, 0, 0, 121);   /* 11 s idle */
+    f = up(ft, &k, &dir);
+    CHECK_EQ_U(dir, 1);                                        /* a new initiator */
+    CHECK_EQ_U(f->cport, 2000);
+    CHECK_EQ_U(f->first_us, 121000000);
+    CHECK(!f->seen_both);
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.evicted_timeout, 1);
+    CHECK_EQ_U(st.active, 1);
+
+    /* reclaimed when another flow is created */
+    mk(&k, "10.0.0.3", "10.0.0.4", 17, 1, 2, 0, 0, 200);
+    up(ft, &k, &dir);
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.evicted_timeout, 2);
+    CHECK_EQ_U(st.active, 1);
+
+    /* defaults for the rest: TCP before establishment 60 s, ICMP 60 s,
+     * established TCP 3600 s */
+    mk(&k, "10.0.1.1", "10.0.1.2", 6, 5000, 80, CG_TH_SYN, 0, 300);
+    f = up(ft, &k, &dir);
+    mk(&k, "10.0.1.1", "10.0.1.2", 6, 5000, 80, CG_TH_SYN, 0, 361);
+    f = up(ft, &k, &dir);
+    CHECK_EQ_U(f->first_us, 361000000);
+    CHECK_EQ_U(f->pkts_toserver, 1);
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.evicted_timeout, 4);   /* the SYN_SENT flow, and the UDP one reclaimed */
+
+    mk(&k, "10.0.1.2", "10.0.1.1", 6, 80, 5000, CG_TH_SYN | CG_TH_ACK, 0, 362);
+    f = up(ft, &k, &dir);
+    mk(&k, "10.0.1.1", "10.0.1.2", 6, 5000, 80, CG_TH_ACK, 0, 363);
+    up(ft, &k, &dir);
+    CHECK(cg_flow_established(f));
+    mk(&k, "10.0.1.1", "10.0.1.2", 6, 5000, 80, CG_TH_ACK, 0, 363 + 3600);
+    CHECK(up(ft, &k, &dir) == f);
+    CHECK_EQ_U(f->pkts_toserver, 3);
+    mk(&k, "10.0.1.1", "10.0.1.2", 6, 5000, 80, CG_TH_ACK, 0, 363 + 7201);
+    f = up(ft, &k, &dir);
+    CHECK_EQ_U(f->pkts_toserver, 1);
+    CHECK(f->midstream);                 /* the new flow was picked up midstream */
+
+    mk(&k, "10.0.2.1", "10.0.2.2", 1, 8, 0, 0, 0, 10000);
+    f = up(ft, &k, &dir);
+    mk(&k, "10.0.2.2", "10.0.2.1", 1, 0, 0, 0, 0, 10060);
+    CHECK(up(ft, &k, &dir) == f && f->seen_both);
+    mk(&k, "10.0.2.2", "10.0.2.1", 1, 0, 0, 0, 0, 10121);
+    f = up(ft, &k, &dir);
+    CHECK(!f->seen_both);
+    CHECK_EQ_U(f->first_us, 10121000000ULL);
+
+    /* time going backwards does not expire anything */
+    mk(&k, "10.0.2.2", "10.0.2.1", 1, 0, 0, 0, 0, 5);
+    CHECK(up(ft, &k, &dir) == f);
+    CHECK_EQ_U(f->last_us, 10121000000ULL);
+
+    check_invariant(ft);
+    cg_flowtable_destroy(ft);
+}
+
+/* Later fragments carry no ports: they do not move TCP state and get a flow
+ * of their own (ports 0); the community id hashes them without ports. */
+static void check_fragments(void)
+{
+    uint8_t fr[80];
+    memset(fr, 0, sizeof fr);
+    be16(fr + 12, 0x0800);
+    fr[14] = 0x45;
+    be16(fr + 16, 40);
+    be16(fr + 20, 100);              /* offset 800 bytes */
+    fr[22] = 64;
+    fr[23] = 6;
+    fr[26] = 10; fr[29] = 1;
+    fr[30] = 10; fr[33] = 2;
+    cg_decode_stats st;
+    memset(&st, 0, sizeof st);
+    cg_packet p;
+    CHECK_EQ_U(cg_decode(&p, 1, fr, 54, 54, 0, &st), CG_DECODE_OK);
+    CHECK(p.flags & CG_PKT_FRAG_LATER);
+    char a[64], b[64];
+    CHECK(cg_community_id(&p, 0, a, sizeof a) == 0);
+    pkt g;
+    mk(&g, "10.0.0.1", "10.0.0.2", 47, 0, 0, 0, 16, 0);  /* same hash input shape */
+    g.p.proto = 6;
+    CHECK(cg_community_id(&g.p, 0, b, sizeof b) == 0);
+    CHECK_STR(a, b);
+
+    cg_flowtable *ft = NULL;
+    CHECK(cg_flowtable_create(&ft, 4) == 0);
+    int dir;
+    cg_flow *f = cg_flowtable_update(ft, &p, &dir);
+    CHECK(f != NULL);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_NONE);
+    CHECK(!f->midstream);
+    cg_flowtable_destroy(ft);
+}
+
+int main(void)
+{
+    check_community_id();
+    check_hash();
+    check_handshake();
+    check_midstream();
+    check_eviction();
+    check_timeouts();
+    check_fragments();
+    return check_done("test_flow");
+}
