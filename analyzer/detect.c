@@ -219,9 +219,10 @@ static int build_dgroup(cg_detect *d, int cl, int dir)
             continue;
         uint32_t gi = UINT32_MAX;
         for (uint32_t j = 0; j < i; j++)
-            if (seg_group[j] && segs[j].n == segs[i].n &&
-                !memcmp(segs[j].r, segs[i].r, segs[i].n * sizeof(uint32_t))) {
-                gi = seg_group[j] - 1;
+            if (seg_group[j] && g->pg[seg_group[j] - 1].nalways == segs[i].n &&
+                !memcmp(g->pg[seg_group[j] - 1].always, segs[i].r,
+                        segs[i].n * sizeof(uint32_t))) {
+                gi = seg_group[j] - 1;   /* segs[j].r moved into that group */
                 break;
             }
         if (gi == UINT32_MAX) {

@@ -126,16 +126,23 @@ static int match_pcre(cg_verify_ctx *vc, const cg_rule *r, uint32_t idx, uint8_t
     uint32_t nxt = next_item(r, idx, b);
     int next_rel = nxt < r->nmatch && is_relative(&r->matches[nxt]);
     int neg = (pc->flags & CG_P_NEGATED) != 0;
-    PCRE2_SIZE start = (pc->flags & CG_P_RELATIVE) ? prev_end : 0;
+    /* A relative pcre sees the buffer from the previous match's end, as its
+     * subject (so ^ anchors there, as in Suricata); offsets are rebased. */
+    uint32_t base = (pc->flags & CG_P_RELATIVE) ? prev_end : 0;
+    PCRE2_SIZE start = 0;
     pcre2_match_data *md = vc->match_data;
+
+    if (base > len)
+        return neg ? match_from(vc, r, nxt, b, buf, len, prev_end) : 0;
 
     for (;;) {
         if (vc->budget == 0)
             return 0;
         vc->budget--;
-        if (start > len)
+        if (start > len - base)
             return neg ? match_from(vc, r, nxt, b, buf, len, prev_end) : 0;
-        int rc = pcre2_match((const pcre2_code *)pc->code, buf, len, start, 0, md, NULL);
+        int rc = pcre2_match((const pcre2_code *)pc->code, buf + base, len - base, start, 0,
+                             md, NULL);
         if (rc == PCRE2_ERROR_NOMATCH)
             return neg ? match_from(vc, r, nxt, b, buf, len, prev_end) : 0;
         if (rc < 0) {
@@ -146,7 +153,7 @@ static int match_pcre(cg_verify_ctx *vc, const cg_rule *r, uint32_t idx, uint8_t
             return 0;
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
         PCRE2_SIZE mstart = ov[0], mend = ov[1];
-        if (match_from(vc, r, nxt, b, buf, len, (uint32_t)mend))
+        if (match_from(vc, r, nxt, b, buf, len, base + (uint32_t)mend))
             return 1;
         if (!next_rel)
             return 0;
