@@ -159,10 +159,11 @@ int cg_ruleset_load_vars(cg_ruleset *rs, const char *path, char *err, size_t err
 /* classification.config. 0 or -1 with "file:line: why". */
 int cg_ruleset_load_classification(cg_ruleset *rs, const char *path, char *err, size_t errlen);
 
-/* Loads a .rules file, or every *.rules file of a directory (sorted by name; a
- * classification.config and vars.conf found in the directory are loaded first).
- * Bad rules are recorded as issues and skipped; the call fails (-1, err set)
- * only when the path cannot be read at all, or when the directory's
+/* Loads a .rules file, or every *.rules file of a directory and of its
+ * subdirectories (up to 4 levels; in name order, a subdirectory where its name
+ * sorts; a classification.config and vars.conf in the top directory are loaded
+ * first). Bad rules are recorded as issues and skipped; the call fails (-1, err
+ * set) only when the path cannot be read at all, or when the directory's
  * classification.config or vars.conf is broken (rules would run with wrong
  * networks). */
 int cg_ruleset_load_path(cg_ruleset *rs, const char *path, char *err, size_t errlen);

@@ -473,7 +473,19 @@ static int cmp_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int load_dir(cg_ruleset *rs, const char *dir, char *err, size_t errlen)
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Subdirectories are walked this deep at most (a symlink loop ends here). */
+#define LOAD_DIR_DEPTH 4
+
+/* Loads the *.rules files of dir and of its subdirectories, in name order (a
+ * subdirectory's files where its name sorts). classification.config and
+ * vars.conf are read from the top directory only, before any rule. */
+static int load_dir(cg_ruleset *rs, const char *dir, int depth, char *err, size_t errlen)
 {
     DIR *d = opendir(dir);
     char **names = NULL, *p = NULL;
@@ -488,26 +500,37 @@ static int load_dir(cg_ruleset *rs, const char *dir, char *err, size_t errlen)
     }
     while ((e = readdir(d)) != NULL) {
         size_t l = strlen(e->d_name);
-        if (l <= 6 || strcmp(e->d_name + l - 6, ".rules") != 0)
+        if (e->d_name[0] == '.')
+            continue;
+        int rules = l > 6 && strcmp(e->d_name + l - 6, ".rules") == 0;
+        if (!rules && (depth >= LOAD_DIR_DEPTH ||
+                       (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN && e->d_type != DT_LNK)))
             continue;
         if (grow((void **)&names, &capn, n + 1, sizeof *names) ||
             !(names[n] = strdup(e->d_name)))
             goto oom;
         n++;
     }
-    qsort(names, n, sizeof *names, cmp_names);
+    if (n > 1)
+        qsort(names, n, sizeof *names, cmp_names);
     static const char *const first[] = { "classification.config", "vars.conf" };
-    for (size_t i = 0; i < 2 + (size_t)n; i++) {
-        const char *name = i < 2 ? first[i] : names[i - 2];
+    size_t nfirst = depth == 0 ? 2 : 0;
+    for (size_t i = 0; i < nfirst + (size_t)n; i++) {
+        const char *name = i < nfirst ? first[i] : names[i - nfirst];
         free(p);
         if (!(p = malloc(dl + strlen(name) + 2)))
             goto oom;
         sprintf(p, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", name);
+        if (i >= nfirst && is_dir(p)) {
+            if (depth < LOAD_DIR_DEPTH && load_dir(rs, p, depth + 1, err, errlen))
+                goto out;
+            continue;
+        }
         if (!is_file(p))
             continue;
-        if ((i == 0 && cg_ruleset_load_classification(rs, p, err, errlen)) ||
-            (i == 1 && cg_ruleset_load_vars(rs, p, err, errlen)) ||
-            (i >= 2 && load_file(rs, p, err, errlen)))
+        if ((i < nfirst && i == 0 && cg_ruleset_load_classification(rs, p, err, errlen)) ||
+            (i < nfirst && i == 1 && cg_ruleset_load_vars(rs, p, err, errlen)) ||
+            (i >= nfirst && load_file(rs, p, err, errlen)))
             goto out;
     }
     rc = 0;
@@ -530,7 +553,8 @@ int cg_ruleset_load_path(cg_ruleset *rs, const char *path, char *err, size_t err
         snprintf(err, errlen, "%s: %s", path, strerror(errno));
         return -1;
     }
-    return S_ISDIR(st.st_mode) ? load_dir(rs, path, err, errlen) : load_file(rs, path, err, errlen);
+    return S_ISDIR(st.st_mode) ? load_dir(rs, path, 0, err, errlen)
+                               : load_file(rs, path, err, errlen);
 }
 
 int cg_ruleset_add_rule(cg_ruleset *rs, const char *text, char *err, size_t errlen)
