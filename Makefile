@@ -34,6 +34,8 @@ TEST_UTIL := $(wildcard tests/util_*.c)
 TEST_UOBJ := $(TEST_UTIL:%.c=$(B)/%.o)
 
 .PHONY: all deps test test-unit test-e2e test-san demo bench install clean
+# keep the objects of tests and tools (make would delete them as intermediates)
+.SECONDARY:
 all: $(B)/canhgac $(GEN_BIN) $(TEST_BIN) $(BENCH_BIN) $(B)/e2e_helper
 
 deps:

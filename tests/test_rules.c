@@ -1045,6 +1045,8 @@ static int by_count(const void *a, const void *b)
 
 static void test_etopen(void)
 {
+    /* counted file by file; loaded as one directory, which takes its
+     * supplement_* subdirectory with it */
     static const char *const dirs[] = { ETOPEN, ETOPEN "/supplement_2024-04-21" };
     struct stat st;
     cg_ruleset *rs;
@@ -1061,9 +1063,7 @@ static void test_etopen(void)
 
     CHECK(cg_ruleset_create(&rs) == 0);
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    for (size_t i = 0; i < 2; i++)
-        if (stat(dirs[i], &st) == 0)
-            CHECK(cg_ruleset_load_path(rs, dirs[i], err, sizeof err) == 0);
+    CHECK(cg_ruleset_load_path(rs, ETOPEN, err, sizeof err) == 0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
 
     uint32_t nf, ni, nr, loaded = 0, skipped = 0, errors = 0, disabled = 0;
