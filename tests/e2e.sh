@@ -74,7 +74,7 @@ check_grep "cache used on second start" "$T/run2.err" "from cache"
 # ---------------------------------------------------------------- real captures
 # rule sets cut out of ET Open at test time (nothing copied into the tree)
 grep -h -e 'CVE-2021-44228' -e 'CVE_2021_44228' "$DATA"/rules/etopen/*.rules | grep -v '^#' > "$T/et-log4shell.rules"
-grep -h -e 'CVE-2014-6271' -e 'CVE_2014_6271' -e -i 'shellshock' "$DATA"/rules/etopen/*.rules | grep -v '^#' > "$T/et-shellshock.rules"
+grep -h -e 'CVE-2014-6271' -e 'CVE_2014_6271' -e 'Shellshock' -e 'shellshock' "$DATA"/rules/etopen/*.rules | grep -v '^#' > "$T/et-shellshock.rules"
 cp "$DATA/rules/etopen/classification.config" "$T/classification.config"
 rules_for() {
     case "$1" in
