@@ -15,13 +15,24 @@
  * reordered (one-way).
  *
  * Table layout and invariants:
- *  1. All flows live in one slab allocated at create; a slot is either on the
- *     free list (linked by next) or in exactly one hash chain (linked by next,
- *     bucket = its chain) and in the LRU list (lru_prev/lru_next).
- *  2. The LRU list runs from the most recently seen flow (head) to the least
- *     (tail); an update moves its flow to the head.
- *  3. active == number of slots in use == created - evicted_*.
- *  4. cg_flowtable_update allocates nothing.
+ *  1. All memory is allocated at create: the table, a slab of capacity slots
+ *     of slot bytes (a cg_flow, then the caller's area at CG_FLOW_USER_OFFSET),
+ *     and the hash buckets; their sum is at most the memory cap.
+ *  2. A slot is either on the free list (linked by next) or in use: then it is
+ *     in exactly one hash chain (linked by next, bucket = its chain) and in
+ *     exactly one of the two LRU lists (lru_prev/lru_next; lru = which one).
+ *  3. The LRU lists sort flows by kind, so that within a list all flows have
+ *     the same timeout and the same standing under pressure: TCP established
+ *     and open, TCP handshake, TCP closed, UDP seen both ways, UDP one-way,
+ *     other seen both ways, other one-way. Each runs from the most recently
+ *     seen flow (head) to the least (tail); an update moves its flow to the
+ *     head of the list its state now calls for. So each list's tail is the
+ *     first of its list to expire, and the expired flows are exactly those
+ *     found by walking the tails.
+ *  4. active == number of slots in use == created - evicted_* <= capacity.
+ *  5. A slot leaves use only through evict(), which calls the eviction
+ *     callback with the flow intact before the slot can be reused.
+ *  6. cg_flowtable_update allocates nothing.
  */
 #include "sensor/flow.h"
 
@@ -35,6 +46,8 @@
 #define NIL UINT32_MAX
 #define US_PER_S 1000000ULL
 #define REAP_PER_CREATE 2
+#define MAX_USER_SIZE (1u << 20)
+#define MAX_CAPACITY (1u << 30)
 
 #define IPP_ICMP 1
 #define IPP_TCP 6
@@ -46,16 +59,24 @@
 #define FIN_FROM_CLIENT 0x01
 #define FIN_FROM_SERVER 0x02
 #define WAS_ESTABLISHED 0x04
-#define SYNACK_FROM_CLIENT 0x08   /* midstream: the first packet was a SYN+ACK */
+
+/* The LRU lists (invariant 3); the first NOPEN are the "open, established"
+ * ones that pressure evicts last. */
+enum { L_TCP_EST, L_UDP_BOTH, L_OTHER_BOTH, NOPEN,
+       L_TCP_NEW = NOPEN, L_TCP_CLOSED, L_UDP_ONE, L_OTHER_ONE, NLISTS };
 
 struct cg_flowtable {
-    cg_flow *slab;
+    unsigned char *slab;
     uint32_t capacity;
+    uint32_t slot;                 /* bytes per slot */
     uint32_t *buckets;
     uint32_t bucket_mask;
     uint32_t free_head;
-    uint32_t lru_head, lru_tail;
-    uint64_t to_tcp_est, to_tcp_other, to_udp, to_other;   /* microseconds */
+    uint32_t lru_head[NLISTS], lru_tail[NLISTS];
+    uint64_t to_tcp_est, to_tcp_other, to_tcp_closed, to_udp, to_other;  /* microseconds */
+    uint64_t min_idle, min_idle_est;                                      /* microseconds */
+    cg_flow_evict_fn on_evict;
+    void *evict_ctx;
     cg_flow_stats st;
 };
 
@@ -213,33 +234,94 @@ static void set_timeouts(cg_flowtable *ft, const cg_flow_timeouts *t)
 {
     ft->to_tcp_est = (t && t->tcp_established ? t->tcp_established : 3600) * US_PER_S;
     ft->to_tcp_other = (t && t->tcp_other ? t->tcp_other : 60) * US_PER_S;
+    ft->to_tcp_closed = (t && t->tcp_closed ? t->tcp_closed : 60) * US_PER_S;
     ft->to_udp = (t && t->udp ? t->udp : 120) * US_PER_S;
     ft->to_other = (t && t->other ? t->other : 60) * US_PER_S;
 }
 
-int cg_flowtable_create(cg_flowtable **out, uint32_t capacity)
+static uint64_t min_idle_us(uint32_t ms, uint32_t dflt)
 {
-    if (!out || capacity == 0 || capacity > (1u << 30))
+    if (ms == CG_FLOW_NO_MIN_IDLE)
+        return 0;
+    return (uint64_t)(ms ? ms : dflt) * 1000;
+}
+
+static cg_flow *slot_at(const cg_flowtable *ft, uint32_t i)
+{
+    return (cg_flow *)(ft->slab + (size_t)i * ft->slot);
+}
+
+static uint32_t idx(const cg_flowtable *ft, const cg_flow *f)
+{
+    return (uint32_t)(((const unsigned char *)f - ft->slab) / ft->slot);
+}
+
+/* The sizes of a table for cfg: capacity and bucket count such that the table,
+ * the slots and the buckets fit in memcap. 0 when not even one flow fits. */
+static uint32_t plan(uint64_t memcap, uint32_t max_flows, uint32_t slot, uint32_t *nbuckets)
+{
+    uint64_t fixed = sizeof(cg_flowtable);
+    if (memcap <= fixed + 16 * sizeof(uint32_t))
+        return 0;
+    uint64_t room = memcap - fixed;
+    /* as many slots as fit with one bucket each; then the largest power of two
+     * of buckets not above that, and the slots that fit beside them */
+    uint64_t c = room / (slot + sizeof(uint32_t));
+    uint64_t nb = 16;
+    while (nb * 2 <= c && nb < MAX_CAPACITY)
+        nb *= 2;
+    if (nb * sizeof(uint32_t) >= room)
+        return 0;
+    c = (room - nb * sizeof(uint32_t)) / slot;
+    if (max_flows && c > max_flows) {
+        c = max_flows;
+        while (nb / 2 >= 16 && nb / 2 >= c)
+            nb /= 2;
+    }
+    if (c > MAX_CAPACITY)
+        c = MAX_CAPACITY;
+    *nbuckets = (uint32_t)nb;
+    return (uint32_t)c;
+}
+
+int cg_flowtable_create(cg_flowtable **out, const cg_flow_config *cfg)
+{
+    static const cg_flow_config none;
+    if (!cfg)
+        cfg = &none;
+    if (!out || cfg->user_size > MAX_USER_SIZE)
         return -1;
-    uint32_t nb = 16;
-    while (nb < capacity)
-        nb <<= 1;
+    uint32_t slot = (uint32_t)(CG_FLOW_USER_OFFSET + ((cfg->user_size + 15u) & ~15u));
+    uint32_t nb = 0;
+    uint32_t capacity = plan(cfg->memcap ? cfg->memcap : CG_FLOW_DEFAULT_MEMCAP, cfg->max_flows,
+                             slot, &nb);
+    if (capacity == 0)
+        return -1;
     cg_flowtable *ft = calloc(1, sizeof *ft);
     if (!ft)
         goto fail;
-    ft->slab = calloc(capacity, sizeof *ft->slab);
+    ft->slab = calloc(capacity, slot);
     ft->buckets = malloc((size_t)nb * sizeof *ft->buckets);
     if (!ft->slab || !ft->buckets)
         goto fail;
     ft->capacity = capacity;
+    ft->slot = slot;
     ft->bucket_mask = nb - 1;
     for (uint32_t i = 0; i < nb; i++)
         ft->buckets[i] = NIL;
     for (uint32_t i = 0; i < capacity; i++)
-        ft->slab[i].next = i + 1 < capacity ? i + 1 : NIL;
+        slot_at(ft, i)->next = i + 1 < capacity ? i + 1 : NIL;
     ft->free_head = 0;
-    ft->lru_head = ft->lru_tail = NIL;
-    set_timeouts(ft, NULL);
+    for (int l = 0; l < NLISTS; l++)
+        ft->lru_head[l] = ft->lru_tail[l] = NIL;
+    set_timeouts(ft, &cfg->timeouts);
+    ft->min_idle = min_idle_us(cfg->min_idle_ms, 1000);
+    ft->min_idle_est = min_idle_us(cfg->min_idle_est_ms, 30000);
+    ft->on_evict = cfg->on_evict;
+    ft->evict_ctx = cfg->evict_ctx;
+    ft->st.capacity = capacity;
+    ft->st.mem_bytes = sizeof *ft + (uint64_t)capacity * slot + (uint64_t)nb * sizeof(uint32_t);
+    ft->st.slot_bytes = (uint32_t)((ft->st.mem_bytes - sizeof *ft + capacity - 1) / capacity);
     *out = ft;
     return 0;
 fail:
@@ -273,16 +355,31 @@ int cg_flow_established(const cg_flow *f)
     if (!f)
         return 0;
     if (f->proto == IPP_TCP)
-        return f->tcp_state == CG_TCP_ESTABLISHED ||
-               (f->tcp_state == CG_TCP_CLOSING && (f->tcp_bits & WAS_ESTABLISHED));
+        return f->tcp_state == CG_TCP_ESTABLISHED || (f->tcp_bits & WAS_ESTABLISHED);
     return f->seen_both;
+}
+
+/* Which LRU list f belongs in now (invariant 3). */
+static uint8_t lru_of(const cg_flow *f)
+{
+    switch (f->proto) {
+    case IPP_TCP:
+        if (f->tcp_state == CG_TCP_CLOSED)
+            return L_TCP_CLOSED;
+        return (f->tcp_bits & WAS_ESTABLISHED) ? L_TCP_EST : L_TCP_NEW;
+    case IPP_UDP: return f->seen_both ? L_UDP_BOTH : L_UDP_ONE;
+    default: return f->seen_both ? L_OTHER_BOTH : L_OTHER_ONE;
+    }
 }
 
 static uint64_t timeout_of(const cg_flowtable *ft, const cg_flow *f)
 {
-    switch (f->proto) {
-    case IPP_TCP: return cg_flow_established(f) ? ft->to_tcp_est : ft->to_tcp_other;
-    case IPP_UDP: return ft->to_udp;
+    switch (f->lru) {
+    case L_TCP_EST: return ft->to_tcp_est;
+    case L_TCP_NEW: return ft->to_tcp_other;
+    case L_TCP_CLOSED: return ft->to_tcp_closed;
+    case L_UDP_BOTH:
+    case L_UDP_ONE: return ft->to_udp;
     default: return ft->to_other;
     }
 }
@@ -292,47 +389,102 @@ static int expired(const cg_flowtable *ft, const cg_flow *f, uint64_t now)
     return now > f->last_us && now - f->last_us > timeout_of(ft, f);
 }
 
-static uint32_t idx(const cg_flowtable *ft, const cg_flow *f)
-{
-    return (uint32_t)(f - ft->slab);
-}
-
 static void lru_unlink(cg_flowtable *ft, cg_flow *f)
 {
+    uint8_t l = f->lru;
     if (f->lru_prev != NIL)
-        ft->slab[f->lru_prev].lru_next = f->lru_next;
+        slot_at(ft, f->lru_prev)->lru_next = f->lru_next;
     else
-        ft->lru_head = f->lru_next;
+        ft->lru_head[l] = f->lru_next;
     if (f->lru_next != NIL)
-        ft->slab[f->lru_next].lru_prev = f->lru_prev;
+        slot_at(ft, f->lru_next)->lru_prev = f->lru_prev;
     else
-        ft->lru_tail = f->lru_prev;
+        ft->lru_tail[l] = f->lru_prev;
 }
 
-static void lru_push_head(cg_flowtable *ft, cg_flow *f)
+static void lru_push_head(cg_flowtable *ft, cg_flow *f, uint8_t l)
 {
     uint32_t i = idx(ft, f);
+    f->lru = l;
     f->lru_prev = NIL;
-    f->lru_next = ft->lru_head;
-    if (ft->lru_head != NIL)
-        ft->slab[ft->lru_head].lru_prev = i;
+    f->lru_next = ft->lru_head[l];
+    if (ft->lru_head[l] != NIL)
+        slot_at(ft, ft->lru_head[l])->lru_prev = i;
     else
-        ft->lru_tail = i;
-    ft->lru_head = i;
+        ft->lru_tail[l] = i;
+    ft->lru_head[l] = i;
 }
 
-/* Takes f out of its chain and the LRU list, and puts its slot on the free list. */
-static void evict(cg_flowtable *ft, cg_flow *f)
+/* Takes f out of its chain and LRU list, counts it, tells the caller, and puts
+ * its slot on the free list (invariant 5). */
+static void evict(cg_flowtable *ft, cg_flow *f, int reason)
 {
     uint32_t i = idx(ft, f);
     uint32_t *link = &ft->buckets[f->bucket];
     while (*link != i)
-        link = &ft->slab[*link].next;
+        link = &slot_at(ft, *link)->next;
     *link = f->next;
     lru_unlink(ft, f);
+    ft->st.active--;
+    switch (reason) {
+    case CG_FLOW_END_TIMEOUT: ft->st.evicted_timeout++; break;
+    case CG_FLOW_END_PRESSURE: ft->st.evicted_pressure++; break;
+    case CG_FLOW_END_REUSE: ft->st.evicted_reuse++; break;
+    default: ft->st.evicted_flush++; break;
+    }
+    if (ft->on_evict)
+        ft->on_evict(ft->evict_ctx, f, reason);
     f->next = ft->free_head;
     ft->free_head = i;
-    ft->st.active--;
+}
+
+/* The least recently seen expired flow (at the tail of some list), or NULL. */
+static cg_flow *expired_tail(const cg_flowtable *ft, uint64_t now)
+{
+    cg_flow *best = NULL;
+    for (int l = 0; l < NLISTS; l++) {
+        if (ft->lru_tail[l] == NIL)
+            continue;
+        cg_flow *f = slot_at(ft, ft->lru_tail[l]);
+        if (expired(ft, f, now) && (!best || f->last_us < best->last_us))
+            best = f;
+    }
+    return best;
+}
+
+/* The least recently seen flow of lists [from, to), or NULL. */
+static cg_flow *oldest_tail(const cg_flowtable *ft, int from, int to)
+{
+    cg_flow *best = NULL;
+    for (int l = from; l < to; l++) {
+        if (ft->lru_tail[l] == NIL)
+            continue;
+        cg_flow *f = slot_at(ft, ft->lru_tail[l]);
+        if (!best || f->last_us < best->last_us)
+            best = f;
+    }
+    return best;
+}
+
+static int idle_at_least(const cg_flow *f, uint64_t now, uint64_t min)
+{
+    return min == 0 || (now >= f->last_us && now - f->last_us >= min);
+}
+
+/* The flow to evict for a new one at now when no slot is free, or NULL when
+ * the new one must be refused (see cg_flowtable_update). */
+static cg_flow *victim(const cg_flowtable *ft, uint64_t now)
+{
+    cg_flow *f = expired_tail(ft, now);
+    if (f)
+        return f;
+    f = oldest_tail(ft, NOPEN, NLISTS);
+    if (f && idle_at_least(f, now, ft->min_idle))
+        return f;
+    f = oldest_tail(ft, 0, NOPEN);
+    if (f && idle_at_least(f, now, ft->min_idle_est))
+        return f;
+    return NULL;
 }
 
 /* 1: p goes client->server of f; 0: server->client; -1: p is not f's. */
@@ -349,40 +501,53 @@ static int direction(const cg_flow *f, const cg_packet *p)
     return -1;
 }
 
+/* A SYN+ACK as the first packet: its receiver is the client. */
+static int first_is_synack(const cg_packet *p)
+{
+    return p->proto == IPP_TCP && (p->flags & CG_PKT_HAS_PORTS) &&
+           (p->tcp_flags & (CG_TH_SYN | CG_TH_ACK | CG_TH_RST)) == (CG_TH_SYN | CG_TH_ACK);
+}
+
 static cg_flow *create(cg_flowtable *ft, const cg_packet *p, uint32_t bucket, uint64_t id)
 {
-    for (int n = 0; n < REAP_PER_CREATE && ft->lru_tail != NIL; n++) {
-        cg_flow *old = &ft->slab[ft->lru_tail];
-        if (!expired(ft, old, p->ts_us))
+    uint64_t now = p->ts_us;
+    for (int n = 0; n < REAP_PER_CREATE; n++) {
+        cg_flow *old = expired_tail(ft, now);
+        if (!old)
             break;
-        evict(ft, old);
-        ft->st.evicted_timeout++;
+        evict(ft, old, CG_FLOW_END_TIMEOUT);
     }
     if (ft->free_head == NIL) {
-        cg_flow *old = &ft->slab[ft->lru_tail];
-        if (expired(ft, old, p->ts_us))
-            ft->st.evicted_timeout++;
-        else
-            ft->st.evicted_pressure++;
-        evict(ft, old);
+        cg_flow *old = victim(ft, now);
+        if (!old) {
+            ft->st.refused_cap++;
+            return NULL;
+        }
+        evict(ft, old, expired(ft, old, now) ? CG_FLOW_END_TIMEOUT : CG_FLOW_END_PRESSURE);
     }
     uint32_t i = ft->free_head;
-    cg_flow *f = &ft->slab[i];
+    cg_flow *f = slot_at(ft, i);
     ft->free_head = f->next;
-    memset(f, 0, sizeof *f);
+    memset(f, 0, ft->slot);
     f->id = id;
     f->proto = p->proto;
-    /* The initiator: the sender of this first packet (for TCP, when it is a SYN
-     * without ACK, the sender of that SYN — the same thing here). */
-    memcpy(f->cli, p->src, 16);
-    memcpy(f->srv, p->dst, 16);
-    f->cport = p->sport;
-    f->sport = p->dport;
-    f->first_us = f->last_us = p->ts_us;
+    if (first_is_synack(p)) {
+        memcpy(f->cli, p->dst, 16);
+        memcpy(f->srv, p->src, 16);
+        f->cport = p->dport;
+        f->sport = p->sport;
+    } else {
+        memcpy(f->cli, p->src, 16);
+        memcpy(f->srv, p->dst, 16);
+        f->cport = p->sport;
+        f->sport = p->dport;
+    }
+    f->first_us = f->last_us = now;
     f->bucket = bucket;
     f->next = ft->buckets[bucket];
     ft->buckets[bucket] = i;
-    lru_push_head(ft, f);
+    f->lru = lru_of(f);
+    lru_push_head(ft, f, f->lru);
     ft->st.created++;
     ft->st.active++;
     return f;
@@ -407,8 +572,7 @@ static void tcp_update(cg_flow *f, const cg_packet *p, int to_server)
         }
         f->midstream = 1;
         if (syn) {
-            f->tcp_state = CG_TCP_SYN_RECV;
-            f->tcp_bits |= SYNACK_FROM_CLIENT;
+            f->tcp_state = CG_TCP_SYN_RECV;   /* a SYN+ACK: create() made its receiver the client */
         } else if (!(fl & CG_TH_FIN)) {
             f->tcp_state = CG_TCP_ESTABLISHED;
             f->tcp_bits |= WAS_ESTABLISHED;
@@ -418,14 +582,12 @@ static void tcp_update(cg_flow *f, const cg_packet *p, int to_server)
         if (!to_server && syn && ack)
             f->tcp_state = CG_TCP_SYN_RECV;
         break;
-    case CG_TCP_SYN_RECV: {
-        int synack_side_client = (f->tcp_bits & SYNACK_FROM_CLIENT) != 0;
-        if (ack && !syn && to_server != synack_side_client) {
+    case CG_TCP_SYN_RECV:
+        if (ack && !syn && to_server) {
             f->tcp_state = CG_TCP_ESTABLISHED;
             f->tcp_bits |= WAS_ESTABLISHED;
         }
         break;
-    }
     default:
         break;
     }
@@ -448,33 +610,30 @@ cg_flow *cg_flowtable_update(cg_flowtable *ft, const cg_packet *p, int *to_serve
 
     cg_flow *f = NULL;
     int dir = 1;
-    for (uint32_t i = ft->buckets[bucket]; i != NIL; i = ft->slab[i].next) {
-        int d = direction(&ft->slab[i], p);
+    for (uint32_t i = ft->buckets[bucket]; i != NIL; i = slot_at(ft, i)->next) {
+        int d = direction(slot_at(ft, i), p);
         if (d >= 0) {
-            f = &ft->slab[i];
+            f = slot_at(ft, i);
             dir = d;
             break;
         }
     }
     if (f && expired(ft, f, p->ts_us)) {
-        evict(ft, f);
-        ft->st.evicted_timeout++;
+        evict(ft, f, CG_FLOW_END_TIMEOUT);
         f = NULL;
     } else if (f && f->proto == IPP_TCP && f->tcp_state == CG_TCP_CLOSED &&
                (p->flags & CG_PKT_HAS_PORTS) &&
                (p->tcp_flags & (CG_TH_SYN | CG_TH_ACK | CG_TH_RST)) == CG_TH_SYN) {
-        evict(ft, f);
-        ft->st.evicted_reuse++;
+        evict(ft, f, CG_FLOW_END_REUSE);
         f = NULL;
     }
     if (!f) {
         f = create(ft, p, bucket, id);
-        dir = 1;
-    } else {
-        lru_unlink(ft, f);
-        lru_push_head(ft, f);
-        if (p->ts_us > f->last_us)
-            f->last_us = p->ts_us;
+        if (!f)
+            return NULL;
+        dir = direction(f, p);
+    } else if (p->ts_us > f->last_us) {
+        f->last_us = p->ts_us;
     }
 
     if (dir) {
@@ -488,7 +647,39 @@ cg_flow *cg_flowtable_update(cg_flowtable *ft, const cg_packet *p, int *to_serve
         f->seen_both = 1;
     if (f->proto == IPP_TCP)
         tcp_update(f, p, dir);
+    lru_unlink(ft, f);
+    lru_push_head(ft, f, lru_of(f));
     if (to_server)
         *to_server = dir;
     return f;
+}
+
+uint32_t cg_flowtable_expire(cg_flowtable *ft, uint64_t now_us, uint32_t max)
+{
+    uint32_t n = 0;
+    if (!ft)
+        return 0;
+    while (n < max) {
+        cg_flow *f = expired_tail(ft, now_us);
+        if (!f)
+            break;
+        evict(ft, f, CG_FLOW_END_TIMEOUT);
+        n++;
+    }
+    return n;
+}
+
+uint32_t cg_flowtable_evict_all(cg_flowtable *ft)
+{
+    uint32_t n = 0;
+    if (!ft)
+        return 0;
+    for (;;) {
+        cg_flow *f = oldest_tail(ft, 0, NLISTS);
+        if (!f)
+            break;
+        evict(ft, f, CG_FLOW_END_FLUSH);
+        n++;
+    }
+    return n;
 }

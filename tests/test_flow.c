@@ -1,6 +1,7 @@
 /* test_flow.c — unit tests of sensor/flow: Community ID v1 vectors, the flow
  * hash and flow_id, and the flow table (direction, TCP states, midstream,
- * UDP/ICMP establishment, LRU eviction, timeouts, counters).
+ * UDP/ICMP establishment, LRU eviction, timeouts, counters, the memory cap,
+ * refusal at the cap under a SYN flood, the eviction callback and user area).
  *
  * Packets are built as Ethernet frames and run through cg_decode, so the
  * values tested are the ones the pipeline produces. The Community ID values
@@ -214,7 +215,16 @@ static void check_invariant(const cg_flowtable *ft)
 {
     cg_flow_stats s;
     cg_flowtable_stats(ft, &s);
-    CHECK_EQ_U(s.active, s.created - s.evicted_timeout - s.evicted_pressure - s.evicted_reuse);
+    CHECK_EQ_U(s.active, s.created - s.evicted_timeout - s.evicted_pressure - s.evicted_reuse -
+                             s.evicted_flush);
+    CHECK(s.active <= s.capacity);
+}
+
+/* A table of exactly n flows, other settings at their defaults. */
+static int table(cg_flowtable **ft, uint32_t n)
+{
+    cg_flow_config cfg = {.max_flows = n};
+    return cg_flowtable_create(ft, &cfg);
 }
 
 static cg_flow *up(cg_flowtable *ft, pkt *k, int *dir)
@@ -226,7 +236,7 @@ static cg_flow *up(cg_flowtable *ft, pkt *k, int *dir)
 static void check_handshake(void)
 {
     cg_flowtable *ft = NULL;
-    CHECK(cg_flowtable_create(&ft, 64) == 0);
+    CHECK(table(&ft, 64) == 0);
     const char *c = "10.0.0.1", *s = "10.0.0.2";
     pkt k;
     int dir;
@@ -277,7 +287,7 @@ static void check_handshake(void)
     mk(&k, s, c, 6, 80, 40000, CG_TH_FIN | CG_TH_ACK, 0, 106);
     up(ft, &k, &dir);
     CHECK_EQ_U(f->tcp_state, CG_TCP_CLOSED);
-    CHECK(!cg_flow_established(f));
+    CHECK(cg_flow_established(f));        /* as Suricata: state >= ESTABLISHED */
 
     /* a new SYN on the closed tuple starts a new connection */
     mk(&k, c, s, 6, 40000, 80, CG_TH_SYN, 0, 107);
@@ -291,10 +301,12 @@ static void check_handshake(void)
     CHECK_EQ_U(st.evicted_reuse, 1);
     CHECK_EQ_U(st.active, 1);
 
-    /* RST closes from any state */
+    /* RST closes from any state; a flow reset before its handshake completed
+     * was never established */
     mk(&k, s, c, 6, 80, 40000, CG_TH_RST | CG_TH_ACK, 0, 108);
     up(ft, &k, &dir);
     CHECK_EQ_U(f->tcp_state, CG_TCP_CLOSED);
+    CHECK(!cg_flow_established(f));
 
     /* a retransmitted SYN does not move SYN_SENT; an ACK from the client
      * before the SYN-ACK does not establish */
@@ -314,7 +326,7 @@ static void check_handshake(void)
 static void check_midstream(void)
 {
     cg_flowtable *ft = NULL;
-    CHECK(cg_flowtable_create(&ft, 16) == 0);
+    CHECK(table(&ft, 16) == 0);
     pkt k;
     int dir;
 
@@ -331,16 +343,26 @@ static void check_midstream(void)
     CHECK_EQ_U(dir, 0);
     CHECK_EQ_U(f->tcp_state, CG_TCP_ESTABLISHED);
 
-    /* picked up on the SYN-ACK: established by the ACK of the other side */
+    /* picked up on the SYN-ACK: its receiver is the client (Suricata reverses
+     * such a flow too); established by the client's ACK */
     mk(&k, "10.0.0.2", "10.0.0.1", 6, 443, 40001, CG_TH_SYN | CG_TH_ACK, 0, 3);
     f = up(ft, &k, &dir);
+    CHECK_EQ_U(dir, 0);
     CHECK(f->midstream);
+    CHECK_EQ_U(f->cport, 40001);
+    CHECK_EQ_U(f->sport, 443);
+    CHECK(memcmp(f->cli, k.p.dst, 16) == 0 && memcmp(f->srv, k.p.src, 16) == 0);
+    CHECK_EQ_U(f->pkts_toclient, 1);
     CHECK_EQ_U(f->tcp_state, CG_TCP_SYN_RECV);
     CHECK(!cg_flow_established(f));
+    mk(&k, "10.0.0.2", "10.0.0.1", 6, 443, 40001, CG_TH_ACK, 0, 4);   /* not the client's */
+    up(ft, &k, &dir);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_SYN_RECV);
     mk(&k, "10.0.0.1", "10.0.0.2", 6, 40001, 443, CG_TH_ACK, 0, 4);
     up(ft, &k, &dir);
-    CHECK_EQ_U(dir, 0);
+    CHECK_EQ_U(dir, 1);
     CHECK_EQ_U(f->tcp_state, CG_TCP_ESTABLISHED);
+    CHECK(cg_flow_established(f));
 
     /* a SYN first is not midstream */
     mk(&k, "10.0.0.1", "10.0.0.2", 6, 40002, 443, CG_TH_SYN, 0, 5);
@@ -393,7 +415,7 @@ static void udp_flow(pkt *k, unsigned i, uint64_t ts)
 static void check_eviction(void)
 {
     cg_flowtable *ft = NULL;
-    CHECK(cg_flowtable_create(&ft, 4) == 0);
+    CHECK(table(&ft, 4) == 0);
     pkt k;
     int dir;
     cg_flow_stats st;
@@ -433,15 +455,18 @@ static void check_eviction(void)
     check_invariant(ft);
     cg_flowtable_destroy(ft);
 
-    CHECK(cg_flowtable_create(&ft, 0) == -1);
-    CHECK(cg_flowtable_create(NULL, 4) == -1);
+    cg_flow_config tiny = {.memcap = 64};
+    CHECK(cg_flowtable_create(&ft, &tiny) == -1);
+    cg_flow_config huge = {.user_size = (1u << 20) + 1};
+    CHECK(cg_flowtable_create(&ft, &huge) == -1);
+    CHECK(cg_flowtable_create(NULL, NULL) == -1);
     cg_flowtable_destroy(NULL);
 }
 
 static void check_timeouts(void)
 {
     cg_flowtable *ft = NULL;
-    CHECK(cg_flowtable_create(&ft, 8) == 0);
+    CHECK(table(&ft, 8) == 0);
     cg_flow_timeouts to = {.udp = 10};
     cg_flowtable_set_timeouts(ft, &to);
     pkt k;
@@ -512,6 +537,289 @@ static void check_timeouts(void)
     cg_flowtable_destroy(ft);
 }
 
+/* ---- memory cap, refusal, eviction callback ----------------------------- */
+
+static void check_memcap(void)
+{
+    cg_flowtable *ft = NULL;
+    cg_flow_stats st;
+    uint32_t caps[2];
+    for (int u = 0; u < 2; u++) {
+        cg_flow_config cfg = {.memcap = 1u << 20, .user_size = u ? 1000 : 0};
+        CHECK(cg_flowtable_create(&ft, &cfg) == 0);
+        cg_flowtable_stats(ft, &st);
+        caps[u] = st.capacity;
+        uint32_t slot = (uint32_t)(CG_FLOW_USER_OFFSET + (u ? 1008 : 0));
+        CHECK(st.mem_bytes <= cfg.memcap);
+        CHECK(st.mem_bytes + slot > cfg.memcap);        /* no room left for one more */
+        CHECK(st.slot_bytes >= slot && st.slot_bytes <= slot + 8);
+        CHECK_EQ_U(st.active, 0);
+        cg_flowtable_destroy(ft);
+    }
+    CHECK(caps[0] > 3 * caps[1]);
+    CHECK(caps[0] > 5000);
+
+    /* the default cap holds a million flows with a 64-byte user area (the
+     * reassembly state of both directions) */
+    cg_flow_config big = {.user_size = 64};
+    CHECK(cg_flowtable_create(&ft, &big) == 0);
+    cg_flowtable_stats(ft, &st);
+    CHECK(st.mem_bytes <= CG_FLOW_DEFAULT_MEMCAP);
+    CHECK(st.capacity >= 1000000);
+    cg_flowtable_destroy(ft);
+
+    /* a small cap filled far past its capacity: never more than capacity flows */
+    cg_flow_config small = {.memcap = 32768, .min_idle_ms = CG_FLOW_NO_MIN_IDLE};
+    CHECK(cg_flowtable_create(&ft, &small) == 0);
+    cg_flowtable_stats(ft, &st);
+    uint32_t cap = st.capacity;
+    CHECK(cap > 50 && cap < 300);
+    pkt k;
+    int dir, ok = 1;
+    for (unsigned i = 0; i < 5000; i++) {
+        char a[32];
+        snprintf(a, sizeof a, "10.%u.%u.%u", i >> 16, (i >> 8) & 255, i & 255);
+        mk(&k, a, "192.0.2.1", 17, 1000, 53, 0, 0, 1);
+        k.p.ts_us += i;
+        if (!up(ft, &k, &dir))
+            ok = 0;
+        cg_flowtable_stats(ft, &st);
+        if (st.active > cap)
+            ok = 0;
+    }
+    CHECK(ok);
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.active, cap);
+    CHECK_EQ_U(st.created, 5000);
+    CHECK_EQ_U(st.evicted_pressure, 5000 - cap);
+    CHECK_EQ_U(st.refused_cap, 0);
+    check_invariant(ft);
+    cg_flowtable_destroy(ft);
+}
+
+static void check_refusal(void)
+{
+    cg_flowtable *ft = NULL;
+    CHECK(table(&ft, 4) == 0);
+    pkt k;
+    int dir;
+    cg_flow_stats st;
+
+    for (unsigned i = 1; i <= 4; i++) {
+        udp_flow(&k, i, 100);
+        CHECK(up(ft, &k, &dir) != NULL);
+    }
+    /* all four seen within the last second: the fifth is refused */
+    udp_flow(&k, 5, 100);
+    k.p.ts_us += 999999;
+    dir = 7;
+    CHECK(cg_flowtable_update(ft, &k.p, &dir) == NULL);
+    CHECK_EQ_U(dir, 7);
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.refused_cap, 1);
+    CHECK_EQ_U(st.created, 4);
+    CHECK_EQ_U(st.evicted_pressure, 0);
+    /* the held flows are still served */
+    udp_flow(&k, 1, 100);
+    k.p.ts_us += 500000;
+    CHECK(up(ft, &k, &dir) != NULL);
+    /* a second after flow 2 was seen, it is evicted for the new one */
+    udp_flow(&k, 5, 101);
+    cg_flow *f = up(ft, &k, &dir);
+    CHECK(f != NULL);
+    CHECK_EQ_U(f->pkts_toserver, 1);
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.refused_cap, 1);
+    CHECK_EQ_U(st.evicted_pressure, 1);
+    udp_flow(&k, 2, 101);                       /* 2 was the one evicted; 3 goes now */
+    CHECK_EQ_U(up(ft, &k, &dir)->pkts_toserver, 1);
+    udp_flow(&k, 3, 101);                       /* 4, seen at 100 s, goes for 3 */
+    k.p.ts_us += 1;
+    CHECK_EQ_U(up(ft, &k, &dir)->pkts_toserver, 1);
+    udp_flow(&k, 4, 101);                       /* 1, seen at 100.5 s, is too recent */
+    k.p.ts_us += 2;
+    CHECK(up(ft, &k, &dir) == NULL);
+    udp_flow(&k, 1, 101);
+    CHECK_EQ_U(up(ft, &k, &dir)->pkts_toserver, 3);
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.refused_cap, 2);
+    CHECK_EQ_U(st.evicted_pressure, 3);
+    check_invariant(ft);
+    cg_flowtable_destroy(ft);
+
+    /* without a minimum, the least recently seen is always evicted */
+    cg_flow_config cfg = {.max_flows = 4, .min_idle_ms = CG_FLOW_NO_MIN_IDLE};
+    CHECK(cg_flowtable_create(&ft, &cfg) == 0);
+    for (unsigned i = 1; i <= 8; i++) {
+        udp_flow(&k, i, 100);
+        CHECK(up(ft, &k, &dir) != NULL);
+    }
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.refused_cap, 0);
+    CHECK_EQ_U(st.evicted_pressure, 4);
+    check_invariant(ft);
+    cg_flowtable_destroy(ft);
+}
+
+typedef struct evlog {
+    unsigned n[5];
+    unsigned established;        /* evicted flows that were established and open */
+    unsigned bad_user;           /* user areas that did not hold their flow's id */
+} evlog;
+
+static void on_evict(void *ctx, cg_flow *f, int reason)
+{
+    evlog *e = ctx;
+    if (reason >= 1 && reason <= 4)
+        e->n[reason]++;
+    if (reason == CG_FLOW_END_PRESSURE && cg_flow_established(f) && f->tcp_state != CG_TCP_CLOSED)
+        e->established++;
+    uint64_t mark;
+    memcpy(&mark, cg_flow_user(f), sizeof mark);
+    if (mark != f->id)
+        e->bad_user++;
+    memset(cg_flow_user(f), 0xa5, 64);          /* dirty it: a new flow must see zeros */
+}
+
+/* Marks a flow's user area with its id, after checking it was zeroed. */
+static int mark(cg_flow *f)
+{
+    uint64_t m;
+    memcpy(&m, cg_flow_user(f), sizeof m);
+    if (m == 0) {
+        memcpy(cg_flow_user(f), &f->id, sizeof f->id);
+        return 1;
+    }
+    return m == f->id;
+}
+
+static void tcp_open(cg_flowtable *ft, const char *c, const char *s, unsigned cp, uint64_t ts)
+{
+    pkt k;
+    int dir;
+    mk(&k, c, s, 6, cp, 443, CG_TH_SYN, 0, ts);
+    CHECK(mark(up(ft, &k, &dir)));
+    mk(&k, s, c, 6, 443, cp, CG_TH_SYN | CG_TH_ACK, 0, ts);
+    up(ft, &k, &dir);
+    mk(&k, c, s, 6, cp, 443, CG_TH_ACK, 0, ts);
+    CHECK(cg_flow_established(up(ft, &k, &dir)));
+}
+
+/* A SYN flood from random sources against a full table: the established
+ * connections stay, the flood churns among itself, what cannot be held is
+ * refused; the callback sees every eviction with its user area intact. */
+static void check_syn_flood(void)
+{
+    evlog e;
+    memset(&e, 0, sizeof e);
+    cg_flow_config cfg = {.max_flows = 64, .user_size = 64, .on_evict = on_evict, .evict_ctx = &e};
+    cg_flowtable *ft = NULL;
+    CHECK(cg_flowtable_create(&ft, &cfg) == 0);
+    pkt k;
+    int dir;
+    cg_flow_stats st;
+
+    for (unsigned i = 0; i < 16; i++)
+        tcp_open(ft, "10.0.0.1", "10.0.0.2", 40000 + i, 10);
+    uint32_t rng = 12345;
+    int marks = 1;
+    for (unsigned i = 0; i < 30000; i++) {    /* 10,000 SYNs a second for 3 s */
+        char a[32];
+        rng = rng * 1103515245u + 12345u;
+        snprintf(a, sizeof a, "%u.%u.%u.%u", 1 + (rng >> 24) % 223, (rng >> 16) & 255,
+                 (rng >> 8) & 255, rng & 255);
+        mk(&k, a, "10.0.0.2", 6, 1024 + (rng & 0x7fff), 443, CG_TH_SYN, 0, 11);
+        k.p.ts_us += (uint64_t)i * 100;
+        cg_flow *f = up(ft, &k, &dir);
+        if (f && !mark(f))
+            marks = 0;
+    }
+    CHECK(marks);
+    cg_flowtable_stats(ft, &st);
+    CHECK(st.refused_cap > 20000);
+    CHECK(st.evicted_pressure > 48);
+    CHECK_EQ_U(e.established, 0);
+    CHECK_EQ_U(e.n[CG_FLOW_END_PRESSURE], st.evicted_pressure);
+    CHECK_EQ_U(e.bad_user, 0);
+    /* every connection is still the same flow */
+    for (unsigned i = 0; i < 16; i++) {
+        mk(&k, "10.0.0.1", "10.0.0.2", 6, 40000 + i, 443, CG_TH_ACK, 10, 14);
+        cg_flow *f = up(ft, &k, &dir);
+        CHECK(f != NULL && f->pkts_toserver == 3 && f->first_us == 10000000);
+    }
+    check_invariant(ft);
+
+    /* a table of established flows only: a new flow waits for one of them to
+     * be idle min_idle_est_ms (30 s) */
+    CHECK_EQ_U(cg_flowtable_evict_all(ft), 64);
+    CHECK_EQ_U(e.n[CG_FLOW_END_FLUSH], 64);
+    for (unsigned i = 0; i < 64; i++)
+        tcp_open(ft, "10.0.1.1", "10.0.1.2", 50000 + i, 100);
+    mk(&k, "10.0.2.1", "10.0.1.2", 6, 1, 443, CG_TH_SYN, 0, 129);
+    CHECK(up(ft, &k, &dir) == NULL);
+    mk(&k, "10.0.2.1", "10.0.1.2", 6, 1, 443, CG_TH_SYN, 0, 130);
+    cg_flow *f = up(ft, &k, &dir);
+    CHECK(f != NULL && mark(f));
+    CHECK_EQ_U(e.established, 1);
+    CHECK_EQ_U(e.bad_user, 0);
+    check_invariant(ft);
+    cg_flowtable_destroy(ft);
+}
+
+static void check_expire(void)
+{
+    evlog e;
+    memset(&e, 0, sizeof e);
+    cg_flow_config cfg = {.max_flows = 16, .user_size = 64, .on_evict = on_evict, .evict_ctx = &e,
+                          .timeouts = {.udp = 10, .tcp_closed = 5}};
+    cg_flowtable *ft = NULL;
+    CHECK(cg_flowtable_create(&ft, &cfg) == 0);
+    pkt k;
+    int dir;
+    cg_flow_stats st;
+    for (unsigned i = 1; i <= 6; i++) {
+        udp_flow(&k, i, i);
+        CHECK(mark(up(ft, &k, &dir)));
+    }
+    tcp_open(ft, "10.0.0.1", "10.0.0.2", 40000, 7);
+    mk(&k, "10.0.0.1", "10.0.0.2", 6, 40000, 443, CG_TH_FIN | CG_TH_ACK, 0, 8);
+    up(ft, &k, &dir);
+    mk(&k, "10.0.0.2", "10.0.0.1", 6, 443, 40000, CG_TH_FIN | CG_TH_ACK, 0, 8);
+    cg_flow *f = up(ft, &k, &dir);
+    CHECK_EQ_U(f->tcp_state, CG_TCP_CLOSED);
+
+    /* at 14 s: udp 1..3 idle > 10 s, and the closed TCP flow idle 6 s > 5 s */
+    CHECK_EQ_U(cg_flowtable_expire(ft, 14000000, 100), 4);
+    CHECK_EQ_U(cg_flowtable_expire(ft, 14000000, 100), 0);
+    CHECK_EQ_U(cg_flowtable_expire(ft, 100000000, 2), 2);
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.evicted_timeout, 6);
+    CHECK_EQ_U(st.active, 1);
+    CHECK_EQ_U(e.n[CG_FLOW_END_TIMEOUT], 6);
+    CHECK_EQ_U(cg_flowtable_evict_all(ft), 1);
+    CHECK_EQ_U(cg_flowtable_evict_all(ft), 0);
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.active, 0);
+    CHECK_EQ_U(st.evicted_flush, 1);
+    CHECK_EQ_U(e.bad_user, 0);
+    check_invariant(ft);
+
+    /* the slots come back zeroed */
+    for (unsigned i = 1; i <= 16; i++) {
+        udp_flow(&k, i, 200);
+        CHECK(mark(up(ft, &k, &dir)));
+    }
+    /* reuse of a closed tuple goes through the callback too */
+    tcp_open(ft, "10.0.3.1", "10.0.3.2", 1, 300);
+    mk(&k, "10.0.3.2", "10.0.3.1", 6, 443, 1, CG_TH_RST, 0, 300);
+    up(ft, &k, &dir);
+    tcp_open(ft, "10.0.3.1", "10.0.3.2", 1, 301);
+    CHECK_EQ_U(e.n[CG_FLOW_END_REUSE], 1);
+    CHECK_EQ_U(e.bad_user, 0);
+    check_invariant(ft);
+    cg_flowtable_destroy(ft);
+}
+
 /* Later fragments carry no ports: they do not move TCP state and get a flow
  * of their own (ports 0); the community id hashes them without ports. */
 static void check_fragments(void)
@@ -540,7 +848,7 @@ static void check_fragments(void)
     CHECK_STR(a, b);
 
     cg_flowtable *ft = NULL;
-    CHECK(cg_flowtable_create(&ft, 4) == 0);
+    CHECK(table(&ft, 4) == 0);
     int dir;
     cg_flow *f = cg_flowtable_update(ft, &p, &dir);
     CHECK(f != NULL);
@@ -558,5 +866,9 @@ int main(void)
     check_eviction();
     check_timeouts();
     check_fragments();
+    check_memcap();
+    check_refusal();
+    check_syn_flood();
+    check_expire();
     return check_done("test_flow");
 }

@@ -238,7 +238,8 @@ int main(int argc, char **argv)
         td[i] = run_decode(&fr, &sink);
         if (w) {
             cg_flowtable *ft;
-            if (cg_flowtable_create(&ft, 262144))
+            cg_flow_config fcfg = {.max_flows = 262144};
+            if (cg_flowtable_create(&ft, &fcfg))
                 return 1;
             alerts = 0;
             tx[i] = run_detect(&fr, w, ft, &alerts);

@@ -42,7 +42,7 @@ static const char run_usage[] =
     "      --evidence N       evidence packets kept per incident (default 5)\n"
     "      --batch N          alerts per store transaction (default 1000)\n"
     "      --map-size MIB     store map size for a new store (default 16384)\n"
-    "      --flows N          flow table capacity (default 262144)\n"
+    "      --flows N          flow table capacity (default 262144, within 256 MiB)\n"
     "      --cache DIR        compiled-rules cache (default $CANHGAC_CACHE or ~/.cache/canhgac)\n"
     "      --no-cache         always compile the rules\n"
     "      --bpf EXPR         capture filter for -i\n"
@@ -176,7 +176,8 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_flow_st
             "  packets    %llu (%llu bytes); ipv4 %llu, ipv6 %llu, tcp %llu, udp %llu, icmp %llu, "
             "icmpv6 %llu, other %llu, vlan %llu\n"
             "  malformed  truncated %llu, invalid %llu, unsupported %llu; fragments %llu\n"
-            "  flows      created %llu, active %llu, evicted %llu by timeout, %llu by pressure\n"
+            "  flows      created %llu, active %llu, evicted %llu by timeout, %llu by pressure; "
+            "%llu refused at the cap\n"
             "  rules      %u loaded, %u not loaded; %u databases (%s, %.2f s), %u prefiltered, "
             "%u always checked\n"
             "  alerts     %llu (matches %llu, suppressed %llu, dropped %llu)\n",
@@ -189,6 +190,7 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_flow_st
             (unsigned long long)ds->unsupported, (unsigned long long)ds->fragments,
             (unsigned long long)fs->created, (unsigned long long)fs->active,
             (unsigned long long)fs->evicted_timeout, (unsigned long long)fs->evicted_pressure,
+            (unsigned long long)fs->refused_cap,
             nloaded, nskipped, di->databases, di->from_cache ? "from cache" : "compiled",
             di->build_seconds, di->prefiltered, di->always,
             (unsigned long long)dt->alerts, (unsigned long long)dt->matches,
@@ -345,7 +347,8 @@ int cg_cmd_run(int argc, char **argv)
     }
     line = malloc(65536);
     cg_incidents_cfg icfg = {.window_s = window, .max_evidence = evidence, .capacity = 65536};
-    if (!line || cg_flowtable_create(&ft, flows) ||
+    cg_flow_config fcfg = {.max_flows = flows};
+    if (!line || cg_flowtable_create(&ft, &fcfg) ||
         cg_incidents_create(&ag, &icfg, new_id, sink, &rc)) {
         fprintf(stderr, "canhgac run: out of memory\n");
         ret = CG_EXIT_FAIL;
