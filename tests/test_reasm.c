@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sensor/flow.h"
 #include "sensor/reasm.h"
 #include "tests/check.h"
 
@@ -1025,6 +1026,118 @@ static void check_flood(void)
     cg_reasm_destroy(r);
 }
 
+/* ---- with the flow table ---------------------------------------------- */
+
+typedef struct ended_log {
+    cg_reasm *r;
+    unsigned flows, ends;
+} ended_log;
+
+static void count_end(void *ctx, void *owner, const cg_reasm_chunk *c)
+{
+    ended_log *e = ctx;
+    (void)owner;
+    if (c->flags & (CG_REASM_END | CG_REASM_DEPTH))
+        e->ends++;
+}
+
+static void evict_flow(void *ctx, cg_flow *f, int reason)
+{
+    ended_log *e = ctx;
+    (void)reason;
+    cg_reasm_end(e->r, cg_flow_user(f), f);
+    e->flows++;
+}
+
+static void tcp_pkt(cg_packet *p, uint32_t host, int from_client, uint8_t fl, uint32_t seq,
+                    const uint8_t *data, uint32_t len, uint64_t ts)
+{
+    memset(p, 0, sizeof *p);
+    p->ipver = 4;
+    p->proto = 6;
+    p->flags = CG_PKT_HAS_PORTS;
+    uint8_t a[16] = {0}, b[16] = {0};
+    a[10] = a[11] = b[10] = b[11] = 0xff;
+    a[12] = 10;
+    a[13] = (uint8_t)(host >> 16);
+    a[14] = (uint8_t)(host >> 8);
+    a[15] = (uint8_t)host;
+    b[12] = 192;
+    b[15] = 1;
+    memcpy(from_client ? p->src : p->dst, a, 16);
+    memcpy(from_client ? p->dst : p->src, b, 16);
+    p->sport = from_client ? 40000 : 80;
+    p->dport = from_client ? 80 : 40000;
+    p->tcp_flags = fl;
+    p->tcp_seq = seq;
+    p->payload = data;
+    p->payload_len = len;
+    p->ts_us = ts;
+}
+
+/* Flows evicted under pressure close their streams in the eviction callback:
+ * every started direction gets its last event, and the pools drain. */
+static void check_with_flowtable(void)
+{
+    ended_log e;
+    memset(&e, 0, sizeof e);
+    cg_reasm_config rc = {.on_chunk = count_end, .ctx = &e, .chunk_size = 1024,
+                          .chunk_pool_bytes = 8 * 1024, .pool_bytes = 64 * 2048};
+    CHECK(cg_reasm_create(&e.r, &rc) == 0);
+    cg_flow_config fc = {.max_flows = 32, .user_size = sizeof(cg_reasm_flow),
+                         .min_idle_ms = CG_FLOW_NO_MIN_IDLE,
+                         .min_idle_est_ms = CG_FLOW_NO_MIN_IDLE, .on_evict = evict_flow,
+                         .evict_ctx = &e};
+    cg_flowtable *ft = NULL;
+    CHECK(cg_flowtable_create(&ft, &fc) == 0);
+    static const uint8_t req[] = "GET / HTTP/1.1\r\n\r\n";
+    int ok = 1;
+    for (uint32_t i = 0; i < 1000; i++) {
+        cg_packet p;
+        int ts;
+        uint64_t t = 1000000ull * 100 + i * 1000ull;
+        tcp_pkt(&p, i, 1, CG_TH_SYN, 7, NULL, 0, t);
+        cg_flow *f = cg_flowtable_update(ft, &p, &ts);
+        if (!f || ts != 1) {
+            ok = 0;
+            continue;
+        }
+        cg_reasm_packet(e.r, cg_flow_user(f), f, ts, &p);
+        tcp_pkt(&p, i, 0, CG_TH_SYN | CG_TH_ACK, 9000, NULL, 0, t);
+        f = cg_flowtable_update(ft, &p, &ts);
+        cg_reasm_packet(e.r, cg_flow_user(f), f, ts, &p);
+        tcp_pkt(&p, i, 1, CG_TH_ACK, 8 + 100, req, sizeof req - 1, t);   /* ahead: held */
+        f = cg_flowtable_update(ft, &p, &ts);
+        cg_reasm_packet(e.r, cg_flow_user(f), f, ts, &p);
+        tcp_pkt(&p, i, 1, CG_TH_ACK, 8, req, sizeof req - 1, t);
+        f = cg_flowtable_update(ft, &p, &ts);
+        cg_reasm_packet(e.r, cg_flow_user(f), f, ts, &p);
+    }
+    CHECK(ok);
+    cg_reasm_stats st;
+    cg_reasm_get_stats(e.r, &st);
+    if (getenv("REASM_VERBOSE"))
+        fprintf(stderr, "flows %u ends %u started %llu ended %llu delivered %llu segs %llu mid %llu\n",
+                e.flows, e.ends, (unsigned long long)st.streams_started,
+                (unsigned long long)st.streams_ended, (unsigned long long)st.delivered,
+                (unsigned long long)st.segments, (unsigned long long)st.midstream_bytes);
+    CHECK(st.blocks_used <= 32);                          /* one held piece per live flow */
+    CHECK_EQ_U(e.flows, 1000 - 32);
+    CHECK_EQ_U(e.ends, 2 * e.flows);
+    CHECK_EQ_U(cg_flowtable_evict_all(ft), 32);
+    cg_reasm_get_stats(e.r, &st);
+    CHECK_EQ_U(e.ends, 2000);
+    CHECK_EQ_U(st.streams_started, 2000);
+    CHECK_EQ_U(st.streams_ended, 2000);
+    CHECK_EQ_U(st.blocks_used, 0);
+    CHECK_EQ_U(st.chunk_buffers_used, 0);
+    CHECK_EQ_U(st.delivered, 2 * 1000 * (sizeof req - 1)); /* the held copy too, after the gap */
+    CHECK_EQ_U(st.gaps, 1000);                            /* 18..99 never seen */
+    CHECK_EQ_U(st.gap_bytes, 1000 * (100 - (sizeof req - 1)));
+    cg_flowtable_destroy(ft);
+    cg_reasm_destroy(e.r);
+}
+
 int main(void)
 {
     _Static_assert(sizeof(cg_reasm_flow) == 64, "per-flow state is 64 bytes");
@@ -1041,6 +1154,7 @@ int main(void)
     check_chunks();
     check_pool();
     check_flood();
+    check_with_flowtable();
     for (int m = 0; m < 2; m++)
         for (int d = 0; d < 2; d++) {
             free(R.s[m][d].buf);
