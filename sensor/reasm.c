@@ -463,8 +463,8 @@ static int store(cg_reasm *r, cg_reasm_dir *d, void *owner, int to_server, uint3
     uint32_t need = (n + r->cap - 1) / r->cap;
     while (d->ooo_bytes + (uint64_t)n > r->cfg.max_ooo_bytes ||
            d->ooo_pieces + (uint64_t)need > r->cfg.max_ooo_segs) {
-        uint64_t target = cur;
-        if (d->ooo != NONE && pc(r, d->ooo)->off < cur)
+        uint64_t target = cur;   /* > next_off: every turn moves the stream on */
+        if (d->ooo != NONE && pc(r, d->ooo)->off < cur && pc(r, d->ooo)->off > d->next_off)
             target = pc(r, d->ooo)->off;
         gap_skip(r, d, target);
         if (pop_ready(r, d, owner, to_server, cur) < 0)

@@ -187,7 +187,8 @@ void cg_reasm_flush(cg_reasm *r, cg_reasm_flow *rf, void *owner);
 
 /* The flow is over: in each started direction, holes are skipped, held data is
  * delivered, and the last event (CG_REASM_END) is delivered; every block and
- * buffer of rf goes back to the pools. rf may then be reused as all zero. */
+ * buffer of rf goes back to the pools. rf must be zeroed again before it
+ * serves another flow (the flow table zeroes a new flow's user area). */
 void cg_reasm_end(cg_reasm *r, cg_reasm_flow *rf, void *owner);
 
 void cg_reasm_get_stats(const cg_reasm *r, cg_reasm_stats *out);
