@@ -37,10 +37,23 @@
 
 enum { CL_TCP, CL_UDP, CL_ICMP, CL_OTHER };
 
+/* Rules without a fast pattern whose source (or destination) address set is
+ * narrow — IP reputation lists — are not checked on every packet: the address
+ * space is cut at every boundary of those sets into segments, each with the
+ * rules whose set covers it, and a packet looks its address up. Segment i is
+ * [lo[i], lo[i+1]) (the last runs to the top); its rules are
+ * ids[off[i] .. off[i+1]). */
+typedef struct addr_index {
+    uint8_t (*lo)[16];
+    uint32_t nseg;
+    uint32_t *off, *ids;
+} addr_index;
+
 typedef struct group {
     hs_database_t *db;
     uint32_t *always; uint32_t nalways;
     uint32_t npat;
+    addr_index by_src, by_dst;   /* rules moved out of always (by their narrow side) */
 } group;
 
 typedef struct dgroup {          /* one transport class and direction */
@@ -315,6 +328,156 @@ out:
     return rc;
 }
 
+
+/* ---- address index of always-checked rules ---------------------------------- */
+
+#define NARROW_ADDRS (1u << 24)   /* an address set of at most this many (a /8) is narrow */
+
+/* Addresses in s, saturated at NARROW_ADDRS + 1. */
+static uint64_t addrset_size(const cg_addrset *s)
+{
+    uint64_t n = 0;
+    for (uint32_t i = 0; i < s->n; i++) {
+        const uint8_t *lo = s->r[i].lo, *hi = s->r[i].hi;
+        if (memcmp(lo, hi, 12) != 0)
+            return NARROW_ADDRS + 1ull;           /* spans more than 2^32 */
+        uint64_t a = ((uint64_t)lo[12] << 24) | ((uint64_t)lo[13] << 16) | (lo[14] << 8) | lo[15];
+        uint64_t b = ((uint64_t)hi[12] << 24) | ((uint64_t)hi[13] << 16) | (hi[14] << 8) | hi[15];
+        n += b - a + 1;
+        if (n > NARROW_ADDRS)
+            return NARROW_ADDRS + 1ull;
+    }
+    return n;
+}
+
+/* 0 = stays always-checked, 1 = indexed by source, 2 = by destination. */
+static int index_side(const cg_rule *r)
+{
+    if (r->bidir)
+        return 0;
+    uint64_t ns = addrset_size(&r->src), nd = addrset_size(&r->dst);
+    if (ns > NARROW_ADDRS && nd > NARROW_ADDRS)
+        return 0;
+    return ns <= nd ? 1 : 2;
+}
+
+static int cmp_addr(const void *a, const void *b) { return memcmp(a, b, 16); }
+
+/* a + 1; 0 when a is the top address (no successor). */
+static int addr_next(const uint8_t a[16], uint8_t out[16])
+{
+    memcpy(out, a, 16);
+    for (int i = 15; i >= 0; i--)
+        if (++out[i] != 0)
+            return 1;
+    return 0;
+}
+
+/* The segment holding a: the last i with lo[i] <= a; lo[0] is the bottom. */
+static uint32_t seg_of(const addr_index *x, const uint8_t a[16])
+{
+    uint32_t l = 0, h = x->nseg;
+    while (h - l > 1) {
+        uint32_t m = (l + h) / 2;
+        if (memcmp(x->lo[m], a, 16) <= 0) l = m; else h = m;
+    }
+    return l;
+}
+
+static int build_index(const cg_detect *d, addr_index *x, const uint32_t *rules, uint32_t n,
+                       int side)
+{
+    uint32_t nb = 1, cap = 1;
+    for (uint32_t k = 0; k < n; k++) {
+        const cg_addrset *s = side == 1 ? &d->rules[rules[k]].src : &d->rules[rules[k]].dst;
+        cap += 2 * s->n;
+    }
+    x->lo = calloc(cap, 16);
+    if (!x->lo)
+        return -1;
+    /* lo[0] stays all-zero: the bottom of the address space */
+    for (uint32_t k = 0; k < n; k++) {
+        const cg_addrset *s = side == 1 ? &d->rules[rules[k]].src : &d->rules[rules[k]].dst;
+        for (uint32_t i = 0; i < s->n; i++) {
+            memcpy(x->lo[nb++], s->r[i].lo, 16);
+            if (addr_next(s->r[i].hi, x->lo[nb]))
+                nb++;
+        }
+    }
+    qsort(x->lo, nb, 16, cmp_addr);
+    uint32_t u = 0;
+    for (uint32_t i = 0; i < nb; i++)
+        if (u == 0 || memcmp(x->lo[u - 1], x->lo[i], 16) != 0)
+            memcpy(x->lo[u++], x->lo[i], 16);
+    x->nseg = u;
+    x->off = calloc((size_t)u + 1, sizeof *x->off);
+    if (!x->off)
+        return -1;
+    /* two passes: count each segment's rules, then place them */
+    for (int pass = 0; pass < 2; pass++) {
+        uint32_t *fill = NULL;
+        if (pass == 1) {
+            for (uint32_t i = 0; i < u; i++)
+                x->off[i + 1] += x->off[i];
+            x->ids = malloc(((size_t)x->off[u] + 1) * sizeof *x->ids);
+            fill = calloc((size_t)u, sizeof *fill);
+            if (!x->ids || !fill) {
+                free(fill);
+                return -1;
+            }
+        }
+        for (uint32_t k = 0; k < n; k++) {
+            const cg_addrset *s = side == 1 ? &d->rules[rules[k]].src : &d->rules[rules[k]].dst;
+            for (uint32_t i = 0; i < s->n; i++) {
+                uint32_t a = seg_of(x, s->r[i].lo), b = seg_of(x, s->r[i].hi);
+                for (uint32_t g = a; g <= b; g++) {
+                    if (pass == 0)
+                        x->off[g + 1]++;
+                    else
+                        x->ids[x->off[g] + fill[g]++] = rules[k];
+                }
+            }
+        }
+        free(fill);
+    }
+    return 0;
+}
+
+/* Moves the group's narrow always-checked rules into its address indexes. */
+static int index_group(const cg_detect *d, group *gr)
+{
+    uint32_t *bysrc = calloc(gr->nalways + 1, sizeof *bysrc);
+    uint32_t *bydst = calloc(gr->nalways + 1, sizeof *bydst);
+    uint32_t ns = 0, nd = 0, na = 0;
+    int rc = -1;
+    if (!bysrc || !bydst)
+        goto out;
+    for (uint32_t k = 0; k < gr->nalways; k++) {
+        uint32_t ri = gr->always[k];
+        switch (index_side(&d->rules[ri])) {
+        case 1: bysrc[ns++] = ri; break;
+        case 2: bydst[nd++] = ri; break;
+        default: gr->always[na++] = ri; break;
+        }
+    }
+    gr->nalways = na;
+    if ((ns && build_index(d, &gr->by_src, bysrc, ns, 1)) ||
+        (nd && build_index(d, &gr->by_dst, bydst, nd, 2)))
+        goto out;
+    rc = 0;
+out:
+    free(bysrc);
+    free(bydst);
+    return rc;
+}
+
+static void index_free(addr_index *x)
+{
+    free(x->lo);
+    free(x->off);
+    free(x->ids);
+}
+
 /* Calls fn on every group in a fixed order (the cache's slot order). */
 #define FOR_EACH_GROUP(d, gr, body) \
     for (int cl_ = 0; cl_ < NCLASS; cl_++) \
@@ -552,6 +715,10 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
     FOR_EACH_GROUP(d, gr, {
         if (compile_group(d, gr, err, errlen))
             goto fail;
+        uint32_t before = gr->nalways;
+        if (index_group(d, gr))
+            goto oom;
+        d->info.addr_indexed += before - gr->nalways;
         if (gr->db) {
             size_t sz = 0;
             hs_database_size(gr->db, &sz);
@@ -584,6 +751,8 @@ void cg_detect_destroy(cg_detect *d)
     FOR_EACH_GROUP(d, gr, {
         hs_free_database(gr->db);
         free(gr->always);
+        index_free(&gr->by_src);
+        index_free(&gr->by_dst);
     });
     for (int cl = 0; cl < NCLASS; cl++)
         for (int dir = 0; dir < 2; dir++) {
@@ -667,10 +836,21 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
     return 0;
 }
 
+static void index_cands(cg_detect_worker *w, const addr_index *x, const uint8_t a[16])
+{
+    if (x->nseg == 0)
+        return;
+    uint32_t g = seg_of(x, a);
+    for (uint32_t i = x->off[g]; i < x->off[g + 1]; i++)
+        add_cand(w, x->ids[i]);
+}
+
 static void scan_group(cg_detect_worker *w, const group *gr, const cg_packet *p)
 {
     for (uint32_t i = 0; i < gr->nalways; i++)
         add_cand(w, gr->always[i]);
+    index_cands(w, &gr->by_src, p->src);
+    index_cands(w, &gr->by_dst, p->dst);
     if (gr->db && p->payload_len > 0) {
         hs_scan(gr->db, (const char *)p->payload, p->payload_len, 0, w->scratch, on_match, w);
         w->st.scanned_bytes += p->payload_len;

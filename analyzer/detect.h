@@ -8,7 +8,9 @@
  * "any port" database. A packet is scanned against its class/direction's any-port
  * database and the database of its destination port's group, and no other.
  * Rules without a fast pattern sit in small always-checked lists beside the
- * databases, grouped the same way.
+ * databases, grouped the same way; those whose source or destination address
+ * set is narrow (IP reputation lists) are found instead by looking the
+ * packet's address up in an index of address segments per group.
  *
  * A Hyperscan match is a candidate; the whole rule is then verified: transport,
  * addresses, ports, flow direction and state, dsize, every content with its
@@ -42,6 +44,7 @@ typedef struct cg_detect_info {
     uint32_t rules;            /* rules in the engine */
     uint32_t prefiltered;      /* rules with a fast pattern in a database */
     uint32_t always;           /* rules checked on every packet of their group */
+    uint32_t addr_indexed;     /* rules without a fast pattern found by an address lookup */
     uint32_t databases;        /* Hyperscan databases */
     uint32_t port_groups;      /* destination-port groups over all classes/directions */
     uint64_t db_bytes;         /* size of the compiled databases */

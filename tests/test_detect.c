@@ -180,6 +180,60 @@ static void test_header_and_groups(void)
     engine_free(&e);
 }
 
+
+/* Rules without content whose address sets are narrow (IP reputation lists)
+ * are found by address lookup; what alerts must be what a check of every rule
+ * would give. */
+static void test_address_index(void)
+{
+    static const char *const rules[] = {
+        "alert ip [198.51.100.7,198.51.100.9,203.0.113.0/25] any -> $HOME_NET any (msg:\"bad sources\"; sid:50;)",
+        "alert ip [198.51.100.8/29,255.255.255.255] any -> any any (msg:\"overlapping list\"; sid:51;)",
+        "alert ip $HOME_NET any -> [192.0.2.1,2001:db8:bad::/48] any (msg:\"bad destinations\"; sid:52;)",
+        "alert tcp any any -> any 80 (msg:\"broad both sides\"; dsize:>900; sid:53;)",
+        "alert ip 203.0.113.64 any <> 10.0.0.0/8 any (msg:\"bidir\"; sid:54;)",
+        "alert ip [ffff:ffff:ffff:ffff:ffff:ffff:ffff:ff00/120] any -> any any (msg:\"the top of v6\"; sid:55;)",
+        NULL};
+    engine e;
+    CHECK(engine_make(&e, rules, NULL) == 0);
+    if (!e.w)
+        return;
+    cg_detect_info di;
+    cg_detect_get_info(e.d, &di);
+    CHECK(di.addr_indexed > 0);
+    CHECK(di.always > 0);                 /* sid 53 and 54 stay always-checked */
+    cg_flow f = established_flow();
+    cg_packet p = pkt("hello", 80, 1);     /* 203.0.113.5 -> 10.20.1.10 */
+    CHECK_STR(fire(&e, &p, &f, 1), "50,");
+    v4(p.src, 203, 0, 113, 127);  CHECK_STR(fire(&e, &p, &f, 1), "50,");
+    v4(p.src, 203, 0, 113, 128);  CHECK_STR(fire(&e, &p, &f, 1), "");
+    v4(p.src, 198, 51, 100, 7);   CHECK_STR(fire(&e, &p, &f, 1), "50,");
+    v4(p.src, 198, 51, 100, 8);   CHECK_STR(fire(&e, &p, &f, 1), "51,");
+    v4(p.src, 198, 51, 100, 9);   CHECK_STR(fire(&e, &p, &f, 1), "50,51,");
+    v4(p.src, 198, 51, 100, 15);  CHECK_STR(fire(&e, &p, &f, 1), "51,");
+    v4(p.src, 198, 51, 100, 16);  CHECK_STR(fire(&e, &p, &f, 1), "");
+    v4(p.src, 255, 255, 255, 255); CHECK_STR(fire(&e, &p, &f, 1), "51,");
+    v4(p.src, 203, 0, 113, 64);   CHECK_STR(fire(&e, &p, &f, 1), "50,54,");
+    /* the reply of the bidirectional rule */
+    v4(p.src, 10, 1, 2, 3);
+    v4(p.dst, 203, 0, 113, 64);   CHECK_STR(fire(&e, &p, &f, 0), "54,");
+    v4(p.dst, 192, 0, 2, 1);      CHECK_STR(fire(&e, &p, &f, 1), "52,");
+    v4(p.dst, 192, 0, 2, 2);      CHECK_STR(fire(&e, &p, &f, 1), "");
+    /* IPv6 */
+    static const uint8_t bad6[16] = {0x20, 0x01, 0x0d, 0xb8, 0x0b, 0xad, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9};
+    memcpy(p.dst, bad6, 16);      CHECK_STR(fire(&e, &p, &f, 1), "52,");
+    memset(p.src, 0xff, 16);      CHECK_STR(fire(&e, &p, &f, 1), "55,");  /* src not HOME_NET */
+    p.src[15] = 0xfe;             CHECK_STR(fire(&e, &p, &f, 1), "55,");
+    p.src[14] = 0xfe;             CHECK_STR(fire(&e, &p, &f, 1), "");
+    /* a broad rule is still checked on every packet */
+    char big[1000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    p = pkt(big, 80, 1);
+    v4(p.src, 8, 8, 8, 8);        CHECK_STR(fire(&e, &p, &f, 1), "53,");
+    engine_free(&e);
+}
+
 static void test_thresholds(void)
 {
     static const char *const rules[] = {
@@ -275,6 +329,7 @@ int main(void)
 {
     test_contents();
     test_header_and_groups();
+    test_address_index();
     test_thresholds();
     test_pass_and_cache();
     return check_done("detect");

@@ -156,9 +156,9 @@ int cg_cmd_rules(int argc, char **argv)
             goto out;
         }
         cg_detect_get_info(det, &di);
-        printf("\nengine: %u rules, %u prefiltered, %u always checked, %u databases "
+        printf("\nengine: %u rules, %u prefiltered, %u by address, %u always checked, %u databases "
                "(%.1f MiB), %u port groups, compiled in %.2f s\n", di.rules, di.prefiltered,
-               di.always, di.databases, di.db_bytes / 1048576.0, di.port_groups,
+               di.addr_indexed, di.always, di.databases, di.db_bytes / 1048576.0, di.port_groups,
                di.build_seconds);
     }
     if (nr == 0) {

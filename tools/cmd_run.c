@@ -179,7 +179,7 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_flow_st
             "  flows      created %llu, active %llu, evicted %llu by timeout, %llu by pressure; "
             "%llu refused at the cap\n"
             "  rules      %u loaded, %u not loaded; %u databases (%s, %.2f s), %u prefiltered, "
-            "%u always checked\n"
+            "%u by address, %u always checked\n"
             "  alerts     %llu (matches %llu, suppressed %llu, dropped %llu)\n",
             src, (unsigned long long)ds->packets, (unsigned long long)ds->bytes,
             (unsigned long long)ds->ipv4, (unsigned long long)ds->ipv6,
@@ -192,7 +192,7 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_flow_st
             (unsigned long long)fs->evicted_timeout, (unsigned long long)fs->evicted_pressure,
             (unsigned long long)fs->refused_cap,
             nloaded, nskipped, di->databases, di->from_cache ? "from cache" : "compiled",
-            di->build_seconds, di->prefiltered, di->always,
+            di->build_seconds, di->prefiltered, di->addr_indexed, di->always,
             (unsigned long long)dt->alerts, (unsigned long long)dt->matches,
             (unsigned long long)dt->suppressed, (unsigned long long)dt->alerts_dropped);
     fprintf(stderr, "  incidents  %llu new, %llu alerts folded into existing ones",
