@@ -22,15 +22,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "sensor/buffers.h"
+
 /* action */
 enum { CG_ACT_ALERT, CG_ACT_PASS, CG_ACT_DROP, CG_ACT_REJECT };
 
 /* rule protocol as written; app protocols imply their transport */
 enum { CG_RP_IP, CG_RP_TCP, CG_RP_UDP, CG_RP_ICMP, CG_RP_HTTP, CG_RP_DNS, CG_RP_TLS };
 
-/* inspection buffers; this engine inspects the packet payload; later buffers
- * (stream, http.*, dns.query, tls.sni) extend this list. */
-enum { CG_BUF_PAYLOAD = 0, CG_BUF_COUNT };
+/* inspection buffers (CG_BUF_*): sensor/buffers.h */
 
 typedef struct cg_iprange { uint8_t lo[16], hi[16]; } cg_iprange;  /* inclusive */
 typedef struct cg_addrset { cg_iprange *r; uint32_t n; } cg_addrset; /* n==0 matches nothing */
