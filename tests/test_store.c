@@ -2,9 +2,11 @@
  *
  * Every test works in its own directory under one mkdtemp() root, removed at
  * the end. Raw LMDB calls stand in for damage done outside the store (a newer
- * schema, garbage records, foreign environments). Queries are checked against
- * a brute-force filter over the incidents the test wrote. The second-writer
- * and snapshot tests fork: the store is opened once per process.
+ * or older schema, garbage records, foreign environments). Queries, counts,
+ * top-N and histograms are checked against a brute-force pass over the
+ * incidents the test wrote, and the planner's choice of index with
+ * cg_store_explain. The second-writer, snapshot and concurrent-triage tests
+ * fork: the store is opened once per process.
  */
 #include "store/store.h"
 #include "tests/check.h"
@@ -75,16 +77,29 @@ static const char *nz(const char *s)
     return s ? s : "";
 }
 
+static int geo_equal(const cg_incident_geo *a, const cg_incident_geo *b)
+{
+    return !strcmp(a->country, b->country) && a->asn == b->asn &&
+           !strcmp(nz(a->city), nz(b->city)) && !strcmp(nz(a->as_org), nz(b->as_org)) &&
+           !strcmp(nz(a->agency), nz(b->agency)) && !strcmp(nz(a->zone), nz(b->zone));
+}
+
 static int inc_equal(const cg_incident *a, const cg_incident *b)
 {
     return a->id == b->id && a->gid == b->gid && a->sid == b->sid && a->rev == b->rev &&
            !memcmp(a->src, b->src, 16) && !memcmp(a->dst, b->dst, 16) &&
            a->sport == b->sport && a->dport == b->dport && a->proto == b->proto &&
-           a->severity == b->severity && a->layers == b->layers && a->status == b->status &&
+           a->severity == b->severity && a->rule_severity == b->rule_severity &&
+           a->layers == b->layers && a->status == b->status && a->flags == b->flags &&
            a->first_us == b->first_us && a->last_us == b->last_us && a->count == b->count &&
-           a->flow_id == b->flow_id && a->nevidence == b->nevidence &&
+           a->flow_id == b->flow_id && a->escalated_from == b->escalated_from &&
+           a->nevidence == b->nevidence && a->nalerts == b->nalerts && a->nnotes == b->nnotes &&
            !strcmp(nz(a->msg), nz(b->msg)) && !strcmp(nz(a->classtype), nz(b->classtype)) &&
-           !strcmp(nz(a->community_id), nz(b->community_id));
+           !strcmp(nz(a->community_id), nz(b->community_id)) &&
+           !strcmp(nz(a->assignee), nz(b->assignee)) &&
+           geo_equal(&a->src_geo, &b->src_geo) && geo_equal(&a->dst_geo, &b->dst_geo) &&
+           !strcmp(nz(a->geo_db_type), nz(b->geo_db_type)) &&
+           !strcmp(nz(a->geo_db_date), nz(b->geo_db_date));
 }
 
 struct expect { const cg_incident *want; int calls, equal; };
@@ -262,6 +277,7 @@ static cg_incident mk(uint64_t id)
     inc.dport = 80;
     inc.proto = 6;
     inc.severity = 2;
+    inc.rule_severity = 2;
     inc.first_us = 1700000000000000ull + id * 1000;
     inc.last_us = inc.first_us + 500;
     inc.count = 1;
@@ -276,6 +292,38 @@ static const cg_incident *mkp(uint64_t id)
 {
     static cg_incident buf;
     buf = mk(id);
+    return &buf;
+}
+
+/* mk with every schema 2 field filled in */
+static cg_incident mkfull(uint64_t id)
+{
+    cg_incident inc = mk(id);
+    inc.rule_severity = 3, inc.severity = 1, inc.flags = CG_INC_SEV_SET;
+    inc.status = CG_ST_ACKNOWLEDGED, inc.layers = 0x9;
+    inc.escalated_from = id > 1 ? id - 1 : 0, inc.nalerts = 3, inc.nnotes = 2, inc.nevidence = 1;
+    inc.assignee = "lan";
+    strcpy(inc.src_geo.country, "CN");
+    inc.src_geo.asn = 4134;
+    inc.src_geo.city = "Beijing";
+    inc.src_geo.as_org = "Chinanet";
+    inc.src_geo.agency = "-";
+    inc.src_geo.zone = "internet";
+    strcpy(inc.dst_geo.country, "VN");
+    inc.dst_geo.asn = 131429;
+    inc.dst_geo.city = "Da Nang";
+    inc.dst_geo.as_org = "MOBIFONE";
+    inc.dst_geo.agency = "So Y te";
+    inc.dst_geo.zone = "dmz";
+    inc.geo_db_type = "GeoIP2-City";
+    inc.geo_db_date = "2025-11-18";
+    return inc;
+}
+
+static const cg_incident *mkfullp(uint64_t id)
+{
+    static cg_incident buf;
+    buf = mkfull(id);
     return &buf;
 }
 
@@ -309,6 +357,43 @@ static int cb_ev_count(uint32_t seq, const cg_evidence *ev, void *arg)
     return 0;
 }
 
+struct algot { uint32_t seq[8]; cg_alert a[8]; char cid[8][64]; int n; };
+
+static int cb_alert(uint32_t seq, const cg_alert *a, void *arg)
+{
+    struct algot *g = arg;
+    if (g->n < 8) {
+        g->seq[g->n] = seq;
+        g->a[g->n] = *a;
+        snprintf(g->cid[g->n], sizeof g->cid[0], "%s", a->community_id);
+        g->n++;
+    }
+    return 0;
+}
+
+static int cb_alert_count(uint32_t seq, const cg_alert *a, void *arg)
+{
+    (void)seq, (void)a;
+    ++*(int *)arg;
+    return 0;
+}
+
+static int cb_hist_count(const cg_history *h, void *arg)
+{
+    (void)h;
+    ++*(int *)arg;
+    return 0;
+}
+
+static size_t q_ids(cg_store *st, const cg_query *q, struct got *g)
+{
+    g->n = 0;
+    g->stop_after = 0;
+    if (cg_store_query(st, q, 0, NULL, cb_collect, g) != 0)
+        return (size_t)-1;
+    return g->n;
+}
+
 static void test_roundtrip(void)
 {
     const char *dir = path("rt");
@@ -316,7 +401,9 @@ static void test_roundtrip(void)
     cg_incident a, b, c;
     static uint8_t big[9000], small[60];
     cg_evidence ev[3];
+    cg_alert al[3];
     static struct evgot g;
+    struct algot ag;
     cg_store_info info;
     struct stat sb;
     int n;
@@ -331,12 +418,30 @@ static void test_roundtrip(void)
     a.layers = 0x5, a.status = CG_ST_INVESTIGATING, a.count = UINT64_MAX, a.flow_id = UINT64_MAX;
     a.sport = 65535, a.rev = UINT32_MAX, a.gid = UINT32_MAX, a.nevidence = 3;
     a.msg = "ET SCAN \"quoted\" \xc4\x91\xe1\xbb\x8b\x61 ch\xe1\xbb\x89 / UTF-8";
+    /* every field of schema 2, at its edges */
+    a.rule_severity = 255, a.severity = 1, a.flags = CG_INC_SEV_SET, a.proto = 255;
+    a.escalated_from = UINT64_MAX - 1, a.nalerts = UINT32_MAX, a.nnotes = 4, a.dport = 0;
+    a.first_us = 0, a.last_us = UINT64_MAX;
+    a.assignee = "lan.nguyen";
+    strcpy(a.src_geo.country, "VN");
+    a.src_geo.asn = 45899;
+    a.src_geo.city = "H\xc3\xa0 N\xe1\xbb\x99i";
+    a.src_geo.as_org = "VNPT Corp";
+    a.src_geo.agency = "S\xe1\xbb\x9f TT&TT";
+    a.src_geo.zone = "dmz";
+    strcpy(a.dst_geo.country, "US");
+    a.dst_geo.asn = UINT32_MAX;
+    a.dst_geo.city = "Mountain View";
+    a.dst_geo.as_org = "GOOGLE";
+    a.dst_geo.zone = "internet";          /* agency left NULL */
+    a.geo_db_type = "GeoLite2-City";
+    a.geo_db_date = "2025-11-18";
     b = mk(2);
     a6(b.src, "2001:db8:1:2::abcd");
     a6(b.dst, "fe80::1");
     b.proto = 17, b.severity = 1, b.classtype = "", b.community_id = "";
     c = mk(3);
-    c.msg = NULL, c.classtype = NULL, c.community_id = NULL;
+    c.msg = NULL, c.classtype = NULL;
 
     for (size_t i = 0; i < sizeof big; i++)
         big[i] = (uint8_t)(i * 131 + 7);
@@ -345,6 +450,9 @@ static void test_roundtrip(void)
     ev[0] = (cg_evidence){ 1700000000000001ull, 1, sizeof small, 60, small };
     ev[1] = (cg_evidence){ 1700000000000002ull, -1, sizeof big, 65535, big };
     ev[2] = (cg_evidence){ 1700000000000003ull, 228, 0, 1500, NULL };
+    al[0] = (cg_alert){ 5, UINT64_MAX, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", 65535, 0, 1, 0 };
+    al[1] = (cg_alert){ UINT64_MAX, 0, "1:another+flow=", 1, 443, 255, -1 };
+    al[2] = (cg_alert){ 7, 9, NULL, 0, 0, 0, INT32_MAX };
 
     CHECK_EQ_U(cg_store_begin(st), 0);
     CHECK_EQ_U(cg_store_put(st, &a), 0);
@@ -354,6 +462,8 @@ static void test_roundtrip(void)
     CHECK_EQ_U(cg_store_put_evidence(st, 1, 2, &ev[2]), 0);
     CHECK_EQ_U(cg_store_put_evidence(st, 1, 0, &ev[0]), 0);
     CHECK_EQ_U(cg_store_put_evidence(st, 1, 1, &ev[1]), 0);
+    for (int i = 2; i >= 0; i--)
+        CHECK_EQ_U(cg_store_put_alert(st, 1, (uint32_t)i, &al[i]), 0);
     /* the open batch is invisible to readers until it commits */
     n = 0;
     CHECK_EQ_U(cg_store_query(st, NULL, 0, NULL, cb_count, &n), 0);
@@ -362,7 +472,7 @@ static void test_roundtrip(void)
 
     CHECK(get_equal(st, &a));
     CHECK(get_equal(st, &b));
-    c.msg = c.classtype = c.community_id = "";
+    c.msg = c.classtype = "";
     CHECK(get_equal(st, &c));
     cg_store_close(st);
 
@@ -382,6 +492,36 @@ static void test_roundtrip(void)
         CHECK_EQ_U(g.ev[i].wirelen, ev[i].wirelen);
         CHECK(ev[i].caplen == 0 || memcmp(g.data[i], ev[i].data, ev[i].caplen) == 0);
     }
+    memset(&ag, 0, sizeof ag);
+    CHECK_EQ_U(cg_store_alerts(st, 1, cb_alert, &ag), 0);
+    CHECK_EQ_U(ag.n, 3);
+    for (int i = 0; i < 3 && i < ag.n; i++) {
+        CHECK_EQ_U(ag.seq[i], i);
+        CHECK_EQ_U(ag.a[i].ts_us, al[i].ts_us);
+        CHECK_EQ_U(ag.a[i].flow_id, al[i].flow_id);
+        CHECK_STR(ag.cid[i], nz(al[i].community_id));
+        CHECK(ag.a[i].sport == al[i].sport && ag.a[i].dport == al[i].dport);
+        CHECK(ag.a[i].severity == al[i].severity && ag.a[i].evidence_seq == al[i].evidence_seq);
+    }
+    /* every Community ID of its alerts finds the incident */
+    {
+        static struct got gg;
+        cg_query q;
+        memset(&q, 0, sizeof q);
+        q.has = CG_Q_COMMUNITY;
+        q.community_id = "1:another+flow=";
+        CHECK(q_ids(st, &q, &gg) == 1 && gg.ids[0] == 1);
+        q.community_id = "1:LQU9qZlK+B5F3KDmev6m5PMibrg=";   /* a's and c's own */
+        CHECK(q_ids(st, &q, &gg) == 2 && gg.ids[0] == 3 && gg.ids[1] == 1);
+        q.community_id = "";                                  /* b has none */
+        CHECK(q_ids(st, &q, &gg) == 1 && gg.ids[0] == 2);
+        q.community_id = "1:nothing=";
+        CHECK_EQ_U(q_ids(st, &q, &gg), 0);
+    }
+    n = 0;
+    CHECK_EQ_U(cg_store_alerts(st, 2, cb_alert_count, &n), 0);
+    CHECK_EQ_U(n, 0);
+    CHECK_EQ_U(cg_store_alerts(st, 99, cb_alert_count, &n), CG_STORE_ENOTFOUND);
     n = 0;
     CHECK_EQ_U(cg_store_evidence(st, 2, cb_ev_count, &n), 0);
     CHECK_EQ_U(n, 0);
@@ -394,6 +534,8 @@ static void test_roundtrip(void)
     CHECK_EQ_U(info.schema, CG_STORE_SCHEMA);
     CHECK_EQ_U(info.incidents, 3);
     CHECK_EQ_U(info.evidence, 3);
+    CHECK_EQ_U(info.alerts, 3);
+    CHECK_EQ_U(info.history, 0);
     CHECK_EQ_U(info.next_id, 4);
     CHECK_EQ_U(info.map_size, (uint64_t)16 << 30);
     CHECK(info.map_used > 0 && info.map_used < ((uint64_t)1 << 20));
@@ -409,15 +551,6 @@ static void test_roundtrip(void)
 
 /* ---- replace keeps the indexes consistent ------------------------------------- */
 
-static size_t q_ids(cg_store *st, const cg_query *q, struct got *g)
-{
-    g->n = 0;
-    g->stop_after = 0;
-    if (cg_store_query(st, q, 0, NULL, cb_collect, g) != 0)
-        return (size_t)-1;
-    return g->n;
-}
-
 static void test_replace(void)
 {
     const char *dir = path("replace");
@@ -432,6 +565,10 @@ static void test_replace(void)
     a4(x.src, 10, 1, 1, 1);
     a4(x.dst, 10, 2, 2, 2);
     x.first_us = 1000;
+    strcpy(x.src_geo.country, "VN");
+    strcpy(x.dst_geo.country, "US");
+    x.src_geo.asn = 45899, x.dst_geo.asn = 15169;
+    x.assignee = "an";
     CHECK_EQ_U(cg_store_begin(st), 0);
     CHECK_EQ_U(cg_store_put(st, &x), 0);
     CHECK_EQ_U(cg_store_put(st, mkp(2)), 0);
@@ -447,10 +584,38 @@ static void test_replace(void)
     a4(y.src, 10, 9, 9, 9);
     a4(y.dst, 10, 8, 8, 8);
     y.first_us = 5000;
+    y.severity = 4, y.dport = 443;
+    strcpy(y.src_geo.country, "CN");
+    y.dst_geo.country[0] = 0;             /* known, then not: out of by_dst_cc */
+    y.src_geo.asn = 4134, y.dst_geo.asn = 0;
+    /* the triage fields of the stored record win over the put's */
+    y.status = CG_ST_RESOLVED, y.assignee = "someone else", y.nnotes = 7;
     CHECK_EQ_U(cg_store_begin(st), 0);
     CHECK_EQ_U(cg_store_put(st, &y), 0);
     CHECK_EQ_U(cg_store_commit(st), 0);
+    y.status = CG_ST_NEW, y.assignee = "an", y.nnotes = 0;
     CHECK(get_equal(st, &y));
+    {
+        static const struct { unsigned has; int want; } qs[] = {
+            { CG_Q_SEV, 0 }, { CG_Q_DPORT, 0 }, { CG_Q_SRC_CC, 0 }, { CG_Q_DST_CC, 0 },
+            { CG_Q_SRC_ASN, 0 }, { CG_Q_DST_ASN, 0 },
+        };
+        cg_query o;
+        for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
+            memset(&o, 0, sizeof o);
+            o.has = qs[i].has, o.sev_max = 2, o.dport = 80, o.src_asn = 45899, o.dst_asn = 15169;
+            strcpy(o.src_cc, "VN"), strcpy(o.dst_cc, "US");
+            /* the old values find nothing (mk(2) is severity 2, port 80) */
+            o.sev_max = 1, o.dport = 81;
+            CHECK_EQ_U(q_ids(st, &o, &g), qs[i].want);
+        }
+        memset(&o, 0, sizeof o);
+        o.has = CG_Q_SRC_CC | CG_Q_SRC_ASN | CG_Q_DPORT | CG_Q_SEV | CG_Q_ASSIGNEE;
+        strcpy(o.src_cc, "CN"), o.src_asn = 4134, o.dport = 443, o.sev_max = 4, o.assignee = "an";
+        CHECK(q_ids(st, &o, &g) == 1 && g.ids[0] == 1);
+        o.has = CG_Q_DST_CC;   /* unknown */
+        CHECK(q_ids(st, &o, &g) == 2);
+    }
 
     CHECK_EQ_U(q_ids(st, &q, &g), 0);
     q.sid = 200;
@@ -496,6 +661,16 @@ static void test_replace(void)
     CHECK_EQ_U(raw_count(dir, "by_src"), 2);
     CHECK_EQ_U(raw_count(dir, "by_dst"), 2);
     CHECK_EQ_U(raw_count(dir, "by_sid"), 2);
+    CHECK_EQ_U(raw_count(dir, "by_sev"), 2);
+    CHECK_EQ_U(raw_count(dir, "by_status"), 2);
+    CHECK_EQ_U(raw_count(dir, "by_dport"), 2);
+    /* only known countries, AS numbers and assignees are indexed */
+    CHECK_EQ_U(raw_count(dir, "by_src_cc"), 1);
+    CHECK_EQ_U(raw_count(dir, "by_dst_cc"), 0);
+    CHECK_EQ_U(raw_count(dir, "by_src_asn"), 1);
+    CHECK_EQ_U(raw_count(dir, "by_dst_asn"), 0);
+    CHECK_EQ_U(raw_count(dir, "by_assignee"), 1);
+    CHECK_EQ_U(raw_count(dir, "by_community"), 2);
 }
 
 /* ---- queries against a brute-force oracle --------------------------------------- */
@@ -907,7 +1082,7 @@ static void test_newer(void)
     CHECK((int)cg_store_open(&st, dir, 0, 0) == CG_STORE_ENEWER);
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), dir);
-    CHECK_CONTAINS(cg_store_error(NULL), "written by schema version 99; this canhgac reads up to 1");
+    CHECK_CONTAINS(cg_store_error(NULL), "written by schema version 99; this canhgac reads up to 2");
     CHECK((int)cg_store_open(&st, dir, CG_STORE_RDONLY, 0) == CG_STORE_ENEWER);
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), "schema version 99");
@@ -917,82 +1092,124 @@ static void test_newer(void)
 
 /* ---- bad records --------------------------------------------------------------------- */
 
-static void fuzz_decoders(const uint8_t *rec, size_t len, const uint8_t *evrec, size_t evlen)
-{
-    cg_incident inc;
-    cg_evidence ev;
-    int bad = 0, accepted = 0;
+/* The four record decoders behind one call: decodes b as record kind k and
+ * lists the views the result holds (strings, packet bytes and their end). */
+enum { R_INC, R_ALERT, R_EV, R_HIST, R_N };
 
-    /* every truncation of a good record is refused; the copy sits in a buffer
-     * of exactly that size so that an over-read trips the sanitizer */
-    for (size_t n = 0; n < len; n++) {
-        uint8_t *b = malloc(n ? n : 1);
-        memcpy(b, rec, n);
-        if (cg_store_decode(b, n, &inc) != CG_STORE_ECORRUPT)
-            bad++;
-        free(b);
-    }
-    for (size_t n = 0; n < evlen; n++) {
-        uint8_t *b = malloc(n ? n : 1);
-        memcpy(b, evrec, n);
-        if (cg_store_decode_evidence(b, n, &ev) != CG_STORE_ECORRUPT)
-            bad++;
-        free(b);
-    }
-    /* mutations: refused, or accepted with every view inside the record */
-    for (int round = 0; round < 20000; round++) {
-        size_t n = len + (rnd() % 3) - 1;
-        uint8_t *b = malloc(n);
-        int rc;
-        memcpy(b, rec, n < len ? n : len);
-        if (n > len)
-            b[len] = 0;
-        for (int f = 0, nf = 1 + (int)(rnd() % 4); f < nf; f++)
-            b[rnd() % n] = (uint8_t)rnd();
-        rc = cg_store_decode(b, n, &inc);
-        if (rc == 0) {
-            const char *s[3] = { inc.msg, inc.classtype, inc.community_id };
-            accepted++;
-            for (int i = 0; i < 3; i++)
-                if ((const uint8_t *)s[i] < b || (const uint8_t *)s[i] + strlen(s[i]) >= b + n)
-                    bad++;
-        } else if (rc != CG_STORE_ECORRUPT) {
-            bad++;
+static int decode_views(int k, const uint8_t *b, size_t n, const uint8_t *v[16][2], int *nv)
+{
+    cg_incident x;
+    cg_alert a;
+    cg_evidence ev;
+    cg_history h;
+    const char *s[16];
+    int rc, ns = 0;
+
+    switch (k) {
+    case R_INC:
+        if ((rc = cg_store_decode(b, n, &x)) == 0) {
+            const char *xs[14] = { x.msg, x.classtype, x.community_id, x.assignee,
+                                   x.src_geo.city, x.src_geo.as_org, x.src_geo.agency,
+                                   x.src_geo.zone, x.dst_geo.city, x.dst_geo.as_org,
+                                   x.dst_geo.agency, x.dst_geo.zone, x.geo_db_type,
+                                   x.geo_db_date };
+            memcpy(s, xs, sizeof xs);
+            ns = 14;
         }
-        free(b);
+        break;
+    case R_ALERT:
+        if ((rc = cg_store_decode_alert(b, n, &a)) == 0)
+            s[ns++] = a.community_id;
+        break;
+    case R_EV:
+        if ((rc = cg_store_decode_evidence(b, n, &ev)) == 0) {
+            v[0][0] = ev.data;
+            v[0][1] = ev.data + ev.caplen;
+            *nv = 1;
+            return ev.data == b + 24 && ev.caplen == n - 24 ? 0 : -100;
+        }
+        break;
+    default:
+        if ((rc = cg_store_decode_history(b, n, &h)) == 0) {
+            s[ns++] = h.who;
+            s[ns++] = h.old_text;
+            s[ns++] = h.new_text;
+        }
+        break;
     }
-    for (int round = 0; round < 5000; round++) {
-        size_t n = evlen;
-        uint8_t *b = malloc(n);
-        int rc;
-        memcpy(b, evrec, n);
-        b[rnd() % n] = (uint8_t)rnd();
-        rc = cg_store_decode_evidence(b, n, &ev);
-        if (rc == 0 && (ev.data != b + 24 || ev.caplen != n - 24))
-            bad++;
-        free(b);
+    *nv = 0;
+    for (int i = 0; i < ns; i++) {
+        if (!s[i][0])
+            continue;   /* "" may be the decoder's own */
+        v[*nv][0] = (const uint8_t *)s[i];
+        v[*nv][1] = (const uint8_t *)s[i] + strlen(s[i]) + 1;
+        ++*nv;
+    }
+    return rc;
+}
+
+/* Every truncation of each good record is refused, and mutations are refused
+ * or accepted with every view inside the record. Copies sit in buffers of
+ * exactly their size so that an over-read trips the sanitizer. */
+static void fuzz_decoders(const uint8_t *const rec[R_N], const size_t len[R_N])
+{
+    static const int rounds[R_N] = { 20000, 5000, 5000, 5000 };
+    const uint8_t *v[16][2];
+    int bad = 0, accepted[R_N] = { 0 }, nv;
+
+    for (int k = 0; k < R_N; k++) {
+        for (size_t n = 0; n < len[k]; n++) {
+            uint8_t *b = malloc(n ? n : 1);
+            memcpy(b, rec[k], n);
+            if (decode_views(k, b, n, v, &nv) != CG_STORE_ECORRUPT)
+                bad++;
+            free(b);
+        }
+        for (int round = 0; round < rounds[k]; round++) {
+            size_t n = len[k] + (rnd() % 3) - 1;
+            uint8_t *b = malloc(n);
+            int rc;
+            memcpy(b, rec[k], n < len[k] ? n : len[k]);
+            if (n > len[k])
+                b[len[k]] = 0;
+            for (int f = 0, nf = 1 + (int)(rnd() % 4); f < nf; f++)
+                b[rnd() % n] = (uint8_t)rnd();
+            rc = decode_views(k, b, n, v, &nv);
+            if (rc == 0) {
+                accepted[k]++;
+                for (int i = 0; i < nv; i++)
+                    if (v[i][0] < b || v[i][1] > b + n)
+                        bad++;
+            } else if (rc != CG_STORE_ECORRUPT) {
+                bad++;
+            }
+            free(b);
+        }
+        CHECK(accepted[k] > 0);   /* flips in fixed fields still decode */
     }
     CHECK_EQ_U(bad, 0);
-    CHECK(accepted > 0);   /* flips in fixed fields still decode */
 }
 
 static void test_corrupt(void)
 {
     const char *dir = path("corrupt");
-    static uint8_t rec[1024], evrec[256];
-    uint8_t key[8], evkey[12], pkt[100];
-    size_t len = 0, evlen = 0;
+    static uint8_t rec[1024], evrec[256], alrec[256], hrec[256];
+    uint8_t key[8], evkey[12], hkey[16], pkt[100];
+    size_t len = 0, evlen = 0, allen = 0, hlen = 0;
     cg_store *st;
     cg_incident x;
     cg_evidence ev = { 7, 1, sizeof pkt, sizeof pkt, pkt };
+    cg_alert al = { 7, 8, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", 1, 2, 3, 0 };
     int n = 0;
 
     memset(pkt, 0x5a, sizeof pkt);
     CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
     CHECK_EQ_U(cg_store_begin(st), 0);
-    CHECK_EQ_U(cg_store_put(st, mkp(1)), 0);
+    CHECK_EQ_U(cg_store_put(st, mkfullp(1)), 0);
     CHECK_EQ_U(cg_store_put_evidence(st, 1, 0, &ev), 0);
+    CHECK_EQ_U(cg_store_put_alert(st, 1, 0, &al), 0);
     CHECK_EQ_U(cg_store_commit(st), 0);
+    CHECK_EQ_U(cg_store_triage_set(st, 1, CG_TRIAGE_ASSIGNEE, 0, "binh", 0, "an", 5), 0);
     cg_store_close(st);
 
     be64(key, 1);
@@ -1000,9 +1217,17 @@ static void test_corrupt(void)
     memcpy(evkey, key, 8);
     memset(evkey + 8, 0, 4);
     CHECK_EQ_U(raw_get(dir, "evidence", evkey, 12, evrec, sizeof evrec, &evlen), 0);
+    CHECK_EQ_U(raw_get(dir, "alerts", evkey, 12, alrec, sizeof alrec, &allen), 0);
+    memcpy(hkey, key, 8);
+    memset(hkey + 8, 0, 8);
+    CHECK_EQ_U(raw_get(dir, "history", hkey, 16, hrec, sizeof hrec, &hlen), 0);
     CHECK_EQ_U(evlen, 24 + sizeof pkt);
-    CHECK(len > 100 && len < sizeof rec);
-    fuzz_decoders(rec, len, evrec, evlen);
+    CHECK(len > 200 && len < sizeof rec);
+    {
+        const uint8_t *recs[R_N] = { rec, alrec, evrec, hrec };
+        const size_t lens[R_N] = { len, allen, evlen, hlen };
+        fuzz_decoders(recs, lens);
+    }
 
     /* garbage, a truncated record, one with another id, and a bad key */
     be64(key, 2);
@@ -1015,12 +1240,16 @@ static void test_corrupt(void)
     memcpy(evkey, key, 8);
     evkey[11] = 1;
     CHECK_EQ_U(raw_put(dir, "evidence", evkey, 12, evrec, evlen - 3), 0);
+    CHECK_EQ_U(raw_put(dir, "alerts", evkey, 12, alrec, allen + 1), 0);
+    hkey[15] = 1;
+    CHECK_EQ_U(raw_put(dir, "history", hkey, 16, "\x01\x09", 2), 0);
     be64(evkey, 2);
     evkey[11] = 0;
     CHECK_EQ_U(raw_put(dir, "evidence", evkey, 12, evrec, evlen), 0);
 
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
-    x = mk(1);
+    x = mkfull(1);
+    x.assignee = "binh";
     CHECK(get_equal(st, &x));
     CHECK((int)cg_store_get(st, 2, cb_count, &n) == CG_STORE_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(st), "incident 2: bad record");
@@ -1031,11 +1260,33 @@ static void test_corrupt(void)
     CHECK_CONTAINS(cg_store_error(st), "id differs");
     CHECK_EQ_U(n, 0);
     CHECK((int)cg_store_query(st, NULL, 0, NULL, cb_count, &n) == CG_STORE_ECORRUPT);
+    {
+        cg_store_group grp[4];
+        size_t ng;
+        uint64_t cnt;
+        cg_query q;
+        memset(&q, 0, sizeof q);
+        q.has = CG_Q_PORT, q.port = 1;   /* a scan: meets the bad records */
+        CHECK((int)cg_store_count(st, &q, &cnt) == CG_STORE_ECORRUPT);
+        CHECK((int)cg_store_top(st, &q, CG_F_SRC, grp, 4, &ng) == CG_STORE_ECORRUPT);
+    }
     CHECK((int)cg_store_evidence(st, 1, cb_ev_count, &n) == CG_STORE_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(st), "evidence of incident 1: bad record");
+    CHECK((int)cg_store_alerts(st, 1, cb_alert_count, &n) == CG_STORE_ECORRUPT);
+    CHECK_CONTAINS(cg_store_error(st), "alert of incident 1: bad record (trailing bytes)");
+    CHECK((int)cg_store_history(st, 1, cb_hist_count, &n) == CG_STORE_ECORRUPT);
+    CHECK_CONTAINS(cg_store_error(st), "history of incident 1: bad record (truncated)");
     n = 0;   /* the packets of a damaged record are still there */
     CHECK_EQ_U(cg_store_evidence(st, 2, cb_ev_count, &n), 0);
     CHECK_EQ_U(n, 1);
+    cg_store_close(st);
+
+    /* triage refuses a bad record and leaves it be */
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), 0);
+    CHECK((int)cg_store_triage_set(st, 3, CG_TRIAGE_STATUS, CG_ST_RESOLVED, NULL, 0, "an", 1) ==
+          CG_STORE_ECORRUPT);
+    CHECK_CONTAINS(cg_store_error(st), "incident 3: bad record");
+    CHECK((int)cg_store_note_add(st, 4, "an", 1, "x") == CG_STORE_ECORRUPT);
     cg_store_close(st);
 
     /* a writer replaces a bad record, and the store reads again */
@@ -1051,17 +1302,25 @@ static void test_corrupt(void)
     CHECK_EQ_U(n, 4);
     cg_store_close(st);
 
-    /* a key of the wrong size in an index is a damaged store, not a crash */
-    CHECK_EQ_U(raw_put(dir, "by_sid", "xyz", 3, "", 0), 0);
-    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
+    /* a key of the wrong size in an index, or an id of the wrong size, is a
+     * damaged store, not a crash */
     {
+        uint8_t bk[5] = { 0, 0, 0, 0, 'x' }, sev[1] = { 3 };
         cg_query q;
+        be64(key, 2000001);
+        memcpy(bk, key + 4, 4);   /* sorts among the keys of sid 2000001 */
+        CHECK_EQ_U(raw_put(dir, "by_sid", bk, 5, "", 0), 0);
+        CHECK_EQ_U(raw_put(dir, "by_sev", sev, 1, "abc", 3), 0);
+        CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
         memset(&q, 0, sizeof q);
         q.has = CG_Q_SID, q.sid = 2000001;
         CHECK((int)cg_store_query(st, &q, 0, NULL, cb_count, &n) == CG_STORE_ECORRUPT);
-        CHECK_CONTAINS(cg_store_error(st), "by_sid");
+        CHECK_CONTAINS(cg_store_error(st), "by_sid: a key of 5 bytes");
+        q.has = CG_Q_SEV, q.sev_max = 3;
+        CHECK((int)cg_store_query(st, &q, 0, NULL, cb_count, &n) == CG_STORE_ECORRUPT);
+        CHECK_CONTAINS(cg_store_error(st), "by_sev: an id of");
+        cg_store_close(st);
     }
-    cg_store_close(st);
 }
 
 /* ---- not a store ------------------------------------------------------------------------ */

@@ -1,0 +1,1260 @@
+/* store_query.c — queries and aggregations over the indexes: the planner,
+ * the three ways to produce the matching ids newest first, and what is done
+ * with them (a page of results, a count, top-N, a histogram).
+ *
+ * The planner:
+ *  1. Each filter that an index answers becomes a candidate: a list of key
+ *     ranges of that index (a CIDR is one range of by_src; "severity <= 2"
+ *     the range 0..2 of by_sev; statuses one key each). The other filters
+ *     (port, sport, gid alone, an unknown country or AS, no assignee) are
+ *     only checked on records.
+ *  2. Estimate: with two candidates or more, each one's entries are counted
+ *     from the index — a seek per key and LMDB's count of the ids under it,
+ *     so a few keys cost a few seeks however many incidents they hold — the
+ *     cheap ones first and each count cut off once it passes the smallest so
+ *     far. The smallest candidate drives.
+ *  3. How the driver yields ids, newest first:
+ *       stream   it is at most 16 keys: one cursor per key, each walking its
+ *                ids downward, merged; a page stops as soon as it is full;
+ *       collect  otherwise its ids are set in a bitmap over the id space
+ *                (one bit per id: no sort, no duplicates), read downward;
+ *       scan     no candidate, or the driver holds more than half of all
+ *                incidents: the incidents themselves, newest first.
+ *     A second candidate is collected into a bitmap too, and ids not in it
+ *     are skipped before their record is read, when walking it costs less
+ *     than the record reads it saves (a record read counts as C_LOAD index
+ *     entries; a page of `limit` is expected to read limit * total / size of
+ *     the second one).
+ *  4. Each record is read and every filter checked on it (the Community ID
+ *     by a lookup in by_community), except when the count or group-by asked
+ *     for is exactly one index's: then no record is decoded in full.
+ * Keyset paging: the cursor is the last id given out; the next page starts
+ * below it, in every one of the three ways (a seek, not a skip).
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAXR   8     /* key ranges of one candidate (statuses: 5) */
+#define MAXK   16    /* keys a stream merges */
+#define C_LOAD 6     /* a record read costs about this many index entries walked */
+
+struct cand {
+    int ix;
+    unsigned nr;
+    uint8_t lo[MAXR][IX_KEYMAX], hi[MAXR][IX_KEYMAX];
+    uint64_t est;          /* entries counted */
+    int known;             /* est is all of them (not cut off) */
+    unsigned nkeys;        /* distinct keys seen */
+    uint8_t keys[MAXK][IX_KEYMAX];
+};
+
+enum { P_EMPTY, P_SCAN, P_STREAM, P_COLLECT };
+
+static const char *const mode_name[] = { "empty", "scan", "stream", "collect" };
+
+struct plan {
+    int mode;
+    struct cand c[IX_N];
+    unsigned nc;
+    int drv, second;       /* indexes into c, or -1 */
+    int record_only;       /* some filter is answered by records only */
+    uint64_t total;        /* incidents */
+};
+
+/* ---- candidates ------------------------------------------------------------- */
+
+static struct cand *add(struct plan *p, int ix)
+{
+    struct cand *c = &p->c[p->nc++];
+
+    memset(c, 0, sizeof *c);
+    c->ix = ix;
+    return c;
+}
+
+static void range(struct cand *c, const uint8_t *lo, const uint8_t *hi)
+{
+    unsigned kl = cgs_ix[c->ix].keylen;
+
+    memcpy(c->lo[c->nr], lo, kl);
+    memcpy(c->hi[c->nr], hi, kl);
+    c->nr++;
+}
+
+static void key1(struct plan *p, int ix, const uint8_t *k)
+{
+    range(add(p, ix), k, k);
+}
+
+static int cc_ok(const char *cc)
+{
+    return cc[0] == 0 || (cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z' && cc[2] == 0);
+}
+
+/* The candidates of q (step 1). 0, or CG_STORE_EINVAL with a message. */
+static int build(const cg_store *st, const cg_query *q, struct plan *p)
+{
+    unsigned has = q->has;
+    uint8_t lo[IX_KEYMAX], hi[IX_KEYMAX];
+
+    p->nc = 0;
+    p->record_only = 0;
+    p->mode = P_SCAN;
+    p->drv = p->second = -1;
+    if (((has & CG_Q_SRC) && memcmp(q->src_lo, q->src_hi, 16) > 0) ||
+        ((has & CG_Q_DST) && memcmp(q->dst_lo, q->dst_hi, 16) > 0))
+        return cgs_fail(st, CG_STORE_EINVAL, "query: address range with low above high");
+    if (((has & CG_Q_SRC_CC) && !cc_ok(q->src_cc)) || ((has & CG_Q_DST_CC) && !cc_ok(q->dst_cc)))
+        return cgs_fail(st, CG_STORE_EINVAL, "query: a country is two letters A-Z");
+    if (has & (CG_Q_SINCE | CG_Q_UNTIL)) {
+        uint64_t from = (has & CG_Q_SINCE) ? q->since_us : 0, to = UINT64_MAX;
+        if (has & CG_Q_UNTIL) {
+            if (q->until_us == 0 || q->until_us <= from) {
+                p->mode = P_EMPTY;
+                return 0;
+            }
+            to = q->until_us - 1;
+        }
+        put64(lo, from);
+        put64(hi, to);
+        range(add(p, IX_TIME), lo, hi);
+    }
+    if (has & CG_Q_SRC)
+        range(add(p, IX_SRC), q->src_lo, q->src_hi);
+    if (has & CG_Q_DST)
+        range(add(p, IX_DST), q->dst_lo, q->dst_hi);
+    if (has & CG_Q_SID) {
+        int g = (has & CG_Q_GID) != 0;
+        put32(lo, q->sid);
+        put32(lo + 4, g ? q->gid : 0);
+        put32(hi, q->sid);
+        put32(hi + 4, g ? q->gid : UINT32_MAX);
+        range(add(p, IX_SID), lo, hi);
+    } else if (has & CG_Q_GID) {
+        p->record_only = 1;
+    }
+    if (has & CG_Q_SEV) {
+        lo[0] = 0;
+        hi[0] = q->sev_max;
+        range(add(p, IX_SEV), lo, hi);
+    }
+    if (has & CG_Q_STATUS) {
+        struct cand *c = add(p, IX_STATUS);
+        for (uint8_t s = 0; s < CG_ST_COUNT; s++)
+            if (q->status_mask & (1u << s))
+                range(c, &s, &s);
+        if (c->nr == 0) {
+            p->mode = P_EMPTY;
+            return 0;
+        }
+    }
+    if (has & CG_Q_SRC_CC) {
+        if (q->src_cc[0])
+            key1(p, IX_SRC_CC, (const uint8_t *)q->src_cc);
+        else
+            p->record_only = 1;
+    }
+    if (has & CG_Q_DST_CC) {
+        if (q->dst_cc[0])
+            key1(p, IX_DST_CC, (const uint8_t *)q->dst_cc);
+        else
+            p->record_only = 1;
+    }
+    if (has & CG_Q_SRC_ASN) {
+        put32(lo, q->src_asn);
+        if (q->src_asn)
+            key1(p, IX_SRC_ASN, lo);
+        else
+            p->record_only = 1;
+    }
+    if (has & CG_Q_DST_ASN) {
+        put32(lo, q->dst_asn);
+        if (q->dst_asn)
+            key1(p, IX_DST_ASN, lo);
+        else
+            p->record_only = 1;
+    }
+    if (has & CG_Q_DPORT) {
+        put16(lo, q->dport);
+        key1(p, IX_DPORT, lo);
+    }
+    if (has & CG_Q_COMMUNITY) {
+        if (q->community_id && q->community_id[0]) {
+            put64(lo, cgs_hash64(q->community_id));
+            key1(p, IX_COMMUNITY, lo);
+        } else {
+            p->record_only = 1;
+        }
+    }
+    if (has & CG_Q_ASSIGNEE) {
+        if (q->assignee && q->assignee[0]) {
+            put64(lo, cgs_hash64(q->assignee));
+            key1(p, IX_ASSIGNEE, lo);
+        } else {
+            p->record_only = 1;
+        }
+    }
+    if (has & (CG_Q_PORT | CG_Q_SPORT))
+        p->record_only = 1;
+    return 0;
+}
+
+/* Every filter of q on a decoded record but a Community ID (which the
+ * caller looks up in by_community). */
+static int match(const cg_query *q, const cg_incident *x)
+{
+    unsigned has = q->has;
+
+    if ((has & CG_Q_SINCE) && x->first_us < q->since_us)
+        return 0;
+    if ((has & CG_Q_UNTIL) && x->first_us >= q->until_us)
+        return 0;
+    if ((has & CG_Q_SRC) && (memcmp(x->src, q->src_lo, 16) < 0 || memcmp(x->src, q->src_hi, 16) > 0))
+        return 0;
+    if ((has & CG_Q_DST) && (memcmp(x->dst, q->dst_lo, 16) < 0 || memcmp(x->dst, q->dst_hi, 16) > 0))
+        return 0;
+    if ((has & CG_Q_SID) && x->sid != q->sid)
+        return 0;
+    if ((has & CG_Q_GID) && x->gid != q->gid)
+        return 0;
+    if ((has & CG_Q_SEV) && x->severity > q->sev_max)
+        return 0;
+    if ((has & CG_Q_PORT) && x->sport != q->port && x->dport != q->port)
+        return 0;
+    if ((has & CG_Q_SPORT) && x->sport != q->sport)
+        return 0;
+    if ((has & CG_Q_DPORT) && x->dport != q->dport)
+        return 0;
+    if ((has & CG_Q_STATUS) && !(q->status_mask & (1u << x->status)))
+        return 0;
+    if ((has & CG_Q_SRC_CC) && strcmp(x->src_geo.country, q->src_cc) != 0)
+        return 0;
+    if ((has & CG_Q_DST_CC) && strcmp(x->dst_geo.country, q->dst_cc) != 0)
+        return 0;
+    if ((has & CG_Q_SRC_ASN) && x->src_geo.asn != q->src_asn)
+        return 0;
+    if ((has & CG_Q_DST_ASN) && x->dst_geo.asn != q->dst_asn)
+        return 0;
+    if ((has & CG_Q_ASSIGNEE) && strcmp(x->assignee, q->assignee ? q->assignee : "") != 0)
+        return 0;
+    if ((has & CG_Q_COMMUNITY) && !(q->community_id && q->community_id[0]) && x->community_id[0])
+        return 0;
+    return 1;
+}
+
+static int badkey(const cg_store *st, int ix, size_t n)
+{
+    return cgs_fail(st, CG_STORE_ECORRUPT, "%s: a key of %zu bytes", cgs_ix[ix].name, n);
+}
+
+static int badval(const cg_store *st, int ix, size_t n)
+{
+    return cgs_fail(st, CG_STORE_ECORRUPT, "%s: an id of %zu bytes", cgs_ix[ix].name, n);
+}
+
+/* Counts c's entries (step 2), stopping once over cap or at key_cap
+ * distinct keys (c->known = 0 then); keeps the first MAXK keys. */
+static int estimate(const cg_store *st, MDB_txn *txn, struct cand *c, uint64_t cap,
+                    unsigned key_cap)
+{
+    unsigned kl = cgs_ix[c->ix].keylen;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc, code = 0;
+
+    c->est = 0;
+    c->nkeys = 0;
+    c->known = 1;
+    rc = mdb_cursor_open(txn, st->dbi[DB_IX0 + c->ix], &cur);
+    if (rc)
+        return cgs_fail_mdb(st, rc, cgs_ix[c->ix].name);
+    for (unsigned r = 0; r < c->nr && c->known; r++) {
+        k = (MDB_val){ kl, c->lo[r] };
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
+            size_t n;
+            if (k.mv_size != kl) {
+                code = badkey(st, c->ix, k.mv_size);
+                goto out;
+            }
+            if (memcmp(k.mv_data, c->hi[r], kl) > 0)
+                break;
+            if ((rc = mdb_cursor_count(cur, &n)) != 0)
+                break;
+            c->est += n;
+            if (c->nkeys < MAXK)
+                memcpy(c->keys[c->nkeys], k.mv_data, kl);
+            c->nkeys++;
+            if (c->est > cap || c->nkeys >= key_cap) {
+                c->known = 0;
+                break;
+            }
+        }
+        if (rc && rc != MDB_NOTFOUND) {
+            code = cgs_fail_mdb(st, rc, cgs_ix[c->ix].name);
+            goto out;
+        }
+    }
+out:
+    mdb_cursor_close(cur);
+    return code;
+}
+
+/* A candidate that is a few keys given in full (no range to walk). */
+static int is_point(const struct cand *c)
+{
+    for (unsigned r = 0; r < c->nr; r++)
+        if (memcmp(c->lo[r], c->hi[r], cgs_ix[c->ix].keylen) != 0)
+            return 0;
+    return 1;
+}
+
+/* The order candidates are estimated in: points, then ranges, by_time last
+ * (its keys are nearly one per incident: the dearest to walk). */
+static int est_rank(const struct cand *c)
+{
+    return c->ix == IX_TIME ? 2 : is_point(c) ? 0 : 1;
+}
+
+/* Steps 1 to 3. limit: the page size (0: every match, as aggregations). */
+static int plan(const cg_store *st, MDB_txn *txn, const cg_query *q, uint64_t limit, struct plan *p)
+{
+    MDB_stat ms;
+    struct cand *d;
+    uint64_t best = UINT64_MAX, loads;
+    int rc, code;
+
+    if ((code = build(st, q, p)) != 0 || p->mode == P_EMPTY)
+        return code;
+    rc = mdb_stat(txn, st->dbi[DB_INC], &ms);
+    if (rc)
+        return cgs_fail_mdb(st, rc, "incidents");
+    p->total = ms.ms_entries;
+    if (p->nc == 0) {
+        p->mode = P_SCAN;
+        return 0;
+    }
+    if (p->nc == 1) {
+        /* nothing to choose from: only whether it streams */
+        d = &p->c[0];
+        p->drv = 0;
+        if (d->ix == IX_TIME) {
+            d->known = 0;
+            d->nkeys = MAXK + 1;
+        } else if ((code = estimate(st, txn, d, UINT64_MAX, MAXK + 1)) != 0) {
+            return code;
+        }
+    } else {
+        for (int rank = 0; rank < 3; rank++)
+            for (unsigned i = 0; i < p->nc; i++) {
+                struct cand *c = &p->c[i];
+                if (est_rank(c) != rank)
+                    continue;
+                if ((code = estimate(st, txn, c, best, UINT32_MAX)) != 0)
+                    return code;
+                if (c->known && c->est < best) {
+                    best = c->est;
+                    p->drv = (int)i;
+                }
+            }
+        d = &p->c[p->drv];
+    }
+    if (d->known && d->est == 0) {
+        p->mode = P_EMPTY;
+        return 0;
+    }
+    if (d->known && d->nkeys <= MAXK)
+        p->mode = P_STREAM;
+    else if (d->known && d->est > p->total / 2)
+        p->mode = P_SCAN;
+    else
+        p->mode = P_COLLECT;
+    /* a second index to skip ids with, when that is cheaper (step 3) */
+    if (p->mode == P_SCAN || !d->known)
+        return 0;
+    for (unsigned i = 0; i < p->nc; i++) {
+        struct cand *c = &p->c[i];
+        if ((int)i == p->drv || !c->known)
+            continue;
+        if (p->second < 0 || c->est < p->c[p->second].est)
+            p->second = (int)i;
+    }
+    if (p->second < 0)
+        return 0;
+    loads = d->est;
+    if (limit) {
+        uint64_t s = p->c[p->second].est ? p->c[p->second].est : 1;
+        uint64_t expect = limit > UINT64_MAX / (p->total + 1) ? UINT64_MAX : limit * p->total / s;
+        if (expect < loads)
+            loads = expect;
+    }
+    if (p->c[p->second].est / C_LOAD >= loads)
+        p->second = -1;
+    return 0;
+}
+
+/* ---- id bitmaps ---------------------------------------------------------------- */
+
+struct bits {
+    uint64_t *w;
+    uint64_t nbits;        /* ids 0 .. nbits - 1 */
+};
+
+static int bits_init(struct bits *b, uint64_t maxid)
+{
+    b->nbits = maxid + 1;
+    b->w = calloc((size_t)((b->nbits + 63) / 64), sizeof *b->w);
+    return b->w ? 0 : -1;
+}
+
+static void bits_set(struct bits *b, uint64_t id)
+{
+    if (id < b->nbits)
+        b->w[id >> 6] |= (uint64_t)1 << (id & 63);
+}
+
+static int bits_test(const struct bits *b, uint64_t id)
+{
+    return id < b->nbits && (b->w[id >> 6] >> (id & 63) & 1);
+}
+
+/* The highest id set that is <= from, or 0 (no incident has id 0). */
+static uint64_t bits_prev(const struct bits *b, uint64_t from)
+{
+    uint64_t i, w;
+
+    if (from >= b->nbits)
+        from = b->nbits - 1;
+    i = from >> 6;
+    w = b->w[i] & (~(uint64_t)0 >> (63 - (from & 63)));
+    for (;;) {
+        if (w)
+            return i * 64 + 63 - (uint64_t)__builtin_clzll(w);
+        if (i == 0)
+            return 0;
+        w = b->w[--i];
+    }
+}
+
+/* Sets the ids of every entry of c's ranges. */
+static int collect(const cg_store *st, MDB_txn *txn, const struct cand *c, struct bits *b)
+{
+    unsigned kl = cgs_ix[c->ix].keylen;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc, code = 0;
+
+    rc = mdb_cursor_open(txn, st->dbi[DB_IX0 + c->ix], &cur);
+    if (rc)
+        return cgs_fail_mdb(st, rc, cgs_ix[c->ix].name);
+    for (unsigned r = 0; r < c->nr; r++) {
+        k = (MDB_val){ kl, (void *)c->lo[r] };
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
+            if (k.mv_size != kl) {
+                code = badkey(st, c->ix, k.mv_size);
+                goto out;
+            }
+            if (memcmp(k.mv_data, c->hi[r], kl) > 0)
+                break;
+            /* a page of ids at a time (DUPFIXED): GET_MULTIPLE gives the
+             * first page of this key, or leaves v alone when the key has a
+             * single id */
+            rc = mdb_cursor_get(cur, &k, &v, MDB_GET_MULTIPLE);
+            while (rc == 0) {
+                const uint8_t *p = v.mv_data;
+                if (v.mv_size % 8) {
+                    code = badval(st, c->ix, v.mv_size);
+                    goto out;
+                }
+                for (size_t i = 0; i < v.mv_size; i += 8)
+                    bits_set(b, get64(p + i));
+                rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE);
+            }
+            if (rc != MDB_NOTFOUND)
+                break;
+        }
+        if (rc && rc != MDB_NOTFOUND) {
+            code = cgs_fail_mdb(st, rc, cgs_ix[c->ix].name);
+            goto out;
+        }
+    }
+out:
+    mdb_cursor_close(cur);
+    return code;
+}
+
+/* ---- the ids of a plan, newest first ----------------------------------------------- */
+
+struct src {
+    int mode;
+    uint64_t below;        /* ids given out are < below; 0 = no bound */
+    /* P_STREAM: a cursor per key and the id it is at (0 = done) */
+    MDB_cursor *cur[MAXK];
+    uint64_t head[MAXK];
+    unsigned k;
+    int ix;
+    /* P_COLLECT */
+    struct bits b;
+    /* P_SCAN */
+    MDB_cursor *scan;
+    int started;
+};
+
+static void src_close(struct src *s)
+{
+    for (unsigned i = 0; i < s->k; i++)
+        mdb_cursor_close(s->cur[i]);
+    s->k = 0;
+    if (s->scan)
+        mdb_cursor_close(s->scan);
+    s->scan = NULL;
+    free(s->b.w);
+    s->b.w = NULL;
+}
+
+/* The id under a stream cursor, after a move that returned rc. */
+static int head_of(const cg_store *st, struct src *s, unsigned i, int rc, const MDB_val *v)
+{
+    if (rc == MDB_NOTFOUND) {
+        s->head[i] = 0;
+        return 0;
+    }
+    if (rc)
+        return cgs_fail_mdb(st, rc, cgs_ix[s->ix].name);
+    if (v->mv_size != 8)
+        return badval(st, s->ix, v->mv_size);
+    s->head[i] = get64(v->mv_data);
+    return 0;
+}
+
+static int maxid_of(const cg_store *st, MDB_txn *txn, uint64_t *out)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc;
+
+    *out = 0;
+    rc = mdb_cursor_open(txn, st->dbi[DB_INC], &cur);
+    if (rc)
+        return cgs_fail_mdb(st, rc, "incidents");
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    if (rc == 0 && k.mv_size == 8)
+        *out = get64(k.mv_data);
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND)
+        return cgs_fail_mdb(st, rc, "incidents");
+    return 0;
+}
+
+static int src_open(const cg_store *st, MDB_txn *txn, const struct plan *p, uint64_t below,
+                    uint64_t maxid, struct src *s)
+{
+    const struct cand *d = p->drv >= 0 ? &p->c[p->drv] : NULL;
+    MDB_val k, v;
+    uint8_t bb[8];
+    int rc;
+
+    memset(s, 0, sizeof *s);
+    s->mode = p->mode;
+    s->below = below;
+    if (s->mode == P_SCAN) {
+        rc = mdb_cursor_open(txn, st->dbi[DB_INC], &s->scan);
+        if (rc) {
+            s->scan = NULL;
+            return cgs_fail_mdb(st, rc, "incidents");
+        }
+        return 0;
+    }
+    if (s->mode == P_COLLECT) {
+        if (bits_init(&s->b, maxid))
+            return cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
+        return collect(st, txn, d, &s->b);
+    }
+    /* P_STREAM */
+    s->ix = d->ix;
+    put64(bb, below);
+    for (unsigned i = 0; i < d->nkeys; i++) {
+        rc = mdb_cursor_open(txn, st->dbi[DB_IX0 + d->ix], &s->cur[i]);
+        if (rc)
+            return cgs_fail_mdb(st, rc, cgs_ix[d->ix].name);
+        s->k = i + 1;
+        k = (MDB_val){ cgs_ix[d->ix].keylen, (void *)d->keys[i] };
+        if (below) {
+            /* the first id >= below, then one down; none >= below: the last */
+            v = (MDB_val){ 8, bb };
+            rc = mdb_cursor_get(s->cur[i], &k, &v, MDB_GET_BOTH_RANGE);
+            if (rc == 0) {
+                rc = mdb_cursor_get(s->cur[i], &k, &v, MDB_PREV_DUP);
+            } else if (rc == MDB_NOTFOUND) {
+                k = (MDB_val){ cgs_ix[d->ix].keylen, (void *)d->keys[i] };
+                rc = mdb_cursor_get(s->cur[i], &k, &v, MDB_SET_KEY);
+                if (rc == 0)
+                    rc = mdb_cursor_get(s->cur[i], &k, &v, MDB_LAST_DUP);
+            }
+        } else {
+            rc = mdb_cursor_get(s->cur[i], &k, &v, MDB_SET_KEY);
+            if (rc == 0)
+                rc = mdb_cursor_get(s->cur[i], &k, &v, MDB_LAST_DUP);
+        }
+        if ((rc = head_of(st, s, i, rc, &v)) != 0)
+            return rc;
+    }
+    return 0;
+}
+
+/* The next id (1), the end (0), or an error (< 0). In P_SCAN *rec is the
+ * record too. */
+static int src_next(const cg_store *st, struct src *s, uint64_t *id, MDB_val *rec)
+{
+    MDB_val k, v;
+    uint8_t key[8];
+    int rc;
+
+    if (s->mode == P_SCAN) {
+        if (!s->started) {
+            s->started = 1;
+            if (s->below) {
+                put64(key, s->below);
+                k = (MDB_val){ 8, key };
+                rc = mdb_cursor_get(s->scan, &k, &v, MDB_SET_RANGE);
+                if (rc == 0)
+                    rc = mdb_cursor_get(s->scan, &k, &v, MDB_PREV);
+                else if (rc == MDB_NOTFOUND)
+                    rc = mdb_cursor_get(s->scan, &k, &v, MDB_LAST);
+            } else {
+                rc = mdb_cursor_get(s->scan, &k, &v, MDB_LAST);
+            }
+        } else {
+            rc = mdb_cursor_get(s->scan, &k, &v, MDB_PREV);
+        }
+        if (rc == MDB_NOTFOUND)
+            return 0;
+        if (rc)
+            return cgs_fail_mdb(st, rc, "incidents");
+        if (k.mv_size != 8)
+            return cgs_fail(st, CG_STORE_ECORRUPT, "incidents: a key of %zu bytes", k.mv_size);
+        *id = get64(k.mv_data);
+        *rec = v;
+        return 1;
+    }
+    if (s->mode == P_COLLECT) {
+        uint64_t from = s->below ? s->below - 1 : UINT64_MAX, got;
+        if (from == 0)
+            return 0;
+        got = bits_prev(&s->b, from);
+        if (!got)
+            return 0;
+        s->below = got;
+        *id = got;
+        return 1;
+    }
+    /* P_STREAM: the largest head; ids below the cursor only */
+    for (;;) {
+        unsigned m = 0;
+        for (unsigned i = 1; i < s->k; i++)
+            if (s->head[i] > s->head[m])
+                m = i;
+        if (s->k == 0 || s->head[m] == 0)
+            return 0;
+        *id = s->head[m];
+        rc = mdb_cursor_get(s->cur[m], &k, &v, MDB_PREV_DUP);
+        if ((rc = head_of(st, s, m, rc, &v)) != 0)
+            return rc;
+        if (s->below && *id >= s->below)
+            continue;   /* a damaged index out of order: never give an id twice */
+        s->below = *id;
+        return 1;
+    }
+}
+
+/* ---- the walk ----------------------------------------------------------------------- */
+
+/* What the walk hands on: the raw record (always), and the decoded one when
+ * it was decoded. */
+typedef int (*each_fn)(void *ctx, uint64_t id, const uint8_t *rec, size_t len,
+                       const cg_incident *inc);
+
+/* Whether id is under the query's Community ID in by_community. */
+static int in_community(const cg_store *st, MDB_cursor *cc, const cg_query *q, uint64_t id, int *yes)
+{
+    uint8_t hk[8], idb[8];
+    MDB_val k = { 8, hk }, v = { 8, idb };
+    int rc;
+
+    put64(hk, cgs_hash64(q->community_id));
+    put64(idb, id);
+    rc = mdb_cursor_get(cc, &k, &v, MDB_GET_BOTH);
+    *yes = rc == 0;
+    if (rc && rc != MDB_NOTFOUND)
+        return cgs_fail_mdb(st, rc, "by_community");
+    return 0;
+}
+
+/* Walks the incidents of plan p below `below`, newest first, handing each
+ * match to each() until it returns non-zero. decode: each() wants the
+ * decoded record; records are decoded and checked anyway unless the plan's
+ * driver alone is the query (exact). */
+static int walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struct plan *p,
+                uint64_t below, int decode, each_fn each, void *ctx)
+{
+    struct src s;
+    struct bits second = { NULL, 0 };
+    MDB_cursor *ic = NULL, *cc = NULL;
+    MDB_val k, v;
+    uint8_t key[8];
+    uint64_t id = 0, maxid = 0;
+    cg_incident inc;
+    const char *why;
+    int exact, community, rc, code;
+
+    memset(&s, 0, sizeof s);
+    if (p->mode == P_EMPTY)
+        return 0;
+    exact = p->mode != P_SCAN && p->nc == 1 && !p->record_only;
+    community = (q->has & CG_Q_COMMUNITY) && q->community_id && q->community_id[0] &&
+                (p->mode == P_SCAN || p->c[p->drv].ix != IX_COMMUNITY);
+    if ((code = maxid_of(st, txn, &maxid)) != 0)
+        return code;
+    if (p->second >= 0) {
+        if (bits_init(&second, maxid)) {
+            code = cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
+            goto out;
+        }
+        if ((code = collect(st, txn, &p->c[p->second], &second)) != 0)
+            goto out;
+    }
+    if ((code = src_open(st, txn, p, below, maxid, &s)) != 0)
+        goto out;
+    rc = mdb_cursor_open(txn, st->dbi[DB_INC], &ic);
+    if (!rc && community)
+        rc = mdb_cursor_open(txn, st->dbi[DB_IX0 + IX_COMMUNITY], &cc);
+    if (rc) {
+        code = cgs_fail_mdb(st, rc, "incidents");
+        goto out;
+    }
+    while ((rc = src_next(st, &s, &id, &v)) == 1) {
+        if (second.w && !bits_test(&second, id))
+            continue;
+        if (s.mode != P_SCAN) {
+            put64(key, id);
+            k = (MDB_val){ 8, key };
+            rc = mdb_cursor_get(ic, &k, &v, MDB_SET);
+            if (rc == MDB_NOTFOUND)
+                continue;   /* an index entry left by damage elsewhere */
+            if (rc) {
+                code = cgs_fail_mdb(st, rc, "incidents");
+                goto out;
+            }
+        }
+        if (decode || !exact) {
+            if (cgs_inc_decode(v.mv_data, v.mv_size, &inc, &why)) {
+                code = cgs_bad_record(st, "incident", id, why);
+                goto out;
+            }
+            if (inc.id != id) {
+                code = cgs_bad_record(st, "incident", id, "id differs from its key");
+                goto out;
+            }
+            if (!match(q, &inc))
+                continue;
+            if (community) {
+                int yes;
+                if ((code = in_community(st, cc, q, id, &yes)) != 0)
+                    goto out;
+                if (!yes)
+                    continue;
+            }
+        } else if (cgs_inc_peek(v.mv_data, v.mv_size, id, &why)) {
+            code = cgs_bad_record(st, "incident", id, why);
+            goto out;
+        }
+        if (each(ctx, id, v.mv_data, v.mv_size, (decode || !exact) ? &inc : NULL))
+            break;
+    }
+    if (rc < 0)
+        code = rc;
+out:
+    if (cc)
+        mdb_cursor_close(cc);
+    if (ic)
+        mdb_cursor_close(ic);
+    src_close(&s);
+    free(second.w);
+    return code;
+}
+
+/* ---- pages ------------------------------------------------------------------------------ */
+
+struct page {
+    uint64_t limit, n, last;
+    int stopped;
+    int (*cb)(const cg_incident *inc, void *arg);
+    void *arg;
+};
+
+static int each_page(void *ctx, uint64_t id, const uint8_t *rec, size_t len, const cg_incident *inc)
+{
+    struct page *w = ctx;
+
+    (void)rec, (void)len;
+    w->n++;
+    w->last = id;
+    if (w->cb(inc, w->arg) || (w->limit && w->n >= w->limit))
+        w->stopped = 1;
+    return w->stopped;
+}
+
+static const cg_query all_q;
+
+int cg_store_query(cg_store *st, const cg_query *q, uint64_t limit, uint64_t *cursor,
+                   int (*cb)(const cg_incident *inc, void *arg), void *arg)
+{
+    struct page w = { .limit = limit, .cb = cb, .arg = arg };
+    struct plan p;
+    MDB_txn *txn;
+    int code;
+
+    if (!st || !cb)
+        return CG_STORE_EINVAL;
+    if (!q)
+        q = &all_q;
+    if ((code = cgs_rtxn_begin(st, &txn)) != 0)
+        return code;
+    code = plan(st, txn, q, limit, &p);
+    if (!code)
+        code = walk(st, txn, q, &p, cursor ? *cursor : 0, 1, each_page, &w);
+    mdb_txn_abort(txn);
+    if (code == 0 && cursor)
+        *cursor = w.stopped ? w.last : 0;
+    return code;
+}
+
+int cg_store_explain(cg_store *st, const cg_query *q, char *buf, size_t len)
+{
+    struct plan p;
+    MDB_txn *txn;
+    int code, n = 0;
+
+    if (!st || !buf || len == 0)
+        return CG_STORE_EINVAL;
+    if (!q)
+        q = &all_q;
+    if ((code = cgs_rtxn_begin(st, &txn)) != 0)
+        return code;
+    code = plan(st, txn, q, 100, &p);
+    mdb_txn_abort(txn);
+    if (code)
+        return code;
+    if (p.mode == P_EMPTY || p.mode == P_SCAN || p.drv < 0) {
+        n = snprintf(buf, len, "%s%s", p.mode == P_EMPTY ? "empty" : "scan incidents",
+                     p.mode == P_SCAN && p.record_only ? " (checks on records)" : "");
+    } else {
+        const struct cand *d = &p.c[p.drv];
+        n = snprintf(buf, len, "%s %s %s%llu", mode_name[p.mode], cgs_ix[d->ix].name,
+                     d->known ? "" : ">", (unsigned long long)d->est);
+        if (p.second >= 0 && n > 0 && (size_t)n < len)
+            n += snprintf(buf + n, len - (size_t)n, " & %s %llu",
+                          cgs_ix[p.c[p.second].ix].name,
+                          (unsigned long long)p.c[p.second].est);
+    }
+    (void)n;
+    return 0;
+}
+
+/* ---- counts ------------------------------------------------------------------------------- */
+
+static int each_count(void *ctx, uint64_t id, const uint8_t *rec, size_t len, const cg_incident *inc)
+{
+    (void)id, (void)rec, (void)len, (void)inc;
+    ++*(uint64_t *)ctx;
+    return 0;
+}
+
+int cg_store_count(cg_store *st, const cg_query *q, uint64_t *out)
+{
+    struct plan p;
+    MDB_txn *txn;
+    uint64_t n = 0;
+    int code;
+
+    if (!st || !out)
+        return CG_STORE_EINVAL;
+    if (!q)
+        q = &all_q;
+    if ((code = cgs_rtxn_begin(st, &txn)) != 0)
+        return code;
+    code = build(st, q, &p);
+    if (code || p.mode == P_EMPTY)
+        goto out;
+    if (p.nc == 1 && !p.record_only) {
+        /* one index answers it: the sum of its counts */
+        code = estimate(st, txn, &p.c[0], UINT64_MAX, UINT32_MAX);
+        n = p.c[0].est;
+        goto out;
+    }
+    if (p.nc == 0 && !p.record_only) {
+        MDB_stat ms;
+        int rc = mdb_stat(txn, st->dbi[DB_INC], &ms);
+        if (rc)
+            code = cgs_fail_mdb(st, rc, "incidents");
+        n = ms.ms_entries;
+        goto out;
+    }
+    code = plan(st, txn, q, 0, &p);
+    if (!code)
+        code = walk(st, txn, q, &p, 0, 0, each_count, &n);
+out:
+    mdb_txn_abort(txn);
+    if (!code)
+        *out = n;
+    return code;
+}
+
+/* ---- group by --------------------------------------------------------------------------------- */
+
+/* A field: the index that holds it, and where it is in a record. The group
+ * key is the field's index key (so ties sort as the index does). */
+static const struct field {
+    int ix;
+    unsigned off;           /* of the field in an incident record */
+} fields[] = {
+    [CG_F_SRC] = { IX_SRC, OFF_SRC },
+    [CG_F_DST] = { IX_DST, OFF_DST },
+    [CG_F_SID] = { IX_SID, 0 },
+    [CG_F_SRC_CC] = { IX_SRC_CC, OFF_SRC_CC },
+    [CG_F_DST_CC] = { IX_DST_CC, OFF_DST_CC },
+    [CG_F_SRC_ASN] = { IX_SRC_ASN, OFF_SRC_ASN },
+    [CG_F_DST_ASN] = { IX_DST_ASN, OFF_DST_ASN },
+    [CG_F_DPORT] = { IX_DPORT, OFF_DPORT },
+    [CG_F_SEV] = { IX_SEV, OFF_SEV },
+    [CG_F_STATUS] = { IX_STATUS, OFF_STATUS },
+};
+
+/* The group key of field f of a record; 0 when the record has no value
+ * there (unknown country or AS). */
+static unsigned field_key(int f, const uint8_t *rec, uint8_t *k)
+{
+    unsigned kl = cgs_ix[fields[f].ix].keylen;
+
+    if (f == CG_F_SID) {
+        memcpy(k, rec + OFF_SID, 4);
+        memcpy(k + 4, rec + OFF_GID, 4);
+        return 8;
+    }
+    memcpy(k, rec + fields[f].off, kl);
+    if ((f == CG_F_SRC_CC || f == CG_F_DST_CC) && k[0] == 0)
+        return 0;
+    if ((f == CG_F_SRC_ASN || f == CG_F_DST_ASN) && get32(k) == 0)
+        return 0;
+    return kl;
+}
+
+/* Counts by key: open addressing over 16-byte keys. */
+struct ent {
+    uint8_t k[16];
+    uint64_t n;
+};
+
+struct counts {
+    struct ent *e;
+    size_t cap, used;
+    unsigned kl;
+    int nomem;
+};
+
+static size_t slot_of(const struct counts *c, const uint8_t *k)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+
+    for (unsigned i = 0; i < c->kl; i++)
+        h = (h ^ k[i]) * 0x100000001b3ull;
+    return (size_t)(h ^ h >> 29) & (c->cap - 1);
+}
+
+static void counts_add(struct counts *c, const uint8_t *k, uint64_t n)
+{
+    size_t i;
+
+    if (c->nomem)
+        return;
+    if (2 * (c->used + 1) > c->cap) {
+        struct counts g = { NULL, c->cap ? c->cap * 2 : 1024, 0, c->kl, 0 };
+        g.e = calloc(g.cap, sizeof *g.e);
+        if (!g.e) {
+            c->nomem = 1;
+            return;
+        }
+        for (size_t j = 0; j < c->cap; j++)
+            if (c->e[j].n)
+                counts_add(&g, c->e[j].k, c->e[j].n);
+        free(c->e);
+        *c = g;
+    }
+    for (i = slot_of(c, k); c->e[i].n; i = (i + 1) & (c->cap - 1))
+        if (memcmp(c->e[i].k, k, c->kl) == 0) {
+            c->e[i].n += n;
+            return;
+        }
+    memcpy(c->e[i].k, k, c->kl);
+    memset(c->e[i].k + c->kl, 0, 16 - c->kl);
+    c->e[i].n = n;
+    c->used++;
+}
+
+/* The n best (count down, then key up) among c's, into top[0..*nt). */
+static int better(const struct ent *a, const struct ent *b, unsigned kl)
+{
+    return a->n != b->n ? a->n > b->n : memcmp(a->k, b->k, kl) < 0;
+}
+
+static void top_offer(struct ent *top, size_t n, size_t *nt, const struct ent *e, unsigned kl)
+{
+    size_t i;
+
+    if (n == 0 || (*nt == n && !better(e, &top[n - 1], kl)))
+        return;
+    i = *nt < n ? (*nt)++ : n - 1;
+    while (i > 0 && better(e, &top[i - 1], kl)) {
+        top[i] = top[i - 1];
+        i--;
+    }
+    top[i] = *e;
+}
+
+static void group_value(int f, const uint8_t *k, cg_store_group *g)
+{
+    memset(g, 0, sizeof *g);
+    switch (f) {
+    case CG_F_SRC:
+    case CG_F_DST:
+        memcpy(g->addr, k, 16);
+        break;
+    case CG_F_SID:
+        g->num = get32(k);
+        g->gid = get32(k + 4);
+        break;
+    case CG_F_SRC_CC:
+    case CG_F_DST_CC:
+        g->cc[0] = (char)k[0];
+        g->cc[1] = (char)k[1];
+        break;
+    case CG_F_SRC_ASN:
+    case CG_F_DST_ASN:
+        g->num = get32(k);
+        break;
+    case CG_F_DPORT:
+        g->num = get16(k);
+        break;
+    default:
+        g->num = k[0];
+        break;
+    }
+}
+
+struct grouping {
+    int field;
+    struct counts c;
+};
+
+static int each_group(void *ctx, uint64_t id, const uint8_t *rec, size_t len, const cg_incident *inc)
+{
+    struct grouping *g = ctx;
+    uint8_t k[16];
+
+    (void)id, (void)len, (void)inc;
+    if (field_key(g->field, rec, k))
+        counts_add(&g->c, k, 1);
+    return g->c.nomem;
+}
+
+/* With no filter: the field's own index, a count per key. */
+static int group_index(const cg_store *st, MDB_txn *txn, int ix, struct counts *c)
+{
+    unsigned kl = cgs_ix[ix].keylen;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc, code = 0;
+
+    rc = mdb_cursor_open(txn, st->dbi[DB_IX0 + ix], &cur);
+    if (rc)
+        return cgs_fail_mdb(st, rc, cgs_ix[ix].name);
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0 && !c->nomem;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
+        size_t n;
+        if (k.mv_size != kl) {
+            code = badkey(st, ix, k.mv_size);
+            break;
+        }
+        if ((rc = mdb_cursor_count(cur, &n)) != 0)
+            break;
+        counts_add(c, k.mv_data, n);
+    }
+    if (!code && rc && rc != MDB_NOTFOUND)
+        code = cgs_fail_mdb(st, rc, cgs_ix[ix].name);
+    mdb_cursor_close(cur);
+    return code;
+}
+
+int cg_store_top(cg_store *st, const cg_query *q, int field, cg_store_group *out, size_t n,
+                 size_t *nout)
+{
+    struct grouping g;
+    struct plan p;
+    struct ent *top = NULL;
+    MDB_txn *txn;
+    size_t nt = 0;
+    int code;
+
+    if (!st || (!out && n) || !nout || field < CG_F_SRC || field > CG_F_STATUS)
+        return CG_STORE_EINVAL;
+    if (!q)
+        q = &all_q;
+    memset(&g, 0, sizeof g);
+    g.field = field;
+    g.c.kl = cgs_ix[fields[field].ix].keylen;
+    if (n && !(top = calloc(n, sizeof *top)))
+        return cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
+    if ((code = cgs_rtxn_begin(st, &txn)) != 0)
+        goto out;
+    if (q->has == 0)
+        code = group_index(st, txn, fields[field].ix, &g.c);
+    else if ((code = plan(st, txn, q, 0, &p)) == 0)
+        code = walk(st, txn, q, &p, 0, 0, each_group, &g);
+    mdb_txn_abort(txn);
+    if (!code && g.c.nomem)
+        code = cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
+    if (code)
+        goto out;
+    for (size_t i = 0; i < g.c.cap; i++)
+        if (g.c.e[i].n)
+            top_offer(top, n, &nt, &g.c.e[i], g.c.kl);
+    for (size_t i = 0; i < nt; i++) {
+        group_value(field, top[i].k, &out[i]);
+        out[i].count = top[i].n;
+    }
+    *nout = nt;
+out:
+    free(g.c.e);
+    free(top);
+    return code;
+}
+
+/* ---- histograms ------------------------------------------------------------------------------------ */
+
+struct hist {
+    uint64_t bucket_us;
+    struct counts c;
+};
+
+static int each_hist(void *ctx, uint64_t id, const uint8_t *rec, size_t len, const cg_incident *inc)
+{
+    struct hist *h = ctx;
+    uint8_t k[8];
+
+    (void)id, (void)len, (void)inc;
+    put64(k, get64(rec + OFF_FIRST) / h->bucket_us);
+    counts_add(&h->c, k, 1);
+    return h->c.nomem;
+}
+
+static int cmp_ent(const void *a, const void *b)
+{
+    return memcmp(((const struct ent *)a)->k, ((const struct ent *)b)->k, 8);
+}
+
+/* Only a time range (or nothing): the keys of by_time are the times, in
+ * order, each with its count; buckets come out in order as they fill. */
+static int hist_index(const cg_store *st, MDB_txn *txn, const struct cand *c, uint64_t bucket_us,
+                      int (*cb)(uint64_t, uint64_t, void *), void *arg)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint8_t lo[8];
+    uint64_t cur_b = 0, n = 0;
+    int rc, code = 0, stop = 0;
+
+    rc = mdb_cursor_open(txn, st->dbi[DB_IX0 + IX_TIME], &cur);
+    if (rc)
+        return cgs_fail_mdb(st, rc, "by_time");
+    put64(lo, 0);
+    k = (MDB_val){ 8, c ? (void *)c->lo[0] : lo };
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
+        size_t cnt;
+        uint64_t b;
+        if (k.mv_size != 8) {
+            code = badkey(st, IX_TIME, k.mv_size);
+            break;
+        }
+        if (c && memcmp(k.mv_data, c->hi[0], 8) > 0)
+            break;
+        if ((rc = mdb_cursor_count(cur, &cnt)) != 0)
+            break;
+        b = get64(k.mv_data) / bucket_us;
+        if (n && b != cur_b) {
+            if ((stop = cb(cur_b * bucket_us, n, arg)) != 0)
+                break;
+            n = 0;
+        }
+        cur_b = b;
+        n += cnt;
+    }
+    if (!code && rc && rc != MDB_NOTFOUND)
+        code = cgs_fail_mdb(st, rc, "by_time");
+    if (!code && !stop && n)
+        cb(cur_b * bucket_us, n, arg);
+    mdb_cursor_close(cur);
+    return code;
+}
+
+int cg_store_histogram(cg_store *st, const cg_query *q, uint64_t bucket_us,
+                       int (*cb)(uint64_t start_us, uint64_t count, void *arg), void *arg)
+{
+    struct hist h;
+    struct plan p;
+    MDB_txn *txn;
+    int code;
+
+    if (!st || !cb || bucket_us == 0)
+        return CG_STORE_EINVAL;
+    if (!q)
+        q = &all_q;
+    memset(&h, 0, sizeof h);
+    h.bucket_us = bucket_us;
+    h.c.kl = 8;
+    if ((code = cgs_rtxn_begin(st, &txn)) != 0)
+        return code;
+    if ((code = build(st, q, &p)) != 0 || p.mode == P_EMPTY)
+        goto out;
+    if (!p.record_only && (p.nc == 0 || (p.nc == 1 && p.c[0].ix == IX_TIME))) {
+        code = hist_index(st, txn, p.nc ? &p.c[0] : NULL, bucket_us, cb, arg);
+        goto out;
+    }
+    if ((code = plan(st, txn, q, 0, &p)) == 0)
+        code = walk(st, txn, q, &p, 0, 0, each_hist, &h);
+    if (!code && h.c.nomem)
+        code = cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
+    if (code)
+        goto out;
+    /* the table compacted to its front, in bucket order */
+    {
+        size_t m = 0;
+        for (size_t i = 0; i < h.c.cap; i++)
+            if (h.c.e[i].n)
+                h.c.e[m++] = h.c.e[i];
+        if (m)
+            qsort(h.c.e, m, sizeof *h.c.e, cmp_ent);
+        for (size_t i = 0; i < m; i++)
+            if (cb(get64(h.c.e[i].k) * bucket_us, h.c.e[i].n, arg))
+                break;
+    }
+out:
+    mdb_txn_abort(txn);
+    free(h.c.e);
+    return code;
+}
