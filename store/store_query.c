@@ -11,8 +11,9 @@
  *  2. Estimate: with two candidates or more, each one's entries are counted
  *     from the index — a seek per key and LMDB's count of the ids under it,
  *     so a few keys cost a few seeks however many incidents they hold — the
- *     cheap ones first and each count cut off once it passes the smallest so
- *     far. The smallest candidate drives.
+ *     cheap ones first and each count cut off once it passes C_LOAD times
+ *     the smallest so far (past that it could not serve as the second index
+ *     of step 3 either). The smallest candidate drives.
  *  3. How the driver yields ids, newest first:
  *       stream   it is at most 16 keys: one cursor per key, each walking its
  *                ids downward, merged; a page stops as soon as it is full;
@@ -354,7 +355,9 @@ static int plan(const cg_store *st, MDB_txn *txn, const cg_query *q, uint64_t li
                 struct cand *c = &p->c[i];
                 if (est_rank(c) != rank)
                     continue;
-                if ((code = estimate(st, txn, c, best, UINT32_MAX)) != 0)
+                /* cut off where it could not even be the second (step 3) */
+                uint64_t cap = best > UINT64_MAX / C_LOAD ? UINT64_MAX : best * C_LOAD;
+                if ((code = estimate(st, txn, c, cap, UINT32_MAX)) != 0)
                     return code;
                 if (c->known && c->est < best) {
                     best = c->est;
