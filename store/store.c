@@ -3,7 +3,7 @@
  * the byte layouts are in store_rec.c; this page is how the pieces hold.
  *
  * Files in DIR:
- *   data.mdb, lock.mdb   LMDB's (one environment, eighteen named databases)
+ *   data.mdb, lock.mdb   LMDB's (one environment, nineteen named databases)
  *   writer.lock          flock(LOCK_EX) by the writer handle for its whole
  *                        life; holds the writer's pid as text. Readers and
  *                        triage handles never open it.
@@ -30,6 +30,10 @@
  *     its own transaction and keeps them.
  *  7. History entries are only appended (the next seq after the last one of
  *     the incident); nothing writes an existing history key.
+ *  8. The span in "parts" of a partition holds the first_us of every
+ *     incident of the partition (it may be wider): the batch that puts an
+ *     incident widens it before it commits. A reader skips a partition only
+ *     on a span that decodes and lies outside the query's time range.
  *
  * Writers across processes. LMDB runs one write transaction at a time in an
  * environment, across processes (its writer mutex in lock.mdb). The sensor's
@@ -153,20 +157,23 @@ int cgs_bad_record(const cg_store *st, const char *what, uint64_t id, const char
 
 void cgs_ix_keys(const cg_incident *x, struct cgs_ixkeys *out)
 {
-    for (int i = 0; i < IX_N; i++)
-        out->len[i] = cgs_ix[i].key(x, out->k[i]);
+    uint8_t f[IX_KEYMAX];
+
+    for (int i = 0; i < IX_N; i++) {
+        unsigned fl = cgs_ix[i].key(x, f);
+        out->len[i] = fl ? ix_stored_key(cgs_ix[i].flags, x->id, f, fl, out->k[i]) : 0;
+    }
 }
 
 int cgs_ix_apply(const cg_store *st, MDB_txn *txn, uint64_t id, const struct cgs_ixkeys *old,
                  const struct cgs_ixkeys *nw, const char **what)
 {
-    uint8_t idb[8];
+    uint8_t val[8];
     int rc;
 
-    put64(idb, id);
     for (int i = 0; i < IX_N; i++) {
         MDB_dbi dbi = st->dbi[DB_IX0 + i];
-        MDB_val v = { 8, idb };
+        MDB_val v = { ix_value(cgs_ix[i].flags, id, val), val };
         unsigned ol = old ? old->len[i] : 0, nl = nw->len[i];
         if (ol == nl && (nl == 0 || memcmp(old->k[i], nw->k[i], nl) == 0))
             continue;
@@ -188,6 +195,64 @@ int cgs_ix_apply(const cg_store *st, MDB_txn *txn, uint64_t id, const struct cgs
             }
         }
     }
+    return 0;
+}
+
+/* ---- partition spans --------------------------------------------------------- */
+
+int cgs_parts_flush(cg_store *st, MDB_txn *txn)
+{
+    for (unsigned i = 0; i < st->ntouched; i++) {
+        struct cgs_touched *t = &st->touched[i];
+        uint8_t key[4], val[16];
+        MDB_val k = { 4, key }, v;
+        int rc;
+        put32(key, t->part);
+        rc = mdb_get(txn, st->dbi[DB_PARTS], &k, &v);
+        if (rc == 0 && v.mv_size == 16) {
+            uint64_t lo = get64(v.mv_data), hi = get64((const uint8_t *)v.mv_data + 8);
+            if (lo <= t->min_us && hi >= t->max_us)
+                continue;   /* nothing new */
+            if (lo < t->min_us)
+                t->min_us = lo;
+            if (hi > t->max_us)
+                t->max_us = hi;
+        } else if (rc && rc != MDB_NOTFOUND) {
+            return rc;
+        }
+        /* a bad value is replaced: the span of what this batch saw is a
+         * narrower one, but a damaged span only ever narrows what is skipped
+         * once the partition's next batch comes (readers keep a partition
+         * whose span does not decode) */
+        put64(val, t->min_us);
+        put64(val + 8, t->max_us);
+        v = (MDB_val){ 16, val };
+        if ((rc = mdb_put(txn, st->dbi[DB_PARTS], &k, &v, 0)) != 0)
+            return rc;
+    }
+    st->ntouched = 0;
+    return 0;
+}
+
+int cgs_parts_note(cg_store *st, uint64_t id, uint64_t first_us)
+{
+    uint32_t p = part_of(id);
+    struct cgs_touched *t;
+    int rc;
+
+    for (unsigned i = 0; i < st->ntouched; i++) {
+        t = &st->touched[i];
+        if (t->part == p) {
+            if (first_us < t->min_us)
+                t->min_us = first_us;
+            if (first_us > t->max_us)
+                t->max_us = first_us;
+            return 0;
+        }
+    }
+    if (st->ntouched == TOUCHED_MAX && (rc = cgs_parts_flush(st, st->wtxn)) != 0)
+        return rc;
+    st->touched[st->ntouched++] = (struct cgs_touched){ p, first_us, first_us };
     return 0;
 }
 
@@ -613,7 +678,7 @@ const char *cg_store_status_name(unsigned status)
 
 uint64_t cg_store_new_id(cg_store *st)
 {
-    if (!st || !is_writer(st) || st->next_id == UINT64_MAX)
+    if (!st || !is_writer(st) || st->next_id >= ID_LIMIT)
         return 0;
     return st->next_id++;
 }
@@ -659,6 +724,7 @@ static int batch_fail(cg_store *st, int rc, const char *what)
     st->wstate = W_FAILED;
     st->batch_err = code;
     st->memo_id = 0;
+    st->ntouched = 0;
     return code;
 }
 
@@ -689,7 +755,7 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
         return CG_STORE_EINVAL;
     if ((code = batch_ready(st)) != 0)
         return code;
-    if (!inc || inc->id == 0 || inc->id == UINT64_MAX)
+    if (!inc || inc->id == 0 || inc->id >= ID_LIMIT)
         return cgs_fail(st, CG_STORE_EINVAL, "invalid incident id");
 
     put64(key, inc->id);
@@ -730,6 +796,8 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
     rc = cgs_ix_apply(st, st->wtxn, inc->id, have_old ? &okeys : NULL, &nk, &what);
     if (rc)
         return batch_fail(st, rc, what);
+    if ((rc = cgs_parts_note(st, inc->id, x.first_us)) != 0)
+        return batch_fail(st, rc, "parts");
     if (inc->id >= st->next_id)
         st->next_id = inc->id + 1;
     return 0;
@@ -746,7 +814,7 @@ int cg_store_put_alert(cg_store *st, uint64_t id, uint32_t seq, const cg_alert *
         return CG_STORE_EINVAL;
     if ((code = batch_ready(st)) != 0)
         return code;
-    if (!a || id == 0 || id == UINT64_MAX || (size = cgs_alert_size(a)) == 0)
+    if (!a || id == 0 || id >= ID_LIMIT || (size = cgs_alert_size(a)) == 0)
         return cgs_fail(st, CG_STORE_EINVAL, "invalid alert for incident %llu", (unsigned long long)id);
     if (!st->alert_cap || seq < st->alert_cap) {
         put64(key, id);
@@ -761,11 +829,11 @@ int cg_store_put_alert(cg_store *st, uint64_t id, uint32_t seq, const cg_alert *
     if (a->community_id && a->community_id[0]) {
         uint64_t h = cgs_hash64(a->community_id);
         if (st->memo_id != id || st->memo_hash != h) {
-            uint8_t hk[8], idb[8];
-            put64(hk, h);
-            put64(idb, id);
-            k = (MDB_val){ 8, hk };
-            v = (MDB_val){ 8, idb };
+            unsigned fl = cgs_ix[IX_COMMUNITY].flags;
+            uint8_t f[8], hk[IX_STOREDMAX], val[8];
+            put64(f, h);
+            k = (MDB_val){ ix_stored_key(fl, id, f, 8, hk), hk };
+            v = (MDB_val){ ix_value(fl, id, val), val };
             rc = mdb_put(st->wtxn, st->dbi[DB_IX0 + IX_COMMUNITY], &k, &v, 0);
             if (rc)
                 return batch_fail(st, rc, "by_community");
@@ -813,6 +881,11 @@ int cg_store_commit(cg_store *st)
     }
     if (st->wstate != W_OPEN)
         return cgs_fail(st, CG_STORE_EINVAL, "no batch open (cg_store_begin)");
+    if ((rc = cgs_parts_flush(st, st->wtxn)) != 0) {
+        code = batch_fail(st, rc, "parts");
+        st->wstate = W_IDLE;
+        return code;
+    }
     if (st->next_id != st->next_id_disk) {
         put64(b, st->next_id);
         k = (MDB_val){ 7, (void *)"next_id" };
@@ -846,4 +919,5 @@ void cg_store_abort(cg_store *st)
     st->wtxn = NULL;
     st->wstate = W_IDLE;
     st->memo_id = 0;
+    st->ntouched = 0;
 }

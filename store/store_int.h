@@ -16,6 +16,7 @@
 #include <lmdb.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "store/store.h"
 
@@ -25,33 +26,54 @@
 
 /* The named databases. The index databases follow DB_IX0 in cgs_ix order. */
 enum {
-    DB_META, DB_INC, DB_ALERT, DB_EV, DB_HIST,
+    DB_META, DB_INC, DB_ALERT, DB_EV, DB_HIST, DB_PARTS,
     DB_IX0,
     DB_N = DB_IX0 + 13
 };
+
+/* Partitions: ids in runs of PART_IDS (store_rec.c). Ids stay below ID_LIMIT
+ * so that a partition number fits in a be32. */
+#define PART_SHIFT 14
+#define PART_IDS   ((uint64_t)1 << PART_SHIFT)
+#define ID_LIMIT   ((uint64_t)1 << (32 + PART_SHIFT))
+
+static inline uint32_t part_of(uint64_t id)
+{
+    return (uint32_t)(id >> PART_SHIFT);
+}
 
 enum {
     IX_TIME, IX_SRC, IX_DST, IX_SID, IX_SEV, IX_STATUS, IX_SRC_CC, IX_DST_CC,
     IX_SRC_ASN, IX_DST_ASN, IX_DPORT, IX_COMMUNITY, IX_ASSIGNEE, IX_N
 };
 
-#define IX_KEYMAX 16
+#define IX_KEYMAX 16       /* a field's key */
+#define IX_STOREDMAX 20    /* with a partition in front */
 
 #define IXF_ADD_ONLY 0x1   /* keys are added, never removed (by_community) */
+#define IXF_PART     0x2   /* partitioned: be32 partition | field -> be16 offset */
 
 struct cgs_ixdef {
     const char *name;
-    unsigned keylen;
+    unsigned keylen;      /* of the field */
     unsigned flags;       /* IXF_* */
-    /* Writes the key of x into k and returns keylen, or 0 when x has no
-     * key in this index (an unknown country, no assignee). */
+    /* Writes the field's key of x into k and returns keylen, or 0 when x
+     * has no key in this index (an unknown country, no assignee). */
     unsigned (*key)(const cg_incident *x, uint8_t *k);
 };
+
 
 extern const struct cgs_ixdef cgs_ix[IX_N];
 extern const char *const cgs_db_names[DB_N];
 
 enum { W_IDLE, W_OPEN, W_FAILED };
+
+/* A partition's span of first_us as the batch widened it (DB_PARTS). */
+struct cgs_touched {
+    uint32_t part;
+    uint64_t min_us, max_us;
+};
+#define TOUCHED_MAX 16
 
 struct cg_store {
     MDB_env *env;
@@ -68,6 +90,8 @@ struct cg_store {
     /* the last by_community key put_alert added in this batch: most alerts
      * of an incident share its Community ID, so most index puts are skipped */
     uint64_t memo_id, memo_hash;
+    struct cgs_touched touched[TOUCHED_MAX];   /* this batch's partitions */
+    unsigned ntouched;
     char dir[];
 };
 
@@ -114,6 +138,34 @@ static inline uint32_t get32(const uint8_t *p)
 static inline uint64_t get64(const uint8_t *p)
 {
     return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+/* ---- index entries ---------------------------------------------------------- */
+
+/* The stored key of an index entry: the field's key, after the id's
+ * partition for a partitioned index. Returns its length. */
+static inline unsigned ix_stored_key(unsigned flags, uint64_t id, const uint8_t *field,
+                                     unsigned fl, uint8_t *out)
+{
+    if (!(flags & IXF_PART)) {
+        memcpy(out, field, fl);
+        return fl;
+    }
+    put32(out, part_of(id));
+    memcpy(out + 4, field, fl);
+    return fl + 4;
+}
+
+/* The stored value of an index entry (the be16 offset in the partition, or
+ * the be64 id); returns its length. */
+static inline unsigned ix_value(unsigned flags, uint64_t id, uint8_t *out)
+{
+    if (flags & IXF_PART) {
+        put16(out, (uint16_t)(id & (PART_IDS - 1)));
+        return 2;
+    }
+    put64(out, id);
+    return 8;
 }
 
 /* ---- records (store_rec.c) ------------------------------------------------ */
@@ -169,11 +221,16 @@ uint64_t cgs_hash64(const char *s);
  * before a record is overwritten: the strings of a decoded record are views
  * into the page the put replaces. */
 struct cgs_ixkeys {
-    uint8_t k[IX_N][IX_KEYMAX];
+    uint8_t k[IX_N][IX_STOREDMAX];   /* stored keys */
     unsigned len[IX_N];
 };
 
 void cgs_ix_keys(const cg_incident *x, struct cgs_ixkeys *out);
+/* Adds first_us of incident id to its partition's span (DB_PARTS), in the
+ * batch's memory; cgs_parts_flush writes the spans into txn. LMDB codes. */
+int cgs_parts_note(cg_store *st, uint64_t id, uint64_t first_us);
+int cgs_parts_flush(cg_store *st, MDB_txn *txn);
+
 /* Moves incident id's index entries from old's keys (NULL: none) to nw's,
  * in txn: removes what changed (but IXF_ADD_ONLY keys), adds what is new.
  * An LMDB code, with *what naming the index on failure. */

@@ -1,26 +1,35 @@
 /* store_query.c — queries and aggregations over the indexes: the planner,
- * the three ways to produce the matching ids newest first, and what is done
- * with them (a page of results, a count, top-N, a histogram).
+ * the ways to produce the matching ids newest first, and what is done with
+ * them (a page of results, a count, top-N, a histogram).
  *
  * The planner:
  *  1. Each filter that an index answers becomes a candidate: a list of key
- *     ranges of that index (a CIDR is one range of by_src; "severity <= 2"
- *     the range 0..2 of by_sev; statuses one key each). The other filters
- *     (port, sport, gid alone, an unknown country or AS, no assignee) are
- *     only checked on records.
+ *     ranges of that index's field (a CIDR is one range of by_src; "severity
+ *     <= 2" the range 0..2 of by_sev; statuses one key each). The other
+ *     filters (port, sport, gid alone, an unknown country or AS, no
+ *     assignee) are only checked on records. A time filter also narrows the
+ *     partitions read (store_rec.c: Partitions) to those whose span of
+ *     first_us meets it.
  *  2. Estimate: with two candidates or more, each one's entries are counted
- *     from the index — a seek per key and LMDB's count of the ids under it,
- *     so a few keys cost a few seeks however many incidents they hold — the
- *     cheap ones first and each count cut off once it passes C_LOAD times
- *     the smallest so far (past that it could not serve as the second index
- *     of step 3 either). The smallest candidate drives.
+ *     from its index. A whole index is walked key by key, each key giving
+ *     LMDB's count of its ids, the cheap ones first and each walk cut off
+ *     once it passes C_LOAD times the smallest so far (past that it could not
+ *     serve in step 3 either). A partitioned index is counted in its SAMPLE
+ *     newest partitions of the time range and scaled to all of them. The
+ *     smallest candidate drives.
  *  3. How the driver yields ids, newest first:
- *       stream   it is at most 16 keys: one cursor per key, each walking its
- *                ids downward, merged; a page stops as soon as it is full;
- *       collect  otherwise its ids are set in a bitmap over the id space
- *                (one bit per id: no sort, no duplicates), read downward;
+ *       parts    a partitioned index: partition by partition from the
+ *                newest, each one's ids set in a small bitmap and read
+ *                downward; a page stops as soon as it is full;
+ *       stream   a whole index and at most MAXK keys: a cursor per key,
+ *                each walking its ids downward, merged;
+ *       collect  a whole index's ranges (by_time): the ids set in a bitmap
+ *                over the id space (no sort, no duplicates), read downward;
  *       scan     no candidate, or the driver holds more than half of all
- *                incidents: the incidents themselves, newest first.
+ *                incidents, or by_time drives and its partitions are fewer
+ *                records than twice its entries: the incidents themselves,
+ *                newest first, skipping the partitions outside the time
+ *                range.
  *     A second candidate is collected into a bitmap too, and ids not in it
  *     are skipped before their record is read, when walking it costs less
  *     than the record reads it saves (a record read counts as C_LOAD index
@@ -30,7 +39,7 @@
  *     by a lookup in by_community), except when the count or group-by asked
  *     for is exactly one index's: then no record is decoded in full.
  * Keyset paging: the cursor is the last id given out; the next page starts
- * below it, in every one of the three ways (a seek, not a skip).
+ * below it in every one of the four ways (a seek, not a skip).
  */
 #include "store/store_int.h"
 
@@ -42,20 +51,21 @@
 #define MAXR   8     /* key ranges of one candidate (statuses: 5) */
 #define MAXK   16    /* keys a stream merges */
 #define C_LOAD 6     /* a record read costs about this many index entries walked */
+#define SAMPLE 4     /* partitions counted to estimate a partitioned index */
 
 struct cand {
     int ix;
     unsigned nr;
-    uint8_t lo[MAXR][IX_KEYMAX], hi[MAXR][IX_KEYMAX];
-    uint64_t est;          /* entries counted */
+    uint8_t lo[MAXR][IX_KEYMAX], hi[MAXR][IX_KEYMAX];   /* of the field */
+    uint64_t est;          /* entries counted (or scaled from a sample) */
     int known;             /* est is all of them (not cut off) */
-    unsigned nkeys;        /* distinct keys seen */
+    unsigned nkeys;        /* distinct keys seen (whole indexes) */
     uint8_t keys[MAXK][IX_KEYMAX];
 };
 
-enum { P_EMPTY, P_SCAN, P_STREAM, P_COLLECT };
+enum { P_EMPTY, P_SCAN, P_STREAM, P_COLLECT, P_PARTS };
 
-static const char *const mode_name[] = { "empty", "scan", "stream", "collect" };
+static const char *const mode_name[] = { "empty", "scan", "stream", "collect", "parts" };
 
 struct plan {
     int mode;
@@ -64,7 +74,37 @@ struct plan {
     int drv, second;       /* indexes into c, or -1 */
     int record_only;       /* some filter is answered by records only */
     uint64_t total;        /* incidents */
+    uint64_t maxid;        /* the highest id stored */
+    int timed;             /* a time filter: t_lo <= first_us <= t_hi */
+    uint64_t t_lo, t_hi;
+    uint64_t nscope;       /* partitions that may hold a match */
 };
+
+static int parted(int ix)
+{
+    return (cgs_ix[ix].flags & IXF_PART) != 0;
+}
+
+/* the stored key's and value's lengths */
+static unsigned klen(int ix)
+{
+    return cgs_ix[ix].keylen + (parted(ix) ? 4 : 0);
+}
+
+static unsigned vlen(int ix)
+{
+    return parted(ix) ? 2 : 8;
+}
+
+static int badkey(const cg_store *st, int ix, size_t n)
+{
+    return cgs_fail(st, CG_STORE_ECORRUPT, "%s: a key of %zu bytes", cgs_ix[ix].name, n);
+}
+
+static int badval(const cg_store *st, int ix, size_t n)
+{
+    return cgs_fail(st, CG_STORE_ECORRUPT, "%s: an id of %zu bytes", cgs_ix[ix].name, n);
+}
 
 /* ---- candidates ------------------------------------------------------------- */
 
@@ -106,6 +146,9 @@ static int build(const cg_store *st, const cg_query *q, struct plan *p)
     p->record_only = 0;
     p->mode = P_SCAN;
     p->drv = p->second = -1;
+    p->timed = 0;
+    p->nscope = 0;
+    p->maxid = 0;
     if (((has & CG_Q_SRC) && memcmp(q->src_lo, q->src_hi, 16) > 0) ||
         ((has & CG_Q_DST) && memcmp(q->dst_lo, q->dst_hi, 16) > 0))
         return cgs_fail(st, CG_STORE_EINVAL, "query: address range with low above high");
@@ -123,6 +166,9 @@ static int build(const cg_store *st, const cg_query *q, struct plan *p)
         put64(lo, from);
         put64(hi, to);
         range(add(p, IX_TIME), lo, hi);
+        p->timed = 1;
+        p->t_lo = from;
+        p->t_hi = to;
     }
     if (has & CG_Q_SRC)
         range(add(p, IX_SRC), q->src_lo, q->src_hi);
@@ -247,25 +293,215 @@ static int match(const cg_query *q, const cg_incident *x)
     return 1;
 }
 
-static int badkey(const cg_store *st, int ix, size_t n)
+/* ---- partitions ------------------------------------------------------------------------------ */
+
+/* Whether partition `part` may hold incidents of the plan's time range: its
+ * span in "parts" meets it, or there is no span that decodes (invariant 8). */
+static int in_scope(const cg_store *st, MDB_txn *txn, const struct plan *p, uint32_t part)
 {
-    return cgs_fail(st, CG_STORE_ECORRUPT, "%s: a key of %zu bytes", cgs_ix[ix].name, n);
+    uint8_t key[4];
+    MDB_val k = { 4, key }, v;
+
+    if (!p->timed)
+        return 1;
+    put32(key, part);
+    if (mdb_get(txn, st->dbi[DB_PARTS], &k, &v) != 0 || v.mv_size != 16)
+        return 1;
+    return !(get64((const uint8_t *)v.mv_data + 8) < p->t_lo || get64(v.mv_data) > p->t_hi);
 }
 
-static int badval(const cg_store *st, int ix, size_t n)
+/* The partitions in scope, from "parts" (for estimates only). */
+static int count_scope(const cg_store *st, MDB_txn *txn, struct plan *p)
 {
-    return cgs_fail(st, CG_STORE_ECORRUPT, "%s: an id of %zu bytes", cgs_ix[ix].name, n);
-}
-
-/* Counts c's entries (step 2), stopping once over cap or at key_cap
- * distinct keys (c->known = 0 then); keeps the first MAXK keys. */
-static int estimate(const cg_store *st, MDB_txn *txn, struct cand *c, uint64_t cap,
-                    unsigned key_cap)
-{
-    unsigned kl = cgs_ix[c->ix].keylen;
     MDB_cursor *cur;
     MDB_val k, v;
-    int rc, code = 0;
+    MDB_stat ms;
+    int rc;
+
+    p->nscope = 0;
+    if (!p->timed) {
+        rc = mdb_stat(txn, st->dbi[DB_PARTS], &ms);
+        if (rc)
+            return cgs_fail_mdb(st, rc, "parts");
+        p->nscope = ms.ms_entries;
+        return 0;
+    }
+    rc = mdb_cursor_open(txn, st->dbi[DB_PARTS], &cur);
+    if (rc)
+        return cgs_fail_mdb(st, rc, "parts");
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+        if (v.mv_size != 16 || !(get64((const uint8_t *)v.mv_data + 8) < p->t_lo ||
+                                 get64(v.mv_data) > p->t_hi))
+            p->nscope++;
+    mdb_cursor_close(cur);
+    if (rc != MDB_NOTFOUND)
+        return cgs_fail_mdb(st, rc, "parts");
+    return 0;
+}
+
+/* The highest partition below `before` (exclusive; above UINT32_MAX: any)
+ * that has a key in the partitioned index under cur: 1 with *out, 0 none,
+ * or an error. */
+static int part_below(const cg_store *st, MDB_cursor *cur, int ix, uint64_t before, uint32_t *out)
+{
+    uint8_t b[4];
+    MDB_val k, v;
+    int rc;
+
+    if (before == 0)
+        return 0;
+    if (before > UINT32_MAX) {
+        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    } else {
+        put32(b, (uint32_t)before);
+        k = (MDB_val){ 4, b };
+        rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+        if (rc == 0)
+            rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+        else if (rc == MDB_NOTFOUND)
+            rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    }
+    if (rc == MDB_NOTFOUND)
+        return 0;
+    if (rc)
+        return cgs_fail_mdb(st, rc, cgs_ix[ix].name);
+    if (k.mv_size != klen(ix))
+        return badkey(st, ix, k.mv_size);
+    *out = get32(k.mv_data);
+    return 1;
+}
+
+/* The first partition a walk below `below` reads (exclusive bound for
+ * part_below). */
+static uint64_t first_before(uint64_t below)
+{
+    return below ? (uint64_t)part_of(below - 1) + 1 : UINT64_MAX;
+}
+
+/* ---- walking one index ------------------------------------------------------------------------- */
+
+/* Calls fn for each key of c's ranges, in partition `part` of a partitioned
+ * index (ignored for a whole one), with LMDB's count of its ids, until fn
+ * returns non-zero (then *stopped = 1). */
+typedef int (*key_fn)(void *arg, const uint8_t *field, size_t n);
+
+static int each_key(const cg_store *st, MDB_cursor *cur, const struct cand *c, uint32_t part,
+                    key_fn fn, void *arg, int *stopped)
+{
+    unsigned fl = cgs_ix[c->ix].keylen, kl = klen(c->ix), pre = kl - fl;
+    uint8_t lo[IX_STOREDMAX], hi[IX_STOREDMAX];
+    MDB_val k, v;
+    int rc;
+
+    *stopped = 0;
+    if (pre)
+        put32(lo, part), put32(hi, part);
+    for (unsigned r = 0; r < c->nr; r++) {
+        memcpy(lo + pre, c->lo[r], fl);
+        memcpy(hi + pre, c->hi[r], fl);
+        k = (MDB_val){ kl, lo };
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
+            size_t n;
+            if (k.mv_size != kl)
+                return badkey(st, c->ix, k.mv_size);
+            if (memcmp(k.mv_data, hi, kl) > 0)
+                break;
+            if ((rc = mdb_cursor_count(cur, &n)) != 0)
+                break;
+            if (fn(arg, (const uint8_t *)k.mv_data + pre, n)) {
+                *stopped = 1;
+                return 0;
+            }
+        }
+        if (rc && rc != MDB_NOTFOUND)
+            return cgs_fail_mdb(st, rc, cgs_ix[c->ix].name);
+    }
+    return 0;
+}
+
+/* Calls fn for each id of c's ranges in partition `part` (whole index: all),
+ * those below `below` when it is not 0, a page of ids at a time. */
+typedef void (*id_fn)(void *arg, uint64_t id);
+
+static int each_id(const cg_store *st, MDB_cursor *cur, const struct cand *c, uint32_t part,
+                   uint64_t below, id_fn fn, void *arg)
+{
+    unsigned fl = cgs_ix[c->ix].keylen, kl = klen(c->ix), pre = kl - fl, vl = vlen(c->ix);
+    uint8_t lo[IX_STOREDMAX], hi[IX_STOREDMAX];
+    MDB_val k, v;
+    int rc;
+
+    if (pre)
+        put32(lo, part), put32(hi, part);
+    for (unsigned r = 0; r < c->nr; r++) {
+        memcpy(lo + pre, c->lo[r], fl);
+        memcpy(hi + pre, c->hi[r], fl);
+        k = (MDB_val){ kl, lo };
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
+            uint64_t base;
+            if (k.mv_size != kl)
+                return badkey(st, c->ix, k.mv_size);
+            if (memcmp(k.mv_data, hi, kl) > 0)
+                break;
+            base = pre ? (uint64_t)get32(k.mv_data) << PART_SHIFT : 0;
+            /* GET_MULTIPLE gives the first page of this key's ids (DUPFIXED),
+             * or leaves v alone when the key has a single id */
+            rc = mdb_cursor_get(cur, &k, &v, MDB_GET_MULTIPLE);
+            while (rc == 0) {
+                const uint8_t *p = v.mv_data;
+                if (v.mv_size % vl)
+                    return badval(st, c->ix, v.mv_size);
+                for (size_t i = 0; i < v.mv_size; i += vl) {
+                    uint64_t id = base | (vl == 2 ? get16(p + i) : get64(p + i));
+                    if (!below || id < below)
+                        fn(arg, id);
+                }
+                rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE);
+            }
+            if (rc != MDB_NOTFOUND)
+                break;
+        }
+        if (rc && rc != MDB_NOTFOUND)
+            return cgs_fail_mdb(st, rc, cgs_ix[c->ix].name);
+    }
+    return 0;
+}
+
+/* ---- estimates ----------------------------------------------------------------------------------- */
+
+struct kcount {
+    struct cand *c;
+    uint64_t cap;
+    unsigned key_cap;
+};
+
+static int count_key(void *arg, const uint8_t *field, size_t n)
+{
+    struct kcount *kc = arg;
+    struct cand *c = kc->c;
+
+    c->est += n;
+    if (c->nkeys < MAXK)
+        memcpy(c->keys[c->nkeys], field, cgs_ix[c->ix].keylen);
+    c->nkeys++;
+    return c->est > kc->cap || c->nkeys >= kc->key_cap;
+}
+
+/* Counts c's entries (step 2). A whole index: all of them, stopping once
+ * over cap or at key_cap distinct keys (c->known = 0 then), keeping the
+ * first MAXK keys. A partitioned one: the SAMPLE newest partitions in scope,
+ * scaled (all of them with `all`). */
+static int estimate(const cg_store *st, MDB_txn *txn, const struct plan *p, struct cand *c,
+                    uint64_t cap, unsigned key_cap, int all)
+{
+    struct kcount kc = { c, cap, key_cap };
+    MDB_cursor *cur;
+    uint64_t before = UINT64_MAX, sampled = 0;
+    uint32_t part;
+    int rc, code, stopped = 0;
 
     c->est = 0;
     c->nkeys = 0;
@@ -273,33 +509,26 @@ static int estimate(const cg_store *st, MDB_txn *txn, struct cand *c, uint64_t c
     rc = mdb_cursor_open(txn, st->dbi[DB_IX0 + c->ix], &cur);
     if (rc)
         return cgs_fail_mdb(st, rc, cgs_ix[c->ix].name);
-    for (unsigned r = 0; r < c->nr && c->known; r++) {
-        k = (MDB_val){ kl, c->lo[r] };
-        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
-            size_t n;
-            if (k.mv_size != kl) {
-                code = badkey(st, c->ix, k.mv_size);
-                goto out;
-            }
-            if (memcmp(k.mv_data, c->hi[r], kl) > 0)
-                break;
-            if ((rc = mdb_cursor_count(cur, &n)) != 0)
-                break;
-            c->est += n;
-            if (c->nkeys < MAXK)
-                memcpy(c->keys[c->nkeys], k.mv_data, kl);
-            c->nkeys++;
-            if (c->est > cap || c->nkeys >= key_cap) {
-                c->known = 0;
-                break;
-            }
-        }
-        if (rc && rc != MDB_NOTFOUND) {
-            code = cgs_fail_mdb(st, rc, cgs_ix[c->ix].name);
-            goto out;
-        }
+    if (!parted(c->ix)) {
+        code = each_key(st, cur, c, 0, count_key, &kc, &stopped);
+        c->known = !stopped;
+        goto out;
     }
+    kc.cap = UINT64_MAX;
+    kc.key_cap = UINT32_MAX;
+    while ((code = part_below(st, cur, c->ix, before, &part)) == 1) {
+        before = part;
+        if (!in_scope(st, txn, p, part))
+            continue;
+        if ((code = each_key(st, cur, c, part, count_key, &kc, &stopped)) != 0)
+            break;
+        if (++sampled == SAMPLE && !all)
+            break;
+    }
+    if (code == 1 && !all && sampled == SAMPLE && p->nscope > sampled)
+        c->est = c->est * p->nscope / sampled;   /* scaled: more partitions than read */
+    if (code == 1)
+        code = 0;
 out:
     mdb_cursor_close(cur);
     return code;
@@ -314,11 +543,35 @@ static int is_point(const struct cand *c)
     return 1;
 }
 
-/* The order candidates are estimated in: points, then ranges, by_time last
- * (its keys are nearly one per incident: the dearest to walk). */
+/* The order candidates are estimated in: whole points (a seek per key),
+ * partitioned ones (a sample), whole ranges, by_time last (its keys are
+ * nearly one per incident: the dearest to walk). */
 static int est_rank(const struct cand *c)
 {
-    return c->ix == IX_TIME ? 2 : is_point(c) ? 0 : 1;
+    if (c->ix == IX_TIME)
+        return 3;
+    if (parted(c->ix))
+        return 1;
+    return is_point(c) ? 0 : 2;
+}
+
+static int maxid_of(const cg_store *st, MDB_txn *txn, uint64_t *out)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc;
+
+    *out = 0;
+    rc = mdb_cursor_open(txn, st->dbi[DB_INC], &cur);
+    if (rc)
+        return cgs_fail_mdb(st, rc, "incidents");
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    if (rc == 0 && k.mv_size == 8)
+        *out = get64(k.mv_data);
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND)
+        return cgs_fail_mdb(st, rc, "incidents");
+    return 0;
 }
 
 /* Steps 1 to 3. limit: the page size (0: every match, as aggregations). */
@@ -326,7 +579,7 @@ static int plan(const cg_store *st, MDB_txn *txn, const cg_query *q, uint64_t li
 {
     MDB_stat ms;
     struct cand *d;
-    uint64_t best = UINT64_MAX, loads;
+    uint64_t best = UINT64_MAX, loads, scope_ids;   /* scope_ids: incidents in scope */
     int rc, code;
 
     if ((code = build(st, q, p)) != 0 || p->mode == P_EMPTY)
@@ -335,43 +588,58 @@ static int plan(const cg_store *st, MDB_txn *txn, const cg_query *q, uint64_t li
     if (rc)
         return cgs_fail_mdb(st, rc, "incidents");
     p->total = ms.ms_entries;
+    if ((code = maxid_of(st, txn, &p->maxid)) != 0 || (code = count_scope(st, txn, p)) != 0)
+        return code;
+    /* the incidents in the partitions in scope, at the average per partition */
+    rc = mdb_stat(txn, st->dbi[DB_PARTS], &ms);
+    if (rc)
+        return cgs_fail_mdb(st, rc, "parts");
+    scope_ids = ms.ms_entries ? p->nscope * (p->total / ms.ms_entries + 1) : p->total;
     if (p->nc == 0) {
         p->mode = P_SCAN;
         return 0;
     }
     if (p->nc == 1) {
-        /* nothing to choose from: only whether it streams */
+        /* nothing to choose from: only how it is read */
         d = &p->c[0];
         p->drv = 0;
-        if (d->ix == IX_TIME) {
-            d->known = 0;
-            d->nkeys = MAXK + 1;
-        } else if ((code = estimate(st, txn, d, UINT64_MAX, MAXK + 1)) != 0) {
+        if (d->ix == IX_TIME)
+            code = estimate(st, txn, p, d, scope_ids / 2, UINT32_MAX, 0);
+        else if (!parted(d->ix))
+            code = estimate(st, txn, p, d, UINT64_MAX, MAXK + 1, 0);
+        else
+            d->known = 0;   /* read by partitions whatever its size */
+        if (code)
             return code;
-        }
     } else {
-        for (int rank = 0; rank < 3; rank++)
+        for (int rank = 0; rank < 4; rank++)
             for (unsigned i = 0; i < p->nc; i++) {
                 struct cand *c = &p->c[i];
-                if (est_rank(c) != rank)
-                    continue;
                 /* cut off where it could not even be the second (step 3) */
                 uint64_t cap = best > UINT64_MAX / C_LOAD ? UINT64_MAX : best * C_LOAD;
-                if ((code = estimate(st, txn, c, cap, UINT32_MAX)) != 0)
+                if (est_rank(c) != rank)
+                    continue;
+                if ((code = estimate(st, txn, p, c, cap, UINT32_MAX, 0)) != 0)
                     return code;
                 if (c->known && c->est < best) {
                     best = c->est;
                     p->drv = (int)i;
                 }
             }
+        if (p->drv < 0)
+            p->drv = 0;   /* every estimate cut off: the first (cheapest to read) */
         d = &p->c[p->drv];
     }
-    if (d->known && d->est == 0) {
+    if (d->known && d->est == 0 && !parted(d->ix)) {
         p->mode = P_EMPTY;
         return 0;
     }
-    if (d->known && d->nkeys <= MAXK)
+    if (parted(d->ix))
+        p->mode = P_PARTS;
+    else if (d->known && d->nkeys <= MAXK)
         p->mode = P_STREAM;
+    else if (d->ix == IX_TIME && p->timed && (!d->known || scope_ids < 2 * d->est))
+        p->mode = P_SCAN;   /* its partitions hold few others */
     else if (d->known && d->est > p->total / 2)
         p->mode = P_SCAN;
     else
@@ -414,8 +682,10 @@ static int bits_init(struct bits *b, uint64_t maxid)
     return b->w ? 0 : -1;
 }
 
-static void bits_set(struct bits *b, uint64_t id)
+static void bits_set(void *arg, uint64_t id)
 {
+    struct bits *b = arg;
+
     if (id < b->nbits)
         b->w[id >> 6] |= (uint64_t)1 << (id & 63);
 }
@@ -443,50 +713,30 @@ static uint64_t bits_prev(const struct bits *b, uint64_t from)
     }
 }
 
-/* Sets the ids of every entry of c's ranges. */
-static int collect(const cg_store *st, MDB_txn *txn, const struct cand *c, struct bits *b)
+/* Sets the ids of c's entries (in the partitions in scope). */
+static int collect(const cg_store *st, MDB_txn *txn, const struct plan *p, const struct cand *c,
+                   struct bits *b)
 {
-    unsigned kl = cgs_ix[c->ix].keylen;
     MDB_cursor *cur;
-    MDB_val k, v;
-    int rc, code = 0;
+    uint64_t before = UINT64_MAX;
+    uint32_t part;
+    int rc, code;
 
     rc = mdb_cursor_open(txn, st->dbi[DB_IX0 + c->ix], &cur);
     if (rc)
         return cgs_fail_mdb(st, rc, cgs_ix[c->ix].name);
-    for (unsigned r = 0; r < c->nr; r++) {
-        k = (MDB_val){ kl, (void *)c->lo[r] };
-        for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0;
-             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
-            if (k.mv_size != kl) {
-                code = badkey(st, c->ix, k.mv_size);
-                goto out;
-            }
-            if (memcmp(k.mv_data, c->hi[r], kl) > 0)
-                break;
-            /* a page of ids at a time (DUPFIXED): GET_MULTIPLE gives the
-             * first page of this key, or leaves v alone when the key has a
-             * single id */
-            rc = mdb_cursor_get(cur, &k, &v, MDB_GET_MULTIPLE);
-            while (rc == 0) {
-                const uint8_t *p = v.mv_data;
-                if (v.mv_size % 8) {
-                    code = badval(st, c->ix, v.mv_size);
-                    goto out;
-                }
-                for (size_t i = 0; i < v.mv_size; i += 8)
-                    bits_set(b, get64(p + i));
-                rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_MULTIPLE);
-            }
-            if (rc != MDB_NOTFOUND)
+    if (!parted(c->ix)) {
+        code = each_id(st, cur, c, 0, 0, bits_set, b);
+    } else {
+        while ((code = part_below(st, cur, c->ix, before, &part)) == 1) {
+            before = part;
+            if (in_scope(st, txn, p, part) &&
+                (code = each_id(st, cur, c, part, 0, bits_set, b)) != 0)
                 break;
         }
-        if (rc && rc != MDB_NOTFOUND) {
-            code = cgs_fail_mdb(st, rc, cgs_ix[c->ix].name);
-            goto out;
-        }
+        if (code == 1)
+            code = 0;
     }
-out:
     mdb_cursor_close(cur);
     return code;
 }
@@ -496,6 +746,8 @@ out:
 struct src {
     int mode;
     uint64_t below;        /* ids given out are < below; 0 = no bound */
+    const struct plan *p;
+    MDB_txn *txn;
     /* P_STREAM: a cursor per key and the id it is at (0 = done) */
     MDB_cursor *cur[MAXK];
     uint64_t head[MAXK];
@@ -503,9 +755,17 @@ struct src {
     int ix;
     /* P_COLLECT */
     struct bits b;
+    /* P_PARTS: the partition being read, as a bitmap of its ids */
+    MDB_cursor *pc;
+    uint64_t part_before;  /* for part_below: the partition after the next */
+    uint64_t pbase;        /* the first id of the partition read */
+    uint64_t local[PART_IDS / 64];
+    int have_part;
     /* P_SCAN */
     MDB_cursor *scan;
     int started;
+    uint32_t scan_part;
+    int scan_in;           /* scan_part is in scope */
 };
 
 static void src_close(struct src *s)
@@ -516,6 +776,9 @@ static void src_close(struct src *s)
     if (s->scan)
         mdb_cursor_close(s->scan);
     s->scan = NULL;
+    if (s->pc)
+        mdb_cursor_close(s->pc);
+    s->pc = NULL;
     free(s->b.w);
     s->b.w = NULL;
 }
@@ -535,27 +798,17 @@ static int head_of(const cg_store *st, struct src *s, unsigned i, int rc, const 
     return 0;
 }
 
-static int maxid_of(const cg_store *st, MDB_txn *txn, uint64_t *out)
+static void local_set(void *arg, uint64_t id)
 {
-    MDB_cursor *cur;
-    MDB_val k, v;
-    int rc;
+    struct src *s = arg;
+    uint64_t off = id - s->pbase;
 
-    *out = 0;
-    rc = mdb_cursor_open(txn, st->dbi[DB_INC], &cur);
-    if (rc)
-        return cgs_fail_mdb(st, rc, "incidents");
-    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-    if (rc == 0 && k.mv_size == 8)
-        *out = get64(k.mv_data);
-    mdb_cursor_close(cur);
-    if (rc && rc != MDB_NOTFOUND)
-        return cgs_fail_mdb(st, rc, "incidents");
-    return 0;
+    if (off < PART_IDS)
+        s->local[off >> 6] |= (uint64_t)1 << (off & 63);
 }
 
 static int src_open(const cg_store *st, MDB_txn *txn, const struct plan *p, uint64_t below,
-                    uint64_t maxid, struct src *s)
+                    struct src *s)
 {
     const struct cand *d = p->drv >= 0 ? &p->c[p->drv] : NULL;
     MDB_val k, v;
@@ -565,6 +818,8 @@ static int src_open(const cg_store *st, MDB_txn *txn, const struct plan *p, uint
     memset(s, 0, sizeof *s);
     s->mode = p->mode;
     s->below = below;
+    s->p = p;
+    s->txn = txn;
     if (s->mode == P_SCAN) {
         rc = mdb_cursor_open(txn, st->dbi[DB_INC], &s->scan);
         if (rc) {
@@ -574,12 +829,21 @@ static int src_open(const cg_store *st, MDB_txn *txn, const struct plan *p, uint
         return 0;
     }
     if (s->mode == P_COLLECT) {
-        if (bits_init(&s->b, maxid))
+        if (bits_init(&s->b, p->maxid))
             return cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
-        return collect(st, txn, d, &s->b);
+        return collect(st, txn, p, d, &s->b);
+    }
+    s->ix = d->ix;
+    if (s->mode == P_PARTS) {
+        s->part_before = first_before(below);
+        rc = mdb_cursor_open(txn, st->dbi[DB_IX0 + d->ix], &s->pc);
+        if (rc) {
+            s->pc = NULL;
+            return cgs_fail_mdb(st, rc, cgs_ix[d->ix].name);
+        }
+        return 0;
     }
     /* P_STREAM */
-    s->ix = d->ix;
     put64(bb, below);
     for (unsigned i = 0; i < d->nkeys; i++) {
         rc = mdb_cursor_open(txn, st->dbi[DB_IX0 + d->ix], &s->cur[i]);
@@ -610,31 +874,63 @@ static int src_open(const cg_store *st, MDB_txn *txn, const struct plan *p, uint
     return 0;
 }
 
+/* P_SCAN: the next record below the cursor's, over partitions out of scope. */
+static int scan_step(const cg_store *st, struct src *s, MDB_val *k, MDB_val *v)
+{
+    uint8_t key[8];
+    int rc;
+
+    if (!s->started) {
+        s->started = 1;
+        if (s->below) {
+            put64(key, s->below);
+            *k = (MDB_val){ 8, key };
+            rc = mdb_cursor_get(s->scan, k, v, MDB_SET_RANGE);
+            if (rc == 0)
+                rc = mdb_cursor_get(s->scan, k, v, MDB_PREV);
+            else if (rc == MDB_NOTFOUND)
+                rc = mdb_cursor_get(s->scan, k, v, MDB_LAST);
+        } else {
+            rc = mdb_cursor_get(s->scan, k, v, MDB_LAST);
+        }
+    } else {
+        rc = mdb_cursor_get(s->scan, k, v, MDB_PREV);
+    }
+    while (rc == 0 && s->p->timed) {
+        uint32_t part;
+        if (k->mv_size != 8)
+            break;
+        part = part_of(get64(k->mv_data));
+        if (!s->scan_in || part != s->scan_part) {
+            s->scan_part = part;
+            s->scan_in = in_scope(st, s->txn, s->p, part) ? 1 : 0;
+        }
+        if (s->scan_in)
+            break;
+        /* out of scope: on to the last record of an earlier partition */
+        s->scan_in = 0;
+        if (part == 0)
+            return MDB_NOTFOUND;
+        put64(key, (uint64_t)part << PART_SHIFT);
+        *k = (MDB_val){ 8, key };
+        rc = mdb_cursor_get(s->scan, k, v, MDB_SET_RANGE);
+        if (rc == 0)
+            rc = mdb_cursor_get(s->scan, k, v, MDB_PREV);
+        else if (rc == MDB_NOTFOUND)
+            rc = mdb_cursor_get(s->scan, k, v, MDB_LAST);
+    }
+    return rc;
+}
+
 /* The next id (1), the end (0), or an error (< 0). In P_SCAN *rec is the
  * record too. */
 static int src_next(const cg_store *st, struct src *s, uint64_t *id, MDB_val *rec)
 {
     MDB_val k, v;
-    uint8_t key[8];
     int rc;
 
     if (s->mode == P_SCAN) {
-        if (!s->started) {
-            s->started = 1;
-            if (s->below) {
-                put64(key, s->below);
-                k = (MDB_val){ 8, key };
-                rc = mdb_cursor_get(s->scan, &k, &v, MDB_SET_RANGE);
-                if (rc == 0)
-                    rc = mdb_cursor_get(s->scan, &k, &v, MDB_PREV);
-                else if (rc == MDB_NOTFOUND)
-                    rc = mdb_cursor_get(s->scan, &k, &v, MDB_LAST);
-            } else {
-                rc = mdb_cursor_get(s->scan, &k, &v, MDB_LAST);
-            }
-        } else {
-            rc = mdb_cursor_get(s->scan, &k, &v, MDB_PREV);
-        }
+        rc = scan_step(st, s, &k, &v);
         if (rc == MDB_NOTFOUND)
             return 0;
         if (rc)
@@ -655,6 +951,35 @@ static int src_next(const cg_store *st, struct src *s, uint64_t *id, MDB_val *re
         s->below = got;
         *id = got;
         return 1;
+    }
+    if (s->mode == P_PARTS) {
+        const struct cand *d = &s->p->c[s->p->drv];
+        for (;;) {
+            uint32_t part;
+            if (s->have_part) {
+                for (int i = (int)(PART_IDS / 64) - 1; i >= 0; i--) {
+                    uint64_t w = s->local[i];
+                    if (w) {
+                        unsigned bit = 63 - (unsigned)__builtin_clzll(w);
+                        s->local[i] &= ~((uint64_t)1 << bit);
+                        *id = s->pbase + (uint64_t)i * 64 + bit;
+                        return 1;
+                    }
+                }
+                s->have_part = 0;
+            }
+            rc = part_below(st, s->pc, d->ix, s->part_before, &part);
+            if (rc <= 0)
+                return rc;
+            s->part_before = part;
+            if (!in_scope(st, s->txn, s->p, part))
+                continue;
+            memset(s->local, 0, sizeof s->local);
+            s->pbase = (uint64_t)part << PART_SHIFT;
+            if ((rc = each_id(st, s->pc, d, part, s->below, local_set, s)) != 0)
+                return rc;
+            s->have_part = 1;
+        }
     }
     /* P_STREAM: the largest head; ids below the cursor only */
     for (;;) {
@@ -685,12 +1010,14 @@ typedef int (*each_fn)(void *ctx, uint64_t id, const uint8_t *rec, size_t len,
 /* Whether id is under the query's Community ID in by_community. */
 static int in_community(const cg_store *st, MDB_cursor *cc, const cg_query *q, uint64_t id, int *yes)
 {
-    uint8_t hk[8], idb[8];
-    MDB_val k = { 8, hk }, v = { 8, idb };
+    unsigned fl = cgs_ix[IX_COMMUNITY].flags;
+    uint8_t f[8], hk[IX_STOREDMAX], val[8];
+    MDB_val k, v;
     int rc;
 
-    put64(hk, cgs_hash64(q->community_id));
-    put64(idb, id);
+    put64(f, cgs_hash64(q->community_id));
+    k = (MDB_val){ ix_stored_key(fl, id, f, 8, hk), hk };
+    v = (MDB_val){ ix_value(fl, id, val), val };
     rc = mdb_cursor_get(cc, &k, &v, MDB_GET_BOTH);
     *yes = rc == 0;
     if (rc && rc != MDB_NOTFOUND)
@@ -710,7 +1037,7 @@ static int walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struc
     MDB_cursor *ic = NULL, *cc = NULL;
     MDB_val k, v;
     uint8_t key[8];
-    uint64_t id = 0, maxid = 0;
+    uint64_t id = 0;
     cg_incident inc;
     const char *why;
     int exact, community, rc, code;
@@ -721,17 +1048,15 @@ static int walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struc
     exact = p->mode != P_SCAN && p->nc == 1 && !p->record_only;
     community = (q->has & CG_Q_COMMUNITY) && q->community_id && q->community_id[0] &&
                 (p->mode == P_SCAN || p->c[p->drv].ix != IX_COMMUNITY);
-    if ((code = maxid_of(st, txn, &maxid)) != 0)
-        return code;
     if (p->second >= 0) {
-        if (bits_init(&second, maxid)) {
+        if (bits_init(&second, p->maxid)) {
             code = cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
             goto out;
         }
-        if ((code = collect(st, txn, &p->c[p->second], &second)) != 0)
+        if ((code = collect(st, txn, p, &p->c[p->second], &second)) != 0)
             goto out;
     }
-    if ((code = src_open(st, txn, p, below, maxid, &s)) != 0)
+    if ((code = src_open(st, txn, p, below, &s)) != 0)
         goto out;
     rc = mdb_cursor_open(txn, st->dbi[DB_INC], &ic);
     if (!rc && community)
@@ -853,9 +1178,13 @@ int cg_store_explain(cg_store *st, const cg_query *q, char *buf, size_t len)
     mdb_txn_abort(txn);
     if (code)
         return code;
-    if (p.mode == P_EMPTY || p.mode == P_SCAN || p.drv < 0) {
-        n = snprintf(buf, len, "%s%s", p.mode == P_EMPTY ? "empty" : "scan incidents",
-                     p.mode == P_SCAN && p.record_only ? " (checks on records)" : "");
+    if (p.mode == P_EMPTY) {
+        n = snprintf(buf, len, "empty");
+    } else if (p.mode == P_SCAN) {
+        n = snprintf(buf, len, "scan incidents");
+        if (p.timed && n > 0 && (size_t)n < len)
+            n += snprintf(buf + n, len - (size_t)n, " (%llu partitions in time)",
+                          (unsigned long long)p.nscope);
     } else {
         const struct cand *d = &p.c[p.drv];
         n = snprintf(buf, len, "%s %s %s%llu", mode_name[p.mode], cgs_ix[d->ix].name,
@@ -896,7 +1225,7 @@ int cg_store_count(cg_store *st, const cg_query *q, uint64_t *out)
         goto out;
     if (p.nc == 1 && !p.record_only) {
         /* one index answers it: the sum of its counts */
-        code = estimate(st, txn, &p.c[0], UINT64_MAX, UINT32_MAX);
+        code = estimate(st, txn, &p, &p.c[0], UINT64_MAX, UINT32_MAX, 1);
         n = p.c[0].est;
         goto out;
     }
@@ -1078,7 +1407,7 @@ static int each_group(void *ctx, uint64_t id, const uint8_t *rec, size_t len, co
 /* With no filter: the field's own index, a count per key. */
 static int group_index(const cg_store *st, MDB_txn *txn, int ix, struct counts *c)
 {
-    unsigned kl = cgs_ix[ix].keylen;
+    unsigned kl = klen(ix), pre = kl - cgs_ix[ix].keylen;
     MDB_cursor *cur;
     MDB_val k, v;
     int rc, code = 0;
@@ -1095,7 +1424,7 @@ static int group_index(const cg_store *st, MDB_txn *txn, int ix, struct counts *
         }
         if ((rc = mdb_cursor_count(cur, &n)) != 0)
             break;
-        counts_add(c, k.mv_data, n);
+        counts_add(c, (const uint8_t *)k.mv_data + pre, n);
     }
     if (!code && rc && rc != MDB_NOTFOUND)
         code = cgs_fail_mdb(st, rc, cgs_ix[ix].name);

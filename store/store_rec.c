@@ -8,32 +8,45 @@
  *   alerts     be64 id | be32 seq           (12) -> alert record
  *   evidence   be64 id | be32 seq           (12) -> evidence record
  *   history    be64 id | be64 seq           (16) -> history record
+ *   parts      be32 partition               (4)  -> be64 min first_us | be64 max
+ *                                                   first_us of its incidents
  * Addresses are 16 bytes, IPv4 mapped (::ffff:a.b.c.d), as the decoder gives
  * them: a CIDR of either family is one key range.
  *
- * Indexes. LMDB MDB_DUPSORT | MDB_DUPFIXED databases: the key is the field,
- * the values are the be64 ids of the incidents that have it, kept sorted by
- * LMDB. The order is that of a composite key "field | be64 id" (an index is
- * walked in field then id order, and an id range of one field value is one
- * seek), but each entry costs 8 bytes instead of a node of key and header
- * (20 to 30 bytes), and the number of incidents of one value is a counter
- * LMDB keeps (mdb_cursor_count): counting by severity or status reads one
- * number per value.
- *   index         key                         skipped when
- *   by_time       be64 first_us          (8)  -
- *   by_src        addr16 src            (16)  -
- *   by_dst        addr16 dst            (16)  -
- *   by_sid        be32 sid | be32 gid    (8)  -  (a sid alone is a prefix range)
- *   by_sev        u8 severity            (1)  -  (the current one)
- *   by_status     u8 status              (1)  -
- *   by_src_cc     2 letters              (2)  the country is unknown
- *   by_dst_cc     2 letters              (2)  the country is unknown
- *   by_src_asn    be32 asn               (4)  asn 0
- *   by_dst_asn    be32 asn               (4)  asn 0
- *   by_dport      be16 dport             (2)  -
- *   by_community  be64 FNV-1a(cid)       (8)  no Community ID; add-only: the
- *                 incident's own and each stored alert's
- *   by_assignee   be64 FNV-1a(assignee)  (8)  nobody assigned
+ * Partitions. Ids come in partitions of 16384: partition = id >> 14 (ids stay
+ * below 2^46). The sensor's new incidents all fall in the newest partition,
+ * and "parts" keeps the span of first_us of each, so a query with a time
+ * filter skips the partitions outside it.
+ *
+ * Indexes. LMDB MDB_DUPSORT | MDB_DUPFIXED databases: under each key, the
+ * incidents that have it, kept sorted by LMDB, in one of two layouts:
+ *   whole        key: field                   value: be64 id
+ *   partitioned  key: be32 partition | field  value: be16 id & 16383
+ * Either way the order is that of a composite key "field | id" (within a
+ * partition), each entry costs its value (8 or 2 bytes) rather than a node of
+ * key and header (20 to 30), and the number of incidents under a key is a
+ * counter LMDB keeps (mdb_cursor_count): counting by severity reads one
+ * number per severity. Partitioned indexes are those whose keys are many and
+ * scattered (addresses, Community IDs, sids, ports, countries, AS numbers):
+ * a batch of new incidents then rewrites the pages of one partition, not
+ * pages all over the index, and a page of newest results reads the newest
+ * partitions first and stops. The few-valued ones (severity, status,
+ * assignee) and by_time (written in order anyway) are whole.
+ *   index         field                      layout       skipped when
+ *   by_time       be64 first_us          (8)  whole        -
+ *   by_src        addr16 src            (16)  partitioned  -
+ *   by_dst        addr16 dst            (16)  partitioned  -
+ *   by_sid        be32 sid | be32 gid    (8)  partitioned  -  (a sid alone: a prefix)
+ *   by_sev        u8 severity            (1)  whole        -  (the current one)
+ *   by_status     u8 status              (1)  whole        -
+ *   by_src_cc     2 letters              (2)  partitioned  the country is unknown
+ *   by_dst_cc     2 letters              (2)  partitioned  the country is unknown
+ *   by_src_asn    be32 asn               (4)  partitioned  asn 0
+ *   by_dst_asn    be32 asn               (4)  partitioned  asn 0
+ *   by_dport      be16 dport             (2)  partitioned  -
+ *   by_community  be64 FNV-1a(cid)       (8)  partitioned  no Community ID; add-only:
+ *                 the incident's own and each stored alert's
+ *   by_assignee   be64 FNV-1a(assignee)  (8)  whole        nobody assigned
  *
  * Incident record, version 2:
  *   off  size  field
@@ -725,22 +738,22 @@ static unsigned k_assignee(const cg_incident *x, uint8_t *k)
 
 const struct cgs_ixdef cgs_ix[IX_N] = {
     [IX_TIME] = { "by_time", 8, 0, k_time },
-    [IX_SRC] = { "by_src", 16, 0, k_src },
-    [IX_DST] = { "by_dst", 16, 0, k_dst },
-    [IX_SID] = { "by_sid", 8, 0, k_sid },
+    [IX_SRC] = { "by_src", 16, IXF_PART, k_src },
+    [IX_DST] = { "by_dst", 16, IXF_PART, k_dst },
+    [IX_SID] = { "by_sid", 8, IXF_PART, k_sid },
     [IX_SEV] = { "by_sev", 1, 0, k_sev },
     [IX_STATUS] = { "by_status", 1, 0, k_status },
-    [IX_SRC_CC] = { "by_src_cc", 2, 0, k_src_cc },
-    [IX_DST_CC] = { "by_dst_cc", 2, 0, k_dst_cc },
-    [IX_SRC_ASN] = { "by_src_asn", 4, 0, k_src_asn },
-    [IX_DST_ASN] = { "by_dst_asn", 4, 0, k_dst_asn },
-    [IX_DPORT] = { "by_dport", 2, 0, k_dport },
-    [IX_COMMUNITY] = { "by_community", 8, IXF_ADD_ONLY, k_community },
+    [IX_SRC_CC] = { "by_src_cc", 2, IXF_PART, k_src_cc },
+    [IX_DST_CC] = { "by_dst_cc", 2, IXF_PART, k_dst_cc },
+    [IX_SRC_ASN] = { "by_src_asn", 4, IXF_PART, k_src_asn },
+    [IX_DST_ASN] = { "by_dst_asn", 4, IXF_PART, k_dst_asn },
+    [IX_DPORT] = { "by_dport", 2, IXF_PART, k_dport },
+    [IX_COMMUNITY] = { "by_community", 8, IXF_ADD_ONLY | IXF_PART, k_community },
     [IX_ASSIGNEE] = { "by_assignee", 8, 0, k_assignee },
 };
 
 const char *const cgs_db_names[DB_N] = {
-    "meta", "incidents", "alerts", "evidence", "history",
+    "meta", "incidents", "alerts", "evidence", "history", "parts",
     "by_time", "by_src", "by_dst", "by_sid", "by_sev", "by_status", "by_src_cc",
     "by_dst_cc", "by_src_asn", "by_dst_asn", "by_dport", "by_community", "by_assignee",
 };
