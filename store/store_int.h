@@ -33,7 +33,9 @@ enum {
 
 /* Partitions: ids in runs of PART_IDS (store_rec.c). Ids stay below ID_LIMIT
  * so that a partition number fits in a be32. */
-#define PART_SHIFT 14
+#ifndef PART_SHIFT
+#define PART_SHIFT 15
+#endif
 #define PART_IDS   ((uint64_t)1 << PART_SHIFT)
 #define ID_LIMIT   ((uint64_t)1 << (32 + PART_SHIFT))
 
@@ -179,6 +181,7 @@ static inline unsigned ix_value(unsigned flags, uint64_t id, uint8_t *out)
  * field of many records (top-N, histograms) after cgs_inc_peek. */
 #define OFF_SEV 2
 #define OFF_STATUS 5
+#define OFF_SPORT 28
 #define OFF_SID 20
 #define OFF_GID 16
 #define OFF_DPORT 30

@@ -78,6 +78,8 @@ struct plan {
     int timed;             /* a time filter: t_lo <= first_us <= t_hi */
     uint64_t t_lo, t_hi;
     uint64_t nscope;       /* partitions that may hold a match */
+    uint64_t nparts;       /* partitions in "parts" */
+    int dense;             /* partitions 0 .. that of maxid all exist: step down one by one */
 };
 
 static int parted(int ix)
@@ -94,6 +96,57 @@ static unsigned klen(int ix)
 static unsigned vlen(int ix)
 {
     return parted(ix) ? 2 : 8;
+}
+
+/* Whether match() needs a record's strings (assignee, no Community ID). */
+static int needs_strings(const cg_query *q)
+{
+    return (q->has & CG_Q_ASSIGNEE) ||
+           ((q->has & CG_Q_COMMUNITY) && !(q->community_id && q->community_id[0]));
+}
+
+/* match() on the fixed part of a record that cgs_inc_peek accepted, for
+ * the walks of aggregations, when !needs_strings(q). */
+static int match_raw(const cg_query *q, const uint8_t *r)
+{
+    unsigned has = q->has;
+    uint64_t t = get64(r + OFF_FIRST);
+
+    if ((has & CG_Q_SINCE) && t < q->since_us)
+        return 0;
+    if ((has & CG_Q_UNTIL) && t >= q->until_us)
+        return 0;
+    if ((has & CG_Q_SRC) && (memcmp(r + OFF_SRC, q->src_lo, 16) < 0 ||
+                             memcmp(r + OFF_SRC, q->src_hi, 16) > 0))
+        return 0;
+    if ((has & CG_Q_DST) && (memcmp(r + OFF_DST, q->dst_lo, 16) < 0 ||
+                             memcmp(r + OFF_DST, q->dst_hi, 16) > 0))
+        return 0;
+    if ((has & CG_Q_SID) && get32(r + OFF_SID) != q->sid)
+        return 0;
+    if ((has & CG_Q_GID) && get32(r + OFF_GID) != q->gid)
+        return 0;
+    if ((has & CG_Q_SEV) && r[OFF_SEV] > q->sev_max)
+        return 0;
+    if ((has & CG_Q_PORT) && get16(r + OFF_SPORT) != q->port && get16(r + OFF_DPORT) != q->port)
+        return 0;
+    if ((has & CG_Q_SPORT) && get16(r + OFF_SPORT) != q->sport)
+        return 0;
+    if ((has & CG_Q_DPORT) && get16(r + OFF_DPORT) != q->dport)
+        return 0;
+    if ((has & CG_Q_STATUS) && (r[OFF_STATUS] >= 32 || !(q->status_mask >> r[OFF_STATUS] & 1)))
+        return 0;
+    if ((has & CG_Q_SRC_CC) && (r[OFF_SRC_CC] != (uint8_t)q->src_cc[0] ||
+                                r[OFF_SRC_CC + 1] != (uint8_t)(q->src_cc[0] ? q->src_cc[1] : 0)))
+        return 0;
+    if ((has & CG_Q_DST_CC) && (r[OFF_DST_CC] != (uint8_t)q->dst_cc[0] ||
+                                r[OFF_DST_CC + 1] != (uint8_t)(q->dst_cc[0] ? q->dst_cc[1] : 0)))
+        return 0;
+    if ((has & CG_Q_SRC_ASN) && get32(r + OFF_SRC_ASN) != q->src_asn)
+        return 0;
+    if ((has & CG_Q_DST_ASN) && get32(r + OFF_DST_ASN) != q->dst_asn)
+        return 0;
+    return 1;
 }
 
 static int badkey(const cg_store *st, int ix, size_t n)
@@ -295,6 +348,8 @@ static int match(const cg_query *q, const cg_incident *x)
 
 /* ---- partitions ------------------------------------------------------------------------------ */
 
+static int maxid_of(const cg_store *st, MDB_txn *txn, uint64_t *out);
+
 /* Whether partition `part` may hold incidents of the plan's time range: its
  * span in "parts" meets it, or there is no span that decodes (invariant 8). */
 static int in_scope(const cg_store *st, MDB_txn *txn, const struct plan *p, uint32_t part)
@@ -372,11 +427,67 @@ static int part_below(const cg_store *st, MDB_cursor *cur, int ix, uint64_t befo
     return 1;
 }
 
-/* The first partition a walk below `below` reads (exclusive bound for
- * part_below). */
-static uint64_t first_before(uint64_t below)
+/* Partitions from the newest down. Ids are handed out in order, so the
+ * partitions of a store are usually all of 0 .. that of its highest id
+ * (dense): the next is then the one below, with no seek to find it; a store
+ * with gaps (ids put by hand) seeks the next partition that has a key. */
+struct piter {
+    MDB_cursor *cur;
+    int ix;
+    int dense;
+    uint64_t before;       /* the next partition is below this one */
+};
+
+static void piter_init(struct piter *it, const struct plan *p, MDB_cursor *cur, int ix,
+                       uint64_t below)
 {
-    return below ? (uint64_t)part_of(below - 1) + 1 : UINT64_MAX;
+    uint64_t top = (uint64_t)part_of(p->maxid) + 1;
+
+    it->cur = cur;
+    it->ix = ix;
+    it->dense = p->dense;
+    it->before = below ? (uint64_t)part_of(below - 1) + 1 : UINT64_MAX;
+    if (it->before > top)
+        it->before = top;
+}
+
+/* 1 and the next partition in *out, 0 at the end, or an error. */
+static int piter_next(const cg_store *st, struct piter *it, uint32_t *out)
+{
+    int rc;
+
+    if (it->before == 0)
+        return 0;
+    if (it->dense) {
+        *out = (uint32_t)(it->before - 1);
+        it->before--;
+        return 1;
+    }
+    rc = part_below(st, it->cur, it->ix, it->before, out);
+    if (rc == 1)
+        it->before = *out;
+    return rc;
+}
+
+/* What every plan needs to know of the store: its size, highest id and
+ * partitions, and those a time filter leaves. */
+static int plan_store(const cg_store *st, MDB_txn *txn, struct plan *p)
+{
+    MDB_stat ms;
+    int rc, code;
+
+    rc = mdb_stat(txn, st->dbi[DB_INC], &ms);
+    if (rc)
+        return cgs_fail_mdb(st, rc, "incidents");
+    p->total = ms.ms_entries;
+    rc = mdb_stat(txn, st->dbi[DB_PARTS], &ms);
+    if (rc)
+        return cgs_fail_mdb(st, rc, "parts");
+    p->nparts = ms.ms_entries;
+    if ((code = maxid_of(st, txn, &p->maxid)) != 0 || (code = count_scope(st, txn, p)) != 0)
+        return code;
+    p->dense = p->nparts * 2 > (uint64_t)part_of(p->maxid) + 1;
+    return 0;
 }
 
 /* ---- walking one index ------------------------------------------------------------------------- */
@@ -498,8 +609,9 @@ static int estimate(const cg_store *st, MDB_txn *txn, const struct plan *p, stru
                     uint64_t cap, unsigned key_cap, int all)
 {
     struct kcount kc = { c, cap, key_cap };
+    struct piter it;
     MDB_cursor *cur;
-    uint64_t before = UINT64_MAX, sampled = 0;
+    uint64_t sampled = 0;
     uint32_t part;
     int rc, code, stopped = 0;
 
@@ -516,8 +628,8 @@ static int estimate(const cg_store *st, MDB_txn *txn, const struct plan *p, stru
     }
     kc.cap = UINT64_MAX;
     kc.key_cap = UINT32_MAX;
-    while ((code = part_below(st, cur, c->ix, before, &part)) == 1) {
-        before = part;
+    piter_init(&it, p, cur, c->ix, 0);
+    while ((code = piter_next(st, &it, &part)) == 1) {
         if (!in_scope(st, txn, p, part))
             continue;
         if ((code = each_key(st, cur, c, part, count_key, &kc, &stopped)) != 0)
@@ -577,24 +689,16 @@ static int maxid_of(const cg_store *st, MDB_txn *txn, uint64_t *out)
 /* Steps 1 to 3. limit: the page size (0: every match, as aggregations). */
 static int plan(const cg_store *st, MDB_txn *txn, const cg_query *q, uint64_t limit, struct plan *p)
 {
-    MDB_stat ms;
     struct cand *d;
     uint64_t best = UINT64_MAX, loads, scope_ids;   /* scope_ids: incidents in scope */
-    int rc, code;
+    int code;
 
     if ((code = build(st, q, p)) != 0 || p->mode == P_EMPTY)
         return code;
-    rc = mdb_stat(txn, st->dbi[DB_INC], &ms);
-    if (rc)
-        return cgs_fail_mdb(st, rc, "incidents");
-    p->total = ms.ms_entries;
-    if ((code = maxid_of(st, txn, &p->maxid)) != 0 || (code = count_scope(st, txn, p)) != 0)
+    if ((code = plan_store(st, txn, p)) != 0)
         return code;
     /* the incidents in the partitions in scope, at the average per partition */
-    rc = mdb_stat(txn, st->dbi[DB_PARTS], &ms);
-    if (rc)
-        return cgs_fail_mdb(st, rc, "parts");
-    scope_ids = ms.ms_entries ? p->nscope * (p->total / ms.ms_entries + 1) : p->total;
+    scope_ids = p->nparts ? p->nscope * (p->total / p->nparts + 1) : p->total;
     if (p->nc == 0) {
         p->mode = P_SCAN;
         return 0;
@@ -717,8 +821,8 @@ static uint64_t bits_prev(const struct bits *b, uint64_t from)
 static int collect(const cg_store *st, MDB_txn *txn, const struct plan *p, const struct cand *c,
                    struct bits *b)
 {
+    struct piter it;
     MDB_cursor *cur;
-    uint64_t before = UINT64_MAX;
     uint32_t part;
     int rc, code;
 
@@ -728,8 +832,8 @@ static int collect(const cg_store *st, MDB_txn *txn, const struct plan *p, const
     if (!parted(c->ix)) {
         code = each_id(st, cur, c, 0, 0, bits_set, b);
     } else {
-        while ((code = part_below(st, cur, c->ix, before, &part)) == 1) {
-            before = part;
+        piter_init(&it, p, cur, c->ix, 0);
+        while ((code = piter_next(st, &it, &part)) == 1) {
             if (in_scope(st, txn, p, part) &&
                 (code = each_id(st, cur, c, part, 0, bits_set, b)) != 0)
                 break;
@@ -757,7 +861,7 @@ struct src {
     struct bits b;
     /* P_PARTS: the partition being read, as a bitmap of its ids */
     MDB_cursor *pc;
-    uint64_t part_before;  /* for part_below: the partition after the next */
+    struct piter it;
     uint64_t pbase;        /* the first id of the partition read */
     uint64_t local[PART_IDS / 64];
     int have_part;
@@ -835,12 +939,12 @@ static int src_open(const cg_store *st, MDB_txn *txn, const struct plan *p, uint
     }
     s->ix = d->ix;
     if (s->mode == P_PARTS) {
-        s->part_before = first_before(below);
         rc = mdb_cursor_open(txn, st->dbi[DB_IX0 + d->ix], &s->pc);
         if (rc) {
             s->pc = NULL;
             return cgs_fail_mdb(st, rc, cgs_ix[d->ix].name);
         }
+        piter_init(&s->it, p, s->pc, d->ix, below);
         return 0;
     }
     /* P_STREAM */
@@ -968,10 +1072,9 @@ static int src_next(const cg_store *st, struct src *s, uint64_t *id, MDB_val *re
                 }
                 s->have_part = 0;
             }
-            rc = part_below(st, s->pc, d->ix, s->part_before, &part);
+            rc = piter_next(st, &s->it, &part);
             if (rc <= 0)
                 return rc;
-            s->part_before = part;
             if (!in_scope(st, s->txn, s->p, part))
                 continue;
             memset(s->local, 0, sizeof s->local);
@@ -1040,7 +1143,7 @@ static int walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struc
     uint64_t id = 0;
     cg_incident inc;
     const char *why;
-    int exact, community, rc, code;
+    int exact, community, strings = needs_strings(q), rc, code;
 
     memset(&s, 0, sizeof s);
     if (p->mode == P_EMPTY)
@@ -1079,7 +1182,15 @@ static int walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struc
                 goto out;
             }
         }
-        if (decode || !exact) {
+        if (!decode && (exact || !strings)) {
+            /* an aggregation that needs only the fixed part */
+            if (cgs_inc_peek(v.mv_data, v.mv_size, id, &why)) {
+                code = cgs_bad_record(st, "incident", id, why);
+                goto out;
+            }
+            if (!exact && !match_raw(q, v.mv_data))
+                continue;
+        } else {
             if (cgs_inc_decode(v.mv_data, v.mv_size, &inc, &why)) {
                 code = cgs_bad_record(st, "incident", id, why);
                 goto out;
@@ -1090,18 +1201,15 @@ static int walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struc
             }
             if (!match(q, &inc))
                 continue;
-            if (community) {
-                int yes;
-                if ((code = in_community(st, cc, q, id, &yes)) != 0)
-                    goto out;
-                if (!yes)
-                    continue;
-            }
-        } else if (cgs_inc_peek(v.mv_data, v.mv_size, id, &why)) {
-            code = cgs_bad_record(st, "incident", id, why);
-            goto out;
         }
-        if (each(ctx, id, v.mv_data, v.mv_size, (decode || !exact) ? &inc : NULL))
+        if (community) {
+            int yes;
+            if ((code = in_community(st, cc, q, id, &yes)) != 0)
+                goto out;
+            if (!yes)
+                continue;
+        }
+        if (each(ctx, id, v.mv_data, v.mv_size, decode ? &inc : NULL))
             break;
     }
     if (rc < 0)
@@ -1225,7 +1333,8 @@ int cg_store_count(cg_store *st, const cg_query *q, uint64_t *out)
         goto out;
     if (p.nc == 1 && !p.record_only) {
         /* one index answers it: the sum of its counts */
-        code = estimate(st, txn, &p, &p.c[0], UINT64_MAX, UINT32_MAX, 1);
+        if ((code = plan_store(st, txn, &p)) == 0)
+            code = estimate(st, txn, &p, &p.c[0], UINT64_MAX, UINT32_MAX, 1);
         n = p.c[0].est;
         goto out;
     }

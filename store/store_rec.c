@@ -13,15 +13,15 @@
  * Addresses are 16 bytes, IPv4 mapped (::ffff:a.b.c.d), as the decoder gives
  * them: a CIDR of either family is one key range.
  *
- * Partitions. Ids come in partitions of 16384: partition = id >> 14 (ids stay
- * below 2^46). The sensor's new incidents all fall in the newest partition,
+ * Partitions. Ids come in partitions of 32768: partition = id >> 15 (ids stay
+ * below 2^47). The sensor's new incidents all fall in the newest partition,
  * and "parts" keeps the span of first_us of each, so a query with a time
  * filter skips the partitions outside it.
  *
  * Indexes. LMDB MDB_DUPSORT | MDB_DUPFIXED databases: under each key, the
  * incidents that have it, kept sorted by LMDB, in one of two layouts:
  *   whole        key: field                   value: be64 id
- *   partitioned  key: be32 partition | field  value: be16 id & 16383
+ *   partitioned  key: be32 partition | field  value: be16 id & 32767
  * Either way the order is that of a composite key "field | id" (within a
  * partition), each entry costs its value (8 or 2 bytes) rather than a node of
  * key and header (20 to 30), and the number of incidents under a key is a

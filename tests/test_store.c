@@ -678,7 +678,7 @@ static void test_replace(void)
 
 #define NQ 3000
 /* incident i of the oracle is id QID(i): ids spread over several partitions */
-#define QSTEP 37
+#define QSTEP 73
 #define QID(i) ((uint64_t)(i) * QSTEP)
 static cg_incident qinc[NQ + 1];
 /* the Community ID of a later alert of incident id ("" = none): by_community
@@ -1670,17 +1670,17 @@ static void test_corrupt(void)
     /* a key of the wrong size in an index, or an id of the wrong size, is a
      * damaged store, not a crash */
     {
-        uint8_t bk[5] = { 0, 0, 0, 0, 'x' }, sev[1] = { 3 };
+        uint8_t bk[9] = { 0, 0, 0, 0, 0, 0, 0, 0, 'x' }, sev[1] = { 3 };
         cg_query q;
         be64(key, 2000001);
-        memcpy(bk, key + 4, 4);   /* sorts among the keys of sid 2000001 */
-        CHECK_EQ_U(raw_put(dir, "by_sid", bk, 5, "", 0), 0);
+        memcpy(bk + 4, key + 4, 4);   /* partition 0, among the keys of sid 2000001 */
+        CHECK_EQ_U(raw_put(dir, "by_sid", bk, 9, "", 0), 0);
         CHECK_EQ_U(raw_put(dir, "by_sev", sev, 1, "abc", 3), 0);
         CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
         memset(&q, 0, sizeof q);
         q.has = CG_Q_SID, q.sid = 2000001;
         CHECK((int)cg_store_query(st, &q, 0, NULL, cb_count, &n) == CG_STORE_ECORRUPT);
-        CHECK_CONTAINS(cg_store_error(st), "by_sid: a key of 5 bytes");
+        CHECK_CONTAINS(cg_store_error(st), "by_sid: a key of 9 bytes");
         q.has = CG_Q_SEV, q.sev_max = 3;
         CHECK((int)cg_store_query(st, &q, 0, NULL, cb_count, &n) == CG_STORE_ECORRUPT);
         CHECK_CONTAINS(cg_store_error(st), "by_sev: an id of");

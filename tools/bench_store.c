@@ -99,7 +99,8 @@ static void mk(struct gen *g, uint64_t id, uint64_t n, cg_incident *x, char cid[
     x->severity = x->rule_severity = (uint8_t)(s < 1 ? 1 : s < 4 ? 2 : s < 8 ? 3 : 4);
     x->status = (r2 >> 56) % 10 == 0 ? (uint8_t)(1 + (r2 >> 60) % 4) : CG_ST_NEW;
     /* ids in time order, give or take an hour */
-    x->first_us = g->t0 + g->span * id / n + (r >> 44) % 3600000000ull;
+    x->first_us = g->t0 + (uint64_t)((double)g->span * (double)id / (double)n) +
+                  (r >> 44) % 3600000000ull;
     x->last_us = x->first_us + (r >> 50) * 1000;
     x->count = 1 + (r >> 58);
     x->flow_id = r ^ r2;
