@@ -17,6 +17,7 @@
 #include <ftw.h>
 #include <lmdb.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1325,7 +1326,7 @@ static void test_full(void)
     uint64_t failed_first = 0, failed_last = 0;
     cg_store *st;
     cg_store_info info;
-    int rc = 0, batches = 0, n;
+    int rc = 0, batches = 0, n, notes = 0;
 
     memset(pkt, 0xab, sizeof pkt);
     CHECK_EQ_U(cg_store_open(&st, dir, 0, (uint64_t)1 << 20), 0);
@@ -1366,6 +1367,20 @@ static void test_full(void)
     /* the handle goes on: a new batch opens, and an abort drops it */
     CHECK_EQ_U(cg_store_begin(st), 0);
     cg_store_abort(st);
+    /* triage on a full map: the change that does not fit is refused whole */
+    {
+        static char note[30000];
+        int added = 0, hn = 0;
+        notes = 0;
+        memset(note, 'n', sizeof note - 1);
+        for (int i = 0; i < 100 && (rc = cg_store_note_add(st, committed[0], "an", 1, note)) == 0; i++)
+            added++;
+        CHECK((int)rc == CG_STORE_EFULL);
+        CHECK_CONTAINS(cg_store_error(st), "nothing of this change was stored");
+        CHECK_EQ_U(cg_store_history(st, committed[0], cb_hist_count, &hn), 0);
+        CHECK_EQ_U(hn, added);
+        notes = added;
+    }
     cg_store_close(st);
 
     CHECK_EQ_U(cg_store_open(&st, dir, 0, (uint64_t)1 << 20), 0);
@@ -1373,6 +1388,7 @@ static void test_full(void)
     for (size_t i = 0; i < ncommitted; i++) {
         cg_incident want = mk(committed[i]);
         int ne = 0;
+        want.nnotes = i == 0 ? (uint32_t)notes : 0;
         if (get_equal(st, &want) && cg_store_evidence(st, committed[i], cb_ev_count, &ne) == 0 && ne == 4)
             n++;
     }
@@ -1997,6 +2013,82 @@ static void test_older(void)
     free(before);
 }
 
+/* ---- kill -9 ------------------------------------------------------------------------------------ */
+
+/* A writer killed at a moment of its own: every batch it saw committed is
+ * there, whole (incident, alerts, indexes), and the store opens and goes on. */
+static void test_kill9(void)
+{
+    const char *dir = path("kill9");
+    static struct got g;
+    uint64_t last = 0, id;
+    int fd[2], status = -1, n;
+    cg_store *st;
+    pid_t pid;
+
+    CHECK(pipe(fd) == 0);
+    fflush(NULL);
+    pid = fork();
+    if (pid == 0) {
+        cg_store *w = NULL;
+        close(fd[0]);
+        if (cg_store_open(&w, dir, 0, 0) != 0)
+            _exit(100);
+        for (;;) {
+            uint64_t top = 0;
+            if (cg_store_begin(w) != 0)
+                _exit(101);
+            for (int i = 0; i < 50; i++) {
+                cg_incident x = mk(cg_store_new_id(w));
+                cg_alert a = { x.first_us, x.flow_id, x.community_id, 1, 2, 2, -1 };
+                x.count = x.nalerts = 2;
+                if (cg_store_put(w, &x) || cg_store_put_alert(w, x.id, 0, &a) ||
+                    cg_store_put_alert(w, x.id, 1, &a))
+                    _exit(102);
+                top = x.id;
+            }
+            if (cg_store_commit(w) != 0)
+                _exit(103);
+            /* reported only once committed */
+            if (write(fd[1], &top, sizeof top) != sizeof top)
+                _exit(104);
+        }
+    }
+    close(fd[1]);
+    CHECK(pid > 0);
+    for (int i = 0; i < 20 && read(fd[0], &id, sizeof id) == sizeof id; i++)
+        last = id;
+    usleep((useconds_t)(rnd() % 20000));
+    kill(pid, SIGKILL);
+    CHECK(waitpid(pid, &status, 0) == pid);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    while (read(fd[0], &id, sizeof id) == sizeof id)
+        last = id;
+    close(fd[0]);
+    CHECK(last >= 1000);
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    n = 0;
+    for (uint64_t i = 1; i <= last; i++) {
+        cg_incident want = mk(i);
+        int na = 0;
+        want.count = want.nalerts = 2;
+        n += get_equal(st, &want) && cg_store_alerts(st, i, cb_alert_count, &na) == 0 && na == 2;
+    }
+    CHECK_EQ_U(n, last);
+    /* the indexes agree with the records: a query through one finds them all */
+    {
+        cg_query q;
+        uint64_t cnt = 0;
+        memset(&q, 0, sizeof q);
+        q.has = CG_Q_DPORT, q.dport = 80;
+        CHECK(cg_store_count(st, &q, &cnt) == 0 && cnt >= last);
+        CHECK(q_ids(st, &q, &g) == cnt);
+    }
+    CHECK(cg_store_new_id(st) > last);
+    cg_store_close(st);
+}
+
 /* ---- not a store ------------------------------------------------------------------------ */
 
 static void test_not_a_store(void)
@@ -2370,6 +2462,7 @@ int main(void)
     test_triage();
     test_triage_concurrent();
     test_alerts();
+    test_kill9();
     test_not_a_store();
     test_batches();
     test_writer_lock();
