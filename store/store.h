@@ -4,8 +4,9 @@
  * cg_store_begin/put/commit: batched transactions), triage changes from the
  * analysts' tools in short transactions of their own, and any number of
  * readers (query, report) reading snapshots at the same time without
- * blocking either. The byte layouts of records and keys are in store.c's
- * header; the schema version is in the "meta" database.
+ * blocking either. The byte layouts of records and keys are in
+ * store_rec.c's header, how the pieces hold in store.c's, the planner in
+ * store_query.c's; the schema version is in the "meta" database.
  *
  * The incident model
  * ------------------
@@ -23,7 +24,8 @@
  *    severity is that of its first alert, which is also its highest: a later
  *    alert of the same key with a higher severity (a lower number) opens a
  *    new incident whose escalated_from names the one it escalates. Triage may
- *    override the severity (CG_INC_SEV_SET); rule_severity keeps the rule's.
+ *    override the severity (CG_INC_SEV_SET); rule_severity keeps what
+ *    detection said (the rule's), and removing the override goes back to it.
  *  - Enrichment: per side (source, destination) the country (ISO 3166-1
  *    alpha-2), city, AS number and organisation, the owning agency and the
  *    network zone, and which GeoIP database (type, build date) said so.
@@ -38,16 +40,21 @@
  *    transaction, so a triage change committed between two batches is never
  *    overwritten.
  *
- * Named databases (layouts in store.c):
+ * Named databases (byte layouts in store_rec.c):
  *   meta        "schema" -> be32 version; "next_id" -> be64
  *   incidents   be64 id -> incident record
  *   alerts      be64 id | be32 seq -> alert record
  *   evidence    be64 id | be32 seq -> evidence record (packet bytes)
  *   history     be64 id | be64 seq -> history record (triage changes, notes)
+ *   parts       be32 partition -> the span of first_us of its incidents
  *   by_time, by_src, by_dst, by_sid, by_sev, by_status, by_src_cc,
  *   by_dst_cc, by_src_asn, by_dst_asn, by_dport, by_community, by_assignee:
- *               one index per field, field key -> be64 id, in key then id
- *               order (a CIDR is one range of by_src/by_dst)
+ *               one index per field: field key -> the ids that have it, in
+ *               key then id order (a CIDR is one range of by_src/by_dst).
+ *               The scattered ones are kept per partition of 32768 ids (the
+ *               newest partition takes a batch's writes; a page of newest
+ *               results reads the newest partitions and stops; a time filter
+ *               skips the partitions outside it).
  *
  * Contract:
  *  - Functions return 0 or a negative CG_STORE_E* code; a message for the
@@ -58,6 +65,8 @@
  *    again.
  *  - Views returned by readers (strings of a cg_incident, cg_alert,
  *    cg_history; evidence bytes) live until the callback returns.
+ *  - Ids are handed out in creation order, so "newest first" is descending
+ *    id; a query's results come in that order.
  *  - Opening, by flags:
  *      0 (the writer): creates DIR (one level, mode 0700) and the store in it
  *        when missing, and holds DIR/writer.lock (flock) while open: a second
@@ -172,7 +181,7 @@ typedef struct cg_incident {
     uint16_t sport, dport;     /* of the first alert */
     uint8_t proto;             /* IP protocol */
     uint8_t severity;          /* current: triage's when CG_INC_SEV_SET, else the fold's */
-    uint8_t rule_severity;     /* the rule's */
+    uint8_t rule_severity;     /* what detection said: the rule's */
     uint8_t layers;            /* CG_LAYER bits */
     uint8_t status;            /* CG_ST_* */
     uint8_t flags;             /* CG_INC_* */
@@ -228,12 +237,13 @@ typedef struct cg_history {
 
 /* Reserves the next incident id (persisted at the next commit). Ids start at
  * 1 and are never handed out twice, also when a batch fails; 0 on a
- * read-only or triage handle. */
+ * read-only or triage handle, or past the last id (2^47 - 1). */
 uint64_t cg_store_new_id(cg_store *st);
 int cg_store_begin(cg_store *st);
-/* Inserts incident inc->id as given, or replaces the stored one keeping its
- * triage fields: status, assignee, nnotes, flags, and severity when
- * CG_INC_SEV_SET; the rest is inc's. Indexes are kept consistent. NULL
+/* Inserts incident inc->id (1 .. 2^47 - 1) as given, or replaces the stored
+ * one keeping its triage fields: status, assignee, nnotes, flags, and
+ * severity when CG_INC_SEV_SET; the rest is inc's (the fold's: a sensor's
+ * re-put never undoes triage). Indexes are kept consistent. NULL
  * strings are stored as ""; each string is at most 65534 bytes, assignee
  * CG_STORE_TEXT_MAX; a country is "" or two letters A-Z. nalerts is stored
  * at most the alert cap. */
@@ -331,25 +341,30 @@ typedef struct cg_query {
  * opaque to callers (today the id of the last incident given to cb). When
  * the walk stops early (limit, or cb returned non-zero) a next page may turn
  * out empty.
- * The planner estimates the entries of each index a filter can use, scans
- * the smallest (or streams it in id order when it is a few keys), intersects
- * it with a second one when that saves record reads, and checks every filter
- * on each record (by_community by an index lookup).
+ * The planner estimates the entries of each index a filter can use, reads
+ * the smallest newest first (partition by partition, or merging a few keys
+ * in id order, or from a bitmap of its ids), skips ids not in a second index
+ * when that saves record reads, and checks every filter on each record
+ * (by_community by an index lookup). Its choices are in store_query.c.
  * q NULL matches everything; cursor may be NULL. Returns 0 also when cb
  * stopped the walk; a record that does not decode stops it with
  * CG_STORE_ECORRUPT. An address range with lo above hi is CG_STORE_EINVAL. */
 int cg_store_query(cg_store *st, const cg_query *q, uint64_t limit, uint64_t *cursor,
                    int (*cb)(const cg_incident *inc, void *arg), void *arg);
 
-/* How cg_store_query would read q: "by_src ~12" (an index, and its
- * estimated entries), "... & by_time ~40" with a second index to intersect,
- * "stream by_sev (2 keys)", "scan incidents", "empty". For tests and for
- * analysts' "explain". Writes at most len bytes with a NUL. */
+/* How cg_store_query would read q, one line: "parts by_src 205" (how, the
+ * driving index, its estimated entries; ">0" when not estimated), then
+ * " & by_time 40" with a second index to skip ids with; "stream by_sev
+ * 1000", "collect by_time 36", "scan incidents (5 partitions in time)",
+ * "empty". For tests, and for an analyst's "explain". Writes at most len
+ * bytes with a NUL. */
 int cg_store_explain(cg_store *st, const cg_query *q, char *buf, size_t len);
 
 /* The number of incidents matching q. With no filter: the size of
  * incidents; with filters on one index only: a sum of index counts, no
- * record read. */
+ * record read. Aggregations (count, top, histogram) that must read records
+ * read their fixed part only, unless q filters on the assignee or on having
+ * no Community ID. */
 int cg_store_count(cg_store *st, const cg_query *q, uint64_t *out);
 
 /* Fields to group by. */
