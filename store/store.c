@@ -217,13 +217,14 @@ int cgs_parts_flush(cg_store *st, MDB_txn *txn)
                 t->min_us = lo;
             if (hi > t->max_us)
                 t->max_us = hi;
-        } else if (rc && rc != MDB_NOTFOUND) {
+        } else if (rc == 0) {
+            /* a span that does not decode: what the partition held before
+             * this batch is unknown, so it is never skipped from now on */
+            t->min_us = 0;
+            t->max_us = UINT64_MAX;
+        } else if (rc != MDB_NOTFOUND) {
             return rc;
         }
-        /* a bad value is replaced: the span of what this batch saw is a
-         * narrower one, but a damaged span only ever narrows what is skipped
-         * once the partition's next batch comes (readers keep a partition
-         * whose span does not decode) */
         put64(val, t->min_us);
         put64(val + 8, t->max_us);
         v = (MDB_val){ 16, val };

@@ -23,14 +23,15 @@
  *                downward; a page stops as soon as it is full;
  *       stream   a whole index and at most MAXK keys: a cursor per key,
  *                each walking its ids downward, merged;
- *       collect  a whole index's ranges (by_time): the ids set in a bitmap
- *                over the id space (no sort, no duplicates), read downward;
+ *       collect  a whole index's ranges (by_time): its ids in a set (a
+ *                bitmap over the id space, or a sorted list while that is
+ *                smaller), read downward;
  *       scan     no candidate, or the driver holds more than half of all
  *                incidents, or by_time drives and its partitions are fewer
  *                records than twice its entries: the incidents themselves,
  *                newest first, skipping the partitions outside the time
  *                range.
- *     A second candidate is collected into a bitmap too, and ids not in it
+ *     A second candidate is collected into such a set too, and ids not in it
  *     are skipped before their record is read, when walking it costs less
  *     than the record reads it saves (a record read counts as C_LOAD index
  *     entries; a page of `limit` is expected to read limit * total / size of
@@ -772,40 +773,132 @@ static int plan(const cg_store *st, MDB_txn *txn, const cg_query *q, uint64_t li
     return 0;
 }
 
-/* ---- id bitmaps ---------------------------------------------------------------- */
+/* ---- id sets ------------------------------------------------------------------- */
 
+/* A set of ids: a sorted list while it takes less room than a bitmap of the
+ * id space would (ids far apart, or few of them), a bitmap from then on (no
+ * sort, no duplicates). Filled with bits_set, then bits_done. */
 struct bits {
-    uint64_t *w;
+    uint64_t *w;           /* the bitmap, once there is one */
     uint64_t nbits;        /* ids 0 .. nbits - 1 */
+    uint64_t *v;           /* the list, before */
+    size_t n, cap;
+    int nomem;
 };
 
-static int bits_init(struct bits *b, uint64_t maxid)
+static void bits_init(struct bits *b, uint64_t maxid)
 {
+    memset(b, 0, sizeof *b);
     b->nbits = maxid + 1;
-    b->w = calloc((size_t)((b->nbits + 63) / 64), sizeof *b->w);
-    return b->w ? 0 : -1;
+}
+
+static void bits_free(struct bits *b)
+{
+    free(b->w);
+    free(b->v);
+    b->w = b->v = NULL;
 }
 
 static void bits_set(void *arg, uint64_t id)
 {
     struct bits *b = arg;
 
-    if (id < b->nbits)
+    if (id >= b->nbits || b->nomem)
+        return;
+    if (b->w) {
         b->w[id >> 6] |= (uint64_t)1 << (id & 63);
+        return;
+    }
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? b->cap * 2 : 256;
+        uint64_t *v;
+        if ((uint64_t)cap * 64 >= b->nbits) {
+            /* a bitmap is smaller now */
+            b->w = calloc((size_t)((b->nbits + 63) / 64), sizeof *b->w);
+            if (!b->w) {
+                b->nomem = 1;
+                return;
+            }
+            for (size_t i = 0; i < b->n; i++)
+                b->w[b->v[i] >> 6] |= (uint64_t)1 << (b->v[i] & 63);
+            free(b->v);
+            b->v = NULL;
+            b->n = b->cap = 0;
+            b->w[id >> 6] |= (uint64_t)1 << (id & 63);
+            return;
+        }
+        v = realloc(b->v, cap * sizeof *v);
+        if (!v) {
+            b->nomem = 1;
+            return;
+        }
+        b->v = v;
+        b->cap = cap;
+    }
+    b->v[b->n++] = id;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Ends the filling: 0, or -1 when memory ran out. */
+static int bits_done(struct bits *b)
+{
+    size_t m = 0;
+
+    if (b->nomem)
+        return -1;
+    if (b->w || b->n == 0)
+        return 0;
+    qsort(b->v, b->n, sizeof *b->v, cmp_u64);
+    for (size_t i = 0; i < b->n; i++)
+        if (i == 0 || b->v[i] != b->v[m - 1])
+            b->v[m++] = b->v[i];
+    b->n = m;
+    return 0;
+}
+
+/* The number of ids in the list <= id. */
+static size_t list_upto(const struct bits *b, uint64_t id)
+{
+    size_t lo = 0, hi = b->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (b->v[mid] <= id)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
 }
 
 static int bits_test(const struct bits *b, uint64_t id)
 {
-    return id < b->nbits && (b->w[id >> 6] >> (id & 63) & 1);
+    size_t i;
+
+    if (id >= b->nbits)
+        return 0;
+    if (b->w)
+        return b->w[id >> 6] >> (id & 63) & 1;
+    i = list_upto(b, id);
+    return i > 0 && b->v[i - 1] == id;
 }
 
-/* The highest id set that is <= from, or 0 (no incident has id 0). */
+/* The highest id in the set that is <= from, or 0 (no incident has id 0). */
 static uint64_t bits_prev(const struct bits *b, uint64_t from)
 {
     uint64_t i, w;
 
     if (from >= b->nbits)
         from = b->nbits - 1;
+    if (!b->w) {
+        size_t k = list_upto(b, from);
+        return k ? b->v[k - 1] : 0;
+    }
     i = from >> 6;
     w = b->w[i] & (~(uint64_t)0 >> (63 - (from & 63)));
     for (;;) {
@@ -842,6 +935,8 @@ static int collect(const cg_store *st, MDB_txn *txn, const struct plan *p, const
             code = 0;
     }
     mdb_cursor_close(cur);
+    if (!code && bits_done(b))
+        code = cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
     return code;
 }
 
@@ -883,8 +978,7 @@ static void src_close(struct src *s)
     if (s->pc)
         mdb_cursor_close(s->pc);
     s->pc = NULL;
-    free(s->b.w);
-    s->b.w = NULL;
+    bits_free(&s->b);
 }
 
 /* The id under a stream cursor, after a move that returned rc. */
@@ -933,8 +1027,7 @@ static int src_open(const cg_store *st, MDB_txn *txn, const struct plan *p, uint
         return 0;
     }
     if (s->mode == P_COLLECT) {
-        if (bits_init(&s->b, p->maxid))
-            return cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
+        bits_init(&s->b, p->maxid);
         return collect(st, txn, p, d, &s->b);
     }
     s->ix = d->ix;
@@ -1136,7 +1229,7 @@ static int walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struc
                 uint64_t below, int decode, each_fn each, void *ctx)
 {
     struct src s;
-    struct bits second = { NULL, 0 };
+    struct bits second;
     MDB_cursor *ic = NULL, *cc = NULL;
     MDB_val k, v;
     uint8_t key[8];
@@ -1146,19 +1239,14 @@ static int walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struc
     int exact, community, strings = needs_strings(q), rc, code;
 
     memset(&s, 0, sizeof s);
+    bits_init(&second, p->maxid);
     if (p->mode == P_EMPTY)
         return 0;
     exact = p->mode != P_SCAN && p->nc == 1 && !p->record_only;
     community = (q->has & CG_Q_COMMUNITY) && q->community_id && q->community_id[0] &&
                 (p->mode == P_SCAN || p->c[p->drv].ix != IX_COMMUNITY);
-    if (p->second >= 0) {
-        if (bits_init(&second, p->maxid)) {
-            code = cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
-            goto out;
-        }
-        if ((code = collect(st, txn, p, &p->c[p->second], &second)) != 0)
-            goto out;
-    }
+    if (p->second >= 0 && (code = collect(st, txn, p, &p->c[p->second], &second)) != 0)
+        goto out;
     if ((code = src_open(st, txn, p, below, &s)) != 0)
         goto out;
     rc = mdb_cursor_open(txn, st->dbi[DB_INC], &ic);
@@ -1169,7 +1257,7 @@ static int walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struc
         goto out;
     }
     while ((rc = src_next(st, &s, &id, &v)) == 1) {
-        if (second.w && !bits_test(&second, id))
+        if (p->second >= 0 && !bits_test(&second, id))
             continue;
         if (s.mode != P_SCAN) {
             put64(key, id);
@@ -1220,7 +1308,7 @@ out:
     if (ic)
         mdb_cursor_close(ic);
     src_close(&s);
-    free(second.w);
+    bits_free(&second);
     return code;
 }
 

@@ -2013,6 +2013,67 @@ static void test_older(void)
     free(before);
 }
 
+/* ---- ids far apart ---------------------------------------------------------------------------------- */
+
+/* Ids put by hand with gaps of many partitions: the partitioned indexes are
+ * walked by seeking the next partition that has keys, not one by one. */
+static void test_sparse_ids(void)
+{
+    const char *dir = path("sparse");
+    static const uint64_t ids[] = { 3, 70000, 1ull << 30, 1ull << 40, (1ull << 47) - 1 };
+    static struct got g;
+    static uint8_t span[16];
+    uint8_t pk[4];
+    cg_store *st;
+    cg_query q;
+    uint64_t cnt, cursor = 0;
+    int ok = 1;
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    for (int i = 0; i < 5; i++) {
+        cg_incident x = mk(ids[i]);
+        x.first_us = 1000 * (uint64_t)(i + 1);
+        CHECK_EQ_U(cg_store_put(st, &x), 0);
+    }
+    CHECK((int)cg_store_put(st, mkp(1ull << 47)) == CG_STORE_EINVAL);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    CHECK_EQ_U(cg_store_new_id(st), 0);   /* past the last id */
+    memset(&q, 0, sizeof q);
+    q.has = CG_Q_DPORT, q.dport = 80;
+    CHECK(q_ids(st, &q, &g) == 5);
+    for (int i = 0; i < 5 && g.n == 5; i++)
+        ok &= g.ids[i] == ids[4 - i];
+    CHECK(ok);
+    g.n = 0;
+    do {   /* one at a time */
+        ok &= cg_store_query(st, &q, 1, &cursor, cb_collect, &g) == 0;
+    } while (cursor && g.n < 10);
+    CHECK(ok && g.n == 5 && g.ids[4] == 3);
+    CHECK(cg_store_count(st, &q, &cnt) == 0 && cnt == 5);
+    q.has |= CG_Q_SINCE | CG_Q_UNTIL, q.since_us = 2000, q.until_us = 4001;
+    CHECK(q_ids(st, &q, &g) == 3 && g.ids[0] == (1ull << 40) && g.ids[2] == 70000);
+    cg_store_close(st);
+
+    /* a span that does not decode: that partition is read, and kept read */
+    be64(span, (uint64_t)2 << 32);   /* be32 2 in the first four bytes */
+    memcpy(pk, span, 4);
+    CHECK_EQ_U(raw_put(dir, "parts", pk, 4, "bad", 3), 0);   /* partition 2: id 70000 */
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    q.since_us = 0, q.until_us = 1500;
+    CHECK(q_ids(st, &q, &g) == 1 && g.ids[0] == 3);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    {
+        cg_incident x = mk(70001);
+        x.first_us = 9000;
+        CHECK_EQ_U(cg_store_put(st, &x), 0);
+    }
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    q.since_us = 2000, q.until_us = 2001;   /* 70000's time, outside 70001's */
+    CHECK(q_ids(st, &q, &g) == 1 && g.ids[0] == 70000);
+    cg_store_close(st);
+}
+
 /* ---- kill -9 ------------------------------------------------------------------------------------ */
 
 /* A writer killed at a moment of its own: every batch it saw committed is
@@ -2462,6 +2523,7 @@ int main(void)
     test_triage();
     test_triage_concurrent();
     test_alerts();
+    test_sparse_ids();
     test_kill9();
     test_not_a_store();
     test_batches();
