@@ -711,6 +711,20 @@ int cg_store_begin(cg_store *st)
         return cgs_fail_mdb(st, rc, "begin");
     }
     st->wstate = W_OPEN;
+    /* the highest id stored: a put above it appends (see cg_store_put) */
+    {
+        MDB_cursor *cur;
+        MDB_val k, v;
+        st->inc_last = UINT64_MAX;   /* unknown: never append */
+        if (mdb_cursor_open(st->wtxn, st->dbi[DB_INC], &cur) == 0) {
+            rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+            if (rc == MDB_NOTFOUND)
+                st->inc_last = 0;
+            else if (rc == 0 && k.mv_size == 8)
+                st->inc_last = get64(k.mv_data);
+            mdb_cursor_close(cur);
+        }
+    }
     return 0;
 }
 
@@ -750,7 +764,7 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
     cg_incident old, x;
     const char *why, *what = NULL;
     size_t size;
-    int rc, have_old = 0, code;
+    int rc, have_old = 0, append, code;
 
     if (!st)
         return CG_STORE_EINVAL;
@@ -788,10 +802,15 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
     if (size == 0)
         return cgs_fail(st, CG_STORE_EINVAL, "incident %llu: %s", (unsigned long long)inc->id, why);
 
+    /* A new id above every stored one (the sensor's case) is appended:
+     * LMDB then fills pages instead of splitting them in halves. */
     v = (MDB_val){ size, NULL };
-    rc = mdb_put(st->wtxn, st->dbi[DB_INC], &k, &v, MDB_RESERVE);
+    append = inc->id > st->inc_last && st->inc_last != UINT64_MAX;
+    rc = mdb_put(st->wtxn, st->dbi[DB_INC], &k, &v, MDB_RESERVE | (append ? MDB_APPEND : 0));
     if (rc)
         return batch_fail(st, rc, "incidents");
+    if (append)
+        st->inc_last = inc->id;
     cgs_inc_encode(v.mv_data, &x);
     cgs_ix_keys(&x, &nk);
     rc = cgs_ix_apply(st, st->wtxn, inc->id, have_old ? &okeys : NULL, &nk, &what);

@@ -89,6 +89,7 @@ struct cg_store {
     uint64_t next_id;      /* what cg_store_new_id hands out next */
     uint64_t next_id_disk; /* meta next_id as committed */
     uint32_t alert_cap;    /* 0 = every alert */
+    uint64_t inc_last;     /* in a batch: the highest id stored (UINT64_MAX: unknown) */
     /* the last by_community key put_alert added in this batch: most alerts
      * of an incident share its Community ID, so most index puts are skipped */
     uint64_t memo_id, memo_hash;
