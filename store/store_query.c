@@ -1629,6 +1629,109 @@ static int group_index(const cg_store *st, MDB_txn *txn, int ix, struct counts *
     return code;
 }
 
+/* Only a time range, over a partitioned field: a partition whose span lies
+ * inside the range is counted from the field's index (a count per key), one
+ * on its edge from its records. Top sources over a day so reads a day's
+ * index keys, not a day's records. */
+static int group_by_time(const cg_store *st, MDB_txn *txn, const cg_query *q, int field,
+                         struct grouping *g)
+{
+    int ix = fields[field].ix;
+    unsigned kl = klen(ix);
+    struct plan p;
+    struct piter it;
+    MDB_cursor *cur = NULL, *ic = NULL;
+    MDB_val k, v;
+    uint8_t key[8], lo[IX_STOREDMAX];
+    uint32_t part;
+    int rc, code;
+
+    if ((code = build(st, q, &p)) != 0 || p.mode == P_EMPTY)
+        return code;
+    if ((code = plan_store(st, txn, &p)) != 0)
+        return code;
+    rc = mdb_cursor_open(txn, st->dbi[DB_IX0 + ix], &cur);
+    if (!rc)
+        rc = mdb_cursor_open(txn, st->dbi[DB_INC], &ic);
+    if (rc) {
+        code = cgs_fail_mdb(st, rc, cgs_ix[ix].name);
+        goto out;
+    }
+    /* the partitions of the field's index: one with no key there has no
+     * incident with a value to count either */
+    piter_init(&it, &p, cur, ix, 0);
+    while (!g->c.nomem && (code = piter_next(st, &it, &part)) == 1) {
+        MDB_val pk = { 4, key };
+        uint64_t first = (uint64_t)part << PART_SHIFT;
+        int inside = 0;
+        put32(key, part);
+        rc = mdb_get(txn, st->dbi[DB_PARTS], &pk, &v);
+        if (rc == 0 && v.mv_size == 16) {
+            uint64_t a = get64(v.mv_data), b = get64((const uint8_t *)v.mv_data + 8);
+            if (b < p.t_lo || a > p.t_hi)
+                continue;
+            inside = a >= p.t_lo && b <= p.t_hi;
+        } else if (rc && rc != MDB_NOTFOUND) {
+            code = cgs_fail_mdb(st, rc, "parts");
+            goto out;
+        }
+        if (inside) {
+            /* the field's keys of this partition, with their counts */
+            put32(lo, part);
+            memset(lo + 4, 0, kl - 4);
+            k = (MDB_val){ kl, lo };
+            for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !g->c.nomem;
+                 rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_NODUP)) {
+                size_t cnt;
+                if (k.mv_size != kl) {
+                    code = badkey(st, ix, k.mv_size);
+                    goto out;
+                }
+                if (get32(k.mv_data) != part)
+                    break;
+                if ((rc = mdb_cursor_count(cur, &cnt)) != 0)
+                    break;
+                counts_add(&g->c, (const uint8_t *)k.mv_data + 4, cnt);
+            }
+        } else {
+            /* on the edge: its records, checked one by one */
+            put64(key, first);
+            k = (MDB_val){ 8, key };
+            for (rc = mdb_cursor_get(ic, &k, &v, MDB_SET_RANGE); rc == 0 && !g->c.nomem;
+                 rc = mdb_cursor_get(ic, &k, &v, MDB_NEXT)) {
+                const char *why;
+                uint64_t id, t;
+                if (k.mv_size != 8) {
+                    code = cgs_fail(st, CG_STORE_ECORRUPT, "incidents: a key of %zu bytes", k.mv_size);
+                    goto out;
+                }
+                id = get64(k.mv_data);
+                if (part_of(id) != part)
+                    break;
+                if (cgs_inc_peek(v.mv_data, v.mv_size, id, &why)) {
+                    code = cgs_bad_record(st, "incident", id, why);
+                    goto out;
+                }
+                t = get64((const uint8_t *)v.mv_data + OFF_FIRST);
+                if (t >= p.t_lo && t <= p.t_hi)
+                    each_group(g, id, v.mv_data, v.mv_size, NULL);
+            }
+        }
+        if (rc && rc != MDB_NOTFOUND) {
+            code = cgs_fail_mdb(st, rc, inside ? cgs_ix[ix].name : "incidents");
+            goto out;
+        }
+    }
+    if (code == 1)
+        code = 0;
+out:
+    if (ic)
+        mdb_cursor_close(ic);
+    if (cur)
+        mdb_cursor_close(cur);
+    return code;
+}
+
 int cg_store_top(cg_store *st, const cg_query *q, int field, cg_store_group *out, size_t n,
                  size_t *nout)
 {
@@ -1652,6 +1755,8 @@ int cg_store_top(cg_store *st, const cg_query *q, int field, cg_store_group *out
         goto out;
     if (q->has == 0)
         code = group_index(st, txn, fields[field].ix, &g.c);
+    else if (!(q->has & ~(unsigned)(CG_Q_SINCE | CG_Q_UNTIL)) && parted(fields[field].ix))
+        code = group_by_time(st, txn, q, field, &g);
     else if ((code = plan(st, txn, q, 0, &p)) == 0)
         code = walk(st, txn, q, &p, 0, 0, each_group, &g);
     mdb_txn_abort(txn);

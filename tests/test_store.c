@@ -1076,6 +1076,11 @@ static void test_queries(void)
     q.has = CG_Q_SINCE | CG_Q_UNTIL, q.since_us = 1010000, q.until_us = 1040000;
     for (int f = CG_F_SRC; f <= CG_F_STATUS; f++)
         CHECK_AGG(st, &q, f);
+    /* a wide range: partitions inside it counted from the indexes, the two on
+     * its edges from their records */
+    q.since_us = 1005000, q.until_us = 1095000;
+    for (int f = CG_F_SRC; f <= CG_F_DPORT; f++)
+        CHECK_AGG(st, &q, f);
     q.has = CG_Q_SEV, q.sev_max = 2;
     CHECK_AGG(st, &q, CG_F_SEV);
     CHECK_AGG(st, &q, CG_F_SID);
