@@ -31,11 +31,10 @@ enum {
     DB_N = DB_IX0 + 13
 };
 
-/* Partitions: ids in runs of PART_IDS (store_rec.c). Ids stay below ID_LIMIT
- * so that a partition number fits in a be32. */
-#ifndef PART_SHIFT
+/* Partitions: ids in runs of PART_IDS (store_rec.c). Part of the on-disk
+ * format of schema 2. Ids stay below ID_LIMIT so that a partition number
+ * fits in a be32. */
 #define PART_SHIFT 15
-#endif
 #define PART_IDS   ((uint64_t)1 << PART_SHIFT)
 #define ID_LIMIT   ((uint64_t)1 << (32 + PART_SHIFT))
 

@@ -41,6 +41,12 @@
  *     for is exactly one index's: then no record is decoded in full.
  * Keyset paging: the cursor is the last id given out; the next page starts
  * below it in every one of the four ways (a seek, not a skip).
+ *
+ * Aggregations take shortcuts where the indexes answer alone: a count with
+ * one indexed filter sums index counts; top-N with no filter counts the
+ * field's index keys; top-N over a time range alone counts the keys of the
+ * partitions inside the range and reads records only in the partitions on
+ * its edges; a histogram over a time range alone reads by_time's keys.
  */
 #include "store/store_int.h"
 
