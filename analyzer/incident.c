@@ -1,4 +1,10 @@
-/* incident.c — the alert-to-incident fold (see incident.h for the model). */
+/* incident.c — the alert-to-incident fold (see incident.h for the model).
+ *
+ * The table is open addressing over the key's hash with PROBE slots per key;
+ * one key has at most one live slot that a probe reaches first (a new
+ * incident of a key takes the first free slot of the probe, which a later
+ * probe of that key meets before the older one, or the old one's own slot).
+ */
 #include "analyzer/incident.h"
 
 #include <stdlib.h>
@@ -12,6 +18,7 @@ struct cg_incidents {
     uint32_t mask;
     uint64_t (*new_id)(void *);
     int (*sink)(const cg_open_incident *, void *);
+    int (*alert)(const cg_open_incident *, const cg_fold_alert *, void *);
     void *arg;
     uint32_t *dirty; uint32_t ndirty;   /* slots to hand to the sink at flush */
     cg_incidents_stats st;
@@ -54,6 +61,13 @@ int cg_incidents_create(cg_incidents **out, const cg_incidents_cfg *cfg,
     return 0;
 }
 
+void cg_incidents_set_alert_sink(cg_incidents *ag,
+                                 int (*alert)(const cg_open_incident *inc,
+                                              const cg_fold_alert *a, void *arg))
+{
+    ag->alert = alert;
+}
+
 void cg_incidents_destroy(cg_incidents *ag)
 {
     if (!ag)
@@ -63,22 +77,50 @@ void cg_incidents_destroy(cg_incidents *ag)
     free(ag);
 }
 
-static uint64_t key_hash(const cg_rule *r, const uint8_t *s, const uint8_t *d)
+static uint64_t key_hash(const cg_rule *r, const uint8_t *s, const uint8_t *d, uint16_t dport)
 {
     uint64_t h = 0xcbf29ce484222325ull ^ ((uint64_t)r->gid << 32 | r->sid);
     for (int i = 0; i < 16; i++)
         h = (h ^ s[i]) * 0x100000001b3ull;
     for (int i = 0; i < 16; i++)
         h = (h ^ d[i]) * 0x100000001b3ull;
+    h = (h ^ (dport >> 8)) * 0x100000001b3ull;
+    h = (h ^ (dport & 0xff)) * 0x100000001b3ull;
     return h ? h : 1;
+}
+
+static int same_key(const cg_open_incident *e, uint64_t h, const cg_rule *r, const cg_packet *p)
+{
+    return e->hash == h && e->rule->sid == r->sid && e->rule->gid == r->gid &&
+           e->dport == p->dport && !memcmp(e->src, p->src, 16) && !memcmp(e->dst, p->dst, 16);
+}
+
+/* Hands the alert to the alert sink: 0 or the sink's failure. */
+static int hand_alert(cg_incidents *ag, cg_open_incident *e, const cg_packet *p,
+                      uint64_t flow_id, const char *community_id, uint8_t sev, int evseq)
+{
+    cg_fold_alert a;
+
+    if (e->count - 1 >= UINT32_MAX)
+        return 0;
+    e->nalerts = (uint32_t)e->count;
+    if (!ag->alert)
+        return 0;
+    a = (cg_fold_alert){ .seq = (uint32_t)(e->count - 1), .ts_us = p->ts_us, .flow_id = flow_id,
+                         .community_id = community_id ? community_id : "",
+                         .sport = p->sport, .dport = p->dport, .severity = sev,
+                         .evidence_seq = evseq };
+    return ag->alert(e, &a, ag->arg);
 }
 
 cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg_packet *p,
                                     uint64_t flow_id, const char *community_id,
-                                    int *evidence_seq, int *created)
+                                    uint8_t severity, int *evidence_seq, int *created)
 {
-    uint64_t h = key_hash(r, p->src, p->dst);
+    uint64_t h = key_hash(r, p->src, p->dst, p->dport);
     uint64_t win = (uint64_t)ag->cfg.window_s * 1000000u;
+    uint8_t sev = severity ? severity : r->severity;
+    uint64_t escalates = 0;
     cg_open_incident *slot = NULL, *victim = NULL;
 
     for (uint32_t i = 0; i < PROBE; i++) {
@@ -88,9 +130,17 @@ cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg
                 slot = e;
             continue;
         }
-        if (e->hash == h && e->rule->sid == r->sid && e->rule->gid == r->gid &&
-            !memcmp(e->src, p->src, 16) && !memcmp(e->dst, p->dst, 16)) {
+        if (same_key(e, h, r, p)) {
             if (p->ts_us >= e->first_us && p->ts_us - e->first_us < win) {
+                if (sev < e->severity) {
+                    /* a higher severity: a new incident, in this slot */
+                    escalates = e->id;
+                    slot = e;
+                    if (e->dirty && ag->sink(e, ag->arg))
+                        return NULL;
+                    ag->st.escalated++;
+                    break;
+                }
                 e->count++;
                 if (p->ts_us > e->last_us)
                     e->last_us = p->ts_us;
@@ -100,6 +150,8 @@ cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg
                 if (e->nevidence < ag->cfg.max_evidence)
                     *evidence_seq = (int)e->nevidence++;
                 ag->st.folded++;
+                if (hand_alert(ag, e, p, flow_id, community_id, sev, *evidence_seq))
+                    return NULL;
                 return e;
             }
             victim = e;         /* past its window: this key starts anew here */
@@ -128,6 +180,8 @@ cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg
     slot->sport = p->sport;
     slot->dport = p->dport;
     slot->proto = p->proto;
+    slot->severity = sev;
+    slot->escalated_from = escalates;
     slot->first_us = slot->last_us = p->ts_us;
     slot->count = 1;
     slot->flow_id = flow_id;
@@ -139,6 +193,8 @@ cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg
         *evidence_seq = (int)slot->nevidence++;
     *created = 1;
     ag->st.created++;
+    if (hand_alert(ag, slot, p, flow_id, community_id, sev, *evidence_seq))
+        return NULL;
     return slot;
 }
 

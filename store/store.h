@@ -1,52 +1,117 @@
 /* store.h — the LMDB incident store: its API is its manual.
  *
  * An LMDB environment in a directory. One writer (the sensor, through
- * cg_store_begin/put/commit: batched transactions), any number of readers
- * (query, report) reading snapshots at the same time without blocking it.
- * The record format and key layouts are documented in store.c's header table;
- * the schema version is in the "meta" database, and a store written by a newer
- * schema is refused at open.
+ * cg_store_begin/put/commit: batched transactions), triage changes from the
+ * analysts' tools in short transactions of their own, and any number of
+ * readers (query, report) reading snapshots at the same time without
+ * blocking either. The byte layouts of records and keys are in
+ * store_rec.c's header, how the pieces hold in store.c's, the planner in
+ * store_query.c's; the schema version is in the "meta" database.
  *
- * Named databases:
+ * The incident model
+ * ------------------
+ *  - An alert is one rule firing on one packet. An incident folds the alerts
+ *    that share a key — (gid, sid, source address, destination address,
+ *    destination port) — and fall within a window after the incident's first
+ *    alert (analyzer/incident.h does the folding; the store keeps what it is
+ *    given). It keeps first and last seen, the exact count, the ports, flow
+ *    id and Community ID of its first alert, the rule's severity, layers,
+ *    message and classtype, the first evidence packets, and every alert
+ *    (time, flow id, Community ID, ports, severity, evidence number), up to
+ *    an optional cap per incident (cg_store_set_alert_cap): `count` stays
+ *    exact when alerts beyond the cap are not stored.
+ *  - Severity: 1 high .. 4 info (rules may use up to 255). An incident's
+ *    severity is that of its first alert, which is also its highest: a later
+ *    alert of the same key with a higher severity (a lower number) opens a
+ *    new incident whose escalated_from names the one it escalates. Triage may
+ *    override the severity (CG_INC_SEV_SET); rule_severity keeps what
+ *    detection said (the rule's), and removing the override goes back to it.
+ *  - Enrichment: per side (source, destination) the country (ISO 3166-1
+ *    alpha-2), city, AS number and organisation, the owning agency and the
+ *    network zone, and which GeoIP database (type, build date) said so.
+ *  - Triage: a status (new, acknowledged, investigating, resolved,
+ *    false-positive), an assignee, a severity override and notes, changed
+ *    only through cg_store_triage_set and cg_store_note_add. Every change
+ *    appends to the incident's history (who, when, field, old and new
+ *    value); nothing in the API rewrites or removes history.
+ *  - The sensor re-puts an incident as it grows: cg_store_put replaces the
+ *    fold's fields and keeps the triage fields (status, assignee, severity
+ *    override, notes) of the stored record, read inside the writer's
+ *    transaction, so a triage change committed between two batches is never
+ *    overwritten.
+ *
+ * Named databases (byte layouts in store_rec.c):
  *   meta        "schema" -> be32 version; "next_id" -> be64
- *   incidents   be64 id -> incident record (versioned, see store.c)
- *   by_time     be64 first_us | be64 id -> ""
- *   by_src      addr16 | be64 id -> ""      (IPv4 mapped: a CIDR is one range scan)
- *   by_dst      addr16 | be64 id -> ""
- *   by_sid      be32 gid | be32 sid | be64 id -> ""
- *   evidence    be64 id | be32 seq -> evidence record (ts, link type, lengths, bytes)
+ *   incidents   be64 id -> incident record
+ *   alerts      be64 id | be32 seq -> alert record
+ *   evidence    be64 id | be32 seq -> evidence record (packet bytes)
+ *   history     be64 id | be64 seq -> history record (triage changes, notes)
+ *   parts       be32 partition -> the span of first_us of its incidents
+ *   by_time, by_src, by_dst, by_sid, by_sev, by_status, by_src_cc,
+ *   by_dst_cc, by_src_asn, by_dst_asn, by_dport, by_community, by_assignee:
+ *               one index per field: field key -> the ids that have it, in
+ *               key then id order (a CIDR is one range of by_src/by_dst).
+ *               The scattered ones are kept per partition of 32768 ids (the
+ *               newest partition takes a batch's writes; a page of newest
+ *               results reads the newest partitions and stops; a time filter
+ *               skips the partitions outside it).
  *
  * Contract:
  *  - Functions return 0 or a negative CG_STORE_E* code; a message for the
  *    last error of the handle is in cg_store_error(). Output parameters are
  *    written only on success.
- *  - A full map (CG_STORE_EFULL) aborts the open batch only; everything
- *    committed before stays, and the store opens again.
- *  - Views returned by readers (strings of a cg_incident) live until the
- *    callback returns.
- *  - Opening: a writer creates DIR (one level, mode 0700) and the store in
- *    it when missing, and holds DIR/writer.lock (flock) while open: a second
- *    writer gets CG_STORE_EBUSY. A reader (CG_STORE_RDONLY) never writes and
- *    never takes writer.lock; a missing store is CG_STORE_ENOTFOUND ("DIR: no
- *    canhgac store here"). A newer schema is CG_STORE_ENEWER, something that
- *    is not a canhgac store CG_STORE_ECORRUPT, and a refused store is left as
- *    it was.
- *  - Batches: put and put_evidence need an open batch (cg_store_begin).
- *    When LMDB fails inside a batch (a full map, a disk error) the batch is
- *    dropped at once: later puts return the same error and do nothing, and
- *    cg_store_commit returns it too and closes the batch (or cg_store_abort).
- *    A commit that returned 0 is on disk (synchronous LMDB commits).
+ *  - A full map (CG_STORE_EFULL) aborts the open batch (or the triage
+ *    change) only; everything committed before stays, and the store opens
+ *    again.
+ *  - Views returned by readers (strings of a cg_incident, cg_alert,
+ *    cg_history; evidence bytes) live until the callback returns.
+ *  - Ids are handed out in creation order, so "newest first" is descending
+ *    id; a query's results come in that order.
+ *  - Opening, by flags:
+ *      0 (the writer): creates DIR (one level, mode 0700) and the store in it
+ *        when missing, and holds DIR/writer.lock (flock) while open: a second
+ *        writer gets CG_STORE_EBUSY.
+ *      CG_STORE_RDONLY (query side): never writes, never takes writer.lock.
+ *      CG_STORE_TRIAGE (analysts' tools): reads, and writes triage changes
+ *        only; never takes writer.lock, so it opens while a sensor runs.
+ *    A reader or triage handle on a missing store is CG_STORE_ENOTFOUND ("DIR:
+ *    no canhgac store here"). A newer schema is CG_STORE_ENEWER, an older one
+ *    CG_STORE_EOLDER (the message says to re-create the store), something
+ *    that is not a canhgac store CG_STORE_ECORRUPT, and a refused store is
+ *    left as it was.
+ *  - Batches (writer handle): put, put_alert and put_evidence need an open
+ *    batch (cg_store_begin). When LMDB fails inside a batch (a full map, a
+ *    disk error) the batch is dropped at once: later puts return the same
+ *    error and do nothing, and cg_store_commit returns it too and closes the
+ *    batch (or cg_store_abort). A commit that returned 0 is on disk
+ *    (synchronous LMDB commits): it survives a kill -9 or a power cut.
+ *  - Triage (writer handle with no batch open, or triage handle): each call
+ *    is one short write transaction of its own, committed synchronously
+ *    before it returns. LMDB lets one write transaction run at a time across
+ *    all processes: a triage call waits while a sensor's batch is open (the
+ *    sensor commits at least every second) and the sensor's next batch waits
+ *    for the triage commit, milliseconds.
  *  - Readers read the last committed state in one read-only transaction per
  *    call; on the writer's handle the open batch is invisible to them.
+ *  - Queries walk incidents newest first (descending id: ids are given in
+ *    creation order) and page by keyset: the cursor says where the last page
+ *    stopped, never how many to skip, so incidents stored between two pages
+ *    neither repeat nor shift what follows.
  *  - Threads: the reader functions may be called from many threads at once
- *    on one handle; the writer functions from one thread at a time; close
- *    when nothing else runs on the handle.
+ *    on one handle; the writer and triage functions from one thread at a
+ *    time; close when nothing else runs on the handle.
  *
  * Caveats:
  *  - Open a store once per process (LMDB's rule: its locks are per process).
- *    A process that writes reads through its writer handle.
+ *    A process that writes reads and triages through its writer handle.
  *  - A reader needs write access to DIR/lock.mdb (LMDB's reader table).
  *  - writer.lock is an flock: do not put a store on a network filesystem.
+ *  - by_community is a 64-bit hash of the Community ID and is only ever
+ *    added to (an incident stays findable by every Community ID its alerts
+ *    had); a query trusts it, where every other filter is checked again on
+ *    the record.
+ *  - Counts trust the indexes (cg_store_count with one indexed filter reads
+ *    only index entries), as queries trust by_community.
  */
 #ifndef CG_STORE_H
 #define CG_STORE_H
@@ -54,7 +119,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CG_STORE_SCHEMA 1
+#define CG_STORE_SCHEMA 2
 
 enum {
     CG_STORE_OK = 0,
@@ -65,15 +130,18 @@ enum {
     CG_STORE_ENOTFOUND = -5,
     CG_STORE_EBUSY = -6,     /* another writer holds the store */
     CG_STORE_EINVAL = -7,
+    CG_STORE_EOLDER = -8,    /* written by an older schema version */
 };
 
 typedef struct cg_store cg_store;
 
-/* flags for cg_store_open */
+/* flags for cg_store_open (at most one) */
 #define CG_STORE_RDONLY 0x1   /* query side: never writes, store must exist */
+#define CG_STORE_TRIAGE 0x2   /* triage changes only, no writer.lock; store must exist */
 
-/* mapsize 0 = default: the store's map size, at least 16 GiB (sparse: the
- * file grows with the data); a reader's default is the writer's size. */
+/* mapsize 0 = default: the store's map size, at least 16 GiB for a writer
+ * (sparse: the file grows with the data); a reader's or triage handle's
+ * default is the writer's size. */
 int cg_store_open(cg_store **out, const char *dir, unsigned flags, uint64_t mapsize);
 void cg_store_close(cg_store *st);
 /* The message of the calling thread's last failed call on st, one line that
@@ -82,25 +150,65 @@ void cg_store_close(cg_store *st);
 const char *cg_store_error(const cg_store *st);
 const char *cg_store_strerror(int code);
 
-enum { CG_ST_NEW = 0, CG_ST_ACKNOWLEDGED, CG_ST_INVESTIGATING, CG_ST_RESOLVED, CG_ST_FALSE_POSITIVE };
+/* ---- values ------------------------------------------------------------- */
+
+enum { CG_ST_NEW = 0, CG_ST_ACKNOWLEDGED, CG_ST_INVESTIGATING, CG_ST_RESOLVED,
+       CG_ST_FALSE_POSITIVE, CG_ST_COUNT };
+
+/* "new", "acknowledged", "investigating", "resolved", "false-positive";
+ * NULL for another value. */
+const char *cg_store_status_name(unsigned status);
+
+#define CG_INC_SEV_SET 0x01   /* flags: severity was set by triage */
+
+#define CG_STORE_TEXT_MAX 255 /* assignee and who: bytes at most */
+
+/* One side of an incident as enrichment sees it. Strings may be NULL on put
+ * (stored as ""); each is at most 65534 bytes. */
+typedef struct cg_incident_geo {
+    char country[3];           /* ISO 3166-1 alpha-2 ("VN"), "" when unknown */
+    uint32_t asn;              /* 0 when unknown */
+    const char *city;
+    const char *as_org;
+    const char *agency;        /* the agency that owns the address (asset inventory) */
+    const char *zone;          /* the network zone of the address ("dmz", ...) */
+} cg_incident_geo;
 
 typedef struct cg_incident {
     uint64_t id;               /* assigned by cg_store_new_id */
     uint32_t gid, sid, rev;
-    uint8_t src[16], dst[16];
+    uint8_t src[16], dst[16];  /* IPv4 mapped (::ffff:a.b.c.d) */
     uint16_t sport, dport;     /* of the first alert */
     uint8_t proto;             /* IP protocol */
-    uint8_t severity;          /* 1 high .. 4 info */
+    uint8_t severity;          /* current: triage's when CG_INC_SEV_SET, else the fold's */
+    uint8_t rule_severity;     /* what detection said: the rule's */
     uint8_t layers;            /* CG_LAYER bits */
     uint8_t status;            /* CG_ST_* */
+    uint8_t flags;             /* CG_INC_* */
     uint64_t first_us, last_us;
-    uint64_t count;            /* alerts folded in */
+    uint64_t count;            /* alerts folded in: exact */
     uint64_t flow_id;          /* of the first alert */
+    uint64_t escalated_from;   /* the incident this one escalates, or 0 */
+    uint32_t nevidence;        /* evidence packets stored */
+    uint32_t nalerts;          /* alerts stored (count, or the cap) */
+    uint32_t nnotes;           /* notes in the history */
     const char *community_id;  /* of the first alert */
     const char *msg;
     const char *classtype;     /* "" when none */
-    uint32_t nevidence;        /* evidence packets stored */
+    const char *assignee;      /* "" when none */
+    cg_incident_geo src_geo, dst_geo;
+    const char *geo_db_type;   /* the GeoIP database ("GeoLite2-City"), "" when none */
+    const char *geo_db_date;   /* its build date ("2025-11-18") */
 } cg_incident;
+
+typedef struct cg_alert {
+    uint64_t ts_us;
+    uint64_t flow_id;
+    const char *community_id;  /* NULL on put is "" */
+    uint16_t sport, dport;
+    uint8_t severity;
+    int32_t evidence_seq;      /* the evidence packet it took, or -1 */
+} cg_alert;
 
 typedef struct cg_evidence {
     uint64_t ts_us;
@@ -109,20 +217,71 @@ typedef struct cg_evidence {
     const uint8_t *data;
 } cg_evidence;
 
+/* What a history entry records. */
+enum { CG_HIST_STATUS = 1, CG_HIST_ASSIGNEE, CG_HIST_SEVERITY, CG_HIST_NOTE };
+
+typedef struct cg_history {
+    uint64_t seq;              /* 0, 1, ... per incident, in the order of the changes */
+    uint64_t when_us;
+    const char *who;
+    uint8_t kind;              /* CG_HIST_* */
+    /* STATUS: old_num/new_num are CG_ST_*. SEVERITY: the severity before and
+     * after, and old_text/new_text "set" when that side was a triage
+     * override, "" when it was the fold's. ASSIGNEE: old_text/new_text.
+     * NOTE: the text is new_text. */
+    uint32_t old_num, new_num;
+    const char *old_text, *new_text;
+} cg_history;
+
 /* ---- writer ------------------------------------------------------------ */
 
 /* Reserves the next incident id (persisted at the next commit). Ids start at
  * 1 and are never handed out twice, also when a batch fails; 0 on a
- * read-only handle. */
+ * read-only or triage handle, or past the last id (2^47 - 1). */
 uint64_t cg_store_new_id(cg_store *st);
 int cg_store_begin(cg_store *st);
-/* Inserts or replaces incident inc->id (indexes kept consistent). NULL
- * strings are stored as ""; each string is at most 65534 bytes. */
+/* Inserts incident inc->id (1 .. 2^47 - 1) as given, or replaces the stored
+ * one keeping its triage fields: status, assignee, nnotes, flags, and
+ * severity when CG_INC_SEV_SET; the rest is inc's (the fold's: a sensor's
+ * re-put never undoes triage). Indexes are kept consistent. NULL
+ * strings are stored as ""; each string is at most 65534 bytes, assignee
+ * CG_STORE_TEXT_MAX; a country is "" or two letters A-Z. nalerts is stored
+ * at most the alert cap. */
 int cg_store_put(cg_store *st, const cg_incident *inc);
+/* Alert seq (0-based, in the order of the fold) of incident id. With a cap
+ * set and seq >= cap nothing is stored, and 0 is returned: the incident's
+ * count stays what the fold says. Its Community ID is added to
+ * by_community for the incident either way. */
+int cg_store_put_alert(cg_store *st, uint64_t id, uint32_t seq, const cg_alert *a);
 int cg_store_put_evidence(cg_store *st, uint64_t id, uint32_t seq, const cg_evidence *ev);
 /* Commits the batch; on failure (EFULL, EIO) the batch is dropped. */
 int cg_store_commit(cg_store *st);
 void cg_store_abort(cg_store *st);
+/* Alerts stored per incident on this handle: the first cap (seq < cap);
+ * 0 (the default) keeps every alert. A flood of one key then costs at most
+ * cap alert records, whatever its count. */
+void cg_store_set_alert_cap(cg_store *st, uint32_t cap);
+
+/* ---- triage ------------------------------------------------------------ */
+
+#define CG_TRIAGE_STATUS   0x1
+#define CG_TRIAGE_ASSIGNEE 0x2
+#define CG_TRIAGE_SEVERITY 0x4
+
+/* Sets the fields of incident id named in mask: status (CG_ST_*), assignee
+ * ("" or NULL = nobody), severity (1..255; 0 removes the override, back to
+ * the fold's severity). who (1..CG_STORE_TEXT_MAX bytes) made the change at
+ * when_us. Each field whose value changes appends one history entry; the
+ * record and its indexes change in the same transaction. A change to
+ * nothing appends nothing and returns 0. CG_STORE_ENOTFOUND for no such
+ * incident; CG_STORE_EINVAL on a read-only handle or while the handle has a
+ * batch open. */
+int cg_store_triage_set(cg_store *st, uint64_t id, unsigned mask, uint8_t status,
+                        const char *assignee, uint8_t severity, const char *who,
+                        uint64_t when_us);
+/* Appends a note (1..65534 bytes) to incident id's history. */
+int cg_store_note_add(cg_store *st, uint64_t id, const char *who, uint64_t when_us,
+                      const char *text);
 
 /* ---- readers ----------------------------------------------------------- */
 
@@ -130,53 +289,116 @@ void cg_store_abort(cg_store *st);
  * CG_STORE_ENOTFOUND; a record that does not decode is CG_STORE_ECORRUPT. */
 int cg_store_get(cg_store *st, uint64_t id,
                  int (*cb)(const cg_incident *inc, void *arg), void *arg);
-/* Calls cb for each evidence packet of incident id in seq order, until cb
- * returns non-zero; CG_STORE_ENOTFOUND when there is no such incident. The
- * bytes (ev->data) are a view that lives until cb returns. */
+/* Calls cb for each evidence packet / alert / history entry of incident id
+ * in seq order, until cb returns non-zero; CG_STORE_ENOTFOUND when there is
+ * no such incident (whose record need not decode: the packets, alerts and
+ * history of a damaged record are still there). */
 int cg_store_evidence(cg_store *st, uint64_t id,
                       int (*cb)(uint32_t seq, const cg_evidence *ev, void *arg), void *arg);
+int cg_store_alerts(cg_store *st, uint64_t id,
+                    int (*cb)(uint32_t seq, const cg_alert *a, void *arg), void *arg);
+int cg_store_history(cg_store *st, uint64_t id,
+                     int (*cb)(const cg_history *h, void *arg), void *arg);
 
-#define CG_Q_SINCE   0x0001
-#define CG_Q_UNTIL   0x0002
-#define CG_Q_SRC     0x0004
-#define CG_Q_DST     0x0008
-#define CG_Q_SID     0x0010
-#define CG_Q_SEV     0x0020
-#define CG_Q_PORT    0x0040   /* src or dst port */
-#define CG_Q_SPORT   0x0080
-#define CG_Q_DPORT   0x0100
-#define CG_Q_GID     0x0200   /* gid == q->gid (with CG_Q_SID: one index range) */
+/* Query filters: every one set in `has` must hold. */
+#define CG_Q_SINCE    0x00001
+#define CG_Q_UNTIL    0x00002
+#define CG_Q_SRC      0x00004
+#define CG_Q_DST      0x00008
+#define CG_Q_SID      0x00010
+#define CG_Q_SEV      0x00020
+#define CG_Q_PORT     0x00040   /* src or dst port (checked on records) */
+#define CG_Q_SPORT    0x00080   /* (checked on records) */
+#define CG_Q_DPORT    0x00100
+#define CG_Q_GID      0x00200   /* with CG_Q_SID: one key of by_sid; alone: checked on records */
+#define CG_Q_STATUS   0x00400
+#define CG_Q_SRC_CC   0x00800
+#define CG_Q_DST_CC   0x01000
+#define CG_Q_SRC_ASN  0x02000
+#define CG_Q_DST_ASN  0x04000
+#define CG_Q_COMMUNITY 0x08000
+#define CG_Q_ASSIGNEE 0x10000
 
 typedef struct cg_query {
     unsigned has;              /* CG_Q_* */
     uint64_t since_us, until_us;       /* on first_us: since <= first_us < until */
     uint8_t src_lo[16], src_hi[16];    /* inclusive range (an address or a CIDR) */
     uint8_t dst_lo[16], dst_hi[16];
-    uint32_t sid;
+    uint32_t sid, gid;
     uint8_t sev_max;           /* severity <= sev_max (1 = high only) */
     uint16_t port, sport, dport;
-    uint32_t gid;
+    unsigned status_mask;      /* bit (1u << CG_ST_*) for each status wanted */
+    char src_cc[3], dst_cc[3]; /* "" = unknown country */
+    uint32_t src_asn, dst_asn; /* 0 = unknown AS */
+    const char *community_id;  /* any alert's; "" = incidents without one */
+    const char *assignee;      /* "" = unassigned */
 } cg_query;
 
-/* Walks the incidents matching q, newest first (descending id: ids are given
- * in creation order), those with id < *cursor when *cursor != 0, stopping after
- * limit results (0 = no limit) or when cb returns non-zero. Reads one snapshot.
- * On return *cursor holds the id to resume below (0 when the walk reached the
- * end). An index (address range, sid, time) drives the scan when the query has
- * a filter on it; the other filters are checked on each record.
- * q NULL matches everything; cursor may be NULL. When the walk stops early
- * (limit, or cb returned non-zero) *cursor is the id of the last incident
- * given to cb, so a next page may turn out empty. Returns 0 also when cb
+/* Walks the incidents matching q, newest first (descending id), those
+ * after *cursor when *cursor != 0, stopping after limit results (0 = no
+ * limit) or when cb returns non-zero. Reads one snapshot. On return *cursor
+ * holds where the next page starts (0 when the walk reached the end); it is
+ * opaque to callers (today the id of the last incident given to cb). When
+ * the walk stops early (limit, or cb returned non-zero) a next page may turn
+ * out empty.
+ * The planner estimates the entries of each index a filter can use, reads
+ * the smallest newest first (partition by partition, or merging a few keys
+ * in id order, or from a bitmap of its ids), skips ids not in a second index
+ * when that saves record reads, and checks every filter on each record
+ * (by_community by an index lookup). Its choices are in store_query.c.
+ * q NULL matches everything; cursor may be NULL. Returns 0 also when cb
  * stopped the walk; a record that does not decode stops it with
  * CG_STORE_ECORRUPT. An address range with lo above hi is CG_STORE_EINVAL. */
 int cg_store_query(cg_store *st, const cg_query *q, uint64_t limit, uint64_t *cursor,
                    int (*cb)(const cg_incident *inc, void *arg), void *arg);
 
-/* As last committed: entry counts of incidents and evidence, meta next_id,
- * the map size and the bytes in use (last page * page size). */
+/* How cg_store_query would read q, one line: "parts by_src 205" (how, the
+ * driving index, its estimated entries; ">0" when not estimated), then
+ * " & by_time 40" with a second index to skip ids with; "stream by_sev
+ * 1000", "collect by_time 36", "scan incidents (5 partitions in time)",
+ * "empty". For tests, and for an analyst's "explain". Writes at most len
+ * bytes with a NUL. */
+int cg_store_explain(cg_store *st, const cg_query *q, char *buf, size_t len);
+
+/* The number of incidents matching q. With no filter: the size of
+ * incidents; with filters on one index only: a sum of index counts, no
+ * record read. Aggregations (count, top, histogram) that must read records
+ * read their fixed part only, unless q filters on the assignee or on having
+ * no Community ID. */
+int cg_store_count(cg_store *st, const cg_query *q, uint64_t *out);
+
+/* Fields to group by. */
+enum { CG_F_SRC = 1, CG_F_DST, CG_F_SID, CG_F_SRC_CC, CG_F_DST_CC, CG_F_SRC_ASN,
+       CG_F_DST_ASN, CG_F_DPORT, CG_F_SEV, CG_F_STATUS };
+
+typedef struct cg_store_group {
+    uint64_t count;
+    uint8_t addr[16];          /* CG_F_SRC, CG_F_DST */
+    uint32_t gid;              /* CG_F_SID (with num = sid) */
+    uint32_t num;              /* sid, asn, port, severity, status */
+    char cc[3];                /* CG_F_SRC_CC, CG_F_DST_CC ("" = unknown) */
+} cg_store_group;
+
+/* The n most frequent values of field among the incidents matching q, most
+ * frequent first (ties: the smaller value first), into out[0..*nout). With
+ * no filter, an indexed field is counted from its index (an unknown country
+ * or AS, which the index leaves out, is then absent). */
+int cg_store_top(cg_store *st, const cg_query *q, int field, cg_store_group *out, size_t n,
+                 size_t *nout);
+
+/* Counts the incidents matching q by first_us in buckets of bucket_us
+ * (3600000000 = an hour), aligned on multiples of bucket_us since the epoch
+ * (UTC days for 86400000000), and calls cb for each non-empty bucket in
+ * time order until cb returns non-zero. */
+int cg_store_histogram(cg_store *st, const cg_query *q, uint64_t bucket_us,
+                       int (*cb)(uint64_t start_us, uint64_t count, void *arg), void *arg);
+
+/* As last committed: entry counts of incidents, alerts, evidence and
+ * history, meta next_id, the map size and the bytes in use (last page *
+ * page size). */
 typedef struct cg_store_info {
     uint32_t schema;
-    uint64_t incidents, evidence, next_id;
+    uint64_t incidents, alerts, evidence, history, next_id;
     uint64_t map_size, map_used;
 } cg_store_info;
 int cg_store_info_get(cg_store *st, cg_store_info *out);
@@ -184,9 +406,12 @@ int cg_store_info_get(cg_store *st, cg_store_info *out);
 /* ---- records ----------------------------------------------------------- */
 
 /* Decode one stored record (the formats are in store.c) from untrusted bytes:
- * 0, or CG_STORE_ECORRUPT. The strings / data of out are views into rec. For
- * tools that read LMDB values themselves, and for fuzzing the decoders. */
+ * 0, or CG_STORE_ECORRUPT. The strings / data of out are views into rec
+ * (absent strings are a static ""). For tools that read LMDB values
+ * themselves, and for fuzzing the decoders. */
 int cg_store_decode(const void *rec, size_t len, cg_incident *out);
+int cg_store_decode_alert(const void *rec, size_t len, cg_alert *out);
 int cg_store_decode_evidence(const void *rec, size_t len, cg_evidence *out);
+int cg_store_decode_history(const void *rec, size_t len, cg_history *out);
 
 #endif

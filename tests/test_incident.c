@@ -1,6 +1,7 @@
-/* test_incident.c — the alert-to-incident fold: key, window, evidence
- * numbering, flush of dirty incidents, eviction when the table is full; and
- * the EVE alert line, parsed back with json-c. */
+/* test_incident.c — the alert-to-incident fold: key (with the destination
+ * port), window, evidence numbering, severity escalation, the alerts handed
+ * to the alert sink, flush of dirty incidents, eviction when the table is
+ * full; and the EVE alert line, parsed back with json-c. */
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,13 @@ typedef struct sinkrec {
     uint64_t next_id;
     uint64_t flushed[64];
     uint64_t counts[64];
+    uint64_t escalated_from[64];
+    uint8_t severity[64];
     int n;
+    /* the alert sink */
+    uint64_t alert_inc[64];
+    cg_fold_alert alerts[64];
+    int nalerts, fail_alerts;
 } sinkrec;
 
 static uint64_t new_id(void *arg) { return ++((sinkrec *)arg)->next_id; }
@@ -24,7 +31,22 @@ static int sink(const cg_open_incident *inc, void *arg)
     if (s->n < 64) {
         s->flushed[s->n] = inc->id;
         s->counts[s->n] = inc->count;
+        s->escalated_from[s->n] = inc->escalated_from;
+        s->severity[s->n] = inc->severity;
         s->n++;
+    }
+    return 0;
+}
+
+static int alert_sink(const cg_open_incident *inc, const cg_fold_alert *a, void *arg)
+{
+    sinkrec *s = arg;
+    if (s->fail_alerts)
+        return -1;
+    if (s->nalerts < 64) {
+        s->alert_inc[s->nalerts] = inc->id;
+        s->alerts[s->nalerts] = *a;
+        s->nalerts++;
     }
     return 0;
 }
@@ -61,25 +83,25 @@ static void test_fold(void)
     CHECK(cg_incidents_create(&ag, &cfg, new_id, sink, &s) == 0);
     int ev, created;
     cg_packet p = mkpkt(112, 10, 1000000);
-    cg_open_incident *a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", &ev, &created);
+    cg_open_incident *a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", 0, &ev, &created);
     CHECK(a != NULL && created == 1 && ev == 0 && a->id == 1);
     p.ts_us = 2000000;
-    a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", &ev, &created);
+    a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", 0, &ev, &created);
     CHECK(a != NULL && created == 0 && ev == 1 && a->count == 2);
     p.ts_us = 3000000;
-    a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", &ev, &created);
+    a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", 0, &ev, &created);
     CHECK(a != NULL && created == 0 && ev == -1 && a->count == 3);   /* evidence full */
     CHECK(a && a->first_us == 1000000 && a->last_us == 3000000);
     CHECK_STR(a ? a->community_id : NULL, "1:abc");
     /* another rule, another destination: their own incidents */
-    a = cg_incidents_fold(ag, &r2, &p, 77, "1:abc", &ev, &created);
+    a = cg_incidents_fold(ag, &r2, &p, 77, "1:abc", 0, &ev, &created);
     CHECK(a && created == 1 && a->id == 2);
     cg_packet q = mkpkt(112, 11, 3000000);
-    a = cg_incidents_fold(ag, &r1, &q, 78, "1:def", &ev, &created);
+    a = cg_incidents_fold(ag, &r1, &q, 78, "1:def", 0, &ev, &created);
     CHECK(a && created == 1 && a->id == 3);
     /* past the window: a new incident of the same key */
     p.ts_us = 1000000 + 60000000;
-    a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", &ev, &created);
+    a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", 0, &ev, &created);
     CHECK(a && created == 1 && a->id == 4 && a->count == 1);
     CHECK(cg_incidents_flush(ag) == 0);
     CHECK_EQ_U(s.n, 4);
@@ -107,7 +129,7 @@ static void test_full_table(void)
     int ev, created, fails = 0;
     for (unsigned i = 0; i < 200; i++) {
         cg_packet p = mkpkt(i & 255, (i >> 8) + 1, 1000000 + i);
-        if (!cg_incidents_fold(ag, &r, &p, i, "", &ev, &created) || !created)
+        if (!cg_incidents_fold(ag, &r, &p, i, "", 0, &ev, &created) || !created)
             fails++;
     }
     CHECK_EQ_U(fails, 0);
@@ -116,6 +138,112 @@ static void test_full_table(void)
     cg_incidents_get_stats(ag, &st);
     CHECK_EQ_U(st.created, 200);
     CHECK(st.evicted >= 200 - 64);
+    cg_incidents_destroy(ag);
+}
+
+
+/* The destination port is part of the key: the same rule, source and
+ * destination on two ports are two incidents. */
+static void test_dport_key(void)
+{
+    cg_rule r;
+    memset(&r, 0, sizeof r);
+    r.gid = 1;
+    r.sid = 7;
+    r.severity = 2;
+    sinkrec s;
+    memset(&s, 0, sizeof s);
+    cg_incidents_cfg cfg = {.window_s = 60, .max_evidence = 1, .capacity = 64};
+    cg_incidents *ag;
+    CHECK(cg_incidents_create(&ag, &cfg, new_id, sink, &s) == 0);
+    int ev, created;
+    cg_packet p = mkpkt(1, 2, 1000000);
+    cg_open_incident *a = cg_incidents_fold(ag, &r, &p, 1, "", 0, &ev, &created);
+    CHECK(a && created && a->id == 1 && a->dport == 80);
+    p.dport = 443;
+    a = cg_incidents_fold(ag, &r, &p, 1, "", 0, &ev, &created);
+    CHECK(a && created && a->id == 2 && a->dport == 443);
+    p.dport = 80;
+    p.sport = 40000;   /* another source port: the same incident */
+    a = cg_incidents_fold(ag, &r, &p, 2, "", 0, &ev, &created);
+    CHECK(a && !created && a->id == 1 && a->count == 2 && a->sport == 51000);
+    p.dport = 443;
+    a = cg_incidents_fold(ag, &r, &p, 2, "", 0, &ev, &created);
+    CHECK(a && !created && a->id == 2 && a->count == 2);
+    cg_incidents_destroy(ag);
+}
+
+/* A higher severity (a lower number) in the window opens a new incident that
+ * names the old one; lower severities fold into whatever is open. */
+static void test_escalation(void)
+{
+    cg_rule r;
+    memset(&r, 0, sizeof r);
+    r.gid = 1;
+    r.sid = 8;
+    r.severity = 3;
+    sinkrec s;
+    memset(&s, 0, sizeof s);
+    cg_incidents_cfg cfg = {.window_s = 60, .max_evidence = 2, .capacity = 64};
+    cg_incidents *ag;
+    CHECK(cg_incidents_create(&ag, &cfg, new_id, sink, &s) == 0);
+    cg_incidents_set_alert_sink(ag, alert_sink);
+    int ev, created;
+    cg_packet p = mkpkt(5, 6, 1000000);
+    cg_open_incident *a = cg_incidents_fold(ag, &r, &p, 1, "1:one", 0, &ev, &created);
+    CHECK(a && created && a->id == 1 && a->severity == 3 && a->escalated_from == 0);
+    p.ts_us += 1000;
+    a = cg_incidents_fold(ag, &r, &p, 1, "1:one", 4, &ev, &created);   /* lower: folds */
+    CHECK(a && !created && a->id == 1 && a->count == 2 && a->severity == 3);
+    CHECK_EQ_U(s.n, 0);
+    p.ts_us += 1000;
+    a = cg_incidents_fold(ag, &r, &p, 2, "1:two", 1, &ev, &created);   /* higher: escalates */
+    CHECK(a && created && a->id == 2 && a->severity == 1 && a->escalated_from == 1);
+    CHECK(a && a->count == 1 && a->first_us == p.ts_us && ev == 0);
+    CHECK_STR(a ? a->community_id : NULL, "1:two");
+    /* the old one went to the sink as it stood, before its slot was reused */
+    CHECK_EQ_U(s.n, 1);
+    CHECK(s.flushed[0] == 1 && s.counts[0] == 2 && s.severity[0] == 3 && s.escalated_from[0] == 0);
+    p.ts_us += 1000;
+    a = cg_incidents_fold(ag, &r, &p, 2, "1:two", 0, &ev, &created);   /* the rule's 3: folds */
+    CHECK(a && !created && a->id == 2 && a->count == 2 && a->severity == 1);
+    p.ts_us += 1000;
+    a = cg_incidents_fold(ag, &r, &p, 2, "1:two", 1, &ev, &created);   /* equal: folds */
+    CHECK(a && !created && a->id == 2 && a->count == 3);
+    CHECK(cg_incidents_flush(ag) == 0);
+    CHECK_EQ_U(s.n, 2);
+    CHECK(s.flushed[1] == 2 && s.counts[1] == 3 && s.severity[1] == 1 && s.escalated_from[1] == 1);
+    cg_incidents_stats st;
+    cg_incidents_get_stats(ag, &st);
+    CHECK_EQ_U(st.created, 2);
+    CHECK_EQ_U(st.escalated, 1);
+    CHECK_EQ_U(st.folded, 3);
+
+    /* every alert reached the alert sink, numbered within its incident */
+    static const uint64_t want_inc[] = {1, 1, 2, 2, 2};
+    static const uint32_t want_seq[] = {0, 1, 0, 1, 2};
+    static const uint8_t want_sev[] = {3, 4, 1, 3, 1};
+    static const int want_ev[] = {0, 1, 0, 1, -1};
+    CHECK_EQ_U(s.nalerts, 5);
+    for (int i = 0; i < 5 && i < s.nalerts; i++) {
+        CHECK_EQ_U(s.alert_inc[i], want_inc[i]);
+        CHECK_EQ_U(s.alerts[i].seq, want_seq[i]);
+        CHECK_EQ_U(s.alerts[i].severity, want_sev[i]);
+        CHECK(s.alerts[i].evidence_seq == want_ev[i]);
+        CHECK(s.alerts[i].sport == 51000 && s.alerts[i].dport == 80);
+    }
+    CHECK_STR(s.alerts[1].community_id, "1:one");
+    CHECK(s.alerts[2].flow_id == 2 && s.alerts[2].ts_us == 1002000);
+    CHECK(a && a->nalerts == 3);
+
+    /* past the window the key starts anew, at its rule's severity, unlinked */
+    p.ts_us = 1002000 + 60000000;
+    a = cg_incidents_fold(ag, &r, &p, 3, "", 0, &ev, &created);
+    CHECK(a && created && a->id == 3 && a->severity == 3 && a->escalated_from == 0);
+
+    /* a failing alert sink fails the fold */
+    s.fail_alerts = 1;
+    CHECK(cg_incidents_fold(ag, &r, &p, 3, "", 0, &ev, &created) == NULL);
     cg_incidents_destroy(ag);
 }
 
@@ -167,6 +295,8 @@ int main(void)
 {
     test_fold();
     test_full_table();
+    test_dport_key();
+    test_escalation();
     test_eve();
     return check_done("incident");
 }

@@ -3,7 +3,10 @@
 #   1. decode only and detection with the starter rules, then with every ET Open
 #      rule that loads, over a generated HTTP-heavy capture of about 1 GB
 #      (median of 5 runs each, decode-only baseline measured in the same process);
-#   2. ET Open load time cold and from the cache, and peak RSS.
+#   2. ET Open load time cold and from the cache, and peak RSS;
+#   3. the incident store: ingest of synthetic incidents (one alert each) and
+#      the analysts' queries over them (BENCH_INCIDENTS, default 10,000,000;
+#      about 5.5 GB under BENCH_DIR).
 # BENCH_BYTES overrides the capture size; BENCH_RUNS the number of runs.
 set -e
 B=${1:-build}
@@ -25,3 +28,7 @@ rm -rf "$W/cache"
 for i in 1 2 3; do   # the first compiles (cold); the next ones read the cache
     "$B/bench_pipeline" --load -S "$DATA/rules/etopen" --cache "$W/cache"
 done
+echo "== incident store"
+rm -rf "$W/store"
+"$B/bench_store" -n "${BENCH_INCIDENTS:-10000000}" -a "$W/store"
+rm -rf "$W/store"

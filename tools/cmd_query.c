@@ -45,9 +45,8 @@ enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
 static const char *status_name(unsigned s)
 {
-    static const char *const names[] = {"new", "acknowledged", "investigating", "resolved",
-                                        "false-positive"};
-    return s < 5 ? names[s] : "unknown";
+    const char *n = cg_store_status_name(s);
+    return n ? n : "unknown";
 }
 
 typedef struct qctx {
@@ -108,8 +107,13 @@ static int print_one(const cg_incident *inc, void *arg)
                     "\"proto\":\"%s\",\"flow_id\":%llu,\"community_id\":",
                     sa, inc->sport, da, inc->dport, pn, (unsigned long long)inc->flow_id);
         cg_json_str(buf, sizeof buf, &pos, inc->community_id);
-        cg_json_raw(buf, sizeof buf, &pos, ",\"evidence_packets\":%u,\"layers\":[",
-                    inc->nevidence);
+        cg_json_raw(buf, sizeof buf, &pos, ",\"assignee\":");
+        cg_json_str(buf, sizeof buf, &pos, inc->assignee);
+        cg_json_raw(buf, sizeof buf, &pos,
+                    ",\"rule_severity\":%u,\"escalated_from\":%llu,\"alerts_stored\":%u,"
+                    "\"notes\":%u,\"evidence_packets\":%u,\"layers\":[",
+                    inc->rule_severity, (unsigned long long)inc->escalated_from, inc->nalerts,
+                    inc->nnotes, inc->nevidence);
         int firstl = 1;
         for (int l = 1; l <= 4; l++)
             if (inc->layers & CG_LAYER(l)) {
@@ -268,7 +272,10 @@ int cg_cmd_query(int argc, char **argv)
     else if (qc.fmt == FMT_TABLE && !qc.count_only)
         printf("%-8s %-19s %6s %-6s %-9s %-39s %-39s %5s %-5s %s\n", "ID", "FIRST SEEN (UTC)",
                "COUNT", "SEV", "SID", "SOURCE", "DESTINATION", "DPORT", "PROTO", "SIGNATURE");
-    rc = cg_store_query(st, &q, limit, &cursor, print_one, &qc);
+    if (qc.count_only && cursor == 0)
+        rc = cg_store_count(st, &q, &qc.shown);   /* from the indexes when it can */
+    else
+        rc = cg_store_query(st, &q, limit, &cursor, print_one, &qc);
     if (rc) {
         fprintf(stderr, "canhgac query: %s\n", cg_store_error(st));
         cg_store_close(st);

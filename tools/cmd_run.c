@@ -2,8 +2,10 @@
  *
  * capture -> decode -> flow -> detect -> EVE line + incident fold -> store.
  * One worker thread for now (the worker state is per worker already). The
- * store is written in batches: every --batch alerts, every second, and at the
- * end; the summary's "stored" figure is what was committed.
+ * store is written in batches: every --batch alerts, at most a second after a
+ * batch began (triage changes wait for it), and at the end; the summary's
+ * "stored" figure is what was committed. Each alert lands in the store's
+ * alerts as it is folded; the incident when the batch commits.
  */
 #include <getopt.h>
 #include <signal.h>
@@ -41,6 +43,8 @@ static const char run_usage[] =
     "      --window SECONDS   incident window (default 3600)\n"
     "      --evidence N       evidence packets kept per incident (default 5)\n"
     "      --batch N          alerts per store transaction (default 1000)\n"
+    "      --alerts N         alerts kept per incident (default 0: all; the count\n"
+    "                         stays exact)\n"
     "      --map-size MIB     store map size for a new store (default 16384)\n"
     "      --flows N          flow table capacity (default 262144, within 256 MiB)\n"
     "      --cache DIR        compiled-rules cache (default $CANHGAC_CACHE or ~/.cache/canhgac)\n"
@@ -70,6 +74,7 @@ typedef struct run_ctx {
     uint64_t incidents_written, stored_new, batch_alerts;
     uint64_t committed_incidents;
     uint64_t pending_new;
+    double batch_t0;             /* when the open batch began */
     int store_failed;
 } run_ctx;
 
@@ -82,6 +87,13 @@ static uint64_t new_id(void *arg)
     return ++rc->next_local_id;
 }
 
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static int ensure_batch(run_ctx *rc)
 {
     if (!rc->st || rc->in_batch)
@@ -89,6 +101,7 @@ static int ensure_batch(run_ctx *rc)
     if (cg_store_begin(rc->st))
         return -1;
     rc->in_batch = 1;
+    rc->batch_t0 = mono_s();
     return 0;
 }
 
@@ -111,21 +124,38 @@ static int sink(const cg_open_incident *oi, void *arg)
     inc.sport = oi->sport;
     inc.dport = oi->dport;
     inc.proto = oi->proto;
-    inc.severity = r->severity;
+    /* the store keeps a severity, status and assignee set by triage */
+    inc.severity = oi->severity;
+    inc.rule_severity = oi->severity;
     inc.layers = r->layers;
     inc.status = CG_ST_NEW;
     inc.first_us = oi->first_us;
     inc.last_us = oi->last_us;
     inc.count = oi->count;
     inc.flow_id = oi->flow_id;
+    inc.escalated_from = oi->escalated_from;
     inc.community_id = oi->community_id;
     inc.msg = r->msg ? r->msg : "";
     inc.classtype = r->classtype ? r->classtype : "";
     inc.nevidence = oi->nevidence;
+    inc.nalerts = oi->nalerts;
     if (cg_store_put(rc->st, &inc))
         return -1;
     rc->incidents_written++;
     return 0;
+}
+
+static int alert_sink(const cg_open_incident *oi, const cg_fold_alert *fa, void *arg)
+{
+    run_ctx *rc = arg;
+    if (!rc->st)
+        return 0;
+    if (ensure_batch(rc))
+        return -1;
+    cg_alert a = {.ts_us = fa->ts_us, .flow_id = fa->flow_id, .community_id = fa->community_id,
+                  .sport = fa->sport, .dport = fa->dport, .severity = fa->severity,
+                  .evidence_seq = fa->evidence_seq};
+    return cg_store_put_alert(rc->st, oi->id, fa->seq, &a) ? -1 : 0;
 }
 
 /* Flushes dirty incidents and commits the batch. 0 or -1 (message printed). */
@@ -147,13 +177,6 @@ static int commit(run_ctx *rc, cg_incidents *ag)
     rc->pending_new = 0;
     rc->batch_alerts = 0;
     return 0;
-}
-
-static double mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
 static int parse_u32(const char *s, uint32_t *out, uint32_t min)
@@ -219,12 +242,14 @@ int cg_cmd_run(int argc, char **argv)
         {"map-size", required_argument, 0, 'm'},  {"flows", required_argument, 0, 'f'},
         {"cache", required_argument, 0, 'c'},     {"no-cache", no_argument, 0, 'n'},
         {"bpf", required_argument, 0, 'B'},       {"quiet", no_argument, 0, 'q'},
+        {"alerts", required_argument, 0, 'A'},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     const char *rfile = NULL, *iface = NULL, *vars = NULL, *classif = NULL, *eve_path = NULL;
     const char *store_dir = cg_cli_default_store(), *bpf = NULL;
     const char *rule_paths[64];
     int nrule_paths = 0, no_store = 0, no_cache = 0, quiet = 0;
     uint32_t window = 3600, evidence = 5, batch = 1000, map_mib = 16384, flows = 262144;
+    uint32_t alert_cap = 0;
     char cache_buf[512];
     const char *cache_dir = cg_cli_default_cache(cache_buf, sizeof cache_buf);
     char err[1024];
@@ -250,6 +275,7 @@ int cg_cmd_run(int argc, char **argv)
         case 'w': if (parse_u32(optarg, &window, 1)) goto badnum; break;
         case 'e': if (parse_u32(optarg, &evidence, 0)) goto badnum; break;
         case 'b': if (parse_u32(optarg, &batch, 1)) goto badnum; break;
+        case 'A': if (parse_u32(optarg, &alert_cap, 0)) goto badnum; break;
         case 'm': if (parse_u32(optarg, &map_mib, 1)) goto badnum; break;
         case 'f': if (parse_u32(optarg, &flows, 16)) goto badnum; break;
         case 'c': cache_dir = optarg; break;
@@ -330,6 +356,7 @@ int cg_cmd_run(int argc, char **argv)
             fprintf(stderr, "canhgac run: %s\n", cg_store_error(NULL));
             goto out;
         }
+        cg_store_set_alert_cap(st, alert_cap);
         rc.st = st;
     }
 
@@ -354,6 +381,7 @@ int cg_cmd_run(int argc, char **argv)
         ret = CG_EXIT_FAIL;
         goto out;
     }
+    cg_incidents_set_alert_sink(ag, alert_sink);
 
     g_cap = cap;
     struct sigaction sa;
@@ -365,7 +393,7 @@ int cg_cmd_run(int argc, char **argv)
     cg_decode_stats ds;
     memset(&ds, 0, sizeof ds);
     int dlt = cg_capture_dlt(cap);
-    double t0 = mono_s(), last_commit = t0;
+    double t0 = mono_s();
     ret = CG_EXIT_OK;
     for (;;) {
         cg_frame fr;
@@ -399,8 +427,8 @@ int cg_cmd_run(int argc, char **argv)
             }
             for (uint32_t i = 0; i < na; i++) {
                 int evseq, created;
-                cg_open_incident *oi = cg_incidents_fold(ag, alerts[i], &p, fid, cid, &evseq,
-                                                         &created);
+                cg_open_incident *oi = cg_incidents_fold(ag, alerts[i], &p, fid, cid, 0,
+                                                         &evseq, &created);
                 if (!oi) {
                     fprintf(stderr, "canhgac run: %s\n", cg_store_error(st));
                     rc.store_failed = 1;
@@ -428,15 +456,16 @@ int cg_cmd_run(int argc, char **argv)
             }
         }
     periodic:
-        if (rc.batch_alerts >= batch ||
-            ((ds.packets & 1023) == 0 && rc.in_batch && mono_s() - last_commit >= 1.0)) {
+        /* A batch holds LMDB's one write transaction, which triage changes
+         * wait for: it lives at most a second, whatever the packet rate
+         * (the clock is read only while a batch is open). */
+        if (rc.batch_alerts >= batch || (rc.in_batch && mono_s() - rc.batch_t0 >= 1.0)) {
             if (commit(&rc, ag)) {
                 ret = CG_EXIT_FAIL;
                 break;
             }
             if (eve)
                 fflush(eve);
-            last_commit = mono_s();
         }
     }
     if (ret != CG_EXIT_FAIL && commit(&rc, ag))

@@ -1,0 +1,247 @@
+/* store_int.h — what the store's own files share, and nothing outside
+ * store/ includes: the handle, the database and index tables, error
+ * helpers, byte order, the record codecs (store_rec.c) and the index keys.
+ *
+ * Files of the module:
+ *   store.c         environment, open and schema check, the batched writer
+ *   store_rec.c     record encodings and index keys (the byte tables)
+ *   store_triage.c  triage changes and notes, each in its own transaction
+ *   store_read.c    get, evidence, alerts, history, info
+ *   store_query.c   the planner, queries, counts, top-N, histograms
+ * Names shared between them start with cgs_.
+ */
+#ifndef CG_STORE_INT_H
+#define CG_STORE_INT_H
+
+#include <lmdb.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "store/store.h"
+
+#define MIB               (1024u * 1024u)
+#define DEFAULT_MAPSIZE   ((uint64_t)16 << 30)
+#define STR_MAX           65535u  /* be16 length, NUL included */
+
+/* The named databases. The index databases follow DB_IX0 in cgs_ix order. */
+enum {
+    DB_META, DB_INC, DB_ALERT, DB_EV, DB_HIST, DB_PARTS,
+    DB_IX0,
+    DB_N = DB_IX0 + 13
+};
+
+/* Partitions: ids in runs of PART_IDS (store_rec.c). Part of the on-disk
+ * format of schema 2. Ids stay below ID_LIMIT so that a partition number
+ * fits in a be32. */
+#define PART_SHIFT 15
+#define PART_IDS   ((uint64_t)1 << PART_SHIFT)
+#define ID_LIMIT   ((uint64_t)1 << (32 + PART_SHIFT))
+
+static inline uint32_t part_of(uint64_t id)
+{
+    return (uint32_t)(id >> PART_SHIFT);
+}
+
+enum {
+    IX_TIME, IX_SRC, IX_DST, IX_SID, IX_SEV, IX_STATUS, IX_SRC_CC, IX_DST_CC,
+    IX_SRC_ASN, IX_DST_ASN, IX_DPORT, IX_COMMUNITY, IX_ASSIGNEE, IX_N
+};
+
+#define IX_KEYMAX 16       /* a field's key */
+#define IX_STOREDMAX 20    /* with a partition in front */
+
+#define IXF_ADD_ONLY 0x1   /* keys are added, never removed (by_community) */
+#define IXF_PART     0x2   /* partitioned: be32 partition | field -> be16 offset */
+
+struct cgs_ixdef {
+    const char *name;
+    unsigned keylen;      /* of the field */
+    unsigned flags;       /* IXF_* */
+    /* Writes the field's key of x into k and returns keylen, or 0 when x
+     * has no key in this index (an unknown country, no assignee). */
+    unsigned (*key)(const cg_incident *x, uint8_t *k);
+};
+
+
+extern const struct cgs_ixdef cgs_ix[IX_N];
+extern const char *const cgs_db_names[DB_N];
+
+enum { W_IDLE, W_OPEN, W_FAILED };
+
+/* A partition's span of first_us as the batch widened it (DB_PARTS). */
+struct cgs_touched {
+    uint32_t part;
+    uint64_t min_us, max_us;
+};
+#define TOUCHED_MAX 16
+
+struct cg_store {
+    MDB_env *env;
+    MDB_dbi dbi[DB_N];
+    MDB_txn *wtxn;         /* the batch, in W_OPEN */
+    int wstate;            /* W_* */
+    int batch_err;         /* in W_FAILED: what put and commit return */
+    unsigned flags;        /* CG_STORE_RDONLY, CG_STORE_TRIAGE */
+    int lockfd;            /* writer.lock, -1 for readers and triage */
+    int opened;            /* cg_store_open has returned it */
+    uint64_t next_id;      /* what cg_store_new_id hands out next */
+    uint64_t next_id_disk; /* meta next_id as committed */
+    uint32_t alert_cap;    /* 0 = every alert */
+    uint64_t inc_last;     /* in a batch: the highest id stored (UINT64_MAX: unknown) */
+    /* the last by_community key put_alert added in this batch: most alerts
+     * of an incident share its Community ID, so most index puts are skipped */
+    uint64_t memo_id, memo_hash;
+    struct cgs_touched touched[TOUCHED_MAX];   /* this batch's partitions */
+    unsigned ntouched;
+    char dir[];
+};
+
+/* ---- errors (store.c) -------------------------------------------------- */
+
+__attribute__((format(printf, 3, 4)))
+int cgs_fail(const cg_store *st, int code, const char *fmt, ...);
+int cgs_fail_mdb(const cg_store *st, int rc, const char *what);
+int cgs_bad_record(const cg_store *st, const char *what, uint64_t id, const char *why);
+int cgs_rtxn_begin(const cg_store *st, MDB_txn **txn);
+
+/* ---- byte order ---------------------------------------------------------- */
+
+static inline void put16(uint8_t *p, uint16_t v)
+{
+    p[0] = (uint8_t)(v >> 8);
+    p[1] = (uint8_t)v;
+}
+
+static inline void put32(uint8_t *p, uint32_t v)
+{
+    p[0] = (uint8_t)(v >> 24);
+    p[1] = (uint8_t)(v >> 16);
+    p[2] = (uint8_t)(v >> 8);
+    p[3] = (uint8_t)v;
+}
+
+static inline void put64(uint8_t *p, uint64_t v)
+{
+    put32(p, (uint32_t)(v >> 32));
+    put32(p + 4, (uint32_t)v);
+}
+
+static inline uint16_t get16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static inline uint32_t get32(const uint8_t *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static inline uint64_t get64(const uint8_t *p)
+{
+    return (uint64_t)get32(p) << 32 | get32(p + 4);
+}
+
+/* ---- index entries ---------------------------------------------------------- */
+
+/* The stored key of an index entry: the field's key, after the id's
+ * partition for a partitioned index. Returns its length. */
+static inline unsigned ix_stored_key(unsigned flags, uint64_t id, const uint8_t *field,
+                                     unsigned fl, uint8_t *out)
+{
+    if (!(flags & IXF_PART)) {
+        memcpy(out, field, fl);
+        return fl;
+    }
+    put32(out, part_of(id));
+    memcpy(out + 4, field, fl);
+    return fl + 4;
+}
+
+/* The stored value of an index entry (the be16 offset in the partition, or
+ * the be64 id); returns its length. */
+static inline unsigned ix_value(unsigned flags, uint64_t id, uint8_t *out)
+{
+    if (flags & IXF_PART) {
+        put16(out, (uint16_t)(id & (PART_IDS - 1)));
+        return 2;
+    }
+    put64(out, id);
+    return 8;
+}
+
+/* ---- records (store_rec.c) ------------------------------------------------ */
+
+#define INC_FIXED 130
+#define ALERT_FIXED 28
+#define EV_FIXED 24
+#define HIST_FIXED 24
+
+/* Fixed-offset fields of an incident record, for readers that need one
+ * field of many records (top-N, histograms) after cgs_inc_peek. */
+#define OFF_SEV 2
+#define OFF_STATUS 5
+#define OFF_SPORT 28
+#define OFF_SID 20
+#define OFF_GID 16
+#define OFF_DPORT 30
+#define OFF_SRC 32
+#define OFF_DST 48
+#define OFF_FIRST 64
+#define OFF_SRC_ASN 116
+#define OFF_DST_ASN 120
+#define OFF_SRC_CC 124
+#define OFF_DST_CC 126
+
+/* Encoded size of x, or 0 when a string is too long or a field invalid
+ * (*why says which). */
+size_t cgs_inc_size(const cg_incident *x, const char **why);
+/* Writes exactly cgs_inc_size(x) bytes. */
+void cgs_inc_encode(uint8_t *p, const cg_incident *x);
+/* 0, or CG_STORE_ECORRUPT with *why set (out is then partly written).
+ * Strings are views into p; absent ones the static "". */
+int cgs_inc_decode(const uint8_t *p, size_t n, cg_incident *out, const char **why);
+/* The cheap check for readers of fixed fields only: version, length, id. */
+int cgs_inc_peek(const uint8_t *p, size_t n, uint64_t id, const char **why);
+
+size_t cgs_alert_size(const cg_alert *a);
+void cgs_alert_encode(uint8_t *p, const cg_alert *a);
+int cgs_alert_decode(const uint8_t *p, size_t n, cg_alert *out, const char **why);
+
+void cgs_ev_encode(uint8_t *p, const cg_evidence *ev);
+int cgs_ev_decode(const uint8_t *p, size_t n, cg_evidence *out, const char **why);
+
+size_t cgs_hist_size(const cg_history *h);
+void cgs_hist_encode(uint8_t *p, const cg_history *h);
+int cgs_hist_decode(const uint8_t *p, size_t n, cg_history *out, const char **why);
+
+/* FNV-1a 64 of a string (the by_community and by_assignee keys). */
+uint64_t cgs_hash64(const char *s);
+
+/* ---- index upkeep (store.c) ------------------------------------------------ */
+
+/* The keys of one incident in every index (len 0: none in that index). Built
+ * before a record is overwritten: the strings of a decoded record are views
+ * into the page the put replaces. */
+struct cgs_ixkeys {
+    uint8_t k[IX_N][IX_STOREDMAX];   /* stored keys */
+    unsigned len[IX_N];
+};
+
+void cgs_ix_keys(const cg_incident *x, struct cgs_ixkeys *out);
+/* Adds first_us of incident id to its partition's span (DB_PARTS), in the
+ * batch's memory; cgs_parts_flush writes the spans into txn. LMDB codes. */
+int cgs_parts_note(cg_store *st, uint64_t id, uint64_t first_us);
+int cgs_parts_flush(cg_store *st, MDB_txn *txn);
+
+/* Moves incident id's index entries from old's keys (NULL: none) to nw's,
+ * in txn: removes what changed (but IXF_ADD_ONLY keys), adds what is new.
+ * An LMDB code, with *what naming the index on failure. */
+int cgs_ix_apply(const cg_store *st, MDB_txn *txn, uint64_t id, const struct cgs_ixkeys *old,
+                 const struct cgs_ixkeys *nw, const char **what);
+
+/* Reads and decodes incident id in txn: 0, CG_STORE_ENOTFOUND (no message),
+ * or another code with its message. */
+int cgs_load(const cg_store *st, MDB_txn *txn, uint64_t id, cg_incident *inc);
+
+#endif

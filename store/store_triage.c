@@ -1,0 +1,256 @@
+/* store_triage.c — the analysts' changes: status, assignee, severity
+ * override and notes, each call one short write transaction of its own that
+ * rewrites the record, moves its index entries and appends to its history
+ * (store.c, invariants 6 and 7).
+ *
+ * Such a transaction may run while a sensor writes: LMDB hands out its one
+ * write transaction to a process at a time, so the call waits for the batch
+ * in progress to commit, and the sensor's next batch reads what it wrote.
+ * Everything a call writes is encoded from the record as read in its own
+ * transaction, into memory of its own, before the first put: the strings of
+ * a decoded record are views into a page that a put may move.
+ */
+#include "store/store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define NOTE_MAX (STR_MAX - 1)
+
+struct req {
+    unsigned mask;             /* CG_TRIAGE_* */
+    uint8_t status, severity;
+    const char *assignee;
+    const char *note;          /* a note instead of a mask */
+    const char *who;
+    uint64_t when_us;
+};
+
+static int check_handle(cg_store *st)
+{
+    if (st->flags & CG_STORE_RDONLY)
+        return cgs_fail(st, CG_STORE_EINVAL, "opened read-only");
+    if (st->wstate != W_IDLE)
+        return cgs_fail(st, CG_STORE_EINVAL, "a batch is open on this handle; commit it first");
+    return 0;
+}
+
+static int check_who(cg_store *st, const char *who)
+{
+    size_t n = who ? strlen(who) : 0;
+
+    if (n == 0 || n > CG_STORE_TEXT_MAX)
+        return cgs_fail(st, CG_STORE_EINVAL, "who made the change: 1 to %u bytes",
+                        CG_STORE_TEXT_MAX);
+    return 0;
+}
+
+/* The history entries r makes of old, and the new record in *x. Returns the
+ * number of entries (0: nothing changes). */
+static int diff(const struct req *r, const cg_incident *old, cg_incident *x, cg_history h[3])
+{
+    int n = 0;
+
+    *x = *old;
+    if (r->note) {
+        h[n++] = (cg_history){ .kind = CG_HIST_NOTE, .old_text = "", .new_text = r->note };
+        if (x->nnotes < UINT32_MAX)
+            x->nnotes++;
+        return n;
+    }
+    if ((r->mask & CG_TRIAGE_STATUS) && r->status != old->status) {
+        h[n++] = (cg_history){ .kind = CG_HIST_STATUS, .old_num = old->status,
+                               .new_num = r->status, .old_text = "", .new_text = "" };
+        x->status = r->status;
+    }
+    if ((r->mask & CG_TRIAGE_ASSIGNEE) && strcmp(r->assignee, old->assignee) != 0) {
+        h[n++] = (cg_history){ .kind = CG_HIST_ASSIGNEE, .old_text = old->assignee,
+                               .new_text = r->assignee };
+        x->assignee = r->assignee;
+    }
+    if (r->mask & CG_TRIAGE_SEVERITY) {
+        int was_set = (old->flags & CG_INC_SEV_SET) != 0;
+        const char *before = was_set ? "set" : "";
+        if (r->severity == 0 && was_set) {
+            x->severity = old->rule_severity;
+            x->flags &= (uint8_t)~CG_INC_SEV_SET;
+            h[n++] = (cg_history){ .kind = CG_HIST_SEVERITY, .old_num = old->severity,
+                                   .new_num = x->severity, .old_text = before, .new_text = "" };
+        } else if (r->severity != 0 && (!was_set || r->severity != old->severity)) {
+            x->severity = r->severity;
+            x->flags |= CG_INC_SEV_SET;
+            h[n++] = (cg_history){ .kind = CG_HIST_SEVERITY, .old_num = old->severity,
+                                   .new_num = r->severity, .old_text = before,
+                                   .new_text = "set" };
+        }
+    }
+    return n;
+}
+
+/* The seq the next history entry of incident id takes. */
+static int next_seq(const cg_store *st, MDB_txn *txn, uint64_t id, uint64_t *out)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint8_t key[16];
+    int rc;
+
+    rc = mdb_cursor_open(txn, st->dbi[DB_HIST], &cur);
+    if (rc)
+        return rc;
+    put64(key, id + 1);
+    memset(key + 8, 0, 8);
+    k = (MDB_val){ 16, key };
+    rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+    if (rc == 0)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_PREV);
+    else if (rc == MDB_NOTFOUND)
+        rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    *out = 0;
+    if (rc == 0 && k.mv_size == 16 && get64(k.mv_data) == id)
+        *out = get64((const uint8_t *)k.mv_data + 8) + 1;
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+static int change(cg_store *st, uint64_t id, const struct req *r)
+{
+    MDB_txn *txn = NULL;
+    MDB_val k, v;
+    uint8_t key[16];
+    cg_incident old, x;
+    cg_history h[3];
+    struct cgs_ixkeys okeys, nkeys;
+    uint8_t *rec = NULL, *hrec[3] = { NULL, NULL, NULL };
+    size_t rlen, hlen[3];
+    uint64_t seq;
+    const char *why, *what = "history";
+    int rc, code = 0, nh;
+
+    if (id == 0 || id == UINT64_MAX)
+        return cgs_fail(st, CG_STORE_EINVAL, "invalid incident id");
+    rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc)
+        return cgs_fail_mdb(st, rc, "triage");
+    put64(key, id);
+    k = (MDB_val){ 8, key };
+    rc = mdb_get(txn, st->dbi[DB_INC], &k, &v);
+    if (rc == MDB_NOTFOUND) {
+        code = cgs_fail(st, CG_STORE_ENOTFOUND, "no incident %llu", (unsigned long long)id);
+        goto out;
+    }
+    if (rc) {
+        code = cgs_fail_mdb(st, rc, "incidents");
+        goto out;
+    }
+    if (cgs_inc_decode(v.mv_data, v.mv_size, &old, &why)) {
+        code = cgs_bad_record(st, "incident", id, why);
+        goto out;
+    }
+    if (old.id != id) {
+        code = cgs_bad_record(st, "incident", id, "id differs from its key");
+        goto out;
+    }
+    nh = diff(r, &old, &x, h);
+    if (nh == 0)
+        goto out;   /* nothing changes: nothing to write */
+
+    /* everything encoded before the first put (see the top of the file) */
+    cgs_ix_keys(&old, &okeys);
+    cgs_ix_keys(&x, &nkeys);
+    rlen = cgs_inc_size(&x, &why);
+    if (rlen == 0) {
+        code = cgs_fail(st, CG_STORE_EINVAL, "incident %llu: %s", (unsigned long long)id, why);
+        goto out;
+    }
+    rec = malloc(rlen);
+    if (!rec)
+        goto nomem;
+    cgs_inc_encode(rec, &x);
+    for (int i = 0; i < nh; i++) {
+        h[i].who = r->who;
+        h[i].when_us = r->when_us;
+        hlen[i] = cgs_hist_size(&h[i]);
+        hrec[i] = malloc(hlen[i]);
+        if (!hrec[i])
+            goto nomem;
+        cgs_hist_encode(hrec[i], &h[i]);
+    }
+
+    rc = next_seq(st, txn, id, &seq);
+    for (int i = 0; i < nh && !rc; i++) {
+        put64(key + 8, seq + (uint64_t)i);
+        k = (MDB_val){ 16, key };
+        v = (MDB_val){ hlen[i], hrec[i] };
+        /* an entry already at that key is a damaged history: never overwrite it */
+        rc = mdb_put(txn, st->dbi[DB_HIST], &k, &v, MDB_NOOVERWRITE);
+    }
+    if (rc == MDB_KEYEXIST) {
+        code = cgs_fail(st, CG_STORE_ECORRUPT, "history of incident %llu: seq %llu taken",
+                        (unsigned long long)id, (unsigned long long)seq);
+        goto out;
+    }
+    if (!rc) {
+        what = "incidents";
+        k = (MDB_val){ 8, key };
+        v = (MDB_val){ rlen, rec };
+        rc = mdb_put(txn, st->dbi[DB_INC], &k, &v, 0);
+    }
+    if (!rc)
+        rc = cgs_ix_apply(st, txn, id, &okeys, &nkeys, &what);
+    if (rc) {
+        code = cgs_fail_mdb(st, rc, what);
+        goto out;
+    }
+    rc = mdb_txn_commit(txn);
+    txn = NULL;
+    if (rc)
+        code = cgs_fail_mdb(st, rc, "commit");
+    goto out;
+nomem:
+    code = cgs_fail(st, CG_STORE_EIO, "out of memory");
+out:
+    if (txn)
+        mdb_txn_abort(txn);
+    free(rec);
+    for (int i = 0; i < 3; i++)
+        free(hrec[i]);
+    return code;
+}
+
+int cg_store_triage_set(cg_store *st, uint64_t id, unsigned mask, uint8_t status,
+                        const char *assignee, uint8_t severity, const char *who,
+                        uint64_t when_us)
+{
+    struct req r = { .mask = mask, .status = status, .severity = severity,
+                     .assignee = assignee ? assignee : "", .who = who, .when_us = when_us };
+    int code;
+
+    if (!st)
+        return CG_STORE_EINVAL;
+    if ((code = check_handle(st)) != 0 || (code = check_who(st, who)) != 0)
+        return code;
+    if (mask == 0 || (mask & ~(unsigned)(CG_TRIAGE_STATUS | CG_TRIAGE_ASSIGNEE | CG_TRIAGE_SEVERITY)))
+        return cgs_fail(st, CG_STORE_EINVAL, "triage: no field, or an unknown one, to set");
+    if ((mask & CG_TRIAGE_STATUS) && status >= CG_ST_COUNT)
+        return cgs_fail(st, CG_STORE_EINVAL, "triage: unknown status %u", status);
+    if ((mask & CG_TRIAGE_ASSIGNEE) && strlen(r.assignee) > CG_STORE_TEXT_MAX)
+        return cgs_fail(st, CG_STORE_EINVAL, "triage: assignee longer than %u bytes",
+                        CG_STORE_TEXT_MAX);
+    return change(st, id, &r);
+}
+
+int cg_store_note_add(cg_store *st, uint64_t id, const char *who, uint64_t when_us,
+                      const char *text)
+{
+    struct req r = { .note = text, .who = who, .when_us = when_us };
+    int code;
+
+    if (!st)
+        return CG_STORE_EINVAL;
+    if ((code = check_handle(st)) != 0 || (code = check_who(st, who)) != 0)
+        return code;
+    if (!text || !text[0] || strlen(text) > NOTE_MAX)
+        return cgs_fail(st, CG_STORE_EINVAL, "note: 1 to %u bytes", NOTE_MAX);
+    return change(st, id, &r);
+}
