@@ -89,10 +89,12 @@ static uint64_t key_hash(const cg_rule *r, const uint8_t *s, const uint8_t *d, u
     return h ? h : 1;
 }
 
-static int same_key(const cg_open_incident *e, uint64_t h, const cg_rule *r, const cg_packet *p)
+static int same_key(const cg_open_incident *e, uint64_t h, const cg_rule *r, const cg_packet *p,
+                    uint16_t svc)
 {
     return e->hash == h && e->rule->sid == r->sid && e->rule->gid == r->gid &&
-           e->dport == p->dport && !memcmp(e->src, p->src, 16) && !memcmp(e->dst, p->dst, 16);
+           e->service_port == svc && !memcmp(e->src, p->src, 16) &&
+           !memcmp(e->dst, p->dst, 16);
 }
 
 /* Hands the alert to the alert sink: 0 or the sink's failure. */
@@ -115,9 +117,11 @@ static int hand_alert(cg_incidents *ag, cg_open_incident *e, const cg_packet *p,
 
 cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg_packet *p,
                                     uint64_t flow_id, const char *community_id,
-                                    uint8_t severity, int *evidence_seq, int *created)
+                                    uint8_t severity, int to_server, int *evidence_seq,
+                                    int *created)
 {
-    uint64_t h = key_hash(r, p->src, p->dst, p->dport);
+    uint16_t svc = to_server ? p->dport : p->sport;
+    uint64_t h = key_hash(r, p->src, p->dst, svc);
     uint64_t win = (uint64_t)ag->cfg.window_s * 1000000u;
     uint8_t sev = severity ? severity : r->severity;
     uint64_t escalates = 0;
@@ -130,7 +134,7 @@ cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg
                 slot = e;
             continue;
         }
-        if (same_key(e, h, r, p)) {
+        if (same_key(e, h, r, p, svc)) {
             if (p->ts_us >= e->first_us && p->ts_us - e->first_us < win) {
                 if (sev < e->severity) {
                     /* a higher severity: a new incident, in this slot */
@@ -179,6 +183,7 @@ cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg
     memcpy(slot->dst, p->dst, 16);
     slot->sport = p->sport;
     slot->dport = p->dport;
+    slot->service_port = svc;
     slot->proto = p->proto;
     slot->severity = sev;
     slot->escalated_from = escalates;

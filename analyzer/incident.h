@@ -2,7 +2,7 @@
  *
  * Model (store/store.h describes what the store keeps of it): an incident is
  * the alerts of one key (gid, sid, source address, destination address,
- * destination port) whose times fall within `window` seconds of the
+ * service port) whose times fall within `window` seconds of the
  * incident's first alert. An alert past the window opens a new incident with
  * a new id. An alert of the key within the window whose severity is higher
  * (a lower number) than the incident's escalates: it opens a new incident
@@ -11,6 +11,12 @@
  * the highest of its alerts. Each incident keeps first and last seen, the
  * count, the ports, flow id and Community ID of its first alert, and numbers
  * the first `max_evidence` alerting packets as its evidence.
+ *
+ * The service port is the destination port of the flow: the packet's
+ * destination port when it goes to the server, its source port when it comes
+ * back. So the failed logins an FTP server answers to one client on many
+ * connections (each from a new ephemeral port) are one incident, as are the
+ * requests of one client to one web server port.
  *
  * Every alert folded is handed to the alert sink (when one is set) with its
  * number in the incident (0, 1, ...), at once; the incident itself reaches
@@ -34,7 +40,8 @@ typedef struct cg_open_incident {
     uint64_t id;
     const cg_rule *rule;
     uint8_t src[16], dst[16];
-    uint16_t sport, dport;
+    uint16_t sport, dport;     /* of its first alert */
+    uint16_t service_port;     /* the key's port (see above) */
     uint8_t proto;
     uint8_t severity;          /* of its first alert: the highest of its alerts */
     uint64_t first_us, last_us, count;
@@ -85,7 +92,8 @@ void cg_incidents_set_alert_sink(cg_incidents *ag,
  * number UINT32_MAX - 1 are counted but not handed to the alert sink. */
 cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg_packet *p,
                                     uint64_t flow_id, const char *community_id,
-                                    uint8_t severity, int *evidence_seq, int *created);
+                                    uint8_t severity, int to_server,
+                                    int *evidence_seq, int *created);
 
 /* Hands every dirty incident to the sink. 0, or the sink's first failure. */
 int cg_incidents_flush(cg_incidents *ag);

@@ -83,25 +83,25 @@ static void test_fold(void)
     CHECK(cg_incidents_create(&ag, &cfg, new_id, sink, &s) == 0);
     int ev, created;
     cg_packet p = mkpkt(112, 10, 1000000);
-    cg_open_incident *a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", 0, &ev, &created);
+    cg_open_incident *a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", 0, 1, &ev, &created);
     CHECK(a != NULL && created == 1 && ev == 0 && a->id == 1);
     p.ts_us = 2000000;
-    a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", 0, &ev, &created);
+    a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", 0, 1, &ev, &created);
     CHECK(a != NULL && created == 0 && ev == 1 && a->count == 2);
     p.ts_us = 3000000;
-    a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", 0, &ev, &created);
+    a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", 0, 1, &ev, &created);
     CHECK(a != NULL && created == 0 && ev == -1 && a->count == 3);   /* evidence full */
     CHECK(a && a->first_us == 1000000 && a->last_us == 3000000);
     CHECK_STR(a ? a->community_id : NULL, "1:abc");
     /* another rule, another destination: their own incidents */
-    a = cg_incidents_fold(ag, &r2, &p, 77, "1:abc", 0, &ev, &created);
+    a = cg_incidents_fold(ag, &r2, &p, 77, "1:abc", 0, 1, &ev, &created);
     CHECK(a && created == 1 && a->id == 2);
     cg_packet q = mkpkt(112, 11, 3000000);
-    a = cg_incidents_fold(ag, &r1, &q, 78, "1:def", 0, &ev, &created);
+    a = cg_incidents_fold(ag, &r1, &q, 78, "1:def", 0, 1, &ev, &created);
     CHECK(a && created == 1 && a->id == 3);
     /* past the window: a new incident of the same key */
     p.ts_us = 1000000 + 60000000;
-    a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", 0, &ev, &created);
+    a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", 0, 1, &ev, &created);
     CHECK(a && created == 1 && a->id == 4 && a->count == 1);
     CHECK(cg_incidents_flush(ag) == 0);
     CHECK_EQ_U(s.n, 4);
@@ -129,7 +129,7 @@ static void test_full_table(void)
     int ev, created, fails = 0;
     for (unsigned i = 0; i < 200; i++) {
         cg_packet p = mkpkt(i & 255, (i >> 8) + 1, 1000000 + i);
-        if (!cg_incidents_fold(ag, &r, &p, i, "", 0, &ev, &created) || !created)
+        if (!cg_incidents_fold(ag, &r, &p, i, "", 0, 1, &ev, &created) || !created)
             fails++;
     }
     CHECK_EQ_U(fails, 0);
@@ -158,18 +158,31 @@ static void test_dport_key(void)
     CHECK(cg_incidents_create(&ag, &cfg, new_id, sink, &s) == 0);
     int ev, created;
     cg_packet p = mkpkt(1, 2, 1000000);
-    cg_open_incident *a = cg_incidents_fold(ag, &r, &p, 1, "", 0, &ev, &created);
+    cg_open_incident *a = cg_incidents_fold(ag, &r, &p, 1, "", 0, 1, &ev, &created);
     CHECK(a && created && a->id == 1 && a->dport == 80);
     p.dport = 443;
-    a = cg_incidents_fold(ag, &r, &p, 1, "", 0, &ev, &created);
+    a = cg_incidents_fold(ag, &r, &p, 1, "", 0, 1, &ev, &created);
     CHECK(a && created && a->id == 2 && a->dport == 443);
     p.dport = 80;
     p.sport = 40000;   /* another source port: the same incident */
-    a = cg_incidents_fold(ag, &r, &p, 2, "", 0, &ev, &created);
+    a = cg_incidents_fold(ag, &r, &p, 2, "", 0, 1, &ev, &created);
     CHECK(a && !created && a->id == 1 && a->count == 2 && a->sport == 51000);
     p.dport = 443;
-    a = cg_incidents_fold(ag, &r, &p, 2, "", 0, &ev, &created);
+    a = cg_incidents_fold(ag, &r, &p, 2, "", 0, 1, &ev, &created);
     CHECK(a && !created && a->id == 2 && a->count == 2);
+    /* replies from the server (a to_client rule): the service port is the
+     * source port, so new connections from new client ports fold together */
+    cg_packet q = mkpkt(2, 1, 2000000);
+    q.sport = 21;
+    q.dport = 50001;
+    a = cg_incidents_fold(ag, &r, &q, 3, "", 0, 0, &ev, &created);
+    CHECK(a && created && a->id == 3 && a->service_port == 21);
+    q.dport = 50002;
+    a = cg_incidents_fold(ag, &r, &q, 4, "", 0, 0, &ev, &created);
+    CHECK(a && !created && a->id == 3 && a->count == 2 && a->dport == 50001);
+    q.sport = 990;
+    a = cg_incidents_fold(ag, &r, &q, 5, "", 0, 0, &ev, &created);
+    CHECK(a && created && a->id == 4);
     cg_incidents_destroy(ag);
 }
 
@@ -190,14 +203,14 @@ static void test_escalation(void)
     cg_incidents_set_alert_sink(ag, alert_sink);
     int ev, created;
     cg_packet p = mkpkt(5, 6, 1000000);
-    cg_open_incident *a = cg_incidents_fold(ag, &r, &p, 1, "1:one", 0, &ev, &created);
+    cg_open_incident *a = cg_incidents_fold(ag, &r, &p, 1, "1:one", 0, 1, &ev, &created);
     CHECK(a && created && a->id == 1 && a->severity == 3 && a->escalated_from == 0);
     p.ts_us += 1000;
-    a = cg_incidents_fold(ag, &r, &p, 1, "1:one", 4, &ev, &created);   /* lower: folds */
+    a = cg_incidents_fold(ag, &r, &p, 1, "1:one", 4, 1, &ev, &created);   /* lower: folds */
     CHECK(a && !created && a->id == 1 && a->count == 2 && a->severity == 3);
     CHECK_EQ_U(s.n, 0);
     p.ts_us += 1000;
-    a = cg_incidents_fold(ag, &r, &p, 2, "1:two", 1, &ev, &created);   /* higher: escalates */
+    a = cg_incidents_fold(ag, &r, &p, 2, "1:two", 1, 1, &ev, &created);   /* higher: escalates */
     CHECK(a && created && a->id == 2 && a->severity == 1 && a->escalated_from == 1);
     CHECK(a && a->count == 1 && a->first_us == p.ts_us && ev == 0);
     CHECK_STR(a ? a->community_id : NULL, "1:two");
@@ -205,10 +218,10 @@ static void test_escalation(void)
     CHECK_EQ_U(s.n, 1);
     CHECK(s.flushed[0] == 1 && s.counts[0] == 2 && s.severity[0] == 3 && s.escalated_from[0] == 0);
     p.ts_us += 1000;
-    a = cg_incidents_fold(ag, &r, &p, 2, "1:two", 0, &ev, &created);   /* the rule's 3: folds */
+    a = cg_incidents_fold(ag, &r, &p, 2, "1:two", 0, 1, &ev, &created);   /* the rule's 3: folds */
     CHECK(a && !created && a->id == 2 && a->count == 2 && a->severity == 1);
     p.ts_us += 1000;
-    a = cg_incidents_fold(ag, &r, &p, 2, "1:two", 1, &ev, &created);   /* equal: folds */
+    a = cg_incidents_fold(ag, &r, &p, 2, "1:two", 1, 1, &ev, &created);   /* equal: folds */
     CHECK(a && !created && a->id == 2 && a->count == 3);
     CHECK(cg_incidents_flush(ag) == 0);
     CHECK_EQ_U(s.n, 2);
@@ -238,12 +251,12 @@ static void test_escalation(void)
 
     /* past the window the key starts anew, at its rule's severity, unlinked */
     p.ts_us = 1002000 + 60000000;
-    a = cg_incidents_fold(ag, &r, &p, 3, "", 0, &ev, &created);
+    a = cg_incidents_fold(ag, &r, &p, 3, "", 0, 1, &ev, &created);
     CHECK(a && created && a->id == 3 && a->severity == 3 && a->escalated_from == 0);
 
     /* a failing alert sink fails the fold */
     s.fail_alerts = 1;
-    CHECK(cg_incidents_fold(ag, &r, &p, 3, "", 0, &ev, &created) == NULL);
+    CHECK(cg_incidents_fold(ag, &r, &p, 3, "", 0, 1, &ev, &created) == NULL);
     cg_incidents_destroy(ag);
 }
 

@@ -427,7 +427,7 @@ int cg_cmd_run(int argc, char **argv)
             }
             for (uint32_t i = 0; i < na; i++) {
                 int evseq, created;
-                cg_open_incident *oi = cg_incidents_fold(ag, alerts[i], &p, fid, cid, 0,
+                cg_open_incident *oi = cg_incidents_fold(ag, alerts[i], &p, fid, cid, 0, to_server,
                                                          &evseq, &created);
                 if (!oi) {
                     fprintf(stderr, "canhgac run: %s\n", cg_store_error(st));
