@@ -29,13 +29,14 @@
 #include "analyzer/threshold.h"
 #include "analyzer/verify.h"
 
-#define LAYOUT_VERSION 1
+#define LAYOUT_VERSION 2
 #define NCLASS 4                 /* TCP, UDP, ICMP (v4 and v6), other */
+#define NGCLASS (NCLASS + 1)     /* ... and the TCP stream (CL_STREAM) */
 #define NARROW_PORTS 4096        /* a port set larger than this counts as "any" */
 #define MAX_ALERTS 64
 #define THRESHOLD_SLOTS 65536
 
-enum { CL_TCP, CL_UDP, CL_ICMP, CL_OTHER };
+enum { CL_TCP, CL_UDP, CL_ICMP, CL_OTHER, CL_STREAM };
 
 /* Rules without a fast pattern whose source (or destination) address set is
  * narrow — IP reputation lists — are not checked on every packet: the address
@@ -53,6 +54,8 @@ typedef struct group {
     hs_database_t *db;
     uint32_t *always; uint32_t nalways;
     uint32_t npat;
+    uint8_t multi;               /* every occurrence is reported (the stream's) */
+    uint32_t maxlen;             /* longest pattern (the stream's) */
     addr_index by_src, by_dst;   /* rules moved out of always (by their narrow side) */
 } group;
 
@@ -66,7 +69,7 @@ struct cg_detect {
     const cg_rule *rules;
     uint32_t nrules;
     uint32_t *order;             /* per rule: sort key, pass rules first */
-    dgroup g[NCLASS][2];
+    dgroup g[NGCLASS][2];
     cg_detect_info info;
 };
 
@@ -75,6 +78,9 @@ struct cg_detect_worker {
     hs_scratch_t *scratch;
     uint32_t *cand; uint32_t ncand;   /* sort keys of candidates */
     uint32_t *stamp; uint32_t gen;    /* per rule: gen when it became a candidate */
+    uint32_t *mstamp;                 /* per rule: gen when it matched a packet */
+    uint32_t pkt_gen;                 /* gen of the last packet inspected */
+    uint64_t stream_min_end;          /* stream scan: a match must end past this */
     const cg_rule *alerts[MAX_ALERTS];
     cg_verify_ctx vc;
     cg_threshold_table *th;
@@ -83,8 +89,43 @@ struct cg_detect_worker {
 
 /* ---- grouping ------------------------------------------------------------ */
 
+/* Rules inspected on the reassembled TCP stream as well as on packets: a
+ * fast pattern, payload matches only, and nothing anchored to where a packet
+ * starts or ends (offset, depth, startswith, endswith, dsize, a pcre starting
+ * with ^), since a stream window starts and ends elsewhere. They find what
+ * spans segments; what one packet holds whole the packet path finds. */
+static int rule_streamable(const cg_rule *r)
+{
+    if (r->fp < 0 || r->dsize.op != CG_DS_NONE)
+        return 0;
+    if (r->proto != CG_RP_TCP && r->proto != CG_RP_IP && r->proto != CG_RP_HTTP &&
+        r->proto != CG_RP_TLS && r->proto != CG_RP_DNS)
+        return 0;
+    for (uint32_t i = 0; i < r->nmatch; i++) {
+        const cg_match *m = &r->matches[i];
+        if (m->buf != CG_BUF_PAYLOAD)
+            return 0;
+        if (m->type == CG_M_CONTENT) {
+            uint16_t f = m->u.c.flags;
+            int rel = (f & (CG_C_DISTANCE | CG_C_WITHIN)) != 0;
+            if ((f & (CG_C_STARTSWITH | CG_C_ENDSWITH)) ||
+                (!rel && (f & (CG_C_OFFSET | CG_C_DEPTH))))
+                return 0;
+        } else if (m->type == CG_M_PCRE) {
+            const char *src = m->u.p.source;
+            if (!(m->u.p.flags & CG_P_RELATIVE) && src && src[0] == '/' && src[1] == '^')
+                return 0;
+        } else {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int rule_in_class(const cg_rule *r, int cl)
 {
+    if (cl == CL_STREAM)
+        return rule_streamable(r);
     switch (r->proto) {
     case CG_RP_TCP: case CG_RP_HTTP: case CG_RP_TLS: return cl == CL_TCP;
     case CG_RP_UDP: return cl == CL_UDP;
@@ -300,7 +341,10 @@ static int compile_group(cg_detect *d, group *gr, char *err, size_t errlen)
         exprs[np] = (const char *)b;
         lens[np] = len;
         ids[np] = all[k];
-        flags[np] = HS_FLAG_SINGLEMATCH | ((c->flags & CG_C_NOCASE) ? HS_FLAG_CASELESS : 0);
+        flags[np] = (gr->multi ? 0 : HS_FLAG_SINGLEMATCH) |
+                    ((c->flags & CG_C_NOCASE) ? HS_FLAG_CASELESS : 0);
+        if (len > gr->maxlen)
+            gr->maxlen = (uint32_t)len;
         np++;
     }
     gr->npat = np;
@@ -480,7 +524,7 @@ static void index_free(addr_index *x)
 
 /* Calls fn on every group in a fixed order (the cache's slot order). */
 #define FOR_EACH_GROUP(d, gr, body) \
-    for (int cl_ = 0; cl_ < NCLASS; cl_++) \
+    for (int cl_ = 0; cl_ < NGCLASS; cl_++) \
         for (int dir_ = 0; dir_ < 2; dir_++) { \
             dgroup *dg_ = &(d)->g[cl_][dir_]; \
             for (uint32_t k_ = 0; k_ <= dg_->npg; k_++) { \
@@ -689,10 +733,12 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
         goto oom;
     for (uint32_t i = 0; i < d->nrules; i++)
         d->order[i] = (d->rules[i].action == CG_ACT_PASS ? 0 : 0x80000000u) | i;
-    for (int cl = 0; cl < NCLASS; cl++)
-        for (int dir = 0; dir < 2; dir++)
+    for (int cl = 0; cl < NGCLASS; cl++)
+        for (int dir = 0; dir < 2; dir++) {
             if (build_dgroup(d, cl, dir))
                 goto oom;
+            d->g[cl][dir].any.multi = cl == CL_STREAM;
+        }
 
     uint8_t key[32];
     char path[512] = "";
@@ -725,8 +771,12 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
             d->info.db_bytes += sz;
             d->info.databases++;
         }
-        d->info.prefiltered += gr->npat;
-        d->info.always += gr->nalways;
+        if (cl_ == CL_STREAM) {
+            d->info.stream_rules += gr->npat;
+        } else {
+            d->info.prefiltered += gr->npat;
+            d->info.always += gr->nalways;
+        }
         if (k_ > 0)
             d->info.port_groups++;
     });
@@ -754,7 +804,7 @@ void cg_detect_destroy(cg_detect *d)
         index_free(&gr->by_src);
         index_free(&gr->by_dst);
     });
-    for (int cl = 0; cl < NCLASS; cl++)
+    for (int cl = 0; cl < NGCLASS; cl++)
         for (int dir = 0; dir < 2; dir++) {
             free(d->g[cl][dir].pg);
             free(d->g[cl][dir].port_map);
@@ -776,12 +826,13 @@ int cg_detect_worker_create(cg_detect_worker **out, const cg_detect *d, char *er
     uint32_t n = d->nrules ? d->nrules : 1;
     w->cand = calloc(n, sizeof *w->cand);
     w->stamp = calloc(n, sizeof *w->stamp);
+    w->mstamp = calloc(n, sizeof *w->mstamp);
     w->vc.match_data = pcre2_match_data_create(1, NULL);
-    if (!w->cand || !w->stamp || !w->vc.match_data)
+    if (!w->cand || !w->stamp || !w->mstamp || !w->vc.match_data)
         goto oom;
     if (cg_threshold_create(&w->th, THRESHOLD_SLOTS))
         goto oom;
-    for (int cl = 0; cl < NCLASS; cl++)
+    for (int cl = 0; cl < NGCLASS; cl++)
         for (int dir = 0; dir < 2; dir++) {
             const dgroup *g = &d->g[cl][dir];
             for (uint32_t k = 0; k <= g->npg; k++) {
@@ -810,6 +861,7 @@ void cg_detect_worker_destroy(cg_detect_worker *w)
     cg_threshold_destroy(w->th);
     free(w->cand);
     free(w->stamp);
+    free(w->mstamp);
     free(w);
 }
 
@@ -893,45 +945,43 @@ static int class_of(uint8_t proto)
     }
 }
 
-uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
-                          int to_server, const cg_rule *const **alerts)
+/* A new inspection: fresh candidate stamps. */
+static void begin(cg_detect_worker *w)
 {
-    const cg_detect *d = w->d;
-    uint32_t nalerts = 0;
-    *alerts = w->alerts;
-    if (p->ipver == 0)
-        return 0;
-    w->st.packets++;
-    if (++w->gen == 0) {               /* wrapped: clear stamps once per 2^32 packets */
-        memset(w->stamp, 0, d->nrules * sizeof *w->stamp);
+    if (++w->gen == 0) {               /* wrapped: clear stamps once per 2^32 inspections */
+        memset(w->stamp, 0, w->d->nrules * sizeof *w->stamp);
+        memset(w->mstamp, 0, w->d->nrules * sizeof *w->mstamp);
         w->gen = 1;
     }
     w->ncand = 0;
-    const dgroup *g = &d->g[class_of(p->proto)][to_server ? 0 : 1];
-    scan_group(w, &g->any, p);
-    if (g->port_map && (p->flags & CG_PKT_HAS_PORTS)) {
-        uint16_t pg = g->port_map[p->dport];
-        if (pg)
-            scan_group(w, &g->pg[pg - 1], p);
-    }
-    if (w->ncand == 0)
-        return 0;
+}
+
+/* Verifies the candidates on buf and raises the alerts (thresholds, pass
+ * rules, the alert buffer's bound). With skip_pkt, a rule that matched the
+ * last packet inspected is not raised again. */
+static uint32_t verify_cands(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
+                             int to_server, const uint8_t *buf, uint32_t len, int skip_pkt)
+{
+    const cg_detect *d = w->d;
+    uint32_t nalerts = 0;
     sort_u32(w->cand, w->ncand);
     w->st.candidates += w->ncand;
-
     for (uint32_t i = 0; i < w->ncand; i++) {
         uint32_t ri = w->cand[i] & 0x7fffffffu;
         const cg_rule *r = &d->rules[ri];
+        if (skip_pkt && w->mstamp[ri] == w->pkt_gen)
+            continue;
         if (!cg_verify_header(r, p, f, to_server))
             continue;
-        if (!cg_verify_buffer(&w->vc, r, CG_BUF_PAYLOAD, p->payload, p->payload_len))
+        if (!cg_verify_buffer(&w->vc, r, CG_BUF_PAYLOAD, buf, len))
             continue;
+        w->mstamp[ri] = w->gen;
         w->st.matches++;
         if (r->action == CG_ACT_PASS) {
             w->st.suppressed += nalerts;
             nalerts = 0;
             w->st.suppressed += 1;
-            break;                      /* a pass rule silences the packet */
+            break;                      /* a pass rule silences the inspection */
         }
         int ok = cg_threshold_check(w->th, &r->threshold, ri, p->src, p->dst, p->ts_us);
         if (ok && r->filter.type != CG_TH_NONE)
@@ -948,4 +998,57 @@ uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow
     }
     w->st.alerts += nalerts;
     return nalerts;
+}
+
+uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
+                          int to_server, const cg_rule *const **alerts)
+{
+    const cg_detect *d = w->d;
+    *alerts = w->alerts;
+    if (p->ipver == 0)
+        return 0;
+    w->st.packets++;
+    begin(w);
+    w->pkt_gen = w->gen;
+    const dgroup *g = &d->g[class_of(p->proto)][to_server ? 0 : 1];
+    scan_group(w, &g->any, p);
+    if (g->port_map && (p->flags & CG_PKT_HAS_PORTS)) {
+        uint16_t pg = g->port_map[p->dport];
+        if (pg)
+            scan_group(w, &g->pg[pg - 1], p);
+    }
+    if (w->ncand == 0)
+        return 0;
+    return verify_cands(w, p, f, to_server, p->payload, p->payload_len, 0);
+}
+
+static int on_stream_match(unsigned int id, unsigned long long from, unsigned long long to,
+                           unsigned int flags, void *ctx)
+{
+    cg_detect_worker *w = ctx;
+    (void)from; (void)flags;
+    if (to > w->stream_min_end)
+        add_cand(w, id);
+    return 0;
+}
+
+uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len,
+                          uint32_t new_from, const cg_packet *p, const cg_flow *f,
+                          int to_server, const cg_rule *const **alerts)
+{
+    const group *gr = &w->d->g[CL_STREAM][to_server ? 0 : 1].any;
+    *alerts = w->alerts;
+    if (!gr->db || new_from >= len || new_from == 0)
+        return 0;
+    begin(w);
+    /* Scan from where a pattern ending in the new bytes can start. */
+    uint32_t from = new_from > gr->maxlen - 1 ? new_from - (gr->maxlen - 1) : 0;
+    w->stream_min_end = new_from - from;
+    hs_scan(gr->db, (const char *)data + from, len - from, 0, w->scratch, on_stream_match, w);
+    w->st.stream_scanned_bytes += len - from;
+    if (w->ncand == 0)
+        return 0;
+    uint32_t n = verify_cands(w, p, f, to_server, data, len, 1);
+    w->st.stream_alerts += n;
+    return n;
 }

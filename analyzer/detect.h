@@ -45,6 +45,7 @@ typedef struct cg_detect_info {
     uint32_t prefiltered;      /* rules with a fast pattern in a database */
     uint32_t always;           /* rules checked on every packet of their group */
     uint32_t addr_indexed;     /* rules without a fast pattern found by an address lookup */
+    uint32_t stream_rules;     /* rules also inspected on the reassembled TCP stream */
     uint32_t databases;        /* Hyperscan databases */
     uint32_t port_groups;      /* destination-port groups over all classes/directions */
     uint64_t db_bytes;         /* size of the compiled databases */
@@ -71,6 +72,8 @@ typedef struct cg_detect_stats {
     uint64_t alerts_dropped;   /* alert buffer full */
     uint64_t threshold_full;   /* threshold table full: tracked as new */
     uint64_t pcre_errors;      /* PCRE2 match limits hit */
+    uint64_t stream_scanned_bytes;  /* stream window bytes given to Hyperscan */
+    uint64_t stream_alerts;    /* alerts raised on the stream (what spans segments) */
 } cg_detect_stats;
 
 int cg_detect_worker_create(cg_detect_worker **out, const cg_detect *d,
@@ -81,6 +84,19 @@ void cg_detect_worker_destroy(cg_detect_worker *w);
  * not match). Returns the number of alerts; *alerts points to the worker's
  * buffer of rules that alerted, valid until the next call. */
 uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
+                          int to_server, const cg_rule *const **alerts);
+
+/* Inspects the reassembled stream of a TCP flow in one direction after packet p
+ * moved it on: data[0..len) are the in-order bytes ending at the stream's next
+ * expected byte, data[new_from..len) those this packet brought (its own, and
+ * any held ones it released). Stream rules (those without anchors to packet
+ * boundaries, see detect.c) alert when a match of their fast pattern ends in
+ * the new bytes, the whole rule holds on the window, and the rule did not
+ * already match p itself in cg_detect_packet (called first, for the same p).
+ * So a content split over segments alerts once, on the segment completing it.
+ * Alerts as cg_detect_packet (the same buffer: use the packet's alerts first). */
+uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len,
+                          uint32_t new_from, const cg_packet *p, const cg_flow *f,
                           int to_server, const cg_rule *const **alerts);
 
 void cg_detect_worker_stats(const cg_detect_worker *w, cg_detect_stats *out);

@@ -717,6 +717,26 @@ void cg_reasm_packet(cg_reasm *r, cg_reasm_flow *rf, void *owner, int to_server,
                      p->payload_len);
 }
 
+int cg_reasm_window(const cg_reasm *r, const cg_reasm_flow *rf, int to_server,
+                    const uint8_t **data, uint32_t *len, uint64_t *offset)
+{
+    const cg_reasm_dir *d = &rf->dir[to_server ? 1 : 0];
+    if (!r || !r->cfg.on_chunk || r->cfg.low_latency || d->chunk == NONE)
+        return -1;
+    const cslot *c = slot(r, d->chunk);
+    if (c->fill == 0)
+        return -1;
+    *data = sbuf(r, d->chunk);
+    *len = c->fill;
+    *offset = c->off;
+    return 0;
+}
+
+uint64_t cg_reasm_next_offset(const cg_reasm_flow *rf, int to_server)
+{
+    return rf->dir[to_server ? 1 : 0].next_off;
+}
+
 void cg_reasm_flush(cg_reasm *r, cg_reasm_flow *rf, void *owner)
 {
     (void)owner;              /* a chunk goes to the owner recorded with it */

@@ -181,6 +181,18 @@ void cg_reasm_segment(cg_reasm *r, cg_reasm_flow *rf, void *owner, int to_server
 void cg_reasm_packet(cg_reasm *r, cg_reasm_flow *rf, void *owner, int to_server,
                      const cg_packet *p);
 
+/* The bytes of the chunk being accumulated for rf in a direction (without
+ * low_latency): *data (a view, valid until the next call on r), *len and the
+ * stream offset of data[0]; they end at the stream's next expected byte.
+ * Detection reads the bytes right before a segment from here, to match what
+ * spans segments. Returns 0, or -1 when nothing is accumulated (no chunk, a
+ * chunk just delivered, a hole just skipped). */
+int cg_reasm_window(const cg_reasm *r, const cg_reasm_flow *rf, int to_server,
+                    const uint8_t **data, uint32_t *len, uint64_t *offset);
+
+/* The stream offset of the next byte wanted in a direction (0 before any). */
+uint64_t cg_reasm_next_offset(const cg_reasm_flow *rf, int to_server);
+
 /* Delivers the chunks being accumulated for rf now (no flag), and gives their
  * buffers back. Holes stay. */
 void cg_reasm_flush(cg_reasm *r, cg_reasm_flow *rf, void *owner);

@@ -17,6 +17,7 @@
 #include "analyzer/detect.h"
 #include "analyzer/eve.h"
 #include "analyzer/incident.h"
+#include "analyzer/inspect.h"
 #include "analyzer/rule.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
@@ -46,7 +47,10 @@ static const char run_usage[] =
     "      --alerts N         alerts kept per incident (default 0: all; the count\n"
     "                         stays exact)\n"
     "      --map-size MIB     store map size for a new store (default 16384)\n"
-    "      --flows N          flow table capacity (default 262144, within 256 MiB)\n"
+    "      --flows N          flows held at most (default 262144, within the memory cap)\n"
+    "      --flow-memcap MIB  memory of the flow table (default 256)\n"
+    "      --stream-depth KIB bytes of each TCP stream direction inspected (default 1024)\n"
+    "      --no-stream        no TCP reassembly: packets only\n"
     "      --cache DIR        compiled-rules cache (default $CANHGAC_CACHE or ~/.cache/canhgac)\n"
     "      --no-cache         always compile the rules\n"
     "      --bpf EXPR         capture filter for -i\n"
@@ -189,11 +193,14 @@ static int parse_u32(const char *s, uint32_t *out, uint32_t min)
     return 0;
 }
 
-static void summary(const char *src, const cg_decode_stats *ds, const cg_flow_stats *fs,
+static void summary(const char *src, const cg_decode_stats *ds, const cg_inspect_stats *ist,
                     const cg_detect_info *di, uint32_t nloaded, uint32_t nskipped,
-                    const cg_detect_stats *dt, const cg_incidents_stats *is,
-                    const run_ctx *rc, const char *store_dir, double secs)
+                    const cg_incidents_stats *is, const run_ctx *rc, const char *store_dir,
+                    double secs)
 {
+    const cg_flow_stats *fs = &ist->flow;
+    const cg_detect_stats *dt = &ist->detect;
+    const cg_reasm_stats *rs = &ist->reasm;
     fprintf(stderr,
             "canhgac run: %s\n"
             "  packets    %llu (%llu bytes); ipv4 %llu, ipv6 %llu, tcp %llu, udp %llu, icmp %llu, "
@@ -201,9 +208,12 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_flow_st
             "  malformed  truncated %llu, invalid %llu, unsupported %llu; fragments %llu\n"
             "  flows      created %llu, active %llu, evicted %llu by timeout, %llu by pressure; "
             "%llu refused at the cap\n"
+            "  streams    %llu bytes in order, %llu out of order, %llu overlapping (%llu "
+            "conflicting), %llu gaps, %llu past the depth\n"
             "  rules      %u loaded, %u not loaded; %u databases (%s, %.2f s), %u prefiltered, "
             "%u by address, %u always checked\n"
-            "  alerts     %llu (matches %llu, suppressed %llu, dropped %llu)\n",
+            "  alerts     %llu (matches %llu, suppressed %llu, dropped %llu; %llu across "
+            "segments)\n",
             src, (unsigned long long)ds->packets, (unsigned long long)ds->bytes,
             (unsigned long long)ds->ipv4, (unsigned long long)ds->ipv6,
             (unsigned long long)ds->tcp, (unsigned long long)ds->udp,
@@ -214,10 +224,14 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_flow_st
             (unsigned long long)fs->created, (unsigned long long)fs->active,
             (unsigned long long)fs->evicted_timeout, (unsigned long long)fs->evicted_pressure,
             (unsigned long long)fs->refused_cap,
+            (unsigned long long)rs->delivered, (unsigned long long)rs->ooo_segments,
+            (unsigned long long)rs->overlap_bytes, (unsigned long long)rs->conflict_bytes,
+            (unsigned long long)rs->gaps, (unsigned long long)rs->depth_bytes,
             nloaded, nskipped, di->databases, di->from_cache ? "from cache" : "compiled",
             di->build_seconds, di->prefiltered, di->addr_indexed, di->always,
             (unsigned long long)dt->alerts, (unsigned long long)dt->matches,
-            (unsigned long long)dt->suppressed, (unsigned long long)dt->alerts_dropped);
+            (unsigned long long)dt->suppressed, (unsigned long long)dt->alerts_dropped,
+            (unsigned long long)dt->stream_alerts);
     fprintf(stderr, "  incidents  %llu new, %llu alerts folded into existing ones",
             (unsigned long long)is->created, (unsigned long long)is->folded);
     if (rc->st)
@@ -230,6 +244,57 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_flow_st
             secs > 0 ? ds->packets / secs : 0.0, mbit);
 }
 
+/* What an alert needs on its way to the EVE file and the store. */
+typedef struct alert_ctx {
+    run_ctx *rc;
+    cg_incidents *ag;
+    cg_store *st;
+    FILE *eve;
+    char *line;                  /* 64 KiB, for one EVE line */
+    int failed;                  /* the store failed: stop */
+} alert_ctx;
+
+/* One alert from the worker: EVE line, incident fold, evidence. */
+static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
+                     const cg_rule *r, int stream)
+{
+    alert_ctx *a = ctx;
+    char cid[64] = "";
+    (void)stream;
+    if (a->failed)
+        return;
+    cg_community_id(p, 0, cid, sizeof cid);
+    uint64_t fid = f ? f->id : cg_flow_id(p);
+    if (ensure_batch(a->rc)) {
+        fprintf(stderr, "canhgac run: %s\n", cg_store_error(a->st));
+        a->failed = 1;
+        return;
+    }
+    int evseq, created;
+    cg_open_incident *oi = cg_incidents_fold(a->ag, r, p, fid, cid, 0, to_server, &evseq,
+                                             &created);
+    if (!oi) {
+        fprintf(stderr, "canhgac run: %s\n", cg_store_error(a->st));
+        a->failed = 1;
+        return;
+    }
+    if (evseq >= 0 && a->st) {
+        cg_evidence ev = {.ts_us = p->ts_us, .dlt = p->dlt, .caplen = p->caplen,
+                          .wirelen = p->wirelen, .data = p->frame};
+        if (cg_store_put_evidence(a->st, oi->id, (uint32_t)evseq, &ev)) {
+            fprintf(stderr, "canhgac run: %s\n", cg_store_error(a->st));
+            a->failed = 1;
+            return;
+        }
+    }
+    if (a->eve) {
+        size_t len = cg_eve_alert(a->line, 65536, p, r, fid, cid, oi->id);
+        if (len)
+            fwrite(a->line, 1, len, a->eve);
+    }
+    a->rc->batch_alerts++;
+}
+
 int cg_cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -240,6 +305,8 @@ int cg_cmd_run(int argc, char **argv)
         {"eve", required_argument, 0, 'o'},       {"window", required_argument, 0, 'w'},
         {"evidence", required_argument, 0, 'e'},  {"batch", required_argument, 0, 'b'},
         {"map-size", required_argument, 0, 'm'},  {"flows", required_argument, 0, 'f'},
+        {"flow-memcap", required_argument, 0, 'F'}, {"stream-depth", required_argument, 0, 'D'},
+        {"no-stream", no_argument, 0, 'T'},
         {"cache", required_argument, 0, 'c'},     {"no-cache", no_argument, 0, 'n'},
         {"bpf", required_argument, 0, 'B'},       {"quiet", no_argument, 0, 'q'},
         {"alerts", required_argument, 0, 'A'},
@@ -249,6 +316,8 @@ int cg_cmd_run(int argc, char **argv)
     const char *rule_paths[64];
     int nrule_paths = 0, no_store = 0, no_cache = 0, quiet = 0;
     uint32_t window = 3600, evidence = 5, batch = 1000, map_mib = 16384, flows = 262144;
+    uint32_t flow_mib = 256, stream_kib = 1024;
+    int no_stream = 0;
     uint32_t alert_cap = 0;
     char cache_buf[512];
     const char *cache_dir = cg_cli_default_cache(cache_buf, sizeof cache_buf);
@@ -278,6 +347,9 @@ int cg_cmd_run(int argc, char **argv)
         case 'A': if (parse_u32(optarg, &alert_cap, 0)) goto badnum; break;
         case 'm': if (parse_u32(optarg, &map_mib, 1)) goto badnum; break;
         case 'f': if (parse_u32(optarg, &flows, 16)) goto badnum; break;
+        case 'F': if (parse_u32(optarg, &flow_mib, 1)) goto badnum; break;
+        case 'D': if (parse_u32(optarg, &stream_kib, 1)) goto badnum; break;
+        case 'T': no_stream = 1; break;
         case 'c': cache_dir = optarg; break;
         case 'n': no_cache = 1; break;
         case 'B': bpf = optarg; break;
@@ -306,10 +378,9 @@ int cg_cmd_run(int argc, char **argv)
 
     cg_ruleset *rs = NULL;
     cg_detect *det = NULL;
-    cg_detect_worker *w = NULL;
     cg_store *st = NULL;
     cg_capture *cap = NULL;
-    cg_flowtable *ft = NULL;
+    cg_inspect *ins = NULL;
     cg_incidents *ag = NULL;
     FILE *eve = NULL;
     char *line = NULL;
@@ -342,8 +413,7 @@ int cg_cmd_run(int argc, char **argv)
         fprintf(stderr, "canhgac run: %u rules loaded, %u not loaded "
                 "(details: canhgac rules check)\n", nloaded, nissues);
 
-    if (cg_detect_build(&det, rs, cache_dir, err, sizeof err) ||
-        cg_detect_worker_create(&w, det, err, sizeof err)) {
+    if (cg_detect_build(&det, rs, cache_dir, err, sizeof err)) {
         fprintf(stderr, "canhgac run: %s\n", err);
         ret = CG_EXIT_FAIL;
         goto out;
@@ -374,10 +444,22 @@ int cg_cmd_run(int argc, char **argv)
     }
     line = malloc(65536);
     cg_incidents_cfg icfg = {.window_s = window, .max_evidence = evidence, .capacity = 65536};
-    cg_flow_config fcfg = {.max_flows = flows};
-    if (!line || cg_flowtable_create(&ft, &fcfg) ||
-        cg_incidents_create(&ag, &icfg, new_id, sink, &rc)) {
+    if (!line || cg_incidents_create(&ag, &icfg, new_id, sink, &rc)) {
         fprintf(stderr, "canhgac run: out of memory\n");
+        ret = CG_EXIT_FAIL;
+        goto out;
+    }
+    alert_ctx actx = {.rc = &rc, .ag = ag, .st = st, .eve = eve, .line = line};
+    cg_inspect_config icf;
+    memset(&icf, 0, sizeof icf);
+    icf.flow.max_flows = flows;
+    icf.flow.memcap = (uint64_t)flow_mib << 20;
+    icf.reasm.depth = (uint64_t)stream_kib << 10;
+    icf.no_stream = no_stream;
+    icf.on_alert = on_alert;
+    icf.ctx = &actx;
+    if (cg_inspect_create(&ins, det, &icf, err, sizeof err)) {
+        fprintf(stderr, "canhgac run: %s\n", err);
         ret = CG_EXIT_FAIL;
         goto out;
     }
@@ -412,48 +494,11 @@ int cg_cmd_run(int argc, char **argv)
         if (cg_decode(&p, dlt, fr.data, fr.caplen, fr.wirelen, fr.ts_us, &ds) != CG_DECODE_OK ||
             p.ipver == 0)
             goto periodic;
-        int to_server = 1;
-        const cg_flow *f = cg_flowtable_update(ft, &p, &to_server);
-        const cg_rule *const *alerts;
-        uint32_t na = cg_detect_packet(w, &p, f, to_server, &alerts);
-        if (na > 0) {
-            char cid[64] = "";
-            cg_community_id(&p, 0, cid, sizeof cid);
-            uint64_t fid = f ? f->id : cg_flow_id(&p);
-            if (ensure_batch(&rc)) {
-                fprintf(stderr, "canhgac run: %s\n", cg_store_error(st));
-                ret = CG_EXIT_FAIL;
-                break;
-            }
-            for (uint32_t i = 0; i < na; i++) {
-                int evseq, created;
-                cg_open_incident *oi = cg_incidents_fold(ag, alerts[i], &p, fid, cid, 0, to_server,
-                                                         &evseq, &created);
-                if (!oi) {
-                    fprintf(stderr, "canhgac run: %s\n", cg_store_error(st));
-                    rc.store_failed = 1;
-                    break;
-                }
-                if (evseq >= 0 && st) {
-                    cg_evidence ev = {.ts_us = p.ts_us, .dlt = dlt, .caplen = fr.caplen,
-                                      .wirelen = fr.wirelen, .data = fr.data};
-                    if (cg_store_put_evidence(st, oi->id, (uint32_t)evseq, &ev)) {
-                        fprintf(stderr, "canhgac run: %s\n", cg_store_error(st));
-                        rc.store_failed = 1;
-                        break;
-                    }
-                }
-                if (eve) {
-                    size_t len = cg_eve_alert(line, 65536, &p, alerts[i], fid, cid, oi->id);
-                    if (len)
-                        fwrite(line, 1, len, eve);
-                }
-                rc.batch_alerts++;
-            }
-            if (rc.store_failed) {
-                ret = CG_EXIT_FAIL;
-                break;
-            }
+        cg_inspect_packet(ins, &p);
+        if (actx.failed) {
+            rc.store_failed = 1;
+            ret = CG_EXIT_FAIL;
+            break;
         }
     periodic:
         /* A batch holds LMDB's one write transaction, which triage changes
@@ -468,6 +513,12 @@ int cg_cmd_run(int argc, char **argv)
                 fflush(eve);
         }
     }
+    /* the flows end: what their streams hold is inspected */
+    if (ret != CG_EXIT_FAIL) {
+        cg_inspect_finish(ins);
+        if (actx.failed)
+            ret = CG_EXIT_FAIL;
+    }
     if (ret != CG_EXIT_FAIL && commit(&rc, ag))
         ret = CG_EXIT_FAIL;
     if (rc.in_batch) {
@@ -480,15 +531,13 @@ int cg_cmd_run(int argc, char **argv)
         ret = CG_EXIT_FAIL;
     }
     if (!quiet) {
-        cg_flow_stats fs;
+        cg_inspect_stats ist;
         cg_detect_info di;
-        cg_detect_stats dt;
         cg_incidents_stats is;
-        cg_flowtable_stats(ft, &fs);
+        cg_inspect_get_stats(ins, &ist);
         cg_detect_get_info(det, &di);
-        cg_detect_worker_stats(w, &dt);
         cg_incidents_get_stats(ag, &is);
-        summary(rfile ? rfile : iface, &ds, &fs, &di, nloaded, nissues, &dt, &is, &rc,
+        summary(rfile ? rfile : iface, &ds, &ist, &di, nloaded, nissues, &is, &rc,
                 store_dir, secs);
     }
 out:
@@ -497,10 +546,9 @@ out:
         fclose(eve);
     free(line);
     cg_incidents_destroy(ag);
-    cg_flowtable_destroy(ft);
+    cg_inspect_destroy(ins);
     cg_capture_close(cap);
     cg_store_close(st);
-    cg_detect_worker_destroy(w);
     cg_detect_destroy(det);
     cg_ruleset_destroy(rs);
     return ret;

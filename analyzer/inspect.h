@@ -1,0 +1,71 @@
+/* inspect.h — one worker's packet path after decoding: flow table, TCP stream
+ * reassembly, detection on packets and on the stream, and the alerts.
+ *
+ *   packet ──> flow (cg_flowtable) ──> detect on the payload (cg_detect_packet)
+ *                 │
+ *                 └─ TCP: reassembly (cg_reasm) ──> detect on the stream window
+ *                                                   (cg_detect_stream)
+ *
+ * Every alert reaches the caller's callback with the packet that raised it
+ * (the one that brought the last bytes of a match on the stream), its flow
+ * and direction, and whether it was found on the stream.
+ *
+ * The worker owns its flows (the caller shards packets by cg_flow_hash so a
+ * flow always reaches the same worker): nothing here takes a lock, and all
+ * memory (flow slab, reassembly pools, detection scratch) is allocated at
+ * create; the packet path allocates nothing.
+ *
+ * Thread: one cg_inspect per worker thread. Callbacks run inside
+ * cg_inspect_packet and cg_inspect_finish.
+ */
+#ifndef CG_INSPECT_H
+#define CG_INSPECT_H
+
+#include <stdint.h>
+
+#include "analyzer/detect.h"
+#include "sensor/decode.h"
+#include "sensor/flow.h"
+#include "sensor/reasm.h"
+
+typedef struct cg_inspect cg_inspect;
+
+/* One alert: rule r on packet p of flow f (NULL when the flow table refused
+ * the flow), in direction to_server; stream is 1 when the match spans
+ * segments of the reassembled stream. */
+typedef void (*cg_inspect_alert_fn)(void *ctx, const cg_packet *p, const cg_flow *f,
+                                    int to_server, const cg_rule *r, int stream);
+
+typedef struct cg_inspect_config {
+    cg_flow_config flow;           /* user_size, on_evict are set by cg_inspect */
+    cg_reasm_config reasm;         /* callbacks are set by cg_inspect */
+    int no_stream;                 /* 1: no reassembly, packets only */
+    cg_inspect_alert_fn on_alert;
+    void *ctx;
+} cg_inspect_config;
+
+typedef struct cg_inspect_stats {
+    cg_flow_stats flow;
+    cg_reasm_stats reasm;
+    cg_detect_stats detect;
+    uint64_t refused;              /* packets whose flow the table refused */
+} cg_inspect_stats;
+
+/* Builds the worker over detection engine d (which must outlive it). 0, or -1
+ * with a one-line message in err. */
+int cg_inspect_create(cg_inspect **out, const cg_detect *d, const cg_inspect_config *cfg,
+                      char *err, size_t errlen);
+/* Ends every flow (their streams deliver what they hold, which may alert)
+ * and frees everything. NULL is a no-op. */
+void cg_inspect_destroy(cg_inspect *in);
+
+/* One decoded IP packet. */
+void cg_inspect_packet(cg_inspect *in, const cg_packet *p);
+
+/* Ends every flow now (end of a capture file): what their streams still hold
+ * is inspected. */
+void cg_inspect_finish(cg_inspect *in);
+
+void cg_inspect_get_stats(const cg_inspect *in, cg_inspect_stats *out);
+
+#endif
