@@ -80,7 +80,6 @@ struct cg_detect_worker {
     uint32_t *stamp; uint32_t gen;    /* per rule: gen when it became a candidate */
     uint32_t *mstamp;                 /* per rule: gen when it matched a packet */
     uint32_t pkt_gen;                 /* gen of the last packet inspected */
-    uint64_t stream_min_end;          /* stream scan: a match must end past this */
     const cg_rule *alerts[MAX_ALERTS];
     cg_verify_ctx vc;
     cg_threshold_table *th;
@@ -1022,15 +1021,9 @@ uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow
     return verify_cands(w, p, f, to_server, p->payload, p->payload_len, 0);
 }
 
-static int on_stream_match(unsigned int id, unsigned long long from, unsigned long long to,
-                           unsigned int flags, void *ctx)
-{
-    cg_detect_worker *w = ctx;
-    (void)from; (void)flags;
-    if (to > w->stream_min_end)
-        add_cand(w, id);
-    return 0;
-}
+/* How far back before a segment's bytes the stream window reaches: a match
+ * may start this far before them. */
+#define STREAM_LOOKBACK 4096
 
 uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len,
                           uint32_t new_from, const cg_packet *p, const cg_flow *f,
@@ -1038,14 +1031,30 @@ uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len
 {
     const group *gr = &w->d->g[CL_STREAM][to_server ? 0 : 1].any;
     *alerts = w->alerts;
-    if (!gr->db || new_from >= len || new_from == 0)
+    if (!gr->db || new_from >= len)
         return 0;
+    uint32_t from = new_from > STREAM_LOOKBACK ? new_from - STREAM_LOOKBACK : 0;
+    data += from;
+    len -= from;
+    new_from -= from;
     begin(w);
-    /* Scan from where a pattern ending in the new bytes can start. */
-    uint32_t from = new_from > gr->maxlen - 1 ? new_from - (gr->maxlen - 1) : 0;
-    w->stream_min_end = new_from - from;
-    hs_scan(gr->db, (const char *)data + from, len - from, 0, w->scratch, on_stream_match, w);
-    w->st.stream_scanned_bytes += len - from;
+    hs_scan(gr->db, (const char *)data, len, 0, w->scratch, on_match, w);
+    w->st.stream_scanned_bytes += len;
+    if (w->ncand == 0)
+        return 0;
+    /* Keep the candidates that match the window but not the bytes before
+     * this packet's: their match needs the new bytes. */
+    uint32_t keep = 0;
+    for (uint32_t i = 0; i < w->ncand; i++) {
+        uint32_t ri = w->cand[i] & 0x7fffffffu;
+        const cg_rule *r = &w->d->rules[ri];
+        if (w->mstamp[ri] == w->pkt_gen)
+            continue;                   /* the packet path found it in p alone */
+        if (new_from > 0 && cg_verify_buffer(&w->vc, r, CG_BUF_PAYLOAD, data, new_from))
+            continue;                   /* old bytes match it: found before */
+        w->cand[keep++] = w->cand[i];
+    }
+    w->ncand = keep;
     if (w->ncand == 0)
         return 0;
     uint32_t n = verify_cands(w, p, f, to_server, data, len, 1);

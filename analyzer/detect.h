@@ -89,11 +89,12 @@ uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow
 /* Inspects the reassembled stream of a TCP flow in one direction after packet p
  * moved it on: data[0..len) are the in-order bytes ending at the stream's next
  * expected byte, data[new_from..len) those this packet brought (its own, and
- * any held ones it released). Stream rules (those without anchors to packet
- * boundaries, see detect.c) alert when a match of their fast pattern ends in
- * the new bytes, the whole rule holds on the window, and the rule did not
- * already match p itself in cg_detect_packet (called first, for the same p).
- * So a content split over segments alerts once, on the segment completing it.
+ * any held ones it released). The window is the new bytes and up to 4 KiB
+ * before them. A stream rule (one without anchors to packet boundaries, see
+ * detect.c) alerts when it matches the window, does not match the window's
+ * bytes before the new ones, and did not already match p itself in
+ * cg_detect_packet (called first, for the same p). So a content split over
+ * segments alerts once, on the segment that completes it.
  * Alerts as cg_detect_packet (the same buffer: use the packet's alerts first). */
 uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len,
                           uint32_t new_from, const cg_packet *p, const cg_flow *f,
