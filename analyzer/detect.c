@@ -1023,7 +1023,7 @@ uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow
 
 /* How far back before a segment's bytes the stream window reaches: a match
  * may start this far before them. */
-#define STREAM_LOOKBACK 4096
+#define STREAM_LOOKBACK 1024
 
 uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len,
                           uint32_t new_from, const cg_packet *p, const cg_flow *f,

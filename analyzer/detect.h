@@ -89,7 +89,7 @@ uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow
 /* Inspects the reassembled stream of a TCP flow in one direction after packet p
  * moved it on: data[0..len) are the in-order bytes ending at the stream's next
  * expected byte, data[new_from..len) those this packet brought (its own, and
- * any held ones it released). The window is the new bytes and up to 4 KiB
+ * any held ones it released). The window is the new bytes and up to 1 KiB
  * before them. A stream rule (one without anchors to packet boundaries, see
  * detect.c) alerts when it matches the window, does not match the window's
  * bytes before the new ones, and did not already match p itself in

@@ -8,7 +8,9 @@
  *       times loading the rules and building the engine (compiled, or from the
  *       cache when DIR has it), and the peak RSS with the engine built.
  *
- * Nothing is written to a store or an EVE file: this is the packet path only.
+ * Nothing is written to a store or an EVE file: this is the packet path only
+ * (decode, flow, reassembly, detection on packets and streams; --no-stream:
+ * packets only).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include <time.h>
 
 #include "analyzer/detect.h"
+#include "analyzer/inspect.h"
 #include "analyzer/rule.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
@@ -96,23 +99,47 @@ static double run_decode(const frames *fr, uint64_t *sink)
     return now_s() - t0;
 }
 
-static double run_detect(const frames *fr, cg_detect_worker *w, cg_flowtable *ft,
-                         uint64_t *alerts)
+static void count_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
+                        const cg_rule *r, int stream)
+{
+    (void)p; (void)f; (void)to_server; (void)r; (void)stream;
+    ++*(uint64_t *)ctx;
+}
+
+/* decode + flow + reassembly + detection (packets and stream) over every frame,
+ * with a fresh worker (fresh flows) each run. */
+static double run_detect(const frames *fr, const cg_detect *d, int no_stream, uint64_t *alerts,
+                         uint64_t *stream_alerts)
 {
     cg_decode_stats st;
     memset(&st, 0, sizeof st);
+    cg_inspect_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.flow.max_flows = 262144;
+    cfg.no_stream = no_stream;
+    cfg.on_alert = count_alert;
+    cfg.ctx = alerts;
+    cg_inspect *in;
+    char err[256];
+    if (cg_inspect_create(&in, d, &cfg, err, sizeof err)) {
+        fprintf(stderr, "bench: %s\n", err);
+        exit(1);
+    }
     cg_packet p;
     double t0 = now_s();
     for (size_t i = 0; i < fr->n; i++) {
         if (cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i],
                       fr->ts[i], &st) != CG_DECODE_OK || p.ipver == 0)
             continue;
-        int to_server = 1;
-        const cg_flow *f = cg_flowtable_update(ft, &p, &to_server);
-        const cg_rule *const *al;
-        *alerts += cg_detect_packet(w, &p, f, to_server, &al);
+        cg_inspect_packet(in, &p);
     }
-    return now_s() - t0;
+    cg_inspect_finish(in);
+    double t = now_s() - t0;
+    cg_inspect_stats is;
+    cg_inspect_get_stats(in, &is);
+    *stream_alerts = is.detect.stream_alerts;
+    cg_inspect_destroy(in);
+    return t;
 }
 
 static int cmp_d(const void *a, const void *b)
@@ -156,7 +183,8 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"classification", required_argument, 0, 'C'}, {"runs", required_argument, 0, 'n'},
         {"load", no_argument, 0, 'L'}, {"cache", required_argument, 0, 'c'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        {"no-stream", no_argument, 0, 'T'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int no_stream = 0;
     const char *rfile = NULL, *classif = NULL, *cache = NULL, *paths[32];
     int np = 0, runs = 5, load = 0, c;
     while ((c = getopt_long(argc, argv, "r:S:h", opts, NULL)) != -1) {
@@ -167,9 +195,10 @@ int main(int argc, char **argv)
         case 'n': runs = atoi(optarg); break;
         case 'L': load = 1; break;
         case 'c': cache = optarg; break;
+        case 'T': no_stream = 1; break;
         default:
             fprintf(stderr, "usage: bench_pipeline -r FILE [-S RULES]... [--classification F] "
-                            "[--runs N]\n       bench_pipeline --load -S RULES... --cache DIR\n");
+                            "[--runs N] [--no-stream]\n       bench_pipeline --load -S RULES... --cache DIR\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -222,28 +251,21 @@ int main(int argc, char **argv)
         return 1;
     cg_ruleset *rs = NULL;
     cg_detect *d = NULL;
-    cg_detect_worker *w = NULL;
     if (np > 0) {
         if (load_rules(&rs, classif, paths, np))
             return 1;
-        if (cg_detect_build(&d, rs, cache, err, sizeof err) ||
-            cg_detect_worker_create(&w, d, err, sizeof err)) {
+        if (cg_detect_build(&d, rs, cache, err, sizeof err)) {
             fprintf(stderr, "bench: %s\n", err);
             return 1;
         }
     }
     double td[100], tx[100];
-    uint64_t sink = 0, alerts = 0;
+    uint64_t sink = 0, alerts = 0, salerts = 0;
     for (int i = 0; i < runs; i++) {
         td[i] = run_decode(&fr, &sink);
-        if (w) {
-            cg_flowtable *ft;
-            cg_flow_config fcfg = {.max_flows = 262144};
-            if (cg_flowtable_create(&ft, &fcfg))
-                return 1;
+        if (d) {
             alerts = 0;
-            tx[i] = run_detect(&fr, w, ft, &alerts);
-            cg_flowtable_destroy(ft);
+            tx[i] = run_detect(&fr, d, no_stream, &alerts, &salerts);
         }
     }
     double md = median(td, runs);
@@ -254,14 +276,14 @@ int main(int argc, char **argv)
     printf("capture %s: %zu packets, %.1f MB; median of %d runs\n", rfile, fr.n,
            fr.wire_bytes / 1e6, runs);
     printf("decode only      %10.0f packets/s  %6.2f Gbit/s\n", fr.n / md, gbit / md);
-    if (w) {
+    if (d) {
         double mx = median(tx, runs);
         printf("detect %5u rules %9.0f packets/s  %6.2f Gbit/s  (%.1f%% of decode only; "
-               "%llu alerts per run)\n", nr, fr.n / mx, gbit / mx, 100.0 * md / mx,
-               (unsigned long long)alerts);
+               "%llu alerts per run, %llu on the stream; %s)\n", nr, fr.n / mx, gbit / mx,
+               100.0 * md / mx, (unsigned long long)alerts, (unsigned long long)salerts,
+               no_stream ? "packets only" : "packets and streams");
     }
     printf("peak RSS %ld MiB\n", rss_mib());
-    cg_detect_worker_destroy(w);
     cg_detect_destroy(d);
     cg_ruleset_destroy(rs);
     free(fr.buf); free(fr.off); free(fr.caplen); free(fr.wirelen); free(fr.ts);
