@@ -986,8 +986,11 @@ int cg_tls_feed(cg_tls *e, cg_tls_flow *f, int to_server, const uint8_t *data, u
     int di = to_server ? 1 : 0;
     tstate *ts;
 
-    if (!data)
+    static const uint8_t none[1];
+    if (!data) {
+        data = none;
         len = 0;
+    }
     e->cb = cb;
     e->ctx = ctx;
     if (f->status == F_UNKNOWN) {

@@ -1030,6 +1030,11 @@ static void test_flows_pool(void)
         CHECK_EQ_U(cg_tls_feed(e, &f, 1, c.b, c.n, 0, on_msg, &s), 0);
         cg_tls_end(e, &f);
     }
+    /* nothing at all, then the end */
+    memset(&f, 0, sizeof f);
+    CHECK_EQ_U(cg_tls_feed(e, &f, 1, NULL, 0, 0, on_msg, &s), 1);
+    CHECK_EQ_U(cg_tls_feed(e, &f, 1, NULL, 0, CG_REASM_END, on_msg, &s), 0);
+    cg_tls_end(e, &f);
     /* the server speaks first */
     memset(&f, 0, sizeof f);
     CHECK_EQ_U(cg_tls_feed(e, &f, 0, (const uint8_t *)"220 smtp\r\n", 10, 0, on_msg, &s), 0);
@@ -1045,7 +1050,7 @@ static void test_flows_pool(void)
     CHECK_EQ_U(cg_tls_feed(e, &f, 0, c.b, 10, CG_REASM_GAP, on_msg, &s), 1);
     CHECK_EQ_U(cg_tls_feed(e, &f, 1, NULL, 0, CG_REASM_END, on_msg, &s), 0);
     cg_tls_stats st = stats(e);
-    CHECK_EQ_U(st.not_tls, 8);
+    CHECK_EQ_U(st.not_tls, 9);
     CHECK_EQ_U(st.gaps, 1);
     CHECK_EQ_U(st.truncated, 0);
     CHECK_EQ_U(st.states_used, 0);
