@@ -31,7 +31,11 @@ static void u8(wb *w, unsigned v) { w->b[w->n++] = (uint8_t)v; }
 static void u16(wb *w, unsigned v) { u8(w, v >> 8); u8(w, v); }
 static void u32(wb *w, uint32_t v) { u16(w, v >> 16); u16(w, v & 0xffff); }
 static void put(wb *w, const void *p, uint32_t n) { memcpy(w->b + w->n, p, n); w->n += n; }
-static void patch16(wb *w, uint32_t off, unsigned v) { w->b[off] = (uint8_t)(v >> 8); w->b[off + 1] = (uint8_t)v; }
+static void patch16(wb *w, uint32_t off, unsigned v)
+{
+    w->b[off] = (uint8_t)(v >> 8);
+    w->b[off + 1] = (uint8_t)v;
+}
 
 static void hdr(wb *w, unsigned id, unsigned flags, unsigned qd, unsigned an, unsigned ns,
                 unsigned ar)
@@ -173,7 +177,8 @@ static void test_queries(void)
     u16(&w, 1);
     CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_DNS_OK);
     CHECK_EQ_U(BS.v[CG_BUF_DNS_QUERY][0].len, 8);
-    CHECK(BS.n[CG_BUF_DNS_QUERY] == 1 && memcmp(BS.v[CG_BUF_DNS_QUERY][0].p, "a.b\0\xff.vn", 8) == 0);
+    CHECK(BS.n[CG_BUF_DNS_QUERY] == 1 &&
+          memcmp(BS.v[CG_BUF_DNS_QUERY][0].p, "a.b\0\xff.vn", 8) == 0);
 
     /* the root: an instance of length 0 */
     hdr(&w, 10, 0x0000, 1, 0, 0, 0);

@@ -76,8 +76,17 @@ static void u8(wb *w, unsigned v) { if (w->n < w->cap) w->b[w->n++] = (uint8_t)v
 static void u16(wb *w, unsigned v) { u8(w, v >> 8); u8(w, v); }
 static void u24(wb *w, uint32_t v) { u8(w, v >> 16); u16(w, v & 0xffff); }
 static void put(wb *w, const void *p, uint32_t n) { memcpy(w->b + w->n, p, n); w->n += n; }
-static void patch16(wb *w, uint32_t at, unsigned v) { w->b[at] = (uint8_t)(v >> 8); w->b[at + 1] = (uint8_t)v; }
-static void patch24(wb *w, uint32_t at, uint32_t v) { w->b[at] = (uint8_t)(v >> 16); patch16(w, at + 1, v & 0xffff); }
+static void patch16(wb *w, uint32_t at, unsigned v)
+{
+    w->b[at] = (uint8_t)(v >> 8);
+    w->b[at + 1] = (uint8_t)v;
+}
+
+static void patch24(wb *w, uint32_t at, uint32_t v)
+{
+    w->b[at] = (uint8_t)(v >> 16);
+    patch16(w, at + 1, v & 0xffff);
+}
 
 /* An extension with raw data. */
 static void ext(wb *x, unsigned type, const void *data, uint32_t n)
@@ -312,7 +321,8 @@ static cg_tls_stats stats(const cg_tls *e)
 
 static const char *SNI = "dichvucong.tuyenquang.gov.vn";
 static const uint16_t CIPHERS[] = {0x2a2a, 4865, 4866, 4867, 49195, 49199};
-static const char *JA3_STR = "771,4865-4866-4867-49195-49199,0-23-65281-10-11-35-16-13-43-51,29-23-24,0";
+static const char *JA3_STR =
+    "771,4865-4866-4867-49195-49199,0-23-65281-10-11-35-16-13-43-51,29-23-24,0";
 static const char *JA3_MD5 = "8a0f9a058a7cc2540ee79ab187ea1faf";   /* md5sum of JA3_STR */
 
 /* A browser-like ClientHello with GREASE: cipher, extension, group, version. */
@@ -349,27 +359,30 @@ typedef struct chain {
     int len[2];
 } chain;
 
+static void name_add(X509_NAME *n, const char *field, const char *value)
+{
+    X509_NAME_add_entry_by_txt(n, field, MBSTRING_UTF8, (const uint8_t *)value, -1, -1, 0);
+}
+
 static X509_NAME *make_name(int leaf)
 {
     X509_NAME *n = X509_NAME_new();
     if (leaf) {
         static const uint8_t hanoi_bmp[] = {0, 'H', 0, 0xe0, 0, ' ', 0, 'N', 0x1e, 0xd9, 0, 'i'};
-        X509_NAME_add_entry_by_txt(n, "C", MBSTRING_UTF8, (const uint8_t *)"VN", -1, -1, 0);
-        X509_NAME_add_entry_by_txt(n, "ST", MBSTRING_UTF8, (const uint8_t *)"Tuyên Quang", -1, -1, 0);
+        name_add(n, "C", "VN");
+        name_add(n, "ST", "Tuyên Quang");
         X509_NAME_add_entry_by_txt(n, "L", V_ASN1_BMPSTRING, hanoi_bmp, sizeof hanoi_bmp, -1, 0);
-        X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8,
-                                   (const uint8_t *)"Sở Thông tin và Truyền thông", -1, -1, 0);
-        X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_UTF8, (const uint8_t *)"A", -1, -1, 0);
+        name_add(n, "O", "Sở Thông tin và Truyền thông");
+        name_add(n, "OU", "A");
+        /* set -1: into the RDN before, "OU=A + OU=B" */
         X509_NAME_add_entry_by_txt(n, "OU", MBSTRING_UTF8, (const uint8_t *)"B", -1, -1, -1);
-        X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const uint8_t *)SNI, -1, -1, 0);
-        X509_NAME_add_entry_by_txt(n, "emailAddress", MBSTRING_UTF8,
-                                   (const uint8_t *)"admin@tuyenquang.gov.vn", -1, -1, 0);
-        X509_NAME_add_entry_by_txt(n, "1.3.6.1.4.1.99999.1", MBSTRING_UTF8,
-                                   (const uint8_t *)"x, y", -1, -1, 0);
+        name_add(n, "CN", SNI);
+        name_add(n, "emailAddress", "admin@tuyenquang.gov.vn");
+        name_add(n, "1.3.6.1.4.1.99999.1", "x, y");
     } else {
-        X509_NAME_add_entry_by_txt(n, "C", MBSTRING_UTF8, (const uint8_t *)"VN", -1, -1, 0);
-        X509_NAME_add_entry_by_txt(n, "O", MBSTRING_UTF8, (const uint8_t *)"Canh Gac Test CA", -1, -1, 0);
-        X509_NAME_add_entry_by_txt(n, "CN", MBSTRING_UTF8, (const uint8_t *)"CG Test R1", -1, -1, 0);
+        name_add(n, "C", "VN");
+        name_add(n, "O", "Canh Gac Test CA");
+        name_add(n, "CN", "CG Test R1");
     }
     return n;
 }
@@ -1100,7 +1113,8 @@ static void test_flows_pool(void)
     st = stats(e);
     CHECK_EQ_U(st.states_total, CG_TLS_DEFAULT_FLOWS);
     CHECK(st.mem_bytes > (uint64_t)CG_TLS_DEFAULT_FLOWS * CG_TLS_DEFAULT_BUF);
-    CHECK(st.mem_bytes < (uint64_t)CG_TLS_DEFAULT_FLOWS * (CG_TLS_DEFAULT_BUF + 128) + (300u << 10));
+    CHECK(st.mem_bytes <
+          (uint64_t)CG_TLS_DEFAULT_FLOWS * (CG_TLS_DEFAULT_BUF + 128) + (300u << 10));
     printf("default engine: %llu bytes\n", (unsigned long long)st.mem_bytes);
     cg_tls_destroy(e);
 
