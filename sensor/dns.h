@@ -1,0 +1,185 @@
+/* dns.h — DNS messages (RFC 1035) into inspection buffers: the question
+ * names of a query as dns.query, the opcode as dns.opcode.
+ *
+ * Input: one whole message, the payload of a UDP datagram, or one message of
+ * a TCP stream framed by its 2-byte length prefix (RFC 1035 §4.2.2, RFC 7766);
+ * cg_dns_tcp_next below cuts a stream into such messages.
+ *
+ * What goes into the cg_bufset (semantics follow Suricata's, noted where not):
+ *  - CG_BUF_DNS_QUERY: one instance per question name of a QUERY message (QR
+ *    bit 0), in question order, up to CG_BUF_MAX_INST: the labels joined with
+ *    '.', no trailing dot, bytes as sent (case kept, no escaping: a '.' or any
+ *    byte inside a label stays what it is). The root name is an instance of
+ *    length 0. Suricata's dns.query inspects requests only (the names of a
+ *    response are not dns.query there); canhgac goes by the QR bit, since
+ *    cg_dns_parse does not know the direction: a response gives no dns.query,
+ *    its names are still walked and checked, and it is counted.
+ *  - dns_opcode: the header's opcode, for queries and responses alike (as
+ *    Suricata's dns.opcode), set once the header is read.
+ *
+ * Names are checked harder than RFC 1035 asks and than Suricata does (which
+ * accepts forward pointers and names up to 1025 bytes): a name is rejected,
+ * and the message with it, when
+ *  - a label length byte has its top bits 01 or 10 (no such label type, or a
+ *    label over 63 bytes):                              CG_DNS_E_LABEL
+ *  - its wire length (length bytes, labels, the root byte) passes 255:
+ *                                                       CG_DNS_E_NAME_LEN
+ *  - a compression pointer points at or after the start of the run of labels
+ *    it ends (a legal pointer refers to a name written earlier), and inside
+ *    what the name already went through (a loop):      CG_DNS_E_LOOP
+ *    or elsewhere after it (a forward pointer):         CG_DNS_E_PTR_FORWARD
+ *  - a pointer points into the 12-byte header or past the message's end:
+ *                                                       CG_DNS_E_PTR_RANGE
+ *  - it follows more than CG_DNS_MAX_HOPS pointers:     CG_DNS_E_HOPS
+ * Since each pointer must go strictly below the run it ends, a walk ends after
+ * at most CG_DNS_MAX_HOPS jumps whatever the bytes: no loop can hang it.
+ *
+ * Truncated versus invalid (as decode.h): len bytes of a message of wire_len
+ * bytes were captured. A field that runs past wire_len is INVALID (the message
+ * contradicts its own length: a count, an RDLENGTH, a name that lies); one
+ * that runs past len but not wire_len is TRUNCATED (bytes were not captured,
+ * or were not kept: see cg_dns_tcp). A message shorter than its 12-byte header
+ * is invalid (or truncated when only len is short).
+ *
+ * The whole message is walked: questions, then the answer, authority and
+ * additional records (owner names, RDLENGTH within the message, the names in
+ * the RDATA of NS, CNAME, SOA, PTR and MX). Bytes after the last record are
+ * ignored. On an error the buffers of the questions read whole before it stay
+ * in the bufset (an invalid answer section does not hide the questions).
+ *
+ * Memory: names are written into the caller's scratch (per worker; views into
+ * it); CG_DNS_SCRATCH_SIZE bytes hold every name a bufset can keep. A name
+ * that does not fit, or past CG_BUF_MAX_INST, is walked and checked but not
+ * handed out (names_dropped). Nothing here allocates; the stats belong to the
+ * calling worker.
+ *
+ * Lifetime: the views point into the scratch (names); they live until the
+ * scratch is written again (the next cg_dns_parse with it).
+ */
+#ifndef CG_DNS_H
+#define CG_DNS_H
+
+#include <stdint.h>
+
+#include "sensor/buffers.h"
+
+/* Results of cg_dns_parse. Every one but OK and TRUNCATED is a kind of INVALID. */
+enum {
+    CG_DNS_OK = 0,
+    CG_DNS_TRUNCATED = -1,      /* runs past the bytes captured (len) */
+    CG_DNS_INVALID = -2,        /* runs past the message (wire_len), or a bad count */
+    CG_DNS_E_LABEL = -3,        /* label type 01/10, i.e. length byte 64..191 */
+    CG_DNS_E_NAME_LEN = -4,     /* name over 255 bytes on the wire */
+    CG_DNS_E_LOOP = -5,         /* compression pointer into the name's own path */
+    CG_DNS_E_PTR_FORWARD = -6,  /* compression pointer forward */
+    CG_DNS_E_PTR_RANGE = -7,    /* compression pointer into the header or past the end */
+    CG_DNS_E_HOPS = -8,         /* more than CG_DNS_MAX_HOPS pointers in one name */
+};
+
+#define CG_DNS_HEADER 12
+#define CG_DNS_MAX_NAME 255      /* wire bytes (RFC 1035 §2.3.4) */
+#define CG_DNS_MAX_LABEL 63
+#define CG_DNS_MAX_HOPS 32       /* pointers followed in one name */
+/* Scratch for the names of one message: each dotted name is at most 253
+ * bytes; 256 per instance kept. */
+#define CG_DNS_SCRATCH_SIZE (CG_BUF_MAX_INST * 256)
+
+/* The header and where parsing stopped. */
+typedef struct cg_dns_msg {
+    uint16_t id;
+    uint16_t flags;              /* the second header word: QR, opcode, AA, TC, RD, RA, Z, RCODE */
+    uint8_t qr;                  /* 1: response */
+    uint8_t opcode, rcode;
+    uint16_t qdcount, ancount, nscount, arcount;
+    uint16_t questions;          /* questions read whole */
+    uint16_t records;            /* records read whole (answer, authority, additional) */
+    uint32_t err_off;            /* byte offset of the field in error (0 when OK) */
+} cg_dns_msg;
+
+/* Counters, per worker. Every cg_dns_parse adds 1 to messages and, unless OK,
+ * 1 to truncated or 1 to invalid; an invalid name adds 1 more to exactly one
+ * of long_labels .. too_many_hops. */
+typedef struct cg_dns_stats {
+    uint64_t messages, queries, responses;   /* queries + responses: headers read */
+    uint64_t questions;          /* question entries read whole */
+    uint64_t names_dropped;      /* question names not handed out (instances, scratch) */
+    uint64_t truncated, invalid;
+    uint64_t long_labels;        /* CG_DNS_E_LABEL */
+    uint64_t long_names;         /* CG_DNS_E_NAME_LEN */
+    uint64_t loops;              /* CG_DNS_E_LOOP */
+    uint64_t forward_pointers;   /* CG_DNS_E_PTR_FORWARD */
+    uint64_t bad_pointers;       /* CG_DNS_E_PTR_RANGE */
+    uint64_t too_many_hops;      /* CG_DNS_E_HOPS */
+    /* cg_dns_tcp */
+    uint64_t tcp_messages;       /* messages framed */
+    uint64_t tcp_clipped;        /* of those, longer than CG_DNS_TCP_KEEP: handed out clipped */
+    uint64_t tcp_partial;        /* a message cut by a gap or the end of the stream */
+    uint64_t tcp_lost;           /* directions that lost the framing at a gap */
+} cg_dns_stats;
+
+/* Parses the message msg[0..len) of wire_len bytes (wire_len >= len; the
+ * length of the datagram or of the TCP frame; 0 means len). Clears out, then
+ * fills it (see above). m may be NULL; when given it is filled as far as the
+ * header was read. scratch holds the names (scratch_len bytes; at least
+ * CG_DNS_SCRATCH_SIZE to keep every name). Returns CG_DNS_OK or a negative
+ * CG_DNS_* result. Reads only msg[0..len). */
+int cg_dns_parse(const uint8_t *msg, uint32_t len, uint32_t wire_len, uint8_t *scratch,
+                 uint32_t scratch_len, cg_bufset *out, cg_dns_msg *m, cg_dns_stats *st);
+
+/* A short name of a result, for messages. */
+const char *cg_dns_strerror(int rc);
+
+/* ---- DNS over TCP: framing ----------------------------------------------
+ *
+ * One cg_dns_tcp per direction of a flow (the caller's per-flow area), all zero
+ * to start. It is fed the direction's in-order stream pieces (reassembly's
+ * on_data) and hands out one message at a time:
+ *
+ *     cg_dns_frame f;
+ *     while (cg_dns_tcp_next(t, &p, &n, &f, st) == 1)
+ *         cg_dns_parse(f.msg, f.len, f.wire_len, scratch, sizeof scratch, &bs, NULL, st);
+ *
+ * A message whole inside the piece is a view into the piece; one that spans
+ * pieces is copied into the state's buffer. Only its first CG_DNS_TCP_KEEP
+ * bytes are kept (they hold the questions of any query); the rest is skipped,
+ * and the frame says so (len < wire_len), whether or not the message was
+ * split, so that the result never depends on how the stream was cut.
+ *
+ * A gap (CG_REASM_GAP) loses the framing for good: call cg_dns_tcp_gap, and
+ * the direction yields nothing more (a length prefix cannot be found again).
+ * At the end of the stream, cg_dns_tcp_end hands out a message cut short, if
+ * one was started, as a frame with len < wire_len (it parses as TRUNCATED).
+ */
+#define CG_DNS_TCP_KEEP 1024
+
+typedef struct cg_dns_tcp {
+    uint32_t have;               /* bytes of the current message kept in buf */
+    uint32_t got;                /* bytes of the current message seen */
+    uint16_t need;               /* its length, once the prefix is in */
+    uint8_t state;               /* private */
+    uint8_t pfx;                 /* prefix bytes seen (0..2) */
+    uint8_t pfx0;                /* the first prefix byte */
+    uint8_t buf[CG_DNS_TCP_KEEP];
+} cg_dns_tcp;
+
+typedef struct cg_dns_frame {
+    const uint8_t *msg;          /* view: into the piece or the cg_dns_tcp */
+    uint32_t len;                /* bytes at msg */
+    uint32_t wire_len;           /* the message's length (its prefix) */
+} cg_dns_frame;
+
+/* Consumes bytes of *data / *len (moving both on) up to the end of the next
+ * message, and returns 1 with *f set when one is complete; returns 0 when
+ * every byte was consumed without completing one. f's view lives until the
+ * next call with t, or until the piece is gone, whichever is first. */
+int cg_dns_tcp_next(cg_dns_tcp *t, const uint8_t **data, uint32_t *len, cg_dns_frame *f,
+                    cg_dns_stats *st);
+
+/* Bytes are missing before the next piece: the direction stops here. */
+void cg_dns_tcp_gap(cg_dns_tcp *t, cg_dns_stats *st);
+
+/* The stream ended: returns 1 with *f set (len < wire_len) when a message was
+ * started and not finished; 0 otherwise. t is done after this. */
+int cg_dns_tcp_end(cg_dns_tcp *t, cg_dns_frame *f, cg_dns_stats *st);
+
+#endif
