@@ -146,6 +146,7 @@ typedef struct mpool {
 
 typedef struct hent {
     uint32_t n0, nl;           /* name in hdr */
+    uint32_t hash;             /* of the lowercased name: duplicates are looked up by it */
     uint32_t v0, v1;           /* value region in hdr, folded lines included */
     uint16_t next, tail;       /* same name: next occurrence, last occurrence (index + 1) */
     uint8_t key, dup, folded;
@@ -835,8 +836,12 @@ static void build(cg_http *h, msg *m, int ts, uint32_t upto, hinfo *hi)
         if (x->key) {
             f = first[x->key];
         } else {
+            uint32_t hv = 2166136261u;             /* FNV-1a */
+            for (uint32_t k = 0; k < x->nl; k++)
+                hv = (hv ^ lc(H[p + k])) * 16777619u;
+            x->hash = hv;
             for (uint32_t k = 0; k < nh; k++)
-                if (!E[k].dup && E[k].key == HK_NONE && E[k].nl == x->nl &&
+                if (!E[k].dup && E[k].key == HK_NONE && E[k].hash == hv && E[k].nl == x->nl &&
                     ieq2(H + E[k].n0, H + p, x->nl)) {
                     f = k + 1;
                     break;
@@ -1197,8 +1202,8 @@ static uint32_t st_idle(run *r, int ts, const uint8_t *p, uint32_t n)
 {
     hdir *d = &r->s->d[ts];
     uint32_t i = 0;
-    if (d->npre == 0) {
-        while (i < n && (p[i] == '\r' || p[i] == '\n'))
+    if (d->npre == 0) {                    /* empty lines, whitespace before a start line */
+        while (i < n && (p[i] == '\r' || p[i] == '\n' || is_ws(p[i])))
             i++;
         if (i == n)
             return n;
@@ -1672,16 +1677,25 @@ static void on_end(run *r, int ts)
 static int detect(cg_http *h, cg_http_flow *hf, int ts, const uint8_t *data, uint32_t len,
                   uint32_t flags)
 {
+    int end = (flags & (CG_REASM_END | CG_REASM_DEPTH)) != 0;
     if (!ts) {                             /* the server spoke first */
-        h->st.not_http++;
-        hf->st = F_NOT_HTTP;
+        if (len) {
+            h->st.not_http++;
+            hf->st = F_NOT_HTTP;
+            hf->npre = 0;
+        }
         return 0;
     }
     if (flags & CG_REASM_GAP)
         hf->npre = 0;
     if (hf->npre == 0)                     /* empty lines before a request (RFC 9112 2.2) */
-        while (len && (data[0] == '\r' || data[0] == '\n'))
+        while (len && (data[0] == '\r' || data[0] == '\n' || is_ws(data[0])))
             data++, len--;
+    if (hf->npre == 0 && len == 0) {       /* nothing to judge: a flow without data ends quietly */
+        if (end)
+            hf->st = F_DONE;
+        return 0;
+    }
     uint8_t buf[HPRE];
     uint32_t k = hf->npre, add = len;
     if (add > HPRE - k)
@@ -1690,8 +1704,8 @@ static int detect(cg_http *h, cg_http_flow *hf, int ts, const uint8_t *data, uin
     if (add)
         memcpy(buf + k, data, add);
     k += add;
-    int v = k ? probe_req(buf, k, HPRE) : P_MORE;
-    if (v == P_MORE && !(flags & (CG_REASM_END | CG_REASM_DEPTH))) {
+    int v = probe_req(buf, k, HPRE);
+    if (v == P_MORE && !end) {
         memcpy(hf->pre, buf, k);
         hf->npre = (uint8_t)k;
         return 0;

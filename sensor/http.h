@@ -16,7 +16,9 @@
  *      record (0x16), an SSH banner ("SSH-2.0" fails at its digit), binary —
  *      makes the flow not HTTP at once, without taking any state. Data from
  *      the server before any client byte makes the flow not HTTP too (HTTP
- *      clients speak first).
+ *      clients speak first). Empty lines and whitespace before the request
+ *      line are skipped (RFC 9112 section 2.2); a flow that ends without
+ *      data is dropped without being counted.
  *   2. Confirm, at the end of the first line: "METHOD target HTTP/1.x"
  *      (version case-insensitive). A first line that fails, or that grows past
  *      header_limit without ending, makes the flow not HTTP and gives the

@@ -500,7 +500,44 @@ static void test_headers(void)
     CHECK(B(&r, 5, CG_BUF_HTTP_HEADER) == NULL);
     CHECK(B(&r, 5, CG_BUF_HTTP_HEADER_NAMES) == NULL);
     CHECK_STR(B(&r, 5, CG_BUF_HTTP_HEADER_RAW), "\r\n");
+    /* whitespace and empty lines before a request line on a kept-alive flow */
+    feeds(h, &hf, 1, "\r\n \t GET /ws HTTP/1.1\r\n\r\n", &r);
+    CHECK_STR(B(&r, 6, CG_BUF_HTTP_REQUEST_LINE), "GET /ws HTTP/1.1");
     CHECK_EQ_U(r.bad, 0);
+    CHECK_EQ_U(stats(h).parse_errors, 1);
+    cg_http_end(h, &hf, on_tx, &r);
+    check_drained(h);
+    rec_reset(&r);
+
+    /* more header lines than kept: the first 128 names, distinct, same length */
+    static char many[16384];
+    int k = snprintf(many, sizeof many, "GET /many HTTP/1.1\r\n");
+    for (int i = 0; i < 130; i++)
+        k += snprintf(many + k, sizeof many - (size_t)k, "X-Hdr-%03d: v%d\r\n", i, i);
+    k += snprintf(many + k, sizeof many - (size_t)k, "x-hdr-005: again\r\n\r\n");
+    memset(&hf, 0, sizeof hf);
+    feed(h, &hf, 1, many, (size_t)k, 0, &r);
+    CHECK_EQ_U(r.ntx, 1);
+    CHECK_EQ_U(stats(h).hdr_fields_over, 1);
+    const char *hd = B(&r, 0, CG_BUF_HTTP_HEADER);
+    CHECK_CONTAINS(hd, "X-Hdr-000: v0\r\nX-Hdr-001: v1\r\n");
+    CHECK_CONTAINS(hd, "X-Hdr-127: v127\r\n");
+    CHECK(hd && strstr(hd, "X-Hdr-128") == NULL);
+    CHECK(hd && strstr(hd, "again") == NULL);      /* past the table: in header.raw only */
+    CHECK_CONTAINS(B(&r, 0, CG_BUF_HTTP_HEADER_RAW), "x-hdr-005: again");
+    CHECK_EQ_U(BL(&r, 0, CG_BUF_HTTP_HEADER_NAMES), 2 + 128 * 11 + 2);
+    cg_http_end(h, &hf, on_tx, &r);
+    rec_reset(&r);
+    /* repeated names among many: merged where they first appeared */
+    k = snprintf(many, sizeof many, "GET /dup HTTP/1.1\r\n");
+    for (int i = 0; i < 100; i++)
+        k += snprintf(many + k, sizeof many - (size_t)k, "X-%c: %d\r\n", 'a' + i % 3, i);
+    k += snprintf(many + k, sizeof many - (size_t)k, "\r\n");
+    memset(&hf, 0, sizeof hf);
+    feed(h, &hf, 1, many, (size_t)k, 0, &r);
+    CHECK_STR(B(&r, 0, CG_BUF_HTTP_HEADER_NAMES), "\r\nX-a\r\nX-b\r\nX-c\r\n\r\n");
+    CHECK_CONTAINS(B(&r, 0, CG_BUF_HTTP_HEADER), "X-a: 0, 3, 6, 9, 12,");
+    CHECK_CONTAINS(B(&r, 0, CG_BUF_HTTP_HEADER), ", 99\r\nX-b: 1, 4,");
     cg_http_end(h, &hf, on_tx, &r);
     check_drained(h);
     rec_reset(&r);
@@ -949,6 +986,25 @@ static void test_detect(void)
     cg_http_end(h, &f5, on_tx, &r);
     cg_http_end(h, &f6, on_tx, &r);
     check_drained(h);
+
+    /* a flow that carries no data (a scan, a refused connection) is not counted */
+    cg_http_flow f8 = {0}, f9 = {0};
+    cg_http_stats mid = stats(h);
+    feed(h, &f8, 1, NULL, 0, CG_REASM_END, &r);
+    feed(h, &f8, 0, NULL, 0, CG_REASM_END, &r);
+    feed(h, &f9, 0, NULL, 0, CG_REASM_END, &r);
+    feed(h, &f9, 1, "\r\n", 2, CG_REASM_END, &r);
+    CHECK_EQ_U(stats(h).not_http, mid.not_http);
+    CHECK_EQ_U(stats(h).flows, mid.flows);
+    cg_http_end(h, &f8, on_tx, &r);
+    cg_http_end(h, &f9, on_tx, &r);
+    /* leading whitespace before the first request line */
+    cg_http_flow f10 = {0};
+    feeds(h, &f10, 1, "\r\n  GET /lead HTTP/1.1\r\n\r\n", &r);
+    CHECK_EQ_U(stats(h).flows, mid.flows + 1);
+    CHECK_EQ_U(r.ntx, 5);
+    CHECK_STR(B(&r, 4, CG_BUF_HTTP_URI), "/lead");
+    cg_http_end(h, &f10, on_tx, &r);
 
     /* a first line longer than the header limit never confirms */
     cg_http_flow f7 = {0};
