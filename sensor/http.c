@@ -115,14 +115,16 @@ typedef struct hdir {
 
 typedef struct slot {
     hdir d[2];                 /* [1] client->server, [0] server->client */
+    cg_http_flow *owner;       /* the handle that holds this state */
+    uint32_t prev, next;       /* in use: LRU by feed; free: next is the free list */
     uint8_t ring[RING];        /* kinds of requests awaiting a response */
     uint8_t rhead, rcount;
     uint8_t confirmed;         /* the client's first line was a request line */
-    uint32_t next;             /* free list: number + 1 */
 } slot;
 
 typedef struct msg {
-    uint32_t next;             /* free list: number + 1 */
+    uint32_t prev, next;       /* held: LRU by feed; free: next is the free list */
+    uint32_t holder;           /* the slot whose direction holds it: number + 1 */
     uint32_t hlen, ls, fle;    /* header bytes; line start; end of the first line (0: not yet) */
     uint32_t hend;             /* end of the header block (0: not complete) */
     uint32_t blen;             /* body bytes kept */
@@ -140,6 +142,7 @@ typedef struct mpool {
     msg *m;
     uint8_t *mem;
     uint32_t n, fresh, free, used;
+    uint32_t lru, mru;         /* held buffers, least recently fed first */
     uint32_t body_limit;
     size_t each;               /* bytes of one buffer in mem */
 } mpool;
@@ -164,6 +167,7 @@ struct cg_http {
     uint32_t norm_cap;
     slot *slots;
     uint32_t nslots, sfresh, sfree;
+    uint32_t slru, smru;       /* states in use, least recently fed first */
     mpool mp[2];
     hent ent[MAXH];
     cg_http_stats st;
@@ -315,7 +319,43 @@ static int probe_resp(const uint8_t *b, uint32_t n)
     return n >= 5 ? P_YES : P_MORE;
 }
 
-/* ---- pools ---- */
+/* ---- pools ----
+ *
+ * Both pools keep their members in use on an LRU list, moved to its end at
+ * every feed of their flow (state) or direction (message buffer). When a pool
+ * is empty:
+ *  - a message buffer is taken from the least recently fed holder: its
+ *    message is dropped, not delivered (the callback's ctx belongs to the
+ *    flow being fed, not to the victim), and counted (msg_steals); the victim
+ *    direction resyncs if it was in its headers, or frames the rest of its
+ *    body without a buffer. So slow senders cannot pin the buffers.
+ *  - a state is taken only from a flow idle between transactions (no message
+ *    held, no request awaiting its response, no body being framed), among the
+ *    8 least recently fed; that flow's handle goes back to "nothing seen"
+ *    (its next request is probed again) or, when a direction had ended or
+ *    was being skipped, to done (state_steals). Else the new flow is ignored
+ *    (pool_exhausted).
+ */
+
+#define LRU_UNLINK(arr, head, tail, k) do { \
+    uint32_t p_ = (arr)[(k) - 1].prev, n_ = (arr)[(k) - 1].next; \
+    if (p_) (arr)[p_ - 1].next = n_; else (head) = n_; \
+    if (n_) (arr)[n_ - 1].prev = p_; else (tail) = p_; \
+} while (0)
+
+#define LRU_APPEND(arr, head, tail, k) do { \
+    (arr)[(k) - 1].prev = (tail); \
+    (arr)[(k) - 1].next = 0; \
+    if (tail) (arr)[(tail) - 1].next = (k); else (head) = (k); \
+    (tail) = (k); \
+} while (0)
+
+#define LRU_TOUCH(arr, head, tail, k) do { \
+    if ((tail) != (k)) { \
+        LRU_UNLINK(arr, head, tail, k); \
+        LRU_APPEND(arr, head, tail, k); \
+    } \
+} while (0)
 
 static inline slot *slot_of(cg_http *h, cg_http_flow *hf)
 {
@@ -327,10 +367,62 @@ static inline msg *msg_of(cg_http *h, int ts, uint32_t k)
     return &h->mp[ts].m[k - 1];
 }
 
-static uint32_t msg_take(cg_http *h, int ts)
+/* Gives the direction's message buffer back, delivered or not. */
+static void msg_release(cg_http *h, int ts, hdir *d)
+{
+    if (!d->msg)
+        return;
+    mpool *p = &h->mp[ts];
+    msg *m = msg_of(h, ts, d->msg);
+    if (m->zmode == Z_ON)
+        inflateEnd(&m->z);
+    if (m->zused > h->st.zarena_peak)
+        h->st.zarena_peak = m->zused;
+    m->zmode = Z_NONE;
+    LRU_UNLINK(p->m, p->lru, p->mru, d->msg);
+    m->next = p->free;
+    p->free = d->msg;
+    p->used--;
+    d->msg = 0;
+}
+
+/* Gives state k and its buffers back; its owner's handle becomes st. */
+static void slot_release(cg_http *h, uint32_t k, uint8_t st)
+{
+    slot *s = &h->slots[k - 1];
+    msg_release(h, 0, &s->d[0]);
+    msg_release(h, 1, &s->d[1]);
+    LRU_UNLINK(h->slots, h->slru, h->smru, k);
+    s->next = h->sfree;
+    h->sfree = k;
+    h->st.flows_active--;
+    cg_http_flow *o = s->owner;
+    o->slot = 0;
+    o->st = st;
+    o->npre = 0;
+}
+
+/* A message buffer for direction ts of state holder (number + 1). */
+static uint32_t msg_take(cg_http *h, int ts, uint32_t holder)
 {
     mpool *p = &h->mp[ts];
     uint32_t k;
+    if (!p->free && p->fresh == p->n && p->lru) {
+        uint32_t vk = p->m[p->lru - 1].holder;
+        slot *vs = &h->slots[vk - 1];
+        hdir *vd = &vs->d[ts];
+        h->st.msg_steals++;
+        if (!vs->confirmed) {              /* still being detected: drop the flow */
+            h->st.pool_exhausted++;
+            slot_release(h, vk, F_IGNORED);
+        } else {
+            msg_release(h, ts, vd);
+            if (vd->st == D_HEAD) {
+                vd->st = D_RESYNC_SKIP;
+                vd->quiet = 1;
+            }
+        }
+    }
     if (p->free) {
         k = p->free;
         p->free = p->m[k - 1].next;
@@ -346,7 +438,8 @@ static uint32_t msg_take(cg_http *h, int ts)
         return 0;
     }
     msg *m = &p->m[k - 1];
-    m->next = 0;
+    LRU_APPEND(p->m, p->lru, p->mru, k);
+    m->holder = holder;
     m->hlen = m->ls = m->fle = m->hend = m->blen = m->zused = 0;
     m->p0 = m->l0 = m->p1 = m->l1 = m->p2 = m->l2 = 0;
     m->status = 0;
@@ -361,27 +454,35 @@ static uint32_t msg_take(cg_http *h, int ts)
     return k;
 }
 
-/* Gives the direction's message buffer back, delivered or not. */
-static void msg_release(cg_http *h, int ts, hdir *d)
+/* A flow between transactions: taking its state loses nothing in progress. */
+static int slot_idle(const slot *s)
 {
-    if (!d->msg)
-        return;
-    mpool *p = &h->mp[ts];
-    msg *m = msg_of(h, ts, d->msg);
-    if (m->zmode == Z_ON)
-        inflateEnd(&m->z);
-    if (m->zused > h->st.zarena_peak)
-        h->st.zarena_peak = m->zused;
-    m->zmode = Z_NONE;
-    m->next = p->free;
-    p->free = d->msg;
-    p->used--;
-    d->msg = 0;
+    if (s->rcount)
+        return 0;
+    for (int i = 0; i < 2; i++) {
+        const hdir *d = &s->d[i];
+        if (d->msg || d->npre ||
+            !(d->st == D_IDLE || d->st == D_RESYNC_SKIP || d->st == D_SKIP || d->st == D_ENDED))
+            return 0;
+    }
+    return 1;
 }
 
-static uint32_t slot_take(cg_http *h)
+static uint32_t slot_take(cg_http *h, cg_http_flow *owner)
 {
     uint32_t k;
+    if (!h->sfree && h->sfresh == h->nslots) {
+        k = h->slru;
+        for (int i = 0; i < 8 && k; i++, k = h->slots[k - 1].next) {
+            slot *v = &h->slots[k - 1];
+            if (!slot_idle(v))
+                continue;
+            int again = v->d[0].st == D_IDLE && v->d[1].st == D_IDLE;
+            h->st.state_steals++;
+            slot_release(h, k, again ? F_NEW : F_DONE);
+            break;
+        }
+    }
     if (h->sfree) {
         k = h->sfree;
         h->sfree = h->slots[k - 1].next;
@@ -391,6 +492,8 @@ static uint32_t slot_take(cg_http *h)
         return 0;
     }
     memset(&h->slots[k - 1], 0, sizeof(slot));
+    h->slots[k - 1].owner = owner;
+    LRU_APPEND(h->slots, h->slru, h->smru, k);
     if (++h->st.flows_active > h->st.flows_peak)
         h->st.flows_peak = h->st.flows_active;
     return k;
@@ -399,16 +502,9 @@ static uint32_t slot_take(cg_http *h)
 /* Gives the flow's state and its message buffers back; hf becomes st. */
 static void flow_release(run *r, uint8_t st)
 {
-    cg_http *h = r->h;
     cg_http_flow *hf = r->hf;
-    if (hf->st == F_HTTP && hf->slot) {
-        slot *s = slot_of(h, hf);
-        msg_release(h, 0, &s->d[0]);
-        msg_release(h, 1, &s->d[1]);
-        s->next = h->sfree;
-        h->sfree = hf->slot;
-        h->st.flows_active--;
-    }
+    if (hf->st == F_HTTP && hf->slot)
+        slot_release(r->h, hf->slot, st);
     hf->slot = 0;
     hf->st = st;
     hf->npre = 0;
@@ -1229,7 +1325,7 @@ static uint32_t st_idle(run *r, int ts, const uint8_t *p, uint32_t n)
         d->st = D_RESYNC_SKIP;
         return i;
     }
-    uint32_t mk = msg_take(r->h, ts);
+    uint32_t mk = msg_take(r->h, ts, r->hf->slot);
     if (!mk) {
         give_up(r);
         return n;
@@ -1716,7 +1812,7 @@ static int detect(cg_http *h, cg_http_flow *hf, int ts, const uint8_t *data, uin
         hf->npre = 0;
         return 0;
     }
-    uint32_t sk = slot_take(h);
+    uint32_t sk = slot_take(h, hf);
     if (!sk) {
         h->st.pool_exhausted++;
         hf->st = F_IGNORED;
@@ -1752,6 +1848,9 @@ void cg_http_feed(cg_http *h, cg_http_flow *hf, int to_server, const uint8_t *da
     run r = {h, hf, slot_of(h, hf), cb, ctx};
     if (r.s->d[ts].st == D_ENDED)
         return;
+    LRU_TOUCH(h->slots, h->slru, h->smru, hf->slot);
+    if (r.s->d[ts].msg)
+        LRU_TOUCH(h->mp[ts].m, h->mp[ts].lru, h->mp[ts].mru, r.s->d[ts].msg);
     if (flags & CG_REASM_GAP) {
         on_gap(&r, ts);
         if (hf->st != F_HTTP)

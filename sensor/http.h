@@ -136,8 +136,14 @@
  *    custom zalloc; zlib itself never calls malloc), and the cg_bufset. A
  *    buffer is held only while a message's headers and inspected body come in:
  *    from its first byte to its delivery. Idle keep-alive flows hold none.
- * When a pool is empty the flow is counted (pool_exhausted) and ignored from
- * then on: its state is given back, any message in progress is dropped.
+ * When the buffer pool of a direction is empty, the buffer of the message fed
+ * least recently is taken back: that message is dropped (not delivered: the
+ * callback's ctx is the current flow's) and counted (msg_steals); its flow
+ * resyncs, or frames the rest of that body without a buffer. So clients that
+ * trickle headers cannot pin the buffers. When the state pool is empty, the
+ * state of a flow idle between transactions (among the 8 fed least recently)
+ * is taken back (state_steals): that flow's next request is probed afresh.
+ * When none is idle, the new flow is counted (pool_exhausted) and ignored.
  * Pages are touched only when a state or buffer is first used.
  *
  * Lifetime: the views of a delivered cg_bufset point into the message buffer
@@ -164,7 +170,9 @@
 #include "sensor/buffers.h"
 
 /* Per flow, kept by the caller (e.g. in the flow table's user area), zeroed
- * before the flow's first byte. Private to http.c; here to be embedded. */
+ * before the flow's first byte. Private to http.c; here to be embedded. It
+ * must stay at the same address from its first feed to cg_http_end (the state
+ * points back to it, to reset it when the state is taken back). */
 typedef struct cg_http_flow {
     uint32_t slot;             /* per-flow state: number + 1; 0: none */
     uint8_t st;                /* what the flow is to the parser */
@@ -196,7 +204,9 @@ typedef struct cg_http_stats {
     uint64_t body_truncated;   /* bodies longer than their limit */
     uint64_t decomp_errors;    /* gzip/deflate streams zlib rejected */
     uint64_t decomp_bomb;      /* bodies whose inflating the ratio guard stopped */
-    uint64_t pool_exhausted;   /* flows ignored: no state or no message buffer left */
+    uint64_t pool_exhausted;   /* flows ignored: no state left (none idle to take back) */
+    uint64_t state_steals;     /* states taken back from idle flows */
+    uint64_t msg_steals;       /* messages dropped to free their buffer for another */
     uint64_t gaps;             /* gaps met in HTTP flows */
     uint64_t tunnels;          /* CONNECT 2xx or 101: parsing stopped */
     uint32_t flows_active;     /* per-flow states in use */

@@ -1191,22 +1191,30 @@ static void test_limits(void)
     CHECK_STR(B(&r, 1, CG_BUF_HTTP_URI), "/next");
     CHECK_EQ_U(stats(h).hdr_too_long, 1);
 
-    /* states: two flows, the third is ignored */
+    /* states: two flows, both with a request awaiting its response (not idle):
+     * the third is ignored */
     cg_http_flow f2 = {0}, f3 = {0};
     feeds(h, &f2, 1, "GET / HTTP/1.1\r\n\r\n", &r);
     feeds(h, &f3, 1, "GET / HTTP/1.1\r\n\r\n", &r);
     CHECK_EQ_U(r.ntx, 3);
     CHECK_EQ_U(stats(h).pool_exhausted, 1);
+    CHECK_EQ_U(stats(h).state_steals, 0);
     CHECK_EQ_U(stats(h).flows_active, 2);
     feeds(h, &f3, 1, "GET / HTTP/1.1\r\n\r\n", &r);  /* still ignored, not counted again */
     CHECK_EQ_U(stats(h).pool_exhausted, 1);
-    /* message buffers: one request buffer, held by hf; f2 cannot start one */
+    /* one request buffer, held by hf's slow headers: f2's request takes it
+     * back; hf's message is dropped and hf resyncs */
     feeds(h, &hf, 1, "GET /held HTTP/1.1\r\n", &r);
     feeds(h, &f2, 1, "GET /x HTTP/1.1\r\n", &r);
-    CHECK_EQ_U(stats(h).pool_exhausted, 2);
-    CHECK_EQ_U(stats(h).flows_active, 1);
-    feeds(h, &hf, 1, "\r\n", &r);
+    CHECK_EQ_U(stats(h).msg_steals, 1);
+    CHECK_EQ_U(stats(h).flows_active, 2);
+    feeds(h, &hf, 1, "Host: h\r\n\r\n", &r);
+    feeds(h, &f2, 1, "\r\n", &r);
     CHECK_EQ_U(r.ntx, 4);
+    CHECK_STR(B(&r, 3, CG_BUF_HTTP_URI), "/x");
+    feeds(h, &hf, 1, "GET /again HTTP/1.1\r\n\r\n", &r);
+    CHECK_EQ_U(r.ntx, 5);
+    CHECK_STR(B(&r, 4, CG_BUF_HTTP_URI), "/again");
     cg_http_end(h, &hf, on_tx, &r);
     cg_http_end(h, &f2, on_tx, &r);
     cg_http_end(h, &f3, on_tx, &r);
@@ -1222,6 +1230,79 @@ static void test_limits(void)
     cg_http_config bad = {.header_limit = 100};
     CHECK(cg_http_create(&x, &bad) == -1 && x == NULL);
     cg_http_destroy(NULL);
+}
+
+/* Clients that trickle headers cannot pin the buffers; idle flows give their
+ * state to new ones and are probed again at their next request. */
+static void test_steal(void)
+{
+    cg_http_config c = {.max_flows = 64, .req_buffers = 4, .resp_buffers = 4};
+    cg_http *h = mk(&c);
+    rec r = {0};
+    cg_http_flow slow[4], fast[20];
+    memset(slow, 0, sizeof slow);
+    memset(fast, 0, sizeof fast);
+    for (int i = 0; i < 4; i++)
+        feeds(h, &slow[i], 1, "GET /slow HTTP/1.1\r\nX-a: ", &r);
+    CHECK_EQ_U(stats(h).req_buffers_used, 4);
+    for (int round = 0; round < 3; round++) {
+        for (int i = 0; i < 4; i++)               /* the slow ones keep trickling */
+            feeds(h, &slow[i], 1, "a", &r);
+        for (int i = 0; i < 20; i++)
+            feeds(h, &fast[i], 1, "GET /fast HTTP/1.1\r\nHost: f\r\n\r\n", &r);
+    }
+    CHECK_EQ_U(r.ntx, 60);
+    cg_http_stats st = stats(h);
+    CHECK_EQ_U(st.requests, 60);
+    CHECK_EQ_U(st.msg_steals, 1);                 /* one taken back, then reused */
+    CHECK_EQ_U(st.pool_exhausted, 0);
+    CHECK(st.req_buffers_used <= 4);
+    for (int i = 0; i < 4; i++)
+        cg_http_end(h, &slow[i], on_tx, &r);
+    for (int i = 0; i < 20; i++)
+        cg_http_end(h, &fast[i], on_tx, &r);
+    CHECK_EQ_U(r.ntx, 63);                        /* three slow ones kept theirs */
+    check_drained(h);
+    rec_reset(&r);
+    cg_http_destroy(h);
+
+    /* states */
+    cg_http_config c2 = {.max_flows = 2, .req_buffers = 1};
+    h = mk(&c2);
+    cg_http_flow a = {0}, b = {0}, x = {0}, y = {0};
+    feeds(h, &a, 1, "GET /a1 HTTP/1.1\r\n\r\n", &r);
+    feeds(h, &a, 0, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", &r);
+    feeds(h, &b, 1, "GET /b1 HTTP/1.1\r\n\r\n", &r);
+    feeds(h, &b, 0, "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", &r);
+    feeds(h, &x, 1, "GET /x1 HTTP/1.1\r\n\r\n", &r);   /* takes a's (idle, fed least recently) */
+    CHECK_EQ_U(stats(h).state_steals, 1);
+    CHECK_EQ_U(stats(h).flows_active, 2);
+    feeds(h, &a, 1, "GET /a2 HTTP/1.1\r\n\r\n", &r);   /* a is probed again, takes b's */
+    CHECK_EQ_U(stats(h).state_steals, 2);
+    feeds(h, &a, 0, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", &r);
+    CHECK_EQ_U(r.ntx, 7);
+    CHECK_STR(B(&r, 5, CG_BUF_HTTP_URI), "/a2");
+    CHECK_STR(B(&r, 6, CG_BUF_HTTP_RESPONSE_BODY), "ok");
+    /* x awaits its response, a is idle again: y takes a's */
+    feeds(h, &y, 1, "GET /y1 HTTP/1.1\r\n", &r);
+    CHECK_EQ_U(stats(h).state_steals, 3);
+    CHECK_EQ_U(stats(h).pool_exhausted, 0);
+    /* the buffer y holds while its first line is confirmed... and x's next
+     * request needs one: y, fed least recently, loses it */
+    cg_http_flow z = {0};
+    feeds(h, &z, 1, "GET /z", &r);                /* no state: x and y are busy */
+    CHECK_EQ_U(stats(h).pool_exhausted, 1);
+    feeds(h, &x, 1, "GET /x2 HTTP/1.1\r\n\r\n", &r);
+    CHECK_EQ_U(stats(h).msg_steals, 1);
+    CHECK_STR(B(&r, 7, CG_BUF_HTTP_URI), "/x2");
+    cg_http_end(h, &a, on_tx, &r);
+    cg_http_end(h, &b, on_tx, &r);
+    cg_http_end(h, &x, on_tx, &r);
+    cg_http_end(h, &y, on_tx, &r);
+    cg_http_end(h, &z, on_tx, &r);
+    check_drained(h);
+    rec_reset(&r);
+    cg_http_destroy(h);
 }
 
 /* ---- fuzz ---- */
@@ -1363,10 +1444,11 @@ static void test_fuzz(void)
     cg_http_stats st = stats(h);
     CHECK(st.flows > 0 && st.requests > 0 && st.responses > 0);
     printf("fuzz: %u iterations, %llu flows, %llu requests, %llu responses, %llu not http, "
-           "%llu parse errors, %llu gaps\n", iters, (unsigned long long)st.flows,
-           (unsigned long long)st.requests, (unsigned long long)st.responses,
-           (unsigned long long)st.not_http, (unsigned long long)st.parse_errors,
-           (unsigned long long)st.gaps);
+           "%llu parse errors, %llu gaps, %llu states and %llu buffers taken back\n", iters,
+           (unsigned long long)st.flows, (unsigned long long)st.requests,
+           (unsigned long long)st.responses, (unsigned long long)st.not_http,
+           (unsigned long long)st.parse_errors, (unsigned long long)st.gaps,
+           (unsigned long long)st.state_steals, (unsigned long long)st.msg_steals);
     rec_reset(&r);
     cg_http_destroy(h);
 }
@@ -1399,6 +1481,7 @@ int main(void)
     test_responses();
     test_gaps();
     test_limits();
+    test_steal();
     test_fuzz();
     test_memory();
     return check_done("test_http");
