@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "sensor/http.h"
@@ -286,7 +288,8 @@ typedef struct part {
 static char *dump_of(const cg_http_config *cfg, const part *c, int nparts, int mode, size_t k,
                      unsigned *bad)
 {
-    cg_http *h = mk(cfg);
+    cg_http_config small = {.max_flows = 4, .req_buffers = 2, .resp_buffers = 2};
+    cg_http *h = mk(cfg ? cfg : &small);
     cg_http_flow hf = {0};
     rec r = {0};
     for (int i = 0; i < nparts; i++) {
@@ -1337,13 +1340,13 @@ static const char *const seeds_resp[] = {
     "HTTP/1.1 101 Switching\r\n\r\n",
 };
 
-static size_t mutate(uint8_t *out, size_t cap, const char *seed)
+static size_t mutate(uint8_t *out, size_t cap, const char *seed, int allow)
 {
     size_t n = strlen(seed);
     if (n > cap)
         n = cap;
     memcpy(out, seed, n);
-    unsigned muts = rnd() % 6;
+    unsigned muts = allow ? rnd() % 6 : 0;
     for (unsigned i = 0; i < muts && n > 0; i++) {
         size_t at = rnd() % n;
         switch (rnd() % 6) {
@@ -1387,23 +1390,29 @@ static void test_fuzz(void)
                         .header_limit = 1024, .req_body_limit = 512, .resp_body_limit = 2048};
     cg_http *h = mk(&c);
     cg_http_flow flows[12];
+    uint8_t fresh[12];
     memset(flows, 0, sizeof flows);
+    memset(fresh, 1, sizeof fresh);
     static uint8_t buf[1 << 16];
     rec r = {0};
     r.max_view = 3 * 1024 + 64 + 2048;
-    unsigned iters = 40000, violations = 0;
+    unsigned iters = 200000, violations = 0;
     for (unsigned it = 0; it < iters; it++) {
-        cg_http_flow *hf = &flows[rnd() % 12];
-        int ts = (int)(rnd() % 3 != 0);
+        unsigned fi = rnd() % 12;
+        cg_http_flow *hf = &flows[fi];
+        int first = fresh[fi] && rnd() % 8 != 0;   /* most flows start with a clean request */
+        fresh[fi] = 0;
+        int ts = first ? 1 : (int)(rnd() % 3 != 0);
         size_t n;
-        unsigned kind = rnd() % 10;
+        unsigned kind = first ? 0 : rnd() % 10;
         if (kind < 7) {
             n = 0;
             unsigned reps = 1 + rnd() % 3;
             for (unsigned k = 0; k < reps; k++)
                 n += mutate(buf + n, sizeof buf - n - 1,
                             ts ? seeds_req[rnd() % (sizeof seeds_req / sizeof seeds_req[0])]
-                               : seeds_resp[rnd() % (sizeof seeds_resp / sizeof seeds_resp[0])]);
+                               : seeds_resp[rnd() % (sizeof seeds_resp / sizeof seeds_resp[0])],
+                            !(first && k == 0));
         } else {
             n = rnd() % 3000;
             for (size_t i = 0; i < n; i++)
@@ -1428,6 +1437,7 @@ static void test_fuzz(void)
         if (rnd() % 25 == 0) {                      /* the flow is evicted; its slot reused */
             cg_http_end(h, hf, on_tx, &r);
             memset(hf, 0, sizeof *hf);
+            fresh[fi] = 1;
         }
         if (r.ntx > MAXTX / 2 || r.dlen > (1u << 20)) {
             unsigned bad = r.bad;
@@ -1451,6 +1461,49 @@ static void test_fuzz(void)
            (unsigned long long)st.state_steals, (unsigned long long)st.msg_steals);
     rec_reset(&r);
     cg_http_destroy(h);
+}
+
+/* Every piece is placed right before a page that cannot be read, so a read
+ * past the end of any piece faults (in every build, not only under ASan). */
+static void test_guard_page(void)
+{
+    size_t pg = (size_t)sysconf(_SC_PAGESIZE);
+    uint8_t *map = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    CHECK(map != MAP_FAILED);
+    if (map == MAP_FAILED)
+        return;
+    CHECK(mprotect(map + pg, pg, PROT_NONE) == 0);
+    uint8_t *end = map + pg;
+    const char *const *sets[2] = {seeds_resp, seeds_req};
+    size_t counts[2] = {sizeof seeds_resp / sizeof seeds_resp[0],
+                        sizeof seeds_req / sizeof seeds_req[0]};
+    cg_http *h = mk(NULL);
+    rec r = {0};
+    unsigned delivered = 0;
+    for (size_t piece = 1; piece <= 3; piece++) {
+        for (size_t i = 0; i < counts[1]; i++) {
+            cg_http_flow hf = {0};
+            for (int side = 1; side >= 0; side--) {
+                const char *m = sets[side][i % counts[side]];
+                size_t n = strlen(m);
+                for (size_t o = 0; o < n; o += piece) {
+                    size_t k = n - o < piece ? n - o : piece;
+                    memcpy(end - k, m + o, k);
+                    feed(h, &hf, side, end - k, k, 0, &r);
+                }
+                /* and the whole message at once, ending at the guard */
+                memcpy(end - n, m, n);
+                feed(h, &hf, side, end - n, n, 0, &r);
+            }
+            cg_http_end(h, &hf, on_tx, &r);
+            delivered += (unsigned)r.ntx;
+            rec_reset(&r);
+        }
+    }
+    CHECK(delivered > 30);
+    check_drained(h);
+    cg_http_destroy(h);
+    munmap(map, 2 * pg);
 }
 
 static void test_memory(void)
@@ -1483,6 +1536,7 @@ int main(void)
     test_limits();
     test_steal();
     test_fuzz();
+    test_guard_page();
     test_memory();
     return check_done("test_http");
 }
