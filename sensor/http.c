@@ -40,6 +40,10 @@
  *  5. Nothing here allocates after cg_http_create: zlib gets its memory from
  *     the message's arena through zalloc (zfree is a no-op; the arena is
  *     reset with each inflateInit2).
+ *  6. A state is on the state LRU iff it is in use, and then its owner's
+ *     handle has st F_HTTP and slot naming it; a message buffer is on its
+ *     pool's LRU iff it is held, and then holder names the state whose
+ *     direction (the pool's) holds it. used counts are the list lengths.
  */
 #include "sensor/http.h"
 
@@ -1179,6 +1183,9 @@ static int zstart(cg_http *h, msg *m, int wbits)
         m->zmode = Z_RAW;
         return -1;
     }
+#if ZLIB_VERNUM >= 0x1290
+    inflateValidate(&m->z, 0);             /* no CRC-32/Adler-32: inspection needs no integrity */
+#endif
     m->zmode = Z_ON;
     return 0;
 }
@@ -1951,6 +1958,42 @@ void cg_http_destroy(cg_http *h)
     }
     free(h->slots);
     free(h);
+}
+
+int cg_http_check(const cg_http *h)
+{
+    uint32_t n = 0, prev = 0;
+    for (uint32_t k = h->slru; k; k = h->slots[k - 1].next) {
+        const slot *s = &h->slots[k - 1];
+        if (k > h->sfresh || s->prev != prev || ++n > h->nslots)
+            return -1;
+        if (!s->owner || s->owner->st != F_HTTP || s->owner->slot != k)
+            return -1;
+        for (int i = 0; i < 2; i++)
+            if (s->d[i].msg && (s->d[i].msg > h->mp[i].fresh ||
+                                h->mp[i].m[s->d[i].msg - 1].holder != k))
+                return -1;
+        prev = k;
+    }
+    if (prev != h->smru || n != h->st.flows_active)
+        return -1;
+    for (int i = 0; i < 2; i++) {
+        const mpool *p = &h->mp[i];
+        n = prev = 0;
+        for (uint32_t k = p->lru; k; k = p->m[k - 1].next) {
+            const msg *m = &p->m[k - 1];
+            if (k > p->fresh || m->prev != prev || ++n > p->n)
+                return -1;
+            if (!m->holder || m->holder > h->sfresh || h->slots[m->holder - 1].d[i].msg != k)
+                return -1;
+            if (m->hlen > h->cfg.header_limit || m->blen > p->body_limit)
+                return -1;
+            prev = k;
+        }
+        if (prev != p->mru || n != p->used)
+            return -1;
+    }
+    return 0;
 }
 
 void cg_http_get_stats(const cg_http *h, cg_http_stats *out)

@@ -53,7 +53,9 @@
  *    disagree) is bad_length: a request's body is then read as "up to the body
  *    limit", delivered there (or at END or a GAP), and parsing resyncs (below);
  *    a response's body runs to the end of the stream. Both Transfer-Encoding
- *    and Content-Length: chunked wins, bad_length counted.
+ *    and Content-Length: chunked wins, bad_length counted. A request whose
+ *    Transfer-Encoding does not end in "chunked" is read as one with a bad
+ *    length (a parse error).
  *  - Chunk size lines: hex digits (value up to INT64_MAX), optional
  *    whitespace, optional ";extension" (up to 4 KiB), CRLF or LF; the CRLF
  *    after chunk data is required. Anything else is bad_chunk: the message is
@@ -115,9 +117,12 @@
  *
  * Bodies: Content-Encoding gzip, x-gzip or deflate (zlib-wrapped or raw,
  * told by the first two bytes) is inflated with zlib straight into the body
- * buffer, so the body limit bounds its output. Bomb guard: once a body's
- * output passes 32 KiB, inflating stops when output exceeds decomp_ratio times
- * the compressed bytes read (decomp_bomb). A stream zlib rejects (decomp_errors)
+ * buffer, so the body limit bounds its output; the trailing CRC-32/Adler-32
+ * is not verified (inspection needs the bytes, not their integrity). Bomb
+ * guard: once a body's output passes 32 KiB, inflating stops as soon as the
+ * output exceeds decomp_ratio times the compressed bytes read (checked every
+ * 16 KiB of output); the message is delivered with what it has and counted
+ * (decomp_bomb), the rest of its body framed and skipped. A stream zlib rejects (decomp_errors)
  * has the rest of its body appended as sent, starting with the piece where the
  * error was found. Other codings, and lists of several codings, are kept as
  * sent. Requests and responses alike.
@@ -126,7 +131,7 @@
  *  - the handle, cg_http_flow, 16 bytes the caller keeps per flow (all zero:
  *    nothing seen yet);
  *  - a pool of max_flows per-flow states (both directions' framing state, the
- *    pairing ring; about 100 bytes each), taken when a flow's probe passes
+ *    pairing ring; 120 bytes each), taken when a flow's probe passes
  *    (step 1 above) and given back when the first line fails (step 2), when
  *    both directions have ended, at a tunnel, or at cg_http_end;
  *  - two pools of message buffers, one for requests, one for responses, each
@@ -136,6 +141,8 @@
  *    custom zalloc; zlib itself never calls malloc), and the cg_bufset. A
  *    buffer is held only while a message's headers and inspected body come in:
  *    from its first byte to its delivery. Idle keep-alive flows hold none.
+ *    With the defaults a request buffer is 177 KiB, a response buffer 369
+ *    KiB, and the whole parser 70 MiB (16,384 states, 128 + 128 buffers).
  * When the buffer pool of a direction is empty, the buffer of the message fed
  * least recently is taken back: that message is dropped (not delivered: the
  * callback's ctx is the current flow's) and counted (msg_steals); its flow
@@ -161,6 +168,9 @@
  *  - http.start is raw, not rebuilt.
  *  - The request line is split at its first and last whitespace runs, so a
  *    target with spaces in it stays whole.
+ *  - Trailers of chunked bodies are skipped, not added to the headers.
+ *  - Past 16 requests awaiting their responses, the kinds of the next ones are
+ *    not kept: a response to such a HEAD would be read as having a body.
  */
 #ifndef CG_HTTP_H
 #define CG_HTTP_H
@@ -244,5 +254,10 @@ void cg_http_feed(cg_http *h, cg_http_flow *hf, int to_server, const uint8_t *da
 void cg_http_end(cg_http *h, cg_http_flow *hf, cg_http_tx_fn cb, void *ctx);
 
 void cg_http_get_stats(const cg_http *h, cg_http_stats *out);
+
+/* Checks the pools' invariants (every state in use and every held buffer on
+ * its list, each pointing back at its holder; counts; fills within bounds):
+ * 0 when they hold, -1 when not. Walks the pools: for tests. */
+int cg_http_check(const cg_http *h);
 
 #endif

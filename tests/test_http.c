@@ -155,6 +155,7 @@ static cg_http *mk(const cg_http_config *c)
 #define check_drained(h) do { \
     cg_http_stats st_; \
     cg_http_get_stats((h), &st_); \
+    CHECK(cg_http_check(h) == 0); \
     CHECK_EQ_U(st_.flows_active, 0); \
     CHECK_EQ_U(st_.req_buffers_used, 0); \
     CHECK_EQ_U(st_.resp_buffers_used, 0); \
@@ -1432,7 +1433,7 @@ static void test_fuzz(void)
             feed(h, hf, ts, NULL, 0, CG_REASM_END, &r);
         cg_http_stats st = stats(h);
         if (st.flows_active > c.max_flows || st.req_buffers_used > c.req_buffers ||
-            st.resp_buffers_used > c.resp_buffers)
+            st.resp_buffers_used > c.resp_buffers || cg_http_check(h) != 0)
             violations++;
         if (rnd() % 25 == 0) {                      /* the flow is evicted; its slot reused */
             cg_http_end(h, hf, on_tx, &r);
