@@ -1410,8 +1410,18 @@ static uint32_t st_head(run *r, int ts, const uint8_t *p, uint32_t n)
             return n;
         }
         h->st.hdr_too_long++;
-        if (m->fle)
+        if (m->fle) {
+            /* it still takes its place in the pairing (a 431 will answer it) */
+            slot *s = r->s;
+            if (ts && s->rcount < RING) {
+                s->ring[(s->rhead + s->rcount) % RING] = m->kind;
+                s->rcount++;
+            } else if (!ts && s->rcount && (m->status < 100 || m->status >= 200)) {
+                s->rhead = (uint8_t)((s->rhead + 1) % RING);
+                s->rcount--;
+            }
             deliver_partial(r, ts);
+        }
         resync(r, ts, take);
         d->st = D_RESYNC_SKIP;              /* the rest of the line that did not fit */
         return take;
