@@ -1081,6 +1081,10 @@ static void deliver(run *r, int ts)
     cg_http *h = r->h;
     hdir *d = &r->s->d[ts];
     msg *m = msg_of(h, ts, d->msg);
+    if (m->npend && m->blen < h->mp[ts].body_limit) {
+        m->body[m->blen++] = m->pend;      /* a one-byte "deflate" body: as sent */
+        m->npend = 0;
+    }
     if (m->blen) {
         cg_bufset_add(&m->set, ts ? CG_BUF_HTTP_REQUEST_BODY : CG_BUF_HTTP_RESPONSE_BODY, m->body,
                       m->blen);

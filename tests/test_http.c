@@ -716,6 +716,9 @@ static void test_gzip(void)
     CHECK_EQ_U(r.ntx, 2);
     CHECK_STR(B(&r, 1, CG_BUF_HTTP_RESPONSE_BODY), "plain <html>");
     CHECK_EQ_U(stats(h).decomp_errors, 1);
+    feeds(h, &hf, 0, "HTTP/1.1 200 OK\r\nContent-Encoding: deflate\r\nContent-Length: 1\r\n\r\nx",
+          &r);
+    CHECK_STR(B(&r, 2, CG_BUF_HTTP_RESPONSE_BODY), "x");
     cg_http_end(h, &hf, on_tx, &r);
     check_drained(h);
     CHECK(stats(h).zarena_peak > 0 && stats(h).zarena_peak <= (44u << 10));
