@@ -190,6 +190,7 @@ static int header(cg_rule_ps *ps, size_t *pos)
         r->app_proto = protos[i].app;
         ps->pkt_only = protos[i].mode == 1;
         ps->stream_only = protos[i].mode == 2;
+        ps->mode_pos = s;
     }
 
     for (int k = 0; k < 5; k++) {

@@ -756,10 +756,12 @@ static int flow_item(cg_rule_ps *ps, const cg_rule_opt *o, const char *s, size_t
      * every packet is "not reassembled from fragments", none is "only_frag". */
     if (cg_kw_is_word(s, n, "only_stream")) {
         ps->stream_only = 1;
+        ps->mode_pos = pos;
         return 0;
     }
     if (cg_kw_is_word(s, n, "no_stream")) {
         ps->pkt_only = 1;
+        ps->mode_pos = pos;
         return 0;
     }
     if (cg_kw_is_word(s, n, "no_frag"))

@@ -59,6 +59,7 @@ typedef struct cg_rule_ps {
     uint8_t var_grp[CG_BYTE_VARS];
     uint8_t class_prio;        /* the classtype's priority, 0 without one */
     uint8_t pkt_only, stream_only;      /* tcp-pkt / flow:no_stream; tcp-stream / only_stream */
+    size_t mode_pos;           /* where one of those was written */
     uint32_t seen;             /* options that may appear once (rule_kw.c) */
     int failed, unsupported;
     size_t unsup_pos;

@@ -365,16 +365,28 @@ static uint64_t bsize_max(const cg_uint *u)
 
 /* Checks of one group's items that need the whole rule: contents that can
  * never match their buffer. */
+static int blank(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
 static int check_group(cg_rule_ps *ps, uint32_t g)
 {
     const cg_rule *r = ps->r;
     const cg_bufgroup *G = &r->groups[g];
     int lower = 0, upper = 0;          /* the last case transform */
+    int strip = 0, compress = 0;       /* the last whitespace transform */
     for (uint32_t k = 0; k < G->ntf; k++) {
         if (G->tf[k] == CG_TF_TO_LOWERCASE)
             lower = 1, upper = 0;
         else if (G->tf[k] == CG_TF_TO_UPPERCASE)
             upper = 1, lower = 0;
+        else if (G->tf[k] == CG_TF_STRIP_WHITESPACE)
+            strip = 1, compress = 0;
+        else if (G->tf[k] == CG_TF_COMPRESS_WHITESPACE)
+            compress = 1, strip = 0;
+        else if (G->tf[k] == CG_TF_URL_DECODE)
+            strip = compress = 0;      /* %20 and '+' bring blanks back */
     }
     uint64_t maxlen = UINT64_MAX;
     for (uint32_t i = 0; i < r->nmatch; i++)
@@ -400,6 +412,12 @@ static int check_group(cg_rule_ps *ps, uint32_t g)
                                     "%s can never match", lower ? "upper" : "lower",
                                     lower ? "to_lowercase" : "to_uppercase");
         }
+        for (uint32_t k = 0; k < c->len; k++)
+            if ((strip && blank(c->bytes[k])) ||
+                (compress && k > 0 && blank(c->bytes[k]) && blank(c->bytes[k - 1])))
+                return cg_rule_fail(ps, ps->item_pos[i], "content with %s can never match "
+                                    "after %s", strip ? "a blank" : "two blanks in a row",
+                                    strip ? "strip_whitespace" : "compress_whitespace");
         if (c->len > maxlen)
             return cg_rule_fail(ps, ps->item_pos[i], "content of %u bytes can never match a "
                                 "buffer that bsize limits to %llu", c->len,
@@ -449,9 +467,9 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
     r->packet_ok = !ps->stream_only;
     r->stream_ok = tcp && !ps->pkt_only && r->dsize.op == CG_DS_NONE;
     if (ps->stream_only && !tcp)
-        return cg_rule_fail(ps, 0, "only_stream on a rule that does not match TCP");
+        return cg_rule_fail(ps, ps->mode_pos, "only_stream on a rule that does not match TCP");
     if (ps->stream_only && r->dsize.op != CG_DS_NONE)
-        return cg_rule_fail(ps, 0, "dsize (a packet's size) on a stream-only rule");
+        return cg_rule_fail(ps, ps->mode_pos, "dsize (a packet's size) on a stream-only rule");
     r->bufs = 0;
     for (uint32_t g = 0; g < r->ngroups; g++) {
         uint8_t b = r->groups[g].buf;
