@@ -164,7 +164,7 @@ static int byte_options(cg_rule_ps *ps, const cg_rule_opt *o, const fields *f, s
         } else if (kind == K_BYTE_JUMP && cg_kw_is_word(s, n, "from_end")) {
             b->flags |= CG_B_END;
         } else if (kind != K_BYTE_TEST && word_arg(f, k, "multiplier", &v, &vn, &vp)) {
-            if (cnum(ps, v, vn, vp, "multiplier", 0, 0, 65535, &num) )
+            if (cnum(ps, v, vn, vp, "multiplier", 0, 0, 65535, &num))
                 return -1;
             if (num == 0)
                 return cg_rule_fail(ps, vp, "multiplier must be 1 to 65535");
@@ -229,10 +229,11 @@ static int byte_common(cg_rule_ps *ps, const cg_rule_opt *o, int kind)
         return g;
 
     /* number of bytes */
+    isvar = 0;
     if (kind == K_BYTE_EXTRACT)
-        rc = cnum(ps, f.s[0], f.n[0], f.pos[0], "number of bytes", 0, 0, 23, &v), isvar = 0;
+        rc = cnum(ps, f.s[0], f.n[0], f.pos[0], "number of bytes", 0, 0, 255, &v);
     else
-        rc = num_or_var(ps, &f, 0, g, "number of bytes", 0, 0, 23, &v, &isvar);
+        rc = num_or_var(ps, &f, 0, g, "number of bytes", 0, 0, 255, &v, &isvar);
     if (rc)
         return -1;
     b.nbytes = (uint8_t)v;
