@@ -442,7 +442,9 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
             n++;
             continue;
         }
-        if (ps->grp_sticky[g] && r->groups[g].buf != CG_BUF_OTHER) {
+        /* (after an unknown keyword the items may have gone to the unknown
+         * buffer: the rule is skipped for that keyword instead) */
+        if (ps->grp_sticky[g] && r->groups[g].buf != CG_BUF_OTHER && !ps->unsupported) {
             size_t p = ps->grp_pos[g], e = p;
             while (e < ps->len && ps->t[e] != ';' && ps->t[e] != ':' && ps->t[e] != ' ')
                 e++;

@@ -66,10 +66,11 @@ static int split(cg_rule_ps *ps, const cg_rule_opt *o, fields *f)
     return 0;
 }
 
-/* A signed or unsigned number as Suricata reads it (strtoull/strtoll with
- * radix 0: decimal, 0x hex, leading-0 octal), the whole field. */
-static int cnum(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what, int sign,
-                int64_t min, uint64_t max, uint64_t *out)
+/* A signed or unsigned number as Suricata reads that field: radix 0 is
+ * strtoull's (decimal, 0x hex, leading-0 octal: byte_test's value, offset and
+ * bitmask), radix 10 decimal only (the others). The whole field. */
+static int cnum_r(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what,
+                  int sign, int radix, int64_t min, uint64_t max, uint64_t *out)
 {
     char buf[32], *end;
     if (n == 0 || n >= sizeof buf)
@@ -78,7 +79,7 @@ static int cnum(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char 
     buf[n] = '\0';
     errno = 0;
     if (sign) {
-        long long v = strtoll(buf, &end, 0);
+        long long v = strtoll(buf, &end, radix);
         if (errno || *end || end == buf || v < min || (v > 0 && (uint64_t)v > max))
             return cg_rule_fail(ps, pos, "bad %s '%s' (%lld to %llu)", what, buf, (long long)min,
                                 (unsigned long long)max);
@@ -86,7 +87,7 @@ static int cnum(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char 
     } else {
         if (buf[0] == '-')
             return cg_rule_fail(ps, pos, "bad %s '%s'", what, buf);
-        unsigned long long v = strtoull(buf, &end, 0);
+        unsigned long long v = strtoull(buf, &end, radix);
         if (errno || *end || end == buf || v > max)
             return cg_rule_fail(ps, pos, "bad %s '%s' (0 to %llu)", what, buf,
                                 (unsigned long long)max);
@@ -95,10 +96,16 @@ static int cnum(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char 
     return 0;
 }
 
+static int cnum(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what, int sign,
+                int64_t min, uint64_t max, uint64_t *out)
+{
+    return cnum_r(ps, s, n, pos, what, sign, 10, min, max, out);
+}
+
 /* A field that is a number or, when it looks like a name, a variable of
  * group g: *isvar tells which. */
 static int num_or_var(cg_rule_ps *ps, const fields *f, size_t k, int g, const char *what,
-                      int sign, int64_t min, uint64_t max, uint64_t *out, int *isvar)
+                      int sign, int radix, int64_t min, uint64_t max, uint64_t *out, int *isvar)
 {
     *isvar = 0;
     if (cg_kw_is_name(f->s[k], f->n[k])) {
@@ -110,7 +117,7 @@ static int num_or_var(cg_rule_ps *ps, const fields *f, size_t k, int g, const ch
         *out = (uint64_t)v;
         return 0;
     }
-    return cnum(ps, f->s[k], f->n[k], f->pos[k], what, sign, min, max, out);
+    return cnum_r(ps, f->s[k], f->n[k], f->pos[k], what, sign, radix, min, max, out);
 }
 
 /* "word value" of an option (multiplier 2): the value part, or NULL. */
@@ -181,7 +188,7 @@ static int byte_options(cg_rule_ps *ps, const cg_rule_opt *o, const fields *f, s
             b->flags |= CG_B_ALIGN;
             b->align = (uint8_t)num;
         } else if (kind != K_BYTE_EXTRACT && word_arg(f, k, "bitmask", &v, &vn, &vp)) {
-            if (cnum(ps, v, vn, vp, "bitmask", 0, 0, UINT64_MAX, &num))
+            if (cnum_r(ps, v, vn, vp, "bitmask", 0, 0, 0, UINT64_MAX, &num))
                 return -1;
             if (num == 0)
                 return cg_rule_fail(ps, vp, "a bitmask of 0 can never match");
@@ -233,7 +240,7 @@ static int byte_common(cg_rule_ps *ps, const cg_rule_opt *o, int kind)
     if (kind == K_BYTE_EXTRACT)
         rc = cnum(ps, f.s[0], f.n[0], f.pos[0], "number of bytes", 0, 0, 255, &v);
     else
-        rc = num_or_var(ps, &f, 0, g, "number of bytes", 0, 0, 255, &v, &isvar);
+        rc = num_or_var(ps, &f, 0, g, "number of bytes", 0, 10, 0, 255, &v, &isvar);
     if (rc)
         return -1;
     b.nbytes = (uint8_t)v;
@@ -267,14 +274,15 @@ static int byte_common(cg_rule_ps *ps, const cg_rule_opt *o, int kind)
             if (k == 2)
                 b.flags |= CG_B_NEGOP;       /* != is ! = */
         }
-        if (num_or_var(ps, &f, 2, g, "byte_test value", 0, 0, UINT64_MAX, &v, &isvar))
+        if (num_or_var(ps, &f, 2, g, "byte_test value", 0, 0, 0, UINT64_MAX, &v, &isvar))
             return -1;
         b.value = v;
         if (isvar)
             b.flags |= CG_B_VALUE_VAR;
         ko = 3;
     }
-    if (num_or_var(ps, &f, ko, g, "offset", 1, -65535, 65535, &v, &isvar))
+    if (num_or_var(ps, &f, ko, g, "offset", 1, kind == K_BYTE_TEST ? 0 : 10, -65535, 65535, &v,
+                   &isvar))
         return -1;
     b.offset = isvar ? (int32_t)v : (int32_t)(int64_t)v;
     if (isvar)
@@ -353,7 +361,7 @@ int cg_kw_isdataat(cg_rule_ps *ps, const cg_rule_opt *o)
         f.pos[0]++;
         cg_rule_trim(&f.s[0], &f.n[0], &f.pos[0]);
     }
-    if (num_or_var(ps, &f, 0, g, "isdataat position", 0, 0, 65535, &v, &isvar))
+    if (num_or_var(ps, &f, 0, g, "isdataat position", 0, 10, 0, 65535, &v, &isvar))
         return -1;
     d.pos = (uint32_t)v;
     if (isvar)

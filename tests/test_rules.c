@@ -940,6 +940,16 @@ static void test_byte_keywords(void)
     /* a variable of an earlier buffer */
     add_ok(rs, "alert http any any -> any any (http.uri; byte_extract:1,0,v; http.header; "
                "content:\"x\"; offset:v; sid:9100403;)");
+    /* offsets: byte_test reads them as strtol with radix 0 (010 is 8), the
+     * others in decimal, as Suricata's parsers do */
+    r = add_ok(rs, "alert tcp any any -> any any (byte_test:1,=,0x10,010; byte_jump:1,010; "
+                   "byte_extract:1,010,w; sid:9100406;)");
+    if (r && r->nmatch == 3) {
+        CHECK_EQ_U(r->matches[0].u.b.value, 16);
+        CHECK_EQ_U(r->matches[0].u.b.offset, 8);
+        CHECK_EQ_U(r->matches[1].u.b.offset, 10);
+        CHECK_EQ_U(r->matches[2].u.b.offset, 10);
+    }
     /* ET's forms: 0 characters with string, byte_jump of 0 bytes */
     add_ok(rs, "alert http any any -> any any (http.content_len; byte_test:0,=,0,0,string,dec; "
                "sid:9100404;)");
@@ -1235,6 +1245,9 @@ static void test_new_errors(void)
     expect_unsupported(rs, t, "byte_jump:dce", col_of(t, "dce"), 93);
     t = "alert ftp any any -> any any (content:\"USER\"; sid:94;)";
     expect_unsupported(rs, t, "ftp", col_of(t, "ftp"), 94);
+    t = "alert http any any -> any any (file_data; base64_decode:bytes 10; base64_data; "
+        "content:\"x\"; sid:97;)";
+    expect_unsupported(rs, t, "base64_decode", col_of(t, "base64_decode"), 97);
     t = "alert http2 any any -> any any (sid:95;)";
     expect_unsupported(rs, t, "http2", col_of(t, "http2"), 95);
     t = "alert tcp any any -> any any (content:\"a\"; to_sha256; sid:96;)";
