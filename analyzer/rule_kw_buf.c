@@ -252,6 +252,19 @@ int cg_kw_legacy_mod(cg_rule_ps *ps, const cg_rule_opt *o)
     if (g < 0)
         return g;
     m = &ps->r->matches[ps->last_content];
+    /* its byte_extract variables must still come from this buffer or an
+     * earlier one (rule.h invariant 8) */
+    const cg_content *c = &m->u.c;
+    const int32_t vars[4] = {
+        (c->flags & CG_C_OFFSET_VAR) ? c->offset : -1, (c->flags & CG_C_DEPTH_VAR) ? c->depth : -1,
+        (c->flags & CG_C_DISTANCE_VAR) ? c->distance : -1,
+        (c->flags & CG_C_WITHIN_VAR) ? c->within : -1,
+    };
+    for (int k = 0; k < 4; k++)
+        if (vars[k] >= 0 && ps->var_grp[vars[k]] > g)
+            return cg_rule_fail(ps, o->npos, "'%.*s' moves a content whose byte_extract variable "
+                                "'%s' comes from a buffer matched after it", CG_ONAME(o),
+                                ps->var_name[vars[k]]);
     m->grp = (uint8_t)g;
     m->buf = legacy[i].buf;
     return 0;

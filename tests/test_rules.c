@@ -1145,6 +1145,9 @@ static void test_new_errors(void)
     E("alert http any any -> any any (http.header; content:\"y\"; http.uri; "
       "byte_extract:1,0,v; http.header; content:\"x\"; offset:v; sid:36;)", "v; sid",
       "'v' is not a byte_extract variable of this buffer or an earlier one");
+    E("alert http any any -> any any (http.uri; content:\"a\"; pkt_data; byte_extract:1,0,v; "
+      "content:\"b\"; offset:v; http_uri; sid:37;)", "http_uri",
+      "moves a content whose byte_extract variable 'v' comes from a buffer matched after it");
     /* buffers */
     E("alert tcp any any -> any any (content:\"a\"; bsize:10; sid:40;)", "bsize",
       "bsize needs a sticky buffer before it");
