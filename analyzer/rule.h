@@ -10,7 +10,9 @@
  *     says where); a rule with a keyword this engine does not evaluate is never
  *     loaded (it is listed as skipped). `tag`, `metadata`, `reference`,
  *     `target`, `rev`, `gid`, `classtype`, `priority`, `msg` have no effect on
- *     matching, by their definition.
+ *     matching by their definition; `rawbytes` and pcre B none on buffers that
+ *     are what they are; `fast_pattern` only picks fp; `flow:no_frag` holds
+ *     for every packet (no IP reassembly here).
  *  2. matches[] keeps the rule's order. Each item belongs to one group
  *     (groups[matches[i].grp]): a buffer, with the transforms applied to it
  *     before its items are checked. An item's relative position (distance,
