@@ -12,8 +12,8 @@
  *     not protect ';' (as in Suricata). Each option name is looked up in the
  *     keyword table of rule_kw.c; a name that is not there is an unsupported
  *     keyword.
- *  3. After the last option: sid present, the fast pattern chosen, severity
- *     derived, PCRE2 JIT compiled.
+ *  3. After the last option: sid present, the groups checked and the fast
+ *     pattern chosen (cg_rule_kw_finish), severity derived, PCRE2 JIT compiled.
  *
  * Invariants: the first syntax error stops the reading and wins over an
  * unsupported keyword; the first unsupported keyword does not stop it (so a
@@ -92,11 +92,14 @@ static int dispatch(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     const cg_rule_kw *k = cg_rule_kw_find(o->name, o->nlen);
     if (!k) {
-        /* Sticky buffers and every keyword this engine does not evaluate:
-         * what follows a sticky buffer goes to a buffer nobody inspects. */
-        ps->buf = CG_BUF_OTHER;
+        /* A keyword this engine does not evaluate (perhaps a sticky buffer):
+         * what follows it goes to a buffer nobody inspects. */
+        ps->grp = -1;
+        ps->grp_open = 0;
+        ps->unknown_buf = 1;
         return cg_rule_unsupported(ps, o->npos, o->name, o->nlen, "keyword");
     }
+    ps->cur_pos = o->npos;
     if (k->arg == CG_ARG_REQ && (!o->val || o->vlen == 0))
         return cg_rule_fail(ps, o->npos, "'%s' needs a value", k->name);
     if (k->arg == CG_ARG_NONE && o->val)
@@ -145,10 +148,13 @@ static int header(cg_rule_ps *ps, size_t *pos)
         { "reject", CG_ACT_REJECT }, { "rejectsrc", CG_ACT_REJECT },
         { "rejectdst", CG_ACT_REJECT }, { "rejectboth", CG_ACT_REJECT },
     };
-    static const struct { const char *name; uint8_t proto, ip_proto; } protos[] = {
-        { "ip", CG_RP_IP, 0 }, { "tcp", CG_RP_TCP, 6 }, { "udp", CG_RP_UDP, 17 },
-        { "icmp", CG_RP_ICMP, 1 }, { "http", CG_RP_HTTP, 6 }, { "dns", CG_RP_DNS, 0 },
-        { "tls", CG_RP_TLS, 6 },
+    /* mode: 1 packets only (tcp-pkt), 2 stream only (tcp-stream) */
+    static const struct { const char *name; uint8_t proto, ip_proto, app, mode; } protos[] = {
+        { "ip", CG_RP_IP, 0, 0, 0 }, { "tcp", CG_RP_TCP, 6, 0, 0 },
+        { "udp", CG_RP_UDP, 17, 0, 0 }, { "icmp", CG_RP_ICMP, 1, 0, 0 },
+        { "http", CG_RP_HTTP, 6, CG_APP_HTTP, 0 }, { "http1", CG_RP_HTTP, 6, CG_APP_HTTP, 0 },
+        { "dns", CG_RP_DNS, 0, CG_APP_DNS, 0 }, { "tls", CG_RP_TLS, 6, CG_APP_TLS, 0 },
+        { "tcp-pkt", CG_RP_TCP, 6, 0, 1 }, { "tcp-stream", CG_RP_TCP, 6, 0, 2 },
     };
     cg_rule *r = ps->r;
     size_t s, n, i;
@@ -181,6 +187,10 @@ static int header(cg_rule_ps *ps, size_t *pos)
     } else {
         r->proto = protos[i].proto;
         r->ip_proto = protos[i].ip_proto;
+        r->app_proto = protos[i].app;
+        ps->pkt_only = protos[i].mode == 1;
+        ps->stream_only = protos[i].mode == 2;
+        ps->mode_pos = s;
     }
 
     for (int k = 0; k < 5; k++) {
@@ -288,23 +298,6 @@ static uint32_t scan_sid(const char *t, size_t len)
     return 0;
 }
 
-/* fp: the content marked fast_pattern, else the longest non-negated content
- * (the first of equals), else -1 (rule.h invariant 4). */
-static int32_t choose_fp(const cg_rule *r)
-{
-    int32_t best = -1;
-    for (uint32_t i = 0; i < r->nmatch; i++) {
-        const cg_match *m = &r->matches[i];
-        if (m->type != CG_M_CONTENT || (m->u.c.flags & CG_C_NEGATED))
-            continue;
-        if (m->u.c.flags & CG_C_FAST)
-            return (int32_t)i;
-        if (best < 0 || m->u.c.len > r->matches[best].u.c.len)
-            best = (int32_t)i;
-    }
-    return best;
-}
-
 void cg_rule_free(cg_rule *r)
 {
     if (!r)
@@ -313,12 +306,20 @@ void cg_rule_free(cg_rule *r)
         cg_match *m = &r->matches[i];
         if (m->type == CG_M_CONTENT) {
             free(m->u.c.bytes);
-        } else {
+        } else if (m->type == CG_M_PCRE) {
             pcre2_code_free(m->u.p.code);
             free(m->u.p.source);
         }
     }
     free(r->matches);
+    free(r->groups);
+    for (uint32_t i = 0; i < r->nflowbits; i++) {
+        for (uint32_t k = 0; k < r->flowbits[i].n; k++)
+            free(r->flowbits[i].names[k]);
+        free(r->flowbits[i].names);
+        free(r->flowbits[i].ids);
+    }
+    free(r->flowbits);
     for (uint32_t i = 0; i < r->nmeta; i++) {
         free(r->meta[i].key);
         free(r->meta[i].value);
@@ -356,7 +357,7 @@ int cg_rule_parse(const char *text, size_t len, const cg_rule_env *env, cg_rule 
     ps.r = r;
     ps.d = d;
     ps.last_content = -1;
-    ps.buf = CG_BUF_PAYLOAD;
+    ps.grp = -1;
     r->gid = 1;
     r->fp = -1;
 
@@ -381,7 +382,9 @@ int cg_rule_parse(const char *text, size_t len, const cg_rule_env *env, cg_rule 
         rc = cg_rule_fail(&ps, pos, "missing sid");
         goto done;
     }
+    rc = cg_rule_kw_finish(&ps);
 done:
+    free(ps.item_pos);
     if (rc == -2 || ps.failed) {
         if (rc != -2 && d->sid == 0)
             d->sid = scan_sid(text, len);
@@ -400,7 +403,6 @@ done:
         cg_rule_free(r);
         return -2;
     }
-    r->fp = choose_fp(r);
     unsigned prio = r->priority ? r->priority : ps.class_prio ? ps.class_prio : 3;
     r->severity = (uint8_t)(prio > 4 ? 4 : prio);
     for (uint32_t i = 0; i < r->nmatch; i++)

@@ -1,20 +1,49 @@
 /* rule.h — a parsed Suricata-syntax rule, and the rule set that owns rules.
  *
  * Syntax: rules/README.md (Suricata's: action proto src sport dir dst dport
- * (options)). This header is the contract between the parser (rule.c, ruleset.c,
- * addr.c) and detection (detect.c): plain value structs, owned by the ruleset.
+ * (options)). This header is the contract between the parser (rule.c,
+ * rule_kw*.c, ruleset.c, addr.c) and detection (detect.c, verify.c): plain
+ * value structs, owned by the ruleset.
  *
  * Invariants of a loaded rule (the parser guarantees them; detection relies on them):
- *  1. Every keyword of the rule text was understood; a rule with a keyword this
- *     engine does not evaluate is never loaded (it is listed as skipped).
- *  2. matches[] keeps the rule's order; a content's relative modifiers (distance,
- *     within) refer to the previous match item in the same buffer.
+ *  1. Every keyword of the rule text was understood and is evaluated (verify.h
+ *     says where); a rule with a keyword this engine does not evaluate is never
+ *     loaded (it is listed as skipped). `tag`, `metadata`, `reference`,
+ *     `target`, `rev`, `gid`, `classtype`, `priority`, `msg` have no effect on
+ *     matching by their definition; `rawbytes` and pcre B none on buffers that
+ *     are what they are; `fast_pattern` only picks fp; `flow:no_frag` holds
+ *     for every packet (no IP reassembly here).
+ *  2. matches[] keeps the rule's order. Each item belongs to one group
+ *     (groups[matches[i].grp]): a buffer, with the transforms applied to it
+ *     before its items are checked. An item's relative position (distance,
+ *     within, pcre R, the relative forms of isdataat and byte_*) counts from
+ *     the end of the previous item of the same group that moves the cursor
+ *     (content, pcre, byte_jump, byte_extract), or from 0 for the first.
  *  3. Address and port sets are normalised: sorted, disjoint, merged ranges;
  *     negation is already applied (the set is what matches).
  *  4. fp is the index in matches[] of the fast pattern (a non-negated content),
  *     or -1 when the rule has none (such rules go to the always-checked group).
+ *     fp_bytes/fp_len/fp_nocase is the literal to look for in the *untransformed*
+ *     buffer fp_buf: when the content's group has transforms, it is derived so
+ *     that every buffer the rule can match contains it (dotprefix drops a
+ *     leading '.', to_lowercase/to_uppercase make it caseless); a content whose
+ *     group has a transform without such a derivation (strip_whitespace,
+ *     compress_whitespace, url_decode) is never the fast pattern.
  *  5. severity is the priority (1 = high .. 4 = info): priority keyword, else the
  *     classtype's priority, else 3.
+ *  6. Groups: a multi-instance buffer (dns.query, tls.certs) named twice makes
+ *     two groups, each matched on any one instance (Suricata 7's multi-buffer
+ *     matching); any other buffer named again with the same transforms
+ *     continues its group. No group is empty.
+ *  7. Payload items (group buffer CG_BUF_PAYLOAD) match the packet payload
+ *     when packet_ok and a chunk of the reassembled TCP stream when stream_ok
+ *     (see the two fields). bufs has the bit of every buffer a group uses
+ *     (CG_BUF_PAYLOAD and/or CG_BUF_STREAM for payload groups, as allowed).
+ *  8. byte_extract variables are used only after the byte_extract that sets
+ *     them, in its group or a later one (groups are verified in order); var
+ *     indexes are < CG_BYTE_VARS.
+ *  9. flowbit ids are interned by the rule set (cg_ruleset_flowbits); every
+ *     id is < cg_ruleset_flowbits(rs) <= CG_FLOWBITS_MAX.
  */
 #ifndef CG_RULE_H
 #define CG_RULE_H
@@ -27,8 +56,14 @@
 /* action */
 enum { CG_ACT_ALERT, CG_ACT_PASS, CG_ACT_DROP, CG_ACT_REJECT };
 
-/* rule protocol as written; app protocols imply their transport */
+/* rule protocol as written; app protocols imply their transport. tcp-pkt and
+ * tcp-stream are CG_RP_TCP with packet_ok / stream_ok narrowed; http1 is
+ * CG_RP_HTTP. */
 enum { CG_RP_IP, CG_RP_TCP, CG_RP_UDP, CG_RP_ICMP, CG_RP_HTTP, CG_RP_DNS, CG_RP_TLS };
+
+/* application protocols: of a rule (proto http/dns/tls), of app-layer-protocol,
+ * and of a flow as detection identifies it (cg_flowinfo, verify.h) */
+enum { CG_APP_NONE = 0, CG_APP_HTTP, CG_APP_TLS, CG_APP_DNS, CG_APP_FAILED };
 
 /* inspection buffers (CG_BUF_*): sensor/buffers.h */
 
@@ -36,6 +71,15 @@ typedef struct cg_iprange { uint8_t lo[16], hi[16]; } cg_iprange;  /* inclusive 
 typedef struct cg_addrset { cg_iprange *r; uint32_t n; } cg_addrset; /* n==0 matches nothing */
 typedef struct cg_portrange { uint16_t lo, hi; } cg_portrange;      /* inclusive */
 typedef struct cg_portset { cg_portrange *r; uint32_t n; } cg_portset;
+
+/* An unsigned integer test (Suricata's integer keywords: bsize, urilen, itype,
+ * icode, ttl, ip_proto, dns.opcode, stream_size). op CG_U_NONE: no test. */
+enum { CG_U_NONE, CG_U_EQ, CG_U_NE, CG_U_LT, CG_U_GT, CG_U_LE, CG_U_GE,
+       CG_U_RANGE,        /* a < v < b */
+       CG_U_NRANGE,       /* v <= a || v >= b */
+       CG_U_MASK_EQ,      /* (v & a) == b */
+       CG_U_MASK_NE };    /* (v & a) != b */
+typedef struct cg_uint { uint8_t op; uint64_t a, b; } cg_uint;
 
 /* content flags */
 #define CG_C_NOCASE     0x0001
@@ -49,6 +93,10 @@ typedef struct cg_portset { cg_portrange *r; uint32_t n; } cg_portset;
 #define CG_C_DISTANCE   0x0100
 #define CG_C_WITHIN     0x0200
 #define CG_C_FAST_CHOP  0x0400  /* fast_pattern:off,len — fp_off/fp_len used */
+#define CG_C_OFFSET_VAR   0x0800  /* offset is a byte_extract variable index */
+#define CG_C_DEPTH_VAR    0x1000  /* likewise depth, distance, within */
+#define CG_C_DISTANCE_VAR 0x2000
+#define CG_C_WITHIN_VAR   0x4000
 
 /* pcre flags (Suricata's letters after the closing slash) */
 #define CG_P_RELATIVE   0x0001  /* R */
@@ -56,7 +104,13 @@ typedef struct cg_portset { cg_portrange *r; uint32_t n; } cg_portset;
 #define CG_P_RAWBYTES   0x0004  /* B (no-op here: the payload is raw) */
 #define CG_P_NOLIMIT    0x0008  /* O: the configured PCRE2 match limits do not apply */
 
-enum { CG_M_CONTENT, CG_M_PCRE };
+/* match items, in rule order (invariant 2) */
+enum { CG_M_CONTENT, CG_M_PCRE,
+       CG_M_ISDATAAT,     /* cg_isdataat */
+       CG_M_BYTE_TEST,    /* cg_byteop */
+       CG_M_BYTE_JUMP,    /* cg_byteop: moves the cursor */
+       CG_M_BYTE_EXTRACT, /* cg_byteop: sets a variable, moves the cursor past the bytes */
+       CG_M_BSIZE };      /* cg_uint on the buffer's length (bsize; urilen on http.uri) */
 
 typedef struct cg_content {
     uint8_t *bytes;            /* decoded pattern (hex and escapes resolved) */
@@ -64,7 +118,8 @@ typedef struct cg_content {
     uint16_t flags;            /* CG_C_* */
     int32_t offset, depth, distance, within;   /* as written; depth counts from offset,
                                                 * distance/within from the previous
-                                                * match item's end (Suricata's rules) */
+                                                * match item's end (Suricata's rules);
+                                                * with a *_VAR flag: a variable index */
     uint16_t fp_off, fp_len;   /* with CG_C_FAST_CHOP */
 } cg_content;
 
@@ -74,11 +129,59 @@ typedef struct cg_pcre {
     uint32_t flags;            /* CG_P_* */
 } cg_pcre;
 
+/* isdataat flags */
+#define CG_D_NEGATED  0x01
+#define CG_D_RELATIVE 0x02
+#define CG_D_VAR      0x04     /* pos is a variable index */
+typedef struct cg_isdataat { uint32_t pos; uint8_t flags; } cg_isdataat;
+
+/* byte_test / byte_jump / byte_extract flags */
+#define CG_B_RELATIVE   0x0001
+#define CG_B_LITTLE     0x0002
+#define CG_B_STRING     0x0004 /* base gives the radix */
+#define CG_B_NEGOP      0x0008 /* byte_test: ! before the operator */
+#define CG_B_ALIGN      0x0010 /* byte_jump: round up to 4; byte_extract: to `align` */
+#define CG_B_BEGIN      0x0020 /* byte_jump from_beginning */
+#define CG_B_END        0x0040 /* byte_jump from_end */
+#define CG_B_BITMASK    0x0080
+#define CG_B_NBYTES_VAR 0x0100 /* nbytes, offset, value hold variable indexes */
+#define CG_B_OFFSET_VAR 0x0200
+#define CG_B_VALUE_VAR  0x0400
+/* byte_test operators */
+enum { CG_BT_LT, CG_BT_GT, CG_BT_EQ, CG_BT_LE, CG_BT_GE, CG_BT_AND, CG_BT_XOR };
+typedef struct cg_byteop {
+    uint8_t nbytes;            /* bytes read: 0..8 binary, 0..23 string (0 with string: all digits) */
+    uint8_t base;              /* string radix: 8, 10, 16 */
+    uint8_t op;                /* byte_test: CG_BT_* */
+    uint8_t align;             /* byte_extract align (2 or 4) */
+    uint8_t var;               /* byte_extract: the variable it sets */
+    uint16_t flags;            /* CG_B_* */
+    int32_t offset;
+    int32_t post_offset;       /* byte_jump */
+    uint32_t multiplier;       /* byte_jump, byte_extract; 1 when absent */
+    uint64_t value;            /* byte_test */
+    uint64_t bitmask;          /* with CG_B_BITMASK */
+} cg_byteop;
+
 typedef struct cg_match {
     uint8_t type;              /* CG_M_* */
-    uint8_t buf;               /* CG_BUF_* */
-    union { cg_content c; cg_pcre p; } u;
+    uint8_t buf;               /* CG_BUF_*: groups[grp].buf, for convenience */
+    uint8_t grp;               /* index in cg_rule.groups */
+    union { cg_content c; cg_pcre p; cg_isdataat d; cg_byteop b; cg_uint sz; } u;
 } cg_match;
+
+/* transforms, applied to a group's buffer in rule order */
+enum { CG_TF_DOTPREFIX = 1, CG_TF_TO_LOWERCASE, CG_TF_TO_UPPERCASE, CG_TF_STRIP_WHITESPACE,
+       CG_TF_COMPRESS_WHITESPACE, CG_TF_URL_DECODE };
+#define CG_MAX_TRANSFORMS 4
+#define CG_MAX_GROUPS 32
+#define CG_BYTE_VARS 8         /* byte_extract variables per rule */
+
+typedef struct cg_bufgroup {
+    uint8_t buf;               /* CG_BUF_* */
+    uint8_t ntf;
+    uint8_t tf[CG_MAX_TRANSFORMS];  /* CG_TF_* */
+} cg_bufgroup;
 
 /* flow keyword */
 #define CG_F_TO_SERVER       0x01
@@ -96,6 +199,31 @@ enum { CG_TH_NONE, CG_TH_LIMIT, CG_TH_THRESHOLD, CG_TH_BOTH, CG_TH_DETECTION_FIL
 enum { CG_TRACK_SRC, CG_TRACK_DST, CG_TRACK_RULE, CG_TRACK_BOTH };
 typedef struct cg_threshold { uint8_t type, track; uint32_t count, seconds; } cg_threshold;
 
+/* flags (TCP): modifier */
+enum { CG_FM_EXACT, CG_FM_PLUS, CG_FM_ANY, CG_FM_NOT };
+typedef struct cg_tcpflags {
+    uint8_t set;               /* 1 when the rule has flags: */
+    uint8_t mod;               /* CG_FM_EXACT (none), PLUS (+), ANY (*), NOT (!) */
+    uint8_t bits;              /* CG_TH_* bits named (0: "no flag set") */
+    uint8_t ignore;            /* CG_TH_* bits after the comma: not compared */
+} cg_tcpflags;
+
+/* stream_size */
+enum { CG_SS_SERVER = 1, CG_SS_CLIENT, CG_SS_BOTH, CG_SS_EITHER };
+typedef struct cg_streamsize { uint8_t which; cg_uint cmp; } cg_streamsize;
+#define CG_MAX_STREAM_SIZE 4
+
+/* flowbits */
+enum { CG_FB_SET, CG_FB_UNSET, CG_FB_TOGGLE, CG_FB_ISSET, CG_FB_ISNOTSET };
+#define CG_FLOWBITS_MAX 512    /* distinct flowbit names per rule set */
+typedef struct cg_flowbit {
+    uint8_t cmd;               /* CG_FB_* */
+    uint8_t any;               /* names joined by '|': one of them; else all of them */
+    uint16_t n;
+    char **names;              /* as written (case matters) */
+    uint16_t *ids;             /* interned by the rule set (invariant 9) */
+} cg_flowbit;
+
 typedef struct cg_kv { char *key, *value; } cg_kv;
 
 /* layer bits (the four-layer model; DESIGN.md) */
@@ -106,6 +234,7 @@ typedef struct cg_rule {
     uint32_t line;             /* first line of the rule */
     uint8_t action, proto, bidir;
     uint8_t ip_proto;          /* transport implied by proto: 6, 17, 1 (+58), 0 = any */
+    uint8_t app_proto;         /* CG_APP_* implied by proto (http, dns, tls), else NONE */
     cg_addrset src, dst;
     cg_portset sport, dport;
     uint32_t gid, sid, rev;
@@ -119,8 +248,34 @@ typedef struct cg_rule {
     cg_dsize dsize;
     cg_threshold threshold;    /* threshold: keyword */
     cg_threshold filter;       /* detection_filter: keyword (type DETECTION_FILTER) */
+
+    /* what is matched in buffers (invariants 2, 4, 6, 7, 8) */
     cg_match *matches; uint32_t nmatch;
+    cg_bufgroup *groups; uint32_t ngroups;
+    uint64_t bufs;             /* bit (1ull << CG_BUF_x) for every buffer a group uses */
+    uint8_t packet_ok;         /* payload items may match the packet payload */
+    uint8_t stream_ok;         /* ... and chunks of the reassembled TCP stream */
+    uint8_t nvars;             /* byte_extract variables */
     int32_t fp;                /* invariant 4 */
+    uint8_t fp_buf, fp_nocase;
+    uint32_t fp_len;
+    const uint8_t *fp_bytes;   /* into matches[fp].u.c.bytes */
+
+    /* header-level conditions (verify.h: cg_verify_header, cg_verify_flowinfo,
+     * cg_verify_rule); op/set 0 = absent */
+    cg_tcpflags tcpflags;      /* flags: */
+    cg_uint itype, icode, ttl, ipproto;
+    cg_streamsize stream_size[CG_MAX_STREAM_SIZE];  /* all must hold */
+    uint8_t nstream_size;
+    uint8_t app_match;         /* app-layer-protocol: CG_APP_*, 0 = absent */
+    uint8_t app_match_neg;     /* app-layer-protocol:!x */
+    uint16_t tls_version;      /* tls.version: 0x0301..; 0 = absent */
+    uint8_t tls_version_neg;
+    cg_uint dns_opcode;
+
+    cg_flowbit *flowbits; uint32_t nflowbits;   /* in rule order */
+    uint8_t noalert;           /* flowbits:noalert or noalert: matches, never alerts */
+
     cg_kv *meta; uint32_t nmeta;       /* metadata, split into key value pairs */
     cg_kv *refs; uint32_t nrefs;       /* reference:type,value */
     char *target;              /* "src_ip" / "dest_ip" / NULL */
@@ -176,6 +331,13 @@ int cg_ruleset_add_rule(cg_ruleset *rs, const char *text, char *err, size_t errl
 const cg_rule *cg_ruleset_rules(const cg_ruleset *rs, uint32_t *n);
 const cg_rule_issue *cg_ruleset_issues(const cg_ruleset *rs, uint32_t *n);
 const cg_rulefile *cg_ruleset_files(const cg_ruleset *rs, uint32_t *n);
+
+/* Distinct flowbit names of the loaded rules (ids 0 .. n-1, invariant 9),
+ * and the name of an id (NULL when out of range). Detection keeps per flow
+ * CG_FLOWBITS_WORDS(n) words of bits. */
+uint32_t cg_ruleset_flowbits(const cg_ruleset *rs);
+const char *cg_ruleset_flowbit_name(const cg_ruleset *rs, uint32_t id);
+#define CG_FLOWBITS_WORDS(n) (((n) + 63) / 64)
 
 /* SHA-256 over the loaded rules' text (in load order), the variables and the
  * classification; the key of the compiled-database cache. */

@@ -1,10 +1,13 @@
-/* rule_kw.c — the option keywords of a rule: one handler each, and the table
- * that names them (rule_kw.h).
+/* rule_kw.c — the option keywords of a rule: the meta, content, pcre, flow,
+ * dsize and threshold handlers, the helpers all handlers share, the table
+ * that names every keyword (rule_kw.h lists the other handler files), and the
+ * end-of-rule step that picks the fast pattern.
  *
  * Semantics follow Suricata 7 (user guide: "Meta keywords", "Payload
- * keywords", "Flow keywords", "Thresholding"); rules/README.md lists what is
- * accepted. A keyword is a row {name, argument kind, handler} of keywords[];
- * adding a keyword is adding a row and its handler.
+ * keywords", "Flow keywords", "Thresholding", "Integer keywords");
+ * rules/README.md lists what is accepted. A keyword is a row {name, argument
+ * kind, handler} of keywords[] (sorted: binary search); adding a keyword is
+ * adding a row and its handler.
  *
  * Contract of a handler: it reads one option (name and trimmed value, with
  * their offsets in the rule text) and updates the rule under construction.
@@ -37,7 +40,7 @@ enum {
 
 static int is_space(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-static int is_word(const char *s, size_t n, const char *w)
+int cg_kw_is_word(const char *s, size_t n, const char *w)
 {
     return strlen(w) == n && memcmp(s, w, n) == 0;
 }
@@ -52,8 +55,8 @@ static int once(cg_rule_ps *ps, const cg_rule_opt *o, uint32_t bit)
     return 0;
 }
 /* A decimal integer in [min, max]; `what` names it in messages. */
-static int number(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what,
-                  int64_t min, int64_t max, int64_t *out)
+int cg_kw_number(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what,
+                 int64_t min, int64_t max, int64_t *out)
 {
     size_t i = 0;
     int neg = 0;
@@ -86,8 +89,8 @@ static int number(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const cha
 
 /* The quoted string of o's value from byte `off` on (after a '!'). The
  * closing quote must end the value; inner text is returned undecoded. */
-static int quoted(cg_rule_ps *ps, const cg_rule_opt *o, size_t off, const char **in, size_t *inlen,
-                  size_t *inpos)
+int cg_kw_quoted(cg_rule_ps *ps, const cg_rule_opt *o, size_t off, const char **in, size_t *inlen,
+                 size_t *inpos)
 {
     const char *v = o->val + off;
     size_t n = o->vlen - off, p = o->vpos + off, first = 0;
@@ -224,10 +227,7 @@ out:
     return rc;
 }
 
-/* Splits v at commas: calls fn for each trimmed, non-empty item. */
-typedef int (*item_fn)(cg_rule_ps *, const cg_rule_opt *, const char *, size_t, size_t, void *);
-
-static int each_item(cg_rule_ps *ps, const cg_rule_opt *o, item_fn fn, void *ctx)
+int cg_kw_each_item(cg_rule_ps *ps, const cg_rule_opt *o, cg_kw_item_fn fn, void *ctx)
 {
     size_t i = 0;
     while (i <= o->vlen) {
@@ -248,9 +248,27 @@ static int each_item(cg_rule_ps *ps, const cg_rule_opt *o, item_fn fn, void *ctx
 }
 /* ---- growing arrays ------------------------------------------------------- */
 
-static cg_match *new_match(cg_rule_ps *ps)
+cg_match *cg_kw_new_item(cg_rule_ps *ps, const cg_rule_opt *o, int *err)
+{
+    int g = cg_kw_current_group(ps, o);
+    *err = g == -1 ? -1 : -2;
+    if (g < 0)
+        return NULL;
+    return cg_kw_new_item_in(ps, g);
+}
+
+cg_match *cg_kw_new_item_in(cg_rule_ps *ps, int g)
 {
     cg_rule *r = ps->r;
+    if (r->nmatch == ps->cap_item_pos) {
+        uint32_t cap = ps->cap_item_pos ? ps->cap_item_pos * 2 : 4;
+        size_t *ip = realloc(ps->item_pos, cap * sizeof *ip);
+        if (!ip)
+            return NULL;
+        ps->item_pos = ip;
+        ps->cap_item_pos = cap;
+    }
+    ps->item_pos[r->nmatch] = ps->cur_pos;
     if (r->nmatch == ps->cap_match) {
         uint32_t cap = ps->cap_match ? ps->cap_match * 2 : 4;
         cg_match *m = realloc(r->matches, cap * sizeof *m);
@@ -261,6 +279,8 @@ static cg_match *new_match(cg_rule_ps *ps)
     }
     cg_match *m = &r->matches[r->nmatch];
     memset(m, 0, sizeof *m);
+    m->grp = (uint8_t)g;
+    m->buf = r->groups[g].buf;
     return m;
 }
 
@@ -293,7 +313,7 @@ static int kw_msg(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     const char *s;
     size_t n, p;
-    if (once(ps, o, S_MSG) || quoted(ps, o, 0, &s, &n, &p))
+    if (once(ps, o, S_MSG) || cg_kw_quoted(ps, o, 0, &s, &n, &p))
         return -1;
     free(ps->r->msg);
     ps->r->msg = unescape(s, n);
@@ -303,7 +323,7 @@ static int kw_msg(cg_rule_ps *ps, const cg_rule_opt *o)
 static int kw_sid(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     int64_t v;
-    if (once(ps, o, S_SID) || number(ps, o->val, o->vlen, o->vpos, "sid", 1, UINT32_MAX, &v))
+    if (once(ps, o, S_SID) || cg_kw_number(ps, o->val, o->vlen, o->vpos, "sid", 1, UINT32_MAX, &v))
         return -1;
     ps->r->sid = (uint32_t)v;
     ps->d->sid = (uint32_t)v;
@@ -314,7 +334,7 @@ static int kw_sid(cg_rule_ps *ps, const cg_rule_opt *o)
 static int kw_rev(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     int64_t v;
-    if (once(ps, o, S_REV) || number(ps, o->val, o->vlen, o->vpos, "rev", 0, UINT32_MAX, &v))
+    if (once(ps, o, S_REV) || cg_kw_number(ps, o->val, o->vlen, o->vpos, "rev", 0, UINT32_MAX, &v))
         return -1;
     ps->r->rev = (uint32_t)v;
     return 0;
@@ -323,7 +343,7 @@ static int kw_rev(cg_rule_ps *ps, const cg_rule_opt *o)
 static int kw_gid(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     int64_t v;
-    if (once(ps, o, S_GID) || number(ps, o->val, o->vlen, o->vpos, "gid", 0, UINT32_MAX, &v))
+    if (once(ps, o, S_GID) || cg_kw_number(ps, o->val, o->vlen, o->vpos, "gid", 0, UINT32_MAX, &v))
         return -1;
     ps->r->gid = (uint32_t)v;
     return 0;
@@ -333,7 +353,7 @@ static int kw_priority(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     int64_t v;
     if (once(ps, o, S_PRIORITY) ||
-        number(ps, o->val, o->vlen, o->vpos, "priority", 1, 255, &v))
+        cg_kw_number(ps, o->val, o->vlen, o->vpos, "priority", 1, 255, &v))
         return -1;
     ps->r->priority = (uint8_t)v;
     return 0;
@@ -388,15 +408,15 @@ static int meta_item(cg_rule_ps *ps, const cg_rule_opt *o, const char *s, size_t
 
 static int kw_metadata(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    return each_item(ps, o, meta_item, NULL);
+    return cg_kw_each_item(ps, o, meta_item, NULL);
 }
 
 static int kw_target(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    if (!is_word(o->val, o->vlen, "src_ip") && !is_word(o->val, o->vlen, "dest_ip"))
+    if (!cg_kw_is_word(o->val, o->vlen, "src_ip") && !cg_kw_is_word(o->val, o->vlen, "dest_ip"))
         return cg_rule_fail(ps, o->vpos, "target must be src_ip or dest_ip");
     if (ps->r->target) {       /* ET repeats it; only a contradiction is an error */
-        if (is_word(o->val, o->vlen, ps->r->target))
+        if (cg_kw_is_word(o->val, o->vlen, ps->r->target))
             return 0;
         return cg_rule_fail(ps, o->npos, "target given twice with different values");
     }
@@ -406,25 +426,24 @@ static int kw_target(cg_rule_ps *ps, const cg_rule_opt *o)
 
 /* ---- content and its modifiers -------------------------------------------- */
 
-static int kw_content(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_content_in(cg_rule_ps *ps, const cg_rule_opt *o, int g)
 {
     size_t off = 0;
     const char *s;
     size_t n, p;
     uint16_t flags = 0;
-    int rc;
+    int rc = -2;
 
     if (o->val[0] == '!') {
         flags |= CG_C_NEGATED;
         off = 1;
     }
-    if (quoted(ps, o, off, &s, &n, &p))
+    if (cg_kw_quoted(ps, o, off, &s, &n, &p))
         return -1;
-    cg_match *m = new_match(ps);
+    cg_match *m = g < 0 ? cg_kw_new_item(ps, o, &rc) : cg_kw_new_item_in(ps, g);
     if (!m)
-        return -2;
+        return rc;
     m->type = CG_M_CONTENT;
-    m->buf = ps->buf;
     m->u.c.flags = flags;
     if ((rc = decode_content(ps, s, n, p, &m->u.c.bytes, &m->u.c.len)) != 0)
         return rc;
@@ -433,8 +452,12 @@ static int kw_content(cg_rule_ps *ps, const cg_rule_opt *o)
     return 0;
 }
 
-/* The content a modifier applies to: the most recent one. */
-static cg_content *target_content(cg_rule_ps *ps, const cg_rule_opt *o)
+static int kw_content(cg_rule_ps *ps, const cg_rule_opt *o)
+{
+    return cg_kw_content_in(ps, o, -1);
+}
+
+cg_content *cg_kw_target_content(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     if (ps->last_content < 0) {
         cg_rule_fail(ps, o->npos, "'%.*s' needs a preceding content", CG_ONAME(o));
@@ -467,7 +490,7 @@ static int check_content(cg_rule_ps *ps, const cg_rule_opt *o, const cg_content 
 
 static int kw_nocase(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    cg_content *c = target_content(ps, o);
+    cg_content *c = cg_kw_target_content(ps, o);
     if (!c)
         return -1;
     if (c->flags & CG_C_NOCASE)
@@ -478,29 +501,36 @@ static int kw_nocase(cg_rule_ps *ps, const cg_rule_opt *o)
 
 static int kw_rawbytes(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    return target_content(ps, o) ? 0 : -1;   /* the payload is raw already */
+    return cg_kw_target_content(ps, o) ? 0 : -1;   /* the payload is raw already */
 }
 
-/* depth, offset, distance, within: the number, or a byte_extract variable name. */
+/* depth, offset, distance, within: the number, or a byte_extract variable
+ * name (then flag | varflag is set and *v is the variable's index). Returns
+ * 0, 1 (a variable: no length checks apply) or -1. */
 static int position(cg_rule_ps *ps, const cg_rule_opt *o, cg_content **cp, uint16_t flag,
-                    int64_t min, int64_t max, int64_t *v)
+                    uint16_t varflag, int64_t min, int64_t max, int64_t *v)
 {
-    cg_content *c = target_content(ps, o);
+    cg_content *c = cg_kw_target_content(ps, o);
     if (!c)
         return -1;
-    char ch = o->val[0];
-    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_') {
-        cg_rule_unsupported(ps, o->vpos, "byte_extract", 12, "keyword");
-        return 1;
-    }
     if (c->flags & flag)
         return cg_rule_fail(ps, o->npos, "'%.*s' given twice for one content", CG_ONAME(o));
+    *cp = c;
+    if (cg_kw_is_name(o->val, o->vlen)) {
+        int var = cg_kw_var(ps, o->val, o->vlen, ps->last_content >= 0
+                            ? ps->r->matches[ps->last_content].grp : -1);
+        if (var < 0)
+            return cg_rule_fail(ps, o->vpos, "'%.*s' is not a byte_extract variable of this "
+                                "buffer or an earlier one", (int)(o->vlen > 40 ? 40 : o->vlen), o->val);
+        c->flags |= flag | varflag;
+        *v = var;
+        return 1;
+    }
     char what[24];
     snprintf(what, sizeof what, "%.*s", CG_ONAME(o));
-    if (number(ps, o->val, o->vlen, o->vpos, what, min, max, v))
+    if (cg_kw_number(ps, o->val, o->vlen, o->vpos, what, min, max, v))
         return -1;
     c->flags |= flag;
-    *cp = c;
     return 0;
 }
 
@@ -508,10 +538,10 @@ static int kw_depth(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     cg_content *c;
     int64_t v;
-    int rc = position(ps, o, &c, CG_C_DEPTH, 0, CONTENT_MAX, &v);
-    if (rc)
-        return rc < 0 ? -1 : 0;
-    if (v < c->len)
+    int rc = position(ps, o, &c, CG_C_DEPTH, CG_C_DEPTH_VAR, 0, CONTENT_MAX, &v);
+    if (rc < 0)
+        return -1;
+    if (rc == 0 && v < c->len)
         return cg_rule_fail(ps, o->vpos, "depth %lld is shorter than the content (%u bytes)",
                             (long long)v, c->len);
     c->depth = (int32_t)v;
@@ -522,9 +552,8 @@ static int kw_offset(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     cg_content *c;
     int64_t v;
-    int rc = position(ps, o, &c, CG_C_OFFSET, 0, CONTENT_MAX, &v);
-    if (rc)
-        return rc < 0 ? -1 : 0;
+    if (position(ps, o, &c, CG_C_OFFSET, CG_C_OFFSET_VAR, 0, CONTENT_MAX, &v) < 0)
+        return -1;
     c->offset = (int32_t)v;
     return check_content(ps, o, c);
 }
@@ -533,9 +562,8 @@ static int kw_distance(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     cg_content *c;
     int64_t v;
-    int rc = position(ps, o, &c, CG_C_DISTANCE, -CONTENT_MAX, CONTENT_MAX, &v);
-    if (rc)
-        return rc < 0 ? -1 : 0;
+    if (position(ps, o, &c, CG_C_DISTANCE, CG_C_DISTANCE_VAR, -CONTENT_MAX, CONTENT_MAX, &v) < 0)
+        return -1;
     c->distance = (int32_t)v;
     return check_content(ps, o, c);
 }
@@ -544,10 +572,10 @@ static int kw_within(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     cg_content *c;
     int64_t v;
-    int rc = position(ps, o, &c, CG_C_WITHIN, -CONTENT_MAX, CONTENT_MAX, &v);
-    if (rc)
-        return rc < 0 ? -1 : 0;
-    if (v < c->len)
+    int rc = position(ps, o, &c, CG_C_WITHIN, CG_C_WITHIN_VAR, -CONTENT_MAX, CONTENT_MAX, &v);
+    if (rc < 0)
+        return -1;
+    if (rc == 0 && v < c->len)
         return cg_rule_fail(ps, o->vpos, "within %lld is shorter than the content (%u bytes)",
                             (long long)v, c->len);
     c->within = (int32_t)v;
@@ -556,7 +584,7 @@ static int kw_within(cg_rule_ps *ps, const cg_rule_opt *o)
 
 static int kw_startswith(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    cg_content *c = target_content(ps, o);
+    cg_content *c = cg_kw_target_content(ps, o);
     if (!c)
         return -1;
     if (c->flags & CG_C_STARTSWITH)
@@ -567,7 +595,7 @@ static int kw_startswith(cg_rule_ps *ps, const cg_rule_opt *o)
 
 static int kw_endswith(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    cg_content *c = target_content(ps, o);
+    cg_content *c = cg_kw_target_content(ps, o);
     if (!c)
         return -1;
     if (c->flags & CG_C_ENDSWITH)
@@ -578,7 +606,7 @@ static int kw_endswith(cg_rule_ps *ps, const cg_rule_opt *o)
 
 static int kw_fast_pattern(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    cg_content *c = target_content(ps, o);
+    cg_content *c = cg_kw_target_content(ps, o);
     if (!c)
         return -1;
     if (c->flags & CG_C_FAST)
@@ -589,7 +617,7 @@ static int kw_fast_pattern(cg_rule_ps *ps, const cg_rule_opt *o)
                                 "fast_pattern can be used on only one content in a rule");
     if (o->val == NULL) {
         c->flags |= CG_C_FAST;
-    } else if (is_word(o->val, o->vlen, "only")) {
+    } else if (cg_kw_is_word(o->val, o->vlen, "only")) {
         c->flags |= CG_C_FAST | CG_C_FAST_ONLY;
     } else {
         const char *comma = memchr(o->val, ',', o->vlen);
@@ -598,8 +626,8 @@ static int kw_fast_pattern(cg_rule_ps *ps, const cg_rule_opt *o)
             return cg_rule_fail(ps, o->vpos,
                                 "fast_pattern takes nothing, 'only' or 'offset,length'");
         size_t ol = (size_t)(comma - o->val);
-        if (number(ps, o->val, ol, o->vpos, "fast_pattern offset", 0, CONTENT_MAX, &off) ||
-            number(ps, comma + 1, o->vlen - ol - 1, o->vpos + ol + 1, "fast_pattern length", 1,
+        if (cg_kw_number(ps, o->val, ol, o->vpos, "fast_pattern offset", 0, CONTENT_MAX, &off) ||
+            cg_kw_number(ps, comma + 1, o->vlen - ol - 1, o->vpos + ol + 1, "fast_pattern length", 1,
                    CONTENT_MAX, &len))
             return -1;
         if (off + len > c->len)
@@ -613,13 +641,6 @@ static int kw_fast_pattern(cg_rule_ps *ps, const cg_rule_opt *o)
     return check_content(ps, o, c);
 }
 
-static int kw_pkt_data(cg_rule_ps *ps, const cg_rule_opt *o)
-{
-    (void)o;
-    ps->buf = CG_BUF_PAYLOAD;
-    return 0;
-}
-
 /* ---- pcre ----------------------------------------------------------------- */
 
 static int kw_pcre(cg_rule_ps *ps, const cg_rule_opt *o)
@@ -627,12 +648,14 @@ static int kw_pcre(cg_rule_ps *ps, const cg_rule_opt *o)
     size_t off = 0, n, p;
     const char *s;
     uint32_t flags = 0, opts = 0;
+    char letter = 0;
+    int g;
 
     if (o->val[0] == '!') {
         flags |= CG_P_NEGATED;
         off = 1;
     }
-    if (quoted(ps, o, off, &s, &n, &p))
+    if (cg_kw_quoted(ps, o, off, &s, &n, &p))
         return -1;
     const char *last = n ? s + n - 1 : s;
     while (last > s && *last != '/')
@@ -654,12 +677,12 @@ static int kw_pcre(cg_rule_ps *ps, const cg_rule_opt *o)
         case 'B': flags |= CG_P_RAWBYTES; break;
         case 'O': flags |= CG_P_NOLIMIT; break;
         case 'U': case 'I': case 'P': case 'Q': case 'H': case 'D': case 'M':
-        case 'C': case 'S': case 'Y': case 'V': case 'W': case 'Z': {
-            char kw[16];
-            snprintf(kw, sizeof kw, "pcre-buffer-%c", *f);
-            cg_rule_unsupported(ps, p + (size_t)(f - s), kw, strlen(kw), "pcre buffer flag");
+        case 'C': case 'S': case 'Y': case 'V': case 'W': case 'Z':
+            if (letter && letter != *f)
+                return cg_rule_fail(ps, p + (size_t)(f - s), "pcre names two buffers ('%c' and "
+                                    "'%c')", letter, *f);
+            letter = *f;
             break;
-        }
         default:
             return cg_rule_fail(ps, p + (size_t)(f - s), "unknown pcre flag '%c'",
                                 *f >= 0x20 && *f < 0x7f ? *f : '?');
@@ -671,12 +694,18 @@ static int kw_pcre(cg_rule_ps *ps, const cg_rule_opt *o)
     for (size_t i = 0; i < sizeof captures / sizeof captures[0]; i++)
         if (memmem(pat, patlen, captures[i], strlen(captures[i])))
             cg_rule_unsupported(ps, p, "pcre-capture", 12, "keyword");
+    /* A buffer letter sends the pcre to that buffer; the sticky buffer stays. */
+    g = letter ? cg_kw_plain_group(ps, o, (uint8_t)cg_kw_pcre_letter_buf(letter))
+               : cg_kw_current_group(ps, o);
+    if (g < 0)
+        return g;
     if (flags & CG_P_RELATIVE) {
         int prev = 0;
         for (uint32_t i = 0; i < ps->r->nmatch; i++)
-            if (ps->r->matches[i].buf == ps->buf)
+            if (ps->r->matches[i].grp == g && ps->r->matches[i].type != CG_M_ISDATAAT &&
+                ps->r->matches[i].type != CG_M_BYTE_TEST && ps->r->matches[i].type != CG_M_BSIZE)
                 prev = 1;
-        if (!prev && ps->buf == CG_BUF_PAYLOAD)
+        if (!prev && ps->r->groups[g].buf == CG_BUF_PAYLOAD)
             return cg_rule_fail(ps, o->npos,
                                 "pcre with R (relative) needs a preceding content or pcre");
     }
@@ -690,7 +719,7 @@ static int kw_pcre(cg_rule_ps *ps, const cg_rule_opt *o)
         return cg_rule_fail(ps, (size_t)(pat - ps->t) + (eo < patlen ? eo : patlen),
                     "pcre: %s (at offset %zu of the pattern)", (const char *)msg, (size_t)eo);
     }
-    cg_match *m = new_match(ps);
+    cg_match *m = cg_kw_new_item_in(ps, g);
     char *src = dupn(s, n);
     if (!m || !src) {
         pcre2_code_free(code);
@@ -698,7 +727,6 @@ static int kw_pcre(cg_rule_ps *ps, const cg_rule_opt *o)
         return -2;
     }
     m->type = CG_M_PCRE;
-    m->buf = ps->buf;
     m->u.p.code = code;
     m->u.p.source = src;
     m->u.p.flags = flags;
@@ -719,25 +747,37 @@ static int flow_item(cg_rule_ps *ps, const cg_rule_opt *o, const char *s, size_t
         { "established", CG_F_ESTABLISHED }, { "not_established", CG_F_NOT_ESTABLISHED },
         { "stateless", CG_F_STATELESS },
     };
-    static const char *const unsupp[] = { "only_stream", "no_stream", "only_frag", "no_frag" };
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (is_word(s, n, words[i].name)) {
+        if (cg_kw_is_word(s, n, words[i].name)) {
             ps->r->flow |= words[i].bit;
             return 0;
         }
-    for (size_t i = 0; i < sizeof unsupp / sizeof unsupp[0]; i++)
-        if (is_word(s, n, unsupp[i])) {
-            char kw[32];
-            snprintf(kw, sizeof kw, "flow:%s", unsupp[i]);
-            return cg_rule_unsupported(ps, pos, kw, strlen(kw), "keyword");
-        }
+    /* Where payload items match (rule.h invariant 7). No IP reassembly here:
+     * every packet is "not reassembled from fragments", none is "only_frag". */
+    if (cg_kw_is_word(s, n, "only_stream")) {
+        ps->stream_only = 1;
+        ps->mode_pos = pos;
+        return 0;
+    }
+    if (cg_kw_is_word(s, n, "no_stream")) {
+        ps->pkt_only = 1;
+        ps->mode_pos = pos;
+        return 0;
+    }
+    if (cg_kw_is_word(s, n, "no_frag"))
+        return 0;
+    if (cg_kw_is_word(s, n, "only_frag"))
+        return cg_rule_unsupported(ps, pos, "flow:only_frag", 14, "keyword");
     return cg_rule_fail(ps, pos, "unknown flow option '%.*s'", (int)(n > 40 ? 40 : n), s);
 }
 
 static int kw_flow(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    if (once(ps, o, S_FLOW) || each_item(ps, o, flow_item, NULL))
+    if (once(ps, o, S_FLOW) || cg_kw_each_item(ps, o, flow_item, NULL))
         return -1;
+    if (ps->pkt_only && ps->stream_only)
+        return cg_rule_fail(ps, o->vpos, "flow: only_stream and no_stream exclude each other "
+                            "(or the protocol already says which)");
     uint8_t f = ps->r->flow;
     if ((f & CG_F_TO_SERVER) && (f & CG_F_TO_CLIENT))
         return cg_rule_fail(ps, o->vpos, "flow can't be both to_server and to_client");
@@ -763,7 +803,7 @@ static int kw_dsize(cg_rule_ps *ps, const cg_rule_opt *o)
     for (size_t i = 0; i < sizeof prefix / sizeof prefix[0]; i++) {
         size_t l = strlen(prefix[i].op);
         if ((size_t)(e - s) >= l && memcmp(s, prefix[i].op, l) == 0) {
-            if (number(ps, s + l, (size_t)(e - s) - l, o->vpos + l, "dsize", 0, 65535, &a))
+            if (cg_kw_number(ps, s + l, (size_t)(e - s) - l, o->vpos + l, "dsize", 0, 65535, &a))
                 return -1;
             ds->op = prefix[i].code;
             ds->a = (uint32_t)a;
@@ -777,7 +817,7 @@ static int kw_dsize(cg_rule_ps *ps, const cg_rule_opt *o)
     while (r < e && is_space((unsigned char)*r))
         r++;
     if (r == e) {
-        if (number(ps, s, (size_t)(q - s), o->vpos, "dsize", 0, 65535, &a))
+        if (cg_kw_number(ps, s, (size_t)(q - s), o->vpos, "dsize", 0, 65535, &a))
             return -1;
         ds->op = CG_DS_EQ;
         ds->a = (uint32_t)a;
@@ -788,8 +828,8 @@ static int kw_dsize(cg_rule_ps *ps, const cg_rule_opt *o)
         return cg_rule_fail(ps, o->vpos, "bad dsize '%.*s'", (int)(o->vlen > 40 ? 40 : o->vlen),
                             o->val);
     size_t bpos = (size_t)(r + sep - o->val);
-    if (number(ps, s, (size_t)(q - s), o->vpos, "dsize", 0, 65535, &a) ||
-        number(ps, r + sep, o->vlen - bpos, o->vpos + bpos, "dsize", 0, 65535, &b))
+    if (cg_kw_number(ps, s, (size_t)(q - s), o->vpos, "dsize", 0, 65535, &a) ||
+        cg_kw_number(ps, r + sep, o->vlen - bpos, o->vpos + bpos, "dsize", 0, 65535, &b))
         return -1;
     if (a >= b)
         return cg_rule_fail(ps, o->vpos, "dsize range %lld<>%lld needs the first number smaller",
@@ -819,13 +859,13 @@ static int thr_item(cg_rule_ps *ps, const cg_rule_opt *o, const char *s, size_t 
     int64_t num;
     cg_rule_trim(&v, &vl, &vp);
 
-    if (is_word(s, kl, "type") && !c->filter)
+    if (cg_kw_is_word(s, kl, "type") && !c->filter)
         bit = 1;
-    else if (is_word(s, kl, "track"))
+    else if (cg_kw_is_word(s, kl, "track"))
         bit = 2;
-    else if (is_word(s, kl, "count"))
+    else if (cg_kw_is_word(s, kl, "count"))
         bit = 4;
-    else if (is_word(s, kl, "seconds"))
+    else if (cg_kw_is_word(s, kl, "seconds"))
         bit = 8;
     else
         return cg_rule_fail(ps, pos, "unknown %.*s option '%.*s'", CG_ONAME(o),
@@ -834,27 +874,27 @@ static int thr_item(cg_rule_ps *ps, const cg_rule_opt *o, const char *s, size_t 
         return cg_rule_fail(ps, pos, "'%.*s' given twice in %.*s", (int)kl, s, CG_ONAME(o));
     c->have |= bit;
     if (bit == 1) {
-        if (is_word(v, vl, "limit"))
+        if (cg_kw_is_word(v, vl, "limit"))
             c->t->type = CG_TH_LIMIT;
-        else if (is_word(v, vl, "threshold"))
+        else if (cg_kw_is_word(v, vl, "threshold"))
             c->t->type = CG_TH_THRESHOLD;
-        else if (is_word(v, vl, "both"))
+        else if (cg_kw_is_word(v, vl, "both"))
             c->t->type = CG_TH_BOTH;
         else
             return cg_rule_fail(ps, vp, "threshold type must be limit, threshold or both");
     } else if (bit == 2) {
-        if (is_word(v, vl, "by_src"))
+        if (cg_kw_is_word(v, vl, "by_src"))
             c->t->track = CG_TRACK_SRC;
-        else if (is_word(v, vl, "by_dst"))
+        else if (cg_kw_is_word(v, vl, "by_dst"))
             c->t->track = CG_TRACK_DST;
-        else if (is_word(v, vl, "by_rule"))
+        else if (cg_kw_is_word(v, vl, "by_rule"))
             c->t->track = CG_TRACK_RULE;
-        else if (is_word(v, vl, "by_both"))
+        else if (cg_kw_is_word(v, vl, "by_both"))
             c->t->track = CG_TRACK_BOTH;
         else
             return cg_rule_fail(ps, vp, "track must be by_src, by_dst, by_rule or by_both");
     } else {
-        if (number(ps, v, vl, vp, bit == 4 ? "count" : "seconds", 1, UINT32_MAX, &num))
+        if (cg_kw_number(ps, v, vl, vp, bit == 4 ? "count" : "seconds", 1, UINT32_MAX, &num))
             return -1;
         if (bit == 4)
             c->t->count = (uint32_t)num;
@@ -870,7 +910,7 @@ static int threshold_common(cg_rule_ps *ps, const cg_rule_opt *o, cg_threshold *
     if ((ps->seen & (S_THRESHOLD | S_FILTER)) && !(ps->seen & (filter ? S_FILTER : S_THRESHOLD)))
         return cg_rule_fail(ps, o->npos,
                             "threshold and detection_filter can't be used in one rule");
-    if (once(ps, o, filter ? S_FILTER : S_THRESHOLD) || each_item(ps, o, thr_item, &c))
+    if (once(ps, o, filter ? S_FILTER : S_THRESHOLD) || cg_kw_each_item(ps, o, thr_item, &c))
         return -1;
     unsigned need = filter ? 14u : 15u;
     if ((c.have & need) != need)
@@ -890,40 +930,336 @@ static int kw_detection_filter(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     return threshold_common(ps, o, &ps->r->filter, 1);
 }
+/* ---- integer keywords ---------------------------------------------------- */
+
+int cg_kw_is_name(const char *s, size_t n)
+{
+    return n > 0 && ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_');
+}
+
+/* An unsigned number at s (decimal or 0x hex, an optional kb/kib/mb/mib/gb/gib
+ * unit); the bytes used, 0 when there is none or it overflows. */
+static size_t scan_u64(const char *s, size_t n, uint64_t *out)
+{
+    size_t i = 0;
+    uint64_t v = 0;
+    int hex = n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    if (hex)
+        i = 2;
+    size_t d0 = i;
+    for (; i < n; i++) {
+        int dv = hex ? hexval((unsigned char)s[i]) : (s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -1);
+        if (dv < 0)
+            break;
+        if (v > (UINT64_MAX - (uint64_t)dv) / (hex ? 16 : 10))
+            return 0;
+        v = v * (hex ? 16 : 10) + (uint64_t)dv;
+    }
+    if (i == d0)
+        return 0;
+    static const struct { const char *u; uint64_t m; } units[] = {
+        { "kib", 1024 }, { "mib", 1048576 }, { "gib", 1073741824 },
+        { "kb", 1024 }, { "mb", 1048576 }, { "gb", 1073741824 },
+    };
+    for (size_t k = 0; k < sizeof units / sizeof units[0]; k++) {
+        size_t l = strlen(units[k].u);
+        if (n - i >= l && strncasecmp(s + i, units[k].u, l) == 0) {
+            if (v > UINT64_MAX / units[k].m)
+                return 0;
+            v *= units[k].m;
+            i += l;
+            break;
+        }
+    }
+    *out = v;
+    return i;
+}
+
+int cg_kw_uint(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what,
+               uint64_t max, cg_uint *out)
+{
+    const char *e;
+    size_t i = 0, used;
+    uint64_t a = 0, b = 0;
+    cg_uint u = { 0, 0, 0 };
+
+    cg_rule_trim(&s, &n, &pos);
+    e = s + n;
+#define SKIP() while (i < n && is_space((unsigned char)s[i])) i++
+#define NUM(dst) do { SKIP(); if (!(used = scan_u64(s + i, n - i, &(dst)))) goto bad; i += used; \
+                      SKIP(); } while (0)
+    if (n == 0)
+        return cg_rule_fail(ps, pos, "%s needs a value", what);
+    if (s[0] == '&') {                       /* &mask=value, &mask!=value */
+        i = 1;
+        NUM(a);
+        if (i < n && s[i] == '=') {
+            u.op = CG_U_MASK_EQ;
+            i++;
+        } else if (i + 1 < n && s[i] == '!' && s[i + 1] == '=') {
+            u.op = CG_U_MASK_NE;
+            i += 2;
+        } else {
+            goto bad;
+        }
+        NUM(b);
+    } else {
+        static const struct { const char *op; uint8_t code; } pre[] = {
+            { "<=", CG_U_LE }, { ">=", CG_U_GE }, { "!=", CG_U_NE }, { "<", CG_U_LT },
+            { ">", CG_U_GT }, { "=", CG_U_EQ }, { "!", CG_U_NE },
+        };
+        for (size_t k = 0; k < sizeof pre / sizeof pre[0]; k++) {
+            size_t l = strlen(pre[k].op);
+            if (n >= l && memcmp(s, pre[k].op, l) == 0) {
+                u.op = pre[k].code;
+                i = l;
+                break;
+            }
+        }
+        NUM(a);
+        size_t sep = (i + 1 < n && s[i] == '<' && s[i + 1] == '>') ? 2 : (i < n && s[i] == '-');
+        if (sep && (u.op == CG_U_NONE || (u.op == CG_U_NE && s[0] == '!' && s[1] != '='))) {
+            i += sep;
+            NUM(b);
+            if (a >= b)
+                return cg_rule_fail(ps, pos, "%s range %.*s needs the first number smaller",
+                                    what, (int)(n > 40 ? 40 : n), s);
+            u.op = u.op == CG_U_NONE ? CG_U_RANGE : CG_U_NRANGE;
+        } else if (u.op == CG_U_NONE) {
+            u.op = CG_U_EQ;
+        }
+    }
+    if (s + i != e)
+        goto bad;
+    if (a > max || b > max)
+        return cg_rule_fail(ps, pos, "%s %.*s is out of range (0 to %llu)", what,
+                            (int)(n > 40 ? 40 : n), s, (unsigned long long)max);
+    u.a = a;
+    u.b = b;
+    *out = u;
+    return 0;
+bad:
+    return cg_rule_fail(ps, pos, "bad %s '%.*s'", what, (int)(n > 40 ? 40 : n), s);
+#undef NUM
+#undef SKIP
+}
+
+/* ---- the end of the rule -------------------------------------------------- */
+
+/* The literal of content m to look for in its untransformed buffer (rule.h
+ * invariant 4); 0 when there is none. */
+static int fp_literal(const cg_rule *r, const cg_match *m, const uint8_t **b, uint32_t *len,
+                      uint8_t *nocase)
+{
+    const cg_content *c = &m->u.c;
+    const cg_bufgroup *g = &r->groups[m->grp];
+    uint32_t off = 0, l = c->len, dots = 0;
+    *nocase = (c->flags & CG_C_NOCASE) != 0;
+    if ((c->flags & CG_C_FAST_CHOP) && (uint32_t)c->fp_off + c->fp_len <= c->len) {
+        off = c->fp_off;
+        l = c->fp_len;
+    }
+    for (uint32_t i = 0; i < g->ntf; i++) {
+        switch (g->tf[i]) {
+        case CG_TF_DOTPREFIX: dots++; break;
+        case CG_TF_TO_LOWERCASE: case CG_TF_TO_UPPERCASE: *nocase = 1; break;
+        default: return 0;   /* no literal survives it */
+        }
+    }
+    /* Each dotprefix puts a '.' before the buffer: a match starting there
+     * has the raw buffer after its leading dots. */
+    while (dots-- && off == 0 && l > 0 && c->bytes[0] == '.') {
+        off = 1;
+        l--;
+    }
+    if (l == 0)
+        return 0;
+    *b = c->bytes + off;
+    *len = l;
+    return 1;
+}
+
+/* fp: the content marked fast_pattern, else the longest non-negated content
+ * (the first of equals), among those with a literal (rule.h invariant 4). */
+static void choose_fp(cg_rule *r)
+{
+    int32_t best = -1, marked = -1;
+    const uint8_t *b;
+    uint32_t len;
+    uint8_t nc;
+    for (uint32_t i = 0; i < r->nmatch; i++) {
+        const cg_match *m = &r->matches[i];
+        if (m->type != CG_M_CONTENT || (m->u.c.flags & CG_C_NEGATED) ||
+            !fp_literal(r, m, &b, &len, &nc))
+            continue;
+        if (m->u.c.flags & CG_C_FAST)
+            marked = (int32_t)i;
+        if (best < 0 || m->u.c.len > r->matches[best].u.c.len)
+            best = (int32_t)i;
+    }
+    r->fp = marked >= 0 ? marked : best;
+    if (r->fp >= 0 && fp_literal(r, &r->matches[r->fp], &b, &len, &nc)) {
+        r->fp_buf = r->matches[r->fp].buf;
+        r->fp_bytes = b;
+        r->fp_len = len;
+        r->fp_nocase = nc;
+    }
+}
+
+int cg_rule_kw_finish(cg_rule_ps *ps)
+{
+    int rc = cg_kw_finish_groups(ps);
+    if (rc)
+        return rc;
+    choose_fp(ps->r);
+    return 0;
+}
+
 /* ---- the keyword table ---------------------------------------------------- */
 
+/* Sorted by name (strcmp order): looked up by binary search. */
 static const cg_rule_kw keywords[] = {
+    { "app-layer-protocol", CG_ARG_REQ, cg_kw_app_layer_protocol },
+    { "bsize", CG_ARG_REQ, cg_kw_bsize },
+    { "byte_extract", CG_ARG_REQ, cg_kw_byte_extract },
+    { "byte_jump", CG_ARG_REQ, cg_kw_byte_jump },
+    { "byte_test", CG_ARG_REQ, cg_kw_byte_test },
     { "classtype", CG_ARG_REQ, kw_classtype },
+    { "compress_whitespace", CG_ARG_NONE, cg_kw_transform },
     { "content", CG_ARG_REQ, kw_content },
     { "depth", CG_ARG_REQ, kw_depth },
     { "detection_filter", CG_ARG_REQ, kw_detection_filter },
     { "distance", CG_ARG_REQ, kw_distance },
+    { "dns.opcode", CG_ARG_REQ, cg_kw_dns_opcode },
+    { "dns.query", CG_ARG_NONE, cg_kw_sticky },
+    { "dns_query", CG_ARG_NONE, cg_kw_sticky },
+    { "dotprefix", CG_ARG_NONE, cg_kw_transform },
     { "dsize", CG_ARG_REQ, kw_dsize },
     { "endswith", CG_ARG_NONE, kw_endswith },
     { "fast_pattern", CG_ARG_OPT, kw_fast_pattern },
+    { "file.data", CG_ARG_NONE, cg_kw_sticky },
+    { "file_data", CG_ARG_NONE, cg_kw_sticky },
+    { "flags", CG_ARG_REQ, cg_kw_flags },
     { "flow", CG_ARG_REQ, kw_flow },
+    { "flowbits", CG_ARG_REQ, cg_kw_flowbits },
     { "gid", CG_ARG_REQ, kw_gid },
+    { "http.accept", CG_ARG_NONE, cg_kw_sticky },
+    { "http.accept_enc", CG_ARG_NONE, cg_kw_sticky },
+    { "http.accept_lang", CG_ARG_NONE, cg_kw_sticky },
+    { "http.connection", CG_ARG_NONE, cg_kw_sticky },
+    { "http.content_len", CG_ARG_NONE, cg_kw_sticky },
+    { "http.content_type", CG_ARG_NONE, cg_kw_sticky },
+    { "http.cookie", CG_ARG_NONE, cg_kw_sticky },
+    { "http.header", CG_ARG_NONE, cg_kw_sticky },
+    { "http.header.raw", CG_ARG_NONE, cg_kw_sticky },
+    { "http.header_names", CG_ARG_NONE, cg_kw_sticky },
+    { "http.host", CG_ARG_NONE, cg_kw_sticky },
+    { "http.host.raw", CG_ARG_NONE, cg_kw_sticky },
+    { "http.location", CG_ARG_NONE, cg_kw_sticky },
+    { "http.method", CG_ARG_NONE, cg_kw_sticky },
+    { "http.protocol", CG_ARG_NONE, cg_kw_sticky },
+    { "http.referer", CG_ARG_NONE, cg_kw_sticky },
+    { "http.request_body", CG_ARG_NONE, cg_kw_sticky },
+    { "http.request_line", CG_ARG_NONE, cg_kw_sticky },
+    { "http.response_body", CG_ARG_NONE, cg_kw_sticky },
+    { "http.response_line", CG_ARG_NONE, cg_kw_sticky },
+    { "http.server", CG_ARG_NONE, cg_kw_sticky },
+    { "http.start", CG_ARG_NONE, cg_kw_sticky },
+    { "http.stat_code", CG_ARG_NONE, cg_kw_sticky },
+    { "http.stat_msg", CG_ARG_NONE, cg_kw_sticky },
+    { "http.uri", CG_ARG_NONE, cg_kw_sticky },
+    { "http.uri.raw", CG_ARG_NONE, cg_kw_sticky },
+    { "http.user_agent", CG_ARG_NONE, cg_kw_sticky },
+    { "http_accept", CG_ARG_NONE, cg_kw_sticky },
+    { "http_accept_enc", CG_ARG_NONE, cg_kw_sticky },
+    { "http_accept_lang", CG_ARG_NONE, cg_kw_sticky },
+    { "http_client_body", CG_ARG_NONE, cg_kw_legacy_mod },
+    { "http_connection", CG_ARG_NONE, cg_kw_sticky },
+    { "http_content_len", CG_ARG_NONE, cg_kw_sticky },
+    { "http_content_type", CG_ARG_NONE, cg_kw_sticky },
+    { "http_cookie", CG_ARG_NONE, cg_kw_legacy_mod },
+    { "http_header", CG_ARG_NONE, cg_kw_legacy_mod },
+    { "http_header_names", CG_ARG_NONE, cg_kw_sticky },
+    { "http_host", CG_ARG_NONE, cg_kw_legacy_mod },
+    { "http_method", CG_ARG_NONE, cg_kw_legacy_mod },
+    { "http_protocol", CG_ARG_NONE, cg_kw_sticky },
+    { "http_raw_header", CG_ARG_NONE, cg_kw_legacy_mod },
+    { "http_raw_host", CG_ARG_NONE, cg_kw_legacy_mod },
+    { "http_raw_uri", CG_ARG_NONE, cg_kw_legacy_mod },
+    { "http_referer", CG_ARG_NONE, cg_kw_sticky },
+    { "http_request_line", CG_ARG_NONE, cg_kw_sticky },
+    { "http_response_line", CG_ARG_NONE, cg_kw_sticky },
+    { "http_server_body", CG_ARG_NONE, cg_kw_legacy_mod },
+    { "http_start", CG_ARG_NONE, cg_kw_sticky },
+    { "http_stat_code", CG_ARG_NONE, cg_kw_legacy_mod },
+    { "http_stat_msg", CG_ARG_NONE, cg_kw_legacy_mod },
+    { "http_uri", CG_ARG_NONE, cg_kw_legacy_mod },
+    { "http_user_agent", CG_ARG_NONE, cg_kw_legacy_mod },
+    { "icode", CG_ARG_REQ, cg_kw_icode },
+    { "ip_proto", CG_ARG_REQ, cg_kw_ip_proto },
+    { "isdataat", CG_ARG_REQ, cg_kw_isdataat },
+    { "itype", CG_ARG_REQ, cg_kw_itype },
+    { "ja3.hash", CG_ARG_NONE, cg_kw_sticky },
+    { "ja3.string", CG_ARG_NONE, cg_kw_sticky },
+    { "ja3_hash", CG_ARG_NONE, cg_kw_sticky },
+    { "ja3_string", CG_ARG_NONE, cg_kw_sticky },
+    { "ja3s.hash", CG_ARG_NONE, cg_kw_sticky },
+    { "ja3s.string", CG_ARG_NONE, cg_kw_sticky },
+    { "ja3s_hash", CG_ARG_NONE, cg_kw_sticky },
+    { "ja3s_string", CG_ARG_NONE, cg_kw_sticky },
     { "metadata", CG_ARG_REQ, kw_metadata },
     { "msg", CG_ARG_REQ, kw_msg },
+    { "noalert", CG_ARG_NONE, cg_kw_noalert },
     { "nocase", CG_ARG_NONE, kw_nocase },
     { "offset", CG_ARG_REQ, kw_offset },
     { "pcre", CG_ARG_REQ, kw_pcre },
-    { "pkt_data", CG_ARG_NONE, kw_pkt_data },
+    { "pkt_data", CG_ARG_NONE, cg_kw_pkt_data },
     { "priority", CG_ARG_REQ, kw_priority },
     { "rawbytes", CG_ARG_NONE, kw_rawbytes },
     { "reference", CG_ARG_REQ, kw_reference },
     { "rev", CG_ARG_REQ, kw_rev },
     { "sid", CG_ARG_REQ, kw_sid },
     { "startswith", CG_ARG_NONE, kw_startswith },
+    { "stream_size", CG_ARG_REQ, cg_kw_stream_size },
+    { "strip_whitespace", CG_ARG_NONE, cg_kw_transform },
+    { "tag", CG_ARG_REQ, cg_kw_tag },
     { "target", CG_ARG_REQ, kw_target },
     { "threshold", CG_ARG_REQ, kw_threshold },
+    { "tls.cert_issuer", CG_ARG_NONE, cg_kw_sticky },
+    { "tls.cert_serial", CG_ARG_NONE, cg_kw_sticky },
+    { "tls.cert_subject", CG_ARG_NONE, cg_kw_sticky },
+    { "tls.certs", CG_ARG_NONE, cg_kw_sticky },
+    { "tls.sni", CG_ARG_NONE, cg_kw_sticky },
+    { "tls.version", CG_ARG_REQ, cg_kw_tls_version },
+    { "tls_cert_issuer", CG_ARG_NONE, cg_kw_sticky },
+    { "tls_cert_serial", CG_ARG_NONE, cg_kw_sticky },
+    { "tls_cert_subject", CG_ARG_NONE, cg_kw_sticky },
+    { "tls_sni", CG_ARG_NONE, cg_kw_sticky },
+    { "to_lowercase", CG_ARG_NONE, cg_kw_transform },
+    { "to_uppercase", CG_ARG_NONE, cg_kw_transform },
+    { "ttl", CG_ARG_REQ, cg_kw_ttl },
+    { "uricontent", CG_ARG_REQ, cg_kw_uricontent },
+    { "urilen", CG_ARG_REQ, cg_kw_urilen },
+    { "url_decode", CG_ARG_NONE, cg_kw_transform },
     { "within", CG_ARG_REQ, kw_within },
 };
 
 const cg_rule_kw *cg_rule_kw_find(const char *name, size_t len)
 {
-    for (size_t i = 0; i < sizeof keywords / sizeof keywords[0]; i++)
-        if (keywords[i].name[0] == name[0] && is_word(name, len, keywords[i].name))
-            return &keywords[i];
+    size_t lo = 0, hi = sizeof keywords / sizeof keywords[0];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const char *k = keywords[mid].name;
+        size_t kl = strlen(k);
+        int c = memcmp(name, k, len < kl ? len : kl);
+        if (c == 0)
+            c = len < kl ? -1 : len > kl;
+        if (c == 0)
+            return &keywords[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
     return NULL;
 }

@@ -18,6 +18,9 @@
  *     table as they stood after each change, and each loaded rule's text.
  *  4. Pointers from cg_ruleset_rules/issues/files are valid until the next
  *     load or add (the arrays grow).
+ *  5. Flowbit names are interned when a rule loads (skipped rules take no id):
+ *     ids are 0 .. nflowbits-1 in order of first use, at most CG_FLOWBITS_MAX;
+ *     a rule that would need more is skipped (keyword "flowbits").
  */
 #include <dirent.h>
 #include <errno.h>
@@ -48,6 +51,8 @@ struct cg_ruleset {
     cg_vars *vars;
     cg_classes *classes;
     EVP_MD_CTX *sha;
+    char **fbnames;            /* interned flowbit names (invariant 5) */
+    uint32_t nfb, capfb;
 };
 
 /* Where each physical line of a joined rule starts (for line:column). */
@@ -143,6 +148,9 @@ void cg_ruleset_destroy(cg_ruleset *rs)
         free(rs->paths[i]);
     free(rs->paths);
     free(rs->sids);
+    for (uint32_t i = 0; i < rs->nfb; i++)
+        free(rs->fbnames[i]);
+    free(rs->fbnames);
     cg_vars_destroy(rs->vars);
     cg_classes_destroy(rs->classes);
     EVP_MD_CTX_free(rs->sha);
@@ -299,6 +307,57 @@ static int reserve_rule(cg_ruleset *rs)
     return 0;
 }
 
+/* ---- flowbits --------------------------------------------------------------- */
+
+uint32_t cg_ruleset_flowbits(const cg_ruleset *rs) { return rs->nfb; }
+
+const char *cg_ruleset_flowbit_name(const cg_ruleset *rs, uint32_t id)
+{
+    return id < rs->nfb ? rs->fbnames[id] : NULL;
+}
+
+static int64_t fb_find(const cg_ruleset *rs, const char *name)
+{
+    for (uint32_t i = 0; i < rs->nfb; i++)
+        if (strcmp(rs->fbnames[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* Gives r's flowbit names their ids. 0; 1 when the rule would take the set
+ * past CG_FLOWBITS_MAX names (nothing interned); -1 when out of memory. */
+static int fb_intern(cg_ruleset *rs, cg_rule *r)
+{
+    uint32_t fresh = 0;
+    for (uint32_t i = 0; i < r->nflowbits; i++)
+        for (uint32_t k = 0; k < r->flowbits[i].n; k++) {
+            const char *nm = r->flowbits[i].names[k];
+            int dup = fb_find(rs, nm) >= 0;
+            for (uint32_t a = 0; a <= i && !dup; a++)      /* new, but met earlier in r */
+                for (uint32_t b = 0; b < (a == i ? k : r->flowbits[a].n) && !dup; b++)
+                    dup = strcmp(r->flowbits[a].names[b], nm) == 0;
+            fresh += !dup;
+        }
+    if (rs->nfb + fresh > CG_FLOWBITS_MAX)
+        return 1;
+    for (uint32_t i = 0; i < r->nflowbits; i++)
+        for (uint32_t k = 0; k < r->flowbits[i].n; k++) {
+            int64_t id = fb_find(rs, r->flowbits[i].names[k]);
+            if (id < 0) {
+                char *c = strdup(r->flowbits[i].names[k]);
+                if (!c || grow((void **)&rs->fbnames, &rs->capfb, rs->nfb + 1,
+                               sizeof *rs->fbnames)) {
+                    free(c);
+                    return -1;
+                }
+                rs->fbnames[rs->nfb] = c;
+                id = rs->nfb++;
+            }
+            r->flowbits[i].ids[k] = (uint16_t)id;
+        }
+    return 0;
+}
+
 /* ---- one rule ------------------------------------------------------------- */
 
 static int is_blank(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -341,6 +400,16 @@ static int take_rule(cg_ruleset *rs, uint32_t fidx, const struct joined *j)
         locate(j, d.sid_pos, &line, &col);
         cg_rule_free(&rule);
         return add_issue(rs, fidx, line, col, rule_line, CG_ISSUE_DUPLICATE, d.sid, NULL, why);
+    }
+    int fb = fb_intern(rs, &rule);
+    if (fb) {
+        cg_rule_free(&rule);
+        if (fb < 0)
+            return -1;
+        snprintf(why, sizeof why, "flowbits: the rule set would have more than %d flowbit "
+                 "names", CG_FLOWBITS_MAX);
+        return add_issue(rs, fidx, rule_line, 1, rule_line, CG_ISSUE_UNSUPPORTED, d.sid,
+                         "flowbits", why);
     }
     rule.file = rs->files[fidx].path;
     rule.line = rule_line;

@@ -109,6 +109,8 @@ int cg_cmd_rules(int argc, char **argv)
     printf("\n%llu of %llu enabled rules load (%.1f%%); %llu skipped, %llu in error\n",
            (unsigned long long)tl, (unsigned long long)total, total ? 100.0 * tl / total : 0.0,
            (unsigned long long)ts, (unsigned long long)te);
+    if (cg_ruleset_flowbits(rs) > 0)
+        printf("%u flowbit names (at most %d)\n", cg_ruleset_flowbits(rs), CG_FLOWBITS_MAX);
 
     /* skipped rules by keyword */
     uint32_t nk = 0;

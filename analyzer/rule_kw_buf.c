@@ -1,0 +1,500 @@
+/* rule_kw_buf.c — which buffer a rule's items go to: sticky buffers, the
+ * legacy content modifiers, pcre buffer letters (with rule_kw.c), transforms,
+ * bsize and urilen; and the groups' checks after the last option.
+ *
+ * Follows Suricata 7 (user guide: "HTTP Keywords", "DNS Keywords", "TLS
+ * Keywords", "Transformations", "Multiple Buffer Matching"). The names and the
+ * buffers they select are the tables below; the buffers are sensor/buffers.h.
+ *
+ * Groups (rule.h invariant 6). A sticky buffer keyword opens a new group at
+ * the end of r->groups; transforms may follow while it has no item (a
+ * transform after items opens a new group of the same buffer, as Suricata
+ * makes a new list of the buffer and its transforms). When the
+ * first item goes in, an open group of a single-instance buffer whose buffer
+ * and transforms equal an earlier group's is dropped and the earlier group
+ * continues (Suricata keeps one list per buffer and transform chain); a
+ * multi-instance buffer (dns.query, tls.certs) always keeps its new group, so
+ * each block matches on its own instance. Items that name a buffer without
+ * making it sticky (http_uri and the other legacy modifiers, pcre letters,
+ * urilen) go to the buffer's group without transforms. The payload group is
+ * made when the first item needs it. Empty groups are dropped at the end,
+ * except that an empty sticky buffer is an error (it would make the rule need
+ * a buffer and test nothing in it).
+ */
+#include "analyzer/rule_kw.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- names ---------------------------------------------------------------- */
+
+static const struct { const char *name; uint8_t buf; } sticky[] = {
+    { "dns.query", CG_BUF_DNS_QUERY }, { "dns_query", CG_BUF_DNS_QUERY },
+    { "file.data", CG_BUF_FILE_DATA }, { "file_data", CG_BUF_FILE_DATA },
+    { "http.accept", CG_BUF_HTTP_ACCEPT }, { "http_accept", CG_BUF_HTTP_ACCEPT },
+    { "http.accept_enc", CG_BUF_HTTP_ACCEPT_ENC }, { "http_accept_enc", CG_BUF_HTTP_ACCEPT_ENC },
+    { "http.accept_lang", CG_BUF_HTTP_ACCEPT_LANG },
+    { "http_accept_lang", CG_BUF_HTTP_ACCEPT_LANG },
+    { "http.connection", CG_BUF_HTTP_CONNECTION }, { "http_connection", CG_BUF_HTTP_CONNECTION },
+    { "http.content_len", CG_BUF_HTTP_CONTENT_LEN },
+    { "http_content_len", CG_BUF_HTTP_CONTENT_LEN },
+    { "http.content_type", CG_BUF_HTTP_CONTENT_TYPE },
+    { "http_content_type", CG_BUF_HTTP_CONTENT_TYPE },
+    { "http.cookie", CG_BUF_HTTP_COOKIE },
+    { "http.header", CG_BUF_HTTP_HEADER }, { "http.header.raw", CG_BUF_HTTP_HEADER_RAW },
+    { "http.header_names", CG_BUF_HTTP_HEADER_NAMES },
+    { "http_header_names", CG_BUF_HTTP_HEADER_NAMES },
+    { "http.host", CG_BUF_HTTP_HOST }, { "http.host.raw", CG_BUF_HTTP_HOST_RAW },
+    { "http.location", CG_BUF_HTTP_LOCATION },
+    { "http.method", CG_BUF_HTTP_METHOD },
+    { "http.protocol", CG_BUF_HTTP_PROTOCOL }, { "http_protocol", CG_BUF_HTTP_PROTOCOL },
+    { "http.referer", CG_BUF_HTTP_REFERER }, { "http_referer", CG_BUF_HTTP_REFERER },
+    { "http.request_body", CG_BUF_HTTP_REQUEST_BODY },
+    { "http.request_line", CG_BUF_HTTP_REQUEST_LINE },
+    { "http_request_line", CG_BUF_HTTP_REQUEST_LINE },
+    { "http.response_body", CG_BUF_HTTP_RESPONSE_BODY },
+    { "http.response_line", CG_BUF_HTTP_RESPONSE_LINE },
+    { "http_response_line", CG_BUF_HTTP_RESPONSE_LINE },
+    { "http.server", CG_BUF_HTTP_SERVER },
+    { "http.start", CG_BUF_HTTP_START }, { "http_start", CG_BUF_HTTP_START },
+    { "http.stat_code", CG_BUF_HTTP_STAT_CODE }, { "http.stat_msg", CG_BUF_HTTP_STAT_MSG },
+    { "http.uri", CG_BUF_HTTP_URI }, { "http.uri.raw", CG_BUF_HTTP_URI_RAW },
+    { "http.user_agent", CG_BUF_HTTP_USER_AGENT },
+    { "ja3.hash", CG_BUF_JA3_HASH }, { "ja3_hash", CG_BUF_JA3_HASH },
+    { "ja3.string", CG_BUF_JA3_STRING }, { "ja3_string", CG_BUF_JA3_STRING },
+    { "ja3s.hash", CG_BUF_JA3S_HASH }, { "ja3s_hash", CG_BUF_JA3S_HASH },
+    { "ja3s.string", CG_BUF_JA3S_STRING }, { "ja3s_string", CG_BUF_JA3S_STRING },
+    { "tls.cert_issuer", CG_BUF_TLS_CERT_ISSUER }, { "tls_cert_issuer", CG_BUF_TLS_CERT_ISSUER },
+    { "tls.cert_serial", CG_BUF_TLS_CERT_SERIAL }, { "tls_cert_serial", CG_BUF_TLS_CERT_SERIAL },
+    { "tls.cert_subject", CG_BUF_TLS_CERT_SUBJECT },
+    { "tls_cert_subject", CG_BUF_TLS_CERT_SUBJECT },
+    { "tls.certs", CG_BUF_TLS_CERTS },
+    { "tls.sni", CG_BUF_TLS_SNI }, { "tls_sni", CG_BUF_TLS_SNI },
+};
+
+/* content modifiers: the preceding (payload) content moves to the buffer */
+static const struct { const char *name; uint8_t buf; } legacy[] = {
+    { "http_client_body", CG_BUF_HTTP_REQUEST_BODY }, { "http_cookie", CG_BUF_HTTP_COOKIE },
+    { "http_header", CG_BUF_HTTP_HEADER }, { "http_host", CG_BUF_HTTP_HOST },
+    { "http_method", CG_BUF_HTTP_METHOD }, { "http_raw_header", CG_BUF_HTTP_HEADER_RAW },
+    { "http_raw_host", CG_BUF_HTTP_HOST_RAW }, { "http_raw_uri", CG_BUF_HTTP_URI_RAW },
+    { "http_server_body", CG_BUF_HTTP_RESPONSE_BODY }, { "http_stat_code", CG_BUF_HTTP_STAT_CODE },
+    { "http_stat_msg", CG_BUF_HTTP_STAT_MSG }, { "http_uri", CG_BUF_HTTP_URI },
+    { "http_user_agent", CG_BUF_HTTP_USER_AGENT },
+};
+
+/* pcre letters (Suricata's "pcre" section; Z is http_raw_host) */
+int cg_kw_pcre_letter_buf(char c)
+{
+    switch (c) {
+    case 'U': return CG_BUF_HTTP_URI;
+    case 'I': return CG_BUF_HTTP_URI_RAW;
+    case 'P': return CG_BUF_HTTP_REQUEST_BODY;
+    case 'Q': return CG_BUF_HTTP_RESPONSE_BODY;
+    case 'H': return CG_BUF_HTTP_HEADER;
+    case 'D': return CG_BUF_HTTP_HEADER_RAW;
+    case 'M': return CG_BUF_HTTP_METHOD;
+    case 'C': return CG_BUF_HTTP_COOKIE;
+    case 'S': return CG_BUF_HTTP_STAT_CODE;
+    case 'Y': return CG_BUF_HTTP_STAT_MSG;
+    case 'V': return CG_BUF_HTTP_USER_AGENT;
+    case 'W': return CG_BUF_HTTP_HOST;
+    case 'Z': return CG_BUF_HTTP_HOST_RAW;
+    default: return -1;
+    }
+}
+
+static const struct { const char *name; uint8_t tf; } transforms[] = {
+    { "compress_whitespace", CG_TF_COMPRESS_WHITESPACE }, { "dotprefix", CG_TF_DOTPREFIX },
+    { "strip_whitespace", CG_TF_STRIP_WHITESPACE }, { "to_lowercase", CG_TF_TO_LOWERCASE },
+    { "to_uppercase", CG_TF_TO_UPPERCASE }, { "url_decode", CG_TF_URL_DECODE },
+};
+
+static int is_multi(uint8_t buf)
+{
+    return buf == CG_BUF_DNS_QUERY || buf == CG_BUF_TLS_CERTS;
+}
+
+/* ---- groups --------------------------------------------------------------- */
+
+static int add_group(cg_rule_ps *ps, uint8_t buf, int is_sticky, size_t pos)
+{
+    cg_rule *r = ps->r;
+    if (r->ngroups == CG_MAX_GROUPS)
+        return cg_rule_fail(ps, pos, "more than %d buffer blocks in one rule", CG_MAX_GROUPS);
+    if (r->ngroups == ps->cap_groups) {
+        uint32_t cap = ps->cap_groups ? ps->cap_groups * 2 : 4;
+        cg_bufgroup *g = realloc(r->groups, cap * sizeof *g);
+        if (!g)
+            return -2;
+        r->groups = g;
+        ps->cap_groups = cap;
+    }
+    memset(&r->groups[r->ngroups], 0, sizeof r->groups[0]);
+    r->groups[r->ngroups].buf = buf;
+    ps->grp_sticky[r->ngroups] = (uint8_t)is_sticky;
+    ps->grp_pos[r->ngroups] = pos;
+    return (int)r->ngroups++;
+}
+
+static int group_has_items(const cg_rule *r, uint32_t g)
+{
+    for (uint32_t i = 0; i < r->nmatch; i++)
+        if (r->matches[i].grp == g)
+            return 1;
+    return 0;
+}
+
+static int same_chain(const cg_bufgroup *a, const cg_bufgroup *b)
+{
+    return a->buf == b->buf && a->ntf == b->ntf && memcmp(a->tf, b->tf, a->ntf) == 0;
+}
+
+/* The open sticky group takes its first item, or is left: it continues an
+ * earlier group of the same buffer and transforms when it can. */
+static void close_open(cg_rule_ps *ps)
+{
+    cg_rule *r = ps->r;
+    if (!ps->grp_open)
+        return;
+    ps->grp_open = 0;
+    uint32_t g = (uint32_t)ps->grp;
+    if (g + 1 != r->ngroups || is_multi(r->groups[g].buf) || group_has_items(r, g))
+        return;
+    for (uint32_t j = 0; j < g; j++)
+        if (same_chain(&r->groups[j], &r->groups[g])) {
+            r->ngroups--;
+            ps->grp = (int32_t)j;
+            ps->grp_sticky[j] = 1;
+            return;
+        }
+}
+
+int cg_kw_current_group(cg_rule_ps *ps, const cg_rule_opt *o)
+{
+    cg_rule *r = ps->r;
+    size_t pos = o ? o->npos : ps->cur_pos;
+    if (ps->unknown_buf) {
+        for (uint32_t j = 0; j < r->ngroups; j++)
+            if (r->groups[j].buf == CG_BUF_OTHER)
+                return (int)j;
+        return add_group(ps, CG_BUF_OTHER, 0, pos);
+    }
+    if (ps->grp < 0) {
+        for (uint32_t j = 0; j < r->ngroups; j++)
+            if (r->groups[j].buf == CG_BUF_PAYLOAD)
+                return ps->grp = (int32_t)j;
+        int g = add_group(ps, CG_BUF_PAYLOAD, 0, pos);
+        if (g >= 0)
+            ps->grp = g;
+        return g;
+    }
+    close_open(ps);
+    return ps->grp;
+}
+
+int cg_kw_plain_group(cg_rule_ps *ps, const cg_rule_opt *o, uint8_t buf)
+{
+    cg_rule *r = ps->r;
+    close_open(ps);
+    for (uint32_t j = 0; j < r->ngroups; j++)
+        if (r->groups[j].buf == buf && r->groups[j].ntf == 0 && !is_multi(buf))
+            return (int)j;
+    return add_group(ps, buf, 0, o->npos);
+}
+
+/* ---- keywords ------------------------------------------------------------- */
+
+int cg_kw_sticky(cg_rule_ps *ps, const cg_rule_opt *o)
+{
+    for (size_t i = 0; i < sizeof sticky / sizeof sticky[0]; i++) {
+        if (!cg_kw_is_word(o->name, o->nlen, sticky[i].name))
+            continue;
+        close_open(ps);
+        ps->unknown_buf = 0;
+        int g = add_group(ps, sticky[i].buf, 1, o->npos);
+        if (g < 0)
+            return g;
+        ps->grp = g;
+        ps->grp_open = 1;
+        return 0;
+    }
+    return cg_rule_fail(ps, o->npos, "'%.*s' is not a buffer", CG_ONAME(o));   /* table mismatch */
+}
+
+int cg_kw_pkt_data(cg_rule_ps *ps, const cg_rule_opt *o)
+{
+    (void)o;
+    close_open(ps);
+    ps->unknown_buf = 0;
+    ps->grp = -1;
+    return 0;
+}
+
+int cg_kw_legacy_mod(cg_rule_ps *ps, const cg_rule_opt *o)
+{
+    size_t i = 0;
+    while (i < sizeof legacy / sizeof legacy[0] && !cg_kw_is_word(o->name, o->nlen, legacy[i].name))
+        i++;
+    if (i == sizeof legacy / sizeof legacy[0])
+        return cg_rule_fail(ps, o->npos, "'%.*s' is not a buffer", CG_ONAME(o));
+    if (!cg_kw_target_content(ps, o))
+        return -1;
+    cg_match *m = &ps->r->matches[ps->last_content];
+    uint8_t from = ps->r->groups[m->grp].buf;
+    if (from == CG_BUF_OTHER)
+        return 0;              /* after an unknown keyword: the rule is skipped anyway */
+    if (from != CG_BUF_PAYLOAD)
+        return cg_rule_fail(ps, o->npos, "'%.*s' needs a content of the payload; this one is in "
+                            "a sticky buffer or already moved", CG_ONAME(o));
+    int g = cg_kw_plain_group(ps, o, legacy[i].buf);
+    if (g < 0)
+        return g;
+    m = &ps->r->matches[ps->last_content];
+    /* its byte_extract variables must still come from this buffer or an
+     * earlier one (rule.h invariant 8) */
+    const cg_content *c = &m->u.c;
+    const int32_t vars[4] = {
+        (c->flags & CG_C_OFFSET_VAR) ? c->offset : -1, (c->flags & CG_C_DEPTH_VAR) ? c->depth : -1,
+        (c->flags & CG_C_DISTANCE_VAR) ? c->distance : -1,
+        (c->flags & CG_C_WITHIN_VAR) ? c->within : -1,
+    };
+    for (int k = 0; k < 4; k++)
+        if (vars[k] >= 0 && ps->var_grp[vars[k]] > g)
+            return cg_rule_fail(ps, o->npos, "'%.*s' moves a content whose byte_extract variable "
+                                "'%s' comes from a buffer matched after it", CG_ONAME(o),
+                                ps->var_name[vars[k]]);
+    m->grp = (uint8_t)g;
+    m->buf = legacy[i].buf;
+    return 0;
+}
+
+int cg_kw_uricontent(cg_rule_ps *ps, const cg_rule_opt *o)
+{
+    int g = cg_kw_plain_group(ps, o, CG_BUF_HTTP_URI);
+    return g < 0 ? g : cg_kw_content_in(ps, o, g);
+}
+
+int cg_kw_transform(cg_rule_ps *ps, const cg_rule_opt *o)
+{
+    cg_rule *r = ps->r;
+    size_t i = 0;
+    while (i < sizeof transforms / sizeof transforms[0] &&
+           !cg_kw_is_word(o->name, o->nlen, transforms[i].name))
+        i++;
+    if (i == sizeof transforms / sizeof transforms[0])
+        return cg_rule_fail(ps, o->npos, "'%.*s' is not a transform", CG_ONAME(o));
+    if (ps->unknown_buf)
+        return 0;
+    if (!ps->grp_open) {
+        /* After items of a sticky buffer: a new block of that buffer with this
+         * transform (Suricata makes a new list for the buffer and transforms). */
+        if (ps->grp < 0 || !ps->grp_sticky[ps->grp])
+            return cg_rule_fail(ps, o->npos, "'%.*s' needs a sticky buffer before it",
+                                CG_ONAME(o));
+        int ng = add_group(ps, r->groups[ps->grp].buf, 1, o->npos);
+        if (ng < 0)
+            return ng;
+        ps->grp = ng;
+        ps->grp_open = 1;
+    }
+    cg_bufgroup *g = &r->groups[ps->grp];
+    if (g->ntf == CG_MAX_TRANSFORMS)
+        return cg_rule_fail(ps, o->npos, "more than %d transforms on one buffer",
+                            CG_MAX_TRANSFORMS);
+    g->tf[g->ntf++] = transforms[i].tf;
+    return 0;
+}
+
+int cg_kw_bsize(cg_rule_ps *ps, const cg_rule_opt *o)
+{
+    cg_uint u;
+    int rc;
+    if (!ps->unknown_buf && (ps->grp < 0 || !ps->grp_sticky[ps->grp]))
+        return cg_rule_fail(ps, o->npos, "bsize needs a sticky buffer before it");
+    if (cg_kw_uint(ps, o->val, o->vlen, o->vpos, "bsize", UINT64_MAX, &u))
+        return -1;
+    cg_match *m = cg_kw_new_item(ps, o, &rc);
+    if (!m)
+        return rc;
+    m->type = CG_M_BSIZE;
+    m->u.sz = u;
+    ps->r->nmatch++;
+    return 0;
+}
+
+/* urilen:<int>[,norm|raw]: the length of http.uri (or http.uri.raw). */
+int cg_kw_urilen(cg_rule_ps *ps, const cg_rule_opt *o)
+{
+    const char *comma = memchr(o->val, ',', o->vlen);
+    size_t n = comma ? (size_t)(comma - o->val) : o->vlen;
+    uint8_t buf = CG_BUF_HTTP_URI;
+    cg_uint u;
+    if (comma) {
+        const char *w = comma + 1;
+        size_t wl = o->vlen - n - 1, wp = o->vpos + n + 1;
+        cg_rule_trim(&w, &wl, &wp);
+        if (cg_kw_is_word(w, wl, "raw"))
+            buf = CG_BUF_HTTP_URI_RAW;
+        else if (!cg_kw_is_word(w, wl, "norm"))
+            return cg_rule_fail(ps, wp, "urilen takes 'norm' or 'raw' after the comma");
+    }
+    if (cg_kw_uint(ps, o->val, n, o->vpos, "urilen", 65535, &u))
+        return -1;
+    int g = cg_kw_plain_group(ps, o, buf);
+    if (g < 0)
+        return g;
+    cg_match *m = cg_kw_new_item_in(ps, g);
+    if (!m)
+        return -2;
+    m->type = CG_M_BSIZE;
+    m->u.sz = u;
+    ps->r->nmatch++;
+    return 0;
+}
+
+/* ---- after the last option ------------------------------------------------ */
+
+static int has_case(const cg_content *c, int upper)
+{
+    for (uint32_t i = 0; i < c->len; i++)
+        if (upper ? (c->bytes[i] >= 'A' && c->bytes[i] <= 'Z')
+                  : (c->bytes[i] >= 'a' && c->bytes[i] <= 'z'))
+            return 1;
+    return 0;
+}
+
+/* The largest buffer length a bsize test lets through (UINT64_MAX: no bound). */
+static uint64_t bsize_max(const cg_uint *u)
+{
+    switch (u->op) {
+    case CG_U_EQ: case CG_U_LE: return u->a;
+    case CG_U_LT: return u->a ? u->a - 1 : 0;
+    case CG_U_RANGE: return u->b - 1;
+    default: return UINT64_MAX;
+    }
+}
+
+/* Checks of one group's items that need the whole rule: contents that can
+ * never match their buffer. */
+static int blank(uint8_t c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r';
+}
+
+static int check_group(cg_rule_ps *ps, uint32_t g)
+{
+    const cg_rule *r = ps->r;
+    const cg_bufgroup *G = &r->groups[g];
+    int lower = 0, upper = 0;          /* the last case transform */
+    int strip = 0, compress = 0;       /* the last whitespace transform */
+    for (uint32_t k = 0; k < G->ntf; k++) {
+        if (G->tf[k] == CG_TF_TO_LOWERCASE)
+            lower = 1, upper = 0;
+        else if (G->tf[k] == CG_TF_TO_UPPERCASE)
+            upper = 1, lower = 0;
+        else if (G->tf[k] == CG_TF_STRIP_WHITESPACE)
+            strip = 1, compress = 0;
+        else if (G->tf[k] == CG_TF_COMPRESS_WHITESPACE)
+            compress = 1, strip = 0;
+        else if (G->tf[k] == CG_TF_URL_DECODE)
+            strip = compress = 0;      /* %20 and '+' bring blanks back */
+    }
+    uint64_t maxlen = UINT64_MAX;
+    for (uint32_t i = 0; i < r->nmatch; i++)
+        if (r->matches[i].grp == g && r->matches[i].type == CG_M_BSIZE) {
+            uint64_t mx = bsize_max(&r->matches[i].u.sz);
+            if (mx < maxlen)
+                maxlen = mx;
+        }
+    for (uint32_t i = 0; i < r->nmatch; i++) {
+        const cg_match *m = &r->matches[i];
+        if (m->grp != g || m->type != CG_M_CONTENT || (m->u.c.flags & CG_C_NEGATED))
+            continue;
+        const cg_content *c = &m->u.c;
+        /* Suricata's own checks: the host is lowercased; a case transform
+         * leaves no letter of the other case. */
+        if (!(c->flags & CG_C_NOCASE)) {
+            if (G->buf == CG_BUF_HTTP_HOST && G->ntf == 0 && has_case(c, 1))
+                return cg_rule_fail(ps, ps->item_pos[i], "content with upper case letters in "
+                                    "http.host can never match (the host is lowercased): use "
+                                    "lower case or nocase");
+            if ((lower && has_case(c, 1)) || (upper && has_case(c, 0)))
+                return cg_rule_fail(ps, ps->item_pos[i], "content with %s case letters after "
+                                    "%s can never match", lower ? "upper" : "lower",
+                                    lower ? "to_lowercase" : "to_uppercase");
+        }
+        for (uint32_t k = 0; k < c->len; k++)
+            if ((strip && blank(c->bytes[k])) ||
+                (compress && k > 0 && blank(c->bytes[k]) && blank(c->bytes[k - 1])))
+                return cg_rule_fail(ps, ps->item_pos[i], "content with %s can never match "
+                                    "after %s", strip ? "a blank" : "two blanks in a row",
+                                    strip ? "strip_whitespace" : "compress_whitespace");
+        if (c->len > maxlen)
+            return cg_rule_fail(ps, ps->item_pos[i], "content of %u bytes can never match a "
+                                "buffer that bsize limits to %llu", c->len,
+                                (unsigned long long)maxlen);
+    }
+    return 0;
+}
+
+int cg_kw_finish_groups(cg_rule_ps *ps)
+{
+    cg_rule *r = ps->r;
+    uint8_t map[CG_MAX_GROUPS];
+    uint32_t n = 0;
+
+    close_open(ps);
+    for (uint32_t g = 0; g < r->ngroups; g++) {
+        if (group_has_items(r, g)) {
+            map[g] = (uint8_t)n;
+            r->groups[n] = r->groups[g];
+            ps->grp_sticky[n] = ps->grp_sticky[g];
+            ps->grp_pos[n] = ps->grp_pos[g];
+            n++;
+            continue;
+        }
+        /* (after an unknown keyword the items may have gone to the unknown
+         * buffer: the rule is skipped for that keyword instead) */
+        if (ps->grp_sticky[g] && r->groups[g].buf != CG_BUF_OTHER && !ps->unsupported) {
+            size_t p = ps->grp_pos[g], e = p;
+            while (e < ps->len && ps->t[e] != ';' && ps->t[e] != ':' && ps->t[e] != ' ')
+                e++;
+            return cg_rule_fail(ps, p, "'%.*s' is not followed by anything to match in it",
+                                (int)(e - p), ps->t + p);
+        }
+        map[g] = 0xff;
+    }
+    r->ngroups = n;
+    for (uint32_t i = 0; i < r->nmatch; i++)
+        r->matches[i].grp = map[r->matches[i].grp];
+    for (uint32_t g = 0; g < r->ngroups; g++) {
+        int rc = check_group(ps, g);
+        if (rc)
+            return rc;
+    }
+
+    /* Payload items: packets unless tcp-stream / only_stream; the stream
+     * unless tcp-pkt / no_stream / dsize (a packet's size), and only where
+     * TCP can carry the rule (rule.h invariant 7). */
+    int tcp = r->ip_proto == 6 || r->ip_proto == 0;
+    r->packet_ok = !ps->stream_only;
+    r->stream_ok = tcp && !ps->pkt_only && r->dsize.op == CG_DS_NONE;
+    if (ps->stream_only && !tcp)
+        return cg_rule_fail(ps, ps->mode_pos, "only_stream on a rule that does not match TCP");
+    if (ps->stream_only && r->dsize.op != CG_DS_NONE)
+        return cg_rule_fail(ps, ps->mode_pos, "dsize (a packet's size) on a stream-only rule");
+    r->bufs = 0;
+    for (uint32_t g = 0; g < r->ngroups; g++) {
+        uint8_t b = r->groups[g].buf;
+        if (b == CG_BUF_OTHER)
+            continue;
+        if (b != CG_BUF_PAYLOAD)
+            r->bufs |= 1ull << b;
+        else
+            r->bufs |= (r->packet_ok ? 1ull << CG_BUF_PAYLOAD : 0) |
+                       (r->stream_ok ? 1ull << CG_BUF_STREAM : 0);
+    }
+    return 0;
+}
