@@ -70,6 +70,8 @@ struct cg_detect {
     uint32_t nrules;
     uint32_t *order;             /* per rule: sort key, pass rules first */
     dgroup g[NGCLASS][2];
+    group tx[CG_BUF_COUNT][2];   /* transactions: rules by the buffer of their fast pattern */
+    uint32_t flowbit_words;      /* per flow */
     cg_detect_info info;
 };
 
@@ -80,6 +82,9 @@ struct cg_detect_worker {
     uint32_t *stamp; uint32_t gen;    /* per rule: gen when it became a candidate */
     uint32_t *mstamp;                 /* per rule: gen when it matched a packet */
     uint32_t pkt_gen;                 /* gen of the last packet inspected */
+    uint64_t *bits;                   /* the flow's flowbits (cg_detect_set_flow) */
+    const cg_flowinfo *fi;            /* the flow's application protocol, sizes */
+    cg_bufset pbs;                    /* a packet's or a stream window's buffer set */
     const cg_rule *alerts[MAX_ALERTS];
     cg_verify_ctx vc;
     cg_threshold_table *th;
@@ -93,9 +98,22 @@ struct cg_detect_worker {
  * starts or ends (offset, depth, startswith, endswith, dsize, a pcre starting
  * with ^), since a stream window starts and ends elsewhere. They find what
  * spans segments; what one packet holds whole the packet path finds. */
+#define PAYLOAD_BITS ((1ull << CG_BUF_PAYLOAD) | (1ull << CG_BUF_STREAM))
+
+/* A rule of packets (and streams): its fast pattern is in the payload, or it
+ * has none and inspects no application buffer. The others are matched on
+ * application transactions (cg_detect_tx). */
+static int rule_is_packet(const cg_rule *r)
+{
+    if (r->fp >= 0)
+        return r->fp_buf == CG_BUF_PAYLOAD;
+    return (r->bufs & ~PAYLOAD_BITS) == 0;
+}
+
 static int rule_streamable(const cg_rule *r)
 {
-    if (r->fp < 0 || r->dsize.op != CG_DS_NONE)
+    if (r->fp < 0 || !r->stream_ok || r->fp_buf != CG_BUF_PAYLOAD ||
+        (r->bufs & ~PAYLOAD_BITS) != 0 || r->dsize.op != CG_DS_NONE)
         return 0;
     if (r->proto != CG_RP_TCP && r->proto != CG_RP_IP && r->proto != CG_RP_HTTP &&
         r->proto != CG_RP_TLS && r->proto != CG_RP_DNS)
@@ -125,6 +143,8 @@ static int rule_in_class(const cg_rule *r, int cl)
 {
     if (cl == CL_STREAM)
         return rule_streamable(r);
+    if (!rule_is_packet(r) || ((r->bufs & PAYLOAD_BITS) && !r->packet_ok))
+        return 0;
     switch (r->proto) {
     case CG_RP_TCP: case CG_RP_HTTP: case CG_RP_TLS: return cl == CL_TCP;
     case CG_RP_UDP: return cl == CL_UDP;
@@ -330,18 +350,13 @@ static int compile_group(cg_detect *d, group *gr, char *err, size_t errlen)
             always[na++] = all[k];
             continue;
         }
-        const cg_content *c = &r->matches[r->fp].u.c;
-        const uint8_t *b = c->bytes;
-        size_t len = c->len;
-        if ((c->flags & CG_C_FAST_CHOP) && (size_t)c->fp_off + c->fp_len <= c->len) {
-            b += c->fp_off;
-            len = c->fp_len;
-        }
+        const uint8_t *b = r->fp_bytes;
+        size_t len = r->fp_len;
         exprs[np] = (const char *)b;
         lens[np] = len;
         ids[np] = all[k];
         flags[np] = (gr->multi ? 0 : HS_FLAG_SINGLEMATCH) |
-                    ((c->flags & CG_C_NOCASE) ? HS_FLAG_CASELESS : 0);
+                    (r->fp_nocase ? HS_FLAG_CASELESS : 0);
         if (len > gr->maxlen)
             gr->maxlen = (uint32_t)len;
         np++;
@@ -522,15 +537,46 @@ static void index_free(addr_index *x)
 }
 
 /* Calls fn on every group in a fixed order (the cache's slot order). */
+#define CL_TX NGCLASS           /* FOR_EACH_GROUP's class of the transaction groups */
 #define FOR_EACH_GROUP(d, gr, body) \
-    for (int cl_ = 0; cl_ < NGCLASS; cl_++) \
+    for (int cl_ = 0; cl_ <= CL_TX; cl_++) \
         for (int dir_ = 0; dir_ < 2; dir_++) { \
-            dgroup *dg_ = &(d)->g[cl_][dir_]; \
-            for (uint32_t k_ = 0; k_ <= dg_->npg; k_++) { \
-                group *gr = k_ == 0 ? &dg_->any : &dg_->pg[k_ - 1]; \
+            uint32_t n_ = cl_ < CL_TX ? (d)->g[cl_][dir_].npg + 1 : CG_BUF_COUNT; \
+            for (uint32_t k_ = 0; k_ < n_; k_++) { \
+                group *gr = cl_ == CL_TX ? &(d)->tx[k_][dir_] \
+                          : k_ == 0 ? &(d)->g[cl_][dir_].any : &(d)->g[cl_][dir_].pg[k_ - 1]; \
                 body \
             } \
         }
+
+/* The transaction groups: a rule goes to the group of its fast pattern's
+ * buffer, or, without one, to that of the first application buffer it
+ * inspects (checked whenever that buffer is present), per direction. */
+static int build_tx(cg_detect *d)
+{
+    uint32_t cap[CG_BUF_COUNT][2];
+    memset(cap, 0, sizeof cap);
+    for (uint32_t i = 0; i < d->nrules; i++) {
+        const cg_rule *r = &d->rules[i];
+        if (rule_is_packet(r))
+            continue;
+        int b = r->fp >= 0 ? r->fp_buf : -1;
+        if (b < 0)
+            for (int k = 0; k < CG_BUF_COUNT && b < 0; k++)
+                if (k != CG_BUF_PAYLOAD && k != CG_BUF_STREAM && (r->bufs >> k & 1))
+                    b = k;
+        if (b < 0)
+            continue;
+        for (int dir = 0; dir < 2; dir++) {
+            if (!rule_in_dir(r, dir))
+                continue;
+            group *g = &d->tx[b][dir];
+            if (push_u32(&g->always, &g->nalways, &cap[b][dir], i))
+                return -1;
+        }
+    }
+    return 0;
+}
 
 static void sha256(const uint8_t *p, size_t n, uint8_t out[32])
 {
@@ -738,6 +784,9 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
                 goto oom;
             d->g[cl][dir].any.multi = cl == CL_STREAM;
         }
+    if (build_tx(d))
+        goto oom;
+    d->flowbit_words = CG_FLOWBITS_WORDS(cg_ruleset_flowbits(rs));
 
     uint8_t key[32];
     char path[512] = "";
@@ -761,7 +810,7 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
         if (compile_group(d, gr, err, errlen))
             goto fail;
         uint32_t before = gr->nalways;
-        if (index_group(d, gr))
+        if (cl_ != CL_TX && index_group(d, gr))
             goto oom;
         d->info.addr_indexed += before - gr->nalways;
         if (gr->db) {
@@ -772,11 +821,14 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
         }
         if (cl_ == CL_STREAM) {
             d->info.stream_rules += gr->npat;
+        } else if (cl_ == CL_TX) {
+            d->info.tx_prefiltered += gr->npat;
+            d->info.tx_always += gr->nalways;
         } else {
             d->info.prefiltered += gr->npat;
             d->info.always += gr->nalways;
         }
-        if (k_ > 0)
+        if (k_ > 0 && cl_ < CL_TX)
             d->info.port_groups++;
     });
     if (*path && !d->info.from_cache)
@@ -826,23 +878,17 @@ int cg_detect_worker_create(cg_detect_worker **out, const cg_detect *d, char *er
     w->cand = calloc(n, sizeof *w->cand);
     w->stamp = calloc(n, sizeof *w->stamp);
     w->mstamp = calloc(n, sizeof *w->mstamp);
-    w->vc.match_data = pcre2_match_data_create(1, NULL);
-    if (!w->cand || !w->stamp || !w->mstamp || !w->vc.match_data)
+    if (!w->cand || !w->stamp || !w->mstamp || cg_verify_ctx_init(&w->vc))
         goto oom;
     if (cg_threshold_create(&w->th, THRESHOLD_SLOTS))
         goto oom;
-    for (int cl = 0; cl < NGCLASS; cl++)
-        for (int dir = 0; dir < 2; dir++) {
-            const dgroup *g = &d->g[cl][dir];
-            for (uint32_t k = 0; k <= g->npg; k++) {
-                const group *gr = k == 0 ? &g->any : &g->pg[k - 1];
-                if (gr->db && hs_alloc_scratch(gr->db, &w->scratch) != HS_SUCCESS) {
-                    snprintf(err, errlen, "hyperscan: cannot allocate scratch space");
-                    cg_detect_worker_destroy(w);
-                    return -1;
-                }
-            }
+    FOR_EACH_GROUP((cg_detect *)d, gr, {
+        if (gr->db && hs_alloc_scratch(gr->db, &w->scratch) != HS_SUCCESS) {
+            snprintf(err, errlen, "hyperscan: cannot allocate scratch space");
+            cg_detect_worker_destroy(w);
+            return -1;
         }
+    });
     *out = w;
     return 0;
 oom:
@@ -856,7 +902,7 @@ void cg_detect_worker_destroy(cg_detect_worker *w)
     if (!w)
         return;
     hs_free_scratch(w->scratch);
-    pcre2_match_data_free(w->vc.match_data);
+    cg_verify_ctx_free(&w->vc);
     cg_threshold_destroy(w->th);
     free(w->cand);
     free(w->stamp);
@@ -955,11 +1001,12 @@ static void begin(cg_detect_worker *w)
     w->ncand = 0;
 }
 
-/* Verifies the candidates on buf and raises the alerts (thresholds, pass
- * rules, the alert buffer's bound). With skip_pkt, a rule that matched the
- * last packet inspected is not raised again. */
+/* Verifies the candidates on the buffer set bs and raises the alerts (flow,
+ * flowbits, thresholds, pass rules, noalert, the alert buffer's bound): in
+ * the order verify.h gives. With skip_pkt, a rule that matched the last
+ * packet inspected is not raised again. */
 static uint32_t verify_cands(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
-                             int to_server, const uint8_t *buf, uint32_t len, int skip_pkt)
+                             int to_server, const cg_bufset *bs, int skip_pkt)
 {
     const cg_detect *d = w->d;
     uint32_t nalerts = 0;
@@ -970,10 +1017,11 @@ static uint32_t verify_cands(cg_detect_worker *w, const cg_packet *p, const cg_f
         const cg_rule *r = &d->rules[ri];
         if (skip_pkt && w->mstamp[ri] == w->pkt_gen)
             continue;
-        if (!cg_verify_header(r, p, f, to_server))
+        if (!cg_verify_header(r, p, f, to_server) || !cg_verify_flowinfo(r, p, w->fi) ||
+            !cg_flowbits_check(r, w->bits) || !cg_verify_rule(&w->vc, r, bs))
             continue;
-        if (!cg_verify_buffer(&w->vc, r, CG_BUF_PAYLOAD, buf, len))
-            continue;
+        if (w->bits)
+            cg_flowbits_apply(r, w->bits);
         w->mstamp[ri] = w->gen;
         w->st.matches++;
         if (r->action == CG_ACT_PASS) {
@@ -982,6 +1030,8 @@ static uint32_t verify_cands(cg_detect_worker *w, const cg_packet *p, const cg_f
             w->st.suppressed += 1;
             break;                      /* a pass rule silences the inspection */
         }
+        if (r->noalert)
+            continue;
         int ok = cg_threshold_check(w->th, &r->threshold, ri, p->src, p->dst, p->ts_us);
         if (ok && r->filter.type != CG_TH_NONE)
             ok = cg_threshold_check(w->th, &r->filter, ri, p->src, p->dst, p->ts_us);
@@ -998,6 +1048,14 @@ static uint32_t verify_cands(cg_detect_worker *w, const cg_packet *p, const cg_f
     w->st.alerts += nalerts;
     return nalerts;
 }
+
+void cg_detect_set_flow(cg_detect_worker *w, uint64_t *bits, const cg_flowinfo *fi)
+{
+    w->bits = bits;
+    w->fi = fi;
+}
+
+uint32_t cg_detect_flowbit_words(const cg_detect *d) { return d->flowbit_words; }
 
 uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
                           int to_server, const cg_rule *const **alerts)
@@ -1018,7 +1076,10 @@ uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow
     }
     if (w->ncand == 0)
         return 0;
-    return verify_cands(w, p, f, to_server, p->payload, p->payload_len, 0);
+    cg_bufset_clear(&w->pbs);
+    cg_bufset_add(&w->pbs, CG_BUF_PAYLOAD, p->payload ? p->payload : (const uint8_t *)"",
+                  p->payload_len);
+    return verify_cands(w, p, f, to_server, &w->pbs, 0);
 }
 
 /* How far back before a segment's bytes the stream window reaches: a match
@@ -1045,19 +1106,53 @@ uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len
     /* Keep the candidates that match the window but not the bytes before
      * this packet's: their match needs the new bytes. */
     uint32_t keep = 0;
+    cg_bufset_clear(&w->pbs);
+    cg_bufset_add(&w->pbs, CG_BUF_STREAM, data, new_from);
     for (uint32_t i = 0; i < w->ncand; i++) {
         uint32_t ri = w->cand[i] & 0x7fffffffu;
         const cg_rule *r = &w->d->rules[ri];
         if (w->mstamp[ri] == w->pkt_gen)
             continue;                   /* the packet path found it in p alone */
-        if (new_from > 0 && cg_verify_buffer(&w->vc, r, CG_BUF_PAYLOAD, data, new_from))
+        if (new_from > 0 && cg_flowbits_check(r, w->bits) && cg_verify_rule(&w->vc, r, &w->pbs))
             continue;                   /* old bytes match it: found before */
         w->cand[keep++] = w->cand[i];
     }
     w->ncand = keep;
     if (w->ncand == 0)
         return 0;
-    uint32_t n = verify_cands(w, p, f, to_server, data, len, 1);
+    cg_bufset_clear(&w->pbs);
+    cg_bufset_add(&w->pbs, CG_BUF_STREAM, data, len);
+    uint32_t n = verify_cands(w, p, f, to_server, &w->pbs, 1);
     w->st.stream_alerts += n;
+    return n;
+}
+
+uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const cg_packet *p,
+                      const cg_flow *f, int to_server, const cg_rule *const **alerts)
+{
+    const cg_detect *d = w->d;
+    int dir = to_server ? 0 : 1;
+    *alerts = w->alerts;
+    w->st.transactions++;
+    begin(w);
+    for (int b = 0; b < CG_BUF_COUNT; b++) {
+        if (!(bs->present >> b & 1))
+            continue;
+        const group *gr = &d->tx[b][dir];
+        for (uint32_t i = 0; i < gr->nalways; i++)
+            add_cand(w, gr->always[i]);
+        if (!gr->db)
+            continue;
+        for (uint32_t k = 0; k < bs->n[b]; k++)
+            if (bs->v[b][k].len > 0) {
+                hs_scan(gr->db, (const char *)bs->v[b][k].p, bs->v[b][k].len, 0, w->scratch,
+                        on_match, w);
+                w->st.tx_scanned_bytes += bs->v[b][k].len;
+            }
+    }
+    if (w->ncand == 0)
+        return 0;
+    uint32_t n = verify_cands(w, p, f, to_server, bs, 0);
+    w->st.tx_alerts += n;
     return n;
 }

@@ -34,6 +34,8 @@
 #include <stdint.h>
 
 #include "analyzer/rule.h"
+#include "analyzer/verify.h"
+#include "sensor/buffers.h"
 #include "sensor/decode.h"
 #include "sensor/flow.h"
 
@@ -46,6 +48,8 @@ typedef struct cg_detect_info {
     uint32_t always;           /* rules checked on every packet of their group */
     uint32_t addr_indexed;     /* rules without a fast pattern found by an address lookup */
     uint32_t stream_rules;     /* rules also inspected on the reassembled TCP stream */
+    uint32_t tx_prefiltered;   /* rules of application buffers with a fast pattern */
+    uint32_t tx_always;        /* ... and without: checked when their buffer is there */
     uint32_t databases;        /* Hyperscan databases */
     uint32_t port_groups;      /* destination-port groups over all classes/directions */
     uint64_t db_bytes;         /* size of the compiled databases */
@@ -74,6 +78,9 @@ typedef struct cg_detect_stats {
     uint64_t pcre_errors;      /* PCRE2 match limits hit */
     uint64_t stream_scanned_bytes;  /* stream window bytes given to Hyperscan */
     uint64_t stream_alerts;    /* alerts raised on the stream (what spans segments) */
+    uint64_t transactions;     /* application transactions inspected */
+    uint64_t tx_scanned_bytes; /* application buffer bytes given to Hyperscan */
+    uint64_t tx_alerts;        /* alerts raised on transactions */
 } cg_detect_stats;
 
 int cg_detect_worker_create(cg_detect_worker **out, const cg_detect *d,
@@ -99,6 +106,21 @@ uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow
 uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len,
                           uint32_t new_from, const cg_packet *p, const cg_flow *f,
                           int to_server, const cg_rule *const **alerts);
+
+/* One application transaction (an HTTP request or response, a DNS message, a
+ * TLS handshake message) of flow f in direction to_server, as its parser
+ * produced it: the rules whose fast pattern is in one of bs's buffers are
+ * candidates (those without one whenever their buffer is present), verified
+ * on bs. p is the packet that completed it. Alerts as cg_detect_packet. */
+uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const cg_packet *p,
+                      const cg_flow *f, int to_server, const cg_rule *const **alerts);
+
+/* The flow state the next calls see: its flowbits (cg_detect_flowbit_words
+ * words, changed by the rules that match) and what is known of its
+ * application protocol and sizes. NULL: none (flowbits checks see all bits
+ * clear; rules of an application protocol do not match). */
+void cg_detect_set_flow(cg_detect_worker *w, uint64_t *bits, const cg_flowinfo *fi);
+uint32_t cg_detect_flowbit_words(const cg_detect *d);
 
 void cg_detect_worker_stats(const cg_detect_worker *w, cg_detect_stats *out);
 

@@ -1,10 +1,17 @@
 /* inspect.h — one worker's packet path after decoding: flow table, TCP stream
  * reassembly, detection on packets and on the stream, and the alerts.
  *
- *   packet ──> flow (cg_flowtable) ──> detect on the payload (cg_detect_packet)
- *                 │
- *                 └─ TCP: reassembly (cg_reasm) ──> detect on the stream window
- *                                                   (cg_detect_stream)
+ *   packet ──> flow (cg_flowtable)
+ *                 ├─ TCP: reassembly (cg_reasm) ─┬─> HTTP/TLS/DNS parsers ──> detect on
+ *                 │                              │   each transaction (cg_detect_tx)
+ *                 ├─ UDP 53: DNS parser ─────────┼─> (the same)
+ *                 ├─ detect on the payload (cg_detect_packet)
+ *                 └─ TCP: detect on the stream window (cg_detect_stream)
+ *
+ * in that order for each packet: the parsers first, so that a packet's rules
+ * know the flow's application protocol. Each flow keeps its flowbits, which
+ * the rules that match set and test, whatever the path. HTTP and TLS are
+ * recognised by their first bytes on any port; DNS by port 53.
  *
  * Every alert reaches the caller's callback with the packet that raised it
  * (the one that brought the last bytes of a match on the stream), its flow
@@ -26,7 +33,10 @@
 #include "analyzer/detect.h"
 #include "sensor/decode.h"
 #include "sensor/flow.h"
+#include "sensor/dns.h"
+#include "sensor/http.h"
 #include "sensor/reasm.h"
+#include "sensor/tls.h"
 
 typedef struct cg_inspect cg_inspect;
 
@@ -39,7 +49,10 @@ typedef void (*cg_inspect_alert_fn)(void *ctx, const cg_packet *p, const cg_flow
 typedef struct cg_inspect_config {
     cg_flow_config flow;           /* user_size, on_evict are set by cg_inspect */
     cg_reasm_config reasm;         /* callbacks are set by cg_inspect */
+    cg_http_config http;
+    cg_tls_config tls;
     int no_stream;                 /* 1: no reassembly, packets only */
+    int no_app;                    /* 1: no HTTP, TLS, DNS parsing */
     cg_inspect_alert_fn on_alert;
     void *ctx;
 } cg_inspect_config;
@@ -48,6 +61,9 @@ typedef struct cg_inspect_stats {
     cg_flow_stats flow;
     cg_reasm_stats reasm;
     cg_detect_stats detect;
+    cg_http_stats http;
+    cg_tls_stats tls;
+    cg_dns_stats dns;
     uint64_t refused;              /* packets whose flow the table refused */
 } cg_inspect_stats;
 

@@ -278,7 +278,7 @@ static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_ser
         a->failed = 1;
         return;
     }
-    if (evseq >= 0 && a->st) {
+    if (evseq >= 0 && a->st && p->frame && p->caplen > 0) {
         cg_evidence ev = {.ts_us = p->ts_us, .dlt = p->dlt, .caplen = p->caplen,
                           .wirelen = p->wirelen, .data = p->frame};
         if (cg_store_put_evidence(a->st, oi->id, (uint32_t)evseq, &ev)) {
