@@ -72,6 +72,7 @@ struct cg_detect {
     dgroup g[NGCLASS][2];
     group tx[CG_BUF_COUNT][2];   /* transactions: rules by the buffer of their fast pattern */
     uint32_t flowbit_words;      /* per flow */
+    int needs_app;               /* some rule needs application parsing */
     cg_detect_info info;
 };
 
@@ -787,6 +788,11 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
     if (build_tx(d))
         goto oom;
     d->flowbit_words = CG_FLOWBITS_WORDS(cg_ruleset_flowbits(rs));
+    for (uint32_t i = 0; i < d->nrules; i++) {
+        const cg_rule *r = &d->rules[i];
+        if ((r->bufs & ~PAYLOAD_BITS) || r->app_proto != CG_APP_NONE || r->app_match)
+            d->needs_app = 1;
+    }
 
     uint8_t key[32];
     char path[512] = "";
@@ -1056,6 +1062,8 @@ void cg_detect_set_flow(cg_detect_worker *w, uint64_t *bits, const cg_flowinfo *
 }
 
 uint32_t cg_detect_flowbit_words(const cg_detect *d) { return d->flowbit_words; }
+
+int cg_detect_needs_app(const cg_detect *d) { return d->needs_app; }
 
 uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
                           int to_server, const cg_rule *const **alerts)

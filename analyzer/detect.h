@@ -121,6 +121,9 @@ uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const cg_packet 
  * clear; rules of an application protocol do not match). */
 void cg_detect_set_flow(cg_detect_worker *w, uint64_t *bits, const cg_flowinfo *fi);
 uint32_t cg_detect_flowbit_words(const cg_detect *d);
+/* 1 when a rule inspects an application buffer or names an application
+ * protocol: only then are flows parsed as HTTP, TLS and DNS. */
+int cg_detect_needs_app(const cg_detect *d);
 
 void cg_detect_worker_stats(const cg_detect_worker *w, cg_detect_stats *out);
 

@@ -197,6 +197,8 @@ int cg_inspect_create(cg_inspect **out, const cg_detect *d, const cg_inspect_con
     in->d = d;
     if (cfg)
         in->cfg = *cfg;
+    if (!cg_detect_needs_app(d))
+        in->cfg.no_app = 1;         /* no rule would look at what parsers produce */
     if (cg_detect_worker_create(&in->w, d, err, errlen))
         goto fail;
     if (!in->cfg.no_stream) {

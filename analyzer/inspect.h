@@ -52,7 +52,8 @@ typedef struct cg_inspect_config {
     cg_http_config http;
     cg_tls_config tls;
     int no_stream;                 /* 1: no reassembly, packets only */
-    int no_app;                    /* 1: no HTTP, TLS, DNS parsing */
+    int no_app;                    /* 1: no HTTP, TLS, DNS parsing (also when no rule
+                                    * needs it: cg_detect_needs_app) */
     cg_inspect_alert_fn on_alert;
     void *ctx;
 } cg_inspect_config;
