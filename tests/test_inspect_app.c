@@ -1,0 +1,385 @@
+/* test_inspect_app.c — detection on application transactions, end to end
+ * through the worker (flow, reassembly, parsers, detection), with the sids and
+ * counts a rule writer expects: HTTP headers split across segments, a
+ * percent-encoded URI, pipelined requests, HTTP on a non-standard port, a
+ * chunked gzip response body, flowbits across two requests of one flow, DNS
+ * over UDP and over TCP, TLS SNI and certificate subject. */
+#include <openssl/evp.h>
+#include <openssl/x509.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "analyzer/inspect.h"
+#include "analyzer/rule.h"
+#include "tests/check.h"
+
+static const char *const rules[] = {
+    "alert http any any -> any any (msg:\"uri union select\"; flow:established,to_server; "
+    "http.uri; content:\"union select\"; nocase; sid:101;)",
+    "alert http any any -> any any (msg:\"sqlmap\"; flow:established,to_server; "
+    "http.user_agent; content:\"sqlmap/\"; sid:102;)",
+    "alert http any any -> any any (msg:\"admin page\"; flow:established,to_server; "
+    "http.method; content:\"GET\"; http.uri; content:\"/admin\"; startswith; sid:103;)",
+    "alert http any any -> any any (msg:\"citizen id in a body\"; flow:established,to_client; "
+    "file.data; content:\"can_cuoc=\"; pcre:\"/^[0-9]{12}/R\"; sid:104;)",
+    "alert http any any -> any any (msg:\"login seen\"; flow:established,to_server; "
+    "http.uri; content:\"/login\"; flowbits:set,cg.login; flowbits:noalert; sid:105;)",
+    "alert http any any -> any any (msg:\"export after login\"; flow:established,to_server; "
+    "http.uri; content:\"/export\"; flowbits:isset,cg.login; sid:106;)",
+    "alert dns any any -> any any (msg:\"tunnel domain\"; dns.query; content:\"t.evil.example\"; "
+    "endswith; sid:107;)",
+    "alert tls any any -> any any (msg:\"portal sni\"; flow:established,to_server; tls.sni; "
+    "content:\"dichvucong.tuyenquang.gov.vn\"; bsize:28; sid:108;)",
+    "alert tls any any -> any any (msg:\"test CA issued\"; tls.cert_subject; "
+    "content:\"CN=portal.tuyenquang.gov.vn\"; sid:109;)",
+    NULL};
+
+typedef struct world {
+    cg_ruleset *rs;
+    cg_detect *d;
+    cg_inspect *in;
+    char sids[1024];
+    uint32_t cseq, sseq;
+    uint64_t ts;
+    uint16_t cport, sport;
+    int udp;
+} world;
+
+static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
+                     const cg_rule *r, int stream)
+{
+    world *w = ctx;
+    (void)p; (void)f; (void)to_server; (void)stream;
+    size_t l = strlen(w->sids);
+    snprintf(w->sids + l, sizeof w->sids - l, "%u,", r->sid);
+}
+
+static int world_make(world *w)
+{
+    char err[512];
+    memset(w, 0, sizeof *w);
+    if (cg_ruleset_create(&w->rs))
+        return -1;
+    for (int i = 0; rules[i]; i++)
+        if (cg_ruleset_add_rule(w->rs, rules[i], err, sizeof err)) {
+            fprintf(stderr, "rule %d: %s\n", i, err);
+            return -1;
+        }
+    cg_inspect_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.flow.memcap = 8u << 20;
+    cfg.reasm.pool_bytes = 1u << 20;
+    cfg.reasm.chunk_pool_bytes = 1u << 20;
+    cfg.http.max_flows = 64;
+    cfg.http.req_buffers = 8;
+    cfg.http.resp_buffers = 8;
+    cfg.tls.max_flows = 8;
+    cfg.on_alert = on_alert;
+    cfg.ctx = w;
+    if (cg_detect_build(&w->d, w->rs, NULL, err, sizeof err) ||
+        cg_inspect_create(&w->in, w->d, &cfg, err, sizeof err)) {
+        fprintf(stderr, "world: %s\n", err);
+        return -1;
+    }
+    w->ts = 1000000;
+    w->cport = 40000;
+    return 0;
+}
+
+static void world_free(world *w)
+{
+    cg_inspect_destroy(w->in);
+    cg_detect_destroy(w->d);
+    cg_ruleset_destroy(w->rs);
+}
+
+static void v4(uint8_t a[16], unsigned x, unsigned y, unsigned z, unsigned q)
+{
+    memset(a, 0, 16);
+    a[10] = a[11] = 0xff;
+    a[12] = (uint8_t)x; a[13] = (uint8_t)y; a[14] = (uint8_t)z; a[15] = (uint8_t)q;
+}
+
+static void send_raw(world *w, int to_server, uint8_t flags, uint32_t seq, const void *data,
+                     uint32_t len)
+{
+    cg_packet p;
+    memset(&p, 0, sizeof p);
+    p.ts_us = w->ts += 1000;
+    p.ipver = 4;
+    p.proto = w->udp ? 17 : 6;
+    p.flags = CG_PKT_HAS_PORTS;
+    v4(to_server ? p.src : p.dst, 203, 0, 113, 5);
+    v4(to_server ? p.dst : p.src, 10, 20, 1, 10);
+    p.sport = to_server ? w->cport : w->sport;
+    p.dport = to_server ? w->sport : w->cport;
+    p.tcp_flags = flags;
+    p.tcp_seq = seq;
+    p.payload = data;
+    p.payload_len = len;
+    cg_inspect_packet(w->in, &p);
+}
+
+/* The next in-order bytes of a direction. */
+static void send(world *w, int to_server, const void *data, uint32_t len)
+{
+    uint32_t *seq = to_server ? &w->cseq : &w->sseq;
+    send_raw(w, to_server, CG_TH_ACK | CG_TH_PSH, *seq, data, len);
+    *seq += len;
+}
+
+static void sends(world *w, int to_server, const char *s)
+{
+    send(w, to_server, s, (uint32_t)strlen(s));
+}
+
+static void connect_(world *w, uint16_t port)
+{
+    w->udp = 0;
+    w->cport++;
+    w->sport = port;
+    w->cseq = 1000;
+    w->sseq = 5000;
+    send_raw(w, 1, CG_TH_SYN, w->cseq++, "", 0);
+    send_raw(w, 0, CG_TH_SYN | CG_TH_ACK, w->sseq++, "", 0);
+    send_raw(w, 1, CG_TH_ACK, w->cseq, "", 0);
+}
+
+static void close_(world *w)
+{
+    send_raw(w, 1, CG_TH_FIN | CG_TH_ACK, w->cseq++, "", 0);
+    send_raw(w, 0, CG_TH_FIN | CG_TH_ACK, w->sseq++, "", 0);
+}
+
+static const char *take(world *w)
+{
+    static char out[1024];
+    snprintf(out, sizeof out, "%s", w->sids);
+    w->sids[0] = 0;
+    return out;
+}
+
+static void test_http(void)
+{
+    world w;
+    CHECK(world_make(&w) == 0);
+    if (!w.in)
+        return;
+
+    /* headers split across segments, a percent-encoded URI */
+    connect_(&w, 80);
+    sends(&w, 1, "GET /tra-cuu?id=1%20UNION%20SEL");
+    sends(&w, 1, "ECT%201 HTTP/1.1\r\nHost: dichvucong.tuyenquang.gov.vn\r\nUser-Agent: sql");
+    CHECK_STR(take(&w), "");
+    sends(&w, 1, "map/1.7.2#stable (https://sqlmap.org)\r\nAccept: */*\r\n\r\n");
+    CHECK_STR(take(&w), "101,102,");
+    close_(&w);
+
+    /* pipelined: two requests in one segment, one alert each */
+    connect_(&w, 80);
+    sends(&w, 1, "GET /admin/users HTTP/1.1\r\nHost: a\r\n\r\nGET /admin/logs HTTP/1.1\r\n"
+                 "Host: a\r\n\r\nPOST /admin/x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+    CHECK_STR(take(&w), "103,103,");
+    close_(&w);
+
+    /* a non-standard port: recognised by its bytes */
+    connect_(&w, 8081);
+    sends(&w, 1, "GET /q?x=union+select HTTP/1.0\r\n\r\n");
+    CHECK_STR(take(&w), "");                 /* '+' is not decoded in a path query (libhtp) */
+    sends(&w, 1, "GET /q?x=union%20select HTTP/1.0\r\n\r\n");
+    CHECK_STR(take(&w), "101,");
+    close_(&w);
+
+    /* a chunked, gzip-compressed response body */
+    connect_(&w, 80);
+    sends(&w, 1, "GET /ho-so HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n");
+    const char *plain = "<html>ho_ten=Nguyen+Van+A&can_cuoc=079204001234&ok</html>";
+    uint8_t gz[256];
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    CHECK(deflateInit2(&z, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) == Z_OK);
+    z.next_in = (Bytef *)plain;
+    z.avail_in = (uInt)strlen(plain);
+    z.next_out = gz;
+    z.avail_out = sizeof gz;
+    CHECK(deflate(&z, Z_FINISH) == Z_STREAM_END);
+    uint32_t gzlen = (uint32_t)z.total_out;
+    deflateEnd(&z);
+    char head[256];
+    snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n%x\r\n", gzlen / 2);
+    sends(&w, 0, head);
+    send(&w, 0, gz, gzlen / 2);
+    snprintf(head, sizeof head, "\r\n%x\r\n", gzlen - gzlen / 2);
+    sends(&w, 0, head);
+    send(&w, 0, gz + gzlen / 2, gzlen - gzlen / 2);
+    CHECK_STR(take(&w), "");
+    sends(&w, 0, "\r\n0\r\n\r\n");
+    CHECK_STR(take(&w), "104,");
+    close_(&w);
+
+    /* flowbits: the export alerts only after a login on the same flow */
+    connect_(&w, 80);
+    sends(&w, 1, "GET /export?all=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+    CHECK_STR(take(&w), "");
+    sends(&w, 1, "POST /login HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nu=a");
+    CHECK_STR(take(&w), "");                 /* noalert */
+    sends(&w, 1, "GET /export?all=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+    CHECK_STR(take(&w), "106,");
+    close_(&w);
+    connect_(&w, 80);                        /* a new flow starts with no bits */
+    sends(&w, 1, "GET /export?all=1 HTTP/1.1\r\nHost: a\r\n\r\n");
+    CHECK_STR(take(&w), "");
+    close_(&w);
+
+    cg_inspect_stats st;
+    cg_inspect_get_stats(w.in, &st);
+    CHECK(st.http.requests >= 10);
+    CHECK(st.detect.transactions >= 10);
+    world_free(&w);
+}
+
+/* A DNS query for name (labels from dots), id 0x1234. */
+static uint32_t dns_query(uint8_t *b, const char *name)
+{
+    static const uint8_t hdr[12] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+    memcpy(b, hdr, 12);
+    uint32_t n = 12;
+    const char *s = name;
+    while (*s) {
+        const char *dot = strchr(s, '.');
+        uint32_t l = dot ? (uint32_t)(dot - s) : (uint32_t)strlen(s);
+        b[n++] = (uint8_t)l;
+        memcpy(b + n, s, l);
+        n += l;
+        s += l + (dot ? 1 : 0);
+    }
+    b[n++] = 0;
+    b[n++] = 0; b[n++] = 16;                 /* TXT */
+    b[n++] = 0; b[n++] = 1;
+    return n;
+}
+
+static void test_dns(void)
+{
+    world w;
+    CHECK(world_make(&w) == 0);
+    if (!w.in)
+        return;
+    uint8_t q[300];
+    /* over UDP */
+    w.udp = 1;
+    w.cport = 53001;
+    w.sport = 53;
+    uint32_t n = dns_query(q, "aGVsbG8gd29ybGQ.t.evil.example");
+    send_raw(&w, 1, 0, 0, q, n);
+    CHECK_STR(take(&w), "107,");
+    n = dns_query(q, "t.evil.example.org");
+    send_raw(&w, 1, 0, 0, q, n);
+    CHECK_STR(take(&w), "");                 /* endswith */
+    /* over TCP, the length prefix and the message split over two segments */
+    connect_(&w, 53);
+    uint8_t framed[302];
+    n = dns_query(framed + 2, "x1.t.evil.example");
+    framed[0] = (uint8_t)(n >> 8);
+    framed[1] = (uint8_t)n;
+    send(&w, 1, framed, 7);
+    CHECK_STR(take(&w), "");
+    send(&w, 1, framed + 7, n + 2 - 7);
+    CHECK_STR(take(&w), "107,");
+    close_(&w);
+    world_free(&w);
+}
+
+typedef struct wb { uint8_t b[4096]; uint32_t n; } wb;
+static void put8(wb *w, unsigned v) { w->b[w->n++] = (uint8_t)v; }
+static void put16(wb *w, unsigned v) { put8(w, v >> 8); put8(w, v & 0xff); }
+static void put24(wb *w, unsigned v) { put8(w, v >> 16); put16(w, v & 0xffff); }
+static void putb(wb *w, const void *p, uint32_t n) { memcpy(w->b + w->n, p, n); w->n += n; }
+
+/* A TLS record of one handshake message. */
+static void record(wb *out, unsigned hs_type, const wb *body)
+{
+    put8(out, 22);
+    put16(out, 0x0303);
+    put16(out, body->n + 4);
+    put8(out, hs_type);
+    put24(out, body->n);
+    putb(out, body->b, body->n);
+}
+
+static void test_tls(void)
+{
+    world w;
+    CHECK(world_make(&w) == 0);
+    if (!w.in)
+        return;
+    static const char sni[] = "dichvucong.tuyenquang.gov.vn";
+    wb ch = {.n = 0}, rec = {.n = 0};
+    put16(&ch, 0x0303);
+    for (int i = 0; i < 32; i++)
+        put8(&ch, i);
+    put8(&ch, 0);                            /* session id */
+    put16(&ch, 4); put16(&ch, 0xc02f); put16(&ch, 0x002f);
+    put8(&ch, 1); put8(&ch, 0);              /* compression */
+    uint32_t sl = (uint32_t)strlen(sni);
+    put16(&ch, sl + 9);                      /* extensions */
+    put16(&ch, 0); put16(&ch, sl + 5); put16(&ch, sl + 3); put8(&ch, 0); put16(&ch, sl);
+    putb(&ch, sni, sl);
+    record(&rec, 1, &ch);
+
+    connect_(&w, 443);
+    send(&w, 1, rec.b, 20);                  /* the hello split over two segments */
+    CHECK_STR(take(&w), "");
+    send(&w, 1, rec.b + 20, rec.n - 20);
+    CHECK_STR(take(&w), "108,");
+
+    /* ServerHello and a Certificate (TLS 1.2, in clear) */
+    EVP_PKEY *key = EVP_EC_gen("P-256");
+    X509 *x = X509_new();
+    X509_NAME *nm = X509_NAME_new();
+    X509_NAME_add_entry_by_txt(nm, "C", MBSTRING_ASC, (const unsigned char *)"VN", -1, -1, 0);
+    X509_NAME_add_entry_by_txt(nm, "CN", MBSTRING_ASC,
+                               (const unsigned char *)"portal.tuyenquang.gov.vn", -1, -1, 0);
+    ASN1_INTEGER_set(X509_get_serialNumber(x), 7);
+    X509_gmtime_adj(X509_getm_notBefore(x), 0);
+    X509_gmtime_adj(X509_getm_notAfter(x), 86400);
+    X509_set_subject_name(x, nm);
+    X509_set_issuer_name(x, nm);
+    X509_set_pubkey(x, key);
+    CHECK(X509_sign(x, key, EVP_sha256()) > 0);
+    uint8_t *der = NULL;
+    int dlen = i2d_X509(x, &der);
+    CHECK(dlen > 0 && dlen < 2000);
+    wb sh = {.n = 0}, cert = {.n = 0}, srv = {.n = 0};
+    put16(&sh, 0x0303);
+    for (int i = 0; i < 32; i++)
+        put8(&sh, 0x40 + i);
+    put8(&sh, 0);
+    put16(&sh, 0xc02f);
+    put8(&sh, 0);
+    record(&srv, 2, &sh);
+    put24(&cert, (unsigned)dlen + 3);
+    put24(&cert, (unsigned)dlen);
+    putb(&cert, der, (uint32_t)dlen);
+    record(&srv, 11, &cert);
+    send(&w, 0, srv.b, 100);
+    send(&w, 0, srv.b + 100, srv.n - 100);
+    CHECK_STR(take(&w), "109,");
+    close_(&w);
+    OPENSSL_free(der);
+    X509_NAME_free(nm);
+    X509_free(x);
+    EVP_PKEY_free(key);
+    world_free(&w);
+}
+
+int main(void)
+{
+    test_http();
+    test_dns();
+    test_tls();
+    return check_done("inspect_app");
+}
