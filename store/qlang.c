@@ -478,6 +478,8 @@ static cg_qexpr *parse_term(parser *p)
         f = &fields[0];
         if (next(p))
             goto bad;
+        if (p->t == T_OP && p->op == OP_EQ && next(p))   /* since=24h, as filters were written */
+            goto bad;
     } else {
         f = field_find(p->buf, strlen(p->buf));
         if (!f) {

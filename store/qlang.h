@@ -6,7 +6,7 @@
  *   or      := and ( "or" and )*
  *   and     := unary ( ["and"] unary )*        two terms side by side mean "and"
  *   unary   := "not" unary | "(" expr ")" | term
- *   term    := "since" TIME | "until" TIME
+ *   term    := "since" ["="] TIME | "until" ["="] TIME
  *            | FIELD OP VALUE                    OP: = != < <= > >= ~ !~
  *            | FIELD "in" VALUE                  an address field in a CIDR
  *            | FIELD ["not"] "in" "[" VALUE ("," VALUE)* "]"   any of a list

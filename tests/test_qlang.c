@@ -104,6 +104,10 @@ static void test_fields(void)
     CHECK_EQ_U(q("until 1h", &r), 1);
     CHECK_EQ_U(q("until 3h", &r), 0);
     CHECK_EQ_U(q("since 2025-11-24T13:00:00 and until 2025-11-24T15:00", &r), 1);
+    /* the filter words of earlier versions: since=T, until=T */
+    CHECK_EQ_U(q("since=24h until=1h", &r), 1);
+    CHECK_EQ_U(q("since=1h", &r), 0);
+    CHECK_EQ_U(q("since = 3h sid=9100101", &r), 1);
     CHECK_EQ_U(q("time >= @1763992800", &r), 1);            /* 14:00 exactly */
     CHECK_EQ_U(q("time > @1763992800", &r), 0);
     CHECK_EQ_U(q("last_seen >= 90m", &r), 1);
