@@ -405,7 +405,9 @@ static int value(parser *p, const field_def *f, qval *v)
         else ok = !parse_u64(s, 255, &v->num);
         break;
     case V_CC:
-        ok = strlen(s) == 2 && isalpha((unsigned char)s[0]) && isalpha((unsigned char)s[1]);
+        /* "" (quoted) is an unknown country */
+        ok = (strlen(s) == 2 && isalpha((unsigned char)s[0]) && isalpha((unsigned char)s[1])) ||
+             (p->t == T_STR && s[0] == '\0');
         if (ok) {
             char cc[3] = {(char)toupper((unsigned char)s[0]), (char)toupper((unsigned char)s[1]), 0};
             if (!(v->text = strdup(cc)))

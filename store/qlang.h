@@ -28,7 +28,7 @@
  *                                          false-positive
  *   proto                                  tcp udp icmp icmpv6 or a number
  *   msg classtype assignee community_id    text
- *   src.country dst.country country        ISO code (VN), case-insensitive
+ *   src.country dst.country country        ISO code (VN), case-insensitive; "" unknown
  *   src.asn dst.asn asn                    number (AS13335 also accepted)
  *   src.agency dst.agency agency, src.zone dst.zone zone   text from the asset file
  *   layer                                  1..4: the incident is escalated to that layer

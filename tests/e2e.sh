@@ -172,6 +172,8 @@ check "expr: dst.country !=" "$(GQ dst.country != CN)" 6
 check "expr: asn" "$(GQ asn = AS1299 or src.asn = 29518)" 2
 check "expr: dst.agency" "$(GQ 'dst.agency = "Công an tỉnh"')" 2
 check "expr: zone either side" "$(GQ 'zone = "office LAN"')" 1
+check "expr: an unknown country" "$(GQ 'src.country = ""')" 3
+check "expr: an unknown AS" "$(GQ 'dst.asn = 0 and src.asn != 0')" 3
 check "expr: agency and country" "$(GQ 'dst.zone = DMZ and not src.country in [SE, US]')" 3
 check "--top country" "$("$CG" query -d "$T/geo" --top country --csv | tail -n +2 | sort | tr '\n' ' ')" "GB,1 JP,1 SE,1 US,1 "
 # incident show: the same, and the databases

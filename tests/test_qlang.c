@@ -152,6 +152,12 @@ static void test_fields(void)
     CHECK_EQ_U(q("dst.country != VN", &r), 1);              /* unknown is not VN */
     CHECK_EQ_U(q("country = SE", &r), 1);
     CHECK_EQ_U(q("country in [VN, CN]", &r), 0);
+    /* "" is an unknown country; a bare word must be two letters */
+    CHECK_EQ_U(q("dst.country = \"\"", &r), 1);
+    CHECK_EQ_U(q("src.country = \"\"", &r), 0);
+    CHECK_EQ_U(q("country = \"\"", &r), 1);
+    CHECK_EQ_U(q("dst.country in [\"\", VN]", &r), 1);
+    CHECK_EQ_U(q("src.country = SWE", &r), -1);
     CHECK_EQ_U(q("src.asn = 29518 and asn = AS29518", &r), 1);
     CHECK_EQ_U(q("dst.asn = 29518", &r), 0);
     CHECK_EQ_U(q("dst.agency ~ \"thông tin\"", &r), 1);
