@@ -822,10 +822,39 @@ static void range_and(uint8_t lo[16], uint8_t hi[16], const uint8_t l2[16], cons
         memcpy(hi, h2, 16);
 }
 
+/* Whether term e becomes a hint whole (see cg_qhints.exact); seen: the
+ * CG_QH_* bits of the fields met before, which must not come twice. */
+static int hint_whole(const cg_qexpr *e, unsigned seen)
+{
+    const qval *v = &e->v[0];
+    int eq = e->op == OP_EQ || ((e->op == OP_IN) && e->nv == 1);
+    unsigned bit = 0;
+    switch (e->fid) {
+    case F_FIRST:
+        return e->op == OP_GE || e->op == OP_GT || e->op == OP_LE || e->op == OP_EQ ||
+               (e->op == OP_LT && v->num > 0);
+    case F_SRC: case F_DST: return eq;
+    case F_SID: bit = CG_QH_SID; break;
+    case F_DPORT: bit = CG_QH_DPORT; break;
+    case F_STATUS: bit = CG_QH_STATUS; break;
+    case F_SRC_CC: bit = CG_QH_SRC_CC; break;
+    case F_DST_CC: bit = CG_QH_DST_CC; break;
+    case F_SRC_ASN: bit = CG_QH_SRC_ASN; break;
+    case F_DST_ASN: bit = CG_QH_DST_ASN; break;
+    case F_SEV:
+        /* sev >= x is severity <= x; sev > x is severity <= x - 1 */
+        return !(seen & CG_QH_SEV) && (e->op == OP_GE || (e->op == OP_GT && v->num > 1));
+    default: return 0;
+    }
+    return eq && !(seen & bit);
+}
+
 static void hint_cmp(const cg_qexpr *e, cg_qhints *h)
 {
     const qval *v = &e->v[0];
     int eq = e->op == OP_EQ || ((e->op == OP_IN) && e->nv == 1);
+    if (!hint_whole(e, h->has))
+        h->exact = 0;
     switch (e->fid) {
     case F_FIRST:
         if (e->op == OP_GE || e->op == OP_GT) {
@@ -897,12 +926,16 @@ static void hints_walk(const cg_qexpr *e, cg_qhints *h)
         hints_walk(e->b, h);
     } else if (e->type == N_CMP) {
         hint_cmp(e, h);
+    } else {
+        h->exact = 0;   /* or, not: nothing from under them */
     }
 }
 
 void cg_qlang_hints(const cg_qexpr *e, cg_qhints *out)
 {
     memset(out, 0, sizeof *out);
-    if (e)
+    if (e) {
+        out->exact = 1;
         hints_walk(e, out);
+    }
 }

@@ -120,7 +120,9 @@ check "--top with an expression" "$(Q --top dst --limit 0 --csv "sid = $sid" | a
 check "--histogram hour sums to all" "$(Q --histogram hour --csv | awk -F, 'NR > 1 { s += $2 } END { print s + 0 }')" "$total"
 check "--histogram day: one day" "$(Q --histogram day --csv | tail -n +2)" "2025-11-24T00:00:00Z,$total"
 Q --explain "src = $src" > "$T/explain.out"
-check_grep "--explain names the index" "$T/explain.out" "plan: .*by_src.*predicate"
+check_grep "--explain names the index" "$T/explain.out" "plan: [a-z]+ by_src >?[0-9]+$"
+Q --explain "src = $src and msg ~ sql" > "$T/explain.out"
+check_grep "--explain: the rest on records" "$T/explain.out" "plan: [a-z]+ by_src >?[0-9]+ \\+ predicate$"
 # pages of an expression that no index answers visit every match once
 : > "$T/pages"
 cur=""

@@ -7,7 +7,9 @@
  * What the store's indexes can use of it (cg_qlang_hints: the constraints of
  * its top-level "and") becomes the cg_query filters; the whole expression is
  * evaluated on each record the filters leave (cg_query.match), so the
- * indexes choose what is read and the language decides what matches.
+ * indexes choose what is read and the language decides what matches. When
+ * the filters are the whole expression (cg_qhints.exact) there is no
+ * predicate, and the store counts and groups from its indexes alone.
  * --since/--until are more "and" terms, applied as filters.
  */
 #include <getopt.h>
@@ -547,8 +549,10 @@ int cg_cmd_query(int argc, char **argv)
             goto out;
         }
         cg_qlang_hints(expr, &hints);
-        q.match = expr_match;
-        q.match_arg = expr;
+        if (!hints.exact) {   /* else the filters are the expression */
+            q.match = expr_match;
+            q.match_arg = expr;
+        }
     } else {
         memset(&hints, 0, sizeof hints);
     }
