@@ -409,9 +409,13 @@ static int value(parser *p, const field_def *f, qval *v)
         ok = (strlen(s) == 2 && isalpha((unsigned char)s[0]) && isalpha((unsigned char)s[1])) ||
              (p->t == T_STR && s[0] == '\0');
         if (ok) {
-            char cc[3] = {(char)toupper((unsigned char)s[0]), (char)toupper((unsigned char)s[1]), 0};
-            if (!(v->text = strdup(cc)))
+            /* always 3 bytes: the hints copy a country whole */
+            if (!(v->text = calloc(1, 3)))
                 return fail(p, p->tpos, "out of memory");
+            if (s[0]) {
+                v->text[0] = (char)toupper((unsigned char)s[0]);
+                v->text[1] = (char)toupper((unsigned char)s[1]);
+            }
         }
         break;
     case V_ASN:

@@ -34,7 +34,7 @@ static const char incident_usage[] =
     "       (ack and fp for short), assignee=NAME (assignee= for nobody),\n"
     "       severity=high|medium|low|info|1..4 (severity=rule: back to the rule's)\n"
     "note   adds TEXT (the words joined with spaces; - reads it from stdin) to the\n"
-    "       incident's history\n"
+    "       incident's history; its options go before the ID, all after is the text\n"
     "\n"
     "Every change is kept in the incident's history, in order, with who made it\n"
     "and when; nothing rewrites it. set and note work while `canhgac run` writes.\n"

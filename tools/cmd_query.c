@@ -538,6 +538,11 @@ int cg_cmd_query(int argc, char **argv)
         fprintf(stderr, "canhgac query: one of --count, --top, --histogram, --explain\n");
         goto out;
     }
+    if (cursor && (mode == MODE_TOP || mode == MODE_HIST || mode == MODE_EXPLAIN)) {
+        fprintf(stderr, "canhgac query: --cursor pages the incidents (and --count), not "
+                "--top, --histogram or --explain\n");
+        goto out;
+    }
     if (mode == MODE_TOP && !limit_set)
         limit = 10;
 
