@@ -64,11 +64,12 @@ $(B)/test_%: $(B)/tests/test_%.o $(TEST_UOBJ) $(B)/libcanhgac.a
 $(B)/e2e_helper: $(B)/tests/e2e_helper.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-# The unit binaries, then the end-to-end script, in one build flavour.
+# The unit binaries, then the end-to-end scripts, in one build flavour.
 test-unit: all
 	@sh tests/run_unit.sh $(B)
 test-e2e: all
 	@sh tests/e2e.sh $(B)
+	@sh tests/durability.sh $(B)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 test-san:

@@ -21,6 +21,8 @@ struct cg_incidents {
     int (*alert)(const cg_open_incident *, const cg_fold_alert *, void *);
     void *arg;
     uint32_t *dirty; uint32_t ndirty;   /* slots to hand to the sink at flush */
+    unsigned char *user;                /* the caller's areas, ustride bytes per slot */
+    size_t ustride;
     cg_incidents_stats st;
 };
 
@@ -36,6 +38,8 @@ int cg_incidents_create(cg_incidents **out, const cg_incidents_cfg *cfg,
                         uint64_t (*new_id)(void *arg),
                         int (*sink)(const cg_open_incident *inc, void *arg), void *arg)
 {
+    if (cfg->user_size > 65536)
+        return -1;
     cg_incidents *ag = calloc(1, sizeof *ag);
     if (!ag)
         return -1;
@@ -47,9 +51,13 @@ int cg_incidents_create(cg_incidents **out, const cg_incidents_cfg *cfg,
         n <<= 1;
     ag->t = calloc(n, sizeof *ag->t);
     ag->dirty = calloc(n, sizeof *ag->dirty);
-    if (!ag->t || !ag->dirty) {
+    ag->ustride = ((size_t)ag->cfg.user_size + 15) & ~(size_t)15;
+    if (ag->ustride)
+        ag->user = aligned_alloc(16, n * ag->ustride);
+    if (!ag->t || !ag->dirty || (ag->ustride && !ag->user)) {
         free(ag->t);
         free(ag->dirty);
+        free(ag->user);
         free(ag);
         return -1;
     }
@@ -74,7 +82,15 @@ void cg_incidents_destroy(cg_incidents *ag)
         return;
     free(ag->t);
     free(ag->dirty);
+    free(ag->user);
     free(ag);
+}
+
+void *cg_incidents_user(const cg_incidents *ag, const cg_open_incident *inc)
+{
+    if (!ag->ustride)
+        return NULL;
+    return ag->user + (size_t)(inc - ag->t) * ag->ustride;
 }
 
 static uint64_t key_hash(const cg_rule *r, const uint8_t *s, const uint8_t *d, uint16_t dport)
@@ -173,6 +189,8 @@ cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg
     }
     uint8_t listed = slot->dirty;
     memset(slot, 0, sizeof *slot);
+    if (ag->ustride)
+        memset(cg_incidents_user(ag, slot), 0, ag->ustride);
     slot->used = 1;
     slot->dirty = listed;
     mark_dirty(ag, slot);

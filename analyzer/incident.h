@@ -69,6 +69,8 @@ typedef struct cg_incidents_cfg {
     uint32_t window_s;       /* default 3600 */
     uint32_t max_evidence;   /* default 5 */
     uint32_t capacity;       /* default 65536 open incidents */
+    uint32_t user_size;      /* bytes of caller state per open incident
+                              * (cg_incidents_user), at most 65536; default 0 */
 } cg_incidents_cfg;
 
 typedef struct cg_incidents cg_incidents;
@@ -94,6 +96,15 @@ cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg
                                     uint64_t flow_id, const char *community_id,
                                     uint8_t severity, int to_server,
                                     int *evidence_seq, int *created);
+
+/* The caller's area of open incident inc: cfg.user_size bytes, 16-byte
+ * aligned, allocated with the table (NULL when user_size is 0). It is zeroed
+ * when the incident is created (the fold that sets *created = 1), and is the
+ * caller's from then on, for as long as the incident holds its slot: it is
+ * intact while the sink receives the incident, also when the incident is
+ * being evicted or escalated, and belongs to the slot's next incident after
+ * that. For what the caller works out once per incident (its enrichment). */
+void *cg_incidents_user(const cg_incidents *ag, const cg_open_incident *inc);
 
 /* Hands every dirty incident to the sink. 0, or the sink's first failure. */
 int cg_incidents_flush(cg_incidents *ag);

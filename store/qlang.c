@@ -405,11 +405,17 @@ static int value(parser *p, const field_def *f, qval *v)
         else ok = !parse_u64(s, 255, &v->num);
         break;
     case V_CC:
-        ok = strlen(s) == 2 && isalpha((unsigned char)s[0]) && isalpha((unsigned char)s[1]);
+        /* "" (quoted) is an unknown country */
+        ok = (strlen(s) == 2 && isalpha((unsigned char)s[0]) && isalpha((unsigned char)s[1])) ||
+             (p->t == T_STR && s[0] == '\0');
         if (ok) {
-            char cc[3] = {(char)toupper((unsigned char)s[0]), (char)toupper((unsigned char)s[1]), 0};
-            if (!(v->text = strdup(cc)))
+            /* always 3 bytes: the hints copy a country whole */
+            if (!(v->text = calloc(1, 3)))
                 return fail(p, p->tpos, "out of memory");
+            if (s[0]) {
+                v->text[0] = (char)toupper((unsigned char)s[0]);
+                v->text[1] = (char)toupper((unsigned char)s[1]);
+            }
         }
         break;
     case V_ASN:
@@ -477,6 +483,8 @@ static cg_qexpr *parse_term(parser *p)
         e->op = is_kw(p, "since") ? OP_GE : OP_LT;
         f = &fields[0];
         if (next(p))
+            goto bad;
+        if (p->t == T_OP && p->op == OP_EQ && next(p))   /* since=24h, as filters were written */
             goto bad;
     } else {
         f = field_find(p->buf, strlen(p->buf));
@@ -818,10 +826,39 @@ static void range_and(uint8_t lo[16], uint8_t hi[16], const uint8_t l2[16], cons
         memcpy(hi, h2, 16);
 }
 
+/* Whether term e becomes a hint whole (see cg_qhints.exact); seen: the
+ * CG_QH_* bits of the fields met before, which must not come twice. */
+static int hint_whole(const cg_qexpr *e, unsigned seen)
+{
+    const qval *v = &e->v[0];
+    int eq = e->op == OP_EQ || ((e->op == OP_IN) && e->nv == 1);
+    unsigned bit = 0;
+    switch (e->fid) {
+    case F_FIRST:
+        return e->op == OP_GE || e->op == OP_GT || e->op == OP_LE || e->op == OP_EQ ||
+               (e->op == OP_LT && v->num > 0);
+    case F_SRC: case F_DST: return eq;
+    case F_SID: bit = CG_QH_SID; break;
+    case F_DPORT: bit = CG_QH_DPORT; break;
+    case F_STATUS: bit = CG_QH_STATUS; break;
+    case F_SRC_CC: bit = CG_QH_SRC_CC; break;
+    case F_DST_CC: bit = CG_QH_DST_CC; break;
+    case F_SRC_ASN: bit = CG_QH_SRC_ASN; break;
+    case F_DST_ASN: bit = CG_QH_DST_ASN; break;
+    case F_SEV:
+        /* sev >= x is severity <= x; sev > x is severity <= x - 1 */
+        return !(seen & CG_QH_SEV) && (e->op == OP_GE || (e->op == OP_GT && v->num > 1));
+    default: return 0;
+    }
+    return eq && !(seen & bit);
+}
+
 static void hint_cmp(const cg_qexpr *e, cg_qhints *h)
 {
     const qval *v = &e->v[0];
     int eq = e->op == OP_EQ || ((e->op == OP_IN) && e->nv == 1);
+    if (!hint_whole(e, h->has))
+        h->exact = 0;
     switch (e->fid) {
     case F_FIRST:
         if (e->op == OP_GE || e->op == OP_GT) {
@@ -893,12 +930,16 @@ static void hints_walk(const cg_qexpr *e, cg_qhints *h)
         hints_walk(e->b, h);
     } else if (e->type == N_CMP) {
         hint_cmp(e, h);
+    } else {
+        h->exact = 0;   /* or, not: nothing from under them */
     }
 }
 
 void cg_qlang_hints(const cg_qexpr *e, cg_qhints *out)
 {
     memset(out, 0, sizeof *out);
-    if (e)
+    if (e) {
+        out->exact = 1;
         hints_walk(e, out);
+    }
 }

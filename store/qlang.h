@@ -6,7 +6,7 @@
  *   or      := and ( "or" and )*
  *   and     := unary ( ["and"] unary )*        two terms side by side mean "and"
  *   unary   := "not" unary | "(" expr ")" | term
- *   term    := "since" TIME | "until" TIME
+ *   term    := "since" ["="] TIME | "until" ["="] TIME
  *            | FIELD OP VALUE                    OP: = != < <= > >= ~ !~
  *            | FIELD "in" VALUE                  an address field in a CIDR
  *            | FIELD ["not"] "in" "[" VALUE ("," VALUE)* "]"   any of a list
@@ -28,7 +28,7 @@
  *                                          false-positive
  *   proto                                  tcp udp icmp icmpv6 or a number
  *   msg classtype assignee community_id    text
- *   src.country dst.country country        ISO code (VN), case-insensitive
+ *   src.country dst.country country        ISO code (VN), case-insensitive; "" unknown
  *   src.asn dst.asn asn                    number (AS13335 also accepted)
  *   src.agency dst.agency agency, src.zone dst.zone zone   text from the asset file
  *   layer                                  1..4: the incident is escalated to that layer
@@ -98,6 +98,14 @@ int cg_qlang_eval(const cg_qexpr *e, const cg_qrec *r);
 
 typedef struct cg_qhints {
     unsigned has;
+    /* 1 when the hints are all the expression says: it is an "and" of terms
+     * that each became a hint whole (a time bound, src/dst = or in one CIDR,
+     * sid =, sev >= or >, status =, dport =, src/dst.country =, src/dst.asn =)
+     * with no field twice but time and addresses; then a record matches the
+     * expression exactly when it satisfies the hints (status_mask, country ""
+     * = unknown and AS 0 = unknown as the store's cg_query has them), and a
+     * caller need not evaluate it on records. 0 for no expression. */
+    int exact;
     uint64_t time_lo, time_hi;
     uint8_t src_lo[16], src_hi[16], dst_lo[16], dst_hi[16];
     uint32_t sid;

@@ -332,6 +332,17 @@ typedef struct cg_query {
     uint32_t src_asn, dst_asn; /* 0 = unknown AS */
     const char *community_id;  /* any alert's; "" = incidents without one */
     const char *assignee;      /* "" = unassigned */
+    /* A predicate on each record, or NULL: after the filters of `has` hold,
+     * a record is a match only when match(inc, match_arg) returns non-zero
+     * (a query language evaluated on records: the filters above are the
+     * part the indexes can use). A rejected record counts toward nothing: not
+     * a page's limit, a count, a group or a bucket; keyset paging is
+     * unchanged (the cursor is the last match given out). With a predicate,
+     * aggregations read and decode every record the filters leave (no
+     * index-only count, top-N or histogram). It runs on the calling thread
+     * inside the call's read transaction: it must not call the store. */
+    int (*match)(const cg_incident *inc, void *arg);
+    void *match_arg;
 } cg_query;
 
 /* Walks the incidents matching q, newest first (descending id), those
@@ -356,15 +367,15 @@ int cg_store_query(cg_store *st, const cg_query *q, uint64_t limit, uint64_t *cu
  * driving index, its estimated entries; ">0" when not estimated), then
  * " & by_time 40" with a second index to skip ids with; "stream by_sev
  * 1000", "collect by_time 36", "scan incidents (5 partitions in time)",
- * "empty". For tests, and for an analyst's "explain". Writes at most len
- * bytes with a NUL. */
+ * "empty"; " + predicate" when q has one. For tests, and for an analyst's
+ * "explain". Writes at most len bytes with a NUL. */
 int cg_store_explain(cg_store *st, const cg_query *q, char *buf, size_t len);
 
 /* The number of incidents matching q. With no filter: the size of
  * incidents; with filters on one index only: a sum of index counts, no
  * record read. Aggregations (count, top, histogram) that must read records
  * read their fixed part only, unless q filters on the assignee or on having
- * no Community ID. */
+ * no Community ID, or has a predicate (q->match). */
 int cg_store_count(cg_store *st, const cg_query *q, uint64_t *out);
 
 /* Fields to group by. */

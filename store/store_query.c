@@ -37,16 +37,19 @@
  *     entries; a page of `limit` is expected to read limit * total / size of
  *     the second one).
  *  4. Each record is read and every filter checked on it (the Community ID
- *     by a lookup in by_community), except when the count or group-by asked
- *     for is exactly one index's: then no record is decoded in full.
+ *     by a lookup in by_community), then the caller's predicate (q->match)
+ *     on the decoded record, except when the count or group-by asked for is
+ *     exactly one index's: then no record is decoded in full. A predicate
+ *     makes every plan read records, as a filter on records alone does.
  * Keyset paging: the cursor is the last id given out; the next page starts
  * below it in every one of the four ways (a seek, not a skip).
  *
- * Aggregations take shortcuts where the indexes answer alone: a count with
- * one indexed filter sums index counts; top-N with no filter counts the
- * field's index keys; top-N over a time range alone counts the keys of the
- * partitions inside the range and reads records only in the partitions on
- * its edges; a histogram over a time range alone reads by_time's keys.
+ * Aggregations without a predicate take shortcuts where the indexes answer
+ * alone: a count with one indexed filter sums index counts; top-N with no
+ * filter counts the field's index keys; top-N over a time range alone
+ * counts the keys of the partitions inside the range and reads records only
+ * in the partitions on its edges; a histogram over a time range alone reads
+ * by_time's keys.
  */
 #include "store/store_int.h"
 
@@ -105,10 +108,11 @@ static unsigned vlen(int ix)
     return parted(ix) ? 2 : 8;
 }
 
-/* Whether match() needs a record's strings (assignee, no Community ID). */
+/* Whether match() needs a record's strings (assignee, no Community ID), or
+ * the caller's predicate the decoded record. */
 static int needs_strings(const cg_query *q)
 {
-    return (q->has & CG_Q_ASSIGNEE) ||
+    return q->match || (q->has & CG_Q_ASSIGNEE) ||
            ((q->has & CG_Q_COMMUNITY) && !(q->community_id && q->community_id[0]));
 }
 
@@ -305,7 +309,7 @@ static int build(const cg_store *st, const cg_query *q, struct plan *p)
             p->record_only = 1;
         }
     }
-    if (has & (CG_Q_PORT | CG_Q_SPORT))
+    if ((has & (CG_Q_PORT | CG_Q_SPORT)) || q->match)
         p->record_only = 1;
     return 0;
 }
@@ -1303,6 +1307,8 @@ static int walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struc
             if (!yes)
                 continue;
         }
+        if (q->match && !q->match(&inc, q->match_arg))
+            continue;   /* decoded: needs_strings() */
         if (each(ctx, id, v.mv_data, v.mv_size, decode ? &inc : NULL))
             break;
     }
@@ -1396,6 +1402,8 @@ int cg_store_explain(cg_store *st, const cg_query *q, char *buf, size_t len)
                           cgs_ix[p.c[p.second].ix].name,
                           (unsigned long long)p.c[p.second].est);
     }
+    if (q->match && p.mode != P_EMPTY && n > 0 && (size_t)n < len)
+        n += snprintf(buf + n, len - (size_t)n, " + predicate");
     (void)n;
     return 0;
 }
@@ -1759,9 +1767,10 @@ int cg_store_top(cg_store *st, const cg_query *q, int field, cg_store_group *out
         return cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
     if ((code = cgs_rtxn_begin(st, &txn)) != 0)
         goto out;
-    if (q->has == 0)
+    if (q->has == 0 && !q->match)
         code = group_index(st, txn, fields[field].ix, &g.c);
-    else if (!(q->has & ~(unsigned)(CG_Q_SINCE | CG_Q_UNTIL)) && parted(fields[field].ix))
+    else if (!q->match && !(q->has & ~(unsigned)(CG_Q_SINCE | CG_Q_UNTIL)) &&
+             parted(fields[field].ix))
         code = group_by_time(st, txn, q, field, &g);
     else if ((code = plan(st, txn, q, 0, &p)) == 0)
         code = walk(st, txn, q, &p, 0, 0, each_group, &g);

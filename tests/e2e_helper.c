@@ -6,7 +6,19 @@
  *   e2e_helper json FILE          check every line of FILE is a JSON object
  *   e2e_helper schema DIR N       set the store's meta "schema" to N (raw LMDB)
  *   e2e_helper pcap KIND OUT      write a crafted capture: ok, zerolen,
- *                                 oversnap (caplen > snaplen), cutrecord
+ *                                 oversnap (caplen > snaplen), cutrecord, or
+ *                                 geo: one TCP packet carrying "canhgac-e2e-probe"
+ *                                 for each pair of addresses of the GeoIP test
+ *                                 databases' README (IPv4 and IPv6) and the
+ *                                 asset file (tests/e2e.sh lists them)
+ *   e2e_helper fields FILE PATH...  for each JSON line of FILE, the values at
+ *                                 the dotted PATHs (src_geo.country, an array
+ *                                 element by its index: history.0.who), tab
+ *                                 separated ("" for a missing one); exit 1 on
+ *                                 a line that is not a JSON object
+ *   e2e_helper pace FILE OUT CHUNK USEC   copy FILE to OUT (a FIFO) CHUNK
+ *                                 bytes at a time, sleeping USEC between: a
+ *                                 capture that takes a while to read
  */
 #include <json-c/json.h>
 #include <lmdb.h>
@@ -14,6 +26,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <unistd.h>
 
 static int eve(const char *path, int print)
 {
@@ -76,7 +91,140 @@ static int schema(const char *dir, unsigned n)
 
 static void put32(FILE *f, uint32_t v) { fwrite(&v, 4, 1, f); }
 
-/* A little-endian pcap: Ethernet, snaplen 96, then one or two records. */
+static int fields(const char *path, int n, char **paths)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        perror(path);
+        return 1;
+    }
+    char *line = NULL;
+    size_t cap = 0;
+    long no = 0;
+    int bad = 0;
+    while (getline(&line, &cap, f) > 0) {
+        no++;
+        json_object *o = json_tokener_parse(line);
+        if (!o || !json_object_is_type(o, json_type_object)) {
+            fprintf(stderr, "%s:%ld: not a JSON object\n", path, no);
+            bad = 1;
+            json_object_put(o);
+            continue;
+        }
+        for (int i = 0; i < n; i++) {
+            char key[256];
+            json_object *v = o;
+            snprintf(key, sizeof key, "%s", paths[i]);
+            for (char *save, *k = strtok_r(key, ".", &save); k && v;
+                 k = strtok_r(NULL, ".", &save)) {
+                if (json_object_is_type(v, json_type_array)) {   /* history.0.who */
+                    char *end;
+                    unsigned long ix = strtoul(k, &end, 10);
+                    v = *end ? NULL : json_object_array_get_idx(v, ix);
+                } else if (!json_object_object_get_ex(v, k, &v)) {
+                    v = NULL;
+                }
+            }
+            printf("%s%s", i ? "\t" : "", v ? json_object_get_string(v) : "");
+        }
+        putchar('\n');
+        json_object_put(o);
+    }
+    free(line);
+    fclose(f);
+    return bad;
+}
+
+static int pace(const char *in, const char *out, long chunk, long usec)
+{
+    static char buf[1 << 20];
+    FILE *fi = fopen(in, "rb"), *fo;
+    size_t n;
+    signal(SIGPIPE, SIG_IGN);
+    if (!fi || !(fo = fopen(out, "wb"))) {
+        perror(fi ? out : in);
+        return 1;
+    }
+    if (chunk <= 0 || chunk > (long)sizeof buf)
+        chunk = sizeof buf;
+    while ((n = fread(buf, 1, (size_t)chunk, fi)) > 0) {
+        if (fwrite(buf, 1, n, fo) != n || fflush(fo))
+            break;   /* the reader went away */
+        usleep((useconds_t)usec);
+    }
+    fclose(fi);
+    fclose(fo);
+    return 0;
+}
+
+/* One Ethernet frame with a TCP segment from src to dst (IPv4 or IPv6
+ * text) carrying the probe. */
+static size_t probe_frame(uint8_t *f, const char *src, const char *dst, uint16_t sport,
+                          uint16_t dport)
+{
+    static const char payload[] = "GET /?q=canhgac-e2e-probe HTTP/1.1\r\nHost: x\r\n\r\n";
+    size_t pl = sizeof payload - 1, p = 14;
+    int v6 = strchr(src, ':') != NULL;
+    memset(f, 0, 14);
+    f[5] = 1;
+    f[11] = 2;
+    f[12] = v6 ? 0x86 : 0x08;
+    f[13] = v6 ? 0xdd : 0x00;
+    if (v6) {
+        f[p] = 0x60;
+        f[p + 4] = (uint8_t)((20 + pl) >> 8);
+        f[p + 5] = (uint8_t)(20 + pl);
+        f[p + 6] = 6;
+        f[p + 7] = 64;
+        inet_pton(AF_INET6, src, f + p + 8);
+        inet_pton(AF_INET6, dst, f + p + 24);
+        p += 40;
+    } else {
+        uint32_t sum = 0;
+        size_t tot = 20 + 20 + pl;
+        memset(f + p, 0, 20);
+        f[p] = 0x45;
+        f[p + 2] = (uint8_t)(tot >> 8);
+        f[p + 3] = (uint8_t)tot;
+        f[p + 8] = 64;
+        f[p + 9] = 6;
+        inet_pton(AF_INET, src, f + p + 12);
+        inet_pton(AF_INET, dst, f + p + 16);
+        for (int i = 0; i < 20; i += 2)
+            sum += (uint32_t)(f[p + i] << 8 | f[p + i + 1]);
+        while (sum >> 16)
+            sum = (sum & 0xffff) + (sum >> 16);
+        f[p + 10] = (uint8_t)(~sum >> 8);
+        f[p + 11] = (uint8_t)~sum;
+        p += 20;
+    }
+    memset(f + p, 0, 20);
+    f[p] = (uint8_t)(sport >> 8);
+    f[p + 1] = (uint8_t)sport;
+    f[p + 2] = (uint8_t)(dport >> 8);
+    f[p + 3] = (uint8_t)dport;
+    f[p + 7] = 1;                 /* seq 1 */
+    f[p + 11] = 1;                /* ack 1 */
+    f[p + 12] = 0x50;
+    f[p + 13] = 0x18;             /* PSH ACK */
+    f[p + 14] = 0xff;
+    p += 20;
+    memcpy(f + p, payload, pl);
+    return p + pl;
+}
+
+/* The pairs of the geo capture: tests/e2e.sh knows what each must give. */
+static const struct { const char *src, *dst; uint16_t sport, dport; } geo_pairs[] = {
+    {"89.160.20.112", "10.20.1.10", 40001, 80},          /* SE Linköping AS29518 -> UBND, DMZ */
+    {"216.160.83.56", "10.20.1.70", 40002, 443},         /* US Milton AS209 -> Sở Y tế, DMZ */
+    {"2001:218::1", "2001:db8:2200:1::13", 40003, 80},   /* JP -> Công an tỉnh, DMZ (IPv6) */
+    {"10.21.4.5", "175.16.199.1", 40004, 80},            /* Sở Y tế office LAN -> CN Changchun */
+    {"2001:2000::1", "2001:db8:2200:1::10", 40005, 80},  /* AS1299 TeliaSonera -> UBND, DMZ */
+    {"81.2.69.142", "10.20.1.13", 40006, 80},            /* GB London -> Công an tỉnh, DMZ */
+    {"1.2.3.4", "10.99.0.1", 40007, 80},                 /* in no database, no asset */
+};
+
+/* A little-endian pcap: Ethernet, snaplen 96 (geo: 65535), then the records. */
 static int pcap(const char *kind, const char *out)
 {
     static const uint8_t frame[60] = {
@@ -91,12 +239,22 @@ static int pcap(const char *kind, const char *out)
     put32(f, 0x00040002);
     put32(f, 0);
     put32(f, 0);
-    put32(f, 96);          /* snaplen */
+    put32(f, strcmp(kind, "geo") ? 96 : 65535);   /* snaplen */
     put32(f, 1);           /* Ethernet */
     /* a good record first */
     put32(f, 1763856000); put32(f, 0); put32(f, 60); put32(f, 60);
     fwrite(frame, 1, 60, f);
-    if (!strcmp(kind, "zerolen")) {
+    if (!strcmp(kind, "geo")) {
+        /* the good record above, then the probes, a second apart */
+        for (size_t i = 0; i < sizeof geo_pairs / sizeof geo_pairs[0]; i++) {
+            uint8_t fr[200];
+            size_t n = probe_frame(fr, geo_pairs[i].src, geo_pairs[i].dst, geo_pairs[i].sport,
+                                   geo_pairs[i].dport);
+            put32(f, 1763856001 + (uint32_t)i); put32(f, 0);
+            put32(f, (uint32_t)n); put32(f, (uint32_t)n);
+            fwrite(fr, 1, n, f);
+        }
+    } else if (!strcmp(kind, "zerolen")) {
         put32(f, 1763856001); put32(f, 0); put32(f, 0); put32(f, 60);
         put32(f, 1763856002); put32(f, 0); put32(f, 60); put32(f, 60);
         fwrite(frame, 1, 60, f);
@@ -121,6 +279,11 @@ int main(int argc, char **argv)
         return schema(argv[2], (unsigned)strtoul(argv[3], NULL, 10));
     if (argc == 4 && !strcmp(argv[1], "pcap"))
         return pcap(argv[2], argv[3]);
-    fprintf(stderr, "usage: e2e_helper eve|json FILE | schema DIR N | pcap KIND OUT\n");
+    if (argc >= 4 && !strcmp(argv[1], "fields"))
+        return fields(argv[2], argc - 3, argv + 3);
+    if (argc == 6 && !strcmp(argv[1], "pace"))
+        return pace(argv[2], argv[3], strtol(argv[4], NULL, 10), strtol(argv[5], NULL, 10));
+    fprintf(stderr, "usage: e2e_helper eve|json FILE | schema DIR N | pcap KIND OUT | "
+            "fields FILE PATH... | pace FILE OUT CHUNK USEC\n");
     return 2;
 }

@@ -21,6 +21,9 @@ typedef struct sinkrec {
     uint64_t alert_inc[64];
     cg_fold_alert alerts[64];
     int nalerts, fail_alerts;
+    /* the caller's area: each holds its incident's id, checked at the sink */
+    cg_incidents *ag;
+    int user_bad, calls;
 } sinkrec;
 
 static uint64_t new_id(void *arg) { return ++((sinkrec *)arg)->next_id; }
@@ -28,6 +31,9 @@ static uint64_t new_id(void *arg) { return ++((sinkrec *)arg)->next_id; }
 static int sink(const cg_open_incident *inc, void *arg)
 {
     sinkrec *s = arg;
+    s->calls++;
+    if (s->ag && *(const uint64_t *)cg_incidents_user(s->ag, inc) != inc->id)
+        s->user_bad++;
     if (s->n < 64) {
         s->flushed[s->n] = inc->id;
         s->counts[s->n] = inc->count;
@@ -304,9 +310,74 @@ static void test_eve(void)
     CHECK_EQ_U(cg_eve_alert(line, 100, &p, &r, 1, "", 1), 0);
 }
 
+/* The caller's area: zero at creation, the caller's while the incident
+ * lives, intact when the incident reaches the sink, also on eviction (a
+ * table of 64 slots taking 300 keys) and escalation. */
+static void test_user_area(void)
+{
+    cg_rule r, hi;
+    memset(&r, 0, sizeof r);
+    r.gid = 1, r.sid = 5, r.severity = 3;
+    hi = r;
+    sinkrec s;
+    memset(&s, 0, sizeof s);
+    cg_incidents_cfg cfg = {.window_s = 3600, .max_evidence = 1, .capacity = 64,
+                            .user_size = 2 * sizeof(uint64_t)};
+    cg_incidents *ag;
+    CHECK(cg_incidents_create(&ag, &cfg, new_id, sink, &s) == 0);
+    s.ag = ag;
+    int ev, created, fresh_zero = 1, aligned = 1;
+    for (unsigned i = 0; i < 300; i++) {
+        cg_packet p = mkpkt(i & 255, (i >> 8) + 1, 1000000 + i);
+        cg_open_incident *a = cg_incidents_fold(ag, &r, &p, i, "", 0, 1, &ev, &created);
+        if (!a || !created)
+            continue;
+        uint64_t *u = cg_incidents_user(ag, a);
+        fresh_zero &= u[0] == 0 && u[1] == 0;
+        aligned &= ((uintptr_t)u & 15) == 0;
+        u[0] = a->id;
+        u[1] = ~a->id;
+        /* a later alert of the same key keeps it */
+        cg_open_incident *b = cg_incidents_fold(ag, &r, &p, i, "", 0, 1, &ev, &created);
+        CHECK(b == a && !created && u[0] == a->id);
+    }
+    CHECK(fresh_zero);
+    CHECK(aligned);
+    CHECK(s.n > 0);
+    /* escalation: the old incident reaches the sink with its area, the new
+     * one starts from zero in the same slot */
+    hi.severity = 1;
+    cg_packet p = mkpkt(7, 200, 2000000);
+    cg_open_incident *a = cg_incidents_fold(ag, &r, &p, 1, "", 0, 1, &ev, &created);
+    CHECK(a && created);
+    uint64_t *u = a ? cg_incidents_user(ag, a) : NULL, old_id = a ? a->id : 0;
+    if (u)
+        u[0] = old_id;
+    int before = s.calls;
+    cg_open_incident *b = cg_incidents_fold(ag, &hi, &p, 1, "", 0, 1, &ev, &created);
+    CHECK(b && created && b->escalated_from == old_id && b->id != old_id);
+    CHECK(s.calls == before + 1);     /* the escalated one went to the sink first */
+    CHECK(b && *(uint64_t *)cg_incidents_user(ag, b) == 0);
+    if (b)
+        *(uint64_t *)cg_incidents_user(ag, b) = b->id;
+    CHECK(cg_incidents_flush(ag) == 0);
+    CHECK_EQ_U(s.user_bad, 0);
+    cg_incidents_destroy(ag);
+    /* no area asked for: NULL; too big: refused */
+    cfg.user_size = 0;
+    CHECK(cg_incidents_create(&ag, &cfg, new_id, sink, &s) == 0);
+    cg_packet q = mkpkt(1, 1, 1);
+    a = cg_incidents_fold(ag, &r, &q, 1, "", 0, 1, &ev, &created);
+    CHECK(a && cg_incidents_user(ag, a) == NULL);
+    cg_incidents_destroy(ag);
+    cfg.user_size = 65537;
+    CHECK(cg_incidents_create(&ag, &cfg, new_id, sink, &s) == -1);
+}
+
 int main(void)
 {
     test_fold();
+    test_user_area();
     test_full_table();
     test_dport_key();
     test_escalation();

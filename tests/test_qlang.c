@@ -52,6 +52,29 @@ static cg_qrec rec(void)
     return r;
 }
 
+/* Whether r satisfies the hints, as the store would check them. */
+static int hints_match(const cg_qhints *h, const cg_qrec *r)
+{
+    if ((h->has & CG_QH_TIME) && (r->first_us < h->time_lo || r->first_us > h->time_hi))
+        return 0;
+    if ((h->has & CG_QH_SRC) && (memcmp(r->src, h->src_lo, 16) < 0 || memcmp(r->src, h->src_hi, 16) > 0))
+        return 0;
+    if ((h->has & CG_QH_DST) && (memcmp(r->dst, h->dst_lo, 16) < 0 || memcmp(r->dst, h->dst_hi, 16) > 0))
+        return 0;
+    if ((h->has & CG_QH_SID) && r->sid != h->sid) return 0;
+    if ((h->has & CG_QH_SEV) && r->severity > h->sev_max) return 0;
+    if ((h->has & CG_QH_STATUS) && r->status != h->status) return 0;
+    if ((h->has & CG_QH_DPORT) && r->dport != h->dport) return 0;
+    if ((h->has & CG_QH_SRC_CC) && strcmp(r->src_country, h->src_cc)) return 0;
+    if ((h->has & CG_QH_DST_CC) && strcmp(r->dst_country, h->dst_cc)) return 0;
+    if ((h->has & CG_QH_SRC_ASN) && r->src_asn != h->src_asn) return 0;
+    if ((h->has & CG_QH_DST_ASN) && r->dst_asn != h->dst_asn) return 0;
+    if ((h->has & CG_QH_CID) && strcmp(r->community_id, h->cid)) return 0;
+    return 1;
+}
+
+static unsigned exact_seen;   /* expressions whose hints were exact */
+
 /* 1 match, 0 no match, -1 parse error. */
 static int q(const char *text, const cg_qrec *r)
 {
@@ -77,6 +100,13 @@ static int q(const char *text, const cg_qrec *r)
         if (h.has & CG_QH_DPORT) CHECK_EQ_U(r->dport, h.dport);
         if (h.has & CG_QH_SRC_CC) CHECK_STR(r->src_country, h.src_cc);
         if (h.has & CG_QH_SRC_ASN) CHECK_EQ_U(r->src_asn, h.src_asn);
+    }
+    /* exact hints: matching them is matching the expression */
+    if (h.exact) {
+        exact_seen++;
+        if (hints_match(&h, r) != m)
+            fprintf(stderr, "exact hints disagree on: %s\n", text);
+        CHECK_EQ_U(hints_match(&h, r), m);
     }
     cg_qlang_free(e);
     return m;
@@ -104,6 +134,10 @@ static void test_fields(void)
     CHECK_EQ_U(q("until 1h", &r), 1);
     CHECK_EQ_U(q("until 3h", &r), 0);
     CHECK_EQ_U(q("since 2025-11-24T13:00:00 and until 2025-11-24T15:00", &r), 1);
+    /* the filter words of earlier versions: since=T, until=T */
+    CHECK_EQ_U(q("since=24h until=1h", &r), 1);
+    CHECK_EQ_U(q("since=1h", &r), 0);
+    CHECK_EQ_U(q("since = 3h sid=9100101", &r), 1);
     CHECK_EQ_U(q("time >= @1763992800", &r), 1);            /* 14:00 exactly */
     CHECK_EQ_U(q("time > @1763992800", &r), 0);
     CHECK_EQ_U(q("last_seen >= 90m", &r), 1);
@@ -148,6 +182,12 @@ static void test_fields(void)
     CHECK_EQ_U(q("dst.country != VN", &r), 1);              /* unknown is not VN */
     CHECK_EQ_U(q("country = SE", &r), 1);
     CHECK_EQ_U(q("country in [VN, CN]", &r), 0);
+    /* "" is an unknown country; a bare word must be two letters */
+    CHECK_EQ_U(q("dst.country = \"\"", &r), 1);
+    CHECK_EQ_U(q("src.country = \"\"", &r), 0);
+    CHECK_EQ_U(q("country = \"\"", &r), 1);
+    CHECK_EQ_U(q("dst.country in [\"\", VN]", &r), 1);
+    CHECK_EQ_U(q("src.country = SWE", &r), -1);
     CHECK_EQ_U(q("src.asn = 29518 and asn = AS29518", &r), 1);
     CHECK_EQ_U(q("dst.asn = 29518", &r), 0);
     CHECK_EQ_U(q("dst.agency ~ \"thông tin\"", &r), 1);
@@ -278,7 +318,10 @@ static void test_random(void)
         "since 3h", "until 90m", "src in 10.0.0.0/8", "dst in 10.20.0.0/16", "sid = 5",
         "sid in [5, 6]", "sev >= medium", "sev = low", "status = new", "status != resolved",
         "dport = 80", "port = 22", "country = VN", "src.country != CN", "asn = 7552",
-        "msg ~ ssh", "layer = 3", "ip in 10.20.1.0/24", "count > 3", "proto = udp"};
+        "msg ~ ssh", "layer = 3", "ip in 10.20.1.0/24", "count > 3", "proto = udp",
+        "sev > medium", "sev > high", "src.country = \"\"", "dst.country = cn", "src.asn = 7552",
+        "dst.asn = 0", "sid = 6", "status = resolved", "dport = 22", "src = 10.20.1.2",
+        "dst in 10.21.1.0/30", "time < 2h", "since 4h"};
     const size_t nt = sizeof terms / sizeof terms[0];
     static const char *const cc[] = {"VN", "CN", "US", ""};
     static const char *const msgs[] = {"SSH brute force", "SQL injection", "DNS tunnel"};
@@ -316,6 +359,46 @@ static void test_random(void)
         agree += m >= 0 && nm >= 0 && m == !nm;
     }
     CHECK_EQ_U(agree, 3000);
+    CHECK(exact_seen > 300);
+}
+
+/* Which expressions give exact hints. */
+static void test_exact(void)
+{
+    static const struct { const char *text; int exact; } t[] = {
+        {"since 24h and src in 10.20.0.0/16 and sev >= high and status = new", 1},
+        {"sid = 5 dport = 80 src.country = VN dst.asn = 13335 until 1h", 1},
+        {"src in 10.0.0.0/8 and src in 10.20.0.0/16 and since 2h and since 1h", 1},
+        {"sev > medium", 1},
+        {"sev = medium", 0},          /* the hint is sev <= 2, wider */
+        {"sev >= high and sev >= medium", 0},
+        {"sid = 5 and sid = 6", 0},
+        {"status = new and status = resolved", 0},
+        {"sid = 5 or sid = 6", 0},
+        {"not sid = 5", 0},
+        {"sid = 5 and port = 22", 0},
+        {"ip = 10.0.0.1", 0},
+        {"country = VN", 0},
+        {"community_id = \"1:abc\"", 0},
+        {"sid in [5, 6]", 0},
+        {"sid in [5]", 1},
+        {"time < @0", 0},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        cg_qexpr *e = NULL;
+        cg_qhints h;
+        char err[256];
+        int col;
+        CHECK(cg_qlang_parse(t[i].text, NOW, &e, err, sizeof err, &col) == 0);
+        cg_qlang_hints(e, &h);
+        if (h.exact != t[i].exact)
+            fprintf(stderr, "exact %d, want %d: %s\n", h.exact, t[i].exact, t[i].text);
+        CHECK_EQ_U(h.exact, t[i].exact);
+        cg_qlang_free(e);
+    }
+    cg_qhints h;
+    cg_qlang_hints(NULL, &h);
+    CHECK_EQ_U(h.exact, 0);
 }
 
 static void test_hostile(void)
@@ -369,6 +452,7 @@ int main(void)
     test_errors();
     test_hints();
     test_random();
+    test_exact();
     test_hostile();
     return check_done("qlang");
 }

@@ -15,15 +15,20 @@ static const char main_usage[] =
     "\n"
     "commands:\n"
     "  run          capture (-r FILE or -i IFACE), detect, store incidents, write EVE JSON\n"
-    "  query        list incidents from the store (filters, table/--json/--csv)\n"
+    "  query        incidents matching an expression: table, --json, --csv, --count,\n"
+    "               --top FIELD, --histogram hour|day\n"
+    "  incident     show ID, set ID status=... assignee=... severity=..., note ID TEXT\n"
     "  rules check  load rule files and report loaded, skipped and broken rules\n"
     "  version      print the version\n"
     "\n"
     "`canhgac COMMAND --help` describes each command.\n"
     "\n"
+    "environment: CANHGAC_STORE (the store), CANHGAC_CACHE (compiled rules),\n"
+    "CANHGAC_GEOIP_CITY, CANHGAC_GEOIP_ASN, CANHGAC_ASSETS (enrichment)\n"
+    "\n"
     "exit codes: 0 success; 1 failed while running (store full, disk error, rules\n"
-    "with syntax errors); 2 bad input (usage, unreadable or malformed file,\n"
-    "store that cannot be opened, no rule loaded)\n";
+    "with syntax errors); 2 bad input (usage, unreadable or malformed file, bad\n"
+    "query, unknown incident, store that cannot be opened, no rule loaded)\n";
 
 int main(int argc, char **argv)
 {
@@ -44,6 +49,8 @@ int main(int argc, char **argv)
         return cg_cmd_run(argc - 1, argv + 1);
     if (!strcmp(cmd, "query"))
         return cg_cmd_query(argc - 1, argv + 1);
+    if (!strcmp(cmd, "incident"))
+        return cg_cmd_incident(argc - 1, argv + 1);
     if (!strcmp(cmd, "rules"))
         return cg_cmd_rules(argc - 1, argv + 1);
     fprintf(stderr, "canhgac: unknown command '%s'\n%s", cmd, main_usage);

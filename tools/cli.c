@@ -1,4 +1,5 @@
-/* cli.c — shared argument helpers of the canhgac subcommands (see cli.h). */
+/* cli.c — what the canhgac subcommands share (see cli.h): defaults, and an
+ * incident printed as a JSON object or a CSV row. */
 #include "tools/cli.h"
 
 #include <stdio.h>
@@ -6,6 +7,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyzer/eve.h"
+#include "analyzer/rule.h"
 #include "sensor/decode.h"
 
 uint64_t cg_cli_now_us(void)
@@ -13,102 +16,6 @@ uint64_t cg_cli_now_us(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-int cg_cli_duration(const char *s, uint64_t *out_us)
-{
-    char *end;
-    if (!s || !*s || *s == '-')
-        return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s)
-        return -1;
-    uint64_t mul;
-    if (!strcmp(end, "s") || !*end) mul = 1;
-    else if (!strcmp(end, "m")) mul = 60;
-    else if (!strcmp(end, "h")) mul = 3600;
-    else if (!strcmp(end, "d")) mul = 86400;
-    else if (!strcmp(end, "w")) mul = 7 * 86400;
-    else return -1;
-    if (v > UINT64_MAX / 1000000u / mul)
-        return -1;
-    *out_us = (uint64_t)v * mul * 1000000u;
-    return 0;
-}
-
-int cg_cli_time(const char *s, uint64_t now_us, uint64_t *out_us)
-{
-    uint64_t d;
-    if (!s || !*s)
-        return -1;
-    if (s[0] == '@') {
-        char *end;
-        unsigned long long v = strtoull(s + 1, &end, 10);
-        if (end == s + 1 || *end || v > UINT64_MAX / 1000000u)
-            return -1;
-        *out_us = (uint64_t)v * 1000000u;
-        return 0;
-    }
-    if (strchr(s, '-') == NULL) {
-        if (cg_cli_duration(s, &d) || d > now_us)
-            return -1;
-        *out_us = now_us - d;
-        return 0;
-    }
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *rest = strptime(s, "%Y-%m-%d", &tm);
-    if (!rest)
-        return -1;
-    if (*rest == 'T' || *rest == ' ') {
-        rest = strptime(rest + 1, "%H:%M", &tm);
-        if (!rest)
-            return -1;
-        if (*rest == ':') {
-            rest = strptime(rest + 1, "%S", &tm);
-            if (!rest)
-                return -1;
-        }
-    }
-    if (*rest == 'Z')
-        rest++;
-    if (*rest)
-        return -1;
-    time_t t = timegm(&tm);
-    if (t < 0)
-        return -1;
-    *out_us = (uint64_t)t * 1000000u;
-    return 0;
-}
-
-int cg_cli_cidr(const char *s, uint8_t lo[16], uint8_t hi[16])
-{
-    char buf[80];
-    const char *slash = strchr(s, '/');
-    size_t alen = slash ? (size_t)(slash - s) : strlen(s);
-    if (alen == 0 || alen >= sizeof buf)
-        return -1;
-    memcpy(buf, s, alen);
-    buf[alen] = 0;
-    uint8_t a[16];
-    if (cg_addr_parse(buf, a))
-        return -1;
-    int v4 = cg_addr_is_v4(a) && !strchr(buf, ':');
-    long bits = v4 ? 32 : 128;
-    if (slash) {
-        char *end;
-        bits = strtol(slash + 1, &end, 10);
-        if (end == slash + 1 || *end || bits < 0 || bits > (v4 ? 32 : 128))
-            return -1;
-    }
-    int keep = (int)bits + (v4 ? 96 : 0);
-    for (int i = 0; i < 16; i++) {
-        int b = keep - i * 8;
-        uint8_t mask = b >= 8 ? 0xff : b <= 0 ? 0 : (uint8_t)(0xff << (8 - b));
-        lo[i] = a[i] & mask;
-        hi[i] = (uint8_t)(a[i] | (uint8_t)~mask);
-    }
-    return 0;
 }
 
 const char *cg_cli_default_store(void)
@@ -135,4 +42,210 @@ const char *cg_cli_default_cache(char *buf, unsigned len)
         return buf;
     }
     return NULL;
+}
+
+/* ---- pieces ----------------------------------------------------------------- */
+
+void cg_cli_addr(const uint8_t a[16], char *out, size_t len)
+{
+    cg_addr_format(a, out, len);
+}
+
+void cg_cli_time_str(uint64_t us, char *out, size_t len)
+{
+    cg_eve_time(us, out, len);
+}
+
+const char *cg_cli_proto(uint8_t proto, char *buf, size_t len)
+{
+    const char *n = cg_proto_name(proto);
+    if (n)
+        return n;
+    snprintf(buf, len, "%u", proto);
+    return buf;
+}
+
+const char *cg_cli_status(unsigned status)
+{
+    const char *n = cg_store_status_name(status);
+    return n ? n : "unknown";
+}
+
+/* Length of the valid UTF-8 sequence at s (NUL-terminated), or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+    unsigned char c = s[0];
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80)
+        return 1;
+    if (c >= 0xc2 && c <= 0xdf) n = 2, cp = c & 0x1f;
+    else if (c >= 0xe0 && c <= 0xef) n = 3, cp = c & 0x0f;
+    else if (c >= 0xf0 && c <= 0xf4) n = 4, cp = c & 0x07;
+    else return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;     /* also the NUL that ends s */
+        cp = cp << 6 | (s[i] & 0x3f);
+    }
+    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+void cg_cli_json_str(FILE *f, const char *s)
+{
+    const unsigned char *c = (const unsigned char *)(s ? s : "");
+    putc('"', f);
+    while (*c) {
+        size_t n;
+        switch (*c) {
+        case '"': fputs("\\\"", f); c++; continue;
+        case '\\': fputs("\\\\", f); c++; continue;
+        case '\n': fputs("\\n", f); c++; continue;
+        case '\r': fputs("\\r", f); c++; continue;
+        case '\t': fputs("\\t", f); c++; continue;
+        default: break;
+        }
+        if (*c < 0x20 || *c == 0x7f) {
+            fprintf(f, "\\u%04x", *c);
+            c++;
+        } else if ((n = utf8_len(c)) == 0) {
+            fputs("\\ufffd", f);
+            c++;
+        } else {
+            fwrite(c, 1, n, f);
+            c += n;
+        }
+    }
+    putc('"', f);
+}
+
+void cg_cli_csv_field(FILE *f, const char *s, int last)
+{
+    s = s ? s : "";
+    if (strpbrk(s, ",\"\n\r")) {
+        putc('"', f);
+        for (; *s; s++) {
+            if (*s == '"')
+                putc('"', f);
+            putc(*s, f);
+        }
+        putc('"', f);
+    } else {
+        fputs(s, f);
+    }
+    putc(last ? '\n' : ',', f);
+}
+
+/* ---- an incident -------------------------------------------------------------- */
+
+static void json_geo(FILE *f, const cg_incident_geo *g)
+{
+    fputs("{\"country\":", f);
+    cg_cli_json_str(f, g->country);
+    fputs(",\"city\":", f);
+    cg_cli_json_str(f, g->city);
+    fprintf(f, ",\"asn\":%u,\"as_org\":", g->asn);
+    cg_cli_json_str(f, g->as_org);
+    fputs(",\"agency\":", f);
+    cg_cli_json_str(f, g->agency);
+    fputs(",\"zone\":", f);
+    cg_cli_json_str(f, g->zone);
+    putc('}', f);
+}
+
+void cg_cli_incident_json(FILE *f, const cg_incident *inc)
+{
+    char first[40], last[40], sa[64], da[64], pb[8];
+    cg_cli_time_str(inc->first_us, first, sizeof first);
+    cg_cli_time_str(inc->last_us, last, sizeof last);
+    cg_cli_addr(inc->src, sa, sizeof sa);
+    cg_cli_addr(inc->dst, da, sizeof da);
+    fprintf(f,
+            "{\"incident_id\":%llu,\"first_seen\":\"%s\",\"last_seen\":\"%s\",\"count\":%llu,"
+            "\"severity\":%u,\"severity_name\":\"%s\",\"status\":\"%s\",\"gid\":%u,"
+            "\"signature_id\":%u,\"rev\":%u,\"signature\":",
+            (unsigned long long)inc->id, first, last, (unsigned long long)inc->count,
+            inc->severity, cg_severity_name(inc->severity), cg_cli_status(inc->status), inc->gid,
+            inc->sid, inc->rev);
+    cg_cli_json_str(f, inc->msg);
+    fputs(",\"classtype\":", f);
+    cg_cli_json_str(f, inc->classtype);
+    fprintf(f,
+            ",\"src_ip\":\"%s\",\"src_port\":%u,\"dest_ip\":\"%s\",\"dest_port\":%u,"
+            "\"proto\":\"%s\",\"flow_id\":%llu,\"community_id\":",
+            sa, inc->sport, da, inc->dport, cg_cli_proto(inc->proto, pb, sizeof pb),
+            (unsigned long long)inc->flow_id);
+    cg_cli_json_str(f, inc->community_id);
+    fputs(",\"assignee\":", f);
+    cg_cli_json_str(f, inc->assignee);
+    fprintf(f,
+            ",\"rule_severity\":%u,\"severity_set\":%s,\"escalated_from\":%llu,"
+            "\"alerts_stored\":%u,\"notes\":%u,\"evidence_packets\":%u,\"layers\":[",
+            inc->rule_severity, (inc->flags & CG_INC_SEV_SET) ? "true" : "false",
+            (unsigned long long)inc->escalated_from, inc->nalerts, inc->nnotes,
+            inc->nevidence);
+    int firstl = 1;
+    for (int l = 1; l <= 4; l++)
+        if (inc->layers & CG_LAYER(l)) {
+            fprintf(f, firstl ? "%d" : ",%d", l);
+            firstl = 0;
+        }
+    fputs("],\"src_geo\":", f);
+    json_geo(f, &inc->src_geo);
+    fputs(",\"dest_geo\":", f);
+    json_geo(f, &inc->dst_geo);
+    fputs(",\"geo_db_type\":", f);
+    cg_cli_json_str(f, inc->geo_db_type);
+    fputs(",\"geo_db_date\":", f);
+    cg_cli_json_str(f, inc->geo_db_date);
+    putc('}', f);
+}
+
+void cg_cli_csv_header(FILE *f)
+{
+    fputs("incident_id,first_seen,last_seen,count,severity,status,gid,signature_id,"
+          "src_ip,src_port,dest_ip,dest_port,proto,classtype,signature,assignee,"
+          "escalated_from,src_country,src_city,src_asn,src_as_org,src_agency,src_zone,"
+          "dest_country,dest_city,dest_asn,dest_as_org,dest_agency,dest_zone,layers,"
+          "geo_db_type,geo_db_date\n", f);
+}
+
+static void csv_geo(FILE *f, const cg_incident_geo *g)
+{
+    char asn[16];
+    snprintf(asn, sizeof asn, "%u", g->asn);
+    cg_cli_csv_field(f, g->country, 0);
+    cg_cli_csv_field(f, g->city, 0);
+    cg_cli_csv_field(f, g->asn ? asn : "", 0);
+    cg_cli_csv_field(f, g->as_org, 0);
+    cg_cli_csv_field(f, g->agency, 0);
+    cg_cli_csv_field(f, g->zone, 0);
+}
+
+void cg_cli_incident_csv(FILE *f, const cg_incident *inc)
+{
+    char first[40], last[40], sa[64], da[64], pb[8], layers[16] = "";
+    cg_cli_time_str(inc->first_us, first, sizeof first);
+    cg_cli_time_str(inc->last_us, last, sizeof last);
+    cg_cli_addr(inc->src, sa, sizeof sa);
+    cg_cli_addr(inc->dst, da, sizeof da);
+    fprintf(f, "%llu,%s,%s,%llu,%s,%s,%u,%u,%s,%u,%s,%u,%s,", (unsigned long long)inc->id,
+            first, last, (unsigned long long)inc->count, cg_severity_name(inc->severity),
+            cg_cli_status(inc->status), inc->gid, inc->sid, sa, inc->sport, da, inc->dport,
+            cg_cli_proto(inc->proto, pb, sizeof pb));
+    cg_cli_csv_field(f, inc->classtype, 0);
+    cg_cli_csv_field(f, inc->msg, 0);
+    cg_cli_csv_field(f, inc->assignee, 0);
+    fprintf(f, "%llu,", (unsigned long long)inc->escalated_from);
+    csv_geo(f, &inc->src_geo);
+    csv_geo(f, &inc->dst_geo);
+    for (int l = 1, n = 0; l <= 4; l++)
+        if (inc->layers & CG_LAYER(l))
+            n += snprintf(layers + n, sizeof layers - (size_t)n, n ? " %d" : "%d", l);
+    cg_cli_csv_field(f, layers, 0);
+    cg_cli_csv_field(f, inc->geo_db_type, 0);
+    cg_cli_csv_field(f, inc->geo_db_date, 1);
 }

@@ -1,36 +1,61 @@
-/* cli.h — what the canhgac subcommands share: exit codes, argument parsing
- * helpers (times, durations, CIDRs), and the subcommand entry points.
+/* cli.h — what the canhgac subcommands share: exit codes, defaults, and the
+ * way an incident is printed (JSON object, CSV row), so that `query` and
+ * `incident show` say the same thing with the same names.
  *
  * Exit codes (documented in README and `canhgac --help`):
  *   0  success
  *   1  the work failed while running (store full, disk error, rules check
  *      found syntax errors)
  *   2  bad input: usage, a missing or malformed file, a store that cannot be
- *      opened, a rule set with no loadable rule
+ *      opened, a rule set with no loadable rule, a query that does not parse,
+ *      an incident that does not exist
+ *
+ * Times, durations and CIDRs on the command line are parsed by the query
+ * language's helpers (store/qlang.h), so a value means the same in an option
+ * and in an expression.
  */
 #ifndef CG_CLI_H
 #define CG_CLI_H
 
 #include <stdint.h>
+#include <stdio.h>
+
+#include "store/store.h"
 
 enum { CG_EXIT_OK = 0, CG_EXIT_FAIL = 1, CG_EXIT_INPUT = 2 };
 
 int cg_cmd_run(int argc, char **argv);
 int cg_cmd_query(int argc, char **argv);
 int cg_cmd_rules(int argc, char **argv);
+int cg_cmd_incident(int argc, char **argv);
 
-/* "90s", "30m", "24h", "7d", "2w" -> microseconds. 0 or -1. */
-int cg_cli_duration(const char *s, uint64_t *out_us);
-/* A point in time: a duration back from now ("24h"), an ISO 8601 UTC time
- * ("2025-11-23", "2025-11-23T08:00:00[Z]"), or "@EPOCH". 0 or -1. */
-int cg_cli_time(const char *s, uint64_t now_us, uint64_t *out_us);
-/* An address or CIDR (v4 or v6) -> inclusive 16-byte range. 0 or -1. */
-int cg_cli_cidr(const char *s, uint8_t lo[16], uint8_t hi[16]);
 /* The default store directory: $CANHGAC_STORE, else "./canhgac-store". */
 const char *cg_cli_default_store(void);
 /* The default cache directory: $CANHGAC_CACHE, else $XDG_CACHE_HOME/canhgac,
  * else $HOME/.cache/canhgac, else NULL. Written into buf. */
 const char *cg_cli_default_cache(char *buf, unsigned len);
 uint64_t cg_cli_now_us(void);
+
+/* s as a JSON string, quotes included: control characters escaped, bytes
+ * that are not valid UTF-8 written as U+FFFD, so the line always parses. */
+void cg_cli_json_str(FILE *f, const char *s);
+/* s as one CSV field (RFC 4180: quoted when it holds , " CR or LF), then
+ * ',' or, for the last field, '\n'. */
+void cg_cli_csv_field(FILE *f, const char *s, int last);
+
+/* An incident as one JSON object, no newline: the EVE-style names of README
+ * "Incidents" (incident_id, first_seen, ..., src_geo, dest_geo, ...). */
+void cg_cli_incident_json(FILE *f, const cg_incident *inc);
+/* The CSV header line, and an incident as one CSV row in its order. */
+void cg_cli_csv_header(FILE *f);
+void cg_cli_incident_csv(FILE *f, const cg_incident *inc);
+
+/* Formatting pieces: an address ("89.160.20.112", "2001:db8::1"), a time
+ * ("2025-11-24T08:00:05.123456+0000"), a protocol ("TCP", or its number),
+ * a status name ("new" .. "false-positive", "unknown"). */
+void cg_cli_addr(const uint8_t a[16], char *out, size_t len);
+void cg_cli_time_str(uint64_t us, char *out, size_t len);
+const char *cg_cli_proto(uint8_t proto, char *buf, size_t len);
+const char *cg_cli_status(unsigned status);
 
 #endif

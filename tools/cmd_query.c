@@ -1,291 +1,651 @@
-/* cmd_query.c — `canhgac query`: incidents from the store, as a table, JSON
- * lines or CSV, newest first, paged by an id cursor. */
+/* cmd_query.c — `canhgac query`: incidents from the store that match an
+ * expression of the query language (store/qlang.h), as a table, JSON lines
+ * or CSV, newest first and paged by keyset; or their count, the top values
+ * of a field, a histogram by hour or day, or the store's plan.
+ *
+ * The words after the options are joined with spaces into one expression.
+ * What the store's indexes can use of it (cg_qlang_hints: the constraints of
+ * its top-level "and") becomes the cg_query filters; the whole expression is
+ * evaluated on each record the filters leave (cg_query.match), so the
+ * indexes choose what is read and the language decides what matches. When
+ * the filters are the whole expression (cg_qhints.exact) there is no
+ * predicate, and the store counts and groups from its indexes alone.
+ * --since/--until are more "and" terms, applied as filters.
+ */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#include "analyzer/eve.h"
 #include "analyzer/rule.h"
-#include "sensor/decode.h"
+#include "store/qlang.h"
 #include "store/store.h"
 #include "tools/cli.h"
 
 static const char query_usage[] =
-    "usage: canhgac query [options] [FILTER...]\n"
+    "usage: canhgac query [options] [EXPRESSION...]\n"
     "\n"
-    "Lists incidents from the store, newest first.\n"
+    "Lists the incidents of the store that match EXPRESSION, newest first. The\n"
+    "words of EXPRESSION are joined with spaces; no expression matches everything.\n"
     "\n"
-    "filters (all must hold):\n"
-    "  src=ADDR[/BITS]   source address or CIDR (IPv4 or IPv6)\n"
-    "  dst=ADDR[/BITS]   destination address or CIDR\n"
-    "  sid=N             signature id\n"
-    "  port=N            source or destination port;  sport=N, dport=N\n"
-    "  sev=high|medium|low|info|1..4   this severity or higher\n"
-    "  since=T, until=T  as --since/--until\n"
+    "expression:\n"
+    "  terms       FIELD OP VALUE     OP: = != < <= > >= ~ (contains) !~\n"
+    "              FIELD in CIDR      an address field in a network\n"
+    "              FIELD [not] in [V1, V2, ...]\n"
+    "              since TIME, until TIME   first seen at or after / before TIME\n"
+    "  combine     and, or, not, ( ); two terms side by side mean \"and\"\n"
+    "  TIME        24h, 30m, 90s, 7d, 2w (back from now), 2025-11-23,\n"
+    "              2025-11-23T08:00:00 (UTC), @EPOCH\n"
+    "  text        a word, or \"double quoted\"\n"
+    "  the shell   quote what it would take: > < ( ) \" ! - or the whole expression\n"
+    "fields (src.X / dst.X: the source's / destination's; X alone: either side):\n"
+    "  time first_seen last_seen          src dst ip (address, CIDR with in)\n"
+    "  sport dport port                   sid gid count id\n"
+    "  sev severity (high medium low info; sev >= medium: medium or high)\n"
+    "  status (new acknowledged investigating resolved false-positive)\n"
+    "  proto (tcp udp icmp icmpv6, or a number)   layer (1..4)\n"
+    "  msg classtype assignee community_id (text; ~ contains, any case)\n"
+    "  country src.country dst.country (VN)   asn src.asn dst.asn (13335, AS13335)\n"
+    "  agency src.agency dst.agency, zone src.zone dst.zone (from the asset file)\n"
+    "\n"
     "options:\n"
-    "  -d, --store DIR   the store (default $CANHGAC_STORE or ./canhgac-store)\n"
-    "      --since T     first seen at or after T: a duration back from now (90s,\n"
-    "                    30m, 24h, 7d), an ISO time (2025-11-23T08:00:00), or @EPOCH\n"
-    "      --until T     first seen before T\n"
-    "      --json        one JSON object per line (EVE field names)\n"
-    "      --csv         CSV with a header line\n"
-    "  -n, --limit N     at most N incidents (default 100; 0 = all)\n"
-    "      --cursor ID   the next page: incidents older than ID (printed on stderr)\n"
-    "      --count       print only the number of matching incidents\n"
-    "  -h, --help        this help\n"
+    "  -d, --store DIR     the store (default $CANHGAC_STORE or ./canhgac-store)\n"
+    "      --since T       and first seen at or after T\n"
+    "      --until T       and first seen before T\n"
+    "      --json          one JSON object per line\n"
+    "      --csv           CSV with a header line\n"
+    "  -n, --limit N       at most N incidents (default 100; 0 = all), or N groups\n"
+    "                      with --top (default 10; 0 = all, up to 100000)\n"
+    "      --cursor TOKEN  the next page, as printed on stderr after a full page\n"
+    "      --count         the number of matching incidents\n"
+    "      --top FIELD     the most frequent values among the matches, with their\n"
+    "                      counts: src dst sid country (= src.country) dst.country\n"
+    "                      asn (= src.asn) dst.asn dport sev status\n"
+    "      --histogram hour|day   matches per hour or per day (UTC)\n"
+    "      --explain       how the store would read the query, and nothing else\n"
+    "  -h, --help          this help\n"
     "\n"
     "examples:\n"
-    "  canhgac query --since 24h src=10.0.0.0/8 sid=2100498\n"
-    "  canhgac query dst=10.20.1.10 sev=high --json | jq .signature\n"
+    "  canhgac query 'since 24h and src in 10.20.0.0/16 and sev >= high\n"
+    "      and dst.country != VN and status = new'\n"
+    "  canhgac query 'msg ~ \"sql injection\" and not status in [resolved, false-positive]'\n"
+    "  canhgac query --since 7d 'country in [CN, RU, KP] or asn = 4134' --json | jq .src_ip\n"
+    "  canhgac query 'dst.agency = \"Sở Y tế\" and zone = DMZ' --csv --limit 0 > yte.csv\n"
+    "  canhgac query --top src since 24h            top sources of the last day\n"
+    "  canhgac query --top sid --limit 5 'sev >= medium'\n"
+    "  canhgac query --histogram hour since 24h and sid = 9100101\n"
+    "  canhgac query --count status = new\n"
+    "  canhgac query --since 24h src=10.0.0.0/8 sid=2100498   (filter words still work)\n"
     "\n"
-    "exit: 0 done (also when nothing matched); 2 bad filter or store cannot be opened\n";
+    "exit: 0 done (also when nothing matched); 1 the store failed while reading;\n"
+    "2 bad expression (the column is shown), bad option, store cannot be opened\n";
 
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
-static const char *status_name(unsigned s)
+#define TOP_MAX 100000   /* groups --top gives at most (--limit 0) */
+enum { MODE_LIST, MODE_COUNT, MODE_TOP, MODE_HIST, MODE_EXPLAIN };
+
+/* ---- the expression on records -------------------------------------------- */
+
+static void fill_qrec(const cg_incident *inc, cg_qrec *r)
 {
-    const char *n = cg_store_status_name(s);
-    return n ? n : "unknown";
+    memset(r, 0, sizeof *r);
+    r->id = inc->id;
+    r->first_us = inc->first_us;
+    r->last_us = inc->last_us;
+    r->count = inc->count;
+    r->gid = inc->gid;
+    r->sid = inc->sid;
+    r->severity = inc->severity;
+    r->status = inc->status;
+    r->proto = inc->proto;
+    r->layers = inc->layers;
+    memcpy(r->src, inc->src, 16);
+    memcpy(r->dst, inc->dst, 16);
+    r->sport = inc->sport;
+    r->dport = inc->dport;
+    r->msg = inc->msg ? inc->msg : "";
+    r->classtype = inc->classtype ? inc->classtype : "";
+    r->assignee = inc->assignee ? inc->assignee : "";
+    r->community_id = inc->community_id ? inc->community_id : "";
+    r->src_country = inc->src_geo.country;
+    r->dst_country = inc->dst_geo.country;
+    r->src_asn = inc->src_geo.asn;
+    r->dst_asn = inc->dst_geo.asn;
+    r->src_agency = inc->src_geo.agency ? inc->src_geo.agency : "";
+    r->dst_agency = inc->dst_geo.agency ? inc->dst_geo.agency : "";
+    r->src_zone = inc->src_geo.zone ? inc->src_geo.zone : "";
+    r->dst_zone = inc->dst_geo.zone ? inc->dst_geo.zone : "";
 }
 
-typedef struct qctx {
+static int expr_match(const cg_incident *inc, void *arg)
+{
+    cg_qrec r;
+    fill_qrec(inc, &r);
+    return cg_qlang_eval(arg, &r);
+}
+
+static void and_since(cg_query *q, uint64_t t)
+{
+    if (!(q->has & CG_Q_SINCE) || t > q->since_us)
+        q->since_us = t;
+    q->has |= CG_Q_SINCE;
+}
+
+static void and_until(cg_query *q, uint64_t t)   /* first_us < t */
+{
+    if (!(q->has & CG_Q_UNTIL) || t < q->until_us)
+        q->until_us = t;
+    q->has |= CG_Q_UNTIL;
+}
+
+/* The store filters the hints give. Returns 1 when they alone say that
+ * nothing matches (two CIDRs that do not meet), else 0. h must outlive q
+ * (the Community ID is a view). */
+static int apply_hints(const cg_qhints *h, cg_query *q)
+{
+    if (h->has & CG_QH_TIME) {
+        if (h->time_lo > h->time_hi)
+            return 1;
+        if (h->time_lo)
+            and_since(q, h->time_lo);
+        if (h->time_hi != UINT64_MAX)
+            and_until(q, h->time_hi + 1);
+    }
+    if (h->has & CG_QH_SRC) {
+        if (memcmp(h->src_lo, h->src_hi, 16) > 0)
+            return 1;
+        memcpy(q->src_lo, h->src_lo, 16);
+        memcpy(q->src_hi, h->src_hi, 16);
+        q->has |= CG_Q_SRC;
+    }
+    if (h->has & CG_QH_DST) {
+        if (memcmp(h->dst_lo, h->dst_hi, 16) > 0)
+            return 1;
+        memcpy(q->dst_lo, h->dst_lo, 16);
+        memcpy(q->dst_hi, h->dst_hi, 16);
+        q->has |= CG_Q_DST;
+    }
+    if (h->has & CG_QH_SID) {
+        q->sid = h->sid;
+        q->has |= CG_Q_SID;
+    }
+    if (h->has & CG_QH_SEV) {
+        q->sev_max = h->sev_max;
+        q->has |= CG_Q_SEV;
+    }
+    if (h->has & CG_QH_STATUS) {
+        q->status_mask = 1u << h->status;
+        q->has |= CG_Q_STATUS;
+    }
+    if (h->has & CG_QH_DPORT) {
+        q->dport = h->dport;
+        q->has |= CG_Q_DPORT;
+    }
+    if (h->has & CG_QH_SRC_CC) {
+        memcpy(q->src_cc, h->src_cc, 3);
+        q->has |= CG_Q_SRC_CC;
+    }
+    if (h->has & CG_QH_DST_CC) {
+        memcpy(q->dst_cc, h->dst_cc, 3);
+        q->has |= CG_Q_DST_CC;
+    }
+    if (h->has & CG_QH_SRC_ASN) {
+        q->src_asn = h->src_asn;
+        q->has |= CG_Q_SRC_ASN;
+    }
+    if (h->has & CG_QH_DST_ASN) {
+        q->dst_asn = h->dst_asn;
+        q->has |= CG_Q_DST_ASN;
+    }
+    if (h->has & CG_QH_CID) {
+        q->community_id = h->cid;
+        q->has |= CG_Q_COMMUNITY;
+    }
+    return 0;
+}
+
+/* A parse error: the expression, a caret under the column, the reason. The
+ * parser counts bytes; the user counts characters (UTF-8: "Sở Y tế"). */
+static void parse_error(const char *text, int col, const char *err)
+{
+    int chars = 1;
+    fprintf(stderr, "  %s\n  ", text);
+    for (int i = 0; i < col - 1 && text[i]; i++)
+        if (((unsigned char)text[i] & 0xc0) != 0x80) {   /* one per character */
+            putc(text[i] == '\t' ? '\t' : ' ', stderr);
+            chars++;
+        }
+    const char *why = strncmp(err, "column ", 7) == 0 && strstr(err, ": ") ? strstr(err, ": ") + 2
+                                                                          : err;
+    fprintf(stderr, "^\ncanhgac query: column %d: %s\n", chars, why);
+}
+
+/* ---- listing ------------------------------------------------------------- */
+
+typedef struct lister {
     int fmt;
     uint64_t shown;
-    int count_only;
-} qctx;
+    int silent;          /* count only */
+} lister;
 
-static void csv_field(const char *s, int last)
+static int print_row(const cg_incident *inc, void *arg)
 {
-    int quote = strpbrk(s, ",\"\n\r") != NULL;
-    if (quote) {
-        putchar('"');
-        for (; *s; s++) {
-            if (*s == '"')
-                putchar('"');
-            putchar(*s);
-        }
-        putchar('"');
-    } else {
-        fputs(s, stdout);
-    }
-    putchar(last ? '\n' : ',');
-}
-
-static int print_one(const cg_incident *inc, void *arg)
-{
-    qctx *q = arg;
-    char first[40], last[40], sa[64], da[64];
-    q->shown++;
-    if (q->count_only)
+    lister *l = arg;
+    l->shown++;
+    if (l->silent)
         return 0;
-    cg_eve_time(inc->first_us, first, sizeof first);
-    cg_eve_time(inc->last_us, last, sizeof last);
-    cg_addr_format(inc->src, sa, sizeof sa);
-    cg_addr_format(inc->dst, da, sizeof da);
-    const char *pn = cg_proto_name(inc->proto);
-    char pbuf[8];
-    if (!pn) {
-        snprintf(pbuf, sizeof pbuf, "%u", inc->proto);
-        pn = pbuf;
-    }
-    if (q->fmt == FMT_JSON) {
-        char buf[8192];
-        size_t pos = 0;
-        cg_json_raw(buf, sizeof buf, &pos,
-                    "{\"incident_id\":%llu,\"first_seen\":\"%s\",\"last_seen\":\"%s\","
-                    "\"count\":%llu,\"severity\":%u,\"severity_name\":\"%s\",\"status\":\"%s\","
-                    "\"gid\":%u,\"signature_id\":%u,\"rev\":%u,\"signature\":",
-                    (unsigned long long)inc->id, first, last, (unsigned long long)inc->count,
-                    inc->severity, cg_severity_name(inc->severity), status_name(inc->status),
-                    inc->gid, inc->sid, inc->rev);
-        cg_json_str(buf, sizeof buf, &pos, inc->msg);
-        cg_json_raw(buf, sizeof buf, &pos, ",\"classtype\":");
-        cg_json_str(buf, sizeof buf, &pos, inc->classtype);
-        cg_json_raw(buf, sizeof buf, &pos,
-                    ",\"src_ip\":\"%s\",\"src_port\":%u,\"dest_ip\":\"%s\",\"dest_port\":%u,"
-                    "\"proto\":\"%s\",\"flow_id\":%llu,\"community_id\":",
-                    sa, inc->sport, da, inc->dport, pn, (unsigned long long)inc->flow_id);
-        cg_json_str(buf, sizeof buf, &pos, inc->community_id);
-        cg_json_raw(buf, sizeof buf, &pos, ",\"assignee\":");
-        cg_json_str(buf, sizeof buf, &pos, inc->assignee);
-        cg_json_raw(buf, sizeof buf, &pos,
-                    ",\"rule_severity\":%u,\"escalated_from\":%llu,\"alerts_stored\":%u,"
-                    "\"notes\":%u,\"evidence_packets\":%u,\"layers\":[",
-                    inc->rule_severity, (unsigned long long)inc->escalated_from, inc->nalerts,
-                    inc->nnotes, inc->nevidence);
-        int firstl = 1;
-        for (int l = 1; l <= 4; l++)
-            if (inc->layers & CG_LAYER(l)) {
-                cg_json_raw(buf, sizeof buf, &pos, firstl ? "%d" : ",%d", l);
-                firstl = 0;
-            }
-        cg_json_raw(buf, sizeof buf, &pos, "]}\n");
-        if (pos < sizeof buf)
-            fputs(buf, stdout);
-    } else if (q->fmt == FMT_CSV) {
-        printf("%llu,%s,%s,%llu,%s,%s,%u,%u,", (unsigned long long)inc->id, first, last,
-               (unsigned long long)inc->count, cg_severity_name(inc->severity),
-               status_name(inc->status), inc->gid, inc->sid);
-        printf("%s,%u,%s,%u,%s,", sa, inc->sport, da, inc->dport, pn);
-        csv_field(inc->classtype, 0);
-        csv_field(inc->msg, 1);
+    if (l->fmt == FMT_JSON) {
+        cg_cli_incident_json(stdout, inc);
+        putchar('\n');
+    } else if (l->fmt == FMT_CSV) {
+        cg_cli_incident_csv(stdout, inc);
     } else {
-        char t[20];
-        snprintf(t, sizeof t, "%.19s", first);
-        t[10] = ' ';
-        printf("%-8llu %-19s %6llu %-6s %-9u %-39s %-39s %5u %-5s %s\n",
-               (unsigned long long)inc->id, t, (unsigned long long)inc->count,
-               cg_severity_name(inc->severity), inc->sid, sa, da, inc->dport, pn, inc->msg);
+        char first[40], sa[72], da[72], pb[8];
+        cg_cli_time_str(inc->first_us, first, sizeof first);
+        first[10] = ' ';
+        first[19] = '\0';
+        cg_cli_addr(inc->src, sa, sizeof sa - 4);
+        cg_cli_addr(inc->dst, da, sizeof da - 4);
+        if (inc->src_geo.country[0])
+            strcat(strcat(sa, " "), inc->src_geo.country);
+        if (inc->dst_geo.country[0])
+            strcat(strcat(da, " "), inc->dst_geo.country);
+        printf("%-8llu %-19s %6llu %-6s %-14s %-9u %-28s %-28s %5u %-5s %s\n",
+               (unsigned long long)inc->id, first, (unsigned long long)inc->count,
+               cg_severity_name(inc->severity), cg_cli_status(inc->status), inc->sid, sa, da,
+               inc->dport, cg_cli_proto(inc->proto, pb, sizeof pb), inc->msg);
     }
     return 0;
 }
 
-static int parse_filter(const char *arg, cg_query *q, uint64_t now)
+/* ---- top ------------------------------------------------------------------- */
+
+static const struct top_field {
+    const char *name;
+    int field;
+    const char *key;     /* its JSON name and column */
+} top_fields[] = {
+    {"src", CG_F_SRC, "src_ip"},           {"src_ip", CG_F_SRC, "src_ip"},
+    {"dst", CG_F_DST, "dest_ip"},          {"dest_ip", CG_F_DST, "dest_ip"},
+    {"sid", CG_F_SID, "signature_id"},     {"signature_id", CG_F_SID, "signature_id"},
+    {"country", CG_F_SRC_CC, "src_country"}, {"src.country", CG_F_SRC_CC, "src_country"},
+    {"dst.country", CG_F_DST_CC, "dest_country"},
+    {"asn", CG_F_SRC_ASN, "src_asn"},      {"src.asn", CG_F_SRC_ASN, "src_asn"},
+    {"dst.asn", CG_F_DST_ASN, "dest_asn"}, {"dport", CG_F_DPORT, "dest_port"},
+    {"dest_port", CG_F_DPORT, "dest_port"}, {"sev", CG_F_SEV, "severity"},
+    {"severity", CG_F_SEV, "severity"},    {"status", CG_F_STATUS, "status"},
+};
+
+static const struct top_field *top_find(const char *s)
 {
-    const char *eq = strchr(arg, '=');
-    if (!eq || eq == arg)
-        return -1;
-    size_t kl = (size_t)(eq - arg);
-    const char *v = eq + 1;
-    char *end;
-#define KEY(k) (kl == strlen(k) && !strncmp(arg, k, kl))
-    if (KEY("src")) {
-        if (cg_cli_cidr(v, q->src_lo, q->src_hi)) return -1;
-        q->has |= CG_Q_SRC;
-    } else if (KEY("dst")) {
-        if (cg_cli_cidr(v, q->dst_lo, q->dst_hi)) return -1;
-        q->has |= CG_Q_DST;
-    } else if (KEY("sid")) {
-        unsigned long n = strtoul(v, &end, 10);
-        if (end == v || *end || n > UINT32_MAX) return -1;
-        q->sid = (uint32_t)n;
-        q->has |= CG_Q_SID;
-    } else if (KEY("port") || KEY("sport") || KEY("dport")) {
-        unsigned long n = strtoul(v, &end, 10);
-        if (end == v || *end || n > 65535) return -1;
-        if (KEY("port")) { q->port = (uint16_t)n; q->has |= CG_Q_PORT; }
-        else if (KEY("sport")) { q->sport = (uint16_t)n; q->has |= CG_Q_SPORT; }
-        else { q->dport = (uint16_t)n; q->has |= CG_Q_DPORT; }
-    } else if (KEY("sev") || KEY("severity")) {
-        static const char *const names[] = {"high", "medium", "low", "info"};
-        int s = 0;
-        for (int i = 0; i < 4; i++)
-            if (!strcmp(v, names[i]))
-                s = i + 1;
-        if (!s && v[0] >= '1' && v[0] <= '4' && !v[1])
-            s = v[0] - '0';
-        if (!s) return -1;
-        q->sev_max = (uint8_t)s;
-        q->has |= CG_Q_SEV;
-    } else if (KEY("since")) {
-        if (cg_cli_time(v, now, &q->since_us)) return -1;
-        q->has |= CG_Q_SINCE;
-    } else if (KEY("until")) {
-        if (cg_cli_time(v, now, &q->until_us)) return -1;
-        q->has |= CG_Q_UNTIL;
-    } else {
-        return -2;
+    for (size_t i = 0; i < sizeof top_fields / sizeof top_fields[0]; i++)
+        if (!strcasecmp(top_fields[i].name, s))
+            return &top_fields[i];
+    return NULL;
+}
+
+typedef struct sigmsg {
+    char msg[512];
+} sigmsg;
+
+static int take_msg(const cg_incident *inc, void *arg)
+{
+    snprintf(((sigmsg *)arg)->msg, sizeof ((sigmsg *)arg)->msg, "%s", inc->msg);
+    return 1;
+}
+
+/* The value of a group as text (numbers as digits). */
+static void group_text(int field, const cg_store_group *g, char *out, size_t len)
+{
+    switch (field) {
+    case CG_F_SRC: case CG_F_DST: cg_cli_addr(g->addr, out, len); break;
+    case CG_F_SRC_CC: case CG_F_DST_CC: snprintf(out, len, "%s", g->cc); break;
+    case CG_F_SEV: snprintf(out, len, "%s", cg_severity_name(g->num)); break;
+    case CG_F_STATUS: snprintf(out, len, "%s", cg_cli_status(g->num)); break;
+    default: snprintf(out, len, "%u", g->num); break;
     }
-#undef KEY
+}
+
+static int print_top(cg_store *st, const cg_query *q, const struct top_field *tf, size_t n,
+                     int fmt)
+{
+    cg_store_group *g = calloc(n ? n : 1, sizeof *g);
+    size_t ng = 0;
+    int rc;
+    if (!g) {
+        fprintf(stderr, "canhgac query: out of memory\n");
+        return CG_EXIT_FAIL;
+    }
+    if ((rc = cg_store_top(st, q, tf->field, g, n, &ng)) != 0) {
+        fprintf(stderr, "canhgac query: %s\n", cg_store_error(st));
+        free(g);
+        return CG_EXIT_FAIL;
+    }
+    int numeric = tf->field == CG_F_SID || tf->field == CG_F_SRC_ASN ||
+                  tf->field == CG_F_DST_ASN || tf->field == CG_F_DPORT;
+    if (fmt == FMT_CSV)
+        printf("%s,count%s\n", tf->key, tf->field == CG_F_SID ? ",gid,signature" : "");
+    else if (fmt == FMT_TABLE)
+        printf("%10s  %s%s\n", "COUNT", tf->key, tf->field == CG_F_SID ? "       SIGNATURE" : "");
+    for (size_t i = 0; i < ng; i++) {
+        char v[64];
+        sigmsg sm = {""};
+        group_text(tf->field, &g[i], v, sizeof v);
+        if (tf->field == CG_F_SID) {
+            /* the rule's message, from one incident of that signature */
+            cg_query sq;
+            memset(&sq, 0, sizeof sq);
+            sq.has = CG_Q_SID | CG_Q_GID;
+            sq.sid = g[i].num;
+            sq.gid = g[i].gid;
+            cg_store_query(st, &sq, 1, NULL, take_msg, &sm);
+        }
+        if (fmt == FMT_JSON) {
+            printf("{\"%s\":", tf->key);
+            if (numeric)
+                fputs(v, stdout);
+            else
+                cg_cli_json_str(stdout, v);
+            if (tf->field == CG_F_SID) {
+                printf(",\"gid\":%u,\"signature\":", g[i].gid);
+                cg_cli_json_str(stdout, sm.msg);
+            }
+            printf(",\"count\":%llu}\n", (unsigned long long)g[i].count);
+        } else if (fmt == FMT_CSV) {
+            printf("%s,%llu", v, (unsigned long long)g[i].count);
+            if (tf->field == CG_F_SID) {
+                printf(",%u,", g[i].gid);
+                cg_cli_csv_field(stdout, sm.msg, 1);
+            } else {
+                putchar('\n');
+            }
+        } else {
+            if (tf->field == CG_F_SID)
+                printf("%10llu  %-17s %s\n", (unsigned long long)g[i].count, v, sm.msg);
+            else
+                printf("%10llu  %s\n", (unsigned long long)g[i].count, v);
+        }
+    }
+    free(g);
+    return CG_EXIT_OK;
+}
+
+/* ---- histogram ---------------------------------------------------------------- */
+
+typedef struct buckets {
+    uint64_t (*b)[2];
+    size_t n, cap;
+    int nomem;
+} buckets;
+
+static int take_bucket(uint64_t start, uint64_t count, void *arg)
+{
+    buckets *h = arg;
+    if (h->n == h->cap) {
+        size_t cap = h->cap ? h->cap * 2 : 256;
+        void *nb = realloc(h->b, cap * sizeof *h->b);
+        if (!nb) {
+            h->nomem = 1;
+            return 1;
+        }
+        h->b = nb;
+        h->cap = cap;
+    }
+    h->b[h->n][0] = start;
+    h->b[h->n][1] = count;
+    h->n++;
     return 0;
 }
+
+static int print_histogram(cg_store *st, const cg_query *q, int day, int fmt)
+{
+    buckets h = {0};
+    uint64_t width = day ? 86400000000ull : 3600000000ull, max = 0;
+    if (cg_store_histogram(st, q, width, take_bucket, &h) != 0 || h.nomem) {
+        fprintf(stderr, "canhgac query: %s\n", h.nomem ? "out of memory" : cg_store_error(st));
+        free(h.b);
+        return CG_EXIT_FAIL;
+    }
+    for (size_t i = 0; i < h.n; i++)
+        if (h.b[i][1] > max)
+            max = h.b[i][1];
+    if (fmt == FMT_CSV)
+        printf("start,count\n");
+    else if (fmt == FMT_TABLE)
+        printf("%-20s %10s\n", day ? "DAY (UTC)" : "HOUR (UTC)", "COUNT");
+    for (size_t i = 0; i < h.n; i++) {
+        char t[40];
+        cg_cli_time_str(h.b[i][0], t, sizeof t);
+        strcpy(t + 19, "Z");     /* bucket starts are whole hours: no fraction */
+        if (fmt == FMT_JSON) {
+            printf("{\"start\":\"%s\",\"count\":%llu}\n", t, (unsigned long long)h.b[i][1]);
+        } else if (fmt == FMT_CSV) {
+            printf("%s,%llu\n", t, (unsigned long long)h.b[i][1]);
+        } else {
+            int bar = (int)((h.b[i][1] * 50 + max - 1) / max);
+            printf("%-20s %10llu %.*s\n", t, (unsigned long long)h.b[i][1], bar,
+                   "##################################################");
+        }
+    }
+    free(h.b);
+    return CG_EXIT_OK;
+}
+
+/* ---- the command ---------------------------------------------------------------- */
 
 int cg_cmd_query(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"store", required_argument, 0, 'd'}, {"since", required_argument, 0, 's'},
-        {"until", required_argument, 0, 'u'}, {"json", no_argument, 0, 'j'},
-        {"csv", no_argument, 0, 'c'},         {"limit", required_argument, 0, 'n'},
+        {"store", required_argument, 0, 'd'},  {"since", required_argument, 0, 's'},
+        {"until", required_argument, 0, 'u'},  {"json", no_argument, 0, 'j'},
+        {"csv", no_argument, 0, 'c'},          {"limit", required_argument, 0, 'n'},
         {"cursor", required_argument, 0, 'C'}, {"count", no_argument, 0, 'k'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+        {"top", required_argument, 0, 't'},    {"histogram", required_argument, 0, 'H'},
+        {"explain", no_argument, 0, 'x'},      {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     const char *store_dir = cg_cli_default_store();
+    const struct top_field *tf = NULL;
     cg_query q;
-    memset(&q, 0, sizeof q);
-    qctx qc = {.fmt = FMT_TABLE};
-    uint64_t limit = 100, cursor = 0, now = cg_cli_now_us();
-    char *end;
-    int c;
+    cg_qhints hints;
+    cg_qexpr *expr = NULL;
+    cg_store *st = NULL;
+    lister ls = {FMT_TABLE, 0, 0};
+    uint64_t limit = 100, cursor = 0, now = cg_cli_now_us(), t;
+    int mode = MODE_LIST, modes = 0, day = 0, limit_set = 0, ret = CG_EXIT_INPUT, c;
+    char *text = NULL, *end;
 
+    memset(&q, 0, sizeof q);
     optind = 1;
+    opterr = 0;
     while ((c = getopt_long(argc, argv, "d:n:h", opts, NULL)) != -1) {
         switch (c) {
         case 'd': store_dir = optarg; break;
         case 's':
-            if (cg_cli_time(optarg, now, &q.since_us)) goto badtime;
-            q.has |= CG_Q_SINCE;
-            break;
         case 'u':
-            if (cg_cli_time(optarg, now, &q.until_us)) goto badtime;
-            q.has |= CG_Q_UNTIL;
+            if (cg_qlang_time(optarg, now, &t)) {
+                fprintf(stderr, "canhgac query: --%s: not a time: %s (use 24h, 7d, "
+                        "2025-11-23T08:00:00 or @EPOCH)\n", c == 's' ? "since" : "until", optarg);
+                return CG_EXIT_INPUT;
+            }
+            if (c == 's')
+                and_since(&q, t);
+            else
+                and_until(&q, t);
             break;
-        case 'j': qc.fmt = FMT_JSON; break;
-        case 'c': qc.fmt = FMT_CSV; break;
-        case 'k': qc.count_only = 1; break;
+        case 'j': ls.fmt = FMT_JSON; break;
+        case 'c': ls.fmt = FMT_CSV; break;
+        case 'k': mode = MODE_COUNT, modes++; break;
+        case 'x': mode = MODE_EXPLAIN, modes++; break;
+        case 't':
+            if (!(tf = top_find(optarg))) {
+                fprintf(stderr, "canhgac query: --top: no field '%s' (src, dst, sid, country, "
+                        "dst.country, asn, dst.asn, dport, sev, status)\n", optarg);
+                return CG_EXIT_INPUT;
+            }
+            mode = MODE_TOP, modes++;
+            break;
+        case 'H':
+            if (strcmp(optarg, "hour") && strcmp(optarg, "day")) {
+                fprintf(stderr, "canhgac query: --histogram: hour or day, not '%s'\n", optarg);
+                return CG_EXIT_INPUT;
+            }
+            day = !strcmp(optarg, "day");
+            mode = MODE_HIST, modes++;
+            break;
         case 'n':
             limit = strtoull(optarg, &end, 10);
-            if (end == optarg || *end) {
+            if (end == optarg || *end || optarg[0] == '-') {
                 fprintf(stderr, "canhgac query: --limit: not a number: %s\n", optarg);
                 return CG_EXIT_INPUT;
             }
+            limit_set = 1;
             break;
         case 'C':
             cursor = strtoull(optarg, &end, 10);
-            if (end == optarg || *end || cursor == 0) {
-                fprintf(stderr, "canhgac query: --cursor: not an incident id: %s\n", optarg);
+            if (end == optarg || *end || cursor == 0 || optarg[0] == '-') {
+                fprintf(stderr, "canhgac query: --cursor: not a cursor this command printed: "
+                        "%s\n", optarg);
                 return CG_EXIT_INPUT;
             }
             break;
         case 'h': fputs(query_usage, stdout); return CG_EXIT_OK;
-        default: fputs(query_usage, stderr); return CG_EXIT_INPUT;
-        }
-        continue;
-    badtime:
-        fprintf(stderr, "canhgac query: not a time: %s (use 24h, 7d, 2025-11-23T08:00:00 "
-                "or @EPOCH)\n", optarg);
-        return CG_EXIT_INPUT;
-    }
-    for (int i = optind; i < argc; i++) {
-        int r = parse_filter(argv[i], &q, now);
-        if (r == -2) {
-            fprintf(stderr, "canhgac query: unknown filter field in '%s' (fields: src, dst, "
-                    "sid, port, sport, dport, sev, since, until)\n", argv[i]);
-            return CG_EXIT_INPUT;
-        }
-        if (r) {
-            fprintf(stderr, "canhgac query: bad filter '%s'\n", argv[i]);
+        default:
+            fprintf(stderr, "canhgac query: %s %s (see canhgac query --help)\n",
+                    c == ':' || (optopt && strchr("dn", optopt)) ? "option needs a value:"
+                                                               : "unknown option:",
+                    argv[optind - 1]);
             return CG_EXIT_INPUT;
         }
     }
-    if (qc.count_only)
-        limit = 0;
+    /* The expression's words (getopt has moved the options before them). */
+    {
+        size_t len = 1;
+        for (int i = optind; i < argc; i++)
+            len += strlen(argv[i]) + 1;
+        if (!(text = calloc(1, len))) {
+            fprintf(stderr, "canhgac query: out of memory\n");
+            return CG_EXIT_FAIL;
+        }
+        for (int i = optind; i < argc; i++) {
+            if (text[0])
+                strcat(text, " ");
+            strcat(text, argv[i]);
+        }
+    }
+    if (modes > 1) {
+        fprintf(stderr, "canhgac query: one of --count, --top, --histogram, --explain\n");
+        goto out;
+    }
+    if (cursor && (mode == MODE_TOP || mode == MODE_HIST || mode == MODE_EXPLAIN)) {
+        fprintf(stderr, "canhgac query: --cursor pages the incidents (and --count), not "
+                "--top, --histogram or --explain\n");
+        goto out;
+    }
+    if (mode == MODE_TOP && !limit_set)
+        limit = 10;
 
-    cg_store *st = NULL;
-    int rc = cg_store_open(&st, store_dir, CG_STORE_RDONLY, 0);
-    if (rc) {
+    if (text[0]) {
+        char err[512];
+        int col = 0;
+        if (cg_qlang_parse(text, now, &expr, err, sizeof err, &col)) {
+            parse_error(text, col, err);
+            goto out;
+        }
+        cg_qlang_hints(expr, &hints);
+        if (!hints.exact) {   /* else the filters are the expression */
+            q.match = expr_match;
+            q.match_arg = expr;
+        }
+    } else {
+        memset(&hints, 0, sizeof hints);
+    }
+    int empty = apply_hints(&hints, &q);
+
+    if (cg_store_open(&st, store_dir, CG_STORE_RDONLY, 0)) {
         fprintf(stderr, "canhgac query: %s\n", cg_store_error(NULL));
-        return CG_EXIT_INPUT;
+        goto out;
     }
-    if (qc.fmt == FMT_CSV && !qc.count_only)
-        printf("incident_id,first_seen,last_seen,count,severity,status,gid,signature_id,"
-               "src_ip,src_port,dest_ip,dest_port,proto,classtype,signature\n");
-    else if (qc.fmt == FMT_TABLE && !qc.count_only)
-        printf("%-8s %-19s %6s %-6s %-9s %-39s %-39s %5s %-5s %s\n", "ID", "FIRST SEEN (UTC)",
-               "COUNT", "SEV", "SID", "SOURCE", "DESTINATION", "DPORT", "PROTO", "SIGNATURE");
-    if (qc.count_only && cursor == 0)
-        rc = cg_store_count(st, &q, &qc.shown);   /* from the indexes when it can */
-    else
-        rc = cg_store_query(st, &q, limit, &cursor, print_one, &qc);
-    if (rc) {
-        fprintf(stderr, "canhgac query: %s\n", cg_store_error(st));
-        cg_store_close(st);
-        return CG_EXIT_FAIL;
+    if (empty) {
+        /* the expression cannot match (disjoint CIDRs, an empty time range):
+         * the store is still asked for nothing */
+        q.has |= CG_Q_SINCE | CG_Q_UNTIL;
+        q.since_us = 1;
+        q.until_us = 1;
     }
-    if (qc.count_only)
-        printf("%llu\n", (unsigned long long)qc.shown);
-    else if (cursor && qc.shown == limit && limit)
-        fprintf(stderr, "canhgac query: %llu shown; next page: --cursor %llu\n",
-                (unsigned long long)qc.shown, (unsigned long long)cursor);
+    ret = CG_EXIT_OK;
+    switch (mode) {
+    case MODE_EXPLAIN: {
+        char plan[256];
+        if (cg_store_explain(st, &q, plan, sizeof plan)) {
+            fprintf(stderr, "canhgac query: %s\n", cg_store_error(st));
+            ret = CG_EXIT_FAIL;
+            break;
+        }
+        if (ls.fmt == FMT_JSON) {
+            fputs("{\"expression\":", stdout);
+            cg_cli_json_str(stdout, text);
+            fputs(",\"plan\":", stdout);
+            cg_cli_json_str(stdout, plan);
+            fputs("}\n", stdout);
+        } else {
+            printf("expression: %s\nplan: %s\n", text[0] ? text : "(none: every incident)",
+                   plan);
+        }
+        break;
+    }
+    case MODE_COUNT: {
+        uint64_t n = 0;
+        int rc;
+        if (cursor == 0) {
+            rc = cg_store_count(st, &q, &n);
+        } else {
+            ls.silent = 1;
+            rc = cg_store_query(st, &q, 0, &cursor, print_row, &ls);
+            n = ls.shown;
+        }
+        if (rc) {
+            fprintf(stderr, "canhgac query: %s\n", cg_store_error(st));
+            ret = CG_EXIT_FAIL;
+        } else if (ls.fmt == FMT_JSON) {
+            printf("{\"count\":%llu}\n", (unsigned long long)n);
+        } else {
+            printf("%llu\n", (unsigned long long)n);
+        }
+        break;
+    }
+    case MODE_TOP:
+        ret = print_top(st, &q, tf, limit == 0 || limit > TOP_MAX ? TOP_MAX : (size_t)limit,
+                        ls.fmt);
+        break;
+    case MODE_HIST:
+        ret = print_histogram(st, &q, day, ls.fmt);
+        break;
+    default:
+        if (ls.fmt == FMT_CSV)
+            cg_cli_csv_header(stdout);
+        else if (ls.fmt == FMT_TABLE)
+            printf("%-8s %-19s %6s %-6s %-14s %-9s %-28s %-28s %5s %-5s %s\n", "ID",
+                   "FIRST SEEN (UTC)", "COUNT", "SEV", "STATUS", "SID", "SOURCE", "DESTINATION",
+                   "DPORT", "PROTO", "SIGNATURE");
+        if (cg_store_query(st, &q, limit, &cursor, print_row, &ls)) {
+            fprintf(stderr, "canhgac query: %s\n", cg_store_error(st));
+            ret = CG_EXIT_FAIL;
+            break;
+        }
+        if (cursor && limit && ls.shown == limit)
+            fprintf(stderr, "canhgac query: %llu shown; next page: --cursor %llu\n",
+                    (unsigned long long)ls.shown, (unsigned long long)cursor);
+        break;
+    }
+    if (fflush(stdout) != 0 && ret == CG_EXIT_OK) {
+        fprintf(stderr, "canhgac query: writing the output: %m\n");
+        ret = CG_EXIT_FAIL;
+    }
+out:
     cg_store_close(st);
-    return CG_EXIT_OK;
+    cg_qlang_free(expr);
+    free(text);
+    return ret;
 }

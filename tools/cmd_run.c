@@ -6,15 +6,27 @@
  * batch began (triage changes wait for it), and at the end; the summary's
  * "stored" figure is what was committed. Each alert lands in the store's
  * alerts as it is folded; the incident when the batch commits.
+ *
+ * Enrichment (analyzer/enrich.h) happens once per incident, when the fold
+ * creates it: the source's and destination's country, city, AS and agency
+ * go into the incident's caller area (cg_incidents_user) and from there
+ * into every put of the incident. Lookups allocate nothing.
+ *
+ * What is reported as stored is stored: a commit flushes every incident the
+ * fold has created so far, so after a commit the ids this run handed out,
+ * from its first to the last one, are all on disk (--progress says so after
+ * each commit, once cg_store_commit has returned).
  */
 #include <getopt.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "analyzer/detect.h"
+#include "analyzer/enrich.h"
 #include "analyzer/eve.h"
 #include "analyzer/incident.h"
 #include "analyzer/inspect.h"
@@ -54,11 +66,32 @@ static const char run_usage[] =
     "      --cache DIR        compiled-rules cache (default $CANHGAC_CACHE or ~/.cache/canhgac)\n"
     "      --no-cache         always compile the rules\n"
     "      --bpf EXPR         capture filter for -i\n"
+    "\n"
+    "enrichment (each incident's source and destination, once, when it is created):\n"
+    "      --geoip-city FILE  MaxMind City or Country database (.mmdb): country, city\n"
+    "                         (default $CANHGAC_GEOIP_CITY)\n"
+    "      --geoip-asn FILE   MaxMind ASN database: AS number and organisation\n"
+    "                         (default $CANHGAC_GEOIP_ASN)\n"
+    "      --assets FILE      asset file: agency and zone of internal addresses\n"
+    "                         (default $CANHGAC_ASSETS, else assets.conf in the first\n"
+    "                         -S directory that has one, as rules/assets.conf)\n"
+    "      --geoip-optional   a missing or corrupt GeoIP database is left out (one\n"
+    "                         warning on stderr) instead of stopping the run\n"
+    "      --no-enrich        no GeoIP and no asset file, whatever the defaults\n"
+    "\n"
+    "      --progress         after each commit, one line on stderr: \"stored: N\n"
+    "                         incidents, last id X\" (this run's ids up to X are on disk)\n"
     "  -q, --quiet            no summary on stderr\n"
     "  -h, --help             this help\n"
     "\n"
+    "examples:\n"
+    "  canhgac run -r capture.pcap -S rules/ -d ./store -o eve.json\n"
+    "  canhgac run -i eth0 -S /etc/canhgac/rules --geoip-city GeoLite2-City.mmdb \\\n"
+    "      --geoip-asn GeoLite2-ASN.mmdb --assets /etc/canhgac/assets.conf\n"
+    "\n"
     "exit: 0 done; 1 failed while running (store full, disk); 2 bad input\n"
-    "(unreadable capture, bad rules path, no rule loaded, store cannot be opened)\n";
+    "(unreadable capture, bad rules path, no rule loaded, store cannot be opened,\n"
+    "missing or corrupt GeoIP database, asset file with a bad line)\n";
 
 static volatile sig_atomic_t g_stop;
 static cg_capture *g_cap;
@@ -71,13 +104,36 @@ static void on_signal(int sig)
         cg_capture_break(g_cap);
 }
 
+/* One side of an incident as enrichment saw it when the incident was
+ * created (the asset entry is a view into the asset table, which lives as
+ * long as the run). */
+typedef struct geo_side {
+    char country[3];
+    uint32_t asn;
+    char city[64];
+    char as_org[96];
+    const cg_asset *asset;
+} geo_side;
+
+/* The caller's area of an open incident (cg_incidents_user). */
+typedef struct inc_geo {
+    geo_side src, dst;
+} inc_geo;
+
 typedef struct run_ctx {
     cg_store *st;
+    cg_incidents *ag;
+    const cg_enrich *enr;        /* NULL: no enrichment */
+    char geo_db_type[160];       /* the databases in use, "City,ASN" */
+    char geo_db_date[40];        /* their build dates, in the same order */
+    uint64_t enriched, geo_errors;
     int in_batch;
+    int progress;                /* --progress */
     uint64_t next_local_id;      /* ids when running without a store */
     uint64_t incidents_written, stored_new, batch_alerts;
     uint64_t committed_incidents;
     uint64_t pending_new;
+    uint64_t last_id;            /* the last id handed out */
     double batch_t0;             /* when the open batch began */
     int store_failed;
 } run_ctx;
@@ -87,8 +143,42 @@ static uint64_t new_id(void *arg)
     run_ctx *rc = arg;
     rc->pending_new++;
     if (rc->st)
-        return cg_store_new_id(rc->st);
-    return ++rc->next_local_id;
+        return rc->last_id = cg_store_new_id(rc->st);
+    return rc->last_id = ++rc->next_local_id;
+}
+
+static void geo_fill(run_ctx *rc, const uint8_t addr[16], geo_side *out)
+{
+    cg_geo g;
+    if (cg_enrich_lookup(rc->enr, addr, &g))
+        rc->geo_errors++;
+    memcpy(out->country, g.country, sizeof out->country);
+    out->asn = g.asn;
+    memcpy(out->city, g.city, sizeof out->city);
+    out->city[sizeof out->city - 1] = '\0';
+    snprintf(out->as_org, sizeof out->as_org, "%s", g.as_org);
+    out->asset = cg_assets_lookup(cg_enrich_assets(rc->enr), addr);
+}
+
+/* Enriches an incident the fold has just created. */
+static void enrich_new(run_ctx *rc, const cg_open_incident *oi)
+{
+    inc_geo *ig;
+    if (!rc->enr || !(ig = cg_incidents_user(rc->ag, oi)))
+        return;
+    geo_fill(rc, oi->src, &ig->src);
+    geo_fill(rc, oi->dst, &ig->dst);
+    rc->enriched++;
+}
+
+static void geo_put(const geo_side *g, cg_incident_geo *out)
+{
+    memcpy(out->country, g->country, sizeof out->country);
+    out->asn = g->asn;
+    out->city = g->city;
+    out->as_org = g->as_org;
+    out->agency = g->asset ? g->asset->agency : "";
+    out->zone = g->asset ? g->asset->zone : "";
 }
 
 static double mono_s(void)
@@ -143,6 +233,13 @@ static int sink(const cg_open_incident *oi, void *arg)
     inc.classtype = r->classtype ? r->classtype : "";
     inc.nevidence = oi->nevidence;
     inc.nalerts = oi->nalerts;
+    const inc_geo *ig = rc->enr ? cg_incidents_user(rc->ag, oi) : NULL;
+    if (ig) {
+        geo_put(&ig->src, &inc.src_geo);
+        geo_put(&ig->dst, &inc.dst_geo);
+        inc.geo_db_type = rc->geo_db_type;
+        inc.geo_db_date = rc->geo_db_date;
+    }
     if (cg_store_put(rc->st, &inc))
         return -1;
     rc->incidents_written++;
@@ -170,14 +267,19 @@ static int commit(run_ctx *rc, cg_incidents *ag)
             fprintf(stderr, "canhgac: %s\n", cg_store_error(rc->st));
         return -1;
     }
+    int committed = 0;
     if (rc->st && rc->in_batch) {
         rc->in_batch = 0;
         if (cg_store_commit(rc->st)) {
             fprintf(stderr, "canhgac: %s\n", cg_store_error(rc->st));
             return -1;
         }
+        committed = 1;
     }
     rc->committed_incidents += rc->pending_new;
+    if (committed && rc->progress && rc->committed_incidents)
+        fprintf(stderr, "canhgac run: stored: %llu incidents, last id %llu\n",
+                (unsigned long long)rc->committed_incidents, (unsigned long long)rc->last_id);
     rc->pending_new = 0;
     rc->batch_alerts = 0;
     return 0;
@@ -239,6 +341,23 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_inspect
                 store_dir);
     else
         fprintf(stderr, " (no store)\n");
+    if (rc->enr) {
+        cg_enrich_dbinfo di2;
+        const cg_assets *as = cg_enrich_assets(rc->enr);
+        fprintf(stderr, "  enrich     ");
+        int any = 0;
+        for (int k = CG_ENRICH_CITY_DB; k <= CG_ENRICH_ASN_DB; k++)
+            if (cg_enrich_db_info(rc->enr, k, &di2) == 0) {
+                fprintf(stderr, "%s%s %s", any ? ", " : "", di2.type, di2.built);
+                any = 1;
+            }
+        if (as) {
+            fprintf(stderr, "%sassets %zu entries", any ? ", " : "", cg_assets_count(as));
+            any = 1;
+        }
+        fprintf(stderr, "%s%llu incidents enriched, %llu lookup errors\n", any ? "; " : "",
+                (unsigned long long)rc->enriched, (unsigned long long)rc->geo_errors);
+    }
     double mbit = secs > 0 ? ds->bytes * 8.0 / secs / 1e6 : 0;
     fprintf(stderr, "  time       %.3f s, %.0f packets/s, %.1f Mbit/s\n", secs,
             secs > 0 ? ds->packets / secs : 0.0, mbit);
@@ -278,6 +397,8 @@ static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_ser
         a->failed = 1;
         return;
     }
+    if (created)
+        enrich_new(a->rc, oi);
     if (evseq >= 0 && a->st && p->frame && p->caplen > 0) {
         cg_evidence ev = {.ts_us = p->ts_us, .dlt = p->dlt, .caplen = p->caplen,
                           .wirelen = p->wirelen, .data = p->frame};
@@ -310,6 +431,9 @@ int cg_cmd_run(int argc, char **argv)
         {"cache", required_argument, 0, 'c'},     {"no-cache", no_argument, 0, 'n'},
         {"bpf", required_argument, 0, 'B'},       {"quiet", no_argument, 0, 'q'},
         {"alerts", required_argument, 0, 'A'},
+        {"geoip-city", required_argument, 0, 'G'}, {"geoip-asn", required_argument, 0, 'a'},
+        {"assets", required_argument, 0, 'E'},    {"geoip-optional", no_argument, 0, 'O'},
+        {"no-enrich", no_argument, 0, 'X'},       {"progress", no_argument, 0, 'P'},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     const char *rfile = NULL, *iface = NULL, *vars = NULL, *classif = NULL, *eve_path = NULL;
     const char *store_dir = cg_cli_default_store(), *bpf = NULL;
@@ -319,6 +443,10 @@ int cg_cmd_run(int argc, char **argv)
     uint32_t flow_mib = 256, stream_kib = 1024;
     int no_stream = 0;
     uint32_t alert_cap = 0;
+    const char *city_db = getenv("CANHGAC_GEOIP_CITY"), *asn_db = getenv("CANHGAC_GEOIP_ASN");
+    const char *assets = getenv("CANHGAC_ASSETS");
+    int geo_optional = 0, no_enrich = 0, progress = 0;
+    char assets_buf[4096];
     char cache_buf[512];
     const char *cache_dir = cg_cli_default_cache(cache_buf, sizeof cache_buf);
     char err[1024];
@@ -354,6 +482,12 @@ int cg_cmd_run(int argc, char **argv)
         case 'n': no_cache = 1; break;
         case 'B': bpf = optarg; break;
         case 'q': quiet = 1; break;
+        case 'G': city_db = optarg; break;
+        case 'a': asn_db = optarg; break;
+        case 'E': assets = optarg; break;
+        case 'O': geo_optional = 1; break;
+        case 'X': no_enrich = 1; break;
+        case 'P': progress = 1; break;
         case 'h': fputs(run_usage, stdout); return CG_EXIT_OK;
         default: fputs(run_usage, stderr); return CG_EXIT_INPUT;
         }
@@ -375,6 +509,25 @@ int cg_cmd_run(int argc, char **argv)
         rule_paths[nrule_paths++] = "rules";
     if (no_cache)
         cache_dir = NULL;
+    if (city_db && !*city_db)
+        city_db = NULL;
+    if (asn_db && !*asn_db)
+        asn_db = NULL;
+    if (assets && !*assets)
+        assets = NULL;
+    if (!assets) {
+        /* the asset file that comes with a rules directory (rules/assets.conf) */
+        for (int i = 0; i < nrule_paths && !assets; i++) {
+            struct stat sb;
+            if (stat(rule_paths[i], &sb) || !S_ISDIR(sb.st_mode))
+                continue;
+            snprintf(assets_buf, sizeof assets_buf, "%s/assets.conf", rule_paths[i]);
+            if (stat(assets_buf, &sb) == 0 && S_ISREG(sb.st_mode))
+                assets = assets_buf;
+        }
+    }
+    if (no_enrich)
+        city_db = asn_db = assets = NULL;
 
     cg_ruleset *rs = NULL;
     cg_detect *det = NULL;
@@ -382,6 +535,7 @@ int cg_cmd_run(int argc, char **argv)
     cg_capture *cap = NULL;
     cg_inspect *ins = NULL;
     cg_incidents *ag = NULL;
+    cg_enrich *enr = NULL;
     FILE *eve = NULL;
     char *line = NULL;
     run_ctx rc;
@@ -419,6 +573,30 @@ int cg_cmd_run(int argc, char **argv)
         goto out;
     }
 
+    if (city_db || asn_db || assets) {
+        cg_enrich_cfg ecfg = {.city_db = city_db, .asn_db = asn_db, .assets = assets,
+                              .geo_optional = geo_optional};
+        if (cg_enrich_open(&enr, &ecfg, err, sizeof err)) {
+            fprintf(stderr, "canhgac run: %s\n", err);
+            goto out;
+        }
+        if (err[0])   /* --geoip-optional: what was left out, once */
+            fprintf(stderr, "canhgac run: warning: %s; running without it\n", err);
+        rc.enr = enr;
+        cg_enrich_dbinfo dbi;
+        for (int k = CG_ENRICH_CITY_DB; k <= CG_ENRICH_ASN_DB; k++)
+            if (cg_enrich_db_info(enr, k, &dbi) == 0) {
+                size_t tl = strlen(rc.geo_db_type), dl = strlen(rc.geo_db_date);
+                for (char *c = dbi.type; *c; c++)
+                    if (*c == ',')
+                        *c = '_';   /* ',' separates the databases */
+                snprintf(rc.geo_db_type + tl, sizeof rc.geo_db_type - tl, "%s%s",
+                         tl ? "," : "", dbi.type);
+                snprintf(rc.geo_db_date + dl, sizeof rc.geo_db_date - dl, "%s%s",
+                         tl ? "," : "", dbi.built);
+            }
+    }
+
     if (!no_store) {
         int src = cg_store_open(&st, store_dir, 0, (uint64_t)map_mib << 20);
         if (src) {
@@ -443,7 +621,8 @@ int cg_cmd_run(int argc, char **argv)
         }
     }
     line = malloc(65536);
-    cg_incidents_cfg icfg = {.window_s = window, .max_evidence = evidence, .capacity = 65536};
+    cg_incidents_cfg icfg = {.window_s = window, .max_evidence = evidence, .capacity = 65536,
+                             .user_size = enr ? (uint32_t)sizeof(inc_geo) : 0};
     if (!line || cg_incidents_create(&ag, &icfg, new_id, sink, &rc)) {
         fprintf(stderr, "canhgac run: out of memory\n");
         ret = CG_EXIT_FAIL;
@@ -464,6 +643,8 @@ int cg_cmd_run(int argc, char **argv)
         goto out;
     }
     cg_incidents_set_alert_sink(ag, alert_sink);
+    rc.ag = ag;
+    rc.progress = progress;
 
     g_cap = cap;
     struct sigaction sa;
@@ -480,6 +661,8 @@ int cg_cmd_run(int argc, char **argv)
     for (;;) {
         cg_frame fr;
         int n = g_stop ? 0 : cg_capture_next(cap, &fr, err, sizeof err);
+        if (n < 0 && g_stop)
+            n = 0;   /* a read cut short by SIGINT/SIGTERM (a capture from a pipe) */
         if (n < 0) {
             fprintf(stderr, "canhgac run: %s\n", err);
             ret = CG_EXIT_INPUT;
@@ -547,6 +730,7 @@ out:
     free(line);
     cg_incidents_destroy(ag);
     cg_inspect_destroy(ins);
+    cg_enrich_close(enr);
     cg_capture_close(cap);
     cg_store_close(st);
     cg_detect_destroy(det);

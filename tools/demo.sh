@@ -9,14 +9,29 @@ mkdir -p "$OUT"
 echo "== generating sample traffic ($OUT/sample.pcap, ground truth $OUT/truth.tsv)"
 "$B/gen_traffic" -o "$OUT/sample.pcap" -t "$OUT/truth.tsv"
 echo
-echo "== canhgac run -r $OUT/sample.pcap -S rules/ -d $OUT/store -o $OUT/eve.json"
-"$B/canhgac" run -r "$OUT/sample.pcap" -S rules/ -d "$OUT/store" -o "$OUT/eve.json" --cache "$OUT/cache"
+# enrichment with MaxMind's test databases when they are there (fake data,
+# for examples only); rules/assets.conf comes with -S rules/
+GEO=${CANHGAC_DATA:-../shared/data}/geoip
+set --
+if [ -s "$GEO/GeoIP2-City-Test.mmdb" ] && [ -s "$GEO/GeoLite2-ASN-Test.mmdb" ]; then
+    set -- --geoip-city "$GEO/GeoIP2-City-Test.mmdb" --geoip-asn "$GEO/GeoLite2-ASN-Test.mmdb"
+fi
+echo "== canhgac run -r $OUT/sample.pcap -S rules/ -d $OUT/store -o $OUT/eve.json $*"
+"$B/canhgac" run -r "$OUT/sample.pcap" -S rules/ -d "$OUT/store" -o "$OUT/eve.json" --cache "$OUT/cache" "$@"
 echo
 echo "== canhgac query -d $OUT/store --limit 0"
 "$B/canhgac" query -d "$OUT/store" --limit 0
 echo
-echo "== canhgac query -d $OUT/store sev=high --json --limit 3"
-"$B/canhgac" query -d "$OUT/store" sev=high --json --limit 3
+echo "== canhgac query -d $OUT/store 'sev >= high and dst.zone = DMZ' --json --limit 3"
+"$B/canhgac" query -d "$OUT/store" 'sev >= high and dst.zone = DMZ' --json --limit 3 2> /dev/null
+echo
+echo "== canhgac query -d $OUT/store --top sid --limit 5"
+"$B/canhgac" query -d "$OUT/store" --top sid --limit 5
+echo
+echo "== canhgac incident set/note/show (triage)"
+"$B/canhgac" incident set -d "$OUT/store" 1 status=investigating assignee=soc --as demo
+"$B/canhgac" incident note -d "$OUT/store" --as demo 1 "looked at the evidence packets"
+"$B/canhgac" incident show -d "$OUT/store" 1 --alerts 3
 echo
 echo "== first EVE alert line ($OUT/eve.json)"
 head -n 1 "$OUT/eve.json"

@@ -1,0 +1,637 @@
+/* cmd_incident.c — `canhgac incident`: one incident in full, and its triage.
+ *
+ *   incident show ID        everything: fields, enrichment, evidence packets
+ *                           (sizes), alerts, history in order; text or --json
+ *   incident set ID K=V...  status=, assignee=, severity= (a triage change)
+ *   incident note ID TEXT   a note in the incident's history
+ *
+ * show reads a snapshot (CG_STORE_RDONLY); set and note open the store for
+ * triage (CG_STORE_TRIAGE), which works while `canhgac run` writes: each
+ * change is one short transaction of its own, and the store keeps every
+ * change in the incident's append-only history with who made it and when.
+ * Who is --as NAME, else the login name of the effective user.
+ */
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "analyzer/rule.h"
+#include "store/qlang.h"
+#include "store/store.h"
+#include "tools/cli.h"
+
+static const char incident_usage[] =
+    "usage: canhgac incident show [options] ID\n"
+    "       canhgac incident set [options] ID FIELD=VALUE...\n"
+    "       canhgac incident note [options] ID TEXT...\n"
+    "\n"
+    "show   the incident in full: its fields, the enrichment of its source and\n"
+    "       destination, its evidence packets (sizes), its alerts and its history\n"
+    "set    triage: status=new|acknowledged|investigating|resolved|false-positive\n"
+    "       (ack and fp for short), assignee=NAME (assignee= for nobody),\n"
+    "       severity=high|medium|low|info|1..4 (severity=rule: back to the rule's)\n"
+    "note   adds TEXT (the words joined with spaces; - reads it from stdin) to the\n"
+    "       incident's history; its options go before the ID, all after is the text\n"
+    "\n"
+    "Every change is kept in the incident's history, in order, with who made it\n"
+    "and when; nothing rewrites it. set and note work while `canhgac run` writes.\n"
+    "\n"
+    "options:\n"
+    "  -d, --store DIR   the store (default $CANHGAC_STORE or ./canhgac-store)\n"
+    "      --as NAME     who makes the change (default: the login name)\n"
+    "      --json        show: one JSON object {incident, evidence, alerts, history}\n"
+    "      --alerts N    show: the first N alerts (default 20)\n"
+    "      --alerts-all  show: every stored alert\n"
+    "  -h, --help        this help\n"
+    "\n"
+    "examples:\n"
+    "  canhgac incident show 42\n"
+    "  canhgac incident set 42 status=investigating assignee=lan --as lan\n"
+    "  canhgac incident set 42 severity=high\n"
+    "  canhgac incident note 42 \"blocked 89.160.20.112 at the firewall\"\n"
+    "  canhgac incident show 42 --json | jq '.history[] | .who'\n"
+    "\n"
+    "exit: 0 done; 1 the store failed (disk, full); 2 bad input (usage, a bad\n"
+    "status or severity, no such incident, store cannot be opened)\n";
+
+typedef struct opts {
+    const char *store_dir;
+    const char *who;
+    int json;
+    uint32_t alerts_max;    /* 0: every one */
+} opts;
+
+static int parse_id(const char *s, uint64_t *out)
+{
+    char *end;
+    if (!s || s[0] < '0' || s[0] > '9')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || v == 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* The store's error for incident id: "not found" is bad input (2). */
+static int store_fail(cg_store *st, int rc, uint64_t id)
+{
+    if (rc == CG_STORE_ENOTFOUND) {
+        fprintf(stderr, "canhgac incident: incident %llu: not found\n", (unsigned long long)id);
+        return CG_EXIT_INPUT;
+    }
+    fprintf(stderr, "canhgac incident: %s\n", cg_store_error(st));
+    return rc == CG_STORE_EINVAL ? CG_EXIT_INPUT : CG_EXIT_FAIL;
+}
+
+/* ---- show ------------------------------------------------------------------ */
+
+/* A list being printed (evidence, alerts, history). */
+typedef struct shown {
+    const opts *o;
+    int n;                  /* items printed so far */
+} shown;
+
+static const char *hist_field(unsigned kind)
+{
+    switch (kind) {
+    case CG_HIST_STATUS: return "status";
+    case CG_HIST_ASSIGNEE: return "assignee";
+    case CG_HIST_SEVERITY: return "severity";
+    case CG_HIST_NOTE: return "note";
+    default: return "unknown";
+    }
+}
+
+static void geo_text(const char *label, const uint8_t addr[16], uint16_t port,
+                     const cg_incident_geo *g)
+{
+    char a[64];
+    cg_cli_addr(addr, a, sizeof a);
+    printf("  %-14s %s%s%u", label, a, strchr(a, ':') ? " port " : ":", port);
+    const char *sep = "   ";
+    if (g->country[0]) {
+        printf("%s%s", sep, g->country);
+        if (g->city[0])
+            printf(" %s", g->city);
+        sep = ", ";
+    }
+    if (g->asn) {
+        printf("%sAS%u", sep, g->asn);
+        if (g->as_org[0])
+            printf(" %s", g->as_org);
+        sep = ", ";
+    }
+    if (g->agency[0] || g->zone[0])
+        printf("%sagency %s, zone %s", sep, g->agency[0] ? g->agency : "-",
+               g->zone[0] ? g->zone : "-");
+    putchar('\n');
+}
+
+static int show_incident(const cg_incident *inc, void *arg)
+{
+    const opts *o = arg;
+    char t[40], pb[8];
+    if (o->json) {
+        fputs("{\"incident\":", stdout);
+        cg_cli_incident_json(stdout, inc);
+        return 0;
+    }
+    printf("incident %llu: %s\n", (unsigned long long)inc->id, inc->msg);
+    printf("  %-14s %s\n", "status", cg_cli_status(inc->status));
+    printf("  %-14s %s", "severity", cg_severity_name(inc->severity));
+    if (inc->flags & CG_INC_SEV_SET)
+        printf(" (set by triage; the rule says %s)", cg_severity_name(inc->rule_severity));
+    putchar('\n');
+    printf("  %-14s %s\n", "assignee", inc->assignee[0] ? inc->assignee : "-");
+    printf("  %-14s %u:%u rev %u\n", "signature", inc->gid, inc->sid, inc->rev);
+    printf("  %-14s %s\n", "classtype", inc->classtype[0] ? inc->classtype : "-");
+    cg_cli_time_str(inc->first_us, t, sizeof t);
+    printf("  %-14s %s\n", "first seen", t);
+    cg_cli_time_str(inc->last_us, t, sizeof t);
+    printf("  %-14s %s\n", "last seen", t);
+    printf("  %-14s %llu alerts (%u stored)\n", "count", (unsigned long long)inc->count,
+           inc->nalerts);
+    geo_text("source", inc->src, inc->sport, &inc->src_geo);
+    geo_text("destination", inc->dst, inc->dport, &inc->dst_geo);
+    printf("  %-14s %s, flow %llu, community_id %s\n", "flow",
+           cg_cli_proto(inc->proto, pb, sizeof pb), (unsigned long long)inc->flow_id,
+           inc->community_id[0] ? inc->community_id : "-");
+    printf("  %-14s", "layers");
+    int any = 0;
+    for (int l = 1; l <= 4; l++)
+        if (inc->layers & CG_LAYER(l)) {
+            printf("%s%d", any ? ", " : " ", l);
+            any = 1;
+        }
+    printf("%s\n", any ? "" : " -");
+    if (inc->escalated_from)
+        printf("  %-14s incident %llu\n", "escalates", (unsigned long long)inc->escalated_from);
+    if (inc->geo_db_type[0]) {
+        /* "City,ASN" and their dates, in the same order */
+        char types[256], dates[128], *ts, *ds, *tp, *dp;
+        snprintf(types, sizeof types, "%s", inc->geo_db_type);
+        snprintf(dates, sizeof dates, "%s", inc->geo_db_date);
+        printf("  %-14s", "geoip");
+        tp = strtok_r(types, ",", &ts);
+        dp = strtok_r(dates, ",", &ds);
+        for (int i = 0; tp; i++) {
+            printf("%s%s built %s", i ? ", " : " ", tp, dp ? dp : "?");
+            tp = strtok_r(NULL, ",", &ts);
+            dp = strtok_r(NULL, ",", &ds);
+        }
+        putchar('\n');
+    }
+    return 0;
+}
+
+static int show_evidence(uint32_t seq, const cg_evidence *ev, void *arg)
+{
+    shown *s = arg;
+    char t[40];
+    cg_cli_time_str(ev->ts_us, t, sizeof t);
+    if (s->o->json)
+        printf("%s{\"seq\":%u,\"timestamp\":\"%s\",\"caplen\":%u,\"wirelen\":%u,\"linktype\":%d}",
+               s->n ? "," : "", seq, t, ev->caplen, ev->wirelen, ev->dlt);
+    else
+        printf("  #%-3u %s  %u bytes (%u on the wire), linktype %d\n", seq, t, ev->caplen,
+               ev->wirelen, ev->dlt);
+    s->n++;
+    return 0;
+}
+
+static int show_alert(uint32_t seq, const cg_alert *a, void *arg)
+{
+    shown *s = arg;
+    char t[40];
+    if (s->o->alerts_max && (uint32_t)s->n >= s->o->alerts_max)
+        return 1;
+    cg_cli_time_str(a->ts_us, t, sizeof t);
+    if (s->o->json) {
+        printf("%s{\"seq\":%u,\"timestamp\":\"%s\",\"flow_id\":%llu,\"community_id\":",
+               s->n ? "," : "", seq, t, (unsigned long long)a->flow_id);
+        cg_cli_json_str(stdout, a->community_id);
+        printf(",\"src_port\":%u,\"dest_port\":%u,\"severity\":%u,\"evidence\":%d}", a->sport,
+               a->dport, a->severity, a->evidence_seq);
+    } else {
+        printf("  #%-3u %s  port %u -> %u, severity %s, flow %llu", seq, t, a->sport, a->dport,
+               cg_severity_name(a->severity), (unsigned long long)a->flow_id);
+        if (a->evidence_seq >= 0)
+            printf(", evidence #%d", a->evidence_seq);
+        putchar('\n');
+    }
+    s->n++;
+    return 0;
+}
+
+static void hist_value(const cg_history *h, int new_side, char *out, size_t len)
+{
+    uint32_t num = new_side ? h->new_num : h->old_num;
+    const char *text = new_side ? h->new_text : h->old_text;
+    switch (h->kind) {
+    case CG_HIST_STATUS: snprintf(out, len, "%s", cg_cli_status(num)); break;
+    case CG_HIST_SEVERITY:
+        snprintf(out, len, "%s%s", cg_severity_name(num), text[0] ? "" : " (the rule's)");
+        break;
+    default: snprintf(out, len, "%s", text[0] ? text : "-"); break;
+    }
+}
+
+static int show_history(const cg_history *h, void *arg)
+{
+    shown *s = arg;
+    char t[40], a[300], b[300];
+    cg_cli_time_str(h->when_us, t, sizeof t);
+    if (s->o->json) {
+        printf("%s{\"seq\":%llu,\"when\":\"%s\",\"who\":", s->n ? "," : "",
+               (unsigned long long)h->seq, t);
+        cg_cli_json_str(stdout, h->who);
+        printf(",\"field\":\"%s\"", hist_field(h->kind));
+        if (h->kind == CG_HIST_NOTE) {
+            fputs(",\"text\":", stdout);
+            cg_cli_json_str(stdout, h->new_text);
+        } else {
+            /* the values as the fields have them ("" = nobody) */
+            if (h->kind == CG_HIST_STATUS) {
+                snprintf(a, sizeof a, "%s", cg_cli_status(h->old_num));
+                snprintf(b, sizeof b, "%s", cg_cli_status(h->new_num));
+            } else if (h->kind == CG_HIST_SEVERITY) {
+                snprintf(a, sizeof a, "%s", cg_severity_name(h->old_num));
+                snprintf(b, sizeof b, "%s", cg_severity_name(h->new_num));
+            } else {
+                snprintf(a, sizeof a, "%s", h->old_text);
+                snprintf(b, sizeof b, "%s", h->new_text);
+            }
+            fputs(",\"old\":", stdout);
+            cg_cli_json_str(stdout, a);
+            fputs(",\"new\":", stdout);
+            cg_cli_json_str(stdout, b);
+            if (h->kind == CG_HIST_SEVERITY)
+                printf(",\"old_set\":%s,\"new_set\":%s", h->old_text[0] ? "true" : "false",
+                       h->new_text[0] ? "true" : "false");
+        }
+        putchar('}');
+    } else if (h->kind == CG_HIST_NOTE) {
+        printf("  %s  %-12s note: %s\n", t, h->who, h->new_text);
+    } else {
+        hist_value(h, 0, a, sizeof a);
+        hist_value(h, 1, b, sizeof b);
+        printf("  %s  %-12s %s: %s -> %s\n", t, h->who, hist_field(h->kind), a, b);
+    }
+    s->n++;
+    return 0;
+}
+
+static int cmd_show(const opts *o, uint64_t id)
+{
+    cg_store *st = NULL;
+    int rc, ret = CG_EXIT_OK;
+    if (cg_store_open(&st, o->store_dir, CG_STORE_RDONLY, 0)) {
+        fprintf(stderr, "canhgac incident: %s\n", cg_store_error(NULL));
+        return CG_EXIT_INPUT;
+    }
+    rc = cg_store_get(st, id, show_incident, (void *)o);
+    if (rc) {
+        ret = store_fail(st, rc, id);
+        goto out;
+    }
+    shown s = {o, 0};
+    if (o->json)
+        fputs(",\"evidence\":[", stdout);
+    else
+        printf("\nevidence packets:\n");
+    if ((rc = cg_store_evidence(st, id, show_evidence, &s)) != 0)
+        goto fail;
+    if (!o->json && s.n == 0)
+        printf("  (none)\n");
+    s.n = 0;
+    if (o->json)
+        fputs("],\"alerts\":[", stdout);
+    else if (o->alerts_max)
+        printf("\nalerts (the first %u; --alerts-all for every one):\n", o->alerts_max);
+    else
+        printf("\nalerts:\n");
+    if ((rc = cg_store_alerts(st, id, show_alert, &s)) != 0)
+        goto fail;
+    if (!o->json && s.n == 0)
+        printf("  (none stored)\n");
+    s.n = 0;
+    if (o->json)
+        fputs("],\"history\":[", stdout);
+    else
+        printf("\nhistory:\n");
+    if ((rc = cg_store_history(st, id, show_history, &s)) != 0)
+        goto fail;
+    if (o->json)
+        fputs("]}\n", stdout);
+    else if (s.n == 0)
+        printf("  (no triage yet)\n");
+    goto out;
+fail:
+    fflush(stdout);
+    ret = store_fail(st, rc, id);
+out:
+    cg_store_close(st);
+    if (fflush(stdout) != 0 && ret == CG_EXIT_OK) {
+        fprintf(stderr, "canhgac incident: writing the output: %m\n");
+        ret = CG_EXIT_FAIL;
+    }
+    return ret;
+}
+
+/* ---- set and note ------------------------------------------------------------ */
+
+static int take_incident(const cg_incident *inc, void *arg)
+{
+    cg_incident *out = arg;
+    *out = *inc;
+    out->assignee = NULL;    /* a view: gone when the callback returns */
+    return 0;
+}
+
+static int take_assignee(const cg_incident *inc, void *arg)
+{
+    snprintf(arg, CG_STORE_TEXT_MAX + 1, "%s", inc->assignee);
+    return 0;
+}
+
+static int cmd_set(const opts *o, uint64_t id, int nargs, char **args)
+{
+    unsigned mask = 0;
+    uint8_t status = 0, severity = 0;
+    const char *assignee = NULL;
+    cg_store *st = NULL;
+    cg_incident before, after;
+    char old_as[CG_STORE_TEXT_MAX + 1] = "", new_as[CG_STORE_TEXT_MAX + 1] = "";
+    int rc;
+
+    if (nargs == 0) {
+        fprintf(stderr, "canhgac incident: set %llu: nothing to set (status=, assignee=, "
+                "severity=)\n", (unsigned long long)id);
+        return CG_EXIT_INPUT;
+    }
+    for (int i = 0; i < nargs; i++) {
+        const char *a = args[i], *eq = strchr(a, '=');
+        size_t kl = eq ? (size_t)(eq - a) : 0;
+        const char *v = eq ? eq + 1 : "";
+#define KEY(k) (kl == strlen(k) && !strncasecmp(a, k, kl))
+        if (!eq) {
+            fprintf(stderr, "canhgac incident: set: '%s' is not FIELD=VALUE\n", a);
+            return CG_EXIT_INPUT;
+        } else if (KEY("status")) {
+            if (cg_qlang_status(v, &status)) {
+                fprintf(stderr, "canhgac incident: set: bad status '%s' (new, acknowledged, "
+                        "investigating, resolved, false-positive)\n", v);
+                return CG_EXIT_INPUT;
+            }
+            mask |= CG_TRIAGE_STATUS;
+        } else if (KEY("assignee")) {
+            if (strlen(v) > CG_STORE_TEXT_MAX) {
+                fprintf(stderr, "canhgac incident: set: assignee longer than %d bytes\n",
+                        CG_STORE_TEXT_MAX);
+                return CG_EXIT_INPUT;
+            }
+            assignee = v;
+            mask |= CG_TRIAGE_ASSIGNEE;
+        } else if (KEY("severity") || KEY("sev")) {
+            if (!strcasecmp(v, "rule") || !strcmp(v, "0")) {
+                severity = 0;
+            } else if (cg_qlang_severity(v, &severity)) {
+                fprintf(stderr, "canhgac incident: set: bad severity '%s' (high, medium, low, "
+                        "info, 1..4, or rule for the rule's)\n", v);
+                return CG_EXIT_INPUT;
+            }
+            mask |= CG_TRIAGE_SEVERITY;
+        } else {
+            fprintf(stderr, "canhgac incident: set: unknown field '%.*s' (status, assignee, "
+                    "severity)\n", (int)kl, a);
+            return CG_EXIT_INPUT;
+        }
+#undef KEY
+    }
+    if (cg_store_open(&st, o->store_dir, CG_STORE_TRIAGE, 0)) {
+        fprintf(stderr, "canhgac incident: %s\n", cg_store_error(NULL));
+        return CG_EXIT_INPUT;
+    }
+    if ((rc = cg_store_get(st, id, take_incident, &before)) != 0 ||
+        (rc = cg_store_get(st, id, take_assignee, old_as)) != 0)
+        goto fail;
+    rc = cg_store_triage_set(st, id, mask, status, assignee, severity, o->who, cg_cli_now_us());
+    if (rc)
+        goto fail;
+    if ((rc = cg_store_get(st, id, take_incident, &after)) != 0 ||
+        (rc = cg_store_get(st, id, take_assignee, new_as)) != 0)
+        goto fail;
+    printf("incident %llu:", (unsigned long long)id);
+    if (mask & CG_TRIAGE_STATUS)
+        printf(" status %s -> %s;", cg_cli_status(before.status), cg_cli_status(after.status));
+    if (mask & CG_TRIAGE_ASSIGNEE)
+        printf(" assignee %s -> %s;", old_as[0] ? old_as : "-", new_as[0] ? new_as : "-");
+    if (mask & CG_TRIAGE_SEVERITY)
+        printf(" severity %s -> %s%s;", cg_severity_name(before.severity),
+               cg_severity_name(after.severity),
+               (after.flags & CG_INC_SEV_SET) ? "" : " (the rule's)");
+    printf(" by %s\n", o->who);
+    cg_store_close(st);
+    return CG_EXIT_OK;
+fail: {
+        int ret = store_fail(st, rc, id);
+        cg_store_close(st);
+        return ret;
+    }
+}
+
+static int cmd_note(const opts *o, uint64_t id, int nargs, char **args)
+{
+    char *text = NULL;
+    size_t len = 0;
+    cg_store *st = NULL;
+    int rc, ret;
+
+    if (nargs == 1 && !strcmp(args[0], "-")) {
+        size_t cap = 65535;
+        if (!(text = malloc(cap + 1)))
+            goto nomem;
+        len = fread(text, 1, cap, stdin);
+        if (len == cap && fgetc(stdin) != EOF) {
+            fprintf(stderr, "canhgac incident: note: longer than 65534 bytes\n");
+            free(text);
+            return CG_EXIT_INPUT;
+        }
+        while (len && (text[len - 1] == '\n' || text[len - 1] == '\r'))
+            len--;
+        text[len] = '\0';
+    } else {
+        for (int i = 0; i < nargs; i++)
+            len += strlen(args[i]) + 1;
+        if (!(text = calloc(1, len + 1)))
+            goto nomem;
+        for (int i = 0; i < nargs; i++) {
+            if (i)
+                strcat(text, " ");
+            strcat(text, args[i]);
+        }
+        len = strlen(text);
+    }
+    if (len == 0 || len > 65534 || memchr(text, '\0', len)) {
+        fprintf(stderr, "canhgac incident: note: the text must be 1 to 65534 bytes%s\n",
+                memchr(text, '\0', len) ? " without NUL" : "");
+        free(text);
+        return CG_EXIT_INPUT;
+    }
+    if (cg_store_open(&st, o->store_dir, CG_STORE_TRIAGE, 0)) {
+        fprintf(stderr, "canhgac incident: %s\n", cg_store_error(NULL));
+        free(text);
+        return CG_EXIT_INPUT;
+    }
+    rc = cg_store_note_add(st, id, o->who, cg_cli_now_us(), text);
+    if (rc) {
+        ret = store_fail(st, rc, id);
+    } else {
+        printf("incident %llu: note added by %s\n", (unsigned long long)id, o->who);
+        ret = CG_EXIT_OK;
+    }
+    cg_store_close(st);
+    free(text);
+    return ret;
+nomem:
+    fprintf(stderr, "canhgac incident: out of memory\n");
+    return CG_EXIT_FAIL;
+}
+
+/* ---- the command ---------------------------------------------------------------- */
+
+/* One option at argv[*i] (advancing *i past its value): 1 taken, 0 not an
+ * option, 2 the help (printed), -1 bad (message printed). */
+static int take_option(int argc, char **argv, int *i, opts *o)
+{
+    const char *a = argv[*i], *v = NULL;
+    size_t n = strcspn(a, "=");
+    char *end;
+    if (a[0] != '-' || !a[1] || !strcmp(a, "-"))
+        return 0;
+#define OPT(name) (strlen(name) == n && !strncmp(a, name, n))
+#define VALUE()                                                                          \
+    do {                                                                                 \
+        if (a[n] == '=') v = a + n + 1;                                                  \
+        else if (*i + 1 < argc) v = argv[++*i];                                          \
+        else {                                                                           \
+            fprintf(stderr, "canhgac incident: option needs a value: %s\n", a);          \
+            return -1;                                                                   \
+        }                                                                                \
+    } while (0)
+    if (OPT("-h") || OPT("--help")) {
+        fputs(incident_usage, stdout);
+        return 2;
+    } else if (OPT("-d") || OPT("--store")) {
+        VALUE();
+        o->store_dir = v;
+    } else if (!strncmp(a, "-d", 2) && a[2]) {
+        o->store_dir = a + 2;
+    } else if (OPT("--as")) {
+        VALUE();
+        o->who = v;
+    } else if (OPT("--json")) {
+        o->json = 1;
+    } else if (OPT("--alerts-all")) {
+        o->alerts_max = 0;
+    } else if (OPT("--alerts")) {
+        VALUE();
+        unsigned long x = strtoul(v, &end, 10);
+        if (end == v || *end || v[0] == '-' || x > UINT32_MAX) {
+            fprintf(stderr, "canhgac incident: --alerts: not a number: %s\n", v);
+            return -1;
+        }
+        o->alerts_max = (uint32_t)x;
+    } else {
+        fprintf(stderr, "canhgac incident: unknown option: %s (see canhgac incident --help)\n",
+                a);
+        return -1;
+    }
+#undef OPT
+#undef VALUE
+    (*i)++;
+    return 1;
+}
+
+int cg_cmd_incident(int argc, char **argv)
+{
+    opts o = {cg_cli_default_store(), NULL, 0, 20};
+    char whobuf[64];
+    char **pos;
+    int npos = 0;
+    uint64_t id;
+
+    if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        fputs(incident_usage, stdout);
+        return CG_EXIT_OK;
+    }
+    if (argc < 2) {
+        fprintf(stderr, "canhgac incident: show, set or note (see canhgac incident --help)\n");
+        return CG_EXIT_INPUT;
+    }
+    const char *sub = argv[1];
+    if (strcmp(sub, "show") && strcmp(sub, "set") && strcmp(sub, "note")) {
+        fprintf(stderr, "canhgac incident: unknown subcommand '%s' (show, set, note)\n", sub);
+        return CG_EXIT_INPUT;
+    }
+    if (!(pos = calloc((size_t)argc, sizeof *pos))) {
+        fprintf(stderr, "canhgac incident: out of memory\n");
+        return CG_EXIT_FAIL;
+    }
+    /* Options anywhere, but a note's text is taken as it is once it starts
+     * (after the id): "note 42 -- rm -rf" is a note. "--" ends options. */
+    for (int i = 2; i < argc;) {
+        int r = 0;
+        if (!strcmp(argv[i], "--")) {
+            for (i++; i < argc; i++)
+                pos[npos++] = argv[i];
+            break;
+        }
+        if (!(npos >= 1 && !strcmp(sub, "note")))
+            r = take_option(argc, argv, &i, &o);
+        if (r < 0 || r == 2) {
+            free(pos);
+            return r < 0 ? CG_EXIT_INPUT : CG_EXIT_OK;
+        }
+        if (r == 0)
+            pos[npos++] = argv[i++];
+    }
+    int ret = CG_EXIT_INPUT;
+    if (npos == 0 || parse_id(pos[0], &id)) {
+        fprintf(stderr, "canhgac incident: %s: %s\n", sub,
+                npos == 0 ? "an incident ID is needed" : "not an incident ID");
+        goto out;
+    }
+    if (!o.who) {
+        struct passwd *pw = getpwuid(geteuid());
+        if (pw && pw->pw_name && pw->pw_name[0]) {
+            o.who = pw->pw_name;
+        } else {
+            snprintf(whobuf, sizeof whobuf, "uid %u", (unsigned)geteuid());
+            o.who = whobuf;
+        }
+    }
+    if (!o.who[0] || strlen(o.who) > CG_STORE_TEXT_MAX) {
+        fprintf(stderr, "canhgac incident: --as: a name of 1 to %d bytes\n", CG_STORE_TEXT_MAX);
+        goto out;
+    }
+    if (!strcmp(sub, "show")) {
+        if (npos > 1)
+            fprintf(stderr, "canhgac incident: show: unexpected argument: %s\n", pos[1]);
+        else
+            ret = cmd_show(&o, id);
+    } else if (!strcmp(sub, "set")) {
+        ret = cmd_set(&o, id, npos - 1, pos + 1);
+    } else if (npos < 2) {
+        fprintf(stderr, "canhgac incident: note: the note's TEXT is missing\n");
+    } else {
+        ret = cmd_note(&o, id, npos - 1, pos + 1);
+    }
+out:
+    free(pos);
+    return ret;
+}
