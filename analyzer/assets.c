@@ -32,6 +32,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "analyzer/utf8.h"
 #include "sensor/decode.h"
 
 typedef struct u128 { uint64_t hi, lo; } u128;
@@ -146,40 +147,6 @@ static int perr(const struct pctx *c, uint32_t line, const char *fmt, ...)
 
 static int is_blank(int ch) { return ch == ' ' || ch == '\t'; }
 
-/* Length of the valid UTF-8 sequence at s[0..len), or 0 when it is not one
- * (overlong forms, surrogates and values past U+10FFFF are not valid). */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
 
 /* Why text of a field is unacceptable, or NULL. */
 static const char *check_text(const char *s, size_t len)
@@ -190,7 +157,7 @@ static const char *check_text(const char *s, size_t len)
     while (i < len) {
         if (u[i] < 0x20 || u[i] == 0x7f)
             return "holds a control character";
-        size_t n = utf8_seq(u + i, len - i);
+        size_t n = cg_utf8_seq(u + i, len - i);
         if (n == 0)
             return "is not valid UTF-8 (save the file as UTF-8)";
         i += n;

@@ -31,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyzer/utf8.h"
 #include "sensor/decode.h"
 
 /* At open, how many data records the tree walk decodes in full. */
@@ -58,40 +59,6 @@ static const char *const P_ASORG[] = { "autonomous_system_organization", NULL };
 
 /* ---- bounded, checked copies ---------------------------------------------- */
 
-/* Length of the valid UTF-8 sequence at s[0..len), or 0 (overlong forms,
- * surrogates and values past U+10FFFF are not valid). */
-static size_t utf8_seq(const unsigned char *s, size_t len)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t cp;
-
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2;
-        cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3;
-        cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4;
-        cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len < n)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
 
 /* src[0..len) into dst[cap]: whole characters while they fit; an invalid
  * byte or a control character becomes '?'. Always NUL-terminated. */
@@ -101,7 +68,7 @@ static void copy_utf8(char *dst, size_t cap, const char *src, size_t len)
     size_t i = 0, w = 0;
 
     while (i < len) {
-        size_t n = utf8_seq(s + i, len - i);
+        size_t n = cg_utf8_seq(s + i, len - i);
         if (n == 0 || (n == 1 && (s[i] < 0x20 || s[i] == 0x7f))) {
             if (w + 1 >= cap)
                 break;
