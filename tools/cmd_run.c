@@ -334,6 +334,20 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_inspect
             (unsigned long long)dt->alerts, (unsigned long long)dt->matches,
             (unsigned long long)dt->suppressed, (unsigned long long)dt->alerts_dropped,
             (unsigned long long)dt->stream_alerts);
+    if (dt->transactions || ist->http.flows || ist->tls.flows || ist->dns.messages)
+        fprintf(stderr, "  app        http %llu requests, %llu responses (%llu parse errors, %llu "
+                "bodies cut at the limit, %llu decompression bombs); tls %llu client hellos, "
+                "%llu certificates (%llu length lies); dns %llu messages (%llu invalid); "
+                "%llu transactions inspected\n",
+                (unsigned long long)ist->http.requests, (unsigned long long)ist->http.responses,
+                (unsigned long long)ist->http.parse_errors,
+                (unsigned long long)ist->http.body_truncated,
+                (unsigned long long)ist->http.decomp_bomb,
+                (unsigned long long)ist->tls.client_hellos,
+                (unsigned long long)ist->tls.certificates,
+                (unsigned long long)ist->tls.length_lies,
+                (unsigned long long)ist->dns.messages, (unsigned long long)ist->dns.invalid,
+                (unsigned long long)dt->transactions);
     fprintf(stderr, "  incidents  %llu new, %llu alerts folded into existing ones",
             (unsigned long long)is->created, (unsigned long long)is->folded);
     if (rc->st)
