@@ -331,6 +331,7 @@ run_bad "empty rule set" 2 "no rule loaded" run -r "$T/sample.pcap" -S "$T/empty
 : > "$T/empty.rules"
 run_bad "empty rule file" 2 "no rule loaded" run -r "$T/sample.pcap" -S "$T/empty.rules" -d "$T/store" -q
 run_bad "missing rules path" 2 "nope.rules" run -r "$T/sample.pcap" -S "$T/nope.rules" -d "$T/store" -q
+run_bad "bad --midstream" 2 "midstream takes accept or ignore, not sideways" run -r "$T/sample.pcap" -S rules -d "$T/store" -q --midstream sideways
 {
     echo 'alert tcp any any -> any any (msg:"good one"; content:"sqlmap"; sid:1; rev:1;)'
     echo 'alert tcp any any -> any any (msg:"broken"; content:"x; sid:2; rev:1;)'

@@ -63,6 +63,9 @@ static const char run_usage[] =
     "      --flow-memcap MIB  memory of the flow table (default 256)\n"
     "      --stream-depth KIB bytes of each TCP stream direction inspected (default 1024)\n"
     "      --no-stream        no TCP reassembly: packets only\n"
+    "      --midstream accept|ignore  TCP flows whose handshake was not seen: their\n"
+    "                         streams start at the first data (default), or are not\n"
+    "                         reassembled (their packets are still inspected)\n"
     "      --cache DIR        compiled-rules cache (default $CANHGAC_CACHE or ~/.cache/canhgac)\n"
     "      --no-cache         always compile the rules\n"
     "      --bpf EXPR         capture filter for -i\n"
@@ -441,7 +444,7 @@ int cg_cmd_run(int argc, char **argv)
         {"evidence", required_argument, 0, 'e'},  {"batch", required_argument, 0, 'b'},
         {"map-size", required_argument, 0, 'm'},  {"flows", required_argument, 0, 'f'},
         {"flow-memcap", required_argument, 0, 'F'}, {"stream-depth", required_argument, 0, 'D'},
-        {"no-stream", no_argument, 0, 'T'},
+        {"no-stream", no_argument, 0, 'T'}, {"midstream", required_argument, 0, 'M'},
         {"cache", required_argument, 0, 'c'},     {"no-cache", no_argument, 0, 'n'},
         {"bpf", required_argument, 0, 'B'},       {"quiet", no_argument, 0, 'q'},
         {"alerts", required_argument, 0, 'A'},
@@ -455,7 +458,7 @@ int cg_cmd_run(int argc, char **argv)
     int nrule_paths = 0, no_store = 0, no_cache = 0, quiet = 0;
     uint32_t window = 3600, evidence = 5, batch = 1000, map_mib = 16384, flows = 262144;
     uint32_t flow_mib = 256, stream_kib = 1024;
-    int no_stream = 0;
+    int no_stream = 0, midstream = CG_REASM_MIDSTREAM_ACCEPT;
     uint32_t alert_cap = 0;
     const char *city_db = getenv("CANHGAC_GEOIP_CITY"), *asn_db = getenv("CANHGAC_GEOIP_ASN");
     const char *assets = getenv("CANHGAC_ASSETS");
@@ -492,6 +495,16 @@ int cg_cmd_run(int argc, char **argv)
         case 'F': if (parse_u32(optarg, &flow_mib, 1)) goto badnum; break;
         case 'D': if (parse_u32(optarg, &stream_kib, 1)) goto badnum; break;
         case 'T': no_stream = 1; break;
+        case 'M':
+            if (!strcmp(optarg, "accept"))
+                midstream = CG_REASM_MIDSTREAM_ACCEPT;
+            else if (!strcmp(optarg, "ignore"))
+                midstream = CG_REASM_MIDSTREAM_IGNORE;
+            else {
+                fprintf(stderr, "canhgac run: --midstream takes accept or ignore, not %s\n", optarg);
+                return CG_EXIT_INPUT;
+            }
+            break;
         case 'c': cache_dir = optarg; break;
         case 'n': no_cache = 1; break;
         case 'B': bpf = optarg; break;
@@ -648,6 +661,7 @@ int cg_cmd_run(int argc, char **argv)
     icf.flow.max_flows = flows;
     icf.flow.memcap = (uint64_t)flow_mib << 20;
     icf.reasm.depth = (uint64_t)stream_kib << 10;
+    icf.reasm.midstream = midstream;
     icf.no_stream = no_stream;
     icf.on_alert = on_alert;
     icf.ctx = &actx;
