@@ -25,81 +25,20 @@
 #include <string.h>
 #include <strings.h>
 
+#include "analyzer/u128.h"
+
 #define MAX_DEPTH 64
 #define MAX_NODES 1000000
 #define MAX_ATOM 80
 
 enum { K_ADDR, K_PORT };
 
-typedef struct u128 { uint64_t hi, lo; } u128;
 typedef struct rng { u128 lo, hi; } rng;
 typedef struct rset { rng *r; size_t n, cap; } rset;
 
 static const u128 U_ZERO = { 0, 0 };
 static const u128 U_MAX = { UINT64_MAX, UINT64_MAX };
 static const u128 U_PORT_MAX = { 0, 65535 };
-
-static int u_cmp(u128 a, u128 b)
-{
-    if (a.hi != b.hi)
-        return a.hi < b.hi ? -1 : 1;
-    if (a.lo != b.lo)
-        return a.lo < b.lo ? -1 : 1;
-    return 0;
-}
-
-static int u_eq(u128 a, u128 b) { return a.hi == b.hi && a.lo == b.lo; }
-
-static u128 u_inc(u128 a)
-{
-    if (++a.lo == 0)
-        a.hi++;
-    return a;
-}
-
-static u128 u_dec(u128 a)
-{
-    if (a.lo-- == 0)
-        a.hi--;
-    return a;
-}
-
-/* The top n bits set, n in 0..128. */
-static u128 u_prefix_mask(unsigned n)
-{
-    u128 m = { 0, 0 };
-    if (n == 0)
-        return m;
-    if (n <= 64) {
-        m.hi = UINT64_MAX << (64 - n);
-    } else {
-        m.hi = UINT64_MAX;
-        m.lo = UINT64_MAX << (128 - n);
-    }
-    return m;
-}
-
-static u128 u_from_bytes(const uint8_t b[16])
-{
-    u128 v = { 0, 0 };
-    for (int i = 0; i < 8; i++)
-        v.hi = (v.hi << 8) | b[i];
-    for (int i = 8; i < 16; i++)
-        v.lo = (v.lo << 8) | b[i];
-    return v;
-}
-
-static void u_to_bytes(u128 v, uint8_t b[16])
-{
-    for (int i = 7; i >= 0; i--) {
-        b[i] = (uint8_t)v.hi;
-        v.hi >>= 8;
-    }
-    for (int i = 15; i >= 8; i--) {
-        b[i] = (uint8_t)v.lo;
-        v.lo >>= 8;
-    }
-}
 
 /* ---- range sets ----------------------------------------------------------- */
 
@@ -136,7 +75,7 @@ static int rs_append(rset *dst, const rset *src)
 
 static int rng_cmp(const void *a, const void *b)
 {
-    return u_cmp(((const rng *)a)->lo, ((const rng *)b)->lo);
+    return cg_u128_cmp(((const rng *)a)->lo, ((const rng *)b)->lo);
 }
 
 /* Sort and merge overlapping or adjacent ranges (invariant 1). */
@@ -149,8 +88,8 @@ static void rs_norm(rset *s)
     for (size_t i = 1; i < s->n; i++) {
         rng *cur = &s->r[w];
         const rng *nx = &s->r[i];
-        if (u_eq(cur->hi, U_MAX) || u_cmp(nx->lo, u_inc(cur->hi)) <= 0) {
-            if (u_cmp(nx->hi, cur->hi) > 0)
+        if (cg_u128_eq(cur->hi, U_MAX) || cg_u128_cmp(nx->lo, cg_u128_inc(cur->hi)) <= 0) {
+            if (cg_u128_cmp(nx->hi, cur->hi) > 0)
                 cur->hi = nx->hi;
         } else {
             s->r[++w] = *nx;
@@ -166,16 +105,16 @@ static int rs_sub(const rset *a, const rset *b, rset *out)
     for (size_t i = 0; i < a->n; i++) {
         u128 lo = a->r[i].lo, hi = a->r[i].hi;
         int done = 0;
-        while (j < b->n && u_cmp(b->r[j].hi, lo) < 0)
+        while (j < b->n && cg_u128_cmp(b->r[j].hi, lo) < 0)
             j++;
-        for (size_t k = j; k < b->n && u_cmp(b->r[k].lo, hi) <= 0; k++) {
-            if (u_cmp(b->r[k].lo, lo) > 0 && rs_push(out, lo, u_dec(b->r[k].lo)))
+        for (size_t k = j; k < b->n && cg_u128_cmp(b->r[k].lo, hi) <= 0; k++) {
+            if (cg_u128_cmp(b->r[k].lo, lo) > 0 && rs_push(out, lo, cg_u128_dec(b->r[k].lo)))
                 return -2;
-            if (u_cmp(b->r[k].hi, hi) >= 0) {
+            if (cg_u128_cmp(b->r[k].hi, hi) >= 0) {
                 done = 1;
                 break;
             }
-            lo = u_inc(b->r[k].hi);
+            lo = cg_u128_inc(b->r[k].hi);
         }
         if (!done && rs_push(out, lo, hi))
             return -2;
@@ -255,7 +194,7 @@ static int ip_parse(const char *buf, u128 *v, int *v4)
             return -1;
         *v4 = 1;
     }
-    *v = u_from_bytes(b);
+    *v = cg_u128_from_bytes(b);
     return 0;
 }
 
@@ -311,7 +250,7 @@ static int addr_atom(struct pctx *c, const char *s, size_t len, size_t base, rse
         } else {
             return perr(c, base + (size_t)(m - buf), "bad prefix length '/%s'", m);
         }
-        u128 mask = u_prefix_mask((unsigned)bits + (v4 ? 96u : 0u));
+        u128 mask = cg_u128_prefix_mask((unsigned)bits + (v4 ? 96u : 0u));
         lo.hi &= mask.hi;
         lo.lo &= mask.lo;
         hi.hi = lo.hi | ~mask.hi;
@@ -324,7 +263,7 @@ static int addr_atom(struct pctx *c, const char *s, size_t len, size_t base, rse
             return perr(c, base + (size_t)(dash + 1 - buf), "bad address '%s'", dash + 1);
         if (v4 != v4b)
             return perr(c, base, "address range mixes IPv4 and IPv6");
-        if (u_cmp(lo, hi) > 0)
+        if (cg_u128_cmp(lo, hi) > 0)
             return perr(c, base, "address range %s-%s is reversed", buf, dash + 1);
     } else {
         if (ip_parse(buf, &lo, &v4))
@@ -528,8 +467,8 @@ int cg_addrset_parse(const char *s, size_t len, const cg_vars *vars, cg_addrset 
             snprintf(err->why, sizeof err->why, "out of memory");
         } else {
             for (size_t i = 0; i < set.n; i++) {
-                u_to_bytes(set.r[i].lo, r[i].lo);
-                u_to_bytes(set.r[i].hi, r[i].hi);
+                cg_u128_to_bytes(set.r[i].lo, r[i].lo);
+                cg_u128_to_bytes(set.r[i].hi, r[i].hi);
             }
             out->r = r;
             out->n = (uint32_t)set.n;

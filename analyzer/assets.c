@@ -32,10 +32,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "analyzer/u128.h"
 #include "analyzer/utf8.h"
 #include "sensor/decode.h"
-
-typedef struct u128 { uint64_t hi, lo; } u128;
 
 struct seg {
     u128 lo, hi;
@@ -57,60 +56,10 @@ static const size_t field_max[NFIELDS] = { 64, CG_ASSET_AGENCY_LEN, CG_ASSET_ZON
 
 /* ---- 128-bit values -------------------------------------------------------- */
 
-static int u_cmp(u128 a, u128 b)
-{
-    if (a.hi != b.hi)
-        return a.hi < b.hi ? -1 : 1;
-    if (a.lo != b.lo)
-        return a.lo < b.lo ? -1 : 1;
-    return 0;
-}
-
-static int u_is_max(u128 a) { return a.hi == UINT64_MAX && a.lo == UINT64_MAX; }
-
-static u128 u_inc(u128 a)
-{
-    if (++a.lo == 0)
-        a.hi++;
-    return a;
-}
-
-static u128 u_dec(u128 a)
-{
-    if (a.lo-- == 0)
-        a.hi--;
-    return a;
-}
-
-static u128 u_from_bytes(const uint8_t b[16])
-{
-    u128 v = { 0, 0 };
-    for (int i = 0; i < 8; i++)
-        v.hi = (v.hi << 8) | b[i];
-    for (int i = 8; i < 16; i++)
-        v.lo = (v.lo << 8) | b[i];
-    return v;
-}
-
-/* The host part of a /plen network: the low 128-plen bits set. */
-static u128 u_host_mask(unsigned plen)
-{
-    u128 m = { 0, 0 };
-    if (plen == 0) {
-        m.hi = m.lo = UINT64_MAX;
-    } else if (plen < 64) {
-        m.hi = UINT64_MAX >> plen;
-        m.lo = UINT64_MAX;
-    } else if (plen < 128) {
-        m.lo = plen == 64 ? UINT64_MAX : UINT64_MAX >> (plen - 64);
-    }
-    return m;
-}
-
 static void ent_range(const cg_asset *e, u128 *lo, u128 *hi)
 {
-    u128 m = u_host_mask(e->plen);
-    *lo = u_from_bytes(e->net);
+    u128 m = cg_u128_host_mask(e->plen);
+    *lo = cg_u128_from_bytes(e->net);
     hi->hi = lo->hi | m.hi;
     hi->lo = lo->lo | m.lo;
 }
@@ -146,7 +95,6 @@ static int perr(const struct pctx *c, uint32_t line, const char *fmt, ...)
 /* ---- one line -------------------------------------------------------------- */
 
 static int is_blank(int ch) { return ch == ' ' || ch == '\t'; }
-
 
 /* Why text of a field is unacceptable, or NULL. */
 static const char *check_text(const char *s, size_t len)
@@ -284,7 +232,7 @@ static int parse_cidr(const struct pctx *c, uint32_t line, const char *s, cg_ass
         return perr(c, line, "bad CIDR '%s': the prefix length must be 0..%u", s, v6 ? 128 : 32);
     plen = bits + (v6 ? 0 : 96);
 
-    u128 v = u_from_bytes(net), m = u_host_mask(plen);
+    u128 v = cg_u128_from_bytes(net), m = cg_u128_host_mask(plen);
     if ((v.hi & m.hi) || (v.lo & m.lo)) {
         uint8_t fixed[16];
         memcpy(fixed, net, 16);
@@ -357,7 +305,7 @@ static int ent_cmp(const void *pa, const void *pb)
 
 static void seg_emit(cg_assets *a, u128 lo, u128 hi, uint32_t ent)
 {
-    if (u_cmp(lo, hi) > 0)
+    if (cg_u128_cmp(lo, hi) > 0)
         return;
     a->seg[a->nseg].lo = lo;
     a->seg[a->nseg].hi = hi;
@@ -376,13 +324,13 @@ static void build_segments(cg_assets *a)
     for (size_t i = 0; i < a->n; i++) {
         u128 lo, hi;
         ent_range(&a->ent[i], &lo, &hi);
-        while (sp && u_cmp(st_hi[sp - 1], lo) < 0) {
+        while (sp && cg_u128_cmp(st_hi[sp - 1], lo) < 0) {
             seg_emit(a, cur, st_hi[sp - 1], stack[sp - 1]);
-            cur = u_inc(st_hi[sp - 1]);       /* < lo, so no wrap */
+            cur = cg_u128_inc(st_hi[sp - 1]);       /* < lo, so no wrap */
             sp--;
         }
-        if (sp && u_cmp(cur, lo) < 0)
-            seg_emit(a, cur, u_dec(lo), stack[sp - 1]);
+        if (sp && cg_u128_cmp(cur, lo) < 0)
+            seg_emit(a, cur, cg_u128_dec(lo), stack[sp - 1]);
         stack[sp] = (uint32_t)i;
         st_hi[sp] = hi;
         sp++;
@@ -390,9 +338,9 @@ static void build_segments(cg_assets *a)
     }
     while (sp) {
         seg_emit(a, cur, st_hi[sp - 1], stack[sp - 1]);
-        if (u_is_max(st_hi[sp - 1]))
+        if (cg_u128_is_max(st_hi[sp - 1]))
             break;                             /* every enclosing entry ends there too */
-        cur = u_inc(st_hi[sp - 1]);
+        cur = cg_u128_inc(st_hi[sp - 1]);
         sp--;
     }
 }
@@ -538,16 +486,16 @@ const cg_asset *cg_assets_lookup(const cg_assets *a, const uint8_t addr[16])
 {
     if (!a || a->nseg == 0)
         return NULL;
-    u128 x = u_from_bytes(addr);
+    u128 x = cg_u128_from_bytes(addr);
     size_t lo = 0, hi = a->nseg;
     while (lo < hi) {          /* the last segment whose lo <= x */
         size_t mid = lo + (hi - lo) / 2;
-        if (u_cmp(a->seg[mid].lo, x) <= 0)
+        if (cg_u128_cmp(a->seg[mid].lo, x) <= 0)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo == 0 || u_cmp(x, a->seg[lo - 1].hi) > 0)
+    if (lo == 0 || cg_u128_cmp(x, a->seg[lo - 1].hi) > 0)
         return NULL;
     return &a->ent[a->seg[lo - 1].ent];
 }

@@ -68,7 +68,7 @@ static const cg_packet *packet_for(cg_inspect *in, cg_flow *f, int to_server)
     cg_packet *p = &in->synth;
     memset(p, 0, sizeof *p);
     p->ts_us = f->last_us;
-    p->ipver = (f->cli[10] == 0xff && f->cli[11] == 0xff && !f->cli[0]) ? 4 : 6;
+    p->ipver = cg_addr_is_v4(f->cli) ? 4 : 6;
     p->proto = f->proto;
     p->flags = CG_PKT_HAS_PORTS;
     memcpy(p->src, to_server ? f->cli : f->srv, 16);

@@ -9,6 +9,7 @@
 
 #include "analyzer/eve.h"
 #include "analyzer/rule.h"
+#include "analyzer/utf8.h"
 #include "sensor/decode.h"
 
 uint64_t cg_cli_now_us(void)
@@ -71,29 +72,6 @@ const char *cg_cli_status(unsigned status)
     return n ? n : "unknown";
 }
 
-/* Length of the valid UTF-8 sequence at s (NUL-terminated), or 0. */
-static size_t utf8_len(const unsigned char *s)
-{
-    unsigned char c = s[0];
-    size_t n;
-    uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) n = 2, cp = c & 0x1f;
-    else if (c >= 0xe0 && c <= 0xef) n = 3, cp = c & 0x0f;
-    else if (c >= 0xf0 && c <= 0xf4) n = 4, cp = c & 0x07;
-    else return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;     /* also the NUL that ends s */
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 void cg_cli_json_str(FILE *f, const char *s)
 {
     const unsigned char *c = (const unsigned char *)(s ? s : "");
@@ -111,7 +89,7 @@ void cg_cli_json_str(FILE *f, const char *s)
         if (*c < 0x20 || *c == 0x7f) {
             fprintf(f, "\\u%04x", *c);
             c++;
-        } else if ((n = utf8_len(c)) == 0) {
+        } else if ((n = cg_utf8_seq(c, strnlen((const char *)c, 4))) == 0) {
             fputs("\\ufffd", f);
             c++;
         } else {
