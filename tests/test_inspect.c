@@ -11,6 +11,7 @@
 #include "analyzer/inspect.h"
 #include "analyzer/rule.h"
 #include "tests/check.h"
+#include "tests/util_conn.h"
 
 typedef struct got {
     char sids[512];              /* "sid[s]," per alert, s when found on the stream */
@@ -32,9 +33,7 @@ typedef struct world {
     cg_detect *d;
     cg_inspect *in;
     got g;
-    uint32_t cseq, sseq;         /* next sequence numbers of client and server */
-    uint64_t ts;
-    uint16_t cport;
+    tconn c;
 } world;
 
 static const char *const rules[] = {
@@ -52,13 +51,8 @@ static int world_make(world *w, int no_stream)
 {
     char err[512];
     memset(w, 0, sizeof *w);
-    if (cg_ruleset_create(&w->rs))
+    if (tconn_rules(&w->rs, rules))
         return -1;
-    for (int i = 0; rules[i]; i++)
-        if (cg_ruleset_add_rule(w->rs, rules[i], err, sizeof err)) {
-            fprintf(stderr, "rule %d: %s\n", i, err);
-            return -1;
-        }
     cg_inspect_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.flow.memcap = 8u << 20;
@@ -72,8 +66,7 @@ static int world_make(world *w, int no_stream)
         fprintf(stderr, "world: %s\n", err);
         return -1;
     }
-    w->ts = 1000000;
-    w->cport = 40000;
+    tconn_init(&w->c, w->in);
     return 0;
 }
 
@@ -84,53 +77,10 @@ static void world_free(world *w)
     cg_ruleset_destroy(w->rs);
 }
 
-static void v4(uint8_t a[16], unsigned x, unsigned y, unsigned z, unsigned q)
-{
-    memset(a, 0, 16);
-    a[10] = a[11] = 0xff;
-    a[12] = (uint8_t)x; a[13] = (uint8_t)y; a[14] = (uint8_t)z; a[15] = (uint8_t)q;
-}
-
-/* One TCP segment of the current connection, at an explicit sequence number. */
-static void seg_at(world *w, int to_server, uint8_t flags, uint32_t seq, const char *data,
-                   uint32_t len)
-{
-    cg_packet p;
-    memset(&p, 0, sizeof p);
-    p.ts_us = w->ts += 1000;
-    p.ipver = 4;
-    p.proto = 6;
-    p.flags = CG_PKT_HAS_PORTS;
-    v4(to_server ? p.src : p.dst, 203, 0, 113, 5);
-    v4(to_server ? p.dst : p.src, 10, 20, 1, 10);
-    p.sport = to_server ? w->cport : 80;
-    p.dport = to_server ? 80 : w->cport;
-    p.tcp_flags = flags;
-    p.tcp_seq = seq;
-    p.tcp_ack = to_server ? w->sseq : w->cseq;
-    p.payload = (const uint8_t *)data;
-    p.payload_len = len;
-    cg_inspect_packet(w->in, &p);
-}
-
 /* The next in-order segment of a direction. */
 static void seg(world *w, int to_server, const char *data)
 {
-    uint32_t len = (uint32_t)strlen(data);
-    uint32_t *seq = to_server ? &w->cseq : &w->sseq;
-    seg_at(w, to_server, CG_TH_ACK | CG_TH_PSH, *seq, data, len);
-    *seq += len;
-}
-
-/* A new connection from a new client port: the handshake. */
-static void connect_(world *w)
-{
-    w->cport++;
-    w->cseq = 1000;
-    w->sseq = 5000;
-    seg_at(w, 1, CG_TH_SYN, w->cseq++, "", 0);
-    seg_at(w, 0, CG_TH_SYN | CG_TH_ACK, w->sseq++, "", 0);
-    seg_at(w, 1, CG_TH_ACK, w->cseq, "", 0);
+    tconn_send(&w->c, to_server, data, (uint32_t)strlen(data));
 }
 
 static const char *take(world *w)
@@ -150,19 +100,19 @@ static void test_splits(int no_stream)
         return;
 
     /* whole in one packet: the packet path, once */
-    connect_(&w);
+    tconn_connect(&w.c, 80);
     seg(&w, 1, "GET /q?id=1 union select pass from users HTTP/1.1\r\n\r\n");
     CHECK_STR(take(&w), "1,");
 
     /* two segments */
-    connect_(&w);
+    tconn_connect(&w.c, 80);
     seg(&w, 1, "GET /q?id=1 UNION SEL");
     CHECK_STR(take(&w), "");
     seg(&w, 1, "ECT pass FROM users HTTP/1.1\r\n\r\n");
     CHECK_STR(take(&w), no_stream ? "" : "1s,");
 
     /* three segments, the content in the middle one's both ends */
-    connect_(&w);
+    tconn_connect(&w.c, 80);
     seg(&w, 1, "POST /login HTTP/1.1\r\n\r\nuser=a' UNI");
     seg(&w, 1, "ON SE");
     CHECK_STR(take(&w), "");
@@ -170,7 +120,7 @@ static void test_splits(int no_stream)
     CHECK_STR(take(&w), no_stream ? "" : "1s,");
 
     /* ten segments of two bytes and a relative chain over them */
-    connect_(&w);
+    tconn_connect(&w.c, 80);
     static const char *const ten[] = {"GE", "T ", "/?", "${", "jn", "di", ":l", "da",
                                       "p:", "//"};
     for (int i = 0; i < 10; i++)
@@ -178,30 +128,30 @@ static void test_splits(int no_stream)
     CHECK_STR(take(&w), no_stream ? "" : "2s,");
 
     /* out of order: the last piece first, then the others; "GET /?id=1 UNION SELECT 9" */
-    connect_(&w);
-    uint32_t s0 = w.cseq;
-    seg_at(&w, 1, CG_TH_ACK, s0 + 16, " SELECT 9", 9);
-    seg_at(&w, 1, CG_TH_ACK, s0 + 8, "=1 UNION S", 10);   /* overlaps the next by 2 */
+    tconn_connect(&w.c, 80);
+    uint32_t s0 = w.c.cseq;
+    tconn_send_at(&w.c, 1, CG_TH_ACK, s0 + 16, " SELECT 9", 9);
+    tconn_send_at(&w.c, 1, CG_TH_ACK, s0 + 8, "=1 UNION S", 10);   /* overlaps the next by 2 */
     CHECK_STR(take(&w), "");
-    seg_at(&w, 1, CG_TH_ACK, s0, "GET /?i", 7);
+    tconn_send_at(&w.c, 1, CG_TH_ACK, s0, "GET /?i", 7);
     CHECK_STR(take(&w), "");                             /* a hole at s0+7 still */
-    seg_at(&w, 1, CG_TH_ACK, s0 + 7, "d", 1);             /* fills it: all in order */
+    tconn_send_at(&w.c, 1, CG_TH_ACK, s0 + 7, "d", 1);             /* fills it: all in order */
     CHECK_STR(take(&w), no_stream ? "" : "1s,");
 
     /* a retransmission carrying other bytes: the first data wins */
-    connect_(&w);
-    s0 = w.cseq;
-    seg_at(&w, 1, CG_TH_ACK, s0, "GET /?id=1 UNION xyz", 20);
-    seg_at(&w, 1, CG_TH_ACK, s0 + 11, "SELECT", 6);        /* rewrites "UNION " as SELECT */
-    seg_at(&w, 1, CG_TH_ACK, s0 + 20, " more", 5);
+    tconn_connect(&w.c, 80);
+    s0 = w.c.cseq;
+    tconn_send_at(&w.c, 1, CG_TH_ACK, s0, "GET /?id=1 UNION xyz", 20);
+    tconn_send_at(&w.c, 1, CG_TH_ACK, s0 + 11, "SELECT", 6);        /* rewrites "UNION " as SELECT */
+    tconn_send_at(&w.c, 1, CG_TH_ACK, s0 + 20, " more", 5);
     CHECK_STR(take(&w), "");
     /* a retransmission of old bytes with a payload of its own: the packet
      * path inspects what the packet carries; the stream has nothing new */
-    seg_at(&w, 1, CG_TH_ACK, s0 + 11, "UNION SELECT", 12);
+    tconn_send_at(&w.c, 1, CG_TH_ACK, s0 + 11, "UNION SELECT", 12);
     CHECK_STR(take(&w), "1,");
 
     /* the server's reply, split inside the pcre's digits */
-    connect_(&w);
+    tconn_connect(&w.c, 80);
     seg(&w, 1, "GET /tra-cuu HTTP/1.1\r\n\r\n");
     seg(&w, 0, "HTTP/1.1 200 OK\r\n\r\nho_ten=Nguyen+Van+A&cccd=0792040");
     CHECK_STR(take(&w), "");
@@ -209,11 +159,11 @@ static void test_splits(int no_stream)
     CHECK_STR(take(&w), no_stream ? "" : "3s,");
 
     /* anchored rules stay on packets: a split "GET /admin" does not match */
-    connect_(&w);
+    tconn_connect(&w.c, 80);
     seg(&w, 1, "GET /ad");
     seg(&w, 1, "min HTTP/1.1\r\n\r\n");
     CHECK_STR(take(&w), "");
-    connect_(&w);
+    tconn_connect(&w.c, 80);
     seg(&w, 1, "GET /admin HTTP/1.1\r\n\r\n");
     CHECK_STR(take(&w), "4,");
 
@@ -234,12 +184,12 @@ static void test_gap(void)
     CHECK(world_make(&w, 0) == 0);
     if (!w.in)
         return;
-    connect_(&w);
-    uint32_t s0 = w.cseq;
-    seg_at(&w, 1, CG_TH_ACK, s0, "id=1 UNION", 10);
+    tconn_connect(&w.c, 80);
+    uint32_t s0 = w.c.cseq;
+    tconn_send_at(&w.c, 1, CG_TH_ACK, s0, "id=1 UNION", 10);
     /* "XXXX" at s0+10 is never seen; the stream goes on after the hole */
-    seg_at(&w, 1, CG_TH_ACK, s0 + 14, " SELECT", 7);
-    seg_at(&w, 1, CG_TH_FIN | CG_TH_ACK, s0 + 21, "", 0);
+    tconn_send_at(&w.c, 1, CG_TH_ACK, s0 + 14, " SELECT", 7);
+    tconn_send_at(&w.c, 1, CG_TH_FIN | CG_TH_ACK, s0 + 21, "", 0);
     cg_inspect_finish(w.in);
     CHECK_STR(take(&w), "");
     world_free(&w);

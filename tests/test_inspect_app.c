@@ -14,6 +14,7 @@
 #include "analyzer/inspect.h"
 #include "analyzer/rule.h"
 #include "tests/check.h"
+#include "tests/util_conn.h"
 
 static const char *const rules[] = {
     "alert http any any -> any any (msg:\"uri union select\"; flow:established,to_server; "
@@ -41,10 +42,7 @@ typedef struct world {
     cg_detect *d;
     cg_inspect *in;
     char sids[1024];
-    uint32_t cseq, sseq;
-    uint64_t ts;
-    uint16_t cport, sport;
-    int udp;
+    tconn c;
 } world;
 
 static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
@@ -60,13 +58,8 @@ static int world_make(world *w)
 {
     char err[512];
     memset(w, 0, sizeof *w);
-    if (cg_ruleset_create(&w->rs))
+    if (tconn_rules(&w->rs, rules))
         return -1;
-    for (int i = 0; rules[i]; i++)
-        if (cg_ruleset_add_rule(w->rs, rules[i], err, sizeof err)) {
-            fprintf(stderr, "rule %d: %s\n", i, err);
-            return -1;
-        }
     cg_inspect_config cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.flow.memcap = 8u << 20;
@@ -83,8 +76,7 @@ static int world_make(world *w)
         fprintf(stderr, "world: %s\n", err);
         return -1;
     }
-    w->ts = 1000000;
-    w->cport = 40000;
+    tconn_init(&w->c, w->in);
     return 0;
 }
 
@@ -95,62 +87,9 @@ static void world_free(world *w)
     cg_ruleset_destroy(w->rs);
 }
 
-static void v4(uint8_t a[16], unsigned x, unsigned y, unsigned z, unsigned q)
-{
-    memset(a, 0, 16);
-    a[10] = a[11] = 0xff;
-    a[12] = (uint8_t)x; a[13] = (uint8_t)y; a[14] = (uint8_t)z; a[15] = (uint8_t)q;
-}
-
-static void send_raw(world *w, int to_server, uint8_t flags, uint32_t seq, const void *data,
-                     uint32_t len)
-{
-    cg_packet p;
-    memset(&p, 0, sizeof p);
-    p.ts_us = w->ts += 1000;
-    p.ipver = 4;
-    p.proto = w->udp ? 17 : 6;
-    p.flags = CG_PKT_HAS_PORTS;
-    v4(to_server ? p.src : p.dst, 203, 0, 113, 5);
-    v4(to_server ? p.dst : p.src, 10, 20, 1, 10);
-    p.sport = to_server ? w->cport : w->sport;
-    p.dport = to_server ? w->sport : w->cport;
-    p.tcp_flags = flags;
-    p.tcp_seq = seq;
-    p.payload = data;
-    p.payload_len = len;
-    cg_inspect_packet(w->in, &p);
-}
-
-/* The next in-order bytes of a direction. */
-static void send(world *w, int to_server, const void *data, uint32_t len)
-{
-    uint32_t *seq = to_server ? &w->cseq : &w->sseq;
-    send_raw(w, to_server, CG_TH_ACK | CG_TH_PSH, *seq, data, len);
-    *seq += len;
-}
-
 static void sends(world *w, int to_server, const char *s)
 {
-    send(w, to_server, s, (uint32_t)strlen(s));
-}
-
-static void connect_(world *w, uint16_t port)
-{
-    w->udp = 0;
-    w->cport++;
-    w->sport = port;
-    w->cseq = 1000;
-    w->sseq = 5000;
-    send_raw(w, 1, CG_TH_SYN, w->cseq++, "", 0);
-    send_raw(w, 0, CG_TH_SYN | CG_TH_ACK, w->sseq++, "", 0);
-    send_raw(w, 1, CG_TH_ACK, w->cseq, "", 0);
-}
-
-static void close_(world *w)
-{
-    send_raw(w, 1, CG_TH_FIN | CG_TH_ACK, w->cseq++, "", 0);
-    send_raw(w, 0, CG_TH_FIN | CG_TH_ACK, w->sseq++, "", 0);
+    tconn_send(&w->c, to_server, s, (uint32_t)strlen(s));
 }
 
 static const char *take(world *w)
@@ -169,31 +108,31 @@ static void test_http(void)
         return;
 
     /* headers split across segments, a percent-encoded URI */
-    connect_(&w, 80);
+    tconn_connect(&w.c, 80);
     sends(&w, 1, "GET /tra-cuu?id=1%20UNION%20SEL");
     sends(&w, 1, "ECT%201 HTTP/1.1\r\nHost: dichvucong.tuyenquang.gov.vn\r\nUser-Agent: sql");
     CHECK_STR(take(&w), "");
     sends(&w, 1, "map/1.7.2#stable (https://sqlmap.org)\r\nAccept: */*\r\n\r\n");
     CHECK_STR(take(&w), "101,102,");
-    close_(&w);
+    tconn_close(&w.c);
 
     /* pipelined: two requests in one segment, one alert each */
-    connect_(&w, 80);
+    tconn_connect(&w.c, 80);
     sends(&w, 1, "GET /admin/users HTTP/1.1\r\nHost: a\r\n\r\nGET /admin/logs HTTP/1.1\r\n"
                  "Host: a\r\n\r\nPOST /admin/x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
     CHECK_STR(take(&w), "103,103,");
-    close_(&w);
+    tconn_close(&w.c);
 
     /* a non-standard port: recognised by its bytes */
-    connect_(&w, 8081);
+    tconn_connect(&w.c, 8081);
     sends(&w, 1, "GET /q?x=union+select HTTP/1.0\r\n\r\n");
     CHECK_STR(take(&w), "");                 /* '+' is not decoded in a path query (libhtp) */
     sends(&w, 1, "GET /q?x=union%20select HTTP/1.0\r\n\r\n");
     CHECK_STR(take(&w), "101,");
-    close_(&w);
+    tconn_close(&w.c);
 
     /* a chunked, gzip-compressed response body */
-    connect_(&w, 80);
+    tconn_connect(&w.c, 80);
     sends(&w, 1, "GET /ho-so HTTP/1.1\r\nHost: a\r\nAccept-Encoding: gzip\r\n\r\n");
     const char *plain = "<html>ho_ten=Nguyen+Van+A&can_cuoc=079204001234&ok</html>";
     uint8_t gz[256];
@@ -211,28 +150,28 @@ static void test_http(void)
     snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
              "Transfer-Encoding: chunked\r\n\r\n%x\r\n", gzlen / 2);
     sends(&w, 0, head);
-    send(&w, 0, gz, gzlen / 2);
+    tconn_send(&w.c, 0, gz, gzlen / 2);
     snprintf(head, sizeof head, "\r\n%x\r\n", gzlen - gzlen / 2);
     sends(&w, 0, head);
-    send(&w, 0, gz + gzlen / 2, gzlen - gzlen / 2);
+    tconn_send(&w.c, 0, gz + gzlen / 2, gzlen - gzlen / 2);
     CHECK_STR(take(&w), "");
     sends(&w, 0, "\r\n0\r\n\r\n");
     CHECK_STR(take(&w), "104,");
-    close_(&w);
+    tconn_close(&w.c);
 
     /* flowbits: the export alerts only after a login on the same flow */
-    connect_(&w, 80);
+    tconn_connect(&w.c, 80);
     sends(&w, 1, "GET /export?all=1 HTTP/1.1\r\nHost: a\r\n\r\n");
     CHECK_STR(take(&w), "");
     sends(&w, 1, "POST /login HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nu=a");
     CHECK_STR(take(&w), "");                 /* noalert */
     sends(&w, 1, "GET /export?all=1 HTTP/1.1\r\nHost: a\r\n\r\n");
     CHECK_STR(take(&w), "106,");
-    close_(&w);
-    connect_(&w, 80);                        /* a new flow starts with no bits */
+    tconn_close(&w.c);
+    tconn_connect(&w.c, 80);                        /* a new flow starts with no bits */
     sends(&w, 1, "GET /export?all=1 HTTP/1.1\r\nHost: a\r\n\r\n");
     CHECK_STR(take(&w), "");
-    close_(&w);
+    tconn_close(&w.c);
 
     cg_inspect_stats st;
     cg_inspect_get_stats(w.in, &st);
@@ -270,26 +209,26 @@ static void test_dns(void)
         return;
     uint8_t q[300];
     /* over UDP */
-    w.udp = 1;
-    w.cport = 53001;
-    w.sport = 53;
+    w.c.udp = 1;
+    w.c.cport = 53001;
+    w.c.sport = 53;
     uint32_t n = dns_query(q, "aGVsbG8gd29ybGQ.t.evil.example");
-    send_raw(&w, 1, 0, 0, q, n);
+    tconn_send_at(&w.c, 1, 0, 0, q, n);
     CHECK_STR(take(&w), "107,");
     n = dns_query(q, "t.evil.example.org");
-    send_raw(&w, 1, 0, 0, q, n);
+    tconn_send_at(&w.c, 1, 0, 0, q, n);
     CHECK_STR(take(&w), "");                 /* endswith */
     /* over TCP, the length prefix and the message split over two segments */
-    connect_(&w, 53);
+    tconn_connect(&w.c, 53);
     uint8_t framed[302];
     n = dns_query(framed + 2, "x1.t.evil.example");
     framed[0] = (uint8_t)(n >> 8);
     framed[1] = (uint8_t)n;
-    send(&w, 1, framed, 7);
+    tconn_send(&w.c, 1, framed, 7);
     CHECK_STR(take(&w), "");
-    send(&w, 1, framed + 7, n + 2 - 7);
+    tconn_send(&w.c, 1, framed + 7, n + 2 - 7);
     CHECK_STR(take(&w), "107,");
-    close_(&w);
+    tconn_close(&w.c);
     world_free(&w);
 }
 
@@ -330,10 +269,10 @@ static void test_tls(void)
     putb(&ch, sni, sl);
     record(&rec, 1, &ch);
 
-    connect_(&w, 443);
-    send(&w, 1, rec.b, 20);                  /* the hello split over two segments */
+    tconn_connect(&w.c, 443);
+    tconn_send(&w.c, 1, rec.b, 20);                  /* the hello split over two segments */
     CHECK_STR(take(&w), "");
-    send(&w, 1, rec.b + 20, rec.n - 20);
+    tconn_send(&w.c, 1, rec.b + 20, rec.n - 20);
     CHECK_STR(take(&w), "108,");
 
     /* ServerHello and a Certificate (TLS 1.2, in clear) */
@@ -365,10 +304,10 @@ static void test_tls(void)
     put24(&cert, (unsigned)dlen);
     putb(&cert, der, (uint32_t)dlen);
     record(&srv, 11, &cert);
-    send(&w, 0, srv.b, 100);
-    send(&w, 0, srv.b + 100, srv.n - 100);
+    tconn_send(&w.c, 0, srv.b, 100);
+    tconn_send(&w.c, 0, srv.b + 100, srv.n - 100);
     CHECK_STR(take(&w), "109,");
-    close_(&w);
+    tconn_close(&w.c);
     OPENSSL_free(der);
     X509_NAME_free(nm);
     X509_free(x);
