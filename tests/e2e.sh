@@ -332,6 +332,16 @@ run_bad "empty rule set" 2 "no rule loaded" run -r "$T/sample.pcap" -S "$T/empty
 run_bad "empty rule file" 2 "no rule loaded" run -r "$T/sample.pcap" -S "$T/empty.rules" -d "$T/store" -q
 run_bad "missing rules path" 2 "nope.rules" run -r "$T/sample.pcap" -S "$T/nope.rules" -d "$T/store" -q
 run_bad "bad --midstream" 2 "midstream takes accept or ignore, not sideways" run -r "$T/sample.pcap" -S rules -d "$T/store" -q --midstream sideways
+# a full disk under the EVE file, and the generator's own bad input
+"$CG" run -q -r "$T/sample.pcap" -S rules --no-store -o /dev/full 2> "$T/full.err"
+check "EVE on a full disk exit" "$?" 1
+check_grep "EVE on a full disk message" "$T/full.err" "/dev/full: No space left on device"
+"$B/gen_traffic" -o /dev/full -t "$T/full.tsv" 2> "$T/gfull.err"
+check "gen_traffic full disk exit" "$?" 1
+check_grep "gen_traffic full disk message" "$T/gfull.err" "cannot write /dev/full: No space left"
+"$B/gen_traffic" -o "$T/x.pcap" -t "$T/x.tsv" --bytes lots 2> "$T/gbad.err"
+check "gen_traffic bad --bytes exit" "$?" 2
+check_grep "gen_traffic bad --bytes message" "$T/gbad.err" "bad --bytes 'lots'"
 {
     echo 'alert tcp any any -> any any (msg:"good one"; content:"sqlmap"; sid:1; rev:1;)'
     echo 'alert tcp any any -> any any (msg:"broken"; content:"x; sid:2; rev:1;)'
