@@ -31,7 +31,7 @@ typedef struct iflow {
     cg_tls_flow tf;
     cg_flowinfo fi;
     uint16_t dns_slot;           /* DNS-over-TCP framing: slot + 1, or 0 */
-    uint8_t app_tried;           /* parsers gave up: 1 http, 2 tls */
+    uint8_t tls_done;            /* the TLS parser stopped taking this flow's bytes */
     uint64_t bits[];             /* cg_detect_flowbit_words() words */
 } iflow;
 
@@ -157,10 +157,10 @@ static void on_data(void *ctx, void *owner, const cg_reasm_chunk *c)
         txctx t = {in, f, CG_APP_HTTP};
         cg_http_feed(in->http, &uf->hf, ts, c->data, c->len, c->flags, on_tx, &t);
     }
-    if ((app == CG_APP_NONE || app == CG_APP_TLS) && in->tls && !(uf->app_tried & 2)) {
+    if ((app == CG_APP_NONE || app == CG_APP_TLS) && in->tls && !uf->tls_done) {
         txctx t = {in, f, CG_APP_TLS};
         if (!cg_tls_feed(in->tls, &uf->tf, ts, c->data, c->len, c->flags, on_tx, &t))
-            uf->app_tried |= 2;
+            uf->tls_done = 1;
     }
 }
 
