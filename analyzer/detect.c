@@ -29,14 +29,18 @@
 #include "analyzer/threshold.h"
 #include "analyzer/verify.h"
 
-#define LAYOUT_VERSION 2
+#define LAYOUT_VERSION 3
 #define NCLASS 4                 /* TCP, UDP, ICMP (v4 and v6), other */
-#define NGCLASS (NCLASS + 1)     /* ... and the TCP stream (CL_STREAM) */
+#define NGCLASS (NCLASS + 2)     /* ... the TCP stream, TCP packets the stream holds */
 #define NARROW_PORTS 4096        /* a port set larger than this counts as "any" */
 #define MAX_ALERTS 64
 #define THRESHOLD_SLOTS 65536
 
-enum { CL_TCP, CL_UDP, CL_ICMP, CL_OTHER, CL_STREAM };
+/* CL_STREAM: the stream rules (rule_stream), on the reassembled TCP stream.
+ * CL_TCPS: the TCP rules that are not, for a packet whose bytes the stream
+ * holds (cg_detect_packet_streamed). CL_TCP has every TCP rule, for packets
+ * that are not reassembled. */
+enum { CL_TCP, CL_UDP, CL_ICMP, CL_OTHER, CL_STREAM, CL_TCPS };
 
 /* Rules without a fast pattern whose source (or destination) address set is
  * narrow — IP reputation lists — are not checked on every packet: the address
@@ -46,6 +50,7 @@ enum { CL_TCP, CL_UDP, CL_ICMP, CL_OTHER, CL_STREAM };
  * ids[off[i] .. off[i+1]). */
 typedef struct addr_index {
     uint8_t (*lo)[16];
+    uint64_t *key;               /* lo[i] as two host integers, at 2i and 2i+1 */
     uint32_t nseg;
     uint32_t *off, *ids;
 } addr_index;
@@ -54,8 +59,7 @@ typedef struct group {
     hs_database_t *db;
     uint32_t *always; uint32_t nalways;
     uint32_t npat;
-    uint8_t multi;               /* every occurrence is reported (the stream's) */
-    uint32_t maxlen;             /* longest pattern (the stream's) */
+    uint32_t dlo, dhi;           /* the payload lengths some rule of db accepts (dsize), within */
     addr_index by_src, by_dst;   /* rules moved out of always (by their narrow side) */
 } group;
 
@@ -69,6 +73,7 @@ struct cg_detect {
     const cg_rule *rules;
     uint32_t nrules;
     uint32_t *order;             /* per rule: sort key, pass rules first */
+    uint8_t *anchored;           /* per rule: rule_anchored() */
     dgroup g[NGCLASS][2];
     group tx[CG_BUF_COUNT][2];   /* transactions: rules by the buffer of their fast pattern */
     uint32_t flowbit_words;      /* per flow */
@@ -81,11 +86,10 @@ struct cg_detect_worker {
     hs_scratch_t *scratch;
     uint32_t *cand; uint32_t ncand;   /* sort keys of candidates */
     uint32_t *stamp; uint32_t gen;    /* per rule: gen when it became a candidate */
-    uint32_t *mstamp;                 /* per rule: gen when it matched a packet */
-    uint32_t pkt_gen;                 /* gen of the last packet inspected */
     uint64_t *bits;                   /* the flow's flowbits (cg_detect_set_flow) */
     const cg_flowinfo *fi;            /* the flow's application protocol, sizes */
-    cg_bufset pbs;                    /* a packet's or a stream window's buffer set */
+    cg_bufset pbs;                    /* a packet's, or a stream inspection's new bytes */
+    cg_bufset wbs, obs;               /* a stream inspection's window and old bytes */
     const cg_rule *alerts[MAX_ALERTS];
     cg_verify_ctx vc;
     cg_threshold_table *th;
@@ -94,11 +98,6 @@ struct cg_detect_worker {
 
 /* ---- grouping ------------------------------------------------------------ */
 
-/* Rules inspected on the reassembled TCP stream as well as on packets: a
- * fast pattern, payload matches only, and nothing anchored to where a packet
- * starts or ends (offset, depth, startswith, endswith, dsize, a pcre starting
- * with ^), since a stream window starts and ends elsewhere. They find what
- * spans segments; what one packet holds whole the packet path finds. */
 #define PAYLOAD_BITS ((1ull << CG_BUF_PAYLOAD) | (1ull << CG_BUF_STREAM))
 
 /* A rule of packets (and streams): its fast pattern is in the payload, or it
@@ -111,39 +110,65 @@ static int rule_is_packet(const cg_rule *r)
     return (r->bufs & ~PAYLOAD_BITS) == 0;
 }
 
-static int rule_streamable(const cg_rule *r)
+/* A stream rule: inspected on the reassembled TCP stream instead of on the
+ * packets whose bytes the stream holds. It matches payload bytes only, may
+ * match the stream (not tcp-pkt), and tests nothing that belongs to one
+ * packet (dsize, flags, ttl). */
+static int rule_stream(const cg_rule *r)
 {
-    if (r->fp < 0 || !r->stream_ok || r->fp_buf != CG_BUF_PAYLOAD ||
-        (r->bufs & ~PAYLOAD_BITS) != 0 || r->dsize.op != CG_DS_NONE)
+    if (!r->stream_ok || !(r->bufs & PAYLOAD_BITS) || (r->bufs & ~PAYLOAD_BITS) ||
+        r->dsize.op != CG_DS_NONE || r->tcpflags.set || r->ttl.op)
         return 0;
-    if (r->proto != CG_RP_TCP && r->proto != CG_RP_IP && r->proto != CG_RP_HTTP &&
-        r->proto != CG_RP_TLS && r->proto != CG_RP_DNS)
+    if (r->fp >= 0 && r->fp_buf != CG_BUF_PAYLOAD)
         return 0;
+    return r->proto == CG_RP_TCP || r->proto == CG_RP_IP || r->proto == CG_RP_HTTP ||
+           r->proto == CG_RP_TLS || r->proto == CG_RP_DNS;
+}
+
+/* A stream rule tied to where its buffer starts (offset, depth, startswith,
+ * a pcre starting with ^, an absolute isdataat, byte_test, byte_jump,
+ * byte_extract, bsize): on the stream it is matched on the bytes of one
+ * inspection only, which start where the previous one ended (see
+ * cg_detect_stream). */
+static int rule_anchored(const cg_rule *r)
+{
     for (uint32_t i = 0; i < r->nmatch; i++) {
         const cg_match *m = &r->matches[i];
-        if (m->buf != CG_BUF_PAYLOAD)
-            return 0;
-        if (m->type == CG_M_CONTENT) {
+        switch (m->type) {
+        case CG_M_CONTENT: {
             uint16_t f = m->u.c.flags;
             int rel = (f & (CG_C_DISTANCE | CG_C_WITHIN)) != 0;
-            if ((f & (CG_C_STARTSWITH | CG_C_ENDSWITH)) ||
-                (!rel && (f & (CG_C_OFFSET | CG_C_DEPTH))))
-                return 0;
-        } else if (m->type == CG_M_PCRE) {
+            if ((f & CG_C_STARTSWITH) || (!rel && (f & (CG_C_OFFSET | CG_C_DEPTH))))
+                return 1;
+            break;
+        }
+        case CG_M_PCRE: {
             const char *src = m->u.p.source;
             if (!(m->u.p.flags & CG_P_RELATIVE) && src && src[0] == '/' && src[1] == '^')
-                return 0;
-        } else {
-            return 0;
+                return 1;
+            break;
+        }
+        case CG_M_ISDATAAT:
+            if (!(m->u.d.flags & CG_D_RELATIVE))
+                return 1;
+            break;
+        case CG_M_BYTE_TEST: case CG_M_BYTE_JUMP: case CG_M_BYTE_EXTRACT:
+            if (!(m->u.b.flags & CG_B_RELATIVE))
+                return 1;
+            break;
+        default:
+            return 1;
         }
     }
-    return 1;
+    return 0;
 }
 
 static int rule_in_class(const cg_rule *r, int cl)
 {
     if (cl == CL_STREAM)
-        return rule_streamable(r);
+        return rule_stream(r);
+    if (cl == CL_TCPS)
+        return rule_in_class(r, CL_TCP) && !rule_stream(r);
     if (!rule_is_packet(r) || ((r->bufs & PAYLOAD_BITS) && !r->packet_ok))
         return 0;
     switch (r->proto) {
@@ -175,7 +200,7 @@ static uint64_t portset_size(const cg_portset *s)
 /* The ports a packet's dport may take for r to match, when narrow: else 0. */
 static int rule_narrow(const cg_rule *r, int cl)
 {
-    if (cl != CL_TCP && cl != CL_UDP)
+    if (cl == CL_ICMP || cl == CL_OTHER)
         return 0;
     uint64_t n = portset_size(&r->dport);
     if (r->bidir)
@@ -329,6 +354,24 @@ fail:
 
 /* ---- Hyperscan ------------------------------------------------------------ */
 
+/* The payload lengths dsize accepts, as [*lo, *hi]; 0 when none. */
+static int dsize_span(const cg_dsize *ds, uint32_t *lo, uint32_t *hi)
+{
+    uint32_t a = ds->a, b = ds->b;
+    *lo = 0;
+    *hi = UINT32_MAX;
+    switch (ds->op) {
+    case CG_DS_EQ: *lo = *hi = a; break;
+    case CG_DS_LT: if (a == 0) return 0; *hi = a - 1; break;
+    case CG_DS_GT: if (a == UINT32_MAX) return 0; *lo = a + 1; break;
+    case CG_DS_LE: *hi = a; break;
+    case CG_DS_GE: *lo = a; break;
+    case CG_DS_RANGE: if (b <= a + 1ull) return 0; *lo = a + 1; *hi = b - 1; break;
+    default: break;
+    }
+    return 1;
+}
+
 /* Splits a group's rule list into prefiltered rules (compiled into a literal
  * database, or loaded from *blob) and the always-checked rest. */
 static int compile_group(cg_detect *d, group *gr, char *err, size_t errlen)
@@ -345,21 +388,27 @@ static int compile_group(cg_detect *d, group *gr, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory building the detection engine");
         goto out;
     }
+    gr->dlo = UINT32_MAX;
+    gr->dhi = 0;
     for (uint32_t k = 0; k < n; k++) {
         const cg_rule *r = &d->rules[all[k]];
         if (r->fp < 0) {
             always[na++] = all[k];
             continue;
         }
+        uint32_t lo, hi;
+        if (dsize_span(&r->dsize, &lo, &hi)) {
+            if (lo < gr->dlo)
+                gr->dlo = lo;
+            if (hi > gr->dhi)
+                gr->dhi = hi;
+        }
         const uint8_t *b = r->fp_bytes;
         size_t len = r->fp_len;
         exprs[np] = (const char *)b;
         lens[np] = len;
         ids[np] = all[k];
-        flags[np] = (gr->multi ? 0 : HS_FLAG_SINGLEMATCH) |
-                    (r->fp_nocase ? HS_FLAG_CASELESS : 0);
-        if (len > gr->maxlen)
-            gr->maxlen = (uint32_t)len;
+        flags[np] = HS_FLAG_SINGLEMATCH | (r->fp_nocase ? HS_FLAG_CASELESS : 0);
         np++;
     }
     gr->npat = np;
@@ -443,6 +492,26 @@ static uint32_t seg_of(const addr_index *x, const uint8_t a[16])
     return l;
 }
 
+static uint64_t be64(const uint8_t *a)
+{
+    uint64_t v = 0;
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | a[i];
+    return v;
+}
+
+/* seg_of on the packet path: integer compares. */
+static uint32_t seg_of_key(const addr_index *x, uint64_t hi, uint64_t lo)
+{
+    uint32_t l = 0, h = x->nseg;
+    while (h - l > 1) {
+        uint32_t m = (l + h) / 2;
+        uint64_t mh = x->key[2 * m], ml = x->key[2 * m + 1];
+        if (mh < hi || (mh == hi && ml <= lo)) l = m; else h = m;
+    }
+    return l;
+}
+
 static int build_index(const cg_detect *d, addr_index *x, const uint32_t *rules, uint32_t n,
                        int side)
 {
@@ -470,8 +539,13 @@ static int build_index(const cg_detect *d, addr_index *x, const uint32_t *rules,
             memcpy(x->lo[u++], x->lo[i], 16);
     x->nseg = u;
     x->off = calloc((size_t)u + 1, sizeof *x->off);
-    if (!x->off)
+    x->key = malloc((size_t)u * 2 * sizeof *x->key);
+    if (!x->off || !x->key)
         return -1;
+    for (uint32_t i = 0; i < u; i++) {
+        x->key[2 * i] = be64(x->lo[i]);
+        x->key[2 * i + 1] = be64(x->lo[i] + 8);
+    }
     /* two passes: count each segment's rules, then place them */
     for (int pass = 0; pass < 2; pass++) {
         uint32_t *fill = NULL;
@@ -533,6 +607,7 @@ out:
 static void index_free(addr_index *x)
 {
     free(x->lo);
+    free(x->key);
     free(x->off);
     free(x->ids);
 }
@@ -777,14 +852,17 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
     d->order = calloc(d->nrules ? d->nrules : 1, sizeof *d->order);
     if (!d->order)
         goto oom;
-    for (uint32_t i = 0; i < d->nrules; i++)
+    d->anchored = calloc(d->nrules ? d->nrules : 1, 1);
+    if (!d->anchored)
+        goto oom;
+    for (uint32_t i = 0; i < d->nrules; i++) {
         d->order[i] = (d->rules[i].action == CG_ACT_PASS ? 0 : 0x80000000u) | i;
+        d->anchored[i] = (uint8_t)rule_anchored(&d->rules[i]);
+    }
     for (int cl = 0; cl < NGCLASS; cl++)
-        for (int dir = 0; dir < 2; dir++) {
+        for (int dir = 0; dir < 2; dir++)
             if (build_dgroup(d, cl, dir))
                 goto oom;
-            d->g[cl][dir].any.multi = cl == CL_STREAM;
-        }
     if (build_tx(d))
         goto oom;
     d->flowbit_words = CG_FLOWBITS_WORDS(cg_ruleset_flowbits(rs));
@@ -818,7 +896,8 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
         uint32_t before = gr->nalways;
         if (cl_ != CL_TX && index_group(d, gr))
             goto oom;
-        d->info.addr_indexed += before - gr->nalways;
+        if (cl_ != CL_TCPS && cl_ != CL_STREAM)
+            d->info.addr_indexed += before - gr->nalways;
         if (gr->db) {
             size_t sz = 0;
             hs_database_size(gr->db, &sz);
@@ -826,7 +905,9 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
             d->info.databases++;
         }
         if (cl_ == CL_STREAM) {
-            d->info.stream_rules += gr->npat;
+            d->info.stream_rules += gr->npat + before;
+        } else if (cl_ == CL_TCPS) {
+            /* the same rules as CL_TCP's, fewer */
         } else if (cl_ == CL_TX) {
             d->info.tx_prefiltered += gr->npat;
             d->info.tx_always += gr->nalways;
@@ -834,7 +915,7 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
             d->info.prefiltered += gr->npat;
             d->info.always += gr->nalways;
         }
-        if (k_ > 0 && cl_ < CL_TX)
+        if (k_ > 0 && cl_ < NCLASS)
             d->info.port_groups++;
     });
     if (*path && !d->info.from_cache)
@@ -867,6 +948,7 @@ void cg_detect_destroy(cg_detect *d)
             free(d->g[cl][dir].port_map);
         }
     free(d->order);
+    free(d->anchored);
     free(d);
 }
 
@@ -883,8 +965,7 @@ int cg_detect_worker_create(cg_detect_worker **out, const cg_detect *d, char *er
     uint32_t n = d->nrules ? d->nrules : 1;
     w->cand = calloc(n, sizeof *w->cand);
     w->stamp = calloc(n, sizeof *w->stamp);
-    w->mstamp = calloc(n, sizeof *w->mstamp);
-    if (!w->cand || !w->stamp || !w->mstamp || cg_verify_ctx_init(&w->vc))
+    if (!w->cand || !w->stamp || cg_verify_ctx_init(&w->vc))
         goto oom;
     if (cg_threshold_create(&w->th, THRESHOLD_SLOTS))
         goto oom;
@@ -912,7 +993,6 @@ void cg_detect_worker_destroy(cg_detect_worker *w)
     cg_threshold_destroy(w->th);
     free(w->cand);
     free(w->stamp);
-    free(w->mstamp);
     free(w);
 }
 
@@ -943,20 +1023,34 @@ static void index_cands(cg_detect_worker *w, const addr_index *x, const uint8_t 
 {
     if (x->nseg == 0)
         return;
-    uint32_t g = seg_of(x, a);
+    uint32_t g = seg_of_key(x, be64(a), be64(a + 8));
     for (uint32_t i = x->off[g]; i < x->off[g + 1]; i++)
         add_cand(w, x->ids[i]);
 }
 
-static void scan_group(cg_detect_worker *w, const group *gr, const cg_packet *p)
+/* The candidates of a group for packet p's addresses and the bytes data. */
+static void scan_group(cg_detect_worker *w, const group *gr, const cg_packet *p,
+                       const uint8_t *data, uint32_t len, uint64_t *scanned)
 {
     for (uint32_t i = 0; i < gr->nalways; i++)
         add_cand(w, gr->always[i]);
     index_cands(w, &gr->by_src, p->src);
     index_cands(w, &gr->by_dst, p->dst);
-    if (gr->db && p->payload_len > 0) {
-        hs_scan(gr->db, (const char *)p->payload, p->payload_len, 0, w->scratch, on_match, w);
-        w->st.scanned_bytes += p->payload_len;
+    if (gr->db && len > 0 && len >= gr->dlo && len <= gr->dhi) {
+        hs_scan(gr->db, (const char *)data, len, 0, w->scratch, on_match, w);
+        *scanned += len;
+    }
+}
+
+/* A class/direction's any-port group and the group of p's destination port. */
+static void scan_dgroup(cg_detect_worker *w, const dgroup *g, const cg_packet *p,
+                        const uint8_t *data, uint32_t len, uint64_t *scanned)
+{
+    scan_group(w, &g->any, p, data, len, scanned);
+    if (g->port_map && (p->flags & CG_PKT_HAS_PORTS)) {
+        uint16_t pg = g->port_map[p->dport];
+        if (pg)
+            scan_group(w, &g->pg[pg - 1], p, data, len, scanned);
     }
 }
 
@@ -1001,18 +1095,37 @@ static void begin(cg_detect_worker *w)
 {
     if (++w->gen == 0) {               /* wrapped: clear stamps once per 2^32 inspections */
         memset(w->stamp, 0, w->d->nrules * sizeof *w->stamp);
-        memset(w->mstamp, 0, w->d->nrules * sizeof *w->mstamp);
         w->gen = 1;
     }
     w->ncand = 0;
 }
 
+/* The views of a stream inspection (cg_detect_stream): the window, and the
+ * bytes of it inspected before (old, maybe empty). */
+typedef struct stream_views {
+    const cg_bufset *win, *old;
+    uint32_t old_len;
+} stream_views;
+
+/* Whether rule r matches; on the stream (sv), what it matches must need the
+ * new bytes (bs): it matches them alone, or it matches the window but not
+ * the old bytes alone. An anchored rule is matched on the new bytes only. */
+static int rule_matches(cg_detect_worker *w, uint32_t ri, const cg_bufset *bs,
+                        const stream_views *sv)
+{
+    const cg_rule *r = &w->d->rules[ri];
+    if (cg_verify_rule(&w->vc, r, bs))
+        return 1;
+    if (!sv || sv->old_len == 0 || w->d->anchored[ri])
+        return 0;
+    return cg_verify_rule(&w->vc, r, sv->win) && !cg_verify_rule(&w->vc, r, sv->old);
+}
+
 /* Verifies the candidates on the buffer set bs and raises the alerts (flow,
  * flowbits, thresholds, pass rules, noalert, the alert buffer's bound): in
- * the order verify.h gives. With skip_pkt, a rule that matched the last
- * packet inspected is not raised again. */
+ * the order verify.h gives. */
 static uint32_t verify_cands(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
-                             int to_server, const cg_bufset *bs, int skip_pkt)
+                             int to_server, const cg_bufset *bs, const stream_views *sv)
 {
     const cg_detect *d = w->d;
     uint32_t nalerts = 0;
@@ -1021,14 +1134,11 @@ static uint32_t verify_cands(cg_detect_worker *w, const cg_packet *p, const cg_f
     for (uint32_t i = 0; i < w->ncand; i++) {
         uint32_t ri = w->cand[i] & 0x7fffffffu;
         const cg_rule *r = &d->rules[ri];
-        if (skip_pkt && w->mstamp[ri] == w->pkt_gen)
-            continue;
         if (!cg_verify_header(r, p, f, to_server) || !cg_verify_flowinfo(r, p, w->fi) ||
-            !cg_flowbits_check(r, w->bits) || !cg_verify_rule(&w->vc, r, bs))
+            !cg_flowbits_check(r, w->bits) || !rule_matches(w, ri, bs, sv))
             continue;
         if (w->bits)
             cg_flowbits_apply(r, w->bits);
-        w->mstamp[ri] = w->gen;
         w->st.matches++;
         if (r->action == CG_ACT_PASS) {
             w->st.suppressed += nalerts;
@@ -1065,72 +1175,66 @@ uint32_t cg_detect_flowbit_words(const cg_detect *d) { return d->flowbit_words; 
 
 int cg_detect_needs_app(const cg_detect *d) { return d->needs_app; }
 
-uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
-                          int to_server, const cg_rule *const **alerts)
+static uint32_t detect_packet(cg_detect_worker *w, int cl, const cg_packet *p,
+                              const cg_flow *f, int to_server, const cg_rule *const **alerts)
 {
-    const cg_detect *d = w->d;
     *alerts = w->alerts;
     if (p->ipver == 0)
         return 0;
     w->st.packets++;
     begin(w);
-    w->pkt_gen = w->gen;
-    const dgroup *g = &d->g[class_of(p->proto)][to_server ? 0 : 1];
-    scan_group(w, &g->any, p);
-    if (g->port_map && (p->flags & CG_PKT_HAS_PORTS)) {
-        uint16_t pg = g->port_map[p->dport];
-        if (pg)
-            scan_group(w, &g->pg[pg - 1], p);
-    }
+    scan_dgroup(w, &w->d->g[cl][to_server ? 0 : 1], p, p->payload, p->payload_len,
+                &w->st.scanned_bytes);
     if (w->ncand == 0)
         return 0;
     cg_bufset_clear(&w->pbs);
     cg_bufset_add(&w->pbs, CG_BUF_PAYLOAD, p->payload ? p->payload : (const uint8_t *)"",
                   p->payload_len);
-    return verify_cands(w, p, f, to_server, &w->pbs, 0);
+    return verify_cands(w, p, f, to_server, &w->pbs, NULL);
 }
 
-/* How far back before a segment's bytes the stream window reaches: a match
- * may start this far before them. */
+uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
+                          int to_server, const cg_rule *const **alerts)
+{
+    return detect_packet(w, class_of(p->proto), p, f, to_server, alerts);
+}
+
+uint32_t cg_detect_packet_streamed(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
+                                   int to_server, const cg_rule *const **alerts)
+{
+    return detect_packet(w, p->proto == 6 ? CL_TCPS : class_of(p->proto), p, f, to_server,
+                         alerts);
+}
+
+/* How far back before the new bytes the stream window reaches: a match may
+ * start this far before them. */
 #define STREAM_LOOKBACK 1024
 
 uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len,
                           uint32_t new_from, const cg_packet *p, const cg_flow *f,
                           int to_server, const cg_rule *const **alerts)
 {
-    const group *gr = &w->d->g[CL_STREAM][to_server ? 0 : 1].any;
     *alerts = w->alerts;
-    if (!gr->db || new_from >= len)
+    if (new_from >= len)
         return 0;
     uint32_t from = new_from > STREAM_LOOKBACK ? new_from - STREAM_LOOKBACK : 0;
     data += from;
     len -= from;
     new_from -= from;
+    w->st.stream_inspections++;
     begin(w);
-    hs_scan(gr->db, (const char *)data, len, 0, w->scratch, on_match, w);
-    w->st.stream_scanned_bytes += len;
-    if (w->ncand == 0)
-        return 0;
-    /* Keep the candidates that match the window but not the bytes before
-     * this packet's: their match needs the new bytes. */
-    uint32_t keep = 0;
-    cg_bufset_clear(&w->pbs);
-    cg_bufset_add(&w->pbs, CG_BUF_STREAM, data, new_from);
-    for (uint32_t i = 0; i < w->ncand; i++) {
-        uint32_t ri = w->cand[i] & 0x7fffffffu;
-        const cg_rule *r = &w->d->rules[ri];
-        if (w->mstamp[ri] == w->pkt_gen)
-            continue;                   /* the packet path found it in p alone */
-        if (new_from > 0 && cg_flowbits_check(r, w->bits) && cg_verify_rule(&w->vc, r, &w->pbs))
-            continue;                   /* old bytes match it: found before */
-        w->cand[keep++] = w->cand[i];
-    }
-    w->ncand = keep;
+    scan_dgroup(w, &w->d->g[CL_STREAM][to_server ? 0 : 1], p, data, len,
+                &w->st.stream_scanned_bytes);
     if (w->ncand == 0)
         return 0;
     cg_bufset_clear(&w->pbs);
-    cg_bufset_add(&w->pbs, CG_BUF_STREAM, data, len);
-    uint32_t n = verify_cands(w, p, f, to_server, &w->pbs, 1);
+    cg_bufset_add(&w->pbs, CG_BUF_STREAM, data + new_from, len - new_from);
+    cg_bufset_clear(&w->wbs);
+    cg_bufset_add(&w->wbs, CG_BUF_STREAM, data, len);
+    cg_bufset_clear(&w->obs);
+    cg_bufset_add(&w->obs, CG_BUF_STREAM, data, new_from);
+    stream_views sv = {&w->wbs, &w->obs, new_from};
+    uint32_t n = verify_cands(w, p, f, to_server, &w->pbs, &sv);
     w->st.stream_alerts += n;
     return n;
 }
@@ -1160,7 +1264,7 @@ uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const cg_packet 
     }
     if (w->ncand == 0)
         return 0;
-    uint32_t n = verify_cands(w, p, f, to_server, bs, 0);
+    uint32_t n = verify_cands(w, p, f, to_server, bs, NULL);
     w->st.tx_alerts += n;
     return n;
 }

@@ -12,6 +12,12 @@
  * set is narrow (IP reputation lists) are found instead by looking the
  * packet's address up in an index of address segments per group.
  *
+ * TCP is grouped three ways: every TCP rule (for packets that are not
+ * reassembled), the stream rules (payload matches only, for the reassembled
+ * stream, grouped by ports the same way) and the rest (for the packets whose
+ * bytes the stream holds). Application transactions (HTTP, DNS, TLS) have
+ * groups of their own, by the buffer of the fast pattern.
+ *
  * A Hyperscan match is a candidate; the whole rule is then verified: transport,
  * addresses, ports, flow direction and state, dsize, every content with its
  * positions (Suricata's semantics, with backtracking over earlier occurrences for
@@ -47,7 +53,7 @@ typedef struct cg_detect_info {
     uint32_t prefiltered;      /* rules with a fast pattern in a database */
     uint32_t always;           /* rules checked on every packet of their group */
     uint32_t addr_indexed;     /* rules without a fast pattern found by an address lookup */
-    uint32_t stream_rules;     /* rules also inspected on the reassembled TCP stream */
+    uint32_t stream_rules;     /* rules inspected on the reassembled TCP stream */
     uint32_t tx_prefiltered;   /* rules of application buffers with a fast pattern */
     uint32_t tx_always;        /* ... and without: checked when their buffer is there */
     uint32_t databases;        /* Hyperscan databases */
@@ -76,8 +82,9 @@ typedef struct cg_detect_stats {
     uint64_t alerts_dropped;   /* alert buffer full */
     uint64_t threshold_full;   /* threshold table full: tracked as new */
     uint64_t pcre_errors;      /* PCRE2 match limits hit */
+    uint64_t stream_inspections;    /* cg_detect_stream calls with new bytes */
     uint64_t stream_scanned_bytes;  /* stream window bytes given to Hyperscan */
-    uint64_t stream_alerts;    /* alerts raised on the stream (what spans segments) */
+    uint64_t stream_alerts;    /* alerts raised on the stream */
     uint64_t transactions;     /* application transactions inspected */
     uint64_t tx_scanned_bytes; /* application buffer bytes given to Hyperscan */
     uint64_t tx_alerts;        /* alerts raised on transactions */
@@ -93,16 +100,25 @@ void cg_detect_worker_destroy(cg_detect_worker *w);
 uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
                           int to_server, const cg_rule *const **alerts);
 
-/* Inspects the reassembled stream of a TCP flow in one direction after packet p
- * moved it on: data[0..len) are the in-order bytes ending at the stream's next
- * expected byte, data[new_from..len) those this packet brought (its own, and
- * any held ones it released). The window is the new bytes and up to 1 KiB
- * before them. A stream rule (one without anchors to packet boundaries, see
- * detect.c) alerts when it matches the window, does not match the window's
- * bytes before the new ones, and did not already match p itself in
- * cg_detect_packet (called first, for the same p). So a content split over
- * segments alerts once, on the segment that completes it.
- * Alerts as cg_detect_packet (the same buffer: use the packet's alerts first). */
+/* The same for a TCP packet of flow f whose payload bytes the reassembled
+ * stream holds (they were taken in, or are held out of order): only the
+ * rules that need the packet itself are checked (no payload, or dsize,
+ * flags, ttl, tcp-pkt); the stream rules see its bytes in cg_detect_stream. */
+uint32_t cg_detect_packet_streamed(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
+                                   int to_server, const cg_rule *const **alerts);
+
+/* Inspects the reassembled stream of a TCP flow in one direction: data[0..len)
+ * are in-order stream bytes, data[new_from..len) those not inspected before
+ * (the "new" bytes, since the previous inspection of this direction). The
+ * window is the new bytes and up to 1 KiB before them. The stream rules are
+ * those with payload matches only and nothing tied to one packet (see
+ * detect.c). One alerts when it matches the new bytes, or matches the window
+ * and not its old bytes alone (what spans the two); one tied to where its
+ * buffer starts (offset, depth, ^, startswith, absolute byte_test ...) is
+ * matched on the new bytes alone, so it anchors where the inspection starts.
+ * p stands for the direction (addresses, ports, time): the packet that
+ * brought the bytes, or one made from the flow. Alerts as
+ * cg_detect_packet. */
 uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len,
                           uint32_t new_from, const cg_packet *p, const cg_flow *f,
                           int to_server, const cg_rule *const **alerts);

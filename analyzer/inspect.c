@@ -1,15 +1,27 @@
-/* inspect.c — a worker's packet path: flow, reassembly, detection (see
- * inspect.h).
+/* inspect.c — a worker's packet path: flow, reassembly, application parsing,
+ * detection (see inspect.h).
  *
- * Per flow, the flow table's user area holds the flow's reassembly state
- * (iflow). Reassembly accumulates each direction's in-order bytes in chunk
- * buffers of its pool; after a TCP packet moved a direction on, the bytes of
- * that chunk are the stream window: the new bytes at its end and up to a chunk
- * of what came before. A window begins afresh after a hole (no match spans a
- * gap) and when a chunk is full (a split exactly there is not seen: at most
- * one in 64 KiB of stream). Bytes that only come out when a flow ends (held
- * past a hole that never filled) are not inspected on the stream; their
- * packets were, one by one.
+ * Per flow, the flow table's user area holds the flow's reassembly and parser
+ * state and its flowbits (iflow). A TCP packet goes to reassembly first: the
+ * in-order bytes feed the HTTP, TLS and DNS parsers (whose transactions are
+ * inspected as they complete) and accumulate in the direction's chunk buffer
+ * (64 KiB). The stream rules are matched on those bytes in large pieces, not
+ * packet by packet: a direction's bytes not yet inspected are inspected
+ *  - when a packet of that direction with PSH (its sender's push: the end of
+ *    an application write) or FIN moved the stream on, or released bytes
+ *    held out of order;
+ *  - when the other side sends data (a turn of the conversation);
+ *  - when a chunk is full, at a hole, at the end of the stream (FIN, RST,
+ *    depth, the flow's end);
+ *  - when they have waited a second (capture time) at the flow's next packet.
+ * An inspection sees up to 1 KiB of the bytes before the new ones, so what a
+ * sender split over segments, pushes or turns is found (cg_detect_stream).
+ * The packet itself is then checked only against the rules that need a
+ * packet (cg_detect_packet_streamed); a packet whose bytes the stream did not
+ * take as they came (past the depth, dropped, a copy that differs, a
+ * direction not reassembled) is checked against every rule, as without
+ * reassembly. No match spans a hole, or the boundary of two chunks of one
+ * direction (at most one in 64 KiB of stream).
  */
 #include "analyzer/inspect.h"
 
@@ -30,6 +42,8 @@ typedef struct iflow {
     cg_http_flow hf;
     cg_tls_flow tf;
     cg_flowinfo fi;
+    uint64_t inspected[2];       /* per direction [to_server]: stream offset inspected up to */
+    uint64_t waiting_us[2];      /* time the first byte not inspected came; 0: none */
     uint16_t dns_slot;           /* DNS-over-TCP framing: slot + 1, or 0 */
     uint8_t tls_done;            /* the TLS parser stopped taking this flow's bytes */
     uint64_t bits[];             /* cg_detect_flowbit_words() words */
@@ -47,6 +61,7 @@ struct cg_inspect {
     /* the packet being inspected, for what its bytes complete */
     const cg_packet *cur;
     cg_flow *cur_flow;
+    int cur_to_server;
     cg_packet synth;             /* a packet standing for a flow that ends */
     /* DNS */
     uint8_t dns_scratch[CG_DNS_SCRATCH_SIZE];
@@ -59,11 +74,12 @@ struct cg_inspect {
 
 static void detect_tx(cg_inspect *in, const cg_bufset *bs, int to_server);
 
-/* The packet an alert of flow f is attributed to: the one being inspected when
- * it belongs to f, else (a flow ending) one made from the flow itself. */
+/* The packet an alert of flow f in a direction is attributed to: the one being
+ * inspected when it is of f and that direction, else one made from the flow
+ * itself (no frame, so no evidence bytes). */
 static const cg_packet *packet_for(cg_inspect *in, cg_flow *f, int to_server)
 {
-    if (in->cur && in->cur_flow == f)
+    if (in->cur && in->cur_flow == f && in->cur_to_server == to_server)
         return in->cur;
     cg_packet *p = &in->synth;
     memset(p, 0, sizeof *p);
@@ -180,10 +196,45 @@ static void on_evict(void *ctx, cg_flow *f, int reason)
     dns_tcp_release(in, uf);
 }
 
-/* Full chunks: their bytes were inspected as they came (see above). */
+static void emit_alerts(cg_inspect *in, const cg_packet *p, const cg_flow *f, int to_server,
+                        const cg_rule *const *al, uint32_t n, int stream);
+
+/* Stream bytes data[0..len), at stream offset off, in a direction of f:
+ * those past what was inspected are inspected now. */
+static void stream_inspect(cg_inspect *in, cg_flow *f, int to_server, const uint8_t *data,
+                           uint32_t len, uint64_t off)
+{
+    iflow *uf = cg_flow_user(f);
+    uint64_t end = off + len, done = uf->inspected[to_server];
+    if (end <= done)
+        return;
+    uint32_t new_from = done > off ? (uint32_t)(done - off) : 0;
+    uf->inspected[to_server] = end;
+    uf->waiting_us[to_server] = 0;
+    const cg_packet *p = packet_for(in, f, to_server);
+    const cg_rule *const *al;
+    cg_detect_set_flow(in->w, uf->bits, &uf->fi);
+    uint32_t n = cg_detect_stream(in->w, data, len, new_from, p, f, to_server, &al);
+    emit_alerts(in, p, f, to_server, al, n, 1);
+}
+
+/* What a direction's chunk holds and was not inspected: now. */
+static void stream_inspect_now(cg_inspect *in, cg_flow *f, int to_server)
+{
+    iflow *uf = cg_flow_user(f);
+    const uint8_t *d;
+    uint32_t len;
+    uint64_t off;
+    if (cg_reasm_window(in->r, &uf->rf, to_server, &d, &len, &off) == 0)
+        stream_inspect(in, f, to_server, d, len, off);
+}
+
+/* A chunk leaves reassembly (full, at a hole, at the end, taken for another
+ * flow): what of it was not inspected is, now. */
 static void on_chunk(void *ctx, void *owner, const cg_reasm_chunk *c)
 {
-    (void)ctx; (void)owner; (void)c;
+    if (c->len > 0)
+        stream_inspect(ctx, owner, c->to_server, c->data, c->len, c->offset);
 }
 
 int cg_inspect_create(cg_inspect **out, const cg_detect *d, const cg_inspect_config *cfg,
@@ -259,7 +310,7 @@ void cg_inspect_destroy(cg_inspect *in)
 }
 
 static void emit_alerts(cg_inspect *in, const cg_packet *p, const cg_flow *f, int to_server,
-                  const cg_rule *const *al, uint32_t n, int stream)
+                        const cg_rule *const *al, uint32_t n, int stream)
 {
     if (!in->cfg.on_alert)
         return;
@@ -286,6 +337,9 @@ static void sizes(iflow *uf)
     uf->fi.server_seq = (uint32_t)(cg_reasm_next_offset(&uf->rf, 0) + 1);
 }
 
+/* Bytes not inspected wait at most this long (capture time). */
+#define STREAM_WAIT_US 1000000
+
 void cg_inspect_packet(cg_inspect *in, const cg_packet *p)
 {
     int to_server = 1;
@@ -301,41 +355,50 @@ void cg_inspect_packet(cg_inspect *in, const cg_packet *p)
         return;
     }
     iflow *uf = cg_flow_user(f);
-    in->cur = p;
-    in->cur_flow = f;
     int tcp = in->r && p->proto == 6 && (p->flags & CG_PKT_HAS_PORTS);
-    uint64_t before = 0, after = 0;
+    int taken = 0;
+    int ts = to_server;
 
     /* 1. the stream and the application parsers (their transactions alert) */
     if (tcp) {
-        before = cg_reasm_next_offset(&uf->rf, to_server);
-        cg_reasm_packet(in->r, &uf->rf, f, to_server, p);
-        after = cg_reasm_next_offset(&uf->rf, to_server);
+        /* the other side's turn is over when this one sends data */
+        if (p->payload_len > 0 && uf->waiting_us[!ts])
+            stream_inspect_now(in, f, !ts);
+        in->cur = p;
+        in->cur_flow = f;
+        in->cur_to_server = ts;
+        uint64_t before = cg_reasm_next_offset(&uf->rf, ts);
+        uint64_t untaken = cg_reasm_untaken(in->r);
+        cg_reasm_packet(in->r, &uf->rf, f, ts, p);
+        taken = cg_reasm_untaken(in->r) == untaken;
+        uint64_t after = cg_reasm_next_offset(&uf->rf, ts);
         sizes(uf);
-    } else if (p->proto == 17 && (p->sport == DNS_PORT || p->dport == DNS_PORT) &&
-               !in->cfg.no_app && p->payload_len > 0 && !(p->flags & CG_PKT_FRAG_LATER)) {
-        dns_message(in, f, to_server, p->payload, p->payload_len, p->payload_len);
+        if (after > uf->inspected[ts] && !uf->waiting_us[ts])
+            uf->waiting_us[ts] = p->ts_us ? p->ts_us : 1;
+        /* 2. the new bytes, at a push, FIN, or held bytes released */
+        if (uf->waiting_us[ts] &&
+            ((p->tcp_flags & (CG_TH_PSH | CG_TH_FIN)) || after - before > p->payload_len ||
+             p->ts_us - uf->waiting_us[ts] >= STREAM_WAIT_US))
+            stream_inspect_now(in, f, ts);
+        if (uf->waiting_us[!ts] && p->ts_us - uf->waiting_us[!ts] >= STREAM_WAIT_US)
+            stream_inspect_now(in, f, !ts);
+    } else {
+        in->cur = p;
+        in->cur_flow = f;
+        in->cur_to_server = ts;
+        if (p->proto == 17 && (p->sport == DNS_PORT || p->dport == DNS_PORT) &&
+            !in->cfg.no_app && p->payload_len > 0 && !(p->flags & CG_PKT_FRAG_LATER))
+            dns_message(in, f, ts, p->payload, p->payload_len, p->payload_len);
     }
 
-    /* 2. the packet */
+    /* 3. the packet: what needs the packet itself, or everything when the
+     * stream did not take its bytes */
     cg_detect_set_flow(in->w, uf->bits, &uf->fi);
-    n = cg_detect_packet(in->w, p, f, to_server, &al);
-    emit_alerts(in, p, f, to_server, al, n, 0);
-
-    /* 3. what spans segments */
-    const uint8_t *wd;
-    uint32_t wl;
-    uint64_t woff;
-    if (tcp && after > before && !cg_reasm_window(in->r, &uf->rf, to_server, &wd, &wl, &woff) &&
-        woff + wl == after && after - before <= wl) {
-        uint32_t new_from = (uint32_t)(wl - (after - before));
-        /* only this packet's own bytes and nothing before them: the packet
-         * path saw all of it */
-        if (!(new_from == 0 && after - before == p->payload_len)) {
-            n = cg_detect_stream(in->w, wd, wl, new_from, p, f, to_server, &al);
-            emit_alerts(in, p, f, to_server, al, n, 1);
-        }
-    }
+    if (taken)
+        n = cg_detect_packet_streamed(in->w, p, f, ts, &al);
+    else
+        n = cg_detect_packet(in->w, p, f, ts, &al);
+    emit_alerts(in, p, f, ts, al, n, 0);
     in->cur = NULL;
     in->cur_flow = NULL;
 }

@@ -755,6 +755,13 @@ void cg_reasm_end(cg_reasm *r, cg_reasm_flow *rf, void *owner)
     end_dir(r, &rf->dir[0], owner, 0);
 }
 
+uint64_t cg_reasm_untaken(const cg_reasm *r)
+{
+    const cg_reasm_stats *s = &r->st;
+    return s->depth_bytes + s->pool_drop_bytes + s->midstream_bytes + s->window_drop_bytes +
+           s->after_end_bytes + s->conflict_bytes;
+}
+
 void cg_reasm_get_stats(const cg_reasm *r, cg_reasm_stats *out)
 {
     if (r && out)

@@ -205,4 +205,11 @@ void cg_reasm_end(cg_reasm *r, cg_reasm_flow *rf, void *owner);
 
 void cg_reasm_get_stats(const cg_reasm *r, cg_reasm_stats *out);
 
+/* A running total of the bytes offered that the stream did not take as they
+ * came: past the depth, dropped (pool, window, midstream, after the end), or
+ * copies that differed from the kept bytes. A segment call that leaves it
+ * unchanged put all of its bytes in the stream (in order, held, or as exact
+ * copies of bytes already there). */
+uint64_t cg_reasm_untaken(const cg_reasm *r);
+
 #endif

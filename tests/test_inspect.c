@@ -2,8 +2,11 @@
  * contents split over 2, 3 and 10 segments, out-of-order delivery,
  * retransmissions carrying other bytes (the first data wins), a content whole
  * in one packet alerting once, a split across a hole never matching, and the
- * same traffic with reassembly off. Packets are views built here; the rules go
- * through the real parser. */
+ * same traffic with reassembly off; when the stream is inspected (at a push,
+ * a turn, a full chunk, the end, after a second) and in how many pieces;
+ * anchored rules anchoring where an inspection starts; a repeated attack in
+ * one flow; bytes past the depth going back to the packet path. Packets are
+ * views built here; the rules go through the real parser. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +19,24 @@
 typedef struct got {
     char sids[512];              /* "sid[s]," per alert, s when found on the stream */
     unsigned n;
+    uint64_t ts_us;              /* of the last alert's packet */
+    int made;                    /* the last alert's packet was made from the flow */
+    int dir_ok;                  /* every alert's packet goes the alert's way */
 } got;
 
 static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
                      const cg_rule *r, int stream)
 {
     got *g = ctx;
-    (void)p; (void)f; (void)to_server;
+    (void)f;
     size_t l = strlen(g->sids);
     snprintf(g->sids + l, sizeof g->sids - l, "%u%s,", r->sid, stream ? "s" : "");
     g->n++;
+    g->ts_us = p->ts_us;
+    g->made = p->payload == NULL;
+    /* the client is 203.0.113.5 */
+    if ((p->src[12] == 203) != (to_server != 0))
+        g->dir_ok = 0;
 }
 
 typedef struct world {
@@ -45,6 +56,8 @@ static const char *const rules[] = {
     "content:\"cccd=\"; pcre:\"/^[0-9]{12}\\b/R\"; sid:3;)",
     "alert tcp any any -> any 80 (msg:\"anchored, packet only\"; flow:to_server; "
     "content:\"GET \"; depth:4; content:\"/admin\"; within:10; sid:4;)",
+    "alert tcp any any -> any 80 (msg:\"short packet\"; flow:to_server; dsize:<8; "
+    "content:\"PING\"; sid:5;)",
     NULL};
 
 static int world_make(world *w, int no_stream)
@@ -67,6 +80,7 @@ static int world_make(world *w, int no_stream)
         return -1;
     }
     tconn_init(&w->c, w->in);
+    w->g.dir_ok = 1;
     return 0;
 }
 
@@ -99,10 +113,10 @@ static void test_splits(int no_stream)
     if (!w.in)
         return;
 
-    /* whole in one packet: the packet path, once */
+    /* whole in one packet: once (on the stream when it is inspected) */
     tconn_connect(&w.c, 80);
     seg(&w, 1, "GET /q?id=1 union select pass from users HTTP/1.1\r\n\r\n");
-    CHECK_STR(take(&w), "1,");
+    CHECK_STR(take(&w), no_stream ? "1," : "1s,");
 
     /* two segments */
     tconn_connect(&w.c, 80);
@@ -158,22 +172,136 @@ static void test_splits(int no_stream)
     seg(&w, 0, "01234&ok=1");
     CHECK_STR(take(&w), no_stream ? "" : "3s,");
 
-    /* anchored rules stay on packets: a split "GET /admin" does not match */
+    /* an anchored rule anchors where an inspection starts: two pushes split
+     * "GET /admin", so it does not match; one message does */
     tconn_connect(&w.c, 80);
     seg(&w, 1, "GET /ad");
     seg(&w, 1, "min HTTP/1.1\r\n\r\n");
     CHECK_STR(take(&w), "");
     tconn_connect(&w.c, 80);
     seg(&w, 1, "GET /admin HTTP/1.1\r\n\r\n");
-    CHECK_STR(take(&w), "4,");
+    CHECK_STR(take(&w), no_stream ? "4," : "4s,");
+
+    /* dsize belongs to one packet: checked on packets, with the stream too */
+    tconn_connect(&w.c, 80);
+    seg(&w, 1, "PING\r\n");
+    CHECK_STR(take(&w), "5,");
 
     cg_inspect_stats st;
     cg_inspect_get_stats(w.in, &st);
     if (!no_stream) {
         CHECK(st.reasm.conflict_bytes > 0);
         CHECK(st.reasm.overlap_bytes > 0);
-        CHECK_EQ_U(st.detect.stream_alerts, 5);
+        CHECK_EQ_U(st.detect.stream_alerts, 7);
     }
+    CHECK(w.g.dir_ok);
+    world_free(&w);
+}
+
+/* When the stream is inspected, and in how many pieces. */
+static void test_when(void)
+{
+    world w;
+    CHECK(world_make(&w, 0) == 0);
+    if (!w.in)
+        return;
+    cg_inspect_stats st0, st;
+    char big[1400];
+    memset(big, 'a', sizeof big);
+
+    /* a message of 20 segments with PSH on the last: one inspection, when
+     * the push comes; the anchored rule sees the message's start */
+    tconn_connect(&w.c, 80);
+    cg_inspect_get_stats(w.in, &st0);
+    tconn_send_flags(&w.c, 1, CG_TH_ACK, "GET ", 4);
+    tconn_send_flags(&w.c, 1, CG_TH_ACK, "/admin/?q=", 10);
+    for (int i = 0; i < 17; i++)
+        tconn_send_flags(&w.c, 1, CG_TH_ACK, big, sizeof big);
+    CHECK_STR(take(&w), "");
+    tconn_send_flags(&w.c, 1, CG_TH_ACK | CG_TH_PSH, " UNION SELECT 1\r\n\r\n", 20);
+    CHECK_STR(take(&w), "1s,4s,");
+    cg_inspect_get_stats(w.in, &st);
+    CHECK_EQ_U(st.detect.stream_inspections - st0.detect.stream_inspections, 1);
+    CHECK_EQ_U(st.detect.stream_scanned_bytes - st0.detect.stream_scanned_bytes,
+               4 + 10 + 17 * sizeof big + 20);
+    /* the packets: only the dsize rule's database, for the short one */
+    CHECK_EQ_U(st.detect.scanned_bytes - st0.detect.scanned_bytes, 4);
+
+    /* the same attack again in the same flow, 20 bytes later: alerts again */
+    seg(&w, 1, "id=2 UNION SELECT 2");
+    CHECK_STR(take(&w), "1s,");
+    /* a split repeat is found too when the old bytes do not match alone */
+    seg(&w, 1, "GET /?a=${jndi:");
+    seg(&w, 1, "ldap://x}");
+    CHECK_STR(take(&w), "2s,");
+
+    /* no push: the client's bytes are inspected when the server answers,
+     * and the alert stands for the client's side (a packet made from the flow) */
+    tconn_connect(&w.c, 80);
+    tconn_send_flags(&w.c, 1, CG_TH_ACK, "x=1 UNION SELECT 3", 18);
+    CHECK_STR(take(&w), "");
+    seg(&w, 0, "HTTP/1.1 200 OK\r\n\r\n");
+    CHECK_STR(take(&w), "1s,");
+    CHECK(w.g.made);
+
+    /* no push and no answer: inspected at the flow's next packet a second on */
+    tconn_connect(&w.c, 80);
+    tconn_send_flags(&w.c, 1, CG_TH_ACK, "x=1 UNION SELECT 4", 18);
+    uint64_t sent = w.c.ts;
+    tconn_send_at(&w.c, 0, CG_TH_ACK, w.c.sseq, "", 0);   /* a bare ACK: not a turn */
+    CHECK_STR(take(&w), "");
+    w.c.ts += 1000000;
+    tconn_send_at(&w.c, 0, CG_TH_ACK, w.c.sseq, "", 0);
+    CHECK_STR(take(&w), "1s,");
+    CHECK(w.g.ts_us >= sent + 1000000);
+
+    /* no push at all: at the end of the stream (FIN), on the FIN's packet */
+    tconn_connect(&w.c, 80);
+    tconn_send_flags(&w.c, 1, CG_TH_ACK, "x=1 UNION SELECT 5", 18);
+    CHECK_STR(take(&w), "");
+    tconn_send_at(&w.c, 1, CG_TH_FIN | CG_TH_ACK, w.c.cseq++, "", 0);
+    CHECK_STR(take(&w), "1s,");
+    CHECK(!w.g.made);
+
+    /* ... and when the flow ends without one */
+    tconn_connect(&w.c, 80);
+    tconn_send_flags(&w.c, 1, CG_TH_ACK, "x=1 UNION SELECT 6", 18);
+    CHECK_STR(take(&w), "");
+    cg_inspect_finish(w.in);
+    CHECK_STR(take(&w), "1s,");
+    CHECK(w.g.dir_ok);
+    world_free(&w);
+}
+
+/* Past the stream's depth, packets are inspected one by one again. */
+static void test_depth(void)
+{
+    world w;
+    char err[512];
+    memset(&w, 0, sizeof w);
+    CHECK(tconn_rules(&w.rs, rules) == 0);
+    cg_inspect_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.flow.memcap = 8u << 20;
+    cfg.reasm.pool_bytes = 1u << 20;
+    cfg.reasm.chunk_pool_bytes = 1u << 20;
+    cfg.reasm.depth = 64;
+    cfg.on_alert = on_alert;
+    cfg.ctx = &w.g;
+    CHECK(cg_detect_build(&w.d, w.rs, NULL, err, sizeof err) == 0);
+    CHECK(cg_inspect_create(&w.in, w.d, &cfg, err, sizeof err) == 0);
+    if (!w.in)
+        return;
+    tconn_init(&w.c, w.in);
+    tconn_connect(&w.c, 80);
+    seg(&w, 1, "GET /?id=1 UNION SELECT 1 HTTP/1.1\r\nHost: a\r\n");
+    CHECK_STR(take(&w), "1s,");
+    seg(&w, 1, "X: 0123456789012345678901234567890123456789\r\n");   /* crosses 64 */
+    seg(&w, 1, "Cookie: id=1 UNION SELECT 2\r\n\r\n");               /* all past it */
+    CHECK_STR(take(&w), "1,");
+    cg_inspect_stats st;
+    cg_inspect_get_stats(w.in, &st);
+    CHECK(st.reasm.depth_bytes > 0);
     world_free(&w);
 }
 
@@ -200,5 +328,7 @@ int main(void)
     test_splits(0);
     test_splits(1);
     test_gap();
+    test_when();
+    test_depth();
     return check_done("inspect");
 }

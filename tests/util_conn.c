@@ -42,11 +42,16 @@ void tconn_send_at(tconn *c, int to_server, uint8_t flags, uint32_t seq, const v
     cg_inspect_packet(c->in, &p);
 }
 
-void tconn_send(tconn *c, int to_server, const void *data, uint32_t len)
+void tconn_send_flags(tconn *c, int to_server, uint8_t flags, const void *data, uint32_t len)
 {
     uint32_t *seq = to_server ? &c->cseq : &c->sseq;
-    tconn_send_at(c, to_server, CG_TH_ACK | CG_TH_PSH, *seq, data, len);
+    tconn_send_at(c, to_server, flags, *seq, data, len);
     *seq += len;
+}
+
+void tconn_send(tconn *c, int to_server, const void *data, uint32_t len)
+{
+    tconn_send_flags(c, to_server, CG_TH_ACK | CG_TH_PSH, data, len);
 }
 
 void tconn_connect(tconn *c, uint16_t port)

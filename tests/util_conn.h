@@ -30,8 +30,10 @@ void tconn_init(tconn *c, cg_inspect *in);
 /* One segment (or datagram) at an explicit sequence number. */
 void tconn_send_at(tconn *c, int to_server, uint8_t flags, uint32_t seq, const void *data,
                    uint32_t len);
-/* The next in-order bytes of a direction, in one segment. */
+/* The next in-order bytes of a direction, in one segment (ACK, PSH). */
 void tconn_send(tconn *c, int to_server, const void *data, uint32_t len);
+/* The same with the given TCP flags. */
+void tconn_send_flags(tconn *c, int to_server, uint8_t flags, const void *data, uint32_t len);
 /* A new TCP connection to port from a new client port: the handshake. */
 void tconn_connect(tconn *c, uint16_t port);
 /* FIN both ways. */

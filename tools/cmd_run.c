@@ -317,8 +317,10 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_inspect
             "conflicting), %llu gaps, %llu past the depth\n"
             "  rules      %u loaded, %u not loaded; %u databases (%s, %.2f s), %u prefiltered, "
             "%u by address, %u always checked\n"
-            "  alerts     %llu (matches %llu, suppressed %llu, dropped %llu; %llu across "
-            "segments)\n",
+            "  inspected  %llu packets (%llu bytes scanned), %llu stream pieces (%llu bytes), "
+            "%llu transactions (%llu bytes)\n"
+            "  alerts     %llu (matches %llu, suppressed %llu, dropped %llu; %llu on the "
+            "stream, %llu on transactions)\n",
             src, (unsigned long long)ds->packets, (unsigned long long)ds->bytes,
             (unsigned long long)ds->ipv4, (unsigned long long)ds->ipv6,
             (unsigned long long)ds->tcp, (unsigned long long)ds->udp,
@@ -334,14 +336,17 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_inspect
             (unsigned long long)rs->gaps, (unsigned long long)rs->depth_bytes,
             nloaded, nskipped, di->databases, di->from_cache ? "from cache" : "compiled",
             di->build_seconds, di->prefiltered, di->addr_indexed, di->always,
+            (unsigned long long)dt->packets, (unsigned long long)dt->scanned_bytes,
+            (unsigned long long)dt->stream_inspections,
+            (unsigned long long)dt->stream_scanned_bytes,
+            (unsigned long long)dt->transactions, (unsigned long long)dt->tx_scanned_bytes,
             (unsigned long long)dt->alerts, (unsigned long long)dt->matches,
             (unsigned long long)dt->suppressed, (unsigned long long)dt->alerts_dropped,
-            (unsigned long long)dt->stream_alerts);
+            (unsigned long long)dt->stream_alerts, (unsigned long long)dt->tx_alerts);
     if (dt->transactions || ist->http.flows || ist->tls.flows || ist->dns.messages)
         fprintf(stderr, "  app        http %llu requests, %llu responses (%llu parse errors, %llu "
                 "bodies cut at the limit, %llu decompression bombs); tls %llu client hellos, "
-                "%llu certificates (%llu length lies); dns %llu messages (%llu invalid); "
-                "%llu transactions inspected\n",
+                "%llu certificates (%llu length lies); dns %llu messages (%llu invalid)\n",
                 (unsigned long long)ist->http.requests, (unsigned long long)ist->http.responses,
                 (unsigned long long)ist->http.parse_errors,
                 (unsigned long long)ist->http.body_truncated,
@@ -349,8 +354,7 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_inspect
                 (unsigned long long)ist->tls.client_hellos,
                 (unsigned long long)ist->tls.certificates,
                 (unsigned long long)ist->tls.length_lies,
-                (unsigned long long)ist->dns.messages, (unsigned long long)ist->dns.invalid,
-                (unsigned long long)dt->transactions);
+                (unsigned long long)ist->dns.messages, (unsigned long long)ist->dns.invalid);
     fprintf(stderr, "  incidents  %llu new, %llu alerts folded into existing ones",
             (unsigned long long)is->created, (unsigned long long)is->folded);
     if (rc->st)
