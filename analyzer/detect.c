@@ -29,7 +29,7 @@
 #include "analyzer/threshold.h"
 #include "analyzer/verify.h"
 
-#define LAYOUT_VERSION 3
+#define LAYOUT_VERSION 6
 #define NCLASS 4                 /* TCP, UDP, ICMP (v4 and v6), other */
 #define NGCLASS (NCLASS + 2)     /* ... the TCP stream, TCP packets the stream holds */
 #define NARROW_PORTS 4096        /* a port set larger than this counts as "any" */
@@ -41,6 +41,10 @@
  * holds (cg_detect_packet_streamed). CL_TCP has every TCP rule, for packets
  * that are not reassembled. */
 enum { CL_TCP, CL_UDP, CL_ICMP, CL_OTHER, CL_STREAM, CL_TCPS };
+
+
+#define RF_ANCHORED 0x01         /* rule_anchored() */
+#define RF_MIXED    0x02         /* payload matches beside application buffers */
 
 /* Rules without a fast pattern whose source (or destination) address set is
  * narrow — IP reputation lists — are not checked on every packet: the address
@@ -59,6 +63,8 @@ typedef struct group {
     hs_database_t *db;
     uint32_t *always; uint32_t nalways;
     uint32_t npat;
+    int8_t fpbuf;                /* >= 0: a rule whose fast pattern is in another buffer is
+                                  * always-checked here (a transaction buffer's group) */
     uint32_t dlo, dhi;           /* the payload lengths some rule of db accepts (dsize), within */
     addr_index by_src, by_dst;   /* rules moved out of always (by their narrow side) */
 } group;
@@ -73,9 +79,12 @@ struct cg_detect {
     const cg_rule *rules;
     uint32_t nrules;
     uint32_t *order;             /* per rule: sort key, pass rules first */
-    uint8_t *anchored;           /* per rule: rule_anchored() */
+    uint8_t *rflags;             /* per rule: RF_* */
     dgroup g[NGCLASS][2];
-    group tx[CG_BUF_COUNT][2];   /* transactions: rules by the buffer of their fast pattern */
+    group tx[CG_BUF_COUNT][2];   /* transactions: per buffer and direction, the rules with
+                                  * their fast pattern there, and those without one there
+                                  * (checked when the buffer is present) */
+    group bodies[2];             /* the rules with their fast pattern in a body buffer */
     uint32_t flowbit_words;      /* per flow */
     int needs_app;               /* some rule needs application parsing */
     cg_detect_info info;
@@ -90,6 +99,7 @@ struct cg_detect_worker {
     const cg_flowinfo *fi;            /* the flow's application protocol, sizes */
     cg_bufset pbs;                    /* a packet's, or a stream inspection's new bytes */
     cg_bufset wbs, obs;               /* a stream inspection's window and old bytes */
+    cg_bufset xbs;                    /* a transaction's buffers, its stream and packet */
     const cg_rule *alerts[MAX_ALERTS];
     cg_verify_ctx vc;
     cg_threshold_table *th;
@@ -100,13 +110,11 @@ struct cg_detect_worker {
 
 #define PAYLOAD_BITS ((1ull << CG_BUF_PAYLOAD) | (1ull << CG_BUF_STREAM))
 
-/* A rule of packets (and streams): its fast pattern is in the payload, or it
- * has none and inspects no application buffer. The others are matched on
- * application transactions (cg_detect_tx). */
+/* A rule of packets (and streams): it inspects no application buffer. The
+ * others are matched on application transactions (cg_detect_tx), those that
+ * also match payload bytes with the transaction's stream and packet. */
 static int rule_is_packet(const cg_rule *r)
 {
-    if (r->fp >= 0)
-        return r->fp_buf == CG_BUF_PAYLOAD;
     return (r->bufs & ~PAYLOAD_BITS) == 0;
 }
 
@@ -161,6 +169,36 @@ static int rule_anchored(const cg_rule *r)
         }
     }
     return 0;
+}
+
+/* A rule's fast pattern: its own, or for a transaction rule whose own is in
+ * the payload, the longest plain content of an application buffer (none: -1,
+ * the rule is always-checked). Returns the buffer, or -1. */
+static int rule_fp(const cg_rule *r, const uint8_t **bytes, uint32_t *len, int *nocase)
+{
+    if (r->fp < 0)
+        return -1;
+    if (r->fp_buf != CG_BUF_PAYLOAD || (r->bufs & ~PAYLOAD_BITS) == 0) {
+        *bytes = r->fp_bytes;
+        *len = r->fp_len;
+        *nocase = r->fp_nocase;
+        return r->fp_buf;
+    }
+    const cg_match *best = NULL;
+    for (uint32_t i = 0; i < r->nmatch; i++) {
+        const cg_match *m = &r->matches[i];
+        if (m->type != CG_M_CONTENT || m->buf == CG_BUF_PAYLOAD || m->buf == CG_BUF_STREAM ||
+            (m->u.c.flags & CG_C_NEGATED) || m->u.c.len == 0 || r->groups[m->grp].ntf > 0)
+            continue;
+        if (!best || m->u.c.len > best->u.c.len)
+            best = m;
+    }
+    if (!best)
+        return -1;
+    *bytes = best->u.c.bytes;
+    *len = best->u.c.len;
+    *nocase = (best->u.c.flags & CG_C_NOCASE) != 0;
+    return best->buf;
 }
 
 static int rule_in_class(const cg_rule *r, int cl)
@@ -392,7 +430,11 @@ static int compile_group(cg_detect *d, group *gr, char *err, size_t errlen)
     gr->dhi = 0;
     for (uint32_t k = 0; k < n; k++) {
         const cg_rule *r = &d->rules[all[k]];
-        if (r->fp < 0) {
+        const uint8_t *b = NULL;
+        uint32_t len = 0;
+        int nocase = 0;
+        int fb = rule_fp(r, &b, &len, &nocase);
+        if (fb < 0 || (gr->fpbuf >= 0 && fb != gr->fpbuf)) {
             always[na++] = all[k];
             continue;
         }
@@ -403,19 +445,18 @@ static int compile_group(cg_detect *d, group *gr, char *err, size_t errlen)
             if (hi > gr->dhi)
                 gr->dhi = hi;
         }
-        const uint8_t *b = r->fp_bytes;
-        size_t len = r->fp_len;
         exprs[np] = (const char *)b;
         lens[np] = len;
         ids[np] = all[k];
-        flags[np] = HS_FLAG_SINGLEMATCH | (r->fp_nocase ? HS_FLAG_CASELESS : 0);
+        flags[np] = HS_FLAG_SINGLEMATCH | (nocase ? HS_FLAG_CASELESS : 0);
         np++;
     }
     gr->npat = np;
     if (np > 0 && gr->db == NULL) {
         hs_compile_error_t *ce = NULL;
-        if (hs_compile_lit_multi(exprs, flags, ids, lens, np, HS_MODE_BLOCK, NULL, &gr->db,
-                                 &ce) != HS_SUCCESS) {
+        if (hs_compile_lit_multi(exprs, flags, ids, lens, np,
+                                 HS_MODE_BLOCK, NULL,
+                                 &gr->db, &ce) != HS_SUCCESS) {
             snprintf(err, errlen, "hyperscan: cannot compile a database: %s (pattern %d)",
                      ce ? ce->message : "?", ce ? ce->expression : -1);
             hs_free_compile_error(ce);
@@ -617,26 +658,43 @@ static void index_free(addr_index *x)
 #define FOR_EACH_GROUP(d, gr, body) \
     for (int cl_ = 0; cl_ <= CL_TX; cl_++) \
         for (int dir_ = 0; dir_ < 2; dir_++) { \
-            uint32_t n_ = cl_ < CL_TX ? (d)->g[cl_][dir_].npg + 1 : CG_BUF_COUNT; \
+            uint32_t n_ = cl_ < CL_TX ? (d)->g[cl_][dir_].npg + 1 : CG_BUF_COUNT + 1; \
             for (uint32_t k_ = 0; k_ < n_; k_++) { \
-                group *gr = cl_ == CL_TX ? &(d)->tx[k_][dir_] \
+                group *gr = cl_ == CL_TX ? (k_ < CG_BUF_COUNT ? &(d)->tx[k_][dir_] \
+                                                              : &(d)->bodies[dir_]) \
                           : k_ == 0 ? &(d)->g[cl_][dir_].any : &(d)->g[cl_][dir_].pg[k_ - 1]; \
                 body \
             } \
         }
 
-/* The transaction groups: a rule goes to the group of its fast pattern's
- * buffer, or, without one, to that of the first application buffer it
- * inspects (checked whenever that buffer is present), per direction. */
+/* The body buffers: the request or response body and file.data are the same
+ * bytes, scanned once against one database. */
+static int is_body(int b)
+{
+    return b == CG_BUF_HTTP_REQUEST_BODY || b == CG_BUF_HTTP_RESPONSE_BODY ||
+           b == CG_BUF_FILE_DATA;
+}
+
+/* The transaction groups. A rule with its fast pattern in an application
+ * buffer goes to that buffer's group (a body buffer: the body group); one
+ * without (or with it in the payload, beside application buffers) to the
+ * group of the first application buffer it inspects, as always-checked
+ * whenever that buffer is present; per direction. */
 static int build_tx(cg_detect *d)
 {
-    uint32_t cap[CG_BUF_COUNT][2];
+    uint32_t cap[CG_BUF_COUNT][2], bcap[2] = {0, 0};
     memset(cap, 0, sizeof cap);
+    for (int b = 0; b < CG_BUF_COUNT; b++)
+        d->tx[b][0].fpbuf = d->tx[b][1].fpbuf = (int8_t)b;
+    d->bodies[0].fpbuf = d->bodies[1].fpbuf = -1;
     for (uint32_t i = 0; i < d->nrules; i++) {
         const cg_rule *r = &d->rules[i];
         if (rule_is_packet(r))
             continue;
-        int b = r->fp >= 0 ? r->fp_buf : -1;
+        const uint8_t *fpb;
+        uint32_t fpl;
+        int fpn;
+        int fb = rule_fp(r, &fpb, &fpl, &fpn), b = fb;
         if (b < 0)
             for (int k = 0; k < CG_BUF_COUNT && b < 0; k++)
                 if (k != CG_BUF_PAYLOAD && k != CG_BUF_STREAM && (r->bufs >> k & 1))
@@ -646,8 +704,10 @@ static int build_tx(cg_detect *d)
         for (int dir = 0; dir < 2; dir++) {
             if (!rule_in_dir(r, dir))
                 continue;
-            group *g = &d->tx[b][dir];
-            if (push_u32(&g->always, &g->nalways, &cap[b][dir], i))
+            int err = fb >= 0 && is_body(b)
+                ? push_u32(&d->bodies[dir].always, &d->bodies[dir].nalways, &bcap[dir], i)
+                : push_u32(&d->tx[b][dir].always, &d->tx[b][dir].nalways, &cap[b][dir], i);
+            if (err)
                 return -1;
         }
     }
@@ -852,12 +912,14 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
     d->order = calloc(d->nrules ? d->nrules : 1, sizeof *d->order);
     if (!d->order)
         goto oom;
-    d->anchored = calloc(d->nrules ? d->nrules : 1, 1);
-    if (!d->anchored)
+    d->rflags = calloc(d->nrules ? d->nrules : 1, 1);
+    if (!d->rflags)
         goto oom;
     for (uint32_t i = 0; i < d->nrules; i++) {
-        d->order[i] = (d->rules[i].action == CG_ACT_PASS ? 0 : 0x80000000u) | i;
-        d->anchored[i] = (uint8_t)rule_anchored(&d->rules[i]);
+        const cg_rule *r = &d->rules[i];
+        d->order[i] = (r->action == CG_ACT_PASS ? 0 : 0x80000000u) | i;
+        d->rflags[i] = (uint8_t)((rule_anchored(r) ? RF_ANCHORED : 0) |
+                                 ((r->bufs & PAYLOAD_BITS) && !rule_is_packet(r) ? RF_MIXED : 0));
     }
     for (int cl = 0; cl < NGCLASS; cl++)
         for (int dir = 0; dir < 2; dir++)
@@ -948,7 +1010,7 @@ void cg_detect_destroy(cg_detect *d)
             free(d->g[cl][dir].port_map);
         }
     free(d->order);
-    free(d->anchored);
+    free(d->rflags);
     free(d);
 }
 
@@ -1116,7 +1178,7 @@ static int rule_matches(cg_detect_worker *w, uint32_t ri, const cg_bufset *bs,
     const cg_rule *r = &w->d->rules[ri];
     if (cg_verify_rule(&w->vc, r, bs))
         return 1;
-    if (!sv || sv->old_len == 0 || w->d->anchored[ri])
+    if (!sv || sv->old_len == 0 || (w->d->rflags[ri] & RF_ANCHORED))
         return 0;
     return cg_verify_rule(&w->vc, r, sv->win) && !cg_verify_rule(&w->vc, r, sv->old);
 }
@@ -1239,11 +1301,13 @@ uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len
     return n;
 }
 
-uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const cg_packet *p,
-                      const cg_flow *f, int to_server, const cg_rule *const **alerts)
+uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const uint8_t *stream,
+                      uint32_t stream_len, const cg_packet *p, const cg_flow *f, int to_server,
+                      const cg_rule *const **alerts)
 {
     const cg_detect *d = w->d;
     int dir = to_server ? 0 : 1;
+    const cg_bufview *scanned_body = NULL;
     *alerts = w->alerts;
     w->st.transactions++;
     begin(w);
@@ -1253,17 +1317,37 @@ uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const cg_packet 
         const group *gr = &d->tx[b][dir];
         for (uint32_t i = 0; i < gr->nalways; i++)
             add_cand(w, gr->always[i]);
+        if (is_body(b))
+            gr = &d->bodies[dir];
         if (!gr->db)
             continue;
-        for (uint32_t k = 0; k < bs->n[b]; k++)
-            if (bs->v[b][k].len > 0) {
-                hs_scan(gr->db, (const char *)bs->v[b][k].p, bs->v[b][k].len, 0, w->scratch,
-                        on_match, w);
-                w->st.tx_scanned_bytes += bs->v[b][k].len;
+        for (uint32_t k = 0; k < bs->n[b]; k++) {
+            const cg_bufview *v = &bs->v[b][k];
+            if (v->len == 0)
+                continue;
+            if (is_body(b)) {
+                if (scanned_body && scanned_body->p == v->p && scanned_body->len == v->len)
+                    continue;           /* the same bytes under another name */
+                scanned_body = v;
             }
+            hs_scan(gr->db, (const char *)v->p, v->len, 0, w->scratch, on_match, w);
+            w->st.tx_scanned_bytes += v->len;
+        }
     }
     if (w->ncand == 0)
         return 0;
+    /* rules that match payload bytes too see the direction's stream and the
+     * packet */
+    for (uint32_t i = 0; i < w->ncand; i++)
+        if (d->rflags[w->cand[i] & 0x7fffffffu] & RF_MIXED) {
+            memcpy(&w->xbs, bs, sizeof w->xbs);
+            if (stream && stream_len)
+                cg_bufset_add(&w->xbs, CG_BUF_STREAM, stream, stream_len);
+            if (p->payload && p->payload_len)
+                cg_bufset_add(&w->xbs, CG_BUF_PAYLOAD, p->payload, p->payload_len);
+            bs = &w->xbs;
+            break;
+        }
     uint32_t n = verify_cands(w, p, f, to_server, bs, NULL);
     w->st.tx_alerts += n;
     return n;

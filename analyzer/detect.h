@@ -127,9 +127,14 @@ uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len
  * TLS handshake message) of flow f in direction to_server, as its parser
  * produced it: the rules whose fast pattern is in one of bs's buffers are
  * candidates (those without one whenever their buffer is present), verified
- * on bs. p is the packet that completed it. Alerts as cg_detect_packet. */
-uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const cg_packet *p,
-                      const cg_flow *f, int to_server, const cg_rule *const **alerts);
+ * on bs; a body named twice (file.data and http.response_body) is scanned
+ * once. A rule that matches payload bytes besides
+ * application buffers sees stream[0..stream_len) (the direction's stream
+ * up to here; may be NULL) as the stream and p's payload as the packet's.
+ * p is the packet that completed it. Alerts as cg_detect_packet. */
+uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const uint8_t *stream,
+                      uint32_t stream_len, const cg_packet *p, const cg_flow *f, int to_server,
+                      const cg_rule *const **alerts);
 
 /* The flow state the next calls see: its flowbits (cg_detect_flowbit_words
  * words, changed by the rules that match) and what is known of its

@@ -325,7 +325,12 @@ static void detect_tx(cg_inspect *in, const cg_bufset *bs, int to_server)
     const cg_packet *p = packet_for(in, f, to_server);
     const cg_rule *const *al;
     cg_detect_set_flow(in->w, uf->bits, &uf->fi);
-    uint32_t n = cg_detect_tx(in->w, bs, p, f, to_server, &al);
+    const uint8_t *sd = NULL;
+    uint32_t sl = 0;
+    uint64_t soff;
+    if (in->r && cg_reasm_window(in->r, &uf->rf, to_server, &sd, &sl, &soff) != 0)
+        sd = NULL, sl = 0;
+    uint32_t n = cg_detect_tx(in->w, bs, sd, sl, p, f, to_server, &al);
     emit_alerts(in, p, f, to_server, al, n, 0);
 }
 

@@ -375,16 +375,17 @@ static int deliver(cg_reasm *r, cg_reasm_dir *d, void *owner, int to_server, con
 {
     uint32_t flags = (d->flags & D_GAP) ? CG_REASM_GAP : 0;
     d->flags &= (uint8_t)~D_GAP;
-    if (r->cfg.on_data) {
-        cg_reasm_chunk c = {.data = p, .len = n, .flags = flags, .offset = d->next_off,
-                            .to_server = to_server};
-        r->cfg.on_data(r->cfg.ctx, owner, &c);
-    }
+    /* the chunk first, so that the piece is in the window when on_data runs */
     if (r->cfg.on_chunk) {
         if (r->cfg.low_latency)
             em_add(r, owner, to_server, p, n, d->next_off, flags, stable);
         else
             chunk_append(r, d, owner, to_server, p, n, d->next_off, flags);
+    }
+    if (r->cfg.on_data) {
+        cg_reasm_chunk c = {.data = p, .len = n, .flags = flags, .offset = d->next_off,
+                            .to_server = to_server};
+        r->cfg.on_data(r->cfg.ctx, owner, &c);
     }
     d->next_off += n;
     d->next_seq += n;

@@ -3,7 +3,8 @@
  * counts a rule writer expects: HTTP headers split across segments, a
  * percent-encoded URI, pipelined requests, HTTP on a non-standard port, a
  * chunked gzip response body, flowbits across two requests of one flow, DNS
- * over UDP and over TCP, TLS SNI and certificate subject. */
+ * over UDP and over TCP, TLS SNI and certificate subject; rules that match
+ * raw payload bytes beside HTTP buffers; a body named twice scanned once. */
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -35,6 +36,14 @@ static const char *const rules[] = {
     "content:\"dichvucong.tuyenquang.gov.vn\"; bsize:28; sid:108;)",
     "alert tls any any -> any any (msg:\"test CA issued\"; tls.cert_subject; "
     "content:\"CN=portal.tuyenquang.gov.vn\"; sid:109;)",
+    /* raw payload beside an HTTP buffer: the fast pattern (the longest
+     * content) is in the payload for 110, in http.uri for 111 */
+    "alert http any any -> any any (msg:\"raw token with an upload\"; flow:established,to_server; "
+    "content:\"X-Trace-Token-Backdoor-7f3a\"; http.uri; content:\"/upload\"; sid:110;)",
+    "alert http any any -> any any (msg:\"raw marker with a long uri\"; flow:established,to_server; "
+    "content:\"ZQ9\"; http.uri; content:\"/cgi-bin/portal/export.cgi\"; sid:111;)",
+    "alert http any any -> any any (msg:\"body marker\"; flow:established,to_client; "
+    "http.response_body; content:\"bi-mat-nha-nuoc\"; sid:112;)",
     NULL};
 
 typedef struct world {
@@ -173,7 +182,32 @@ static void test_http(void)
     CHECK_STR(take(&w), "");
     tconn_close(&w.c);
 
+    /* raw payload bytes beside HTTP buffers: both must hold, in one request */
+    tconn_connect(&w.c, 80);
+    sends(&w, 1, "GET /upload HTTP/1.1\r\nHost: a\r\nX-Trace-Token-Backdoor-7f3a: 1\r\n\r\n");
+    CHECK_STR(take(&w), "110,");
+    sends(&w, 1, "GET /download HTTP/1.1\r\nHost: a\r\nX-Trace-Token-Backdoor-7f3a: 1\r\n\r\n");
+    sends(&w, 1, "GET /cgi-bin/portal/export.cgi HTTP/1.1\r\nHost: a\r\n\r\n");
+    CHECK_STR(take(&w), "");
+    sends(&w, 1, "GET /cgi-bin/portal/export.cgi?k=ZQ9 HTTP/1.1\r\nHost: a\r\n\r\n");
+    CHECK_STR(take(&w), "111,");
+    tconn_close(&w.c);
+
+    /* a response body: file.data and http.response_body are scanned once */
+    tconn_connect(&w.c, 80);
+    sends(&w, 1, "GET /tai-lieu HTTP/1.1\r\nHost: a\r\n\r\n");
+    cg_inspect_stats st0;
+    cg_inspect_get_stats(w.in, &st0);
+    sends(&w, 0, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\nx bi-mat-nha-nuoc y");
+    sends(&w, 0, "\n");
+    CHECK_STR(take(&w), "112,");
     cg_inspect_stats st;
+    cg_inspect_get_stats(w.in, &st);
+    /* no rule here has a fast pattern in a response header: the 20 body
+     * bytes, once */
+    CHECK_EQ_U(st.detect.tx_scanned_bytes - st0.detect.tx_scanned_bytes, 20);
+    tconn_close(&w.c);
+
     cg_inspect_get_stats(w.in, &st);
     CHECK(st.http.requests >= 10);
     CHECK(st.detect.transactions >= 10);

@@ -318,7 +318,7 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_inspect
             "  rules      %u loaded, %u not loaded; %u databases (%s, %.2f s), %u prefiltered, "
             "%u by address, %u always checked\n"
             "  inspected  %llu packets (%llu bytes scanned), %llu stream pieces (%llu bytes), "
-            "%llu transactions (%llu bytes)\n"
+            "%llu transactions (%llu bytes); %llu rules verified\n"
             "  alerts     %llu (matches %llu, suppressed %llu, dropped %llu; %llu on the "
             "stream, %llu on transactions)\n",
             src, (unsigned long long)ds->packets, (unsigned long long)ds->bytes,
@@ -340,6 +340,7 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_inspect
             (unsigned long long)dt->stream_inspections,
             (unsigned long long)dt->stream_scanned_bytes,
             (unsigned long long)dt->transactions, (unsigned long long)dt->tx_scanned_bytes,
+            (unsigned long long)dt->candidates,
             (unsigned long long)dt->alerts, (unsigned long long)dt->matches,
             (unsigned long long)dt->suppressed, (unsigned long long)dt->alerts_dropped,
             (unsigned long long)dt->stream_alerts, (unsigned long long)dt->tx_alerts);
