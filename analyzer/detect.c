@@ -29,7 +29,7 @@
 #include "analyzer/threshold.h"
 #include "analyzer/verify.h"
 
-#define LAYOUT_VERSION 6
+#define LAYOUT_VERSION 7
 #define NCLASS 4                 /* TCP, UDP, ICMP (v4 and v6), other */
 #define NGCLASS (NCLASS + 2)     /* ... the TCP stream, TCP packets the stream holds */
 #define NARROW_PORTS 4096        /* a port set larger than this counts as "any" */
@@ -70,7 +70,8 @@ typedef struct group {
 } group;
 
 typedef struct dgroup {          /* one transport class and direction */
-    uint16_t *port_map;          /* dport -> port group + 1; NULL when none */
+    uint16_t *port_map;          /* key port -> port group + 1; NULL when none */
+    uint8_t key_sport;           /* the key port is the source port (else the destination) */
     group any;
     group *pg; uint32_t npg;
 } dgroup;
@@ -235,14 +236,29 @@ static uint64_t portset_size(const cg_portset *s)
     return n;
 }
 
-/* The ports a packet's dport may take for r to match, when narrow: else 0. */
-static int rule_narrow(const cg_rule *r, int cl)
+/* A group's key port is a packet's destination port, except for the packets
+ * the stream holds going to the client (CL_TCPS, direction 1): their source
+ * port, the server's, so that rules for a service's replies are grouped by
+ * it. A rule's key ports: that side of its header, and the other side too
+ * when it is bidirectional (other = 1). */
+static int keys_sport(int cl, int dir)
+{
+    return cl == CL_TCPS && dir == 1;
+}
+
+static const cg_portset *key_ports(const cg_rule *r, int cl, int dir, int other)
+{
+    return keys_sport(cl, dir) != (other != 0) ? &r->sport : &r->dport;
+}
+
+/* Whether r's key ports are a narrow set (else it goes to the any-port group). */
+static int rule_narrow(const cg_rule *r, int cl, int dir)
 {
     if (cl == CL_ICMP || cl == CL_OTHER)
         return 0;
-    uint64_t n = portset_size(&r->dport);
+    uint64_t n = portset_size(key_ports(r, cl, dir, 0));
     if (r->bidir)
-        n += portset_size(&r->sport);
+        n += portset_size(key_ports(r, cl, dir, 1));
     return n <= NARROW_PORTS;
 }
 
@@ -291,6 +307,7 @@ static void mark_ports(const cg_portset *s, const uint32_t *bounds, uint32_t nb,
 static int build_dgroup(cg_detect *d, int cl, int dir)
 {
     dgroup *g = &d->g[cl][dir];
+    g->key_sport = (uint8_t)keys_sport(cl, dir);
     uint32_t *bounds = NULL, nb = 0, cb = 0;
     uint32_t anycap = 0, anyn = 0;
     uint32_t *anyr = NULL;
@@ -301,12 +318,12 @@ static int build_dgroup(cg_detect *d, int cl, int dir)
         const cg_rule *r = &d->rules[i];
         if (!rule_in_class(r, cl) || !rule_in_dir(r, dir))
             continue;
-        if (!rule_narrow(r, cl)) {
+        if (!rule_narrow(r, cl, dir)) {
             err |= push_u32(&anyr, &anyn, &anycap, i);
             continue;
         }
         for (int s = 0; s < 1 + r->bidir; s++) {
-            const cg_portset *ps = s ? &r->sport : &r->dport;
+            const cg_portset *ps = key_ports(r, cl, dir, s);
             for (uint32_t k = 0; k < ps->n; k++) {
                 err |= push_u32(&bounds, &nb, &cb, ps->r[k].lo);
                 err |= push_u32(&bounds, &nb, &cb, (uint32_t)ps->r[k].hi + 1);
@@ -334,11 +351,11 @@ static int build_dgroup(cg_detect *d, int cl, int dir)
         goto fail;
     for (uint32_t i = 0; i < d->nrules; i++) {
         const cg_rule *r = &d->rules[i];
-        if (!rule_in_class(r, cl) || !rule_in_dir(r, dir) || !rule_narrow(r, cl))
+        if (!rule_in_class(r, cl) || !rule_in_dir(r, dir) || !rule_narrow(r, cl, dir))
             continue;
-        mark_ports(&r->dport, bounds, nb, segs, i, &err);
+        mark_ports(key_ports(r, cl, dir, 0), bounds, nb, segs, i, &err);
         if (r->bidir)
-            mark_ports(&r->sport, bounds, nb, segs, i, &err);
+            mark_ports(key_ports(r, cl, dir, 1), bounds, nb, segs, i, &err);
     }
     if (err)
         goto fail;
@@ -1104,13 +1121,13 @@ static void scan_group(cg_detect_worker *w, const group *gr, const cg_packet *p,
     }
 }
 
-/* A class/direction's any-port group and the group of p's destination port. */
+/* A class/direction's any-port group and the group of p's key port. */
 static void scan_dgroup(cg_detect_worker *w, const dgroup *g, const cg_packet *p,
                         const uint8_t *data, uint32_t len, uint64_t *scanned)
 {
     scan_group(w, &g->any, p, data, len, scanned);
     if (g->port_map && (p->flags & CG_PKT_HAS_PORTS)) {
-        uint16_t pg = g->port_map[p->dport];
+        uint16_t pg = g->port_map[g->key_sport ? p->sport : p->dport];
         if (pg)
             scan_group(w, &g->pg[pg - 1], p, data, len, scanned);
     }

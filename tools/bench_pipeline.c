@@ -4,6 +4,11 @@
  *       loads FILE's frames into memory, then times, in alternation, N runs of
  *       decode only (the baseline) and N runs of decode + flow + detection with
  *       the rules; prints the median of each and their ratio.
+ *       --compare: the same runs are timed packets-only and with streams too
+ *       (alternating), and the ratio of the two medians printed.
+ *       --payload-only: only the rules that inspect no application buffer
+ *       and name no application protocol (the rules both modes evaluate), to
+ *       compare per-packet and per-stream-piece inspection like for like.
  *   bench_pipeline --load [-S RULES]... [--classification F] --cache DIR
  *       times loading the rules and building the engine (compiled, or from the
  *       cache when DIR has it), and the peak RSS with the engine built.
@@ -18,6 +23,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "analyzer/detect.h"
 #include "analyzer/inspect.h"
@@ -171,6 +177,82 @@ static int load_rules(cg_ruleset **rs, const char *classif, const char **paths, 
     return 0;
 }
 
+/* A rule both modes evaluate: payload and header matches only. */
+static int payload_rule(const cg_rule *r)
+{
+    uint64_t pl = (1ull << CG_BUF_PAYLOAD) | (1ull << CG_BUF_STREAM);
+    return (r->bufs & ~pl) == 0 && r->app_proto == CG_APP_NONE && !r->app_match;
+}
+
+/* Replaces *rs by a rule set of its payload rules: their lines are written to
+ * a file in a fresh directory (with the first rule directory's
+ * classification.config and vars.conf) and loaded from there. */
+static int keep_payload_rules(cg_ruleset **rs, const char *classif, const char *first)
+{
+    char dir[] = "/tmp/cg-bench-XXXXXX", path[600], line[65536];
+    if (!mkdtemp(dir))
+        return -1;
+    snprintf(path, sizeof path, "%s/payload.rules", dir);
+    FILE *out = fopen(path, "w");
+    if (!out)
+        return -1;
+    uint32_t n;
+    const cg_rule *r = cg_ruleset_rules(*rs, &n);
+    const char *open_name = NULL;
+    FILE *in = NULL;
+    uint32_t at = 0, kept = 0;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!payload_rule(&r[i]))
+            continue;
+        if (!open_name || strcmp(open_name, r[i].file) != 0 || at >= r[i].line) {
+            if (in)
+                fclose(in);
+            in = fopen(r[i].file, "r");
+            open_name = r[i].file;
+            at = 0;
+            if (!in)
+                continue;
+        }
+        int cont = 0;
+        while (fgets(line, sizeof line, in)) {
+            at++;
+            if (at < r[i].line)
+                continue;
+            fputs(line, out);
+            size_t l = strlen(line);
+            while (l && (line[l - 1] == '\n' || line[l - 1] == '\r'))
+                l--;
+            cont = l && line[l - 1] == '\\';
+            if (!cont)
+                break;
+        }
+        kept++;
+    }
+    if (in)
+        fclose(in);
+    fclose(out);
+    const char *side[] = {"classification.config", "vars.conf"};
+    for (int k = 0; k < 2 && first; k++) {
+        char src[600], dst[600];
+        snprintf(src, sizeof src, "%s/%s", first, side[k]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, side[k]);
+        if (access(src, R_OK) == 0 && symlink(src, dst) != 0)
+            return -1;
+    }
+    cg_ruleset_destroy(*rs);
+    const char *paths[1] = {dir};
+    int rc = load_rules(rs, classif, paths, 1);
+    for (int k = 0; k < 2; k++) {
+        snprintf(path, sizeof path, "%s/%s", dir, side[k]);
+        unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/payload.rules", dir);
+    unlink(path);
+    rmdir(dir);
+    (void)kept;
+    return rc;
+}
+
 static long rss_mib(void)
 {
     struct rusage ru;
@@ -183,8 +265,9 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"classification", required_argument, 0, 'C'}, {"runs", required_argument, 0, 'n'},
         {"load", no_argument, 0, 'L'}, {"cache", required_argument, 0, 'c'},
-        {"no-stream", no_argument, 0, 'T'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int no_stream = 0;
+        {"no-stream", no_argument, 0, 'T'}, {"compare", no_argument, 0, 'P'},
+        {"payload-only", no_argument, 0, 'O'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int no_stream = 0, compare = 0, payload_only = 0;
     const char *rfile = NULL, *classif = NULL, *cache = NULL, *paths[32];
     int np = 0, runs = 5, load = 0, c;
     while ((c = getopt_long(argc, argv, "r:S:h", opts, NULL)) != -1) {
@@ -196,9 +279,12 @@ int main(int argc, char **argv)
         case 'L': load = 1; break;
         case 'c': cache = optarg; break;
         case 'T': no_stream = 1; break;
+        case 'P': compare = 1; break;
+        case 'O': payload_only = 1; break;
         default:
             fprintf(stderr, "usage: bench_pipeline -r FILE [-S RULES]... [--classification F] "
-                            "[--runs N] [--no-stream]\n       bench_pipeline --load -S RULES... --cache DIR\n");
+                            "[--runs N] [--no-stream | --compare] [--payload-only]\n"
+                            "       bench_pipeline --load -S RULES... --cache DIR\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -254,18 +340,27 @@ int main(int argc, char **argv)
     if (np > 0) {
         if (load_rules(&rs, classif, paths, np))
             return 1;
+        if (payload_only && keep_payload_rules(&rs, classif, paths[0])) {
+            fprintf(stderr, "bench: cannot write the payload rules\n");
+            return 1;
+        }
         if (cg_detect_build(&d, rs, cache, err, sizeof err)) {
             fprintf(stderr, "bench: %s\n", err);
             return 1;
         }
     }
-    double td[100], tx[100];
+    double td[100], tx[100], tp[100];
+    uint64_t palerts = 0, psalerts = 0;
     uint64_t sink = 0, alerts = 0, salerts = 0;
     for (int i = 0; i < runs; i++) {
         td[i] = run_decode(&fr, &sink);
         if (d) {
             alerts = 0;
             tx[i] = run_detect(&fr, d, no_stream, &alerts, &salerts);
+            if (compare) {
+                palerts = 0;
+                tp[i] = run_detect(&fr, d, 1, &palerts, &psalerts);
+            }
         }
     }
     double md = median(td, runs);
@@ -282,6 +377,13 @@ int main(int argc, char **argv)
                "%llu alerts per run, %llu on the stream; %s)\n", nr, fr.n / mx, gbit / mx,
                100.0 * md / mx, (unsigned long long)alerts, (unsigned long long)salerts,
                no_stream ? "packets only" : "packets and streams");
+        if (compare) {
+            double mp = median(tp, runs);
+            printf("detect %5u rules %9.0f packets/s  %6.2f Gbit/s  (%.1f%% of decode only; "
+                   "%llu alerts per run; packets only)\n", nr, fr.n / mp, gbit / mp,
+                   100.0 * md / mp, (unsigned long long)palerts);
+            printf("streams / packets only: %.2fx the throughput\n", mp / mx);
+        }
     }
     printf("peak RSS %ld MiB\n", rss_mib());
     cg_detect_destroy(d);
