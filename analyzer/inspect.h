@@ -4,18 +4,22 @@
  *   packet ──> flow (cg_flowtable)
  *                 ├─ TCP: reassembly (cg_reasm) ─┬─> HTTP/TLS/DNS parsers ──> detect on
  *                 │                              │   each transaction (cg_detect_tx)
- *                 ├─ UDP 53: DNS parser ─────────┼─> (the same)
- *                 ├─ detect on the payload (cg_detect_packet)
- *                 └─ TCP: detect on the stream window (cg_detect_stream)
+ *                 │                              └─> chunk buffers ──> detect on the
+ *                 │                                  stream, in pieces (cg_detect_stream)
+ *                 ├─ UDP 53: DNS parser ─────────┴─> (transactions)
+ *                 └─ detect on the packet (cg_detect_packet; for a TCP packet the
+ *                    stream took, cg_detect_packet_streamed: the packet-only rules)
  *
  * in that order for each packet: the parsers first, so that a packet's rules
- * know the flow's application protocol. Each flow keeps its flowbits, which
- * the rules that match set and test, whatever the path. HTTP and TLS are
- * recognised by their first bytes on any port; DNS by port 53.
+ * know the flow's application protocol. A direction's stream bytes are
+ * inspected when the sender pushes (PSH), when the other side sends data,
+ * when 64 KiB gather, at a hole or the end, or after a second (inspect.c).
+ * Each flow keeps its flowbits, which the rules that match set and test,
+ * whatever the path. HTTP and TLS are recognised by their first bytes on any
+ * port; DNS by port 53.
  *
- * Every alert reaches the caller's callback with the packet that raised it
- * (the one that brought the last bytes of a match on the stream), its flow
- * and direction, and whether it was found on the stream.
+ * Every alert reaches the caller's callback with the packet that raised it,
+ * its flow and direction, and whether it was found on the stream.
  *
  * The worker owns its flows (the caller shards packets by cg_flow_hash so a
  * flow always reaches the same worker): nothing here takes a lock, and all
@@ -41,8 +45,10 @@
 typedef struct cg_inspect cg_inspect;
 
 /* One alert: rule r on packet p of flow f (NULL when the flow table refused
- * the flow), in direction to_server; stream is 1 when the match spans
- * segments of the reassembled stream. */
+ * the flow), in direction to_server; stream is 1 when it was found on the
+ * reassembled TCP stream. p is then the packet whose arrival led to the
+ * inspection when it goes the alert's way, else one made from the flow
+ * (addresses, ports, time; no frame, so no evidence bytes). */
 typedef void (*cg_inspect_alert_fn)(void *ctx, const cg_packet *p, const cg_flow *f,
                                     int to_server, const cg_rule *r, int stream);
 

@@ -1,10 +1,12 @@
 #!/bin/sh
 # make bench: the performance figures (long; not part of make test).
 #   1. decode only and detection with the starter rules, then with every ET Open
-#      rule that loads, over a generated HTTP-heavy capture of about 1 GB
-#      (median of 5 runs each, decode-only baseline measured in the same process),
-#      on packets alone (--no-stream) and with TCP reassembly and HTTP/TLS/DNS
-#      parsing; then reassembly alone, its memory per flow and a million flows;
+#      rule that loads, then with ET Open's payload rules alone (those both modes
+#      evaluate), over a generated HTTP-heavy capture of about 1 GB (median of 5
+#      runs each; the decode-only baseline and the packets-only runs measured in
+#      the same process, alternating with the runs with TCP reassembly and
+#      HTTP/TLS/DNS parsing); then reassembly alone, its memory per flow and a
+#      million flows;
 #   2. ET Open load time cold and from the cache, and peak RSS;
 #   3. the incident store: ingest of synthetic incidents (one alert each) and
 #      the analysts' queries over them (BENCH_INCIDENTS, default 10,000,000;
@@ -21,12 +23,13 @@ if [ ! -s "$W/http-$BYTES.pcap" ]; then
     echo "== generating a capture of about $BYTES bytes"
     "$B/gen_traffic" -o "$W/http-$BYTES.pcap" -t "$W/truth.tsv" --bytes "$BYTES"
 fi
-for mode in "--no-stream" ""; do
-    echo "== starter rules (rules/) ${mode:-with TCP reassembly}"
-    "$B/bench_pipeline" -r "$W/http-$BYTES.pcap" -S rules --runs "$RUNS" $mode
-    echo "== ET Open (every rule that loads) ${mode:-with TCP reassembly and HTTP/TLS/DNS parsing}"
-    "$B/bench_pipeline" -r "$W/http-$BYTES.pcap" -S "$DATA/rules/etopen" --runs "$RUNS" $mode
-done
+echo "== starter rules (rules/): with streams, and packets only"
+"$B/bench_pipeline" -r "$W/http-$BYTES.pcap" -S rules --runs "$RUNS" --compare
+echo "== ET Open (every rule that loads): with TCP reassembly and HTTP/TLS/DNS parsing, and packets only"
+"$B/bench_pipeline" -r "$W/http-$BYTES.pcap" -S "$DATA/rules/etopen" --runs "$RUNS" --compare
+echo "== ET Open's payload rules (no application buffer): with streams, and packets only"
+"$B/bench_pipeline" -r "$W/http-$BYTES.pcap" -S "$DATA/rules/etopen" --runs "$RUNS" --compare \
+    --payload-only
 echo "== reassembly alone; memory per flow; a million flows"
 "$B/bench_reasm"
 echo "== ET Open load time and memory"
