@@ -1116,7 +1116,8 @@ static void scan_group(cg_detect_worker *w, const group *gr, const cg_packet *p,
     index_cands(w, &gr->by_src, p->src);
     index_cands(w, &gr->by_dst, p->dst);
     if (gr->db && len > 0 && len >= gr->dlo && len <= gr->dhi) {
-        hs_scan(gr->db, (const char *)data, len, 0, w->scratch, on_match, w);
+        if (hs_scan(gr->db, (const char *)data, len, 0, w->scratch, on_match, w) != HS_SUCCESS)
+            w->st.scan_errors++;
         *scanned += len;
     }
 }
@@ -1347,7 +1348,9 @@ uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const uint8_t *s
                     continue;           /* the same bytes under another name */
                 scanned_body = v;
             }
-            hs_scan(gr->db, (const char *)v->p, v->len, 0, w->scratch, on_match, w);
+            if (hs_scan(gr->db, (const char *)v->p, v->len, 0, w->scratch, on_match, w) !=
+                HS_SUCCESS)
+                w->st.scan_errors++;
             w->st.tx_scanned_bytes += v->len;
         }
     }

@@ -356,6 +356,10 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_inspect
                 (unsigned long long)ist->tls.certificates,
                 (unsigned long long)ist->tls.length_lies,
                 (unsigned long long)ist->dns.messages, (unsigned long long)ist->dns.invalid);
+    if (dt->scan_errors || dt->pcre_errors)
+        fprintf(stderr, "  errors     %llu pattern scans failed, %llu pcre matches hit their "
+                "limits\n", (unsigned long long)dt->scan_errors,
+                (unsigned long long)dt->pcre_errors);
     fprintf(stderr, "  incidents  %llu new, %llu alerts folded into existing ones",
             (unsigned long long)is->created, (unsigned long long)is->folded);
     if (rc->st)
