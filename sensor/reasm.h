@@ -52,6 +52,8 @@
  *      come from a pool of chunk_pool_bytes; when none is free, the buffer of
  *      the direction that appended least recently is delivered early and taken
  *      (chunk_steals) — the stolen chunk goes to that direction's owner.
+ * A piece goes into its chunk (which may deliver a full one) before on_data
+ * sees it, so cg_reasm_window includes it from on_data.
  * The last event of a direction that started carries CG_REASM_END or
  * CG_REASM_DEPTH (its len may be 0); nothing follows it. Events of one
  * direction come in stream order; offsets only grow, and they jump exactly
