@@ -53,8 +53,8 @@ enum { CL_TCP, CL_UDP, CL_ICMP, CL_OTHER, CL_STREAM, CL_TCPS };
  * [lo[i], lo[i+1]) (the last runs to the top); its rules are
  * ids[off[i] .. off[i+1]). */
 typedef struct addr_index {
-    uint8_t (*lo)[16];
-    uint64_t *key;               /* lo[i] as two host integers, at 2i and 2i+1 */
+    uint64_t *key;               /* segment i's lowest address as two host integers
+                                  * (high half, low half), at 2i and 2i+1 */
     uint32_t nseg;
     uint32_t *off, *ids;
 } addr_index;
@@ -539,17 +539,6 @@ static int addr_next(const uint8_t a[16], uint8_t out[16])
     return 0;
 }
 
-/* The segment holding a: the last i with lo[i] <= a; lo[0] is the bottom. */
-static uint32_t seg_of(const addr_index *x, const uint8_t a[16])
-{
-    uint32_t l = 0, h = x->nseg;
-    while (h - l > 1) {
-        uint32_t m = (l + h) / 2;
-        if (memcmp(x->lo[m], a, 16) <= 0) l = m; else h = m;
-    }
-    return l;
-}
-
 static uint64_t be64(const uint8_t *a)
 {
     uint64_t v = 0;
@@ -558,7 +547,8 @@ static uint64_t be64(const uint8_t *a)
     return v;
 }
 
-/* seg_of on the packet path: integer compares. */
+/* The segment holding the address whose two halves are hi, lo: the last i
+ * with lo[i] <= it; lo[0] is the bottom. */
 static uint32_t seg_of_key(const addr_index *x, uint64_t hi, uint64_t lo)
 {
     uint32_t l = 0, h = x->nseg;
@@ -578,32 +568,34 @@ static int build_index(const cg_detect *d, addr_index *x, const uint32_t *rules,
         const cg_addrset *s = side == 1 ? &d->rules[rules[k]].src : &d->rules[rules[k]].dst;
         cap += 2 * s->n;
     }
-    x->lo = calloc(cap, 16);
-    if (!x->lo)
+    uint8_t (*lo)[16] = calloc(cap, 16);
+    if (!lo)
         return -1;
     /* lo[0] stays all-zero: the bottom of the address space */
     for (uint32_t k = 0; k < n; k++) {
         const cg_addrset *s = side == 1 ? &d->rules[rules[k]].src : &d->rules[rules[k]].dst;
         for (uint32_t i = 0; i < s->n; i++) {
-            memcpy(x->lo[nb++], s->r[i].lo, 16);
-            if (addr_next(s->r[i].hi, x->lo[nb]))
+            memcpy(lo[nb++], s->r[i].lo, 16);
+            if (addr_next(s->r[i].hi, lo[nb]))
                 nb++;
         }
     }
-    qsort(x->lo, nb, 16, cmp_addr);
+    qsort(lo, nb, 16, cmp_addr);
     uint32_t u = 0;
     for (uint32_t i = 0; i < nb; i++)
-        if (u == 0 || memcmp(x->lo[u - 1], x->lo[i], 16) != 0)
-            memcpy(x->lo[u++], x->lo[i], 16);
+        if (u == 0 || memcmp(lo[u - 1], lo[i], 16) != 0)
+            memcpy(lo[u++], lo[i], 16);
     x->nseg = u;
     x->off = calloc((size_t)u + 1, sizeof *x->off);
     x->key = malloc((size_t)u * 2 * sizeof *x->key);
+    if (x->key)
+        for (uint32_t i = 0; i < u; i++) {
+            x->key[2 * i] = be64(lo[i]);
+            x->key[2 * i + 1] = be64(lo[i] + 8);
+        }
+    free(lo);
     if (!x->off || !x->key)
         return -1;
-    for (uint32_t i = 0; i < u; i++) {
-        x->key[2 * i] = be64(x->lo[i]);
-        x->key[2 * i + 1] = be64(x->lo[i] + 8);
-    }
     /* two passes: count each segment's rules, then place them */
     for (int pass = 0; pass < 2; pass++) {
         uint32_t *fill = NULL;
@@ -620,7 +612,8 @@ static int build_index(const cg_detect *d, addr_index *x, const uint32_t *rules,
         for (uint32_t k = 0; k < n; k++) {
             const cg_addrset *s = side == 1 ? &d->rules[rules[k]].src : &d->rules[rules[k]].dst;
             for (uint32_t i = 0; i < s->n; i++) {
-                uint32_t a = seg_of(x, s->r[i].lo), b = seg_of(x, s->r[i].hi);
+                uint32_t a = seg_of_key(x, be64(s->r[i].lo), be64(s->r[i].lo + 8));
+                uint32_t b = seg_of_key(x, be64(s->r[i].hi), be64(s->r[i].hi + 8));
                 for (uint32_t g = a; g <= b; g++) {
                     if (pass == 0)
                         x->off[g + 1]++;
@@ -664,7 +657,6 @@ out:
 
 static void index_free(addr_index *x)
 {
-    free(x->lo);
     free(x->key);
     free(x->off);
     free(x->ids);

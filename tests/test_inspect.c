@@ -54,13 +54,14 @@ static const char *const rules[] = {
     "content:\"${jndi:\"; content:\"ldap://\"; distance:0; within:20; sid:2;)",
     "alert tcp any 80 -> any any (msg:\"citizen id in a reply\"; flow:established,to_client; "
     "content:\"cccd=\"; pcre:\"/^[0-9]{12}\\b/R\"; sid:3;)",
-    "alert tcp any any -> any 80 (msg:\"anchored, packet only\"; flow:to_server; "
+    "alert tcp any any -> any 80 (msg:\"anchored admin page\"; flow:to_server; "
     "content:\"GET \"; depth:4; content:\"/admin\"; within:10; sid:4;)",
     "alert tcp any any -> any 80 (msg:\"short packet\"; flow:to_server; dsize:<8; "
     "content:\"PING\"; sid:5;)",
     NULL};
 
-static int world_make(world *w, int no_stream)
+/* A worker over the rules above; depth 0: the default stream depth. */
+static int world_make_depth(world *w, int no_stream, uint64_t depth)
 {
     char err[512];
     memset(w, 0, sizeof *w);
@@ -71,6 +72,7 @@ static int world_make(world *w, int no_stream)
     cfg.flow.memcap = 8u << 20;
     cfg.reasm.pool_bytes = 1u << 20;
     cfg.reasm.chunk_pool_bytes = 1u << 20;
+    cfg.reasm.depth = depth;
     cfg.no_stream = no_stream;
     cfg.on_alert = on_alert;
     cfg.ctx = &w->g;
@@ -82,6 +84,11 @@ static int world_make(world *w, int no_stream)
     tconn_init(&w->c, w->in);
     w->g.dir_ok = 1;
     return 0;
+}
+
+static int world_make(world *w, int no_stream)
+{
+    return world_make_depth(w, no_stream, 0);
 }
 
 static void world_free(world *w)
@@ -277,22 +284,9 @@ static void test_when(void)
 static void test_depth(void)
 {
     world w;
-    char err[512];
-    memset(&w, 0, sizeof w);
-    CHECK(tconn_rules(&w.rs, rules) == 0);
-    cg_inspect_config cfg;
-    memset(&cfg, 0, sizeof cfg);
-    cfg.flow.memcap = 8u << 20;
-    cfg.reasm.pool_bytes = 1u << 20;
-    cfg.reasm.chunk_pool_bytes = 1u << 20;
-    cfg.reasm.depth = 64;
-    cfg.on_alert = on_alert;
-    cfg.ctx = &w.g;
-    CHECK(cg_detect_build(&w.d, w.rs, NULL, err, sizeof err) == 0);
-    CHECK(cg_inspect_create(&w.in, w.d, &cfg, err, sizeof err) == 0);
+    CHECK(world_make_depth(&w, 0, 64) == 0);
     if (!w.in)
         return;
-    tconn_init(&w.c, w.in);
     tconn_connect(&w.c, 80);
     seg(&w, 1, "GET /?id=1 UNION SELECT 1 HTTP/1.1\r\nHost: a\r\n");
     CHECK_STR(take(&w), "1s,");

@@ -200,7 +200,7 @@ static int keep_payload_rules(cg_ruleset **rs, const char *classif, const char *
     const cg_rule *r = cg_ruleset_rules(*rs, &n);
     const char *open_name = NULL;
     FILE *in = NULL;
-    uint32_t at = 0, kept = 0;
+    uint32_t at = 0;
     for (uint32_t i = 0; i < n; i++) {
         if (!payload_rule(&r[i]))
             continue;
@@ -226,7 +226,6 @@ static int keep_payload_rules(cg_ruleset **rs, const char *classif, const char *
             if (!cont)
                 break;
         }
-        kept++;
     }
     if (in)
         fclose(in);
@@ -249,7 +248,6 @@ static int keep_payload_rules(cg_ruleset **rs, const char *classif, const char *
     snprintf(path, sizeof path, "%s/payload.rules", dir);
     unlink(path);
     rmdir(dir);
-    (void)kept;
     return rc;
 }
 
