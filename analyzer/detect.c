@@ -45,6 +45,7 @@ enum { CL_TCP, CL_UDP, CL_ICMP, CL_OTHER, CL_STREAM, CL_TCPS };
 
 #define RF_ANCHORED 0x01         /* rule_anchored() */
 #define RF_MIXED    0x02         /* payload matches beside application buffers */
+#define RF_SETBITS  0x04         /* sets or toggles a flowbit */
 
 /* Rules without a fast pattern whose source (or destination) address set is
  * narrow — IP reputation lists — are not checked on every packet: the address
@@ -59,13 +60,25 @@ typedef struct addr_index {
     uint32_t *off, *ids;
 } addr_index;
 
+/* A packet group's payloads by length. Those of length from up to the next
+ * span's from need only their first reach bytes scanned (0: none) for the
+ * rules whose dsize accepts the length and whose fast pattern is a content
+ * bound to the payload's start (depth, startswith); the rules ids[off ..
+ * off + n) of the group's uids accept it too with no bound: when one passes
+ * its header, flow and flowbit checks for the packet, the whole payload is
+ * scanned. A span with too many of those has reach UINT32_MAX. */
+typedef struct lenspan { uint32_t from, reach, off, n; } lenspan;
+#define SPAN_CHECKS 8            /* unbounded rules checked per span at most */
+
 typedef struct group {
     hs_database_t *db;
     uint32_t *always; uint32_t nalways;
     uint32_t npat;
     int8_t fpbuf;                /* >= 0: a rule whose fast pattern is in another buffer is
                                   * always-checked here (a transaction buffer's group) */
-    uint32_t dlo, dhi;           /* the payload lengths some rule of db accepts (dsize), within */
+    uint32_t maxfp;              /* the longest pattern in db */
+    lenspan *span; uint32_t nspan;   /* what of a payload db needs to see (NULL: all) */
+    uint32_t *uids;                  /* the spans' unbounded rules */
     addr_index by_src, by_dst;   /* rules moved out of always (by their narrow side) */
 } group;
 
@@ -95,6 +108,10 @@ struct cg_detect_worker {
     const cg_detect *d;
     hs_scratch_t *scratch;
     uint32_t *cand; uint32_t ncand;   /* sort keys of candidates */
+    uint64_t hits;                    /* pattern matches reported by Hyperscan */
+    const cg_flow *f; int to_server;  /* the packet's flow and direction, for scan_len */
+    uint8_t full;                     /* scan whole payloads */
+    uint8_t fb_short;                 /* scan_len left a rule out for a flowbit not set */
     uint32_t *stamp; uint32_t gen;    /* per rule: gen when it became a candidate */
     uint64_t *bits;                   /* the flow's flowbits (cg_detect_set_flow) */
     const cg_flowinfo *fi;            /* the flow's application protocol, sizes */
@@ -409,6 +426,37 @@ fail:
 
 /* ---- Hyperscan ------------------------------------------------------------ */
 
+/* Whether r has a flowbit command cmd. */
+static int rule_flowbit(const cg_rule *r, int cmd)
+{
+    for (uint32_t i = 0; i < r->nflowbits; i++)
+        if (r->flowbits[i].cmd == cmd)
+            return 1;
+    return 0;
+}
+
+/* How far into a packet's payload r's fast pattern can end: its content's
+ * depth (from its offset) or, with startswith, its length, when the content
+ * is not relative to another; else no bound (UINT32_MAX). */
+static uint32_t rule_reach(const cg_rule *r)
+{
+    if (r->fp < 0)
+        return UINT32_MAX;
+    const cg_match *m = &r->matches[r->fp];
+    const cg_content *c = &m->u.c;
+    if (m->type != CG_M_CONTENT || r->groups[m->grp].ntf > 0 ||
+        (c->flags & (CG_C_DISTANCE | CG_C_WITHIN | CG_C_OFFSET_VAR | CG_C_DEPTH_VAR |
+                     CG_C_DISTANCE_VAR | CG_C_WITHIN_VAR)))
+        return UINT32_MAX;
+    if (c->flags & CG_C_STARTSWITH)
+        return c->len;
+    if (!(c->flags & CG_C_DEPTH) || c->depth < 0 ||
+        ((c->flags & CG_C_OFFSET) && c->offset < 0))
+        return UINT32_MAX;
+    uint64_t end = (uint64_t)c->depth + ((c->flags & CG_C_OFFSET) ? (uint64_t)c->offset : 0);
+    return end >= UINT32_MAX ? UINT32_MAX : (uint32_t)end;
+}
+
 /* The payload lengths dsize accepts, as [*lo, *hi]; 0 when none. */
 static int dsize_span(const cg_dsize *ds, uint32_t *lo, uint32_t *hi)
 {
@@ -429,7 +477,101 @@ static int dsize_span(const cg_dsize *ds, uint32_t *lo, uint32_t *hi)
 
 /* Splits a group's rule list into prefiltered rules (compiled into a literal
  * database, or loaded from *blob) and the always-checked rest. */
-static int compile_group(cg_detect *d, group *gr, char *err, size_t errlen)
+static int cmp_lenspan(const void *a, const void *b)
+{
+    uint32_t x = ((const lenspan *)a)->from, y = ((const lenspan *)b)->from;
+    return x < y ? -1 : x > y;
+}
+
+/* gr->span (packet groups) from its pattern rules ids[0..n). */
+static int build_spans(cg_detect *d, group *gr, const unsigned *ids, uint32_t n)
+{
+    lenspan *sp = calloc(2 * (size_t)n + 1, sizeof *sp);
+    uint32_t *u_ids = malloc(((2 * (size_t)n + 1) * SPAN_CHECKS + 1) * sizeof *u_ids);
+    if (!sp || !u_ids) {
+        free(sp);
+        free(u_ids);
+        return -1;
+    }
+    uint32_t ns = 0, nu = 0;
+    sp[ns++].from = 0;
+    for (uint32_t k = 0; k < n; k++) {
+        uint32_t lo, hi;
+        if (!dsize_span(&d->rules[ids[k]].dsize, &lo, &hi))
+            continue;
+        sp[ns++].from = lo;
+        if (hi < UINT32_MAX)
+            sp[ns++].from = hi + 1;
+    }
+    qsort(sp, ns, sizeof *sp, cmp_lenspan);
+    uint32_t u = 0;
+    for (uint32_t i = 0; i < ns; i++)
+        if (u == 0 || sp[u - 1].from != sp[i].from)
+            sp[u++] = sp[i];
+    ns = u;
+    u = 0;
+    for (uint32_t i = 0; i < ns; i++) {
+        lenspan x = {sp[i].from, 0, nu, 0};
+        for (uint32_t k = 0; k < n; k++) {
+            const cg_rule *r = &d->rules[ids[k]];
+            uint32_t lo, hi;
+            if (!dsize_span(&r->dsize, &lo, &hi) || x.from < lo || x.from > hi)
+                continue;
+            uint32_t reach = rule_reach(r);
+            if (reach < UINT32_MAX) {
+                if (reach > x.reach)
+                    x.reach = reach;
+            } else if (x.reach < UINT32_MAX && x.n < SPAN_CHECKS) {
+                u_ids[x.off + x.n++] = ids[k];
+            } else {
+                x.reach = UINT32_MAX;   /* too many to check: scan it all */
+                x.n = 0;
+            }
+        }
+        /* the same as the span before: one span */
+        if (u > 0 && sp[u - 1].reach == x.reach && sp[u - 1].n == x.n &&
+            !memcmp(&u_ids[sp[u - 1].off], &u_ids[x.off], x.n * sizeof *u_ids))
+            continue;
+        nu += x.n;
+        sp[u++] = x;
+    }
+    gr->span = sp;
+    gr->nspan = u;
+    gr->uids = u_ids;
+    return 0;
+}
+
+/* The bytes of a len-byte payload of packet p that group gr scans. Sets
+ * w->fb_short when a rule was left out for a flowbit that is not set. */
+static uint32_t scan_len(cg_detect_worker *w, const group *gr, const cg_packet *p,
+                         uint32_t len)
+{
+    if (!gr->span)
+        return len;
+    uint32_t lo = 0, hi = gr->nspan;
+    while (hi - lo > 1) {               /* the last span starting at or before len */
+        uint32_t mid = (lo + hi) / 2;
+        if (gr->span[mid].from <= len)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    const lenspan *x = &gr->span[lo];
+    if (x->reach >= len)
+        return len;
+    for (uint32_t i = 0; i < x->n; i++) {
+        const cg_rule *r = &w->d->rules[gr->uids[x->off + i]];
+        if (!cg_flowbits_check(r, w->bits)) {
+            w->fb_short = 1;
+            continue;
+        }
+        if (cg_verify_flowinfo(r, p, w->fi) && cg_verify_header(r, p, w->f, w->to_server))
+            return len;
+    }
+    return x->reach;
+}
+
+static int compile_group(cg_detect *d, group *gr, int bound, char *err, size_t errlen)
 {
     uint32_t n = gr->nalways, na = 0, np = 0;
     uint32_t *all = gr->always;
@@ -443,8 +585,6 @@ static int compile_group(cg_detect *d, group *gr, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory building the detection engine");
         goto out;
     }
-    gr->dlo = UINT32_MAX;
-    gr->dhi = 0;
     for (uint32_t k = 0; k < n; k++) {
         const cg_rule *r = &d->rules[all[k]];
         const uint8_t *b = NULL;
@@ -455,20 +595,19 @@ static int compile_group(cg_detect *d, group *gr, char *err, size_t errlen)
             always[na++] = all[k];
             continue;
         }
-        uint32_t lo, hi;
-        if (dsize_span(&r->dsize, &lo, &hi)) {
-            if (lo < gr->dlo)
-                gr->dlo = lo;
-            if (hi > gr->dhi)
-                gr->dhi = hi;
-        }
         exprs[np] = (const char *)b;
         lens[np] = len;
+        if (len > gr->maxfp)
+            gr->maxfp = len;
         ids[np] = all[k];
         flags[np] = HS_FLAG_SINGLEMATCH | (nocase ? HS_FLAG_CASELESS : 0);
         np++;
     }
     gr->npat = np;
+    if (np > 0 && bound && build_spans(d, gr, ids, np)) {
+        snprintf(err, errlen, "out of memory building the detection engine");
+        goto out;
+    }
     if (np > 0 && gr->db == NULL) {
         hs_compile_error_t *ce = NULL;
         if (hs_compile_lit_multi(exprs, flags, ids, lens, np,
@@ -928,7 +1067,9 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
         const cg_rule *r = &d->rules[i];
         d->order[i] = (r->action == CG_ACT_PASS ? 0 : 0x80000000u) | i;
         d->rflags[i] = (uint8_t)((rule_anchored(r) ? RF_ANCHORED : 0) |
-                                 ((r->bufs & PAYLOAD_BITS) && !rule_is_packet(r) ? RF_MIXED : 0));
+                                 ((r->bufs & PAYLOAD_BITS) && !rule_is_packet(r) ? RF_MIXED : 0) |
+                                 (rule_flowbit(r, CG_FB_SET) || rule_flowbit(r, CG_FB_TOGGLE)
+                                  ? RF_SETBITS : 0));
     }
     for (int cl = 0; cl < NGCLASS; cl++)
         for (int dir = 0; dir < 2; dir++)
@@ -962,7 +1103,7 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
         }
     }
     FOR_EACH_GROUP(d, gr, {
-        if (compile_group(d, gr, err, errlen))
+        if (compile_group(d, gr, cl_ != CL_STREAM && cl_ != CL_TX, err, errlen))
             goto fail;
         uint32_t before = gr->nalways;
         if (cl_ != CL_TX && index_group(d, gr))
@@ -1009,6 +1150,8 @@ void cg_detect_destroy(cg_detect *d)
         return;
     FOR_EACH_GROUP(d, gr, {
         hs_free_database(gr->db);
+        free(gr->span);
+        free(gr->uids);
         free(gr->always);
         index_free(&gr->by_src);
         index_free(&gr->by_dst);
@@ -1086,7 +1229,9 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
                     unsigned int flags, void *ctx)
 {
     (void)from; (void)to; (void)flags;
-    add_cand(ctx, id);
+    cg_detect_worker *w = ctx;
+    w->hits++;
+    add_cand(w, id);
     return 0;
 }
 
@@ -1099,30 +1244,44 @@ static void index_cands(cg_detect_worker *w, const addr_index *x, const uint8_t 
         add_cand(w, x->ids[i]);
 }
 
-/* The candidates of a group for packet p's addresses and the bytes data. */
+/* The candidates of a group for packet p's addresses and the bytes data:
+ * of those, what its spans say (scan_len; all with w->full); with from > 0,
+ * only the patterns that
+ * end at or after data[from] (the bytes before it are known to hold none of
+ * the group's patterns). */
 static void scan_group(cg_detect_worker *w, const group *gr, const cg_packet *p,
-                       const uint8_t *data, uint32_t len, uint64_t *scanned)
+                       const uint8_t *data, uint32_t len, uint32_t from, uint64_t *scanned)
 {
     for (uint32_t i = 0; i < gr->nalways; i++)
         add_cand(w, gr->always[i]);
     index_cands(w, &gr->by_src, p->src);
     index_cands(w, &gr->by_dst, p->dst);
-    if (gr->db && len > 0 && len >= gr->dlo && len <= gr->dhi) {
-        if (hs_scan(gr->db, (const char *)data, len, 0, w->scratch, on_match, w) != HS_SUCCESS)
-            w->st.scan_errors++;
-        *scanned += len;
+    if (!gr->db || len == 0)
+        return;
+    uint32_t n = w->full ? len : scan_len(w, gr, p, len);
+    if (from > 0 && gr->maxfp > 0) {
+        uint32_t back = from >= gr->maxfp - 1 ? from - (gr->maxfp - 1) : 0;
+        data += back;
+        n = n > back ? n - back : 0;
     }
+    if (n == 0)
+        return;
+    if (hs_scan(gr->db, (const char *)data, n, 0, w->scratch, on_match, w) != HS_SUCCESS) {
+        w->st.scan_errors++;
+        w->hits++;                  /* what it missed may lie in the next window */
+    }
+    *scanned += n;
 }
 
 /* A class/direction's any-port group and the group of p's key port. */
 static void scan_dgroup(cg_detect_worker *w, const dgroup *g, const cg_packet *p,
-                        const uint8_t *data, uint32_t len, uint64_t *scanned)
+                        const uint8_t *data, uint32_t len, uint32_t from, uint64_t *scanned)
 {
-    scan_group(w, &g->any, p, data, len, scanned);
+    scan_group(w, &g->any, p, data, len, from, scanned);
     if (g->port_map && (p->flags & CG_PKT_HAS_PORTS)) {
         uint16_t pg = g->port_map[g->key_sport ? p->sport : p->dport];
         if (pg)
-            scan_group(w, &g->pg[pg - 1], p, data, len, scanned);
+            scan_group(w, &g->pg[pg - 1], p, data, len, from, scanned);
     }
 }
 
@@ -1255,8 +1414,22 @@ static uint32_t detect_packet(cg_detect_worker *w, int cl, const cg_packet *p,
         return 0;
     w->st.packets++;
     begin(w);
-    scan_dgroup(w, &w->d->g[cl][to_server ? 0 : 1], p, p->payload, p->payload_len,
-                &w->st.scanned_bytes);
+    const dgroup *g = &w->d->g[cl][to_server ? 0 : 1];
+    w->f = f;
+    w->to_server = to_server;
+    w->full = 0;
+    w->fb_short = 0;
+    scan_dgroup(w, g, p, p->payload, p->payload_len, 0, &w->st.scanned_bytes);
+    if (w->fb_short && w->bits) {
+        /* a rule was not looked for because a flowbit it tests is not set;
+         * a candidate may set it in this packet */
+        for (uint32_t i = 0; i < w->ncand; i++)
+            if (w->d->rflags[w->cand[i] & 0x7fffffffu] & RF_SETBITS) {
+                w->full = 1;
+                scan_dgroup(w, g, p, p->payload, p->payload_len, 0, &w->st.scanned_bytes);
+                break;
+            }
+    }
     if (w->ncand == 0)
         return 0;
     cg_bufset_clear(&w->pbs);
@@ -1283,8 +1456,8 @@ uint32_t cg_detect_packet_streamed(cg_detect_worker *w, const cg_packet *p, cons
 #define STREAM_LOOKBACK 1024
 
 uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len,
-                          uint32_t new_from, const cg_packet *p, const cg_flow *f,
-                          int to_server, const cg_rule *const **alerts)
+                          uint32_t new_from, uint8_t *tail, const cg_packet *p,
+                          const cg_flow *f, int to_server, const cg_rule *const **alerts)
 {
     *alerts = w->alerts;
     if (new_from >= len)
@@ -1295,8 +1468,14 @@ uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len
     new_from -= from;
     w->st.stream_inspections++;
     begin(w);
+    /* The window's old bytes are scanned again only when a pattern was seen
+     * in the previous inspection: else none lies in them (the previous
+     * window reached 1 KiB before its own new bytes, and so on back), and
+     * only the patterns that end in the new bytes can be candidates. */
+    uint64_t hits = w->hits;
     scan_dgroup(w, &w->d->g[CL_STREAM][to_server ? 0 : 1], p, data, len,
-                &w->st.stream_scanned_bytes);
+                *tail ? 0 : new_from, &w->st.stream_scanned_bytes);
+    *tail = w->hits != hits;
     if (w->ncand == 0)
         return 0;
     cg_bufset_clear(&w->pbs);

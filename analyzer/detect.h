@@ -118,11 +118,13 @@ uint32_t cg_detect_packet_streamed(cg_detect_worker *w, const cg_packet *p, cons
  * buffer starts (offset, depth, ^, startswith, absolute byte_test ...) is
  * matched on the new bytes alone, so it anchors where the inspection starts.
  * p stands for the direction (addresses, ports, time): the packet that
- * brought the bytes, or one made from the flow. Alerts as
- * cg_detect_packet. */
+ * brought the bytes, or one made from the flow. *tail is the direction's
+ * state between inspections (0 at its start, or when data[0] starts a new
+ * window): whether a fast pattern was seen in the previous inspection; when
+ * not, the old bytes are not scanned again. Alerts as cg_detect_packet. */
 uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len,
-                          uint32_t new_from, const cg_packet *p, const cg_flow *f,
-                          int to_server, const cg_rule *const **alerts);
+                          uint32_t new_from, uint8_t *tail, const cg_packet *p,
+                          const cg_flow *f, int to_server, const cg_rule *const **alerts);
 
 /* One application transaction (an HTTP request or response, a DNS message, a
  * TLS handshake message) of flow f in direction to_server, as its parser

@@ -46,6 +46,7 @@ typedef struct iflow {
     uint64_t waiting_us[2];      /* time the first byte not inspected came; 0: none */
     uint16_t dns_slot;           /* DNS-over-TCP framing: slot + 1, or 0 */
     uint8_t tls_done;            /* the TLS parser stopped taking this flow's bytes */
+    uint8_t tail[2];             /* per direction: cg_detect_stream's state */
     uint64_t bits[];             /* cg_detect_flowbit_words() words */
 } iflow;
 
@@ -214,7 +215,8 @@ static void stream_inspect(cg_inspect *in, cg_flow *f, int to_server, const uint
     const cg_packet *p = packet_for(in, f, to_server);
     const cg_rule *const *al;
     cg_detect_set_flow(in->w, uf->bits, &uf->fi);
-    uint32_t n = cg_detect_stream(in->w, data, len, new_from, p, f, to_server, &al);
+    uint32_t n = cg_detect_stream(in->w, data, len, new_from, &uf->tail[to_server], p, f,
+                                  to_server, &al);
     emit_alerts(in, p, f, to_server, al, n, 1);
 }
 

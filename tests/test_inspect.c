@@ -5,8 +5,10 @@
  * same traffic with reassembly off; when the stream is inspected (at a push,
  * a turn, a full chunk, the end, after a second) and in how many pieces;
  * anchored rules anchoring where an inspection starts; a repeated attack in
- * one flow; bytes past the depth going back to the packet path. Packets are
- * views built here; the rules go through the real parser. */
+ * one flow; bytes past the depth going back to the packet path; what is
+ * scanned again before new stream bytes, and what of a packet the stream
+ * holds is scanned. Packets are views built here; the rules go through the
+ * real parser. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +60,18 @@ static const char *const rules[] = {
     "content:\"GET \"; depth:4; content:\"/admin\"; within:10; sid:4;)",
     "alert tcp any any -> any 80 (msg:\"short packet\"; flow:to_server; dsize:<8; "
     "content:\"PING\"; sid:5;)",
+    "alert tcp any any -> any 81 (msg:\"two parts\"; flow:established,to_server; "
+    "content:\"ALPHA-PART\"; fast_pattern; content:\"omega\"; distance:0; sid:6;)",
+    "alert tcp any 82 -> any any (msg:\"program in a reply\"; flow:established,to_client; "
+    "dsize:>100; content:\"MZ\"; depth:2; sid:7;)",
+    "alert tcp any 82 -> any any (msg:\"after hello\"; flow:established,to_client; "
+    "flowbits:isset,hello; dsize:>100; content:\"secret\"; sid:8;)",
+    "alert tcp any any -> any 82 (msg:\"hello\"; flow:established,to_server; "
+    "content:\"HELLO\"; flowbits:set,hello; flowbits:noalert; sid:9;)",
+    "alert tcp any 83 -> any any (msg:\"key\"; flow:established,to_client; dsize:>100; "
+    "content:\"KEY\"; depth:3; flowbits:set,key; flowbits:noalert; sid:10;)",
+    "alert tcp any 83 -> any any (msg:\"door after key\"; flow:established,to_client; "
+    "dsize:>100; flowbits:isset,key; content:\"door\"; sid:11;)",
     NULL};
 
 /* A worker over the rules above; depth 0: the default stream depth. */
@@ -317,8 +331,90 @@ static void test_gap(void)
     world_free(&w);
 }
 
+/* The bytes of the stream scanned again before new ones: only when a
+ * pattern was seen in the previous inspection (else the longest pattern's
+ * length less one, for what straddles the two). */
+static void test_lookback(void)
+{
+    world w;
+    CHECK(world_make(&w, 0) == 0);
+    if (!w.in)
+        return;
+    cg_inspect_stats st0, st;
+    tconn_connect(&w.c, 81);
+    const char *parts[] = {"hello world 0123456789", "more benign bytes", "xx ALPHA-PART yy",
+                           "and then omega", "zzzz"};
+    const char *want[] = {"", "", "", "6s,", ""};
+    /* port 81's database: "ALPHA-PART" is its longest pattern (10 bytes) */
+    const uint64_t scanned[] = {22, 17 + 9, 16 + 9, 14 + 22 + 17 + 16, 4 + 14 + 22 + 17 + 16};
+    for (int i = 0; i < 5; i++) {
+        cg_inspect_get_stats(w.in, &st0);
+        seg(&w, 1, parts[i]);
+        CHECK_STR(take(&w), want[i]);
+        cg_inspect_get_stats(w.in, &st);
+        CHECK_EQ_U(st.detect.stream_inspections - st0.detect.stream_inspections, 1);
+        CHECK_EQ_U(st.detect.stream_scanned_bytes - st0.detect.stream_scanned_bytes,
+                   scanned[i]);
+    }
+    world_free(&w);
+}
+
+/* Packets the stream holds, against the rules that need the packet: only
+ * what a rule can match is scanned (a content within the first bytes; a
+ * rule testing a flowbit the flow has not set needs nothing), and a flowbit
+ * set by a rule on the same packet still counts. */
+static void test_packet_reach(void)
+{
+    world w;
+    CHECK(world_make(&w, 0) == 0);
+    if (!w.in)
+        return;
+    cg_inspect_stats st0, st;
+    char reply[300];
+    memset(reply, '.', sizeof reply);
+    memcpy(reply, "MZ", 2);
+    memcpy(reply + 200, "secret", 6);
+
+    tconn_connect(&w.c, 82);
+    cg_inspect_get_stats(w.in, &st0);
+    tconn_send(&w.c, 0, reply, sizeof reply);
+    CHECK_STR(take(&w), "7,");
+    cg_inspect_get_stats(w.in, &st);
+    CHECK_EQ_U(st.detect.scanned_bytes - st0.detect.scanned_bytes, 2);
+
+    seg(&w, 1, "HELLO");                 /* sets "hello" on the stream */
+    CHECK_STR(take(&w), "");
+    cg_inspect_get_stats(w.in, &st0);
+    tconn_send(&w.c, 0, reply, sizeof reply);
+    CHECK_STR(take(&w), "7,8,");
+    cg_inspect_get_stats(w.in, &st);
+    CHECK_EQ_U(st.detect.scanned_bytes - st0.detect.scanned_bytes, sizeof reply);
+
+    /* KEY sets "key" and door tests it, in one packet */
+    tconn_connect(&w.c, 83);
+    memset(reply, '.', sizeof reply);
+    memcpy(reply, "KEY", 3);
+    memcpy(reply + 250, "door", 4);
+    cg_inspect_get_stats(w.in, &st0);
+    tconn_send(&w.c, 0, reply, sizeof reply);
+    CHECK_STR(take(&w), "11,");
+    cg_inspect_get_stats(w.in, &st);
+    CHECK_EQ_U(st.detect.scanned_bytes - st0.detect.scanned_bytes, 3 + sizeof reply);
+    /* without the key, door is not looked for */
+    tconn_connect(&w.c, 83);
+    memcpy(reply, "KEX", 3);
+    cg_inspect_get_stats(w.in, &st0);
+    tconn_send(&w.c, 0, reply, sizeof reply);
+    CHECK_STR(take(&w), "");
+    cg_inspect_get_stats(w.in, &st);
+    CHECK_EQ_U(st.detect.scanned_bytes - st0.detect.scanned_bytes, 3);
+    world_free(&w);
+}
+
 int main(void)
 {
+    test_lookback();
+    test_packet_reach();
     test_splits(0);
     test_splits(1);
     test_gap();
