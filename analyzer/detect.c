@@ -64,9 +64,10 @@ typedef struct addr_index {
  * span's from need only their first reach bytes scanned (0: none) for the
  * rules whose dsize accepts the length and whose fast pattern is a content
  * bound to the payload's start (depth, startswith); the rules ids[off ..
- * off + n) of the group's uids accept it too with no bound: when one passes
- * its header, flow and flowbit checks for the packet, the whole payload is
- * scanned. A span with too many of those has reach UINT32_MAX. */
+ * off + n) of the group's uids accept it too with no bound, each gated
+ * (rule_gated): when one passes its flowbit, flow and header checks for the
+ * packet, the whole payload is scanned. A span with an unbounded rule that
+ * is not gated, or too many gated ones, has reach UINT32_MAX. */
 typedef struct lenspan { uint32_t from, reach, off, n; } lenspan;
 #define SPAN_CHECKS 8            /* unbounded rules checked per span at most */
 
@@ -457,6 +458,15 @@ static uint32_t rule_reach(const cg_rule *r)
     return end >= UINT32_MAX ? UINT32_MAX : (uint32_t)end;
 }
 
+/* Whether r rarely applies to a packet, for a reason cheap to check before
+ * a scan: a flowbit it tests, TCP flags, a TTL, stream sizes, the
+ * application protocol. */
+static int rule_gated(const cg_rule *r)
+{
+    return rule_flowbit(r, CG_FB_ISSET) || r->tcpflags.set || r->ttl.op || r->nstream_size ||
+           r->app_match;
+}
+
 /* The payload lengths dsize accepts, as [*lo, *hi]; 0 when none. */
 static int dsize_span(const cg_dsize *ds, uint32_t *lo, uint32_t *hi)
 {
@@ -521,7 +531,7 @@ static int build_spans(cg_detect *d, group *gr, const unsigned *ids, uint32_t n)
             if (reach < UINT32_MAX) {
                 if (reach > x.reach)
                     x.reach = reach;
-            } else if (x.reach < UINT32_MAX && x.n < SPAN_CHECKS) {
+            } else if (x.reach < UINT32_MAX && x.n < SPAN_CHECKS && rule_gated(r)) {
                 u_ids[x.off + x.n++] = ids[k];
             } else {
                 x.reach = UINT32_MAX;   /* too many to check: scan it all */
@@ -534,6 +544,11 @@ static int build_spans(cg_detect *d, group *gr, const unsigned *ids, uint32_t n)
             continue;
         nu += x.n;
         sp[u++] = x;
+    }
+    if (u == 1 && sp[0].reach == UINT32_MAX) {   /* every payload whole: no spans */
+        free(sp);
+        free(u_ids);
+        return 0;
     }
     gr->span = sp;
     gr->nspan = u;

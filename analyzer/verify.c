@@ -678,6 +678,8 @@ int cg_verify_header(const cg_rule *r, const cg_packet *p, const cg_flow *f, int
 {
     if (!proto_ok(r, p))
         return 0;
+    if (r->tcpflags.set && !tcpflags_ok(&r->tcpflags, p))
+        return 0;
     int ports = (p->flags & CG_PKT_HAS_PORTS) != 0;
     if (!ends_ok(r, p->src, p->dst, p->sport, p->dport, ports) &&
         !(r->bidir && ends_ok(r, p->dst, p->src, p->dport, p->sport, ports)))
@@ -693,8 +695,6 @@ int cg_verify_header(const cg_rule *r, const cg_packet *p, const cg_flow *f, int
             return 0;
     }
     if ((r->flow & CG_F_NOT_ESTABLISHED) && f && cg_flow_established(f))
-        return 0;
-    if (r->tcpflags.set && !tcpflags_ok(&r->tcpflags, p))
         return 0;
     int icmp = (p->proto == 1 || p->proto == 58) && p->l4;
     if ((r->itype.op && (!icmp || !cg_uint_match(&r->itype, p->icmp_type))) ||
