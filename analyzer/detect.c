@@ -1466,9 +1466,6 @@ uint32_t cg_detect_packet_streamed(cg_detect_worker *w, const cg_packet *p, cons
                          alerts);
 }
 
-/* How far back before the new bytes the stream window reaches: a match may
- * start this far before them. */
-#define STREAM_LOOKBACK 1024
 
 uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len,
                           uint32_t new_from, uint8_t *tail, const cg_packet *p,
@@ -1477,7 +1474,7 @@ uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len
     *alerts = w->alerts;
     if (new_from >= len)
         return 0;
-    uint32_t from = new_from > STREAM_LOOKBACK ? new_from - STREAM_LOOKBACK : 0;
+    uint32_t from = new_from > CG_DETECT_LOOKBACK ? new_from - CG_DETECT_LOOKBACK : 0;
     data += from;
     len -= from;
     new_from -= from;

@@ -108,6 +108,10 @@ uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow
 uint32_t cg_detect_packet_streamed(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
                                    int to_server, const cg_rule *const **alerts);
 
+/* How far back before the new bytes a stream window reaches: a match may
+ * start this far before them. */
+#define CG_DETECT_LOOKBACK 1024
+
 /* Inspects the reassembled stream of a TCP flow in one direction: data[0..len)
  * are in-order stream bytes, data[new_from..len) those not inspected before
  * (the "new" bytes, since the previous inspection of this direction). The

@@ -257,6 +257,7 @@ int cg_inspect_create(cg_inspect **out, const cg_detect *d, const cg_inspect_con
     if (!in->cfg.no_stream) {
         cg_reasm_config rc = in->cfg.reasm;
         rc.on_chunk = on_chunk;
+        rc.chunk_keep = CG_DETECT_LOOKBACK;   /* what spans two chunks is seen */
         rc.on_data = in->cfg.no_app ? NULL : on_data;
         rc.low_latency = 0;
         rc.ctx = in;

@@ -214,9 +214,11 @@ static void chunk_append(cg_reasm *r, cg_reasm_dir *d, void *owner, int to_serve
     unsigned char *buf = sbuf(r, d->chunk);
     while (n) {
         if (c->fill == cs) {          /* full chunks go out when more bytes come */
+            uint32_t keep = r->cfg.chunk_keep;
             emit(r, c->owner, c->to_server, buf, cs, c->off, c->flags);
-            c->off += cs;
-            c->fill = 0;
+            memmove(buf, buf + cs - keep, keep);
+            c->off += cs - keep;
+            c->fill = keep;
             c->flags = 0;
         }
         uint32_t k = n < cs - c->fill ? n : cs - c->fill;
@@ -790,6 +792,8 @@ int cg_reasm_create(cg_reasm **out, const cg_reasm_config *cfg)
         c.pool_bytes < c.block_size || c.max_ooo_segs > 65535 || c.chunk_size > (1u << 30) ||
         (c.midstream != CG_REASM_MIDSTREAM_ACCEPT && c.midstream != CG_REASM_MIDSTREAM_IGNORE))
         return -1;
+    if (c.chunk_keep > c.chunk_size / 4)
+        c.chunk_keep = c.chunk_size / 4;
     uint64_t nblocks = c.pool_bytes / c.block_size;
     if (nblocks > (1u << 31))
         nblocks = 1u << 31;

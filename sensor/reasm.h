@@ -49,7 +49,9 @@
  *      low_latency set, the chunk is delivered at every in-order advance (each
  *      segment call that moved the stream on), bytes merged across the pieces
  *      of that advance. A chunk is never longer than chunk_size. Chunk buffers
- *      come from a pool of chunk_pool_bytes; when none is free, the buffer of
+ *      come from a pool of chunk_pool_bytes; a chunk that follows a full one
+ *      starts with the last chunk_keep bytes of it (delivered twice, the
+ *      chunk's offset saying so); when none is free, the buffer of
  *      the direction that appended least recently is delivered early and taken
  *      (chunk_steals) — the stolen chunk goes to that direction's owner.
  * A piece goes into its chunk (which may deliver a full one) before on_data
@@ -111,6 +113,9 @@ typedef struct cg_reasm_config {
     uint64_t depth;             /* per direction; default 1 MiB; CG_REASM_UNLIMITED: none */
     int midstream;              /* CG_REASM_MIDSTREAM_ACCEPT (default) or _IGNORE */
     uint32_t chunk_size;        /* default 64 KiB */
+    uint32_t chunk_keep;        /* the last bytes of a full chunk that start the next
+                                 * one again (so that what spans the two is in one
+                                 * buffer); default 0, at most chunk_size / 4 */
     uint64_t chunk_pool_bytes;  /* chunk buffers (unused with low_latency); default 64 MiB */
     int low_latency;            /* 1: a chunk at every in-order advance */
     cg_reasm_fn on_data;        /* (a) pieces; may be NULL */

@@ -5,7 +5,8 @@
  * same traffic with reassembly off; when the stream is inspected (at a push,
  * a turn, a full chunk, the end, after a second) and in how many pieces;
  * anchored rules anchoring where an inspection starts; a repeated attack in
- * one flow; bytes past the depth going back to the packet path; what is
+ * one flow; a content split where one 64 KiB chunk ends and the next
+ * begins; bytes past the depth going back to the packet path; what is
  * scanned again before new stream bytes, and what of a packet the stream
  * holds is scanned. Packets are views built here; the rules go through the
  * real parser. */
@@ -359,6 +360,33 @@ static void test_lookback(void)
     world_free(&w);
 }
 
+/* A content split where one 64 KiB chunk ends and the next begins, in a
+ * stream without a push: the next chunk starts with the end of the full
+ * one, so it is found, once. */
+static void test_chunk_boundary(void)
+{
+    world w;
+    CHECK(world_make(&w, 0) == 0);
+    if (!w.in)
+        return;
+    char buf[1400];
+    memset(buf, 'a', sizeof buf);
+    tconn_connect(&w.c, 80);
+    for (int i = 0; i < 46; i++)          /* 64,400 bytes */
+        tconn_send_flags(&w.c, 1, CG_TH_ACK, buf, sizeof buf);
+    memcpy(buf + 1130, "UNION SELECT", 12);   /* stream bytes 65,530 .. 65,541 */
+    tconn_send_flags(&w.c, 1, CG_TH_ACK, buf, sizeof buf);
+    memset(buf, 'a', sizeof buf);
+    tconn_send_flags(&w.c, 1, CG_TH_ACK, buf, sizeof buf);
+    CHECK_STR(take(&w), "");
+    tconn_send_at(&w.c, 1, CG_TH_FIN | CG_TH_ACK, w.c.cseq++, "", 0);
+    CHECK_STR(take(&w), "1s,");
+    cg_inspect_stats st;
+    cg_inspect_get_stats(w.in, &st);
+    CHECK_EQ_U(st.reasm.chunks, 2);
+    world_free(&w);
+}
+
 /* Packets the stream holds, against the rules that need the packet: only
  * what a rule can match is scanned (a content within the first bytes; a
  * rule testing a flowbit the flow has not set needs nothing), and a flowbit
@@ -414,6 +442,7 @@ static void test_packet_reach(void)
 int main(void)
 {
     test_lookback();
+    test_chunk_boundary();
     test_packet_reach();
     test_splits(0);
     test_splits(1);

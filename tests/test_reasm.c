@@ -4,7 +4,8 @@
  * of random permutations of overlapping segments against a brute-force model,
  * with a fixed seed); gaps at the bounds; depth; FIN, RST and the end of the
  * flow; midstream pickup; sequence numbers wrapping at 2^32; chunks (size,
- * flush, low latency, buffers taken back under pressure); the block pool
+ * flush, low latency, buffers taken back under pressure, the end of a full
+ * chunk kept at the start of the next); the block pool
  * exhausted and a flood of segments to random flows that never gets past it.
  *
  * Every event is checked against the contract of reasm.h as it arrives
@@ -814,6 +815,72 @@ static void check_wrap(void)
 
 /* ---- chunks ---------------------------------------------------------- */
 
+/* chunk_keep: each chunk after a full one starts with the full one's last
+ * bytes again, its offset saying where it starts. */
+typedef struct kept {
+    const uint8_t *want;
+    uint64_t off[8];
+    uint32_t len[8], flags[8];
+    unsigned n, bad;
+} kept;
+
+static void on_kept(void *ctx, void *owner, const cg_reasm_chunk *c)
+{
+    kept *k = ctx;
+    (void)owner;
+    if (k->n == 8 || memcmp(c->data, k->want + c->offset, c->len) != 0) {
+        k->bad++;
+        return;
+    }
+    k->off[k->n] = c->offset;
+    k->len[k->n] = c->len;
+    k->flags[k->n++] = c->flags;
+}
+
+static void check_chunk_keep(void)
+{
+    uint8_t data[40];
+    for (unsigned i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)('a' + i % 26);
+    kept k = {.want = data};
+    cg_reasm_config c = {.chunk_size = 16, .chunk_keep = 4, .on_chunk = on_kept, .ctx = &k};
+    cg_reasm *r = NULL;
+    CHECK(cg_reasm_create(&r, &c) == 0);
+    cg_reasm_flow f;
+    memset(&f, 0, sizeof f);
+    cg_reasm_segment(r, &f, NULL, 1, 0, CG_TH_SYN, NULL, 0);
+    cg_reasm_segment(r, &f, NULL, 1, 1, CG_TH_ACK, data, 30);
+    cg_reasm_segment(r, &f, NULL, 1, 31, CG_TH_ACK | CG_TH_FIN, data + 30, 10);
+    CHECK_EQ_U(k.bad, 0);
+    CHECK_EQ_U(k.n, 3);
+    CHECK_EQ_U(k.off[0], 0);
+    CHECK_EQ_U(k.len[0], 16);
+    CHECK_EQ_U(k.off[1], 12);           /* bytes 12..15 again */
+    CHECK_EQ_U(k.len[1], 16);
+    CHECK_EQ_U(k.off[2], 24);
+    CHECK_EQ_U(k.len[2], 16);
+    CHECK_EQ_U(k.flags[2], CG_REASM_END);
+    cg_reasm_stats st;
+    cg_reasm_get_stats(r, &st);
+    CHECK_EQ_U(st.delivered, 40);       /* each byte counted once */
+    cg_reasm_end(r, &f, NULL);
+    cg_reasm_destroy(r);
+
+    /* at most a quarter of a chunk is kept */
+    k = (kept){.want = data};
+    c.chunk_keep = 100;
+    CHECK(cg_reasm_create(&r, &c) == 0);
+    memset(&f, 0, sizeof f);
+    cg_reasm_segment(r, &f, NULL, 1, 0, CG_TH_SYN, NULL, 0);
+    cg_reasm_segment(r, &f, NULL, 1, 1, CG_TH_ACK | CG_TH_FIN, data, 20);
+    CHECK_EQ_U(k.bad, 0);
+    CHECK_EQ_U(k.n, 2);
+    CHECK_EQ_U(k.off[1], 12);
+    CHECK_EQ_U(k.len[1], 8);
+    cg_reasm_end(r, &f, NULL);
+    cg_reasm_destroy(r);
+}
+
 static void check_chunks(void)
 {
     uint8_t data[100];
@@ -1152,6 +1219,7 @@ int main(void)
     check_midstream();
     check_wrap();
     check_chunks();
+    check_chunk_keep();
     check_pool();
     check_flood();
     check_with_flowtable();
