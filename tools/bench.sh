@@ -5,8 +5,9 @@
 #      evaluate), over a generated HTTP-heavy capture of about 1 GB (median of 5
 #      runs each; the decode-only baseline and the packets-only runs measured in
 #      the same process, alternating with the runs with TCP reassembly and
-#      HTTP/TLS/DNS parsing); then reassembly alone, its memory per flow and a
-#      million flows;
+#      HTTP/TLS/DNS parsing); Hyperscan's speed by piece length (64 B to 64 KiB)
+#      with the stream rules' fast patterns; then reassembly alone, its memory
+#      per flow and a million flows;
 #   2. ET Open load time cold and from the cache, and peak RSS;
 #   3. the incident store: ingest of synthetic incidents (one alert each) and
 #      the analysts' queries over them (BENCH_INCIDENTS, default 10,000,000;
@@ -30,6 +31,9 @@ echo "== ET Open (every rule that loads): with TCP reassembly and HTTP/TLS/DNS p
 echo "== ET Open's payload rules (no application buffer): with streams, and packets only"
 "$B/bench_pipeline" -r "$W/http-$BYTES.pcap" -S "$DATA/rules/etopen" --runs "$RUNS" --compare \
     --payload-only
+echo "== Hyperscan by piece length: what scanning streams in large pieces gains over packets"
+"$B/bench_scan" -r "$W/http-$BYTES.pcap" -S rules
+"$B/bench_scan" -r "$W/http-$BYTES.pcap" -S "$DATA/rules/etopen"
 echo "== reassembly alone; memory per flow; a million flows"
 "$B/bench_reasm"
 echo "== ET Open load time and memory"
