@@ -655,8 +655,18 @@ static int kw_pcre(cg_rule_ps *ps, const cg_rule_opt *o)
         flags |= CG_P_NEGATED;
         off = 1;
     }
-    if (cg_kw_quoted(ps, o, off, &s, &n, &p))
+    while (off < o->vlen && is_space((unsigned char)o->val[off]))
+        off++;
+    if (off < o->vlen && o->val[off] == '/') {
+        /* unquoted, as Suricata also takes it: pcre:/x/i; */
+        s = o->val + off;
+        n = o->vlen - off;
+        p = o->vpos + off;
+        while (n > 0 && is_space((unsigned char)s[n - 1]))
+            n--;
+    } else if (cg_kw_quoted(ps, o, off, &s, &n, &p)) {
         return -1;
+    }
     const char *last = n ? s + n - 1 : s;
     while (last > s && *last != '/')
         last--;

@@ -338,6 +338,17 @@ static void test_keywords(void)
         CHECK_EQ_U(r->fp, -1);
         CHECK_EQ_U(r->matches[1].u.p.flags, CG_P_NEGATED | CG_P_RAWBYTES | CG_P_NOLIMIT);
     }
+    /* pcre unquoted, as Suricata takes it: the same as quoted */
+    r = add_ok(rs, "alert http any any -> any any (content:\"${\"; http_header; "
+                   "pcre: !/(\\$\\{\\w+:.*\\}|jndi)/Hi ; sid:9100037;)");
+    if (r && r->nmatch == 2) {
+        CHECK_EQ_U(r->matches[1].type, CG_M_PCRE);
+        CHECK_EQ_U(r->matches[1].buf, CG_BUF_HTTP_HEADER);
+        CHECK_EQ_U(r->matches[1].u.p.flags, CG_P_NEGATED);
+        CHECK_STR(r->matches[1].u.p.source, "/(\\$\\{\\w+:.*\\}|jndi)/Hi");
+    } else {
+        CHECK(!"unquoted pcre");
+    }
     /* ties: the first of the longest */
     r = add_ok(rs, "alert tcp any any -> any any (content:\"ab\"; content:\"cde\"; "
                    "content:\"fgh\"; sid:9100035;)");
@@ -666,6 +677,10 @@ static void test_errors(void)
     expect_error(rs, t, col_of(t, "q\""), "unknown pcre flag 'q'");
     t = "alert tcp any any -> any any (pcre:\"ab\"; sid:35;)";
     expect_error(rs, t, col_of(t, "ab\""), "pcre must be written");
+    t = "alert tcp any any -> any any (pcre:/ab; sid:37;)";
+    expect_error(rs, t, col_of(t, "/ab"), "pcre must be written");
+    t = "alert tcp any any -> any any (pcre:ab/; sid:38;)";
+    expect_error(rs, t, col_of(t, "ab/"), "pcre needs a quoted string");
     t = "alert tcp any any -> any any (pcre:\"/ab/R\"; sid:36;)";
     expect_error(rs, t, col_of(t, "pcre"), "needs a preceding content or pcre");
     t = "alert tcp any any -> any any (flow:to_server,to_client; sid:37;)";
