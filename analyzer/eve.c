@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "analyzer/utf8.h"
+
 void cg_json_raw(char *buf, size_t buflen, size_t *pos, const char *fmt, ...)
 {
     if (*pos >= buflen)
@@ -29,7 +31,9 @@ void cg_json_str(char *buf, size_t buflen, size_t *pos, const char *s)
         return;
     }
     buf[p++] = '"';
-    for (const unsigned char *c = (const unsigned char *)(s ? s : ""); *c; c++) {
+    const unsigned char *c = (const unsigned char *)(s ? s : "");
+    const unsigned char *end = c + strlen((const char *)c);
+    for (; c < end; c++) {
         char esc = 0;
         switch (*c) {
         case '"': esc = '"'; break;
@@ -48,6 +52,18 @@ void cg_json_str(char *buf, size_t buflen, size_t *pos, const char *s)
             buf[p++] = '\\'; buf[p++] = 'u'; buf[p++] = '0'; buf[p++] = '0';
             buf[p++] = hex[*c >> 4];
             buf[p++] = hex[*c & 15];
+        } else if (*c >= 0x80) {        /* valid UTF-8 as it is; else U+FFFD */
+            size_t n = cg_utf8_seq(c, (size_t)(end - c));
+            if (n == 0) {
+                if (p + 6 >= buflen) { *pos = buflen; return; }
+                memcpy(buf + p, "\\ufffd", 6);
+                p += 6;
+            } else {
+                if (p + n >= buflen) { *pos = buflen; return; }
+                memcpy(buf + p, c, n);
+                p += n;
+                c += n - 1;
+            }
         } else {
             if (p + 1 >= buflen) { *pos = buflen; return; }
             buf[p++] = (char)*c;

@@ -1,7 +1,8 @@
 /* test_incident.c — the alert-to-incident fold: key (with the destination
  * port), window, evidence numbering, severity escalation, the alerts handed
  * to the alert sink, flush of dirty incidents, eviction when the table is
- * full; and the EVE alert line, parsed back with json-c. */
+ * full; and the EVE alert line, parsed back with json-c (text that is not
+ * UTF-8 written as U+FFFD). */
 #include <json-c/json.h>
 #include <stdlib.h>
 #include <string.h>
@@ -308,6 +309,23 @@ static void test_eve(void)
     json_object_put(o);
     /* a buffer too small gives 0, never a cut line */
     CHECK_EQ_U(cg_eve_alert(line, 100, &p, &r, 1, "", 1), 0);
+
+    /* a message in Vietnamese passes as it is; bytes that are not UTF-8
+     * (a lone continuation byte, a cut sequence, an overlong '/') become
+     * U+FFFD, so the line stays valid JSON */
+    r.msg = "T\xe1\xba\xa5n c\xc3\xb4ng \x80 SQL \xc0\xaf x \xe1\xba";
+    n = cg_eve_alert(line, sizeof line, &p, &r, 4242, "", 7);
+    CHECK(n > 0);
+    CHECK(strstr(line, "\"signature\":\"T\xe1\xba\xa5n c\xc3\xb4ng \\ufffd SQL "
+                       "\\ufffd\\ufffd x \\ufffd\\ufffd\"") != NULL);
+    o = json_tokener_parse(line);
+    CHECK(o != NULL);
+    if (o && json_object_object_get_ex(o, "alert", &a) &&
+        json_object_object_get_ex(a, "signature", &v))
+        CHECK_STR(json_object_get_string(v),
+                  "T\xe1\xba\xa5n c\xc3\xb4ng \xef\xbf\xbd SQL \xef\xbf\xbd\xef\xbf\xbd x "
+                  "\xef\xbf\xbd\xef\xbf\xbd");
+    json_object_put(o);
 }
 
 /* The caller's area: zero at creation, the caller's while the incident
