@@ -109,7 +109,8 @@ struct cg_detect_worker {
     const cg_detect *d;
     hs_scratch_t *scratch;
     uint32_t *cand; uint32_t ncand;   /* sort keys of candidates */
-    uint64_t hits;                    /* pattern matches reported by Hyperscan */
+    uint64_t hits;                    /* pattern matches of unanchored rules reported
+                                       * by Hyperscan */
     const cg_flow *f; int to_server;  /* the packet's flow and direction, for scan_len */
     uint8_t full;                     /* scan whole payloads */
     uint8_t fb_short;                 /* scan_len left a rule out for a flowbit not set */
@@ -1245,7 +1246,8 @@ static int on_match(unsigned int id, unsigned long long from, unsigned long long
 {
     (void)from; (void)to; (void)flags;
     cg_detect_worker *w = ctx;
-    w->hits++;
+    if (!(w->d->rflags[id] & RF_ANCHORED))
+        w->hits++;                      /* an anchored rule never needs old bytes */
     add_cand(w, id);
     return 0;
 }
@@ -1480,10 +1482,12 @@ uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len
     new_from -= from;
     w->st.stream_inspections++;
     begin(w);
-    /* The window's old bytes are scanned again only when a pattern was seen
-     * in the previous inspection: else none lies in them (the previous
-     * window reached 1 KiB before its own new bytes, and so on back), and
-     * only the patterns that end in the new bytes can be candidates. */
+    /* The window's old bytes are scanned again only when a pattern of a
+     * rule that is not anchored was seen in the previous inspection: else
+     * none lies in them (the previous window reached 1 KiB before its own
+     * new bytes, and so on back; an anchored rule is matched on new bytes
+     * only), and only the patterns that end in the new bytes can be
+     * candidates. */
     uint64_t hits = w->hits;
     scan_dgroup(w, &w->d->g[CL_STREAM][to_server ? 0 : 1], p, data, len,
                 *tail ? 0 : new_from, &w->st.stream_scanned_bytes);

@@ -63,6 +63,8 @@ static const char *const rules[] = {
     "content:\"PING\"; sid:5;)",
     "alert tcp any any -> any 81 (msg:\"two parts\"; flow:established,to_server; "
     "content:\"ALPHA-PART\"; fast_pattern; content:\"omega\"; distance:0; sid:6;)",
+    "alert tcp any any -> any 81 (msg:\"anchored\"; flow:established,to_server; "
+    "content:\"ZZ\"; depth:2; sid:12;)",
     "alert tcp any 82 -> any any (msg:\"program in a reply\"; flow:established,to_client; "
     "dsize:>100; content:\"MZ\"; depth:2; sid:7;)",
     "alert tcp any 82 -> any any (msg:\"after hello\"; flow:established,to_client; "
@@ -343,12 +345,14 @@ static void test_lookback(void)
         return;
     cg_inspect_stats st0, st;
     tconn_connect(&w.c, 81);
-    const char *parts[] = {"hello world 0123456789", "more benign bytes", "xx ALPHA-PART yy",
-                           "and then omega", "zzzz"};
-    const char *want[] = {"", "", "", "6s,", ""};
-    /* port 81's database: "ALPHA-PART" is its longest pattern (10 bytes) */
-    const uint64_t scanned[] = {22, 17 + 9, 16 + 9, 14 + 22 + 17 + 16, 4 + 14 + 22 + 17 + 16};
-    for (int i = 0; i < 5; i++) {
+    const char *parts[] = {"ZZ top of the stream bytes", "hello world 0123456789",
+                           "more benign bytes", "xx ALPHA-PART yy", "and then omega", "zzzz"};
+    const char *want[] = {"12s,", "", "", "", "6s,", ""};
+    /* port 81's database: "ALPHA-PART" is its longest pattern (10 bytes); an
+     * anchored rule's pattern ("ZZ") never makes the old bytes scanned again */
+    const uint64_t scanned[] = {26, 22 + 9, 17 + 9, 16 + 9, 14 + 26 + 22 + 17 + 16,
+                                4 + 14 + 26 + 22 + 17 + 16};
+    for (int i = 0; i < 6; i++) {
         cg_inspect_get_stats(w.in, &st0);
         seg(&w, 1, parts[i]);
         CHECK_STR(take(&w), want[i]);
