@@ -45,7 +45,7 @@ enum { CL_TCP, CL_UDP, CL_ICMP, CL_OTHER, CL_STREAM, CL_TCPS };
 
 #define RF_ANCHORED 0x01         /* rule_anchored() */
 #define RF_MIXED    0x02         /* payload matches beside application buffers */
-#define RF_SETBITS  0x04         /* sets or toggles a flowbit */
+#define RF_SETBITS  0x04         /* changes a flowbit: set, unset or toggle */
 
 /* Rules without a fast pattern whose source (or destination) address set is
  * narrow — IP reputation lists — are not checked on every packet: the address
@@ -113,7 +113,7 @@ struct cg_detect_worker {
                                        * by Hyperscan */
     const cg_flow *f; int to_server;  /* the packet's flow and direction, for scan_len */
     uint8_t full;                     /* scan whole payloads */
-    uint8_t fb_short;                 /* scan_len left a rule out for a flowbit not set */
+    uint8_t fb_short;                 /* scan_len left a rule out for a flowbit test */
     uint32_t *stamp; uint32_t gen;    /* per rule: gen when it became a candidate */
     uint64_t *bits;                   /* the flow's flowbits (cg_detect_set_flow) */
     const cg_flowinfo *fi;            /* the flow's application protocol, sizes */
@@ -558,7 +558,8 @@ static int build_spans(cg_detect *d, group *gr, const unsigned *ids, uint32_t n)
 }
 
 /* The bytes of a len-byte payload of packet p that group gr scans. Sets
- * w->fb_short when a rule was left out for a flowbit that is not set. */
+ * w->fb_short when a rule was left out for a flowbit test (isset, isnotset)
+ * that fails. */
 static uint32_t scan_len(cg_detect_worker *w, const group *gr, const cg_packet *p,
                          uint32_t len)
 {
@@ -1084,8 +1085,8 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
         d->order[i] = (r->action == CG_ACT_PASS ? 0 : 0x80000000u) | i;
         d->rflags[i] = (uint8_t)((rule_anchored(r) ? RF_ANCHORED : 0) |
                                  ((r->bufs & PAYLOAD_BITS) && !rule_is_packet(r) ? RF_MIXED : 0) |
-                                 (rule_flowbit(r, CG_FB_SET) || rule_flowbit(r, CG_FB_TOGGLE)
-                                  ? RF_SETBITS : 0));
+                                 (rule_flowbit(r, CG_FB_SET) || rule_flowbit(r, CG_FB_UNSET) ||
+                                  rule_flowbit(r, CG_FB_TOGGLE) ? RF_SETBITS : 0));
     }
     for (int cl = 0; cl < NGCLASS; cl++)
         for (int dir = 0; dir < 2; dir++)
@@ -1438,8 +1439,8 @@ static uint32_t detect_packet(cg_detect_worker *w, int cl, const cg_packet *p,
     w->fb_short = 0;
     scan_dgroup(w, g, p, p->payload, p->payload_len, 0, &w->st.scanned_bytes);
     if (w->fb_short && w->bits) {
-        /* a rule was not looked for because a flowbit it tests is not set;
-         * a candidate may set it in this packet */
+        /* a rule was not looked for because of a flowbit it tests; a
+         * candidate may change that flowbit in this packet */
         for (uint32_t i = 0; i < w->ncand; i++)
             if (w->d->rflags[w->cand[i] & 0x7fffffffu] & RF_SETBITS) {
                 w->full = 1;

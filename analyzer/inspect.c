@@ -20,8 +20,8 @@
  * packet (cg_detect_packet_streamed); a packet whose bytes the stream did not
  * take as they came (past the depth, dropped, a copy that differs, a
  * direction not reassembled) is checked against every rule, as without
- * reassembly. No match spans a hole, or the boundary of two chunks of one
- * direction (at most one in 64 KiB of stream).
+ * reassembly. No match spans a hole; a chunk that follows a full one starts
+ * with its last 1 KiB (reasm's chunk_keep), so what spans the two is found.
  */
 #include "analyzer/inspect.h"
 

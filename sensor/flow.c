@@ -93,6 +93,12 @@ static uint64_t mix64(uint64_t x)
     return x;
 }
 
+static inline uint64_t fold_mul(uint64_t a, uint64_t b)
+{
+    unsigned __int128 m = (unsigned __int128)a * b;
+    return (uint64_t)m ^ (uint64_t)(m >> 64);
+}
+
 static inline uint64_t ld64(const uint8_t *p)
 {
     uint64_t v;
@@ -111,10 +117,13 @@ uint64_t cg_flow_hash(const cg_packet *p)
         t = a1; a1 = b1; b1 = t;
         t = pa; pa = pb; pb = t;
     }
-    /* the words multiplied apart (in parallel), then mixed */
-    uint64_t h = a0 * 0x9e3779b97f4a7c15ULL ^ a1 * 0xc2b2ae3d27d4eb4fULL ^
-                 b0 * 0x165667b19e3779f9ULL ^ b1 * 0xd6e8feb86659fd93ULL ^
-                 ((pa << 32 | pb << 16 | p->proto) + 1) * 0x27d4eb2f165667c5ULL;
+    /* each end's two words multiplied into 128 bits, the halves folded
+     * (every input bit reaches every output bit; the three products are
+     * independent, so they run in parallel), then mixed */
+    uint64_t h = fold_mul(a0 ^ 0x9e3779b97f4a7c15ULL, a1 ^ 0xc2b2ae3d27d4eb4fULL) ^
+                 fold_mul(b0 ^ 0x165667b19e3779f9ULL, b1 ^ 0xd6e8feb86659fd93ULL) ^
+                 fold_mul((pa << 32 | pb << 16 | p->proto) ^ 0x27d4eb2f165667c5ULL,
+                          0x85ebca77c2b2ae63ULL);
     return mix64(h);
 }
 

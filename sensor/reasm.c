@@ -218,7 +218,7 @@ static void chunk_append(cg_reasm *r, cg_reasm_dir *d, void *owner, int to_serve
             emit(r, c->owner, c->to_server, buf, cs, c->off, c->flags);
             memmove(buf, buf + cs - keep, keep);
             c->off += cs - keep;
-            c->fill = keep;
+            c->fill = keep;           /* more bytes follow in this call */
             c->flags = 0;
         }
         uint32_t k = n < cs - c->fill ? n : cs - c->fill;

@@ -10,6 +10,7 @@
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <arpa/inet.h>
@@ -174,6 +175,12 @@ static void check_community_id(void)
 
 /* ---- flow hash and flow_id --------------------------------------------- */
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
 static void check_hash(void)
 {
     pkt a, b, c, d, e;
@@ -207,6 +214,35 @@ static void check_hash(void)
             ok = 0;
     }
     CHECK(ok);
+
+    /* spread: 300,000 IPv4 clients (random addresses in 10/8, random ports)
+     * to one server give no two equal hashes, nor flow_ids */
+    enum { NF = 300000 };
+    uint64_t *hs = malloc(NF * sizeof *hs), *ids = malloc(NF * sizeof *ids);
+    uint64_t seed = 0x2545f4914f6cdd1dULL;
+    unsigned made = 0;
+    for (unsigned i = 0; hs && ids && i < NF; i++) {
+        seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17;
+        char s[32];
+        snprintf(s, sizeof s, "10.%u.%u.%u", (unsigned)(seed >> 8) & 255,
+                 (unsigned)(seed >> 16) & 255, (unsigned)(seed >> 24) % 250);
+        pkt q;
+        mk(&q, s, "203.0.113.250", 6, (uint16_t)(1024 + (seed >> 40) % 64000), 443, 0x02, 0, 0);
+        hs[made] = cg_flow_hash(&q.p);
+        ids[made++] = cg_flow_id(&q.p);
+    }
+    CHECK_EQ_U(made, NF);
+    qsort(hs, made, sizeof *hs, cmp_u64);
+    qsort(ids, made, sizeof *ids, cmp_u64);
+    unsigned same_h = 0, same_id = 0;
+    for (unsigned i = 1; i < made; i++) {
+        same_h += hs[i] == hs[i - 1];
+        same_id += ids[i] == ids[i - 1];
+    }
+    CHECK_EQ_U(same_h, 0);
+    CHECK_EQ_U(same_id, 0);
+    free(hs);
+    free(ids);
 }
 
 /* ---- flow table -------------------------------------------------------- */

@@ -8,8 +8,9 @@
  * one flow; a content split where one 64 KiB chunk ends and the next
  * begins; bytes past the depth going back to the packet path; what is
  * scanned again before new stream bytes, and what of a packet the stream
- * holds is scanned. Packets are views built here; the rules go through the
- * real parser. */
+ * holds is scanned (flowbits set or unset earlier in the same packet
+ * honoured). Packets are views built here; the rules go through the real
+ * parser. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +76,12 @@ static const char *const rules[] = {
     "content:\"KEY\"; depth:3; flowbits:set,key; flowbits:noalert; sid:10;)",
     "alert tcp any 83 -> any any (msg:\"door after key\"; flow:established,to_client; "
     "dsize:>100; flowbits:isset,key; content:\"door\"; sid:11;)",
+    "alert tcp any any -> any 84 (msg:\"a and b\"; flow:established,to_server; "
+    "content:\"SETAB\"; flowbits:set,a; flowbits:set,b; flowbits:noalert; sid:13;)",
+    "alert tcp any 84 -> any any (msg:\"unset b\"; flow:established,to_client; dsize:>100; "
+    "content:\"UN\"; depth:2; flowbits:unset,b; flowbits:noalert; sid:14;)",
+    "alert tcp any 84 -> any any (msg:\"a without b\"; flow:established,to_client; "
+    "dsize:>100; flowbits:isset,a; flowbits:isnotset,b; content:\"door\"; sid:15;)",
     NULL};
 
 /* A worker over the rules above; depth 0: the default stream depth. */
@@ -440,6 +447,14 @@ static void test_packet_reach(void)
     CHECK_STR(take(&w), "");
     cg_inspect_get_stats(w.in, &st);
     CHECK_EQ_U(st.detect.scanned_bytes - st0.detect.scanned_bytes, 3);
+
+    /* a flowbit unset in the packet makes an isnotset true for the next rule */
+    tconn_connect(&w.c, 84);
+    seg(&w, 1, "SETAB");
+    CHECK_STR(take(&w), "");
+    memcpy(reply, "UN ", 3);
+    tconn_send(&w.c, 0, reply, sizeof reply);
+    CHECK_STR(take(&w), "15,");
     world_free(&w);
 }
 
