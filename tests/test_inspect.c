@@ -395,6 +395,20 @@ static void test_chunk_boundary(void)
     cg_inspect_stats st;
     cg_inspect_get_stats(w.in, &st);
     CHECK_EQ_U(st.reasm.chunks, 2);
+
+    /* the first content whole in the full chunk, the second in the next:
+     * the next inspection scans the kept bytes again, as the full chunk's
+     * inspection saw the first */
+    tconn_connect(&w.c, 80);
+    for (int i = 0; i < 46; i++)
+        tconn_send_flags(&w.c, 1, CG_TH_ACK, buf, sizeof buf);
+    memcpy(buf + 1120, "${jndi:", 7);         /* bytes 65,520 .. 65,526 */
+    tconn_send_flags(&w.c, 1, CG_TH_ACK, buf, 1136);
+    memset(buf, 'a', sizeof buf);
+    tconn_send_flags(&w.c, 1, CG_TH_ACK, "ldap://x}", 9);
+    CHECK_STR(take(&w), "");
+    tconn_send_at(&w.c, 1, CG_TH_FIN | CG_TH_ACK, w.c.cseq++, "", 0);
+    CHECK_STR(take(&w), "2s,");
     world_free(&w);
 }
 
