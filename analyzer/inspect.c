@@ -28,6 +28,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "sensor/dns.h"
 #include "sensor/http.h"
@@ -47,6 +48,7 @@ typedef struct iflow {
     uint16_t dns_slot;           /* DNS-over-TCP framing: slot + 1, or 0 */
     uint8_t tls_done;            /* the TLS parser stopped taking this flow's bytes */
     uint8_t tail[2];             /* per direction: cg_detect_stream's state */
+    uint8_t probe;               /* PROBE_*: what probe_app has seen of the first bytes */
     uint64_t bits[];             /* cg_detect_flowbit_words() words */
 } iflow;
 
@@ -140,6 +142,86 @@ static void dns_message(cg_inspect *in, cg_flow *f, int to_server, const uint8_t
     }
 }
 
+/* ---- protocols told by their first bytes --------------------------------- */
+
+#define PROBE_DONE_CLIENT 0x01   /* the client's first bytes were looked at */
+#define PROBE_DONE_SERVER 0x02
+#define PROBE_GREETING    0x04   /* the server began with a "220" greeting */
+#define PROBE_WANT 8             /* bytes wanted before a direction is judged */
+
+static int starts_ci(const uint8_t *d, uint32_t n, const char *w)
+{
+    size_t k = strlen(w);
+    return n >= k && strncasecmp((const char *)d, w, k) == 0;
+}
+
+/* Whether the line d[0..n) (its first line) holds w, whatever the case. */
+static int line_has_ci(const uint8_t *d, uint32_t n, const char *w)
+{
+    size_t k = strlen(w);
+    for (uint32_t i = 0; i + k <= n && d[i] != '\n'; i++)
+        if (strncasecmp((const char *)d + i, w, k) == 0)
+            return 1;
+    return 0;
+}
+
+/* What a direction's first bytes d[0..n) say, as Suricata's probes tell the
+ * protocols of the smtp, ftp, ssh and smb rules: an SSH banner ("SSH-")
+ * either way; an SMB message after its NetBIOS session header either way;
+ * SMTP from a client's EHLO or HELO, or a "220" greeting naming SMTP (ESMTP);
+ * FTP from a "220" greeting naming FTP, or a client's first FTP command
+ * after a "220" greeting. NONE: not one of them. */
+static uint8_t probe_bytes(const uint8_t *d, uint32_t n, int to_server, int greeting)
+{
+    if (n >= 4 && memcmp(d, "SSH-", 4) == 0)
+        return CG_APP_SSH;
+    if (n >= 8 && d[0] == 0 && (d[4] == 0xff || d[4] == 0xfe || d[4] == 0xfd) &&
+        memcmp(d + 5, "SMB", 3) == 0)
+        return CG_APP_SMB;
+    if (to_server) {
+        if (starts_ci(d, n, "EHLO ") || starts_ci(d, n, "HELO "))
+            return CG_APP_SMTP;
+        static const char *const ftp[] = { "USER ", "AUTH TLS", "AUTH SSL", "FEAT", "SYST",
+                                           "OPTS ", "PASV", "PORT " };
+        for (size_t i = 0; greeting && i < sizeof ftp / sizeof ftp[0]; i++)
+            if (starts_ci(d, n, ftp[i]))
+                return CG_APP_FTP;
+        return CG_APP_NONE;
+    }
+    if (n >= 4 && memcmp(d, "220", 3) == 0 && (d[3] == ' ' || d[3] == '-')) {
+        if (line_has_ci(d, n, "SMTP"))
+            return CG_APP_SMTP;
+        if (line_has_ci(d, n, "FTP"))
+            return CG_APP_FTP;
+    }
+    return CG_APP_NONE;
+}
+
+/* Looks at the first bytes of direction ts once enough are there (the
+ * chunk still starts at the stream's first byte), and names the flow's
+ * protocol when they tell it. */
+static void probe_app(cg_inspect *in, iflow *uf, int ts)
+{
+    uint8_t done = ts ? PROBE_DONE_CLIENT : PROBE_DONE_SERVER;
+    if (uf->probe & done)
+        return;
+    const uint8_t *d;
+    uint32_t n;
+    uint64_t off;
+    if (cg_reasm_window(in->r, &uf->rf, ts, &d, &n, &off) != 0 || off != 0) {
+        uf->probe |= done;           /* the start is gone (a hole, a stolen chunk) */
+        return;
+    }
+    if (n < PROBE_WANT && !memchr(d, '\n', n))
+        return;                      /* a line or 8 bytes first */
+    uf->probe |= done;
+    if (!ts && n >= 4 && memcmp(d, "220", 3) == 0)
+        uf->probe |= PROBE_GREETING;
+    uint8_t app = probe_bytes(d, n, ts, (uf->probe & PROBE_GREETING) != 0);
+    if (app != CG_APP_NONE)
+        uf->fi.app_proto = app;
+}
+
 /* In-order stream pieces: to the application parsers. */
 static void on_data(void *ctx, void *owner, const cg_reasm_chunk *c)
 {
@@ -169,6 +251,11 @@ static void on_data(void *ctx, void *owner, const cg_reasm_chunk *c)
             cg_dns_tcp_end(t, &fr, &in->dns_st) == 1)
             dns_message(in, f, ts, fr.msg, fr.len, fr.wire_len);
         return;
+    }
+    if (app == CG_APP_NONE && (uf->probe & (PROBE_DONE_CLIENT | PROBE_DONE_SERVER)) !=
+                                  (PROBE_DONE_CLIENT | PROBE_DONE_SERVER)) {
+        probe_app(in, uf, ts);
+        app = uf->fi.app_proto;
     }
     if ((app == CG_APP_NONE || app == CG_APP_HTTP) && in->http) {
         txctx t = {in, f, CG_APP_HTTP};

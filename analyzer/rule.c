@@ -154,6 +154,9 @@ static int header(cg_rule_ps *ps, size_t *pos)
         { "udp", CG_RP_UDP, 17, 0, 0 }, { "icmp", CG_RP_ICMP, 1, 0, 0 },
         { "http", CG_RP_HTTP, 6, CG_APP_HTTP, 0 }, { "http1", CG_RP_HTTP, 6, CG_APP_HTTP, 0 },
         { "dns", CG_RP_DNS, 0, CG_APP_DNS, 0 }, { "tls", CG_RP_TLS, 6, CG_APP_TLS, 0 },
+        /* payload rules of flows whose first bytes say the protocol (inspect.c) */
+        { "smtp", CG_RP_TCP, 6, CG_APP_SMTP, 0 }, { "ftp", CG_RP_TCP, 6, CG_APP_FTP, 0 },
+        { "ssh", CG_RP_TCP, 6, CG_APP_SSH, 0 }, { "smb", CG_RP_TCP, 6, CG_APP_SMB, 0 },
         { "tcp-pkt", CG_RP_TCP, 6, 0, 1 }, { "tcp-stream", CG_RP_TCP, 6, 0, 2 },
     };
     cg_rule *r = ps->r;

@@ -63,7 +63,8 @@ enum { CG_RP_IP, CG_RP_TCP, CG_RP_UDP, CG_RP_ICMP, CG_RP_HTTP, CG_RP_DNS, CG_RP_
 
 /* application protocols: of a rule (proto http/dns/tls), of app-layer-protocol,
  * and of a flow as detection identifies it (cg_flowinfo, verify.h) */
-enum { CG_APP_NONE = 0, CG_APP_HTTP, CG_APP_TLS, CG_APP_DNS, CG_APP_FAILED };
+enum { CG_APP_NONE = 0, CG_APP_HTTP, CG_APP_TLS, CG_APP_DNS, CG_APP_SMTP, CG_APP_FTP, CG_APP_SSH,
+       CG_APP_SMB, CG_APP_FAILED };
 
 /* inspection buffers (CG_BUF_*): sensor/buffers.h */
 
@@ -234,7 +235,8 @@ typedef struct cg_rule {
     uint32_t line;             /* first line of the rule */
     uint8_t action, proto, bidir;
     uint8_t ip_proto;          /* transport implied by proto: 6, 17, 1 (+58), 0 = any */
-    uint8_t app_proto;         /* CG_APP_* implied by proto (http, dns, tls), else NONE */
+    uint8_t app_proto;         /* CG_APP_* implied by proto (http, dns, tls, smtp, ftp, ssh,
+                                * smb), else NONE */
     cg_addrset src, dst;
     cg_portset sport, dport;
     uint32_t gid, sid, rev;

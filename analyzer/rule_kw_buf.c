@@ -490,6 +490,21 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
         uint8_t b = r->groups[g].buf;
         if (b == CG_BUF_OTHER)
             continue;
+        if (b != CG_BUF_PAYLOAD && r->app_proto >= CG_APP_SMTP && r->app_proto <= CG_APP_SMB) {
+            /* smtp, ftp, ssh and smb flows are matched on their bytes only:
+             * no parser builds their buffers (an smtp file.data is a MIME
+             * attachment) */
+            static const char *const names[] = { "smtp", "ftp", "ssh", "smb" };
+            const char *t = ps->t + ps->grp_pos[g];
+            size_t e = 0;
+            while (ps->grp_pos[g] + e < ps->len && t[e] != ';' && t[e] != ':' && t[e] != ' ')
+                e++;
+            char kw[64];
+            int k = snprintf(kw, sizeof kw, "%s %.*s", names[r->app_proto - CG_APP_SMTP],
+                             (int)(e < 40 ? e : 40), t);
+            cg_rule_unsupported(ps, ps->grp_pos[g], kw, (size_t)k, "buffer");
+            continue;
+        }
         if (b != CG_BUF_PAYLOAD)
             r->bufs |= 1ull << b;
         else

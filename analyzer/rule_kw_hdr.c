@@ -389,7 +389,8 @@ int cg_kw_app_layer_protocol(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     static const struct { const char *name; uint8_t app; } names[] = {
         { "http", CG_APP_HTTP }, { "http1", CG_APP_HTTP }, { "tls", CG_APP_TLS },
-        { "dns", CG_APP_DNS }, { "failed", CG_APP_FAILED },
+        { "dns", CG_APP_DNS }, { "smtp", CG_APP_SMTP }, { "ftp", CG_APP_FTP },
+        { "ssh", CG_APP_SSH }, { "smb", CG_APP_SMB }, { "failed", CG_APP_FAILED },
     };
     const char *s = o->val;
     size_t n = o->vlen, p = o->vpos;

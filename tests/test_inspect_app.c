@@ -4,7 +4,8 @@
  * percent-encoded URI, pipelined requests, HTTP on a non-standard port, a
  * chunked gzip response body, flowbits across two requests of one flow, DNS
  * over UDP and over TCP, TLS SNI and certificate subject; rules that match
- * raw payload bytes beside HTTP buffers; a body named twice scanned once. */
+ * raw payload bytes beside HTTP buffers; a body named twice scanned once;
+ * smtp, ftp, ssh and smb rules on the flows their first bytes tell. */
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -44,6 +45,17 @@ static const char *const rules[] = {
     "content:\"ZQ9\"; http.uri; content:\"/cgi-bin/portal/export.cgi\"; sid:111;)",
     "alert http any any -> any any (msg:\"body marker\"; flow:established,to_client; "
     "http.response_body; content:\"bi-mat-nha-nuoc\"; sid:112;)",
+    /* protocols told by their first bytes: payload rules of those flows only */
+    "alert smtp any any -> any any (msg:\"mail out\"; flow:established,to_server; "
+    "content:\"X-Leak: cccd\"; sid:120;)",
+    "alert ftp any any -> any any (msg:\"ftp root\"; flow:established,to_server; "
+    "content:\"USER root\"; nocase; sid:121;)",
+    "alert ssh any any -> any any (msg:\"libssh client\"; flow:established,to_server; "
+    "content:\"SSH-\"; content:\"libssh\"; within:20; sid:122;)",
+    "alert smb any any -> any any (msg:\"smb1 negotiate\"; flow:established,to_server; "
+    "content:\"|ff|SMB|72|\"; offset:4; depth:5; sid:123;)",
+    "alert tcp any any -> any any (msg:\"app smtp\"; flow:established,to_server; "
+    "app-layer-protocol:smtp; content:\"RCPT TO\"; sid:124;)",
     NULL};
 
 typedef struct world {
@@ -349,8 +361,78 @@ static void test_tls(void)
     world_free(&w);
 }
 
+/* smtp, ftp, ssh and smb rules match the payload of flows whose first bytes
+ * say that protocol, and never the same bytes in another protocol. */
+static void test_told_by_bytes(void)
+{
+    world w;
+    CHECK(world_make(&w) == 0);
+    if (!w.in)
+        return;
+    /* SMTP on its port and on another: told by the greeting or by EHLO */
+    for (int i = 0; i < 2; i++) {
+        tconn_connect(&w.c, i ? 2525 : 25);
+        sends(&w, 0, i ? "220 mail.tuyenquang.gov.vn ready\r\n"
+                       : "220 mail.tuyenquang.gov.vn ESMTP Postfix\r\n");
+        sends(&w, 1, "EHLO pc\r\n");
+        sends(&w, 0, "250 ok\r\n");
+        sends(&w, 1, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n");
+        sends(&w, 1, "Subject: x\r\nX-Leak: cccd 001203000123\r\n\r\n.\r\n");
+        CHECK_STR(take(&w), "124,120,");
+        tconn_close(&w.c);
+    }
+    /* the same bytes on an HTTP flow: neither */
+    tconn_connect(&w.c, 80);
+    sends(&w, 1, "POST /mail HTTP/1.1\r\nHost: a\r\nContent-Length: 36\r\n\r\n"
+                 "RCPT TO:<c@d>\r\nX-Leak: cccd 0012\r\n");
+    CHECK_STR(take(&w), "");
+    tconn_close(&w.c);
+
+    /* FTP: a greeting naming FTP, or a "220" greeting and an FTP command */
+    tconn_connect(&w.c, 21);
+    sends(&w, 0, "220 (vsFTPd 3.0.3)\r\n");
+    sends(&w, 1, "USER root\r\n");
+    CHECK_STR(take(&w), "121,");
+    tconn_close(&w.c);
+    tconn_connect(&w.c, 2121);
+    sends(&w, 0, "220 Welcome\r\n");
+    sends(&w, 1, "USER root\r\n");
+    CHECK_STR(take(&w), "121,");
+    tconn_close(&w.c);
+    /* USER with no greeting (an IRC client, say) is not FTP */
+    tconn_connect(&w.c, 6667);
+    sends(&w, 1, "USER root 0 * :x\r\n");
+    sends(&w, 0, ":irc NOTICE * :hi\r\n");
+    CHECK_STR(take(&w), "");
+    tconn_close(&w.c);
+
+    /* SSH on any port */
+    tconn_connect(&w.c, 2222);
+    sends(&w, 0, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n");
+    sends(&w, 1, "SSH-2.0-libssh_0.9.6\r\n");
+    CHECK_STR(take(&w), "122,");
+    tconn_close(&w.c);
+    /* the banner text inside an HTTP request is not SSH */
+    tconn_connect(&w.c, 80);
+    sends(&w, 1, "GET /SSH-2.0-libssh HTTP/1.1\r\nHost: a\r\n\r\n");
+    CHECK_STR(take(&w), "");
+    tconn_close(&w.c);
+
+    /* SMB: the NetBIOS session header, then the SMB1 negotiate */
+    static const uint8_t neg[] = { 0, 0, 0, 0x2f, 0xff, 'S', 'M', 'B', 0x72, 0, 0, 0, 0,
+                                   0x18, 0x53, 0xc8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                   0, 0, 0xff, 0xfe, 0, 0, 0, 0, 0, 0x0c, 0, 2, 'N', 'T',
+                                   ' ', 'L', 'M', ' ', '0', '.', '1', '2', 0 };
+    tconn_connect(&w.c, 445);
+    tconn_send(&w.c, 1, neg, sizeof neg);
+    CHECK_STR(take(&w), "123,");
+    tconn_close(&w.c);
+    world_free(&w);
+}
+
 int main(void)
 {
+    test_told_by_bytes();
     test_http();
     test_dns();
     test_tls();

@@ -338,6 +338,17 @@ static void test_keywords(void)
         CHECK_EQ_U(r->fp, -1);
         CHECK_EQ_U(r->matches[1].u.p.flags, CG_P_NEGATED | CG_P_RAWBYTES | CG_P_NOLIMIT);
     }
+    /* smtp, ftp, ssh, smb: TCP payload rules of flows of that protocol */
+    r = add_ok(rs, "alert ssh any any -> any 22 (flow:to_server; content:\"SSH-\"; "
+                   "app-layer-protocol:!smb; sid:9100038;)");
+    if (r) {
+        CHECK_EQ_U(r->proto, CG_RP_TCP);
+        CHECK_EQ_U(r->ip_proto, 6);
+        CHECK_EQ_U(r->app_proto, CG_APP_SSH);
+        CHECK_EQ_U(r->app_match, CG_APP_SMB);
+        CHECK_EQ_U(r->app_match_neg, 1);
+        CHECK(r->stream_ok);
+    }
     /* pcre unquoted, as Suricata takes it: the same as quoted */
     r = add_ok(rs, "alert http any any -> any any (content:\"${\"; http_header; "
                    "pcre: !/(\\$\\{\\w+:.*\\}|jndi)/Hi ; sid:9100037;)");
@@ -726,10 +737,14 @@ static void test_errors(void)
     expect_unsupported(rs, t, "xbits", col_of(t, "xbits"), 60);
     t = "alert http any any -> any any (http.uri; content:\"/a\"; base64_decode; sid:61;)";
     expect_unsupported(rs, t, "base64_decode", col_of(t, "base64_decode"), 61);
-    t = "alert smb any any -> any any (sid:62;)";
-    expect_unsupported(rs, t, "smb", col_of(t, "smb"), 62);
-    t = "alert tcp any any -> any any (content:\"a\"; app-layer-protocol:!ftp; sid:63;)";
-    expect_unsupported(rs, t, "app-layer-protocol:ftp", col_of(t, "app-layer"), 63);
+    t = "alert ftp-data any any -> any any (sid:62;)";
+    expect_unsupported(rs, t, "ftp-data", col_of(t, "ftp-data"), 62);
+    t = "alert tcp any any -> any any (content:\"a\"; app-layer-protocol:!krb5; sid:63;)";
+    expect_unsupported(rs, t, "app-layer-protocol:krb5", col_of(t, "app-layer"), 63);
+    /* no parser builds an smtp flow's buffers: its file.data (a MIME
+     * attachment) is not evaluated, so the rule is not loaded */
+    t = "alert smtp any any -> any any (flow:to_server; file.data; content:\"MZ\"; sid:68;)";
+    expect_unsupported(rs, t, "smtp file.data", col_of(t, "file.data"), 68);
     t = "alert tcp any any -> any any (flow:established,only_frag; sid:64;)";
     expect_unsupported(rs, t, "flow:only_frag", col_of(t, "only_frag"), 64);
     t = "alert tcp any any -> any any (no_such_keyword:1; sid:65;)";
@@ -1261,8 +1276,8 @@ static void test_new_errors(void)
     /* still skipped, each named */
     t = "alert tcp any any -> any any (content:\"a\"; byte_jump:2,0,dce; sid:93;)";
     expect_unsupported(rs, t, "byte_jump:dce", col_of(t, "dce"), 93);
-    t = "alert ftp any any -> any any (content:\"USER\"; sid:94;)";
-    expect_unsupported(rs, t, "ftp", col_of(t, "ftp"), 94);
+    t = "alert ftp any any -> any any (content:\"USER\"; ftpbounce; sid:94;)";
+    expect_unsupported(rs, t, "ftpbounce", col_of(t, "ftpbounce"), 94);
     t = "alert http any any -> any any (file_data; base64_decode:bytes 10; base64_data; "
         "content:\"x\"; sid:97;)";
     expect_unsupported(rs, t, "base64_decode", col_of(t, "base64_decode"), 97);
@@ -1581,7 +1596,8 @@ static int by_count(const void *a, const void *b)
 static void check_etopen_keywords(const cg_ruleset *rs)
 {
     static const char *const protos[] = { "ip", "tcp", "udp", "icmp", "http", "http1", "dns",
-                                          "tls", "tcp-pkt", "tcp-stream" };
+                                          "tls", "smtp", "ftp", "ssh", "smb", "tcp-pkt",
+                                          "tcp-stream" };
     uint32_t nr, checked = 0, bad = 0;
     const cg_rule *r = cg_ruleset_rules(rs, &nr);
     const char *cur = NULL;
