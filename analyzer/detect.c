@@ -28,6 +28,7 @@
 
 #include "analyzer/threshold.h"
 #include "analyzer/verify.h"
+#include "analyzer/xbits.h"
 
 #define LAYOUT_VERSION 7
 #define NCLASS 4                 /* TCP, UDP, ICMP (v4 and v6), other */
@@ -35,6 +36,7 @@
 #define NARROW_PORTS 4096        /* a port set larger than this counts as "any" */
 #define MAX_ALERTS 64
 #define THRESHOLD_SLOTS 65536
+#define XBITS_SLOTS 65536
 
 /* CL_STREAM: the stream rules (rule_stream), on the reassembled TCP stream.
  * CL_TCPS: the TCP rules that are not, for a packet whose bytes the stream
@@ -123,6 +125,7 @@ struct cg_detect_worker {
     const cg_rule *alerts[MAX_ALERTS];
     cg_verify_ctx vc;
     cg_threshold_table *th;
+    cg_xbits *xb;                     /* xbits per host and address pair */
     cg_detect_stats st;
 };
 
@@ -1198,7 +1201,7 @@ int cg_detect_worker_create(cg_detect_worker **out, const cg_detect *d, char *er
     w->stamp = calloc(n, sizeof *w->stamp);
     if (!w->cand || !w->stamp || cg_verify_ctx_init(&w->vc))
         goto oom;
-    if (cg_threshold_create(&w->th, THRESHOLD_SLOTS))
+    if (cg_threshold_create(&w->th, THRESHOLD_SLOTS) || cg_xbits_create(&w->xb, XBITS_SLOTS))
         goto oom;
     FOR_EACH_GROUP((cg_detect *)d, gr, {
         if (gr->db && hs_alloc_scratch(gr->db, &w->scratch) != HS_SUCCESS) {
@@ -1222,6 +1225,7 @@ void cg_detect_worker_destroy(cg_detect_worker *w)
     hs_free_scratch(w->scratch);
     cg_verify_ctx_free(&w->vc);
     cg_threshold_destroy(w->th);
+    cg_xbits_destroy(w->xb);
     free(w->cand);
     free(w->stamp);
     free(w);
@@ -1232,6 +1236,7 @@ void cg_detect_worker_stats(const cg_detect_worker *w, cg_detect_stats *out)
     *out = w->st;
     out->pcre_errors = w->vc.pcre_errors;
     out->threshold_full = cg_threshold_reclaimed(w->th);
+    out->xbits_full = cg_xbits_reclaimed(w->xb);
 }
 
 static inline void add_cand(cg_detect_worker *w, uint32_t ri)
@@ -1384,10 +1389,14 @@ static uint32_t verify_cands(cg_detect_worker *w, const cg_packet *p, const cg_f
         uint32_t ri = w->cand[i] & 0x7fffffffu;
         const cg_rule *r = &d->rules[ri];
         if (!cg_verify_header(r, p, f, to_server) || !cg_verify_flowinfo(r, p, w->fi) ||
-            !cg_flowbits_check(r, w->bits) || !rule_matches(w, ri, bs, sv))
+            !cg_flowbits_check(r, w->bits) ||
+            (r->nxbits && !cg_xbits_check(w->xb, r, p->src, p->dst, p->ts_us)) ||
+            !rule_matches(w, ri, bs, sv))
             continue;
         if (w->bits)
             cg_flowbits_apply(r, w->bits);
+        if (r->nxbits)
+            cg_xbits_apply(w->xb, r, p->src, p->dst, p->ts_us);
         w->st.matches++;
         if (r->action == CG_ACT_PASS) {
             w->st.suppressed += nalerts;

@@ -81,6 +81,7 @@ typedef struct cg_detect_stats {
     uint64_t suppressed;       /* matches silenced by threshold or a pass rule */
     uint64_t alerts_dropped;   /* alert buffer full */
     uint64_t threshold_full;   /* threshold table full: tracked as new */
+    uint64_t xbits_full;       /* xbits table full: the bit expiring first dropped */
     uint64_t pcre_errors;      /* PCRE2 match limits hit */
     uint64_t scan_errors;      /* Hyperscan scans that failed (their matches are lost) */
     uint64_t stream_inspections;    /* cg_detect_stream calls with new bytes */

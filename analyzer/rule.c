@@ -323,6 +323,9 @@ void cg_rule_free(cg_rule *r)
         free(r->flowbits[i].ids);
     }
     free(r->flowbits);
+    for (uint32_t i = 0; i < r->nxbits; i++)
+        free(r->xbits[i].name);
+    free(r->xbits);
     for (uint32_t i = 0; i < r->nmeta; i++) {
         free(r->meta[i].key);
         free(r->meta[i].value);

@@ -225,6 +225,18 @@ typedef struct cg_flowbit {
     uint16_t *ids;             /* interned by the rule set (invariant 9) */
 } cg_flowbit;
 
+/* xbits: bits kept per host or address pair, across flows (Suricata's
+ * xbits with track ip_src, ip_dst or ip_pair) */
+enum { CG_XT_SRC, CG_XT_DST, CG_XT_PAIR };
+#define CG_XBITS_EXPIRE 30     /* seconds, when the rule gives none (as Suricata) */
+typedef struct cg_xbit {
+    uint8_t cmd;               /* CG_FB_* */
+    uint8_t track;             /* CG_XT_*: the packet's source, destination, or both */
+    uint32_t expire;           /* seconds a set lasts */
+    uint64_t key;              /* of the name (64-bit hash; bits are told apart by it) */
+    char *name;                /* as written */
+} cg_xbit;
+
 typedef struct cg_kv { char *key, *value; } cg_kv;
 
 /* layer bits (the four-layer model; DESIGN.md) */
@@ -276,6 +288,7 @@ typedef struct cg_rule {
     cg_uint dns_opcode;
 
     cg_flowbit *flowbits; uint32_t nflowbits;   /* in rule order */
+    cg_xbit *xbits; uint32_t nxbits;            /* in rule order */
     uint8_t noalert;           /* flowbits:noalert or noalert: matches, never alerts */
 
     cg_kv *meta; uint32_t nmeta;       /* metadata, split into key value pairs */

@@ -1252,7 +1252,16 @@ static const cg_rule_kw keywords[] = {
     { "urilen", CG_ARG_REQ, cg_kw_urilen },
     { "url_decode", CG_ARG_NONE, cg_kw_transform },
     { "within", CG_ARG_REQ, kw_within },
+    { "xbits", CG_ARG_REQ, cg_kw_xbits },
 };
+
+int cg_rule_kw_table_sorted(void)
+{
+    for (size_t i = 1; i < sizeof keywords / sizeof keywords[0]; i++)
+        if (strcmp(keywords[i - 1].name, keywords[i].name) >= 0)
+            return 0;
+    return 1;
+}
 
 const cg_rule_kw *cg_rule_kw_find(const char *name, size_t len)
 {

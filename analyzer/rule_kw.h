@@ -75,6 +75,9 @@ typedef struct cg_rule_kw {
 
 /* The row of an option name, or NULL: the keyword is not supported. */
 const cg_rule_kw *cg_rule_kw_find(const char *name, size_t len);
+/* 1 when the keyword table is in strict name order (cg_rule_kw_find's binary
+ * search needs it); for the tests. */
+int cg_rule_kw_table_sorted(void);
 
 /* After the last option: groups cleaned up and checked, payload placement,
  * buffers, the fast pattern. 0, -1 (syntax error recorded) or -2. */
@@ -148,6 +151,7 @@ int cg_kw_byte_test(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_byte_jump(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_byte_extract(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_flowbits(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_noalert(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_tag(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_flags(cg_rule_ps *ps, const cg_rule_opt *o);

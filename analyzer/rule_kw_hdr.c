@@ -10,6 +10,7 @@
  */
 #include "analyzer/rule_kw.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,7 @@ static int twice(cg_rule_ps *ps, const cg_rule_opt *o)
     return cg_rule_fail(ps, o->npos, "'%.*s' given twice", CG_ONAME(o));
 }
 
-/* ---- flowbits, noalert, tag ----------------------------------------------- */
+/* ---- flowbits, xbits, noalert, tag ---------------------------------------- */
 
 static int push_flowbit(cg_rule_ps *ps, cg_flowbit *fb)
 {
@@ -145,6 +146,104 @@ int cg_kw_flowbits(cg_rule_ps *ps, const cg_rule_opt *o)
         free_flowbit(&fb);
         return -2;
     }
+    return 0;
+}
+
+/* xbits:<set|unset|toggle|isset|isnotset>,<name>,track <ip_src|ip_dst|ip_pair>
+ * [,expire <seconds>]: a bit kept per host or address pair, as Suricata's. */
+int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o)
+{
+    static const struct { const char *w; uint8_t cmd; } cmds[] = {
+        { "set", CG_FB_SET }, { "unset", CG_FB_UNSET }, { "toggle", CG_FB_TOGGLE },
+        { "isset", CG_FB_ISSET }, { "isnotset", CG_FB_ISNOTSET },
+    };
+    static const struct { const char *w; uint8_t t; } tracks[] = {
+        { "ip_src", CG_XT_SRC }, { "ip_dst", CG_XT_DST }, { "ip_pair", CG_XT_PAIR },
+    };
+    cg_xbit xb;
+    memset(&xb, 0, sizeof xb);
+    xb.expire = CG_XBITS_EXPIRE;
+    int have_track = 0;
+    const char *v = o->val, *e = o->val + o->vlen;
+    for (int field = 0; v <= e; field++) {
+        const char *q = memchr(v, ',', (size_t)(e - v));
+        if (!q)
+            q = e;
+        const char *w = v;
+        size_t wl = (size_t)(q - v), wp = o->vpos + (size_t)(v - o->val);
+        cg_rule_trim(&w, &wl, &wp);
+        if (field == 0) {
+            size_t k;
+            for (k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
+                if (cg_kw_is_word(w, wl, cmds[k].w))
+                    break;
+            if (k == sizeof cmds / sizeof cmds[0])
+                return cg_rule_fail(ps, wp, "unknown xbits command '%.*s'",
+                                    (int)(wl > 20 ? 20 : wl), w);
+            xb.cmd = cmds[k].cmd;
+        } else if (field == 1) {
+            if (wl == 0)
+                return cg_rule_fail(ps, wp, "xbits: empty name");
+            for (size_t i = 0; i < wl; i++)
+                if (w[i] == ' ' || w[i] == '\t')
+                    return cg_rule_fail(ps, wp, "xbits: spaces are not allowed in a name");
+            uint64_t h = 0xcbf29ce484222325ULL;     /* FNV-1a 64 of the name */
+            for (size_t i = 0; i < wl; i++) {
+                h ^= (uint8_t)w[i];
+                h *= 0x100000001b3ULL;
+            }
+            xb.key = h;
+            if (!(xb.name = strndup(w, wl)))
+                return -2;
+        } else if (wl > 6 && strncmp(w, "track", 5) == 0 && (w[5] == ' ' || w[5] == '\t')) {
+            const char *t = w + 6;
+            size_t tl = wl - 6, tp = wp + 6;
+            cg_rule_trim(&t, &tl, &tp);
+            size_t k;
+            for (k = 0; k < sizeof tracks / sizeof tracks[0]; k++)
+                if (cg_kw_is_word(t, tl, tracks[k].w))
+                    break;
+            if (k == sizeof tracks / sizeof tracks[0]) {
+                free(xb.name);
+                if (cg_kw_is_word(t, tl, "tx"))    /* bits per transaction: not kept here */
+                    return cg_rule_unsupported(ps, tp, "xbits:track tx", 14, "keyword");
+                return cg_rule_fail(ps, tp, "xbits: track must be ip_src, ip_dst or ip_pair");
+            }
+            xb.track = tracks[k].t;
+            have_track = 1;
+        } else if (wl > 7 && strncmp(w, "expire", 6) == 0 && (w[6] == ' ' || w[6] == '\t')) {
+            char *end;
+            errno = 0;
+            unsigned long n = strtoul(w + 7, &end, 10);
+            while (end < w + wl && (*end == ' ' || *end == '\t'))
+                end++;
+            if (end != w + wl || errno || n == 0 || n > 31536000 || w[7] == '-') {
+                free(xb.name);
+                return cg_rule_fail(ps, wp + 7, "xbits: expire must be 1 to 31536000 seconds");
+            }
+            xb.expire = (uint32_t)n;
+        } else {
+            free(xb.name);
+            return cg_rule_fail(ps, wp, "xbits: expected 'track ...' or 'expire ...', not "
+                                "'%.*s'", (int)(wl > 20 ? 20 : wl), w);
+        }
+        v = q + 1;
+    }
+    if (!xb.name) {
+        return cg_rule_fail(ps, o->npos, "xbits needs a command, a name and a track");
+    }
+    if (!have_track) {
+        free(xb.name);
+        return cg_rule_fail(ps, o->npos, "xbits needs 'track ip_src', 'ip_dst' or 'ip_pair'");
+    }
+    cg_rule *r = ps->r;
+    cg_xbit *a = realloc(r->xbits, (r->nxbits + 1) * sizeof *a);
+    if (!a) {
+        free(xb.name);
+        return -2;
+    }
+    r->xbits = a;
+    r->xbits[r->nxbits++] = xb;
     return 0;
 }
 

@@ -9,7 +9,7 @@
  * begins; bytes past the depth going back to the packet path; what is
  * scanned again before new stream bytes, and what of a packet the stream
  * holds is scanned (flowbits set or unset earlier in the same packet
- * honoured). Packets are views built here; the rules go through the real
+ * honoured); xbits across flows, by host and by address pair, with expiry. Packets are views built here; the rules go through the real
  * parser. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +82,15 @@ static const char *const rules[] = {
     "content:\"UN\"; depth:2; flowbits:unset,b; flowbits:noalert; sid:14;)",
     "alert tcp any 84 -> any any (msg:\"a without b\"; flow:established,to_client; "
     "dsize:>100; flowbits:isset,a; flowbits:isnotset,b; content:\"door\"; sid:15;)",
+    "alert tcp any any -> any 85 (msg:\"attempt\"; flow:established,to_server; "
+    "content:\"ATTEMPT\"; xbits:set,tried,track ip_dst,expire 10; "
+    "xbits:set,pairbit,track ip_pair,expire 10; noalert; sid:16;)",
+    "alert tcp any any -> any 86 (msg:\"after an attempt\"; flow:established,to_server; "
+    "content:\"NEXT\"; xbits:isset,tried,track ip_dst; sid:17;)",
+    "alert tcp any 86 -> any any (msg:\"reply, same pair\"; flow:established,to_client; "
+    "content:\"DONE\"; xbits:isset,pairbit,track ip_pair; sid:18;)",
+    "alert tcp any any -> any 86 (msg:\"clear\"; flow:established,to_server; "
+    "content:\"CLEAR\"; xbits:unset,tried, track ip_dst; noalert; sid:19;)",
     NULL};
 
 /* A worker over the rules above; depth 0: the default stream depth. */
@@ -472,8 +481,41 @@ static void test_packet_reach(void)
     world_free(&w);
 }
 
+/* xbits: a bit set on one flow holds on another flow of the same host (or
+ * address pair) until it expires or is unset. */
+static void test_xbits(void)
+{
+    world w;
+    CHECK(world_make(&w, 0) == 0);
+    if (!w.in)
+        return;
+    tconn_connect(&w.c, 86);
+    seg(&w, 1, "NEXT");
+    CHECK_STR(take(&w), "");                  /* not set yet */
+    tconn_connect(&w.c, 85);
+    seg(&w, 1, "ATTEMPT");
+    CHECK_STR(take(&w), "");                  /* noalert: sets the bits */
+    tconn_connect(&w.c, 86);
+    seg(&w, 1, "NEXT");
+    CHECK_STR(take(&w), "17s,");              /* the server's bit, another flow */
+    seg(&w, 0, "DONE");
+    CHECK_STR(take(&w), "18s,");              /* the pair's, the other way */
+    seg(&w, 1, "CLEAR");
+    seg(&w, 1, " NEXT");
+    CHECK_STR(take(&w), "");                  /* unset */
+    tconn_connect(&w.c, 85);
+    seg(&w, 1, "ATTEMPT");
+    w.c.ts += 11000000;                       /* past the 10 s */
+    tconn_connect(&w.c, 86);
+    seg(&w, 1, "NEXT");
+    seg(&w, 0, "DONE");
+    CHECK_STR(take(&w), "");                  /* expired */
+    world_free(&w);
+}
+
 int main(void)
 {
+    test_xbits();
     test_lookback();
     test_chunk_boundary();
     test_packet_reach();

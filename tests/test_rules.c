@@ -349,6 +349,22 @@ static void test_keywords(void)
         CHECK_EQ_U(r->app_match_neg, 1);
         CHECK(r->stream_ok);
     }
+    /* xbits: command, name, track, expire (30 s when absent), in rule order */
+    r = add_ok(rs, "alert tcp any any -> any any (content:\"a\"; xbits:set, ET.x-1 , track "
+                   "ip_pair, expire 15; xbits:isnotset,y,track ip_src; sid:9100039;)");
+    if (r && r->nxbits == 2) {
+        CHECK_EQ_U(r->xbits[0].cmd, CG_FB_SET);
+        CHECK_STR(r->xbits[0].name, "ET.x-1");
+        CHECK_EQ_U(r->xbits[0].track, CG_XT_PAIR);
+        CHECK_EQ_U(r->xbits[0].expire, 15);
+        CHECK_EQ_U(r->xbits[1].cmd, CG_FB_ISNOTSET);
+        CHECK_EQ_U(r->xbits[1].track, CG_XT_SRC);
+        CHECK_EQ_U(r->xbits[1].expire, CG_XBITS_EXPIRE);
+        CHECK(r->xbits[0].key != r->xbits[1].key);
+    } else {
+        CHECK(!"xbits");
+    }
+    CHECK(cg_rule_kw_table_sorted());
     /* pcre unquoted, as Suricata takes it: the same as quoted */
     r = add_ok(rs, "alert http any any -> any any (content:\"${\"; http_header; "
                    "pcre: !/(\\$\\{\\w+:.*\\}|jndi)/Hi ; sid:9100037;)");
@@ -688,6 +704,16 @@ static void test_errors(void)
     expect_error(rs, t, col_of(t, "q\""), "unknown pcre flag 'q'");
     t = "alert tcp any any -> any any (pcre:\"ab\"; sid:35;)";
     expect_error(rs, t, col_of(t, "ab\""), "pcre must be written");
+    t = "alert tcp any any -> any any (xbits:set,a,track ip_host; sid:39;)";
+    expect_error(rs, t, col_of(t, "ip_host"), "track must be ip_src, ip_dst or ip_pair");
+    t = "alert tcp any any -> any any (xbits:set,a; sid:40;)";
+    expect_error(rs, t, col_of(t, "xbits"), "needs 'track ip_src'");
+    t = "alert tcp any any -> any any (xbits:set,a,track ip_src,expire -3; sid:41;)";
+    expect_error(rs, t, col_of(t, "-3"), "expire must be 1 to 31536000 seconds");
+    t = "alert tcp any any -> any any (xbits:flip,a,track ip_src; sid:42;)";
+    expect_error(rs, t, col_of(t, "flip"), "unknown xbits command 'flip'");
+    t = "alert tcp any any -> any any (xbits:set,a,track ip_src,later 3; sid:43;)";
+    expect_error(rs, t, col_of(t, "later"), "expected 'track ...' or 'expire ...'");
     t = "alert tcp any any -> any any (pcre:/ab; sid:37;)";
     expect_error(rs, t, col_of(t, "/ab"), "pcre must be written");
     t = "alert tcp any any -> any any (pcre:ab/; sid:38;)";
@@ -729,12 +755,14 @@ static void test_errors(void)
             CHECK_EQ_U(is->sid, 9100999);
     }
     /* a syntax error wins over an unsupported keyword before it */
-    t = "alert tcp any any -> any any (xbits:set,a,track ip_src; content:\"a\"; depth:0; sid:50;)";
+    t = "alert tcp any any -> any any (flowint:a,+,1; content:\"a\"; depth:0; sid:50;)";
     expect_error(rs, t, col_of(t, "0;"), "depth 0 is shorter than the content");
 
     /* unsupported: named, with their column and the sid */
-    t = "alert tcp any any -> any any (xbits:set,x,track ip_src; content:\"a\"; sid:60;)";
-    expect_unsupported(rs, t, "xbits", col_of(t, "xbits"), 60);
+    t = "alert tcp any any -> any any (flowint:x,+,1; content:\"a\"; sid:60;)";
+    expect_unsupported(rs, t, "flowint", col_of(t, "flowint"), 60);
+    t = "alert tcp any any -> any any (xbits:set,x,track tx; content:\"a\"; sid:69;)";
+    expect_unsupported(rs, t, "xbits:track tx", col_of(t, "tx;"), 69);
     t = "alert http any any -> any any (http.uri; content:\"/a\"; base64_decode; sid:61;)";
     expect_unsupported(rs, t, "base64_decode", col_of(t, "base64_decode"), 61);
     t = "alert ftp-data any any -> any any (sid:62;)";
@@ -1087,7 +1115,7 @@ static void test_header_keywords(void)
     /* names are case-sensitive; a skipped rule takes no id */
     add_ok(rs, "alert tcp any any -> any any (flowbits:set,A; sid:9100529;)");
     char err[512];
-    add_bad(rs, "alert tcp any any -> any any (flowbits:set,zz; xbits:set,q; sid:9100530;)", err,
+    add_bad(rs, "alert tcp any any -> any any (flowbits:set,zz; flowint:q,+,1; sid:9100530;)", err,
             sizeof err);
     CHECK_EQ_U(cg_ruleset_flowbits(rs), 6);
     cg_ruleset_destroy(rs);
@@ -1324,7 +1352,7 @@ static void test_files(void)
         "alert tcp any any -> any any (msg:\"bad\"; \\\n"
         "    content:\"|4|\"; sid:9100203;)\n"
         "  alert udp any any -> any any (msg:\"indented, CRLF\"; sid:9100204;)\r\n"
-        "alert tcp any any -> any any (msg:\"skipped\"; xbits:isset,x; sid:9100205;)\n"
+        "alert tcp any any -> any any (msg:\"skipped\"; flowint:x,isset; sid:9100205;)\n"
         "alert tcp any any -> any any (msg:\"unterminated\"; content:\"x; sid:9100206;)\n");
     write_file(dir, "b.rules",
         "alert tcp any any -> any any (msg:\"dup\"; sid:9100201; rev:2;)\n"
@@ -1384,7 +1412,7 @@ static void test_files(void)
         CHECK_EQ_U(is[0].sid, 9100203);
         CHECK_CONTAINS(is[0].why, "odd number of hex digits");
         CHECK_EQ_U(is[1].kind, CG_ISSUE_UNSUPPORTED);
-        CHECK_STR(is[1].keyword, "xbits");
+        CHECK_STR(is[1].keyword, "flowint");
         CHECK_EQ_U(is[1].line, 14);
         CHECK_EQ_U(is[1].col, 46);
         CHECK_EQ_U(is[2].line, 15);
@@ -1516,7 +1544,7 @@ static void test_hash(void)
     static const char *const c[] = {
         "alert tcp any any -> any any (content:\"a\"; sid:1;)",
         "alert tcp any any -> any any (content:\"b\"; sid:2;)",
-        "alert tcp any any -> any any (xbits:set,x; sid:3;)",   /* skipped: no effect */
+        "alert tcp any any -> any any (flowint:x,+,1; sid:3;)", /* skipped: no effect */
     };
     static const char *const d[] = {
         "  alert tcp any any -> any any (content:\"a\"; sid:1;)\n",

@@ -360,6 +360,10 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_inspect
         fprintf(stderr, "  errors     %llu pattern scans failed, %llu pcre matches hit their "
                 "limits\n", (unsigned long long)dt->scan_errors,
                 (unsigned long long)dt->pcre_errors);
+    if (dt->threshold_full || dt->xbits_full)
+        fprintf(stderr, "  tables     threshold table full %llu times (tracked anew), xbits "
+                "table full %llu times (the bit expiring first dropped)\n",
+                (unsigned long long)dt->threshold_full, (unsigned long long)dt->xbits_full);
     fprintf(stderr, "  incidents  %llu new, %llu alerts folded into existing ones",
             (unsigned long long)is->created, (unsigned long long)is->folded);
     if (rc->st)
