@@ -187,6 +187,10 @@ static int rule_anchored(const cg_rule *r)
             if (!(m->u.b.flags & CG_B_RELATIVE))
                 return 1;
             break;
+        case CG_M_BASE64:
+            if (!m->u.b64.relative)
+                return 1;
+            break;
         default:
             return 1;
         }
@@ -211,6 +215,7 @@ static int rule_fp(const cg_rule *r, const uint8_t **bytes, uint32_t *len, int *
     for (uint32_t i = 0; i < r->nmatch; i++) {
         const cg_match *m = &r->matches[i];
         if (m->type != CG_M_CONTENT || m->buf == CG_BUF_PAYLOAD || m->buf == CG_BUF_STREAM ||
+            m->buf >= CG_BUF_COUNT ||   /* base64_data: decoded bytes are not scanned */
             (m->u.c.flags & CG_C_NEGATED) || m->u.c.len == 0 || r->groups[m->grp].ntf > 0)
             continue;
         if (!best || m->u.c.len > best->u.c.len)

@@ -111,7 +111,16 @@ enum { CG_M_CONTENT, CG_M_PCRE,
        CG_M_BYTE_TEST,    /* cg_byteop */
        CG_M_BYTE_JUMP,    /* cg_byteop: moves the cursor */
        CG_M_BYTE_EXTRACT, /* cg_byteop: sets a variable, moves the cursor past the bytes */
-       CG_M_BSIZE };      /* cg_uint on the buffer's length (bsize; urilen on http.uri) */
+       CG_M_BSIZE,        /* cg_uint on the buffer's length (bsize; urilen on http.uri) */
+       CG_M_BASE64 };     /* cg_b64: base64_decode; its base64_data group is matched on
+                           * what it decodes, there, as the rest of this group's chain */
+
+/* base64_decode: at most `bytes` (0: all) base64 characters from `offset`
+ * bytes after the previous match (relative) or the buffer's start */
+typedef struct cg_b64 { uint32_t bytes, offset; uint8_t relative; } cg_b64;
+
+/* The group of base64_data: not a buffer of its own (never in bufs). */
+#define CG_BUF_BASE64 0xfe
 
 typedef struct cg_content {
     uint8_t *bytes;            /* decoded pattern (hex and escapes resolved) */
@@ -168,7 +177,7 @@ typedef struct cg_match {
     uint8_t type;              /* CG_M_* */
     uint8_t buf;               /* CG_BUF_*: groups[grp].buf, for convenience */
     uint8_t grp;               /* index in cg_rule.groups */
-    union { cg_content c; cg_pcre p; cg_isdataat d; cg_byteop b; cg_uint sz; } u;
+    union { cg_content c; cg_pcre p; cg_isdataat d; cg_byteop b; cg_uint sz; cg_b64 b64; } u;
 } cg_match;
 
 /* transforms, applied to a group's buffer in rule order */
@@ -270,6 +279,7 @@ typedef struct cg_rule {
     uint8_t packet_ok;         /* payload items may match the packet payload */
     uint8_t stream_ok;         /* ... and chunks of the reassembled TCP stream */
     uint8_t nvars;             /* byte_extract variables */
+    uint8_t b64_grp;           /* the base64_data group + 1; 0: none */
     int32_t fp;                /* invariant 4 */
     uint8_t fp_buf, fp_nocase;
     uint32_t fp_len;

@@ -1100,8 +1100,8 @@ static void choose_fp(cg_rule *r)
     for (uint32_t i = 0; i < r->nmatch; i++) {
         const cg_match *m = &r->matches[i];
         if (m->type != CG_M_CONTENT || (m->u.c.flags & CG_C_NEGATED) ||
-            !fp_literal(r, m, &b, &len, &nc))
-            continue;
+            m->buf == CG_BUF_BASE64 || !fp_literal(r, m, &b, &len, &nc))
+            continue;                   /* decoded bytes are not scanned */
         if (m->u.c.flags & CG_C_FAST)
             marked = (int32_t)i;
         if (best < 0 || m->u.c.len > r->matches[best].u.c.len)
@@ -1130,6 +1130,8 @@ int cg_rule_kw_finish(cg_rule_ps *ps)
 /* Sorted by name (strcmp order): looked up by binary search. */
 static const cg_rule_kw keywords[] = {
     { "app-layer-protocol", CG_ARG_REQ, cg_kw_app_layer_protocol },
+    { "base64_data", CG_ARG_NONE, cg_kw_base64_data },
+    { "base64_decode", CG_ARG_OPT, cg_kw_base64_decode },
     { "bsize", CG_ARG_REQ, cg_kw_bsize },
     { "byte_extract", CG_ARG_REQ, cg_kw_byte_extract },
     { "byte_jump", CG_ARG_REQ, cg_kw_byte_jump },

@@ -59,6 +59,7 @@ typedef struct cg_rule_ps {
     uint8_t var_grp[CG_BYTE_VARS];
     uint8_t class_prio;        /* the classtype's priority, 0 without one */
     uint8_t pkt_only, stream_only;      /* tcp-pkt / flow:no_stream; tcp-stream / only_stream */
+    uint8_t b64;               /* 1 after base64_decode, 2 after base64_data */
     size_t mode_pos;           /* where one of those was written */
     uint32_t seen;             /* options that may appear once (rule_kw.c) */
     int failed, unsupported;
@@ -151,6 +152,8 @@ int cg_kw_byte_test(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_byte_jump(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_byte_extract(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_flowbits(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_base64_decode(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_base64_data(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_noalert(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_tag(cg_rule_ps *ps, const cg_rule_opt *o);

@@ -23,6 +23,7 @@
  */
 #include "analyzer/rule_kw.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -221,6 +222,75 @@ int cg_kw_sticky(cg_rule_ps *ps, const cg_rule_opt *o)
         return 0;
     }
     return cg_rule_fail(ps, o->npos, "'%.*s' is not a buffer", CG_ONAME(o));   /* table mismatch */
+}
+
+/* base64_decode[:bytes N][,offset N][,relative]: an item of the current
+ * group that decodes base64 there; base64_data opens the group matched on
+ * what it decoded. One pair per rule. */
+int cg_kw_base64_decode(cg_rule_ps *ps, const cg_rule_opt *o)
+{
+    cg_b64 b = { 0, 0, 0 };
+    if (ps->b64)                        /* a second decode, or one in decoded bytes */
+        return cg_rule_unsupported(ps, o->npos, "base64_decode (a second)", 24, "keyword");
+    const char *v = o->val ? o->val : "", *e = v + (o->val ? o->vlen : 0);
+    while (o->val && v <= e) {
+        const char *q = memchr(v, ',', (size_t)(e - v));
+        if (!q)
+            q = e;
+        const char *w = v;
+        size_t wl = (size_t)(q - v), wp = o->vpos + (size_t)(v - o->val);
+        cg_rule_trim(&w, &wl, &wp);
+        int bytes = wl > 6 && strncmp(w, "bytes", 5) == 0 && (w[5] == ' ' || w[5] == '\t');
+        int offset = wl > 7 && strncmp(w, "offset", 6) == 0 && (w[6] == ' ' || w[6] == '\t');
+        if (bytes || offset) {
+            const char *n = w + (bytes ? 6 : 7);
+            char *end;
+            errno = 0;
+            unsigned long x = strtoul(n, &end, 10);
+            while (end < w + wl && (*end == ' ' || *end == '\t'))
+                end++;
+            if (end != w + wl || errno || *n == '-' || x > 65535 || (bytes && x == 0))
+                return cg_rule_fail(ps, wp, "base64_decode: %s must be %s to 65535",
+                                    bytes ? "bytes" : "offset", bytes ? "1" : "0");
+            if (bytes)
+                b.bytes = (uint32_t)x;
+            else
+                b.offset = (uint32_t)x;
+        } else if (cg_kw_is_word(w, wl, "relative")) {
+            b.relative = 1;
+        } else if (wl) {
+            return cg_rule_fail(ps, wp, "unknown base64_decode option '%.*s'",
+                                (int)(wl > 30 ? 30 : wl), w);
+        }
+        v = q + 1;
+    }
+    int rc;
+    cg_match *m = cg_kw_new_item(ps, o, &rc);
+    if (!m)
+        return rc;
+    m->type = CG_M_BASE64;
+    m->u.b64 = b;
+    ps->r->nmatch++;
+    ps->b64 = 1;
+    return 0;
+}
+
+int cg_kw_base64_data(cg_rule_ps *ps, const cg_rule_opt *o)
+{
+    if (ps->b64 != 1)
+        return ps->b64 ? cg_rule_unsupported(ps, o->npos, "base64_data (a second)", 22,
+                                             "keyword")
+                       : cg_rule_fail(ps, o->npos, "base64_data needs a base64_decode before "
+                                      "it");
+    close_open(ps);
+    ps->unknown_buf = 0;
+    int g = add_group(ps, CG_BUF_BASE64, 1, o->npos);
+    if (g < 0)
+        return g;
+    ps->grp = g;
+    ps->grp_open = 1;
+    ps->b64 = 2;
+    return 0;
 }
 
 int cg_kw_pkt_data(cg_rule_ps *ps, const cg_rule_opt *o)
@@ -486,10 +556,18 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
     if (ps->stream_only && r->dsize.op != CG_DS_NONE)
         return cg_rule_fail(ps, ps->mode_pos, "dsize (a packet's size) on a stream-only rule");
     r->bufs = 0;
+    r->b64_grp = 0;
     for (uint32_t g = 0; g < r->ngroups; g++) {
         uint8_t b = r->groups[g].buf;
         if (b == CG_BUF_OTHER)
             continue;
+        if (b == CG_BUF_BASE64) {       /* matched inside its base64_decode's group */
+            if (r->groups[g].ntf)
+                return cg_rule_fail(ps, ps->grp_pos[g], "transforms do not apply to "
+                                    "base64_data");
+            r->b64_grp = (uint8_t)(g + 1);
+            continue;
+        }
         if (b != CG_BUF_PAYLOAD && r->app_proto >= CG_APP_SMTP && r->app_proto <= CG_APP_SMB) {
             /* smtp, ftp, ssh and smb flows are matched on their bytes only:
              * no parser builds their buffers (an smtp file.data is a MIME

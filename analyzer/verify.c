@@ -11,6 +11,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <openssl/evp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,7 +32,8 @@ int cg_verify_ctx_init(cg_verify_ctx *vc)
     memset(vc, 0, sizeof *vc);
     vc->match_data = pcre2_match_data_create(1, NULL);
     vc->scratch = malloc(CG_VERIFY_SCRATCH + 8);
-    if (!vc->match_data || !vc->scratch) {
+    vc->b64 = malloc(CG_VERIFY_B64_IN / 4 * 3 + 3);
+    if (!vc->match_data || !vc->scratch || !vc->b64) {
         cg_verify_ctx_free(vc);
         return -1;
     }
@@ -44,8 +46,10 @@ void cg_verify_ctx_free(cg_verify_ctx *vc)
         return;
     pcre2_match_data_free(vc->match_data);
     free(vc->scratch);
+    free(vc->b64);
     vc->match_data = NULL;
     vc->scratch = NULL;
+    vc->b64 = NULL;
 }
 
 int cg_uint_match(const cg_uint *u, uint64_t v)
@@ -105,6 +109,7 @@ static int is_relative(const cg_match *m)
     case CG_M_ISDATAAT: return (m->u.d.flags & CG_D_RELATIVE) != 0;
     case CG_M_BYTE_TEST: case CG_M_BYTE_JUMP: case CG_M_BYTE_EXTRACT:
         return (m->u.b.flags & CG_B_RELATIVE) != 0;
+    case CG_M_BASE64: return m->u.b64.relative;
     default: return 0;
     }
 }
@@ -403,11 +408,71 @@ static int match_byte(chain *ch, uint32_t idx, uint32_t prev_end)
     return match_from(ch, nxt, (uint32_t)jump);
 }
 
+/* ---- base64_decode ---------------------------------------------------------- */
+
+static int b64_char(uint8_t c)
+{
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+           c == '+' || c == '/';
+}
+
+/* Decodes in[0..n) into out up to the first byte that is not a base64 digit
+ * ('=' included): whole quads, then what a last 2 or 3 digits give. */
+static uint32_t b64_decode(const uint8_t *in, uint32_t n, uint8_t *out)
+{
+    uint32_t k = 0;
+    while (k < n && b64_char(in[k]))
+        k++;
+    uint32_t full = k & ~3u, rem = k & 3u, o = 0;
+    if (full) {
+        int r = EVP_DecodeBlock(out, in, (int)full);
+        if (r < 0)
+            return 0;
+        o = (uint32_t)r;
+    }
+    if (rem >= 2) {                     /* 'A' (zero bits) completes the quad */
+        const unsigned char t[4] = { in[full], in[full + 1], rem == 3 ? in[full + 2] : 'A',
+                                     'A' };
+        unsigned char d[4];
+        if (EVP_DecodeBlock(d, t, 4) == 3) {
+            memcpy(out + o, d, rem - 1);
+            o += rem - 1;
+        }
+    }
+    return o;
+}
+
+/* base64_decode, then its base64_data group on what it decoded, then the
+ * rest of this group's chain. */
+static int match_b64(chain *ch, uint32_t idx, uint32_t prev_end)
+{
+    const cg_rule *r = ch->r;
+    const cg_b64 *b = &r->matches[idx].u.b64;
+    uint64_t start = (uint64_t)(b->relative ? prev_end : 0) + b->offset;
+    uint32_t dlen = 0;
+    if (start < ch->len) {
+        uint32_t n = ch->len - (uint32_t)start;
+        uint32_t cap = b->bytes ? b->bytes : CG_VERIFY_B64_IN;
+        dlen = b64_decode(ch->buf + start, n < cap ? n : cap, ch->vc->b64);
+    }
+    if (r->b64_grp) {
+        uint8_t g = (uint8_t)(r->b64_grp - 1);
+        chain d = { ch->vc, r, g, ch->vc->b64, dlen };
+        uint32_t first = 0;
+        while (first < r->nmatch && r->matches[first].grp != g)
+            first++;
+        if (dlen == 0 || !match_from(&d, first, 0))
+            return 0;
+    }
+    return match_from(ch, next_item(r, idx, ch->grp), prev_end);
+}
+
 static int match_from(chain *ch, uint32_t idx, uint32_t prev_end)
 {
     if (idx >= ch->r->nmatch)
         return 1;
     switch (ch->r->matches[idx].type) {
+    case CG_M_BASE64: return match_b64(ch, idx, prev_end);
     case CG_M_CONTENT: return match_content(ch, idx, prev_end);
     case CG_M_PCRE: return match_pcre(ch, idx, prev_end);
     case CG_M_ISDATAAT: return match_isdataat(ch, idx, prev_end);
@@ -543,6 +608,8 @@ int cg_verify_rule(cg_verify_ctx *vc, const cg_rule *r, const cg_bufset *bs)
         return 0;
     for (uint32_t g = 0; g < r->ngroups; g++) {
         uint8_t b = r->groups[g].buf;
+        if (b == CG_BUF_BASE64)
+            continue;                   /* matched within its base64_decode's chain */
         if (b >= CG_BUF_COUNT)
             return 0;
         if (b == CG_BUF_PAYLOAD) {

@@ -39,6 +39,11 @@
  *     the end fails; byte_extract multiplies, aligns, keeps the value in its
  *     variable and moves the cursor past the bytes;
  *   - bsize (and urilen) compare the buffer's length;
+ *   - base64_decode decodes from the buffer's start or the cursor (relative)
+ *     plus offset, at most bytes digits (else CG_VERIFY_B64_IN), up to the
+ *     first non-digit ('=' included), into vc's b64 buffer; the base64_data
+ *     group is matched there as the continuation of this chain (its failure
+ *     is this item's), then the rest of the chain; nothing decoded fails;
  *   - when a later item relative to a content's or pcre's end fails, later
  *     occurrences of that content or pcre are tried (backtracking), bounded by
  *     CG_VERIFY_BUDGET steps per group and buffer instance.
@@ -62,6 +67,7 @@
 
 #define CG_VERIFY_BUDGET 3000
 #define CG_VERIFY_SCRATCH (256u * 1024)  /* largest buffer a transform is applied to */
+#define CG_VERIFY_B64_IN 65536u          /* base64 characters base64_decode takes at most */
 
 typedef struct cg_verify_ctx {
     void *match_data;          /* pcre2_match_data *, one ovector pair */
@@ -69,6 +75,7 @@ typedef struct cg_verify_ctx {
     uint64_t pcre_errors;      /* PCRE2 returned an error (limits) */
     uint64_t vars[CG_BYTE_VARS];   /* byte_extract values of the rule being checked */
     uint8_t *scratch;          /* CG_VERIFY_SCRATCH + 8 bytes for transformed buffers */
+    uint8_t *b64;              /* what base64_decode decoded (CG_VERIFY_B64_IN * 3 / 4) */
     uint64_t transform_overflow;   /* buffers too large to transform (not matched) */
 } cg_verify_ctx;
 

@@ -5,7 +5,8 @@
  * chunked gzip response body, flowbits across two requests of one flow, DNS
  * over UDP and over TCP, TLS SNI and certificate subject; rules that match
  * raw payload bytes beside HTTP buffers; a body named twice scanned once;
- * smtp, ftp, ssh and smb rules on the flows their first bytes tell. */
+ * smtp, ftp, ssh and smb rules on the flows their first bytes tell; a
+ * base64 value of a request body decoded (base64_decode, base64_data). */
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <stdio.h>
@@ -56,6 +57,9 @@ static const char *const rules[] = {
     "content:\"|ff|SMB|72|\"; offset:4; depth:5; sid:123;)",
     "alert tcp any any -> any any (msg:\"app smtp\"; flow:established,to_server; "
     "app-layer-protocol:smtp; content:\"RCPT TO\"; sid:124;)",
+    "alert http any any -> any any (msg:\"saml entity\"; flow:established,to_server; "
+    "http.request_body; content:\"SAMLRequest=\"; base64_decode:bytes 64,offset 0,relative; "
+    "base64_data; content:\"<!ENTITY\"; sid:125;)",
     NULL};
 
 typedef struct world {
@@ -142,6 +146,15 @@ static void test_http(void)
     sends(&w, 1, "GET /admin/users HTTP/1.1\r\nHost: a\r\n\r\nGET /admin/logs HTTP/1.1\r\n"
                  "Host: a\r\n\r\nPOST /admin/x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
     CHECK_STR(take(&w), "103,103,");
+    tconn_close(&w.c);
+
+    /* a base64 value decoded in a body split over two segments */
+    tconn_connect(&w.c, 80);
+    sends(&w, 1, "POST /sso HTTP/1.1\r\nHost: a\r\nContent-Length: 84\r\n\r\nSAMLRequest="
+                 "PCFET0NUWVBFIHIgWzwhRU5USVRZ");
+    CHECK_STR(take(&w), "");
+    sends(&w, 1, "IHggU1lTVEVNICJmaWxlOi8vL2V0Yy9wYXNzd2QiPl0+");
+    CHECK_STR(take(&w), "125,");
     tconn_close(&w.c);
 
     /* a non-standard port: recognised by its bytes */

@@ -763,8 +763,9 @@ static void test_errors(void)
     expect_unsupported(rs, t, "flowint", col_of(t, "flowint"), 60);
     t = "alert tcp any any -> any any (xbits:set,x,track tx; content:\"a\"; sid:69;)";
     expect_unsupported(rs, t, "xbits:track tx", col_of(t, "tx;"), 69);
-    t = "alert http any any -> any any (http.uri; content:\"/a\"; base64_decode; sid:61;)";
-    expect_unsupported(rs, t, "base64_decode", col_of(t, "base64_decode"), 61);
+    t = "alert tcp any any -> any any (base64_decode; base64_data; content:\"a\"; "
+        "base64_decode; sid:61;)";
+    expect_unsupported(rs, t, "base64_decode (a second)", col_of(t, "base64_decode; sid"), 61);
     t = "alert ftp-data any any -> any any (sid:62;)";
     expect_unsupported(rs, t, "ftp-data", col_of(t, "ftp-data"), 62);
     t = "alert tcp any any -> any any (content:\"a\"; app-layer-protocol:!krb5; sid:63;)";
@@ -1306,9 +1307,19 @@ static void test_new_errors(void)
     expect_unsupported(rs, t, "byte_jump:dce", col_of(t, "dce"), 93);
     t = "alert ftp any any -> any any (content:\"USER\"; ftpbounce; sid:94;)";
     expect_unsupported(rs, t, "ftpbounce", col_of(t, "ftpbounce"), 94);
-    t = "alert http any any -> any any (file_data; base64_decode:bytes 10; base64_data; "
-        "content:\"x\"; sid:97;)";
-    expect_unsupported(rs, t, "base64_decode", col_of(t, "base64_decode"), 97);
+    t = "alert http any any -> any any (file_data; base64_data; content:\"x\"; sid:97;)";
+    expect_error(rs, t, col_of(t, "base64_data"), "base64_data needs a base64_decode before it");
+    t = "alert tcp any any -> any any (base64_decode:bytes 0; base64_data; content:\"x\"; "
+        "sid:98;)";
+    expect_error(rs, t, col_of(t, "bytes 0"), "base64_decode: bytes must be 1 to 65535");
+    t = "alert tcp any any -> any any (base64_decode:tail; base64_data; content:\"x\"; "
+        "sid:99;)";
+    expect_error(rs, t, col_of(t, "tail"), "unknown base64_decode option 'tail'");
+    t = "alert tcp any any -> any any (base64_decode; base64_data; to_lowercase; "
+        "content:\"x\"; sid:100;)";
+    expect_error(rs, t, col_of(t, "base64_data"), "transforms do not apply to base64_data");
+    t = "alert tcp any any -> any any (content:\"a\"; base64_decode; base64_data; sid:101;)";
+    expect_error(rs, t, col_of(t, "base64_data"), "is not followed by anything to match");
     t = "alert http2 any any -> any any (sid:95;)";
     expect_unsupported(rs, t, "http2", col_of(t, "http2"), 95);
     t = "alert tcp any any -> any any (content:\"a\"; to_sha256; sid:96;)";

@@ -3,7 +3,7 @@
  * urilen, transforms, sticky buffers and legacy modifiers, multi-instance
  * buffers, groups that keep their own cursor, payload versus stream,
  * flowbits, flags, itype/icode/ttl/ip_proto, stream_size,
- * app-layer-protocol, tls.version, dns.opcode.
+ * app-layer-protocol, tls.version, dns.opcode, base64_decode and base64_data.
  *
  * Expected results come from Suricata's user guide (docs.suricata.io, "Payload
  * Keywords", "Transformations", "HTTP Keywords", "Flow Keywords", "Multiple
@@ -889,7 +889,8 @@ static void test_etopen(void)
                 uint8_t b = r[i].groups[g].buf;
                 if (b == CG_BUF_PAYLOAD && !r[i].packet_ok)
                     b = CG_BUF_STREAM;
-                cg_bufset_add(&bs, b, bufs[g], len);
+                if (b < CG_BUF_COUNT)           /* base64_data: decoded, not given */
+                    cg_bufset_add(&bs, b, bufs[g], len);
             }
             bs.tls_version = 0x0303;
             hits += cg_verify_rule(&vc, &r[i], &bs) == 1;
@@ -903,6 +904,51 @@ static void test_etopen(void)
     printf("verify: %u ET Open rules verified %llu times on buffers of their own contents, "
            "%llu matched\n", n, (unsigned long long)tries, (unsigned long long)hits);
     cg_ruleset_destroy(et);
+}
+
+/* ---- base64_decode / base64_data -------------------------------------------- */
+
+static void test_base64(void)
+{
+    /* relative to the content; the decoded bytes are matched by base64_data's
+     * items; a trailing quad without its '=' still decodes */
+    const cg_rule *r = rule_h("alert http any any -> any any",
+                              "http.request_body; content:\"SAMLRequest=\"; "
+                              "base64_decode:bytes 64, offset 0, relative; base64_data; "
+                              "content:\"<?xml version\"; startswith;");
+    if (r) {
+        CHECK_EQ_U(r->fp_buf, CG_BUF_HTTP_REQUEST_BODY);   /* not the decoded content */
+        YES(on(r, CG_BUF_HTTP_REQUEST_BODY, "x=1&SAMLRequest=PD94bWwgdmVyc2lvbj0iMS4wIg=="));
+        YES(on(r, CG_BUF_HTTP_REQUEST_BODY, "SAMLRequest=PD94bWwgdmVyc2lvbj0iMS4wIg"));
+        NO(on(r, CG_BUF_HTTP_REQUEST_BODY, "SAMLRequest=aGVsbG8gd29ybGQ="));
+        NO(on(r, CG_BUF_HTTP_REQUEST_BODY, "SAMLRequest="));
+        NO(on(r, CG_BUF_HTTP_REQUEST_BODY, "PD94bWwgdmVyc2lvbj0iMS4wIg=="));
+        /* the first occurrence decodes to something else: the next is tried */
+        YES(on(r, CG_BUF_HTTP_REQUEST_BODY, "SAMLRequest=aGVsbG8gd29ybGQ=&"
+                                             "SAMLRequest=PD94bWwgdmVyc2lvbj0iMS4wIg=="));
+    }
+    /* bytes bounds what is decoded; offset skips; decoding stops at a byte
+     * that is not base64 */
+    r = rule("content:\"k=\"; base64_decode:bytes 7, relative; base64_data; "
+             "content:\"<?xml\";");
+    if (r) {
+        YES(pl(r, "k=PD94bWw="));
+        NO(pl(r, "k=PD94bW"));                 /* 6 digits: "<?xm" */
+    }
+    r = rule("content:\"k=\"; base64_decode:offset 2,relative; base64_data; "
+             "content:\"hello world\";");
+    if (r) {
+        YES(pl(r, "k=..aGVsbG8gd29ybGQ="));
+        NO(pl(r, "k=aGVsbG8gd29ybGQ="));
+        NO(pl(r, "k=..aGVsbG8-d29ybGQ="));     /* '-' ends it: "hello" only */
+    }
+    /* from the buffer's start; a pcre on the decoded bytes; a negated content */
+    r = rule("base64_decode; base64_data; pcre:\"/^Guzzle[A-Za-z]+\\\\Psr7$/\"; "
+             "content:!\"evil\";");
+    if (r) {
+        YES(pl(r, "R3V6emxlSHR0cFxQc3I3"));
+        NO(pl(r, "xR3V6emxlSHR0cFxQc3I3"));
+    }
 }
 
 int main(void)
@@ -921,6 +967,7 @@ int main(void)
     test_flowbits();
     test_header();
     test_uint();
+    test_base64();
     test_etopen();
     cg_verify_ctx_free(&vc);
     cg_ruleset_destroy(rs);
