@@ -102,7 +102,8 @@ struct cg_detect {
                                   * their fast pattern there, and those without one there
                                   * (checked when the buffer is present) */
     group bodies[2];             /* the rules with their fast pattern in a body buffer */
-    uint32_t flowbit_words;      /* per flow */
+    uint32_t flowbit_words;      /* per flow: the flowbits' words ... */
+    uint32_t flowints;           /* ... then one word per flowint name */
     int needs_app;               /* some rule needs application parsing */
     cg_detect_info info;
 };
@@ -1103,6 +1104,7 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
     if (build_tx(d))
         goto oom;
     d->flowbit_words = CG_FLOWBITS_WORDS(cg_ruleset_flowbits(rs));
+    d->flowints = cg_ruleset_flowints(rs);
     for (uint32_t i = 0; i < d->nrules; i++) {
         const cg_rule *r = &d->rules[i];
         if ((r->bufs & ~PAYLOAD_BITS) || r->app_proto != CG_APP_NONE || r->app_match)
@@ -1395,11 +1397,14 @@ static uint32_t verify_cands(cg_detect_worker *w, const cg_packet *p, const cg_f
         const cg_rule *r = &d->rules[ri];
         if (!cg_verify_header(r, p, f, to_server) || !cg_verify_flowinfo(r, p, w->fi) ||
             !cg_flowbits_check(r, w->bits) ||
+            (r->nflowints && !cg_flowints_check(r, w->bits ? w->bits + d->flowbit_words : NULL)) ||
             (r->nxbits && !cg_xbits_check(w->xb, r, p->src, p->dst, p->ts_us)) ||
             !rule_matches(w, ri, bs, sv))
             continue;
         if (w->bits)
             cg_flowbits_apply(r, w->bits);
+        if (w->bits && r->nflowints)
+            cg_flowints_apply(r, w->bits + d->flowbit_words);
         if (r->nxbits)
             cg_xbits_apply(w->xb, r, p->src, p->dst, p->ts_us);
         w->st.matches++;
@@ -1434,7 +1439,10 @@ void cg_detect_set_flow(cg_detect_worker *w, uint64_t *bits, const cg_flowinfo *
     w->fi = fi;
 }
 
-uint32_t cg_detect_flowbit_words(const cg_detect *d) { return d->flowbit_words; }
+uint32_t cg_detect_flowbit_words(const cg_detect *d)
+{
+    return d->flowbit_words + d->flowints;
+}
 
 int cg_detect_needs_app(const cg_detect *d) { return d->needs_app; }
 

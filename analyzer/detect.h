@@ -144,10 +144,11 @@ uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const uint8_t *s
                       uint32_t stream_len, const cg_packet *p, const cg_flow *f, int to_server,
                       const cg_rule *const **alerts);
 
-/* The flow state the next calls see: its flowbits (cg_detect_flowbit_words
- * words, changed by the rules that match) and what is known of its
+/* The flow state the next calls see: its flowbits and flowints
+ * (cg_detect_flowbit_words words: the flowbits' words, then one word per
+ * flowint name; changed by the rules that match) and what is known of its
  * application protocol and sizes. NULL: none (flowbits checks see all bits
- * clear; rules of an application protocol do not match). */
+ * clear, flowints none set; rules of an application protocol do not match). */
 void cg_detect_set_flow(cg_detect_worker *w, uint64_t *bits, const cg_flowinfo *fi);
 uint32_t cg_detect_flowbit_words(const cg_detect *d);
 /* 1 when a rule inspects an application buffer or names an application

@@ -326,6 +326,11 @@ void cg_rule_free(cg_rule *r)
     for (uint32_t i = 0; i < r->nxbits; i++)
         free(r->xbits[i].name);
     free(r->xbits);
+    for (uint32_t i = 0; i < r->nflowints; i++) {
+        free(r->flowints[i].name);
+        free(r->flowints[i].var_name);
+    }
+    free(r->flowints);
     for (uint32_t i = 0; i < r->nmeta; i++) {
         free(r->meta[i].key);
         free(r->meta[i].value);

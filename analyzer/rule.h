@@ -44,6 +44,7 @@
  *     indexes are < CG_BYTE_VARS.
  *  9. flowbit ids are interned by the rule set (cg_ruleset_flowbits); every
  *     id is < cg_ruleset_flowbits(rs) <= CG_FLOWBITS_MAX.
+ * 10. flowint ids (id, var) likewise: < cg_ruleset_flowints(rs) <= CG_FLOWINTS_MAX.
  */
 #ifndef CG_RULE_H
 #define CG_RULE_H
@@ -246,6 +247,19 @@ typedef struct cg_xbit {
     char *name;                /* as written */
 } cg_xbit;
 
+/* flowint: unsigned 32-bit integers kept per flow */
+enum { CG_FI_ADD, CG_FI_SUB, CG_FI_SET,                 /* change it (after a match) */
+       CG_FI_EQ, CG_FI_NE, CG_FI_LT, CG_FI_LE, CG_FI_GT, CG_FI_GE,   /* compare it */
+       CG_FI_ISSET, CG_FI_NOTSET };
+#define CG_FLOWINTS_MAX 32     /* distinct flowint names per rule set */
+typedef struct cg_flowint {
+    uint8_t op;                /* CG_FI_* */
+    uint8_t by_var;            /* the operand is another flowint (var) */
+    uint16_t id, var;          /* interned by the rule set (invariant 10) */
+    uint32_t value;            /* the operand, when not by_var */
+    char *name, *var_name;     /* as written; var_name NULL when not by_var */
+} cg_flowint;
+
 typedef struct cg_kv { char *key, *value; } cg_kv;
 
 /* layer bits (the four-layer model; DESIGN.md) */
@@ -299,6 +313,7 @@ typedef struct cg_rule {
 
     cg_flowbit *flowbits; uint32_t nflowbits;   /* in rule order */
     cg_xbit *xbits; uint32_t nxbits;            /* in rule order */
+    cg_flowint *flowints; uint32_t nflowints;   /* in rule order */
     uint8_t noalert;           /* flowbits:noalert or noalert: matches, never alerts */
 
     cg_kv *meta; uint32_t nmeta;       /* metadata, split into key value pairs */
@@ -361,6 +376,8 @@ const cg_rulefile *cg_ruleset_files(const cg_ruleset *rs, uint32_t *n);
  * and the name of an id (NULL when out of range). Detection keeps per flow
  * CG_FLOWBITS_WORDS(n) words of bits. */
 uint32_t cg_ruleset_flowbits(const cg_ruleset *rs);
+/* Distinct flowint names of the loaded rules (ids 0 .. n-1, invariant 10). */
+uint32_t cg_ruleset_flowints(const cg_ruleset *rs);
 const char *cg_ruleset_flowbit_name(const cg_ruleset *rs, uint32_t id);
 #define CG_FLOWBITS_WORDS(n) (((n) + 63) / 64)
 

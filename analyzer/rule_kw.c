@@ -1154,6 +1154,7 @@ static const cg_rule_kw keywords[] = {
     { "flags", CG_ARG_REQ, cg_kw_flags },
     { "flow", CG_ARG_REQ, kw_flow },
     { "flowbits", CG_ARG_REQ, cg_kw_flowbits },
+    { "flowint", CG_ARG_REQ, cg_kw_flowint },
     { "gid", CG_ARG_REQ, kw_gid },
     { "http.accept", CG_ARG_NONE, cg_kw_sticky },
     { "http.accept_enc", CG_ARG_NONE, cg_kw_sticky },

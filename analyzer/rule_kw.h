@@ -155,6 +155,7 @@ int cg_kw_flowbits(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_base64_decode(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_base64_data(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_flowint(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_noalert(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_tag(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_flags(cg_rule_ps *ps, const cg_rule_opt *o);

@@ -11,6 +11,7 @@
 #include "analyzer/rule_kw.h"
 
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ static int twice(cg_rule_ps *ps, const cg_rule_opt *o)
     return cg_rule_fail(ps, o->npos, "'%.*s' given twice", CG_ONAME(o));
 }
 
-/* ---- flowbits, xbits, noalert, tag ---------------------------------------- */
+/* ---- flowbits, flowint, xbits, noalert, tag ------------------------------- */
 
 static int push_flowbit(cg_rule_ps *ps, cg_flowbit *fb)
 {
@@ -146,6 +147,88 @@ int cg_kw_flowbits(cg_rule_ps *ps, const cg_rule_opt *o)
         free_flowbit(&fb);
         return -2;
     }
+    return 0;
+}
+
+/* flowint:<name>,<op>[,<value or name>]: op + - = (changes, after a match),
+ * == != < <= > >= (compares), isset, notset/isnotset. */
+int cg_kw_flowint(cg_rule_ps *ps, const cg_rule_opt *o)
+{
+    static const struct { const char *w; uint8_t op; } ops[] = {
+        { "+", CG_FI_ADD }, { "-", CG_FI_SUB }, { "=", CG_FI_SET }, { "==", CG_FI_EQ },
+        { "!=", CG_FI_NE }, { "<", CG_FI_LT }, { "<=", CG_FI_LE }, { ">", CG_FI_GT },
+        { ">=", CG_FI_GE }, { "isset", CG_FI_ISSET }, { "notset", CG_FI_NOTSET },
+        { "isnotset", CG_FI_NOTSET },
+    };
+    cg_flowint fi;
+    memset(&fi, 0, sizeof fi);
+    const char *f[3];
+    size_t fl[3], fp[3], nf = 0;
+    const char *v = o->val, *e = o->val + o->vlen;
+    while (v <= e) {
+        const char *q = memchr(v, ',', (size_t)(e - v));
+        if (!q)
+            q = e;
+        if (nf == 3)
+            return cg_rule_fail(ps, o->vpos + (size_t)(v - o->val), "flowint takes a name, "
+                                "an operator and a value");
+        f[nf] = v;
+        fl[nf] = (size_t)(q - v);
+        fp[nf] = o->vpos + (size_t)(v - o->val);
+        cg_rule_trim(&f[nf], &fl[nf], &fp[nf]);
+        nf++;
+        v = q + 1;
+    }
+    if (nf < 2 || fl[0] == 0)
+        return cg_rule_fail(ps, o->vpos, "flowint needs a name and an operator");
+    for (size_t i = 0; i < fl[0]; i++)
+        if (f[0][i] == ' ' || f[0][i] == '\t')
+            return cg_rule_fail(ps, fp[0], "flowint: spaces are not allowed in a name");
+    size_t k;
+    for (k = 0; k < sizeof ops / sizeof ops[0]; k++)
+        if (strlen(ops[k].w) == fl[1] && strncmp(f[1], ops[k].w, fl[1]) == 0)
+            break;
+    if (k == sizeof ops / sizeof ops[0])
+        return cg_rule_fail(ps, fp[1], "unknown flowint operator '%.*s'",
+                            (int)(fl[1] > 20 ? 20 : fl[1]), f[1]);
+    fi.op = ops[k].op;
+    int unary = fi.op == CG_FI_ISSET || fi.op == CG_FI_NOTSET;
+    if (unary != (nf == 2))
+        return cg_rule_fail(ps, unary ? fp[2] : o->npos, "flowint %s %s", ops[k].w,
+                            unary ? "takes no value" : "needs a value");
+    if (!unary) {
+        if (fl[2] == 0)
+            return cg_rule_fail(ps, fp[2], "flowint: empty value");
+        if (f[2][0] >= '0' && f[2][0] <= '9') {
+            char *end;
+            errno = 0;
+            unsigned long long x = strtoull(f[2], &end, 10);
+            if (end != f[2] + fl[2] || errno || x > UINT32_MAX)
+                return cg_rule_fail(ps, fp[2], "flowint: the value must be 0 to 4294967295 "
+                                    "or a flowint name");
+            fi.value = (uint32_t)x;
+        } else {
+            for (size_t i = 0; i < fl[2]; i++)
+                if (f[2][i] == ' ' || f[2][i] == '\t')
+                    return cg_rule_fail(ps, fp[2], "flowint: spaces are not allowed in a name");
+            fi.by_var = 1;
+            if (!(fi.var_name = strndup(f[2], fl[2])))
+                return -2;
+        }
+    }
+    if (!(fi.name = strndup(f[0], fl[0]))) {
+        free(fi.var_name);
+        return -2;
+    }
+    cg_rule *r = ps->r;
+    cg_flowint *a = realloc(r->flowints, (r->nflowints + 1) * sizeof *a);
+    if (!a) {
+        free(fi.name);
+        free(fi.var_name);
+        return -2;
+    }
+    r->flowints = a;
+    r->flowints[r->nflowints++] = fi;
     return 0;
 }
 

@@ -52,7 +52,9 @@ struct cg_ruleset {
     cg_classes *classes;
     EVP_MD_CTX *sha;
     char **fbnames;            /* interned flowbit names (invariant 5) */
+    char **finames;            /* interned flowint names */
     uint32_t nfb, capfb;
+    uint32_t nfi, capfi;
 };
 
 /* Where each physical line of a joined rule starts (for line:column). */
@@ -151,6 +153,9 @@ void cg_ruleset_destroy(cg_ruleset *rs)
     for (uint32_t i = 0; i < rs->nfb; i++)
         free(rs->fbnames[i]);
     free(rs->fbnames);
+    for (uint32_t i = 0; i < rs->nfi; i++)
+        free(rs->finames[i]);
+    free(rs->finames);
     cg_vars_destroy(rs->vars);
     cg_classes_destroy(rs->classes);
     EVP_MD_CTX_free(rs->sha);
@@ -358,6 +363,63 @@ static int fb_intern(cg_ruleset *rs, cg_rule *r)
     return 0;
 }
 
+/* ---- flowints -------------------------------------------------------------- */
+
+uint32_t cg_ruleset_flowints(const cg_ruleset *rs) { return rs->nfi; }
+
+static int64_t fi_find(const cg_ruleset *rs, const char *name)
+{
+    for (uint32_t i = 0; i < rs->nfi; i++)
+        if (strcmp(rs->finames[i], name) == 0)
+            return i;
+    return -1;
+}
+
+/* Gives r's flowint names (and operand names) their ids. 0; 1 when the rule
+ * would take the set past CG_FLOWINTS_MAX names (nothing interned); -1 when
+ * out of memory. */
+static int fi_intern(cg_ruleset *rs, cg_rule *r)
+{
+    const char *fresh[2 * 8];
+    uint32_t nfresh = 0;
+    for (uint32_t i = 0; i < r->nflowints; i++)
+        for (int w = 0; w < 2; w++) {
+            const char *nm = w ? r->flowints[i].var_name : r->flowints[i].name;
+            if (!nm || fi_find(rs, nm) >= 0)
+                continue;
+            int dup = 0;
+            for (uint32_t k = 0; k < nfresh && !dup; k++)
+                dup = strcmp(fresh[k], nm) == 0;
+            if (dup)
+                continue;
+            if (nfresh == sizeof fresh / sizeof fresh[0] || rs->nfi + nfresh >= CG_FLOWINTS_MAX)
+                return 1;
+            fresh[nfresh++] = nm;
+        }
+    for (uint32_t i = 0; i < r->nflowints; i++)
+        for (int w = 0; w < 2; w++) {
+            const char *nm = w ? r->flowints[i].var_name : r->flowints[i].name;
+            if (!nm)
+                continue;
+            int64_t id = fi_find(rs, nm);
+            if (id < 0) {
+                char *c = strdup(nm);
+                if (!c || grow((void **)&rs->finames, &rs->capfi, rs->nfi + 1,
+                               sizeof *rs->finames)) {
+                    free(c);
+                    return -1;
+                }
+                rs->finames[rs->nfi] = c;
+                id = rs->nfi++;
+            }
+            if (w)
+                r->flowints[i].var = (uint16_t)id;
+            else
+                r->flowints[i].id = (uint16_t)id;
+        }
+    return 0;
+}
+
 /* ---- one rule ------------------------------------------------------------- */
 
 static int is_blank(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
@@ -410,6 +472,16 @@ static int take_rule(cg_ruleset *rs, uint32_t fidx, const struct joined *j)
                  "names", CG_FLOWBITS_MAX);
         return add_issue(rs, fidx, rule_line, 1, rule_line, CG_ISSUE_UNSUPPORTED, d.sid,
                          "flowbits", why);
+    }
+    int fi = fi_intern(rs, &rule);
+    if (fi) {
+        cg_rule_free(&rule);
+        if (fi < 0)
+            return -1;
+        snprintf(why, sizeof why, "flowint: the rule set would have more than %d flowint "
+                 "names", CG_FLOWINTS_MAX);
+        return add_issue(rs, fidx, rule_line, 1, rule_line, CG_ISSUE_UNSUPPORTED, d.sid,
+                         "flowint", why);
     }
     rule.file = rs->files[fidx].path;
     rule.line = rule_line;

@@ -644,6 +644,52 @@ int cg_verify_buffer(cg_verify_ctx *vc, const cg_rule *r, uint8_t buf_id,
 
 /* ---- flowbits ------------------------------------------------------------- */
 
+/* ---- flowint ---------------------------------------------------------------- */
+
+#define FI_SET (1ull << 32)
+
+int cg_flowints_check(const cg_rule *r, const uint64_t *ints)
+{
+    for (uint32_t i = 0; i < r->nflowints; i++) {
+        const cg_flowint *f = &r->flowints[i];
+        if (f->op <= CG_FI_SET)
+            continue;
+        uint64_t v = ints ? ints[f->id] : 0;
+        if (f->op == CG_FI_ISSET || f->op == CG_FI_NOTSET) {
+            if (((v & FI_SET) != 0) != (f->op == CG_FI_ISSET))
+                return 0;
+            continue;
+        }
+        uint64_t w = f->by_var ? (ints ? ints[f->var] : 0) : (FI_SET | f->value);
+        if (!(v & FI_SET) || !(w & FI_SET))
+            return 0;
+        uint32_t a = (uint32_t)v, b = (uint32_t)w;
+        int ok = f->op == CG_FI_EQ ? a == b : f->op == CG_FI_NE ? a != b
+               : f->op == CG_FI_LT ? a < b : f->op == CG_FI_LE ? a <= b
+               : f->op == CG_FI_GT ? a > b : a >= b;
+        if (!ok)
+            return 0;
+    }
+    return 1;
+}
+
+void cg_flowints_apply(const cg_rule *r, uint64_t *ints)
+{
+    if (!ints)
+        return;
+    for (uint32_t i = 0; i < r->nflowints; i++) {
+        const cg_flowint *f = &r->flowints[i];
+        if (f->op > CG_FI_SET)
+            continue;
+        uint64_t w = f->by_var ? ints[f->var] : (FI_SET | f->value);
+        if (!(w & FI_SET))
+            continue;                   /* an operand not set: nothing to do */
+        uint32_t cur = (ints[f->id] & FI_SET) ? (uint32_t)ints[f->id] : 0, b = (uint32_t)w;
+        uint32_t nv = f->op == CG_FI_SET ? b : f->op == CG_FI_ADD ? cur + b : cur - b;
+        ints[f->id] = FI_SET | nv;
+    }
+}
+
 static int bit(const uint64_t *bits, uint16_t id)
 {
     return bits && (bits[id / 64] >> (id % 64) & 1);

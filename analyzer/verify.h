@@ -119,6 +119,15 @@ int cg_verify_rule(cg_verify_ctx *vc, const cg_rule *r, const cg_bufset *bs);
 int cg_verify_buffer(cg_verify_ctx *vc, const cg_rule *r, uint8_t buf_id,
                      const uint8_t *buf, uint32_t len);
 
+/* flowint: ints is the flow's array of cg_ruleset_flowints(rs) words, each
+ * the value (low 32 bits) and bit 32 when set; NULL: no flow (comparisons
+ * and isset fail, notset holds, changes are dropped). cg_flowints_check: 1
+ * when the rule's comparisons, isset and notset hold (a comparison with an
+ * unset name fails); cg_flowints_apply: its + - = in rule order (+ and - on
+ * an unset one start from 0; 32-bit arithmetic wraps, as Suricata's). */
+int cg_flowints_check(const cg_rule *r, const uint64_t *ints);
+void cg_flowints_apply(const cg_rule *r, uint64_t *ints);
+
 /* flowbits: bits is the flow's array of CG_FLOWBITS_WORDS(cg_ruleset_flowbits)
  * words (bit id = word id/64, bit id%64). check: 1 when every isset/isnotset
  * of r holds ('|': one of the names, '&' or one name: all of them); NULL bits

@@ -2,8 +2,8 @@
  * through the worker (flow, reassembly, parsers, detection), with the sids and
  * counts a rule writer expects: HTTP headers split across segments, a
  * percent-encoded URI, pipelined requests, HTTP on a non-standard port, a
- * chunked gzip response body, flowbits across two requests of one flow, DNS
- * over UDP and over TCP, TLS SNI and certificate subject; rules that match
+ * chunked gzip response body, flowbits and flowint across requests of one
+ * flow, DNS over UDP and over TCP, TLS SNI and certificate subject; rules that match
  * raw payload bytes beside HTTP buffers; a body named twice scanned once;
  * smtp, ftp, ssh and smb rules on the flows their first bytes tell; a
  * base64 value of a request body decoded (base64_decode, base64_data). */
@@ -60,6 +60,10 @@ static const char *const rules[] = {
     "alert http any any -> any any (msg:\"saml entity\"; flow:established,to_server; "
     "http.request_body; content:\"SAMLRequest=\"; base64_decode:bytes 64,offset 0,relative; "
     "base64_data; content:\"<!ENTITY\"; sid:125;)",
+    "alert http any any -> any any (msg:\"dll count\"; flow:established,to_server; "
+    "http.uri; content:\".dll\"; flowint:dlls,+,1; noalert; sid:126;)",
+    "alert http any any -> any any (msg:\"third dll\"; flow:established,to_server; "
+    "http.uri; content:\".dll\"; flowint:dlls,>=,3; sid:127;)",
     NULL};
 
 typedef struct world {
@@ -155,6 +159,19 @@ static void test_http(void)
     CHECK_STR(take(&w), "");
     sends(&w, 1, "IHggU1lTVEVNICJmaWxlOi8vL2V0Yy9wYXNzd2QiPl0+");
     CHECK_STR(take(&w), "125,");
+    tconn_close(&w.c);
+
+    /* flowint across the requests of one flow; a new flow starts again */
+    tconn_connect(&w.c, 80);
+    sends(&w, 1, "GET /a/sqlite3.dll HTTP/1.1\r\nHost: a\r\n\r\n");
+    sends(&w, 1, "GET /a/mozglue.dll HTTP/1.1\r\nHost: a\r\n\r\n");
+    CHECK_STR(take(&w), "");
+    sends(&w, 1, "GET /a/freebl3.dll HTTP/1.1\r\nHost: a\r\n\r\n");
+    CHECK_STR(take(&w), "127,");
+    tconn_close(&w.c);
+    tconn_connect(&w.c, 80);
+    sends(&w, 1, "GET /a/nss3.dll HTTP/1.1\r\nHost: a\r\n\r\n");
+    CHECK_STR(take(&w), "");
     tconn_close(&w.c);
 
     /* a non-standard port: recognised by its bytes */

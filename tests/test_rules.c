@@ -704,6 +704,14 @@ static void test_errors(void)
     expect_error(rs, t, col_of(t, "q\""), "unknown pcre flag 'q'");
     t = "alert tcp any any -> any any (pcre:\"ab\"; sid:35;)";
     expect_error(rs, t, col_of(t, "ab\""), "pcre must be written");
+    t = "alert tcp any any -> any any (flowint:n,++,1; sid:44;)";
+    expect_error(rs, t, col_of(t, "++"), "unknown flowint operator '++'");
+    t = "alert tcp any any -> any any (flowint:n,+; sid:45;)";
+    expect_error(rs, t, col_of(t, "flowint"), "flowint + needs a value");
+    t = "alert tcp any any -> any any (flowint:n,isset,1; sid:46;)";
+    expect_error(rs, t, col_of(t, "1;"), "flowint isset takes no value");
+    t = "alert tcp any any -> any any (flowint:n,=,4294967296; sid:47;)";
+    expect_error(rs, t, col_of(t, "4294967296"), "the value must be 0 to 4294967295");
     t = "alert tcp any any -> any any (xbits:set,a,track ip_host; sid:39;)";
     expect_error(rs, t, col_of(t, "ip_host"), "track must be ip_src, ip_dst or ip_pair");
     t = "alert tcp any any -> any any (xbits:set,a; sid:40;)";
@@ -755,12 +763,12 @@ static void test_errors(void)
             CHECK_EQ_U(is->sid, 9100999);
     }
     /* a syntax error wins over an unsupported keyword before it */
-    t = "alert tcp any any -> any any (flowint:a,+,1; content:\"a\"; depth:0; sid:50;)";
+    t = "alert tcp any any -> any any (asn1:bitstring_overflow; content:\"a\"; depth:0; sid:50;)";
     expect_error(rs, t, col_of(t, "0;"), "depth 0 is shorter than the content");
 
     /* unsupported: named, with their column and the sid */
-    t = "alert tcp any any -> any any (flowint:x,+,1; content:\"a\"; sid:60;)";
-    expect_unsupported(rs, t, "flowint", col_of(t, "flowint"), 60);
+    t = "alert tcp any any -> any any (asn1:bitstring_overflow; content:\"a\"; sid:60;)";
+    expect_unsupported(rs, t, "asn1", col_of(t, "asn1"), 60);
     t = "alert tcp any any -> any any (xbits:set,x,track tx; content:\"a\"; sid:69;)";
     expect_unsupported(rs, t, "xbits:track tx", col_of(t, "tx;"), 69);
     t = "alert tcp any any -> any any (base64_decode; base64_data; content:\"a\"; "
@@ -1116,7 +1124,7 @@ static void test_header_keywords(void)
     /* names are case-sensitive; a skipped rule takes no id */
     add_ok(rs, "alert tcp any any -> any any (flowbits:set,A; sid:9100529;)");
     char err[512];
-    add_bad(rs, "alert tcp any any -> any any (flowbits:set,zz; flowint:q,+,1; sid:9100530;)", err,
+    add_bad(rs, "alert tcp any any -> any any (flowbits:set,zz; asn1:oversize_length 1; sid:9100530;)", err,
             sizeof err);
     CHECK_EQ_U(cg_ruleset_flowbits(rs), 6);
     cg_ruleset_destroy(rs);
@@ -1363,7 +1371,7 @@ static void test_files(void)
         "alert tcp any any -> any any (msg:\"bad\"; \\\n"
         "    content:\"|4|\"; sid:9100203;)\n"
         "  alert udp any any -> any any (msg:\"indented, CRLF\"; sid:9100204;)\r\n"
-        "alert tcp any any -> any any (msg:\"skipped\"; flowint:x,isset; sid:9100205;)\n"
+        "alert tcp any any -> any any (msg:\"skipped\"; asn1:bitstring; sid:9100205;)\n"
         "alert tcp any any -> any any (msg:\"unterminated\"; content:\"x; sid:9100206;)\n");
     write_file(dir, "b.rules",
         "alert tcp any any -> any any (msg:\"dup\"; sid:9100201; rev:2;)\n"
@@ -1423,7 +1431,7 @@ static void test_files(void)
         CHECK_EQ_U(is[0].sid, 9100203);
         CHECK_CONTAINS(is[0].why, "odd number of hex digits");
         CHECK_EQ_U(is[1].kind, CG_ISSUE_UNSUPPORTED);
-        CHECK_STR(is[1].keyword, "flowint");
+        CHECK_STR(is[1].keyword, "asn1");
         CHECK_EQ_U(is[1].line, 14);
         CHECK_EQ_U(is[1].col, 46);
         CHECK_EQ_U(is[2].line, 15);
@@ -1555,7 +1563,7 @@ static void test_hash(void)
     static const char *const c[] = {
         "alert tcp any any -> any any (content:\"a\"; sid:1;)",
         "alert tcp any any -> any any (content:\"b\"; sid:2;)",
-        "alert tcp any any -> any any (flowint:x,+,1; sid:3;)", /* skipped: no effect */
+        "alert tcp any any -> any any (asn1:bitstring; sid:3;)",  /* skipped: no effect */
     };
     static const char *const d[] = {
         "  alert tcp any any -> any any (content:\"a\"; sid:1;)\n",

@@ -3,7 +3,8 @@
  * urilen, transforms, sticky buffers and legacy modifiers, multi-instance
  * buffers, groups that keep their own cursor, payload versus stream,
  * flowbits, flags, itype/icode/ttl/ip_proto, stream_size,
- * app-layer-protocol, tls.version, dns.opcode, base64_decode and base64_data.
+ * app-layer-protocol, tls.version, dns.opcode, base64_decode and base64_data,
+ * flowint.
  *
  * Expected results come from Suricata's user guide (docs.suricata.io, "Payload
  * Keywords", "Transformations", "HTTP Keywords", "Flow Keywords", "Multiple
@@ -672,6 +673,51 @@ static void flowbits_cases(void)
     YES(cg_flowbits_check(any, bits));
 }
 
+/* flowint: per-flow integers; changes after a match, comparisons before */
+static void test_flowint(void)
+{
+    uint64_t ints[CG_FLOWINTS_MAX];
+    memset(ints, 0, sizeof ints);
+    const cg_rule *add = rule("flowint:fi.n,+,2;");
+    const cg_rule *sub = rule("flowint: fi.n , - , 1 ;");
+    const cg_rule *set = rule("flowint:fi.lim,=,3;");
+    const cg_rule *ge = rule("flowint:fi.n,>=,fi.lim;");
+    const cg_rule *eq = rule("flowint:fi.n,==,3;");
+    const cg_rule *lt = rule("flowint:fi.n,<,4294967295;");
+    const cg_rule *isset = rule("flowint:fi.n,isset;");
+    const cg_rule *notset = rule("flowint:fi.n,notset;");
+    const cg_rule *copy = rule("flowint:fi.m,=,fi.n;");
+    const cg_rule *m_eq = rule("flowint:fi.m,==,3;");
+    if (!add || !sub || !set || !ge || !eq || !lt || !isset || !notset || !copy || !m_eq)
+        return;
+    CHECK_EQ_U(cg_ruleset_flowints(rs), 3);
+    CHECK_EQ_U(ge->flowints[0].var, set->flowints[0].id);
+    /* nothing set; no storage */
+    NO(cg_flowints_check(isset, ints));
+    YES(cg_flowints_check(notset, ints));
+    YES(cg_flowints_check(notset, NULL));
+    NO(cg_flowints_check(lt, NULL));
+    NO(cg_flowints_check(ge, ints));
+    YES(cg_flowints_check(add, ints));        /* a change is no condition */
+    /* + on an unset one starts from 0; - and = */
+    cg_flowints_apply(add, ints);
+    YES(cg_flowints_check(isset, ints));
+    NO(cg_flowints_check(notset, ints));
+    YES(cg_flowints_check(lt, ints));
+    cg_flowints_apply(add, ints);             /* 4 */
+    cg_flowints_apply(sub, ints);             /* 3 */
+    YES(cg_flowints_check(eq, ints));
+    NO(cg_flowints_check(ge, ints));          /* fi.lim not set yet */
+    cg_flowints_apply(set, ints);
+    YES(cg_flowints_check(ge, ints));
+    cg_flowints_apply(copy, ints);
+    YES(cg_flowints_check(m_eq, ints));
+    for (int i = 0; i < 4; i++)
+        cg_flowints_apply(sub, ints);         /* 3 - 4 wraps, as Suricata's uint32 */
+    NO(cg_flowints_check(lt, ints));
+    cg_flowints_apply(add, NULL);             /* no storage: nothing happens */
+}
+
 /* ---- header, flow, transaction --------------------------------------------------- */
 
 static void pkt_init(cg_packet *p, uint8_t proto)
@@ -967,6 +1013,7 @@ int main(void)
     test_flowbits();
     test_header();
     test_uint();
+    test_flowint();
     test_base64();
     test_etopen();
     cg_verify_ctx_free(&vc);
