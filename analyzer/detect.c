@@ -166,6 +166,8 @@ static int rule_anchored(const cg_rule *r)
 {
     for (uint32_t i = 0; i < r->nmatch; i++) {
         const cg_match *m = &r->matches[i];
+        if (m->buf == CG_BUF_BASE64)
+            continue;                   /* positions in decoded bytes */
         switch (m->type) {
         case CG_M_CONTENT: {
             uint16_t f = m->u.c.flags;

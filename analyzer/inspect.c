@@ -167,7 +167,8 @@ static int line_has_ci(const uint8_t *d, uint32_t n, const char *w)
 
 /* What a direction's first bytes d[0..n) say, as Suricata's probes tell the
  * protocols of the smtp, ftp, ssh and smb rules: an SSH banner ("SSH-")
- * either way; an SMB message after its NetBIOS session header either way;
+ * either way; an SMB message after its NetBIOS session header either way,
+ * or a client's NetBIOS session request;
  * SMTP from a client's EHLO or HELO, or a "220" greeting naming SMTP (ESMTP);
  * FTP from a "220" greeting naming FTP, or a client's first FTP command
  * after a "220" greeting. NONE: not one of them. */
@@ -177,6 +178,9 @@ static uint8_t probe_bytes(const uint8_t *d, uint32_t n, int to_server, int gree
         return CG_APP_SSH;
     if (n >= 8 && d[0] == 0 && (d[4] == 0xff || d[4] == 0xfe || d[4] == 0xfd) &&
         memcmp(d + 5, "SMB", 3) == 0)
+        return CG_APP_SMB;
+    /* NetBIOS session request (port 139 before SMB): two encoded names */
+    if (to_server && n >= 4 && d[0] == 0x81 && d[1] == 0 && d[2] == 0 && d[3] == 68)
         return CG_APP_SMB;
     if (to_server) {
         if (starts_ci(d, n, "EHLO ") || starts_ci(d, n, "HELO "))
@@ -198,8 +202,8 @@ static uint8_t probe_bytes(const uint8_t *d, uint32_t n, int to_server, int gree
 }
 
 /* Looks at the first bytes of direction ts once enough are there (the
- * chunk still starts at the stream's first byte), and names the flow's
- * protocol when they tell it. */
+ * stream started at its SYN and its chunk still starts at byte 0), and names
+ * the flow's protocol when they tell it. */
 static void probe_app(cg_inspect *in, iflow *uf, int ts)
 {
     uint8_t done = ts ? PROBE_DONE_CLIENT : PROBE_DONE_SERVER;
@@ -208,8 +212,9 @@ static void probe_app(cg_inspect *in, iflow *uf, int ts)
     const uint8_t *d;
     uint32_t n;
     uint64_t off;
-    if (cg_reasm_window(in->r, &uf->rf, ts, &d, &n, &off) != 0 || off != 0) {
-        uf->probe |= done;           /* the start is gone (a hole, a stolen chunk) */
+    if (!cg_reasm_from_start(&uf->rf, ts) ||
+        cg_reasm_window(in->r, &uf->rf, ts, &d, &n, &off) != 0 || off != 0) {
+        uf->probe |= done;           /* the start is not known (midstream), or gone */
         return;
     }
     if (n < PROBE_WANT && !memchr(d, '\n', n))

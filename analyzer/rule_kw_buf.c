@@ -264,14 +264,64 @@ int cg_kw_base64_decode(cg_rule_ps *ps, const cg_rule_opt *o)
         }
         v = q + 1;
     }
-    int rc;
-    cg_match *m = cg_kw_new_item(ps, o, &rc);
+    int g = cg_kw_current_group(ps, o);
+    if (g < 0)
+        return g;
+    /* after a content a legacy modifier moved (content:"a="; http_uri;), it
+     * decodes that content's buffer, as Suricata does */
+    cg_rule *r = ps->r;
+    if (ps->last_content >= 0 && r->groups[g].buf == CG_BUF_PAYLOAD &&
+        r->matches[ps->last_content].grp != g)
+        g = r->matches[ps->last_content].grp;
+    cg_match *m = cg_kw_new_item_in(ps, g);
     if (!m)
-        return rc;
+        return -2;
     m->type = CG_M_BASE64;
     m->u.b64 = b;
-    ps->r->nmatch++;
+    r->nmatch++;
     ps->b64 = 1;
+    ps->b64_pos = o->npos;
+    return 0;
+}
+
+/* The byte_extract variables an item reads, as a bit set. */
+static unsigned vars_read(const cg_match *m)
+{
+    unsigned v = 0;
+    if (m->type == CG_M_CONTENT) {
+        const cg_content *c = &m->u.c;
+        if (c->flags & CG_C_OFFSET_VAR) v |= 1u << (c->offset & (CG_BYTE_VARS - 1));
+        if (c->flags & CG_C_DEPTH_VAR) v |= 1u << (c->depth & (CG_BYTE_VARS - 1));
+        if (c->flags & CG_C_DISTANCE_VAR) v |= 1u << (c->distance & (CG_BYTE_VARS - 1));
+        if (c->flags & CG_C_WITHIN_VAR) v |= 1u << (c->within & (CG_BYTE_VARS - 1));
+    } else if (m->type == CG_M_ISDATAAT) {
+        if (m->u.d.flags & CG_D_VAR) v |= 1u << (m->u.d.pos & (CG_BYTE_VARS - 1));
+    } else if (m->type == CG_M_BYTE_TEST || m->type == CG_M_BYTE_JUMP ||
+               m->type == CG_M_BYTE_EXTRACT) {
+        const cg_byteop *b = &m->u.b;
+        if (b->flags & CG_B_NBYTES_VAR) v |= 1u << (b->nbytes & (CG_BYTE_VARS - 1));
+        if (b->flags & CG_B_OFFSET_VAR) v |= 1u << (b->offset & (CG_BYTE_VARS - 1));
+        if (b->flags & CG_B_VALUE_VAR) v |= 1u << (b->value & (CG_BYTE_VARS - 1));
+    }
+    return v;
+}
+
+/* base64_data's items run inside base64_decode: they may read only the
+ * variables extracted before it. */
+static int check_b64_vars(cg_rule_ps *ps)
+{
+    const cg_rule *r = ps->r;
+    uint32_t dec = 0;
+    while (dec < r->nmatch && r->matches[dec].type != CG_M_BASE64)
+        dec++;
+    unsigned before = 0;
+    for (uint32_t i = 0; i < dec; i++)
+        if (r->matches[i].type == CG_M_BYTE_EXTRACT)
+            before |= 1u << r->matches[i].u.b.var;
+    for (uint32_t i = 0; i < r->nmatch; i++)
+        if (r->matches[i].buf == CG_BUF_BASE64 && (vars_read(&r->matches[i]) & ~before))
+            return cg_rule_fail(ps, ps->item_pos[i], "base64_data reads a variable that "
+                                "byte_extract sets only after base64_decode");
     return 0;
 }
 
@@ -515,6 +565,9 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
     uint8_t map[CG_MAX_GROUPS];
     uint32_t n = 0;
 
+    if (ps->b64 == 1)                   /* Suricata matches nothing without it */
+        return cg_rule_fail(ps, ps->b64_pos, "base64_decode needs a base64_data after it");
+
     close_open(ps);
     for (uint32_t g = 0; g < r->ngroups; g++) {
         if (group_has_items(r, g)) {
@@ -566,6 +619,8 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
                 return cg_rule_fail(ps, ps->grp_pos[g], "transforms do not apply to "
                                     "base64_data");
             r->b64_grp = (uint8_t)(g + 1);
+            if (check_b64_vars(ps))
+                return -1;
             continue;
         }
         if (b != CG_BUF_PAYLOAD && r->app_proto >= CG_APP_SMTP && r->app_proto <= CG_APP_SMB) {

@@ -233,7 +233,8 @@ int cg_kw_flowint(cg_rule_ps *ps, const cg_rule_opt *o)
 }
 
 /* xbits:<set|unset|toggle|isset|isnotset>,<name>,track <ip_src|ip_dst|ip_pair>
- * [,expire <seconds>]: a bit kept per host or address pair, as Suricata's. */
+ * [,expire <seconds>]: a bit kept per host or address pair, as Suricata's;
+ * or xbits:noalert. */
 int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     static const struct { const char *w; uint8_t cmd; } cmds[] = {
@@ -246,6 +247,10 @@ int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o)
     cg_xbit xb;
     memset(&xb, 0, sizeof xb);
     xb.expire = CG_XBITS_EXPIRE;
+    if (cg_kw_is_word(o->val, o->vlen, "noalert")) {
+        ps->r->noalert = 1;
+        return 0;
+    }
     int have_track = 0;
     const char *v = o->val, *e = o->val + o->vlen;
     for (int field = 0; v <= e; field++) {

@@ -453,15 +453,25 @@ static int match_b64(chain *ch, uint32_t idx, uint32_t prev_end)
     if (start < ch->len) {
         uint32_t n = ch->len - (uint32_t)start;
         uint32_t cap = b->bytes ? b->bytes : CG_VERIFY_B64_IN;
-        dlen = b64_decode(ch->buf + start, n < cap ? n : cap, ch->vc->b64);
+        if (n > cap)
+            n = cap;
+        uint32_t cost = n / 1024 + 1;  /* a decode counts as steps of 1 KiB */
+        if (ch->vc->budget < cost) {
+            ch->vc->budget = 0;
+            return 0;
+        }
+        ch->vc->budget -= cost;
+        dlen = b64_decode(ch->buf + start, n, ch->vc->b64);
     }
+    if (dlen == 0)
+        return 0;
     if (r->b64_grp) {
         uint8_t g = (uint8_t)(r->b64_grp - 1);
         chain d = { ch->vc, r, g, ch->vc->b64, dlen };
         uint32_t first = 0;
         while (first < r->nmatch && r->matches[first].grp != g)
             first++;
-        if (dlen == 0 || !match_from(&d, first, 0))
+        if (!match_from(&d, first, 0))
             return 0;
     }
     return match_from(ch, next_item(r, idx, ch->grp), prev_end);

@@ -9,7 +9,7 @@
 typedef struct slot {
     uint64_t name;         /* cg_xbit.key */
     uint64_t until_us;     /* holds while ts < until_us; 0: empty */
-    uint8_t track;         /* CG_XT_* */
+    uint8_t pair;          /* a pair's bit (else a host's: ip_src and ip_dst alike) */
     uint8_t a[16], b[16];  /* the address, or the pair's lower and higher */
 } slot;
 
@@ -47,13 +47,14 @@ void cg_xbits_destroy(cg_xbits *t)
 
 uint64_t cg_xbits_reclaimed(const cg_xbits *t) { return t->reclaimed; }
 
-/* The key of bit x for a packet src->dst: its name, what it tracks, and the
- * address(es), the pair in a fixed order. */
+/* The key of bit x for a packet src->dst: its name, and the host (the
+ * source or the destination, as x tracks: one bit of the host either way)
+ * or the pair in a fixed order. */
 static void key_of(const cg_xbit *x, const uint8_t src[16], const uint8_t dst[16], slot *k)
 {
     memset(k, 0, sizeof *k);
     k->name = x->key;
-    k->track = x->track;
+    k->pair = x->track == CG_XT_PAIR;
     if (x->track == CG_XT_SRC) {
         memcpy(k->a, src, 16);
     } else if (x->track == CG_XT_DST) {
@@ -67,7 +68,7 @@ static void key_of(const cg_xbit *x, const uint8_t src[16], const uint8_t dst[16
 
 static uint32_t home(const cg_xbits *t, const slot *k)
 {
-    uint64_t h = k->name ^ ((uint64_t)k->track << 56);
+    uint64_t h = k->name ^ ((uint64_t)k->pair << 56);
     for (int i = 0; i < 16; i++)
         h = (h ^ k->a[i]) * 0x100000001b3ULL;
     for (int i = 0; i < 16; i++)
@@ -78,7 +79,7 @@ static uint32_t home(const cg_xbits *t, const slot *k)
 
 static int same(const slot *s, const slot *k)
 {
-    return s->until_us && s->name == k->name && s->track == k->track &&
+    return s->until_us && s->name == k->name && s->pair == k->pair &&
            memcmp(s->a, k->a, 16) == 0 && memcmp(s->b, k->b, 16) == 0;
 }
 

@@ -2,8 +2,10 @@
  * address pair, across flows, each with an expiry time.
  *
  * Semantics (Suricata's xbits with track ip_src, ip_dst or ip_pair): a bit is
- * keyed by its name and the packet's source address, destination address,
- * or both (the pair, whichever way the packet goes). `set` makes it hold for
+ * keyed by its name and a host (the packet's source address for ip_src, its
+ * destination for ip_dst: the same host bit either way, so a bit set on a
+ * request's source is seen on the reply's destination) or an address pair
+ * (whichever way the packet goes). `set` makes it hold for
  * `expire` seconds of capture time from the packet (a set again restarts
  * that), `unset` clears it, `toggle` flips it; `isset` holds while it has
  * not expired, `isnotset` otherwise. A rule's checks all hold before its

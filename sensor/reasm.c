@@ -41,6 +41,7 @@
 #define D_ENDED   0x04
 #define D_GAP     0x08   /* a hole precedes the next byte delivered */
 #define D_DEPTH   0x10   /* ended at the depth */
+#define D_SYN     0x20   /* started at its SYN: offset 0 is the first byte sent */
 
 typedef struct piece {
     uint64_t off;
@@ -673,9 +674,11 @@ void cg_reasm_segment(cg_reasm *r, cg_reasm_flow *rf, void *owner, int to_server
     r->st.bytes += len;
 
     if (!(d->flags & D_STARTED)) {
-        if (tcp_flags & CG_TH_SYN)
+        if (tcp_flags & CG_TH_SYN) {
             start(r, d, seq + 1);
-        else if (len && r->cfg.midstream == CG_REASM_MIDSTREAM_ACCEPT && !(tcp_flags & CG_TH_RST))
+            d->flags |= D_SYN;
+        } else if (len && r->cfg.midstream == CG_REASM_MIDSTREAM_ACCEPT &&
+                   !(tcp_flags & CG_TH_RST))
             start(r, d, seq);
     }
     if (!(d->flags & D_STARTED)) {
@@ -733,6 +736,11 @@ int cg_reasm_window(const cg_reasm *r, const cg_reasm_flow *rf, int to_server,
     *len = c->fill;
     *offset = c->off;
     return 0;
+}
+
+int cg_reasm_from_start(const cg_reasm_flow *rf, int to_server)
+{
+    return (rf->dir[to_server ? 1 : 0].flags & D_SYN) != 0;
 }
 
 uint64_t cg_reasm_next_offset(const cg_reasm_flow *rf, int to_server)

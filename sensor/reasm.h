@@ -197,6 +197,10 @@ void cg_reasm_packet(cg_reasm *r, cg_reasm_flow *rf, void *owner, int to_server,
 int cg_reasm_window(const cg_reasm *r, const cg_reasm_flow *rf, int to_server,
                     const uint8_t **data, uint32_t *len, uint64_t *offset);
 
+/* 1 when a direction's stream started at its SYN, so that its offset 0 is
+ * the first byte the side sent (0: picked up midstream, or not started). */
+int cg_reasm_from_start(const cg_reasm_flow *rf, int to_server);
+
 /* The stream offset of the next byte wanted in a direction (0 before any). */
 uint64_t cg_reasm_next_offset(const cg_reasm_flow *rf, int to_server);
 

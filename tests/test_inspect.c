@@ -91,6 +91,9 @@ static const char *const rules[] = {
     "content:\"DONE\"; xbits:isset,pairbit,track ip_pair; sid:18;)",
     "alert tcp any any -> any 86 (msg:\"clear\"; flow:established,to_server; "
     "content:\"CLEAR\"; xbits:unset,tried, track ip_dst; noalert; sid:19;)",
+    "alert tcp any any -> any 87 (msg:\"decoded greeting\"; flow:established,to_server; "
+    "content:\"k=\"; base64_decode:relative; base64_data; content:\"hello\"; startswith; "
+    "sid:20;)",
     NULL};
 
 /* A worker over the rules above; depth 0: the default stream depth. */
@@ -481,6 +484,22 @@ static void test_packet_reach(void)
     world_free(&w);
 }
 
+/* A base64 value split over two pushes: positions in the decoded bytes do
+ * not tie the rule to where an inspection starts. */
+static void test_b64_stream(void)
+{
+    world w;
+    CHECK(world_make(&w, 0) == 0);
+    if (!w.in)
+        return;
+    tconn_connect(&w.c, 87);
+    seg(&w, 1, "xxxxk=");
+    CHECK_STR(take(&w), "");
+    seg(&w, 1, "aGVsbG8gd29ybGQ=\n");
+    CHECK_STR(take(&w), "20s,");
+    world_free(&w);
+}
+
 /* xbits: a bit set on one flow holds on another flow of the same host (or
  * address pair) until it expires or is unset. */
 static void test_xbits(void)
@@ -516,6 +535,7 @@ static void test_xbits(void)
 int main(void)
 {
     test_xbits();
+    test_b64_stream();
     test_lookback();
     test_chunk_boundary();
     test_packet_reach();

@@ -365,6 +365,12 @@ static void test_keywords(void)
         CHECK(!"xbits");
     }
     CHECK(cg_rule_kw_table_sorted());
+    r = add_ok(rs, "alert tcp any any -> any any (content:\"b\"; xbits:noalert; "
+                   "xbits:set,q,track ip_dst; sid:9109041;)");
+    if (r) {
+        CHECK(r->noalert);
+        CHECK_EQ_U(r->nxbits, 1);
+    }
     /* pcre unquoted, as Suricata takes it: the same as quoted */
     r = add_ok(rs, "alert http any any -> any any (content:\"${\"; http_header; "
                    "pcre: !/(\\$\\{\\w+:.*\\}|jndi)/Hi ; sid:9100037;)");
@@ -1326,6 +1332,12 @@ static void test_new_errors(void)
     t = "alert tcp any any -> any any (base64_decode; base64_data; to_lowercase; "
         "content:\"x\"; sid:100;)";
     expect_error(rs, t, col_of(t, "base64_data"), "transforms do not apply to base64_data");
+    t = "alert tcp any any -> any any (content:\"k=\"; base64_decode:relative; sid:102;)";
+    expect_error(rs, t, col_of(t, "base64_decode"), "base64_decode needs a base64_data after it");
+    t = "alert tcp any any -> any any (content:\"k=\"; base64_decode:relative; "
+        "byte_extract:1,0,v; base64_data; content:\"X\"; offset:v; depth:1; sid:103;)";
+    expect_error(rs, t, col_of(t, "content:\"X"), "base64_data reads a variable that "
+                 "byte_extract sets only after base64_decode");
     t = "alert tcp any any -> any any (content:\"a\"; base64_decode; base64_data; sid:101;)";
     expect_error(rs, t, col_of(t, "base64_data"), "is not followed by anything to match");
     t = "alert http2 any any -> any any (sid:95;)";

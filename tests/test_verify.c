@@ -988,6 +988,14 @@ static void test_base64(void)
         NO(pl(r, "k=aGVsbG8gd29ybGQ="));
         NO(pl(r, "k=..aGVsbG8-d29ybGQ="));     /* '-' ends it: "hello" only */
     }
+    /* after a legacy modifier it decodes that content's buffer */
+    r = rule_h("alert http any any -> any any",
+               "content:\"a=\"; http_uri; base64_decode:relative; base64_data; "
+               "content:\"evil\";");
+    if (r) {
+        YES(on(r, CG_BUF_HTTP_URI, "/?a=ZXZpbA=="));
+        NO(on(r, CG_BUF_HTTP_URI, "/?a=Z29vZA=="));
+    }
     /* from the buffer's start; a pcre on the decoded bytes; a negated content */
     r = rule("base64_decode; base64_data; pcre:\"/^Guzzle[A-Za-z]+\\\\Psr7$/\"; "
              "content:!\"evil\";");

@@ -64,6 +64,15 @@ int main(void)
     cg_xbits_apply(t, &tog_src, a, b, t0 + 20 * s);
     CHECK(!cg_xbits_check(t, &isset_src, a, c, t0 + 20 * s));
 
+    /* a host's bit is one whichever side tracks it: set on a request's
+     * source, seen on the reply's destination */
+    cg_rule isset_dst;
+    cg_xbit x8;
+    mkrule(&isset_dst, &x8, CG_FB_ISSET, 7, CG_XT_DST, 0);
+    cg_xbits_apply(t, &set_src, c, b, t0 + 30 * s);
+    CHECK(cg_xbits_check(t, &isset_dst, b, c, t0 + 30 * s));
+    CHECK(!cg_xbits_check(t, &isset_dst, c, b, t0 + 30 * s));
+
     /* by pair: the same both ways, not with a third host */
     cg_xbits_apply(t, &set_pair, a, b, t0);
     CHECK(cg_xbits_check(t, &isset_pair, b, a, t0 + 1));
