@@ -559,6 +559,43 @@ static int check_group(cg_rule_ps *ps, uint32_t g)
     return 0;
 }
 
+/* The protocol a buffer belongs to (CG_APP_*), NONE for the payload. */
+static uint8_t buf_app(uint8_t b)
+{
+    if (b >= CG_BUF_HTTP_URI && b <= CG_BUF_FILE_DATA)
+        return CG_APP_HTTP;
+    if (b == CG_BUF_DNS_QUERY)
+        return CG_APP_DNS;
+    if (b >= CG_BUF_TLS_SNI && b < CG_BUF_COUNT)
+        return CG_APP_TLS;
+    return CG_APP_NONE;
+}
+
+/* A rule whose buffers belong to another protocol than its own, or to two,
+ * could never match: an error, as in Suricata. */
+static int check_protocols(cg_rule_ps *ps)
+{
+    static const char *const names[] = { "", "http", "tls", "dns" };
+    const cg_rule *r = ps->r;
+    uint8_t seen = r->app_proto <= CG_APP_DNS ? r->app_proto : CG_APP_NONE;
+    for (uint32_t g = 0; g < r->ngroups; g++) {
+        uint8_t a = buf_app(r->groups[g].buf);
+        if (a == CG_APP_NONE || a == seen)
+            continue;
+        if (seen == CG_APP_NONE) {
+            seen = a;
+            continue;
+        }
+        const char *t = ps->t + ps->grp_pos[g];
+        size_t e = 0;
+        while (ps->grp_pos[g] + e < ps->len && t[e] != ';' && t[e] != ':' && t[e] != ' ')
+            e++;
+        return cg_rule_fail(ps, ps->grp_pos[g], "'%.*s' is a buffer of %s: it never matches "
+                            "in a rule of %s", (int)e, t, names[a], names[seen]);
+    }
+    return 0;
+}
+
 int cg_kw_finish_groups(cg_rule_ps *ps)
 {
     cg_rule *r = ps->r;
@@ -608,6 +645,8 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
         return cg_rule_fail(ps, ps->mode_pos, "only_stream on a rule that does not match TCP");
     if (ps->stream_only && r->dsize.op != CG_DS_NONE)
         return cg_rule_fail(ps, ps->mode_pos, "dsize (a packet's size) on a stream-only rule");
+    if (check_protocols(ps))
+        return -1;
     r->bufs = 0;
     r->b64_grp = 0;
     for (uint32_t g = 0; g < r->ngroups; g++) {

@@ -1332,6 +1332,13 @@ static void test_new_errors(void)
     t = "alert tcp any any -> any any (base64_decode; base64_data; to_lowercase; "
         "content:\"x\"; sid:100;)";
     expect_error(rs, t, col_of(t, "base64_data"), "transforms do not apply to base64_data");
+    t = "alert http any any -> any any (dns.query; content:\"x\"; sid:104;)";
+    expect_error(rs, t, col_of(t, "dns.query"), "'dns.query' is a buffer of dns: it never "
+                 "matches in a rule of http");
+    t = "alert tcp any any -> any any (http.uri; content:\"a\"; tls.sni; content:\"b\"; "
+        "sid:105;)";
+    expect_error(rs, t, col_of(t, "tls.sni"), "'tls.sni' is a buffer of tls: it never "
+                 "matches in a rule of http");
     t = "alert tcp any any -> any any (content:\"k=\"; base64_decode:relative; sid:102;)";
     expect_error(rs, t, col_of(t, "base64_decode"), "base64_decode needs a base64_data after it");
     t = "alert tcp any any -> any any (content:\"k=\"; base64_decode:relative; "
