@@ -306,6 +306,7 @@ typedef struct cg_rule {
     cg_streamsize stream_size[CG_MAX_STREAM_SIZE];  /* all must hold */
     uint8_t nstream_size;
     uint8_t app_match;         /* app-layer-protocol: CG_APP_*, 0 = absent */
+    uint32_t app_events;       /* app-layer-event: CG_EV_* the transaction must have */
     uint8_t app_match_neg;     /* app-layer-protocol:!x */
     uint16_t tls_version;      /* tls.version: 0x0301..; 0 = absent */
     uint8_t tls_version_neg;

@@ -1129,6 +1129,7 @@ int cg_rule_kw_finish(cg_rule_ps *ps)
 
 /* Sorted by name (strcmp order): looked up by binary search. */
 static const cg_rule_kw keywords[] = {
+    { "app-layer-event", CG_ARG_REQ, cg_kw_app_layer_event },
     { "app-layer-protocol", CG_ARG_REQ, cg_kw_app_layer_protocol },
     { "base64_data", CG_ARG_NONE, cg_kw_base64_data },
     { "base64_decode", CG_ARG_OPT, cg_kw_base64_decode },

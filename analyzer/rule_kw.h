@@ -157,6 +157,7 @@ int cg_kw_base64_decode(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_base64_data(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_flowint(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_app_layer_event(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_noalert(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_tag(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_flags(cg_rule_ps *ps, const cg_rule_opt *o);

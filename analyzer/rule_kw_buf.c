@@ -647,6 +647,11 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
         return cg_rule_fail(ps, ps->mode_pos, "dsize (a packet's size) on a stream-only rule");
     if (check_protocols(ps))
         return -1;
+    int has_app_buf = 0;
+    for (uint32_t g = 0; g < r->ngroups; g++)
+        has_app_buf |= buf_app(r->groups[g].buf) == CG_APP_HTTP;
+    if (r->app_events && !has_app_buf)  /* events come with transactions */
+        cg_rule_unsupported(ps, 0, "app-layer-event (no http buffer)", 32, "keyword");
     r->bufs = 0;
     r->b64_grp = 0;
     for (uint32_t g = 0; g < r->ngroups; g++) {

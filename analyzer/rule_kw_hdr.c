@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sensor/buffers.h"
 #include "sensor/decode.h"
 
 static int twice(cg_rule_ps *ps, const cg_rule_opt *o)
@@ -572,6 +573,25 @@ int cg_kw_stream_size(cg_rule_ps *ps, const cg_rule_opt *o)
 /* app-layer-protocol:[!]<http|http1|tls|dns|failed>. Protocols this sensor
  * does not identify skip the rule: "not ftp" could not be told apart from a
  * flow that is FTP. */
+/* app-layer-event:<proto>.<event>: the events the HTTP parser raises
+ * (buffers.h CG_EV_*); any other event skips the rule, named. */
+int cg_kw_app_layer_event(cg_rule_ps *ps, const cg_rule_opt *o)
+{
+    static const struct { const char *name; uint32_t ev; } events[] = {
+        { "http.invalid_transfer_encoding_value_in_request", CG_EV_HTTP_INVALID_TE_REQ },
+        { "http.request_auth_unrecognized", CG_EV_HTTP_AUTH_UNRECOGNIZED },
+    };
+    for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
+        if (cg_kw_is_word(o->val, o->vlen, events[i].name)) {
+            ps->r->app_events |= events[i].ev;
+            return 0;
+        }
+    char kw[96];
+    int n = snprintf(kw, sizeof kw, "app-layer-event:%.*s", (int)(o->vlen > 60 ? 60 : o->vlen),
+                     o->val);
+    return cg_rule_unsupported(ps, o->vpos, kw, (size_t)n, "keyword");
+}
+
 int cg_kw_app_layer_protocol(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     static const struct { const char *name; uint8_t app; } names[] = {

@@ -609,6 +609,8 @@ static int group_any(cg_verify_ctx *vc, const cg_rule *r, uint32_t g, const cg_b
 
 int cg_verify_rule(cg_verify_ctx *vc, const cg_rule *r, const cg_bufset *bs)
 {
+    if ((bs->events & r->app_events) != r->app_events)
+        return 0;
     if (r->tls_version &&
         (bs->tls_version == 0 || (bs->tls_version == r->tls_version) == r->tls_version_neg))
         return 0;

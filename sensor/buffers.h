@@ -85,7 +85,13 @@ typedef struct cg_bufset {
     /* values that rules test as numbers or flags rather than bytes */
     uint8_t dns_opcode;                    /* with CG_BUF_DNS_QUERY present */
     uint16_t tls_version;                  /* 0x0303 ...; 0 when not known */
+    uint32_t events;                       /* CG_EV_*: the parser's anomaly events */
 } cg_bufset;
+
+/* Application-layer events of a transaction (app-layer-event), Suricata's
+ * names: */
+#define CG_EV_HTTP_INVALID_TE_REQ   0x01u  /* http.invalid_transfer_encoding_value_in_request */
+#define CG_EV_HTTP_AUTH_UNRECOGNIZED 0x02u /* http.request_auth_unrecognized */
 
 static inline void cg_bufset_clear(cg_bufset *b)
 {
@@ -94,6 +100,7 @@ static inline void cg_bufset_clear(cg_bufset *b)
         b->n[i] = 0;
     b->dns_opcode = 0;
     b->tls_version = 0;
+    b->events = 0;
 }
 
 /* Adds one instance of buffer id (ignored past CG_BUF_MAX_INST). */

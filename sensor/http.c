@@ -86,7 +86,7 @@ enum { Z_NONE = 0, Z_GZIP, Z_DEFLATE, Z_ON, Z_RAW, Z_END };
 enum {
     HK_NONE = 0, HK_HOST, HK_UA, HK_COOKIE, HK_SETCOOKIE, HK_CTYPE, HK_CLEN, HK_REFERER,
     HK_ACCEPT, HK_ACCEPT_ENC, HK_ACCEPT_LANG, HK_CONNECTION, HK_LOCATION, HK_SERVER, HK_TE,
-    HK_CE, HK_N
+    HK_CE, HK_AUTH, HK_N
 };
 
 /* The buffer a known header's value goes to: [1] requests, [0] responses. */
@@ -96,7 +96,7 @@ static const int8_t key_buf[2][HK_N] = {
         [HK_CTYPE] = CG_BUF_HTTP_CONTENT_TYPE, [HK_CLEN] = CG_BUF_HTTP_CONTENT_LEN,
         [HK_REFERER] = -1, [HK_ACCEPT] = -1, [HK_ACCEPT_ENC] = -1, [HK_ACCEPT_LANG] = -1,
         [HK_CONNECTION] = -1, [HK_LOCATION] = CG_BUF_HTTP_LOCATION,
-        [HK_SERVER] = CG_BUF_HTTP_SERVER, [HK_TE] = -1, [HK_CE] = -1,
+        [HK_SERVER] = CG_BUF_HTTP_SERVER, [HK_TE] = -1, [HK_CE] = -1, [HK_AUTH] = -1,
     },
     [1] = {
         [HK_HOST] = -1, [HK_UA] = CG_BUF_HTTP_USER_AGENT, [HK_COOKIE] = CG_BUF_HTTP_COOKIE,
@@ -104,7 +104,7 @@ static const int8_t key_buf[2][HK_N] = {
         [HK_CLEN] = CG_BUF_HTTP_CONTENT_LEN, [HK_REFERER] = CG_BUF_HTTP_REFERER,
         [HK_ACCEPT] = CG_BUF_HTTP_ACCEPT, [HK_ACCEPT_ENC] = CG_BUF_HTTP_ACCEPT_ENC,
         [HK_ACCEPT_LANG] = CG_BUF_HTTP_ACCEPT_LANG, [HK_CONNECTION] = CG_BUF_HTTP_CONNECTION,
-        [HK_LOCATION] = -1, [HK_SERVER] = -1, [HK_TE] = -1, [HK_CE] = -1,
+        [HK_LOCATION] = -1, [HK_SERVER] = -1, [HK_TE] = -1, [HK_CE] = -1, [HK_AUTH] = -1,
     },
 };
 
@@ -252,6 +252,8 @@ static uint8_t hkey(const uint8_t *s, uint32_t n)
         return ieq(s, "connection", 10) ? HK_CONNECTION : HK_NONE;
     case 12:
         return ieq(s, "content-type", 12) ? HK_CTYPE : HK_NONE;
+    case 13:
+        return ieq(s, "authorization", 13) ? HK_AUTH : HK_NONE;
     case 14:
         return ieq(s, "content-length", 14) ? HK_CLEN : HK_NONE;
     case 15:
@@ -861,6 +863,33 @@ static void last_token(const uint8_t *s, uint32_t n, uint32_t *a, uint32_t *len)
     *len = e - b;
 }
 
+/* The anomaly events of a request (its protocol proto[0..pl), its known
+ * headers' values, each occurrence joined by ", ", at v[vs[k]..ve[k])), as
+ * libhtp raises them for Suricata: a Transfer-Encoding other than exactly
+ * "chunked" (any case), or "chunked" below HTTP/1.1; an Authorization whose
+ * scheme is not Basic, Digest or Bearer. */
+static void request_events(cg_bufset *b, const uint8_t *proto, uint32_t pl,
+                           const uint16_t *first, const uint8_t *v, const uint32_t *vs,
+                           const uint32_t *ve)
+{
+    if (first[HK_TE]) {
+        uint32_t l = ve[HK_TE] - vs[HK_TE];
+        int chunked = l == 7 && ieq(v + vs[HK_TE], "chunked", 7);
+        int v11 = pl >= 8 && ieq(proto, "http/", 5) && proto[6] == '.' &&
+                  proto[5] >= '0' && proto[5] <= '9' && proto[7] >= '0' && proto[7] <= '9' &&
+                  (proto[5] > '1' || (proto[5] == '1' && proto[7] >= '1'));
+        if (!chunked || !v11)
+            b->events |= CG_EV_HTTP_INVALID_TE_REQ;
+    }
+    if (first[HK_AUTH]) {
+        const uint8_t *a = v + vs[HK_AUTH];
+        uint32_t l = ve[HK_AUTH] - vs[HK_AUTH];
+        if (!(l >= 5 && ieq(a, "basic", 5)) && !(l >= 6 && ieq(a, "digest", 6)) &&
+            !(l >= 6 && ieq(a, "bearer", 6)))
+            b->events |= CG_EV_HTTP_AUTH_UNRECOGNIZED;
+    }
+}
+
 /* Fills m->set with the start line and the header lines in hdr[fle..upto)
  * (upto: the end of the block, or of the last complete line), and hi. */
 static void build(cg_http *h, msg *m, int ts, uint32_t upto, hinfo *hi)
@@ -1004,6 +1033,9 @@ static void build(cg_http *h, msg *m, int ts, uint32_t upto, hinfo *hi)
     for (uint32_t k = HK_HOST; k < HK_N; k++)
         if (first[k] && key_buf[ts][k] >= 0)
             cg_bufset_add(b, key_buf[ts][k], w.p + vs[k], ve[k] - vs[k]);
+
+    if (ts)
+        request_events(b, H + m->p2, m->l2, first, w.p, vs, ve);
 
     if (ts) {
         const uint8_t *t = H + m->p1;

@@ -5,7 +5,9 @@
  * extensions and trailers; gzip, zlib and raw deflate bodies built with zlib
  * here, a gzip bomb, a body that is not gzip; Content-Length 2^63 and other
  * bad lengths; bogus chunk sizes; detection by content (no ports) and quick
- * rejection of TLS, SSH, SMTP; HEAD, 1xx, 204, CONNECT, 101; gaps, END,
+ * rejection of TLS, SSH, SMTP; the anomaly events of a request (a
+ * Transfer-Encoding that is not "chunked", an unknown Authorization scheme);
+ * HEAD, 1xx, 204, CONNECT, 101; gaps, END,
  * header limit, pool exhaustion; a fuzz loop of mutated messages, random bytes
  * and random splits with the pools checked after every flow.
  */
@@ -43,6 +45,7 @@ static const char *const bufname[CG_BUF_COUNT] = {
 /* A copy of what one callback saw. */
 typedef struct tx {
     int ts;
+    uint32_t events;             /* CG_EV_* */
     uint8_t *v[CG_BUF_COUNT];    /* NUL-terminated copies; NULL: absent */
     uint32_t len[CG_BUF_COUNT];
 } tx;
@@ -93,6 +96,7 @@ static void on_tx(void *ctx, const cg_bufset *b, int ts)
         return;
     tx *t = &r->t[r->ntx++];
     t->ts = ts;
+    t->events = b->events;
     for (int id = 0; id < CG_BUF_COUNT; id++) {
         if (!(b->present & (1ull << id)))
             continue;
@@ -1540,8 +1544,44 @@ static void test_memory(void)
     cg_http_destroy(h);
 }
 
+/* The anomaly events libhtp raises for Suricata's app-layer-event: a
+ * Transfer-Encoding other than exactly "chunked", or chunked below HTTP/1.1;
+ * an Authorization scheme other than Basic, Digest and Bearer. */
+static void test_events(void)
+{
+    static const struct { const char *req; uint32_t ev; } cases[] = {
+        { "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 0 },
+        { "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: CHUNKED\r\n\r\n0\r\n\r\n", 0 },
+        { "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+          "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n", CG_EV_HTTP_INVALID_TE_REQ },
+        { "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip, chunked\r\n\r\n"
+          "0\r\n\r\n", CG_EV_HTTP_INVALID_TE_REQ },
+        { "POST / HTTP/1.0\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+          CG_EV_HTTP_INVALID_TE_REQ },
+        { "GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Basic YTpi\r\n\r\n", 0 },
+        { "GET / HTTP/1.1\r\nHost: a\r\nAuthorization: bearer x.y.z\r\n\r\n", 0 },
+        { "GET / HTTP/1.1\r\nHost: a\r\nAuthorization: Digest username=\"a\"\r\n\r\n", 0 },
+        { "GET / HTTP/1.1\r\nHost: a\r\nAuthorization: NTLM TlRMTVNTUAAB\r\n\r\n",
+          CG_EV_HTTP_AUTH_UNRECOGNIZED },
+        { "GET / HTTP/1.1\r\nHost: a\r\n\r\n", 0 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        cg_http *h = mk(NULL);
+        cg_http_flow hf = {0};
+        rec r = {0};
+        feeds(h, &hf, 1, cases[i].req, &r);
+        CHECK_EQ_U(r.ntx, 1);
+        if (r.ntx == 1)
+            CHECK_EQ_U(r.t[0].events, cases[i].ev);
+        cg_http_end(h, &hf, on_tx, &r);
+        rec_reset(&r);
+        cg_http_destroy(h);
+    }
+}
+
 int main(void)
 {
+    test_events();
     test_buffers();
     test_splits();
     test_pipelined();

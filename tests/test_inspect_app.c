@@ -64,6 +64,9 @@ static const char *const rules[] = {
     "http.uri; content:\".dll\"; flowint:dlls,+,1; noalert; sid:126;)",
     "alert http any any -> any any (msg:\"third dll\"; flow:established,to_server; "
     "http.uri; content:\".dll\"; flowint:dlls,>=,3; sid:127;)",
+    "alert http any any -> any any (msg:\"smuggled\"; flow:established,to_server; "
+    "app-layer-event:http.invalid_transfer_encoding_value_in_request; http.uri; "
+    "content:\"/tmui/\"; sid:128;)",
     NULL};
 
 typedef struct world {
@@ -159,6 +162,16 @@ static void test_http(void)
     CHECK_STR(take(&w), "");
     sends(&w, 1, "IHggU1lTVEVNICJmaWxlOi8vL2V0Yy9wYXNzd2QiPl0+");
     CHECK_STR(take(&w), "125,");
+    tconn_close(&w.c);
+
+    /* a parser event: Transfer-Encoding named twice */
+    tconn_connect(&w.c, 80);
+    sends(&w, 1, "POST /tmui/login.jsp HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                 "\r\n0\r\n\r\n");
+    CHECK_STR(take(&w), "");
+    sends(&w, 1, "POST /tmui/login.jsp HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+                 "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    CHECK_STR(take(&w), "128,");
     tconn_close(&w.c);
 
     /* flowint across the requests of one flow; a new flow starts again */

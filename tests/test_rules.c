@@ -1339,6 +1339,13 @@ static void test_new_errors(void)
         "sid:105;)";
     expect_error(rs, t, col_of(t, "tls.sni"), "'tls.sni' is a buffer of tls: it never "
                  "matches in a rule of http");
+    t = "alert http any any -> any any (app-layer-event:http.too_many_warnings; "
+        "http.uri; content:\"a\"; sid:106;)";
+    expect_unsupported(rs, t, "app-layer-event:http.too_many_warnings",
+                       col_of(t, "http.too_many"), 106);
+    t = "alert http any any -> any any (app-layer-event:http.request_auth_unrecognized; "
+        "content:\"a\"; sid:107;)";
+    expect_unsupported(rs, t, "app-layer-event (no http buffer)", 1, 107);
     t = "alert tcp any any -> any any (content:\"k=\"; base64_decode:relative; sid:102;)";
     expect_error(rs, t, col_of(t, "base64_decode"), "base64_decode needs a base64_data after it");
     t = "alert tcp any any -> any any (content:\"k=\"; base64_decode:relative; "
