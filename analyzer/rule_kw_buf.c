@@ -307,21 +307,27 @@ static unsigned vars_read(const cg_match *m)
 }
 
 /* base64_data's items run inside base64_decode: they may read only the
- * variables extracted before it. */
+ * variables extracted before it, or earlier in base64_data itself. */
 static int check_b64_vars(cg_rule_ps *ps)
 {
     const cg_rule *r = ps->r;
     uint32_t dec = 0;
     while (dec < r->nmatch && r->matches[dec].type != CG_M_BASE64)
         dec++;
-    unsigned before = 0;
+    unsigned set = 0;
     for (uint32_t i = 0; i < dec; i++)
         if (r->matches[i].type == CG_M_BYTE_EXTRACT)
-            before |= 1u << r->matches[i].u.b.var;
-    for (uint32_t i = 0; i < r->nmatch; i++)
-        if (r->matches[i].buf == CG_BUF_BASE64 && (vars_read(&r->matches[i]) & ~before))
-            return cg_rule_fail(ps, ps->item_pos[i], "base64_data reads a variable that "
-                                "byte_extract sets only after base64_decode");
+            set |= 1u << r->matches[i].u.b.var;
+    for (uint32_t i = 0; i < r->nmatch; i++) {
+        const cg_match *m = &r->matches[i];
+        if (m->buf != CG_BUF_BASE64)
+            continue;
+        if (vars_read(m) & ~set)
+            return cg_rule_fail(ps, ps->item_pos[i], "base64_data reads a variable that is "
+                                "extracted only after base64_decode, outside base64_data");
+        if (m->type == CG_M_BYTE_EXTRACT)
+            set |= 1u << m->u.b.var;
+    }
     return 0;
 }
 

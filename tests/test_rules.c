@@ -1350,8 +1350,11 @@ static void test_new_errors(void)
     expect_error(rs, t, col_of(t, "base64_decode"), "base64_decode needs a base64_data after it");
     t = "alert tcp any any -> any any (content:\"k=\"; base64_decode:relative; "
         "byte_extract:1,0,v; base64_data; content:\"X\"; offset:v; depth:1; sid:103;)";
-    expect_error(rs, t, col_of(t, "content:\"X"), "base64_data reads a variable that "
-                 "byte_extract sets only after base64_decode");
+    expect_error(rs, t, col_of(t, "content:\"X"), "base64_data reads a variable that is "
+                 "extracted only after base64_decode, outside base64_data");
+    /* one extracted within base64_data, before its use, is fine */
+    add_ok(rs, "alert tcp any any -> any any (base64_decode; base64_data; "
+               "byte_extract:1,0,v; content:\"Z\"; offset:v; sid:9109042;)");
     t = "alert tcp any any -> any any (content:\"a\"; base64_decode; base64_data; sid:101;)";
     expect_error(rs, t, col_of(t, "base64_data"), "is not followed by anything to match");
     t = "alert http2 any any -> any any (sid:95;)";
