@@ -61,6 +61,7 @@ typedef struct cg_rule_ps {
     uint8_t pkt_only, stream_only;      /* tcp-pkt / flow:no_stream; tcp-stream / only_stream */
     uint8_t b64;               /* 1 after base64_decode, 2 after base64_data */
     size_t b64_pos;            /* where base64_decode was written */
+    size_t event_pos;          /* where app-layer-event was written */
     size_t mode_pos;           /* where one of those was written */
     uint32_t seen;             /* options that may appear once (rule_kw.c) */
     int failed, unsupported;

@@ -657,7 +657,8 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
     for (uint32_t g = 0; g < r->ngroups; g++)
         has_app_buf |= buf_app(r->groups[g].buf) == CG_APP_HTTP;
     if (r->app_events && !has_app_buf)  /* events come with transactions */
-        cg_rule_unsupported(ps, 0, "app-layer-event (no http buffer)", 32, "keyword");
+        cg_rule_unsupported(ps, ps->event_pos, "app-layer-event (no http buffer)", 32,
+                            "keyword");
     r->bufs = 0;
     r->b64_grp = 0;
     for (uint32_t g = 0; g < r->ngroups; g++) {

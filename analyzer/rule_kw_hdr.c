@@ -584,6 +584,7 @@ int cg_kw_app_layer_event(cg_rule_ps *ps, const cg_rule_opt *o)
     for (size_t i = 0; i < sizeof events / sizeof events[0]; i++)
         if (cg_kw_is_word(o->val, o->vlen, events[i].name)) {
             ps->r->app_events |= events[i].ev;
+            ps->event_pos = o->npos;
             return 0;
         }
     char kw[96];

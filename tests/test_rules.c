@@ -1345,7 +1345,8 @@ static void test_new_errors(void)
                        col_of(t, "http.too_many"), 106);
     t = "alert http any any -> any any (app-layer-event:http.request_auth_unrecognized; "
         "content:\"a\"; sid:107;)";
-    expect_unsupported(rs, t, "app-layer-event (no http buffer)", 1, 107);
+    expect_unsupported(rs, t, "app-layer-event (no http buffer)", col_of(t, "app-layer-event"),
+                       107);
     t = "alert tcp any any -> any any (content:\"k=\"; base64_decode:relative; sid:102;)";
     expect_error(rs, t, col_of(t, "base64_decode"), "base64_decode needs a base64_data after it");
     t = "alert tcp any any -> any any (content:\"k=\"; base64_decode:relative; "
