@@ -246,6 +246,28 @@ int cg_kw_each_item(cg_rule_ps *ps, const cg_rule_opt *o, cg_kw_item_fn fn, void
     }
     return 0;
 }
+int cg_kw_split(cg_rule_ps *ps, const cg_rule_opt *o, cg_kw_fields *f)
+{
+    size_t i = 0;
+    f->count = 0;
+    while (i <= o->vlen) {
+        size_t start = i;
+        while (i < o->vlen && o->val[i] != ',')
+            i++;
+        if (f->count == CG_KW_MAX_FIELDS)
+            return cg_rule_fail(ps, o->vpos + start, "too many fields in %.*s", CG_ONAME(o));
+        f->s[f->count] = o->val + start;
+        f->n[f->count] = i - start;
+        f->pos[f->count] = o->vpos + start;
+        cg_rule_trim(&f->s[f->count], &f->n[f->count], &f->pos[f->count]);
+        if (f->n[f->count] == 0)
+            return cg_rule_fail(ps, f->pos[f->count], "empty field in %.*s", CG_ONAME(o));
+        f->count++;
+        i++;
+    }
+    return 0;
+}
+
 /* ---- growing arrays ------------------------------------------------------- */
 
 cg_match *cg_kw_new_item(cg_rule_ps *ps, const cg_rule_opt *o, int *err)

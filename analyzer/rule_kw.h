@@ -94,6 +94,18 @@ int cg_rule_fail(cg_rule_ps *ps, size_t pos, const char *fmt, ...)
 int cg_rule_unsupported(cg_rule_ps *ps, size_t pos, const char *kw, size_t kwlen,
                         const char *what);
 
+/* The comma-separated fields of an option's value, each trimmed. */
+#define CG_KW_MAX_FIELDS 16
+typedef struct cg_kw_fields {
+    const char *s[CG_KW_MAX_FIELDS];
+    size_t n[CG_KW_MAX_FIELDS], pos[CG_KW_MAX_FIELDS];
+    size_t count;
+} cg_kw_fields;
+
+/* Splits o's value into f; an empty field, or more than CG_KW_MAX_FIELDS,
+ * is a syntax error (-1). 0 on success. */
+int cg_kw_split(cg_rule_ps *ps, const cg_rule_opt *o, cg_kw_fields *f);
+
 /* rule.c: narrows s[0..n) (at offset *pos) to its non-blank middle. */
 void cg_rule_trim(const char **s, size_t *n, size_t *pos);
 

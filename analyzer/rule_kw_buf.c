@@ -232,14 +232,13 @@ int cg_kw_base64_decode(cg_rule_ps *ps, const cg_rule_opt *o)
     cg_b64 b = { 0, 0, 0 };
     if (ps->b64)                        /* a second decode, or one in decoded bytes */
         return cg_rule_unsupported(ps, o->npos, "base64_decode (a second)", 24, "keyword");
-    const char *v = o->val ? o->val : "", *e = v + (o->val ? o->vlen : 0);
-    while (o->val && v <= e) {
-        const char *q = memchr(v, ',', (size_t)(e - v));
-        if (!q)
-            q = e;
-        const char *w = v;
-        size_t wl = (size_t)(q - v), wp = o->vpos + (size_t)(v - o->val);
-        cg_rule_trim(&w, &wl, &wp);
+    cg_kw_fields f;
+    f.count = 0;
+    if (o->val && cg_kw_split(ps, o, &f))
+        return -1;
+    for (size_t k = 0; k < f.count; k++) {
+        const char *w = f.s[k];
+        size_t wl = f.n[k], wp = f.pos[k];
         int bytes = wl > 6 && strncmp(w, "bytes", 5) == 0 && (w[5] == ' ' || w[5] == '\t');
         int offset = wl > 7 && strncmp(w, "offset", 6) == 0 && (w[6] == ' ' || w[6] == '\t');
         if (bytes || offset) {
@@ -258,11 +257,10 @@ int cg_kw_base64_decode(cg_rule_ps *ps, const cg_rule_opt *o)
                 b.offset = (uint32_t)x;
         } else if (cg_kw_is_word(w, wl, "relative")) {
             b.relative = 1;
-        } else if (wl) {
+        } else {
             return cg_rule_fail(ps, wp, "unknown base64_decode option '%.*s'",
                                 (int)(wl > 30 ? 30 : wl), w);
         }
-        v = q + 1;
     }
     int g = cg_kw_current_group(ps, o);
     if (g < 0)
@@ -565,6 +563,15 @@ static int check_group(cg_rule_ps *ps, uint32_t g)
     return 0;
 }
 
+/* The length of the keyword that named group g, for messages. */
+static size_t group_name_len(const cg_rule_ps *ps, uint32_t g)
+{
+    size_t p = ps->grp_pos[g], e = p;
+    while (e < ps->len && ps->t[e] != ';' && ps->t[e] != ':' && ps->t[e] != ' ')
+        e++;
+    return e - p;
+}
+
 /* The protocol a buffer belongs to (CG_APP_*), NONE for the payload. */
 static uint8_t buf_app(uint8_t b)
 {
@@ -592,12 +599,9 @@ static int check_protocols(cg_rule_ps *ps)
             seen = a;
             continue;
         }
-        const char *t = ps->t + ps->grp_pos[g];
-        size_t e = 0;
-        while (ps->grp_pos[g] + e < ps->len && t[e] != ';' && t[e] != ':' && t[e] != ' ')
-            e++;
         return cg_rule_fail(ps, ps->grp_pos[g], "'%.*s' is a buffer of %s: it never matches "
-                            "in a rule of %s", (int)e, t, names[a], names[seen]);
+                            "in a rule of %s", (int)group_name_len(ps, g),
+                            ps->t + ps->grp_pos[g], names[a], names[seen]);
     }
     return 0;
 }
@@ -624,11 +628,9 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
         /* (after an unknown keyword the items may have gone to the unknown
          * buffer: the rule is skipped for that keyword instead) */
         if (ps->grp_sticky[g] && r->groups[g].buf != CG_BUF_OTHER && !ps->unsupported) {
-            size_t p = ps->grp_pos[g], e = p;
-            while (e < ps->len && ps->t[e] != ';' && ps->t[e] != ':' && ps->t[e] != ' ')
-                e++;
-            return cg_rule_fail(ps, p, "'%.*s' is not followed by anything to match in it",
-                                (int)(e - p), ps->t + p);
+            return cg_rule_fail(ps, ps->grp_pos[g], "'%.*s' is not followed by anything to "
+                                "match in it", (int)group_name_len(ps, g),
+                                ps->t + ps->grp_pos[g]);
         }
         map[g] = 0xff;
     }
@@ -679,13 +681,10 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
              * no parser builds their buffers (an smtp file.data is a MIME
              * attachment) */
             static const char *const names[] = { "smtp", "ftp", "ssh", "smb" };
-            const char *t = ps->t + ps->grp_pos[g];
-            size_t e = 0;
-            while (ps->grp_pos[g] + e < ps->len && t[e] != ';' && t[e] != ':' && t[e] != ' ')
-                e++;
+            size_t e = group_name_len(ps, g);
             char kw[64];
             int k = snprintf(kw, sizeof kw, "%s %.*s", names[r->app_proto - CG_APP_SMTP],
-                             (int)(e < 40 ? e : 40), t);
+                             (int)(e < 40 ? e : 40), ps->t + ps->grp_pos[g]);
             cg_rule_unsupported(ps, ps->grp_pos[g], kw, (size_t)k, "buffer");
             continue;
         }

@@ -36,36 +36,6 @@ int cg_kw_var(const cg_rule_ps *ps, const char *name, size_t n, int32_t grp)
     return -1;
 }
 
-/* The comma-separated fields of o's value, trimmed (empty ones kept). */
-#define MAX_FIELDS 16
-typedef struct fields {
-    const char *s[MAX_FIELDS];
-    size_t n[MAX_FIELDS], pos[MAX_FIELDS];
-    size_t count;
-} fields;
-
-static int split(cg_rule_ps *ps, const cg_rule_opt *o, fields *f)
-{
-    size_t i = 0;
-    f->count = 0;
-    while (i <= o->vlen) {
-        size_t start = i;
-        while (i < o->vlen && o->val[i] != ',')
-            i++;
-        if (f->count == MAX_FIELDS)
-            return cg_rule_fail(ps, o->vpos + start, "too many fields in %.*s", CG_ONAME(o));
-        f->s[f->count] = o->val + start;
-        f->n[f->count] = i - start;
-        f->pos[f->count] = o->vpos + start;
-        cg_rule_trim(&f->s[f->count], &f->n[f->count], &f->pos[f->count]);
-        if (f->n[f->count] == 0)
-            return cg_rule_fail(ps, f->pos[f->count], "empty field in %.*s", CG_ONAME(o));
-        f->count++;
-        i++;
-    }
-    return 0;
-}
-
 /* A signed or unsigned number as Suricata reads that field: radix 0 is
  * strtoull's (decimal, 0x hex, leading-0 octal: byte_test's value, offset and
  * bitmask), radix 10 decimal only (the others). The whole field. */
@@ -104,7 +74,7 @@ static int cnum(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char 
 
 /* A field that is a number or, when it looks like a name, a variable of
  * group g: *isvar tells which. */
-static int num_or_var(cg_rule_ps *ps, const fields *f, size_t k, int g, const char *what,
+static int num_or_var(cg_rule_ps *ps, const cg_kw_fields *f, size_t k, int g, const char *what,
                       int sign, int radix, int64_t min, uint64_t max, uint64_t *out, int *isvar)
 {
     *isvar = 0;
@@ -121,7 +91,7 @@ static int num_or_var(cg_rule_ps *ps, const fields *f, size_t k, int g, const ch
 }
 
 /* "word value" of an option (multiplier 2): the value part, or NULL. */
-static int word_arg(const fields *f, size_t k, const char *w, const char **v, size_t *vn,
+static int word_arg(const cg_kw_fields *f, size_t k, const char *w, const char **v, size_t *vn,
                     size_t *vp)
 {
     size_t l = strlen(w);
@@ -136,8 +106,8 @@ static int word_arg(const fields *f, size_t k, const char *w, const char **v, si
 }
 
 /* The options after the positional fields, for the three byte keywords. */
-static int byte_options(cg_rule_ps *ps, const cg_rule_opt *o, const fields *f, size_t first,
-                        int kind, cg_byteop *b)
+static int byte_options(cg_rule_ps *ps, const cg_rule_opt *o, const cg_kw_fields *f,
+                        size_t first, int kind, cg_byteop *b)
 {
     int endian = 0, string = 0;
     for (size_t k = first; k < f->count; k++) {
@@ -217,7 +187,7 @@ static int byte_options(cg_rule_ps *ps, const cg_rule_opt *o, const fields *f, s
 
 static int byte_common(cg_rule_ps *ps, const cg_rule_opt *o, int kind)
 {
-    fields f;
+    cg_kw_fields f;
     cg_byteop b;
     uint64_t v;
     int isvar, rc;
@@ -227,7 +197,7 @@ static int byte_common(cg_rule_ps *ps, const cg_rule_opt *o, int kind)
 
     memset(&b, 0, sizeof b);
     b.multiplier = 1;
-    if (split(ps, o, &f))
+    if (cg_kw_split(ps, o, &f))
         return -1;
     if (f.count < npos)
         return cg_rule_fail(ps, o->vpos, "%s needs at least %zu fields", name, npos);
@@ -344,12 +314,12 @@ int cg_kw_byte_extract(cg_rule_ps *ps, const cg_rule_opt *o)
 
 int cg_kw_isdataat(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    fields f;
+    cg_kw_fields f;
     cg_isdataat d = { 0, 0 };
     uint64_t v;
     int isvar, rc;
 
-    if (split(ps, o, &f))
+    if (cg_kw_split(ps, o, &f))
         return -1;
     int g = cg_kw_current_group(ps, o);
     if (g < 0)

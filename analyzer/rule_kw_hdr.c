@@ -163,25 +163,16 @@ int cg_kw_flowint(cg_rule_ps *ps, const cg_rule_opt *o)
     };
     cg_flowint fi;
     memset(&fi, 0, sizeof fi);
-    const char *f[3];
-    size_t fl[3], fp[3], nf = 0;
-    const char *v = o->val, *e = o->val + o->vlen;
-    while (v <= e) {
-        const char *q = memchr(v, ',', (size_t)(e - v));
-        if (!q)
-            q = e;
-        if (nf == 3)
-            return cg_rule_fail(ps, o->vpos + (size_t)(v - o->val), "flowint takes a name, "
-                                "an operator and a value");
-        f[nf] = v;
-        fl[nf] = (size_t)(q - v);
-        fp[nf] = o->vpos + (size_t)(v - o->val);
-        cg_rule_trim(&f[nf], &fl[nf], &fp[nf]);
-        nf++;
-        v = q + 1;
-    }
-    if (nf < 2 || fl[0] == 0)
+    cg_kw_fields F;
+    if (cg_kw_split(ps, o, &F))
+        return -1;
+    if (F.count > 3)
+        return cg_rule_fail(ps, F.pos[3], "flowint takes a name, an operator and a value");
+    if (F.count < 2)
         return cg_rule_fail(ps, o->vpos, "flowint needs a name and an operator");
+    const char *const *f = F.s;
+    const size_t *fl = F.n, *fp = F.pos;
+    size_t nf = F.count;
     for (size_t i = 0; i < fl[0]; i++)
         if (f[0][i] == ' ' || f[0][i] == '\t')
             return cg_rule_fail(ps, fp[0], "flowint: spaces are not allowed in a name");
@@ -198,8 +189,6 @@ int cg_kw_flowint(cg_rule_ps *ps, const cg_rule_opt *o)
         return cg_rule_fail(ps, unary ? fp[2] : o->npos, "flowint %s %s", ops[k].w,
                             unary ? "takes no value" : "needs a value");
     if (!unary) {
-        if (fl[2] == 0)
-            return cg_rule_fail(ps, fp[2], "flowint: empty value");
         if (f[2][0] >= '0' && f[2][0] <= '9') {
             char *end;
             errno = 0;
@@ -253,14 +242,12 @@ int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o)
         return 0;
     }
     int have_track = 0;
-    const char *v = o->val, *e = o->val + o->vlen;
-    for (int field = 0; v <= e; field++) {
-        const char *q = memchr(v, ',', (size_t)(e - v));
-        if (!q)
-            q = e;
-        const char *w = v;
-        size_t wl = (size_t)(q - v), wp = o->vpos + (size_t)(v - o->val);
-        cg_rule_trim(&w, &wl, &wp);
+    cg_kw_fields F;
+    if (cg_kw_split(ps, o, &F))
+        return -1;
+    for (size_t field = 0; field < F.count; field++) {
+        const char *w = F.s[field];
+        size_t wl = F.n[field], wp = F.pos[field];
         if (field == 0) {
             size_t k;
             for (k = 0; k < sizeof cmds / sizeof cmds[0]; k++)
@@ -271,8 +258,6 @@ int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o)
                                     (int)(wl > 20 ? 20 : wl), w);
             xb.cmd = cmds[k].cmd;
         } else if (field == 1) {
-            if (wl == 0)
-                return cg_rule_fail(ps, wp, "xbits: empty name");
             for (size_t i = 0; i < wl; i++)
                 if (w[i] == ' ' || w[i] == '\t')
                     return cg_rule_fail(ps, wp, "xbits: spaces are not allowed in a name");
@@ -316,11 +301,9 @@ int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o)
             return cg_rule_fail(ps, wp, "xbits: expected 'track ...' or 'expire ...', not "
                                 "'%.*s'", (int)(wl > 20 ? 20 : wl), w);
         }
-        v = q + 1;
     }
-    if (!xb.name) {
+    if (!xb.name)
         return cg_rule_fail(ps, o->npos, "xbits needs a command, a name and a track");
-    }
     if (!have_track) {
         free(xb.name);
         return cg_rule_fail(ps, o->npos, "xbits needs 'track ip_src', 'ip_dst' or 'ip_pair'");

@@ -710,6 +710,11 @@ static void test_errors(void)
     expect_error(rs, t, col_of(t, "q\""), "unknown pcre flag 'q'");
     t = "alert tcp any any -> any any (pcre:\"ab\"; sid:35;)";
     expect_error(rs, t, col_of(t, "ab\""), "pcre must be written");
+    t = "alert tcp any any -> any any (base64_decode:bytes 4,; base64_data; content:\"x\"; "
+        "sid:48;)";
+    expect_error(rs, t, col_of(t, "; base64_data"), "empty field in base64_decode");
+    t = "alert tcp any any -> any any (xbits:set, ,track ip_src; sid:49;)";
+    expect_error(rs, t, col_of(t, " ,track") + 1, "empty field in xbits");
     t = "alert tcp any any -> any any (flowint:n,++,1; sid:44;)";
     expect_error(rs, t, col_of(t, "++"), "unknown flowint operator '++'");
     t = "alert tcp any any -> any any (flowint:n,+; sid:45;)";
