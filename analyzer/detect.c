@@ -30,7 +30,7 @@
 #include "analyzer/verify.h"
 #include "analyzer/xbits.h"
 
-#define LAYOUT_VERSION 7
+#define LAYOUT_VERSION 8
 #define NCLASS 4                 /* TCP, UDP, ICMP (v4 and v6), other */
 #define NGCLASS (NCLASS + 2)     /* ... the TCP stream, TCP packets the stream holds */
 #define NARROW_PORTS 4096        /* a port set larger than this counts as "any" */
@@ -851,11 +851,26 @@ static int is_body(int b)
            b == CG_BUF_FILE_DATA;
 }
 
+/* 1 when no group of r is of an application buffer: its application
+ * buffers in bufs are those of the messages its header tests (dns.opcode,
+ * tls.version) are matched on (rule.h invariant 7). */
+static int rule_header_only(const cg_rule *r)
+{
+    for (uint32_t g = 0; g < r->ngroups; g++) {
+        uint8_t b = r->groups[g].buf;
+        if (b != CG_BUF_PAYLOAD && b != CG_BUF_STREAM && b < CG_BUF_COUNT)
+            return 0;
+    }
+    return 1;
+}
+
 /* The transaction groups. A rule with its fast pattern in an application
  * buffer goes to that buffer's group (a body buffer: the body group); one
  * without (or with it in the payload, beside application buffers) to the
  * group of the first application buffer it inspects, as always-checked
- * whenever that buffer is present; per direction. */
+ * whenever that buffer is present; a rule whose application conditions are
+ * header tests only, to the group of each buffer of the messages they are
+ * matched on; per direction. */
 static int build_tx(cg_detect *d)
 {
     uint32_t cap[CG_BUF_COUNT][2], bcap[2] = {0, 0};
@@ -877,12 +892,17 @@ static int build_tx(cg_detect *d)
                     b = k;
         if (b < 0)
             continue;
+        int header_only = fb < 0 && rule_header_only(r);
         for (int dir = 0; dir < 2; dir++) {
             if (!rule_in_dir(r, dir))
                 continue;
             int err = fb >= 0 && is_body(b)
                 ? push_u32(&d->bodies[dir].always, &d->bodies[dir].nalways, &bcap[dir], i)
                 : push_u32(&d->tx[b][dir].always, &d->tx[b][dir].nalways, &cap[b][dir], i);
+            for (int k = b + 1; header_only && k < CG_BUF_COUNT && !err; k++)
+                if (r->bufs >> k & 1)
+                    err = push_u32(&d->tx[k][dir].always, &d->tx[k][dir].nalways,
+                                   &cap[k][dir], i);
             if (err)
                 return -1;
         }

@@ -38,7 +38,10 @@
  *  7. Payload items (group buffer CG_BUF_PAYLOAD) match the packet payload
  *     when packet_ok and a chunk of the reassembled TCP stream when stream_ok
  *     (see the two fields). bufs has the bit of every buffer a group uses
- *     (CG_BUF_PAYLOAD and/or CG_BUF_STREAM for payload groups, as allowed).
+ *     (CG_BUF_PAYLOAD and/or CG_BUF_STREAM for payload groups, as allowed),
+ *     and the buffers of the messages a header test is matched on:
+ *     CG_BUF_DNS_QUERY for dns.opcode; CG_BUF_JA3_HASH, CG_BUF_JA3S_HASH and
+ *     CG_BUF_TLS_CERTS for tls.version.
  *  8. byte_extract variables are used only after the byte_extract that sets
  *     them, in its group or a later one (groups are verified in order); var
  *     indexes are < CG_BYTE_VARS.

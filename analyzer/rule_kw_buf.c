@@ -694,5 +694,15 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
             r->bufs |= (r->packet_ok ? 1ull << CG_BUF_PAYLOAD : 0) |
                        (r->stream_ok ? 1ull << CG_BUF_STREAM : 0);
     }
+    /* dns.opcode and tls.version test a message's header, not a buffer: a
+     * rule with one of them is matched on the messages of its protocol all
+     * the same, found through the buffers those messages always have: a
+     * query's dns.query; a ClientHello's JA3, a ServerHello's JA3S, a
+     * Certificate's certificates (without this such a rule with no buffer
+     * of its own was a packet rule, and a packet has neither) */
+    if (r->dns_opcode.op != CG_U_NONE)
+        r->bufs |= 1ull << CG_BUF_DNS_QUERY;
+    if (r->tls_version)
+        r->bufs |= 1ull << CG_BUF_JA3_HASH | 1ull << CG_BUF_JA3S_HASH | 1ull << CG_BUF_TLS_CERTS;
     return 0;
 }

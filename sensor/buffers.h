@@ -41,7 +41,7 @@ enum cg_buf {
     CG_BUF_HTTP_ACCEPT,
     CG_BUF_HTTP_ACCEPT_ENC,
     CG_BUF_HTTP_ACCEPT_LANG,
-    CG_BUF_HTTP_CONNECTION,
+    CG_BUF_HTTP_CONNECTION,    /* of the request or the response */
     CG_BUF_HTTP_REQUEST_BODY,  /* dechunked, decompressed */
     /* HTTP/1.x request or response (the direction of the transaction) */
     CG_BUF_HTTP_HEADER,        /* every header "Name: value\r\n", normalized, no cookie */

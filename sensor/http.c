@@ -95,7 +95,7 @@ static const int8_t key_buf[2][HK_N] = {
         [HK_HOST] = -1, [HK_UA] = -1, [HK_COOKIE] = -1, [HK_SETCOOKIE] = CG_BUF_HTTP_COOKIE,
         [HK_CTYPE] = CG_BUF_HTTP_CONTENT_TYPE, [HK_CLEN] = CG_BUF_HTTP_CONTENT_LEN,
         [HK_REFERER] = -1, [HK_ACCEPT] = -1, [HK_ACCEPT_ENC] = -1, [HK_ACCEPT_LANG] = -1,
-        [HK_CONNECTION] = -1, [HK_LOCATION] = CG_BUF_HTTP_LOCATION,
+        [HK_CONNECTION] = CG_BUF_HTTP_CONNECTION, [HK_LOCATION] = CG_BUF_HTTP_LOCATION,
         [HK_SERVER] = CG_BUF_HTTP_SERVER, [HK_TE] = -1, [HK_CE] = -1, [HK_AUTH] = -1,
     },
     [1] = {

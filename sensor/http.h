@@ -99,7 +99,7 @@
  *   http.protocol, http.stat_code (the token after the protocol), http.stat_msg
  *   (the rest, trimmed; absent when empty), http.response_line: raw bytes.
  *   http.cookie (Set-Cookie), http.content_type, http.content_len,
- *   http.location, http.server: values as in http.header.
+ *   http.connection, http.location, http.server: values as in http.header.
  *   http.response_body and file.data: as for requests, up to resp_body_limit.
  * Both directions:
  *   http.header: one "Name: value\r\n" per distinct header name (case-

@@ -1050,6 +1050,19 @@ static void test_responses(void)
     cg_http_end(h, &hf, on_tx, &r);
     rec_reset(&r);
 
+    /* Connection is a header of responses too (http.connection) */
+    memset(&hf, 0, sizeof hf);
+    feeds(h, &hf, 1, "GET /bye HTTP/1.1\r\nHost: h\r\nConnection: keep-alive\r\n\r\n", &r);
+    feeds(h, &hf, 0, "HTTP/1.1 200 OK\r\nConnection:  Close \r\nContent-Length: 2\r\n\r\nok",
+          &r);
+    CHECK_EQ_U(r.ntx, 2);
+    CHECK_STR(B(&r, 0, CG_BUF_HTTP_CONNECTION), "keep-alive");
+    CHECK_EQ_U(r.t[1].ts, 0);
+    CHECK_STR(B(&r, 1, CG_BUF_HTTP_CONNECTION), "Close");
+    CHECK_STR(B(&r, 1, CG_BUF_HTTP_HEADER), "Connection: Close\r\nContent-Length: 2\r\n");
+    cg_http_end(h, &hf, on_tx, &r);
+    rec_reset(&r);
+
     /* HEAD: its response has no body even with a Content-Length */
     memset(&hf, 0, sizeof hf);
     feeds(h, &hf, 1, "HEAD /f HTTP/1.1\r\nHost: h\r\n\r\nGET /g HTTP/1.1\r\nHost: h\r\n\r\n", &r);

@@ -67,6 +67,11 @@ static const char *const rules[] = {
     "alert http any any -> any any (msg:\"smuggled\"; flow:established,to_server; "
     "app-layer-event:http.invalid_transfer_encoding_value_in_request; http.uri; "
     "content:\"/tmui/\"; sid:128;)",
+    /* dns.opcode alone, and with a dns.query content */
+    "alert dns any any -> any any (msg:\"dns update\"; dns.opcode:5; sid:129;)",
+    "alert dns any any -> any any (msg:\"notify for a zone\"; dns.opcode:4; dns.query; "
+    "content:\"tuyenquang\"; sid:130;)",
+    "alert tls any any -> any any (msg:\"old tls\"; tls.version:1.0; sid:131;)",
     NULL};
 
 typedef struct world {
@@ -269,11 +274,13 @@ static void test_http(void)
     world_free(&w);
 }
 
-/* A DNS query for name (labels from dots), id 0x1234. */
-static uint32_t dns_query(uint8_t *b, const char *name)
+/* A DNS message with opcode op and one question for name (labels from dots),
+ * id 0x1234. */
+static uint32_t dns_query_op(uint8_t *b, const char *name, unsigned op)
 {
     static const uint8_t hdr[12] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
     memcpy(b, hdr, 12);
+    b[2] = (uint8_t)(b[2] | (op << 3));
     uint32_t n = 12;
     const char *s = name;
     while (*s) {
@@ -288,6 +295,12 @@ static uint32_t dns_query(uint8_t *b, const char *name)
     b[n++] = 0; b[n++] = 16;                 /* TXT */
     b[n++] = 0; b[n++] = 1;
     return n;
+}
+
+/* A standard query (opcode 0). */
+static uint32_t dns_query(uint8_t *b, const char *name)
+{
+    return dns_query_op(b, name, 0);
 }
 
 static void test_dns(void)
@@ -318,6 +331,24 @@ static void test_dns(void)
     tconn_send(&w.c, 1, framed + 7, n + 2 - 7);
     CHECK_STR(take(&w), "107,");
     tconn_close(&w.c);
+
+    /* dns.opcode on its own matches a DNS message of that opcode (an
+     * UPDATE), with a dns.query content too (a NOTIFY) */
+    w.c.udp = 1;
+    w.c.cport = 53002;
+    w.c.sport = 53;
+    n = dns_query_op(q, "tuyenquang.gov.vn", 5);
+    tconn_send_at(&w.c, 1, 0, 0, q, n);
+    CHECK_STR(take(&w), "129,");
+    n = dns_query_op(q, "tuyenquang.gov.vn", 4);
+    tconn_send_at(&w.c, 1, 0, 0, q, n);
+    CHECK_STR(take(&w), "130,");
+    n = dns_query_op(q, "example.org", 4);
+    tconn_send_at(&w.c, 1, 0, 0, q, n);
+    CHECK_STR(take(&w), "");
+    n = dns_query(q, "tuyenquang.gov.vn");
+    tconn_send_at(&w.c, 1, 0, 0, q, n);
+    CHECK_STR(take(&w), "");
     world_free(&w);
 }
 
@@ -396,6 +427,16 @@ static void test_tls(void)
     tconn_send(&w.c, 0, srv.b, 100);
     tconn_send(&w.c, 0, srv.b + 100, srv.n - 100);
     CHECK_STR(take(&w), "109,");
+    tconn_close(&w.c);
+
+    /* tls.version on its own: a TLS 1.0 ClientHello, not the 1.2 one above */
+    ch.b[0] = 3;
+    ch.b[1] = 1;
+    rec.n = 0;
+    record(&rec, 1, &ch);
+    tconn_connect(&w.c, 443);
+    tconn_send(&w.c, 1, rec.b, rec.n);
+    CHECK_STR(take(&w), "108,131,");
     tconn_close(&w.c);
     OPENSSL_free(der);
     X509_NAME_free(nm);
