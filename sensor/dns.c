@@ -39,15 +39,21 @@
  */
 #include "sensor/dns.h"
 
+#include <arpa/inet.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "sensor/extract.h"
 
+#define T_A 1
 #define T_NS 2
 #define T_CNAME 5
 #define T_SOA 6
 #define T_PTR 12
 #define T_MX 15
+#define T_TXT 16
+#define T_AAAA 28
+#define DOTTED_MAX 253   /* the longest dotted name a 255-byte wire name gives */
 
 /* The message as read: captured bytes and the length it claims. */
 typedef struct dmsg {
@@ -201,8 +207,65 @@ static void count_error(cg_dns_stats *st, int rc)
     }
 }
 
+/* ---- detail (cg_dns_parse_detail) ---- */
+
+/* A place for up to DOTTED_MAX bytes of a name in det's text, or a nout that
+ * keeps nothing when there is no room. */
+static nout det_room(cg_dns_detail *det, uint32_t cap)
+{
+    nout o = {NULL, 0, 0, 1};
+    if (det && CG_DNS_DETAIL_TEXT - det->used >= cap)
+        o = (nout){(uint8_t *)det->text + det->used, cap, 0, 0};
+    return o;
+}
+
+/* The RDATA of an answer as text, at the end of det's text: a view, or NULL
+ * for a type without a text form, or when it does not fit. The RDATA (rdlen
+ * bytes at off) was read and checked whole (rdata_names). */
+static const char *rdata_text(const dmsg *d, cg_dns_detail *det, uint16_t type, uint32_t off,
+                              uint32_t rdlen, uint16_t *tlen)
+{
+    char *t = det->text + det->used;
+    uint32_t room = CG_DNS_DETAIL_TEXT - det->used;
+    const uint8_t *b = cg_span_at(&d->s, off, rdlen);
+    uint32_t err, n = 0;
+    if (!b)
+        return NULL;
+    switch (type) {
+    case T_A:
+        if (rdlen != 4 || room < 16)
+            return NULL;
+        n = (uint32_t)snprintf(t, room, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+        break;
+    case T_AAAA:
+        if (rdlen != 16 || room < INET6_ADDRSTRLEN || !inet_ntop(AF_INET6, b, t, room))
+            return NULL;
+        n = (uint32_t)strlen(t);
+        break;
+    case T_CNAME: case T_NS: case T_PTR: case T_MX: {
+        nout o = det_room(det, DOTTED_MAX);
+        uint32_t at = off + (type == T_MX ? 2 : 0);
+        if (o.full || name_walk(d, &at, &o, &err) != CG_DNS_OK || o.full)
+            return NULL;
+        n = o.len;
+        break;
+    }
+    case T_TXT:
+        /* character-strings, each a length byte and its bytes: joined */
+        for (uint32_t i = 0; i < rdlen; i += 1u + b[i])
+            for (uint32_t k = 1; k <= b[i] && i + k < rdlen && n < room; k++)
+                t[n++] = (char)b[i + k];
+        break;
+    default:
+        return NULL;
+    }
+    det->used += n;
+    *tlen = (uint16_t)n;
+    return t;
+}
+
 static int parse(const dmsg *d, uint8_t *scratch, uint32_t scratch_len, cg_bufset *out,
-                 cg_dns_msg *m, cg_dns_stats *st)
+                 cg_dns_msg *m, cg_dns_stats *st, cg_dns_detail *det)
 {
     const uint8_t *h, *b;
     uint32_t off = CG_DNS_HEADER, used = 0;
@@ -230,7 +293,10 @@ static int parse(const dmsg *d, uint8_t *scratch, uint32_t scratch_len, cg_bufse
         uint32_t room = scratch_len > used ? scratch_len - used : 0;
         nout o = {scratch ? scratch + used : NULL, room > 253 ? 253 : room, 0, 0};
         int keep = !m->qr;
-        if ((rc = name_walk(d, &off, keep ? &o : NULL, &m->err_off)) != CG_DNS_OK)
+        /* with a detail the name is written there, and copied to the scratch */
+        nout dn = det_room(det && det->nq < CG_DNS_DETAIL_QUESTIONS ? det : NULL, DOTTED_MAX);
+        nout *wo = !dn.full ? &dn : keep ? &o : NULL;
+        if ((rc = name_walk(d, &off, wo, &m->err_off)) != CG_DNS_OK)
             return rc;
         m->err_off = off;
         if ((rc = need(d, off, 4, &b)) != CG_DNS_OK)
@@ -238,6 +304,17 @@ static int parse(const dmsg *d, uint8_t *scratch, uint32_t scratch_len, cg_bufse
         off += 4;
         m->questions++;
         st->questions++;
+        if (wo == &dn) {
+            det->q[det->nq++] = (cg_dns_question){(const char *)dn.p, (uint16_t)dn.len,
+                                                  cg_be16(b)};
+            det->used += dn.len;
+            if (keep && o.p && dn.len <= o.cap)
+                memcpy(o.p, dn.p, o.len = dn.len);
+            else
+                o.full = 1;
+        } else if (det) {
+            det->q_dropped++;
+        }
         if (!keep)
             continue;
         if (o.full || !scratch || out->n[CG_BUF_DNS_QUERY] >= CG_BUF_MAX_INST) {
@@ -250,12 +327,15 @@ static int parse(const dmsg *d, uint8_t *scratch, uint32_t scratch_len, cg_bufse
 
     uint32_t nrr = (uint32_t)m->ancount + m->nscount + m->arcount;
     for (uint32_t i = 0; i < nrr; i++) {
-        if ((rc = name_walk(d, &off, NULL, &m->err_off)) != CG_DNS_OK)
+        int ans = det && i < m->ancount;
+        nout dn = det_room(ans && det->nan < CG_DNS_DETAIL_ANSWERS ? det : NULL, DOTTED_MAX);
+        if ((rc = name_walk(d, &off, dn.full ? NULL : &dn, &m->err_off)) != CG_DNS_OK)
             return rc;
         m->err_off = off;
         if ((rc = need(d, off, 10, &b)) != CG_DNS_OK)
             return rc;
         uint16_t type = cg_be16(b);
+        uint32_t ttl = cg_be32(b + 4);
         uint32_t rdlen = cg_be16(b + 8);
         off += 10;
         m->err_off = off;
@@ -263,6 +343,14 @@ static int parse(const dmsg *d, uint8_t *scratch, uint32_t scratch_len, cg_bufse
             return rc;
         if ((rc = rdata_names(d, type, off, rdlen, &m->err_off)) != CG_DNS_OK)
             return rc;
+        if (!dn.full) {
+            cg_dns_answer *a = &det->an[det->nan++];
+            *a = (cg_dns_answer){(const char *)dn.p, (uint16_t)dn.len, type, ttl, NULL, 0};
+            det->used += dn.len;
+            a->rdata = rdata_text(d, det, type, off, rdlen, &a->rdata_len);
+        } else if (ans) {
+            det->an_dropped++;
+        }
         off += rdlen;
         m->records++;
     }
@@ -272,6 +360,13 @@ static int parse(const dmsg *d, uint8_t *scratch, uint32_t scratch_len, cg_bufse
 
 int cg_dns_parse(const uint8_t *msg, uint32_t len, uint32_t wire_len, uint8_t *scratch,
                  uint32_t scratch_len, cg_bufset *out, cg_dns_msg *m, cg_dns_stats *st)
+{
+    return cg_dns_parse_detail(msg, len, wire_len, scratch, scratch_len, out, m, st, NULL);
+}
+
+int cg_dns_parse_detail(const uint8_t *msg, uint32_t len, uint32_t wire_len, uint8_t *scratch,
+                        uint32_t scratch_len, cg_bufset *out, cg_dns_msg *m, cg_dns_stats *st,
+                        cg_dns_detail *det)
 {
     cg_dns_msg local;
     dmsg d;
@@ -284,8 +379,10 @@ int cg_dns_parse(const uint8_t *msg, uint32_t len, uint32_t wire_len, uint8_t *s
         m = &local;
     memset(m, 0, sizeof *m);
     cg_bufset_clear(out);
+    if (det)
+        det->nq = det->nan = det->q_dropped = det->an_dropped = 0, det->used = 0;
     st->messages++;
-    int rc = parse(&d, scratch, scratch_len, out, m, st);
+    int rc = parse(&d, scratch, scratch_len, out, m, st, det);
     count_error(st, rc);
     return rc;
 }
@@ -304,6 +401,37 @@ const char *cg_dns_strerror(int rc)
     case CG_DNS_E_HOPS: return "too many compression pointers";
     default: return "unknown";
     }
+}
+
+const char *cg_dns_type_name(uint16_t type)
+{
+    /* RFC 1035 and later; the names Suricata writes */
+    static const struct { uint16_t t; const char *n; } names[] = {
+        {1, "A"}, {2, "NS"}, {3, "MD"}, {4, "MF"}, {5, "CNAME"}, {6, "SOA"}, {7, "MB"},
+        {8, "MG"}, {9, "MR"}, {10, "NULL"}, {11, "WKS"}, {12, "PTR"}, {13, "HINFO"},
+        {14, "MINFO"}, {15, "MX"}, {16, "TXT"}, {17, "RP"}, {18, "AFSDB"}, {19, "X25"},
+        {20, "ISDN"}, {21, "RT"}, {22, "NSAP"}, {23, "NSAPPTR"}, {24, "SIG"}, {25, "KEY"},
+        {26, "PX"}, {27, "GPOS"}, {28, "AAAA"}, {29, "LOC"}, {30, "NXT"}, {33, "SRV"},
+        {34, "ATMA"}, {35, "NAPTR"}, {36, "KX"}, {37, "CERT"}, {38, "A6"}, {39, "DNAME"},
+        {41, "OPT"}, {42, "APL"}, {43, "DS"}, {44, "SSHFP"}, {45, "IPSECKEY"},
+        {46, "RRSIG"}, {47, "NSEC"}, {48, "DNSKEY"}, {49, "DHCID"}, {50, "NSEC3"},
+        {51, "NSEC3PARAM"}, {52, "TLSA"}, {55, "HIP"}, {59, "CDS"}, {60, "CDNSKEY"},
+        {64, "SVCB"}, {65, "HTTPS"}, {99, "SPF"}, {249, "TKEY"}, {250, "TSIG"},
+        {253, "MAILA"}, {255, "ANY"}, {256, "URI"},
+    };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (names[i].t == type)
+            return names[i].n;
+    return NULL;
+}
+
+const char *cg_dns_rcode_name(uint8_t rcode)
+{
+    static const char *const names[] = {
+        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
+        "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
+    };
+    return rcode < sizeof names / sizeof names[0] ? names[rcode] : NULL;
 }
 
 /* ---- TCP framing ---------------------------------------------------------

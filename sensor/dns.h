@@ -1,5 +1,6 @@
 /* dns.h — DNS messages (RFC 1035) into inspection buffers: the question
- * names of a query as dns.query, the opcode as dns.opcode.
+ * names of a query as dns.query, the opcode as dns.opcode; and, for logs,
+ * the questions and answers of any message (cg_dns_parse_detail).
  *
  * Input: one whole message, the payload of a UDP datagram, or one message of
  * a TCP stream framed by its 2-byte length prefix (RFC 1035 §4.2.2, RFC 7766);
@@ -128,6 +129,59 @@ int cg_dns_parse(const uint8_t *msg, uint32_t len, uint32_t wire_len, uint8_t *s
 
 /* A short name of a result, for messages. */
 const char *cg_dns_strerror(int rc);
+
+/* ---- what a message says, for logs ---------------------------------------
+ *
+ * cg_dns_parse_detail parses as cg_dns_parse does (same buffers, result,
+ * counters) and also keeps, for any message (query or response), what an EVE
+ * dns record shows: each question's name and type, and each record of the
+ * answer section: owner name, type, TTL and its RDATA as text when the type
+ * has one (A: dotted quad; AAAA: RFC 5952; CNAME, NS, PTR: the dotted name;
+ * MX: the exchange's name; TXT: its strings joined; others: none, rdata
+ * NULL). Names are dotted and bytes as sent, as in dns.query. Only what
+ * parsed whole before an error is kept. Bounded: CG_DNS_DETAIL_QUESTIONS
+ * questions and CG_DNS_DETAIL_ANSWERS answers, their text in the detail's
+ * own CG_DNS_DETAIL_TEXT bytes; what does not fit is counted in q_dropped /
+ * an_dropped (a TXT longer than the room left is cut, not dropped). Views
+ * into the detail; they live until it is written again. */
+#define CG_DNS_DETAIL_QUESTIONS 4
+#define CG_DNS_DETAIL_ANSWERS 16
+#define CG_DNS_DETAIL_TEXT 4096
+
+typedef struct cg_dns_question {
+    const char *name;            /* not NUL-terminated: name_len bytes */
+    uint16_t name_len;
+    uint16_t type;               /* QTYPE */
+} cg_dns_question;
+
+typedef struct cg_dns_answer {
+    const char *name;
+    uint16_t name_len;
+    uint16_t type;
+    uint32_t ttl;
+    const char *rdata;           /* NULL: not rendered for this type */
+    uint16_t rdata_len;
+} cg_dns_answer;
+
+typedef struct cg_dns_detail {
+    uint16_t nq, nan;            /* questions and answers kept */
+    uint16_t q_dropped, an_dropped;
+    cg_dns_question q[CG_DNS_DETAIL_QUESTIONS];
+    cg_dns_answer an[CG_DNS_DETAIL_ANSWERS];
+    uint32_t used;               /* bytes of text used */
+    char text[CG_DNS_DETAIL_TEXT];
+} cg_dns_detail;
+
+/* cg_dns_parse, filling det too (cleared first; NULL: cg_dns_parse). */
+int cg_dns_parse_detail(const uint8_t *msg, uint32_t len, uint32_t wire_len, uint8_t *scratch,
+                        uint32_t scratch_len, cg_bufset *out, cg_dns_msg *m, cg_dns_stats *st,
+                        cg_dns_detail *det);
+
+/* Suricata's names of a record type ("A", "AAAA", "CNAME", ...) and of a
+ * response code ("NOERROR", "NXDOMAIN", ...); NULL for a value without one
+ * (Suricata then writes the number). */
+const char *cg_dns_type_name(uint16_t type);
+const char *cg_dns_rcode_name(uint8_t rcode);
 
 /* ---- DNS over TCP: framing ----------------------------------------------
  *

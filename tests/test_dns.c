@@ -1,7 +1,8 @@
 /* test_dns.c — unit tests of sensor/dns: queries (A, AAAA, TXT, several
  * questions, compressed names, case kept, odd label bytes, the root, the
  * 255-byte limit), a response with compressed answers (A, CNAME, MX, SOA, TXT)
- * that gives no dns.query, opcodes; every named name error (loops through the
+ * that gives no dns.query, opcodes; the questions and answers kept for logs
+ * (cg_dns_parse_detail: types, TTLs, RDATA as text, bounds); every named name error (loops through the
  * current run and through an earlier one, forward pointers, pointers into the
  * header and past the end, label types 01 and 10, names over 255 bytes,
  * pointer chains past the hop limit); truncated versus invalid at every cut of
@@ -338,6 +339,114 @@ static void test_response(void)
     CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_DNS_E_LOOP);
     CHECK_EQ_U(ST.loops, loops + 1);
     CHECK_EQ_U(m.err_off, self + 2);
+}
+
+/* ---- detail: questions and answers for logs ----------------------------- */
+
+static cg_dns_detail DET;
+
+static int parse_detail(const uint8_t *p, uint32_t len, uint32_t wire_len, cg_dns_msg *m)
+{
+    uint8_t *c = malloc(len ? len : 1);
+    if (!c)
+        abort();
+    memcpy(c, p, len);
+    int rc = cg_dns_parse_detail(c, len, wire_len, SCR, sizeof SCR, &BS, m, &ST, &DET);
+    free(c);
+    return rc;
+}
+
+static int text_is(const char *p, uint32_t n, const char *want)
+{
+    return p && n == strlen(want) && memcmp(p, want, n) == 0;
+}
+
+static void test_detail(void)
+{
+    wb w, rd;
+    cg_dns_msg m;
+
+    /* a query: its questions with their types, dns.query as without detail */
+    hdr(&w, 0x0a0b, 0x0100, 2, 0, 0, 0);
+    uint32_t q = question(&w, "dichvucong.tuyenquang.gov.vn", -1, 1);
+    question(&w, "www", (int)q, 28);
+    CHECK_EQ_U(parse_detail(w.b, w.n, w.n, &m), CG_DNS_OK);
+    CHECK_EQ_U(DET.nq, 2);
+    CHECK(text_is(DET.q[0].name, DET.q[0].name_len, "dichvucong.tuyenquang.gov.vn"));
+    CHECK_EQ_U(DET.q[0].type, 1);
+    CHECK(text_is(DET.q[1].name, DET.q[1].name_len, "www.dichvucong.tuyenquang.gov.vn"));
+    CHECK_EQ_U(DET.q[1].type, 28);
+    CHECK_EQ_U(DET.nan, 0);
+    CHECK_STR(query_str(0), "dichvucong.tuyenquang.gov.vn");
+    CHECK_STR(query_str(1), "www.dichvucong.tuyenquang.gov.vn");
+
+    /* a response: the question, and the answers with their data (CNAME, A,
+     * AAAA, MX, TXT of two strings, and a type without a text form); the
+     * authority's SOA is not an answer */
+    hdr(&w, 0x1234, 0x8183, 1, 6, 1, 0);
+    q = question(&w, "www.tuyenquang.gov.vn", -1, 1);
+    rd.n = 0;
+    name(&rd, "web", (int)q + 4);
+    rr(&w, "", (int)q, 5, rd.b, rd.n);
+    uint32_t web = w.n - rd.n;
+    rr(&w, "", (int)web, 1, "\xcb\x00\x71\x07", 4);
+    rr(&w, "", (int)web, 28, "\x20\x01\x0d\xb8\0\0\0\0\0\0\0\0\0\0\0\x13", 16);
+    rd.n = 0;
+    u16(&rd, 10);
+    name(&rd, "mail", (int)q + 4);
+    rr(&w, "", (int)q + 4, 15, rd.b, rd.n);
+    rr(&w, "", (int)q + 4, 16, "\x06v=spf1\x05 -all", 13);
+    rr(&w, "", (int)q + 4, 99, "\x01x", 2);
+    rd.n = 0;
+    name(&rd, "ns1", (int)q + 4);
+    name(&rd, "hostmaster", (int)q + 4);
+    for (int i = 0; i < 5; i++)
+        u32(&rd, 1000u + (uint32_t)i);
+    rr(&w, "", (int)q + 4, 6, rd.b, rd.n);
+    CHECK_EQ_U(parse_detail(w.b, w.n, w.n, &m), CG_DNS_OK);
+    CHECK_EQ_U(m.rcode, 3);
+    CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 0);          /* still no dns.query for a response */
+    CHECK_EQ_U(DET.nq, 1);
+    CHECK(text_is(DET.q[0].name, DET.q[0].name_len, "www.tuyenquang.gov.vn"));
+    CHECK_EQ_U(DET.nan, 6);
+    CHECK(text_is(DET.an[0].name, DET.an[0].name_len, "www.tuyenquang.gov.vn"));
+    CHECK_EQ_U(DET.an[0].type, 5);
+    CHECK_EQ_U(DET.an[0].ttl, 300);
+    CHECK(text_is(DET.an[0].rdata, DET.an[0].rdata_len, "web.tuyenquang.gov.vn"));
+    CHECK(text_is(DET.an[1].name, DET.an[1].name_len, "web.tuyenquang.gov.vn"));
+    CHECK(text_is(DET.an[1].rdata, DET.an[1].rdata_len, "203.0.113.7"));
+    CHECK(text_is(DET.an[2].rdata, DET.an[2].rdata_len, "2001:db8::13"));
+    CHECK(text_is(DET.an[3].name, DET.an[3].name_len, "tuyenquang.gov.vn"));
+    CHECK(text_is(DET.an[3].rdata, DET.an[3].rdata_len, "mail.tuyenquang.gov.vn"));
+    CHECK(text_is(DET.an[4].rdata, DET.an[4].rdata_len, "v=spf1 -all"));
+    CHECK_EQ_U(DET.an[5].type, 99);
+    CHECK(DET.an[5].rdata == NULL);
+    CHECK_EQ_U(DET.an_dropped, 0);
+    CHECK_STR(cg_dns_type_name(28), "AAAA");
+    CHECK_STR(cg_dns_type_name(5), "CNAME");
+    CHECK(cg_dns_type_name(4242) == NULL);
+    CHECK_STR(cg_dns_rcode_name(m.rcode), "NXDOMAIN");
+    CHECK(cg_dns_rcode_name(15) == NULL);
+
+    /* bounded: 20 answers keep 16, the rest counted */
+    hdr(&w, 3, 0x8180, 1, 20, 0, 0);
+    q = question(&w, "many.vn", -1, 1);
+    for (int i = 0; i < 20; i++)
+        rr(&w, "", (int)q, 1, "\x0a\x00\x00\x01", 4);
+    CHECK_EQ_U(parse_detail(w.b, w.n, w.n, &m), CG_DNS_OK);
+    CHECK_EQ_U(DET.nan, CG_DNS_DETAIL_ANSWERS);
+    CHECK_EQ_U(DET.an_dropped, 20 - CG_DNS_DETAIL_ANSWERS);
+    CHECK(text_is(DET.an[15].rdata, DET.an[15].rdata_len, "10.0.0.1"));
+
+    /* an error: what parsed whole before it stays, nothing after */
+    hdr(&w, 4, 0x8180, 1, 2, 0, 0);
+    q = question(&w, "x.vn", -1, 1);
+    rr(&w, "", (int)q, 1, "\x01\x02\x03\x04", 4);
+    name(&w, "", (int)w.n + 8);                     /* a forward pointer */
+    CHECK(parse_detail(w.b, w.n, w.n, &m) < 0);
+    CHECK_EQ_U(DET.nq, 1);
+    CHECK_EQ_U(DET.nan, 1);
+    CHECK(text_is(DET.an[0].rdata, DET.an[0].rdata_len, "1.2.3.4"));
 }
 
 /* ---- name errors -------------------------------------------------------- */
@@ -780,7 +889,10 @@ static void test_fuzz(void)
         }
         uint32_t wire = (i % 8 == 0) ? len + rnd() % 100 : len;
         cg_dns_stats before = ST;
-        int rc = parse_copy(w.b, len, wire, NULL);
+        int rc = i % 2 ? parse_copy(w.b, len, wire, NULL) : parse_detail(w.b, len, wire, NULL);
+        if (i % 2 == 0 && (DET.used > CG_DNS_DETAIL_TEXT || DET.nq > CG_DNS_DETAIL_QUESTIONS ||
+                           DET.nan > CG_DNS_DETAIL_ANSWERS))
+            bad++;
         bad += check_result(rc, &before, &ST);
         ok += rc == CG_DNS_OK;
         trunc += rc == CG_DNS_TRUNCATED;
@@ -819,6 +931,7 @@ int main(void)
     test_queries();
     test_name_length();
     test_response();
+    test_detail();
     test_name_errors();
     test_cuts();
     test_tcp();
