@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/pcapng.h"
 
 typedef struct ex_inc {
     uint64_t id;
@@ -232,4 +231,29 @@ out:
     cg_pcapng_close(w);
     free(comment);
     return rc;
+}
+
+void cg_pcapng_export_summary(const cg_pcapng_export_stats *s, const char *path, char *buf,
+                              size_t len)
+{
+    size_t o;
+    int n;
+    if (!buf || len == 0)
+        return;
+    n = snprintf(buf, len, "%llu packet%s from %llu incident%s written to %s",
+                 (unsigned long long)s->packets, s->packets == 1 ? "" : "s",
+                 (unsigned long long)s->incidents, s->incidents == 1 ? "" : "s", path);
+    if (n < 0 || (size_t)n >= len || s->nlinktypes < 2)
+        return;
+    o = (size_t)n;
+    n = snprintf(buf + o, len - o, " (%zu link types:", s->nlinktypes);
+    for (size_t i = 0; i < s->nlinktypes && i < 8 && n >= 0 && (size_t)n < len - o; i++) {
+        o += (size_t)n;
+        n = snprintf(buf + o, len - o, "%s %d", i ? "," : "", cg_pcapng_linktype(s->linktypes[i]));
+    }
+    if (n >= 0 && (size_t)n < len - o) {
+        o += (size_t)n;
+        snprintf(buf + o, len - o, "%s; Wireshark reads every one, tcpdump a file of one only)",
+                 s->nlinktypes > 8 ? ", ..." : "");
+    }
 }

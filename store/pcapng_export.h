@@ -28,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "store/pcapng.h"
 #include "store/store.h"
 
 #define CG_PCAPNG_EXPORT_USERAPPL "canhgac"
@@ -56,5 +57,12 @@ int cg_pcapng_export_write(cg_pcapng_export *x, const char *path,
                            cg_pcapng_export_stats *out);
 
 const char *cg_pcapng_export_error(const cg_pcapng_export *x);
+
+/* What was written, as the tools say it (one line, no newline, into buf of
+ * len bytes): "5 packets from 2 incidents written to FILE", and when the
+ * file has more than one link type, which, and that tcpdump reads a file
+ * of one link type only. */
+void cg_pcapng_export_summary(const cg_pcapng_export_stats *s, const char *path, char *buf,
+                              size_t len);
 
 #endif

@@ -4,12 +4,15 @@
  *                           (sizes), alerts, history in order; text or --json
  *   incident set ID K=V...  status=, assignee=, severity= (a triage change)
  *   incident note ID TEXT   a note in the incident's history
+ *   incident pcap ID... -o FILE   the incidents' evidence packets as one
+ *                           pcapng file (store/pcapng_export.h)
  *
  * show reads a snapshot (CG_STORE_RDONLY); set and note open the store for
  * triage (CG_STORE_TRIAGE), which works while `canhgac run` writes: each
  * change is one short transaction of its own, and the store keeps every
  * change in the incident's append-only history with who made it and when.
- * Who is --as NAME, else the login name of the effective user.
+ * Who is --as NAME, else the login name of the effective user. pcap reads a
+ * snapshot too, and writes FILE whole or not at all.
  */
 #include <pwd.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 #include <unistd.h>
 
 #include "analyzer/rule.h"
+#include "store/pcapng_export.h"
 #include "store/qlang.h"
 #include "store/store.h"
 #include "tools/cli.h"
@@ -27,6 +31,7 @@ static const char incident_usage[] =
     "usage: canhgac incident show [options] ID\n"
     "       canhgac incident set [options] ID FIELD=VALUE...\n"
     "       canhgac incident note [options] ID TEXT...\n"
+    "       canhgac incident pcap [options] ID... -o FILE\n"
     "\n"
     "show   the incident in full: its fields, the enrichment of its source and\n"
     "       destination, its evidence packets (sizes), its alerts and its history\n"
@@ -35,6 +40,11 @@ static const char incident_usage[] =
     "       severity=high|medium|low|info|1..4 (severity=rule: back to the rule's)\n"
     "note   adds TEXT (the words joined with spaces; - reads it from stdin) to the\n"
     "       incident's history; its options go before the ID, all after is the text\n"
+    "pcap   writes the evidence packets of the incidents into one pcapng file, in\n"
+    "       time order, one interface per link type, each packet with a comment\n"
+    "       naming its incident, signature and evidence number; tcpdump -r and\n"
+    "       Wireshark read it (tcpdump only a file of one link type). Every ID must\n"
+    "       have evidence packets; FILE is written whole or not at all\n"
     "\n"
     "Every change is kept in the incident's history, in order, with who made it\n"
     "and when; nothing rewrites it. set and note work while `canhgac run` writes.\n"
@@ -45,6 +55,7 @@ static const char incident_usage[] =
     "      --json        show: one JSON object {incident, evidence, alerts, history}\n"
     "      --alerts N    show: the first N alerts (default 20)\n"
     "      --alerts-all  show: every stored alert\n"
+    "  -o, --output FILE pcap: the pcapng file to write (replaced if it exists)\n"
     "  -h, --help        this help\n"
     "\n"
     "examples:\n"
@@ -53,8 +64,11 @@ static const char incident_usage[] =
     "  canhgac incident set 42 severity=high\n"
     "  canhgac incident note 42 \"blocked 89.160.20.112 at the firewall\"\n"
     "  canhgac incident show 42 --json | jq '.history[] | .who'\n"
+    "  canhgac incident pcap 42 -o 42.pcapng && tcpdump -r 42.pcapng -n\n"
+    "  canhgac incident pcap 42 43 57 -o case-7.pcapng\n"
     "\n"
-    "exit: 0 done; 1 the store failed (disk, full); 2 bad input (usage, a bad\n"
+    "exit: 0 done; 1 the store failed (disk, full), or pcap: an incident has no\n"
+    "evidence packets, or FILE cannot be written; 2 bad input (usage, a bad\n"
     "status or severity, no such incident, store cannot be opened)\n";
 
 typedef struct opts {
@@ -62,6 +76,7 @@ typedef struct opts {
     const char *who;
     int json;
     uint32_t alerts_max;    /* 0: every one */
+    const char *output;     /* pcap: -o FILE */
 } opts;
 
 static int parse_id(const char *s, uint64_t *out)
@@ -502,7 +517,87 @@ nomem:
     return CG_EXIT_FAIL;
 }
 
+/* ---- pcap ---------------------------------------------------------------------- */
+
+/* The evidence of ids[0..n) into o->output: every incident must exist and
+ * have evidence, or nothing is written. A repeated id counts once. */
+static int cmd_pcap(const opts *o, const uint64_t *ids, int n)
+{
+    cg_store *st = NULL;
+    cg_pcapng_export *x = NULL;
+    cg_pcapng_export_stats s;
+    int ret = CG_EXIT_FAIL, rc;
+
+    if (cg_store_open(&st, o->store_dir, CG_STORE_RDONLY, 0)) {
+        fprintf(stderr, "canhgac incident pcap: %s\n", cg_store_error(NULL));
+        return CG_EXIT_INPUT;
+    }
+    if (cg_pcapng_export_create(&x)) {
+        fprintf(stderr, "canhgac incident pcap: out of memory\n");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        uint32_t added = 0;
+        int seen = 0;
+        for (int j = 0; j < i && !seen; j++)
+            seen = ids[j] == ids[i];
+        if (seen)
+            continue;
+        if ((rc = cg_pcapng_export_add(x, st, ids[i], &added)) != 0) {
+            fprintf(stderr, "canhgac incident pcap: %s\n", cg_pcapng_export_error(x));
+            ret = rc == CG_PCAPNG_ENOTFOUND ? CG_EXIT_INPUT : CG_EXIT_FAIL;
+            goto out;
+        }
+        if (added == 0) {
+            fprintf(stderr, "canhgac incident pcap: incident %llu has no evidence packets\n",
+                    (unsigned long long)ids[i]);
+            goto out;
+        }
+    }
+    if (cg_pcapng_export_write(x, o->output, &s)) {
+        fprintf(stderr, "canhgac incident pcap: %s\n", cg_pcapng_export_error(x));
+        goto out;
+    }
+    char line[512];
+    cg_pcapng_export_summary(&s, o->output, line, sizeof line);
+    fprintf(stderr, "canhgac incident pcap: %s\n", line);
+    ret = CG_EXIT_OK;
+out:
+    cg_pcapng_export_destroy(x);
+    cg_store_close(st);
+    return ret;
+}
+
 /* ---- the command ---------------------------------------------------------------- */
+
+/* pcap's arguments (every one an ID) and -o; -o with another subcommand is
+ * a usage error. */
+static int pcap_args(const opts *o, const char *sub, int npos, char **pos)
+{
+    uint64_t *ids;
+    int ret;
+    if (strcmp(sub, "pcap")) {
+        fprintf(stderr, "canhgac incident: %s: -o is pcap's option\n", sub);
+        return CG_EXIT_INPUT;
+    }
+    if (!o->output || !o->output[0]) {
+        fprintf(stderr, "canhgac incident pcap: -o FILE is needed (the pcapng file to write)\n");
+        return CG_EXIT_INPUT;
+    }
+    if (!(ids = calloc((size_t)npos, sizeof *ids))) {
+        fprintf(stderr, "canhgac incident: out of memory\n");
+        return CG_EXIT_FAIL;
+    }
+    for (int i = 0; i < npos; i++)
+        if (parse_id(pos[i], &ids[i])) {
+            fprintf(stderr, "canhgac incident pcap: not an incident ID: %s\n", pos[i]);
+            free(ids);
+            return CG_EXIT_INPUT;
+        }
+    ret = cmd_pcap(o, ids, npos);
+    free(ids);
+    return ret;
+}
 
 /* One option at argv[*i] (advancing *i past its value): 1 taken, 0 not an
  * option, 2 the help (printed), -1 bad (message printed). */
@@ -534,6 +629,9 @@ static int take_option(int argc, char **argv, int *i, opts *o)
     } else if (OPT("--as")) {
         VALUE();
         o->who = v;
+    } else if (OPT("-o") || OPT("--output")) {
+        VALUE();
+        o->output = v;
     } else if (OPT("--json")) {
         o->json = 1;
     } else if (OPT("--alerts-all")) {
@@ -559,7 +657,7 @@ static int take_option(int argc, char **argv, int *i, opts *o)
 
 int cg_cmd_incident(int argc, char **argv)
 {
-    opts o = {cg_cli_default_store(), NULL, 0, 20};
+    opts o = {cg_cli_default_store(), NULL, 0, 20, NULL};
     char whobuf[64];
     char **pos;
     int npos = 0;
@@ -570,12 +668,14 @@ int cg_cmd_incident(int argc, char **argv)
         return CG_EXIT_OK;
     }
     if (argc < 2) {
-        fprintf(stderr, "canhgac incident: show, set or note (see canhgac incident --help)\n");
+        fprintf(stderr, "canhgac incident: show, set, note or pcap (see canhgac incident "
+                "--help)\n");
         return CG_EXIT_INPUT;
     }
     const char *sub = argv[1];
-    if (strcmp(sub, "show") && strcmp(sub, "set") && strcmp(sub, "note")) {
-        fprintf(stderr, "canhgac incident: unknown subcommand '%s' (show, set, note)\n", sub);
+    if (strcmp(sub, "show") && strcmp(sub, "set") && strcmp(sub, "note") && strcmp(sub, "pcap")) {
+        fprintf(stderr, "canhgac incident: unknown subcommand '%s' (show, set, note, pcap)\n",
+                sub);
         return CG_EXIT_INPUT;
     }
     if (!(pos = calloc((size_t)argc, sizeof *pos))) {
@@ -617,6 +717,10 @@ int cg_cmd_incident(int argc, char **argv)
     }
     if (!o.who[0] || strlen(o.who) > CG_STORE_TEXT_MAX) {
         fprintf(stderr, "canhgac incident: --as: a name of 1 to %d bytes\n", CG_STORE_TEXT_MAX);
+        goto out;
+    }
+    if (!strcmp(sub, "pcap") || o.output) {
+        ret = pcap_args(&o, sub, npos, pos);
         goto out;
     }
     if (!strcmp(sub, "show")) {

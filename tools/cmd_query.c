@@ -10,7 +10,10 @@
  * indexes choose what is read and the language decides what matches. When
  * the filters are the whole expression (cg_qhints.exact) there is no
  * predicate, and the store counts and groups from its indexes alone.
- * --since/--until are more "and" terms, applied as filters.
+ * --since/--until are more "and" terms, applied as filters. --pcap FILE
+ * writes the matches' evidence packets into one pcapng file instead of
+ * listing them (store/pcapng_export.h): their ids are collected first, then
+ * their packets read, one incident at a time.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -19,6 +22,7 @@
 #include <strings.h>
 
 #include "analyzer/rule.h"
+#include "store/pcapng_export.h"
 #include "store/qlang.h"
 #include "store/store.h"
 #include "tools/cli.h"
@@ -64,6 +68,9 @@ static const char query_usage[] =
     "                      asn (= src.asn) dst.asn dport sev status\n"
     "      --histogram hour|day   matches per hour or per day (UTC)\n"
     "      --explain       how the store would read the query, and nothing else\n"
+    "      --pcap FILE     the evidence packets of the matches (--limit of them;\n"
+    "                      0 = all) into one pcapng file, in time order, instead\n"
+    "                      of the list; what was written is said on stderr\n"
     "  -h, --help          this help\n"
     "\n"
     "examples:\n"
@@ -76,15 +83,17 @@ static const char query_usage[] =
     "  canhgac query --top sid --limit 5 'sev >= medium'\n"
     "  canhgac query --histogram hour since 24h and sid = 9100101\n"
     "  canhgac query --count status = new\n"
+    "  canhgac query 'sid = 9100101' --limit 0 --pcap all.pcapng\n"
     "  canhgac query --since 24h src=10.0.0.0/8 sid=2100498   (filter words still work)\n"
     "\n"
-    "exit: 0 done (also when nothing matched); 1 the store failed while reading;\n"
-    "2 bad expression (the column is shown), bad option, store cannot be opened\n";
+    "exit: 0 done (also when nothing matched); 1 the store failed while reading,\n"
+    "or --pcap: no evidence packet to write, or FILE cannot be written; 2 bad\n"
+    "expression (the column is shown), bad option, store cannot be opened\n";
 
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
 #define TOP_MAX 100000   /* groups --top gives at most (--limit 0) */
-enum { MODE_LIST, MODE_COUNT, MODE_TOP, MODE_HIST, MODE_EXPLAIN };
+enum { MODE_LIST, MODE_COUNT, MODE_TOP, MODE_HIST, MODE_EXPLAIN, MODE_PCAP };
 
 /* ---- the expression on records -------------------------------------------- */
 
@@ -433,6 +442,83 @@ static int print_histogram(cg_store *st, const cg_query *q, int day, int fmt)
     return CG_EXIT_OK;
 }
 
+/* ---- pcap ------------------------------------------------------------------------ */
+
+typedef struct idlist {
+    uint64_t *ids;
+    size_t n, cap;
+    int nomem;
+} idlist;
+
+static int take_id(const cg_incident *inc, void *arg)
+{
+    idlist *l = arg;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 256;
+        uint64_t *ni = realloc(l->ids, cap * sizeof *ni);
+        if (!ni) {
+            l->nomem = 1;
+            return 1;
+        }
+        l->ids = ni;
+        l->cap = cap;
+    }
+    l->ids[l->n++] = inc->id;
+    return 0;
+}
+
+/* The evidence of the matches (a page of limit, from *cursor) into path. */
+static int write_pcap(cg_store *st, const cg_query *q, uint64_t limit, uint64_t *cursor,
+                      const char *path)
+{
+    idlist l = {0};
+    cg_pcapng_export *x = NULL;
+    cg_pcapng_export_stats s;
+    int ret = CG_EXIT_FAIL;
+    char line[512];
+
+    if (cg_store_query(st, q, limit, cursor, take_id, &l) || l.nomem) {
+        fprintf(stderr, "canhgac query: %s\n", l.nomem ? "out of memory" : cg_store_error(st));
+        goto out;
+    }
+    if (cg_pcapng_export_create(&x)) {
+        fprintf(stderr, "canhgac query: out of memory\n");
+        goto out;
+    }
+    for (size_t i = 0; i < l.n; i++)
+        if (cg_pcapng_export_add(x, st, l.ids[i], NULL)) {
+            fprintf(stderr, "canhgac query: %s\n", cg_pcapng_export_error(x));
+            goto out;
+        }
+    int rc = cg_pcapng_export_write(x, path, &s);
+    if (rc == CG_PCAPNG_EEMPTY) {
+        if (l.n == 0)
+            fprintf(stderr, "canhgac query: no incident matches; %s not written\n", path);
+        else
+            fprintf(stderr, "canhgac query: the %zu matching incident%s ha%s no evidence "
+                    "packets; %s not written\n", l.n, l.n == 1 ? "" : "s",
+                    l.n == 1 ? "s" : "ve", path);
+        goto out;
+    }
+    if (rc) {
+        fprintf(stderr, "canhgac query: %s\n", cg_pcapng_export_error(x));
+        goto out;
+    }
+    cg_pcapng_export_summary(&s, path, line, sizeof line);
+    fprintf(stderr, "canhgac query: %s\n", line);
+    if (s.incidents < l.n)
+        fprintf(stderr, "canhgac query: %llu of the %zu matching incidents have no evidence "
+                "packets\n", (unsigned long long)(l.n - s.incidents), l.n);
+    if (*cursor && limit && l.n == limit)
+        fprintf(stderr, "canhgac query: the first %zu matches (--limit 0 for all); next page: "
+                "--cursor %llu\n", l.n, (unsigned long long)*cursor);
+    ret = CG_EXIT_OK;
+out:
+    cg_pcapng_export_destroy(x);
+    free(l.ids);
+    return ret;
+}
+
 /* ---- the command ---------------------------------------------------------------- */
 
 int cg_cmd_query(int argc, char **argv)
@@ -444,8 +530,8 @@ int cg_cmd_query(int argc, char **argv)
         {"cursor", required_argument, 0, 'C'}, {"count", no_argument, 0, 'k'},
         {"top", required_argument, 0, 't'},    {"histogram", required_argument, 0, 'H'},
         {"explain", no_argument, 0, 'x'},      {"help", no_argument, 0, 'h'},
-        {0, 0, 0, 0}};
-    const char *store_dir = cg_cli_default_store();
+        {"pcap", required_argument, 0, 'P'},   {0, 0, 0, 0}};
+    const char *store_dir = cg_cli_default_store(), *pcap_path = NULL;
     const struct top_field *tf = NULL;
     cg_query q;
     cg_qhints hints;
@@ -478,6 +564,14 @@ int cg_cmd_query(int argc, char **argv)
         case 'c': ls.fmt = FMT_CSV; break;
         case 'k': mode = MODE_COUNT, modes++; break;
         case 'x': mode = MODE_EXPLAIN, modes++; break;
+        case 'P':
+            if (!optarg[0] || !strcmp(optarg, "-")) {
+                fprintf(stderr, "canhgac query: --pcap: a file to write, not '%s'\n", optarg);
+                return CG_EXIT_INPUT;
+            }
+            pcap_path = optarg;
+            mode = MODE_PCAP, modes++;
+            break;
         case 't':
             if (!(tf = top_find(optarg))) {
                 fprintf(stderr, "canhgac query: --top: no field '%s' (src, dst, sid, country, "
@@ -513,7 +607,8 @@ int cg_cmd_query(int argc, char **argv)
         case 'h': fputs(query_usage, stdout); return CG_EXIT_OK;
         default:
             fprintf(stderr, "canhgac query: %s %s (see canhgac query --help)\n",
-                    c == ':' || (optopt && strchr("dn", optopt)) ? "option needs a value:"
+                    c == ':' || (optopt && strchr("dn", optopt)) ||
+                            !strcmp(argv[optind - 1], "--pcap") ? "option needs a value:"
                                                                : "unknown option:",
                     argv[optind - 1]);
             return CG_EXIT_INPUT;
@@ -535,7 +630,8 @@ int cg_cmd_query(int argc, char **argv)
         }
     }
     if (modes > 1) {
-        fprintf(stderr, "canhgac query: one of --count, --top, --histogram, --explain\n");
+        fprintf(stderr, "canhgac query: one of --count, --top, --histogram, --explain, "
+                "--pcap\n");
         goto out;
     }
     if (cursor && (mode == MODE_TOP || mode == MODE_HIST || mode == MODE_EXPLAIN)) {
@@ -621,6 +717,9 @@ int cg_cmd_query(int argc, char **argv)
         break;
     case MODE_HIST:
         ret = print_histogram(st, &q, day, ls.fmt);
+        break;
+    case MODE_PCAP:
+        ret = write_pcap(st, &q, limit, &cursor, pcap_path);
         break;
     default:
         if (ls.fmt == FMT_CSV)
