@@ -70,6 +70,7 @@ test-unit: all
 test-e2e: all
 	@sh tests/e2e.sh $(B)
 	@sh tests/durability.sh $(B)
+	@sh tests/e2e_vars.sh $(B)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 test-san:

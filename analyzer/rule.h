@@ -355,8 +355,31 @@ void cg_ruleset_destroy(cg_ruleset *rs);
 /* Variables: NAME value lines (see rules/README.md). Suricata's defaults are
  * preset; a file overrides them. 0, or -1 with "file:line: why" in err. */
 int cg_ruleset_load_vars(cg_ruleset *rs, const char *path, char *err, size_t errlen);
+/* Overrides. Variables come from, lowest first: Suricata's defaults, a
+ * variables file loaded with cg_ruleset_load_vars or found as vars.conf in
+ * a rules directory (cg_ruleset_load_path), files pinned with
+ * cg_ruleset_pin_vars (`--vars FILE`), then assignments pinned with
+ * cg_ruleset_pin_var (`--set NAME=VALUE`; a later one wins; it may define
+ * a variable that no file defines, as Suricata's --set may). A pinned
+ * variable keeps its value whatever variables file is loaded after it. Every
+ * value is checked (an address set or a port set) each time the table
+ * changes: 0, or -1 with a one-line message naming the file or the --set. */
+int cg_ruleset_pin_vars(cg_ruleset *rs, const char *path, char *err, size_t errlen);
+int cg_ruleset_pin_var(cg_ruleset *rs, const char *assignment, char *err, size_t errlen);
+/* The variables that rules were dropped for, being undefined: up to max
+ * of them in out (in the order first met), each with the number of rules.
+ * Returns how many distinct names there are (maybe more than max). */
+typedef struct cg_undef_var {
+    char name[64];
+    uint32_t rules;
+} cg_undef_var;
+uint32_t cg_ruleset_undefined_vars(const cg_ruleset *rs, cg_undef_var *out, uint32_t max);
 /* classification.config. 0 or -1 with "file:line: why". */
 int cg_ruleset_load_classification(cg_ruleset *rs, const char *path, char *err, size_t errlen);
+/* The loaded classification's classtype NAME (any case): its description
+ * and priority (the description is a view that lives as long as the set).
+ * 0, or -1 when no such class is defined. */
+int cg_ruleset_class(const cg_ruleset *rs, const char *name, const char **desc, uint8_t *prio);
 
 /* Loads a .rules file, or every *.rules file of a directory and of its
  * subdirectories (up to 4 levels; in name order, a subdirectory where its name

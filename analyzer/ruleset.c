@@ -49,6 +49,7 @@ struct cg_ruleset {
     uint32_t *sids;            /* open addressing: index+1 into rules, 0 = empty */
     uint32_t sidcap;           /* a power of two, at least twice nrules */
     cg_vars *vars;
+    cg_vars *pins;             /* overrides that win over every variables file */
     cg_classes *classes;
     EVP_MD_CTX *sha;
     char **fbnames;            /* interned flowbit names (invariant 5) */
@@ -157,6 +158,7 @@ void cg_ruleset_destroy(cg_ruleset *rs)
         free(rs->finames[i]);
     free(rs->finames);
     cg_vars_destroy(rs->vars);
+    cg_vars_destroy(rs->pins);
     cg_classes_destroy(rs->classes);
     EVP_MD_CTX_free(rs->sha);
     free(rs);
@@ -168,7 +170,8 @@ int cg_ruleset_create(cg_ruleset **out)
     if (!rs)
         return -1;
     rs->string_file = -1;
-    if (cg_vars_create(&rs->vars) || cg_classes_create(&rs->classes) ||
+    if (cg_vars_create(&rs->vars) || cg_vars_create_empty(&rs->pins) ||
+        cg_classes_create(&rs->classes) ||
         !(rs->sha = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(rs->sha, EVP_sha256(), NULL))
         goto fail;
     feed_tables(rs);
@@ -179,19 +182,172 @@ fail:
     return -1;
 }
 
-int cg_ruleset_load_vars(cg_ruleset *rs, const char *path, char *err, size_t errlen)
+/* Sets every pinned variable over the table, then checks each of the
+ * table's values: 0, or -1 with "what: $NAME ..." in err. */
+static int apply_pins(cg_ruleset *rs, const char *what, char *err, size_t errlen)
 {
-    if (cg_vars_load(rs->vars, path, err, errlen))
-        return -1;
-    feed_tables(rs);
+    char why[512];
+    for (uint32_t i = 0; i < cg_vars_count(rs->pins); i++) {
+        const char *n, *v;
+        cg_vars_at(rs->pins, i, &n, &v);
+        if (cg_vars_set(rs->vars, n, v)) {
+            snprintf(err, errlen, "%s: out of memory", what);
+            return -1;
+        }
+    }
+    for (uint32_t i = 0; i < cg_vars_count(rs->vars); i++) {
+        const char *n, *v;
+        cg_vars_at(rs->vars, i, &n, &v);
+        if (cg_vars_check(rs->vars, n, why, sizeof why)) {
+            snprintf(err, errlen, "%s: %s", what, why);
+            return -1;
+        }
+    }
     return 0;
 }
+
+/* Loads a variables file over the table; with pin, what it defines is also
+ * pinned. */
+static int load_vars(cg_ruleset *rs, const char *path, int pin, char *err, size_t errlen)
+{
+    cg_vars *defs = NULL;
+    int rc = -1;
+    if (cg_vars_create_empty(&defs)) {
+        snprintf(err, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    if (cg_vars_load_defs(rs->vars, path, defs, err, errlen))
+        goto out;
+    for (uint32_t i = 0; i < cg_vars_count(defs); i++) {
+        const char *n, *v;
+        cg_vars_at(defs, i, &n, &v);
+        if (pin && cg_vars_set(rs->pins, n, v)) {
+            snprintf(err, errlen, "%s: out of memory", path);
+            goto out;
+        }
+    }
+    if (cg_vars_count(rs->pins) > 0 && apply_pins(rs, path, err, errlen))
+        goto out;
+    feed_tables(rs);
+    rc = 0;
+out:
+    cg_vars_destroy(defs);
+    return rc;
+}
+
+int cg_ruleset_load_vars(cg_ruleset *rs, const char *path, char *err, size_t errlen)
+{
+    return load_vars(rs, path, 0, err, errlen);
+}
+
+int cg_ruleset_pin_vars(cg_ruleset *rs, const char *path, char *err, size_t errlen)
+{
+    return load_vars(rs, path, 1, err, errlen);
+}
+
+static cg_vars *vars_copy(const cg_vars *from)
+{
+    cg_vars *v;
+    if (cg_vars_create_empty(&v))
+        return NULL;
+    for (uint32_t i = 0; i < cg_vars_count(from); i++) {
+        const char *n, *val;
+        cg_vars_at(from, i, &n, &val);
+        if (cg_vars_set(v, n, val)) {
+            cg_vars_destroy(v);
+            return NULL;
+        }
+    }
+    return v;
+}
+
+/* All or nothing: on error the table and the pins are as they were. */
+int cg_ruleset_pin_var(cg_ruleset *rs, const char *assignment, char *err, size_t errlen)
+{
+    char *text = strdup(assignment), *name, *value;
+    cg_vars *old_vars = rs->vars, *old_pins = rs->pins;
+    const char *why;
+    char what[300];
+    int rc = -1;
+    snprintf(what, sizeof what, "--set %.280s", assignment);
+    if (!text || !(rs->vars = vars_copy(old_vars)) || !(rs->pins = vars_copy(old_pins))) {
+        snprintf(err, errlen, "%s: out of memory", what);
+        goto out;
+    }
+    if (cg_vars_parse_assignment(text, &name, &value, &why)) {
+        snprintf(err, errlen, "%s: %s", what, why);
+        goto out;
+    }
+    if (cg_vars_set(rs->pins, name, value)) {
+        snprintf(err, errlen, "%s: out of memory", what);
+        goto out;
+    }
+    if (apply_pins(rs, what, err, errlen))
+        goto out;
+    rc = 0;
+out:
+    if (rc == 0) {
+        cg_vars_destroy(old_vars);
+        cg_vars_destroy(old_pins);
+        feed_tables(rs);
+    } else {
+        if (rs->vars != old_vars)
+            cg_vars_destroy(rs->vars);
+        if (rs->pins != old_pins)
+            cg_vars_destroy(rs->pins);
+        rs->vars = old_vars;
+        rs->pins = old_pins;
+    }
+    free(text);
+    return rc;
+}
+
+uint32_t cg_ruleset_undefined_vars(const cg_ruleset *rs, cg_undef_var *out, uint32_t max)
+{
+    static const char tag[] = "undefined variable $";
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < rs->nissues; i++) {
+        const char *w = rs->issues[i].why ? strstr(rs->issues[i].why, tag) : NULL;
+        if (!w)
+            continue;
+        w += sizeof tag - 1;
+        size_t l = strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_");
+        if (l == 0 || l >= sizeof out->name)
+            continue;
+        uint32_t k;
+        for (k = 0; k < n && k < max; k++)
+            if (strlen(out[k].name) == l && !memcmp(out[k].name, w, l))
+                break;
+        if (k < n && k < max) {
+            out[k].rules++;
+            continue;
+        }
+        if (n < max) {
+            memcpy(out[n].name, w, l);
+            out[n].name[l] = '\0';
+            out[n].rules = 1;
+        }
+        n++;   /* past max: counted, not listed (a name may then count twice) */
+    }
+    return n;
+}
+
 
 int cg_ruleset_load_classification(cg_ruleset *rs, const char *path, char *err, size_t errlen)
 {
     if (cg_classes_load(rs->classes, path, err, errlen))
         return -1;
     feed_tables(rs);
+    return 0;
+}
+
+int cg_ruleset_class(const cg_ruleset *rs, const char *name, const char **desc, uint8_t *prio)
+{
+    const cg_class *c = cg_classes_find(rs->classes, name, strlen(name));
+    if (!c)
+        return -1;
+    *desc = c->desc;
+    *prio = c->prio;
     return 0;
 }
 

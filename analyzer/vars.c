@@ -203,7 +203,75 @@ static int parse_line(char *line, char **name, char **value, const char **why)
     return 1;
 }
 
+/* Whether entry i of v parses as an address set or a port set: 0, -1 with
+ * the parser's reason (the one that got further) in *why, -2 out of memory. */
+static int check_value(const cg_vars *v, uint32_t i, char *why, size_t whylen)
+{
+    const char *val = v->v[i].value;
+    cg_expr_err ea, ep;
+    cg_addrset as = { 0 };
+    cg_portset ps = { 0 };
+    int ra = cg_addrset_parse(val, strlen(val), v, &as, &ea);
+    cg_addrset_clear(&as);
+    if (ra == 0)
+        return 0;
+    int rp = cg_portset_parse(val, strlen(val), v, &ps, &ep);
+    cg_portset_clear(&ps);
+    if (rp == 0)
+        return 0;
+    if (ra == -2 || rp == -2)
+        return -2;
+    snprintf(why, whylen, "%s", ep.pos > ea.pos ? ep.why : ea.why);
+    return -1;
+}
+
+int cg_vars_check(const cg_vars *v, const char *name, char *err, size_t errlen)
+{
+    const struct var *e = find(v, name, strlen(name));
+    char why[200];
+    if (!e) {
+        snprintf(err, errlen, "$%s is not defined", name);
+        return -1;
+    }
+    int r = check_value(v, (uint32_t)(e - v->v), why, sizeof why);
+    if (r == -2)
+        snprintf(err, errlen, "out of memory");
+    else if (r < 0)
+        snprintf(err, errlen, "$%s (\"%s\"): %s", name, e->value, why);
+    return r < 0 ? -1 : 0;
+}
+
+int cg_vars_parse_assignment(char *text, char **name, char **value, const char **why)
+{
+    char *eq = strchr(text, '=');
+    if (!eq) {
+        *why = "expected NAME=VALUE";
+        return -1;
+    }
+    *eq = ' ';   /* "NAME value": one line of the file */
+    int r = parse_line(text, name, value, why);
+    if (r == 0) {
+        *why = "expected NAME=VALUE";
+        return -1;
+    }
+    return r < 0 ? -1 : 0;
+}
+
 int cg_vars_load(cg_vars *v, const char *path, char *err, size_t errlen)
+{
+    return cg_vars_load_defs(v, path, NULL, err, errlen);
+}
+
+int cg_vars_create_empty(cg_vars **out)
+{
+    cg_vars *v = calloc(1, sizeof *v);
+    if (!v)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int cg_vars_load_defs(cg_vars *v, const char *path, cg_vars *defs, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     cg_vars tmp = { 0 };
@@ -262,28 +330,22 @@ int cg_vars_load(cg_vars *v, const char *path, char *err, size_t errlen)
     }
     /* Every value must be an address set or a port set once all are known. */
     for (uint32_t i = 0; i < tmp.n; i++) {
-        const char *val = tmp.v[i].value;
-        cg_expr_err ea, ep;
-        cg_addrset as = { 0 };
-        cg_portset ps = { 0 };
-        int ra = cg_addrset_parse(val, strlen(val), &tmp, &as, &ea);
-        cg_addrset_clear(&as);
-        if (ra == 0)
+        char why[200];
+        int r = check_value(&tmp, i, why, sizeof why);
+        if (r == 0)
             continue;
-        int rp = cg_portset_parse(val, strlen(val), &tmp, &ps, &ep);
-        cg_portset_clear(&ps);
-        if (rp == 0)
-            continue;
-        if (ra == -2 || rp == -2)
+        if (r == -2)
             goto oom;
-        const cg_expr_err *best = ep.pos > ea.pos ? &ep : &ea;
         if (lines[i])
-            snprintf(err, errlen, "%s:%u: $%s: %s", path, lines[i], tmp.v[i].name, best->why);
+            snprintf(err, errlen, "%s:%u: $%s: %s", path, lines[i], tmp.v[i].name, why);
         else
             snprintf(err, errlen, "%s: $%s (\"%s\", not set in this file): %s", path,
-                     tmp.v[i].name, val, best->why);
+                     tmp.v[i].name, tmp.v[i].value, why);
         goto out;
     }
+    for (uint32_t i = 0; defs && i < tmp.n; i++)
+        if (lines[i] && cg_vars_set(defs, tmp.v[i].name, tmp.v[i].value))
+            goto oom;
     vars_clear(v);
     *v = tmp;
     memset(&tmp, 0, sizeof tmp);

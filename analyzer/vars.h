@@ -33,6 +33,21 @@ const char *cg_vars_get(const cg_vars *v, const char *name, size_t len);
 int cg_vars_set(cg_vars *v, const char *name, const char *value);
 
 int cg_vars_load(cg_vars *v, const char *path, char *err, size_t errlen);
+/* The same, and when defs is not NULL each definition the file makes is also
+ * set in defs (on success only; defs may then hold some of them on error). */
+int cg_vars_load_defs(cg_vars *v, const char *path, cg_vars *defs, char *err, size_t errlen);
+/* A table with no entry (no defaults), e.g. for overrides kept aside. */
+int cg_vars_create_empty(cg_vars **out);
+
+/* Whether NAME is defined and its value parses as an address set or a port
+ * set with the table as it is: 0, or -1 with "$NAME (\"value\"): why" (or
+ * "$NAME is not defined") in err. */
+int cg_vars_check(const cg_vars *v, const char *name, char *err, size_t errlen);
+
+/* Splits "NAME=VALUE" (NAME may carry its '$', VALUE may be quoted) in place
+ * into name and value, as one line of a variables file is read: 0, or -1
+ * with a reason in *why (no '=', a bad name, an empty value). */
+int cg_vars_parse_assignment(char *text, char **name, char **value, const char **why);
 
 uint32_t cg_vars_count(const cg_vars *v);
 void cg_vars_at(const cg_vars *v, uint32_t i, const char **name, const char **value);

@@ -159,8 +159,8 @@ check_grep "geo run summary" "$T/geo.err" "enrich +GeoIP2-City 2026-02-04, GeoLi
 {
     printf '1.2.3.4\t10.99.0.1\t\t\t0\t\t\t\t\t\t0\t\t\n'
     printf '10.21.4.5\t175.16.199.1\t\t\t0\t\tSở Y tế\toffice LAN\tCN\tChangchun\t0\t\t\n'
-    printf '2001:2000::1\t2001:db8:2200:1::10\t\t\t1299\tTeliaSonera International Carrier\t\t\t\t\t0\tVăn phòng UBND tỉnh\tDMZ\n'
-    printf '2001:218::1\t2001:db8:2200:1::13\tJP\t\t0\t\t\t\t\t\t0\tCông an tỉnh\tDMZ\n'
+    printf '2001:2000::1\tfd00:2200:0:1::10\t\t\t1299\tTeliaSonera International Carrier\t\t\t\t\t0\tVăn phòng UBND tỉnh\tDMZ\n'
+    printf '2001:218::1\tfd00:2200:0:1::13\tJP\t\t0\t\t\t\t\t\t0\tCông an tỉnh\tDMZ\n'
     printf '216.160.83.56\t10.20.1.70\tUS\tMilton\t209\t\t\t\t\t\t0\tSở Y tế\tDMZ\n'
     printf '81.2.69.142\t10.20.1.13\tGB\tLondon\t0\t\t\t\t\t\t0\tCông an tỉnh\tDMZ\n'
     printf '89.160.20.112\t10.20.1.10\tSE\tLinköping\t29518\tBredband2 AB\t\t\t\t\t0\tVăn phòng UBND tỉnh\tDMZ\n'
@@ -288,15 +288,19 @@ rules_for() {
         et-shellshock) echo "-S $T/et-shellshock.rules" ;;
         etopen) echo "-S $DATA/rules/etopen" ;;
         ssh-threshold) echo "-S $T/ssh-threshold.rules" ;;
+        starter) echo "-S rules" ;;
     esac
 }
 while IFS='	' read -r cap sets want; do
     case "$cap" in ''|\#*) continue ;; esac
     args="--classification $T/classification.config"
+    out="--no-store"
+    # the project's rules as shipped: README's first command, as it is written
+    [ "$sets" = starter ] && args="" && out="-d $T/real-store"
     for s in $sets; do args="$args $(rules_for "$s")"; done
-    rm -f "$T/real.json"
+    rm -rf "$T/real.json" "$T/real-store"
     # shellcheck disable=SC2086
-    "$CG" run -q -r "$DATA/pcaps/$cap" $args --no-store -o "$T/real.json" 2> "$T/real.err"
+    "$CG" run -q -r "$DATA/pcaps/$cap" $args $out -o "$T/real.json" 2> "$T/real.err"
     rc=$?
     got=$("$H" eve "$T/real.json" | cut -f1 | sort | uniq -c | awk '{ printf "%s%s=%s", sep, $2, $1; sep = " " }')
     check "$cap [$sets] exit" "$rc" 0

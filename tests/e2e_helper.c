@@ -217,9 +217,9 @@ static size_t probe_frame(uint8_t *f, const char *src, const char *dst, uint16_t
 static const struct { const char *src, *dst; uint16_t sport, dport; } geo_pairs[] = {
     {"89.160.20.112", "10.20.1.10", 40001, 80},          /* SE Linköping AS29518 -> UBND, DMZ */
     {"216.160.83.56", "10.20.1.70", 40002, 443},         /* US Milton AS209 -> Sở Y tế, DMZ */
-    {"2001:218::1", "2001:db8:2200:1::13", 40003, 80},   /* JP -> Công an tỉnh, DMZ (IPv6) */
+    {"2001:218::1", "fd00:2200:0:1::13", 40003, 80},   /* JP -> Công an tỉnh, DMZ (IPv6) */
     {"10.21.4.5", "175.16.199.1", 40004, 80},            /* Sở Y tế office LAN -> CN Changchun */
-    {"2001:2000::1", "2001:db8:2200:1::10", 40005, 80},  /* AS1299 TeliaSonera -> UBND, DMZ */
+    {"2001:2000::1", "fd00:2200:0:1::10", 40005, 80},  /* AS1299 TeliaSonera -> UBND, DMZ */
     {"81.2.69.142", "10.20.1.13", 40006, 80},            /* GB London -> Công an tỉnh, DMZ */
     {"1.2.3.4", "10.99.0.1", 40007, 80},                 /* in no database, no asset */
 };

@@ -1815,6 +1815,82 @@ static void test_etopen(void)
     cg_ruleset_destroy(rs);
 }
 
+/* --vars and --set: pinned values win over a directory's vars.conf, whenever
+ * it is loaded; later pins win; bad values are refused naming the --set. */
+static void test_pins(void)
+{
+    char dir[] = "/tmp/canhgac-pins.XXXXXX", path[512], err[512];
+    cg_ruleset *rs;
+    uint32_t n;
+    CHECK(mkdtemp(dir) != NULL);
+    write_file(dir, "vars.conf", "HOME_NET [10.20.0.0/16]\nHTTP_SERVERS [10.20.1.0/24]\n");
+    write_file(dir, "a.rules",
+               "alert tcp any any -> $HTTP_SERVERS any (msg:\"web\"; content:\"a\"; sid:1;)\n"
+               "alert tcp any any -> $PORTALS any (msg:\"p\"; content:\"a\"; sid:2;)\n"
+               "alert tcp any any -> $PORTALS any (msg:\"q\"; content:\"a\"; sid:3;)\n"
+               "alert tcp $NOPE any -> any any (msg:\"r\"; content:\"a\"; sid:4;)\n");
+    snprintf(path, sizeof path, "%s/lab.vars", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("HTTP_SERVERS 192.0.2.0/24\nPORTALS [198.51.100.7]\n", f);
+        fclose(f);
+    }
+
+    /* the directory alone: its vars.conf */
+    CHECK(cg_ruleset_create(&rs) == 0);
+    CHECK(cg_ruleset_load_path(rs, dir, err, sizeof err) == 0);
+    const cg_rule *r = cg_ruleset_rules(rs, &n);
+    CHECK_EQ_U(n, 1);
+    if (n == 1)
+        CHECK(amatch(&r[0].dst, "10.20.1.9") && !amatch(&r[0].dst, "192.0.2.9"));
+    cg_undef_var uv[4];
+    CHECK_EQ_U(cg_ruleset_undefined_vars(rs, uv, 4), 2);
+    CHECK_STR(uv[0].name, "PORTALS");
+    CHECK_EQ_U(uv[0].rules, 2);
+    CHECK_STR(uv[1].name, "NOPE");
+    CHECK_EQ_U(uv[1].rules, 1);
+    CHECK_EQ_U(cg_ruleset_undefined_vars(rs, uv, 1), 2);   /* counted past max */
+    cg_ruleset_destroy(rs);
+
+    /* --vars FILE, then --set: both win over the directory's vars.conf */
+    CHECK(cg_ruleset_create(&rs) == 0);
+    CHECK(cg_ruleset_pin_vars(rs, path, err, sizeof err) == 0);
+    CHECK(cg_ruleset_pin_var(rs, "NOPE=[10.0.0.1]", err, sizeof err) == 0);
+    CHECK(cg_ruleset_pin_var(rs, "$PORTALS = \"[198.51.100.8]\"", err, sizeof err) == 0);
+    CHECK(cg_ruleset_load_path(rs, dir, err, sizeof err) == 0);
+    r = cg_ruleset_rules(rs, &n);
+    CHECK_EQ_U(n, 4);
+    if (n == 4) {
+        CHECK(amatch(&r[0].dst, "192.0.2.9") && !amatch(&r[0].dst, "10.20.1.9"));
+        CHECK(amatch(&r[1].dst, "198.51.100.8") && !amatch(&r[1].dst, "198.51.100.7"));
+        CHECK(amatch(&r[3].src, "10.0.0.1"));
+    }
+    CHECK_EQ_U(cg_ruleset_undefined_vars(rs, uv, 4), 0);
+    /* a pin that breaks a value of the table is refused, naming the --set */
+    CHECK(cg_ruleset_pin_var(rs, "HOME_NET=[10.0.0.0/33]", err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "--set HOME_NET=[10.0.0.0/33]: $HOME_NET");
+    cg_ruleset_destroy(rs);
+
+    CHECK(cg_ruleset_create(&rs) == 0);
+    CHECK(cg_ruleset_pin_var(rs, "HOME_NET", err, sizeof err) == -1);
+    CHECK_STR(err, "--set HOME_NET: expected NAME=VALUE");
+    CHECK(cg_ruleset_pin_var(rs, "HOME_NET=", err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "no value");
+    CHECK(cg_ruleset_pin_var(rs, "=10.0.0.0/8", err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "must start with a letter");
+    CHECK(cg_ruleset_pin_var(rs, "HTTP_SERVERS=$UNDEFINED", err, sizeof err) == -1);
+    CHECK_CONTAINS(err, "undefined variable $UNDEFINED");
+    /* refused pins leave nothing behind: the directory loads as before */
+    CHECK(cg_ruleset_load_path(rs, dir, err, sizeof err) == 0);
+    cg_ruleset_rules(rs, &n);
+    CHECK_EQ_U(n, 1);
+    cg_ruleset_destroy(rs);
+    char cmd[600];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    CHECK(system(cmd) == 0);
+}
+
 int main(void)
 {
     test_full_rule();
@@ -1828,5 +1904,6 @@ int main(void)
     test_files();
     test_hash();
     test_etopen();
+    test_pins();
     return check_done("rules");
 }

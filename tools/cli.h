@@ -36,6 +36,17 @@ const char *cg_cli_default_store(void);
 const char *cg_cli_default_cache(char *buf, unsigned len);
 uint64_t cg_cli_now_us(void);
 
+/* Loads rules as `run` and `rules check` do (cli_rules.c): --vars FILE and
+ * each --set pinned first, then the classification file and the rule paths.
+ * 0, or -1 with a one-line message in err. */
+struct cg_ruleset;
+int cg_cli_load_rules(struct cg_ruleset *rs, const char *vars, const char *const *sets,
+                      int nsets, const char *classif, const char *const *paths, int npaths,
+                      char *err, size_t errlen);
+/* "; undefined variables: $X (3 rules), $Y (1 rule)" for the rules dropped
+ * for an undefined variable, "" when none. */
+void cg_cli_undefined_vars(const struct cg_ruleset *rs, char *out, size_t len);
+
 /* s as a JSON string, quotes included: control characters escaped, bytes
  * that are not valid UTF-8 written as U+FFFD, so the line always parses. */
 void cg_cli_json_str(FILE *f, const char *s);

@@ -16,7 +16,8 @@ static const char rules_usage[] =
     "loaded, skipped (a keyword this engine does not evaluate) and in error; a\n"
     "table of skipped rules by keyword; and each syntax error as file:line:column.\n"
     "\n"
-    "  --vars FILE            variables file, loaded first\n"
+    "  --vars FILE            variables file; its values win over a directory's vars.conf\n"
+    "  --set NAME=VALUE       one variable, winning over every file (repeatable)\n"
     "  --classification FILE  classification.config, loaded first\n"
     "  --compile              also build the detection engine and report it\n"
     "  -v, --verbose          list every skipped rule (file:line sid keyword)\n"
@@ -40,9 +41,11 @@ int cg_cmd_rules(int argc, char **argv)
 {
     static const struct option opts[] = {
         {"vars", required_argument, 0, 'V'}, {"classification", required_argument, 0, 'C'},
+        {"set", required_argument, 0, 's'},
         {"compile", no_argument, 0, 'c'},    {"verbose", no_argument, 0, 'v'},
         {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
-    const char *vars = NULL, *classif = NULL;
+    const char *vars = NULL, *classif = NULL, *sets[64];
+    int nsets = 0;
     int verbose = 0, compile = 0, c, ret = CG_EXIT_INPUT;
     char err[1024];
 
@@ -60,6 +63,13 @@ int cg_cmd_rules(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
         switch (c) {
         case 'V': vars = optarg; break;
+        case 's':
+            if (nsets == 64) {
+                fprintf(stderr, "canhgac rules check: too many --set (64 at most)\n");
+                return CG_EXIT_INPUT;
+            }
+            sets[nsets++] = optarg;
+            break;
         case 'C': classif = optarg; break;
         case 'c': compile = 1; break;
         case 'v': verbose = 1; break;
@@ -77,16 +87,11 @@ int cg_cmd_rules(int argc, char **argv)
     cg_detect *det = NULL;
     if (cg_ruleset_create(&rs))
         goto out;
-    if ((vars && cg_ruleset_load_vars(rs, vars, err, sizeof err)) ||
-        (classif && cg_ruleset_load_classification(rs, classif, err, sizeof err))) {
+    if (cg_cli_load_rules(rs, vars, sets, nsets, classif, (const char *const *)argv + optind,
+                          argc - optind, err, sizeof err)) {
         fprintf(stderr, "canhgac rules check: %s\n", err);
         goto out;
     }
-    for (int i = optind; i < argc; i++)
-        if (cg_ruleset_load_path(rs, argv[i], err, sizeof err)) {
-            fprintf(stderr, "canhgac rules check: %s\n", err);
-            goto out;
-        }
 
     uint32_t nf, ni, nr;
     const cg_rulefile *files = cg_ruleset_files(rs, &nf);
@@ -135,6 +140,15 @@ int cg_cmd_rules(int argc, char **argv)
         printf("  %-32s %8s\n", "KEYWORD", "RULES");
         for (uint32_t k = 0; k < nk; k++)
             printf("  %-32s %8u\n", kws[k].kw, kws[k].n);
+    }
+    cg_undef_var uv[32];
+    uint32_t nuv = cg_ruleset_undefined_vars(rs, uv, 32);
+    if (nuv > 0) {
+        printf("\nrules dropped for an undefined variable (define it in vars.conf, --vars or "
+               "--set):\n");
+        printf("  %-32s %8s\n", "VARIABLE", "RULES");
+        for (uint32_t k = 0; k < nuv && k < 32; k++)
+            printf("  $%-31s %8u\n", uv[k].name, uv[k].rules);
     }
     if (te > 0) {
         printf("\nerrors:\n");

@@ -48,7 +48,10 @@ static const char run_usage[] =
     "  -S, --rules PATH       a .rules file or a directory of them (repeatable;\n"
     "                         default: ./rules). A directory's classification.config\n"
     "                         and vars.conf are loaded with it\n"
-    "      --vars FILE        variables file (HOME_NET ...), loaded before the rules\n"
+    "      --vars FILE        variables file (HOME_NET ...): its values win over the\n"
+    "                         vars.conf of a -S directory\n"
+    "      --set NAME=VALUE   one variable, winning over every variables file\n"
+    "                         (repeatable; e.g. --set HOME_NET=[10.0.0.0/8])\n"
     "      --classification FILE  classification.config, loaded before the rules\n"
     "  -d, --store DIR        incident store (default $CANHGAC_STORE or ./canhgac-store)\n"
     "      --no-store         do not write incidents (EVE output only)\n"
@@ -451,6 +454,7 @@ int cg_cmd_run(int argc, char **argv)
     static const struct option opts[] = {
         {"read", required_argument, 0, 'r'},      {"interface", required_argument, 0, 'i'},
         {"rules", required_argument, 0, 'S'},     {"vars", required_argument, 0, 'V'},
+        {"set", required_argument, 0, 's'},
         {"classification", required_argument, 0, 'C'},
         {"store", required_argument, 0, 'd'},     {"no-store", no_argument, 0, 'N'},
         {"eve", required_argument, 0, 'o'},       {"window", required_argument, 0, 'w'},
@@ -467,7 +471,8 @@ int cg_cmd_run(int argc, char **argv)
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     const char *rfile = NULL, *iface = NULL, *vars = NULL, *classif = NULL, *eve_path = NULL;
     const char *store_dir = cg_cli_default_store(), *bpf = NULL;
-    const char *rule_paths[64];
+    const char *rule_paths[64], *sets[64];
+    int nsets = 0;
     int nrule_paths = 0, no_store = 0, no_cache = 0, quiet = 0;
     uint32_t window = 3600, evidence = 5, batch = 1000, map_mib = 16384, flows = 262144;
     uint32_t flow_mib = 256, stream_kib = 1024;
@@ -495,6 +500,13 @@ int cg_cmd_run(int argc, char **argv)
             rule_paths[nrule_paths++] = optarg;
             break;
         case 'V': vars = optarg; break;
+        case 's':
+            if (nsets == 64) {
+                fprintf(stderr, "canhgac run: too many --set (64 at most)\n");
+                return CG_EXIT_INPUT;
+            }
+            sets[nsets++] = optarg;
+            break;
         case 'C': classif = optarg; break;
         case 'd': store_dir = optarg; break;
         case 'N': no_store = 1; break;
@@ -585,16 +597,11 @@ int cg_cmd_run(int argc, char **argv)
         fprintf(stderr, "canhgac run: out of memory\n");
         goto out;
     }
-    if ((vars && cg_ruleset_load_vars(rs, vars, err, sizeof err)) ||
-        (classif && cg_ruleset_load_classification(rs, classif, err, sizeof err))) {
+    if (cg_cli_load_rules(rs, vars, sets, nsets, classif, rule_paths, nrule_paths, err,
+                          sizeof err)) {
         fprintf(stderr, "canhgac run: %s\n", err);
         goto out;
     }
-    for (int i = 0; i < nrule_paths; i++)
-        if (cg_ruleset_load_path(rs, rule_paths[i], err, sizeof err)) {
-            fprintf(stderr, "canhgac run: %s\n", err);
-            goto out;
-        }
     uint32_t nloaded = 0, nissues = 0;
     cg_ruleset_rules(rs, &nloaded);
     cg_ruleset_issues(rs, &nissues);
@@ -603,9 +610,12 @@ int cg_cmd_run(int argc, char **argv)
                 rule_paths[0], nrule_paths > 1 ? " ..." : "");
         goto out;
     }
-    if (nissues > 0 && !quiet)
-        fprintf(stderr, "canhgac run: %u rules loaded, %u not loaded "
-                "(details: canhgac rules check)\n", nloaded, nissues);
+    if (nissues > 0 && !quiet) {
+        char undef[512];
+        cg_cli_undefined_vars(rs, undef, sizeof undef);
+        fprintf(stderr, "canhgac run: %u rules loaded, %u not loaded%s "
+                "(details: canhgac rules check)\n", nloaded, nissues, undef);
+    }
 
     if (cg_detect_build(&det, rs, cache_dir, err, sizeof err)) {
         fprintf(stderr, "canhgac run: %s\n", err);

@@ -104,7 +104,7 @@ static void ip_str(const ip *x, char *out, size_t n)
         inet_ntop(AF_INET6, x->a, out, (socklen_t)n);
 }
 
-/* HOME_NET of rules/vars.conf: 10.20/16, 10.21/16, 2001:db8:2200::/48 */
+/* HOME_NET of rules/vars.conf: 10.20/16, 10.21/16, fd00:2200::/48 */
 static int in_home(const ip *x)
 {
     if (is_v4(x))
@@ -1408,7 +1408,7 @@ static int64_t step_seq(gen *g, scen *s)
     if (s->step == 0) {
         if (a->who == 2) {
             s->atk = attacker6(g);
-            s->tgt = ip6("2001:db8:2200:1::");
+            s->tgt = ip6("fd00:2200:0:1::");
             s->tgt.a[15] = (uint8_t)(st->last / 10 << 4 | st->last % 10);  /* ::10 for .10 */
         } else if (a->who == 3) {
             s->atk = ip4(10, 21, (uint8_t)between(&g->r, 1, 5), (uint8_t)between(&g->r, 20, 250));
