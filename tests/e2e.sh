@@ -243,6 +243,86 @@ check "a change to nothing appends nothing" "$(I set -d "$T/store" "$tid" status
 I show -d "$T/store" "$tid" --json --alerts 1 > "$T/show4.json"
 check "--alerts 1" "$("$H" fields "$T/show4.json" alerts.0.seq alerts.1.seq)" "0	"
 
+# ---------------------------------------------------------------- evidence out
+# incident pcap and query --pcap: tcpdump reads the files (packet count =
+# the stored evidence count, timestamps and packets as in the capture), the
+# helper walks their blocks (interfaces, comments); bad input leaves no file.
+# pcap_check NAME FILE PACKETS: tcpdump reads PACKETS packets, in time order,
+# each one of the sample capture's; the blocks are well formed, one Ethernet
+# interface in microseconds, a comment per packet
+pcap_check() {
+    tcpdump -r "$2" -n -tt -S 2> "$T/td.err" > "$T/td.out"
+    check "$1: tcpdump reads it" "$?" 0
+    check "$1: tcpdump packets = evidence" "$(lines "$T/td.out")" "$3"
+    check "$1: in time order" "$(awk '{ print $1 }' "$T/td.out" | sort -c -n 2>&1)" ""
+    check "$1: packets of the capture" "$(grep -cvxFf "$T/sample.td" "$T/td.out")" 0
+    "$H" pcapng "$2" > "$T/walk.tsv"
+    check "$1: blocks well formed" "$?" 0
+    check "$1: section and interface" "$(grep -v '^epb' "$T/walk.tsv" | tr '\t\n' ' ')" "shb canhgac idb 1 262144 6 "
+    check "$1: a comment per packet" "$(grep -c '^epb	0	1	.*	canhgac incident [0-9]* sid 1:[0-9]* rev [0-9]*: CANHGAC .* (evidence #[0-9]*)$' "$T/walk.tsv")" "$3"
+    check "$1: comment bytes in the file" "$(grep -ao 'canhgac incident [0-9]* sid 1:[0-9]* rev' "$2" | wc -l | tr -d ' ')" "$3"
+}
+# pcap_bad NAME WANT_EXIT PATTERN FILE ARGS...: one line, and no FILE (nor FILE.tmp)
+pcap_bad() {
+    name=$1; want=$2; pat=$3; out=$4; shift 4
+    "$CG" "$@" > "$T/bad.out" 2> "$T/bad.err"
+    check "$name exit" "$?" "$want"
+    check "$name one line" "$(lines "$T/bad.err")" 1
+    check_grep "$name message" "$T/bad.err" "$pat"
+    check "$name leaves no file" "$(ls "$out" "$out.tmp" 2> /dev/null)" ""
+}
+tcpdump -r "$T/sample.pcap" -n -tt -S > "$T/sample.td" 2> /dev/null   # -S: absolute sequence numbers
+pid=$(Q --csv --limit 1 "sid = $sid" 2> /dev/null | awk -F, 'NR == 2 { print $1 }')
+I show -d "$T/store" "$pid" --json > "$T/pshow.json"
+nev=$("$H" fields "$T/pshow.json" incident.evidence_packets)
+check "the incident has evidence" "$(test "$nev" -ge 1 && echo yes)" yes
+I pcap -d "$T/store" "$pid" -o "$T/inc.pcapng" 2> "$T/pcap.err"
+check "incident pcap exit" "$?" 0
+check_grep "incident pcap says what" "$T/pcap.err" "^canhgac incident pcap: $nev packets? from 1 incident written to $T/inc.pcapng$"
+pcap_check "incident pcap" "$T/inc.pcapng" "$nev"
+# each comment names this incident, its signature and its evidence number
+"$H" fields "$T/pshow.json" incident.signature_id incident.rev incident.signature > "$T/psig.tsv"
+IFS='	' read -r psid prev pmsg < "$T/psig.tsv"
+i=0; : > "$T/pc.want"
+while [ $i -lt "$nev" ]; do
+    echo "canhgac incident $pid sid 1:$psid rev $prev: $pmsg (evidence #$i)" >> "$T/pc.want"; i=$((i + 1))
+done
+cut -f7 "$T/walk.tsv" | grep . | sort > "$T/pc.got"
+if cmp -s "$T/pc.got" "$T/pc.want"; then ok; else bad "incident pcap comments differ:"; diff "$T/pc.want" "$T/pc.got"; fi
+# two incidents and the same again: each once, in time order
+pid2=$(Q --csv --limit 1 "sid = $sid2" 2> /dev/null | awk -F, 'NR == 2 { print $1 }')
+nev2=$(I show -d "$T/store" "$pid2" --json > "$T/pshow2.json"; "$H" fields "$T/pshow2.json" incident.evidence_packets)
+I pcap -d "$T/store" "$pid" "$pid2" "$pid" -o "$T/two.pcapng" 2> "$T/pcap.err"
+check "incident pcap of two exit" "$?" 0
+pcap_check "incident pcap of two" "$T/two.pcapng" $((nev + nev2))
+# a query: --limit's page, --limit 0 all of them
+Q --json --limit 0 "sid = $sid" > "$T/pq.json"
+qev=$("$H" fields "$T/pq.json" evidence_packets | awk '{ s += $1 } END { print s + 0 }')
+qinc=$("$H" fields "$T/pq.json" evidence_packets | awk '$1 > 0' | wc -l | tr -d ' ')
+Q "sid = $sid" --limit 0 --pcap "$T/q.pcapng" > "$T/pq.out" 2> "$T/pq.err"
+check "query --pcap exit" "$?" 0
+check "query --pcap lists nothing" "$(lines "$T/pq.out")" 0
+check_grep "query --pcap says what" "$T/pq.err" "^canhgac query: $qev packets? from $qinc incidents? written to $T/q.pcapng$"
+pcap_check "query --pcap" "$T/q.pcapng" "$qev"
+Q --json --limit 3 > "$T/pq3.json" 2> /dev/null
+Q --limit 3 --pcap "$T/q3.pcapng" 2> "$T/pq3.err"
+check "query --pcap --limit 3 exit" "$?" 0
+pcap_check "query --pcap --limit 3" "$T/q3.pcapng" "$("$H" fields "$T/pq3.json" evidence_packets | awk '{ s += $1 } END { print s + 0 }')"
+check_grep "query --pcap --limit 3: the next page" "$T/pq3.err" "next page: --cursor [0-9]+"
+# bad input: an incident without evidence (a run with --evidence 0), a query
+# whose incidents have none, or that matches nothing, an unknown id, no -o,
+# a directory that is not there
+"$CG" run -q -r "$T/sample.pcap" -S rules -d "$T/noev" --evidence 0 --no-enrich
+check "run --evidence 0 exit" "$?" 0
+pcap_bad "pcap: no evidence" 1 "^canhgac incident pcap: incident 1 has no evidence packets$" "$T/ne.pcapng" incident pcap -d "$T/noev" 1 -o "$T/ne.pcapng"
+pcap_bad "pcap: one of two has no evidence" 1 "incident 2 has no evidence packets" "$T/ne.pcapng" incident pcap -d "$T/noev" 2 -o "$T/ne.pcapng"
+pcap_bad "query --pcap: no evidence" 1 "^canhgac query: the [0-9]+ matching incidents have no evidence packets; $T/ne.pcapng not written$" "$T/ne.pcapng" query -d "$T/noev" --pcap "$T/ne.pcapng"
+pcap_bad "query --pcap: no match" 1 "^canhgac query: no incident matches; $T/ne.pcapng not written$" "$T/ne.pcapng" query -d "$T/store" --pcap "$T/ne.pcapng" sid = 1
+pcap_bad "pcap: unknown incident" 2 "^canhgac incident pcap: incident 999999: not found$" "$T/ne.pcapng" incident pcap -d "$T/store" "$pid" 999999 -o "$T/ne.pcapng"
+pcap_bad "pcap: no -o" 2 "^canhgac incident pcap: -o FILE is needed" "$T/ne.pcapng" incident pcap -d "$T/store" "$pid"
+pcap_bad "pcap: no such directory" 1 "$T/nodir/x.pcapng: cannot create .*No such file or directory" "$T/nodir/x.pcapng" incident pcap -d "$T/store" "$pid" -o "$T/nodir/x.pcapng"
+pcap_bad "query --pcap: no value" 2 "option needs a value: --pcap" "$T/ne.pcapng" query -d "$T/store" --pcap
+
 # triage while run writes: the capture reaches run through a FIFO, paced, so
 # that run is in the middle of it when the analyst changes an incident it has
 # stored, and goes on writing after

@@ -19,6 +19,14 @@
  *   e2e_helper pace FILE OUT CHUNK USEC   copy FILE to OUT (a FIFO) CHUNK
  *                                 bytes at a time, sleeping USEC between: a
  *                                 capture that takes a while to read
+ *   e2e_helper pcapng FILE        walk a little-endian pcapng file block by
+ *                                 block (both total lengths, padding, options)
+ *                                 and print "shb<TAB>userappl", "idb<TAB>
+ *                                 linktype<TAB>snaplen<TAB>tsresol" and per
+ *                                 packet "epb<TAB>interface<TAB>linktype<TAB>
+ *                                 ts_us<TAB>caplen<TAB>wirelen<TAB>comment";
+ *                                 exit 1 on a malformed file (what tcpdump
+ *                                 does not show: interfaces and comments)
  */
 #include <json-c/json.h>
 #include <lmdb.h>
@@ -269,6 +277,101 @@ static int pcap(const char *kind, const char *out)
     return fclose(f) != 0;
 }
 
+static uint32_t rd32(const uint8_t *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+
+/* The options at b[0..len) of a block of type `type`: prints the one that
+ * block's line shows (userappl, tsresol, comment) into out; -1 when they
+ * are not well formed. */
+static int pcapng_opts(uint32_t type, const uint8_t *b, size_t len, char *out, size_t outlen)
+{
+    size_t o = 0;
+    while (o + 4 <= len) {
+        uint16_t code = rd16(b + o), l = rd16(b + o + 2);
+        size_t padded = ((size_t)l + 3) & ~(size_t)3;
+        if (code == 0)
+            return l == 0 && o + 4 == len ? 0 : -1;
+        if (o + 4 + padded > len)
+            return -1;
+        for (size_t i = l; i < padded; i++)
+            if (b[o + 4 + i])
+                return -1;
+        if ((type == 0x0A0D0D0A && code == 4) || (type == 6 && code == 1))
+            snprintf(out, outlen, "%.*s", (int)l, (const char *)b + o + 4);
+        else if (type == 1 && code == 9 && l == 1)
+            snprintf(out, outlen, "%u", b[o + 4]);
+        o += 4 + padded;
+    }
+    return o == len ? 0 : -1;
+}
+
+static int pcapng(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    uint8_t *buf = NULL;
+    size_t n = 0, cap = 0, o = 0, r;
+    int linktype[64], nif = 0, bad = 0;
+    char opt[70000];
+    if (!f) {
+        perror(path);
+        return 1;
+    }
+    do {
+        if (n == cap) {
+            uint8_t *nb = realloc(buf, cap = cap ? cap * 2 : 1 << 20);
+            if (!nb)
+                return 1;
+            buf = nb;
+        }
+        r = fread(buf + n, 1, cap - n, f);
+        n += r;
+    } while (r > 0);
+    fclose(f);
+    if (n < 28 || rd32(buf) != 0x0A0D0D0A || rd32(buf + 8) != 0x1A2B3C4D || rd16(buf + 12) != 1)
+        bad = 1;
+    while (!bad && o < n) {
+        uint32_t type, total;
+        if (o + 12 > n || (total = rd32(buf + o + 4)) < 12 || total % 4 || total > n - o ||
+            rd32(buf + o + total - 4) != total) {
+            bad = 1;
+            break;
+        }
+        type = rd32(buf + o);
+        const uint8_t *b = buf + o + 8;
+        size_t bl = total - 12;
+        opt[0] = '\0';
+        if (type == 0x0A0D0D0A && bl >= 16 && !pcapng_opts(type, b + 16, bl - 16, opt, sizeof opt)) {
+            printf("shb\t%s\n", opt);
+        } else if (type == 1 && bl >= 8 && nif < 64 &&
+                   !pcapng_opts(type, b + 8, bl - 8, opt, sizeof opt)) {
+            linktype[nif++] = rd16(b);
+            printf("idb\t%u\t%u\t%s\n", rd16(b), rd32(b + 4), opt);
+        } else if (type == 6 && bl >= 20 && rd32(b) < (uint32_t)nif &&
+                   20 + (((size_t)rd32(b + 12) + 3) & ~(size_t)3) <= bl) {
+            size_t dl = ((size_t)rd32(b + 12) + 3) & ~(size_t)3;
+            if (pcapng_opts(type, b + 20 + dl, bl - 20 - dl, opt, sizeof opt)) {
+                bad = 1;
+                break;
+            }
+            printf("epb\t%u\t%d\t%llu\t%u\t%u\t%s\n", rd32(b), linktype[rd32(b)],
+                   (unsigned long long)rd32(b + 4) << 32 | rd32(b + 8), rd32(b + 12),
+                   rd32(b + 16), opt);
+        } else {
+            bad = 1;
+            break;
+        }
+        o += total;
+    }
+    free(buf);
+    if (bad)
+        fprintf(stderr, "%s: not a well-formed pcapng file (block at byte %zu)\n", path, o);
+    return bad;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 3 && !strcmp(argv[1], "eve"))
@@ -283,7 +386,9 @@ int main(int argc, char **argv)
         return fields(argv[2], argc - 3, argv + 3);
     if (argc == 6 && !strcmp(argv[1], "pace"))
         return pace(argv[2], argv[3], strtol(argv[4], NULL, 10), strtol(argv[5], NULL, 10));
+    if (argc == 3 && !strcmp(argv[1], "pcapng"))
+        return pcapng(argv[2]);
     fprintf(stderr, "usage: e2e_helper eve|json FILE | schema DIR N | pcap KIND OUT | "
-            "fields FILE PATH... | pace FILE OUT CHUNK USEC\n");
+            "fields FILE PATH... | pace FILE OUT CHUNK USEC | pcapng FILE\n");
     return 2;
 }
