@@ -97,6 +97,14 @@ static const cg_packet *packet_for(cg_inspect *in, cg_flow *f, int to_server)
     return p;
 }
 
+/* Alerts of the detectors (detectors.h), of flow f (NULL: a scan's, whose
+ * packet stands for the scanner and a host). */
+static void det_emit(cg_inspect *in, const cg_flow *f, uint32_t n, const cg_det_alert *da)
+{
+    for (uint32_t i = 0; i < n && in->cfg.on_alert; i++)
+        in->cfg.on_alert(in->cfg.ctx, da[i].pkt, f, 1, da[i].rule, 0);
+}
+
 typedef struct txctx {
     cg_inspect *in;
     cg_flow *f;
@@ -134,11 +142,17 @@ static void dns_message(cg_inspect *in, cg_flow *f, int to_server, const uint8_t
     (void)rc;                    /* what parsed before an error is still inspected */
     if (uf->fi.app_proto == CG_APP_NONE)
         uf->fi.app_proto = CG_APP_DNS;
-    if (in->dns_bs.present) {
+    if (in->dns_bs.present && !in->cfg.no_app) {
         cg_flow *saved = in->cur_flow;
         in->cur_flow = f;
         detect_tx(in, &in->dns_bs, to_server);
         in->cur_flow = saved;
+    }
+    if (in->cfg.det) {
+        const cg_det_alert *da = NULL;
+        uint32_t nd = cg_detectors_dns(in->cfg.det, packet_for(in, f, to_server), msg, len,
+                                       &in->dns_bs, &da);
+        det_emit(in, f, nd, da);
     }
 }
 
@@ -278,6 +292,11 @@ static void on_evict(void *ctx, cg_flow *f, int reason)
     cg_inspect *in = ctx;
     iflow *uf = cg_flow_user(f);
     (void)reason;
+    if (in->cfg.det) {
+        const cg_det_alert *da = NULL;
+        uint32_t nd = cg_detectors_flow_end(in->cfg.det, f, &da);
+        det_emit(in, NULL, nd, da);
+    }
     if (in->r)
         cg_reasm_end(in->r, &uf->rf, f);
     if (in->http) {
@@ -458,6 +477,11 @@ void cg_inspect_packet(cg_inspect *in, const cg_packet *p)
     int tcp = in->r && p->proto == 6 && (p->flags & CG_PKT_HAS_PORTS);
     int taken = 0;
     int ts = to_server;
+    if (in->cfg.det && p->proto == 6) {
+        const cg_det_alert *da = NULL;
+        uint32_t nd = cg_detectors_packet(in->cfg.det, p, f, ts, &da);
+        det_emit(in, NULL, nd, da);
+    }
 
     /* 1. the stream and the application parsers (their transactions alert) */
     if (tcp) {
@@ -487,7 +511,8 @@ void cg_inspect_packet(cg_inspect *in, const cg_packet *p)
         in->cur_flow = f;
         in->cur_to_server = ts;
         if (p->proto == 17 && (p->sport == DNS_PORT || p->dport == DNS_PORT) &&
-            !in->cfg.no_app && p->payload_len > 0 && !(p->flags & CG_PKT_FRAG_LATER))
+            (!in->cfg.no_app || cg_detectors_want_dns(in->cfg.det)) && p->payload_len > 0 &&
+            !(p->flags & CG_PKT_FRAG_LATER))
             dns_message(in, f, ts, p->payload, p->payload_len, p->payload_len);
     }
 

@@ -35,6 +35,7 @@
 #include <stdint.h>
 
 #include "analyzer/detect.h"
+#include "analyzer/detectors.h"
 #include "sensor/decode.h"
 #include "sensor/flow.h"
 #include "sensor/dns.h"
@@ -62,6 +63,9 @@ typedef struct cg_inspect_config {
                                     * needs it: cg_detect_needs_app) */
     cg_inspect_alert_fn on_alert;
     void *ctx;
+    cg_detectors *det;             /* scan and DNS tunnel detectors (NULL: none), this
+                                    * worker's alone; their alerts reach on_alert with
+                                    * the detector's rule (flow NULL for scans) */
 } cg_inspect_config;
 
 typedef struct cg_inspect_stats {

@@ -26,6 +26,7 @@
 #include <time.h>
 
 #include "analyzer/detect.h"
+#include "analyzer/detectors.h"
 #include "analyzer/enrich.h"
 #include "analyzer/eve.h"
 #include "analyzer/incident.h"
@@ -72,6 +73,10 @@ static const char run_usage[] =
     "      --cache DIR        compiled-rules cache (default $CANHGAC_CACHE or ~/.cache/canhgac)\n"
     "      --no-cache         always compile the rules\n"
     "      --bpf EXPR         capture filter for -i\n"
+    "      --detectors FILE   settings of the scan and DNS tunnel detectors (default:\n"
+    "                         detectors.conf in the first -S directory that has one,\n"
+    "                         else the built-in defaults; rules/detectors.conf has them)\n"
+    "      --no-detectors     no port scan, host sweep or DNS tunnel detectors\n"
     "\n"
     "enrichment (each incident's source and destination, once, when it is created):\n"
     "      --geoip-city FILE  MaxMind City or Country database (.mmdb): country, city\n"
@@ -304,7 +309,7 @@ static int parse_u32(const char *s, uint32_t *out, uint32_t min)
 static void summary(const char *src, const cg_decode_stats *ds, const cg_inspect_stats *ist,
                     const cg_detect_info *di, uint32_t nloaded, uint32_t nskipped,
                     const cg_incidents_stats *is, const run_ctx *rc, const char *store_dir,
-                    double secs)
+                    double secs, const cg_detectors *dets)
 {
     const cg_flow_stats *fs = &ist->flow;
     const cg_detect_stats *dt = &ist->detect;
@@ -367,6 +372,20 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_inspect
         fprintf(stderr, "  tables     threshold table full %llu times (tracked anew), xbits "
                 "table full %llu times (the bit expiring first dropped)\n",
                 (unsigned long long)dt->threshold_full, (unsigned long long)dt->xbits_full);
+    if (dets) {
+        cg_detectors_stats ds2;
+        cg_detectors_get_stats(dets, &ds2);
+        const uint64_t *a = ds2.alerts;
+        fprintf(stderr, "  detectors  port scans %llu, host sweeps %llu, slow scans %llu, dns "
+                "tunnels %llu; sources tracked %u (table full %llu)\n",
+                (unsigned long long)a[CG_DET_VERTICAL], (unsigned long long)a[CG_DET_HORIZONTAL],
+                (unsigned long long)a[CG_DET_SLOW],
+                (unsigned long long)(a[CG_DET_DNS_LONG] + a[CG_DET_DNS_NAMES] +
+                                     a[CG_DET_DNS_TYPES]),
+                ds2.tracked, (unsigned long long)ds2.table_full);
+    } else {
+        fprintf(stderr, "  detectors  off\n");
+    }
     fprintf(stderr, "  incidents  %llu new, %llu alerts folded into existing ones",
             (unsigned long long)is->created, (unsigned long long)is->folded);
     if (rc->st)
@@ -468,6 +487,7 @@ int cg_cmd_run(int argc, char **argv)
         {"geoip-city", required_argument, 0, 'G'}, {"geoip-asn", required_argument, 0, 'a'},
         {"assets", required_argument, 0, 'E'},    {"geoip-optional", no_argument, 0, 'O'},
         {"no-enrich", no_argument, 0, 'X'},       {"progress", no_argument, 0, 'P'},
+        {"detectors", required_argument, 0, 'k'}, {"no-detectors", no_argument, 0, 'K'},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     const char *rfile = NULL, *iface = NULL, *vars = NULL, *classif = NULL, *eve_path = NULL;
     const char *store_dir = cg_cli_default_store(), *bpf = NULL;
@@ -481,6 +501,10 @@ int cg_cmd_run(int argc, char **argv)
     const char *city_db = getenv("CANHGAC_GEOIP_CITY"), *asn_db = getenv("CANHGAC_GEOIP_ASN");
     const char *assets = getenv("CANHGAC_ASSETS");
     int geo_optional = 0, no_enrich = 0, progress = 0;
+    const char *det_file = NULL;
+    int no_detectors = 0;
+    char det_buf[4096];
+    cg_detectors_config dcfg;
     char assets_buf[4096];
     char cache_buf[512];
     const char *cache_dir = cg_cli_default_cache(cache_buf, sizeof cache_buf);
@@ -540,6 +564,8 @@ int cg_cmd_run(int argc, char **argv)
         case 'O': geo_optional = 1; break;
         case 'X': no_enrich = 1; break;
         case 'P': progress = 1; break;
+        case 'k': det_file = optarg; break;
+        case 'K': no_detectors = 1; break;
         case 'h': fputs(run_usage, stdout); return CG_EXIT_OK;
         default: fputs(run_usage, stderr); return CG_EXIT_INPUT;
         }
@@ -580,6 +606,21 @@ int cg_cmd_run(int argc, char **argv)
     }
     if (no_enrich)
         city_db = asn_db = assets = NULL;
+    /* the detectors' settings: --detectors, else those that come with a rules
+     * directory (rules/detectors.conf), else the defaults */
+    for (int i = 0; i < nrule_paths && !det_file; i++) {
+        struct stat sb;
+        if (stat(rule_paths[i], &sb) || !S_ISDIR(sb.st_mode))
+            continue;
+        snprintf(det_buf, sizeof det_buf, "%s/detectors.conf", rule_paths[i]);
+        if (stat(det_buf, &sb) == 0 && S_ISREG(sb.st_mode))
+            det_file = det_buf;
+    }
+    cg_detectors_defaults(&dcfg);
+    if (!no_detectors && det_file && cg_detectors_config_load(&dcfg, det_file, err, sizeof err)) {
+        fprintf(stderr, "canhgac run: %s\n", err);
+        return CG_EXIT_INPUT;
+    }
 
     cg_ruleset *rs = NULL;
     cg_detect *det = NULL;
@@ -588,6 +629,7 @@ int cg_cmd_run(int argc, char **argv)
     cg_inspect *ins = NULL;
     cg_incidents *ag = NULL;
     cg_enrich *enr = NULL;
+    cg_detectors *dets = NULL;
     FILE *eve = NULL;
     char *line = NULL;
     run_ctx rc;
@@ -688,6 +730,12 @@ int cg_cmd_run(int argc, char **argv)
     icf.no_stream = no_stream;
     icf.on_alert = on_alert;
     icf.ctx = &actx;
+    if (!no_detectors && cg_detectors_create(&dets, &dcfg, rs, err, sizeof err)) {
+        fprintf(stderr, "canhgac run: %s\n", err);
+        ret = CG_EXIT_FAIL;
+        goto out;
+    }
+    icf.det = dets;
     if (cg_inspect_create(&ins, det, &icf, err, sizeof err)) {
         fprintf(stderr, "canhgac run: %s\n", err);
         ret = CG_EXIT_FAIL;
@@ -772,7 +820,7 @@ int cg_cmd_run(int argc, char **argv)
         cg_detect_get_info(det, &di);
         cg_incidents_get_stats(ag, &is);
         summary(rfile ? rfile : iface, &ds, &ist, &di, nloaded, nissues, &is, &rc,
-                store_dir, secs);
+                store_dir, secs, dets);
     }
 out:
     g_cap = NULL;
@@ -781,6 +829,7 @@ out:
     free(line);
     cg_incidents_destroy(ag);
     cg_inspect_destroy(ins);
+    cg_detectors_destroy(dets);
     cg_enrich_close(enr);
     cg_capture_close(cap);
     cg_store_close(st);
