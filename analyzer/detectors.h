@@ -7,9 +7,9 @@
  * kind, so they take the path of rule alerts (EVE lines, incidents, layers):
  *
  *   kind         gid:sid    msg (classtype)
- *   vertical     122:1      CANHGAC SCAN TCP port scan (vertical)  (attempted-recon)
- *   horizontal   122:3      CANHGAC SCAN TCP host sweep (horizontal)  (attempted-recon)
- *   slow         122:100    CANHGAC SCAN TCP slow port scan  (attempted-recon)
+ *   port_scan    122:1      CANHGAC SCAN TCP port scan (vertical)  (attempted-recon)
+ *   host_sweep   122:3      CANHGAC SCAN TCP host sweep (horizontal)  (attempted-recon)
+ *   slow_scan    122:100    CANHGAC SCAN TCP slow port scan  (attempted-recon)
  *   dns_long     9100:201   CANHGAC DNS tunnelling: long or high-entropy labels
  *                                                              (policy-violation)
  *   dns_names    9100:202   CANHGAC DNS tunnelling: many distinct names under one domain
@@ -28,24 +28,29 @@
  * answered the SYN+ACK with a RST (a half-open SYN scan), or the flow left
  * the flow table without a handshake (unanswered: a filtered port; counted
  * when the flow times out or is evicted, cg_detectors_flow_end); and a TCP
- * packet with none of SYN, ACK and RST (NULL, FIN and Xmas probes). Only
- * flows whose SYN was seen count (a flow picked up midstream is not an
- * attempt). A connection that completed its handshake is never evidence, so
- * a busy server's clients, a crawler's fetches and a connect scan's open
- * ports do not count (its closed ports do: they answer RST). UDP and ICMP
- * scans are not covered. The sensor must see both directions.
+ * packet with none of SYN, ACK and RST (NULL, FIN and Xmas probes). Apart
+ * from those probes, only flows whose SYN was seen count (a flow picked up
+ * midstream is not an attempt). A connection that completed its handshake is
+ * never evidence, so a busy server's clients, a crawler's fetches and a
+ * connect scan's open ports do not count (its closed ports do: they answer
+ * RST). UDP and ICMP scans are not covered. The sensor must see both
+ * directions. An unanswered attempt counts at its SYN's time, when its flow
+ * ends; evidence older than a window's start counts in that window.
  *
  * Per scanner (the attempt's client), in windows that start at the first
  * evidence:
- *  - vertical: >= port_scan.ports distinct ports of one host within
- *    port_scan.window seconds;
- *  - horizontal: >= host_sweep.hosts distinct hosts on one port within
- *    host_sweep.window;
- *  - slow: >= slow_scan.probes distinct host:port pairs within
+ *  - port_scan (vertical): >= port_scan.ports distinct ports of one host
+ *    within port_scan.window seconds;
+ *  - host_sweep (horizontal): >= host_sweep.hosts distinct hosts on one port
+ *    within host_sweep.window;
+ *  - slow_scan: >= slow_scan.probes distinct host:port pairs within
  *    slow_scan.window, spread over more than the fast windows, when neither
  *    fast kind alerted for that scanner since the slow window began (a fast
  *    scan is reported as such, not twice).
- * Each kind alerts once per scanner per window. The alert goes from the
+ * A scanner's ports of a host are tracked once it has tried a second port,
+ * its hosts on a port once it has tried a second host (its first attempt is
+ * carried over): a vertical scan takes no entry per port, a sweep none per
+ * host. Each kind alerts once per scanner per window. The alert goes from the
  * scanner to the host (vertical), to the window's first host with the swept
  * port as destination port (horizontal), to the window's first host (slow);
  * vertical and slow alerts carry no ports.

@@ -6,8 +6,10 @@
 #      runs each; the decode-only baseline and the packets-only runs measured in
 #      the same process, alternating with the runs with TCP reassembly and
 #      HTTP/TLS/DNS parsing); Hyperscan's speed by piece length (64 B to 64 KiB)
-#      with the stream rules' fast patterns; then reassembly alone, its memory
-#      per flow and a million flows;
+#      with the stream rules' fast patterns; the scan and DNS tunnel
+#      detectors' cost per packet (the worker with and without them) and their
+#      table under a flood of a million random sources; then reassembly alone,
+#      its memory per flow and a million flows;
 #   2. ET Open load time cold and from the cache, and peak RSS;
 #   3. the incident store: ingest of synthetic incidents (one alert each) and
 #      the analysts' queries over them (BENCH_INCIDENTS, default 10,000,000;
@@ -34,6 +36,8 @@ echo "== ET Open's payload rules (no application buffer): with streams, and pack
 echo "== Hyperscan by piece length: what scanning streams in large pieces gains over packets"
 "$B/bench_scan" -r "$W/http-$BYTES.pcap" -S rules
 "$B/bench_scan" -r "$W/http-$BYTES.pcap" -S "$DATA/rules/etopen"
+echo "== detectors (scans, DNS tunnels): their cost per packet, their memory under a flood"
+"$B/bench_detectors" -r "$W/http-$BYTES.pcap" -S rules --runs "$RUNS"
 echo "== reassembly alone; memory per flow; a million flows"
 "$B/bench_reasm"
 echo "== ET Open load time and memory"

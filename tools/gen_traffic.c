@@ -34,6 +34,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <pcap/pcap.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -159,12 +160,17 @@ typedef struct inc_entry {         /* an open incident of (sid, src, dst) */
 /* A frame waiting to be written: sessions overlap in time, so frames are
  * staged and written in time order once no later session can come before. */
 #define PKT_SIDS 6
+enum { DET_QUERY = 1, DET_PROBE };  /* pkt.det: what canhgac's detectors count */
 typedef struct pkt {
     uint64_t ts, seq;
     ip src, dst;                   /* of the expected alerts */
     uint32_t sids[PKT_SIDS];       /* rules this packet triggers */
     uint16_t len;
     uint8_t nsid;
+    uint8_t det;                   /* DET_*: what canhgac's detectors see in it */
+    uint16_t det_off, det_len;     /* DET_QUERY: the DNS message in data */
+    uint16_t det_port;             /* DET_PROBE: the port probed */
+    ip det_src, det_dst;           /* DET_QUERY: client, resolver; DET_PROBE: scanner, host */
     uint8_t data[FRAME_MAX];
 } pkt;
 
@@ -191,6 +197,10 @@ typedef struct gen {
     uint32_t th_used, inc_used;
     uint64_t alerts, incidents;
     int truth_err;
+    /* bookkeeping of the detectors' expected alerts */
+    struct det_entry *det, *det_spare;
+    struct det_seen *seen, *seen_spare;
+    uint32_t det_used, seen_used;
     /* buffers reused for every packet and every message */
     uint8_t frame[FRAME_MAX];
     char text[TEXT_MAX];
@@ -313,6 +323,7 @@ static void write_frame(gen *g, size_t len)
     p->seq = g->seq++;
     p->len = (uint16_t)len;
     p->nsid = 0;
+    p->det = 0;
     memcpy(p->data, g->frame, len);
     heap_push(g, slot);
     g->last_slot = slot;
@@ -512,6 +523,14 @@ static void udp_send(gen *g, const ip *src, const ip *dst, uint16_t sport, uint1
     ip_packet(g, src, dst, vlan, 17, h, 8, data, len, (uint16_t)rnd(&g->r),
               in_home(src) ? 64 : (uint8_t)between(&g->r, 44, 116));
     g->mark_slot = g->last_slot;
+    if (dport == 53 && len >= 12 && !(((const uint8_t *)data)[2] & 0x80)) {
+        pkt *p = &g->pool[g->last_slot];
+        p->det = DET_QUERY;
+        p->det_off = (uint16_t)(14 + (vlan ? 4 : 0) + (is_v4(src) ? 20 : 40) + 8);
+        p->det_len = (uint16_t)len;
+        p->det_src = *src;
+        p->det_dst = *dst;
+    }
 }
 
 /* ---- expected alerts: the starter rules' thresholds ----------------------- */
@@ -559,6 +578,9 @@ static const rule_th RULES[] = {
     { 9100509, TH_LIMIT, BY_SRC, 1, 3600 }, { 9100510, TH_LIMIT, BY_SRC, 3, 3600 },
     { 9100511, TH_LIMIT, BY_SRC, 3, 3600 }, { 9100512, 0, 0, 0, 0 },
     { 9100513, TH_LIMIT, BY_DST, 1, 3600 },
+    /* canhgac's detectors (rules/detectors.conf): gid 122 and 9100 */
+    { 1, 0, 0, 0, 0 }, { 3, 0, 0, 0, 0 }, { 100, 0, 0, 0, 0 },
+    { 201, 0, 0, 0, 0 }, { 202, 0, 0, 0, 0 }, { 203, 0, 0, 0, 0 },
 };
 #define NRULES (sizeof RULES / sizeof RULES[0])
 #define TABLE_SIZE (1u << TABLE_BITS)
@@ -721,6 +743,274 @@ static void expect(gen *g, uint32_t sid, const ip *src, const ip *dst)
     p->sids[p->nsid++] = sid;
 }
 
+/* ---- expected alerts: canhgac's detectors ----------------------------------
+ *
+ * As analyzer/detectors.h says they work, with the settings of
+ * rules/detectors.conf, from what each packet is when it is written (time
+ * order): a DNS query (by its sender and registered domain), or a TCP probe
+ * that did not complete a handshake (at the RST that ends it). Distinct
+ * values are counted exactly here; canhgac counts them in sketches that
+ * never count more, a few probes later at worst, so the scenarios stay well
+ * clear of the thresholds (their windows too). Only what the scenarios send
+ * can alert: every benign connection completes its handshake and benign
+ * lookups are few names of short labels. DNS over TCP (the AXFR attempts)
+ * carries nothing the detectors count and is left out. */
+
+enum { DE_SRC = 1, DE_VERT, DE_HORIZ, DE_LONG, DE_NAMES, DE_TYPES };
+
+#define DET_SCAN_WIN   (60 * SEC)       /* port_scan.window, host_sweep.window */
+#define DET_SLOW_WIN   (1800 * SEC)     /* slow_scan.window */
+#define DET_DNS_WIN    (300 * SEC)      /* dns_*.window */
+#define DET_PORTS      25
+#define DET_HOSTS      25
+#define DET_PROBES     40
+#define DET_LONGQ      10
+#define DET_NAMES_N    100
+#define DET_TYPESQ     50
+#define DET_TABLE      (1u << 16)       /* emulated entries */
+#define DET_SEEN       (1u << 20)       /* distinct values of the open windows */
+
+struct det_entry {
+    uint8_t kind;                  /* DE_*; 0 = empty */
+    uint8_t alerted, has_vert, has_horiz;
+    ip a, b;                       /* the source; host, port or domain */
+    ip first;                      /* the window's first host */
+    uint64_t start_us, vert_us, horiz_us;
+    uint32_t count;
+};
+
+struct det_seen {                  /* a value counted in an entry's window */
+    uint64_t key;                  /* 0 = empty */
+    uint64_t until_us;             /* the window's end */
+};
+
+static uint64_t det_window(uint8_t kind)
+{
+    return kind == DE_SRC ? DET_SLOW_WIN : kind <= DE_HORIZ ? DET_SCAN_WIN : DET_DNS_WIN;
+}
+
+static uint64_t det_hash(uint8_t kind, const ip *a, const ip *b)
+{
+    return hash_key(0x5eed0000u + kind, a, b);
+}
+
+/* Keeps what an alert can still depend on: open windows, and a source's
+ * fast alerts for a fast window after them. */
+static void det_compact(gen *g, uint64_t now)
+{
+    memset(g->det_spare, 0, DET_TABLE * sizeof *g->det_spare);
+    g->det_used = 0;
+    for (uint32_t i = 0; i < DET_TABLE; i++) {
+        struct det_entry *e = &g->det[i];
+        if (!e->kind)
+            continue;
+        int open = now - e->start_us < det_window(e->kind);
+        int held = (e->has_vert && now - e->vert_us < DET_SCAN_WIN) ||
+                   (e->has_horiz && now - e->horiz_us < DET_SCAN_WIN);
+        if (!open && !held)
+            continue;
+        uint32_t j = (uint32_t)det_hash(e->kind, &e->a, &e->b) & (DET_TABLE - 1);
+        while (g->det_spare[j].kind)
+            j = (j + 1) & (DET_TABLE - 1);
+        g->det_spare[j] = *e;
+        g->det_used++;
+    }
+    struct det_entry *t = g->det; g->det = g->det_spare; g->det_spare = t;
+    memset(g->seen_spare, 0, DET_SEEN * sizeof *g->seen_spare);
+    g->seen_used = 0;
+    for (uint32_t i = 0; i < DET_SEEN; i++) {
+        struct det_seen *s = &g->seen[i];
+        if (!s->key || s->until_us <= now)
+            continue;
+        uint32_t j = (uint32_t)s->key & (DET_SEEN - 1);
+        while (g->seen_spare[j].key)
+            j = (j + 1) & (DET_SEEN - 1);
+        g->seen_spare[j] = *s;
+        g->seen_used++;
+    }
+    struct det_seen *u = g->seen; g->seen = g->seen_spare; g->seen_spare = u;
+}
+
+/* The entry of (kind, a, b) at ts, its window current (an ended one starts
+ * anew at ts, keeping a source's fast alerts). */
+static struct det_entry *det_touch(gen *g, uint8_t kind, const ip *a, const ip *b, uint64_t ts)
+{
+    if (g->det_used > DET_TABLE / 2 || g->seen_used > DET_SEEN / 2)
+        det_compact(g, ts);
+    uint32_t j = (uint32_t)det_hash(kind, a, b) & (DET_TABLE - 1);
+    while (g->det[j].kind && !(g->det[j].kind == kind && !memcmp(&g->det[j].a, a, sizeof *a) &&
+                               !memcmp(&g->det[j].b, b, sizeof *b)))
+        j = (j + 1) & (DET_TABLE - 1);
+    struct det_entry *e = &g->det[j];
+    if (!e->kind) {
+        g->det_used++;
+        e->kind = kind;
+        e->a = *a;
+        e->b = *b;
+        e->start_us = ts;
+    } else if (ts - e->start_us >= det_window(kind)) {
+        e->start_us = ts;
+        e->count = 0;
+        e->alerted = 0;
+        memset(&e->first, 0, sizeof e->first);
+    }
+    return e;
+}
+
+/* Whether value v is new to e's window (then it is remembered). */
+static int det_new(gen *g, const struct det_entry *e, uint64_t v)
+{
+    uint64_t k = (det_hash(e->kind, &e->a, &e->b) ^ e->start_us) * 0x9e3779b97f4a7c15ull;
+    k = (k ^ k >> 31 ^ v) * 0xc2b2ae3d27d4eb4full;
+    k ^= k >> 29;
+    if (!k)
+        k = 1;
+    uint32_t j = (uint32_t)k & (DET_SEEN - 1);
+    while (g->seen[j].key && g->seen[j].key != k)
+        j = (j + 1) & (DET_SEEN - 1);
+    if (g->seen[j].key)
+        return 0;
+    g->seen[j].key = k;
+    g->seen[j].until_us = e->start_us + det_window(e->kind);
+    g->seen_used++;
+    return 1;
+}
+
+static uint64_t ip_val(const ip *x)
+{
+    return hash_key(0, x, NULL);
+}
+
+/* A TCP probe of host:port by scanner that did not complete a handshake. */
+static void det_probe(gen *g, const ip *scanner, const ip *host, uint16_t port, uint64_t ts)
+{
+    static const ip none;
+    ip pk = none;
+    pk.a[0] = (uint8_t)(port >> 8);
+    pk.a[1] = (uint8_t)port;
+    struct det_entry *s = det_touch(g, DE_SRC, scanner, &none, ts);
+    if (!s->count && !s->alerted && !memcmp(&s->first, &none, sizeof none))
+        s->first = *host;
+    if (det_new(g, s, ip_val(host) ^ port))
+        s->count++;
+    struct det_entry *v = det_touch(g, DE_VERT, scanner, host, ts);
+    if (det_new(g, v, port))
+        v->count++;
+    if (v->count >= DET_PORTS && !v->alerted &&
+        (!s->has_vert || ts - s->vert_us >= DET_SCAN_WIN)) {
+        v->alerted = s->has_vert = 1;
+        s->vert_us = ts;
+        account(g, 1, scanner, host, ts);
+    }
+    struct det_entry *h = det_touch(g, DE_HORIZ, scanner, &pk, ts);
+    if (!h->count)
+        h->first = *host;
+    if (det_new(g, h, ip_val(host)))
+        h->count++;
+    if (h->count >= DET_HOSTS && !h->alerted &&
+        (!s->has_horiz || ts - s->horiz_us >= DET_SCAN_WIN)) {
+        h->alerted = s->has_horiz = 1;
+        s->horiz_us = ts;
+        account(g, 3, scanner, &h->first, ts);
+    }
+    if (s->count >= DET_PROBES && !s->alerted && ts - s->start_us >= DET_SCAN_WIN &&
+        !(s->has_vert && s->vert_us >= s->start_us) &&
+        !(s->has_horiz && s->horiz_us >= s->start_us)) {
+        s->alerted = 1;
+        account(g, 100, scanner, &s->first, ts);
+    }
+}
+
+/* A DNS query (the message of p) from p's client to its resolver. */
+static void det_query(gen *g, const pkt *p, uint64_t ts)
+{
+    const uint8_t *m = p->data + p->det_off;
+    size_t n = p->det_len, off = 12, len = 0;
+    char name[256];
+    while (off < n && m[off] && m[off] < 64 && off + 1 + m[off] < n) {
+        if (len)
+            name[len++] = '.';
+        for (size_t i = 0; i < m[off]; i++)
+            name[len++] = (char)(m[off + 1 + i] >= 'A' && m[off + 1 + i] <= 'Z' ? m[off + 1 + i] + 32
+                                                                    : m[off + 1 + i]);
+        off += 1u + m[off];
+    }
+    if (off + 3 > n || m[off] != 0 || len == 0)
+        return;
+    uint16_t qtype = (uint16_t)(m[off + 1] << 8 | m[off + 2]);
+    name[len] = 0;
+    /* the registered domain: two labels, or three under a country's public
+     * second level (gov.vn, co.uk, ...) */
+    static const char *const second[] = { "com", "net", "org", "edu", "gov", "ac", "co", "int",
+                                          "mil", "info", "biz", "name", "health", "pro" };
+    const char *lab[128];
+    size_t nl = 0;
+    lab[nl++] = name;
+    for (char *c = name; *c; c++)
+        if (*c == '.' && nl < 128)
+            lab[nl++] = c + 1;
+    size_t keep = nl >= 2 ? 2 : nl;
+    if (nl >= 2 && strlen(lab[nl - 1]) == 2)
+        for (size_t i = 0; i < sizeof second / sizeof second[0]; i++)
+            if ((size_t)(lab[nl - 1] - lab[nl - 2] - 1) == strlen(second[i]) &&
+                !strncmp(lab[nl - 2], second[i], strlen(second[i])))
+                keep = nl >= 3 ? 3 : nl;
+    const char *dom = lab[nl - keep];
+    size_t sub = dom > name ? (size_t)(dom - name - 1) : 0;
+    ip dkey = { { 0 } };
+    uint64_t dh = 0xcbf29ce484222325ull;
+    for (const char *c = dom; *c; c++)
+        dh = (dh ^ (uint8_t)*c) * 0x100000001b3ull;
+    memcpy(dkey.a, &dh, 8);
+    const ip *cli = &p->det_src, *srv = &p->det_dst;
+    /* dns_long: a label of 40 or more, or 24 characters or more of entropy >= 4.0 */
+    int hit = 0;
+    size_t run = 0, chars = 0, cnt[256] = { 0 };
+    for (size_t i = 0; i <= sub; i++) {
+        if (i == sub || name[i] == '.') {
+            hit |= run >= 40;
+            run = 0;
+        } else {
+            run++;
+            chars++;
+            cnt[(uint8_t)name[i]]++;
+        }
+    }
+    if (!hit && chars >= 24) {
+        double h = 0;
+        for (int c = 0; c < 256; c++)
+            if (cnt[c])
+                h -= (double)cnt[c] / chars * log2((double)cnt[c] / chars);
+        hit = h >= 4.0;
+    }
+    if (hit) {
+        struct det_entry *e = det_touch(g, DE_LONG, cli, &dkey, ts);
+        if (++e->count >= DET_LONGQ && !e->alerted) {
+            e->alerted = 1;
+            account(g, 201, cli, srv, ts);
+        }
+    }
+    if (sub >= 8) {
+        struct det_entry *e = det_touch(g, DE_NAMES, cli, &dkey, ts);
+        uint64_t nh = 0xcbf29ce484222325ull;
+        for (size_t i = 0; i < len; i++)
+            nh = (nh ^ (uint8_t)name[i]) * 0x100000001b3ull;
+        if (det_new(g, e, nh))
+            e->count++;
+        if (e->count >= DET_NAMES_N && !e->alerted) {
+            e->alerted = 1;
+            account(g, 202, cli, srv, ts);
+        }
+    }
+    if (qtype == 16 || qtype == 10 || qtype == 5) {
+        struct det_entry *e = det_touch(g, DE_TYPES, cli, &dkey, ts);
+        if (++e->count >= DET_TYPESQ && !e->alerted) {
+            e->alerted = 1;
+            account(g, 203, cli, srv, ts);
+        }
+    }
+}
+
 /* Writes the staged frames older than `before`, in time order, each strictly
  * later than the one before it, and accounts for their expected alerts. */
 static void flush(gen *g, uint64_t before)
@@ -738,6 +1028,10 @@ static void flush(gen *g, uint64_t before)
         g->out_us = ts;
         for (uint8_t i = 0; i < p->nsid; i++)
             account(g, p->sids[i], &p->src, &p->dst, ts);
+        if (p->det == DET_QUERY)
+            det_query(g, p, ts);
+        else if (p->det == DET_PROBE)
+            det_probe(g, &p->det_src, &p->det_dst, p->det_port, ts);
         g->freel[g->nfree++] = slot;
     }
 }
@@ -2107,7 +2401,8 @@ typedef struct tunnel_arg {
     uint8_t resolver;          /* 10.20.2.x */
     uint32_t queries, per_step;
     uint32_t gap_min_ms, gap_max_ms;
-    int kind;                  /* 0 iodine, 1 dnscat2, 2 TXT beacon (cheap TLD), 3 TXT exfiltration */
+    int kind;                  /* 0 iodine, 1 dnscat2, 2 TXT beacon (cheap TLD), 3 TXT exfiltration,
+                                * 4 dnscat2 under its domain */
 } tunnel_arg;
 
 /* DNS tunnels of a compromised agency host through the resolvers. */
@@ -2139,6 +2434,12 @@ static int64_t step_tunnel(gen *g, scen *s)
             b32(g, l1, 12);
             snprintf(name, sizeof name, "%s.api.update-cdn.xyz", l1);
             break;
+        case 4:                    /* dnscat2 with its domain: TXT, CNAME, MX; hex */
+            hexs(g, l1, 48);
+            hexs(g, l2, 30);
+            snprintf(name, sizeof name, "%s.%s.c2.tq-telemetry.com", l1, l2);
+            qt = qts[below(&g->r, 3)];
+            break;
         default:                   /* data out in 30-character labels, TXT */
             hexs(g, l1, 30);
             hexs(g, l2, 30);
@@ -2157,6 +2458,7 @@ static const tunnel_arg ARG_DNS_IODINE = { { 10, 21, 4, 77 }, 53, 14, 2, 2000, 9
 static const tunnel_arg ARG_DNS_DNSCAT = { { 10, 21, 3, 45 }, 54, 30, 3, 1000, 5000, 1 };
 static const tunnel_arg ARG_DNS_BEACON = { { 10, 21, 101, 23 }, 53, 8, 1, 10000, 40000, 2 };
 static const tunnel_arg ARG_DNS_EXFIL = { { 10, 21, 5, 19 }, 53, 90, 10, 200, 900, 3 };
+static const tunnel_arg ARG_DNS_DNSCAT_DOM = { { 10, 21, 2, 66 }, 54, 150, 5, 1000, 3000, 4 };
 
 /* Random-subdomain flood of the province zone from one source, in bursts. */
 static int64_t step_dns_flood(gen *g, scen *s)
@@ -2214,6 +2516,108 @@ static int64_t step_axfr(gen *g, scen *s)
     if (++s->n >= 3)
         return -1;
     return (int64_t)between(&g->r, 2 * SEC, 60 * SEC);
+}
+
+/* ---- canhgac's detectors: port scans, host sweeps, slow scans ---------------------------- */
+
+/* One SYN probe of a scanner (source port sport) to host:port: a closed port
+ * answers RST, an open one SYN+ACK, which the scanner drops with a RST (a
+ * half-open SYN scan). The RST ends the attempt: the detectors' evidence. */
+static void probe(gen *g, const ip *scanner, uint16_t sport, const ip *host, uint16_t port,
+                  int open, uint32_t rtt)
+{
+    conn c;
+    memset(&c, 0, sizeof c);
+    c.cli = *scanner;
+    c.srv = *host;
+    c.cport = sport;
+    c.sport = port;
+    c.cseq = (uint32_t)rnd(&g->r);
+    c.sseq = (uint32_t)rnd(&g->r);
+    c.cid = (uint16_t)rnd(&g->r);
+    c.cttl = 47;
+    c.sttl = 64;
+    c.cwin = 1024;
+    c.swin = open ? 64240 : 0;
+    tcp_seg(g, &c, 1, TH_SYN, NULL, 0);
+    g->now_us += between(&g->r, 40, 250);
+    if (open) {
+        tcp_seg(g, &c, 0, TH_SYN | TH_ACK, NULL, 0);
+        g->now_us += rtt;
+        tcp_seg(g, &c, 1, TH_RST, NULL, 0);
+    } else {
+        c.cseq++;
+        tcp_seg(g, &c, 0, TH_RST | TH_ACK, NULL, 0);
+    }
+    pkt *p = &g->pool[g->last_slot];
+    p->det = DET_PROBE;
+    p->det_src = *scanner;
+    p->det_dst = *host;
+    p->det_port = port;
+}
+
+static const uint16_t TOP_PORTS[] = {
+    21, 22, 23, 25, 53, 80, 81, 110, 111, 135, 139, 143, 179, 199, 443, 445, 465, 514, 515,
+    548, 554, 587, 631, 646, 873, 990, 993, 995, 1025, 1026, 1027, 1433, 1720, 1723, 1900,
+    2000, 2001, 2049, 2121, 2717, 3000, 3128, 3306, 3389, 3986, 4899, 5000, 5009, 5051, 5060,
+    5101, 5190, 5357, 5432, 5631, 5666, 5800, 5900, 6000, 6001, 6646, 7070, 8000, 8008, 8009,
+    8080, 8081, 8443, 8888, 9100, 9999, 10000, 32768, 49152, 49153, 49154, 49155, 49156, 49157,
+};
+#define NTOP (sizeof TOP_PORTS / sizeof TOP_PORTS[0])
+
+/* A fast SYN scan of the top ports of the main portal (nmap -sS), from the
+ * Internet: one port scan alert. */
+static int64_t step_portscan(gen *g, scen *s)
+{
+    if (s->step == 0) {
+        s->atk = public_ip(&g->r);
+        s->tgt = ip4(10, 20, 1, 10);
+        s->rtt = (uint32_t)between(&g->r, 1024, 65000);          /* nmap's one source port */
+    }
+    for (int k = 0; k < 20 && s->n < NTOP; k++, s->n++) {
+        uint16_t port = TOP_PORTS[(s->n * 37) % NTOP];
+        probe(g, &s->atk, (uint16_t)s->rtt, &s->tgt, port, port == 80 || port == 443,
+              (uint32_t)between(&g->r, 30 * MS, 90 * MS));
+        g->now_us += between(&g->r, 1 * MS, 6 * MS);
+    }
+    if (s->n >= NTOP)
+        return -1;
+    return (int64_t)between(&g->r, 50 * MS, 400 * MS);
+}
+
+/* RDP swept over the administration network (hosts .1 to .60): one host
+ * sweep alert. */
+static int64_t step_sweep(gen *g, scen *s)
+{
+    if (s->step == 0) {
+        s->atk = public_ip(&g->r);
+        s->rtt = (uint32_t)between(&g->r, 1024, 65000);
+    }
+    for (int k = 0; k < 15 && s->n < 60; k++, s->n++) {
+        ip h = ip4(10, 20, 5, (uint8_t)(1 + s->n));
+        probe(g, &s->atk, (uint16_t)s->rtt, &h, 3389, s->n + 1 == 33,
+              (uint32_t)between(&g->r, 60 * MS, 200 * MS));
+        g->now_us += between(&g->r, 2 * MS, 15 * MS);
+    }
+    if (s->n >= 60)
+        return -1;
+    return (int64_t)between(&g->r, 200 * MS, 900 * MS);
+}
+
+/* A slow scan: 60 host:port probes over the DMZ, one every 4 to 7 s (never
+ * 25 in a minute): one slow scan alert, a few minutes in. */
+static int64_t step_slowscan(gen *g, scen *s)
+{
+    static const uint16_t ports[] = { 22, 80, 443, 3306, 8080, 8443 };
+    if (s->step == 0)
+        s->atk = public_ip(&g->r);
+    ip h = ip4(10, 20, 1, (uint8_t)(10 + s->n % 10));
+    uint16_t port = ports[s->n / 10 % 6];
+    probe(g, &s->atk, (uint16_t)between(&g->r, 1024, 65000), &h, port,
+          port == 80 || port == 443, (uint32_t)between(&g->r, 80 * MS, 250 * MS));
+    if (++s->n >= 60)
+        return -1;
+    return (int64_t)between(&g->r, 4 * SEC, 7 * SEC);
 }
 
 /* ---- dataleak.rules: personal data and credentials in clear text ----------------------- */
@@ -2423,6 +2827,11 @@ static const scen_spec SCENARIOS[] = {
     { step_dns_flood, 175, NULL },
     { step_dns_any, 65, NULL },
     { step_axfr, 115, NULL },
+    { step_tunnel, 135, &ARG_DNS_DNSCAT_DOM },
+    /* canhgac's detectors */
+    { step_portscan, 85, NULL },
+    { step_sweep, 195, NULL },
+    { step_slowscan, 30, NULL },
     /* dataleak.rules */
     { step_seq, 35, &ARG_DL_CITIZEN },
     { step_seq, 185, &ARG_DL_CITIZEN2 },
@@ -2464,6 +2873,7 @@ static void run(gen *g, const run_cfg *cfg)
     scen sc[NSCEN];
     uint64_t clock = g->now_us, round_end = 0, last_end = clock;
     uint64_t benign_next = clock + between(&g->r, 0, cfg->gap_us);
+    int drain = 0;                 /* long enough: only detector scenarios finish */
     start_round(g, sc);
     for (;;) {
         scen *s = NULL;
@@ -2474,7 +2884,7 @@ static void run(gen *g, const run_cfg *cfg)
         if (!s && !round_end)
             round_end = (last_end > clock ? last_end : clock) + 60 * SEC;
         uint64_t t_attack = s ? s->next_us : round_end;
-        if (benign_next < t_attack) {
+        if (!drain && benign_next < t_attack) {
             clock = benign_next;
             flush(g, clock);
             g->now_us = clock;
@@ -2485,7 +2895,7 @@ static void run(gen *g, const run_cfg *cfg)
             flush(g, clock);
             g->now_us = clock;
             if (!s) {
-                if (!cfg->target_bytes || g->bytes >= cfg->target_bytes)
+                if (drain || !cfg->target_bytes || g->bytes >= cfg->target_bytes)
                     break;
                 start_round(g, sc);
                 round_end = 0;
@@ -2499,8 +2909,18 @@ static void run(gen *g, const run_cfg *cfg)
             else
                 s->next_us = g->now_us + (uint64_t)d;
         }
-        if (cfg->target_bytes && g->bytes >= cfg->target_bytes)
-            break;
+        if (cfg->target_bytes && g->bytes >= cfg->target_bytes && !drain) {
+            /* the scans and tunnels under way that canhgac's detectors count
+             * run to their end: one cut short could stop right at a
+             * threshold, where the detectors' sketches and the exact counts
+             * here may differ; everything else stops here */
+            drain = 1;
+            for (size_t i = 0; i < NSCEN; i++)
+                if (!sc[i].step || !(sc[i].fn == step_tunnel || sc[i].fn == step_dns_flood ||
+                                     sc[i].fn == step_portscan || sc[i].fn == step_sweep ||
+                                     sc[i].fn == step_slowscan))
+                    sc[i].active = 0;
+        }
     }
     flush(g, UINT64_MAX);
 }
@@ -2591,7 +3011,12 @@ int main(int argc, char **argv)
     g->th_spare = calloc(TABLE_SIZE, sizeof *g->th_spare);
     g->inc = calloc(TABLE_SIZE, sizeof *g->inc);
     g->inc_spare = calloc(TABLE_SIZE, sizeof *g->inc_spare);
-    if (!g->th || !g->th_spare || !g->inc || !g->inc_spare) {
+    g->det = calloc(DET_TABLE, sizeof *g->det);
+    g->det_spare = calloc(DET_TABLE, sizeof *g->det_spare);
+    g->seen = calloc(DET_SEEN, sizeof *g->seen);
+    g->seen_spare = calloc(DET_SEEN, sizeof *g->seen_spare);
+    if (!g->th || !g->th_spare || !g->inc || !g->inc_spare || !g->det || !g->det_spare ||
+        !g->seen || !g->seen_spare) {
         fprintf(stderr, "gen_traffic: out of memory\n");
         goto out;
     }
@@ -2661,6 +3086,10 @@ out:
     free(g->th_spare);
     free(g->inc);
     free(g->inc_spare);
+    free(g->det);
+    free(g->det_spare);
+    free(g->seen);
+    free(g->seen_spare);
     free(g);
     return rc;
 }
