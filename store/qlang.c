@@ -169,7 +169,8 @@ enum fid {
     F_FIRST, F_LAST, F_SRC, F_DST, F_IP, F_SPORT, F_DPORT, F_PORT, F_SID, F_GID, F_COUNT,
     F_ID, F_SEV, F_STATUS, F_PROTO, F_MSG, F_CLASSTYPE, F_ASSIGNEE, F_CID, F_SRC_CC,
     F_DST_CC, F_CC, F_SRC_ASN, F_DST_ASN, F_ASN, F_SRC_AGENCY, F_DST_AGENCY, F_AGENCY,
-    F_SRC_ZONE, F_DST_ZONE, F_ZONE, F_LAYER,
+    F_SRC_ZONE, F_DST_ZONE, F_ZONE, F_LAYER, F_ATTACK, F_URL, F_HTTP_HOST, F_HTTP_UA,
+    F_HTTP_METHOD, F_HTTP_STATUS, F_DNS_QUERY, F_TLS_SNI, F_TLS_JA3, F_APP_PROTO,
 };
 
 typedef struct field_def {
@@ -199,6 +200,15 @@ static const field_def fields[] = {
     {"agency", F_AGENCY, V_TEXT},       {"src.zone", F_SRC_ZONE, V_TEXT},
     {"dst.zone", F_DST_ZONE, V_TEXT},   {"zone", F_ZONE, V_TEXT},
     {"layer", F_LAYER, V_LAYER},
+    {"attack", F_ATTACK, V_NUM},        {"attack_id", F_ATTACK, V_NUM},
+    {"url", F_URL, V_TEXT},             {"http.url", F_URL, V_TEXT},
+    {"http.host", F_HTTP_HOST, V_TEXT}, {"http.hostname", F_HTTP_HOST, V_TEXT},
+    {"http.user_agent", F_HTTP_UA, V_TEXT}, {"http.http_user_agent", F_HTTP_UA, V_TEXT},
+    {"http.method", F_HTTP_METHOD, V_TEXT}, {"http.http_method", F_HTTP_METHOD, V_TEXT},
+    {"http.status", F_HTTP_STATUS, V_NUM}, {"dns.query", F_DNS_QUERY, V_TEXT},
+    {"dns.rrname", F_DNS_QUERY, V_TEXT}, {"tls.sni", F_TLS_SNI, V_TEXT},
+    {"tls.ja3", F_TLS_JA3, V_TEXT},     {"tls.ja3.hash", F_TLS_JA3, V_TEXT},
+    {"app_proto", F_APP_PROTO, V_TEXT},
 };
 
 static const field_def *field_find(const char *s, size_t n)
@@ -388,7 +398,8 @@ static int value(parser *p, const field_def *f, qval *v)
         return fail(p, p->tpos, "expected %s after %s", kind_name(f->kind), f->name);
     switch (f->kind) {
     case V_NUM: {
-        uint64_t max = (f->id == F_SPORT || f->id == F_DPORT || f->id == F_PORT) ? 65535
+        uint64_t max = (f->id == F_SPORT || f->id == F_DPORT || f->id == F_PORT ||
+                        f->id == F_HTTP_STATUS) ? 65535
                      : (f->id == F_SID || f->id == F_GID) ? UINT32_MAX : UINT64_MAX;
         ok = !parse_u64(s, max, &v->num);
         break;
@@ -492,7 +503,8 @@ static cg_qexpr *parse_term(parser *p)
             fail(p, at, "unknown field '%s' (fields: time, src, dst, ip, sport, dport, port, "
                  "sid, gid, sev, status, proto, msg, classtype, assignee, community_id, "
                  "src.country, dst.country, country, src.asn, dst.asn, asn, agency, zone, "
-                 "layer, count, id)", p->buf);
+                 "layer, count, id, attack, url, http.host, http.user_agent, http.method, "
+                 "http.status, dns.query, tls.sni, tls.ja3, app_proto)", p->buf);
             goto bad;
         }
         if (next(p))
@@ -783,6 +795,16 @@ static int test_side(const cg_qexpr *e, const cg_qrec *r, int side, int op)
     case F_DST_ZONE: text = r->dst_zone; break;
     case F_ZONE: text = side ? r->dst_zone : r->src_zone; break;
     case F_LAYER: num = r->layers; break;
+    case F_ATTACK: num = r->attack_id; break;
+    case F_URL: text = r->http_url; break;
+    case F_HTTP_HOST: text = r->http_host; break;
+    case F_HTTP_UA: text = r->http_user_agent; break;
+    case F_HTTP_METHOD: text = r->http_method; break;
+    case F_HTTP_STATUS: num = r->http_status; break;
+    case F_DNS_QUERY: text = r->dns_query; break;
+    case F_TLS_SNI: text = r->tls_sni; break;
+    case F_TLS_JA3: text = r->tls_ja3; break;
+    case F_APP_PROTO: text = r->app_proto; break;
     }
     if (!text)
         text = "";
@@ -845,6 +867,7 @@ static int hint_whole(const cg_qexpr *e, unsigned seen)
     case F_DST_CC: bit = CG_QH_DST_CC; break;
     case F_SRC_ASN: bit = CG_QH_SRC_ASN; break;
     case F_DST_ASN: bit = CG_QH_DST_ASN; break;
+    case F_ATTACK: bit = CG_QH_ATTACK; break;
     case F_SEV:
         /* sev >= x is severity <= x; sev > x is severity <= x - 1 */
         return !(seen & CG_QH_SEV) && (e->op == OP_GE || (e->op == OP_GT && v->num > 1));
@@ -913,6 +936,7 @@ static void hint_cmp(const cg_qexpr *e, cg_qhints *h)
     case F_DST_CC: if (eq) { memcpy(h->dst_cc, v->text, 3); h->has |= CG_QH_DST_CC; } break;
     case F_SRC_ASN: if (eq) { h->src_asn = (uint32_t)v->num; h->has |= CG_QH_SRC_ASN; } break;
     case F_DST_ASN: if (eq) { h->dst_asn = (uint32_t)v->num; h->has |= CG_QH_DST_ASN; } break;
+    case F_ATTACK: if (eq) { h->attack = v->num; h->has |= CG_QH_ATTACK; } break;
     case F_CID:
         if (e->op == OP_EQ && strlen(v->text) < sizeof h->cid) {
             strcpy(h->cid, v->text);

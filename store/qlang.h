@@ -32,6 +32,15 @@
  *   src.asn dst.asn asn                    number (AS13335 also accepted)
  *   src.agency dst.agency agency, src.zone dst.zone zone   text from the asset file
  *   layer                                  1..4: the incident is escalated to that layer
+ *   attack (attack_id)                     number: the incident's attack (store.h)
+ * The context of the first alert (text, "" when unknown; = != ~ !~ as for msg):
+ *   url (http.url)                         the request target ("/index.php?id=1")
+ *   http.host (http.hostname)              the Host header
+ *   http.user_agent, http.method           ("GET")
+ *   http.status                            number: the response's status, 0 = none
+ *   dns.query (dns.rrname)                 the first question's name
+ *   tls.sni, tls.ja3 (tls.ja3.hash)        the client hello's server name, JA3 hash
+ *   app_proto                              http tls dns ssh smtp ftp smb, "" unknown
  *
  * Example: since 24h and src in 10.20.0.0/16 and sev >= high and dst.country != VN
  *          and status = new
@@ -71,6 +80,10 @@ typedef struct cg_qrec {
     const char *src_country, *dst_country;     /* ISO codes */
     uint32_t src_asn, dst_asn;
     const char *src_agency, *dst_agency, *src_zone, *dst_zone;
+    uint64_t attack_id;
+    uint16_t http_status;
+    const char *app_proto, *http_method, *http_host, *http_url, *http_user_agent;
+    const char *dns_query, *tls_sni, *tls_ja3;   /* NULL reads as "" here */
 } cg_qrec;
 
 typedef struct cg_qexpr cg_qexpr;
@@ -95,12 +108,14 @@ int cg_qlang_eval(const cg_qexpr *e, const cg_qrec *r);
 #define CG_QH_SRC_ASN 0x0200
 #define CG_QH_DST_ASN 0x0400
 #define CG_QH_CID     0x0800   /* community_id == cid */
+#define CG_QH_ATTACK  0x1000   /* attack_id == attack */
 
 typedef struct cg_qhints {
     unsigned has;
     /* 1 when the hints are all the expression says: it is an "and" of terms
      * that each became a hint whole (a time bound, src/dst = or in one CIDR,
-     * sid =, sev >= or >, status =, dport =, src/dst.country =, src/dst.asn =)
+     * sid =, sev >= or >, status =, dport =, src/dst.country =, src/dst.asn =,
+     * attack =)
      * with no field twice but time and addresses; then a record matches the
      * expression exactly when it satisfies the hints (status_mask, country ""
      * = unknown and AS 0 = unknown as the store's cg_query has them), and a
@@ -114,6 +129,7 @@ typedef struct cg_qhints {
     char src_cc[3], dst_cc[3];
     uint32_t src_asn, dst_asn;
     char cid[64];
+    uint64_t attack;
 } cg_qhints;
 
 void cg_qlang_hints(const cg_qexpr *e, cg_qhints *out);

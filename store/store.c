@@ -3,7 +3,7 @@
  * the byte layouts are in store_rec.c; this page is how the pieces hold.
  *
  * Files in DIR:
- *   data.mdb, lock.mdb   LMDB's (one environment, nineteen named databases)
+ *   data.mdb, lock.mdb   LMDB's (one environment, twenty-one named databases)
  *   writer.lock          flock(LOCK_EX) by the writer handle for its whole
  *                        life; holds the writer's pid as text. Readers and
  *                        triage handles never open it.
@@ -34,6 +34,9 @@
  *     incident of the partition (it may be wider): the batch that puts an
  *     incident widens it before it commits. A reader skips a partition only
  *     on a span that decodes and lies outside the query's time range.
+ *  9. An incident's attack id is in 1 .. its id, and "pairs" holds each
+ *     attack's latest last_us put for its incidents (store_attack.c). cg_store_put decides the attack and writes the pair
+ *     in the transaction that writes the record.
  *
  * Writers across processes. LMDB runs one write transaction at a time in an
  * environment, across processes (its writer mutex in lock.mdb). The sensor's
@@ -402,7 +405,7 @@ static int open_env(cg_store *st, uint64_t mapsize)
 static int meta_schema(const cg_store *st, MDB_txn *txn, uint32_t *out)
 {
     MDB_val k = { 6, (void *)"schema" }, v;
-    uint32_t schema;
+    uint32_t schema = 0;
     int rc;
 
     rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
@@ -419,7 +422,7 @@ static int meta_schema(const cg_store *st, MDB_txn *txn, uint32_t *out)
         return cgs_fail(st, CG_STORE_ENEWER,
                         "written by schema version %u; this canhgac reads up to %u",
                         schema, CG_STORE_SCHEMA);
-    if (schema < CG_STORE_SCHEMA)
+    if (schema < 2)
         return cgs_fail(st, CG_STORE_EOLDER,
                         "written by schema version %u, which this canhgac (schema %u) does "
                         "not read: move the directory away and let canhgac run create a "
@@ -446,9 +449,10 @@ static int meta_next_id(const cg_store *st, MDB_txn *txn, uint64_t *out)
     return 0;
 }
 
-/* Checks what is in the environment, without writing: a canhgac store of the
- * schema this code reads (opens all databases and reads next_id; *fresh = 0),
- * or an empty environment (*fresh = 1), or a refusal. */
+/* Checks what is in the environment, without writing: a canhgac store of a
+ * schema this code reads (opens its databases, reads next_id, sets
+ * st->schema; *fresh = 0), or an empty environment (*fresh = 1), or a
+ * refusal. A store of schema 2 lacks the databases of schema 3. */
 static int check_store(cg_store *st, int *fresh)
 {
     MDB_txn *txn = NULL;
@@ -456,7 +460,7 @@ static int check_store(cg_store *st, int *fresh)
     MDB_stat ms;
     MDB_cursor *cur = NULL;
     MDB_val k, v;
-    uint32_t schema;
+    uint32_t schema = 0;
     uint64_t next = 1;
     int rc, code;
 
@@ -489,6 +493,8 @@ static int check_store(cg_store *st, int *fresh)
         goto fail;
     for (int i = DB_META + 1; i < DB_N; i++) {
         unsigned fl = 0, want = i >= DB_IX0 ? INDEX_FLAGS : 0;
+        if (schema < 3 && cgs_db_v3(i))
+            continue;
         rc = mdb_dbi_open(txn, cgs_db_names[i], 0, &st->dbi[i]);
         if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
             code = cgs_fail(st, CG_STORE_ECORRUPT, "damaged store: database %s missing",
@@ -529,6 +535,7 @@ static int check_store(cg_store *st, int *fresh)
         return cgs_fail_mdb(st, rc, NULL);
     st->next_id = next ? next : 1;
     st->next_id_disk = next;
+    st->schema = schema;
     *fresh = 0;
     return 0;
 fail:
@@ -571,6 +578,7 @@ static int create_store(cg_store *st)
     if (rc)
         return cgs_fail_mdb(st, rc, "creating the store");
     st->next_id = st->next_id_disk = 1;
+    st->schema = CG_STORE_SCHEMA;
     return 0;
 }
 
@@ -597,6 +605,7 @@ int cg_store_open(cg_store **out, const char *dir, unsigned flags, uint64_t maps
     memcpy(st->dir, dir, dlen + 1);
     st->flags = flags;
     st->lockfd = -1;
+    st->attack_window_us = 3600000000ull;
 
     if (!is_writer(st)) {
         code = probe_existing(st);
@@ -611,6 +620,13 @@ int cg_store_open(cg_store **out, const char *dir, unsigned flags, uint64_t maps
         code = open_env(st, mapsize);
     if (!code)
         code = check_store(st, &fresh);
+    if (!code && !fresh && st->schema < CG_STORE_SCHEMA && !(flags & CG_STORE_RDONLY)) {
+        /* a writer or a triage handle brings the store to this schema; a
+         * reader reads it as it is */
+        code = cgs_migrate(st);
+        if (!code)
+            code = check_store(st, &fresh);
+    }
     if (!code && fresh) {
         if (!is_writer(st))
             code = cgs_fail(st, CG_STORE_ENOTFOUND, "no canhgac store here (empty LMDB environment)");
@@ -627,6 +643,7 @@ fail:
         mdb_env_close(st->env);
     if (st->lockfd >= 0)
         close(st->lockfd);
+    free(st->enc);
     free(st);
     return code;
 }
@@ -643,6 +660,7 @@ void cg_store_close(cg_store *st)
         close(st->lockfd);
     if (last_err.st == st)
         last_err.st = NULL, last_err.msg[0] = 0;
+    free(st->enc);
     free(st);
 }
 
@@ -688,6 +706,12 @@ void cg_store_set_alert_cap(cg_store *st, uint32_t cap)
 {
     if (st)
         st->alert_cap = cap;
+}
+
+void cg_store_set_attack_window(cg_store *st, uint64_t seconds)
+{
+    if (st)
+        st->attack_window_us = seconds > UINT64_MAX / 1000000u ? UINT64_MAX : seconds * 1000000u;
 }
 
 static const char *not_writer(const cg_store *st)
@@ -755,6 +779,35 @@ static int batch_ready(cg_store *st)
     return 0;
 }
 
+/* Whether inc carries no context of its first alert (cg_store_put keeps
+ * the stored one then). */
+static int ctx_empty(const cg_incident *x)
+{
+    const char *s[] = { x->app_proto, x->http_method, x->http_host, x->http_url,
+                        x->http_user_agent, x->dns_query, x->tls_sni, x->tls_ja3 };
+
+    for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
+        if (s[i] && s[i][0])
+            return 0;
+    return x->http_status == 0 && x->payload_len == 0 && x->payload_match == 0;
+}
+
+static void ctx_copy(cg_incident *x, const cg_incident *from)
+{
+    x->app_proto = from->app_proto;
+    x->http_method = from->http_method;
+    x->http_host = from->http_host;
+    x->http_url = from->http_url;
+    x->http_user_agent = from->http_user_agent;
+    x->http_status = from->http_status;
+    x->dns_query = from->dns_query;
+    x->tls_sni = from->tls_sni;
+    x->tls_ja3 = from->tls_ja3;
+    x->payload = from->payload;
+    x->payload_len = from->payload_len;
+    x->payload_match = from->payload_match;
+}
+
 int cg_store_put(cg_store *st, const cg_incident *inc)
 {
     MDB_val k, v, ov;
@@ -772,6 +825,9 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
         return code;
     if (!inc || inc->id == 0 || inc->id >= ID_LIMIT)
         return cgs_fail(st, CG_STORE_EINVAL, "invalid incident id");
+    if (inc->attack_id > inc->id)
+        return cgs_fail(st, CG_STORE_EINVAL, "incident %llu: attack id %llu above its id",
+                        (unsigned long long)inc->id, (unsigned long long)inc->attack_id);
 
     put64(key, inc->id);
     k = (MDB_val){ 8, key };
@@ -781,7 +837,9 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
         /* The stored triage fields win (invariant 6), and the old keys must
          * be known before the old value is overwritten. A record that does
          * not decode is replaced all the same, and its keys, unknown, stay
-         * behind; readers recheck filters (invariant 1). */
+         * behind; readers recheck filters (invariant 1). The old record's
+         * strings are views into LMDB's page: they are used only until the
+         * record is encoded below, before the first write. */
         if (cgs_inc_decode(ov.mv_data, ov.mv_size, &old, &why) == 0 && old.id == inc->id) {
             cgs_ix_keys(&old, &okeys);
             have_old = 1;
@@ -792,26 +850,51 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
                 x.severity = old.severity;
             memcpy(abuf, old.assignee, strlen(old.assignee) + 1);   /* <= TEXT_MAX (decoder) */
             x.assignee = abuf;
+            if (x.attack_id == 0)
+                x.attack_id = old.attack_id;   /* 0 for a record of version 2: assigned below */
+            if (ctx_empty(inc))
+                ctx_copy(&x, &old);
         }
     } else if (rc != MDB_NOTFOUND) {
         return batch_fail(st, rc, "incidents");
     }
     if (st->alert_cap && x.nalerts > st->alert_cap)
         x.nalerts = st->alert_cap;
-    size = cgs_inc_size(&x, &why);
-    if (size == 0)
-        return cgs_fail(st, CG_STORE_EINVAL, "incident %llu: %s", (unsigned long long)inc->id, why);
+
+    /* Encoded first, with the attack id still to be decided (0: x.id stands
+     * in; the size does not depend on it), then patched. */
+    {
+        uint64_t given = x.attack_id;
+        if (!given)
+            x.attack_id = x.id;
+        size = cgs_inc_size(&x, &why);
+        if (size == 0)
+            return cgs_fail(st, CG_STORE_EINVAL, "incident %llu: %s", (unsigned long long)inc->id,
+                            why);
+        if (size > st->enc_cap) {
+            uint8_t *b = realloc(st->enc, size);
+            if (!b)
+                return cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
+            st->enc = b;
+            st->enc_cap = size;
+        }
+        cgs_inc_encode(st->enc, &x);
+        x.attack_id = given;
+    }
+    /* From here on the old record's views are not read. */
+    if ((rc = cgs_attack_put(st, st->wtxn, &x, st->attack_window_us)) != 0)
+        return batch_fail(st, rc, "pairs");
+    put64(st->enc + OFF_ATTACK, x.attack_id);
 
     /* A new id above every stored one (the sensor's case) is appended:
      * LMDB then fills pages instead of splitting them in halves. */
-    v = (MDB_val){ size, NULL };
+    v = (MDB_val){ size, st->enc };
     append = inc->id > st->inc_last && st->inc_last != UINT64_MAX;
-    rc = mdb_put(st->wtxn, st->dbi[DB_INC], &k, &v, MDB_RESERVE | (append ? MDB_APPEND : 0));
+    rc = mdb_put(st->wtxn, st->dbi[DB_INC], &k, &v, append ? MDB_APPEND : 0);
     if (rc)
         return batch_fail(st, rc, "incidents");
     if (append)
         st->inc_last = inc->id;
-    cgs_inc_encode(v.mv_data, &x);
     cgs_ix_keys(&x, &nk);
     rc = cgs_ix_apply(st, st->wtxn, inc->id, have_old ? &okeys : NULL, &nk, &what);
     if (rc)

@@ -29,6 +29,21 @@
  *  - Enrichment: per side (source, destination) the country (ISO 3166-1
  *    alpha-2), city, AS number and organisation, the owning agency and the
  *    network zone, and which GeoIP database (type, build date) said so.
+ *  - Context: what the analyst reads to see the request behind the first
+ *    alert: its application protocol, the HTTP request (method, host, URL,
+ *    user agent) and response status, the DNS query, the TLS server name and
+ *    JA3 hash, and an excerpt of at most 1024 payload bytes around the match
+ *    with the match's offset in it. Given once, when the incident is created;
+ *    re-puts without it keep it (cg_store_put).
+ *  - Attacks: "one attack, one story". The incidents of one source against
+ *    one destination (the address pair: any rule, any port) that follow each
+ *    other within the attack window (an hour by default,
+ *    cg_store_set_attack_window) share an attack id: a new incident joins
+ *    its pair's attack when its first alert is within the window of the
+ *    attack's last seen, else it starts an attack named by its own id. So an
+ *    attack id is the id of the attack's first incident, and never above the
+ *    id of an incident in it. cg_store_put assigns it; by_attack finds an
+ *    attack's incidents, cg_store_attacks groups a query's matches by attack.
  *  - Triage: a status (new, acknowledged, investigating, resolved,
  *    false-positive), an assignee, a severity override and notes, changed
  *    only through cg_store_triage_set and cg_store_note_add. Every change
@@ -42,13 +57,17 @@
  *
  * Named databases (byte layouts in store_rec.c):
  *   meta        "schema" -> be32 version; "next_id" -> be64
- *   incidents   be64 id -> incident record
+ *   incidents   be64 id -> incident record (version 3; version 2 read too)
  *   alerts      be64 id | be32 seq -> alert record
  *   evidence    be64 id | be32 seq -> evidence record (packet bytes)
  *   history     be64 id | be64 seq -> history record (triage changes, notes)
  *   parts       be32 partition -> the span of first_us of its incidents
+ *   pairs       be32 hour | src16 | dst16 -> be64 attack id | be64 last seen:
+ *               the attacks of each address pair by the hour of their last
+ *               seen (schema 3)
  *   by_time, by_src, by_dst, by_sid, by_sev, by_status, by_src_cc,
- *   by_dst_cc, by_src_asn, by_dst_asn, by_dport, by_community, by_assignee:
+ *   by_dst_cc, by_src_asn, by_dst_asn, by_dport, by_community, by_assignee,
+ *   by_attack (schema 3):
  *               one index per field: field key -> the ids that have it, in
  *               key then id order (a CIDR is one range of by_src/by_dst).
  *               The scattered ones are kept per partition of 32768 ids (the
@@ -75,10 +94,19 @@
  *      CG_STORE_TRIAGE (analysts' tools): reads, and writes triage changes
  *        only; never takes writer.lock, so it opens while a sensor runs.
  *    A reader or triage handle on a missing store is CG_STORE_ENOTFOUND ("DIR:
- *    no canhgac store here"). A newer schema is CG_STORE_ENEWER, an older one
+ *    no canhgac store here"). A newer schema is CG_STORE_ENEWER, schema 1
  *    CG_STORE_EOLDER (the message says to re-create the store), something
  *    that is not a canhgac store CG_STORE_ECORRUPT, and a refused store is
  *    left as it was.
+ *  - Schema 2 (the version before the context and attacks): a writer or a
+ *    triage handle migrates it in place to schema 3 as it opens it, in one
+ *    write transaction (store_migrate.c: every record rewritten, attacks
+ *    assigned in id order with the default window, pairs and by_attack
+ *    created; alerts, evidence, history, triage and enrichment as they
+ *    were), so a crash leaves schema 2 or schema 3 whole. A read-only handle
+ *    reads a schema 2 store as it is, without writing: its incidents have no
+ *    context and attack id 0, "attack = N" matches nothing, and
+ *    cg_store_attacks says CG_STORE_EOLDER (a writer must open it first).
  *  - Batches (writer handle): put, put_alert and put_evidence need an open
  *    batch (cg_store_begin). When LMDB fails inside a batch (a full map, a
  *    disk error) the batch is dropped at once: later puts return the same
@@ -119,7 +147,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CG_STORE_SCHEMA 2
+#define CG_STORE_SCHEMA 3
 
 enum {
     CG_STORE_OK = 0,
@@ -174,8 +202,12 @@ typedef struct cg_incident_geo {
     const char *zone;          /* the network zone of the address ("dmz", ...) */
 } cg_incident_geo;
 
+#define CG_STORE_PAYLOAD_MAX 1024   /* bytes of payload excerpt an incident keeps */
+
 typedef struct cg_incident {
     uint64_t id;               /* assigned by cg_store_new_id */
+    uint64_t attack_id;        /* the attack it belongs to (see The incident model);
+                                * 0 on put: assigned (insert) or kept (re-put) */
     uint32_t gid, sid, rev;
     uint8_t src[16], dst[16];  /* IPv4 mapped (::ffff:a.b.c.d) */
     uint16_t sport, dport;     /* of the first alert */
@@ -199,6 +231,25 @@ typedef struct cg_incident {
     cg_incident_geo src_geo, dst_geo;
     const char *geo_db_type;   /* the GeoIP database ("GeoLite2-City"), "" when none */
     const char *geo_db_date;   /* its build date ("2025-11-18") */
+    /* The context of the first alert: what the analyst reads to see the
+     * request behind it. "" / 0 when unknown; strings as the others (NULL
+     * on put is ""). See cg_store_put for when a re-put keeps them. */
+    const char *app_proto;     /* "http" "tls" "dns" "ssh" "smtp" "ftp" "smb", "" unknown */
+    const char *http_method;   /* "GET" */
+    const char *http_host;     /* the Host header ("portal.example") */
+    const char *http_url;      /* the request target as sent ("/index.php?id=1") */
+    const char *http_user_agent;
+    uint16_t http_status;      /* of the response, 0 = none */
+    const char *dns_query;     /* the first question's name */
+    const char *tls_sni;
+    const char *tls_ja3;       /* the client hello's JA3 hash (32 hex digits), Suricata's tls.ja3.hash */
+    /* A bounded excerpt of the payload around the match (binary, at most
+     * CG_STORE_PAYLOAD_MAX bytes), and where the match starts in it
+     * (payload_match <= payload_len). payload may be NULL when payload_len
+     * is 0. */
+    const uint8_t *payload;
+    uint32_t payload_len;
+    uint32_t payload_match;
 } cg_incident;
 
 typedef struct cg_alert {
@@ -246,7 +297,19 @@ int cg_store_begin(cg_store *st);
  * re-put never undoes triage). Indexes are kept consistent. NULL
  * strings are stored as ""; each string is at most 65534 bytes, assignee
  * CG_STORE_TEXT_MAX; a country is "" or two letters A-Z. nalerts is stored
- * at most the alert cap. */
+ * at most the alert cap.
+ * The context (app_proto .. payload_match): on insert it is stored as given;
+ * on a re-put whose context is all empty (every string "" or NULL,
+ * http_status 0, payload_len 0, payload_match 0) the stored context is kept,
+ * else inc's replaces it. The sensor gives it once, when it creates the
+ * incident, and re-puts without it as the incident grows. payload_len is at
+ * most CG_STORE_PAYLOAD_MAX and payload_match at most payload_len.
+ * The attack: inc->attack_id 0 on insert assigns one (the attack of the
+ * pair's last incidents when its first_us is within the attack window of
+ * that attack's last seen, else a new attack whose id is inc->id); on a
+ * re-put 0 keeps the stored one. A given attack id is stored as it is and
+ * must be 1..inc->id (CG_STORE_EINVAL otherwise). Every put keeps the
+ * pair's last seen up to date. */
 int cg_store_put(cg_store *st, const cg_incident *inc);
 /* Alert seq (0-based, in the order of the fold) of incident id. With a cap
  * set and seq >= cap nothing is stored, and 0 is returned: the incident's
@@ -261,6 +324,11 @@ void cg_store_abort(cg_store *st);
  * 0 (the default) keeps every alert. A flood of one key then costs at most
  * cap alert records, whatever its count. */
 void cg_store_set_alert_cap(cg_store *st, uint32_t cap);
+/* The attack window of this handle's puts, in seconds (default 3600): an
+ * incident joins its address pair's attack when its first_us is within
+ * that many seconds (before or after) of the attack's last seen. 0 puts
+ * every new incident in an attack of its own. */
+void cg_store_set_attack_window(cg_store *st, uint64_t seconds);
 
 /* ---- triage ------------------------------------------------------------ */
 
@@ -318,6 +386,7 @@ int cg_store_history(cg_store *st, uint64_t id,
 #define CG_Q_DST_ASN  0x04000
 #define CG_Q_COMMUNITY 0x08000
 #define CG_Q_ASSIGNEE 0x10000
+#define CG_Q_ATTACK   0x20000   /* attack_id == attack (by_attack) */
 
 typedef struct cg_query {
     unsigned has;              /* CG_Q_* */
@@ -332,6 +401,7 @@ typedef struct cg_query {
     uint32_t src_asn, dst_asn; /* 0 = unknown AS */
     const char *community_id;  /* any alert's; "" = incidents without one */
     const char *assignee;      /* "" = unassigned */
+    uint64_t attack;           /* CG_Q_ATTACK */
     /* A predicate on each record, or NULL: after the filters of `has` hold,
      * a record is a match only when match(inc, match_arg) returns non-zero
      * (a query language evaluated on records: the filters above are the
@@ -403,6 +473,34 @@ int cg_store_top(cg_store *st, const cg_query *q, int field, cg_store_group *out
  * time order until cb returns non-zero. */
 int cg_store_histogram(cg_store *st, const cg_query *q, uint64_t bucket_us,
                        int (*cb)(uint64_t start_us, uint64_t count, void *arg), void *arg);
+
+/* One attack as cg_store_attacks sees it: an aggregate of the incidents
+ * of one attack that match a query. */
+#define CG_ATTACK_SIGS 8
+
+typedef struct cg_store_attack {
+    uint64_t attack_id;
+    uint64_t first_us, last_us;   /* the earliest first_us, the latest last_us */
+    uint8_t src[16], dst[16];     /* the pair */
+    uint8_t severity;             /* the highest (the lowest number) */
+    uint64_t incidents;           /* matching incidents of the attack */
+    uint64_t alerts;              /* their counts added up */
+    uint32_t nsigs;               /* signatures in sigs[] */
+    int more_sigs;                /* the incidents have other signatures than those */
+    struct { uint32_t gid, sid; } sigs[CG_ATTACK_SIGS];   /* distinct, oldest incident first */
+} cg_store_attack;
+
+/* Groups the incidents matching q by attack and calls cb once per attack,
+ * newest attack first (descending attack id: an attack's id is that of its
+ * first incident), until limit attacks were given (0 = all) or cb returns
+ * non-zero. Memory holds only the attacks still open in the walk: an
+ * attack is complete, and given out, as soon as the walk (newest first)
+ * passes below its id, because an incident's attack id is never above its
+ * own id. Records are read for their fixed part only unless q needs their
+ * strings. CG_STORE_EOLDER on a read-only handle of a schema 2 store (its
+ * attacks are assigned when a writer or a triage handle opens it). */
+int cg_store_attacks(cg_store *st, const cg_query *q, uint64_t limit,
+                     int (*cb)(const cg_store_attack *a, void *arg), void *arg);
 
 /* As last committed: entry counts of incidents, alerts, evidence and
  * history, meta next_id, the map size and the bytes in use (last page *

@@ -5,9 +5,11 @@
  * Files of the module:
  *   store.c         environment, open and schema check, the batched writer
  *   store_rec.c     record encodings and index keys (the byte tables)
+ *   store_attack.c  attacks: the address pairs' attacks, assigned on put
+ *   store_migrate.c schema 2 to 3, in place, in one transaction
  *   store_triage.c  triage changes and notes, each in its own transaction
  *   store_read.c    get, evidence, alerts, history, info
- *   store_query.c   the planner, queries, counts, top-N, histograms
+ *   store_query.c   the planner, queries, counts, top-N, histograms, attacks
  * Names shared between them start with cgs_.
  */
 #ifndef CG_STORE_INT_H
@@ -24,15 +26,16 @@
 #define DEFAULT_MAPSIZE   ((uint64_t)16 << 30)
 #define STR_MAX           65535u  /* be16 length, NUL included */
 
-/* The named databases. The index databases follow DB_IX0 in cgs_ix order. */
+/* The named databases. The index databases follow DB_IX0 in cgs_ix order.
+ * DB_PAIRS and by_attack are new in schema 3 (cgs_db_v3). */
 enum {
-    DB_META, DB_INC, DB_ALERT, DB_EV, DB_HIST, DB_PARTS,
+    DB_META, DB_INC, DB_ALERT, DB_EV, DB_HIST, DB_PARTS, DB_PAIRS,
     DB_IX0,
-    DB_N = DB_IX0 + 13
+    DB_N = DB_IX0 + 14
 };
 
 /* Partitions: ids in runs of PART_IDS (store_rec.c). Part of the on-disk
- * format of schema 2. Ids stay below ID_LIMIT so that a partition number
+ * format of schemas 2 and 3. Ids stay below ID_LIMIT so that a partition number
  * fits in a be32. */
 #define PART_SHIFT 15
 #define PART_IDS   ((uint64_t)1 << PART_SHIFT)
@@ -45,8 +48,14 @@ static inline uint32_t part_of(uint64_t id)
 
 enum {
     IX_TIME, IX_SRC, IX_DST, IX_SID, IX_SEV, IX_STATUS, IX_SRC_CC, IX_DST_CC,
-    IX_SRC_ASN, IX_DST_ASN, IX_DPORT, IX_COMMUNITY, IX_ASSIGNEE, IX_N
+    IX_SRC_ASN, IX_DST_ASN, IX_DPORT, IX_COMMUNITY, IX_ASSIGNEE, IX_ATTACK, IX_N
 };
+
+/* Whether database i is one that schema 2 did not have. */
+static inline int cgs_db_v3(int i)
+{
+    return i == DB_PAIRS || i == DB_IX0 + IX_ATTACK;
+}
 
 #define IX_KEYMAX 16       /* a field's key */
 #define IX_STOREDMAX 20    /* with a partition in front */
@@ -88,6 +97,10 @@ struct cg_store {
     uint64_t next_id;      /* what cg_store_new_id hands out next */
     uint64_t next_id_disk; /* meta next_id as committed */
     uint32_t alert_cap;    /* 0 = every alert */
+    uint32_t schema;       /* of the store as opened: 2 (read-only handles only) or 3 */
+    uint64_t attack_window_us;
+    uint8_t *enc;          /* a record encoded before its put (cg_store_put) */
+    size_t enc_cap;
     uint64_t inc_last;     /* in a batch: the highest id stored (UINT64_MAX: unknown) */
     /* the last by_community key put_alert added in this batch: most alerts
      * of an incident share its Community ID, so most index puts are skipped */
@@ -172,7 +185,8 @@ static inline unsigned ix_value(unsigned flags, uint64_t id, uint8_t *out)
 
 /* ---- records (store_rec.c) ------------------------------------------------ */
 
-#define INC_FIXED 130
+#define INC_FIXED_V2 130
+#define INC_FIXED 152      /* version 3 */
 #define ALERT_FIXED 28
 #define EV_FIXED 24
 #define HIST_FIXED 24
@@ -188,10 +202,19 @@ static inline unsigned ix_value(unsigned flags, uint64_t id, uint8_t *out)
 #define OFF_SRC 32
 #define OFF_DST 48
 #define OFF_FIRST 64
+#define OFF_LAST 72
+#define OFF_COUNT 80
 #define OFF_SRC_ASN 116
 #define OFF_DST_ASN 120
 #define OFF_SRC_CC 124
 #define OFF_DST_CC 126
+#define OFF_ATTACK 132     /* version 3 only */
+
+/* The attack id of a record that cgs_inc_peek accepted (0 in version 2). */
+static inline uint64_t cgs_rec_attack(const uint8_t *p)
+{
+    return p[0] == 3 ? get64(p + OFF_ATTACK) : 0;
+}
 
 /* Encoded size of x, or 0 when a string is too long or a field invalid
  * (*why says which). */
@@ -201,7 +224,8 @@ void cgs_inc_encode(uint8_t *p, const cg_incident *x);
 /* 0, or CG_STORE_ECORRUPT with *why set (out is then partly written).
  * Strings are views into p; absent ones the static "". */
 int cgs_inc_decode(const uint8_t *p, size_t n, cg_incident *out, const char **why);
-/* The cheap check for readers of fixed fields only: version, length, id. */
+/* The cheap check for readers of fixed fields only: version (2 or 3),
+ * length, id. The OFF_ fields are at the same place in both versions. */
 int cgs_inc_peek(const uint8_t *p, size_t n, uint64_t id, const char **why);
 
 size_t cgs_alert_size(const cg_alert *a);
@@ -243,5 +267,20 @@ int cgs_ix_apply(const cg_store *st, MDB_txn *txn, uint64_t id, const struct cgs
 /* Reads and decodes incident id in txn: 0, CG_STORE_ENOTFOUND (no message),
  * or another code with its message. */
 int cgs_load(const cg_store *st, MDB_txn *txn, uint64_t id, cg_incident *inc);
+
+/* ---- attacks (store_attack.c) ------------------------------------------------ */
+
+/* Gives x an attack when x->attack_id is 0 (its pair's, when x->first_us is
+ * within window_us of that attack's last seen, else x->id), and brings the
+ * pair's entry up to date with x, in txn (a write transaction). An LMDB
+ * code. */
+int cgs_attack_put(const cg_store *st, MDB_txn *txn, cg_incident *x, uint64_t window_us);
+
+/* ---- migration (store_migrate.c) --------------------------------------------- */
+
+/* Rewrites a schema 2 store as schema 3 in one write transaction (st's
+ * environment open). 0, or a code with its message; on failure the store
+ * is left as it was. */
+int cgs_migrate(cg_store *st);
 
 #endif

@@ -157,6 +157,8 @@ static int match_raw(const cg_query *q, const uint8_t *r)
         return 0;
     if ((has & CG_Q_DST_ASN) && get32(r + OFF_DST_ASN) != q->dst_asn)
         return 0;
+    if ((has & CG_Q_ATTACK) && cgs_rec_attack(r) != q->attack)
+        return 0;
     return 1;
 }
 
@@ -309,6 +311,15 @@ static int build(const cg_store *st, const cg_query *q, struct plan *p)
             p->record_only = 1;
         }
     }
+    if (has & CG_Q_ATTACK) {
+        /* a store of schema 2 read as it is has no by_attack (no attacks either) */
+        if (st->schema >= 3) {
+            put64(lo, q->attack);
+            key1(p, IX_ATTACK, lo);
+        } else {
+            p->record_only = 1;
+        }
+    }
     if ((has & (CG_Q_PORT | CG_Q_SPORT)) || q->match)
         p->record_only = 1;
     return 0;
@@ -353,6 +364,8 @@ static int match(const cg_query *q, const cg_incident *x)
     if ((has & CG_Q_ASSIGNEE) && strcmp(x->assignee, q->assignee ? q->assignee : "") != 0)
         return 0;
     if ((has & CG_Q_COMMUNITY) && !(q->community_id && q->community_id[0]) && x->community_id[0])
+        return 0;
+    if ((has & CG_Q_ATTACK) && x->attack_id != q->attack)
         return 0;
     return 1;
 }
@@ -1905,5 +1918,251 @@ int cg_store_histogram(cg_store *st, const cg_query *q, uint64_t bucket_us,
 out:
     mdb_txn_abort(txn);
     free(h.c.e);
+    return code;
+}
+
+/* ---- attacks --------------------------------------------------------------------------------------- */
+
+/* The attacks of a walk newest first. An incident's attack id is at most its
+ * own id (store_attack.c, invariant 1), so once the walk has handed out
+ * incident i, every attack with an id >= i has all its matching incidents
+ * counted: those attacks are given out then, the highest first, and
+ * forgotten. The open ones are slots of g, found by attack id in an open
+ * addressing table (map: slot + 1, 0 empty) and ordered in a max-heap. */
+struct attacks {
+    cg_store_attack *g;
+    uint32_t *freel;           /* free slots */
+    size_t ng, nfree, cap;
+    uint32_t *map;
+    size_t mapcap;             /* a power of two, at least twice cap */
+    uint32_t *heap;
+    size_t nheap;
+    uint64_t limit, given;
+    int stopped, nomem;
+    int (*cb)(const cg_store_attack *a, void *arg);
+    void *arg;
+};
+
+static size_t amap_home(const struct attacks *t, uint64_t attack)
+{
+    uint64_t h = attack * 0x9e3779b97f4a7c15ull;
+    return (size_t)(h ^ h >> 32) & (t->mapcap - 1);
+}
+
+static void amap_insert(struct attacks *t, uint32_t slot)
+{
+    size_t i = amap_home(t, t->g[slot].attack_id);
+
+    while (t->map[i])
+        i = (i + 1) & (t->mapcap - 1);
+    t->map[i] = slot + 1;
+}
+
+/* The slot of attack, or -1. */
+static long amap_find(const struct attacks *t, uint64_t attack, size_t *at)
+{
+    if (!t->mapcap)
+        return -1;
+    for (size_t i = amap_home(t, attack); t->map[i]; i = (i + 1) & (t->mapcap - 1))
+        if (t->g[t->map[i] - 1].attack_id == attack) {
+            *at = i;
+            return (long)t->map[i] - 1;
+        }
+    return -1;
+}
+
+/* Removes the entry at i, shifting back the entries of its run. */
+static void amap_delete(struct attacks *t, size_t i)
+{
+    size_t j = i;
+
+    t->map[i] = 0;
+    for (;;) {
+        size_t home;
+        j = (j + 1) & (t->mapcap - 1);
+        if (!t->map[j])
+            return;
+        home = amap_home(t, t->g[t->map[j] - 1].attack_id);
+        /* the entry at j may move to i when i lies on its probe path */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            t->map[i] = t->map[j];
+            t->map[j] = 0;
+            i = j;
+        }
+    }
+}
+
+static int agrow(struct attacks *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 256;
+    cg_store_attack *g = realloc(t->g, cap * sizeof *g);
+    uint32_t *fl, *hp, *mp;
+
+    if (!g)
+        return -1;
+    t->g = g;
+    if (!(fl = realloc(t->freel, cap * sizeof *fl)))
+        return -1;
+    t->freel = fl;
+    if (!(hp = realloc(t->heap, cap * sizeof *hp)))
+        return -1;
+    t->heap = hp;
+    if (!(mp = calloc(cap * 2, sizeof *mp)))
+        return -1;
+    free(t->map);
+    t->map = mp;
+    t->mapcap = cap * 2;
+    for (size_t i = t->cap; i < cap; i++)
+        t->freel[t->nfree++] = (uint32_t)(cap - 1 - (i - t->cap));
+    t->cap = cap;
+    /* rehash the open slots (those in the heap) */
+    for (size_t i = 0; i < t->nheap; i++)
+        amap_insert(t, t->heap[i]);
+    return 0;
+}
+
+static void heap_up(struct attacks *t, size_t i)
+{
+    while (i > 0) {
+        size_t up = (i - 1) / 2;
+        if (t->g[t->heap[up]].attack_id >= t->g[t->heap[i]].attack_id)
+            break;
+        uint32_t s = t->heap[up];
+        t->heap[up] = t->heap[i];
+        t->heap[i] = s;
+        i = up;
+    }
+}
+
+static void heap_down(struct attacks *t, size_t i)
+{
+    for (;;) {
+        size_t l = 2 * i + 1, r = l + 1, m = i;
+        if (l < t->nheap && t->g[t->heap[l]].attack_id > t->g[t->heap[m]].attack_id)
+            m = l;
+        if (r < t->nheap && t->g[t->heap[r]].attack_id > t->g[t->heap[m]].attack_id)
+            m = r;
+        if (m == i)
+            return;
+        uint32_t s = t->heap[m];
+        t->heap[m] = t->heap[i];
+        t->heap[i] = s;
+        i = m;
+    }
+}
+
+/* Gives out the open attacks with ids >= from, highest first. */
+static void attacks_emit(struct attacks *t, uint64_t from)
+{
+    while (t->nheap && !t->stopped && t->g[t->heap[0]].attack_id >= from) {
+        uint32_t slot = t->heap[0];
+        cg_store_attack *a = &t->g[slot];
+        size_t at = 0;
+        t->heap[0] = t->heap[--t->nheap];
+        heap_down(t, 0);
+        /* the signatures in the order of their first incident */
+        for (uint32_t i = 0, j = a->nsigs ? a->nsigs - 1 : 0; i < j; i++, j--) {
+            uint32_t gg = a->sigs[i].gid, ss = a->sigs[i].sid;
+            a->sigs[i] = a->sigs[j];
+            a->sigs[j].gid = gg, a->sigs[j].sid = ss;
+        }
+        if (t->cb(a, t->arg) || (t->limit && ++t->given >= t->limit))
+            t->stopped = 1;
+        if (amap_find(t, a->attack_id, &at) >= 0)
+            amap_delete(t, at);
+        t->freel[t->nfree++] = slot;
+    }
+}
+
+static int each_attack(void *ctx, uint64_t id, const uint8_t *rec, size_t len, const cg_incident *inc)
+{
+    struct attacks *t = ctx;
+    uint64_t attack = cgs_rec_attack(rec), cnt = get64(rec + OFF_COUNT);
+    uint64_t first = get64(rec + OFF_FIRST), last = get64(rec + OFF_LAST);
+    uint32_t gid = get32(rec + OFF_GID), sid = get32(rec + OFF_SID);
+    cg_store_attack *a;
+    size_t at;
+    long slot;
+    uint32_t i;
+
+    (void)len, (void)inc;
+    slot = amap_find(t, attack, &at);
+    if (slot < 0) {
+        if (t->nfree == 0 && agrow(t)) {
+            t->nomem = 1;
+            return 1;
+        }
+        slot = t->freel[--t->nfree];
+        a = &t->g[slot];
+        memset(a, 0, sizeof *a);
+        a->attack_id = attack;
+        a->first_us = first;
+        a->last_us = last;
+        memcpy(a->src, rec + OFF_SRC, 16);
+        memcpy(a->dst, rec + OFF_DST, 16);
+        a->severity = rec[OFF_SEV];
+        amap_insert(t, (uint32_t)slot);
+        t->heap[t->nheap++] = (uint32_t)slot;
+        heap_up(t, t->nheap - 1);
+    }
+    a = &t->g[slot];
+    if (first < a->first_us)
+        a->first_us = first;
+    if (last > a->last_us)
+        a->last_us = last;
+    if (rec[OFF_SEV] < a->severity)
+        a->severity = rec[OFF_SEV];
+    a->incidents++;
+    a->alerts = cnt > UINT64_MAX - a->alerts ? UINT64_MAX : a->alerts + cnt;
+    for (i = 0; i < a->nsigs; i++)
+        if (a->sigs[i].sid == sid && a->sigs[i].gid == gid)
+            break;
+    if (i == a->nsigs) {
+        if (a->nsigs < CG_ATTACK_SIGS) {
+            a->sigs[a->nsigs].gid = gid;
+            a->sigs[a->nsigs].sid = sid;
+            a->nsigs++;
+        } else {
+            a->more_sigs = 1;
+        }
+    }
+    attacks_emit(t, id);
+    return t->stopped;
+}
+
+int cg_store_attacks(cg_store *st, const cg_query *q, uint64_t limit,
+                     int (*cb)(const cg_store_attack *a, void *arg), void *arg)
+{
+    struct attacks t;
+    struct plan p;
+    MDB_txn *txn;
+    int code;
+
+    if (!st || !cb)
+        return CG_STORE_EINVAL;
+    if (st->schema < 3)
+        return cgs_fail(st, CG_STORE_EOLDER,
+                        "a store of schema %u has no attacks yet: they are assigned when "
+                        "canhgac run or a triage command (incident set, incident note) opens it",
+                        st->schema);
+    if (!q)
+        q = &all_q;
+    memset(&t, 0, sizeof t);
+    t.limit = limit;
+    t.cb = cb;
+    t.arg = arg;
+    if ((code = cgs_rtxn_begin(st, &txn)) != 0)
+        return code;
+    if ((code = plan(st, txn, q, 0, &p)) == 0)
+        code = walk(st, txn, q, &p, 0, 0, each_attack, &t);
+    if (!code && t.nomem)
+        code = cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
+    if (!code)
+        attacks_emit(&t, 0);   /* the walk's end: every open attack is complete */
+    mdb_txn_abort(txn);
+    free(t.g);
+    free(t.freel);
+    free(t.map);
+    free(t.heap);
     return code;
 }

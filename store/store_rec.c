@@ -1,5 +1,5 @@
 /* store_rec.c — the store's on-disk formats: record encodings, the keys of
- * every database, and their decoders for untrusted bytes. Schema 2.
+ * every database, and their decoders for untrusted bytes. Schema 3.
  *
  * Keys. Integers are big-endian so that LMDB's memcmp order is numeric order.
  *   meta       "schema"  (6 bytes, no NUL) -> be32 schema version
@@ -10,6 +10,11 @@
  *   history    be64 id | be64 seq           (16) -> history record
  *   parts      be32 partition               (4)  -> be64 min first_us | be64 max
  *                                                   first_us of its incidents
+ *   pairs      be32 hour | addr16 src | addr16 dst (36) -> be64 attack id | be64 last_us:
+ *                                                   an attack of the pair and the
+ *                                                   latest last_us of its incidents,
+ *                                                   in the hour (last_us / 3600 s)
+ *                                                   of that last_us (store_attack.c)
  * Addresses are 16 bytes, IPv4 mapped (::ffff:a.b.c.d), as the decoder gives
  * them: a CIDR of either family is one key range.
  *
@@ -47,10 +52,12 @@
  *   by_community  be64 FNV-1a(cid)       (8)  partitioned  no Community ID; add-only:
  *                 the incident's own and each stored alert's
  *   by_assignee   be64 FNV-1a(assignee)  (8)  whole        nobody assigned
+ *   by_attack     be64 attack id         (8)  whole        -  (schema 3; an attack's
+ *                 incidents are near each other in id, its key gets them at once)
  *
- * Incident record, version 2:
+ * Incident record, version 3 (schema 3):
  *   off  size  field
- *     0     1  record version = 2
+ *     0     1  record version = 3
  *     1     1  proto
  *     2     1  severity (current)
  *     3     1  rule_severity
@@ -78,18 +85,37 @@
  *   120     4  dst asn
  *   124     2  src country: two bytes A-Z, or two 0 bytes (unknown)
  *   126     2  dst country
- *   128     2  string mask: bit i set = string i follows; bits 14, 15 are 0
- *   130        the strings whose bit is set, in bit order, each as
+ *   128     4  string mask (be32): bit i set = string i follows; bits 22..31 are 0
+ *   132     8  attack id: 1 .. id (store_attack.c)
+ *   140     2  http_status (0 = none)
+ *   142     2  reserved: written 0, ignored on read
+ *   144     4  payload_match: 0 .. payload_len
+ *   148     4  payload_len: 0 .. 1024
+ *   152        the strings whose bit is set, in bit order, each as
  *                be16 n   the length including a terminating NUL, 2..65535
  *                n bytes  the text, no NUL inside, then one NUL
- *              The record ends exactly after the last one.
+ *              then payload_len bytes of payload (any bytes); the record
+ *              ends exactly there.
  *   strings: 0 msg, 1 classtype, 2 community_id, 3 assignee,
  *            4 src city, 5 src as_org, 6 src agency, 7 src zone,
  *            8 dst city, 9 dst as_org, 10 dst agency, 11 dst zone,
- *            12 geo_db_type, 13 geo_db_date
+ *            12 geo_db_type, 13 geo_db_date,
+ *            14 app_proto, 15 http_method, 16 http_host, 17 http_url,
+ *            18 http_user_agent, 19 dns_query, 20 tls_sni, 21 tls_ja3
  *   An empty string is absent (its bit clear), so a record without
- *   enrichment pays 2 bytes for eleven strings. The NUL is stored so that
- *   readers hand out strings as views into LMDB's map, without a copy.
+ *   enrichment or context pays 4 bytes of mask for its empty strings. The
+ *   NUL is stored so that readers hand out strings as views into LMDB's
+ *   map, without a copy. Offsets 0..127 are those of version 2, so the
+ *   readers of fixed fields (OFF_* in store_int.h) read both versions.
+ *
+ * Incident record, version 2 (schema 2; still decoded, for read-only handles
+ * on a store not yet migrated; never written):
+ *   off  size  field
+ *     0     1  record version = 2
+ *   1..127     as version 3
+ *   128     2  string mask (be16): bit i set = string i follows; bits 14, 15 are 0
+ *   130        strings 0..13 as in version 3; the record ends exactly after
+ *              the last one. No attack id (read as 0), no context.
  *
  * Alert record, version 1:
  *   off  size  field
@@ -128,19 +154,22 @@
  *              The record ends exactly after new_text.
  *
  * Each kind of record has its own version. A record whose version this code
- * does not know is a bad record (CG_STORE_ECORRUPT); schema 2 is incidents
- * v2, alerts v1, evidence v1, history v1.
+ * does not know is a bad record (CG_STORE_ECORRUPT); schema 3 is incidents
+ * v3, alerts v1, evidence v1, history v1; schema 2 was incidents v2 and the
+ * same others, without pairs and by_attack (store_migrate.c turns one into
+ * the other).
  */
 #include "store/store_int.h"
 
 #include <limits.h>
 #include <string.h>
 
-#define INC_VERSION   2
+#define INC_VERSION   3
 #define ALERT_VERSION 1
 #define EV_VERSION    1
 #define HIST_VERSION  1
-#define NSTR          14
+#define NSTR_V2       14
+#define NSTR          22
 
 static const char empty[] = "";
 
@@ -176,6 +205,14 @@ static void inc_strings(const cg_incident *x, const char *s[NSTR])
     s[11] = nz(x->dst_geo.zone);
     s[12] = nz(x->geo_db_type);
     s[13] = nz(x->geo_db_date);
+    s[14] = nz(x->app_proto);
+    s[15] = nz(x->http_method);
+    s[16] = nz(x->http_host);
+    s[17] = nz(x->http_url);
+    s[18] = nz(x->http_user_agent);
+    s[19] = nz(x->dns_query);
+    s[20] = nz(x->tls_sni);
+    s[21] = nz(x->tls_ja3);
 }
 
 static void inc_string_slots(cg_incident *x, const char **s[NSTR])
@@ -194,6 +231,14 @@ static void inc_string_slots(cg_incident *x, const char **s[NSTR])
     s[11] = &x->dst_geo.zone;
     s[12] = &x->geo_db_type;
     s[13] = &x->geo_db_date;
+    s[14] = &x->app_proto;
+    s[15] = &x->http_method;
+    s[16] = &x->http_host;
+    s[17] = &x->http_url;
+    s[18] = &x->http_user_agent;
+    s[19] = &x->dns_query;
+    s[20] = &x->tls_sni;
+    s[21] = &x->tls_ja3;
 }
 
 static int cc_valid(const char *cc)
@@ -223,6 +268,15 @@ size_t cgs_inc_size(const cg_incident *x, const char **why)
         *why = "unknown flags";
         return 0;
     }
+    if (x->attack_id == 0 || x->attack_id > x->id) {
+        *why = "attack id not in 1..id";
+        return 0;
+    }
+    if (x->payload_len > CG_STORE_PAYLOAD_MAX || x->payload_match > x->payload_len ||
+        (x->payload_len && !x->payload)) {
+        *why = "payload excerpt longer than 1024 bytes, or its match outside it";
+        return 0;
+    }
     inc_strings(x, s);
     if (strlen(s[3]) > CG_STORE_TEXT_MAX) {
         *why = "assignee too long";
@@ -238,14 +292,14 @@ size_t cgs_inc_size(const cg_incident *x, const char **why)
         }
         n += 2 + len + 1;
     }
-    return n;
+    return n + x->payload_len;
 }
 
 void cgs_inc_encode(uint8_t *p, const cg_incident *x)
 {
     const char *s[NSTR];
     size_t off = INC_FIXED;
-    unsigned mask = 0;
+    uint32_t mask = 0;
 
     inc_strings(x, s);
     p[0] = INC_VERSION;
@@ -276,6 +330,11 @@ void cgs_inc_encode(uint8_t *p, const cg_incident *x)
     put32(p + 120, x->dst_geo.asn);
     memcpy(p + 124, x->src_geo.country[0] ? x->src_geo.country : "\0", 2);
     memcpy(p + 126, x->dst_geo.country[0] ? x->dst_geo.country : "\0", 2);
+    put64(p + 132, x->attack_id);
+    put16(p + 140, x->http_status);
+    put16(p + 142, 0);
+    put32(p + 144, x->payload_match);
+    put32(p + 148, x->payload_len);
     for (int i = 0; i < NSTR; i++) {
         size_t len = strlen(s[i]);
         if (len == 0)
@@ -285,7 +344,9 @@ void cgs_inc_encode(uint8_t *p, const cg_incident *x)
         memcpy(p + off + 2, s[i], len + 1);
         off += 2 + len + 1;
     }
-    put16(p + 128, (uint16_t)mask);
+    put32(p + 128, mask);
+    if (x->payload_len)
+        memcpy(p + off, x->payload, x->payload_len);
 }
 
 int cgs_inc_peek(const uint8_t *p, size_t n, uint64_t id, const char **why)
@@ -294,11 +355,11 @@ int cgs_inc_peek(const uint8_t *p, size_t n, uint64_t id, const char **why)
         *why = "empty";
         return CG_STORE_ECORRUPT;
     }
-    if (p[0] != INC_VERSION) {
+    if (p[0] != INC_VERSION && p[0] != 2) {
         *why = "unknown record version";
         return CG_STORE_ECORRUPT;
     }
-    if (n < INC_FIXED) {
+    if (n < (p[0] == 2 ? INC_FIXED_V2 : INC_FIXED)) {
         *why = "truncated";
         return CG_STORE_ECORRUPT;
     }
@@ -312,11 +373,15 @@ int cgs_inc_peek(const uint8_t *p, size_t n, uint64_t id, const char **why)
 int cgs_inc_decode(const uint8_t *p, size_t n, cg_incident *out, const char **why)
 {
     const char **s[NSTR];
-    size_t off = INC_FIXED;
-    unsigned mask;
+    size_t off;
+    uint32_t mask, plen = 0;
+    int v3, nstr;
 
-    if (cgs_inc_peek(p, n, n >= INC_FIXED ? get64(p + 8) : 0, why))
+    if (cgs_inc_peek(p, n, n >= INC_FIXED_V2 ? get64(p + 8) : 0, why))
         return CG_STORE_ECORRUPT;
+    v3 = p[0] == INC_VERSION;
+    nstr = v3 ? NSTR : NSTR_V2;
+    off = v3 ? INC_FIXED : INC_FIXED_V2;
     if (p[5] >= CG_ST_COUNT) {
         *why = "bad status";
         return CG_STORE_ECORRUPT;
@@ -329,10 +394,25 @@ int cgs_inc_decode(const uint8_t *p, size_t n, cg_incident *out, const char **wh
         *why = "bad country";
         return CG_STORE_ECORRUPT;
     }
-    mask = get16(p + 128);
-    if (mask >> NSTR) {
+    mask = v3 ? get32(p + 128) : get16(p + 128);
+    if (mask >> nstr) {
         *why = "bad string mask";
         return CG_STORE_ECORRUPT;
+    }
+    memset(out, 0, sizeof *out);
+    if (v3) {
+        out->attack_id = get64(p + 132);
+        out->http_status = get16(p + 140);
+        out->payload_match = get32(p + 144);
+        plen = get32(p + 148);
+        if (out->attack_id == 0 || out->attack_id > get64(p + 8)) {
+            *why = "attack id not in 1..id";
+            return CG_STORE_ECORRUPT;
+        }
+        if (plen > CG_STORE_PAYLOAD_MAX || out->payload_match > plen) {
+            *why = "bad payload length";
+            return CG_STORE_ECORRUPT;
+        }
     }
     out->proto = p[1];
     out->severity = p[2];
@@ -390,10 +470,12 @@ int cgs_inc_decode(const uint8_t *p, size_t n, cg_incident *out, const char **wh
         *s[i] = (const char *)(p + off);
         off += len;
     }
-    if (off != n) {
-        *why = "trailing bytes";
+    if (n - off != plen) {
+        *why = n - off < plen ? "truncated" : "trailing bytes";
         return CG_STORE_ECORRUPT;
     }
+    out->payload = plen ? p + off : NULL;
+    out->payload_len = plen;
     if (strlen(out->assignee) > CG_STORE_TEXT_MAX) {
         *why = "assignee too long";
         return CG_STORE_ECORRUPT;
@@ -736,6 +818,14 @@ static unsigned k_assignee(const cg_incident *x, uint8_t *k)
     return 8;
 }
 
+static unsigned k_attack(const cg_incident *x, uint8_t *k)
+{
+    if (!x->attack_id)
+        return 0;
+    put64(k, x->attack_id);
+    return 8;
+}
+
 const struct cgs_ixdef cgs_ix[IX_N] = {
     [IX_TIME] = { "by_time", 8, 0, k_time },
     [IX_SRC] = { "by_src", 16, IXF_PART, k_src },
@@ -750,10 +840,12 @@ const struct cgs_ixdef cgs_ix[IX_N] = {
     [IX_DPORT] = { "by_dport", 2, IXF_PART, k_dport },
     [IX_COMMUNITY] = { "by_community", 8, IXF_ADD_ONLY | IXF_PART, k_community },
     [IX_ASSIGNEE] = { "by_assignee", 8, 0, k_assignee },
+    [IX_ATTACK] = { "by_attack", 8, 0, k_attack },
 };
 
 const char *const cgs_db_names[DB_N] = {
-    "meta", "incidents", "alerts", "evidence", "history", "parts",
+    "meta", "incidents", "alerts", "evidence", "history", "parts", "pairs",
     "by_time", "by_src", "by_dst", "by_sid", "by_sev", "by_status", "by_src_cc",
     "by_dst_cc", "by_src_asn", "by_dst_asn", "by_dport", "by_community", "by_assignee",
+    "by_attack",
 };

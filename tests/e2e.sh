@@ -197,6 +197,31 @@ check "Country database: country, no city; assets from -S" "$("$H" fields "$T/ge
 CANHGAC_GEOIP_CITY="$GEO/GeoIP2-City-Test.mmdb" "$CG" run -q -r "$T/geo.pcap" -S "$T/georules" -d "$T/geo3" --no-enrich
 "$CG" query -d "$T/geo3" --json 'src = 89.160.20.112' > "$T/geo3.json"
 check "--no-enrich" "$("$H" fields "$T/geo3.json" src_geo.country dest_geo.agency geo_db_type)" "		"
+# two City databases (make geoip's DB-IP ones come one per address family):
+# the first that holds an address answers; FILE,FILE the same; a third is an
+# error. A file named dbip-* is DB-IP's, whose license asks for the notice in
+# the summary and in incident show.
+cp "$GEO/GeoIP2-City-Test.mmdb" "$T/dbip-city-test.mmdb"
+"$CG" run -r "$T/geo.pcap" -S "$T/georules" -d "$T/geo4" --geoip-city "$GEO/GeoIP2-Country-Test.mmdb" \
+    --geoip-city "$T/dbip-city-test.mmdb" 2> "$T/geo4.err"
+check "two city databases exit" "$?" 0
+check_grep "two city databases: summary" "$T/geo4.err" "enrich +GeoIP2-Country 2026-02-04, DB-IP GeoIP2-City 2026-02-04, assets 35 entries; 7 incidents enriched, 0 lookup errors; IP geolocation by DB-IP \(CC BY 4\.0\)$"
+"$CG" query -d "$T/geo4" --json 'src = 89.160.20.112' > "$T/geo4.json"
+check "two city databases: the first answers" "$("$H" fields "$T/geo4.json" src_geo.country src_geo.city geo_db_type geo_db_date)" \
+    "SE		GeoIP2-Country,DB-IP GeoIP2-City	2026-02-04,2026-02-04"
+"$CG" incident show -d "$T/geo4" "$("$H" fields "$T/geo4.json" incident_id)" > "$T/geo4show.txt"
+check_grep "show text: two databases" "$T/geo4show.txt" "geoip +GeoIP2-Country built 2026-02-04, DB-IP GeoIP2-City built 2026-02-04$"
+check_grep "show text: DB-IP's notice" "$T/geo4show.txt" "^ +IP geolocation by DB-IP \(CC BY 4\.0\)$"
+check "no notice without DB-IP" "$(grep -c 'DB-IP' "$T/geoshow.txt" "$T/geo.err" | tr '\n' ' ')" "$T/geoshow.txt:0 $T/geo.err:0 "
+CANHGAC_GEOIP_CITY="$T/dbip-city-test.mmdb,$GEO/GeoIP2-Country-Test.mmdb" "$CG" run -q -r "$T/geo.pcap" -S "$T/georules" -d "$T/geo5"
+"$CG" query -d "$T/geo5" --json 'src = 89.160.20.112' > "$T/geo5.json"
+check "FILE,FILE from the environment" "$("$H" fields "$T/geo5.json" src_geo.country src_geo.city geo_db_type)" \
+    "SE	Linköping	DB-IP GeoIP2-City,GeoIP2-Country"
+"$CG" run -q -r "$T/geo.pcap" -S "$T/georules" -d "$T/geo6" --geoip-city "$GEO/GeoIP2-City-Test.mmdb,$T/dbip-city-test.mmdb" \
+    --geoip-city "$GEO/GeoIP2-Country-Test.mmdb" 2> "$T/geo6.err"
+check "a third city database: exit" "$?" 2
+check "a third city database: one line" "$(cat "$T/geo6.err")" \
+    "canhgac run: --geoip-city: at most two databases (one per address family): $GEO/GeoIP2-Country-Test.mmdb"
 # EVE lines stay Suricata's: no enrichment fields in them
 "$CG" run -q -r "$T/geo.pcap" -S "$T/georules" --no-store -o "$T/geo.eve" --geoip-city "$GEO/GeoIP2-City-Test.mmdb"
 check "EVE lines carry no geo fields" "$(grep -c 'country\|geoip' "$T/geo.eve")" 0

@@ -70,6 +70,7 @@ static int hints_match(const cg_qhints *h, const cg_qrec *r)
     if ((h->has & CG_QH_SRC_ASN) && r->src_asn != h->src_asn) return 0;
     if ((h->has & CG_QH_DST_ASN) && r->dst_asn != h->dst_asn) return 0;
     if ((h->has & CG_QH_CID) && strcmp(r->community_id, h->cid)) return 0;
+    if ((h->has & CG_QH_ATTACK) && r->attack_id != h->attack) return 0;
     return 1;
 }
 
@@ -100,6 +101,7 @@ static int q(const char *text, const cg_qrec *r)
         if (h.has & CG_QH_DPORT) CHECK_EQ_U(r->dport, h.dport);
         if (h.has & CG_QH_SRC_CC) CHECK_STR(r->src_country, h.src_cc);
         if (h.has & CG_QH_SRC_ASN) CHECK_EQ_U(r->src_asn, h.src_asn);
+        if (h.has & CG_QH_ATTACK) CHECK_EQ_U(r->attack_id, h.attack);
     }
     /* exact hints: matching them is matching the expression */
     if (h.exact) {
@@ -383,6 +385,11 @@ static void test_exact(void)
         {"sid in [5, 6]", 0},
         {"sid in [5]", 1},
         {"time < @0", 0},
+        {"attack = 12", 1},
+        {"attack = 12 and since 1h", 1},
+        {"attack = 12 and attack = 13", 0},
+        {"attack != 12", 0},
+        {"url ~ union", 0},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         cg_qexpr *e = NULL;
@@ -445,9 +452,79 @@ static void test_hostile(void)
     }
 }
 
+/* The context of the first alert and the attack: each field with = != ~ !~,
+ * case, aliases, numbers, and what an empty context matches. */
+static void test_context(void)
+{
+    cg_qrec r = rec(), none = rec();
+    r.attack_id = 40;
+    r.app_proto = "http";
+    r.http_method = "GET";
+    r.http_host = "Portal.Example";
+    r.http_url = "/index.php?id=1' UNION SELECT password FROM users--";
+    r.http_user_agent = "sqlmap/1.7.2#stable (https://sqlmap.org)";
+    r.http_status = 200;
+    r.dns_query = "";
+    r.tls_sni = NULL;   /* NULL reads as "" */
+    r.tls_ja3 = "e7d705a3286e19ea42f587b344ee6865";
+    CHECK_EQ_U(q("attack = 40", &r), 1);
+    CHECK_EQ_U(q("attack_id = 40", &r), 1);
+    CHECK_EQ_U(q("attack = 41", &r), 0);
+    CHECK_EQ_U(q("attack != 41", &r), 1);
+    CHECK_EQ_U(q("attack in [1, 40]", &r), 1);
+    CHECK_EQ_U(q("attack = 40 and sid = 9100101", &r), 1);
+    CHECK_EQ_U(q("url ~ \"union select\"", &r), 1);
+    CHECK_EQ_U(q("url ~ \"UNION select password\"", &r), 1);
+    CHECK_EQ_U(q("http.url ~ drop", &r), 0);
+    CHECK_EQ_U(q("url !~ drop", &r), 1);
+    CHECK_EQ_U(q("url !~ union", &r), 0);
+    CHECK_EQ_U(q("url = \"/index.php?id=1' union select password from users--\"", &r), 1);
+    CHECK_EQ_U(q("url = /index.php", &r), 0);
+    CHECK_EQ_U(q("url != /index.php", &r), 1);
+    CHECK_EQ_U(q("http.host = portal.example", &r), 1);
+    CHECK_EQ_U(q("http.hostname ~ PORTAL", &r), 1);
+    CHECK_EQ_U(q("http.host != portal.example", &r), 0);
+    CHECK_EQ_U(q("http.user_agent ~ sqlmap", &r), 1);
+    CHECK_EQ_U(q("http.user_agent ~ nikto", &r), 0);
+    CHECK_EQ_U(q("http.method = get", &r), 1);
+    CHECK_EQ_U(q("http.method in [POST, PUT]", &r), 0);
+    CHECK_EQ_U(q("http.status = 200", &r), 1);
+    CHECK_EQ_U(q("http.status != 200", &r), 0);
+    CHECK_EQ_U(q("http.status >= 500", &r), 0);
+    CHECK_EQ_U(q("http.status < 300", &r), 1);
+    CHECK_EQ_U(q("app_proto = HTTP", &r), 1);
+    CHECK_EQ_U(q("app_proto = tls", &r), 0);
+    CHECK_EQ_U(q("app_proto != dns", &r), 1);
+    CHECK_EQ_U(q("tls.ja3 = E7D705A3286E19EA42F587B344EE6865", &r), 1);
+    CHECK_EQ_U(q("tls.ja3.hash ~ 42f587", &r), 1);
+    CHECK_EQ_U(q("tls.sni = \"\"", &r), 1);
+    CHECK_EQ_U(q("tls.sni ~ evil", &r), 0);
+    CHECK_EQ_U(q("dns.query ~ example", &r), 0);
+    CHECK_EQ_U(q("dns.rrname = \"\"", &r), 1);
+    CHECK_EQ_U(q("msg ~ injection and url ~ union and http.status = 200", &r), 1);
+    CHECK_EQ_U(q("not url ~ union or dns.query ~ x", &r), 0);
+    /* no context at all (a record of schema 2, or an incident without one) */
+    CHECK_EQ_U(q("url ~ a", &none), 0);
+    CHECK_EQ_U(q("url !~ a", &none), 1);
+    CHECK_EQ_U(q("app_proto = \"\"", &none), 1);
+    CHECK_EQ_U(q("http.status = 0", &none), 1);
+    CHECK_EQ_U(q("attack = 0", &none), 1);
+    /* bad values and operators */
+    int col;
+    CHECK_CONTAINS(qerr("http.status = ok", &col), "'ok' is not a number");
+    CHECK_EQ_U(col, 15);
+    CHECK_CONTAINS(qerr("http.status = 70000", &col), "is not a number");
+    CHECK_CONTAINS(qerr("http.status ~ 20", &col), "operator ~ does not apply to http.status");
+    CHECK_CONTAINS(qerr("attack ~ 4", &col), "operator ~ does not apply to attack");
+    CHECK_CONTAINS(qerr("attack = -1", &col), "is not a number");
+    CHECK_CONTAINS(qerr("http.uri = x", &col), "unknown field 'http.uri'");
+    CHECK_CONTAINS(qerr("http.uri = x", &col), "attack, url");
+}
+
 int main(void)
 {
     test_fields();
+    test_context();
     test_logic();
     test_errors();
     test_hints();

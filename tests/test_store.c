@@ -1645,7 +1645,7 @@ static void test_newer(void)
     CHECK((int)cg_store_open(&st, dir, 0, 0) == CG_STORE_ENEWER);
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), dir);
-    CHECK_CONTAINS(cg_store_error(NULL), "written by schema version 99; this canhgac reads up to 2");
+    CHECK_CONTAINS(cg_store_error(NULL), "written by schema version 99; this canhgac reads up to 3");
     CHECK((int)cg_store_open(&st, dir, CG_STORE_RDONLY, 0) == CG_STORE_ENEWER);
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), "schema version 99");

@@ -119,6 +119,12 @@ static void mk(struct gen *g, uint64_t id, uint64_t n, cg_incident *x, char cid[
 
 struct pg { int n; };
 
+static int pick_attack(const cg_incident *inc, void *arg)
+{
+    *(uint64_t *)arg = inc->attack_id;
+    return 0;
+}
+
 static int cb_page(const cg_incident *inc, void *arg)
 {
     (void)inc;
@@ -135,6 +141,13 @@ static int pick_attacker(const cg_incident *inc, void *arg)
     for (int i = 0; i < 200; i++)
         if (p->g->nets[i] == net)
             memcpy(p->a, inc->src, 16);
+    return 0;
+}
+
+static int cb_attack(const cg_store_attack *a, void *arg)
+{
+    (void)a;
+    ++*(uint64_t *)arg;
     return 0;
 }
 
@@ -195,6 +208,10 @@ static int lq_match(const cg_incident *x, void *arg)
     r.src_asn = x->src_geo.asn, r.dst_asn = x->dst_geo.asn;
     r.src_agency = x->src_geo.agency, r.dst_agency = x->dst_geo.agency;
     r.src_zone = x->src_geo.zone, r.dst_zone = x->dst_geo.zone;
+    r.attack_id = x->attack_id, r.http_status = x->http_status, r.app_proto = x->app_proto;
+    r.http_method = x->http_method, r.http_host = x->http_host, r.http_url = x->http_url;
+    r.http_user_agent = x->http_user_agent, r.dns_query = x->dns_query;
+    r.tls_sni = x->tls_sni, r.tls_ja3 = x->tls_ja3;
     return cg_qlang_eval(arg, &r);
 }
 
@@ -413,6 +430,43 @@ int main(int argc, char **argv)
             return 1;
         TIME("--count sev >= medium (all)", "1 s", 3, cg_store_count(st, &l.q, &cnt));
         cg_qlang_free(l.e);
+
+        /* --group attack: the attacks among the matches, newest first */
+        uint64_t na = 0;
+        printf("attacks (--group attack; the incidents of one address pair within an hour):\n");
+        if (lq_parse(&l, "since 24h", until))
+            return 1;
+        TIME("--group attack since 24h (first 100)", "-", 5,
+             (na = 0, cg_store_attacks(st, &l.q, 100, cb_attack, &na)));
+        TIME("--group attack since 24h (all)", "200 ms", 5,
+             (na = 0, cg_store_attacks(st, &l.q, 0, cb_attack, &na)));
+        printf("    %llu attacks in the last 24 h\n", (unsigned long long)na);
+        cg_qlang_free(l.e);
+        snprintf(text, sizeof text, "since 24h and src in %u.%u.0.0/16", addr[12], addr[13]);
+        if (lq_parse(&l, text, until))
+            return 1;
+        TIME("--group attack since 24h and src in /16 (all)", "-", 5,
+             (na = 0, cg_store_attacks(st, &l.q, 0, cb_attack, &na)));
+        cg_qlang_free(l.e);
+        if (lq_parse(&l, "since 24h and msg ~ injection", until))
+            return 1;
+        TIME("--group attack since 24h and msg ~ injection (all)", "-", 5,
+             (na = 0, cg_store_attacks(st, &l.q, 0, cb_attack, &na)));
+        cg_qlang_free(l.e);
+        memset(&q, 0, sizeof q);
+        TIME("--group attack, all incidents (first 100)", "-", 5,
+             (na = 0, cg_store_attacks(st, &q, 100, cb_attack, &na)));
+        TIME("--group attack, all incidents (all)", "-", 3,
+             (na = 0, cg_store_attacks(st, &q, 0, cb_attack, &na)));
+        printf("    %llu attacks in all\n", (unsigned long long)na);
+        /* one attack's incidents (incident show's related incidents) */
+        {
+            uint64_t aid = 0;
+            cg_store_get(st, n / 2, pick_attack, &aid);
+            q.has = CG_Q_ATTACK, q.attack = aid;
+            TIME("first page of attack = N (by_attack)", "5 ms", 5,
+                 (pg.n = 0, cg_store_query(st, &q, 100, NULL, cb_page, &pg)));
+        }
     }
     cg_store_close(st);
     return 0;

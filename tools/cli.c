@@ -117,7 +117,25 @@ void cg_cli_csv_field(FILE *f, const char *s, int last)
     putc(last ? '\n' : ',', f);
 }
 
+void cg_cli_base64(FILE *f, const uint8_t *p, size_t n)
+{
+    static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    for (size_t i = 0; i < n; i += 3) {
+        uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
+                     (i + 2 < n ? p[i + 2] : 0);
+        putc(a[v >> 18 & 63], f);
+        putc(a[v >> 12 & 63], f);
+        putc(i + 1 < n ? a[v >> 6 & 63] : '=', f);
+        putc(i + 2 < n ? a[v & 63] : '=', f);
+    }
+}
+
 /* ---- an incident -------------------------------------------------------------- */
+
+static const char *nz(const char *s)
+{
+    return s ? s : "";
+}
 
 static void json_geo(FILE *f, const cg_incident_geo *g)
 {
@@ -179,6 +197,39 @@ void cg_cli_incident_json(FILE *f, const cg_incident *inc)
     cg_cli_json_str(f, inc->geo_db_type);
     fputs(",\"geo_db_date\":", f);
     cg_cli_json_str(f, inc->geo_db_date);
+    /* the first alert's context, in Suricata's objects, each when it has
+     * something to say */
+    fprintf(f, ",\"attack_id\":%llu,\"app_proto\":", (unsigned long long)inc->attack_id);
+    cg_cli_json_str(f, inc->app_proto);
+    if (!strcmp(nz(inc->app_proto), "http") || *nz(inc->http_url) || *nz(inc->http_host) ||
+        *nz(inc->http_method) || *nz(inc->http_user_agent) || inc->http_status) {
+        fputs(",\"http\":{\"hostname\":", f);
+        cg_cli_json_str(f, inc->http_host);
+        fputs(",\"url\":", f);
+        cg_cli_json_str(f, inc->http_url);
+        fputs(",\"http_user_agent\":", f);
+        cg_cli_json_str(f, inc->http_user_agent);
+        fputs(",\"http_method\":", f);
+        cg_cli_json_str(f, inc->http_method);
+        fprintf(f, ",\"status\":%u}", inc->http_status);
+    }
+    if (*nz(inc->dns_query)) {
+        fputs(",\"dns\":{\"rrname\":", f);
+        cg_cli_json_str(f, inc->dns_query);
+        putc('}', f);
+    }
+    if (*nz(inc->tls_sni) || *nz(inc->tls_ja3)) {
+        fputs(",\"tls\":{\"sni\":", f);
+        cg_cli_json_str(f, inc->tls_sni);
+        fputs(",\"ja3\":{\"hash\":", f);
+        cg_cli_json_str(f, inc->tls_ja3);
+        fputs("}}", f);
+    }
+    if (inc->payload_len) {
+        fputs(",\"payload\":\"", f);
+        cg_cli_base64(f, inc->payload, inc->payload_len);
+        fprintf(f, "\",\"payload_match\":%u", inc->payload_match);
+    }
     putc('}', f);
 }
 
@@ -188,7 +239,8 @@ void cg_cli_csv_header(FILE *f)
           "src_ip,src_port,dest_ip,dest_port,proto,classtype,signature,assignee,"
           "escalated_from,src_country,src_city,src_asn,src_as_org,src_agency,src_zone,"
           "dest_country,dest_city,dest_asn,dest_as_org,dest_agency,dest_zone,layers,"
-          "geo_db_type,geo_db_date\n", f);
+          "geo_db_type,geo_db_date,attack_id,app_proto,http_method,http_hostname,http_url,"
+          "http_user_agent,http_status,dns_rrname,tls_sni,tls_ja3,payload\n", f);
 }
 
 static void csv_geo(FILE *f, const cg_incident_geo *g)
@@ -225,5 +277,20 @@ void cg_cli_incident_csv(FILE *f, const cg_incident *inc)
             n += snprintf(layers + n, sizeof layers - (size_t)n, n ? " %d" : "%d", l);
     cg_cli_csv_field(f, layers, 0);
     cg_cli_csv_field(f, inc->geo_db_type, 0);
-    cg_cli_csv_field(f, inc->geo_db_date, 1);
+    cg_cli_csv_field(f, inc->geo_db_date, 0);
+    /* new columns go at the end: the numbers of the others stay */
+    fprintf(f, "%llu,", (unsigned long long)inc->attack_id);
+    cg_cli_csv_field(f, inc->app_proto, 0);
+    cg_cli_csv_field(f, inc->http_method, 0);
+    cg_cli_csv_field(f, inc->http_host, 0);
+    cg_cli_csv_field(f, inc->http_url, 0);
+    cg_cli_csv_field(f, inc->http_user_agent, 0);
+    if (inc->http_status)
+        fprintf(f, "%u", inc->http_status);
+    putc(',', f);
+    cg_cli_csv_field(f, inc->dns_query, 0);
+    cg_cli_csv_field(f, inc->tls_sni, 0);
+    cg_cli_csv_field(f, inc->tls_ja3, 0);
+    cg_cli_base64(f, inc->payload, inc->payload_len);
+    putc('\n', f);
 }

@@ -57,6 +57,8 @@ void cg_cli_csv_field(FILE *f, const char *s, int last);
 /* An incident as one JSON object, no newline: the EVE-style names of README
  * "Incidents" (incident_id, first_seen, ..., src_geo, dest_geo, ...). */
 void cg_cli_incident_json(FILE *f, const cg_incident *inc);
+/* p[0..n) as base64 (RFC 4648, padded), no newline. */
+void cg_cli_base64(FILE *f, const uint8_t *p, size_t n);
 /* The CSV header line, and an incident as one CSV row in its order. */
 void cg_cli_csv_header(FILE *f);
 void cg_cli_incident_csv(FILE *f, const cg_incident *inc);

@@ -23,6 +23,7 @@
 
 #include "analyzer/enrich.h"
 #include "analyzer/rule.h"
+#include "analyzer/utf8.h"
 #include "store/pcapng_export.h"
 #include "store/qlang.h"
 #include "store/store.h"
@@ -35,7 +36,11 @@ static const char incident_usage[] =
     "       canhgac incident pcap [options] ID... -o FILE\n"
     "\n"
     "show   the incident in full: its fields, the enrichment of its source and\n"
-    "       destination, its evidence packets (sizes), its alerts and its history\n"
+    "       destination, the request behind its first alert (HTTP request, DNS\n"
+    "       query, TLS server name and JA3) and the payload around the match (hex\n"
+    "       and text, the match marked), its evidence packets (sizes), its alerts,\n"
+    "       its history, and the other incidents of its attack (same source and\n"
+    "       destination, close in time)\n"
     "set    triage: status=new|acknowledged|investigating|resolved|false-positive\n"
     "       (ack and fp for short), assignee=NAME (assignee= for nobody),\n"
     "       severity=high|medium|low|info|1..4 (severity=rule: back to the rule's)\n"
@@ -53,7 +58,8 @@ static const char incident_usage[] =
     "options:\n"
     "  -d, --store DIR   the store (default $CANHGAC_STORE or ./canhgac-store)\n"
     "      --as NAME     who makes the change (default: the login name)\n"
-    "      --json        show: one JSON object {incident, evidence, alerts, history}\n"
+    "      --json        show: one JSON object {incident, evidence, alerts, history,\n"
+    "                    related}\n"
     "      --alerts N    show: the first N alerts (default 20)\n"
     "      --alerts-all  show: every stored alert\n"
     "  -o, --output FILE pcap: the pcapng file to write (replaced if it exists)\n"
@@ -147,6 +153,153 @@ static void geo_text(const char *label, const uint8_t addr[16], uint16_t port,
     putchar('\n');
 }
 
+/* Text from the wire, printed for a terminal: control bytes and bytes that
+ * are not UTF-8 as \xNN, at most max bytes of it ("..." after). */
+static void print_wire(const char *s, size_t max)
+{
+    const unsigned char *c = (const unsigned char *)s;
+    size_t len = strlen(s), i = 0;
+    while (i < len && i < max) {
+        size_t n = c[i] >= 0x20 && c[i] != 0x7f ? cg_utf8_seq(c + i, len - i) : 0;
+        if (n == 0) {
+            printf("\\x%02x", c[i]);
+            i++;
+        } else {
+            fwrite(c + i, 1, n, stdout);
+            i += n;
+        }
+    }
+    if (i < len)
+        fputs("...", stdout);
+}
+
+static void wire_line(const char *label, const char *s)
+{
+    if (!s || !s[0])
+        return;
+    printf("  %-14s ", label);
+    print_wire(s, 2048);
+    putchar('\n');
+}
+
+/* The payload excerpt as hex and ASCII, 16 bytes a row; a line of ^ under
+ * the row where the match starts marks its byte in both columns. */
+static void payload_dump(const uint8_t *p, uint32_t len, uint32_t match)
+{
+    printf("\npayload excerpt (%u bytes; the match starts at byte %u, marked ^):\n", len, match);
+    for (uint32_t row = 0; row < len; row += 16) {
+        printf("  %04x  ", row);
+        for (uint32_t i = row; i < row + 16; i++) {
+            if (i < len)
+                printf("%02x ", p[i]);
+            else
+                fputs("   ", stdout);
+            if (i == row + 7)
+                putchar(' ');
+        }
+        putchar(' ');
+        for (uint32_t i = row; i < row + 16 && i < len; i++)
+            putchar(p[i] >= 0x20 && p[i] < 0x7f ? p[i] : '.');
+        putchar('\n');
+        if (match >= row && match < row + 16 && match < len) {
+            uint32_t col = match - row;
+            printf("        %*s^^%*s^\n", (int)(col * 3 + (col > 7)), "",
+                   (int)((16 - col) * 3 - 2 + (col <= 7) + 1 + col), "");
+        }
+    }
+}
+
+/* The context of the first alert (incident show, text). */
+static void show_context(const cg_incident *inc)
+{
+    char req[64];
+    printf("  %-14s %llu\n", "attack", (unsigned long long)inc->attack_id);
+    wire_line("app proto", inc->app_proto);
+    if (inc->http_method[0] || inc->http_host[0] || inc->http_url[0]) {
+        snprintf(req, sizeof req, "%s", inc->http_method[0] ? inc->http_method : "-");
+        printf("  %-14s ", "request");
+        print_wire(req, sizeof req);
+        putchar(' ');
+        print_wire(inc->http_host, 1024);
+        print_wire(inc->http_url, 4096);
+        putchar('\n');
+    }
+    wire_line("user agent", inc->http_user_agent);
+    if (inc->http_status)
+        printf("  %-14s %u\n", "http status", inc->http_status);
+    wire_line("dns query", inc->dns_query);
+    wire_line("tls sni", inc->tls_sni);
+    wire_line("tls ja3", inc->tls_ja3);
+    if (inc->payload_len)
+        payload_dump(inc->payload, inc->payload_len, inc->payload_match);
+}
+
+/* ---- related incidents (those of the same attack) ------------------------------- */
+
+#define RELATED_MAX 50
+
+typedef struct related {
+    const opts *o;
+    uint64_t self;
+    int n;
+} related;
+
+static int take_attack(const cg_incident *inc, void *arg)
+{
+    *(uint64_t *)arg = inc->attack_id;
+    return 0;
+}
+
+static int show_related(const cg_incident *inc, void *arg)
+{
+    related *r = arg;
+    char t[40];
+    if (inc->id == r->self)
+        return 0;
+    cg_cli_time_str(inc->first_us, t, sizeof t);
+    if (r->o->json) {
+        printf("%s{\"incident_id\":%llu,\"signature_id\":%u,\"signature\":", r->n ? "," : "",
+               (unsigned long long)inc->id, inc->sid);
+        cg_cli_json_str(stdout, inc->msg);
+        printf(",\"first_seen\":\"%s\",\"count\":%llu}", t, (unsigned long long)inc->count);
+    } else {
+        printf("  %-8llu %-9u %s  %6llu  %s\n", (unsigned long long)inc->id, inc->sid, t,
+               (unsigned long long)inc->count, inc->msg);
+    }
+    return ++r->n >= RELATED_MAX;
+}
+
+/* The other incidents of incident id's attack, newest first (at most
+ * RELATED_MAX); in JSON the "related" member. */
+static int show_attack(cg_store *st, const opts *o, uint64_t id)
+{
+    related r = {o, id, 0};
+    uint64_t attack = 0, total = 0;
+    cg_query q;
+    int rc;
+    if ((rc = cg_store_get(st, id, take_attack, &attack)) != 0)
+        return rc;
+    memset(&q, 0, sizeof q);
+    q.has = CG_Q_ATTACK;
+    q.attack = attack;
+    if (o->json)
+        printf(",\"related\":[");
+    else
+        printf("\nrelated incidents (attack %llu):\n", (unsigned long long)attack);
+    if (attack && (rc = cg_store_query(st, &q, RELATED_MAX + 1, NULL, show_related, &r)) != 0)
+        return rc;
+    if (attack && (rc = cg_store_count(st, &q, &total)) != 0)
+        return rc;
+    if (o->json)
+        putchar(']');
+    else if (r.n == 0)
+        printf("  (none)\n");
+    else if (total > (uint64_t)r.n + 1)
+        printf("  ... and %llu more: canhgac query attack = %llu\n",
+               (unsigned long long)(total - 1 - (uint64_t)r.n), (unsigned long long)attack);
+    return 0;
+}
+
 static int show_incident(const cg_incident *inc, void *arg)
 {
     const opts *o = arg;
@@ -204,6 +357,7 @@ static int show_incident(const cg_incident *inc, void *arg)
         if (notice)
             printf("  %-14s %s\n", "", notice);
     }
+    show_context(inc);
     return 0;
 }
 
@@ -345,9 +499,13 @@ static int cmd_show(const opts *o, uint64_t id)
     if ((rc = cg_store_history(st, id, show_history, &s)) != 0)
         goto fail;
     if (o->json)
-        fputs("]}\n", stdout);
+        putchar(']');
     else if (s.n == 0)
         printf("  (no triage yet)\n");
+    if ((rc = show_attack(st, o, id)) != 0)
+        goto fail;
+    if (o->json)
+        fputs("}\n", stdout);
     goto out;
 fail:
     fflush(stdout);

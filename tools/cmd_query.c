@@ -52,6 +52,10 @@ static const char query_usage[] =
     "  msg classtype assignee community_id (text; ~ contains, any case)\n"
     "  country src.country dst.country (VN)   asn src.asn dst.asn (13335, AS13335)\n"
     "  agency src.agency dst.agency, zone src.zone dst.zone (from the asset file)\n"
+    "  attack (the incidents of one source against one destination close in time)\n"
+    "the first alert's context (text, \"\" when unknown; = != ~ !~):\n"
+    "  url (http.url)  http.host  http.user_agent  http.method  http.status (number)\n"
+    "  dns.query  tls.sni  tls.ja3  app_proto (http tls dns ssh smtp ftp smb)\n"
     "\n"
     "options:\n"
     "  -d, --store DIR     the store (default $CANHGAC_STORE or ./canhgac-store)\n"
@@ -67,6 +71,9 @@ static const char query_usage[] =
     "                      counts: src dst sid country (= src.country) dst.country\n"
     "                      asn (= src.asn) dst.asn dport sev status\n"
     "      --histogram hour|day   matches per hour or per day (UTC)\n"
+    "      --group attack  one row per attack among the matches, newest first: its\n"
+    "                      first and last seen, source, destination, signatures,\n"
+    "                      highest severity, incidents and alerts (--limit attacks)\n"
     "      --explain       how the store would read the query, and nothing else\n"
     "      --pcap FILE     the evidence packets of the matches (--limit of them;\n"
     "                      0 = all) into one pcapng file, in time order, instead\n"
@@ -83,6 +90,9 @@ static const char query_usage[] =
     "  canhgac query --top sid --limit 5 'sev >= medium'\n"
     "  canhgac query --histogram hour since 24h and sid = 9100101\n"
     "  canhgac query --count status = new\n"
+    "  canhgac query 'url ~ \"union select\" and http.status = 200'\n"
+    "  canhgac query --group attack since 24h      the attacks of the last day\n"
+    "  canhgac query attack = 1234                 the incidents of one attack\n"
     "  canhgac query 'sid = 9100101' --limit 0 --pcap all.pcapng\n"
     "  canhgac query --since 24h src=10.0.0.0/8 sid=2100498   (filter words still work)\n"
     "\n"
@@ -93,7 +103,7 @@ static const char query_usage[] =
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
 #define TOP_MAX 100000   /* groups --top gives at most (--limit 0) */
-enum { MODE_LIST, MODE_COUNT, MODE_TOP, MODE_HIST, MODE_EXPLAIN, MODE_PCAP };
+enum { MODE_LIST, MODE_COUNT, MODE_TOP, MODE_HIST, MODE_EXPLAIN, MODE_PCAP, MODE_GROUP };
 
 /* ---- the expression on records -------------------------------------------- */
 
@@ -126,6 +136,16 @@ static void fill_qrec(const cg_incident *inc, cg_qrec *r)
     r->dst_agency = inc->dst_geo.agency ? inc->dst_geo.agency : "";
     r->src_zone = inc->src_geo.zone ? inc->src_geo.zone : "";
     r->dst_zone = inc->dst_geo.zone ? inc->dst_geo.zone : "";
+    r->attack_id = inc->attack_id;
+    r->http_status = inc->http_status;
+    r->app_proto = inc->app_proto;
+    r->http_method = inc->http_method;
+    r->http_host = inc->http_host;
+    r->http_url = inc->http_url;
+    r->http_user_agent = inc->http_user_agent;
+    r->dns_query = inc->dns_query;
+    r->tls_sni = inc->tls_sni;
+    r->tls_ja3 = inc->tls_ja3;
 }
 
 static int expr_match(const cg_incident *inc, void *arg)
@@ -211,6 +231,10 @@ static int apply_hints(const cg_qhints *h, cg_query *q)
     if (h->has & CG_QH_CID) {
         q->community_id = h->cid;
         q->has |= CG_Q_COMMUNITY;
+    }
+    if (h->has & CG_QH_ATTACK) {
+        q->attack = h->attack;
+        q->has |= CG_Q_ATTACK;
     }
     return 0;
 }
@@ -519,6 +543,123 @@ out:
     return ret;
 }
 
+/* ---- attacks ------------------------------------------------------------------ */
+
+/* Signature messages met so far, by gid:sid (a message is one incident's). */
+typedef struct sigcache {
+    struct { uint32_t gid, sid; char *msg; } *e;
+    size_t n, cap;
+} sigcache;
+
+static const char *sig_msg(cg_store *st, sigcache *c, uint32_t gid, uint32_t sid)
+{
+    sigmsg sm = {""};
+    cg_query sq;
+    for (size_t i = 0; i < c->n; i++)
+        if (c->e[i].gid == gid && c->e[i].sid == sid)
+            return c->e[i].msg;
+    memset(&sq, 0, sizeof sq);
+    sq.has = CG_Q_SID | CG_Q_GID;
+    sq.sid = sid;
+    sq.gid = gid;
+    cg_store_query(st, &sq, 1, NULL, take_msg, &sm);
+    if (c->n == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 64;
+        void *ne = realloc(c->e, cap * sizeof *c->e);
+        if (!ne)
+            return "";
+        c->e = ne;
+        c->cap = cap;
+    }
+    if (!(c->e[c->n].msg = strdup(sm.msg)))
+        return "";
+    c->e[c->n].gid = gid;
+    c->e[c->n].sid = sid;
+    return c->e[c->n++].msg;
+}
+
+typedef struct attack_out {
+    cg_store *st;
+    int fmt;
+    uint64_t n;
+    sigcache sigs;
+} attack_out;
+
+static int print_attack(const cg_store_attack *a, void *arg)
+{
+    attack_out *o = arg;
+    char first[40], last[40], sa[64], da[64], sids[200];
+    size_t len = 0;
+    cg_cli_time_str(a->first_us, first, sizeof first);
+    cg_cli_time_str(a->last_us, last, sizeof last);
+    cg_cli_addr(a->src, sa, sizeof sa);
+    cg_cli_addr(a->dst, da, sizeof da);
+    sids[0] = 0;
+    for (uint32_t i = 0; i < a->nsigs && len < sizeof sids; i++)
+        len += (size_t)snprintf(sids + len, sizeof sids - len, "%s%u", i ? " " : "",
+                                a->sigs[i].sid);
+    if (a->more_sigs && len < sizeof sids)
+        snprintf(sids + len, sizeof sids - len, " +");
+    o->n++;
+    if (o->fmt == FMT_JSON) {
+        printf("{\"attack_id\":%llu,\"first_seen\":\"%s\",\"last_seen\":\"%s\","
+               "\"src_ip\":\"%s\",\"dest_ip\":\"%s\",\"severity\":%u,\"severity_name\":\"%s\","
+               "\"incidents\":%llu,\"alerts\":%llu,\"signatures\":[",
+               (unsigned long long)a->attack_id, first, last, sa, da, a->severity,
+               cg_severity_name(a->severity), (unsigned long long)a->incidents,
+               (unsigned long long)a->alerts);
+        for (uint32_t i = 0; i < a->nsigs; i++) {
+            printf("%s{\"gid\":%u,\"signature_id\":%u,\"signature\":", i ? "," : "",
+                   a->sigs[i].gid, a->sigs[i].sid);
+            cg_cli_json_str(stdout, sig_msg(o->st, &o->sigs, a->sigs[i].gid, a->sigs[i].sid));
+            putchar('}');
+        }
+        printf("],\"more_signatures\":%s}\n", a->more_sigs ? "true" : "false");
+    } else if (o->fmt == FMT_CSV) {
+        printf("%llu,%s,%s,%s,%s,%s,%llu,%llu,", (unsigned long long)a->attack_id, first, last,
+               sa, da, cg_severity_name(a->severity), (unsigned long long)a->incidents,
+               (unsigned long long)a->alerts);
+        cg_cli_csv_field(stdout, sids, 0);
+        cg_cli_csv_field(stdout, a->nsigs ? sig_msg(o->st, &o->sigs, a->sigs[0].gid,
+                                                    a->sigs[0].sid) : "", 1);
+    } else {
+        first[10] = last[10] = ' ';
+        first[19] = last[19] = '\0';
+        printf("%-8llu %-19s %-19s %-28s %-28s %-6s %9llu %9llu  %s: %s\n",
+               (unsigned long long)a->attack_id, first, last, sa, da,
+               cg_severity_name(a->severity), (unsigned long long)a->incidents,
+               (unsigned long long)a->alerts, sids,
+               a->nsigs ? sig_msg(o->st, &o->sigs, a->sigs[0].gid, a->sigs[0].sid) : "");
+    }
+    return 0;
+}
+
+/* --group attack: the attacks among the matches, newest first. */
+static int print_attacks(cg_store *st, const cg_query *q, uint64_t limit, int fmt)
+{
+    attack_out o = {st, fmt, 0, {NULL, 0, 0}};
+    int rc;
+    if (fmt == FMT_CSV)
+        printf("attack_id,first_seen,last_seen,src_ip,dest_ip,severity,incidents,alerts,"
+               "signature_ids,signature\n");
+    else if (fmt == FMT_TABLE)
+        printf("%-8s %-19s %-19s %-28s %-28s %-6s %9s %9s  %s\n", "ATTACK", "FIRST SEEN (UTC)",
+               "LAST SEEN (UTC)", "SOURCE", "DESTINATION", "SEV", "INCIDENTS", "ALERTS",
+               "SIDS: THE FIRST ONE'S SIGNATURE");
+    rc = cg_store_attacks(st, q, limit, print_attack, &o);
+    for (size_t i = 0; i < o.sigs.n; i++)
+        free(o.sigs.e[i].msg);
+    free(o.sigs.e);
+    if (rc) {
+        fprintf(stderr, "canhgac query: %s\n", cg_store_error(st));
+        return rc == CG_STORE_EOLDER ? CG_EXIT_INPUT : CG_EXIT_FAIL;
+    }
+    if (limit && o.n == limit)
+        fprintf(stderr, "canhgac query: %llu attacks shown; --limit N for more (0 = all)\n",
+                (unsigned long long)o.n);
+    return CG_EXIT_OK;
+}
+
 /* ---- the command ---------------------------------------------------------------- */
 
 int cg_cmd_query(int argc, char **argv)
@@ -530,7 +671,8 @@ int cg_cmd_query(int argc, char **argv)
         {"cursor", required_argument, 0, 'C'}, {"count", no_argument, 0, 'k'},
         {"top", required_argument, 0, 't'},    {"histogram", required_argument, 0, 'H'},
         {"explain", no_argument, 0, 'x'},      {"help", no_argument, 0, 'h'},
-        {"pcap", required_argument, 0, 'P'},   {0, 0, 0, 0}};
+        {"pcap", required_argument, 0, 'P'},   {"group", required_argument, 0, 'G'},
+        {0, 0, 0, 0}};
     const char *store_dir = cg_cli_default_store(), *pcap_path = NULL;
     const struct top_field *tf = NULL;
     cg_query q;
@@ -563,6 +705,13 @@ int cg_cmd_query(int argc, char **argv)
         case 'j': ls.fmt = FMT_JSON; break;
         case 'c': ls.fmt = FMT_CSV; break;
         case 'k': mode = MODE_COUNT, modes++; break;
+        case 'G':
+            if (strcasecmp(optarg, "attack")) {
+                fprintf(stderr, "canhgac query: --group: attack, not '%s'\n", optarg);
+                return CG_EXIT_INPUT;
+            }
+            mode = MODE_GROUP, modes++;
+            break;
         case 'x': mode = MODE_EXPLAIN, modes++; break;
         case 'P':
             if (!optarg[0] || !strcmp(optarg, "-")) {
@@ -631,12 +780,13 @@ int cg_cmd_query(int argc, char **argv)
     }
     if (modes > 1) {
         fprintf(stderr, "canhgac query: one of --count, --top, --histogram, --explain, "
-                "--pcap\n");
+                "--pcap, --group\n");
         goto out;
     }
-    if (cursor && (mode == MODE_TOP || mode == MODE_HIST || mode == MODE_EXPLAIN)) {
+    if (cursor && (mode == MODE_TOP || mode == MODE_HIST || mode == MODE_EXPLAIN ||
+                   mode == MODE_GROUP)) {
         fprintf(stderr, "canhgac query: --cursor pages the incidents (and --count), not "
-                "--top, --histogram or --explain\n");
+                "--top, --histogram, --group or --explain\n");
         goto out;
     }
     if (mode == MODE_TOP && !limit_set)
@@ -717,6 +867,9 @@ int cg_cmd_query(int argc, char **argv)
         break;
     case MODE_HIST:
         ret = print_histogram(st, &q, day, ls.fmt);
+        break;
+    case MODE_GROUP:
+        ret = print_attacks(st, &q, limit, ls.fmt);
         break;
     case MODE_PCAP:
         ret = write_pcap(st, &q, limit, &cursor, pcap_path);
