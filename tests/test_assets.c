@@ -158,7 +158,7 @@ static void test_shipped(void)
     CHECK_STR(agency_of(a, "10.20.1.99"), "Sở Thông tin và Truyền thông");
     CHECK_STR(agency_of(a, "10.20.20.5"), "Công an tỉnh");
     CHECK_STR(agency_of(a, "10.21.104.9"), "UBND huyện Chiêm Hóa");
-    CHECK_STR(agency_of(a, "2001:db8:2200:1::13"), "Công an tỉnh");
+    CHECK_STR(agency_of(a, "fd00:2200:0:1::13"), "Công an tỉnh");
     const cg_asset *e = cg_assets_lookup(a, A("10.21.200.1"));
     CHECK(e && strcmp(e->zone, "WAN") == 0);
     e = cg_assets_lookup(a, A("10.20.1.11"));
