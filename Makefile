@@ -74,6 +74,7 @@ test-unit: all
 	@sh tests/run_unit.sh $(B)
 test-e2e: all
 	@sh tests/e2e.sh $(B)
+	@sh tests/e2e_eve.sh $(B)
 	@sh tests/durability.sh $(B)
 	@sh tests/e2e_vars.sh $(B)
 	@sh tests/e2e_detectors.sh $(B)

@@ -118,6 +118,13 @@ struct cg_detect_worker {
     uint8_t full;                     /* scan whole payloads */
     uint8_t fb_short;                 /* scan_len left a rule out for a flowbit test */
     uint32_t *stamp; uint32_t gen;    /* per rule: gen when it became a candidate */
+    /* where alerts were raised (cg_detect_alert_hit): per rule, the first
+     * fast-pattern match of the inspection (valid when hstamp == gen); the
+     * bytes being scanned and their default (view); per alert, the result */
+    cg_detect_hit *hit; uint32_t *hstamp;
+    cg_detect_hit view;               /* data, len, buf of the inspection; match_end unused */
+    uint32_t scan_off;                /* offset in view.data where the scan began */
+    cg_detect_hit ahits[MAX_ALERTS];
     uint64_t *bits;                   /* the flow's flowbits (cg_detect_set_flow) */
     const cg_flowinfo *fi;            /* the flow's application protocol, sizes */
     cg_bufset pbs;                    /* a packet's, or a stream inspection's new bytes */
@@ -1228,7 +1235,9 @@ int cg_detect_worker_create(cg_detect_worker **out, const cg_detect *d, char *er
     uint32_t n = d->nrules ? d->nrules : 1;
     w->cand = calloc(n, sizeof *w->cand);
     w->stamp = calloc(n, sizeof *w->stamp);
-    if (!w->cand || !w->stamp || cg_verify_ctx_init(&w->vc))
+    w->hit = calloc(n, sizeof *w->hit);
+    w->hstamp = calloc(n, sizeof *w->hstamp);
+    if (!w->cand || !w->stamp || !w->hit || !w->hstamp || cg_verify_ctx_init(&w->vc))
         goto oom;
     if (cg_threshold_create(&w->th, THRESHOLD_SLOTS) || cg_xbits_create(&w->xb, XBITS_SLOTS))
         goto oom;
@@ -1257,7 +1266,14 @@ void cg_detect_worker_destroy(cg_detect_worker *w)
     cg_xbits_destroy(w->xb);
     free(w->cand);
     free(w->stamp);
+    free(w->hit);
+    free(w->hstamp);
     free(w);
+}
+
+const cg_detect_hit *cg_detect_alert_hit(const cg_detect_worker *w, uint32_t i)
+{
+    return i < MAX_ALERTS ? &w->ahits[i] : NULL;
 }
 
 void cg_detect_worker_stats(const cg_detect_worker *w, cg_detect_stats *out)
@@ -1279,10 +1295,15 @@ static inline void add_cand(cg_detect_worker *w, uint32_t ri)
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
                     unsigned int flags, void *ctx)
 {
-    (void)from; (void)to; (void)flags;
+    (void)from; (void)flags;
     cg_detect_worker *w = ctx;
     if (!(w->d->rflags[id] & RF_ANCHORED))
         w->hits++;                      /* an anchored rule never needs old bytes */
+    if (w->hstamp[id] != w->gen) {      /* the first match of the inspection */
+        w->hstamp[id] = w->gen;
+        w->hit[id] = w->view;
+        w->hit[id].match_end = w->scan_off + (uint32_t)to;
+    }
     add_cand(w, id);
     return 0;
 }
@@ -1311,10 +1332,12 @@ static void scan_group(cg_detect_worker *w, const group *gr, const cg_packet *p,
     if (!gr->db || len == 0)
         return;
     uint32_t n = w->full ? len : scan_len(w, gr, p, len);
+    w->scan_off = 0;
     if (from > 0 && gr->maxfp > 0) {
         uint32_t back = from >= gr->maxfp - 1 ? from - (gr->maxfp - 1) : 0;
         data += back;
         n = n > back ? n - back : 0;
+        w->scan_off = back;
     }
     if (n == 0)
         return;
@@ -1378,6 +1401,7 @@ static void begin(cg_detect_worker *w)
 {
     if (++w->gen == 0) {               /* wrapped: clear stamps once per 2^32 inspections */
         memset(w->stamp, 0, w->d->nrules * sizeof *w->stamp);
+        memset(w->hstamp, 0, w->d->nrules * sizeof *w->hstamp);
         w->gen = 1;
     }
     w->ncand = 0;
@@ -1402,6 +1426,34 @@ static int rule_matches(cg_detect_worker *w, uint32_t ri, const cg_bufset *bs,
     if (!sv || sv->old_len == 0 || (w->d->rflags[ri] & RF_ANCHORED))
         return 0;
     return cg_verify_rule(&w->vc, r, sv->win) && !cg_verify_rule(&w->vc, r, sv->old);
+}
+
+/* Where rule ri's alert was raised: its first fast-pattern match in this
+ * inspection; else the inspection's bytes (a packet's payload, a stream
+ * window) or, on a transaction, the first instance of the first buffer of
+ * the rule the transaction has. */
+static void hit_of(const cg_detect_worker *w, uint32_t ri, const cg_bufset *bs,
+                   cg_detect_hit *out)
+{
+    if (w->hstamp[ri] == w->gen) {
+        *out = w->hit[ri];
+        return;
+    }
+    *out = w->view;
+    out->match_end = CG_DETECT_NO_MATCH;
+    if (out->data)
+        return;
+    uint64_t have = w->d->rules[ri].bufs & bs->present & ~PAYLOAD_BITS;
+    for (int b = 0; b < CG_BUF_COUNT; b++)
+        if (have >> b & 1) {
+            out->buf = (uint8_t)b;
+            out->data = bs->v[b][0].p;
+            out->len = bs->v[b][0].len;
+            return;
+        }
+    out->buf = CG_BUF_PAYLOAD;
+    out->data = bs->n[CG_BUF_PAYLOAD] ? bs->v[CG_BUF_PAYLOAD][0].p : NULL;
+    out->len = bs->n[CG_BUF_PAYLOAD] ? bs->v[CG_BUF_PAYLOAD][0].len : 0;
 }
 
 /* Verifies the candidates on the buffer set bs and raises the alerts (flow,
@@ -1449,6 +1501,7 @@ static uint32_t verify_cands(cg_detect_worker *w, const cg_packet *p, const cg_f
             w->st.alerts_dropped++;
             continue;
         }
+        hit_of(w, ri, bs, &w->ahits[nalerts]);
         w->alerts[nalerts++] = r;
     }
     w->st.alerts += nalerts;
@@ -1481,6 +1534,7 @@ static uint32_t detect_packet(cg_detect_worker *w, int cl, const cg_packet *p,
     w->to_server = to_server;
     w->full = 0;
     w->fb_short = 0;
+    w->view = (cg_detect_hit){CG_BUF_PAYLOAD, p->payload, p->payload_len, 0};
     scan_dgroup(w, g, p, p->payload, p->payload_len, 0, &w->st.scanned_bytes);
     if (w->fb_short && w->bits) {
         /* a rule was not looked for because of a flowbit it tests; a
@@ -1534,6 +1588,7 @@ uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len
      * only), and only the patterns that end in the new bytes can be
      * candidates. */
     uint64_t hits = w->hits;
+    w->view = (cg_detect_hit){CG_BUF_STREAM, data, len, 0};
     scan_dgroup(w, &w->d->g[CL_STREAM][to_server ? 0 : 1], p, data, len,
                 *tail ? 0 : new_from, &w->st.stream_scanned_bytes);
     *tail = w->hits != hits;
@@ -1561,6 +1616,7 @@ uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const uint8_t *s
     *alerts = w->alerts;
     w->st.transactions++;
     begin(w);
+    w->scan_off = 0;
     for (int b = 0; b < CG_BUF_COUNT; b++) {
         if (!(bs->present >> b & 1))
             continue;
@@ -1580,12 +1636,14 @@ uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const uint8_t *s
                     continue;           /* the same bytes under another name */
                 scanned_body = v;
             }
+            w->view = (cg_detect_hit){(uint8_t)b, v->p, v->len, 0};
             if (hs_scan(gr->db, (const char *)v->p, v->len, 0, w->scratch, on_match, w) !=
                 HS_SUCCESS)
                 w->st.scan_errors++;
             w->st.tx_scanned_bytes += v->len;
         }
     }
+    w->view = (cg_detect_hit){0, NULL, 0, 0};      /* hit_of: the rule's buffer */
     if (w->ncand == 0)
         return 0;
     /* rules that match payload bytes too see the direction's stream and the

@@ -144,6 +144,25 @@ uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const uint8_t *s
                       uint32_t stream_len, const cg_packet *p, const cg_flow *f, int to_server,
                       const cg_rule *const **alerts);
 
+/* Where an alert was raised: the bytes inspected (a packet's payload, the
+ * stream window, or the transaction buffer whose scan found the rule; for a
+ * rule without a fast-pattern match there, the first instance of the first
+ * of its buffers the transaction has) and the end, in them, of the first
+ * match of the rule's fast pattern (CG_DETECT_NO_MATCH when the rule was a
+ * candidate without one: no fast pattern, or found in another buffer). */
+#define CG_DETECT_NO_MATCH UINT32_MAX
+typedef struct cg_detect_hit {
+    uint8_t buf;               /* CG_BUF_* of data */
+    const uint8_t *data;       /* a view, valid as long as the inspected bytes (the
+                                * caller's packet, chunk or transaction) */
+    uint32_t len;
+    uint32_t match_end;
+} cg_detect_hit;
+
+/* Alert i (below the count returned) of the last cg_detect_packet, _stream
+ * or _tx call: where it was raised. Valid until the next call. */
+const cg_detect_hit *cg_detect_alert_hit(const cg_detect_worker *w, uint32_t i);
+
 /* The flow state the next calls see: its flowbits and flowints
  * (cg_detect_flowbit_words words: the flowbits' words, then one word per
  * flowint name; changed by the rules that match) and what is known of its

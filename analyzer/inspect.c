@@ -49,6 +49,8 @@ typedef struct iflow {
     uint8_t tls_done;            /* the TLS parser stopped taking this flow's bytes */
     uint8_t tail[2];             /* per direction: cg_detect_stream's state */
     uint8_t probe;               /* PROBE_*: what probe_app has seen of the first bytes */
+    uint8_t alerted;             /* a rule alerted on the flow (its EVE flow record) */
+    uint32_t appctx;             /* its application context (appctx.h): handle, 0: none */
     uint64_t bits[];             /* cg_detect_flowbit_words() words */
 } iflow;
 
@@ -73,6 +75,12 @@ struct cg_inspect {
     cg_dns_tcp (*dns_tcp)[2];
     uint16_t dns_free[DNS_TCP_SLOTS];
     uint32_t ndns_free;
+    /* application contexts (want_app), what on_alert may ask, events */
+    cg_appctx_pool *app;
+    cg_dns_detail dns_det;
+    cg_alert_info ainfo;
+    int in_alert;                /* inside on_alert for a rule's alert: ainfo holds */
+    uint64_t seen_gaps, seen_conflicts;   /* reassembly counters already reported */
 };
 
 static void detect_tx(cg_inspect *in, const cg_bufset *bs, int to_server);
@@ -105,6 +113,113 @@ static void det_emit(cg_inspect *in, const cg_flow *f, uint32_t n, const cg_det_
         in->cfg.on_alert(in->cfg.ctx, da[i].pkt, f, 1, da[i].rule, 0);
 }
 
+/* ---- application contexts and protocol events ---------------------------- */
+
+static int want_event(const cg_inspect *in, int type)
+{
+    return in->cfg.on_event && (in->cfg.events & (uint32_t)type);
+}
+
+/* Hands event ev of flow f (its type-specific fields set) to on_event. */
+static void emit_event(cg_inspect *in, cg_flow *f, int type, int to_server, cg_inspect_event *ev)
+{
+    iflow *uf = cg_flow_user(f);
+    ev->type = type;
+    ev->f = f;
+    ev->to_server = to_server;
+    ev->p = packet_for(in, f, to_server);
+    ev->app_proto = uf->fi.app_proto;
+    if (!ev->app && in->app)
+        ev->app = cg_appctx_of(in->app, uf->appctx);
+    in->cfg.on_event(in->cfg.ctx, ev);
+}
+
+/* The HTTP request of c, with its response if paired, goes out (once). */
+static void http_event(cg_inspect *in, cg_flow *f, cg_appctx *c)
+{
+    c->http.logged = 1;
+    if (want_event(in, CG_INSPECT_EV_HTTP)) {
+        cg_inspect_event ev = {.app = c};
+        emit_event(in, f, CG_INSPECT_EV_HTTP, 1, &ev);
+    }
+}
+
+static void tls_event(cg_inspect *in, cg_flow *f, cg_appctx *c)
+{
+    c->tls.logged = 1;
+    if (want_event(in, CG_INSPECT_EV_TLS)) {
+        cg_inspect_event ev = {.app = c};
+        emit_event(in, f, CG_INSPECT_EV_TLS, 1, &ev);
+    }
+}
+
+/* An HTTP or TLS transaction of f into its context, before detection sees
+ * it (so that its alerts carry it). Returns the event it completes (0:
+ * none), to go out after detection, after its alerts. */
+static int app_tx(cg_inspect *in, cg_flow *f, uint8_t app, const cg_bufset *bs, int to_server)
+{
+    iflow *uf = cg_flow_user(f);
+    cg_appctx *c = cg_appctx_take(in->app, &uf->appctx);
+    if (app == CG_APP_HTTP) {
+        if (!to_server)
+            return cg_appctx_http_response(c, bs) ? CG_INSPECT_EV_HTTP : 0;
+        if (cg_appctx_http_unlogged(c))
+            http_event(in, f, c);            /* the next request came first */
+        cg_appctx_http_request(c, bs);
+        return 0;
+    }
+    cg_appctx_tls_message(c, bs, to_server);
+    uint16_t v = c->tls.server_version;
+    int tls13 = c->tls.server_hello && (v == 0x0304 || (v & 0xff00) == 0x7f00);
+    return !c->tls.logged && !to_server && (c->tls.certificate || tls13) ? CG_INSPECT_EV_TLS : 0;
+}
+
+static void app_done(cg_inspect *in, cg_flow *f, int ev)
+{
+    cg_appctx *c = cg_appctx_of(in->app, ((iflow *)cg_flow_user(f))->appctx);
+    if (c && ev == CG_INSPECT_EV_HTTP)
+        http_event(in, f, c);
+    else if (c && ev == CG_INSPECT_EV_TLS)
+        tls_event(in, f, c);
+}
+
+/* What the reassembly counted since the last call (gaps, bytes that differed
+ * from the copy kept) as stream anomalies of f in a direction. */
+static void stream_anomalies(cg_inspect *in, cg_flow *f, int to_server)
+{
+    cg_reasm_stats rs;
+    cg_reasm_get_stats(in->r, &rs);
+    for (; in->seen_gaps < rs.gaps; in->seen_gaps++) {
+        cg_inspect_event ev = {.anomaly = "stream.reassembly_seq_gap"};
+        emit_event(in, f, CG_INSPECT_EV_ANOMALY, to_server, &ev);
+    }
+    if (in->seen_conflicts != rs.conflict_bytes) {
+        in->seen_conflicts = rs.conflict_bytes;
+        cg_inspect_event ev = {.anomaly = "stream.reassembly_overlap_different_data"};
+        emit_event(in, f, CG_INSPECT_EV_ANOMALY, to_server, &ev);
+    }
+}
+
+/* The flow ends: what of its context was not logged goes out, then the flow
+ * record; its context goes back. */
+static void app_flow_end(cg_inspect *in, cg_flow *f, int reason)
+{
+    iflow *uf = cg_flow_user(f);
+    cg_appctx *c = in->app ? cg_appctx_of(in->app, uf->appctx) : NULL;
+    if (c && cg_appctx_http_unlogged(c))
+        http_event(in, f, c);
+    if (c && !c->tls.logged && (c->tls.client_hello || c->tls.server_hello))
+        tls_event(in, f, c);
+    if (in->r && want_event(in, CG_INSPECT_EV_ANOMALY))
+        stream_anomalies(in, f, 1);
+    if (want_event(in, CG_INSPECT_EV_FLOW)) {
+        cg_inspect_event ev = {.flow_reason = reason, .alerted = uf->alerted};
+        emit_event(in, f, CG_INSPECT_EV_FLOW, 1, &ev);
+    }
+    if (in->app)
+        cg_appctx_release(in->app, &uf->appctx);
+}
+
 typedef struct txctx {
     cg_inspect *in;
     cg_flow *f;
@@ -120,7 +235,10 @@ static void on_tx(void *ctx, const cg_bufset *bs, int to_server)
     cg_inspect *in = t->in;
     cg_flow *saved = in->cur_flow;
     in->cur_flow = t->f;
+    int ev = in->app ? app_tx(in, t->f, t->app, bs, to_server) : 0;
     detect_tx(in, bs, to_server);
+    if (ev)
+        app_done(in, t->f, ev);
     in->cur_flow = saved;
 }
 
@@ -137,16 +255,26 @@ static void dns_message(cg_inspect *in, cg_flow *f, int to_server, const uint8_t
 {
     iflow *uf = cg_flow_user(f);
     cg_dns_msg m;
-    int rc = cg_dns_parse(msg, len, wire_len, in->dns_scratch, sizeof in->dns_scratch,
-                          &in->dns_bs, &m, &in->dns_st);
-    (void)rc;                    /* what parsed before an error is still inspected */
+    int rc = cg_dns_parse_detail(msg, len, wire_len, in->dns_scratch, sizeof in->dns_scratch,
+                                 &in->dns_bs, &m, &in->dns_st, in->app ? &in->dns_det : NULL);
+    /* what parsed before an error is still inspected */
     if (uf->fi.app_proto == CG_APP_NONE)
         uf->fi.app_proto = CG_APP_DNS;
+    int parsed = rc == CG_DNS_OK || rc == CG_DNS_TRUNCATED;
+    if (in->app && parsed)
+        cg_appctx_dns_message(cg_appctx_take(in->app, &uf->appctx), &m, &in->dns_det);
     if (in->dns_bs.present && !in->cfg.no_app) {
         cg_flow *saved = in->cur_flow;
         in->cur_flow = f;
         detect_tx(in, &in->dns_bs, to_server);
         in->cur_flow = saved;
+    }
+    if (in->app && parsed && want_event(in, CG_INSPECT_EV_DNS)) {
+        cg_inspect_event ev = {.dns = &m, .dns_detail = &in->dns_det};
+        emit_event(in, f, CG_INSPECT_EV_DNS, to_server, &ev);
+    } else if (in->app && !parsed && want_event(in, CG_INSPECT_EV_ANOMALY)) {
+        cg_inspect_event ev = {.anomaly = "malformed_data"};   /* Suricata's DNS parser event */
+        emit_event(in, f, CG_INSPECT_EV_ANOMALY, to_server, &ev);
     }
     if (in->cfg.det) {
         const cg_det_alert *da = NULL;
@@ -306,6 +434,7 @@ static void on_evict(void *ctx, cg_flow *f, int reason)
     if (in->tls)
         cg_tls_end(in->tls, &uf->tf);
     dns_tcp_release(in, uf);
+    app_flow_end(in, f, reason);
 }
 
 static void emit_alerts(cg_inspect *in, const cg_packet *p, const cg_flow *f, int to_server,
@@ -361,10 +490,15 @@ int cg_inspect_create(cg_inspect **out, const cg_detect *d, const cg_inspect_con
     in->d = d;
     if (cfg)
         in->cfg = *cfg;
-    if (!cg_detect_needs_app(d))
+    if (!cg_detect_needs_app(d) && !in->cfg.want_app)
         in->cfg.no_app = 1;         /* no rule would look at what parsers produce */
     if (cg_detect_worker_create(&in->w, d, err, errlen))
         goto fail;
+    if (in->cfg.want_app && !in->cfg.no_app &&
+        cg_appctx_pool_create(&in->app, in->cfg.app_slots)) {
+        snprintf(err, errlen, "out of memory (application contexts)");
+        goto fail;
+    }
     if (!in->cfg.no_stream) {
         cg_reasm_config rc = in->cfg.reasm;
         rc.on_chunk = on_chunk;
@@ -415,6 +549,7 @@ void cg_inspect_destroy(cg_inspect *in)
         cg_flowtable_evict_all(in->ft);
         cg_flowtable_destroy(in->ft);
     }
+    cg_appctx_pool_destroy(in->app);
     cg_reasm_destroy(in->r);
     cg_http_destroy(in->http);
     cg_tls_destroy(in->tls);
@@ -426,10 +561,31 @@ void cg_inspect_destroy(cg_inspect *in)
 static void emit_alerts(cg_inspect *in, const cg_packet *p, const cg_flow *f, int to_server,
                         const cg_rule *const *al, uint32_t n, int stream)
 {
+    iflow *uf = f ? cg_flow_user((cg_flow *)f) : NULL;
+    if (uf && n)
+        uf->alerted = 1;
     if (!in->cfg.on_alert)
         return;
-    for (uint32_t i = 0; i < n; i++)
+    cg_alert_info *ai = &in->ainfo;
+    for (uint32_t i = 0; i < n; i++) {
+        const cg_detect_hit *h = cg_detect_alert_hit(in->w, i);
+        ai->app = uf && in->app ? cg_appctx_of(in->app, uf->appctx) : NULL;
+        ai->app_proto = uf ? uf->fi.app_proto : CG_APP_NONE;
+        ai->stream = stream;
+        ai->buf = h->buf;
+        ai->data = h->data;
+        ai->len = h->len;
+        ai->match_end = h->match_end == CG_DETECT_NO_MATCH || h->match_end > h->len
+                            ? CG_ALERT_NO_MATCH : h->match_end;
+        in->in_alert = 1;
         in->cfg.on_alert(in->cfg.ctx, p, f, to_server, al[i], stream);
+        in->in_alert = 0;
+    }
+}
+
+const cg_alert_info *cg_inspect_alert_info(const cg_inspect *in)
+{
+    return in && in->in_alert ? &in->ainfo : NULL;
 }
 
 static void detect_tx(cg_inspect *in, const cg_bufset *bs, int to_server)
@@ -495,6 +651,8 @@ void cg_inspect_packet(cg_inspect *in, const cg_packet *p)
         uint64_t untaken = cg_reasm_untaken(in->r);
         cg_reasm_packet(in->r, &uf->rf, f, ts, p);
         taken = cg_reasm_untaken(in->r) == untaken;
+        if (want_event(in, CG_INSPECT_EV_ANOMALY))
+            stream_anomalies(in, f, ts);
         uint64_t after = cg_reasm_next_offset(&uf->rf, ts);
         sizes(uf);
         if (after > uf->inspected[ts] && !uf->waiting_us[ts])
@@ -545,5 +703,7 @@ void cg_inspect_get_stats(const cg_inspect *in, cg_inspect_stats *out)
     if (in->tls)
         cg_tls_get_stats(in->tls, &out->tls);
     out->dns = in->dns_st;
+    if (in->app)
+        cg_appctx_pool_stats(in->app, &out->app);
     out->refused = in->refused;
 }

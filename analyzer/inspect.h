@@ -19,7 +19,11 @@
  * port; DNS by port 53.
  *
  * Every alert reaches the caller's callback with the packet that raised it,
- * its flow and direction, and whether it was found on the stream.
+ * its flow and direction, and whether it was found on the stream; inside
+ * the callback, cg_inspect_alert_info tells the flow's application context
+ * and the bytes the alert was raised on. Protocol events (HTTP transactions,
+ * DNS messages, TLS handshakes, flow ends, stream anomalies) reach another
+ * callback, on_event, for the EVE records of those types.
  *
  * The worker owns its flows (the caller shards packets by cg_flow_hash so a
  * flow always reaches the same worker): nothing here takes a lock, and all
@@ -34,6 +38,7 @@
 
 #include <stdint.h>
 
+#include "analyzer/appctx.h"
 #include "analyzer/detect.h"
 #include "analyzer/detectors.h"
 #include "sensor/decode.h"
@@ -53,6 +58,44 @@ typedef struct cg_inspect cg_inspect;
 typedef void (*cg_inspect_alert_fn)(void *ctx, const cg_packet *p, const cg_flow *f,
                                     int to_server, const cg_rule *r, int stream);
 
+/* Protocol events, what the EVE http, dns, tls, flow and stream anomaly
+ * records are written from (cg_inspect_config.events chooses them):
+ *  - HTTP: a request and the response paired with it (appctx.h), when the
+ *    response comes; a request without one when the next request comes
+ *    first, or when the flow ends. app holds them.
+ *  - DNS: each DNS message, query or response: dns and dns_detail.
+ *  - TLS: a handshake, once: at the server's Certificate, at a ServerHello
+ *    that chose TLS 1.3 (no certificate in clear follows), or when the flow
+ *    ends after a hello. app holds it.
+ *  - FLOW: a flow ends (flow_reason: cg_flow_end; alerted: it raised an
+ *    alert).
+ *  - ANOMALY: the stream of flow f skipped a hole (a gap) or received bytes
+ *    that differ from the copy it kept: anomaly names it as Suricata does.
+ * p stands for the event's direction (its addresses, ports, time): requests,
+ * TLS and flows the client's, DNS the sender's; the packet being inspected
+ * when it is of that flow and direction, else one made from the flow. The
+ * event and all it points to are valid during the callback only. */
+enum {
+    CG_INSPECT_EV_HTTP = 0x01, CG_INSPECT_EV_DNS = 0x02, CG_INSPECT_EV_TLS = 0x04,
+    CG_INSPECT_EV_FLOW = 0x08, CG_INSPECT_EV_ANOMALY = 0x10,
+};
+
+typedef struct cg_inspect_event {
+    int type;                      /* one CG_INSPECT_EV_* */
+    const cg_packet *p;
+    const cg_flow *f;
+    int to_server;                 /* p's direction */
+    uint8_t app_proto;             /* CG_APP_* of the flow */
+    const cg_appctx *app;          /* HTTP, TLS (and the flow's, for the others; may be NULL) */
+    const cg_dns_msg *dns;         /* DNS */
+    const cg_dns_detail *dns_detail;
+    int flow_reason;               /* FLOW */
+    int alerted;
+    const char *anomaly;           /* ANOMALY: "stream.reassembly_seq_gap", ... */
+} cg_inspect_event;
+
+typedef void (*cg_inspect_event_fn)(void *ctx, const cg_inspect_event *ev);
+
 typedef struct cg_inspect_config {
     cg_flow_config flow;           /* user_size, on_evict are set by cg_inspect */
     cg_reasm_config reasm;         /* callbacks are set by cg_inspect */
@@ -61,8 +104,15 @@ typedef struct cg_inspect_config {
     int no_stream;                 /* 1: no reassembly, packets only */
     int no_app;                    /* 1: no HTTP, TLS, DNS parsing (also when no rule
                                     * needs it: cg_detect_needs_app) */
+    int want_app;                  /* 1: parse HTTP, TLS and DNS whatever the rules need,
+                                    * and keep each flow's application context for the
+                                    * alerts (cg_inspect_alert_info) and the events */
+    uint32_t app_slots;            /* contexts held at once (appctx.h); 0: 4096 */
     cg_inspect_alert_fn on_alert;
     void *ctx;
+    uint32_t events;               /* CG_INSPECT_EV_* handed to on_event (HTTP, DNS and
+                                    * TLS need want_app) */
+    cg_inspect_event_fn on_event;  /* called with ctx */
     cg_detectors *det;             /* scan and DNS tunnel detectors (NULL: none), this
                                     * worker's alone; their alerts reach on_alert with
                                     * the detector's rule (flow NULL for scans) */
@@ -75,6 +125,7 @@ typedef struct cg_inspect_stats {
     cg_http_stats http;
     cg_tls_stats tls;
     cg_dns_stats dns;
+    cg_appctx_stats app;           /* application contexts (want_app) */
     uint64_t refused;              /* packets whose flow the table refused */
 } cg_inspect_stats;
 
@@ -94,5 +145,20 @@ void cg_inspect_packet(cg_inspect *in, const cg_packet *p);
 void cg_inspect_finish(cg_inspect *in);
 
 void cg_inspect_get_stats(const cg_inspect *in, cg_inspect_stats *out);
+
+/* Inside on_alert, for an alert of a rule (not of a detector): what it knows
+ * of its flow and the bytes it was raised on (appctx.h): the flow's
+ * application context (NULL without want_app, without a flow, or before its
+ * first transaction), its application protocol, the inspected bytes (the
+ * packet's payload, the stream window, or the transaction buffer matched)
+ * and where the rule's fast pattern matched in them. NULL elsewhere. The
+ * info and its views are valid until on_alert returns:
+ *
+ *     const cg_alert_info *ai = cg_inspect_alert_info(worker);
+ *     if (ai && ai->app && ai->app->http.has_request) ... ai->app->http.url ...
+ *     const uint8_t *ex; uint32_t at;
+ *     uint32_t n = ai ? cg_alert_excerpt(ai, 256, &ex, &at) : 0;
+ */
+const cg_alert_info *cg_inspect_alert_info(const cg_inspect *in);
 
 #endif

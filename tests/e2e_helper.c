@@ -1,7 +1,8 @@
 /* e2e_helper.c — small tools the end-to-end script (tests/e2e.sh) needs:
  *
  *   e2e_helper eve FILE           parse every line of an EVE file with json-c;
- *                                 print "sid<TAB>src_ip<TAB>dest_ip" per alert;
+ *                                 print "sid<TAB>src_ip<TAB>dest_ip" per alert
+ *                                 (records of other event types are skipped);
  *                                 exit 1 on a line that is not valid EVE
  *   e2e_helper json FILE          check every line of FILE is a JSON object
  *   e2e_helper schema DIR N       set the store's meta "schema" to N (raw LMDB)
@@ -55,6 +56,10 @@ static int eve(const char *path, int print)
         if (!o || !json_object_is_type(o, json_type_object)) {
             fprintf(stderr, "%s:%ld: not a JSON object\n", path, no);
             bad = 1;
+        } else if (print && json_object_object_get_ex(o, "event_type", &v) &&
+                   json_object_is_type(v, json_type_string) &&
+                   strcmp(json_object_get_string(v), "alert")) {
+            /* an http, dns, tls, flow or anomaly record */
         } else if (print) {
             if (!json_object_object_get_ex(o, "alert", &a) ||
                 !json_object_object_get_ex(a, "signature_id", &v) ||

@@ -29,6 +29,7 @@
 #include "analyzer/detectors.h"
 #include "analyzer/enrich.h"
 #include "analyzer/eve.h"
+#include "analyzer/eve_proto.h"
 #include "analyzer/incident.h"
 #include "analyzer/inspect.h"
 #include "analyzer/rule.h"
@@ -42,7 +43,8 @@ static const char run_usage[] =
     "usage: canhgac run (-r FILE | -i IFACE) [options]\n"
     "\n"
     "Reads packets from a pcap/pcapng file or an interface, detects with the\n"
-    "rules, writes EVE JSON alert lines and folds alerts into incidents in the store.\n"
+    "rules, writes EVE JSON lines (alerts and protocol events) and folds alerts\n"
+    "into incidents in the store.\n"
     "\n"
     "  -r, --read FILE        read a pcap or pcapng capture file\n"
     "  -i, --interface IFACE  capture live on an interface (until SIGINT/SIGTERM)\n"
@@ -56,7 +58,16 @@ static const char run_usage[] =
     "      --classification FILE  classification.config, loaded before the rules\n"
     "  -d, --store DIR        incident store (default $CANHGAC_STORE or ./canhgac-store)\n"
     "      --no-store         do not write incidents (EVE output only)\n"
-    "  -o, --eve FILE         write EVE JSON alert lines to FILE ('-' = stdout)\n"
+    "  -o, --eve FILE         write EVE JSON lines to FILE ('-' = stdout), appended\n"
+    "      --eve-types LIST   EVE event types, comma-separated: alert, http, dns, tls,\n"
+    "                         flow, anomaly, or all (default: all of them, Suricata's\n"
+    "                         default eve-log types that canhgac writes)\n"
+    "      --eve-payload      alert lines carry the inspected bytes around the match:\n"
+    "                         payload (base64) and payload_printable\n"
+    "      --eve-packet       alert lines carry the packet (base64) and packet_info\n"
+    "      --eve-alert-fields LIST  the same by name: payload, payload_printable, packet\n"
+    "      --no-app-context   no HTTP, DNS and TLS fields in alert lines and no http, dns,\n"
+    "                         tls lines: parsers run only for rules that need them\n"
     "      --window SECONDS   incident window (default 3600)\n"
     "      --evidence N       evidence packets kept per incident (default 5)\n"
     "      --batch N          alerts per store transaction (default 1000)\n"
@@ -106,6 +117,13 @@ static const char run_usage[] =
     "exit: 0 done; 1 failed while running (store full, disk); 2 bad input\n"
     "(unreadable capture, bad rules path, no rule loaded, store cannot be opened,\n"
     "missing or corrupt GeoIP database, asset file with a bad line)\n";
+
+/* One EVE line at most: an alert with its packet (a 64 KiB frame is 87 KiB of
+ * base64) and payload fits. */
+#define EVE_LINE (256u << 10)
+
+/* Long options without a short letter */
+enum { OPT_EVE_TYPES = 0x100, OPT_EVE_PAYLOAD, OPT_EVE_PACKET, OPT_EVE_FIELDS, OPT_NO_APP };
 
 /* Adds the City databases of arg ("FILE" or "FILE,FILE"; empty parts are
  * none) to db[*n..]; -1 when that makes more than two or a name is too long. */
@@ -447,8 +465,11 @@ typedef struct alert_ctx {
     cg_incidents *ag;
     cg_store *st;
     FILE *eve;
-    char *line;                  /* 64 KiB, for one EVE line */
+    char *line;                  /* EVE_LINE bytes, for one EVE line */
     int failed;                  /* the store failed: stop */
+    cg_inspect *ins;             /* the worker: cg_inspect_alert_info inside on_alert */
+    uint32_t eve_types;          /* CG_EVE_T_ALERT and the CG_INSPECT_EV_* written */
+    uint32_t alert_fields;       /* CG_EVE_F_*: payload, packet in alert lines */
 } alert_ctx;
 
 /* One alert from the worker: EVE line, incident fold, evidence. */
@@ -486,12 +507,50 @@ static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_ser
             return;
         }
     }
-    if (a->eve) {
-        size_t len = cg_eve_alert(a->line, 65536, p, r, fid, cid, oi->id);
+    if (a->eve && (a->eve_types & CG_EVE_T_ALERT)) {
+        /* the flow's application context and the bytes the alert was raised on */
+        cg_eve_alert_extra x = {.f = f, .to_server = to_server,
+                                .ai = cg_inspect_alert_info(a->ins), .fields = a->alert_fields};
+        size_t len = cg_eve_alert_ex(a->line, EVE_LINE, p, r, fid, cid, oi->id, &x);
         if (len)
             fwrite(a->line, 1, len, a->eve);
     }
     a->rc->batch_alerts++;
+}
+
+/* A protocol event from the worker (http, dns, tls, flow, stream anomaly):
+ * its EVE line. */
+static void on_event(void *ctx, const cg_inspect_event *ev)
+{
+    alert_ctx *a = ctx;
+    size_t len = a->eve && !a->failed ? cg_eve_event(a->line, EVE_LINE, ev) : 0;
+    if (len)
+        fwrite(a->line, 1, len, a->eve);
+}
+
+/* --eve-alert-fields: payload, payload_printable, packet. 0 or -1. */
+static int parse_alert_fields(const char *list, uint32_t *out)
+{
+    static const struct { const char *name; uint32_t bit; } names[] = {
+        {"payload", CG_EVE_F_PAYLOAD}, {"payload_printable", CG_EVE_F_PAYLOAD_PRINTABLE},
+        {"packet", CG_EVE_F_PACKET},
+    };
+    const char *s = list;
+    for (;;) {
+        size_t n = strcspn(s, ","), i;
+        for (i = 0; i < sizeof names / sizeof names[0]; i++)
+            if (strlen(names[i].name) == n && !strncmp(names[i].name, s, n))
+                break;
+        if (i == sizeof names / sizeof names[0]) {
+            fprintf(stderr, "canhgac run: --eve-alert-fields: unknown field '%.*s' (payload, "
+                    "payload_printable, packet)\n", (int)n, s);
+            return -1;
+        }
+        *out |= names[i].bit;
+        if (!s[n])
+            return 0;
+        s += n + 1;
+    }
 }
 
 int cg_cmd_run(int argc, char **argv)
@@ -514,6 +573,11 @@ int cg_cmd_run(int argc, char **argv)
         {"assets", required_argument, 0, 'E'},    {"geoip-optional", no_argument, 0, 'O'},
         {"no-enrich", no_argument, 0, 'X'},       {"progress", no_argument, 0, 'P'},
         {"detectors", required_argument, 0, 'k'}, {"no-detectors", no_argument, 0, 'K'},
+        {"eve-types", required_argument, 0, OPT_EVE_TYPES},
+        {"eve-payload", no_argument, 0, OPT_EVE_PAYLOAD},
+        {"eve-packet", no_argument, 0, OPT_EVE_PACKET},
+        {"eve-alert-fields", required_argument, 0, OPT_EVE_FIELDS},
+        {"no-app-context", no_argument, 0, OPT_NO_APP},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
     const char *rfile = NULL, *iface = NULL, *vars = NULL, *classif = NULL, *eve_path = NULL;
     const char *store_dir = cg_cli_default_store(), *bpf = NULL;
@@ -530,6 +594,8 @@ int cg_cmd_run(int argc, char **argv)
     int ncity = 0, city_opt = 0;
     const char *assets = getenv("CANHGAC_ASSETS");
     int geo_optional = 0, no_enrich = 0, progress = 0;
+    uint32_t eve_types = CG_EVE_T_DEFAULT, alert_fields = 0;
+    int no_app_ctx = 0;
     const char *det_file = NULL;
     int no_detectors = 0;
     char det_buf[4096];
@@ -600,6 +666,22 @@ int cg_cmd_run(int argc, char **argv)
         case 'O': geo_optional = 1; break;
         case 'X': no_enrich = 1; break;
         case 'P': progress = 1; break;
+        case OPT_EVE_TYPES: {
+            char bad[64];
+            if (cg_eve_types_parse(optarg, &eve_types, bad, sizeof bad)) {
+                fprintf(stderr, "canhgac run: --eve-types: unknown event type '%s' (%s)\n", bad,
+                        CG_EVE_TYPE_NAMES);
+                return CG_EXIT_INPUT;
+            }
+            break;
+        }
+        case OPT_EVE_PAYLOAD: alert_fields |= CG_EVE_F_PAYLOAD | CG_EVE_F_PAYLOAD_PRINTABLE; break;
+        case OPT_EVE_PACKET: alert_fields |= CG_EVE_F_PACKET; break;
+        case OPT_EVE_FIELDS:
+            if (parse_alert_fields(optarg, &alert_fields))
+                return CG_EXIT_INPUT;
+            break;
+        case OPT_NO_APP: no_app_ctx = 1; break;
         case 'k': det_file = optarg; break;
         case 'K': no_detectors = 1; break;
         case 'h': fputs(run_usage, stdout); return CG_EXIT_OK;
@@ -751,7 +833,7 @@ int cg_cmd_run(int argc, char **argv)
             goto out;
         }
     }
-    line = malloc(65536);
+    line = malloc(EVE_LINE);
     cg_incidents_cfg icfg = {.window_s = window, .max_evidence = evidence, .capacity = 65536,
                              .user_size = enr ? (uint32_t)sizeof(inc_geo) : 0};
     if (!line || cg_incidents_create(&ag, &icfg, new_id, sink, &rc)) {
@@ -769,6 +851,11 @@ int cg_cmd_run(int argc, char **argv)
     icf.no_stream = no_stream;
     icf.on_alert = on_alert;
     icf.ctx = &actx;
+    icf.want_app = !no_app_ctx;
+    icf.events = eve ? eve_types & ~CG_EVE_T_ALERT : 0;
+    icf.on_event = on_event;
+    actx.eve_types = eve_types;
+    actx.alert_fields = alert_fields;
     if (!no_detectors && cg_detectors_create(&dets, &dcfg, rs, err, sizeof err)) {
         fprintf(stderr, "canhgac run: %s\n", err);
         ret = CG_EXIT_FAIL;
@@ -780,6 +867,7 @@ int cg_cmd_run(int argc, char **argv)
         ret = CG_EXIT_FAIL;
         goto out;
     }
+    actx.ins = ins;
     cg_incidents_set_alert_sink(ag, alert_sink);
     rc.ag = ag;
     rc.progress = progress;
@@ -812,8 +900,13 @@ int cg_cmd_run(int argc, char **argv)
             break;
         }
         cg_packet p;
-        if (cg_decode(&p, dlt, fr.data, fr.caplen, fr.wirelen, fr.ts_us, &ds) != CG_DECODE_OK ||
-            p.ipver == 0)
+        int drc = cg_decode(&p, dlt, fr.data, fr.caplen, fr.wirelen, fr.ts_us, &ds);
+        if (drc != CG_DECODE_OK && eve && (eve_types & CG_INSPECT_EV_ANOMALY)) {
+            size_t len = cg_eve_decode_anomaly(line, EVE_LINE, &p, drc);   /* truncated, invalid */
+            if (len)
+                fwrite(line, 1, len, eve);
+        }
+        if (drc != CG_DECODE_OK || p.ipver == 0)
             goto periodic;
         cg_inspect_packet(ins, &p);
         if (actx.failed) {

@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages canhgac builds and runs with (apt-get; sudo
 # when not root). Does nothing when they are all present already.
 PKGS="build-essential pkg-config libpcap-dev libhyperscan-dev libmaxminddb-dev \
-liblmdb-dev libpcre2-dev libjson-c-dev libssl-dev zlib1g-dev tcpdump"
+liblmdb-dev libpcre2-dev libjson-c-dev libssl-dev zlib1g-dev tcpdump python3-jsonschema"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
