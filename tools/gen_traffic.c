@@ -110,7 +110,7 @@ static int in_home(const ip *x)
 {
     if (is_v4(x))
         return x->a[12] == 10 && (x->a[13] == 20 || x->a[13] == 21);
-    static const uint8_t p6[6] = { 0x20, 0x01, 0x0d, 0xb8, 0x22, 0x00 };
+    static const uint8_t p6[6] = { 0xfd, 0x00, 0x22, 0x00, 0x00, 0x00 };
     return !memcmp(x->a, p6, 6);
 }
 
