@@ -299,6 +299,38 @@ check "schema 3: history kept" "$(grep -c 'note: blocked at the firewall, ticket
 I show -d "$T/v2" 4 --json > "$T/v2show4.json"
 check "schema 3: triage severity kept" "$("$H" fields "$T/v2show4.json" incident.severity_name incident.severity_set incident.attack_id related.0.incident_id)" "low	true	1	3"
 
+# ---------------------------------------------------------------- the request behind an alert
+# A store with the context of each first alert (written by test_store_ctx
+# mkstore: an HTTP request with its payload, a DNS query of the same pair,
+# a TLS client hello from elsewhere): what incident show and query print.
+"$B/test_store_ctx" mkstore "$T/ctx" || bad "test_store_ctx mkstore failed"
+I show -d "$T/ctx" 1 > "$T/ctx1.txt"
+check "ctx: show exit" "$?" 0
+check_grep "ctx: the request" "$T/ctx1.txt" "^  request +GET portal\.example/index\.php\?id=1' union select user,password from users--$"
+check_grep "ctx: the user agent" "$T/ctx1.txt" "^  user agent +sqlmap/1\.7\.2#stable \(https://sqlmap\.org\)$"
+check_grep "ctx: the status" "$T/ctx1.txt" "^  http status +200$"
+check_grep "ctx: the protocol" "$T/ctx1.txt" "^  app proto +http$"
+check_grep "ctx: the payload in hex and text" "$T/ctx1.txt" "^  0000  47 45 54 20 2f 69 6e 64  65 78 2e 70 68 70 3f 69  GET /index\.php\?i$"
+check "ctx: the match marked under its byte" "$(grep -A1 '^  0010 ' "$T/ctx1.txt" | tail -n 1)" "$(printf '%17s^^%42s^' '' '')"
+check_grep "ctx: bytes not printable as dots" "$T/ctx1.txt" "^  0050  .*  tal\.example\.\.\.\.\.$"
+check "ctx: related incidents" "$(sed -n '/^related incidents (attack 1)/,$p' "$T/ctx1.txt" | awk 'NR > 1 { print $1 }')" 2
+I show -d "$T/ctx" 2 > "$T/ctx2.txt"
+check_grep "ctx: the DNS query" "$T/ctx2.txt" "^  dns query +c2\.tunnel\.example$"
+I show -d "$T/ctx" 3 > "$T/ctx3.txt"
+check_grep "ctx: the TLS name" "$T/ctx3.txt" "^  tls sni +login\.portal\.example\.evil\.example$"
+check_grep "ctx: the JA3" "$T/ctx3.txt" "^  tls ja3 +e7d705a3286e19ea42f587b344ee6865$"
+check_grep "ctx: no related incidents" "$T/ctx3.txt" "^  \(none\)$"
+check "ctx: url ~ and http.status" "$("$CG" query -d "$T/ctx" --csv 'url ~ "UNION SELECT" and http.status = 200' | awk -F, 'NR > 1 { print $1 }')" 1
+check "ctx: dns.query ~" "$("$CG" query -d "$T/ctx" --count 'dns.query ~ TUNNEL')" 1
+check "ctx: tls.ja3 =, app_proto =" "$("$CG" query -d "$T/ctx" --csv 'tls.ja3 = E7D705A3286E19EA42F587B344EE6865 and app_proto = tls' | awk -F, 'NR > 1 { print $1 }')" 3
+check "ctx: attack = 1" "$("$CG" query -d "$T/ctx" --csv attack = 1 | awk -F, 'NR > 1 { print $1 }' | tr '\n' ' ')" "2 1 "
+"$CG" query -d "$T/ctx" --json > "$T/ctx.json"
+check "ctx: json http" "$("$H" fields "$T/ctx.json" http.http_method http.hostname http.status app_proto attack_id | tail -n 1)" "GET	portal.example	200	http	1"
+check "ctx: json dns, tls" "$("$H" fields "$T/ctx.json" dns.rrname tls.sni tls.ja3.hash | head -n 2 | tr '\t\n' '|;')" "|login.portal.example.evil.example|e7d705a3286e19ea42f587b344ee6865;c2.tunnel.example||;"
+check "ctx: json payload (base64)" "$("$H" fields "$T/ctx.json" payload | tail -n 1 | base64 -d | head -c 19)" "GET /index.php?id=1"
+check "ctx: csv columns at the end" "$("$CG" query -d "$T/ctx" --csv | awk -F, '$1 == 3 { print $33, $34, $41, $42 }')" "3 tls login.portal.example.evil.example e7d705a3286e19ea42f587b344ee6865"
+check "ctx: --group attack" "$("$CG" query -d "$T/ctx" --group attack --csv | cut -d, -f1,7,8,9 | tr '\n' ' ')" "attack_id,incidents,alerts,signature_ids 3,1,1,9100501 1,2,2,9100101 9100401 "
+
 # ---------------------------------------------------------------- evidence out
 # incident pcap and query --pcap: tcpdump reads the files (packet count =
 # the stored evidence count, timestamps and packets as in the capture), the

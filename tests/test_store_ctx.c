@@ -6,7 +6,8 @@
  * tests/data/README) and hostile version 3 records.
  *
  * Run from the top of the tree (the fixture is read in place, copied to a
- * temporary directory before anything opens it).
+ * temporary directory before anything opens it). `test_store_ctx mkstore
+ * DIR` writes a small store with context for tests/e2e.sh instead.
  */
 #include "store/store.h"
 #include "tests/check.h"
@@ -929,8 +930,45 @@ static void test_corrupt_v3(void)
     cg_store_close(st);
 }
 
-int main(void)
+/* `test_store_ctx mkstore DIR`: a store with context, for tests/e2e.sh to
+ * check what canhgac query and incident show print of it: 1 an HTTP
+ * request with its payload excerpt, 2 a DNS query of the same pair (so of
+ * attack 1), 3 a TLS client hello from elsewhere. */
+static int mkstore(const char *dir)
 {
+    cg_store *st;
+    cg_incident x = mk(1), y = mk(2), z = mk(3);
+    int rc;
+
+    with_context(&x);
+    y.sid = 9100401, y.msg = "CANHGAC DNS query for a tunnelling domain";
+    y.app_proto = "dns", y.dns_query = "c2.tunnel.example", y.dport = 53, y.proto = 17;
+    z.sid = 9100501, z.msg = "CANHGAC TLS client hello to a phishing name";
+    a4(z.src, 198, 51, 100, 7);
+    z.app_proto = "tls", z.tls_sni = "login.portal.example.evil.example";
+    z.tls_ja3 = "e7d705a3286e19ea42f587b344ee6865", z.dport = 443;
+    if (cg_store_open(&st, dir, 0, 0) != 0) {
+        fprintf(stderr, "%s\n", cg_store_error(NULL));
+        return 1;
+    }
+    rc = cg_store_begin(st);
+    for (int i = 0; i < 3 && !rc; i++) {
+        cg_incident *w = i == 0 ? &x : i == 1 ? &y : &z;
+        w->id = cg_store_new_id(st);
+        rc = cg_store_put(st, w);
+    }
+    if (!rc)
+        rc = cg_store_commit(st);
+    if (rc)
+        fprintf(stderr, "%s\n", cg_store_error(st));
+    cg_store_close(st);
+    return rc ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 3 && !strcmp(argv[1], "mkstore"))
+        return mkstore(argv[2]);
     snprintf(root, sizeof root, "/tmp/cg_store_ctx_XXXXXX");
     if (!mkdtemp(root)) {
         perror("mkdtemp");

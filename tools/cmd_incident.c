@@ -213,7 +213,11 @@ static void payload_dump(const uint8_t *p, uint32_t len, uint32_t match)
 static void show_context(const cg_incident *inc)
 {
     char req[64];
-    printf("  %-14s %llu\n", "attack", (unsigned long long)inc->attack_id);
+    if (inc->attack_id)
+        printf("  %-14s %llu\n", "attack", (unsigned long long)inc->attack_id);
+    else   /* a store of schema 2, read as it is */
+        printf("  %-14s - (a store of schema 2: canhgac run, incident set or note\n"
+               "  %-14s migrates it and gives its incidents their attacks)\n", "attack", "");
     wire_line("app proto", inc->app_proto);
     if (inc->http_method[0] || inc->http_host[0] || inc->http_url[0]) {
         snprintf(req, sizeof req, "%s", inc->http_method[0] ? inc->http_method : "-");
@@ -284,15 +288,17 @@ static int show_attack(cg_store *st, const opts *o, uint64_t id)
     q.attack = attack;
     if (o->json)
         printf(",\"related\":[");
-    else
+    else if (attack)
         printf("\nrelated incidents (attack %llu):\n", (unsigned long long)attack);
+    else
+        printf("\nrelated incidents: not known before the store is migrated\n");
     if (attack && (rc = cg_store_query(st, &q, RELATED_MAX + 1, NULL, show_related, &r)) != 0)
         return rc;
     if (attack && (rc = cg_store_count(st, &q, &total)) != 0)
         return rc;
     if (o->json)
         putchar(']');
-    else if (r.n == 0)
+    else if (r.n == 0 && attack)
         printf("  (none)\n");
     else if (total > (uint64_t)r.n + 1)
         printf("  ... and %llu more: canhgac query attack = %llu\n",
