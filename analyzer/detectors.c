@@ -166,7 +166,7 @@ static int set_one(cg_detectors_config *c, const char *name, const char *val, ch
             what = V_NAMES_MIN;
     }
     if (what < 0) {
-        snprintf(why, wl, "unknown setting '%s'", name);
+        snprintf(why, wl, "unknown setting '%.100s'", name);
         return -1;
     }
     if (what == V_ENABLED) {
@@ -175,7 +175,7 @@ static int set_one(cg_detectors_config *c, const char *name, const char *val, ch
         else if (!strcasecmp(val, "no"))
             c->enabled[kind] = 0;
         else {
-            snprintf(why, wl, "%s: '%s' is not yes or no", name, val);
+            snprintf(why, wl, "%.100s: '%.100s' is not yes or no", name, val);
             return -1;
         }
         return 0;
@@ -185,11 +185,11 @@ static int set_one(cg_detectors_config *c, const char *name, const char *val, ch
     if (what == V_ENTROPY) {
         double v = strtod(val, &end);
         if (end == val || *end || errno || !isfinite(v)) {
-            snprintf(why, wl, "%s: '%s' is not a number", name, val);
+            snprintf(why, wl, "%.100s: '%.100s' is not a number", name, val);
             return -1;
         }
         if (v < 1.0 || v > 8.0) {
-            snprintf(why, wl, "%s: %s is out of range (1.0 to 8.0 bits per character)", name,
+            snprintf(why, wl, "%.100s: %.100s is out of range (1.0 to 8.0 bits per character)", name,
                      val);
             return -1;
         }
@@ -198,7 +198,7 @@ static int set_one(cg_detectors_config *c, const char *name, const char *val, ch
     }
     long long v = strtoll(val, &end, 10);
     if (end == val || *end || errno == ERANGE) {
-        snprintf(why, wl, "%s: '%s' is not a number", name, val);
+        snprintf(why, wl, "%.100s: '%.100s' is not a number", name, val);
         return -1;
     }
     long long lo = 0, hi = 0;
@@ -220,7 +220,7 @@ static int set_one(cg_detectors_config *c, const char *name, const char *val, ch
     default: lo = 0; hi = 253; unit = " characters"; dst = &c->dns_names_min; break;
     }
     if (v < lo || v > hi) {
-        snprintf(why, wl, "%s: %lld is out of range (%lld to %lld%s)", name, v, lo, hi, unit);
+        snprintf(why, wl, "%.100s: %lld is out of range (%lld to %lld%s)", name, v, lo, hi, unit);
         return -1;
     }
     *dst = (uint32_t)v;

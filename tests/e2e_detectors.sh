@@ -63,7 +63,8 @@ for cap in $(find "$DATA/pcaps" -type f \( -name '*.pcap' -o -name '*.pcapng' \)
     [ "$cap" = "$SYN" ] && continue
     n=$((n + 1))
     rm -f "$T/real.json"
-    "$CG" run -r "$cap" -S rules/ --no-store -o "$T/real.json" 2> "$T/real.err"
+    "$CG" run -r "$cap" -S rules/ --no-store -o "$T/real.json" --no-enrich --flows 4096 \
+        --flow-memcap 16 2> "$T/real.err"
     check "$cap exit" "$?" 0
     check "$cap: no detector alert" "$(det_alerts "$T/real.json")" 0
     check_grep "$cap: summary" "$T/real.err" "detectors  port scans 0, host sweeps 0, slow scans 0, dns tunnels 0;"
