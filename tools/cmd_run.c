@@ -252,13 +252,9 @@ static int ensure_batch(run_ctx *rc)
     return 0;
 }
 
-static int sink(const cg_open_incident *oi, void *arg)
+/* The fold's view of incident oi as the store keeps it (no context). */
+static void fill_incident(const run_ctx *rc, const cg_open_incident *oi, cg_incident *out)
 {
-    run_ctx *rc = arg;
-    if (!rc->st)
-        return 0;
-    if (ensure_batch(rc))
-        return -1;
     const cg_rule *r = oi->rule;
     cg_incident inc;
     memset(&inc, 0, sizeof inc);
@@ -293,10 +289,80 @@ static int sink(const cg_open_incident *oi, void *arg)
         inc.geo_db_type = rc->geo_db_type;
         inc.geo_db_date = rc->geo_db_date;
     }
+    *out = inc;
+}
+
+static int sink(const cg_open_incident *oi, void *arg)
+{
+    run_ctx *rc = arg;
+    if (!rc->st)
+        return 0;
+    if (ensure_batch(rc))
+        return -1;
+    cg_incident inc;
+    fill_incident(rc, oi, &inc);
     if (cg_store_put(rc->st, &inc))
         return -1;
     rc->incidents_written++;
     return 0;
+}
+
+/* A context text field as a store string: NUL bytes (the fields hold what
+ * was sent) become '.', at most cap - 1 bytes. */
+#define CTX_TEXT(dst, t) ctx_text((dst), sizeof (dst), (t).s, (t).len)
+static const char *ctx_text(char *dst, size_t cap, const char *s, uint16_t len)
+{
+    size_t n = len < cap - 1 ? len : cap - 1;
+    for (size_t i = 0; i < n; i++)
+        dst[i] = s[i] ? s[i] : '.';
+    dst[n] = '\0';
+    return dst;
+}
+
+/* An incident the fold has just created goes into the store at once with
+ * the context of its first alert (the request behind it and the payload
+ * around the match); the store keeps that context when the incident is put
+ * again as it grows (sink, with no context). 0, or -1 (store error). */
+static int put_context(run_ctx *rc, const cg_open_incident *oi, const cg_alert_info *ai)
+{
+    const cg_rule *r = oi->rule;
+    static const uint32_t excerpt = 256;
+    char method[CG_APPCTX_METHOD + 1], host[CG_APPCTX_HOST + 1], url[CG_APPCTX_URL + 1];
+    char ua[CG_APPCTX_UA + 1], rrname[CG_APPCTX_RRNAME + 1], sni[CG_APPCTX_SNI + 1];
+    char ja3[CG_APPCTX_HASH + 1];
+    cg_incident inc;
+    fill_incident(rc, oi, &inc);
+    if (ai) {
+        const char *an = cg_eve_app_proto_name(ai->app_proto);
+        inc.app_proto = an ? an : "";
+        const cg_appctx *c = ai->app;
+        if (c && c->http.has_request) {
+            inc.http_method = CTX_TEXT(method, c->http.method);
+            inc.http_host = CTX_TEXT(host, c->http.host);
+            inc.http_url = CTX_TEXT(url, c->http.url);
+            inc.http_user_agent = CTX_TEXT(ua, c->http.ua);
+            if (c->http.has_response)
+                inc.http_status = c->http.status;
+        }
+        if (c && c->dns.present && c->dns.has_query)
+            inc.dns_query = CTX_TEXT(rrname, c->dns.rrname);
+        if (c && c->tls.client_hello) {
+            inc.tls_sni = CTX_TEXT(sni, c->tls.sni);
+            inc.tls_ja3 = CTX_TEXT(ja3, c->tls.ja3_hash);
+        }
+        const uint8_t *ex;
+        uint32_t at;
+        uint32_t n = cg_alert_excerpt(ai, excerpt, &ex, &at);
+        if (n > 0) {
+            inc.payload = ex;
+            inc.payload_len = n;
+            /* the excerpt knows where the fast pattern's match ends; the
+             * store keeps where it starts */
+            uint32_t fl = r->fp >= 0 ? r->fp_len : 0;
+            inc.payload_match = at == CG_ALERT_NO_MATCH || at > n ? 0 : at >= fl ? at - fl : 0;
+        }
+    }
+    return cg_store_put(rc->st, &inc);
 }
 
 static int alert_sink(const cg_open_incident *oi, const cg_fold_alert *fa, void *arg)
@@ -496,8 +562,14 @@ static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_ser
         a->failed = 1;
         return;
     }
-    if (created)
+    if (created) {
         enrich_new(a->rc, oi);
+        if (a->st && put_context(a->rc, oi, cg_inspect_alert_info(a->ins))) {
+            fprintf(stderr, "canhgac run: %s\n", cg_store_error(a->st));
+            a->failed = 1;
+            return;
+        }
+    }
     if (evseq >= 0 && a->st && p->frame && p->caplen > 0) {
         cg_evidence ev = {.ts_us = p->ts_us, .dlt = p->dlt, .caplen = p->caplen,
                           .wirelen = p->wirelen, .data = p->frame};
