@@ -114,7 +114,8 @@ typedef struct cg_inspect_config {
                                     * TLS need want_app) */
     cg_inspect_event_fn on_event;  /* called with ctx */
     cg_detectors *det;             /* scan and DNS tunnel detectors (NULL: none), this
-                                    * worker's alone; their alerts reach on_alert with
+                                    * worker's alone, destroyed after the worker (flows
+                                    * that end alert); their alerts reach on_alert with
                                     * the detector's rule (flow NULL for scans) */
 } cg_inspect_config;
 

@@ -5,9 +5,12 @@
  * Writes (with libpcap) a capture of traffic as the sensor behind the
  * perimeter firewall of the Tuyên Quang data center sees it — benign HTTP/1.1
  * to the province's portals, DNS to its servers, TLS on 443 — with attacks
- * embedded that trigger every alert rule of the starter rules (rules/), and
- * the ground truth of what canhgac must report for it: one line per incident,
- * "sid src dst count". demo.sh and tests/e2e.sh use it.
+ * embedded that trigger every alert rule of the starter rules (rules/) and
+ * every detector of rules/detectors.conf (a port scan, a host sweep, a slow
+ * scan, DNS tunnels), and the ground truth of what canhgac must report for
+ * it: one line per incident, "sid src dst count" (the detectors' sids are
+ * 1, 3, 100 of gid 122 and 201-203 of gid 9100). demo.sh and tests/e2e.sh
+ * use it.
  *
  * The truth is computed from what is emitted, not typed: the code that sends a
  * triggering payload says which rules it matches (for dns.rules, derived from
