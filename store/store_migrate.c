@@ -16,8 +16,8 @@
  *     is left as it is: readers report it as they did;
  *  4. meta "schema" becomes 3, and the transaction commits.
  * LMDB lets one write transaction run at a time across processes, so a
- * sensor or another triage call waits for it (seconds for a million
- * incidents).
+ * sensor or another triage call waits for it (2 s for bench_store's 100,000
+ * incidents of schema 2 on the development machine, so about 20 s a million).
  */
 #include "store/store_int.h"
 
