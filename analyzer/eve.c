@@ -12,18 +12,107 @@
 #include "analyzer/eve_proto.h"
 #include "analyzer/utf8.h"
 
+/* Writes v in base 10 (16 with hex) at *p within end; 0 when it does not fit. */
+static int put_uint(char **p, char *end, unsigned long long v, int hex)
+{
+    char tmp[24];
+    int n = 0;
+    do {
+        tmp[n++] = "0123456789abcdef"[hex ? v & 15 : v % 10];
+        v = hex ? v >> 4 : v / 10;
+    } while (v);
+    if (end - *p < n)
+        return 0;
+    while (n)
+        *(*p)++ = tmp[--n];
+    return 1;
+}
+
+/* The formats of every record's fields (%s %c %d %u %x %lu %llu %%) are
+ * written here without printf's machinery; any other goes to vsnprintf. */
 void cg_json_raw(char *buf, size_t buflen, size_t *pos, const char *fmt, ...)
 {
     if (*pos >= buflen)
         return;
-    va_list ap;
+    va_list ap, again;
     va_start(ap, fmt);
-    int n = vsnprintf(buf + *pos, buflen - *pos, fmt, ap);
+    va_copy(again, ap);
+    char *p = buf + *pos, *end = buf + buflen - 1;      /* room for the NUL */
+    const char *f = fmt;
+    int ok = 1;
+    for (; *f && ok; f++) {
+        if (*f != '%') {
+            /* the literal up to the next conversion, at once */
+            const char *q = strchr(f, '%');
+            size_t n = q ? (size_t)(q - f) : strlen(f);
+            if ((size_t)(end - p) < n) {
+                ok = 0;
+                break;
+            }
+            memcpy(p, f, n);
+            p += n;
+            f += n - 1;
+            continue;
+        }
+        f++;
+        int longs = 0;
+        while (*f == 'l')
+            longs++, f++;
+        switch (*f) {
+        case '%':
+            if ((ok = p < end))
+                *p++ = '%';
+            break;
+        case 's': {
+            const char *a = va_arg(ap, const char *);
+            size_t n = strlen(a);
+            if ((size_t)(end - p) < n)
+                ok = 0;
+            else
+                memcpy(p, a, n), p += n;
+            break;
+        }
+        case 'c': {
+            char ch = (char)va_arg(ap, int);
+            if ((ok = p < end))
+                *p++ = ch;
+            break;
+        }
+        case 'd': {
+            long long v = longs == 2 ? va_arg(ap, long long) : longs ? va_arg(ap, long)
+                                                                    : va_arg(ap, int);
+            unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+            if (v < 0 && (ok = p < end))
+                *p++ = '-';
+            ok = ok && put_uint(&p, end, u, 0);
+            break;
+        }
+        case 'u': case 'x': {
+            unsigned long long v = longs == 2 ? va_arg(ap, unsigned long long)
+                                 : longs ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
+            ok = put_uint(&p, end, v, *f == 'x');
+            break;
+        }
+        default:                         /* widths, precisions, ...: printf's */
+            va_end(ap);
+            {
+                int n = vsnprintf(buf + *pos, buflen - *pos, fmt, again);
+                va_end(again);
+                if (n < 0 || (size_t)n >= buflen - *pos)
+                    *pos = buflen;
+                else
+                    *pos += (size_t)n;
+            }
+            return;
+        }
+    }
     va_end(ap);
-    if (n < 0 || (size_t)n >= buflen - *pos)
+    va_end(again);
+    *p = 0;
+    if (!ok || *f)
         *pos = buflen;
     else
-        *pos += (size_t)n;
+        *pos = (size_t)(p - buf);
 }
 
 void cg_json_str(char *buf, size_t buflen, size_t *pos, const char *s)
@@ -43,6 +132,18 @@ void cg_json_strn(char *buf, size_t buflen, size_t *pos, const char *s, size_t n
     const unsigned char *c = (const unsigned char *)(s ? s : "");
     const unsigned char *end = c + (s ? n : 0);
     for (; c < end; c++) {
+        /* a run of bytes written as they are: copied at once */
+        const unsigned char *r = c;
+        while (r < end && *r >= 0x20 && *r < 0x7f && *r != '"' && *r != '\\')
+            r++;
+        if (r > c) {
+            if (p + (size_t)(r - c) >= buflen) { *pos = buflen; return; }
+            memcpy(buf + p, c, (size_t)(r - c));
+            p += (size_t)(r - c);
+            c = r;
+            if (c == end)
+                break;
+        }
         char esc = 0;
         switch (*c) {
         case '"': esc = '"'; break;
@@ -102,14 +203,44 @@ void cg_json_b64(char *buf, size_t buflen, size_t *pos, const uint8_t *p, size_t
     buf[*pos] = 0;
 }
 
+/* n as width digits at p */
+static void digits(char *p, uint64_t n, int width)
+{
+    while (width-- > 0) {
+        p[width] = (char)('0' + n % 10);
+        n /= 10;
+    }
+}
+
 void cg_eve_time(uint64_t ts_us, char *out, size_t outlen)
 {
-    time_t t = (time_t)(ts_us / 1000000u);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t n = strftime(out, outlen, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (n > 0)
-        snprintf(out + n, outlen - n, ".%06u+0000", (unsigned)(ts_us % 1000000u));
+    /* the civil date of a day count (proleptic Gregorian, days from
+     * 1970-01-01), without gmtime's locks: every record writes a time or
+     * three */
+    uint64_t secs = ts_us / 1000000u, us = ts_us % 1000000u;
+    int64_t z = (int64_t)(secs / 86400u) + 719468;
+    uint64_t sod = secs % 86400u;
+    int64_t era = z / 146097;
+    uint64_t doe = (uint64_t)(z - era * 146097);
+    uint64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    uint64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    uint64_t mp = (5 * doy + 2) / 153;
+    uint64_t d = doy - (153 * mp + 2) / 5 + 1;
+    uint64_t m = mp < 10 ? mp + 3 : mp - 9;
+    uint64_t y = yoe + (uint64_t)era * 400 + (m <= 2);
+    char t[32] = "YYYY-MM-DDTHH:MM:SS.uuuuuu+0000";
+    digits(t, y % 10000, 4);
+    digits(t + 5, m, 2);
+    digits(t + 8, d, 2);
+    digits(t + 11, sod / 3600, 2);
+    digits(t + 14, sod / 60 % 60, 2);
+    digits(t + 17, sod % 60, 2);
+    digits(t + 20, us, 6);
+    if (outlen) {
+        size_t n = outlen > sizeof t ? sizeof t : outlen;
+        memcpy(out, t, n - 1);
+        out[n - 1] = 0;
+    }
 }
 
 const char *cg_proto_name(uint8_t proto)
@@ -124,6 +255,25 @@ const char *cg_proto_name(uint8_t proto)
     }
 }
 
+/* An address as text: IPv4 (mapped) written here, digit by digit (two on
+ * every record); IPv6 by cg_addr_format. */
+static const char *addr_text(const uint8_t a[16], char *out, size_t outlen)
+{
+    if (!cg_addr_is_v4(a))
+        return cg_addr_format(a, out, outlen);
+    char *o = out;
+    for (int i = 12; i < 16; i++) {
+        unsigned v = a[i];
+        if (v >= 100)
+            *o++ = (char)('0' + v / 100);
+        if (v >= 10)
+            *o++ = (char)('0' + v / 10 % 10);
+        *o++ = (char)('0' + v % 10);
+        *o++ = i < 15 ? '.' : 0;
+    }
+    return out;
+}
+
 void cg_eve_head(char *buf, size_t buflen, size_t *pos, const cg_packet *p, uint64_t ts_us,
                  const char *event_type, uint64_t flow_id, const char *community_id)
 {
@@ -135,8 +285,8 @@ void cg_eve_head(char *buf, size_t buflen, size_t *pos, const cg_packet *p, uint
     cg_json_raw(buf, buflen, pos, "\"event_type\":\"%s\",", event_type);
     if (!p || p->ipver == 0)
         return;
-    cg_addr_format(p->src, sa, sizeof sa);
-    cg_addr_format(p->dst, da, sizeof da);
+    addr_text(p->src, sa, sizeof sa);
+    addr_text(p->dst, da, sizeof da);
     cg_json_raw(buf, buflen, pos, "\"src_ip\":\"%s\",", sa);
     if (p->flags & CG_PKT_HAS_PORTS)
         cg_json_raw(buf, buflen, pos, "\"src_port\":%u,", p->sport);

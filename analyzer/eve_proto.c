@@ -293,7 +293,10 @@ size_t cg_eve_event(char *buf, size_t buflen, const cg_inspect_event *ev)
           : ev->type == CG_INSPECT_EV_TLS ? 2 : ev->type == CG_INSPECT_EV_FLOW ? 3 : 4;
     char cid[64] = "";
     size_t pos = 0;
-    cg_community_id(ev->p, 0, cid, sizeof cid);
+    if (ev->community_id)
+        snprintf(cid, sizeof cid, "%s", ev->community_id);
+    else
+        cg_community_id(ev->p, 0, cid, sizeof cid);
     cg_eve_head(buf, buflen, &pos, ev->p, ev->p->ts_us, names[k], ev->f->id, cid);
     const char *an = cg_eve_app_proto_name(ev->app_proto);
     switch (ev->type) {

@@ -81,6 +81,14 @@ struct cg_inspect {
     cg_alert_info ainfo;
     int in_alert;                /* inside on_alert for a rule's alert: ainfo holds */
     uint64_t seen_gaps, seen_conflicts;   /* reassembly counters already reported */
+    /* Community IDs of the flows events came from, by flow id: a flow's
+     * records compute its SHA-1 once */
+    struct cid_entry {
+        uint8_t cli[16], srv[16];
+        uint16_t cport, sport;
+        uint8_t proto, used;
+        char cid[40];
+    } cids[256];
 };
 
 static void detect_tx(cg_inspect *in, const cg_bufset *bs, int to_server);
@@ -120,6 +128,26 @@ static int want_event(const cg_inspect *in, int type)
     return in->cfg.on_event && (in->cfg.events & (uint32_t)type);
 }
 
+/* The Community ID of f (whose packet p is), from the cache when its tuple
+ * is there. */
+static const char *flow_cid(cg_inspect *in, const cg_flow *f, const cg_packet *p)
+{
+    struct cid_entry *e = &in->cids[f->id & 255];
+    if (e->used && e->proto == f->proto && e->cport == f->cport && e->sport == f->sport &&
+        !memcmp(e->cli, f->cli, 16) && !memcmp(e->srv, f->srv, 16))
+        return e->cid;
+    e->used = 0;
+    if (cg_community_id(p, 0, e->cid, sizeof e->cid))
+        return "";
+    memcpy(e->cli, f->cli, 16);
+    memcpy(e->srv, f->srv, 16);
+    e->cport = f->cport;
+    e->sport = f->sport;
+    e->proto = f->proto;
+    e->used = 1;
+    return e->cid;
+}
+
 /* Hands event ev of flow f (its type-specific fields set) to on_event. */
 static void emit_event(cg_inspect *in, cg_flow *f, int type, int to_server, cg_inspect_event *ev)
 {
@@ -128,6 +156,7 @@ static void emit_event(cg_inspect *in, cg_flow *f, int type, int to_server, cg_i
     ev->f = f;
     ev->to_server = to_server;
     ev->p = packet_for(in, f, to_server);
+    ev->community_id = flow_cid(in, f, ev->p);
     ev->app_proto = uf->fi.app_proto;
     if (!ev->app && in->app)
         ev->app = cg_appctx_of(in->app, uf->appctx);

@@ -85,6 +85,7 @@ typedef struct cg_inspect_event {
     const cg_packet *p;
     const cg_flow *f;
     int to_server;                 /* p's direction */
+    const char *community_id;      /* the flow's Community ID ("" when none) */
     uint8_t app_proto;             /* CG_APP_* of the flow */
     const cg_appctx *app;          /* HTTP, TLS (and the flow's, for the others; may be NULL) */
     const cg_dns_msg *dns;         /* DNS */

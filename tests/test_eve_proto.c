@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "analyzer/eve.h"
 #include "analyzer/eve_proto.h"
@@ -505,6 +506,67 @@ static void test_anomalies(void)
     }
 }
 
+/* cg_eve_time against gmtime_r and strftime, around the leap days and
+ * century years and at random times up to 2400 */
+static void test_time(void)
+{
+    unsigned bad = 0;
+    uint64_t x = 88172645463325252ull;
+    for (int i = 0; i < 200000; i++) {
+        uint64_t secs;
+        if (i < 100000) {
+            secs = (uint64_t)i * 86400u + (uint64_t)(i % 86400);   /* every day 1970..2243 */
+        } else {
+            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+            secs = x % 13569465600ull;                              /* up to 2400 */
+        }
+        uint64_t us = secs * 1000000u + (uint64_t)i % 1000000u;
+        char got[40], want[40];
+        cg_eve_time(us, got, sizeof got);
+        time_t t = (time_t)secs;
+        struct tm tm;
+        gmtime_r(&t, &tm);
+        size_t n = strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%S", &tm);
+        snprintf(want + n, sizeof want - n, ".%06u+0000", (unsigned)(us % 1000000u));
+        if (strcmp(got, want) && bad++ < 3)
+            fprintf(stderr, "time %llu: %s, want %s\n", (unsigned long long)us, got, want);
+    }
+    CHECK_EQ_U(bad, 0);
+    char small[11];
+    cg_eve_time(1763856005123456ull, small, sizeof small);
+    CHECK_STR(small, "2025-11-23");
+}
+
+/* cg_json_raw writes what snprintf would, its own way for the common
+ * formats; cut output sets *pos to buflen */
+static void test_raw(void)
+{
+    char got[256], want[256];
+    size_t pos = 0;
+    cg_json_raw(got, sizeof got, &pos, "{\"a\":%u,\"b\":%llu,\"c\":\"%s\",\"d\":%d,%c%%,%x,%lu",
+                4294967295u, 18446744073709551615ull, "x y", -2147483647 - 1, 'z', 0xbeefu,
+                123456789ul);
+    snprintf(want, sizeof want, "{\"a\":%u,\"b\":%llu,\"c\":\"%s\",\"d\":%d,%c%%,%x,%lu",
+             4294967295u, 18446744073709551615ull, "x y", -2147483647 - 1, 'z', 0xbeefu,
+             123456789ul);
+    CHECK_STR(got, want);
+    CHECK_EQ_U(pos, strlen(want));
+    cg_json_raw(got, sizeof got, &pos, "|%06u|%.3s|%5d|", 42u, "abcdef", 7);   /* printf's */
+    CHECK_STR(got + strlen(want), "|000042|abc|    7|");
+    char small[8];
+    pos = 0;
+    cg_json_raw(small, sizeof small, &pos, "%s", "1234567");
+    CHECK(pos == 7 && !strcmp(small, "1234567"));
+    pos = 0;
+    cg_json_raw(small, sizeof small, &pos, "%u", 12345678u);
+    CHECK_EQ_U(pos, sizeof small);
+    pos = 0;
+    cg_json_raw(small, sizeof small, &pos, "abcdefgh");
+    CHECK_EQ_U(pos, sizeof small);
+    cg_json_raw(small, sizeof small, &pos, "x");               /* already full: nothing */
+    CHECK_EQ_U(pos, sizeof small);
+}
+
 static void test_types(void)
 {
     uint32_t m = 0;
@@ -575,6 +637,8 @@ int main(void)
     test_tls();
     test_anomalies();
     test_types();
+    test_raw();
+    test_time();
     test_no_context();
     return check_done("eve_proto");
 }

@@ -6,7 +6,8 @@
 #      runs each; the decode-only baseline and the packets-only runs measured in
 #      the same process, alternating with the runs with TCP reassembly and
 #      HTTP/TLS/DNS parsing); Hyperscan's speed by piece length (64 B to 64 KiB)
-#      with the stream rules' fast patterns; the scan and DNS tunnel
+#      with the stream rules' fast patterns; the cost of the EVE output (alert
+#      lines only against every event type, with the starter rules); the scan and DNS tunnel
 #      detectors' cost per packet (the worker with and without them) and their
 #      table under a flood of a million random sources; then reassembly alone,
 #      its memory per flow and a million flows;
@@ -36,6 +37,8 @@ echo "== ET Open's payload rules (no application buffer): with streams, and pack
 echo "== Hyperscan by piece length: what scanning streams in large pieces gains over packets"
 "$B/bench_scan" -r "$W/http-$BYTES.pcap" -S rules
 "$B/bench_scan" -r "$W/http-$BYTES.pcap" -S "$DATA/rules/etopen"
+echo "== EVE output: alert lines only against every event type (http, dns, tls, flow, anomaly)"
+"$B/bench_pipeline" -r "$W/http-$BYTES.pcap" -S rules --runs "$RUNS" --eve
 echo "== detectors (scans, DNS tunnels): their cost per packet, their memory under a flood"
 "$B/bench_detectors" -r "$W/http-$BYTES.pcap" -S rules --runs "$RUNS"
 echo "== reassembly alone; memory per flow; a million flows"

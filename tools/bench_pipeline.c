@@ -9,6 +9,12 @@
  *       --payload-only: only the rules that inspect no application buffer
  *       and name no application protocol (the rules both modes evaluate), to
  *       compare per-packet and per-stream-piece inspection like for like.
+ *       --eve: instead, the cost of the EVE output: the same runs with alert
+ *       lines only, as before application contexts (no context), with alert
+ *       lines carrying the flows' context (canhgac run --eve-types alert), and
+ *       with every event type (--eve-types all): lines formatted and written
+ *       to /dev/null; the medians (wall clock and the process's CPU time,
+ *       which a busy machine disturbs less) and their ratios.
  *   bench_pipeline --load [-S RULES]... [--classification F] --cache DIR
  *       times loading the rules and building the engine (compiled, or from the
  *       cache when DIR has it), and the peak RSS with the engine built.
@@ -26,6 +32,8 @@
 #include <unistd.h>
 
 #include "analyzer/detect.h"
+#include "analyzer/eve.h"
+#include "analyzer/eve_proto.h"
 #include "analyzer/inspect.h"
 #include "analyzer/rule.h"
 #include "sensor/capture.h"
@@ -148,6 +156,93 @@ static double run_detect(const frames *fr, const cg_detect *d, int no_stream, ui
     return t;
 }
 
+/* ---- the EVE output (--eve) ---- */
+
+typedef struct eve_sink {
+    cg_inspect *in;
+    FILE *out;                   /* /dev/null */
+    char *line;
+    uint64_t lines, bytes;
+    double cpu;                  /* the last run's CPU time (the process's) */
+} eve_sink;
+
+static double cpu_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+#define EVE_LINE (256u << 10)
+
+static void eve_write(eve_sink *s, size_t len)
+{
+    if (len) {
+        fwrite(s->line, 1, len, s->out);
+        s->lines++;
+        s->bytes += len;
+    }
+}
+
+static void eve_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
+                      const cg_rule *r, int stream)
+{
+    eve_sink *s = ctx;
+    char cid[64] = "";
+    (void)stream;
+    cg_community_id(p, 0, cid, sizeof cid);
+    cg_eve_alert_extra x = {.f = f, .to_server = to_server, .ai = cg_inspect_alert_info(s->in)};
+    eve_write(s, cg_eve_alert_ex(s->line, EVE_LINE, p, r, f ? f->id : cg_flow_id(p), cid, 0, &x));
+}
+
+static void eve_event(void *ctx, const cg_inspect_event *ev)
+{
+    eve_sink *s = ctx;
+    eve_write(s, cg_eve_event(s->line, EVE_LINE, ev));
+}
+
+/* The worker's path with EVE lines as canhgac run writes them: want_app
+ * (application contexts, parsers on), events (CG_INSPECT_EV_*, decoder
+ * anomalies with ANOMALY). */
+static double run_eve(const frames *fr, const cg_detect *d, int want_app, uint32_t events,
+                      eve_sink *s)
+{
+    cg_decode_stats st;
+    memset(&st, 0, sizeof st);
+    cg_inspect_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.flow.max_flows = 262144;
+    cfg.want_app = want_app;
+    cfg.events = events;
+    cfg.on_alert = eve_alert;
+    cfg.on_event = eve_event;
+    cfg.ctx = s;
+    char err[256];
+    if (cg_inspect_create(&s->in, d, &cfg, err, sizeof err)) {
+        fprintf(stderr, "bench: %s\n", err);
+        exit(1);
+    }
+    s->lines = s->bytes = 0;
+    cg_packet p;
+    double t0 = now_s(), c0 = cpu_s();
+    for (size_t i = 0; i < fr->n; i++) {
+        int rc = cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i],
+                           fr->ts[i], &st);
+        if (rc != CG_DECODE_OK && (events & CG_INSPECT_EV_ANOMALY))
+            eve_write(s, cg_eve_decode_anomaly(s->line, EVE_LINE, &p, rc));
+        if (rc != CG_DECODE_OK || p.ipver == 0)
+            continue;
+        cg_inspect_packet(s->in, &p);
+    }
+    cg_inspect_finish(s->in);
+    fflush(s->out);
+    double t = now_s() - t0;
+    s->cpu = cpu_s() - c0;
+    cg_inspect_destroy(s->in);
+    s->in = NULL;
+    return t;
+}
+
 static int cmp_d(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
@@ -264,8 +359,9 @@ int main(int argc, char **argv)
         {"classification", required_argument, 0, 'C'}, {"runs", required_argument, 0, 'n'},
         {"load", no_argument, 0, 'L'}, {"cache", required_argument, 0, 'c'},
         {"no-stream", no_argument, 0, 'T'}, {"compare", no_argument, 0, 'P'},
-        {"payload-only", no_argument, 0, 'O'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
-    int no_stream = 0, compare = 0, payload_only = 0;
+        {"payload-only", no_argument, 0, 'O'}, {"eve", no_argument, 0, 'E'},
+        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    int no_stream = 0, compare = 0, payload_only = 0, eve = 0;
     const char *rfile = NULL, *classif = NULL, *cache = NULL, *paths[32];
     int np = 0, runs = 5, load = 0, c;
     while ((c = getopt_long(argc, argv, "r:S:h", opts, NULL)) != -1) {
@@ -279,9 +375,10 @@ int main(int argc, char **argv)
         case 'T': no_stream = 1; break;
         case 'P': compare = 1; break;
         case 'O': payload_only = 1; break;
+        case 'E': eve = 1; break;
         default:
             fprintf(stderr, "usage: bench_pipeline -r FILE [-S RULES]... [--classification F] "
-                            "[--runs N] [--no-stream | --compare] [--payload-only]\n"
+                            "[--runs N] [--no-stream | --compare | --eve] [--payload-only]\n"
                             "       bench_pipeline --load -S RULES... --cache DIR\n");
             return c == 'h' ? 0 : 2;
         }
@@ -346,6 +443,48 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench: %s\n", err);
             return 1;
         }
+    }
+    if (eve && d) {
+        /* alert lines without context (as before), alerts with it, every type */
+        eve_sink s = {.out = fopen("/dev/null", "w"), .line = malloc(EVE_LINE)};
+        double t0[100], t1[100], t2[100], c0[100], c1[100], c2[100];
+        uint64_t l0 = 0, l1 = 0, l2 = 0, b2 = 0;
+        if (!s.out || !s.line)
+            return 1;
+        setvbuf(s.out, NULL, _IOFBF, 1u << 20);    /* as canhgac run's EVE file */
+        for (int i = 0; i < runs; i++) {
+            t0[i] = run_eve(&fr, d, 0, 0, &s);
+            c0[i] = s.cpu;
+            l0 = s.lines;
+            t1[i] = run_eve(&fr, d, 1, 0, &s);
+            c1[i] = s.cpu;
+            l1 = s.lines;
+            t2[i] = run_eve(&fr, d, 1, CG_EVE_T_ALL & ~CG_EVE_T_ALERT, &s);
+            c2[i] = s.cpu;
+            l2 = s.lines;
+            b2 = s.bytes;
+        }
+        double m0 = median(t0, runs), m1 = median(t1, runs), m2 = median(t2, runs);
+        double k0 = median(c0, runs), k1 = median(c1, runs), k2 = median(c2, runs);
+        double gbit = fr.wire_bytes * 8.0 / 1e9;
+        printf("capture %s: %zu packets, %.1f MB; median of %d runs\n", rfile, fr.n,
+               fr.wire_bytes / 1e6, runs);
+        printf("alerts only, no context   %9.0f packets/s  %6.2f Gbit/s  %.3f s CPU  "
+               "(%llu lines)\n", fr.n / m0, gbit / m0, k0, (unsigned long long)l0);
+        printf("alerts with their context %9.0f packets/s  %6.2f Gbit/s  %.3f s CPU  "
+               "(%llu lines)\n", fr.n / m1, gbit / m1, k1, (unsigned long long)l1);
+        printf("every event type          %9.0f packets/s  %6.2f Gbit/s  %.3f s CPU  "
+               "(%llu lines, %.1f MB)\n", fr.n / m2, gbit / m2, k2, (unsigned long long)l2,
+               b2 / 1e6);
+        printf("every type / alerts with context: %.2fx the throughput (%.2fx by CPU time); "
+               "/ alerts without context: %.2fx (%.2fx)\n", m1 / m2, k1 / k2, m0 / m2, k0 / k2);
+        printf("peak RSS %ld MiB\n", rss_mib());
+        fclose(s.out);
+        free(s.line);
+        cg_detect_destroy(d);
+        cg_ruleset_destroy(rs);
+        free(fr.buf); free(fr.off); free(fr.caplen); free(fr.wirelen); free(fr.ts);
+        return 0;
     }
     double td[100], tx[100], tp[100];
     uint64_t palerts = 0, psalerts = 0;

@@ -41,4 +41,4 @@ echo "== canhgac incident set/note/show (triage)"
 "$B/canhgac" incident show -d "$OUT/store" 1 --alerts 3
 echo
 echo "== first EVE alert line ($OUT/eve.json)"
-head -n 1 "$OUT/eve.json"
+grep -m 1 '"event_type":"alert"' "$OUT/eve.json"
