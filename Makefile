@@ -77,6 +77,7 @@ test-e2e: all
 	@sh tests/e2e_eve.sh $(B)
 	@sh tests/durability.sh $(B)
 	@sh tests/e2e_vars.sh $(B)
+	@sh tests/e2e_story.sh $(B)
 	@sh tests/e2e_detectors.sh $(B)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

@@ -757,6 +757,36 @@ static int test_one(const cg_qexpr *e, const qval *v, int op, uint64_t num, cons
 }
 
 /* Does side s (0 = the only/source side, 1 = destination) match positively? */
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+           c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* s with %XX decoded and '+' made ' ' (a NUL byte stays "%00"), cut to
+ * len - 1 bytes; 1 when that changed anything. */
+static int url_decoded(const char *s, char *out, size_t len)
+{
+    size_t o = 0;
+    int changed = 0;
+    for (size_t i = 0; s[i] && o + 1 < len; i++) {
+        int h, l;
+        if (s[i] == '%' && (h = hexval((unsigned char)s[i + 1])) >= 0 &&
+            (l = hexval((unsigned char)s[i + 2])) >= 0 && (h | l)) {
+            out[o++] = (char)(h * 16 + l);
+            i += 2;
+            changed = 1;
+        } else if (s[i] == '+') {
+            out[o++] = ' ';
+            changed = 1;
+        } else {
+            out[o++] = s[i];
+        }
+    }
+    out[o] = '\0';
+    return changed;
+}
+
 static int test_side(const cg_qexpr *e, const cg_qrec *r, int side, int op)
 {
     uint64_t num = 0;
@@ -811,6 +841,15 @@ static int test_side(const cg_qexpr *e, const cg_qrec *r, int side, int op)
     for (uint32_t i = 0; i < e->nv; i++)
         if (test_one(e, &e->v[i], op, num, addr, text))
             return 1;
+    if (e->fid == F_URL && op == OP_HAS) {
+        /* the URL is kept as sent: `url ~ "union select"` also looks in it
+         * decoded (%XX, and '+' as a space) */
+        char dec[2048];
+        if (url_decoded(text, dec, sizeof dec))
+            for (uint32_t i = 0; i < e->nv; i++)
+                if (test_one(e, &e->v[i], op, num, addr, dec))
+                    return 1;
+    }
     return 0;
 }
 

@@ -24,10 +24,26 @@
  *     sits in that hour; an entry of an hour holds the pair's newest attack
  *     of that hour. A put of an older attack's incident never replaces a
  *     newer attack's entry.
- * Joining: a new incident (attack id 0) joins the attack with the highest id
- * (at most its own) among the pair's entries whose last seen is within the
- * window of its first alert, before or after it (captures read out of order
- * still make one attack); else it starts an attack of its own.
+ * Joining: a new incident (attack id 0) from S to D joins, in this order,
+ *  1. the attack of the pair S -> D: the one with the highest id (at most
+ *     its own) among the pair's entries whose last seen is within the window
+ *     of its first alert, before or after it (captures read out of order
+ *     still make one attack);
+ *  2. else the attack of the pair D -> S, the same way: what the other side
+ *     of a conversation raised (a reply to the victim's own request: the
+ *     Java class a Log4Shell victim downloads from the attacker's server);
+ *  3. else the attack whose destination was S within the window: the
+ *     victim's next step (its callback to the attacker after an exploit,
+ *     a move from it to a third host);
+ * else it starts an attack of its own. For 3, each put also notes its
+ * destination as the attack's victim, in the same database under a source
+ * that no packet has:
+ *
+ *   pairs   be32 hour | ff * 16 | victim16 -> be64 attack id | be64 last seen
+ *
+ * kept as a pair's entry is (invariant 2), except that an older hour's entry
+ * is left where it is (a victim may be that of several attacks; its entries
+ * age out of every window).
  */
 #include "store/store_int.h"
 
@@ -98,6 +114,59 @@ static int pair_del(const cg_store *st, MDB_txn *txn, uint8_t key[PAIR_KEY], uin
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* The attack with the highest id (at most id) among the entries of key
+ * whose last seen is within window_us of first_us: *best (0: none), with the
+ * hour and last seen of its entry. An LMDB code. */
+static int pair_best(const cg_store *st, MDB_txn *txn, uint8_t key[PAIR_KEY], uint64_t first_us,
+                     uint64_t window_us, uint64_t id, uint64_t *best, uint32_t *at,
+                     uint64_t *at_last)
+{
+    uint32_t lo = hour_of(sub_sat(first_us, window_us));
+    uint32_t hi = hour_of(add_sat(first_us, window_us));
+    uint64_t a, last;
+    int rc, have;
+
+    if (hi - lo > 2 * MAX_HOURS)
+        lo = hour_of(first_us) - MAX_HOURS, hi = hour_of(first_us) + MAX_HOURS;
+    *best = 0;
+    for (uint32_t h = lo;; h++) {
+        if ((rc = pair_get(st, txn, key, h, &have, &a, &last)) != 0)
+            return rc;
+        if (have && a <= id && a > *best &&
+            (first_us > last ? first_us - last : last - first_us) <= window_us)
+            *best = a, *at = h, *at_last = last;
+        if (h == hi)
+            break;
+    }
+    return 0;
+}
+
+/* Notes dst as a victim of attack in the hour of last (see "Joining"). */
+static int victim_put(const cg_store *st, MDB_txn *txn, const uint8_t dst[16], uint64_t attack,
+                      uint64_t last_us)
+{
+    uint8_t key[PAIR_KEY];
+    uint64_t a, last;
+    uint32_t want = hour_of(last_us);
+    int rc, have;
+
+    memset(key + 4, 0xff, 16);
+    memcpy(key + 20, dst, 16);
+    if ((rc = pair_get(st, txn, key, want, &have, &a, &last)) != 0)
+        return rc;
+    if (have && (a > attack || (a == attack && last >= last_us)))
+        return 0;
+    return pair_put(st, txn, key, want, attack, last_us);
+}
+
+/* The pair entry is written: the destination is noted as a victim too. */
+static int pair_and_victim_put(const cg_store *st, MDB_txn *txn, uint8_t key[PAIR_KEY],
+                               uint32_t h, const cg_incident *x)
+{
+    int rc = pair_put(st, txn, key, h, x->attack_id, x->last_us);
+    return rc ? rc : victim_put(st, txn, x->dst, x->attack_id, x->last_us);
+}
+
 int cgs_attack_put(const cg_store *st, MDB_txn *txn, cg_incident *x, uint64_t window_us)
 {
     uint8_t key[PAIR_KEY];
@@ -108,23 +177,28 @@ int cgs_attack_put(const cg_store *st, MDB_txn *txn, cg_incident *x, uint64_t wi
     memcpy(key + 4, x->src, 16);
     memcpy(key + 20, x->dst, 16);
     if (x->attack_id == 0) {
-        uint64_t best = 0;
-        lo = hour_of(sub_sat(x->first_us, window_us));
-        hi = hour_of(add_sat(x->first_us, window_us));
-        if (hi - lo > 2 * MAX_HOURS)
-            lo = hour_of(x->first_us) - MAX_HOURS, hi = hour_of(x->first_us) + MAX_HOURS;
-        for (h = lo;; h++) {
-            if ((rc = pair_get(st, txn, key, h, &have, &a, &last)) != 0)
-                return rc;
-            if (have && a <= x->id && a > best &&
-                (x->first_us > last ? x->first_us - last : last - x->first_us) <= window_us) {
-                best = a, at = h, at_last = last;
-            }
-            if (h == hi)
-                break;
-        }
-        x->attack_id = best ? best : x->id;
+        uint64_t best = 0, other = 0, olast;
+        uint32_t oat;
+        uint8_t okey[PAIR_KEY];
+        if ((rc = pair_best(st, txn, key, x->first_us, window_us, x->id, &best, &at,
+                            &at_last)) != 0)
+            return rc;
         found = best != 0;
+        if (!found) {   /* 2. the other way: D -> S */
+            memcpy(okey + 4, x->dst, 16);
+            memcpy(okey + 20, x->src, 16);
+            if ((rc = pair_best(st, txn, okey, x->first_us, window_us, x->id, &other, &oat,
+                                &olast)) != 0)
+                return rc;
+        }
+        if (!found && !other) {   /* 3. S was a victim */
+            memset(okey + 4, 0xff, 16);
+            memcpy(okey + 20, x->src, 16);
+            if ((rc = pair_best(st, txn, okey, x->first_us, window_us, x->id, &other, &oat,
+                                &olast)) != 0)
+                return rc;
+        }
+        x->attack_id = best ? best : other ? other : x->id;
     } else {
         /* the attack's entry: its last seen is at least this incident's
          * first alert less the window (it was within the window when the
@@ -162,5 +236,5 @@ int cgs_attack_put(const cg_store *st, MDB_txn *txn, cg_incident *x, uint64_t wi
         return rc;
     if (have && a > x->attack_id)
         return 0;   /* that hour holds a newer attack of the pair (invariant 2) */
-    return pair_put(st, txn, key, want, x->attack_id, x->last_us);
+    return pair_and_victim_put(st, txn, key, want, x);
 }

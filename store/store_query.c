@@ -2060,12 +2060,6 @@ static void attacks_emit(struct attacks *t, uint64_t from)
         size_t at = 0;
         t->heap[0] = t->heap[--t->nheap];
         heap_down(t, 0);
-        /* the signatures in the order of their first incident */
-        for (uint32_t i = 0, j = a->nsigs ? a->nsigs - 1 : 0; i < j; i++, j--) {
-            uint32_t gg = a->sigs[i].gid, ss = a->sigs[i].sid;
-            a->sigs[i] = a->sigs[j];
-            a->sigs[j].gid = gg, a->sigs[j].sid = ss;
-        }
         if (t->cb(a, t->arg) || (t->limit && ++t->given >= t->limit))
             t->stopped = 1;
         if (amap_find(t, a->attack_id, &at) >= 0)
@@ -2106,6 +2100,10 @@ static int each_attack(void *ctx, uint64_t id, const uint8_t *rec, size_t len, c
         heap_up(t, t->nheap - 1);
     }
     a = &t->g[slot];
+    /* the walk goes newest first: the pair shown is that of the oldest
+     * matching incident (the attack's first, when it matches) */
+    memcpy(a->src, rec + OFF_SRC, 16);
+    memcpy(a->dst, rec + OFF_DST, 16);
     if (first < a->first_us)
         a->first_us = first;
     if (last > a->last_us)
@@ -2118,13 +2116,21 @@ static int each_attack(void *ctx, uint64_t id, const uint8_t *rec, size_t len, c
         if (a->sigs[i].sid == sid && a->sigs[i].gid == gid)
             break;
     if (i == a->nsigs) {
-        if (a->nsigs < CG_ATTACK_SIGS) {
-            a->sigs[a->nsigs].gid = gid;
-            a->sigs[a->nsigs].sid = sid;
+        /* an older incident's signature goes first; past CG_ATTACK_SIGS the
+         * newest one listed makes room (the oldest ones are kept) */
+        if (a->nsigs < CG_ATTACK_SIGS)
             a->nsigs++;
-        } else {
+        else
             a->more_sigs = 1;
-        }
+        memmove(a->sigs + 1, a->sigs, (a->nsigs - 1) * sizeof a->sigs[0]);
+        a->sigs[0].gid = gid;
+        a->sigs[0].sid = sid;
+    } else if (i > 0) {
+        /* seen again in an older incident: it moves up to its oldest place */
+        uint32_t g0 = a->sigs[i].gid, s0 = a->sigs[i].sid;
+        memmove(a->sigs + 1, a->sigs, i * sizeof a->sigs[0]);
+        a->sigs[0].gid = g0;
+        a->sigs[0].sid = s0;
     }
     attacks_emit(t, id);
     return t->stopped;
