@@ -40,7 +40,11 @@
  *    other within the attack window (an hour by default,
  *    cg_store_set_attack_window) share an attack id: a new incident joins
  *    its pair's attack when its first alert is within the window of the
- *    attack's last seen, else it starts an attack named by its own id. So an
+ *    attack's last seen; else the attack of the pair the other way (the
+ *    other side of the conversation); else the attack whose destination,
+ *    within the window, was this incident's source (the victim's next step:
+ *    a callback, a move to a third host; store_attack.c); else it starts an
+ *    attack named by its own id. So an
  *    attack id is the id of the attack's first incident, and never above the
  *    id of an incident in it. cg_store_put assigns it; by_attack finds an
  *    attack's incidents, cg_store_attacks groups a query's matches by attack.
@@ -304,9 +308,8 @@ int cg_store_begin(cg_store *st);
  * else inc's replaces it. The sensor gives it once, when it creates the
  * incident, and re-puts without it as the incident grows. payload_len is at
  * most CG_STORE_PAYLOAD_MAX and payload_match at most payload_len.
- * The attack: inc->attack_id 0 on insert assigns one (the attack of the
- * pair's last incidents when its first_us is within the attack window of
- * that attack's last seen, else a new attack whose id is inc->id); on a
+ * The attack: inc->attack_id 0 on insert assigns one (as "Attacks" above
+ * says, else a new attack whose id is inc->id); on a
  * re-put 0 keeps the stored one. A given attack id is stored as it is and
  * must be 1..inc->id (CG_STORE_EINVAL otherwise). Every put keeps the
  * pair's last seen up to date. */
