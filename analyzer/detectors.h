@@ -70,7 +70,9 @@
  *    carry a tunnel's data);
  *  - dns_types: >= dns_types.queries queries of type TXT, NULL or CNAME.
  * Each kind alerts once per (client, domain) per window, on the query that
- * crossed the threshold. Names compare without regard to ASCII case.
+ * crossed the threshold. Names compare without regard to ASCII case. DNS over
+ * UDP is always looked at (the worker parses it for the detectors when no
+ * rule needs it); DNS over TCP when the worker parses applications.
  *
  * Sketches. Distinct ports, hosts, host:port pairs and names are counted in
  * a 1024-bit bitmap per entry (a hash of the value picks the bit): the count

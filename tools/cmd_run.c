@@ -116,7 +116,7 @@ static const char run_usage[] =
     "\n"
     "exit: 0 done; 1 failed while running (store full, disk); 2 bad input\n"
     "(unreadable capture, bad rules path, no rule loaded, store cannot be opened,\n"
-    "missing or corrupt GeoIP database, asset file with a bad line)\n";
+    "missing or corrupt GeoIP database, asset file or detectors file with a bad line)\n";
 
 /* One EVE line at most: an alert with its packet (a 64 KiB frame is 87 KiB of
  * base64) and payload fits. */
