@@ -126,8 +126,13 @@ static int pair_best(const cg_store *st, MDB_txn *txn, uint8_t key[PAIR_KEY], ui
     uint64_t a, last;
     int rc, have;
 
-    if (hi - lo > 2 * MAX_HOURS)
-        lo = hour_of(first_us) - MAX_HOURS, hi = hour_of(first_us) + MAX_HOURS;
+    if (hi - lo > 2 * MAX_HOURS) {
+        /* a window of weeks: the hours around the first alert only (near
+         * either end of time, without wrapping around) */
+        uint32_t c = hour_of(first_us);
+        lo = c > MAX_HOURS ? c - MAX_HOURS : 0;
+        hi = c < UINT32_MAX - MAX_HOURS ? c + MAX_HOURS : UINT32_MAX;
+    }
     *best = 0;
     for (uint32_t h = lo;; h++) {
         if ((rc = pair_get(st, txn, key, h, &have, &a, &last)) != 0)

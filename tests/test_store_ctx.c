@@ -460,6 +460,24 @@ static void test_attack_assign(void)
     CHECK_EQ_U(cg_store_commit(st), 0);
     CHECK_EQ_U(attack_of(st, 9), 9);
     CHECK_EQ_U(attack_of(st, 10), 9);
+    /* a window of years, and times near 0 and near the end of time: the
+     * lookups stay bounded, and an attack holds either way */
+    cg_store_set_attack_window(st, 100000000);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    x = mk(12), a4(x.src, 7, 7, 7, 7), x.first_us = 1000, x.last_us = 2000;
+    CHECK_EQ_U(cg_store_put(st, &x), 0);
+    x = mk(13), a4(x.src, 7, 7, 7, 7), x.first_us = 5000, x.last_us = UINT64_MAX;
+    CHECK_EQ_U(cg_store_put(st, &x), 0);
+    x = mk(14), a4(x.src, 7, 7, 7, 7), x.first_us = x.last_us = UINT64_MAX - 5;
+    CHECK_EQ_U(cg_store_put(st, &x), 0);
+    x = mk(13), a4(x.src, 7, 7, 7, 7), x.first_us = 5000, x.last_us = UINT64_MAX;
+    x.count = 2;
+    CHECK_EQ_U(cg_store_put(st, &x), 0);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    CHECK_EQ_U(attack_of(st, 12), 12);
+    CHECK_EQ_U(attack_of(st, 13), 12);
+    CHECK_EQ_U(attack_of(st, 14), 12);   /* within the window of 13's last seen */
+    cg_store_set_attack_window(st, 3600);
     cg_store_close(st);
 
     /* the attacks survive a reopen, and the next writer goes on with them */
