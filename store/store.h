@@ -144,6 +144,10 @@
  *    the record.
  *  - Counts trust the indexes (cg_store_count with one indexed filter reads
  *    only index entries), as queries trust by_community.
+ *  - "pairs" keeps an entry of about 60 bytes per attack (and per victim
+ *    noted for it) for ever: nothing prunes the hours no window reaches
+ *    any more. An attack window changed between runs only changes which
+ *    later incidents join: ids already given stay.
  */
 #ifndef CG_STORE_H
 #define CG_STORE_H
