@@ -189,6 +189,8 @@ typedef struct cg_alert_info {
     uint32_t len;
     uint32_t match_end;        /* offset in data where the rule's fast pattern's first
                                 * match ends; CG_ALERT_NO_MATCH when not known */
+    uint32_t match_len;        /* that pattern's length: the match starts at
+                                * match_end - match_len (0: not known) */
 } cg_alert_info;
 
 /* Up to max bytes of ai's data around its match (max 0: the default 256;

@@ -1436,11 +1436,18 @@ static void hit_of(const cg_detect_worker *w, uint32_t ri, const cg_bufset *bs,
                    cg_detect_hit *out)
 {
     if (w->hstamp[ri] == w->gen) {
+        const uint8_t *fp;
+        uint32_t fplen;
+        int nocase;
         *out = w->hit[ri];
+        out->match_len = rule_fp(&w->d->rules[ri], &fp, &fplen, &nocase) >= 0 ? fplen : 0;
+        if (out->match_len > out->match_end)
+            out->match_len = 0;
         return;
     }
     *out = w->view;
     out->match_end = CG_DETECT_NO_MATCH;
+    out->match_len = 0;
     if (out->data)
         return;
     uint64_t have = w->d->rules[ri].bufs & bs->present & ~PAYLOAD_BITS;
@@ -1534,7 +1541,7 @@ static uint32_t detect_packet(cg_detect_worker *w, int cl, const cg_packet *p,
     w->to_server = to_server;
     w->full = 0;
     w->fb_short = 0;
-    w->view = (cg_detect_hit){CG_BUF_PAYLOAD, p->payload, p->payload_len, 0};
+    w->view = (cg_detect_hit){CG_BUF_PAYLOAD, p->payload, p->payload_len, 0, 0};
     scan_dgroup(w, g, p, p->payload, p->payload_len, 0, &w->st.scanned_bytes);
     if (w->fb_short && w->bits) {
         /* a rule was not looked for because of a flowbit it tests; a
@@ -1588,7 +1595,7 @@ uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len
      * only), and only the patterns that end in the new bytes can be
      * candidates. */
     uint64_t hits = w->hits;
-    w->view = (cg_detect_hit){CG_BUF_STREAM, data, len, 0};
+    w->view = (cg_detect_hit){CG_BUF_STREAM, data, len, 0, 0};
     scan_dgroup(w, &w->d->g[CL_STREAM][to_server ? 0 : 1], p, data, len,
                 *tail ? 0 : new_from, &w->st.stream_scanned_bytes);
     *tail = w->hits != hits;
@@ -1636,14 +1643,14 @@ uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const uint8_t *s
                     continue;           /* the same bytes under another name */
                 scanned_body = v;
             }
-            w->view = (cg_detect_hit){(uint8_t)b, v->p, v->len, 0};
+            w->view = (cg_detect_hit){(uint8_t)b, v->p, v->len, 0, 0};
             if (hs_scan(gr->db, (const char *)v->p, v->len, 0, w->scratch, on_match, w) !=
                 HS_SUCCESS)
                 w->st.scan_errors++;
             w->st.tx_scanned_bytes += v->len;
         }
     }
-    w->view = (cg_detect_hit){0, NULL, 0, 0};      /* hit_of: the rule's buffer */
+    w->view = (cg_detect_hit){0, NULL, 0, 0, 0};   /* hit_of: the rule's buffer */
     if (w->ncand == 0)
         return 0;
     /* rules that match payload bytes too see the direction's stream and the

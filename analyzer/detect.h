@@ -149,7 +149,9 @@ uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const uint8_t *s
  * rule without a fast-pattern match there, the first instance of the first
  * of its buffers the transaction has) and the end, in them, of the first
  * match of the rule's fast pattern (CG_DETECT_NO_MATCH when the rule was a
- * candidate without one: no fast pattern, or found in another buffer). */
+ * candidate without one: no fast pattern, or found in another buffer), and
+ * the length of that pattern (the match is data[match_end - match_len ..
+ * match_end); 0 when not known). */
 #define CG_DETECT_NO_MATCH UINT32_MAX
 typedef struct cg_detect_hit {
     uint8_t buf;               /* CG_BUF_* of data */
@@ -157,6 +159,7 @@ typedef struct cg_detect_hit {
                                 * caller's packet, chunk or transaction) */
     uint32_t len;
     uint32_t match_end;
+    uint32_t match_len;
 } cg_detect_hit;
 
 /* Alert i (below the count returned) of the last cg_detect_packet, _stream

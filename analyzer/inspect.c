@@ -606,6 +606,7 @@ static void emit_alerts(cg_inspect *in, const cg_packet *p, const cg_flow *f, in
         ai->len = h->len;
         ai->match_end = h->match_end == CG_DETECT_NO_MATCH || h->match_end > h->len
                             ? CG_ALERT_NO_MATCH : h->match_end;
+        ai->match_len = ai->match_end == CG_ALERT_NO_MATCH ? 0 : h->match_len;
         in->in_alert = 1;
         in->cfg.on_alert(in->cfg.ctx, p, f, to_server, al[i], stream);
         in->in_alert = 0;

@@ -2,7 +2,8 @@
  * questions, compressed names, case kept, odd label bytes, the root, the
  * 255-byte limit), a response with compressed answers (A, CNAME, MX, SOA, TXT)
  * that gives no dns.query, opcodes; the questions and answers kept for logs
- * (cg_dns_parse_detail: types, TTLs, RDATA as text, bounds); every named name error (loops through the
+ * (cg_dns_parse_detail: types, TTLs, RDATA as text, bounds); every named
+ * name error (loops through the
  * current run and through an earlier one, forward pointers, pointers into the
  * header and past the end, label types 01 and 10, names over 255 bytes,
  * pointer chains past the hop limit); truncated versus invalid at every cut of

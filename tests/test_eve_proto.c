@@ -2,7 +2,8 @@
  * through the worker (flow, reassembly, parsers, detection) to the EVE
  * lines, each parsed back with json-c: an HTTP alert's accessor (the flow's
  * request, the buffer matched and where, the excerpt around the match) and
- * its line (direction, app_proto, flow, http, payload); http records of a
+ * its line (direction, app_proto, flow, http, payload); where stream and
+ * datagram alerts were raised; http records of a
  * request and its response, of pipelined requests, of a request never
  * answered; dns records of a query and of its response (from the server,
  * with answers); a tls record of a handshake; flow records (state, reason,
@@ -28,6 +29,9 @@ static const char *const rules[] = {
     "alert dns any any -> any any (msg:\"evil domain\"; dns.query; content:\"evil.example\"; "
     "sid:202;)",
     "alert tls any any -> any any (msg:\"portal sni\"; tls.sni; content:\"portal\"; sid:203;)",
+    "alert tcp any any -> any 9999 (msg:\"token on a stream\"; content:\"secret-token\"; sid:204;)",
+    "alert udp any any -> any 9998 (msg:\"token in a datagram\"; content:\"secret-token\"; "
+    "sid:205;)",
     NULL};
 
 #define MAXL 64
@@ -43,7 +47,7 @@ typedef struct world {
     int had_info;
     char url[256];
     char excerpt[512];
-    uint32_t match_at, xlen;
+    uint32_t match_at, xlen, match_len;
     uint8_t buf, app_proto;
     char line[1 << 16];
 } world;
@@ -69,6 +73,7 @@ static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_ser
             snprintf(w->url, sizeof w->url, "%.*s", ai->app->http.url.len, ai->app->http.url.s);
         const uint8_t *ex;
         w->xlen = cg_alert_excerpt(ai, 64, &ex, &w->match_at);
+        w->match_len = ai->match_len;
         snprintf(w->excerpt, sizeof w->excerpt, "%.*s", (int)w->xlen, (const char *)ex);
     }
     cg_eve_alert_extra x = {.f = f, .to_server = to_server, .ai = ai,
@@ -191,6 +196,7 @@ static void test_http(void)
     CHECK_EQ_U(w.app_proto, CG_APP_HTTP);
     CHECK_STR(w.excerpt, "/tra-cuu?id=1 UNION SELECT pw");
     CHECK_EQ_U(w.match_at, strlen("/tra-cuu?id=1 UNION SELECT"));
+    CHECK_EQ_U(w.match_len, strlen("union select"));       /* the match: "UNION SELECT" */
     int a = find(&w, "alert", 0);
     CHECK(a >= 0);
     if (a >= 0) {
@@ -266,6 +272,46 @@ static void test_http(void)
     cg_inspect_get_stats(w.in, &st);
     CHECK_EQ_U(st.app.used, 0);                     /* given back at the flow's end */
     CHECK(st.app.taken >= 1);
+    world_free(&w);
+}
+
+/* Where an alert was raised: a stream window (a content split over two
+ * segments), a datagram's payload */
+static void test_hits(void)
+{
+    world w;
+    CHECK(world_make(&w, 1) == 0);
+    if (!w.in)
+        return;
+    tconn_connect(&w.c, 9999);
+    tconn_send_flags(&w.c, 1, CG_TH_ACK, "hello secret-", 13);
+    sends(&w, 1, "token world");
+    CHECK_EQ_U(count(&w, "alert"), 1);
+    CHECK_EQ_U(w.buf, CG_BUF_STREAM);
+    CHECK_STR(w.excerpt, "hello secret-token world");
+    CHECK_EQ_U(w.match_at, strlen("hello secret-token"));
+    CHECK_EQ_U(w.match_len, strlen("secret-token"));
+    int a = find(&w, "alert", 0);
+    if (a >= 0) {
+        CHECK_STR(at(w.lines[a], "stream"), "1");
+        CHECK_STR(at(w.lines[a], "payload_printable"), "hello secret-token world");
+        CHECK_STR(at(w.lines[a], "app_proto"), "");
+    }
+    tconn_close(&w.c);
+    clear(&w);
+    w.c.udp = 1;
+    w.c.sport = 9998;
+    tconn_send_at(&w.c, 1, 0, 0, "x=secret-token;y", 16);
+    CHECK_EQ_U(count(&w, "alert"), 1);
+    CHECK_EQ_U(w.buf, CG_BUF_PAYLOAD);
+    CHECK_STR(w.excerpt, "x=secret-token;y");
+    CHECK_EQ_U(w.match_at, strlen("x=secret-token"));
+    a = find(&w, "alert", 0);
+    if (a >= 0) {
+        CHECK_STR(at(w.lines[a], "stream"), "0");
+        CHECK_STR(at(w.lines[a], "direction"), "to_server");
+        CHECK_STR(at(w.lines[a], "proto"), "UDP");
+    }
     world_free(&w);
 }
 
@@ -633,6 +679,7 @@ static void test_no_context(void)
 int main(void)
 {
     test_http();
+    test_hits();
     test_dns();
     test_tls();
     test_anomalies();
