@@ -185,6 +185,8 @@ int cgs_attack_put(const cg_store *st, MDB_txn *txn, cg_incident *x, uint64_t wi
         uint64_t best = 0, other = 0, olast;
         uint32_t oat;
         uint8_t okey[PAIR_KEY];
+        if (window_us == 0)
+            goto alone;   /* no window: every incident an attack of its own */
         if ((rc = pair_best(st, txn, key, x->first_us, window_us, x->id, &best, &at,
                             &at_last)) != 0)
             return rc;
@@ -203,6 +205,7 @@ int cgs_attack_put(const cg_store *st, MDB_txn *txn, cg_incident *x, uint64_t wi
                                 &olast)) != 0)
                 return rc;
         }
+    alone:
         x->attack_id = best ? best : other ? other : x->id;
     } else {
         /* the attack's entry: its last seen is at least this incident's

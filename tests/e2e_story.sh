@@ -73,6 +73,14 @@ last=$("$CG" query -d "$T/l4j" 'sid = 2014475' --csv | awk -F, 'NR == 2 { print 
 "$CG" incident show -d "$T/l4j" "$last" > "$T/related.txt"
 check "related incidents: the other nine" "$(sed -n '/^related incidents (attack /,$p' "$T/related.txt" | grep -Ec '^  [0-9]+ +(2034|2019401)[0-9]* +2021-12-14T')" 9
 check "query attack = N" "$("$CG" query -d "$T/l4j" --count "attack = $(awk -F, 'NR == 2 { print $1 }' "$T/attacks.csv")")" 10
+# --attack-window 0: every incident an attack of its own; a bad window is refused
+"$CG" run -q -r "$DATA/pcaps/log4shell/log4shell-ldaps-port-443-dsb.pcapng" \
+    -S "$DATA/rules/etopen" -d "$T/l4j0" --attack-window 0
+check "--attack-window 0: ten attacks" "$("$CG" query -d "$T/l4j0" --group attack --csv | tail -n +2 | wc -l | tr -d ' ')" 10
+"$CG" run -q -r "$DATA/pcaps/log4shell/log4shell-ldaps-port-443-dsb.pcapng" -S rules/ \
+    --no-store --attack-window 1h 2> "$T/aw.err"
+check "--attack-window 1h: exit" "$?" 2
+check_grep "--attack-window 1h: message" "$T/aw.err" "not a valid number.*1h"
 # the same attacker on the same server minutes before (path traversal, then
 # SQL injection): one attack; another attacker and victim years apart: two
 "$CG" run -q -r "$DATA/pcaps/chrissanders/http_dvwa_directorytraversal.pcapng" -S rules/ -d "$T/store"

@@ -69,6 +69,8 @@ static const char run_usage[] =
     "      --no-app-context   no HTTP, DNS and TLS fields in alert lines and no http, dns,\n"
     "                         tls lines: parsers run only for rules that need them\n"
     "      --window SECONDS   incident window (default 3600)\n"
+    "      --attack-window SECONDS  incidents of one story within this time share an\n"
+    "                         attack (default 3600; 0: each incident its own)\n"
     "      --evidence N       evidence packets kept per incident (default 5)\n"
     "      --batch N          alerts per store transaction (default 1000)\n"
     "      --alerts N         alerts kept per incident (default 0: all; the count\n"
@@ -123,7 +125,8 @@ static const char run_usage[] =
 #define EVE_LINE (256u << 10)
 
 /* Long options without a short letter */
-enum { OPT_EVE_TYPES = 0x100, OPT_EVE_PAYLOAD, OPT_EVE_PACKET, OPT_EVE_FIELDS, OPT_NO_APP };
+enum { OPT_EVE_TYPES = 0x100, OPT_EVE_PAYLOAD, OPT_EVE_PACKET, OPT_EVE_FIELDS, OPT_NO_APP,
+       OPT_ATTACK_WINDOW };
 
 /* Adds the City databases of arg ("FILE" or "FILE,FILE"; empty parts are
  * none) to db[*n..]; -1 when that makes more than two or a name is too long. */
@@ -189,6 +192,7 @@ typedef struct run_ctx {
     uint64_t last_id;            /* the last id handed out */
     double batch_t0;             /* when the open batch began */
     int store_failed;
+    int closing;                 /* the run is over: alerts and events are dropped */
 } run_ctx;
 
 static uint64_t new_id(void *arg)
@@ -545,7 +549,7 @@ static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_ser
     alert_ctx *a = ctx;
     char cid[64] = "";
     (void)stream;
-    if (a->failed)
+    if (a->failed || a->rc->closing)
         return;
     cg_community_id(p, 0, cid, sizeof cid);
     uint64_t fid = f ? f->id : cg_flow_id(p);
@@ -595,7 +599,8 @@ static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_ser
 static void on_event(void *ctx, const cg_inspect_event *ev)
 {
     alert_ctx *a = ctx;
-    size_t len = a->eve && !a->failed ? cg_eve_event(a->line, EVE_LINE, ev) : 0;
+    size_t len = a->eve && !a->failed && !a->rc->closing
+                     ? cg_eve_event(a->line, EVE_LINE, ev) : 0;
     if (len)
         fwrite(a->line, 1, len, a->eve);
 }
@@ -634,6 +639,7 @@ int cg_cmd_run(int argc, char **argv)
         {"classification", required_argument, 0, 'C'},
         {"store", required_argument, 0, 'd'},     {"no-store", no_argument, 0, 'N'},
         {"eve", required_argument, 0, 'o'},       {"window", required_argument, 0, 'w'},
+        {"attack-window", required_argument, 0, OPT_ATTACK_WINDOW},
         {"evidence", required_argument, 0, 'e'},  {"batch", required_argument, 0, 'b'},
         {"map-size", required_argument, 0, 'm'},  {"flows", required_argument, 0, 'f'},
         {"flow-memcap", required_argument, 0, 'F'}, {"stream-depth", required_argument, 0, 'D'},
@@ -656,6 +662,7 @@ int cg_cmd_run(int argc, char **argv)
     const char *rule_paths[64], *sets[64];
     int nsets = 0;
     int nrule_paths = 0, no_store = 0, no_cache = 0, quiet = 0;
+    uint32_t attack_window = 3600;
     uint32_t window = 3600, evidence = 5, batch = 1000, map_mib = 16384, flows = 262144;
     uint32_t flow_mib = 256, stream_kib = 1024;
     int no_stream = 0, midstream = CG_REASM_MIDSTREAM_ACCEPT;
@@ -703,6 +710,10 @@ int cg_cmd_run(int argc, char **argv)
         case 'N': no_store = 1; break;
         case 'o': eve_path = optarg; break;
         case 'w': if (parse_u32(optarg, &window, 1)) goto badnum; break;
+        case OPT_ATTACK_WINDOW:
+            if (parse_u32(optarg, &attack_window, 0))
+                goto badnum;
+            break;
         case 'e': if (parse_u32(optarg, &evidence, 0)) goto badnum; break;
         case 'b': if (parse_u32(optarg, &batch, 1)) goto badnum; break;
         case 'A': if (parse_u32(optarg, &alert_cap, 0)) goto badnum; break;
@@ -890,6 +901,7 @@ int cg_cmd_run(int argc, char **argv)
             goto out;
         }
         cg_store_set_alert_cap(st, alert_cap);
+        cg_store_set_attack_window(st, attack_window);
         rc.st = st;
     }
 
@@ -1028,11 +1040,15 @@ int cg_cmd_run(int argc, char **argv)
     }
 out:
     g_cap = NULL;
+    /* the worker first: flows still open when it is destroyed (a run that
+     * stopped on a store failure) may raise alerts, which must find the
+     * fold alive and are then dropped (closing) */
+    rc.closing = 1;
+    cg_inspect_destroy(ins);
     if (eve && eve != stdout)
         fclose(eve);
     free(line);
     cg_incidents_destroy(ag);
-    cg_inspect_destroy(ins);
     cg_detectors_destroy(dets);
     cg_enrich_close(enr);
     cg_capture_close(cap);
