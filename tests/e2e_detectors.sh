@@ -9,19 +9,9 @@
 # one line "FILE:LINE: why").
 # Usage: tests/e2e_detectors.sh BUILD_DIR   (run from the top of the tree)
 B=${1:-build}
-CG="$B/canhgac"
-H="$B/e2e_helper"
-DATA=${CANHGAC_DATA:-../shared/data}
+E2E_NAME=det
+. tests/e2e_lib.sh
 SYN="$DATA/pcaps/chrissanders/synscan.pcapng"
-T=$(mktemp -d /tmp/canhgac-det.XXXXXX)
-export CANHGAC_CACHE="$T/cache"
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { if [ "$2" = "$3" ]; then ok; else bad "$1: got [$2] want [$3]"; fi; }
-check_grep() { if grep -Eq -- "$3" "$2"; then ok; else bad "$1: no line matching [$3] in: $(cat "$2")"; fi; }
-lines() { wc -l < "$1" | tr -d ' '; }
 # detector alerts of an EVE file (gid 122: scans, 9100: DNS tunnelling)
 det_alerts() { grep -Ec '"gid":(122|9100),' "$1" 2> /dev/null || true; }
 DETSIDS='^(1|3|100|201|202|203)$'
@@ -130,6 +120,4 @@ check "--no-detectors reads no settings" "$?" 0
 check_grep "--help: --detectors" "$T/help.out" "--detectors FILE"
 check_grep "--help: --no-detectors" "$T/help.out" "--no-detectors"
 
-rm -rf "$T"
-echo "e2e detectors: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+e2e_done "e2e detectors"

@@ -7,18 +7,10 @@
 # listed by incident show).
 # Usage: tests/e2e_story.sh BUILD_DIR   (run from the top of the tree)
 B=${1:-build}
-CG="$B/canhgac"
-DATA=${CANHGAC_DATA:-../shared/data}
-T=$(mktemp -d /tmp/canhgac-story.XXXXXX)
-export CANHGAC_CACHE="${CANHGAC_TEST_CACHE:-$T/cache}"
+E2E_NAME=story
+. tests/e2e_lib.sh
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { if [ "$2" = "$3" ]; then ok; else bad "$1: got [$2] want [$3]"; fi; }
-check_grep() { if grep -Eq -- "$3" "$2"; then ok; else bad "$1: no line matching [$3] in: $(cat "$2")"; fi; }
 
 # ---- the request behind the alert (README: the first command, as shipped)
 "$CG" run -q -r "$DATA/pcaps/chrissanders/http_dvwa_sqlinjection.pcapng" -S rules/ \
@@ -89,6 +81,4 @@ check "... of four incidents" "$("$CG" query -d "$T/store" --group attack --csv 
 "$CG" run -q -r "$DATA/pcaps/shellshock/exploit.pcap" -S rules/ -d "$T/store"
 check "shellshock, another attack" "$("$CG" query -d "$T/store" --group attack --csv | tail -n +2 | wc -l | tr -d ' ')" 2
 
-rm -rf "$T"
-echo "e2e_story: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+e2e_done e2e_story

@@ -6,18 +6,9 @@
 # `rules check`; bad --set values and vars files fail with one line and exit 2.
 # Usage: tests/e2e_vars.sh BUILD_DIR   (run from the top of the tree)
 B=${1:-build}
-CG="$B/canhgac"
-DATA=${CANHGAC_DATA:-../shared/data}
+E2E_NAME=vars
+. tests/e2e_lib.sh
 CAP="$DATA/pcaps/chrissanders/http_dvwa_sqlinjection.pcapng"
-T=$(mktemp -d /tmp/canhgac-vars.XXXXXX)
-export CANHGAC_CACHE="$T/cache"
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() { if [ "$2" = "$3" ]; then ok; else bad "$1: got [$2] want [$3]"; fi; }
-check_grep() { if grep -Eq -- "$3" "$2"; then ok; else bad "$1: no line matching [$3] in: $(cat "$2")"; fi; }
-lines() { wc -l < "$1" | tr -d ' '; }
 alerts() { grep -c '"event_type":"alert"' "$1" 2> /dev/null || true; }
 
 # As shipped: the SQL injection of the DVWA capture alerts (5 alerts: 2 + 3).
@@ -96,6 +87,4 @@ run_bad "vars file using an undefined variable" 'undef.vars:1: \$HTTP_SERVERS: u
     run -q -r "$CAP" -S rules/ --no-store --vars "$T/undef.vars"
 run_bad "missing vars file" "nope.vars" run -q -r "$CAP" -S rules/ --no-store --vars "$T/nope.vars"
 
-rm -rf "$T"
-echo "e2e_vars: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+e2e_done e2e_vars
