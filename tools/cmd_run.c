@@ -329,7 +329,6 @@ static const char *ctx_text(char *dst, size_t cap, const char *s, uint16_t len)
  * again as it grows (sink, with no context). 0, or -1 (store error). */
 static int put_context(run_ctx *rc, const cg_open_incident *oi, const cg_alert_info *ai)
 {
-    const cg_rule *r = oi->rule;
     static const uint32_t excerpt = 256;
     char method[CG_APPCTX_METHOD + 1], host[CG_APPCTX_HOST + 1], url[CG_APPCTX_URL + 1];
     char ua[CG_APPCTX_UA + 1], rrname[CG_APPCTX_RRNAME + 1], sni[CG_APPCTX_SNI + 1];
@@ -360,10 +359,10 @@ static int put_context(run_ctx *rc, const cg_open_incident *oi, const cg_alert_i
         if (n > 0) {
             inc.payload = ex;
             inc.payload_len = n;
-            /* the excerpt knows where the fast pattern's match ends; the
-             * store keeps where it starts */
-            uint32_t fl = r->fp >= 0 ? r->fp_len : 0;
-            inc.payload_match = at == CG_ALERT_NO_MATCH || at > n ? 0 : at >= fl ? at - fl : 0;
+            /* the excerpt knows where the match ends; the store keeps
+             * where it starts */
+            uint32_t ml = ai->match_len;
+            inc.payload_match = at == CG_ALERT_NO_MATCH || at > n ? 0 : at >= ml ? at - ml : 0;
         }
     }
     return cg_store_put(rc->st, &inc);
