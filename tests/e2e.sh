@@ -347,8 +347,8 @@ pcap_check() {
     "$H" pcapng "$2" > "$T/walk.tsv"
     check "$1: blocks well formed" "$?" 0
     check "$1: section and interface" "$(grep -v '^epb' "$T/walk.tsv" | tr '\t\n' ' ')" "shb canhgac idb 1 262144 6 "
-    check "$1: a comment per packet" "$(grep -c '^epb	0	1	.*	canhgac incident [0-9]* sid 1:[0-9]* rev [0-9]*: CANHGAC .* (evidence #[0-9]*)$' "$T/walk.tsv")" "$3"
-    check "$1: comment bytes in the file" "$(grep -ao 'canhgac incident [0-9]* sid 1:[0-9]* rev' "$2" | wc -l | tr -d ' ')" "$3"
+    check "$1: a comment per packet" "$(grep -c '^epb	0	1	.*	canhgac incident [0-9]* sid [0-9]*:[0-9]* rev [0-9]*: .* (evidence #[0-9]*)$' "$T/walk.tsv")" "$3"
+    check "$1: comment bytes in the file" "$(grep -ao 'canhgac incident [0-9]* sid [0-9]*:[0-9]* rev' "$2" | wc -l | tr -d ' ')" "$3"
 }
 # pcap_bad NAME WANT_EXIT PATTERN FILE ARGS...: one line, and no FILE (nor FILE.tmp)
 pcap_bad() {
@@ -369,11 +369,11 @@ check "incident pcap exit" "$?" 0
 check_grep "incident pcap says what" "$T/pcap.err" "^canhgac incident pcap: $nev packets? from 1 incident written to $T/inc.pcapng$"
 pcap_check "incident pcap" "$T/inc.pcapng" "$nev"
 # each comment names this incident, its signature and its evidence number
-"$H" fields "$T/pshow.json" incident.signature_id incident.rev incident.signature > "$T/psig.tsv"
-IFS='	' read -r psid prev pmsg < "$T/psig.tsv"
+"$H" fields "$T/pshow.json" incident.gid incident.signature_id incident.rev incident.signature > "$T/psig.tsv"
+IFS='	' read -r pgid psid prev pmsg < "$T/psig.tsv"
 i=0; : > "$T/pc.want"
 while [ $i -lt "$nev" ]; do
-    echo "canhgac incident $pid sid 1:$psid rev $prev: $pmsg (evidence #$i)" >> "$T/pc.want"; i=$((i + 1))
+    echo "canhgac incident $pid sid $pgid:$psid rev $prev: $pmsg (evidence #$i)" >> "$T/pc.want"; i=$((i + 1))
 done
 cut -f7 "$T/walk.tsv" | grep . | sort > "$T/pc.got"
 if cmp -s "$T/pc.got" "$T/pc.want"; then ok; else bad "incident pcap comments differ:"; diff "$T/pc.want" "$T/pc.got"; fi
