@@ -13,9 +13,12 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || PY=python3
 
 # ---- the request behind the alert (README: the first command, as shipped)
-"$CG" run -q -r "$DATA/pcaps/chrissanders/http_dvwa_sqlinjection.pcapng" -S rules/ \
-    -d "$T/store" -o "$T/eve.json"
+"$CG" run -r "$DATA/pcaps/chrissanders/http_dvwa_sqlinjection.pcapng" -S rules/ \
+    -d "$T/store" -o "$T/eve.json" 2> "$T/run.err"
 check "sqli run" "$?" 0
+# the summary counts the lines it wrote, by kind
+check_grep "summary: eve lines" "$T/run.err" '^  eve +11 lines: alert 5, anomaly 0, flow 3, tls 0, dns 0, http 3$'
+check "eve file lines" "$(lines "$T/eve.json")" 11
 # jq 'select(.event_type=="alert") | .http.url': every alert names its URL
 "$PY" - "$T/eve.json" > "$T/urls.txt" <<'PYEOF'
 import json, sys

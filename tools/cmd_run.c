@@ -176,6 +176,19 @@ typedef struct inc_geo {
     geo_side src, dst;
 } inc_geo;
 
+/* The kinds of EVE lines the summary counts: an inspect event's type bit
+ * (CG_INSPECT_EV_*) gives its index, alerts are the last. */
+#define EVE_KINDS 6
+static const char *const eve_kind_names[EVE_KINDS] = { "http", "dns", "tls", "flow",
+                                                       "anomaly", "alert" };
+static unsigned eve_kind(int type)
+{
+    unsigned k = 0;
+    while (k < EVE_KINDS - 1 && !(type & (1 << k)))
+        k++;
+    return k;
+}
+
 typedef struct run_ctx {
     cg_store *st;
     cg_incidents *ag;
@@ -193,6 +206,7 @@ typedef struct run_ctx {
     double batch_t0;             /* when the open batch began */
     int store_failed;
     int closing;                 /* the run is over: alerts and events are dropped */
+    uint64_t eve_lines[EVE_KINDS]; /* EVE lines written, by kind (eve_kind) */
 } run_ctx;
 
 static uint64_t new_id(void *arg)
@@ -497,6 +511,15 @@ static void summary(const char *src, const cg_decode_stats *ds, const cg_inspect
     } else {
         fprintf(stderr, "  detectors  off\n");
     }
+    uint64_t neve = 0;
+    for (unsigned k = 0; k < EVE_KINDS; k++)
+        neve += rc->eve_lines[k];
+    if (neve) {
+        fprintf(stderr, "  eve        %llu lines:", (unsigned long long)neve);
+        for (unsigned k = EVE_KINDS; k-- > 0;)
+            fprintf(stderr, " %s %llu%s", eve_kind_names[k], (unsigned long long)rc->eve_lines[k],
+                    k ? "," : "\n");
+    }
     fprintf(stderr, "  incidents  %llu new, %llu alerts folded into existing ones",
             (unsigned long long)is->created, (unsigned long long)is->folded);
     if (rc->st)
@@ -587,8 +610,10 @@ static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_ser
         cg_eve_alert_extra x = {.f = f, .to_server = to_server,
                                 .ai = cg_inspect_alert_info(a->ins), .fields = a->alert_fields};
         size_t len = cg_eve_alert_ex(a->line, EVE_LINE, p, r, fid, cid, oi->id, &x);
-        if (len)
+        if (len) {
             fwrite(a->line, 1, len, a->eve);
+            a->rc->eve_lines[EVE_KINDS - 1]++;
+        }
     }
     a->rc->batch_alerts++;
 }
@@ -600,8 +625,10 @@ static void on_event(void *ctx, const cg_inspect_event *ev)
     alert_ctx *a = ctx;
     size_t len = a->eve && !a->failed && !a->rc->closing
                      ? cg_eve_event(a->line, EVE_LINE, ev) : 0;
-    if (len)
+    if (len) {
         fwrite(a->line, 1, len, a->eve);
+        a->rc->eve_lines[eve_kind(ev->type)]++;
+    }
 }
 
 /* --eve-alert-fields: payload, payload_printable, packet. 0 or -1. */
@@ -986,8 +1013,10 @@ int cg_cmd_run(int argc, char **argv)
         int drc = cg_decode(&p, dlt, fr.data, fr.caplen, fr.wirelen, fr.ts_us, &ds);
         if (drc != CG_DECODE_OK && eve && (eve_types & CG_INSPECT_EV_ANOMALY)) {
             size_t len = cg_eve_decode_anomaly(line, EVE_LINE, &p, drc);   /* truncated, invalid */
-            if (len)
+            if (len) {
                 fwrite(line, 1, len, eve);
+                rc.eve_lines[eve_kind(CG_INSPECT_EV_ANOMALY)]++;
+            }
         }
         if (drc != CG_DECODE_OK || p.ipver == 0)
             goto periodic;
