@@ -779,33 +779,27 @@ static int batch_ready(cg_store *st)
     return 0;
 }
 
-/* Whether inc carries no context of its first alert (cg_store_put keeps
- * the stored one then). */
-static int ctx_empty(const cg_incident *x)
+/* The context fields x leaves empty take the stored ones (cg_store_put's
+ * contract: a re-put adds to the context of the first alert, never clears
+ * it; the sensor puts it once, then the response's status when it comes). */
+static void ctx_merge(cg_incident *x, const cg_incident *from)
 {
-    const char *s[] = { x->app_proto, x->http_method, x->http_host, x->http_url,
-                        x->http_user_agent, x->dns_query, x->tls_sni, x->tls_ja3 };
+    const char **s[] = { &x->app_proto, &x->http_method, &x->http_host, &x->http_url,
+                         &x->http_user_agent, &x->dns_query, &x->tls_sni, &x->tls_ja3 };
+    const char *const f[] = { from->app_proto, from->http_method, from->http_host,
+                              from->http_url, from->http_user_agent, from->dns_query,
+                              from->tls_sni, from->tls_ja3 };
 
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
-        if (s[i] && s[i][0])
-            return 0;
-    return x->http_status == 0 && x->payload_len == 0 && x->payload_match == 0;
-}
-
-static void ctx_copy(cg_incident *x, const cg_incident *from)
-{
-    x->app_proto = from->app_proto;
-    x->http_method = from->http_method;
-    x->http_host = from->http_host;
-    x->http_url = from->http_url;
-    x->http_user_agent = from->http_user_agent;
-    x->http_status = from->http_status;
-    x->dns_query = from->dns_query;
-    x->tls_sni = from->tls_sni;
-    x->tls_ja3 = from->tls_ja3;
-    x->payload = from->payload;
-    x->payload_len = from->payload_len;
-    x->payload_match = from->payload_match;
+        if (!*s[i] || !*s[i][0])
+            *s[i] = f[i];
+    if (x->http_status == 0)
+        x->http_status = from->http_status;
+    if (x->payload_len == 0) {
+        x->payload = from->payload;
+        x->payload_len = from->payload_len;
+        x->payload_match = from->payload_match;
+    }
 }
 
 int cg_store_put(cg_store *st, const cg_incident *inc)
@@ -852,8 +846,7 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
             x.assignee = abuf;
             if (x.attack_id == 0)
                 x.attack_id = old.attack_id;   /* 0 for a record of version 2: assigned below */
-            if (ctx_empty(inc))
-                ctx_copy(&x, &old);
+            ctx_merge(&x, &old);
         }
     } else if (rc != MDB_NOTFOUND) {
         return batch_fail(st, rc, "incidents");

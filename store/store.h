@@ -307,10 +307,11 @@ int cg_store_begin(cg_store *st);
  * CG_STORE_TEXT_MAX; a country is "" or two letters A-Z. nalerts is stored
  * at most the alert cap.
  * The context (app_proto .. payload_match): on insert it is stored as given;
- * on a re-put whose context is all empty (every string "" or NULL,
- * http_status 0, payload_len 0, payload_match 0) the stored context is kept,
- * else inc's replaces it. The sensor gives it once, when it creates the
- * incident, and re-puts without it as the incident grows. payload_len is at
+ * on a re-put each field inc leaves empty ("" or NULL, http_status 0,
+ * payload_len 0: then the payload and payload_match) keeps its stored value,
+ * the others replace theirs. The sensor gives it once, when it creates the
+ * incident, re-puts without it as the incident grows, and with the
+ * response's status alone when that comes after the alert. payload_len is at
  * most CG_STORE_PAYLOAD_MAX and payload_match at most payload_len.
  * The attack: inc->attack_id 0 on insert assigns one (as "Attacks" above
  * says, else a new attack whose id is inc->id); on a

@@ -42,6 +42,13 @@ check_grep "show: the excerpt holds the request" "$T/show.txt" 'GET /dvwa/vulner
 # the query language on the context: the URL as sent, or decoded
 check "url ~ decoded" "$("$CG" query -d "$T/store" --count 'url ~ "union select" and http.host = 10.2.2.104')" 1
 check "url ~ as sent" "$("$CG" query -d "$T/store" --count 'url ~ "union+select"')" 1
+check "http.status: the response came after the alert" "$("$CG" query -d "$T/store" --count 'http.status = 200')" 2
+check_grep "show: the response's status" "$T/show.txt" '^  http status +200$'
+# the store has it also when the EVE file takes alerts only
+"$CG" run -q -r "$DATA/pcaps/chrissanders/http_dvwa_sqlinjection.pcapng" -S rules/ \
+    -d "$T/store-alerts" -o "$T/alerts.json" --eve-types alert
+check "--eve-types alert: alert lines only" "$(grep -vc '"event_type":"alert"' "$T/alerts.json")" 0
+check "--eve-types alert: the status is stored" "$("$CG" query -d "$T/store-alerts" --count 'http.status = 200')" 2
 check "http.method" "$("$CG" query -d "$T/store" --count 'http.method = GET and app_proto = http')" 2
 check "http.host other" "$("$CG" query -d "$T/store" --count 'http.host = portal.tuyenquang.gov.vn')" 0
 check "http.user_agent ~" "$("$CG" query -d "$T/store" --count 'http.user_agent ~ macintosh')" 2

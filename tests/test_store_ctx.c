@@ -309,7 +309,8 @@ static void test_context(void)
     CHECK_STR(h.s[16], "portal.example");
     CHECK_EQ_U(h.x.payload_len, sizeof excerpt - 1);
 
-    /* one field of context given on a re-put replaces it whole */
+    /* one field of context given on a re-put replaces that field only (the
+     * response's status, known after the alert) */
     CHECK_EQ_U(cg_store_begin(st), 0);
     y = mk(1);
     y.http_status = 500;
@@ -317,8 +318,9 @@ static void test_context(void)
     CHECK_EQ_U(cg_store_commit(st), 0);
     CHECK_EQ_U(hold(st, 1, &h), 0);
     CHECK_EQ_U(h.x.http_status, 500);
-    CHECK_STR(h.s[17], "");
-    CHECK_EQ_U(h.x.payload_len, 0);
+    CHECK_STR(h.s[16], "portal.example");
+    CHECK_STR(h.s[17], "/index.php?id=1' union select user,password from users--");
+    CHECK_EQ_U(h.x.payload_len, sizeof excerpt - 1);
     CHECK_EQ_U(h.x.status, CG_ST_INVESTIGATING);
 
     /* limits: an excerpt over 1024 bytes, a match outside it, a long string,

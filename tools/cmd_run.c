@@ -179,6 +179,7 @@ typedef struct inc_geo {
 /* The kinds of EVE lines the summary counts: an inspect event's type bit
  * (CG_INSPECT_EV_*) gives its index, alerts are the last. */
 #define EVE_KINDS 6
+#define PENDING_STATUS 1024   /* a power of two */
 static const char *const eve_kind_names[EVE_KINDS] = { "http", "dns", "tls", "flow",
                                                        "anomaly", "alert" };
 static unsigned eve_kind(int type)
@@ -207,6 +208,13 @@ typedef struct run_ctx {
     int store_failed;
     int closing;                 /* the run is over: alerts and events are dropped */
     uint64_t eve_lines[EVE_KINDS]; /* EVE lines written, by kind (eve_kind) */
+    /* Incidents whose first alert came from an HTTP request before its
+     * response: by flow id, direct-mapped (a newer one takes the slot), so
+     * that the response's status reaches the store when it comes. */
+    struct pending_status {
+        uint64_t flow_id, id;
+        const cg_open_incident *oi;   /* the fold's slot: checked by id before use */
+    } pending[PENDING_STATUS];
 } run_ctx;
 
 static uint64_t new_id(void *arg)
@@ -358,8 +366,14 @@ static int put_context(run_ctx *rc, const cg_open_incident *oi, const cg_alert_i
             inc.http_host = CTX_TEXT(host, c->http.host);
             inc.http_url = CTX_TEXT(url, c->http.url);
             inc.http_user_agent = CTX_TEXT(ua, c->http.ua);
-            if (c->http.has_response)
+            if (c->http.has_response) {
                 inc.http_status = c->http.status;
+            } else {
+                struct pending_status *ps = &rc->pending[oi->flow_id & (PENDING_STATUS - 1)];
+                ps->flow_id = oi->flow_id;
+                ps->id = oi->id;
+                ps->oi = oi;
+            }
         }
         if (c && c->dns.present && c->dns.has_query)
             inc.dns_query = CTX_TEXT(rrname, c->dns.rrname);
@@ -620,9 +634,36 @@ static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_ser
 
 /* A protocol event from the worker (http, dns, tls, flow, stream anomaly):
  * its EVE line. */
+/* The response to the request behind an incident's first alert has come:
+ * its status goes into the store (the other context fields stay). */
+static void status_follows(alert_ctx *a, const cg_inspect_event *ev)
+{
+    run_ctx *rc = a->rc;
+    struct pending_status *ps = &rc->pending[ev->f->id & (PENDING_STATUS - 1)];
+    if (!ps->id || ps->flow_id != ev->f->id)
+        return;
+    const cg_open_incident *oi = ps->oi;
+    uint64_t id = ps->id;
+    ps->id = 0;
+    if (oi->id != id)
+        return;   /* its slot went to another incident: the status is not known */
+    cg_incident inc;
+    fill_incident(rc, oi, &inc);
+    inc.http_status = ev->app->http.status;
+    if (ensure_batch(rc) || cg_store_put(rc->st, &inc)) {
+        fprintf(stderr, "canhgac run: %s\n", cg_store_error(rc->st));
+        a->failed = 1;
+    }
+}
+
 static void on_event(void *ctx, const cg_inspect_event *ev)
 {
     alert_ctx *a = ctx;
+    if (ev->type == CG_INSPECT_EV_HTTP && a->st && !a->failed && !a->rc->closing && ev->f &&
+        ev->app && ev->app->http.has_response && ev->app->http.status)
+        status_follows(a, ev);
+    if (!(a->eve_types & (uint32_t)ev->type))
+        return;   /* asked for the store only */
     size_t len = a->eve && !a->failed && !a->rc->closing
                      ? cg_eve_event(a->line, EVE_LINE, ev) : 0;
     if (len) {
@@ -963,6 +1004,8 @@ int cg_cmd_run(int argc, char **argv)
     icf.ctx = &actx;
     icf.want_app = !no_app_ctx;
     icf.events = eve ? eve_types & ~CG_EVE_T_ALERT : 0;
+    if (st && !no_app_ctx)
+        icf.events |= CG_INSPECT_EV_HTTP;   /* a response's status follows its alert */
     icf.on_event = on_event;
     actx.eve_types = eve_types;
     actx.alert_fields = alert_fields;
