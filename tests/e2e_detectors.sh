@@ -94,13 +94,6 @@ cut -f2 "$T/want.tsv" | sort -u > "$T/attackers"
 check "sample: only attackers" "$(cut -f2 "$T/got.tsv" | sort -u | comm -23 - "$T/attackers" | wc -l | tr -d ' ')" 0
 
 # ---------------------------------------------------------------- bad settings
-run_bad() { # NAME PATTERN ARGS...
-    name=$1; pat=$2; shift 2
-    "$CG" "$@" > "$T/bad.out" 2> "$T/bad.err"
-    check "$name exit" "$?" 2
-    check "$name one line" "$(lines "$T/bad.err")" 1
-    check_grep "$name message" "$T/bad.err" "$pat"
-}
 printf 'port_scan.window 60\nport_scan.colour red\n' > "$T/b1.conf"
 run_bad "unknown setting" "^canhgac run: $T/b1.conf:2: unknown setting 'port_scan.colour'$" run -r "$SYN" -S rules/ --no-store --detectors "$T/b1.conf"
 printf '\n# windows\nhost_sweep.window soon\n' > "$T/b2.conf"

@@ -13,24 +13,15 @@
 # Needs python3-jsonschema (tools/setup.sh), run with Debian's /usr/bin/python3.
 # Usage: tests/e2e_eve.sh BUILD_DIR   (run from the top of the tree)
 B=${1:-build}
-CG="$B/canhgac"
-DATA=${CANHGAC_DATA:-../shared/data}
+E2E_NAME=eve
+. tests/e2e_lib.sh
 SCHEMA="$DATA/eve/schema.json"
 VALIDATE="$DATA/../tools/validate_eve.py"
 PY=/usr/bin/python3
-T=$(mktemp -d /tmp/canhgac-eve.XXXXXX)
 # compiled rules kept with the build: ET Open compiles once, not at every run
 export CANHGAC_CACHE="$B/rules-cache"
 # small tables: a run then starts in milliseconds (the captures are small)
 RUN="run -q --no-store --flow-memcap 16 --flows 4096"
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-check() {
-    if [ "$2" = "$3" ]; then ok; else bad "$1: got [$2] want [$3]"; fi
-}
 
 # q FILE EXPR: python over the records of FILE (one JSON object per line, in
 # `recs`); prints what EXPR gives
@@ -223,6 +214,4 @@ check "--eve-alert-fields pcap: message" "$(cat "$T/bad.err")" \
 "$CG" run --help > "$T/help.out"
 check "run --help names --eve-types" "$(grep -c -e '--eve-types' -e '--eve-payload' -e '--eve-packet' -e '--eve-alert-fields' -e '--no-app-context' "$T/help.out")" 5
 
-rm -rf "$T"
-echo "e2e_eve: $pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+e2e_done e2e_eve

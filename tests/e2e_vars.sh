@@ -62,13 +62,6 @@ check "vars file defines it: alerts" "$(alerts "$T/u.json")" 6
 check "vars file defines it: nothing undefined" "$(grep -c 'undefined' "$T/u.err")" 0
 
 # Bad input: one line, exit 2, naming the value.
-run_bad() { # NAME PATTERN ARGS...
-    name=$1; pat=$2; shift 2
-    "$CG" "$@" > "$T/bad.out" 2> "$T/bad.err"
-    check "$name exit" "$?" 2
-    check "$name one line" "$(lines "$T/bad.err")" 1
-    check_grep "$name message" "$T/bad.err" "$pat"
-}
 run_bad "--set without =" "--set HOME_NET: expected NAME=VALUE" \
     run -q -r "$CAP" -S rules/ --no-store --set HOME_NET
 run_bad "--set bad CIDR" "--set HOME_NET=\[10.0.0.0/33\]: .*HOME_NET" \
