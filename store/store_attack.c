@@ -115,14 +115,15 @@ static int pair_del(const cg_store *st, MDB_txn *txn, uint8_t key[PAIR_KEY], uin
 }
 
 /* The attack with the highest id (at most id) among the entries of key
- * whose last seen is within window_us of first_us: *best (0: none), with the
- * hour and last seen of its entry. An LMDB code. */
+ * whose last seen is within window_us of first_us (before it only, unless
+ * ahead): *best (0: none), with the hour and last seen of its entry. An
+ * LMDB code. */
 static int pair_best(const cg_store *st, MDB_txn *txn, uint8_t key[PAIR_KEY], uint64_t first_us,
-                     uint64_t window_us, uint64_t id, uint64_t *best, uint32_t *at,
+                     uint64_t window_us, int ahead, uint64_t id, uint64_t *best, uint32_t *at,
                      uint64_t *at_last)
 {
     uint32_t lo = hour_of(sub_sat(first_us, window_us));
-    uint32_t hi = hour_of(add_sat(first_us, window_us));
+    uint32_t hi = hour_of(ahead ? add_sat(first_us, window_us) : first_us);
     uint64_t a, last;
     int rc, have;
 
@@ -137,7 +138,7 @@ static int pair_best(const cg_store *st, MDB_txn *txn, uint8_t key[PAIR_KEY], ui
     for (uint32_t h = lo;; h++) {
         if ((rc = pair_get(st, txn, key, h, &have, &a, &last)) != 0)
             return rc;
-        if (have && a <= id && a > *best &&
+        if (have && a <= id && a > *best && (ahead || last <= first_us) &&
             (first_us > last ? first_us - last : last - first_us) <= window_us)
             *best = a, *at = h, *at_last = last;
         if (h == hi)
@@ -187,21 +188,21 @@ int cgs_attack_put(const cg_store *st, MDB_txn *txn, cg_incident *x, uint64_t wi
         uint8_t okey[PAIR_KEY];
         if (window_us == 0)
             goto alone;   /* no window: every incident an attack of its own */
-        if ((rc = pair_best(st, txn, key, x->first_us, window_us, x->id, &best, &at,
+        if ((rc = pair_best(st, txn, key, x->first_us, window_us, 1, x->id, &best, &at,
                             &at_last)) != 0)
             return rc;
         found = best != 0;
         if (!found) {   /* 2. the other way: D -> S */
             memcpy(okey + 4, x->dst, 16);
             memcpy(okey + 20, x->src, 16);
-            if ((rc = pair_best(st, txn, okey, x->first_us, window_us, x->id, &other, &oat,
+            if ((rc = pair_best(st, txn, okey, x->first_us, window_us, 0, x->id, &other, &oat,
                                 &olast)) != 0)
                 return rc;
         }
         if (!found && !other) {   /* 3. S was a victim */
             memset(okey + 4, 0xff, 16);
             memcpy(okey + 20, x->src, 16);
-            if ((rc = pair_best(st, txn, okey, x->first_us, window_us, x->id, &other, &oat,
+            if ((rc = pair_best(st, txn, okey, x->first_us, window_us, 0, x->id, &other, &oat,
                                 &olast)) != 0)
                 return rc;
         }
