@@ -35,8 +35,8 @@
 #define NGCLASS (NCLASS + 2)     /* ... the TCP stream, TCP packets the stream holds */
 #define NARROW_PORTS 4096        /* a port set larger than this counts as "any" */
 #define MAX_ALERTS 64
-#define THRESHOLD_SLOTS 65536
-#define XBITS_SLOTS 65536
+#define THRESHOLD_SLOTS CG_DETECT_THRESHOLD_SLOTS
+#define XBITS_SLOTS CG_DETECT_XBITS_SLOTS
 
 /* CL_STREAM: the stream rules (rule_stream), on the reassembled TCP stream.
  * CL_TCPS: the TCP rules that are not, for a packet whose bytes the stream
@@ -134,6 +134,8 @@ struct cg_detect_worker {
     cg_verify_ctx vc;
     cg_threshold_table *th;
     cg_xbits *xb;                     /* xbits per host and address pair */
+    int own_tables;                   /* th and xb are this worker's (else shared) */
+    const cg_gate *gate;              /* around th and xb when shared */
     cg_detect_stats st;
 };
 
@@ -1228,6 +1230,12 @@ void cg_detect_get_info(const cg_detect *d, cg_detect_info *out) { *out = d->inf
 
 int cg_detect_worker_create(cg_detect_worker **out, const cg_detect *d, char *err, size_t errlen)
 {
+    return cg_detect_worker_create_shared(out, d, NULL, err, errlen);
+}
+
+int cg_detect_worker_create_shared(cg_detect_worker **out, const cg_detect *d,
+                                   const cg_detect_shared *sh, char *err, size_t errlen)
+{
     cg_detect_worker *w = calloc(1, sizeof *w);
     if (!w)
         goto oom;
@@ -1239,8 +1247,16 @@ int cg_detect_worker_create(cg_detect_worker **out, const cg_detect *d, char *er
     w->hstamp = calloc(n, sizeof *w->hstamp);
     if (!w->cand || !w->stamp || !w->hit || !w->hstamp || cg_verify_ctx_init(&w->vc))
         goto oom;
-    if (cg_threshold_create(&w->th, THRESHOLD_SLOTS) || cg_xbits_create(&w->xb, XBITS_SLOTS))
-        goto oom;
+    if (sh && sh->th && sh->xb) {
+        w->th = sh->th;
+        w->xb = sh->xb;
+        w->gate = sh->gate;
+    } else {
+        w->own_tables = 1;
+        if (cg_threshold_create(&w->th, THRESHOLD_SLOTS) ||
+            cg_xbits_create(&w->xb, XBITS_SLOTS))
+            goto oom;
+    }
     FOR_EACH_GROUP((cg_detect *)d, gr, {
         if (gr->db && hs_alloc_scratch(gr->db, &w->scratch) != HS_SUCCESS) {
             snprintf(err, errlen, "hyperscan: cannot allocate scratch space");
@@ -1262,13 +1278,35 @@ void cg_detect_worker_destroy(cg_detect_worker *w)
         return;
     hs_free_scratch(w->scratch);
     cg_verify_ctx_free(&w->vc);
-    cg_threshold_destroy(w->th);
-    cg_xbits_destroy(w->xb);
+    if (w->own_tables) {
+        cg_threshold_destroy(w->th);
+        cg_xbits_destroy(w->xb);
+    }
     free(w->cand);
     free(w->stamp);
     free(w->hit);
     free(w->hstamp);
     free(w);
+}
+
+void cg_detect_worker_add_stats(cg_detect_worker *w, const cg_detect_stats *s)
+{
+    cg_detect_stats *t = &w->st;
+    t->packets += s->packets;
+    t->scanned_bytes += s->scanned_bytes;
+    t->candidates += s->candidates;
+    t->matches += s->matches;
+    t->alerts += s->alerts;
+    t->suppressed += s->suppressed;
+    t->alerts_dropped += s->alerts_dropped;
+    t->scan_errors += s->scan_errors;
+    t->stream_inspections += s->stream_inspections;
+    t->stream_scanned_bytes += s->stream_scanned_bytes;
+    t->stream_alerts += s->stream_alerts;
+    t->transactions += s->transactions;
+    t->tx_scanned_bytes += s->tx_scanned_bytes;
+    t->tx_alerts += s->tx_alerts;
+    w->vc.pcre_errors += s->pcre_errors;
 }
 
 const cg_detect_hit *cg_detect_alert_hit(const cg_detect_worker *w, uint32_t i)
@@ -1280,8 +1318,9 @@ void cg_detect_worker_stats(const cg_detect_worker *w, cg_detect_stats *out)
 {
     *out = w->st;
     out->pcre_errors = w->vc.pcre_errors;
-    out->threshold_full = cg_threshold_reclaimed(w->th);
-    out->xbits_full = cg_xbits_reclaimed(w->xb);
+    /* shared tables: their counters are the pipeline's to read */
+    out->threshold_full = w->own_tables ? cg_threshold_reclaimed(w->th) : 0;
+    out->xbits_full = w->own_tables ? cg_xbits_reclaimed(w->xb) : 0;
 }
 
 static inline void add_cand(cg_detect_worker *w, uint32_t ri)
@@ -1479,9 +1518,19 @@ static uint32_t verify_cands(cg_detect_worker *w, const cg_packet *p, const cg_f
         if (!cg_verify_header(r, p, f, to_server) || !cg_verify_flowinfo(r, p, w->fi) ||
             !cg_flowbits_check(r, w->bits) ||
             (r->nflowints && !cg_flowints_check(r, w->bits ? w->bits + d->flowbit_words : NULL)) ||
-            (r->nxbits && !cg_xbits_check(w->xb, r, p->src, p->dst, p->ts_us)) ||
             !rule_matches(w, ri, bs, sv))
             continue;
+        /* what spans flows (xbits, thresholds) is looked at under the gate,
+         * for the rules that use it */
+        int shared = w->gate && (r->nxbits || r->threshold.type != CG_TH_NONE ||
+                                 r->filter.type != CG_TH_NONE);
+        if (shared)
+            w->gate->enter(w->gate->ctx);
+        if (r->nxbits && !cg_xbits_check(w->xb, r, p->src, p->dst, p->ts_us)) {
+            if (shared)
+                w->gate->leave(w->gate->ctx);
+            continue;
+        }
         if (w->bits)
             cg_flowbits_apply(r, w->bits);
         if (w->bits && r->nflowints)
@@ -1490,16 +1539,23 @@ static uint32_t verify_cands(cg_detect_worker *w, const cg_packet *p, const cg_f
             cg_xbits_apply(w->xb, r, p->src, p->dst, p->ts_us);
         w->st.matches++;
         if (r->action == CG_ACT_PASS) {
+            if (shared)
+                w->gate->leave(w->gate->ctx);
             w->st.suppressed += nalerts;
             nalerts = 0;
             w->st.suppressed += 1;
             break;                      /* a pass rule silences the inspection */
         }
-        if (r->noalert)
+        if (r->noalert) {
+            if (shared)
+                w->gate->leave(w->gate->ctx);
             continue;
+        }
         int ok = cg_threshold_check(w->th, &r->threshold, ri, p->src, p->dst, p->ts_us);
         if (ok && r->filter.type != CG_TH_NONE)
             ok = cg_threshold_check(w->th, &r->filter, ri, p->src, p->dst, p->ts_us);
+        if (shared)
+            w->gate->leave(w->gate->ctx);
         if (!ok) {
             w->st.suppressed++;
             continue;

@@ -94,6 +94,33 @@ typedef struct cg_detect_stats {
 
 int cg_detect_worker_create(cg_detect_worker **out, const cg_detect *d,
                             char *err, size_t errlen);
+
+/* State that spans flows, when several workers share it (the pipeline's
+ * workers): the threshold and detection_filter table and the xbits, which a
+ * worker touches only between gate->enter and gate->leave, and only for a
+ * rule that uses them (a candidate that matched, never per packet). The
+ * gate serialises the workers (and, reading a file, orders them by the
+ * packets' place in the file: pipeline.h). NULL members: the worker's own
+ * table, no gate. */
+typedef struct cg_gate {
+    void (*enter)(void *ctx);
+    void (*leave)(void *ctx);
+    void *ctx;
+} cg_gate;
+struct cg_threshold_table;
+struct cg_xbits;
+typedef struct cg_detect_shared {
+    struct cg_threshold_table *th;
+    struct cg_xbits *xb;
+    const cg_gate *gate;
+} cg_detect_shared;
+/* As cg_detect_worker_create, with the shared state sh (which must outlive
+ * the worker; NULL: as cg_detect_worker_create). */
+int cg_detect_worker_create_shared(cg_detect_worker **out, const cg_detect *d,
+                                   const cg_detect_shared *sh, char *err, size_t errlen);
+/* The shared tables' sizes, for cg_threshold_create and cg_xbits_create. */
+#define CG_DETECT_THRESHOLD_SLOTS 65536
+#define CG_DETECT_XBITS_SLOTS 65536
 void cg_detect_worker_destroy(cg_detect_worker *w);
 
 /* Inspects one decoded packet of flow f (f may be NULL: then flow keywords do
@@ -178,5 +205,7 @@ uint32_t cg_detect_flowbit_words(const cg_detect *d);
 int cg_detect_needs_app(const cg_detect *d);
 
 void cg_detect_worker_stats(const cg_detect_worker *w, cg_detect_stats *out);
+/* Adds s to the worker's counters (those of the worker it replaces). */
+void cg_detect_worker_add_stats(cg_detect_worker *w, const cg_detect_stats *s);
 
 #endif

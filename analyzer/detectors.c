@@ -653,6 +653,26 @@ static void evidence(cg_detectors *d, const uint8_t src[16], const uint8_t dst[1
     }
 }
 
+int cg_detectors_packet_counts(const cg_detectors *d, const cg_packet *p, const cg_flow *f)
+{
+    if (!d->scans || !f || p->proto != 6 || !(p->flags & CG_PKT_HAS_PORTS))
+        return 0;
+    uint8_t fl = p->tcp_flags;
+    return !(fl & (CG_TH_SYN | CG_TH_ACK | CG_TH_RST)) ||
+           ((fl & CG_TH_RST) && !f->midstream && !cg_flow_established(f));
+}
+
+int cg_detectors_flow_end_counts(const cg_detectors *d, const cg_flow *f)
+{
+    return d->scans && f->proto == 6 && !f->midstream && !cg_flow_established(f) &&
+           f->tcp_state != CG_TCP_CLOSED && f->tcp_state != CG_TCP_NONE;
+}
+
+int cg_detectors_dns_counts(const cg_detectors *d, const uint8_t *msg, uint32_t len)
+{
+    return d->dns && len >= CG_DNS_HEADER && !(msg[2] & 0x80);
+}
+
 uint32_t cg_detectors_packet(cg_detectors *d, const cg_packet *p, const cg_flow *f,
                              int to_server, const cg_det_alert **out)
 {

@@ -98,6 +98,9 @@
 #ifndef CG_DETECTORS_H
 #define CG_DETECTORS_H
 
+#define CG_DETECTORS_GID_SCAN 122    /* the scans' generator (Snort's port_scan) */
+#define CG_DETECTORS_GID_OWN 9100    /* the DNS tunnel detectors' */
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -160,6 +163,13 @@ typedef struct cg_det_alert {
 /* A packet of flow f (after cg_flowtable_update with it; to_server as it
  * said). Cheap for what is not evidence. Returns the alerts raised (*out
  * set), usually 0. */
+/* 1 when cg_detectors_packet, _flow_end or _dns may count what they are given:
+ * read-only checks of the configuration and of p, f or msg, no state. Several
+ * workers share one cg_detectors behind a gate (detect.h's cg_gate), which
+ * they take only when these say so. */
+int cg_detectors_packet_counts(const cg_detectors *d, const cg_packet *p, const cg_flow *f);
+int cg_detectors_flow_end_counts(const cg_detectors *d, const cg_flow *f);
+int cg_detectors_dns_counts(const cg_detectors *d, const uint8_t *msg, uint32_t len);
 uint32_t cg_detectors_packet(cg_detectors *d, const cg_packet *p, const cg_flow *f,
                              int to_server, const cg_det_alert **out);
 

@@ -6,6 +6,7 @@
  * probe of that key meets before the older one, or the old one's own slot).
  */
 #include "analyzer/incident.h"
+#include "analyzer/detectors.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -233,6 +234,43 @@ int cg_incidents_flush(cg_incidents *ag)
         e->dirty = 0;
         ag->ndirty--;
     }
+    return 0;
+}
+
+static int rule_cmp(const void *a, const void *b)
+{
+    const cg_rule *x = *(const cg_rule *const *)a, *y = *(const cg_rule *const *)b;
+    if (x->gid != y->gid)
+        return x->gid < y->gid ? -1 : 1;
+    return x->sid < y->sid ? -1 : x->sid > y->sid;
+}
+
+int cg_incidents_rebind(cg_incidents *ag, const cg_rule *rules, uint32_t n)
+{
+    const cg_rule **by = n ? malloc(n * sizeof *by) : NULL;
+    if (n && !by)
+        return -1;
+    for (uint32_t i = 0; i < n; i++)
+        by[i] = &rules[i];
+    qsort(by, n, sizeof *by, rule_cmp);
+    for (uint32_t i = 0; i <= ag->mask; i++) {
+        cg_open_incident *e = &ag->t[i];
+        if (!e->used || e->rule->gid == CG_DETECTORS_GID_SCAN ||
+            e->rule->gid == CG_DETECTORS_GID_OWN)
+            continue;   /* the detectors' rules are not the rule set's */
+        const cg_rule *key = e->rule, **hit = n ? bsearch(&key, by, n, sizeof *by, rule_cmp)
+                                              : NULL;
+        if (hit) {
+            e->rule = *hit;
+            continue;
+        }
+        if (e->dirty && ag->sink(e, ag->arg)) {
+            free(by);
+            return -1;
+        }
+        e->used = 0;    /* dirty stays: the slot is still listed, flush skips it */
+    }
+    free(by);
     return 0;
 }
 

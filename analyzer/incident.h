@@ -109,6 +109,13 @@ void *cg_incidents_user(const cg_incidents *ag, const cg_open_incident *inc);
 /* Hands every dirty incident to the sink. 0, or the sink's first failure. */
 int cg_incidents_flush(cg_incidents *ag);
 
+/* The open incidents move to the rules[0..n) with their gid:sid (a reload);
+ * those whose rule is not there are handed to the sink (if dirty) and
+ * forgotten. Incidents of the detectors' rules (gid 122 and 9100) stay as
+ * they are. Sorts a copy of the rule pointers (allocates). 0, or -1 (out of
+ * memory, or the sink's failure). */
+int cg_incidents_rebind(cg_incidents *ag, const cg_rule *rules, uint32_t n);
+
 typedef struct cg_incidents_stats {
     uint64_t created, folded, evicted, escalated;
 } cg_incidents_stats;

@@ -57,6 +57,8 @@ typedef struct iflow {
 struct cg_inspect {
     const cg_detect *d;
     cg_detect_worker *w;
+    uint32_t bits_words;         /* flowbit and flowint words each flow holds */
+    uint64_t switches;           /* engines switched to (cg_inspect_switch) */
     cg_flowtable *ft;
     cg_reasm *r;
     cg_http *http;
@@ -115,6 +117,19 @@ static const cg_packet *packet_for(cg_inspect *in, cg_flow *f, int to_server)
 
 /* Alerts of the detectors (detectors.h), of flow f (NULL: a scan's, whose
  * packet stands for the scanner and a host). */
+static void gate_enter(cg_inspect *in)
+{
+    if (in->cfg.shared && in->cfg.shared->gate)
+        in->cfg.shared->gate->enter(in->cfg.shared->gate->ctx);
+}
+
+static void gate_leave(cg_inspect *in)
+{
+    if (in->cfg.shared && in->cfg.shared->gate)
+        in->cfg.shared->gate->leave(in->cfg.shared->gate->ctx);
+}
+
+/* (called under the gate: da is the shared detectors' buffer) */
 static void det_emit(cg_inspect *in, const cg_flow *f, uint32_t n, const cg_det_alert *da)
 {
     for (uint32_t i = 0; i < n && in->cfg.on_alert; i++)
@@ -305,11 +320,13 @@ static void dns_message(cg_inspect *in, cg_flow *f, int to_server, const uint8_t
         cg_inspect_event ev = {.anomaly = "malformed_data"};   /* Suricata's DNS parser event */
         emit_event(in, f, CG_INSPECT_EV_ANOMALY, to_server, &ev);
     }
-    if (in->cfg.det) {
+    if (in->cfg.det && cg_detectors_dns_counts(in->cfg.det, msg, len)) {
         const cg_det_alert *da = NULL;
+        gate_enter(in);
         uint32_t nd = cg_detectors_dns(in->cfg.det, packet_for(in, f, to_server), msg, len,
                                        &in->dns_bs, &da);
         det_emit(in, f, nd, da);
+        gate_leave(in);
     }
 }
 
@@ -449,10 +466,12 @@ static void on_evict(void *ctx, cg_flow *f, int reason)
     cg_inspect *in = ctx;
     iflow *uf = cg_flow_user(f);
     (void)reason;
-    if (in->cfg.det) {
+    if (in->cfg.det && cg_detectors_flow_end_counts(in->cfg.det, f)) {
         const cg_det_alert *da = NULL;
+        gate_enter(in);
         uint32_t nd = cg_detectors_flow_end(in->cfg.det, f, &da);
         det_emit(in, NULL, nd, da);
+        gate_leave(in);
     }
     if (in->r)
         cg_reasm_end(in->r, &uf->rf, f);
@@ -521,7 +540,7 @@ int cg_inspect_create(cg_inspect **out, const cg_detect *d, const cg_inspect_con
         in->cfg = *cfg;
     if (!cg_detect_needs_app(d) && !in->cfg.want_app)
         in->cfg.no_app = 1;         /* no rule would look at what parsers produce */
-    if (cg_detect_worker_create(&in->w, d, err, errlen))
+    if (cg_detect_worker_create_shared(&in->w, d, in->cfg.shared, err, errlen))
         goto fail;
     if (in->cfg.want_app && !in->cfg.no_app &&
         cg_appctx_pool_create(&in->app, in->cfg.app_slots)) {
@@ -555,7 +574,10 @@ int cg_inspect_create(cg_inspect **out, const cg_detect *d, const cg_inspect_con
             in->dns_free[in->ndns_free++] = (uint16_t)(DNS_TCP_SLOTS - 1 - i);
     }
     cg_flow_config fc = in->cfg.flow;
-    fc.user_size = (uint32_t)(sizeof(iflow) + cg_detect_flowbit_words(d) * sizeof(uint64_t));
+    in->bits_words = cg_detect_flowbit_words(d);
+    if (in->cfg.bits_words > in->bits_words)
+        in->bits_words = in->cfg.bits_words;
+    fc.user_size = (uint32_t)(sizeof(iflow) + in->bits_words * sizeof(uint64_t));
     fc.on_evict = on_evict;
     fc.evict_ctx = in;
     if (cg_flowtable_create(&in->ft, &fc)) {
@@ -663,10 +685,12 @@ void cg_inspect_packet(cg_inspect *in, const cg_packet *p)
     int tcp = in->r && p->proto == 6 && (p->flags & CG_PKT_HAS_PORTS);
     int taken = 0;
     int ts = to_server;
-    if (in->cfg.det && p->proto == 6) {
+    if (in->cfg.det && cg_detectors_packet_counts(in->cfg.det, p, f)) {
         const cg_det_alert *da = NULL;
+        gate_enter(in);
         uint32_t nd = cg_detectors_packet(in->cfg.det, p, f, ts, &da);
         det_emit(in, NULL, nd, da);
+        gate_leave(in);
     }
 
     /* 1. the stream and the application parsers (their transactions alert) */
@@ -721,6 +745,87 @@ void cg_inspect_finish(cg_inspect *in)
     cg_flowtable_evict_all(in->ft);
 }
 
+/* ---- switching engines (a reload) ---------------------------------------- */
+
+typedef struct remap {
+    uint32_t old_fb, new_fb, old_words_fb, new_words_fb;   /* flowbit counts and words */
+    uint32_t old_fi, new_fi;
+    int16_t fb[CG_FLOWBITS_MAX];   /* old flowbit id -> new id, or -1 */
+    int16_t fi[CG_FLOWINTS_MAX];
+} remap;
+
+static void remap_flow(void *ctx, cg_flow *f)
+{
+    const remap *m = ctx;
+    iflow *uf = cg_flow_user(f);
+    uint64_t old[CG_FLOWBITS_MAX / 64 + CG_FLOWINTS_MAX];
+    uint32_t nold = m->old_words_fb + m->old_fi;
+    memcpy(old, uf->bits, nold * sizeof *old);
+    memset(uf->bits, 0, (m->new_words_fb + m->new_fi) * sizeof *old);
+    for (uint32_t i = 0; i < m->old_fb; i++)
+        if (m->fb[i] >= 0 && (old[i / 64] >> (i % 64) & 1))
+            uf->bits[m->fb[i] / 64] |= 1ull << (m->fb[i] % 64);
+    for (uint32_t i = 0; i < m->old_fi; i++)
+        if (m->fi[i] >= 0)
+            uf->bits[m->new_words_fb + (uint32_t)m->fi[i]] = old[m->old_words_fb + i];
+}
+
+int cg_inspect_switch(cg_inspect *in, const cg_detect *d, const cg_ruleset *old_rs,
+                      const cg_ruleset *new_rs, char *err, size_t errlen)
+{
+    uint32_t need = cg_detect_flowbit_words(d);
+    if (need > in->bits_words) {
+        snprintf(err, errlen, "the new rules keep %u words of flowbits and flowints per flow, "
+                 "more than the %u each flow holds (restart to load them)", need, in->bits_words);
+        return -1;
+    }
+    if (cg_detect_needs_app(d) && !in->http && !in->cfg.no_stream) {
+        snprintf(err, errlen, "the new rules inspect application buffers, which this sensor "
+                 "does not parse (started with rules that need none and --no-app-context)");
+        return -1;
+    }
+    cg_detect_worker *w;
+    if (cg_detect_worker_create_shared(&w, d, in->cfg.shared, err, errlen))
+        return -1;
+    static _Thread_local remap m;
+    memset(&m, 0, sizeof m);
+    m.old_fb = cg_ruleset_flowbits(old_rs);
+    m.new_fb = cg_ruleset_flowbits(new_rs);
+    m.old_fi = cg_ruleset_flowints(old_rs);
+    m.new_fi = cg_ruleset_flowints(new_rs);
+    m.old_words_fb = cg_detect_flowbit_words(in->d) - m.old_fi;
+    m.new_words_fb = need - m.new_fi;
+    for (uint32_t i = 0; i < m.old_fb; i++) {
+        m.fb[i] = -1;
+        const char *nm = cg_ruleset_flowbit_name(old_rs, i);
+        for (uint32_t j = 0; nm && j < m.new_fb; j++)
+            if (!strcmp(nm, cg_ruleset_flowbit_name(new_rs, j)))
+                m.fb[i] = (int16_t)j;
+    }
+    for (uint32_t i = 0; i < m.old_fi; i++) {
+        m.fi[i] = -1;
+        const char *nm = cg_ruleset_flowint_name(old_rs, i);
+        for (uint32_t j = 0; nm && j < m.new_fi; j++)
+            if (!strcmp(nm, cg_ruleset_flowint_name(new_rs, j)))
+                m.fi[i] = (int16_t)j;
+    }
+    cg_flowtable_foreach(in->ft, remap_flow, &m);
+    cg_detect_stats old;
+    cg_detect_worker_stats(in->w, &old);
+    cg_detect_worker_destroy(in->w);
+    in->w = w;
+    in->d = d;
+    in->switches++;
+    /* the counters go on from where the old worker left them */
+    cg_detect_worker_add_stats(w, &old);
+    return 0;
+}
+
+uint32_t cg_inspect_flows(cg_inspect *in, void (*fn)(void *ctx, cg_flow *f), void *ctx)
+{
+    return cg_flowtable_foreach(in->ft, fn, ctx);
+}
+
 void cg_inspect_get_stats(const cg_inspect *in, cg_inspect_stats *out)
 {
     memset(out, 0, sizeof *out);
@@ -736,4 +841,5 @@ void cg_inspect_get_stats(const cg_inspect *in, cg_inspect_stats *out)
     if (in->app)
         cg_appctx_pool_stats(in->app, &out->app);
     out->refused = in->refused;
+    out->switches = in->switches;
 }

@@ -31,7 +31,11 @@
  * create; the packet path allocates nothing.
  *
  * Thread: one cg_inspect per worker thread. Callbacks run inside
- * cg_inspect_packet and cg_inspect_finish.
+ * cg_inspect_packet and cg_inspect_finish. What spans flows (thresholds,
+ * xbits, the detectors) may be shared by the workers (cfg.shared): it is
+ * then touched only under the shared gate, and only when a rule that uses it
+ * matched or a detector may count the packet; the detectors' alerts reach
+ * on_alert under the gate.
  */
 #ifndef CG_INSPECT_H
 #define CG_INSPECT_H
@@ -118,6 +122,12 @@ typedef struct cg_inspect_config {
                                     * worker's alone, destroyed after the worker (flows
                                     * that end alert); their alerts reach on_alert with
                                     * the detector's rule (flow NULL for scans) */
+    const cg_detect_shared *shared;/* thresholds, xbits and the gate several workers
+                                    * share (NULL: this worker's own tables); det is
+                                    * then shared too, used under the same gate */
+    uint32_t bits_words;           /* flowbit and flowint words each flow holds, when
+                                    * more than the engine needs: room for the rules
+                                    * of a later cg_inspect_switch */
 } cg_inspect_config;
 
 typedef struct cg_inspect_stats {
@@ -129,6 +139,7 @@ typedef struct cg_inspect_stats {
     cg_dns_stats dns;
     cg_appctx_stats app;           /* application contexts (want_app) */
     uint64_t refused;              /* packets whose flow the table refused */
+    uint64_t switches;             /* detection engines switched to (reloads) */
 } cg_inspect_stats;
 
 /* Builds the worker over detection engine d (which must outlive it). 0, or -1
@@ -147,6 +158,22 @@ void cg_inspect_packet(cg_inspect *in, const cg_packet *p);
 void cg_inspect_finish(cg_inspect *in);
 
 void cg_inspect_get_stats(const cg_inspect *in, cg_inspect_stats *out);
+/* Calls fn for each flow the worker holds (a look, on the worker's thread;
+ * fn must not change the flow). Returns their number. */
+uint32_t cg_inspect_flows(cg_inspect *in, void (*fn)(void *ctx, cg_flow *f), void *ctx);
+
+/* Switches the worker to detection engine d, built from new_rs (a reload);
+ * the old engine (built from old_rs) is no longer used when it returns.
+ * Between two packets, on the worker's thread. Flows keep their state: the
+ * flowbits and flowints whose names new_rs also has carry over (by name),
+ * the others are dropped; reassembly, parsers and application contexts go on
+ * as they were. Refused (-1, message in err, the old engine kept) when d needs
+ * more flowbit and flowint words than each flow holds (cfg.bits_words), or
+ * application buffers the worker does not parse. Allocates (the new engine's
+ * scratch and candidate arrays): a reload, not the packet path. */
+struct cg_ruleset;
+int cg_inspect_switch(cg_inspect *in, const cg_detect *d, const struct cg_ruleset *old_rs,
+                      const struct cg_ruleset *new_rs, char *err, size_t errlen);
 
 /* Inside on_alert, for an alert of a rule (not of a detector): what it knows
  * of its flow and the bytes it was raised on (appctx.h): the flow's

@@ -406,6 +406,7 @@ uint32_t cg_ruleset_flowbits(const cg_ruleset *rs);
 /* Distinct flowint names of the loaded rules (ids 0 .. n-1, invariant 10). */
 uint32_t cg_ruleset_flowints(const cg_ruleset *rs);
 const char *cg_ruleset_flowbit_name(const cg_ruleset *rs, uint32_t id);
+const char *cg_ruleset_flowint_name(const cg_ruleset *rs, uint32_t id);
 #define CG_FLOWBITS_WORDS(n) (((n) + 63) / 64)
 
 /* SHA-256 over the loaded rules' text (in load order), the variables and the

@@ -523,6 +523,11 @@ static int fb_intern(cg_ruleset *rs, cg_rule *r)
 
 uint32_t cg_ruleset_flowints(const cg_ruleset *rs) { return rs->nfi; }
 
+const char *cg_ruleset_flowint_name(const cg_ruleset *rs, uint32_t id)
+{
+    return id < rs->nfi ? rs->finames[id] : NULL;
+}
+
 static int64_t fi_find(const cg_ruleset *rs, const char *name)
 {
     for (uint32_t i = 0; i < rs->nfi; i++)

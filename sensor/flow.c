@@ -680,6 +680,21 @@ uint32_t cg_flowtable_expire(cg_flowtable *ft, uint64_t now_us, uint32_t max)
     return n;
 }
 
+uint32_t cg_flowtable_foreach(cg_flowtable *ft, void (*fn)(void *ctx, cg_flow *f), void *ctx)
+{
+    uint32_t n = 0;
+    if (!ft)
+        return 0;
+    for (int l = 0; l < NLISTS; l++)
+        for (uint32_t i = ft->lru_head[l]; i != NIL;) {
+            cg_flow *f = slot_at(ft, i);
+            i = f->lru_next;
+            fn(ctx, f);
+            n++;
+        }
+    return n;
+}
+
 uint32_t cg_flowtable_evict_all(cg_flowtable *ft)
 {
     uint32_t n = 0;

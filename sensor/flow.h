@@ -204,6 +204,10 @@ cg_flow *cg_flowtable_update(cg_flowtable *ft, const cg_packet *p, int *to_serve
  * number evicted. */
 uint32_t cg_flowtable_expire(cg_flowtable *ft, uint64_t now_us, uint32_t max);
 
+/* Calls fn for every flow in the table (in no given order); fn may change
+ * the flow's user area, not the table. Returns the number of flows. */
+uint32_t cg_flowtable_foreach(cg_flowtable *ft, void (*fn)(void *ctx, cg_flow *f), void *ctx);
+
 /* Evicts every flow (CG_FLOW_END_FLUSH), least recently seen first. Returns
  * the number evicted. */
 uint32_t cg_flowtable_evict_all(cg_flowtable *ft);

@@ -1,29 +1,29 @@
-/* cmd_run.c — `canhgac run`: the sensor and analyzer in one process.
+/* cmd_run.c — `canhgac run`: the sensor, as a command over the pipeline
+ * (analyzer/pipeline.h): options, the rules loader (used again by every
+ * reload), the store, enrichment, the control socket, signals, privileges,
+ * the pid file, then cg_pipeline_run and the summary.
  *
- * capture -> decode -> flow -> detect -> EVE line + incident fold -> store.
- * One worker thread for now (the worker state is per worker already). The
- * store is written in batches: every --batch alerts, at most a second after a
- * batch began (triage changes wait for it), and at the end; the summary's
- * "stored" figure is what was committed. Each alert lands in the store's
- * alerts as it is folded; the incident when the batch commits.
+ * Order at start: parse and check everything that can be checked without
+ * opening anything (a --user that does not exist is refused first); open the
+ * store, the enrichment databases, the pipeline (rules, capture on every
+ * interface and worker, the EVE file), the control socket and the pid file;
+ * give the store and the EVE file to --user; drop privileges; run. New files
+ * are created with umask 027 (the store's directory 0750, its files and the
+ * EVE file 0640).
  *
- * Enrichment (analyzer/enrich.h) happens once per incident, when the fold
- * creates it: the source's and destination's country, city, AS and agency
- * go into the incident's caller area (cg_incidents_user) and from there
- * into every put of the incident. Lookups allocate nothing.
- *
- * What is reported as stored is stored: a commit flushes every incident the
- * fold has created so far, so after a commit the ids this run handed out,
- * from its first to the last one, are all on disk (--progress says so after
- * each commit, once cg_store_commit has returned).
+ * Signals: SIGINT and SIGTERM stop (capture stops, streams are inspected,
+ * the store committed, the summary printed, exit 0); SIGHUP reloads the
+ * rules; SIGUSR2 reopens the EVE file (logrotate); SIGPIPE is ignored.
  */
 #include <getopt.h>
+#include <sched.h>
 #include <signal.h>
-#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "analyzer/detect.h"
 #include "analyzer/detectors.h"
@@ -32,22 +32,30 @@
 #include "analyzer/eve_proto.h"
 #include "analyzer/incident.h"
 #include "analyzer/inspect.h"
+#include "analyzer/pipeline.h"
 #include "analyzer/rule.h"
-#include "sensor/capture.h"
-#include "sensor/decode.h"
-#include "sensor/flow.h"
+#include "sensor/ctl.h"
+#include "sensor/privs.h"
 #include "store/store.h"
 #include "tools/cli.h"
 
 static const char run_usage[] =
-    "usage: canhgac run (-r FILE | -i IFACE) [options]\n"
+    "usage: canhgac run (-r FILE | -i IFACE [-i IFACE]...) [options]\n"
     "\n"
-    "Reads packets from a pcap/pcapng file or an interface, detects with the\n"
-    "rules, writes EVE JSON lines (alerts and protocol events) and folds alerts\n"
-    "into incidents in the store.\n"
+    "Reads packets from a pcap/pcapng file or from interfaces, detects with the\n"
+    "rules on N worker threads, writes EVE JSON lines (alerts, protocol events,\n"
+    "stats) and folds alerts into incidents in the store.\n"
     "\n"
     "  -r, --read FILE        read a pcap or pcapng capture file\n"
-    "  -i, --interface IFACE  capture live on an interface (until SIGINT/SIGTERM)\n"
+    "  -i, --interface IFACE  capture live on an interface until SIGINT/SIGTERM\n"
+    "                         (repeatable, up to 8; every worker opens each one and\n"
+    "                         the kernel splits the flows among them: PACKET_FANOUT)\n"
+    "  -w, --workers N        worker threads (default: the cores this process may\n"
+    "                         use; 1 to 64). A file gives the same results with any N\n"
+    "      --queue KIB        each queue between threads (default 8192)\n"
+    "      --snaplen BYTES    live: bytes kept of each frame (default 262144)\n"
+    "      --ring MIB         live: the kernel's buffer per interface and worker\n"
+    "                         (default 64)\n"
     "  -S, --rules PATH       a .rules file or a directory of them (repeatable;\n"
     "                         default: ./rules). A directory's classification.config\n"
     "                         and vars.conf are loaded with it\n"
@@ -86,6 +94,19 @@ static const char run_usage[] =
     "      --cache DIR        compiled-rules cache (default $CANHGAC_CACHE or ~/.cache/canhgac)\n"
     "      --no-cache         always compile the rules\n"
     "      --bpf EXPR         capture filter for -i\n"
+    "\n"
+    "operations:\n"
+    "      --stats SECONDS    an EVE stats line (Suricata's stats names) every SECONDS\n"
+    "                         (needs -o); also at the end of a run\n"
+    "      --ctl PATH         control socket (mode 0660) for `canhgac ctl stats|reload|\n"
+    "                         reopen|flows|version`\n"
+    "      --user USER        after opening the capture, the store, the EVE file and\n"
+    "                         the socket: run as USER (their files are given to it)\n"
+    "      --group GROUP      and as GROUP (default: USER's group)\n"
+    "      --pid-file PATH    write the pid there (refused when a live sensor has it)\n"
+    "  signals: SIGHUP reloads the rules (the old ones run while the new ones build;\n"
+    "  flows keep their flowbits), SIGUSR2 reopens the EVE file (logrotate),\n"
+    "  SIGINT/SIGTERM stop: streams are inspected, the store committed, exit 0\n"
     "      --detectors FILE   settings of the scan and DNS tunnel detectors (default:\n"
     "                         detectors.conf in the first -S directory that has one,\n"
     "                         else the built-in defaults; rules/detectors.conf has them)\n"
@@ -113,20 +134,20 @@ static const char run_usage[] =
     "\n"
     "examples:\n"
     "  canhgac run -r capture.pcap -S rules/ -d ./store -o eve.json\n"
+    "  canhgac run -i eth1 -i eth2 --workers 4 -S /etc/canhgac/rules -d /var/lib/canhgac \\\n"
+    "      -o /var/log/canhgac/eve.json --user canhgac --stats 60 --ctl /run/canhgac/ctl.sock\n"
     "  canhgac run -i eth0 -S /etc/canhgac/rules --geoip-city GeoLite2-City.mmdb \\\n"
     "      --geoip-asn GeoLite2-ASN.mmdb --assets /etc/canhgac/assets.conf\n"
     "\n"
-    "exit: 0 done; 1 failed while running (store full, disk); 2 bad input\n"
-    "(unreadable capture, bad rules path, no rule loaded, store cannot be opened,\n"
-    "missing or corrupt GeoIP database, asset file or detectors file with a bad line)\n";
-
-/* One EVE line at most: an alert with its packet (a 64 KiB frame is 87 KiB of
- * base64) and payload fits. */
-#define EVE_LINE (256u << 10)
+    "exit: 0 done; 1 failed while running (store full, disk, an interface that went\n"
+    "away); 2 bad input (unreadable capture, an interface that cannot be opened,\n"
+    "bad rules path, no rule loaded, store cannot be opened, missing or corrupt\n"
+    "GeoIP database, asset file or detectors file with a bad line, unknown user)\n";
 
 /* Long options without a short letter */
 enum { OPT_EVE_TYPES = 0x100, OPT_EVE_PAYLOAD, OPT_EVE_PACKET, OPT_EVE_FIELDS, OPT_NO_APP,
-       OPT_ATTACK_WINDOW };
+       OPT_ATTACK_WINDOW, OPT_QUEUE, OPT_SNAPLEN, OPT_RING, OPT_STATS, OPT_CTL, OPT_USER,
+       OPT_GROUP, OPT_PIDFILE, OPT_WINDOW };
 
 /* Adds the City databases of arg ("FILE" or "FILE,FILE"; empty parts are
  * none) to db[*n..]; -1 when that makes more than two or a name is too long. */
@@ -149,289 +170,100 @@ static int city_list(const char *arg, char buf[2][4096], const char *db[2], int 
     }
 }
 
-static volatile sig_atomic_t g_stop;
-static cg_capture *g_cap;
+/* What the rules loader needs, the first time and at every reload. */
+typedef struct rules_src {
+    const char *vars, *classif;
+    const char *const *sets;
+    int nsets;
+    const char *const *paths;
+    int npaths;
+    int quiet, loads;
+} rules_src;
+
+static int load_rules(void *ctx, cg_ruleset **out, char *err, size_t errlen)
+{
+    rules_src *rsrc = ctx;
+    cg_ruleset *rs = NULL;
+    if (cg_ruleset_create(&rs)) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (cg_cli_load_rules(rs, rsrc->vars, rsrc->sets, rsrc->nsets, rsrc->classif, rsrc->paths,
+                          rsrc->npaths, err, errlen)) {
+        cg_ruleset_destroy(rs);
+        return -1;
+    }
+    uint32_t nloaded = 0, nissues = 0;
+    cg_ruleset_rules(rs, &nloaded);
+    cg_ruleset_issues(rs, &nissues);
+    if (nloaded == 0) {
+        snprintf(err, errlen, "no rule loaded from %s%s (see: canhgac rules check)",
+                 rsrc->paths[0], rsrc->npaths > 1 ? " ..." : "");
+        cg_ruleset_destroy(rs);
+        return -1;
+    }
+    if (nissues > 0 && !rsrc->quiet) {
+        char undef[512];
+        cg_cli_undefined_vars(rs, undef, sizeof undef);
+        fprintf(stderr, "canhgac run: %u rules loaded, %u not loaded%s "
+                "(details: canhgac rules check)\n", nloaded, nissues, undef);
+    }
+    rsrc->loads++;
+    *out = rs;
+    return 0;
+}
+
+static cg_pipeline *volatile g_pl;
 
 static void on_signal(int sig)
 {
-    (void)sig;
-    g_stop = 1;
-    if (g_cap)
-        cg_capture_break(g_cap);
-}
-
-/* One side of an incident as enrichment saw it when the incident was
- * created (the asset entry is a view into the asset table, which lives as
- * long as the run). */
-typedef struct geo_side {
-    char country[3];
-    uint32_t asn;
-    char city[64];
-    char as_org[96];
-    const cg_asset *asset;
-} geo_side;
-
-/* The caller's area of an open incident (cg_incidents_user). */
-typedef struct inc_geo {
-    geo_side src, dst;
-} inc_geo;
-
-/* The kinds of EVE lines the summary counts: an inspect event's type bit
- * (CG_INSPECT_EV_*) gives its index, alerts are the last. */
-#define EVE_KINDS 6
-#define PENDING_STATUS 1024   /* a power of two */
-static const char *const eve_kind_names[EVE_KINDS] = { "http", "dns", "tls", "flow",
-                                                       "anomaly", "alert" };
-static unsigned eve_kind(int type)
-{
-    unsigned k = 0;
-    while (k < EVE_KINDS - 1 && !(type & (1 << k)))
-        k++;
-    return k;
-}
-
-typedef struct run_ctx {
-    cg_store *st;
-    cg_incidents *ag;
-    const cg_enrich *enr;        /* NULL: no enrichment */
-    char geo_db_type[160];       /* the databases in use, "City,ASN" */
-    char geo_db_date[40];        /* their build dates, in the same order */
-    uint64_t enriched, geo_errors;
-    int in_batch;
-    int progress;                /* --progress */
-    uint64_t next_local_id;      /* ids when running without a store */
-    uint64_t incidents_written, stored_new, batch_alerts;
-    uint64_t committed_incidents;
-    uint64_t pending_new;
-    uint64_t last_id;            /* the last id handed out */
-    double batch_t0;             /* when the open batch began */
-    int store_failed;
-    int closing;                 /* the run is over: alerts and events are dropped */
-    uint64_t eve_lines[EVE_KINDS]; /* EVE lines written, by kind (eve_kind) */
-    /* Incidents whose first alert came from an HTTP request before its
-     * response: by flow id, direct-mapped (a newer one takes the slot), so
-     * that the response's status reaches the store when it comes. */
-    struct pending_status {
-        uint64_t flow_id, id;
-        const cg_open_incident *oi;   /* the fold's slot: checked by id before use */
-    } pending[PENDING_STATUS];
-} run_ctx;
-
-static uint64_t new_id(void *arg)
-{
-    run_ctx *rc = arg;
-    rc->pending_new++;
-    if (rc->st)
-        return rc->last_id = cg_store_new_id(rc->st);
-    return rc->last_id = ++rc->next_local_id;
-}
-
-static void geo_fill(run_ctx *rc, const uint8_t addr[16], geo_side *out)
-{
-    cg_geo g;
-    if (cg_enrich_lookup(rc->enr, addr, &g))
-        rc->geo_errors++;
-    memcpy(out->country, g.country, sizeof out->country);
-    out->asn = g.asn;
-    memcpy(out->city, g.city, sizeof out->city);
-    out->city[sizeof out->city - 1] = '\0';
-    snprintf(out->as_org, sizeof out->as_org, "%s", g.as_org);
-    out->asset = cg_assets_lookup(cg_enrich_assets(rc->enr), addr);
-}
-
-/* Enriches an incident the fold has just created. */
-static void enrich_new(run_ctx *rc, const cg_open_incident *oi)
-{
-    inc_geo *ig;
-    if (!rc->enr || !(ig = cg_incidents_user(rc->ag, oi)))
+    cg_pipeline *pl = g_pl;
+    if (!pl)
         return;
-    geo_fill(rc, oi->src, &ig->src);
-    geo_fill(rc, oi->dst, &ig->dst);
-    rc->enriched++;
+    if (sig == SIGHUP)
+        cg_pipeline_request(pl, CG_PL_REQ_RELOAD);
+    else if (sig == SIGUSR2)
+        cg_pipeline_request(pl, CG_PL_REQ_REOPEN);
+    else
+        cg_pipeline_stop(pl);
 }
 
-static void geo_put(const geo_side *g, cg_incident_geo *out)
+typedef struct ctl_ctx {
+    cg_ctl *ctl;
+    cg_pipeline *pl;
+} ctl_ctx;
+
+static size_t ctl_handler(void *ctx, const char *cmd, char *out, size_t cap)
 {
-    memcpy(out->country, g->country, sizeof out->country);
-    out->asn = g->asn;
-    out->city = g->city;
-    out->as_org = g->as_org;
-    out->agency = g->asset ? g->asset->agency : "";
-    out->zone = g->asset ? g->asset->zone : "";
+    return cg_pipeline_ctl(((ctl_ctx *)ctx)->pl, cmd, out, cap);
 }
 
-static double mono_s(void)
+static void ctl_serve(void *ctx)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + ts.tv_nsec / 1e9;
+    ctl_ctx *c = ctx;
+    cg_ctl_serve(c->ctl, ctl_handler, c);
 }
 
-static int ensure_batch(run_ctx *rc)
+/* The cores this process may run on. */
+static uint32_t cores(void)
 {
-    if (!rc->st || rc->in_batch)
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return (uint32_t)CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (uint32_t)n : 1;
+}
+
+/* Gives path (when it exists) to uid:gid; 0 or -1 (message printed). */
+static int give(const char *path, uid_t uid, gid_t gid)
+{
+    struct stat sb;
+    if (stat(path, &sb))
         return 0;
-    if (cg_store_begin(rc->st))
-        return -1;
-    rc->in_batch = 1;
-    rc->batch_t0 = mono_s();
-    return 0;
-}
-
-/* The fold's view of incident oi as the store keeps it (no context). */
-static void fill_incident(const run_ctx *rc, const cg_open_incident *oi, cg_incident *out)
-{
-    const cg_rule *r = oi->rule;
-    cg_incident inc;
-    memset(&inc, 0, sizeof inc);
-    inc.id = oi->id;
-    inc.gid = r->gid;
-    inc.sid = r->sid;
-    inc.rev = r->rev;
-    memcpy(inc.src, oi->src, 16);
-    memcpy(inc.dst, oi->dst, 16);
-    inc.sport = oi->sport;
-    inc.dport = oi->dport;
-    inc.proto = oi->proto;
-    /* the store keeps a severity, status and assignee set by triage */
-    inc.severity = oi->severity;
-    inc.rule_severity = oi->severity;
-    inc.layers = r->layers;
-    inc.status = CG_ST_NEW;
-    inc.first_us = oi->first_us;
-    inc.last_us = oi->last_us;
-    inc.count = oi->count;
-    inc.flow_id = oi->flow_id;
-    inc.escalated_from = oi->escalated_from;
-    inc.community_id = oi->community_id;
-    inc.msg = r->msg ? r->msg : "";
-    inc.classtype = r->classtype ? r->classtype : "";
-    inc.nevidence = oi->nevidence;
-    inc.nalerts = oi->nalerts;
-    const inc_geo *ig = rc->enr ? cg_incidents_user(rc->ag, oi) : NULL;
-    if (ig) {
-        geo_put(&ig->src, &inc.src_geo);
-        geo_put(&ig->dst, &inc.dst_geo);
-        inc.geo_db_type = rc->geo_db_type;
-        inc.geo_db_date = rc->geo_db_date;
-    }
-    *out = inc;
-}
-
-static int sink(const cg_open_incident *oi, void *arg)
-{
-    run_ctx *rc = arg;
-    if (!rc->st)
-        return 0;
-    if (ensure_batch(rc))
-        return -1;
-    cg_incident inc;
-    fill_incident(rc, oi, &inc);
-    if (cg_store_put(rc->st, &inc))
-        return -1;
-    rc->incidents_written++;
-    return 0;
-}
-
-/* A context text field as a store string: NUL bytes (the fields hold what
- * was sent) become '.', at most cap - 1 bytes. */
-#define CTX_TEXT(dst, t) ctx_text((dst), sizeof (dst), (t).s, (t).len)
-static const char *ctx_text(char *dst, size_t cap, const char *s, uint16_t len)
-{
-    size_t n = len < cap - 1 ? len : cap - 1;
-    for (size_t i = 0; i < n; i++)
-        dst[i] = s[i] ? s[i] : '.';
-    dst[n] = '\0';
-    return dst;
-}
-
-/* An incident the fold has just created goes into the store at once with
- * the context of its first alert (the request behind it and the payload
- * around the match); the store keeps that context when the incident is put
- * again as it grows (sink, with no context). 0, or -1 (store error). */
-static int put_context(run_ctx *rc, const cg_open_incident *oi, const cg_alert_info *ai)
-{
-    static const uint32_t excerpt = 256;
-    char method[CG_APPCTX_METHOD + 1], host[CG_APPCTX_HOST + 1], url[CG_APPCTX_URL + 1];
-    char ua[CG_APPCTX_UA + 1], rrname[CG_APPCTX_RRNAME + 1], sni[CG_APPCTX_SNI + 1];
-    char ja3[CG_APPCTX_HASH + 1];
-    cg_incident inc;
-    fill_incident(rc, oi, &inc);
-    if (ai) {
-        const char *an = cg_eve_app_proto_name(ai->app_proto);
-        inc.app_proto = an ? an : "";
-        const cg_appctx *c = ai->app;
-        if (c && c->http.has_request) {
-            inc.http_method = CTX_TEXT(method, c->http.method);
-            inc.http_host = CTX_TEXT(host, c->http.host);
-            inc.http_url = CTX_TEXT(url, c->http.url);
-            inc.http_user_agent = CTX_TEXT(ua, c->http.ua);
-            if (c->http.has_response) {
-                inc.http_status = c->http.status;
-            } else {
-                struct pending_status *ps = &rc->pending[oi->flow_id & (PENDING_STATUS - 1)];
-                ps->flow_id = oi->flow_id;
-                ps->id = oi->id;
-                ps->oi = oi;
-            }
-        }
-        if (c && c->dns.present && c->dns.has_query)
-            inc.dns_query = CTX_TEXT(rrname, c->dns.rrname);
-        if (c && c->tls.client_hello) {
-            inc.tls_sni = CTX_TEXT(sni, c->tls.sni);
-            inc.tls_ja3 = CTX_TEXT(ja3, c->tls.ja3_hash);
-        }
-        const uint8_t *ex;
-        uint32_t at;
-        uint32_t n = cg_alert_excerpt(ai, excerpt, &ex, &at);
-        if (n > 0) {
-            inc.payload = ex;
-            inc.payload_len = n;
-            /* the excerpt knows where the match ends; the store keeps
-             * where it starts */
-            uint32_t ml = ai->match_len;
-            inc.payload_match = at == CG_ALERT_NO_MATCH || at > n ? 0 : at >= ml ? at - ml : 0;
-        }
-    }
-    return cg_store_put(rc->st, &inc);
-}
-
-static int alert_sink(const cg_open_incident *oi, const cg_fold_alert *fa, void *arg)
-{
-    run_ctx *rc = arg;
-    if (!rc->st)
-        return 0;
-    if (ensure_batch(rc))
-        return -1;
-    cg_alert a = {.ts_us = fa->ts_us, .flow_id = fa->flow_id, .community_id = fa->community_id,
-                  .sport = fa->sport, .dport = fa->dport, .severity = fa->severity,
-                  .evidence_seq = fa->evidence_seq};
-    return cg_store_put_alert(rc->st, oi->id, fa->seq, &a) ? -1 : 0;
-}
-
-/* Flushes dirty incidents and commits the batch. 0 or -1 (message printed). */
-static int commit(run_ctx *rc, cg_incidents *ag)
-{
-    if (cg_incidents_flush(ag)) {
-        if (rc->st)
-            fprintf(stderr, "canhgac: %s\n", cg_store_error(rc->st));
+    if (chown(path, uid, gid)) {
+        fprintf(stderr, "canhgac run: %s: cannot give it to --user: %m\n", path);
         return -1;
     }
-    int committed = 0;
-    if (rc->st && rc->in_batch) {
-        rc->in_batch = 0;
-        if (cg_store_commit(rc->st)) {
-            fprintf(stderr, "canhgac: %s\n", cg_store_error(rc->st));
-            return -1;
-        }
-        committed = 1;
-    }
-    rc->committed_incidents += rc->pending_new;
-    if (committed && rc->progress && rc->committed_incidents)
-        fprintf(stderr, "canhgac run: stored: %llu incidents, last id %llu\n",
-                (unsigned long long)rc->committed_incidents, (unsigned long long)rc->last_id);
-    rc->pending_new = 0;
-    rc->batch_alerts = 0;
     return 0;
 }
 
@@ -443,233 +275,6 @@ static int parse_u32(const char *s, uint32_t *out, uint32_t min)
         return -1;
     *out = (uint32_t)v;
     return 0;
-}
-
-static void summary(const char *src, const cg_decode_stats *ds, const cg_inspect_stats *ist,
-                    const cg_detect_info *di, uint32_t nloaded, uint32_t nskipped,
-                    const cg_incidents_stats *is, const run_ctx *rc, const char *store_dir,
-                    double secs, const cg_detectors *dets)
-{
-    const cg_flow_stats *fs = &ist->flow;
-    const cg_detect_stats *dt = &ist->detect;
-    const cg_reasm_stats *rs = &ist->reasm;
-    fprintf(stderr,
-            "canhgac run: %s\n"
-            "  packets    %llu (%llu bytes); ipv4 %llu, ipv6 %llu, tcp %llu, udp %llu, icmp %llu, "
-            "icmpv6 %llu, other %llu, vlan %llu\n"
-            "  malformed  truncated %llu, invalid %llu, unsupported %llu; fragments %llu\n"
-            "  flows      created %llu, active %llu, evicted %llu by timeout, %llu by pressure; "
-            "%llu refused at the cap\n"
-            "  streams    %llu bytes in order, %llu out of order, %llu overlapping (%llu "
-            "conflicting), %llu gaps, %llu past the depth\n"
-            "  rules      %u loaded, %u not loaded; %u databases (%s, %.2f s), %u prefiltered, "
-            "%u by address, %u always checked\n"
-            "  inspected  %llu packets (%llu bytes scanned), %llu stream pieces (%llu bytes), "
-            "%llu transactions (%llu bytes); %llu rules verified\n"
-            "  alerts     %llu (matches %llu, suppressed %llu, dropped %llu; %llu on the "
-            "stream, %llu on transactions)\n",
-            src, (unsigned long long)ds->packets, (unsigned long long)ds->bytes,
-            (unsigned long long)ds->ipv4, (unsigned long long)ds->ipv6,
-            (unsigned long long)ds->tcp, (unsigned long long)ds->udp,
-            (unsigned long long)ds->icmp, (unsigned long long)ds->icmpv6,
-            (unsigned long long)ds->other_l4, (unsigned long long)ds->vlan,
-            (unsigned long long)ds->truncated, (unsigned long long)ds->invalid,
-            (unsigned long long)ds->unsupported, (unsigned long long)ds->fragments,
-            (unsigned long long)fs->created, (unsigned long long)fs->active,
-            (unsigned long long)fs->evicted_timeout, (unsigned long long)fs->evicted_pressure,
-            (unsigned long long)fs->refused_cap,
-            (unsigned long long)rs->delivered, (unsigned long long)rs->ooo_segments,
-            (unsigned long long)rs->overlap_bytes, (unsigned long long)rs->conflict_bytes,
-            (unsigned long long)rs->gaps, (unsigned long long)rs->depth_bytes,
-            nloaded, nskipped, di->databases, di->from_cache ? "from cache" : "compiled",
-            di->build_seconds, di->prefiltered, di->addr_indexed, di->always,
-            (unsigned long long)dt->packets, (unsigned long long)dt->scanned_bytes,
-            (unsigned long long)dt->stream_inspections,
-            (unsigned long long)dt->stream_scanned_bytes,
-            (unsigned long long)dt->transactions, (unsigned long long)dt->tx_scanned_bytes,
-            (unsigned long long)dt->candidates,
-            (unsigned long long)dt->alerts, (unsigned long long)dt->matches,
-            (unsigned long long)dt->suppressed, (unsigned long long)dt->alerts_dropped,
-            (unsigned long long)dt->stream_alerts, (unsigned long long)dt->tx_alerts);
-    if (dt->transactions || ist->http.flows || ist->tls.flows || ist->dns.messages)
-        fprintf(stderr, "  app        http %llu requests, %llu responses (%llu parse errors, %llu "
-                "bodies cut at the limit, %llu decompression bombs); tls %llu client hellos, "
-                "%llu certificates (%llu length lies); dns %llu messages (%llu invalid)\n",
-                (unsigned long long)ist->http.requests, (unsigned long long)ist->http.responses,
-                (unsigned long long)ist->http.parse_errors,
-                (unsigned long long)ist->http.body_truncated,
-                (unsigned long long)ist->http.decomp_bomb,
-                (unsigned long long)ist->tls.client_hellos,
-                (unsigned long long)ist->tls.certificates,
-                (unsigned long long)ist->tls.length_lies,
-                (unsigned long long)ist->dns.messages, (unsigned long long)ist->dns.invalid);
-    if (dt->scan_errors || dt->pcre_errors)
-        fprintf(stderr, "  errors     %llu pattern scans failed, %llu pcre matches hit their "
-                "limits\n", (unsigned long long)dt->scan_errors,
-                (unsigned long long)dt->pcre_errors);
-    if (dt->threshold_full || dt->xbits_full)
-        fprintf(stderr, "  tables     threshold table full %llu times (tracked anew), xbits "
-                "table full %llu times (the bit expiring first dropped)\n",
-                (unsigned long long)dt->threshold_full, (unsigned long long)dt->xbits_full);
-    if (dets) {
-        cg_detectors_stats ds2;
-        cg_detectors_get_stats(dets, &ds2);
-        const uint64_t *a = ds2.alerts;
-        fprintf(stderr, "  detectors  port scans %llu, host sweeps %llu, slow scans %llu, dns "
-                "tunnels %llu; sources tracked %u (table full %llu)\n",
-                (unsigned long long)a[CG_DET_VERTICAL], (unsigned long long)a[CG_DET_HORIZONTAL],
-                (unsigned long long)a[CG_DET_SLOW],
-                (unsigned long long)(a[CG_DET_DNS_LONG] + a[CG_DET_DNS_NAMES] +
-                                     a[CG_DET_DNS_TYPES]),
-                ds2.tracked, (unsigned long long)ds2.table_full);
-    } else {
-        fprintf(stderr, "  detectors  off\n");
-    }
-    uint64_t neve = 0;
-    for (unsigned k = 0; k < EVE_KINDS; k++)
-        neve += rc->eve_lines[k];
-    if (neve) {
-        fprintf(stderr, "  eve        %llu lines:", (unsigned long long)neve);
-        for (unsigned k = EVE_KINDS; k-- > 0;)
-            fprintf(stderr, " %s %llu%s", eve_kind_names[k], (unsigned long long)rc->eve_lines[k],
-                    k ? "," : "\n");
-    }
-    fprintf(stderr, "  incidents  %llu new, %llu alerts folded into existing ones",
-            (unsigned long long)is->created, (unsigned long long)is->folded);
-    if (rc->st)
-        fprintf(stderr, "; %llu stored in %s\n", (unsigned long long)rc->committed_incidents,
-                store_dir);
-    else
-        fprintf(stderr, " (no store)\n");
-    if (rc->enr) {
-        cg_enrich_dbinfo di2;
-        const cg_assets *as = cg_enrich_assets(rc->enr);
-        fprintf(stderr, "  enrich     ");
-        int any = 0;
-        for (int k = CG_ENRICH_CITY_DB; k <= CG_ENRICH_ASN_DB; k++)
-            if (cg_enrich_db_info(rc->enr, k, &di2) == 0) {
-                fprintf(stderr, "%s%s %s", any ? ", " : "", di2.type, di2.built);
-                any = 1;
-            }
-        if (as) {
-            fprintf(stderr, "%sassets %zu entries", any ? ", " : "", cg_assets_count(as));
-            any = 1;
-        }
-        const char *notice = cg_enrich_attribution(rc->geo_db_type);   /* the license's */
-        fprintf(stderr, "%s%llu incidents enriched, %llu lookup errors%s%s\n", any ? "; " : "",
-                (unsigned long long)rc->enriched, (unsigned long long)rc->geo_errors,
-                notice ? "; " : "", notice ? notice : "");
-    }
-    double mbit = secs > 0 ? ds->bytes * 8.0 / secs / 1e6 : 0;
-    fprintf(stderr, "  time       %.3f s, %.0f packets/s, %.1f Mbit/s\n", secs,
-            secs > 0 ? ds->packets / secs : 0.0, mbit);
-}
-
-/* What an alert needs on its way to the EVE file and the store. */
-typedef struct alert_ctx {
-    run_ctx *rc;
-    cg_incidents *ag;
-    cg_store *st;
-    FILE *eve;
-    char *line;                  /* EVE_LINE bytes, for one EVE line */
-    int failed;                  /* the store failed: stop */
-    cg_inspect *ins;             /* the worker: cg_inspect_alert_info inside on_alert */
-    uint32_t eve_types;          /* CG_EVE_T_ALERT and the CG_INSPECT_EV_* written */
-    uint32_t alert_fields;       /* CG_EVE_F_*: payload, packet in alert lines */
-} alert_ctx;
-
-/* One alert from the worker: EVE line, incident fold, evidence. */
-static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
-                     const cg_rule *r, int stream)
-{
-    alert_ctx *a = ctx;
-    char cid[64] = "";
-    (void)stream;
-    if (a->failed || a->rc->closing)
-        return;
-    cg_community_id(p, 0, cid, sizeof cid);
-    uint64_t fid = f ? f->id : cg_flow_id(p);
-    if (ensure_batch(a->rc)) {
-        fprintf(stderr, "canhgac run: %s\n", cg_store_error(a->st));
-        a->failed = 1;
-        return;
-    }
-    int evseq, created;
-    cg_open_incident *oi = cg_incidents_fold(a->ag, r, p, fid, cid, 0, to_server, &evseq,
-                                             &created);
-    if (!oi) {
-        fprintf(stderr, "canhgac run: %s\n", cg_store_error(a->st));
-        a->failed = 1;
-        return;
-    }
-    if (created) {
-        enrich_new(a->rc, oi);
-        if (a->st && put_context(a->rc, oi, cg_inspect_alert_info(a->ins))) {
-            fprintf(stderr, "canhgac run: %s\n", cg_store_error(a->st));
-            a->failed = 1;
-            return;
-        }
-    }
-    if (evseq >= 0 && a->st && p->frame && p->caplen > 0) {
-        cg_evidence ev = {.ts_us = p->ts_us, .dlt = p->dlt, .caplen = p->caplen,
-                          .wirelen = p->wirelen, .data = p->frame};
-        if (cg_store_put_evidence(a->st, oi->id, (uint32_t)evseq, &ev)) {
-            fprintf(stderr, "canhgac run: %s\n", cg_store_error(a->st));
-            a->failed = 1;
-            return;
-        }
-    }
-    if (a->eve && (a->eve_types & CG_EVE_T_ALERT)) {
-        /* the flow's application context and the bytes the alert was raised on */
-        cg_eve_alert_extra x = {.f = f, .to_server = to_server,
-                                .ai = cg_inspect_alert_info(a->ins), .fields = a->alert_fields};
-        size_t len = cg_eve_alert_ex(a->line, EVE_LINE, p, r, fid, cid, oi->id, &x);
-        if (len) {
-            fwrite(a->line, 1, len, a->eve);
-            a->rc->eve_lines[EVE_KINDS - 1]++;
-        }
-    }
-    a->rc->batch_alerts++;
-}
-
-/* A protocol event from the worker (http, dns, tls, flow, stream anomaly):
- * its EVE line. */
-/* The response to the request behind an incident's first alert has come:
- * its status goes into the store (the other context fields stay). */
-static void status_follows(alert_ctx *a, const cg_inspect_event *ev)
-{
-    run_ctx *rc = a->rc;
-    struct pending_status *ps = &rc->pending[ev->f->id & (PENDING_STATUS - 1)];
-    if (!ps->id || ps->flow_id != ev->f->id)
-        return;
-    const cg_open_incident *oi = ps->oi;
-    uint64_t id = ps->id;
-    ps->id = 0;
-    if (oi->id != id)
-        return;   /* its slot went to another incident: the status is not known */
-    cg_incident inc;
-    fill_incident(rc, oi, &inc);
-    inc.http_status = ev->app->http.status;
-    if (ensure_batch(rc) || cg_store_put(rc->st, &inc)) {
-        fprintf(stderr, "canhgac run: %s\n", cg_store_error(rc->st));
-        a->failed = 1;
-    }
-}
-
-static void on_event(void *ctx, const cg_inspect_event *ev)
-{
-    alert_ctx *a = ctx;
-    if (ev->type == CG_INSPECT_EV_HTTP && a->st && !a->failed && !a->rc->closing && ev->f &&
-        ev->app && ev->app->http.has_response && ev->app->http.status)
-        status_follows(a, ev);
-    if (!(a->eve_types & (uint32_t)ev->type))
-        return;   /* asked for the store only */
-    size_t len = a->eve && !a->failed && !a->rc->closing
-                     ? cg_eve_event(a->line, EVE_LINE, ev) : 0;
-    if (len) {
-        fwrite(a->line, 1, len, a->eve);
-        a->rc->eve_lines[eve_kind(ev->type)]++;
-    }
 }
 
 /* --eve-alert-fields: payload, payload_printable, packet. 0 or -1. */
@@ -705,7 +310,7 @@ int cg_cmd_run(int argc, char **argv)
         {"set", required_argument, 0, 's'},
         {"classification", required_argument, 0, 'C'},
         {"store", required_argument, 0, 'd'},     {"no-store", no_argument, 0, 'N'},
-        {"eve", required_argument, 0, 'o'},       {"window", required_argument, 0, 'w'},
+        {"eve", required_argument, 0, 'o'},       {"window", required_argument, 0, OPT_WINDOW},
         {"attack-window", required_argument, 0, OPT_ATTACK_WINDOW},
         {"evidence", required_argument, 0, 'e'},  {"batch", required_argument, 0, 'b'},
         {"map-size", required_argument, 0, 'm'},  {"flows", required_argument, 0, 'f'},
@@ -723,8 +328,17 @@ int cg_cmd_run(int argc, char **argv)
         {"eve-packet", no_argument, 0, OPT_EVE_PACKET},
         {"eve-alert-fields", required_argument, 0, OPT_EVE_FIELDS},
         {"no-app-context", no_argument, 0, OPT_NO_APP},
+        {"workers", required_argument, 0, 'w'},  {"queue", required_argument, 0, OPT_QUEUE},
+        {"snaplen", required_argument, 0, OPT_SNAPLEN}, {"ring", required_argument, 0, OPT_RING},
+        {"stats", required_argument, 0, OPT_STATS}, {"ctl", required_argument, 0, OPT_CTL},
+        {"user", required_argument, 0, OPT_USER}, {"group", required_argument, 0, OPT_GROUP},
+        {"pid-file", required_argument, 0, OPT_PIDFILE},
         {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
-    const char *rfile = NULL, *iface = NULL, *vars = NULL, *classif = NULL, *eve_path = NULL;
+    const char *ifaces[CG_PIPELINE_MAX_IFACES];
+    int nifaces = 0;
+    uint32_t workers = 0, queue_kib = 8192, snaplen = 0, ring_mib = 64, stats_s = 0;
+    const char *ctl_path = NULL, *user = NULL, *group = NULL, *pid_file = NULL;
+    const char *rfile = NULL, *vars = NULL, *classif = NULL, *eve_path = NULL;
     const char *store_dir = cg_cli_default_store(), *bpf = NULL;
     const char *rule_paths[64], *sets[64];
     int nsets = 0;
@@ -753,10 +367,37 @@ int cg_cmd_run(int argc, char **argv)
     int c, ret = CG_EXIT_INPUT;
 
     optind = 1;
-    while ((c = getopt_long(argc, argv, "r:i:S:d:o:qh", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "r:i:S:d:o:w:qh", opts, NULL)) != -1) {
         switch (c) {
         case 'r': rfile = optarg; break;
-        case 'i': iface = optarg; break;
+        case 'i':
+            if (nifaces == CG_PIPELINE_MAX_IFACES) {
+                fprintf(stderr, "canhgac run: too many -i (%d at most)\n",
+                        CG_PIPELINE_MAX_IFACES);
+                return CG_EXIT_INPUT;
+            }
+            for (int k = 0; k < nifaces; k++)
+                if (!strcmp(ifaces[k], optarg)) {
+                    fprintf(stderr, "canhgac run: -i %s given twice\n", optarg);
+                    return CG_EXIT_INPUT;
+                }
+            ifaces[nifaces++] = optarg;
+            break;
+        case 'w':
+            if (parse_u32(optarg, &workers, 1) || workers > CG_PIPELINE_MAX_WORKERS) {
+                fprintf(stderr, "canhgac run: --workers: a number from 1 to %d, not %s\n",
+                        CG_PIPELINE_MAX_WORKERS, optarg);
+                return CG_EXIT_INPUT;
+            }
+            break;
+        case OPT_QUEUE: if (parse_u32(optarg, &queue_kib, 256)) goto badnum; break;
+        case OPT_SNAPLEN: if (parse_u32(optarg, &snaplen, 64)) goto badnum; break;
+        case OPT_RING: if (parse_u32(optarg, &ring_mib, 1)) goto badnum; break;
+        case OPT_STATS: if (parse_u32(optarg, &stats_s, 1)) goto badnum; break;
+        case OPT_CTL: ctl_path = optarg; break;
+        case OPT_USER: user = optarg; break;
+        case OPT_GROUP: group = optarg; break;
+        case OPT_PIDFILE: pid_file = optarg; break;
         case 'S':
             if (nrule_paths == 64) {
                 fprintf(stderr, "canhgac run: too many -S paths (64 at most)\n");
@@ -776,7 +417,7 @@ int cg_cmd_run(int argc, char **argv)
         case 'd': store_dir = optarg; break;
         case 'N': no_store = 1; break;
         case 'o': eve_path = optarg; break;
-        case 'w': if (parse_u32(optarg, &window, 1)) goto badnum; break;
+        case OPT_WINDOW: if (parse_u32(optarg, &window, 1)) goto badnum; break;
         case OPT_ATTACK_WINDOW:
             if (parse_u32(optarg, &attack_window, 0))
                 goto badnum;
@@ -847,10 +488,26 @@ int cg_cmd_run(int argc, char **argv)
         fprintf(stderr, "canhgac run: unexpected argument: %s\n", argv[optind]);
         return CG_EXIT_INPUT;
     }
-    if (!!rfile == !!iface) {
+    if (!!rfile == !!nifaces) {
         fprintf(stderr, "canhgac run: give one of -r FILE or -i IFACE\n%s", run_usage);
         return CG_EXIT_INPUT;
     }
+    if (stats_s && !eve_path) {
+        fprintf(stderr, "canhgac run: --stats writes EVE stats lines: it needs -o FILE\n");
+        return CG_EXIT_INPUT;
+    }
+    if (group && !user) {
+        fprintf(stderr, "canhgac run: --group goes with --user\n");
+        return CG_EXIT_INPUT;
+    }
+    uid_t uid = 0;
+    gid_t gid = 0;
+    if (user && cg_privs_lookup(user, group, &uid, &gid, err, sizeof err)) {
+        fprintf(stderr, "canhgac run: --user: %s\n", err);
+        return CG_EXIT_INPUT;
+    }
+    if (!workers)
+        workers = cores() < CG_PIPELINE_MAX_WORKERS ? cores() : CG_PIPELINE_MAX_WORKERS;
     if (nrule_paths == 0)
         rule_paths[nrule_paths++] = "rules";
     if (no_cache)
@@ -893,48 +550,12 @@ int cg_cmd_run(int argc, char **argv)
         return CG_EXIT_INPUT;
     }
 
-    cg_ruleset *rs = NULL;
-    cg_detect *det = NULL;
     cg_store *st = NULL;
-    cg_capture *cap = NULL;
-    cg_inspect *ins = NULL;
-    cg_incidents *ag = NULL;
     cg_enrich *enr = NULL;
-    cg_detectors *dets = NULL;
-    FILE *eve = NULL;
-    char *line = NULL;
-    run_ctx rc;
-    memset(&rc, 0, sizeof rc);
-
-    if (cg_ruleset_create(&rs)) {
-        fprintf(stderr, "canhgac run: out of memory\n");
-        goto out;
-    }
-    if (cg_cli_load_rules(rs, vars, sets, nsets, classif, rule_paths, nrule_paths, err,
-                          sizeof err)) {
-        fprintf(stderr, "canhgac run: %s\n", err);
-        goto out;
-    }
-    uint32_t nloaded = 0, nissues = 0;
-    cg_ruleset_rules(rs, &nloaded);
-    cg_ruleset_issues(rs, &nissues);
-    if (nloaded == 0) {
-        fprintf(stderr, "canhgac run: no rule loaded from %s%s (see: canhgac rules check)\n",
-                rule_paths[0], nrule_paths > 1 ? " ..." : "");
-        goto out;
-    }
-    if (nissues > 0 && !quiet) {
-        char undef[512];
-        cg_cli_undefined_vars(rs, undef, sizeof undef);
-        fprintf(stderr, "canhgac run: %u rules loaded, %u not loaded%s "
-                "(details: canhgac rules check)\n", nloaded, nissues, undef);
-    }
-
-    if (cg_detect_build(&det, rs, cache_dir, err, sizeof err)) {
-        fprintf(stderr, "canhgac run: %s\n", err);
-        ret = CG_EXIT_FAIL;
-        goto out;
-    }
+    cg_pipeline *pl = NULL;
+    ctl_ctx cc = {0};
+    int pid_written = 0;
+    umask(027);   /* the store 0750/0640, the EVE file 0640 */
 
     if (city_db[0] || asn_db || assets) {
         cg_enrich_cfg ecfg = {.city_db = city_db[0], .city_db2 = city_db[1], .asn_db = asn_db,
@@ -945,186 +566,112 @@ int cg_cmd_run(int argc, char **argv)
         }
         if (err[0])   /* --geoip-optional: what was left out, once */
             fprintf(stderr, "canhgac run: warning: %s; running without it\n", err);
-        rc.enr = enr;
-        cg_enrich_dbinfo dbi;
-        for (int k = CG_ENRICH_CITY_DB; k <= CG_ENRICH_ASN_DB; k++)
-            if (cg_enrich_db_info(enr, k, &dbi) == 0) {
-                size_t tl = strlen(rc.geo_db_type), dl = strlen(rc.geo_db_date);
-                for (char *c = dbi.type; *c; c++)
-                    if (*c == ',')
-                        *c = '_';   /* ',' separates the databases */
-                snprintf(rc.geo_db_type + tl, sizeof rc.geo_db_type - tl, "%s%s",
-                         tl ? "," : "", dbi.type);
-                snprintf(rc.geo_db_date + dl, sizeof rc.geo_db_date - dl, "%s%s",
-                         tl ? "," : "", dbi.built);
-            }
     }
-
     if (!no_store) {
-        int src = cg_store_open(&st, store_dir, 0, (uint64_t)map_mib << 20);
-        if (src) {
-            (void)src;
+        if (cg_store_open(&st, store_dir, 0, (uint64_t)map_mib << 20)) {
             fprintf(stderr, "canhgac run: %s\n", cg_store_error(NULL));
             goto out;
         }
         cg_store_set_alert_cap(st, alert_cap);
         cg_store_set_attack_window(st, attack_window);
-        rc.st = st;
     }
-
-    if (rfile ? cg_capture_open_file(&cap, rfile, err, sizeof err)
-              : cg_capture_open_live(&cap, iface, 0, bpf, err, sizeof err)) {
+    rules_src rsrc = {.vars = vars, .classif = classif, .sets = sets, .nsets = nsets,
+                      .paths = rule_paths, .npaths = nrule_paths, .quiet = quiet};
+    cg_pipeline_config pc;
+    memset(&pc, 0, sizeof pc);
+    pc.rfile = rfile;
+    for (int k = 0; k < nifaces; k++)
+        pc.ifaces[k] = ifaces[k];
+    pc.nifaces = nifaces;
+    pc.snaplen = (int)snaplen;
+    pc.bpf = bpf;
+    pc.ring_mib = ring_mib;
+    pc.workers = workers;
+    pc.queue_kib = queue_kib;
+    pc.load = load_rules;
+    pc.load_ctx = &rsrc;
+    pc.cache_dir = cache_dir;
+    pc.inspect.flow.max_flows = flows;
+    pc.inspect.flow.memcap = (uint64_t)flow_mib << 20;
+    pc.inspect.reasm.depth = (uint64_t)stream_kib << 10;
+    pc.inspect.reasm.midstream = midstream;
+    pc.inspect.no_stream = no_stream;
+    pc.inspect.want_app = !no_app_ctx;
+    pc.detectors = no_detectors ? NULL : &dcfg;
+    pc.store = st;
+    pc.store_dir = store_dir;
+    pc.enrich = enr;
+    pc.eve_path = eve_path;
+    pc.eve_types = eve_types;
+    pc.alert_fields = alert_fields;
+    pc.window_s = window;
+    pc.evidence = evidence;
+    pc.batch = batch;
+    pc.progress = progress;
+    pc.stats_s = stats_s;
+    int code = CG_EXIT_INPUT;
+    if (cg_pipeline_create(&pl, &pc, &code, err, sizeof err)) {
         fprintf(stderr, "canhgac run: %s\n", err);
+        ret = code;
         goto out;
     }
-    if (eve_path) {
-        eve = strcmp(eve_path, "-") ? fopen(eve_path, "a") : stdout;
-        if (!eve) {
-            fprintf(stderr, "canhgac run: %s: %m\n", eve_path);
+    if (ctl_path) {
+        if (cg_ctl_open(&cc.ctl, ctl_path, err, sizeof err)) {
+            fprintf(stderr, "canhgac run: --ctl: %s\n", err);
+            goto out;
+        }
+        cc.pl = pl;
+    }
+    if (pid_file) {
+        if (cg_pidfile_write(pid_file, err, sizeof err)) {
+            fprintf(stderr, "canhgac run: --pid-file: %s\n", err);
+            goto out;
+        }
+        pid_written = 1;
+    }
+    if (user) {
+        if (geteuid() == 0) {
+            char p[4200];
+            int bad = 0;
+            if (st) {
+                bad |= give(store_dir, uid, gid);
+                snprintf(p, sizeof p, "%s/data.mdb", store_dir);
+                bad |= give(p, uid, gid);
+                snprintf(p, sizeof p, "%s/lock.mdb", store_dir);
+                bad |= give(p, uid, gid);
+            }
+            if (eve_path && strcmp(eve_path, "-"))
+                bad |= give(eve_path, uid, gid);
+            if (bad)
+                goto out;
+        }
+        if (cg_privs_drop(user, group, err, sizeof err)) {
+            fprintf(stderr, "canhgac run: --user: %s\n", err);
+            ret = CG_EXIT_FAIL;
             goto out;
         }
     }
-    line = malloc(EVE_LINE);
-    cg_incidents_cfg icfg = {.window_s = window, .max_evidence = evidence, .capacity = 65536,
-                             .user_size = enr ? (uint32_t)sizeof(inc_geo) : 0};
-    if (!line || cg_incidents_create(&ag, &icfg, new_id, sink, &rc)) {
-        fprintf(stderr, "canhgac run: out of memory\n");
-        ret = CG_EXIT_FAIL;
-        goto out;
-    }
-    alert_ctx actx = {.rc = &rc, .ag = ag, .st = st, .eve = eve, .line = line};
-    cg_inspect_config icf;
-    memset(&icf, 0, sizeof icf);
-    icf.flow.max_flows = flows;
-    icf.flow.memcap = (uint64_t)flow_mib << 20;
-    icf.reasm.depth = (uint64_t)stream_kib << 10;
-    icf.reasm.midstream = midstream;
-    icf.no_stream = no_stream;
-    icf.on_alert = on_alert;
-    icf.ctx = &actx;
-    icf.want_app = !no_app_ctx;
-    icf.events = eve ? eve_types & ~CG_EVE_T_ALERT : 0;
-    if (st && !no_app_ctx)
-        icf.events |= CG_INSPECT_EV_HTTP;   /* a response's status follows its alert */
-    icf.on_event = on_event;
-    actx.eve_types = eve_types;
-    actx.alert_fields = alert_fields;
-    if (!no_detectors && cg_detectors_create(&dets, &dcfg, rs, err, sizeof err)) {
-        fprintf(stderr, "canhgac run: %s\n", err);
-        ret = CG_EXIT_FAIL;
-        goto out;
-    }
-    icf.det = dets;
-    if (cg_inspect_create(&ins, det, &icf, err, sizeof err)) {
-        fprintf(stderr, "canhgac run: %s\n", err);
-        ret = CG_EXIT_FAIL;
-        goto out;
-    }
-    actx.ins = ins;
-    cg_incidents_set_alert_sink(ag, alert_sink);
-    rc.ag = ag;
-    rc.progress = progress;
 
-    g_cap = cap;
+    g_pl = pl;
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-
-    cg_decode_stats ds;
-    memset(&ds, 0, sizeof ds);
-    int dlt = cg_capture_dlt(cap);
-    double t0 = mono_s();
-    ret = CG_EXIT_OK;
-    for (;;) {
-        cg_frame fr;
-        int n = g_stop ? 0 : cg_capture_next(cap, &fr, err, sizeof err);
-        if (n < 0 && g_stop)
-            n = 0;   /* a read cut short by SIGINT/SIGTERM (a capture from a pipe) */
-        if (n < 0) {
-            fprintf(stderr, "canhgac run: %s\n", err);
-            ret = CG_EXIT_INPUT;
-            break;
-        }
-        if (n == 0) {
-            if (iface && !g_stop)
-                goto periodic;       /* live: a read timeout, not the end */
-            break;
-        }
-        cg_packet p;
-        int drc = cg_decode(&p, dlt, fr.data, fr.caplen, fr.wirelen, fr.ts_us, &ds);
-        if (drc != CG_DECODE_OK && eve && (eve_types & CG_INSPECT_EV_ANOMALY)) {
-            size_t len = cg_eve_decode_anomaly(line, EVE_LINE, &p, drc);   /* truncated, invalid */
-            if (len) {
-                fwrite(line, 1, len, eve);
-                rc.eve_lines[eve_kind(CG_INSPECT_EV_ANOMALY)]++;
-            }
-        }
-        if (drc != CG_DECODE_OK || p.ipver == 0)
-            goto periodic;
-        cg_inspect_packet(ins, &p);
-        if (actx.failed) {
-            rc.store_failed = 1;
-            ret = CG_EXIT_FAIL;
-            break;
-        }
-    periodic:
-        /* A batch holds LMDB's one write transaction, which triage changes
-         * wait for: it lives at most a second, whatever the packet rate
-         * (the clock is read only while a batch is open). */
-        if (rc.batch_alerts >= batch || (rc.in_batch && mono_s() - rc.batch_t0 >= 1.0)) {
-            if (commit(&rc, ag)) {
-                ret = CG_EXIT_FAIL;
-                break;
-            }
-            if (eve)
-                fflush(eve);
-        }
-    }
-    /* the flows end: what their streams hold is inspected */
-    if (ret != CG_EXIT_FAIL) {
-        cg_inspect_finish(ins);
-        if (actx.failed)
-            ret = CG_EXIT_FAIL;
-    }
-    if (ret != CG_EXIT_FAIL && commit(&rc, ag))
-        ret = CG_EXIT_FAIL;
-    if (rc.in_batch) {
-        cg_store_abort(st);
-        rc.in_batch = 0;
-    }
-    double secs = mono_s() - t0;
-    if (eve && fflush(eve) != 0) {
-        fprintf(stderr, "canhgac run: %s: %m\n", eve_path);
-        ret = CG_EXIT_FAIL;
-    }
-    if (!quiet) {
-        cg_inspect_stats ist;
-        cg_detect_info di;
-        cg_incidents_stats is;
-        cg_inspect_get_stats(ins, &ist);
-        cg_detect_get_info(det, &di);
-        cg_incidents_get_stats(ag, &is);
-        summary(rfile ? rfile : iface, &ds, &ist, &di, nloaded, nissues, &is, &rc,
-                store_dir, secs, dets);
-    }
+    sigaction(SIGHUP, &sa, NULL);
+    sigaction(SIGUSR2, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+    ret = cg_pipeline_run(pl, cc.ctl ? cg_ctl_fd(cc.ctl) : -1, ctl_serve, &cc);
+    g_pl = NULL;
+    if (!quiet)
+        cg_pipeline_summary(pl, stderr);
 out:
-    g_cap = NULL;
-    /* the worker first: flows still open when it is destroyed (a run that
-     * stopped on a store failure) may raise alerts, which must find the
-     * fold alive and are then dropped (closing) */
-    rc.closing = 1;
-    cg_inspect_destroy(ins);
-    if (eve && eve != stdout)
-        fclose(eve);
-    free(line);
-    cg_incidents_destroy(ag);
-    cg_detectors_destroy(dets);
+    g_pl = NULL;
+    cg_ctl_close(cc.ctl);
+    if (pid_written)
+        cg_pidfile_remove(pid_file);
+    cg_pipeline_destroy(pl);
     cg_enrich_close(enr);
-    cg_capture_close(cap);
     cg_store_close(st);
-    cg_detect_destroy(det);
-    cg_ruleset_destroy(rs);
     return ret;
 }

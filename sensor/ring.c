@@ -1,0 +1,196 @@
+/* ring.c — the SPSC message ring of ring.h.
+ *
+ * Invariants: tail <= head <= tail + cap; every byte in [tail, head) belongs
+ * to a committed message or a pad; a message never crosses the end of the
+ * buffer. The producer writes only in [head, tail + cap), the consumer reads
+ * only in [tail, head), so the two never touch the same bytes.
+ */
+#include "sensor/ring.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+static void futex_wait(_Atomic uint32_t *addr, uint32_t val, int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, &ts, NULL, 0);
+}
+
+static void futex_wake(_Atomic uint32_t *addr)
+{
+    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+int cg_ring_init(cg_ring *r, uint64_t cap)
+{
+    memset(r, 0, sizeof *r);
+    uint64_t c = 64u << 10;
+    while (c < cap)
+        c <<= 1;
+    r->buf = aligned_alloc(64, c);
+    if (!r->buf)
+        return -1;
+    r->cap = c;
+    atomic_init(&r->head, 0);
+    atomic_init(&r->tail, 0);
+    return 0;
+}
+
+void cg_ring_free(cg_ring *r)
+{
+    free(r->buf);
+    r->buf = NULL;
+}
+
+uint32_t cg_ring_max_msg(const cg_ring *r)
+{
+    return (uint32_t)(r->cap / 4);
+}
+
+void cg_ring_msg_set(cg_ring_msg *m, uint32_t len, uint16_t type, uint64_t seq)
+{
+    __atomic_store_n(&m->len, len, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->type, type, __ATOMIC_RELAXED);
+    __atomic_store_n(&m->seq, seq, __ATOMIC_RELAXED);
+    m->flags = 0;
+}
+
+static uint32_t padded(uint32_t len)
+{
+    return (len + 7u) & ~7u;
+}
+
+/* Room for len bytes at head, a pad included when it would wrap: the bytes
+ * needed from head, or 0 when they are not free. */
+static uint64_t need_at(const cg_ring *r, uint64_t head, uint64_t tail, uint32_t len)
+{
+    uint64_t off = head & (r->cap - 1);
+    uint64_t need = padded(len);
+    if (off + need > r->cap)
+        need += r->cap - off;            /* the pad to the end, then from 0 */
+    return head + need - tail <= r->cap ? need : 0;
+}
+
+void *cg_ring_reserve(cg_ring *r, uint32_t len)
+{
+    if (len < sizeof(cg_ring_msg) || len > cg_ring_max_msg(r))
+        return NULL;
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (!need_at(r, head, tail, len))
+        return NULL;
+    uint64_t off = head & (r->cap - 1);
+    if (off + padded(len) > r->cap) {
+        /* a pad to the end; the message starts at 0 */
+        cg_ring_msg_set((cg_ring_msg *)(r->buf + off), (uint32_t)(r->cap - off), CG_RING_PAD,
+                        0);
+        off = 0;
+    }
+    return r->buf + off;
+}
+
+void cg_ring_commit(cg_ring *r, uint32_t len)
+{
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint64_t off = head & (r->cap - 1);
+    uint64_t step = padded(len);
+    if (off + step > r->cap)
+        step += r->cap - off;            /* the pad reserve wrote */
+    atomic_store_explicit(&r->head, head + step, memory_order_seq_cst);
+    atomic_store_explicit(&r->head_futex, (uint32_t)(head + step), memory_order_seq_cst);
+    if (atomic_load_explicit(&r->consumer_sleeps, memory_order_seq_cst))
+        futex_wake(&r->head_futex);
+}
+
+int cg_ring_wait_space(cg_ring *r, uint32_t len, int ms)
+{
+    uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+    for (int spin = 0; spin < 64; spin++)
+        if (need_at(r, head, atomic_load_explicit(&r->tail, memory_order_acquire), len))
+            return 1;
+    r->wait_full++;
+    uint32_t seen = atomic_load_explicit(&r->tail_futex, memory_order_seq_cst);
+    atomic_store_explicit(&r->producer_sleeps, 1, memory_order_seq_cst);
+    if (!need_at(r, head, atomic_load_explicit(&r->tail, memory_order_seq_cst), len))
+        futex_wait(&r->tail_futex, seen, ms);
+    atomic_store_explicit(&r->producer_sleeps, 0, memory_order_relaxed);
+    return need_at(r, head, atomic_load_explicit(&r->tail, memory_order_acquire), len) != 0;
+}
+
+const cg_ring_msg *cg_ring_peek(cg_ring *r)
+{
+    for (;;) {
+        uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+        uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+        if (tail == head)
+            return NULL;
+        const cg_ring_msg *m = (const cg_ring_msg *)(r->buf + (tail & (r->cap - 1)));
+        if (m->type != CG_RING_PAD)
+            return m;
+        atomic_store_explicit(&r->tail, tail + m->len, memory_order_seq_cst);
+    }
+}
+
+void cg_ring_release(cg_ring *r, const cg_ring_msg *m)
+{
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    atomic_store_explicit(&r->tail, tail + padded(m->len), memory_order_seq_cst);
+    atomic_store_explicit(&r->tail_futex, (uint32_t)(tail + padded(m->len)),
+                          memory_order_seq_cst);
+    if (atomic_load_explicit(&r->producer_sleeps, memory_order_seq_cst))
+        futex_wake(&r->tail_futex);
+}
+
+int cg_ring_wait_data(cg_ring *r, int ms)
+{
+    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    for (int spin = 0; spin < 64; spin++)
+        if (atomic_load_explicit(&r->head, memory_order_acquire) != tail)
+            return 1;
+    uint32_t seen = atomic_load_explicit(&r->head_futex, memory_order_seq_cst);
+    atomic_store_explicit(&r->consumer_sleeps, 1, memory_order_seq_cst);
+    if (atomic_load_explicit(&r->head, memory_order_seq_cst) == tail)
+        futex_wait(&r->head_futex, seen, ms);
+    atomic_store_explicit(&r->consumer_sleeps, 0, memory_order_relaxed);
+    return atomic_load_explicit(&r->head, memory_order_acquire) != tail;
+}
+
+uint64_t cg_ring_peek_seq(cg_ring *r)
+{
+    for (;;) {
+        uint64_t tail = atomic_load_explicit(&r->tail, memory_order_seq_cst);
+        uint64_t head = atomic_load_explicit(&r->head, memory_order_seq_cst);
+        if (tail == head)
+            return UINT64_MAX;
+        const cg_ring_msg *m = (const cg_ring_msg *)(r->buf + (tail & (r->cap - 1)));
+        /* the header is the producer's committed bytes, which nobody writes
+         * again until tail passes them: valid when tail has not moved */
+        uint16_t type = __atomic_load_n(&m->type, __ATOMIC_RELAXED);
+        uint64_t seq = __atomic_load_n(&m->seq, __ATOMIC_RELAXED);
+        if (atomic_load_explicit(&r->tail, memory_order_seq_cst) != tail)
+            continue;
+        if (type == CG_RING_PAD) {
+            /* the consumer skips it on its next peek; look past it */
+            uint32_t len = __atomic_load_n(&m->len, __ATOMIC_RELAXED);
+            uint64_t next = tail + len;
+            if (next == head)
+                return UINT64_MAX;
+            const cg_ring_msg *m2 = (const cg_ring_msg *)(r->buf + (next & (r->cap - 1)));
+            seq = __atomic_load_n(&m2->seq, __ATOMIC_RELAXED);
+            if (atomic_load_explicit(&r->tail, memory_order_seq_cst) != tail)
+                continue;
+        }
+        return seq;
+    }
+}
+
+uint64_t cg_ring_used(cg_ring *r)
+{
+    return atomic_load_explicit(&r->head, memory_order_relaxed) -
+           atomic_load_explicit(&r->tail, memory_order_relaxed);
+}
