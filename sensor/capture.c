@@ -13,6 +13,17 @@
  * record: a record that took more bytes of the file than libpcap returned was
  * cut, and cg_capture_next reports it as an error.
  *
+ * Live: two kinds of handle over one pcap_t each. cg_capture_open_live (the
+ * first): immediate mode, so libpcap uses TPACKET_V2, and next waits up to
+ * 250 ms in a poll of its own that cg_capture_break wakes through a pipe.
+ * cg_capture_open_live_cfg (for worker threads): TPACKET_V3 with 10 ms blocks,
+ * a ring of buffer_mib, an optional PACKET_FANOUT group joined right after
+ * pcap_activate, and a next that never waits (the caller polls the fd). Both
+ * are non-blocking pcap_t's underneath. An interface that goes away is found
+ * by libpcap (a read error, "The interface disappeared") or, when libpcap only
+ * saw ENETDOWN and still waits to know more, by looking the name up here; it
+ * is reported as "IF: the interface went away (No such device)".
+ *
  * Invariants: one pcap_t per handle; a handle that has reported an error keeps
  * reporting it; messages always start with the file or interface name.
  */
@@ -20,16 +31,24 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/if_packet.h>
+#include <net/if.h>
 #include <pcap/pcap.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define LIVE_SNAPLEN 262144
 #define LIVE_TIMEOUT_MS 250
+#define LIVE_BUFFER_MIB 64
+/* TPACKET_V3 block retire timeout of the handles of cg_capture_open_live_cfg:
+ * the longest a packet waits in a part-filled block before poll sees it. */
+#define LIVE_BLOCK_MS 10
 
 struct cg_capture {
     pcap_t *pc;
@@ -42,6 +61,8 @@ struct cg_capture {
     volatile sig_atomic_t stop;
     int fd;               /* live: the descriptor to poll, or -1 */
     int wake[2];          /* live: a pipe that cg_capture_break writes to */
+    int nowait;           /* live from _cfg: next never waits */
+    unsigned ifindex;     /* live: the interface's index at open, 0 if none */
     char msg[512];
     char name[];          /* the path or interface, for messages */
 };
@@ -126,14 +147,62 @@ fail:
     return -1;
 }
 
-int cg_capture_open_live(cg_capture **out, const char *ifname, int snaplen,
-                         const char *bpf, char *err, size_t errlen)
+/* Whether ifname names something libpcap could capture on: a network
+ * interface, or one of libpcap's own devices ("any", "nflog", ...). Asked
+ * only after a failure, so that "no such interface" does not depend on the
+ * caller's privileges (without them libpcap fails before it looks). */
+static int device_known(const char *ifname)
+{
+    if (if_nametoindex(ifname) != 0)
+        return 1;
+    char eb[PCAP_ERRBUF_SIZE];
+    pcap_if_t *all = NULL;
+    int known = 0;
+    if (pcap_findalldevs(&all, eb) != 0)
+        return 1;   /* cannot tell: do not claim it is missing */
+    for (pcap_if_t *d = all; d && !known; d = d->next)
+        known = d->name && strcmp(d->name, ifname) == 0;
+    pcap_freealldevs(all);
+    return known;
+}
+
+/* The one-line message for a failed pcap_activate. */
+static void activate_error(char *msg, size_t n, pcap_t *pc, const char *ifname, int r)
+{
+    const char *detail = pcap_geterr(pc);
+    const char *status = pcap_statustostr(r);
+    if (r == PCAP_ERROR_NO_SUCH_DEVICE || !device_known(ifname))
+        snprintf(msg, n, "%s: no such interface", ifname);
+    else if (r == PCAP_ERROR_PERM_DENIED)
+        snprintf(msg, n, "%s: permission denied: live capture needs root or CAP_NET_RAW",
+                 ifname);
+    else if (r == PCAP_ERROR_IFACE_NOT_UP)
+        snprintf(msg, n, "%s: the interface is down", ifname);
+    else if (!detail || !*detail || strcmp(detail, status) == 0)
+        snprintf(msg, n, "%s: %s", ifname, status);
+    else if (r == PCAP_ERROR)
+        snprintf(msg, n, "%s: %s", ifname, detail);
+    else
+        snprintf(msg, n, "%s: %s (%s)", ifname, status, detail);
+}
+
+/* Both live opens. legacy: immediate mode (TPACKET_V2) and a next that waits
+ * up to LIVE_TIMEOUT_MS; otherwise TPACKET_V3 blocks and a next that never
+ * waits. */
+static int open_live(cg_capture **out, const char *ifname, const cg_live_config *cfg,
+                     int legacy, char *err, size_t errlen)
 {
     char eb[PCAP_ERRBUF_SIZE] = "";
     char msg[PCAP_ERRBUF_SIZE + 512];
     struct bpf_program prog;
-    if (!out || !ifname || !*ifname) {
+    if (!out || !ifname || !*ifname || !cfg) {
         put_err(err, errlen, "capture: no interface given");
+        return -1;
+    }
+    if (cfg->fanout_group > 0xffff || cfg->fanout_group < -1) {
+        snprintf(msg, sizeof msg, "%s: fanout group %d out of range (0..65535, or -1)",
+                 ifname, cfg->fanout_group);
+        put_err(err, errlen, msg);
         return -1;
     }
     cg_capture *c = new_handle(ifname);
@@ -142,50 +211,66 @@ int cg_capture_open_live(cg_capture **out, const char *ifname, int snaplen,
         goto fail;
     }
     c->live = 1;
+    c->nowait = !legacy;
+    c->ifindex = if_nametoindex(ifname);
     c->pc = pcap_create(ifname, eb);
     if (!c->pc) {
         snprintf(msg, sizeof msg, "%s: %s", ifname, eb);
         goto fail;
     }
-    pcap_set_snaplen(c->pc, snaplen > 0 ? snaplen : LIVE_SNAPLEN);
-    pcap_set_promisc(c->pc, 1);
-    pcap_set_immediate_mode(c->pc, 1);
-    pcap_set_timeout(c->pc, LIVE_TIMEOUT_MS);
+    pcap_set_snaplen(c->pc, cfg->snaplen > 0 ? cfg->snaplen : LIVE_SNAPLEN);
+    pcap_set_promisc(c->pc, cfg->promisc != 0);
     pcap_set_tstamp_precision(c->pc, PCAP_TSTAMP_PRECISION_MICRO);
+    if (legacy) {
+        pcap_set_immediate_mode(c->pc, 1);
+        pcap_set_timeout(c->pc, LIVE_TIMEOUT_MS);
+    } else {
+        uint64_t mib = cfg->buffer_mib ? cfg->buffer_mib : LIVE_BUFFER_MIB;
+        if (mib > 2047)
+            mib = 2047;   /* pcap_set_buffer_size takes an int */
+        pcap_set_buffer_size(c->pc, (int)(mib << 20));
+        pcap_set_timeout(c->pc, LIVE_BLOCK_MS);
+    }
     int r = pcap_activate(c->pc);
     if (r < 0) {
-        const char *detail = pcap_geterr(c->pc);
-        const char *status = pcap_statustostr(r);
-        if (!detail || !*detail || strcmp(detail, status) == 0)
-            snprintf(msg, sizeof msg, "%s: %s", ifname, status);
-        else if (r == PCAP_ERROR)
-            snprintf(msg, sizeof msg, "%s: %s", ifname, detail);
-        else
-            snprintf(msg, sizeof msg, "%s: %s (%s)", ifname, pcap_statustostr(r), detail);
+        activate_error(msg, sizeof msg, c->pc, ifname, r);
         goto fail;
     }
-    if (bpf && *bpf) {
-        if (pcap_compile(c->pc, &prog, bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
-            snprintf(msg, sizeof msg, "%s: filter \"%s\": %s", ifname, bpf, pcap_geterr(c->pc));
+    if (cfg->bpf && *cfg->bpf) {
+        if (pcap_compile(c->pc, &prog, cfg->bpf, 1, PCAP_NETMASK_UNKNOWN) < 0) {
+            snprintf(msg, sizeof msg, "%s: filter \"%s\": %s", ifname, cfg->bpf,
+                     pcap_geterr(c->pc));
             goto fail;
         }
         r = pcap_setfilter(c->pc, &prog);
         pcap_freecode(&prog);
         if (r < 0) {
-            snprintf(msg, sizeof msg, "%s: filter \"%s\": %s", ifname, bpf, pcap_geterr(c->pc));
+            snprintf(msg, sizeof msg, "%s: filter \"%s\": %s", ifname, cfg->bpf,
+                     pcap_geterr(c->pc));
+            goto fail;
+        }
+    }
+    if (cfg->fanout_group >= 0) {
+        /* hash of the flow, symmetric in the kernel (both directions alike);
+         * fragments reassembled first so they hash like the rest of theirs */
+        uint32_t arg = (uint32_t)cfg->fanout_group |
+                       (uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
+        int v = (int)arg;   /* the kernel reads the 32 bits as they are */
+        if (setsockopt(pcap_fileno(c->pc), SOL_PACKET, PACKET_FANOUT, &v, sizeof v) < 0) {
+            snprintf(msg, sizeof msg, "%s: PACKET_FANOUT: %s", ifname, strerror(errno));
             goto fail;
         }
     }
     /* libpcap (1.10, Linux) keeps waiting past its timeout on a quiet link, so
-     * reads are non-blocking and the wait is a poll here: bounded, and woken
-     * by cg_capture_break through the pipe. */
+     * reads are non-blocking and any wait is a poll: here (legacy), bounded
+     * and woken by cg_capture_break through the pipe; or the caller's. */
     c->fd = pcap_get_selectable_fd(c->pc);
     if (c->fd >= 0) {
         if (pcap_setnonblock(c->pc, 1, eb) < 0) {
             snprintf(msg, sizeof msg, "%s: %s", ifname, eb);
             goto fail;
         }
-        if (pipe2(c->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
+        if (legacy && pipe2(c->wake, O_NONBLOCK | O_CLOEXEC) < 0) {
             snprintf(msg, sizeof msg, "%s: pipe: %s", ifname, strerror(errno));
             goto fail;
         }
@@ -198,6 +283,19 @@ fail:
     put_err(err, errlen, msg);
     cg_capture_close(c);
     return -1;
+}
+
+int cg_capture_open_live_cfg(cg_capture **out, const char *ifname, const cg_live_config *cfg,
+                             char *err, size_t errlen)
+{
+    return open_live(out, ifname, cfg, 0, err, errlen);
+}
+
+int cg_capture_open_live(cg_capture **out, const char *ifname, int snaplen,
+                         const char *bpf, char *err, size_t errlen)
+{
+    cg_live_config cfg = {.snaplen = snaplen, .bpf = bpf, .fanout_group = -1, .promisc = 1};
+    return open_live(out, ifname, &cfg, 1, err, errlen);
 }
 
 /* Live, non-blocking: waits up to LIVE_TIMEOUT_MS for the interface or a
@@ -216,6 +314,23 @@ static int live_wait(cg_capture *c)
         return 0;
     }
     return 1;
+}
+
+/* Whether the interface of a live handle went away, after a read r that
+ * gave no packet. The kernel tells a packet socket ENETDOWN (POLLERR) both
+ * when its interface is set down and when it is deleted (first down, then
+ * unregistered); libpcap 1.10 reads that error off the socket, so it is seen
+ * once, and then asks for a short select timeout
+ * (pcap_get_required_select_timeout) until it knows which: by that sign, or
+ * by a read error, the interface is looked up by name. Gone, or a new one by
+ * the same name (another index): it went away. Only down: not an error. */
+static int live_gone(const cg_capture *c, int r)
+{
+    if (!c->ifindex)
+        return 0;   /* "any" and libpcap's other devices */
+    if (r == 0 && !pcap_get_required_select_timeout(c->pc))
+        return 0;
+    return if_nametoindex(c->name) != c->ifindex;
 }
 
 /* Records an error that sticks to the handle, and returns -1. */
@@ -279,10 +394,12 @@ int cg_capture_next(cg_capture *c, cg_frame *f, char *err, size_t errlen)
     struct pcap_pkthdr *h;
     const u_char *d;
     int r = pcap_next_ex(c->pc, &h, &d);
-    if (r == 0 && c->fd >= 0 && live_wait(c))
+    if (r == 0 && c->fd >= 0 && !c->nowait && live_wait(c))
         r = pcap_next_ex(c->pc, &h, &d);
+    if (c->live && r != 1 && r != PCAP_ERROR_BREAK && live_gone(c, r))
+        return fail_next(c, err, errlen, "the interface went away (No such device)");
     if (r == 0 || r == PCAP_ERROR_BREAK)
-        return 0;   /* live read timeout, end of file, or a break */
+        return 0;   /* live: nothing yet or a break; file: the end */
     if (r != 1)
         return read_error(c, err, errlen);
 
@@ -331,6 +448,27 @@ uint64_t cg_capture_drops(cg_capture *c)
     if (!c || !c->live || pcap_stats(c->pc, &ps) != 0)
         return 0;
     return (uint64_t)ps.ps_drop + ps.ps_ifdrop;
+}
+
+int cg_capture_fd(const cg_capture *c)
+{
+    return c && c->live ? c->fd : -1;
+}
+
+void cg_capture_get_stats(cg_capture *c, cg_capture_stats *out)
+{
+    struct pcap_stat ps;
+    if (!out)
+        return;
+    memset(out, 0, sizeof *out);
+    if (!c)
+        return;
+    out->packets = c->count;
+    if (c->live && pcap_stats(c->pc, &ps) == 0) {
+        out->kernel_packets = ps.ps_recv;
+        out->kernel_drops = ps.ps_drop;
+        out->if_drops = ps.ps_ifdrop;
+    }
 }
 
 void cg_capture_break(cg_capture *c)
