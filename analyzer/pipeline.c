@@ -195,7 +195,7 @@ static void switch_engine(worker *w)
         cg_ring_msg_set(&m->h, sizeof *m, MSG_SWITCHED, w->seq);
         m->key = 0;
         m->engine = from;
-        cg_ring_commit(&w->out, sizeof *m);
+        pl_out_commit(w, sizeof *m);
     }
 }
 
@@ -259,7 +259,7 @@ static void *file_worker(void *arg)
             break;
         }
         const pkt_msg *pm = (const pkt_msg *)m;
-        if (!atomic_load_explicit(&pl->failed, memory_order_relaxed))
+        if (!atomic_load_explicit(&pl->failed, memory_order_relaxed) && !pl->cfg.null_workers)
             inspect_frame(w, pm->ts_us, (const uint8_t *)(pm + 1), pm->caplen, pm->wirelen,
                           pl->dlt);
         cg_ring_release(&w->in, m);

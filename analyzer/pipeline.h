@@ -108,6 +108,8 @@ typedef struct cg_pipeline_config {
     int progress;                  /* a line on stderr after each commit */
     uint32_t stats_s;              /* an EVE stats line every ... seconds (0: none) */
     const char *sensor_name;       /* for stats and ctl (NULL: the host name) */
+    int null_workers;              /* benchmarks: workers take packets and do nothing
+                                    * (the reader's own ceiling) */
 } cg_pipeline_config;
 
 typedef struct cg_pipeline cg_pipeline;

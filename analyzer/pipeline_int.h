@@ -197,6 +197,8 @@ struct cg_pipeline {
     int wr_started;
     writer wr;
     pthread_mutex_t wr_mu;           /* the writer's counters, the EVE file (reopen) */
+    _Atomic uint32_t bell;           /* rung by workers when the writer sleeps */
+    _Atomic int wr_sleeps;
     /* control */
     _Atomic int stop;
     _Atomic int req;
@@ -221,6 +223,8 @@ void pl_on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
 void pl_on_event(void *ctx, const cg_inspect_event *ev);
 void pl_send_line(worker *w, uint64_t key, unsigned kind, const char *line, size_t len);
 void *pl_out_reserve(worker *w, uint32_t len);
+/* Commits the message and rings the writer's bell when it sleeps. */
+void pl_out_commit(worker *w, uint32_t len);
 unsigned pl_eve_kind(int type);
 
 /* pipeline.c: starts a reload on the caller's thread. 0, or -1 (one is

@@ -17,7 +17,10 @@
  *    after a batch began, and at the end. What is reported as stored is
  *    stored: a commit flushes every incident the fold created so far.
  */
+#include <linux/futex.h>
 #include <sched.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -52,6 +55,22 @@ void *pl_out_reserve(worker *w, uint32_t len)
     return m;
 }
 
+static void futex_wait(_Atomic uint32_t *addr, uint32_t val, long ns)
+{
+    struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
+    syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, &ts, NULL, 0);
+}
+
+void pl_out_commit(worker *w, uint32_t len)
+{
+    cg_pipeline *pl = w->pl;
+    cg_ring_commit(&w->out, len);
+    if (atomic_load(&pl->wr_sleeps)) {
+        atomic_fetch_add(&pl->bell, 1);
+        syscall(SYS_futex, (uint32_t *)&pl->bell, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    }
+}
+
 void pl_send_line(worker *w, uint64_t key, unsigned kind, const char *line, size_t len)
 {
     uint32_t need = (uint32_t)(sizeof(line_msg) + len);
@@ -65,7 +84,7 @@ void pl_send_line(worker *w, uint64_t key, unsigned kind, const char *line, size
     m->kind = kind;
     m->len = (uint32_t)len;
     memcpy(m + 1, line, len);
-    cg_ring_commit(&w->out, need);
+    pl_out_commit(w, need);
 }
 
 /* A context text field for the store: NUL bytes (the fields hold what was
@@ -180,7 +199,7 @@ void pl_on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
     }
     uint32_t len = (uint32_t)(d - (uint8_t *)m);
     cg_ring_msg_set(&m->h, len, MSG_ALERT, w->seq);
-    cg_ring_commit(&w->out, len);
+    pl_out_commit(w, len);
 }
 
 void pl_on_event(void *ctx, const cg_inspect_event *ev)
@@ -199,7 +218,7 @@ void pl_on_event(void *ctx, const cg_inspect_event *ev)
             cg_ring_msg_set(&m->h, sizeof *m, MSG_STATUS, w->seq);
             m->key = key;
             m->status = ev->app->http.status;
-            cg_ring_commit(&w->out, sizeof *m);
+            pl_out_commit(w, sizeof *m);
         }
     }
     if (!pl->cfg.eve_path || !(pl->cfg.eve_types & (uint32_t)ev->type))
@@ -705,8 +724,25 @@ void *pl_writer_main(void *arg)
             }
             if (wr->eve && idle == 20)
                 fflush(wr->eve);
-            struct timespec ts = {0, idle < 20 ? 50000 : 2000000};
-            nanosleep(&ts, NULL);
+            /* messages held back by the order (a worker behind) are looked
+             * at again soon; empty rings wait for the bell (a worker sends)
+             * or the clock (the batch, stats) */
+            int waiting = 0;
+            for (uint32_t i = 0; i < pl->nw && !waiting; i++)
+                waiting = cg_ring_peek(&pl->w[i].out) != NULL;
+            if (waiting) {
+                struct timespec ts = {0, 100000};
+                nanosleep(&ts, NULL);
+            } else {
+                uint32_t seen = atomic_load(&pl->bell);
+                atomic_store(&pl->wr_sleeps, 1);
+                int empty = 1;
+                for (uint32_t i = 0; i < pl->nw && empty; i++)
+                    empty = cg_ring_peek(&pl->w[i].out) == NULL;
+                if (empty && !all_done(pl))
+                    futex_wait(&pl->bell, seen, 20000000L);
+                atomic_store(&pl->wr_sleeps, 0);
+            }
             idle++;
         } else {
             idle = 0;

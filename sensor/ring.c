@@ -8,6 +8,7 @@
 #include "sensor/ring.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <linux/futex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,9 +150,14 @@ void cg_ring_release(cg_ring *r, const cg_ring_msg *m)
 int cg_ring_wait_data(cg_ring *r, int ms)
 {
     uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    for (int spin = 0; spin < 64; spin++)
+    /* a consumer that keeps up would sleep after every message and cost its
+     * producer a wake-up each: it yields a while first */
+    for (int spin = 0; spin < 256; spin++) {
         if (atomic_load_explicit(&r->head, memory_order_acquire) != tail)
             return 1;
+        if ((spin & 15) == 15)
+            sched_yield();
+    }
     uint32_t seen = atomic_load_explicit(&r->head_futex, memory_order_seq_cst);
     atomic_store_explicit(&r->consumer_sleeps, 1, memory_order_seq_cst);
     if (atomic_load_explicit(&r->head, memory_order_seq_cst) == tail)

@@ -15,6 +15,12 @@
  *       with every event type (--eve-types all): lines formatted and written
  *       to /dev/null; the medians (wall clock and the process's CPU time,
  *       which a busy machine disturbs less) and their ratios.
+ *   bench_pipeline -r FILE -S RULES... --workers 1,2,4 [--cache DIR] [--runs N]
+ *       the whole pipeline as `canhgac run` drives it (analyzer/pipeline.h: the
+ *       reader, N workers, the writer; no store, no EVE file) over the frames
+ *       in memory, for each number of workers in turn, alternating; the
+ *       median of each, and each one's speed-up over the first. Then the
+ *       reader's own ceiling: packets/s handed to workers that do nothing.
  *   bench_pipeline --load [-S RULES]... [--classification F] --cache DIR
  *       times loading the rules and building the engine (compiled, or from the
  *       cache when DIR has it), and the peak RSS with the engine built.
@@ -35,6 +41,7 @@
 #include "analyzer/eve.h"
 #include "analyzer/eve_proto.h"
 #include "analyzer/inspect.h"
+#include "analyzer/pipeline.h"
 #include "analyzer/rule.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
@@ -346,6 +353,113 @@ static int keep_payload_rules(cg_ruleset **rs, const char *classif, const char *
     return rc;
 }
 
+static long rss_mib(void);
+
+typedef struct pl_rules {
+    const char *classif;
+    const char **paths;
+    int np;
+} pl_rules;
+
+static int pl_load(void *ctx, cg_ruleset **out, char *err, size_t errlen)
+{
+    pl_rules *r = ctx;
+    if (load_rules(out, r->classif, r->paths, r->np)) {
+        snprintf(err, errlen, "the rules did not load");
+        return -1;
+    }
+    return 0;
+}
+
+/* One run of the pipeline over fr with nw workers: its wall time, or -1. */
+static double run_pipeline(const frames *fr, const cg_frame *fv, pl_rules *rules,
+                           const char *cache, uint32_t nw, int null_workers, uint64_t *alerts)
+{
+    cg_pipeline_config pc;
+    memset(&pc, 0, sizeof pc);
+    pc.rfile = "(memory)";
+    pc.frames = fv;
+    pc.nframes = fr->n;
+    pc.frames_dlt = fr->dlt;
+    pc.workers = nw;
+    pc.load = pl_load;
+    pc.load_ctx = rules;
+    pc.cache_dir = cache;
+    pc.inspect.flow.max_flows = 262144;
+    pc.inspect.want_app = 1;
+    pc.window_s = 3600;
+    pc.evidence = 5;
+    pc.batch = 1000;
+    pc.null_workers = null_workers;
+    cg_pipeline *pl;
+    char err[512];
+    int code;
+    if (cg_pipeline_create(&pl, &pc, &code, err, sizeof err)) {
+        fprintf(stderr, "bench: %s\n", err);
+        return -1;
+    }
+    double t0 = now_s();
+    int rc = cg_pipeline_run(pl, -1, NULL, NULL);
+    double t = now_s() - t0;
+    cg_pipeline_totals tot;
+    cg_pipeline_get_totals(pl, &tot);
+    *alerts = tot.alerts;
+    cg_pipeline_destroy(pl);
+    return rc ? -1 : t;
+}
+
+static int bench_workers(const frames *fr, const char *list, pl_rules *rules, const char *cache,
+                         int runs, const char *rfile)
+{
+    uint32_t nws[8];
+    int n = 0;
+    for (const char *p = list; *p && n < 8;) {
+        char *end;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p || v < 1 || v > CG_PIPELINE_MAX_WORKERS) {
+            fprintf(stderr, "bench: --workers takes numbers from 1 to %d: %s\n",
+                    CG_PIPELINE_MAX_WORKERS, list);
+            return 2;
+        }
+        nws[n++] = (uint32_t)v;
+        p = *end == ',' ? end + 1 : end;
+    }
+    cg_frame *fv = malloc(fr->n * sizeof *fv);
+    if (!fv)
+        return 1;
+    for (size_t i = 0; i < fr->n; i++)
+        fv[i] = (cg_frame){.ts_us = fr->ts[i], .caplen = fr->caplen[i],
+                           .wirelen = fr->wirelen[i], .data = fr->buf + fr->off[i]};
+    static double t[8][100], tn[100];
+    uint64_t alerts[8] = {0}, na = 0;
+    /* a first run fills the rules cache and the page cache */
+    if (run_pipeline(fr, fv, rules, cache, nws[0], 0, &alerts[0]) < 0)
+        return 1;
+    for (int r = 0; r < runs; r++) {
+        for (int k = 0; k < n; k++)
+            if ((t[k][r] = run_pipeline(fr, fv, rules, cache, nws[k], 0, &alerts[k])) < 0)
+                return 1;
+        if ((tn[r] = run_pipeline(fr, fv, rules, cache, nws[n - 1], 1, &na)) < 0)
+            return 1;
+    }
+    double gbit = fr->wire_bytes * 8.0 / 1e9;
+    printf("capture %s: %zu packets, %.1f MB; the pipeline (reader, workers, writer; no "
+           "store, no EVE), median of %d runs\n", rfile, fr->n, fr->wire_bytes / 1e6, runs);
+    double m0 = median(t[0], runs);
+    for (int k = 0; k < n; k++) {
+        double m = median(t[k], runs);
+        printf("%2u worker%s %10.0f packets/s  %6.2f Gbit/s  %.3f s  %.2fx %u worker%s "
+               "(%llu alerts)\n", nws[k], nws[k] == 1 ? " " : "s", fr->n / m, gbit / m, m,
+               m0 / m, nws[0], nws[0] == 1 ? "" : "s", (unsigned long long)alerts[k]);
+    }
+    double mn = median(tn, runs);
+    printf("reader alone (%u workers doing nothing) %10.0f packets/s  %6.2f Gbit/s\n",
+           nws[n - 1], fr->n / mn, gbit / mn);
+    printf("peak RSS %ld MiB\n", rss_mib());
+    free(fv);
+    return 0;
+}
+
 static long rss_mib(void)
 {
     struct rusage ru;
@@ -360,10 +474,12 @@ int main(int argc, char **argv)
         {"load", no_argument, 0, 'L'}, {"cache", required_argument, 0, 'c'},
         {"no-stream", no_argument, 0, 'T'}, {"compare", no_argument, 0, 'P'},
         {"payload-only", no_argument, 0, 'O'}, {"eve", no_argument, 0, 'E'},
+        {"workers", required_argument, 0, 'W'},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     int no_stream = 0, compare = 0, payload_only = 0, eve = 0;
     const char *rfile = NULL, *classif = NULL, *cache = NULL, *paths[32];
     int np = 0, runs = 5, load = 0, c;
+    const char *workers = NULL;
     while ((c = getopt_long(argc, argv, "r:S:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r': rfile = optarg; break;
@@ -376,9 +492,12 @@ int main(int argc, char **argv)
         case 'P': compare = 1; break;
         case 'O': payload_only = 1; break;
         case 'E': eve = 1; break;
+        case 'W': workers = optarg; break;
         default:
             fprintf(stderr, "usage: bench_pipeline -r FILE [-S RULES]... [--classification F] "
                             "[--runs N] [--no-stream | --compare | --eve] [--payload-only]\n"
+                            "       bench_pipeline -r FILE -S RULES... --workers 1,2,4 "
+                            "[--cache DIR] [--runs N]\n"
                             "       bench_pipeline --load -S RULES... --cache DIR\n");
             return c == 'h' ? 0 : 2;
         }
@@ -430,6 +549,12 @@ int main(int argc, char **argv)
     memset(&fr, 0, sizeof fr);
     if (load_frames(rfile, &fr))
         return 1;
+    if (workers) {
+        pl_rules pr = {.classif = classif, .paths = paths, .np = np};
+        int rc = bench_workers(&fr, workers, &pr, cache, runs, rfile);
+        free(fr.buf); free(fr.off); free(fr.caplen); free(fr.wirelen); free(fr.ts);
+        return rc;
+    }
     cg_ruleset *rs = NULL;
     cg_detect *d = NULL;
     if (np > 0) {
