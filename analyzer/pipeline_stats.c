@@ -451,10 +451,21 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *o)
             (unsigned long long)ds->vlan, (unsigned long long)ds->truncated,
             (unsigned long long)ds->invalid, (unsigned long long)ds->unsupported,
             (unsigned long long)ds->fragments);
-    if (pl->cfg.nifaces)
+    if (pl->cfg.nifaces) {
         fprintf(o, "  capture    %llu packets received by the kernel, %llu dropped by the kernel, "
-                "%llu by the interface\n", (unsigned long long)s.cs.kernel_packets,
-                (unsigned long long)s.cs.kernel_drops, (unsigned long long)s.cs.if_drops);
+                "%llu by the interface; per worker (received/dropped):",
+                (unsigned long long)s.cs.kernel_packets, (unsigned long long)s.cs.kernel_drops,
+                (unsigned long long)s.cs.if_drops);
+        for (uint32_t i = 0; i < pl->nw; i++) {
+            worker *w = &pl->w[i];
+            pthread_mutex_lock(&w->mu);
+            cg_capture_stats c = w->snap.cs;
+            pthread_mutex_unlock(&w->mu);
+            fprintf(o, " %llu/%llu", (unsigned long long)c.kernel_packets,
+                    (unsigned long long)(c.kernel_drops + c.if_drops));
+        }
+        fputc('\n', o);
+    }
     fprintf(o,
             "  flows      created %llu, active %llu, evicted %llu by timeout, %llu by pressure; "
             "%llu refused at the cap\n"
