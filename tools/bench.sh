@@ -11,6 +11,8 @@
 #      detectors' cost per packet (the worker with and without them) and their
 #      table under a flood of a million random sources; then reassembly alone,
 #      its memory per flow and a million flows;
+#      the whole pipeline with ET Open on 1, 2 and 4 workers (file input in
+#      memory; the speed-up over 1 worker) and the reader's own ceiling;
 #   2. ET Open load time cold and from the cache, and peak RSS;
 #   3. the incident store: ingest of synthetic incidents (one alert each) and
 #      the analysts' queries over them (BENCH_INCIDENTS, default 10,000,000;
@@ -34,6 +36,10 @@ echo "== ET Open (every rule that loads): with TCP reassembly and HTTP/TLS/DNS p
 echo "== ET Open's payload rules (no application buffer): with streams, and packets only"
 "$B/bench_pipeline" -r "$W/http-$BYTES.pcap" -S "$DATA/rules/etopen" --runs "$RUNS" --compare \
     --payload-only
+echo "== workers: the whole pipeline (reader, workers, writer) with ET Open, 1, 2 and 4 workers"
+mkdir -p "$W/cache"
+"$B/bench_pipeline" -r "$W/http-$BYTES.pcap" -S "$DATA/rules/etopen" --cache "$W/cache" \
+    --runs "$RUNS" --workers 1,2,4
 echo "== Hyperscan by piece length: what scanning streams in large pieces gains over packets"
 "$B/bench_scan" -r "$W/http-$BYTES.pcap" -S rules
 "$B/bench_scan" -r "$W/http-$BYTES.pcap" -S "$DATA/rules/etopen"
