@@ -466,6 +466,8 @@ static void on_evict(void *ctx, cg_flow *f, int reason)
     cg_inspect *in = ctx;
     iflow *uf = cg_flow_user(f);
     (void)reason;
+    if (in->cfg.on_flow_end)
+        in->cfg.on_flow_end(in->cfg.ctx, f);
     if (in->cfg.det && cg_detectors_flow_end_counts(in->cfg.det, f)) {
         const cg_det_alert *da = NULL;
         gate_enter(in);
@@ -819,6 +821,11 @@ int cg_inspect_switch(cg_inspect *in, const cg_detect *d, const cg_ruleset *old_
     /* the counters go on from where the old worker left them */
     cg_detect_worker_add_stats(w, &old);
     return 0;
+}
+
+uint32_t cg_inspect_expire(cg_inspect *in, uint64_t now_us)
+{
+    return cg_flowtable_expire(in->ft, now_us, UINT32_MAX);
 }
 
 uint32_t cg_inspect_flows(cg_inspect *in, void (*fn)(void *ctx, cg_flow *f), void *ctx)

@@ -125,6 +125,8 @@ typedef struct cg_inspect_config {
     const cg_detect_shared *shared;/* thresholds, xbits and the gate several workers
                                     * share (NULL: this worker's own tables); det is
                                     * then shared too, used under the same gate */
+    void (*on_flow_end)(void *ctx, const cg_flow *f);   /* a flow is about to end (before
+                                    * what its end raises), with ctx; may be NULL */
     uint32_t bits_words;           /* flowbit and flowint words each flow holds, when
                                     * more than the engine needs: room for the rules
                                     * of a later cg_inspect_switch */
@@ -158,6 +160,11 @@ void cg_inspect_packet(cg_inspect *in, const cg_packet *p);
 void cg_inspect_finish(cg_inspect *in);
 
 void cg_inspect_get_stats(const cg_inspect *in, cg_inspect_stats *out);
+/* Ends the flows idle past their timeout at now_us (the worker's clock: a
+ * capture's time, or the wall clock live), least recently seen first: what
+ * their streams hold is inspected. Returns how many ended. */
+uint32_t cg_inspect_expire(cg_inspect *in, uint64_t now_us);
+
 /* Calls fn for each flow the worker holds (a look, on the worker's thread;
  * fn must not change the flow). Returns their number. */
 uint32_t cg_inspect_flows(cg_inspect *in, void (*fn)(void *ctx, cg_flow *f), void *ctx);

@@ -59,20 +59,36 @@ void pl_fail(cg_pipeline *pl, const char *fmt, ...)
 
 static _Thread_local worker *tl_worker;
 
+/* 1 while worker v may still take the gate before me at (s, sub): it holds a
+ * packet before s, or works at s (a tick, the end) on a flow that sorts
+ * before mine. */
+static int before_me(worker *v, uint64_t s, uint64_t sub)
+{
+    if (atomic_load(&v->done))
+        return 0;
+    uint64_t h = cg_ring_peek_seq(&v->in);
+    if (h < s || (h == s && sub > 0))
+        return 1;
+    for (;;) {
+        uint64_t c = atomic_load(&v->cur);
+        uint64_t vs = atomic_load(&v->pub_sub);
+        if (atomic_load(&v->cur) != c)
+            continue;
+        return c < s || (c == s && vs < sub);
+    }
+}
+
 static void gate_enter(void *ctx)
 {
     cg_pipeline *pl = ctx;
     worker *me = tl_worker;
     if (pl->ordered && me) {
-        uint64_t s = me->seq;
+        uint64_t s = me->seq, sub = me->tie ? me->sub : 0;
         for (uint32_t i = 0; i < pl->nw; i++) {
             worker *v = &pl->w[i];
             if (v == me)
                 continue;
-            for (int spin = 0;; spin++) {
-                if (atomic_load(&v->done) ||
-                    (cg_ring_peek_seq(&v->in) >= s && atomic_load(&v->cur) >= s))
-                    break;
+            for (int spin = 0; before_me(v, s, sub); spin++) {
                 if (spin < 64)
                     sched_yield();
                 else {
@@ -192,8 +208,7 @@ static void switch_engine(worker *w)
     /* the writer frees the old engine once every worker has said this */
     switched_msg *m = pl_out_reserve(w, sizeof *m);
     if (m) {
-        cg_ring_msg_set(&m->h, sizeof *m, MSG_SWITCHED, w->seq);
-        m->key = 0;
+        pl_msg_head(w, &m->h, sizeof *m, MSG_SWITCHED, 0);
         m->engine = from;
         pl_out_commit(w, sizeof *m);
     }
@@ -217,6 +232,30 @@ static void inspect_frame(worker *w, uint64_t ts_us, const uint8_t *data, uint32
     cg_inspect_packet(w->ins, &p);
 }
 
+/* inspect.h's on_flow_end: at a tick or the end, the flow ending now gives
+ * the order of what its end raises */
+static void on_flow_end(void *ctx, const cg_flow *f)
+{
+    worker *w = ctx;
+    if (!w->tie)
+        return;
+    w->sub = f->last_us << 12 | (f->id & 0xfff);
+    atomic_store(&w->pub_sub, w->sub);
+}
+
+static void tie_begin(worker *w)
+{
+    w->tie = 1;
+    w->sub = 0;
+    atomic_store(&w->pub_sub, 0);
+}
+
+static void tie_end(worker *w)
+{
+    w->tie = 0;
+    atomic_store(&w->pub_sub, UINT64_MAX);
+}
+
 static void between_packets(worker *w)
 {
     if (atomic_load_explicit(&w->pl->gen, memory_order_relaxed) != w->gen)
@@ -230,7 +269,9 @@ static void finish(worker *w)
 {
     w->seq = SEQ_FINISH;
     atomic_store(&w->cur, SEQ_FINISH);
+    tie_begin(w);
     cg_inspect_finish(w->ins);
+    tie_end(w);
     pl_publish(w);
     atomic_store(&w->done, 1);
 }
@@ -259,6 +300,18 @@ static void *file_worker(void *arg)
             break;
         }
         const pkt_msg *pm = (const pkt_msg *)m;
+        if (m->type == MSG_TICK) {
+            /* the file's clock moved on a second: flows idle past their
+             * timeout end, in every worker at the same place */
+            tie_begin(w);
+            if (!atomic_load_explicit(&pl->failed, memory_order_relaxed) &&
+                !pl->cfg.null_workers)
+                cg_inspect_expire(w->ins, pm->ts_us);
+            tie_end(w);
+            cg_ring_release(&w->in, m);
+            atomic_store(&w->cur, SEQ_NONE);
+            continue;
+        }
         if (!atomic_load_explicit(&pl->failed, memory_order_relaxed) && !pl->cfg.null_workers)
             inspect_frame(w, pm->ts_us, (const uint8_t *)(pm + 1), pm->caplen, pm->wirelen,
                           pl->dlt);
@@ -288,8 +341,15 @@ static void *live_worker(void *arg)
                 cg_frame fr;
                 int n = cg_capture_next(w->caps[i], &fr, err, sizeof err);
                 if (n < 0) {
-                    pl_fail(pl, "%s", err);
+                    /* the interface went away: the sensor stops, what the
+                     * streams hold is inspected and stored (exit 1) */
+                    int expect = 0;
+                    if (atomic_compare_exchange_strong(&pl->fail_set, &expect, 1)) {
+                        snprintf(pl->fail_msg, sizeof pl->fail_msg, "%s", err);
+                        fprintf(stderr, "canhgac run: %s\n", err);
+                    }
                     atomic_store(&pl->input_error, 1);
+                    atomic_store(&pl->stop, 1);
                     goto out;
                 }
                 if (n == 0)
@@ -299,6 +359,13 @@ static void *live_worker(void *arg)
                               cg_capture_dlt(w->caps[i]));
                 between_packets(w);
             }
+        }
+        struct timespec rt;
+        clock_gettime(CLOCK_REALTIME, &rt);
+        uint64_t now_us = (uint64_t)rt.tv_sec * 1000000u + (uint64_t)rt.tv_nsec / 1000u;
+        if (now_us >= w->next_expire) {
+            cg_inspect_expire(w->ins, now_us);   /* an idle link's flows end too */
+            w->next_expire = now_us + 1000000u;
         }
         if (!got) {
             pl_publish(w);
@@ -348,11 +415,12 @@ static int push(cg_pipeline *pl, worker *w, uint16_t type, uint64_t seq, const c
         cg_ring_wait_space(&w->in, need, POLL_MS);
     }
     cg_ring_msg_set(&m->h, need, type, seq);
-    if (fr) {
+    if (fr) {   /* (a tick: its time, no bytes) */
         m->ts_us = fr->ts_us;
         m->caplen = fr->caplen;
         m->wirelen = fr->wirelen;
-        memcpy(m + 1, fr->data, fr->caplen);
+        if (fr->caplen)
+            memcpy(m + 1, fr->data, fr->caplen);
     }
     cg_ring_commit(&w->in, need);
     return 0;
@@ -380,7 +448,7 @@ static int read_file(cg_pipeline *pl, int ctl_fd, void (*ctl)(void *), void *ctl
 {
     char err[1024];
     int rc = 0;
-    uint64_t seq = 0;
+    uint64_t seq = 0, last_sec = 0;
     for (;;) {
         if (atomic_load(&pl->stop))
             break;
@@ -403,6 +471,18 @@ static int read_file(cg_pipeline *pl, int ctl_fd, void (*ctl)(void *), void *ctl
         }
         if (n == 0)
             break;
+        uint64_t sec = fr.ts_us / 1000000u;
+        if (sec > last_sec) {
+            /* a tick: every worker ages its flows at this place */
+            if (last_sec) {
+                seq++;
+                cg_frame tick = {.ts_us = fr.ts_us};
+                for (uint32_t i = 0; i < pl->nw; i++)
+                    if (push(pl, &pl->w[i], MSG_TICK, seq, &tick))
+                        goto end;
+            }
+            last_sec = sec;
+        }
         seq++;
         worker *w = &pl->w[pick(pl, fr.data, fr.caplen, fr.wirelen, fr.ts_us, seq)];
         if (push(pl, w, MSG_PKT, seq, &fr))
@@ -410,6 +490,7 @@ static int read_file(cg_pipeline *pl, int ctl_fd, void (*ctl)(void *), void *ctl
         if ((seq & 1023) == 0)
             serve(pl, ctl_fd, ctl, ctl_ctx, 0);
     }
+end:
     for (uint32_t i = 0; i < pl->nw; i++)
         push(pl, &pl->w[i], MSG_END, SEQ_FINISH, NULL);
     pl->next_seq = seq + 1;
@@ -504,7 +585,8 @@ int cg_pipeline_create(cg_pipeline **out, const cg_pipeline_config *cfg, int *ex
         w->eng = e;
         w->gen = 1;
         atomic_store(&w->cur, SEQ_NONE);
-        if ((cfg->rfile && cg_ring_init(&w->in, qcap)) || cg_ring_init(&w->out, qcap) ||
+        atomic_store(&w->pub_sub, UINT64_MAX);
+        if ((pl->ordered && cg_ring_init(&w->in, qcap)) || cg_ring_init(&w->out, qcap) ||
             !(w->line = malloc(EVE_LINE)))
             goto oom;
         for (int k = 0; k < cfg->nifaces; k++) {
@@ -523,6 +605,8 @@ int cg_pipeline_create(cg_pipeline **out, const cg_pipeline_config *cfg, int *ex
         if (ic.flow.memcap)
             ic.flow.memcap /= pl->nw;
         ic.on_alert = pl_on_alert;
+        ic.on_flow_end = on_flow_end;
+        ic.flow.no_reap = pl->ordered;   /* flows age at the ticks only */
         ic.on_event = pl_on_event;
         ic.ctx = w;
         ic.det = pl->dets;
@@ -600,7 +684,7 @@ int cg_pipeline_run(cg_pipeline *pl, int ctl_fd, void (*ctl)(void *), void *ctl_
     if (atomic_load(&pl->failed))
         return 1;
     if (atomic_load(&pl->input_error))
-        return 2;
+        return pl->ordered ? 2 : 1;   /* a broken file is bad input; a lost link a failure */
     return 0;
 }
 

@@ -32,7 +32,13 @@
 #define PENDING_STATUS 1024          /* a power of two */
 #define INCIDENT_SENTINEL UINT64_MAX /* the worker's placeholder for the id */
 
-enum { MSG_PKT = 1, MSG_END, MSG_ALERT, MSG_LINE, MSG_STATUS, MSG_SWITCHED };
+enum { MSG_PKT = 1, MSG_END, MSG_TICK, MSG_ALERT, MSG_LINE, MSG_STATUS, MSG_SWITCHED };
+
+/* cg_ring_msg.flags of a worker's message: raised while flows end at a
+ * clock tick or at the end of the input, where every worker works at the
+ * same seq; such messages are ordered by (seq, sub: the ending flow's last
+ * time and id, key, worker) */
+#define MSG_TIE 1
 
 /* reader -> worker */
 typedef struct pkt_msg {
@@ -42,11 +48,12 @@ typedef struct pkt_msg {
     /* the frame follows */
 } pkt_msg;
 
-/* worker -> writer: every message's body starts with its flow id (the order
- * of what the end of the input flushes) */
+/* worker -> writer: every message's body starts with its flow id and its
+ * sub-order (MSG_TIE) */
 typedef struct line_msg {
     cg_ring_msg h;
     uint64_t key;
+    uint64_t sub;
     uint32_t kind;                   /* index in the EVE counters */
     uint32_t len;
     /* the line follows */
@@ -55,12 +62,14 @@ typedef struct line_msg {
 typedef struct status_msg {
     cg_ring_msg h;
     uint64_t key;                    /* the flow id */
+    uint64_t sub;
     uint32_t status;
 } status_msg;
 
 typedef struct switched_msg {
     cg_ring_msg h;
     uint64_t key;
+    uint64_t sub;
     void *engine;                    /* the engine the worker left */
 } switched_msg;
 
@@ -71,6 +80,7 @@ enum { CX_METHOD, CX_HOST, CX_URL, CX_UA, CX_RRNAME, CX_SNI, CX_JA3, CX_APP };
 typedef struct alert_msg {
     cg_ring_msg h;
     uint64_t key;                    /* flow id */
+    uint64_t sub;
     const cg_rule *rule;
     uint64_t ts_us;
     uint8_t src[16], dst[16];
@@ -117,6 +127,10 @@ typedef struct worker {
     char *line;
     uint64_t seq;                    /* of the packet being inspected */
     _Atomic uint64_t cur;            /* the same, for the others; SEQ_NONE between */
+    int tie;                         /* flows end at a tick or the end (MSG_TIE) */
+    uint64_t sub;                    /* the flow ending now: (last_us << 12 | id & 0xfff) */
+    _Atomic uint64_t pub_sub;        /* the same, for the others */
+    uint64_t next_expire;            /* live: when flows are aged next (wall clock, us) */
     _Atomic int done;
     /* published counters */
     pthread_mutex_t mu;
@@ -160,7 +174,7 @@ typedef struct writer {
         const cg_open_incident *oi;
     } pending[PENDING_STATUS];
     /* what the end of the input flushes, sorted before it is taken */
-    struct stash { uint64_t key, order; cg_ring_msg *m; } *stash;
+    struct stash { uint64_t seq, sub, key, order; cg_ring_msg *m; } *stash;
     size_t nstash, capstash;
     double next_stats;
 } writer;
@@ -223,6 +237,8 @@ void pl_on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
 void pl_on_event(void *ctx, const cg_inspect_event *ev);
 void pl_send_line(worker *w, uint64_t key, unsigned kind, const char *line, size_t len);
 void *pl_out_reserve(worker *w, uint32_t len);
+/* Sets a reserved message's header and its order fields (key, sub). */
+void pl_msg_head(worker *w, cg_ring_msg *h, uint32_t len, uint16_t type, uint64_t key);
 /* Commits the message and rings the writer's bell when it sleeps. */
 void pl_out_commit(worker *w, uint32_t len);
 unsigned pl_eve_kind(int type);

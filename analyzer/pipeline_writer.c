@@ -61,6 +61,15 @@ static void futex_wait(_Atomic uint32_t *addr, uint32_t val, long ns)
     syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, &ts, NULL, 0);
 }
 
+void pl_msg_head(worker *w, cg_ring_msg *h, uint32_t len, uint16_t type, uint64_t key)
+{
+    cg_ring_msg_set(h, len, type, w->seq);
+    h->flags = w->tie ? MSG_TIE : 0;
+    line_msg *m = (line_msg *)h;   /* every body starts with key, sub */
+    m->key = key;
+    m->sub = w->tie ? w->sub : 0;
+}
+
 void pl_out_commit(worker *w, uint32_t len)
 {
     cg_pipeline *pl = w->pl;
@@ -79,8 +88,7 @@ void pl_send_line(worker *w, uint64_t key, unsigned kind, const char *line, size
     line_msg *m = pl_out_reserve(w, need);
     if (!m)
         return;
-    cg_ring_msg_set(&m->h, need, MSG_LINE, w->seq);
-    m->key = key;
+    pl_msg_head(w, &m->h, need, MSG_LINE, key);
     m->kind = kind;
     m->len = (uint32_t)len;
     memcpy(m + 1, line, len);
@@ -139,7 +147,6 @@ void pl_on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
     if (!m)
         return;
     memset(m, 0, sizeof *m);
-    m->key = fid;
     m->rule = r;
     m->ts_us = p->ts_us;
     memcpy(m->src, p->src, 16);
@@ -198,7 +205,7 @@ void pl_on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
         d = (uint8_t *)s;
     }
     uint32_t len = (uint32_t)(d - (uint8_t *)m);
-    cg_ring_msg_set(&m->h, len, MSG_ALERT, w->seq);
+    pl_msg_head(w, &m->h, len, MSG_ALERT, fid);
     pl_out_commit(w, len);
 }
 
@@ -215,8 +222,7 @@ void pl_on_event(void *ctx, const cg_inspect_event *ev)
         ev->app->http.has_response && ev->app->http.status) {
         status_msg *m = pl_out_reserve(w, sizeof *m);
         if (m) {
-            cg_ring_msg_set(&m->h, sizeof *m, MSG_STATUS, w->seq);
-            m->key = key;
+            pl_msg_head(w, &m->h, sizeof *m, MSG_STATUS, key);
             m->status = ev->app->http.status;
             pl_out_commit(w, sizeof *m);
         }
@@ -517,22 +523,20 @@ static void take_status(cg_pipeline *pl, const status_msg *m)
         store_failed(pl);
 }
 
-/* The fold's open incidents move to the rules of engine to (by gid:sid);
- * those whose rule it does not have are stored and forgotten. */
-static void rebind(cg_pipeline *pl, const engine *to)
+static const cg_rule *rules_of(const engine *e, uint32_t *n)
 {
-    uint32_t n = 0;
-    const cg_rule *rules = cg_ruleset_rules(to->rs, &n);
-    cg_incidents_rebind(pl->wr.ag, rules, n);
-    /* the pending statuses point into the fold's slots: still valid */
+    return cg_ruleset_rules(e->rs, n);
 }
 
 static void take_switched(cg_pipeline *pl, const switched_msg *m)
 {
     engine *e = m->engine;
+    uint32_t n = 0;
     if (++e->left < (int)pl->nw)
         return;
-    /* every worker left it: the fold takes the newest rules, it goes */
+    /* every worker left it: the fold's open incidents move to the newest
+     * rules (by gid:sid; the pending statuses point into the fold's slots,
+     * which stay), and it goes */
     pthread_mutex_lock(&pl->eng_mu);
     engine *newest = pl->cur;
     for (int i = 0; i < pl->nold; i++)
@@ -540,12 +544,17 @@ static void take_switched(cg_pipeline *pl, const switched_msg *m)
             pl->old[i] = pl->old[--pl->nold];
             break;
         }
+    if (commit(pl) == 0 && cg_incidents_rebind(pl->wr.ag, rules_of(newest, &n), n) == 0) {
+        pthread_mutex_unlock(&pl->eng_mu);
+        cg_detect_destroy(e->det);
+        cg_ruleset_destroy(e->rs);
+        free(e);
+        return;
+    }
+    /* the fold may still point at its rules: it goes with the pipeline */
+    if (pl->nold < (int)(sizeof pl->old / sizeof pl->old[0]))
+        pl->old[pl->nold++] = e;
     pthread_mutex_unlock(&pl->eng_mu);
-    if (commit(pl) == 0)
-        rebind(pl, newest);
-    cg_detect_destroy(e->det);
-    cg_ruleset_destroy(e->rs);
-    free(e);
 }
 
 static void take(cg_pipeline *pl, const cg_ring_msg *m)
@@ -575,6 +584,16 @@ static int may_send_below(worker *v, uint64_t s)
     return atomic_load(&v->cur) < s;
 }
 
+/* 1 when worker v may still send a message with a seq of s or below. */
+static int may_send_upto(worker *v, uint64_t s)
+{
+    if (atomic_load(&v->done))
+        return 0;
+    if (cg_ring_peek_seq(&v->in) <= s)
+        return 1;
+    return atomic_load(&v->cur) <= s;
+}
+
 static void stash(cg_pipeline *pl, worker *w, const cg_ring_msg *m)
 {
     writer *wr = &pl->wr;
@@ -582,7 +601,7 @@ static void stash(cg_pipeline *pl, worker *w, const cg_ring_msg *m)
         size_t nc = wr->capstash ? wr->capstash * 2 : 1024;
         struct stash *ns = realloc(wr->stash, nc * sizeof *ns);
         if (!ns) {
-            pl_fail(pl, "out of memory (the end of the input)");
+            pl_fail(pl, "out of memory (flows that end together)");
             return;
         }
         wr->stash = ns;
@@ -590,11 +609,12 @@ static void stash(cg_pipeline *pl, worker *w, const cg_ring_msg *m)
     }
     cg_ring_msg *copy = malloc(m->len);
     if (!copy) {
-        pl_fail(pl, "out of memory (the end of the input)");
+        pl_fail(pl, "out of memory (flows that end together)");
         return;
     }
     memcpy(copy, m, m->len);
-    wr->stash[wr->nstash] = (struct stash){((const line_msg *)m)->key,
+    const line_msg *l = (const line_msg *)m;
+    wr->stash[wr->nstash] = (struct stash){m->seq, l->sub, l->key,
                                            (uint64_t)w->idx << 40 | wr->nstash, copy};
     wr->nstash++;
 }
@@ -602,59 +622,96 @@ static void stash(cg_pipeline *pl, worker *w, const cg_ring_msg *m)
 static int stash_cmp(const void *a, const void *b)
 {
     const struct stash *x = a, *y = b;
+    if (x->seq != y->seq)
+        return x->seq < y->seq ? -1 : 1;
+    if (x->sub != y->sub)
+        return x->sub < y->sub ? -1 : 1;
     if (x->key != y->key)
         return x->key < y->key ? -1 : 1;
     return x->order < y->order ? -1 : x->order > y->order;
 }
 
-static void take_stash(cg_pipeline *pl)
+/* Moves the tied messages at the heads of the rings to the stash. */
+static void stash_ties(cg_pipeline *pl)
+{
+    for (uint32_t i = 0; i < pl->nw; i++) {
+        worker *v = &pl->w[i];
+        const cg_ring_msg *m;
+        while ((m = cg_ring_peek(&v->out)) && (m->flags & MSG_TIE)) {
+            stash(pl, v, m);
+            cg_ring_release(&v->out, m);
+        }
+    }
+}
+
+/* Takes the stashed messages of seq s: flows that ended at one tick (or at
+ * the end) in every worker, by when each was last seen, then by flow id; a
+ * flow's own messages keep their order. */
+static int take_ties(cg_pipeline *pl, uint64_t s)
 {
     writer *wr = &pl->wr;
-    /* flows leave each worker's table in its own order: by flow id here, so
-     * that the number of workers does not change the result; a flow's own
-     * messages keep their order */
     qsort(wr->stash, wr->nstash, sizeof *wr->stash, stash_cmp);
-    for (size_t i = 0; i < wr->nstash; i++) {
-        take(pl, wr->stash[i].m);
-        free(wr->stash[i].m);
+    size_t k = 0;
+    while (k < wr->nstash && wr->stash[k].seq == s) {
+        take(pl, wr->stash[k].m);
+        free(wr->stash[k].m);
+        k++;
     }
-    wr->nstash = 0;
+    memmove(wr->stash, wr->stash + k, (wr->nstash - k) * sizeof *wr->stash);
+    wr->nstash -= k;
+    return (int)k;
 }
 
 /* Takes what can be taken now: up to max messages. Returns how many. */
 static int drain(cg_pipeline *pl, int max)
 {
+    writer *wr = &pl->wr;
     int n = 0;
     while (n < max) {
+        if (!pl->ordered) {
+            int got = 0;
+            for (uint32_t i = 0; i < pl->nw; i++) {
+                worker *v = &pl->w[i];
+                const cg_ring_msg *m = cg_ring_peek(&v->out);
+                if (m) {
+                    take(pl, m);
+                    cg_ring_release(&v->out, m);
+                    got++;
+                }
+            }
+            n += got;
+            if (!got)
+                return n;
+            continue;
+        }
+        stash_ties(pl);
         worker *best = NULL;
         const cg_ring_msg *bm = NULL;
         for (uint32_t i = 0; i < pl->nw; i++) {
-            worker *v = &pl->w[i];
-            const cg_ring_msg *m = cg_ring_peek(&v->out);
-            while (m && m->seq == SEQ_FINISH && pl->ordered) {
-                stash(pl, v, m);
-                cg_ring_release(&v->out, m);
-                m = cg_ring_peek(&v->out);
-            }
-            if (!m)
-                continue;
-            if (!pl->ordered) {
-                take(pl, m);
-                cg_ring_release(&v->out, m);
-                n++;
-                continue;
-            }
-            if (!bm || m->seq < bm->seq) {
-                best = v;
+            const cg_ring_msg *m = cg_ring_peek(&pl->w[i].out);
+            if (m && (!bm || m->seq < bm->seq)) {
+                best = &pl->w[i];
                 bm = m;
             }
         }
-        if (!pl->ordered)
-            return n;
+        uint64_t ts = UINT64_MAX;
+        for (size_t i = 0; i < wr->nstash; i++)
+            if (wr->stash[i].seq < ts)
+                ts = wr->stash[i].seq;
+        if (wr->nstash && (!bm || ts <= bm->seq)) {
+            /* the ties of ts go once every worker is past ts */
+            for (uint32_t i = 0; i < pl->nw; i++)
+                if (may_send_upto(&pl->w[i], ts))
+                    return n;
+            stash_ties(pl);   /* what they sent before they moved on */
+            n += take_ties(pl, ts);
+            continue;
+        }
         if (!bm)
             return n;
         /* nobody may still send an earlier one */
-        for (uint32_t i = 0; i < pl->nw; i++) {
+        int later = 0;
+        for (uint32_t i = 0; i < pl->nw && !later; i++) {
             worker *v = &pl->w[i];
             if (v == best)
                 continue;
@@ -662,9 +719,10 @@ static int drain(cg_pipeline *pl, int max)
                 return n;
             /* it may have sent one just before it moved on */
             const cg_ring_msg *m = cg_ring_peek(&v->out);
-            if (m && m->seq < bm->seq)
-                return n;   /* taken on the next round */
+            later = m && m->seq < bm->seq;
         }
+        if (later)
+            continue;   /* that one first */
         take(pl, bm);
         cg_ring_release(&best->out, bm);
         n++;
@@ -748,9 +806,15 @@ void *pl_writer_main(void *arg)
             idle = 0;
         }
     }
-    take_stash(pl);
+    stash_ties(pl);
+    while (pl->ordered && pl->wr.nstash) {
+        qsort(pl->wr.stash, pl->wr.nstash, sizeof *pl->wr.stash, stash_cmp);
+        take_ties(pl, pl->wr.stash[0].seq);   /* the smallest seq first */
+    }
     if (!atomic_load(&pl->failed))
         commit(pl);
+    if (pl->cfg.stats_s && wr->eve && !atomic_load(&pl->failed))
+        pl_stats_line(pl, wr->eve, &wr->eve_lines[6]);   /* the run's last figures */
     if (wr->in_batch) {
         cg_store_abort(pl->cfg.store);
         wr->in_batch = 0;

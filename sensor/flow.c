@@ -73,6 +73,7 @@ struct cg_flowtable {
     uint32_t bucket_mask;
     uint32_t free_head;
     uint32_t lru_head[NLISTS], lru_tail[NLISTS];
+    int no_reap;                        /* cfg.no_reap */
     uint64_t to_tcp_est, to_tcp_other, to_tcp_closed, to_udp, to_other;  /* microseconds */
     uint64_t min_idle, min_idle_est;                                      /* microseconds */
     cg_flow_evict_fn on_evict;
@@ -326,6 +327,7 @@ int cg_flowtable_create(cg_flowtable **out, const cg_flow_config *cfg)
     for (int l = 0; l < NLISTS; l++)
         ft->lru_head[l] = ft->lru_tail[l] = NIL;
     set_timeouts(ft, &cfg->timeouts);
+    ft->no_reap = cfg->no_reap;
     ft->min_idle = min_idle_us(cfg->min_idle_ms, 1000);
     ft->min_idle_est = min_idle_us(cfg->min_idle_est_ms, 30000);
     ft->on_evict = cfg->on_evict;
@@ -522,7 +524,7 @@ static int first_is_synack(const cg_packet *p)
 static cg_flow *create(cg_flowtable *ft, const cg_packet *p, uint32_t bucket, uint64_t id)
 {
     uint64_t now = p->ts_us;
-    for (int n = 0; n < REAP_PER_CREATE; n++) {
+    for (int n = 0; n < (ft->no_reap ? 0 : REAP_PER_CREATE); n++) {
         cg_flow *old = expired_tail(ft, now);
         if (!old)
             break;

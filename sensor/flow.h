@@ -142,6 +142,9 @@ typedef struct cg_flow_config {
     uint32_t min_idle_est_ms;  /* established, open flows; default 30000 */
     cg_flow_timeouts timeouts;
     cg_flow_evict_fn on_evict; /* may be NULL */
+    int no_reap;               /* 1: expired flows leave only through cg_flowtable_expire
+                                * (or when the table is full), not as a new flow comes:
+                                * several tables then age their flows at the same moments */
     void *evict_ctx;
 } cg_flow_config;
 
