@@ -100,10 +100,61 @@ bench: deps
 	$(MAKE) all
 	@sh tools/bench.sh $(B)
 
+# install: the command, the rules, the service and the log rotation.
+#   $(PREFIX)/bin/canhgac
+#   $(PREFIX)/share/canhgac/rules/       the shipped rules and settings, as shipped
+#   $(ETCDIR)/canhgac/rules/             the ones the service loads (-S): the *.rules
+#                                        files are replaced by each install (put rules
+#                                        of your own in a file of your own name); the
+#                                        settings (*.conf, *.config) are installed
+#                                        only where missing, so local edits survive
+#   $(SYSTEMDDIR)/canhgac@.service       canhgac@IFACE, its ExecStart pointed at PREFIX
+#   $(ETCDIR)/logrotate.d/canhgac
+#   $(STATEDIR), $(LOGDIR)               mode 0750
+# With DESTDIR empty (a real install, as root) it also creates the system user
+# and group canhgac, gives it the two directories, and reloads systemd. With
+# DESTDIR set (staging, packaging) it changes nothing outside DESTDIR: the
+# user and the owners are the package's post-install step. Nothing is enabled
+# or started: systemctl enable --now canhgac@eth1.
+ETCDIR     ?= /etc
+SYSTEMDDIR ?= /etc/systemd/system
+STATEDIR   ?= /var/lib/canhgac
+LOGDIR     ?= /var/log/canhgac
 install: $(B)/canhgac
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/canhgac/rules
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/canhgac/rules \
+	  $(DESTDIR)$(ETCDIR)/canhgac/rules $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(ETCDIR)/logrotate.d
 	install -m 755 $(B)/canhgac $(DESTDIR)$(PREFIX)/bin/canhgac
 	install -m 644 rules/*.rules rules/*.config rules/*.conf $(DESTDIR)$(PREFIX)/share/canhgac/rules/
+	install -m 644 rules/*.rules $(DESTDIR)$(ETCDIR)/canhgac/rules/
+	@for f in rules/*.config rules/*.conf; do \
+	  t=$(DESTDIR)$(ETCDIR)/canhgac/rules/$${f#rules/}; \
+	  if [ -e "$$t" ]; then echo "install: kept $$t (as shipped: $(PREFIX)/share/canhgac/$$f)"; \
+	  else echo "install -m 644 $$f $$t"; install -m 644 "$$f" "$$t" || exit 1; fi; \
+	done
+	sed 's|/usr/local/bin/canhgac|$(PREFIX)/bin/canhgac|g' tools/canhgac@.service > $(DESTDIR)$(SYSTEMDDIR)/canhgac@.service.tmp
+	chmod 644 $(DESTDIR)$(SYSTEMDDIR)/canhgac@.service.tmp
+	mv $(DESTDIR)$(SYSTEMDDIR)/canhgac@.service.tmp $(DESTDIR)$(SYSTEMDDIR)/canhgac@.service
+	install -m 644 tools/canhgac.logrotate $(DESTDIR)$(ETCDIR)/logrotate.d/canhgac
+	install -d -m 750 $(DESTDIR)$(STATEDIR) $(DESTDIR)$(LOGDIR)
+	@if [ -z "$(DESTDIR)" ]; then \
+	  if ! id -u canhgac >/dev/null 2>&1; then \
+	    echo "useradd --system --user-group --no-create-home --home-dir $(STATEDIR) --shell /usr/sbin/nologin canhgac"; \
+	    useradd --system --user-group --no-create-home --home-dir $(STATEDIR) \
+	      --shell /usr/sbin/nologin canhgac || exit 1; \
+	  fi; \
+	  chown canhgac:canhgac $(STATEDIR) $(LOGDIR) || exit 1; \
+	  if [ -d /run/systemd/system ]; then systemctl daemon-reload; fi; \
+	fi
+
+# uninstall: what install put in place, except what holds data or local
+# edits: $(ETCDIR)/canhgac, $(STATEDIR) (the stores), $(LOGDIR) and the user.
+.PHONY: uninstall
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/canhgac $(DESTDIR)$(SYSTEMDDIR)/canhgac@.service \
+	  $(DESTDIR)$(ETCDIR)/logrotate.d/canhgac
+	rm -rf $(DESTDIR)$(PREFIX)/share/canhgac
+	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+	@echo "uninstall: kept $(ETCDIR)/canhgac, $(STATEDIR), $(LOGDIR) and the user canhgac"
 
 clean:
 	rm -rf build build-san

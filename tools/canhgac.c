@@ -20,6 +20,7 @@ static const char main_usage[] =
     "  incident     show ID, set ID status=... assignee=... severity=..., note ID TEXT,\n"
     "               pcap ID... -o FILE (evidence packets as pcapng)\n"
     "  rules check  load rule files and report loaded, skipped and broken rules\n"
+    "  ctl          a command to a running sensor: stats, reload, reopen, flows, version\n"
     "  version      print the version\n"
     "\n"
     "`canhgac COMMAND --help` describes each command.\n"
@@ -54,6 +55,8 @@ int main(int argc, char **argv)
         return cg_cmd_incident(argc - 1, argv + 1);
     if (!strcmp(cmd, "rules"))
         return cg_cmd_rules(argc - 1, argv + 1);
+    if (!strcmp(cmd, "ctl"))
+        return cg_cmd_ctl(argc - 1, argv + 1);
     fprintf(stderr, "canhgac: unknown command '%s'\n%s", cmd, main_usage);
     return CG_EXIT_INPUT;
 }
