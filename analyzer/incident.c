@@ -152,7 +152,10 @@ cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg
             continue;
         }
         if (same_key(e, h, r, p, svc)) {
-            if (p->ts_us >= e->first_us && p->ts_us - e->first_us < win) {
+            /* an alert a little older than the incident's first (live,
+             * workers hand alerts over out of time order) belongs to it */
+            if (p->ts_us >= e->first_us ? p->ts_us - e->first_us < win
+                                        : e->first_us - p->ts_us < win) {
                 if (sev < e->severity) {
                     /* a higher severity: a new incident, in this slot */
                     escalates = e->id;
@@ -165,6 +168,8 @@ cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg
                 e->count++;
                 if (p->ts_us > e->last_us)
                     e->last_us = p->ts_us;
+                if (p->ts_us < e->first_us)
+                    e->first_us = p->ts_us;
                 mark_dirty(ag, e);
                 *created = 0;
                 *evidence_seq = -1;

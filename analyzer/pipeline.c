@@ -18,6 +18,7 @@
  *    a worker left is freed by the writer once all have left it.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -152,6 +153,7 @@ static void *reload_main(void *arg)
             cg_ruleset_destroy(e->rs);
             free(e);
         }
+        malloc_trim(0);   /* what the failed build took goes back */
         fprintf(stderr, "canhgac run: reload: %s\n", pl->reload_msg);
     } else {
         uint32_t n = 0;
@@ -448,16 +450,16 @@ static int read_file(cg_pipeline *pl, int ctl_fd, void (*ctl)(void *), void *ctl
 {
     char err[1024];
     int rc = 0;
-    uint64_t seq = 0, last_sec = 0;
+    uint64_t seq = 0, last_sec = 0, nread = 0;
     for (;;) {
         if (atomic_load(&pl->stop))
             break;
         cg_frame fr;
         int n;
         if (pl->cfg.frames) {
-            n = seq < pl->cfg.nframes;
+            n = nread < pl->cfg.nframes;
             if (n)
-                fr = pl->cfg.frames[seq];
+                fr = pl->cfg.frames[nread++];
         } else {
             n = cg_capture_next(pl->file, &fr, err, sizeof err);
         }
@@ -681,7 +683,7 @@ int cg_pipeline_run(cg_pipeline *pl, int ctl_fd, void (*ctl)(void *), void *ctl_
         pl->reload_th = 0;
     }
     pl->t_end = pl_mono();
-    if (atomic_load(&pl->failed))
+    if (atomic_load(&pl->failed) || atomic_load(&pl->eve_fail))
         return 1;
     if (atomic_load(&pl->input_error))
         return pl->ordered ? 2 : 1;   /* a broken file is bad input; a lost link a failure */

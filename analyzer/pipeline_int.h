@@ -161,6 +161,7 @@ typedef struct writer {
     FILE *eve;
     char eve_path[4096];
     int eve_stdout;
+    int eve_broken;                  /* a write failed: no more lines */
     char *line;
     char geo_db_type[160], geo_db_date[40];
     uint64_t enriched, geo_errors;
@@ -218,6 +219,7 @@ struct cg_pipeline {
     _Atomic int req;
     _Atomic int failed;              /* the store or EVE file failed: exit 1 */
     _Atomic int input_error;         /* a capture file broken mid-way: exit 2 */
+    _Atomic int eve_fail;            /* the EVE file could not be written: exit 1 */
     char fail_msg[512];
     _Atomic int fail_set;
     double t0, t_end;
@@ -250,6 +252,7 @@ int pl_start_reload(cg_pipeline *pl);
 /* pipeline_stats.c */
 void pl_publish(worker *w);
 void pl_stats_line(cg_pipeline *pl, FILE *eve, uint64_t *counted);
+void pl_eve_failed(cg_pipeline *pl);
 void pl_fail(cg_pipeline *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 double pl_mono(void);
 void pl_sum(cg_pipeline *pl, wstats *sum);

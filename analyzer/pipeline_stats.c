@@ -258,7 +258,7 @@ void pl_stats_line(cg_pipeline *pl, FILE *eve, uint64_t *counted)
     b[pos++] = '}';
     b[pos++] = '\n';
     if (fwrite(b, 1, pos, eve) != pos) {
-        pl_fail(pl, "%s: %m", pl->wr.eve_path);
+        pl_eve_failed(pl);
         return;
     }
     pthread_mutex_lock(&pl->wr_mu);
@@ -378,11 +378,13 @@ size_t cg_pipeline_ctl(cg_pipeline *pl, const char *cmd, char *out, size_t cap)
                     (unsigned long long)active, FLOWS_MAX * (int)pl->nw);
         return pos;
     }
+    char msg[160];
+    snprintf(msg, sizeof msg, "unknown command \"%.64s\" (stats, reload, reopen, flows, version)",
+             cmd);
     size_t pos = 0;
-    cg_json_raw(out, cap, &pos, "{\"error\":\"unknown command ");
-    size_t n = strlen(cmd) < 64 ? strlen(cmd) : 64;
-    cg_json_strn(out, cap, &pos, cmd, n);
-    cg_json_raw(out, cap, &pos, " (stats, reload, reopen, flows, version)\"}");
+    cg_json_raw(out, cap, &pos, "{\"error\":");
+    cg_json_str(out, cap, &pos, msg);
+    cg_json_raw(out, cap, &pos, "}");
     return pos;
 }
 

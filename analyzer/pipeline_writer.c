@@ -18,6 +18,7 @@
  *    stored: a commit flushes every incident the fold created so far.
  */
 #include <linux/futex.h>
+#include <malloc.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -59,6 +60,23 @@ static void futex_wait(_Atomic uint32_t *addr, uint32_t val, long ns)
 {
     struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
     syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, &ts, NULL, 0);
+}
+
+/* The EVE file cannot be written (a full disk): said once; the sensor stops
+ * (exit 1) but the store goes on taking and commits what came. */
+void pl_eve_failed(cg_pipeline *pl)
+{
+    writer *wr = &pl->wr;
+    if (wr->eve_broken)
+        return;
+    wr->eve_broken = 1;
+    int expect = 0;
+    if (atomic_compare_exchange_strong(&pl->fail_set, &expect, 1)) {
+        snprintf(pl->fail_msg, sizeof pl->fail_msg, "%.400s: %m", wr->eve_path);
+        fprintf(stderr, "canhgac run: %s\n", pl->fail_msg);
+    }
+    atomic_store(&pl->eve_fail, 1);
+    atomic_store(&pl->stop, 1);
 }
 
 void pl_msg_head(worker *w, cg_ring_msg *h, uint32_t len, uint16_t type, uint64_t key)
@@ -374,8 +392,8 @@ static int commit(cg_pipeline *pl)
                 (unsigned long long)wr->committed_incidents, (unsigned long long)wr->last_id);
     wr->pending_new = 0;
     wr->batch_alerts = 0;
-    if (wr->eve && fflush(wr->eve) != 0)
-        pl_fail(pl, "%s: %m", wr->eve_path);
+    if (wr->eve && !wr->eve_broken && fflush(wr->eve) != 0)
+        pl_eve_failed(pl);
     return 0;
 }
 
@@ -383,11 +401,11 @@ static void eve_write(cg_pipeline *pl, unsigned kind, const char *a, size_t na, 
                       size_t nb, const char *c, size_t nc)
 {
     writer *wr = &pl->wr;
-    if (!wr->eve)
+    if (!wr->eve || wr->eve_broken)
         return;
     if ((na && fwrite(a, 1, na, wr->eve) != na) || (nb && fwrite(b, 1, nb, wr->eve) != nb) ||
         (nc && fwrite(c, 1, nc, wr->eve) != nc)) {
-        pl_fail(pl, "%s: %m", wr->eve_path);
+        pl_eve_failed(pl);
         return;
     }
     pthread_mutex_lock(&pl->wr_mu);
@@ -549,6 +567,7 @@ static void take_switched(cg_pipeline *pl, const switched_msg *m)
         cg_detect_destroy(e->det);
         cg_ruleset_destroy(e->rs);
         free(e);
+        malloc_trim(0);   /* the old engine's memory goes back to the system */
         return;
     }
     /* the fold may still point at its rules: it goes with the pipeline */
@@ -764,10 +783,10 @@ void *pl_writer_main(void *arg)
         }
         if (req & CG_PL_REQ_STATS) {
             atomic_fetch_and(&pl->req, ~CG_PL_REQ_STATS);
-            if (wr->eve)
+            if (wr->eve && !wr->eve_broken)
                 pl_stats_line(pl, wr->eve, &wr->eve_lines[6]);
         }
-        if (pl->cfg.stats_s && wr->eve && now >= wr->next_stats) {
+        if (pl->cfg.stats_s && wr->eve && !wr->eve_broken && now >= wr->next_stats) {
             wr->next_stats = now + pl->cfg.stats_s;
             pl_stats_line(pl, wr->eve, &wr->eve_lines[6]);
             fflush(wr->eve);
@@ -813,14 +832,14 @@ void *pl_writer_main(void *arg)
     }
     if (!atomic_load(&pl->failed))
         commit(pl);
-    if (pl->cfg.stats_s && wr->eve && !atomic_load(&pl->failed))
+    if (pl->cfg.stats_s && wr->eve && !wr->eve_broken && !atomic_load(&pl->failed))
         pl_stats_line(pl, wr->eve, &wr->eve_lines[6]);   /* the run's last figures */
     if (wr->in_batch) {
         cg_store_abort(pl->cfg.store);
         wr->in_batch = 0;
     }
-    if (wr->eve && fflush(wr->eve) != 0)
-        pl_fail(pl, "%s: %m", wr->eve_path);
+    if (wr->eve && !wr->eve_broken && fflush(wr->eve) != 0)
+        pl_eve_failed(pl);
     return NULL;
 }
 

@@ -87,7 +87,10 @@ int cg_threshold_check(cg_threshold_table *t, const cg_threshold *th, uint32_t r
             oldest = e;
     }
 
-    if (hit && ts_us - hit->start_us < win && ts_us >= hit->start_us) {
+    /* a match a little older than the window's start (live, workers hand
+     * their packets over out of time order by microseconds) counts in it */
+    if (hit && (ts_us >= hit->start_us ? ts_us - hit->start_us < win
+                                        : hit->start_us - ts_us < win)) {
         hit->count++;
         switch (th->type) {
         case CG_TH_LIMIT: return hit->count <= th->count;

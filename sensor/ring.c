@@ -2,7 +2,8 @@
  *
  * Invariants: tail <= head <= tail + cap; every byte in [tail, head) belongs
  * to a committed message or a pad; a message never crosses the end of the
- * buffer. The producer writes only in [head, tail + cap), the consumer reads
+ * buffer; head and tail are multiples of 16, the header's size, so that a pad
+ * header always fits before the end. The producer writes only in [head, tail + cap), the consumer reads
  * only in [tail, head), so the two never touch the same bytes.
  */
 #include "sensor/ring.h"
@@ -61,9 +62,11 @@ void cg_ring_msg_set(cg_ring_msg *m, uint32_t len, uint16_t type, uint64_t seq)
     m->flags = 0;
 }
 
+/* Messages take multiples of 16 bytes: every place a message can start
+ * leaves room for a header before the end (a pad's too). */
 static uint32_t padded(uint32_t len)
 {
-    return (len + 7u) & ~7u;
+    return (len + 15u) & ~15u;
 }
 
 /* Room for len bytes at head, a pad included when it would wrap: the bytes

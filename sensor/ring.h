@@ -6,7 +6,7 @@
  *  - One thread produces (cg_ring_reserve, cg_ring_commit), one consumes
  *    (cg_ring_peek, cg_ring_release); nothing else touches the ring but
  *    cg_ring_peek_seq (any thread, see there) and the counters.
- *  - Messages are 8-byte aligned, start with cg_ring_msg, and are contiguous
+ *  - Messages are 16-byte aligned (and take multiples of 16 bytes), start with cg_ring_msg, and are contiguous
  *    in memory (a message that would wrap leaves a pad and starts at 0). A
  *    message is at most cap / 4 bytes.
  *  - No allocation after cg_ring_init and no lock: head and tail are atomic
@@ -23,7 +23,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-typedef struct cg_ring_msg {
+typedef struct __attribute__((aligned(16))) cg_ring_msg {
     uint32_t len;                  /* bytes of the whole message, header included */
     uint16_t type;                 /* the user's; CG_RING_PAD is the ring's own */
     uint16_t flags;                /* the user's */

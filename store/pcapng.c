@@ -304,7 +304,7 @@ int cg_pcapng_open(cg_pcapng **out, const char *path, const char *userappl)
     }
     strcpy(w->tmp, path);
     strcat(w->tmp, ".tmp");
-    /* 0600: the packets are the store's, whose directory is 0700 */
+    /* 0600: an export is the one who asked for it (the store is 0750/0640) */
     fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     if (fd < 0 || !(w->f = fdopen(fd, "wb"))) {
         snprintf(open_err, sizeof open_err, "%s: cannot create %s: %s", path, w->tmp,

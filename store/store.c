@@ -287,12 +287,13 @@ static int probe_existing(const cg_store *st)
     return 0;
 }
 
-/* The writer creates DIR (one level, mode 0700) when it is missing. */
+/* The writer creates DIR (one level, mode 0750: the group may read) when it is
+ * missing. */
 static int prepare_dir(const cg_store *st)
 {
     struct stat sb;
 
-    if (mkdir(st->dir, 0700) == 0)
+    if (mkdir(st->dir, 0750) == 0)
         return 0;
     if (errno == ENOTDIR)
         return cgs_fail(st, CG_STORE_EIO, "%s", strerror(errno));
@@ -378,7 +379,7 @@ static int open_env(cg_store *st, uint64_t mapsize)
         return cgs_fail_mdb(st, rc, NULL);
     if (st->flags & CG_STORE_RDONLY)
         mflags |= MDB_RDONLY;
-    rc = mdb_env_open(st->env, st->dir, mflags, 0600);
+    rc = mdb_env_open(st->env, st->dir, mflags, 0640);
     if (rc == MDB_INVALID)
         return cgs_fail(st, CG_STORE_ECORRUPT, "data.mdb is not an LMDB file: not a canhgac store");
     if (rc == ENOENT && !is_writer(st))

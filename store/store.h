@@ -91,7 +91,7 @@
  *  - Ids are handed out in creation order, so "newest first" is descending
  *    id; a query's results come in that order.
  *  - Opening, by flags:
- *      0 (the writer): creates DIR (one level, mode 0700) and the store in it
+ *      0 (the writer): creates DIR (one level, mode 0750; data.mdb and lock.mdb 0640, less the umask) and the store in it
  *        when missing, and holds DIR/writer.lock (flock) while open: a second
  *        writer gets CG_STORE_EBUSY.
  *      CG_STORE_RDONLY (query side): never writes, never takes writer.lock.

@@ -2,9 +2,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "analyzer/pipeline.h"
 #include "tools/cli.h"
 
-#define CG_VERSION "0.1.0"
 
 static const char main_usage[] =
     "usage: canhgac COMMAND [options]\n"

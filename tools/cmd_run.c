@@ -639,6 +639,8 @@ int cg_cmd_run(int argc, char **argv)
                 bad |= give(p, uid, gid);
                 snprintf(p, sizeof p, "%s/lock.mdb", store_dir);
                 bad |= give(p, uid, gid);
+                snprintf(p, sizeof p, "%s/writer.lock", store_dir);
+                bad |= give(p, uid, gid);
             }
             if (eve_path && strcmp(eve_path, "-"))
                 bad |= give(eve_path, uid, gid);
@@ -668,8 +670,14 @@ int cg_cmd_run(int argc, char **argv)
 out:
     g_pl = NULL;
     cg_ctl_close(cc.ctl);
-    if (pid_written)
+    if (pid_written) {
         cg_pidfile_remove(pid_file);
+        struct stat sb;
+        if (stat(pid_file, &sb) == 0 && user)
+            fprintf(stderr, "canhgac run: --pid-file: %s: not removed: after dropping to %s the "
+                    "sensor may not write its directory (give the directory to %s, as systemd's "
+                    "RuntimeDirectory does)\n", pid_file, user, user);
+    }
     cg_pipeline_destroy(pl);
     cg_enrich_close(enr);
     cg_store_close(st);
