@@ -136,6 +136,8 @@ static void *reload_main(void *arg)
     engine *e = NULL;
     char err[480];
     double t0 = pl_mono();
+    if (pl->cfg.prebuild)
+        pl->cfg.prebuild(pl->cfg.load_ctx);
     int rc = build_engine(pl, &e, err, sizeof err);
     pthread_mutex_lock(&pl->eng_mu);
     if (rc == 0 && pl->nold == (int)(sizeof pl->old / sizeof pl->old[0])) {

@@ -42,7 +42,10 @@
  * own while the workers go on with the old one; each worker then switches
  * between two packets (cg_inspect_switch: flows keep their reassembly and
  * parsers, and the flowbits and flowints whose names the new rules also have).
- * Thresholds and xbits start anew. Rules that fail to load keep the old ones
+ * Thresholds and xbits start anew. A compile (the cache does not have the
+ * new rules) happens in a process of its own (cfg.prebuild), whose memory is
+ * given back when it ends; the sensor then reads the engine from the cache:
+ * its own peak is the steady state plus one engine. Rules that fail to load keep the old ones
  * running; the reason is in the reply and on stderr. At most one reload at a
  * time; the old engine is freed when every worker has left it.
  *
@@ -90,6 +93,10 @@ typedef struct cg_pipeline_config {
     /* rules */
     cg_pipeline_load_fn load;
     void *load_ctx;
+    /* At a reload, before load: puts the new engine into the cache from
+     * another process (run spawns `canhgac rules check --compile --cache`),
+     * so that a compile's memory is not the sensor's; NULL: none. */
+    void (*prebuild)(void *ctx);
     const char *cache_dir;         /* compiled-rules cache, or NULL */
     /* each worker: flow.max_flows and flow.memcap are the totals, shared out;
      * reasm, http, tls, no_stream, want_app, app_slots, events as in inspect.h

@@ -20,6 +20,8 @@ static const char rules_usage[] =
     "  --set NAME=VALUE       one variable, winning over every file (repeatable)\n"
     "  --classification FILE  classification.config, loaded first\n"
     "  --compile              also build the detection engine and report it\n"
+    "  --cache DIR            with --compile: take the engine from the compiled-rules\n"
+    "                         cache, or compile it and put it there (as run does)\n"
     "  -v, --verbose          list every skipped rule (file:line sid keyword)\n"
     "  -h, --help             this help\n"
     "\n"
@@ -43,8 +45,9 @@ int cg_cmd_rules(int argc, char **argv)
         {"vars", required_argument, 0, 'V'}, {"classification", required_argument, 0, 'C'},
         {"set", required_argument, 0, 's'},
         {"compile", no_argument, 0, 'c'},    {"verbose", no_argument, 0, 'v'},
+        {"cache", required_argument, 0, 'K'},
         {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
-    const char *vars = NULL, *classif = NULL, *sets[64];
+    const char *vars = NULL, *classif = NULL, *sets[64], *cache = NULL;
     int nsets = 0;
     int verbose = 0, compile = 0, c, ret = CG_EXIT_INPUT;
     char err[1024];
@@ -72,6 +75,7 @@ int cg_cmd_rules(int argc, char **argv)
             break;
         case 'C': classif = optarg; break;
         case 'c': compile = 1; break;
+        case 'K': cache = optarg; break;
         case 'v': verbose = 1; break;
         case 'h': fputs(rules_usage, stdout); return CG_EXIT_OK;
         default: fputs(rules_usage, stderr); return CG_EXIT_INPUT;
@@ -166,7 +170,7 @@ int cg_cmd_rules(int argc, char **argv)
     }
     if (compile && nr > 0) {
         cg_detect_info di;
-        if (cg_detect_build(&det, rs, NULL, err, sizeof err)) {
+        if (cg_detect_build(&det, rs, cache, err, sizeof err)) {
             fprintf(stderr, "canhgac rules check: %s\n", err);
             ret = CG_EXIT_FAIL;
             goto out;
