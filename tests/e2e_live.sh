@@ -324,10 +324,12 @@ echo "  reopen, stats: $(($(date +%s) - t_start)) s"
 useradd --system --no-create-home --shell /usr/sbin/nologin --user-group "$LUSER" \
     || bad "useradd $LUSER"
 uid=$(id -u "$LUSER"); gid=$(id -g "$LUSER")
-mkdir "$T/priv"
+mkdir "$T/priv" "$T/priv/run"
+# the pid file's directory is the user's, as systemd's RuntimeDirectory makes it
+chown "$LUSER" "$T/priv/run"
 start priv -i "$LIVE_IF_B" --workers 2 -S rules -d "$T/priv/store" -o "$T/priv/eve.json" \
-        --user "$LUSER" --pid-file "$T/priv/pid" && {
-    check "--pid-file holds the pid" "$(cat "$T/priv/pid" 2> /dev/null)" "$SPID"
+        --user "$LUSER" --pid-file "$T/priv/run/pid" && {
+    check "--pid-file holds the pid" "$(cat "$T/priv/run/pid" 2> /dev/null)" "$SPID"
     check "--user: Uid" "$(awk '$1 == "Uid:" { print $2, $3, $4, $5 }' "/proc/$SPID/status")" "$uid $uid $uid $uid"
     check "--user: Gid" "$(awk '$1 == "Gid:" { print $2, $3, $4, $5 }' "/proc/$SPID/status")" "$gid $gid $gid $gid"
     g=$(awk '$1 == "Groups:" { $1 = ""; print }' "/proc/$SPID/status" | tr -d ' ')
@@ -341,7 +343,7 @@ start priv -i "$LIVE_IF_B" --workers 2 -S rules -d "$T/priv/store" -o "$T/priv/e
     check "--user: store dir mode and owner" "$(stat -c '%a %U' "$T/priv/store")" "750 $LUSER"
     check "--user: data.mdb mode and owner" "$(stat -c '%a %U' "$T/priv/store/data.mdb")" "640 $LUSER"
     check "--user: EVE file mode and owner" "$(stat -c '%a %U' "$T/priv/eve.json")" "640 $LUSER"
-    [ -e "$T/priv/pid" ] && bad "--pid-file still there after exit" || ok
+    [ -e "$T/priv/run/pid" ] && bad "--pid-file still there after exit" || ok
 }
 
 # 7. Bad input: one line, the exit code, nothing left behind.

@@ -697,6 +697,8 @@ int cg_cmd_run(int argc, char **argv)
             }
             if (eve_path && strcmp(eve_path, "-"))
                 bad |= give(eve_path, uid, gid);
+            if (pid_file)
+                bad |= give(pid_file, uid, gid);   /* read back before it is removed */
             if (bad)
                 goto out;
         }
