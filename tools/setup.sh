@@ -6,7 +6,7 @@
 # when they are all present already.
 PKGS="build-essential pkg-config libpcap-dev libhyperscan-dev libmaxminddb-dev \
 liblmdb-dev libpcre2-dev libjson-c-dev libssl-dev zlib1g-dev tcpdump python3-jsonschema \
-tcpreplay iproute2 util-linux libtsan2 logrotate passwd"
+tcpreplay iproute2 util-linux libtsan2 logrotate passwd jq bc"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
