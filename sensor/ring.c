@@ -89,10 +89,13 @@ void *cg_ring_reserve(cg_ring *r, uint32_t len)
     if (!need_at(r, head, tail, len))
         return NULL;
     uint64_t off = head & (r->cap - 1);
+    r->pad = 0;
     if (off + padded(len) > r->cap) {
-        /* a pad to the end; the message starts at 0 */
+        /* a pad to the end; the message starts at 0 (and the commit, which
+         * may be shorter than the reservation, counts the pad) */
         cg_ring_msg_set((cg_ring_msg *)(r->buf + off), (uint32_t)(r->cap - off), CG_RING_PAD,
                         0);
+        r->pad = r->cap - off;
         off = 0;
     }
     return r->buf + off;
@@ -101,10 +104,8 @@ void *cg_ring_reserve(cg_ring *r, uint32_t len)
 void cg_ring_commit(cg_ring *r, uint32_t len)
 {
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    uint64_t off = head & (r->cap - 1);
-    uint64_t step = padded(len);
-    if (off + step > r->cap)
-        step += r->cap - off;            /* the pad reserve wrote */
+    uint64_t step = padded(len) + r->pad;   /* and the pad reserve wrote, if it did */
+    r->pad = 0;
     atomic_store_explicit(&r->head, head + step, memory_order_seq_cst);
     atomic_store_explicit(&r->head_futex, (uint32_t)(head + step), memory_order_seq_cst);
     if (atomic_load_explicit(&r->consumer_sleeps, memory_order_seq_cst))

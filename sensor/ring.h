@@ -42,6 +42,7 @@ typedef struct cg_ring {
     _Alignas(64) uint8_t *buf;
     uint64_t cap;                         /* a power of two */
     uint64_t wait_full;                   /* producer: times it found the ring full */
+    uint64_t pad;                         /* producer: the pad its last reserve wrote */
 } cg_ring;
 
 /* cap: bytes, rounded up to a power of two, at least 64 KiB. 0 or -1 (memory). */
@@ -50,7 +51,7 @@ void cg_ring_free(cg_ring *r);
 uint32_t cg_ring_max_msg(const cg_ring *r);
 
 /* Producer: room for a message of len bytes (header included), or NULL when
- * the ring is too full now. Fill it, then commit the same len. */
+ * the ring is too full now. Fill it, then commit its length (len or less). */
 void *cg_ring_reserve(cg_ring *r, uint32_t len);
 void cg_ring_commit(cg_ring *r, uint32_t len);
 /* Producer: sets a reserved message's header (written so that
