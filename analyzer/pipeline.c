@@ -149,6 +149,7 @@ static void *reload_main(void *arg)
                  "old ones go on: %s", err);
         pl->reload_failures++;
         pl->reload_ok = 0;
+        atomic_store(&pl->reload_state, 0);   /* with the counters: a next one may start */
         pthread_mutex_unlock(&pl->eng_mu);
         if (e) {
             cg_detect_destroy(e->det);
@@ -169,10 +170,10 @@ static void *reload_main(void *arg)
         snprintf(pl->reload_msg, sizeof pl->reload_msg, "%u rules loaded in %.2f s", n,
                  pl->reload_s);
         atomic_store(&pl->gen, e->gen);
+        atomic_store(&pl->reload_state, 0);
         pthread_mutex_unlock(&pl->eng_mu);
         fprintf(stderr, "canhgac run: reload: %s\n", pl->reload_msg);
     }
-    atomic_store(&pl->reload_state, 0);
     return NULL;
 }
 

@@ -323,10 +323,18 @@ size_t cg_pipeline_ctl(cg_pipeline *pl, const char *cmd, char *out, size_t cap)
         return reply(out, cap, "{\"error\":\"the writer did not answer in 5 s\"}");
     }
     if (!strcmp(cmd, "reload")) {
-        pthread_mutex_lock(&pl->eng_mu);
-        uint64_t before = pl->reloads + pl->reload_failures;
-        pthread_mutex_unlock(&pl->eng_mu);
-        pl_start_reload(pl);   /* (or the one under way is waited for) */
+        /* one under way (a SIGHUP's) ends first; then this one */
+        uint64_t before = 0;
+        for (int i = 0;; i++) {
+            pthread_mutex_lock(&pl->eng_mu);
+            before = pl->reloads + pl->reload_failures;
+            pthread_mutex_unlock(&pl->eng_mu);
+            if (pl_start_reload(pl) == 0)
+                break;
+            if (i == 60000 || atomic_load(&pl->stop))
+                return reply(out, cap, "{\"error\":\"a reload is under way\"}");
+            wait_ms(10);
+        }
         /* a build of ET Open takes a while; the client waits as long */
         for (int i = 0; i < 60000; i++) {
             pthread_mutex_lock(&pl->eng_mu);
