@@ -143,10 +143,11 @@ const cg_ring_msg *cg_ring_peek(cg_ring *r)
 
 void cg_ring_release(cg_ring *r, const cg_ring_msg *m)
 {
-    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-    atomic_store_explicit(&r->tail, tail + padded(m->len), memory_order_seq_cst);
-    atomic_store_explicit(&r->tail_futex, (uint32_t)(tail + padded(m->len)),
-                          memory_order_seq_cst);
+    /* the message's length is read before tail moves: after, the producer
+     * may write there */
+    uint64_t next = atomic_load_explicit(&r->tail, memory_order_relaxed) + padded(m->len);
+    atomic_store_explicit(&r->tail, next, memory_order_seq_cst);
+    atomic_store_explicit(&r->tail_futex, (uint32_t)next, memory_order_seq_cst);
     if (atomic_load_explicit(&r->producer_sleeps, memory_order_seq_cst))
         futex_wake(&r->tail_futex);
 }
