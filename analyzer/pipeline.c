@@ -90,6 +90,8 @@ static void gate_enter(void *ctx)
             if (v == me)
                 continue;
             for (int spin = 0; before_me(v, s, sub); spin++) {
+                if (spin == 0)
+                    atomic_fetch_add_explicit(&pl->gate_waits, 1, memory_order_relaxed);
                 if (spin < 64)
                     sched_yield();
                 else {
@@ -99,6 +101,7 @@ static void gate_enter(void *ctx)
             }
         }
     }
+    atomic_fetch_add_explicit(&pl->gate_entries, 1, memory_order_relaxed);
     pthread_mutex_lock(&pl->gate_mu);
 }
 

@@ -206,6 +206,8 @@ struct cg_pipeline {
     cg_gate gate;
     cg_detect_shared shared;
     pthread_mutex_t gate_mu;
+    _Atomic uint64_t gate_entries;   /* shared state taken (rules, detectors) */
+    _Atomic uint64_t gate_waits;     /* of those, a file's order made it wait */
     int ordered;                     /* a file: the gate and the writer keep its order */
     /* the writer */
     pthread_t wr_th;

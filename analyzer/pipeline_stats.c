@@ -205,6 +205,7 @@ static size_t stats_json(cg_pipeline *pl, char *b, size_t cap, int eve)
                 "\"evicted_timeout\":%llu,\"evicted_pressure\":%llu,\"refused\":%llu},"
                 "\"detect\":{\"rules_verified\":%llu,\"stream_bytes\":%llu},"
                 "\"queue\":{\"full_waits\":%llu,\"reader_waits\":%llu},"
+                "\"shared\":{\"entries\":%llu,\"order_waits\":%llu},"
                 "\"incidents\":{\"alerts\":%llu,\"stored\":%llu},\"eve\":{\"lines\":%llu},"
                 "\"reloads\":%llu,\"reload_failures\":%llu",
                 CG_VERSION, pl->nw, (unsigned long long)s.cs.packets,
@@ -216,7 +217,10 @@ static size_t stats_json(cg_pipeline *pl, char *b, size_t cap, int eve)
                 (unsigned long long)s.is.flow.refused_cap,
                 (unsigned long long)s.is.detect.candidates,
                 (unsigned long long)s.is.reasm.delivered, (unsigned long long)s.out_full,
-                (unsigned long long)s.in_full, (unsigned long long)alerts,
+                (unsigned long long)s.in_full,
+                (unsigned long long)atomic_load_explicit(&pl->gate_entries, memory_order_relaxed),
+                (unsigned long long)atomic_load_explicit(&pl->gate_waits, memory_order_relaxed),
+                (unsigned long long)alerts,
                 (unsigned long long)stored, (unsigned long long)lines,
                 (unsigned long long)reloads, (unsigned long long)rfail);
     if (!eve) {
