@@ -83,20 +83,24 @@ test-e2e: all
 	@sh tests/e2e_story.sh $(B)
 	@sh tests/e2e_detectors.sh $(B)
 	@sh tests/e2e_workers.sh $(B)
+	@sh tests/live_capture.sh $(B)
+	@sh tests/e2e_live.sh $(B)
 
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+# (e2e_workers.sh's subset here: the whole script runs in the plain pass)
 test-san:
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  $(MAKE) B=build-san OPT="$(SAN_FLAGS)" test-unit test-e2e
+	  E2E_WORKERS_QUICK=1 $(MAKE) B=build-san OPT="$(SAN_FLAGS)" test-unit test-e2e
 
-# ThreadSanitizer over the threads: the unit tests of the pipeline and of what
-# its threads share, then e2e_workers.sh's subset (under 4 minutes on 2 cores).
+# ThreadSanitizer over the threads: the unit tests that run threads (the ring,
+# the pipeline, the control socket, fanout capture), then e2e_workers.sh's
+# subset (under 4 minutes on 2 cores).
 # Each report goes to build-tsan/tsan.PID and is printed at the end; a report
 # stops its process (halt_on_error), so the test that ran it fails too.
 # Hyperscan, libpcap and LMDB are not instrumented: tests/tsan.supp would hold
 # their false positives, and has none.
 TSAN_FLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
-TSAN_UNIT  := pipeline ctl store enrich pcapng privs detect detectors xbits capture inspect
+TSAN_UNIT  := ring pipeline ctl capture
 test-tsan:
 	$(MAKE) B=build-tsan OPT="$(TSAN_FLAGS)" all
 	@rm -f build-tsan/tsan.*; \

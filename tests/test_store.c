@@ -411,7 +411,7 @@ static void test_roundtrip(void)
     int n;
 
     CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
-    CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0700);
+    CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0750);   /* the group may read */
     CHECK_EQ_U(cg_store_new_id(st), 1);
     CHECK_EQ_U(cg_store_new_id(st), 2);
     CHECK_EQ_U(cg_store_new_id(st), 3);
