@@ -47,7 +47,7 @@ static const char ctl_usage[] =
     "examples:\n"
     "  canhgac ctl stats\n"
     "  canhgac ctl --ctl /run/canhgac/eth1.sock reload\n"
-    "  canhgac ctl --ctl /run/canhgac/eth1.sock stats | jq .alerts\n"
+    "  canhgac ctl --ctl /run/canhgac/eth1.sock stats | jq .stats.detect.alert\n"
     "  CANHGAC_CTL=/run/canhgac/eth1.sock canhgac ctl --pretty flows\n"
     "\n"
     "exit: 0 the sensor answered; 1 it answered an error (or not JSON); 2 usage,\n"
