@@ -257,7 +257,8 @@ int cg_incidents_rebind(cg_incidents *ag, const cg_rule *rules, uint32_t n)
         return -1;
     for (uint32_t i = 0; i < n; i++)
         by[i] = &rules[i];
-    qsort(by, n, sizeof *by, rule_cmp);
+    if (n)
+        qsort(by, n, sizeof *by, rule_cmp);
     for (uint32_t i = 0; i <= ag->mask; i++) {
         cg_open_incident *e = &ag->t[i];
         if (!e->used || e->rule->gid == CG_DETECTORS_GID_SCAN ||

@@ -562,7 +562,8 @@ static void take_switched(cg_pipeline *pl, const switched_msg *m)
             pl->old[i] = pl->old[--pl->nold];
             break;
         }
-    if (commit(pl) == 0 && cg_incidents_rebind(pl->wr.ag, rules_of(newest, &n), n) == 0) {
+    const cg_rule *rules = rules_of(newest, &n);
+    if (commit(pl) == 0 && cg_incidents_rebind(pl->wr.ag, rules, n) == 0) {
         pthread_mutex_unlock(&pl->eng_mu);
         cg_detect_destroy(e->det);
         cg_ruleset_destroy(e->rs);
