@@ -89,6 +89,7 @@ test-e2e: all
 SAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
 # (e2e_workers.sh's subset here: the whole script runs in the plain pass)
 test-san:
+	$(MAKE) -j2 B=build-san OPT="$(SAN_FLAGS)" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  E2E_WORKERS_QUICK=1 $(MAKE) B=build-san OPT="$(SAN_FLAGS)" test-unit test-e2e
 
@@ -102,7 +103,7 @@ test-san:
 TSAN_FLAGS := -O1 -g -fsanitize=thread -fno-omit-frame-pointer
 TSAN_UNIT  := ring pipeline ctl capture
 test-tsan:
-	$(MAKE) B=build-tsan OPT="$(TSAN_FLAGS)" all
+	$(MAKE) -j2 B=build-tsan OPT="$(TSAN_FLAGS)" all
 	@rm -f build-tsan/tsan.*; \
 	export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 log_path=$(CURDIR)/build-tsan/tsan"; \
 	pass=0; fail=0; \
@@ -116,7 +117,9 @@ test-tsan:
 	for r in build-tsan/tsan.*; do [ -e $$r ] || continue; echo "== $$r"; cat $$r; fail=$$((fail + 1)); done; \
 	[ $$fail -eq 0 ]
 
+# (the builds of each pass in parallel, the tests one at a time)
 test: deps
+	$(MAKE) -j2 all
 	$(MAKE) test-unit test-e2e
 	$(MAKE) test-san
 	$(MAKE) test-tsan
