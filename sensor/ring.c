@@ -37,6 +37,9 @@ int cg_ring_init(cg_ring *r, uint64_t cap)
     r->buf = aligned_alloc(64, c);
     if (!r->buf)
         return -1;
+    /* every byte is used in turn: its pages are faulted in here, not on the
+     * packet path */
+    memset(r->buf, 0, c);
     r->cap = c;
     atomic_init(&r->head, 0);
     atomic_init(&r->tail, 0);
