@@ -441,24 +441,9 @@ check "the triage outlived the run's re-puts" "$("$H" fields "$T/live1.json" inc
 
 # ---------------------------------------------------------------- real captures
 # rule sets cut out of ET Open at test time (nothing copied into the tree)
-grep -h -e 'CVE-2021-44228' -e 'CVE_2021_44228' "$DATA"/rules/etopen/*.rules | grep -v '^#' > "$T/et-log4shell.rules"
-grep -h -e 'CVE-2014-6271' -e 'CVE_2014_6271' -e 'Shellshock' -e 'shellshock' "$DATA"/rules/etopen/*.rules | grep -v '^#' > "$T/et-shellshock.rules"
+. tests/e2e_rulesets.sh
+e2e_rule_sets
 cp "$DATA/rules/etopen/classification.config" "$T/classification.config"
-# SSH password guessing: every connection's SYN counts toward a threshold
-cat > "$T/ssh-threshold.rules" <<'EOF'
-alert tcp any any -> any 22 (msg:"SSH connection attempts from one source"; flow:to_server; flags:S,12; threshold: type threshold, track by_src, count 5, seconds 120; classtype:attempted-recon; sid:9900001; rev:1;)
-alert tcp any any -> any 22 (msg:"SSH client banner"; flow:established,to_server; content:"SSH-"; depth:4; sid:9900002; rev:1;)
-EOF
-rules_for() {
-    case "$1" in
-        shipped) echo "-S $DATA/pcaps/log4shell/log4shell-suricata.rules" ;;
-        et-log4shell) echo "-S $T/et-log4shell.rules" ;;
-        et-shellshock) echo "-S $T/et-shellshock.rules" ;;
-        etopen) echo "-S $DATA/rules/etopen" ;;
-        ssh-threshold) echo "-S $T/ssh-threshold.rules" ;;
-        starter) echo "-S rules" ;;
-    esac
-}
 while IFS='	' read -r cap sets want; do
     case "$cap" in ''|\#*) continue ;; esac
     args="--classification $T/classification.config"

@@ -186,21 +186,8 @@ done
 check "real captures found" "$(test "$ncap" -ge 80 && echo yes)" yes
 
 # ---------------------------------------------------------------- real captures, their own rule sets
-grep -h -e 'CVE-2021-44228' -e 'CVE_2021_44228' "$DATA"/rules/etopen/*.rules | grep -v '^#' > "$T/et-log4shell.rules"
-grep -h -e 'CVE-2014-6271' -e 'CVE_2014_6271' -e 'Shellshock' -e 'shellshock' "$DATA"/rules/etopen/*.rules | grep -v '^#' > "$T/et-shellshock.rules"
-cat > "$T/ssh-threshold.rules" <<'EOF'
-alert tcp any any -> any 22 (msg:"SSH connection attempts from one source"; flow:to_server; flags:S,12; threshold: type threshold, track by_src, count 5, seconds 120; classtype:attempted-recon; sid:9900001; rev:1;)
-alert tcp any any -> any 22 (msg:"SSH client banner"; flow:established,to_server; content:"SSH-"; depth:4; sid:9900002; rev:1;)
-EOF
-rules_for() {
-    case "$1" in
-        shipped) echo "-S $DATA/pcaps/log4shell/log4shell-suricata.rules" ;;
-        et-log4shell) echo "-S $T/et-log4shell.rules" ;;
-        et-shellshock) echo "-S $T/et-shellshock.rules" ;;
-        etopen) echo "-S $DATA/rules/etopen" ;;
-        ssh-threshold) echo "-S $T/ssh-threshold.rules" ;;
-    esac
-}
+. tests/e2e_rulesets.sh
+e2e_rule_sets
 if [ "$QUICK" = 1 ]; then
     pick='^(log4shell/ldap-basic-auth-ev3\.pcap	shipped|zeek-traces/sshguess\.pcap	)'
 else
