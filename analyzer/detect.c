@@ -30,7 +30,10 @@
 #include "analyzer/verify.h"
 #include "analyzer/xbits.h"
 
-#define LAYOUT_VERSION 8
+#define LAYOUT_VERSION 9
+#ifndef FP_SCAN_MAX
+#define FP_SCAN_MAX 32
+#endif
 #define NCLASS 4                 /* TCP, UDP, ICMP (v4 and v6), other */
 #define NGCLASS (NCLASS + 2)     /* ... the TCP stream, TCP packets the stream holds */
 #define NARROW_PORTS 4096        /* a port set larger than this counts as "any" */
@@ -631,6 +634,10 @@ static int compile_group(cg_detect *d, group *gr, int bound, char *err, size_t e
         if (fb < 0 || (gr->fpbuf >= 0 && fb != gr->fpbuf)) {
             always[na++] = all[k];
             continue;
+        }
+        if (len > FP_SCAN_MAX) {         /* its last bytes: the match ends where it does */
+            b += len - FP_SCAN_MAX;
+            len = FP_SCAN_MAX;
         }
         exprs[np] = (const char *)b;
         lens[np] = len;
@@ -1302,6 +1309,7 @@ void cg_detect_worker_add_stats(cg_detect_worker *w, const cg_detect_stats *s)
     t->scan_errors += s->scan_errors;
     t->stream_inspections += s->stream_inspections;
     t->stream_scanned_bytes += s->stream_scanned_bytes;
+    t->stream_new_bytes += s->stream_new_bytes;
     t->stream_alerts += s->stream_alerts;
     t->transactions += s->transactions;
     t->tx_scanned_bytes += s->tx_scanned_bytes;
@@ -1643,6 +1651,7 @@ uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len
     len -= from;
     new_from -= from;
     w->st.stream_inspections++;
+    w->st.stream_new_bytes += len - new_from;
     begin(w);
     /* The window's old bytes are scanned again only when a pattern of a
      * rule that is not anchored was seen in the previous inspection: else

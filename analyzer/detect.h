@@ -86,6 +86,8 @@ typedef struct cg_detect_stats {
     uint64_t scan_errors;      /* Hyperscan scans that failed (their matches are lost) */
     uint64_t stream_inspections;    /* cg_detect_stream calls with new bytes */
     uint64_t stream_scanned_bytes;  /* stream window bytes given to Hyperscan */
+    uint64_t stream_new_bytes; /* stream bytes inspected (each once): scanned / new is
+                                * what the windows' overlap costs */
     uint64_t stream_alerts;    /* alerts raised on the stream */
     uint64_t transactions;     /* application transactions inspected */
     uint64_t tx_scanned_bytes; /* application buffer bytes given to Hyperscan */

@@ -121,6 +121,7 @@ void pl_sum(cg_pipeline *pl, wstats *sum)
         ADD(is.detect.matches); ADD(is.detect.alerts); ADD(is.detect.suppressed);
         ADD(is.detect.alerts_dropped); ADD(is.detect.pcre_errors); ADD(is.detect.scan_errors);
         ADD(is.detect.stream_inspections); ADD(is.detect.stream_scanned_bytes);
+        ADD(is.detect.stream_new_bytes);
         ADD(is.detect.stream_alerts); ADD(is.detect.transactions);
         ADD(is.detect.tx_scanned_bytes); ADD(is.detect.tx_alerts);
         ADD(is.http.flows); ADD(is.http.requests); ADD(is.http.responses);
@@ -487,7 +488,8 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *o)
             "conflicting), %llu gaps, %llu past the depth\n"
             "  rules      %u loaded, %u not loaded; %u databases (%s, %.2f s), %u prefiltered, "
             "%u by address, %u always checked\n"
-            "  inspected  %llu packets (%llu bytes scanned), %llu stream pieces (%llu bytes), "
+            "  inspected  %llu packets (%llu bytes scanned), %llu stream pieces (%llu bytes, "
+            "%llu scanned), "
             "%llu transactions (%llu bytes); %llu rules verified\n"
             "  alerts     %llu (matches %llu, suppressed %llu, dropped %llu; %llu on the "
             "stream, %llu on transactions)\n",
@@ -501,6 +503,7 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *o)
             di.build_seconds, di.prefiltered, di.addr_indexed, di.always,
             (unsigned long long)dt->packets, (unsigned long long)dt->scanned_bytes,
             (unsigned long long)dt->stream_inspections,
+            (unsigned long long)dt->stream_new_bytes,
             (unsigned long long)dt->stream_scanned_bytes,
             (unsigned long long)dt->transactions, (unsigned long long)dt->tx_scanned_bytes,
             (unsigned long long)dt->candidates,
