@@ -11,7 +11,16 @@
  * length and under that maximum is silently cut to the snapshot length. To
  * report both alike, a classic pcap file's position is followed record by
  * record: a record that took more bytes of the file than libpcap returned was
- * cut, and cg_capture_next reports it as an error.
+ * cut, and cg_capture_next reports it as an error. The position is counted
+ * (record header + caplen), not asked for: only a record returned with
+ * exactly the snapshot length can have been cut, and only then is the
+ * stream's real position read (ftell, an lseek in glibc).
+ *
+ * Files are opened here (fopen) and handed to libpcap (pcap_fopen_offline),
+ * so that the stream gets a FILE_BUF-byte buffer before anything is read from
+ * it (setvbuf is only allowed then); libpcap reads with fread, a record
+ * header and a record at a time, which the default 4 KiB buffer turned into
+ * a read system call per 4 KiB. "-" is still libpcap's standard input.
  *
  * Live: two kinds of handle over one pcap_t each. cg_capture_open_live (the
  * first): immediate mode, so libpcap uses TPACKET_V2, and next waits up to
@@ -49,6 +58,8 @@
 /* TPACKET_V3 block retire timeout of the handles of cg_capture_open_live_cfg:
  * the longest a packet waits in a part-filled block before poll sees it. */
 #define LIVE_BLOCK_MS 10
+/* stdio buffer of a file handle: a read system call per MiB */
+#define FILE_BUF (1u << 20)
 
 struct cg_capture {
     pcap_t *pc;
@@ -56,6 +67,7 @@ struct cg_capture {
     int dlt, snaplen;
     int rec_hdr;          /* classic pcap: record header size; 0: not followed */
     long pos;             /* file offset of the next record header */
+    char *fbuf;           /* the stream's buffer (FILE_BUF), freed after pcap_close */
     uint64_t count;       /* frames returned */
     int failed;           /* an error was reported; it is kept in msg */
     volatile sig_atomic_t stop;
@@ -117,7 +129,23 @@ int cg_capture_open_file(cg_capture **out, const char *path, char *err, size_t e
         snprintf(msg, sizeof msg, "%s: out of memory", path);
         goto fail;
     }
-    c->pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, eb);
+    if (strcmp(path, "-") == 0) {
+        c->pc = pcap_open_offline_with_tstamp_precision(path, PCAP_TSTAMP_PRECISION_MICRO, eb);
+    } else {
+        FILE *in = fopen(path, "rb");
+        if (!in) {
+            snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));   /* as libpcap says it */
+            goto fail;
+        }
+        c->fbuf = malloc(FILE_BUF);
+        if (c->fbuf && setvbuf(in, c->fbuf, _IOFBF, FILE_BUF) != 0) {
+            free(c->fbuf);   /* the default buffer stays */
+            c->fbuf = NULL;
+        }
+        c->pc = pcap_fopen_offline_with_tstamp_precision(in, PCAP_TSTAMP_PRECISION_MICRO, eb);
+        if (!c->pc)
+            fclose(in);   /* libpcap closes it only once it has a handle */
+    }
     if (!c->pc) {
         size_t n = strlen(path);
         if (strncmp(eb, path, n) == 0 && eb[n] == ':')
@@ -404,18 +432,24 @@ int cg_capture_next(cg_capture *c, cg_frame *f, char *err, size_t errlen)
         return read_error(c, err, errlen);
 
     if (c->rec_hdr) {
-        long now = ftell(pcap_file(c->pc));
-        if (now < 0) {
-            c->rec_hdr = 0;
+        /* libpcap cuts such a record to exactly the snapshot length, so any
+         * other record took its header and caplen bytes of the file. */
+        if (h->caplen != (bpf_u_int32)c->snaplen) {
+            c->pos += c->rec_hdr + (long)h->caplen;
         } else {
-            long on_file = now - c->pos - c->rec_hdr;
-            c->pos = now;
-            /* libpcap cuts such a record to exactly the snapshot length. */
-            if (on_file > (long)h->caplen && h->caplen == (bpf_u_int32)c->snaplen) {
-                char what[128];
-                snprintf(what, sizeof what, "captured length %ld exceeds the snapshot length %d",
-                         on_file, c->snaplen);
-                return fail_next(c, err, errlen, what);
+            long now = ftell(pcap_file(c->pc));
+            if (now < 0) {
+                c->rec_hdr = 0;
+            } else {
+                long on_file = now - c->pos - c->rec_hdr;
+                c->pos = now;
+                if (on_file > (long)h->caplen) {
+                    char what[128];
+                    snprintf(what, sizeof what,
+                             "captured length %ld exceeds the snapshot length %d",
+                             on_file, c->snaplen);
+                    return fail_next(c, err, errlen, what);
+                }
             }
         }
     }
@@ -489,7 +523,8 @@ void cg_capture_close(cg_capture *c)
     if (!c)
         return;
     if (c->pc)
-        pcap_close(c->pc);
+        pcap_close(c->pc);   /* fcloses the stream, then its buffer can go */
+    free(c->fbuf);
     if (c->wake[0] >= 0)
         close(c->wake[0]);
     if (c->wake[1] >= 0)

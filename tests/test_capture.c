@@ -519,6 +519,57 @@ static void check_record_errors(void)
     CHECK_STR(err, want);
 }
 
+/* A file of some MiB (more than the stream's buffer): records under, at and
+ * cut to the snapshot length, and zero-length ones, read to an oversize
+ * record at the end; the file position that finds it is counted record by
+ * record, so it must still be right after tens of thousands of them. */
+static void check_long_file(void)
+{
+    const char *path = path_of("long.pcap");
+    FILE *fp = fopen(path, "wb");
+    CHECK(fp != NULL);
+    if (!fp)
+        return;
+    const unsigned n = 60000;
+    wb w = {.n = 0};
+    pcap_header(&w, 64, 1);
+    for (unsigned i = 0; i < n; i++) {
+        uint32_t cap = i % 7 == 3 ? 64 : i % 11 == 5 ? 0 : i % 2 ? 60 : 40;
+        pcap_record(&w, 1 + i, 0, cap, i % 7 == 3 ? 1500 : 60, 'a' + i % 26);
+        if (w.n > sizeof w.b - 200) {
+            CHECK_EQ_U(fwrite(w.b, 1, w.n, fp), w.n);
+            w.n = 0;
+        }
+    }
+    pcap_record(&w, 1 + n, 0, 100, 100, 'z');   /* over the snapshot length */
+    pcap_record(&w, 2 + n, 0, 60, 60, 'z');
+    CHECK_EQ_U(fwrite(w.b, 1, w.n, fp), w.n);
+    CHECK(fclose(fp) == 0);
+
+    char err[512], want[512];
+    cg_capture *c = NULL;
+    CHECK(cg_capture_open_file(&c, path, err, sizeof err) == 0);
+    if (!c)
+        return;
+    cg_frame f;
+    unsigned got = 0, bad = 0;
+    int r;
+    while ((r = cg_capture_next(c, &f, err, sizeof err)) == 1) {
+        uint32_t cap = got % 7 == 3 ? 64 : got % 11 == 5 ? 0 : got % 2 ? 60 : 40;
+        if (f.caplen != cap || f.ts_us != (uint64_t)(1 + got) * 1000000u ||
+            (cap > 42 && f.data[42] != 'a' + got % 26))
+            bad++;
+        got++;
+    }
+    CHECK_EQ_U(r, (uint64_t)-1);
+    CHECK_EQ_U(got, n);
+    CHECK_EQ_U(bad, 0);
+    snprintf(want, sizeof want,
+             "%s: packet %u: captured length 100 exceeds the snapshot length 64", path, n + 1);
+    CHECK_STR(err, want);
+    cg_capture_close(c);
+}
+
 /* Live capture on the loopback interface, when this process may capture
  * (root or CAP_NET_RAW); skipped otherwise. */
 static double now_s(void)
@@ -671,6 +722,7 @@ int main(void)
     check_pcapng();
     check_open_errors();
     check_record_errors();
+    check_long_file();
     check_live();
     check_live_cfg();
     for (int i = 0; i < npaths; i++)
