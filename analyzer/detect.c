@@ -3,11 +3,14 @@
  *
  * Cache file layout (all integers little-endian, host-written and host-read):
  *   offset  size  field
- *   0       8     magic "CGHSDB1\0"
+ *   0       8     magic "CGHSDB2\0"
  *   8       32    key: SHA-256(rule set hash, hs_version(), platform, layout)
- *   40      4     number of database slots N
+ *   40      4     number of group slots N
  *   44      32    SHA-256 of everything after this header (offset 76 on)
- *   76      ...   N times: u32 slot, u64 length, length bytes (hs_serialize_database)
+ *   76      ...   N times: u32 slot, then per address class (NACLS): u8 the class
+ *                 whose database it shares (its own index: none shared), u64
+ *                 length (0 when shared or none), length bytes
+ *                 (hs_serialize_database)
  * Slots are numbered in build order, which depends only on the rules; a file
  * whose key or slot list does not fit is ignored and rewritten.
  */
@@ -76,8 +79,17 @@ typedef struct addr_index {
 typedef struct lenspan { uint32_t from, reach, off, n; } lenspan;
 #define SPAN_CHECKS 8            /* unbounded rules checked per span at most */
 
+/* Address classes: a packet's source and destination are each in the pivot
+ * address set (the one the most rules name: $HOME_NET as ET Open writes it)
+ * or not; class = (source outside) | (destination outside) << 1. A group has
+ * one database per class holding the patterns of the rules whose addresses
+ * can match that class; classes with the same rules share one (any-address
+ * rule sets have one database, as before). */
+#define NACLS 4
+
 typedef struct group {
-    hs_database_t *db;
+    hs_database_t *db[NACLS];    /* per address class; NULL: no pattern for it */
+    uint8_t vsame[NACLS];        /* db[v] is db[vsame[v]]'s (== v: its own) */
     uint32_t *always; uint32_t nalways;
     uint32_t npat;
     int8_t fpbuf;                /* >= 0: a rule whose fast pattern is in another buffer is
@@ -98,6 +110,8 @@ typedef struct dgroup {          /* one transport class and direction */
 struct cg_detect {
     const cg_rule *rules;
     uint32_t nrules;
+    const cg_addrset *pivot;     /* the address classes' set (NULL: one class) */
+    uint8_t *amask;              /* per rule: the address classes it can match (bit v) */
     uint32_t *order;             /* per rule: sort key, pass rules first */
     uint8_t *rflags;             /* per rule: RF_* */
     dgroup g[NGCLASS][2];
@@ -127,6 +141,7 @@ struct cg_detect_worker {
     cg_detect_hit *hit; uint32_t *hstamp;
     cg_detect_hit view;               /* data, len, buf of the inspection; match_end unused */
     uint32_t scan_off;                /* offset in view.data where the scan began */
+    uint8_t acls;                     /* the address class of the inspection */
     cg_detect_hit ahits[MAX_ALERTS];
     uint64_t *bits;                   /* the flow's flowbits (cg_detect_set_flow) */
     const cg_flowinfo *fi;            /* the flow's application protocol, sizes */
@@ -611,6 +626,65 @@ static uint32_t scan_len(cg_detect_worker *w, const group *gr, const cg_packet *
     return x->reach;
 }
 
+/* Whether variant v's patterns (those of ids[0..n) whose rule can match
+ * address class v) are those of variant u. */
+static int same_variant(const cg_detect *d, const unsigned *ids, uint32_t n, int u, int v)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (((d->amask[ids[i]] >> u) ^ (d->amask[ids[i]] >> v)) & 1)
+            return 0;
+    return 1;
+}
+
+/* One database per address class of the patterns exprs[0..n) (ids their
+ * rules), classes with the same patterns sharing one. The arrays are
+ * reordered in place. */
+static int compile_variants(cg_detect *d, group *gr, const char **exprs, unsigned *flags,
+                            unsigned *ids, size_t *lens, uint32_t n, char *err, size_t errlen)
+{
+    for (int v = 0; v < NACLS; v++) {
+        gr->vsame[v] = (uint8_t)v;
+        int u = 0;
+        while (u < v && !same_variant(d, ids, n, u, v))
+            u++;
+        if (u < v) {
+            gr->vsame[v] = (uint8_t)u;
+            gr->db[v] = gr->db[u];
+            continue;
+        }
+        uint32_t m = 0;                 /* this class's patterns first */
+        for (uint32_t i = 0; i < n; i++)
+            if (d->amask[ids[i]] >> v & 1) {
+                const char *e = exprs[i]; exprs[i] = exprs[m]; exprs[m] = e;
+                unsigned f = flags[i]; flags[i] = flags[m]; flags[m] = f;
+                unsigned x = ids[i]; ids[i] = ids[m]; ids[m] = x;
+                size_t l = lens[i]; lens[i] = lens[m]; lens[m] = l;
+                m++;
+            }
+        if (m == 0)
+            continue;
+        hs_compile_error_t *ce = NULL;
+        if (hs_compile_lit_multi(exprs, flags, ids, lens, m, HS_MODE_BLOCK, NULL, &gr->db[v],
+                                 &ce) != HS_SUCCESS) {
+            snprintf(err, errlen, "hyperscan: cannot compile a database: %s (pattern %d)",
+                     ce ? ce->message : "?", ce ? ce->expression : -1);
+            hs_free_compile_error(ce);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void group_free_dbs(group *gr)
+{
+    for (int v = 0; v < NACLS; v++) {
+        if (gr->vsame[v] == v)
+            hs_free_database(gr->db[v]);
+        gr->db[v] = NULL;
+        gr->vsame[v] = (uint8_t)v;
+    }
+}
+
 static int compile_group(cg_detect *d, group *gr, int bound, char *err, size_t errlen)
 {
     uint32_t n = gr->nalways, na = 0, np = 0;
@@ -652,17 +726,9 @@ static int compile_group(cg_detect *d, group *gr, int bound, char *err, size_t e
         snprintf(err, errlen, "out of memory building the detection engine");
         goto out;
     }
-    if (np > 0 && gr->db == NULL) {
-        hs_compile_error_t *ce = NULL;
-        if (hs_compile_lit_multi(exprs, flags, ids, lens, np,
-                                 HS_MODE_BLOCK, NULL,
-                                 &gr->db, &ce) != HS_SUCCESS) {
-            snprintf(err, errlen, "hyperscan: cannot compile a database: %s (pattern %d)",
-                     ce ? ce->message : "?", ce ? ce->expression : -1);
-            hs_free_compile_error(ce);
-            goto out;
-        }
-    }
+    if (np > 0 && !d->info.from_cache && compile_variants(d, gr, exprs, flags, ids, lens, np,
+                                                           err, errlen))
+        goto out;
     free(all);
     gr->always = always;
     gr->nalways = na;
@@ -997,7 +1063,7 @@ static int cache_load(cg_detect *d, const char *path, const uint8_t key[32])
     uint32_t slots = 0, want = 0;
     if (read_all(path, &buf, &len))
         return 0;
-    if (len < 76 || memcmp(buf, "CGHSDB1", 8) || memcmp(buf + 8, key, 32))
+    if (len < 76 || memcmp(buf, "CGHSDB2", 8) || memcmp(buf + 8, key, 32))
         goto bad;
     sha256(buf + 76, len - 76, dig);
     if (memcmp(buf + 44, dig, 32))
@@ -1009,26 +1075,35 @@ static int cache_load(cg_detect *d, const char *path, const uint8_t key[32])
     uint32_t slot = 0;
     FOR_EACH_GROUP(d, gr, {
         uint32_t s;
-        uint64_t l;
-        if (off + 12 > len)
+        if (off + 4 > len)
             goto bad;
         memcpy(&s, buf + off, 4);
-        memcpy(&l, buf + off + 4, 8);
-        off += 12;
-        if (s != slot || l > len - off)
+        off += 4;
+        if (s != slot)
             goto bad;
-        if (l > 0 && hs_deserialize_database((const char *)buf + off, l, &gr->db) != HS_SUCCESS)
-            goto bad;
-        off += l;
+        for (int v = 0; v < NACLS; v++) {
+            uint64_t l;
+            if (off + 9 > len)
+                goto bad;
+            uint8_t same = buf[off];
+            memcpy(&l, buf + off + 1, 8);
+            off += 9;
+            if (same > v || (same < v && l != 0) || l > len - off)
+                goto bad;
+            gr->vsame[v] = same;
+            if (same < v)
+                gr->db[v] = gr->db[same];
+            else if (l > 0 && hs_deserialize_database((const char *)buf + off, l, &gr->db[v]) !=
+                              HS_SUCCESS)
+                goto bad;
+            off += l;
+        }
         slot++;
     });
     free(buf);
     return 1;
 bad:
-    FOR_EACH_GROUP(d, gr, {
-        hs_free_database(gr->db);
-        gr->db = NULL;
-    });
+    FOR_EACH_GROUP(d, gr, { group_free_dbs(gr); });
     free(buf);
     return 0;
 }
@@ -1057,17 +1132,21 @@ static void cache_store(cg_detect *d, const char *path, const uint8_t key[32])
     uint32_t slots = 0, slot = 0;
     int ok = 1;
     FOR_EACH_GROUP(d, gr, { (void)gr; slots++; });
-    ok = !buf_put(&b, &n, &cap, "CGHSDB1", 8) && !buf_put(&b, &n, &cap, key, 32) &&
+    ok = !buf_put(&b, &n, &cap, "CGHSDB2", 8) && !buf_put(&b, &n, &cap, key, 32) &&
          !buf_put(&b, &n, &cap, &slots, 4) && !buf_put(&b, &n, &cap, dig, 32);
     FOR_EACH_GROUP(d, gr, {
-        char *bytes = NULL;
-        size_t l = 0;
-        if (gr->db && hs_serialize_database(gr->db, &bytes, &l) != HS_SUCCESS)
-            ok = 0;
-        uint64_t l64 = l;
-        ok = ok && !buf_put(&b, &n, &cap, &slot, 4) && !buf_put(&b, &n, &cap, &l64, 8) &&
-             (l == 0 || !buf_put(&b, &n, &cap, bytes, l));
-        free(bytes);
+        ok = ok && !buf_put(&b, &n, &cap, &slot, 4);
+        for (int v = 0; v < NACLS; v++) {
+            char *bytes = NULL;
+            size_t l = 0;
+            if (gr->vsame[v] == v && gr->db[v] &&
+                hs_serialize_database(gr->db[v], &bytes, &l) != HS_SUCCESS)
+                ok = 0;
+            uint64_t l64 = l;
+            ok = ok && !buf_put(&b, &n, &cap, &gr->vsame[v], 1) &&
+                 !buf_put(&b, &n, &cap, &l64, 8) && (l == 0 || !buf_put(&b, &n, &cap, bytes, l));
+            free(bytes);
+        }
         slot++;
     });
     if (ok) {
@@ -1111,6 +1190,121 @@ static double now_s(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* ---- address classes ------------------------------------------------------- */
+
+static int addrset_eq(const cg_addrset *a, const cg_addrset *b)
+{
+    return a->n == b->n && (a->n == 0 || memcmp(a->r, b->r, a->n * sizeof *a->r) == 0);
+}
+
+static int addrset_is_any(const cg_addrset *a)
+{
+    static const uint8_t zero[16], ones[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                              0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    return a->n == 1 && memcmp(a->r[0].lo, zero, 16) == 0 && memcmp(a->r[0].hi, ones, 16) == 0;
+}
+
+static uint64_t addrset_hash(const cg_addrset *a)
+{
+    uint64_t h = 1469598103934665603ull ^ a->n;
+    const uint8_t *p = (const uint8_t *)a->r;
+    for (size_t i = 0; i < a->n * sizeof *a->r; i++)
+        h = (h ^ p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The address set that the most rules name as their source or destination,
+ * "any" and single ranges of one address aside (NULL: none is named twice). */
+static const cg_addrset *pick_pivot(const cg_detect *d)
+{
+    uint32_t cap = 1;
+    while (cap < 4 * d->nrules + 4)
+        cap <<= 1;
+    const cg_addrset **set = calloc(cap, sizeof *set);
+    uint32_t *count = calloc(cap, sizeof *count);
+    const cg_addrset *best = NULL;
+    uint32_t nbest = 1;
+    if (!set || !count)
+        goto out;
+    for (uint32_t i = 0; i < d->nrules; i++)
+        for (int side = 0; side < 2; side++) {
+            const cg_addrset *a = side ? &d->rules[i].dst : &d->rules[i].src;
+            if (a->n == 0 || addrset_is_any(a))
+                continue;
+            uint32_t k = (uint32_t)addrset_hash(a) & (cap - 1);
+            while (set[k] && !addrset_eq(set[k], a))
+                k = (k + 1) & (cap - 1);
+            set[k] = a;
+            if (++count[k] > nbest) {
+                nbest = count[k];
+                best = a;
+            }
+        }
+out:
+    free(set);
+    free(count);
+    return best;
+}
+
+/* Whether s holds an address of p (in: 1) or outside p (in: 0). */
+static int side_can(const cg_addrset *s, const cg_addrset *p, int in)
+{
+    if (in) {                           /* do they intersect? */
+        uint32_t i = 0, j = 0;
+        while (i < s->n && j < p->n) {
+            if (memcmp(s->r[i].hi, p->r[j].lo, 16) < 0)
+                i++;
+            else if (memcmp(p->r[j].hi, s->r[i].lo, 16) < 0)
+                j++;
+            else
+                return 1;
+        }
+        return 0;
+    }
+    for (uint32_t i = 0; i < s->n; i++) {   /* is s not inside p? */
+        uint32_t j = 0;
+        while (j < p->n && memcmp(p->r[j].hi, s->r[i].lo, 16) < 0)
+            j++;
+        if (j == p->n || memcmp(p->r[j].lo, s->r[i].lo, 16) > 0 ||
+            memcmp(p->r[j].hi, s->r[i].hi, 16) < 0)
+            return 1;                   /* s->r[i] is not within one range of p */
+    }
+    return 0;
+}
+
+/* The address classes rule r can match (bit v: class v). */
+static uint8_t rule_amask(const cg_rule *r, const cg_addrset *p)
+{
+    uint8_t m = 0;
+    for (int v = 0; v < NACLS; v++) {
+        int sin = !(v & 1), din = !(v & 2);
+        if ((side_can(&r->src, p, sin) && side_can(&r->dst, p, din)) ||
+            (r->bidir && side_can(&r->src, p, din) && side_can(&r->dst, p, sin)))
+            m |= (uint8_t)(1u << v);
+    }
+    return m;
+}
+
+static int build_amask(cg_detect *d)
+{
+    d->amask = malloc(d->nrules ? d->nrules : 1);
+    if (!d->amask)
+        return -1;
+    d->pivot = pick_pivot(d);
+    for (uint32_t i = 0; i < d->nrules; i++)
+        d->amask[i] = d->pivot ? rule_amask(&d->rules[i], d->pivot) : (1u << NACLS) - 1;
+    return 0;
+}
+
+/* The address class of p's ends. */
+static uint8_t addr_class(const cg_detect *d, const cg_packet *p)
+{
+    if (!d->pivot)
+        return 0;
+    return (uint8_t)((cg_addrset_match(d->pivot, p->src) ? 0 : 1) |
+                     (cg_addrset_match(d->pivot, p->dst) ? 0 : 2));
+}
+
 int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir,
                     char *err, size_t errlen)
 {
@@ -1135,6 +1329,8 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
                                  (rule_flowbit(r, CG_FB_SET) || rule_flowbit(r, CG_FB_UNSET) ||
                                   rule_flowbit(r, CG_FB_TOGGLE) ? RF_SETBITS : 0));
     }
+    if (build_amask(d))
+        goto oom;
     for (int cl = 0; cl < NGCLASS; cl++)
         for (int dir = 0; dir < 2; dir++)
             if (build_dgroup(d, cl, dir))
@@ -1175,12 +1371,13 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
             goto oom;
         if (cl_ != CL_TCPS && cl_ != CL_STREAM)
             d->info.addr_indexed += before - gr->nalways;
-        if (gr->db) {
-            size_t sz = 0;
-            hs_database_size(gr->db, &sz);
-            d->info.db_bytes += sz;
-            d->info.databases++;
-        }
+        for (int v = 0; v < NACLS; v++)
+            if (gr->db[v] && gr->vsame[v] == v) {
+                size_t sz = 0;
+                hs_database_size(gr->db[v], &sz);
+                d->info.db_bytes += sz;
+                d->info.databases++;
+            }
         if (cl_ == CL_STREAM) {
             d->info.stream_rules += gr->npat + before;
         } else if (cl_ == CL_TCPS) {
@@ -1214,7 +1411,7 @@ void cg_detect_destroy(cg_detect *d)
     if (!d)
         return;
     FOR_EACH_GROUP(d, gr, {
-        hs_free_database(gr->db);
+        group_free_dbs(gr);
         free(gr->span);
         free(gr->uids);
         free(gr->always);
@@ -1228,6 +1425,7 @@ void cg_detect_destroy(cg_detect *d)
         }
     free(d->order);
     free(d->rflags);
+    free(d->amask);
     free(d);
 }
 
@@ -1265,11 +1463,12 @@ int cg_detect_worker_create_shared(cg_detect_worker **out, const cg_detect *d,
             goto oom;
     }
     FOR_EACH_GROUP((cg_detect *)d, gr, {
-        if (gr->db && hs_alloc_scratch(gr->db, &w->scratch) != HS_SUCCESS) {
-            snprintf(err, errlen, "hyperscan: cannot allocate scratch space");
-            cg_detect_worker_destroy(w);
-            return -1;
-        }
+        for (int v = 0; v < NACLS; v++)
+            if (gr->db[v] && hs_alloc_scratch(gr->db[v], &w->scratch) != HS_SUCCESS) {
+                snprintf(err, errlen, "hyperscan: cannot allocate scratch space");
+                cg_detect_worker_destroy(w);
+                return -1;
+            }
     });
     *out = w;
     return 0;
@@ -1373,10 +1572,12 @@ static void scan_group(cg_detect_worker *w, const group *gr, const cg_packet *p,
                        const uint8_t *data, uint32_t len, uint32_t from, uint64_t *scanned)
 {
     for (uint32_t i = 0; i < gr->nalways; i++)
-        add_cand(w, gr->always[i]);
+        if (w->d->amask[gr->always[i]] >> w->acls & 1)
+            add_cand(w, gr->always[i]);
     index_cands(w, &gr->by_src, p->src);
     index_cands(w, &gr->by_dst, p->dst);
-    if (!gr->db || len == 0)
+    const hs_database_t *db = gr->db[w->acls];
+    if (!db || len == 0)
         return;
     uint32_t n = w->full ? len : scan_len(w, gr, p, len);
     w->scan_off = 0;
@@ -1388,7 +1589,7 @@ static void scan_group(cg_detect_worker *w, const group *gr, const cg_packet *p,
     }
     if (n == 0)
         return;
-    if (hs_scan(gr->db, (const char *)data, n, 0, w->scratch, on_match, w) != HS_SUCCESS) {
+    if (hs_scan(db, (const char *)data, n, 0, w->scratch, on_match, w) != HS_SUCCESS) {
         w->st.scan_errors++;
         w->hits++;                  /* what it missed may lie in the next window */
     }
@@ -1606,6 +1807,7 @@ static uint32_t detect_packet(cg_detect_worker *w, int cl, const cg_packet *p,
     w->full = 0;
     w->fb_short = 0;
     w->view = (cg_detect_hit){CG_BUF_PAYLOAD, p->payload, p->payload_len, 0, 0};
+    w->acls = addr_class(w->d, p);
     scan_dgroup(w, g, p, p->payload, p->payload_len, 0, &w->st.scanned_bytes);
     if (w->fb_short && w->bits) {
         /* a rule was not looked for because of a flowbit it tests; a
@@ -1661,6 +1863,7 @@ uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len
      * candidates. */
     uint64_t hits = w->hits;
     w->view = (cg_detect_hit){CG_BUF_STREAM, data, len, 0, 0};
+    w->acls = addr_class(w->d, p);
     scan_dgroup(w, &w->d->g[CL_STREAM][to_server ? 0 : 1], p, data, len,
                 *tail ? 0 : new_from, &w->st.stream_scanned_bytes);
     *tail = w->hits != hits;
@@ -1689,15 +1892,18 @@ uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const uint8_t *s
     w->st.transactions++;
     begin(w);
     w->scan_off = 0;
+    w->acls = addr_class(d, p);
     for (int b = 0; b < CG_BUF_COUNT; b++) {
         if (!(bs->present >> b & 1))
             continue;
         const group *gr = &d->tx[b][dir];
         for (uint32_t i = 0; i < gr->nalways; i++)
-            add_cand(w, gr->always[i]);
+            if (d->amask[gr->always[i]] >> w->acls & 1)
+                add_cand(w, gr->always[i]);
         if (is_body(b))
             gr = &d->bodies[dir];
-        if (!gr->db)
+        const hs_database_t *db = gr->db[w->acls];
+        if (!db)
             continue;
         for (uint32_t k = 0; k < bs->n[b]; k++) {
             const cg_bufview *v = &bs->v[b][k];
@@ -1709,7 +1915,7 @@ uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const uint8_t *s
                 scanned_body = v;
             }
             w->view = (cg_detect_hit){(uint8_t)b, v->p, v->len, 0, 0};
-            if (hs_scan(gr->db, (const char *)v->p, v->len, 0, w->scratch, on_match, w) !=
+            if (hs_scan(db, (const char *)v->p, v->len, 0, w->scratch, on_match, w) !=
                 HS_SUCCESS)
                 w->st.scan_errors++;
             w->st.tx_scanned_bytes += v->len;

@@ -325,8 +325,79 @@ static void test_pass_and_cache(void)
     rmdir(dir);
 }
 
+/* The databases per address class: rules naming the most common address
+ * set (here [10.0.0.0/8,192.168.0.0/16], $HOME_NET's way) are looked for only
+ * on packets whose ends they can match, and are not even candidates on
+ * others; bidirectional rules both ways; the same from the cache. */
+static void test_address_classes(void)
+{
+    static const char *const rules[] = {
+        "alert tcp [10.0.0.0/8,192.168.0.0/16] any -> ![10.0.0.0/8,192.168.0.0/16] any "
+        "(msg:\"out\"; content:\"exfil-marker\"; sid:50;)",
+        "alert tcp ![10.0.0.0/8,192.168.0.0/16] any -> [10.0.0.0/8,192.168.0.0/16] any "
+        "(msg:\"in\"; content:\"attack-marker\"; sid:51;)",
+        "alert tcp [10.0.0.0/8,192.168.0.0/16] any -> [10.0.0.0/8,192.168.0.0/16] any "
+        "(msg:\"lateral\"; content:\"lateral-marker\"; sid:52;)",
+        "alert tcp [10.0.0.0/8,192.168.0.0/16] any <> ![10.0.0.0/8,192.168.0.0/16] any "
+        "(msg:\"either way\"; content:\"both-marker\"; sid:53;)",
+        "alert tcp any any -> any any (msg:\"anywhere\"; content:\"any-marker\"; sid:54;)",
+        "alert ip [10.0.0.0/8,192.168.0.0/16] any -> ![10.0.0.0/8,192.168.0.0/16] any "
+        "(msg:\"6in4 out\"; ip_proto:41; sid:55;)",
+        /* a fast pattern longer than what is looked for (its last 32 bytes) */
+        "alert tcp any any -> any any (msg:\"long\"; content:\"0123456789abcdefghijklmnopqrstuvwxyz"
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZ\"; sid:56;)",
+        NULL};
+    char dir[] = "/tmp/cg-detect-XXXXXX";
+    CHECK(mkdtemp(dir) != NULL);
+    const char *all = "exfil-marker attack-marker lateral-marker both-marker any-marker";
+    for (int round = 0; round < 2; round++) {   /* compiled, then from the cache */
+        engine e;
+        CHECK(engine_make(&e, rules, dir) == 0);
+        if (!e.w)
+            break;
+        cg_detect_info di;
+        cg_detect_get_info(e.d, &di);
+        CHECK_EQ_U(di.from_cache, (unsigned)round);
+        cg_flow f = established_flow();
+        cg_packet p = pkt(all, 80, 1);               /* 203.0.113.5 -> 10.20.1.10 */
+        CHECK_STR(fire(&e, &p, &f, 1), "51,53,54,");
+        v4(p.src, 192, 168, 3, 4);                   /* inside -> inside */
+        CHECK_STR(fire(&e, &p, &f, 1), "52,54,");
+        v4(p.dst, 198, 51, 100, 7);                  /* inside -> outside */
+        CHECK_STR(fire(&e, &p, &f, 1), "50,53,54,");
+        /* the rules of other classes were not candidates */
+        cg_detect_stats st0, st1;
+        cg_detect_worker_stats(e.w, &st0);
+        p = pkt("exfil-marker attack-marker", 80, 1);
+        v4(p.src, 10, 1, 1, 1);
+        CHECK_STR(fire(&e, &p, &f, 1), "");
+        cg_detect_worker_stats(e.w, &st1);
+        CHECK_EQ_U(st1.candidates - st0.candidates, 0);
+        /* an always-checked rule (no content) of another class is not one either */
+        v4(p.dst, 8, 8, 8, 8);
+        p.proto = 41;
+        p.flags = 0;
+        cg_detect_worker_stats(e.w, &st0);
+        CHECK_STR(fire(&e, &p, &f, 1), "55,");
+        v4(p.dst, 10, 9, 9, 9);
+        CHECK_STR(fire(&e, &p, &f, 1), "");
+        cg_detect_worker_stats(e.w, &st1);
+        CHECK_EQ_U(st1.candidates - st0.candidates, 1);
+        /* the long pattern: found whole, and not on its last 32 bytes alone */
+        p = pkt("xx0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZxx", 80, 1);
+        CHECK_STR(fire(&e, &p, &f, 1), "56,");
+        p = pkt("xx-123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZxx", 80, 1);
+        CHECK_STR(fire(&e, &p, &f, 1), "");
+        if (round == 1)
+            unlink(di.cache_path);
+        engine_free(&e);
+    }
+    rmdir(dir);
+}
+
 int main(void)
 {
+    test_address_classes();
     test_contents();
     test_header_and_groups();
     test_address_index();
