@@ -17,11 +17,13 @@
 #include "analyzer/detect.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <hs/hs.h>
 #include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -1021,37 +1023,21 @@ static void cache_key(const cg_ruleset *rs, uint8_t key[32])
     memset(key, 0, 32);
 }
 
-static int read_all(const char *path, uint8_t **out, size_t *len)
+/* The cache file mapped read-only (its pages are the page cache's: no copy). */
+static int map_file(const char *path, uint8_t **out, size_t *len)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return -1;
-    uint8_t *buf = NULL;
-    size_t n = 0, cap = 0;
-    for (;;) {
-        if (n == cap) {
-            cap = cap ? cap * 2 : 1 << 20;
-            uint8_t *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return -1;
-            }
-            buf = nb;
-        }
-        size_t got = fread(buf + n, 1, cap - n, f);
-        n += got;
-        if (got == 0)
-            break;
-    }
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
-        free(buf);
+    struct stat sb;
+    void *m = MAP_FAILED;
+    if (fstat(fd, &sb) == 0 && sb.st_size > 0)
+        m = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED)
         return -1;
-    }
-    *out = buf;
-    *len = n;
+    *out = m;
+    *len = (size_t)sb.st_size;
     return 0;
 }
 
@@ -1061,7 +1047,7 @@ static int cache_load(cg_detect *d, const char *path, const uint8_t key[32])
     uint8_t *buf = NULL, dig[32];
     size_t len = 0, off = 76;
     uint32_t slots = 0, want = 0;
-    if (read_all(path, &buf, &len))
+    if (map_file(path, &buf, &len))
         return 0;
     if (len < 76 || memcmp(buf, "CGHSDB2", 8) || memcmp(buf + 8, key, 32))
         goto bad;
@@ -1100,11 +1086,11 @@ static int cache_load(cg_detect *d, const char *path, const uint8_t key[32])
         }
         slot++;
     });
-    free(buf);
+    munmap(buf, len);
     return 1;
 bad:
     FOR_EACH_GROUP(d, gr, { group_free_dbs(gr); });
-    free(buf);
+    munmap(buf, len);
     return 0;
 }
 
