@@ -94,6 +94,8 @@ static const char *const rules[] = {
     "alert tcp any any -> any 87 (msg:\"decoded greeting\"; flow:established,to_server; "
     "content:\"k=\"; base64_decode:relative; base64_data; content:\"hello\"; startswith; "
     "sid:20;)",
+    "alert tcp any any -> any 88 (msg:\"a long content\"; flow:established,to_server; "
+    "content:\"The-quick-brown-fox-jumps-over-the-lazy-dog-0123456789-ABCDEFGHIJ\"; sid:21;)",
     NULL};
 
 /* A worker over the rules above; depth 0: the default stream depth. */
@@ -383,6 +385,31 @@ static void test_lookback(void)
     world_free(&w);
 }
 
+/* A content longer than the part of it that is looked for (its last 32
+ * bytes), split over two pushes at every place: found once, whichever side
+ * of the split its looked-for part falls. */
+static void test_long_pattern(void)
+{
+    world w;
+    CHECK(world_make(&w, 0) == 0);
+    if (!w.in)
+        return;
+    static const char pat[] = "The-quick-brown-fox-jumps-over-the-lazy-dog-0123456789-ABCDEFGHIJ";
+    char msg[200];
+    int ok = 0, n = (int)strlen(pat);
+    for (int cut = 1; cut < n; cut++) {
+        tconn_connect(&w.c, 88);
+        snprintf(msg, sizeof msg, "POST /x HTTP/1.1\r\n\r\n%s tail", pat);
+        size_t at = strlen("POST /x HTTP/1.1\r\n\r\n") + (size_t)cut;
+        tconn_send(&w.c, 1, msg, (uint32_t)at);
+        const char *first = take(&w);
+        tconn_send(&w.c, 1, msg + at, (uint32_t)(strlen(msg) - at));
+        ok += strcmp(first, "") == 0 && strcmp(take(&w), "21s,") == 0;
+    }
+    CHECK_EQ_U(ok, n - 1);
+    world_free(&w);
+}
+
 /* A content split where one 64 KiB chunk ends and the next begins, in a
  * stream without a push: the next chunk starts with the end of the full
  * one, so it is found, once. */
@@ -541,6 +568,7 @@ int main(void)
     test_packet_reach();
     test_splits(0);
     test_splits(1);
+    test_long_pattern();
     test_gap();
     test_when();
     test_depth();
