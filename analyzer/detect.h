@@ -12,6 +12,17 @@
  * set is narrow (IP reputation lists) are found instead by looking the
  * packet's address up in an index of address segments per group.
  *
+ * Each group is cut once more by address class: the address set that the
+ * most rules name (ET Open's $HOME_NET) is the pivot, and a packet's class is
+ * whether its source and its destination are in it (four classes). A group
+ * has one database per class, holding the patterns of the rules whose
+ * addresses can match that class (classes with the same rules share one),
+ * and its always-checked rules of another class are skipped: a rule written
+ * for traffic from outside is not looked for in traffic between inside
+ * hosts. A fast pattern is looked for by its last 32 bytes at most (the
+ * rule's verification checks the whole content), so that what is scanned
+ * again before a stream piece's new bytes is 31 bytes at most.
+ *
  * TCP is grouped three ways: every TCP rule (for packets that are not
  * reassembled), the stream rules (payload matches only, for the reassembled
  * stream, grouped by ports the same way) and the rest (for the packets whose
