@@ -724,6 +724,10 @@ static int compile_group(cg_detect *d, group *gr, int bound, char *err, size_t e
         np++;
     }
     gr->npat = np;
+    d->info.patterns += np;
+    for (uint32_t i = 0; i < np; i++)
+        for (int v = 0; v < NACLS; v++)
+            d->info.class_patterns[v] += d->amask[ids[i]] >> v & 1;
     if (np > 0 && bound && build_spans(d, gr, ids, np)) {
         snprintf(err, errlen, "out of memory building the detection engine");
         goto out;

@@ -70,6 +70,10 @@ typedef struct cg_detect_info {
     uint32_t databases;        /* Hyperscan databases */
     uint32_t port_groups;      /* destination-port groups over all classes/directions */
     uint64_t db_bytes;         /* size of the compiled databases */
+    uint32_t patterns;         /* patterns over all groups */
+    uint32_t class_patterns[4];/* patterns over all groups that a packet of each address
+                                * class (detect.c: inside->inside, outside->inside,
+                                * inside->outside, outside->outside) can be scanned for */
     int from_cache;            /* 1 when the databases came from the cache file */
     double build_seconds;      /* wall time of cg_detect_build */
     char cache_path[512];      /* "" when no cache is used */

@@ -180,6 +180,10 @@ int cg_cmd_rules(int argc, char **argv)
                "(%.1f MiB), %u port groups, compiled in %.2f s\n", di.rules, di.prefiltered,
                di.addr_indexed, di.always, di.databases, di.db_bytes / 1048576.0, di.port_groups,
                di.build_seconds);
+        printf("patterns %u; a packet is scanned for those of its address class (inside: "
+               "the address set most rules name): inside->inside %u, outside->inside %u, "
+               "inside->outside %u, outside->outside %u\n", di.patterns, di.class_patterns[0],
+               di.class_patterns[1], di.class_patterns[2], di.class_patterns[3]);
     }
     if (nr == 0) {
         fprintf(stderr, "canhgac rules check: no rule loaded\n");
