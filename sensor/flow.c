@@ -17,10 +17,15 @@
  * Table layout and invariants:
  *  1. All memory is allocated at create: the table, a slab of capacity slots
  *     of slot bytes (a cg_flow, then the caller's area at CG_FLOW_USER_OFFSET),
- *     and the hash buckets; their sum is at most the memory cap.
- *  2. A slot is either on the free list (linked by next) or in use: then it is
- *     in exactly one hash chain (linked by next, bucket = its chain) and in
- *     exactly one of the two LRU lists (lru_prev/lru_next; lru = which one).
+ *     and the hash buckets; their sum is at most the memory cap. The slab is
+ *     allocated, not written: a slot's pages are touched when a flow first
+ *     takes it, so a table is cheap to make and costs memory as flows fill it.
+ *  2. A slot is either fresh (index >= fresh: never used, not written), on
+ *     the free list (linked by next; slots that were in use), or in use: then
+ *     it is in exactly one hash chain (linked by next, bucket = its chain) and
+ *     in exactly one of the LRU lists (lru_prev/lru_next; lru = which one). A
+ *     new flow takes a slot from the free list first, else the next fresh one;
+ *     no slot is free when the free list is empty and fresh == capacity.
  *  3. The LRU lists sort flows by kind, so that within a list all flows have
  *     the same timeout and the same standing under pressure: TCP established
  *     and open, TCP handshake, TCP closed, UDP seen both ways, UDP one-way,
@@ -71,7 +76,8 @@ struct cg_flowtable {
     uint32_t slot;                 /* bytes per slot */
     uint32_t *buckets;
     uint32_t bucket_mask;
-    uint32_t free_head;
+    uint32_t free_head;            /* the free list (invariant 2) */
+    uint32_t fresh;                /* slots [fresh, capacity) never used yet */
     uint32_t lru_head[NLISTS], lru_tail[NLISTS];
     int no_reap;                        /* cfg.no_reap */
     uint64_t to_tcp_est, to_tcp_other, to_tcp_closed, to_udp, to_other;  /* microseconds */
@@ -312,6 +318,8 @@ int cg_flowtable_create(cg_flowtable **out, const cg_flow_config *cfg)
     cg_flowtable *ft = calloc(1, sizeof *ft);
     if (!ft)
         goto fail;
+    /* calloc: a large slab is fresh mmap'd memory, zero and not yet faulted
+     * in; nothing here writes it (invariant 1) */
     ft->slab = calloc(capacity, slot);
     ft->buckets = malloc((size_t)nb * sizeof *ft->buckets);
     if (!ft->slab || !ft->buckets)
@@ -321,9 +329,8 @@ int cg_flowtable_create(cg_flowtable **out, const cg_flow_config *cfg)
     ft->bucket_mask = nb - 1;
     for (uint32_t i = 0; i < nb; i++)
         ft->buckets[i] = NIL;
-    for (uint32_t i = 0; i < capacity; i++)
-        slot_at(ft, i)->next = i + 1 < capacity ? i + 1 : NIL;
-    ft->free_head = 0;
+    ft->free_head = NIL;
+    ft->fresh = 0;
     for (int l = 0; l < NLISTS; l++)
         ft->lru_head[l] = ft->lru_tail[l] = NIL;
     set_timeouts(ft, &cfg->timeouts);
@@ -530,7 +537,7 @@ static cg_flow *create(cg_flowtable *ft, const cg_packet *p, uint32_t bucket, ui
             break;
         evict(ft, old, CG_FLOW_END_TIMEOUT);
     }
-    if (ft->free_head == NIL) {
+    if (ft->free_head == NIL && ft->fresh == ft->capacity) {
         cg_flow *old = victim(ft, now);
         if (!old) {
             ft->st.refused_cap++;
@@ -538,9 +545,16 @@ static cg_flow *create(cg_flowtable *ft, const cg_packet *p, uint32_t bucket, ui
         }
         evict(ft, old, expired(ft, old, now) ? CG_FLOW_END_TIMEOUT : CG_FLOW_END_PRESSURE);
     }
-    uint32_t i = ft->free_head;
-    cg_flow *f = slot_at(ft, i);
-    ft->free_head = f->next;
+    uint32_t i;
+    cg_flow *f;
+    if (ft->free_head != NIL) {
+        i = ft->free_head;
+        f = slot_at(ft, i);
+        ft->free_head = f->next;
+    } else {
+        i = ft->fresh++;
+        f = slot_at(ft, i);
+    }
     memset(f, 0, ft->slot);
     f->id = id;
     f->proto = p->proto;

@@ -150,7 +150,8 @@ typedef struct cg_flow_config {
 
 /* Builds a table with cfg (NULL: all defaults). Its capacity is the most flows
  * whose slots (cg_flow + user area) and hash buckets fit in memcap, bounded by
- * max_flows; all of it is allocated here. Returns 0, or -1 (a cap too small for
+ * max_flows; all of it is allocated here (but a slot's pages are written, and
+ * so faulted in, only when a flow first takes it). Returns 0, or -1 (a cap too small for
  * one flow, user_size over 1 MiB, out of memory) with *out untouched. */
 int cg_flowtable_create(cg_flowtable **out, const cg_flow_config *cfg);
 /* Frees the table without calling the eviction callback (call

@@ -729,6 +729,80 @@ static int mark(cg_flow *f)
     return m == f->id;
 }
 
+static int in_list(cg_flow *const *list, unsigned n, const cg_flow *f)
+{
+    for (unsigned i = 0; i < n; i++)
+        if (list[i] == f)
+            return 1;
+    return 0;
+}
+
+/* Slots are handed out lazily (never-used ones after freed ones): up to
+ * capacity distinct slots, each with a zeroed user area; then a refusal or an
+ * eviction as before; a freed slot is taken again before a fresh one. */
+static void check_slots(void)
+{
+    enum { CAP = 16 };
+    cg_flowtable *ft = NULL;
+    cg_flow_config cfg = {.max_flows = CAP, .user_size = 200};
+    CHECK(cg_flowtable_create(&ft, &cfg) == 0);
+    cg_flow_stats st;
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.capacity, CAP);
+    uint64_t mem = st.mem_bytes;
+    pkt k;
+    int dir;
+    cg_flow *got[CAP + 1];
+    unsigned ok = 0;
+
+    /* four flows, then all flushed: their slots are free */
+    for (unsigned i = 0; i < 4; i++) {
+        udp_flow(&k, 1 + i, 100);
+        got[i] = up(ft, &k, &dir);
+        CHECK(got[i] != NULL);
+    }
+    CHECK_EQ_U(cg_flowtable_evict_all(ft), 4);
+    /* four new ones take those four slots again (not fresh ones) */
+    for (unsigned i = 0; i < 4; i++) {
+        udp_flow(&k, 101 + i, 100);
+        cg_flow *f = up(ft, &k, &dir);
+        ok += f && in_list(got, 4, f) && mark(f);
+    }
+    CHECK_EQ_U(ok, 4);
+    CHECK_EQ_U(cg_flowtable_evict_all(ft), 4);
+
+    /* capacity flows at one moment: distinct slots, zeroed user areas */
+    ok = 0;
+    for (unsigned i = 0; i < CAP; i++) {
+        udp_flow(&k, 1 + i, 200);
+        cg_flow *f = up(ft, &k, &dir);
+        ok += f && !in_list(got, i, f) && mark(f);
+        got[i] = f;
+    }
+    CHECK_EQ_U(ok, CAP);
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.active, CAP);
+    CHECK_EQ_U(st.created, 4 + 4 + CAP);
+    /* one more: refused, all are too recent */
+    udp_flow(&k, 200, 200);
+    CHECK(up(ft, &k, &dir) == NULL);
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.refused_cap, 1);
+    /* two seconds on: the least recently seen (the first) is evicted, and
+     * the new flow takes its slot */
+    udp_flow(&k, 200, 202);
+    cg_flow *f = up(ft, &k, &dir);
+    CHECK(f == got[0]);
+    CHECK(f && mark(f));
+    cg_flowtable_stats(ft, &st);
+    CHECK_EQ_U(st.active, CAP);
+    CHECK_EQ_U(st.evicted_pressure, 1);
+    CHECK_EQ_U(st.capacity, CAP);
+    CHECK_EQ_U(st.mem_bytes, mem);
+    check_invariant(ft);
+    cg_flowtable_destroy(ft);
+}
+
 static void tcp_open(cg_flowtable *ft, const char *c, const char *s, unsigned cp, uint64_t ts)
 {
     pkt k;
@@ -904,6 +978,7 @@ int main(void)
     check_fragments();
     check_memcap();
     check_refusal();
+    check_slots();
     check_syn_flood();
     check_expire();
     return check_done("test_flow");
