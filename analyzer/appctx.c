@@ -11,6 +11,7 @@
 #include "analyzer/appctx.h"
 
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -88,6 +89,24 @@ static void push_tail(cg_appctx_pool *p, uint32_t i)
     p->tail = i;
 }
 
+/* Every field empty: the scalars zero and each text's length 0 (its bytes,
+ * 6 KB of them, are read only up to the length, so they are not cleared). */
+static void clear_ctx(cg_appctx *c)
+{
+    c->truncated = 0;
+    cg_appctx_http *h = &c->http;
+    memset(h, 0, offsetof(cg_appctx_http, method));
+    h->method.len = h->host.len = h->url.len = h->ua.len = 0;
+    h->protocol.len = h->referer.len = h->ctype.len = 0;
+    cg_appctx_dns *d = &c->dns;
+    memset(d, 0, offsetof(cg_appctx_dns, rrname));
+    d->rrname.len = 0;
+    cg_appctx_tls *t = &c->tls;
+    memset(t, 0, offsetof(cg_appctx_tls, sni));
+    t->sni.len = t->subject.len = t->issuerdn.len = t->serial.len = 0;
+    t->ja3_hash.len = t->ja3.len = t->ja3s_hash.len = t->ja3s.len = 0;
+}
+
 cg_appctx *cg_appctx_take(cg_appctx_pool *p, uint32_t *h)
 {
     uint32_t i;
@@ -111,7 +130,7 @@ cg_appctx *cg_appctx_take(cg_appctx_pool *p, uint32_t *h)
         p->st.steals++;
     }
     slot *s = &p->s[i];
-    memset(&s->c, 0, sizeof s->c);
+    clear_ctx(&s->c);
     s->owner = h;
     *h = i + 1;
     push_tail(p, i);

@@ -136,7 +136,8 @@ int cg_appctx_pool_create(cg_appctx_pool **out, uint32_t slots);
 void cg_appctx_pool_destroy(cg_appctx_pool *p);
 
 /* The context of the flow whose handle is *h (0: none yet): its slot, or a
- * zeroed one taken for it (the least recently used flow's when none is
+ * cleared one (every field empty; a text's bytes past its length are not
+ * defined) taken for it (the least recently used flow's when none is
  * free). The slot becomes the most recently used. *h must stay at the same
  * address until cg_appctx_release (the pool clears it when it takes the slot
  * back). Never NULL. */
