@@ -83,6 +83,7 @@ test-e2e: all
 	@sh tests/e2e_story.sh $(B)
 	@sh tests/e2e_detectors.sh $(B)
 	@sh tests/e2e_workers.sh $(B)
+	@sh tests/e2e_noisy.sh $(B)
 	@sh tests/live_capture.sh $(B)
 	@sh tests/e2e_live.sh $(B)
 
