@@ -14,7 +14,11 @@
 #      the whole pipeline with ET Open on 1, 2 and 4 workers (file input in
 #      memory; the speed-up over 1 worker) and the reader's own ceiling;
 #   2. ET Open load time cold and from the cache, and peak RSS;
-#   3. the incident store: ingest of synthetic incidents (one alert each) and
+#   3. one core like for like (tools/bench_core.sh): `canhgac run -r -w 1` whole,
+#      over the 222 MB bench capture of gen_bench_pcap.py, with 5,000 quiet and
+#      5,000 noisy ET Open contents and with ET Open (median of BENCH_RUNS,
+#      default 7; BENCH_BASE=OTHER_CANHGAC runs another build alongside);
+#   4. the incident store: ingest of synthetic incidents (one alert each) and
 #      the analysts' queries over them (BENCH_INCIDENTS, default 10,000,000;
 #      about 5.5 GB under BENCH_DIR).
 # BENCH_BYTES overrides the capture size; BENCH_RUNS the number of runs.
@@ -54,6 +58,7 @@ rm -rf "$W/cache"
 for i in 1 2 3; do   # the first compiles (cold); the next ones read the cache
     "$B/bench_pipeline" --load -S "$DATA/rules/etopen" --cache "$W/cache"
 done
+sh tools/bench_core.sh "$B"
 echo "== incident store"
 rm -rf "$W/store"
 "$B/bench_store" -n "${BENCH_INCIDENTS:-10000000}" -a "$W/store"
