@@ -4,7 +4,12 @@
  * to a committed message or a pad; a message never crosses the end of the
  * buffer; head and tail are multiples of 16, the header's size, so that a pad
  * header always fits before the end. The producer writes only in [head, tail + cap), the consumer reads
- * only in [tail, head), so the two never touch the same bytes.
+ * only in [tail, head), so the two never touch the same bytes. tail_seen <= tail
+ * and head_seen <= head (each side's last view of the other's counter).
+ * consumer_sleeps and producer_sleeps are futex words, 0 or 1: set by the
+ * side that goes to sleep, cleared by whichever side sees it first.
+ * space_target <= head at any time the producer sleeps on it, so the consumer,
+ * draining what was committed, always gets there.
  */
 #include "sensor/ring.h"
 
@@ -17,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+/* Sleeps while *addr is val, up to ms (a wake, a change, a signal: sooner). */
 static void futex_wait(_Atomic uint32_t *addr, uint32_t val, int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -72,14 +78,22 @@ static uint32_t padded(uint32_t len)
     return (len + 15u) & ~15u;
 }
 
-/* Room for len bytes at head, a pad included when it would wrap: the bytes
- * needed from head, or 0 when they are not free. */
-static uint64_t need_at(const cg_ring *r, uint64_t head, uint64_t tail, uint32_t len)
+/* The bytes needed from head for a message of len bytes: its padded length,
+ * and the pad to the end of the buffer when it would not fit before it. */
+static uint64_t need_of(const cg_ring *r, uint64_t head, uint32_t len)
 {
     uint64_t off = head & (r->cap - 1);
     uint64_t need = padded(len);
     if (off + need > r->cap)
         need += r->cap - off;            /* the pad to the end, then from 0 */
+    return need;
+}
+
+/* Room for len bytes at head, a pad included when it would wrap: the bytes
+ * needed from head, or 0 when they are not free. */
+static uint64_t need_at(const cg_ring *r, uint64_t head, uint64_t tail, uint32_t len)
+{
+    uint64_t need = need_of(r, head, len);
     return head + need - tail <= r->cap ? need : 0;
 }
 
@@ -88,9 +102,12 @@ void *cg_ring_reserve(cg_ring *r, uint32_t len)
     if (len < sizeof(cg_ring_msg) || len > cg_ring_max_msg(r))
         return NULL;
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    uint64_t tail = atomic_load_explicit(&r->tail, memory_order_acquire);
-    if (!need_at(r, head, tail, len))
-        return NULL;
+    if (!need_at(r, head, r->tail_seen, len)) {
+        /* acquire: the consumer is done with the bytes it released */
+        r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire);
+        if (!need_at(r, head, r->tail_seen, len))
+            return NULL;
+    }
     uint64_t off = head & (r->cap - 1);
     r->pad = 0;
     if (off + padded(len) > r->cap) {
@@ -109,38 +126,65 @@ void cg_ring_commit(cg_ring *r, uint32_t len)
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
     uint64_t step = padded(len) + r->pad;   /* and the pad reserve wrote, if it did */
     r->pad = 0;
-    atomic_store_explicit(&r->head, head + step, memory_order_seq_cst);
-    atomic_store_explicit(&r->head_futex, (uint32_t)(head + step), memory_order_seq_cst);
-    if (atomic_load_explicit(&r->consumer_sleeps, memory_order_seq_cst))
-        futex_wake(&r->head_futex);
+    atomic_store_explicit(&r->head, head + step, memory_order_release);
+    /* head before the flag (wait_data: the flag before head) */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&r->consumer_sleeps, memory_order_relaxed) &&
+        atomic_exchange_explicit(&r->consumer_sleeps, 0, memory_order_relaxed)) {
+        r->consumer_wakes++;
+        futex_wake(&r->consumer_sleeps);
+    }
 }
 
 int cg_ring_wait_space(cg_ring *r, uint32_t len, int ms)
 {
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    for (int spin = 0; spin < 64; spin++)
-        if (need_at(r, head, atomic_load_explicit(&r->tail, memory_order_acquire), len))
-            return 1;
+    r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (need_at(r, head, r->tail_seen, len))
+        return 1;
     r->wait_full++;
-    uint32_t seen = atomic_load_explicit(&r->tail_futex, memory_order_seq_cst);
-    atomic_store_explicit(&r->producer_sleeps, 1, memory_order_seq_cst);
-    if (!need_at(r, head, atomic_load_explicit(&r->tail, memory_order_seq_cst), len))
-        futex_wait(&r->tail_futex, seen, ms);
+    /* asleep until the message fits with half the ring free: need is at most
+     * a message and its pad, cap / 2, so the target is at most head */
+    uint64_t target = head + need_of(r, head, len) - r->cap / 2;
+    atomic_store_explicit(&r->space_target, target, memory_order_relaxed);
+    atomic_store_explicit(&r->producer_sleeps, 1, memory_order_release);
+    /* the flag before tail (release: tail before the flag) */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&r->tail, memory_order_relaxed) < target)
+        futex_wait(&r->producer_sleeps, 1, ms);
     atomic_store_explicit(&r->producer_sleeps, 0, memory_order_relaxed);
-    return need_at(r, head, atomic_load_explicit(&r->tail, memory_order_acquire), len) != 0;
+    r->tail_seen = atomic_load_explicit(&r->tail, memory_order_acquire);
+    return need_at(r, head, r->tail_seen, len) != 0;
+}
+
+/* Consumer: tail moves to next (release: the producer may write up to it),
+ * and a producer asleep is woken when next reaches its target. */
+static void advance_tail(cg_ring *r, uint64_t next)
+{
+    atomic_store_explicit(&r->tail, next, memory_order_release);
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&r->producer_sleeps, memory_order_acquire) &&
+        next >= atomic_load_explicit(&r->space_target, memory_order_relaxed) &&
+        atomic_exchange_explicit(&r->producer_sleeps, 0, memory_order_relaxed)) {
+        r->producer_wakes++;
+        futex_wake(&r->producer_sleeps);
+    }
 }
 
 const cg_ring_msg *cg_ring_peek(cg_ring *r)
 {
     for (;;) {
         uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
-        uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
-        if (tail == head)
-            return NULL;
+        if (tail == r->head_seen) {
+            /* acquire: the producer's bytes up to head are written */
+            r->head_seen = atomic_load_explicit(&r->head, memory_order_acquire);
+            if (tail == r->head_seen)
+                return NULL;
+        }
         const cg_ring_msg *m = (const cg_ring_msg *)(r->buf + (tail & (r->cap - 1)));
         if (m->type != CG_RING_PAD)
             return m;
-        atomic_store_explicit(&r->tail, tail + m->len, memory_order_seq_cst);
+        advance_tail(r, tail + m->len);
     }
 }
 
@@ -148,11 +192,7 @@ void cg_ring_release(cg_ring *r, const cg_ring_msg *m)
 {
     /* the message's length is read before tail moves: after, the producer
      * may write there */
-    uint64_t next = atomic_load_explicit(&r->tail, memory_order_relaxed) + padded(m->len);
-    atomic_store_explicit(&r->tail, next, memory_order_seq_cst);
-    atomic_store_explicit(&r->tail_futex, (uint32_t)next, memory_order_seq_cst);
-    if (atomic_load_explicit(&r->producer_sleeps, memory_order_seq_cst))
-        futex_wake(&r->tail_futex);
+    advance_tail(r, atomic_load_explicit(&r->tail, memory_order_relaxed) + padded(m->len));
 }
 
 int cg_ring_wait_data(cg_ring *r, int ms)
@@ -166,10 +206,11 @@ int cg_ring_wait_data(cg_ring *r, int ms)
         if ((spin & 15) == 15)
             sched_yield();
     }
-    uint32_t seen = atomic_load_explicit(&r->head_futex, memory_order_seq_cst);
-    atomic_store_explicit(&r->consumer_sleeps, 1, memory_order_seq_cst);
-    if (atomic_load_explicit(&r->head, memory_order_seq_cst) == tail)
-        futex_wait(&r->head_futex, seen, ms);
+    atomic_store_explicit(&r->consumer_sleeps, 1, memory_order_relaxed);
+    /* the flag before head (commit: head before the flag) */
+    atomic_thread_fence(memory_order_seq_cst);
+    if (atomic_load_explicit(&r->head, memory_order_relaxed) == tail)
+        futex_wait(&r->consumer_sleeps, 1, ms);
     atomic_store_explicit(&r->consumer_sleeps, 0, memory_order_relaxed);
     return atomic_load_explicit(&r->head, memory_order_acquire) != tail;
 }

@@ -14,7 +14,18 @@
  *    place until it releases it.
  *  - Waiting: cg_ring_wait_data and cg_ring_wait_space sleep on a futex for at
  *    most the given time; the other side wakes them when it commits or
- *    releases (a system call only when somebody sleeps).
+ *    releases (a system call only when somebody sleeps, one per sleep).
+ *    A producer that found the ring full sleeps until half of it is free
+ *    (it publishes the tail it waits for; the consumer wakes it when its
+ *    release passes that), so a producer faster than its consumer refills
+ *    half a ring per wake-up instead of a message.
+ *  - The handshake: each side stores its counter (release), then a seq_cst
+ *    fence, then reads the other side's sleep flag; a side going to sleep
+ *    sets its flag, fences, and reads the counter again before it sleeps
+ *    (Dekker), so a wake-up is never lost. Each side keeps the other's
+ *    counter as last seen and loads it again only when that says full
+ *    (producer) or empty (consumer), so the two threads do not pass a cache
+ *    line back and forth per message.
  */
 #ifndef CG_RING_H
 #define CG_RING_H
@@ -33,16 +44,24 @@ typedef struct __attribute__((aligned(16))) cg_ring_msg {
 #define CG_RING_PAD 0xffff
 
 typedef struct cg_ring {
+    /* written by the producer per message, read by the consumer */
     _Alignas(64) _Atomic uint64_t head;   /* bytes committed (producer) */
-    _Atomic uint32_t head_futex;          /* low bits of head, for the consumer's wait */
-    _Atomic uint32_t consumer_sleeps;
+    _Atomic uint32_t consumer_sleeps;     /* futex word: 1 while the consumer sleeps */
+    /* written by the consumer per message, read by the producer */
     _Alignas(64) _Atomic uint64_t tail;   /* bytes released (consumer) */
-    _Atomic uint32_t tail_futex;
-    _Atomic uint32_t producer_sleeps;
-    _Alignas(64) uint8_t *buf;
-    uint64_t cap;                         /* a power of two */
+    _Atomic uint32_t producer_sleeps;     /* futex word: 1 while the producer sleeps */
+    _Atomic uint64_t space_target;        /* the tail a sleeping producer waits for */
+    /* the producer's own */
+    _Alignas(64) uint64_t tail_seen;      /* tail as the producer last loaded it */
     uint64_t wait_full;                   /* producer: times it found the ring full */
     uint64_t pad;                         /* producer: the pad its last reserve wrote */
+    uint64_t consumer_wakes;              /* producer: futex wakes it sent */
+    /* the consumer's own */
+    _Alignas(64) uint64_t head_seen;      /* head as the consumer last loaded it */
+    uint64_t producer_wakes;              /* consumer: futex wakes it sent */
+    /* set once by cg_ring_init */
+    _Alignas(64) uint8_t *buf;
+    uint64_t cap;                         /* a power of two */
 } cg_ring;
 
 /* cap: bytes, rounded up to a power of two, at least 64 KiB. 0 or -1 (memory). */
@@ -57,7 +76,9 @@ void cg_ring_commit(cg_ring *r, uint32_t len);
 /* Producer: sets a reserved message's header (written so that
  * cg_ring_peek_seq may read it from another thread). */
 void cg_ring_msg_set(cg_ring_msg *m, uint32_t len, uint16_t type, uint64_t seq);
-/* Producer: waits up to ms for room for len bytes. 1 when there is room. */
+/* Producer: waits up to ms for room for len bytes. 1 when there is room.
+ * When the ring is too full it sleeps until half of it is free (or ms
+ * pass). */
 int cg_ring_wait_space(cg_ring *r, uint32_t len, int ms);
 
 /* Consumer: the oldest message, or NULL when none. */

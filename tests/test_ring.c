@@ -2,11 +2,15 @@
  * a consumer thread pass a million messages of every length through a small
  * ring, reserving more than they commit (as alerts do), wrapping over and
  * over; every message arrives once, in order, whole. Then the edge cases in
- * one thread: a full ring, a pad of exactly one header, peek_seq.
+ * one thread: a full ring, a pad of exactly one header, peek_seq. Then the
+ * waits: a producer that found the ring full sleeps until half of it is
+ * free, and is woken then (not at its timeout); a consumer is woken by a
+ * commit.
  */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "sensor/ring.h"
 #include "tests/check.h"
@@ -62,6 +66,116 @@ static void *consumer(void *arg)
     return NULL;
 }
 
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* Waits up to 2 s for *flag to be set; 1 if it was. */
+static int wait_flag(_Atomic uint32_t *flag)
+{
+    for (int i = 0; i < 2000; i++) {
+        if (atomic_load(flag))
+            return 1;
+        sleep_ms(1);
+    }
+    return 0;
+}
+
+static cg_ring wr;
+static _Atomic int waited;     /* the thread's wait: 0 running, 1 returned 1, 2 returned 0 */
+static double waited_s;
+
+static void *space_waiter(void *arg)
+{
+    (void)arg;
+    double t0 = now_s();
+    int got = cg_ring_wait_space(&wr, 1024, 5000);
+    waited_s = now_s() - t0;
+    atomic_store(&waited, got ? 1 : 2);
+    return NULL;
+}
+
+static void *data_waiter(void *arg)
+{
+    (void)arg;
+    double t0 = now_s();
+    int got = cg_ring_wait_data(&wr, 5000);
+    waited_s = now_s() - t0;
+    atomic_store(&waited, got ? 1 : 2);
+    return NULL;
+}
+
+static void check_waits(void)
+{
+    CHECK(cg_ring_init(&wr, 64u << 10) == 0);
+    for (int i = 0; i < 64; i++) {   /* 64 of 1 KiB: full */
+        void *m = cg_ring_reserve(&wr, 1024);
+        CHECK(m != NULL);
+        if (!m)
+            return;
+        cg_ring_msg_set(m, 1024, 3, (uint64_t)i);
+        cg_ring_commit(&wr, 1024);
+    }
+    CHECK(cg_ring_reserve(&wr, 1024) == NULL);
+
+    /* the producer sleeps; 31 releases leave 33 KiB used, over half */
+    pthread_t t;
+    atomic_store(&waited, 0);
+    pthread_create(&t, NULL, space_waiter, NULL);
+    CHECK(wait_flag(&wr.producer_sleeps));
+    for (int i = 0; i < 31; i++) {
+        const cg_ring_msg *g = cg_ring_peek(&wr);
+        CHECK(g && g->seq == (uint64_t)i);
+        cg_ring_release(&wr, g);
+    }
+    sleep_ms(100);
+    CHECK_EQ_U(atomic_load(&waited), 0);          /* still asleep */
+    CHECK_EQ_U(wr.producer_wakes, 0);
+    /* two more: 31 KiB used, 1 KiB more fits with half the ring free */
+    for (int i = 31; i < 33; i++) {
+        const cg_ring_msg *g = cg_ring_peek(&wr);
+        CHECK(g && g->seq == (uint64_t)i);
+        cg_ring_release(&wr, g);
+    }
+    pthread_join(t, NULL);
+    CHECK_EQ_U(atomic_load(&waited), 1);
+    CHECK(waited_s < 2.0);                         /* woken, not timed out */
+    CHECK_EQ_U(wr.producer_wakes, 1);
+    CHECK_EQ_U(wr.wait_full, 1);
+    CHECK_EQ_U(atomic_load(&wr.producer_sleeps), 0);
+
+    /* empty it; the consumer sleeps until a commit */
+    const cg_ring_msg *g;
+    while ((g = cg_ring_peek(&wr)))
+        cg_ring_release(&wr, g);
+    CHECK_EQ_U(cg_ring_used(&wr), 0);
+    atomic_store(&waited, 0);
+    pthread_create(&t, NULL, data_waiter, NULL);
+    CHECK(wait_flag(&wr.consumer_sleeps));
+    sleep_ms(50);
+    CHECK_EQ_U(atomic_load(&waited), 0);
+    void *m = cg_ring_reserve(&wr, 64);
+    CHECK(m != NULL);
+    cg_ring_msg_set(m, 64, 3, 99);
+    cg_ring_commit(&wr, 64);
+    pthread_join(t, NULL);
+    CHECK_EQ_U(atomic_load(&waited), 1);
+    CHECK(waited_s < 2.0);
+    CHECK_EQ_U(wr.consumer_wakes, 1);
+    g = cg_ring_peek(&wr);
+    CHECK(g && g->seq == 99);
+    cg_ring_free(&wr);
+}
+
 int main(void)
 {
     CHECK(cg_ring_init(&ring, 64u << 10) == 0);
@@ -74,6 +188,11 @@ int main(void)
     CHECK(cg_ring_peek(&ring) == NULL);
     CHECK_EQ_U(cg_ring_peek_seq(&ring), UINT64_MAX);
     CHECK_EQ_U(cg_ring_used(&ring), 0);
+    /* a sleeping producer is woken once per sleep, at most */
+    CHECK(ring.producer_wakes <= ring.wait_full);
+    printf("ring: %d messages: the producer found it full %llu times and was woken %llu "
+           "times, the consumer woken %llu times\n", N, (unsigned long long)ring.wait_full,
+           (unsigned long long)ring.producer_wakes, (unsigned long long)ring.consumer_wakes);
     cg_ring_free(&ring);
 
     /* one thread: fill it, see it refuse, wrap with a pad of one header */
@@ -114,5 +233,7 @@ int main(void)
     CHECK(cg_ring_peek(&r) == NULL);
     CHECK_EQ_U(cg_ring_used(&r), 0);
     cg_ring_free(&r);
+
+    check_waits();
     return check_done("ring");
 }
