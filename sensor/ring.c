@@ -215,6 +215,23 @@ int cg_ring_wait_data(cg_ring *r, int ms)
     return atomic_load_explicit(&r->head, memory_order_acquire) != tail;
 }
 
+/* A header read by cg_ring_peek_seq, on another thread than the consumer's:
+ * a seqlock's read. The bytes may be written again by the producer meanwhile
+ * (a message of a later lap, header or frame, plain stores), once the consumer
+ * has released them; then tail has moved and the caller throws the values
+ * away. The loads are atomic and acquire, so the caller's second load of tail
+ * comes after them. ThreadSanitizer would report the producer's overwrite
+ * unless some chain of acquires happens to order it after this read (before
+ * each side kept its view of the other's counter, one usually did): the read
+ * is left out of its instrumentation, as a seqlock's reads are. */
+__attribute__((noinline, no_sanitize("thread")))
+static void header_at(const cg_ring_msg *m, uint16_t *type, uint32_t *len, uint64_t *seq)
+{
+    *type = __atomic_load_n(&m->type, __ATOMIC_ACQUIRE);
+    *len = __atomic_load_n(&m->len, __ATOMIC_ACQUIRE);
+    *seq = __atomic_load_n(&m->seq, __ATOMIC_ACQUIRE);
+}
+
 uint64_t cg_ring_peek_seq(cg_ring *r)
 {
     for (;;) {
@@ -225,18 +242,19 @@ uint64_t cg_ring_peek_seq(cg_ring *r)
         const cg_ring_msg *m = (const cg_ring_msg *)(r->buf + (tail & (r->cap - 1)));
         /* the header is the producer's committed bytes, which nobody writes
          * again until tail passes them: valid when tail has not moved */
-        uint16_t type = __atomic_load_n(&m->type, __ATOMIC_RELAXED);
-        uint64_t seq = __atomic_load_n(&m->seq, __ATOMIC_RELAXED);
+        uint16_t type;
+        uint32_t len;
+        uint64_t seq;
+        header_at(m, &type, &len, &seq);
         if (atomic_load_explicit(&r->tail, memory_order_seq_cst) != tail)
             continue;
         if (type == CG_RING_PAD) {
             /* the consumer skips it on its next peek; look past it */
-            uint32_t len = __atomic_load_n(&m->len, __ATOMIC_RELAXED);
             uint64_t next = tail + len;
             if (next == head)
                 return UINT64_MAX;
             const cg_ring_msg *m2 = (const cg_ring_msg *)(r->buf + (next & (r->cap - 1)));
-            seq = __atomic_load_n(&m2->seq, __ATOMIC_RELAXED);
+            header_at(m2, &type, &len, &seq);
             if (atomic_load_explicit(&r->tail, memory_order_seq_cst) != tail)
                 continue;
         }
