@@ -47,6 +47,7 @@
 #include <string.h>
 
 #include "sensor/extract.h"
+#include "sensor/invariant.h"
 
 #define NIL UINT32_MAX
 #define US_PER_S 1000000ULL
@@ -85,6 +86,7 @@ struct cg_flowtable {
     cg_flow_evict_fn on_evict;
     void *evict_ctx;
     cg_flow_stats st;
+    uint32_t ops;                  /* updates, for CG_INVARIANT_SOMETIMES */
 };
 
 /* ---- identity ---------------------------------------------------------- */
@@ -678,6 +680,7 @@ cg_flow *cg_flowtable_update(cg_flowtable *ft, const cg_packet *p, int *to_serve
     lru_push_head(ft, f, lru_of(f));
     if (to_server)
         *to_server = dir;
+    CG_INVARIANT_SOMETIMES(ft->ops, cg_flowtable_check(ft) == 0);
     return f;
 }
 
@@ -724,4 +727,43 @@ uint32_t cg_flowtable_evict_all(cg_flowtable *ft)
         n++;
     }
     return n;
+}
+
+int cg_flowtable_check(const cg_flowtable *ft)
+{
+    if (!ft || ft->fresh > ft->capacity)
+        return -1;
+    uint64_t in_lists = 0, in_chains = 0, in_free = 0;
+    for (int l = 0; l < NLISTS; l++) {
+        uint32_t prev = NIL, n = 0;
+        for (uint32_t i = ft->lru_head[l]; i != NIL; i = slot_at(ft, i)->lru_next) {
+            if (i >= ft->fresh || ++n > ft->fresh)
+                return -1;                       /* outside the used slots, or a cycle */
+            const cg_flow *f = slot_at(ft, i);
+            if (f->lru != l || lru_of(f) != l || f->lru_prev != prev)
+                return -1;
+            prev = i;
+        }
+        if (ft->lru_tail[l] != prev)
+            return -1;
+        in_lists += n;
+    }
+    for (uint32_t b = 0; b <= ft->bucket_mask; b++) {
+        uint32_t n = 0;
+        for (uint32_t i = ft->buckets[b]; i != NIL; i = slot_at(ft, i)->next) {
+            if (i >= ft->fresh || ++n > ft->fresh || slot_at(ft, i)->bucket != b)
+                return -1;
+        }
+        in_chains += n;
+    }
+    for (uint32_t i = ft->free_head; i != NIL; i = slot_at(ft, i)->next)
+        if (i >= ft->fresh || ++in_free > ft->fresh)
+            return -1;
+    const cg_flow_stats *s = &ft->st;
+    uint64_t ended = s->evicted_timeout + s->evicted_pressure + s->evicted_reuse +
+                     s->evicted_flush;
+    if (in_lists != s->active || in_chains != s->active || in_free + s->active != ft->fresh ||
+        s->created - ended != s->active || s->active > ft->capacity)
+        return -1;
+    return 0;
 }

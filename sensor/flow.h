@@ -221,4 +221,12 @@ int cg_flow_established(const cg_flow *f);
 
 void cg_flowtable_stats(const cg_flowtable *ft, cg_flow_stats *out);
 
+/* Checks the table's invariants (flow.c's 2 to 4): every slot in use is in
+ * one hash chain and in the LRU list its state calls for (their order by
+ * last seen is not checked: a capture's clock may step back), the free list
+ * and the fresh slots account for the rest, the counts agree. 0 when they
+ * hold, -1 when not. Walks every bucket and slot: for tests (CG_INVARIANTS
+ * runs it every CG_INVARIANT_EVERY updates). */
+int cg_flowtable_check(const cg_flowtable *ft);
+
 #endif

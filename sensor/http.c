@@ -51,6 +51,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "sensor/invariant.h"
 #include "sensor/reasm.h"
 
 #define MAXH       128u          /* header lines kept per message */
@@ -175,6 +176,7 @@ struct cg_http {
     mpool mp[2];
     hent ent[MAXH];
     cg_http_stats st;
+    uint32_t ops;              /* feeds, for CG_INVARIANT_SOMETIMES */
 };
 
 /* The context of one feed or end call. */
@@ -1913,6 +1915,7 @@ void cg_http_feed(cg_http *h, cg_http_flow *hf, int to_server, const uint8_t *da
         dir_feed(&r, ts, data, len);
     if (hf->st == F_HTTP && (flags & (CG_REASM_END | CG_REASM_DEPTH)))
         on_end(&r, ts);
+    CG_INVARIANT_SOMETIMES(h->ops, cg_http_check(h) == 0);
 }
 
 void cg_http_end(cg_http *h, cg_http_flow *hf, cg_http_tx_fn cb, void *ctx)
