@@ -102,6 +102,28 @@ test-san:
 	$(MAKE) -j2 B=build-san OPT="$(SAN_FLAGS)" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  E2E_WORKERS_QUICK=1 $(MAKE) B=build-san OPT="$(SAN_FLAGS)" test-unit test-e2e
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 $(MAKE) B=build-san OPT="$(SAN_FLAGS)" fuzz-replay
+
+# libFuzzer harnesses, one per parser (tests/fuzz/README.md). make fuzz: clang
+# builds them and the library with libFuzzer, ASan and UBSan in build-fuzz and
+# runs each SECONDS (default 60) on a copy of its corpus. make fuzz-replay:
+# every corpus through its harness linked with tests/fuzz/replay.c, with B's
+# compiler and library (no clang); test-san runs it on build-san.
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_FLAGS := -O1 -g -DCG_INVARIANTS -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer \
+              -Wno-error=constant-conversion -Wno-error=string-concatenation
+SECONDS    ?= 60
+.PHONY: fuzz fuzz-replay
+fuzz:
+	$(MAKE) B=build-fuzz CC=clang OPT="$(FUZZ_FLAGS)" $(FUZZ_NAMES:%=build-fuzz/fuzz_%)
+	@sh tests/fuzz/fuzz.sh build-fuzz $(SECONDS)
+fuzz-replay: $(FUZZ_NAMES:%=$(B)/replay_%)
+	@sh tests/fuzz/replay.sh $(B)
+$(FUZZ_NAMES:%=$(B)/tests/fuzz/fuzz_%.o): tests/fuzz/fuzz_common.h
+$(B)/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+$(B)/replay_%: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_%.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # ThreadSanitizer over the threads: the unit tests that run threads (the ring,
 # the pipeline, the control socket, fanout capture), then e2e_workers.sh's

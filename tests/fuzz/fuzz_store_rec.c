@@ -1,0 +1,158 @@
+/* fuzz_store_rec.c — libFuzzer harness: the store's decoders of records read
+ * from disk (store/store_int.h, store_rec.c), which take untrusted bytes.
+ *
+ * Input: byte 0 chooses the record kind (bits 0-1: incident, alert, evidence,
+ * history); the rest is the record, in a buffer of exactly its size. A record
+ * that decodes is encoded again (size, encode) and the copy must decode too,
+ * to the same fixed fields and the same strings (a failure aborts); for an
+ * incident cgs_inc_peek must accept what cgs_inc_decode accepted. (A history
+ * entry's seq is in its key, not its record, so it is not compared.) Every
+ * string and byte view of a decoded record is read. Nothing is kept.
+ */
+#include "tests/fuzz/fuzz_common.h"
+
+#include "store/store.h"
+#include "store/store_int.h"
+
+#define STR(s) do { if (!(s)) abort(); fz_touch((s), strlen(s)); } while (0)
+
+static int str_eq(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : "") == 0; }
+
+static void touch_geo(const cg_incident_geo *g)
+{
+    fz_touch(g->country, strnlen(g->country, sizeof g->country));
+    STR(g->city);
+    STR(g->as_org);
+    STR(g->agency);
+    STR(g->zone);
+}
+
+static void touch_inc(const cg_incident *x)
+{
+    STR(x->community_id); STR(x->msg); STR(x->classtype); STR(x->assignee);
+    STR(x->geo_db_type); STR(x->geo_db_date); STR(x->app_proto); STR(x->http_method);
+    STR(x->http_host); STR(x->http_url); STR(x->http_user_agent); STR(x->dns_query);
+    STR(x->tls_sni); STR(x->tls_ja3);
+    touch_geo(&x->src_geo);
+    touch_geo(&x->dst_geo);
+    if (x->payload_match > x->payload_len)
+        abort();
+    if (x->payload_len)
+        fz_touch(x->payload, x->payload_len);
+}
+
+static void fail(const char *what, const char *why)
+{
+    fprintf(stderr, "fuzz_store_rec: %s: %s\n", what, why ? why : "");
+    abort();
+}
+
+static void do_inc(const uint8_t *p, size_t n)
+{
+    cg_incident x, y;
+    memset(&x, 0, sizeof x);
+    memset(&y, 0, sizeof y);
+    const char *why = NULL;
+    if (cgs_inc_decode(p, n, &x, &why) != 0)
+        return;
+    touch_inc(&x);
+    if (cgs_inc_peek(p, n, x.id, &why) != 0)
+        fail("peek refused a record decode accepted", why);
+    size_t sz = cgs_inc_size(&x, &why);
+    if (sz == 0)
+        return;     /* a field the encoder refuses (decode may be more lenient) */
+    uint8_t *q = malloc(sz);
+    if (!q)
+        abort();
+    cgs_inc_encode(q, &x);
+    if (cgs_inc_decode(q, sz, &y, &why) != 0)
+        fail("re-encoded incident does not decode", why);
+    if (y.id != x.id || y.sid != x.sid || y.gid != x.gid || y.count != x.count ||
+        y.first_us != x.first_us || y.last_us != x.last_us || y.payload_len != x.payload_len ||
+        memcmp(y.src, x.src, 16) || memcmp(y.dst, x.dst, 16) || !str_eq(y.msg, x.msg) ||
+        !str_eq(y.http_url, x.http_url) || !str_eq(y.community_id, x.community_id) ||
+        !str_eq(y.src_geo.city, x.src_geo.city))
+        fail("incident changed through encode and decode", "");
+    free(q);
+}
+
+static void do_alert(const uint8_t *p, size_t n)
+{
+    cg_alert a, b;
+    memset(&a, 0, sizeof a);
+    memset(&b, 0, sizeof b);
+    const char *why = NULL;
+    if (cgs_alert_decode(p, n, &a, &why) != 0)
+        return;
+    STR(a.community_id);
+    size_t sz = cgs_alert_size(&a);
+    if (sz == 0)
+        return;
+    uint8_t *q = malloc(sz);
+    if (!q)
+        abort();
+    cgs_alert_encode(q, &a);
+    if (cgs_alert_decode(q, sz, &b, &why) != 0)
+        fail("re-encoded alert does not decode", why);
+    if (a.ts_us != b.ts_us || a.flow_id != b.flow_id || a.sport != b.sport ||
+        a.evidence_seq != b.evidence_seq || !str_eq(a.community_id, b.community_id))
+        fail("alert changed through encode and decode", "");
+    free(q);
+}
+
+static void do_ev(const uint8_t *p, size_t n)
+{
+    cg_evidence e;
+    memset(&e, 0, sizeof e);
+    const char *why = NULL;
+    if (cgs_ev_decode(p, n, &e, &why) != 0)
+        return;
+    if (e.caplen > n)
+        fail("evidence longer than its record", "");
+    if (e.caplen)
+        fz_touch(e.data, e.caplen);
+}
+
+static void do_hist(const uint8_t *p, size_t n)
+{
+    cg_history h, k;
+    memset(&h, 0, sizeof h);
+    memset(&k, 0, sizeof k);
+    const char *why = NULL;
+    if (cgs_hist_decode(p, n, &h, &why) != 0)
+        return;
+    STR(h.who); STR(h.old_text); STR(h.new_text);
+    size_t sz = cgs_hist_size(&h);
+    if (sz == 0)
+        return;
+    uint8_t *q = malloc(sz);
+    if (!q)
+        abort();
+    cgs_hist_encode(q, &h);
+    if (cgs_hist_decode(q, sz, &k, &why) != 0)
+        fail("re-encoded history entry does not decode", why);
+    if (h.when_us != k.when_us || h.kind != k.kind || h.old_num != k.old_num ||
+        !str_eq(h.who, k.who) || !str_eq(h.new_text, k.new_text))
+        fail("history entry changed through encode and decode", "");
+    free(q);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 1)
+        return 0;
+    /* exactly the record's bytes, so that a read past them is found */
+    size_t n = size - 1;
+    uint8_t *p = malloc(n ? n : 1);
+    if (!p)
+        abort();
+    memcpy(p, data + 1, n);
+    switch (data[0] & 3) {
+    case 0: do_inc(p, n); break;
+    case 1: do_alert(p, n); break;
+    case 2: do_ev(p, n); break;
+    default: do_hist(p, n); break;
+    }
+    free(p);
+    return 0;
+}
