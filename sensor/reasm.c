@@ -13,7 +13,8 @@
  *  - Low latency: one scratch buffer; the emitter merges the pieces of one
  *    advance and delivers them when the call ends (or at a gap or the end).
  *
- * Invariants, per direction d (checked by the unit tests through the stats):
+ * Invariants, per direction d (cg_reasm_check_dir checks 1 to 3, and
+ * cg_reasm_check the pools; test builds run them as segments come):
  *  1. Held pieces are sorted by offset, do not overlap, and all lie in
  *     (next_off, depth) and before the FIN; between calls none starts at
  *     next_off (it would have been delivered).
@@ -30,6 +31,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+
+#include "sensor/invariant.h"
 
 #define HDR 16u
 #define WINDOW (1 << 30)
@@ -81,6 +84,7 @@ struct cg_reasm {
     unsigned char *scratch;
     emitter em;
     cg_reasm_stats st;
+    uint32_t ops;             /* segments, for CG_INVARIANT_SOMETIMES */
 };
 
 static const uint8_t empty[1];
@@ -670,6 +674,8 @@ void cg_reasm_segment(cg_reasm *r, cg_reasm_flow *rf, void *owner, int to_server
         len = 0;
     int ts = to_server ? 1 : 0;
     cg_reasm_dir *d = &rf->dir[ts];
+    CG_INVARIANT(cg_reasm_check_dir(r, d) == 0);
+    CG_INVARIANT_SOMETIMES(r->ops, cg_reasm_check(r) == 0);
     r->st.segments++;
     r->st.bytes += len;
 
@@ -857,4 +863,58 @@ void cg_reasm_destroy(cg_reasm *r)
     free(r->cmem);
     free(r->blocks);
     free(r);
+}
+
+int cg_reasm_check(const cg_reasm *r)
+{
+    if (!r || r->fresh > r->nblocks)
+        return -1;
+    uint32_t nfree = 0;
+    for (uint32_t b = r->free_block; b != NONE; b = pc(r, b)->next)
+        if (b > r->fresh || ++nfree > r->fresh)
+            return -1;                  /* never handed out, or a cycle */
+    if (r->st.blocks_used != r->fresh - nfree)
+        return -1;
+    uint32_t sfree = 0, held = 0, prev = NONE;
+    for (uint32_t n = r->free_slot; n != NONE; n = slot(r, n)->next)
+        if (n > r->nslots || slot(r, n)->d != NULL || ++sfree > r->nslots)
+            return -1;
+    for (uint32_t n = r->lru_head; n != NONE; n = slot(r, n)->next) {
+        const cslot *c = slot(r, n);
+        if (n > r->nslots || ++held > r->nslots || !c->d || c->d->chunk != n ||
+            c->prev != prev || c->fill > r->cfg.chunk_size)
+            return -1;
+        prev = n;
+    }
+    if (r->lru_tail != prev || sfree + held != r->nslots || r->st.chunk_buffers_used != held)
+        return -1;
+    return 0;
+}
+
+int cg_reasm_check_dir(const cg_reasm *r, const cg_reasm_dir *d)
+{
+    if (!r || !d)
+        return -1;
+    uint64_t bytes = 0, end = d->next_off;
+    uint32_t pieces = 0;
+    for (uint32_t b = d->ooo; b != NONE; b = pc(r, b)->next) {
+        const piece *p = pc(r, b);
+        if (b > r->fresh || ++pieces > d->ooo_pieces || p->len == 0 || p->len > r->cap ||
+            p->off < end || (pieces == 1 && p->off == d->next_off))
+            return -1;                  /* out of order, overlapping, or deliverable */
+        end = p->off + p->len;
+        bytes += p->len;
+    }
+    if (pieces != d->ooo_pieces || bytes != d->ooo_bytes)
+        return -1;
+    if (d->chunk != NONE) {
+        if (d->chunk > r->nslots)
+            return -1;
+        const cslot *c = slot(r, d->chunk);
+        if (c->d != d || c->off + c->fill != d->next_off)
+            return -1;
+    }
+    if ((d->flags & D_ENDED) && (d->ooo != NONE || d->chunk != NONE))
+        return -1;
+    return 0;
 }

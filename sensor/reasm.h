@@ -223,4 +223,14 @@ void cg_reasm_get_stats(const cg_reasm *r, cg_reasm_stats *out);
  * copies of bytes already there). */
 uint64_t cg_reasm_untaken(const cg_reasm *r);
 
+/* Checks the pools' invariants (reasm.c): every block handed out or on the
+ * free list, every chunk slot free or held by the direction that names it,
+ * the counts. 0 when they hold, -1 when not. Walks the pools: for tests
+ * (CG_INVARIANTS runs it every CG_INVARIANT_EVERY segments). */
+int cg_reasm_check(const cg_reasm *r);
+/* Checks one direction's invariants 1 to 3 (reasm.c): its held pieces sorted,
+ * apart and not deliverable, their counts, its chunk's bytes ending at
+ * next_off. 0 or -1 (CG_INVARIANTS runs it at each of its segments). */
+int cg_reasm_check_dir(const cg_reasm *r, const cg_reasm_dir *d);
+
 #endif

@@ -486,9 +486,13 @@ static void random_case(unsigned n, unsigned mode, uint32_t chunk_size, int low_
     if (rnd() % 4 == 0)
         isn = 0xffffffffu - rnd() % 4096;                 /* wraps inside the stream */
     seg(r, &f, 1, isn, CG_TH_SYN, NULL, 0);
-    for (unsigned i = 0; i < k; i++)
+    int broken = 0;
+    for (unsigned i = 0; i < k; i++) {
         seg(r, &f, 1, isn + 1 + s[i].off, (uint8_t)(CG_TH_ACK | (s[i].fin ? CG_TH_FIN : 0)),
             s[i].bytes, s[i].len);
+        broken += cg_reasm_check_dir(r, &f.dir[1]) != 0 || cg_reasm_check(r) != 0;
+    }
+    CHECK_EQ_U(broken, 0);
     CHECK(R.s[0][1].ended);                               /* the FIN's position reached */
     CHECK(got(0, 1, want, n));
     CHECK(got(1, 1, want, n));
@@ -503,6 +507,42 @@ static void random_case(unsigned n, unsigned mode, uint32_t chunk_size, int low_
         CHECK(st.conflict_bytes <= conflict);
     CHECK_EQ_U(st.delivered, n);
     cg_reasm_end(r, &f, &R);
+    check_books(r, 1);
+    cg_reasm_destroy(r);
+}
+
+/* cg_reasm_check and cg_reasm_check_dir find held pieces out of order or
+ * miscounted, a chunk that does not end where the stream is, and a block
+ * list that loops. */
+static void check_structure(void)
+{
+    cg_reasm_config cfg = {.chunk_size = 4096};
+    cg_reasm *r = mkr(cfg);
+    cg_reasm_flow f;
+    memset(&f, 0, sizeof f);
+    seg(r, &f, 1, 1000, CG_TH_SYN, NULL, 0);
+    seg(r, &f, 1, 1001, CG_TH_ACK, "abcd", 4);
+    seg(r, &f, 1, 1021, CG_TH_ACK, "uvwx", 4);            /* held: a hole at 4..20 */
+    seg(r, &f, 1, 1011, CG_TH_ACK, "klmn", 4);            /* held, before it */
+    cg_reasm_dir *d = &f.dir[1];
+    CHECK(cg_reasm_check_dir(r, d) == 0 && cg_reasm_check(r) == 0);
+    CHECK_EQ_U(d->ooo_pieces, 2);
+    d->ooo_bytes++;
+    CHECK(cg_reasm_check_dir(r, d) == -1);
+    d->ooo_bytes--;
+    d->next_off += 8;                                     /* the chunk no longer ends there */
+    CHECK(cg_reasm_check_dir(r, d) == -1);
+    d->next_off -= 8;
+    uint32_t chunk = d->chunk;
+    d->chunk = 0;                                         /* a slot held by nobody */
+    CHECK(cg_reasm_check(r) == -1);
+    d->chunk = chunk;
+    CHECK(cg_reasm_check_dir(r, d) == 0 && cg_reasm_check(r) == 0);
+    seg(r, &f, 1, 1005, CG_TH_ACK, "efghij", 6);          /* fills 4..10, then all in order */
+    CHECK(cg_reasm_check_dir(r, d) == 0 && cg_reasm_check(r) == 0);
+    CHECK_EQ_U(d->ooo_pieces, 1);
+    cg_reasm_end(r, &f, &R);
+    CHECK(cg_reasm_check(r) == 0);
     check_books(r, 1);
     cg_reasm_destroy(r);
 }
@@ -1207,6 +1247,7 @@ static void check_with_flowtable(void)
 
 int main(void)
 {
+    check_structure();
     _Static_assert(sizeof(cg_reasm_flow) == 64, "per-flow state is 64 bytes");
     check_split();
     check_retransmit();
