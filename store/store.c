@@ -98,6 +98,15 @@ int cgs_fail(const cg_store *st, int code, const char *fmt, ...)
         vsnprintf(last_err.msg + n, sizeof last_err.msg - (size_t)n, fmt, ap);
         va_end(ap);
     }
+    if (code == CG_STORE_ECORRUPT && st->opened && n >= 0 &&
+        strncmp(last_err.msg + n, "damaged", 7) != 0) {
+        /* a store that opened and then read wrong: data.mdb was damaged */
+        char inner[sizeof last_err.msg];
+        snprintf(inner, sizeof inner, "%s", last_err.msg + n);
+        snprintf(last_err.msg + n, sizeof last_err.msg - (size_t)n,
+                 "damaged (%s): restore from a backup", inner);
+        cgs_note_damaged();
+    }
     return code;
 }
 
@@ -145,6 +154,15 @@ int cgs_fail_mdb(const cg_store *st, int rc, const char *what)
     if (rc == MDB_MAP_RESIZED)
         return cgs_fail(st, CG_STORE_EIO,
                         "the writer grew the map beyond this handle's; open the store again");
+    if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_PAGE_FULL ||
+        rc == EFAULT) {
+        /* LMDB met a page that is not what its parent says, a page fuller
+         * than a page, or handed the kernel a pointer out of its map:
+         * data.mdb was damaged under it (store_guard.c has the faults) */
+        cgs_note_damaged();
+        return cgs_fail(st, CG_STORE_ECORRUPT, "damaged (%s%s%s): restore from a backup",
+                        what ? what : "", what ? ": " : "", mdb_strerror(rc));
+    }
     if (what)
         return cgs_fail(st, map_mdb(rc), "%s: %s", what, mdb_strerror(rc));
     return cgs_fail(st, map_mdb(rc), "%s", mdb_strerror(rc));
@@ -152,8 +170,9 @@ int cgs_fail_mdb(const cg_store *st, int rc, const char *what)
 
 int cgs_bad_record(const cg_store *st, const char *what, uint64_t id, const char *why)
 {
-    return cgs_fail(st, CG_STORE_ECORRUPT, "%s %llu: bad record (%s)", what,
-                    (unsigned long long)id, why);
+    cgs_note_damaged();
+    return cgs_fail(st, CG_STORE_ECORRUPT, "damaged (%s %llu: bad record (%s)): restore from a backup",
+                    what, (unsigned long long)id, why);
 }
 
 /* ---- index upkeep ---------------------------------------------------------- */
@@ -354,10 +373,58 @@ static int is_writer(const cg_store *st)
     return !(st->flags & (CG_STORE_RDONLY | CG_STORE_TRIAGE));
 }
 
+/* Whether DIR/lock.mdb exists and this process may not write it. */
+static int lock_unwritable(const cg_store *st)
+{
+    char path[PATH_MAX];
+
+    if ((size_t)snprintf(path, sizeof path, "%s/lock.mdb", st->dir) >= sizeof path)
+        return 0;
+    return access(path, F_OK) == 0 && access(path, W_OK) != 0;
+}
+
+/* The writer gives lock.mdb the group's write bit when the group may read
+ * data.mdb: readers of the store's group take their reader slots there
+ * while the sensor writes (lock.mdb 0660, data.mdb 0640 by default). */
+static void group_lock(const cg_store *st)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+
+    if ((size_t)snprintf(path, sizeof path, "%s/data.mdb", st->dir) >= sizeof path ||
+        stat(path, &sb) != 0 || !(sb.st_mode & S_IRGRP))
+        return;
+    snprintf(path, sizeof path, "%s/lock.mdb", st->dir);
+    if (stat(path, &sb) == 0 && !(sb.st_mode & S_IWGRP))
+        chmod(path, (sb.st_mode & 07777) | S_IRGRP | S_IWGRP);
+}
+
+/* The meta page LMDB chose must describe a file at least as long as its last
+ * page: else a damaged meta page sends reads past the file's end. */
+static int check_meta(const cg_store *st)
+{
+    char path[PATH_MAX];
+    MDB_envinfo ei;
+    MDB_stat ms;
+    struct stat sb;
+
+    if ((size_t)snprintf(path, sizeof path, "%s/data.mdb", st->dir) >= sizeof path)
+        return 0;
+    if (mdb_env_info(st->env, &ei) || mdb_env_stat(st->env, &ms) || stat(path, &sb) != 0)
+        return 0;
+    if (ms.ms_psize == 0 || (uint64_t)(ei.me_last_pgno + 1) * ms.ms_psize > (uint64_t)sb.st_size) {
+        cgs_note_damaged();
+        return cgs_fail(st, CG_STORE_ECORRUPT, "damaged (meta page: last page %llu is past the "
+                        "end of data.mdb, %llu bytes): restore from a backup",
+                        (unsigned long long)ei.me_last_pgno, (unsigned long long)sb.st_size);
+    }
+    return 0;
+}
+
 static int open_env(cg_store *st, uint64_t mapsize)
 {
     unsigned mflags = MDB_NOTLS;
-    int rc;
+    int rc, code;
 
     if (mapsize > SIZE_MAX)
         return cgs_fail(st, CG_STORE_EINVAL, "map size too large for this machine");
@@ -379,14 +446,40 @@ static int open_env(cg_store *st, uint64_t mapsize)
         return cgs_fail_mdb(st, rc, NULL);
     if (st->flags & CG_STORE_RDONLY)
         mflags |= MDB_RDONLY;
+    cgs_guard_opening(st, st->env);
     rc = mdb_env_open(st->env, st->dir, mflags, 0640);
-    if (rc == MDB_INVALID)
-        return cgs_fail(st, CG_STORE_ECORRUPT, "data.mdb is not an LMDB file: not a canhgac store");
+    if (rc == EACCES && (st->flags & CG_STORE_RDONLY) && lock_unwritable(st)) {
+        /* a reader without write access to lock.mdb (see store.h) */
+        mdb_env_close(st->env);
+        st->env = NULL;
+        if ((rc = mdb_env_create(&st->env)) != 0) {
+            st->env = NULL;
+            cgs_guard_opening(NULL, NULL);
+            return cgs_fail_mdb(st, rc, NULL);
+        }
+        mdb_env_set_maxdbs(st->env, DB_N);
+        if (mapsize)
+            mdb_env_set_mapsize(st->env, (size_t)mapsize);
+        cgs_guard_opening(st, st->env);
+        rc = mdb_env_open(st->env, st->dir, mflags | MDB_NOLOCK, 0640);
+        if (!rc)
+            fprintf(stderr, "canhgac: %s: notice: lock.mdb is not writable: reading without "
+                    "LMDB's reader lock (exact while no sensor writes this store)\n", st->dir);
+    }
+    cgs_guard_opening(NULL, NULL);
+    if (rc == MDB_INVALID) {
+        cgs_note_damaged();
+        return cgs_fail(st, CG_STORE_ECORRUPT, "data.mdb is not an LMDB file: not a canhgac "
+                        "store, or its meta pages are damaged (restore from a backup)");
+    }
     if (rc == ENOENT && !is_writer(st))
         return cgs_fail(st, CG_STORE_ENOTFOUND, "no canhgac store here");
     if (rc)
         return cgs_fail_mdb(st, rc, NULL);
+    if ((code = check_meta(st)) != 0)
+        return code;
     if (is_writer(st)) {
+        group_lock(st);
         /* Slots of readers that were killed pin old pages, and the map
          * would grow around them; clear them while the writer starts. */
         int dead = 0;
@@ -620,6 +713,8 @@ int cg_store_open(cg_store **out, const char *dir, unsigned flags, uint64_t maps
     if (!code)
         code = open_env(st, mapsize);
     if (!code)
+        cgs_guard_add(st);   /* the map as it stays (a writer's is set last) */
+    if (!code)
         code = check_store(st, &fresh);
     if (!code && !fresh && st->schema < CG_STORE_SCHEMA && !(flags & CG_STORE_RDONLY)) {
         /* a writer or a triage handle brings the store to this schema; a
@@ -640,6 +735,8 @@ int cg_store_open(cg_store **out, const char *dir, unsigned flags, uint64_t maps
     *out = st;
     return 0;
 fail:
+    cgs_guard_opening(NULL, NULL);
+    cgs_guard_remove(st);
     if (st->env)
         mdb_env_close(st->env);
     if (st->lockfd >= 0)
@@ -655,6 +752,7 @@ void cg_store_close(cg_store *st)
         return;
     if (st->wtxn)
         mdb_txn_abort(st->wtxn);
+    cgs_guard_remove(st);
     mdb_env_close(st->env);
     /* Only now may another writer start (invariant 3). */
     if (st->lockfd >= 0)

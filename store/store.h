@@ -136,7 +136,20 @@
  * Caveats:
  *  - Open a store once per process (LMDB's rule: its locks are per process).
  *    A process that writes reads and triages through its writer handle.
- *  - A reader needs write access to DIR/lock.mdb (LMDB's reader table).
+ *  - A reader takes a slot in DIR/lock.mdb (LMDB's reader table), so it
+ *    needs write access to it: the writer makes lock.mdb group-writable
+ *    when data.mdb is group-readable (0660 and 0640 by default), so the
+ *    store's group reads while the sensor writes. A CG_STORE_RDONLY handle
+ *    that may read data.mdb but not write lock.mdb opens without LMDB's
+ *    lock (MDB_NOLOCK) and says so on stderr: exact while no writer runs;
+ *    with one running, pages it frees may be reused under the reader, whose
+ *    reads may then fail as damaged.
+ *  - A damaged data.mdb (pages overwritten on disk): LMDB's page errors and
+ *    records that do not decode are CG_STORE_ECORRUPT, "DIR: damaged (...):
+ *    restore from a backup"; a meta page naming pages past the file's end
+ *    is refused at open. A read that faults inside the map, or an LMDB
+ *    assertion, ends the process with that line when it asked for it
+ *    (cg_store_fault_exit); cg_store_check walks a store for all of it.
  *  - writer.lock is an flock: do not put a store on a network filesystem.
  *  - by_community is a 64-bit hash of the Community ID and is only ever
  *    added to (an incident stays findable by every Community ID its alerts
@@ -519,6 +532,43 @@ typedef struct cg_store_info {
     uint64_t map_size, map_used;
 } cg_store_info;
 int cg_store_info_get(cg_store *st, cg_store_info *out);
+
+/* ---- a damaged store (store_guard.c, store_check.c) ---------------------- */
+
+/* Installs SIGSEGV and SIGBUS handlers for the process: a fault inside the
+ * map of an open store (or while one is opened), and an LMDB assertion,
+ * write "PREFIX: DIR: damaged (page N): restore from a backup" to fd and
+ * _exit(code). Any other fault is the default crash. */
+void cg_store_fault_exit(const char *prefix, int fd, int code);
+/* What the process is reading, added to that line ("incidents key 12");
+ * NULL clears it. */
+void cg_store_fault_where(const char *where);
+/* Whether this process has met a damaged store (an error that said
+ * "damaged"). */
+int cg_store_damaged(void);
+
+/* The databases cg_store_check walks: their number and names. */
+int cg_store_check_ndb(void);
+const char *cg_store_db_name(int db);
+/* Walks database db of st in one read transaction: every key, and every
+ * value decoded by its layout (records by the decoders, index entries and
+ * meta by their lengths); cb is called with one line per problem ("key 12:
+ * bad record (truncated)"). *entries counts what was read. 0 when clean,
+ * CG_STORE_ECORRUPT when cb was called, another code for another failure
+ * (with its message). A fault in a damaged page is store_guard.c's; call it
+ * in a child process to go on with the next database. */
+int cg_store_check(cg_store *st, int db, void (*cb)(const char *problem, void *arg), void *arg,
+                   uint64_t *entries);
+/* A consistent, compacted copy of st as last committed into outdir (made
+ * 0750 when missing; refused when it holds a data.mdb), while a writer
+ * writes (mdb_env_copy2, MDB_CP_COMPACT). data.mdb 0640. */
+int cg_store_backup(cg_store *st, const char *outdir);
+/* Puts the store of backup (a directory cg_store_backup wrote) in dir:
+ * refused while a writer holds dir (its writer.lock, held here meanwhile);
+ * the data.mdb it replaces is kept as data.mdb.damaged-SECONDS, lock.mdb is
+ * removed (readers still open keep reading the old file). 0, or a code with
+ * its message in cg_store_error(NULL). */
+int cg_store_restore(const char *backup, const char *dir);
 
 /* ---- records ----------------------------------------------------------- */
 

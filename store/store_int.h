@@ -10,6 +10,8 @@
  *   store_triage.c  triage changes and notes, each in its own transaction
  *   store_read.c    get, evidence, alerts, history, info
  *   store_query.c   the planner, queries, counts, top-N, histograms, attacks
+ *   store_guard.c   a damaged store: faults and LMDB's assertions as one line
+ *   store_check.c   store check (every record of every database), backup, restore
  * Names shared between them start with cgs_.
  */
 #ifndef CG_STORE_INT_H
@@ -117,6 +119,17 @@ int cgs_fail(const cg_store *st, int code, const char *fmt, ...);
 int cgs_fail_mdb(const cg_store *st, int rc, const char *what);
 int cgs_bad_record(const cg_store *st, const char *what, uint64_t id, const char *why);
 int cgs_rtxn_begin(const cg_store *st, MDB_txn **txn);
+
+/* ---- a damaged store (store_guard.c) ------------------------------------- */
+
+/* Marks the process as having met a damaged store (cg_store_damaged). */
+void cgs_note_damaged(void);
+/* While st's environment is opened (st NULL: done): faults are st's damage,
+ * and env's failed assertions too when cg_store_fault_exit was called. */
+void cgs_guard_opening(const cg_store *st, MDB_env *env);
+/* st's map as a range whose faults are damage; removed before it goes. */
+void cgs_guard_add(const cg_store *st);
+void cgs_guard_remove(const cg_store *st);
 
 /* ---- byte order ---------------------------------------------------------- */
 

@@ -1,6 +1,12 @@
-/* canhgac.c — the `canhgac` command: dispatches to its subcommands. */
+/* canhgac.c — the `canhgac` command: dispatches to its subcommands.
+ *
+ * The commands that read the store (run, query, incident, store) end on a
+ * damaged store with one line and exit 2, never a signal: a fault in the
+ * store's map is store_guard.c's line, and a command that failed after the
+ * store said "damaged" exits 2 whatever status it chose. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analyzer/pipeline.h"
 #include "tools/cli.h"
@@ -21,6 +27,7 @@ static const char main_usage[] =
     "               pcap ID... -o FILE (evidence packets as pcapng)\n"
     "  rules check  load rule files and report loaded, skipped and broken rules\n"
     "  ctl          a command to a running sensor: stats, reload, reopen, flows, version\n"
+    "  store        check (every record), backup -o DIR (while run writes), restore -i DIR\n"
     "  version      print the version\n"
     "\n"
     "`canhgac COMMAND --help` describes each command.\n"
@@ -30,7 +37,14 @@ static const char main_usage[] =
     "\n"
     "exit codes: 0 success; 1 failed while running (store full, disk error, rules\n"
     "with syntax errors); 2 bad input (usage, unreadable or malformed file, bad\n"
-    "query, unknown incident, store that cannot be opened, no rule loaded)\n";
+    "query, unknown incident, store that cannot be opened or is damaged, no rule\n"
+    "loaded)\n";
+
+/* A command that met a damaged store exits 2 (bad input: restore it). */
+static int store_exit(int ret)
+{
+    return ret == CG_EXIT_FAIL && cg_store_damaged() ? CG_EXIT_INPUT : ret;
+}
 
 int main(int argc, char **argv)
 {
@@ -47,12 +61,19 @@ int main(int argc, char **argv)
         printf("canhgac %s\n", CG_VERSION);
         return CG_EXIT_OK;
     }
+    static char prefix[32];
+    if (!strcmp(cmd, "run") || !strcmp(cmd, "query") || !strcmp(cmd, "incident")) {
+        snprintf(prefix, sizeof prefix, "canhgac %s", cmd);
+        cg_store_fault_exit(prefix, STDERR_FILENO, CG_EXIT_INPUT);
+    }
     if (!strcmp(cmd, "run"))
-        return cg_cmd_run(argc - 1, argv + 1);
+        return store_exit(cg_cmd_run(argc - 1, argv + 1));
     if (!strcmp(cmd, "query"))
-        return cg_cmd_query(argc - 1, argv + 1);
+        return store_exit(cg_cmd_query(argc - 1, argv + 1));
     if (!strcmp(cmd, "incident"))
-        return cg_cmd_incident(argc - 1, argv + 1);
+        return store_exit(cg_cmd_incident(argc - 1, argv + 1));
+    if (!strcmp(cmd, "store"))
+        return cg_cmd_store(argc - 1, argv + 1);
     if (!strcmp(cmd, "rules"))
         return cg_cmd_rules(argc - 1, argv + 1);
     if (!strcmp(cmd, "ctl"))
