@@ -3,7 +3,9 @@
  * the byte layouts are in store_rec.c; this page is how the pieces hold.
  *
  * Files in DIR:
- *   data.mdb, lock.mdb   LMDB's (one environment, twenty-one named databases)
+ *   data.mdb, lock.mdb   LMDB's (one environment, twenty-one named databases);
+ *                        the writer gives lock.mdb the group's write bit when
+ *                        data.mdb is group-readable (the group's readers lock)
  *   writer.lock          flock(LOCK_EX) by the writer handle for its whole
  *                        life; holds the writer's pid as text. Readers and
  *                        triage handles never open it.
@@ -37,6 +39,10 @@
  *  9. An incident's attack id is in 1 .. its id, and "pairs" holds each
  *     attack's latest last_us put for its incidents (store_attack.c). cg_store_put decides the attack and writes the pair
  *     in the transaction that writes the record.
+ * 10. An error met after open that says the store's bytes are wrong
+ *     (CG_STORE_ECORRUPT) says "damaged (...): restore from a backup" and
+ *     marks the process (cg_store_damaged); faults in a damaged page are
+ *     store_guard.c's.
  *
  * Writers across processes. LMDB runs one write transaction at a time in an
  * environment, across processes (its writer mutex in lock.mdb). The sensor's
@@ -373,14 +379,16 @@ static int is_writer(const cg_store *st)
     return !(st->flags & (CG_STORE_RDONLY | CG_STORE_TRIAGE));
 }
 
-/* Whether DIR/lock.mdb exists and this process may not write it. */
+/* Whether this process may not write DIR/lock.mdb (or create it). */
 static int lock_unwritable(const cg_store *st)
 {
     char path[PATH_MAX];
 
     if ((size_t)snprintf(path, sizeof path, "%s/lock.mdb", st->dir) >= sizeof path)
         return 0;
-    return access(path, F_OK) == 0 && access(path, W_OK) != 0;
+    if (access(path, F_OK) != 0)
+        return access(st->dir, W_OK) != 0;
+    return access(path, W_OK) != 0;
 }
 
 /* The writer gives lock.mdb the group's write bit when the group may read

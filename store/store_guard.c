@@ -50,6 +50,7 @@ static struct {
 
 static uintptr_t g_lmdb_lo, g_lmdb_hi;   /* liblmdb's code, when it is a shared library */
 static const char *g_prefix;   /* NULL: not asked for */
+static struct sigaction g_old_segv, g_old_bus;   /* what was there before */
 static int g_fd = 2, g_code = 2;
 static _Atomic(const char *) g_opening;   /* a store being opened */
 static char g_where[160];
@@ -189,8 +190,9 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
         say_damaged(opening, sig == SIGBUS ? "meta page: bus error" : "meta page", 0, 0);
         _exit(g_code);
     }
-    /* not ours (invariant 1): the default action, on return the fault again */
-    signal(sig, SIG_DFL);
+    /* not ours (invariant 1): the action that was there (the default, or a
+     * sanitizer's report), and on return the fault again */
+    sigaction(sig, sig == SIGBUS ? &g_old_bus : &g_old_segv, NULL);
 }
 
 static void on_assert(MDB_env *env, const char *msg)
@@ -219,8 +221,8 @@ void cg_store_fault_exit(const char *prefix, int fd, int code)
     sa.sa_sigaction = on_fault;
     sa.sa_flags = SA_SIGINFO | SA_NODEFER;
     sigemptyset(&sa.sa_mask);
-    sigaction(SIGSEGV, &sa, NULL);
-    sigaction(SIGBUS, &sa, NULL);
+    sigaction(SIGSEGV, &sa, &g_old_segv);
+    sigaction(SIGBUS, &sa, &g_old_bus);
 }
 
 void cg_store_fault_where(const char *where)

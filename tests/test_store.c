@@ -1753,6 +1753,19 @@ static void fuzz_decoders(const uint8_t *const rec[R_N], const size_t len[R_N])
     CHECK_EQ_U(bad, 0);
 }
 
+struct problems {
+    unsigned n;
+    char text[2048];
+};
+
+static void on_problem(const char *problem, void *arg)
+{
+    struct problems *pr = arg;
+    size_t l = strlen(pr->text);
+    pr->n++;
+    snprintf(pr->text + l, sizeof pr->text - l, "%s\n", problem);
+}
+
 static void test_corrupt(void)
 {
     const char *dir = path("corrupt");
@@ -1811,6 +1824,29 @@ static void test_corrupt(void)
     CHECK_EQ_U(raw_put(dir, "evidence", evkey, 12, evrec, evlen), 0);
 
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
+    {
+        /* store check: one problem per bad entry, named by database and key */
+        struct problems pr = { 0, "" };
+        uint64_t entries, total = 0;
+        int bad = 0;
+        for (int db = 0; db < cg_store_check_ndb(); db++) {
+            int rc = cg_store_check(st, db, on_problem, &pr, &entries);
+            CHECK(rc == 0 || rc == CG_STORE_ECORRUPT);
+            bad += rc != 0;
+            total += entries;
+        }
+        CHECK_EQ_U(pr.n, 6);   /* incidents 2, 3, 4; alert, evidence, history of 1 */
+        CHECK_EQ_U(bad, 4);
+        CHECK_CONTAINS(pr.text, "incidents key 2: ");
+        CHECK_CONTAINS(pr.text, "incidents key 3: truncated");
+        CHECK_CONTAINS(pr.text, "incidents key 4: the record's id is not its key");
+        CHECK_CONTAINS(pr.text, "alerts key 1/1: trailing bytes");
+        CHECK_CONTAINS(pr.text, "evidence key 1/1: ");
+        CHECK_CONTAINS(pr.text, "history key 1/1: truncated");
+        CHECK(total > 6);
+        CHECK(cg_store_damaged());
+        CHECK_CONTAINS(cg_store_error(st), "damaged (history: 1 problems): restore from a backup");
+    }
     x = mkfull(1);
     x.assignee = "binh";
     CHECK(get_equal(st, &x));
