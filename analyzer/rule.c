@@ -33,52 +33,9 @@
 
 #include "analyzer/addr.h"
 
-/* ---- diagnostics ---------------------------------------------------------- */
-
-int cg_rule_fail(cg_rule_ps *ps, size_t pos, const char *fmt, ...)
-{
-    if (!ps->failed) {
-        va_list ap;
-        ps->failed = 1;
-        ps->d->kind = CG_ISSUE_SYNTAX;
-        ps->d->pos = pos;
-        ps->d->keyword[0] = '\0';
-        va_start(ap, fmt);
-        vsnprintf(ps->d->why, sizeof ps->d->why, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
-
-int cg_rule_unsupported(cg_rule_ps *ps, size_t pos, const char *kw, size_t kwlen, const char *what)
-{
-    if (!ps->unsupported) {
-        ps->unsupported = 1;
-        ps->unsup_pos = pos;
-        if (kwlen >= sizeof ps->unsup_kw)
-            kwlen = sizeof ps->unsup_kw - 1;
-        memcpy(ps->unsup_kw, kw, kwlen);
-        ps->unsup_kw[kwlen] = '\0';
-        snprintf(ps->unsup_why, sizeof ps->unsup_why, "%s '%s' is not supported", what,
-                 ps->unsup_kw);
-    }
-    return 0;
-}
-
 /* ---- small readers -------------------------------------------------------- */
 
 static int is_space(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
-void cg_rule_trim(const char **s, size_t *n, size_t *pos)
-{
-    while (*n && is_space((unsigned char)**s)) {
-        (*s)++;
-        (*n)--;
-        (*pos)++;
-    }
-    while (*n && is_space((unsigned char)(*s)[*n - 1]))
-        (*n)--;
-}
 
 static int is_word(const char *s, size_t n, const char *w)
 {

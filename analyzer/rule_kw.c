@@ -1,7 +1,7 @@
-/* rule_kw.c — the option keywords of a rule: the meta, content, pcre, flow,
- * dsize and threshold handlers, the helpers all handlers share, the table
- * that names every keyword (rule_kw.h lists the other handler files), and the
- * end-of-rule step that picks the fast pattern.
+/* rule_kw.c — the handlers of a rule's meta, content, pcre, flow, dsize and
+ * threshold keywords, and the end-of-rule step that picks the fast pattern.
+ * The helpers they share are in rule_kw_util.c, the table that names every
+ * keyword in rule_kw_table.c (rule_kw.h lists the other handler files).
  *
  * Semantics follow Suricata 7 (user guide: "Meta keywords", "Payload
  * keywords", "Flow keywords", "Thresholding", "Integer keywords");
@@ -29,7 +29,6 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-#define CONTENT_MAX 65535
 
 /* options that may appear once (cg_rule_ps.seen) */
 enum {
@@ -40,312 +39,23 @@ enum {
 
 static int is_space(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-int cg_kw_is_word(const char *s, size_t n, const char *w)
-{
-    return strlen(w) == n && memcmp(s, w, n) == 0;
-}
-
-/* ---- helpers -------------------------------------------------------------- */
-
-static int once(cg_rule_ps *ps, const cg_rule_opt *o, uint32_t bit)
-{
-    if (ps->seen & bit)
-        return cg_rule_fail(ps, o->npos, "'%.*s' given twice", CG_ONAME(o));
-    ps->seen |= bit;
-    return 0;
-}
-/* A decimal integer in [min, max]; `what` names it in messages. */
-int cg_kw_number(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what,
-                 int64_t min, int64_t max, int64_t *out)
-{
-    size_t i = 0;
-    int neg = 0;
-    int64_t v = 0;
-
-    cg_rule_trim(&s, &n, &pos);
-    if (n && s[0] == '-') {
-        neg = 1;
-        i = 1;
-    }
-    if (i == n)
-        return cg_rule_fail(ps, pos, "%s needs a number", what);
-    for (; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return cg_rule_fail(ps, pos, "bad number '%.*s' for %s", (int)(n > 40 ? 40 : n), s,
-                                what);
-        if (v > INT64_C(100000000000))
-            return cg_rule_fail(ps, pos, "%s %.*s is out of range", what,
-                                (int)(n > 40 ? 40 : n), s);
-        v = v * 10 + (s[i] - '0');
-    }
-    if (neg)
-        v = -v;
-    if (v < min || v > max)
-        return cg_rule_fail(ps, pos, "%s %lld is out of range (%lld to %lld)", what, (long long)v,
-                            (long long)min, (long long)max);
-    *out = v;
-    return 0;
-}
-
-/* The quoted string of o's value from byte `off` on (after a '!'). The
- * closing quote must end the value; inner text is returned undecoded. */
-int cg_kw_quoted(cg_rule_ps *ps, const cg_rule_opt *o, size_t off, const char **in, size_t *inlen,
-                 size_t *inpos)
-{
-    const char *v = o->val + off;
-    size_t n = o->vlen - off, p = o->vpos + off, first = 0;
-    int closed = 0;
-
-    while (n && is_space((unsigned char)*v)) {
-        v++;
-        n--;
-        p++;
-    }
-    if (n == 0 || v[0] != '"')
-        return cg_rule_fail(ps, p, "%.*s needs a quoted string", CG_ONAME(o));
-    for (size_t i = 1; i < n; i++) {
-        if (v[i] == '\\') {
-            i++;
-            continue;
-        }
-        if (v[i] == '"') {
-            if (!first)
-                first = i;
-            if (i == n - 1)
-                closed = 1;
-        }
-    }
-    if (!closed) {
-        if (first)
-            return cg_rule_fail(ps, p + first + 1,
-                                "text after the closing quote of %.*s (missing ';'?)",
-                                CG_ONAME(o));
-        return cg_rule_fail(ps, p, "unterminated string");
-    }
-    *in = v + 1;
-    *inlen = n - 2;
-    *inpos = p + 1;
-    return 0;
-}
-
-static char *dupn(const char *s, size_t n) { return strndup(s, n); }
-
-/* msg text: every "\x" becomes x (Suricata's msg only logs odd escapes). */
-static char *unescape(const char *s, size_t n)
-{
-    char *out = malloc(n + 1);
-    size_t w = 0;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\\' && i + 1 < n)
-            i++;
-        out[w++] = s[i];
-    }
-    out[w] = '\0';
-    return out;
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* content text: |hex| blocks (blanks allowed) and the escapes \" \; \\ \:. */
-static int decode_content(cg_rule_ps *ps, const char *s, size_t n, size_t pos, uint8_t **out,
-                          uint32_t *outlen)
-{
-    uint8_t *b = malloc(n ? n : 1);
-    size_t w = 0, hexstart = 0;
-    int hex = 0, nib = -1, rc = -1;
-
-    if (!b)
-        return -2;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (hex) {
-            if (c == '|') {
-                if (nib >= 0) {
-                    cg_rule_fail(ps, pos + i, "odd number of hex digits in content");
-                    goto out;
-                }
-                hex = 0;
-            } else if (c == ' ' || c == '\t') {
-                continue;
-            } else if (hexval(c) < 0) {
-                cg_rule_fail(ps, pos + i, "bad hex digit '%c' in content",
-                             c >= 0x20 && c < 0x7f ? c : '?');
-                goto out;
-            } else if (nib < 0) {
-                nib = hexval(c);
-            } else {
-                b[w++] = (uint8_t)(nib << 4 | hexval(c));
-                nib = -1;
-            }
-        } else if (c == '|') {
-            hex = 1;
-            hexstart = i;
-        } else if (c == '\\') {
-            unsigned char e = i + 1 < n ? (unsigned char)s[i + 1] : 0;
-            if (e != '"' && e != ';' && e != '\\' && e != ':') {
-                cg_rule_fail(ps, pos + i,
-                             "bad escape in content (only \\\" \\; \\\\ \\: are allowed)");
-                goto out;
-            }
-            b[w++] = e;
-            i++;
-        } else if (c == '"') {
-            cg_rule_fail(ps, pos + i, "unescaped '\"' in content");
-            goto out;
-        } else {
-            b[w++] = c;
-        }
-    }
-    if (hex) {
-        cg_rule_fail(ps, pos + hexstart, "unterminated hex block in content");
-        goto out;
-    }
-    if (w == 0) {
-        cg_rule_fail(ps, pos, "empty content");
-        goto out;
-    }
-    if (w > CONTENT_MAX) {
-        cg_rule_fail(ps, pos, "content longer than %d bytes", CONTENT_MAX);
-        goto out;
-    }
-    *out = b;
-    *outlen = (uint32_t)w;
-    return 0;
-out:
-    free(b);
-    return rc;
-}
-
-int cg_kw_each_item(cg_rule_ps *ps, const cg_rule_opt *o, cg_kw_item_fn fn, void *ctx)
-{
-    size_t i = 0;
-    while (i <= o->vlen) {
-        size_t start = i;
-        while (i < o->vlen && o->val[i] != ',')
-            i++;
-        const char *s = o->val + start;
-        size_t n = i - start, pos = o->vpos + start;
-        cg_rule_trim(&s, &n, &pos);
-        if (n) {
-            int rc = fn(ps, o, s, n, pos, ctx);
-            if (rc)
-                return rc;
-        }
-        i++;
-    }
-    return 0;
-}
-int cg_kw_split(cg_rule_ps *ps, const cg_rule_opt *o, cg_kw_fields *f)
-{
-    size_t i = 0;
-    f->count = 0;
-    while (i <= o->vlen) {
-        size_t start = i;
-        while (i < o->vlen && o->val[i] != ',')
-            i++;
-        if (f->count == CG_KW_MAX_FIELDS)
-            return cg_rule_fail(ps, o->vpos + start, "too many fields in %.*s", CG_ONAME(o));
-        f->s[f->count] = o->val + start;
-        f->n[f->count] = i - start;
-        f->pos[f->count] = o->vpos + start;
-        cg_rule_trim(&f->s[f->count], &f->n[f->count], &f->pos[f->count]);
-        if (f->n[f->count] == 0)
-            return cg_rule_fail(ps, f->pos[f->count], "empty field in %.*s", CG_ONAME(o));
-        f->count++;
-        i++;
-    }
-    return 0;
-}
-
-/* ---- growing arrays ------------------------------------------------------- */
-
-cg_match *cg_kw_new_item(cg_rule_ps *ps, const cg_rule_opt *o, int *err)
-{
-    int g = cg_kw_current_group(ps, o);
-    *err = g == -1 ? -1 : -2;
-    if (g < 0)
-        return NULL;
-    return cg_kw_new_item_in(ps, g);
-}
-
-cg_match *cg_kw_new_item_in(cg_rule_ps *ps, int g)
-{
-    cg_rule *r = ps->r;
-    if (r->nmatch == ps->cap_item_pos) {
-        uint32_t cap = ps->cap_item_pos ? ps->cap_item_pos * 2 : 4;
-        size_t *ip = realloc(ps->item_pos, cap * sizeof *ip);
-        if (!ip)
-            return NULL;
-        ps->item_pos = ip;
-        ps->cap_item_pos = cap;
-    }
-    ps->item_pos[r->nmatch] = ps->cur_pos;
-    if (r->nmatch == ps->cap_match) {
-        uint32_t cap = ps->cap_match ? ps->cap_match * 2 : 4;
-        cg_match *m = realloc(r->matches, cap * sizeof *m);
-        if (!m)
-            return NULL;
-        r->matches = m;
-        ps->cap_match = cap;
-    }
-    cg_match *m = &r->matches[r->nmatch];
-    memset(m, 0, sizeof *m);
-    m->grp = (uint8_t)g;
-    m->buf = r->groups[g].buf;
-    return m;
-}
-
-static int push_kv(cg_kv **arr, uint32_t *n, uint32_t *cap, const char *k, size_t kl,
-                   const char *v, size_t vl)
-{
-    if (*n == *cap) {
-        uint32_t nc = *cap ? *cap * 2 : 4;
-        cg_kv *a = realloc(*arr, nc * sizeof *a);
-        if (!a)
-            return -2;
-        *arr = a;
-        *cap = nc;
-    }
-    char *ks = dupn(k, kl), *vs = dupn(v, vl);
-    if (!ks || !vs) {
-        free(ks);
-        free(vs);
-        return -2;
-    }
-    (*arr)[*n].key = ks;
-    (*arr)[*n].value = vs;
-    (*n)++;
-    return 0;
-}
-
 /* ---- meta keywords -------------------------------------------------------- */
 
-static int kw_msg(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_msg(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     const char *s;
     size_t n, p;
-    if (once(ps, o, S_MSG) || cg_kw_quoted(ps, o, 0, &s, &n, &p))
+    if (cg_kw_once(ps, o, S_MSG) || cg_kw_quoted(ps, o, 0, &s, &n, &p))
         return -1;
     free(ps->r->msg);
-    ps->r->msg = unescape(s, n);
+    ps->r->msg = cg_kw_unescape(s, n);
     return ps->r->msg ? 0 : -2;
 }
 
-static int kw_sid(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_sid(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     int64_t v;
-    if (once(ps, o, S_SID) || cg_kw_number(ps, o->val, o->vlen, o->vpos, "sid", 1, UINT32_MAX, &v))
+    if (cg_kw_once(ps, o, S_SID) || cg_kw_number(ps, o->val, o->vlen, o->vpos, "sid", 1, UINT32_MAX, &v))
         return -1;
     ps->r->sid = (uint32_t)v;
     ps->d->sid = (uint32_t)v;
@@ -353,49 +63,49 @@ static int kw_sid(cg_rule_ps *ps, const cg_rule_opt *o)
     return 0;
 }
 
-static int kw_rev(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_rev(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     int64_t v;
-    if (once(ps, o, S_REV) || cg_kw_number(ps, o->val, o->vlen, o->vpos, "rev", 0, UINT32_MAX, &v))
+    if (cg_kw_once(ps, o, S_REV) || cg_kw_number(ps, o->val, o->vlen, o->vpos, "rev", 0, UINT32_MAX, &v))
         return -1;
     ps->r->rev = (uint32_t)v;
     return 0;
 }
 
-static int kw_gid(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_gid(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     int64_t v;
-    if (once(ps, o, S_GID) || cg_kw_number(ps, o->val, o->vlen, o->vpos, "gid", 0, UINT32_MAX, &v))
+    if (cg_kw_once(ps, o, S_GID) || cg_kw_number(ps, o->val, o->vlen, o->vpos, "gid", 0, UINT32_MAX, &v))
         return -1;
     ps->r->gid = (uint32_t)v;
     return 0;
 }
 
-static int kw_priority(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_priority(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     int64_t v;
-    if (once(ps, o, S_PRIORITY) ||
+    if (cg_kw_once(ps, o, S_PRIORITY) ||
         cg_kw_number(ps, o->val, o->vlen, o->vpos, "priority", 1, 255, &v))
         return -1;
     ps->r->priority = (uint8_t)v;
     return 0;
 }
 
-static int kw_classtype(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_classtype(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    if (once(ps, o, S_CLASSTYPE))
+    if (cg_kw_once(ps, o, S_CLASSTYPE))
         return -1;
     const cg_class *c = cg_classes_find(ps->env->classes, o->val, o->vlen);
     if (!c)
         return cg_rule_fail(ps, o->vpos, "unknown classtype '%.*s'",
                             (int)(o->vlen > 60 ? 60 : o->vlen), o->val);
-    ps->r->classtype = dupn(o->val, o->vlen);
+    ps->r->classtype = cg_kw_dupn(o->val, o->vlen);
     ps->r->class_desc = strdup(c->desc);
     ps->class_prio = c->prio;
     return ps->r->classtype && ps->r->class_desc ? 0 : -2;
 }
 
-static int kw_reference(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_reference(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     const char *comma = memchr(o->val, ',', o->vlen);
     if (!comma)
@@ -406,7 +116,7 @@ static int kw_reference(cg_rule_ps *ps, const cg_rule_opt *o)
     cg_rule_trim(&v, &vl, &vp);
     if (kl == 0 || vl == 0)
         return cg_rule_fail(ps, o->vpos, "reference needs 'type,value'");
-    return push_kv(&ps->r->refs, &ps->r->nrefs, &ps->cap_refs, k, kl, v, vl);
+    return cg_kw_push_kv(&ps->r->refs, &ps->r->nrefs, &ps->cap_refs, k, kl, v, vl);
 }
 
 static int meta_item(cg_rule_ps *ps, const cg_rule_opt *o, const char *s, size_t n, size_t pos,
@@ -425,15 +135,15 @@ static int meta_item(cg_rule_ps *ps, const cg_rule_opt *o, const char *s, size_t
             return cg_rule_fail(ps, pos, "metadata 'layer' must be 1, 2, 3 or 4");
         ps->r->layers |= (uint8_t)CG_LAYER(v[0] - '0');
     }
-    return push_kv(&ps->r->meta, &ps->r->nmeta, &ps->cap_meta, s, kl, v, vl);
+    return cg_kw_push_kv(&ps->r->meta, &ps->r->nmeta, &ps->cap_meta, s, kl, v, vl);
 }
 
-static int kw_metadata(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_metadata(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     return cg_kw_each_item(ps, o, meta_item, NULL);
 }
 
-static int kw_target(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_target(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     if (!cg_kw_is_word(o->val, o->vlen, "src_ip") && !cg_kw_is_word(o->val, o->vlen, "dest_ip"))
         return cg_rule_fail(ps, o->vpos, "target must be src_ip or dest_ip");
@@ -442,50 +152,15 @@ static int kw_target(cg_rule_ps *ps, const cg_rule_opt *o)
             return 0;
         return cg_rule_fail(ps, o->npos, "target given twice with different values");
     }
-    ps->r->target = dupn(o->val, o->vlen);
+    ps->r->target = cg_kw_dupn(o->val, o->vlen);
     return ps->r->target ? 0 : -2;
 }
 
 /* ---- content and its modifiers -------------------------------------------- */
 
-int cg_kw_content_in(cg_rule_ps *ps, const cg_rule_opt *o, int g)
-{
-    size_t off = 0;
-    const char *s;
-    size_t n, p;
-    uint16_t flags = 0;
-    int rc = -2;
-
-    if (o->val[0] == '!') {
-        flags |= CG_C_NEGATED;
-        off = 1;
-    }
-    if (cg_kw_quoted(ps, o, off, &s, &n, &p))
-        return -1;
-    cg_match *m = g < 0 ? cg_kw_new_item(ps, o, &rc) : cg_kw_new_item_in(ps, g);
-    if (!m)
-        return rc;
-    m->type = CG_M_CONTENT;
-    m->u.c.flags = flags;
-    if ((rc = decode_content(ps, s, n, p, &m->u.c.bytes, &m->u.c.len)) != 0)
-        return rc;
-    ps->last_content = (int32_t)ps->r->nmatch;
-    ps->r->nmatch++;
-    return 0;
-}
-
-static int kw_content(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_content(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     return cg_kw_content_in(ps, o, -1);
-}
-
-cg_content *cg_kw_target_content(cg_rule_ps *ps, const cg_rule_opt *o)
-{
-    if (ps->last_content < 0) {
-        cg_rule_fail(ps, o->npos, "'%.*s' needs a preceding content", CG_ONAME(o));
-        return NULL;
-    }
-    return &ps->r->matches[ps->last_content].u.c;
 }
 
 #define C_ABS (CG_C_OFFSET | CG_C_DEPTH)
@@ -510,7 +185,7 @@ static int check_content(cg_rule_ps *ps, const cg_rule_opt *o, const cg_content 
     return 0;
 }
 
-static int kw_nocase(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_nocase(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     cg_content *c = cg_kw_target_content(ps, o);
     if (!c)
@@ -521,7 +196,7 @@ static int kw_nocase(cg_rule_ps *ps, const cg_rule_opt *o)
     return 0;
 }
 
-static int kw_rawbytes(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_rawbytes(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     return cg_kw_target_content(ps, o) ? 0 : -1;   /* the payload is raw already */
 }
@@ -556,11 +231,11 @@ static int position(cg_rule_ps *ps, const cg_rule_opt *o, cg_content **cp, uint1
     return 0;
 }
 
-static int kw_depth(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_depth(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     cg_content *c;
     int64_t v;
-    int rc = position(ps, o, &c, CG_C_DEPTH, CG_C_DEPTH_VAR, 0, CONTENT_MAX, &v);
+    int rc = position(ps, o, &c, CG_C_DEPTH, CG_C_DEPTH_VAR, 0, CG_KW_CONTENT_MAX, &v);
     if (rc < 0)
         return -1;
     if (rc == 0 && v < c->len)
@@ -570,31 +245,31 @@ static int kw_depth(cg_rule_ps *ps, const cg_rule_opt *o)
     return check_content(ps, o, c);
 }
 
-static int kw_offset(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_offset(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     cg_content *c;
     int64_t v;
-    if (position(ps, o, &c, CG_C_OFFSET, CG_C_OFFSET_VAR, 0, CONTENT_MAX, &v) < 0)
+    if (position(ps, o, &c, CG_C_OFFSET, CG_C_OFFSET_VAR, 0, CG_KW_CONTENT_MAX, &v) < 0)
         return -1;
     c->offset = (int32_t)v;
     return check_content(ps, o, c);
 }
 
-static int kw_distance(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_distance(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     cg_content *c;
     int64_t v;
-    if (position(ps, o, &c, CG_C_DISTANCE, CG_C_DISTANCE_VAR, -CONTENT_MAX, CONTENT_MAX, &v) < 0)
+    if (position(ps, o, &c, CG_C_DISTANCE, CG_C_DISTANCE_VAR, -CG_KW_CONTENT_MAX, CG_KW_CONTENT_MAX, &v) < 0)
         return -1;
     c->distance = (int32_t)v;
     return check_content(ps, o, c);
 }
 
-static int kw_within(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_within(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     cg_content *c;
     int64_t v;
-    int rc = position(ps, o, &c, CG_C_WITHIN, CG_C_WITHIN_VAR, -CONTENT_MAX, CONTENT_MAX, &v);
+    int rc = position(ps, o, &c, CG_C_WITHIN, CG_C_WITHIN_VAR, -CG_KW_CONTENT_MAX, CG_KW_CONTENT_MAX, &v);
     if (rc < 0)
         return -1;
     if (rc == 0 && v < c->len)
@@ -604,7 +279,7 @@ static int kw_within(cg_rule_ps *ps, const cg_rule_opt *o)
     return check_content(ps, o, c);
 }
 
-static int kw_startswith(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_startswith(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     cg_content *c = cg_kw_target_content(ps, o);
     if (!c)
@@ -615,7 +290,7 @@ static int kw_startswith(cg_rule_ps *ps, const cg_rule_opt *o)
     return check_content(ps, o, c);
 }
 
-static int kw_endswith(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_endswith(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     cg_content *c = cg_kw_target_content(ps, o);
     if (!c)
@@ -626,7 +301,7 @@ static int kw_endswith(cg_rule_ps *ps, const cg_rule_opt *o)
     return check_content(ps, o, c);
 }
 
-static int kw_fast_pattern(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_fast_pattern(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     cg_content *c = cg_kw_target_content(ps, o);
     if (!c)
@@ -648,9 +323,9 @@ static int kw_fast_pattern(cg_rule_ps *ps, const cg_rule_opt *o)
             return cg_rule_fail(ps, o->vpos,
                                 "fast_pattern takes nothing, 'only' or 'offset,length'");
         size_t ol = (size_t)(comma - o->val);
-        if (cg_kw_number(ps, o->val, ol, o->vpos, "fast_pattern offset", 0, CONTENT_MAX, &off) ||
+        if (cg_kw_number(ps, o->val, ol, o->vpos, "fast_pattern offset", 0, CG_KW_CONTENT_MAX, &off) ||
             cg_kw_number(ps, comma + 1, o->vlen - ol - 1, o->vpos + ol + 1, "fast_pattern length", 1,
-                   CONTENT_MAX, &len))
+                   CG_KW_CONTENT_MAX, &len))
             return -1;
         if (off + len > c->len)
             return cg_rule_fail(ps, o->vpos,
@@ -665,7 +340,7 @@ static int kw_fast_pattern(cg_rule_ps *ps, const cg_rule_opt *o)
 
 /* ---- pcre ----------------------------------------------------------------- */
 
-static int kw_pcre(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_pcre(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     size_t off = 0, n, p;
     const char *s;
@@ -752,7 +427,7 @@ static int kw_pcre(cg_rule_ps *ps, const cg_rule_opt *o)
                     "pcre: %s (at offset %zu of the pattern)", (const char *)msg, (size_t)eo);
     }
     cg_match *m = cg_kw_new_item_in(ps, g);
-    char *src = dupn(s, n);
+    char *src = cg_kw_dupn(s, n);
     if (!m || !src) {
         pcre2_code_free(code);
         free(src);
@@ -803,9 +478,9 @@ static int flow_item(cg_rule_ps *ps, const cg_rule_opt *o, const char *s, size_t
     return cg_rule_fail(ps, pos, "unknown flow option '%.*s'", (int)(n > 40 ? 40 : n), s);
 }
 
-static int kw_flow(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_flow(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    if (once(ps, o, S_FLOW) || cg_kw_each_item(ps, o, flow_item, NULL))
+    if (cg_kw_once(ps, o, S_FLOW) || cg_kw_each_item(ps, o, flow_item, NULL))
         return -1;
     if (ps->pkt_only && ps->stream_only)
         return cg_rule_fail(ps, o->vpos, "flow: only_stream and no_stream exclude each other "
@@ -820,13 +495,13 @@ static int kw_flow(cg_rule_ps *ps, const cg_rule_opt *o)
     return 0;
 }
 
-static int kw_dsize(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_dsize(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     const char *s = o->val, *e = o->val + o->vlen;
     cg_dsize *ds = &ps->r->dsize;
     int64_t a, b;
 
-    if (once(ps, o, S_DSIZE))
+    if (cg_kw_once(ps, o, S_DSIZE))
         return -1;
     static const struct { const char *op; uint8_t code; } prefix[] = {
         { "<=", CG_DS_LE }, { ">=", CG_DS_GE }, { "<", CG_DS_LT }, { ">", CG_DS_GT },
@@ -942,7 +617,7 @@ static int threshold_common(cg_rule_ps *ps, const cg_rule_opt *o, cg_threshold *
     if ((ps->seen & (S_THRESHOLD | S_FILTER)) && !(ps->seen & (filter ? S_FILTER : S_THRESHOLD)))
         return cg_rule_fail(ps, o->npos,
                             "threshold and detection_filter can't be used in one rule");
-    if (once(ps, o, filter ? S_FILTER : S_THRESHOLD) || cg_kw_each_item(ps, o, thr_item, &c))
+    if (cg_kw_once(ps, o, filter ? S_FILTER : S_THRESHOLD) || cg_kw_each_item(ps, o, thr_item, &c))
         return -1;
     unsigned need = filter ? 14u : 15u;
     if ((c.have & need) != need)
@@ -953,129 +628,15 @@ static int threshold_common(cg_rule_ps *ps, const cg_rule_opt *o, cg_threshold *
     return 0;
 }
 
-static int kw_threshold(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_threshold(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     return threshold_common(ps, o, &ps->r->threshold, 0);
 }
 
-static int kw_detection_filter(cg_rule_ps *ps, const cg_rule_opt *o)
+int cg_kw_detection_filter(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     return threshold_common(ps, o, &ps->r->filter, 1);
 }
-/* ---- integer keywords ---------------------------------------------------- */
-
-int cg_kw_is_name(const char *s, size_t n)
-{
-    return n > 0 && ((s[0] >= 'a' && s[0] <= 'z') || (s[0] >= 'A' && s[0] <= 'Z') || s[0] == '_');
-}
-
-/* An unsigned number at s (decimal or 0x hex, an optional kb/kib/mb/mib/gb/gib
- * unit); the bytes used, 0 when there is none or it overflows. */
-static size_t scan_u64(const char *s, size_t n, uint64_t *out)
-{
-    size_t i = 0;
-    uint64_t v = 0;
-    int hex = n > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
-    if (hex)
-        i = 2;
-    size_t d0 = i;
-    for (; i < n; i++) {
-        int dv = hex ? hexval((unsigned char)s[i]) : (s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -1);
-        if (dv < 0)
-            break;
-        if (v > (UINT64_MAX - (uint64_t)dv) / (hex ? 16 : 10))
-            return 0;
-        v = v * (hex ? 16 : 10) + (uint64_t)dv;
-    }
-    if (i == d0)
-        return 0;
-    static const struct { const char *u; uint64_t m; } units[] = {
-        { "kib", 1024 }, { "mib", 1048576 }, { "gib", 1073741824 },
-        { "kb", 1024 }, { "mb", 1048576 }, { "gb", 1073741824 },
-    };
-    for (size_t k = 0; k < sizeof units / sizeof units[0]; k++) {
-        size_t l = strlen(units[k].u);
-        if (n - i >= l && strncasecmp(s + i, units[k].u, l) == 0) {
-            if (v > UINT64_MAX / units[k].m)
-                return 0;
-            v *= units[k].m;
-            i += l;
-            break;
-        }
-    }
-    *out = v;
-    return i;
-}
-
-int cg_kw_uint(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what,
-               uint64_t max, cg_uint *out)
-{
-    const char *e;
-    size_t i = 0, used;
-    uint64_t a = 0, b = 0;
-    cg_uint u = { 0, 0, 0 };
-
-    cg_rule_trim(&s, &n, &pos);
-    e = s + n;
-#define SKIP() while (i < n && is_space((unsigned char)s[i])) i++
-#define NUM(dst) do { SKIP(); if (!(used = scan_u64(s + i, n - i, &(dst)))) goto bad; i += used; \
-                      SKIP(); } while (0)
-    if (n == 0)
-        return cg_rule_fail(ps, pos, "%s needs a value", what);
-    if (s[0] == '&') {                       /* &mask=value, &mask!=value */
-        i = 1;
-        NUM(a);
-        if (i < n && s[i] == '=') {
-            u.op = CG_U_MASK_EQ;
-            i++;
-        } else if (i + 1 < n && s[i] == '!' && s[i + 1] == '=') {
-            u.op = CG_U_MASK_NE;
-            i += 2;
-        } else {
-            goto bad;
-        }
-        NUM(b);
-    } else {
-        static const struct { const char *op; uint8_t code; } pre[] = {
-            { "<=", CG_U_LE }, { ">=", CG_U_GE }, { "!=", CG_U_NE }, { "<", CG_U_LT },
-            { ">", CG_U_GT }, { "=", CG_U_EQ }, { "!", CG_U_NE },
-        };
-        for (size_t k = 0; k < sizeof pre / sizeof pre[0]; k++) {
-            size_t l = strlen(pre[k].op);
-            if (n >= l && memcmp(s, pre[k].op, l) == 0) {
-                u.op = pre[k].code;
-                i = l;
-                break;
-            }
-        }
-        NUM(a);
-        size_t sep = (i + 1 < n && s[i] == '<' && s[i + 1] == '>') ? 2 : (i < n && s[i] == '-');
-        if (sep && (u.op == CG_U_NONE || (u.op == CG_U_NE && s[0] == '!' && s[1] != '='))) {
-            i += sep;
-            NUM(b);
-            if (a >= b)
-                return cg_rule_fail(ps, pos, "%s range %.*s needs the first number smaller",
-                                    what, (int)(n > 40 ? 40 : n), s);
-            u.op = u.op == CG_U_NONE ? CG_U_RANGE : CG_U_NRANGE;
-        } else if (u.op == CG_U_NONE) {
-            u.op = CG_U_EQ;
-        }
-    }
-    if (s + i != e)
-        goto bad;
-    if (a > max || b > max)
-        return cg_rule_fail(ps, pos, "%s %.*s is out of range (0 to %llu)", what,
-                            (int)(n > 40 ? 40 : n), s, (unsigned long long)max);
-    u.a = a;
-    u.b = b;
-    *out = u;
-    return 0;
-bad:
-    return cg_rule_fail(ps, pos, "bad %s '%.*s'", what, (int)(n > 40 ? 40 : n), s);
-#undef NUM
-#undef SKIP
-}
-
 /* ---- the end of the rule -------------------------------------------------- */
 
 /* The literal of content m to look for in its untransformed buffer (rule.h
@@ -1147,164 +708,3 @@ int cg_rule_kw_finish(cg_rule_ps *ps)
     return 0;
 }
 
-/* ---- the keyword table ---------------------------------------------------- */
-
-/* Sorted by name (strcmp order): looked up by binary search. */
-static const cg_rule_kw keywords[] = {
-    { "app-layer-event", CG_ARG_REQ, cg_kw_app_layer_event },
-    { "app-layer-protocol", CG_ARG_REQ, cg_kw_app_layer_protocol },
-    { "base64_data", CG_ARG_NONE, cg_kw_base64_data },
-    { "base64_decode", CG_ARG_OPT, cg_kw_base64_decode },
-    { "bsize", CG_ARG_REQ, cg_kw_bsize },
-    { "byte_extract", CG_ARG_REQ, cg_kw_byte_extract },
-    { "byte_jump", CG_ARG_REQ, cg_kw_byte_jump },
-    { "byte_test", CG_ARG_REQ, cg_kw_byte_test },
-    { "classtype", CG_ARG_REQ, kw_classtype },
-    { "compress_whitespace", CG_ARG_NONE, cg_kw_transform },
-    { "content", CG_ARG_REQ, kw_content },
-    { "depth", CG_ARG_REQ, kw_depth },
-    { "detection_filter", CG_ARG_REQ, kw_detection_filter },
-    { "distance", CG_ARG_REQ, kw_distance },
-    { "dns.opcode", CG_ARG_REQ, cg_kw_dns_opcode },
-    { "dns.query", CG_ARG_NONE, cg_kw_sticky },
-    { "dns_query", CG_ARG_NONE, cg_kw_sticky },
-    { "dotprefix", CG_ARG_NONE, cg_kw_transform },
-    { "dsize", CG_ARG_REQ, kw_dsize },
-    { "endswith", CG_ARG_NONE, kw_endswith },
-    { "fast_pattern", CG_ARG_OPT, kw_fast_pattern },
-    { "file.data", CG_ARG_NONE, cg_kw_sticky },
-    { "file_data", CG_ARG_NONE, cg_kw_sticky },
-    { "flags", CG_ARG_REQ, cg_kw_flags },
-    { "flow", CG_ARG_REQ, kw_flow },
-    { "flowbits", CG_ARG_REQ, cg_kw_flowbits },
-    { "flowint", CG_ARG_REQ, cg_kw_flowint },
-    { "gid", CG_ARG_REQ, kw_gid },
-    { "http.accept", CG_ARG_NONE, cg_kw_sticky },
-    { "http.accept_enc", CG_ARG_NONE, cg_kw_sticky },
-    { "http.accept_lang", CG_ARG_NONE, cg_kw_sticky },
-    { "http.connection", CG_ARG_NONE, cg_kw_sticky },
-    { "http.content_len", CG_ARG_NONE, cg_kw_sticky },
-    { "http.content_type", CG_ARG_NONE, cg_kw_sticky },
-    { "http.cookie", CG_ARG_NONE, cg_kw_sticky },
-    { "http.header", CG_ARG_NONE, cg_kw_sticky },
-    { "http.header.raw", CG_ARG_NONE, cg_kw_sticky },
-    { "http.header_names", CG_ARG_NONE, cg_kw_sticky },
-    { "http.host", CG_ARG_NONE, cg_kw_sticky },
-    { "http.host.raw", CG_ARG_NONE, cg_kw_sticky },
-    { "http.location", CG_ARG_NONE, cg_kw_sticky },
-    { "http.method", CG_ARG_NONE, cg_kw_sticky },
-    { "http.protocol", CG_ARG_NONE, cg_kw_sticky },
-    { "http.referer", CG_ARG_NONE, cg_kw_sticky },
-    { "http.request_body", CG_ARG_NONE, cg_kw_sticky },
-    { "http.request_line", CG_ARG_NONE, cg_kw_sticky },
-    { "http.response_body", CG_ARG_NONE, cg_kw_sticky },
-    { "http.response_line", CG_ARG_NONE, cg_kw_sticky },
-    { "http.server", CG_ARG_NONE, cg_kw_sticky },
-    { "http.start", CG_ARG_NONE, cg_kw_sticky },
-    { "http.stat_code", CG_ARG_NONE, cg_kw_sticky },
-    { "http.stat_msg", CG_ARG_NONE, cg_kw_sticky },
-    { "http.uri", CG_ARG_NONE, cg_kw_sticky },
-    { "http.uri.raw", CG_ARG_NONE, cg_kw_sticky },
-    { "http.user_agent", CG_ARG_NONE, cg_kw_sticky },
-    { "http_accept", CG_ARG_NONE, cg_kw_sticky },
-    { "http_accept_enc", CG_ARG_NONE, cg_kw_sticky },
-    { "http_accept_lang", CG_ARG_NONE, cg_kw_sticky },
-    { "http_client_body", CG_ARG_NONE, cg_kw_legacy_mod },
-    { "http_connection", CG_ARG_NONE, cg_kw_sticky },
-    { "http_content_len", CG_ARG_NONE, cg_kw_sticky },
-    { "http_content_type", CG_ARG_NONE, cg_kw_sticky },
-    { "http_cookie", CG_ARG_NONE, cg_kw_legacy_mod },
-    { "http_header", CG_ARG_NONE, cg_kw_legacy_mod },
-    { "http_header_names", CG_ARG_NONE, cg_kw_sticky },
-    { "http_host", CG_ARG_NONE, cg_kw_legacy_mod },
-    { "http_method", CG_ARG_NONE, cg_kw_legacy_mod },
-    { "http_protocol", CG_ARG_NONE, cg_kw_sticky },
-    { "http_raw_header", CG_ARG_NONE, cg_kw_legacy_mod },
-    { "http_raw_host", CG_ARG_NONE, cg_kw_legacy_mod },
-    { "http_raw_uri", CG_ARG_NONE, cg_kw_legacy_mod },
-    { "http_referer", CG_ARG_NONE, cg_kw_sticky },
-    { "http_request_line", CG_ARG_NONE, cg_kw_sticky },
-    { "http_response_line", CG_ARG_NONE, cg_kw_sticky },
-    { "http_server_body", CG_ARG_NONE, cg_kw_legacy_mod },
-    { "http_start", CG_ARG_NONE, cg_kw_sticky },
-    { "http_stat_code", CG_ARG_NONE, cg_kw_legacy_mod },
-    { "http_stat_msg", CG_ARG_NONE, cg_kw_legacy_mod },
-    { "http_uri", CG_ARG_NONE, cg_kw_legacy_mod },
-    { "http_user_agent", CG_ARG_NONE, cg_kw_legacy_mod },
-    { "icode", CG_ARG_REQ, cg_kw_icode },
-    { "ip_proto", CG_ARG_REQ, cg_kw_ip_proto },
-    { "isdataat", CG_ARG_REQ, cg_kw_isdataat },
-    { "itype", CG_ARG_REQ, cg_kw_itype },
-    { "ja3.hash", CG_ARG_NONE, cg_kw_sticky },
-    { "ja3.string", CG_ARG_NONE, cg_kw_sticky },
-    { "ja3_hash", CG_ARG_NONE, cg_kw_sticky },
-    { "ja3_string", CG_ARG_NONE, cg_kw_sticky },
-    { "ja3s.hash", CG_ARG_NONE, cg_kw_sticky },
-    { "ja3s.string", CG_ARG_NONE, cg_kw_sticky },
-    { "ja3s_hash", CG_ARG_NONE, cg_kw_sticky },
-    { "ja3s_string", CG_ARG_NONE, cg_kw_sticky },
-    { "metadata", CG_ARG_REQ, kw_metadata },
-    { "msg", CG_ARG_REQ, kw_msg },
-    { "noalert", CG_ARG_NONE, cg_kw_noalert },
-    { "nocase", CG_ARG_NONE, kw_nocase },
-    { "offset", CG_ARG_REQ, kw_offset },
-    { "pcre", CG_ARG_REQ, kw_pcre },
-    { "pkt_data", CG_ARG_NONE, cg_kw_pkt_data },
-    { "priority", CG_ARG_REQ, kw_priority },
-    { "rawbytes", CG_ARG_NONE, kw_rawbytes },
-    { "reference", CG_ARG_REQ, kw_reference },
-    { "rev", CG_ARG_REQ, kw_rev },
-    { "sid", CG_ARG_REQ, kw_sid },
-    { "startswith", CG_ARG_NONE, kw_startswith },
-    { "stream_size", CG_ARG_REQ, cg_kw_stream_size },
-    { "strip_whitespace", CG_ARG_NONE, cg_kw_transform },
-    { "tag", CG_ARG_REQ, cg_kw_tag },
-    { "target", CG_ARG_REQ, kw_target },
-    { "threshold", CG_ARG_REQ, kw_threshold },
-    { "tls.cert_issuer", CG_ARG_NONE, cg_kw_sticky },
-    { "tls.cert_serial", CG_ARG_NONE, cg_kw_sticky },
-    { "tls.cert_subject", CG_ARG_NONE, cg_kw_sticky },
-    { "tls.certs", CG_ARG_NONE, cg_kw_sticky },
-    { "tls.sni", CG_ARG_NONE, cg_kw_sticky },
-    { "tls.version", CG_ARG_REQ, cg_kw_tls_version },
-    { "tls_cert_issuer", CG_ARG_NONE, cg_kw_sticky },
-    { "tls_cert_serial", CG_ARG_NONE, cg_kw_sticky },
-    { "tls_cert_subject", CG_ARG_NONE, cg_kw_sticky },
-    { "tls_sni", CG_ARG_NONE, cg_kw_sticky },
-    { "to_lowercase", CG_ARG_NONE, cg_kw_transform },
-    { "to_uppercase", CG_ARG_NONE, cg_kw_transform },
-    { "ttl", CG_ARG_REQ, cg_kw_ttl },
-    { "uricontent", CG_ARG_REQ, cg_kw_uricontent },
-    { "urilen", CG_ARG_REQ, cg_kw_urilen },
-    { "url_decode", CG_ARG_NONE, cg_kw_transform },
-    { "within", CG_ARG_REQ, kw_within },
-    { "xbits", CG_ARG_REQ, cg_kw_xbits },
-};
-
-int cg_rule_kw_table_sorted(void)
-{
-    for (size_t i = 1; i < sizeof keywords / sizeof keywords[0]; i++)
-        if (strcmp(keywords[i - 1].name, keywords[i].name) >= 0)
-            return 0;
-    return 1;
-}
-
-const cg_rule_kw *cg_rule_kw_find(const char *name, size_t len)
-{
-    size_t lo = 0, hi = sizeof keywords / sizeof keywords[0];
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        const char *k = keywords[mid].name;
-        size_t kl = strlen(k);
-        int c = memcmp(name, k, len < kl ? len : kl);
-        if (c == 0)
-            c = len < kl ? -1 : len > kl;
-        if (c == 0)
-            return &keywords[mid];
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
-}

@@ -1,9 +1,11 @@
 /* rule_kw.h — the option keywords of a rule: the parse state a keyword
  * handler works on, the helpers handlers share, and the keyword table.
- * Internal to the rule parser: rule.c reads the text and dispatches each
- * option; the handlers live in
+ * Internal to the rule parser. Its files depend one way: rule.c reads the
+ * text and looks each option up in the table (rule_kw_table.c), the table
+ * names the handlers, and the handlers use the helpers (rule_kw_util.c),
+ * which use nothing else of the parser. The handlers live in
  *   rule_kw.c       meta, content and its modifiers, pcre, flow, dsize,
- *                   thresholds; the table; the end-of-rule checks
+ *                   thresholds; the end-of-rule checks
  *   rule_kw_buf.c   sticky buffers, legacy content modifiers, transforms,
  *                   bsize, urilen: the rule's groups (rule.h invariant 6)
  *   rule_kw_byte.c  isdataat, byte_test, byte_jump, byte_extract
@@ -86,11 +88,16 @@ int cg_rule_kw_table_sorted(void);
  * buffers, the fast pattern. 0, -1 (syntax error recorded) or -2. */
 int cg_rule_kw_finish(cg_rule_ps *ps);
 
-/* rule.c: records the first syntax error (later ones are ignored); -1. */
+/* ---- helpers shared by the handlers (rule_kw_util.c) ----------------------- */
+
+/* The longest content, in bytes. */
+#define CG_KW_CONTENT_MAX 65535
+
+/* Records the first syntax error (later ones are ignored); -1. */
 int cg_rule_fail(cg_rule_ps *ps, size_t pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* rule.c: records the first unsupported keyword; 0, reading goes on. */
+/* Records the first unsupported keyword; 0, reading goes on. */
 int cg_rule_unsupported(cg_rule_ps *ps, size_t pos, const char *kw, size_t kwlen,
                         const char *what);
 
@@ -106,12 +113,24 @@ typedef struct cg_kw_fields {
  * is a syntax error (-1). 0 on success. */
 int cg_kw_split(cg_rule_ps *ps, const cg_rule_opt *o, cg_kw_fields *f);
 
-/* rule.c: narrows s[0..n) (at offset *pos) to its non-blank middle. */
+/* Narrows s[0..n) (at offset *pos) to its non-blank middle. */
 void cg_rule_trim(const char **s, size_t *n, size_t *pos);
 
-/* ---- helpers shared by the handlers (rule_kw.c) --------------------------- */
-
 int cg_kw_is_word(const char *s, size_t n, const char *w);
+/* An option that may appear once (bit: its flag in ps->seen): 0, or -1 when
+ * it was given before. */
+int cg_kw_once(cg_rule_ps *ps, const cg_rule_opt *o, uint32_t bit);
+/* A copy of s[0..n), NUL-terminated; NULL when out of memory. */
+char *cg_kw_dupn(const char *s, size_t n);
+/* msg text: every "\x" becomes x; a new string, NULL when out of memory. */
+char *cg_kw_unescape(const char *s, size_t n);
+/* content text: |hex| blocks and the escapes \" \; \\ \:, into a new buffer
+ * *out of *outlen bytes. 0, -1 (syntax error recorded) or -2. */
+int cg_kw_decode_content(cg_rule_ps *ps, const char *s, size_t n, size_t pos, uint8_t **out,
+                         uint32_t *outlen);
+/* Appends the pair (k, v) to *arr: 0, or -2 when out of memory. */
+int cg_kw_push_kv(cg_kv **arr, uint32_t *n, uint32_t *cap, const char *k, size_t kl,
+                  const char *v, size_t vl);
 /* A decimal integer in [min, max]; `what` names it in messages. 0 or -1. */
 int cg_kw_number(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what,
                  int64_t min, int64_t max, int64_t *out);
@@ -151,6 +170,42 @@ int cg_kw_pcre_letter_buf(char c);
 int cg_kw_var(const cg_rule_ps *ps, const char *name, size_t n, int32_t grp);
 /* Does s[0..n) look like a variable name (a letter or '_' first)? */
 int cg_kw_is_name(const char *s, size_t n);
+
+/* handlers of rule_kw.c */
+int cg_kw_classtype(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_content(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_depth(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_detection_filter(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_distance(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_dsize(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_endswith(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_fast_pattern(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_flow(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_gid(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_metadata(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_msg(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_nocase(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_offset(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_pcre(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_priority(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_rawbytes(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_reference(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_rev(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_sid(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_startswith(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_target(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_threshold(cg_rule_ps *ps, const cg_rule_opt *o);
+int cg_kw_within(cg_rule_ps *ps, const cg_rule_opt *o);
+
+/* The rule's groups (rule.h invariant 6), rule_kw_util.c: adds a group of
+ * buf at the end (is_sticky: named by a sticky buffer keyword; pos: where,
+ * for messages) and returns its index, or -1/-2; whether group g has an
+ * item; closes the open sticky group (it takes its first item, or is left:
+ * it continues an earlier group of the same buffer and transforms when it
+ * can). */
+int cg_kw_add_group(cg_rule_ps *ps, uint8_t buf, int is_sticky, size_t pos);
+int cg_kw_group_has_items(const cg_rule *r, uint32_t g);
+void cg_kw_close_open(cg_rule_ps *ps);
 
 /* ---- handlers outside rule_kw.c ------------------------------------------- */
 

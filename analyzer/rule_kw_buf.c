@@ -19,7 +19,8 @@
  * urilen) go to the buffer's group without transforms. The payload group is
  * made when the first item needs it. Empty groups are dropped at the end,
  * except that an empty sticky buffer is an error (it would make the rule need
- * a buffer and test nothing in it).
+ * a buffer and test nothing in it). The groups' own code (making, closing,
+ * finding the current one) is in rule_kw_util.c, which every handler uses.
  */
 #include "analyzer/rule_kw.h"
 
@@ -112,99 +113,6 @@ static const struct { const char *name; uint8_t tf; } transforms[] = {
     { "to_uppercase", CG_TF_TO_UPPERCASE }, { "url_decode", CG_TF_URL_DECODE },
 };
 
-static int is_multi(uint8_t buf)
-{
-    return buf == CG_BUF_DNS_QUERY || buf == CG_BUF_TLS_CERTS;
-}
-
-/* ---- groups --------------------------------------------------------------- */
-
-static int add_group(cg_rule_ps *ps, uint8_t buf, int is_sticky, size_t pos)
-{
-    cg_rule *r = ps->r;
-    if (r->ngroups == CG_MAX_GROUPS)
-        return cg_rule_fail(ps, pos, "more than %d buffer blocks in one rule", CG_MAX_GROUPS);
-    if (r->ngroups == ps->cap_groups) {
-        uint32_t cap = ps->cap_groups ? ps->cap_groups * 2 : 4;
-        cg_bufgroup *g = realloc(r->groups, cap * sizeof *g);
-        if (!g)
-            return -2;
-        r->groups = g;
-        ps->cap_groups = cap;
-    }
-    memset(&r->groups[r->ngroups], 0, sizeof r->groups[0]);
-    r->groups[r->ngroups].buf = buf;
-    ps->grp_sticky[r->ngroups] = (uint8_t)is_sticky;
-    ps->grp_pos[r->ngroups] = pos;
-    return (int)r->ngroups++;
-}
-
-static int group_has_items(const cg_rule *r, uint32_t g)
-{
-    for (uint32_t i = 0; i < r->nmatch; i++)
-        if (r->matches[i].grp == g)
-            return 1;
-    return 0;
-}
-
-static int same_chain(const cg_bufgroup *a, const cg_bufgroup *b)
-{
-    return a->buf == b->buf && a->ntf == b->ntf && memcmp(a->tf, b->tf, a->ntf) == 0;
-}
-
-/* The open sticky group takes its first item, or is left: it continues an
- * earlier group of the same buffer and transforms when it can. */
-static void close_open(cg_rule_ps *ps)
-{
-    cg_rule *r = ps->r;
-    if (!ps->grp_open)
-        return;
-    ps->grp_open = 0;
-    uint32_t g = (uint32_t)ps->grp;
-    if (g + 1 != r->ngroups || is_multi(r->groups[g].buf) || group_has_items(r, g))
-        return;
-    for (uint32_t j = 0; j < g; j++)
-        if (same_chain(&r->groups[j], &r->groups[g])) {
-            r->ngroups--;
-            ps->grp = (int32_t)j;
-            ps->grp_sticky[j] = 1;
-            return;
-        }
-}
-
-int cg_kw_current_group(cg_rule_ps *ps, const cg_rule_opt *o)
-{
-    cg_rule *r = ps->r;
-    size_t pos = o ? o->npos : ps->cur_pos;
-    if (ps->unknown_buf) {
-        for (uint32_t j = 0; j < r->ngroups; j++)
-            if (r->groups[j].buf == CG_BUF_OTHER)
-                return (int)j;
-        return add_group(ps, CG_BUF_OTHER, 0, pos);
-    }
-    if (ps->grp < 0) {
-        for (uint32_t j = 0; j < r->ngroups; j++)
-            if (r->groups[j].buf == CG_BUF_PAYLOAD)
-                return ps->grp = (int32_t)j;
-        int g = add_group(ps, CG_BUF_PAYLOAD, 0, pos);
-        if (g >= 0)
-            ps->grp = g;
-        return g;
-    }
-    close_open(ps);
-    return ps->grp;
-}
-
-int cg_kw_plain_group(cg_rule_ps *ps, const cg_rule_opt *o, uint8_t buf)
-{
-    cg_rule *r = ps->r;
-    close_open(ps);
-    for (uint32_t j = 0; j < r->ngroups; j++)
-        if (r->groups[j].buf == buf && r->groups[j].ntf == 0 && !is_multi(buf))
-            return (int)j;
-    return add_group(ps, buf, 0, o->npos);
-}
-
 /* ---- keywords ------------------------------------------------------------- */
 
 int cg_kw_sticky(cg_rule_ps *ps, const cg_rule_opt *o)
@@ -212,9 +120,9 @@ int cg_kw_sticky(cg_rule_ps *ps, const cg_rule_opt *o)
     for (size_t i = 0; i < sizeof sticky / sizeof sticky[0]; i++) {
         if (!cg_kw_is_word(o->name, o->nlen, sticky[i].name))
             continue;
-        close_open(ps);
+        cg_kw_close_open(ps);
         ps->unknown_buf = 0;
-        int g = add_group(ps, sticky[i].buf, 1, o->npos);
+        int g = cg_kw_add_group(ps, sticky[i].buf, 1, o->npos);
         if (g < 0)
             return g;
         ps->grp = g;
@@ -336,9 +244,9 @@ int cg_kw_base64_data(cg_rule_ps *ps, const cg_rule_opt *o)
                                              "keyword")
                        : cg_rule_fail(ps, o->npos, "base64_data needs a base64_decode before "
                                       "it");
-    close_open(ps);
+    cg_kw_close_open(ps);
     ps->unknown_buf = 0;
-    int g = add_group(ps, CG_BUF_BASE64, 1, o->npos);
+    int g = cg_kw_add_group(ps, CG_BUF_BASE64, 1, o->npos);
     if (g < 0)
         return g;
     ps->grp = g;
@@ -350,7 +258,7 @@ int cg_kw_base64_data(cg_rule_ps *ps, const cg_rule_opt *o)
 int cg_kw_pkt_data(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     (void)o;
-    close_open(ps);
+    cg_kw_close_open(ps);
     ps->unknown_buf = 0;
     ps->grp = -1;
     return 0;
@@ -417,7 +325,7 @@ int cg_kw_transform(cg_rule_ps *ps, const cg_rule_opt *o)
         if (ps->grp < 0 || !ps->grp_sticky[ps->grp])
             return cg_rule_fail(ps, o->npos, "'%.*s' needs a sticky buffer before it",
                                 CG_ONAME(o));
-        int ng = add_group(ps, r->groups[ps->grp].buf, 1, o->npos);
+        int ng = cg_kw_add_group(ps, r->groups[ps->grp].buf, 1, o->npos);
         if (ng < 0)
             return ng;
         ps->grp = ng;
@@ -615,9 +523,9 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
     if (ps->b64 == 1)                   /* Suricata matches nothing without it */
         return cg_rule_fail(ps, ps->b64_pos, "base64_decode needs a base64_data after it");
 
-    close_open(ps);
+    cg_kw_close_open(ps);
     for (uint32_t g = 0; g < r->ngroups; g++) {
-        if (group_has_items(r, g)) {
+        if (cg_kw_group_has_items(r, g)) {
             map[g] = (uint8_t)n;
             r->groups[n] = r->groups[g];
             ps->grp_sticky[n] = ps->grp_sticky[g];
