@@ -31,6 +31,7 @@
 
 #include <openssl/evp.h>
 
+#include "analyzer/addr.h"
 #include "analyzer/rule.h"
 #include "analyzer/rule_parse.h"
 
@@ -182,6 +183,49 @@ fail:
     return -1;
 }
 
+/* Whether a variable's value parses as an address set or a port set with the
+ * table v as it is (cg_vars_check_fn): 0, -1 with the reason of the parser
+ * that got further, -2 when out of memory. Checked here, where the rule set
+ * loads its variables, so that the variables table knows nothing of address
+ * parsing (addr.c reads variables, not the reverse). */
+static int value_check(const cg_vars *v, const char *val, char *why, size_t whylen)
+{
+    cg_expr_err ea, ep;
+    cg_addrset as = { 0 };
+    cg_portset ps = { 0 };
+    int ra = cg_addrset_parse(val, strlen(val), v, &as, &ea);
+    cg_addrset_clear(&as);
+    if (ra == 0)
+        return 0;
+    int rp = cg_portset_parse(val, strlen(val), v, &ps, &ep);
+    cg_portset_clear(&ps);
+    if (rp == 0)
+        return 0;
+    if (ra == -2 || rp == -2)
+        return -2;
+    snprintf(why, whylen, "%s", ep.pos > ea.pos ? ep.why : ea.why);
+    return -1;
+}
+
+/* Whether variable NAME of v is defined and its value passes value_check: 0,
+ * or -1 with "$NAME (\"value\"): why", "$NAME is not defined" or "out of
+ * memory" in err. */
+static int var_check(const cg_vars *v, const char *name, char *err, size_t errlen)
+{
+    const char *val = cg_vars_get(v, name, strlen(name));
+    char why[200];
+    if (!val) {
+        snprintf(err, errlen, "$%s is not defined", name);
+        return -1;
+    }
+    int r = value_check(v, val, why, sizeof why);
+    if (r == -2)
+        snprintf(err, errlen, "out of memory");
+    else if (r < 0)
+        snprintf(err, errlen, "$%s (\"%s\"): %s", name, val, why);
+    return r < 0 ? -1 : 0;
+}
+
 /* Sets every pinned variable over the table, then checks each of the
  * table's values: 0, or -1 with "what: $NAME ..." in err. */
 static int apply_pins(cg_ruleset *rs, const char *what, char *err, size_t errlen)
@@ -198,7 +242,7 @@ static int apply_pins(cg_ruleset *rs, const char *what, char *err, size_t errlen
     for (uint32_t i = 0; i < cg_vars_count(rs->vars); i++) {
         const char *n, *v;
         cg_vars_at(rs->vars, i, &n, &v);
-        if (cg_vars_check(rs->vars, n, why, sizeof why)) {
+        if (var_check(rs->vars, n, why, sizeof why)) {
             snprintf(err, errlen, "%s: %s", what, why);
             return -1;
         }
@@ -216,7 +260,7 @@ static int load_vars(cg_ruleset *rs, const char *path, int pin, char *err, size_
         snprintf(err, errlen, "%s: out of memory", path);
         return -1;
     }
-    if (cg_vars_load_defs(rs->vars, path, defs, err, errlen))
+    if (cg_vars_load_defs(rs->vars, path, defs, value_check, err, errlen))
         goto out;
     for (uint32_t i = 0; i < cg_vars_count(defs); i++) {
         const char *n, *v;

@@ -15,7 +15,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/addr.h"
 
 struct var { char *name, *value; };
 
@@ -203,44 +202,6 @@ static int parse_line(char *line, char **name, char **value, const char **why)
     return 1;
 }
 
-/* Whether entry i of v parses as an address set or a port set: 0, -1 with
- * the parser's reason (the one that got further) in *why, -2 out of memory. */
-static int check_value(const cg_vars *v, uint32_t i, char *why, size_t whylen)
-{
-    const char *val = v->v[i].value;
-    cg_expr_err ea, ep;
-    cg_addrset as = { 0 };
-    cg_portset ps = { 0 };
-    int ra = cg_addrset_parse(val, strlen(val), v, &as, &ea);
-    cg_addrset_clear(&as);
-    if (ra == 0)
-        return 0;
-    int rp = cg_portset_parse(val, strlen(val), v, &ps, &ep);
-    cg_portset_clear(&ps);
-    if (rp == 0)
-        return 0;
-    if (ra == -2 || rp == -2)
-        return -2;
-    snprintf(why, whylen, "%s", ep.pos > ea.pos ? ep.why : ea.why);
-    return -1;
-}
-
-int cg_vars_check(const cg_vars *v, const char *name, char *err, size_t errlen)
-{
-    const struct var *e = find(v, name, strlen(name));
-    char why[200];
-    if (!e) {
-        snprintf(err, errlen, "$%s is not defined", name);
-        return -1;
-    }
-    int r = check_value(v, (uint32_t)(e - v->v), why, sizeof why);
-    if (r == -2)
-        snprintf(err, errlen, "out of memory");
-    else if (r < 0)
-        snprintf(err, errlen, "$%s (\"%s\"): %s", name, e->value, why);
-    return r < 0 ? -1 : 0;
-}
-
 int cg_vars_parse_assignment(char *text, char **name, char **value, const char **why)
 {
     char *eq = strchr(text, '=');
@@ -259,7 +220,7 @@ int cg_vars_parse_assignment(char *text, char **name, char **value, const char *
 
 int cg_vars_load(cg_vars *v, const char *path, char *err, size_t errlen)
 {
-    return cg_vars_load_defs(v, path, NULL, err, errlen);
+    return cg_vars_load_defs(v, path, NULL, NULL, err, errlen);
 }
 
 int cg_vars_create_empty(cg_vars **out)
@@ -271,7 +232,8 @@ int cg_vars_create_empty(cg_vars **out)
     return 0;
 }
 
-int cg_vars_load_defs(cg_vars *v, const char *path, cg_vars *defs, char *err, size_t errlen)
+int cg_vars_load_defs(cg_vars *v, const char *path, cg_vars *defs, cg_vars_check_fn check,
+                      char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     cg_vars tmp = { 0 };
@@ -329,9 +291,9 @@ int cg_vars_load_defs(cg_vars *v, const char *path, cg_vars *defs, char *err, si
         goto out;
     }
     /* Every value must be an address set or a port set once all are known. */
-    for (uint32_t i = 0; i < tmp.n; i++) {
+    for (uint32_t i = 0; check && i < tmp.n; i++) {
         char why[200];
-        int r = check_value(&tmp, i, why, sizeof why);
+        int r = check(&tmp, tmp.v[i].value, why, sizeof why);
         if (r == 0)
             continue;
         if (r == -2)

@@ -8,9 +8,11 @@
  *  - cg_vars_create presets Suricata's suricata.yaml defaults (HOME_NET,
  *    EXTERNAL_NET, HTTP_PORTS, ...); a file overrides them.
  *  - cg_vars_load is all or nothing: on error the table is unchanged and err
- *    holds "file:line: why". Every variable of the resulting table must parse
- *    as an address set or a port set, so a bad value is reported here, once,
- *    and not on every rule that uses it.
+ *    holds "file:line: why". Given a check (the rule set gives one that
+ *    parses a value as an address set or a port set: this table knows
+ *    nothing of them), every variable of the resulting table must pass it,
+ *    so a bad value is reported here, once, and not on every rule that uses
+ *    it.
  *  - Entries keep insertion order (defaults first); an override keeps its slot.
  *    The ruleset hashes the table in that order.
  *  - Internal to the rule parser; not thread-safe for writes.
@@ -32,17 +34,19 @@ const char *cg_vars_get(const cg_vars *v, const char *name, size_t len);
 /* Defines or replaces NAME. 0, or -1 when out of memory. */
 int cg_vars_set(cg_vars *v, const char *name, const char *value);
 
+/* Whether value (of a variable of table v) is acceptable: 0, -1 with a
+ * reason in why, -2 when out of memory. */
+typedef int (*cg_vars_check_fn)(const cg_vars *v, const char *value, char *why, size_t whylen);
+
+/* Loads a file over the table, values unchecked. */
 int cg_vars_load(cg_vars *v, const char *path, char *err, size_t errlen);
 /* The same, and when defs is not NULL each definition the file makes is also
- * set in defs (on success only; defs may then hold some of them on error). */
-int cg_vars_load_defs(cg_vars *v, const char *path, cg_vars *defs, char *err, size_t errlen);
+ * set in defs (on success only; defs may then hold some of them on error);
+ * when check is not NULL, every value of the resulting table must pass it. */
+int cg_vars_load_defs(cg_vars *v, const char *path, cg_vars *defs, cg_vars_check_fn check,
+                      char *err, size_t errlen);
 /* A table with no entry (no defaults), e.g. for overrides kept aside. */
 int cg_vars_create_empty(cg_vars **out);
-
-/* Whether NAME is defined and its value parses as an address set or a port
- * set with the table as it is: 0, or -1 with "$NAME (\"value\"): why" (or
- * "$NAME is not defined") in err. */
-int cg_vars_check(const cg_vars *v, const char *name, char *err, size_t errlen);
 
 /* Splits "NAME=VALUE" (NAME may carry its '$', VALUE may be quoted) in place
  * into name and value, as one line of a variables file is read: 0, or -1
