@@ -14,7 +14,8 @@
  *     being opened (LMDB reads the meta pages before its map is known here).
  *     A fault whose instruction is in liblmdb's code is damage too (LMDB
  *     following a garbled page pointer: a null one, a wild one); LMDB does
- *     not fault on a sound store. Any other fault gets the default action
+ *     not fault on a sound store; so is a fault in a leaf function (memcpy)
+ *     whose return address, on top of the stack, is in LMDB. Any other fault gets the default action
  *     again and is re-raised: a bug stays a crash with a core, never a false
  *     "damaged".
  *  2. The handler only reads the slot table and fixed strings, formats with
@@ -169,6 +170,13 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
     uintptr_t pc = 0;
 #if defined(__x86_64__)
     pc = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RIP];
+    {
+        /* a leaf libc function (memcpy) LMDB called with a garbled length:
+         * its return address is still on top of the stack */
+        uintptr_t ret = *(const uintptr_t *)((ucontext_t *)uc)->uc_mcontext.gregs[REG_RSP];
+        if (ret >= g_lmdb_lo && ret < g_lmdb_hi)
+            pc = ret;
+    }
 #elif defined(__aarch64__)
     pc = (uintptr_t)((ucontext_t *)uc)->uc_mcontext.pc;
 #else
