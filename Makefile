@@ -28,10 +28,10 @@ B       ?= build
 
 LIB_SRC   := $(wildcard sensor/*.c) $(wildcard analyzer/*.c) $(wildcard store/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
-CLI_SRC   := $(filter-out tools/gen_%.c tools/bench_%.c,$(wildcard tools/*.c))
+CLI_SRC   := $(filter-out tools/bench_%.c,$(wildcard tools/*.c))
 CLI_OBJ   := $(CLI_SRC:%.c=$(B)/%.o)
-GEN_SRC   := $(wildcard tools/gen_*.c)
-GEN_BIN   := $(GEN_SRC:tools/%.c=$(B)/%)
+GEN_SRC   := $(wildcard tests/gen_*.c)
+GEN_BIN   := $(GEN_SRC:tests/%.c=$(B)/%)
 BENCH_SRC := $(wildcard tools/bench_*.c)
 BENCH_BIN := $(BENCH_SRC:tools/%.c=$(B)/%)
 TEST_SRC  := $(wildcard tests/test_*.c)
@@ -50,9 +50,12 @@ deps:
 geoip:
 	@sh tools/setup_geoip.sh
 
-$(B)/%.o: %.c $(wildcard */*.h)
+# Each object depends on the headers it includes, as the compiler lists them
+# (-MMD -MP: $(B)/DIR/FILE.d, read back below).
+$(B)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+-include $(wildcard $(B)/*/*.d $(B)/*/*/*.d)
 
 $(B)/libcanhgac.a: $(LIB_OBJ)
 	@rm -f $@
@@ -61,7 +64,7 @@ $(B)/libcanhgac.a: $(LIB_OBJ)
 $(B)/canhgac: $(CLI_OBJ) $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(B)/libcanhgac.a $(LDLIBS)
 
-$(B)/gen_%: $(B)/tools/gen_%.o $(B)/libcanhgac.a
+$(B)/gen_%: $(B)/tests/gen_%.o $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/bench_%: $(B)/tools/bench_%.o $(B)/libcanhgac.a

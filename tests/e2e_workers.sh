@@ -17,7 +17,7 @@
 # The captures: every one of ../shared/data/pcaps with the project's rules/
 # (and the sid counts tests/e2e.tsv lists for them), some e2e.tsv rows with
 # their own rule sets, three with all of ET Open, and generated traffic
-# (tools/gen_traffic: one round, and a 30 MB one of about 47k packets) with
+# (tests/gen_traffic.c: one round, and a 30 MB one of about 47k packets) with
 # rules/ and extra rules that span flows: xbits by host and by pair (set,
 # unset, toggle, isset, with expiry), thresholds by_src, by_dst, by_rule and
 # a detection_filter by_both, on top of rules/' thresholds and the port scan
