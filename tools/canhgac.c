@@ -62,7 +62,8 @@ int main(int argc, char **argv)
         return CG_EXIT_OK;
     }
     static char prefix[32];
-    if (!strcmp(cmd, "run") || !strcmp(cmd, "query") || !strcmp(cmd, "incident")) {
+    if (!strcmp(cmd, "run") || !strcmp(cmd, "query") || !strcmp(cmd, "incident") ||
+        !strcmp(cmd, "store")) {
         snprintf(prefix, sizeof prefix, "canhgac %s", cmd);
         cg_store_fault_exit(prefix, STDERR_FILENO, CG_EXIT_INPUT);
     }
