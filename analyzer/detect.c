@@ -36,9 +36,8 @@
 #include "analyzer/xbits.h"
 
 #define LAYOUT_VERSION 9
-#ifndef FP_SCAN_MAX
-#define FP_SCAN_MAX 32
-#endif
+#define FP_SCAN_MAX 32          /* a fast pattern is looked for by its last bytes, at most
+                                 * this many: a stream piece is scanned again 31 bytes back */
 #define NCLASS 4                 /* TCP, UDP, ICMP (v4 and v6), other */
 #define NGCLASS (NCLASS + 2)     /* ... the TCP stream, TCP packets the stream holds */
 #define NARROW_PORTS 4096        /* a port set larger than this counts as "any" */
