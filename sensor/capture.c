@@ -20,7 +20,10 @@
  * so that the stream gets a FILE_BUF-byte buffer before anything is read from
  * it (setvbuf is only allowed then); libpcap reads with fread, a record
  * header and a record at a time, which the default 4 KiB buffer turned into
- * a read system call per 4 KiB. "-" is still libpcap's standard input.
+ * a read system call per 4 KiB. A regular file of FILE_BUF bytes or fewer
+ * keeps stdio's own buffer: it is read in a few calls anyway, and a short
+ * capture (a test's, a fuzzer's input) does not pay for a 1 MiB buffer.
+ * "-" is still libpcap's standard input.
  *
  * Live: two kinds of handle over one pcap_t each. cg_capture_open_live (the
  * first): immediate mode, so libpcap uses TPACKET_V2, and next waits up to
@@ -50,6 +53,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define LIVE_SNAPLEN 262144
@@ -137,7 +141,10 @@ int cg_capture_open_file(cg_capture **out, const char *path, char *err, size_t e
             snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));   /* as libpcap says it */
             goto fail;
         }
-        c->fbuf = malloc(FILE_BUF);
+        struct stat st;
+        int small = fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) &&
+                    st.st_size <= (off_t)FILE_BUF;
+        c->fbuf = small ? NULL : malloc(FILE_BUF);
         if (c->fbuf && setvbuf(in, c->fbuf, _IOFBF, FILE_BUF) != 0) {
             free(c->fbuf);   /* the default buffer stays */
             c->fbuf = NULL;
