@@ -55,7 +55,7 @@ static int rs_push(rset *s, u128 lo, u128 hi)
         size_t cap = s->cap ? s->cap * 2 : 4;
         rng *r = realloc(s->r, cap * sizeof *r);
         if (!r)
-            return -2;
+            return CG_ENOMEM;
         s->r = r;
         s->cap = cap;
     }
@@ -69,7 +69,7 @@ static int rs_append(rset *dst, const rset *src)
 {
     for (size_t i = 0; i < src->n; i++)
         if (rs_push(dst, src->r[i].lo, src->r[i].hi))
-            return -2;
+            return CG_ENOMEM;
     return 0;
 }
 
@@ -109,7 +109,7 @@ static int rs_sub(const rset *a, const rset *b, rset *out)
             j++;
         for (size_t k = j; k < b->n && cg_u128_cmp(b->r[k].lo, hi) <= 0; k++) {
             if (cg_u128_cmp(b->r[k].lo, lo) > 0 && rs_push(out, lo, cg_u128_dec(b->r[k].lo)))
-                return -2;
+                return CG_ENOMEM;
             if (cg_u128_cmp(b->r[k].hi, hi) >= 0) {
                 done = 1;
                 break;
@@ -117,7 +117,7 @@ static int rs_sub(const rset *a, const rset *b, rset *out)
             lo = cg_u128_inc(b->r[k].hi);
         }
         if (!done && rs_push(out, lo, hi))
-            return -2;
+            return CG_ENOMEM;
     }
     return 0;
 }
@@ -444,7 +444,7 @@ static int parse_top(int kind, const char *s, size_t len, const cg_vars *vars, r
 {
     struct pctx c = { vars, kind, err, 0, 0, SIZE_MAX, NULL, 0 };
     int rc = parse_expr(&c, s, len, 0, set);
-    if (rc == -2) {
+    if (rc == CG_ENOMEM) {
         err->pos = 0;
         snprintf(err->why, sizeof err->why, "out of memory");
     } else if (rc == 0 && set->n == 0) {
@@ -463,7 +463,7 @@ int cg_addrset_parse(const char *s, size_t len, const cg_vars *vars, cg_addrset 
     if (rc == 0) {
         cg_iprange *r = malloc(set.n * sizeof *r);
         if (!r) {
-            rc = -2;
+            rc = CG_ENOMEM;
             snprintf(err->why, sizeof err->why, "out of memory");
         } else {
             for (size_t i = 0; i < set.n; i++) {
@@ -486,7 +486,7 @@ int cg_portset_parse(const char *s, size_t len, const cg_vars *vars, cg_portset 
     if (rc == 0) {
         cg_portrange *r = malloc(set.n * sizeof *r);
         if (!r) {
-            rc = -2;
+            rc = CG_ENOMEM;
             snprintf(err->why, sizeof err->why, "out of memory");
         } else {
             for (size_t i = 0; i < set.n; i++) {

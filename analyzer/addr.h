@@ -30,7 +30,7 @@ typedef struct cg_expr_err {
 } cg_expr_err;
 
 /* Parse s[0..len). 0 with *out set (caller frees with the _clear function);
- * -1 on a syntax error; -2 when out of memory. *out is untouched on error. */
+ * -1 (CG_EFAIL) on a syntax error; CG_ENOMEM when out of memory. *out is untouched on error. */
 int cg_addrset_parse(const char *s, size_t len, const cg_vars *vars, cg_addrset *out,
                      cg_expr_err *err);
 int cg_portset_parse(const char *s, size_t len, const cg_vars *vars, cg_portset *out,

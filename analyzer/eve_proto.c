@@ -404,9 +404,9 @@ static int l3_of(const cg_packet *p, uint32_t *off, int *fam, const char **link)
 
 const char *cg_eve_decode_event_name(const cg_packet *p, int rc)
 {
-    if (rc != CG_DECODE_TRUNCATED && rc != CG_DECODE_INVALID)
+    if (rc != CG_ETRUNCATED && rc != CG_EMALFORMED)
         return NULL;
-    int trunc = rc == CG_DECODE_TRUNCATED;
+    int trunc = rc == CG_ETRUNCATED;
     if (p->l4) {                          /* the transport header failed */
         switch (p->proto) {
         case 6:

@@ -304,7 +304,7 @@ static void dns_message(cg_inspect *in, cg_flow *f, int to_server, const uint8_t
     /* what parsed before an error is still inspected */
     if (uf->fi.app_proto == CG_APP_NONE)
         uf->fi.app_proto = CG_APP_DNS;
-    int parsed = rc == CG_DNS_OK || rc == CG_DNS_TRUNCATED;
+    int parsed = rc == CG_OK || rc == CG_ETRUNCATED;
     if (in->app && parsed)
         cg_appctx_dns_message(cg_appctx_take(in->app, &uf->appctx), &m, &in->dns_det);
     if (in->dns_bs.present && !in->cfg.no_app) {

@@ -230,12 +230,12 @@ static void inspect_frame(worker *w, uint64_t ts_us, const uint8_t *data, uint32
     cg_pipeline *pl = w->pl;
     cg_packet p;
     int drc = cg_decode(&p, dlt, data, caplen, wirelen, ts_us, &w->ds);
-    if (drc != CG_DECODE_OK && pl->cfg.eve_path && (pl->cfg.eve_types & CG_INSPECT_EV_ANOMALY)) {
+    if (drc != CG_OK && pl->cfg.eve_path && (pl->cfg.eve_types & CG_INSPECT_EV_ANOMALY)) {
         size_t len = cg_eve_decode_anomaly(w->line, EVE_LINE, &p, drc);
         if (len)
             pl_send_line(w, 0, pl_eve_kind(CG_INSPECT_EV_ANOMALY), w->line, len);
     }
-    if (drc != CG_DECODE_OK || p.ipver == 0)
+    if (drc != CG_OK || p.ipver == 0)
         return;
     cg_inspect_packet(w->ins, &p);
 }
@@ -405,7 +405,7 @@ static uint32_t pick(const cg_pipeline *pl, const uint8_t *data, uint32_t caplen
         return 0;
     cg_packet p;
     cg_decode_stats ds;
-    if (cg_decode(&p, pl->dlt, data, caplen, wirelen, ts, &ds) != CG_DECODE_OK || !p.ipver)
+    if (cg_decode(&p, pl->dlt, data, caplen, wirelen, ts, &ds) != CG_OK || !p.ipver)
         return (uint32_t)(seq % pl->nw);
     /* the high half of the flow hash: the flow table buckets on the low one */
     uint64_t h = cg_flow_hash(&p) >> 32;

@@ -171,8 +171,8 @@ static int header(cg_rule_ps *ps, size_t *pos)
             rc = cg_addrset_parse(t, n, ps->env->vars, k == 0 ? &r->src : &r->dst, &ee);
         else
             rc = cg_portset_parse(t, n, ps->env->vars, k == 1 ? &r->sport : &r->dport, &ee);
-        if (rc == -2)
-            return -2;
+        if (rc == CG_ENOMEM)
+            return CG_ENOMEM;
         if (rc)
             return cg_rule_fail(ps, s + ee.pos, "%s", ee.why);
     }
@@ -353,11 +353,11 @@ int cg_rule_parse(const char *text, size_t len, const cg_rule_env *env, cg_rule 
     rc = cg_rule_kw_finish(&ps);
 done:
     free(ps.item_pos);
-    if (rc == -2 || ps.failed) {
-        if (rc != -2 && d->sid == 0)
+    if (rc == CG_ENOMEM || ps.failed) {
+        if (rc != CG_ENOMEM && d->sid == 0)
             d->sid = scan_sid(text, len);
         cg_rule_free(r);
-        return rc == -2 ? -2 : -1;
+        return rc == CG_ENOMEM ? CG_ENOMEM : CG_EFAIL;
     }
     if (ps.unsupported) {
         d->kind = CG_ISSUE_UNSUPPORTED;
@@ -369,7 +369,7 @@ done:
     }
     if (!r->msg && !(r->msg = strdup(""))) {
         cg_rule_free(r);
-        return -2;
+        return CG_ENOMEM;
     }
     unsigned prio = r->priority ? r->priority : ps.class_prio ? ps.class_prio : 3;
     r->severity = (uint8_t)(prio > 4 ? 4 : prio);

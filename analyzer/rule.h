@@ -56,6 +56,7 @@
 #include <stdint.h>
 
 #include "sensor/buffers.h"
+#include "sensor/error.h"
 
 /* action */
 enum { CG_ACT_ALERT, CG_ACT_PASS, CG_ACT_DROP, CG_ACT_REJECT };

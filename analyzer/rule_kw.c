@@ -11,7 +11,7 @@
  *
  * Contract of a handler: it reads one option (name and trimmed value, with
  * their offsets in the rule text) and updates the rule under construction.
- * It returns 0, -1 after cg_rule_fail() recorded a syntax error, or -2 when
+ * It returns 0, -1 after cg_rule_fail() recorded a syntax error, or CG_ENOMEM (-2) when
  * out of memory. Something this engine does not evaluate is recorded with
  * cg_rule_unsupported() and the handler returns 0 (the rule is read on, then
  * skipped). Content modifiers apply to the most recent content; checks that
@@ -49,7 +49,7 @@ int cg_kw_msg(cg_rule_ps *ps, const cg_rule_opt *o)
         return -1;
     free(ps->r->msg);
     ps->r->msg = cg_kw_unescape(s, n);
-    return ps->r->msg ? 0 : -2;
+    return ps->r->msg ? 0 : CG_ENOMEM;
 }
 
 int cg_kw_sid(cg_rule_ps *ps, const cg_rule_opt *o)
@@ -102,7 +102,7 @@ int cg_kw_classtype(cg_rule_ps *ps, const cg_rule_opt *o)
     ps->r->classtype = cg_kw_dupn(o->val, o->vlen);
     ps->r->class_desc = strdup(c->desc);
     ps->class_prio = c->prio;
-    return ps->r->classtype && ps->r->class_desc ? 0 : -2;
+    return ps->r->classtype && ps->r->class_desc ? 0 : CG_ENOMEM;
 }
 
 int cg_kw_reference(cg_rule_ps *ps, const cg_rule_opt *o)
@@ -153,7 +153,7 @@ int cg_kw_target(cg_rule_ps *ps, const cg_rule_opt *o)
         return cg_rule_fail(ps, o->npos, "target given twice with different values");
     }
     ps->r->target = cg_kw_dupn(o->val, o->vlen);
-    return ps->r->target ? 0 : -2;
+    return ps->r->target ? 0 : CG_ENOMEM;
 }
 
 /* ---- content and its modifiers -------------------------------------------- */
@@ -431,7 +431,7 @@ int cg_kw_pcre(cg_rule_ps *ps, const cg_rule_opt *o)
     if (!m || !src) {
         pcre2_code_free(code);
         free(src);
-        return -2;
+        return CG_ENOMEM;
     }
     m->type = CG_M_PCRE;
     m->u.p.code = code;

@@ -85,7 +85,7 @@ const cg_rule_kw *cg_rule_kw_find(const char *name, size_t len);
 int cg_rule_kw_table_sorted(void);
 
 /* After the last option: groups cleaned up and checked, payload placement,
- * buffers, the fast pattern. 0, -1 (syntax error recorded) or -2. */
+ * buffers, the fast pattern. 0, -1 (syntax error recorded) or CG_ENOMEM. */
 int cg_rule_kw_finish(cg_rule_ps *ps);
 
 /* ---- helpers shared by the handlers (rule_kw_util.c) ----------------------- */
@@ -125,10 +125,10 @@ char *cg_kw_dupn(const char *s, size_t n);
 /* msg text: every "\x" becomes x; a new string, NULL when out of memory. */
 char *cg_kw_unescape(const char *s, size_t n);
 /* content text: |hex| blocks and the escapes \" \; \\ \:, into a new buffer
- * *out of *outlen bytes. 0, -1 (syntax error recorded) or -2. */
+ * *out of *outlen bytes. 0, -1 (syntax error recorded) or CG_ENOMEM. */
 int cg_kw_decode_content(cg_rule_ps *ps, const char *s, size_t n, size_t pos, uint8_t **out,
                          uint32_t *outlen);
-/* Appends the pair (k, v) to *arr: 0, or -2 when out of memory. */
+/* Appends the pair (k, v) to *arr: 0, or CG_ENOMEM (-2) when out of memory. */
 int cg_kw_push_kv(cg_kv **arr, uint32_t *n, uint32_t *cap, const char *k, size_t kl,
                   const char *v, size_t vl);
 /* A decimal integer in [min, max]; `what` names it in messages. 0 or -1. */
@@ -157,10 +157,10 @@ int cg_kw_content_in(cg_rule_ps *ps, const cg_rule_opt *o, int g);
 cg_content *cg_kw_target_content(cg_rule_ps *ps, const cg_rule_opt *o);
 
 /* rule_kw_buf.c: the index of a group of buf without transforms that is not a
- * multi-instance block (made when missing); -1 (error recorded) or -2. */
+ * multi-instance block (made when missing); -1 (error recorded) or CG_ENOMEM. */
 int cg_kw_plain_group(cg_rule_ps *ps, const cg_rule_opt *o, uint8_t buf);
 /* rule_kw_buf.c: resolves the current group before an item goes in; the index,
- * -1 (error recorded) or -2. */
+ * -1 (error recorded) or CG_ENOMEM. */
 int cg_kw_current_group(cg_rule_ps *ps, const cg_rule_opt *o);
 /* rule_kw_buf.c: the buffer a pcre letter (U I P Q H D M C S Y V W Z) names,
  * or -1. */

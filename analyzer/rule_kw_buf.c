@@ -181,7 +181,7 @@ int cg_kw_base64_decode(cg_rule_ps *ps, const cg_rule_opt *o)
         g = r->matches[ps->last_content].grp;
     cg_match *m = cg_kw_new_item_in(ps, g);
     if (!m)
-        return -2;
+        return CG_ENOMEM;
     m->type = CG_M_BASE64;
     m->u.b64 = b;
     r->nmatch++;
@@ -379,7 +379,7 @@ int cg_kw_urilen(cg_rule_ps *ps, const cg_rule_opt *o)
         return g;
     cg_match *m = cg_kw_new_item_in(ps, g);
     if (!m)
-        return -2;
+        return CG_ENOMEM;
     m->type = CG_M_BSIZE;
     m->u.sz = u;
     ps->r->nmatch++;

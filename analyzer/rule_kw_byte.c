@@ -282,7 +282,7 @@ static int byte_common(cg_rule_ps *ps, const cg_rule_opt *o, int kind)
 
     cg_match *m = cg_kw_new_item_in(ps, g);
     if (!m)
-        return -2;
+        return CG_ENOMEM;
     m->type = kind == K_BYTE_TEST ? CG_M_BYTE_TEST : kind == K_BYTE_JUMP ? CG_M_BYTE_JUMP
                                                                           : CG_M_BYTE_EXTRACT;
     if (kind == K_BYTE_EXTRACT) {

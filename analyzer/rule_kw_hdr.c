@@ -34,7 +34,7 @@ static int push_flowbit(cg_rule_ps *ps, cg_flowbit *fb)
         uint32_t cap = ps->cap_flowbits ? ps->cap_flowbits * 2 : 2;
         cg_flowbit *a = realloc(r->flowbits, cap * sizeof *a);
         if (!a)
-            return -2;
+            return CG_ENOMEM;
         r->flowbits = a;
         ps->cap_flowbits = cap;
     }
@@ -119,12 +119,12 @@ int cg_kw_flowbits(cg_rule_ps *ps, const cg_rule_opt *o)
         char **nn = realloc(fb.names, (fb.n + 1) * sizeof *nn);
         if (!nn) {
             free_flowbit(&fb);
-            return -2;
+            return CG_ENOMEM;
         }
         fb.names = nn;
         if (!(fb.names[fb.n] = strndup(nm, nl))) {
             free_flowbit(&fb);
-            return -2;
+            return CG_ENOMEM;
         }
         fb.n++;
         p = q + 1;
@@ -146,7 +146,7 @@ int cg_kw_flowbits(cg_rule_ps *ps, const cg_rule_opt *o)
     }
     if (!(fb.ids = calloc(fb.n, sizeof *fb.ids)) || push_flowbit(ps, &fb)) {
         free_flowbit(&fb);
-        return -2;
+        return CG_ENOMEM;
     }
     return 0;
 }
@@ -203,19 +203,19 @@ int cg_kw_flowint(cg_rule_ps *ps, const cg_rule_opt *o)
                     return cg_rule_fail(ps, fp[2], "flowint: spaces are not allowed in a name");
             fi.by_var = 1;
             if (!(fi.var_name = strndup(f[2], fl[2])))
-                return -2;
+                return CG_ENOMEM;
         }
     }
     if (!(fi.name = strndup(f[0], fl[0]))) {
         free(fi.var_name);
-        return -2;
+        return CG_ENOMEM;
     }
     cg_rule *r = ps->r;
     cg_flowint *a = realloc(r->flowints, (r->nflowints + 1) * sizeof *a);
     if (!a) {
         free(fi.name);
         free(fi.var_name);
-        return -2;
+        return CG_ENOMEM;
     }
     r->flowints = a;
     r->flowints[r->nflowints++] = fi;
@@ -268,7 +268,7 @@ int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o)
             }
             xb.key = h;
             if (!(xb.name = strndup(w, wl)))
-                return -2;
+                return CG_ENOMEM;
         } else if (wl > 6 && strncmp(w, "track", 5) == 0 && (w[5] == ' ' || w[5] == '\t')) {
             const char *t = w + 6;
             size_t tl = wl - 6, tp = wp + 6;
@@ -312,7 +312,7 @@ int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o)
     cg_xbit *a = realloc(r->xbits, (r->nxbits + 1) * sizeof *a);
     if (!a) {
         free(xb.name);
-        return -2;
+        return CG_ENOMEM;
     }
     r->xbits = a;
     r->xbits[r->nxbits++] = xb;

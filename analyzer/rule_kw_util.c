@@ -187,7 +187,7 @@ int cg_kw_decode_content(cg_rule_ps *ps, const char *s, size_t n, size_t pos, ui
     int hex = 0, nib = -1, rc = -1;
 
     if (!b)
-        return -2;
+        return CG_ENOMEM;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (hex) {
@@ -294,7 +294,7 @@ int cg_kw_split(cg_rule_ps *ps, const cg_rule_opt *o, cg_kw_fields *f)
 cg_match *cg_kw_new_item(cg_rule_ps *ps, const cg_rule_opt *o, int *err)
 {
     int g = cg_kw_current_group(ps, o);
-    *err = g == -1 ? -1 : -2;
+    *err = g == -1 ? CG_EFAIL : CG_ENOMEM;
     if (g < 0)
         return NULL;
     return cg_kw_new_item_in(ps, g);
@@ -334,7 +334,7 @@ int cg_kw_push_kv(cg_kv **arr, uint32_t *n, uint32_t *cap, const char *k, size_t
         uint32_t nc = *cap ? *cap * 2 : 4;
         cg_kv *a = realloc(*arr, nc * sizeof *a);
         if (!a)
-            return -2;
+            return CG_ENOMEM;
         *arr = a;
         *cap = nc;
     }
@@ -342,7 +342,7 @@ int cg_kw_push_kv(cg_kv **arr, uint32_t *n, uint32_t *cap, const char *k, size_t
     if (!ks || !vs) {
         free(ks);
         free(vs);
-        return -2;
+        return CG_ENOMEM;
     }
     (*arr)[*n].key = ks;
     (*arr)[*n].value = vs;
@@ -482,7 +482,7 @@ int cg_kw_add_group(cg_rule_ps *ps, uint8_t buf, int is_sticky, size_t pos)
         uint32_t cap = ps->cap_groups ? ps->cap_groups * 2 : 4;
         cg_bufgroup *g = realloc(r->groups, cap * sizeof *g);
         if (!g)
-            return -2;
+            return CG_ENOMEM;
         r->groups = g;
         ps->cap_groups = cap;
     }
@@ -565,7 +565,7 @@ int cg_kw_content_in(cg_rule_ps *ps, const cg_rule_opt *o, int g)
     const char *s;
     size_t n, p;
     uint16_t flags = 0;
-    int rc = -2;
+    int rc = CG_ENOMEM;
 
     if (o->val[0] == '!') {
         flags |= CG_C_NEGATED;

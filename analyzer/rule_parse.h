@@ -7,7 +7,7 @@
  * Contract:
  *  - cg_rule_parse returns 0 with *r filled (it owns its strings, sets and
  *    compiled PCRE2 code; r->file and r->line are left for the caller), or -1
- *    with *d describing why the rule does not load (and *r zeroed), or -2
+ *    with *d describing why the rule does not load (and *r zeroed), or CG_ENOMEM
  *    when out of memory (*r zeroed).
  *  - A syntax error wins over an unsupported keyword: the whole rule is read
  *    even after an unsupported keyword, so `rules check` reports real errors

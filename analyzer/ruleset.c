@@ -185,7 +185,7 @@ fail:
 
 /* Whether a variable's value parses as an address set or a port set with the
  * table v as it is (cg_vars_check_fn): 0, -1 with the reason of the parser
- * that got further, -2 when out of memory. Checked here, where the rule set
+ * that got further, CG_ENOMEM when out of memory. Checked here, where the rule set
  * loads its variables, so that the variables table knows nothing of address
  * parsing (addr.c reads variables, not the reverse). */
 static int value_check(const cg_vars *v, const char *val, char *why, size_t whylen)
@@ -201,8 +201,8 @@ static int value_check(const cg_vars *v, const char *val, char *why, size_t whyl
     cg_portset_clear(&ps);
     if (rp == 0)
         return 0;
-    if (ra == -2 || rp == -2)
-        return -2;
+    if (ra == CG_ENOMEM || rp == CG_ENOMEM)
+        return CG_ENOMEM;
     snprintf(why, whylen, "%s", ep.pos > ea.pos ? ep.why : ea.why);
     return -1;
 }
@@ -219,7 +219,7 @@ static int var_check(const cg_vars *v, const char *name, char *err, size_t errle
         return -1;
     }
     int r = value_check(v, val, why, sizeof why);
-    if (r == -2)
+    if (r == CG_ENOMEM)
         snprintf(err, errlen, "out of memory");
     else if (r < 0)
         snprintf(err, errlen, "$%s (\"%s\"): %s", name, val, why);
@@ -649,7 +649,7 @@ static int take_rule(cg_ruleset *rs, uint32_t fidx, const struct joined *j)
     char why[512];
 
     int rc = cg_rule_parse(j->buf, j->len, &env, &rule, &d);
-    if (rc == -2)
+    if (rc == CG_ENOMEM)
         return -1;
     if (rc == -1) {
         locate(j, d.pos, &line, &col);

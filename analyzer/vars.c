@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sensor/error.h"
 
 struct var { char *name, *value; };
 
@@ -296,7 +297,7 @@ int cg_vars_load_defs(cg_vars *v, const char *path, cg_vars *defs, cg_vars_check
         int r = check(&tmp, tmp.v[i].value, why, sizeof why);
         if (r == 0)
             continue;
-        if (r == -2)
+        if (r == CG_ENOMEM)
             goto oom;
         if (lines[i])
             snprintf(err, errlen, "%s:%u: $%s: %s", path, lines[i], tmp.v[i].name, why);

@@ -35,7 +35,7 @@ const char *cg_vars_get(const cg_vars *v, const char *name, size_t len);
 int cg_vars_set(cg_vars *v, const char *name, const char *value);
 
 /* Whether value (of a variable of table v) is acceptable: 0, -1 with a
- * reason in why, -2 when out of memory. */
+ * reason in why, CG_ENOMEM when out of memory. */
 typedef int (*cg_vars_check_fn)(const cg_vars *v, const char *value, char *why, size_t whylen);
 
 /* Loads a file over the table, values unchecked. */

@@ -73,9 +73,9 @@ typedef struct ip_body {
 static int body_need(const ip_body *b, uint32_t off, uint32_t n, const uint8_t **out)
 {
     if (off > b->claimed || n > b->claimed - off)
-        return CG_DECODE_INVALID;
+        return CG_EMALFORMED;
     *out = cg_span_at(&b->cap, off, n);
-    return *out ? CG_DECODE_OK : CG_DECODE_TRUNCATED;
+    return *out ? CG_OK : CG_ETRUNCATED;
 }
 
 static ip_body body_make(cg_span after_header, uint32_t claimed)
@@ -108,7 +108,7 @@ static int decode_tcp(cg_packet *p, cg_decode_stats *st, const ip_body *b)
         return rc;
     uint32_t hl = (uint32_t)(h[12] >> 4) * 4;
     if (hl < 20)
-        return CG_DECODE_INVALID;
+        return CG_EMALFORMED;
     p->sport = cg_be16(h);
     p->dport = cg_be16(h + 2);
     p->flags |= CG_PKT_HAS_PORTS;
@@ -122,7 +122,7 @@ static int decode_tcp(cg_packet *p, cg_decode_stats *st, const ip_body *b)
     p->payload = pl.p;
     p->payload_len = pl.len;
     st->tcp++;
-    return CG_DECODE_OK;
+    return CG_OK;
 }
 
 /*  UDP, RFC 768: sport(2) dport(2) length(2) checksum(2). The length covers the
@@ -141,13 +141,13 @@ static int decode_udp(cg_packet *p, cg_decode_stats *st, const ip_body *b)
     if (!(p->flags & (CG_PKT_IPV4_FRAG | CG_PKT_IPV6_FRAG))) {
         /* A fragment's UDP length covers the reassembled datagram, not this. */
         if (ulen < 8 || ulen > b->claimed)
-            return CG_DECODE_INVALID;
+            return CG_EMALFORMED;
         pl = cg_span_clip(pl, ulen - 8);
     }
     p->payload = pl.p;
     p->payload_len = pl.len;
     st->udp++;
-    return CG_DECODE_OK;
+    return CG_OK;
 }
 
 /*  ICMP (RFC 792) and ICMPv6 (RFC 4443): type(1) code(1) checksum(2) and four
@@ -163,7 +163,7 @@ static int decode_icmp(cg_packet *p, const ip_body *b)
     cg_span pl = cg_span_from(&b->cap, 8);
     p->payload = pl.p;
     p->payload_len = pl.len;
-    return CG_DECODE_OK;
+    return CG_OK;
 }
 
 /*  SCTP common header, RFC 9260 §3.1: sport(2) dport(2) vtag(4) checksum(4). */
@@ -179,7 +179,7 @@ static int decode_sctp(cg_packet *p, const ip_body *b)
     cg_span pl = cg_span_from(&b->cap, 12);
     p->payload = pl.p;
     p->payload_len = pl.len;
-    return CG_DECODE_OK;
+    return CG_OK;
 }
 
 /* Decodes the L4 header p->proto at the start of b. A later fragment has no L4
@@ -189,7 +189,7 @@ static int decode_l4(cg_packet *p, cg_decode_stats *st, const ip_body *b)
     if (p->flags & CG_PKT_FRAG_LATER) {
         p->payload = b->cap.p;
         p->payload_len = b->cap.len;
-        return CG_DECODE_OK;
+        return CG_OK;
     }
     p->l4 = b->cap.p;
     p->l4_len = b->cap.len;
@@ -200,22 +200,22 @@ static int decode_l4(cg_packet *p, cg_decode_stats *st, const ip_body *b)
     case IPP_UDP:
         return decode_udp(p, st, b);
     case IPP_ICMP:
-        if ((rc = decode_icmp(p, b)) == CG_DECODE_OK)
+        if ((rc = decode_icmp(p, b)) == CG_OK)
             st->icmp++;
         return rc;
     case IPP_ICMPV6:
-        if ((rc = decode_icmp(p, b)) == CG_DECODE_OK)
+        if ((rc = decode_icmp(p, b)) == CG_OK)
             st->icmpv6++;
         return rc;
     case IPP_SCTP:
-        if ((rc = decode_sctp(p, b)) == CG_DECODE_OK)
+        if ((rc = decode_sctp(p, b)) == CG_OK)
             st->other_l4++;
         return rc;
     default:
         p->payload = b->cap.p;
         p->payload_len = b->cap.len;
         st->other_l4++;
-        return CG_DECODE_OK;
+        return CG_OK;
     }
 }
 
@@ -231,20 +231,20 @@ static int decode_ipv4(cg_packet *p, cg_decode_stats *st, cg_span s)
 {
     const uint8_t *h = cg_span_at(&s, 0, 20);
     if (!h)
-        return CG_DECODE_TRUNCATED;
+        return CG_ETRUNCATED;
     if ((h[0] >> 4) != 4)
-        return CG_DECODE_INVALID;
+        return CG_EMALFORMED;
     uint32_t hl = (uint32_t)(h[0] & 0x0f) * 4;
     uint32_t tot = cg_be16(h + 2);
     if (hl < 20 || tot < hl)
-        return CG_DECODE_INVALID;
+        return CG_EMALFORMED;
     p->ipver = 4;
     p->ttl = h[8];
     p->proto = h[9];
     set_v4mapped(p->src, h + 12);
     set_v4mapped(p->dst, h + 16);
     if (!cg_span_at(&s, 0, hl))
-        return CG_DECODE_TRUNCATED;   /* options cut off */
+        return CG_ETRUNCATED;   /* options cut off */
     st->ipv4++;
 
     p->l3 = s.p;
@@ -277,9 +277,9 @@ static int decode_ipv6(cg_packet *p, cg_decode_stats *st, cg_span s)
 {
     const uint8_t *h = cg_span_at(&s, 0, 40);
     if (!h)
-        return CG_DECODE_TRUNCATED;
+        return CG_ETRUNCATED;
     if ((h[0] >> 4) != 6)
-        return CG_DECODE_INVALID;
+        return CG_EMALFORMED;
     uint32_t plen = cg_be16(h + 4);
     uint8_t nh = h[6];
     p->ipver = 6;
@@ -352,15 +352,15 @@ static int decode_ip(cg_packet *p, cg_decode_stats *st, cg_span s, int version)
 {
     const uint8_t *v = cg_span_at(&s, 0, 1);
     if (!v)
-        return CG_DECODE_TRUNCATED;
+        return CG_ETRUNCATED;
     int actual = v[0] >> 4;
     if (version != 0 && actual != version)
-        return CG_DECODE_INVALID;
+        return CG_EMALFORMED;
     if (actual == 4)
         return decode_ipv4(p, st, s);
     if (actual == 6)
         return decode_ipv6(p, st, s);
-    return CG_DECODE_INVALID;
+    return CG_EMALFORMED;
 }
 
 /* ---- L2 ---------------------------------------------------------------- */
@@ -381,7 +381,7 @@ static int decode_ethertype(cg_packet *p, cg_decode_stats *st, cg_span s, uint32
     while (is_vlan_tpid(type)) {
         const uint8_t *t = cg_span_at(&s, off, 4);
         if (!t)
-            return CG_DECODE_TRUNCATED;
+            return CG_ETRUNCATED;
         if (p->vlan_count < CG_MAX_VLAN)
             p->vlan[p->vlan_count++] = cg_be16(t) & 0x0fff;
         type = cg_be16(t + 2);
@@ -393,7 +393,7 @@ static int decode_ethertype(cg_packet *p, cg_decode_stats *st, cg_span s, uint32
     case ETH_IPV6:
         return decode_ip(p, st, cg_span_from(&s, off), 6);
     default:   /* ARP, LLC (an 802.3 length), ... */
-        return CG_DECODE_UNSUPPORTED;
+        return CG_EUNSUPPORTED;
     }
 }
 
@@ -402,7 +402,7 @@ static int decode_ethernet(cg_packet *p, cg_decode_stats *st, cg_span s)
 {
     const uint8_t *h = cg_span_at(&s, 0, 14);
     if (!h)
-        return CG_DECODE_TRUNCATED;
+        return CG_ETRUNCATED;
     return decode_ethertype(p, st, s, 14, cg_be16(h + 12));
 }
 
@@ -411,7 +411,7 @@ static int decode_sll(cg_packet *p, cg_decode_stats *st, cg_span s)
 {
     const uint8_t *h = cg_span_at(&s, 0, 16);
     if (!h)
-        return CG_DECODE_TRUNCATED;
+        return CG_ETRUNCATED;
     return decode_ethertype(p, st, s, 16, cg_be16(h + 14));
 }
 
@@ -421,7 +421,7 @@ static int decode_sll2(cg_packet *p, cg_decode_stats *st, cg_span s)
 {
     const uint8_t *h = cg_span_at(&s, 0, 20);
     if (!h)
-        return CG_DECODE_TRUNCATED;
+        return CG_ETRUNCATED;
     return decode_ethertype(p, st, s, 20, cg_be16(h));
 }
 
@@ -433,7 +433,7 @@ static int decode_null(cg_packet *p, cg_decode_stats *st, cg_span s)
 {
     const uint8_t *h = cg_span_at(&s, 0, 4);
     if (!h)
-        return CG_DECODE_TRUNCATED;
+        return CG_ETRUNCATED;
     uint32_t af = cg_le32(h);
     if (af > 0xffff)
         af = cg_be32(h);
@@ -443,16 +443,16 @@ static int decode_null(cg_packet *p, cg_decode_stats *st, cg_span s)
     case 10: case 23: case 24: case 28: case 30:
         return decode_ip(p, st, cg_span_from(&s, 4), 6);
     default:
-        return CG_DECODE_UNSUPPORTED;
+        return CG_EUNSUPPORTED;
     }
 }
 
 static int count_result(cg_decode_stats *st, int rc)
 {
     switch (rc) {
-    case CG_DECODE_TRUNCATED: st->truncated++; break;
-    case CG_DECODE_INVALID: st->invalid++; break;
-    case CG_DECODE_UNSUPPORTED: st->unsupported++; break;
+    case CG_ETRUNCATED: st->truncated++; break;
+    case CG_EMALFORMED: st->invalid++; break;
+    case CG_EUNSUPPORTED: st->unsupported++; break;
     default: break;
     }
     return rc;
@@ -492,20 +492,9 @@ int cg_decode(cg_packet *p, int dlt, const uint8_t *frame, uint32_t caplen,
         st->raw++;
         rc = decode_ip(p, st, s, dlt == LT_IPV4 ? 4 : 6);
     } else {
-        rc = CG_DECODE_UNSUPPORTED;
+        rc = CG_EUNSUPPORTED;
     }
     return count_result(st, rc);
-}
-
-const char *cg_decode_strerror(int rc)
-{
-    switch (rc) {
-    case CG_DECODE_OK: return "ok";
-    case CG_DECODE_TRUNCATED: return "truncated";
-    case CG_DECODE_INVALID: return "invalid";
-    case CG_DECODE_UNSUPPORTED: return "unsupported link or protocol";
-    default: return "unknown decode result";
-    }
 }
 
 /* ---- addresses --------------------------------------------------------- */

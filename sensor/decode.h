@@ -11,9 +11,9 @@
  *    live as long as that frame (for a capture: until the next cg_capture_next).
  *  - Addresses are 16 bytes; IPv4 is stored IPv4-mapped (::ffff:a.b.c.d) so that
  *    one ordering and one CIDR range scan covers both families.
- *  - Returns CG_DECODE_OK, or CG_DECODE_TRUNCATED (a header runs past caplen) or
- *    CG_DECODE_INVALID (a field is impossible: bad version, header length too
- *    small, ...) or CG_DECODE_UNSUPPORTED (link type or ethertype not handled).
+ *  - Returns CG_OK, or CG_ETRUNCATED (a header runs past caplen) or
+ *    CG_EMALFORMED (a field is impossible: bad version, header length too
+ *    small, ...) or CG_EUNSUPPORTED (link type or ethertype not handled).
  *    On a non-OK result the fields decoded so far stay set; the stats count it.
  *    A header that runs past the IP length field is INVALID; one that only runs
  *    past caplen is TRUNCATED. A frame cut inside the L4 payload is OK, with
@@ -29,17 +29,14 @@
 #ifndef CG_DECODE_H
 #define CG_DECODE_H
 
+#include "sensor/error.h"
 #include <stddef.h>
 #include <stdint.h>
 
 #define CG_MAX_VLAN 2
 
-enum {
-    CG_DECODE_OK = 0,
-    CG_DECODE_TRUNCATED = -1,
-    CG_DECODE_INVALID = -2,
-    CG_DECODE_UNSUPPORTED = -3,
-};
+/* Results of cg_decode (error.h's codes): CG_OK, CG_ETRUNCATED,
+ * CG_EMALFORMED, CG_EUNSUPPORTED. */
 
 /* cg_packet.flags */
 #define CG_PKT_IPV4_FRAG    0x01 /* an IPv4 fragment (MF set or offset != 0) */
@@ -96,8 +93,6 @@ typedef struct cg_decode_stats {
 int cg_decode(cg_packet *p, int dlt, const uint8_t *frame, uint32_t caplen,
               uint32_t wirelen, uint64_t ts_us, cg_decode_stats *st);
 
-/* A short name of a decode result, for messages. */
-const char *cg_decode_strerror(int rc);
 
 /* Formats a 16-byte address: dotted quad for IPv4-mapped, RFC 5952 otherwise.
  * out must hold 46 bytes. Returns out. */

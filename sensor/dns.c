@@ -65,9 +65,9 @@ typedef struct dmsg {
 static int need(const dmsg *d, uint32_t off, uint32_t n, const uint8_t **out)
 {
     if (off > d->wire || n > d->wire - off)
-        return CG_DNS_INVALID;
+        return CG_EMALFORMED;
     *out = cg_span_at(&d->s, off, n);
-    return *out ? CG_DNS_OK : CG_DNS_TRUNCATED;
+    return *out ? CG_OK : CG_ETRUNCATED;
 }
 
 /* A name being written out: dotted text into [p, p+cap). */
@@ -98,11 +98,11 @@ static int bad_jump(uint32_t target, uint32_t floor, uint32_t at, const uint32_t
                     unsigned nruns)
 {
     if (target >= floor && target < at + 2)
-        return CG_DNS_E_LOOP;
+        return CG_EDNS_LOOP;
     for (unsigned i = 0; i < nruns; i++)
         if (target >= runs[i][0] && target < runs[i][1])
-            return CG_DNS_E_LOOP;
-    return CG_DNS_E_PTR_FORWARD;
+            return CG_EDNS_LOOP;
+    return CG_EDNS_PTR_FORWARD;
 }
 
 /* Walks the name at *off; moves *off past it (past its first pointer, or its
@@ -117,7 +117,7 @@ static int name_walk(const dmsg *d, uint32_t *off, nout *o, uint32_t *err_off)
 
     for (;;) {
         *err_off = pos;
-        if ((rc = need(d, pos, 1, &b)) != CG_DNS_OK)
+        if ((rc = need(d, pos, 1, &b)) != CG_OK)
             return rc;
         uint8_t l = b[0];
         if (l == 0) {
@@ -126,17 +126,17 @@ static int name_walk(const dmsg *d, uint32_t *off, nout *o, uint32_t *err_off)
             break;
         }
         if ((l & 0xc0) == 0xc0) {
-            if ((rc = need(d, pos, 2, &b)) != CG_DNS_OK)
+            if ((rc = need(d, pos, 2, &b)) != CG_OK)
                 return rc;
             uint32_t target = cg_be16(b) & 0x3fffu;
             if (!end)
                 end = pos + 2;
             if (target < CG_DNS_HEADER || target >= d->wire)
-                return CG_DNS_E_PTR_RANGE;
+                return CG_EDNS_PTR_RANGE;
             if (target >= floor)
                 return bad_jump(target, floor, pos, (const uint32_t (*)[2])runs, hops);
             if (hops == CG_DNS_MAX_HOPS)
-                return CG_DNS_E_HOPS;
+                return CG_EDNS_HOPS;
             runs[hops][0] = floor;
             runs[hops][1] = pos + 2;
             hops++;
@@ -144,18 +144,18 @@ static int name_walk(const dmsg *d, uint32_t *off, nout *o, uint32_t *err_off)
             continue;
         }
         if (l > CG_DNS_MAX_LABEL)
-            return CG_DNS_E_LABEL;
+            return CG_EDNS_LABEL;
         wire += 1u + l;
         if (wire + 1u > CG_DNS_MAX_NAME)
-            return CG_DNS_E_NAME_LEN;
-        if ((rc = need(d, pos + 1, l, &b)) != CG_DNS_OK)
+            return CG_EDNS_NAME_LEN;
+        if ((rc = need(d, pos + 1, l, &b)) != CG_OK)
             return rc;
         nout_put(o, b, l, !first);
         first = 0;
         pos += 1u + l;
     }
     *off = end;
-    return CG_DNS_OK;
+    return CG_OK;
 }
 
 /* The names inside the RDATA of the types that hold them, each within the
@@ -170,39 +170,39 @@ static int rdata_names(const dmsg *d, uint16_t type, uint32_t off, uint32_t rdle
     case T_NS: case T_CNAME: case T_PTR: names = 1; break;
     case T_MX: names = 1; off += 2; break;
     case T_SOA: names = 2; break;
-    default: return CG_DNS_OK;
+    default: return CG_OK;
     }
     for (int i = 0; i < names; i++) {
         if (off >= end)
-            return *err_off = off, CG_DNS_INVALID;
-        if ((rc = name_walk(d, &off, NULL, err_off)) != CG_DNS_OK)
+            return *err_off = off, CG_EMALFORMED;
+        if ((rc = name_walk(d, &off, NULL, err_off)) != CG_OK)
             return rc;
         if (off > end)
-            return *err_off = end, CG_DNS_INVALID;
+            return *err_off = end, CG_EMALFORMED;
     }
     if (type == T_SOA && end - off != 20)
-        return *err_off = off, CG_DNS_INVALID;
+        return *err_off = off, CG_EMALFORMED;
     if (type != T_SOA && off != end)
-        return *err_off = off, CG_DNS_INVALID;
-    return CG_DNS_OK;
+        return *err_off = off, CG_EMALFORMED;
+    return CG_OK;
 }
 
 static void count_error(cg_dns_stats *st, int rc)
 {
-    if (rc == CG_DNS_OK)
+    if (rc == CG_OK)
         return;
-    if (rc == CG_DNS_TRUNCATED) {
+    if (rc == CG_ETRUNCATED) {
         st->truncated++;
         return;
     }
     st->invalid++;
     switch (rc) {
-    case CG_DNS_E_LABEL: st->long_labels++; break;
-    case CG_DNS_E_NAME_LEN: st->long_names++; break;
-    case CG_DNS_E_LOOP: st->loops++; break;
-    case CG_DNS_E_PTR_FORWARD: st->forward_pointers++; break;
-    case CG_DNS_E_PTR_RANGE: st->bad_pointers++; break;
-    case CG_DNS_E_HOPS: st->too_many_hops++; break;
+    case CG_EDNS_LABEL: st->long_labels++; break;
+    case CG_EDNS_NAME_LEN: st->long_names++; break;
+    case CG_EDNS_LOOP: st->loops++; break;
+    case CG_EDNS_PTR_FORWARD: st->forward_pointers++; break;
+    case CG_EDNS_PTR_RANGE: st->bad_pointers++; break;
+    case CG_EDNS_HOPS: st->too_many_hops++; break;
     default: break;
     }
 }
@@ -245,7 +245,7 @@ static const char *rdata_text(const dmsg *d, cg_dns_detail *det, uint16_t type, 
     case T_CNAME: case T_NS: case T_PTR: case T_MX: {
         nout o = det_room(det, DOTTED_MAX);
         uint32_t at = off + (type == T_MX ? 2 : 0);
-        if (o.full || name_walk(d, &at, &o, &err) != CG_DNS_OK || o.full)
+        if (o.full || name_walk(d, &at, &o, &err) != CG_OK || o.full)
             return NULL;
         n = o.len;
         break;
@@ -272,7 +272,7 @@ static int parse(const dmsg *d, uint8_t *scratch, uint32_t scratch_len, cg_bufse
     int rc;
 
     m->err_off = 0;
-    if ((rc = need(d, 0, CG_DNS_HEADER, &h)) != CG_DNS_OK)
+    if ((rc = need(d, 0, CG_DNS_HEADER, &h)) != CG_OK)
         return rc;
     m->id = cg_be16(h);
     m->flags = cg_be16(h + 2);
@@ -296,10 +296,10 @@ static int parse(const dmsg *d, uint8_t *scratch, uint32_t scratch_len, cg_bufse
         /* with a detail the name is written there, and copied to the scratch */
         nout dn = det_room(det && det->nq < CG_DNS_DETAIL_QUESTIONS ? det : NULL, DOTTED_MAX);
         nout *wo = !dn.full ? &dn : keep ? &o : NULL;
-        if ((rc = name_walk(d, &off, wo, &m->err_off)) != CG_DNS_OK)
+        if ((rc = name_walk(d, &off, wo, &m->err_off)) != CG_OK)
             return rc;
         m->err_off = off;
-        if ((rc = need(d, off, 4, &b)) != CG_DNS_OK)
+        if ((rc = need(d, off, 4, &b)) != CG_OK)
             return rc;
         off += 4;
         m->questions++;
@@ -329,19 +329,19 @@ static int parse(const dmsg *d, uint8_t *scratch, uint32_t scratch_len, cg_bufse
     for (uint32_t i = 0; i < nrr; i++) {
         int ans = det && i < m->ancount;
         nout dn = det_room(ans && det->nan < CG_DNS_DETAIL_ANSWERS ? det : NULL, DOTTED_MAX);
-        if ((rc = name_walk(d, &off, dn.full ? NULL : &dn, &m->err_off)) != CG_DNS_OK)
+        if ((rc = name_walk(d, &off, dn.full ? NULL : &dn, &m->err_off)) != CG_OK)
             return rc;
         m->err_off = off;
-        if ((rc = need(d, off, 10, &b)) != CG_DNS_OK)
+        if ((rc = need(d, off, 10, &b)) != CG_OK)
             return rc;
         uint16_t type = cg_be16(b);
         uint32_t ttl = cg_be32(b + 4);
         uint32_t rdlen = cg_be16(b + 8);
         off += 10;
         m->err_off = off;
-        if ((rc = need(d, off, rdlen, &b)) != CG_DNS_OK)
+        if ((rc = need(d, off, rdlen, &b)) != CG_OK)
             return rc;
-        if ((rc = rdata_names(d, type, off, rdlen, &m->err_off)) != CG_DNS_OK)
+        if ((rc = rdata_names(d, type, off, rdlen, &m->err_off)) != CG_OK)
             return rc;
         if (!dn.full) {
             cg_dns_answer *a = &det->an[det->nan++];
@@ -355,7 +355,7 @@ static int parse(const dmsg *d, uint8_t *scratch, uint32_t scratch_len, cg_bufse
         m->records++;
     }
     m->err_off = 0;
-    return CG_DNS_OK;
+    return CG_OK;
 }
 
 int cg_dns_parse(const uint8_t *msg, uint32_t len, uint32_t wire_len, uint8_t *scratch,
@@ -385,22 +385,6 @@ int cg_dns_parse_detail(const uint8_t *msg, uint32_t len, uint32_t wire_len, uin
     int rc = parse(&d, scratch, scratch_len, out, m, st, det);
     count_error(st, rc);
     return rc;
-}
-
-const char *cg_dns_strerror(int rc)
-{
-    switch (rc) {
-    case CG_DNS_OK: return "ok";
-    case CG_DNS_TRUNCATED: return "truncated";
-    case CG_DNS_INVALID: return "invalid";
-    case CG_DNS_E_LABEL: return "bad label length";
-    case CG_DNS_E_NAME_LEN: return "name too long";
-    case CG_DNS_E_LOOP: return "compression loop";
-    case CG_DNS_E_PTR_FORWARD: return "forward compression pointer";
-    case CG_DNS_E_PTR_RANGE: return "compression pointer out of bounds";
-    case CG_DNS_E_HOPS: return "too many compression pointers";
-    default: return "unknown";
-    }
 }
 
 const char *cg_dns_type_name(uint16_t type)

@@ -22,16 +22,16 @@
  * accepts forward pointers and names up to 1025 bytes): a name is rejected,
  * and the message with it, when
  *  - a label length byte has its top bits 01 or 10 (no such label type, or a
- *    label over 63 bytes):                              CG_DNS_E_LABEL
+ *    label over 63 bytes):                              CG_EDNS_LABEL
  *  - its wire length (length bytes, labels, the root byte) passes 255:
- *                                                       CG_DNS_E_NAME_LEN
+ *                                                       CG_EDNS_NAME_LEN
  *  - a compression pointer points at or after the start of the run of labels
  *    it ends (a legal pointer refers to a name written earlier), and inside
- *    what the name already went through (a loop):      CG_DNS_E_LOOP
- *    or elsewhere after it (a forward pointer):         CG_DNS_E_PTR_FORWARD
+ *    what the name already went through (a loop):      CG_EDNS_LOOP
+ *    or elsewhere after it (a forward pointer):         CG_EDNS_PTR_FORWARD
  *  - a pointer points into the 12-byte header or past the message's end:
- *                                                       CG_DNS_E_PTR_RANGE
- *  - it follows more than CG_DNS_MAX_HOPS pointers:     CG_DNS_E_HOPS
+ *                                                       CG_EDNS_PTR_RANGE
+ *  - it follows more than CG_DNS_MAX_HOPS pointers:     CG_EDNS_HOPS
  * Since each pointer must go strictly below the run it ends, a walk ends after
  * at most CG_DNS_MAX_HOPS jumps whatever the bytes: no loop can hang it.
  *
@@ -60,22 +60,15 @@
 #ifndef CG_DNS_H
 #define CG_DNS_H
 
+#include "sensor/error.h"
 #include <stdint.h>
 
 #include "sensor/buffers.h"
 
-/* Results of cg_dns_parse. Every one but OK and TRUNCATED is a kind of INVALID. */
-enum {
-    CG_DNS_OK = 0,
-    CG_DNS_TRUNCATED = -1,      /* runs past the bytes captured (len) */
-    CG_DNS_INVALID = -2,        /* runs past the message (wire_len), or a bad count */
-    CG_DNS_E_LABEL = -3,        /* label type 01/10, i.e. length byte 64..191 */
-    CG_DNS_E_NAME_LEN = -4,     /* name over 255 bytes on the wire */
-    CG_DNS_E_LOOP = -5,         /* compression pointer into the name's own path */
-    CG_DNS_E_PTR_FORWARD = -6,  /* compression pointer forward */
-    CG_DNS_E_PTR_RANGE = -7,    /* compression pointer into the header or past the end */
-    CG_DNS_E_HOPS = -8,         /* more than CG_DNS_MAX_HOPS pointers in one name */
-};
+/* Results of cg_dns_parse (error.h's codes): CG_OK; CG_ETRUNCATED: runs past
+ * the bytes captured (len); CG_EMALFORMED: runs past the message (wire_len),
+ * or a bad count; a bad name is one of CG_EDNS_LABEL .. CG_EDNS_HOPS. Every
+ * one but CG_OK and CG_ETRUNCATED is a kind of invalid message. */
 
 #define CG_DNS_HEADER 12
 #define CG_DNS_MAX_NAME 255      /* wire bytes (RFC 1035 §2.3.4) */
@@ -105,12 +98,12 @@ typedef struct cg_dns_stats {
     uint64_t questions;          /* question entries read whole */
     uint64_t names_dropped;      /* question names not handed out (instances, scratch) */
     uint64_t truncated, invalid;
-    uint64_t long_labels;        /* CG_DNS_E_LABEL */
-    uint64_t long_names;         /* CG_DNS_E_NAME_LEN */
-    uint64_t loops;              /* CG_DNS_E_LOOP */
-    uint64_t forward_pointers;   /* CG_DNS_E_PTR_FORWARD */
-    uint64_t bad_pointers;       /* CG_DNS_E_PTR_RANGE */
-    uint64_t too_many_hops;      /* CG_DNS_E_HOPS */
+    uint64_t long_labels;        /* CG_EDNS_LABEL */
+    uint64_t long_names;         /* CG_EDNS_NAME_LEN */
+    uint64_t loops;              /* CG_EDNS_LOOP */
+    uint64_t forward_pointers;   /* CG_EDNS_PTR_FORWARD */
+    uint64_t bad_pointers;       /* CG_EDNS_PTR_RANGE */
+    uint64_t too_many_hops;      /* CG_EDNS_HOPS */
     /* cg_dns_tcp */
     uint64_t tcp_messages;       /* messages framed */
     uint64_t tcp_clipped;        /* of those, longer than CG_DNS_TCP_KEEP: handed out clipped */
@@ -122,13 +115,11 @@ typedef struct cg_dns_stats {
  * length of the datagram or of the TCP frame; 0 means len). Clears out, then
  * fills it (see above). m may be NULL; when given it is filled as far as the
  * header was read. scratch holds the names (scratch_len bytes; at least
- * CG_DNS_SCRATCH_SIZE to keep every name). Returns CG_DNS_OK or a negative
+ * CG_DNS_SCRATCH_SIZE to keep every name). Returns CG_OK or a negative
  * CG_DNS_* result. Reads only msg[0..len). */
 int cg_dns_parse(const uint8_t *msg, uint32_t len, uint32_t wire_len, uint8_t *scratch,
                  uint32_t scratch_len, cg_bufset *out, cg_dns_msg *m, cg_dns_stats *st);
 
-/* A short name of a result, for messages. */
-const char *cg_dns_strerror(int rc);
 
 /* ---- what a message says, for logs ---------------------------------------
  *

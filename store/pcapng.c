@@ -75,20 +75,6 @@ static int fail(cg_pcapng *w, int code, const char *fmt, ...)
     return code;
 }
 
-const char *cg_pcapng_strerror(int code)
-{
-    switch (code) {
-    case CG_PCAPNG_OK: return "success";
-    case CG_PCAPNG_EIO: return "input/output error";
-    case CG_PCAPNG_EINVAL: return "invalid argument";
-    case CG_PCAPNG_ENOMEM: return "out of memory";
-    case CG_PCAPNG_EEMPTY: return "no packet to write";
-    case CG_PCAPNG_ENOTFOUND: return "no such incident";
-    case CG_PCAPNG_ESTORE: return "the store failed";
-    default: return "unknown error";
-    }
-}
-
 const char *cg_pcapng_error(const cg_pcapng *w)
 {
     return w ? w->msg : open_err;
@@ -135,7 +121,7 @@ static int put(cg_pcapng *w, const void *p, size_t n)
         return w->err;
     errno = 0;
     if (n && fwrite(p, 1, n, w->f) != n)
-        return fail(w, CG_PCAPNG_EIO, "%s: %s", w->tmp, strerror(errno ? errno : EIO));
+        return fail(w, CG_EIO, "%s: %s", w->tmp, strerror(errno ? errno : EIO));
     return 0;
 }
 
@@ -273,9 +259,9 @@ static int interface_of(cg_pcapng *w, int dlt, uint32_t *out)
         }
     int lt = cg_pcapng_linktype(dlt);
     if (lt < 0)
-        return fail(w, CG_PCAPNG_EINVAL, "%s: link type %d has no pcapng number", w->tmp, dlt);
+        return fail(w, CG_EINVAL, "%s: link type %d has no pcapng number", w->tmp, dlt);
     if (w->nif == IF_MAX)
-        return fail(w, CG_PCAPNG_EINVAL, "%s: more than %d link types in one file", w->tmp,
+        return fail(w, CG_EINVAL, "%s: more than %d link types in one file", w->tmp,
                     IF_MAX);
     int rc = write_idb(w, lt);
     if (rc)
@@ -294,12 +280,12 @@ int cg_pcapng_open(cg_pcapng **out, const char *path, const char *userappl)
 
     if (!out || !path || !path[0]) {
         snprintf(open_err, sizeof open_err, "pcapng: no output path");
-        return CG_PCAPNG_EINVAL;
+        return CG_EINVAL;
     }
     if (!(w = calloc(1, sizeof *w)) || !(w->path = strdup(path)) ||
         !(w->tmp = malloc(strlen(path) + 5))) {
         snprintf(open_err, sizeof open_err, "%s: out of memory", path);
-        rc = CG_PCAPNG_ENOMEM;
+        rc = CG_ENOMEM;
         goto fail;
     }
     strcpy(w->tmp, path);
@@ -309,7 +295,7 @@ int cg_pcapng_open(cg_pcapng **out, const char *path, const char *userappl)
     if (fd < 0 || !(w->f = fdopen(fd, "wb"))) {
         snprintf(open_err, sizeof open_err, "%s: cannot create %s: %s", path, w->tmp,
                  strerror(errno));
-        rc = CG_PCAPNG_EIO;
+        rc = CG_EIO;
         if (fd >= 0) {
             close(fd);
             unlink(w->tmp);
@@ -342,18 +328,18 @@ int cg_pcapng_write(cg_pcapng *w, const cg_pcapng_packet *p)
     int rc;
 
     if (!w || w->committed)
-        return CG_PCAPNG_EINVAL;
+        return CG_EINVAL;
     if (w->err)
         return w->err;
     if (!p || (p->caplen && !p->data))
-        return fail(w, CG_PCAPNG_EINVAL, "%s: a packet without its bytes", w->tmp);
+        return fail(w, CG_EINVAL, "%s: a packet without its bytes", w->tmp);
     if ((rc = interface_of(w, p->dlt, &ifid)) != 0)
         return rc;
     caplen = p->caplen > CG_PCAPNG_SNAPLEN ? CG_PCAPNG_SNAPLEN : p->caplen;
     wirelen = p->wirelen < p->caplen ? p->caplen : p->wirelen;
     if (p->comment && p->comment[0]) {
         if (!w->comment && !(w->comment = malloc(CG_PCAPNG_COMMENT_MAX)))
-            return fail(w, CG_PCAPNG_ENOMEM, "%s: out of memory", w->tmp);
+            return fail(w, CG_ENOMEM, "%s: out of memory", w->tmp);
         clen = clean_comment(p->comment, w->comment);
     }
     size_t opts = clen ? 4 + pad4(clen) + 4 : 0;
@@ -386,19 +372,19 @@ int cg_pcapng_commit(cg_pcapng *w)
 {
     int rc;
     if (!w || w->committed)
-        return CG_PCAPNG_EINVAL;
+        return CG_EINVAL;
     w->committed = 1;            /* one way or the other, the file is done */
     if (!w->err && w->packets == 0)
-        fail(w, CG_PCAPNG_EEMPTY, "%s: no packet to write", w->path);
+        fail(w, CG_EEMPTY, "%s: no packet to write", w->path);
     if (!w->err && fflush(w->f) != 0)
-        fail(w, CG_PCAPNG_EIO, "%s: %s", w->tmp, strerror(errno));
+        fail(w, CG_EIO, "%s: %s", w->tmp, strerror(errno));
     if (!w->err && fsync(fileno(w->f)) != 0)
-        fail(w, CG_PCAPNG_EIO, "%s: %s", w->tmp, strerror(errno));
+        fail(w, CG_EIO, "%s: %s", w->tmp, strerror(errno));
     if (fclose(w->f) != 0 && !w->err)
-        fail(w, CG_PCAPNG_EIO, "%s: %s", w->tmp, strerror(errno));
+        fail(w, CG_EIO, "%s: %s", w->tmp, strerror(errno));
     w->f = NULL;
     if (!w->err && rename(w->tmp, w->path) != 0)
-        fail(w, CG_PCAPNG_EIO, "%s: cannot rename %s to it: %s", w->path, w->tmp,
+        fail(w, CG_EIO, "%s: cannot rename %s to it: %s", w->path, w->tmp,
              strerror(errno));
     rc = w->err;
     if (rc)

@@ -24,7 +24,7 @@
  *    packet remove PATH.tmp: a failed or empty export leaves no file.
  *  - Every write is checked; the first failure is kept: later writes return
  *    it and do nothing, and commit returns it (and removes PATH.tmp).
- *  - Functions return 0 or a negative CG_PCAPNG_E* code. cg_pcapng_error(w)
+ *  - Functions return 0 or a negative error.h code. cg_pcapng_error(w)
  *    is the handle's last message, one line naming the path;
  *    cg_pcapng_error(NULL) is the calling thread's last failed open.
  *  - A packet's dlt is what libpcap's pcap_datalink() said (what the store
@@ -46,21 +46,17 @@
 #ifndef CG_PCAPNG_H
 #define CG_PCAPNG_H
 
+#include "sensor/error.h"
 #include <stddef.h>
 #include <stdint.h>
 
 #define CG_PCAPNG_SNAPLEN 262144     /* libpcap's largest snap length */
 #define CG_PCAPNG_COMMENT_MAX 65532  /* bytes of an opt_comment (a 16-bit length, padded) */
 
-enum {
-    CG_PCAPNG_OK = 0,
-    CG_PCAPNG_EIO = -1,        /* cannot create, write or rename */
-    CG_PCAPNG_EINVAL = -2,     /* a bad argument: no data, a link type that has no number */
-    CG_PCAPNG_ENOMEM = -3,
-    CG_PCAPNG_EEMPTY = -4,     /* nothing to write: no file is made */
-    CG_PCAPNG_ENOTFOUND = -5,  /* (export) no such incident */
-    CG_PCAPNG_ESTORE = -6,     /* (export) the store failed to read */
-};
+/* Codes: error.h's. CG_EIO: cannot create, write or rename (or, in an
+ * export, the store failed to read); CG_EINVAL: a bad argument (no data, a
+ * link type that has no number); CG_ENOMEM; CG_EEMPTY: nothing to write, no
+ * file is made; CG_ENOTFOUND: (export) no such incident. */
 
 typedef struct cg_pcapng cg_pcapng;
 
@@ -78,14 +74,13 @@ int cg_pcapng_open(cg_pcapng **out, const char *path, const char *userappl);
 /* Appends packet p (an IDB first when its link type is new). */
 int cg_pcapng_write(cg_pcapng *w, const cg_pcapng_packet *p);
 /* Flushes, syncs and closes the file and renames PATH.tmp to PATH. With no
- * packet written: CG_PCAPNG_EEMPTY, and PATH.tmp is removed. After commit
+ * packet written: CG_EEMPTY, and PATH.tmp is removed. After commit
  * (either way) only cg_pcapng_error and cg_pcapng_close may be called. */
 int cg_pcapng_commit(cg_pcapng *w);
 /* Frees w; when it was not committed, removes PATH.tmp. NULL is fine. */
 void cg_pcapng_close(cg_pcapng *w);
 
 const char *cg_pcapng_error(const cg_pcapng *w);
-const char *cg_pcapng_strerror(int code);
 
 /* Packets written so far, and the link types (DLT values) of the
  * interfaces in the order their IDBs were written: up to n into dlts, the

@@ -56,7 +56,7 @@ int cg_pcapng_export_create(cg_pcapng_export **out)
 {
     cg_pcapng_export *x = calloc(1, sizeof *x);
     if (!x)
-        return CG_PCAPNG_ENOMEM;
+        return CG_ENOMEM;
     *out = x;
     return 0;
 }
@@ -136,12 +136,12 @@ nomem:
 int cg_pcapng_export_add(cg_pcapng_export *x, cg_store *st, uint64_t id, uint32_t *added)
 {
     if (!x || !st)
-        return CG_PCAPNG_EINVAL;
+        return CG_EINVAL;
     if (x->ninc == x->capinc) {
         size_t cap = x->capinc ? x->capinc * 2 : 16;
         ex_inc *ni = realloc(x->incs, cap * sizeof *ni);
         if (!ni)
-            return xfail(x, CG_PCAPNG_ENOMEM, "out of memory");
+            return xfail(x, CG_ENOMEM, "out of memory");
         x->incs = ni;
         x->capinc = cap;
     }
@@ -158,12 +158,12 @@ int cg_pcapng_export_add(cg_pcapng_export *x, cg_store *st, uint64_t id, uint32_
         x->npkt = npkt0;
         free(x->incs[a.inc].msg);
         if (a.nomem)
-            return xfail(x, CG_PCAPNG_ENOMEM, "incident %llu: out of memory",
+            return xfail(x, CG_ENOMEM, "incident %llu: out of memory",
                          (unsigned long long)id);
-        if (rc == CG_STORE_ENOTFOUND)
-            return xfail(x, CG_PCAPNG_ENOTFOUND, "incident %llu: not found",
+        if (rc == CG_ENOTFOUND)
+            return xfail(x, CG_ENOTFOUND, "incident %llu: not found",
                          (unsigned long long)id);
-        return xfail(x, CG_PCAPNG_ESTORE, "%s", cg_store_error(st));
+        return xfail(x, CG_EIO, "%s", cg_store_error(st));
     }
     if (added)
         *added = (uint32_t)x->incs[a.inc].npkts;
@@ -192,12 +192,12 @@ int cg_pcapng_export_write(cg_pcapng_export *x, const char *path, cg_pcapng_expo
     int rc;
 
     if (!x || !path)
-        return CG_PCAPNG_EINVAL;
+        return CG_EINVAL;
     if (x->npkt == 0)
-        return xfail(x, CG_PCAPNG_EEMPTY, "%s: no evidence packet to write", path);
+        return xfail(x, CG_EEMPTY, "%s: no evidence packet to write", path);
     clen = 65535 + 512;   /* a message (at most 65534 bytes) and the rest: never cut here */
     if (!(comment = malloc(clen)))
-        return xfail(x, CG_PCAPNG_ENOMEM, "%s: out of memory", path);
+        return xfail(x, CG_ENOMEM, "%s: out of memory", path);
     qsort(x->pkts, x->npkt, sizeof *x->pkts, pkt_order);
     if ((rc = cg_pcapng_open(&w, path, CG_PCAPNG_EXPORT_USERAPPL)) != 0) {
         xfail(x, rc, "%s", cg_pcapng_error(NULL));

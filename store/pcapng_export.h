@@ -14,11 +14,11 @@
  * and the section says shb_userappl "canhgac".
  *
  * Contract:
- *  - Functions return 0 or a negative CG_PCAPNG_E* code (pcapng.h), with a
+ *  - Functions return 0 or a negative error.h code (see pcapng.h), with a
  *    one-line message in cg_pcapng_export_error(x).
  *  - add reads the store: it must not be called from inside a store
  *    callback (collect a query's ids first).
- *  - write makes no file when no packet was added (CG_PCAPNG_EEMPTY) and
+ *  - write makes no file when no packet was added (CG_EEMPTY) and
  *    leaves none behind when it fails (the writer's PATH.tmp and rename).
  *  - One thread per handle.
  */
@@ -47,8 +47,8 @@ void cg_pcapng_export_destroy(cg_pcapng_export *x);
 
 /* Reads incident id of st and copies its evidence packets; *added (may be
  * NULL) is how many (0 for an incident without evidence, which is not an
- * error here). CG_PCAPNG_ENOTFOUND when st has no such incident,
- * CG_PCAPNG_ESTORE when the store fails (its message is copied). */
+ * error here). CG_ENOTFOUND when st has no such incident,
+ * CG_EIO when the store fails (its message is copied). */
 int cg_pcapng_export_add(cg_pcapng_export *x, cg_store *st, uint64_t id, uint32_t *added);
 
 /* Writes every packet added to path (pcapng.h's PATH.tmp, then rename);

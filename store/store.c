@@ -40,7 +40,7 @@
  *     attack's latest last_us put for its incidents (store_attack.c). cg_store_put decides the attack and writes the pair
  *     in the transaction that writes the record.
  * 10. An error met after open that says the store's bytes are wrong
- *     (CG_STORE_ECORRUPT) says "damaged (...): restore from a backup" and
+ *     (CG_ECORRUPT) says "damaged (...): restore from a backup" and
  *     marks the process (cg_store_damaged); faults in a damaged page are
  *     store_guard.c's.
  *
@@ -104,7 +104,7 @@ int cgs_fail(const cg_store *st, int code, const char *fmt, ...)
         vsnprintf(last_err.msg + n, sizeof last_err.msg - (size_t)n, fmt, ap);
         va_end(ap);
     }
-    if (code == CG_STORE_ECORRUPT && st->opened && n >= 0 &&
+    if (code == CG_ECORRUPT && st->opened && n >= 0 &&
         strncmp(last_err.msg + n, "damaged", 7) != 0) {
         /* a store that opened and then read wrong: data.mdb was damaged */
         char inner[sizeof last_err.msg];
@@ -120,22 +120,22 @@ static int map_mdb(int rc)
 {
     switch (rc) {
     case MDB_SUCCESS:
-        return CG_STORE_OK;
+        return CG_OK;
     case MDB_NOTFOUND:
-        return CG_STORE_ENOTFOUND;
+        return CG_ENOTFOUND;
     case MDB_MAP_FULL:
     case MDB_TXN_FULL:
-        return CG_STORE_EFULL;
+        return CG_EFULL;
     case MDB_INVALID:
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
     case MDB_INCOMPATIBLE:
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     case MDB_BAD_VALSIZE:
     case EINVAL:
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     default:
-        return CG_STORE_EIO;
+        return CG_EIO;
     }
 }
 
@@ -149,16 +149,16 @@ int cgs_fail_mdb(const cg_store *st, int rc, const char *what)
         ei.me_mapsize = 0;
         if (st->env)
             mdb_env_info(st->env, &ei);
-        return cgs_fail(st, CG_STORE_EFULL,
+        return cgs_fail(st, CG_EFULL,
                         "store is full (map size %llu MiB); nothing of this %s was stored",
                         (unsigned long long)(ei.me_mapsize / MIB),
                         st->wstate == W_OPEN ? "batch" : "change");
     }
     if (rc == MDB_TXN_FULL)
-        return cgs_fail(st, CG_STORE_EFULL,
+        return cgs_fail(st, CG_EFULL,
                         "batch too large for one transaction; nothing of this batch was stored");
     if (rc == MDB_MAP_RESIZED)
-        return cgs_fail(st, CG_STORE_EIO,
+        return cgs_fail(st, CG_EIO,
                         "the writer grew the map beyond this handle's; open the store again");
     if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_PAGE_FULL ||
         rc == EFAULT) {
@@ -166,7 +166,7 @@ int cgs_fail_mdb(const cg_store *st, int rc, const char *what)
          * than a page, or handed the kernel a pointer out of its map:
          * data.mdb was damaged under it (store_guard.c has the faults) */
         cgs_note_damaged();
-        return cgs_fail(st, CG_STORE_ECORRUPT, "damaged (%s%s%s): restore from a backup",
+        return cgs_fail(st, CG_ECORRUPT, "damaged (%s%s%s): restore from a backup",
                         what ? what : "", what ? ": " : "", mdb_strerror(rc));
     }
     if (what)
@@ -177,7 +177,7 @@ int cgs_fail_mdb(const cg_store *st, int rc, const char *what)
 int cgs_bad_record(const cg_store *st, const char *what, uint64_t id, const char *why)
 {
     cgs_note_damaged();
-    return cgs_fail(st, CG_STORE_ECORRUPT, "damaged (%s %llu: bad record (%s)): restore from a backup",
+    return cgs_fail(st, CG_ECORRUPT, "damaged (%s %llu: bad record (%s)): restore from a backup",
                     what, (unsigned long long)id, why);
 }
 
@@ -295,20 +295,20 @@ static int probe_existing(const cg_store *st)
 
     if (stat(st->dir, &sb) != 0) {
         if (errno == ENOENT)
-            return cgs_fail(st, CG_STORE_ENOTFOUND, "no canhgac store here");
-        return cgs_fail(st, CG_STORE_EIO, "%s", strerror(errno));
+            return cgs_fail(st, CG_ENOTFOUND, "no canhgac store here");
+        return cgs_fail(st, CG_EIO, "%s", strerror(errno));
     }
     if (!S_ISDIR(sb.st_mode))
-        return cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOTDIR));
+        return cgs_fail(st, CG_EIO, "%s", strerror(ENOTDIR));
     if ((size_t)snprintf(path, sizeof path, "%s/data.mdb", st->dir) >= sizeof path)
-        return cgs_fail(st, CG_STORE_EINVAL, "path too long");
+        return cgs_fail(st, CG_EINVAL, "path too long");
     if (stat(path, &sb) != 0) {
         if (errno == ENOENT)
-            return cgs_fail(st, CG_STORE_ENOTFOUND, "no canhgac store here");
-        return cgs_fail(st, CG_STORE_EIO, "data.mdb: %s", strerror(errno));
+            return cgs_fail(st, CG_ENOTFOUND, "no canhgac store here");
+        return cgs_fail(st, CG_EIO, "data.mdb: %s", strerror(errno));
     }
     if (sb.st_size == 0)
-        return cgs_fail(st, CG_STORE_ENOTFOUND, "no canhgac store here (empty data.mdb)");
+        return cgs_fail(st, CG_ENOTFOUND, "no canhgac store here (empty data.mdb)");
     return 0;
 }
 
@@ -321,13 +321,13 @@ static int prepare_dir(const cg_store *st)
     if (mkdir(st->dir, 0750) == 0)
         return 0;
     if (errno == ENOTDIR)
-        return cgs_fail(st, CG_STORE_EIO, "%s", strerror(errno));
+        return cgs_fail(st, CG_EIO, "%s", strerror(errno));
     if (errno != EEXIST)
-        return cgs_fail(st, CG_STORE_EIO, "cannot create the directory: %s", strerror(errno));
+        return cgs_fail(st, CG_EIO, "cannot create the directory: %s", strerror(errno));
     if (stat(st->dir, &sb) != 0)
-        return cgs_fail(st, CG_STORE_EIO, "%s", strerror(errno));
+        return cgs_fail(st, CG_EIO, "%s", strerror(errno));
     if (!S_ISDIR(sb.st_mode))
-        return cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOTDIR));
+        return cgs_fail(st, CG_EIO, "%s", strerror(ENOTDIR));
     return 0;
 }
 
@@ -342,13 +342,13 @@ static int take_writer_lock(cg_store *st)
     int fd, len, code;
 
     if ((size_t)snprintf(path, sizeof path, "%s/writer.lock", st->dir) >= sizeof path)
-        return cgs_fail(st, CG_STORE_EINVAL, "path too long");
+        return cgs_fail(st, CG_EINVAL, "path too long");
     fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (fd < 0)
-        return cgs_fail(st, CG_STORE_EIO, "writer.lock: %s", strerror(errno));
+        return cgs_fail(st, CG_EIO, "writer.lock: %s", strerror(errno));
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK) {
-            code = cgs_fail(st, CG_STORE_EIO, "writer.lock: %s", strerror(errno));
+            code = cgs_fail(st, CG_EIO, "writer.lock: %s", strerror(errno));
             goto fail;
         }
         n = pread(fd, buf, sizeof buf - 1, 0);
@@ -357,14 +357,14 @@ static int take_writer_lock(cg_store *st)
             pid = strtol(buf, NULL, 10);
         }
         if (pid > 0)
-            code = cgs_fail(st, CG_STORE_EBUSY, "locked by another writer (pid %ld)", pid);
+            code = cgs_fail(st, CG_EBUSY, "locked by another writer (pid %ld)", pid);
         else
-            code = cgs_fail(st, CG_STORE_EBUSY, "locked by another writer");
+            code = cgs_fail(st, CG_EBUSY, "locked by another writer");
         goto fail;
     }
     len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
     if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)len, 0) != len) {
-        code = cgs_fail(st, CG_STORE_EIO, "writer.lock: %s", strerror(errno));
+        code = cgs_fail(st, CG_EIO, "writer.lock: %s", strerror(errno));
         goto fail;
     }
     st->lockfd = fd;
@@ -422,7 +422,7 @@ static int check_meta(const cg_store *st)
         return 0;
     if (ms.ms_psize == 0 || (uint64_t)(ei.me_last_pgno + 1) * ms.ms_psize > (uint64_t)sb.st_size) {
         cgs_note_damaged();
-        return cgs_fail(st, CG_STORE_ECORRUPT, "damaged (meta page: last page %llu is past the "
+        return cgs_fail(st, CG_ECORRUPT, "damaged (meta page: last page %llu is past the "
                         "end of data.mdb, %llu bytes): restore from a backup",
                         (unsigned long long)ei.me_last_pgno, (unsigned long long)sb.st_size);
     }
@@ -435,7 +435,7 @@ static int open_env(cg_store *st, uint64_t mapsize)
     int rc, code;
 
     if (mapsize > SIZE_MAX)
-        return cgs_fail(st, CG_STORE_EINVAL, "map size too large for this machine");
+        return cgs_fail(st, CG_EINVAL, "map size too large for this machine");
     rc = mdb_env_create(&st->env);
     if (rc) {
         st->env = NULL;
@@ -477,11 +477,11 @@ static int open_env(cg_store *st, uint64_t mapsize)
     cgs_guard_opening(NULL, NULL);
     if (rc == MDB_INVALID) {
         cgs_note_damaged();
-        return cgs_fail(st, CG_STORE_ECORRUPT, "data.mdb is not an LMDB file: not a canhgac "
+        return cgs_fail(st, CG_ECORRUPT, "data.mdb is not an LMDB file: not a canhgac "
                         "store, or its meta pages are damaged (restore from a backup)");
     }
     if (rc == ENOENT && !is_writer(st))
-        return cgs_fail(st, CG_STORE_ENOTFOUND, "no canhgac store here");
+        return cgs_fail(st, CG_ENOTFOUND, "no canhgac store here");
     if (rc)
         return cgs_fail_mdb(st, rc, NULL);
     if ((code = check_meta(st)) != 0)
@@ -512,20 +512,20 @@ static int meta_schema(const cg_store *st, MDB_txn *txn, uint32_t *out)
 
     rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
     if (rc == MDB_NOTFOUND)
-        return cgs_fail(st, CG_STORE_ECORRUPT, "not a canhgac store (no schema version in meta)");
+        return cgs_fail(st, CG_ECORRUPT, "not a canhgac store (no schema version in meta)");
     if (rc)
         return cgs_fail_mdb(st, rc, "meta");
     if (v.mv_size != 4)
-        return cgs_fail(st, CG_STORE_ECORRUPT, "not a canhgac store (bad schema version record)");
+        return cgs_fail(st, CG_ECORRUPT, "not a canhgac store (bad schema version record)");
     schema = get32(v.mv_data);
     if (schema == 0)
-        return cgs_fail(st, CG_STORE_ECORRUPT, "not a canhgac store (schema version 0)");
+        return cgs_fail(st, CG_ECORRUPT, "not a canhgac store (schema version 0)");
     if (schema > CG_STORE_SCHEMA)
-        return cgs_fail(st, CG_STORE_ENEWER,
+        return cgs_fail(st, CG_ENEWER,
                         "written by schema version %u; this canhgac reads up to %u",
                         schema, CG_STORE_SCHEMA);
     if (schema < 2)
-        return cgs_fail(st, CG_STORE_EOLDER,
+        return cgs_fail(st, CG_EOLDER,
                         "written by schema version %u, which this canhgac (schema %u) does "
                         "not read: move the directory away and let canhgac run create a "
                         "new store", schema, CG_STORE_SCHEMA);
@@ -546,7 +546,7 @@ static int meta_next_id(const cg_store *st, MDB_txn *txn, uint64_t *out)
     if (rc)
         return cgs_fail_mdb(st, rc, "meta");
     if (v.mv_size != 8)
-        return cgs_fail(st, CG_STORE_ECORRUPT, "bad next_id record in meta");
+        return cgs_fail(st, CG_ECORRUPT, "bad next_id record in meta");
     *out = get64(v.mv_data);
     return 0;
 }
@@ -583,7 +583,7 @@ static int check_store(cg_store *st, int *fresh)
         return 0;
     }
     if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
-        code = cgs_fail(st, CG_STORE_ECORRUPT,
+        code = cgs_fail(st, CG_ECORRUPT,
                         "an LMDB environment, but not a canhgac store (no meta database)");
         goto fail;
     }
@@ -599,7 +599,7 @@ static int check_store(cg_store *st, int *fresh)
             continue;
         rc = mdb_dbi_open(txn, cgs_db_names[i], 0, &st->dbi[i]);
         if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
-            code = cgs_fail(st, CG_STORE_ECORRUPT, "damaged store: database %s missing",
+            code = cgs_fail(st, CG_ECORRUPT, "damaged store: database %s missing",
                             cgs_db_names[i]);
             goto fail;
         }
@@ -610,7 +610,7 @@ static int check_store(cg_store *st, int *fresh)
             goto fail;
         }
         if ((fl & INDEX_FLAGS) != want) {
-            code = cgs_fail(st, CG_STORE_ECORRUPT, "damaged store: database %s is of the wrong kind",
+            code = cgs_fail(st, CG_ECORRUPT, "damaged store: database %s is of the wrong kind",
                             cgs_db_names[i]);
             goto fail;
         }
@@ -695,14 +695,14 @@ int cg_store_open(cg_store **out, const char *dir, unsigned flags, uint64_t maps
         last_err.st = NULL;
         snprintf(last_err.msg, sizeof last_err.msg, "%s: invalid arguments to cg_store_open",
                  dir ? dir : "(null)");
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     }
     dlen = strlen(dir);
     st = calloc(1, sizeof *st + dlen + 1);
     if (!st) {
         last_err.st = NULL;
         snprintf(last_err.msg, sizeof last_err.msg, "%s: %s", dir, strerror(ENOMEM));
-        return CG_STORE_EIO;
+        return CG_EIO;
     }
     memcpy(st->dir, dir, dlen + 1);
     st->flags = flags;
@@ -733,7 +733,7 @@ int cg_store_open(cg_store **out, const char *dir, unsigned flags, uint64_t maps
     }
     if (!code && fresh) {
         if (!is_writer(st))
-            code = cgs_fail(st, CG_STORE_ENOTFOUND, "no canhgac store here (empty LMDB environment)");
+            code = cgs_fail(st, CG_ENOTFOUND, "no canhgac store here (empty LMDB environment)");
         else
             code = create_store(st);
     }
@@ -776,22 +776,6 @@ const char *cg_store_error(const cg_store *st)
     return last_err.st == st ? last_err.msg : "";
 }
 
-const char *cg_store_strerror(int code)
-{
-    switch (code) {
-    case CG_STORE_OK:       return "success";
-    case CG_STORE_EIO:      return "cannot open, create or write the store";
-    case CG_STORE_ENEWER:   return "store written by a newer schema version";
-    case CG_STORE_ECORRUPT: return "not a canhgac store, or a bad record";
-    case CG_STORE_EFULL:    return "the store is full";
-    case CG_STORE_ENOTFOUND: return "not found";
-    case CG_STORE_EBUSY:    return "another writer holds the store";
-    case CG_STORE_EINVAL:   return "invalid argument";
-    case CG_STORE_EOLDER:   return "store written by an older schema version";
-    default:                return "unknown store error";
-    }
-}
-
 const char *cg_store_status_name(unsigned status)
 {
     static const char *const names[CG_ST_COUNT] = {
@@ -831,11 +815,11 @@ int cg_store_begin(cg_store *st)
     int rc;
 
     if (!st)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if (!is_writer(st))
-        return cgs_fail(st, CG_STORE_EINVAL, "%s", not_writer(st));
+        return cgs_fail(st, CG_EINVAL, "%s", not_writer(st));
     if (st->wstate != W_IDLE)
-        return cgs_fail(st, CG_STORE_EINVAL, "a batch is already open");
+        return cgs_fail(st, CG_EINVAL, "a batch is already open");
     rc = mdb_txn_begin(st->env, NULL, 0, &st->wtxn);
     if (rc) {
         st->wtxn = NULL;
@@ -878,11 +862,11 @@ static int batch_fail(cg_store *st, int rc, const char *what)
 static int batch_ready(cg_store *st)
 {
     if (!is_writer(st))
-        return cgs_fail(st, CG_STORE_EINVAL, "%s", not_writer(st));
+        return cgs_fail(st, CG_EINVAL, "%s", not_writer(st));
     if (st->wstate == W_FAILED)
         return st->batch_err;   /* its message was set when it failed */
     if (st->wstate != W_OPEN)
-        return cgs_fail(st, CG_STORE_EINVAL, "no batch open (cg_store_begin)");
+        return cgs_fail(st, CG_EINVAL, "no batch open (cg_store_begin)");
     return 0;
 }
 
@@ -921,13 +905,13 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
     int rc, have_old = 0, append, code;
 
     if (!st)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if ((code = batch_ready(st)) != 0)
         return code;
     if (!inc || inc->id == 0 || inc->id >= ID_LIMIT)
-        return cgs_fail(st, CG_STORE_EINVAL, "invalid incident id");
+        return cgs_fail(st, CG_EINVAL, "invalid incident id");
     if (inc->attack_id > inc->id)
-        return cgs_fail(st, CG_STORE_EINVAL, "incident %llu: attack id %llu above its id",
+        return cgs_fail(st, CG_EINVAL, "incident %llu: attack id %llu above its id",
                         (unsigned long long)inc->id, (unsigned long long)inc->attack_id);
 
     put64(key, inc->id);
@@ -969,12 +953,12 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
             x.attack_id = x.id;
         size = cgs_inc_size(&x, &why);
         if (size == 0)
-            return cgs_fail(st, CG_STORE_EINVAL, "incident %llu: %s", (unsigned long long)inc->id,
+            return cgs_fail(st, CG_EINVAL, "incident %llu: %s", (unsigned long long)inc->id,
                             why);
         if (size > st->enc_cap) {
             uint8_t *b = realloc(st->enc, size);
             if (!b)
-                return cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
+                return cgs_fail(st, CG_EIO, "%s", strerror(ENOMEM));
             st->enc = b;
             st->enc_cap = size;
         }
@@ -1014,11 +998,11 @@ int cg_store_put_alert(cg_store *st, uint64_t id, uint32_t seq, const cg_alert *
     int rc, code;
 
     if (!st)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if ((code = batch_ready(st)) != 0)
         return code;
     if (!a || id == 0 || id >= ID_LIMIT || (size = cgs_alert_size(a)) == 0)
-        return cgs_fail(st, CG_STORE_EINVAL, "invalid alert for incident %llu", (unsigned long long)id);
+        return cgs_fail(st, CG_EINVAL, "invalid alert for incident %llu", (unsigned long long)id);
     if (!st->alert_cap || seq < st->alert_cap) {
         put64(key, id);
         put32(key + 8, seq);
@@ -1054,11 +1038,11 @@ int cg_store_put_evidence(cg_store *st, uint64_t id, uint32_t seq, const cg_evid
     int rc, code;
 
     if (!st)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if ((code = batch_ready(st)) != 0)
         return code;
     if (!ev || id == 0 || (ev->caplen && !ev->data) || (uint64_t)ev->caplen + EV_FIXED > SIZE_MAX)
-        return cgs_fail(st, CG_STORE_EINVAL, "invalid evidence for incident %llu", (unsigned long long)id);
+        return cgs_fail(st, CG_EINVAL, "invalid evidence for incident %llu", (unsigned long long)id);
     put64(key, id);
     put32(key + 8, seq);
     k = (MDB_val){ 12, key };
@@ -1077,13 +1061,13 @@ int cg_store_commit(cg_store *st)
     int rc, code;
 
     if (!st)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if (st->wstate == W_FAILED) {
         st->wstate = W_IDLE;
         return st->batch_err;
     }
     if (st->wstate != W_OPEN)
-        return cgs_fail(st, CG_STORE_EINVAL, "no batch open (cg_store_begin)");
+        return cgs_fail(st, CG_EINVAL, "no batch open (cg_store_begin)");
     if ((rc = cgs_parts_flush(st, st->wtxn)) != 0) {
         code = batch_fail(st, rc, "parts");
         st->wstate = W_IDLE;

@@ -80,10 +80,10 @@
  *               skips the partitions outside it).
  *
  * Contract:
- *  - Functions return 0 or a negative CG_STORE_E* code; a message for the
+ *  - Functions return 0 or a negative error.h code; a message for the
  *    last error of the handle is in cg_store_error(). Output parameters are
  *    written only on success.
- *  - A full map (CG_STORE_EFULL) aborts the open batch (or the triage
+ *  - A full map (CG_EFULL) aborts the open batch (or the triage
  *    change) only; everything committed before stays, and the store opens
  *    again.
  *  - Views returned by readers (strings of a cg_incident, cg_alert,
@@ -93,14 +93,14 @@
  *  - Opening, by flags:
  *      0 (the writer): creates DIR (one level, mode 0750; data.mdb and lock.mdb 0640, less the umask) and the store in it
  *        when missing, and holds DIR/writer.lock (flock) while open: a second
- *        writer gets CG_STORE_EBUSY.
+ *        writer gets CG_EBUSY.
  *      CG_STORE_RDONLY (query side): never writes, never takes writer.lock.
  *      CG_STORE_TRIAGE (analysts' tools): reads, and writes triage changes
  *        only; never takes writer.lock, so it opens while a sensor runs.
- *    A reader or triage handle on a missing store is CG_STORE_ENOTFOUND ("DIR:
- *    no canhgac store here"). A newer schema is CG_STORE_ENEWER, schema 1
- *    CG_STORE_EOLDER (the message says to re-create the store), something
- *    that is not a canhgac store CG_STORE_ECORRUPT, and a refused store is
+ *    A reader or triage handle on a missing store is CG_ENOTFOUND ("DIR:
+ *    no canhgac store here"). A newer schema is CG_ENEWER, schema 1
+ *    CG_EOLDER (the message says to re-create the store), something
+ *    that is not a canhgac store CG_ECORRUPT, and a refused store is
  *    left as it was.
  *  - Schema 2 (the version before the context and attacks): a writer or a
  *    triage handle migrates it in place to schema 3 as it opens it, in one
@@ -110,7 +110,7 @@
  *    were), so a crash leaves schema 2 or schema 3 whole. A read-only handle
  *    reads a schema 2 store as it is, without writing: its incidents have no
  *    context and attack id 0, "attack = N" matches nothing, and
- *    cg_store_attacks says CG_STORE_EOLDER (a writer must open it first).
+ *    cg_store_attacks says CG_EOLDER (a writer must open it first).
  *  - Batches (writer handle): put, put_alert and put_evidence need an open
  *    batch (cg_store_begin). When LMDB fails inside a batch (a full map, a
  *    disk error) the batch is dropped at once: later puts return the same
@@ -145,7 +145,7 @@
  *    with one running, pages it frees may be reused under the reader, whose
  *    reads may then fail as damaged.
  *  - A damaged data.mdb (pages overwritten on disk): LMDB's page errors and
- *    records that do not decode are CG_STORE_ECORRUPT, "DIR: damaged (...):
+ *    records that do not decode are CG_ECORRUPT, "DIR: damaged (...):
  *    restore from a backup"; a meta page naming pages past the file's end
  *    is refused at open. A read that faults inside the map, or an LMDB
  *    assertion, ends the process with that line when it asked for it
@@ -165,22 +165,17 @@
 #ifndef CG_STORE_H
 #define CG_STORE_H
 
+#include "sensor/error.h"
 #include <stddef.h>
 #include <stdint.h>
 
 #define CG_STORE_SCHEMA 3
 
-enum {
-    CG_STORE_OK = 0,
-    CG_STORE_EIO = -1,       /* cannot open/create, permission, disk */
-    CG_STORE_ENEWER = -2,    /* written by a newer schema version */
-    CG_STORE_ECORRUPT = -3,  /* not a canhgac store, or a bad record */
-    CG_STORE_EFULL = -4,     /* the map is full */
-    CG_STORE_ENOTFOUND = -5,
-    CG_STORE_EBUSY = -6,     /* another writer holds the store */
-    CG_STORE_EINVAL = -7,
-    CG_STORE_EOLDER = -8,    /* written by an older schema version */
-};
+/* Codes: error.h's. CG_EIO: cannot open or create, permission, disk;
+ * CG_ENEWER / CG_EOLDER: written by a newer / an older schema version;
+ * CG_ECORRUPT: not a canhgac store, a damaged page or a bad record; CG_EFULL:
+ * the map is full; CG_ENOTFOUND; CG_EBUSY: another writer holds the store;
+ * CG_EINVAL; CG_ENOMEM. */
 
 typedef struct cg_store cg_store;
 
@@ -197,7 +192,6 @@ void cg_store_close(cg_store *st);
  * starts with the directory; "" when there is none. cg_store_error(NULL) is
  * the message of the thread's last failed cg_store_open. */
 const char *cg_store_error(const cg_store *st);
-const char *cg_store_strerror(int code);
 
 /* ---- values ------------------------------------------------------------- */
 
@@ -329,7 +323,7 @@ int cg_store_begin(cg_store *st);
  * The attack: inc->attack_id 0 on insert assigns one (as "Attacks" above
  * says, else a new attack whose id is inc->id); on a
  * re-put 0 keeps the stored one. A given attack id is stored as it is and
- * must be 1..inc->id (CG_STORE_EINVAL otherwise). Every put keeps the
+ * must be 1..inc->id (CG_EINVAL otherwise). Every put keeps the
  * pair's last seen up to date. */
 int cg_store_put(cg_store *st, const cg_incident *inc);
 /* Alert seq (0-based, in the order of the fold) of incident id. With a cap
@@ -362,8 +356,8 @@ void cg_store_set_attack_window(cg_store *st, uint64_t seconds);
  * the fold's severity). who (1..CG_STORE_TEXT_MAX bytes) made the change at
  * when_us. Each field whose value changes appends one history entry; the
  * record and its indexes change in the same transaction. A change to
- * nothing appends nothing and returns 0. CG_STORE_ENOTFOUND for no such
- * incident; CG_STORE_EINVAL on a read-only handle or while the handle has a
+ * nothing appends nothing and returns 0. CG_ENOTFOUND for no such
+ * incident; CG_EINVAL on a read-only handle or while the handle has a
  * batch open. */
 int cg_store_triage_set(cg_store *st, uint64_t id, unsigned mask, uint8_t status,
                         const char *assignee, uint8_t severity, const char *who,
@@ -375,11 +369,11 @@ int cg_store_note_add(cg_store *st, uint64_t id, const char *who, uint64_t when_
 /* ---- readers ----------------------------------------------------------- */
 
 /* Calls cb once with incident id (its return value is ignored), or returns
- * CG_STORE_ENOTFOUND; a record that does not decode is CG_STORE_ECORRUPT. */
+ * CG_ENOTFOUND; a record that does not decode is CG_ECORRUPT. */
 int cg_store_get(cg_store *st, uint64_t id,
                  int (*cb)(const cg_incident *inc, void *arg), void *arg);
 /* Calls cb for each evidence packet / alert / history entry of incident id
- * in seq order, until cb returns non-zero; CG_STORE_ENOTFOUND when there is
+ * in seq order, until cb returns non-zero; CG_ENOTFOUND when there is
  * no such incident (whose record need not decode: the packets, alerts and
  * history of a damaged record are still there). */
 int cg_store_evidence(cg_store *st, uint64_t id,
@@ -450,7 +444,7 @@ typedef struct cg_query {
  * (by_community by an index lookup). Its choices are in store_query.c.
  * q NULL matches everything; cursor may be NULL. Returns 0 also when cb
  * stopped the walk; a record that does not decode stops it with
- * CG_STORE_ECORRUPT. An address range with lo above hi is CG_STORE_EINVAL. */
+ * CG_ECORRUPT. An address range with lo above hi is CG_EINVAL. */
 int cg_store_query(cg_store *st, const cg_query *q, uint64_t limit, uint64_t *cursor,
                    int (*cb)(const cg_incident *inc, void *arg), void *arg);
 
@@ -518,7 +512,7 @@ typedef struct cg_store_attack {
  * attack is complete, and given out, as soon as the walk (newest first)
  * passes below its id, because an incident's attack id is never above its
  * own id. Records are read for their fixed part only unless q needs their
- * strings. CG_STORE_EOLDER on a read-only handle of a schema 2 store (its
+ * strings. CG_EOLDER on a read-only handle of a schema 2 store (its
  * attacks are assigned when a writer or a triage handle opens it). */
 int cg_store_attacks(cg_store *st, const cg_query *q, uint64_t limit,
                      int (*cb)(const cg_store_attack *a, void *arg), void *arg);
@@ -554,7 +548,7 @@ const char *cg_store_db_name(int db);
  * value decoded by its layout (records by the decoders, index entries and
  * meta by their lengths); cb is called with one line per problem ("key 12:
  * bad record (truncated)"). *entries counts what was read. 0 when clean,
- * CG_STORE_ECORRUPT when cb was called, another code for another failure
+ * CG_ECORRUPT when cb was called, another code for another failure
  * (with its message). A fault in a damaged page is store_guard.c's; call it
  * in a child process to go on with the next database. */
 int cg_store_check(cg_store *st, int db, void (*cb)(const char *problem, void *arg), void *arg,
@@ -573,7 +567,7 @@ int cg_store_restore(const char *backup, const char *dir);
 /* ---- records ----------------------------------------------------------- */
 
 /* Decode one stored record (the formats are in store.c) from untrusted bytes:
- * 0, or CG_STORE_ECORRUPT. The strings / data of out are views into rec
+ * 0, or CG_ECORRUPT. The strings / data of out are views into rec
  * (absent strings are a static ""). For tools that read LMDB values
  * themselves, and for fuzzing the decoders. */
 int cg_store_decode(const void *rec, size_t len, cg_incident *out);

@@ -27,7 +27,7 @@ int cg_store_count(cg_store *st, const cg_query *q, uint64_t *out)
     int code;
 
     if (!st || !out)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if (!q)
         q = &cg_sq_all_q;
     if ((code = cgs_rtxn_begin(st, &txn)) != 0)
@@ -318,7 +318,7 @@ static int group_by_time(const cg_store *st, MDB_txn *txn, const cg_query *q, in
                 const char *why;
                 uint64_t id, t;
                 if (k.mv_size != 8) {
-                    code = cgs_fail(st, CG_STORE_ECORRUPT, "incidents: a key of %zu bytes", k.mv_size);
+                    code = cgs_fail(st, CG_ECORRUPT, "incidents: a key of %zu bytes", k.mv_size);
                     goto out;
                 }
                 id = get64(k.mv_data);
@@ -359,14 +359,14 @@ int cg_store_top(cg_store *st, const cg_query *q, int field, cg_store_group *out
     int code;
 
     if (!st || (!out && n) || !nout || field < CG_F_SRC || field > CG_F_STATUS)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if (!q)
         q = &cg_sq_all_q;
     memset(&g, 0, sizeof g);
     g.field = field;
     g.c.kl = cgs_ix[fields[field].ix].keylen;
     if (n && !(top = calloc(n, sizeof *top)))
-        return cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
+        return cgs_fail(st, CG_EIO, "%s", strerror(ENOMEM));
     if ((code = cgs_rtxn_begin(st, &txn)) != 0)
         goto out;
     if (q->has == 0 && !q->match)
@@ -378,7 +378,7 @@ int cg_store_top(cg_store *st, const cg_query *q, int field, cg_store_group *out
         code = cg_sq_walk(st, txn, q, &p, 0, 0, each_group, &g);
     mdb_txn_abort(txn);
     if (!code && g.c.nomem)
-        code = cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
+        code = cgs_fail(st, CG_EIO, "%s", strerror(ENOMEM));
     if (code)
         goto out;
     for (size_t i = 0; i < g.c.cap; i++)
@@ -472,7 +472,7 @@ int cg_store_histogram(cg_store *st, const cg_query *q, uint64_t bucket_us,
     int code;
 
     if (!st || !cb || bucket_us == 0)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if (!q)
         q = &cg_sq_all_q;
     memset(&h, 0, sizeof h);
@@ -489,7 +489,7 @@ int cg_store_histogram(cg_store *st, const cg_query *q, uint64_t bucket_us,
     if ((code = cg_sq_plan(st, txn, q, 0, &p)) == 0)
         code = cg_sq_walk(st, txn, q, &p, 0, 0, each_hist, &h);
     if (!code && h.c.nomem)
-        code = cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
+        code = cgs_fail(st, CG_EIO, "%s", strerror(ENOMEM));
     if (code)
         goto out;
     /* the table compacted to its front, in bucket order */
@@ -734,9 +734,9 @@ int cg_store_attacks(cg_store *st, const cg_query *q, uint64_t limit,
     int code;
 
     if (!st || !cb)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if (st->schema < 3)
-        return cgs_fail(st, CG_STORE_EOLDER,
+        return cgs_fail(st, CG_EOLDER,
                         "a store of schema %u has no attacks yet: they are assigned when "
                         "canhgac run or a triage command (incident set, incident note) opens it",
                         st->schema);
@@ -751,7 +751,7 @@ int cg_store_attacks(cg_store *st, const cg_query *q, uint64_t limit,
     if ((code = cg_sq_plan(st, txn, q, 0, &p)) == 0)
         code = cg_sq_walk(st, txn, q, &p, 0, 0, each_attack, &t);
     if (!code && t.nomem)
-        code = cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
+        code = cgs_fail(st, CG_EIO, "%s", strerror(ENOMEM));
     if (!code)
         attacks_emit(&t, 0);   /* the walk's end: every open attack is complete */
     mdb_txn_abort(txn);

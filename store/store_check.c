@@ -129,7 +129,7 @@ int cg_store_check(cg_store *st, int db, void (*cb)(const char *problem, void *a
     int rc, code;
 
     if (!name)
-        return cgs_fail(st, CG_STORE_EINVAL, "no database %d", db);
+        return cgs_fail(st, CG_EINVAL, "no database %d", db);
     if (st->schema < 3 && cgs_db_v3(db)) {
         *entries = 0;
         return 0;
@@ -171,7 +171,7 @@ int cg_store_check(cg_store *st, int db, void (*cb)(const char *problem, void *a
     *entries = n;
     if (bad) {
         cgs_note_damaged();
-        return cgs_fail(st, CG_STORE_ECORRUPT, "damaged (%s: %llu problems): restore from a backup",
+        return cgs_fail(st, CG_ECORRUPT, "damaged (%s: %llu problems): restore from a backup",
                         name, (unsigned long long)bad);
     }
     return 0;
@@ -184,11 +184,11 @@ int cg_store_backup(cg_store *st, const char *outdir)
     int rc;
 
     if (mkdir(outdir, 0750) != 0 && errno != EEXIST)
-        return cgs_fail(st, CG_STORE_EIO, "backup %s: %s", outdir, strerror(errno));
+        return cgs_fail(st, CG_EIO, "backup %s: %s", outdir, strerror(errno));
     if ((size_t)snprintf(path, sizeof path, "%s/data.mdb", outdir) >= sizeof path)
-        return cgs_fail(st, CG_STORE_EINVAL, "backup %s: path too long", outdir);
+        return cgs_fail(st, CG_EINVAL, "backup %s: path too long", outdir);
     if (stat(path, &sb) == 0)
-        return cgs_fail(st, CG_STORE_EINVAL, "backup %s: holds a data.mdb already", outdir);
+        return cgs_fail(st, CG_EINVAL, "backup %s: holds a data.mdb already", outdir);
     cg_store_fault_where("copying for the backup");
     rc = mdb_env_copy2(st->env, outdir, MDB_CP_COMPACT);
     cg_store_fault_where(NULL);
@@ -197,7 +197,7 @@ int cg_store_backup(cg_store *st, const char *outdir)
         return cgs_fail_mdb(st, rc, "backup");
     }
     if (chmod(path, 0640) != 0)
-        return cgs_fail(st, CG_STORE_EIO, "backup %s: %s", outdir, strerror(errno));
+        return cgs_fail(st, CG_EIO, "backup %s: %s", outdir, strerror(errno));
     return 0;
 }
 
@@ -255,7 +255,7 @@ int cg_store_restore(const char *backup, const char *dir)
     cg_store_close(b);
     st = calloc(1, sizeof *st + dlen + 1);
     if (!st)
-        return CG_STORE_EIO;
+        return CG_EIO;
     memcpy(st->dir, dir, dlen + 1);
     if ((size_t)snprintf(src, sizeof src, "%s/data.mdb", backup) >= sizeof src ||
         (size_t)snprintf(dst, sizeof dst, "%s/data.mdb", dir) >= sizeof dst ||
@@ -263,15 +263,15 @@ int cg_store_restore(const char *backup, const char *dir)
         (size_t)snprintf(old, sizeof old, "%s/data.mdb.damaged-%lld", dir,
                          (long long)time(NULL)) >= sizeof old ||
         (size_t)snprintf(lock, sizeof lock, "%s/writer.lock", dir) >= sizeof lock) {
-        code = cgs_fail(st, CG_STORE_EINVAL, "path too long");
+        code = cgs_fail(st, CG_EINVAL, "path too long");
         goto out;
     }
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
-        code = cgs_fail(st, CG_STORE_EIO, "cannot create the directory: %s", strerror(errno));
+        code = cgs_fail(st, CG_EIO, "cannot create the directory: %s", strerror(errno));
         goto out;
     }
     if ((fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
-        code = cgs_fail(st, CG_STORE_EIO, "writer.lock: %s", strerror(errno));
+        code = cgs_fail(st, CG_EIO, "writer.lock: %s", strerror(errno));
         goto out;
     }
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
@@ -280,22 +280,22 @@ int cg_store_restore(const char *backup, const char *dir)
             buf[n] = 0;
             pid = strtol(buf, NULL, 10);
         }
-        code = cgs_fail(st, CG_STORE_EBUSY, "a sensor writes this store (pid %ld): stop it "
+        code = cgs_fail(st, CG_EBUSY, "a sensor writes this store (pid %ld): stop it "
                         "before restoring", pid);
         goto out;
     }
     unlink(tmp);
     if ((e = copy_file(src, tmp)) != 0) {
-        code = cgs_fail(st, CG_STORE_EIO, "copying %s: %s", src, strerror(e));
+        code = cgs_fail(st, CG_EIO, "copying %s: %s", src, strerror(e));
         goto out;
     }
     if (stat(dst, &sb) == 0 && rename(dst, old) != 0) {
-        code = cgs_fail(st, CG_STORE_EIO, "moving data.mdb aside: %s", strerror(errno));
+        code = cgs_fail(st, CG_EIO, "moving data.mdb aside: %s", strerror(errno));
         unlink(tmp);
         goto out;
     }
     if (rename(tmp, dst) != 0) {
-        code = cgs_fail(st, CG_STORE_EIO, "data.mdb: %s", strerror(errno));
+        code = cgs_fail(st, CG_EIO, "data.mdb: %s", strerror(errno));
         goto out;
     }
     /* the reader table of the old file: readers still open keep it */

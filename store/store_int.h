@@ -234,7 +234,7 @@ static inline uint64_t cgs_rec_attack(const uint8_t *p)
 size_t cgs_inc_size(const cg_incident *x, const char **why);
 /* Writes exactly cgs_inc_size(x) bytes. */
 void cgs_inc_encode(uint8_t *p, const cg_incident *x);
-/* 0, or CG_STORE_ECORRUPT with *why set (out is then partly written).
+/* 0, or CG_ECORRUPT with *why set (out is then partly written).
  * Strings are views into p; absent ones the static "". */
 int cgs_inc_decode(const uint8_t *p, size_t n, cg_incident *out, const char **why);
 /* The cheap check for readers of fixed fields only: version (2 or 3),
@@ -277,7 +277,7 @@ int cgs_parts_flush(cg_store *st, MDB_txn *txn);
 int cgs_ix_apply(const cg_store *st, MDB_txn *txn, uint64_t id, const struct cgs_ixkeys *old,
                  const struct cgs_ixkeys *nw, const char **what);
 
-/* Reads and decodes incident id in txn: 0, CG_STORE_ENOTFOUND (no message),
+/* Reads and decodes incident id in txn: 0, CG_ENOTFOUND (no message),
  * or another code with its message. */
 int cgs_load(const cg_store *st, MDB_txn *txn, uint64_t id, cg_incident *inc);
 

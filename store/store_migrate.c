@@ -45,7 +45,7 @@ int cgs_migrate(cg_store *st)
     rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
     if (rc || v.mv_size != 4) {
         code = rc ? cgs_fail_mdb(st, rc, "meta")
-                  : cgs_fail(st, CG_STORE_ECORRUPT, "not a canhgac store (bad schema version record)");
+                  : cgs_fail(st, CG_ECORRUPT, "not a canhgac store (bad schema version record)");
         goto out;
     }
     if (get32(v.mv_data) != 2)
@@ -75,7 +75,7 @@ int cgs_migrate(cg_store *st)
         if (size > cap) {
             uint8_t *b = realloc(buf, size);
             if (!b) {
-                code = cgs_fail(st, CG_STORE_EIO, "migrating to schema 3: %s", strerror(ENOMEM));
+                code = cgs_fail(st, CG_EIO, "migrating to schema 3: %s", strerror(ENOMEM));
                 goto out;
             }
             buf = b;

@@ -137,12 +137,12 @@ static int match_raw(const cg_query *q, const uint8_t *r)
 
 int cg_sq_badkey(const cg_store *st, int ix, size_t n)
 {
-    return cgs_fail(st, CG_STORE_ECORRUPT, "%s: a key of %zu bytes", cgs_ix[ix].name, n);
+    return cgs_fail(st, CG_ECORRUPT, "%s: a key of %zu bytes", cgs_ix[ix].name, n);
 }
 
 static int badval(const cg_store *st, int ix, size_t n)
 {
-    return cgs_fail(st, CG_STORE_ECORRUPT, "%s: an id of %zu bytes", cgs_ix[ix].name, n);
+    return cgs_fail(st, CG_ECORRUPT, "%s: an id of %zu bytes", cgs_ix[ix].name, n);
 }
 
 /* ---- candidates ------------------------------------------------------------- */
@@ -175,7 +175,7 @@ static int cc_ok(const char *cc)
     return cc[0] == 0 || (cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z' && cc[2] == 0);
 }
 
-/* The candidates of q (step 1). 0, or CG_STORE_EINVAL with a message. */
+/* The candidates of q (step 1). 0, or CG_EINVAL with a message. */
 int cg_sq_build(const cg_store *st, const cg_query *q, struct plan *p)
 {
     unsigned has = q->has;
@@ -190,9 +190,9 @@ int cg_sq_build(const cg_store *st, const cg_query *q, struct plan *p)
     p->maxid = 0;
     if (((has & CG_Q_SRC) && memcmp(q->src_lo, q->src_hi, 16) > 0) ||
         ((has & CG_Q_DST) && memcmp(q->dst_lo, q->dst_hi, 16) > 0))
-        return cgs_fail(st, CG_STORE_EINVAL, "query: address range with low above high");
+        return cgs_fail(st, CG_EINVAL, "query: address range with low above high");
     if (((has & CG_Q_SRC_CC) && !cc_ok(q->src_cc)) || ((has & CG_Q_DST_CC) && !cc_ok(q->dst_cc)))
-        return cgs_fail(st, CG_STORE_EINVAL, "query: a country is two letters A-Z");
+        return cgs_fail(st, CG_EINVAL, "query: a country is two letters A-Z");
     if (has & (CG_Q_SINCE | CG_Q_UNTIL)) {
         uint64_t from = (has & CG_Q_SINCE) ? q->since_us : 0, to = UINT64_MAX;
         if (has & CG_Q_UNTIL) {
@@ -925,7 +925,7 @@ static int collect(const cg_store *st, MDB_txn *txn, const struct plan *p, const
     }
     mdb_cursor_close(cur);
     if (!code && bits_done(b))
-        code = cgs_fail(st, CG_STORE_EIO, "%s", strerror(ENOMEM));
+        code = cgs_fail(st, CG_EIO, "%s", strerror(ENOMEM));
     return code;
 }
 
@@ -1122,7 +1122,7 @@ static int src_next(const cg_store *st, struct src *s, uint64_t *id, MDB_val *re
         if (rc)
             return cgs_fail_mdb(st, rc, "incidents");
         if (k.mv_size != 8)
-            return cgs_fail(st, CG_STORE_ECORRUPT, "incidents: a key of %zu bytes", k.mv_size);
+            return cgs_fail(st, CG_ECORRUPT, "incidents: a key of %zu bytes", k.mv_size);
         *id = get64(k.mv_data);
         *rec = v;
         return 1;
@@ -1331,7 +1331,7 @@ int cg_store_query(cg_store *st, const cg_query *q, uint64_t limit, uint64_t *cu
     int code;
 
     if (!st || !cb)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if (!q)
         q = &cg_sq_all_q;
     if ((code = cgs_rtxn_begin(st, &txn)) != 0)
@@ -1352,7 +1352,7 @@ int cg_store_explain(cg_store *st, const cg_query *q, char *buf, size_t len)
     int code, n = 0;
 
     if (!st || !buf || len == 0)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if (!q)
         q = &cg_sq_all_q;
     if ((code = cgs_rtxn_begin(st, &txn)) != 0)

@@ -34,7 +34,7 @@ int cgs_load(const cg_store *st, MDB_txn *txn, uint64_t id, cg_incident *inc)
     k = (MDB_val){ 8, key };
     rc = mdb_get(txn, st->dbi[DB_INC], &k, &v);
     if (rc == MDB_NOTFOUND)
-        return CG_STORE_ENOTFOUND;   /* callers decide whether that is an error */
+        return CG_ENOTFOUND;   /* callers decide whether that is an error */
     if (rc)
         return cgs_fail_mdb(st, rc, "incidents");
     if (cgs_inc_decode(v.mv_data, v.mv_size, inc, &why))
@@ -51,11 +51,11 @@ int cg_store_get(cg_store *st, uint64_t id, int (*cb)(const cg_incident *inc, vo
     int code;
 
     if (!st || !cb)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if ((code = cgs_rtxn_begin(st, &txn)) != 0)
         return code;
     code = cgs_load(st, txn, id, &inc);
-    if (code == CG_STORE_ENOTFOUND)
+    if (code == CG_ENOTFOUND)
         cgs_fail(st, code, "no incident %llu", (unsigned long long)id);
     if (code == 0)
         cb(&inc, arg);
@@ -105,7 +105,7 @@ static int walk_sub(cg_store *st, uint64_t id, const struct sub *s)
     k = (MDB_val){ 8, key };
     rc = mdb_get(txn, st->dbi[DB_INC], &k, &v);
     if (rc) {
-        code = rc == MDB_NOTFOUND ? cgs_fail(st, CG_STORE_ENOTFOUND, "no incident %llu",
+        code = rc == MDB_NOTFOUND ? cgs_fail(st, CG_ENOTFOUND, "no incident %llu",
                                              (unsigned long long)id)
                                   : cgs_fail_mdb(st, rc, "incidents");
         goto out;
@@ -121,7 +121,7 @@ static int walk_sub(cg_store *st, uint64_t id, const struct sub *s)
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         const uint8_t *kp = k.mv_data;
         if (k.mv_size != klen) {
-            code = cgs_fail(st, CG_STORE_ECORRUPT, "%s: a key of %zu bytes", cgs_db_names[db],
+            code = cgs_fail(st, CG_ECORRUPT, "%s: a key of %zu bytes", cgs_db_names[db],
                             k.mv_size);
             goto out;
         }
@@ -163,7 +163,7 @@ int cg_store_evidence(cg_store *st, uint64_t id,
     struct sub s = { .kind = SUB_EV, .ev_cb = cb, .arg = arg };
 
     if (!st || !cb)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     return walk_sub(st, id, &s);
 }
 
@@ -173,7 +173,7 @@ int cg_store_alerts(cg_store *st, uint64_t id,
     struct sub s = { .kind = SUB_ALERT, .alert_cb = cb, .arg = arg };
 
     if (!st || !cb)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     return walk_sub(st, id, &s);
 }
 
@@ -183,7 +183,7 @@ int cg_store_history(cg_store *st, uint64_t id,
     struct sub s = { .kind = SUB_HIST, .hist_cb = cb, .arg = arg };
 
     if (!st || !cb)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     return walk_sub(st, id, &s);
 }
 
@@ -196,7 +196,7 @@ static int read_meta(const cg_store *st, MDB_txn *txn, cg_store_info *info)
     if (rc == 0 && v.mv_size == 4)
         info->schema = get32(v.mv_data);
     else if (rc == 0 || rc == MDB_NOTFOUND)
-        return cgs_fail(st, CG_STORE_ECORRUPT, "bad schema version record in meta");
+        return cgs_fail(st, CG_ECORRUPT, "bad schema version record in meta");
     else
         return cgs_fail_mdb(st, rc, "meta");
     k = (MDB_val){ 7, (void *)"next_id" };
@@ -206,7 +206,7 @@ static int read_meta(const cg_store *st, MDB_txn *txn, cg_store_info *info)
     else if (rc == 0 && v.mv_size == 8)
         info->next_id = get64(v.mv_data);
     else if (rc == 0)
-        return cgs_fail(st, CG_STORE_ECORRUPT, "bad next_id record in meta");
+        return cgs_fail(st, CG_ECORRUPT, "bad next_id record in meta");
     else
         return cgs_fail_mdb(st, rc, "meta");
     return 0;
@@ -222,7 +222,7 @@ int cg_store_info_get(cg_store *st, cg_store_info *out)
     int rc = 0, code;
 
     if (!st || !out)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if ((code = cgs_rtxn_begin(st, &txn)) != 0)
         return code;
     memset(&info, 0, sizeof info);

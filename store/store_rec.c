@@ -154,7 +154,7 @@
  *              The record ends exactly after new_text.
  *
  * Each kind of record has its own version. A record whose version this code
- * does not know is a bad record (CG_STORE_ECORRUPT); schema 3 is incidents
+ * does not know is a bad record (CG_ECORRUPT); schema 3 is incidents
  * v3, alerts v1, evidence v1, history v1; schema 2 was incidents v2 and the
  * same others, without pairs and by_attack (store_migrate.c turns one into
  * the other).
@@ -353,19 +353,19 @@ int cgs_inc_peek(const uint8_t *p, size_t n, uint64_t id, const char **why)
 {
     if (n < 1) {
         *why = "empty";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     if (p[0] != INC_VERSION && p[0] != 2) {
         *why = "unknown record version";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     if (n < (p[0] == 2 ? INC_FIXED_V2 : INC_FIXED)) {
         *why = "truncated";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     if (get64(p + 8) != id) {
         *why = "id differs from its key";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     return 0;
 }
@@ -378,26 +378,26 @@ int cgs_inc_decode(const uint8_t *p, size_t n, cg_incident *out, const char **wh
     int v3, nstr;
 
     if (cgs_inc_peek(p, n, n >= INC_FIXED_V2 ? get64(p + 8) : 0, why))
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     v3 = p[0] == INC_VERSION;
     nstr = v3 ? NSTR : NSTR_V2;
     off = v3 ? INC_FIXED : INC_FIXED_V2;
     if (p[5] >= CG_ST_COUNT) {
         *why = "bad status";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     if (p[6] & ~CG_INC_SEV_SET) {
         *why = "bad flags";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     if (!cc_bytes_valid(p + 124) || !cc_bytes_valid(p + 126)) {
         *why = "bad country";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     mask = v3 ? get32(p + 128) : get16(p + 128);
     if (mask >> nstr) {
         *why = "bad string mask";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     memset(out, 0, sizeof *out);
     if (v3) {
@@ -407,11 +407,11 @@ int cgs_inc_decode(const uint8_t *p, size_t n, cg_incident *out, const char **wh
         plen = get32(p + 148);
         if (out->attack_id == 0 || out->attack_id > get64(p + 8)) {
             *why = "attack id not in 1..id";
-            return CG_STORE_ECORRUPT;
+            return CG_ECORRUPT;
         }
         if (plen > CG_STORE_PAYLOAD_MAX || out->payload_match > plen) {
             *why = "bad payload length";
-            return CG_STORE_ECORRUPT;
+            return CG_ECORRUPT;
         }
     }
     out->proto = p[1];
@@ -451,34 +451,34 @@ int cgs_inc_decode(const uint8_t *p, size_t n, cg_incident *out, const char **wh
         }
         if (n - off < 2) {
             *why = "truncated";
-            return CG_STORE_ECORRUPT;
+            return CG_ECORRUPT;
         }
         len = get16(p + off);
         off += 2;
         if (len < 2) {
             *why = "bad string length";
-            return CG_STORE_ECORRUPT;
+            return CG_ECORRUPT;
         }
         if (len > n - off) {
             *why = "truncated";
-            return CG_STORE_ECORRUPT;
+            return CG_ECORRUPT;
         }
         if (p[off + len - 1] != 0 || memchr(p + off, 0, len - 1)) {
             *why = "bad string";
-            return CG_STORE_ECORRUPT;
+            return CG_ECORRUPT;
         }
         *s[i] = (const char *)(p + off);
         off += len;
     }
     if (n - off != plen) {
         *why = n - off < plen ? "truncated" : "trailing bytes";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     out->payload = plen ? p + off : NULL;
     out->payload_len = plen;
     if (strlen(out->assignee) > CG_STORE_TEXT_MAX) {
         *why = "assignee too long";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     return 0;
 }
@@ -520,20 +520,20 @@ int cgs_alert_decode(const uint8_t *p, size_t n, cg_alert *out, const char **why
 
     if (n < 1 || p[0] != ALERT_VERSION) {
         *why = n ? "unknown record version" : "empty";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     if (n < ALERT_FIXED) {
         *why = "truncated";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     len = get16(p + 6);
     if (len == 0 || len != n - ALERT_FIXED) {
         *why = len == 0 ? "bad string length" : len > n - ALERT_FIXED ? "truncated" : "trailing bytes";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     if (p[n - 1] != 0 || memchr(p + ALERT_FIXED, 0, len - 1)) {
         *why = "bad string";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     out->severity = p[1];
     out->sport = get16(p + 2);
@@ -565,16 +565,16 @@ int cgs_ev_decode(const uint8_t *p, size_t n, cg_evidence *out, const char **why
 
     if (n < 1 || p[0] != EV_VERSION) {
         *why = n ? "unknown record version" : "empty";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     if (n < EV_FIXED) {
         *why = "truncated";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     caplen = get32(p + 16);
     if (n - EV_FIXED != caplen) {
         *why = n - EV_FIXED < caplen ? "truncated" : "trailing bytes";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     out->dlt = s32(get32(p + 4));
     out->ts_us = get64(p + 8);
@@ -627,15 +627,15 @@ int cgs_hist_decode(const uint8_t *p, size_t n, cg_history *out, const char **wh
 
     if (n < 1 || p[0] != HIST_VERSION) {
         *why = n ? "unknown record version" : "empty";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     if (n < HIST_FIXED) {
         *why = "truncated";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     if (p[1] < CG_HIST_STATUS || p[1] > CG_HIST_NOTE) {
         *why = "bad kind";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     out->kind = p[1];
     out->old_num = get32(p + 4);
@@ -645,24 +645,24 @@ int cgs_hist_decode(const uint8_t *p, size_t n, cg_history *out, const char **wh
         size_t len;
         if (n - off < 2) {
             *why = "truncated";
-            return CG_STORE_ECORRUPT;
+            return CG_ECORRUPT;
         }
         len = get16(p + off);
         off += 2;
         if (len == 0 || len > n - off) {
             *why = len ? "truncated" : "bad string length";
-            return CG_STORE_ECORRUPT;
+            return CG_ECORRUPT;
         }
         if (p[off + len - 1] != 0 || memchr(p + off, 0, len - 1)) {
             *why = "bad string";
-            return CG_STORE_ECORRUPT;
+            return CG_ECORRUPT;
         }
         *s[i] = (const char *)(p + off);
         off += len;
     }
     if (off != n) {
         *why = "trailing bytes";
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     }
     return 0;
 }
@@ -675,9 +675,9 @@ int cg_store_decode(const void *rec, size_t len, cg_incident *out)
     const char *why;
 
     if (!rec || !out)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if (cgs_inc_decode(rec, len, &x, &why))
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     *out = x;
     return 0;
 }
@@ -688,9 +688,9 @@ int cg_store_decode_alert(const void *rec, size_t len, cg_alert *out)
     const char *why;
 
     if (!rec || !out)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if (cgs_alert_decode(rec, len, &a, &why))
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     *out = a;
     return 0;
 }
@@ -701,9 +701,9 @@ int cg_store_decode_evidence(const void *rec, size_t len, cg_evidence *out)
     const char *why;
 
     if (!rec || !out)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if (cgs_ev_decode(rec, len, &ev, &why))
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     *out = ev;
     return 0;
 }
@@ -714,9 +714,9 @@ int cg_store_decode_history(const void *rec, size_t len, cg_history *out)
     const char *why;
 
     if (!rec || !out)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if (cgs_hist_decode(rec, len, &h, &why))
-        return CG_STORE_ECORRUPT;
+        return CG_ECORRUPT;
     h.seq = 0;   /* the seq is in the key */
     *out = h;
     return 0;

@@ -29,9 +29,9 @@ struct req {
 static int check_handle(cg_store *st)
 {
     if (st->flags & CG_STORE_RDONLY)
-        return cgs_fail(st, CG_STORE_EINVAL, "opened read-only");
+        return cgs_fail(st, CG_EINVAL, "opened read-only");
     if (st->wstate != W_IDLE)
-        return cgs_fail(st, CG_STORE_EINVAL, "a batch is open on this handle; commit it first");
+        return cgs_fail(st, CG_EINVAL, "a batch is open on this handle; commit it first");
     return 0;
 }
 
@@ -40,7 +40,7 @@ static int check_who(cg_store *st, const char *who)
     size_t n = who ? strlen(who) : 0;
 
     if (n == 0 || n > CG_STORE_TEXT_MAX)
-        return cgs_fail(st, CG_STORE_EINVAL, "who made the change: 1 to %u bytes",
+        return cgs_fail(st, CG_EINVAL, "who made the change: 1 to %u bytes",
                         CG_STORE_TEXT_MAX);
     return 0;
 }
@@ -128,7 +128,7 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
     int rc, code = 0, nh;
 
     if (id == 0 || id == UINT64_MAX)
-        return cgs_fail(st, CG_STORE_EINVAL, "invalid incident id");
+        return cgs_fail(st, CG_EINVAL, "invalid incident id");
     rc = mdb_txn_begin(st->env, NULL, 0, &txn);
     if (rc)
         return cgs_fail_mdb(st, rc, "triage");
@@ -136,7 +136,7 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
     k = (MDB_val){ 8, key };
     rc = mdb_get(txn, st->dbi[DB_INC], &k, &v);
     if (rc == MDB_NOTFOUND) {
-        code = cgs_fail(st, CG_STORE_ENOTFOUND, "no incident %llu", (unsigned long long)id);
+        code = cgs_fail(st, CG_ENOTFOUND, "no incident %llu", (unsigned long long)id);
         goto out;
     }
     if (rc) {
@@ -160,7 +160,7 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
     cgs_ix_keys(&x, &nkeys);
     rlen = cgs_inc_size(&x, &why);
     if (rlen == 0) {
-        code = cgs_fail(st, CG_STORE_EINVAL, "incident %llu: %s", (unsigned long long)id, why);
+        code = cgs_fail(st, CG_EINVAL, "incident %llu: %s", (unsigned long long)id, why);
         goto out;
     }
     rec = malloc(rlen);
@@ -186,7 +186,7 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
         rc = mdb_put(txn, st->dbi[DB_HIST], &k, &v, MDB_NOOVERWRITE);
     }
     if (rc == MDB_KEYEXIST) {
-        code = cgs_fail(st, CG_STORE_ECORRUPT, "history of incident %llu: seq %llu taken",
+        code = cgs_fail(st, CG_ECORRUPT, "history of incident %llu: seq %llu taken",
                         (unsigned long long)id, (unsigned long long)seq);
         goto out;
     }
@@ -208,7 +208,7 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
         code = cgs_fail_mdb(st, rc, "commit");
     goto out;
 nomem:
-    code = cgs_fail(st, CG_STORE_EIO, "out of memory");
+    code = cgs_fail(st, CG_EIO, "out of memory");
 out:
     if (txn)
         mdb_txn_abort(txn);
@@ -227,15 +227,15 @@ int cg_store_triage_set(cg_store *st, uint64_t id, unsigned mask, uint8_t status
     int code;
 
     if (!st)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if ((code = check_handle(st)) != 0 || (code = check_who(st, who)) != 0)
         return code;
     if (mask == 0 || (mask & ~(unsigned)(CG_TRIAGE_STATUS | CG_TRIAGE_ASSIGNEE | CG_TRIAGE_SEVERITY)))
-        return cgs_fail(st, CG_STORE_EINVAL, "triage: no field, or an unknown one, to set");
+        return cgs_fail(st, CG_EINVAL, "triage: no field, or an unknown one, to set");
     if ((mask & CG_TRIAGE_STATUS) && status >= CG_ST_COUNT)
-        return cgs_fail(st, CG_STORE_EINVAL, "triage: unknown status %u", status);
+        return cgs_fail(st, CG_EINVAL, "triage: unknown status %u", status);
     if ((mask & CG_TRIAGE_ASSIGNEE) && strlen(r.assignee) > CG_STORE_TEXT_MAX)
-        return cgs_fail(st, CG_STORE_EINVAL, "triage: assignee longer than %u bytes",
+        return cgs_fail(st, CG_EINVAL, "triage: assignee longer than %u bytes",
                         CG_STORE_TEXT_MAX);
     return change(st, id, &r);
 }
@@ -247,10 +247,10 @@ int cg_store_note_add(cg_store *st, uint64_t id, const char *who, uint64_t when_
     int code;
 
     if (!st)
-        return CG_STORE_EINVAL;
+        return CG_EINVAL;
     if ((code = check_handle(st)) != 0 || (code = check_who(st, who)) != 0)
         return code;
     if (!text || !text[0] || strlen(text) > NOTE_MAX)
-        return cgs_fail(st, CG_STORE_EINVAL, "note: 1 to %u bytes", NOTE_MAX);
+        return cgs_fail(st, CG_EINVAL, "note: 1 to %u bytes", NOTE_MAX);
     return change(st, id, &r);
 }

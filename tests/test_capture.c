@@ -229,7 +229,7 @@ static void check_good_pcap(void)
         CHECK_EQ_U(f.data[42], 'a' + i);
         cg_packet p;
         CHECK_EQ_U(cg_decode(&p, cg_capture_dlt(c), f.data, f.caplen, f.wirelen, f.ts_us, &st),
-                   CG_DECODE_OK);
+                   CG_OK);
         CHECK_EQ_U(p.dport, 53);
         CHECK_EQ_U(p.ts_us, f.ts_us);
     }
@@ -495,9 +495,9 @@ static void check_record_errors(void)
             CHECK_EQ_U(f.wirelen, 60);
         }
     }
-    CHECK_EQ_U(rcs[0], CG_DECODE_OK);
-    CHECK_EQ_U(rcs[1], CG_DECODE_TRUNCATED);
-    CHECK_EQ_U(rcs[2], CG_DECODE_OK);
+    CHECK_EQ_U(rcs[0], CG_OK);
+    CHECK_EQ_U(rcs[1], CG_ETRUNCATED);
+    CHECK_EQ_U(rcs[2], CG_OK);
     CHECK_EQ_U(st.truncated, 1);
     CHECK_EQ_U(cg_capture_next(c, &f, err, sizeof err), 0);
     cg_capture_close(c);
@@ -618,7 +618,7 @@ static void check_live(void)
             memset(&st, 0, sizeof st);
             cg_packet p;
             CHECK_EQ_U(cg_decode(&p, cg_capture_dlt(c), f.data, f.caplen, f.wirelen, f.ts_us, &st),
-                       CG_DECODE_OK);
+                       CG_OK);
             CHECK_EQ_U(p.dport, 47999);
             CHECK(p.payload_len == 4 && memcmp(p.payload, "live", 4) == 0);
             got = 1;

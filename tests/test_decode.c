@@ -150,7 +150,7 @@ static void check_cuts(const frame *fr, cg_decode_stats *st, uint64_t *ok)
     cg_packet full;
     cg_decode_stats tmp;
     memset(&tmp, 0, sizeof tmp);
-    if (cg_decode(&full, fr->dlt, fr->f.b, fr->f.n, fr->f.n, 0, &tmp) != CG_DECODE_OK) {
+    if (cg_decode(&full, fr->dlt, fr->f.b, fr->f.n, fr->f.n, 0, &tmp) != CG_OK) {
         fprintf(stderr, "%s: does not decode whole\n", fr->name);
         CHECK(0);
         return;
@@ -160,14 +160,14 @@ static void check_cuts(const frame *fr, cg_decode_stats *st, uint64_t *ok)
     for (uint32_t k = 0; k < fr->f.n; k++) {
         cg_packet p;
         int rc = decode_copy(&p, fr->dlt, fr->f.b, k, st);
-        int want = k < hdr_end ? CG_DECODE_TRUNCATED : CG_DECODE_OK;
+        int want = k < hdr_end ? CG_ETRUNCATED : CG_OK;
         if (rc != want) {
             fprintf(stderr, "%s cut at %u: %s, expected %s\n", fr->name, k,
-                    cg_decode_strerror(rc), cg_decode_strerror(want));
+                    cg_strerror(rc), cg_strerror(want));
             CHECK(rc == want);
             continue;
         }
-        if (rc == CG_DECODE_OK) {
+        if (rc == CG_OK) {
             (*ok)++;
             int flagged = (p.flags & CG_PKT_L4_TRUNCATED) != 0;
             if (flagged != (k < ip_end)) {
@@ -404,9 +404,9 @@ static void check_fields(const frame *t, int n)
         cg_packet p;
         const frame *fr = &t[i];
         int rc = cg_decode(&p, fr->dlt, fr->f.b, fr->f.n, fr->f.n, 7, &st);
-        if (rc != CG_DECODE_OK)
-            fprintf(stderr, "%s: %s\n", fr->name, cg_decode_strerror(rc));
-        CHECK_EQ_U(rc, CG_DECODE_OK);
+        if (rc != CG_OK)
+            fprintf(stderr, "%s: %s\n", fr->name, cg_strerror(rc));
+        CHECK_EQ_U(rc, CG_OK);
         CHECK(!(p.flags & CG_PKT_L4_TRUNCATED));
         CHECK(p.frame != NULL && p.caplen == fr->f.n && p.ts_us == 7 && p.dlt == fr->dlt);
         const char *nm = fr->name;
@@ -583,8 +583,8 @@ static void expect(const char *what, int dlt, const fb *f, int want, cg_decode_s
     cg_packet p;
     int rc = decode_copy(&p, dlt, f->b, f->n, st);
     if (rc != want)
-        fprintf(stderr, "%s: %s, expected %s\n", what, cg_decode_strerror(rc),
-                cg_decode_strerror(want));
+        fprintf(stderr, "%s: %s, expected %s\n", what, cg_strerror(rc),
+                cg_strerror(want));
     CHECK(rc == want);
 }
 
@@ -601,44 +601,44 @@ static void check_invalid(void)
     udp(&f, 1, 2, "x");
     ip4_end(&f, ip);
     f.b[14] = 0x44;
-    expect("ipv4 ihl 4", 1, &f, CG_DECODE_INVALID, &st);
+    expect("ipv4 ihl 4", 1, &f, CG_EMALFORMED, &st);
     f.b[14] = 0x45;
-    expect("ipv4 ihl 5 again", 1, &f, CG_DECODE_OK, &st);
+    expect("ipv4 ihl 5 again", 1, &f, CG_OK, &st);
     patch16(&f, 16, 12);           /* total length under the header length */
-    expect("ipv4 total length 12", 1, &f, CG_DECODE_INVALID, &st);
+    expect("ipv4 total length 12", 1, &f, CG_EMALFORMED, &st);
     patch16(&f, 16, 21);           /* UDP header past the IP length */
-    expect("ipv4 total length 21", 1, &f, CG_DECODE_INVALID, &st);
+    expect("ipv4 total length 21", 1, &f, CG_EMALFORMED, &st);
     patch16(&f, 16, 29);
     patch16(&f, 34 + 4, 7);        /* UDP length under 8 */
-    expect("udp length 7", 1, &f, CG_DECODE_INVALID, &st);
+    expect("udp length 7", 1, &f, CG_EMALFORMED, &st);
     patch16(&f, 34 + 4, 10);       /* UDP length past the IP payload */
-    expect("udp length 10", 1, &f, CG_DECODE_INVALID, &st);
+    expect("udp length 10", 1, &f, CG_EMALFORMED, &st);
     patch16(&f, 34 + 4, 9);
-    expect("udp length 9", 1, &f, CG_DECODE_OK, &st);
+    expect("udp length 9", 1, &f, CG_OK, &st);
 
     memset(&f, 0, sizeof f);       /* ethertype IPv4, version 6 */
     eth(&f, 0x0800);
     ip = ip6_begin(&f, 17);
     udp(&f, 1, 2, "x");
     ip6_end(&f, ip);
-    expect("ethertype ipv4 carrying ipv6", 1, &f, CG_DECODE_INVALID, &st);
+    expect("ethertype ipv4 carrying ipv6", 1, &f, CG_EMALFORMED, &st);
     patch16(&f, 12, 0x86dd);
-    expect("ethertype ipv6 carrying ipv6", 1, &f, CG_DECODE_OK, &st);
+    expect("ethertype ipv6 carrying ipv6", 1, &f, CG_OK, &st);
 
     fb r;
     memset(&r, 0, sizeof r);
     put(&r, f.b + 14, f.n - 14);
-    expect("linktype ipv4(228) carrying ipv6", 228, &r, CG_DECODE_INVALID, &st);
-    expect("linktype ipv6(229) carrying ipv6", 229, &r, CG_DECODE_OK, &st);
+    expect("linktype ipv4(228) carrying ipv6", 228, &r, CG_EMALFORMED, &st);
+    expect("linktype ipv6(229) carrying ipv6", 229, &r, CG_OK, &st);
     r.b[0] = 0x50;
-    expect("raw version 5", 12, &r, CG_DECODE_INVALID, &st);
+    expect("raw version 5", 12, &r, CG_EMALFORMED, &st);
 
     memset(&f, 0, sizeof f);       /* ethertype IPv6, version 4 */
     eth(&f, 0x86dd);
     ip = ip4_begin(&f, 17, 5, 0);
     udp(&f, 1, 2, "x");
     ip4_end(&f, ip);
-    expect("ethertype ipv6 carrying ipv4", 1, &f, CG_DECODE_INVALID, &st);
+    expect("ethertype ipv6 carrying ipv4", 1, &f, CG_EMALFORMED, &st);
 
     memset(&f, 0, sizeof f);       /* TCP data offset 4 */
     eth(&f, 0x0800);
@@ -646,9 +646,9 @@ static void check_invalid(void)
     tcp(&f, 1, 2, 0x02, "");
     ip4_end(&f, ip);
     f.b[34 + 12] = 0x40;
-    expect("tcp data offset 4", 1, &f, CG_DECODE_INVALID, &st);
+    expect("tcp data offset 4", 1, &f, CG_EMALFORMED, &st);
     f.b[34 + 12] = 0xf0;           /* 60 bytes: past the IP length (32) */
-    expect("tcp data offset 15", 1, &f, CG_DECODE_INVALID, &st);
+    expect("tcp data offset 15", 1, &f, CG_EMALFORMED, &st);
 
     memset(&f, 0, sizeof f);       /* IPv6 extension header past the payload length */
     eth(&f, 0x86dd);
@@ -656,26 +656,26 @@ static void check_invalid(void)
     u8(&f, 17); u8(&f, 3); zeros(&f, 6);   /* says 32 bytes, 8 follow */
     udp(&f, 1, 2, "x");
     ip6_end(&f, ip);
-    expect("ipv6 hbh length past payload", 1, &f, CG_DECODE_INVALID, &st);
+    expect("ipv6 hbh length past payload", 1, &f, CG_EMALFORMED, &st);
 
     memset(&f, 0, sizeof f);       /* ARP */
     eth(&f, 0x0806);
     zeros(&f, 28);
-    expect("arp", 1, &f, CG_DECODE_UNSUPPORTED, &st);
+    expect("arp", 1, &f, CG_EUNSUPPORTED, &st);
     memset(&f, 0, sizeof f);       /* 802.3 length field + LLC */
     eth(&f, 46);
     zeros(&f, 46);
-    expect("802.3 llc", 1, &f, CG_DECODE_UNSUPPORTED, &st);
-    expect("802.11 link type", 105, &f, CG_DECODE_UNSUPPORTED, &st);
-    expect("unknown link type, empty", 9999, &(fb){.n = 0}, CG_DECODE_UNSUPPORTED, &st);
+    expect("802.3 llc", 1, &f, CG_EUNSUPPORTED, &st);
+    expect("802.11 link type", 105, &f, CG_EUNSUPPORTED, &st);
+    expect("unknown link type, empty", 9999, &(fb){.n = 0}, CG_EUNSUPPORTED, &st);
     memset(&f, 0, sizeof f);
     u32(&f, 7);                    /* AF 7 on loopback */
     zeros(&f, 20);
-    expect("null af 7", 0, &f, CG_DECODE_UNSUPPORTED, &st);
+    expect("null af 7", 0, &f, CG_EUNSUPPORTED, &st);
 
     cg_packet p;
-    CHECK_EQ_U(cg_decode(&p, 1, NULL, 0, 0, 0, &st), CG_DECODE_TRUNCATED);
-    CHECK_EQ_U(cg_decode(&p, 0, NULL, 0, 0, 0, &st), CG_DECODE_TRUNCATED);
+    CHECK_EQ_U(cg_decode(&p, 1, NULL, 0, 0, 0, &st), CG_ETRUNCATED);
+    CHECK_EQ_U(cg_decode(&p, 0, NULL, 0, 0, 0, &st), CG_ETRUNCATED);
 
     CHECK_EQ_U(st.packets, 23);
     CHECK_EQ_U(st.invalid, 12);
@@ -685,10 +685,10 @@ static void check_invalid(void)
 
 static void check_strings_and_addrs(void)
 {
-    CHECK_STR(cg_decode_strerror(CG_DECODE_OK), "ok");
-    CHECK_STR(cg_decode_strerror(CG_DECODE_TRUNCATED), "truncated");
-    CHECK_STR(cg_decode_strerror(CG_DECODE_INVALID), "invalid");
-    CHECK_CONTAINS(cg_decode_strerror(CG_DECODE_UNSUPPORTED), "unsupported");
+    CHECK_STR(cg_strerror(CG_OK), "ok");
+    CHECK_STR(cg_strerror(CG_ETRUNCATED), "truncated");
+    CHECK_STR(cg_strerror(CG_EMALFORMED), "invalid");
+    CHECK_CONTAINS(cg_strerror(CG_EUNSUPPORTED), "unsupported");
 
     uint8_t a[16], b[16];
     char s[46];

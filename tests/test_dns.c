@@ -137,7 +137,7 @@ static void test_queries(void)
 
     hdr(&w, 0x1234, 0x0100, 1, 0, 0, 0);
     question(&w, "dichvucong.tuyenquang.gov.vn", -1, 1);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_DNS_OK);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_OK);
     CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 1);
     CHECK_STR(query_str(0), "dichvucong.tuyenquang.gov.vn");
     CHECK(BS.present & (1ull << CG_BUF_DNS_QUERY));
@@ -152,7 +152,7 @@ static void test_queries(void)
     uint32_t q1 = question(&w, "Mail.TuyenQuang.GOV.vn", -1, 28);
     question(&w, "_dmarc", (int)q1 + 5, 16);        /* -> "TuyenQuang.GOV.vn" */
     question(&w, "www", (int)q1, 1);                /* -> the whole first name */
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_DNS_OK);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_OK);
     CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 3);
     CHECK_STR(query_str(0), "Mail.TuyenQuang.GOV.vn");
     CHECK_STR(query_str(1), "_dmarc.TuyenQuang.GOV.vn");
@@ -164,7 +164,7 @@ static void test_queries(void)
     q1 = question(&w, "a.b", -1, 1);
     uint32_t q2 = question(&w, "", (int)q1, 1);
     question(&w, "", (int)q2, 1);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_DNS_OK);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_OK);
     CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 3);
     CHECK(query_is(1, "a.b") && query_is(2, "a.b"));
 
@@ -177,7 +177,7 @@ static void test_queries(void)
     u8(&w, 0);
     u16(&w, 1);
     u16(&w, 1);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_DNS_OK);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_OK);
     CHECK_EQ_U(BS.v[CG_BUF_DNS_QUERY][0].len, 8);
     CHECK(BS.n[CG_BUF_DNS_QUERY] == 1 &&
           memcmp(BS.v[CG_BUF_DNS_QUERY][0].p, "a.b\0\xff.vn", 8) == 0);
@@ -185,7 +185,7 @@ static void test_queries(void)
     /* the root: an instance of length 0 */
     hdr(&w, 10, 0x0000, 1, 0, 0, 0);
     question(&w, "", -1, 2);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_DNS_OK);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_OK);
     CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 1);
     CHECK_EQ_U(BS.v[CG_BUF_DNS_QUERY][0].len, 0);
 
@@ -194,7 +194,7 @@ static void test_queries(void)
     for (int i = 0; i < 3; i++) {
         hdr(&w, 11, ops[i] << 11, 1, 0, 0, 0);
         question(&w, "zone.vn", -1, 6);
-        CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_DNS_OK);
+        CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_OK);
         CHECK_EQ_U(BS.dns_opcode, ops[i]);
         CHECK_EQ_U(m.opcode, ops[i]);
         CHECK(query_is(0, "zone.vn"));
@@ -208,7 +208,7 @@ static void test_queries(void)
     u16(&w, 1232);
     u32(&w, 0);
     u16(&w, 0);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_DNS_OK);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_OK);
     CHECK_EQ_U(m.records, 1);
     CHECK(query_is(0, "example.vn"));
 }
@@ -225,7 +225,7 @@ static void test_name_length(void)
     snprintf(big, sizeof big, "%s.%s.%s.%s", n63, n63, n63, n61);
     hdr(&w, 1, 0, 1, 0, 0, 0);
     question(&w, big, -1, 1);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_DNS_OK);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_OK);
     CHECK_EQ_U(BS.v[CG_BUF_DNS_QUERY][0].len, 253);
     CHECK_STR(query_str(0), big);
 
@@ -233,7 +233,7 @@ static void test_name_length(void)
     snprintf(big, sizeof big, "%s.%s.%s.%s", n63, n63, n63, n62);
     hdr(&w, 1, 0, 1, 0, 0, 0);
     question(&w, big, -1, 1);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_DNS_E_NAME_LEN);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_EDNS_NAME_LEN);
     CHECK_EQ_U(ST.long_names, before + 1);
     CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 0);
 
@@ -242,12 +242,12 @@ static void test_name_length(void)
     hdr(&w, 1, 0, 2, 0, 0, 0);
     uint32_t q1 = question(&w, big, -1, 1);
     question(&w, n62, (int)q1, 1);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_DNS_E_NAME_LEN);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_EDNS_NAME_LEN);
     CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 1);   /* the first question stays */
     hdr(&w, 1, 0, 2, 0, 0, 0);
     q1 = question(&w, big, -1, 1);
     question(&w, n61, (int)q1, 1);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_DNS_OK);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_OK);
     CHECK_EQ_U(BS.v[CG_BUF_DNS_QUERY][1].len, 253);
 
     /* 127 one-byte labels: 255 bytes with the root; 128 are too many */
@@ -259,7 +259,7 @@ static void test_name_length(void)
     u8(&w, 0);
     u16(&w, 1);
     u16(&w, 1);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_DNS_OK);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_OK);
     CHECK_EQ_U(BS.v[CG_BUF_DNS_QUERY][0].len, 253);
     hdr(&w, 1, 0, 1, 0, 0, 0);
     for (int i = 0; i < 128; i++) {
@@ -269,7 +269,7 @@ static void test_name_length(void)
     u8(&w, 0);
     u16(&w, 1);
     u16(&w, 1);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_DNS_E_NAME_LEN);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_EDNS_NAME_LEN);
 }
 
 /* ---- a response --------------------------------------------------------- */
@@ -307,7 +307,7 @@ static void test_response(void)
         u32(&rd, 1000u + (uint32_t)i);
     rr(&w, "", (int)q + 4, 6, rd.b, rd.n);
 
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_DNS_OK);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_OK);
     CHECK_EQ_U(m.qr, 1);
     CHECK_EQ_U(m.rcode, 0);
     CHECK_EQ_U(m.records, 5);
@@ -337,7 +337,7 @@ static void test_response(void)
     u8(&w, 'y');
     u16(&w, 0xc000 | self);
     uint64_t loops = ST.loops;
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_DNS_E_LOOP);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_EDNS_LOOP);
     CHECK_EQ_U(ST.loops, loops + 1);
     CHECK_EQ_U(m.err_off, self + 2);
 }
@@ -371,7 +371,7 @@ static void test_detail(void)
     hdr(&w, 0x0a0b, 0x0100, 2, 0, 0, 0);
     uint32_t q = question(&w, "dichvucong.tuyenquang.gov.vn", -1, 1);
     question(&w, "www", (int)q, 28);
-    CHECK_EQ_U(parse_detail(w.b, w.n, w.n, &m), CG_DNS_OK);
+    CHECK_EQ_U(parse_detail(w.b, w.n, w.n, &m), CG_OK);
     CHECK_EQ_U(DET.nq, 2);
     CHECK(text_is(DET.q[0].name, DET.q[0].name_len, "dichvucong.tuyenquang.gov.vn"));
     CHECK_EQ_U(DET.q[0].type, 1);
@@ -404,7 +404,7 @@ static void test_detail(void)
     for (int i = 0; i < 5; i++)
         u32(&rd, 1000u + (uint32_t)i);
     rr(&w, "", (int)q + 4, 6, rd.b, rd.n);
-    CHECK_EQ_U(parse_detail(w.b, w.n, w.n, &m), CG_DNS_OK);
+    CHECK_EQ_U(parse_detail(w.b, w.n, w.n, &m), CG_OK);
     CHECK_EQ_U(m.rcode, 3);
     CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 0);          /* still no dns.query for a response */
     CHECK_EQ_U(DET.nq, 1);
@@ -434,7 +434,7 @@ static void test_detail(void)
     q = question(&w, "many.vn", -1, 1);
     for (int i = 0; i < 20; i++)
         rr(&w, "", (int)q, 1, "\x0a\x00\x00\x01", 4);
-    CHECK_EQ_U(parse_detail(w.b, w.n, w.n, &m), CG_DNS_OK);
+    CHECK_EQ_U(parse_detail(w.b, w.n, w.n, &m), CG_OK);
     CHECK_EQ_U(DET.nan, CG_DNS_DETAIL_ANSWERS);
     CHECK_EQ_U(DET.an_dropped, 20 - CG_DNS_DETAIL_ANSWERS);
     CHECK(text_is(DET.an[15].rdata, DET.an[15].rdata_len, "10.0.0.1"));
@@ -463,13 +463,13 @@ static void test_name_errors(void)
     u16(&w, 0xc00c);
     u16(&w, 1);
     u16(&w, 1);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_DNS_E_LOOP);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_EDNS_LOOP);
     CHECK_EQ_U(m.err_off, 12);
 
     /* labels then a pointer back to the name's first label */
     hdr(&w, 1, 0, 1, 0, 0, 0);
     question(&w, "abc.def", 12, 1);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_DNS_E_LOOP);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_EDNS_LOOP);
 
     /* a pointer into its own run, after a legal jump: question 2 "b" jumps
      * back into question 1's label, whose bytes read as a pointer to "b" */
@@ -479,20 +479,20 @@ static void test_name_errors(void)
     CHECK_EQ_U(w.n, 20);
     u8(&w, 1); u8(&w, 'b'); u16(&w, 0xc00d);               /* 20: "b" -> 13 */
     u16(&w, 1); u16(&w, 1);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_DNS_E_LOOP);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_EDNS_LOOP);
     CHECK_EQ_U(m.err_off, 13);
     CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 1);                 /* question 1 is fine */
 
     /* the same with 0x13: lands between both runs: a forward pointer */
     w.b[14] = 0x13;
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_DNS_E_PTR_FORWARD);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_EDNS_PTR_FORWARD);
 
     /* a forward pointer to a good name */
     hdr(&w, 1, 0, 2, 0, 0, 0);
     question(&w, "a", 0, 1);                               /* 12..20, pointer at 14 */
     uint32_t q2 = question(&w, "target.vn", -1, 1);
     patch16(&w, 14, 0xc000 | q2);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_DNS_E_PTR_FORWARD);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_EDNS_PTR_FORWARD);
 
     /* pointers out of bounds: past the end, far past, into the header */
     static const unsigned bad[] = {0xc000 | 200, 0xffff, 0xc000, 0xc005, 0xc00b};
@@ -501,7 +501,7 @@ static void test_name_errors(void)
         u8(&w, 1); u8(&w, 'q');
         u16(&w, bad[i]);
         u16(&w, 1); u16(&w, 1);
-        CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_DNS_E_PTR_RANGE);
+        CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_EDNS_PTR_RANGE);
         CHECK_EQ_U(m.err_off, 14);
     }
 
@@ -515,7 +515,7 @@ static void test_name_errors(void)
             u8(&w, 'z');
         u8(&w, 0);
         u16(&w, 1); u16(&w, 1);
-        CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_DNS_E_LABEL);
+        CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_EDNS_LABEL);
         CHECK_EQ_U(m.err_off, 16);
     }
 
@@ -527,10 +527,10 @@ static void test_name_errors(void)
             prev = question(&w, "", (int)prev, 1);
         int rc = parse_copy(w.b, w.n, w.n, &m);
         if (hops == CG_DNS_MAX_HOPS) {
-            CHECK_EQ_U(rc, CG_DNS_OK);
+            CHECK_EQ_U(rc, CG_OK);
             CHECK(query_is(7, "end.vn"));
         } else {
-            CHECK_EQ_U(rc, CG_DNS_E_HOPS);
+            CHECK_EQ_U(rc, CG_EDNS_HOPS);
             CHECK_EQ_U(m.questions, hops);
         }
     }
@@ -552,16 +552,16 @@ static void test_cuts(void)
     uint32_t q1 = question(&w, "cong.tuyenquang.gov.vn", -1, 1);
     question(&w, "api", (int)q1 + 5, 28);
     rr(&w, "", (int)q1, 16, "\x05hello", 6);
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_DNS_OK);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_OK);
 
     unsigned bad = 0;
     for (uint32_t k = 0; k < w.n; k++) {
         cg_dns_msg m;
         int rc = parse_copy(w.b, k, w.n, &m);       /* the capture cut it */
-        if (rc != CG_DNS_TRUNCATED)
+        if (rc != CG_ETRUNCATED)
             bad++;
         rc = parse_copy(w.b, k, k, &m);             /* the datagram is that short */
-        if (rc == CG_DNS_OK || rc == CG_DNS_TRUNCATED)
+        if (rc == CG_OK || rc == CG_ETRUNCATED)
             bad++;
         /* questions read whole before the cut stay */
         unsigned want = k >= 12 + 24 + 4 + 6 + 4 ? 2 : k >= 12 + 24 + 4 ? 1 : 0;
@@ -575,29 +575,29 @@ static void test_cuts(void)
     /* trailing bytes after the last record are ignored */
     wb w2 = w;
     put(&w2, "junk", 4);
-    CHECK_EQ_U(parse_copy(w2.b, w2.n, w2.n, NULL), CG_DNS_OK);
+    CHECK_EQ_U(parse_copy(w2.b, w2.n, w2.n, NULL), CG_OK);
 
     /* counts that lie: one more question (without the record), one more record */
     w2 = w;
     w2.n = 50;
     patch16(&w2, 4, 3);
     patch16(&w2, 10, 0);
-    CHECK_EQ_U(parse_copy(w2.b, w2.n, w2.n, NULL), CG_DNS_INVALID);
+    CHECK_EQ_U(parse_copy(w2.b, w2.n, w2.n, NULL), CG_EMALFORMED);
     CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 2);
     w2 = w;
     patch16(&w2, 6, 0xffff);
-    CHECK_EQ_U(parse_copy(w2.b, w2.n, w2.n, NULL), CG_DNS_INVALID);
+    CHECK_EQ_U(parse_copy(w2.b, w2.n, w2.n, NULL), CG_EMALFORMED);
     CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 2);
     /* an RDLENGTH past the end */
     w2 = w;
     patch16(&w2, w2.n - 8, 7);
     cg_dns_msg m;
-    CHECK_EQ_U(parse_copy(w2.b, w2.n, w2.n, &m), CG_DNS_INVALID);
+    CHECK_EQ_U(parse_copy(w2.b, w2.n, w2.n, &m), CG_EMALFORMED);
     CHECK_EQ_U(m.err_off, w2.n - 6);
     /* and the header alone, short */
-    CHECK_EQ_U(parse_copy(w.b, 11, 11, NULL), CG_DNS_INVALID);
-    CHECK_EQ_U(parse_copy(w.b, 0, 0, NULL), CG_DNS_INVALID);
-    CHECK_EQ_U(parse_copy(w.b, 11, 40, NULL), CG_DNS_TRUNCATED);
+    CHECK_EQ_U(parse_copy(w.b, 11, 11, NULL), CG_EMALFORMED);
+    CHECK_EQ_U(parse_copy(w.b, 0, 0, NULL), CG_EMALFORMED);
+    CHECK_EQ_U(parse_copy(w.b, 11, 40, NULL), CG_ETRUNCATED);
 
     /* nine questions: eight instances kept */
     uint64_t dropped = ST.names_dropped;
@@ -607,7 +607,7 @@ static void test_cuts(void)
         snprintf(n, sizeof n, "q%d.vn", i);
         question(&w, n, -1, 1);
     }
-    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_DNS_OK);
+    CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_OK);
     CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], CG_BUF_MAX_INST);
     CHECK(query_is(7, "q7.vn"));
     CHECK_EQ_U(ST.names_dropped, dropped + 1);
@@ -619,18 +619,18 @@ static void test_cuts(void)
     question(&w, "longer.name.vn", -1, 1);
     cg_dns_stats st;
     memset(&st, 0, sizeof st);
-    CHECK_EQ_U(cg_dns_parse(w.b, w.n, w.n, small, sizeof small, &BS, NULL, &st), CG_DNS_OK);
+    CHECK_EQ_U(cg_dns_parse(w.b, w.n, w.n, small, sizeof small, &BS, NULL, &st), CG_OK);
     CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 1);
     CHECK_EQ_U(st.names_dropped, 1);
     CHECK(BS.v[CG_BUF_DNS_QUERY][0].p == small);
-    CHECK_EQ_U(cg_dns_parse(w.b, w.n, w.n, NULL, 0, &BS, NULL, &st), CG_DNS_OK);
+    CHECK_EQ_U(cg_dns_parse(w.b, w.n, w.n, NULL, 0, &BS, NULL, &st), CG_OK);
     CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 0);
     CHECK_EQ_U(st.names_dropped, 3);
     CHECK_EQ_U(st.messages, 2);
     CHECK_EQ_U(st.questions, 4);
 
-    CHECK_STR(cg_dns_strerror(CG_DNS_E_LOOP), "compression loop");
-    CHECK_STR(cg_dns_strerror(CG_DNS_TRUNCATED), "truncated");
+    CHECK_STR(cg_strerror(CG_EDNS_LOOP), "compression loop");
+    CHECK_STR(cg_strerror(CG_ETRUNCATED), "truncated");
 }
 
 /* ---- DNS over TCP -------------------------------------------------------- */
@@ -737,13 +737,13 @@ static void test_tcp(void)
     tcp_rec whole, r;
     tcp_feed(s, n, NULL, 0, &whole, &st, 1);
     CHECK_EQ_U(whole.n, 3);
-    CHECK_EQ_U(whole.rc[0], CG_DNS_OK);
+    CHECK_EQ_U(whole.rc[0], CG_OK);
     CHECK_STR(whole.first[0], "dichvucong.tuyenquang.gov.vn");
-    CHECK_EQ_U(whole.rc[1], CG_DNS_TRUNCATED);
+    CHECK_EQ_U(whole.rc[1], CG_ETRUNCATED);
     CHECK_EQ_U(whole.len[1], CG_DNS_TCP_KEEP);
     CHECK_EQ_U(whole.wire[1], big_len);
     CHECK_STR(whole.first[1], "big.tuyenquang.gov.vn");
-    CHECK_EQ_U(whole.rc[2], CG_DNS_OK);
+    CHECK_EQ_U(whole.rc[2], CG_OK);
     CHECK_STR(whole.first[2], "");
     CHECK_EQ_U(st.tcp_messages, 3);
     CHECK_EQ_U(st.tcp_clipped, 1);
@@ -771,7 +771,7 @@ static void test_tcp(void)
     uint32_t cut = 2 + 30;
     tcp_feed(s, cut, NULL, 0, &r, &st, 1);
     CHECK_EQ_U(r.n, 1);
-    CHECK_EQ_U(r.rc[0], CG_DNS_TRUNCATED);
+    CHECK_EQ_U(r.rc[0], CG_ETRUNCATED);
     CHECK_EQ_U(r.len[0], 30);
     CHECK_EQ_U(st.tcp_partial, 1);
     /* cut inside the prefix: nothing */
@@ -784,8 +784,8 @@ static void test_tcp(void)
     memcpy(z + 2, s, 48);
     tcp_feed(z, 50, NULL, 0, &r, &st, 0);
     CHECK_EQ_U(r.n, 2);
-    CHECK_EQ_U(r.rc[0], CG_DNS_INVALID);
-    CHECK_EQ_U(r.rc[1], CG_DNS_OK);
+    CHECK_EQ_U(r.rc[0], CG_EMALFORMED);
+    CHECK_EQ_U(r.rc[1], CG_OK);
 
     /* a gap: nothing more from the direction */
     cg_dns_tcp *t = calloc(1, sizeof *t);
@@ -822,13 +822,13 @@ static unsigned check_result(int rc, const cg_dns_stats *a, const cg_dns_stats *
 {
     unsigned bad = 0;
     bad += b->messages != a->messages + 1;
-    bad += (b->truncated - a->truncated) != (rc == CG_DNS_TRUNCATED);
-    bad += (b->invalid - a->invalid) != (rc != CG_DNS_OK && rc != CG_DNS_TRUNCATED);
+    bad += (b->truncated - a->truncated) != (rc == CG_ETRUNCATED);
+    bad += (b->invalid - a->invalid) != (rc != CG_OK && rc != CG_ETRUNCATED);
     uint64_t sub = (b->long_labels - a->long_labels) + (b->long_names - a->long_names) +
                    (b->loops - a->loops) + (b->forward_pointers - a->forward_pointers) +
                    (b->bad_pointers - a->bad_pointers) + (b->too_many_hops - a->too_many_hops);
-    bad += sub != (rc <= CG_DNS_E_LABEL);
-    bad += rc > 0 || rc < CG_DNS_E_HOPS;
+    bad += sub != (rc <= CG_EDNS_LABEL);
+    bad += rc > 0 || rc < CG_EDNS_HOPS;
     for (int i = 0; i < BS.n[CG_BUF_DNS_QUERY]; i++) {
         const cg_bufview *v = &BS.v[CG_BUF_DNS_QUERY][i];
         bad += v->len > 253;
@@ -895,9 +895,9 @@ static void test_fuzz(void)
                            DET.nan > CG_DNS_DETAIL_ANSWERS))
             bad++;
         bad += check_result(rc, &before, &ST);
-        ok += rc == CG_DNS_OK;
-        trunc += rc == CG_DNS_TRUNCATED;
-        inval += rc != CG_DNS_OK && rc != CG_DNS_TRUNCATED;
+        ok += rc == CG_OK;
+        trunc += rc == CG_ETRUNCATED;
+        inval += rc != CG_OK && rc != CG_ETRUNCATED;
     }
     CHECK_EQ_U(bad, 0);
     CHECK(ok > 1000 && trunc > 1000 && inval > 1000);

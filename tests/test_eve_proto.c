@@ -535,7 +535,7 @@ static void test_anomalies(void)
         int rc = cg_decode(&p, 1, fr, cases[i].caplen, sizeof fr, 1763856005000000ull, &ds);
         const char *name = cg_eve_decode_event_name(&p, rc);
         if (!cases[i].want) {
-            CHECK(rc == CG_DECODE_OK && name == NULL);
+            CHECK(rc == CG_OK && name == NULL);
             CHECK_EQ_U(cg_eve_decode_anomaly(line, sizeof line, &p, rc), 0);
             continue;
         }

@@ -86,9 +86,9 @@ static void mk(pkt *k, const char *src, const char *dst, unsigned proto, unsigne
     cg_decode_stats st;
     memset(&st, 0, sizeof st);
     int rc = cg_decode(&k->p, 1, f, 14 + iplen, 14 + iplen, ts * 1000000u, &st);
-    if (rc != CG_DECODE_OK)
-        fprintf(stderr, "mk %s -> %s proto %u: %s\n", src, dst, proto, cg_decode_strerror(rc));
-    CHECK_EQ_U(rc, CG_DECODE_OK);
+    if (rc != CG_OK)
+        fprintf(stderr, "mk %s -> %s proto %u: %s\n", src, dst, proto, cg_strerror(rc));
+    CHECK_EQ_U(rc, CG_OK);
 }
 
 static const char *cid(const pkt *k, uint16_t seed, char *buf)
@@ -948,7 +948,7 @@ static void check_fragments(void)
     cg_decode_stats st;
     memset(&st, 0, sizeof st);
     cg_packet p;
-    CHECK_EQ_U(cg_decode(&p, 1, fr, 54, 54, 0, &st), CG_DECODE_OK);
+    CHECK_EQ_U(cg_decode(&p, 1, fr, 54, 54, 0, &st), CG_OK);
     CHECK(p.flags & CG_PKT_FRAG_LATER);
     char a[64], b[64];
     CHECK(cg_community_id(&p, 0, a, sizeof a) == 0);

@@ -444,7 +444,7 @@ static void test_no_file_left(void)
 
     f = path("empty.pcapng");
     CHECK_EQ_U(cg_pcapng_open(&pw, f, "canhgac"), 0);
-    CHECK_EQ_U(cg_pcapng_commit(pw), CG_PCAPNG_EEMPTY);
+    CHECK_EQ_U(cg_pcapng_commit(pw), CG_EEMPTY);
     CHECK_CONTAINS(cg_pcapng_error(pw), "empty.pcapng: no packet");
     cg_pcapng_close(pw);
     CHECK(!exists(f) && !tmp_exists(f));
@@ -457,7 +457,7 @@ static void test_no_file_left(void)
 
     f = path("no/such/dir/x.pcapng");
     pw = NULL;
-    CHECK_EQ_U(cg_pcapng_open(&pw, f, "canhgac"), CG_PCAPNG_EIO);
+    CHECK_EQ_U(cg_pcapng_open(&pw, f, "canhgac"), CG_EIO);
     CHECK(pw == NULL);
     CHECK_CONTAINS(cg_pcapng_error(NULL), "no/such/dir/x.pcapng: cannot create");
     CHECK_CONTAINS(cg_pcapng_error(NULL), "No such file or directory");
@@ -468,7 +468,7 @@ static void test_no_file_left(void)
     mkdir(f, 0755);
     CHECK_EQ_U(cg_pcapng_open(&pw, f, "canhgac"), 0);
     CHECK_EQ_U(cg_pcapng_write(pw, &p), 0);
-    CHECK_EQ_U(cg_pcapng_commit(pw), CG_PCAPNG_EIO);
+    CHECK_EQ_U(cg_pcapng_commit(pw), CG_EIO);
     CHECK_CONTAINS(cg_pcapng_error(pw), "cannot rename");
     cg_pcapng_close(pw);
     CHECK(!tmp_exists(f));
@@ -480,10 +480,10 @@ static void test_no_file_left(void)
     cg_pcapng_packet q = {1, -1, 60, 60, frame[0], NULL};
     CHECK_EQ_U(cg_pcapng_open(&pw, f, "canhgac"), 0);
     CHECK_EQ_U(cg_pcapng_write(pw, &p), 0);
-    CHECK_EQ_U(cg_pcapng_write(pw, &q), CG_PCAPNG_EINVAL);
+    CHECK_EQ_U(cg_pcapng_write(pw, &q), CG_EINVAL);
     CHECK_CONTAINS(cg_pcapng_error(pw), "link type -1");
-    CHECK_EQ_U(cg_pcapng_write(pw, &p), CG_PCAPNG_EINVAL);   /* the first failure stays */
-    CHECK_EQ_U(cg_pcapng_commit(pw), CG_PCAPNG_EINVAL);
+    CHECK_EQ_U(cg_pcapng_write(pw, &p), CG_EINVAL);   /* the first failure stays */
+    CHECK_EQ_U(cg_pcapng_commit(pw), CG_EINVAL);
     cg_pcapng_close(pw);
     CHECK(!exists(f) && !tmp_exists(f));
 }
@@ -513,7 +513,7 @@ static void test_full_disk(void)
             rc = cg_pcapng_write(pw, &p);
         if (!rc)
             rc = cg_pcapng_commit(pw);
-        if (rc != CG_PCAPNG_EIO)
+        if (rc != CG_EIO)
             _exit(12);
         if (!strstr(cg_pcapng_error(pw), "full.pcapng.tmp: File too large"))
             _exit(13);
@@ -633,7 +633,7 @@ static void test_export(void)
     CHECK_EQ_U(cg_pcapng_export_add(x, st, b.id, &added), 0);
     CHECK_EQ_U(added, 1);
     CHECK_EQ_U(cg_pcapng_export_add(x, st, a.id, NULL), 0);
-    CHECK_EQ_U(cg_pcapng_export_add(x, st, 999, &added), CG_PCAPNG_ENOTFOUND);
+    CHECK_EQ_U(cg_pcapng_export_add(x, st, 999, &added), CG_ENOTFOUND);
     CHECK_CONTAINS(cg_pcapng_export_error(x), "incident 999: not found");
     const char *f2 = path("all.pcapng");
     CHECK_EQ_U(cg_pcapng_export_write(x, f2, &s), 0);
@@ -660,12 +660,12 @@ static void test_export(void)
     CHECK_EQ_U(cg_pcapng_export_create(&x), 0);
     CHECK_EQ_U(cg_pcapng_export_add(x, st, c.id, &added), 0);
     const char *f3 = path("none.pcapng");
-    CHECK_EQ_U(cg_pcapng_export_write(x, f3, &s), CG_PCAPNG_EEMPTY);
+    CHECK_EQ_U(cg_pcapng_export_write(x, f3, &s), CG_EEMPTY);
     CHECK(!exists(f3) && !tmp_exists(f3));
     /* an unwritable path: the writer's message, no file */
     CHECK_EQ_U(cg_pcapng_export_add(x, st, b.id, &added), 0);
     const char *f4 = path("nodir/x.pcapng");
-    CHECK_EQ_U(cg_pcapng_export_write(x, f4, &s), CG_PCAPNG_EIO);
+    CHECK_EQ_U(cg_pcapng_export_write(x, f4, &s), CG_EIO);
     CHECK_CONTAINS(cg_pcapng_export_error(x), "nodir/x.pcapng: cannot create");
     CHECK(!exists(f4) && !tmp_exists(f4));
     cg_pcapng_export_destroy(x);

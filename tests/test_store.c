@@ -523,12 +523,12 @@ static void test_roundtrip(void)
     n = 0;
     CHECK_EQ_U(cg_store_alerts(st, 2, cb_alert_count, &n), 0);
     CHECK_EQ_U(n, 0);
-    CHECK_EQ_U(cg_store_alerts(st, 99, cb_alert_count, &n), CG_STORE_ENOTFOUND);
+    CHECK_EQ_U(cg_store_alerts(st, 99, cb_alert_count, &n), CG_ENOTFOUND);
     n = 0;
     CHECK_EQ_U(cg_store_evidence(st, 2, cb_ev_count, &n), 0);
     CHECK_EQ_U(n, 0);
-    CHECK_EQ_U(cg_store_evidence(st, 99, cb_ev_count, &n), CG_STORE_ENOTFOUND);
-    CHECK((int)cg_store_get(st, 99, cb_count, &n) == CG_STORE_ENOTFOUND);
+    CHECK_EQ_U(cg_store_evidence(st, 99, cb_ev_count, &n), CG_ENOTFOUND);
+    CHECK((int)cg_store_get(st, 99, cb_count, &n) == CG_ENOTFOUND);
     CHECK_CONTAINS(cg_store_error(st), "no incident 99");
     CHECK_CONTAINS(cg_store_error(st), dir);
 
@@ -542,7 +542,7 @@ static void test_roundtrip(void)
     CHECK_EQ_U(info.map_size, (uint64_t)16 << 30);
     CHECK(info.map_used > 0 && info.map_used < ((uint64_t)1 << 20));
     CHECK_EQ_U(cg_store_new_id(st), 0);   /* read-only */
-    CHECK((int)cg_store_begin(st) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_begin(st) == CG_EINVAL);
     CHECK_CONTAINS(cg_store_error(st), "read-only");
     cg_store_close(st);
 
@@ -1528,10 +1528,10 @@ static void test_full(void)
         if (rc) {
             /* the batch is gone: later puts say so, commit closes it */
             cg_incident x = mk(ids[0]);
-            CHECK((int)rc == CG_STORE_EFULL);
-            CHECK((int)cg_store_put(st, &x) == CG_STORE_EFULL);
+            CHECK((int)rc == CG_EFULL);
+            CHECK((int)cg_store_put(st, &x) == CG_EFULL);
             rc = cg_store_commit(st);
-            CHECK((int)rc == CG_STORE_EFULL);
+            CHECK((int)rc == CG_EFULL);
         } else {
             rc = cg_store_commit(st);
         }
@@ -1542,7 +1542,7 @@ static void test_full(void)
         memcpy(committed + ncommitted, ids, sizeof ids);
         ncommitted += 10;
     }
-    CHECK((int)rc == CG_STORE_EFULL);
+    CHECK((int)rc == CG_EFULL);
     CHECK(ncommitted > 0);
     CHECK_CONTAINS(cg_store_error(st), dir);
     CHECK_CONTAINS(cg_store_error(st), "store is full (map size 1 MiB); nothing of this batch was stored");
@@ -1557,7 +1557,7 @@ static void test_full(void)
         memset(note, 'n', sizeof note - 1);
         for (int i = 0; i < 100 && (rc = cg_store_note_add(st, committed[0], "an", 1, note)) == 0; i++)
             added++;
-        CHECK((int)rc == CG_STORE_EFULL);
+        CHECK((int)rc == CG_EFULL);
         CHECK_CONTAINS(cg_store_error(st), "nothing of this change was stored");
         CHECK_EQ_U(cg_store_history(st, committed[0], cb_hist_count, &hn), 0);
         CHECK_EQ_U(hn, added);
@@ -1575,8 +1575,8 @@ static void test_full(void)
             n++;
     }
     CHECK_EQ_U(n, ncommitted);
-    CHECK((int)cg_store_get(st, failed_first, cb_count, &n) == CG_STORE_ENOTFOUND);
-    CHECK((int)cg_store_get(st, failed_last, cb_count, &n) == CG_STORE_ENOTFOUND);
+    CHECK((int)cg_store_get(st, failed_first, cb_count, &n) == CG_ENOTFOUND);
+    CHECK((int)cg_store_get(st, failed_last, cb_count, &n) == CG_ENOTFOUND);
     CHECK_EQ_U(cg_store_info_get(st, &info), 0);
     CHECK_EQ_U(info.incidents, ncommitted);
     CHECK_EQ_U(info.evidence, ncommitted * 4);
@@ -1642,11 +1642,11 @@ static void test_newer(void)
     CHECK(before != NULL);
 
     st = sentinel;
-    CHECK((int)cg_store_open(&st, dir, 0, 0) == CG_STORE_ENEWER);
+    CHECK((int)cg_store_open(&st, dir, 0, 0) == CG_ENEWER);
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), dir);
     CHECK_CONTAINS(cg_store_error(NULL), "written by schema version 99; this canhgac reads up to 3");
-    CHECK((int)cg_store_open(&st, dir, CG_STORE_RDONLY, 0) == CG_STORE_ENEWER);
+    CHECK((int)cg_store_open(&st, dir, CG_STORE_RDONLY, 0) == CG_ENEWER);
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), "schema version 99");
     CHECK(before && same_file(before, blen, data));
@@ -1724,7 +1724,7 @@ static void fuzz_decoders(const uint8_t *const rec[R_N], const size_t len[R_N])
         for (size_t n = 0; n < len[k]; n++) {
             uint8_t *b = malloc(n ? n : 1);
             memcpy(b, rec[k], n);
-            if (decode_views(k, b, n, v, &nv) != CG_STORE_ECORRUPT)
+            if (decode_views(k, b, n, v, &nv) != CG_ECORRUPT)
                 bad++;
             free(b);
         }
@@ -1743,7 +1743,7 @@ static void fuzz_decoders(const uint8_t *const rec[R_N], const size_t len[R_N])
                 for (int i = 0; i < nv; i++)
                     if (v[i][0] < b || v[i][1] > b + n)
                         bad++;
-            } else if (rc != CG_STORE_ECORRUPT) {
+            } else if (rc != CG_ECORRUPT) {
                 bad++;
             }
             free(b);
@@ -1831,7 +1831,7 @@ static void test_corrupt(void)
         int bad = 0;
         for (int db = 0; db < cg_store_check_ndb(); db++) {
             int rc = cg_store_check(st, db, on_problem, &pr, &entries);
-            CHECK(rc == 0 || rc == CG_STORE_ECORRUPT);
+            CHECK(rc == 0 || rc == CG_ECORRUPT);
             bad += rc != 0;
             total += entries;
         }
@@ -1850,15 +1850,15 @@ static void test_corrupt(void)
     x = mkfull(1);
     x.assignee = "binh";
     CHECK(get_equal(st, &x));
-    CHECK((int)cg_store_get(st, 2, cb_count, &n) == CG_STORE_ECORRUPT);
+    CHECK((int)cg_store_get(st, 2, cb_count, &n) == CG_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(st), "incident 2: bad record");
     CHECK_CONTAINS(cg_store_error(st), dir);
-    CHECK((int)cg_store_get(st, 3, cb_count, &n) == CG_STORE_ECORRUPT);
+    CHECK((int)cg_store_get(st, 3, cb_count, &n) == CG_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(st), "truncated");
-    CHECK((int)cg_store_get(st, 4, cb_count, &n) == CG_STORE_ECORRUPT);
+    CHECK((int)cg_store_get(st, 4, cb_count, &n) == CG_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(st), "id differs");
     CHECK_EQ_U(n, 0);
-    CHECK((int)cg_store_query(st, NULL, 0, NULL, cb_count, &n) == CG_STORE_ECORRUPT);
+    CHECK((int)cg_store_query(st, NULL, 0, NULL, cb_count, &n) == CG_ECORRUPT);
     {
         cg_store_group grp[4];
         size_t ng;
@@ -1866,14 +1866,14 @@ static void test_corrupt(void)
         cg_query q;
         memset(&q, 0, sizeof q);
         q.has = CG_Q_PORT, q.port = 1;   /* a scan: meets the bad records */
-        CHECK((int)cg_store_count(st, &q, &cnt) == CG_STORE_ECORRUPT);
-        CHECK((int)cg_store_top(st, &q, CG_F_SRC, grp, 4, &ng) == CG_STORE_ECORRUPT);
+        CHECK((int)cg_store_count(st, &q, &cnt) == CG_ECORRUPT);
+        CHECK((int)cg_store_top(st, &q, CG_F_SRC, grp, 4, &ng) == CG_ECORRUPT);
     }
-    CHECK((int)cg_store_evidence(st, 1, cb_ev_count, &n) == CG_STORE_ECORRUPT);
+    CHECK((int)cg_store_evidence(st, 1, cb_ev_count, &n) == CG_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(st), "evidence of incident 1: bad record");
-    CHECK((int)cg_store_alerts(st, 1, cb_alert_count, &n) == CG_STORE_ECORRUPT);
+    CHECK((int)cg_store_alerts(st, 1, cb_alert_count, &n) == CG_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(st), "alert of incident 1: bad record (trailing bytes)");
-    CHECK((int)cg_store_history(st, 1, cb_hist_count, &n) == CG_STORE_ECORRUPT);
+    CHECK((int)cg_store_history(st, 1, cb_hist_count, &n) == CG_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(st), "history of incident 1: bad record (truncated)");
     n = 0;   /* the packets of a damaged record are still there */
     CHECK_EQ_U(cg_store_evidence(st, 2, cb_ev_count, &n), 0);
@@ -1883,9 +1883,9 @@ static void test_corrupt(void)
     /* triage refuses a bad record and leaves it be */
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), 0);
     CHECK((int)cg_store_triage_set(st, 3, CG_TRIAGE_STATUS, CG_ST_RESOLVED, NULL, 0, "an", 1) ==
-          CG_STORE_ECORRUPT);
+          CG_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(st), "incident 3: bad record");
-    CHECK((int)cg_store_note_add(st, 4, "an", 1, "x") == CG_STORE_ECORRUPT);
+    CHECK((int)cg_store_note_add(st, 4, "an", 1, "x") == CG_ECORRUPT);
     cg_store_close(st);
 
     /* a writer replaces a bad record, and the store reads again */
@@ -1913,10 +1913,10 @@ static void test_corrupt(void)
         CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
         memset(&q, 0, sizeof q);
         q.has = CG_Q_SID, q.sid = 2000001;
-        CHECK((int)cg_store_query(st, &q, 0, NULL, cb_count, &n) == CG_STORE_ECORRUPT);
+        CHECK((int)cg_store_query(st, &q, 0, NULL, cb_count, &n) == CG_ECORRUPT);
         CHECK_CONTAINS(cg_store_error(st), "by_sid: a key of 9 bytes");
         q.has = CG_Q_SEV, q.sev_max = 3;
-        CHECK((int)cg_store_query(st, &q, 0, NULL, cb_count, &n) == CG_STORE_ECORRUPT);
+        CHECK((int)cg_store_query(st, &q, 0, NULL, cb_count, &n) == CG_ECORRUPT);
         CHECK_CONTAINS(cg_store_error(st), "by_sev: an id of");
         cg_store_close(st);
     }
@@ -1974,7 +1974,7 @@ static void test_triage(void)
         CHECK_EQ_U(cg_store_put(st, mkp(cg_store_new_id(st))), 0);
     /* triage waits for no batch of its own handle: it would wait forever */
     CHECK((int)cg_store_triage_set(st, 1, CG_TRIAGE_STATUS, CG_ST_ACKNOWLEDGED, NULL, 0, "an", 1) ==
-          CG_STORE_EINVAL);
+          CG_EINVAL);
     CHECK_CONTAINS(cg_store_error(st), "a batch is open on this handle");
     CHECK_EQ_U(cg_store_commit(st), 0);
     /* the writer's handle triages between batches */
@@ -1984,9 +1984,9 @@ static void test_triage(void)
     /* a triage handle: no batches, no ids */
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), 0);
     CHECK_EQ_U(cg_store_new_id(st), 0);
-    CHECK((int)cg_store_begin(st) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_begin(st) == CG_EINVAL);
     CHECK_CONTAINS(cg_store_error(st), "opened for triage");
-    CHECK((int)cg_store_put(st, mkp(9)) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_put(st, mkp(9)) == CG_EINVAL);
     /* three fields at once: three entries, in field order */
     CHECK_EQ_U(cg_store_triage_set(st, 1, CG_TRIAGE_STATUS | CG_TRIAGE_ASSIGNEE | CG_TRIAGE_SEVERITY,
                                    CG_ST_INVESTIGATING, "binh", 1, "chi", 200), 0);
@@ -2021,7 +2021,7 @@ static void test_triage(void)
     n = 0;
     CHECK_EQ_U(cg_store_history(st, 3, cb_hist_count, &n), 0);
     CHECK_EQ_U(n, 0);
-    CHECK((int)cg_store_history(st, 99, cb_hist_count, &n) == CG_STORE_ENOTFOUND);
+    CHECK((int)cg_store_history(st, 99, cb_hist_count, &n) == CG_ENOTFOUND);
 
     /* the record and its indexes moved with it */
     x = mk(1);
@@ -2041,31 +2041,31 @@ static void test_triage(void)
     CHECK_EQ_U(raw_count(dir, "by_assignee"), 1);
 
     /* what is refused, with the store left as it was */
-    CHECK((int)cg_store_triage_set(st, 99, CG_TRIAGE_STATUS, 1, NULL, 0, "an", 1) == CG_STORE_ENOTFOUND);
+    CHECK((int)cg_store_triage_set(st, 99, CG_TRIAGE_STATUS, 1, NULL, 0, "an", 1) == CG_ENOTFOUND);
     CHECK_CONTAINS(cg_store_error(st), "no incident 99");
-    CHECK((int)cg_store_triage_set(st, 1, CG_TRIAGE_STATUS, CG_ST_COUNT, NULL, 0, "an", 1) == CG_STORE_EINVAL);
-    CHECK((int)cg_store_triage_set(st, 1, 0, 0, NULL, 0, "an", 1) == CG_STORE_EINVAL);
-    CHECK((int)cg_store_triage_set(st, 1, 0x8, 0, NULL, 0, "an", 1) == CG_STORE_EINVAL);
-    CHECK((int)cg_store_triage_set(st, 1, CG_TRIAGE_STATUS, 1, NULL, 0, "", 1) == CG_STORE_EINVAL);
-    CHECK((int)cg_store_triage_set(st, 1, CG_TRIAGE_STATUS, 1, NULL, 0, NULL, 1) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_triage_set(st, 1, CG_TRIAGE_STATUS, CG_ST_COUNT, NULL, 0, "an", 1) == CG_EINVAL);
+    CHECK((int)cg_store_triage_set(st, 1, 0, 0, NULL, 0, "an", 1) == CG_EINVAL);
+    CHECK((int)cg_store_triage_set(st, 1, 0x8, 0, NULL, 0, "an", 1) == CG_EINVAL);
+    CHECK((int)cg_store_triage_set(st, 1, CG_TRIAGE_STATUS, 1, NULL, 0, "", 1) == CG_EINVAL);
+    CHECK((int)cg_store_triage_set(st, 1, CG_TRIAGE_STATUS, 1, NULL, 0, NULL, 1) == CG_EINVAL);
     {
         char longname[CG_STORE_TEXT_MAX + 2];
         memset(longname, 'a', sizeof longname - 1);
         longname[sizeof longname - 1] = 0;
-        CHECK((int)cg_store_triage_set(st, 1, CG_TRIAGE_ASSIGNEE, 0, longname, 0, "an", 1) == CG_STORE_EINVAL);
-        CHECK((int)cg_store_note_add(st, 1, longname, 1, "x") == CG_STORE_EINVAL);
+        CHECK((int)cg_store_triage_set(st, 1, CG_TRIAGE_ASSIGNEE, 0, longname, 0, "an", 1) == CG_EINVAL);
+        CHECK((int)cg_store_note_add(st, 1, longname, 1, "x") == CG_EINVAL);
     }
-    CHECK((int)cg_store_note_add(st, 1, "an", 1, "") == CG_STORE_EINVAL);
-    CHECK((int)cg_store_note_add(st, 0, "an", 1, "x") == CG_STORE_EINVAL);
+    CHECK((int)cg_store_note_add(st, 1, "an", 1, "") == CG_EINVAL);
+    CHECK((int)cg_store_note_add(st, 0, "an", 1, "x") == CG_EINVAL);
     CHECK(raw_count(dir, "history") == 11);   /* 8 + 1 + 2: nothing of the refused ones */
     cg_store_close(st);
 
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
-    CHECK((int)cg_store_note_add(st, 1, "an", 1, "x") == CG_STORE_EINVAL);
+    CHECK((int)cg_store_note_add(st, 1, "an", 1, "x") == CG_EINVAL);
     CHECK_CONTAINS(cg_store_error(st), "read-only");
     cg_store_close(st);
-    CHECK((int)cg_store_open(&st, path("nostore"), CG_STORE_TRIAGE, 0) == CG_STORE_ENOTFOUND);
-    CHECK((int)cg_store_open(&st, dir, CG_STORE_TRIAGE | CG_STORE_RDONLY, 0) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_open(&st, path("nostore"), CG_STORE_TRIAGE, 0) == CG_ENOTFOUND);
+    CHECK((int)cg_store_open(&st, dir, CG_STORE_TRIAGE | CG_STORE_RDONLY, 0) == CG_EINVAL);
 
     /* the sensor's next put of incident 1 keeps what triage set */
     CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
@@ -2183,10 +2183,10 @@ static void test_alerts(void)
         snprintf(cid, sizeof cid, "1:flow%u=", i);
         CHECK_EQ_U(cg_store_put_alert(st, x.id, i, &a), 0);
     }
-    CHECK((int)cg_store_put_alert(st, 0, 0, &(cg_alert){ 0 }) == CG_STORE_EINVAL);
-    CHECK((int)cg_store_put_alert(st, 1, 0, NULL) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_put_alert(st, 0, 0, &(cg_alert){ 0 }) == CG_EINVAL);
+    CHECK((int)cg_store_put_alert(st, 1, 0, NULL) == CG_EINVAL);
     CHECK_EQ_U(cg_store_commit(st), 0);
-    CHECK((int)cg_store_put_alert(st, 1, 11, &(cg_alert){ 0 }) == CG_STORE_EINVAL);   /* no batch */
+    CHECK((int)cg_store_put_alert(st, 1, 11, &(cg_alert){ 0 }) == CG_EINVAL);   /* no batch */
     /* the first three are kept, the count stays exact */
     CHECK_EQ_U(cg_store_alerts(st, 1, cb_alert_count, &n), 0);
     CHECK_EQ_U(n, 3);
@@ -2219,15 +2219,15 @@ static void test_older(void)
     CHECK_EQ_U(raw_put(dir, "meta", "schema", 6, v1, 4), 0);
     before = slurp(data, &blen);
     st = NULL;
-    CHECK((int)cg_store_open(&st, dir, 0, 0) == CG_STORE_EOLDER);
+    CHECK((int)cg_store_open(&st, dir, 0, 0) == CG_EOLDER);
     CHECK(st == NULL);
     CHECK_CONTAINS(cg_store_error(NULL), dir);
     CHECK_CONTAINS(cg_store_error(NULL), "written by schema version 1");
     CHECK_CONTAINS(cg_store_error(NULL), "create a new store");
-    CHECK((int)cg_store_open(&st, dir, CG_STORE_RDONLY, 0) == CG_STORE_EOLDER);
-    CHECK((int)cg_store_open(&st, dir, CG_STORE_TRIAGE, 0) == CG_STORE_EOLDER);
+    CHECK((int)cg_store_open(&st, dir, CG_STORE_RDONLY, 0) == CG_EOLDER);
+    CHECK((int)cg_store_open(&st, dir, CG_STORE_TRIAGE, 0) == CG_EOLDER);
     CHECK(before && same_file(before, blen, data));
-    CHECK(strstr(cg_store_strerror(CG_STORE_EOLDER), "older") != NULL);
+    CHECK(strstr(cg_strerror(CG_EOLDER), "older") != NULL);
     free(before);
 }
 
@@ -2254,7 +2254,7 @@ static void test_sparse_ids(void)
         x.first_us = 1000 * (uint64_t)(i + 1);
         CHECK_EQ_U(cg_store_put(st, &x), 0);
     }
-    CHECK((int)cg_store_put(st, mkp(1ull << 47)) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_put(st, mkp(1ull << 47)) == CG_EINVAL);
     CHECK_EQ_U(cg_store_commit(st), 0);
     CHECK_EQ_U(cg_store_new_id(st), 0);   /* past the last id */
     memset(&q, 0, sizeof q);
@@ -2381,13 +2381,13 @@ static void test_not_a_store(void)
 
     /* missing, and an empty directory: nothing is created by a reader */
     d = path("missing");
-    CHECK((int)cg_store_open(&st, d, CG_STORE_RDONLY, 0) == CG_STORE_ENOTFOUND);
+    CHECK((int)cg_store_open(&st, d, CG_STORE_RDONLY, 0) == CG_ENOTFOUND);
     CHECK_CONTAINS(cg_store_error(NULL), d);
     CHECK_CONTAINS(cg_store_error(NULL), "no canhgac store here");
     CHECK(access(d, F_OK) != 0);
     d = path("empty");
     CHECK(mkdir(d, 0700) == 0);
-    CHECK((int)cg_store_open(&st, d, CG_STORE_RDONLY, 0) == CG_STORE_ENOTFOUND);
+    CHECK((int)cg_store_open(&st, d, CG_STORE_RDONLY, 0) == CG_ENOTFOUND);
     CHECK_CONTAINS(cg_store_error(NULL), "no canhgac store here");
     CHECK(is_empty_dir(d));
     CHECK(st == NULL);
@@ -2401,10 +2401,10 @@ static void test_not_a_store(void)
     CHECK(f && fwrite(junk, 1, sizeof junk, f) == sizeof junk);
     if (f)
         fclose(f);
-    CHECK((int)cg_store_open(&st, d, 0, 0) == CG_STORE_ECORRUPT);
+    CHECK((int)cg_store_open(&st, d, 0, 0) == CG_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(NULL), d);
     CHECK_CONTAINS(cg_store_error(NULL), "not a canhgac store");
-    CHECK((int)cg_store_open(&st, d, CG_STORE_RDONLY, 0) == CG_STORE_ECORRUPT);
+    CHECK((int)cg_store_open(&st, d, CG_STORE_RDONLY, 0) == CG_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(NULL), "not an LMDB file");
     CHECK(same_file(junk, sizeof junk, path("junk/data.mdb")));
     d = path("junk2");
@@ -2413,7 +2413,7 @@ static void test_not_a_store(void)
     CHECK(f && fwrite("not lmdb\n", 1, 9, f) == 9);
     if (f)
         fclose(f);
-    CHECK((int)cg_store_open(&st, d, 0, 0) == CG_STORE_ECORRUPT);
+    CHECK((int)cg_store_open(&st, d, 0, 0) == CG_ECORRUPT);
     CHECK(same_file((const unsigned char *)"not lmdb\n", 9, path("junk2/data.mdb")));
 
     /* someone else's LMDB environment */
@@ -2421,9 +2421,9 @@ static void test_not_a_store(void)
     CHECK(mkdir(d, 0700) == 0);
     CHECK_EQ_U(raw_put(d, NULL, "key", 3, "value", 5), 0);
     before = slurp(path("foreign/data.mdb"), &blen);
-    CHECK((int)cg_store_open(&st, d, 0, 0) == CG_STORE_ECORRUPT);
+    CHECK((int)cg_store_open(&st, d, 0, 0) == CG_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(NULL), "not a canhgac store (no meta database)");
-    CHECK((int)cg_store_open(&st, d, CG_STORE_RDONLY, 0) == CG_STORE_ECORRUPT);
+    CHECK((int)cg_store_open(&st, d, CG_STORE_RDONLY, 0) == CG_ECORRUPT);
     CHECK(before && same_file(before, blen, path("foreign/data.mdb")));
     free(before);
 
@@ -2431,7 +2431,7 @@ static void test_not_a_store(void)
     d = path("noschema");
     CHECK(mkdir(d, 0700) == 0);
     CHECK_EQ_U(raw_put(d, "meta", "owner", 5, "x", 1), 0);
-    CHECK((int)cg_store_open(&st, d, 0, 0) == CG_STORE_ECORRUPT);
+    CHECK((int)cg_store_open(&st, d, 0, 0) == CG_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(NULL), "no schema version");
     CHECK(st == NULL);
 
@@ -2440,17 +2440,17 @@ static void test_not_a_store(void)
     if (f)
         fclose(f);
     d = path("plainfile/store");
-    CHECK((int)cg_store_open(&st, d, 0, 0) == CG_STORE_EIO);
+    CHECK((int)cg_store_open(&st, d, 0, 0) == CG_EIO);
     CHECK_CONTAINS(cg_store_error(NULL), d);
     CHECK_CONTAINS(cg_store_error(NULL), "Not a directory");
-    CHECK((int)cg_store_open(&st, path("plainfile"), 0, 0) == CG_STORE_EIO);
+    CHECK((int)cg_store_open(&st, path("plainfile"), 0, 0) == CG_EIO);
     CHECK_CONTAINS(cg_store_error(NULL), "Not a directory");
-    CHECK((int)cg_store_open(&st, "/proc/canhgac-store", 0, 0) == CG_STORE_EIO);
+    CHECK((int)cg_store_open(&st, "/proc/canhgac-store", 0, 0) == CG_EIO);
     CHECK_CONTAINS(cg_store_error(NULL), "/proc/canhgac-store: ");
     if (geteuid() != 0) {
         d = path("noperm");
         CHECK(mkdir(d, 0500) == 0);
-        CHECK((int)cg_store_open(&st, d, 0, 0) == CG_STORE_EIO);
+        CHECK((int)cg_store_open(&st, d, 0, 0) == CG_EIO);
         CHECK_CONTAINS(cg_store_error(NULL), "Permission denied");
         chmod(d, 0700);
     } else {
@@ -2466,15 +2466,15 @@ static void test_not_a_store(void)
         CHECK(mdb_env_create(&env) == 0 && mdb_env_open(env, d, 0, 0600) == 0);
         mdb_env_close(env);
     }
-    CHECK((int)cg_store_open(&st, d, CG_STORE_RDONLY, 0) == CG_STORE_ENOTFOUND);
+    CHECK((int)cg_store_open(&st, d, CG_STORE_RDONLY, 0) == CG_ENOTFOUND);
     CHECK_EQ_U(cg_store_open(&st, d, 0, 0), 0);
     cg_store_close(st);
 
     /* arguments */
-    CHECK((int)cg_store_open(&st, NULL, 0, 0) == CG_STORE_EINVAL);
-    CHECK((int)cg_store_open(&st, "", 0, 0) == CG_STORE_EINVAL);
-    CHECK((int)cg_store_open(&st, d, 0x80, 0) == CG_STORE_EINVAL);
-    CHECK(cg_store_strerror(CG_STORE_EFULL) != NULL && *cg_store_strerror(-99) != 0);
+    CHECK((int)cg_store_open(&st, NULL, 0, 0) == CG_EINVAL);
+    CHECK((int)cg_store_open(&st, "", 0, 0) == CG_EINVAL);
+    CHECK((int)cg_store_open(&st, d, 0x80, 0) == CG_EINVAL);
+    CHECK(cg_strerror(CG_EFULL) != NULL && *cg_strerror(-99) != 0);
 }
 
 /* ---- the batch state machine -------------------------------------------------------------- */
@@ -2489,23 +2489,23 @@ static void test_batches(void)
 
     CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
     x = mk(cg_store_new_id(st));
-    CHECK((int)cg_store_put(st, &x) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_put(st, &x) == CG_EINVAL);
     CHECK_CONTAINS(cg_store_error(st), "no batch open");
-    CHECK((int)cg_store_commit(st) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_commit(st) == CG_EINVAL);
     cg_store_abort(st);   /* nothing open: nothing happens */
     CHECK_EQ_U(cg_store_begin(st), 0);
-    CHECK((int)cg_store_begin(st) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_begin(st) == CG_EINVAL);
     x.id = 0;
-    CHECK((int)cg_store_put(st, &x) == CG_STORE_EINVAL);   /* the batch stays open */
+    CHECK((int)cg_store_put(st, &x) == CG_EINVAL);   /* the batch stays open */
     memset(longmsg, 'a', sizeof longmsg - 1);
     x = mk(1);
     x.msg = longmsg;
-    CHECK((int)cg_store_put(st, &x) == CG_STORE_EINVAL);
-    CHECK((int)cg_store_put_evidence(st, 1, 0, NULL) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_put(st, &x) == CG_EINVAL);
+    CHECK((int)cg_store_put_evidence(st, 1, 0, NULL) == CG_EINVAL);
     x = mk(1);
     CHECK_EQ_U(cg_store_put(st, &x), 0);
     cg_store_abort(st);
-    CHECK((int)cg_store_get(st, 1, cb_count, &n) == CG_STORE_ENOTFOUND);
+    CHECK((int)cg_store_get(st, 1, cb_count, &n) == CG_ENOTFOUND);
 
     /* ids are not handed out twice after an abort, and follow explicit ones */
     CHECK_EQ_U(cg_store_new_id(st), 2);
@@ -2538,7 +2538,7 @@ static void test_writer_lock(void)
     CHECK_EQ_U(cg_store_commit(st), 0);
 
     snprintf(want, sizeof want, "locked by another writer (pid %ld)", (long)getpid());
-    CHECK((int)cg_store_open(&st2, dir, 0, 0) == CG_STORE_EBUSY);
+    CHECK((int)cg_store_open(&st2, dir, 0, 0) == CG_EBUSY);
     CHECK(st2 == NULL);
     CHECK_CONTAINS(cg_store_error(NULL), dir);
     CHECK_CONTAINS(cg_store_error(NULL), want);
@@ -2549,7 +2549,7 @@ static void test_writer_lock(void)
     if (pid == 0) {
         cg_store *w = NULL, *r = NULL;
         int fails = 0, n = 0;
-        if (cg_store_open(&w, dir, 0, 0) != CG_STORE_EBUSY || !strstr(cg_store_error(NULL), want))
+        if (cg_store_open(&w, dir, 0, 0) != CG_EBUSY || !strstr(cg_store_error(NULL), want))
             fails++;
         if (cg_store_open(&r, dir, CG_STORE_RDONLY, 0) != 0 || cg_store_get(r, 1, cb_count, &n) != 0 || n != 1)
             fails++;

@@ -331,17 +331,17 @@ static void test_context(void)
     memset(longs, 'A', sizeof longs - 1);
     longs[sizeof longs - 1] = 0;
     big.payload_len = CG_STORE_PAYLOAD_MAX + 1;
-    CHECK((int)cg_store_put(st, &big) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_put(st, &big) == CG_EINVAL);
     CHECK_CONTAINS(cg_store_error(st), "1024");
     big.payload_len = 10, big.payload_match = 11;
-    CHECK((int)cg_store_put(st, &big) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_put(st, &big) == CG_EINVAL);
     big.payload_len = 0, big.payload_match = 0;
     big.http_url = longs;
-    CHECK((int)cg_store_put(st, &big) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_put(st, &big) == CG_EINVAL);
     CHECK_CONTAINS(cg_store_error(st), "65534");
     big.http_url = NULL;
     big.attack_id = 5;
-    CHECK((int)cg_store_put(st, &big) == CG_STORE_EINVAL);
+    CHECK((int)cg_store_put(st, &big) == CG_EINVAL);
     CHECK_CONTAINS(cg_store_error(st), "attack id 5 above its id");
     big.attack_id = 0;
     big.payload = (const uint8_t *)longs;
@@ -762,7 +762,7 @@ static void test_migrate(void)
     CHECK_EQ_U(before.info.schema, 2);
     CHECK_EQ_U(before.info.incidents, NFIX);
     CHECK_EQ_U(before.inc[1].x.attack_id, 0);
-    CHECK((int)cg_store_attacks(st, NULL, 0, cb_attack, &g) == CG_STORE_EOLDER);
+    CHECK((int)cg_store_attacks(st, NULL, 0, cb_attack, &g) == CG_EOLDER);
     CHECK_CONTAINS(cg_store_error(st), "schema 2");
     {
         cg_query q;
@@ -882,7 +882,7 @@ static void test_corrupt_v3(void)
         memcpy(b, rec, m < len ? m : len);
         if (m > len)
             b[len] = 0;
-        if (m != len && cg_store_decode(b, m, &d) != CG_STORE_ECORRUPT)
+        if (m != len && cg_store_decode(b, m, &d) != CG_ECORRUPT)
             n++;
         free(b);
     }
@@ -901,12 +901,12 @@ static void test_corrupt_v3(void)
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             memcpy(bad, rec, len);
             memcpy(bad + cases[i].off, cases[i].v, cases[i].w);
-            CHECK((int)cg_store_decode(bad, len, &d) == CG_STORE_ECORRUPT);
+            CHECK((int)cg_store_decode(bad, len, &d) == CG_ECORRUPT);
         }
         /* a string length that runs into the payload, then past the end */
         memcpy(bad, rec, len);
         bad[152] = 0x7f;
-        CHECK((int)cg_store_decode(bad, len, &d) == CG_STORE_ECORRUPT);
+        CHECK((int)cg_store_decode(bad, len, &d) == CG_ECORRUPT);
     }
     /* random damage: refused, or accepted with every view inside the record */
     {
@@ -944,7 +944,7 @@ static void test_corrupt_v3(void)
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
     {
         struct held h;
-        CHECK((int)cg_store_get(st, 1, cb_hold, &h) == CG_STORE_ECORRUPT);
+        CHECK((int)cg_store_get(st, 1, cb_hold, &h) == CG_ECORRUPT);
         CHECK_CONTAINS(cg_store_error(st), "incident 1: bad record");
     }
     cg_store_close(st);

@@ -151,7 +151,7 @@ static double run(const frames *fr, const cg_detect *d, const cg_ruleset *rs, in
     double t0 = now_s();
     for (size_t i = 0; i < fr->n; i++) {
         if (cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i],
-                      fr->ts[i], &st) != CG_DECODE_OK || p.ipver == 0)
+                      fr->ts[i], &st) != CG_OK || p.ipver == 0)
             continue;
         cg_inspect_packet(in, &p);
     }
@@ -210,7 +210,7 @@ static double run_alone(const frames *fr, int with, uint64_t *alerts)
     double t0 = now_s();
     for (size_t i = 0; i < fr->n; i++) {
         if (cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i],
-                      fr->ts[i], &st) != CG_DECODE_OK || p.ipver == 0)
+                      fr->ts[i], &st) != CG_OK || p.ipver == 0)
             continue;
         int ts = 1;
         cg_flow *f = cg_flowtable_update(ft, &p, &ts);

@@ -150,7 +150,7 @@ static double run_detect(const frames *fr, const cg_detect *d, int no_stream, ui
     double t0 = now_s();
     for (size_t i = 0; i < fr->n; i++) {
         if (cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i],
-                      fr->ts[i], &st) != CG_DECODE_OK || p.ipver == 0)
+                      fr->ts[i], &st) != CG_OK || p.ipver == 0)
             continue;
         cg_inspect_packet(in, &p);
     }
@@ -235,9 +235,9 @@ static double run_eve(const frames *fr, const cg_detect *d, int want_app, uint32
     for (size_t i = 0; i < fr->n; i++) {
         int rc = cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i],
                            fr->ts[i], &st);
-        if (rc != CG_DECODE_OK && (events & CG_INSPECT_EV_ANOMALY))
+        if (rc != CG_OK && (events & CG_INSPECT_EV_ANOMALY))
             eve_write(s, cg_eve_decode_anomaly(s->line, EVE_LINE, &p, rc));
-        if (rc != CG_DECODE_OK || p.ipver == 0)
+        if (rc != CG_OK || p.ipver == 0)
             continue;
         cg_inspect_packet(s->in, &p);
     }

@@ -67,7 +67,7 @@ static uint8_t *payloads(const char *path, size_t max, size_t *len)
     int rc;
     while (n < max && (rc = cg_capture_next(c, &f, err, sizeof err)) == 1) {
         if (cg_decode(&p, cg_capture_dlt(c), f.data, f.caplen, f.wirelen, f.ts_us, &st) !=
-                CG_DECODE_OK || p.proto != 6 || p.payload_len == 0)
+                CG_OK || p.proto != 6 || p.payload_len == 0)
             continue;
         size_t k = p.payload_len < max - n ? p.payload_len : max - n;
         memcpy(buf + n, p.payload, k);

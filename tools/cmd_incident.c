@@ -101,12 +101,12 @@ static int parse_id(const char *s, uint64_t *out)
 /* The store's error for incident id: "not found" is bad input (2). */
 static int store_fail(cg_store *st, int rc, uint64_t id)
 {
-    if (rc == CG_STORE_ENOTFOUND) {
+    if (rc == CG_ENOTFOUND) {
         fprintf(stderr, "canhgac incident: incident %llu: not found\n", (unsigned long long)id);
         return CG_EXIT_INPUT;
     }
     fprintf(stderr, "canhgac incident: %s\n", cg_store_error(st));
-    return rc == CG_STORE_EINVAL ? CG_EXIT_INPUT : CG_EXIT_FAIL;
+    return rc == CG_EINVAL ? CG_EXIT_INPUT : CG_EXIT_FAIL;
 }
 
 /* ---- show ------------------------------------------------------------------ */
@@ -713,7 +713,7 @@ static int cmd_pcap(const opts *o, const uint64_t *ids, int n)
             continue;
         if ((rc = cg_pcapng_export_add(x, st, ids[i], &added)) != 0) {
             fprintf(stderr, "canhgac incident pcap: %s\n", cg_pcapng_export_error(x));
-            ret = rc == CG_PCAPNG_ENOTFOUND ? CG_EXIT_INPUT : CG_EXIT_FAIL;
+            ret = rc == CG_ENOTFOUND ? CG_EXIT_INPUT : CG_EXIT_FAIL;
             goto out;
         }
         if (added == 0) {

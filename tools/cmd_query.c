@@ -515,7 +515,7 @@ static int write_pcap(cg_store *st, const cg_query *q, uint64_t limit, uint64_t 
             goto out;
         }
     int rc = cg_pcapng_export_write(x, path, &s);
-    if (rc == CG_PCAPNG_EEMPTY) {
+    if (rc == CG_EEMPTY) {
         if (l.n == 0)
             fprintf(stderr, "canhgac query: no incident matches; %s not written\n", path);
         else
@@ -652,7 +652,7 @@ static int print_attacks(cg_store *st, const cg_query *q, uint64_t limit, int fm
     free(o.sigs.e);
     if (rc) {
         fprintf(stderr, "canhgac query: %s\n", cg_store_error(st));
-        return rc == CG_STORE_EOLDER ? CG_EXIT_INPUT : CG_EXIT_FAIL;
+        return rc == CG_EOLDER ? CG_EXIT_INPUT : CG_EXIT_FAIL;
     }
     if (limit && o.n == limit)
         fprintf(stderr, "canhgac query: %llu attacks shown; --limit N for more (0 = all)\n",

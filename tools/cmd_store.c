@@ -65,10 +65,10 @@ static int check_one(const char *dir, int db, uint64_t *entries)
         return 3;
     }
     rc = cg_store_check(st, db, print_problem, (void *)dir, entries);
-    if (rc && rc != CG_STORE_ECORRUPT)
+    if (rc && rc != CG_ECORRUPT)
         printf("%s: %s\n", dir, cg_store_error(st));
     cg_store_close(st);
-    return rc == 0 ? 0 : rc == CG_STORE_ECORRUPT ? 2 : 1;
+    return rc == 0 ? 0 : rc == CG_ECORRUPT ? 2 : 1;
 }
 
 static int cmd_check(const char *dir)
@@ -143,7 +143,7 @@ static int cmd_backup(const char *dir, const char *out)
     if (rc)
         fprintf(stderr, "canhgac store backup: %s\n", cg_store_error(st));
     cg_store_close(st);
-    return rc == 0 ? CG_EXIT_OK : rc == CG_STORE_EIO ? CG_EXIT_FAIL : CG_EXIT_INPUT;
+    return rc == 0 ? CG_EXIT_OK : rc == CG_EIO ? CG_EXIT_FAIL : CG_EXIT_INPUT;
 }
 
 static int cmd_restore(const char *in, const char *dir)
@@ -152,7 +152,7 @@ static int cmd_restore(const char *in, const char *dir)
 
     if (rc) {
         fprintf(stderr, "canhgac store restore: %s\n", cg_store_error(NULL));
-        return rc == CG_STORE_EIO ? CG_EXIT_FAIL : CG_EXIT_INPUT;
+        return rc == CG_EIO ? CG_EXIT_FAIL : CG_EXIT_INPUT;
     }
     printf("%s: restored from %s\n", dir, in);
     return CG_EXIT_OK;

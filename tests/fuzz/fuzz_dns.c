@@ -27,7 +27,7 @@ static void parse_one(const uint8_t *msg, uint32_t len, uint32_t wire_len, uint3
     cg_bufset bs;
     cg_dns_msg m;
     int rc = cg_dns_parse_detail(msg, len, wire_len, scratch, sizeof scratch, &bs, &m, st, &det);
-    fz_touch(cg_dns_strerror(rc), strlen(cg_dns_strerror(rc)));
+    fz_touch(cg_strerror(rc), strlen(cg_strerror(rc)));
     fz_touch_bufset(&bs);
     for (unsigned i = 0; i < det.nq && i < CG_DNS_DETAIL_QUESTIONS; i++) {
         fz_touch(det.q[i].name, det.q[i].name_len);
