@@ -31,7 +31,7 @@ enum {
     CG_EINVAL = -4,         /* a bad argument, or a call the handle cannot take */
     CG_ENOTFOUND = -5,      /* no such thing (store, incident, record) */
     CG_EBUSY = -6,          /* another process holds it (the store's writer) */
-    CG_EFULL = -7,          /* no room: the store's map is full */
+    CG_EFULL = -7,          /* no room: the store's map is full, or its disk */
     CG_ECORRUPT = -8,       /* damaged, or not what it should be (a store page, a record) */
     CG_ENEWER = -9,         /* written by a newer version */
     CG_EOLDER = -10,        /* written by an older version that cannot be read as it is */

@@ -43,6 +43,13 @@
  *     (CG_ECORRUPT) says "damaged (...): restore from a backup" and
  *     marks the process (cg_store_damaged); faults in a damaged page are
  *     store_guard.c's.
+ * 11. A full disk is said as one ("No space left on device", CG_EFULL),
+ *     never as damage: a writer allocates lock.mdb's pages before LMDB
+ *     writes them through its map (reserve_lock), LMDB's EIO for a write
+ *     cut short on a full file system is ENOSPC (cgs_disk_full), and a
+ *     data.mdb that a writer began and could not create is removed. LMDB
+ *     writes data.mdb with pwrite (no MDB_WRITEMAP), so a failed write is
+ *     an error of its commit, which then stores nothing of the batch.
  *
  * Writers across processes. LMDB runs one write transaction at a time in an
  * environment, across processes (its writer mutex in lock.mdb). The sensor's
@@ -79,6 +86,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #define INDEX_FLAGS (MDB_DUPSORT | MDB_DUPFIXED)
@@ -134,9 +142,23 @@ static int map_mdb(int rc)
     case MDB_BAD_VALSIZE:
     case EINVAL:
         return CG_EINVAL;
+    case ENOSPC:
+    case EDQUOT:
+        return CG_EFULL;
     default:
         return CG_EIO;
     }
+}
+
+int cgs_disk_full(const char *dir)
+{
+    struct statfs sf;
+
+    if (statfs(dir, &sf) != 0 || sf.f_bsize <= 0)
+        return 0;
+    /* root may write into the blocks kept for it */
+    uint64_t avail = geteuid() == 0 ? (uint64_t)sf.f_bfree : (uint64_t)sf.f_bavail;
+    return avail < DISK_FULL_SLACK / (uint64_t)sf.f_bsize;
 }
 
 /* An LMDB failure as a code and a message; `what` names the step, or NULL
@@ -160,6 +182,18 @@ int cgs_fail_mdb(const cg_store *st, int rc, const char *what)
     if (rc == MDB_MAP_RESIZED)
         return cgs_fail(st, CG_EIO,
                         "the writer grew the map beyond this handle's; open the store again");
+    /* A short write is LMDB's EIO ("short write, filesystem full?"): with
+     * the file system out of room, it is the disk that is full. */
+    if (rc == EDQUOT || (rc == EIO && cgs_disk_full(st->dir)))
+        rc = ENOSPC;
+    if (rc == ENOSPC) {
+        if (!st->opened)
+            return cgs_fail(st, CG_EFULL, "%s%s%s", what ? what : "", what ? ": " : "",
+                            strerror(ENOSPC));
+        return cgs_fail(st, CG_EFULL, "%s%s%s; nothing of this %s was stored", what ? what : "",
+                        what ? ": " : "", strerror(ENOSPC),
+                        st->wstate == W_OPEN ? "batch" : "change");
+    }
     if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_PAGE_FULL ||
         rc == EFAULT) {
         /* LMDB met a page that is not what its parent says, a page fuller
@@ -364,7 +398,8 @@ static int take_writer_lock(cg_store *st)
     }
     len = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
     if (ftruncate(fd, 0) != 0 || pwrite(fd, buf, (size_t)len, 0) != len) {
-        code = cgs_fail(st, CG_EIO, "writer.lock: %s", strerror(errno));
+        int e = errno == EDQUOT ? ENOSPC : errno;
+        code = cgs_fail(st, e == ENOSPC ? CG_EFULL : CG_EIO, "writer.lock: %s", strerror(e));
         goto fail;
     }
     st->lockfd = fd;
@@ -407,6 +442,64 @@ static void group_lock(const cg_store *st)
         chmod(path, (sb.st_mode & 07777) | S_IRGRP | S_IWGRP);
 }
 
+/* LMDB makes lock.mdb with ftruncate, a file of holes, and writes its
+ * header and reader table through a shared map: where the file system has
+ * no block left for a page of it, that write is a SIGBUS, which would read
+ * as a damaged store. Its pages are allocated here first, so that a full
+ * disk is ENOSPC, said as such. LOCK_RESERVE is LMDB 0.9's lock file for
+ * its default 126 readers; a larger file is allocated to its size. A file
+ * this process may not write, or a file system without fallocate, is left
+ * to LMDB as before.
+ *
+ * A reader needs only the first page: LMDB's header is there, and the
+ * first free slot of the table, which a reader takes, with fewer than 62
+ * readers at once. When even that page cannot be had, no process has
+ * opened the store since lock.mdb was made (the first writes the header),
+ * so no sensor writes it: the reader reads without LMDB's lock (*nolock),
+ * as one without write access does; a full disk must not keep analysts
+ * from reading. Returns 0, or a writer's CG_EFULL with its message. */
+#define LOCK_RESERVE 8192
+static int reserve_lock(const cg_store *st, int *nolock)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+    int fd, e = 0, made;
+    int reader = (st->flags & CG_STORE_RDONLY) != 0;
+
+    *nolock = 0;
+    if ((size_t)snprintf(path, sizeof path, "%s/lock.mdb", st->dir) >= sizeof path)
+        return 0;
+    made = access(path, F_OK) != 0;
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);   /* LMDB's mode (mdb_env_open) */
+    if (fd < 0)
+        return 0;
+    if (fstat(fd, &sb) == 0) {
+        off_t len = reader ? 4096 : sb.st_size > LOCK_RESERVE ? sb.st_size : LOCK_RESERVE;
+        if (fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, len) != 0)
+            e = errno == EDQUOT ? ENOSPC : errno;
+    }
+    close(fd);
+    if (e != ENOSPC)
+        return 0;
+    if (!reader)
+        return cgs_fail(st, CG_EFULL, "lock.mdb: %s", strerror(ENOSPC));
+    if (made)
+        unlink(path);   /* as it was: LMDB makes it with the next opener */
+    *nolock = 1;
+    return 0;
+}
+
+/* Whether DIR/data.mdb holds anything (a store, or something else). */
+static int has_data(const cg_store *st)
+{
+    char path[PATH_MAX];
+    struct stat sb;
+
+    if ((size_t)snprintf(path, sizeof path, "%s/data.mdb", st->dir) >= sizeof path)
+        return 1;
+    return stat(path, &sb) != 0 ? errno != ENOENT : sb.st_size > 0;
+}
+
 /* The meta page LMDB chose must describe a file at least as long as its last
  * page: else a damaged meta page sends reads past the file's end. */
 static int check_meta(const cg_store *st)
@@ -432,7 +525,7 @@ static int check_meta(const cg_store *st)
 static int open_env(cg_store *st, uint64_t mapsize)
 {
     unsigned mflags = MDB_NOTLS;
-    int rc, code;
+    int rc, code, nolock = 0;
 
     if (mapsize > SIZE_MAX)
         return cgs_fail(st, CG_EINVAL, "map size too large for this machine");
@@ -454,8 +547,17 @@ static int open_env(cg_store *st, uint64_t mapsize)
         return cgs_fail_mdb(st, rc, NULL);
     if (st->flags & CG_STORE_RDONLY)
         mflags |= MDB_RDONLY;
+    if ((code = reserve_lock(st, &nolock)) != 0)
+        return code;
     cgs_guard_opening(st, st->env);
-    rc = mdb_env_open(st->env, st->dir, mflags, 0640);
+    if (nolock) {
+        rc = mdb_env_open(st->env, st->dir, mflags | MDB_NOLOCK, 0640);
+        if (!rc)
+            fprintf(stderr, "canhgac: %s: notice: no space left on device for lock.mdb: "
+                    "reading without LMDB's reader lock\n", st->dir);
+    } else {
+        rc = mdb_env_open(st->env, st->dir, mflags, 0640);
+    }
     if (rc == EACCES && (st->flags & CG_STORE_RDONLY) && lock_unwritable(st)) {
         /* a reader without write access to lock.mdb (see store.h) */
         mdb_env_close(st->env);
@@ -688,7 +790,7 @@ int cg_store_open(cg_store **out, const char *dir, unsigned flags, uint64_t maps
 {
     cg_store *st;
     size_t dlen;
-    int fresh = 0, code;
+    int fresh = 0, code, had_data = 1;
 
     if (!out || !dir || !*dir || (flags & ~(unsigned)(CG_STORE_RDONLY | CG_STORE_TRIAGE)) ||
         flags == (CG_STORE_RDONLY | CG_STORE_TRIAGE)) {
@@ -717,6 +819,8 @@ int cg_store_open(cg_store **out, const char *dir, unsigned flags, uint64_t maps
          * environment a second time (LMDB's locks are per process). */
         if (!code)
             code = take_writer_lock(st);
+        if (!code)
+            had_data = has_data(st);
     }
     if (!code)
         code = open_env(st, mapsize);
@@ -747,6 +851,15 @@ fail:
     cgs_guard_remove(st);
     if (st->env)
         mdb_env_close(st->env);
+    if (!had_data && st->lockfd >= 0) {
+        /* A store this writer began to create and could not (a full
+         * disk): the data.mdb it made goes, rather than stay as half an
+         * environment that a later open would take for a damaged one. No
+         * one else writes DIR's data.mdb while writer.lock is held. */
+        char path[PATH_MAX];
+        if ((size_t)snprintf(path, sizeof path, "%s/data.mdb", st->dir) < sizeof path)
+            unlink(path);
+    }
     if (st->lockfd >= 0)
         close(st->lockfd);
     free(st->enc);

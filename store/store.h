@@ -174,7 +174,9 @@
 /* Codes: error.h's. CG_EIO: cannot open or create, permission, disk;
  * CG_ENEWER / CG_EOLDER: written by a newer / an older schema version;
  * CG_ECORRUPT: not a canhgac store, a damaged page or a bad record; CG_EFULL:
- * the map is full; CG_ENOTFOUND; CG_EBUSY: another writer holds the store;
+ * the map is full, or the disk ("No space left on device": a write, a
+ * commit, or creating the store; the batch is then not stored, what was
+ * committed before is kept); CG_ENOTFOUND; CG_EBUSY: another writer holds the store;
  * CG_EINVAL; CG_ENOMEM. */
 
 typedef struct cg_store cg_store;
@@ -532,8 +534,11 @@ int cg_store_info_get(cg_store *st, cg_store_info *out);
 /* Installs SIGSEGV and SIGBUS handlers for the process: a fault inside the
  * map of an open store (or while one is opened), and an LMDB assertion,
  * write "PREFIX: DIR: damaged (page N): restore from a backup" to fd and
- * _exit(code). Any other fault is the default crash. */
-void cg_store_fault_exit(const char *prefix, int fd, int code);
+ * _exit(code). A SIGBUS of such a fault while DIR's file system is full
+ * (a page of a map that could not be allocated) writes "PREFIX: DIR: No
+ * space left on device (...)" instead and _exit(full_code). Any other fault
+ * is the default crash. */
+void cg_store_fault_exit(const char *prefix, int fd, int code, int full_code);
 /* What the process is reading, added to that line ("incidents key 12");
  * NULL clears it. */
 void cg_store_fault_where(const char *where);

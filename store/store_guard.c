@@ -19,7 +19,12 @@
  *     again and is re-raised: a bug stays a crash with a core, never a false
  *     "damaged".
  *  2. The handler only reads the slot table and fixed strings, formats with
- *     its own digits, write(2)s and _exit(2)s: async-signal-safe.
+ *     its own digits, calls statfs(2) and geteuid(2), write(2)s and
+ *     _exit(2)s: async-signal-safe.
+ *  4. A SIGBUS taken for the store's while its file system is full
+ *     (cgs_disk_full) is a page of a map the kernel could not allocate (a
+ *     hole of lock.mdb written through LMDB's map): it says "No space left
+ *     on device", not damaged, and exits with the code for that.
  *  3. Slots are filled by cg_store_open once the map is known and emptied by
  *     cg_store_close before the map goes; the pointers are published with
  *     release stores so the handler never sees half a slot.
@@ -52,7 +57,7 @@ static struct {
 static uintptr_t g_lmdb_lo, g_lmdb_hi;   /* liblmdb's code, when it is a shared library */
 static const char *g_prefix;   /* NULL: not asked for */
 static struct sigaction g_old_segv, g_old_bus;   /* what was there before */
-static int g_fd = 2, g_code = 2;
+static int g_fd = 2, g_code = 2, g_code_full = 1;
 static _Atomic(const char *) g_opening;   /* a store being opened */
 static char g_where[160];
 static volatile sig_atomic_t g_where_set;
@@ -112,6 +117,43 @@ static void say_damaged(const char *dir, const char *what, int has_page, uint64_
     if (write(g_fd, buf, n) < 0) {
         /* nothing else to say it with */
     }
+}
+
+/* "PREFIX: DIR: No space left on device (...)\n" */
+static void say_full(const char *dir)
+{
+    char buf[640];
+    size_t n = 0;
+
+    n = cat(buf, n, sizeof buf, g_prefix);
+    n = cat(buf, n, sizeof buf, ": ");
+    n = cat(buf, n, sizeof buf, dir);
+    n = cat(buf, n, sizeof buf, ": No space left on device (a page LMDB writes through its "
+            "map could not be allocated)\n");
+    if (write(g_fd, buf, n) < 0) {
+        /* nothing else to say it with */
+    }
+}
+
+/* Ends the process for a fault of dir's store: full disk or damage. A full
+ * disk faults only on a write (data.mdb is mapped read-only: a damaged
+ * store's faults are reads); where the context says which, a read is
+ * damage whatever the disk. */
+static _Noreturn void store_fault(int sig, void *uc, const char *dir, const char *what,
+                                  int has_page, uint64_t page)
+{
+    int write_fault = 1;
+#if defined(__x86_64__)
+    write_fault = (((ucontext_t *)uc)->uc_mcontext.gregs[REG_ERR] & 2) != 0;   /* X86_PF_WRITE */
+#else
+    (void)uc;
+#endif
+    if (sig == SIGBUS && write_fault && cgs_disk_full(dir)) {
+        say_full(dir);
+        _exit(g_code_full);
+    }
+    say_damaged(dir, what, has_page, page);
+    _exit(g_code);
 }
 
 /* The store a fault in LMDB's code is of: the open one (the first). */
@@ -184,20 +226,15 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 #endif
     if (pc && pc >= g_lmdb_lo && pc < g_lmdb_hi) {
         /* LMDB followed a garbled page (a null or wild page pointer) */
-        say_damaged(any_dir(), "a page LMDB could not follow", 0, 0);
-        _exit(g_code);
+        store_fault(sig, uc, any_dir(), "a page LMDB could not follow", 0, 0);
     }
     for (int i = 0; i < SLOTS; i++) {
         uintptr_t lo = atomic_load_explicit(&slots[i].lo, memory_order_acquire);
-        if (lo && a >= lo && a - lo < slots[i].len + SLACK) {
-            say_damaged(slots[i].dir, NULL, 1, (uint64_t)((a - lo) / slots[i].psize));
-            _exit(g_code);
-        }
+        if (lo && a >= lo && a - lo < slots[i].len + SLACK)
+            store_fault(sig, uc, slots[i].dir, NULL, 1, (uint64_t)((a - lo) / slots[i].psize));
     }
-    if (opening) {
-        say_damaged(opening, sig == SIGBUS ? "meta page: bus error" : "meta page", 0, 0);
-        _exit(g_code);
-    }
+    if (opening)
+        store_fault(sig, uc, opening, sig == SIGBUS ? "meta page: bus error" : "meta page", 0, 0);
     /* not ours (invariant 1): the action that was there (the default, or a
      * sanitizer's report), and on return the fault again */
     sigaction(sig, sig == SIGBUS ? &g_old_bus : &g_old_segv, NULL);
@@ -217,7 +254,7 @@ static void on_assert(MDB_env *env, const char *msg)
     _exit(g_code);
 }
 
-void cg_store_fault_exit(const char *prefix, int fd, int code)
+void cg_store_fault_exit(const char *prefix, int fd, int code, int full_code)
 {
     struct sigaction sa;
 
@@ -225,6 +262,7 @@ void cg_store_fault_exit(const char *prefix, int fd, int code)
     g_prefix = prefix;
     g_fd = fd;
     g_code = code;
+    g_code_full = full_code;
     memset(&sa, 0, sizeof sa);
     sa.sa_sigaction = on_fault;
     sa.sa_flags = SA_SIGINFO | SA_NODEFER;

@@ -119,6 +119,12 @@ int cgs_fail(const cg_store *st, int code, const char *fmt, ...);
 int cgs_fail_mdb(const cg_store *st, int rc, const char *what);
 int cgs_bad_record(const cg_store *st, const char *what, uint64_t id, const char *why);
 int cgs_rtxn_begin(const cg_store *st, MDB_txn **txn);
+/* Whether the file system holding dir has less than DISK_FULL_SLACK bytes
+ * free for this process: LMDB writes at most 64 pages (MDB_COMMIT_PAGES)
+ * in one call, so a write cut short by a full disk (LMDB's EIO) leaves
+ * less than that. Only statfs(2): the fault handler calls it too. */
+#define DISK_FULL_SLACK ((uint64_t)256 << 10)
+int cgs_disk_full(const char *dir);
 
 /* ---- a damaged store (store_guard.c) ------------------------------------- */
 

@@ -65,7 +65,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "run") || !strcmp(cmd, "query") || !strcmp(cmd, "incident") ||
         !strcmp(cmd, "store")) {
         snprintf(prefix, sizeof prefix, "canhgac %s", cmd);
-        cg_store_fault_exit(prefix, STDERR_FILENO, CG_EXIT_INPUT);
+        cg_store_fault_exit(prefix, STDERR_FILENO, CG_EXIT_INPUT, CG_EXIT_FAIL);
     }
     if (!strcmp(cmd, "run"))
         return store_exit(cg_cmd_run(argc - 1, argv + 1));

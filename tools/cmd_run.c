@@ -143,7 +143,8 @@ static const char run_usage[] =
     "  canhgac run -i eth0 -S /etc/canhgac/rules --geoip-city GeoLite2-City.mmdb \\\n"
     "      --geoip-asn GeoLite2-ASN.mmdb --assets /etc/canhgac/assets.conf\n"
     "\n"
-    "exit: 0 done; 1 failed while running (store full, disk, an interface that went\n"
+    "exit: 0 done; 1 failed while running (store full, disk full or failing, also\n"
+    "when the store cannot be created for want of room, an interface that went\n"
     "away); 2 bad input (unreadable capture, an interface that cannot be opened,\n"
     "bad rules path, no rule loaded, store cannot be opened, missing or corrupt\n"
     "GeoIP database, asset file or detectors file with a bad line, unknown user)\n";
@@ -619,8 +620,11 @@ int cg_cmd_run(int argc, char **argv)
             fprintf(stderr, "canhgac run: warning: %s; running without it\n", err);
     }
     if (!no_store) {
-        if (cg_store_open(&st, store_dir, 0, (uint64_t)map_mib << 20)) {
+        int sc = cg_store_open(&st, store_dir, 0, (uint64_t)map_mib << 20);
+        if (sc) {
             fprintf(stderr, "canhgac run: %s\n", cg_store_error(NULL));
+            if (sc == CG_EFULL)
+                ret = CG_EXIT_FAIL;   /* no room (a full disk): not bad input */
             goto out;
         }
         cg_store_set_alert_cap(st, alert_cap);

@@ -59,7 +59,7 @@ static int check_one(const char *dir, int db, uint64_t *entries)
     cg_store *st = NULL;
     int rc;
 
-    cg_store_fault_exit("canhgac store check", 1, 2);
+    cg_store_fault_exit("canhgac store check", 1, 2, 1);
     if (cg_store_open(&st, dir, CG_STORE_RDONLY, 0)) {
         fprintf(stderr, "canhgac store check: %s\n", cg_store_error(NULL));
         return 3;
