@@ -1203,8 +1203,10 @@ static uint64_t addrset_hash(const cg_addrset *a)
 }
 
 /* The address set that the most rules name as their source or destination,
- * "any" and single ranges of one address aside (NULL: none is named twice). */
-static const cg_addrset *pick_pivot(const cg_detect *d)
+ * "any" and single ranges of one address aside, into *out (NULL: none is
+ * named twice). 0, or -1 when out of memory (not "no pivot": the engine
+ * would differ with the memory at hand). */
+static int pick_pivot(const cg_detect *d, const cg_addrset **out)
 {
     uint32_t cap = 1;
     while (cap < 4 * d->nrules + 4)
@@ -1213,6 +1215,7 @@ static const cg_addrset *pick_pivot(const cg_detect *d)
     uint32_t *count = calloc(cap, sizeof *count);
     const cg_addrset *best = NULL;
     uint32_t nbest = 1;
+    int rc = -1;
     if (!set || !count)
         goto out;
     for (uint32_t i = 0; i < d->nrules; i++)
@@ -1229,10 +1232,12 @@ static const cg_addrset *pick_pivot(const cg_detect *d)
                 best = a;
             }
         }
+    *out = best;
+    rc = 0;
 out:
     free(set);
     free(count);
-    return best;
+    return rc;
 }
 
 /* Whether s holds an address of p (in: 1) or outside p (in: 0). */
@@ -1279,7 +1284,8 @@ static int build_amask(cg_detect *d)
     d->amask = malloc(d->nrules ? d->nrules : 1);
     if (!d->amask)
         return -1;
-    d->pivot = pick_pivot(d);
+    if (pick_pivot(d, &d->pivot))
+        return -1;
     for (uint32_t i = 0; i < d->nrules; i++)
         d->amask[i] = d->pivot ? rule_amask(&d->rules[i], d->pivot) : (1u << NACLS) - 1;
     return 0;
@@ -1452,12 +1458,15 @@ int cg_detect_worker_create_shared(cg_detect_worker **out, const cg_detect *d,
             goto oom;
     }
     FOR_EACH_GROUP((cg_detect *)d, gr, {
-        for (int v = 0; v < NACLS; v++)
-            if (gr->db[v] && hs_alloc_scratch(gr->db[v], &w->scratch) != HS_SUCCESS) {
-                snprintf(err, errlen, "hyperscan: cannot allocate scratch space");
+        for (int v = 0; v < NACLS; v++) {
+            hs_error_t he = gr->db[v] ? hs_alloc_scratch(gr->db[v], &w->scratch) : HS_SUCCESS;
+            if (he != HS_SUCCESS) {
+                snprintf(err, errlen, "hyperscan: cannot allocate scratch space%s",
+                         he == HS_NOMEM ? ": out of memory" : "");
                 cg_detect_worker_destroy(w);
                 return -1;
             }
+        }
     });
     *out = w;
     return 0;

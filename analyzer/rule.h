@@ -350,6 +350,7 @@ typedef struct cg_rulefile {
     uint32_t disabled;                 /* commented-out rules (not counted elsewhere) */
 } cg_rulefile;
 
+/* An empty set with Suricata's default variables: 0, or CG_ENOMEM. */
 int cg_ruleset_create(cg_ruleset **out);
 void cg_ruleset_destroy(cg_ruleset *rs);
 

@@ -169,7 +169,7 @@ int cg_ruleset_create(cg_ruleset **out)
 {
     cg_ruleset *rs = calloc(1, sizeof *rs);
     if (!rs)
-        return -1;
+        return CG_ENOMEM;
     rs->string_file = -1;
     if (cg_vars_create(&rs->vars) || cg_vars_create_empty(&rs->pins) ||
         cg_classes_create(&rs->classes) ||
@@ -180,7 +180,7 @@ int cg_ruleset_create(cg_ruleset **out)
     return 0;
 fail:
     cg_ruleset_destroy(rs);
-    return -1;
+    return CG_ENOMEM;
 }
 
 /* Whether a variable's value parses as an address set or a port set with the

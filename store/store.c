@@ -145,6 +145,8 @@ static int map_mdb(int rc)
     case ENOSPC:
     case EDQUOT:
         return CG_EFULL;
+    case ENOMEM:
+        return CG_ENOMEM;
     default:
         return CG_EIO;
     }
@@ -803,8 +805,8 @@ int cg_store_open(cg_store **out, const char *dir, unsigned flags, uint64_t maps
     st = calloc(1, sizeof *st + dlen + 1);
     if (!st) {
         last_err.st = NULL;
-        snprintf(last_err.msg, sizeof last_err.msg, "%s: %s", dir, strerror(ENOMEM));
-        return CG_EIO;
+        snprintf(last_err.msg, sizeof last_err.msg, "%s: out of memory", dir);
+        return CG_ENOMEM;
     }
     memcpy(st->dir, dir, dlen + 1);
     st->flags = flags;
@@ -1071,7 +1073,7 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
         if (size > st->enc_cap) {
             uint8_t *b = realloc(st->enc, size);
             if (!b)
-                return cgs_fail(st, CG_EIO, "%s", strerror(ENOMEM));
+                return cgs_fail(st, CG_ENOMEM, "out of memory");
             st->enc = b;
             st->enc_cap = size;
         }

@@ -366,7 +366,7 @@ int cg_store_top(cg_store *st, const cg_query *q, int field, cg_store_group *out
     g.field = field;
     g.c.kl = cgs_ix[fields[field].ix].keylen;
     if (n && !(top = calloc(n, sizeof *top)))
-        return cgs_fail(st, CG_EIO, "%s", strerror(ENOMEM));
+        return cgs_fail(st, CG_ENOMEM, "out of memory");
     if ((code = cgs_rtxn_begin(st, &txn)) != 0)
         goto out;
     if (q->has == 0 && !q->match)
@@ -378,7 +378,7 @@ int cg_store_top(cg_store *st, const cg_query *q, int field, cg_store_group *out
         code = cg_sq_walk(st, txn, q, &p, 0, 0, each_group, &g);
     mdb_txn_abort(txn);
     if (!code && g.c.nomem)
-        code = cgs_fail(st, CG_EIO, "%s", strerror(ENOMEM));
+        code = cgs_fail(st, CG_ENOMEM, "out of memory");
     if (code)
         goto out;
     for (size_t i = 0; i < g.c.cap; i++)
@@ -489,7 +489,7 @@ int cg_store_histogram(cg_store *st, const cg_query *q, uint64_t bucket_us,
     if ((code = cg_sq_plan(st, txn, q, 0, &p)) == 0)
         code = cg_sq_walk(st, txn, q, &p, 0, 0, each_hist, &h);
     if (!code && h.c.nomem)
-        code = cgs_fail(st, CG_EIO, "%s", strerror(ENOMEM));
+        code = cgs_fail(st, CG_ENOMEM, "out of memory");
     if (code)
         goto out;
     /* the table compacted to its front, in bucket order */
@@ -751,7 +751,7 @@ int cg_store_attacks(cg_store *st, const cg_query *q, uint64_t limit,
     if ((code = cg_sq_plan(st, txn, q, 0, &p)) == 0)
         code = cg_sq_walk(st, txn, q, &p, 0, 0, each_attack, &t);
     if (!code && t.nomem)
-        code = cgs_fail(st, CG_EIO, "%s", strerror(ENOMEM));
+        code = cgs_fail(st, CG_ENOMEM, "out of memory");
     if (!code)
         attacks_emit(&t, 0);   /* the walk's end: every open attack is complete */
     mdb_txn_abort(txn);

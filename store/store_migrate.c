@@ -75,7 +75,7 @@ int cgs_migrate(cg_store *st)
         if (size > cap) {
             uint8_t *b = realloc(buf, size);
             if (!b) {
-                code = cgs_fail(st, CG_EIO, "migrating to schema 3: %s", strerror(ENOMEM));
+                code = cgs_fail(st, CG_ENOMEM, "migrating to schema 3: out of memory");
                 goto out;
             }
             buf = b;

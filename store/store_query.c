@@ -925,7 +925,7 @@ static int collect(const cg_store *st, MDB_txn *txn, const struct plan *p, const
     }
     mdb_cursor_close(cur);
     if (!code && bits_done(b))
-        code = cgs_fail(st, CG_EIO, "%s", strerror(ENOMEM));
+        code = cgs_fail(st, CG_ENOMEM, "out of memory");
     return code;
 }
 

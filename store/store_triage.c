@@ -208,7 +208,7 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
         code = cgs_fail_mdb(st, rc, "commit");
     goto out;
 nomem:
-    code = cgs_fail(st, CG_EIO, "out of memory");
+    code = cgs_fail(st, CG_ENOMEM, "out of memory");
 out:
     if (txn)
         mdb_txn_abort(txn);

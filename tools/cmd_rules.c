@@ -89,8 +89,11 @@ int cg_cmd_rules(int argc, char **argv)
     cg_ruleset *rs = NULL;
     kwcount *kws = NULL;
     cg_detect *det = NULL;
-    if (cg_ruleset_create(&rs))
+    if (cg_ruleset_create(&rs)) {
+        fprintf(stderr, "canhgac rules check: out of memory\n");
+        ret = CG_EXIT_FAIL;
         goto out;
+    }
     if (cg_cli_load_rules(rs, vars, sets, nsets, classif, (const char *const *)argv + optind,
                           argc - optind, err, sizeof err)) {
         fprintf(stderr, "canhgac rules check: %s\n", err);

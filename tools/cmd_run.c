@@ -623,8 +623,8 @@ int cg_cmd_run(int argc, char **argv)
         int sc = cg_store_open(&st, store_dir, 0, (uint64_t)map_mib << 20);
         if (sc) {
             fprintf(stderr, "canhgac run: %s\n", cg_store_error(NULL));
-            if (sc == CG_EFULL)
-                ret = CG_EXIT_FAIL;   /* no room (a full disk): not bad input */
+            if (sc == CG_EFULL || sc == CG_ENOMEM)
+                ret = CG_EXIT_FAIL;   /* no room (a full disk, memory): not bad input */
             goto out;
         }
         cg_store_set_alert_cap(st, alert_cap);

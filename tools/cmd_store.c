@@ -143,7 +143,7 @@ static int cmd_backup(const char *dir, const char *out)
     if (rc)
         fprintf(stderr, "canhgac store backup: %s\n", cg_store_error(st));
     cg_store_close(st);
-    return rc == 0 ? CG_EXIT_OK : rc == CG_EIO ? CG_EXIT_FAIL : CG_EXIT_INPUT;
+    return rc == 0 ? CG_EXIT_OK : rc == CG_EIO || rc == CG_ENOMEM ? CG_EXIT_FAIL : CG_EXIT_INPUT;
 }
 
 static int cmd_restore(const char *in, const char *dir)
@@ -152,7 +152,7 @@ static int cmd_restore(const char *in, const char *dir)
 
     if (rc) {
         fprintf(stderr, "canhgac store restore: %s\n", cg_store_error(NULL));
-        return rc == CG_EIO ? CG_EXIT_FAIL : CG_EXIT_INPUT;
+        return rc == CG_EIO || rc == CG_ENOMEM ? CG_EXIT_FAIL : CG_EXIT_INPUT;
     }
     printf("%s: restored from %s\n", dir, in);
     return CG_EXIT_OK;
