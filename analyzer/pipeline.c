@@ -42,15 +42,24 @@ double pl_mono(void)
     return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* The first failure is said, once. After the EVE file's (pl_eve_failed),
+ * the store goes on taking what came; its own failure then is another fact
+ * (that batch was not stored) and is said too, once. */
 void pl_fail(cg_pipeline *pl, const char *fmt, ...)
 {
     int expect = 0;
+    va_list ap;
     if (atomic_compare_exchange_strong(&pl->fail_set, &expect, 1)) {
-        va_list ap;
         va_start(ap, fmt);
         vsnprintf(pl->fail_msg, sizeof pl->fail_msg, fmt, ap);
         va_end(ap);
         fprintf(stderr, "canhgac run: %s\n", pl->fail_msg);
+    } else if (atomic_load(&pl->eve_fail) && !atomic_load(&pl->failed)) {
+        char msg[sizeof pl->fail_msg];
+        va_start(ap, fmt);
+        vsnprintf(msg, sizeof msg, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "canhgac run: %s\n", msg);
     }
     atomic_store(&pl->failed, 1);
     atomic_store(&pl->stop, 1);

@@ -17,6 +17,7 @@
 
 #include "analyzer/appctx.h"
 #include "analyzer/detect.h"
+#include "analyzer/eve_file.h"
 #include "analyzer/incident.h"
 #include "analyzer/pipeline.h"
 #include "analyzer/threshold.h"
@@ -158,10 +159,10 @@ typedef struct inc_geo {
 /* the writer's state */
 typedef struct writer {
     cg_incidents *ag;
-    FILE *eve;
-    char eve_path[4096];
-    int eve_stdout;
+    cg_eve_file *eve;
     int eve_broken;                  /* a write failed: no more lines */
+    uint64_t eve_lost;               /* lines not in the file: cut or offered after (wr_mu) */
+    double eve_flush_t;              /* when the EVE buffer was last written out */
     char *line;
     char geo_db_type[160], geo_db_date[40];
     uint64_t enriched, geo_errors;
@@ -253,7 +254,8 @@ int pl_start_reload(cg_pipeline *pl);
 
 /* pipeline_stats.c */
 void pl_publish(worker *w);
-void pl_stats_line(cg_pipeline *pl, FILE *eve, uint64_t *counted);
+/* The EVE stats line, '\n' included, in a buffer of the calling thread's. */
+const char *pl_stats_line(cg_pipeline *pl, size_t *len);
 void pl_eve_failed(cg_pipeline *pl);
 void pl_fail(cg_pipeline *pl, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 double pl_mono(void);

@@ -250,7 +250,7 @@ static size_t stats_json(cg_pipeline *pl, char *b, size_t cap, int eve)
     return pos;
 }
 
-void pl_stats_line(cg_pipeline *pl, FILE *eve, uint64_t *counted)
+const char *pl_stats_line(cg_pipeline *pl, size_t *len)
 {
     static _Thread_local char b[16384];
     char ts[40];
@@ -262,13 +262,8 @@ void pl_stats_line(cg_pipeline *pl, FILE *eve, uint64_t *counted)
     pos += stats_json(pl, b + pos, sizeof b - pos - 2, 1);
     b[pos++] = '}';
     b[pos++] = '\n';
-    if (fwrite(b, 1, pos, eve) != pos) {
-        pl_eve_failed(pl);
-        return;
-    }
-    pthread_mutex_lock(&pl->wr_mu);
-    (*counted)++;
-    pthread_mutex_unlock(&pl->wr_mu);
+    *len = pos;
+    return b;
 }
 
 /* ---- control commands --------------------------------------------------------- */
@@ -556,7 +551,7 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *o)
     uint64_t neve = 0;
     for (unsigned k = 0; k < EVE_KINDS; k++)
         neve += wr->eve_lines[k];
-    if (neve) {
+    if (neve || wr->eve_broken) {
         fprintf(o, "  eve        %llu lines:", (unsigned long long)neve);
         static const unsigned order[EVE_KINDS] = {5, 4, 3, 2, 1, 0, 6};
         int first = 1;
@@ -568,6 +563,9 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *o)
                     (unsigned long long)wr->eve_lines[k]);
             first = 0;
         }
+        if (wr->eve_broken)   /* the file holds the lines above, each whole */
+            fprintf(o, "; %llu not written (%s)", (unsigned long long)wr->eve_lost,
+                    cg_eve_file_error(wr->eve));
         fputc('\n', o);
     }
     cg_incidents_stats is;

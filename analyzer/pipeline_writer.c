@@ -63,16 +63,27 @@ static void futex_wait(_Atomic uint32_t *addr, uint32_t val, long ns)
 }
 
 /* The EVE file cannot be written (a full disk): said once; the sensor stops
- * (exit 1) but the store goes on taking and commits what came. */
+ * (exit 1) but the store goes on taking and commits what came. The file
+ * keeps whole lines only (eve_file.h); the lines counted as written that
+ * did not reach it move to eve_lost. */
 void pl_eve_failed(cg_pipeline *pl)
 {
     writer *wr = &pl->wr;
     if (wr->eve_broken)
         return;
     wr->eve_broken = 1;
+    uint64_t lost[CG_EVE_FILE_KINDS] = {0};
+    cg_eve_file_take_lost(wr->eve, lost);
+    pthread_mutex_lock(&pl->wr_mu);
+    for (unsigned k = 0; k < EVE_KINDS; k++) {
+        uint64_t n = lost[k] < wr->eve_lines[k] ? lost[k] : wr->eve_lines[k];
+        wr->eve_lines[k] -= n;
+        wr->eve_lost += n;
+    }
+    pthread_mutex_unlock(&pl->wr_mu);
     int expect = 0;
     if (atomic_compare_exchange_strong(&pl->fail_set, &expect, 1)) {
-        snprintf(pl->fail_msg, sizeof pl->fail_msg, "%.400s: %m", wr->eve_path);
+        snprintf(pl->fail_msg, sizeof pl->fail_msg, "%s", cg_eve_file_error(wr->eve));
         fprintf(stderr, "canhgac run: %s\n", pl->fail_msg);
     }
     atomic_store(&pl->eve_fail, 1);
@@ -362,6 +373,14 @@ static int alert_sink(const cg_open_incident *oi, const cg_fold_alert *fa, void 
     return cg_store_put_alert(pl->cfg.store, oi->id, fa->seq, &a) ? -1 : 0;
 }
 
+/* What the EVE file's buffer holds goes to the file. */
+static void eve_flush(cg_pipeline *pl)
+{
+    writer *wr = &pl->wr;
+    if (wr->eve && !wr->eve_broken && cg_eve_file_flush(wr->eve))
+        pl_eve_failed(pl);
+}
+
 static void store_failed(cg_pipeline *pl)
 {
     pl_fail(pl, "%s", cg_store_error(pl->cfg.store));
@@ -392,25 +411,36 @@ static int commit(cg_pipeline *pl)
                 (unsigned long long)wr->committed_incidents, (unsigned long long)wr->last_id);
     wr->pending_new = 0;
     wr->batch_alerts = 0;
-    if (wr->eve && !wr->eve_broken && fflush(wr->eve) != 0)
-        pl_eve_failed(pl);
+    eve_flush(pl);
     return 0;
 }
 
+/* One EVE line of kind, in up to three pieces. A line the file does not
+ * take (it failed, now or before) is counted as not written. */
 static void eve_write(cg_pipeline *pl, unsigned kind, const char *a, size_t na, const char *b,
                       size_t nb, const char *c, size_t nc)
 {
     writer *wr = &pl->wr;
-    if (!wr->eve || wr->eve_broken)
+    if (!wr->eve)
         return;
-    if ((na && fwrite(a, 1, na, wr->eve) != na) || (nb && fwrite(b, 1, nb, wr->eve) != nb) ||
-        (nc && fwrite(c, 1, nc, wr->eve) != nc)) {
+    struct iovec v[3] = {{(void *)a, na}, {(void *)b, nb}, {(void *)c, nc}};
+    if (wr->eve_broken || cg_eve_file_put(wr->eve, kind, v, 3)) {
         pl_eve_failed(pl);
+        pthread_mutex_lock(&pl->wr_mu);
+        wr->eve_lost++;
+        pthread_mutex_unlock(&pl->wr_mu);
         return;
     }
     pthread_mutex_lock(&pl->wr_mu);
     wr->eve_lines[kind]++;
     pthread_mutex_unlock(&pl->wr_mu);
+}
+
+static void eve_stats(cg_pipeline *pl)
+{
+    size_t len;
+    const char *line = pl_stats_line(pl, &len);
+    eve_write(pl, 6, line, len, NULL, 0, NULL, 0);
 }
 
 /* put_context: an incident the fold has just created goes into the store at
@@ -770,6 +800,12 @@ void *pl_writer_main(void *arg)
         if (wr->in_batch && !atomic_load(&pl->failed) &&
             (wr->batch_alerts >= pl->cfg.batch || now - wr->batch_t0 >= 1.0))
             commit(pl);
+        if (now - wr->eve_flush_t >= 1.0) {
+            /* a line waits at most a second for the file (a log shipper
+             * follows it), however busy the writer is */
+            wr->eve_flush_t = now;
+            eve_flush(pl);
+        }
         int req = atomic_load(&pl->req);
         if (req & CG_PL_REQ_REOPEN) {
             atomic_fetch_and(&pl->req, ~CG_PL_REQ_REOPEN);
@@ -785,12 +821,12 @@ void *pl_writer_main(void *arg)
         if (req & CG_PL_REQ_STATS) {
             atomic_fetch_and(&pl->req, ~CG_PL_REQ_STATS);
             if (wr->eve && !wr->eve_broken)
-                pl_stats_line(pl, wr->eve, &wr->eve_lines[6]);
+                eve_stats(pl);
         }
         if (pl->cfg.stats_s && wr->eve && !wr->eve_broken && now >= wr->next_stats) {
             wr->next_stats = now + pl->cfg.stats_s;
-            pl_stats_line(pl, wr->eve, &wr->eve_lines[6]);
-            fflush(wr->eve);
+            eve_stats(pl);
+            eve_flush(pl);
         }
         if (n == 0) {
             if (done) {
@@ -800,8 +836,8 @@ void *pl_writer_main(void *arg)
                     break;
                 continue;
             }
-            if (wr->eve && idle == 20)
-                fflush(wr->eve);
+            if (idle == 20)
+                eve_flush(pl);
             /* messages held back by the order (a worker behind) are looked
              * at again soon; empty rings wait for the bell (a worker sends)
              * or the clock (the batch, stats) */
@@ -834,47 +870,39 @@ void *pl_writer_main(void *arg)
     if (!atomic_load(&pl->failed))
         commit(pl);
     if (pl->cfg.stats_s && wr->eve && !wr->eve_broken && !atomic_load(&pl->failed))
-        pl_stats_line(pl, wr->eve, &wr->eve_lines[6]);   /* the run's last figures */
+        eve_stats(pl);   /* the run's last figures */
     if (wr->in_batch) {
         cg_store_abort(pl->cfg.store);
         wr->in_batch = 0;
     }
-    if (wr->eve && !wr->eve_broken && fflush(wr->eve) != 0)
-        pl_eve_failed(pl);
+    eve_flush(pl);
     return NULL;
 }
 
 int pl_writer_reopen(cg_pipeline *pl, char *err, size_t errlen)
 {
     writer *wr = &pl->wr;
-    if (!wr->eve || wr->eve_stdout) {
+    if (!wr->eve) {
         snprintf(err, errlen, "no EVE file to reopen");
         return -1;
     }
-    FILE *f = fopen(wr->eve_path, "a");
-    if (!f) {
-        snprintf(err, errlen, "%s: %m", wr->eve_path);
+    if (wr->eve_broken) {
+        snprintf(err, errlen, "%s", cg_eve_file_error(wr->eve));
         return -1;
     }
-    FILE *old = wr->eve;
-    fflush(old);
-    wr->eve = f;
-    fclose(old);
+    if (cg_eve_file_reopen(wr->eve, err, errlen)) {
+        if (cg_eve_file_failed(wr->eve))
+            pl_eve_failed(pl);   /* the old file's last lines */
+        return -1;
+    }
     return 0;
 }
 
 int pl_writer_init(cg_pipeline *pl, char *err, size_t errlen)
 {
     writer *wr = &pl->wr;
-    if (pl->cfg.eve_path) {
-        snprintf(wr->eve_path, sizeof wr->eve_path, "%s", pl->cfg.eve_path);
-        wr->eve_stdout = !strcmp(pl->cfg.eve_path, "-");
-        wr->eve = wr->eve_stdout ? stdout : fopen(pl->cfg.eve_path, "a");
-        if (!wr->eve) {
-            snprintf(err, errlen, "%s: %m", pl->cfg.eve_path);
-            return -1;
-        }
-    }
+    if (pl->cfg.eve_path && cg_eve_file_open(&wr->eve, pl->cfg.eve_path, err, errlen))
+        return -1;
     const cg_enrich *enr = pl->cfg.enrich;
     if (enr) {
         cg_enrich_dbinfo dbi;
@@ -908,7 +936,6 @@ void pl_writer_free(cg_pipeline *pl)
         free(wr->stash[i].m);
     free(wr->stash);
     cg_incidents_destroy(wr->ag);
-    if (wr->eve && !wr->eve_stdout)
-        fclose(wr->eve);
+    cg_eve_file_close(wr->eve);   /* the writer flushed it, or it failed */
     wr->eve = NULL;
 }
