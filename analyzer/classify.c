@@ -256,6 +256,8 @@ int cg_classes_load(cg_classes *c, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: read error", path);
         goto out;
     }
+    if (!feof(f))
+        goto oom;   /* getline stopped short of the end: it could not grow its buffer */
     clear(c);
     *c = tmp;
     memset(&tmp, 0, sizeof tmp);

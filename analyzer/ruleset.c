@@ -794,6 +794,8 @@ static int load_file(cg_ruleset *rs, const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "%s: read error", path);
         goto out;
     }
+    if (!feof(f))
+        goto oom;   /* getline stopped short of the end: it could not grow its buffer */
     if (open && take_rule(rs, (uint32_t)fidx, &j))   /* the file ended inside a rule */
         goto oom;
     rc = 0;

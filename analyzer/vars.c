@@ -291,6 +291,8 @@ int cg_vars_load_defs(cg_vars *v, const char *path, cg_vars *defs, cg_vars_check
         snprintf(err, errlen, "%s: read error", path);
         goto out;
     }
+    if (!feof(f))
+        goto oom;   /* getline stopped short of the end: it could not grow its buffer */
     /* Every value must be an address set or a port set once all are known. */
     for (uint32_t i = 0; check && i < tmp.n; i++) {
         char why[200];
