@@ -138,6 +138,8 @@ int cg_eve_file_put(cg_eve_file *f, unsigned kind, const struct iovec *v, int n)
         f->cap = total;
     }
     for (int i = 0; i < n; i++) {
+        if (!v[i].iov_len)
+            continue;   /* an empty piece may have no base (memcpy's NULL is undefined) */
         memcpy(f->buf + f->len, v[i].iov_base, v[i].iov_len);
         f->len += v[i].iov_len;
     }
