@@ -58,7 +58,9 @@
  * its result (invariant 6). writer.lock is something else: it keeps a second
  * sensor from writing incidents with ids of its own.
  *
- * The writer side of a handle:
+ * The writer side of a handle (its state's invariants, W1 to W9, are
+ * store_int.h's; builds with CG_INVARIANTS check them at each begin, commit
+ * and abort, and every CG_INVARIANT_EVERY puts):
  *
  *            cg_store_begin               put ok
  *    IDLE ───────────────────> OPEN <────────────┐
@@ -76,6 +78,7 @@
  * readers may share a handle across threads, and with the one writer thread.
  */
 #include "store/store_int.h"
+#include "sensor/invariant.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -941,6 +944,7 @@ int cg_store_begin(cg_store *st)
         return cgs_fail_mdb(st, rc, "begin");
     }
     st->wstate = W_OPEN;
+    st->last_put = 0;
     /* the highest id stored: a put above it appends (see cg_store_put) */
     {
         MDB_cursor *cur;
@@ -955,6 +959,7 @@ int cg_store_begin(cg_store *st)
             mdb_cursor_close(cur);
         }
     }
+    CG_INVARIANT(cgs_check_writer(st, 1) == 0);
     return 0;
 }
 
@@ -970,6 +975,8 @@ static int batch_fail(cg_store *st, int rc, const char *what)
     st->batch_err = code;
     st->memo_id = 0;
     st->ntouched = 0;
+    st->last_put = 0;
+    CG_INVARIANT(cgs_check_writer(st, 0) == 0);
     return code;
 }
 
@@ -1102,6 +1109,8 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
         return batch_fail(st, rc, "parts");
     if (inc->id >= st->next_id)
         st->next_id = inc->id + 1;
+    st->last_put = inc->id;
+    CG_INVARIANT_SOMETIMES(st->inv_puts, cgs_check_writer(st, 1) == 0);
     return 0;
 }
 
@@ -1179,6 +1188,7 @@ int cg_store_commit(cg_store *st)
         return CG_EINVAL;
     if (st->wstate == W_FAILED) {
         st->wstate = W_IDLE;
+        CG_INVARIANT(cgs_check_writer(st, 0) == 0);
         return st->batch_err;
     }
     if (st->wstate != W_OPEN)
@@ -1199,16 +1209,20 @@ int cg_store_commit(cg_store *st)
             return code;
         }
     }
+    CG_INVARIANT(cgs_check_writer(st, 1) == 0);   /* the batch as it is committed */
     /* mdb_txn_commit frees the transaction whatever it returns. */
     rc = mdb_txn_commit(st->wtxn);
     code = rc ? cgs_fail_mdb(st, rc, "commit") : 0;
     st->wtxn = NULL;
     st->wstate = W_IDLE;
+    st->last_put = 0;
     if (code) {
         st->memo_id = 0;
+        CG_INVARIANT(cgs_check_writer(st, 1) == 0);
         return code;
     }
     st->next_id_disk = st->next_id;
+    CG_INVARIANT(cgs_check_writer(st, 1) == 0);
     return 0;
 }
 
@@ -1222,4 +1236,6 @@ void cg_store_abort(cg_store *st)
     st->wstate = W_IDLE;
     st->memo_id = 0;
     st->ntouched = 0;
+    st->last_put = 0;
+    CG_INVARIANT(cgs_check_writer(st, 0) == 0);
 }

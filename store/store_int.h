@@ -12,7 +12,40 @@
  *   store_query.c   the planner, queries, counts, top-N, histograms, attacks
  *   store_guard.c   a damaged store: faults and LMDB's assertions as one line
  *   store_check.c   store check (every record of every database), backup, restore
+ *   store_inv.c     the writer's invariants below, checked (cgs_check_writer)
  * Names shared between them start with cgs_.
+ *
+ * The writer's state (struct cg_store's writer fields). cgs_check_writer
+ * checks W1 to W6 from the handle, and W7 to W9 in LMDB when asked to go
+ * deep; store.c runs it through CG_INVARIANT after cg_store_begin, before
+ * and after each commit, after an abort and a batch's failure, and every
+ * CG_INVARIANT_EVERY puts, in the builds that define CG_INVARIANTS.
+ *  W1. wstate is W_IDLE, W_OPEN or W_FAILED; a handle that is not the
+ *      writer (read-only, triage) stays W_IDLE.
+ *  W2. wtxn is set exactly in W_OPEN; in W_FAILED, batch_err is the
+ *      negative code that put and commit return.
+ *  W3. 1 <= next_id <= ID_LIMIT and next_id_disk <= next_id: ids handed out
+ *      only grow, and the handle is never behind what it committed (after a
+ *      failed commit it is ahead: those ids are not used again).
+ *  W4. Outside W_OPEN the handle holds nothing of a batch: no partition
+ *      span (ntouched 0), no last put; in W_FAILED no by_community memo
+ *      (the memo may outlive a commit that succeeded: its entry is on disk).
+ *  W5. The batch's spans: at most TOUCHED_MAX, of distinct partitions, each
+ *      min_us <= max_us, each a partition of an id below next_id.
+ *  W6. In W_OPEN, inc_last is UINT64_MAX (unknown: no append) or below
+ *      next_id, and last_put (0: none yet) is below next_id.
+ *  W7. In W_OPEN, in the batch's transaction: the last incident key is below
+ *      next_id, and is inc_last when that is known (puts above it appended);
+ *      meta next_id is at most next_id.
+ *  W8. In W_OPEN, the incident put last (last_put) is in the transaction,
+ *      decodes as that id, has its entry (key, id) in every index it has a
+ *      key in (store.c's invariant 1, for a sample), and its first_us lies in
+ *      its partition's span: the batch's, or the one in "parts" once the
+ *      batch's spans were written there (invariant 8).
+ *  W9. In W_IDLE, a writer's committed state: the last incident key is below
+ *      next_id_disk, and meta next_id is at most it (store.c's invariant 2).
+ * A damaged store's bytes are not the writer's state: reads that fail, and
+ * records other than last_put that do not decode, are no finding.
  */
 #ifndef CG_STORE_INT_H
 #define CG_STORE_INT_H
@@ -104,6 +137,8 @@ struct cg_store {
     uint8_t *enc;          /* a record encoded before its put (cg_store_put) */
     size_t enc_cap;
     uint64_t inc_last;     /* in a batch: the highest id stored (UINT64_MAX: unknown) */
+    uint64_t last_put;     /* in a batch: the incident put last (0: none), for W8 */
+    unsigned inv_puts;     /* puts, for CG_INVARIANT_SOMETIMES */
     /* the last by_community key put_alert added in this batch: most alerts
      * of an incident share its Community ID, so most index puts are skipped */
     uint64_t memo_id, memo_hash;
@@ -125,6 +160,12 @@ int cgs_rtxn_begin(const cg_store *st, MDB_txn **txn);
  * less than that. Only statfs(2): the fault handler calls it too. */
 #define DISK_FULL_SLACK ((uint64_t)256 << 10)
 int cgs_disk_full(const char *dir);
+
+/* ---- the writer's invariants (store_inv.c) -------------------------------- */
+
+/* 0 when W1 to W6 hold (and W7 to W9 with deep set), else the number of
+ * the first that does not. Reads only. */
+int cgs_check_writer(const cg_store *st, int deep);
 
 /* ---- a damaged store (store_guard.c) ------------------------------------- */
 
