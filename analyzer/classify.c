@@ -13,6 +13,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "sensor/error.h"
+
 struct cg_classes {
     cg_class *v;
     uint32_t n, cap;
@@ -265,6 +267,7 @@ int cg_classes_load(cg_classes *c, const char *path, char *err, size_t errlen)
     goto out;
 oom:
     snprintf(err, errlen, "%s: out of memory", path);
+    rc = CG_ENOMEM;
 out:
     clear(&tmp);
     free(line);

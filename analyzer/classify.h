@@ -28,6 +28,7 @@ typedef struct cg_classes cg_classes;
 
 int cg_classes_create(cg_classes **out);
 void cg_classes_destroy(cg_classes *c);
+/* 0, or -1 with "file:line: why" in err (CG_ENOMEM when out of memory). */
 int cg_classes_load(cg_classes *c, const char *path, char *err, size_t errlen);
 
 /* The class NAME (name[0..len)), or NULL. */

@@ -122,14 +122,21 @@ static void gate_leave(void *ctx)
 
 /* ---- engines and reload ------------------------------------------------------ */
 
-static int build_engine(cg_pipeline *pl, engine **out, char *err, size_t errlen)
+/* Loads the rules and builds their engine: 0, or -1 with the message in
+ * err and *bad_input set when the rules did not load for a reason of theirs
+ * (not memory, nor the engine's build). */
+static int build_engine(cg_pipeline *pl, engine **out, int *bad_input, char *err,
+                        size_t errlen)
 {
+    *bad_input = 0;
     engine *e = calloc(1, sizeof *e);
     if (!e) {
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (pl->cfg.load(pl->cfg.load_ctx, &e->rs, err, errlen)) {
+    int rc = pl->cfg.load(pl->cfg.load_ctx, &e->rs, err, errlen);
+    if (rc) {
+        *bad_input = rc != CG_ENOMEM;
         free(e);
         return -1;
     }
@@ -147,10 +154,11 @@ static void *reload_main(void *arg)
     cg_pipeline *pl = arg;
     engine *e = NULL;
     char err[480];
+    int bad_input;
     double t0 = pl_mono();
     if (pl->cfg.prebuild)
         pl->cfg.prebuild(pl->cfg.load_ctx);
-    int rc = build_engine(pl, &e, err, sizeof err);
+    int rc = build_engine(pl, &e, &bad_input, err, sizeof err);
     pthread_mutex_lock(&pl->eng_mu);
     if (rc == 0 && pl->nold == (int)(sizeof pl->old / sizeof pl->old[0])) {
         snprintf(err, sizeof err, "too many reloads in flight");
@@ -562,9 +570,11 @@ int cg_pipeline_create(cg_pipeline **out, const cg_pipeline_config *cfg, int *ex
         pthread_mutex_init(&pl->w[i].mu, NULL);
     /* the rules */
     engine *e = NULL;
-    if (build_engine(pl, &e, err, errlen)) {
-        /* a rule set that does not load is bad input; the engine build
-         * failing (Hyperscan) is not */
+    int bad_input, rc;
+    if (build_engine(pl, &e, &bad_input, err, errlen)) {
+        /* a rule set that does not load is bad input; no memory, or the
+         * engine build failing (Hyperscan), is not */
+        *exit_code = bad_input ? 2 : 1;
         cg_pipeline_destroy(pl);
         return -1;
     }
@@ -586,7 +596,8 @@ int cg_pipeline_create(cg_pipeline **out, const cg_pipeline_config *cfg, int *ex
     if (cfg->frames) {
         pl->dlt = cfg->frames_dlt;
     } else if (cfg->rfile) {
-        if (cg_capture_open_file(&pl->file, cfg->rfile, err, errlen)) {
+        if ((rc = cg_capture_open_file(&pl->file, cfg->rfile, err, errlen)) != 0) {
+            *exit_code = rc == CG_ENOMEM ? 1 : 2;
             cg_pipeline_destroy(pl);
             return -1;
         }
@@ -639,7 +650,8 @@ int cg_pipeline_create(cg_pipeline **out, const cg_pipeline_config *cfg, int *ex
         }
         *exit_code = 2;
     }
-    if (pl_writer_init(pl, err, errlen)) {
+    if ((rc = pl_writer_init(pl, err, errlen)) != 0) {
+        *exit_code = rc == CG_ENOMEM ? 1 : 2;
         cg_pipeline_destroy(pl);
         return -1;
     }

@@ -73,7 +73,8 @@
 #define CG_PIPELINE_MAX_WORKERS 64
 
 /* Loads the rule set (the first time and at every reload): 0 and *out, or -1
- * with a one-line message in err. */
+ * with a one-line message in err, CG_ENOMEM when out of memory (the rules
+ * are then not to blame: cg_pipeline_create's exit code is 1, not 2). */
 typedef int (*cg_pipeline_load_fn)(void *ctx, cg_ruleset **out, char *err, size_t errlen);
 
 typedef struct cg_pipeline_config {

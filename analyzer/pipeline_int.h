@@ -232,6 +232,8 @@ struct cg_pipeline {
 };
 
 /* pipeline_writer.c */
+/* 0, or the code of the failure (the EVE file's, or CG_ENOMEM) with a
+ * one-line message in err */
 int pl_writer_init(cg_pipeline *pl, char *err, size_t errlen);
 void pl_writer_free(cg_pipeline *pl);
 void *pl_writer_main(void *arg);

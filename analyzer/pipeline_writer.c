@@ -901,8 +901,9 @@ int pl_writer_reopen(cg_pipeline *pl, char *err, size_t errlen)
 int pl_writer_init(cg_pipeline *pl, char *err, size_t errlen)
 {
     writer *wr = &pl->wr;
-    if (pl->cfg.eve_path && cg_eve_file_open(&wr->eve, pl->cfg.eve_path, err, errlen))
-        return -1;
+    int rc;
+    if (pl->cfg.eve_path && (rc = cg_eve_file_open(&wr->eve, pl->cfg.eve_path, err, errlen)))
+        return rc;
     const cg_enrich *enr = pl->cfg.enrich;
     if (enr) {
         cg_enrich_dbinfo dbi;
@@ -923,7 +924,7 @@ int pl_writer_init(cg_pipeline *pl, char *err, size_t errlen)
                              .user_size = enr ? (uint32_t)sizeof(inc_geo) : 0};
     if (cg_incidents_create(&wr->ag, &icfg, new_id, sink, pl)) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return CG_ENOMEM;
     }
     cg_incidents_set_alert_sink(wr->ag, alert_sink);
     return 0;

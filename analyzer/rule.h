@@ -350,7 +350,10 @@ typedef struct cg_rulefile {
     uint32_t disabled;                 /* commented-out rules (not counted elsewhere) */
 } cg_rulefile;
 
-/* An empty set with Suricata's default variables: 0, or CG_ENOMEM. */
+/* An empty set with Suricata's default variables: 0, or CG_ENOMEM.
+ * Every loader below that fails for want of memory returns CG_ENOMEM (its
+ * message says "out of memory"), never -1, so a caller can tell bad rules
+ * from no memory. */
 int cg_ruleset_create(cg_ruleset **out);
 void cg_ruleset_destroy(cg_ruleset *rs);
 

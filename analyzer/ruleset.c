@@ -208,8 +208,8 @@ static int value_check(const cg_vars *v, const char *val, char *why, size_t whyl
 }
 
 /* Whether variable NAME of v is defined and its value passes value_check: 0,
- * or -1 with "$NAME (\"value\"): why", "$NAME is not defined" or "out of
- * memory" in err. */
+ * or -1 with "$NAME (\"value\"): why" or "$NAME is not defined" in err, or
+ * CG_ENOMEM with "out of memory". */
 static int var_check(const cg_vars *v, const char *name, char *err, size_t errlen)
 {
     const char *val = cg_vars_get(v, name, strlen(name));
@@ -223,11 +223,12 @@ static int var_check(const cg_vars *v, const char *name, char *err, size_t errle
         snprintf(err, errlen, "out of memory");
     else if (r < 0)
         snprintf(err, errlen, "$%s (\"%s\"): %s", name, val, why);
-    return r < 0 ? -1 : 0;
+    return r == CG_ENOMEM ? r : r < 0 ? -1 : 0;
 }
 
 /* Sets every pinned variable over the table, then checks each of the
- * table's values: 0, or -1 with "what: $NAME ..." in err. */
+ * table's values: 0, or -1 with "what: $NAME ..." in err (CG_ENOMEM when out
+ * of memory). */
 static int apply_pins(cg_ruleset *rs, const char *what, char *err, size_t errlen)
 {
     char why[512];
@@ -236,15 +237,16 @@ static int apply_pins(cg_ruleset *rs, const char *what, char *err, size_t errlen
         cg_vars_at(rs->pins, i, &n, &v);
         if (cg_vars_set(rs->vars, n, v)) {
             snprintf(err, errlen, "%s: out of memory", what);
-            return -1;
+            return CG_ENOMEM;
         }
     }
     for (uint32_t i = 0; i < cg_vars_count(rs->vars); i++) {
         const char *n, *v;
         cg_vars_at(rs->vars, i, &n, &v);
-        if (var_check(rs->vars, n, why, sizeof why)) {
+        int rc = var_check(rs->vars, n, why, sizeof why);
+        if (rc) {
             snprintf(err, errlen, "%s: %s", what, why);
-            return -1;
+            return rc;
         }
     }
     return 0;
@@ -255,25 +257,25 @@ static int apply_pins(cg_ruleset *rs, const char *what, char *err, size_t errlen
 static int load_vars(cg_ruleset *rs, const char *path, int pin, char *err, size_t errlen)
 {
     cg_vars *defs = NULL;
-    int rc = -1;
+    int rc;
     if (cg_vars_create_empty(&defs)) {
         snprintf(err, errlen, "%s: out of memory", path);
-        return -1;
+        return CG_ENOMEM;
     }
-    if (cg_vars_load_defs(rs->vars, path, defs, value_check, err, errlen))
+    if ((rc = cg_vars_load_defs(rs->vars, path, defs, value_check, err, errlen)) != 0)
         goto out;
     for (uint32_t i = 0; i < cg_vars_count(defs); i++) {
         const char *n, *v;
         cg_vars_at(defs, i, &n, &v);
         if (pin && cg_vars_set(rs->pins, n, v)) {
             snprintf(err, errlen, "%s: out of memory", path);
+            rc = CG_ENOMEM;
             goto out;
         }
     }
-    if (cg_vars_count(rs->pins) > 0 && apply_pins(rs, path, err, errlen))
+    if (cg_vars_count(rs->pins) > 0 && (rc = apply_pins(rs, path, err, errlen)) != 0)
         goto out;
     feed_tables(rs);
-    rc = 0;
 out:
     cg_vars_destroy(defs);
     return rc;
@@ -316,6 +318,7 @@ int cg_ruleset_pin_var(cg_ruleset *rs, const char *assignment, char *err, size_t
     snprintf(what, sizeof what, "--set %.280s", assignment);
     if (!text || !(rs->vars = vars_copy(old_vars)) || !(rs->pins = vars_copy(old_pins))) {
         snprintf(err, errlen, "%s: out of memory", what);
+        rc = CG_ENOMEM;
         goto out;
     }
     if (cg_vars_parse_assignment(text, &name, &value, &why)) {
@@ -324,11 +327,10 @@ int cg_ruleset_pin_var(cg_ruleset *rs, const char *assignment, char *err, size_t
     }
     if (cg_vars_set(rs->pins, name, value)) {
         snprintf(err, errlen, "%s: out of memory", what);
+        rc = CG_ENOMEM;
         goto out;
     }
-    if (apply_pins(rs, what, err, errlen))
-        goto out;
-    rc = 0;
+    rc = apply_pins(rs, what, err, errlen);
 out:
     if (rc == 0) {
         cg_vars_destroy(old_vars);
@@ -379,8 +381,9 @@ uint32_t cg_ruleset_undefined_vars(const cg_ruleset *rs, cg_undef_var *out, uint
 
 int cg_ruleset_load_classification(cg_ruleset *rs, const char *path, char *err, size_t errlen)
 {
-    if (cg_classes_load(rs->classes, path, err, errlen))
-        return -1;
+    int rc = cg_classes_load(rs->classes, path, err, errlen);
+    if (rc)
+        return rc;
     feed_tables(rs);
     return 0;
 }
@@ -802,6 +805,7 @@ static int load_file(cg_ruleset *rs, const char *path, char *err, size_t errlen)
     goto out;
 oom:
     snprintf(err, errlen, "%s: out of memory", path);
+    rc = CG_ENOMEM;
 out:
     free(j.buf);
     free(j.segs);
@@ -870,21 +874,23 @@ static int load_dir(cg_ruleset *rs, const char *dir, int depth, char *err, size_
             goto oom;
         sprintf(p, "%s%s%s", dir, dl && dir[dl - 1] == '/' ? "" : "/", name);
         if (i >= nfirst && is_dir(p)) {
-            if (depth < LOAD_DIR_DEPTH && load_dir(rs, p, depth + 1, err, errlen))
+            if (depth < LOAD_DIR_DEPTH && (rc = load_dir(rs, p, depth + 1, err, errlen)) != 0)
                 goto out;
             continue;
         }
         if (!is_file(p))
             continue;
-        if ((i < nfirst && i == 0 && cg_ruleset_load_classification(rs, p, err, errlen)) ||
-            (i < nfirst && i == 1 && cg_ruleset_load_vars(rs, p, err, errlen)) ||
-            (i >= nfirst && load_file(rs, p, err, errlen)))
+        rc = i >= nfirst ? load_file(rs, p, err, errlen)
+             : i == 0    ? cg_ruleset_load_classification(rs, p, err, errlen)
+                         : cg_ruleset_load_vars(rs, p, err, errlen);
+        if (rc)
             goto out;
     }
     rc = 0;
     goto out;
 oom:
     snprintf(err, errlen, "%s: out of memory", dir);
+    rc = CG_ENOMEM;
 out:
     free(p);
     for (uint32_t i = 0; i < n; i++)
@@ -937,6 +943,7 @@ int cg_ruleset_add_rule(cg_ruleset *rs, const char *text, char *err, size_t errl
     goto out;
 oom:
     snprintf(err, errlen, "out of memory");
+    rc = CG_ENOMEM;
 out:
     free(j.buf);
     free(j.segs);

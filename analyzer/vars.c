@@ -318,6 +318,7 @@ int cg_vars_load_defs(cg_vars *v, const char *path, cg_vars *defs, cg_vars_check
     goto out;
 oom:
     snprintf(err, errlen, "%s: out of memory", path);
+    rc = CG_ENOMEM;
 out:
     vars_clear(&tmp);
     free(lines);

@@ -38,7 +38,8 @@ int cg_vars_set(cg_vars *v, const char *name, const char *value);
  * reason in why, CG_ENOMEM when out of memory. */
 typedef int (*cg_vars_check_fn)(const cg_vars *v, const char *value, char *why, size_t whylen);
 
-/* Loads a file over the table, values unchecked. */
+/* Loads a file over the table, values unchecked: 0, or -1 with "file:line:
+ * why" in err (CG_ENOMEM when out of memory). */
 int cg_vars_load(cg_vars *v, const char *path, char *err, size_t errlen);
 /* The same, and when defs is not NULL each definition the file makes is also
  * set in defs (on success only; defs may then hold some of them on error);

@@ -56,6 +56,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sensor/error.h"
+
 #define LIVE_SNAPLEN 262144
 #define LIVE_TIMEOUT_MS 250
 #define LIVE_BUFFER_MIB 64
@@ -128,9 +130,11 @@ int cg_capture_open_file(cg_capture **out, const char *path, char *err, size_t e
         put_err(err, errlen, "capture: no file given");
         return -1;
     }
+    int rc = -1;
     cg_capture *c = new_handle(path);
     if (!c) {
         snprintf(msg, sizeof msg, "%s: out of memory", path);
+        rc = CG_ENOMEM;
         goto fail;
     }
     if (strcmp(path, "-") == 0) {
@@ -179,7 +183,7 @@ int cg_capture_open_file(cg_capture **out, const char *path, char *err, size_t e
 fail:
     put_err(err, errlen, msg);
     cg_capture_close(c);
-    return -1;
+    return rc;
 }
 
 /* Whether ifname names something libpcap could capture on: a network

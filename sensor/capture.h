@@ -86,6 +86,8 @@ typedef struct cg_frame {
     const uint8_t *data;
 } cg_frame;
 
+/* A capture file, or "-" for stdin: 0, or -1 with a one-line message in err
+ * (CG_ENOMEM when out of memory). */
 int cg_capture_open_file(cg_capture **out, const char *path, char *err, size_t errlen);
 /* snaplen 0 means 262144; bpf may be NULL. Promiscuous, immediate mode; a
  * cg_capture_next waits at most about 250 ms for a packet, then returns 0. */

@@ -40,7 +40,7 @@ uint64_t cg_cli_now_us(void);
 
 /* Loads rules as `run` and `rules check` do (cli_rules.c): --vars FILE and
  * each --set pinned first, then the classification file and the rule paths.
- * 0, or -1 with a one-line message in err. */
+ * 0, or -1 with a one-line message in err (CG_ENOMEM when out of memory). */
 struct cg_ruleset;
 int cg_cli_load_rules(struct cg_ruleset *rs, const char *vars, const char *const *sets,
                       int nsets, const char *classif, const char *const *paths, int npaths,

@@ -17,16 +17,17 @@ int cg_cli_load_rules(cg_ruleset *rs, const char *vars, const char *const *sets,
                       const char *classif, const char *const *paths, int npaths, char *err,
                       size_t errlen)
 {
-    if (vars && cg_ruleset_pin_vars(rs, vars, err, errlen))
-        return -1;
+    int rc = 0;
+    if (vars && (rc = cg_ruleset_pin_vars(rs, vars, err, errlen)) != 0)
+        return rc;
     for (int i = 0; i < nsets; i++)
-        if (cg_ruleset_pin_var(rs, sets[i], err, errlen))
-            return -1;
-    if (classif && cg_ruleset_load_classification(rs, classif, err, errlen))
-        return -1;
+        if ((rc = cg_ruleset_pin_var(rs, sets[i], err, errlen)) != 0)
+            return rc;
+    if (classif && (rc = cg_ruleset_load_classification(rs, classif, err, errlen)) != 0)
+        return rc;
     for (int i = 0; i < npaths; i++)
-        if (cg_ruleset_load_path(rs, paths[i], err, errlen))
-            return -1;
+        if ((rc = cg_ruleset_load_path(rs, paths[i], err, errlen)) != 0)
+            return rc;
     return 0;
 }
 

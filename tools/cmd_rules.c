@@ -94,9 +94,13 @@ int cg_cmd_rules(int argc, char **argv)
         ret = CG_EXIT_FAIL;
         goto out;
     }
-    if (cg_cli_load_rules(rs, vars, sets, nsets, classif, (const char *const *)argv + optind,
-                          argc - optind, err, sizeof err)) {
+    int lrc = cg_cli_load_rules(rs, vars, sets, nsets, classif,
+                                (const char *const *)argv + optind, argc - optind, err,
+                                sizeof err);
+    if (lrc) {
         fprintf(stderr, "canhgac rules check: %s\n", err);
+        if (lrc == CG_ENOMEM)
+            ret = CG_EXIT_FAIL;
         goto out;
     }
 

@@ -236,14 +236,15 @@ static int load_rules(void *ctx, cg_ruleset **out, char *err, size_t errlen)
 {
     rules_src *rsrc = ctx;
     cg_ruleset *rs = NULL;
-    if (cg_ruleset_create(&rs)) {
+    int rc = cg_ruleset_create(&rs);
+    if (rc) {
         snprintf(err, errlen, "out of memory");
-        return -1;
+        return rc;
     }
-    if (cg_cli_load_rules(rs, rsrc->vars, rsrc->sets, rsrc->nsets, rsrc->classif, rsrc->paths,
-                          rsrc->npaths, err, errlen)) {
+    if ((rc = cg_cli_load_rules(rs, rsrc->vars, rsrc->sets, rsrc->nsets, rsrc->classif,
+                                rsrc->paths, rsrc->npaths, err, errlen)) != 0) {
         cg_ruleset_destroy(rs);
-        return -1;
+        return rc;
     }
     uint32_t nloaded = 0, nissues = 0;
     cg_ruleset_rules(rs, &nloaded);
