@@ -15,8 +15,9 @@
  *     buffer held are counted as not written (cg_eve_file_take_lost). A
  *     line that put returned an error for is not written either; its count
  *     is the caller's.
- *  3. The buffer holds only whole lines; it grows to hold the longest line
- *     put (a line is never split between two writes of this handle).
+ *  3. The buffer holds only whole lines, with each line's end and kind; it
+ *     grows to hold the longest line put, so a line is never left half in
+ *     the buffer and half in the file but by a write that failed.
  *  4. One thread uses a handle (the pipeline's writer, which also reopens
  *     it); nothing here locks.
  *
