@@ -73,6 +73,14 @@ $(B)/bench_%: $(B)/tools/bench_%.o $(B)/libcanhgac.a
 $(B)/test_%: $(B)/tests/test_%.o $(TEST_UOBJ) $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The allocation fault test (tests/test_faults.c): every allocation of its
+# objects and of the library goes through tests/fault_alloc.c's hook. This
+# explicit rule is the one make uses for it, not test_%'s.
+FAULT_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wrap=strndup \
+              -Wl,--wrap=aligned_alloc,--wrap=getline,--wrap=getdelim,--wrap=__getdelim
+$(B)/test_faults: $(B)/tests/test_faults.o $(B)/tests/fault_alloc.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) $(FAULT_WRAP) -o $@ $^ $(LDLIBS)
+
 $(B)/e2e_helper: $(B)/tests/e2e_helper.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -130,14 +138,16 @@ $(B)/replay_%: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_%.o $(B)/libcanhgac
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # ThreadSanitizer over the threads: the unit tests that run threads (the ring,
-# the pipeline, the control socket, fanout capture), then e2e_workers.sh's
+# the pipeline, the control socket, fanout capture; test_faults runs only its
+# pipeline scenario there, every allocation failure while the threads run and
+# 40 of those before, about 15 s), then e2e_workers.sh's
 # subset (under 4 minutes on 2 cores).
 # Each report goes to build-tsan/tsan.PID and is printed at the end; a report
 # stops its process (halt_on_error), so the test that ran it fails too.
 # Hyperscan, libpcap and LMDB are not instrumented: tests/tsan.supp would hold
 # their false positives, and has none.
 TSAN_FLAGS := -O1 -g -DCG_INVARIANTS -fsanitize=thread -fno-omit-frame-pointer
-TSAN_UNIT  := ring pipeline ctl capture
+TSAN_UNIT  := ring pipeline ctl capture faults
 test-tsan:
 	$(MAKE) -j2 B=build-tsan OPT="$(TSAN_FLAGS)" all
 	@rm -f build-tsan/tsan.*; \
