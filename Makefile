@@ -141,7 +141,7 @@ $(B)/replay_%: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_%.o $(B)/libcanhgac
 # ThreadSanitizer over the threads: the unit tests that run threads (the ring,
 # the pipeline, the control socket, fanout capture; test_faults runs only its
 # pipeline scenario there, every allocation failure while the threads run and
-# 40 of those before, about 15 s), then e2e_workers.sh's
+# 40 of those before, about 20 s), then e2e_workers.sh's
 # subset (under 4 minutes on 2 cores).
 # Each report goes to build-tsan/tsan.PID and is printed at the end; a report
 # stops its process (halt_on_error), so the test that ran it fails too.

@@ -15,7 +15,7 @@
  *         closed, reopened read-only for a query in the query language, a
  *         count, a top-N and the attacks, then a triage handle's change and
  *         note;
- *  run    the pipeline (1 worker) over ../shared/data's
+ *  run    the pipeline (2 workers, the detectors) over ../shared/data's
  *         http_dvwa_sqlinjection.pcapng (read in place) with the rules
  *         above, a store and an EVE file, as `canhgac run` drives it.
  *
@@ -34,23 +34,24 @@
  *  3. No crash, no abort, no sanitizer report.
  *  4. No leak: in an ASan build, LeakSanitizer's recoverable check after
  *     each N finds nothing (and is shown to find a lost block first).
- * Each fault is transient (only the Nth call fails); rules and store also
- * run with persistent faults (every call from the Nth fails), which is what
- * the cleanup paths meet when memory is really gone.
+ * Each fault is transient (only the Nth call fails); each scenario also runs
+ * with persistent faults (every call from the Nth fails), which is what the
+ * cleanup paths meet when memory is really gone.
  *
  * Hyperscan's allocations (databases, scratch) count too, through
  * hs_set_allocator. Those of libc's callers, libpcap, LMDB, PCRE2, OpenSSL
  * and json-c do not: the hook wraps the calls of this binary's objects only
  * (--wrap), not of shared libraries.
  *
- * A plain build tries every N. Under ASan each N also costs a leak check, so
- * a scenario tries at most san_tries N spread evenly over 1..K, and every N
- * of a run past the pipeline's creation (where its threads meet the
- * failures); under TSan only the run goes (the others have no threads), with
- * its creation's N thinned out further.
+ * A plain build tries every N (a run with persistent faults, every third).
+ * Under ASan each N also costs a leak check, so a scenario tries at most
+ * san_tries N spread evenly over 1..K, and every N of a run past the
+ * pipeline's creation (where its threads meet the failures); under TSan only
+ * the run goes (the others have no threads), with its creation's N thinned
+ * out further.
  *
  * Environment: FAULT_STRIDE=k tries every kth N only; FAULT_ONLY=rules,run
- * (any of rules, rules-persistent, store, store-persistent, run) some
+ * (any of rules, store, run, each also with -persistent) some
  * scenarios; FAULT_VERBOSE=1 prints each failure's message, 2 also where the
  * allocation failed (addresses for addr2line), 3 the time each N took.
  */
@@ -518,8 +519,11 @@ static int run_scenario(uint64_t n, int persist, outcome *o)
     }
     cg_pipeline_config pc;
     memset(&pc, 0, sizeof pc);
+    cg_detectors_config dc;
+    cg_detectors_defaults(&dc);
     pc.rfile = PCAP;
-    pc.workers = 1;
+    pc.workers = 2;
+    pc.detectors = &dc;
     pc.queue_kib = 256;
     pc.load = load_rules;
     pc.inspect.flow.max_flows = 1024;
@@ -648,8 +652,9 @@ typedef struct scenario {
     const char *name;          /* FAULT_ONLY's word for it */
     int (*run)(uint64_t n, int persist, outcome *o);
     int persist;
-    uint32_t san_tries;        /* under ASan: N tried at most, spread evenly over
-                                * 1..K (0: every N); a plain build tries all */
+    uint32_t tries;            /* N tried at most, spread evenly over 1..K (0: every
+                                * N), in a plain build */
+    uint32_t san_tries;        /* the same under ASan */
     uint32_t tsan_tries;       /* the same under TSan; 0: not run there (no threads) */
 } scenario;
 
@@ -681,10 +686,11 @@ static void drive(const scenario *sc, uint64_t stride_env)
     uint64_t stride = 1;
     if (stride_env)
         stride = stride_env;
-    else if (TSAN && sc->tsan_tries && k > sc->tsan_tries)
-        stride = (k + sc->tsan_tries - 1) / sc->tsan_tries;
-    else if (ASAN && sc->san_tries && k > sc->san_tries)
-        stride = (k + sc->san_tries - 1) / sc->san_tries;
+    else {
+        uint64_t most = TSAN ? sc->tsan_tries : ASAN ? sc->san_tries : sc->tries;
+        if (most && k > most)
+            stride = (k + most - 1) / most;
+    }
     uint64_t dense = dry.dense_from ? dry.dense_from : k + 1;
     uint64_t tried = 0, failed = 0, succeeded = 0, fired = 0, exit1 = 0;
     for (uint64_t n = 1; n <= k; n = next_n(n, stride, dense)) {
@@ -777,11 +783,12 @@ int main(void)
 #endif
 
     static const scenario all[] = {
-        {"rules", rules_scenario, 0, 1100, 0},
-        {"rules-persistent", rules_scenario, 1, 750, 0},
-        {"store", store_scenario, 0, 0, 0},
-        {"store-persistent", store_scenario, 1, 0, 0},
-        {"run", run_scenario, 0, 500, 40},
+        {"rules", rules_scenario, 0, 0, 700, 0},
+        {"rules-persistent", rules_scenario, 1, 0, 450, 0},
+        {"store", store_scenario, 0, 0, 0, 0},
+        {"store-persistent", store_scenario, 1, 0, 0, 0},
+        {"run", run_scenario, 0, 0, 300, 40},
+        {"run-persistent", run_scenario, 1, 400, 80, 0},
     };
     const char *only = getenv("FAULT_ONLY");
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
