@@ -556,9 +556,10 @@ int cg_inspect_create(cg_inspect **out, const cg_detect *d, const cg_inspect_con
         rc.on_data = in->cfg.no_app ? NULL : on_data;
         rc.low_latency = 0;
         rc.ctx = in;
-        if (cg_reasm_create(&in->r, &rc)) {
-            snprintf(err, errlen, "cannot set up stream reassembly (sizes out of range, or "
-                     "out of memory)");
+        int r = cg_reasm_create(&in->r, &rc);
+        if (r) {
+            snprintf(err, errlen, "cannot set up stream reassembly (%s)",
+                     r == CG_ENOMEM ? "out of memory" : "sizes out of range");
             goto fail;
         }
     }
@@ -582,9 +583,10 @@ int cg_inspect_create(cg_inspect **out, const cg_detect *d, const cg_inspect_con
     fc.user_size = (uint32_t)(sizeof(iflow) + in->bits_words * sizeof(uint64_t));
     fc.on_evict = on_evict;
     fc.evict_ctx = in;
-    if (cg_flowtable_create(&in->ft, &fc)) {
-        snprintf(err, errlen, "cannot set up the flow table (memory cap too small, or out "
-                 "of memory)");
+    int r = cg_flowtable_create(&in->ft, &fc);
+    if (r) {
+        snprintf(err, errlen, "cannot set up the flow table (%s)",
+                 r == CG_ENOMEM ? "out of memory" : "memory cap too small");
         goto fail;
     }
     *out = in;

@@ -46,6 +46,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sensor/error.h"
 #include "sensor/extract.h"
 #include "sensor/invariant.h"
 
@@ -348,7 +349,7 @@ int cg_flowtable_create(cg_flowtable **out, const cg_flow_config *cfg)
     return 0;
 fail:
     cg_flowtable_destroy(ft);
-    return -1;
+    return CG_ENOMEM;
 }
 
 void cg_flowtable_destroy(cg_flowtable *ft)

@@ -152,7 +152,7 @@ typedef struct cg_flow_config {
  * whose slots (cg_flow + user area) and hash buckets fit in memcap, bounded by
  * max_flows; all of it is allocated here (but a slot's pages are written, and
  * so faulted in, only when a flow first takes it). Returns 0, or -1 (a cap too small for
- * one flow, user_size over 1 MiB, out of memory) with *out untouched. */
+ * one flow, user_size over 1 MiB) or CG_ENOMEM, with *out untouched. */
 int cg_flowtable_create(cg_flowtable **out, const cg_flow_config *cfg);
 /* Frees the table without calling the eviction callback (call
  * cg_flowtable_evict_all first to close what the flows hold). NULL is a no-op. */

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sensor/error.h"
 #include "sensor/invariant.h"
 
 #define HDR 16u
@@ -851,7 +852,7 @@ int cg_reasm_create(cg_reasm **out, const cg_reasm_config *cfg)
     return 0;
 fail:
     cg_reasm_destroy(r);
-    return -1;
+    return CG_ENOMEM;
 }
 
 void cg_reasm_destroy(cg_reasm *r)

@@ -171,7 +171,7 @@ typedef struct cg_reasm cg_reasm;
 
 /* Builds a reassembler with cfg (NULL: all defaults, no callbacks). Returns 0,
  * or -1 (a size out of range, a pool smaller than one block, on_chunk without
- * room for one chunk buffer, out of memory) with *out untouched. */
+ * room for one chunk buffer) or CG_ENOMEM, with *out untouched. */
 int cg_reasm_create(cg_reasm **out, const cg_reasm_config *cfg);
 /* Frees it all; the flows' states become meaningless. NULL is a no-op. */
 void cg_reasm_destroy(cg_reasm *r);

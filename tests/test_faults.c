@@ -219,10 +219,11 @@ typedef struct outcome {
 
 /* Is msg a clean out-of-memory message: one line, not empty, saying so:
  * the library's "out of memory", or strerror(ENOMEM)'s and Hyperscan's
- * compiler's "... allocate memory ..." (it has no code for it). */
+ * compiler's "... allocate memory ..." (it has no code for it); and not a
+ * guess ("... too small, or out of memory"). */
 static int clean_oom(const char *msg)
 {
-    return msg[0] && !strchr(msg, '\n') &&
+    return msg[0] && !strchr(msg, '\n') && !strstr(msg, "or out of memory") &&
            (strstr(msg, "out of memory") || strcasestr(msg, "allocate memory"));
 }
 
