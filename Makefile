@@ -26,7 +26,7 @@ LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lz -lm -lpthread
 # Out-of-tree build dir; the sanitizer pass uses build-san.
 B       ?= build
 
-LIB_SRC   := $(wildcard sensor/*.c) $(wildcard analyzer/*.c) $(wildcard store/*.c)
+LIB_SRC   := $(wildcard sensor/*.c) $(wildcard analyzer/*/*.c) $(wildcard store/*.c)
 LIB_OBJ   := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_SRC   := $(filter-out tools/bench_%.c,$(wildcard tools/*.c))
 CLI_OBJ   := $(CLI_SRC:%.c=$(B)/%.o)

@@ -13,7 +13,7 @@
  *  - An alert is one rule firing on one packet. An incident folds the alerts
  *    that share a key — (gid, sid, source address, destination address,
  *    destination port) — and fall within a window after the incident's first
- *    alert (analyzer/incident.h does the folding; the store keeps what it is
+ *    alert (analyzer/output/incident.h does the folding; the store keeps what it is
  *    given). It keeps first and last seen, the exact count, the ports, flow
  *    id and Community ID of its first alert, the rule's severity, layers,
  *    message and classtype, the first evidence packets, and every alert

@@ -1,5 +1,5 @@
 #!/bin/sh
-# End-to-end tests of the detectors (analyzer/detectors.h) through `canhgac
+# End-to-end tests of the detectors (analyzer/engine/detectors.h) through `canhgac
 # run`, on by default: the SYN scan capture raises the port scan alert (EVE,
 # store, summary) and nothing with --no-detectors; every other real capture
 # of ../shared/data raises no detector alert; the generated sample traffic

@@ -1,5 +1,5 @@
 #!/bin/sh
-# End-to-end tests of the EVE output (analyzer/eve.h, analyzer/eve_proto.h):
+# End-to-end tests of the EVE output (analyzer/output/eve.h, analyzer/output/eve_proto.h):
 # `canhgac run --eve-types all` on every real capture of ../shared/data/pcaps
 # with the shipped rules, on two of them with all of ET Open, on the generated
 # sample (the one capture with DNS) and on a crafted capture of anomalies;

@@ -1,5 +1,5 @@
 #!/bin/sh
-# End-to-end tests of the pipeline's promise (analyzer/pipeline.h, "Order"):
+# End-to-end tests of the pipeline's promise (analyzer/output/pipeline.h, "Order"):
 # reading a file, 1, 2 and 4 workers give the same result. Each capture is
 # run three times, `canhgac run -r CAPTURE RULES -d STORE -o EVE --workers N`
 # (N = 1 first, then 2 and 4 side by side: the cache is warm by then), and

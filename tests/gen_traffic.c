@@ -15,9 +15,9 @@
  * The truth is computed from what is emitted, not typed: the code that sends a
  * triggering payload says which rules it matches (for dns.rules, derived from
  * the query's bytes); when that packet is written, the rule's threshold or
- * detection_filter arithmetic (as analyzer/threshold.c does it) decides whether
+ * detection_filter arithmetic (as analyzer/engine/threshold.c does it) decides whether
  * it alerts, and alerts fold into incidents of (sid, src, dst) within 3600 s of
- * the incident's first alert (as analyzer/incident.c does). The engine looks
+ * the incident's first alert (as analyzer/output/incident.c does). The engine looks
  * at one packet at a time, so every triggering payload is one TCP segment or
  * UDP datagram.
  *
@@ -748,7 +748,7 @@ static void expect(gen *g, uint32_t sid, const ip *src, const ip *dst)
 
 /* ---- expected alerts: canhgac's detectors ----------------------------------
  *
- * As analyzer/detectors.h says they work, with the settings of
+ * As analyzer/engine/detectors.h says they work, with the settings of
  * rules/detectors.conf, from what each packet is when it is written (time
  * order): a DNS query (by its sender and registered domain), or a TCP probe
  * that did not complete a handshake (at the RST that ends it). Distinct

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/appctx.h"
+#include "analyzer/engine/appctx.h"
 #include "tests/check.h"
 
 static void add(cg_bufset *bs, int id, const char *s)

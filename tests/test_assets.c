@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/addr.h"
-#include "analyzer/assets.h"
-#include "analyzer/vars.h"
+#include "analyzer/lang/addr.h"
+#include "analyzer/output/assets.h"
+#include "analyzer/lang/vars.h"
 #include "sensor/decode.h"
 #include "tests/check.h"
 

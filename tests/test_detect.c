@@ -7,8 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/detect.h"
-#include "analyzer/rule.h"
+#include "analyzer/engine/detect.h"
+#include "analyzer/lang/rule.h"
 #include "tests/check.h"
 
 static void v4(uint8_t a[16], unsigned x, unsigned y, unsigned z, unsigned w)

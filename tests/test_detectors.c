@@ -1,4 +1,4 @@
-/* test_detectors.c — the scan and DNS tunnel detectors (analyzer/detectors.h)
+/* test_detectors.c — the scan and DNS tunnel detectors (analyzer/engine/detectors.h)
  * with crafted packets through a real flow table: a vertical scan of 100
  * ports by SYNs answered by RST alerts once; 100 ordinary connections to one
  * web server from 100 clients, and one client's 100 completed connections to
@@ -17,8 +17,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/detectors.h"
-#include "analyzer/inspect.h"
+#include "analyzer/engine/detectors.h"
+#include "analyzer/engine/inspect.h"
 #include "sensor/dns.h"
 #include "tests/check.h"
 #include "tests/util_conn.h"

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "analyzer/enrich.h"
+#include "analyzer/output/enrich.h"
 #include "sensor/decode.h"
 #include "tests/check.h"
 

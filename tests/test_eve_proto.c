@@ -17,9 +17,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "analyzer/eve.h"
-#include "analyzer/eve_proto.h"
-#include "analyzer/inspect.h"
+#include "analyzer/output/eve.h"
+#include "analyzer/output/eve_proto.h"
+#include "analyzer/engine/inspect.h"
 #include "tests/check.h"
 #include "tests/util_conn.h"
 

@@ -65,10 +65,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analyzer/detect.h"
-#include "analyzer/eve_proto.h"
-#include "analyzer/pipeline.h"
-#include "analyzer/rule.h"
+#include "analyzer/engine/detect.h"
+#include "analyzer/output/eve_proto.h"
+#include "analyzer/output/pipeline.h"
+#include "analyzer/lang/rule.h"
 #include "sensor/error.h"
 #include "store/qlang.h"
 #include "store/store.h"

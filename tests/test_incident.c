@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/eve.h"
-#include "analyzer/incident.h"
+#include "analyzer/output/eve.h"
+#include "analyzer/output/incident.h"
 #include "tests/check.h"
 
 typedef struct sinkrec {

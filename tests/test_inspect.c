@@ -15,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/inspect.h"
-#include "analyzer/rule.h"
+#include "analyzer/engine/inspect.h"
+#include "analyzer/lang/rule.h"
 #include "tests/check.h"
 #include "tests/util_conn.h"
 

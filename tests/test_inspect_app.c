@@ -14,8 +14,8 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "analyzer/inspect.h"
-#include "analyzer/rule.h"
+#include "analyzer/engine/inspect.h"
+#include "analyzer/lang/rule.h"
 #include "tests/check.h"
 #include "tests/util_conn.h"
 

@@ -1,4 +1,4 @@
-/* test_pipeline.c — the pipeline module (analyzer/pipeline.h) as run drives
+/* test_pipeline.c — the pipeline module (analyzer/output/pipeline.h) as run drives
  * it: real captures from ../shared/data in memory, rules given as text, the
  * EVE file and the counters with 1, 2 and 4 workers (the same bytes), a
  * reload that takes and one that fails, control commands, and the
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/eve_proto.h"
-#include "analyzer/pipeline.h"
+#include "analyzer/output/eve_proto.h"
+#include "analyzer/output/pipeline.h"
 #include "sensor/capture.h"
 #include "tests/check.h"
 

@@ -15,8 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analyzer/rule.h"
-#include "analyzer/rule_kw.h"
+#include "analyzer/lang/rule.h"
+#include "analyzer/lang/rule_kw.h"
 #include "tests/check.h"
 
 #define ETOPEN "../shared/data/rules/etopen"

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/rule.h"
-#include "analyzer/verify.h"
+#include "analyzer/lang/rule.h"
+#include "analyzer/engine/verify.h"
 #include "tests/check.h"
 
 static cg_ruleset *rs;

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/xbits.h"
+#include "analyzer/engine/xbits.h"
 #include "tests/check.h"
 #include "tests/util_conn.h"
 

@@ -10,8 +10,8 @@
 
 #include <stdint.h>
 
-#include "analyzer/inspect.h"
-#include "analyzer/rule.h"
+#include "analyzer/engine/inspect.h"
+#include "analyzer/lang/rule.h"
 
 typedef struct tconn {
     cg_inspect *in;

@@ -29,10 +29,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "analyzer/detect.h"
-#include "analyzer/detectors.h"
-#include "analyzer/inspect.h"
-#include "analyzer/rule.h"
+#include "analyzer/engine/detect.h"
+#include "analyzer/engine/detectors.h"
+#include "analyzer/engine/inspect.h"
+#include "analyzer/lang/rule.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
 #include "sensor/dns.h"

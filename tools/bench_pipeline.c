@@ -16,7 +16,7 @@
  *       to /dev/null; the medians (wall clock and the process's CPU time,
  *       which a busy machine disturbs less) and their ratios.
  *   bench_pipeline -r FILE -S RULES... --workers 1,2,4 [--cache DIR] [--runs N]
- *       the whole pipeline as `canhgac run` drives it (analyzer/pipeline.h: the
+ *       the whole pipeline as `canhgac run` drives it (analyzer/output/pipeline.h: the
  *       reader, N workers, the writer; no store, no EVE file) over the frames
  *       in memory, for each number of workers in turn, alternating; the
  *       median of each, and each one's speed-up over the first. Then the
@@ -37,12 +37,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analyzer/detect.h"
-#include "analyzer/eve.h"
-#include "analyzer/eve_proto.h"
-#include "analyzer/inspect.h"
-#include "analyzer/pipeline.h"
-#include "analyzer/rule.h"
+#include "analyzer/engine/detect.h"
+#include "analyzer/output/eve.h"
+#include "analyzer/output/eve_proto.h"
+#include "analyzer/engine/inspect.h"
+#include "analyzer/output/pipeline.h"
+#include "analyzer/lang/rule.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
 #include "sensor/flow.h"

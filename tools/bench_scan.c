@@ -19,7 +19,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "analyzer/rule.h"
+#include "analyzer/lang/rule.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
 

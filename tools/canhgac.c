@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "analyzer/pipeline.h"
+#include "analyzer/output/pipeline.h"
 #include "tools/cli.h"
 
 

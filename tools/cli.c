@@ -7,9 +7,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "analyzer/eve.h"
-#include "analyzer/rule.h"
-#include "analyzer/utf8.h"
+#include "analyzer/output/eve.h"
+#include "analyzer/lang/rule.h"
+#include "analyzer/output/utf8.h"
 #include "sensor/decode.h"
 
 uint64_t cg_cli_now_us(void)

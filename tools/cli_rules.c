@@ -10,7 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "analyzer/rule.h"
+#include "analyzer/lang/rule.h"
 #include "tools/cli.h"
 
 int cg_cli_load_rules(cg_ruleset *rs, const char *vars, const char *const *sets, int nsets,

@@ -21,9 +21,9 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "analyzer/enrich.h"
-#include "analyzer/rule.h"
-#include "analyzer/utf8.h"
+#include "analyzer/output/enrich.h"
+#include "analyzer/lang/rule.h"
+#include "analyzer/output/utf8.h"
 #include "store/pcapng_export.h"
 #include "store/qlang.h"
 #include "store/store.h"

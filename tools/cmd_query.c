@@ -21,7 +21,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "analyzer/rule.h"
+#include "analyzer/lang/rule.h"
 #include "store/pcapng_export.h"
 #include "store/qlang.h"
 #include "store/store.h"

@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "analyzer/detect.h"
-#include "analyzer/rule.h"
+#include "analyzer/engine/detect.h"
+#include "analyzer/lang/rule.h"
 #include "tools/cli.h"
 
 static const char rules_usage[] =

@@ -1,5 +1,5 @@
 /* cmd_run.c — `canhgac run`: the sensor, as a command over the pipeline
- * (analyzer/pipeline.h): options, the rules loader (used again by every
+ * (analyzer/output/pipeline.h): options, the rules loader (used again by every
  * reload), the store, enrichment, the control socket, signals, privileges,
  * the pid file, then cg_pipeline_run and the summary.
  *
@@ -29,15 +29,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "analyzer/detect.h"
-#include "analyzer/detectors.h"
-#include "analyzer/enrich.h"
-#include "analyzer/eve.h"
-#include "analyzer/eve_proto.h"
-#include "analyzer/incident.h"
-#include "analyzer/inspect.h"
-#include "analyzer/pipeline.h"
-#include "analyzer/rule.h"
+#include "analyzer/engine/detect.h"
+#include "analyzer/engine/detectors.h"
+#include "analyzer/output/enrich.h"
+#include "analyzer/output/eve.h"
+#include "analyzer/output/eve_proto.h"
+#include "analyzer/output/incident.h"
+#include "analyzer/engine/inspect.h"
+#include "analyzer/output/pipeline.h"
+#include "analyzer/lang/rule.h"
 #include "sensor/ctl.h"
 #include "sensor/privs.h"
 #include "store/store.h"

@@ -1,4 +1,4 @@
-/* fuzz_assets.c — libFuzzer harness: the asset file parser (analyzer/assets.h).
+/* fuzz_assets.c — libFuzzer harness: the asset file parser (analyzer/output/assets.h).
  *
  * Input: the file's bytes, handed to cg_assets_parse as a buffer of exactly
  * their size (it must never read past len; no NUL is added). When it parses,
@@ -9,7 +9,7 @@
  */
 #include "tests/fuzz/fuzz_common.h"
 
-#include "analyzer/assets.h"
+#include "analyzer/output/assets.h"
 
 static int holds(const cg_asset *a, const uint8_t addr[16])
 {

@@ -15,9 +15,9 @@
  */
 #include "tests/fuzz/fuzz_common.h"
 
-#include "analyzer/detect.h"
-#include "analyzer/inspect.h"
-#include "analyzer/rule.h"
+#include "analyzer/engine/detect.h"
+#include "analyzer/engine/inspect.h"
+#include "analyzer/lang/rule.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
 

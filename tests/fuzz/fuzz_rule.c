@@ -1,5 +1,5 @@
 /* fuzz_rule.c — libFuzzer harness: the rule parser, variables and
- * classification (analyzer/rule.h), and the engine build of what parsed.
+ * classification (analyzer/lang/rule.h), and the engine build of what parsed.
  *
  * Input: byte 0 chooses what the rest is (bits 0-1):
  *   0: one rule text, cg_ruleset_add_rule (NUL-terminated copy);
@@ -16,8 +16,8 @@
  */
 #include "tests/fuzz/fuzz_common.h"
 
-#include "analyzer/detect.h"
-#include "analyzer/rule.h"
+#include "analyzer/engine/detect.h"
+#include "analyzer/lang/rule.h"
 
 static const char *const var_rules[] = {
     "alert tcp $EXTERNAL_NET any -> $HOME_NET $HTTP_PORTS (msg:\"v\"; content:\"a\"; sid:1;)",
