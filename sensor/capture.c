@@ -71,18 +71,18 @@ struct cg_capture {
     pcap_t *pc;
     int live;
     int dlt, snaplen;
-    int rec_hdr;          /* classic pcap: record header size; 0: not followed */
-    long pos;             /* file offset of the next record header */
-    char *fbuf;           /* the stream's buffer (FILE_BUF), freed after pcap_close */
-    uint64_t count;       /* frames returned */
-    int failed;           /* an error was reported; it is kept in msg */
+    int rec_hdr;    /* classic pcap: record header size; 0: not followed */
+    long pos;       /* file offset of the next record header */
+    char *fbuf;     /* the stream's buffer (FILE_BUF), freed after pcap_close */
+    uint64_t count; /* frames returned */
+    int failed;     /* an error was reported; it is kept in msg */
     volatile sig_atomic_t stop;
-    int fd;               /* live: the descriptor to poll, or -1 */
-    int wake[2];          /* live: a pipe that cg_capture_break writes to */
-    int nowait;           /* live from _cfg: next never waits */
-    unsigned ifindex;     /* live: the interface's index at open, 0 if none */
+    int fd;           /* live: the descriptor to poll, or -1 */
+    int wake[2];      /* live: a pipe that cg_capture_break writes to */
+    int nowait;       /* live from _cfg: next never waits */
+    unsigned ifindex; /* live: the interface's index at open, 0 if none */
     char msg[512];
-    char name[];          /* the path or interface, for messages */
+    char name[]; /* the path or interface, for messages */
 };
 
 static void put_err(char *err, size_t errlen, const char *msg)
@@ -142,25 +142,25 @@ int cg_capture_open_file(cg_capture **out, const char *path, char *err, size_t e
     } else {
         FILE *in = fopen(path, "rb");
         if (!in) {
-            snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno));   /* as libpcap says it */
+            snprintf(msg, sizeof msg, "%s: %s", path, strerror(errno)); /* as libpcap says it */
             goto fail;
         }
         struct stat st;
-        int small = fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) &&
-                    st.st_size <= (off_t)FILE_BUF;
+        int small =
+            fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode) && st.st_size <= (off_t)FILE_BUF;
         c->fbuf = small ? NULL : malloc(FILE_BUF);
         if (c->fbuf && setvbuf(in, c->fbuf, _IOFBF, FILE_BUF) != 0) {
-            free(c->fbuf);   /* the default buffer stays */
+            free(c->fbuf); /* the default buffer stays */
             c->fbuf = NULL;
         }
         c->pc = pcap_fopen_offline_with_tstamp_precision(in, PCAP_TSTAMP_PRECISION_MICRO, eb);
         if (!c->pc)
-            fclose(in);   /* libpcap closes it only once it has a handle */
+            fclose(in); /* libpcap closes it only once it has a handle */
     }
     if (!c->pc) {
         size_t n = strlen(path);
         if (strncmp(eb, path, n) == 0 && eb[n] == ':')
-            snprintf(msg, sizeof msg, "%s", eb);      /* "path: No such file ..." */
+            snprintf(msg, sizeof msg, "%s", eb); /* "path: No such file ..." */
         else if (strcmp(eb, "unknown file format") == 0)
             snprintf(msg, sizeof msg, "%s: not a pcap or pcapng file", path);
         else if (strstr(eb, "only got 0"))
@@ -198,7 +198,7 @@ static int device_known(const char *ifname)
     pcap_if_t *all = NULL;
     int known = 0;
     if (pcap_findalldevs(&all, eb) != 0)
-        return 1;   /* cannot tell: do not claim it is missing */
+        return 1; /* cannot tell: do not claim it is missing */
     for (pcap_if_t *d = all; d && !known; d = d->next)
         known = d->name && strcmp(d->name, ifname) == 0;
     pcap_freealldevs(all);
@@ -213,8 +213,7 @@ static void activate_error(char *msg, size_t n, pcap_t *pc, const char *ifname, 
     if (r == PCAP_ERROR_NO_SUCH_DEVICE || !device_known(ifname))
         snprintf(msg, n, "%s: no such interface", ifname);
     else if (r == PCAP_ERROR_PERM_DENIED)
-        snprintf(msg, n, "%s: permission denied: live capture needs root or CAP_NET_RAW",
-                 ifname);
+        snprintf(msg, n, "%s: permission denied: live capture needs root or CAP_NET_RAW", ifname);
     else if (r == PCAP_ERROR_IFACE_NOT_UP)
         snprintf(msg, n, "%s: the interface is down", ifname);
     else if (!detail || !*detail || strcmp(detail, status) == 0)
@@ -228,8 +227,8 @@ static void activate_error(char *msg, size_t n, pcap_t *pc, const char *ifname, 
 /* Both live opens. legacy: immediate mode (TPACKET_V2) and a next that waits
  * up to LIVE_TIMEOUT_MS; otherwise TPACKET_V3 blocks and a next that never
  * waits. */
-static int open_live(cg_capture **out, const char *ifname, const cg_live_config *cfg,
-                     int legacy, char *err, size_t errlen)
+static int open_live(cg_capture **out, const char *ifname, const cg_live_config *cfg, int legacy,
+                     char *err, size_t errlen)
 {
     char eb[PCAP_ERRBUF_SIZE] = "";
     char msg[PCAP_ERRBUF_SIZE + 512];
@@ -239,8 +238,8 @@ static int open_live(cg_capture **out, const char *ifname, const cg_live_config 
         return -1;
     }
     if (cfg->fanout_group > 0xffff || cfg->fanout_group < -1) {
-        snprintf(msg, sizeof msg, "%s: fanout group %d out of range (0..65535, or -1)",
-                 ifname, cfg->fanout_group);
+        snprintf(msg, sizeof msg, "%s: fanout group %d out of range (0..65535, or -1)", ifname,
+                 cfg->fanout_group);
         put_err(err, errlen, msg);
         return -1;
     }
@@ -266,7 +265,7 @@ static int open_live(cg_capture **out, const char *ifname, const cg_live_config 
     } else {
         uint64_t mib = cfg->buffer_mib ? cfg->buffer_mib : LIVE_BUFFER_MIB;
         if (mib > 2047)
-            mib = 2047;   /* pcap_set_buffer_size takes an int */
+            mib = 2047; /* pcap_set_buffer_size takes an int */
         pcap_set_buffer_size(c->pc, (int)(mib << 20));
         pcap_set_timeout(c->pc, LIVE_BLOCK_MS);
     }
@@ -293,8 +292,8 @@ static int open_live(cg_capture **out, const char *ifname, const cg_live_config 
         /* hash of the flow, symmetric in the kernel (both directions alike);
          * fragments reassembled first so they hash like the rest of theirs */
         uint32_t arg = (uint32_t)cfg->fanout_group |
-                       (uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
-        int v = (int)arg;   /* the kernel reads the 32 bits as they are */
+            (uint32_t)(PACKET_FANOUT_HASH | PACKET_FANOUT_FLAG_DEFRAG) << 16;
+        int v = (int)arg; /* the kernel reads the 32 bits as they are */
         if (setsockopt(pcap_fileno(c->pc), SOL_PACKET, PACKET_FANOUT, &v, sizeof v) < 0) {
             snprintf(msg, sizeof msg, "%s: PACKET_FANOUT: %s", ifname, strerror(errno));
             goto fail;
@@ -330,10 +329,10 @@ int cg_capture_open_live_cfg(cg_capture **out, const char *ifname, const cg_live
     return open_live(out, ifname, cfg, 0, err, errlen);
 }
 
-int cg_capture_open_live(cg_capture **out, const char *ifname, int snaplen,
-                         const char *bpf, char *err, size_t errlen)
+int cg_capture_open_live(cg_capture **out, const char *ifname, int snaplen, const char *bpf,
+                         char *err, size_t errlen)
 {
-    cg_live_config cfg = {.snaplen = snaplen, .bpf = bpf, .fanout_group = -1, .promisc = 1};
+    cg_live_config cfg = { .snaplen = snaplen, .bpf = bpf, .fanout_group = -1, .promisc = 1 };
     return open_live(out, ifname, &cfg, 1, err, errlen);
 }
 
@@ -341,7 +340,8 @@ int cg_capture_open_live(cg_capture **out, const char *ifname, int snaplen,
  * break. 1: something to read; 0: timed out, interrupted or broken. */
 static int live_wait(cg_capture *c)
 {
-    struct pollfd pf[2] = {{.fd = c->fd, .events = POLLIN}, {.fd = c->wake[0], .events = POLLIN}};
+    struct pollfd pf[2] = { { .fd = c->fd, .events = POLLIN },
+                            { .fd = c->wake[0], .events = POLLIN } };
     int n = poll(pf, 2, LIVE_TIMEOUT_MS);
     if (n <= 0)
         return 0;
@@ -366,7 +366,7 @@ static int live_wait(cg_capture *c)
 static int live_gone(const cg_capture *c, int r)
 {
     if (!c->ifindex)
-        return 0;   /* "any" and libpcap's other devices */
+        return 0; /* "any" and libpcap's other devices */
     if (r == 0 && !pcap_get_required_select_timeout(c->pc))
         return 0;
     return if_nametoindex(c->name) != c->ifindex;
@@ -394,18 +394,17 @@ static int read_error(cg_capture *c, char *err, size_t errlen)
     int snap;
     if (sscanf(e, "invalid packet capture length %u, bigger than snaplen of %d", &a, &snap) == 2)
         snprintf(what, sizeof what, "captured length %u exceeds the snapshot length %d", a, snap);
-    else if (sscanf(e, "truncated dump file; tried to read %u header bytes, only got %u",
-                    &a, &b) == 2)
-        snprintf(what, sizeof what,
-                 "record header cut off at the end of the file (%u of %u bytes)", b, a);
-    else if (sscanf(e, "truncated dump file; tried to read %u captured bytes, only got %u",
-                    &a, &b) == 2)
-        snprintf(what, sizeof what,
-                 "record data cut off at the end of the file (%u of %u bytes)", b, a);
-    else if (sscanf(e, "truncated pcapng dump file; tried to read %u bytes, only got %u",
-                    &a, &b) == 2)
-        snprintf(what, sizeof what,
-                 "block cut off at the end of the file (%u of %u bytes)", b, a);
+    else if (sscanf(e, "truncated dump file; tried to read %u header bytes, only got %u", &a, &b) ==
+             2)
+        snprintf(what, sizeof what, "record header cut off at the end of the file (%u of %u bytes)",
+                 b, a);
+    else if (sscanf(e, "truncated dump file; tried to read %u captured bytes, only got %u", &a,
+                    &b) == 2)
+        snprintf(what, sizeof what, "record data cut off at the end of the file (%u of %u bytes)",
+                 b, a);
+    else if (sscanf(e, "truncated pcapng dump file; tried to read %u bytes, only got %u", &a, &b) ==
+             2)
+        snprintf(what, sizeof what, "block cut off at the end of the file (%u of %u bytes)", b, a);
     else
         snprintf(what, sizeof what, "%s", e && *e ? e : "read error");
     return fail_next(c, err, errlen, what);
@@ -438,7 +437,7 @@ int cg_capture_next(cg_capture *c, cg_frame *f, char *err, size_t errlen)
     if (c->live && r != 1 && r != PCAP_ERROR_BREAK && live_gone(c, r))
         return fail_next(c, err, errlen, "the interface went away (No such device)");
     if (r == 0 || r == PCAP_ERROR_BREAK)
-        return 0;   /* live: nothing yet or a break; file: the end */
+        return 0; /* live: nothing yet or a break; file: the end */
     if (r != 1)
         return read_error(c, err, errlen);
 
@@ -457,8 +456,8 @@ int cg_capture_next(cg_capture *c, cg_frame *f, char *err, size_t errlen)
                 if (on_file > (long)h->caplen) {
                     char what[128];
                     snprintf(what, sizeof what,
-                             "captured length %ld exceeds the snapshot length %d",
-                             on_file, c->snaplen);
+                             "captured length %ld exceeds the snapshot length %d", on_file,
+                             c->snaplen);
                     return fail_next(c, err, errlen, what);
                 }
             }
@@ -522,7 +521,7 @@ void cg_capture_break(cg_capture *c)
         return;
     c->stop = 1;
     if (c->wake[1] >= 0) {
-        ssize_t n = write(c->wake[1], "", 1);   /* full pipe: already woken */
+        ssize_t n = write(c->wake[1], "", 1); /* full pipe: already woken */
         (void)n;
     }
     if (c->pc)
@@ -534,7 +533,7 @@ void cg_capture_close(cg_capture *c)
     if (!c)
         return;
     if (c->pc)
-        pcap_close(c->pc);   /* fcloses the stream, then its buffer can go */
+        pcap_close(c->pc); /* fcloses the stream, then its buffer can go */
     free(c->fbuf);
     if (c->wake[0] >= 0)
         close(c->wake[0]);

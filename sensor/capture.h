@@ -91,17 +91,17 @@ typedef struct cg_frame {
 int cg_capture_open_file(cg_capture **out, const char *path, char *err, size_t errlen);
 /* snaplen 0 means 262144; bpf may be NULL. Promiscuous, immediate mode; a
  * cg_capture_next waits at most about 250 ms for a packet, then returns 0. */
-int cg_capture_open_live(cg_capture **out, const char *ifname, int snaplen,
-                         const char *bpf, char *err, size_t errlen);
+int cg_capture_open_live(cg_capture **out, const char *ifname, int snaplen, const char *bpf,
+                         char *err, size_t errlen);
 
 /* A live handle for one worker of a multi-threaded sensor (see "Live capture
  * for workers" above). */
 typedef struct cg_live_config {
-    int snaplen;          /* 0: 262144 */
-    const char *bpf;      /* NULL or "": no filter */
-    uint32_t buffer_mib;  /* kernel ring size, pcap_set_buffer_size; 0: 64 MiB */
-    int fanout_group;     /* -1: no fanout; else a PACKET_FANOUT group id 0..65535 */
-    int promisc;          /* nonzero: promiscuous */
+    int snaplen;         /* 0: 262144 */
+    const char *bpf;     /* NULL or "": no filter */
+    uint32_t buffer_mib; /* kernel ring size, pcap_set_buffer_size; 0: 64 MiB */
+    int fanout_group;    /* -1: no fanout; else a PACKET_FANOUT group id 0..65535 */
+    int promisc;         /* nonzero: promiscuous */
 } cg_live_config;
 int cg_capture_open_live_cfg(cg_capture **out, const char *ifname, const cg_live_config *cfg,
                              char *err, size_t errlen);
@@ -110,17 +110,17 @@ int cg_capture_open_live_cfg(cg_capture **out, const char *ifname, const cg_live
 int cg_capture_fd(const cg_capture *c);
 
 typedef struct cg_capture_stats {
-    uint64_t packets;          /* frames returned */
-    uint64_t kernel_packets;   /* pcap_stats ps_recv: seen by the socket, drops included */
-    uint64_t kernel_drops;     /* ps_drop: lost because the ring was full */
-    uint64_t if_drops;         /* ps_ifdrop: dropped by the interface (whole interface) */
+    uint64_t packets;        /* frames returned */
+    uint64_t kernel_packets; /* pcap_stats ps_recv: seen by the socket, drops included */
+    uint64_t kernel_drops;   /* ps_drop: lost because the ring was full */
+    uint64_t if_drops;       /* ps_ifdrop: dropped by the interface (whole interface) */
 } cg_capture_stats;
 /* The counts since open; the kernel's are 0 for files (and if libpcap fails). */
 void cg_capture_get_stats(cg_capture *c, cg_capture_stats *out);
 int cg_capture_next(cg_capture *c, cg_frame *f, char *err, size_t errlen);
 int cg_capture_dlt(const cg_capture *c);
 int cg_capture_snaplen(const cg_capture *c);
-uint64_t cg_capture_count(const cg_capture *c);  /* frames returned so far */
+uint64_t cg_capture_count(const cg_capture *c); /* frames returned so far */
 /* For live captures: packets the kernel dropped (0 for files). */
 uint64_t cg_capture_drops(cg_capture *c);
 /* Asks a blocked cg_capture_next (live) to return 0 soon; async-signal-safe. */

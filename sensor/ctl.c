@@ -47,9 +47,9 @@
 #include <sys/timerfd.h>
 #include <sys/un.h>
 
-#define PAUSE_MS   100
-#define TAG_LISTEN ((uint64_t) -1)
-#define TAG_TIMER  ((uint64_t) -2)
+#define PAUSE_MS 100
+#define TAG_LISTEN ((uint64_t)-1)
+#define TAG_TIMER ((uint64_t)-2)
 
 enum { SLOT_FREE, SLOT_READ, SLOT_WRITE };
 
@@ -78,7 +78,7 @@ static uint64_t now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 /* Fills a sockaddr_un; -1 with a message when path does not fit. */
@@ -107,7 +107,7 @@ static int probe_live(const struct sockaddr_un *sa)
         return -1;
     int r;
     do
-        r = connect(fd, (const struct sockaddr *) sa, sizeof *sa);
+        r = connect(fd, (const struct sockaddr *)sa, sizeof *sa);
     while (r < 0 && errno == EINTR);
     int e = errno;
     close(fd);
@@ -141,7 +141,7 @@ int cg_ctl_open(cg_ctl **out, const char *path, char *err, size_t errlen)
     c->lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (c->lfd < 0)
         goto fail_errno;
-    if (bind(c->lfd, (struct sockaddr *) &sa, sizeof sa) != 0) {
+    if (bind(c->lfd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         if (errno != EADDRINUSE)
             goto fail_errno;
         /* Something is there: replace it only if it is a socket nobody
@@ -161,7 +161,7 @@ int cg_ctl_open(cg_ctl **out, const char *path, char *err, size_t errlen)
             goto fail_errno;
         if (unlink(path) != 0 && errno != ENOENT)
             goto fail_errno;
-        if (bind(c->lfd, (struct sockaddr *) &sa, sizeof sa) != 0)
+        if (bind(c->lfd, (struct sockaddr *)&sa, sizeof sa) != 0)
             goto fail_errno;
     }
     /* fchmod() does not reach a socket's file: chmod the path, right away */
@@ -176,7 +176,7 @@ int cg_ctl_open(cg_ctl **out, const char *path, char *err, size_t errlen)
     c->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (c->ep < 0 || c->tfd < 0)
         goto fail_unlink;
-    struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_LISTEN};
+    struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
     if (epoll_ctl(c->ep, EPOLL_CTL_ADD, c->lfd, &ev) != 0)
         goto fail_unlink;
     ev.data.u64 = TAG_TIMER;
@@ -236,7 +236,7 @@ static ssize_t send_some(int fd, const char *p, size_t n)
     while (off < n) {
         ssize_t w = send(fd, p + off, n - off, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w > 0)
-            off += (size_t) w;
+            off += (size_t)w;
         else if (w < 0 && errno == EINTR)
             continue;
         else if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
@@ -244,7 +244,7 @@ static ssize_t send_some(int fd, const char *p, size_t n)
         else
             return -1;
     }
-    return (ssize_t) off;
+    return (ssize_t)off;
 }
 
 /* Answers with {"error":msg} as far as the socket takes it now, and closes. */
@@ -252,8 +252,8 @@ static void client_fail(cg_ctl *c, ctl_client *k, const char *msg)
 {
     char buf[256];
     int n = snprintf(buf, sizeof buf, "{\"error\":\"%s\"}\n", msg);
-    if (n > 0 && (size_t) n < sizeof buf)
-        send_some(k->fd, buf, (size_t) n);
+    if (n > 0 && (size_t)n < sizeof buf)
+        send_some(k->fd, buf, (size_t)n);
     client_close(c, k);
 }
 
@@ -262,14 +262,14 @@ static void client_fail(cg_ctl *c, ctl_client *k, const char *msg)
 static void client_reply(cg_ctl *c, ctl_client *k, const char *p, size_t n, uint64_t now)
 {
     ssize_t w = send_some(k->fd, p, n);
-    if (w < 0 || (size_t) w == n) {
+    if (w < 0 || (size_t)w == n) {
         client_close(c, k);
         return;
     }
-    k->plen = n - (size_t) w;
+    k->plen = n - (size_t)w;
     k->poff = 0;
     k->pend = malloc(k->plen);
-    struct epoll_event ev = {.events = EPOLLOUT, .data.u64 = (uint64_t) (k - c->cl)};
+    struct epoll_event ev = { .events = EPOLLOUT, .data.u64 = (uint64_t)(k - c->cl) };
     if (!k->pend || epoll_ctl(c->ep, EPOLL_CTL_MOD, k->fd, &ev) != 0) {
         client_close(c, k);
         return;
@@ -292,7 +292,7 @@ static void client_line(cg_ctl *c, ctl_client *k, size_t len, cg_ctl_handler h, 
         return;
     }
     for (size_t i = 0; i < len; i++) {
-        unsigned char b = (unsigned char) k->line[i];
+        unsigned char b = (unsigned char)k->line[i];
         if (b < 0x20 || b > 0x7e) {
             snprintf(msg, sizeof msg, "%s byte 0x%02x at offset %zu of the command",
                      b ? "non-printable" : "NUL", b, i);
@@ -336,11 +336,11 @@ static void client_read(cg_ctl *c, ctl_client *k, cg_ctl_handler h, void *ctx, u
             }
             return;
         }
-        char *nl = memchr(k->line + k->len, '\n', (size_t) r);
-        k->len += (size_t) r;
+        char *nl = memchr(k->line + k->len, '\n', (size_t)r);
+        k->len += (size_t)r;
         if (nl) {
             *nl = '\0';
-            client_line(c, k, (size_t) (nl - k->line), h, ctx, now);
+            client_line(c, k, (size_t)(nl - k->line), h, ctx, now);
             return;
         }
         if (k->len > CG_CTL_LINE_MAX) {
@@ -353,11 +353,11 @@ static void client_read(cg_ctl *c, ctl_client *k, cg_ctl_handler h, void *ctx, u
 static void client_write(cg_ctl *c, ctl_client *k)
 {
     ssize_t w = send_some(k->fd, k->pend + k->poff, k->plen - k->poff);
-    if (w < 0 || k->poff + (size_t) w == k->plen) {
+    if (w < 0 || k->poff + (size_t)w == k->plen) {
         client_close(c, k);
         return;
     }
-    k->poff += (size_t) w;
+    k->poff += (size_t)w;
 }
 
 static void serve_clients(cg_ctl *c, cg_ctl_handler h, void *ctx, uint64_t now);
@@ -375,7 +375,7 @@ static void accept_all(cg_ctl *c, cg_ctl_handler h, void *ctx, uint64_t now)
     if (c->paused) {
         if (now < c->resume_at)
             return;
-        struct epoll_event ev = {.events = EPOLLIN, .data.u64 = TAG_LISTEN};
+        struct epoll_event ev = { .events = EPOLLIN, .data.u64 = TAG_LISTEN };
         if (epoll_ctl(c->ep, EPOLL_CTL_ADD, c->lfd, &ev) != 0 && errno != EEXIST) {
             c->resume_at = now + PAUSE_MS;
             return;
@@ -403,9 +403,9 @@ static void accept_all(cg_ctl *c, cg_ctl_handler h, void *ctx, uint64_t now)
             serve_clients(c, h, ctx, now);
             k = free_slot(c);
         }
-        struct epoll_event ev = {.events = EPOLLIN};
+        struct epoll_event ev = { .events = EPOLLIN };
         if (k) {
-            ev.data.u64 = (uint64_t) (k - c->cl);
+            ev.data.u64 = (uint64_t)(k - c->cl);
             if (epoll_ctl(c->ep, EPOLL_CTL_ADD, fd, &ev) != 0)
                 k = NULL;
         }
@@ -436,8 +436,8 @@ static void arm_timer(cg_ctl *c)
     if (next != UINT64_MAX) {
         if (next == 0)
             next = 1; /* all zero would disarm */
-        its.it_value.tv_sec = (time_t) (next / 1000u);
-        its.it_value.tv_nsec = (long) (next % 1000u) * 1000000L;
+        its.it_value.tv_sec = (time_t)(next / 1000u);
+        its.it_value.tv_nsec = (long)(next % 1000u) * 1000000L;
     }
     timerfd_settime(c->tfd, TFD_TIMER_ABSTIME, &its, NULL);
 }
@@ -501,8 +501,8 @@ static int wait_fd(int fd, short events, uint64_t deadline)
         uint64_t now = now_ms();
         if (now >= deadline)
             return 0;
-        struct pollfd p = {.fd = fd, .events = events};
-        int r = poll(&p, 1, (int) (deadline - now));
+        struct pollfd p = { .fd = fd, .events = events };
+        int r = poll(&p, 1, (int)(deadline - now));
         if (r > 0)
             return 1;
         if (r < 0 && errno != EINTR)
@@ -516,7 +516,7 @@ int cg_ctl_request(const char *path, const char *cmd, char *reply, size_t cap, i
     struct sockaddr_un sa;
     int fd = -1, r;
     size_t len = 0;
-    uint64_t deadline = now_ms() + (uint64_t) (timeout_ms > 0 ? timeout_ms : 0);
+    uint64_t deadline = now_ms() + (uint64_t)(timeout_ms > 0 ? timeout_ms : 0);
 
     if (cap)
         reply[0] = '\0';
@@ -530,7 +530,7 @@ int cg_ctl_request(const char *path, const char *cmd, char *reply, size_t cap, i
     if (fd < 0)
         goto fail_errno;
     for (;;) {
-        r = connect(fd, (struct sockaddr *) &sa, sizeof sa);
+        r = connect(fd, (struct sockaddr *)&sa, sizeof sa);
         if (r == 0)
             break;
         if (errno == EINTR)
@@ -555,7 +555,7 @@ int cg_ctl_request(const char *path, const char *cmd, char *reply, size_t cap, i
         ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
         if (w > 0) {
             if (off < clen)
-                off += (size_t) w;
+                off += (size_t)w;
             else
                 nl_sent = 1;
         } else if (w < 0 && errno == EINTR) {
@@ -580,7 +580,7 @@ int cg_ctl_request(const char *path, const char *cmd, char *reply, size_t cap, i
             goto fail;
         }
         if (got > 0) {
-            len += (size_t) got;
+            len += (size_t)got;
             continue;
         }
         if (got == 0)

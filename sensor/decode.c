@@ -80,7 +80,7 @@ static int body_need(const ip_body *b, uint32_t off, uint32_t n, const uint8_t *
 
 static ip_body body_make(cg_span after_header, uint32_t claimed)
 {
-    ip_body b = {cg_span_clip(after_header, claimed), claimed};
+    ip_body b = { cg_span_clip(after_header, claimed), claimed };
     return b;
 }
 
@@ -195,10 +195,8 @@ static int decode_l4(cg_packet *p, cg_decode_stats *st, const ip_body *b)
     p->l4_len = b->cap.len;
     int rc;
     switch (p->proto) {
-    case IPP_TCP:
-        return decode_tcp(p, st, b);
-    case IPP_UDP:
-        return decode_udp(p, st, b);
+    case IPP_TCP: return decode_tcp(p, st, b);
+    case IPP_UDP: return decode_udp(p, st, b);
     case IPP_ICMP:
         if ((rc = decode_icmp(p, b)) == CG_OK)
             st->icmp++;
@@ -244,7 +242,7 @@ static int decode_ipv4(cg_packet *p, cg_decode_stats *st, cg_span s)
     set_v4mapped(p->src, h + 12);
     set_v4mapped(p->dst, h + 16);
     if (!cg_span_at(&s, 0, hl))
-        return CG_ETRUNCATED;   /* options cut off */
+        return CG_ETRUNCATED; /* options cut off */
     st->ipv4++;
 
     p->l3 = s.p;
@@ -253,7 +251,7 @@ static int decode_ipv4(cg_packet *p, cg_decode_stats *st, cg_span s)
         p->flags |= CG_PKT_L4_TRUNCATED;
 
     uint16_t frag = cg_be16(h + 6);
-    if (frag & 0x3fff) {   /* MF, or a fragment offset */
+    if (frag & 0x3fff) { /* MF, or a fragment offset */
         p->flags |= CG_PKT_IPV4_FRAG;
         st->fragments++;
         if (frag & 0x1fff)
@@ -326,20 +324,19 @@ static int decode_ipv6(cg_packet *p, cg_decode_stats *st, cg_span s)
                 p->flags |= CG_PKT_FRAG_LATER;
             len = 8;
             break;
-        default:   /* an upper-layer header, ESP or no next header */
-            goto upper;
+        default: /* an upper-layer header, ESP or no next header */ goto upper;
         }
         if ((rc = body_need(&b, off, len, &e)))
             goto fail;
         nh = e[0];
         off += len;
         if (p->flags & CG_PKT_FRAG_LATER)
-            goto upper;   /* the rest belongs to the reassembled packet */
+            goto upper; /* the rest belongs to the reassembled packet */
     }
 upper:
     p->proto = nh;
     {
-        ip_body ub = {cg_span_from(&b.cap, off), b.claimed - off};
+        ip_body ub = { cg_span_from(&b.cap, off), b.claimed - off };
         return decode_l4(p, st, &ub);
     }
 fail:
@@ -388,12 +385,9 @@ static int decode_ethertype(cg_packet *p, cg_decode_stats *st, cg_span s, uint32
         off += 4;
     }
     switch (type) {
-    case ETH_IPV4:
-        return decode_ip(p, st, cg_span_from(&s, off), 4);
-    case ETH_IPV6:
-        return decode_ip(p, st, cg_span_from(&s, off), 6);
-    default:   /* ARP, LLC (an 802.3 length), ... */
-        return CG_EUNSUPPORTED;
+    case ETH_IPV4: return decode_ip(p, st, cg_span_from(&s, off), 4);
+    case ETH_IPV6: return decode_ip(p, st, cg_span_from(&s, off), 6);
+    default: /* ARP, LLC (an 802.3 length), ... */ return CG_EUNSUPPORTED;
     }
 }
 
@@ -438,12 +432,13 @@ static int decode_null(cg_packet *p, cg_decode_stats *st, cg_span s)
     if (af > 0xffff)
         af = cg_be32(h);
     switch (af) {
-    case 2:
-        return decode_ip(p, st, cg_span_from(&s, 4), 4);
-    case 10: case 23: case 24: case 28: case 30:
-        return decode_ip(p, st, cg_span_from(&s, 4), 6);
-    default:
-        return CG_EUNSUPPORTED;
+    case 2: return decode_ip(p, st, cg_span_from(&s, 4), 4);
+    case 10:
+    case 23:
+    case 24:
+    case 28:
+    case 30: return decode_ip(p, st, cg_span_from(&s, 4), 6);
+    default: return CG_EUNSUPPORTED;
     }
 }
 
@@ -458,8 +453,8 @@ static int count_result(cg_decode_stats *st, int rc)
     return rc;
 }
 
-int cg_decode(cg_packet *p, int dlt, const uint8_t *frame, uint32_t caplen,
-              uint32_t wirelen, uint64_t ts_us, cg_decode_stats *st)
+int cg_decode(cg_packet *p, int dlt, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+              uint64_t ts_us, cg_decode_stats *st)
 {
     memset(p, 0, sizeof *p);
     p->ts_us = ts_us;
@@ -501,7 +496,7 @@ int cg_decode(cg_packet *p, int dlt, const uint8_t *frame, uint32_t caplen,
 
 int cg_addr_is_v4(const uint8_t addr[16])
 {
-    static const uint8_t prefix[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    static const uint8_t prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
     return memcmp(addr, prefix, sizeof prefix) == 0;
 }
 

@@ -39,10 +39,10 @@
  * CG_EMALFORMED, CG_EUNSUPPORTED. */
 
 /* cg_packet.flags */
-#define CG_PKT_IPV4_FRAG    0x01 /* an IPv4 fragment (MF set or offset != 0) */
-#define CG_PKT_IPV6_FRAG    0x02 /* an IPv6 Fragment extension header was present */
-#define CG_PKT_FRAG_LATER   0x04 /* not the first fragment: no L4 header here */
-#define CG_PKT_HAS_PORTS    0x08 /* sport/dport are TCP, UDP or SCTP ports */
+#define CG_PKT_IPV4_FRAG 0x01    /* an IPv4 fragment (MF set or offset != 0) */
+#define CG_PKT_IPV6_FRAG 0x02    /* an IPv6 Fragment extension header was present */
+#define CG_PKT_FRAG_LATER 0x04   /* not the first fragment: no L4 header here */
+#define CG_PKT_HAS_PORTS 0x08    /* sport/dport are TCP, UDP or SCTP ports */
 #define CG_PKT_L4_TRUNCATED 0x10 /* the L4 payload is shorter than the IP length says */
 
 /* TCP flag bits, as on the wire */
@@ -56,43 +56,45 @@
 #define CG_TH_CWR 0x80
 
 typedef struct cg_packet {
-    uint64_t ts_us;          /* capture time, microseconds since the epoch */
-    const uint8_t *frame;    /* the whole captured frame */
+    uint64_t ts_us;       /* capture time, microseconds since the epoch */
+    const uint8_t *frame; /* the whole captured frame */
     uint32_t caplen, wirelen;
-    int dlt;                 /* libpcap link type of the frame */
+    int dlt; /* libpcap link type of the frame */
 
-    uint8_t ipver;           /* 4, 6, or 0 when the frame carries no IP */
-    uint8_t proto;           /* IP protocol of the L4 header (after v6 ext headers) */
-    uint8_t ttl;             /* IPv4 TTL or IPv6 hop limit */
-    uint8_t flags;           /* CG_PKT_* */
-    uint8_t vlan_count;      /* tags recorded, outermost first; deeper ones are skipped */
+    uint8_t ipver;              /* 4, 6, or 0 when the frame carries no IP */
+    uint8_t proto;              /* IP protocol of the L4 header (after v6 ext headers) */
+    uint8_t ttl;                /* IPv4 TTL or IPv6 hop limit */
+    uint8_t flags;              /* CG_PKT_* */
+    uint8_t vlan_count;         /* tags recorded, outermost first; deeper ones are skipped */
     uint16_t vlan[CG_MAX_VLAN]; /* VLAN ids (12 bits) */
 
     uint8_t src[16], dst[16];
-    uint16_t sport, dport;   /* host order; 0 when the protocol has no ports */
+    uint16_t sport, dport; /* host order; 0 when the protocol has no ports */
 
-    uint8_t tcp_flags;       /* CG_TH_* */
+    uint8_t tcp_flags; /* CG_TH_* */
     uint32_t tcp_seq, tcp_ack;
     uint16_t tcp_win;
     uint8_t icmp_type, icmp_code;
 
-    const uint8_t *l3; uint32_t l3_len;        /* IP header onwards (as captured, within the IP length) */
-    const uint8_t *l4; uint32_t l4_len;        /* L4 header onwards (as captured, within the IP length) */
-    const uint8_t *payload; uint32_t payload_len; /* L4 payload, clipped to caplen and IP length */
+    const uint8_t *l3;
+    uint32_t l3_len; /* IP header onwards (as captured, within the IP length) */
+    const uint8_t *l4;
+    uint32_t l4_len; /* L4 header onwards (as captured, within the IP length) */
+    const uint8_t *payload;
+    uint32_t payload_len; /* L4 payload, clipped to caplen and IP length */
 } cg_packet;
 
 typedef struct cg_decode_stats {
-    uint64_t packets, bytes;            /* every frame offered, wire bytes */
+    uint64_t packets, bytes;                /* every frame offered, wire bytes */
     uint64_t ethernet, sll, raw, null_loop; /* sll counts SLL and SLL2 */
-    uint64_t vlan;                      /* frames with at least one tag */
+    uint64_t vlan;                          /* frames with at least one tag */
     uint64_t ipv4, ipv6, tcp, udp, icmp, icmpv6, other_l4;
-    uint64_t fragments;                 /* IPv4 fragments, IPv6 Fragment headers */
+    uint64_t fragments; /* IPv4 fragments, IPv6 Fragment headers */
     uint64_t truncated, invalid, unsupported;
 } cg_decode_stats;
 
-int cg_decode(cg_packet *p, int dlt, const uint8_t *frame, uint32_t caplen,
-              uint32_t wirelen, uint64_t ts_us, cg_decode_stats *st);
-
+int cg_decode(cg_packet *p, int dlt, const uint8_t *frame, uint32_t caplen, uint32_t wirelen,
+              uint64_t ts_us, cg_decode_stats *st);
 
 /* Formats a 16-byte address: dotted quad for IPv4-mapped, RFC 5952 otherwise.
  * out must hold 46 bytes. Returns out. */

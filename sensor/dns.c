@@ -53,12 +53,12 @@
 #define T_MX 15
 #define T_TXT 16
 #define T_AAAA 28
-#define DOTTED_MAX 253   /* the longest dotted name a 255-byte wire name gives */
+#define DOTTED_MAX 253 /* the longest dotted name a 255-byte wire name gives */
 
 /* The message as read: captured bytes and the length it claims. */
 typedef struct dmsg {
-    cg_span s;            /* msg[0..len) */
-    uint32_t wire;        /* wire_len */
+    cg_span s;     /* msg[0..len) */
+    uint32_t wire; /* wire_len */
 } dmsg;
 
 /* n bytes at off: OK, or where they run out (see dns.h, truncated vs invalid). */
@@ -74,7 +74,7 @@ static int need(const dmsg *d, uint32_t off, uint32_t n, const uint8_t **out)
 typedef struct nout {
     uint8_t *p;
     uint32_t cap, len;
-    int full;             /* it did not fit: not handed out */
+    int full; /* it did not fit: not handed out */
 } nout;
 
 static void nout_put(nout *o, const uint8_t *b, uint32_t n, int dot)
@@ -134,7 +134,7 @@ static int name_walk(const dmsg *d, uint32_t *off, nout *o, uint32_t *err_off)
             if (target < CG_DNS_HEADER || target >= d->wire)
                 return CG_EDNS_PTR_RANGE;
             if (target >= floor)
-                return bad_jump(target, floor, pos, (const uint32_t (*)[2])runs, hops);
+                return bad_jump(target, floor, pos, (const uint32_t(*)[2])runs, hops);
             if (hops == CG_DNS_MAX_HOPS)
                 return CG_EDNS_HOPS;
             runs[hops][0] = floor;
@@ -167,8 +167,13 @@ static int rdata_names(const dmsg *d, uint16_t type, uint32_t off, uint32_t rdle
     int names, rc;
 
     switch (type) {
-    case T_NS: case T_CNAME: case T_PTR: names = 1; break;
-    case T_MX: names = 1; off += 2; break;
+    case T_NS:
+    case T_CNAME:
+    case T_PTR: names = 1; break;
+    case T_MX:
+        names = 1;
+        off += 2;
+        break;
     case T_SOA: names = 2; break;
     default: return CG_OK;
     }
@@ -213,9 +218,9 @@ static void count_error(cg_dns_stats *st, int rc)
  * keeps nothing when there is no room. */
 static nout det_room(cg_dns_detail *det, uint32_t cap)
 {
-    nout o = {NULL, 0, 0, 1};
+    nout o = { NULL, 0, 0, 1 };
     if (det && CG_DNS_DETAIL_TEXT - det->used >= cap)
-        o = (nout){(uint8_t *)det->text + det->used, cap, 0, 0};
+        o = (nout){ (uint8_t *)det->text + det->used, cap, 0, 0 };
     return o;
 }
 
@@ -242,7 +247,10 @@ static const char *rdata_text(const dmsg *d, cg_dns_detail *det, uint16_t type, 
             return NULL;
         n = (uint32_t)strlen(t);
         break;
-    case T_CNAME: case T_NS: case T_PTR: case T_MX: {
+    case T_CNAME:
+    case T_NS:
+    case T_PTR:
+    case T_MX: {
         nout o = det_room(det, DOTTED_MAX);
         uint32_t at = off + (type == T_MX ? 2 : 0);
         if (o.full || name_walk(d, &at, &o, &err) != CG_OK || o.full)
@@ -256,8 +264,7 @@ static const char *rdata_text(const dmsg *d, cg_dns_detail *det, uint16_t type, 
             for (uint32_t k = 1; k <= b[i] && i + k < rdlen && n < room; k++)
                 t[n++] = (char)b[i + k];
         break;
-    default:
-        return NULL;
+    default: return NULL;
     }
     det->used += n;
     *tlen = (uint16_t)n;
@@ -291,7 +298,7 @@ static int parse(const dmsg *d, uint8_t *scratch, uint32_t scratch_len, cg_bufse
 
     for (uint32_t i = 0; i < m->qdcount; i++) {
         uint32_t room = scratch_len > used ? scratch_len - used : 0;
-        nout o = {scratch ? scratch + used : NULL, room > 253 ? 253 : room, 0, 0};
+        nout o = { scratch ? scratch + used : NULL, room > 253 ? 253 : room, 0, 0 };
         int keep = !m->qr;
         /* with a detail the name is written there, and copied to the scratch */
         nout dn = det_room(det && det->nq < CG_DNS_DETAIL_QUESTIONS ? det : NULL, DOTTED_MAX);
@@ -305,8 +312,8 @@ static int parse(const dmsg *d, uint8_t *scratch, uint32_t scratch_len, cg_bufse
         m->questions++;
         st->questions++;
         if (wo == &dn) {
-            det->q[det->nq++] = (cg_dns_question){(const char *)dn.p, (uint16_t)dn.len,
-                                                  cg_be16(b)};
+            det->q[det->nq++] =
+                (cg_dns_question){ (const char *)dn.p, (uint16_t)dn.len, cg_be16(b) };
             det->used += dn.len;
             if (keep && o.p && dn.len <= o.cap)
                 memcpy(o.p, dn.p, o.len = dn.len);
@@ -345,7 +352,7 @@ static int parse(const dmsg *d, uint8_t *scratch, uint32_t scratch_len, cg_bufse
             return rc;
         if (!dn.full) {
             cg_dns_answer *a = &det->an[det->nan++];
-            *a = (cg_dns_answer){(const char *)dn.p, (uint16_t)dn.len, type, ttl, NULL, 0};
+            *a = (cg_dns_answer){ (const char *)dn.p, (uint16_t)dn.len, type, ttl, NULL, 0 };
             det->used += dn.len;
             a->rdata = rdata_text(d, det, type, off, rdlen, &a->rdata_len);
         } else if (ans) {
@@ -390,18 +397,25 @@ int cg_dns_parse_detail(const uint8_t *msg, uint32_t len, uint32_t wire_len, uin
 const char *cg_dns_type_name(uint16_t type)
 {
     /* RFC 1035 and later; the names Suricata writes */
-    static const struct { uint16_t t; const char *n; } names[] = {
-        {1, "A"}, {2, "NS"}, {3, "MD"}, {4, "MF"}, {5, "CNAME"}, {6, "SOA"}, {7, "MB"},
-        {8, "MG"}, {9, "MR"}, {10, "NULL"}, {11, "WKS"}, {12, "PTR"}, {13, "HINFO"},
-        {14, "MINFO"}, {15, "MX"}, {16, "TXT"}, {17, "RP"}, {18, "AFSDB"}, {19, "X25"},
-        {20, "ISDN"}, {21, "RT"}, {22, "NSAP"}, {23, "NSAPPTR"}, {24, "SIG"}, {25, "KEY"},
-        {26, "PX"}, {27, "GPOS"}, {28, "AAAA"}, {29, "LOC"}, {30, "NXT"}, {33, "SRV"},
-        {34, "ATMA"}, {35, "NAPTR"}, {36, "KX"}, {37, "CERT"}, {38, "A6"}, {39, "DNAME"},
-        {41, "OPT"}, {42, "APL"}, {43, "DS"}, {44, "SSHFP"}, {45, "IPSECKEY"},
-        {46, "RRSIG"}, {47, "NSEC"}, {48, "DNSKEY"}, {49, "DHCID"}, {50, "NSEC3"},
-        {51, "NSEC3PARAM"}, {52, "TLSA"}, {55, "HIP"}, {59, "CDS"}, {60, "CDNSKEY"},
-        {64, "SVCB"}, {65, "HTTPS"}, {99, "SPF"}, {249, "TKEY"}, {250, "TSIG"},
-        {253, "MAILA"}, {255, "ANY"}, {256, "URI"},
+    static const struct {
+        uint16_t t;
+        const char *n;
+    } names[] = {
+        { 1, "A" },       { 2, "NS" },        { 3, "MD" },       { 4, "MF" },
+        { 5, "CNAME" },   { 6, "SOA" },       { 7, "MB" },       { 8, "MG" },
+        { 9, "MR" },      { 10, "NULL" },     { 11, "WKS" },     { 12, "PTR" },
+        { 13, "HINFO" },  { 14, "MINFO" },    { 15, "MX" },      { 16, "TXT" },
+        { 17, "RP" },     { 18, "AFSDB" },    { 19, "X25" },     { 20, "ISDN" },
+        { 21, "RT" },     { 22, "NSAP" },     { 23, "NSAPPTR" }, { 24, "SIG" },
+        { 25, "KEY" },    { 26, "PX" },       { 27, "GPOS" },    { 28, "AAAA" },
+        { 29, "LOC" },    { 30, "NXT" },      { 33, "SRV" },     { 34, "ATMA" },
+        { 35, "NAPTR" },  { 36, "KX" },       { 37, "CERT" },    { 38, "A6" },
+        { 39, "DNAME" },  { 41, "OPT" },      { 42, "APL" },     { 43, "DS" },
+        { 44, "SSHFP" },  { 45, "IPSECKEY" }, { 46, "RRSIG" },   { 47, "NSEC" },
+        { 48, "DNSKEY" }, { 49, "DHCID" },    { 50, "NSEC3" },   { 51, "NSEC3PARAM" },
+        { 52, "TLSA" },   { 55, "HIP" },      { 59, "CDS" },     { 60, "CDNSKEY" },
+        { 64, "SVCB" },   { 65, "HTTPS" },    { 99, "SPF" },     { 249, "TKEY" },
+        { 250, "TSIG" },  { 253, "MAILA" },   { 255, "ANY" },    { 256, "URI" },
     };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         if (names[i].t == type)
@@ -412,8 +426,8 @@ const char *cg_dns_type_name(uint16_t type)
 const char *cg_dns_rcode_name(uint8_t rcode)
 {
     static const char *const names[] = {
-        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
-        "YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE",
+        "NOERROR",  "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP",  "REFUSED",
+        "YXDOMAIN", "YXRRSET", "NXRRSET",  "NOTAUTH",  "NOTZONE",
     };
     return rcode < sizeof names / sizeof names[0] ? names[rcode] : NULL;
 }

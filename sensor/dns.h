@@ -71,9 +71,9 @@
  * one but CG_OK and CG_ETRUNCATED is a kind of invalid message. */
 
 #define CG_DNS_HEADER 12
-#define CG_DNS_MAX_NAME 255      /* wire bytes (RFC 1035 §2.3.4) */
+#define CG_DNS_MAX_NAME 255 /* wire bytes (RFC 1035 §2.3.4) */
 #define CG_DNS_MAX_LABEL 63
-#define CG_DNS_MAX_HOPS 32       /* pointers followed in one name */
+#define CG_DNS_MAX_HOPS 32 /* pointers followed in one name */
 /* Scratch for the names of one message: each dotted name is at most 253
  * bytes; 256 per instance kept. */
 #define CG_DNS_SCRATCH_SIZE (CG_BUF_MAX_INST * 256)
@@ -81,34 +81,34 @@
 /* The header and where parsing stopped. */
 typedef struct cg_dns_msg {
     uint16_t id;
-    uint16_t flags;              /* the second header word: QR, opcode, AA, TC, RD, RA, Z, RCODE */
-    uint8_t qr;                  /* 1: response */
+    uint16_t flags; /* the second header word: QR, opcode, AA, TC, RD, RA, Z, RCODE */
+    uint8_t qr;     /* 1: response */
     uint8_t opcode, rcode;
     uint16_t qdcount, ancount, nscount, arcount;
-    uint16_t questions;          /* questions read whole */
-    uint16_t records;            /* records read whole (answer, authority, additional) */
-    uint32_t err_off;            /* byte offset of the field in error (0 when OK) */
+    uint16_t questions; /* questions read whole */
+    uint16_t records;   /* records read whole (answer, authority, additional) */
+    uint32_t err_off;   /* byte offset of the field in error (0 when OK) */
 } cg_dns_msg;
 
 /* Counters, per worker. Every cg_dns_parse adds 1 to messages and, unless OK,
  * 1 to truncated or 1 to invalid; an invalid name adds 1 more to exactly one
  * of long_labels .. too_many_hops. */
 typedef struct cg_dns_stats {
-    uint64_t messages, queries, responses;   /* queries + responses: headers read */
-    uint64_t questions;          /* question entries read whole */
-    uint64_t names_dropped;      /* question names not handed out (instances, scratch) */
+    uint64_t messages, queries, responses; /* queries + responses: headers read */
+    uint64_t questions;                    /* question entries read whole */
+    uint64_t names_dropped;                /* question names not handed out (instances, scratch) */
     uint64_t truncated, invalid;
-    uint64_t long_labels;        /* CG_EDNS_LABEL */
-    uint64_t long_names;         /* CG_EDNS_NAME_LEN */
-    uint64_t loops;              /* CG_EDNS_LOOP */
-    uint64_t forward_pointers;   /* CG_EDNS_PTR_FORWARD */
-    uint64_t bad_pointers;       /* CG_EDNS_PTR_RANGE */
-    uint64_t too_many_hops;      /* CG_EDNS_HOPS */
+    uint64_t long_labels;      /* CG_EDNS_LABEL */
+    uint64_t long_names;       /* CG_EDNS_NAME_LEN */
+    uint64_t loops;            /* CG_EDNS_LOOP */
+    uint64_t forward_pointers; /* CG_EDNS_PTR_FORWARD */
+    uint64_t bad_pointers;     /* CG_EDNS_PTR_RANGE */
+    uint64_t too_many_hops;    /* CG_EDNS_HOPS */
     /* cg_dns_tcp */
-    uint64_t tcp_messages;       /* messages framed */
-    uint64_t tcp_clipped;        /* of those, longer than CG_DNS_TCP_KEEP: handed out clipped */
-    uint64_t tcp_partial;        /* a message cut by a gap or the end of the stream */
-    uint64_t tcp_lost;           /* directions that lost the framing at a gap */
+    uint64_t tcp_messages; /* messages framed */
+    uint64_t tcp_clipped;  /* of those, longer than CG_DNS_TCP_KEEP: handed out clipped */
+    uint64_t tcp_partial;  /* a message cut by a gap or the end of the stream */
+    uint64_t tcp_lost;     /* directions that lost the framing at a gap */
 } cg_dns_stats;
 
 /* Parses the message msg[0..len) of wire_len bytes (wire_len >= len; the
@@ -119,7 +119,6 @@ typedef struct cg_dns_stats {
  * CG_DNS_* result. Reads only msg[0..len). */
 int cg_dns_parse(const uint8_t *msg, uint32_t len, uint32_t wire_len, uint8_t *scratch,
                  uint32_t scratch_len, cg_bufset *out, cg_dns_msg *m, cg_dns_stats *st);
-
 
 /* ---- what a message says, for logs ---------------------------------------
  *
@@ -140,9 +139,9 @@ int cg_dns_parse(const uint8_t *msg, uint32_t len, uint32_t wire_len, uint8_t *s
 #define CG_DNS_DETAIL_TEXT 4096
 
 typedef struct cg_dns_question {
-    const char *name;            /* not NUL-terminated: name_len bytes */
+    const char *name; /* not NUL-terminated: name_len bytes */
     uint16_t name_len;
-    uint16_t type;               /* QTYPE */
+    uint16_t type; /* QTYPE */
 } cg_dns_question;
 
 typedef struct cg_dns_answer {
@@ -150,16 +149,16 @@ typedef struct cg_dns_answer {
     uint16_t name_len;
     uint16_t type;
     uint32_t ttl;
-    const char *rdata;           /* NULL: not rendered for this type */
+    const char *rdata; /* NULL: not rendered for this type */
     uint16_t rdata_len;
 } cg_dns_answer;
 
 typedef struct cg_dns_detail {
-    uint16_t nq, nan;            /* questions and answers kept */
+    uint16_t nq, nan; /* questions and answers kept */
     uint16_t q_dropped, an_dropped;
     cg_dns_question q[CG_DNS_DETAIL_QUESTIONS];
     cg_dns_answer an[CG_DNS_DETAIL_ANSWERS];
-    uint32_t used;               /* bytes of text used */
+    uint32_t used; /* bytes of text used */
     char text[CG_DNS_DETAIL_TEXT];
 } cg_dns_detail;
 
@@ -198,19 +197,19 @@ const char *cg_dns_rcode_name(uint8_t rcode);
 #define CG_DNS_TCP_KEEP 1024
 
 typedef struct cg_dns_tcp {
-    uint32_t have;               /* bytes of the current message kept in buf */
-    uint32_t got;                /* bytes of the current message seen */
-    uint16_t need;               /* its length, once the prefix is in */
-    uint8_t state;               /* private */
-    uint8_t pfx;                 /* prefix bytes seen (0..2) */
-    uint8_t pfx0;                /* the first prefix byte */
+    uint32_t have; /* bytes of the current message kept in buf */
+    uint32_t got;  /* bytes of the current message seen */
+    uint16_t need; /* its length, once the prefix is in */
+    uint8_t state; /* private */
+    uint8_t pfx;   /* prefix bytes seen (0..2) */
+    uint8_t pfx0;  /* the first prefix byte */
     uint8_t buf[CG_DNS_TCP_KEEP];
 } cg_dns_tcp;
 
 typedef struct cg_dns_frame {
-    const uint8_t *msg;          /* view: into the piece or the cg_dns_tcp */
-    uint32_t len;                /* bytes at msg */
-    uint32_t wire_len;           /* the message's length (its prefix) */
+    const uint8_t *msg; /* view: into the piece or the cg_dns_tcp */
+    uint32_t len;       /* bytes at msg */
+    uint32_t wire_len;  /* the message's length (its prefix) */
 } cg_dns_frame;
 
 /* Consumes bytes of *data / *len (moving both on) up to the end of the next

@@ -25,27 +25,27 @@
 
 enum {
     CG_OK = 0,
-    CG_EFAIL = -1,          /* failed: the message says why */
-    CG_ENOMEM = -2,         /* out of memory */
-    CG_EIO = -3,            /* cannot open, create, read or write (permission, disk) */
-    CG_EINVAL = -4,         /* a bad argument, or a call the handle cannot take */
-    CG_ENOTFOUND = -5,      /* no such thing (store, incident, record) */
-    CG_EBUSY = -6,          /* another process holds it (the store's writer) */
-    CG_EFULL = -7,          /* no room: the store's map is full, or its disk */
-    CG_ECORRUPT = -8,       /* damaged, or not what it should be (a store page, a record) */
-    CG_ENEWER = -9,         /* written by a newer version */
-    CG_EOLDER = -10,        /* written by an older version that cannot be read as it is */
-    CG_EEMPTY = -11,        /* nothing to write */
-    CG_ETRUNCATED = -12,    /* runs past the bytes captured */
-    CG_EMALFORMED = -13,    /* bytes that break their format */
-    CG_EUNSUPPORTED = -14,  /* a link type, protocol or feature not handled */
+    CG_EFAIL = -1,         /* failed: the message says why */
+    CG_ENOMEM = -2,        /* out of memory */
+    CG_EIO = -3,           /* cannot open, create, read or write (permission, disk) */
+    CG_EINVAL = -4,        /* a bad argument, or a call the handle cannot take */
+    CG_ENOTFOUND = -5,     /* no such thing (store, incident, record) */
+    CG_EBUSY = -6,         /* another process holds it (the store's writer) */
+    CG_EFULL = -7,         /* no room: the store's map is full, or its disk */
+    CG_ECORRUPT = -8,      /* damaged, or not what it should be (a store page, a record) */
+    CG_ENEWER = -9,        /* written by a newer version */
+    CG_EOLDER = -10,       /* written by an older version that cannot be read as it is */
+    CG_EEMPTY = -11,       /* nothing to write */
+    CG_ETRUNCATED = -12,   /* runs past the bytes captured */
+    CG_EMALFORMED = -13,   /* bytes that break their format */
+    CG_EUNSUPPORTED = -14, /* a link type, protocol or feature not handled */
     /* DNS names (RFC 1035 §4.1.4): kinds of CG_EMALFORMED, counted apart */
-    CG_EDNS_LABEL = -20,        /* label type 01/10, i.e. length byte 64..191 */
-    CG_EDNS_NAME_LEN = -21,     /* name over 255 bytes on the wire */
-    CG_EDNS_LOOP = -22,         /* compression pointer into the name's own path */
-    CG_EDNS_PTR_FORWARD = -23,  /* compression pointer forward */
-    CG_EDNS_PTR_RANGE = -24,    /* compression pointer into the header or past the end */
-    CG_EDNS_HOPS = -25,         /* more than CG_DNS_MAX_HOPS pointers in one name */
+    CG_EDNS_LABEL = -20,       /* label type 01/10, i.e. length byte 64..191 */
+    CG_EDNS_NAME_LEN = -21,    /* name over 255 bytes on the wire */
+    CG_EDNS_LOOP = -22,        /* compression pointer into the name's own path */
+    CG_EDNS_PTR_FORWARD = -23, /* compression pointer forward */
+    CG_EDNS_PTR_RANGE = -24,   /* compression pointer into the header or past the end */
+    CG_EDNS_HOPS = -25,        /* more than CG_DNS_MAX_HOPS pointers in one name */
 };
 
 /* A short text for code: "ok", "out of memory", "compression loop", ...;

@@ -21,7 +21,7 @@ typedef struct cg_span {
 
 static inline cg_span cg_span_make(const uint8_t *p, uint32_t len)
 {
-    cg_span s = {p, p ? len : 0};
+    cg_span s = { p, p ? len : 0 };
     return s;
 }
 

@@ -69,25 +69,34 @@
 
 /* The LRU lists (invariant 3); the first NOPEN are the "open, established"
  * ones that pressure evicts last. */
-enum { L_TCP_EST, L_UDP_BOTH, L_OTHER_BOTH, NOPEN,
-       L_TCP_NEW = NOPEN, L_TCP_CLOSED, L_UDP_ONE, L_OTHER_ONE, NLISTS };
+enum {
+    L_TCP_EST,
+    L_UDP_BOTH,
+    L_OTHER_BOTH,
+    NOPEN,
+    L_TCP_NEW = NOPEN,
+    L_TCP_CLOSED,
+    L_UDP_ONE,
+    L_OTHER_ONE,
+    NLISTS
+};
 
 struct cg_flowtable {
     unsigned char *slab;
     uint32_t capacity;
-    uint32_t slot;                 /* bytes per slot */
+    uint32_t slot; /* bytes per slot */
     uint32_t *buckets;
     uint32_t bucket_mask;
-    uint32_t free_head;            /* the free list (invariant 2) */
-    uint32_t fresh;                /* slots [fresh, capacity) never used yet */
+    uint32_t free_head; /* the free list (invariant 2) */
+    uint32_t fresh;     /* slots [fresh, capacity) never used yet */
     uint32_t lru_head[NLISTS], lru_tail[NLISTS];
-    int no_reap;                        /* cfg.no_reap */
-    uint64_t to_tcp_est, to_tcp_other, to_tcp_closed, to_udp, to_other;  /* microseconds */
-    uint64_t min_idle, min_idle_est;                                      /* microseconds */
+    int no_reap;                                                        /* cfg.no_reap */
+    uint64_t to_tcp_est, to_tcp_other, to_tcp_closed, to_udp, to_other; /* microseconds */
+    uint64_t min_idle, min_idle_est;                                    /* microseconds */
     cg_flow_evict_fn on_evict;
     void *evict_ctx;
     cg_flow_stats st;
-    uint32_t ops;                  /* updates, for CG_INVARIANT_SOMETIMES */
+    uint32_t ops; /* updates, for CG_INVARIANT_SOMETIMES */
 };
 
 /* ---- identity ---------------------------------------------------------- */
@@ -123,17 +132,22 @@ uint64_t cg_flow_hash(const cg_packet *p)
     /* one end first, the same for both directions (any total order does) */
     if (a1 > b1 || (a1 == b1 && (a0 > b0 || (a0 == b0 && pa > pb)))) {
         uint64_t t;
-        t = a0; a0 = b0; b0 = t;
-        t = a1; a1 = b1; b1 = t;
-        t = pa; pa = pb; pb = t;
+        t = a0;
+        a0 = b0;
+        b0 = t;
+        t = a1;
+        a1 = b1;
+        b1 = t;
+        t = pa;
+        pa = pb;
+        pb = t;
     }
     /* each end's two words multiplied into 128 bits, the halves folded
      * (every input bit reaches every output bit; the three products are
      * independent, so they run in parallel), then mixed */
     uint64_t h = fold_mul(a0 ^ 0x9e3779b97f4a7c15ULL, a1 ^ 0xc2b2ae3d27d4eb4fULL) ^
-                 fold_mul(b0 ^ 0x165667b19e3779f9ULL, b1 ^ 0xd6e8feb86659fd93ULL) ^
-                 fold_mul((pa << 32 | pb << 16 | p->proto) ^ 0x27d4eb2f165667c5ULL,
-                          0x85ebca77c2b2ae63ULL);
+        fold_mul(b0 ^ 0x165667b19e3779f9ULL, b1 ^ 0xd6e8feb86659fd93ULL) ^
+        fold_mul((pa << 32 | pb << 16 | p->proto) ^ 0x27d4eb2f165667c5ULL, 0x85ebca77c2b2ae63ULL);
     return mix64(h);
 }
 
@@ -148,31 +162,31 @@ static int icmp_counterpart(uint8_t proto, uint8_t type)
 {
     if (proto == IPP_ICMP) {
         switch (type) {
-        case 8: return 0;     /* echo -> echo reply */
+        case 8: return 0; /* echo -> echo reply */
         case 0: return 8;
-        case 13: return 14;   /* timestamp */
+        case 13: return 14; /* timestamp */
         case 14: return 13;
-        case 15: return 16;   /* information */
+        case 15: return 16; /* information */
         case 16: return 15;
-        case 10: return 9;    /* router solicitation -> advertisement */
+        case 10: return 9; /* router solicitation -> advertisement */
         case 9: return 10;
-        case 17: return 18;   /* address mask */
+        case 17: return 18; /* address mask */
         case 18: return 17;
         default: return -1;
         }
     }
     switch (type) {
-    case 128: return 129;     /* echo request -> reply */
+    case 128: return 129; /* echo request -> reply */
     case 129: return 128;
-    case 133: return 134;     /* router solicitation -> advertisement */
+    case 133: return 134; /* router solicitation -> advertisement */
     case 134: return 133;
-    case 135: return 136;     /* neighbor solicitation -> advertisement */
+    case 135: return 136; /* neighbor solicitation -> advertisement */
     case 136: return 135;
-    case 130: return 131;     /* multicast listener query -> report */
+    case 130: return 131; /* multicast listener query -> report */
     case 131: return 130;
-    case 139: return 140;     /* node information query -> response */
+    case 139: return 140; /* node information query -> response */
     case 140: return 139;
-    case 144: return 145;     /* home agent address discovery */
+    case 144: return 145; /* home agent address discovery */
     case 145: return 144;
     default: return -1;
     }
@@ -212,15 +226,18 @@ int cg_community_id(const cg_packet *p, uint16_t seed, char *out, size_t outlen)
             }
         }
         break;
-    default:
-        break;
+    default: break;
     }
 
     if (!one_way) {
         int c = memcmp(sa, da, alen);
         if (c > 0 || (c == 0 && sp > dp)) {
-            const uint8_t *t = sa; sa = da; da = t;
-            uint16_t u = sp; sp = dp; dp = u;
+            const uint8_t *t = sa;
+            sa = da;
+            da = t;
+            uint16_t u = sp;
+            sp = dp;
+            dp = u;
         }
     }
 
@@ -245,7 +262,7 @@ int cg_community_id(const cg_packet *p, uint16_t seed, char *out, size_t outlen)
     EVP_EncodeBlock(b64, md, SHA_DIGEST_LENGTH);
     out[0] = '1';
     out[1] = ':';
-    memcpy(out + 2, b64, sizeof b64);   /* 28 characters and the NUL */
+    memcpy(out + 2, b64, sizeof b64); /* 28 characters and the NUL */
     return 0;
 }
 
@@ -314,8 +331,8 @@ int cg_flowtable_create(cg_flowtable **out, const cg_flow_config *cfg)
         return -1;
     uint32_t slot = (uint32_t)(CG_FLOW_USER_OFFSET + ((cfg->user_size + 15u) & ~15u));
     uint32_t nb = 0;
-    uint32_t capacity = plan(cfg->memcap ? cfg->memcap : CG_FLOW_DEFAULT_MEMCAP, cfg->max_flows,
-                             slot, &nb);
+    uint32_t capacity =
+        plan(cfg->memcap ? cfg->memcap : CG_FLOW_DEFAULT_MEMCAP, cfg->max_flows, slot, &nb);
     if (capacity == 0)
         return -1;
     cg_flowtable *ft = calloc(1, sizeof *ft);
@@ -515,11 +532,11 @@ static int direction(const cg_flow *f, const cg_packet *p)
 {
     if (f->proto != p->proto)
         return -1;
-    if (f->cport == p->sport && f->sport == p->dport &&
-        memcmp(f->cli, p->src, 16) == 0 && memcmp(f->srv, p->dst, 16) == 0)
+    if (f->cport == p->sport && f->sport == p->dport && memcmp(f->cli, p->src, 16) == 0 &&
+        memcmp(f->srv, p->dst, 16) == 0)
         return 1;
-    if (f->cport == p->dport && f->sport == p->sport &&
-        memcmp(f->cli, p->dst, 16) == 0 && memcmp(f->srv, p->src, 16) == 0)
+    if (f->cport == p->dport && f->sport == p->sport && memcmp(f->cli, p->dst, 16) == 0 &&
+        memcmp(f->srv, p->src, 16) == 0)
         return 0;
     return -1;
 }
@@ -528,7 +545,7 @@ static int direction(const cg_flow *f, const cg_packet *p)
 static int first_is_synack(const cg_packet *p)
 {
     return p->proto == IPP_TCP && (p->flags & CG_PKT_HAS_PORTS) &&
-           (p->tcp_flags & (CG_TH_SYN | CG_TH_ACK | CG_TH_RST)) == (CG_TH_SYN | CG_TH_ACK);
+        (p->tcp_flags & (CG_TH_SYN | CG_TH_ACK | CG_TH_RST)) == (CG_TH_SYN | CG_TH_ACK);
 }
 
 static cg_flow *create(cg_flowtable *ft, const cg_packet *p, uint32_t bucket, uint64_t id)
@@ -586,7 +603,7 @@ static cg_flow *create(cg_flowtable *ft, const cg_packet *p, uint32_t bucket, ui
 static void tcp_update(cg_flow *f, const cg_packet *p, int to_server)
 {
     if (!(p->flags & CG_PKT_HAS_PORTS))
-        return;   /* no TCP header in this packet */
+        return; /* no TCP header in this packet */
     uint8_t fl = p->tcp_flags;
     int syn = (fl & CG_TH_SYN) != 0, ack = (fl & CG_TH_ACK) != 0;
 
@@ -602,7 +619,7 @@ static void tcp_update(cg_flow *f, const cg_packet *p, int to_server)
         }
         f->midstream = 1;
         if (syn) {
-            f->tcp_state = CG_TCP_SYN_RECV;   /* a SYN+ACK: create() made its receiver the client */
+            f->tcp_state = CG_TCP_SYN_RECV; /* a SYN+ACK: create() made its receiver the client */
         } else if (!(fl & CG_TH_FIN)) {
             f->tcp_state = CG_TCP_ESTABLISHED;
             f->tcp_bits |= WAS_ESTABLISHED;
@@ -618,13 +635,13 @@ static void tcp_update(cg_flow *f, const cg_packet *p, int to_server)
             f->tcp_bits |= WAS_ESTABLISHED;
         }
         break;
-    default:
-        break;
+    default: break;
     }
     if ((fl & CG_TH_FIN) && f->tcp_state != CG_TCP_CLOSED) {
         f->tcp_bits |= to_server ? FIN_FROM_CLIENT : FIN_FROM_SERVER;
         f->tcp_state = (f->tcp_bits & FIN_FROM_CLIENT) && (f->tcp_bits & FIN_FROM_SERVER)
-                           ? CG_TCP_CLOSED : CG_TCP_CLOSING;
+            ? CG_TCP_CLOSED
+            : CG_TCP_CLOSING;
     }
 }
 
@@ -739,7 +756,7 @@ int cg_flowtable_check(const cg_flowtable *ft)
         uint32_t prev = NIL, n = 0;
         for (uint32_t i = ft->lru_head[l]; i != NIL; i = slot_at(ft, i)->lru_next) {
             if (i >= ft->fresh || ++n > ft->fresh)
-                return -1;                       /* outside the used slots, or a cycle */
+                return -1; /* outside the used slots, or a cycle */
             const cg_flow *f = slot_at(ft, i);
             if (f->lru != l || lru_of(f) != l || f->lru_prev != prev)
                 return -1;
@@ -761,8 +778,7 @@ int cg_flowtable_check(const cg_flowtable *ft)
         if (i >= ft->fresh || ++in_free > ft->fresh)
             return -1;
     const cg_flow_stats *s = &ft->st;
-    uint64_t ended = s->evicted_timeout + s->evicted_pressure + s->evicted_reuse +
-                     s->evicted_flush;
+    uint64_t ended = s->evicted_timeout + s->evicted_pressure + s->evicted_reuse + s->evicted_flush;
     if (in_lists != s->active || in_chains != s->active || in_free + s->active != ft->fresh ||
         s->created - ended != s->active || s->active > ft->capacity)
         return -1;

@@ -57,25 +57,25 @@ uint64_t cg_flow_id(const cg_packet *p);
 int cg_community_id(const cg_packet *p, uint16_t seed, char *out, size_t outlen);
 
 enum cg_tcp_state {
-    CG_TCP_NONE = 0,   /* not TCP, or nothing seen yet */
+    CG_TCP_NONE = 0, /* not TCP, or nothing seen yet */
     CG_TCP_SYN_SENT,
     CG_TCP_SYN_RECV,
     CG_TCP_ESTABLISHED,
-    CG_TCP_CLOSING,    /* FIN seen */
-    CG_TCP_CLOSED,     /* RST, or FIN both ways */
+    CG_TCP_CLOSING, /* FIN seen */
+    CG_TCP_CLOSED,  /* RST, or FIN both ways */
 };
 
 typedef struct cg_flow {
-    uint64_t id;                   /* cg_flow_id of its packets */
-    uint8_t cli[16], srv[16];      /* client = initiator */
+    uint64_t id;              /* cg_flow_id of its packets */
+    uint8_t cli[16], srv[16]; /* client = initiator */
     uint16_t cport, sport;
     uint8_t proto;
-    uint8_t tcp_state;             /* enum cg_tcp_state */
-    uint8_t seen_both;             /* packets in both directions */
-    uint8_t midstream;             /* TCP picked up without a SYN */
+    uint8_t tcp_state; /* enum cg_tcp_state */
+    uint8_t seen_both; /* packets in both directions */
+    uint8_t midstream; /* TCP picked up without a SYN */
     uint64_t first_us, last_us;
     uint64_t pkts_toserver, pkts_toclient;
-    uint64_t bytes_toserver, bytes_toclient;  /* wire lengths of the frames */
+    uint64_t bytes_toserver, bytes_toclient; /* wire lengths of the frames */
     /* private to flow.c */
     uint32_t next, lru_prev, lru_next, bucket;
     uint8_t tcp_bits, lru;
@@ -91,10 +91,10 @@ static inline void *cg_flow_user(cg_flow *f)
 
 /* Why a flow left the table (the reason given to the eviction callback). */
 enum cg_flow_end {
-    CG_FLOW_END_TIMEOUT = 1,   /* idle longer than its timeout */
-    CG_FLOW_END_PRESSURE,      /* the table was full: room made for a new flow */
-    CG_FLOW_END_REUSE,         /* a closed TCP flow whose tuple a new SYN opens again */
-    CG_FLOW_END_FLUSH,         /* cg_flowtable_evict_all (end of input, shutdown) */
+    CG_FLOW_END_TIMEOUT = 1, /* idle longer than its timeout */
+    CG_FLOW_END_PRESSURE,    /* the table was full: room made for a new flow */
+    CG_FLOW_END_REUSE,       /* a closed TCP flow whose tuple a new SYN opens again */
+    CG_FLOW_END_FLUSH,       /* cg_flowtable_evict_all (end of input, shutdown) */
 };
 
 typedef struct cg_flowtable cg_flowtable;
@@ -113,19 +113,19 @@ typedef void (*cg_flow_evict_fn)(void *ctx, cg_flow *f, int reason);
 typedef struct cg_flow_stats {
     uint64_t active, created;
     uint64_t evicted_timeout, evicted_pressure, evicted_reuse, evicted_flush;
-    uint64_t refused_cap;      /* new flows not created: the table full of recent flows */
-    uint32_t capacity;         /* most flows held at once */
-    uint32_t slot_bytes;       /* bytes per flow: cg_flow, user area, its share of buckets */
-    uint64_t mem_bytes;        /* all memory of the table, <= memcap */
+    uint64_t refused_cap; /* new flows not created: the table full of recent flows */
+    uint32_t capacity;    /* most flows held at once */
+    uint32_t slot_bytes;  /* bytes per flow: cg_flow, user area, its share of buckets */
+    uint64_t mem_bytes;   /* all memory of the table, <= memcap */
 } cg_flow_stats;
 
 /* Idle timeouts in seconds; a 0 field keeps its default. */
 typedef struct cg_flow_timeouts {
-    uint32_t tcp_established;  /* default 3600 (ESTABLISHED, or CLOSING after it) */
-    uint32_t tcp_other;        /* default 60 (handshake, CLOSING without establishment) */
-    uint32_t tcp_closed;       /* default 60 (CLOSED: RST, or FIN both ways) */
-    uint32_t udp;              /* default 120 */
-    uint32_t other;            /* default 60 (ICMP, ICMPv6, other protocols) */
+    uint32_t tcp_established; /* default 3600 (ESTABLISHED, or CLOSING after it) */
+    uint32_t tcp_other;       /* default 60 (handshake, CLOSING without establishment) */
+    uint32_t tcp_closed;      /* default 60 (CLOSED: RST, or FIN both ways) */
+    uint32_t udp;             /* default 120 */
+    uint32_t other;           /* default 60 (ICMP, ICMPv6, other protocols) */
 } cg_flow_timeouts;
 
 #define CG_FLOW_DEFAULT_MEMCAP (256ULL << 20)
@@ -133,13 +133,13 @@ typedef struct cg_flow_timeouts {
 
 /* A 0 field takes its default. */
 typedef struct cg_flow_config {
-    uint64_t memcap;           /* bytes for the whole table; default 256 MiB */
-    uint32_t max_flows;        /* at most this many flows too (0: as many as memcap holds) */
-    uint32_t user_size;        /* bytes of caller state per flow (see cg_flow_user) */
+    uint64_t memcap;    /* bytes for the whole table; default 256 MiB */
+    uint32_t max_flows; /* at most this many flows too (0: as many as memcap holds) */
+    uint32_t user_size; /* bytes of caller state per flow (see cg_flow_user) */
     /* Under pressure, never evict a flow seen within the last ... ms; refuse the
      * new flow instead (see cg_flowtable_update). CG_FLOW_NO_MIN_IDLE: no minimum. */
-    uint32_t min_idle_ms;      /* flows not established (handshakes, one-way); default 1000 */
-    uint32_t min_idle_est_ms;  /* established, open flows; default 30000 */
+    uint32_t min_idle_ms;     /* flows not established (handshakes, one-way); default 1000 */
+    uint32_t min_idle_est_ms; /* established, open flows; default 30000 */
     cg_flow_timeouts timeouts;
     cg_flow_evict_fn on_evict; /* may be NULL */
     int no_reap;               /* 1: expired flows leave only through cg_flowtable_expire

@@ -54,24 +54,32 @@
 #include "sensor/invariant.h"
 #include "sensor/reasm.h"
 
-#define MAXH       128u          /* header lines kept per message */
-#define RING       16u           /* requests awaiting their response */
-#define ZARENA     (44u << 10)   /* inflate state (~7 KiB) + 32 KiB window */
-#define BOMB_MIN   (32u << 10)   /* output before the ratio guard applies */
-#define ZSTEP      (16u << 10)   /* output per inflate call (guard granularity) */
-#define EXT_MAX    4096u         /* chunk extension bytes */
+#define MAXH 128u            /* header lines kept per message */
+#define RING 16u             /* requests awaiting their response */
+#define ZARENA (44u << 10)   /* inflate state (~7 KiB) + 32 KiB window */
+#define BOMB_MIN (32u << 10) /* output before the ratio guard applies */
+#define ZSTEP (16u << 10)    /* output per inflate call (guard granularity) */
+#define EXT_MAX 4096u        /* chunk extension bytes */
 #define METHOD_MAX 20u
-#define PRE_MAX    16u           /* probe carry per direction */
-#define HPRE       10u           /* probe carry in the handle */
-#define INT64MAX   0x7fffffffffffffffull
+#define PRE_MAX 16u /* probe carry per direction */
+#define HPRE 10u    /* probe carry in the handle */
+#define INT64MAX 0x7fffffffffffffffull
 
 /* cg_http_flow.st */
 enum { F_NEW = 0, F_HTTP, F_NOT_HTTP, F_IGNORED, F_DONE };
 
 /* hdir.st */
 enum {
-    D_IDLE = 0, D_RESYNC_SKIP, D_HEAD, D_BODY_CL, D_BODY_CHUNK, D_BODY_EOF, D_BODY_UNTIL,
-    D_CONNECT_WAIT, D_SKIP, D_ENDED
+    D_IDLE = 0,
+    D_RESYNC_SKIP,
+    D_HEAD,
+    D_BODY_CL,
+    D_BODY_CHUNK,
+    D_BODY_EOF,
+    D_BODY_UNTIL,
+    D_CONNECT_WAIT,
+    D_SKIP,
+    D_ENDED
 };
 
 /* hdir.ch: chunked body */
@@ -85,9 +93,24 @@ enum { Z_NONE = 0, Z_GZIP, Z_DEFLATE, Z_ON, Z_RAW, Z_END };
 
 /* known header names */
 enum {
-    HK_NONE = 0, HK_HOST, HK_UA, HK_COOKIE, HK_SETCOOKIE, HK_CTYPE, HK_CLEN, HK_REFERER,
-    HK_ACCEPT, HK_ACCEPT_ENC, HK_ACCEPT_LANG, HK_CONNECTION, HK_LOCATION, HK_SERVER, HK_TE,
-    HK_CE, HK_AUTH, HK_N
+    HK_NONE = 0,
+    HK_HOST,
+    HK_UA,
+    HK_COOKIE,
+    HK_SETCOOKIE,
+    HK_CTYPE,
+    HK_CLEN,
+    HK_REFERER,
+    HK_ACCEPT,
+    HK_ACCEPT_ENC,
+    HK_ACCEPT_LANG,
+    HK_CONNECTION,
+    HK_LOCATION,
+    HK_SERVER,
+    HK_TE,
+    HK_CE,
+    HK_AUTH,
+    HK_N
 };
 
 /* The buffer a known header's value goes to: [1] requests, [0] responses. */
@@ -110,32 +133,32 @@ static const int8_t key_buf[2][HK_N] = {
 };
 
 typedef struct hdir {
-    uint64_t left;             /* CL bytes left; chunk bytes left or the size being read */
-    uint32_t msg;              /* message buffer: number + 1 in mp[to_server]; 0: none */
-    uint32_t aux;              /* chunk: size digits, extension bytes; trailer: line bytes */
+    uint64_t left; /* CL bytes left; chunk bytes left or the size being read */
+    uint32_t msg;  /* message buffer: number + 1 in mp[to_server]; 0: none */
+    uint32_t aux;  /* chunk: size digits, extension bytes; trailer: line bytes */
     uint8_t st, ch, quiet, npre;
-    uint8_t kind;              /* request direction: kind of the last request */
-    uint8_t pre[PRE_MAX];      /* a candidate start line's first bytes */
+    uint8_t kind;         /* request direction: kind of the last request */
+    uint8_t pre[PRE_MAX]; /* a candidate start line's first bytes */
 } hdir;
 
 typedef struct slot {
-    hdir d[2];                 /* [1] client->server, [0] server->client */
-    cg_http_flow *owner;       /* the handle that holds this state */
-    uint32_t prev, next;       /* in use: LRU by feed; free: next is the free list */
-    uint8_t ring[RING];        /* kinds of requests awaiting a response */
+    hdir d[2];           /* [1] client->server, [0] server->client */
+    cg_http_flow *owner; /* the handle that holds this state */
+    uint32_t prev, next; /* in use: LRU by feed; free: next is the free list */
+    uint8_t ring[RING];  /* kinds of requests awaiting a response */
     uint8_t rhead, rcount;
-    uint8_t confirmed;         /* the client's first line was a request line */
+    uint8_t confirmed; /* the client's first line was a request line */
 } slot;
 
 typedef struct msg {
-    uint32_t prev, next;       /* held: LRU by feed; free: next is the free list */
-    uint32_t holder;           /* the slot whose direction holds it: number + 1 */
-    uint32_t hlen, ls, fle;    /* header bytes; line start; end of the first line (0: not yet) */
-    uint32_t hend;             /* end of the header block (0: not complete) */
-    uint32_t blen;             /* body bytes kept */
-    uint32_t zused;            /* arena bytes zlib took */
-    uint32_t p0, l0, p1, l1, p2, l2;   /* start line parts: method, target, version /
-                                        * protocol, code, message */
+    uint32_t prev, next;    /* held: LRU by feed; free: next is the free list */
+    uint32_t holder;        /* the slot whose direction holds it: number + 1 */
+    uint32_t hlen, ls, fle; /* header bytes; line start; end of the first line (0: not yet) */
+    uint32_t hend;          /* end of the header block (0: not complete) */
+    uint32_t blen;          /* body bytes kept */
+    uint32_t zused;         /* arena bytes zlib took */
+    uint32_t p0, l0, p1, l1, p2, l2; /* start line parts: method, target, version /
+                                      * protocol, code, message */
     uint16_t status;
     uint8_t kind, zmode, npend, pend;
     uint8_t *hdr, *norm, *body, *zarena;
@@ -147,16 +170,16 @@ typedef struct mpool {
     msg *m;
     uint8_t *mem;
     uint32_t n, fresh, free, used;
-    uint32_t lru, mru;         /* held buffers, least recently fed first */
+    uint32_t lru, mru; /* held buffers, least recently fed first */
     uint32_t body_limit;
-    size_t each;               /* bytes of one buffer in mem */
+    size_t each; /* bytes of one buffer in mem */
 } mpool;
 
 typedef struct hent {
-    uint32_t n0, nl;           /* name in hdr */
-    uint32_t hash;             /* of the lowercased name: duplicates are looked up by it */
-    uint32_t v0, v1;           /* value region in hdr, folded lines included */
-    uint16_t next, tail;       /* same name: next occurrence, last occurrence (index + 1) */
+    uint32_t n0, nl;     /* name in hdr */
+    uint32_t hash;       /* of the lowercased name: duplicates are looked up by it */
+    uint32_t v0, v1;     /* value region in hdr, folded lines included */
+    uint16_t next, tail; /* same name: next occurrence, last occurrence (index + 1) */
     uint8_t key, dup, folded;
 } hent;
 
@@ -172,11 +195,11 @@ struct cg_http {
     uint32_t norm_cap;
     slot *slots;
     uint32_t nslots, sfresh, sfree;
-    uint32_t slru, smru;       /* states in use, least recently fed first */
+    uint32_t slru, smru; /* states in use, least recently fed first */
     mpool mp[2];
     hent ent[MAXH];
     cg_http_stats st;
-    uint32_t ops;              /* feeds, for CG_INVARIANT_SOMETIMES */
+    uint32_t ops; /* feeds, for CG_INVARIANT_SOMETIMES */
 };
 
 /* The context of one feed or end call. */
@@ -234,40 +257,31 @@ static int ieq2(const uint8_t *a, const uint8_t *b, uint32_t n)
 static uint8_t hkey(const uint8_t *s, uint32_t n)
 {
     switch (n) {
-    case 4:
-        return ieq(s, "host", 4) ? HK_HOST : HK_NONE;
+    case 4: return ieq(s, "host", 4) ? HK_HOST : HK_NONE;
     case 6:
         if (ieq(s, "cookie", 6))
             return HK_COOKIE;
         if (ieq(s, "accept", 6))
             return HK_ACCEPT;
         return ieq(s, "server", 6) ? HK_SERVER : HK_NONE;
-    case 7:
-        return ieq(s, "referer", 7) ? HK_REFERER : HK_NONE;
-    case 8:
-        return ieq(s, "location", 8) ? HK_LOCATION : HK_NONE;
+    case 7: return ieq(s, "referer", 7) ? HK_REFERER : HK_NONE;
+    case 8: return ieq(s, "location", 8) ? HK_LOCATION : HK_NONE;
     case 10:
         if (ieq(s, "user-agent", 10))
             return HK_UA;
         if (ieq(s, "set-cookie", 10))
             return HK_SETCOOKIE;
         return ieq(s, "connection", 10) ? HK_CONNECTION : HK_NONE;
-    case 12:
-        return ieq(s, "content-type", 12) ? HK_CTYPE : HK_NONE;
-    case 13:
-        return ieq(s, "authorization", 13) ? HK_AUTH : HK_NONE;
-    case 14:
-        return ieq(s, "content-length", 14) ? HK_CLEN : HK_NONE;
+    case 12: return ieq(s, "content-type", 12) ? HK_CTYPE : HK_NONE;
+    case 13: return ieq(s, "authorization", 13) ? HK_AUTH : HK_NONE;
+    case 14: return ieq(s, "content-length", 14) ? HK_CLEN : HK_NONE;
     case 15:
         if (ieq(s, "accept-encoding", 15))
             return HK_ACCEPT_ENC;
         return ieq(s, "accept-language", 15) ? HK_ACCEPT_LANG : HK_NONE;
-    case 16:
-        return ieq(s, "content-encoding", 16) ? HK_CE : HK_NONE;
-    case 17:
-        return ieq(s, "transfer-encoding", 17) ? HK_TE : HK_NONE;
-    default:
-        return HK_NONE;
+    case 16: return ieq(s, "content-encoding", 16) ? HK_CE : HK_NONE;
+    case 17: return ieq(s, "transfer-encoding", 17) ? HK_TE : HK_NONE;
+    default: return HK_NONE;
     }
 }
 
@@ -345,25 +359,37 @@ static int probe_resp(const uint8_t *b, uint32_t n)
  *    (pool_exhausted).
  */
 
-#define LRU_UNLINK(arr, head, tail, k) do { \
-    uint32_t p_ = (arr)[(k) - 1].prev, n_ = (arr)[(k) - 1].next; \
-    if (p_) (arr)[p_ - 1].next = n_; else (head) = n_; \
-    if (n_) (arr)[n_ - 1].prev = p_; else (tail) = p_; \
-} while (0)
+#define LRU_UNLINK(arr, head, tail, k)                           \
+    do {                                                         \
+        uint32_t p_ = (arr)[(k)-1].prev, n_ = (arr)[(k)-1].next; \
+        if (p_)                                                  \
+            (arr)[p_ - 1].next = n_;                             \
+        else                                                     \
+            (head) = n_;                                         \
+        if (n_)                                                  \
+            (arr)[n_ - 1].prev = p_;                             \
+        else                                                     \
+            (tail) = p_;                                         \
+    } while (0)
 
-#define LRU_APPEND(arr, head, tail, k) do { \
-    (arr)[(k) - 1].prev = (tail); \
-    (arr)[(k) - 1].next = 0; \
-    if (tail) (arr)[(tail) - 1].next = (k); else (head) = (k); \
-    (tail) = (k); \
-} while (0)
+#define LRU_APPEND(arr, head, tail, k)  \
+    do {                                \
+        (arr)[(k)-1].prev = (tail);     \
+        (arr)[(k)-1].next = 0;          \
+        if (tail)                       \
+            (arr)[(tail)-1].next = (k); \
+        else                            \
+            (head) = (k);               \
+        (tail) = (k);                   \
+    } while (0)
 
-#define LRU_TOUCH(arr, head, tail, k) do { \
-    if ((tail) != (k)) { \
-        LRU_UNLINK(arr, head, tail, k); \
-        LRU_APPEND(arr, head, tail, k); \
-    } \
-} while (0)
+#define LRU_TOUCH(arr, head, tail, k)       \
+    do {                                    \
+        if ((tail) != (k)) {                \
+            LRU_UNLINK(arr, head, tail, k); \
+            LRU_APPEND(arr, head, tail, k); \
+        }                                   \
+    } while (0)
 
 static inline slot *slot_of(cg_http *h, cg_http_flow *hf)
 {
@@ -420,7 +446,7 @@ static uint32_t msg_take(cg_http *h, int ts, uint32_t holder)
         slot *vs = &h->slots[vk - 1];
         hdir *vd = &vs->d[ts];
         h->st.msg_steals++;
-        if (!vs->confirmed) {              /* still being detected: drop the flow */
+        if (!vs->confirmed) { /* still being detected: drop the flow */
             h->st.pool_exhausted++;
             slot_release(h, vk, F_IGNORED);
         } else {
@@ -671,8 +697,8 @@ static void whost(wbuf *w, const uint8_t *s, uint32_t n)
     }
 }
 
-#define DEC_U    0x01   /* %uXXXX */
-#define DEC_PATH 0x02   /* '\' is '/', runs of '/' collapse */
+#define DEC_U 0x01    /* %uXXXX */
+#define DEC_PATH 0x02 /* '\' is '/', runs of '/' collapse */
 
 /* Percent-decoding as libhtp does it with PRESERVE_PERCENT: a '%' that does
  * not start a valid escape is kept and decoding goes on after it. */
@@ -726,30 +752,30 @@ static uint32_t remove_dots(uint8_t *s, uint32_t n)
         uint32_t left = n - r;
         const uint8_t *in = s + r;
         if (left >= 3 && in[0] == '.' && in[1] == '.' && in[2] == '/') {
-            r += 3;                                     /* A */
+            r += 3; /* A */
         } else if (left >= 2 && in[0] == '.' && in[1] == '/') {
             r += 2;
         } else if (left >= 3 && in[0] == '/' && in[1] == '.' && in[2] == '/') {
-            r += 2;                                     /* B: "/./" -> "/" */
+            r += 2; /* B: "/./" -> "/" */
         } else if (left == 2 && in[0] == '/' && in[1] == '.') {
-            s[r + 1] = '/';                             /* "/." -> "/" */
+            s[r + 1] = '/'; /* "/." -> "/" */
             r += 1;
         } else if ((left >= 4 && in[0] == '/' && in[1] == '.' && in[2] == '.' && in[3] == '/') ||
                    (left == 3 && in[0] == '/' && in[1] == '.' && in[2] == '.')) {
-            if (left == 3) {                            /* C: "/.." -> "/" */
+            if (left == 3) { /* C: "/.." -> "/" */
                 s[r + 2] = '/';
                 r += 2;
             } else {
-                r += 3;                                 /* "/../" -> "/" */
+                r += 3; /* "/../" -> "/" */
             }
             while (w > 0 && s[w - 1] != '/')
                 w--;
             if (w > 0)
                 w--;
         } else if ((left == 1 && in[0] == '.') || (left == 2 && in[0] == '.' && in[1] == '.')) {
-            r = n;                                      /* D */
+            r = n; /* D */
         } else {
-            s[w++] = s[r++];                            /* E */
+            s[w++] = s[r++]; /* E */
             while (r < n && s[r] != '/')
                 s[w++] = s[r++];
         }
@@ -766,9 +792,9 @@ static uint32_t target_path(const uint8_t *t, uint32_t n, uint32_t *auth, uint32
     if (n && t[0] == '/')
         return 0;
     uint32_t i = 0;
-    while (i < n && ((unsigned)((t[i] | 0x20) - 'a') < 26u ||
-                     (i > 0 && ((unsigned)(t[i] - '0') < 10u || t[i] == '+' || t[i] == '-' ||
-                                t[i] == '.'))))
+    while (i < n &&
+           ((unsigned)((t[i] | 0x20) - 'a') < 26u ||
+            (i > 0 && ((unsigned)(t[i] - '0') < 10u || t[i] == '+' || t[i] == '-' || t[i] == '.'))))
         i++;
     if (i == 0 || i + 3 > n || t[i] != ':' || t[i + 1] != '/' || t[i + 2] != '/')
         return n;
@@ -786,7 +812,7 @@ static void wuri(wbuf *w, const uint8_t *t, uint32_t n)
     uint32_t auth, alen;
     uint32_t p = target_path(t, n, &auth, &alen);
     if (p == n && !alen) {
-        wput(w, t, n);                  /* "*", authority form, anything else: as sent */
+        wput(w, t, n); /* "*", authority form, anything else: as sent */
         return;
     }
     uint32_t q = p;
@@ -870,16 +896,15 @@ static void last_token(const uint8_t *s, uint32_t n, uint32_t *a, uint32_t *len)
  * libhtp raises them for Suricata: a Transfer-Encoding other than exactly
  * "chunked" (any case), or "chunked" below HTTP/1.1; an Authorization whose
  * scheme is not Basic, Digest or Bearer. */
-static void request_events(cg_bufset *b, const uint8_t *proto, uint32_t pl,
-                           const uint16_t *first, const uint8_t *v, const uint32_t *vs,
-                           const uint32_t *ve)
+static void request_events(cg_bufset *b, const uint8_t *proto, uint32_t pl, const uint16_t *first,
+                           const uint8_t *v, const uint32_t *vs, const uint32_t *ve)
 {
     if (first[HK_TE]) {
         uint32_t l = ve[HK_TE] - vs[HK_TE];
         int chunked = l == 7 && ieq(v + vs[HK_TE], "chunked", 7);
-        int v11 = pl >= 8 && ieq(proto, "http/", 5) && proto[6] == '.' &&
-                  proto[5] >= '0' && proto[5] <= '9' && proto[7] >= '0' && proto[7] <= '9' &&
-                  (proto[5] > '1' || (proto[5] == '1' && proto[7] >= '1'));
+        int v11 = pl >= 8 && ieq(proto, "http/", 5) && proto[6] == '.' && proto[5] >= '0' &&
+            proto[5] <= '9' && proto[7] >= '0' && proto[7] <= '9' &&
+            (proto[5] > '1' || (proto[5] == '1' && proto[7] >= '1'));
         if (!chunked || !v11)
             b->events |= CG_EV_HTTP_INVALID_TE_REQ;
     }
@@ -934,7 +959,7 @@ static void build(cg_http *h, msg *m, int ts, uint32_t upto, hinfo *hi)
             e--;
         if (e == p)
             break;
-        if (is_ws(H[p])) {                      /* obs-fold: the previous value goes on */
+        if (is_ws(H[p])) { /* obs-fold: the previous value goes on */
             if (nh > 0 && !hi->over) {
                 E[nh - 1].v1 = e;
                 E[nh - 1].folded = 1;
@@ -967,7 +992,7 @@ static void build(cg_http *h, msg *m, int ts, uint32_t upto, hinfo *hi)
         if (x->key) {
             f = first[x->key];
         } else {
-            uint32_t hv = 2166136261u;             /* FNV-1a */
+            uint32_t hv = 2166136261u; /* FNV-1a */
             for (uint32_t k = 0; k < x->nl; k++)
                 hv = (hv ^ lc(H[p + k])) * 16777619u;
             x->hash = hv;
@@ -990,7 +1015,7 @@ static void build(cg_http *h, msg *m, int ts, uint32_t upto, hinfo *hi)
     }
 
     /* http.header, then the cookie, the names, the URI, the host */
-    wbuf w = {m->norm, 0, h->norm_cap, 0};
+    wbuf w = { m->norm, 0, h->norm_cap, 0 };
     uint8_t ckey = ts ? HK_COOKIE : HK_SETCOOKIE;
     for (uint32_t k = 0; k < nh; k++) {
         if (E[k].dup || E[k].key == ckey)
@@ -1047,7 +1072,7 @@ static void build(cg_http *h, msg *m, int ts, uint32_t upto, hinfo *hi)
         const uint8_t *hr = NULL;
         uint32_t hl = 0;
         target_path(t, m->l1, &auth, &alen);
-        if (alen) {                              /* absolute target: its host wins */
+        if (alen) { /* absolute target: its host wins */
             hr = t + auth;
             hl = alen;
         } else if (m->kind == K_CONNECT && m->l1 && t[0] != '/') {
@@ -1055,13 +1080,13 @@ static void build(cg_http *h, msg *m, int ts, uint32_t upto, hinfo *hi)
             hl = m->l1;
         }
         if (hr) {
-            for (uint32_t k = hl; k > 0; k--)    /* userinfo@ */
+            for (uint32_t k = hl; k > 0; k--) /* userinfo@ */
                 if (hr[k - 1] == '@') {
                     hl -= k;
                     hr += k;
                     break;
                 }
-            uint32_t e = 0;                      /* without port */
+            uint32_t e = 0; /* without port */
             if (hl && hr[0] == '[') {
                 while (e < hl && hr[e] != ']')
                     e++;
@@ -1116,7 +1141,7 @@ static void deliver(run *r, int ts)
     hdir *d = &r->s->d[ts];
     msg *m = msg_of(h, ts, d->msg);
     if (m->npend && m->blen < h->mp[ts].body_limit) {
-        m->body[m->blen++] = m->pend;      /* a one-byte "deflate" body: as sent */
+        m->body[m->blen++] = m->pend; /* a one-byte "deflate" body: as sent */
         m->npend = 0;
     }
     if (m->blen) {
@@ -1222,7 +1247,7 @@ static int zstart(cg_http *h, msg *m, int wbits)
         return -1;
     }
 #if ZLIB_VERNUM >= 0x1290
-    inflateValidate(&m->z, 0);             /* no CRC-32/Adler-32: inspection needs no integrity */
+    inflateValidate(&m->z, 0); /* no CRC-32/Adler-32: inspection needs no integrity */
 #endif
     m->zmode = Z_ON;
     return 0;
@@ -1248,7 +1273,7 @@ static void sink_inflate(run *r, int ts, msg *m, const uint8_t *p, uint32_t n)
         m->blen += room - m->z.avail_out;
         if (rc == Z_STREAM_END) {
             inflateEnd(&m->z);
-            m->zmode = Z_END;              /* what follows the stream is ignored */
+            m->zmode = Z_END; /* what follows the stream is ignored */
             return;
         }
         if (rc != Z_OK && rc != Z_BUF_ERROR) {
@@ -1258,14 +1283,13 @@ static void sink_inflate(run *r, int ts, msg *m, const uint8_t *p, uint32_t n)
             sink_raw(r, ts, m, p, n);
             return;
         }
-        if (m->z.total_out > BOMB_MIN &&
-            m->z.total_out / h->cfg.decomp_ratio > m->z.total_in) {
+        if (m->z.total_out > BOMB_MIN && m->z.total_out / h->cfg.decomp_ratio > m->z.total_in) {
             h->st.decomp_bomb++;
             deliver(r, ts);
             return;
         }
         if (rc == Z_BUF_ERROR && m->z.avail_out > 0)
-            return;                        /* no progress possible: wants more input */
+            return; /* no progress possible: wants more input */
     }
 }
 
@@ -1278,16 +1302,14 @@ static void sink(run *r, int ts, const uint8_t *p, uint32_t n)
     msg *m = msg_of(r->h, ts, d->msg);
     switch (m->zmode) {
     case Z_NONE:
-    case Z_RAW:
-        sink_raw(r, ts, m, p, n);
-        return;
+    case Z_RAW: sink_raw(r, ts, m, p, n); return;
     case Z_GZIP:
         if (zstart(r->h, m, 15 + 32) == 0)
             sink_inflate(r, ts, m, p, n);
         else
             sink_raw(r, ts, m, p, n);
         return;
-    case Z_DEFLATE:                        /* zlib wrapper or raw: the first two bytes tell */
+    case Z_DEFLATE: /* zlib wrapper or raw: the first two bytes tell */
         if (m->npend == 0 && n == 1) {
             m->pend = p[0];
             m->npend = 1;
@@ -1318,11 +1340,8 @@ static void sink(run *r, int ts, const uint8_t *p, uint32_t n)
             sink_inflate(r, ts, m, p, n);
         }
         return;
-    case Z_ON:
-        sink_inflate(r, ts, m, p, n);
-        return;
-    default:                               /* Z_END */
-        return;
+    case Z_ON: sink_inflate(r, ts, m, p, n); return;
+    default: /* Z_END */ return;
     }
 }
 
@@ -1343,7 +1362,7 @@ static uint32_t st_idle(run *r, int ts, const uint8_t *p, uint32_t n)
 {
     hdir *d = &r->s->d[ts];
     uint32_t i = 0;
-    if (d->npre == 0) {                    /* empty lines, whitespace before a start line */
+    if (d->npre == 0) { /* empty lines, whitespace before a start line */
         while (i < n && (p[i] == '\r' || p[i] == '\n' || is_ws(p[i])))
             i++;
         if (i == n)
@@ -1357,7 +1376,7 @@ static uint32_t st_idle(run *r, int ts, const uint8_t *p, uint32_t n)
     memcpy(buf + k, p + i, add);
     k += add;
     int v = ts ? probe_req(buf, k, PRE_MAX) : probe_resp(buf, k);
-    if (v == P_MORE) {                     /* all of p is in buf */
+    if (v == P_MORE) { /* all of p is in buf */
         memcpy(d->pre, buf, k);
         d->npre = (uint8_t)k;
         return n;
@@ -1426,8 +1445,8 @@ static uint32_t st_head(run *r, int ts, const uint8_t *p, uint32_t n)
             continue;
         }
         uint32_t len = a - m->ls;
-        int empty = len == 0 ||
-                    (len == 1 && (m->ls < base ? m->hdr[m->ls] : p[m->ls - base]) == '\r');
+        int empty =
+            len == 0 || (len == 1 && (m->ls < base ? m->hdr[m->ls] : p[m->ls - base]) == '\r');
         m->ls = a + 1;
         if (empty) {
             end = i;
@@ -1443,7 +1462,7 @@ static uint32_t st_head(run *r, int ts, const uint8_t *p, uint32_t n)
         return take;
     }
     if (m->hlen >= h->cfg.header_limit) {
-        if (ts && !r->s->confirmed) {       /* a first line that never ends */
+        if (ts && !r->s->confirmed) { /* a first line that never ends */
             not_http(r);
             return n;
         }
@@ -1461,7 +1480,7 @@ static uint32_t st_head(run *r, int ts, const uint8_t *p, uint32_t n)
             deliver_partial(r, ts);
         }
         resync(r, ts, take);
-        d->st = D_RESYNC_SKIP;              /* the rest of the line that did not fit */
+        d->st = D_RESYNC_SKIP; /* the rest of the line that did not fit */
         return take;
     }
     return take;
@@ -1504,7 +1523,7 @@ static void headers_done(run *r, int ts, msg *m)
         unsigned st = m->status;
         if (st == 0)
             h->st.parse_errors++;
-        if (st >= 100 && st < 200 && st != 101) {   /* interim: skipped */
+        if (st >= 100 && st < 200 && st != 101) { /* interim: skipped */
             msg_release(h, ts, d);
             d->st = D_IDLE;
             return;
@@ -1541,9 +1560,7 @@ static void headers_done(run *r, int ts, msg *m)
     }
     m->zmode = (uint8_t)hi.ce;
     switch (body) {
-    case B_NONE:
-        msg_complete(r, ts);
-        break;
+    case B_NONE: msg_complete(r, ts); break;
     case B_CL:
         d->st = D_BODY_CL;
         d->left = hi.cl_val;
@@ -1554,12 +1571,8 @@ static void headers_done(run *r, int ts, msg *m)
         d->left = 0;
         d->aux = 0;
         break;
-    case B_EOF:
-        d->st = D_BODY_EOF;
-        break;
-    case B_UNTIL:
-        d->st = D_BODY_UNTIL;
-        break;
+    case B_EOF: d->st = D_BODY_EOF; break;
+    case B_UNTIL: d->st = D_BODY_UNTIL; break;
     }
 }
 
@@ -1668,7 +1681,7 @@ static uint32_t st_chunk(run *r, int ts, const uint8_t *p, uint32_t n)
             }
             i++;
             break;
-        default:                                   /* C_TRAILER: lines up to an empty one */
+        default: /* C_TRAILER: lines up to an empty one */
             for (; i < n; i++) {
                 if (p[i] == '\n') {
                     if (d->aux == 0) {
@@ -1695,9 +1708,7 @@ static void dir_feed(run *r, int ts, const uint8_t *p, uint32_t n)
         uint8_t before = d->st;
         uint32_t used;
         switch (d->st) {
-        case D_IDLE:
-            used = st_idle(r, ts, p + pos, n - pos);
-            break;
+        case D_IDLE: used = st_idle(r, ts, p + pos, n - pos); break;
         case D_RESYNC_SKIP: {
             const uint8_t *nl = memchr(p + pos, '\n', n - pos);
             if (nl) {
@@ -1708,9 +1719,7 @@ static void dir_feed(run *r, int ts, const uint8_t *p, uint32_t n)
             }
             break;
         }
-        case D_HEAD:
-            used = st_head(r, ts, p + pos, n - pos);
-            break;
+        case D_HEAD: used = st_head(r, ts, p + pos, n - pos); break;
         case D_BODY_CL:
             used = n - pos;
             if (d->left < used)
@@ -1720,14 +1729,12 @@ static void dir_feed(run *r, int ts, const uint8_t *p, uint32_t n)
             if (d->left == 0)
                 msg_complete(r, ts);
             break;
-        case D_BODY_CHUNK:
-            used = st_chunk(r, ts, p + pos, n - pos);
-            break;
+        case D_BODY_CHUNK: used = st_chunk(r, ts, p + pos, n - pos); break;
         case D_BODY_EOF:
             used = n - pos;
             sink(r, ts, p + pos, used);
             break;
-        case D_BODY_UNTIL:                         /* up to the limit, then resync */
+        case D_BODY_UNTIL: /* up to the limit, then resync */
             used = n - pos;
             if (d->msg) {
                 msg *m = msg_of(r->h, ts, d->msg);
@@ -1743,17 +1750,15 @@ static void dir_feed(run *r, int ts, const uint8_t *p, uint32_t n)
             if (!d->msg)
                 resync(r, ts, used);
             break;
-        case D_CONNECT_WAIT:                       /* the client tunnels before the answer */
+        case D_CONNECT_WAIT: /* the client tunnels before the answer */
             used = n - pos;
             d->st = D_SKIP;
             break;
-        default:                                   /* D_SKIP, D_ENDED */
-            used = n - pos;
-            break;
+        default: /* D_SKIP, D_ENDED */ used = n - pos; break;
         }
         pos += used;
         if (used == 0 && r->hf->st == F_HTTP && r->s->d[ts].st == before) {
-            if (++stuck > 2) {                     /* cannot happen; never spin */
+            if (++stuck > 2) { /* cannot happen; never spin */
                 r->h->st.parse_errors++;
                 msg_release(r->h, ts, &r->s->d[ts]);
                 r->s->d[ts].st = D_SKIP;
@@ -1799,8 +1804,7 @@ static void on_gap(run *r, int ts)
         d->st = D_IDLE;
         d->quiet = 1;
         break;
-    default:
-        break;
+    default: break;
     }
 }
 
@@ -1829,7 +1833,7 @@ static int detect(cg_http *h, cg_http_flow *hf, int ts, const uint8_t *data, uin
                   uint32_t flags)
 {
     int end = (flags & (CG_REASM_END | CG_REASM_DEPTH)) != 0;
-    if (!ts) {                             /* the server spoke first */
+    if (!ts) { /* the server spoke first */
         if (len) {
             h->st.not_http++;
             hf->st = F_NOT_HTTP;
@@ -1839,10 +1843,10 @@ static int detect(cg_http *h, cg_http_flow *hf, int ts, const uint8_t *data, uin
     }
     if (flags & CG_REASM_GAP)
         hf->npre = 0;
-    if (hf->npre == 0)                     /* empty lines before a request (RFC 9112 2.2) */
+    if (hf->npre == 0) /* empty lines before a request (RFC 9112 2.2) */
         while (len && (data[0] == '\r' || data[0] == '\n' || is_ws(data[0])))
             data++, len--;
-    if (hf->npre == 0 && len == 0) {       /* nothing to judge: a flow without data ends quietly */
+    if (hf->npre == 0 && len == 0) { /* nothing to judge: a flow without data ends quietly */
         if (end)
             hf->st = F_DONE;
         return 0;
@@ -1894,13 +1898,13 @@ void cg_http_feed(cg_http *h, cg_http_flow *hf, int to_server, const uint8_t *da
     if (hf->st == F_NEW) {
         if (!detect(h, hf, ts, data, len, flags))
             return;
-        flags &= ~(uint32_t)CG_REASM_GAP;  /* detect has dealt with it */
+        flags &= ~(uint32_t)CG_REASM_GAP; /* detect has dealt with it */
     }
     if (hf->slot == 0 || hf->slot > h->sfresh) {
         hf->st = F_DONE;
         return;
     }
-    run r = {h, hf, slot_of(h, hf), cb, ctx};
+    run r = { h, hf, slot_of(h, hf), cb, ctx };
     if (r.s->d[ts].st == D_ENDED)
         return;
     LRU_TOUCH(h->slots, h->slru, h->smru, hf->slot);
@@ -1921,7 +1925,7 @@ void cg_http_feed(cg_http *h, cg_http_flow *hf, int to_server, const uint8_t *da
 void cg_http_end(cg_http *h, cg_http_flow *hf, cg_http_tx_fn cb, void *ctx)
 {
     if (hf->st == F_HTTP && hf->slot && hf->slot <= h->sfresh) {
-        run r = {h, hf, slot_of(h, hf), cb, ctx};
+        run r = { h, hf, slot_of(h, hf), cb, ctx };
         if (r.s->d[1].st != D_ENDED)
             on_end(&r, 1);
         if (hf->st == F_HTTP && r.s->d[0].st != D_ENDED)
@@ -1948,7 +1952,7 @@ static int pool_init(mpool *p, uint32_t n, uint32_t body_limit, size_t fixed)
 
 int cg_http_create(cg_http **out, const cg_http_config *cfg)
 {
-    cg_http_config c = {0};
+    cg_http_config c = { 0 };
     if (cfg)
         c = *cfg;
     if (!c.max_flows)
@@ -1966,8 +1970,8 @@ int cg_http_create(cg_http **out, const cg_http_config *cfg)
     if (!c.decomp_ratio)
         c.decomp_ratio = 100;
     if (c.header_limit < 256 || c.header_limit > (1u << 24) || c.req_body_limit > (1u << 30) ||
-        c.resp_body_limit > (1u << 30) || c.max_flows > (1u << 26) ||
-        c.req_buffers > (1u << 20) || c.resp_buffers > (1u << 20))
+        c.resp_body_limit > (1u << 30) || c.max_flows > (1u << 26) || c.req_buffers > (1u << 20) ||
+        c.resp_buffers > (1u << 20))
         return -1;
 
     cg_http *h = calloc(1, sizeof *h);
@@ -1985,8 +1989,8 @@ int cg_http_create(cg_http **out, const cg_http_config *cfg)
     h->st.req_buffer_bytes = (uint32_t)(h->mp[1].each + sizeof(msg));
     h->st.resp_buffer_bytes = (uint32_t)(h->mp[0].each + sizeof(msg));
     h->st.mem_bytes = sizeof *h + (uint64_t)c.max_flows * sizeof(slot) +
-                      (uint64_t)c.req_buffers * h->st.req_buffer_bytes +
-                      (uint64_t)c.resp_buffers * h->st.resp_buffer_bytes;
+        (uint64_t)c.req_buffers * h->st.req_buffer_bytes +
+        (uint64_t)c.resp_buffers * h->st.resp_buffer_bytes;
     *out = h;
     return 0;
 fail:
@@ -2019,8 +2023,8 @@ int cg_http_check(const cg_http *h)
         if (!s->owner || s->owner->st != F_HTTP || s->owner->slot != k)
             return -1;
         for (int i = 0; i < 2; i++)
-            if (s->d[i].msg && (s->d[i].msg > h->mp[i].fresh ||
-                                h->mp[i].m[s->d[i].msg - 1].holder != k))
+            if (s->d[i].msg &&
+                (s->d[i].msg > h->mp[i].fresh || h->mp[i].m[s->d[i].msg - 1].holder != k))
                 return -1;
         prev = k;
     }

@@ -184,49 +184,49 @@
  * must stay at the same address from its first feed to cg_http_end (the state
  * points back to it, to reset it when the state is taken back). */
 typedef struct cg_http_flow {
-    uint32_t slot;             /* per-flow state: number + 1; 0: none */
-    uint8_t st;                /* what the flow is to the parser */
-    uint8_t npre;              /* client bytes kept in pre while too few to decide */
+    uint32_t slot; /* per-flow state: number + 1; 0: none */
+    uint8_t st;    /* what the flow is to the parser */
+    uint8_t npre;  /* client bytes kept in pre while too few to decide */
     uint8_t pre[10];
 } cg_http_flow;
 
 /* A 0 field takes its default. */
 typedef struct cg_http_config {
-    uint32_t max_flows;        /* per-flow states; default 16384 */
-    uint32_t req_buffers;      /* requests in progress at once; default 128 */
-    uint32_t resp_buffers;     /* responses in progress at once; default 128 */
-    uint32_t header_limit;     /* start line + headers of one message; default 16 KiB, min 256 */
-    uint32_t req_body_limit;   /* request body inspected; default 64 KiB */
-    uint32_t resp_body_limit;  /* response body inspected; default 256 KiB */
-    uint32_t decomp_ratio;     /* bomb guard: output / input; default 100 */
+    uint32_t max_flows;       /* per-flow states; default 16384 */
+    uint32_t req_buffers;     /* requests in progress at once; default 128 */
+    uint32_t resp_buffers;    /* responses in progress at once; default 128 */
+    uint32_t header_limit;    /* start line + headers of one message; default 16 KiB, min 256 */
+    uint32_t req_body_limit;  /* request body inspected; default 64 KiB */
+    uint32_t resp_body_limit; /* response body inspected; default 256 KiB */
+    uint32_t decomp_ratio;    /* bomb guard: output / input; default 100 */
 } cg_http_config;
 
 typedef struct cg_http_stats {
-    uint64_t flows;            /* flows confirmed HTTP */
-    uint64_t not_http;         /* flows that failed the probe or the first line */
-    uint64_t requests;         /* requests delivered */
-    uint64_t responses;        /* responses delivered (1xx other than 101 are not) */
-    uint64_t parse_errors;     /* bad start lines, header lines without colon, bad status */
-    uint64_t hdr_too_long;     /* header blocks past header_limit */
-    uint64_t hdr_fields_over;  /* messages with more header lines than kept (128) */
-    uint64_t bad_length;       /* invalid or disagreeing Content-Length; TE with CL */
-    uint64_t bad_chunk;        /* bogus chunk size lines or chunk ends */
-    uint64_t body_truncated;   /* bodies longer than their limit */
-    uint64_t decomp_errors;    /* gzip/deflate streams zlib rejected */
-    uint64_t decomp_bomb;      /* bodies whose inflating the ratio guard stopped */
-    uint64_t pool_exhausted;   /* flows ignored: no state left (none idle to take back) */
-    uint64_t state_steals;     /* states taken back from idle flows */
-    uint64_t msg_steals;       /* messages dropped to free their buffer for another */
-    uint64_t gaps;             /* gaps met in HTTP flows */
-    uint64_t tunnels;          /* CONNECT 2xx or 101: parsing stopped */
-    uint32_t flows_active;     /* per-flow states in use */
+    uint64_t flows;           /* flows confirmed HTTP */
+    uint64_t not_http;        /* flows that failed the probe or the first line */
+    uint64_t requests;        /* requests delivered */
+    uint64_t responses;       /* responses delivered (1xx other than 101 are not) */
+    uint64_t parse_errors;    /* bad start lines, header lines without colon, bad status */
+    uint64_t hdr_too_long;    /* header blocks past header_limit */
+    uint64_t hdr_fields_over; /* messages with more header lines than kept (128) */
+    uint64_t bad_length;      /* invalid or disagreeing Content-Length; TE with CL */
+    uint64_t bad_chunk;       /* bogus chunk size lines or chunk ends */
+    uint64_t body_truncated;  /* bodies longer than their limit */
+    uint64_t decomp_errors;   /* gzip/deflate streams zlib rejected */
+    uint64_t decomp_bomb;     /* bodies whose inflating the ratio guard stopped */
+    uint64_t pool_exhausted;  /* flows ignored: no state left (none idle to take back) */
+    uint64_t state_steals;    /* states taken back from idle flows */
+    uint64_t msg_steals;      /* messages dropped to free their buffer for another */
+    uint64_t gaps;            /* gaps met in HTTP flows */
+    uint64_t tunnels;         /* CONNECT 2xx or 101: parsing stopped */
+    uint32_t flows_active;    /* per-flow states in use */
     uint32_t flows_peak;
     uint32_t req_buffers_used, resp_buffers_used;
-    uint32_t buffers_peak;     /* of both pools together */
-    uint32_t zarena_peak;      /* most bytes zlib took from one arena */
-    uint64_t mem_bytes;        /* all memory of the cg_http */
-    uint32_t state_bytes;      /* per-flow state */
-    uint32_t req_buffer_bytes, resp_buffer_bytes;   /* one message buffer */
+    uint32_t buffers_peak;                        /* of both pools together */
+    uint32_t zarena_peak;                         /* most bytes zlib took from one arena */
+    uint64_t mem_bytes;                           /* all memory of the cg_http */
+    uint32_t state_bytes;                         /* per-flow state */
+    uint32_t req_buffer_bytes, resp_buffer_bytes; /* one message buffer */
 } cg_http_stats;
 
 typedef struct cg_http cg_http;

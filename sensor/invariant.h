@@ -15,10 +15,10 @@
 #include <assert.h>
 #define CG_INVARIANT(e) assert(e)
 #define CG_INVARIANT_EVERY 4096u
-#define CG_INVARIANT_SOMETIMES(counter, e) \
-    do { \
+#define CG_INVARIANT_SOMETIMES(counter, e)                 \
+    do {                                                   \
         if ((++(counter) & (CG_INVARIANT_EVERY - 1)) == 0) \
-            assert(e); \
+            assert(e);                                     \
     } while (0)
 #else
 #define CG_INVARIANT(e) ((void)0)

@@ -33,7 +33,7 @@ static int not_found(int e)
 static size_t first_bufsize(int which)
 {
     long n = sysconf(which);
-    return n > 0 && n < (1 << 20) ? (size_t) n : 16384;
+    return n > 0 && n < (1 << 20) ? (size_t)n : 16384;
 }
 
 int cg_privs_lookup(const char *user, const char *group, uid_t *uid, gid_t *gid, char *err,
@@ -117,7 +117,7 @@ done:
 /* Empties the calling thread's capability sets; 0, or -1 with errno. */
 static int clear_caps(void)
 {
-    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3, .pid = 0};
+    struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
     struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
 
     /* the ambient set first: it cannot hold what permitted does not */
@@ -225,14 +225,14 @@ static long read_pid(const char *path)
 int cg_pidfile_write(const char *path, char *err, size_t errlen)
 {
     char buf[32];
-    int n = snprintf(buf, sizeof buf, "%ld\n", (long) getpid());
+    int n = snprintf(buf, sizeof buf, "%ld\n", (long)getpid());
 
     for (int tries = 0;; tries++) {
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
         if (fd >= 0) {
             ssize_t w;
             do
-                w = write(fd, buf, (size_t) n);
+                w = write(fd, buf, (size_t)n);
             while (w < 0 && errno == EINTR);
             int e = w == n ? 0 : w < 0 ? errno : ENOSPC;
             if (close(fd) != 0 && !e)
@@ -255,7 +255,7 @@ int cg_pidfile_write(const char *path, char *err, size_t errlen)
             snprintf(err, errlen, "%s: %s", path, strerror(errno));
             return -1;
         }
-        if (pid > 0 && pid != (long) getpid() && (kill((pid_t) pid, 0) == 0 || errno == EPERM)) {
+        if (pid > 0 && pid != (long)getpid() && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) {
             snprintf(err, errlen, "%s: canhgac already running as pid %ld", path, pid);
             return -1;
         }
@@ -268,6 +268,6 @@ int cg_pidfile_write(const char *path, char *err, size_t errlen)
 
 void cg_pidfile_remove(const char *path)
 {
-    if (path && read_pid(path) == (long) getpid())
+    if (path && read_pid(path) == (long)getpid())
         unlink(path);
 }

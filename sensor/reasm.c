@@ -41,56 +41,59 @@
 
 /* cg_reasm_dir.flags */
 #define D_STARTED 0x01
-#define D_FIN     0x02   /* fin_seq is known */
-#define D_ENDED   0x04
-#define D_GAP     0x08   /* a hole precedes the next byte delivered */
-#define D_DEPTH   0x10   /* ended at the depth */
-#define D_SYN     0x20   /* started at its SYN: offset 0 is the first byte sent */
+#define D_FIN 0x02 /* fin_seq is known */
+#define D_ENDED 0x04
+#define D_GAP 0x08   /* a hole precedes the next byte delivered */
+#define D_DEPTH 0x10 /* ended at the depth */
+#define D_SYN 0x20   /* started at its SYN: offset 0 is the first byte sent */
 
 typedef struct piece {
     uint64_t off;
     uint32_t len;
-    uint32_t next;            /* block number + 1 */
+    uint32_t next; /* block number + 1 */
 } piece;
 
 typedef struct cslot {
-    cg_reasm_dir *d;          /* holder; NULL when free */
+    cg_reasm_dir *d; /* holder; NULL when free */
     void *owner;
     uint64_t off;
     uint32_t fill;
-    uint32_t prev, next;      /* holders' LRU, or the free list (next); number + 1 */
-    uint8_t flags;            /* CG_REASM_GAP when a hole precedes byte 0 */
+    uint32_t prev, next; /* holders' LRU, or the free list (next); number + 1 */
+    uint8_t flags;       /* CG_REASM_GAP when a hole precedes byte 0 */
     uint8_t to_server;
 } cslot;
 
 typedef struct emitter {
     int active, to_server;
     void *owner;
-    const uint8_t *view;      /* one piece of the caller's packet, not yet copied */
+    const uint8_t *view; /* one piece of the caller's packet, not yet copied */
     uint32_t vlen;
-    uint32_t slen;            /* bytes in scratch */
-    uint64_t off;             /* stream offset of the first byte not yet emitted */
-    uint32_t flags;           /* for the next chunk emitted */
+    uint32_t slen;  /* bytes in scratch */
+    uint64_t off;   /* stream offset of the first byte not yet emitted */
+    uint32_t flags; /* for the next chunk emitted */
 } emitter;
 
 struct cg_reasm {
-    cg_reasm_config cfg;      /* defaults filled in */
+    cg_reasm_config cfg; /* defaults filled in */
     unsigned char *blocks;
-    uint32_t nblocks, cap;    /* cap: data bytes per block */
-    uint32_t free_block;      /* free list, number + 1 */
-    uint32_t fresh;           /* blocks never used: numbers fresh+1 .. nblocks */
+    uint32_t nblocks, cap; /* cap: data bytes per block */
+    uint32_t free_block;   /* free list, number + 1 */
+    uint32_t fresh;        /* blocks never used: numbers fresh+1 .. nblocks */
     unsigned char *cmem;
     cslot *slots;
     uint32_t nslots, free_slot, lru_head, lru_tail;
     unsigned char *scratch;
     emitter em;
     cg_reasm_stats st;
-    uint32_t ops;             /* segments, for CG_INVARIANT_SOMETIMES */
+    uint32_t ops; /* segments, for CG_INVARIANT_SOMETIMES */
 };
 
 static const uint8_t empty[1];
 
-static uint64_t min64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+static uint64_t min64(uint64_t a, uint64_t b)
+{
+    return a < b ? a : b;
+}
 
 /* ---- pools --------------------------------------------------------------- */
 
@@ -143,8 +146,14 @@ static unsigned char *sbuf(const cg_reasm *r, uint32_t n)
 static void lru_unlink(cg_reasm *r, uint32_t n)
 {
     cslot *c = slot(r, n);
-    if (c->prev) slot(r, c->prev)->next = c->next; else r->lru_head = c->next;
-    if (c->next) slot(r, c->next)->prev = c->prev; else r->lru_tail = c->prev;
+    if (c->prev)
+        slot(r, c->prev)->next = c->next;
+    else
+        r->lru_head = c->next;
+    if (c->next)
+        slot(r, c->next)->prev = c->prev;
+    else
+        r->lru_tail = c->prev;
 }
 
 static void lru_push_tail(cg_reasm *r, uint32_t n)
@@ -152,7 +161,10 @@ static void lru_push_tail(cg_reasm *r, uint32_t n)
     cslot *c = slot(r, n);
     c->next = NONE;
     c->prev = r->lru_tail;
-    if (r->lru_tail) slot(r, r->lru_tail)->next = n; else r->lru_head = n;
+    if (r->lru_tail)
+        slot(r, r->lru_tail)->next = n;
+    else
+        r->lru_head = n;
     r->lru_tail = n;
 }
 
@@ -161,8 +173,11 @@ static void lru_push_tail(cg_reasm *r, uint32_t n)
 static void emit(cg_reasm *r, void *owner, int to_server, const uint8_t *p, uint32_t n,
                  uint64_t off, uint32_t flags)
 {
-    cg_reasm_chunk c = {.data = p ? p : empty, .len = n, .flags = flags, .offset = off,
-                        .to_server = to_server};
+    cg_reasm_chunk c = { .data = p ? p : empty,
+                         .len = n,
+                         .flags = flags,
+                         .offset = off,
+                         .to_server = to_server };
     r->st.chunks++;
     r->cfg.on_chunk(r->cfg.ctx, owner, &c);
 }
@@ -205,8 +220,8 @@ static cslot *slot_take(cg_reasm *r, cg_reasm_dir *d, void *owner, int to_server
     return c;
 }
 
-static void chunk_append(cg_reasm *r, cg_reasm_dir *d, void *owner, int to_server,
-                         const uint8_t *p, uint32_t n, uint64_t off, uint32_t flags)
+static void chunk_append(cg_reasm *r, cg_reasm_dir *d, void *owner, int to_server, const uint8_t *p,
+                         uint32_t n, uint64_t off, uint32_t flags)
 {
     uint32_t cs = r->cfg.chunk_size;
     cslot *c;
@@ -219,12 +234,12 @@ static void chunk_append(cg_reasm *r, cg_reasm_dir *d, void *owner, int to_serve
     }
     unsigned char *buf = sbuf(r, d->chunk);
     while (n) {
-        if (c->fill == cs) {          /* full chunks go out when more bytes come */
+        if (c->fill == cs) { /* full chunks go out when more bytes come */
             uint32_t keep = r->cfg.chunk_keep;
             emit(r, c->owner, c->to_server, buf, cs, c->off, c->flags);
             memmove(buf, buf + cs - keep, keep);
             c->off += cs - keep;
-            c->fill = keep;           /* more bytes follow in this call */
+            c->fill = keep; /* more bytes follow in this call */
             c->flags = 0;
         }
         uint32_t k = n < cs - c->fill ? n : cs - c->fill;
@@ -341,8 +356,11 @@ static void finish(cg_reasm *r, cg_reasm_dir *d, void *owner, int to_server, uin
     uint32_t fl = how | ((d->flags & D_GAP) ? CG_REASM_GAP : 0);
     d->flags = (uint8_t)((d->flags & ~D_GAP) | D_ENDED | (how == CG_REASM_DEPTH ? D_DEPTH : 0));
     if (r->cfg.on_data) {
-        cg_reasm_chunk c = {.data = empty, .len = 0, .flags = fl, .offset = d->next_off,
-                            .to_server = to_server};
+        cg_reasm_chunk c = { .data = empty,
+                             .len = 0,
+                             .flags = fl,
+                             .offset = d->next_off,
+                             .to_server = to_server };
         r->cfg.on_data(r->cfg.ctx, owner, &c);
     }
     if (r->cfg.on_chunk) {
@@ -391,8 +409,11 @@ static int deliver(cg_reasm *r, cg_reasm_dir *d, void *owner, int to_server, con
             chunk_append(r, d, owner, to_server, p, n, d->next_off, flags);
     }
     if (r->cfg.on_data) {
-        cg_reasm_chunk c = {.data = p, .len = n, .flags = flags, .offset = d->next_off,
-                            .to_server = to_server};
+        cg_reasm_chunk c = { .data = p,
+                             .len = n,
+                             .flags = flags,
+                             .offset = d->next_off,
+                             .to_server = to_server };
         r->cfg.on_data(r->cfg.ctx, owner, &c);
     }
     d->next_off += n;
@@ -472,7 +493,7 @@ static int store(cg_reasm *r, cg_reasm_dir *d, void *owner, int to_server, uint3
     uint32_t need = (n + r->cap - 1) / r->cap;
     while (d->ooo_bytes + (uint64_t)n > r->cfg.max_ooo_bytes ||
            d->ooo_pieces + (uint64_t)need > r->cfg.max_ooo_segs) {
-        uint64_t target = cur;   /* > next_off: every turn moves the stream on */
+        uint64_t target = cur; /* > next_off: every turn moves the stream on */
         if (d->ooo != NONE && pc(r, d->ooo)->off < cur && pc(r, d->ooo)->off > d->next_off)
             target = pc(r, d->ooo)->off;
         gap_skip(r, d, target);
@@ -628,7 +649,7 @@ static void fin_in(cg_reasm *r, cg_reasm_dir *d, void *owner, int to_server, uin
     int32_t delta = (int32_t)(fin_seq - d->next_seq);
     if (delta >= WINDOW || delta <= -WINDOW)
         return;
-    if (delta < 0) {          /* before bytes already delivered: the end is here */
+    if (delta < 0) { /* before bytes already delivered: the end is here */
         delta = 0;
         fin_seq = d->next_seq;
     }
@@ -684,8 +705,7 @@ void cg_reasm_segment(cg_reasm *r, cg_reasm_flow *rf, void *owner, int to_server
         if (tcp_flags & CG_TH_SYN) {
             start(r, d, seq + 1);
             d->flags |= D_SYN;
-        } else if (len && r->cfg.midstream == CG_REASM_MIDSTREAM_ACCEPT &&
-                   !(tcp_flags & CG_TH_RST))
+        } else if (len && r->cfg.midstream == CG_REASM_MIDSTREAM_ACCEPT && !(tcp_flags & CG_TH_RST))
             start(r, d, seq);
     }
     if (!(d->flags & D_STARTED)) {
@@ -697,7 +717,7 @@ void cg_reasm_segment(cg_reasm *r, cg_reasm_flow *rf, void *owner, int to_server
             r->st.after_end_bytes += len;
     } else {
         if (tcp_flags & CG_TH_SYN)
-            seq += 1;         /* data on a SYN follows the SYN's own number */
+            seq += 1; /* data on a SYN follows the SYN's own number */
         if (len)
             data_in(r, d, owner, ts, seq, data, len);
         if ((tcp_flags & CG_TH_FIN) && !(d->flags & D_ENDED))
@@ -721,17 +741,15 @@ void cg_reasm_segment(cg_reasm *r, cg_reasm_flow *rf, void *owner, int to_server
         em_flush(r, 0);
 }
 
-void cg_reasm_packet(cg_reasm *r, cg_reasm_flow *rf, void *owner, int to_server,
-                     const cg_packet *p)
+void cg_reasm_packet(cg_reasm *r, cg_reasm_flow *rf, void *owner, int to_server, const cg_packet *p)
 {
     if (!p || p->proto != 6 || !(p->flags & CG_PKT_HAS_PORTS))
         return;
-    cg_reasm_segment(r, rf, owner, to_server, p->tcp_seq, p->tcp_flags, p->payload,
-                     p->payload_len);
+    cg_reasm_segment(r, rf, owner, to_server, p->tcp_seq, p->tcp_flags, p->payload, p->payload_len);
 }
 
-int cg_reasm_window(const cg_reasm *r, const cg_reasm_flow *rf, int to_server,
-                    const uint8_t **data, uint32_t *len, uint64_t *offset)
+int cg_reasm_window(const cg_reasm *r, const cg_reasm_flow *rf, int to_server, const uint8_t **data,
+                    uint32_t *len, uint64_t *offset)
 {
     const cg_reasm_dir *d = &rf->dir[to_server ? 1 : 0];
     if (!r || !r->cfg.on_chunk || r->cfg.low_latency || d->chunk == NONE)
@@ -757,7 +775,7 @@ uint64_t cg_reasm_next_offset(const cg_reasm_flow *rf, int to_server)
 
 void cg_reasm_flush(cg_reasm *r, cg_reasm_flow *rf, void *owner)
 {
-    (void)owner;              /* a chunk goes to the owner recorded with it */
+    (void)owner; /* a chunk goes to the owner recorded with it */
     if (!r || !rf || !r->cfg.on_chunk || r->cfg.low_latency)
         return;
     for (int i = 1; i >= 0; i--)
@@ -777,7 +795,7 @@ uint64_t cg_reasm_untaken(const cg_reasm *r)
 {
     const cg_reasm_stats *s = &r->st;
     return s->depth_bytes + s->pool_drop_bytes + s->midstream_bytes + s->window_drop_bytes +
-           s->after_end_bytes + s->conflict_bytes;
+        s->after_end_bytes + s->conflict_bytes;
 }
 
 void cg_reasm_get_stats(const cg_reasm *r, cg_reasm_stats *out)
@@ -796,13 +814,20 @@ int cg_reasm_create(cg_reasm **out, const cg_reasm_config *cfg)
     if (!out)
         return -1;
     cg_reasm_config c = *cfg;
-    if (!c.pool_bytes) c.pool_bytes = 64ULL << 20;
-    if (!c.block_size) c.block_size = 2048;
-    if (!c.max_ooo_bytes) c.max_ooo_bytes = 256u << 10;
-    if (!c.max_ooo_segs) c.max_ooo_segs = 256;
-    if (!c.depth) c.depth = 1u << 20;
-    if (!c.chunk_size) c.chunk_size = 64u << 10;
-    if (!c.chunk_pool_bytes) c.chunk_pool_bytes = 64ULL << 20;
+    if (!c.pool_bytes)
+        c.pool_bytes = 64ULL << 20;
+    if (!c.block_size)
+        c.block_size = 2048;
+    if (!c.max_ooo_bytes)
+        c.max_ooo_bytes = 256u << 10;
+    if (!c.max_ooo_segs)
+        c.max_ooo_segs = 256;
+    if (!c.depth)
+        c.depth = 1u << 20;
+    if (!c.chunk_size)
+        c.chunk_size = 64u << 10;
+    if (!c.chunk_pool_bytes)
+        c.chunk_pool_bytes = 64ULL << 20;
     if (c.block_size < 64 || c.block_size > (1u << 20) || c.block_size % 8 ||
         c.pool_bytes < c.block_size || c.max_ooo_segs > 65535 || c.chunk_size > (1u << 30) ||
         (c.midstream != CG_REASM_MIDSTREAM_ACCEPT && c.midstream != CG_REASM_MIDSTREAM_IGNORE))
@@ -847,7 +872,7 @@ int cg_reasm_create(cg_reasm **out, const cg_reasm_config *cfg)
     r->st.blocks_total = r->nblocks;
     r->st.chunk_buffers = r->nslots;
     r->st.mem_bytes = sizeof *r + nblocks * c.block_size + nslots * (c.chunk_size + sizeof(cslot)) +
-                      (r->scratch ? c.chunk_size : 0);
+        (r->scratch ? c.chunk_size : 0);
     *out = r;
     return 0;
 fail:
@@ -873,7 +898,7 @@ int cg_reasm_check(const cg_reasm *r)
     uint32_t nfree = 0;
     for (uint32_t b = r->free_block; b != NONE; b = pc(r, b)->next)
         if (b > r->fresh || ++nfree > r->fresh)
-            return -1;                  /* never handed out, or a cycle */
+            return -1; /* never handed out, or a cycle */
     if (r->st.blocks_used != r->fresh - nfree)
         return -1;
     uint32_t sfree = 0, held = 0, prev = NONE;
@@ -882,8 +907,8 @@ int cg_reasm_check(const cg_reasm *r)
             return -1;
     for (uint32_t n = r->lru_head; n != NONE; n = slot(r, n)->next) {
         const cslot *c = slot(r, n);
-        if (n > r->nslots || ++held > r->nslots || !c->d || c->d->chunk != n ||
-            c->prev != prev || c->fill > r->cfg.chunk_size)
+        if (n > r->nslots || ++held > r->nslots || !c->d || c->d->chunk != n || c->prev != prev ||
+            c->fill > r->cfg.chunk_size)
             return -1;
         prev = n;
     }
@@ -902,7 +927,7 @@ int cg_reasm_check_dir(const cg_reasm *r, const cg_reasm_dir *d)
         const piece *p = pc(r, b);
         if (b > r->fresh || ++pieces > d->ooo_pieces || p->len == 0 || p->len > r->cap ||
             p->off < end || (pieces == 1 && p->off == d->next_off))
-            return -1;                  /* out of order, overlapping, or deliverable */
+            return -1; /* out of order, overlapping, or deliverable */
         end = p->off + p->len;
         bytes += p->len;
     }

@@ -85,16 +85,16 @@
 #include "sensor/decode.h"
 
 /* cg_reasm_chunk.flags */
-#define CG_REASM_GAP   0x01   /* bytes are missing right before this event's data */
-#define CG_REASM_END   0x02   /* the stream ended (FIN reached, RST, cg_reasm_end); last event */
-#define CG_REASM_DEPTH 0x04   /* the inspection depth was reached; last event */
+#define CG_REASM_GAP 0x01   /* bytes are missing right before this event's data */
+#define CG_REASM_END 0x02   /* the stream ended (FIN reached, RST, cg_reasm_end); last event */
+#define CG_REASM_DEPTH 0x04 /* the inspection depth was reached; last event */
 
 typedef struct cg_reasm_chunk {
-    const uint8_t *data;      /* a view, valid until the callback returns; never NULL */
-    uint32_t len;             /* 0 only on a last event */
-    uint32_t flags;           /* CG_REASM_* */
-    uint64_t offset;          /* stream offset of data[0] */
-    int to_server;            /* 1: client->server direction, 0: server->client */
+    const uint8_t *data; /* a view, valid until the callback returns; never NULL */
+    uint32_t len;        /* 0 only on a last event */
+    uint32_t flags;      /* CG_REASM_* */
+    uint64_t offset;     /* stream offset of data[0] */
+    int to_server;       /* 1: client->server direction, 0: server->client */
 } cg_reasm_chunk;
 
 /* owner: the pointer the caller passed with the flow (e.g. its cg_flow). */
@@ -106,32 +106,32 @@ enum { CG_REASM_MIDSTREAM_ACCEPT = 0, CG_REASM_MIDSTREAM_IGNORE = 1 };
 
 /* A 0 field takes its default. */
 typedef struct cg_reasm_config {
-    uint64_t pool_bytes;        /* out-of-order block pool; default 64 MiB */
-    uint32_t block_size;        /* bytes per block, 16 of them a header; default 2048, min 64 */
-    uint32_t max_ooo_bytes;     /* held out of order per direction; default 256 KiB */
-    uint32_t max_ooo_segs;      /* held pieces per direction; default 256, max 65535 */
-    uint64_t depth;             /* per direction; default 1 MiB; CG_REASM_UNLIMITED: none */
-    int midstream;              /* CG_REASM_MIDSTREAM_ACCEPT (default) or _IGNORE */
-    uint32_t chunk_size;        /* default 64 KiB */
-    uint32_t chunk_keep;        /* the last bytes of a full chunk that start the next
-                                 * one again (so that what spans the two is in one
-                                 * buffer); default 0, at most chunk_size / 4 */
-    uint64_t chunk_pool_bytes;  /* chunk buffers (unused with low_latency); default 64 MiB */
-    int low_latency;            /* 1: a chunk at every in-order advance */
-    cg_reasm_fn on_data;        /* (a) pieces; may be NULL */
-    cg_reasm_fn on_chunk;       /* (b) chunks; may be NULL (then no chunk memory) */
-    void *ctx;                  /* first argument of both callbacks */
+    uint64_t pool_bytes;       /* out-of-order block pool; default 64 MiB */
+    uint32_t block_size;       /* bytes per block, 16 of them a header; default 2048, min 64 */
+    uint32_t max_ooo_bytes;    /* held out of order per direction; default 256 KiB */
+    uint32_t max_ooo_segs;     /* held pieces per direction; default 256, max 65535 */
+    uint64_t depth;            /* per direction; default 1 MiB; CG_REASM_UNLIMITED: none */
+    int midstream;             /* CG_REASM_MIDSTREAM_ACCEPT (default) or _IGNORE */
+    uint32_t chunk_size;       /* default 64 KiB */
+    uint32_t chunk_keep;       /* the last bytes of a full chunk that start the next
+                                * one again (so that what spans the two is in one
+                                * buffer); default 0, at most chunk_size / 4 */
+    uint64_t chunk_pool_bytes; /* chunk buffers (unused with low_latency); default 64 MiB */
+    int low_latency;           /* 1: a chunk at every in-order advance */
+    cg_reasm_fn on_data;       /* (a) pieces; may be NULL */
+    cg_reasm_fn on_chunk;      /* (b) chunks; may be NULL (then no chunk memory) */
+    void *ctx;                 /* first argument of both callbacks */
 } cg_reasm_config;
 
 /* Per direction. Private to reasm.c; here so that callers can embed it. */
 typedef struct cg_reasm_dir {
-    uint64_t next_off;          /* stream offset of the next byte wanted */
-    uint32_t next_seq;          /* its sequence number */
-    uint32_t fin_seq;           /* the FIN's sequence number, once seen */
-    uint32_t ooo;               /* first held piece: block number + 1; 0: none */
-    uint32_t ooo_bytes;         /* bytes held */
-    uint32_t chunk;             /* chunk buffer: number + 1; 0: none */
-    uint16_t ooo_pieces;        /* pieces held */
+    uint64_t next_off;   /* stream offset of the next byte wanted */
+    uint32_t next_seq;   /* its sequence number */
+    uint32_t fin_seq;    /* the FIN's sequence number, once seen */
+    uint32_t ooo;        /* first held piece: block number + 1; 0: none */
+    uint32_t ooo_bytes;  /* bytes held */
+    uint32_t chunk;      /* chunk buffer: number + 1; 0: none */
+    uint16_t ooo_pieces; /* pieces held */
     uint8_t flags;
     uint8_t spare;
 } cg_reasm_dir;
@@ -160,11 +160,11 @@ typedef struct cg_reasm_stats {
     uint64_t gaps, gap_bytes;   /* holes skipped, and the bytes they lacked */
     uint64_t pool_exhausted;    /* times a piece found no block */
     uint64_t rst_ignored;       /* RSTs too far from the sender's next sequence number */
-    uint64_t streams_started, streams_ended;   /* directions */
+    uint64_t streams_started, streams_ended; /* directions */
     uint64_t chunks, chunk_steals;
     uint32_t blocks_total, blocks_used, blocks_peak;
     uint32_t chunk_buffers, chunk_buffers_used;
-    uint64_t mem_bytes;         /* all memory of the cg_reasm, allocated at create */
+    uint64_t mem_bytes; /* all memory of the cg_reasm, allocated at create */
 } cg_reasm_stats;
 
 typedef struct cg_reasm cg_reasm;
@@ -194,8 +194,8 @@ void cg_reasm_packet(cg_reasm *r, cg_reasm_flow *rf, void *owner, int to_server,
  * Detection reads the bytes right before a segment from here, to match what
  * spans segments. Returns 0, or -1 when nothing is accumulated (no chunk, a
  * chunk just delivered, a hole just skipped). */
-int cg_reasm_window(const cg_reasm *r, const cg_reasm_flow *rf, int to_server,
-                    const uint8_t **data, uint32_t *len, uint64_t *offset);
+int cg_reasm_window(const cg_reasm *r, const cg_reasm_flow *rf, int to_server, const uint8_t **data,
+                    uint32_t *len, uint64_t *offset);
 
 /* 1 when a direction's stream started at its SYN, so that its offset 0 is
  * the first byte the side sent (0: picked up midstream, or not started). */

@@ -25,7 +25,7 @@
 /* Sleeps while *addr is val, up to ms (a wake, a change, a signal: sooner). */
 static void futex_wait(_Atomic uint32_t *addr, uint32_t val, int ms)
 {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
     syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, &ts, NULL, 0);
 }
 
@@ -85,7 +85,7 @@ static uint64_t need_of(const cg_ring *r, uint64_t head, uint32_t len)
     uint64_t off = head & (r->cap - 1);
     uint64_t need = padded(len);
     if (off + need > r->cap)
-        need += r->cap - off;            /* the pad to the end, then from 0 */
+        need += r->cap - off; /* the pad to the end, then from 0 */
     return need;
 }
 
@@ -113,8 +113,7 @@ void *cg_ring_reserve(cg_ring *r, uint32_t len)
     if (off + padded(len) > r->cap) {
         /* a pad to the end; the message starts at 0 (and the commit, which
          * may be shorter than the reservation, counts the pad) */
-        cg_ring_msg_set((cg_ring_msg *)(r->buf + off), (uint32_t)(r->cap - off), CG_RING_PAD,
-                        0);
+        cg_ring_msg_set((cg_ring_msg *)(r->buf + off), (uint32_t)(r->cap - off), CG_RING_PAD, 0);
         r->pad = r->cap - off;
         off = 0;
     }
@@ -124,7 +123,7 @@ void *cg_ring_reserve(cg_ring *r, uint32_t len)
 void cg_ring_commit(cg_ring *r, uint32_t len)
 {
     uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-    uint64_t step = padded(len) + r->pad;   /* and the pad reserve wrote, if it did */
+    uint64_t step = padded(len) + r->pad; /* and the pad reserve wrote, if it did */
     r->pad = 0;
     atomic_store_explicit(&r->head, head + step, memory_order_release);
     /* head before the flag (wait_data: the flag before head) */
@@ -224,8 +223,9 @@ int cg_ring_wait_data(cg_ring *r, int ms)
  * unless some chain of acquires happens to order it after this read (before
  * each side kept its view of the other's counter, one usually did): the read
  * is left out of its instrumentation, as a seqlock's reads are. */
-__attribute__((noinline, no_sanitize("thread")))
-static void header_at(const cg_ring_msg *m, uint16_t *type, uint32_t *len, uint64_t *seq)
+__attribute__((noinline, no_sanitize("thread"))) static void header_at(const cg_ring_msg *m,
+                                                                       uint16_t *type,
+                                                                       uint32_t *len, uint64_t *seq)
 {
     *type = __atomic_load_n(&m->type, __ATOMIC_ACQUIRE);
     *len = __atomic_load_n(&m->len, __ATOMIC_ACQUIRE);
@@ -265,5 +265,5 @@ uint64_t cg_ring_peek_seq(cg_ring *r)
 uint64_t cg_ring_used(cg_ring *r)
 {
     return atomic_load_explicit(&r->head, memory_order_relaxed) -
-           atomic_load_explicit(&r->tail, memory_order_relaxed);
+        atomic_load_explicit(&r->tail, memory_order_relaxed);
 }

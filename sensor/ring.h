@@ -35,33 +35,33 @@
 #include <stdint.h>
 
 typedef struct __attribute__((aligned(16))) cg_ring_msg {
-    uint32_t len;                  /* bytes of the whole message, header included */
-    uint16_t type;                 /* the user's; CG_RING_PAD is the ring's own */
-    uint16_t flags;                /* the user's */
-    uint64_t seq;                  /* the user's (the pipeline: the packet's place) */
+    uint32_t len;   /* bytes of the whole message, header included */
+    uint16_t type;  /* the user's; CG_RING_PAD is the ring's own */
+    uint16_t flags; /* the user's */
+    uint64_t seq;   /* the user's (the pipeline: the packet's place) */
 } cg_ring_msg;
 
 #define CG_RING_PAD 0xffff
 
 typedef struct cg_ring {
     /* written by the producer per message, read by the consumer */
-    _Alignas(64) _Atomic uint64_t head;   /* bytes committed (producer) */
-    _Atomic uint32_t consumer_sleeps;     /* futex word: 1 while the consumer sleeps */
+    _Alignas(64) _Atomic uint64_t head; /* bytes committed (producer) */
+    _Atomic uint32_t consumer_sleeps;   /* futex word: 1 while the consumer sleeps */
     /* written by the consumer per message, read by the producer */
-    _Alignas(64) _Atomic uint64_t tail;   /* bytes released (consumer) */
-    _Atomic uint32_t producer_sleeps;     /* futex word: 1 while the producer sleeps */
-    _Atomic uint64_t space_target;        /* the tail a sleeping producer waits for */
+    _Alignas(64) _Atomic uint64_t tail; /* bytes released (consumer) */
+    _Atomic uint32_t producer_sleeps;   /* futex word: 1 while the producer sleeps */
+    _Atomic uint64_t space_target;      /* the tail a sleeping producer waits for */
     /* the producer's own */
-    _Alignas(64) uint64_t tail_seen;      /* tail as the producer last loaded it */
-    uint64_t wait_full;                   /* producer: times it found the ring full */
-    uint64_t pad;                         /* producer: the pad its last reserve wrote */
-    uint64_t consumer_wakes;              /* producer: futex wakes it sent */
+    _Alignas(64) uint64_t tail_seen; /* tail as the producer last loaded it */
+    uint64_t wait_full;              /* producer: times it found the ring full */
+    uint64_t pad;                    /* producer: the pad its last reserve wrote */
+    uint64_t consumer_wakes;         /* producer: futex wakes it sent */
     /* the consumer's own */
-    _Alignas(64) uint64_t head_seen;      /* head as the consumer last loaded it */
-    uint64_t producer_wakes;              /* consumer: futex wakes it sent */
+    _Alignas(64) uint64_t head_seen; /* head as the consumer last loaded it */
+    uint64_t producer_wakes;         /* consumer: futex wakes it sent */
     /* set once by cg_ring_init */
     _Alignas(64) uint8_t *buf;
-    uint64_t cap;                         /* a power of two */
+    uint64_t cap; /* a power of two */
 } cg_ring;
 
 /* cap: bytes, rounded up to a power of two, at least 64 KiB. 0 or -1 (memory). */

@@ -66,10 +66,10 @@
 
 #define REC_HDR 5u
 #define HS_HDR 4u
-#define PLAIN_MAX 16384u                  /* 2^14: a plaintext fragment */
-#define REC_MAX (PLAIN_MAX + 2048u)       /* a TLSCiphertext fragment */
-#define NAME_TXT 8192u                    /* subject, issuer text */
-#define SERIAL_DER 132u                   /* tag, length, up to 128 content octets */
+#define PLAIN_MAX 16384u            /* 2^14: a plaintext fragment */
+#define REC_MAX (PLAIN_MAX + 2048u) /* a TLSCiphertext fragment */
+#define NAME_TXT 8192u              /* subject, issuer text */
+#define SERIAL_DER 132u             /* tag, length, up to 128 content octets */
 #define NOBUF 2
 
 enum { CT_CCS = 20, CT_ALERT = 21, CT_HANDSHAKE = 22, CT_APPDATA = 23, CT_HEARTBEAT = 24 };
@@ -81,24 +81,24 @@ enum { F_UNKNOWN = 0, F_ACTIVE, F_NOT_TLS, F_DONE, F_LOST, F_NO_STATE };
 
 typedef struct dir {
     uint8_t rhdr[REC_HDR];
-    uint8_t rhave;            /* record header bytes read; 5: in the body */
+    uint8_t rhave; /* record header bytes read; 5: in the body */
     uint8_t rtype;
     uint8_t stopped;
-    uint32_t rleft;           /* body bytes of the current record still to come */
+    uint32_t rleft; /* body bytes of the current record still to come */
     uint8_t hhdr[HS_HDR];
-    uint8_t hhave;            /* handshake header bytes read; 4: in the body */
-    uint8_t keep;             /* the message's bytes go into the state's buffer */
-    uint16_t version;         /* tls.version of the direction; 0 until its hello */
-    uint32_t hlen, hgot;      /* the message's length, and its bytes seen */
+    uint8_t hhave;       /* handshake header bytes read; 4: in the body */
+    uint8_t keep;        /* the message's bytes go into the state's buffer */
+    uint16_t version;    /* tls.version of the direction; 0 until its hello */
+    uint32_t hlen, hgot; /* the message's length, and its bytes seen */
 } dir;
 
 typedef struct tstate {
-    cg_tls_flow *owner;       /* NULL when free */
-    uint32_t prev, next;      /* LRU (in use) or free list (next); slot + 1, 0: none */
-    uint8_t tls13;            /* a ServerHello chose TLS 1.3 */
-    uint8_t buf_dir;          /* 0, 1: the direction holding the buffer; NOBUF */
+    cg_tls_flow *owner;  /* NULL when free */
+    uint32_t prev, next; /* LRU (in use) or free list (next); slot + 1, 0: none */
+    uint8_t tls13;       /* a ServerHello chose TLS 1.3 */
+    uint8_t buf_dir;     /* 0, 1: the direction holding the buffer; NOBUF */
     uint32_t buf_len;
-    dir d[2];                 /* [1] client->server, [0] server->client */
+    dir d[2]; /* [1] client->server, [0] server->client */
 } tstate;
 
 struct cg_tls {
@@ -107,13 +107,13 @@ struct cg_tls {
     uint8_t *bufs;
     uint32_t free_head, lru_head, lru_tail;
     cg_bufset bs;
-    char *txt;                /* JA3 / JA3S string */
+    char *txt; /* JA3 / JA3S string */
     uint32_t txt_cap;
     char hash[33];
     char subj[NAME_TXT], iss[NAME_TXT];
     char serial[SERIAL_DER * 3];
     cg_tls_stats s;
-    cg_tls_fn cb;             /* of the call in progress */
+    cg_tls_fn cb; /* of the call in progress */
     void *ctx;
 };
 
@@ -122,16 +122,19 @@ struct cg_tls {
 typedef struct rd {
     cg_span s;
     uint32_t off;
-    int err;                  /* a read ran past the end */
+    int err; /* a read ran past the end */
 } rd;
 
 static rd rd_make(const uint8_t *p, uint32_t len)
 {
-    rd r = {cg_span_make(p, len), 0, 0};
+    rd r = { cg_span_make(p, len), 0, 0 };
     return r;
 }
 
-static uint32_t rd_left(const rd *r) { return r->s.len - r->off; }
+static uint32_t rd_left(const rd *r)
+{
+    return r->s.len - r->off;
+}
 
 static const uint8_t *rd_bytes(rd *r, uint32_t n)
 {
@@ -175,7 +178,7 @@ static rd rd_sub(rd *r, uint32_t n)
 
 typedef struct tw {
     char *p;
-    uint32_t cap, len;        /* cap counts the terminating NUL */
+    uint32_t cap, len; /* cap counts the terminating NUL */
     int over;
 } tw;
 
@@ -190,7 +193,10 @@ static void tw_mem(tw *w, const void *b, uint32_t n)
     w->p[w->len] = 0;
 }
 
-static void tw_str(tw *w, const char *s) { tw_mem(w, s, (uint32_t)strlen(s)); }
+static void tw_str(tw *w, const char *s)
+{
+    tw_mem(w, s, (uint32_t)strlen(s));
+}
 
 static void tw_u(tw *w, unsigned v)
 {
@@ -203,7 +209,7 @@ static void tw_hex(tw *w, const uint8_t *b, uint32_t n, const char *sep)
 {
     static const char hx[] = "0123456789ABCDEF";
     for (uint32_t i = 0; i < n; i++) {
-        char c[2] = {hx[b[i] >> 4], hx[b[i] & 15]};
+        char c[2] = { hx[b[i] >> 4], hx[b[i] & 15] };
         if (i && sep)
             tw_str(w, sep);
         tw_mem(w, c, 2);
@@ -217,15 +223,23 @@ static void tw_utf8(tw *w, uint32_t cp)
     if (cp > 0x10ffff)
         cp = '?';
     if (cp < 0x80) {
-        b[0] = (uint8_t)cp; n = 1;
+        b[0] = (uint8_t)cp;
+        n = 1;
     } else if (cp < 0x800) {
-        b[0] = (uint8_t)(0xc0 | cp >> 6); b[1] = (uint8_t)(0x80 | (cp & 0x3f)); n = 2;
+        b[0] = (uint8_t)(0xc0 | cp >> 6);
+        b[1] = (uint8_t)(0x80 | (cp & 0x3f));
+        n = 2;
     } else if (cp < 0x10000) {
-        b[0] = (uint8_t)(0xe0 | cp >> 12); b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
-        b[2] = (uint8_t)(0x80 | (cp & 0x3f)); n = 3;
+        b[0] = (uint8_t)(0xe0 | cp >> 12);
+        b[1] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+        b[2] = (uint8_t)(0x80 | (cp & 0x3f));
+        n = 3;
     } else {
-        b[0] = (uint8_t)(0xf0 | cp >> 18); b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
-        b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f)); b[3] = (uint8_t)(0x80 | (cp & 0x3f)); n = 4;
+        b[0] = (uint8_t)(0xf0 | cp >> 18);
+        b[1] = (uint8_t)(0x80 | ((cp >> 12) & 0x3f));
+        b[2] = (uint8_t)(0x80 | ((cp >> 6) & 0x3f));
+        b[3] = (uint8_t)(0x80 | (cp & 0x3f));
+        n = 4;
     }
     tw_mem(w, b, n);
 }
@@ -318,9 +332,9 @@ static int parse_sni(rd x, cg_bufview *sni)
 
 static void client_hello(cg_tls *e, tstate *ts, int di, const uint8_t *msg, uint32_t len)
 {
-    rd r = rd_make(msg, len), ciphers, groups = {0}, pfs = {0};
-    cg_bufview sni = {NULL, 0};
-    tw w = {e->txt, e->txt_cap, 0, 0};
+    rd r = rd_make(msg, len), ciphers, groups = { 0 }, pfs = { 0 };
+    cg_bufview sni = { NULL, 0 };
+    tw w = { e->txt, e->txt_cap, 0, 0 };
     int have_groups = 0, have_pfs = 0, lie = 1;
     uint32_t legacy, version;
 
@@ -396,8 +410,7 @@ static void client_hello(cg_tls *e, tstate *ts, int di, const uint8_t *msg, uint
                 }
                 break;
             }
-            default:
-                break;
+            default: break;
             }
         }
     }
@@ -440,7 +453,7 @@ bad:
 static void server_hello(cg_tls *e, tstate *ts, int di, const uint8_t *msg, uint32_t len)
 {
     rd r = rd_make(msg, len);
-    tw w = {e->txt, e->txt_cap, 0, 0};
+    tw w = { e->txt, e->txt_cap, 0, 0 };
     uint32_t legacy, version;
 
     e->txt[0] = 0;
@@ -544,12 +557,16 @@ static void attr_value(tw *w, const ASN1_STRING *v)
         return;
     }
     switch (ASN1_STRING_type(v)) {
-    case V_ASN1_UTF8STRING: case V_ASN1_PRINTABLESTRING: case V_ASN1_IA5STRING:
-    case V_ASN1_T61STRING: case V_ASN1_NUMERICSTRING: case V_ASN1_VISIBLESTRING:
-    case V_ASN1_GENERALSTRING: case V_ASN1_GRAPHICSTRING: case V_ASN1_VIDEOTEXSTRING:
-    case V_ASN1_OBJECT_DESCRIPTOR:
-        tw_mem(w, b, (uint32_t)n);
-        return;
+    case V_ASN1_UTF8STRING:
+    case V_ASN1_PRINTABLESTRING:
+    case V_ASN1_IA5STRING:
+    case V_ASN1_T61STRING:
+    case V_ASN1_NUMERICSTRING:
+    case V_ASN1_VISIBLESTRING:
+    case V_ASN1_GENERALSTRING:
+    case V_ASN1_GRAPHICSTRING:
+    case V_ASN1_VIDEOTEXSTRING:
+    case V_ASN1_OBJECT_DESCRIPTOR: tw_mem(w, b, (uint32_t)n); return;
     case V_ASN1_BMPSTRING:
         for (int i = 0; i + 1 < n; i += 2)
             tw_utf8(w, (uint32_t)b[i] << 8 | b[i + 1]);
@@ -558,16 +575,14 @@ static void attr_value(tw *w, const ASN1_STRING *v)
         for (int i = 0; i + 3 < n; i += 4)
             tw_utf8(w, cg_be32(b + i));
         return;
-    default:
-        tw_hex(w, b, (uint32_t)n, NULL);
-        return;
+    default: tw_hex(w, b, (uint32_t)n, NULL); return;
     }
 }
 
 /* A name as Suricata prints it (see tls.h); 0, or -1 when it does not fit. */
 static int name_text(const X509_NAME *nm, char *out, uint32_t cap, uint32_t *len)
 {
-    tw w = {out, cap, 0, 0};
+    tw w = { out, cap, 0, 0 };
     int n = X509_NAME_entry_count(nm), prev = -1;
     out[0] = 0;
     for (int i = 0; i < n && !w.over; i++) {
@@ -602,7 +617,7 @@ static int serial_text(const ASN1_INTEGER *sn, char *out, uint32_t cap, uint32_t
     const uint8_t *c = rd_bytes(&r, l);
     if (!c || l == 0 || rd_left(&r) != 0)
         return -1;
-    tw w = {out, cap, 0, 0};
+    tw w = { out, cap, 0, 0 };
     tw_hex(&w, c, l, ":");
     *len = w.len;
     return w.over ? -1 : 0;
@@ -677,15 +692,15 @@ static void certificate(cg_tls *e, tstate *ts, int di, const uint8_t *msg, uint3
     deliver(e, di);
 }
 
-static void message(cg_tls *e, tstate *ts, int di, uint32_t type, const uint8_t *p,
-                    uint32_t have, uint32_t full)
+static void message(cg_tls *e, tstate *ts, int di, uint32_t type, const uint8_t *p, uint32_t have,
+                    uint32_t full)
 {
     if (type == HS_CERTIFICATE) {
         certificate(e, ts, di, p, have, full);
         return;
     }
     if (have < full)
-        return;                  /* an oversize hello: counted, dropped */
+        return; /* an oversize hello: counted, dropped */
     if (type == HS_CLIENT_HELLO)
         client_hello(e, ts, di, p, have);
     else
@@ -694,7 +709,10 @@ static void message(cg_tls *e, tstate *ts, int di, uint32_t type, const uint8_t 
 
 /* ---- pool ------------------------------------------------------------------ */
 
-static tstate *slot(const cg_tls *e, uint32_t i) { return &e->st[i - 1]; }
+static tstate *slot(const cg_tls *e, uint32_t i)
+{
+    return &e->st[i - 1];
+}
 
 static uint8_t *slot_buf(const cg_tls *e, uint32_t i)
 {
@@ -766,7 +784,10 @@ static uint32_t state_take(cg_tls *e, cg_tls_flow *f)
 
 /* ---- the two layers ---------------------------------------------------------- */
 
-static int hs_in_progress(const dir *d) { return d->hhave > 0; }
+static int hs_in_progress(const dir *d)
+{
+    return d->hhave > 0;
+}
 
 static void hs_drop(tstate *ts, dir *d, int di)
 {
@@ -798,8 +819,8 @@ static void hs_input(cg_tls *e, tstate *ts, uint32_t si, int di, const uint8_t *
             d->hgot = 0;
             d->keep = 0;
             uint32_t type = d->hhdr[0];
-            int wanted = type == HS_CLIENT_HELLO || type == HS_SERVER_HELLO ||
-                         type == HS_CERTIFICATE;
+            int wanted =
+                type == HS_CLIENT_HELLO || type == HS_SERVER_HELLO || type == HS_CERTIFICATE;
             if (wanted && d->hlen <= n) {
                 /* whole in this record and piece: in place */
                 e->s.handshakes++;
@@ -871,7 +892,7 @@ static void rec_input(cg_tls *e, tstate *ts, uint32_t si, int di, const uint8_t 
                 break;
             }
             if (type != CT_HANDSHAKE && hs_in_progress(d)) {
-                e->s.length_lies++;          /* the message claimed more than its records */
+                e->s.length_lies++; /* the message claimed more than its records */
                 hs_drop(ts, d, di);
             }
             if (type == CT_APPDATA || (type == CT_CCS && !ts->tls13)) {
@@ -916,12 +937,12 @@ static int looks_like_hello(const uint8_t h[6])
 {
     uint32_t len = cg_be16(h + 3);
     return h[0] == CT_HANDSHAKE && h[1] == 3 && h[2] <= 4 && len >= 1 && len <= PLAIN_MAX &&
-           h[5] == HS_CLIENT_HELLO;
+        h[5] == HS_CLIENT_HELLO;
 }
 
 int cg_tls_create(cg_tls **out, const cg_tls_config *cfg)
 {
-    cg_tls_config c = cfg ? *cfg : (cg_tls_config){0};
+    cg_tls_config c = cfg ? *cfg : (cg_tls_config){ 0 };
     if (!c.max_flows)
         c.max_flows = CG_TLS_DEFAULT_FLOWS;
     if (!c.buf_size)
@@ -944,8 +965,7 @@ int cg_tls_create(cg_tls **out, const cg_tls_config *cfg)
         e->free_head = i;
     }
     e->s.states_total = c.max_flows;
-    e->s.mem_bytes = sizeof *e + (uint64_t)c.max_flows * (sizeof *e->st + c.buf_size) +
-                     e->txt_cap;
+    e->s.mem_bytes = sizeof *e + (uint64_t)c.max_flows * (sizeof *e->st + c.buf_size) + e->txt_cap;
     *out = e;
     return 0;
 

@@ -117,38 +117,38 @@
 
 /* A 0 field takes its default. */
 typedef struct cg_tls_config {
-    uint32_t max_flows;       /* states in the pool; default 1024 */
-    uint32_t buf_size;        /* message buffer per state; default 32 KiB, 1 KiB .. 1 MiB */
-    int no_steal;             /* 1: a flow finding the pool empty is not parsed */
+    uint32_t max_flows; /* states in the pool; default 1024 */
+    uint32_t buf_size;  /* message buffer per state; default 32 KiB, 1 KiB .. 1 MiB */
+    int no_steal;       /* 1: a flow finding the pool empty is not parsed */
 } cg_tls_config;
 
 /* Per flow, in the caller's flow area: all zero to start. It must stay at the
  * same address until cg_tls_end, which zeroes it. */
 typedef struct cg_tls_flow {
-    uint32_t state;           /* private: pool slot + 1, or 0 */
-    uint8_t status;           /* private */
-    uint8_t have;             /* private: first client bytes held */
+    uint32_t state; /* private: pool slot + 1, or 0 */
+    uint8_t status; /* private */
+    uint8_t have;   /* private: first client bytes held */
     uint8_t hdr[6];
 } cg_tls_flow;
 
 typedef struct cg_tls_stats {
-    uint64_t flows;           /* flows taken as TLS (a state was wanted) */
-    uint64_t not_tls;         /* flows whose first client bytes were not a ClientHello record */
-    uint64_t records;         /* record headers read */
-    uint64_t handshakes;      /* handshake messages read whole, of any type */
+    uint64_t flows;      /* flows taken as TLS (a state was wanted) */
+    uint64_t not_tls;    /* flows whose first client bytes were not a ClientHello record */
+    uint64_t records;    /* record headers read */
+    uint64_t handshakes; /* handshake messages read whole, of any type */
     uint64_t client_hellos, server_hellos, certificates; /* of those, parsed without error */
-    uint64_t length_lies;     /* see "Hostile lengths" */
-    uint64_t invalid;         /* impossible fields: record type or version, session id over 32 */
-    uint64_t truncated;       /* directions ended inside a record or message */
-    uint64_t oversize;        /* messages longer than buf_size */
-    uint64_t buf_busy;        /* messages skipped: the buffer was held by the other direction */
-    uint64_t gaps;            /* directions stopped at a gap */
-    uint64_t encrypted;       /* directions stopped at ChangeCipherSpec or application data */
-    uint64_t pool_exhausted;  /* flows that found no free state */
-    uint64_t steals;          /* ... and took one from another flow */
+    uint64_t length_lies;                                /* see "Hostile lengths" */
+    uint64_t invalid;           /* impossible fields: record type or version, session id over 32 */
+    uint64_t truncated;         /* directions ended inside a record or message */
+    uint64_t oversize;          /* messages longer than buf_size */
+    uint64_t buf_busy;          /* messages skipped: the buffer was held by the other direction */
+    uint64_t gaps;              /* directions stopped at a gap */
+    uint64_t encrypted;         /* directions stopped at ChangeCipherSpec or application data */
+    uint64_t pool_exhausted;    /* flows that found no free state */
+    uint64_t steals;            /* ... and took one from another flow */
     uint64_t cert_parse_errors; /* first certificates OpenSSL refused, or fields that did not fit */
     uint32_t states_total, states_used, states_peak;
-    uint64_t mem_bytes;       /* all memory of the engine, allocated at create */
+    uint64_t mem_bytes; /* all memory of the engine, allocated at create */
 } cg_tls_stats;
 
 /* Called once per ClientHello, ServerHello and Certificate message, with its

@@ -46,19 +46,19 @@
 #define OPT_SHB_USERAPPL 4
 #define OPT_IF_TSRESOL 9
 
-#define TSRESOL_MICRO 6          /* 10^-6 s */
-#define IF_MAX 64                /* distinct link types in one file */
+#define TSRESOL_MICRO 6 /* 10^-6 s */
+#define IF_MAX 64       /* distinct link types in one file */
 #define USERAPPL_MAX 256
 
 struct cg_pcapng {
     FILE *f;
     char *path, *tmp;
-    int err;                     /* the first failure, or 0 */
+    int err; /* the first failure, or 0 */
     int committed;
     uint64_t packets;
     size_t nif;
-    int dlt[IF_MAX];             /* interface i's link type (DLT) */
-    uint8_t *comment;            /* CG_PCAPNG_COMMENT_MAX bytes, made at the first comment */
+    int dlt[IF_MAX];  /* interface i's link type (DLT) */
+    uint8_t *comment; /* CG_PCAPNG_COMMENT_MAX bytes, made at the first comment */
     char msg[PATH_MAX + 256];
 };
 
@@ -85,9 +85,11 @@ int cg_pcapng_linktype(int dlt)
     /* The DLT values whose LINKTYPE_ number differs (libpcap's
      * dlt_to_linktype, for the ones this platform's pcap/dlt.h defines
      * apart); every other DLT is its own LINKTYPE_ number. */
-    static const struct { int dlt, linktype; } map[] = {
-        {DLT_ATM_RFC1483, 100}, {DLT_RAW, 101},      {DLT_SLIP_BSDOS, 102},
-        {DLT_PPP_BSDOS, 103},   {DLT_ATM_CLIP, 106},
+    static const struct {
+        int dlt, linktype;
+    } map[] = {
+        { DLT_ATM_RFC1483, 100 }, { DLT_RAW, 101 },      { DLT_SLIP_BSDOS, 102 },
+        { DLT_PPP_BSDOS, 103 },   { DLT_ATM_CLIP, 106 },
     };
     if (dlt < 0 || dlt > 65535)
         return -1;
@@ -113,7 +115,10 @@ static void le32(uint8_t *p, uint32_t v)
     p[3] = (uint8_t)(v >> 24);
 }
 
-static size_t pad4(size_t n) { return (n + 3) & ~(size_t)3; }
+static size_t pad4(size_t n)
+{
+    return (n + 3) & ~(size_t)3;
+}
 
 static int put(cg_pcapng *w, const void *p, size_t n)
 {
@@ -218,7 +223,7 @@ static int write_shb(cg_pcapng *w, const char *userappl)
     le32(h + 8, BYTE_ORDER_MAGIC);
     le16(h + 12, 1);
     le16(h + 14, 0);
-    memset(h + 16, 0xff, 8);     /* section length: not given */
+    memset(h + 16, 0xff, 8); /* section length: not given */
     int rc = put(w, h, sizeof h);
     if (!rc && ul)
         rc = put_opt(w, OPT_SHB_USERAPPL, userappl, (uint16_t)ul);
@@ -232,7 +237,7 @@ static int write_shb(cg_pcapng *w, const char *userappl)
 static int write_idb(cg_pcapng *w, int linktype)
 {
     static const uint8_t tsresol = TSRESOL_MICRO;
-    uint32_t total = 16 + 8 + 4 + 4;   /* fixed part, if_tsresol, endofopt, length */
+    uint32_t total = 16 + 8 + 4 + 4; /* fixed part, if_tsresol, endofopt, length */
     uint8_t h[16];
     le32(h, BT_IDB);
     le32(h + 4, total);
@@ -261,8 +266,7 @@ static int interface_of(cg_pcapng *w, int dlt, uint32_t *out)
     if (lt < 0)
         return fail(w, CG_EINVAL, "%s: link type %d has no pcapng number", w->tmp, dlt);
     if (w->nif == IF_MAX)
-        return fail(w, CG_EINVAL, "%s: more than %d link types in one file", w->tmp,
-                    IF_MAX);
+        return fail(w, CG_EINVAL, "%s: more than %d link types in one file", w->tmp, IF_MAX);
     int rc = write_idb(w, lt);
     if (rc)
         return rc;
@@ -373,7 +377,7 @@ int cg_pcapng_commit(cg_pcapng *w)
     int rc;
     if (!w || w->committed)
         return CG_EINVAL;
-    w->committed = 1;            /* one way or the other, the file is done */
+    w->committed = 1; /* one way or the other, the file is done */
     if (!w->err && w->packets == 0)
         fail(w, CG_EEMPTY, "%s: no packet to write", w->path);
     if (!w->err && fflush(w->f) != 0)
@@ -384,8 +388,7 @@ int cg_pcapng_commit(cg_pcapng *w)
         fail(w, CG_EIO, "%s: %s", w->tmp, strerror(errno));
     w->f = NULL;
     if (!w->err && rename(w->tmp, w->path) != 0)
-        fail(w, CG_EIO, "%s: cannot rename %s to it: %s", w->path, w->tmp,
-             strerror(errno));
+        fail(w, CG_EIO, "%s: cannot rename %s to it: %s", w->path, w->tmp, strerror(errno));
     rc = w->err;
     if (rc)
         unlink(w->tmp);

@@ -50,8 +50,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CG_PCAPNG_SNAPLEN 262144     /* libpcap's largest snap length */
-#define CG_PCAPNG_COMMENT_MAX 65532  /* bytes of an opt_comment (a 16-bit length, padded) */
+#define CG_PCAPNG_SNAPLEN 262144    /* libpcap's largest snap length */
+#define CG_PCAPNG_COMMENT_MAX 65532 /* bytes of an opt_comment (a 16-bit length, padded) */
 
 /* Codes: error.h's. CG_EIO: cannot create, write or rename (or, in an
  * export, the store failed to read); CG_EINVAL: a bad argument (no data, a
@@ -61,11 +61,11 @@
 typedef struct cg_pcapng cg_pcapng;
 
 typedef struct cg_pcapng_packet {
-    uint64_t ts_us;            /* microseconds since the epoch */
-    int32_t dlt;               /* libpcap DLT_ value (pcap_datalink) */
+    uint64_t ts_us; /* microseconds since the epoch */
+    int32_t dlt;    /* libpcap DLT_ value (pcap_datalink) */
     uint32_t caplen, wirelen;
-    const uint8_t *data;       /* caplen bytes (may be NULL when caplen is 0) */
-    const char *comment;       /* NULL or "": none */
+    const uint8_t *data; /* caplen bytes (may be NULL when caplen is 0) */
+    const char *comment; /* NULL or "": none */
 } cg_pcapng_packet;
 
 /* Creates PATH.tmp and writes the section header, with shb_userappl

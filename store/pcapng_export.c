@@ -16,22 +16,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 typedef struct ex_inc {
     uint64_t id;
     uint32_t gid, sid, rev;
     char *msg;
-    int npkts;                 /* packets of it added */
+    int npkts; /* packets of it added */
 } ex_inc;
 
 typedef struct ex_pkt {
     uint64_t ts_us;
-    uint64_t id;               /* the incident's, for the order */
+    uint64_t id; /* the incident's, for the order */
     uint32_t seq;
     int32_t dlt;
     uint32_t caplen, wirelen;
     uint8_t *data;
-    size_t inc;                /* index into incs */
+    size_t inc; /* index into incs */
 } ex_pkt;
 
 struct cg_pcapng_export {
@@ -42,8 +41,8 @@ struct cg_pcapng_export {
     char msg[4352];
 };
 
-__attribute__((format(printf, 3, 4)))
-static int xfail(cg_pcapng_export *x, int code, const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static int xfail(cg_pcapng_export *x, int code,
+                                                       const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -145,7 +144,7 @@ int cg_pcapng_export_add(cg_pcapng_export *x, cg_store *st, uint64_t id, uint32_
         x->incs = ni;
         x->capinc = cap;
     }
-    adding a = {x, x->ninc, 0};
+    adding a = { x, x->ninc, 0 };
     size_t npkt0 = x->npkt;
     memset(&x->incs[a.inc], 0, sizeof x->incs[a.inc]);
     int rc = cg_store_get(st, id, take_incident, &a);
@@ -158,11 +157,9 @@ int cg_pcapng_export_add(cg_pcapng_export *x, cg_store *st, uint64_t id, uint32_
         x->npkt = npkt0;
         free(x->incs[a.inc].msg);
         if (a.nomem)
-            return xfail(x, CG_ENOMEM, "incident %llu: out of memory",
-                         (unsigned long long)id);
+            return xfail(x, CG_ENOMEM, "incident %llu: out of memory", (unsigned long long)id);
         if (rc == CG_ENOTFOUND)
-            return xfail(x, CG_ENOTFOUND, "incident %llu: not found",
-                         (unsigned long long)id);
+            return xfail(x, CG_ENOTFOUND, "incident %llu: not found", (unsigned long long)id);
         return xfail(x, CG_EIO, "%s", cg_store_error(st));
     }
     if (added)
@@ -195,7 +192,7 @@ int cg_pcapng_export_write(cg_pcapng_export *x, const char *path, cg_pcapng_expo
         return CG_EINVAL;
     if (x->npkt == 0)
         return xfail(x, CG_EEMPTY, "%s: no evidence packet to write", path);
-    clen = 65535 + 512;   /* a message (at most 65534 bytes) and the rest: never cut here */
+    clen = 65535 + 512; /* a message (at most 65534 bytes) and the rest: never cut here */
     if (!(comment = malloc(clen)))
         return xfail(x, CG_ENOMEM, "%s: out of memory", path);
     qsort(x->pkts, x->npkt, sizeof *x->pkts, pkt_order);
@@ -209,8 +206,12 @@ int cg_pcapng_export_write(cg_pcapng_export *x, const char *path, cg_pcapng_expo
         /* the message last: a long one is what the writer cuts */
         snprintf(comment, clen, "canhgac incident %llu sid %u:%u rev %u: %s (evidence #%u)",
                  (unsigned long long)e->id, e->gid, e->sid, e->rev, e->msg, p->seq);
-        cg_pcapng_packet pk = {.ts_us = p->ts_us, .dlt = p->dlt, .caplen = p->caplen,
-                               .wirelen = p->wirelen, .data = p->data, .comment = comment};
+        cg_pcapng_packet pk = { .ts_us = p->ts_us,
+                                .dlt = p->dlt,
+                                .caplen = p->caplen,
+                                .wirelen = p->wirelen,
+                                .data = p->data,
+                                .comment = comment };
         if ((rc = cg_pcapng_write(w, &pk)) != 0)
             break;
     }

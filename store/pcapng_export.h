@@ -36,10 +36,10 @@
 typedef struct cg_pcapng_export cg_pcapng_export;
 
 typedef struct cg_pcapng_export_stats {
-    uint64_t packets;          /* packets written */
-    uint64_t incidents;        /* incidents with at least one packet */
-    size_t nlinktypes;         /* interfaces in the file: distinct link types */
-    int linktypes[8];          /* the first 8 of them (DLT values), in file order */
+    uint64_t packets;   /* packets written */
+    uint64_t incidents; /* incidents with at least one packet */
+    size_t nlinktypes;  /* interfaces in the file: distinct link types */
+    int linktypes[8];   /* the first 8 of them (DLT values), in file order */
 } cg_pcapng_export_stats;
 
 int cg_pcapng_export_create(cg_pcapng_export **out);
@@ -53,8 +53,7 @@ int cg_pcapng_export_add(cg_pcapng_export *x, cg_store *st, uint64_t id, uint32_
 
 /* Writes every packet added to path (pcapng.h's PATH.tmp, then rename);
  * *out (may be NULL) says what was written. */
-int cg_pcapng_export_write(cg_pcapng_export *x, const char *path,
-                           cg_pcapng_export_stats *out);
+int cg_pcapng_export_write(cg_pcapng_export *x, const char *path, cg_pcapng_export_stats *out);
 
 const char *cg_pcapng_export_error(const cg_pcapng_export *x);
 

@@ -26,12 +26,18 @@ int cg_qlang_duration(const char *s, uint64_t *out_us)
         return -1;
     unsigned long long v = strtoull(s, &end, 10);
     uint64_t mul;
-    if (!*end || !strcmp(end, "s")) mul = 1;
-    else if (!strcmp(end, "m")) mul = 60;
-    else if (!strcmp(end, "h")) mul = 3600;
-    else if (!strcmp(end, "d")) mul = 86400;
-    else if (!strcmp(end, "w")) mul = 7 * 86400;
-    else return -1;
+    if (!*end || !strcmp(end, "s"))
+        mul = 1;
+    else if (!strcmp(end, "m"))
+        mul = 60;
+    else if (!strcmp(end, "h"))
+        mul = 3600;
+    else if (!strcmp(end, "d"))
+        mul = 86400;
+    else if (!strcmp(end, "w"))
+        mul = 7 * 86400;
+    else
+        return -1;
     if (v > UINT64_MAX / 1000000u / mul)
         return -1;
     *out_us = (uint64_t)v * mul * 1000000u;
@@ -127,7 +133,7 @@ int cg_qlang_cidr(const char *s, uint8_t lo[16], uint8_t hi[16])
 
 int cg_qlang_severity(const char *s, uint8_t *out)
 {
-    static const char *const names[] = {"high", "medium", "low", "info"};
+    static const char *const names[] = { "high", "medium", "low", "info" };
     for (int i = 0; i < 4; i++)
         if (!strcasecmp(s, names[i])) {
             *out = (uint8_t)(i + 1);
@@ -140,8 +146,8 @@ int cg_qlang_severity(const char *s, uint8_t *out)
     return -1;
 }
 
-static const char *const status_names[] = {"new", "acknowledged", "investigating", "resolved",
-                                           "false-positive"};
+static const char *const status_names[] = { "new", "acknowledged", "investigating", "resolved",
+                                            "false-positive" };
 
 int cg_qlang_status(const char *s, uint8_t *out)
 {
@@ -150,8 +156,14 @@ int cg_qlang_status(const char *s, uint8_t *out)
             *out = (uint8_t)i;
             return 0;
         }
-    if (!strcasecmp(s, "ack")) { *out = 1; return 0; }
-    if (!strcasecmp(s, "fp") || !strcasecmp(s, "false_positive")) { *out = 4; return 0; }
+    if (!strcasecmp(s, "ack")) {
+        *out = 1;
+        return 0;
+    }
+    if (!strcasecmp(s, "fp") || !strcasecmp(s, "false_positive")) {
+        *out = 4;
+        return 0;
+    }
     return -1;
 }
 
@@ -166,11 +178,48 @@ enum vkind { V_NUM, V_TIME, V_ADDR, V_TEXT, V_SEV, V_STATUS, V_PROTO, V_CC, V_AS
 enum side { S_ONE, S_SRC, S_DST, S_EITHER };
 
 enum fid {
-    F_FIRST, F_LAST, F_SRC, F_DST, F_IP, F_SPORT, F_DPORT, F_PORT, F_SID, F_GID, F_COUNT,
-    F_ID, F_SEV, F_STATUS, F_PROTO, F_MSG, F_CLASSTYPE, F_ASSIGNEE, F_CID, F_SRC_CC,
-    F_DST_CC, F_CC, F_SRC_ASN, F_DST_ASN, F_ASN, F_SRC_AGENCY, F_DST_AGENCY, F_AGENCY,
-    F_SRC_ZONE, F_DST_ZONE, F_ZONE, F_LAYER, F_ATTACK, F_URL, F_HTTP_HOST, F_HTTP_UA,
-    F_HTTP_METHOD, F_HTTP_STATUS, F_DNS_QUERY, F_TLS_SNI, F_TLS_JA3, F_APP_PROTO,
+    F_FIRST,
+    F_LAST,
+    F_SRC,
+    F_DST,
+    F_IP,
+    F_SPORT,
+    F_DPORT,
+    F_PORT,
+    F_SID,
+    F_GID,
+    F_COUNT,
+    F_ID,
+    F_SEV,
+    F_STATUS,
+    F_PROTO,
+    F_MSG,
+    F_CLASSTYPE,
+    F_ASSIGNEE,
+    F_CID,
+    F_SRC_CC,
+    F_DST_CC,
+    F_CC,
+    F_SRC_ASN,
+    F_DST_ASN,
+    F_ASN,
+    F_SRC_AGENCY,
+    F_DST_AGENCY,
+    F_AGENCY,
+    F_SRC_ZONE,
+    F_DST_ZONE,
+    F_ZONE,
+    F_LAYER,
+    F_ATTACK,
+    F_URL,
+    F_HTTP_HOST,
+    F_HTTP_UA,
+    F_HTTP_METHOD,
+    F_HTTP_STATUS,
+    F_DNS_QUERY,
+    F_TLS_SNI,
+    F_TLS_JA3,
+    F_APP_PROTO,
 };
 
 typedef struct field_def {
@@ -179,36 +228,64 @@ typedef struct field_def {
 } field_def;
 
 static const field_def fields[] = {
-    {"time", F_FIRST, V_TIME},          {"first_seen", F_FIRST, V_TIME},
-    {"last_seen", F_LAST, V_TIME},      {"src", F_SRC, V_ADDR},
-    {"src_ip", F_SRC, V_ADDR},          {"dst", F_DST, V_ADDR},
-    {"dest_ip", F_DST, V_ADDR},         {"ip", F_IP, V_ADDR},
-    {"sport", F_SPORT, V_NUM},          {"src_port", F_SPORT, V_NUM},
-    {"dport", F_DPORT, V_NUM},          {"dest_port", F_DPORT, V_NUM},
-    {"port", F_PORT, V_NUM},            {"sid", F_SID, V_NUM},
-    {"signature_id", F_SID, V_NUM},     {"gid", F_GID, V_NUM},
-    {"count", F_COUNT, V_NUM},          {"id", F_ID, V_NUM},
-    {"incident_id", F_ID, V_NUM},       {"sev", F_SEV, V_SEV},
-    {"severity", F_SEV, V_SEV},         {"status", F_STATUS, V_STATUS},
-    {"proto", F_PROTO, V_PROTO},        {"msg", F_MSG, V_TEXT},
-    {"signature", F_MSG, V_TEXT},       {"classtype", F_CLASSTYPE, V_TEXT},
-    {"assignee", F_ASSIGNEE, V_TEXT},   {"community_id", F_CID, V_TEXT},
-    {"src.country", F_SRC_CC, V_CC},    {"dst.country", F_DST_CC, V_CC},
-    {"country", F_CC, V_CC},            {"src.asn", F_SRC_ASN, V_ASN},
-    {"dst.asn", F_DST_ASN, V_ASN},      {"asn", F_ASN, V_ASN},
-    {"src.agency", F_SRC_AGENCY, V_TEXT}, {"dst.agency", F_DST_AGENCY, V_TEXT},
-    {"agency", F_AGENCY, V_TEXT},       {"src.zone", F_SRC_ZONE, V_TEXT},
-    {"dst.zone", F_DST_ZONE, V_TEXT},   {"zone", F_ZONE, V_TEXT},
-    {"layer", F_LAYER, V_LAYER},
-    {"attack", F_ATTACK, V_NUM},        {"attack_id", F_ATTACK, V_NUM},
-    {"url", F_URL, V_TEXT},             {"http.url", F_URL, V_TEXT},
-    {"http.host", F_HTTP_HOST, V_TEXT}, {"http.hostname", F_HTTP_HOST, V_TEXT},
-    {"http.user_agent", F_HTTP_UA, V_TEXT}, {"http.http_user_agent", F_HTTP_UA, V_TEXT},
-    {"http.method", F_HTTP_METHOD, V_TEXT}, {"http.http_method", F_HTTP_METHOD, V_TEXT},
-    {"http.status", F_HTTP_STATUS, V_NUM}, {"dns.query", F_DNS_QUERY, V_TEXT},
-    {"dns.rrname", F_DNS_QUERY, V_TEXT}, {"tls.sni", F_TLS_SNI, V_TEXT},
-    {"tls.ja3", F_TLS_JA3, V_TEXT},     {"tls.ja3.hash", F_TLS_JA3, V_TEXT},
-    {"app_proto", F_APP_PROTO, V_TEXT},
+    { "time", F_FIRST, V_TIME },
+    { "first_seen", F_FIRST, V_TIME },
+    { "last_seen", F_LAST, V_TIME },
+    { "src", F_SRC, V_ADDR },
+    { "src_ip", F_SRC, V_ADDR },
+    { "dst", F_DST, V_ADDR },
+    { "dest_ip", F_DST, V_ADDR },
+    { "ip", F_IP, V_ADDR },
+    { "sport", F_SPORT, V_NUM },
+    { "src_port", F_SPORT, V_NUM },
+    { "dport", F_DPORT, V_NUM },
+    { "dest_port", F_DPORT, V_NUM },
+    { "port", F_PORT, V_NUM },
+    { "sid", F_SID, V_NUM },
+    { "signature_id", F_SID, V_NUM },
+    { "gid", F_GID, V_NUM },
+    { "count", F_COUNT, V_NUM },
+    { "id", F_ID, V_NUM },
+    { "incident_id", F_ID, V_NUM },
+    { "sev", F_SEV, V_SEV },
+    { "severity", F_SEV, V_SEV },
+    { "status", F_STATUS, V_STATUS },
+    { "proto", F_PROTO, V_PROTO },
+    { "msg", F_MSG, V_TEXT },
+    { "signature", F_MSG, V_TEXT },
+    { "classtype", F_CLASSTYPE, V_TEXT },
+    { "assignee", F_ASSIGNEE, V_TEXT },
+    { "community_id", F_CID, V_TEXT },
+    { "src.country", F_SRC_CC, V_CC },
+    { "dst.country", F_DST_CC, V_CC },
+    { "country", F_CC, V_CC },
+    { "src.asn", F_SRC_ASN, V_ASN },
+    { "dst.asn", F_DST_ASN, V_ASN },
+    { "asn", F_ASN, V_ASN },
+    { "src.agency", F_SRC_AGENCY, V_TEXT },
+    { "dst.agency", F_DST_AGENCY, V_TEXT },
+    { "agency", F_AGENCY, V_TEXT },
+    { "src.zone", F_SRC_ZONE, V_TEXT },
+    { "dst.zone", F_DST_ZONE, V_TEXT },
+    { "zone", F_ZONE, V_TEXT },
+    { "layer", F_LAYER, V_LAYER },
+    { "attack", F_ATTACK, V_NUM },
+    { "attack_id", F_ATTACK, V_NUM },
+    { "url", F_URL, V_TEXT },
+    { "http.url", F_URL, V_TEXT },
+    { "http.host", F_HTTP_HOST, V_TEXT },
+    { "http.hostname", F_HTTP_HOST, V_TEXT },
+    { "http.user_agent", F_HTTP_UA, V_TEXT },
+    { "http.http_user_agent", F_HTTP_UA, V_TEXT },
+    { "http.method", F_HTTP_METHOD, V_TEXT },
+    { "http.http_method", F_HTTP_METHOD, V_TEXT },
+    { "http.status", F_HTTP_STATUS, V_NUM },
+    { "dns.query", F_DNS_QUERY, V_TEXT },
+    { "dns.rrname", F_DNS_QUERY, V_TEXT },
+    { "tls.sni", F_TLS_SNI, V_TEXT },
+    { "tls.ja3", F_TLS_JA3, V_TEXT },
+    { "tls.ja3.hash", F_TLS_JA3, V_TEXT },
+    { "app_proto", F_APP_PROTO, V_TEXT },
 };
 
 static const field_def *field_find(const char *s, size_t n)
@@ -225,16 +302,16 @@ enum ntype { N_AND, N_OR, N_NOT, N_CMP };
 enum op { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_HAS, OP_NHAS, OP_IN, OP_NIN };
 
 typedef struct qval {
-    uint64_t num;                /* numbers, times, codes */
-    uint8_t lo[16], hi[16];      /* addresses: a range */
-    char *text;                  /* text and country codes (upper case) */
+    uint64_t num;           /* numbers, times, codes */
+    uint8_t lo[16], hi[16]; /* addresses: a range */
+    char *text;             /* text and country codes (upper case) */
 } qval;
 
 struct cg_qexpr {
     uint8_t type;
     uint8_t fid, kind, op;
-    struct cg_qexpr *a, *b;      /* AND/OR: both; NOT: a */
-    qval *v;                     /* CMP: values (one, or a list for IN/NIN) */
+    struct cg_qexpr *a, *b; /* AND/OR: both; NOT: a */
+    qval *v;                /* CMP: values (one, or a list for IN/NIN) */
     uint32_t nv;
 };
 
@@ -259,9 +336,9 @@ typedef struct parser {
     size_t pos;
     /* current token */
     int t;
-    size_t tpos, tlen;           /* where it is in s */
-    int op;                      /* T_OP: OP_* */
-    char buf[512];               /* T_WORD / T_STR text, unescaped */
+    size_t tpos, tlen; /* where it is in s */
+    int op;            /* T_OP: OP_* */
+    char buf[512];     /* T_WORD / T_STR text, unescaped */
     uint64_t now;
     char *err;
     size_t errlen;
@@ -274,7 +351,7 @@ typedef struct parser {
 static int fail(parser *p, size_t at, const char *fmt, ...)
 {
     if (p->errcol)
-        return -1;          /* keep the first error */
+        return -1; /* keep the first error */
     p->errcol = (int)at + 1;
     int n = snprintf(p->err, p->errlen, "column %d: ", p->errcol);
     if (n >= 0 && (size_t)n < p->errlen) {
@@ -310,15 +387,42 @@ static int next(parser *p)
     case '[': p->t = T_LB; break;
     case ']': p->t = T_RB; break;
     case ',': p->t = T_COMMA; break;
-    case '=': p->t = T_OP; p->op = OP_EQ; if (s[p->pos] == '=') p->pos++; break;
-    case '~': p->t = T_OP; p->op = OP_HAS; break;
-    case '<': p->t = T_OP; p->op = OP_LT; if (s[p->pos] == '=') { p->pos++; p->op = OP_LE; } break;
-    case '>': p->t = T_OP; p->op = OP_GT; if (s[p->pos] == '=') { p->pos++; p->op = OP_GE; } break;
+    case '=':
+        p->t = T_OP;
+        p->op = OP_EQ;
+        if (s[p->pos] == '=')
+            p->pos++;
+        break;
+    case '~':
+        p->t = T_OP;
+        p->op = OP_HAS;
+        break;
+    case '<':
+        p->t = T_OP;
+        p->op = OP_LT;
+        if (s[p->pos] == '=') {
+            p->pos++;
+            p->op = OP_LE;
+        }
+        break;
+    case '>':
+        p->t = T_OP;
+        p->op = OP_GT;
+        if (s[p->pos] == '=') {
+            p->pos++;
+            p->op = OP_GE;
+        }
+        break;
     case '!':
         p->t = T_OP;
-        if (s[p->pos] == '=') { p->pos++; p->op = OP_NE; }
-        else if (s[p->pos] == '~') { p->pos++; p->op = OP_NHAS; }
-        else return fail(p, p->tpos, "'!' must be followed by '=' or '~'");
+        if (s[p->pos] == '=') {
+            p->pos++;
+            p->op = OP_NE;
+        } else if (s[p->pos] == '~') {
+            p->pos++;
+            p->op = OP_NHAS;
+        } else
+            return fail(p, p->tpos, "'!' must be followed by '=' or '~'");
         break;
     case '"': {
         size_t n = 0;
@@ -365,14 +469,17 @@ static int is_kw(const parser *p, const char *kw)
 
 static const char *kind_name(int k)
 {
-    static const char *const n[] = {"a number", "a time (24h, 2025-11-23T08:00:00, @EPOCH)",
-                                    "an address or CIDR", "a text",
-                                    "a severity (high, medium, low, info)",
-                                    "a status (new, acknowledged, investigating, resolved, "
-                                    "false-positive)",
-                                    "a protocol (tcp, udp, icmp or a number)",
-                                    "a two-letter country code", "an AS number",
-                                    "a layer (1..4)"};
+    static const char *const n[] = { "a number",
+                                     "a time (24h, 2025-11-23T08:00:00, @EPOCH)",
+                                     "an address or CIDR",
+                                     "a text",
+                                     "a severity (high, medium, low, info)",
+                                     "a status (new, acknowledged, investigating, resolved, "
+                                     "false-positive)",
+                                     "a protocol (tcp, udp, icmp or a number)",
+                                     "a two-letter country code",
+                                     "an AS number",
+                                     "a layer (1..4)" };
     return n[k];
 }
 
@@ -398,27 +505,44 @@ static int value(parser *p, const field_def *f, qval *v)
         return fail(p, p->tpos, "expected %s after %s", kind_name(f->kind), f->name);
     switch (f->kind) {
     case V_NUM: {
-        uint64_t max = (f->id == F_SPORT || f->id == F_DPORT || f->id == F_PORT ||
-                        f->id == F_HTTP_STATUS) ? 65535
-                     : (f->id == F_SID || f->id == F_GID) ? UINT32_MAX : UINT64_MAX;
+        uint64_t max =
+            (f->id == F_SPORT || f->id == F_DPORT || f->id == F_PORT || f->id == F_HTTP_STATUS)
+            ? 65535
+            : (f->id == F_SID || f->id == F_GID) ? UINT32_MAX
+                                                 : UINT64_MAX;
         ok = !parse_u64(s, max, &v->num);
         break;
     }
     case V_TIME: ok = !cg_qlang_time(s, p->now, &v->num); break;
     case V_ADDR: ok = !cg_qlang_cidr(s, v->lo, v->hi); break;
-    case V_SEV: { uint8_t x; ok = !cg_qlang_severity(s, &x); v->num = x; break; }
-    case V_STATUS: { uint8_t x; ok = !cg_qlang_status(s, &x); v->num = x; break; }
+    case V_SEV: {
+        uint8_t x;
+        ok = !cg_qlang_severity(s, &x);
+        v->num = x;
+        break;
+    }
+    case V_STATUS: {
+        uint8_t x;
+        ok = !cg_qlang_status(s, &x);
+        v->num = x;
+        break;
+    }
     case V_PROTO:
-        if (!strcasecmp(s, "tcp")) v->num = 6, ok = 1;
-        else if (!strcasecmp(s, "udp")) v->num = 17, ok = 1;
-        else if (!strcasecmp(s, "icmp")) v->num = 1, ok = 1;
-        else if (!strcasecmp(s, "icmpv6") || !strcasecmp(s, "ipv6-icmp")) v->num = 58, ok = 1;
-        else ok = !parse_u64(s, 255, &v->num);
+        if (!strcasecmp(s, "tcp"))
+            v->num = 6, ok = 1;
+        else if (!strcasecmp(s, "udp"))
+            v->num = 17, ok = 1;
+        else if (!strcasecmp(s, "icmp"))
+            v->num = 1, ok = 1;
+        else if (!strcasecmp(s, "icmpv6") || !strcasecmp(s, "ipv6-icmp"))
+            v->num = 58, ok = 1;
+        else
+            ok = !parse_u64(s, 255, &v->num);
         break;
     case V_CC:
         /* "" (quoted) is an unknown country */
         ok = (strlen(s) == 2 && isalpha((unsigned char)s[0]) && isalpha((unsigned char)s[1])) ||
-             (p->t == T_STR && s[0] == '\0');
+            (p->t == T_STR && s[0] == '\0');
         if (ok) {
             /* always 3 bytes: the hints copy a country whole */
             if (!(v->text = calloc(1, 3)))
@@ -429,9 +553,7 @@ static int value(parser *p, const field_def *f, qval *v)
             }
         }
         break;
-    case V_ASN:
-        ok = !parse_u64(!strncasecmp(s, "as", 2) ? s + 2 : s, UINT32_MAX, &v->num);
-        break;
+    case V_ASN: ok = !parse_u64(!strncasecmp(s, "as", 2) ? s + 2 : s, UINT32_MAX, &v->num); break;
     case V_LAYER: ok = !parse_u64(s, 4, &v->num) && v->num >= 1; break;
     case V_TEXT:
         if (!(v->text = strdup(s)))
@@ -448,17 +570,20 @@ static int value(parser *p, const field_def *f, qval *v)
 static int op_ok(int kind, int op)
 {
     switch (op) {
-    case OP_EQ: case OP_NE: case OP_IN: case OP_NIN: return 1;
-    case OP_HAS: case OP_NHAS: return kind == V_TEXT;
+    case OP_EQ:
+    case OP_NE:
+    case OP_IN:
+    case OP_NIN: return 1;
+    case OP_HAS:
+    case OP_NHAS: return kind == V_TEXT;
     default: /* ordering */
-        return kind == V_NUM || kind == V_TIME || kind == V_SEV || kind == V_ASN ||
-               kind == V_ADDR;
+        return kind == V_NUM || kind == V_TIME || kind == V_SEV || kind == V_ASN || kind == V_ADDR;
     }
 }
 
 static const char *op_name(int op)
 {
-    static const char *const n[] = {"=", "!=", "<", "<=", ">", ">=", "~", "!~", "in", "not in"};
+    static const char *const n[] = { "=", "!=", "<", "<=", ">", ">=", "~", "!~", "in", "not in" };
     return n[op];
 }
 
@@ -495,16 +620,18 @@ static cg_qexpr *parse_term(parser *p)
         f = &fields[0];
         if (next(p))
             goto bad;
-        if (p->t == T_OP && p->op == OP_EQ && next(p))   /* since=24h, as filters were written */
+        if (p->t == T_OP && p->op == OP_EQ && next(p)) /* since=24h, as filters were written */
             goto bad;
     } else {
         f = field_find(p->buf, strlen(p->buf));
         if (!f) {
-            fail(p, at, "unknown field '%s' (fields: time, src, dst, ip, sport, dport, port, "
+            fail(p, at,
+                 "unknown field '%s' (fields: time, src, dst, ip, sport, dport, port, "
                  "sid, gid, sev, status, proto, msg, classtype, assignee, community_id, "
                  "src.country, dst.country, country, src.asn, dst.asn, asn, agency, zone, "
                  "layer, count, id, attack, url, http.host, http.user_agent, http.method, "
-                 "http.status, dns.query, tls.sni, tls.ja3, app_proto)", p->buf);
+                 "http.status, dns.query, tls.sni, tls.ja3, app_proto)",
+                 p->buf);
             goto bad;
         }
         if (next(p))
@@ -605,8 +732,8 @@ static cg_qexpr *parse_unary(parser *p)
             goto out;
         e = parse_or(p);
         if (e && p->t != T_RP) {
-            fail(p, p->t == T_END ? at : p->tpos, p->t == T_END ? "'(' is never closed"
-                                                                : "expected ')'");
+            fail(p, p->t == T_END ? at : p->tpos,
+                 p->t == T_END ? "'(' is never closed" : "expected ')'");
             cg_qlang_free(e);
             e = NULL;
         } else if (e && next(p)) {
@@ -670,8 +797,8 @@ static cg_qexpr *parse_or(parser *p)
     return e;
 }
 
-int cg_qlang_parse(const char *text, uint64_t now_us, cg_qexpr **out, char *err,
-                   size_t errlen, int *col)
+int cg_qlang_parse(const char *text, uint64_t now_us, cg_qexpr **out, char *err, size_t errlen,
+                   int *col)
 {
     parser p;
     memset(&p, 0, sizeof p);
@@ -704,8 +831,10 @@ int cg_qlang_parse(const char *text, uint64_t now_us, cg_qexpr **out, char *err,
 static int cmp_u64(uint64_t a, int op, uint64_t b)
 {
     switch (op) {
-    case OP_EQ: case OP_IN: return a == b;
-    case OP_NE: case OP_NIN: return a != b;
+    case OP_EQ:
+    case OP_IN: return a == b;
+    case OP_NE:
+    case OP_NIN: return a != b;
     case OP_LT: return a < b;
     case OP_LE: return a <= b;
     case OP_GT: return a > b;
@@ -735,32 +864,35 @@ static int test_one(const cg_qexpr *e, const qval *v, int op, uint64_t num, cons
     case V_ADDR:
         if (op == OP_EQ || op == OP_IN)
             return memcmp(addr, v->lo, 16) >= 0 && memcmp(addr, v->hi, 16) <= 0;
-        if (op == OP_LT) return memcmp(addr, v->lo, 16) < 0;
-        if (op == OP_LE) return memcmp(addr, v->hi, 16) <= 0;
-        if (op == OP_GT) return memcmp(addr, v->hi, 16) > 0;
-        if (op == OP_GE) return memcmp(addr, v->lo, 16) >= 0;
+        if (op == OP_LT)
+            return memcmp(addr, v->lo, 16) < 0;
+        if (op == OP_LE)
+            return memcmp(addr, v->hi, 16) <= 0;
+        if (op == OP_GT)
+            return memcmp(addr, v->hi, 16) > 0;
+        if (op == OP_GE)
+            return memcmp(addr, v->lo, 16) >= 0;
         return 0;
     case V_TEXT:
         if (op == OP_HAS)
             return contains(text, v->text);
         return !strcasecmp(text, v->text);
-    case V_CC:
-        return !strcasecmp(text, v->text);
+    case V_CC: return !strcasecmp(text, v->text);
     case V_SEV:
         /* gravity order: high (1) is the greatest */
         return cmp_u64(5 - num, op, 5 - v->num);
-    case V_LAYER:
-        return (num >> (v->num - 1)) & 1;
-    default:
-        return cmp_u64(num, op, v->num);
+    case V_LAYER: return (num >> (v->num - 1)) & 1;
+    default: return cmp_u64(num, op, v->num);
     }
 }
 
 /* Does side s (0 = the only/source side, 1 = destination) match positively? */
 static int hexval(int c)
 {
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 :
-           c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+    return c >= '0' && c <= '9' ? c - '0'
+        : c >= 'a' && c <= 'f'  ? c - 'a' + 10
+        : c >= 'A' && c <= 'F'  ? c - 'A' + 10
+                                : -1;
 }
 
 /* s with %XX decoded and '+' made ' ' (a NUL byte stays "%00"), cut to
@@ -856,7 +988,7 @@ static int test_side(const cg_qexpr *e, const cg_qrec *r, int side, int op)
 static int two_sided(int fid)
 {
     return fid == F_IP || fid == F_PORT || fid == F_CC || fid == F_ASN || fid == F_AGENCY ||
-           fid == F_ZONE;
+        fid == F_ZONE;
 }
 
 static int eval_cmp(const cg_qexpr *e, const cg_qrec *r)
@@ -897,8 +1029,9 @@ static int hint_whole(const cg_qexpr *e, unsigned seen)
     switch (e->fid) {
     case F_FIRST:
         return e->op == OP_GE || e->op == OP_GT || e->op == OP_LE || e->op == OP_EQ ||
-               (e->op == OP_LT && v->num > 0);
-    case F_SRC: case F_DST: return eq;
+            (e->op == OP_LT && v->num > 0);
+    case F_SRC:
+    case F_DST: return eq;
     case F_SID: bit = CG_QH_SID; break;
     case F_DPORT: bit = CG_QH_DPORT; break;
     case F_STATUS: bit = CG_QH_STATUS; break;
@@ -925,24 +1058,38 @@ static void hint_cmp(const cg_qexpr *e, cg_qhints *h)
     case F_FIRST:
         if (e->op == OP_GE || e->op == OP_GT) {
             uint64_t lo = v->num + (e->op == OP_GT);
-            if (!(h->has & CG_QH_TIME)) { h->time_lo = 0; h->time_hi = UINT64_MAX; }
-            if (lo > h->time_lo) h->time_lo = lo;
+            if (!(h->has & CG_QH_TIME)) {
+                h->time_lo = 0;
+                h->time_hi = UINT64_MAX;
+            }
+            if (lo > h->time_lo)
+                h->time_lo = lo;
             h->has |= CG_QH_TIME;
         } else if (e->op == OP_LT || e->op == OP_LE) {
             if (e->op == OP_LT && v->num == 0)
-                return;     /* nothing can match; the evaluation says so */
+                return; /* nothing can match; the evaluation says so */
             uint64_t hi = v->num - (e->op == OP_LT);
-            if (!(h->has & CG_QH_TIME)) { h->time_lo = 0; h->time_hi = UINT64_MAX; }
-            if (hi < h->time_hi) h->time_hi = hi;
+            if (!(h->has & CG_QH_TIME)) {
+                h->time_lo = 0;
+                h->time_hi = UINT64_MAX;
+            }
+            if (hi < h->time_hi)
+                h->time_hi = hi;
             h->has |= CG_QH_TIME;
         } else if (e->op == OP_EQ) {
-            if (!(h->has & CG_QH_TIME)) { h->time_lo = 0; h->time_hi = UINT64_MAX; }
-            if (v->num > h->time_lo) h->time_lo = v->num;
-            if (v->num < h->time_hi) h->time_hi = v->num;
+            if (!(h->has & CG_QH_TIME)) {
+                h->time_lo = 0;
+                h->time_hi = UINT64_MAX;
+            }
+            if (v->num > h->time_lo)
+                h->time_lo = v->num;
+            if (v->num < h->time_hi)
+                h->time_hi = v->num;
             h->has |= CG_QH_TIME;
         }
         break;
-    case F_SRC: case F_DST: {
+    case F_SRC:
+    case F_DST: {
         if (!eq)
             return;
         unsigned bit = e->fid == F_SRC ? CG_QH_SRC : CG_QH_DST;
@@ -957,25 +1104,67 @@ static void hint_cmp(const cg_qexpr *e, cg_qhints *h)
         }
         break;
     }
-    case F_SID: if (eq) { h->sid = (uint32_t)v->num; h->has |= CG_QH_SID; } break;
-    case F_DPORT: if (eq) { h->dport = (uint16_t)v->num; h->has |= CG_QH_DPORT; } break;
-    case F_STATUS: if (eq) { h->status = (uint8_t)v->num; h->has |= CG_QH_STATUS; } break;
+    case F_SID:
+        if (eq) {
+            h->sid = (uint32_t)v->num;
+            h->has |= CG_QH_SID;
+        }
+        break;
+    case F_DPORT:
+        if (eq) {
+            h->dport = (uint16_t)v->num;
+            h->has |= CG_QH_DPORT;
+        }
+        break;
+    case F_STATUS:
+        if (eq) {
+            h->status = (uint8_t)v->num;
+            h->has |= CG_QH_STATUS;
+        }
+        break;
     case F_SEV: {
         /* severity numbers at most m: = x gives x (also >= x), >= x gives x, > x gives x-1 */
         uint8_t m = 0;
-        if (e->op == OP_EQ || e->op == OP_GE) m = (uint8_t)v->num;
-        else if (e->op == OP_GT && v->num > 1) m = (uint8_t)(v->num - 1);
+        if (e->op == OP_EQ || e->op == OP_GE)
+            m = (uint8_t)v->num;
+        else if (e->op == OP_GT && v->num > 1)
+            m = (uint8_t)(v->num - 1);
         if (m && (!(h->has & CG_QH_SEV) || m < h->sev_max)) {
             h->sev_max = m;
             h->has |= CG_QH_SEV;
         }
         break;
     }
-    case F_SRC_CC: if (eq) { memcpy(h->src_cc, v->text, 3); h->has |= CG_QH_SRC_CC; } break;
-    case F_DST_CC: if (eq) { memcpy(h->dst_cc, v->text, 3); h->has |= CG_QH_DST_CC; } break;
-    case F_SRC_ASN: if (eq) { h->src_asn = (uint32_t)v->num; h->has |= CG_QH_SRC_ASN; } break;
-    case F_DST_ASN: if (eq) { h->dst_asn = (uint32_t)v->num; h->has |= CG_QH_DST_ASN; } break;
-    case F_ATTACK: if (eq) { h->attack = v->num; h->has |= CG_QH_ATTACK; } break;
+    case F_SRC_CC:
+        if (eq) {
+            memcpy(h->src_cc, v->text, 3);
+            h->has |= CG_QH_SRC_CC;
+        }
+        break;
+    case F_DST_CC:
+        if (eq) {
+            memcpy(h->dst_cc, v->text, 3);
+            h->has |= CG_QH_DST_CC;
+        }
+        break;
+    case F_SRC_ASN:
+        if (eq) {
+            h->src_asn = (uint32_t)v->num;
+            h->has |= CG_QH_SRC_ASN;
+        }
+        break;
+    case F_DST_ASN:
+        if (eq) {
+            h->dst_asn = (uint32_t)v->num;
+            h->has |= CG_QH_DST_ASN;
+        }
+        break;
+    case F_ATTACK:
+        if (eq) {
+            h->attack = v->num;
+            h->has |= CG_QH_ATTACK;
+        }
+        break;
     case F_CID:
         if (e->op == OP_EQ && strlen(v->text) < sizeof h->cid) {
             strcpy(h->cid, v->text);
@@ -994,7 +1183,7 @@ static void hints_walk(const cg_qexpr *e, cg_qhints *h)
     } else if (e->type == N_CMP) {
         hint_cmp(e, h);
     } else {
-        h->exact = 0;   /* or, not: nothing from under them */
+        h->exact = 0; /* or, not: nothing from under them */
     }
 }
 

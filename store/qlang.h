@@ -70,45 +70,45 @@
 typedef struct cg_qrec {
     uint64_t id, first_us, last_us, count;
     uint32_t gid, sid;
-    uint8_t severity;             /* 1 high .. 4 info */
-    uint8_t status;               /* 0 new, 1 acknowledged, 2 investigating, 3 resolved, 4 fp */
+    uint8_t severity; /* 1 high .. 4 info */
+    uint8_t status;   /* 0 new, 1 acknowledged, 2 investigating, 3 resolved, 4 fp */
     uint8_t proto;
-    uint8_t layers;               /* bit n-1 = layer n */
+    uint8_t layers; /* bit n-1 = layer n */
     uint8_t src[16], dst[16];
     uint16_t sport, dport;
     const char *msg, *classtype, *assignee, *community_id;
-    const char *src_country, *dst_country;     /* ISO codes */
+    const char *src_country, *dst_country; /* ISO codes */
     uint32_t src_asn, dst_asn;
     const char *src_agency, *dst_agency, *src_zone, *dst_zone;
     uint64_t attack_id;
     uint16_t http_status;
     const char *app_proto, *http_method, *http_host, *http_url, *http_user_agent;
-    const char *dns_query, *tls_sni, *tls_ja3;   /* NULL reads as "" here */
+    const char *dns_query, *tls_sni, *tls_ja3; /* NULL reads as "" here */
 } cg_qrec;
 
 typedef struct cg_qexpr cg_qexpr;
 
-int cg_qlang_parse(const char *text, uint64_t now_us, cg_qexpr **out, char *err,
-                   size_t errlen, int *col);
+int cg_qlang_parse(const char *text, uint64_t now_us, cg_qexpr **out, char *err, size_t errlen,
+                   int *col);
 void cg_qlang_free(cg_qexpr *e);
 
 /* 1 when r matches e. */
 int cg_qlang_eval(const cg_qexpr *e, const cg_qrec *r);
 
 /* Index hints (has: CG_QH_* bits). Ranges are inclusive. */
-#define CG_QH_TIME    0x0001   /* time_lo <= first_us <= time_hi */
-#define CG_QH_SRC     0x0002   /* src in [src_lo, src_hi] */
-#define CG_QH_DST     0x0004
-#define CG_QH_SID     0x0008   /* sid == sid */
-#define CG_QH_SEV     0x0010   /* severity <= sev_max (1 = high only) */
-#define CG_QH_STATUS  0x0020   /* status == status */
-#define CG_QH_DPORT   0x0040   /* dport == dport */
-#define CG_QH_SRC_CC  0x0080   /* src country == src_cc */
-#define CG_QH_DST_CC  0x0100
+#define CG_QH_TIME 0x0001 /* time_lo <= first_us <= time_hi */
+#define CG_QH_SRC 0x0002  /* src in [src_lo, src_hi] */
+#define CG_QH_DST 0x0004
+#define CG_QH_SID 0x0008    /* sid == sid */
+#define CG_QH_SEV 0x0010    /* severity <= sev_max (1 = high only) */
+#define CG_QH_STATUS 0x0020 /* status == status */
+#define CG_QH_DPORT 0x0040  /* dport == dport */
+#define CG_QH_SRC_CC 0x0080 /* src country == src_cc */
+#define CG_QH_DST_CC 0x0100
 #define CG_QH_SRC_ASN 0x0200
 #define CG_QH_DST_ASN 0x0400
-#define CG_QH_CID     0x0800   /* community_id == cid */
-#define CG_QH_ATTACK  0x1000   /* attack_id == attack */
+#define CG_QH_CID 0x0800    /* community_id == cid */
+#define CG_QH_ATTACK 0x1000 /* attack_id == attack */
 
 typedef struct cg_qhints {
     unsigned has;

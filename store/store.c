@@ -130,28 +130,20 @@ int cgs_fail(const cg_store *st, int code, const char *fmt, ...)
 static int map_mdb(int rc)
 {
     switch (rc) {
-    case MDB_SUCCESS:
-        return CG_OK;
-    case MDB_NOTFOUND:
-        return CG_ENOTFOUND;
+    case MDB_SUCCESS: return CG_OK;
+    case MDB_NOTFOUND: return CG_ENOTFOUND;
     case MDB_MAP_FULL:
-    case MDB_TXN_FULL:
-        return CG_EFULL;
+    case MDB_TXN_FULL: return CG_EFULL;
     case MDB_INVALID:
     case MDB_CORRUPTED:
     case MDB_PAGE_NOTFOUND:
-    case MDB_INCOMPATIBLE:
-        return CG_ECORRUPT;
+    case MDB_INCOMPATIBLE: return CG_ECORRUPT;
     case MDB_BAD_VALSIZE:
-    case EINVAL:
-        return CG_EINVAL;
+    case EINVAL: return CG_EINVAL;
     case ENOSPC:
-    case EDQUOT:
-        return CG_EFULL;
-    case ENOMEM:
-        return CG_ENOMEM;
-    default:
-        return CG_EIO;
+    case EDQUOT: return CG_EFULL;
+    case ENOMEM: return CG_ENOMEM;
+    default: return CG_EIO;
     }
 }
 
@@ -199,8 +191,7 @@ int cgs_fail_mdb(const cg_store *st, int rc, const char *what)
                         what ? ": " : "", strerror(ENOSPC),
                         st->wstate == W_OPEN ? "batch" : "change");
     }
-    if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_PAGE_FULL ||
-        rc == EFAULT) {
+    if (rc == MDB_CORRUPTED || rc == MDB_PAGE_NOTFOUND || rc == MDB_PAGE_FULL || rc == EFAULT) {
         /* LMDB met a page that is not what its parent says, a page fuller
          * than a page, or handed the kernel a pointer out of its map:
          * data.mdb was damaged under it (store_guard.c has the faults) */
@@ -279,7 +270,7 @@ int cgs_parts_flush(cg_store *st, MDB_txn *txn)
         if (rc == 0 && v.mv_size == 16) {
             uint64_t lo = get64(v.mv_data), hi = get64((const uint8_t *)v.mv_data + 8);
             if (lo <= t->min_us && hi >= t->max_us)
-                continue;   /* nothing new */
+                continue; /* nothing new */
             if (lo < t->min_us)
                 t->min_us = lo;
             if (hi > t->max_us)
@@ -475,7 +466,7 @@ static int reserve_lock(const cg_store *st, int *nolock)
     if ((size_t)snprintf(path, sizeof path, "%s/lock.mdb", st->dir) >= sizeof path)
         return 0;
     made = access(path, F_OK) != 0;
-    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);   /* LMDB's mode (mdb_env_open) */
+    fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640); /* LMDB's mode (mdb_env_open) */
     if (fd < 0)
         return 0;
     if (fstat(fd, &sb) == 0) {
@@ -489,7 +480,7 @@ static int reserve_lock(const cg_store *st, int *nolock)
     if (!reader)
         return cgs_fail(st, CG_EFULL, "lock.mdb: %s", strerror(ENOSPC));
     if (made)
-        unlink(path);   /* as it was: LMDB makes it with the next opener */
+        unlink(path); /* as it was: LMDB makes it with the next opener */
     *nolock = 1;
     return 0;
 }
@@ -520,7 +511,8 @@ static int check_meta(const cg_store *st)
         return 0;
     if (ms.ms_psize == 0 || (uint64_t)(ei.me_last_pgno + 1) * ms.ms_psize > (uint64_t)sb.st_size) {
         cgs_note_damaged();
-        return cgs_fail(st, CG_ECORRUPT, "damaged (meta page: last page %llu is past the "
+        return cgs_fail(st, CG_ECORRUPT,
+                        "damaged (meta page: last page %llu is past the "
                         "end of data.mdb, %llu bytes): restore from a backup",
                         (unsigned long long)ei.me_last_pgno, (unsigned long long)sb.st_size);
     }
@@ -558,8 +550,10 @@ static int open_env(cg_store *st, uint64_t mapsize)
     if (nolock) {
         rc = mdb_env_open(st->env, st->dir, mflags | MDB_NOLOCK, 0640);
         if (!rc)
-            fprintf(stderr, "canhgac: %s: notice: no space left on device for lock.mdb: "
-                    "reading without LMDB's reader lock\n", st->dir);
+            fprintf(stderr,
+                    "canhgac: %s: notice: no space left on device for lock.mdb: "
+                    "reading without LMDB's reader lock\n",
+                    st->dir);
     } else {
         rc = mdb_env_open(st->env, st->dir, mflags, 0640);
     }
@@ -578,13 +572,16 @@ static int open_env(cg_store *st, uint64_t mapsize)
         cgs_guard_opening(st, st->env);
         rc = mdb_env_open(st->env, st->dir, mflags | MDB_NOLOCK, 0640);
         if (!rc)
-            fprintf(stderr, "canhgac: %s: notice: lock.mdb is not writable: reading without "
-                    "LMDB's reader lock (exact while no sensor writes this store)\n", st->dir);
+            fprintf(stderr,
+                    "canhgac: %s: notice: lock.mdb is not writable: reading without "
+                    "LMDB's reader lock (exact while no sensor writes this store)\n",
+                    st->dir);
     }
     cgs_guard_opening(NULL, NULL);
     if (rc == MDB_INVALID) {
         cgs_note_damaged();
-        return cgs_fail(st, CG_ECORRUPT, "data.mdb is not an LMDB file: not a canhgac "
+        return cgs_fail(st, CG_ECORRUPT,
+                        "data.mdb is not an LMDB file: not a canhgac "
                         "store, or its meta pages are damaged (restore from a backup)");
     }
     if (rc == ENOENT && !is_writer(st))
@@ -628,14 +625,14 @@ static int meta_schema(const cg_store *st, MDB_txn *txn, uint32_t *out)
     if (schema == 0)
         return cgs_fail(st, CG_ECORRUPT, "not a canhgac store (schema version 0)");
     if (schema > CG_STORE_SCHEMA)
-        return cgs_fail(st, CG_ENEWER,
-                        "written by schema version %u; this canhgac reads up to %u",
+        return cgs_fail(st, CG_ENEWER, "written by schema version %u; this canhgac reads up to %u",
                         schema, CG_STORE_SCHEMA);
     if (schema < 2)
         return cgs_fail(st, CG_EOLDER,
                         "written by schema version %u, which this canhgac (schema %u) does "
                         "not read: move the directory away and let canhgac run create a "
-                        "new store", schema, CG_STORE_SCHEMA);
+                        "new store",
+                        schema, CG_STORE_SCHEMA);
     *out = schema;
     return 0;
 }
@@ -706,8 +703,7 @@ static int check_store(cg_store *st, int *fresh)
             continue;
         rc = mdb_dbi_open(txn, cgs_db_names[i], 0, &st->dbi[i]);
         if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
-            code = cgs_fail(st, CG_ECORRUPT, "damaged store: database %s missing",
-                            cgs_db_names[i]);
+            code = cgs_fail(st, CG_ECORRUPT, "damaged store: database %s missing", cgs_db_names[i]);
             goto fail;
         }
         if (!rc)
@@ -830,7 +826,7 @@ int cg_store_open(cg_store **out, const char *dir, unsigned flags, uint64_t maps
     if (!code)
         code = open_env(st, mapsize);
     if (!code)
-        cgs_guard_add(st);   /* the map as it stays (a writer's is set last) */
+        cgs_guard_add(st); /* the map as it stays (a writer's is set last) */
     if (!code)
         code = check_store(st, &fresh);
     if (!code && !fresh && st->schema < CG_STORE_SCHEMA && !(flags & CG_STORE_RDONLY)) {
@@ -949,7 +945,7 @@ int cg_store_begin(cg_store *st)
     {
         MDB_cursor *cur;
         MDB_val k, v;
-        st->inc_last = UINT64_MAX;   /* unknown: never append */
+        st->inc_last = UINT64_MAX; /* unknown: never append */
         if (mdb_cursor_open(st->wtxn, st->dbi[DB_INC], &cur) == 0) {
             rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
             if (rc == MDB_NOTFOUND)
@@ -986,7 +982,7 @@ static int batch_ready(cg_store *st)
     if (!is_writer(st))
         return cgs_fail(st, CG_EINVAL, "%s", not_writer(st));
     if (st->wstate == W_FAILED)
-        return st->batch_err;   /* its message was set when it failed */
+        return st->batch_err; /* its message was set when it failed */
     if (st->wstate != W_OPEN)
         return cgs_fail(st, CG_EINVAL, "no batch open (cg_store_begin)");
     return 0;
@@ -997,11 +993,11 @@ static int batch_ready(cg_store *st)
  * it; the sensor puts it once, then the response's status when it comes). */
 static void ctx_merge(cg_incident *x, const cg_incident *from)
 {
-    const char **s[] = { &x->app_proto, &x->http_method, &x->http_host, &x->http_url,
-                         &x->http_user_agent, &x->dns_query, &x->tls_sni, &x->tls_ja3 };
-    const char *const f[] = { from->app_proto, from->http_method, from->http_host,
-                              from->http_url, from->http_user_agent, from->dns_query,
-                              from->tls_sni, from->tls_ja3 };
+    const char **s[] = { &x->app_proto,       &x->http_method, &x->http_host, &x->http_url,
+                         &x->http_user_agent, &x->dns_query,   &x->tls_sni,   &x->tls_ja3 };
+    const char *const f[] = { from->app_proto, from->http_method,     from->http_host,
+                              from->http_url,  from->http_user_agent, from->dns_query,
+                              from->tls_sni,   from->tls_ja3 };
 
     for (size_t i = 0; i < sizeof s / sizeof s[0]; i++)
         if (!*s[i] || !*s[i][0])
@@ -1055,10 +1051,10 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
             x.nnotes = old.nnotes;
             if (old.flags & CG_INC_SEV_SET)
                 x.severity = old.severity;
-            memcpy(abuf, old.assignee, strlen(old.assignee) + 1);   /* <= TEXT_MAX (decoder) */
+            memcpy(abuf, old.assignee, strlen(old.assignee) + 1); /* <= TEXT_MAX (decoder) */
             x.assignee = abuf;
             if (x.attack_id == 0)
-                x.attack_id = old.attack_id;   /* 0 for a record of version 2: assigned below */
+                x.attack_id = old.attack_id; /* 0 for a record of version 2: assigned below */
             ctx_merge(&x, &old);
         }
     } else if (rc != MDB_NOTFOUND) {
@@ -1075,8 +1071,7 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
             x.attack_id = x.id;
         size = cgs_inc_size(&x, &why);
         if (size == 0)
-            return cgs_fail(st, CG_EINVAL, "incident %llu: %s", (unsigned long long)inc->id,
-                            why);
+            return cgs_fail(st, CG_EINVAL, "incident %llu: %s", (unsigned long long)inc->id, why);
         if (size > st->enc_cap) {
             uint8_t *b = realloc(st->enc, size);
             if (!b)
@@ -1166,7 +1161,8 @@ int cg_store_put_evidence(cg_store *st, uint64_t id, uint32_t seq, const cg_evid
     if ((code = batch_ready(st)) != 0)
         return code;
     if (!ev || id == 0 || (ev->caplen && !ev->data) || (uint64_t)ev->caplen + EV_FIXED > SIZE_MAX)
-        return cgs_fail(st, CG_EINVAL, "invalid evidence for incident %llu", (unsigned long long)id);
+        return cgs_fail(st, CG_EINVAL, "invalid evidence for incident %llu",
+                        (unsigned long long)id);
     put64(key, id);
     put32(key + 8, seq);
     k = (MDB_val){ 12, key };
@@ -1209,7 +1205,7 @@ int cg_store_commit(cg_store *st)
             return code;
         }
     }
-    CG_INVARIANT(cgs_check_writer(st, 1) == 0);   /* the batch as it is committed */
+    CG_INVARIANT(cgs_check_writer(st, 1) == 0); /* the batch as it is committed */
     /* mdb_txn_commit frees the transaction whatever it returns. */
     rc = mdb_txn_commit(st->wtxn);
     code = rc ? cgs_fail_mdb(st, rc, "commit") : 0;

@@ -182,8 +182,8 @@
 typedef struct cg_store cg_store;
 
 /* flags for cg_store_open (at most one) */
-#define CG_STORE_RDONLY 0x1   /* query side: never writes, store must exist */
-#define CG_STORE_TRIAGE 0x2   /* triage changes only, no writer.lock; store must exist */
+#define CG_STORE_RDONLY 0x1 /* query side: never writes, store must exist */
+#define CG_STORE_TRIAGE 0x2 /* triage changes only, no writer.lock; store must exist */
 
 /* mapsize 0 = default: the store's map size, at least 16 GiB for a writer
  * (sparse: the file grows with the data); a reader's or triage handle's
@@ -197,69 +197,75 @@ const char *cg_store_error(const cg_store *st);
 
 /* ---- values ------------------------------------------------------------- */
 
-enum { CG_ST_NEW = 0, CG_ST_ACKNOWLEDGED, CG_ST_INVESTIGATING, CG_ST_RESOLVED,
-       CG_ST_FALSE_POSITIVE, CG_ST_COUNT };
+enum {
+    CG_ST_NEW = 0,
+    CG_ST_ACKNOWLEDGED,
+    CG_ST_INVESTIGATING,
+    CG_ST_RESOLVED,
+    CG_ST_FALSE_POSITIVE,
+    CG_ST_COUNT
+};
 
 /* "new", "acknowledged", "investigating", "resolved", "false-positive";
  * NULL for another value. */
 const char *cg_store_status_name(unsigned status);
 
-#define CG_INC_SEV_SET 0x01   /* flags: severity was set by triage */
+#define CG_INC_SEV_SET 0x01 /* flags: severity was set by triage */
 
 #define CG_STORE_TEXT_MAX 255 /* assignee and who: bytes at most */
 
 /* One side of an incident as enrichment sees it. Strings may be NULL on put
  * (stored as ""); each is at most 65534 bytes. */
 typedef struct cg_incident_geo {
-    char country[3];           /* ISO 3166-1 alpha-2 ("VN"), "" when unknown */
-    uint32_t asn;              /* 0 when unknown */
+    char country[3]; /* ISO 3166-1 alpha-2 ("VN"), "" when unknown */
+    uint32_t asn;    /* 0 when unknown */
     const char *city;
     const char *as_org;
-    const char *agency;        /* the agency that owns the address (asset inventory) */
-    const char *zone;          /* the network zone of the address ("dmz", ...) */
+    const char *agency; /* the agency that owns the address (asset inventory) */
+    const char *zone;   /* the network zone of the address ("dmz", ...) */
 } cg_incident_geo;
 
-#define CG_STORE_PAYLOAD_MAX 1024   /* bytes of payload excerpt an incident keeps */
+#define CG_STORE_PAYLOAD_MAX 1024 /* bytes of payload excerpt an incident keeps */
 
 typedef struct cg_incident {
-    uint64_t id;               /* assigned by cg_store_new_id */
-    uint64_t attack_id;        /* the attack it belongs to (see The incident model);
-                                * 0 on put: assigned (insert) or kept (re-put) */
+    uint64_t id;        /* assigned by cg_store_new_id */
+    uint64_t attack_id; /* the attack it belongs to (see The incident model);
+                         * 0 on put: assigned (insert) or kept (re-put) */
     uint32_t gid, sid, rev;
-    uint8_t src[16], dst[16];  /* IPv4 mapped (::ffff:a.b.c.d) */
-    uint16_t sport, dport;     /* of the first alert */
-    uint8_t proto;             /* IP protocol */
-    uint8_t severity;          /* current: triage's when CG_INC_SEV_SET, else the fold's */
-    uint8_t rule_severity;     /* what detection said: the rule's */
-    uint8_t layers;            /* CG_LAYER bits */
-    uint8_t status;            /* CG_ST_* */
-    uint8_t flags;             /* CG_INC_* */
+    uint8_t src[16], dst[16]; /* IPv4 mapped (::ffff:a.b.c.d) */
+    uint16_t sport, dport;    /* of the first alert */
+    uint8_t proto;            /* IP protocol */
+    uint8_t severity;         /* current: triage's when CG_INC_SEV_SET, else the fold's */
+    uint8_t rule_severity;    /* what detection said: the rule's */
+    uint8_t layers;           /* CG_LAYER bits */
+    uint8_t status;           /* CG_ST_* */
+    uint8_t flags;            /* CG_INC_* */
     uint64_t first_us, last_us;
-    uint64_t count;            /* alerts folded in: exact */
-    uint64_t flow_id;          /* of the first alert */
-    uint64_t escalated_from;   /* the incident this one escalates, or 0 */
-    uint32_t nevidence;        /* evidence packets stored */
-    uint32_t nalerts;          /* alerts stored (count, or the cap) */
-    uint32_t nnotes;           /* notes in the history */
-    const char *community_id;  /* of the first alert */
+    uint64_t count;           /* alerts folded in: exact */
+    uint64_t flow_id;         /* of the first alert */
+    uint64_t escalated_from;  /* the incident this one escalates, or 0 */
+    uint32_t nevidence;       /* evidence packets stored */
+    uint32_t nalerts;         /* alerts stored (count, or the cap) */
+    uint32_t nnotes;          /* notes in the history */
+    const char *community_id; /* of the first alert */
     const char *msg;
-    const char *classtype;     /* "" when none */
-    const char *assignee;      /* "" when none */
+    const char *classtype; /* "" when none */
+    const char *assignee;  /* "" when none */
     cg_incident_geo src_geo, dst_geo;
-    const char *geo_db_type;   /* the GeoIP database ("GeoLite2-City"), "" when none */
-    const char *geo_db_date;   /* its build date ("2025-11-18") */
+    const char *geo_db_type; /* the GeoIP database ("GeoLite2-City"), "" when none */
+    const char *geo_db_date; /* its build date ("2025-11-18") */
     /* The context of the first alert: what the analyst reads to see the
      * request behind it. "" / 0 when unknown; strings as the others (NULL
      * on put is ""). See cg_store_put for when a re-put keeps them. */
-    const char *app_proto;     /* "http" "tls" "dns" "ssh" "smtp" "ftp" "smb", "" unknown */
-    const char *http_method;   /* "GET" */
-    const char *http_host;     /* the Host header ("portal.example") */
-    const char *http_url;      /* the request target as sent ("/index.php?id=1") */
+    const char *app_proto;   /* "http" "tls" "dns" "ssh" "smtp" "ftp" "smb", "" unknown */
+    const char *http_method; /* "GET" */
+    const char *http_host;   /* the Host header ("portal.example") */
+    const char *http_url;    /* the request target as sent ("/index.php?id=1") */
     const char *http_user_agent;
-    uint16_t http_status;      /* of the response, 0 = none */
-    const char *dns_query;     /* the first question's name */
+    uint16_t http_status;  /* of the response, 0 = none */
+    const char *dns_query; /* the first question's name */
     const char *tls_sni;
-    const char *tls_ja3;       /* the client hello's JA3 hash (32 hex digits), Suricata's tls.ja3.hash */
+    const char *tls_ja3; /* the client hello's JA3 hash (32 hex digits), Suricata's tls.ja3.hash */
     /* A bounded excerpt of the payload around the match (binary, at most
      * CG_STORE_PAYLOAD_MAX bytes), and where the match starts in it
      * (payload_match <= payload_len). payload may be NULL when payload_len
@@ -272,10 +278,10 @@ typedef struct cg_incident {
 typedef struct cg_alert {
     uint64_t ts_us;
     uint64_t flow_id;
-    const char *community_id;  /* NULL on put is "" */
+    const char *community_id; /* NULL on put is "" */
     uint16_t sport, dport;
     uint8_t severity;
-    int32_t evidence_seq;      /* the evidence packet it took, or -1 */
+    int32_t evidence_seq; /* the evidence packet it took, or -1 */
 } cg_alert;
 
 typedef struct cg_evidence {
@@ -289,10 +295,10 @@ typedef struct cg_evidence {
 enum { CG_HIST_STATUS = 1, CG_HIST_ASSIGNEE, CG_HIST_SEVERITY, CG_HIST_NOTE };
 
 typedef struct cg_history {
-    uint64_t seq;              /* 0, 1, ... per incident, in the order of the changes */
+    uint64_t seq; /* 0, 1, ... per incident, in the order of the changes */
     uint64_t when_us;
     const char *who;
-    uint8_t kind;              /* CG_HIST_* */
+    uint8_t kind; /* CG_HIST_* */
     /* STATUS: old_num/new_num are CG_ST_*. SEVERITY: the severity before and
      * after, and old_text/new_text "set" when that side was a triage
      * override, "" when it was the fold's. ASSIGNEE: old_text/new_text.
@@ -349,7 +355,7 @@ void cg_store_set_attack_window(cg_store *st, uint64_t seconds);
 
 /* ---- triage ------------------------------------------------------------ */
 
-#define CG_TRIAGE_STATUS   0x1
+#define CG_TRIAGE_STATUS 0x1
 #define CG_TRIAGE_ASSIGNEE 0x2
 #define CG_TRIAGE_SEVERITY 0x4
 
@@ -362,8 +368,7 @@ void cg_store_set_attack_window(cg_store *st, uint64_t seconds);
  * incident; CG_EINVAL on a read-only handle or while the handle has a
  * batch open. */
 int cg_store_triage_set(cg_store *st, uint64_t id, unsigned mask, uint8_t status,
-                        const char *assignee, uint8_t severity, const char *who,
-                        uint64_t when_us);
+                        const char *assignee, uint8_t severity, const char *who, uint64_t when_us);
 /* Appends a note (1..65534 bytes) to incident id's history. */
 int cg_store_note_add(cg_store *st, uint64_t id, const char *who, uint64_t when_us,
                       const char *text);
@@ -372,8 +377,8 @@ int cg_store_note_add(cg_store *st, uint64_t id, const char *who, uint64_t when_
 
 /* Calls cb once with incident id (its return value is ignored), or returns
  * CG_ENOTFOUND; a record that does not decode is CG_ECORRUPT. */
-int cg_store_get(cg_store *st, uint64_t id,
-                 int (*cb)(const cg_incident *inc, void *arg), void *arg);
+int cg_store_get(cg_store *st, uint64_t id, int (*cb)(const cg_incident *inc, void *arg),
+                 void *arg);
 /* Calls cb for each evidence packet / alert / history entry of incident id
  * in seq order, until cb returns non-zero; CG_ENOTFOUND when there is
  * no such incident (whose record need not decode: the packets, alerts and
@@ -382,36 +387,36 @@ int cg_store_evidence(cg_store *st, uint64_t id,
                       int (*cb)(uint32_t seq, const cg_evidence *ev, void *arg), void *arg);
 int cg_store_alerts(cg_store *st, uint64_t id,
                     int (*cb)(uint32_t seq, const cg_alert *a, void *arg), void *arg);
-int cg_store_history(cg_store *st, uint64_t id,
-                     int (*cb)(const cg_history *h, void *arg), void *arg);
+int cg_store_history(cg_store *st, uint64_t id, int (*cb)(const cg_history *h, void *arg),
+                     void *arg);
 
 /* Query filters: every one set in `has` must hold. */
-#define CG_Q_SINCE    0x00001
-#define CG_Q_UNTIL    0x00002
-#define CG_Q_SRC      0x00004
-#define CG_Q_DST      0x00008
-#define CG_Q_SID      0x00010
-#define CG_Q_SEV      0x00020
-#define CG_Q_PORT     0x00040   /* src or dst port (checked on records) */
-#define CG_Q_SPORT    0x00080   /* (checked on records) */
-#define CG_Q_DPORT    0x00100
-#define CG_Q_GID      0x00200   /* with CG_Q_SID: one key of by_sid; alone: checked on records */
-#define CG_Q_STATUS   0x00400
-#define CG_Q_SRC_CC   0x00800
-#define CG_Q_DST_CC   0x01000
-#define CG_Q_SRC_ASN  0x02000
-#define CG_Q_DST_ASN  0x04000
+#define CG_Q_SINCE 0x00001
+#define CG_Q_UNTIL 0x00002
+#define CG_Q_SRC 0x00004
+#define CG_Q_DST 0x00008
+#define CG_Q_SID 0x00010
+#define CG_Q_SEV 0x00020
+#define CG_Q_PORT 0x00040  /* src or dst port (checked on records) */
+#define CG_Q_SPORT 0x00080 /* (checked on records) */
+#define CG_Q_DPORT 0x00100
+#define CG_Q_GID 0x00200 /* with CG_Q_SID: one key of by_sid; alone: checked on records */
+#define CG_Q_STATUS 0x00400
+#define CG_Q_SRC_CC 0x00800
+#define CG_Q_DST_CC 0x01000
+#define CG_Q_SRC_ASN 0x02000
+#define CG_Q_DST_ASN 0x04000
 #define CG_Q_COMMUNITY 0x08000
 #define CG_Q_ASSIGNEE 0x10000
-#define CG_Q_ATTACK   0x20000   /* attack_id == attack (by_attack) */
+#define CG_Q_ATTACK 0x20000 /* attack_id == attack (by_attack) */
 
 typedef struct cg_query {
-    unsigned has;              /* CG_Q_* */
-    uint64_t since_us, until_us;       /* on first_us: since <= first_us < until */
-    uint8_t src_lo[16], src_hi[16];    /* inclusive range (an address or a CIDR) */
+    unsigned has;                   /* CG_Q_* */
+    uint64_t since_us, until_us;    /* on first_us: since <= first_us < until */
+    uint8_t src_lo[16], src_hi[16]; /* inclusive range (an address or a CIDR) */
     uint8_t dst_lo[16], dst_hi[16];
     uint32_t sid, gid;
-    uint8_t sev_max;           /* severity <= sev_max (1 = high only) */
+    uint8_t sev_max; /* severity <= sev_max (1 = high only) */
     uint16_t port, sport, dport;
     unsigned status_mask;      /* bit (1u << CG_ST_*) for each status wanted */
     char src_cc[3], dst_cc[3]; /* "" = unknown country */
@@ -466,15 +471,25 @@ int cg_store_explain(cg_store *st, const cg_query *q, char *buf, size_t len);
 int cg_store_count(cg_store *st, const cg_query *q, uint64_t *out);
 
 /* Fields to group by. */
-enum { CG_F_SRC = 1, CG_F_DST, CG_F_SID, CG_F_SRC_CC, CG_F_DST_CC, CG_F_SRC_ASN,
-       CG_F_DST_ASN, CG_F_DPORT, CG_F_SEV, CG_F_STATUS };
+enum {
+    CG_F_SRC = 1,
+    CG_F_DST,
+    CG_F_SID,
+    CG_F_SRC_CC,
+    CG_F_DST_CC,
+    CG_F_SRC_ASN,
+    CG_F_DST_ASN,
+    CG_F_DPORT,
+    CG_F_SEV,
+    CG_F_STATUS
+};
 
 typedef struct cg_store_group {
     uint64_t count;
-    uint8_t addr[16];          /* CG_F_SRC, CG_F_DST */
-    uint32_t gid;              /* CG_F_SID (with num = sid) */
-    uint32_t num;              /* sid, asn, port, severity, status */
-    char cc[3];                /* CG_F_SRC_CC, CG_F_DST_CC ("" = unknown) */
+    uint8_t addr[16]; /* CG_F_SRC, CG_F_DST */
+    uint32_t gid;     /* CG_F_SID (with num = sid) */
+    uint32_t num;     /* sid, asn, port, severity, status */
+    char cc[3];       /* CG_F_SRC_CC, CG_F_DST_CC ("" = unknown) */
 } cg_store_group;
 
 /* The n most frequent values of field among the incidents matching q, most
@@ -497,14 +512,16 @@ int cg_store_histogram(cg_store *st, const cg_query *q, uint64_t bucket_us,
 
 typedef struct cg_store_attack {
     uint64_t attack_id;
-    uint64_t first_us, last_us;   /* the earliest first_us, the latest last_us */
-    uint8_t src[16], dst[16];     /* the pair */
-    uint8_t severity;             /* the highest (the lowest number) */
-    uint64_t incidents;           /* matching incidents of the attack */
-    uint64_t alerts;              /* their counts added up */
-    uint32_t nsigs;               /* signatures in sigs[] */
-    int more_sigs;                /* the incidents have other signatures than those */
-    struct { uint32_t gid, sid; } sigs[CG_ATTACK_SIGS];   /* distinct, oldest incident first */
+    uint64_t first_us, last_us; /* the earliest first_us, the latest last_us */
+    uint8_t src[16], dst[16];   /* the pair */
+    uint8_t severity;           /* the highest (the lowest number) */
+    uint64_t incidents;         /* matching incidents of the attack */
+    uint64_t alerts;            /* their counts added up */
+    uint32_t nsigs;             /* signatures in sigs[] */
+    int more_sigs;              /* the incidents have other signatures than those */
+    struct {
+        uint32_t gid, sid;
+    } sigs[CG_ATTACK_SIGS]; /* distinct, oldest incident first */
 } cg_store_attack;
 
 /* Groups the incidents matching q by attack and calls cb once per attack,

@@ -12,7 +12,8 @@
 
 /* ---- counts ------------------------------------------------------------------------------- */
 
-static int each_count(void *ctx, uint64_t id, const uint8_t *rec, size_t len, const cg_incident *inc)
+static int each_count(void *ctx, uint64_t id, const uint8_t *rec, size_t len,
+                      const cg_incident *inc)
 {
     (void)id, (void)rec, (void)len, (void)inc;
     ++*(uint64_t *)ctx;
@@ -66,7 +67,7 @@ out:
  * key is the field's index key (so ties sort as the index does). */
 static const struct field {
     int ix;
-    unsigned off;           /* of the field in an incident record */
+    unsigned off; /* of the field in an incident record */
 } fields[] = {
     [CG_F_SRC] = { IX_SRC, OFF_SRC },
     [CG_F_DST] = { IX_DST, OFF_DST },
@@ -176,9 +177,7 @@ static void group_value(int f, const uint8_t *k, cg_store_group *g)
     memset(g, 0, sizeof *g);
     switch (f) {
     case CG_F_SRC:
-    case CG_F_DST:
-        memcpy(g->addr, k, 16);
-        break;
+    case CG_F_DST: memcpy(g->addr, k, 16); break;
     case CG_F_SID:
         g->num = get32(k);
         g->gid = get32(k + 4);
@@ -189,15 +188,9 @@ static void group_value(int f, const uint8_t *k, cg_store_group *g)
         g->cc[1] = (char)k[1];
         break;
     case CG_F_SRC_ASN:
-    case CG_F_DST_ASN:
-        g->num = get32(k);
-        break;
-    case CG_F_DPORT:
-        g->num = get16(k);
-        break;
-    default:
-        g->num = k[0];
-        break;
+    case CG_F_DST_ASN: g->num = get32(k); break;
+    case CG_F_DPORT: g->num = get16(k); break;
+    default: g->num = k[0]; break;
     }
 }
 
@@ -206,7 +199,8 @@ struct grouping {
     struct counts c;
 };
 
-static int each_group(void *ctx, uint64_t id, const uint8_t *rec, size_t len, const cg_incident *inc)
+static int each_group(void *ctx, uint64_t id, const uint8_t *rec, size_t len,
+                      const cg_incident *inc)
 {
     struct grouping *g = ctx;
     uint8_t k[16];
@@ -520,10 +514,10 @@ out:
  * addressing table (map: slot + 1, 0 empty) and ordered in a max-heap. */
 struct attacks {
     cg_store_attack *g;
-    uint32_t *freel;           /* free slots */
+    uint32_t *freel; /* free slots */
     size_t ng, nfree, cap;
     uint32_t *map;
-    size_t mapcap;             /* a power of two, at least twice cap */
+    size_t mapcap; /* a power of two, at least twice cap */
     uint32_t *heap;
     size_t nheap;
     uint64_t limit, given;
@@ -657,7 +651,8 @@ static void attacks_emit(struct attacks *t, uint64_t from)
     }
 }
 
-static int each_attack(void *ctx, uint64_t id, const uint8_t *rec, size_t len, const cg_incident *inc)
+static int each_attack(void *ctx, uint64_t id, const uint8_t *rec, size_t len,
+                       const cg_incident *inc)
 {
     struct attacks *t = ctx;
     uint64_t attack = cgs_rec_attack(rec), cnt = get64(rec + OFF_COUNT);
@@ -753,7 +748,7 @@ int cg_store_attacks(cg_store *st, const cg_query *q, uint64_t limit,
     if (!code && t.nomem)
         code = cgs_fail(st, CG_ENOMEM, "out of memory");
     if (!code)
-        attacks_emit(&t, 0);   /* the walk's end: every open attack is complete */
+        attacks_emit(&t, 0); /* the walk's end: every open attack is complete */
     mdb_txn_abort(txn);
     free(t.g);
     free(t.freel);

@@ -49,10 +49,10 @@
 
 #include <string.h>
 
-#define HOUR_US   3600000000ull
-#define PAIR_KEY  36
-#define PAIR_VAL  16
-#define MAX_HOURS 400   /* hours looked at on each side: windows up to ~16 days */
+#define HOUR_US 3600000000ull
+#define PAIR_KEY 36
+#define PAIR_VAL 16
+#define MAX_HOURS 400 /* hours looked at on each side: windows up to ~16 days */
 
 static uint32_t hour_of(uint64_t us)
 {
@@ -73,8 +73,8 @@ static uint64_t add_sat(uint64_t a, uint64_t b)
 /* The pair's entry of hour h: *have = 1 with its attack and last seen, 0
  * when there is none (or a damaged value: replaced when written). An LMDB
  * code. */
-static int pair_get(const cg_store *st, MDB_txn *txn, uint8_t key[PAIR_KEY], uint32_t h,
-                    int *have, uint64_t *attack, uint64_t *last)
+static int pair_get(const cg_store *st, MDB_txn *txn, uint8_t key[PAIR_KEY], uint32_t h, int *have,
+                    uint64_t *attack, uint64_t *last)
 {
     MDB_val k = { PAIR_KEY, key }, v;
     int rc;
@@ -166,8 +166,8 @@ static int victim_put(const cg_store *st, MDB_txn *txn, const uint8_t dst[16], u
 }
 
 /* The pair entry is written: the destination is noted as a victim too. */
-static int pair_and_victim_put(const cg_store *st, MDB_txn *txn, uint8_t key[PAIR_KEY],
-                               uint32_t h, const cg_incident *x)
+static int pair_and_victim_put(const cg_store *st, MDB_txn *txn, uint8_t key[PAIR_KEY], uint32_t h,
+                               const cg_incident *x)
 {
     int rc = pair_put(st, txn, key, h, x->attack_id, x->last_us);
     return rc ? rc : victim_put(st, txn, x->dst, x->attack_id, x->last_us);
@@ -187,19 +187,19 @@ int cgs_attack_put(const cg_store *st, MDB_txn *txn, cg_incident *x, uint64_t wi
         uint32_t oat;
         uint8_t okey[PAIR_KEY];
         if (window_us == 0)
-            goto alone;   /* no window: every incident an attack of its own */
+            goto alone; /* no window: every incident an attack of its own */
         if ((rc = pair_best(st, txn, key, x->first_us, window_us, 1, x->id, &best, &at,
                             &at_last)) != 0)
             return rc;
         found = best != 0;
-        if (!found) {   /* 2. the other way: D -> S */
+        if (!found) { /* 2. the other way: D -> S */
             memcpy(okey + 4, x->dst, 16);
             memcpy(okey + 20, x->src, 16);
             if ((rc = pair_best(st, txn, okey, x->first_us, window_us, 0, x->id, &other, &oat,
                                 &olast)) != 0)
                 return rc;
         }
-        if (!found && !other) {   /* 3. S was a victim */
+        if (!found && !other) { /* 3. S was a victim */
             memset(okey + 4, 0xff, 16);
             memcpy(okey + 20, x->src, 16);
             if ((rc = pair_best(st, txn, okey, x->first_us, window_us, 0, x->id, &other, &oat,
@@ -237,13 +237,13 @@ int cgs_attack_put(const cg_store *st, MDB_txn *txn, cg_incident *x, uint64_t wi
         }
     }
     if (found && at_last >= x->last_us)
-        return 0;   /* nothing new: no write */
+        return 0; /* nothing new: no write */
     /* the attack's entry moves to the hour of its new last seen */
     if (found && at != want && (rc = pair_del(st, txn, key, at)) != 0)
         return rc;
     if ((rc = pair_get(st, txn, key, want, &have, &a, &last)) != 0)
         return rc;
     if (have && a > x->attack_id)
-        return 0;   /* that hour holds a newer attack of the pair (invariant 2) */
+        return 0; /* that hour holds a newer attack of the pair (invariant 2) */
     return pair_and_victim_put(st, txn, key, want, x);
 }

@@ -45,7 +45,8 @@ static void key_str(int db, const MDB_val *k, char *out, size_t len)
     const uint8_t *p = k->mv_data;
     size_t n = 0;
 
-    if ((db == DB_INC && k->mv_size == 8) || ((db == DB_ALERT || db == DB_EV) && k->mv_size == 12) ||
+    if ((db == DB_INC && k->mv_size == 8) ||
+        ((db == DB_ALERT || db == DB_EV) && k->mv_size == 12) ||
         (db == DB_HIST && k->mv_size == 16)) {
         n = (size_t)snprintf(out, len, "%llu", (unsigned long long)get64(p));
         if (k->mv_size == 12)
@@ -100,10 +101,8 @@ static const char *judge(const cg_store *st, int db, const MDB_val *k, const MDB
         if (k->mv_size != 16)
             return "key not 16 bytes";
         return cgs_hist_decode(vp, v->mv_size, &u.h, &why) ? why : NULL;
-    case DB_PARTS:
-        return k->mv_size == 4 && v->mv_size == 16 ? NULL : "not a partition span";
-    case DB_PAIRS:
-        return k->mv_size == 36 && v->mv_size == 16 ? NULL : "not an attack pair";
+    case DB_PARTS: return k->mv_size == 4 && v->mv_size == 16 ? NULL : "not a partition span";
+    case DB_PAIRS: return k->mv_size == 36 && v->mv_size == 16 ? NULL : "not an attack pair";
     default: {
         const struct cgs_ixdef *ix = &cgs_ix[db - DB_IX0];
         unsigned kl = ix->keylen + (ix->flags & IXF_PART ? 4 : 0);
@@ -171,8 +170,8 @@ int cg_store_check(cg_store *st, int db, void (*cb)(const char *problem, void *a
     *entries = n;
     if (bad) {
         cgs_note_damaged();
-        return cgs_fail(st, CG_ECORRUPT, "damaged (%s: %llu problems): restore from a backup",
-                        name, (unsigned long long)bad);
+        return cgs_fail(st, CG_ECORRUPT, "damaged (%s: %llu problems): restore from a backup", name,
+                        (unsigned long long)bad);
     }
     return 0;
 }
@@ -260,8 +259,8 @@ int cg_store_restore(const char *backup, const char *dir)
     if ((size_t)snprintf(src, sizeof src, "%s/data.mdb", backup) >= sizeof src ||
         (size_t)snprintf(dst, sizeof dst, "%s/data.mdb", dir) >= sizeof dst ||
         (size_t)snprintf(tmp, sizeof tmp, "%s/data.mdb.restoring", dir) >= sizeof tmp ||
-        (size_t)snprintf(old, sizeof old, "%s/data.mdb.damaged-%lld", dir,
-                         (long long)time(NULL)) >= sizeof old ||
+        (size_t)snprintf(old, sizeof old, "%s/data.mdb.damaged-%lld", dir, (long long)time(NULL)) >=
+            sizeof old ||
         (size_t)snprintf(lock, sizeof lock, "%s/writer.lock", dir) >= sizeof lock) {
         code = cgs_fail(st, CG_EINVAL, "path too long");
         goto out;
@@ -280,8 +279,10 @@ int cg_store_restore(const char *backup, const char *dir)
             buf[n] = 0;
             pid = strtol(buf, NULL, 10);
         }
-        code = cgs_fail(st, CG_EBUSY, "a sensor writes this store (pid %ld): stop it "
-                        "before restoring", pid);
+        code = cgs_fail(st, CG_EBUSY,
+                        "a sensor writes this store (pid %ld): stop it "
+                        "before restoring",
+                        pid);
         goto out;
     }
     unlink(tmp);

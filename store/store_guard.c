@@ -48,17 +48,17 @@
 #define SLACK ((uintptr_t)4 << 30)
 
 static struct {
-    _Atomic(uintptr_t) lo;      /* 0: free */
+    _Atomic(uintptr_t) lo; /* 0: free */
     uintptr_t len;
     size_t psize;
     const char *dir;
 } slots[SLOTS];
 
-static uintptr_t g_lmdb_lo, g_lmdb_hi;   /* liblmdb's code, when it is a shared library */
-static const char *g_prefix;   /* NULL: not asked for */
-static struct sigaction g_old_segv, g_old_bus;   /* what was there before */
+static uintptr_t g_lmdb_lo, g_lmdb_hi;         /* liblmdb's code, when it is a shared library */
+static const char *g_prefix;                   /* NULL: not asked for */
+static struct sigaction g_old_segv, g_old_bus; /* what was there before */
 static int g_fd = 2, g_code = 2, g_code_full = 1;
-static _Atomic(const char *) g_opening;   /* a store being opened */
+static _Atomic(const char *) g_opening; /* a store being opened */
 static char g_where[160];
 static volatile sig_atomic_t g_where_set;
 static atomic_int g_damaged;
@@ -128,7 +128,8 @@ static void say_full(const char *dir)
     n = cat(buf, n, sizeof buf, g_prefix);
     n = cat(buf, n, sizeof buf, ": ");
     n = cat(buf, n, sizeof buf, dir);
-    n = cat(buf, n, sizeof buf, ": No space left on device (a page LMDB writes through its "
+    n = cat(buf, n, sizeof buf,
+            ": No space left on device (a page LMDB writes through its "
             "map could not be allocated)\n");
     if (write(g_fd, buf, n) < 0) {
         /* nothing else to say it with */
@@ -144,7 +145,7 @@ static _Noreturn void store_fault(int sig, void *uc, const char *dir, const char
 {
     int write_fault = 1;
 #if defined(__x86_64__)
-    write_fault = (((ucontext_t *)uc)->uc_mcontext.gregs[REG_ERR] & 2) != 0;   /* X86_PF_WRITE */
+    write_fault = (((ucontext_t *)uc)->uc_mcontext.gregs[REG_ERR] & 2) != 0; /* X86_PF_WRITE */
 #else
     (void)uc;
 #endif
@@ -193,7 +194,7 @@ static void find_lmdb(void)
             continue;
         if (!lib[0] && lo == (unsigned long)(uintptr_t)di.dli_fbase) {
             if (!strcmp(path, self))
-                break;   /* LMDB linked into the executable */
+                break; /* LMDB linked into the executable */
             snprintf(lib, sizeof lib, "%s", path);
         }
         if (lib[0] && perms[2] == 'x' && !strcmp(path, lib)) {

@@ -57,24 +57,20 @@
 
 #include "store/store.h"
 
-#define MIB               (1024u * 1024u)
-#define DEFAULT_MAPSIZE   ((uint64_t)16 << 30)
-#define STR_MAX           65535u  /* be16 length, NUL included */
+#define MIB (1024u * 1024u)
+#define DEFAULT_MAPSIZE ((uint64_t)16 << 30)
+#define STR_MAX 65535u /* be16 length, NUL included */
 
 /* The named databases. The index databases follow DB_IX0 in cgs_ix order.
  * DB_PAIRS and by_attack are new in schema 3 (cgs_db_v3). */
-enum {
-    DB_META, DB_INC, DB_ALERT, DB_EV, DB_HIST, DB_PARTS, DB_PAIRS,
-    DB_IX0,
-    DB_N = DB_IX0 + 14
-};
+enum { DB_META, DB_INC, DB_ALERT, DB_EV, DB_HIST, DB_PARTS, DB_PAIRS, DB_IX0, DB_N = DB_IX0 + 14 };
 
 /* Partitions: ids in runs of PART_IDS (store_rec.c). Part of the on-disk
  * format of schemas 2 and 3. Ids stay below ID_LIMIT so that a partition number
  * fits in a be32. */
 #define PART_SHIFT 15
-#define PART_IDS   ((uint64_t)1 << PART_SHIFT)
-#define ID_LIMIT   ((uint64_t)1 << (32 + PART_SHIFT))
+#define PART_IDS ((uint64_t)1 << PART_SHIFT)
+#define ID_LIMIT ((uint64_t)1 << (32 + PART_SHIFT))
 
 static inline uint32_t part_of(uint64_t id)
 {
@@ -82,8 +78,21 @@ static inline uint32_t part_of(uint64_t id)
 }
 
 enum {
-    IX_TIME, IX_SRC, IX_DST, IX_SID, IX_SEV, IX_STATUS, IX_SRC_CC, IX_DST_CC,
-    IX_SRC_ASN, IX_DST_ASN, IX_DPORT, IX_COMMUNITY, IX_ASSIGNEE, IX_ATTACK, IX_N
+    IX_TIME,
+    IX_SRC,
+    IX_DST,
+    IX_SID,
+    IX_SEV,
+    IX_STATUS,
+    IX_SRC_CC,
+    IX_DST_CC,
+    IX_SRC_ASN,
+    IX_DST_ASN,
+    IX_DPORT,
+    IX_COMMUNITY,
+    IX_ASSIGNEE,
+    IX_ATTACK,
+    IX_N
 };
 
 /* Whether database i is one that schema 2 did not have. */
@@ -92,21 +101,20 @@ static inline int cgs_db_v3(int i)
     return i == DB_PAIRS || i == DB_IX0 + IX_ATTACK;
 }
 
-#define IX_KEYMAX 16       /* a field's key */
-#define IX_STOREDMAX 20    /* with a partition in front */
+#define IX_KEYMAX 16    /* a field's key */
+#define IX_STOREDMAX 20 /* with a partition in front */
 
-#define IXF_ADD_ONLY 0x1   /* keys are added, never removed (by_community) */
-#define IXF_PART     0x2   /* partitioned: be32 partition | field -> be16 offset */
+#define IXF_ADD_ONLY 0x1 /* keys are added, never removed (by_community) */
+#define IXF_PART 0x2     /* partitioned: be32 partition | field -> be16 offset */
 
 struct cgs_ixdef {
     const char *name;
-    unsigned keylen;      /* of the field */
-    unsigned flags;       /* IXF_* */
+    unsigned keylen; /* of the field */
+    unsigned flags;  /* IXF_* */
     /* Writes the field's key of x into k and returns keylen, or 0 when x
      * has no key in this index (an unknown country, no assignee). */
     unsigned (*key)(const cg_incident *x, uint8_t *k);
 };
-
 
 extern const struct cgs_ixdef cgs_ix[IX_N];
 extern const char *const cgs_db_names[DB_N];
@@ -134,23 +142,23 @@ struct cg_store {
     uint32_t alert_cap;    /* 0 = every alert */
     uint32_t schema;       /* of the store as opened: 2 (read-only handles only) or 3 */
     uint64_t attack_window_us;
-    uint8_t *enc;          /* a record encoded before its put (cg_store_put) */
+    uint8_t *enc; /* a record encoded before its put (cg_store_put) */
     size_t enc_cap;
-    uint64_t inc_last;     /* in a batch: the highest id stored (UINT64_MAX: unknown) */
-    uint64_t last_put;     /* in a batch: the incident put last (0: none), for W8 */
-    unsigned inv_puts;     /* puts, for CG_INVARIANT_SOMETIMES */
+    uint64_t inc_last; /* in a batch: the highest id stored (UINT64_MAX: unknown) */
+    uint64_t last_put; /* in a batch: the incident put last (0: none), for W8 */
+    unsigned inv_puts; /* puts, for CG_INVARIANT_SOMETIMES */
     /* the last by_community key put_alert added in this batch: most alerts
      * of an incident share its Community ID, so most index puts are skipped */
     uint64_t memo_id, memo_hash;
-    struct cgs_touched touched[TOUCHED_MAX];   /* this batch's partitions */
+    struct cgs_touched touched[TOUCHED_MAX]; /* this batch's partitions */
     unsigned ntouched;
     char dir[];
 };
 
 /* ---- errors (store.c) -------------------------------------------------- */
 
-__attribute__((format(printf, 3, 4)))
-int cgs_fail(const cg_store *st, int code, const char *fmt, ...);
+__attribute__((format(printf, 3, 4))) int cgs_fail(const cg_store *st, int code, const char *fmt,
+                                                   ...);
 int cgs_fail_mdb(const cg_store *st, int rc, const char *what);
 int cgs_bad_record(const cg_store *st, const char *what, uint64_t id, const char *why);
 int cgs_rtxn_begin(const cg_store *st, MDB_txn **txn);
@@ -219,8 +227,8 @@ static inline uint64_t get64(const uint8_t *p)
 
 /* The stored key of an index entry: the field's key, after the id's
  * partition for a partitioned index. Returns its length. */
-static inline unsigned ix_stored_key(unsigned flags, uint64_t id, const uint8_t *field,
-                                     unsigned fl, uint8_t *out)
+static inline unsigned ix_stored_key(unsigned flags, uint64_t id, const uint8_t *field, unsigned fl,
+                                     uint8_t *out)
 {
     if (!(flags & IXF_PART)) {
         memcpy(out, field, fl);
@@ -246,7 +254,7 @@ static inline unsigned ix_value(unsigned flags, uint64_t id, uint8_t *out)
 /* ---- records (store_rec.c) ------------------------------------------------ */
 
 #define INC_FIXED_V2 130
-#define INC_FIXED 152      /* version 3 */
+#define INC_FIXED 152 /* version 3 */
 #define ALERT_FIXED 28
 #define EV_FIXED 24
 #define HIST_FIXED 24
@@ -268,7 +276,7 @@ static inline unsigned ix_value(unsigned flags, uint64_t id, uint8_t *out)
 #define OFF_DST_ASN 120
 #define OFF_SRC_CC 124
 #define OFF_DST_CC 126
-#define OFF_ATTACK 132     /* version 3 only */
+#define OFF_ATTACK 132 /* version 3 only */
 
 /* The attack id of a record that cgs_inc_peek accepted (0 in version 2). */
 static inline uint64_t cgs_rec_attack(const uint8_t *p)
@@ -308,7 +316,7 @@ uint64_t cgs_hash64(const char *s);
  * before a record is overwritten: the strings of a decoded record are views
  * into the page the put replaces. */
 struct cgs_ixkeys {
-    uint8_t k[IX_N][IX_STOREDMAX];   /* stored keys */
+    uint8_t k[IX_N][IX_STOREDMAX]; /* stored keys */
     unsigned len[IX_N];
 };
 

@@ -112,7 +112,7 @@ static int check_batch(const cg_store *st)
     cg_incident x;
     const char *why;
     if (cgs_inc_decode(v.mv_data, v.mv_size, &x, &why) != 0 || x.id != st->last_put)
-        return 8;   /* this batch encoded it */
+        return 8; /* this batch encoded it */
     struct cgs_ixkeys ik;
     cgs_ix_keys(&x, &ik);
     for (int i = 0; i < IX_N; i++) {
@@ -123,7 +123,7 @@ static int check_batch(const cg_store *st)
         MDB_cursor *cur;
         if (mdb_cursor_open(txn, st->dbi[DB_IX0 + i], &cur) != 0)
             continue;
-        rc = mdb_cursor_get(cur, &ek, &ev, MDB_GET_BOTH);   /* that key with that id */
+        rc = mdb_cursor_get(cur, &ek, &ev, MDB_GET_BOTH); /* that key with that id */
         mdb_cursor_close(cur);
         if (rc == MDB_NOTFOUND)
             return 8;
@@ -133,8 +133,8 @@ static int check_batch(const cg_store *st)
     uint32_t p = part_of(x.id);
     for (unsigned i = 0; i < st->ntouched; i++)
         if (st->touched[i].part == p)
-            return st->touched[i].min_us <= x.first_us && x.first_us <= st->touched[i].max_us
-                       ? 0 : 8;
+            return st->touched[i].min_us <= x.first_us && x.first_us <= st->touched[i].max_us ? 0
+                                                                                              : 8;
     uint8_t pk[4];
     put32(pk, p);
     k = (MDB_val){ 4, pk };

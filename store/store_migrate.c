@@ -49,7 +49,7 @@ int cgs_migrate(cg_store *st)
         goto out;
     }
     if (get32(v.mv_data) != 2)
-        goto out;   /* done by another process meanwhile (or refused by check_store next) */
+        goto out; /* done by another process meanwhile (or refused by check_store next) */
     for (int i = 0; i < DB_N && !rc; i++)
         if (cgs_db_v3(i)) {
             what = cgs_db_names[i];
@@ -67,11 +67,11 @@ int cgs_migrate(cg_store *st)
         MDB_val nv, ak, iv;
         if (k.mv_size != 8 || cgs_inc_decode(v.mv_data, v.mv_size, &x, &why) ||
             x.id != get64(k.mv_data) || x.attack_id != 0)
-            continue;   /* a damaged record (or one of version 3): as it is */
-        x.attack_id = x.id;   /* stands in until cgs_attack_put decides */
+            continue;       /* a damaged record (or one of version 3): as it is */
+        x.attack_id = x.id; /* stands in until cgs_attack_put decides */
         size = cgs_inc_size(&x, &why);
         if (size == 0)
-            continue;   /* a field the encoder refuses: the record stays as it is */
+            continue; /* a field the encoder refuses: the record stays as it is */
         if (size > cap) {
             uint8_t *b = realloc(buf, size);
             if (!b) {

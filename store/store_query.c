@@ -60,8 +60,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define C_LOAD 6     /* a record read costs about this many index entries walked */
-#define SAMPLE 4     /* partitions counted to estimate a partitioned index */
+#define C_LOAD 6 /* a record read costs about this many index entries walked */
+#define SAMPLE 4 /* partitions counted to estimate a partitioned index */
 
 static const char *const mode_name[] = { "empty", "scan", "stream", "collect", "parts" };
 
@@ -86,7 +86,7 @@ static unsigned vlen(int ix)
 static int needs_strings(const cg_query *q)
 {
     return q->match || (q->has & CG_Q_ASSIGNEE) ||
-           ((q->has & CG_Q_COMMUNITY) && !(q->community_id && q->community_id[0]));
+        ((q->has & CG_Q_COMMUNITY) && !(q->community_id && q->community_id[0]));
 }
 
 /* cg_sq_match() on the fixed part of a record that cgs_inc_peek accepted, for
@@ -100,11 +100,11 @@ static int match_raw(const cg_query *q, const uint8_t *r)
         return 0;
     if ((has & CG_Q_UNTIL) && t >= q->until_us)
         return 0;
-    if ((has & CG_Q_SRC) && (memcmp(r + OFF_SRC, q->src_lo, 16) < 0 ||
-                             memcmp(r + OFF_SRC, q->src_hi, 16) > 0))
+    if ((has & CG_Q_SRC) &&
+        (memcmp(r + OFF_SRC, q->src_lo, 16) < 0 || memcmp(r + OFF_SRC, q->src_hi, 16) > 0))
         return 0;
-    if ((has & CG_Q_DST) && (memcmp(r + OFF_DST, q->dst_lo, 16) < 0 ||
-                             memcmp(r + OFF_DST, q->dst_hi, 16) > 0))
+    if ((has & CG_Q_DST) &&
+        (memcmp(r + OFF_DST, q->dst_lo, 16) < 0 || memcmp(r + OFF_DST, q->dst_hi, 16) > 0))
         return 0;
     if ((has & CG_Q_SID) && get32(r + OFF_SID) != q->sid)
         return 0;
@@ -120,11 +120,13 @@ static int match_raw(const cg_query *q, const uint8_t *r)
         return 0;
     if ((has & CG_Q_STATUS) && (r[OFF_STATUS] >= 32 || !(q->status_mask >> r[OFF_STATUS] & 1)))
         return 0;
-    if ((has & CG_Q_SRC_CC) && (r[OFF_SRC_CC] != (uint8_t)q->src_cc[0] ||
-                                r[OFF_SRC_CC + 1] != (uint8_t)(q->src_cc[0] ? q->src_cc[1] : 0)))
+    if ((has & CG_Q_SRC_CC) &&
+        (r[OFF_SRC_CC] != (uint8_t)q->src_cc[0] ||
+         r[OFF_SRC_CC + 1] != (uint8_t)(q->src_cc[0] ? q->src_cc[1] : 0)))
         return 0;
-    if ((has & CG_Q_DST_CC) && (r[OFF_DST_CC] != (uint8_t)q->dst_cc[0] ||
-                                r[OFF_DST_CC + 1] != (uint8_t)(q->dst_cc[0] ? q->dst_cc[1] : 0)))
+    if ((has & CG_Q_DST_CC) &&
+        (r[OFF_DST_CC] != (uint8_t)q->dst_cc[0] ||
+         r[OFF_DST_CC + 1] != (uint8_t)(q->dst_cc[0] ? q->dst_cc[1] : 0)))
         return 0;
     if ((has & CG_Q_SRC_ASN) && get32(r + OFF_SRC_ASN) != q->src_asn)
         return 0;
@@ -172,7 +174,8 @@ static void key1(struct plan *p, int ix, const uint8_t *k)
 
 static int cc_ok(const char *cc)
 {
-    return cc[0] == 0 || (cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z' && cc[2] == 0);
+    return cc[0] == 0 ||
+        (cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z' && cc[2] == 0);
 }
 
 /* The candidates of q (step 1). 0, or CG_EINVAL with a message. */
@@ -308,9 +311,11 @@ int cg_sq_match(const cg_query *q, const cg_incident *x)
         return 0;
     if ((has & CG_Q_UNTIL) && x->first_us >= q->until_us)
         return 0;
-    if ((has & CG_Q_SRC) && (memcmp(x->src, q->src_lo, 16) < 0 || memcmp(x->src, q->src_hi, 16) > 0))
+    if ((has & CG_Q_SRC) &&
+        (memcmp(x->src, q->src_lo, 16) < 0 || memcmp(x->src, q->src_hi, 16) > 0))
         return 0;
-    if ((has & CG_Q_DST) && (memcmp(x->dst, q->dst_lo, 16) < 0 || memcmp(x->dst, q->dst_hi, 16) > 0))
+    if ((has & CG_Q_DST) &&
+        (memcmp(x->dst, q->dst_lo, 16) < 0 || memcmp(x->dst, q->dst_hi, 16) > 0))
         return 0;
     if ((has & CG_Q_SID) && x->sid != q->sid)
         return 0;
@@ -383,8 +388,8 @@ static int count_scope(const cg_store *st, MDB_txn *txn, struct plan *p)
         return cgs_fail_mdb(st, rc, "parts");
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
-        if (v.mv_size != 16 || !(get64((const uint8_t *)v.mv_data + 8) < p->t_lo ||
-                                 get64(v.mv_data) > p->t_hi))
+        if (v.mv_size != 16 ||
+            !(get64((const uint8_t *)v.mv_data + 8) < p->t_lo || get64(v.mv_data) > p->t_hi))
             p->nscope++;
     mdb_cursor_close(cur);
     if (rc != MDB_NOTFOUND)
@@ -429,7 +434,7 @@ static int part_below(const cg_store *st, MDB_cursor *cur, int ix, uint64_t befo
  * (dense): the next is then the one below, with no seek to find it; a store
  * with gaps (ids put by hand) seeks the next partition that has a key. */
 void cg_sq_piter_init(struct piter *it, const struct plan *p, MDB_cursor *cur, int ix,
-                       uint64_t below)
+                      uint64_t below)
 {
     uint64_t top = (uint64_t)part_of(p->maxid) + 1;
 
@@ -596,7 +601,7 @@ static int count_key(void *arg, const uint8_t *field, size_t n)
  * first MAXK keys. A partitioned one: the SAMPLE newest partitions in scope,
  * scaled (all of them with `all`). */
 int cg_sq_estimate(const cg_store *st, MDB_txn *txn, const struct plan *p, struct cand *c,
-                    uint64_t cap, unsigned key_cap, int all)
+                   uint64_t cap, unsigned key_cap, int all)
 {
     struct kcount kc = { c, cap, key_cap };
     struct piter it;
@@ -628,7 +633,7 @@ int cg_sq_estimate(const cg_store *st, MDB_txn *txn, const struct plan *p, struc
             break;
     }
     if (code == 1 && !all && sampled == SAMPLE && p->nscope > sampled)
-        c->est = c->est * p->nscope / sampled;   /* scaled: more partitions than read */
+        c->est = c->est * p->nscope / sampled; /* scaled: more partitions than read */
     if (code == 1)
         code = 0;
 out:
@@ -680,7 +685,7 @@ static int maxid_of(const cg_store *st, MDB_txn *txn, uint64_t *out)
 int cg_sq_plan(const cg_store *st, MDB_txn *txn, const cg_query *q, uint64_t limit, struct plan *p)
 {
     struct cand *d;
-    uint64_t best = UINT64_MAX, loads, scope_ids;   /* scope_ids: incidents in scope */
+    uint64_t best = UINT64_MAX, loads, scope_ids; /* scope_ids: incidents in scope */
     int code;
 
     if ((code = cg_sq_build(st, q, p)) != 0 || p->mode == P_EMPTY)
@@ -702,7 +707,7 @@ int cg_sq_plan(const cg_store *st, MDB_txn *txn, const cg_query *q, uint64_t lim
         else if (!cg_sq_parted(d->ix))
             code = cg_sq_estimate(st, txn, p, d, UINT64_MAX, MAXK + 1, 0);
         else
-            d->known = 0;   /* read by partitions whatever its size */
+            d->known = 0; /* read by partitions whatever its size */
         if (code)
             return code;
     } else {
@@ -721,7 +726,7 @@ int cg_sq_plan(const cg_store *st, MDB_txn *txn, const cg_query *q, uint64_t lim
                 }
             }
         if (p->drv < 0)
-            p->drv = 0;   /* every estimate cut off: the first (cheapest to read) */
+            p->drv = 0; /* every estimate cut off: the first (cheapest to read) */
         d = &p->c[p->drv];
     }
     if (d->known && d->est == 0 && !cg_sq_parted(d->ix)) {
@@ -733,7 +738,7 @@ int cg_sq_plan(const cg_store *st, MDB_txn *txn, const cg_query *q, uint64_t lim
     else if (d->known && d->nkeys <= MAXK)
         p->mode = P_STREAM;
     else if (d->ix == IX_TIME && p->timed && (!d->known || scope_ids < 2 * d->est))
-        p->mode = P_SCAN;   /* its partitions hold few others */
+        p->mode = P_SCAN; /* its partitions hold few others */
     else if (d->known && d->est > p->total / 2)
         p->mode = P_SCAN;
     else
@@ -768,9 +773,9 @@ int cg_sq_plan(const cg_store *st, MDB_txn *txn, const cg_query *q, uint64_t lim
  * id space would (ids far apart, or few of them), a bitmap from then on (no
  * sort, no duplicates). Filled with bits_set, then bits_done. */
 struct bits {
-    uint64_t *w;           /* the bitmap, once there is one */
-    uint64_t nbits;        /* ids 0 .. nbits - 1 */
-    uint64_t *v;           /* the list, before */
+    uint64_t *w;    /* the bitmap, once there is one */
+    uint64_t nbits; /* ids 0 .. nbits - 1 */
+    uint64_t *v;    /* the list, before */
     size_t n, cap;
     int nomem;
 };
@@ -933,7 +938,7 @@ static int collect(const cg_store *st, MDB_txn *txn, const struct plan *p, const
 
 struct src {
     int mode;
-    uint64_t below;        /* ids given out are < below; 0 = no bound */
+    uint64_t below; /* ids given out are < below; 0 = no bound */
     const struct plan *p;
     MDB_txn *txn;
     /* P_STREAM: a cursor per key and the id it is at (0 = done) */
@@ -946,14 +951,14 @@ struct src {
     /* P_PARTS: the partition being read, as a bitmap of its ids */
     MDB_cursor *pc;
     struct piter it;
-    uint64_t pbase;        /* the first id of the partition read */
+    uint64_t pbase; /* the first id of the partition read */
     uint64_t local[PART_IDS / 64];
     int have_part;
     /* P_SCAN */
     MDB_cursor *scan;
     int started;
     uint32_t scan_part;
-    int scan_in;           /* scan_part is in scope */
+    int scan_in; /* scan_part is in scope */
 };
 
 static void src_close(struct src *s)
@@ -1179,7 +1184,7 @@ static int src_next(const cg_store *st, struct src *s, uint64_t *id, MDB_val *re
         if ((rc = head_of(st, s, m, rc, &v)) != 0)
             return rc;
         if (s->below && *id >= s->below)
-            continue;   /* a damaged index out of order: never give an id twice */
+            continue; /* a damaged index out of order: never give an id twice */
         s->below = *id;
         return 1;
     }
@@ -1187,9 +1192,9 @@ static int src_next(const cg_store *st, struct src *s, uint64_t *id, MDB_val *re
 
 /* ---- the walk ----------------------------------------------------------------------- */
 
-
 /* Whether id is under the query's Community ID in by_community. */
-static int in_community(const cg_store *st, MDB_cursor *cc, const cg_query *q, uint64_t id, int *yes)
+static int in_community(const cg_store *st, MDB_cursor *cc, const cg_query *q, uint64_t id,
+                        int *yes)
 {
     unsigned fl = cgs_ix[IX_COMMUNITY].flags;
     uint8_t f[8], hk[IX_STOREDMAX], val[8];
@@ -1211,7 +1216,7 @@ static int in_community(const cg_store *st, MDB_cursor *cc, const cg_query *q, u
  * decoded record; records are decoded and checked anyway unless the plan's
  * driver alone is the query (exact). */
 int cg_sq_walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struct plan *p,
-                uint64_t below, int decode, each_fn each, void *ctx)
+               uint64_t below, int decode, each_fn each, void *ctx)
 {
     struct src s;
     struct bits second;
@@ -1229,7 +1234,7 @@ int cg_sq_walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struct
         return 0;
     exact = p->mode != P_SCAN && p->nc == 1 && !p->record_only;
     community = (q->has & CG_Q_COMMUNITY) && q->community_id && q->community_id[0] &&
-                (p->mode == P_SCAN || p->c[p->drv].ix != IX_COMMUNITY);
+        (p->mode == P_SCAN || p->c[p->drv].ix != IX_COMMUNITY);
     if (p->second >= 0 && (code = collect(st, txn, p, &p->c[p->second], &second)) != 0)
         goto out;
     if ((code = src_open(st, txn, p, below, &s)) != 0)
@@ -1249,7 +1254,7 @@ int cg_sq_walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struct
             k = (MDB_val){ 8, key };
             rc = mdb_cursor_get(ic, &k, &v, MDB_SET);
             if (rc == MDB_NOTFOUND)
-                continue;   /* an index entry left by damage elsewhere */
+                continue; /* an index entry left by damage elsewhere */
             if (rc) {
                 code = cgs_fail_mdb(st, rc, "incidents");
                 goto out;
@@ -1283,7 +1288,7 @@ int cg_sq_walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struct
                 continue;
         }
         if (q->match && !q->match(&inc, q->match_arg))
-            continue;   /* decoded: needs_strings() */
+            continue; /* decoded: needs_strings() */
         if (each(ctx, id, v.mv_data, v.mv_size, decode ? &inc : NULL))
             break;
     }
@@ -1373,8 +1378,7 @@ int cg_store_explain(cg_store *st, const cg_query *q, char *buf, size_t len)
         n = snprintf(buf, len, "%s %s %s%llu", mode_name[p.mode], cgs_ix[d->ix].name,
                      d->known ? "" : ">", (unsigned long long)d->est);
         if (p.second >= 0 && n > 0 && (size_t)n < len)
-            n += snprintf(buf + n, len - (size_t)n, " & %s %llu",
-                          cgs_ix[p.c[p.second].ix].name,
+            n += snprintf(buf + n, len - (size_t)n, " & %s %llu", cgs_ix[p.c[p.second].ix].name,
                           (unsigned long long)p.c[p.second].est);
     }
     if (q->match && p.mode != P_EMPTY && n > 0 && (size_t)n < len)
@@ -1382,4 +1386,3 @@ int cg_store_explain(cg_store *st, const cg_query *q, char *buf, size_t len)
     (void)n;
     return 0;
 }
-

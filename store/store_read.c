@@ -34,7 +34,7 @@ int cgs_load(const cg_store *st, MDB_txn *txn, uint64_t id, cg_incident *inc)
     k = (MDB_val){ 8, key };
     rc = mdb_get(txn, st->dbi[DB_INC], &k, &v);
     if (rc == MDB_NOTFOUND)
-        return CG_ENOTFOUND;   /* callers decide whether that is an error */
+        return CG_ENOTFOUND; /* callers decide whether that is an error */
     if (rc)
         return cgs_fail_mdb(st, rc, "incidents");
     if (cgs_inc_decode(v.mv_data, v.mv_size, inc, &why))
@@ -76,8 +76,8 @@ struct sub {
 
 static const struct {
     int db;
-    size_t seqlen;        /* be32 or be64 after the be64 id */
-    const char *what;     /* for messages: "<what> <id>: bad record" */
+    size_t seqlen;    /* be32 or be64 after the be64 id */
+    const char *what; /* for messages: "<what> <id>: bad record" */
 } sub_def[] = {
     [SUB_EV] = { DB_EV, 4, "evidence of incident" },
     [SUB_ALERT] = { DB_ALERT, 4, "alert of incident" },
@@ -105,9 +105,9 @@ static int walk_sub(cg_store *st, uint64_t id, const struct sub *s)
     k = (MDB_val){ 8, key };
     rc = mdb_get(txn, st->dbi[DB_INC], &k, &v);
     if (rc) {
-        code = rc == MDB_NOTFOUND ? cgs_fail(st, CG_ENOTFOUND, "no incident %llu",
-                                             (unsigned long long)id)
-                                  : cgs_fail_mdb(st, rc, "incidents");
+        code = rc == MDB_NOTFOUND
+            ? cgs_fail(st, CG_ENOTFOUND, "no incident %llu", (unsigned long long)id)
+            : cgs_fail_mdb(st, rc, "incidents");
         goto out;
     }
     rc = mdb_cursor_open(txn, st->dbi[db], &cur);
@@ -121,8 +121,7 @@ static int walk_sub(cg_store *st, uint64_t id, const struct sub *s)
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         const uint8_t *kp = k.mv_data;
         if (k.mv_size != klen) {
-            code = cgs_fail(st, CG_ECORRUPT, "%s: a key of %zu bytes", cgs_db_names[db],
-                            k.mv_size);
+            code = cgs_fail(st, CG_ECORRUPT, "%s: a key of %zu bytes", cgs_db_names[db], k.mv_size);
             goto out;
         }
         if (get64(kp) != id)
@@ -177,8 +176,8 @@ int cg_store_alerts(cg_store *st, uint64_t id,
     return walk_sub(st, id, &s);
 }
 
-int cg_store_history(cg_store *st, uint64_t id,
-                     int (*cb)(const cg_history *h, void *arg), void *arg)
+int cg_store_history(cg_store *st, uint64_t id, int (*cb)(const cg_history *h, void *arg),
+                     void *arg)
 {
     struct sub s = { .kind = SUB_HIST, .hist_cb = cb, .arg = arg };
 

@@ -164,12 +164,12 @@
 #include <limits.h>
 #include <string.h>
 
-#define INC_VERSION   3
+#define INC_VERSION 3
 #define ALERT_VERSION 1
-#define EV_VERSION    1
-#define HIST_VERSION  1
-#define NSTR_V2       14
-#define NSTR          22
+#define EV_VERSION 1
+#define HIST_VERSION 1
+#define NSTR_V2 14
+#define NSTR 22
 
 static const char empty[] = "";
 
@@ -243,7 +243,8 @@ static void inc_string_slots(cg_incident *x, const char **s[NSTR])
 
 static int cc_valid(const char *cc)
 {
-    return cc[0] == 0 || (cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z' && cc[2] == 0);
+    return cc[0] == 0 ||
+        (cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z' && cc[2] == 0);
 }
 
 static int cc_bytes_valid(const uint8_t *p)
@@ -528,7 +529,9 @@ int cgs_alert_decode(const uint8_t *p, size_t n, cg_alert *out, const char **why
     }
     len = get16(p + 6);
     if (len == 0 || len != n - ALERT_FIXED) {
-        *why = len == 0 ? "bad string length" : len > n - ALERT_FIXED ? "truncated" : "trailing bytes";
+        *why = len == 0             ? "bad string length"
+            : len > n - ALERT_FIXED ? "truncated"
+                                    : "trailing bytes";
         return CG_ECORRUPT;
     }
     if (p[n - 1] != 0 || memchr(p + ALERT_FIXED, 0, len - 1)) {
@@ -717,7 +720,7 @@ int cg_store_decode_history(const void *rec, size_t len, cg_history *out)
         return CG_EINVAL;
     if (cgs_hist_decode(rec, len, &h, &why))
         return CG_ECORRUPT;
-    h.seq = 0;   /* the seq is in the key */
+    h.seq = 0; /* the seq is in the key */
     *out = h;
     return 0;
 }
@@ -844,8 +847,7 @@ const struct cgs_ixdef cgs_ix[IX_N] = {
 };
 
 const char *const cgs_db_names[DB_N] = {
-    "meta", "incidents", "alerts", "evidence", "history", "parts", "pairs",
-    "by_time", "by_src", "by_dst", "by_sid", "by_sev", "by_status", "by_src_cc",
-    "by_dst_cc", "by_src_asn", "by_dst_asn", "by_dport", "by_community", "by_assignee",
-    "by_attack",
+    "meta",      "incidents",  "alerts",     "evidence", "history",      "parts",       "pairs",
+    "by_time",   "by_src",     "by_dst",     "by_sid",   "by_sev",       "by_status",   "by_src_cc",
+    "by_dst_cc", "by_src_asn", "by_dst_asn", "by_dport", "by_community", "by_assignee", "by_attack",
 };

@@ -18,10 +18,10 @@
 #define NOTE_MAX (STR_MAX - 1)
 
 struct req {
-    unsigned mask;             /* CG_TRIAGE_* */
+    unsigned mask; /* CG_TRIAGE_* */
     uint8_t status, severity;
     const char *assignee;
-    const char *note;          /* a note instead of a mask */
+    const char *note; /* a note instead of a mask */
     const char *who;
     uint64_t when_us;
 };
@@ -40,8 +40,7 @@ static int check_who(cg_store *st, const char *who)
     size_t n = who ? strlen(who) : 0;
 
     if (n == 0 || n > CG_STORE_TEXT_MAX)
-        return cgs_fail(st, CG_EINVAL, "who made the change: 1 to %u bytes",
-                        CG_STORE_TEXT_MAX);
+        return cgs_fail(st, CG_EINVAL, "who made the change: 1 to %u bytes", CG_STORE_TEXT_MAX);
     return 0;
 }
 
@@ -59,12 +58,16 @@ static int diff(const struct req *r, const cg_incident *old, cg_incident *x, cg_
         return n;
     }
     if ((r->mask & CG_TRIAGE_STATUS) && r->status != old->status) {
-        h[n++] = (cg_history){ .kind = CG_HIST_STATUS, .old_num = old->status,
-                               .new_num = r->status, .old_text = "", .new_text = "" };
+        h[n++] = (cg_history){ .kind = CG_HIST_STATUS,
+                               .old_num = old->status,
+                               .new_num = r->status,
+                               .old_text = "",
+                               .new_text = "" };
         x->status = r->status;
     }
     if ((r->mask & CG_TRIAGE_ASSIGNEE) && strcmp(r->assignee, old->assignee) != 0) {
-        h[n++] = (cg_history){ .kind = CG_HIST_ASSIGNEE, .old_text = old->assignee,
+        h[n++] = (cg_history){ .kind = CG_HIST_ASSIGNEE,
+                               .old_text = old->assignee,
                                .new_text = r->assignee };
         x->assignee = r->assignee;
     }
@@ -74,13 +77,18 @@ static int diff(const struct req *r, const cg_incident *old, cg_incident *x, cg_
         if (r->severity == 0 && was_set) {
             x->severity = old->rule_severity;
             x->flags &= (uint8_t)~CG_INC_SEV_SET;
-            h[n++] = (cg_history){ .kind = CG_HIST_SEVERITY, .old_num = old->severity,
-                                   .new_num = x->severity, .old_text = before, .new_text = "" };
+            h[n++] = (cg_history){ .kind = CG_HIST_SEVERITY,
+                                   .old_num = old->severity,
+                                   .new_num = x->severity,
+                                   .old_text = before,
+                                   .new_text = "" };
         } else if (r->severity != 0 && (!was_set || r->severity != old->severity)) {
             x->severity = r->severity;
             x->flags |= CG_INC_SEV_SET;
-            h[n++] = (cg_history){ .kind = CG_HIST_SEVERITY, .old_num = old->severity,
-                                   .new_num = r->severity, .old_text = before,
+            h[n++] = (cg_history){ .kind = CG_HIST_SEVERITY,
+                                   .old_num = old->severity,
+                                   .new_num = r->severity,
+                                   .old_text = before,
                                    .new_text = "set" };
         }
     }
@@ -153,7 +161,7 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
     }
     nh = diff(r, &old, &x, h);
     if (nh == 0)
-        goto out;   /* nothing changes: nothing to write */
+        goto out; /* nothing changes: nothing to write */
 
     /* everything encoded before the first put (see the top of the file) */
     cgs_ix_keys(&old, &okeys);
@@ -219,24 +227,27 @@ out:
 }
 
 int cg_store_triage_set(cg_store *st, uint64_t id, unsigned mask, uint8_t status,
-                        const char *assignee, uint8_t severity, const char *who,
-                        uint64_t when_us)
+                        const char *assignee, uint8_t severity, const char *who, uint64_t when_us)
 {
-    struct req r = { .mask = mask, .status = status, .severity = severity,
-                     .assignee = assignee ? assignee : "", .who = who, .when_us = when_us };
+    struct req r = { .mask = mask,
+                     .status = status,
+                     .severity = severity,
+                     .assignee = assignee ? assignee : "",
+                     .who = who,
+                     .when_us = when_us };
     int code;
 
     if (!st)
         return CG_EINVAL;
     if ((code = check_handle(st)) != 0 || (code = check_who(st, who)) != 0)
         return code;
-    if (mask == 0 || (mask & ~(unsigned)(CG_TRIAGE_STATUS | CG_TRIAGE_ASSIGNEE | CG_TRIAGE_SEVERITY)))
+    if (mask == 0 ||
+        (mask & ~(unsigned)(CG_TRIAGE_STATUS | CG_TRIAGE_ASSIGNEE | CG_TRIAGE_SEVERITY)))
         return cgs_fail(st, CG_EINVAL, "triage: no field, or an unknown one, to set");
     if ((mask & CG_TRIAGE_STATUS) && status >= CG_ST_COUNT)
         return cgs_fail(st, CG_EINVAL, "triage: unknown status %u", status);
     if ((mask & CG_TRIAGE_ASSIGNEE) && strlen(r.assignee) > CG_STORE_TEXT_MAX)
-        return cgs_fail(st, CG_EINVAL, "triage: assignee longer than %u bytes",
-                        CG_STORE_TEXT_MAX);
+        return cgs_fail(st, CG_EINVAL, "triage: assignee longer than %u bytes", CG_STORE_TEXT_MAX);
     return change(st, id, &r);
 }
 

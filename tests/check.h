@@ -12,31 +12,51 @@
 
 static unsigned check_pass_, check_fail_;
 
-#define CHECK(cond) do { \
-    if (cond) check_pass_++; \
-    else { check_fail_++; fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); } \
-} while (0)
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        if (cond)                                                                    \
+            check_pass_++;                                                           \
+        else {                                                                       \
+            check_fail_++;                                                           \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                            \
+    } while (0)
 
-#define CHECK_EQ_U(a, b) do { \
-    unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b); \
-    if (a_ == b_) check_pass_++; \
-    else { check_fail_++; fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%llu != %llu)\n", \
-                                  __FILE__, __LINE__, #a, #b, a_, b_); } \
-} while (0)
+#define CHECK_EQ_U(a, b)                                                                          \
+    do {                                                                                          \
+        unsigned long long a_ = (unsigned long long)(a), b_ = (unsigned long long)(b);            \
+        if (a_ == b_)                                                                             \
+            check_pass_++;                                                                        \
+        else {                                                                                    \
+            check_fail_++;                                                                        \
+            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (%llu != %llu)\n", __FILE__, __LINE__, \
+                    #a, #b, a_, b_);                                                              \
+        }                                                                                         \
+    } while (0)
 
-#define CHECK_STR(a, b) do { \
-    const char *a_ = (a), *b_ = (b); \
-    if (a_ && b_ && strcmp(a_, b_) == 0) check_pass_++; \
-    else { check_fail_++; fprintf(stderr, "%s:%d: CHECK failed: %s == %s (\"%s\" != \"%s\")\n", \
-                                  __FILE__, __LINE__, #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)"); } \
-} while (0)
+#define CHECK_STR(a, b)                                                                     \
+    do {                                                                                    \
+        const char *a_ = (a), *b_ = (b);                                                    \
+        if (a_ && b_ && strcmp(a_, b_) == 0)                                                \
+            check_pass_++;                                                                  \
+        else {                                                                              \
+            check_fail_++;                                                                  \
+            fprintf(stderr, "%s:%d: CHECK failed: %s == %s (\"%s\" != \"%s\")\n", __FILE__, \
+                    __LINE__, #a, #b, a_ ? a_ : "(null)", b_ ? b_ : "(null)");              \
+        }                                                                                   \
+    } while (0)
 
-#define CHECK_CONTAINS(hay, needle) do { \
-    const char *h_ = (hay), *n_ = (needle); \
-    if (h_ && n_ && strstr(h_, n_)) check_pass_++; \
-    else { check_fail_++; fprintf(stderr, "%s:%d: CHECK failed: \"%s\" contains \"%s\"\n", \
-                                  __FILE__, __LINE__, h_ ? h_ : "(null)", n_ ? n_ : "(null)"); } \
-} while (0)
+#define CHECK_CONTAINS(hay, needle)                                                              \
+    do {                                                                                         \
+        const char *h_ = (hay), *n_ = (needle);                                                  \
+        if (h_ && n_ && strstr(h_, n_))                                                          \
+            check_pass_++;                                                                       \
+        else {                                                                                   \
+            check_fail_++;                                                                       \
+            fprintf(stderr, "%s:%d: CHECK failed: \"%s\" contains \"%s\"\n", __FILE__, __LINE__, \
+                    h_ ? h_ : "(null)", n_ ? n_ : "(null)");                                     \
+        }                                                                                        \
+    } while (0)
 
 static inline int check_done(const char *name)
 {

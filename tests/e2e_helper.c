@@ -90,8 +90,8 @@ static int schema(const char *dir, unsigned n)
     MDB_env *env;
     MDB_txn *txn;
     MDB_dbi dbi;
-    uint8_t v[4] = {(uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n};
-    MDB_val k = {6, "schema"}, val = {4, v};
+    uint8_t v[4] = { (uint8_t)(n >> 24), (uint8_t)(n >> 16), (uint8_t)(n >> 8), (uint8_t)n };
+    MDB_val k = { 6, "schema" }, val = { 4, v };
     if (mdb_env_create(&env) || mdb_env_set_maxdbs(env, 16) || mdb_env_open(env, dir, 0, 0600) ||
         mdb_txn_begin(env, NULL, 0, &txn) || mdb_dbi_open(txn, "meta", 0, &dbi) ||
         mdb_put(txn, dbi, &k, &val, 0) || mdb_txn_commit(txn)) {
@@ -102,7 +102,10 @@ static int schema(const char *dir, unsigned n)
     return 0;
 }
 
-static void put32(FILE *f, uint32_t v) { fwrite(&v, 4, 1, f); }
+static void put32(FILE *f, uint32_t v)
+{
+    fwrite(&v, 4, 1, f);
+}
 
 static int fields(const char *path, int n, char **paths)
 {
@@ -130,7 +133,7 @@ static int fields(const char *path, int n, char **paths)
             snprintf(key, sizeof key, "%s", paths[i]);
             for (char *save, *k = strtok_r(key, ".", &save); k && v;
                  k = strtok_r(NULL, ".", &save)) {
-                if (json_object_is_type(v, json_type_array)) {   /* history.0.who */
+                if (json_object_is_type(v, json_type_array)) { /* history.0.who */
                     char *end;
                     unsigned long ix = strtoul(k, &end, 10);
                     v = *end ? NULL : json_object_array_get_idx(v, ix);
@@ -162,7 +165,7 @@ static int pace(const char *in, const char *out, long chunk, long usec)
         chunk = sizeof buf;
     while ((n = fread(buf, 1, (size_t)chunk, fi)) > 0) {
         if (fwrite(buf, 1, n, fo) != n || fflush(fo))
-            break;   /* the reader went away */
+            break; /* the reader went away */
         usleep((useconds_t)usec);
     }
     fclose(fi);
@@ -216,10 +219,10 @@ static size_t probe_frame(uint8_t *f, const char *src, const char *dst, uint16_t
     f[p + 1] = (uint8_t)sport;
     f[p + 2] = (uint8_t)(dport >> 8);
     f[p + 3] = (uint8_t)dport;
-    f[p + 7] = 1;                 /* seq 1 */
-    f[p + 11] = 1;                /* ack 1 */
+    f[p + 7] = 1;  /* seq 1 */
+    f[p + 11] = 1; /* ack 1 */
     f[p + 12] = 0x50;
-    f[p + 13] = 0x18;             /* PSH ACK */
+    f[p + 13] = 0x18; /* PSH ACK */
     f[p + 14] = 0xff;
     p += 20;
     memcpy(f + p, payload, pl);
@@ -227,24 +230,28 @@ static size_t probe_frame(uint8_t *f, const char *src, const char *dst, uint16_t
 }
 
 /* The pairs of the geo capture: tests/e2e.sh knows what each must give. */
-static const struct { const char *src, *dst; uint16_t sport, dport; } geo_pairs[] = {
-    {"89.160.20.112", "10.20.1.10", 40001, 80},          /* SE Linköping AS29518 -> UBND, DMZ */
-    {"216.160.83.56", "10.20.1.70", 40002, 443},         /* US Milton AS209 -> Sở Y tế, DMZ */
-    {"2001:218::1", "fd00:2200:0:1::13", 40003, 80},   /* JP -> Công an tỉnh, DMZ (IPv6) */
-    {"10.21.4.5", "175.16.199.1", 40004, 80},            /* Sở Y tế office LAN -> CN Changchun */
-    {"2001:2000::1", "fd00:2200:0:1::10", 40005, 80},  /* AS1299 TeliaSonera -> UBND, DMZ */
-    {"81.2.69.142", "10.20.1.13", 40006, 80},            /* GB London -> Công an tỉnh, DMZ */
-    {"1.2.3.4", "10.99.0.1", 40007, 80},                 /* in no database, no asset */
+static const struct {
+    const char *src, *dst;
+    uint16_t sport, dport;
+} geo_pairs[] = {
+    { "89.160.20.112", "10.20.1.10", 40001, 80 },       /* SE Linköping AS29518 -> UBND, DMZ */
+    { "216.160.83.56", "10.20.1.70", 40002, 443 },      /* US Milton AS209 -> Sở Y tế, DMZ */
+    { "2001:218::1", "fd00:2200:0:1::13", 40003, 80 },  /* JP -> Công an tỉnh, DMZ (IPv6) */
+    { "10.21.4.5", "175.16.199.1", 40004, 80 },         /* Sở Y tế office LAN -> CN Changchun */
+    { "2001:2000::1", "fd00:2200:0:1::10", 40005, 80 }, /* AS1299 TeliaSonera -> UBND, DMZ */
+    { "81.2.69.142", "10.20.1.13", 40006, 80 },         /* GB London -> Công an tỉnh, DMZ */
+    { "1.2.3.4", "10.99.0.1", 40007, 80 },              /* in no database, no asset */
 };
 
 /* A little-endian pcap: Ethernet, snaplen 96 (geo: 65535), then the records. */
 static int pcap(const char *kind, const char *out)
 {
-    static const uint8_t frame[60] = {
-        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00,
-        0x45, 0, 0, 46, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-        0x30, 0x39, 0, 53, 0, 26, 0, 0, 'h', 'e', 'l', 'l', 'o', ' ', 'w', 'o', 'r', 'l', 'd',
-        '!', '!', '!', '!', '!', '!', '!'};
+    static const uint8_t frame[60] = { 0,   1,   2,    3,    4,    5,    6,   7,   8,   9,
+                                       10,  11,  0x08, 0x00, 0x45, 0,    0,   46,  0,   1,
+                                       0,   0,   64,   17,   0,    0,    10,  0,   0,   1,
+                                       10,  0,   0,    2,    0x30, 0x39, 0,   53,  0,   26,
+                                       0,   0,   'h',  'e',  'l',  'l',  'o', ' ', 'w', 'o',
+                                       'r', 'l', 'd',  '!',  '!',  '!',  '!', '!', '!', '!' };
     FILE *f = fopen(out, "wb");
     if (!f)
         return 1;
@@ -252,10 +259,13 @@ static int pcap(const char *kind, const char *out)
     put32(f, 0x00040002);
     put32(f, 0);
     put32(f, 0);
-    put32(f, strcmp(kind, "geo") ? 96 : 65535);   /* snaplen */
-    put32(f, 1);           /* Ethernet */
+    put32(f, strcmp(kind, "geo") ? 96 : 65535); /* snaplen */
+    put32(f, 1);                                /* Ethernet */
     /* a good record first */
-    put32(f, 1763856000); put32(f, 0); put32(f, 60); put32(f, 60);
+    put32(f, 1763856000);
+    put32(f, 0);
+    put32(f, 60);
+    put32(f, 60);
     fwrite(frame, 1, 60, f);
     if (!strcmp(kind, "geo")) {
         /* the good record above, then the probes, a second apart */
@@ -263,20 +273,34 @@ static int pcap(const char *kind, const char *out)
             uint8_t fr[200];
             size_t n = probe_frame(fr, geo_pairs[i].src, geo_pairs[i].dst, geo_pairs[i].sport,
                                    geo_pairs[i].dport);
-            put32(f, 1763856001 + (uint32_t)i); put32(f, 0);
-            put32(f, (uint32_t)n); put32(f, (uint32_t)n);
+            put32(f, 1763856001 + (uint32_t)i);
+            put32(f, 0);
+            put32(f, (uint32_t)n);
+            put32(f, (uint32_t)n);
             fwrite(fr, 1, n, f);
         }
     } else if (!strcmp(kind, "zerolen")) {
-        put32(f, 1763856001); put32(f, 0); put32(f, 0); put32(f, 60);
-        put32(f, 1763856002); put32(f, 0); put32(f, 60); put32(f, 60);
+        put32(f, 1763856001);
+        put32(f, 0);
+        put32(f, 0);
+        put32(f, 60);
+        put32(f, 1763856002);
+        put32(f, 0);
+        put32(f, 60);
+        put32(f, 60);
         fwrite(frame, 1, 60, f);
     } else if (!strcmp(kind, "oversnap")) {
-        put32(f, 1763856001); put32(f, 0); put32(f, 200); put32(f, 200);
+        put32(f, 1763856001);
+        put32(f, 0);
+        put32(f, 200);
+        put32(f, 200);
         for (int i = 0; i < 200; i++)
             fputc(0, f);
     } else if (!strcmp(kind, "cutrecord")) {
-        put32(f, 1763856001); put32(f, 0); put32(f, 60); put32(f, 60);
+        put32(f, 1763856001);
+        put32(f, 0);
+        put32(f, 60);
+        put32(f, 60);
         fwrite(frame, 1, 20, f);
     }
     return fclose(f) != 0;
@@ -287,7 +311,10 @@ static uint32_t rd32(const uint8_t *p)
     return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
 }
 
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
 
 /* The options at b[0..len) of a block of type `type`: prints the one that
  * block's line shows (userappl, tsresol, comment) into out; -1 when they
@@ -349,7 +376,8 @@ static int pcapng(const char *path)
         const uint8_t *b = buf + o + 8;
         size_t bl = total - 12;
         opt[0] = '\0';
-        if (type == 0x0A0D0D0A && bl >= 16 && !pcapng_opts(type, b + 16, bl - 16, opt, sizeof opt)) {
+        if (type == 0x0A0D0D0A && bl >= 16 &&
+            !pcapng_opts(type, b + 16, bl - 16, opt, sizeof opt)) {
             printf("shb\t%s\n", opt);
         } else if (type == 1 && bl >= 8 && nif < 64 &&
                    !pcapng_opts(type, b + 8, bl - 8, opt, sizeof opt)) {
@@ -363,8 +391,8 @@ static int pcapng(const char *path)
                 break;
             }
             printf("epb\t%u\t%d\t%llu\t%u\t%u\t%s\n", rd32(b), linktype[rd32(b)],
-                   (unsigned long long)rd32(b + 4) << 32 | rd32(b + 8), rd32(b + 12),
-                   rd32(b + 16), opt);
+                   (unsigned long long)rd32(b + 4) << 32 | rd32(b + 8), rd32(b + 12), rd32(b + 16),
+                   opt);
         } else {
             bad = 1;
             break;
@@ -393,7 +421,8 @@ int main(int argc, char **argv)
         return pace(argv[2], argv[3], strtol(argv[4], NULL, 10), strtol(argv[5], NULL, 10));
     if (argc == 3 && !strcmp(argv[1], "pcapng"))
         return pcapng(argv[2]);
-    fprintf(stderr, "usage: e2e_helper eve|json FILE | schema DIR N | pcap KIND OUT | "
+    fprintf(stderr,
+            "usage: e2e_helper eve|json FILE | schema DIR N | pcap KIND OUT | "
             "fields FILE PATH... | pace FILE OUT CHUNK USEC | pcapng FILE\n");
     return 2;
 }

@@ -43,13 +43,13 @@
 #include "sensor/capture.h"
 
 #define MAX_K 16
-#define TABLE_BITS 18   /* flows: far more than the captures hold */
+#define TABLE_BITS 18 /* flows: far more than the captures hold */
 
 typedef struct flow {
-    uint8_t key[40];    /* proto, ports, the two addresses in a fixed order */
+    uint8_t key[40]; /* proto, ports, the two addresses in a fixed order */
     uint8_t used;
-    uint8_t dirs;       /* bit 0: seen as keyed, bit 1: reversed */
-    uint16_t seen;      /* bit i: read on handle i */
+    uint8_t dirs;  /* bit 0: seen as keyed, bit 1: reversed */
+    uint16_t seen; /* bit i: read on handle i */
 } flow;
 
 static flow table[1u << TABLE_BITS];
@@ -64,7 +64,7 @@ static void on_signal(int sig)
 
 static uint32_t hash_key(const uint8_t *k, size_t n)
 {
-    uint32_t h = 2166136261u;   /* FNV-1a */
+    uint32_t h = 2166136261u; /* FNV-1a */
     for (size_t i = 0; i < n; i++)
         h = (h ^ k[i]) * 16777619u;
     return h;
@@ -93,13 +93,13 @@ static int flow_key(const uint8_t *p, uint32_t n, uint8_t key[40])
         b = p + off + 16;
         l4 = off + ihl;
         if ((((unsigned)p[off + 6] << 8 | p[off + 7]) & 0x1fff) != 0)
-            l4 = n;   /* a later fragment: no ports */
+            l4 = n; /* a later fragment: no ports */
     } else if (type == 0x86dd && n >= off + 40) {
         alen = 16;
         proto = p[off + 6];
         a = p + off + 8;
         b = p + off + 24;
-        l4 = off + 40;   /* extension headers: ports left out */
+        l4 = off + 40; /* extension headers: ports left out */
     } else {
         return 0;
     }
@@ -135,7 +135,7 @@ static void note(const uint8_t *p, uint32_t n, int handle)
         flow *f = &table[i];
         if (!f->used) {
             if (nflows + 1 >= mask)
-                return;   /* full: uncounted (never with these captures) */
+                return; /* full: uncounted (never with these captures) */
             f->used = 1;
             memcpy(f->key, key, sizeof key);
             nflows++;
@@ -177,12 +177,12 @@ int main(int argc, char **argv)
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
 
-    cg_capture *c[MAX_K] = {0};
+    cg_capture *c[MAX_K] = { 0 };
     struct pollfd pf[MAX_K];
     char err[512];
     int rc = 0;
     for (int i = 0; i < k; i++) {
-        cg_live_config cfg = {.fanout_group = group, .promisc = 1};
+        cg_live_config cfg = { .fanout_group = group, .promisc = 1 };
         if (cg_capture_open_live_cfg(&c[i], ifname, &cfg, err, sizeof err) != 0) {
             fprintf(stderr, "%s\n", err);
             rc = 3;
@@ -195,15 +195,15 @@ int main(int argc, char **argv)
     socklen_t vl = sizeof ver;
     if (getsockopt(pf[0].fd, SOL_PACKET, PACKET_VERSION, &ver, &vl) != 0)
         ver = -1;
-    printf("ready: pid %ld, %d handles on %s, fanout group %d, TPACKET_V%d\n", (long)getpid(),
-           k, ifname, group, ver + 1);
+    printf("ready: pid %ld, %d handles on %s, fanout group %d, TPACKET_V%d\n", (long)getpid(), k,
+           ifname, group, ver + 1);
     fflush(stdout);
 
     uint64_t total = 0;
     double end = now_s() + secs, last = 0;
     while (!last || now_s() < last) {
         if (!last && (stop || now_s() >= end))
-            last = now_s() + 0.05;   /* a TPACKET_V3 block is handed over in 10 ms */
+            last = now_s() + 0.05; /* a TPACKET_V3 block is handed over in 10 ms */
         if (poll(pf, (nfds_t)k, 100) < 0 && errno != EINTR) {
             perror("poll");
             rc = 3;
@@ -229,8 +229,8 @@ int main(int argc, char **argv)
     for (int i = 0; i < k; i++) {
         cg_capture_stats st;
         cg_capture_get_stats(c[i], &st);
-        printf("handle %d: %llu packets (kernel %llu, dropped %llu, interface dropped %llu)\n",
-               i, (unsigned long long)st.packets, (unsigned long long)st.kernel_packets,
+        printf("handle %d: %llu packets (kernel %llu, dropped %llu, interface dropped %llu)\n", i,
+               (unsigned long long)st.packets, (unsigned long long)st.kernel_packets,
                (unsigned long long)st.kernel_drops, (unsigned long long)st.if_drops);
     }
     uint64_t split = 0, both = 0;
@@ -241,8 +241,9 @@ int main(int argc, char **argv)
         both += table[i].dirs == 3;
     }
     printf("total: %llu packets, %llu flows (%llu seen both ways), %llu on more than one "
-           "handle, %llu not IP\n", (unsigned long long)total, (unsigned long long)nflows,
-           (unsigned long long)both, (unsigned long long)split, (unsigned long long)nother);
+           "handle, %llu not IP\n",
+           (unsigned long long)total, (unsigned long long)nflows, (unsigned long long)both,
+           (unsigned long long)split, (unsigned long long)nother);
     rc = split ? 1 : 0;
 done:
     for (int i = 0; i < k; i++)

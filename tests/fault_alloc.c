@@ -39,7 +39,7 @@ ssize_t __wrap___getdelim(char **line, size_t *cap, int delim, FILE *f);
 
 static _Atomic int armed, persistent, fired;
 static _Atomic uint64_t fail_at, counted;
-static void *where[16];        /* the call stack of the first failed call */
+static void *where[16]; /* the call stack of the first failed call */
 static _Atomic int nwhere;
 
 void fault_arm(uint64_t n, int persist)
@@ -152,6 +152,6 @@ static void hs_fault_free(void *p)
 int fault_hook_hyperscan(void)
 {
     void *f[2];
-    backtrace(f, 2);   /* loads what backtrace needs, before any fault */
+    backtrace(f, 2); /* loads what backtrace needs, before any fault */
     return hs_set_allocator(hs_fault_alloc, hs_fault_free) == HS_SUCCESS ? 0 : -1;
 }

@@ -28,24 +28,24 @@ static void test_pool(void)
 {
     cg_appctx_pool *p;
     CHECK(cg_appctx_pool_create(&p, 3) == 0);
-    uint32_t h[5] = {0};
+    uint32_t h[5] = { 0 };
     cg_appctx *a = cg_appctx_take(p, &h[0]);
     CHECK(a != NULL && h[0] != 0);
     a->http.status = 200;
-    CHECK(cg_appctx_take(p, &h[0]) == a);            /* the same slot again */
+    CHECK(cg_appctx_take(p, &h[0]) == a); /* the same slot again */
     CHECK(cg_appctx_of(p, h[0]) == a);
     CHECK(cg_appctx_of(p, 0) == NULL);
     cg_appctx_take(p, &h[1]);
     cg_appctx_take(p, &h[2]);
-    cg_appctx_take(p, &h[0]);                         /* touched: 1 is now the oldest */
+    cg_appctx_take(p, &h[0]); /* touched: 1 is now the oldest */
     cg_appctx_stats st;
     cg_appctx_pool_stats(p, &st);
     CHECK_EQ_U(st.used, 3);
     CHECK_EQ_U(st.steals, 0);
-    cg_appctx *d = cg_appctx_take(p, &h[3]);          /* none free: 1's slot */
+    cg_appctx *d = cg_appctx_take(p, &h[3]); /* none free: 1's slot */
     CHECK_EQ_U(h[1], 0);
     CHECK(h[0] != 0 && h[2] != 0 && h[3] != 0);
-    CHECK_EQ_U(d->http.status, 0);                   /* zeroed for its new flow */
+    CHECK_EQ_U(d->http.status, 0); /* zeroed for its new flow */
     CHECK(cg_appctx_of(p, h[0]) == a && a->http.status == 200);
     cg_appctx_pool_stats(p, &st);
     CHECK_EQ_U(st.steals, 1);
@@ -53,13 +53,13 @@ static void test_pool(void)
     CHECK_EQ_U(st.peak, 3);
     cg_appctx_release(p, &h[2]);
     CHECK_EQ_U(h[2], 0);
-    cg_appctx_release(p, &h[2]);                      /* twice: nothing */
-    cg_appctx_take(p, &h[4]);                         /* the freed slot, no steal */
+    cg_appctx_release(p, &h[2]); /* twice: nothing */
+    cg_appctx_take(p, &h[4]);    /* the freed slot, no steal */
     cg_appctx_pool_stats(p, &st);
     CHECK_EQ_U(st.steals, 1);
     CHECK_EQ_U(st.used, 3);
     /* many flows round robin over a small pool: every handle stays coherent */
-    uint32_t hs[50] = {0};
+    uint32_t hs[50] = { 0 };
     unsigned bad = 0;
     for (int r = 0; r < 2000; r++) {
         int k = (r * 7) % 50;
@@ -100,7 +100,7 @@ static void test_http(void)
     CHECK_EQ_U(c.http.has_request, 1);
     CHECK_EQ_U(c.http.has_response, 0);
     TEXT_IS(c.http.method, "GET");
-    TEXT_IS(c.http.url, "/dvwa/?id=1%27+union+select+1");     /* the raw target */
+    TEXT_IS(c.http.url, "/dvwa/?id=1%27+union+select+1"); /* the raw target */
     TEXT_IS(c.http.host, "dichvucong.tuyenquang.gov.vn");
     TEXT_IS(c.http.ua, "sqlmap/1.7");
     TEXT_IS(c.http.protocol, "HTTP/1.1");
@@ -131,7 +131,7 @@ static void test_http(void)
     cg_appctx_http_request(&c, &rq);
     CHECK_EQ_U(c.http.status, 0);
     CHECK_EQ_U(c.http.ctype.len, 0);
-    CHECK_EQ_U(c.http.host.len, 0);                 /* absent in this request */
+    CHECK_EQ_U(c.http.host.len, 0); /* absent in this request */
     cg_bufset_clear(&rs);
     add(&rs, CG_BUF_HTTP_STAT_CODE, "302");
     add(&rs, CG_BUF_HTTP_RESPONSE_BODY, "moved");
@@ -199,7 +199,7 @@ static void test_tls(void)
     cg_appctx_tls_message(&c, &b, 0);
     CHECK_EQ_U(c.tls.server_hello, 1);
     TEXT_IS(c.tls.ja3s, "771,49199,65281-0");
-    CHECK_EQ_U(cg_appctx_tls_version(&c), 0x0303);          /* the server's choice */
+    CHECK_EQ_U(cg_appctx_tls_version(&c), 0x0303); /* the server's choice */
     cg_bufset_clear(&b);
     add(&b, CG_BUF_TLS_CERTS, "\x30\x82");
     add(&b, CG_BUF_TLS_CERT_SUBJECT, "C=VN, CN=portal.tuyenquang.gov.vn");
@@ -210,7 +210,7 @@ static void test_tls(void)
     TEXT_IS(c.tls.subject, "C=VN, CN=portal.tuyenquang.gov.vn");
     TEXT_IS(c.tls.issuerdn, "C=VN, O=Test CA");
     TEXT_IS(c.tls.serial, "07");
-    TEXT_IS(c.tls.sni, "portal.tuyenquang.gov.vn");          /* kept */
+    TEXT_IS(c.tls.sni, "portal.tuyenquang.gov.vn"); /* kept */
     char v[24];
     CHECK_STR(cg_appctx_tls_version_name(0x0303, v, sizeof v), "TLS 1.2");
     CHECK_STR(cg_appctx_tls_version_name(0x0301, v, sizeof v), "TLSv1");
@@ -232,7 +232,7 @@ static void test_dns(void)
     m.rcode = 3;
     static cg_dns_detail det;
     det.nq = 1;
-    det.q[0] = (cg_dns_question){"aGVsbG8.t.evil.example", 22, 16};
+    det.q[0] = (cg_dns_question){ "aGVsbG8.t.evil.example", 22, 16 };
     cg_appctx_dns_message(&c, &m, &det);
     CHECK_EQ_U(c.dns.present, 1);
     CHECK_EQ_U(c.dns.qr, 1);
@@ -252,7 +252,7 @@ static void test_excerpt(void)
     static uint8_t data[3000];
     for (uint32_t i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)i;
-    cg_alert_info ai = {.data = data, .len = sizeof data, .match_end = 1500};
+    cg_alert_info ai = { .data = data, .len = sizeof data, .match_end = 1500 };
     const uint8_t *p;
     uint32_t at;
     uint32_t n = cg_alert_excerpt(&ai, 0, &p, &at);

@@ -17,7 +17,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
 
 static uint64_t rnd(void)
 {
-    uint64_t x = rng_state;    /* xorshift64 */
+    uint64_t x = rng_state; /* xorshift64 */
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
@@ -74,11 +74,11 @@ static void test_good(void)
         return;
     }
     CHECK_EQ_U(cg_assets_count(a), 8);
-    CHECK_STR(agency_of(a, "10.20.0.1"), "Trung tâm Dữ liệu tỉnh");      /* trimmed */
+    CHECK_STR(agency_of(a, "10.20.0.1"), "Trung tâm Dữ liệu tỉnh"); /* trimmed */
     CHECK_STR(agency_of(a, "10.20.1.31"), "Trung tâm Dữ liệu tỉnh");
     CHECK_STR(agency_of(a, "10.20.1.32"), "Sở Thông tin và Truyền thông");
     CHECK_STR(agency_of(a, "10.20.1.39"), "Sở Thông tin và Truyền thông");
-    CHECK_STR(agency_of(a, "10.20.1.40"), "Sở TT&TT, cổng \"một cửa\"");  /* quotes, comma */
+    CHECK_STR(agency_of(a, "10.20.1.40"), "Sở TT&TT, cổng \"một cửa\""); /* quotes, comma */
     CHECK_STR(agency_of(a, "10.20.1.41"), "Sở Thông tin và Truyền thông");
     CHECK_STR(agency_of(a, "10.20.1.63"), "Sở Thông tin và Truyền thông");
     CHECK_STR(agency_of(a, "10.20.1.64"), "Trung tâm Dữ liệu tỉnh");
@@ -101,7 +101,7 @@ static void test_good(void)
     CHECK(e && strcmp(e->zone, "server farm") == 0 && e->plen == 48);
     CHECK_STR(agency_of(a, "2001:db8:2201::1"), "-");
     CHECK_STR(agency_of(a, "::ffff:10.20.1.33"), "Sở Thông tin và Truyền thông");
-    CHECK_STR(agency_of(a, "::10.20.1.33"), "-");      /* IPv4-compatible is not IPv4 */
+    CHECK_STR(agency_of(a, "::10.20.1.33"), "-"); /* IPv4-compatible is not IPv4 */
     cg_assets_destroy(a);
 
     /* an empty file, or only comments: a table that holds nothing */
@@ -162,7 +162,8 @@ static void test_shipped(void)
     const cg_asset *e = cg_assets_lookup(a, A("10.21.200.1"));
     CHECK(e && strcmp(e->zone, "WAN") == 0);
     e = cg_assets_lookup(a, A("10.20.1.11"));
-    CHECK(e && strcmp(e->zone, "DMZ") == 0 && strcmp(e->owner, "dichvucong@tuyenquang.gov.vn") == 0);
+    CHECK(e && strcmp(e->zone, "DMZ") == 0 &&
+          strcmp(e->owner, "dichvucong@tuyenquang.gov.vn") == 0);
     CHECK(cg_assets_lookup(a, A("10.22.0.1")) == NULL);
     cg_addrset_clear(&home);
     cg_vars_destroy(v);
@@ -177,7 +178,8 @@ static void test_edges(void)
                          "0.0.0.0/0,Internet4,any,-\n"
                          "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff,last,any,-\n"
                          "::,first,any,-\n"
-                         "255.255.255.255/32,bcast,any,-\n", err, sizeof err);
+                         "255.255.255.255/32,bcast,any,-\n",
+                         err, sizeof err);
     CHECK(a != NULL);
     if (!a)
         return;
@@ -233,7 +235,7 @@ static void test_random_tables(void)
             } else {
                 for (int k = 0; k < 16; k++)
                     b[k] = (uint8_t)rnd();
-                if (rnd() % 2) {      /* IPv4, within a few /8s so they meet */
+                if (rnd() % 2) { /* IPv4, within a few /8s so they meet */
                     memset(b, 0, 10);
                     b[10] = b[11] = 0xff;
                     b[12] = (uint8_t)(10 + rnd() % 3);
@@ -245,7 +247,7 @@ static void test_random_tables(void)
                 }
             }
             for (unsigned k = pl; k < 128; k++)
-                b[k / 8] &= (uint8_t)~(0x80u >> (k % 8));
+                b[k / 8] &= (uint8_t) ~(0x80u >> (k % 8));
             for (int j = 0; j < n; j++)
                 if (plen[j] == pl && memcmp(net[j], b, 16) == 0)
                     dup = 1;
@@ -267,13 +269,13 @@ static void test_random_tables(void)
         }
         for (int q = 0; q < 4 * N + 400; q++) {
             uint8_t x[16];
-            if (q < 4 * N) {           /* first, last, one before, one after */
+            if (q < 4 * N) { /* first, last, one before, one after */
                 int j = q / 4;
                 memcpy(x, net[j], 16);
                 if (q % 2)
                     for (unsigned k = plen[j]; k < 128; k++)
                         x[k / 8] |= (uint8_t)(0x80u >> (k % 8));
-                if (q % 4 >= 2) {      /* step out of the range */
+                if (q % 4 >= 2) { /* step out of the range */
                     int carry = q % 2 ? 1 : -1;
                     for (int k = 15; k >= 0; k--) {
                         int v = x[k] + carry;
@@ -304,15 +306,18 @@ static void test_random_tables(void)
 
 static void test_bad_lines(void)
 {
-    static const struct { const char *text, *want; } bad[] = {
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
         { "10.20.0.0/16,A,Z,o\n10.20.1.0/33,A,Z,o\n", "assets.conf:2: bad CIDR '10.20.1.0/33'" },
         { "10.20.1/24,A,Z,o\n", "assets.conf:1: bad CIDR '10.20.1/24'" },
         { "10.20.1.0/2x,A,Z,o\n", "prefix length must be 0..32" },
         { "2001:db8::/129,A,Z,o\n", "prefix length must be 0..128" },
         { "2001:db8:::/48,A,Z,o\n", "not an IPv6 address" },
         { "10.20.1.0/,A,Z,o\n", "assets.conf:1: bad CIDR" },
-        { "#\n\n10.20.1.5/24,A,Z,o\n", "assets.conf:3: host bits set in '10.20.1.5/24' "
-                                       "(the network is 10.20.1.0/24" },
+        { "#\n\n10.20.1.5/24,A,Z,o\n",
+          "assets.conf:3: host bits set in '10.20.1.5/24' "
+          "(the network is 10.20.1.0/24" },
         { "2001:db8:2200::1/48,A,Z,o\n", "the network is 2001:db8:2200::/48" },
         { "10.20.1.0/24,A,Z\n", "assets.conf:1: missing the owner field" },
         { "10.20.1.0/24\n", "assets.conf:1: missing the agency field" },
@@ -333,10 +338,10 @@ static void test_bad_lines(void)
     char err[256];
 
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        cg_assets *a = (cg_assets *)&err;      /* must stay untouched */
+        cg_assets *a = (cg_assets *)&err; /* must stay untouched */
         err[0] = '\0';
-        int rc = cg_assets_parse(&a, "assets.conf", bad[i].text, strlen(bad[i].text), err,
-                                 sizeof err);
+        int rc =
+            cg_assets_parse(&a, "assets.conf", bad[i].text, strlen(bad[i].text), err, sizeof err);
         CHECK(rc == -1);
         CHECK(a == (cg_assets *)&err);
         CHECK_CONTAINS(err, bad[i].want);
@@ -347,7 +352,7 @@ static void test_bad_lines(void)
     memset(x, 'x', sizeof x);
     snprintf(line, sizeof line, "10.20.1.0/24,%.*s,Z,o\n", CG_ASSET_AGENCY_LEN - 1, x);
     cg_assets *a = parse(line, err, sizeof err);
-    CHECK(a != NULL);                               /* exactly at the limit */
+    CHECK(a != NULL); /* exactly at the limit */
     cg_assets_destroy(a);
     snprintf(line, sizeof line, "10.20.1.0/24,%.*s,Z,o\n", CG_ASSET_AGENCY_LEN, x);
     CHECK(parse(line, err, sizeof err) == NULL);
@@ -426,7 +431,7 @@ static void test_fuzz(void)
             odd++;
     }
     CHECK(ok > 0);
-    for (int i = 0; i < 20000; i++) {          /* the good file, mutated */
+    for (int i = 0; i < 20000; i++) { /* the good file, mutated */
         memcpy(buf, good, len);
         for (int k = 0, m = 1 + (int)(rnd() % 8); k < m; k++) {
             size_t at = (size_t)(rnd() % len);
@@ -440,7 +445,7 @@ static void test_fuzz(void)
         if (parse_exact(buf, len, err, sizeof err) < -1)
             odd++;
     }
-    for (int i = 0; i < 20000; i++) {          /* random bytes, CSV-ish alphabet too */
+    for (int i = 0; i < 20000; i++) { /* random bytes, CSV-ish alphabet too */
         size_t n = (size_t)(rnd() % 300);
         for (size_t k = 0; k < n; k++)
             buf[k] = i % 2 ? (char)rnd() : "0123456789abcdef.:/,\"\n# "[rnd() % 25];

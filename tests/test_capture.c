@@ -38,11 +38,30 @@ typedef struct wb {
     size_t n;
 } wb;
 
-static void w8(wb *w, unsigned v) { w->b[w->n++] = (uint8_t)v; }
-static void w16(wb *w, unsigned v) { w8(w, v & 0xff); w8(w, v >> 8); }
-static void w32(wb *w, uint32_t v) { w16(w, v & 0xffff); w16(w, v >> 16); }
-static void wput(wb *w, const void *p, size_t n) { memcpy(w->b + w->n, p, n); w->n += n; }
-static void wzero(wb *w, size_t n) { memset(w->b + w->n, 0, n); w->n += n; }
+static void w8(wb *w, unsigned v)
+{
+    w->b[w->n++] = (uint8_t)v;
+}
+static void w16(wb *w, unsigned v)
+{
+    w8(w, v & 0xff);
+    w8(w, v >> 8);
+}
+static void w32(wb *w, uint32_t v)
+{
+    w16(w, v & 0xffff);
+    w16(w, v >> 16);
+}
+static void wput(wb *w, const void *p, size_t n)
+{
+    memcpy(w->b + w->n, p, n);
+    w->n += n;
+}
+static void wzero(wb *w, size_t n)
+{
+    memset(w->b + w->n, 0, n);
+    w->n += n;
+}
 
 static void save(const char *path, const wb *w, size_t n)
 {
@@ -56,10 +75,9 @@ static void save(const char *path, const wb *w, size_t n)
 /* A 60-byte Ethernet/IPv4/UDP frame whose first payload byte is tag. */
 static void frame60(uint8_t *f, unsigned tag)
 {
-    static const uint8_t h[42] = {
-        0, 1, 2, 3, 4, 5, 0, 6, 7, 8, 9, 10, 0x08, 0x00,
-        0x45, 0, 0, 46, 0, 1, 0, 0, 64, 17, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
-        0x30, 0x39, 0, 53, 0, 26, 0, 0};
+    static const uint8_t h[42] = { 0,    1, 2,  3,  4, 5, 0,    6,    7,  8,  9, 10, 0x08, 0x00,
+                                   0x45, 0, 0,  46, 0, 1, 0,    0,    64, 17, 0, 0,  10,   0,
+                                   0,    1, 10, 0,  0, 2, 0x30, 0x39, 0,  53, 0, 26, 0,    0 };
     memcpy(f, h, sizeof h);
     memset(f + 42, 0, 18);
     f[42] = (uint8_t)tag;
@@ -96,8 +114,10 @@ static void ng_block_end(wb *w, size_t start)
     while ((w->n - start) % 4)
         w8(w, 0);
     uint32_t len = (uint32_t)(w->n - start) + 4;
-    memcpy(w->b + start + 4, (uint8_t[4]){(uint8_t)len, (uint8_t)(len >> 8),
-                                         (uint8_t)(len >> 16), (uint8_t)(len >> 24)}, 4);
+    memcpy(w->b + start + 4,
+           (uint8_t[4]){ (uint8_t)len, (uint8_t)(len >> 8), (uint8_t)(len >> 16),
+                         (uint8_t)(len >> 24) },
+           4);
     w32(w, len);
 }
 
@@ -110,7 +130,7 @@ static void ng_shb(wb *w)
     w16(w, 1);
     w16(w, 0);
     w32(w, 0xffffffff);
-    w32(w, 0xffffffff);    /* section length: unknown */
+    w32(w, 0xffffffff); /* section length: unknown */
     ng_block_end(w, s);
 }
 
@@ -124,11 +144,11 @@ static void ng_idb(wb *w, unsigned linktype, uint32_t snaplen, unsigned tsresol)
     w16(w, 0);
     w32(w, snaplen);
     if (tsresol) {
-        w16(w, 9);          /* if_tsresol */
+        w16(w, 9); /* if_tsresol */
         w16(w, 1);
         w8(w, tsresol);
         wzero(w, 3);
-        w32(w, 0);          /* opt_endofopt */
+        w32(w, 0); /* opt_endofopt */
     }
     ng_block_end(w, s);
 }
@@ -138,7 +158,7 @@ static void ng_epb(wb *w, uint64_t ts, uint32_t caplen, uint32_t len, unsigned t
     size_t s = w->n;
     w32(w, 6);
     w32(w, 0);
-    w32(w, 0);              /* interface 0 */
+    w32(w, 0); /* interface 0 */
     w32(w, (uint32_t)(ts >> 32));
     w32(w, (uint32_t)ts);
     w32(w, caplen);
@@ -255,7 +275,7 @@ static void check_good_pcap(void)
 
 static void check_pcapng(void)
 {
-    wb w = {.n = 0};
+    wb w = { .n = 0 };
     ng_shb(&w);
     ng_idb(&w, 1, 0, 0);
     ng_epb(&w, 1700000000123456ULL, 60, 60, 'x');
@@ -325,23 +345,23 @@ static void check_open_errors(void)
     char err[512], want[512];
     static char marker;
     cg_capture *const sentinel = (cg_capture *)(void *)&marker;
-    cg_capture *c = sentinel;            /* must stay untouched on failure */
+    cg_capture *c = sentinel; /* must stay untouched on failure */
 
-    const char *path = path_of("capture.pcap");   /* never created */
+    const char *path = path_of("capture.pcap"); /* never created */
     CHECK(cg_capture_open_file(&c, path, err, sizeof err) < 0);
     snprintf(want, sizeof want, "%s: No such file or directory", path);
     CHECK_STR(err, want);
     CHECK(c == sentinel);
 
     path = path_of("x.txt");
-    wb w = {.n = 0};
+    wb w = { .n = 0 };
     wput(&w, "this is not a capture, only text\n", 33);
     save(path, &w, w.n);
     CHECK(cg_capture_open_file(&c, path, err, sizeof err) < 0);
     snprintf(want, sizeof want, "%s: not a pcap or pcapng file", path);
     CHECK_STR(err, want);
 
-    path = path_of("short.pcap");   /* 10 bytes of a pcap file header */
+    path = path_of("short.pcap"); /* 10 bytes of a pcap file header */
     w.n = 0;
     pcap_header(&w, 65535, 1);
     save(path, &w, 10);
@@ -355,14 +375,14 @@ static void check_open_errors(void)
     CHECK(cg_capture_open_file(&c, path, err, sizeof err) < 0);
     CHECK(strncmp(err, path, strlen(path)) == 0);
 
-    path = path_of("short.pcapng");   /* a section header block cut short */
+    path = path_of("short.pcapng"); /* a section header block cut short */
     w.n = 0;
     ng_shb(&w);
     save(path, &w, 14);
     CHECK(cg_capture_open_file(&c, path, err, sizeof err) < 0);
     CHECK(strncmp(err, path, strlen(path)) == 0);
 
-    CHECK(cg_capture_open_file(&c, dir, err, sizeof err) < 0);   /* a directory */
+    CHECK(cg_capture_open_file(&c, dir, err, sizeof err) < 0); /* a directory */
     CHECK(strncmp(err, dir, strlen(dir)) == 0);
     CHECK(c == sentinel);
 
@@ -376,7 +396,7 @@ static void check_open_errors(void)
     CHECK(cg_capture_open_live(&c, "cgnosuch0", 0, NULL, err, sizeof err) < 0);
     CHECK_STR(err, "cgnosuch0: no such interface");
     CHECK(cg_capture_open_live(&c, "", 0, NULL, err, sizeof err) < 0);
-    cg_live_config cfg = {.fanout_group = -1};
+    cg_live_config cfg = { .fanout_group = -1 };
     CHECK(cg_capture_open_live_cfg(&c, "cgnosuch0", &cfg, err, sizeof err) < 0);
     CHECK_STR(err, "cgnosuch0: no such interface");
     cfg.fanout_group = 7;
@@ -438,8 +458,8 @@ static void check_record_errors(void)
     w.n = 0;
     pcap_header(&w, 64, 1);
     pcap_record(&w, 1, 0, 60, 60, 'a');
-    pcap_record(&w, 2, 0, 64, 100, 'b');     /* a properly cut record: fine */
-    pcap_record(&w, 3, 0, 100, 100, 'c');    /* over the snapshot length */
+    pcap_record(&w, 2, 0, 64, 100, 'b');  /* a properly cut record: fine */
+    pcap_record(&w, 3, 0, 100, 100, 'c'); /* over the snapshot length */
     pcap_record(&w, 4, 0, 60, 60, 'd');
     path = path_of("oversize.pcap");
     save(path, &w, w.n);
@@ -455,7 +475,7 @@ static void check_record_errors(void)
              path);
     CHECK_STR(err, want);
     err[0] = '\0';
-    CHECK_EQ_U(cg_capture_next(c, &f, err, sizeof err), (uint64_t)-1);   /* final */
+    CHECK_EQ_U(cg_capture_next(c, &f, err, sizeof err), (uint64_t)-1); /* final */
     CHECK_STR(err, want);
     CHECK_EQ_U(cg_capture_count(c), 2);
     cg_capture_close(c);
@@ -464,7 +484,10 @@ static void check_record_errors(void)
     w.n = 0;
     pcap_header(&w, 64, 1);
     pcap_record(&w, 1, 0, 60, 60, 'a');
-    w32(&w, 2); w32(&w, 0); w32(&w, 300000); w32(&w, 300000);
+    w32(&w, 2);
+    w32(&w, 0);
+    w32(&w, 300000);
+    w32(&w, 300000);
     wzero(&w, 64);
     path = path_of("huge.pcap");
     save(path, &w, w.n);
@@ -504,10 +527,10 @@ static void check_record_errors(void)
 
     /* byte-swapped (big-endian) pcap with an oversize record */
     w.n = 0;
-    static const uint8_t be_hdr[24] = {0xa1, 0xb2, 0xc3, 0xd4, 0, 2, 0, 4, 0, 0, 0, 0,
-                                       0, 0, 0, 0, 0, 0, 0, 64, 0, 0, 0, 1};
+    static const uint8_t be_hdr[24] = { 0xa1, 0xb2, 0xc3, 0xd4, 0, 2, 0, 4,  0, 0, 0, 0,
+                                        0,    0,    0,    0,    0, 0, 0, 64, 0, 0, 0, 1 };
     wput(&w, be_hdr, 24);
-    static const uint8_t be_rec[16] = {0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 80, 0, 0, 0, 80};
+    static const uint8_t be_rec[16] = { 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 80, 0, 0, 0, 80 };
     wput(&w, be_rec, 16);
     wzero(&w, 80);
     path = path_of("bigendian.pcap");
@@ -531,7 +554,7 @@ static void check_long_file(void)
     if (!fp)
         return;
     const unsigned n = 60000;
-    wb w = {.n = 0};
+    wb w = { .n = 0 };
     pcap_header(&w, 64, 1);
     for (unsigned i = 0; i < n; i++) {
         uint32_t cap = i % 7 == 3 ? 64 : i % 11 == 5 ? 0 : i % 2 ? 60 : 40;
@@ -541,7 +564,7 @@ static void check_long_file(void)
             w.n = 0;
         }
     }
-    pcap_record(&w, 1 + n, 0, 100, 100, 'z');   /* over the snapshot length */
+    pcap_record(&w, 1 + n, 0, 100, 100, 'z'); /* over the snapshot length */
     pcap_record(&w, 2 + n, 0, 60, 60, 'z');
     CHECK_EQ_U(fwrite(w.b, 1, w.n, fp), w.n);
     CHECK(fclose(fp) == 0);
@@ -564,8 +587,8 @@ static void check_long_file(void)
     CHECK_EQ_U(r, (uint64_t)-1);
     CHECK_EQ_U(got, n);
     CHECK_EQ_U(bad, 0);
-    snprintf(want, sizeof want,
-             "%s: packet %u: captured length 100 exceeds the snapshot length 64", path, n + 1);
+    snprintf(want, sizeof want, "%s: packet %u: captured length 100 exceeds the snapshot length 64",
+             path, n + 1);
     CHECK_STR(err, want);
     cg_capture_close(c);
 }
@@ -583,8 +606,8 @@ static void check_live(void)
 {
     char err[512];
     cg_capture *c = NULL;
-    if (cg_capture_open_live(&c, "lo", 0, "udp and dst port 47999 and host 127.0.0.1",
-                             err, sizeof err) != 0) {
+    if (cg_capture_open_live(&c, "lo", 0, "udp and dst port 47999 and host 127.0.0.1", err,
+                             sizeof err) != 0) {
         printf("test_capture: live capture skipped (%s)\n", err);
         return;
     }
@@ -655,10 +678,11 @@ static void send_udp(uint16_t port, const char *msg)
 static void check_live_cfg(void)
 {
     char err[512];
-    cg_capture *c[2] = {NULL, NULL};
+    cg_capture *c[2] = { NULL, NULL };
     /* a group id of this process's own, so runs side by side do not meet */
-    cg_live_config cfg = {.bpf = "udp and dst port 47998 and host 127.0.0.1",
-                          .fanout_group = 30000 + (int)(getpid() % 30000), .promisc = 0};
+    cg_live_config cfg = { .bpf = "udp and dst port 47998 and host 127.0.0.1",
+                           .fanout_group = 30000 + (int)(getpid() % 30000),
+                           .promisc = 0 };
     if (cg_capture_open_live_cfg(&c[0], "lo", &cfg, err, sizeof err) != 0) {
         printf("test_capture: live fanout skipped (%s)\n", err);
         return;
@@ -673,7 +697,7 @@ static void check_live_cfg(void)
 
     cg_frame f;
     double t0 = now_s();
-    CHECK_EQ_U(cg_capture_next(c[0], &f, err, sizeof err), 0);   /* at once */
+    CHECK_EQ_U(cg_capture_next(c[0], &f, err, sizeof err), 0); /* at once */
     CHECK(now_s() - t0 < 0.05);
 
     for (int i = 0; i < 8; i++) {
@@ -681,9 +705,9 @@ static void check_live_cfg(void)
         snprintf(msg, sizeof msg, "fan%d", i);
         send_udp(47998, msg);
     }
-    int got[2] = {0, 0};
-    struct pollfd pf[2] = {{.fd = cg_capture_fd(c[0]), .events = POLLIN},
-                           {.fd = cg_capture_fd(c[1]), .events = POLLIN}};
+    int got[2] = { 0, 0 };
+    struct pollfd pf[2] = { { .fd = cg_capture_fd(c[0]), .events = POLLIN },
+                            { .fd = cg_capture_fd(c[1]), .events = POLLIN } };
     t0 = now_s();
     while (got[0] + got[1] < 8 && now_s() - t0 < 2.0) {
         CHECK(poll(pf, 2, 100) >= 0);

@@ -32,14 +32,14 @@ static uint64_t now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000u + (uint64_t) ts.tv_nsec / 1000000u;
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static uint64_t now_us(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t) ts.tv_sec * 1000000u + (uint64_t) ts.tv_nsec / 1000u;
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
 /* ---- the server thread ----------------------------------------------- */
@@ -64,14 +64,14 @@ static size_t handler(void *ctx, const char *cmd, char *out, size_t cap)
         return cap;
     }
     int n = snprintf(out, cap, "{\"cmd\":\"%s\",\"len\":%zu}", cmd, strlen(cmd));
-    return n > 0 && (size_t) n < cap ? (size_t) n : 0;
+    return n > 0 && (size_t)n < cap ? (size_t)n : 0;
 }
 
 static void *serve_loop(void *arg)
 {
     srv *s = arg;
     while (!atomic_load(&s->stop)) {
-        struct pollfd p = {.fd = cg_ctl_fd(s->c), .events = POLLIN};
+        struct pollfd p = { .fd = cg_ctl_fd(s->c), .events = POLLIN };
         if (poll(&p, 1, 20) <= 0)
             continue;
         uint64_t t0 = now_us();
@@ -88,10 +88,10 @@ static void *serve_loop(void *arg)
 
 static int connect_raw(const char *path)
 {
-    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    struct sockaddr_un sa = { .sun_family = AF_UNIX };
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    if (fd >= 0 && connect(fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
         close(fd);
         return -1;
     }
@@ -106,7 +106,7 @@ static void send_raw(int fd, const void *p, size_t n)
         if (w <= 0)
             return;
         b += w;
-        n -= (size_t) w;
+        n -= (size_t)w;
     }
 }
 
@@ -114,22 +114,22 @@ static void send_raw(int fd, const void *p, size_t n)
  * or -1 on a timeout. buf is NUL-terminated. */
 static long read_all(int fd, char *buf, size_t cap, int timeout_ms)
 {
-    uint64_t end = now_ms() + (uint64_t) timeout_ms;
+    uint64_t end = now_ms() + (uint64_t)timeout_ms;
     size_t len = 0;
     for (;;) {
         uint64_t now = now_ms();
         if (now >= end)
             return -1;
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, (int) (end - now)) <= 0)
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, (int)(end - now)) <= 0)
             continue;
         ssize_t r = recv(fd, buf + len, cap - 1 - len, 0);
-        if (r > 0 && (len += (size_t) r) < cap - 1)
+        if (r > 0 && (len += (size_t)r) < cap - 1)
             continue;
         buf[len] = '\0';
         if (r < 0 && errno == EINTR)
             continue;
-        return (long) len;
+        return (long)len;
     }
 }
 
@@ -150,7 +150,7 @@ int main(void)
     char dir[] = "/tmp/cg-ctl-XXXXXX", path[64], path2[64], path3[64], err[512];
     static char buf[(1 << 20) + 4096], reply[(2 << 20)];
     struct stat st;
-    srv s = {0};
+    srv s = { 0 };
     pthread_t th;
 
     if (!mkdtemp(dir)) {
@@ -279,7 +279,7 @@ int main(void)
         CHECK(dt >= 900 && dt < 2000);
         /* the server hangs up on it (seen without reading, which would let
          * the reply through) at its deadline, its reply cut off */
-        struct pollfd p = {.fd = sulky, .events = POLLRDHUP};
+        struct pollfd p = { .fd = sulky, .events = POLLRDHUP };
         CHECK(poll(&p, 1, 3000) == 1 && (p.revents & (POLLRDHUP | POLLHUP)));
         dt = now_ms() - t0;
         CHECK(dt >= 900 && dt < 2000);
@@ -318,7 +318,7 @@ int main(void)
                 !strcmp(buf, "{\"error\":\"busy: too many control clients\"}\n"))
                 busy++;
         for (int i = 0; i < CG_CTL_MAX_CLIENTS; i++) {
-            struct pollfd p = {.fd = fds[i], .events = POLLIN};
+            struct pollfd p = { .fd = fds[i], .events = POLLIN };
             early += poll(&p, 1, 0) > 0;
         }
         CHECK_EQ_U(busy, 3);
@@ -335,7 +335,7 @@ int main(void)
     /* serve never blocked, and the descriptor did not stay readable */
     CHECK(s.max_serve_us < 500000); /* a blocking serve would take a deadline, 1 s */
     CHECK(s.serves < 5000);
-    printf("serve: %lu calls, longest %llu us\n", s.serves, (unsigned long long) s.max_serve_us);
+    printf("serve: %lu calls, longest %llu us\n", s.serves, (unsigned long long)s.max_serve_us);
 
     /* -- close unlinks, and only its own socket -- */
     cg_ctl_close(s.c);
@@ -345,10 +345,10 @@ int main(void)
 
     /* -- a stale socket (bound, nobody listening) is replaced -- */
     {
-        struct sockaddr_un sa = {.sun_family = AF_UNIX};
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
         snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path2);
         int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-        CHECK(bind(fd, (struct sockaddr *) &sa, sizeof sa) == 0);
+        CHECK(bind(fd, (struct sockaddr *)&sa, sizeof sa) == 0);
         close(fd);
         CHECK(lstat(path2, &st) == 0 && S_ISSOCK(st.st_mode));
         CHECK(cg_ctl_request(path2, "stats", reply, sizeof reply, 500, err, sizeof err) == -1);
@@ -359,7 +359,7 @@ int main(void)
         int cfd = connect_raw(path2);
         CHECK(cfd >= 0);
         send_raw(cfd, "stats\n", 6);
-        struct pollfd p = {.fd = cg_ctl_fd(c2), .events = POLLIN};
+        struct pollfd p = { .fd = cg_ctl_fd(c2), .events = POLLIN };
         CHECK(poll(&p, 1, 1000) == 1);
         cg_ctl_serve(c2, handler, &s);
         CHECK(read_all(cfd, buf, sizeof buf, 1000) > 0);

@@ -20,24 +20,51 @@ typedef struct fb {
     uint32_t n;
 } fb;
 
-static void u8(fb *f, unsigned v) { f->b[f->n++] = (uint8_t)v; }
-static void u16(fb *f, unsigned v) { u8(f, v >> 8); u8(f, v & 0xff); }
-static void u32(fb *f, uint32_t v) { u16(f, v >> 16); u16(f, v & 0xffff); }
-static void put(fb *f, const void *p, uint32_t n) { memcpy(f->b + f->n, p, n); f->n += n; }
-static void zeros(fb *f, uint32_t n) { memset(f->b + f->n, 0, n); f->n += n; }
-static void patch16(fb *f, uint32_t off, unsigned v) { f->b[off] = (uint8_t)(v >> 8); f->b[off + 1] = (uint8_t)v; }
+static void u8(fb *f, unsigned v)
+{
+    f->b[f->n++] = (uint8_t)v;
+}
+static void u16(fb *f, unsigned v)
+{
+    u8(f, v >> 8);
+    u8(f, v & 0xff);
+}
+static void u32(fb *f, uint32_t v)
+{
+    u16(f, v >> 16);
+    u16(f, v & 0xffff);
+}
+static void put(fb *f, const void *p, uint32_t n)
+{
+    memcpy(f->b + f->n, p, n);
+    f->n += n;
+}
+static void zeros(fb *f, uint32_t n)
+{
+    memset(f->b + f->n, 0, n);
+    f->n += n;
+}
+static void patch16(fb *f, uint32_t off, unsigned v)
+{
+    f->b[off] = (uint8_t)(v >> 8);
+    f->b[off + 1] = (uint8_t)v;
+}
 
-static const uint8_t V4A[4] = {192, 0, 2, 1}, V4B[4] = {198, 51, 100, 7};
-static const uint8_t V6A[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1};
-static const uint8_t V6B[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2};
+static const uint8_t V4A[4] = { 192, 0, 2, 1 }, V4B[4] = { 198, 51, 100, 7 };
+static const uint8_t V6A[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+static const uint8_t V6B[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2 };
 
 static void eth_macs(fb *f)
 {
-    static const uint8_t m[12] = {0, 1, 2, 3, 4, 5, 0, 6, 7, 8, 9, 10};
+    static const uint8_t m[12] = { 0, 1, 2, 3, 4, 5, 0, 6, 7, 8, 9, 10 };
     put(f, m, 12);
 }
 
-static void eth(fb *f, unsigned type) { eth_macs(f); u16(f, type); }
+static void eth(fb *f, unsigned type)
+{
+    eth_macs(f);
+    u16(f, type);
+}
 
 /* IPv4 header with ihl_words (>= 5) words; the options are NOPs ending in EOL.
  * Returns the header's offset, for ip4_end. */
@@ -46,7 +73,7 @@ static uint32_t ip4_begin(fb *f, unsigned proto, unsigned ihl_words, unsigned fr
     uint32_t off = f->n;
     u8(f, 0x40 | ihl_words);
     u8(f, 0);
-    u16(f, 0);          /* total length, patched */
+    u16(f, 0); /* total length, patched */
     u16(f, 0x1234);
     u16(f, frag);
     u8(f, 64);
@@ -59,13 +86,16 @@ static uint32_t ip4_begin(fb *f, unsigned proto, unsigned ihl_words, unsigned fr
     return off;
 }
 
-static void ip4_end(fb *f, uint32_t off) { patch16(f, off + 2, f->n - off); }
+static void ip4_end(fb *f, uint32_t off)
+{
+    patch16(f, off + 2, f->n - off);
+}
 
 static uint32_t ip6_begin(fb *f, unsigned next)
 {
     uint32_t off = f->n;
     u32(f, 0x60000000);
-    u16(f, 0);          /* payload length, patched */
+    u16(f, 0); /* payload length, patched */
     u8(f, next);
     u8(f, 55);
     put(f, V6A, 16);
@@ -73,7 +103,10 @@ static uint32_t ip6_begin(fb *f, unsigned next)
     return off;
 }
 
-static void ip6_end(fb *f, uint32_t off) { patch16(f, off + 4, f->n - off - 40); }
+static void ip6_end(fb *f, uint32_t off)
+{
+    patch16(f, off + 4, f->n - off - 40);
+}
 
 /* TCP with MSS, SACK-permitted, window scale and NOP padding (doff 8). */
 static void tcp(fb *f, unsigned sport, unsigned dport, unsigned flags, const char *data)
@@ -87,7 +120,7 @@ static void tcp(fb *f, unsigned sport, unsigned dport, unsigned flags, const cha
     u16(f, 65535);
     u16(f, 0);
     u16(f, 0);
-    static const uint8_t opt[12] = {2, 4, 5, 0xb4, 4, 2, 3, 3, 7, 1, 1, 0};
+    static const uint8_t opt[12] = { 2, 4, 5, 0xb4, 4, 2, 3, 3, 7, 1, 1, 0 };
     put(f, opt, 12);
     put(f, data, (uint32_t)strlen(data));
 }
@@ -162,8 +195,8 @@ static void check_cuts(const frame *fr, cg_decode_stats *st, uint64_t *ok)
         int rc = decode_copy(&p, fr->dlt, fr->f.b, k, st);
         int want = k < hdr_end ? CG_ETRUNCATED : CG_OK;
         if (rc != want) {
-            fprintf(stderr, "%s cut at %u: %s, expected %s\n", fr->name, k,
-                    cg_strerror(rc), cg_strerror(want));
+            fprintf(stderr, "%s cut at %u: %s, expected %s\n", fr->name, k, cg_strerror(rc),
+                    cg_strerror(want));
             CHECK(rc == want);
             continue;
         }
@@ -207,7 +240,8 @@ static int build_frames(frame *t)
 
     fr = add(t, &n, "eth 802.1q ipv4 udp", 1);
     eth_macs(&fr->f);
-    u16(&fr->f, 0x8100); u16(&fr->f, 0x2064);   /* PCP 1, VID 100 */
+    u16(&fr->f, 0x8100);
+    u16(&fr->f, 0x2064); /* PCP 1, VID 100 */
     u16(&fr->f, 0x0800);
     ip = ip4_begin(&fr->f, 17, 5, 0);
     udp(&fr->f, 5353, 53, "query");
@@ -215,8 +249,10 @@ static int build_frames(frame *t)
 
     fr = add(t, &n, "eth qinq 88a8/8100 ipv6 tcp", 1);
     eth_macs(&fr->f);
-    u16(&fr->f, 0x88a8); u16(&fr->f, 10);
-    u16(&fr->f, 0x8100); u16(&fr->f, 20);
+    u16(&fr->f, 0x88a8);
+    u16(&fr->f, 10);
+    u16(&fr->f, 0x8100);
+    u16(&fr->f, 20);
     u16(&fr->f, 0x86dd);
     ip = ip6_begin(&fr->f, 6);
     tcp(&fr->f, 443, 50000, 0x10, "x");
@@ -224,9 +260,12 @@ static int build_frames(frame *t)
 
     fr = add(t, &n, "eth qinq 9100/8100/8100 ipv4 icmp", 1);
     eth_macs(&fr->f);
-    u16(&fr->f, 0x9100); u16(&fr->f, 30);
-    u16(&fr->f, 0x8100); u16(&fr->f, 40);
-    u16(&fr->f, 0x8100); u16(&fr->f, 50);   /* a third tag: walked, not kept */
+    u16(&fr->f, 0x9100);
+    u16(&fr->f, 30);
+    u16(&fr->f, 0x8100);
+    u16(&fr->f, 40);
+    u16(&fr->f, 0x8100);
+    u16(&fr->f, 50); /* a third tag: walked, not kept */
     u16(&fr->f, 0x0800);
     ip = ip4_begin(&fr->f, 1, 5, 0);
     icmp(&fr->f, 8, 0, "ping");
@@ -241,7 +280,10 @@ static int build_frames(frame *t)
     fr = add(t, &n, "eth ipv4 first fragment udp", 1);
     eth(&fr->f, 0x0800);
     ip = ip4_begin(&fr->f, 17, 5, 0x2000);
-    u16(&fr->f, 3000); u16(&fr->f, 4000); u16(&fr->f, 1400); u16(&fr->f, 0);
+    u16(&fr->f, 3000);
+    u16(&fr->f, 4000);
+    u16(&fr->f, 1400);
+    u16(&fr->f, 0);
     put(&fr->f, "firstfrag", 9);
     ip4_end(&fr->f, ip);
 
@@ -254,34 +296,61 @@ static int build_frames(frame *t)
     fr = add(t, &n, "eth ipv6 hbh routing fragment udp", 1);
     eth(&fr->f, 0x86dd);
     ip = ip6_begin(&fr->f, 0);
-    u8(&fr->f, 43); u8(&fr->f, 0); u8(&fr->f, 5); u8(&fr->f, 2); zeros(&fr->f, 4); /* HBH, router alert */
-    u8(&fr->f, 44); u8(&fr->f, 2); u8(&fr->f, 0); u8(&fr->f, 0); zeros(&fr->f, 4); /* routing type 0 */
+    u8(&fr->f, 43);
+    u8(&fr->f, 0);
+    u8(&fr->f, 5);
+    u8(&fr->f, 2);
+    zeros(&fr->f, 4); /* HBH, router alert */
+    u8(&fr->f, 44);
+    u8(&fr->f, 2);
+    u8(&fr->f, 0);
+    u8(&fr->f, 0);
+    zeros(&fr->f, 4); /* routing type 0 */
     put(&fr->f, V6B, 16);
-    u8(&fr->f, 17); u8(&fr->f, 0); u16(&fr->f, 0x0001); u32(&fr->f, 0xabcd);       /* fragment, M */
-    u16(&fr->f, 7000); u16(&fr->f, 8000); u16(&fr->f, 3000); u16(&fr->f, 0);
+    u8(&fr->f, 17);
+    u8(&fr->f, 0);
+    u16(&fr->f, 0x0001);
+    u32(&fr->f, 0xabcd); /* fragment, M */
+    u16(&fr->f, 7000);
+    u16(&fr->f, 8000);
+    u16(&fr->f, 3000);
+    u16(&fr->f, 0);
     put(&fr->f, "v6frag", 6);
     ip6_end(&fr->f, ip);
 
     fr = add(t, &n, "eth ipv6 later fragment", 1);
     eth(&fr->f, 0x86dd);
     ip = ip6_begin(&fr->f, 44);
-    u8(&fr->f, 17); u8(&fr->f, 0); u16(&fr->f, 0x00b8); u32(&fr->f, 0xabcd);       /* offset 23 */
+    u8(&fr->f, 17);
+    u8(&fr->f, 0);
+    u16(&fr->f, 0x00b8);
+    u32(&fr->f, 0xabcd); /* offset 23 */
     put(&fr->f, "v6later", 7);
     ip6_end(&fr->f, ip);
 
     fr = add(t, &n, "eth ipv6 dstopts ah tcp", 1);
     eth(&fr->f, 0x86dd);
     ip = ip6_begin(&fr->f, 60);
-    u8(&fr->f, 51); u8(&fr->f, 0); u8(&fr->f, 1); u8(&fr->f, 4); zeros(&fr->f, 4); /* PadN */
-    u8(&fr->f, 6); u8(&fr->f, 4); u16(&fr->f, 0); u32(&fr->f, 0x100); u32(&fr->f, 1);
-    zeros(&fr->f, 12);                                                              /* AH, 24 bytes */
+    u8(&fr->f, 51);
+    u8(&fr->f, 0);
+    u8(&fr->f, 1);
+    u8(&fr->f, 4);
+    zeros(&fr->f, 4); /* PadN */
+    u8(&fr->f, 6);
+    u8(&fr->f, 4);
+    u16(&fr->f, 0);
+    u32(&fr->f, 0x100);
+    u32(&fr->f, 1);
+    zeros(&fr->f, 12); /* AH, 24 bytes */
     tcp(&fr->f, 1234, 22, 0x02, "");
     ip6_end(&fr->f, ip);
 
     fr = add(t, &n, "eth ipv6 esp", 1);
     eth(&fr->f, 0x86dd);
     ip = ip6_begin(&fr->f, 50);
-    u32(&fr->f, 0x1000); u32(&fr->f, 1); put(&fr->f, "secret", 6);
+    u32(&fr->f, 0x1000);
+    u32(&fr->f, 1);
+    put(&fr->f, "secret", 6);
     ip6_end(&fr->f, ip);
 
     fr = add(t, &n, "eth ipv6 icmpv6 echo", 1);
@@ -295,7 +364,7 @@ static int build_frames(frame *t)
     ip = ip4_begin(&fr->f, 6, 5, 0x4000);
     tcp(&fr->f, 40000, 80, 0x10, "");
     ip4_end(&fr->f, ip);
-    put(&fr->f, "PADPADPADPADPADP", 16);      /* trailer bytes past the IP length */
+    put(&fr->f, "PADPADPADPADPADP", 16); /* trailer bytes past the IP length */
 
     fr = add(t, &n, "eth ipv4 udp short, padded to 60", 1);
     eth(&fr->f, 0x0800);
@@ -308,27 +377,39 @@ static int build_frames(frame *t)
     fr = add(t, &n, "eth ipv4 sctp", 1);
     eth(&fr->f, 0x0800);
     ip = ip4_begin(&fr->f, 132, 5, 0);
-    u16(&fr->f, 2905); u16(&fr->f, 2906); u32(&fr->f, 1); u32(&fr->f, 0);
+    u16(&fr->f, 2905);
+    u16(&fr->f, 2906);
+    u32(&fr->f, 1);
+    u32(&fr->f, 0);
     put(&fr->f, "chunk", 5);
     ip4_end(&fr->f, ip);
 
     fr = add(t, &n, "eth ipv4 gre", 1);
     eth(&fr->f, 0x0800);
     ip = ip4_begin(&fr->f, 47, 5, 0);
-    u16(&fr->f, 0); u16(&fr->f, 0x6558);
+    u16(&fr->f, 0);
+    u16(&fr->f, 0x6558);
     ip4_end(&fr->f, ip);
 
     fr = add(t, &n, "sll ipv4 tcp", 113);
-    u16(&fr->f, 0); u16(&fr->f, 1); u16(&fr->f, 6);   /* to us, ARPHRD_ETHER, halen 6 */
-    put(&fr->f, "\0\1\2\3\4\5", 6); zeros(&fr->f, 2);  /* the 8-byte address field */
+    u16(&fr->f, 0);
+    u16(&fr->f, 1);
+    u16(&fr->f, 6); /* to us, ARPHRD_ETHER, halen 6 */
+    put(&fr->f, "\0\1\2\3\4\5", 6);
+    zeros(&fr->f, 2); /* the 8-byte address field */
     u16(&fr->f, 0x0800);
     ip = ip4_begin(&fr->f, 6, 5, 0);
     tcp(&fr->f, 1111, 2222, 0x02, "");
     ip4_end(&fr->f, ip);
 
     fr = add(t, &n, "sll2 ipv6 udp", 276);
-    u16(&fr->f, 0x86dd); u16(&fr->f, 0); u32(&fr->f, 3); u16(&fr->f, 1); u8(&fr->f, 0);
-    u8(&fr->f, 6); zeros(&fr->f, 8);
+    u16(&fr->f, 0x86dd);
+    u16(&fr->f, 0);
+    u32(&fr->f, 3);
+    u16(&fr->f, 1);
+    u8(&fr->f, 0);
+    u8(&fr->f, 6);
+    zeros(&fr->f, 8);
     ip = ip6_begin(&fr->f, 17);
     udp(&fr->f, 5000, 6000, "sll2");
     ip6_end(&fr->f, ip);
@@ -359,7 +440,8 @@ static int build_frames(frame *t)
     ip6_end(&fr->f, ip);
 
     fr = add(t, &n, "null host-order (LE) ipv4 udp", 0);
-    u8(&fr->f, 2); zeros(&fr->f, 3);
+    u8(&fr->f, 2);
+    zeros(&fr->f, 3);
     ip = ip4_begin(&fr->f, 17, 5, 0);
     udp(&fr->f, 10, 20, "lo");
     ip4_end(&fr->f, ip);
@@ -371,7 +453,8 @@ static int build_frames(frame *t)
     ip6_end(&fr->f, ip);
 
     fr = add(t, &n, "null host-order (LE) ipv6(24) udp", 0);
-    u8(&fr->f, 24); zeros(&fr->f, 3);
+    u8(&fr->f, 24);
+    zeros(&fr->f, 3);
     ip = ip6_begin(&fr->f, 17);
     udp(&fr->f, 10, 20, "bsd");
     ip6_end(&fr->f, ip);
@@ -382,7 +465,7 @@ static int build_frames(frame *t)
     tcp(&fr->f, 10, 20, 0x12, "");
     ip4_end(&fr->f, ip);
 
-    fr = add(t, &n, "eth ipv4 in ipv4", 1);   /* IP-in-IP: the outer header only */
+    fr = add(t, &n, "eth ipv4 in ipv4", 1); /* IP-in-IP: the outer header only */
     eth(&fr->f, 0x0800);
     ip = ip4_begin(&fr->f, 4, 5, 0);
     ip2 = ip4_begin(&fr->f, 17, 5, 0);
@@ -572,7 +655,7 @@ static void check_fields(const frame *t, int n)
     CHECK_EQ_U(st.udp, 10);
     CHECK_EQ_U(st.icmp, 2);
     CHECK_EQ_U(st.icmpv6, 2);
-    CHECK_EQ_U(st.other_l4, 4);   /* esp, sctp, gre, ip-in-ip */
+    CHECK_EQ_U(st.other_l4, 4); /* esp, sctp, gre, ip-in-ip */
     CHECK_EQ_U(st.fragments, 4);
 }
 
@@ -583,8 +666,7 @@ static void expect(const char *what, int dlt, const fb *f, int want, cg_decode_s
     cg_packet p;
     int rc = decode_copy(&p, dlt, f->b, f->n, st);
     if (rc != want)
-        fprintf(stderr, "%s: %s, expected %s\n", what, cg_strerror(rc),
-                cg_strerror(want));
+        fprintf(stderr, "%s: %s, expected %s\n", what, cg_strerror(rc), cg_strerror(want));
     CHECK(rc == want);
 }
 
@@ -595,7 +677,7 @@ static void check_invalid(void)
     fb f;
     uint32_t ip;
 
-    memset(&f, 0, sizeof f);       /* IHL 4 */
+    memset(&f, 0, sizeof f); /* IHL 4 */
     eth(&f, 0x0800);
     ip = ip4_begin(&f, 17, 5, 0);
     udp(&f, 1, 2, "x");
@@ -604,19 +686,19 @@ static void check_invalid(void)
     expect("ipv4 ihl 4", 1, &f, CG_EMALFORMED, &st);
     f.b[14] = 0x45;
     expect("ipv4 ihl 5 again", 1, &f, CG_OK, &st);
-    patch16(&f, 16, 12);           /* total length under the header length */
+    patch16(&f, 16, 12); /* total length under the header length */
     expect("ipv4 total length 12", 1, &f, CG_EMALFORMED, &st);
-    patch16(&f, 16, 21);           /* UDP header past the IP length */
+    patch16(&f, 16, 21); /* UDP header past the IP length */
     expect("ipv4 total length 21", 1, &f, CG_EMALFORMED, &st);
     patch16(&f, 16, 29);
-    patch16(&f, 34 + 4, 7);        /* UDP length under 8 */
+    patch16(&f, 34 + 4, 7); /* UDP length under 8 */
     expect("udp length 7", 1, &f, CG_EMALFORMED, &st);
-    patch16(&f, 34 + 4, 10);       /* UDP length past the IP payload */
+    patch16(&f, 34 + 4, 10); /* UDP length past the IP payload */
     expect("udp length 10", 1, &f, CG_EMALFORMED, &st);
     patch16(&f, 34 + 4, 9);
     expect("udp length 9", 1, &f, CG_OK, &st);
 
-    memset(&f, 0, sizeof f);       /* ethertype IPv4, version 6 */
+    memset(&f, 0, sizeof f); /* ethertype IPv4, version 6 */
     eth(&f, 0x0800);
     ip = ip6_begin(&f, 17);
     udp(&f, 1, 2, "x");
@@ -633,43 +715,45 @@ static void check_invalid(void)
     r.b[0] = 0x50;
     expect("raw version 5", 12, &r, CG_EMALFORMED, &st);
 
-    memset(&f, 0, sizeof f);       /* ethertype IPv6, version 4 */
+    memset(&f, 0, sizeof f); /* ethertype IPv6, version 4 */
     eth(&f, 0x86dd);
     ip = ip4_begin(&f, 17, 5, 0);
     udp(&f, 1, 2, "x");
     ip4_end(&f, ip);
     expect("ethertype ipv6 carrying ipv4", 1, &f, CG_EMALFORMED, &st);
 
-    memset(&f, 0, sizeof f);       /* TCP data offset 4 */
+    memset(&f, 0, sizeof f); /* TCP data offset 4 */
     eth(&f, 0x0800);
     ip = ip4_begin(&f, 6, 5, 0);
     tcp(&f, 1, 2, 0x02, "");
     ip4_end(&f, ip);
     f.b[34 + 12] = 0x40;
     expect("tcp data offset 4", 1, &f, CG_EMALFORMED, &st);
-    f.b[34 + 12] = 0xf0;           /* 60 bytes: past the IP length (32) */
+    f.b[34 + 12] = 0xf0; /* 60 bytes: past the IP length (32) */
     expect("tcp data offset 15", 1, &f, CG_EMALFORMED, &st);
 
-    memset(&f, 0, sizeof f);       /* IPv6 extension header past the payload length */
+    memset(&f, 0, sizeof f); /* IPv6 extension header past the payload length */
     eth(&f, 0x86dd);
     ip = ip6_begin(&f, 0);
-    u8(&f, 17); u8(&f, 3); zeros(&f, 6);   /* says 32 bytes, 8 follow */
+    u8(&f, 17);
+    u8(&f, 3);
+    zeros(&f, 6); /* says 32 bytes, 8 follow */
     udp(&f, 1, 2, "x");
     ip6_end(&f, ip);
     expect("ipv6 hbh length past payload", 1, &f, CG_EMALFORMED, &st);
 
-    memset(&f, 0, sizeof f);       /* ARP */
+    memset(&f, 0, sizeof f); /* ARP */
     eth(&f, 0x0806);
     zeros(&f, 28);
     expect("arp", 1, &f, CG_EUNSUPPORTED, &st);
-    memset(&f, 0, sizeof f);       /* 802.3 length field + LLC */
+    memset(&f, 0, sizeof f); /* 802.3 length field + LLC */
     eth(&f, 46);
     zeros(&f, 46);
     expect("802.3 llc", 1, &f, CG_EUNSUPPORTED, &st);
     expect("802.11 link type", 105, &f, CG_EUNSUPPORTED, &st);
-    expect("unknown link type, empty", 9999, &(fb){.n = 0}, CG_EUNSUPPORTED, &st);
+    expect("unknown link type, empty", 9999, &(fb){ .n = 0 }, CG_EUNSUPPORTED, &st);
     memset(&f, 0, sizeof f);
-    u32(&f, 7);                    /* AF 7 on loopback */
+    u32(&f, 7); /* AF 7 on loopback */
     zeros(&f, 20);
     expect("null af 7", 0, &f, CG_EUNSUPPORTED, &st);
 
@@ -707,7 +791,7 @@ static void check_strings_and_addrs(void)
     CHECK(cg_addr_parse("1.2.3.4.5", b) == -1);
     CHECK(cg_addr_parse("", b) == -1);
     CHECK(cg_addr_parse(NULL, b) == -1);
-    CHECK(b[0] == 0x5a && b[15] == 0x5a);   /* untouched on failure */
+    CHECK(b[0] == 0x5a && b[15] == 0x5a); /* untouched on failure */
     CHECK(cg_addr_parse("255.255.255.255", a) == 0);
     CHECK_STR(cg_addr_format(a, s, sizeof s), "255.255.255.255");
     char small[4] = "zzz";

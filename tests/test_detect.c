@@ -15,7 +15,10 @@ static void v4(uint8_t a[16], unsigned x, unsigned y, unsigned z, unsigned w)
 {
     memset(a, 0, 16);
     a[10] = a[11] = 0xff;
-    a[12] = (uint8_t)x; a[13] = (uint8_t)y; a[14] = (uint8_t)z; a[15] = (uint8_t)w;
+    a[12] = (uint8_t)x;
+    a[13] = (uint8_t)y;
+    a[14] = (uint8_t)z;
+    a[15] = (uint8_t)w;
 }
 
 /* A TCP packet view from 203.0.113.5:40000 to 10.20.1.10:dport. */
@@ -96,17 +99,23 @@ static const char *fire(engine *e, const cg_packet *p, const cg_flow *f, int to_
 static void test_contents(void)
 {
     static const char *const rules[] = {
-        "alert tcp any any -> any any (msg:\"abs offset depth\"; content:\"admin\"; offset:4; depth:10; sid:1;)",
-        "alert tcp any any -> any any (msg:\"relative\"; content:\"user=\"; content:\"root\"; distance:0; within:4; sid:2;)",
-        "alert tcp any any -> any any (msg:\"backtrack\"; content:\"A=\"; content:\"B\"; within:1; sid:3;)",
-        "alert tcp any any -> any any (msg:\"negated\"; content:\"GET \"; startswith; content:!\"Host\"; sid:4;)",
+        "alert tcp any any -> any any (msg:\"abs offset depth\"; content:\"admin\"; offset:4; "
+        "depth:10; sid:1;)",
+        "alert tcp any any -> any any (msg:\"relative\"; content:\"user=\"; content:\"root\"; "
+        "distance:0; within:4; sid:2;)",
+        "alert tcp any any -> any any (msg:\"backtrack\"; content:\"A=\"; content:\"B\"; within:1; "
+        "sid:3;)",
+        "alert tcp any any -> any any (msg:\"negated\"; content:\"GET \"; startswith; "
+        "content:!\"Host\"; sid:4;)",
         "alert tcp any any -> any any (msg:\"nocase\"; content:\"UNION SELECT\"; nocase; sid:5;)",
         "alert tcp any any -> any any (msg:\"endswith\"; content:\".php\"; endswith; sid:6;)",
-        "alert tcp any any -> any any (msg:\"pcre rel\"; content:\"id=\"; pcre:\"/^[0-9]{12}\\b/R\"; sid:7;)",
+        "alert tcp any any -> any any (msg:\"pcre rel\"; content:\"id=\"; "
+        "pcre:\"/^[0-9]{12}\\b/R\"; sid:7;)",
         "alert tcp any any -> any any (msg:\"hex\"; content:\"|de ad|be|ef|\"; sid:8;)",
         "alert tcp any any -> any any (msg:\"dsize\"; content:\"ping\"; dsize:<10; sid:9;)",
         "alert tcp any any -> any any (msg:\"no content\"; dsize:>1000; sid:10;)",
-        NULL};
+        NULL
+    };
     engine e;
     CHECK(engine_make(&e, rules, NULL) == 0);
     if (!e.w)
@@ -114,30 +123,53 @@ static void test_contents(void)
     cg_flow f = established_flow();
     cg_packet p;
 
-    p = pkt("xxxxadmin", 80, 1);          CHECK_STR(fire(&e, &p, &f, 1), "1,");
-    p = pkt("admin.....", 80, 1);         CHECK_STR(fire(&e, &p, &f, 1), "");   /* before offset */
-    p = pkt("xxxx......admin", 80, 1);    CHECK_STR(fire(&e, &p, &f, 1), "");   /* past depth */
-    p = pkt("q?user=root&x", 80, 1);      CHECK_STR(fire(&e, &p, &f, 1), "2,");
-    p = pkt("q?user=xroot", 80, 1);       CHECK_STR(fire(&e, &p, &f, 1), "");   /* outside within */
-    p = pkt("A=x A=B", 80, 1);            CHECK_STR(fire(&e, &p, &f, 1), "3,"); /* second A= */
-    p = pkt("A=x A=y", 80, 1);            CHECK_STR(fire(&e, &p, &f, 1), "");
-    p = pkt("GET / HTTP/1.0\r\n\r\n", 80, 1);          CHECK_STR(fire(&e, &p, &f, 1), "4,");
-    p = pkt("GET / HTTP/1.1\r\nHost: a\r\n", 80, 1);   CHECK_STR(fire(&e, &p, &f, 1), "");
-    p = pkt("x GET / HTTP/1.0", 80, 1);                CHECK_STR(fire(&e, &p, &f, 1), ""); /* not at start */
-    p = pkt("id=1 uNiOn SeLeCt 2", 80, 1);             CHECK_STR(fire(&e, &p, &f, 1), "5,");
-    p = pkt("POST /shell.php", 80, 1);     CHECK_STR(fire(&e, &p, &f, 1), "6,");
-    p = pkt("POST /shell.php?x", 80, 1);   CHECK_STR(fire(&e, &p, &f, 1), "");
-    p = pkt("GET /shell.php", 80, 1);      CHECK_STR(fire(&e, &p, &f, 1), "4,6,"); /* no Host either */
-    p = pkt("so id=079204001234 ok", 80, 1);  CHECK_STR(fire(&e, &p, &f, 1), "7,");
-    p = pkt("so id=0792040012345 ok", 80, 1); CHECK_STR(fire(&e, &p, &f, 1), ""); /* 13 digits */
-    p = pkt("id=x id=079204001234", 80, 1);   CHECK_STR(fire(&e, &p, &f, 1), "7,"); /* pcre backtracks */
-    p = pkt("\xde\xad" "be\xef", 80, 1);      CHECK_STR(fire(&e, &p, &f, 1), "8,");
-    p = pkt("ping", 80, 1);                   CHECK_STR(fire(&e, &p, &f, 1), "9,");
-    p = pkt("ping ping ping", 80, 1);         CHECK_STR(fire(&e, &p, &f, 1), "");
+    p = pkt("xxxxadmin", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "1,");
+    p = pkt("admin.....", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), ""); /* before offset */
+    p = pkt("xxxx......admin", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), ""); /* past depth */
+    p = pkt("q?user=root&x", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "2,");
+    p = pkt("q?user=xroot", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), ""); /* outside within */
+    p = pkt("A=x A=B", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "3,"); /* second A= */
+    p = pkt("A=x A=y", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "");
+    p = pkt("GET / HTTP/1.0\r\n\r\n", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "4,");
+    p = pkt("GET / HTTP/1.1\r\nHost: a\r\n", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "");
+    p = pkt("x GET / HTTP/1.0", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), ""); /* not at start */
+    p = pkt("id=1 uNiOn SeLeCt 2", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "5,");
+    p = pkt("POST /shell.php", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "6,");
+    p = pkt("POST /shell.php?x", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "");
+    p = pkt("GET /shell.php", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "4,6,"); /* no Host either */
+    p = pkt("so id=079204001234 ok", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "7,");
+    p = pkt("so id=0792040012345 ok", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), ""); /* 13 digits */
+    p = pkt("id=x id=079204001234", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "7,"); /* pcre backtracks */
+    p = pkt("\xde\xad"
+            "be\xef",
+            80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "8,");
+    p = pkt("ping", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "9,");
+    p = pkt("ping ping ping", 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "");
     char big[1200];
     memset(big, 'z', sizeof big - 1);
     big[sizeof big - 1] = 0;
-    p = pkt(big, 80, 1);                      CHECK_STR(fire(&e, &p, &f, 1), "10,");
+    p = pkt(big, 80, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "10,");
     engine_free(&e);
 }
 
@@ -145,13 +177,19 @@ static void test_header_and_groups(void)
 {
     static const char *const rules[] = {
         "alert tcp any any -> 10.20.0.0/16 80 (msg:\"port 80\"; content:\"evil\"; sid:20;)",
-        "alert tcp any any -> 10.20.0.0/16 [8000:8100,!8080] (msg:\"port range\"; content:\"evil\"; sid:21;)",
-        "alert tcp any any -> 10.20.0.0/16 any (msg:\"to server\"; flow:established,to_server; content:\"evil\"; sid:22;)",
-        "alert tcp any any -> any any (msg:\"to client\"; flow:to_client; content:\"evil\"; sid:23;)",
-        "alert tcp 10.20.0.0/16 any <> 203.0.113.0/24 any (msg:\"bidir\"; content:\"evil\"; sid:24;)",
+        "alert tcp any any -> 10.20.0.0/16 [8000:8100,!8080] (msg:\"port range\"; "
+        "content:\"evil\"; sid:21;)",
+        "alert tcp any any -> 10.20.0.0/16 any (msg:\"to server\"; flow:established,to_server; "
+        "content:\"evil\"; sid:22;)",
+        "alert tcp any any -> any any (msg:\"to client\"; flow:to_client; content:\"evil\"; "
+        "sid:23;)",
+        "alert tcp 10.20.0.0/16 any <> 203.0.113.0/24 any (msg:\"bidir\"; content:\"evil\"; "
+        "sid:24;)",
         "alert udp any any -> any any (msg:\"udp only\"; content:\"evil\"; sid:25;)",
-        "alert tcp !203.0.113.0/24 any -> any any (msg:\"not from there\"; content:\"evil\"; sid:26;)",
-        NULL};
+        "alert tcp !203.0.113.0/24 any -> any any (msg:\"not from there\"; content:\"evil\"; "
+        "sid:26;)",
+        NULL
+    };
     engine e;
     CHECK(engine_make(&e, rules, NULL) == 0);
     if (!e.w)
@@ -164,7 +202,7 @@ static void test_header_and_groups(void)
     p = pkt("an evil thing", 8080, 1);
     CHECK_STR(fire(&e, &p, &f, 1), "22,24,");
     p = pkt("an evil thing", 81, 1);
-    CHECK_STR(fire(&e, &p, NULL, 1), "24,");            /* no flow: flow rules cannot match */
+    CHECK_STR(fire(&e, &p, NULL, 1), "24,"); /* no flow: flow rules cannot match */
     /* the reply direction: server -> client */
     p = pkt("an evil thing", 40000, 1);
     v4(p.src, 10, 20, 1, 10);
@@ -180,20 +218,24 @@ static void test_header_and_groups(void)
     engine_free(&e);
 }
 
-
 /* Rules without content whose address sets are narrow (IP reputation lists)
  * are found by address lookup; what alerts must be what a check of every rule
  * would give. */
 static void test_address_index(void)
 {
     static const char *const rules[] = {
-        "alert ip [198.51.100.7,198.51.100.9,203.0.113.0/25] any -> $HOME_NET any (msg:\"bad sources\"; sid:50;)",
-        "alert ip [198.51.100.8/29,255.255.255.255] any -> any any (msg:\"overlapping list\"; sid:51;)",
-        "alert ip $HOME_NET any -> [192.0.2.1,2001:db8:bad::/48] any (msg:\"bad destinations\"; sid:52;)",
+        "alert ip [198.51.100.7,198.51.100.9,203.0.113.0/25] any -> $HOME_NET any (msg:\"bad "
+        "sources\"; sid:50;)",
+        "alert ip [198.51.100.8/29,255.255.255.255] any -> any any (msg:\"overlapping list\"; "
+        "sid:51;)",
+        "alert ip $HOME_NET any -> [192.0.2.1,2001:db8:bad::/48] any (msg:\"bad destinations\"; "
+        "sid:52;)",
         "alert tcp any any -> any 80 (msg:\"broad both sides\"; dsize:>900; sid:53;)",
         "alert ip 203.0.113.64 any <> 10.0.0.0/8 any (msg:\"bidir\"; sid:54;)",
-        "alert ip [ffff:ffff:ffff:ffff:ffff:ffff:ffff:ff00/120] any -> any any (msg:\"the top of v6\"; sid:55;)",
-        NULL};
+        "alert ip [ffff:ffff:ffff:ffff:ffff:ffff:ffff:ff00/120] any -> any any (msg:\"the top of "
+        "v6\"; sid:55;)",
+        NULL
+    };
     engine e;
     CHECK(engine_make(&e, rules, NULL) == 0);
     if (!e.w)
@@ -201,47 +243,70 @@ static void test_address_index(void)
     cg_detect_info di;
     cg_detect_get_info(e.d, &di);
     CHECK(di.addr_indexed > 0);
-    CHECK(di.always > 0);                 /* sid 53 and 54 stay always-checked */
+    CHECK(di.always > 0); /* sid 53 and 54 stay always-checked */
     cg_flow f = established_flow();
-    cg_packet p = pkt("hello", 80, 1);     /* 203.0.113.5 -> 10.20.1.10 */
+    cg_packet p = pkt("hello", 80, 1); /* 203.0.113.5 -> 10.20.1.10 */
     CHECK_STR(fire(&e, &p, &f, 1), "50,");
-    v4(p.src, 203, 0, 113, 127);  CHECK_STR(fire(&e, &p, &f, 1), "50,");
-    v4(p.src, 203, 0, 113, 128);  CHECK_STR(fire(&e, &p, &f, 1), "");
-    v4(p.src, 198, 51, 100, 7);   CHECK_STR(fire(&e, &p, &f, 1), "50,");
-    v4(p.src, 198, 51, 100, 8);   CHECK_STR(fire(&e, &p, &f, 1), "51,");
-    v4(p.src, 198, 51, 100, 9);   CHECK_STR(fire(&e, &p, &f, 1), "50,51,");
-    v4(p.src, 198, 51, 100, 15);  CHECK_STR(fire(&e, &p, &f, 1), "51,");
-    v4(p.src, 198, 51, 100, 16);  CHECK_STR(fire(&e, &p, &f, 1), "");
-    v4(p.src, 255, 255, 255, 255); CHECK_STR(fire(&e, &p, &f, 1), "51,");
-    v4(p.src, 203, 0, 113, 64);   CHECK_STR(fire(&e, &p, &f, 1), "50,54,");
+    v4(p.src, 203, 0, 113, 127);
+    CHECK_STR(fire(&e, &p, &f, 1), "50,");
+    v4(p.src, 203, 0, 113, 128);
+    CHECK_STR(fire(&e, &p, &f, 1), "");
+    v4(p.src, 198, 51, 100, 7);
+    CHECK_STR(fire(&e, &p, &f, 1), "50,");
+    v4(p.src, 198, 51, 100, 8);
+    CHECK_STR(fire(&e, &p, &f, 1), "51,");
+    v4(p.src, 198, 51, 100, 9);
+    CHECK_STR(fire(&e, &p, &f, 1), "50,51,");
+    v4(p.src, 198, 51, 100, 15);
+    CHECK_STR(fire(&e, &p, &f, 1), "51,");
+    v4(p.src, 198, 51, 100, 16);
+    CHECK_STR(fire(&e, &p, &f, 1), "");
+    v4(p.src, 255, 255, 255, 255);
+    CHECK_STR(fire(&e, &p, &f, 1), "51,");
+    v4(p.src, 203, 0, 113, 64);
+    CHECK_STR(fire(&e, &p, &f, 1), "50,54,");
     /* the reply of the bidirectional rule */
     v4(p.src, 10, 1, 2, 3);
-    v4(p.dst, 203, 0, 113, 64);   CHECK_STR(fire(&e, &p, &f, 0), "54,");
-    v4(p.dst, 192, 0, 2, 1);      CHECK_STR(fire(&e, &p, &f, 1), "52,");
-    v4(p.dst, 192, 0, 2, 2);      CHECK_STR(fire(&e, &p, &f, 1), "");
+    v4(p.dst, 203, 0, 113, 64);
+    CHECK_STR(fire(&e, &p, &f, 0), "54,");
+    v4(p.dst, 192, 0, 2, 1);
+    CHECK_STR(fire(&e, &p, &f, 1), "52,");
+    v4(p.dst, 192, 0, 2, 2);
+    CHECK_STR(fire(&e, &p, &f, 1), "");
     /* IPv6 */
-    static const uint8_t bad6[16] = {0x20, 0x01, 0x0d, 0xb8, 0x0b, 0xad, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9};
-    memcpy(p.dst, bad6, 16);      CHECK_STR(fire(&e, &p, &f, 1), "52,");
-    memset(p.src, 0xff, 16);      CHECK_STR(fire(&e, &p, &f, 1), "55,");  /* src not HOME_NET */
-    p.src[15] = 0xfe;             CHECK_STR(fire(&e, &p, &f, 1), "55,");
-    p.src[14] = 0xfe;             CHECK_STR(fire(&e, &p, &f, 1), "");
+    static const uint8_t bad6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0x0b, 0xad, 0, 0,
+                                      0,    0,    0,    0,    0,    0,    0, 9 };
+    memcpy(p.dst, bad6, 16);
+    CHECK_STR(fire(&e, &p, &f, 1), "52,");
+    memset(p.src, 0xff, 16);
+    CHECK_STR(fire(&e, &p, &f, 1), "55,"); /* src not HOME_NET */
+    p.src[15] = 0xfe;
+    CHECK_STR(fire(&e, &p, &f, 1), "55,");
+    p.src[14] = 0xfe;
+    CHECK_STR(fire(&e, &p, &f, 1), "");
     /* a broad rule is still checked on every packet */
     char big[1000];
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = 0;
     p = pkt(big, 80, 1);
-    v4(p.src, 8, 8, 8, 8);        CHECK_STR(fire(&e, &p, &f, 1), "53,");
+    v4(p.src, 8, 8, 8, 8);
+    CHECK_STR(fire(&e, &p, &f, 1), "53,");
     engine_free(&e);
 }
 
 static void test_thresholds(void)
 {
     static const char *const rules[] = {
-        "alert tcp any any -> any any (msg:\"limit\"; content:\"L\"; threshold:type limit, track by_src, count 2, seconds 60; sid:30;)",
-        "alert tcp any any -> any any (msg:\"threshold\"; content:\"T\"; threshold:type threshold, track by_src, count 3, seconds 60; sid:31;)",
-        "alert tcp any any -> any any (msg:\"both\"; content:\"B\"; threshold:type both, track by_dst, count 3, seconds 60; sid:32;)",
-        "alert tcp any any -> any any (msg:\"filter\"; content:\"F\"; detection_filter:track by_src, count 2, seconds 60; sid:33;)",
-        NULL};
+        "alert tcp any any -> any any (msg:\"limit\"; content:\"L\"; threshold:type limit, track "
+        "by_src, count 2, seconds 60; sid:30;)",
+        "alert tcp any any -> any any (msg:\"threshold\"; content:\"T\"; threshold:type threshold, "
+        "track by_src, count 3, seconds 60; sid:31;)",
+        "alert tcp any any -> any any (msg:\"both\"; content:\"B\"; threshold:type both, track "
+        "by_dst, count 3, seconds 60; sid:32;)",
+        "alert tcp any any -> any any (msg:\"filter\"; content:\"F\"; detection_filter:track "
+        "by_src, count 2, seconds 60; sid:33;)",
+        NULL
+    };
     engine e;
     CHECK(engine_make(&e, rules, NULL) == 0);
     if (!e.w)
@@ -259,10 +324,10 @@ static void test_thresholds(void)
         p = pkt("F", 80, ts);
         nf += strlen(fire(&e, &p, &f, 1)) > 0;
     }
-    CHECK_EQ_U(nl, 2);   /* first two */
-    CHECK_EQ_U(nt, 2);   /* 3rd and 6th */
-    CHECK_EQ_U(nb, 1);   /* once, at the 3rd */
-    CHECK_EQ_U(nf, 5);   /* 3rd..7th */
+    CHECK_EQ_U(nl, 2); /* first two */
+    CHECK_EQ_U(nt, 2); /* 3rd and 6th */
+    CHECK_EQ_U(nb, 1); /* once, at the 3rd */
+    CHECK_EQ_U(nf, 5); /* 3rd..7th */
     /* a new window after 60 s: limit alerts again */
     cg_packet p = pkt("L", 80, 61000000ull);
     CHECK_STR(fire(&e, &p, &f, 1), "30,");
@@ -273,9 +338,10 @@ static void test_pass_and_cache(void)
 {
     static const char *const rules[] = {
         "alert tcp any any -> any any (msg:\"scanner\"; content:\"sqlmap\"; sid:40;)",
-        "pass tcp 203.0.113.5 any -> any any (msg:\"our own scanner\"; content:\"sqlmap\"; sid:41;)",
-        "alert tcp any any -> any any (msg:\"other\"; content:\"nikto\"; sid:42;)",
-        NULL};
+        "pass tcp 203.0.113.5 any -> any any (msg:\"our own scanner\"; content:\"sqlmap\"; "
+        "sid:41;)",
+        "alert tcp any any -> any any (msg:\"other\"; content:\"nikto\"; sid:42;)", NULL
+    };
     char dir[] = "/tmp/cg-detect-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     engine e;
@@ -284,7 +350,7 @@ static void test_pass_and_cache(void)
         return;
     cg_flow f = established_flow();
     cg_packet p = pkt("ua: sqlmap/1.7", 80, 1);
-    CHECK_STR(fire(&e, &p, &f, 1), "");                /* silenced by the pass rule */
+    CHECK_STR(fire(&e, &p, &f, 1), ""); /* silenced by the pass rule */
     v4(p.src, 198, 51, 100, 7);
     CHECK_STR(fire(&e, &p, &f, 1), "40,");
     cg_detect_info di;
@@ -299,7 +365,7 @@ static void test_pass_and_cache(void)
         cg_detect_get_info(e2.d, &di);
         CHECK_EQ_U(di.from_cache, 1);
         p = pkt("ua: Nikto", 80, 1);
-        CHECK_STR(fire(&e2, &p, &f, 1), "");           /* case matters without nocase */
+        CHECK_STR(fire(&e2, &p, &f, 1), ""); /* case matters without nocase */
         p = pkt("ua: nikto", 80, 1);
         CHECK_STR(fire(&e2, &p, &f, 1), "42,");
         /* a corrupt cache file is ignored and rewritten */
@@ -346,11 +412,12 @@ static void test_address_classes(void)
         /* a fast pattern longer than what is looked for (its last 32 bytes) */
         "alert tcp any any -> any any (msg:\"long\"; content:\"0123456789abcdefghijklmnopqrstuvwxyz"
         "ABCDEFGHIJKLMNOPQRSTUVWXYZ\"; sid:56;)",
-        NULL};
+        NULL
+    };
     char dir[] = "/tmp/cg-detect-XXXXXX";
     CHECK(mkdtemp(dir) != NULL);
     const char *all = "exfil-marker attack-marker lateral-marker both-marker any-marker";
-    for (int round = 0; round < 2; round++) {   /* compiled, then from the cache */
+    for (int round = 0; round < 2; round++) { /* compiled, then from the cache */
         engine e;
         CHECK(engine_make(&e, rules, dir) == 0);
         if (!e.w)
@@ -359,11 +426,11 @@ static void test_address_classes(void)
         cg_detect_get_info(e.d, &di);
         CHECK_EQ_U(di.from_cache, (unsigned)round);
         cg_flow f = established_flow();
-        cg_packet p = pkt(all, 80, 1);               /* 203.0.113.5 -> 10.20.1.10 */
+        cg_packet p = pkt(all, 80, 1); /* 203.0.113.5 -> 10.20.1.10 */
         CHECK_STR(fire(&e, &p, &f, 1), "51,53,54,");
-        v4(p.src, 192, 168, 3, 4);                   /* inside -> inside */
+        v4(p.src, 192, 168, 3, 4); /* inside -> inside */
         CHECK_STR(fire(&e, &p, &f, 1), "52,54,");
-        v4(p.dst, 198, 51, 100, 7);                  /* inside -> outside */
+        v4(p.dst, 198, 51, 100, 7); /* inside -> outside */
         CHECK_STR(fire(&e, &p, &f, 1), "50,53,54,");
         /* the rules of other classes were not candidates */
         cg_detect_stats st0, st1;

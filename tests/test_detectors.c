@@ -101,7 +101,10 @@ static uint32_t count(const world *w, int kind)
     return n;
 }
 
-static uint32_t total(const world *w) { return w->n; }
+static uint32_t total(const world *w)
+{
+    return w->n;
+}
 
 static void tcp(world *w, const uint8_t src[16], uint16_t sport, const uint8_t dst[16],
                 uint16_t dport, uint8_t flags, uint32_t payload, uint64_t ts)
@@ -209,7 +212,7 @@ static void test_scans(void)
         tconn_v4(h, 10, 20, 5, (uint8_t)(1 + i));
         tcp(&w, scanner, 41000, h, 22, CG_TH_SYN, 0, T0 + i * 200000ull);
     }
-    CHECK_EQ_U(total(&w), 0);                      /* no answer yet: no evidence yet */
+    CHECK_EQ_U(total(&w), 0); /* no answer yet: no evidence yet */
     cg_flowtable_evict_all(w.ft);
     CHECK_EQ_U(count(&w, CG_DET_HORIZONTAL), 1);
     CHECK_EQ_U(total(&w), 1);
@@ -240,7 +243,7 @@ static void test_scans(void)
     /* NULL, FIN and Xmas probes of 30 ports */
     CHECK(world_make(&w, NULL) == 0);
     for (uint16_t port = 1; port <= 30; port++) {
-        static const uint8_t fl[3] = {0, CG_TH_FIN, CG_TH_FIN | CG_TH_PSH | CG_TH_URG};
+        static const uint8_t fl[3] = { 0, CG_TH_FIN, CG_TH_FIN | CG_TH_PSH | CG_TH_URG };
         tcp(&w, scanner, 43000, target, port, fl[port % 3], 0, T0 + port * 1000ull);
     }
     CHECK_EQ_U(count(&w, CG_DET_VERTICAL), 1);
@@ -259,7 +262,7 @@ static void test_scans(void)
     for (uint16_t port = 201; port <= 300; port++)
         refused(&w, scanner, 40002, target, port, T0 + 200 * S + port * 10000ull);
     CHECK_EQ_U(count(&w, CG_DET_VERTICAL), 2);
-    CHECK_EQ_U(count(&w, CG_DET_SLOW), 0);         /* a fast scanner is not a slow one too */
+    CHECK_EQ_U(count(&w, CG_DET_SLOW), 0); /* a fast scanner is not a slow one too */
     world_free(&w);
 
     /* slow: 60 probes, one every 25 s over 25 minutes, on 12 hosts and 5
@@ -318,14 +321,14 @@ static void test_table_full(void)
         tconn_v4(src, 100 + (unsigned)(x & 63), (unsigned)(x >> 8 & 255), (unsigned)(x >> 16 & 255),
                  (unsigned)(x >> 24 & 255));
         refused(&w, src, 50000, target, (uint16_t)(1 + (x >> 32) % 1000), T0 + i * 10000ull);
-        if (i % 2 == 0)                 /* 3 keys of the scanner, 6 others in between */
+        if (i % 2 == 0) /* 3 keys of the scanner, 6 others in between */
             refused(&w, scanner, 51000, target, (uint16_t)(2000 + i / 2), T0 + i * 10000ull + 1);
     }
     cg_detectors_stats st;
     cg_detectors_get_stats(w.d, &st);
     CHECK_EQ_U(st.capacity, 16);
     CHECK_EQ_U(st.tracked, 16);
-    CHECK(st.table_full >= 1000 - 16);   /* each flood source takes an entry, live */
+    CHECK(st.table_full >= 1000 - 16); /* each flood source takes an entry, live */
     CHECK(st.mem_bytes <= 16 * CG_DETECTORS_ENTRY_BYTES + 16 * sizeof(uint32_t));
     CHECK_EQ_U(count(&w, CG_DET_VERTICAL), 1);
     int caught = 0;
@@ -388,7 +391,7 @@ static void dnsq(dnsw *w, const uint8_t cli[16], const char *name, uint16_t qtyp
         for (int j = 0; j < CG_DET_KINDS; j++)
             if (a[i].rule == cg_detectors_rule(w->d, j))
                 w->alerts[j]++;
-        CHECK(a[i].pkt == &p);                     /* the query is the alert's packet */
+        CHECK(a[i].pkt == &p); /* the query is the alert's packet */
     }
 }
 
@@ -484,7 +487,7 @@ static void test_dns(void)
         snprintf(name, sizeof name, "%s.tuyenquang.gov.vn", l1);
         dnsq(w, cli2, name, 1, 0, T0 + i * 100000ull);
         if (i == 98)
-            CHECK_EQ_U(dns_total(w), 0);         /* never before the 100th name */
+            CHECK_EQ_U(dns_total(w), 0); /* never before the 100th name */
     }
     CHECK_EQ_U(w->alerts[CG_DET_DNS_NAMES], 1);
     CHECK_EQ_U(dns_total(w), 1);
@@ -508,7 +511,7 @@ static void test_dns(void)
      * CNAME, and A queries between them that do not count: one alert, at the
      * 50th */
     CHECK(dnsw_make(w, NULL) == 0);
-    static const uint16_t qt[3] = {16, 10, 5};
+    static const uint16_t qt[3] = { 16, 10, 5 };
     for (unsigned i = 0; i < 60; i++) {
         snprintf(name, sizeof name, "cmd.update-cdn.xyz");
         dnsq(w, cli, name, 1, 0, T0 + i * S);
@@ -547,16 +550,36 @@ static void test_dns(void)
     /* ordinary lookups of popular names, by 50 clients over 20 minutes:
      * nothing */
     static const char *const popular[] = {
-        "www.google.com", "fonts.googleapis.com", "www.youtube.com", "i.ytimg.com",
-        "rr3---sn-8pxuuxa-nbo6l.googlevideo.com", "rr1---sn-8pxuuxa-nbols.googlevideo.com",
-        "www.facebook.com", "static.xx.fbcdn.net", "scontent.fhan14-1.fna.fbcdn.net",
-        "zalo.me", "chat.zalo.me", "vnexpress.net", "s1.vnecdn.net", "dichvucong.gov.vn",
-        "login.microsoftonline.com", "update.microsoft.com", "ctldl.windowsupdate.com",
-        "ocsp.digicert.com", "safebrowsing.googleapis.com", "clients4.google.com",
-        "e6858.dsce9.akamaiedge.net", "d1a2b3c4d5e6f7.cloudfront.net",
-        "ec2-54-123-45-67.ap-southeast-1.compute.amazonaws.com", "baochinhphu.vn",
-        "mail.tuyenquang.gov.vn", "www.tuyenquang.gov.vn", "_dmarc.tuyenquang.gov.vn",
-        "selector1._domainkey.tuyenquang.gov.vn", "thuvienphapluat.vn", "vneid.gov.vn",
+        "www.google.com",
+        "fonts.googleapis.com",
+        "www.youtube.com",
+        "i.ytimg.com",
+        "rr3---sn-8pxuuxa-nbo6l.googlevideo.com",
+        "rr1---sn-8pxuuxa-nbols.googlevideo.com",
+        "www.facebook.com",
+        "static.xx.fbcdn.net",
+        "scontent.fhan14-1.fna.fbcdn.net",
+        "zalo.me",
+        "chat.zalo.me",
+        "vnexpress.net",
+        "s1.vnecdn.net",
+        "dichvucong.gov.vn",
+        "login.microsoftonline.com",
+        "update.microsoft.com",
+        "ctldl.windowsupdate.com",
+        "ocsp.digicert.com",
+        "safebrowsing.googleapis.com",
+        "clients4.google.com",
+        "e6858.dsce9.akamaiedge.net",
+        "d1a2b3c4d5e6f7.cloudfront.net",
+        "ec2-54-123-45-67.ap-southeast-1.compute.amazonaws.com",
+        "baochinhphu.vn",
+        "mail.tuyenquang.gov.vn",
+        "www.tuyenquang.gov.vn",
+        "_dmarc.tuyenquang.gov.vn",
+        "selector1._domainkey.tuyenquang.gov.vn",
+        "thuvienphapluat.vn",
+        "vneid.gov.vn",
     };
     CHECK(dnsw_make(w, NULL) == 0);
     for (unsigned i = 0; i < 20000; i++) {
@@ -616,8 +639,9 @@ static void test_config(void)
     CHECK(!memcmp(&c, &def, sizeof c));
 
     c = def;
-    CHECK(load_text(&c, "# a comment\n\nport_scan.window 30   # seconds\nhost_sweep.enabled no\n"
-                        "dns_long.entropy 3.5\ntable_size 1024\nslow_scan.probes 60\n",
+    CHECK(load_text(&c,
+                    "# a comment\n\nport_scan.window 30   # seconds\nhost_sweep.enabled no\n"
+                    "dns_long.entropy 3.5\ntable_size 1024\nslow_scan.probes 60\n",
                     err, sizeof err) == 0);
     CHECK_EQ_U(c.window_s[CG_DET_VERTICAL], 30);
     CHECK_EQ_U(c.enabled[CG_DET_HORIZONTAL], 0);
@@ -625,22 +649,25 @@ static void test_config(void)
     CHECK_EQ_U(c.table_size, 1024);
     CHECK_EQ_U(c.threshold[CG_DET_SLOW], 60);
 
-    static const struct { const char *text, *msg; } bad[] = {
-        {"port_scan.window 60\nport_scan.colour red\n", ":2: unknown setting 'port_scan.colour'"},
-        {"portscan.window 60\n", ":1: unknown setting 'portscan.window'"},
-        {"\nport_scan.window abc\n", ":2: port_scan.window: 'abc' is not a number"},
-        {"port_scan.window 0\n", ":1: port_scan.window: 0 is out of range (1 to 86400 seconds)"},
-        {"dns_names.window -5\n", ":1: dns_names.window: -5 is out of range (1 to 86400 seconds)"},
-        {"port_scan.ports 1\n", ":1: port_scan.ports: 1 is out of range (2 to 500 ports)"},
-        {"dns_names.names 5000\n", ":1: dns_names.names: 5000 is out of range (2 to 500 names)"},
-        {"dns_long.label 64\n", ":1: dns_long.label: 64 is out of range (10 to 63 characters)"},
-        {"dns_long.entropy 9\n", ":1: dns_long.entropy: 9 is out of range (1.0 to 8.0"},
-        {"dns_long.entropy high\n", ":1: dns_long.entropy: 'high' is not a number"},
-        {"slow_scan.enabled maybe\n", ":1: slow_scan.enabled: 'maybe' is not yes or no"},
-        {"table_size 8\n", ":1: table_size: 8 is out of range (16 to 16777216 entries)"},
-        {"port_scan.window\n", ":1: port_scan.window: no value"},
-        {"port_scan.window 60 120\n", ":1: port_scan.window: one value expected, not '60 120'"},
-        {"port_scan.window 12x\n", ":1: port_scan.window: '12x' is not a number"},
+    static const struct {
+        const char *text, *msg;
+    } bad[] = {
+        { "port_scan.window 60\nport_scan.colour red\n", ":2: unknown setting 'port_scan.colour'" },
+        { "portscan.window 60\n", ":1: unknown setting 'portscan.window'" },
+        { "\nport_scan.window abc\n", ":2: port_scan.window: 'abc' is not a number" },
+        { "port_scan.window 0\n", ":1: port_scan.window: 0 is out of range (1 to 86400 seconds)" },
+        { "dns_names.window -5\n",
+          ":1: dns_names.window: -5 is out of range (1 to 86400 seconds)" },
+        { "port_scan.ports 1\n", ":1: port_scan.ports: 1 is out of range (2 to 500 ports)" },
+        { "dns_names.names 5000\n", ":1: dns_names.names: 5000 is out of range (2 to 500 names)" },
+        { "dns_long.label 64\n", ":1: dns_long.label: 64 is out of range (10 to 63 characters)" },
+        { "dns_long.entropy 9\n", ":1: dns_long.entropy: 9 is out of range (1.0 to 8.0" },
+        { "dns_long.entropy high\n", ":1: dns_long.entropy: 'high' is not a number" },
+        { "slow_scan.enabled maybe\n", ":1: slow_scan.enabled: 'maybe' is not yes or no" },
+        { "table_size 8\n", ":1: table_size: 8 is out of range (16 to 16777216 entries)" },
+        { "port_scan.window\n", ":1: port_scan.window: no value" },
+        { "port_scan.window 60 120\n", ":1: port_scan.window: one value expected, not '60 120'" },
+        { "port_scan.window 12x\n", ":1: port_scan.window: '12x' is not a number" },
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         c = def;
@@ -648,7 +675,7 @@ static void test_config(void)
         CHECK(load_text(&c, bad[i].text, err, sizeof err) == -1);
         CHECK_CONTAINS(err, bad[i].msg);
         CHECK(!strchr(err, '\n'));
-        CHECK(!memcmp(&c, &def, sizeof c));         /* all or nothing */
+        CHECK(!memcmp(&c, &def, sizeof c)); /* all or nothing */
     }
     c = def;
     CHECK(cg_detectors_config_load(&c, "/nonexistent/detectors.conf", err, sizeof err) == -1);
@@ -677,13 +704,14 @@ static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_ser
 static void test_inspect(void)
 {
     static const char *const rules[] = {
-        "alert tcp any any -> any any (msg:\"nothing here\"; content:\"zzzqqqzzz\"; sid:1;)", NULL};
+        "alert tcp any any -> any any (msg:\"nothing here\"; content:\"zzzqqqzzz\"; sid:1;)", NULL
+    };
     cg_ruleset *rs = NULL;
     cg_detect *d = NULL;
     cg_detectors *det = NULL;
     cg_inspect *in = NULL;
     char err[256];
-    got g = {0};
+    got g = { 0 };
     CHECK(tconn_rules(&rs, rules) == 0);
     CHECK(rs && cg_detect_build(&d, rs, NULL, err, sizeof err) == 0);
     CHECK(cg_detectors_create(&det, NULL, rs, err, sizeof err) == 0);
@@ -724,9 +752,9 @@ static void test_inspect(void)
 
     /* 60 TXT queries over UDP 53: one alert, gid 9100 sid 203, with its flow;
      * no rule needs DNS, the detectors still get it parsed */
-    uint8_t m[64] = {0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0,
-                     3, 'c', 'm', 'd', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm', 0,
-                     0x00, 0x10, 0x00, 0x01};
+    uint8_t m[64] = { 0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0,   0,    0,    0,    0,
+                      0,    3,    'c',  'm',  'd',  7,    'e', 'x',  'a',  'm',  'p',
+                      'l',  'e',  3,    'c',  'o',  'm',  0,   0x00, 0x10, 0x00, 0x01 };
     for (unsigned i = 0; i < 60; i++) {
         cg_packet p;
         memset(&p, 0, sizeof p);

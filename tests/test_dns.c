@@ -29,10 +29,25 @@ typedef struct wb {
     uint32_t n;
 } wb;
 
-static void u8(wb *w, unsigned v) { w->b[w->n++] = (uint8_t)v; }
-static void u16(wb *w, unsigned v) { u8(w, v >> 8); u8(w, v); }
-static void u32(wb *w, uint32_t v) { u16(w, v >> 16); u16(w, v & 0xffff); }
-static void put(wb *w, const void *p, uint32_t n) { memcpy(w->b + w->n, p, n); w->n += n; }
+static void u8(wb *w, unsigned v)
+{
+    w->b[w->n++] = (uint8_t)v;
+}
+static void u16(wb *w, unsigned v)
+{
+    u8(w, v >> 8);
+    u8(w, v);
+}
+static void u32(wb *w, uint32_t v)
+{
+    u16(w, v >> 16);
+    u16(w, v & 0xffff);
+}
+static void put(wb *w, const void *p, uint32_t n)
+{
+    memcpy(w->b + w->n, p, n);
+    w->n += n;
+}
 static void patch16(wb *w, uint32_t off, unsigned v)
 {
     w->b[off] = (uint8_t)(v >> 8);
@@ -150,8 +165,8 @@ static void test_queries(void)
     /* AAAA and TXT, case as sent, the second name compressed onto the first */
     hdr(&w, 7, 0x0100, 3, 0, 0, 0);
     uint32_t q1 = question(&w, "Mail.TuyenQuang.GOV.vn", -1, 28);
-    question(&w, "_dmarc", (int)q1 + 5, 16);        /* -> "TuyenQuang.GOV.vn" */
-    question(&w, "www", (int)q1, 1);                /* -> the whole first name */
+    question(&w, "_dmarc", (int)q1 + 5, 16); /* -> "TuyenQuang.GOV.vn" */
+    question(&w, "www", (int)q1, 1);         /* -> the whole first name */
     CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_OK);
     CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 3);
     CHECK_STR(query_str(0), "Mail.TuyenQuang.GOV.vn");
@@ -190,7 +205,7 @@ static void test_queries(void)
     CHECK_EQ_U(BS.v[CG_BUF_DNS_QUERY][0].len, 0);
 
     /* opcodes: NOTIFY (4), UPDATE (5), and 15 */
-    static const unsigned ops[] = {4, 5, 15};
+    static const unsigned ops[] = { 4, 5, 15 };
     for (int i = 0; i < 3; i++) {
         hdr(&w, 11, ops[i] << 11, 1, 0, 0, 0);
         question(&w, "zone.vn", -1, 6);
@@ -217,9 +232,12 @@ static void test_queries(void)
 static void test_name_length(void)
 {
     char n63[64], n61[62], n62[63], big[300];
-    memset(n63, 'a', 63); n63[63] = 0;
-    memset(n61, 'b', 61); n61[61] = 0;
-    memset(n62, 'c', 62); n62[62] = 0;
+    memset(n63, 'a', 63);
+    n63[63] = 0;
+    memset(n61, 'b', 61);
+    n61[61] = 0;
+    memset(n62, 'c', 62);
+    n62[62] = 0;
     wb w;
 
     snprintf(big, sizeof big, "%s.%s.%s.%s", n63, n63, n63, n61);
@@ -243,7 +261,7 @@ static void test_name_length(void)
     uint32_t q1 = question(&w, big, -1, 1);
     question(&w, n62, (int)q1, 1);
     CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_EDNS_NAME_LEN);
-    CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 1);   /* the first question stays */
+    CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 1); /* the first question stays */
     hdr(&w, 1, 0, 2, 0, 0, 0);
     q1 = question(&w, big, -1, 1);
     question(&w, n61, (int)q1, 1);
@@ -287,7 +305,7 @@ static void test_response(void)
     name(&rd, "web", (int)q + 4);
     rr(&w, "", (int)q, 5, rd.b, rd.n);
     uint32_t web = w.n - rd.n;
-    static const uint8_t a[4] = {203, 0, 113, 7};
+    static const uint8_t a[4] = { 203, 0, 113, 7 };
     rr(&w, "", (int)web, 1, a, 4);
     /* MX 10 mail.<tuyenquang.gov.vn> */
     rd.n = 0;
@@ -312,7 +330,7 @@ static void test_response(void)
     CHECK_EQ_U(m.rcode, 0);
     CHECK_EQ_U(m.records, 5);
     CHECK_EQ_U(m.questions, 1);
-    CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 0);          /* responses give no dns.query */
+    CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 0); /* responses give no dns.query */
     CHECK((BS.present & (1ull << CG_BUF_DNS_QUERY)) == 0);
     CHECK_EQ_U(ST.responses, r0 + 1);
     CHECK_EQ_U(ST.queries, q0);
@@ -321,7 +339,7 @@ static void test_response(void)
     /* the first RDLENGTH: after the question (23 + 4), the owner pointer, TYPE, CLASS, TTL */
     uint32_t cname_rdlen = (uint32_t)q + 23 + 4 + 2 + 2 + 2 + 4;
     wb w2 = w;
-    patch16(&w2, cname_rdlen, rd.n);                /* any other length lies */
+    patch16(&w2, cname_rdlen, rd.n); /* any other length lies */
     CHECK(parse_copy(w2.b, w2.n, w2.n, &m) < 0);
 
     /* an answer whose CNAME target loops: a pointer to its own RDATA */
@@ -406,7 +424,7 @@ static void test_detail(void)
     rr(&w, "", (int)q + 4, 6, rd.b, rd.n);
     CHECK_EQ_U(parse_detail(w.b, w.n, w.n, &m), CG_OK);
     CHECK_EQ_U(m.rcode, 3);
-    CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 0);          /* still no dns.query for a response */
+    CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 0); /* still no dns.query for a response */
     CHECK_EQ_U(DET.nq, 1);
     CHECK(text_is(DET.q[0].name, DET.q[0].name_len, "www.tuyenquang.gov.vn"));
     CHECK_EQ_U(DET.nan, 6);
@@ -443,7 +461,7 @@ static void test_detail(void)
     hdr(&w, 4, 0x8180, 1, 2, 0, 0);
     q = question(&w, "x.vn", -1, 1);
     rr(&w, "", (int)q, 1, "\x01\x02\x03\x04", 4);
-    name(&w, "", (int)w.n + 8);                     /* a forward pointer */
+    name(&w, "", (int)w.n + 8); /* a forward pointer */
     CHECK(parse_detail(w.b, w.n, w.n, &m) < 0);
     CHECK_EQ_U(DET.nq, 1);
     CHECK_EQ_U(DET.nan, 1);
@@ -474,14 +492,21 @@ static void test_name_errors(void)
     /* a pointer into its own run, after a legal jump: question 2 "b" jumps
      * back into question 1's label, whose bytes read as a pointer to "b" */
     hdr(&w, 1, 0, 2, 0, 0, 0);
-    u8(&w, 2); u8(&w, 0xc0); u8(&w, 0x14); u8(&w, 0);     /* 12: label "\xc0\x14" */
-    u16(&w, 1); u16(&w, 1);
+    u8(&w, 2);
+    u8(&w, 0xc0);
+    u8(&w, 0x14);
+    u8(&w, 0); /* 12: label "\xc0\x14" */
+    u16(&w, 1);
+    u16(&w, 1);
     CHECK_EQ_U(w.n, 20);
-    u8(&w, 1); u8(&w, 'b'); u16(&w, 0xc00d);               /* 20: "b" -> 13 */
-    u16(&w, 1); u16(&w, 1);
+    u8(&w, 1);
+    u8(&w, 'b');
+    u16(&w, 0xc00d); /* 20: "b" -> 13 */
+    u16(&w, 1);
+    u16(&w, 1);
     CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_EDNS_LOOP);
     CHECK_EQ_U(m.err_off, 13);
-    CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 1);                 /* question 1 is fine */
+    CHECK_EQ_U(BS.n[CG_BUF_DNS_QUERY], 1); /* question 1 is fine */
 
     /* the same with 0x13: lands between both runs: a forward pointer */
     w.b[14] = 0x13;
@@ -489,32 +514,36 @@ static void test_name_errors(void)
 
     /* a forward pointer to a good name */
     hdr(&w, 1, 0, 2, 0, 0, 0);
-    question(&w, "a", 0, 1);                               /* 12..20, pointer at 14 */
+    question(&w, "a", 0, 1); /* 12..20, pointer at 14 */
     uint32_t q2 = question(&w, "target.vn", -1, 1);
     patch16(&w, 14, 0xc000 | q2);
     CHECK_EQ_U(parse_copy(w.b, w.n, w.n, NULL), CG_EDNS_PTR_FORWARD);
 
     /* pointers out of bounds: past the end, far past, into the header */
-    static const unsigned bad[] = {0xc000 | 200, 0xffff, 0xc000, 0xc005, 0xc00b};
+    static const unsigned bad[] = { 0xc000 | 200, 0xffff, 0xc000, 0xc005, 0xc00b };
     for (int i = 0; i < 5; i++) {
         hdr(&w, 1, 0, 1, 0, 0, 0);
-        u8(&w, 1); u8(&w, 'q');
+        u8(&w, 1);
+        u8(&w, 'q');
         u16(&w, bad[i]);
-        u16(&w, 1); u16(&w, 1);
+        u16(&w, 1);
+        u16(&w, 1);
         CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_EDNS_PTR_RANGE);
         CHECK_EQ_U(m.err_off, 14);
     }
 
     /* label types 01 and 10 */
-    static const uint8_t lt[] = {0x40, 0x41, 0x7f, 0x80, 0xbf};
+    static const uint8_t lt[] = { 0x40, 0x41, 0x7f, 0x80, 0xbf };
     for (int i = 0; i < 5; i++) {
         hdr(&w, 1, 0, 1, 0, 0, 0);
-        u8(&w, 3); put(&w, "abc", 3);
+        u8(&w, 3);
+        put(&w, "abc", 3);
         u8(&w, lt[i]);
         for (int k = 0; k < 200; k++)
             u8(&w, 'z');
         u8(&w, 0);
-        u16(&w, 1); u16(&w, 1);
+        u16(&w, 1);
+        u16(&w, 1);
         CHECK_EQ_U(parse_copy(w.b, w.n, w.n, &m), CG_EDNS_LABEL);
         CHECK_EQ_U(m.err_off, 16);
     }
@@ -557,10 +586,10 @@ static void test_cuts(void)
     unsigned bad = 0;
     for (uint32_t k = 0; k < w.n; k++) {
         cg_dns_msg m;
-        int rc = parse_copy(w.b, k, w.n, &m);       /* the capture cut it */
+        int rc = parse_copy(w.b, k, w.n, &m); /* the capture cut it */
         if (rc != CG_ETRUNCATED)
             bad++;
-        rc = parse_copy(w.b, k, k, &m);             /* the datagram is that short */
+        rc = parse_copy(w.b, k, k, &m); /* the datagram is that short */
         if (rc == CG_OK || rc == CG_ETRUNCATED)
             bad++;
         /* questions read whole before the cut stay */
@@ -684,7 +713,7 @@ static void tcp_feed(const uint8_t *s, uint32_t n, const uint32_t *cuts, int ncu
         while (cg_dns_tcp_next(t, &p, &len, &f, st) == 1)
             tcp_take(r, &f, st);
         if (len != 0)
-            r->n = 99;                    /* bytes left behind */
+            r->n = 99; /* bytes left behind */
         free(piece);
         at = to;
     }
@@ -717,7 +746,9 @@ static void test_tcp(void)
      * CG_DNS_TCP_KEEP: clipped, so TRUNCATED, its question still seen), a response */
     hdr(&w, 1, 0x0100, 1, 0, 0, 0);
     question(&w, "dichvucong.tuyenquang.gov.vn", -1, 1);
-    cg_put_be16(s + n, (uint16_t)w.n); memcpy(s + n + 2, w.b, w.n); n += 2 + w.n;
+    cg_put_be16(s + n, (uint16_t)w.n);
+    memcpy(s + n + 2, w.b, w.n);
+    n += 2 + w.n;
     hdr(&w, 2, 0x0100, 1, 0, 0, 1);
     uint32_t q = question(&w, "big.tuyenquang.gov.vn", -1, 16);
     static uint8_t txt[1500];
@@ -725,12 +756,16 @@ static void test_tcp(void)
     for (uint32_t i = 0; i < sizeof txt; i += 250)
         txt[i] = 249;
     rr(&w, "", (int)q, 16, txt, sizeof txt);
-    cg_put_be16(s + n, (uint16_t)w.n); memcpy(s + n + 2, w.b, w.n); n += 2 + w.n;
+    cg_put_be16(s + n, (uint16_t)w.n);
+    memcpy(s + n + 2, w.b, w.n);
+    n += 2 + w.n;
     uint32_t big_len = w.n;
     hdr(&w, 1, 0x8180, 1, 1, 0, 0);
     q = question(&w, "dichvucong.tuyenquang.gov.vn", -1, 1);
     rr(&w, "", (int)q, 1, "\x0a\x00\x00\x01", 4);
-    cg_put_be16(s + n, (uint16_t)w.n); memcpy(s + n + 2, w.b, w.n); n += 2 + w.n;
+    cg_put_be16(s + n, (uint16_t)w.n);
+    memcpy(s + n + 2, w.b, w.n);
+    n += 2 + w.n;
 
     cg_dns_stats st;
     memset(&st, 0, sizeof st);
@@ -755,7 +790,7 @@ static void test_tcp(void)
         bad += !rec_same(&whole, &r);
     }
     for (uint32_t c = 0; c + 7 <= n; c += 3) {
-        uint32_t cuts[2] = {c, c + 7};
+        uint32_t cuts[2] = { c, c + 7 };
         tcp_feed(s, n, cuts, 2, &r, &st, 1);
         bad += !rec_same(&whole, &r);
     }
@@ -780,7 +815,8 @@ static void test_tcp(void)
 
     /* a zero-length frame, then a message */
     static uint8_t z[64];
-    z[0] = 0; z[1] = 0;
+    z[0] = 0;
+    z[1] = 0;
     memcpy(z + 2, s, 48);
     tcp_feed(z, 50, NULL, 0, &r, &st, 0);
     CHECK_EQ_U(r.n, 2);
@@ -825,8 +861,8 @@ static unsigned check_result(int rc, const cg_dns_stats *a, const cg_dns_stats *
     bad += (b->truncated - a->truncated) != (rc == CG_ETRUNCATED);
     bad += (b->invalid - a->invalid) != (rc != CG_OK && rc != CG_ETRUNCATED);
     uint64_t sub = (b->long_labels - a->long_labels) + (b->long_names - a->long_names) +
-                   (b->loops - a->loops) + (b->forward_pointers - a->forward_pointers) +
-                   (b->bad_pointers - a->bad_pointers) + (b->too_many_hops - a->too_many_hops);
+        (b->loops - a->loops) + (b->forward_pointers - a->forward_pointers) +
+        (b->bad_pointers - a->bad_pointers) + (b->too_many_hops - a->too_many_hops);
     bad += sub != (rc <= CG_EDNS_LABEL);
     bad += rc > 0 || rc < CG_EDNS_HOPS;
     for (int i = 0; i < BS.n[CG_BUF_DNS_QUERY]; i++) {
@@ -850,8 +886,10 @@ static void test_fuzz(void)
     q = question(&seeds[1], "mail.gov.vn", -1, 15);
     rr(&seeds[1], "", (int)q, 5, "\x02mx\xc0\x11", 5);
     rr(&seeds[1], "", (int)q + 5, 15, "\x00\x0a\x02mx\xc0\x11", 7);
-    rr(&seeds[1], "", (int)q + 5, 6, "\x03ns1\xc0\x11\x02hm\xc0\x11"
-       "\0\0\0\1\0\0\0\2\0\0\0\3\0\0\0\4\0\0\0\5", 32);
+    rr(&seeds[1], "", (int)q + 5, 6,
+       "\x03ns1\xc0\x11\x02hm\xc0\x11"
+       "\0\0\0\1\0\0\0\2\0\0\0\3\0\0\0\4\0\0\0\5",
+       32);
     hdr(&seeds[2], 3, 0x2800, 1, 0, 0, 0);
     question(&seeds[2], "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p", -1, 6);
     hdr(&seeds[3], 4, 0x0100, 3, 0, 0, 0);
@@ -870,8 +908,10 @@ static void test_fuzz(void)
             for (uint32_t k = 0; k < len; k++)
                 w.b[k] = (uint8_t)rnd();
             if (len >= 12) {
-                w.b[4] = 0; w.b[5] = (uint8_t)(rnd() % 4);
-                w.b[6] = 0; w.b[7] = (uint8_t)(rnd() % 4);
+                w.b[4] = 0;
+                w.b[5] = (uint8_t)(rnd() % 4);
+                w.b[6] = 0;
+                w.b[7] = (uint8_t)(rnd() % 4);
             }
         } else {
             w = seeds[rnd() % 4];
@@ -881,9 +921,9 @@ static void test_fuzz(void)
                 uint32_t at = rnd() % len;
                 switch (rnd() % 5) {
                 case 0: w.b[at] = (uint8_t)rnd(); break;
-                case 1: w.b[at] = (uint8_t)(0xc0 | (rnd() % 2)); break;   /* a pointer byte */
-                case 2: w.b[at] = (uint8_t)(rnd() % 70); break;           /* a length byte */
-                case 3: len = at; break;                                  /* cut */
+                case 1: w.b[at] = (uint8_t)(0xc0 | (rnd() % 2)); break; /* a pointer byte */
+                case 2: w.b[at] = (uint8_t)(rnd() % 70); break;         /* a length byte */
+                case 3: len = at; break;                                /* cut */
                 default: w.b[at] ^= (uint8_t)(1u << (rnd() % 8)); break;
                 }
             }
@@ -891,8 +931,9 @@ static void test_fuzz(void)
         uint32_t wire = (i % 8 == 0) ? len + rnd() % 100 : len;
         cg_dns_stats before = ST;
         int rc = i % 2 ? parse_copy(w.b, len, wire, NULL) : parse_detail(w.b, len, wire, NULL);
-        if (i % 2 == 0 && (DET.used > CG_DNS_DETAIL_TEXT || DET.nq > CG_DNS_DETAIL_QUESTIONS ||
-                           DET.nan > CG_DNS_DETAIL_ANSWERS))
+        if (i % 2 == 0 &&
+            (DET.used > CG_DNS_DETAIL_TEXT || DET.nq > CG_DNS_DETAIL_QUESTIONS ||
+             DET.nan > CG_DNS_DETAIL_ANSWERS))
             bad++;
         bad += check_result(rc, &before, &ST);
         ok += rc == CG_OK;
@@ -918,7 +959,9 @@ static void test_fuzz(void)
             cuts[k] = n ? rnd() % n : 0;
         for (int a = 1; a < nc; a++)
             for (int b = a; b > 0 && cuts[b - 1] > cuts[b]; b--) {
-                uint32_t x = cuts[b]; cuts[b] = cuts[b - 1]; cuts[b - 1] = x;
+                uint32_t x = cuts[b];
+                cuts[b] = cuts[b - 1];
+                cuts[b - 1] = x;
             }
         tcp_rec r;
         tcp_feed(s, n, cuts, nc, &r, &st, 1);

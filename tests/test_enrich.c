@@ -58,7 +58,7 @@ static const struct known {
 static int geo_is_empty(const cg_geo *g)
 {
     return g->flags == 0 && g->asn == 0 && !g->country[0] && !g->city[0] && !g->as_org[0] &&
-           !g->agency[0] && !g->zone[0] && !g->owner[0];
+        !g->agency[0] && !g->zone[0] && !g->owner[0];
 }
 
 static cg_enrich *open_ok(const char *city, const char *asn, const char *assets)
@@ -266,10 +266,10 @@ static void test_bad_dbs(void)
     }
 
     /* missing, a directory, a file that is no database */
-    expect_open_fail(GEO "no-such-City.mmdb", ASN, NULL, "GeoIP city database "
-                     GEO "no-such-City.mmdb", "No such file or directory");
-    expect_open_fail(CITY, GEO "no-such-ASN.mmdb", NULL, "GeoIP ASN database "
-                     GEO "no-such-ASN.mmdb", "No such file or directory");
+    expect_open_fail(GEO "no-such-City.mmdb", ASN, NULL,
+                     "GeoIP city database " GEO "no-such-City.mmdb", "No such file or directory");
+    expect_open_fail(CITY, GEO "no-such-ASN.mmdb", NULL,
+                     "GeoIP ASN database " GEO "no-such-ASN.mmdb", "No such file or directory");
     expect_open_fail(GEO, NULL, NULL, "GeoIP city database " GEO, "Is a directory");
     tmp_path(empty, sizeof empty, "empty.mmdb");
     spit(empty, "", 0);
@@ -375,7 +375,10 @@ static void test_bad_dbs(void)
 /* A MaxMind DB file writer, just enough for small test databases
  * (maxmind.github.io/MaxMind-DB): 24-bit records, a search tree built from
  * networks that do not overlap, data records given already encoded. */
-struct mw { unsigned char buf[1 << 16]; size_t n; };
+struct mw {
+    unsigned char buf[1 << 16];
+    size_t n;
+};
 
 static void mw_bytes(struct mw *w, const void *p, size_t n)
 {
@@ -415,7 +418,7 @@ static void mw_uint(struct mw *w, unsigned type, uint64_t v)
     for (int sh = 56; sh >= 0; sh -= 8)
         if (k || (v >> sh) & 0xff)
             b[k++] = (unsigned char)(v >> sh);
-    mw_ctrl(w, type, k);   /* 5 uint16, 6 uint32, 9 uint64 */
+    mw_ctrl(w, type, k); /* 5 uint16, 6 uint32, 9 uint64 */
     mw_bytes(w, b, k);
 }
 
@@ -432,7 +435,7 @@ static void mw_flat_record(struct mw *w, const char *cc, const char *city, const
     mw_str(w, cc);
     mw_str(w, "latitude");
     mw_ctrl(w, 3, 8);
-    mw_bytes(w, "\x40\x35\x07\x1d\xe6\x9a\xd4\x2c", 8);   /* 21.0278 */
+    mw_bytes(w, "\x40\x35\x07\x1d\xe6\x9a\xd4\x2c", 8); /* 21.0278 */
     mw_str(w, "state1");
     mw_str(w, city);
     if (iso) {
@@ -443,16 +446,20 @@ static void mw_flat_record(struct mw *w, const char *cc, const char *city, const
     }
 }
 
-struct mw_net { const char *addr; int bits; const char *cc, *city, *iso; };
+struct mw_net {
+    const char *addr;
+    int bits;
+    const char *cc, *city, *iso;
+};
 
 /* Writes path: an ip_version 4 or 6 database of type with nets (addresses
  * as cg_addr_parse takes them; bits within the tree, so an IPv4 network in
  * an IPv6 tree is ::a.b.c.d with 96 more bits). 0 or -1. */
-static int mw_write(const char *path, int ip_version, const char *type,
-                    const struct mw_net *nets, size_t nnets)
+static int mw_write(const char *path, int ip_version, const char *type, const struct mw_net *nets,
+                    size_t nnets)
 {
     enum { MAXN = 4096, EMPTY = -1 };
-    static int32_t rec[MAXN][2];         /* node index, EMPTY, or -2 - net */
+    static int32_t rec[MAXN][2]; /* node index, EMPTY, or -2 - net */
     static struct mw data, out;
     size_t off[16];
     int nodes = 1, depth = ip_version == 4 ? 32 : 128;
@@ -488,8 +495,9 @@ static int mw_write(const char *path, int ip_version, const char *type,
     for (int i = 0; i < nodes; i++)
         for (int side = 0; side < 2; side++) {
             int32_t r = rec[i][side];
-            uint32_t v = r >= 0 ? (uint32_t)r : r == EMPTY ? (uint32_t)nodes
-                       : (uint32_t)nodes + 16 + (uint32_t)off[-2 - r];
+            uint32_t v = r >= 0 ? (uint32_t)r
+                : r == EMPTY    ? (uint32_t)nodes
+                                : (uint32_t)nodes + 16 + (uint32_t)off[-2 - r];
             unsigned char b[3] = { (unsigned char)(v >> 16), (unsigned char)(v >> 8),
                                    (unsigned char)v };
             mw_bytes(&out, b, 3);
@@ -503,7 +511,7 @@ static int mw_write(const char *path, int ip_version, const char *type,
     mw_str(&out, "binary_format_minor_version");
     mw_uint(&out, 5, 0);
     mw_str(&out, "build_epoch");
-    mw_uint(&out, 9, 1780666922);        /* 2026-06-05T13:42:02Z */
+    mw_uint(&out, 9, 1780666922); /* 2026-06-05T13:42:02Z */
     mw_str(&out, "database_type");
     mw_str(&out, type);
     mw_str(&out, "description");
@@ -544,8 +552,8 @@ static void test_flat(void)
     static const struct mw_net v4[] = {
         { "113.160.0.0", 11, "VN", "Hanoi", NULL },
         { "8.8.8.0", 24, "US", "Mountain View", NULL },
-        { "89.160.20.0", 24, "XX", "Link\xc3\xb6ping", "SE" },   /* GeoIP2's path first */
-        { "45.0.0.0", 8, "US", "", NULL },                       /* a country, no city */
+        { "89.160.20.0", 24, "XX", "Link\xc3\xb6ping", "SE" }, /* GeoIP2's path first */
+        { "45.0.0.0", 8, "US", "", NULL },                     /* a country, no city */
     };
     static const struct mw_net v6[] = {
         { "2001:ee0::", 32, "VN", "Hanoi", NULL },
@@ -575,7 +583,7 @@ static void test_flat(void)
         lookup_is(e, "8.8.8.8", "US", "Mountain View");
         lookup_is(e, "89.160.20.112", "SE", "Link\xc3\xb6ping");
         lookup_is(e, "45.33.32.156", "US", "");
-        lookup_is(e, "9.9.9.9", "CH", "Zurich");    /* not in the IPv4 file: the other */
+        lookup_is(e, "9.9.9.9", "CH", "Zurich"); /* not in the IPv4 file: the other */
         lookup_is(e, "2001:ee0:100::1", "VN", "Hanoi");
         lookup_is(e, "2001:db8::1", "", "");
         lookup_is(e, "10.20.1.1", "", "");
@@ -611,7 +619,7 @@ static void test_flat(void)
         addr("2001:ee0:1::1", a);
         CHECK(cg_enrich_lookup(e, a, &g) == 0);
         CHECK(strcmp(g.country, "VN") == 0 && strcmp(g.city, "Hanoi") == 0);
-        addr("89.160.20.112", a);   /* in the ASN database only */
+        addr("89.160.20.112", a); /* in the ASN database only */
         CHECK(cg_enrich_lookup(e, a, &g) == 0);
         CHECK(g.flags == CG_GEO_ASN && g.asn == 29518 && !g.country[0]);
         CHECK(cg_enrich_db_info(e, CG_ENRICH_CITY_DB, &info) == 0);
@@ -625,7 +633,8 @@ static void test_flat(void)
     char err[512];
     e = NULL;
     CHECK(cg_enrich_open(&e, &bad, err, sizeof err) == -1 && e == NULL);
-    CHECK_STR(err, "GeoIP city database " ASN
+    CHECK_STR(err,
+              "GeoIP city database " ASN
               ": database type 'GeoLite2-ASN' is not a City or Country database");
     bad.city_db2 = GEO "no-such-City.mmdb";
     CHECK(cg_enrich_open(&e, &bad, err, sizeof err) == -1 && e == NULL);
@@ -780,7 +789,10 @@ static void test_assets(void)
  * when the GeoIP databases are optional. */
 static void test_bad_asset_lines(void)
 {
-    static const struct { int line; const char *text, *want; } bad[] = {
+    static const struct {
+        int line;
+        const char *text, *want;
+    } bad[] = {
         { 2, "10.20.0.0/16,A,Z,o\n10.20.1.0/33,A,Z,o\n", "bad CIDR '10.20.1.0/33'" },
         { 1, "10.20.1.x/24,A,Z,o\n", "bad CIDR '10.20.1.x/24'" },
         { 3, "#\n\n10.20.1.5/24,A,Z,o\n", "host bits set" },
@@ -788,11 +800,15 @@ static void test_bad_asset_lines(void)
         { 2, "10.20.0.0/16,A,Z,o\n10.20.1.0/24,,Z,o\n", "the agency field is empty" },
         { 1, "10.20.1.0/24,Sở TT, TT,DMZ,o\n", "more than 4 fields" },
         { 1, "10.20.1.0/24,\"Sở TT,DMZ,o\n", "a quoted field has no closing quote" },
-        { 1, "10.20.1.0/24,A,"
-             "0123456789012345678901234567890123456789012345678,o\n", "the zone field is too long" },
+        { 1,
+          "10.20.1.0/24,A,"
+          "0123456789012345678901234567890123456789012345678,o\n",
+          "the zone field is too long" },
         { 1, "10.20.1.0/24,S\xe1\xbb TT,Z,o\n", "the agency field is not valid UTF-8" },
-        { 4, "10.20.0.0/16,A,Z,o\n2001:db8::/32,A,Z,o\n10.20.1.0/24,A,Z,o\n"
-             "10.20.0.0/16,B,Z,o\n", "duplicate CIDR 10.20.0.0/16 (already on line 1)" },
+        { 4,
+          "10.20.0.0/16,A,Z,o\n2001:db8::/32,A,Z,o\n10.20.1.0/24,A,Z,o\n"
+          "10.20.0.0/16,B,Z,o\n",
+          "duplicate CIDR 10.20.0.0/16 (already on line 1)" },
     };
     char path[256], want[512];
 
@@ -814,7 +830,11 @@ static void test_bad_asset_lines(void)
 
 /* ---- threads -------------------------------------------------------------- */
 
-struct worker { const cg_enrich *e; int id; unsigned bad; };
+struct worker {
+    const cg_enrich *e;
+    int id;
+    unsigned bad;
+};
 
 static void *worker_main(void *arg)
 {

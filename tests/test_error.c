@@ -12,10 +12,27 @@
 int main(void)
 {
     static const int codes[] = {
-        CG_OK, CG_EFAIL, CG_ENOMEM, CG_EIO, CG_EINVAL, CG_ENOTFOUND, CG_EBUSY, CG_EFULL,
-        CG_ECORRUPT, CG_ENEWER, CG_EOLDER, CG_EEMPTY, CG_ETRUNCATED, CG_EMALFORMED,
-        CG_EUNSUPPORTED, CG_EDNS_LABEL, CG_EDNS_NAME_LEN, CG_EDNS_LOOP, CG_EDNS_PTR_FORWARD,
-        CG_EDNS_PTR_RANGE, CG_EDNS_HOPS,
+        CG_OK,
+        CG_EFAIL,
+        CG_ENOMEM,
+        CG_EIO,
+        CG_EINVAL,
+        CG_ENOTFOUND,
+        CG_EBUSY,
+        CG_EFULL,
+        CG_ECORRUPT,
+        CG_ENEWER,
+        CG_EOLDER,
+        CG_EEMPTY,
+        CG_ETRUNCATED,
+        CG_EMALFORMED,
+        CG_EUNSUPPORTED,
+        CG_EDNS_LABEL,
+        CG_EDNS_NAME_LEN,
+        CG_EDNS_LOOP,
+        CG_EDNS_PTR_FORWARD,
+        CG_EDNS_PTR_RANGE,
+        CG_EDNS_HOPS,
     };
     size_t n = sizeof codes / sizeof codes[0];
     for (size_t i = 0; i < n; i++) {

@@ -32,7 +32,8 @@ static const char *const rules[] = {
     "alert tcp any any -> any 9999 (msg:\"token on a stream\"; content:\"secret-token\"; sid:204;)",
     "alert udp any any -> any 9998 (msg:\"token in a datagram\"; content:\"secret-token\"; "
     "sid:205;)",
-    NULL};
+    NULL
+};
 
 #define MAXL 64
 
@@ -41,7 +42,7 @@ typedef struct world {
     cg_detect *d;
     cg_inspect *in;
     tconn c;
-    char *lines[MAXL];           /* EVE lines, alerts and events in order */
+    char *lines[MAXL]; /* EVE lines, alerts and events in order */
     int n;
     /* what the last alert's accessor said */
     int had_info;
@@ -76,8 +77,10 @@ static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_ser
         w->match_len = ai->match_len;
         snprintf(w->excerpt, sizeof w->excerpt, "%.*s", (int)w->xlen, (const char *)ex);
     }
-    cg_eve_alert_extra x = {.f = f, .to_server = to_server, .ai = ai,
-                            .fields = CG_EVE_F_PAYLOAD | CG_EVE_F_PAYLOAD_PRINTABLE};
+    cg_eve_alert_extra x = { .f = f,
+                             .to_server = to_server,
+                             .ai = ai,
+                             .fields = CG_EVE_F_PAYLOAD | CG_EVE_F_PAYLOAD_PRINTABLE };
     keep(w, cg_eve_alert_ex(w->line, sizeof w->line, p, r, f ? f->id : 1, "", 1, &x));
 }
 
@@ -126,7 +129,7 @@ static void clear(world *w)
 
 static void world_free(world *w)
 {
-    cg_inspect_destroy(w->in);          /* flows still open end: their records */
+    cg_inspect_destroy(w->in); /* flows still open end: their records */
     clear(w);
     cg_detect_destroy(w->d);
     cg_ruleset_destroy(w->rs);
@@ -186,8 +189,9 @@ static void test_http(void)
     if (!w.in)
         return;
     tconn_connect(&w.c, 80);
-    sends(&w, 1, "GET /tra-cuu?id=1%20UNION%20SELECT%20pw HTTP/1.1\r\nHost: Dichvucong.gov.vn:8080"
-                 "\r\nUser-Agent: sqlmap/1.7\r\nReferer: http://a/\r\n\r\n");
+    sends(&w, 1,
+          "GET /tra-cuu?id=1%20UNION%20SELECT%20pw HTTP/1.1\r\nHost: Dichvucong.gov.vn:8080"
+          "\r\nUser-Agent: sqlmap/1.7\r\nReferer: http://a/\r\n\r\n");
     CHECK_EQ_U(count(&w, "alert"), 1);
     /* the accessor: the request, the normalized URI matched, where */
     CHECK(w.had_info);
@@ -196,7 +200,7 @@ static void test_http(void)
     CHECK_EQ_U(w.app_proto, CG_APP_HTTP);
     CHECK_STR(w.excerpt, "/tra-cuu?id=1 UNION SELECT pw");
     CHECK_EQ_U(w.match_at, strlen("/tra-cuu?id=1 UNION SELECT"));
-    CHECK_EQ_U(w.match_len, strlen("union select"));       /* the match: "UNION SELECT" */
+    CHECK_EQ_U(w.match_len, strlen("union select")); /* the match: "UNION SELECT" */
     int a = find(&w, "alert", 0);
     CHECK(a >= 0);
     if (a >= 0) {
@@ -216,14 +220,15 @@ static void test_http(void)
         CHECK_STR(at(l, "alert.signature_id"), "201");
         CHECK_STR(at(l, "layers"), "[ ]");
     }
-    CHECK_EQ_U(count(&w, "http"), 0);               /* not before its response */
-    sends(&w, 0, "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
-                 "Content-Length: 5\r\n\r\nhello");
+    CHECK_EQ_U(count(&w, "http"), 0); /* not before its response */
+    sends(&w, 0,
+          "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
+          "Content-Length: 5\r\n\r\nhello");
     int h = find(&w, "http", 0);
     CHECK(h >= 0);
     if (h >= 0) {
         const char *l = w.lines[h];
-        CHECK_STR(at(l, "src_ip"), "203.0.113.5");     /* the client */
+        CHECK_STR(at(l, "src_ip"), "203.0.113.5"); /* the client */
         CHECK_STR(at(l, "dest_port"), "80");
         CHECK_STR(at(l, "http.url"), "/tra-cuu?id=1%20UNION%20SELECT%20pw");
         CHECK_STR(at(l, "http.status"), "200");
@@ -241,8 +246,9 @@ static void test_http(void)
         CHECK_STR(at(w.lines[h], "http.url"), "/one");
         CHECK_STR(at(w.lines[h], "http.status"), "");
     }
-    sends(&w, 0, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
-                 "HTTP/1.1 204 No Content\r\n\r\n");
+    sends(&w, 0,
+          "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n"
+          "HTTP/1.1 204 No Content\r\n\r\n");
     CHECK_EQ_U(count(&w, "http"), 2);
     h = find(&w, "http", 1);
     if (h >= 0) {
@@ -266,11 +272,11 @@ static void test_http(void)
         CHECK_STR(at(l, "flow.alerted"), "true");
         CHECK_STR(at(l, "src_ip"), "203.0.113.5");
         CHECK(strlen(at(l, "flow.end")) > 20);
-        CHECK_STR(at(l, "flow.pkts_toserver"), "6");   /* SYN, ACK, 3 requests, FIN */
+        CHECK_STR(at(l, "flow.pkts_toserver"), "6"); /* SYN, ACK, 3 requests, FIN */
     }
     cg_inspect_stats st;
     cg_inspect_get_stats(w.in, &st);
-    CHECK_EQ_U(st.app.used, 0);                     /* given back at the flow's end */
+    CHECK_EQ_U(st.app.used, 0); /* given back at the flow's end */
     CHECK(st.app.taken >= 1);
     world_free(&w);
 }
@@ -320,10 +326,18 @@ static uint32_t dns_msg(uint8_t *b, unsigned flags, const char *name, unsigned t
                         const uint8_t *answers, uint32_t alen, unsigned ancount)
 {
     uint32_t n = 0;
-    b[n++] = 0x12; b[n++] = 0x34;
-    b[n++] = (uint8_t)(flags >> 8); b[n++] = (uint8_t)flags;
-    b[n++] = 0; b[n++] = 1; b[n++] = 0; b[n++] = (uint8_t)ancount;
-    b[n++] = 0; b[n++] = 0; b[n++] = 0; b[n++] = 0;
+    b[n++] = 0x12;
+    b[n++] = 0x34;
+    b[n++] = (uint8_t)(flags >> 8);
+    b[n++] = (uint8_t)flags;
+    b[n++] = 0;
+    b[n++] = 1;
+    b[n++] = 0;
+    b[n++] = (uint8_t)ancount;
+    b[n++] = 0;
+    b[n++] = 0;
+    b[n++] = 0;
+    b[n++] = 0;
     for (const char *s = name; *s;) {
         const char *dot = strchr(s, '.');
         uint32_t l = dot ? (uint32_t)(dot - s) : (uint32_t)strlen(s);
@@ -333,8 +347,10 @@ static uint32_t dns_msg(uint8_t *b, unsigned flags, const char *name, unsigned t
         s += l + (dot ? 1 : 0);
     }
     b[n++] = 0;
-    b[n++] = 0; b[n++] = (uint8_t)type;
-    b[n++] = 0; b[n++] = 1;
+    b[n++] = 0;
+    b[n++] = (uint8_t)type;
+    b[n++] = 0;
+    b[n++] = 1;
     if (alen)
         memcpy(b + n, answers, alen);
     return n + alen;
@@ -373,8 +389,8 @@ static void test_dns(void)
     }
     /* the response, from the server, with its answers */
     static const uint8_t ans[] = {
-        0xc0, 0x0c, 0, 5, 0, 1, 0, 0, 0, 60, 0, 6, 3, 'w', 'e', 'b', 0xc0, 0x0e,   /* CNAME */
-        0xc0, 0x2c, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 198, 51, 100, 7,                  /* A */
+        0xc0, 0x0c, 0, 5, 0, 1, 0, 0, 0, 60, 0, 6, 3,   'w', 'e', 'b', 0xc0, 0x0e, /* CNAME */
+        0xc0, 0x2c, 0, 1, 0, 1, 0, 0, 1, 44, 0, 4, 198, 51,  100, 7,               /* A */
     };
     n = dns_msg(q, 0x8183, "x.evil.example", 1, ans, sizeof ans, 2);
     tconn_send_at(&w.c, 0, 0, 0, q, n);
@@ -408,11 +424,29 @@ static void test_dns(void)
     world_free(&w);
 }
 
-typedef struct wb { uint8_t b[4096]; uint32_t n; } wb;
-static void put8(wb *w, unsigned v) { w->b[w->n++] = (uint8_t)v; }
-static void put16(wb *w, unsigned v) { put8(w, v >> 8); put8(w, v & 0xff); }
-static void put24(wb *w, unsigned v) { put8(w, v >> 16); put16(w, v & 0xffff); }
-static void putb(wb *w, const void *p, uint32_t n) { memcpy(w->b + w->n, p, n); w->n += n; }
+typedef struct wb {
+    uint8_t b[4096];
+    uint32_t n;
+} wb;
+static void put8(wb *w, unsigned v)
+{
+    w->b[w->n++] = (uint8_t)v;
+}
+static void put16(wb *w, unsigned v)
+{
+    put8(w, v >> 8);
+    put8(w, v & 0xff);
+}
+static void put24(wb *w, unsigned v)
+{
+    put8(w, v >> 16);
+    put16(w, v & 0xffff);
+}
+static void putb(wb *w, const void *p, uint32_t n)
+{
+    memcpy(w->b + w->n, p, n);
+    w->n += n;
+}
 
 static void record(wb *out, unsigned hs_type, const wb *body)
 {
@@ -431,16 +465,23 @@ static void test_tls(void)
     if (!w.in)
         return;
     static const char sni[] = "portal.tuyenquang.gov.vn";
-    wb ch = {.n = 0}, rec = {.n = 0}, sh = {.n = 0}, srv = {.n = 0};
+    wb ch = { .n = 0 }, rec = { .n = 0 }, sh = { .n = 0 }, srv = { .n = 0 };
     put16(&ch, 0x0303);
     for (int i = 0; i < 32; i++)
         put8(&ch, i);
     put8(&ch, 0);
-    put16(&ch, 4); put16(&ch, 0xc02f); put16(&ch, 0x002f);
-    put8(&ch, 1); put8(&ch, 0);
+    put16(&ch, 4);
+    put16(&ch, 0xc02f);
+    put16(&ch, 0x002f);
+    put8(&ch, 1);
+    put8(&ch, 0);
     uint32_t sl = (uint32_t)strlen(sni);
     put16(&ch, sl + 9);
-    put16(&ch, 0); put16(&ch, sl + 5); put16(&ch, sl + 3); put8(&ch, 0); put16(&ch, sl);
+    put16(&ch, 0);
+    put16(&ch, sl + 5);
+    put16(&ch, sl + 3);
+    put8(&ch, 0);
+    put16(&ch, sl);
     putb(&ch, sni, sl);
     record(&rec, 1, &ch);
     put16(&sh, 0x0303);
@@ -462,10 +503,10 @@ static void test_tls(void)
         CHECK_STR(at(w.lines[a], "tls.ja3.string"), "771,49199-47,0,,");
     }
     tconn_send(&w.c, 0, srv.b, srv.n);
-    CHECK_EQ_U(count(&w, "tls"), 0);                 /* a certificate may follow */
+    CHECK_EQ_U(count(&w, "tls"), 0); /* a certificate may follow */
     tconn_close(&w.c);
     cg_inspect_finish(w.in);
-    CHECK_EQ_U(count(&w, "tls"), 1);                 /* at the flow's end */
+    CHECK_EQ_U(count(&w, "tls"), 1); /* at the flow's end */
     int t = find(&w, "tls", 0);
     if (t >= 0) {
         CHECK_STR(at(w.lines[t], "tls.sni"), sni);
@@ -505,23 +546,29 @@ static void test_anomalies(void)
     if (a >= 0)
         CHECK_STR(at(w.lines[a], "anomaly.event"), "stream.reassembly_overlap_different_data");
     CHECK_EQ_U(count(&w, "anomaly"), 1);
-    tconn_send_at(&w.c, 1, CG_TH_ACK, seq, "abcdefgh", 8);   /* the same bytes: none */
+    tconn_send_at(&w.c, 1, CG_TH_ACK, seq, "abcdefgh", 8); /* the same bytes: none */
     CHECK_EQ_U(count(&w, "anomaly"), 1);
     world_free(&w);
 
     /* decoder anomalies, named by the layer that failed */
-    static const uint8_t eth_ip_tcp[] = {
-        0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 0x08, 0x00,
-        0x45, 0, 0, 40, 0, 1, 0, 0, 64, 6, 0, 0, 10, 20, 1, 10, 203, 0, 113, 5,
-        0, 80, 0x9c, 0x41, 0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x10, 0x10, 0, 0, 0, 0, 0};
-    struct { uint32_t caplen; int patch_at; uint8_t patch; const char *want; } cases[] = {
-        {10, -1, 0, "decoder.ethernet.pkt_too_small"},
-        {20, -1, 0, "decoder.ipv4.pkt_too_small"},
-        {sizeof eth_ip_tcp, 14, 0x44, "decoder.ipv4.hlen_too_small"},
-        {sizeof eth_ip_tcp, 14, 0x65, "decoder.ipv4.wrong_ip_version"},
-        {40, -1, 0, "decoder.tcp.pkt_too_small"},
-        {sizeof eth_ip_tcp, 46, 0x40, "decoder.tcp.hlen_too_small"},
-        {sizeof eth_ip_tcp, -1, 0, NULL},
+    static const uint8_t eth_ip_tcp[] = { 0,  1,    2,    3,    4,    5,  6,  7,  8,   9, 10,
+                                          11, 0x08, 0x00, 0x45, 0,    0,  40, 0,  1,   0, 0,
+                                          64, 6,    0,    0,    10,   20, 1,  10, 203, 0, 113,
+                                          5,  0,    80,   0x9c, 0x41, 0,  0,  0,  1,   0, 0,
+                                          0,  0,    0x50, 0x10, 0x10, 0,  0,  0,  0,   0 };
+    struct {
+        uint32_t caplen;
+        int patch_at;
+        uint8_t patch;
+        const char *want;
+    } cases[] = {
+        { 10, -1, 0, "decoder.ethernet.pkt_too_small" },
+        { 20, -1, 0, "decoder.ipv4.pkt_too_small" },
+        { sizeof eth_ip_tcp, 14, 0x44, "decoder.ipv4.hlen_too_small" },
+        { sizeof eth_ip_tcp, 14, 0x65, "decoder.ipv4.wrong_ip_version" },
+        { 40, -1, 0, "decoder.tcp.pkt_too_small" },
+        { sizeof eth_ip_tcp, 46, 0x40, "decoder.tcp.hlen_too_small" },
+        { sizeof eth_ip_tcp, -1, 0, NULL },
     };
     cg_decode_stats ds;
     memset(&ds, 0, sizeof ds);
@@ -561,10 +608,12 @@ static void test_time(void)
     for (int i = 0; i < 200000; i++) {
         uint64_t secs;
         if (i < 100000) {
-            secs = (uint64_t)i * 86400u + (uint64_t)(i % 86400);   /* every day 1970..2243 */
+            secs = (uint64_t)i * 86400u + (uint64_t)(i % 86400); /* every day 1970..2243 */
         } else {
-            x ^= x << 13; x ^= x >> 7; x ^= x << 17;
-            secs = x % 13569465600ull;                              /* up to 2400 */
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            secs = x % 13569465600ull; /* up to 2400 */
         }
         uint64_t us = secs * 1000000u + (uint64_t)i % 1000000u;
         char got[40], want[40];
@@ -597,7 +646,7 @@ static void test_raw(void)
              123456789ul);
     CHECK_STR(got, want);
     CHECK_EQ_U(pos, strlen(want));
-    cg_json_raw(got, sizeof got, &pos, "|%06u|%.3s|%5d|", 42u, "abcdef", 7);   /* printf's */
+    cg_json_raw(got, sizeof got, &pos, "|%06u|%.3s|%5d|", 42u, "abcdef", 7); /* printf's */
     CHECK_STR(got + strlen(want), "|000042|abc|    7|");
     char small[8];
     pos = 0;
@@ -609,7 +658,7 @@ static void test_raw(void)
     pos = 0;
     cg_json_raw(small, sizeof small, &pos, "abcdefgh");
     CHECK_EQ_U(pos, sizeof small);
-    cg_json_raw(small, sizeof small, &pos, "x");               /* already full: nothing */
+    cg_json_raw(small, sizeof small, &pos, "x"); /* already full: nothing */
     CHECK_EQ_U(pos, sizeof small);
 }
 
@@ -622,8 +671,8 @@ static void test_types(void)
     CHECK(cg_eve_types_parse(" all ", &m, bad, sizeof bad) == 0);
     CHECK_EQ_U(m, CG_EVE_T_ALL);
     CHECK(cg_eve_types_parse("http, tls ,flow,anomaly", &m, bad, sizeof bad) == 0);
-    CHECK_EQ_U(m, CG_INSPECT_EV_HTTP | CG_INSPECT_EV_TLS | CG_INSPECT_EV_FLOW |
-                  CG_INSPECT_EV_ANOMALY);
+    CHECK_EQ_U(m,
+               CG_INSPECT_EV_HTTP | CG_INSPECT_EV_TLS | CG_INSPECT_EV_FLOW | CG_INSPECT_EV_ANOMALY);
     CHECK(cg_eve_types_parse("alert,foo", &m, bad, sizeof bad) == -1);
     CHECK_STR(bad, "foo");
     CHECK(cg_eve_types_parse("alert,,dns", &m, bad, sizeof bad) == -1);
@@ -660,8 +709,8 @@ static void test_no_context(void)
     p.proto = 6;
     static uint8_t big[4000];
     memset(big, 'A', sizeof big);
-    cg_alert_info ai = {.data = big, .len = sizeof big, .match_end = CG_ALERT_NO_MATCH};
-    cg_eve_alert_extra x = {.to_server = 1, .ai = &ai, .fields = CG_EVE_F_PAYLOAD};
+    cg_alert_info ai = { .data = big, .len = sizeof big, .match_end = CG_ALERT_NO_MATCH };
+    cg_eve_alert_extra x = { .to_server = 1, .ai = &ai, .fields = CG_EVE_F_PAYLOAD };
     char line[1200];
     size_t n = cg_eve_alert_ex(line, sizeof line, &p, &r, 1, "", 1, &x);
     CHECK(n > 0);

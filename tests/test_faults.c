@@ -96,8 +96,8 @@ const char *__asan_default_options(void)
 
 #define PCAP "../shared/data/pcaps/chrissanders/http_dvwa_sqlinjection.pcapng"
 
-static char tmp[64];           /* this run's directory */
-static char rules_dir[128];    /* the rules, written once */
+static char tmp[64];        /* this run's directory */
+static char rules_dir[128]; /* the rules, written once */
 static int verbose;
 
 /* ---- files ------------------------------------------------------------------ */
@@ -151,13 +151,12 @@ static uint64_t file_hash(const char *path, uint64_t *len)
     return h;
 }
 
-static const char vars_conf[] =
-    "HOME_NET      [192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]\n"
-    "EXTERNAL_NET  any\n"
-    "HTTP_SERVERS  $HOME_NET\n"
-    "DNS_SERVERS   [$HOME_NET,!10.9.9.9]\n"
-    "HTTP_PORTS    [80,8080,8000:8100]\n"
-    "SHELLCODE_PORTS !80\n";
+static const char vars_conf[] = "HOME_NET      [192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]\n"
+                                "EXTERNAL_NET  any\n"
+                                "HTTP_SERVERS  $HOME_NET\n"
+                                "DNS_SERVERS   [$HOME_NET,!10.9.9.9]\n"
+                                "HTTP_PORTS    [80,8080,8000:8100]\n"
+                                "SHELLCODE_PORTS !80\n";
 
 static const char class_conf[] =
     "config classification: web-application-attack,Web Application Attack,1\n"
@@ -206,15 +205,15 @@ static const char other_rules[] =
 /* ---- outcomes ----------------------------------------------------------------- */
 
 typedef struct outcome {
-    int rc;                    /* 0, or the failing call's code */
-    int coded;                 /* the failing call returns error.h's codes: rc must
-                                * then be CG_ENOMEM */
-    int exit_code;             /* a run's: what `canhgac run` would exit with (1, a
-                                * failure; never 2, bad input, for want of memory) */
-    char err[1024];            /* its message */
-    char digest[512];          /* on success: what the result was */
-    uint64_t dense_from;       /* the dry run's: allocations from this one on are
-                                * all tried (a run's, once the pipeline exists) */
+    int rc;              /* 0, or the failing call's code */
+    int coded;           /* the failing call returns error.h's codes: rc must
+                          * then be CG_ENOMEM */
+    int exit_code;       /* a run's: what `canhgac run` would exit with (1, a
+                          * failure; never 2, bad input, for want of memory) */
+    char err[1024];      /* its message */
+    char digest[512];    /* on success: what the result was */
+    uint64_t dense_from; /* the dry run's: allocations from this one on are
+                          * all tried (a run's, once the pipeline exists) */
 } outcome;
 
 /* Is msg a clean out-of-memory message: one line, not empty, saying so:
@@ -224,7 +223,7 @@ typedef struct outcome {
 static int clean_oom(const char *msg)
 {
     return msg[0] && !strchr(msg, '\n') && !strstr(msg, "or out of memory") &&
-           (strstr(msg, "out of memory") || strcasestr(msg, "allocate memory"));
+        (strstr(msg, "out of memory") || strcasestr(msg, "allocate memory"));
 }
 
 /* ---- (a) rule loading ------------------------------------------------------- */
@@ -246,7 +245,7 @@ static int rules_scenario(uint64_t n, int persist, outcome *o)
         goto out;
     }
     char path[256];
-    o->coded = 1;              /* the loaders say CG_ENOMEM; the engine's build -1 */
+    o->coded = 1; /* the loaders say CG_ENOMEM; the engine's build -1 */
     snprintf(path, sizeof path, "%s/vars.conf", rules_dir);
     if ((rc = cg_ruleset_load_vars(rs, path, err, sizeof err)) != 0)
         goto out;
@@ -257,8 +256,10 @@ static int rules_scenario(uint64_t n, int persist, outcome *o)
         goto out;
     if ((rc = cg_ruleset_load_path(rs, rules_dir, err, sizeof err)) != 0)
         goto out;
-    if ((rc = cg_ruleset_add_rule(rs, "alert tcp any any -> any $FA_PORTS (msg:\"added\"; "
-                                  "content:\"added\"; sid:3001; rev:1;)", err, sizeof err)))
+    if ((rc = cg_ruleset_add_rule(rs,
+                                  "alert tcp any any -> any $FA_PORTS (msg:\"added\"; "
+                                  "content:\"added\"; sid:3001; rev:1;)",
+                                  err, sizeof err)))
         goto out;
     o->coded = 0;
     if ((rc = cg_detect_build(&d1, rs, cache, err, sizeof err)) != 0)
@@ -288,9 +289,8 @@ out:
                  "rules %u issues %u files %u bits %u ints %u hash %016llx | "
                  "%u %u %u %u %u %u | %u %u %u %u %u",
                  nr, ni, nf, cg_ruleset_flowbits(rs), cg_ruleset_flowints(rs),
-                 (unsigned long long)rh, a.rules, a.prefiltered, a.always, a.databases,
-                 a.patterns, a.stream_rules, b.rules, b.prefiltered, b.always, b.databases,
-                 b.patterns);
+                 (unsigned long long)rh, a.rules, a.prefiltered, a.always, a.databases, a.patterns,
+                 a.stream_rules, b.rules, b.prefiltered, b.always, b.databases, b.patterns);
     }
     cg_detect_destroy(d2);
     cg_detect_destroy(d1);
@@ -339,13 +339,14 @@ static int qmatch(const cg_incident *inc, void *arg)
 }
 
 /* A failed store call: its code and the handle's message. */
-#define STORE_TRY(call, h) do { \
-    if ((rc = (call)) != 0) { \
-        snprintf(err, sizeof err, "%s", cg_store_error(h)); \
-        o->coded = 1; \
-        goto out; \
-    } \
-} while (0)
+#define STORE_TRY(call, h)                                      \
+    do {                                                        \
+        if ((rc = (call)) != 0) {                               \
+            snprintf(err, sizeof err, "%s", cg_store_error(h)); \
+            o->coded = 1;                                       \
+            goto out;                                           \
+        }                                                       \
+    } while (0)
 
 static int store_scenario(uint64_t n, int persist, outcome *o)
 {
@@ -356,13 +357,13 @@ static int store_scenario(uint64_t n, int persist, outcome *o)
     cg_qexpr *qe = NULL;
     char err[1024] = "";
     int rc = 0;
-    uint64_t seen[2] = {0, 0xcbf29ce484222325ULL}, atk[2] = {0, 0}, cnt = 0;
+    uint64_t seen[2] = { 0, 0xcbf29ce484222325ULL }, atk[2] = { 0, 0 }, cnt = 0;
     cg_store_group top[4];
     size_t ntop = 0;
     fault_arm(n, persist);
     STORE_TRY(cg_store_open(&st, dir, 0, 1u << 24), NULL);
     STORE_TRY(cg_store_begin(st), st);
-    static const uint8_t frame[60] = {0x45, 0, 0, 60};
+    static const uint8_t frame[60] = { 0x45, 0, 0, 60 };
     for (int i = 0; i < 6; i++) {
         char msg[64];
         snprintf(msg, sizeof msg, "incident %d with a longer message to encode", i);
@@ -392,12 +393,19 @@ static int store_scenario(uint64_t n, int persist, outcome *o)
         memcpy(inc.src_geo.country, "VN", 3);
         STORE_TRY(cg_store_put(st, &inc), st);
         for (uint32_t k = 0; k < 2; k++) {
-            cg_alert a = {.ts_us = inc.first_us + k, .flow_id = inc.flow_id,
-                          .community_id = "1:abc", .sport = inc.sport, .dport = 80,
-                          .severity = inc.severity, .evidence_seq = (int32_t)k};
+            cg_alert a = { .ts_us = inc.first_us + k,
+                           .flow_id = inc.flow_id,
+                           .community_id = "1:abc",
+                           .sport = inc.sport,
+                           .dport = 80,
+                           .severity = inc.severity,
+                           .evidence_seq = (int32_t)k };
             STORE_TRY(cg_store_put_alert(st, inc.id, k, &a), st);
-            cg_evidence ev = {.ts_us = a.ts_us, .dlt = 1, .caplen = sizeof frame,
-                              .wirelen = sizeof frame, .data = frame};
+            cg_evidence ev = { .ts_us = a.ts_us,
+                               .dlt = 1,
+                               .caplen = sizeof frame,
+                               .wirelen = sizeof frame,
+                               .data = frame };
             STORE_TRY(cg_store_put_evidence(st, inc.id, k, &ev), st);
         }
     }
@@ -406,8 +414,8 @@ static int store_scenario(uint64_t n, int persist, outcome *o)
     st = NULL;
     STORE_TRY(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), NULL);
     int col;
-    if ((rc = cg_qlang_parse("sid = 1001 or sev >= high or url ~ sqli", 1700000100000000ULL,
-                             &qe, err, sizeof err, &col)) != 0)
+    if ((rc = cg_qlang_parse("sid = 1001 or sev >= high or url ~ sqli", 1700000100000000ULL, &qe,
+                             err, sizeof err, &col)) != 0)
         goto out;
     cg_query q;
     memset(&q, 0, sizeof q);
@@ -420,8 +428,8 @@ static int store_scenario(uint64_t n, int persist, outcome *o)
     cg_store_close(st);
     st = NULL;
     STORE_TRY(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), NULL);
-    STORE_TRY(cg_store_triage_set(st, 2, CG_TRIAGE_STATUS | CG_TRIAGE_ASSIGNEE,
-                                  CG_ST_INVESTIGATING, "an analyst", 0, "soc", 1700000200000000ULL),
+    STORE_TRY(cg_store_triage_set(st, 2, CG_TRIAGE_STATUS | CG_TRIAGE_ASSIGNEE, CG_ST_INVESTIGATING,
+                                  "an analyst", 0, "soc", 1700000200000000ULL),
               st);
     STORE_TRY(cg_store_note_add(st, 2, "soc", 1700000300000000ULL, "a note"), st);
 out:
@@ -433,9 +441,9 @@ out:
     if (rc == 0)
         snprintf(o->digest, sizeof o->digest,
                  "matched %llu (%016llx) count %llu top %zu %llu attacks %llu %016llx",
-                 (unsigned long long)seen[0], (unsigned long long)seen[1],
-                 (unsigned long long)cnt, ntop, ntop ? (unsigned long long)top[0].count : 0,
-                 (unsigned long long)atk[0], (unsigned long long)atk[1]);
+                 (unsigned long long)seen[0], (unsigned long long)seen[1], (unsigned long long)cnt,
+                 ntop, ntop ? (unsigned long long)top[0].count : 0, (unsigned long long)atk[0],
+                 (unsigned long long)atk[1]);
     return rc;
 }
 
@@ -552,7 +560,7 @@ out:
     o->rc = rc;
     o->exit_code = code;
     if (rc && !err[0])
-        run_line(said, err, sizeof err);   /* what the run said */
+        run_line(said, err, sizeof err); /* what the run said */
     snprintf(o->err, sizeof o->err, "%s", err);
     if (rc == 0) {
         uint64_t elen, eh = file_hash(eve, &elen);
@@ -567,9 +575,9 @@ out:
                  "%016llx | store %llu incidents %llu alerts %llu evidence",
                  (unsigned long long)t.packets, (unsigned long long)t.alerts,
                  (unsigned long long)t.incidents_new, (unsigned long long)t.incidents_stored,
-                 (unsigned long long)t.eve_lines, (unsigned long long)elen,
-                 (unsigned long long)eh, (unsigned long long)si.incidents,
-                 (unsigned long long)si.alerts, (unsigned long long)si.evidence);
+                 (unsigned long long)t.eve_lines, (unsigned long long)elen, (unsigned long long)eh,
+                 (unsigned long long)si.incidents, (unsigned long long)si.alerts,
+                 (unsigned long long)si.evidence);
     }
     return rc;
 }
@@ -650,13 +658,13 @@ static void leak_check_works(void)
 #endif
 
 typedef struct scenario {
-    const char *name;          /* FAULT_ONLY's word for it */
+    const char *name; /* FAULT_ONLY's word for it */
     int (*run)(uint64_t n, int persist, outcome *o);
     int persist;
-    uint32_t tries;            /* N tried at most, spread evenly over 1..K (0: every
-                                * N), in a plain build */
-    uint32_t san_tries;        /* the same under ASan */
-    uint32_t tsan_tries;       /* the same under TSan; 0: not run there (no threads) */
+    uint32_t tries;      /* N tried at most, spread evenly over 1..K (0: every
+                          * N), in a plain build */
+    uint32_t san_tries;  /* the same under ASan */
+    uint32_t tsan_tries; /* the same under TSan; 0: not run there (no threads) */
 } scenario;
 
 /* The N after n: stride on, but every one from dense on. */
@@ -708,14 +716,14 @@ static void drive(const scenario *sc, uint64_t stride_env)
             if (!f || !clean_oom(o.err) || (o.coded && rc != CG_ENOMEM) || o.exit_code == 2) {
                 CHECK(f && clean_oom(o.err));
                 CHECK(!o.coded || rc == CG_ENOMEM);
-                CHECK(o.exit_code != 2);   /* not "bad input" */
-                fprintf(stderr, "%s: N=%llu%s: rc %d (%s), fired %d, message \"%s\"\n",
-                        sc->name, (unsigned long long)n, persist ? " persistent" : "", rc,
-                        cg_strerror(rc), f, o.err);
+                CHECK(o.exit_code != 2); /* not "bad input" */
+                fprintf(stderr, "%s: N=%llu%s: rc %d (%s), fired %d, message \"%s\"\n", sc->name,
+                        (unsigned long long)n, persist ? " persistent" : "", rc, cg_strerror(rc), f,
+                        o.err);
                 fault_print_where(2);
             } else if (verbose) {
-                fprintf(stderr, "%s: N=%llu: rc %d, exit %d: %s\n", sc->name,
-                        (unsigned long long)n, rc, o.exit_code, o.err);
+                fprintf(stderr, "%s: N=%llu: rc %d, exit %d: %s\n", sc->name, (unsigned long long)n,
+                        rc, o.exit_code, o.err);
                 if (verbose > 1)
                     fault_print_where(2);
             }
@@ -727,8 +735,8 @@ static void drive(const scenario *sc, uint64_t stride_env)
                         (unsigned long long)n, persist ? " persistent" : "");
                 fault_print_where(2);
             } else if (f && verbose) {
-                fprintf(stderr, "%s: N=%llu: succeeded past the failed allocation at\n",
-                        sc->name, (unsigned long long)n);
+                fprintf(stderr, "%s: N=%llu: succeeded past the failed allocation at\n", sc->name,
+                        (unsigned long long)n);
                 fault_print_where(2);
             }
         }
@@ -747,8 +755,8 @@ static void drive(const scenario *sc, uint64_t stride_env)
             break;
         }
     }
-    printf("%s: K=%llu allocations, %llu N tried (stride %llu", sc->name,
-           (unsigned long long)k, (unsigned long long)tried, (unsigned long long)stride);
+    printf("%s: K=%llu allocations, %llu N tried (stride %llu", sc->name, (unsigned long long)k,
+           (unsigned long long)tried, (unsigned long long)stride);
     if (dense <= k)
         printf(", every N from %llu", (unsigned long long)dense);
     printf("): %llu failed, %llu succeeded (%llu of them past a failed allocation)",
@@ -767,7 +775,7 @@ int main(void)
     s = getenv("FAULT_VERBOSE");
     verbose = s ? atoi(s) : 0;
     snprintf(tmp, sizeof tmp, "%s/cg-test-faults-XXXXXX",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");   /* no disk syncs */
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp"); /* no disk syncs */
     CHECK(mkdtemp(tmp) != NULL);
     snprintf(rules_dir, sizeof rules_dir, "%s/rules", tmp);
     CHECK(mkdir(rules_dir, 0700) == 0);
@@ -784,12 +792,12 @@ int main(void)
 #endif
 
     static const scenario all[] = {
-        {"rules", rules_scenario, 0, 0, 700, 0},
-        {"rules-persistent", rules_scenario, 1, 0, 450, 0},
-        {"store", store_scenario, 0, 0, 0, 0},
-        {"store-persistent", store_scenario, 1, 0, 0, 0},
-        {"run", run_scenario, 0, 0, 300, 40},
-        {"run-persistent", run_scenario, 1, 400, 80, 0},
+        { "rules", rules_scenario, 0, 0, 700, 0 },
+        { "rules-persistent", rules_scenario, 1, 0, 450, 0 },
+        { "store", store_scenario, 0, 0, 0, 0 },
+        { "store-persistent", store_scenario, 1, 0, 0, 0 },
+        { "run", run_scenario, 0, 0, 300, 40 },
+        { "run-persistent", run_scenario, 1, 400, 80, 0 },
     };
     const char *only = getenv("FAULT_ONLY");
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {

@@ -25,13 +25,17 @@ typedef struct pkt {
     cg_packet p;
 } pkt;
 
-static void be16(uint8_t *b, unsigned v) { b[0] = (uint8_t)(v >> 8); b[1] = (uint8_t)v; }
+static void be16(uint8_t *b, unsigned v)
+{
+    b[0] = (uint8_t)(v >> 8);
+    b[1] = (uint8_t)v;
+}
 
 /* Builds Ethernet + IPv4/IPv6 + an L4 header for proto (TCP: flags, UDP,
  * ICMP/ICMPv6: sp = type, dp = code, SCTP, or 4 opaque bytes for any other
  * protocol), with nbytes of payload, and decodes it at time ts (seconds). */
-static void mk(pkt *k, const char *src, const char *dst, unsigned proto, unsigned sp,
-               unsigned dp, unsigned tcpflags, unsigned nbytes, uint64_t ts)
+static void mk(pkt *k, const char *src, const char *dst, unsigned proto, unsigned sp, unsigned dp,
+               unsigned tcpflags, unsigned nbytes, uint64_t ts)
 {
     uint8_t *f = k->frame, s[16], d[16];
     memset(f, 0, sizeof k->frame);
@@ -40,13 +44,16 @@ static void mk(pkt *k, const char *src, const char *dst, unsigned proto, unsigne
     be16(f + 12, v6 ? 0x86dd : 0x0800);
     switch (proto) {
     case 6:
-        be16(f + l4, sp); be16(f + l4 + 2, dp);
+        be16(f + l4, sp);
+        be16(f + l4 + 2, dp);
         f[l4 + 12] = 0x50;
         f[l4 + 13] = (uint8_t)tcpflags;
         l4len = 20;
         break;
     case 17:
-        be16(f + l4, sp); be16(f + l4 + 2, dp); be16(f + l4 + 4, 8 + nbytes);
+        be16(f + l4, sp);
+        be16(f + l4 + 2, dp);
+        be16(f + l4 + 4, 8 + nbytes);
         l4len = 8;
         break;
     case 1:
@@ -56,12 +63,11 @@ static void mk(pkt *k, const char *src, const char *dst, unsigned proto, unsigne
         l4len = 8;
         break;
     case 132:
-        be16(f + l4, sp); be16(f + l4 + 2, dp);
+        be16(f + l4, sp);
+        be16(f + l4 + 2, dp);
         l4len = 12;
         break;
-    default:
-        l4len = 4;
-        break;
+    default: l4len = 4; break;
     }
     uint32_t iplen = hl + l4len + nbytes;
     if (v6) {
@@ -110,46 +116,46 @@ static void check_community_id(void)
 {
     static const vec v[] = {
         /* the specification's example, both directions */
-        {"128.232.110.120", "66.35.250.204", 6, 34855, 80,
-         "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", "1:3V71V58M3Ksw/yuFALMcW0LAHvc="},
-        {"66.35.250.204", "128.232.110.120", 6, 80, 34855,
-         "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", "1:3V71V58M3Ksw/yuFALMcW0LAHvc="},
-        {"192.168.1.52", "8.8.8.8", 17, 54585, 53,
-         "1:d/FP5EW3wiY1vCndhwleRRKHowQ=", "1:Q9We8WO3piVF8yEQBNJF4uiSVrI="},
-        {"8.8.8.8", "192.168.1.52", 17, 53, 54585,
-         "1:d/FP5EW3wiY1vCndhwleRRKHowQ=", "1:Q9We8WO3piVF8yEQBNJF4uiSVrI="},
+        { "128.232.110.120", "66.35.250.204", 6, 34855, 80,
+          "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", "1:3V71V58M3Ksw/yuFALMcW0LAHvc=" },
+        { "66.35.250.204", "128.232.110.120", 6, 80, 34855,
+          "1:LQU9qZlK+B5F3KDmev6m5PMibrg=", "1:3V71V58M3Ksw/yuFALMcW0LAHvc=" },
+        { "192.168.1.52", "8.8.8.8", 17, 54585, 53,
+          "1:d/FP5EW3wiY1vCndhwleRRKHowQ=", "1:Q9We8WO3piVF8yEQBNJF4uiSVrI=" },
+        { "8.8.8.8", "192.168.1.52", 17, 53, 54585,
+          "1:d/FP5EW3wiY1vCndhwleRRKHowQ=", "1:Q9We8WO3piVF8yEQBNJF4uiSVrI=" },
         /* ICMP echo request and its reply map to one flow */
-        {"192.168.0.89", "192.168.0.1", 1, 8, 0,
-         "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=", "1:03g6IloqVBdcZlPyX8r0hgoE7kA="},
-        {"192.168.0.1", "192.168.0.89", 1, 0, 0,
-         "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=", "1:03g6IloqVBdcZlPyX8r0hgoE7kA="},
+        { "192.168.0.89", "192.168.0.1", 1, 8, 0,
+          "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=", "1:03g6IloqVBdcZlPyX8r0hgoE7kA=" },
+        { "192.168.0.1", "192.168.0.89", 1, 0, 0,
+          "1:X0snYXpgwiv9TZtqg64sgzUn6Dk=", "1:03g6IloqVBdcZlPyX8r0hgoE7kA=" },
         /* destination unreachable is one-way: the endpoints keep their order */
-        {"10.0.0.9", "10.0.0.1", 1, 3, 1,
-         "1:FutSOBs/xBc7wkuFbYH/sZyfZw8=", "1:VQFRSG9y92quNon2XRakEyf3abc="},
-        {"10.0.0.1", "10.0.0.9", 1, 3, 1,
-         "1:RccclMw84o6RNTZIu2Ch2WkkE+0=", "1:9eGTjXcuFNoGWLNZ4l9ihBeHqfg="},
+        { "10.0.0.9", "10.0.0.1", 1, 3, 1,
+          "1:FutSOBs/xBc7wkuFbYH/sZyfZw8=", "1:VQFRSG9y92quNon2XRakEyf3abc=" },
+        { "10.0.0.1", "10.0.0.9", 1, 3, 1,
+          "1:RccclMw84o6RNTZIu2Ch2WkkE+0=", "1:9eGTjXcuFNoGWLNZ4l9ihBeHqfg=" },
         /* ICMPv6 echo request/reply, and a one-way destination unreachable */
-        {"fe80::1", "fe80::2", 58, 128, 0,
-         "1:3H+V/JVcqh/phPel5utt4dOKqOU=", "1:HHzHBM+PXiE1xxTuksszVZfBoNw="},
-        {"fe80::2", "fe80::1", 58, 129, 0,
-         "1:3H+V/JVcqh/phPel5utt4dOKqOU=", "1:HHzHBM+PXiE1xxTuksszVZfBoNw="},
-        {"2001:db8::9", "2001:db8::1", 58, 1, 3,
-         "1:+Lxq4QH3bjy1CHcalXatYLvfbRY=", "1:EtYHIDunWrF9l6rCcJyMnrRLWLI="},
+        { "fe80::1", "fe80::2", 58, 128, 0,
+          "1:3H+V/JVcqh/phPel5utt4dOKqOU=", "1:HHzHBM+PXiE1xxTuksszVZfBoNw=" },
+        { "fe80::2", "fe80::1", 58, 129, 0,
+          "1:3H+V/JVcqh/phPel5utt4dOKqOU=", "1:HHzHBM+PXiE1xxTuksszVZfBoNw=" },
+        { "2001:db8::9", "2001:db8::1", 58, 1, 3,
+          "1:+Lxq4QH3bjy1CHcalXatYLvfbRY=", "1:EtYHIDunWrF9l6rCcJyMnrRLWLI=" },
         /* IPv6 TCP, both directions */
-        {"2001:db8::5", "2001:db8::1", 6, 51000, 443,
-         "1:UKbskybSUv95TfIBf7alPg9sXkI=", "1:Lt13Jd7ORmr0UKgZLMj+WIoLXRo="},
-        {"2001:db8::1", "2001:db8::5", 6, 443, 51000,
-         "1:UKbskybSUv95TfIBf7alPg9sXkI=", "1:Lt13Jd7ORmr0UKgZLMj+WIoLXRo="},
+        { "2001:db8::5", "2001:db8::1", 6, 51000, 443,
+          "1:UKbskybSUv95TfIBf7alPg9sXkI=", "1:Lt13Jd7ORmr0UKgZLMj+WIoLXRo=" },
+        { "2001:db8::1", "2001:db8::5", 6, 443, 51000,
+          "1:UKbskybSUv95TfIBf7alPg9sXkI=", "1:Lt13Jd7ORmr0UKgZLMj+WIoLXRo=" },
         /* SCTP has ports; GRE has none */
-        {"10.1.1.1", "10.1.1.2", 132, 2905, 2906,
-         "1:oVj+9U8QpTX2dxf2KQr7oIE0BcM=", "1:2r+Ci25fNKW3KVoZkcYdE7P+4So="},
-        {"10.1.1.2", "10.1.1.1", 47, 0, 0,
-         "1:6bVMFPWneS3bg49/6T1HieDmRMQ=", "1:ffLFaPcJZgycbrNGNnYOAIT6Ghk="},
+        { "10.1.1.1", "10.1.1.2", 132, 2905, 2906,
+          "1:oVj+9U8QpTX2dxf2KQr7oIE0BcM=", "1:2r+Ci25fNKW3KVoZkcYdE7P+4So=" },
+        { "10.1.1.2", "10.1.1.1", 47, 0, 0,
+          "1:6bVMFPWneS3bg49/6T1HieDmRMQ=", "1:ffLFaPcJZgycbrNGNnYOAIT6Ghk=" },
         /* one address: the ports decide the order */
-        {"10.0.0.1", "10.0.0.1", 17, 2000, 1000,
-         "1:Gv0o4uh/r12CgtHWMgO2ie1BPKU=", "1:dtpk3as98jVpQ6/rTGF51OCJaQ0="},
-        {"10.0.0.1", "10.0.0.1", 17, 1000, 2000,
-         "1:Gv0o4uh/r12CgtHWMgO2ie1BPKU=", "1:dtpk3as98jVpQ6/rTGF51OCJaQ0="},
+        { "10.0.0.1", "10.0.0.1", 17, 2000, 1000,
+          "1:Gv0o4uh/r12CgtHWMgO2ie1BPKU=", "1:dtpk3as98jVpQ6/rTGF51OCJaQ0=" },
+        { "10.0.0.1", "10.0.0.1", 17, 1000, 2000,
+          "1:Gv0o4uh/r12CgtHWMgO2ie1BPKU=", "1:dtpk3as98jVpQ6/rTGF51OCJaQ0=" },
     };
     char buf[64];
     for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
@@ -164,7 +170,7 @@ static void check_community_id(void)
     char small[31], exact[31];
     memset(small, 'z', sizeof small);
     CHECK(cg_community_id(&k.p, 0, small, 30) == -1);
-    CHECK(small[0] == 'z');                       /* untouched on failure */
+    CHECK(small[0] == 'z'); /* untouched on failure */
     CHECK(cg_community_id(&k.p, 0, exact, sizeof exact) == 0);
     CHECK_STR(exact, "1:LQU9qZlK+B5F3KDmev6m5PMibrg=");
     CHECK(cg_community_id(NULL, 0, exact, sizeof exact) == -1);
@@ -188,7 +194,7 @@ static void check_hash(void)
     mk(&b, "10.0.0.2", "10.0.0.1", 6, 80, 1234, 0x12, 0, 0);
     mk(&c, "10.0.0.1", "10.0.0.2", 6, 1235, 80, 0x02, 0, 0);
     mk(&d, "10.0.0.1", "10.0.0.2", 17, 1234, 80, 0, 0, 0);
-    mk(&e, "10.0.0.1", "10.0.0.2", 6, 80, 1234, 0x02, 0, 0);   /* ports swapped only */
+    mk(&e, "10.0.0.1", "10.0.0.2", 6, 80, 1234, 0x02, 0, 0); /* ports swapped only */
     CHECK(cg_flow_hash(&a.p) == cg_flow_hash(&b.p));
     CHECK(cg_flow_id(&a.p) == cg_flow_id(&b.p));
     CHECK(cg_flow_hash(&a.p) != cg_flow_hash(&c.p));
@@ -222,7 +228,9 @@ static void check_hash(void)
     uint64_t seed = 0x2545f4914f6cdd1dULL;
     unsigned made = 0;
     for (unsigned i = 0; hs && ids && i < NF; i++) {
-        seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17;
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
         char s[32];
         snprintf(s, sizeof s, "10.%u.%u.%u", (unsigned)(seed >> 8) & 255,
                  (unsigned)(seed >> 16) & 255, (unsigned)(seed >> 24) % 250);
@@ -251,8 +259,9 @@ static void check_invariant(const cg_flowtable *ft)
 {
     cg_flow_stats s;
     cg_flowtable_stats(ft, &s);
-    CHECK_EQ_U(s.active, s.created - s.evicted_timeout - s.evicted_pressure - s.evicted_reuse -
-                             s.evicted_flush);
+    CHECK_EQ_U(s.active,
+               s.created - s.evicted_timeout - s.evicted_pressure - s.evicted_reuse -
+                   s.evicted_flush);
     CHECK(s.active <= s.capacity);
     CHECK(cg_flowtable_check(ft) == 0);
 }
@@ -260,7 +269,7 @@ static void check_invariant(const cg_flowtable *ft)
 /* A table of exactly n flows, other settings at their defaults. */
 static int table(cg_flowtable **ft, uint32_t n)
 {
-    cg_flow_config cfg = {.max_flows = n};
+    cg_flow_config cfg = { .max_flows = n };
     return cg_flowtable_create(ft, &cfg);
 }
 
@@ -320,11 +329,11 @@ static void check_handshake(void)
     mk(&k, c, s, 6, 40000, 80, CG_TH_FIN | CG_TH_ACK, 0, 105);
     up(ft, &k, &dir);
     CHECK_EQ_U(f->tcp_state, CG_TCP_CLOSING);
-    CHECK(cg_flow_established(f));        /* still, until both sides are done */
+    CHECK(cg_flow_established(f)); /* still, until both sides are done */
     mk(&k, s, c, 6, 80, 40000, CG_TH_FIN | CG_TH_ACK, 0, 106);
     up(ft, &k, &dir);
     CHECK_EQ_U(f->tcp_state, CG_TCP_CLOSED);
-    CHECK(cg_flow_established(f));        /* as Suricata: state >= ESTABLISHED */
+    CHECK(cg_flow_established(f)); /* as Suricata: state >= ESTABLISHED */
 
     /* a new SYN on the closed tuple starts a new connection */
     mk(&k, c, s, 6, 40000, 80, CG_TH_SYN, 0, 107);
@@ -392,7 +401,7 @@ static void check_midstream(void)
     CHECK_EQ_U(f->pkts_toclient, 1);
     CHECK_EQ_U(f->tcp_state, CG_TCP_SYN_RECV);
     CHECK(!cg_flow_established(f));
-    mk(&k, "10.0.0.2", "10.0.0.1", 6, 443, 40001, CG_TH_ACK, 0, 4);   /* not the client's */
+    mk(&k, "10.0.0.2", "10.0.0.1", 6, 443, 40001, CG_TH_ACK, 0, 4); /* not the client's */
     up(ft, &k, &dir);
     CHECK_EQ_U(f->tcp_state, CG_TCP_SYN_RECV);
     mk(&k, "10.0.0.1", "10.0.0.2", 6, 40001, 443, CG_TH_ACK, 0, 4);
@@ -485,16 +494,16 @@ static void check_eviction(void)
     udp_flow(&k, 7, 14);
     CHECK_EQ_U(up(ft, &k, &dir)->pkts_toserver, 4);
     udp_flow(&k, 8, 15);
-    CHECK_EQ_U(up(ft, &k, &dir)->pkts_toserver, 1);   /* 8 was evicted */
+    CHECK_EQ_U(up(ft, &k, &dir)->pkts_toserver, 1); /* 8 was evicted */
     cg_flowtable_stats(ft, &st);
     CHECK_EQ_U(st.created, 12);
     CHECK_EQ_U(st.evicted_pressure, 8);
     check_invariant(ft);
     cg_flowtable_destroy(ft);
 
-    cg_flow_config tiny = {.memcap = 64};
+    cg_flow_config tiny = { .memcap = 64 };
     CHECK(cg_flowtable_create(&ft, &tiny) == -1);
-    cg_flow_config huge = {.user_size = (1u << 20) + 1};
+    cg_flow_config huge = { .user_size = (1u << 20) + 1 };
     CHECK(cg_flowtable_create(&ft, &huge) == -1);
     CHECK(cg_flowtable_create(NULL, NULL) == -1);
     cg_flowtable_destroy(NULL);
@@ -504,7 +513,7 @@ static void check_timeouts(void)
 {
     cg_flowtable *ft = NULL;
     CHECK(table(&ft, 8) == 0);
-    cg_flow_timeouts to = {.udp = 10};
+    cg_flow_timeouts to = { .udp = 10 };
     cg_flowtable_set_timeouts(ft, &to);
     pkt k;
     int dir;
@@ -513,11 +522,11 @@ static void check_timeouts(void)
     /* found idle on lookup: a new flow replaces it */
     mk(&k, "10.0.0.1", "10.0.0.2", 17, 1000, 2000, 0, 0, 100);
     cg_flow *f = up(ft, &k, &dir);
-    mk(&k, "10.0.0.2", "10.0.0.1", 17, 2000, 1000, 0, 0, 110);   /* 10 s: not over */
+    mk(&k, "10.0.0.2", "10.0.0.1", 17, 2000, 1000, 0, 0, 110); /* 10 s: not over */
     CHECK(up(ft, &k, &dir) == f && dir == 0 && f->seen_both);
-    mk(&k, "10.0.0.2", "10.0.0.1", 17, 2000, 1000, 0, 0, 121);   /* 11 s idle */
+    mk(&k, "10.0.0.2", "10.0.0.1", 17, 2000, 1000, 0, 0, 121); /* 11 s idle */
     f = up(ft, &k, &dir);
-    CHECK_EQ_U(dir, 1);                                        /* a new initiator */
+    CHECK_EQ_U(dir, 1); /* a new initiator */
     CHECK_EQ_U(f->cport, 2000);
     CHECK_EQ_U(f->first_us, 121000000);
     CHECK(!f->seen_both);
@@ -541,7 +550,7 @@ static void check_timeouts(void)
     CHECK_EQ_U(f->first_us, 361000000);
     CHECK_EQ_U(f->pkts_toserver, 1);
     cg_flowtable_stats(ft, &st);
-    CHECK_EQ_U(st.evicted_timeout, 4);   /* the SYN_SENT flow, and the UDP one reclaimed */
+    CHECK_EQ_U(st.evicted_timeout, 4); /* the SYN_SENT flow, and the UDP one reclaimed */
 
     mk(&k, "10.0.1.2", "10.0.1.1", 6, 80, 5000, CG_TH_SYN | CG_TH_ACK, 0, 362);
     f = up(ft, &k, &dir);
@@ -554,7 +563,7 @@ static void check_timeouts(void)
     mk(&k, "10.0.1.1", "10.0.1.2", 6, 5000, 80, CG_TH_ACK, 0, 363 + 7201);
     f = up(ft, &k, &dir);
     CHECK_EQ_U(f->pkts_toserver, 1);
-    CHECK(f->midstream);                 /* the new flow was picked up midstream */
+    CHECK(f->midstream); /* the new flow was picked up midstream */
 
     mk(&k, "10.0.2.1", "10.0.2.2", 1, 8, 0, 0, 0, 10000);
     f = up(ft, &k, &dir);
@@ -582,13 +591,13 @@ static void check_memcap(void)
     cg_flow_stats st;
     uint32_t caps[2];
     for (int u = 0; u < 2; u++) {
-        cg_flow_config cfg = {.memcap = 1u << 20, .user_size = u ? 1000 : 0};
+        cg_flow_config cfg = { .memcap = 1u << 20, .user_size = u ? 1000 : 0 };
         CHECK(cg_flowtable_create(&ft, &cfg) == 0);
         cg_flowtable_stats(ft, &st);
         caps[u] = st.capacity;
         uint32_t slot = (uint32_t)(CG_FLOW_USER_OFFSET + (u ? 1008 : 0));
         CHECK(st.mem_bytes <= cfg.memcap);
-        CHECK(st.mem_bytes + slot > cfg.memcap);        /* no room left for one more */
+        CHECK(st.mem_bytes + slot > cfg.memcap); /* no room left for one more */
         CHECK(st.slot_bytes >= slot && st.slot_bytes <= slot + 8);
         CHECK_EQ_U(st.active, 0);
         cg_flowtable_destroy(ft);
@@ -598,7 +607,7 @@ static void check_memcap(void)
 
     /* the default cap holds a million flows with a 64-byte user area (the
      * reassembly state of both directions) */
-    cg_flow_config big = {.user_size = 64};
+    cg_flow_config big = { .user_size = 64 };
     CHECK(cg_flowtable_create(&ft, &big) == 0);
     cg_flowtable_stats(ft, &st);
     CHECK(st.mem_bytes <= CG_FLOW_DEFAULT_MEMCAP);
@@ -606,7 +615,7 @@ static void check_memcap(void)
     cg_flowtable_destroy(ft);
 
     /* a small cap filled far past its capacity: never more than capacity flows */
-    cg_flow_config small = {.memcap = 32768, .min_idle_ms = CG_FLOW_NO_MIN_IDLE};
+    cg_flow_config small = { .memcap = 32768, .min_idle_ms = CG_FLOW_NO_MIN_IDLE };
     CHECK(cg_flowtable_create(&ft, &small) == 0);
     cg_flowtable_stats(ft, &st);
     uint32_t cap = st.capacity;
@@ -668,12 +677,12 @@ static void check_refusal(void)
     cg_flowtable_stats(ft, &st);
     CHECK_EQ_U(st.refused_cap, 1);
     CHECK_EQ_U(st.evicted_pressure, 1);
-    udp_flow(&k, 2, 101);                       /* 2 was the one evicted; 3 goes now */
+    udp_flow(&k, 2, 101); /* 2 was the one evicted; 3 goes now */
     CHECK_EQ_U(up(ft, &k, &dir)->pkts_toserver, 1);
-    udp_flow(&k, 3, 101);                       /* 4, seen at 100 s, goes for 3 */
+    udp_flow(&k, 3, 101); /* 4, seen at 100 s, goes for 3 */
     k.p.ts_us += 1;
     CHECK_EQ_U(up(ft, &k, &dir)->pkts_toserver, 1);
-    udp_flow(&k, 4, 101);                       /* 1, seen at 100.5 s, is too recent */
+    udp_flow(&k, 4, 101); /* 1, seen at 100.5 s, is too recent */
     k.p.ts_us += 2;
     CHECK(up(ft, &k, &dir) == NULL);
     udp_flow(&k, 1, 101);
@@ -685,7 +694,7 @@ static void check_refusal(void)
     cg_flowtable_destroy(ft);
 
     /* without a minimum, the least recently seen is always evicted */
-    cg_flow_config cfg = {.max_flows = 4, .min_idle_ms = CG_FLOW_NO_MIN_IDLE};
+    cg_flow_config cfg = { .max_flows = 4, .min_idle_ms = CG_FLOW_NO_MIN_IDLE };
     CHECK(cg_flowtable_create(&ft, &cfg) == 0);
     for (unsigned i = 1; i <= 8; i++) {
         udp_flow(&k, i, 100);
@@ -700,8 +709,8 @@ static void check_refusal(void)
 
 typedef struct evlog {
     unsigned n[5];
-    unsigned established;        /* evicted flows that were established and open */
-    unsigned bad_user;           /* user areas that did not hold their flow's id */
+    unsigned established; /* evicted flows that were established and open */
+    unsigned bad_user;    /* user areas that did not hold their flow's id */
 } evlog;
 
 static void on_evict(void *ctx, cg_flow *f, int reason)
@@ -715,7 +724,7 @@ static void on_evict(void *ctx, cg_flow *f, int reason)
     memcpy(&mark, cg_flow_user(f), sizeof mark);
     if (mark != f->id)
         e->bad_user++;
-    memset(cg_flow_user(f), 0xa5, 64);          /* dirty it: a new flow must see zeros */
+    memset(cg_flow_user(f), 0xa5, 64); /* dirty it: a new flow must see zeros */
 }
 
 /* Marks a flow's user area with its id, after checking it was zeroed. */
@@ -745,7 +754,7 @@ static void check_slots(void)
 {
     enum { CAP = 16 };
     cg_flowtable *ft = NULL;
-    cg_flow_config cfg = {.max_flows = CAP, .user_size = 200};
+    cg_flow_config cfg = { .max_flows = CAP, .user_size = 200 };
     CHECK(cg_flowtable_create(&ft, &cfg) == 0);
     cg_flow_stats st;
     cg_flowtable_stats(ft, &st);
@@ -823,7 +832,10 @@ static void check_syn_flood(void)
 {
     evlog e;
     memset(&e, 0, sizeof e);
-    cg_flow_config cfg = {.max_flows = 64, .user_size = 64, .on_evict = on_evict, .evict_ctx = &e};
+    cg_flow_config cfg = { .max_flows = 64,
+                           .user_size = 64,
+                           .on_evict = on_evict,
+                           .evict_ctx = &e };
     cg_flowtable *ft = NULL;
     CHECK(cg_flowtable_create(&ft, &cfg) == 0);
     pkt k;
@@ -834,7 +846,7 @@ static void check_syn_flood(void)
         tcp_open(ft, "10.0.0.1", "10.0.0.2", 40000 + i, 10);
     uint32_t rng = 12345;
     int marks = 1;
-    for (unsigned i = 0; i < 30000; i++) {    /* 10,000 SYNs a second for 3 s */
+    for (unsigned i = 0; i < 30000; i++) { /* 10,000 SYNs a second for 3 s */
         char a[32];
         rng = rng * 1103515245u + 12345u;
         snprintf(a, sizeof a, "%u.%u.%u.%u", 1 + (rng >> 24) % 223, (rng >> 16) & 255,
@@ -881,8 +893,11 @@ static void check_expire(void)
 {
     evlog e;
     memset(&e, 0, sizeof e);
-    cg_flow_config cfg = {.max_flows = 16, .user_size = 64, .on_evict = on_evict, .evict_ctx = &e,
-                          .timeouts = {.udp = 10, .tcp_closed = 5}};
+    cg_flow_config cfg = { .max_flows = 16,
+                           .user_size = 64,
+                           .on_evict = on_evict,
+                           .evict_ctx = &e,
+                           .timeouts = { .udp = 10, .tcp_closed = 5 } };
     cg_flowtable *ft = NULL;
     CHECK(cg_flowtable_create(&ft, &cfg) == 0);
     pkt k;
@@ -940,11 +955,13 @@ static void check_fragments(void)
     be16(fr + 12, 0x0800);
     fr[14] = 0x45;
     be16(fr + 16, 40);
-    be16(fr + 20, 100);              /* offset 800 bytes */
+    be16(fr + 20, 100); /* offset 800 bytes */
     fr[22] = 64;
     fr[23] = 6;
-    fr[26] = 10; fr[29] = 1;
-    fr[30] = 10; fr[33] = 2;
+    fr[26] = 10;
+    fr[29] = 1;
+    fr[30] = 10;
+    fr[33] = 2;
     cg_decode_stats st;
     memset(&st, 0, sizeof st);
     cg_packet p;
@@ -953,7 +970,7 @@ static void check_fragments(void)
     char a[64], b[64];
     CHECK(cg_community_id(&p, 0, a, sizeof a) == 0);
     pkt g;
-    mk(&g, "10.0.0.1", "10.0.0.2", 47, 0, 0, 0, 16, 0);  /* same hash input shape */
+    mk(&g, "10.0.0.1", "10.0.0.2", 47, 0, 0, 0, 16, 0); /* same hash input shape */
     g.p.proto = 6;
     CHECK(cg_community_id(&g.p, 0, b, sizeof b) == 0);
     CHECK_STR(a, b);
@@ -983,8 +1000,9 @@ static void check_structure(void)
         char a[32];
         rng = rng * 1103515245u + 12345u;
         snprintf(a, sizeof a, "10.1.%u.%u", (rng >> 20) & 7, (rng >> 12) & 15);
-        uint8_t fl = (rng >> 8) % 3 == 0 ? CG_TH_SYN : (rng >> 8) % 3 == 1 ? CG_TH_ACK
-                                                                          : CG_TH_FIN | CG_TH_ACK;
+        uint8_t fl = (rng >> 8) % 3 == 0 ? CG_TH_SYN
+            : (rng >> 8) % 3 == 1        ? CG_TH_ACK
+                                         : CG_TH_FIN | CG_TH_ACK;
         mk(&k, a, "10.0.0.2", (rng >> 4) & 1 ? 6 : 17, 1024 + (rng & 15), 443, fl, 0, 1);
         k.p.ts_us += (uint64_t)i * 20000;
         cg_flow *f = up(ft, &k, &dir);

@@ -27,7 +27,10 @@ typedef struct sinkrec {
     int user_bad, calls;
 } sinkrec;
 
-static uint64_t new_id(void *arg) { return ++((sinkrec *)arg)->next_id; }
+static uint64_t new_id(void *arg)
+{
+    return ++((sinkrec *)arg)->next_id;
+}
 
 static int sink(const cg_open_incident *inc, void *arg)
 {
@@ -66,8 +69,14 @@ static cg_packet mkpkt(unsigned src_last, unsigned dst_last, uint64_t ts)
     p.proto = 6;
     p.flags = CG_PKT_HAS_PORTS;
     p.src[10] = p.src[11] = p.dst[10] = p.dst[11] = 0xff;
-    p.src[12] = 89; p.src[13] = 160; p.src[14] = 20; p.src[15] = (uint8_t)src_last;
-    p.dst[12] = 10; p.dst[13] = 20; p.dst[14] = 1; p.dst[15] = (uint8_t)dst_last;
+    p.src[12] = 89;
+    p.src[13] = 160;
+    p.src[14] = 20;
+    p.src[15] = (uint8_t)src_last;
+    p.dst[12] = 10;
+    p.dst[13] = 20;
+    p.dst[14] = 1;
+    p.dst[15] = (uint8_t)dst_last;
     p.sport = 51000;
     p.dport = 80;
     p.ts_us = ts;
@@ -85,7 +94,7 @@ static void test_fold(void)
     r1.severity = r2.severity = 1;
     sinkrec s;
     memset(&s, 0, sizeof s);
-    cg_incidents_cfg cfg = {.window_s = 60, .max_evidence = 2, .capacity = 64};
+    cg_incidents_cfg cfg = { .window_s = 60, .max_evidence = 2, .capacity = 64 };
     cg_incidents *ag;
     CHECK(cg_incidents_create(&ag, &cfg, new_id, sink, &s) == 0);
     int ev, created;
@@ -97,7 +106,7 @@ static void test_fold(void)
     CHECK(a != NULL && created == 0 && ev == 1 && a->count == 2);
     p.ts_us = 3000000;
     a = cg_incidents_fold(ag, &r1, &p, 77, "1:abc", 0, 1, &ev, &created);
-    CHECK(a != NULL && created == 0 && ev == -1 && a->count == 3);   /* evidence full */
+    CHECK(a != NULL && created == 0 && ev == -1 && a->count == 3); /* evidence full */
     CHECK(a && a->first_us == 1000000 && a->last_us == 3000000);
     CHECK_STR(a ? a->community_id : NULL, "1:abc");
     /* another rule, another destination: their own incidents */
@@ -114,7 +123,7 @@ static void test_fold(void)
     CHECK_EQ_U(s.n, 4);
     int again = s.n;
     CHECK(cg_incidents_flush(ag) == 0);
-    CHECK_EQ_U(s.n, again);             /* nothing dirty twice */
+    CHECK_EQ_U(s.n, again); /* nothing dirty twice */
     cg_incidents_stats st;
     cg_incidents_get_stats(ag, &st);
     CHECK_EQ_U(st.created, 4);
@@ -130,7 +139,7 @@ static void test_full_table(void)
     r.sid = 5;
     sinkrec s;
     memset(&s, 0, sizeof s);
-    cg_incidents_cfg cfg = {.window_s = 3600, .max_evidence = 1, .capacity = 64};
+    cg_incidents_cfg cfg = { .window_s = 3600, .max_evidence = 1, .capacity = 64 };
     cg_incidents *ag;
     CHECK(cg_incidents_create(&ag, &cfg, new_id, sink, &s) == 0);
     int ev, created, fails = 0;
@@ -148,7 +157,6 @@ static void test_full_table(void)
     cg_incidents_destroy(ag);
 }
 
-
 /* The destination port is part of the key: the same rule, source and
  * destination on two ports are two incidents. */
 static void test_dport_key(void)
@@ -160,7 +168,7 @@ static void test_dport_key(void)
     r.severity = 2;
     sinkrec s;
     memset(&s, 0, sizeof s);
-    cg_incidents_cfg cfg = {.window_s = 60, .max_evidence = 1, .capacity = 64};
+    cg_incidents_cfg cfg = { .window_s = 60, .max_evidence = 1, .capacity = 64 };
     cg_incidents *ag;
     CHECK(cg_incidents_create(&ag, &cfg, new_id, sink, &s) == 0);
     int ev, created;
@@ -171,7 +179,7 @@ static void test_dport_key(void)
     a = cg_incidents_fold(ag, &r, &p, 1, "", 0, 1, &ev, &created);
     CHECK(a && created && a->id == 2 && a->dport == 443);
     p.dport = 80;
-    p.sport = 40000;   /* another source port: the same incident */
+    p.sport = 40000; /* another source port: the same incident */
     a = cg_incidents_fold(ag, &r, &p, 2, "", 0, 1, &ev, &created);
     CHECK(a && !created && a->id == 1 && a->count == 2 && a->sport == 51000);
     p.dport = 443;
@@ -204,7 +212,7 @@ static void test_escalation(void)
     r.severity = 3;
     sinkrec s;
     memset(&s, 0, sizeof s);
-    cg_incidents_cfg cfg = {.window_s = 60, .max_evidence = 2, .capacity = 64};
+    cg_incidents_cfg cfg = { .window_s = 60, .max_evidence = 2, .capacity = 64 };
     cg_incidents *ag;
     CHECK(cg_incidents_create(&ag, &cfg, new_id, sink, &s) == 0);
     cg_incidents_set_alert_sink(ag, alert_sink);
@@ -213,11 +221,11 @@ static void test_escalation(void)
     cg_open_incident *a = cg_incidents_fold(ag, &r, &p, 1, "1:one", 0, 1, &ev, &created);
     CHECK(a && created && a->id == 1 && a->severity == 3 && a->escalated_from == 0);
     p.ts_us += 1000;
-    a = cg_incidents_fold(ag, &r, &p, 1, "1:one", 4, 1, &ev, &created);   /* lower: folds */
+    a = cg_incidents_fold(ag, &r, &p, 1, "1:one", 4, 1, &ev, &created); /* lower: folds */
     CHECK(a && !created && a->id == 1 && a->count == 2 && a->severity == 3);
     CHECK_EQ_U(s.n, 0);
     p.ts_us += 1000;
-    a = cg_incidents_fold(ag, &r, &p, 2, "1:two", 1, 1, &ev, &created);   /* higher: escalates */
+    a = cg_incidents_fold(ag, &r, &p, 2, "1:two", 1, 1, &ev, &created); /* higher: escalates */
     CHECK(a && created && a->id == 2 && a->severity == 1 && a->escalated_from == 1);
     CHECK(a && a->count == 1 && a->first_us == p.ts_us && ev == 0);
     CHECK_STR(a ? a->community_id : NULL, "1:two");
@@ -225,10 +233,10 @@ static void test_escalation(void)
     CHECK_EQ_U(s.n, 1);
     CHECK(s.flushed[0] == 1 && s.counts[0] == 2 && s.severity[0] == 3 && s.escalated_from[0] == 0);
     p.ts_us += 1000;
-    a = cg_incidents_fold(ag, &r, &p, 2, "1:two", 0, 1, &ev, &created);   /* the rule's 3: folds */
+    a = cg_incidents_fold(ag, &r, &p, 2, "1:two", 0, 1, &ev, &created); /* the rule's 3: folds */
     CHECK(a && !created && a->id == 2 && a->count == 2 && a->severity == 1);
     p.ts_us += 1000;
-    a = cg_incidents_fold(ag, &r, &p, 2, "1:two", 1, 1, &ev, &created);   /* equal: folds */
+    a = cg_incidents_fold(ag, &r, &p, 2, "1:two", 1, 1, &ev, &created); /* equal: folds */
     CHECK(a && !created && a->id == 2 && a->count == 3);
     CHECK(cg_incidents_flush(ag) == 0);
     CHECK_EQ_U(s.n, 2);
@@ -240,10 +248,10 @@ static void test_escalation(void)
     CHECK_EQ_U(st.folded, 3);
 
     /* every alert reached the alert sink, numbered within its incident */
-    static const uint64_t want_inc[] = {1, 1, 2, 2, 2};
-    static const uint32_t want_seq[] = {0, 1, 0, 1, 2};
-    static const uint8_t want_sev[] = {3, 4, 1, 3, 1};
-    static const int want_ev[] = {0, 1, 0, 1, -1};
+    static const uint64_t want_inc[] = { 1, 1, 2, 2, 2 };
+    static const uint32_t want_seq[] = { 0, 1, 0, 1, 2 };
+    static const uint8_t want_sev[] = { 3, 4, 1, 3, 1 };
+    static const int want_ev[] = { 0, 1, 0, 1, -1 };
     CHECK_EQ_U(s.nalerts, 5);
     for (int i = 0; i < 5 && i < s.nalerts; i++) {
         CHECK_EQ_U(s.alert_inc[i], want_inc[i]);
@@ -278,7 +286,7 @@ static void test_eve(void)
     r.msg = "CANHGAC \"quoted\" \\ tab\t msg";
     r.class_desc = "Web Application Attack";
     r.layers = CG_LAYER(1) | CG_LAYER(4);
-    cg_kv meta[3] = {{"category", "sqli"}, {"layer", "1"}, {"layer", "4"}};
+    cg_kv meta[3] = { { "category", "sqli" }, { "layer", "1" }, { "layer", "4" } };
     r.meta = meta;
     r.nmeta = 3;
     cg_packet p = mkpkt(112, 10, 1763856005123456ull);
@@ -316,8 +324,9 @@ static void test_eve(void)
     r.msg = "T\xe1\xba\xa5n c\xc3\xb4ng \x80 SQL \xc0\xaf x \xe1\xba";
     n = cg_eve_alert(line, sizeof line, &p, &r, 4242, "", 7);
     CHECK(n > 0);
-    CHECK(strstr(line, "\"signature\":\"T\xe1\xba\xa5n c\xc3\xb4ng \\ufffd SQL "
-                       "\\ufffd\\ufffd x \\ufffd\\ufffd\"") != NULL);
+    CHECK(strstr(line,
+                 "\"signature\":\"T\xe1\xba\xa5n c\xc3\xb4ng \\ufffd SQL "
+                 "\\ufffd\\ufffd x \\ufffd\\ufffd\"") != NULL);
     o = json_tokener_parse(line);
     CHECK(o != NULL);
     if (o && json_object_object_get_ex(o, "alert", &a) &&
@@ -339,8 +348,10 @@ static void test_user_area(void)
     hi = r;
     sinkrec s;
     memset(&s, 0, sizeof s);
-    cg_incidents_cfg cfg = {.window_s = 3600, .max_evidence = 1, .capacity = 64,
-                            .user_size = 2 * sizeof(uint64_t)};
+    cg_incidents_cfg cfg = { .window_s = 3600,
+                             .max_evidence = 1,
+                             .capacity = 64,
+                             .user_size = 2 * sizeof(uint64_t) };
     cg_incidents *ag;
     CHECK(cg_incidents_create(&ag, &cfg, new_id, sink, &s) == 0);
     s.ag = ag;
@@ -374,7 +385,7 @@ static void test_user_area(void)
     int before = s.calls;
     cg_open_incident *b = cg_incidents_fold(ag, &hi, &p, 1, "", 0, 1, &ev, &created);
     CHECK(b && created && b->escalated_from == old_id && b->id != old_id);
-    CHECK(s.calls == before + 1);     /* the escalated one went to the sink first */
+    CHECK(s.calls == before + 1); /* the escalated one went to the sink first */
     CHECK(b && *(uint64_t *)cg_incidents_user(ag, b) == 0);
     if (b)
         *(uint64_t *)cg_incidents_user(ag, b) = b->id;

@@ -21,11 +21,11 @@
 #include "tests/util_conn.h"
 
 typedef struct got {
-    char sids[512];              /* "sid[s]," per alert, s when found on the stream */
+    char sids[512]; /* "sid[s]," per alert, s when found on the stream */
     unsigned n;
-    uint64_t ts_us;              /* of the last alert's packet */
-    int made;                    /* the last alert's packet was made from the flow */
-    int dir_ok;                  /* every alert's packet goes the alert's way */
+    uint64_t ts_us; /* of the last alert's packet */
+    int made;       /* the last alert's packet was made from the flow */
+    int dir_ok;     /* every alert's packet goes the alert's way */
 } got;
 
 static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
@@ -96,7 +96,8 @@ static const char *const rules[] = {
     "sid:20;)",
     "alert tcp any any -> any 88 (msg:\"a long content\"; flow:established,to_server; "
     "content:\"The-quick-brown-fox-jumps-over-the-lazy-dog-0123456789-ABCDEFGHIJ\"; sid:21;)",
-    NULL};
+    NULL
+};
 
 /* A worker over the rules above; depth 0: the default stream depth. */
 static int world_make_depth(world *w, int no_stream, uint64_t depth)
@@ -180,8 +181,7 @@ static void test_splits(int no_stream)
 
     /* ten segments of two bytes and a relative chain over them */
     tconn_connect(&w.c, 80);
-    static const char *const ten[] = {"GE", "T ", "/?", "${", "jn", "di", ":l", "da",
-                                      "p:", "//"};
+    static const char *const ten[] = { "GE", "T ", "/?", "${", "jn", "di", ":l", "da", "p:", "//" };
     for (int i = 0; i < 10; i++)
         seg(&w, 1, ten[i]);
     CHECK_STR(take(&w), no_stream ? "" : "2s,");
@@ -190,18 +190,18 @@ static void test_splits(int no_stream)
     tconn_connect(&w.c, 80);
     uint32_t s0 = w.c.cseq;
     tconn_send_at(&w.c, 1, CG_TH_ACK, s0 + 16, " SELECT 9", 9);
-    tconn_send_at(&w.c, 1, CG_TH_ACK, s0 + 8, "=1 UNION S", 10);   /* overlaps the next by 2 */
+    tconn_send_at(&w.c, 1, CG_TH_ACK, s0 + 8, "=1 UNION S", 10); /* overlaps the next by 2 */
     CHECK_STR(take(&w), "");
     tconn_send_at(&w.c, 1, CG_TH_ACK, s0, "GET /?i", 7);
-    CHECK_STR(take(&w), "");                             /* a hole at s0+7 still */
-    tconn_send_at(&w.c, 1, CG_TH_ACK, s0 + 7, "d", 1);             /* fills it: all in order */
+    CHECK_STR(take(&w), "");                           /* a hole at s0+7 still */
+    tconn_send_at(&w.c, 1, CG_TH_ACK, s0 + 7, "d", 1); /* fills it: all in order */
     CHECK_STR(take(&w), no_stream ? "" : "1s,");
 
     /* a retransmission carrying other bytes: the first data wins */
     tconn_connect(&w.c, 80);
     s0 = w.c.cseq;
     tconn_send_at(&w.c, 1, CG_TH_ACK, s0, "GET /?id=1 UNION xyz", 20);
-    tconn_send_at(&w.c, 1, CG_TH_ACK, s0 + 11, "SELECT", 6);        /* rewrites "UNION " as SELECT */
+    tconn_send_at(&w.c, 1, CG_TH_ACK, s0 + 11, "SELECT", 6); /* rewrites "UNION " as SELECT */
     tconn_send_at(&w.c, 1, CG_TH_ACK, s0 + 20, " more", 5);
     CHECK_STR(take(&w), "");
     /* a retransmission of old bytes with a payload of its own: the packet
@@ -293,7 +293,7 @@ static void test_when(void)
     tconn_connect(&w.c, 80);
     tconn_send_flags(&w.c, 1, CG_TH_ACK, "x=1 UNION SELECT 4", 18);
     uint64_t sent = w.c.ts;
-    tconn_send_at(&w.c, 0, CG_TH_ACK, w.c.sseq, "", 0);   /* a bare ACK: not a turn */
+    tconn_send_at(&w.c, 0, CG_TH_ACK, w.c.sseq, "", 0); /* a bare ACK: not a turn */
     CHECK_STR(take(&w), "");
     w.c.ts += 1000000;
     tconn_send_at(&w.c, 0, CG_TH_ACK, w.c.sseq, "", 0);
@@ -328,8 +328,8 @@ static void test_depth(void)
     tconn_connect(&w.c, 80);
     seg(&w, 1, "GET /?id=1 UNION SELECT 1 HTTP/1.1\r\nHost: a\r\n");
     CHECK_STR(take(&w), "1s,");
-    seg(&w, 1, "X: 0123456789012345678901234567890123456789\r\n");   /* crosses 64 */
-    seg(&w, 1, "Cookie: id=1 UNION SELECT 2\r\n\r\n");               /* all past it */
+    seg(&w, 1, "X: 0123456789012345678901234567890123456789\r\n"); /* crosses 64 */
+    seg(&w, 1, "Cookie: id=1 UNION SELECT 2\r\n\r\n");             /* all past it */
     CHECK_STR(take(&w), "1,");
     cg_inspect_stats st;
     cg_inspect_get_stats(w.in, &st);
@@ -366,21 +366,23 @@ static void test_lookback(void)
         return;
     cg_inspect_stats st0, st;
     tconn_connect(&w.c, 81);
-    const char *parts[] = {"ZZ top of the stream bytes", "hello world 0123456789",
-                           "more benign bytes", "xx ALPHA-PART yy", "and then omega", "zzzz"};
-    const char *want[] = {"12s,", "", "", "", "6s,", ""};
+    const char *parts[] = {
+        "ZZ top of the stream bytes", "hello world 0123456789", "more benign bytes",
+        "xx ALPHA-PART yy",           "and then omega",         "zzzz"
+    };
+    const char *want[] = { "12s,", "", "", "", "6s,", "" };
     /* port 81's database: "ALPHA-PART" is its longest pattern (10 bytes); an
      * anchored rule's pattern ("ZZ") never makes the old bytes scanned again */
-    const uint64_t scanned[] = {26, 22 + 9, 17 + 9, 16 + 9, 14 + 26 + 22 + 17 + 16,
-                                4 + 14 + 26 + 22 + 17 + 16};
+    const uint64_t scanned[] = {
+        26, 22 + 9, 17 + 9, 16 + 9, 14 + 26 + 22 + 17 + 16, 4 + 14 + 26 + 22 + 17 + 16
+    };
     for (int i = 0; i < 6; i++) {
         cg_inspect_get_stats(w.in, &st0);
         seg(&w, 1, parts[i]);
         CHECK_STR(take(&w), want[i]);
         cg_inspect_get_stats(w.in, &st);
         CHECK_EQ_U(st.detect.stream_inspections - st0.detect.stream_inspections, 1);
-        CHECK_EQ_U(st.detect.stream_scanned_bytes - st0.detect.stream_scanned_bytes,
-                   scanned[i]);
+        CHECK_EQ_U(st.detect.stream_scanned_bytes - st0.detect.stream_scanned_bytes, scanned[i]);
     }
     world_free(&w);
 }
@@ -422,9 +424,9 @@ static void test_chunk_boundary(void)
     char buf[1400];
     memset(buf, 'a', sizeof buf);
     tconn_connect(&w.c, 80);
-    for (int i = 0; i < 46; i++)          /* 64,400 bytes */
+    for (int i = 0; i < 46; i++) /* 64,400 bytes */
         tconn_send_flags(&w.c, 1, CG_TH_ACK, buf, sizeof buf);
-    memcpy(buf + 1130, "UNION SELECT", 12);   /* stream bytes 65,530 .. 65,541 */
+    memcpy(buf + 1130, "UNION SELECT", 12); /* stream bytes 65,530 .. 65,541 */
     tconn_send_flags(&w.c, 1, CG_TH_ACK, buf, sizeof buf);
     memset(buf, 'a', sizeof buf);
     tconn_send_flags(&w.c, 1, CG_TH_ACK, buf, sizeof buf);
@@ -441,7 +443,7 @@ static void test_chunk_boundary(void)
     tconn_connect(&w.c, 80);
     for (int i = 0; i < 46; i++)
         tconn_send_flags(&w.c, 1, CG_TH_ACK, buf, sizeof buf);
-    memcpy(buf + 1120, "${jndi:", 7);         /* bytes 65,520 .. 65,526 */
+    memcpy(buf + 1120, "${jndi:", 7); /* bytes 65,520 .. 65,526 */
     tconn_send_flags(&w.c, 1, CG_TH_ACK, buf, 1136);
     memset(buf, 'a', sizeof buf);
     tconn_send_flags(&w.c, 1, CG_TH_ACK, "ldap://x}", 9);
@@ -474,7 +476,7 @@ static void test_packet_reach(void)
     cg_inspect_get_stats(w.in, &st);
     CHECK_EQ_U(st.detect.scanned_bytes - st0.detect.scanned_bytes, 2);
 
-    seg(&w, 1, "HELLO");                 /* sets "hello" on the stream */
+    seg(&w, 1, "HELLO"); /* sets "hello" on the stream */
     CHECK_STR(take(&w), "");
     cg_inspect_get_stats(w.in, &st0);
     tconn_send(&w.c, 0, reply, sizeof reply);
@@ -537,25 +539,25 @@ static void test_xbits(void)
         return;
     tconn_connect(&w.c, 86);
     seg(&w, 1, "NEXT");
-    CHECK_STR(take(&w), "");                  /* not set yet */
+    CHECK_STR(take(&w), ""); /* not set yet */
     tconn_connect(&w.c, 85);
     seg(&w, 1, "ATTEMPT");
-    CHECK_STR(take(&w), "");                  /* noalert: sets the bits */
+    CHECK_STR(take(&w), ""); /* noalert: sets the bits */
     tconn_connect(&w.c, 86);
     seg(&w, 1, "NEXT");
-    CHECK_STR(take(&w), "17s,");              /* the server's bit, another flow */
+    CHECK_STR(take(&w), "17s,"); /* the server's bit, another flow */
     seg(&w, 0, "DONE");
-    CHECK_STR(take(&w), "18s,");              /* the pair's, the other way */
+    CHECK_STR(take(&w), "18s,"); /* the pair's, the other way */
     seg(&w, 1, "CLEAR");
     seg(&w, 1, " NEXT");
-    CHECK_STR(take(&w), "");                  /* unset */
+    CHECK_STR(take(&w), ""); /* unset */
     tconn_connect(&w.c, 85);
     seg(&w, 1, "ATTEMPT");
-    w.c.ts += 11000000;                       /* past the 10 s */
+    w.c.ts += 11000000; /* past the 10 s */
     tconn_connect(&w.c, 86);
     seg(&w, 1, "NEXT");
     seg(&w, 0, "DONE");
-    CHECK_STR(take(&w), "");                  /* expired */
+    CHECK_STR(take(&w), ""); /* expired */
     world_free(&w);
 }
 

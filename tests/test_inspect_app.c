@@ -42,7 +42,8 @@ static const char *const rules[] = {
      * content) is in the payload for 110, in http.uri for 111 */
     "alert http any any -> any any (msg:\"raw token with an upload\"; flow:established,to_server; "
     "content:\"X-Trace-Token-Backdoor-7f3a\"; http.uri; content:\"/upload\"; sid:110;)",
-    "alert http any any -> any any (msg:\"raw marker with a long uri\"; flow:established,to_server; "
+    "alert http any any -> any any (msg:\"raw marker with a long uri\"; "
+    "flow:established,to_server; "
     "content:\"ZQ9\"; http.uri; content:\"/cgi-bin/portal/export.cgi\"; sid:111;)",
     "alert http any any -> any any (msg:\"body marker\"; flow:established,to_client; "
     "http.response_body; content:\"bi-mat-nha-nuoc\"; sid:112;)",
@@ -71,8 +72,8 @@ static const char *const rules[] = {
     "alert dns any any -> any any (msg:\"dns update\"; dns.opcode:5; sid:129;)",
     "alert dns any any -> any any (msg:\"notify for a zone\"; dns.opcode:4; dns.query; "
     "content:\"tuyenquang\"; sid:130;)",
-    "alert tls any any -> any any (msg:\"old tls\"; tls.version:1.0; sid:131;)",
-    NULL};
+    "alert tls any any -> any any (msg:\"old tls\"; tls.version:1.0; sid:131;)", NULL
+};
 
 typedef struct world {
     cg_ruleset *rs;
@@ -86,7 +87,10 @@ static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_ser
                      const cg_rule *r, int stream)
 {
     world *w = ctx;
-    (void)p; (void)f; (void)to_server; (void)stream;
+    (void)p;
+    (void)f;
+    (void)to_server;
+    (void)stream;
     size_t l = strlen(w->sids);
     snprintf(w->sids + l, sizeof w->sids - l, "%u,", r->sid);
 }
@@ -155,15 +159,17 @@ static void test_http(void)
 
     /* pipelined: two requests in one segment, one alert each */
     tconn_connect(&w.c, 80);
-    sends(&w, 1, "GET /admin/users HTTP/1.1\r\nHost: a\r\n\r\nGET /admin/logs HTTP/1.1\r\n"
-                 "Host: a\r\n\r\nPOST /admin/x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
+    sends(&w, 1,
+          "GET /admin/users HTTP/1.1\r\nHost: a\r\n\r\nGET /admin/logs HTTP/1.1\r\n"
+          "Host: a\r\n\r\nPOST /admin/x HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n");
     CHECK_STR(take(&w), "103,103,");
     tconn_close(&w.c);
 
     /* a base64 value decoded in a body split over two segments */
     tconn_connect(&w.c, 80);
-    sends(&w, 1, "POST /sso HTTP/1.1\r\nHost: a\r\nContent-Length: 84\r\n\r\nSAMLRequest="
-                 "PCFET0NUWVBFIHIgWzwhRU5USVRZ");
+    sends(&w, 1,
+          "POST /sso HTTP/1.1\r\nHost: a\r\nContent-Length: 84\r\n\r\nSAMLRequest="
+          "PCFET0NUWVBFIHIgWzwhRU5USVRZ");
     CHECK_STR(take(&w), "");
     sends(&w, 1, "IHggU1lTVEVNICJmaWxlOi8vL2V0Yy9wYXNzd2QiPl0+");
     CHECK_STR(take(&w), "125,");
@@ -171,11 +177,13 @@ static void test_http(void)
 
     /* a parser event: Transfer-Encoding named twice */
     tconn_connect(&w.c, 80);
-    sends(&w, 1, "POST /tmui/login.jsp HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
-                 "\r\n0\r\n\r\n");
+    sends(&w, 1,
+          "POST /tmui/login.jsp HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+          "\r\n0\r\n\r\n");
     CHECK_STR(take(&w), "");
-    sends(&w, 1, "POST /tmui/login.jsp HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
-                 "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
+    sends(&w, 1,
+          "POST /tmui/login.jsp HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n"
+          "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n");
     CHECK_STR(take(&w), "128,");
     tconn_close(&w.c);
 
@@ -195,7 +203,7 @@ static void test_http(void)
     /* a non-standard port: recognised by its bytes */
     tconn_connect(&w.c, 8081);
     sends(&w, 1, "GET /q?x=union+select HTTP/1.0\r\n\r\n");
-    CHECK_STR(take(&w), "");                 /* '+' is not decoded in a path query (libhtp) */
+    CHECK_STR(take(&w), ""); /* '+' is not decoded in a path query (libhtp) */
     sends(&w, 1, "GET /q?x=union%20select HTTP/1.0\r\n\r\n");
     CHECK_STR(take(&w), "101,");
     tconn_close(&w.c);
@@ -216,8 +224,10 @@ static void test_http(void)
     uint32_t gzlen = (uint32_t)z.total_out;
     deflateEnd(&z);
     char head[256];
-    snprintf(head, sizeof head, "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
-             "Transfer-Encoding: chunked\r\n\r\n%x\r\n", gzlen / 2);
+    snprintf(head, sizeof head,
+             "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n%x\r\n",
+             gzlen / 2);
     sends(&w, 0, head);
     tconn_send(&w.c, 0, gz, gzlen / 2);
     snprintf(head, sizeof head, "\r\n%x\r\n", gzlen - gzlen / 2);
@@ -233,11 +243,11 @@ static void test_http(void)
     sends(&w, 1, "GET /export?all=1 HTTP/1.1\r\nHost: a\r\n\r\n");
     CHECK_STR(take(&w), "");
     sends(&w, 1, "POST /login HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nu=a");
-    CHECK_STR(take(&w), "");                 /* noalert */
+    CHECK_STR(take(&w), ""); /* noalert */
     sends(&w, 1, "GET /export?all=1 HTTP/1.1\r\nHost: a\r\n\r\n");
     CHECK_STR(take(&w), "106,");
     tconn_close(&w.c);
-    tconn_connect(&w.c, 80);                        /* a new flow starts with no bits */
+    tconn_connect(&w.c, 80); /* a new flow starts with no bits */
     sends(&w, 1, "GET /export?all=1 HTTP/1.1\r\nHost: a\r\n\r\n");
     CHECK_STR(take(&w), "");
     tconn_close(&w.c);
@@ -278,7 +288,7 @@ static void test_http(void)
  * id 0x1234. */
 static uint32_t dns_query_op(uint8_t *b, const char *name, unsigned op)
 {
-    static const uint8_t hdr[12] = {0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0};
+    static const uint8_t hdr[12] = { 0x12, 0x34, 0x01, 0x00, 0, 1, 0, 0, 0, 0, 0, 0 };
     memcpy(b, hdr, 12);
     b[2] = (uint8_t)(b[2] | (op << 3));
     uint32_t n = 12;
@@ -292,8 +302,10 @@ static uint32_t dns_query_op(uint8_t *b, const char *name, unsigned op)
         s += l + (dot ? 1 : 0);
     }
     b[n++] = 0;
-    b[n++] = 0; b[n++] = 16;                 /* TXT */
-    b[n++] = 0; b[n++] = 1;
+    b[n++] = 0;
+    b[n++] = 16; /* TXT */
+    b[n++] = 0;
+    b[n++] = 1;
     return n;
 }
 
@@ -319,7 +331,7 @@ static void test_dns(void)
     CHECK_STR(take(&w), "107,");
     n = dns_query(q, "t.evil.example.org");
     tconn_send_at(&w.c, 1, 0, 0, q, n);
-    CHECK_STR(take(&w), "");                 /* endswith */
+    CHECK_STR(take(&w), ""); /* endswith */
     /* over TCP, the length prefix and the message split over two segments */
     tconn_connect(&w.c, 53);
     uint8_t framed[302];
@@ -352,11 +364,29 @@ static void test_dns(void)
     world_free(&w);
 }
 
-typedef struct wb { uint8_t b[4096]; uint32_t n; } wb;
-static void put8(wb *w, unsigned v) { w->b[w->n++] = (uint8_t)v; }
-static void put16(wb *w, unsigned v) { put8(w, v >> 8); put8(w, v & 0xff); }
-static void put24(wb *w, unsigned v) { put8(w, v >> 16); put16(w, v & 0xffff); }
-static void putb(wb *w, const void *p, uint32_t n) { memcpy(w->b + w->n, p, n); w->n += n; }
+typedef struct wb {
+    uint8_t b[4096];
+    uint32_t n;
+} wb;
+static void put8(wb *w, unsigned v)
+{
+    w->b[w->n++] = (uint8_t)v;
+}
+static void put16(wb *w, unsigned v)
+{
+    put8(w, v >> 8);
+    put8(w, v & 0xff);
+}
+static void put24(wb *w, unsigned v)
+{
+    put8(w, v >> 16);
+    put16(w, v & 0xffff);
+}
+static void putb(wb *w, const void *p, uint32_t n)
+{
+    memcpy(w->b + w->n, p, n);
+    w->n += n;
+}
 
 /* A TLS record of one handshake message. */
 static void record(wb *out, unsigned hs_type, const wb *body)
@@ -376,21 +406,28 @@ static void test_tls(void)
     if (!w.in)
         return;
     static const char sni[] = "dichvucong.tuyenquang.gov.vn";
-    wb ch = {.n = 0}, rec = {.n = 0};
+    wb ch = { .n = 0 }, rec = { .n = 0 };
     put16(&ch, 0x0303);
     for (int i = 0; i < 32; i++)
         put8(&ch, i);
-    put8(&ch, 0);                            /* session id */
-    put16(&ch, 4); put16(&ch, 0xc02f); put16(&ch, 0x002f);
-    put8(&ch, 1); put8(&ch, 0);              /* compression */
+    put8(&ch, 0); /* session id */
+    put16(&ch, 4);
+    put16(&ch, 0xc02f);
+    put16(&ch, 0x002f);
+    put8(&ch, 1);
+    put8(&ch, 0); /* compression */
     uint32_t sl = (uint32_t)strlen(sni);
-    put16(&ch, sl + 9);                      /* extensions */
-    put16(&ch, 0); put16(&ch, sl + 5); put16(&ch, sl + 3); put8(&ch, 0); put16(&ch, sl);
+    put16(&ch, sl + 9); /* extensions */
+    put16(&ch, 0);
+    put16(&ch, sl + 5);
+    put16(&ch, sl + 3);
+    put8(&ch, 0);
+    put16(&ch, sl);
     putb(&ch, sni, sl);
     record(&rec, 1, &ch);
 
     tconn_connect(&w.c, 443);
-    tconn_send(&w.c, 1, rec.b, 20);                  /* the hello split over two segments */
+    tconn_send(&w.c, 1, rec.b, 20); /* the hello split over two segments */
     CHECK_STR(take(&w), "");
     tconn_send(&w.c, 1, rec.b + 20, rec.n - 20);
     CHECK_STR(take(&w), "108,");
@@ -412,7 +449,7 @@ static void test_tls(void)
     uint8_t *der = NULL;
     int dlen = i2d_X509(x, &der);
     CHECK(dlen > 0 && dlen < 2000);
-    wb sh = {.n = 0}, cert = {.n = 0}, srv = {.n = 0};
+    wb sh = { .n = 0 }, cert = { .n = 0 }, srv = { .n = 0 };
     put16(&sh, 0x0303);
     for (int i = 0; i < 32; i++)
         put8(&sh, 0x40 + i);
@@ -456,8 +493,9 @@ static void test_told_by_bytes(void)
     /* SMTP on its port and on another: told by the greeting or by EHLO */
     for (int i = 0; i < 2; i++) {
         tconn_connect(&w.c, i ? 2525 : 25);
-        sends(&w, 0, i ? "220 mail.tuyenquang.gov.vn ready\r\n"
-                       : "220 mail.tuyenquang.gov.vn ESMTP Postfix\r\n");
+        sends(&w, 0,
+              i ? "220 mail.tuyenquang.gov.vn ready\r\n"
+                : "220 mail.tuyenquang.gov.vn ESMTP Postfix\r\n");
         sends(&w, 1, "EHLO pc\r\n");
         sends(&w, 0, "250 ok\r\n");
         sends(&w, 1, "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n");
@@ -467,8 +505,9 @@ static void test_told_by_bytes(void)
     }
     /* the same bytes on an HTTP flow: neither */
     tconn_connect(&w.c, 80);
-    sends(&w, 1, "POST /mail HTTP/1.1\r\nHost: a\r\nContent-Length: 36\r\n\r\n"
-                 "RCPT TO:<c@d>\r\nX-Leak: cccd 0012\r\n");
+    sends(&w, 1,
+          "POST /mail HTTP/1.1\r\nHost: a\r\nContent-Length: 36\r\n\r\n"
+          "RCPT TO:<c@d>\r\nX-Leak: cccd 0012\r\n");
     CHECK_STR(take(&w), "");
     tconn_close(&w.c);
 
@@ -503,10 +542,11 @@ static void test_told_by_bytes(void)
     tconn_close(&w.c);
 
     /* SMB: the NetBIOS session header, then the SMB1 negotiate */
-    static const uint8_t neg[] = { 0, 0, 0, 0x2f, 0xff, 'S', 'M', 'B', 0x72, 0, 0, 0, 0,
-                                   0x18, 0x53, 0xc8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-                                   0, 0, 0xff, 0xfe, 0, 0, 0, 0, 0, 0x0c, 0, 2, 'N', 'T',
-                                   ' ', 'L', 'M', ' ', '0', '.', '1', '2', 0 };
+    static const uint8_t neg[] = { 0,   0,   0,    0x2f, 0xff, 'S', 'M', 'B', 0x72, 0,    0,
+                                   0,   0,   0x18, 0x53, 0xc8, 0,   0,   0,   0,    0,    0,
+                                   0,   0,   0,    0,    0,    0,   0,   0,   0xff, 0xfe, 0,
+                                   0,   0,   0,    0,    0x0c, 0,   2,   'N', 'T',  ' ',  'L',
+                                   'M', ' ', '0',  '.',  '1',  '2', 0 };
     tconn_connect(&w.c, 445);
     tconn_send(&w.c, 1, neg, sizeof neg);
     CHECK_STR(take(&w), "123,");

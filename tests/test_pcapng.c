@@ -64,27 +64,33 @@ static int rm_cb(const char *p, const struct stat *sb, int flag, struct FTW *ftw
 
 typedef struct wpkt {
     uint32_t ifid;
-    int linktype;              /* of its interface */
+    int linktype; /* of its interface */
     uint64_t ts;
     uint32_t caplen, wirelen;
-    uint8_t data[2048];        /* the first bytes */
+    uint8_t data[2048]; /* the first bytes */
     char comment[70000];
 } wpkt;
 
 typedef struct walked {
-    int ok;                    /* the whole file is well formed */
+    int ok; /* the whole file is well formed */
     char why[128];
     char userappl[64];
     int nif;
     int linktype[8];
     uint32_t snaplen[8];
-    int tsresol[8];            /* -1 when absent */
+    int tsresol[8]; /* -1 when absent */
     int npkt;
     wpkt pkt[W_MAX];
 } walked;
 
-static uint32_t rd32(const uint8_t *p) { return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24; }
-static uint16_t rd16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
+static uint32_t rd32(const uint8_t *p)
+{
+    return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
+}
+static uint16_t rd16(const uint8_t *p)
+{
+    return (uint16_t)(p[0] | p[1] << 8);
+}
 
 /* Options at b[0..len): calls on each (code, value, length); 0 when they are
  * well formed (padded, inside the block, ended by opt_endofopt or the end). */
@@ -101,14 +107,17 @@ static int walk_opts(const uint8_t *b, size_t len,
             return -1;
         for (size_t i = l; i < padded; i++)
             if (b[o + 4 + i])
-                return -1;      /* padding is zeros */
+                return -1; /* padding is zeros */
         on(code, b + o + 4, l, arg);
         o += 4 + padded;
     }
     return o == len ? 0 : -1;
 }
 
-typedef struct optctx { walked *w; int idx; } optctx;
+typedef struct optctx {
+    walked *w;
+    int idx;
+} optctx;
 
 static void shb_opt(uint16_t code, const uint8_t *v, uint16_t l, void *arg)
 {
@@ -140,7 +149,11 @@ static void walk(const char *file, walked *w)
     memset(w, 0, sizeof *w);
     if (f)
         fclose(f);
-#define BAD(...) do { snprintf(w->why, sizeof w->why, __VA_ARGS__); return; } while (0)
+#define BAD(...)                                      \
+    do {                                              \
+        snprintf(w->why, sizeof w->why, __VA_ARGS__); \
+        return;                                       \
+    } while (0)
     if (n < 28 || rd32(buf) != 0x0A0D0D0A || rd32(buf + 8) != 0x1A2B3C4D)
         BAD("no little-endian section header");
     if (rd16(buf + 12) != 1 || rd16(buf + 14) != 0)
@@ -155,7 +168,7 @@ static void walk(const char *file, walked *w)
             BAD("block at %zu: the trailing length differs", o);
         const uint8_t *b = buf + o + 8;
         size_t bl = total - 12;
-        optctx c = {w, 0};
+        optctx c = { w, 0 };
         if (type == 0x0A0D0D0A) {
             if (o != 0 || bl < 16 || walk_opts(b + 16, bl - 16, shb_opt, &c))
                 BAD("SHB at %zu", o);
@@ -255,15 +268,15 @@ static void test_ethernet(void)
     int dlt = -1, err = 1;
     /* lengths that need 0..3 bytes of padding; one packet cut short */
     cg_pcapng_packet p[4] = {
-        {1763971200000001ull, DLT_EN10MB, 60, 60, frame[0], "first (evidence #0)"},
-        {1763971200500000ull, DLT_EN10MB, 61, 61, frame[1], NULL},
-        {1763971201999999ull, DLT_EN10MB, 1514, 1514, frame[2], "third: Sở Y tế"},
-        {1763971202000000ull, DLT_EN10MB, 63, 9000, frame[0], ""},
+        { 1763971200000001ull, DLT_EN10MB, 60, 60, frame[0], "first (evidence #0)" },
+        { 1763971200500000ull, DLT_EN10MB, 61, 61, frame[1], NULL },
+        { 1763971201999999ull, DLT_EN10MB, 1514, 1514, frame[2], "third: Sở Y tế" },
+        { 1763971202000000ull, DLT_EN10MB, 63, 9000, frame[0], "" },
     };
 
     CHECK_EQ_U(cg_pcapng_open(&pw, f, "canhgac"), 0);
     CHECK(tmp_exists(f));
-    CHECK(!exists(f));        /* only the .tmp until the commit */
+    CHECK(!exists(f)); /* only the .tmp until the commit */
     for (int i = 0; i < 4; i++)
         CHECK_EQ_U(cg_pcapng_write(pw, &p[i]), 0);
     CHECK_EQ_U(cg_pcapng_packets(pw), 4);
@@ -285,7 +298,7 @@ static void test_ethernet(void)
     CHECK_STR(w.pkt[0].comment, "first (evidence #0)");
     CHECK_STR(w.pkt[1].comment, "");
     CHECK_STR(w.pkt[2].comment, "third: Sở Y tế");
-    CHECK_STR(w.pkt[3].comment, "");   /* "" is no comment */
+    CHECK_STR(w.pkt[3].comment, ""); /* "" is no comment */
     for (int i = 0; i < 4; i++) {
         CHECK_EQ_U(w.pkt[i].ts, p[i].ts_us);
         CHECK_EQ_U(w.pkt[i].ifid, 0);
@@ -312,12 +325,12 @@ static void test_raw_linktype(void)
     cg_pcapng *pw = NULL;
     const char *f = path("raw.pcapng");
     int dlt = -1, err = 1;
-    cg_pcapng_packet p = {1763971200000000ull, DLT_RAW, 40, 40, frame[1], "raw"};
+    cg_pcapng_packet p = { 1763971200000000ull, DLT_RAW, 40, 40, frame[1], "raw" };
 
     CHECK_EQ_U(cg_pcapng_linktype(DLT_RAW), 101);
     CHECK_EQ_U(cg_pcapng_linktype(DLT_EN10MB), 1);
     CHECK_EQ_U(cg_pcapng_linktype(DLT_LINUX_SLL), 113);
-    CHECK_EQ_U(cg_pcapng_linktype(228), 228);   /* LINKTYPE_IPV4 */
+    CHECK_EQ_U(cg_pcapng_linktype(228), 228); /* LINKTYPE_IPV4 */
     CHECK(cg_pcapng_linktype(-1) < 0);
     CHECK(cg_pcapng_linktype(70000) < 0);
     CHECK_EQ_U(cg_pcapng_open(&pw, f, "canhgac"), 0);
@@ -343,11 +356,11 @@ static void test_mixed(void)
     const char *f = path("mixed.pcapng");
     int dlt = -1, err = 0, dlts[8];
     cg_pcapng_packet p[5] = {
-        {1000001, DLT_EN10MB, 60, 60, frame[0], "eth 1"},
-        {1000002, DLT_EN10MB, 64, 64, frame[1], "eth 2"},
-        {1000003, DLT_LINUX_SLL, 76, 76, frame[2], "sll"},
-        {1000004, DLT_RAW, 41, 41, frame[0], "raw"},
-        {1000005, DLT_EN10MB, 62, 62, frame[2], "eth 3"},
+        { 1000001, DLT_EN10MB, 60, 60, frame[0], "eth 1" },
+        { 1000002, DLT_EN10MB, 64, 64, frame[1], "eth 2" },
+        { 1000003, DLT_LINUX_SLL, 76, 76, frame[2], "sll" },
+        { 1000004, DLT_RAW, 41, 41, frame[0], "raw" },
+        { 1000005, DLT_EN10MB, 62, 62, frame[2], "eth 3" },
     };
 
     CHECK_EQ_U(cg_pcapng_open(&pw, f, "canhgac"), 0);
@@ -373,8 +386,8 @@ static void test_mixed(void)
         CHECK_EQ_U(w.tsresol[i], 6);
     }
     CHECK_EQ_U(w.npkt, 5);
-    static const uint32_t want_if[5] = {0, 0, 1, 2, 0};
-    static const int want_lt[5] = {1, 1, 113, 101, 1};
+    static const uint32_t want_if[5] = { 0, 0, 1, 2, 0 };
+    static const int want_lt[5] = { 1, 1, 113, 101, 1 };
     for (int i = 0; i < 5 && i < w.npkt; i++) {
         CHECK_EQ_U(w.pkt[i].ifid, want_if[i]);
         CHECK_EQ_U(w.pkt[i].linktype, want_lt[i]);
@@ -400,7 +413,10 @@ static void test_limits(void)
     static walked w;
     static char longc[CG_PCAPNG_COMMENT_MAX + 100];
     static uint8_t big[CG_PCAPNG_SNAPLEN + 1000];
-    static char bad[] = "a\xff" "b\xc3" "(\xe1\x80" "!";
+    static char bad[] = "a\xff"
+                        "b\xc3"
+                        "(\xe1\x80"
+                        "!";
     cg_pcapng *pw = NULL;
     const char *f = path("limits.pcapng");
 
@@ -414,9 +430,9 @@ static void test_limits(void)
     longc[o] = '\0';
     memset(big, 0xab, sizeof big);
     cg_pcapng_packet p[3] = {
-        {1, DLT_EN10MB, 60, 60, frame[0], bad},
-        {2, DLT_EN10MB, 60, 60, frame[0], longc},
-        {3, DLT_EN10MB, sizeof big, 30, big, NULL},
+        { 1, DLT_EN10MB, 60, 60, frame[0], bad },
+        { 2, DLT_EN10MB, 60, 60, frame[0], longc },
+        { 3, DLT_EN10MB, sizeof big, 30, big, NULL },
     };
     CHECK_EQ_U(cg_pcapng_open(&pw, f, "canhgac"), 0);
     for (int i = 0; i < 3; i++)
@@ -425,10 +441,12 @@ static void test_limits(void)
     cg_pcapng_close(pw);
     walk(f, &w);
     CHECK(w.ok);
-    CHECK_STR(w.pkt[0].comment, "a?b?(?" "?!");   /* split: not a trigraph */
+    CHECK_STR(w.pkt[0].comment,
+              "a?b?(?"
+              "?!"); /* split: not a trigraph */
     size_t cl = strlen(w.pkt[1].comment);
     CHECK(cl <= CG_PCAPNG_COMMENT_MAX && cl > CG_PCAPNG_COMMENT_MAX - 3);
-    CHECK_EQ_U((cl - 1) % 3, 0);                 /* whole characters */
+    CHECK_EQ_U((cl - 1) % 3, 0); /* whole characters */
     CHECK(strncmp(w.pkt[1].comment, longc, cl) == 0);
     CHECK_EQ_U(w.pkt[2].caplen, CG_PCAPNG_SNAPLEN);
     CHECK_EQ_U(w.pkt[2].wirelen, sizeof big);
@@ -439,7 +457,7 @@ static void test_limits(void)
 static void test_no_file_left(void)
 {
     cg_pcapng *pw = NULL;
-    cg_pcapng_packet p = {1, DLT_EN10MB, 60, 60, frame[0], NULL};
+    cg_pcapng_packet p = { 1, DLT_EN10MB, 60, 60, frame[0], NULL };
     const char *f;
 
     f = path("empty.pcapng");
@@ -452,7 +470,7 @@ static void test_no_file_left(void)
     f = path("abandoned.pcapng");
     CHECK_EQ_U(cg_pcapng_open(&pw, f, "canhgac"), 0);
     CHECK_EQ_U(cg_pcapng_write(pw, &p), 0);
-    cg_pcapng_close(pw);                     /* no commit */
+    cg_pcapng_close(pw); /* no commit */
     CHECK(!exists(f) && !tmp_exists(f));
 
     f = path("no/such/dir/x.pcapng");
@@ -477,12 +495,12 @@ static void test_no_file_left(void)
 
     /* a link type with no number: the write fails, and so does the commit */
     f = path("badlt.pcapng");
-    cg_pcapng_packet q = {1, -1, 60, 60, frame[0], NULL};
+    cg_pcapng_packet q = { 1, -1, 60, 60, frame[0], NULL };
     CHECK_EQ_U(cg_pcapng_open(&pw, f, "canhgac"), 0);
     CHECK_EQ_U(cg_pcapng_write(pw, &p), 0);
     CHECK_EQ_U(cg_pcapng_write(pw, &q), CG_EINVAL);
     CHECK_CONTAINS(cg_pcapng_error(pw), "link type -1");
-    CHECK_EQ_U(cg_pcapng_write(pw, &p), CG_EINVAL);   /* the first failure stays */
+    CHECK_EQ_U(cg_pcapng_write(pw, &p), CG_EINVAL); /* the first failure stays */
     CHECK_EQ_U(cg_pcapng_commit(pw), CG_EINVAL);
     cg_pcapng_close(pw);
     CHECK(!exists(f) && !tmp_exists(f));
@@ -500,9 +518,9 @@ static void test_full_disk(void)
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0) {
-        struct rlimit rl = {8192, 8192};
+        struct rlimit rl = { 8192, 8192 };
         cg_pcapng *pw = NULL;
-        cg_pcapng_packet p = {1, DLT_EN10MB, 1500, 1500, frame[0], "x"};
+        cg_pcapng_packet p = { 1, DLT_EN10MB, 1500, 1500, frame[0], "x" };
         int rc = 0;
         signal(SIGXFSZ, SIG_IGN);
         if (setrlimit(RLIMIT_FSIZE, &rl))
@@ -586,10 +604,10 @@ static void test_export(void)
     cg_incident b = mk(cg_store_new_id(st), 9100200, "CANHGAC second", 1);
     cg_incident c = mk(cg_store_new_id(st), 9100300, "CANHGAC none", 0);
     cg_evidence ev[4] = {
-        {30, DLT_EN10MB, 60, 60, frame[0]},
-        {10, DLT_EN10MB, 61, 61, frame[1]},
-        {20, DLT_EN10MB, 62, 62, frame[2]},
-        {10, DLT_RAW, 40, 40, frame[2]},
+        { 30, DLT_EN10MB, 60, 60, frame[0] },
+        { 10, DLT_EN10MB, 61, 61, frame[1] },
+        { 20, DLT_EN10MB, 62, 62, frame[2] },
+        { 10, DLT_RAW, 40, 40, frame[2] },
     };
     CHECK_EQ_U(cg_store_begin(st), 0);
     CHECK_EQ_U(cg_store_put(st, &a), 0);
@@ -647,14 +665,15 @@ static void test_export(void)
     CHECK(w.ok);
     CHECK_EQ_U(w.npkt, 4);
     CHECK_EQ_U(w.nif, 2);
-    static const uint64_t want_ts[4] = {10, 10, 20, 30};
-    static const int want_lt[4] = {1, 101, 1, 1};
+    static const uint64_t want_ts[4] = { 10, 10, 20, 30 };
+    static const int want_lt[4] = { 1, 101, 1, 1 };
     for (int i = 0; i < 4; i++) {
         CHECK_EQ_U(w.pkt[i].ts, want_ts[i]);
         CHECK_EQ_U(w.pkt[i].linktype, want_lt[i]);
     }
     CHECK_CONTAINS(w.pkt[0].comment, "incident 1 sid 1:9100101 rev 2:");
-    CHECK_STR(w.pkt[1].comment, "canhgac incident 2 sid 1:9100200 rev 2: CANHGAC second (evidence #0)");
+    CHECK_STR(w.pkt[1].comment,
+              "canhgac incident 2 sid 1:9100200 rev 2: CANHGAC second (evidence #0)");
 
     /* nothing to write: no file */
     CHECK_EQ_U(cg_pcapng_export_create(&x), 0);

@@ -101,8 +101,8 @@ static char *slurp(const char *path, size_t *len)
     return b;
 }
 
-static void config(cg_pipeline_config *pc, const frames *fr, rules *r, uint32_t nw,
-                   const char *eve, const cg_detectors_config *dc)
+static void config(cg_pipeline_config *pc, const frames *fr, rules *r, uint32_t nw, const char *eve,
+                   const cg_detectors_config *dc)
 {
     memset(pc, 0, sizeof *pc);
     pc->rfile = "(memory)";
@@ -110,7 +110,7 @@ static void config(cg_pipeline_config *pc, const frames *fr, rules *r, uint32_t 
     pc->nframes = fr->n;
     pc->frames_dlt = fr->dlt;
     pc->workers = nw;
-    pc->queue_kib = 256;   /* small rings: the writer and the reader wait */
+    pc->queue_kib = 256; /* small rings: the writer and the reader wait */
     pc->load = load_rules;
     pc->load_ctx = r;
     pc->inspect.flow.max_flows = 4096;
@@ -146,18 +146,18 @@ static const char *const reload_rules[] = {
  * EVE bytes, in the same order. */
 static void same_with_any_workers(const char *path, const cg_detectors_config *dc)
 {
-    frames fr = {0};
+    frames fr = { 0 };
     CHECK(load(path, &fr) == 0);
     char *first = NULL;
     size_t first_len = 0;
-    cg_pipeline_totals t1 = {0};
-    static const uint32_t nws[] = {1, 2, 4};
+    cg_pipeline_totals t1 = { 0 };
+    static const uint32_t nws[] = { 1, 2, 4 };
     for (int k = 0; k < 3; k++) {
         char eve[] = "/tmp/cg-test-pipeline-XXXXXX";
         int fd = mkstemp(eve);
         CHECK(fd >= 0);
         close(fd);
-        rules r = {.text = web_rules};
+        rules r = { .text = web_rules };
         cg_pipeline_config pc;
         config(&pc, &fr, &r, nws[k], eve, dc);
         cg_pipeline *pl;
@@ -193,12 +193,12 @@ static void same_with_any_workers(const char *path, const cg_detectors_config *d
 
 static void reload(void)
 {
-    frames fr = {0};
+    frames fr = { 0 };
     CHECK(load(DATA "chrissanders/http_dvwa_sqlinjection.pcapng", &fr) == 0);
     char eve[] = "/tmp/cg-test-pipeline-XXXXXX";
     int fd = mkstemp(eve);
     close(fd);
-    rules r = {.text = web_rules};
+    rules r = { .text = web_rules };
     cg_pipeline_config pc;
     config(&pc, &fr, &r, 2, eve, NULL);
     cg_pipeline *pl;
@@ -237,9 +237,9 @@ static void reload(void)
 
 static void control(void)
 {
-    frames fr = {0};
+    frames fr = { 0 };
     CHECK(load(DATA "chrissanders/synscan.pcapng", &fr) == 0);
-    rules r = {.text = web_rules};
+    rules r = { .text = web_rules };
     cg_pipeline_config pc;
     config(&pc, &fr, &r, 2, NULL, NULL);
     cg_pipeline *pl;

@@ -74,7 +74,7 @@ static int child_drop(void)
     char err[256], v[128], want[128];
     int pk = socket(AF_PACKET, SOCK_RAW, 0); /* opened while privileged, if allowed */
     /* root with supplementary groups, which must not survive the drop */
-    gid_t extra[2] = {0, 4};
+    gid_t extra[2] = { 0, 4 };
     CHECK(setgroups(2, extra) == 0);
     if (cg_privs_drop("nobody", NULL, err, sizeof err) != 0) {
         fprintf(stderr, "cg_privs_drop(nobody): %s\n", err);
@@ -85,11 +85,11 @@ static int child_drop(void)
     CHECK(setgid(0) == -1);
     CHECK(getuid() == nobody.pw_uid && geteuid() == nobody.pw_uid);
     CHECK(getgid() == nobody.pw_gid && getegid() == nobody.pw_gid);
-    snprintf(want, sizeof want, "%u %u %u %u", (unsigned) nobody.pw_uid, (unsigned) nobody.pw_uid,
-             (unsigned) nobody.pw_uid, (unsigned) nobody.pw_uid);
+    snprintf(want, sizeof want, "%u %u %u %u", (unsigned)nobody.pw_uid, (unsigned)nobody.pw_uid,
+             (unsigned)nobody.pw_uid, (unsigned)nobody.pw_uid);
     CHECK_STR(status_field("Uid", v, sizeof v), want);
-    snprintf(want, sizeof want, "%u %u %u %u", (unsigned) nobody.pw_gid, (unsigned) nobody.pw_gid,
-             (unsigned) nobody.pw_gid, (unsigned) nobody.pw_gid);
+    snprintf(want, sizeof want, "%u %u %u %u", (unsigned)nobody.pw_gid, (unsigned)nobody.pw_gid,
+             (unsigned)nobody.pw_gid, (unsigned)nobody.pw_gid);
     CHECK_STR(status_field("Gid", v, sizeof v), want);
     /* root's supplementary groups are gone */
     gid_t groups[64];
@@ -115,10 +115,11 @@ static int child_drop(void)
     struct passwd *daemon_pw = getpwnam("daemon");
     if (daemon_pw) {
         CHECK(cg_privs_drop("daemon", NULL, err, sizeof err) == -1);
-        CHECK_STR(err, "cannot drop privileges to daemon: Operation not permitted (not running as "
-                       "root)");
+        CHECK_STR(err,
+                  "cannot drop privileges to daemon: Operation not permitted (not running as "
+                  "root)");
     }
-    return (int) check_fail_;
+    return (int)check_fail_;
 }
 
 /* As root: drop to nobody with the group named explicitly. */
@@ -131,7 +132,7 @@ static int child_drop_group(void)
     }
     CHECK(getgid() == nobody.pw_gid && getegid() == nobody.pw_gid);
     CHECK(setuid(0) == -1);
-    return (int) check_fail_;
+    return (int)check_fail_;
 }
 
 /* As root: become nobody but keep CAP_NET_RAW as an ambient capability, as
@@ -141,7 +142,7 @@ static int child_drop_group(void)
 static int child_ambient(void)
 {
     char err[256], v[128];
-    struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+    struct __user_cap_header_struct hdr = { .version = _LINUX_CAPABILITY_VERSION_3 };
     struct __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3];
     const unsigned bit = 1u << CAP_NET_RAW;
 
@@ -161,7 +162,7 @@ static int child_ambient(void)
     CHECK_STR(status_field("CapInh", v, sizeof v), "0000000000000000");
     CHECK_STR(status_field("CapAmb", v, sizeof v), "0000000000000000");
     CHECK(getuid() == nobody.pw_uid);
-    return (int) check_fail_;
+    return (int)check_fail_;
 }
 
 static void write_file(const char *path, const char *s)
@@ -242,7 +243,7 @@ int main(void)
         return 1;
     }
     snprintf(pf, sizeof pf, "%s/canhgac.pid", dir);
-    snprintf(want, sizeof want, "%ld\n", (long) getpid());
+    snprintf(want, sizeof want, "%ld\n", (long)getpid());
     CHECK(cg_pidfile_write(pf, err, sizeof err) == 0);
     read_file(pf, buf, sizeof buf);
     CHECK_STR(buf, want);
@@ -257,10 +258,10 @@ int main(void)
         _exit(0);
     }
     char live[32], msg[256];
-    snprintf(live, sizeof live, "%ld\n", (long) kid);
+    snprintf(live, sizeof live, "%ld\n", (long)kid);
     write_file(pf, live);
     CHECK(cg_pidfile_write(pf, err, sizeof err) == -1);
-    snprintf(msg, sizeof msg, "%s: canhgac already running as pid %ld", pf, (long) kid);
+    snprintf(msg, sizeof msg, "%s: canhgac already running as pid %ld", pf, (long)kid);
     CHECK_STR(err, msg);
     read_file(pf, buf, sizeof buf);
     CHECK_STR(buf, live);

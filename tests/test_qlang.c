@@ -8,14 +8,17 @@
 #include "store/qlang.h"
 #include "tests/check.h"
 
-#define NOW 1764000000000000ull   /* 2025-11-24T16:00:00Z */
+#define NOW 1764000000000000ull /* 2025-11-24T16:00:00Z */
 #define HOUR 3600000000ull
 
 static void v4(uint8_t a[16], unsigned x, unsigned y, unsigned z, unsigned w)
 {
     memset(a, 0, 16);
     a[10] = a[11] = 0xff;
-    a[12] = (uint8_t)x; a[13] = (uint8_t)y; a[14] = (uint8_t)z; a[15] = (uint8_t)w;
+    a[12] = (uint8_t)x;
+    a[13] = (uint8_t)y;
+    a[14] = (uint8_t)z;
+    a[15] = (uint8_t)w;
 }
 
 /* A web attack from Sweden on the citizen-services portal, two hours ago. */
@@ -57,24 +60,36 @@ static int hints_match(const cg_qhints *h, const cg_qrec *r)
 {
     if ((h->has & CG_QH_TIME) && (r->first_us < h->time_lo || r->first_us > h->time_hi))
         return 0;
-    if ((h->has & CG_QH_SRC) && (memcmp(r->src, h->src_lo, 16) < 0 || memcmp(r->src, h->src_hi, 16) > 0))
+    if ((h->has & CG_QH_SRC) &&
+        (memcmp(r->src, h->src_lo, 16) < 0 || memcmp(r->src, h->src_hi, 16) > 0))
         return 0;
-    if ((h->has & CG_QH_DST) && (memcmp(r->dst, h->dst_lo, 16) < 0 || memcmp(r->dst, h->dst_hi, 16) > 0))
+    if ((h->has & CG_QH_DST) &&
+        (memcmp(r->dst, h->dst_lo, 16) < 0 || memcmp(r->dst, h->dst_hi, 16) > 0))
         return 0;
-    if ((h->has & CG_QH_SID) && r->sid != h->sid) return 0;
-    if ((h->has & CG_QH_SEV) && r->severity > h->sev_max) return 0;
-    if ((h->has & CG_QH_STATUS) && r->status != h->status) return 0;
-    if ((h->has & CG_QH_DPORT) && r->dport != h->dport) return 0;
-    if ((h->has & CG_QH_SRC_CC) && strcmp(r->src_country, h->src_cc)) return 0;
-    if ((h->has & CG_QH_DST_CC) && strcmp(r->dst_country, h->dst_cc)) return 0;
-    if ((h->has & CG_QH_SRC_ASN) && r->src_asn != h->src_asn) return 0;
-    if ((h->has & CG_QH_DST_ASN) && r->dst_asn != h->dst_asn) return 0;
-    if ((h->has & CG_QH_CID) && strcmp(r->community_id, h->cid)) return 0;
-    if ((h->has & CG_QH_ATTACK) && r->attack_id != h->attack) return 0;
+    if ((h->has & CG_QH_SID) && r->sid != h->sid)
+        return 0;
+    if ((h->has & CG_QH_SEV) && r->severity > h->sev_max)
+        return 0;
+    if ((h->has & CG_QH_STATUS) && r->status != h->status)
+        return 0;
+    if ((h->has & CG_QH_DPORT) && r->dport != h->dport)
+        return 0;
+    if ((h->has & CG_QH_SRC_CC) && strcmp(r->src_country, h->src_cc))
+        return 0;
+    if ((h->has & CG_QH_DST_CC) && strcmp(r->dst_country, h->dst_cc))
+        return 0;
+    if ((h->has & CG_QH_SRC_ASN) && r->src_asn != h->src_asn)
+        return 0;
+    if ((h->has & CG_QH_DST_ASN) && r->dst_asn != h->dst_asn)
+        return 0;
+    if ((h->has & CG_QH_CID) && strcmp(r->community_id, h->cid))
+        return 0;
+    if ((h->has & CG_QH_ATTACK) && r->attack_id != h->attack)
+        return 0;
     return 1;
 }
 
-static unsigned exact_seen;   /* expressions whose hints were exact */
+static unsigned exact_seen; /* expressions whose hints were exact */
 
 /* 1 match, 0 no match, -1 parse error. */
 static int q(const char *text, const cg_qrec *r)
@@ -95,13 +110,20 @@ static int q(const char *text, const cg_qrec *r)
             CHECK(memcmp(r->src, h.src_lo, 16) >= 0 && memcmp(r->src, h.src_hi, 16) <= 0);
         if (h.has & CG_QH_DST)
             CHECK(memcmp(r->dst, h.dst_lo, 16) >= 0 && memcmp(r->dst, h.dst_hi, 16) <= 0);
-        if (h.has & CG_QH_SID) CHECK_EQ_U(r->sid, h.sid);
-        if (h.has & CG_QH_SEV) CHECK(r->severity <= h.sev_max);
-        if (h.has & CG_QH_STATUS) CHECK_EQ_U(r->status, h.status);
-        if (h.has & CG_QH_DPORT) CHECK_EQ_U(r->dport, h.dport);
-        if (h.has & CG_QH_SRC_CC) CHECK_STR(r->src_country, h.src_cc);
-        if (h.has & CG_QH_SRC_ASN) CHECK_EQ_U(r->src_asn, h.src_asn);
-        if (h.has & CG_QH_ATTACK) CHECK_EQ_U(r->attack_id, h.attack);
+        if (h.has & CG_QH_SID)
+            CHECK_EQ_U(r->sid, h.sid);
+        if (h.has & CG_QH_SEV)
+            CHECK(r->severity <= h.sev_max);
+        if (h.has & CG_QH_STATUS)
+            CHECK_EQ_U(r->status, h.status);
+        if (h.has & CG_QH_DPORT)
+            CHECK_EQ_U(r->dport, h.dport);
+        if (h.has & CG_QH_SRC_CC)
+            CHECK_STR(r->src_country, h.src_cc);
+        if (h.has & CG_QH_SRC_ASN)
+            CHECK_EQ_U(r->src_asn, h.src_asn);
+        if (h.has & CG_QH_ATTACK)
+            CHECK_EQ_U(r->attack_id, h.attack);
     }
     /* exact hints: matching them is matching the expression */
     if (h.exact) {
@@ -140,18 +162,18 @@ static void test_fields(void)
     CHECK_EQ_U(q("since=24h until=1h", &r), 1);
     CHECK_EQ_U(q("since=1h", &r), 0);
     CHECK_EQ_U(q("since = 3h sid=9100101", &r), 1);
-    CHECK_EQ_U(q("time >= @1763992800", &r), 1);            /* 14:00 exactly */
+    CHECK_EQ_U(q("time >= @1763992800", &r), 1); /* 14:00 exactly */
     CHECK_EQ_U(q("time > @1763992800", &r), 0);
     CHECK_EQ_U(q("last_seen >= 90m", &r), 1);
     CHECK_EQ_U(q("src = 89.160.20.112", &r), 1);
     CHECK_EQ_U(q("src in 89.160.0.0/16", &r), 1);
     CHECK_EQ_U(q("src in 89.161.0.0/16", &r), 0);
-    CHECK_EQ_U(q("src=89.160.20.112/32 dst=10.20.0.0/16", &r), 1);   /* juxtaposition = and */
+    CHECK_EQ_U(q("src=89.160.20.112/32 dst=10.20.0.0/16", &r), 1); /* juxtaposition = and */
     CHECK_EQ_U(q("dst in 10.20.1.0/24 and dst != 10.20.1.11", &r), 1);
-    CHECK_EQ_U(q("src in ::ffff:0:0/96", &r), 1);           /* every IPv4 address */
+    CHECK_EQ_U(q("src in ::ffff:0:0/96", &r), 1); /* every IPv4 address */
     CHECK_EQ_U(q("src in 2001:db8::/32", &r), 0);
-    CHECK_EQ_U(q("ip = 10.20.1.10", &r), 1);                /* either side */
-    CHECK_EQ_U(q("ip != 10.20.1.10", &r), 0);               /* neither side */
+    CHECK_EQ_U(q("ip = 10.20.1.10", &r), 1);  /* either side */
+    CHECK_EQ_U(q("ip != 10.20.1.10", &r), 0); /* neither side */
     CHECK_EQ_U(q("ip not in [10.20.1.10, 1.2.3.4]", &r), 0);
     CHECK_EQ_U(q("ip in [192.168.0.0/16, 89.160.20.0/24]", &r), 1);
     CHECK_EQ_U(q("dport = 80 and sport > 50000", &r), 1);
@@ -180,8 +202,8 @@ static void test_fields(void)
     CHECK_EQ_U(q("assignee = \"\"", &r), 1);
     CHECK_EQ_U(q("assignee = lan", &r), 0);
     CHECK_EQ_U(q("community_id = \"1:abcdefghijklmnopqrstuvwxyz0=\"", &r), 1);
-    CHECK_EQ_U(q("src.country = se", &r), 1);               /* case-insensitive */
-    CHECK_EQ_U(q("dst.country != VN", &r), 1);              /* unknown is not VN */
+    CHECK_EQ_U(q("src.country = se", &r), 1);  /* case-insensitive */
+    CHECK_EQ_U(q("dst.country != VN", &r), 1); /* unknown is not VN */
     CHECK_EQ_U(q("country = SE", &r), 1);
     CHECK_EQ_U(q("country in [VN, CN]", &r), 0);
     /* "" is an unknown country; a bare word must be two letters */
@@ -201,7 +223,11 @@ static void test_fields(void)
 
     /* IPv6 */
     memset(r.src, 0, 16);
-    r.src[0] = 0x20; r.src[1] = 0x01; r.src[2] = 0x0d; r.src[3] = 0xb8; r.src[15] = 1;
+    r.src[0] = 0x20;
+    r.src[1] = 0x01;
+    r.src[2] = 0x0d;
+    r.src[3] = 0xb8;
+    r.src[15] = 1;
     CHECK_EQ_U(q("src in 2001:db8::/32", &r), 1);
     CHECK_EQ_U(q("src = 2001:db8::1", &r), 1);
     CHECK_EQ_U(q("src in 10.0.0.0/8", &r), 0);
@@ -221,10 +247,14 @@ static void test_logic(void)
     /* the example */
     r.dst_country = "VN";
     CHECK_EQ_U(q("since 24h and src in 89.160.0.0/16 and sev >= high and dst.country != VN "
-                 "and status = new", &r), 0);
+                 "and status = new",
+                 &r),
+               0);
     r.dst_country = "";
     CHECK_EQ_U(q("since 24h and src in 89.160.0.0/16 and sev >= high and dst.country != VN "
-                 "and status = new", &r), 1);
+                 "and status = new",
+                 &r),
+               1);
 }
 
 static void test_errors(void)
@@ -280,8 +310,9 @@ static void test_hints(void)
                          "src.country = cn and dst.asn = 13335 and until 1h",
                          NOW, &e, err, sizeof err, &col) == 0);
     cg_qlang_hints(e, &h);
-    CHECK_EQ_U(h.has, CG_QH_TIME | CG_QH_SRC | CG_QH_SEV | CG_QH_SID | CG_QH_DPORT |
-                      CG_QH_STATUS | CG_QH_SRC_CC | CG_QH_DST_ASN);
+    CHECK_EQ_U(h.has,
+               CG_QH_TIME | CG_QH_SRC | CG_QH_SEV | CG_QH_SID | CG_QH_DPORT | CG_QH_STATUS |
+                   CG_QH_SRC_CC | CG_QH_DST_ASN);
     CHECK_EQ_U(h.time_lo, NOW - 24 * HOUR);
     CHECK_EQ_U(h.time_hi, NOW - HOUR - 1);
     uint8_t a[16];
@@ -316,17 +347,42 @@ static uint64_t rnd(void)
 
 static void test_random(void)
 {
-    static const char *const terms[] = {
-        "since 3h", "until 90m", "src in 10.0.0.0/8", "dst in 10.20.0.0/16", "sid = 5",
-        "sid in [5, 6]", "sev >= medium", "sev = low", "status = new", "status != resolved",
-        "dport = 80", "port = 22", "country = VN", "src.country != CN", "asn = 7552",
-        "msg ~ ssh", "layer = 3", "ip in 10.20.1.0/24", "count > 3", "proto = udp",
-        "sev > medium", "sev > high", "src.country = \"\"", "dst.country = cn", "src.asn = 7552",
-        "dst.asn = 0", "sid = 6", "status = resolved", "dport = 22", "src = 10.20.1.2",
-        "dst in 10.21.1.0/30", "time < 2h", "since 4h"};
+    static const char *const terms[] = { "since 3h",
+                                         "until 90m",
+                                         "src in 10.0.0.0/8",
+                                         "dst in 10.20.0.0/16",
+                                         "sid = 5",
+                                         "sid in [5, 6]",
+                                         "sev >= medium",
+                                         "sev = low",
+                                         "status = new",
+                                         "status != resolved",
+                                         "dport = 80",
+                                         "port = 22",
+                                         "country = VN",
+                                         "src.country != CN",
+                                         "asn = 7552",
+                                         "msg ~ ssh",
+                                         "layer = 3",
+                                         "ip in 10.20.1.0/24",
+                                         "count > 3",
+                                         "proto = udp",
+                                         "sev > medium",
+                                         "sev > high",
+                                         "src.country = \"\"",
+                                         "dst.country = cn",
+                                         "src.asn = 7552",
+                                         "dst.asn = 0",
+                                         "sid = 6",
+                                         "status = resolved",
+                                         "dport = 22",
+                                         "src = 10.20.1.2",
+                                         "dst in 10.21.1.0/30",
+                                         "time < 2h",
+                                         "since 4h" };
     const size_t nt = sizeof terms / sizeof terms[0];
-    static const char *const cc[] = {"VN", "CN", "US", ""};
-    static const char *const msgs[] = {"SSH brute force", "SQL injection", "DNS tunnel"};
+    static const char *const cc[] = { "VN", "CN", "US", "" };
+    static const char *const msgs[] = { "SSH brute force", "SQL injection", "DNS tunnel" };
     char text[512], neg[600];
     unsigned agree = 0;
     for (int i = 0; i < 3000; i++) {
@@ -367,29 +423,32 @@ static void test_random(void)
 /* Which expressions give exact hints. */
 static void test_exact(void)
 {
-    static const struct { const char *text; int exact; } t[] = {
-        {"since 24h and src in 10.20.0.0/16 and sev >= high and status = new", 1},
-        {"sid = 5 dport = 80 src.country = VN dst.asn = 13335 until 1h", 1},
-        {"src in 10.0.0.0/8 and src in 10.20.0.0/16 and since 2h and since 1h", 1},
-        {"sev > medium", 1},
-        {"sev = medium", 0},          /* the hint is sev <= 2, wider */
-        {"sev >= high and sev >= medium", 0},
-        {"sid = 5 and sid = 6", 0},
-        {"status = new and status = resolved", 0},
-        {"sid = 5 or sid = 6", 0},
-        {"not sid = 5", 0},
-        {"sid = 5 and port = 22", 0},
-        {"ip = 10.0.0.1", 0},
-        {"country = VN", 0},
-        {"community_id = \"1:abc\"", 0},
-        {"sid in [5, 6]", 0},
-        {"sid in [5]", 1},
-        {"time < @0", 0},
-        {"attack = 12", 1},
-        {"attack = 12 and since 1h", 1},
-        {"attack = 12 and attack = 13", 0},
-        {"attack != 12", 0},
-        {"url ~ union", 0},
+    static const struct {
+        const char *text;
+        int exact;
+    } t[] = {
+        { "since 24h and src in 10.20.0.0/16 and sev >= high and status = new", 1 },
+        { "sid = 5 dport = 80 src.country = VN dst.asn = 13335 until 1h", 1 },
+        { "src in 10.0.0.0/8 and src in 10.20.0.0/16 and since 2h and since 1h", 1 },
+        { "sev > medium", 1 },
+        { "sev = medium", 0 }, /* the hint is sev <= 2, wider */
+        { "sev >= high and sev >= medium", 0 },
+        { "sid = 5 and sid = 6", 0 },
+        { "status = new and status = resolved", 0 },
+        { "sid = 5 or sid = 6", 0 },
+        { "not sid = 5", 0 },
+        { "sid = 5 and port = 22", 0 },
+        { "ip = 10.0.0.1", 0 },
+        { "country = VN", 0 },
+        { "community_id = \"1:abc\"", 0 },
+        { "sid in [5, 6]", 0 },
+        { "sid in [5]", 1 },
+        { "time < @0", 0 },
+        { "attack = 12", 1 },
+        { "attack = 12 and since 1h", 1 },
+        { "attack = 12 and attack = 13", 0 },
+        { "attack != 12", 0 },
+        { "url ~ union", 0 },
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         cg_qexpr *e = NULL;
@@ -410,8 +469,9 @@ static void test_exact(void)
 
 static void test_hostile(void)
 {
-    const char *good = "since 24h and (src in 10.20.0.0/16 or dst = 2001:db8::1) and "
-                       "sev >= high and msg ~ \"a \\\"b\\\"\" and sid in [1,2,3] and not status = new";
+    const char *good =
+        "since 24h and (src in 10.20.0.0/16 or dst = 2001:db8::1) and "
+        "sev >= high and msg ~ \"a \\\"b\\\"\" and sid in [1,2,3] and not status = new";
     cg_qexpr *e;
     char err[256];
     int col;
@@ -420,7 +480,7 @@ static void test_hostile(void)
     cg_qlang_free(e);
     unsigned ok = 0;
     for (size_t i = 0; i <= n; i++) {
-        char *cut = malloc(i + 1);        /* exact size: ASan sees any over-read */
+        char *cut = malloc(i + 1); /* exact size: ASan sees any over-read */
         memcpy(cut, good, i);
         cut[i] = 0;
         e = NULL;
@@ -465,7 +525,7 @@ static void test_context(void)
     r.http_user_agent = "sqlmap/1.7.2#stable (https://sqlmap.org)";
     r.http_status = 200;
     r.dns_query = "";
-    r.tls_sni = NULL;   /* NULL reads as "" */
+    r.tls_sni = NULL; /* NULL reads as "" */
     r.tls_ja3 = "e7d705a3286e19ea42f587b344ee6865";
     CHECK_EQ_U(q("attack = 40", &r), 1);
     CHECK_EQ_U(q("attack_id = 40", &r), 1);

@@ -22,10 +22,10 @@
 #include "sensor/reasm.h"
 #include "tests/check.h"
 
-#define CAP (1u << 21)                 /* bytes recorded per direction */
+#define CAP (1u << 21) /* bytes recorded per direction */
 
 typedef struct side {
-    uint8_t *buf, *have;               /* by stream offset */
+    uint8_t *buf, *have; /* by stream offset */
     uint64_t next, hi;
     int ended;
     uint32_t last_flags;
@@ -34,12 +34,12 @@ typedef struct side {
 
 /* What the consumer saw: [0] pieces (on_data), [1] chunks (on_chunk). */
 typedef struct rec {
-    side s[2][2];                      /* [mode][to_server] */
+    side s[2][2]; /* [mode][to_server] */
     uint32_t chunk_size;
-    unsigned bad;                      /* contract violations */
-    void *owner;                       /* the owner every event must carry (NULL: any) */
+    unsigned bad; /* contract violations */
+    void *owner;  /* the owner every event must carry (NULL: any) */
     void *last_owner;
-    int loose;                         /* several flows share the record: no contract checks */
+    int loose; /* several flows share the record: no contract checks */
 } rec;
 
 static rec R;
@@ -160,9 +160,10 @@ static void check_books(const cg_reasm *r, int all_ended)
 {
     cg_reasm_stats st;
     cg_reasm_get_stats(r, &st);
-    CHECK_EQ_U(st.bytes, st.delivered + st.held_bytes + st.overlap_bytes + st.depth_bytes +
-                             st.pool_drop_bytes + st.midstream_bytes + st.window_drop_bytes +
-                             st.after_end_bytes);
+    CHECK_EQ_U(st.bytes,
+               st.delivered + st.held_bytes + st.overlap_bytes + st.depth_bytes +
+                   st.pool_drop_bytes + st.midstream_bytes + st.window_drop_bytes +
+                   st.after_end_bytes);
     CHECK(st.blocks_used <= st.blocks_total);
     CHECK(st.blocks_peak <= st.blocks_total);
     CHECK(st.chunk_buffers_used <= st.chunk_buffers);
@@ -184,13 +185,12 @@ static void seg(cg_reasm *r, cg_reasm_flow *f, int ts, uint32_t seq, uint8_t fl,
 /* A content split at the given cut points, sent in order after a SYN. */
 static void check_split(void)
 {
-    static const char msg[] =
-        "GET /cgi-bin/test.cgi HTTP/1.1\r\nHost: portal.example.vn\r\n"
-        "User-Agent: () { :; }; /bin/bash -c 'id'\r\nAccept: */*\r\n\r\n";
+    static const char msg[] = "GET /cgi-bin/test.cgi HTTP/1.1\r\nHost: portal.example.vn\r\n"
+                              "User-Agent: () { :; }; /bin/bash -c 'id'\r\nAccept: */*\r\n\r\n";
     const uint32_t n = sizeof msg - 1;
-    const unsigned parts[] = {2, 3, 10};
+    const unsigned parts[] = { 2, 3, 10 };
     for (unsigned t = 0; t < 3; t++) {
-        cg_reasm *r = mkr((cg_reasm_config){0});
+        cg_reasm *r = mkr((cg_reasm_config){ 0 });
         cg_reasm_flow f;
         memset(&f, 0, sizeof f);
         uint32_t isn = 1000u + t;
@@ -204,10 +204,10 @@ static void check_split(void)
         }
         CHECK(got(0, 1, msg, n));
         CHECK_EQ_U(R.s[0][1].events, parts[t]);
-        CHECK_EQ_U(R.s[1][1].events, 0);          /* the chunk is still filling */
+        CHECK_EQ_U(R.s[1][1].events, 0); /* the chunk is still filling */
         seg(r, &f, 1, isn + 1 + n, CG_TH_FIN | CG_TH_ACK, NULL, 0);
         CHECK(got_both(1, msg, n));
-        CHECK_EQ_U(R.s[1][1].events, 1);          /* one chunk, with the end */
+        CHECK_EQ_U(R.s[1][1].events, 1); /* one chunk, with the end */
         CHECK_EQ_U(R.s[1][1].last_flags, CG_REASM_END);
         CHECK_EQ_U(R.s[0][1].last_flags, CG_REASM_END);
         CHECK(!R.s[0][0].ended);
@@ -228,7 +228,7 @@ static void check_split(void)
  * counted where the first copy is still in memory. */
 static void check_retransmit(void)
 {
-    cg_reasm *r = mkr((cg_reasm_config){0});
+    cg_reasm *r = mkr((cg_reasm_config){ 0 });
     cg_reasm_flow f;
     memset(&f, 0, sizeof f);
     cg_reasm_stats st;
@@ -262,7 +262,7 @@ static void check_retransmit(void)
     cg_reasm_destroy(r);
 
     /* without chunks, delivered bytes are gone: counted, not compared */
-    cg_reasm_config c = {.on_data = on_data};
+    cg_reasm_config c = { .on_data = on_data };
     rec_reset(65536);
     CHECK(cg_reasm_create(&r, &c) == 0);
     memset(&f, 0, sizeof f);
@@ -284,16 +284,16 @@ static void check_overlap_shapes(void)
 {
     static const struct {
         uint32_t off, len;
-        const char *want;          /* offsets 5..29 after the hole 0..4 is filled */
+        const char *want; /* offsets 5..29 after the hole 0..4 is filled */
         uint32_t overlap;
     } t[] = {
-        {5, 10, "FGHIJabcdefghij", 5},                 /* partial front */
-        {15, 10, "abcdefghijUVWXY", 5},                /* partial back */
-        {12, 6, "abcdefghij", 6},                      /* contained */
-        {5, 20, "FGHIJabcdefghijUVWXY", 10},           /* containing */
-        {10, 10, "abcdefghij", 10},                    /* exact */
-        {20, 5, "abcdefghijUVWXY", 0},                 /* adjacent after */
-        {5, 5, "FGHIJabcdefghij", 0},                  /* adjacent before */
+        { 5, 10, "FGHIJabcdefghij", 5 },       /* partial front */
+        { 15, 10, "abcdefghijUVWXY", 5 },      /* partial back */
+        { 12, 6, "abcdefghij", 6 },            /* contained */
+        { 5, 20, "FGHIJabcdefghijUVWXY", 10 }, /* containing */
+        { 10, 10, "abcdefghij", 10 },          /* exact */
+        { 20, 5, "abcdefghijUVWXY", 0 },       /* adjacent after */
+        { 5, 5, "FGHIJabcdefghij", 0 },        /* adjacent before */
     };
     static const char upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123";
     static const char fill[] = "0123456789ABCDEFGHIJKLMNOPQRST";
@@ -305,10 +305,10 @@ static void check_overlap_shapes(void)
         memcpy(want + t[i].off, upper + t[i].off, t[i].len);
         memcpy(want + 10, "abcdefghij", 10);
         for (int pieces = 0; pieces < 2; pieces++) {
-            cg_reasm *r = mkr((cg_reasm_config){0});
+            cg_reasm *r = mkr((cg_reasm_config){ 0 });
             cg_reasm_flow f;
             memset(&f, 0, sizeof f);
-            seg(r, &f, 1, 0xffffffffu, CG_TH_SYN, NULL, 0);  /* offset 0 = seq 0 */
+            seg(r, &f, 1, 0xffffffffu, CG_TH_SYN, NULL, 0); /* offset 0 = seq 0 */
             seg(r, &f, 1, 10, CG_TH_ACK, "abcdefghij", 10);
             seg(r, &f, 1, t[i].off, CG_TH_ACK, upper + t[i].off, t[i].len);
             cg_reasm_stats st;
@@ -334,7 +334,7 @@ static void check_overlap_shapes(void)
 
     /* an in-order segment over two held pieces: held bytes win, its own bytes
      * fill around them, and all of it is delivered at once */
-    cg_reasm *r = mkr((cg_reasm_config){0});
+    cg_reasm *r = mkr((cg_reasm_config){ 0 });
     cg_reasm_flow f;
     memset(&f, 0, sizeof f);
     seg(r, &f, 1, 0xffffffffu, CG_TH_SYN, NULL, 0);
@@ -358,7 +358,7 @@ static void check_reverse(void)
     uint8_t data[20 * 100];
     for (unsigned i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)(i * 7 + 3);
-    cg_reasm *r = mkr((cg_reasm_config){.block_size = 256});
+    cg_reasm *r = mkr((cg_reasm_config){ .block_size = 256 });
     cg_reasm_flow f;
     memset(&f, 0, sizeof f);
     seg(r, &f, 0, 5000, CG_TH_SYN | CG_TH_ACK, NULL, 0);
@@ -409,7 +409,7 @@ static void random_case(unsigned n, unsigned mode, uint32_t chunk_size, int low_
         uint32_t len = 1 + rnd() % (mode == 0 ? 200 : 600);
         if (at + len > n)
             len = n - at;
-        uint32_t back = (k && rnd() % 2) ? rnd() % (at + 1) : 0;    /* overlap backwards */
+        uint32_t back = (k && rnd() % 2) ? rnd() % (at + 1) : 0; /* overlap backwards */
         if (back > at)
             back = at;
         s[k].off = at - back;
@@ -477,14 +477,15 @@ static void random_case(unsigned n, unsigned mode, uint32_t chunk_size, int low_
         }
     }
 
-    cg_reasm_config cfg = {.chunk_size = chunk_size, .low_latency = low_latency,
-                           .block_size = (rnd() % 2) ? 64 : 2048};
+    cg_reasm_config cfg = { .chunk_size = chunk_size,
+                            .low_latency = low_latency,
+                            .block_size = (rnd() % 2) ? 64 : 2048 };
     cg_reasm *r = mkr(cfg);
     cg_reasm_flow f;
     memset(&f, 0, sizeof f);
     uint32_t isn = rnd();
     if (rnd() % 4 == 0)
-        isn = 0xffffffffu - rnd() % 4096;                 /* wraps inside the stream */
+        isn = 0xffffffffu - rnd() % 4096; /* wraps inside the stream */
     seg(r, &f, 1, isn, CG_TH_SYN, NULL, 0);
     int broken = 0;
     for (unsigned i = 0; i < k; i++) {
@@ -493,7 +494,7 @@ static void random_case(unsigned n, unsigned mode, uint32_t chunk_size, int low_
         broken += cg_reasm_check_dir(r, &f.dir[1]) != 0 || cg_reasm_check(r) != 0;
     }
     CHECK_EQ_U(broken, 0);
-    CHECK(R.s[0][1].ended);                               /* the FIN's position reached */
+    CHECK(R.s[0][1].ended); /* the FIN's position reached */
     CHECK(got(0, 1, want, n));
     CHECK(got(1, 1, want, n));
     CHECK_EQ_U(R.s[0][1].gaps + R.s[1][1].gaps, 0);
@@ -501,7 +502,7 @@ static void random_case(unsigned n, unsigned mode, uint32_t chunk_size, int low_
     cg_reasm_get_stats(r, &st);
     CHECK_EQ_U(st.overlap_bytes, overlap);
     CHECK_EQ_U(st.after_end_bytes, after);
-    if (!low_latency && chunk_size >= n)                  /* every first copy still held */
+    if (!low_latency && chunk_size >= n) /* every first copy still held */
         CHECK_EQ_U(st.conflict_bytes, conflict);
     else
         CHECK(st.conflict_bytes <= conflict);
@@ -516,29 +517,29 @@ static void random_case(unsigned n, unsigned mode, uint32_t chunk_size, int low_
  * list that loops. */
 static void check_structure(void)
 {
-    cg_reasm_config cfg = {.chunk_size = 4096};
+    cg_reasm_config cfg = { .chunk_size = 4096 };
     cg_reasm *r = mkr(cfg);
     cg_reasm_flow f;
     memset(&f, 0, sizeof f);
     seg(r, &f, 1, 1000, CG_TH_SYN, NULL, 0);
     seg(r, &f, 1, 1001, CG_TH_ACK, "abcd", 4);
-    seg(r, &f, 1, 1021, CG_TH_ACK, "uvwx", 4);            /* held: a hole at 4..20 */
-    seg(r, &f, 1, 1011, CG_TH_ACK, "klmn", 4);            /* held, before it */
+    seg(r, &f, 1, 1021, CG_TH_ACK, "uvwx", 4); /* held: a hole at 4..20 */
+    seg(r, &f, 1, 1011, CG_TH_ACK, "klmn", 4); /* held, before it */
     cg_reasm_dir *d = &f.dir[1];
     CHECK(cg_reasm_check_dir(r, d) == 0 && cg_reasm_check(r) == 0);
     CHECK_EQ_U(d->ooo_pieces, 2);
     d->ooo_bytes++;
     CHECK(cg_reasm_check_dir(r, d) == -1);
     d->ooo_bytes--;
-    d->next_off += 8;                                     /* the chunk no longer ends there */
+    d->next_off += 8; /* the chunk no longer ends there */
     CHECK(cg_reasm_check_dir(r, d) == -1);
     d->next_off -= 8;
     uint32_t chunk = d->chunk;
-    d->chunk = 0;                                         /* a slot held by nobody */
+    d->chunk = 0; /* a slot held by nobody */
     CHECK(cg_reasm_check(r) == -1);
     d->chunk = chunk;
     CHECK(cg_reasm_check_dir(r, d) == 0 && cg_reasm_check(r) == 0);
-    seg(r, &f, 1, 1005, CG_TH_ACK, "efghij", 6);          /* fills 4..10, then all in order */
+    seg(r, &f, 1, 1005, CG_TH_ACK, "efghij", 6); /* fills 4..10, then all in order */
     CHECK(cg_reasm_check_dir(r, d) == 0 && cg_reasm_check(r) == 0);
     CHECK_EQ_U(d->ooo_pieces, 1);
     cg_reasm_end(r, &f, &R);
@@ -569,17 +570,17 @@ static void check_gaps(void)
     for (unsigned i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)(i ^ (i >> 3));
     /* segments of 100 bytes; the first is lost; 4 may be held */
-    cg_reasm *r = mkr((cg_reasm_config){.max_ooo_segs = 4});
+    cg_reasm *r = mkr((cg_reasm_config){ .max_ooo_segs = 4 });
     cg_reasm_flow f;
     memset(&f, 0, sizeof f);
     seg(r, &f, 1, 0, CG_TH_SYN, NULL, 0);
     for (unsigned i = 1; i <= 4; i++)
         seg(r, &f, 1, 1 + i * 100, CG_TH_ACK, data + i * 100, 100);
     CHECK_EQ_U(R.s[0][1].events, 0);
-    seg(r, &f, 1, 1 + 5 * 100, CG_TH_ACK, data + 500, 100);        /* no room: the hole goes */
+    seg(r, &f, 1, 1 + 5 * 100, CG_TH_ACK, data + 500, 100); /* no room: the hole goes */
     CHECK_EQ_U(R.s[0][1].events, 5);
     CHECK_EQ_U(R.s[0][1].gaps, 1);
-    CHECK_EQ_U(R.s[1][1].events, 0);                                /* the chunk broke at the gap: nothing before it */
+    CHECK_EQ_U(R.s[1][1].events, 0); /* the chunk broke at the gap: nothing before it */
     cg_reasm_stats st;
     cg_reasm_get_stats(r, &st);
     CHECK_EQ_U(st.gaps, 1);
@@ -595,27 +596,27 @@ static void check_gaps(void)
     CHECK(memcmp(R.s[0][1].buf + 100, data + 100, 900) == 0);
     CHECK(memcmp(R.s[1][1].buf + 100, data + 100, 900) == 0);
     CHECK(!R.s[0][1].have[0] && !R.s[0][1].have[99] && R.s[0][1].have[100]);
-    CHECK_EQ_U(R.s[1][1].events, 1);                                /* one chunk: 100..999, after the gap */
+    CHECK_EQ_U(R.s[1][1].events, 1); /* one chunk: 100..999, after the gap */
     CHECK_EQ_U(R.s[1][1].last_flags, CG_REASM_END | CG_REASM_GAP);
     cg_reasm_end(r, &f, &R);
     check_books(r, 1);
     cg_reasm_destroy(r);
 
     /* the byte bound, with two holes: the first goes, then the second */
-    r = mkr((cg_reasm_config){.max_ooo_bytes = 250, .chunk_size = 150});
+    r = mkr((cg_reasm_config){ .max_ooo_bytes = 250, .chunk_size = 150 });
     memset(&f, 0, sizeof f);
     seg(r, &f, 1, 0, CG_TH_SYN, NULL, 0);
-    seg(r, &f, 1, 1, CG_TH_ACK, data, 100);                         /* 0..99 in order */
-    seg(r, &f, 1, 201, CG_TH_ACK, data + 200, 100);                 /* 100..199 lost */
-    seg(r, &f, 1, 401, CG_TH_ACK, data + 400, 100);                 /* 300..399 lost */
+    seg(r, &f, 1, 1, CG_TH_ACK, data, 100);         /* 0..99 in order */
+    seg(r, &f, 1, 201, CG_TH_ACK, data + 200, 100); /* 100..199 lost */
+    seg(r, &f, 1, 401, CG_TH_ACK, data + 400, 100); /* 300..399 lost */
     CHECK_EQ_U(R.s[0][1].events, 1);
-    seg(r, &f, 1, 501, CG_TH_ACK, data + 500, 100);                 /* 300 held: room for 250 */
-    CHECK_EQ_U(R.s[0][1].events, 2);                                /* 200..299 after a gap */
-    CHECK_EQ_U(R.s[1][1].events, 1);                                /* 0..99 before the gap */
-    seg(r, &f, 1, 601, CG_TH_ACK, data + 600, 100);                 /* 300 again: 300..399 goes */
+    seg(r, &f, 1, 501, CG_TH_ACK, data + 500, 100); /* 300 held: room for 250 */
+    CHECK_EQ_U(R.s[0][1].events, 2);                /* 200..299 after a gap */
+    CHECK_EQ_U(R.s[1][1].events, 1);                /* 0..99 before the gap */
+    seg(r, &f, 1, 601, CG_TH_ACK, data + 600, 100); /* 300 again: 300..399 goes */
     CHECK_EQ_U(R.s[0][1].events, 5);
     CHECK_EQ_U(R.s[0][1].gaps, 2);
-    CHECK_EQ_U(R.s[1][1].events, 3);                                /* 200..299, 400..549 */
+    CHECK_EQ_U(R.s[1][1].events, 3); /* 200..299, 400..549 */
     cg_reasm_end(r, &f, &R);
     CHECK_EQ_U(R.s[0][1].gaps, 2);
     CHECK_EQ_U(R.s[1][1].gaps, 2);
@@ -635,11 +636,11 @@ static void check_depth(void)
     uint8_t data[1500];
     for (unsigned i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)(i * 13);
-    cg_reasm *r = mkr((cg_reasm_config){.depth = 1050, .chunk_size = 400});
+    cg_reasm *r = mkr((cg_reasm_config){ .depth = 1050, .chunk_size = 400 });
     cg_reasm_flow f;
     memset(&f, 0, sizeof f);
     seg(r, &f, 1, 7, CG_TH_SYN, NULL, 0);
-    seg(r, &f, 1, 8 + 1100, CG_TH_ACK, data + 1100, 100);            /* past the depth: not held */
+    seg(r, &f, 1, 8 + 1100, CG_TH_ACK, data + 1100, 100); /* past the depth: not held */
     cg_reasm_stats st;
     cg_reasm_get_stats(r, &st);
     CHECK_EQ_U(st.depth_bytes, 100);
@@ -649,12 +650,12 @@ static void check_depth(void)
     CHECK(got_both(1, data, 1050));
     CHECK_EQ_U(R.s[0][1].last_flags, CG_REASM_DEPTH);
     CHECK_EQ_U(R.s[1][1].last_flags, CG_REASM_DEPTH);
-    CHECK_EQ_U(R.s[1][1].events, 3);                                 /* 400, 400, 250 */
+    CHECK_EQ_U(R.s[1][1].events, 3); /* 400, 400, 250 */
     cg_reasm_get_stats(r, &st);
     CHECK_EQ_U(st.delivered, 1050);
     CHECK_EQ_U(st.depth_bytes, 100 + 450);
     seg(r, &f, 1, 8 + 1500, CG_TH_ACK | CG_TH_FIN, "x", 1);
-    cg_reasm_end(r, &f, &R);                                         /* nothing after the last event */
+    cg_reasm_end(r, &f, &R); /* nothing after the last event */
     cg_reasm_get_stats(r, &st);
     CHECK_EQ_U(st.depth_bytes, 551);
     CHECK_EQ_U(st.streams_ended, 1);
@@ -662,7 +663,7 @@ static void check_depth(void)
     cg_reasm_destroy(r);
 
     /* unlimited */
-    r = mkr((cg_reasm_config){.depth = CG_REASM_UNLIMITED, .chunk_size = 1000});
+    r = mkr((cg_reasm_config){ .depth = CG_REASM_UNLIMITED, .chunk_size = 1000 });
     memset(&f, 0, sizeof f);
     seg(r, &f, 1, 7, CG_TH_SYN, NULL, 0);
     static uint8_t big[1 << 19];
@@ -678,7 +679,7 @@ static void check_depth(void)
 
 static void check_fin_rst(void)
 {
-    cg_reasm *r = mkr((cg_reasm_config){0});
+    cg_reasm *r = mkr((cg_reasm_config){ 0 });
     cg_reasm_flow f;
     memset(&f, 0, sizeof f);
     cg_reasm_stats st;
@@ -688,14 +689,14 @@ static void check_fin_rst(void)
     seg(r, &f, 1, 101, CG_TH_ACK, "aaaa", 4);
     seg(r, &f, 1, 109, CG_TH_ACK | CG_TH_FIN, "cccc", 4);
     CHECK(!R.s[0][1].ended);
-    seg(r, &f, 1, 113, CG_TH_ACK, "zz", 2);                          /* past the FIN */
-    seg(r, &f, 1, 105, CG_TH_ACK, "bbbbbb", 6);                      /* 2 of them past it too */
+    seg(r, &f, 1, 113, CG_TH_ACK, "zz", 2);     /* past the FIN */
+    seg(r, &f, 1, 105, CG_TH_ACK, "bbbbbb", 6); /* 2 of them past it too */
     CHECK(R.s[0][1].ended && R.s[1][1].ended);
     CHECK(got_both(1, "aaaabbbbcccc", 12));
     cg_reasm_get_stats(r, &st);
     CHECK_EQ_U(st.after_end_bytes, 2);
     CHECK_EQ_U(st.overlap_bytes, 2);
-    seg(r, &f, 1, 113, CG_TH_ACK, "yy", 2);                          /* after the end */
+    seg(r, &f, 1, 113, CG_TH_ACK, "yy", 2); /* after the end */
     cg_reasm_get_stats(r, &st);
     CHECK_EQ_U(st.after_end_bytes, 4);
     /* the other side goes on until its own FIN */
@@ -712,7 +713,7 @@ static void check_fin_rst(void)
     memset(&f, 0, sizeof f);
     seg(r, &f, 1, 100, CG_TH_SYN, NULL, 0);
     seg(r, &f, 1, 111, CG_TH_ACK, "later", 5);
-    seg(r, &f, 1, 103, CG_TH_ACK | CG_TH_FIN, "cd", 2);              /* FIN at 105 (offset 4) */
+    seg(r, &f, 1, 103, CG_TH_ACK | CG_TH_FIN, "cd", 2); /* FIN at 105 (offset 4) */
     seg(r, &f, 1, 101, CG_TH_ACK, "ab", 2);
     CHECK(got_both(1, "abcd", 4));
     CHECK(R.s[0][1].ended);
@@ -729,7 +730,7 @@ static void check_fin_rst(void)
     seg(r, &f, 0, 901, CG_TH_ACK, "resp", 4);
     cg_reasm_get_stats(r, &st);
     uint64_t ignored = st.rst_ignored;
-    seg(r, &f, 1, 100 + 5000000, CG_TH_RST, NULL, 0);               /* far off: ignored */
+    seg(r, &f, 1, 100 + 5000000, CG_TH_RST, NULL, 0); /* far off: ignored */
     cg_reasm_get_stats(r, &st);
     CHECK_EQ_U(st.rst_ignored, ignored + 1);
     CHECK(!R.s[0][1].ended);
@@ -738,7 +739,7 @@ static void check_fin_rst(void)
     CHECK_EQ_U(R.s[0][1].gaps, 1);
     CHECK(memcmp(R.s[0][1].buf, "head", 4) == 0 && memcmp(R.s[0][1].buf + 10, "tail", 4) == 0);
     CHECK(got_both(0, "resp", 4));
-    CHECK_EQ_U(R.s[1][1].last_flags, CG_REASM_END | CG_REASM_GAP);  /* "tail", after the gap */
+    CHECK_EQ_U(R.s[1][1].last_flags, CG_REASM_END | CG_REASM_GAP); /* "tail", after the gap */
     cg_reasm_get_stats(r, &st);
     CHECK_EQ_U(st.gap_bytes, 6);
     uint64_t after = st.after_end_bytes;
@@ -758,7 +759,7 @@ static void check_fin_rst(void)
     CHECK(R.s[0][1].ended);
     CHECK_EQ_U(R.s[0][1].last_flags, CG_REASM_END | CG_REASM_GAP);
     CHECK_EQ_U(R.s[1][1].last_flags, CG_REASM_END | CG_REASM_GAP);
-    CHECK(got(1, 1, "ab", 2) == 0);                                  /* hi is 9: the end's offset */
+    CHECK(got(1, 1, "ab", 2) == 0); /* hi is 9: the end's offset */
     CHECK_EQ_U(R.s[1][1].next, 9);
     check_books(r, 1);
 
@@ -775,11 +776,11 @@ static void check_fin_rst(void)
 
 static void check_midstream(void)
 {
-    cg_reasm *r = mkr((cg_reasm_config){0});
+    cg_reasm *r = mkr((cg_reasm_config){ 0 });
     cg_reasm_flow f;
     memset(&f, 0, sizeof f);
-    seg(r, &f, 0, 5555, CG_TH_ACK, "ponse", 5);                      /* the first data seen */
-    seg(r, &f, 0, 5550, CG_TH_ACK, "res", 3);                        /* before it: old */
+    seg(r, &f, 0, 5555, CG_TH_ACK, "ponse", 5); /* the first data seen */
+    seg(r, &f, 0, 5550, CG_TH_ACK, "res", 3);   /* before it: old */
     seg(r, &f, 0, 5560, CG_TH_ACK | CG_TH_FIN, "!", 1);
     CHECK(got_both(0, "ponse!", 6));
     cg_reasm_stats st;
@@ -790,11 +791,11 @@ static void check_midstream(void)
     check_books(r, 1);
     cg_reasm_destroy(r);
 
-    r = mkr((cg_reasm_config){.midstream = CG_REASM_MIDSTREAM_IGNORE});
+    r = mkr((cg_reasm_config){ .midstream = CG_REASM_MIDSTREAM_IGNORE });
     memset(&f, 0, sizeof f);
     seg(r, &f, 0, 5555, CG_TH_ACK, "ponse", 5);
     seg(r, &f, 0, 5560, CG_TH_ACK | CG_TH_FIN, "!", 1);
-    seg(r, &f, 1, 100, CG_TH_SYN, NULL, 0);                          /* this side has its SYN */
+    seg(r, &f, 1, 100, CG_TH_SYN, NULL, 0); /* this side has its SYN */
     seg(r, &f, 1, 101, CG_TH_ACK, "GET", 3);
     cg_reasm_end(r, &f, &R);
     cg_reasm_get_stats(r, &st);
@@ -805,13 +806,13 @@ static void check_midstream(void)
     check_books(r, 1);
     cg_reasm_destroy(r);
 
-    cg_reasm_config bad = {.midstream = 7};
+    cg_reasm_config bad = { .midstream = 7 };
     CHECK(cg_reasm_create(&r, &bad) == -1);
-    bad = (cg_reasm_config){.block_size = 32};
+    bad = (cg_reasm_config){ .block_size = 32 };
     CHECK(cg_reasm_create(&r, &bad) == -1);
-    bad = (cg_reasm_config){.on_chunk = on_chunk, .chunk_size = 4096, .chunk_pool_bytes = 100};
+    bad = (cg_reasm_config){ .on_chunk = on_chunk, .chunk_size = 4096, .chunk_pool_bytes = 100 };
     CHECK(cg_reasm_create(&r, &bad) == -1);
-    bad = (cg_reasm_config){.max_ooo_segs = 70000};
+    bad = (cg_reasm_config){ .max_ooo_segs = 70000 };
     CHECK(cg_reasm_create(&r, &bad) == -1);
     CHECK(cg_reasm_create(NULL, NULL) == -1);
     cg_reasm_destroy(NULL);
@@ -823,9 +824,9 @@ static void check_wrap(void)
     uint8_t data[1000];
     for (unsigned i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)(255 - i);
-    uint32_t isn = 0xfffffe00u;                                      /* wraps at offset 511 */
-    const int order[10] = {3, 0, 9, 5, 1, 8, 2, 7, 4, 6};
-    cg_reasm *r = mkr((cg_reasm_config){.chunk_size = 300});
+    uint32_t isn = 0xfffffe00u; /* wraps at offset 511 */
+    const int order[10] = { 3, 0, 9, 5, 1, 8, 2, 7, 4, 6 };
+    cg_reasm *r = mkr((cg_reasm_config){ .chunk_size = 300 });
     cg_reasm_flow f;
     memset(&f, 0, sizeof f);
     seg(r, &f, 1, isn, CG_TH_SYN, NULL, 0);
@@ -836,7 +837,7 @@ static void check_wrap(void)
     }
     CHECK(got_both(1, data, 1000));
     CHECK(R.s[0][1].ended);
-    CHECK_EQ_U(R.s[1][1].events, 4);                                 /* 300, 300, 300, 100+END */
+    CHECK_EQ_U(R.s[1][1].events, 4); /* 300, 300, 300, 100+END */
     cg_reasm_stats st;
     cg_reasm_get_stats(r, &st);
     CHECK_EQ_U(st.delivered, 1000);
@@ -882,8 +883,8 @@ static void check_chunk_keep(void)
     uint8_t data[40];
     for (unsigned i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)('a' + i % 26);
-    kept k = {.want = data};
-    cg_reasm_config c = {.chunk_size = 16, .chunk_keep = 4, .on_chunk = on_kept, .ctx = &k};
+    kept k = { .want = data };
+    cg_reasm_config c = { .chunk_size = 16, .chunk_keep = 4, .on_chunk = on_kept, .ctx = &k };
     cg_reasm *r = NULL;
     CHECK(cg_reasm_create(&r, &c) == 0);
     cg_reasm_flow f;
@@ -895,19 +896,19 @@ static void check_chunk_keep(void)
     CHECK_EQ_U(k.n, 3);
     CHECK_EQ_U(k.off[0], 0);
     CHECK_EQ_U(k.len[0], 16);
-    CHECK_EQ_U(k.off[1], 12);           /* bytes 12..15 again */
+    CHECK_EQ_U(k.off[1], 12); /* bytes 12..15 again */
     CHECK_EQ_U(k.len[1], 16);
     CHECK_EQ_U(k.off[2], 24);
     CHECK_EQ_U(k.len[2], 16);
     CHECK_EQ_U(k.flags[2], CG_REASM_END);
     cg_reasm_stats st;
     cg_reasm_get_stats(r, &st);
-    CHECK_EQ_U(st.delivered, 40);       /* each byte counted once */
+    CHECK_EQ_U(st.delivered, 40); /* each byte counted once */
     cg_reasm_end(r, &f, NULL);
     cg_reasm_destroy(r);
 
     /* at most a quarter of a chunk is kept */
-    k = (kept){.want = data};
+    k = (kept){ .want = data };
     c.chunk_keep = 100;
     CHECK(cg_reasm_create(&r, &c) == 0);
     memset(&f, 0, sizeof f);
@@ -926,15 +927,15 @@ static void check_chunks(void)
     uint8_t data[100];
     for (unsigned i = 0; i < sizeof data; i++)
         data[i] = (uint8_t)('A' + i % 26);
-    cg_reasm *r = mkr((cg_reasm_config){.chunk_size = 16});
+    cg_reasm *r = mkr((cg_reasm_config){ .chunk_size = 16 });
     cg_reasm_flow f;
     memset(&f, 0, sizeof f);
     seg(r, &f, 1, 0, CG_TH_SYN, NULL, 0);
     for (unsigned i = 0; i < 10; i++)
         seg(r, &f, 1, 1 + i * 10, CG_TH_ACK, data + i * 10, 10);
-    CHECK_EQ_U(R.s[1][1].events, 6);                                 /* 96 bytes: 6 chunks out */
+    CHECK_EQ_U(R.s[1][1].events, 6); /* 96 bytes: 6 chunks out */
     seg(r, &f, 1, 101, CG_TH_ACK | CG_TH_FIN, NULL, 0);
-    CHECK_EQ_U(R.s[1][1].events, 7);                                 /* 4 bytes and the end */
+    CHECK_EQ_U(R.s[1][1].events, 7); /* 4 bytes and the end */
     CHECK_EQ_U(R.s[1][1].last_flags, CG_REASM_END);
     CHECK(got_both(1, data, 100));
     cg_reasm_end(r, &f, &R);
@@ -960,29 +961,29 @@ static void check_chunks(void)
 
     /* low latency: one chunk per advance; an advance that fills a hole merges
      * what it puts in order; a single segment is not copied */
-    cg_reasm_config ll = {.low_latency = 1, .chunk_size = 64, .block_size = 64};
+    cg_reasm_config ll = { .low_latency = 1, .chunk_size = 64, .block_size = 64 };
     r = mkr(ll);
     memset(&f, 0, sizeof f);
     seg(r, &f, 1, 0, CG_TH_SYN, NULL, 0);
     seg(r, &f, 1, 1, CG_TH_ACK, data, 10);
     CHECK_EQ_U(R.s[1][1].events, 1);
     seg(r, &f, 1, 21, CG_TH_ACK, data + 20, 10);
-    seg(r, &f, 1, 31, CG_TH_ACK, data + 30, 60);                     /* held in two blocks */
+    seg(r, &f, 1, 31, CG_TH_ACK, data + 30, 60); /* held in two blocks */
     CHECK_EQ_U(R.s[1][1].events, 1);
-    seg(r, &f, 1, 11, CG_TH_ACK, data + 10, 10);                     /* 10..89 in order now */
-    CHECK_EQ_U(R.s[1][1].events, 3);                                 /* 64 + 16 */
+    seg(r, &f, 1, 11, CG_TH_ACK, data + 10, 10); /* 10..89 in order now */
+    CHECK_EQ_U(R.s[1][1].events, 3);             /* 64 + 16 */
     CHECK(got(1, 1, data, 90));
     seg(r, &f, 1, 91, CG_TH_ACK, data + 90, 10);
     CHECK_EQ_U(R.s[1][1].events, 4);
     cg_reasm_end(r, &f, &R);
-    CHECK_EQ_U(R.s[1][1].events, 5);                                 /* the end, empty */
+    CHECK_EQ_U(R.s[1][1].events, 5); /* the end, empty */
     CHECK(got_both(1, data, 100));
     check_books(r, 1);
     cg_reasm_destroy(r);
 
     /* two chunk buffers, three flows: the least recently appended one is
      * delivered to its own owner and its buffer taken */
-    cg_reasm_config two = {.chunk_size = 32, .chunk_pool_bytes = 64, .on_chunk = on_chunk};
+    cg_reasm_config two = { .chunk_size = 32, .chunk_pool_bytes = 64, .on_chunk = on_chunk };
     rec_reset(32);
     R.loose = 1;
     CHECK(cg_reasm_create(&r, &two) == 0);
@@ -994,7 +995,7 @@ static void check_chunks(void)
     cg_reasm_segment(r, &fl[1], &fl[1], 1, 1, CG_TH_ACK, data, 5);
     cg_reasm_segment(r, &fl[0], &fl[0], 1, 6, CG_TH_ACK, data + 5, 5);
     CHECK_EQ_U(R.s[1][1].events, 0);
-    cg_reasm_segment(r, &fl[2], &fl[2], 1, 1, CG_TH_ACK, data, 5);   /* takes fl[1]'s buffer */
+    cg_reasm_segment(r, &fl[2], &fl[2], 1, 1, CG_TH_ACK, data, 5); /* takes fl[1]'s buffer */
     CHECK_EQ_U(R.s[1][1].events, 1);
     CHECK(R.last_owner == &fl[1]);
     CHECK(got(1, 1, data, 5));
@@ -1022,8 +1023,10 @@ static void check_pool(void)
     uint8_t data[4000];
     memset(data, 'p', sizeof data);
     /* 8 blocks of 256 bytes (240 of data); each flow holds up to 1000 bytes */
-    cg_reasm_config c = {.pool_bytes = 8 * 256, .block_size = 256, .max_ooo_bytes = 1000,
-                         .on_data = on_data};
+    cg_reasm_config c = { .pool_bytes = 8 * 256,
+                          .block_size = 256,
+                          .max_ooo_bytes = 1000,
+                          .on_data = on_data };
     rec_reset(65536);
     R.loose = 1;
     cg_reasm *r = NULL;
@@ -1032,12 +1035,12 @@ static void check_pool(void)
     memset(f, 0, sizeof f);
     for (int i = 0; i < 4; i++) {
         cg_reasm_segment(r, &f[i], NULL, 1, 0, CG_TH_SYN, NULL, 0);
-        cg_reasm_segment(r, &f[i], NULL, 1, 101, CG_TH_ACK, data, 700);   /* 3 blocks */
+        cg_reasm_segment(r, &f[i], NULL, 1, 101, CG_TH_ACK, data, 700); /* 3 blocks */
     }
     cg_reasm_stats st;
     cg_reasm_get_stats(r, &st);
     CHECK_EQ_U(st.blocks_total, 8);
-    CHECK_EQ_U(st.blocks_used, 6);                    /* the third flow found 2 blocks */
+    CHECK_EQ_U(st.blocks_used, 6); /* the third flow found 2 blocks */
     CHECK_EQ_U(st.pool_exhausted, 2);
     CHECK_EQ_U(st.pool_drop_bytes, 1400);
     CHECK_EQ_U(st.held_bytes, 1400);
@@ -1063,9 +1066,13 @@ static void check_pool(void)
 static void check_flood(void)
 {
     enum { NF = 2000, NSEG = 200000 };
-    cg_reasm_config c = {.pool_bytes = 512 * 2048, .max_ooo_segs = 16, .chunk_size = 4096,
-                         .chunk_pool_bytes = 64 * 4096, .on_data = on_nothing,
-                         .on_chunk = on_nothing, .depth = 100000};
+    cg_reasm_config c = { .pool_bytes = 512 * 2048,
+                          .max_ooo_segs = 16,
+                          .chunk_size = 4096,
+                          .chunk_pool_bytes = 64 * 4096,
+                          .on_data = on_nothing,
+                          .on_chunk = on_nothing,
+                          .depth = 100000 };
     cg_reasm *r = NULL;
     CHECK(cg_reasm_create(&r, &c) == 0);
     cg_reasm_flow *f = calloc(NF, sizeof *f);
@@ -1083,7 +1090,7 @@ static void check_flood(void)
         uint32_t base = isn[k] + (ts ? 0 : 0x40000000u);
         uint32_t seq = base + 1 + rnd() % 200000;
         if (rnd() % 50 == 0)
-            seq = rnd();                                /* anywhere at all */
+            seq = rnd(); /* anywhere at all */
         uint8_t fl = CG_TH_ACK;
         uint32_t x = rnd() % 1000;
         if (x < 3)
@@ -1094,7 +1101,7 @@ static void check_flood(void)
             fl |= CG_TH_RST;
         uint32_t len = rnd() % 1461;
         cg_reasm_segment(r, &f[k], &f[k], ts, seq, fl, data, len);
-        if (x == 999) {                                 /* the flow goes: its slot is reused */
+        if (x == 999) { /* the flow goes: its slot is reused */
             cg_reasm_end(r, &f[k], &f[k]);
             memset(&f[k], 0, sizeof f[k]);
         }
@@ -1102,9 +1109,10 @@ static void check_flood(void)
         if (st.blocks_used > st.blocks_total || st.chunk_buffers_used > st.chunk_buffers)
             over = 1;
         if (i % 1000 == 0 &&
-            st.bytes != st.delivered + st.held_bytes + st.overlap_bytes + st.depth_bytes +
-                            st.pool_drop_bytes + st.midstream_bytes + st.window_drop_bytes +
-                            st.after_end_bytes)
+            st.bytes !=
+                st.delivered + st.held_bytes + st.overlap_bytes + st.depth_bytes +
+                    st.pool_drop_bytes + st.midstream_bytes + st.window_drop_bytes +
+                    st.after_end_bytes)
             books = 0;
     }
     CHECK(!over);
@@ -1121,7 +1129,8 @@ static void check_flood(void)
     check_books(r, 1);
     CHECK(st.mem_bytes < (2u << 20));
     if (getenv("REASM_VERBOSE"))
-        fprintf(stderr, "flood: %llu segments, %llu bytes, %llu delivered, %llu held max blocks %u/%u, "
+        fprintf(stderr,
+                "flood: %llu segments, %llu bytes, %llu delivered, %llu held max blocks %u/%u, "
                 "%llu gaps, %llu pool drops, %llu steals, %llu window drops, %llu overlap\n",
                 (unsigned long long)st.segments, (unsigned long long)st.bytes,
                 (unsigned long long)st.delivered, (unsigned long long)st.ooo_segments,
@@ -1163,7 +1172,7 @@ static void tcp_pkt(cg_packet *p, uint32_t host, int from_client, uint8_t fl, ui
     p->ipver = 4;
     p->proto = 6;
     p->flags = CG_PKT_HAS_PORTS;
-    uint8_t a[16] = {0}, b[16] = {0};
+    uint8_t a[16] = { 0 }, b[16] = { 0 };
     a[10] = a[11] = b[10] = b[11] = 0xff;
     a[12] = 10;
     a[13] = (uint8_t)(host >> 16);
@@ -1188,13 +1197,18 @@ static void check_with_flowtable(void)
 {
     ended_log e;
     memset(&e, 0, sizeof e);
-    cg_reasm_config rc = {.on_chunk = count_end, .ctx = &e, .chunk_size = 1024,
-                          .chunk_pool_bytes = 8 * 1024, .pool_bytes = 64 * 2048};
+    cg_reasm_config rc = { .on_chunk = count_end,
+                           .ctx = &e,
+                           .chunk_size = 1024,
+                           .chunk_pool_bytes = 8 * 1024,
+                           .pool_bytes = 64 * 2048 };
     CHECK(cg_reasm_create(&e.r, &rc) == 0);
-    cg_flow_config fc = {.max_flows = 32, .user_size = sizeof(cg_reasm_flow),
-                         .min_idle_ms = CG_FLOW_NO_MIN_IDLE,
-                         .min_idle_est_ms = CG_FLOW_NO_MIN_IDLE, .on_evict = evict_flow,
-                         .evict_ctx = &e};
+    cg_flow_config fc = { .max_flows = 32,
+                          .user_size = sizeof(cg_reasm_flow),
+                          .min_idle_ms = CG_FLOW_NO_MIN_IDLE,
+                          .min_idle_est_ms = CG_FLOW_NO_MIN_IDLE,
+                          .on_evict = evict_flow,
+                          .evict_ctx = &e };
     cg_flowtable *ft = NULL;
     CHECK(cg_flowtable_create(&ft, &fc) == 0);
     static const uint8_t req[] = "GET / HTTP/1.1\r\n\r\n";
@@ -1213,7 +1227,7 @@ static void check_with_flowtable(void)
         tcp_pkt(&p, i, 0, CG_TH_SYN | CG_TH_ACK, 9000, NULL, 0, t);
         f = cg_flowtable_update(ft, &p, &ts);
         cg_reasm_packet(e.r, cg_flow_user(f), f, ts, &p);
-        tcp_pkt(&p, i, 1, CG_TH_ACK, 8 + 100, req, sizeof req - 1, t);   /* ahead: held */
+        tcp_pkt(&p, i, 1, CG_TH_ACK, 8 + 100, req, sizeof req - 1, t); /* ahead: held */
         f = cg_flowtable_update(ft, &p, &ts);
         cg_reasm_packet(e.r, cg_flow_user(f), f, ts, &p);
         tcp_pkt(&p, i, 1, CG_TH_ACK, 8, req, sizeof req - 1, t);
@@ -1224,11 +1238,12 @@ static void check_with_flowtable(void)
     cg_reasm_stats st;
     cg_reasm_get_stats(e.r, &st);
     if (getenv("REASM_VERBOSE"))
-        fprintf(stderr, "flows %u ends %u started %llu ended %llu delivered %llu segs %llu mid %llu\n",
+        fprintf(stderr,
+                "flows %u ends %u started %llu ended %llu delivered %llu segs %llu mid %llu\n",
                 e.flows, e.ends, (unsigned long long)st.streams_started,
                 (unsigned long long)st.streams_ended, (unsigned long long)st.delivered,
                 (unsigned long long)st.segments, (unsigned long long)st.midstream_bytes);
-    CHECK(st.blocks_used <= 32);                          /* one held piece per live flow */
+    CHECK(st.blocks_used <= 32); /* one held piece per live flow */
     CHECK_EQ_U(e.flows, 1000 - 32);
     CHECK_EQ_U(e.ends, 2 * e.flows);
     CHECK_EQ_U(cg_flowtable_evict_all(ft), 32);
@@ -1239,7 +1254,7 @@ static void check_with_flowtable(void)
     CHECK_EQ_U(st.blocks_used, 0);
     CHECK_EQ_U(st.chunk_buffers_used, 0);
     CHECK_EQ_U(st.delivered, 2 * 1000 * (sizeof req - 1)); /* the held copy too, after the gap */
-    CHECK_EQ_U(st.gaps, 1000);                            /* 18..99 never seen */
+    CHECK_EQ_U(st.gaps, 1000);                             /* 18..99 never seen */
     CHECK_EQ_U(st.gap_bytes, 1000 * (100 - (sizeof req - 1)));
     cg_flowtable_destroy(ft);
     cg_reasm_destroy(e.r);

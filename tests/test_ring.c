@@ -75,7 +75,7 @@ static double now_s(void)
 
 static void sleep_ms(int ms)
 {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
 }
 
@@ -91,7 +91,7 @@ static int wait_flag(_Atomic uint32_t *flag)
 }
 
 static cg_ring wr;
-static _Atomic int waited;     /* the thread's wait: 0 running, 1 returned 1, 2 returned 0 */
+static _Atomic int waited; /* the thread's wait: 0 running, 1 returned 1, 2 returned 0 */
 static double waited_s;
 
 static void *space_waiter(void *arg)
@@ -117,7 +117,7 @@ static void *data_waiter(void *arg)
 static void check_waits(void)
 {
     CHECK(cg_ring_init(&wr, 64u << 10) == 0);
-    for (int i = 0; i < 64; i++) {   /* 64 of 1 KiB: full */
+    for (int i = 0; i < 64; i++) { /* 64 of 1 KiB: full */
         void *m = cg_ring_reserve(&wr, 1024);
         CHECK(m != NULL);
         if (!m)
@@ -138,7 +138,7 @@ static void check_waits(void)
         cg_ring_release(&wr, g);
     }
     sleep_ms(100);
-    CHECK_EQ_U(atomic_load(&waited), 0);          /* still asleep */
+    CHECK_EQ_U(atomic_load(&waited), 0); /* still asleep */
     CHECK_EQ_U(wr.producer_wakes, 0);
     /* two more: 31 KiB used, 1 KiB more fits with half the ring free */
     for (int i = 31; i < 33; i++) {
@@ -148,7 +148,7 @@ static void check_waits(void)
     }
     pthread_join(t, NULL);
     CHECK_EQ_U(atomic_load(&waited), 1);
-    CHECK(waited_s < 2.0);                         /* woken, not timed out */
+    CHECK(waited_s < 2.0); /* woken, not timed out */
     CHECK_EQ_U(wr.producer_wakes, 1);
     CHECK_EQ_U(wr.wait_full, 1);
     CHECK_EQ_U(atomic_load(&wr.producer_sleeps), 0);
@@ -191,16 +191,17 @@ int main(void)
     /* a sleeping producer is woken once per sleep, at most */
     CHECK(ring.producer_wakes <= ring.wait_full);
     printf("ring: %d messages: the producer found it full %llu times and was woken %llu "
-           "times, the consumer woken %llu times\n", N, (unsigned long long)ring.wait_full,
-           (unsigned long long)ring.producer_wakes, (unsigned long long)ring.consumer_wakes);
+           "times, the consumer woken %llu times\n",
+           N, (unsigned long long)ring.wait_full, (unsigned long long)ring.producer_wakes,
+           (unsigned long long)ring.consumer_wakes);
     cg_ring_free(&ring);
 
     /* one thread: fill it, see it refuse, wrap with a pad of one header */
     cg_ring r;
-    CHECK(cg_ring_init(&r, 1) == 0);   /* rounded up to 64 KiB */
+    CHECK(cg_ring_init(&r, 1) == 0); /* rounded up to 64 KiB */
     CHECK_EQ_U(r.cap, 65536);
     CHECK(cg_ring_reserve(&r, 8) == NULL);                       /* under a header */
-    CHECK(cg_ring_reserve(&r, cg_ring_max_msg(&r) + 1) == NULL);  /* over a quarter */
+    CHECK(cg_ring_reserve(&r, cg_ring_max_msg(&r) + 1) == NULL); /* over a quarter */
     uint32_t big = 16384;
     for (int i = 0; i < 3; i++) {
         void *m = cg_ring_reserve(&r, big);
@@ -213,7 +214,7 @@ int main(void)
     CHECK(m != NULL);
     cg_ring_msg_set(m, 16368, 2, 3);
     cg_ring_commit(&r, 16368);
-    CHECK(cg_ring_reserve(&r, 32) == NULL);   /* 16 bytes left */
+    CHECK(cg_ring_reserve(&r, 32) == NULL); /* 16 bytes left */
     CHECK_EQ_U(cg_ring_peek_seq(&r), 0);
     for (int i = 0; i < 4; i++) {
         const cg_ring_msg *g = cg_ring_peek(&r);

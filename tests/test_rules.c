@@ -74,8 +74,8 @@ static void expect_error(cg_ruleset *rs, const char *text, unsigned col, const c
     CHECK_STR(is->file, "<string>");
 }
 
-static void expect_unsupported(cg_ruleset *rs, const char *text, const char *keyword,
-                               unsigned col, uint32_t sid)
+static void expect_unsupported(cg_ruleset *rs, const char *text, const char *keyword, unsigned col,
+                               uint32_t sid)
 {
     char err[512];
     const cg_rule_issue *is = add_bad(rs, text, err, sizeof err);
@@ -179,7 +179,8 @@ static void test_full_rule(void)
 {
     cg_ruleset *rs;
     CHECK(cg_ruleset_create(&rs) == 0);
-    const cg_rule *r = add_ok(rs,
+    const cg_rule *r = add_ok(
+        rs,
         "alert tcp $HOME_NET any -> $EXTERNAL_NET [80,8080:8090] (msg:\"ET TEST \\\"q\\\" a\\;b\"; "
         "flow:established,to_server; content:\"GET \"; depth:4; nocase; "
         "content:\"|0d 0a|Host|3a| \"; distance:0; within:200; content:!\"evil\"; "
@@ -227,7 +228,7 @@ static void test_full_rule(void)
     CHECK_STR(r->classtype, "trojan-activity");
     CHECK_STR(r->class_desc, "A Network Trojan was detected");
     CHECK_EQ_U(r->priority, 2);
-    CHECK_EQ_U(r->severity, 2);   /* priority wins over the class's 1 */
+    CHECK_EQ_U(r->severity, 2); /* priority wins over the class's 1 */
     CHECK_EQ_U(r->nmatch, 4);
     if (r->nmatch == 4) {
         const cg_content *c0 = &r->matches[0].u.c, *c1 = &r->matches[1].u.c,
@@ -250,7 +251,7 @@ static void test_full_rule(void)
         CHECK_STR(r->matches[3].u.p.source, "/x[0-9]+\\;/Ri");
         CHECK(r->matches[3].u.p.code != NULL);
     }
-    CHECK_EQ_U(r->fp, 1);          /* the longest non-negated content */
+    CHECK_EQ_U(r->fp, 1); /* the longest non-negated content */
     /* ports: [80,8080:8090] */
     CHECK_EQ_U(r->dport.n, 2);
     CHECK(cg_portset_match(&r->dport, 80));
@@ -260,7 +261,7 @@ static void test_full_rule(void)
     CHECK(cg_portset_match(&r->sport, 0) && cg_portset_match(&r->sport, 65535));
     CHECK(amatch(&r->src, "10.1.2.3") && !amatch(&r->src, "8.8.8.8"));
     CHECK(amatch(&r->dst, "8.8.8.8") && !amatch(&r->dst, "192.168.1.1"));
-    CHECK(amatch(&r->dst, "2001:db8::1"));   /* !$HOME_NET covers IPv6 */
+    CHECK(amatch(&r->dst, "2001:db8::1")); /* !$HOME_NET covers IPv6 */
 out:
     cg_ruleset_destroy(rs);
 }
@@ -278,12 +279,15 @@ static void test_keywords(void)
         CHECK_EQ_U(r->proto, CG_RP_UDP);
         CHECK_EQ_U(r->ip_proto, 17);
         CHECK_EQ_U(r->bidir, 1);
-        CHECK_STR(r->msg, "");      /* msg may be absent */
+        CHECK_STR(r->msg, ""); /* msg may be absent */
         CHECK_EQ_U(r->severity, 3);
         CHECK_EQ_U(r->fp, -1);
         CHECK_EQ_U(r->nmatch, 0);
     }
-    static const struct { const char *head; uint8_t act, proto, ipp; } hp[] = {
+    static const struct {
+        const char *head;
+        uint8_t act, proto, ipp;
+    } hp[] = {
         { "reject icmp", CG_ACT_REJECT, CG_RP_ICMP, 1 },
         { "pass ip", CG_ACT_PASS, CG_RP_IP, 0 },
         { "alert http", CG_ACT_ALERT, CG_RP_HTTP, 6 },
@@ -303,28 +307,31 @@ static void test_keywords(void)
     }
 
     /* content forms and modifiers */
-    r = add_ok(rs, "alert tcp any any -> any any (content:\"a\\\\b\\:c|41 42 43|d|7c|\"; "
-                   "offset:2; depth:20; content:\"xy\"; startswith; content:\"zz\"; endswith; "
-                   "rawbytes; fast_pattern; content:\"abcdefgh\"; sid:9100030;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (content:\"a\\\\b\\:c|41 42 43|d|7c|\"; "
+               "offset:2; depth:20; content:\"xy\"; startswith; content:\"zz\"; endswith; "
+               "rawbytes; fast_pattern; content:\"abcdefgh\"; sid:9100030;)");
     if (r && r->nmatch == 4) {
         const cg_content *c = &r->matches[0].u.c;
         CHECK_EQ_U(c->len, 10);
         CHECK(memcmp(c->bytes, "a\\b:cABCd|", 10) == 0);
         CHECK_EQ_U(c->flags, CG_C_OFFSET | CG_C_DEPTH);
         CHECK_EQ_U(c->offset, 2);
-        CHECK_EQ_U(c->depth, 20);   /* as written: counted from offset */
+        CHECK_EQ_U(c->depth, 20); /* as written: counted from offset */
         CHECK_EQ_U(r->matches[1].u.c.flags, CG_C_STARTSWITH);
         CHECK_EQ_U(r->matches[2].u.c.flags, CG_C_ENDSWITH | CG_C_FAST);
-        CHECK_EQ_U(r->fp, 2);       /* fast_pattern wins over the longer content */
+        CHECK_EQ_U(r->fp, 2); /* fast_pattern wins over the longer content */
     }
-    r = add_ok(rs, "alert tcp any any -> any any (content:\"abcdef\"; fast_pattern:only; "
-                   "content:\"0123456789\"; sid:9100032;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (content:\"abcdef\"; fast_pattern:only; "
+               "content:\"0123456789\"; sid:9100032;)");
     if (r && r->nmatch == 2) {
         CHECK_EQ_U(r->matches[0].u.c.flags, CG_C_FAST | CG_C_FAST_ONLY);
         CHECK_EQ_U(r->fp, 0);
     }
-    r = add_ok(rs, "alert tcp any any -> any any (content:\"0123456789\"; fast_pattern:2,5; "
-                   "sid:9100033;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (content:\"0123456789\"; fast_pattern:2,5; "
+               "sid:9100033;)");
     if (r && r->nmatch == 1) {
         const cg_content *c = &r->matches[0].u.c;
         CHECK_EQ_U(c->flags, CG_C_FAST | CG_C_FAST_CHOP);
@@ -332,15 +339,17 @@ static void test_keywords(void)
         CHECK_EQ_U(c->fp_len, 5);
     }
     /* negated only: no fast pattern; pkt_data selects the payload */
-    r = add_ok(rs, "alert tcp any any -> any any (pkt_data; content:!\"abc\"; "
-                   "pcre:!\"/^x$/smxAEGBO\"; sid:9100034;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (pkt_data; content:!\"abc\"; "
+               "pcre:!\"/^x$/smxAEGBO\"; sid:9100034;)");
     if (r && r->nmatch == 2) {
         CHECK_EQ_U(r->fp, -1);
         CHECK_EQ_U(r->matches[1].u.p.flags, CG_P_NEGATED | CG_P_RAWBYTES | CG_P_NOLIMIT);
     }
     /* smtp, ftp, ssh, smb: TCP payload rules of flows of that protocol */
-    r = add_ok(rs, "alert ssh any any -> any 22 (flow:to_server; content:\"SSH-\"; "
-                   "app-layer-protocol:!smb; sid:9100038;)");
+    r = add_ok(rs,
+               "alert ssh any any -> any 22 (flow:to_server; content:\"SSH-\"; "
+               "app-layer-protocol:!smb; sid:9100038;)");
     if (r) {
         CHECK_EQ_U(r->proto, CG_RP_TCP);
         CHECK_EQ_U(r->ip_proto, 6);
@@ -350,8 +359,9 @@ static void test_keywords(void)
         CHECK(r->stream_ok);
     }
     /* xbits: command, name, track, expire (30 s when absent), in rule order */
-    r = add_ok(rs, "alert tcp any any -> any any (content:\"a\"; xbits:set, ET.x-1 , track "
-                   "ip_pair, expire 15; xbits:isnotset,y,track ip_src; sid:9100039;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (content:\"a\"; xbits:set, ET.x-1 , track "
+               "ip_pair, expire 15; xbits:isnotset,y,track ip_src; sid:9100039;)");
     if (r && r->nxbits == 2) {
         CHECK_EQ_U(r->xbits[0].cmd, CG_FB_SET);
         CHECK_STR(r->xbits[0].name, "ET.x-1");
@@ -365,15 +375,17 @@ static void test_keywords(void)
         CHECK(!"xbits");
     }
     CHECK(cg_rule_kw_table_sorted());
-    r = add_ok(rs, "alert tcp any any -> any any (content:\"b\"; xbits:noalert; "
-                   "xbits:set,q,track ip_dst; sid:9109041;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (content:\"b\"; xbits:noalert; "
+               "xbits:set,q,track ip_dst; sid:9109041;)");
     if (r) {
         CHECK(r->noalert);
         CHECK_EQ_U(r->nxbits, 1);
     }
     /* pcre unquoted, as Suricata takes it: the same as quoted */
-    r = add_ok(rs, "alert http any any -> any any (content:\"${\"; http_header; "
-                   "pcre: !/(\\$\\{\\w+:.*\\}|jndi)/Hi ; sid:9100037;)");
+    r = add_ok(rs,
+               "alert http any any -> any any (content:\"${\"; http_header; "
+               "pcre: !/(\\$\\{\\w+:.*\\}|jndi)/Hi ; sid:9100037;)");
     if (r && r->nmatch == 2) {
         CHECK_EQ_U(r->matches[1].type, CG_M_PCRE);
         CHECK_EQ_U(r->matches[1].buf, CG_BUF_HTTP_HEADER);
@@ -383,22 +395,29 @@ static void test_keywords(void)
         CHECK(!"unquoted pcre");
     }
     /* ties: the first of the longest */
-    r = add_ok(rs, "alert tcp any any -> any any (content:\"ab\"; content:\"cde\"; "
-                   "content:\"fgh\"; sid:9100035;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (content:\"ab\"; content:\"cde\"; "
+               "content:\"fgh\"; sid:9100035;)");
     if (r)
         CHECK_EQ_U(r->fp, 1);
     /* negative distance */
-    r = add_ok(rs, "alert tcp any any -> any any (content:\"ab\"; content:\"cd\"; "
-                   "distance:-2; within:4; sid:9100036;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (content:\"ab\"; content:\"cd\"; "
+               "distance:-2; within:4; sid:9100036;)");
     if (r && r->nmatch == 2) {
         CHECK_EQ_U((uint32_t)r->matches[1].u.c.distance, (uint32_t)-2);
         CHECK_EQ_U(r->matches[1].u.c.within, 4);
     }
 
     /* dsize forms */
-    static const struct { const char *v; uint8_t op; uint32_t a, b; } ds[] = {
-        { "300", CG_DS_EQ, 300, 0 }, { "<5", CG_DS_LT, 5, 0 }, { "> 7", CG_DS_GT, 7, 0 },
-        { "<=9", CG_DS_LE, 9, 0 }, { ">=11", CG_DS_GE, 11, 0 }, { "!0", CG_DS_NE, 0, 0 },
+    static const struct {
+        const char *v;
+        uint8_t op;
+        uint32_t a, b;
+    } ds[] = {
+        { "300", CG_DS_EQ, 300, 0 },     { "<5", CG_DS_LT, 5, 0 },
+        { "> 7", CG_DS_GT, 7, 0 },       { "<=9", CG_DS_LE, 9, 0 },
+        { ">=11", CG_DS_GE, 11, 0 },     { "!0", CG_DS_NE, 0, 0 },
         { "9<>18", CG_DS_RANGE, 9, 18 }, { "10 - 20", CG_DS_RANGE, 10, 20 },
     };
     for (size_t i = 0; i < sizeof ds / sizeof ds[0]; i++) {
@@ -422,8 +441,9 @@ static void test_keywords(void)
         CHECK_EQ_U(r->flow, CG_F_STATELESS | CG_F_TO_SERVER);
 
     /* thresholds */
-    r = add_ok(rs, "alert tcp any any -> any any (detection_filter:track by_dst, count 5, "
-                   "seconds 30; sid:9100052;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (detection_filter:track by_dst, count 5, "
+               "seconds 30; sid:9100052;)");
     if (r) {
         CHECK_EQ_U(r->filter.type, CG_TH_DETECTION_FILTER);
         CHECK_EQ_U(r->filter.track, CG_TRACK_DST);
@@ -431,14 +451,16 @@ static void test_keywords(void)
         CHECK_EQ_U(r->filter.seconds, 30);
         CHECK_EQ_U(r->threshold.type, CG_TH_NONE);
     }
-    r = add_ok(rs, "alert tcp any any -> any any (threshold:seconds 10,count 3,track by_both,"
-                   "type both; sid:9100053;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (threshold:seconds 10,count 3,track by_both,"
+               "type both; sid:9100053;)");
     if (r) {
         CHECK_EQ_U(r->threshold.type, CG_TH_BOTH);
         CHECK_EQ_U(r->threshold.track, CG_TRACK_BOTH);
     }
-    r = add_ok(rs, "alert tcp any any -> any any (threshold:type threshold,track by_rule,"
-                   "count 3,seconds 1; sid:9100054;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (threshold:type threshold,track by_rule,"
+               "count 3,seconds 1; sid:9100054;)");
     if (r) {
         CHECK_EQ_U(r->threshold.type, CG_TH_THRESHOLD);
         CHECK_EQ_U(r->threshold.track, CG_TRACK_RULE);
@@ -451,8 +473,9 @@ static void test_keywords(void)
         CHECK_EQ_U(r->severity, 4);
         CHECK_STR(cg_severity_name(r->severity), "info");
     }
-    r = add_ok(rs, "alert tcp any any -> any any (priority:1; classtype:misc-activity; "
-                   "sid:9100061;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (priority:1; classtype:misc-activity; "
+               "sid:9100061;)");
     if (r)
         CHECK_EQ_U(r->severity, 1);
     r = add_ok(rs, "alert tcp any any -> any any (priority:7; sid:9100062;)");
@@ -460,8 +483,9 @@ static void test_keywords(void)
         CHECK_EQ_U(r->priority, 7);
         CHECK_EQ_U(r->severity, 4);
     }
-    r = add_ok(rs, "alert tcp any any -> any any (classtype:Trojan-Activity; target:src_ip; "
-                   "target:src_ip; gid:3; sid:9100063;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (classtype:Trojan-Activity; target:src_ip; "
+               "target:src_ip; gid:3; sid:9100063;)");
     if (r) {
         CHECK_EQ_U(r->severity, 1);
         CHECK_EQ_U(r->gid, 3);
@@ -472,8 +496,9 @@ static void test_keywords(void)
     CHECK_STR(cg_severity_name(3), "low");
 
     /* header spacing: lists with blanks, "! x" */
-    r = add_ok(rs, "alert tcp [10.0.0.0/8, !10.1.0.0/16] any -> ! 1.1.1.1 [80: 82, 1024: ] "
-                   "(sid:9100070;)");
+    r = add_ok(rs,
+               "alert tcp [10.0.0.0/8, !10.1.0.0/16] any -> ! 1.1.1.1 [80: 82, 1024: ] "
+               "(sid:9100070;)");
     if (r) {
         CHECK(amatch(&r->src, "10.2.0.1") && !amatch(&r->src, "10.1.0.1"));
         CHECK(!amatch(&r->dst, "1.1.1.1") && amatch(&r->dst, "1.1.1.2"));
@@ -495,10 +520,12 @@ static void test_sets(void)
     uint32_t sid = 9100100;
     CHECK(cg_ruleset_create(&rs) == 0);
 
-#define SRC(expr) (snprintf(text, sizeof text, "alert ip %s any -> any any (sid:%u;)", expr, \
-                            sid++), add_ok(rs, text))
-#define SPORT(expr) (snprintf(text, sizeof text, "alert tcp any %s -> any any (sid:%u;)", expr, \
-                              sid++), add_ok(rs, text))
+#define SRC(expr)                                                                      \
+    (snprintf(text, sizeof text, "alert ip %s any -> any any (sid:%u;)", expr, sid++), \
+     add_ok(rs, text))
+#define SPORT(expr)                                                                     \
+    (snprintf(text, sizeof text, "alert tcp any %s -> any any (sid:%u;)", expr, sid++), \
+     add_ok(rs, text))
 
     r = SRC("any");
     if (r) {
@@ -514,7 +541,7 @@ static void test_sets(void)
         CHECK(memcmp(r->src.r[0].lo, a, 16) == 0 && memcmp(r->src.r[0].hi, a, 16) == 0);
         CHECK(!amatch(&r->src, "192.0.2.8"));
     }
-    r = SRC("192.0.2.77/24");              /* host bits are masked, as in Suricata */
+    r = SRC("192.0.2.77/24"); /* host bits are masked, as in Suricata */
     if (r)
         CHECK(amatch(&r->src, "192.0.2.0") && amatch(&r->src, "192.0.2.255") &&
               !amatch(&r->src, "192.0.3.0"));
@@ -528,7 +555,7 @@ static void test_sets(void)
     if (r)
         CHECK(amatch(&r->src, "2001:db8:ffff::1") && !amatch(&r->src, "2001:db9::") &&
               !amatch(&r->src, "10.0.0.1"));
-    r = SRC("0.0.0.0/0");                  /* all of IPv4, none of IPv6 */
+    r = SRC("0.0.0.0/0"); /* all of IPv4, none of IPv6 */
     if (r)
         CHECK(amatch(&r->src, "255.255.255.255") && !amatch(&r->src, "2001:db8::1"));
     /* merging: adjacent and overlapping */
@@ -543,7 +570,7 @@ static void test_sets(void)
         CHECK(addr_normalised(&r->src));
         CHECK(amatch(&r->src, "10.0.0.1"));
         CHECK(!amatch(&r->src, "10.1.0.1"));
-        CHECK(amatch(&r->src, "10.1.2.3"));   /* the inner exception comes back */
+        CHECK(amatch(&r->src, "10.1.2.3")); /* the inner exception comes back */
         CHECK(amatch(&r->src, "192.168.1.1"));
         CHECK(!amatch(&r->src, "192.168.1.2"));
     }
@@ -551,7 +578,7 @@ static void test_sets(void)
     if (r)
         CHECK(!amatch(&r->src, "1.1.1.1") && !amatch(&r->src, "2.2.2.2") &&
               amatch(&r->src, "3.3.3.3") && amatch(&r->src, "::1"));
-    r = SRC("[!1.1.1.1,!2.2.2.2]");        /* only negations: from everything */
+    r = SRC("[!1.1.1.1,!2.2.2.2]"); /* only negations: from everything */
     if (r)
         CHECK(!amatch(&r->src, "1.1.1.1") && amatch(&r->src, "1.1.1.2"));
     r = SRC("!!10.0.0.1");
@@ -569,10 +596,10 @@ static void test_sets(void)
         CHECK(amatch(&r->src, "2001:db8::1") && amatch(&r->src, "8.8.8.8") &&
               !amatch(&r->src, "192.168.3.4"));
     }
-    r = SRC("[$HOME_NET,!$DNS_SERVERS,8.8.8.8]");   /* DNS_SERVERS = $HOME_NET */
+    r = SRC("[$HOME_NET,!$DNS_SERVERS,8.8.8.8]"); /* DNS_SERVERS = $HOME_NET */
     if (r)
         CHECK_EQ_U(r->src.n, 1);
-    r = SRC("$AIM_SERVERS");                   /* $EXTERNAL_NET -> !$HOME_NET */
+    r = SRC("$AIM_SERVERS"); /* $EXTERNAL_NET -> !$HOME_NET */
     if (r)
         CHECK(amatch(&r->src, "8.8.8.8") && !amatch(&r->src, "10.0.0.1"));
 
@@ -642,7 +669,7 @@ static void test_errors(void)
     t = "alert tcp any any -> any any (content:\"|41 4G|\"; sid:6;)";
     expect_error(rs, t, col_of(t, "G|"), "bad hex digit 'G' in content");
     t = "alert tcp any any -> any any (content:\"|41 4|\"; sid:7;)";
-    expect_error(rs, t, col_of(t, "|\"") , "odd number of hex digits in content");
+    expect_error(rs, t, col_of(t, "|\""), "odd number of hex digits in content");
     t = "alert tcp any any -> any any (content:\"a|41\"; sid:8;)";
     expect_error(rs, t, col_of(t, "|41"), "unterminated hex block in content");
     t = "alert tcp any any -> any any (content:\"a\\x\"; sid:9;)";
@@ -768,8 +795,10 @@ static void test_errors(void)
     /* the sid of a rule that failed early is still reported */
     {
         char err[256];
-        const cg_rule_issue *is = add_bad(rs, "alert tcp any any -> any any (content:\"|zz|\"; "
-                                              "sid:9100999;)", err, sizeof err);
+        const cg_rule_issue *is = add_bad(rs,
+                                          "alert tcp any any -> any any (content:\"|zz|\"; "
+                                          "sid:9100999;)",
+                                          err, sizeof err);
         if (is)
             CHECK_EQ_U(is->sid, 9100999);
     }
@@ -831,9 +860,10 @@ static void test_buffers(void)
 
     /* sticky buffers make groups; items keep rule order; a single buffer named
      * again continues its group, a multi-instance one starts another */
-    r = add_ok(rs, "alert http any any -> any any (http.method; content:\"POST\"; http.uri; "
-                   "content:\"/a\"; http.header; content:\"X\"; http.uri; content:\"b\"; "
-                   "distance:0; sid:9100300;)");
+    r = add_ok(rs,
+               "alert http any any -> any any (http.method; content:\"POST\"; http.uri; "
+               "content:\"/a\"; http.header; content:\"X\"; http.uri; content:\"b\"; "
+               "distance:0; sid:9100300;)");
     if (r && r->nmatch == 4 && r->ngroups == 3) {
         CHECK_EQ_U(r->groups[0].buf, CG_BUF_HTTP_METHOD);
         CHECK_EQ_U(r->groups[1].buf, CG_BUF_HTTP_URI);
@@ -843,22 +873,25 @@ static void test_buffers(void)
         CHECK_EQ_U(r->matches[2].grp, 2);
         CHECK_EQ_U(r->matches[3].grp, 1);
         CHECK_EQ_U(r->matches[3].buf, CG_BUF_HTTP_URI);
-        CHECK_EQ_U(r->bufs, (1ull << CG_BUF_HTTP_METHOD) | (1ull << CG_BUF_HTTP_URI) |
-                            (1ull << CG_BUF_HTTP_HEADER));
+        CHECK_EQ_U(r->bufs,
+                   (1ull << CG_BUF_HTTP_METHOD) | (1ull << CG_BUF_HTTP_URI) |
+                       (1ull << CG_BUF_HTTP_HEADER));
         CHECK_EQ_U(r->app_proto, CG_APP_HTTP);
-        CHECK_EQ_U(r->fp, 0);           /* POST: the longest */
+        CHECK_EQ_U(r->fp, 0); /* POST: the longest */
         CHECK_EQ_U(r->fp_buf, CG_BUF_HTTP_METHOD);
     } else {
         CHECK(!"http.method/uri/header groups");
     }
-    r = add_ok(rs, "alert dns any any -> any any (dns.query; content:\"a\"; dns_query; "
-                   "content:\"b\"; sid:9100301;)");
+    r = add_ok(rs,
+               "alert dns any any -> any any (dns.query; content:\"a\"; dns_query; "
+               "content:\"b\"; sid:9100301;)");
     if (r)
         CHECK_EQ_U(r->ngroups, 2);
     /* legacy modifiers move the content before them; the payload group goes
      * when nothing is left in it */
-    r = add_ok(rs, "alert http any any -> any any (content:\"GET\"; http_method; content:\"/x\"; "
-                   "http_uri; content:\"abc\"; http_raw_uri; fast_pattern; sid:9100302;)");
+    r = add_ok(rs,
+               "alert http any any -> any any (content:\"GET\"; http_method; content:\"/x\"; "
+               "http_uri; content:\"abc\"; http_raw_uri; fast_pattern; sid:9100302;)");
     if (r && r->ngroups == 3) {
         CHECK_EQ_U(r->matches[0].buf, CG_BUF_HTTP_METHOD);
         CHECK_EQ_U(r->matches[1].buf, CG_BUF_HTTP_URI);
@@ -869,22 +902,24 @@ static void test_buffers(void)
         CHECK(!"legacy modifiers");
     }
     /* pcre letters; uricontent; pkt_data back to the payload */
-    r = add_ok(rs, "alert http any any -> any any (file_data; content:\"x\"; pcre:\"/a/Ui\"; "
-                   "uricontent:\"/y\"; content:\"z\"; pkt_data; content:\"GET\"; sid:9100303;)");
+    r = add_ok(rs,
+               "alert http any any -> any any (file_data; content:\"x\"; pcre:\"/a/Ui\"; "
+               "uricontent:\"/y\"; content:\"z\"; pkt_data; content:\"GET\"; sid:9100303;)");
     if (r && r->nmatch == 5) {
         CHECK_EQ_U(r->matches[0].buf, CG_BUF_FILE_DATA);
         CHECK_EQ_U(r->matches[1].buf, CG_BUF_HTTP_URI);
         CHECK_EQ_U(r->matches[2].buf, CG_BUF_HTTP_URI);
-        CHECK_EQ_U(r->matches[3].buf, CG_BUF_FILE_DATA);   /* the sticky buffer stays */
+        CHECK_EQ_U(r->matches[3].buf, CG_BUF_FILE_DATA); /* the sticky buffer stays */
         CHECK_EQ_U(r->matches[4].buf, CG_BUF_PAYLOAD);
         CHECK_EQ_U(r->matches[1].grp, r->matches[2].grp);
     } else {
         CHECK(!"pcre letters");
     }
     /* transforms on the group; a transform after items opens a new block */
-    r = add_ok(rs, "alert tls any any -> any any (tls.sni; dotprefix; to_lowercase; "
-                   "content:\".evil.com\"; endswith; pcre:\"/^[a-z]/\"; dotprefix; "
-                   "content:\".com\"; sid:9100304;)");
+    r = add_ok(rs,
+               "alert tls any any -> any any (tls.sni; dotprefix; to_lowercase; "
+               "content:\".evil.com\"; endswith; pcre:\"/^[a-z]/\"; dotprefix; "
+               "content:\".com\"; sid:9100304;)");
     if (r && r->ngroups == 2) {
         CHECK_EQ_U(r->groups[0].buf, CG_BUF_TLS_SNI);
         CHECK_EQ_U(r->groups[0].ntf, 2);
@@ -893,7 +928,7 @@ static void test_buffers(void)
         CHECK_EQ_U(r->groups[1].ntf, 1);
         CHECK_EQ_U(r->matches[2].grp, 1);
         CHECK_EQ_U(r->fp, 0);
-        CHECK_EQ_U(r->fp_len, 8);       /* "evil.com" */
+        CHECK_EQ_U(r->fp_len, 8); /* "evil.com" */
         CHECK_EQ_U(r->fp_nocase, 1);
     } else {
         CHECK(!"transforms");
@@ -904,17 +939,20 @@ static void test_buffers(void)
                                     CG_TF_URL_DECODE, CG_TF_TO_UPPERCASE };
     for (size_t i = 0; i < 4; i++) {
         char t[256];
-        snprintf(t, sizeof t, "alert http any any -> any any (http.request_body; %s; "
-                 "content:\"A%%\"; sid:%zu;)", tfs[i], 9100310 + i);
+        snprintf(t, sizeof t,
+                 "alert http any any -> any any (http.request_body; %s; "
+                 "content:\"A%%\"; sid:%zu;)",
+                 tfs[i], 9100310 + i);
         r = add_ok(rs, t);
         if (r && r->ngroups == 1) {
             CHECK_EQ_U(r->groups[0].tf[0], tfid[i]);
-            CHECK_EQ_U(r->fp, i == 3 ? 0 : -1);   /* only the case change keeps a literal */
+            CHECK_EQ_U(r->fp, i == 3 ? 0 : -1); /* only the case change keeps a literal */
         }
     }
     /* bsize and urilen are items of their buffer */
-    r = add_ok(rs, "alert http any any -> any any (http.host; content:\"a.b\"; bsize:>=3; "
-                   "urilen:<100,raw; sid:9100320;)");
+    r = add_ok(rs,
+               "alert http any any -> any any (http.host; content:\"a.b\"; bsize:>=3; "
+               "urilen:<100,raw; sid:9100320;)");
     if (r && r->nmatch == 3) {
         CHECK_EQ_U(r->matches[1].type, CG_M_BSIZE);
         CHECK_EQ_U(r->matches[1].u.sz.op, CG_U_GE);
@@ -933,8 +971,9 @@ static void test_buffers(void)
     r = add_ok(rs, "alert tcp-stream any any -> any any (content:\"a\"; sid:9100332;)");
     if (r)
         CHECK(!r->packet_ok && r->stream_ok);
-    r = add_ok(rs, "alert http1 any any -> any any (flow:established,only_stream; "
-                   "content:\"a\"; sid:9100333;)");
+    r = add_ok(rs,
+               "alert http1 any any -> any any (flow:established,only_stream; "
+               "content:\"a\"; sid:9100333;)");
     if (r)
         CHECK(!r->packet_ok && r->stream_ok && r->proto == CG_RP_HTTP);
     r = add_ok(rs, "alert udp any any -> any any (flow:no_frag; content:\"a\"; sid:9100334;)");
@@ -949,10 +988,11 @@ static void test_byte_keywords(void)
     const cg_rule *r;
     CHECK(cg_ruleset_create(&rs) == 0);
 
-    r = add_ok(rs, "alert tcp any any -> any any (content:\"a\"; isdataat:!1,relative; "
-                   "isdataat:50; byte_test:2,!=,0x10,-1,relative,little; "
-                   "byte_test:4,<=,1337,1,string,dec; byte_test:1,&,8,0,bitmask 0x0f; "
-                   "sid:9100400;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (content:\"a\"; isdataat:!1,relative; "
+               "isdataat:50; byte_test:2,!=,0x10,-1,relative,little; "
+               "byte_test:4,<=,1337,1,string,dec; byte_test:1,&,8,0,bitmask 0x0f; "
+               "sid:9100400;)");
     if (r && r->nmatch == 6) {
         CHECK_EQ_U(r->matches[1].type, CG_M_ISDATAAT);
         CHECK_EQ_U(r->matches[1].u.d.pos, 1);
@@ -976,9 +1016,10 @@ static void test_byte_keywords(void)
     } else {
         CHECK(!"isdataat/byte_test");
     }
-    r = add_ok(rs, "alert tcp any any -> any any (byte_jump:4,12,relative,multiplier 2,big,"
-                   "align,from_beginning,post_offset -3,bitmask 0xff; byte_jump:2,0,string,hex,"
-                   "from_end; sid:9100401;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (byte_jump:4,12,relative,multiplier 2,big,"
+               "align,from_beginning,post_offset -3,bitmask 0xff; byte_jump:2,0,string,hex,"
+               "from_end; sid:9100401;)");
     if (r && r->nmatch == 2) {
         const cg_byteop *b = &r->matches[0].u.b;
         CHECK_EQ_U(r->matches[0].type, CG_M_BYTE_JUMP);
@@ -991,10 +1032,11 @@ static void test_byte_keywords(void)
         CHECK_EQ_U(r->matches[1].u.b.flags, CG_B_STRING | CG_B_END);
     }
     /* byte_extract variables: as nbytes, value, offset and content positions */
-    r = add_ok(rs, "alert tcp any any -> any any (byte_extract:1,0,len,relative,multiplier 4,"
-                   "align 2; byte_extract:2,1,off,string,oct; byte_test:len,=,off,off; "
-                   "byte_jump:len,off; isdataat:len,relative; content:\"x\"; offset:off; "
-                   "depth:len; content:\"y\"; distance:off; within:len; sid:9100402;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (byte_extract:1,0,len,relative,multiplier 4,"
+               "align 2; byte_extract:2,1,off,string,oct; byte_test:len,=,off,off; "
+               "byte_jump:len,off; isdataat:len,relative; content:\"x\"; offset:off; "
+               "depth:len; content:\"y\"; distance:off; within:len; sid:9100402;)");
     if (r && r->nmatch == 7) {
         CHECK_EQ_U(r->nvars, 2);
         CHECK_EQ_U(r->matches[0].type, CG_M_BYTE_EXTRACT);
@@ -1016,12 +1058,14 @@ static void test_byte_keywords(void)
         CHECK(!"byte_extract variables");
     }
     /* a variable of an earlier buffer */
-    add_ok(rs, "alert http any any -> any any (http.uri; byte_extract:1,0,v; http.header; "
-               "content:\"x\"; offset:v; sid:9100403;)");
+    add_ok(rs,
+           "alert http any any -> any any (http.uri; byte_extract:1,0,v; http.header; "
+           "content:\"x\"; offset:v; sid:9100403;)");
     /* offsets: byte_test reads them as strtol with radix 0 (010 is 8), the
      * others in decimal, as Suricata's parsers do */
-    r = add_ok(rs, "alert tcp any any -> any any (byte_test:1,=,0x10,010; byte_jump:1,010; "
-                   "byte_extract:1,010,w; sid:9100406;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (byte_test:1,=,0x10,010; byte_jump:1,010; "
+               "byte_extract:1,010,w; sid:9100406;)");
     if (r && r->nmatch == 3) {
         CHECK_EQ_U(r->matches[0].u.b.value, 16);
         CHECK_EQ_U(r->matches[0].u.b.offset, 8);
@@ -1029,10 +1073,12 @@ static void test_byte_keywords(void)
         CHECK_EQ_U(r->matches[2].u.b.offset, 10);
     }
     /* ET's forms: 0 characters with string, byte_jump of 0 bytes */
-    add_ok(rs, "alert http any any -> any any (http.content_len; byte_test:0,=,0,0,string,dec; "
-               "sid:9100404;)");
-    add_ok(rs, "alert tcp any any -> any any (content:\"exec\"; byte_jump:0,0,relative,"
-               "post_offset -13; content:\"|62|\"; within:1; sid:9100405;)");
+    add_ok(rs,
+           "alert http any any -> any any (http.content_len; byte_test:0,=,0,0,string,dec; "
+           "sid:9100404;)");
+    add_ok(rs,
+           "alert tcp any any -> any any (content:\"exec\"; byte_jump:0,0,relative,"
+           "post_offset -13; content:\"|62|\"; within:1; sid:9100405;)");
     cg_ruleset_destroy(rs);
 }
 
@@ -1049,9 +1095,12 @@ static void test_header_keywords(void)
         CHECK_EQ_U(r->tcpflags.bits, 0x02);
         CHECK_EQ_U(r->tcpflags.ignore, 0xc0);
     }
-    static const struct { const char *v; uint8_t mod, bits; } fl[] = {
+    static const struct {
+        const char *v;
+        uint8_t mod, bits;
+    } fl[] = {
         { "+SA", CG_FM_PLUS, 0x12 }, { "*FR", CG_FM_ANY, 0x05 }, { "!P", CG_FM_NOT, 0x08 },
-        { "SA+", CG_FM_PLUS, 0x12 }, { "0", CG_FM_EXACT, 0 }, { "UCE", CG_FM_EXACT, 0xe0 },
+        { "SA+", CG_FM_PLUS, 0x12 }, { "0", CG_FM_EXACT, 0 },    { "UCE", CG_FM_EXACT, 0xe0 },
         { "pa", CG_FM_EXACT, 0x18 },
     };
     for (size_t i = 0; i < sizeof fl / sizeof fl[0]; i++) {
@@ -1064,8 +1113,9 @@ static void test_header_keywords(void)
             CHECK_EQ_U(r->tcpflags.bits, fl[i].bits);
         }
     }
-    r = add_ok(rs, "alert icmp any any -> any any (itype:8; icode:>0; ttl:<=64; ip_proto:!1; "
-                   "sid:9100520;)");
+    r = add_ok(rs,
+               "alert icmp any any -> any any (itype:8; icode:>0; ttl:<=64; ip_proto:!1; "
+               "sid:9100520;)");
     if (r) {
         CHECK_EQ_U(r->itype.op, CG_U_EQ);
         CHECK_EQ_U(r->itype.a, 8);
@@ -1080,8 +1130,9 @@ static void test_header_keywords(void)
         CHECK_EQ_U(r->itype.op, CG_U_RANGE);
         CHECK_EQ_U(r->itype.b, 20);
     }
-    r = add_ok(rs, "alert tcp-pkt any any -> any any (stream_size:server,<,5; "
-                   "stream_size:either, >= ,1800; sid:9100522;)");
+    r = add_ok(rs,
+               "alert tcp-pkt any any -> any any (stream_size:server,<,5; "
+               "stream_size:either, >= ,1800; sid:9100522;)");
     if (r && r->nstream_size == 2) {
         CHECK_EQ_U(r->stream_size[0].which, CG_SS_SERVER);
         CHECK_EQ_U(r->stream_size[0].cmp.op, CG_U_LT);
@@ -1105,13 +1156,15 @@ static void test_header_keywords(void)
     r = add_ok(rs, "alert dns any any -> any any (dns.opcode:!0; sid:9100526;)");
     if (r)
         CHECK_EQ_U(r->dns_opcode.op, CG_U_NE);
-    r = add_ok(rs, "alert tcp any any -> any any (content:\"a\"; noalert; "
-                   "tag:session,5,packets; tag:host,300,seconds,src; sid:9100527;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (content:\"a\"; noalert; "
+               "tag:session,5,packets; tag:host,300,seconds,src; sid:9100527;)");
     if (r)
         CHECK_EQ_U(r->noalert, 1);
-    r = add_ok(rs, "alert tcp any any -> any any (flowbits:set,a&b; flowbits:isset,c|d; "
-                   "flowbits:isnotset,e; flowbits:unset,a; flowbits:toggle,b; flowbits:noalert; "
-                   "sid:9100528;)");
+    r = add_ok(rs,
+               "alert tcp any any -> any any (flowbits:set,a&b; flowbits:isset,c|d; "
+               "flowbits:isnotset,e; flowbits:unset,a; flowbits:toggle,b; flowbits:noalert; "
+               "sid:9100528;)");
     if (r && r->nflowbits == 5) {
         CHECK_EQ_U(r->noalert, 1);
         CHECK_EQ_U(r->flowbits[0].cmd, CG_FB_SET);
@@ -1135,8 +1188,9 @@ static void test_header_keywords(void)
     /* names are case-sensitive; a skipped rule takes no id */
     add_ok(rs, "alert tcp any any -> any any (flowbits:set,A; sid:9100529;)");
     char err[512];
-    add_bad(rs, "alert tcp any any -> any any (flowbits:set,zz; asn1:oversize_length 1; sid:9100530;)", err,
-            sizeof err);
+    add_bad(rs,
+            "alert tcp any any -> any any (flowbits:set,zz; asn1:oversize_length 1; sid:9100530;)",
+            err, sizeof err);
     CHECK_EQ_U(cg_ruleset_flowbits(rs), 6);
     cg_ruleset_destroy(rs);
 
@@ -1150,8 +1204,10 @@ static void test_header_keywords(void)
     }
     CHECK_EQ_U(cg_ruleset_flowbits(rs), CG_FLOWBITS_MAX);
     add_ok(rs, "alert tcp any any -> any any (flowbits:isset,n0|n7; sid:9119998;)");
-    const cg_rule_issue *is = add_bad(rs, "alert tcp any any -> any any (flowbits:set,n0&more; "
-                                          "sid:9119999;)", err, sizeof err);
+    const cg_rule_issue *is = add_bad(rs,
+                                      "alert tcp any any -> any any (flowbits:set,n0&more; "
+                                      "sid:9119999;)",
+                                      err, sizeof err);
     if (is) {
         CHECK_EQ_U(is->kind, CG_ISSUE_UNSUPPORTED);
         CHECK_STR(is->keyword, "flowbits");
@@ -1166,7 +1222,11 @@ static void test_new_errors(void)
     cg_ruleset *rs;
     const char *t;
     CHECK(cg_ruleset_create(&rs) == 0);
-#define E(text, needle, why) do { t = (text); expect_error(rs, t, col_of(t, needle), why); } while (0)
+#define E(text, needle, why)                         \
+    do {                                             \
+        t = (text);                                  \
+        expect_error(rs, t, col_of(t, needle), why); \
+    } while (0)
 
     /* isdataat */
     E("alert tcp any any -> any any (isdataat:5,absolute; sid:1;)", "absolute",
@@ -1184,10 +1244,10 @@ static void test_new_errors(void)
       "byte_test reads at most 8 bytes without string");
     E("alert tcp any any -> any any (byte_test:24,=,1,0,string,dec; sid:12;)", "24",
       "byte_test reads at most 23 bytes with string");
-    E("alert tcp any any -> any any (byte_test:2,=,1,0,dec; sid:13;)", "2,=",
-      "byte_test: a radix needs 'string'");
-    E("alert tcp any any -> any any (byte_test:1,=,1; sid:14;)", "1,=",
-      "byte_test needs at least 4 fields");
+    E("alert tcp any any -> any any (byte_test:2,=,1,0,dec; sid:13;)",
+      "2,=", "byte_test: a radix needs 'string'");
+    E("alert tcp any any -> any any (byte_test:1,=,1; sid:14;)",
+      "1,=", "byte_test needs at least 4 fields");
     E("alert tcp any any -> any any (byte_test:1,=,1,0,sideways; sid:15;)", "sideways",
       "unknown byte_test option 'sideways'");
     E("alert tcp any any -> any any (byte_test:1,=,1,0,big,little; sid:16;)", "little",
@@ -1221,16 +1281,16 @@ static void test_new_errors(void)
     E("alert tcp any any -> any any (content:\"a\"; depth:dd; sid:35;)", "dd;",
       "'dd' is not a byte_extract variable");
     E("alert http any any -> any any (http.header; content:\"y\"; http.uri; "
-      "byte_extract:1,0,v; http.header; content:\"x\"; offset:v; sid:36;)", "v; sid",
-      "'v' is not a byte_extract variable of this buffer or an earlier one");
+      "byte_extract:1,0,v; http.header; content:\"x\"; offset:v; sid:36;)",
+      "v; sid", "'v' is not a byte_extract variable of this buffer or an earlier one");
     E("alert http any any -> any any (http.uri; content:\"a\"; pkt_data; byte_extract:1,0,v; "
-      "content:\"b\"; offset:v; http_uri; sid:37;)", "http_uri",
+      "content:\"b\"; offset:v; http_uri; sid:37;)",
+      "http_uri",
       "moves a content whose byte_extract variable 'v' comes from a buffer matched after it");
     /* buffers */
     E("alert tcp any any -> any any (content:\"a\"; bsize:10; sid:40;)", "bsize",
       "bsize needs a sticky buffer before it");
-    E("alert dns any any -> any any (dns.query; bsize:abc; sid:41;)", "abc",
-      "bad bsize 'abc'");
+    E("alert dns any any -> any any (dns.query; bsize:abc; sid:41;)", "abc", "bad bsize 'abc'");
     E("alert dns any any -> any any (dns.query; content:\"google.com\"; bsize:5; sid:42;)",
       "content", "content of 10 bytes can never match a buffer that bsize limits to 5");
     E("alert dns any any -> any any (dns.query; content:\"google.com\"; bsize:5<>10; sid:43;)",
@@ -1244,11 +1304,12 @@ static void test_new_errors(void)
     E("alert http any any -> any any (file_data; strip_whitespace; content:\"a b\"; sid:47;)",
       "content", "a blank can never match after strip_whitespace");
     E("alert http any any -> any any (file_data; compress_whitespace; content:\"a  b\"; "
-      "sid:48;)", "content", "two blanks in a row");
+      "sid:48;)",
+      "content", "two blanks in a row");
     E("alert tcp any any -> any any (content:\"a\"; dotprefix; sid:49;)", "dotprefix",
       "'dotprefix' needs a sticky buffer before it");
-    E("alert http any any -> any any (http.uri; http.header; content:\"a\"; sid:50;)",
-      "http.uri", "'http.uri' is not followed by anything to match in it");
+    E("alert http any any -> any any (http.uri; http.header; content:\"a\"; sid:50;)", "http.uri",
+      "'http.uri' is not followed by anything to match in it");
     E("alert http any any -> any any (http.uri; content:\"a\"; http_uri; sid:51;)", "http_uri",
       "'http_uri' needs a content of the payload");
     E("alert http any any -> any any (http_cookie; content:\"a\"; sid:52;)", "http_cookie",
@@ -1260,8 +1321,8 @@ static void test_new_errors(void)
     E("alert http any any -> any any (urilen:70000; sid:55;)", "70000",
       "urilen 70000 is out of range");
     E("alert dns any any -> any any (dns.query; to_lowercase; to_uppercase; dotprefix; "
-      "url_decode; strip_whitespace; content:\"A\"; sid:56;)", "strip_whitespace",
-      "more than 4 transforms on one buffer");
+      "url_decode; strip_whitespace; content:\"A\"; sid:56;)",
+      "strip_whitespace", "more than 4 transforms on one buffer");
     E("alert udp any any -> any any (flow:only_stream; content:\"a\"; sid:57;)", "only_stream",
       "only_stream on a rule that does not match TCP");
     E("alert tcp any any -> any any (dsize:5; flow:only_stream; content:\"a\"; sid:58;)",
@@ -1283,8 +1344,7 @@ static void test_new_errors(void)
       "flowbits:noalert takes no name");
     E("alert tcp any any -> any any (flowbits:isset,a b; sid:66;)", "a b",
       "spaces are not allowed in a name");
-    E("alert tcp any any -> any any (flowbits:isset,a||b; sid:67;)", "|b",
-      "flowbits: empty name");
+    E("alert tcp any any -> any any (flowbits:isset,a||b; sid:67;)", "|b", "flowbits: empty name");
     /* flags and the other header keywords */
     E("alert tcp any any -> any any (flags:SX; sid:70;)", "X;", "bad TCP flag 'X'");
     E("alert tcp any any -> any any (flags:S,Z; sid:71;)", "Z;", "bad TCP flag 'Z' in the mask");
@@ -1338,16 +1398,18 @@ static void test_new_errors(void)
         "content:\"x\"; sid:100;)";
     expect_error(rs, t, col_of(t, "base64_data"), "transforms do not apply to base64_data");
     t = "alert http any any -> any any (dns.query; content:\"x\"; sid:104;)";
-    expect_error(rs, t, col_of(t, "dns.query"), "'dns.query' is a buffer of dns: it never "
+    expect_error(rs, t, col_of(t, "dns.query"),
+                 "'dns.query' is a buffer of dns: it never "
                  "matches in a rule of http");
     t = "alert tcp any any -> any any (http.uri; content:\"a\"; tls.sni; content:\"b\"; "
         "sid:105;)";
-    expect_error(rs, t, col_of(t, "tls.sni"), "'tls.sni' is a buffer of tls: it never "
+    expect_error(rs, t, col_of(t, "tls.sni"),
+                 "'tls.sni' is a buffer of tls: it never "
                  "matches in a rule of http");
     t = "alert http any any -> any any (app-layer-event:http.too_many_warnings; "
         "http.uri; content:\"a\"; sid:106;)";
-    expect_unsupported(rs, t, "app-layer-event:http.too_many_warnings",
-                       col_of(t, "http.too_many"), 106);
+    expect_unsupported(rs, t, "app-layer-event:http.too_many_warnings", col_of(t, "http.too_many"),
+                       106);
     t = "alert http any any -> any any (app-layer-event:http.request_auth_unrecognized; "
         "content:\"a\"; sid:107;)";
     expect_unsupported(rs, t, "app-layer-event (no http buffer)", col_of(t, "app-layer-event"),
@@ -1356,11 +1418,13 @@ static void test_new_errors(void)
     expect_error(rs, t, col_of(t, "base64_decode"), "base64_decode needs a base64_data after it");
     t = "alert tcp any any -> any any (content:\"k=\"; base64_decode:relative; "
         "byte_extract:1,0,v; base64_data; content:\"X\"; offset:v; depth:1; sid:103;)";
-    expect_error(rs, t, col_of(t, "content:\"X"), "base64_data reads a variable that is "
+    expect_error(rs, t, col_of(t, "content:\"X"),
+                 "base64_data reads a variable that is "
                  "extracted only after base64_decode, outside base64_data");
     /* one extracted within base64_data, before its use, is fine */
-    add_ok(rs, "alert tcp any any -> any any (base64_decode; base64_data; "
-               "byte_extract:1,0,v; content:\"Z\"; offset:v; sid:9109042;)");
+    add_ok(rs,
+           "alert tcp any any -> any any (base64_decode; base64_data; "
+           "byte_extract:1,0,v; content:\"Z\"; offset:v; sid:9109042;)");
     t = "alert tcp any any -> any any (content:\"a\"; base64_decode; base64_data; sid:101;)";
     expect_error(rs, t, col_of(t, "base64_data"), "is not followed by anything to match");
     t = "alert http2 any any -> any any (sid:95;)";
@@ -1392,26 +1456,28 @@ static void test_files(void)
                "$WEB_SERVERS = [10.20.1.0/24]\n"
                "HTTP_PORTS: \"[80,8080]\"\n");
     write_file(dir, "a.rules",
-        "# a comment\n"
-        "\n"
-        "alert tcp $EXTERNAL_NET any -> $WEB_SERVERS $HTTP_PORTS (msg:\"one\"; content:\"a\"; "
-        "classtype:local-test; sid:9100201; rev:1;)\n"
-        "# alert tcp any any -> any any (msg:\"disabled\"; sid:9100299;)\n"
-        "#alert udp any any -> any any (sid:9100298;)\n"
-        "#drop udp any any -> any any (sid:9100297;)\n"
-        "# not a rule: alerting is fun\n"
-        "alert tcp any any -> any any (msg:\"two\"; \\\n"
-        "    content:\"b\"; \\\n"
-        "    sid:9100202;)\n"
-        "alert tcp any any -> any any (msg:\"bad\"; \\\n"
-        "    content:\"|4|\"; sid:9100203;)\n"
-        "  alert udp any any -> any any (msg:\"indented, CRLF\"; sid:9100204;)\r\n"
-        "alert tcp any any -> any any (msg:\"skipped\"; asn1:bitstring; sid:9100205;)\n"
-        "alert tcp any any -> any any (msg:\"unterminated\"; content:\"x; sid:9100206;)\n");
+               "# a comment\n"
+               "\n"
+               "alert tcp $EXTERNAL_NET any -> $WEB_SERVERS $HTTP_PORTS (msg:\"one\"; "
+               "content:\"a\"; "
+               "classtype:local-test; sid:9100201; rev:1;)\n"
+               "# alert tcp any any -> any any (msg:\"disabled\"; sid:9100299;)\n"
+               "#alert udp any any -> any any (sid:9100298;)\n"
+               "#drop udp any any -> any any (sid:9100297;)\n"
+               "# not a rule: alerting is fun\n"
+               "alert tcp any any -> any any (msg:\"two\"; \\\n"
+               "    content:\"b\"; \\\n"
+               "    sid:9100202;)\n"
+               "alert tcp any any -> any any (msg:\"bad\"; \\\n"
+               "    content:\"|4|\"; sid:9100203;)\n"
+               "  alert udp any any -> any any (msg:\"indented, CRLF\"; sid:9100204;)\r\n"
+               "alert tcp any any -> any any (msg:\"skipped\"; asn1:bitstring; sid:9100205;)\n"
+               "alert tcp any any -> any any (msg:\"unterminated\"; content:\"x; sid:9100206;)\n");
     write_file(dir, "b.rules",
-        "alert tcp any any -> any any (msg:\"dup\"; sid:9100201; rev:2;)\n"
-        "alert tcp any any -> any any (msg:\"three\"; classtype:trojan-activity; sid:9100207;)\n"
-        "alert tcp any any -> any any (msg:\"eof continued\"; \\\n");
+               "alert tcp any any -> any any (msg:\"dup\"; sid:9100201; rev:2;)\n"
+               "alert tcp any any -> any any (msg:\"three\"; classtype:trojan-activity; "
+               "sid:9100207;)\n"
+               "alert tcp any any -> any any (msg:\"eof continued\"; \\\n");
     write_file(dir, "notes.txt", "alert tcp garbage\n");
 
     CHECK(cg_ruleset_create(&rs) == 0);
@@ -1422,11 +1488,11 @@ static void test_files(void)
     if (n == 4) {
         CHECK_EQ_U(r[0].sid, 9100201);
         CHECK_EQ_U(r[0].line, 3);
-        CHECK_EQ_U(r[0].severity, 4);                /* local-test, priority 4 */
+        CHECK_EQ_U(r[0].severity, 4); /* local-test, priority 4 */
         CHECK_STR(r[0].class_desc, "Local Test");
         CHECK(amatch(&r[0].dst, "10.20.1.5") && !amatch(&r[0].dst, "10.20.2.5"));
         CHECK(!amatch(&r[0].src, "10.20.9.9") && !amatch(&r[0].src, "2001:db8:2200::1") &&
-              amatch(&r[0].src, "192.168.1.1"));   /* HOME_NET replaced */
+              amatch(&r[0].src, "192.168.1.1")); /* HOME_NET replaced */
         CHECK(cg_portset_match(&r[0].dport, 8080) && !cg_portset_match(&r[0].dport, 81));
         CHECK_EQ_U(r[1].sid, 9100202);
         CHECK_EQ_U(r[1].line, 8);
@@ -1451,7 +1517,7 @@ static void test_files(void)
     if (fb) {
         CHECK_EQ_U(fb->loaded, 1);
         CHECK_EQ_U(fb->skipped, 0);
-        CHECK_EQ_U(fb->errors, 2);                  /* the duplicate, the cut-off rule */
+        CHECK_EQ_U(fb->errors, 2); /* the duplicate, the cut-off rule */
         CHECK_EQ_U(fb->disabled, 0);
     }
 
@@ -1498,7 +1564,10 @@ static void test_files(void)
     cg_ruleset_destroy(rs);
 
     /* the variables file: errors with file:line */
-    static const struct { const char *text; const char *why; } badvars[] = {
+    static const struct {
+        const char *text;
+        const char *why;
+    } badvars[] = {
         { "HOME_NET [10.0.0.0/8\n", ":1: $HOME_NET: unbalanced '['" },
         { "# c\nFOO\n", ":2: the variable has no value" },
         { "9NET 10.0.0.0/8\n", ":1: a variable name must start" },
@@ -1512,7 +1581,8 @@ static void test_files(void)
         { "A [$B,$B,$B,$B,$B,$B,$B,$B,$B,$B]\nB [$C,$C,$C,$C,$C,$C,$C,$C,$C,$C]\n"
           "C [$D,$D,$D,$D,$D,$D,$D,$D,$D,$D]\nD [$E,$E,$E,$E,$E,$E,$E,$E,$E,$E]\n"
           "E [$F,$F,$F,$F,$F,$F,$F,$F,$F,$F]\nF [$G,$G,$G,$G,$G,$G,$G,$G,$G,$G]\n"
-          "G 10.0.0.1\n", ":1: $A: in $B: address expression too large" },
+          "G 10.0.0.1\n",
+          ":1: $A: in $B: address expression too large" },
     };
     for (size_t i = 0; i < sizeof badvars / sizeof badvars[0]; i++) {
         write_file(dir, "bad.conf", badvars[i].text);
@@ -1538,7 +1608,10 @@ static void test_files(void)
     cg_ruleset_destroy(rs);
 
     /* classification errors */
-    static const struct { const char *text; const char *why; } badclass[] = {
+    static const struct {
+        const char *text;
+        const char *why;
+    } badclass[] = {
         { "config classification: x,Desc\n", ":1: missing description or priority" },
         { "#\nconfig classification: x,Desc,0\n", ":2: the priority must be a number" },
         { "classification: x,Desc,1\n", ":1: expected 'config classification:" },
@@ -1598,7 +1671,7 @@ static void test_hash(void)
     static const char *const c[] = {
         "alert tcp any any -> any any (content:\"a\"; sid:1;)",
         "alert tcp any any -> any any (content:\"b\"; sid:2;)",
-        "alert tcp any any -> any any (asn1:bitstring; sid:3;)",  /* skipped: no effect */
+        "alert tcp any any -> any any (asn1:bitstring; sid:3;)", /* skipped: no effect */
     };
     static const char *const d[] = {
         "  alert tcp any any -> any any (content:\"a\"; sid:1;)\n",
@@ -1616,7 +1689,7 @@ static void test_hash(void)
     CHECK(memcmp(ha, ha2, 32) == 0);
     CHECK(memcmp(ha, hb, 32) != 0);
     CHECK(memcmp(ha, hc, 32) == 0);
-    hash_of(d, 2, NULL, hd);             /* blanks around a rule do not count */
+    hash_of(d, 2, NULL, hd); /* blanks around a rule do not count */
     CHECK(memcmp(ha, hd, 32) == 0);
     if (dir) {
         write_file(dir, "v.conf", "HOME_NET 10.0.0.0/8\n");
@@ -1634,7 +1707,7 @@ static int is_rule_line(const char *p)
     while (*p == ' ' || *p == '\t')
         p++;
     return strncmp(p, "alert ", 6) == 0 || strncmp(p, "drop ", 5) == 0 ||
-           strncmp(p, "pass ", 5) == 0 || strncmp(p, "reject ", 7) == 0;
+        strncmp(p, "pass ", 5) == 0 || strncmp(p, "reject ", 7) == 0;
 }
 
 /* Enabled rule lines of the *.rules files of dir (none of them is continued). */
@@ -1664,7 +1737,10 @@ static uint32_t count_enabled(const char *dir)
     return n;
 }
 
-struct kwcount { const char *kw; uint32_t n; };
+struct kwcount {
+    const char *kw;
+    uint32_t n;
+};
 
 static int by_count(const void *a, const void *b)
 {
@@ -1677,9 +1753,9 @@ static int by_count(const void *a, const void *b)
  * a keyword of the table, and its protocol one this engine evaluates. */
 static void check_etopen_keywords(const cg_ruleset *rs)
 {
-    static const char *const protos[] = { "ip", "tcp", "udp", "icmp", "http", "http1", "dns",
-                                          "tls", "smtp", "ftp", "ssh", "smb", "tcp-pkt",
-                                          "tcp-stream" };
+    static const char *const protos[] = { "ip",    "tcp", "udp",     "icmp",      "http",
+                                          "http1", "dns", "tls",     "smtp",      "ftp",
+                                          "ssh",   "smb", "tcp-pkt", "tcp-stream" };
     uint32_t nr, checked = 0, bad = 0;
     const cg_rule *r = cg_ruleset_rules(rs, &nr);
     const char *cur = NULL;
@@ -1689,7 +1765,7 @@ static void check_etopen_keywords(const cg_ruleset *rs)
     uint32_t lineno = 0;
 
     for (uint32_t i = 0; i < nr; i++) {
-        if (r[i].file != cur) {         /* rules of a file come in line order */
+        if (r[i].file != cur) { /* rules of a file come in line order */
             if (f)
                 fclose(f);
             cur = r[i].file;
@@ -1786,8 +1862,9 @@ static void test_etopen(void)
     /* the coverage goal: at least 90% of the enabled rules load */
     CHECK(loaded * 10 >= expected * 9);
     printf("etopen: %u enabled rules: %u loaded (%.1f%%), %u skipped (unsupported), %u errors "
-           "(%u duplicate sids); %u disabled; %u flowbit names; %.3f s\n", expected, loaded,
-           100.0 * loaded / expected, skipped, errors, dups, disabled, cg_ruleset_flowbits(rs),
+           "(%u duplicate sids); %u disabled; %u flowbit names; %.3f s\n",
+           expected, loaded, 100.0 * loaded / expected, skipped, errors, dups, disabled,
+           cg_ruleset_flowbits(rs),
            (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     check_etopen_keywords(rs);
 
@@ -1850,7 +1927,7 @@ static void test_pins(void)
     CHECK_EQ_U(uv[0].rules, 2);
     CHECK_STR(uv[1].name, "NOPE");
     CHECK_EQ_U(uv[1].rules, 1);
-    CHECK_EQ_U(cg_ruleset_undefined_vars(rs, uv, 1), 2);   /* counted past max */
+    CHECK_EQ_U(cg_ruleset_undefined_vars(rs, uv, 1), 2); /* counted past max */
     cg_ruleset_destroy(rs);
 
     /* --vars FILE, then --set: both win over the directory's vars.conf */

@@ -82,29 +82,31 @@ static const char *nz(const char *s)
 static int geo_equal(const cg_incident_geo *a, const cg_incident_geo *b)
 {
     return !strcmp(a->country, b->country) && a->asn == b->asn &&
-           !strcmp(nz(a->city), nz(b->city)) && !strcmp(nz(a->as_org), nz(b->as_org)) &&
-           !strcmp(nz(a->agency), nz(b->agency)) && !strcmp(nz(a->zone), nz(b->zone));
+        !strcmp(nz(a->city), nz(b->city)) && !strcmp(nz(a->as_org), nz(b->as_org)) &&
+        !strcmp(nz(a->agency), nz(b->agency)) && !strcmp(nz(a->zone), nz(b->zone));
 }
 
 static int inc_equal(const cg_incident *a, const cg_incident *b)
 {
     return a->id == b->id && a->gid == b->gid && a->sid == b->sid && a->rev == b->rev &&
-           !memcmp(a->src, b->src, 16) && !memcmp(a->dst, b->dst, 16) &&
-           a->sport == b->sport && a->dport == b->dport && a->proto == b->proto &&
-           a->severity == b->severity && a->rule_severity == b->rule_severity &&
-           a->layers == b->layers && a->status == b->status && a->flags == b->flags &&
-           a->first_us == b->first_us && a->last_us == b->last_us && a->count == b->count &&
-           a->flow_id == b->flow_id && a->escalated_from == b->escalated_from &&
-           a->nevidence == b->nevidence && a->nalerts == b->nalerts && a->nnotes == b->nnotes &&
-           !strcmp(nz(a->msg), nz(b->msg)) && !strcmp(nz(a->classtype), nz(b->classtype)) &&
-           !strcmp(nz(a->community_id), nz(b->community_id)) &&
-           !strcmp(nz(a->assignee), nz(b->assignee)) &&
-           geo_equal(&a->src_geo, &b->src_geo) && geo_equal(&a->dst_geo, &b->dst_geo) &&
-           !strcmp(nz(a->geo_db_type), nz(b->geo_db_type)) &&
-           !strcmp(nz(a->geo_db_date), nz(b->geo_db_date));
+        !memcmp(a->src, b->src, 16) && !memcmp(a->dst, b->dst, 16) && a->sport == b->sport &&
+        a->dport == b->dport && a->proto == b->proto && a->severity == b->severity &&
+        a->rule_severity == b->rule_severity && a->layers == b->layers && a->status == b->status &&
+        a->flags == b->flags && a->first_us == b->first_us && a->last_us == b->last_us &&
+        a->count == b->count && a->flow_id == b->flow_id &&
+        a->escalated_from == b->escalated_from && a->nevidence == b->nevidence &&
+        a->nalerts == b->nalerts && a->nnotes == b->nnotes && !strcmp(nz(a->msg), nz(b->msg)) &&
+        !strcmp(nz(a->classtype), nz(b->classtype)) &&
+        !strcmp(nz(a->community_id), nz(b->community_id)) &&
+        !strcmp(nz(a->assignee), nz(b->assignee)) && geo_equal(&a->src_geo, &b->src_geo) &&
+        geo_equal(&a->dst_geo, &b->dst_geo) && !strcmp(nz(a->geo_db_type), nz(b->geo_db_type)) &&
+        !strcmp(nz(a->geo_db_date), nz(b->geo_db_date));
 }
 
-struct expect { const cg_incident *want; int calls, equal; };
+struct expect {
+    const cg_incident *want;
+    int calls, equal;
+};
 
 static int cb_expect(const cg_incident *inc, void *arg)
 {
@@ -122,7 +124,11 @@ static int get_equal(cg_store *st, const cg_incident *want)
 }
 
 #define MAXGOT 4096
-struct got { uint64_t ids[MAXGOT]; size_t n; int stop_after; };
+struct got {
+    uint64_t ids[MAXGOT];
+    size_t n;
+    int stop_after;
+};
 
 static int cb_collect(const cg_incident *inc, void *arg)
 {
@@ -180,8 +186,8 @@ static int is_empty_dir(const char *p)
 }
 
 /* Raw LMDB, for what the store itself never writes. db NULL = main db. */
-static int raw_put(const char *dir, const char *db, const void *k, size_t klen,
-                   const void *v, size_t vlen)
+static int raw_put(const char *dir, const char *db, const void *k, size_t klen, const void *v,
+                   size_t vlen)
 {
     MDB_env *env;
     MDB_txn *txn;
@@ -209,8 +215,8 @@ static int raw_put(const char *dir, const char *db, const void *k, size_t klen,
 }
 
 /* Copies the value of key k in db into buf (up to cap), its size in *vlen. */
-static int raw_get(const char *dir, const char *db, const void *k, size_t klen,
-                   void *buf, size_t cap, size_t *vlen)
+static int raw_get(const char *dir, const char *db, const void *k, size_t klen, void *buf,
+                   size_t cap, size_t *vlen)
 {
     MDB_env *env;
     MDB_txn *txn;
@@ -249,8 +255,7 @@ static long raw_count(const char *dir, const char *db)
     if (mdb_env_create(&env))
         return -1;
     mdb_env_set_maxdbs(env, 16);
-    if (!mdb_env_open(env, dir, MDB_RDONLY, 0600) &&
-        !mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) {
+    if (!mdb_env_open(env, dir, MDB_RDONLY, 0600) && !mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) {
         if (!mdb_dbi_open(txn, db, 0, &dbi) && !mdb_stat(txn, dbi, &ms))
             n = (long)ms.ms_entries;
         mdb_txn_abort(txn);
@@ -331,7 +336,12 @@ static const cg_incident *mkfullp(uint64_t id)
 
 /* ---- round trip --------------------------------------------------------------- */
 
-struct evgot { uint32_t seq[8]; uint8_t data[8][9100]; cg_evidence ev[8]; int n; };
+struct evgot {
+    uint32_t seq[8];
+    uint8_t data[8][9100];
+    cg_evidence ev[8];
+    int n;
+};
 
 static int cb_ev(uint32_t seq, const cg_evidence *ev, void *arg)
 {
@@ -359,7 +369,12 @@ static int cb_ev_count(uint32_t seq, const cg_evidence *ev, void *arg)
     return 0;
 }
 
-struct algot { uint32_t seq[8]; cg_alert a[8]; char cid[8][64]; int n; };
+struct algot {
+    uint32_t seq[8];
+    cg_alert a[8];
+    char cid[8][64];
+    int n;
+};
 
 static int cb_alert(uint32_t seq, const cg_alert *a, void *arg)
 {
@@ -411,7 +426,8 @@ static void test_roundtrip(void)
     int n;
 
     CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
-    CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) && (sb.st_mode & 0777) == 0750);   /* the group may read */
+    CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode) &&
+          (sb.st_mode & 0777) == 0750); /* the group may read */
     CHECK_EQ_U(cg_store_new_id(st), 1);
     CHECK_EQ_U(cg_store_new_id(st), 2);
     CHECK_EQ_U(cg_store_new_id(st), 3);
@@ -435,7 +451,7 @@ static void test_roundtrip(void)
     a.dst_geo.asn = UINT32_MAX;
     a.dst_geo.city = "Mountain View";
     a.dst_geo.as_org = "GOOGLE";
-    a.dst_geo.zone = "internet";          /* agency left NULL */
+    a.dst_geo.zone = "internet"; /* agency left NULL */
     a.geo_db_type = "GeoLite2-City";
     a.geo_db_date = "2025-11-18";
     b = mk(2);
@@ -513,9 +529,9 @@ static void test_roundtrip(void)
         q.has = CG_Q_COMMUNITY;
         q.community_id = "1:another+flow=";
         CHECK(q_ids(st, &q, &gg) == 1 && gg.ids[0] == 1);
-        q.community_id = "1:LQU9qZlK+B5F3KDmev6m5PMibrg=";   /* a's and c's own */
+        q.community_id = "1:LQU9qZlK+B5F3KDmev6m5PMibrg="; /* a's and c's own */
         CHECK(q_ids(st, &q, &gg) == 2 && gg.ids[0] == 3 && gg.ids[1] == 1);
-        q.community_id = "";                                  /* b has none */
+        q.community_id = ""; /* b has none */
         CHECK(q_ids(st, &q, &gg) == 1 && gg.ids[0] == 2);
         q.community_id = "1:nothing=";
         CHECK_EQ_U(q_ids(st, &q, &gg), 0);
@@ -541,7 +557,7 @@ static void test_roundtrip(void)
     CHECK_EQ_U(info.next_id, 4);
     CHECK_EQ_U(info.map_size, (uint64_t)16 << 30);
     CHECK(info.map_used > 0 && info.map_used < ((uint64_t)1 << 20));
-    CHECK_EQ_U(cg_store_new_id(st), 0);   /* read-only */
+    CHECK_EQ_U(cg_store_new_id(st), 0); /* read-only */
     CHECK((int)cg_store_begin(st) == CG_EINVAL);
     CHECK_CONTAINS(cg_store_error(st), "read-only");
     cg_store_close(st);
@@ -588,7 +604,7 @@ static void test_replace(void)
     y.first_us = 5000;
     y.severity = 4, y.dport = 443;
     strcpy(y.src_geo.country, "CN");
-    y.dst_geo.country[0] = 0;             /* known, then not: out of by_dst_cc */
+    y.dst_geo.country[0] = 0; /* known, then not: out of by_dst_cc */
     y.src_geo.asn = 4134, y.dst_geo.asn = 0;
     /* the triage fields of the stored record win over the put's */
     y.status = CG_ST_RESOLVED, y.assignee = "someone else", y.nnotes = 7;
@@ -598,9 +614,12 @@ static void test_replace(void)
     y.status = CG_ST_NEW, y.assignee = "an", y.nnotes = 0;
     CHECK(get_equal(st, &y));
     {
-        static const struct { unsigned has; int want; } qs[] = {
-            { CG_Q_SEV, 0 }, { CG_Q_DPORT, 0 }, { CG_Q_SRC_CC, 0 }, { CG_Q_DST_CC, 0 },
-            { CG_Q_SRC_ASN, 0 }, { CG_Q_DST_ASN, 0 },
+        static const struct {
+            unsigned has;
+            int want;
+        } qs[] = {
+            { CG_Q_SEV, 0 },    { CG_Q_DPORT, 0 },   { CG_Q_SRC_CC, 0 },
+            { CG_Q_DST_CC, 0 }, { CG_Q_SRC_ASN, 0 }, { CG_Q_DST_ASN, 0 },
         };
         cg_query o;
         for (size_t i = 0; i < sizeof qs / sizeof qs[0]; i++) {
@@ -615,7 +634,7 @@ static void test_replace(void)
         o.has = CG_Q_SRC_CC | CG_Q_SRC_ASN | CG_Q_DPORT | CG_Q_SEV | CG_Q_ASSIGNEE;
         strcpy(o.src_cc, "CN"), o.src_asn = 4134, o.dport = 443, o.sev_max = 4, o.assignee = "an";
         CHECK(q_ids(st, &o, &g) == 1 && g.ids[0] == 1);
-        o.has = CG_Q_DST_CC;   /* unknown */
+        o.has = CG_Q_DST_CC; /* unknown */
         CHECK(q_ids(st, &o, &g) == 2);
     }
 
@@ -680,7 +699,7 @@ static void test_replace(void)
 #define NQ 3000
 /* incident i of the oracle is id QID(i): ids spread over several partitions */
 #define QSTEP 73
-#define QID(i) ((uint64_t)(i) * QSTEP)
+#define QID(i) ((uint64_t)(i)*QSTEP)
 static cg_incident qinc[NQ + 1];
 /* the Community ID of a later alert of incident id ("" = none): by_community
  * finds an incident by any of its alerts' */
@@ -694,28 +713,47 @@ static const char *const q_who[] = { "", "an", "binh", "chi" };
 static int ref_match(const cg_query *q, const cg_incident *x)
 {
     unsigned has = q->has;
-    if ((has & CG_Q_SINCE) && !(x->first_us >= q->since_us)) return 0;
-    if ((has & CG_Q_UNTIL) && !(x->first_us < q->until_us)) return 0;
-    if ((has & CG_Q_SRC) && (memcmp(x->src, q->src_lo, 16) < 0 || memcmp(x->src, q->src_hi, 16) > 0)) return 0;
-    if ((has & CG_Q_DST) && (memcmp(x->dst, q->dst_lo, 16) < 0 || memcmp(x->dst, q->dst_hi, 16) > 0)) return 0;
-    if ((has & CG_Q_SID) && x->sid != q->sid) return 0;
-    if ((has & CG_Q_GID) && x->gid != q->gid) return 0;
-    if ((has & CG_Q_SEV) && x->severity > q->sev_max) return 0;
-    if ((has & CG_Q_PORT) && x->sport != q->port && x->dport != q->port) return 0;
-    if ((has & CG_Q_SPORT) && x->sport != q->sport) return 0;
-    if ((has & CG_Q_DPORT) && x->dport != q->dport) return 0;
-    if ((has & CG_Q_STATUS) && !(q->status_mask >> x->status & 1)) return 0;
-    if ((has & CG_Q_SRC_CC) && strcmp(x->src_geo.country, q->src_cc)) return 0;
-    if ((has & CG_Q_DST_CC) && strcmp(x->dst_geo.country, q->dst_cc)) return 0;
-    if ((has & CG_Q_SRC_ASN) && x->src_geo.asn != q->src_asn) return 0;
-    if ((has & CG_Q_DST_ASN) && x->dst_geo.asn != q->dst_asn) return 0;
-    if ((has & CG_Q_ASSIGNEE) && strcmp(nz(x->assignee), nz(q->assignee))) return 0;
+    if ((has & CG_Q_SINCE) && !(x->first_us >= q->since_us))
+        return 0;
+    if ((has & CG_Q_UNTIL) && !(x->first_us < q->until_us))
+        return 0;
+    if ((has & CG_Q_SRC) &&
+        (memcmp(x->src, q->src_lo, 16) < 0 || memcmp(x->src, q->src_hi, 16) > 0))
+        return 0;
+    if ((has & CG_Q_DST) &&
+        (memcmp(x->dst, q->dst_lo, 16) < 0 || memcmp(x->dst, q->dst_hi, 16) > 0))
+        return 0;
+    if ((has & CG_Q_SID) && x->sid != q->sid)
+        return 0;
+    if ((has & CG_Q_GID) && x->gid != q->gid)
+        return 0;
+    if ((has & CG_Q_SEV) && x->severity > q->sev_max)
+        return 0;
+    if ((has & CG_Q_PORT) && x->sport != q->port && x->dport != q->port)
+        return 0;
+    if ((has & CG_Q_SPORT) && x->sport != q->sport)
+        return 0;
+    if ((has & CG_Q_DPORT) && x->dport != q->dport)
+        return 0;
+    if ((has & CG_Q_STATUS) && !(q->status_mask >> x->status & 1))
+        return 0;
+    if ((has & CG_Q_SRC_CC) && strcmp(x->src_geo.country, q->src_cc))
+        return 0;
+    if ((has & CG_Q_DST_CC) && strcmp(x->dst_geo.country, q->dst_cc))
+        return 0;
+    if ((has & CG_Q_SRC_ASN) && x->src_geo.asn != q->src_asn)
+        return 0;
+    if ((has & CG_Q_DST_ASN) && x->dst_geo.asn != q->dst_asn)
+        return 0;
+    if ((has & CG_Q_ASSIGNEE) && strcmp(nz(x->assignee), nz(q->assignee)))
+        return 0;
     if (has & CG_Q_COMMUNITY) {
         const char *c = nz(q->community_id), *own = nz(x->community_id);
         if (!c[0] ? own[0] != 0 : strcmp(own, c) && strcmp(qalert_cid[x->id / QSTEP], c))
             return 0;
     }
-    if (q->match && !q->match(x, q->match_arg)) return 0;
+    if (q->match && !q->match(x, q->match_arg))
+        return 0;
     return 1;
 }
 
@@ -767,8 +805,14 @@ static unsigned ref_key(int f, const cg_incident *x, uint8_t k[16])
     case CG_F_SID: be64(k, (uint64_t)x->sid << 32 | x->gid); return 8;
     case CG_F_SRC_CC: memcpy(k, x->src_geo.country, 2); return k[0] ? 2 : 0;
     case CG_F_DST_CC: memcpy(k, x->dst_geo.country, 2); return k[0] ? 2 : 0;
-    case CG_F_SRC_ASN: be64(k, x->src_geo.asn); memmove(k, k + 4, 4); return x->src_geo.asn ? 4 : 0;
-    case CG_F_DST_ASN: be64(k, x->dst_geo.asn); memmove(k, k + 4, 4); return x->dst_geo.asn ? 4 : 0;
+    case CG_F_SRC_ASN:
+        be64(k, x->src_geo.asn);
+        memmove(k, k + 4, 4);
+        return x->src_geo.asn ? 4 : 0;
+    case CG_F_DST_ASN:
+        be64(k, x->dst_geo.asn);
+        memmove(k, k + 4, 4);
+        return x->dst_geo.asn ? 4 : 0;
     case CG_F_DPORT: k[0] = (uint8_t)(x->dport >> 8), k[1] = (uint8_t)x->dport; return 2;
     case CG_F_SEV: k[0] = x->severity; return 1;
     default: k[0] = x->status; return 1;
@@ -778,16 +822,26 @@ static unsigned ref_key(int f, const cg_incident *x, uint8_t k[16])
 static unsigned group_key(int f, const cg_store_group *g, uint8_t k[16])
 {
     switch (f) {
-    case CG_F_SRC: case CG_F_DST: memcpy(k, g->addr, 16); return 16;
+    case CG_F_SRC:
+    case CG_F_DST: memcpy(k, g->addr, 16); return 16;
     case CG_F_SID: be64(k, (uint64_t)g->num << 32 | g->gid); return 8;
-    case CG_F_SRC_CC: case CG_F_DST_CC: memcpy(k, g->cc, 2); return 2;
-    case CG_F_SRC_ASN: case CG_F_DST_ASN: be64(k, g->num); memmove(k, k + 4, 4); return 4;
+    case CG_F_SRC_CC:
+    case CG_F_DST_CC: memcpy(k, g->cc, 2); return 2;
+    case CG_F_SRC_ASN:
+    case CG_F_DST_ASN:
+        be64(k, g->num);
+        memmove(k, k + 4, 4);
+        return 4;
     case CG_F_DPORT: k[0] = (uint8_t)(g->num >> 8), k[1] = (uint8_t)g->num; return 2;
     default: k[0] = (uint8_t)g->num; return 1;
     }
 }
 
-struct refgroup { uint8_t k[16]; unsigned kl; uint64_t n; };
+struct refgroup {
+    uint8_t k[16];
+    unsigned kl;
+    uint64_t n;
+};
 
 static int ref_group_cmp(const void *a, const void *b)
 {
@@ -797,7 +851,10 @@ static int ref_group_cmp(const void *a, const void *b)
     return memcmp(x->k, y->k, x->kl);
 }
 
-struct hgot { uint64_t start[4096], n[4096]; size_t len; };
+struct hgot {
+    uint64_t start[4096], n[4096];
+    size_t len;
+};
 
 static int cb_hist(uint64_t start, uint64_t n, void *arg)
 {
@@ -911,19 +968,58 @@ static void random_query(cg_query *q)
                 cidr(q->dst_lo, q->dst_hi, a, 96 + 24 + (unsigned)(rnd() % 9));
             }
             break;
-        case 3: q->has |= CG_Q_SID; q->sid = sids[rnd() % 4]; break;
-        case 4: q->has |= CG_Q_SEV; q->sev_max = (uint8_t)(1 + rnd() % 4); break;
-        case 5: q->has |= CG_Q_STATUS; q->status_mask = (unsigned)(1 + rnd() % 31); break;
-        case 6: q->has |= CG_Q_SRC_CC; strcpy(q->src_cc, q_cc[rnd() % 6]); break;
-        case 7: q->has |= CG_Q_DST_CC; strcpy(q->dst_cc, q_cc[rnd() % 6]); break;
-        case 8: q->has |= CG_Q_SRC_ASN; q->src_asn = q_asn[rnd() % 5]; break;
-        case 9: q->has |= CG_Q_DST_ASN; q->dst_asn = q_asn[rnd() % 5]; break;
-        case 10: q->has |= CG_Q_DPORT; q->dport = ports[rnd() % 5]; break;
-        case 11: q->has |= CG_Q_COMMUNITY; q->community_id = q_cids[rnd() % 6]; break;
-        case 12: q->has |= CG_Q_ASSIGNEE; q->assignee = q_who[rnd() % 4]; break;
-        case 13: q->has |= CG_Q_PORT; q->port = ports[rnd() % 5]; break;
-        case 14: q->has |= CG_Q_SPORT; q->sport = ports[rnd() % 5]; break;
-        default: q->has |= CG_Q_GID; q->gid = 1 + (uint32_t)(rnd() % 3); break;
+        case 3:
+            q->has |= CG_Q_SID;
+            q->sid = sids[rnd() % 4];
+            break;
+        case 4:
+            q->has |= CG_Q_SEV;
+            q->sev_max = (uint8_t)(1 + rnd() % 4);
+            break;
+        case 5:
+            q->has |= CG_Q_STATUS;
+            q->status_mask = (unsigned)(1 + rnd() % 31);
+            break;
+        case 6:
+            q->has |= CG_Q_SRC_CC;
+            strcpy(q->src_cc, q_cc[rnd() % 6]);
+            break;
+        case 7:
+            q->has |= CG_Q_DST_CC;
+            strcpy(q->dst_cc, q_cc[rnd() % 6]);
+            break;
+        case 8:
+            q->has |= CG_Q_SRC_ASN;
+            q->src_asn = q_asn[rnd() % 5];
+            break;
+        case 9:
+            q->has |= CG_Q_DST_ASN;
+            q->dst_asn = q_asn[rnd() % 5];
+            break;
+        case 10:
+            q->has |= CG_Q_DPORT;
+            q->dport = ports[rnd() % 5];
+            break;
+        case 11:
+            q->has |= CG_Q_COMMUNITY;
+            q->community_id = q_cids[rnd() % 6];
+            break;
+        case 12:
+            q->has |= CG_Q_ASSIGNEE;
+            q->assignee = q_who[rnd() % 4];
+            break;
+        case 13:
+            q->has |= CG_Q_PORT;
+            q->port = ports[rnd() % 5];
+            break;
+        case 14:
+            q->has |= CG_Q_SPORT;
+            q->sport = ports[rnd() % 5];
+            break;
+        default:
+            q->has |= CG_Q_GID;
+            q->gid = 1 + (uint32_t)(rnd() % 3);
+            break;
         }
     }
 }
@@ -1068,7 +1164,7 @@ static void test_queries(void)
             if (i % 3 == 0)
                 CHECK_AGG(st, &q, CG_F_SRC + (int)(rnd() % 10));
         }
-        CHECK(found > 150);   /* not vacuous */
+        CHECK(found > 150); /* not vacuous */
     }
     /* aggregates with no filter (from the indexes) and with one */
     memset(&q, 0, sizeof q);
@@ -1117,11 +1213,11 @@ static void test_queries(void)
     memset(&q, 0, sizeof q);
     q.has = CG_Q_SID, q.sid = 1000;
     CHECK(CHECK_QUERY(st, &q) > 50);
-    q.sid = 3000;   /* in gid 1 and gid 3 */
+    q.sid = 3000; /* in gid 1 and gid 3 */
     CHECK(CHECK_QUERY(st, &q) > 50);
     q.has |= CG_Q_GID, q.gid = 3;
     CHECK(CHECK_QUERY(st, &q) > 20);
-    q.has = CG_Q_GID;   /* gid alone: a full scan */
+    q.has = CG_Q_GID; /* gid alone: a full scan */
     CHECK(CHECK_QUERY(st, &q) > 20);
     q.has = CG_Q_SID, q.sid = 4242;
     CHECK_EQ_U(CHECK_QUERY(st, &q), 0);
@@ -1188,18 +1284,22 @@ static void test_queries(void)
 /* The predicates a query language would give: on numbers, on strings, on
  * nothing at all. Each counts its calls, so a test can tell that records
  * were read. */
-struct pred { int kind; unsigned k, r; long calls; };
+struct pred {
+    int kind;
+    unsigned k, r;
+    long calls;
+};
 
 static int pred_fn(const cg_incident *x, void *arg)
 {
     struct pred *p = arg;
     p->calls++;
     switch (p->kind) {
-    case 0: return (x->id / QSTEP) % p->k == p->r;          /* every k-th incident */
-    case 1: return (x->sport + x->dport) % 2 == p->r;         /* ports: record only */
+    case 0: return (x->id / QSTEP) % p->k == p->r;    /* every k-th incident */
+    case 1: return (x->sport + x->dport) % 2 == p->r; /* ports: record only */
     case 2: return strcmp(nz(x->assignee), "an") == 0 || x->src_geo.asn == 4134;
-    case 3: return 0;                                          /* nothing */
-    case 4: return 1;                                          /* everything */
+    case 3: return 0; /* nothing */
+    case 4: return 1; /* everything */
     default: return strstr(nz(x->community_id), "bbbb") != NULL && x->severity <= 3;
     }
 }
@@ -1216,7 +1316,7 @@ static void set_pred(cg_query *q, struct pred *p, int kind)
 
 static void test_predicate(void)
 {
-    const char *dir = path("query");   /* test_queries' store and oracle */
+    const char *dir = path("query"); /* test_queries' store and oracle */
     cg_store *st;
     cg_query q;
     struct pred pr;
@@ -1269,8 +1369,7 @@ static void test_predicate(void)
         uint64_t a1 = 0, a2 = 1;
         plain.match = NULL;
         CHECK(CHECK_QUERY(st, &q) > 200);
-        CHECK(cg_store_count(st, &q, &a1) == 0 && cg_store_count(st, &plain, &a2) == 0 &&
-              a1 == a2);
+        CHECK(cg_store_count(st, &q, &a1) == 0 && cg_store_count(st, &plain, &a2) == 0 && a1 == a2);
     }
     /* the Community ID filter by index and a predicate on the record */
     memset(&q, 0, sizeof q);
@@ -1318,7 +1417,7 @@ static void test_predicate_paging(void)
     top = 3000;
     memset(&q, 0, sizeof q);
     q.has = CG_Q_SEV, q.sev_max = 3;
-    q.match = pred_fn, q.match_arg = &pr;   /* (id / QSTEP) % 3 == 0 */
+    q.match = pred_fn, q.match_arg = &pr; /* (id / QSTEP) % 3 == 0 */
     for (uint64_t id = 1; id <= top; id++)
         want += (1 + id % 4) <= 3 && (id / QSTEP) % 3 == 0;
     {
@@ -1332,7 +1431,7 @@ static void test_predicate_paging(void)
         if (cg_store_query(st, &q, 50, &cursor, cb_collect, &g) != 0)
             ok = 0;
         if (g.n - before > 50 || (cursor && g.n - before != 50))
-            ok = 0;   /* a full page is `limit` matches */
+            ok = 0; /* a full page is `limit` matches */
         for (size_t i = before; i < g.n; i++) {
             uint64_t id = g.ids[i];
             if (id > top || seen[id]++ || (id / QSTEP) % 3 != 0 || 1 + id % 4 > 3 ||
@@ -1422,7 +1521,7 @@ static void test_paging(void)
         CHECK_EQ_U(cg_store_begin(st), 0);
         for (int i = 0; i < 100; i++) {
             cg_incident x = mk(cg_store_new_id(st));
-            x.first_us = 5000000 - x.id;   /* time runs against ids */
+            x.first_us = 5000000 - x.id; /* time runs against ids */
             CHECK_EQ_U(cg_store_put(st, &x), 0);
         }
         CHECK_EQ_U(cg_store_commit(st), 0);
@@ -1488,7 +1587,7 @@ static void test_paging(void)
                 cg_incident x = mk(cg_store_new_id(st));
                 x.sid = 2000001;
                 ok &= cg_store_begin(st) == 0 && cg_store_put(st, &x) == 0 &&
-                      cg_store_commit(st) == 0;
+                    cg_store_commit(st) == 0;
             }
         } while (cur && ++pages < 100);
         CHECK(ok);
@@ -1545,7 +1644,8 @@ static void test_full(void)
     CHECK((int)rc == CG_EFULL);
     CHECK(ncommitted > 0);
     CHECK_CONTAINS(cg_store_error(st), dir);
-    CHECK_CONTAINS(cg_store_error(st), "store is full (map size 1 MiB); nothing of this batch was stored");
+    CHECK_CONTAINS(cg_store_error(st),
+                   "store is full (map size 1 MiB); nothing of this batch was stored");
     /* the handle goes on: a new batch opens, and an abort drops it */
     CHECK_EQ_U(cg_store_begin(st), 0);
     cg_store_abort(st);
@@ -1555,7 +1655,8 @@ static void test_full(void)
         int added = 0, hn = 0;
         notes = 0;
         memset(note, 'n', sizeof note - 1);
-        for (int i = 0; i < 100 && (rc = cg_store_note_add(st, committed[0], "an", 1, note)) == 0; i++)
+        for (int i = 0; i < 100 && (rc = cg_store_note_add(st, committed[0], "an", 1, note)) == 0;
+             i++)
             added++;
         CHECK((int)rc == CG_EFULL);
         CHECK_CONTAINS(cg_store_error(st), "nothing of this change was stored");
@@ -1571,7 +1672,8 @@ static void test_full(void)
         cg_incident want = mk(committed[i]);
         int ne = 0;
         want.nnotes = i == 0 ? (uint32_t)notes : 0;
-        if (get_equal(st, &want) && cg_store_evidence(st, committed[i], cb_ev_count, &ne) == 0 && ne == 4)
+        if (get_equal(st, &want) && cg_store_evidence(st, committed[i], cb_ev_count, &ne) == 0 &&
+            ne == 4)
             n++;
     }
     CHECK_EQ_U(n, ncommitted);
@@ -1645,7 +1747,8 @@ static void test_newer(void)
     CHECK((int)cg_store_open(&st, dir, 0, 0) == CG_ENEWER);
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), dir);
-    CHECK_CONTAINS(cg_store_error(NULL), "written by schema version 99; this canhgac reads up to 3");
+    CHECK_CONTAINS(cg_store_error(NULL),
+                   "written by schema version 99; this canhgac reads up to 3");
     CHECK((int)cg_store_open(&st, dir, CG_STORE_RDONLY, 0) == CG_ENEWER);
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), "schema version 99");
@@ -1671,11 +1774,12 @@ static int decode_views(int k, const uint8_t *b, size_t n, const uint8_t *v[16][
     switch (k) {
     case R_INC:
         if ((rc = cg_store_decode(b, n, &x)) == 0) {
-            const char *xs[14] = { x.msg, x.classtype, x.community_id, x.assignee,
-                                   x.src_geo.city, x.src_geo.as_org, x.src_geo.agency,
-                                   x.src_geo.zone, x.dst_geo.city, x.dst_geo.as_org,
-                                   x.dst_geo.agency, x.dst_geo.zone, x.geo_db_type,
-                                   x.geo_db_date };
+            const char *xs[14] = {
+                x.msg,          x.classtype,      x.community_id,   x.assignee,
+                x.src_geo.city, x.src_geo.as_org, x.src_geo.agency, x.src_geo.zone,
+                x.dst_geo.city, x.dst_geo.as_org, x.dst_geo.agency, x.dst_geo.zone,
+                x.geo_db_type,  x.geo_db_date
+            };
             memcpy(s, xs, sizeof xs);
             ns = 14;
         }
@@ -1703,7 +1807,7 @@ static int decode_views(int k, const uint8_t *b, size_t n, const uint8_t *v[16][
     *nv = 0;
     for (int i = 0; i < ns; i++) {
         if (!s[i][0])
-            continue;   /* "" may be the decoder's own */
+            continue; /* "" may be the decoder's own */
         v[*nv][0] = (const uint8_t *)s[i];
         v[*nv][1] = (const uint8_t *)s[i] + strlen(s[i]) + 1;
         ++*nv;
@@ -1748,7 +1852,7 @@ static void fuzz_decoders(const uint8_t *const rec[R_N], const size_t len[R_N])
             }
             free(b);
         }
-        CHECK(accepted[k] > 0);   /* flips in fixed fields still decode */
+        CHECK(accepted[k] > 0); /* flips in fixed fields still decode */
     }
     CHECK_EQ_U(bad, 0);
 }
@@ -1835,7 +1939,7 @@ static void test_corrupt(void)
             bad += rc != 0;
             total += entries;
         }
-        CHECK_EQ_U(pr.n, 6);   /* incidents 2, 3, 4; alert, evidence, history of 1 */
+        CHECK_EQ_U(pr.n, 6); /* incidents 2, 3, 4; alert, evidence, history of 1 */
         CHECK_EQ_U(bad, 4);
         CHECK_CONTAINS(pr.text, "incidents key 2: ");
         CHECK_CONTAINS(pr.text, "incidents key 3: truncated");
@@ -1865,7 +1969,7 @@ static void test_corrupt(void)
         uint64_t cnt;
         cg_query q;
         memset(&q, 0, sizeof q);
-        q.has = CG_Q_PORT, q.port = 1;   /* a scan: meets the bad records */
+        q.has = CG_Q_PORT, q.port = 1; /* a scan: meets the bad records */
         CHECK((int)cg_store_count(st, &q, &cnt) == CG_ECORRUPT);
         CHECK((int)cg_store_top(st, &q, CG_F_SRC, grp, 4, &ng) == CG_ECORRUPT);
     }
@@ -1875,7 +1979,7 @@ static void test_corrupt(void)
     CHECK_CONTAINS(cg_store_error(st), "alert of incident 1: bad record (trailing bytes)");
     CHECK((int)cg_store_history(st, 1, cb_hist_count, &n) == CG_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(st), "history of incident 1: bad record (truncated)");
-    n = 0;   /* the packets of a damaged record are still there */
+    n = 0; /* the packets of a damaged record are still there */
     CHECK_EQ_U(cg_store_evidence(st, 2, cb_ev_count, &n), 0);
     CHECK_EQ_U(n, 1);
     cg_store_close(st);
@@ -1890,7 +1994,7 @@ static void test_corrupt(void)
 
     /* a writer replaces a bad record, and the store reads again */
     CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
-    CHECK_EQ_U(cg_store_new_id(st), 5);   /* the bad record's key counts too */
+    CHECK_EQ_U(cg_store_new_id(st), 5); /* the bad record's key counts too */
     CHECK_EQ_U(cg_store_begin(st), 0);
     for (uint64_t id = 2; id <= 4; id++)
         CHECK_EQ_U(cg_store_put(st, mkp(id)), 0);
@@ -1907,7 +2011,7 @@ static void test_corrupt(void)
         uint8_t bk[9] = { 0, 0, 0, 0, 0, 0, 0, 0, 'x' }, sev[1] = { 3 };
         cg_query q;
         be64(key, 2000001);
-        memcpy(bk + 4, key + 4, 4);   /* partition 0, among the keys of sid 2000001 */
+        memcpy(bk + 4, key + 4, 4); /* partition 0, among the keys of sid 2000001 */
         CHECK_EQ_U(raw_put(dir, "by_sid", bk, 9, "", 0), 0);
         CHECK_EQ_U(raw_put(dir, "by_sev", sev, 1, "abc", 3), 0);
         CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
@@ -1925,7 +2029,11 @@ static void test_corrupt(void)
 /* ---- triage ------------------------------------------------------------------------------------ */
 
 #define MAXH 16
-struct hgot2 { cg_history h[MAXH]; char who[MAXH][32], old[MAXH][64], nw[MAXH][64]; int n; };
+struct hgot2 {
+    cg_history h[MAXH];
+    char who[MAXH][32], old[MAXH][64], nw[MAXH][64];
+    int n;
+};
 
 static int cb_history(const cg_history *h, void *arg)
 {
@@ -1944,11 +2052,12 @@ static int hist_is(const struct hgot2 *g, int i, uint64_t when, const char *who,
                    uint32_t o, uint32_t n, const char *ot, const char *nt)
 {
     return i < g->n && g->h[i].seq == (uint64_t)i && g->h[i].when_us == when &&
-           !strcmp(g->who[i], who) && g->h[i].kind == kind && g->h[i].old_num == o &&
-           g->h[i].new_num == n && !strcmp(g->old[i], ot) && !strcmp(g->nw[i], nt);
+        !strcmp(g->who[i], who) && g->h[i].kind == kind && g->h[i].old_num == o &&
+        g->h[i].new_num == n && !strcmp(g->old[i], ot) && !strcmp(g->nw[i], nt);
 }
 
-static size_t count_q(cg_store *st, unsigned has, unsigned status_mask, const char *who, uint8_t sev)
+static size_t count_q(cg_store *st, unsigned has, unsigned status_mask, const char *who,
+                      uint8_t sev)
 {
     static struct got g;
     cg_query q;
@@ -1978,7 +2087,8 @@ static void test_triage(void)
     CHECK_CONTAINS(cg_store_error(st), "a batch is open on this handle");
     CHECK_EQ_U(cg_store_commit(st), 0);
     /* the writer's handle triages between batches */
-    CHECK_EQ_U(cg_store_triage_set(st, 1, CG_TRIAGE_STATUS, CG_ST_ACKNOWLEDGED, NULL, 0, "an", 100), 0);
+    CHECK_EQ_U(cg_store_triage_set(st, 1, CG_TRIAGE_STATUS, CG_ST_ACKNOWLEDGED, NULL, 0, "an", 100),
+               0);
     cg_store_close(st);
 
     /* a triage handle: no batches, no ids */
@@ -1988,27 +2098,34 @@ static void test_triage(void)
     CHECK_CONTAINS(cg_store_error(st), "opened for triage");
     CHECK((int)cg_store_put(st, mkp(9)) == CG_EINVAL);
     /* three fields at once: three entries, in field order */
-    CHECK_EQ_U(cg_store_triage_set(st, 1, CG_TRIAGE_STATUS | CG_TRIAGE_ASSIGNEE | CG_TRIAGE_SEVERITY,
-                                   CG_ST_INVESTIGATING, "binh", 1, "chi", 200), 0);
+    CHECK_EQ_U(cg_store_triage_set(st, 1,
+                                   CG_TRIAGE_STATUS | CG_TRIAGE_ASSIGNEE | CG_TRIAGE_SEVERITY,
+                                   CG_ST_INVESTIGATING, "binh", 1, "chi", 200),
+               0);
     /* the same values again change nothing and append nothing */
-    CHECK_EQ_U(cg_store_triage_set(st, 1, CG_TRIAGE_STATUS | CG_TRIAGE_ASSIGNEE | CG_TRIAGE_SEVERITY,
-                                   CG_ST_INVESTIGATING, "binh", 1, "chi", 250), 0);
+    CHECK_EQ_U(cg_store_triage_set(st, 1,
+                                   CG_TRIAGE_STATUS | CG_TRIAGE_ASSIGNEE | CG_TRIAGE_SEVERITY,
+                                   CG_ST_INVESTIGATING, "binh", 1, "chi", 250),
+               0);
     CHECK_EQ_U(cg_store_note_add(st, 1, "binh", 300, "checked the web server logs: \"200 OK\""), 0);
     be64(hkey, 1);
     be64(hkey + 8, 0);
     CHECK_EQ_U(raw_get(dir, "history", hkey, 16, first, sizeof first, &flen), 0);
     CHECK_EQ_U(cg_store_triage_set(st, 1, CG_TRIAGE_SEVERITY, 0, NULL, 4, "binh", 400), 0);
-    CHECK_EQ_U(cg_store_triage_set(st, 1, CG_TRIAGE_SEVERITY | CG_TRIAGE_ASSIGNEE, 0, "", 0,
-                                   "an", 500), 0);
+    CHECK_EQ_U(cg_store_triage_set(st, 1, CG_TRIAGE_SEVERITY | CG_TRIAGE_ASSIGNEE, 0, "", 0, "an",
+                                   500),
+               0);
     CHECK_EQ_U(cg_store_note_add(st, 2, "an", 600, "another incident's note"), 0);
     memset(&g, 0, sizeof g);
     CHECK_EQ_U(cg_store_history(st, 1, cb_history, &g), 0);
     CHECK_EQ_U(g.n, 8);
     CHECK(hist_is(&g, 0, 100, "an", CG_HIST_STATUS, CG_ST_NEW, CG_ST_ACKNOWLEDGED, "", ""));
-    CHECK(hist_is(&g, 1, 200, "chi", CG_HIST_STATUS, CG_ST_ACKNOWLEDGED, CG_ST_INVESTIGATING, "", ""));
+    CHECK(hist_is(&g, 1, 200, "chi", CG_HIST_STATUS, CG_ST_ACKNOWLEDGED, CG_ST_INVESTIGATING, "",
+                  ""));
     CHECK(hist_is(&g, 2, 200, "chi", CG_HIST_ASSIGNEE, 0, 0, "", "binh"));
     CHECK(hist_is(&g, 3, 200, "chi", CG_HIST_SEVERITY, 2, 1, "", "set"));
-    CHECK(hist_is(&g, 4, 300, "binh", CG_HIST_NOTE, 0, 0, "", "checked the web server logs: \"200 OK\""));
+    CHECK(hist_is(&g, 4, 300, "binh", CG_HIST_NOTE, 0, 0, "",
+                  "checked the web server logs: \"200 OK\""));
     CHECK(hist_is(&g, 5, 400, "binh", CG_HIST_SEVERITY, 1, 4, "set", "set"));
     CHECK(hist_is(&g, 6, 500, "an", CG_HIST_ASSIGNEE, 0, 0, "binh", ""));
     CHECK(hist_is(&g, 7, 500, "an", CG_HIST_SEVERITY, 4, 2, "set", ""));
@@ -2033,7 +2150,8 @@ static void test_triage(void)
     CHECK_EQ_U(count_q(st, CG_Q_ASSIGNEE, 0, "binh", 0), 0);
     CHECK_EQ_U(count_q(st, CG_Q_ASSIGNEE, 0, "", 0), 3);
     CHECK_EQ_U(cg_store_triage_set(st, 3, CG_TRIAGE_ASSIGNEE | CG_TRIAGE_SEVERITY, 0, "binh", 1,
-                                   "an", 700), 0);
+                                   "an", 700),
+               0);
     CHECK_EQ_U(count_q(st, CG_Q_ASSIGNEE, 0, "binh", 0), 1);
     CHECK_EQ_U(count_q(st, CG_Q_SEV, 0, NULL, 1), 1);
     CHECK_EQ_U(raw_count(dir, "by_status"), 3);
@@ -2043,7 +2161,8 @@ static void test_triage(void)
     /* what is refused, with the store left as it was */
     CHECK((int)cg_store_triage_set(st, 99, CG_TRIAGE_STATUS, 1, NULL, 0, "an", 1) == CG_ENOTFOUND);
     CHECK_CONTAINS(cg_store_error(st), "no incident 99");
-    CHECK((int)cg_store_triage_set(st, 1, CG_TRIAGE_STATUS, CG_ST_COUNT, NULL, 0, "an", 1) == CG_EINVAL);
+    CHECK((int)cg_store_triage_set(st, 1, CG_TRIAGE_STATUS, CG_ST_COUNT, NULL, 0, "an", 1) ==
+          CG_EINVAL);
     CHECK((int)cg_store_triage_set(st, 1, 0, 0, NULL, 0, "an", 1) == CG_EINVAL);
     CHECK((int)cg_store_triage_set(st, 1, 0x8, 0, NULL, 0, "an", 1) == CG_EINVAL);
     CHECK((int)cg_store_triage_set(st, 1, CG_TRIAGE_STATUS, 1, NULL, 0, "", 1) == CG_EINVAL);
@@ -2052,12 +2171,13 @@ static void test_triage(void)
         char longname[CG_STORE_TEXT_MAX + 2];
         memset(longname, 'a', sizeof longname - 1);
         longname[sizeof longname - 1] = 0;
-        CHECK((int)cg_store_triage_set(st, 1, CG_TRIAGE_ASSIGNEE, 0, longname, 0, "an", 1) == CG_EINVAL);
+        CHECK((int)cg_store_triage_set(st, 1, CG_TRIAGE_ASSIGNEE, 0, longname, 0, "an", 1) ==
+              CG_EINVAL);
         CHECK((int)cg_store_note_add(st, 1, longname, 1, "x") == CG_EINVAL);
     }
     CHECK((int)cg_store_note_add(st, 1, "an", 1, "") == CG_EINVAL);
     CHECK((int)cg_store_note_add(st, 0, "an", 1, "x") == CG_EINVAL);
-    CHECK(raw_count(dir, "history") == 11);   /* 8 + 1 + 2: nothing of the refused ones */
+    CHECK(raw_count(dir, "history") == 11); /* 8 + 1 + 2: nothing of the refused ones */
     cg_store_close(st);
 
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
@@ -2074,7 +2194,7 @@ static void test_triage(void)
     x.count = 10, x.last_us += 1000, x.nalerts = 10;
     CHECK_EQ_U(cg_store_put(st, &x), 0);
     x = mk(3);
-    x.count = 4, x.severity = 3, x.rule_severity = 3;   /* overridden: stays 1 */
+    x.count = 4, x.severity = 3, x.rule_severity = 3; /* overridden: stays 1 */
     CHECK_EQ_U(cg_store_put(st, &x), 0);
     CHECK_EQ_U(cg_store_commit(st), 0);
     x = mk(1);
@@ -2125,11 +2245,11 @@ static void test_triage_concurrent(void)
         y.count = 2;
         fails += cg_store_put(w, &y) != 0;
         fails += cg_store_put(w, mkp(cg_store_new_id(w))) != 0;
-        if (write(up[1], "b", 1) != 1)   /* the batch is open */
+        if (write(up[1], "b", 1) != 1) /* the batch is open */
             fails++;
         usleep(300000);
         fails += cg_store_commit(w) != 0;
-        if (read(down[0], &c, 1) != 1)   /* the triage is done */
+        if (read(down[0], &c, 1) != 1) /* the triage is done */
             fails++;
         /* the next batch: the fold's fields again, with status NEW */
         y.count = 3;
@@ -2142,13 +2262,14 @@ static void test_triage_concurrent(void)
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), 0);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     CHECK_EQ_U(cg_store_triage_set(st, 1, CG_TRIAGE_STATUS | CG_TRIAGE_ASSIGNEE, CG_ST_RESOLVED,
-                                   "chi", 0, "chi", 1000), 0);
+                                   "chi", 0, "chi", 1000),
+               0);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     /* it waited for the batch (the child sleeps 300 ms with it open) */
     CHECK((t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000 >= 150);
     x = mk(1);
     x.count = 2, x.status = CG_ST_RESOLVED, x.assignee = "chi";
-    CHECK(get_equal(st, &x));   /* the batch's count and the triage's fields */
+    CHECK(get_equal(st, &x)); /* the batch's count and the triage's fields */
     CHECK_EQ_U(cg_store_note_add(st, 6, "chi", 1001, "the batch's new incident"), 0);
     CHECK(write(down[1], "d", 1) == 1);
     CHECK(waitpid(pid, &status, 0) == pid);
@@ -2186,7 +2307,7 @@ static void test_alerts(void)
     CHECK((int)cg_store_put_alert(st, 0, 0, &(cg_alert){ 0 }) == CG_EINVAL);
     CHECK((int)cg_store_put_alert(st, 1, 0, NULL) == CG_EINVAL);
     CHECK_EQ_U(cg_store_commit(st), 0);
-    CHECK((int)cg_store_put_alert(st, 1, 11, &(cg_alert){ 0 }) == CG_EINVAL);   /* no batch */
+    CHECK((int)cg_store_put_alert(st, 1, 11, &(cg_alert){ 0 }) == CG_EINVAL); /* no batch */
     /* the first three are kept, the count stays exact */
     CHECK_EQ_U(cg_store_alerts(st, 1, cb_alert_count, &n), 0);
     CHECK_EQ_U(n, 3);
@@ -2256,7 +2377,7 @@ static void test_sparse_ids(void)
     }
     CHECK((int)cg_store_put(st, mkp(1ull << 47)) == CG_EINVAL);
     CHECK_EQ_U(cg_store_commit(st), 0);
-    CHECK_EQ_U(cg_store_new_id(st), 0);   /* past the last id */
+    CHECK_EQ_U(cg_store_new_id(st), 0); /* past the last id */
     memset(&q, 0, sizeof q);
     q.has = CG_Q_DPORT, q.dport = 80;
     CHECK(q_ids(st, &q, &g) == 5);
@@ -2264,7 +2385,7 @@ static void test_sparse_ids(void)
         ok &= g.ids[i] == ids[4 - i];
     CHECK(ok);
     g.n = 0;
-    do {   /* one at a time */
+    do { /* one at a time */
         ok &= cg_store_query(st, &q, 1, &cursor, cb_collect, &g) == 0;
     } while (cursor && g.n < 10);
     CHECK(ok && g.n == 5 && g.ids[4] == 3);
@@ -2274,9 +2395,9 @@ static void test_sparse_ids(void)
     cg_store_close(st);
 
     /* a span that does not decode: that partition is read, and kept read */
-    be64(span, (uint64_t)2 << 32);   /* be32 2 in the first four bytes */
+    be64(span, (uint64_t)2 << 32); /* be32 2 in the first four bytes */
     memcpy(pk, span, 4);
-    CHECK_EQ_U(raw_put(dir, "parts", pk, 4, "bad", 3), 0);   /* partition 2: id 70000 */
+    CHECK_EQ_U(raw_put(dir, "parts", pk, 4, "bad", 3), 0); /* partition 2: id 70000 */
     CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
     q.since_us = 0, q.until_us = 1500;
     CHECK(q_ids(st, &q, &g) == 1 && g.ids[0] == 3);
@@ -2287,7 +2408,7 @@ static void test_sparse_ids(void)
         CHECK_EQ_U(cg_store_put(st, &x), 0);
     }
     CHECK_EQ_U(cg_store_commit(st), 0);
-    q.since_us = 2000, q.until_us = 2001;   /* 70000's time, outside 70001's */
+    q.since_us = 2000, q.until_us = 2001; /* 70000's time, outside 70001's */
     CHECK(q_ids(st, &q, &g) == 1 && g.ids[0] == 70000);
     cg_store_close(st);
 }
@@ -2454,7 +2575,8 @@ static void test_not_a_store(void)
         CHECK_CONTAINS(cg_store_error(NULL), "Permission denied");
         chmod(d, 0700);
     } else {
-        printf("store: running as root, the permission-bits case is covered by ENOTDIR and /proc only\n");
+        printf("store: running as root, the permission-bits case is covered by ENOTDIR and /proc "
+               "only\n");
     }
     CHECK(st == NULL);
 
@@ -2492,11 +2614,11 @@ static void test_batches(void)
     CHECK((int)cg_store_put(st, &x) == CG_EINVAL);
     CHECK_CONTAINS(cg_store_error(st), "no batch open");
     CHECK((int)cg_store_commit(st) == CG_EINVAL);
-    cg_store_abort(st);   /* nothing open: nothing happens */
+    cg_store_abort(st); /* nothing open: nothing happens */
     CHECK_EQ_U(cg_store_begin(st), 0);
     CHECK((int)cg_store_begin(st) == CG_EINVAL);
     x.id = 0;
-    CHECK((int)cg_store_put(st, &x) == CG_EINVAL);   /* the batch stays open */
+    CHECK((int)cg_store_put(st, &x) == CG_EINVAL); /* the batch stays open */
     memset(longmsg, 'a', sizeof longmsg - 1);
     x = mk(1);
     x.msg = longmsg;
@@ -2551,7 +2673,8 @@ static void test_writer_lock(void)
         int fails = 0, n = 0;
         if (cg_store_open(&w, dir, 0, 0) != CG_EBUSY || !strstr(cg_store_error(NULL), want))
             fails++;
-        if (cg_store_open(&r, dir, CG_STORE_RDONLY, 0) != 0 || cg_store_get(r, 1, cb_count, &n) != 0 || n != 1)
+        if (cg_store_open(&r, dir, CG_STORE_RDONLY, 0) != 0 ||
+            cg_store_get(r, 1, cb_count, &n) != 0 || n != 1)
             fails++;
         cg_store_close(r);
         _exit(fails);
@@ -2567,7 +2690,7 @@ static void test_writer_lock(void)
         cg_store *w = NULL;
         if (cg_store_open(&w, dir, 0, 0) != 0)
             _exit(1);
-        _exit(0);   /* no close */
+        _exit(0); /* no close */
     }
     CHECK(pid > 0 && waitpid(pid, &status, 0) == pid);
     CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
@@ -2577,7 +2700,10 @@ static void test_writer_lock(void)
 
 /* ---- snapshots ------------------------------------------------------------------------------- */
 
-struct snap { int fd_go, fd_done, n, bad; uint64_t count; };
+struct snap {
+    int fd_go, fd_done, n, bad;
+    uint64_t count;
+};
 
 static int cb_snap(const cg_incident *inc, void *arg)
 {
@@ -2658,9 +2784,16 @@ static void test_snapshot(void)
 
 /* ---- reader threads on the writer's handle ----------------------------------------------------- */
 
-struct reader { cg_store *st; atomic_int *stop; int bad, queries; };
+struct reader {
+    cg_store *st;
+    atomic_int *stop;
+    int bad, queries;
+};
 
-struct tcheck { uint64_t n, max, batch; int bad; };
+struct tcheck {
+    uint64_t n, max, batch;
+    int bad;
+};
 
 static int cb_thread(const cg_incident *inc, void *arg)
 {
@@ -2750,7 +2883,7 @@ int main(void)
     test_writer_lock();
     test_snapshot();
     test_threads();
-    if (getenv("CG_KEEP"))   /* CG_KEEP=1: leave the stores for a look */
+    if (getenv("CG_KEEP")) /* CG_KEEP=1: leave the stores for a look */
         printf("store: kept %s\n", root);
     else
         rm_rf(root);

@@ -99,8 +99,8 @@ static int fixture_copy(const char *dir)
 }
 
 /* Raw LMDB access: damage done outside the store. */
-static int raw(const char *dir, const char *db, const void *k, size_t kl, const void *v,
-               size_t vl, uint8_t *out, size_t cap, size_t *outlen)
+static int raw(const char *dir, const char *db, const void *k, size_t kl, const void *v, size_t vl,
+               uint8_t *out, size_t cap, size_t *outlen)
 {
     MDB_env *env;
     MDB_txn *txn;
@@ -150,12 +150,12 @@ struct held {
 
 static void strs(const cg_incident *x, const char *s[NS])
 {
-    const char *v[NS] = { x->msg, x->classtype, x->community_id, x->assignee, x->src_geo.city,
-                          x->src_geo.as_org, x->src_geo.agency, x->src_geo.zone,
-                          x->dst_geo.city, x->dst_geo.as_org, x->dst_geo.agency,
-                          x->dst_geo.zone, x->geo_db_type, x->geo_db_date, x->app_proto,
-                          x->http_method, x->http_host, x->http_url, x->http_user_agent,
-                          x->dns_query, x->tls_sni, x->tls_ja3 };
+    const char *v[NS] = { x->msg,          x->classtype,      x->community_id,    x->assignee,
+                          x->src_geo.city, x->src_geo.as_org, x->src_geo.agency,  x->src_geo.zone,
+                          x->dst_geo.city, x->dst_geo.as_org, x->dst_geo.agency,  x->dst_geo.zone,
+                          x->geo_db_type,  x->geo_db_date,    x->app_proto,       x->http_method,
+                          x->http_host,    x->http_url,       x->http_user_agent, x->dns_query,
+                          x->tls_sni,      x->tls_ja3 };
     for (int i = 0; i < NS; i++)
         s[i] = v[i] ? v[i] : "";
 }
@@ -190,18 +190,18 @@ static int held_is(const struct held *h, const cg_incident *x)
         if (strcmp(h->s[i], s[i]) != 0)
             return 0;
     return a->id == x->id && a->gid == x->gid && a->sid == x->sid && a->rev == x->rev &&
-           !memcmp(a->src, x->src, 16) && !memcmp(a->dst, x->dst, 16) &&
-           a->sport == x->sport && a->dport == x->dport && a->proto == x->proto &&
-           a->severity == x->severity && a->rule_severity == x->rule_severity &&
-           a->layers == x->layers && a->status == x->status && a->flags == x->flags &&
-           a->first_us == x->first_us && a->last_us == x->last_us && a->count == x->count &&
-           a->flow_id == x->flow_id && a->escalated_from == x->escalated_from &&
-           a->nevidence == x->nevidence && a->nalerts == x->nalerts && a->nnotes == x->nnotes &&
-           !strcmp(a->src_geo.country, x->src_geo.country) && a->src_geo.asn == x->src_geo.asn &&
-           !strcmp(a->dst_geo.country, x->dst_geo.country) && a->dst_geo.asn == x->dst_geo.asn &&
-           a->http_status == x->http_status && a->payload_len == x->payload_len &&
-           a->payload_match == x->payload_match &&
-           (x->payload_len == 0 || !memcmp(h->payload, x->payload, x->payload_len));
+        !memcmp(a->src, x->src, 16) && !memcmp(a->dst, x->dst, 16) && a->sport == x->sport &&
+        a->dport == x->dport && a->proto == x->proto && a->severity == x->severity &&
+        a->rule_severity == x->rule_severity && a->layers == x->layers && a->status == x->status &&
+        a->flags == x->flags && a->first_us == x->first_us && a->last_us == x->last_us &&
+        a->count == x->count && a->flow_id == x->flow_id &&
+        a->escalated_from == x->escalated_from && a->nevidence == x->nevidence &&
+        a->nalerts == x->nalerts && a->nnotes == x->nnotes &&
+        !strcmp(a->src_geo.country, x->src_geo.country) && a->src_geo.asn == x->src_geo.asn &&
+        !strcmp(a->dst_geo.country, x->dst_geo.country) && a->dst_geo.asn == x->dst_geo.asn &&
+        a->http_status == x->http_status && a->payload_len == x->payload_len &&
+        a->payload_match == x->payload_match &&
+        (x->payload_len == 0 || !memcmp(h->payload, x->payload, x->payload_len));
 }
 
 static const uint8_t excerpt[] = "GET /index.php?id=1' union select user,password from users-- "
@@ -276,7 +276,7 @@ static void test_context(void)
     CHECK(held_is(&h, &x));
     CHECK_EQ_U(h.x.attack_id, 1);
     CHECK_EQ_U(h.x.payload_len, sizeof excerpt - 1);
-    CHECK(memchr(h.payload, 0, h.x.payload_len) != NULL);   /* binary kept as it is */
+    CHECK(memchr(h.payload, 0, h.x.payload_len) != NULL); /* binary kept as it is */
     CHECK_EQ_U(hold(st, 2, &h), 0);
     CHECK_STR(h.s[14], "dns");
     CHECK_STR(h.s[19], "c2.bad.example");
@@ -301,10 +301,11 @@ static void test_context(void)
     CHECK_EQ_U(h.x.payload_len, sizeof excerpt - 1);
     CHECK_EQ_U(h.x.payload_match, 19);
     CHECK(!memcmp(h.payload, excerpt, sizeof excerpt - 1));
-    CHECK_EQ_U(h.x.attack_id, 1);   /* attack 0 on a re-put keeps the stored one */
+    CHECK_EQ_U(h.x.attack_id, 1); /* attack 0 on a re-put keeps the stored one */
 
     /* ... and triage keeps it too */
-    CHECK_EQ_U(cg_store_triage_set(st, 1, CG_TRIAGE_STATUS, CG_ST_INVESTIGATING, NULL, 0, "lan", 7), 0);
+    CHECK_EQ_U(cg_store_triage_set(st, 1, CG_TRIAGE_STATUS, CG_ST_INVESTIGATING, NULL, 0, "lan", 7),
+               0);
     CHECK_EQ_U(hold(st, 1, &h), 0);
     CHECK_STR(h.s[16], "portal.example");
     CHECK_EQ_U(h.x.payload_len, sizeof excerpt - 1);
@@ -347,7 +348,7 @@ static void test_context(void)
     big.payload = (const uint8_t *)longs;
     big.payload_len = CG_STORE_PAYLOAD_MAX;
     big.payload_match = CG_STORE_PAYLOAD_MAX;
-    longs[100] = 0;   /* the longest excerpt, any bytes */
+    longs[100] = 0; /* the longest excerpt, any bytes */
     CHECK_EQ_U(cg_store_put(st, &big), 0);
     CHECK_EQ_U(cg_store_commit(st), 0);
     CHECK_EQ_U(hold(st, 4, &h), 0);
@@ -478,7 +479,7 @@ static void test_attack_assign(void)
     CHECK_EQ_U(cg_store_commit(st), 0);
     CHECK_EQ_U(attack_of(st, 12), 12);
     CHECK_EQ_U(attack_of(st, 13), 12);
-    CHECK_EQ_U(attack_of(st, 14), 12);   /* within the window of 13's last seen */
+    CHECK_EQ_U(attack_of(st, 14), 12); /* within the window of 13's last seen */
     cg_store_set_attack_window(st, 3600);
     cg_store_close(st);
 
@@ -545,9 +546,12 @@ static int check_attacks(const cg_query *q, const struct agot *g, size_t limit)
             }
             r.incidents++;
             r.alerts += x->count;
-            if (x->first_us < r.first_us) r.first_us = x->first_us;
-            if (x->last_us > r.last_us) r.last_us = x->last_us;
-            if (x->severity < r.severity) r.severity = x->severity;
+            if (x->first_us < r.first_us)
+                r.first_us = x->first_us;
+            if (x->last_us > r.last_us)
+                r.last_us = x->last_us;
+            if (x->severity < r.severity)
+                r.severity = x->severity;
             uint32_t i;
             for (i = 0; i < r.nsigs; i++)
                 if (r.sigs[i].sid == x->sid)
@@ -565,9 +569,9 @@ static int check_attacks(const cg_query *q, const struct agot *g, size_t limit)
         }
         const cg_store_attack *b = &g->a[want++];
         ok = b->attack_id == a && b->attack_id < prev && b->incidents == r.incidents &&
-             b->alerts == r.alerts && b->first_us == r.first_us && b->last_us == r.last_us &&
-             b->severity == r.severity && !memcmp(b->src, r.src, 16) &&
-             !memcmp(b->dst, r.dst, 16) && b->nsigs == r.nsigs;
+            b->alerts == r.alerts && b->first_us == r.first_us && b->last_us == r.last_us &&
+            b->severity == r.severity && !memcmp(b->src, r.src, 16) && !memcmp(b->dst, r.dst, 16) &&
+            b->nsigs == r.nsigs;
         for (uint32_t i = 0; ok && i < r.nsigs; i++) {
             uint32_t j;
             for (j = 0; j < b->nsigs; j++)
@@ -619,7 +623,7 @@ static void test_attacks(void)
         size_t joined = 0;
         for (uint64_t id = 1; id <= NA; id++)
             joined += ainc[id].attack_id != id;
-        CHECK(joined > NA / 4 && joined < NA);   /* some attacks of many incidents, not one */
+        CHECK(joined > NA / 4 && joined < NA); /* some attacks of many incidents, not one */
     }
 
     for (int round = 0; round < 12; round++) {
@@ -658,8 +662,8 @@ static int cb_ev(uint32_t seq, const cg_evidence *ev, void *arg)
     for (uint32_t i = 0; i < ev->caplen; i++)
         h = (h ^ ev->data[i]) * 16777619u;
     if (s->n < 64)
-        snprintf(s->text[s->n++], 160, "%u %llu %d %u %u %08x", seq,
-                 (unsigned long long)ev->ts_us, ev->dlt, ev->caplen, ev->wirelen, h);
+        snprintf(s->text[s->n++], 160, "%u %llu %d %u %u %08x", seq, (unsigned long long)ev->ts_us,
+                 ev->dlt, ev->caplen, ev->wirelen, h);
     return 0;
 }
 
@@ -769,7 +773,7 @@ static void test_migrate(void)
         uint64_t n = 9;
         memset(&q, 0, sizeof q);
         q.has = CG_Q_ATTACK, q.attack = 1;
-        CHECK_EQ_U(cg_store_count(st, &q, &n), 0);   /* no attacks yet, no error */
+        CHECK_EQ_U(cg_store_count(st, &q, &n), 0); /* no attacks yet, no error */
         CHECK_EQ_U(n, 0);
     }
     cg_store_close(st);
@@ -796,7 +800,7 @@ static void test_migrate(void)
     CHECK_EQ_U(after.info.schema, 3);
     same_snapshots(&before, &after);
     for (int id = 1; id <= 4; id++)
-        CHECK_EQ_U(after.inc[id].x.attack_id, 1);   /* 10.2.2.101 -> .104 in one hour */
+        CHECK_EQ_U(after.inc[id].x.attack_id, 1); /* 10.2.2.101 -> .104 in one hour */
     CHECK_EQ_U(after.inc[5].x.attack_id, 5);
     CHECK_EQ_U(after.inc[6].x.attack_id, 6);
     g.n = 0, g.stop_after = 0;
@@ -804,8 +808,9 @@ static void test_migrate(void)
     CHECK_EQ_U(g.n, 3);
     CHECK(g.a[0].attack_id == 6 && g.a[1].attack_id == 5 && g.a[2].attack_id == 1);
     CHECK_EQ_U(g.a[2].incidents, 4);
-    CHECK_EQ_U(g.a[2].alerts, before.inc[1].x.count + before.inc[2].x.count +
-                              before.inc[3].x.count + before.inc[4].x.count);
+    CHECK_EQ_U(g.a[2].alerts,
+               before.inc[1].x.count + before.inc[2].x.count + before.inc[3].x.count +
+                   before.inc[4].x.count);
     CHECK_EQ_U(g.a[2].nsigs, 4);
     CHECK_EQ_U(g.a[2].severity, 1);
     /* it goes on as a store of schema 3: a new incident of the pair joins */
@@ -889,14 +894,18 @@ static void test_corrupt_v3(void)
     CHECK_EQ_U(n, 0);
     /* the fields of version 3, each made bad */
     {
-        struct { size_t off; uint8_t v[4]; unsigned w; } cases[] = {
-            { 148, { 0, 0, 4, 1 }, 4 },    /* payload_len 1025 */
-            { 148, { 0, 0, 0, 0 }, 4 },    /* payload_len 0: trailing bytes */
+        struct {
+            size_t off;
+            uint8_t v[4];
+            unsigned w;
+        } cases[] = {
+            { 148, { 0, 0, 4, 1 }, 4 }, /* payload_len 1025 */
+            { 148, { 0, 0, 0, 0 }, 4 }, /* payload_len 0: trailing bytes */
             { 148, { 0xff, 0xff, 0xff, 0xff }, 4 },
-            { 144, { 0, 0, 0x7f, 0xff }, 4 },   /* the match past the excerpt */
-            { 128, { 0, 0x40, 0, 0 }, 4 },   /* a string bit past the 22nd */
-            { 136, { 0, 0, 0, 0 }, 4 },    /* attack id 0 */
-            { 136, { 0, 0, 0, 2 }, 4 },    /* attack id 2 > id 1 */
+            { 144, { 0, 0, 0x7f, 0xff }, 4 }, /* the match past the excerpt */
+            { 128, { 0, 0x40, 0, 0 }, 4 },    /* a string bit past the 22nd */
+            { 136, { 0, 0, 0, 0 }, 4 },       /* attack id 0 */
+            { 136, { 0, 0, 0, 2 }, 4 },       /* attack id 2 > id 1 */
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             memcpy(bad, rec, len);
@@ -924,8 +933,9 @@ static void test_corrupt_v3(void)
                 accepted++;
                 strs(&d, s);
                 for (int i = 0; i < NS; i++)
-                    if (s[i][0] && ((const uint8_t *)s[i] < b ||
-                                    (const uint8_t *)s[i] + strlen(s[i]) >= b + m))
+                    if (s[i][0] &&
+                        ((const uint8_t *)s[i] < b ||
+                         (const uint8_t *)s[i] + strlen(s[i]) >= b + m))
                         outside++;
                 if (d.payload_len && (d.payload < b || d.payload + d.payload_len > b + m))
                     outside++;
@@ -939,7 +949,7 @@ static void test_corrupt_v3(void)
     }
     /* in the store: the reader says which record and why */
     memcpy(bad, rec, len);
-    bad[151] ^= 1;   /* payload_len off by one */
+    bad[151] ^= 1; /* payload_len off by one */
     CHECK_EQ_U(raw(dir, "incidents", key, 8, bad, len, NULL, 0, NULL), 0);
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
     {

@@ -97,7 +97,7 @@ static void holds_throughout(void)
                 ids[nids++] = id;
         } else if (op < 50 && nids) {
             if (st->ntouched == TOUCHED_MAX)
-                flushes++;   /* this put's partition may be a new one: spans written */
+                flushes++; /* this put's partition may be a new one: spans written */
             /* an old one again, grown: its partition's span widens */
             uint64_t id = ids[rnd() % nids];
             incident(&x, id, 1000000 + id * 10 - rnd() % 1000, 0);
@@ -112,15 +112,18 @@ static void holds_throughout(void)
             if (nids < 4096)
                 ids[nids++] = id;
         } else if (op < 77 && nids) {
-            cg_alert a = { .ts_us = 7, .community_id = (op & 1) ? "1:xyz=" : "1:abc=",
-                           .sport = 1, .dport = 2, .severity = 2, .evidence_seq = -1 };
+            cg_alert a = { .ts_us = 7,
+                           .community_id = (op & 1) ? "1:xyz=" : "1:abc=",
+                           .sport = 1,
+                           .dport = 2,
+                           .severity = 2,
+                           .evidence_seq = -1 };
             CHECK(cg_store_put_alert(st, ids[rnd() % nids], (uint32_t)(rnd() % 4), &a) == 0);
         } else if (op < 91 && nids) {
-            cg_evidence ev = { .ts_us = 9, .dlt = 1, .caplen = 60, .wirelen = 60,
-                               .data = payload };
+            cg_evidence ev = { .ts_us = 9, .dlt = 1, .caplen = 60, .wirelen = 60, .data = payload };
             CHECK(cg_store_put_evidence(st, ids[rnd() % nids], (uint32_t)(rnd() % 5), &ev) == 0);
         } else if (op < 97) {
-            incident(&x, 0, 1, 0);   /* refused: id 0; the batch stays open */
+            incident(&x, 0, 1, 0); /* refused: id 0; the batch stays open */
             CHECK(cg_store_put(st, &x) == CG_EINVAL);
             refused++;
         } else if (op < 99) {
@@ -142,8 +145,8 @@ static void holds_throughout(void)
     CHECK_EQ_U(bad, 0);
     CHECK(commits > 50 && aborts > 10 && refused > 10 && flushes > 10);
     printf("store_inv: the check held after %u steps (%u commits, %u aborts, %u refused puts, "
-           "%u puts into a batch with all its spans taken)\n", steps, commits, aborts, refused,
-           flushes);
+           "%u puts into a batch with all its spans taken)\n",
+           steps, commits, aborts, refused, flushes);
     cg_store_close(st);
 
     /* a map too small for the batch: the batch fails (W_FAILED), then commit
@@ -219,9 +222,9 @@ static void finds_each(void)
     CHECK_EQ_U(cgs_check_writer(st, 0), 4);
     st->last_put = 0;
     /* W9: what is committed above what the handle thinks it committed */
-    st->next_id_disk = x[2].id;   /* the last key, not below it */
+    st->next_id_disk = x[2].id; /* the last key, not below it */
     CHECK_EQ_U(cgs_check_writer(st, 1), 9);
-    CHECK_EQ_U(cgs_check_writer(st, 0), 0);   /* only the deep check reads it */
+    CHECK_EQ_U(cgs_check_writer(st, 0), 0); /* only the deep check reads it */
     st->next_id_disk = disk;
     CHECK_EQ_U(cgs_check_writer(st, 1), 0);
 
@@ -285,7 +288,7 @@ static void finds_each(void)
     v = (MDB_val){ 8, b };
     CHECK(mdb_put(st->wtxn, st->dbi[DB_META], &k, &v, 0) == 0);
     CHECK_EQ_U(cgs_check_writer(st, 1), 7);
-    cg_store_abort(st);   /* the broken batch goes */
+    cg_store_abort(st); /* the broken batch goes */
     CHECK_EQ_U(cgs_check_writer(st, 1), 0);
     cg_store_close(st);
 

@@ -65,17 +65,37 @@ typedef struct wb {
 
 static wb wb_new(void)
 {
-    wb w = {malloc(1 << 16), 0, 1 << 16};
+    wb w = { malloc(1 << 16), 0, 1 << 16 };
     if (!w.b)
         abort();
     return w;
 }
 
-static void wb_free(wb *w) { free(w->b); w->b = NULL; }
-static void u8(wb *w, unsigned v) { if (w->n < w->cap) w->b[w->n++] = (uint8_t)v; }
-static void u16(wb *w, unsigned v) { u8(w, v >> 8); u8(w, v); }
-static void u24(wb *w, uint32_t v) { u8(w, v >> 16); u16(w, v & 0xffff); }
-static void put(wb *w, const void *p, uint32_t n) { memcpy(w->b + w->n, p, n); w->n += n; }
+static void wb_free(wb *w)
+{
+    free(w->b);
+    w->b = NULL;
+}
+static void u8(wb *w, unsigned v)
+{
+    if (w->n < w->cap)
+        w->b[w->n++] = (uint8_t)v;
+}
+static void u16(wb *w, unsigned v)
+{
+    u8(w, v >> 8);
+    u8(w, v);
+}
+static void u24(wb *w, uint32_t v)
+{
+    u8(w, v >> 16);
+    u16(w, v & 0xffff);
+}
+static void put(wb *w, const void *p, uint32_t n)
+{
+    memcpy(w->b + w->n, p, n);
+    w->n += n;
+}
 static void patch16(wb *w, uint32_t at, unsigned v)
 {
     w->b[at] = (uint8_t)(v >> 8);
@@ -185,7 +205,7 @@ static void records(wb *out, unsigned type, const uint8_t *p, uint32_t n, uint32
 /* ---- what the callback saw ----------------------------------------------- */
 
 typedef struct seen {
-    int ch, sh, cert;                   /* callbacks by kind */
+    int ch, sh, cert; /* callbacks by kind */
     int calls_to_server, calls_to_client;
     char sni[300], ja3[2048], ja3h[40], ja3s[512], ja3sh[40];
     char subj[1024], iss[1024], serial[256];
@@ -194,7 +214,7 @@ typedef struct seen {
     uint32_t cert_len[CG_BUF_MAX_INST];
     uint8_t cert0[4096];
     int has_subj;
-    unsigned bad;                       /* contract violations */
+    unsigned bad; /* contract violations */
 } seen;
 
 static void copy_view(char *dst, size_t cap, const cg_bufview *v)
@@ -213,7 +233,10 @@ static void md5_ref(const uint8_t *p, uint32_t n, char out[33])
         snprintf(out + 2 * i, 3, "%02x", d[i]);
 }
 
-static int has(const cg_bufset *b, int id) { return (b->present >> id) & 1; }
+static int has(const cg_bufset *b, int id)
+{
+    return (b->present >> id) & 1;
+}
 
 static void on_msg(void *ctx, const cg_bufset *b, int to_server)
 {
@@ -304,7 +327,7 @@ static int feed(cg_tls *e, cg_tls_flow *f, int to_server, const wb *w, uint32_t 
 static cg_tls *engine(uint32_t flows, uint32_t buf, int no_steal)
 {
     cg_tls *e = NULL;
-    cg_tls_config c = {flows, buf, no_steal};
+    cg_tls_config c = { flows, buf, no_steal };
     if (cg_tls_create(&e, &c) != 0)
         abort();
     return e;
@@ -320,10 +343,10 @@ static cg_tls_stats stats(const cg_tls *e)
 /* ---- the test traffic ---------------------------------------------------------- */
 
 static const char *SNI = "dichvucong.tuyenquang.gov.vn";
-static const uint16_t CIPHERS[] = {0x2a2a, 4865, 4866, 4867, 49195, 49199};
+static const uint16_t CIPHERS[] = { 0x2a2a, 4865, 4866, 4867, 49195, 49199 };
 static const char *JA3_STR =
     "771,4865-4866-4867-49195-49199,0-23-65281-10-11-35-16-13-43-51,29-23-24,0";
-static const char *JA3_MD5 = "8a0f9a058a7cc2540ee79ab187ea1faf";   /* md5sum of JA3_STR */
+static const char *JA3_MD5 = "8a0f9a058a7cc2540ee79ab187ea1faf"; /* md5sum of JA3_STR */
 
 /* A browser-like ClientHello with GREASE: cipher, extension, group, version. */
 static void modern_hello(wb *m, int tls13)
@@ -333,20 +356,20 @@ static void modern_hello(wb *m, int tls13)
     ext_sni(&x, SNI);
     ext(&x, 23, "", 0);
     ext(&x, 65281, "\0", 1);
-    static const uint16_t groups[] = {0x1a1a, 29, 23, 24};
+    static const uint16_t groups[] = { 0x1a1a, 29, 23, 24 };
     ext_list16(&x, 10, groups, 4, 2);
     ext(&x, 11, "\x01\x00", 2);
     ext(&x, 35, "", 0);
     ext(&x, 16, "\x00\x0c\x02h2\x08http/1.1", 14);
-    static const uint16_t sigs[] = {0x0403, 0x0804, 0x0401};
+    static const uint16_t sigs[] = { 0x0403, 0x0804, 0x0401 };
     ext_list16(&x, 13, sigs, 3, 2);
-    static const uint16_t v13[] = {0x3a3a, 0x0304, 0x0303};
-    static const uint16_t v12[] = {0x0303};
+    static const uint16_t v13[] = { 0x3a3a, 0x0304, 0x0303 };
+    static const uint16_t v12[] = { 0x0303 };
     if (tls13)
         ext_list16(&x, 43, v13, 3, 1);
     else
         ext_list16(&x, 43, v12, 1, 1);
-    uint8_t ks[4 + 32 + 2] = {0x00, 0x24, 0x00, 0x1d, 0x00, 0x20};
+    uint8_t ks[4 + 32 + 2] = { 0x00, 0x24, 0x00, 0x1d, 0x00, 0x20 };
     ext(&x, 51, ks, sizeof ks);
     client_hello(m, 0x0303, CIPHERS, 6, &x);
     wb_free(&x);
@@ -368,7 +391,7 @@ static X509_NAME *make_name(int leaf)
 {
     X509_NAME *n = X509_NAME_new();
     if (leaf) {
-        static const uint8_t hanoi_bmp[] = {0, 'H', 0, 0xe0, 0, ' ', 0, 'N', 0x1e, 0xd9, 0, 'i'};
+        static const uint8_t hanoi_bmp[] = { 0, 'H', 0, 0xe0, 0, ' ', 0, 'N', 0x1e, 0xd9, 0, 'i' };
         name_add(n, "C", "VN");
         name_add(n, "ST", "Tuyên Quang");
         X509_NAME_add_entry_by_txt(n, "L", V_ASN1_BMPSTRING, hanoi_bmp, sizeof hanoi_bmp, -1, 0);
@@ -421,10 +444,10 @@ static chain make_chain(void)
     chain c;
     EVP_PKEY *ca = EVP_EC_gen("P-256"), *leaf = EVP_EC_gen("P-256");
     X509_NAME *ln = make_name(1), *cn = make_name(0);
-    static const uint8_t s_leaf[] = {0x8f, 0x1b, 0x2c, 0x3d, 0x4e, 0x5f};
-    static const uint8_t s_ca[] = {0x0a, 0x1b};
+    static const uint8_t s_leaf[] = { 0x8f, 0x1b, 0x2c, 0x3d, 0x4e, 0x5f };
+    static const uint8_t s_ca[] = { 0x0a, 0x1b };
     c.len[0] = make_cert(&c.der[0], leaf, ca, s_leaf, sizeof s_leaf, ln, cn);
-    c.len[1] = make_cert(&c.der[1], ca, ca, s_ca, sizeof s_ca, cn, cn);   /* self-signed */
+    c.len[1] = make_cert(&c.der[1], ca, ca, s_ca, sizeof s_ca, cn, cn); /* self-signed */
     X509_NAME_free(ln);
     X509_NAME_free(cn);
     EVP_PKEY_free(ca);
@@ -475,14 +498,16 @@ static void check_full12(const seen *s, const char *what)
     bad += strcmp(s->ja3s, "771,49199,65281-0-11-35") != 0;
     bad += s->ver_ch != 0x0303 || s->ver_sh != 0x0303 || s->ver_cert != 0x0303;
     bad += s->ncerts != 2 || s->cert_len[0] != (uint32_t)CH.len[0] ||
-           s->cert_len[1] != (uint32_t)CH.len[1];
+        s->cert_len[1] != (uint32_t)CH.len[1];
     bad += memcmp(s->cert0, CH.der[0], (size_t)CH.len[0]) != 0;
     bad += !s->has_subj || strcmp(s->subj, LEAF_SUBJECT) != 0 || strcmp(s->iss, LEAF_ISSUER) != 0 ||
-           strcmp(s->serial, LEAF_SERIAL) != 0;
+        strcmp(s->serial, LEAF_SERIAL) != 0;
     if (bad) {
-        fprintf(stderr, "%s: ch %d sh %d cert %d bad %u sni '%s' ja3 '%s' %s ja3s '%s' "
-                "subj '%s' iss '%s' serial '%s' ncerts %d\n", what, s->ch, s->sh, s->cert,
-                s->bad, s->sni, s->ja3, s->ja3h, s->ja3s, s->subj, s->iss, s->serial, s->ncerts);
+        fprintf(stderr,
+                "%s: ch %d sh %d cert %d bad %u sni '%s' ja3 '%s' %s ja3s '%s' "
+                "subj '%s' iss '%s' serial '%s' ncerts %d\n",
+                what, s->ch, s->sh, s->cert, s->bad, s->sni, s->ja3, s->ja3h, s->ja3s, s->subj,
+                s->iss, s->serial, s->ncerts);
     }
     CHECK_EQ_U(bad, 0);
 }
@@ -503,7 +528,7 @@ static void test_full12(void)
     memset(&f, 0, sizeof f);
     long a0 = ossl_allocs;
     CHECK_EQ_U(feed(e, &f, 1, &c, 0, &s), 1);
-    CHECK_EQ_U(ossl_allocs, a0);                     /* no allocation for a ClientHello */
+    CHECK_EQ_U(ossl_allocs, a0); /* no allocation for a ClientHello */
     CHECK_EQ_U(s.ch, 1);
     CHECK_STR(s.sni, SNI);
     CHECK_STR(s.ja3, JA3_STR);
@@ -512,8 +537,8 @@ static void test_full12(void)
     long f0 = ossl_frees;
     a0 = ossl_allocs;
     CHECK_EQ_U(feed(e, &f, 0, &sv, 0, &s), 1);
-    CHECK(ossl_allocs > a0);                        /* d2i_X509 ... */
-    CHECK_EQ_U(ossl_allocs - a0, ossl_frees - f0);  /* ... all freed */
+    CHECK(ossl_allocs > a0);                       /* d2i_X509 ... */
+    CHECK_EQ_U(ossl_allocs - a0, ossl_frees - f0); /* ... all freed */
     check_full12(&s, "full 1.2");
     CHECK_EQ_U(s.calls_to_server, 1);
     CHECK_EQ_U(s.calls_to_client, 2);
@@ -526,7 +551,7 @@ static void test_full12(void)
     CHECK_EQ_U(stats(e).states_used, 1);
     CHECK_EQ_U(feed(e, &f, 0, &ccs, 0, &s), 0);
     CHECK_EQ_U(stats(e).states_used, 0);
-    CHECK_EQ_U(feed(e, &f, 1, &c, 0, &s), 0);       /* nothing more is parsed */
+    CHECK_EQ_U(feed(e, &f, 1, &c, 0, &s), 0); /* nothing more is parsed */
     CHECK_EQ_U(s.ch, 1);
     cg_tls_stats st = stats(e);
     CHECK_EQ_U(st.encrypted, 2);
@@ -551,11 +576,11 @@ static void test_full12(void)
  * offset in two, in three at random, and byte by byte. */
 static void test_splits(void)
 {
-    static const uint32_t frags[] = {16384, 1000, 333, 64, 1};
+    static const uint32_t frags[] = { 16384, 1000, 333, 64, 1 };
     cg_tls *e = engine(4, 0, 0);
     wb c = wb_new(), m = wb_new();
     modern_hello(&m, 0);
-    records(&c, 22, m.b, m.n, 100);       /* the ClientHello over 100-byte records */
+    records(&c, 22, m.b, m.n, 100); /* the ClientHello over 100-byte records */
     unsigned runs = 0;
     for (int fi = 0; fi < 5; fi++) {
         wb sv = wb_new();
@@ -608,7 +633,7 @@ static void test_tls13(void)
     records(&c, 22, m.b, m.n, 16384);
     m.n = 0;
     ext(&x, 43, "\x03\x04", 2);
-    uint8_t ks[4 + 32] = {0x00, 0x1d, 0x00, 0x20};
+    uint8_t ks[4 + 32] = { 0x00, 0x1d, 0x00, 0x20 };
     ext(&x, 51, ks, sizeof ks);
     server_hello(&m, 0x0303, 4865, &x);
     records(&sv, 22, m.b, m.n, 16384);
@@ -620,8 +645,8 @@ static void test_tls13(void)
     cg_tls_flow f;
     memset(&f, 0, sizeof f);
     CHECK_EQ_U(feed(e, &f, 1, &c, 0, &s), 1);
-    CHECK_EQ_U(s.ver_ch, 0x0304);           /* GREASE skipped, first real version */
-    CHECK_STR(s.ja3, JA3_STR);              /* the legacy version in JA3 */
+    CHECK_EQ_U(s.ver_ch, 0x0304); /* GREASE skipped, first real version */
+    CHECK_STR(s.ja3, JA3_STR);    /* the legacy version in JA3 */
     CHECK_EQ_U(feed(e, &f, 0, &sv, 0, &s), 1);
     CHECK_EQ_U(s.sh, 1);
     CHECK_EQ_U(s.ver_sh, 0x0304);
@@ -629,7 +654,7 @@ static void test_tls13(void)
     /* the client: CCS (kept going), a second ClientHello, then app data */
     wb c2 = wb_new();
     records(&c2, 20, (const uint8_t *)"\x01", 1, 16);
-    records(&c2, 22, m.b, 0, 16);           /* a zero-length handshake record: a lie */
+    records(&c2, 22, m.b, 0, 16); /* a zero-length handshake record: a lie */
     m.n = 0;
     wb x2 = wb_new();
     ext_sni(&x2, "second.tuyenquang.gov.vn");
@@ -660,8 +685,8 @@ static void test_tls13(void)
 static void test_known_ja3(void)
 {
     cg_tls *e = engine(2, 0, 0);
-    static const uint16_t cs[] = {47, 53, 5, 10, 49161, 49162, 49171, 49172, 50, 56, 19, 4};
-    static const uint16_t groups[] = {23, 24, 25};
+    static const uint16_t cs[] = { 47, 53, 5, 10, 49161, 49162, 49171, 49172, 50, 56, 19, 4 };
+    static const uint16_t groups[] = { 23, 24, 25 };
     wb x = wb_new(), m = wb_new(), c = wb_new();
     ext_sni(&x, "example.vn");
     ext_list16(&x, 10, groups, 3, 2);
@@ -706,12 +731,11 @@ static void lie_case(const char *what, const wb *stream, int want_ch, const char
     cg_tls_end(e, &f);
     cg_tls_stats st = stats(e);
     int ok = s.ch == want_ch && st.length_lies == want_lies && st.truncated == want_trunc &&
-             s.bad == 0 && strcmp(s.sni, want_sni) == 0 && st.states_used == 0 &&
-             (s.ja3[0] != 0) == want_ja3;
+        s.bad == 0 && strcmp(s.sni, want_sni) == 0 && st.states_used == 0 &&
+        (s.ja3[0] != 0) == want_ja3;
     if (!ok)
-        fprintf(stderr, "%s: ch %d sni '%s' ja3 '%s' lies %llu truncated %llu\n", what, s.ch,
-                s.sni, s.ja3, (unsigned long long)st.length_lies,
-                (unsigned long long)st.truncated);
+        fprintf(stderr, "%s: ch %d sni '%s' ja3 '%s' lies %llu truncated %llu\n", what, s.ch, s.sni,
+                s.ja3, (unsigned long long)st.length_lies, (unsigned long long)st.truncated);
     CHECK(ok);
     cg_tls_destroy(e);
 }
@@ -739,7 +763,7 @@ static void test_lies(void)
     r.n = 0;
     wb m2 = wb_new();
     put(&m2, m.b, m.n);
-    patch24(&m2, 1, m.n);                     /* claims 4 more than it has */
+    patch24(&m2, 1, m.n); /* claims 4 more than it has */
     records(&r, 22, m2.b, m2.n, 16384);
     lie_case("message length lies", &r, 0, "", 0, 0, 1, CG_REASM_END);
     /* handshake length shorter than the hello: its extension block then
@@ -784,7 +808,11 @@ static void test_lies(void)
     }
     /* the SNI list length lies: longer, shorter, zero; a name longer than the
      * list; a zero-length name */
-    static const int sni_faults[][2] = {{4, 1}, {4, -1}, {4, -1000}, {7, 1}, {7, -1000}};
+    static const int sni_faults[][2] = { { 4, 1 },
+                                         { 4, -1 },
+                                         { 4, -1000 },
+                                         { 7, 1 },
+                                         { 7, -1000 } };
     for (int i = 0; i < 5; i++) {
         x.n = 0;
         ext_sni(&x, SNI);
@@ -798,7 +826,7 @@ static void test_lies(void)
         lie_case("SNI lengths", &r, 0, "", 0, 1, 0, 0);
     }
     /* groups, point formats, supported_versions whose inner length lies */
-    static const uint16_t g[] = {29, 23};
+    static const uint16_t g[] = { 29, 23 };
     for (int i = 0; i < 3; i++) {
         x.n = 0;
         ext_sni(&x, SNI);
@@ -810,9 +838,9 @@ static void test_lies(void)
         else
             ext_list16(&x, 43, g, 2, 1);
         if (i == 0)
-            x.b[a + 5] = 3;                     /* the 2-byte list length */
+            x.b[a + 5] = 3; /* the 2-byte list length */
         else
-            x.b[a + 4] = (uint8_t)(x.b[a + 4] + 1);   /* the 1-byte one */
+            x.b[a + 4] = (uint8_t)(x.b[a + 4] + 1); /* the 1-byte one */
         m.n = r.n = 0;
         client_hello(&m, 0x0303, CIPHERS, 6, &x);
         records(&r, 22, m.b, m.n, 16384);
@@ -830,7 +858,7 @@ static void test_lies(void)
     r.n = 0;
     m.n = 0;
     modern_hello(&m, 0);
-    records(&r, 22, m.b, 1, 16384);          /* the detection needs type 1 first */
+    records(&r, 22, m.b, 1, 16384); /* the detection needs type 1 first */
     records(&r, 22, m.b, 0, 16384);
     records(&r, 22, m.b + 1, m.n - 1, 16384);
     cg_tls *e = engine(2, 0, 0);
@@ -884,12 +912,30 @@ static void cert_case(const wb *c, int i, int warm_up)
     uint32_t first = 4 + 3, second = first + 3 + (uint32_t)CH.len[0];
     int want_certs = 2, want_subj = 1;
     switch (i) {
-    case 0: patch24(&m, 4, (uint32_t)(CH.len[0] + CH.len[1] + 7)); want_certs = 0; break;
-    case 1: patch24(&m, 4, (uint32_t)(CH.len[0] + CH.len[1] + 5)); want_certs = 0; break;
-    case 2: patch24(&m, second, (uint32_t)CH.len[1] + 1); want_certs = 1; break;
-    case 3: patch24(&m, second, 0); want_certs = 1; break;
-    case 4: patch24(&m, first, (uint32_t)CH.len[0] - 1); want_certs = -1; break;
-    default: m.b[first + 3] = 0x05; want_subj = 0; break;   /* not DER */
+    case 0:
+        patch24(&m, 4, (uint32_t)(CH.len[0] + CH.len[1] + 7));
+        want_certs = 0;
+        break;
+    case 1:
+        patch24(&m, 4, (uint32_t)(CH.len[0] + CH.len[1] + 5));
+        want_certs = 0;
+        break;
+    case 2:
+        patch24(&m, second, (uint32_t)CH.len[1] + 1);
+        want_certs = 1;
+        break;
+    case 3:
+        patch24(&m, second, 0);
+        want_certs = 1;
+        break;
+    case 4:
+        patch24(&m, first, (uint32_t)CH.len[0] - 1);
+        want_certs = -1;
+        break;
+    default:
+        m.b[first + 3] = 0x05;
+        want_subj = 0;
+        break; /* not DER */
     }
     records(&sv, 22, m.b, m.n, 500);
     seen s;
@@ -991,7 +1037,7 @@ static void test_oversize_busy(void)
     cg_tls_stats st = stats(e);
     CHECK_EQ_U(st.oversize, 2);
     CHECK_EQ_U(st.length_lies, 0);
-    CHECK_EQ_U(st.certificates, 0);      /* not whole */
+    CHECK_EQ_U(st.certificates, 0); /* not whole */
     cg_tls_end(e, &f);
 
     /* busy: the client's hello half in, the server's certificate spanning
@@ -1033,10 +1079,10 @@ static void test_flows_pool(void)
     modern_hello(&m, 0);
     records(&c, 22, m.b, m.n, 16384);
 
-    static const char *not_tls[] = {
-        "GET / HTTP/1.1\r\n", "\x16\x03\x01\x02\x00\x02", "\x16\x02\x01\x02\x00\x01",
-        "\x16\x03\x05\x02\x00\x01", "\x16\x03\x01\x40\x01\x01", "\x16\x03\x01\x00\x00\x01",
-        "\x17\x03\x03\x00\x10\x01"};
+    static const char *not_tls[] = { "GET / HTTP/1.1\r\n",       "\x16\x03\x01\x02\x00\x02",
+                                     "\x16\x02\x01\x02\x00\x01", "\x16\x03\x05\x02\x00\x01",
+                                     "\x16\x03\x01\x40\x01\x01", "\x16\x03\x01\x00\x00\x01",
+                                     "\x17\x03\x03\x00\x10\x01" };
     for (int i = 0; i < 7; i++) {
         memset(&f, 0, sizeof f);
         CHECK_EQ_U(cg_tls_feed(e, &f, 1, (const uint8_t *)not_tls[i], 6, 0, on_msg, &s), 0);
@@ -1120,7 +1166,7 @@ static void test_flows_pool(void)
 
     /* configurations out of range */
     cg_tls *bad = NULL;
-    cg_tls_config cfg = {1, 100, 0};
+    cg_tls_config cfg = { 1, 100, 0 };
     CHECK(cg_tls_create(&bad, &cfg) == -1 && bad == NULL);
     cfg.buf_size = CG_TLS_MAX_BUF + 1;
     CHECK(cg_tls_create(&bad, &cfg) == -1 && bad == NULL);
@@ -1141,8 +1187,8 @@ static uint32_t rnd(void)
     return (uint32_t)(rng >> 16);
 }
 
-static void feed_random_cuts(cg_tls *e, cg_tls_flow *f, int to_server, const uint8_t *p,
-                             uint32_t n, seen *s, uint32_t last_flags)
+static void feed_random_cuts(cg_tls *e, cg_tls_flow *f, int to_server, const uint8_t *p, uint32_t n,
+                             seen *s, uint32_t last_flags)
 {
     uint32_t cuts[8];
     int nc = (int)(rnd() % 8);
@@ -1150,7 +1196,9 @@ static void feed_random_cuts(cg_tls *e, cg_tls_flow *f, int to_server, const uin
         cuts[k] = n ? rnd() % (n + 1) : 0;
     for (int a = 1; a < nc; a++)
         for (int b = a; b > 0 && cuts[b - 1] > cuts[b]; b--) {
-            uint32_t t = cuts[b]; cuts[b] = cuts[b - 1]; cuts[b - 1] = t;
+            uint32_t t = cuts[b];
+            cuts[b] = cuts[b - 1];
+            cuts[b - 1] = t;
         }
     feed_cut(e, f, to_server, p, n, cuts, nc, last_flags, s);
 }
@@ -1176,7 +1224,10 @@ static void test_fuzz(void)
         if (i % 7 == 6) {
             /* random bytes behind a plausible record header */
             uint32_t n = rnd() % 3000;
-            u8(&w, 22); u16(&w, 0x0301); u16(&w, rnd() % 4000); u8(&w, 1);
+            u8(&w, 22);
+            u16(&w, 0x0301);
+            u16(&w, rnd() % 4000);
+            u8(&w, 1);
             for (uint32_t k = 0; k < n; k++)
                 u8(&w, rnd() % 4 == 0 ? rnd() % 4 : rnd());
         } else {
@@ -1190,7 +1241,12 @@ static void test_fuzz(void)
                 case 2: w.b[at] = (uint8_t)(rnd() % 3); break;
                 case 3: w.b[at] = 0xff; break;
                 case 4: w.n = at > 6 ? at : 6; break;
-                default: if (at + 1 < w.n) { w.b[at] = 0; w.b[at + 1] = (uint8_t)rnd(); } break;
+                default:
+                    if (at + 1 < w.n) {
+                        w.b[at] = 0;
+                        w.b[at + 1] = (uint8_t)rnd();
+                    }
+                    break;
                 }
             }
         }
@@ -1212,10 +1268,11 @@ static void test_fuzz(void)
     CHECK(callbacks > 1000);
     CHECK(st.length_lies > 100);
     printf("fuzz: %llu callbacks, %llu records, %llu lies, %llu invalid, %llu truncated, "
-           "%llu steals, %llu cert errors\n", (unsigned long long)callbacks,
-           (unsigned long long)st.records, (unsigned long long)st.length_lies,
-           (unsigned long long)st.invalid, (unsigned long long)st.truncated,
-           (unsigned long long)st.steals, (unsigned long long)st.cert_parse_errors);
+           "%llu steals, %llu cert errors\n",
+           (unsigned long long)callbacks, (unsigned long long)st.records,
+           (unsigned long long)st.length_lies, (unsigned long long)st.invalid,
+           (unsigned long long)st.truncated, (unsigned long long)st.steals,
+           (unsigned long long)st.cert_parse_errors);
 
     /* pure random bytes both ways, from the first byte */
     for (int i = 0; i < 5000; i++) {
@@ -1228,7 +1285,10 @@ static void test_fuzz(void)
         for (uint32_t k = 0; k < n; k++)
             u8(&w, rnd());
         if (n >= 6 && i % 2) {
-            w.b[0] = 22; w.b[1] = 3; w.b[2] = (uint8_t)(rnd() % 5); w.b[5] = 1;
+            w.b[0] = 22;
+            w.b[1] = 3;
+            w.b[2] = (uint8_t)(rnd() % 5);
+            w.b[5] = 1;
             w.b[3] = (uint8_t)(rnd() % 0x40);
         }
         feed_random_cuts(e, &f, 1, w.b, w.n, &s, 0);

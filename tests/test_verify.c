@@ -57,9 +57,18 @@ static int on_n(const cg_rule *r, int buf, const void *s, size_t len)
     return cg_verify_rule(&vc, r, &bs);
 }
 
-static int on(const cg_rule *r, int buf, const char *s) { return on_n(r, buf, s, strlen(s)); }
-static int pl(const cg_rule *r, const char *s) { return on(r, CG_BUF_PAYLOAD, s); }
-static int pln(const cg_rule *r, const void *s, size_t n) { return on_n(r, CG_BUF_PAYLOAD, s, n); }
+static int on(const cg_rule *r, int buf, const char *s)
+{
+    return on_n(r, buf, s, strlen(s));
+}
+static int pl(const cg_rule *r, const char *s)
+{
+    return on(r, CG_BUF_PAYLOAD, s);
+}
+static int pln(const cg_rule *r, const void *s, size_t n)
+{
+    return on_n(r, CG_BUF_PAYLOAD, s, n);
+}
 
 #define YES(x) CHECK_EQ_U((x), 1)
 #define NO(x) CHECK_EQ_U((x), 0)
@@ -96,7 +105,7 @@ static void test_isdataat(void)
     const cg_rule *r = rule("content:\".php\"; isdataat:!1,relative;");
     YES(pl(r, "/a.php"));
     NO(pl(r, "/a.php?x=1"));
-    YES(pl(r, "/a.php?x=.php"));     /* a later occurrence is tried */
+    YES(pl(r, "/a.php?x=.php")); /* a later occurrence is tried */
     /* rawbytes is accepted and changes nothing */
     YES(pl(rule("isdataat:3,rawbytes;"), "abcd"));
 }
@@ -115,7 +124,7 @@ static void test_byte_test(void)
     /* little endian reads the low byte first: 00 03 is 0x0300 */
     YES(pln(rule("content:\"|00 02|\"; byte_test:2,=,768,0,relative,little;"), p, sizeof p));
     YES(pln(rule("byte_test:2,=,0x1234,6,big;"), p, sizeof p));
-    NO(pln(rule("byte_test:4,=,0x00031234,4,little;"), p, sizeof p));  /* that is big endian */
+    NO(pln(rule("byte_test:4,=,0x00031234,4,little;"), p, sizeof p)); /* that is big endian */
     YES(pln(rule("byte_test:4,=,0x34120300,4,little;"), p, sizeof p));
     /* operators */
     YES(pln(rule("byte_test:1,>,0x11,6;"), p, sizeof p));
@@ -124,14 +133,14 @@ static void test_byte_test(void)
     YES(pln(rule("byte_test:1,<,0x13,6;"), p, sizeof p));
     YES(pln(rule("byte_test:1,<=,0x12,6;"), p, sizeof p));
     NO(pln(rule("byte_test:1,<,0x12,6;"), p, sizeof p));
-    YES(pln(rule("byte_test:1,&,0x02,6;"), p, sizeof p));          /* 0x12 & 0x02 */
+    YES(pln(rule("byte_test:1,&,0x02,6;"), p, sizeof p)); /* 0x12 & 0x02 */
     NO(pln(rule("byte_test:1,&,0x01,6;"), p, sizeof p));
-    YES(pln(rule("byte_test:1,!&,0x01,6;"), p, sizeof p));          /* negated AND */
-    YES(pln(rule("byte_test:1,^,0x10,6;"), p, sizeof p));           /* 0x12 ^ 0x10 != 0 */
+    YES(pln(rule("byte_test:1,!&,0x01,6;"), p, sizeof p)); /* negated AND */
+    YES(pln(rule("byte_test:1,^,0x10,6;"), p, sizeof p));  /* 0x12 ^ 0x10 != 0 */
     NO(pln(rule("byte_test:1,^,0x12,6;"), p, sizeof p));
     YES(pln(rule("byte_test:1,!>,0x12,6;"), p, sizeof p));
     /* bitmask: AND, then shift right by the mask's trailing zeros */
-    YES(pln(rule("byte_test:2,=,0x2,6,bitmask 0x0f00;"), p, sizeof p));  /* 0x1234&0x0f00=0x200>>8 */
+    YES(pln(rule("byte_test:2,=,0x2,6,bitmask 0x0f00;"), p, sizeof p)); /* 0x1234&0x0f00=0x200>>8 */
     NO(pln(rule("byte_test:2,=,0x200,6,bitmask 0x0f00;"), p, sizeof p));
     /* reading past the end, before the start */
     NO(pln(rule("byte_test:2,=,0x34,7;"), p, sizeof p));
@@ -145,9 +154,9 @@ static void test_byte_test(void)
     YES(pl(rule("byte_test:2,=,255,4,string,hex;"), "len=ff;"));
     YES(pl(rule("byte_test:2,=,255,4,string,hex;"), "len=FF;"));
     YES(pl(rule("byte_test:3,=,8,0,string,oct;"), "010"));
-    YES(pl(rule("byte_test:4,=,12,0,string,dec;"), "12ab"));      /* strtoull stops at 'a' */
-    NO(pl(rule("byte_test:2,=,0,0,string,dec;"), "ab"));          /* no number: no match */
-    NO(pl(rule("byte_test:5,<,100,0,string,dec;"), "12"));        /* 5 bytes not there */
+    YES(pl(rule("byte_test:4,=,12,0,string,dec;"), "12ab")); /* strtoull stops at 'a' */
+    NO(pl(rule("byte_test:2,=,0,0,string,dec;"), "ab"));     /* no number: no match */
+    NO(pl(rule("byte_test:5,<,100,0,string,dec;"), "12"));   /* 5 bytes not there */
     /* 0 characters with string: the whole number (the guide's
      * http.content_len example with byte_test:0,>=,8079,0,string,dec) */
     r = rule_h("alert http any any -> any any",
@@ -164,13 +173,15 @@ static void test_byte_jump(void)
 {
     /* "multiple jumps": 00 02 jumps over 2 bytes (from the end of the 2 read),
      * then 00 01 over 1, and foobar starts there */
-    static const uint8_t p[] = { 0x00, 0x02, 'A', 'A', 0x00, 0x01, 'B',
-                                 'f', 'o', 'o', 'b', 'a', 'r' };
+    static const uint8_t p[] = {
+        0x00, 0x02, 'A', 'A', 0x00, 0x01, 'B', 'f', 'o', 'o', 'b', 'a', 'r'
+    };
     const cg_rule *r = rule("byte_jump:2,0; byte_jump:2,0,relative; content:\"foobar\"; "
                             "distance:0; within:6;");
     YES(pln(r, p, sizeof p));
     NO(pln(rule("byte_jump:2,0; byte_jump:2,0,relative; content:\"foobar\"; distance:1; "
-                "within:6;"), p, sizeof p));
+                "within:6;"),
+           p, sizeof p));
     /* "from the end -8 bytes" */
     r = rule("byte_jump:0,0,from_end,post_offset -8; content:\"|6c 33 33 74|\"; distance:0; "
              "within:4;");
@@ -179,7 +190,8 @@ static void test_byte_jump(void)
     /* from_beginning: the value is an offset from the start */
     static const uint8_t q[] = { 'h', 'd', 0x05, 'x', 'x', 'Z', 'y' };
     YES(pln(rule("content:\"hd\"; byte_jump:1,0,relative,from_beginning; content:\"Z\"; "
-                 "within:1;"), q, sizeof q));
+                 "within:1;"),
+            q, sizeof q));
     /* without from_beginning the same byte jumps from after itself: 3 + 5 = 8,
      * past the end */
     NO(pln(rule("content:\"hd\"; byte_jump:1,0,relative; content:\"Z\"; within:1;"), q, sizeof q));
@@ -202,7 +214,8 @@ static void test_byte_jump(void)
     YES(pln(rule("byte_jump:1,0;"), (const uint8_t[]){ 0x01, 'a', 'b' }, 3));
     /* a jump before the start lands on the start (Suricata 7's engine) */
     YES(pl(rule("content:\"ab\"; byte_jump:0,0,relative,post_offset -10; content:\"ab\"; "
-                "within:2;"), "abcd"));
+                "within:2;"),
+           "abcd"));
     /* bitmask before the multiplier: 0x31 & 0x0f = 1, times 2 */
     static const uint8_t b[] = { 0x31, 'a', 'b', 'Q' };
     YES(pln(rule("byte_jump:1,0,bitmask 0x0f,multiplier 2; content:\"Q\"; within:1;"), b,
@@ -229,7 +242,7 @@ static void test_byte_extract(void)
     NO(pln(r, (const uint8_t[]){ 0x00, 0xff, 0x00, 0x07, 'F', 'o', 'o', 'B', 'a', 'r' }, 10));
     /* as distance, offset and depth */
     r = rule("byte_extract:1,0,d; content:\"X\"; distance:d; within:1;");
-    YES(pln(r, (const uint8_t[]){ 0x02, 'a', 'b', 'X' }, 4));   /* cursor 1 + 2 */
+    YES(pln(r, (const uint8_t[]){ 0x02, 'a', 'b', 'X' }, 4)); /* cursor 1 + 2 */
     NO(pln(r, (const uint8_t[]){ 0x01, 'a', 'b', 'X' }, 4));
     r = rule("byte_extract:1,0,o; content:\"X\"; offset:o; depth:1;");
     YES(pln(r, (const uint8_t[]){ 0x03, 'X', 'b', 'X' }, 4));
@@ -242,9 +255,8 @@ static void test_byte_extract(void)
             (const uint8_t[]){ 'a', 0, 0, 'Z' }, 4));
     /* multiplier, then align (2 or 4) */
     r = rule("byte_extract:1,0,v,multiplier 3,align 4; content:\"Z\"; distance:v; within:1;");
-    YES(pln(r, (const uint8_t[]){ 0x01, 'a', 'b', 'c', 'd', 'Z' }, 6));   /* 3 -> 4 */
-    YES(pln(rule("byte_extract:1,0,v,little; byte_test:1,=,v,1;"),
-            (const uint8_t[]){ 7, 7 }, 2));
+    YES(pln(r, (const uint8_t[]){ 0x01, 'a', 'b', 'c', 'd', 'Z' }, 6)); /* 3 -> 4 */
+    YES(pln(rule("byte_extract:1,0,v,little; byte_test:1,=,v,1;"), (const uint8_t[]){ 7, 7 }, 2));
     /* string extraction */
     YES(pl(rule("byte_extract:2,0,n,string,dec; content:\"!\"; distance:n; within:1;"),
            "05abcde!"));
@@ -302,7 +314,7 @@ static void test_bsize_transforms(void)
     YES(on(r, CG_BUF_DNS_QUERY, "windows.update.microsoft.com"));
     YES(on(r, CG_BUF_DNS_QUERY, "maps.microsoft.com.au"));
     NO(on(r, CG_BUF_DNS_QUERY, "windows.update.fakemicrosoft.com"));
-    YES(on(r, CG_BUF_DNS_QUERY, "microsoft.com"));     /* the dot added in front */
+    YES(on(r, CG_BUF_DNS_QUERY, "microsoft.com")); /* the dot added in front */
     r = rule_h(dns, "dns.query; dotprefix; content:\".microsoft.com\"; endswith;");
     YES(on(r, CG_BUF_DNS_QUERY, "windows.update.microsoft.com"));
     NO(on(r, CG_BUF_DNS_QUERY, "maps.microsoft.com.au"));
@@ -322,7 +334,7 @@ static void test_bsize_transforms(void)
     YES(on(r, CG_BUF_FILE_DATA, "x = window.navigate  \t (url)"));
     NO(on(r, CG_BUF_FILE_DATA, "window.navigat e"));
     if (r)
-        CHECK_EQ_U(r->fp, -1);          /* no literal survives the transform */
+        CHECK_EQ_U(r->fp, -1); /* no literal survives the transform */
     /* compress_whitespace: a run of blanks becomes one */
     r = rule_h(http, "file_data; compress_whitespace; content:\"I J\";");
     YES(on(r, CG_BUF_FILE_DATA, "I  \t J"));
@@ -333,17 +345,16 @@ static void test_bsize_transforms(void)
     YES(on(r, CG_BUF_HTTP_URI, "/ADMIN/x"));
     YES(on(r, CG_BUF_HTTP_URI, "/aDmIn"));
     if (r)
-        CHECK_EQ_U(r->fp_nocase, 1);    /* the raw buffer may hold any case */
-    YES(on(rule_h(http, "http.uri; to_uppercase; content:\"/ADMIN\";"), CG_BUF_HTTP_URI,
-           "/admin"));
+        CHECK_EQ_U(r->fp_nocase, 1); /* the raw buffer may hold any case */
+    YES(on(rule_h(http, "http.uri; to_uppercase; content:\"/ADMIN\";"), CG_BUF_HTTP_URI, "/admin"));
     /* url_decode: %XX and '+'; a '%' without two hex digits stays as it is */
     r = rule_h(http, "http.uri.raw; url_decode; content:\"a b c\";");
     YES(on(r, CG_BUF_HTTP_URI_RAW, "a%20b+c"));
     NO(on(r, CG_BUF_HTTP_URI_RAW, "a%2b+c"));
     YES(on(rule_h(http, "http.uri.raw; url_decode; content:\"%zz%4\"; endswith;"),
            CG_BUF_HTTP_URI_RAW, "x%zz%4"));
-    YES(on(rule_h(http, "http.uri.raw; url_decode; content:\"'awesome!'\";"),
-           CG_BUF_HTTP_URI_RAW, "is+%27%61wesome%21%27"));
+    YES(on(rule_h(http, "http.uri.raw; url_decode; content:\"'awesome!'\";"), CG_BUF_HTTP_URI_RAW,
+           "is+%27%61wesome%21%27"));
     /* chained: dotprefix then to_lowercase */
     YES(on(rule_h(dns, "dns.query; dotprefix; to_lowercase; content:\".evil.com\"; endswith;"),
            CG_BUF_DNS_QUERY, "WWW.EVIL.COM"));
@@ -370,7 +381,7 @@ static void test_bsize_transforms(void)
     NO(on(r, CG_BUF_HTTP_URI, "/123456789"));
     YES(on(r, CG_BUF_HTTP_URI, "/1234567890"));
     NO(on(r, CG_BUF_HTTP_URI, "/1234567890123456789"));
-    NO(on(r, CG_BUF_HTTP_URI_RAW, "/1234567890"));    /* the normalized uri by default */
+    NO(on(r, CG_BUF_HTTP_URI_RAW, "/1234567890")); /* the normalized uri by default */
     YES(on(rule_h(http, "urilen:5,raw;"), CG_BUF_HTTP_URI_RAW, "/%41b"));
 }
 
@@ -391,14 +402,22 @@ static void test_buffers(void)
     NO(on(a, CG_BUF_PAYLOAD, "GET /login.php HTTP/1.1"));
     NO(on(b, CG_BUF_HTTP_URI_RAW, "/login.php"));
     /* each legacy modifier and its buffer */
-    static const struct { const char *mod; int buf; } mods[] = {
-        { "http_raw_uri", CG_BUF_HTTP_URI_RAW }, { "http_method", CG_BUF_HTTP_METHOD },
-        { "http_header", CG_BUF_HTTP_HEADER }, { "http_raw_header", CG_BUF_HTTP_HEADER_RAW },
-        { "http_cookie", CG_BUF_HTTP_COOKIE }, { "http_user_agent", CG_BUF_HTTP_USER_AGENT },
-        { "http_host", CG_BUF_HTTP_HOST }, { "http_raw_host", CG_BUF_HTTP_HOST_RAW },
+    static const struct {
+        const char *mod;
+        int buf;
+    } mods[] = {
+        { "http_raw_uri", CG_BUF_HTTP_URI_RAW },
+        { "http_method", CG_BUF_HTTP_METHOD },
+        { "http_header", CG_BUF_HTTP_HEADER },
+        { "http_raw_header", CG_BUF_HTTP_HEADER_RAW },
+        { "http_cookie", CG_BUF_HTTP_COOKIE },
+        { "http_user_agent", CG_BUF_HTTP_USER_AGENT },
+        { "http_host", CG_BUF_HTTP_HOST },
+        { "http_raw_host", CG_BUF_HTTP_HOST_RAW },
         { "http_client_body", CG_BUF_HTTP_REQUEST_BODY },
         { "http_server_body", CG_BUF_HTTP_RESPONSE_BODY },
-        { "http_stat_code", CG_BUF_HTTP_STAT_CODE }, { "http_stat_msg", CG_BUF_HTTP_STAT_MSG },
+        { "http_stat_code", CG_BUF_HTTP_STAT_CODE },
+        { "http_stat_msg", CG_BUF_HTTP_STAT_MSG },
     };
     for (size_t i = 0; i < sizeof mods / sizeof mods[0]; i++) {
         char o[128];
@@ -411,12 +430,17 @@ static void test_buffers(void)
             CHECK_EQ_U(r->bufs, 1ull << mods[i].buf);
     }
     /* pcre buffer letters */
-    static const struct { char l; int buf; } letters[] = {
-        { 'U', CG_BUF_HTTP_URI }, { 'I', CG_BUF_HTTP_URI_RAW }, { 'P', CG_BUF_HTTP_REQUEST_BODY },
-        { 'Q', CG_BUF_HTTP_RESPONSE_BODY }, { 'H', CG_BUF_HTTP_HEADER },
-        { 'D', CG_BUF_HTTP_HEADER_RAW }, { 'M', CG_BUF_HTTP_METHOD }, { 'C', CG_BUF_HTTP_COOKIE },
-        { 'S', CG_BUF_HTTP_STAT_CODE }, { 'Y', CG_BUF_HTTP_STAT_MSG },
-        { 'V', CG_BUF_HTTP_USER_AGENT }, { 'W', CG_BUF_HTTP_HOST }, { 'Z', CG_BUF_HTTP_HOST_RAW },
+    static const struct {
+        char l;
+        int buf;
+    } letters[] = {
+        { 'U', CG_BUF_HTTP_URI },          { 'I', CG_BUF_HTTP_URI_RAW },
+        { 'P', CG_BUF_HTTP_REQUEST_BODY }, { 'Q', CG_BUF_HTTP_RESPONSE_BODY },
+        { 'H', CG_BUF_HTTP_HEADER },       { 'D', CG_BUF_HTTP_HEADER_RAW },
+        { 'M', CG_BUF_HTTP_METHOD },       { 'C', CG_BUF_HTTP_COOKIE },
+        { 'S', CG_BUF_HTTP_STAT_CODE },    { 'Y', CG_BUF_HTTP_STAT_MSG },
+        { 'V', CG_BUF_HTTP_USER_AGENT },   { 'W', CG_BUF_HTTP_HOST },
+        { 'Z', CG_BUF_HTTP_HOST_RAW },
     };
     for (size_t i = 0; i < sizeof letters / sizeof letters[0]; i++) {
         char o[128];
@@ -431,49 +455,73 @@ static void test_buffers(void)
     cg_bufset_add(&bs, CG_BUF_HTTP_HEADER, (const uint8_t *)"X-A X-B", 7);
     cg_bufset_add(&bs, CG_BUF_HTTP_URI, (const uint8_t *)"/x", 2);
     YES(cg_verify_rule(&vc, a, &bs));
-    NO(on(a, CG_BUF_HTTP_HEADER, "X-A X-B"));    /* the uri is needed too */
+    NO(on(a, CG_BUF_HTTP_HEADER, "X-A X-B")); /* the uri is needed too */
 
     /* every sticky buffer name, new and old */
-    static const struct { const char *kw; int buf; } sticky[] = {
-        { "http.uri", CG_BUF_HTTP_URI }, { "http.uri.raw", CG_BUF_HTTP_URI_RAW },
-        { "http.method", CG_BUF_HTTP_METHOD }, { "http.protocol", CG_BUF_HTTP_PROTOCOL },
+    static const struct {
+        const char *kw;
+        int buf;
+    } sticky[] = {
+        { "http.uri", CG_BUF_HTTP_URI },
+        { "http.uri.raw", CG_BUF_HTTP_URI_RAW },
+        { "http.method", CG_BUF_HTTP_METHOD },
+        { "http.protocol", CG_BUF_HTTP_PROTOCOL },
         { "http_protocol", CG_BUF_HTTP_PROTOCOL },
         { "http.request_line", CG_BUF_HTTP_REQUEST_LINE },
         { "http_request_line", CG_BUF_HTTP_REQUEST_LINE },
-        { "http.host", CG_BUF_HTTP_HOST }, { "http.host.raw", CG_BUF_HTTP_HOST_RAW },
-        { "http.user_agent", CG_BUF_HTTP_USER_AGENT }, { "http.header", CG_BUF_HTTP_HEADER },
+        { "http.host", CG_BUF_HTTP_HOST },
+        { "http.host.raw", CG_BUF_HTTP_HOST_RAW },
+        { "http.user_agent", CG_BUF_HTTP_USER_AGENT },
+        { "http.header", CG_BUF_HTTP_HEADER },
         { "http.header.raw", CG_BUF_HTTP_HEADER_RAW },
         { "http.header_names", CG_BUF_HTTP_HEADER_NAMES },
-        { "http_header_names", CG_BUF_HTTP_HEADER_NAMES }, { "http.cookie", CG_BUF_HTTP_COOKIE },
+        { "http_header_names", CG_BUF_HTTP_HEADER_NAMES },
+        { "http.cookie", CG_BUF_HTTP_COOKIE },
         { "http.content_type", CG_BUF_HTTP_CONTENT_TYPE },
         { "http_content_type", CG_BUF_HTTP_CONTENT_TYPE },
         { "http.content_len", CG_BUF_HTTP_CONTENT_LEN },
         { "http_content_len", CG_BUF_HTTP_CONTENT_LEN },
-        { "http.referer", CG_BUF_HTTP_REFERER }, { "http_referer", CG_BUF_HTTP_REFERER },
-        { "http.accept", CG_BUF_HTTP_ACCEPT }, { "http_accept", CG_BUF_HTTP_ACCEPT },
-        { "http.accept_enc", CG_BUF_HTTP_ACCEPT_ENC }, { "http_accept_enc", CG_BUF_HTTP_ACCEPT_ENC },
+        { "http.referer", CG_BUF_HTTP_REFERER },
+        { "http_referer", CG_BUF_HTTP_REFERER },
+        { "http.accept", CG_BUF_HTTP_ACCEPT },
+        { "http_accept", CG_BUF_HTTP_ACCEPT },
+        { "http.accept_enc", CG_BUF_HTTP_ACCEPT_ENC },
+        { "http_accept_enc", CG_BUF_HTTP_ACCEPT_ENC },
         { "http.accept_lang", CG_BUF_HTTP_ACCEPT_LANG },
         { "http_accept_lang", CG_BUF_HTTP_ACCEPT_LANG },
-        { "http.connection", CG_BUF_HTTP_CONNECTION }, { "http_connection", CG_BUF_HTTP_CONNECTION },
-        { "http.request_body", CG_BUF_HTTP_REQUEST_BODY }, { "http.start", CG_BUF_HTTP_START },
-        { "http_start", CG_BUF_HTTP_START }, { "http.stat_code", CG_BUF_HTTP_STAT_CODE },
+        { "http.connection", CG_BUF_HTTP_CONNECTION },
+        { "http_connection", CG_BUF_HTTP_CONNECTION },
+        { "http.request_body", CG_BUF_HTTP_REQUEST_BODY },
+        { "http.start", CG_BUF_HTTP_START },
+        { "http_start", CG_BUF_HTTP_START },
+        { "http.stat_code", CG_BUF_HTTP_STAT_CODE },
         { "http.stat_msg", CG_BUF_HTTP_STAT_MSG },
         { "http.response_line", CG_BUF_HTTP_RESPONSE_LINE },
         { "http_response_line", CG_BUF_HTTP_RESPONSE_LINE },
-        { "http.location", CG_BUF_HTTP_LOCATION }, { "http.server", CG_BUF_HTTP_SERVER },
-        { "http.response_body", CG_BUF_HTTP_RESPONSE_BODY }, { "file.data", CG_BUF_FILE_DATA },
-        { "file_data", CG_BUF_FILE_DATA }, { "dns.query", CG_BUF_DNS_QUERY },
-        { "dns_query", CG_BUF_DNS_QUERY }, { "tls.sni", CG_BUF_TLS_SNI },
-        { "tls_sni", CG_BUF_TLS_SNI }, { "tls.cert_subject", CG_BUF_TLS_CERT_SUBJECT },
+        { "http.location", CG_BUF_HTTP_LOCATION },
+        { "http.server", CG_BUF_HTTP_SERVER },
+        { "http.response_body", CG_BUF_HTTP_RESPONSE_BODY },
+        { "file.data", CG_BUF_FILE_DATA },
+        { "file_data", CG_BUF_FILE_DATA },
+        { "dns.query", CG_BUF_DNS_QUERY },
+        { "dns_query", CG_BUF_DNS_QUERY },
+        { "tls.sni", CG_BUF_TLS_SNI },
+        { "tls_sni", CG_BUF_TLS_SNI },
+        { "tls.cert_subject", CG_BUF_TLS_CERT_SUBJECT },
         { "tls_cert_subject", CG_BUF_TLS_CERT_SUBJECT },
         { "tls.cert_issuer", CG_BUF_TLS_CERT_ISSUER },
         { "tls_cert_issuer", CG_BUF_TLS_CERT_ISSUER },
         { "tls.cert_serial", CG_BUF_TLS_CERT_SERIAL },
-        { "tls_cert_serial", CG_BUF_TLS_CERT_SERIAL }, { "tls.certs", CG_BUF_TLS_CERTS },
-        { "ja3.hash", CG_BUF_JA3_HASH }, { "ja3_hash", CG_BUF_JA3_HASH },
-        { "ja3.string", CG_BUF_JA3_STRING }, { "ja3_string", CG_BUF_JA3_STRING },
-        { "ja3s.hash", CG_BUF_JA3S_HASH }, { "ja3s_hash", CG_BUF_JA3S_HASH },
-        { "ja3s.string", CG_BUF_JA3S_STRING }, { "ja3s_string", CG_BUF_JA3S_STRING },
+        { "tls_cert_serial", CG_BUF_TLS_CERT_SERIAL },
+        { "tls.certs", CG_BUF_TLS_CERTS },
+        { "ja3.hash", CG_BUF_JA3_HASH },
+        { "ja3_hash", CG_BUF_JA3_HASH },
+        { "ja3.string", CG_BUF_JA3_STRING },
+        { "ja3_string", CG_BUF_JA3_STRING },
+        { "ja3s.hash", CG_BUF_JA3S_HASH },
+        { "ja3s_hash", CG_BUF_JA3S_HASH },
+        { "ja3s.string", CG_BUF_JA3S_STRING },
+        { "ja3s_string", CG_BUF_JA3S_STRING },
     };
     for (size_t i = 0; i < sizeof sticky / sizeof sticky[0]; i++) {
         char o[128];
@@ -506,8 +554,9 @@ static void test_buffers(void)
         CHECK_EQ_U(b->ngroups, 1);
     }
     /* a single buffer named twice is one block */
-    a = rule_h(http, "http.uri; content:\"a\"; http.header; content:\"h\"; http.uri; "
-                     "content:\"b\"; distance:0;");
+    a = rule_h(http,
+               "http.uri; content:\"a\"; http.header; content:\"h\"; http.uri; "
+               "content:\"b\"; distance:0;");
     if (a)
         CHECK_EQ_U(a->ngroups, 2);
     cg_bufset_clear(&bs);
@@ -517,7 +566,7 @@ static void test_buffers(void)
     cg_bufset_clear(&bs);
     cg_bufset_add(&bs, CG_BUF_HTTP_URI, (const uint8_t *)"/ba", 3);
     cg_bufset_add(&bs, CG_BUF_HTTP_HEADER, (const uint8_t *)"h", 1);
-    NO(cg_verify_rule(&vc, a, &bs));          /* b relative to a, in the same block */
+    NO(cg_verify_rule(&vc, a, &bs)); /* b relative to a, in the same block */
     /* tls.certs: any certificate of the chain */
     a = rule_h("alert tls any any -> any any", "tls.certs; content:\"|06 09 2a 86|\";");
     cg_bufset_clear(&bs);
@@ -527,8 +576,9 @@ static void test_buffers(void)
 
     /* relative positions do not leak from one buffer into another: the header
      * block starts at 0 whatever the uri matched */
-    a = rule_h(http, "http.uri; content:\"abc\"; http.header; content:\"x\"; distance:0; "
-                     "within:1; pcre:\"/^y/R\";");
+    a = rule_h(http,
+               "http.uri; content:\"abc\"; http.header; content:\"x\"; distance:0; "
+               "within:1; pcre:\"/^y/R\";");
     cg_bufset_clear(&bs);
     cg_bufset_add(&bs, CG_BUF_HTTP_URI, (const uint8_t *)"zzzzzabc", 8);
     cg_bufset_add(&bs, CG_BUF_HTTP_HEADER, (const uint8_t *)"xyz", 3);
@@ -540,8 +590,8 @@ static void test_buffers(void)
     cg_bufset_add(&bs, CG_BUF_HTTP_HEADER, (const uint8_t *)"xy", 2);
     YES(cg_verify_rule(&vc, a, &bs));
     /* a missing buffer fails the rule; a rule without groups needs none */
-    NO(on(rule_h(http, "http.uri; content:\"a\"; http.cookie; content:\"b\";"),
-          CG_BUF_HTTP_URI, "a"));
+    NO(on(rule_h(http, "http.uri; content:\"a\"; http.cookie; content:\"b\";"), CG_BUF_HTTP_URI,
+          "a"));
     cg_bufset_clear(&bs);
     YES(cg_verify_rule(&vc, rule_h(http, "flow:to_server;"), &bs));
     /* pkt_data returns to the payload */
@@ -572,7 +622,7 @@ static void test_payload_stream(void)
     NO(on(nos, CG_BUF_STREAM, "abc"));
     NO(on(only, CG_BUF_PAYLOAD, "abc"));
     YES(on(only, CG_BUF_STREAM, "abc"));
-    NO(on(ds, CG_BUF_STREAM, "abc"));         /* dsize is a packet's size */
+    NO(on(ds, CG_BUF_STREAM, "abc")); /* dsize is a packet's size */
     YES(on(ds, CG_BUF_PAYLOAD, "abc"));
     NO(on(udp, CG_BUF_STREAM, "abc"));
     if (tcp && pkt && strm && udp) {
@@ -590,12 +640,12 @@ static void test_payload_stream(void)
                         CG_BUF_PAYLOAD, (const uint8_t *)"a", 1));
     NO(cg_verify_buffer(&vc, rule("flowbits:isset,x; content:\"a\";"), CG_BUF_PAYLOAD,
                         (const uint8_t *)"a", 1));
-    NO(cg_verify_buffer(&vc, rule("content:\"a\"; noalert;"), CG_BUF_PAYLOAD,
-                        (const uint8_t *)"a", 1));
+    NO(cg_verify_buffer(&vc, rule("content:\"a\"; noalert;"), CG_BUF_PAYLOAD, (const uint8_t *)"a",
+                        1));
     YES(cg_verify_buffer(&vc, rule("flowbits:set,y; content:\"a\";"), CG_BUF_PAYLOAD,
                          (const uint8_t *)"a", 1));
-    YES(cg_verify_buffer(&vc, rule("content:\"a\"; byte_test:1,=,0x62,0,relative;"),
-                         CG_BUF_PAYLOAD, (const uint8_t *)"ab", 2));
+    YES(cg_verify_buffer(&vc, rule("content:\"a\"; byte_test:1,=,0x62,0,relative;"), CG_BUF_PAYLOAD,
+                         (const uint8_t *)"ab", 2));
 }
 
 /* ---- flowbits --------------------------------------------------------------------- */
@@ -604,7 +654,7 @@ static void flowbits_cases(void);
 
 static void test_flowbits(void)
 {
-    cg_ruleset *saved = rs;             /* a set of its own: ids from 0 */
+    cg_ruleset *saved = rs; /* a set of its own: ids from 0 */
     if (cg_ruleset_create(&rs)) {
         rs = saved;
         CHECK(!"ruleset");
@@ -629,15 +679,14 @@ static void flowbits_cases(void)
     const cg_rule *unset = rule("flowbits:unset,fb.a;");
     const cg_rule *toggle = rule("flowbits:toggle,fb.a&fb.b;");
     const cg_rule *both = rule("flowbits:isset,fb.a; flowbits:isnotset,fb.b;");
-    if (!set || !set_b || !isset || !notset || !any || !all || !none || !unset || !toggle ||
-        !both)
+    if (!set || !set_b || !isset || !notset || !any || !all || !none || !unset || !toggle || !both)
         return;
     CHECK(set->noalert);
     CHECK(!isset->noalert);
     CHECK_EQ_U(cg_ruleset_flowbits(rs), 2);
     CHECK_STR(cg_ruleset_flowbit_name(rs, set->flowbits[0].ids[0]), "fb.a");
     CHECK(cg_ruleset_flowbit_name(rs, 99) == NULL);
-    CHECK_EQ_U(all->flowbits[0].ids[1], set_b->flowbits[0].ids[0]);   /* one id per name */
+    CHECK_EQ_U(all->flowbits[0].ids[1], set_b->flowbits[0].ids[0]); /* one id per name */
     CHECK_EQ_U(any->flowbits[0].any, 1);
     CHECK_EQ_U(all->flowbits[0].any, 0);
 
@@ -647,7 +696,7 @@ static void flowbits_cases(void)
     YES(cg_flowbits_check(notset, NULL));
     NO(cg_flowbits_check(any, bits));
     YES(cg_flowbits_check(none, bits));
-    YES(cg_flowbits_check(set, bits));        /* set is no condition */
+    YES(cg_flowbits_check(set, bits)); /* set is no condition */
     /* set a */
     cg_flowbits_apply(set, bits);
     YES(cg_flowbits_check(isset, bits));
@@ -656,7 +705,7 @@ static void flowbits_cases(void)
     NO(cg_flowbits_check(all, bits));
     NO(cg_flowbits_check(none, bits));
     YES(cg_flowbits_check(both, bits));
-    cg_flowbits_apply(isset, bits);           /* checks change nothing */
+    cg_flowbits_apply(isset, bits); /* checks change nothing */
     YES(cg_flowbits_check(isset, bits));
     /* set b too */
     cg_flowbits_apply(set_b, bits);
@@ -698,24 +747,24 @@ static void test_flowint(void)
     YES(cg_flowints_check(notset, NULL));
     NO(cg_flowints_check(lt, NULL));
     NO(cg_flowints_check(ge, ints));
-    YES(cg_flowints_check(add, ints));        /* a change is no condition */
+    YES(cg_flowints_check(add, ints)); /* a change is no condition */
     /* + on an unset one starts from 0; - and = */
     cg_flowints_apply(add, ints);
     YES(cg_flowints_check(isset, ints));
     NO(cg_flowints_check(notset, ints));
     YES(cg_flowints_check(lt, ints));
-    cg_flowints_apply(add, ints);             /* 4 */
-    cg_flowints_apply(sub, ints);             /* 3 */
+    cg_flowints_apply(add, ints); /* 4 */
+    cg_flowints_apply(sub, ints); /* 3 */
     YES(cg_flowints_check(eq, ints));
-    NO(cg_flowints_check(ge, ints));          /* fi.lim not set yet */
+    NO(cg_flowints_check(ge, ints)); /* fi.lim not set yet */
     cg_flowints_apply(set, ints);
     YES(cg_flowints_check(ge, ints));
     cg_flowints_apply(copy, ints);
     YES(cg_flowints_check(m_eq, ints));
     for (int i = 0; i < 4; i++)
-        cg_flowints_apply(sub, ints);         /* 3 - 4 wraps, as Suricata's uint32 */
+        cg_flowints_apply(sub, ints); /* 3 - 4 wraps, as Suricata's uint32 */
     NO(cg_flowints_check(lt, ints));
-    cg_flowints_apply(add, NULL);             /* no storage: nothing happens */
+    cg_flowints_apply(add, NULL); /* no storage: nothing happens */
 }
 
 /* ---- header, flow, transaction --------------------------------------------------- */
@@ -830,7 +879,7 @@ static void test_header(void)
     const cg_rule *nothttp = rule("app-layer-protocol:!http;");
     NO(cg_verify_flowinfo(nothttp, &p, &h));
     YES(cg_verify_flowinfo(nothttp, &p, &t));
-    NO(cg_verify_flowinfo(nothttp, &p, &u));      /* not yet known: neither x nor !x */
+    NO(cg_verify_flowinfo(nothttp, &p, &u)); /* not yet known: neither x nor !x */
     YES(cg_verify_flowinfo(rule("app-layer-protocol:tls;"), &p, &t));
     YES(cg_verify_flowinfo(rule("app-layer-protocol:failed;"), &p, &fl));
     NO(cg_verify_flowinfo(rule("app-layer-protocol:failed;"), &p, &h));
@@ -842,7 +891,7 @@ static void test_header(void)
     const cg_rule *vhex = rule_h("alert tls any any -> any any", "tls.version:0x7f12;");
     const cg_rule *vnot = rule_h("alert tls any any -> any any", "tls.version:!1.2;");
     NO(cg_verify_rule(&vc, v12, &bs));
-    NO(cg_verify_rule(&vc, vnot, &bs));          /* unknown version */
+    NO(cg_verify_rule(&vc, vnot, &bs)); /* unknown version */
     bs.tls_version = 0x0303;
     YES(cg_verify_rule(&vc, v12, &bs));
     NO(cg_verify_rule(&vc, vnot, &bs));
@@ -854,7 +903,7 @@ static void test_header(void)
     const cg_rule *op = rule_h("alert dns any any -> any any", "dns.opcode:4;");
     cg_bufset_clear(&bs);
     bs.dns_opcode = 4;
-    NO(cg_verify_rule(&vc, op, &bs));            /* no DNS message */
+    NO(cg_verify_rule(&vc, op, &bs)); /* no DNS message */
     cg_bufset_add(&bs, CG_BUF_DNS_QUERY, (const uint8_t *)"a.b", 3);
     YES(cg_verify_rule(&vc, op, &bs));
     bs.dns_opcode = 0;
@@ -867,11 +916,25 @@ static void test_header(void)
 static void test_uint(void)
 {
     /* the integer keywords' forms (user guide, "Integer Keywords") */
-    static const struct { const char *v; uint64_t yes, no; } t[] = {
-        { "19", 19, 20 }, { "=0x13", 19, 20 }, { "!0x14", 19, 20 }, { "!=20", 19, 20 },
-        { ">21", 22, 21 }, { ">=21", 21, 20 }, { "<22", 21, 22 }, { "<=22", 22, 23 },
-        { "19-22", 20, 19 }, { "19-22", 21, 22 }, { "!19-22", 19, 20 }, { "!19-22", 22, 21 },
-        { "&0xc0=0x80", 0x81, 0xc1 }, { "&0xc0!=0", 0x40, 0x3f }, { "1kb", 1024, 1000 },
+    static const struct {
+        const char *v;
+        uint64_t yes, no;
+    } t[] = {
+        { "19", 19, 20 },
+        { "=0x13", 19, 20 },
+        { "!0x14", 19, 20 },
+        { "!=20", 19, 20 },
+        { ">21", 22, 21 },
+        { ">=21", 21, 20 },
+        { "<22", 21, 22 },
+        { "<=22", 22, 23 },
+        { "19-22", 20, 19 },
+        { "19-22", 21, 22 },
+        { "!19-22", 19, 20 },
+        { "!19-22", 22, 21 },
+        { "&0xc0=0x80", 0x81, 0xc1 },
+        { "&0xc0!=0", 0x40, 0x3f },
+        { "1kb", 1024, 1000 },
         { "10<>20", 11, 10 },
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
@@ -928,14 +991,14 @@ static void test_etopen(void)
                 }
                 if (round >= 2)
                     len = (uint32_t)(seed % (len + 1));
-                bufs[g] = malloc(len ? len : 1);   /* its own block: exact bounds */
+                bufs[g] = malloc(len ? len : 1); /* its own block: exact bounds */
                 if (!bufs[g])
                     break;
                 memcpy(bufs[g], tmp, len);
                 uint8_t b = r[i].groups[g].buf;
                 if (b == CG_BUF_PAYLOAD && !r[i].packet_ok)
                     b = CG_BUF_STREAM;
-                if (b < CG_BUF_COUNT)           /* base64_data: decoded, not given */
+                if (b < CG_BUF_COUNT) /* base64_data: decoded, not given */
                     cg_bufset_add(&bs, b, bufs[g], len);
             }
             bs.tls_version = 0x0303;
@@ -948,7 +1011,8 @@ static void test_etopen(void)
     CHECK(tries == 4ull * n);
     CHECK(hits > tries / 10);
     printf("verify: %u ET Open rules verified %llu times on buffers of their own contents, "
-           "%llu matched\n", n, (unsigned long long)tries, (unsigned long long)hits);
+           "%llu matched\n",
+           n, (unsigned long long)tries, (unsigned long long)hits);
     cg_ruleset_destroy(et);
 }
 
@@ -963,15 +1027,16 @@ static void test_base64(void)
                               "base64_decode:bytes 64, offset 0, relative; base64_data; "
                               "content:\"<?xml version\"; startswith;");
     if (r) {
-        CHECK_EQ_U(r->fp_buf, CG_BUF_HTTP_REQUEST_BODY);   /* not the decoded content */
+        CHECK_EQ_U(r->fp_buf, CG_BUF_HTTP_REQUEST_BODY); /* not the decoded content */
         YES(on(r, CG_BUF_HTTP_REQUEST_BODY, "x=1&SAMLRequest=PD94bWwgdmVyc2lvbj0iMS4wIg=="));
         YES(on(r, CG_BUF_HTTP_REQUEST_BODY, "SAMLRequest=PD94bWwgdmVyc2lvbj0iMS4wIg"));
         NO(on(r, CG_BUF_HTTP_REQUEST_BODY, "SAMLRequest=aGVsbG8gd29ybGQ="));
         NO(on(r, CG_BUF_HTTP_REQUEST_BODY, "SAMLRequest="));
         NO(on(r, CG_BUF_HTTP_REQUEST_BODY, "PD94bWwgdmVyc2lvbj0iMS4wIg=="));
         /* the first occurrence decodes to something else: the next is tried */
-        YES(on(r, CG_BUF_HTTP_REQUEST_BODY, "SAMLRequest=aGVsbG8gd29ybGQ=&"
-                                             "SAMLRequest=PD94bWwgdmVyc2lvbj0iMS4wIg=="));
+        YES(on(r, CG_BUF_HTTP_REQUEST_BODY,
+               "SAMLRequest=aGVsbG8gd29ybGQ=&"
+               "SAMLRequest=PD94bWwgdmVyc2lvbj0iMS4wIg=="));
     }
     /* bytes bounds what is decoded; offset skips; decoding stops at a byte
      * that is not base64 */
@@ -979,14 +1044,14 @@ static void test_base64(void)
              "content:\"<?xml\";");
     if (r) {
         YES(pl(r, "k=PD94bWw="));
-        NO(pl(r, "k=PD94bW"));                 /* 6 digits: "<?xm" */
+        NO(pl(r, "k=PD94bW")); /* 6 digits: "<?xm" */
     }
     r = rule("content:\"k=\"; base64_decode:offset 2,relative; base64_data; "
              "content:\"hello world\";");
     if (r) {
         YES(pl(r, "k=..aGVsbG8gd29ybGQ="));
         NO(pl(r, "k=aGVsbG8gd29ybGQ="));
-        NO(pl(r, "k=..aGVsbG8-d29ybGQ="));     /* '-' ends it: "hello" only */
+        NO(pl(r, "k=..aGVsbG8-d29ybGQ=")); /* '-' ends it: "hello" only */
     }
     /* after a legacy modifier it decodes that content's buffer */
     r = rule_h("alert http any any -> any any",

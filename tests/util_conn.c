@@ -9,7 +9,10 @@ void tconn_v4(uint8_t addr[16], unsigned a, unsigned b, unsigned c, unsigned d)
 {
     memset(addr, 0, 16);
     addr[10] = addr[11] = 0xff;
-    addr[12] = (uint8_t)a; addr[13] = (uint8_t)b; addr[14] = (uint8_t)c; addr[15] = (uint8_t)d;
+    addr[12] = (uint8_t)a;
+    addr[13] = (uint8_t)b;
+    addr[14] = (uint8_t)c;
+    addr[15] = (uint8_t)d;
 }
 
 void tconn_init(tconn *c, cg_inspect *in)

@@ -15,10 +15,10 @@
 
 typedef struct tconn {
     cg_inspect *in;
-    uint32_t cseq, sseq;         /* next sequence numbers of client and server */
+    uint32_t cseq, sseq; /* next sequence numbers of client and server */
     uint64_t ts;
     uint16_t cport, sport;
-    int udp;                     /* 1: datagrams, no sequence numbers */
+    int udp; /* 1: datagrams, no sequence numbers */
 } tconn;
 
 /* An IPv4-mapped address a.b.c.d. */

@@ -129,8 +129,8 @@ static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_ser
 }
 
 /* The whole worker over every frame, with the detectors or not; seconds. */
-static double run(const frames *fr, const cg_detect *d, const cg_ruleset *rs, int with,
-                  counts *c, cg_detectors_stats *ds)
+static double run(const frames *fr, const cg_detect *d, const cg_ruleset *rs, int with, counts *c,
+                  cg_detectors_stats *ds)
 {
     cg_decode_stats st;
     memset(&st, 0, sizeof st);
@@ -150,8 +150,9 @@ static double run(const frames *fr, const cg_detect *d, const cg_ruleset *rs, in
     cg_packet p;
     double t0 = now_s();
     for (size_t i = 0; i < fr->n; i++) {
-        if (cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i],
-                      fr->ts[i], &st) != CG_OK || p.ipver == 0)
+        if (cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i], fr->ts[i],
+                      &st) != CG_OK ||
+            p.ipver == 0)
             continue;
         cg_inspect_packet(in, &p);
     }
@@ -189,7 +190,7 @@ static double run_alone(const frames *fr, int with, uint64_t *alerts)
     cg_dns_stats dst;
     memset(&st, 0, sizeof st);
     memset(&dst, 0, sizeof dst);
-    iso x = {NULL, 0};
+    iso x = { NULL, 0 };
     char err[256];
     if (with && cg_detectors_create(&x.det, NULL, NULL, err, sizeof err)) {
         fprintf(stderr, "bench_detectors: %s\n", err);
@@ -209,8 +210,9 @@ static double run_alone(const frames *fr, int with, uint64_t *alerts)
     const cg_det_alert *a;
     double t0 = now_s();
     for (size_t i = 0; i < fr->n; i++) {
-        if (cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i],
-                      fr->ts[i], &st) != CG_OK || p.ipver == 0)
+        if (cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i], fr->ts[i],
+                      &st) != CG_OK ||
+            p.ipver == 0)
             continue;
         int ts = 1;
         cg_flow *f = cg_flowtable_update(ft, &p, &ts);
@@ -339,15 +341,15 @@ static int flood(uint64_t nsrc, uint32_t table)
     static uint8_t scratch[CG_DNS_SCRATCH_SIZE];
     static cg_bufset bs;
     uint8_t src[16], dst[16], scanner[16], target[16], tunnel[16];
-    v4(scanner, 0xc6336407);               /* 198.51.100.7 */
-    v4(target, 0x0a14010a);                /* 10.20.1.10 */
-    v4(tunnel, 0x0a150442);                /* 10.21.4.66 */
+    v4(scanner, 0xc6336407); /* 198.51.100.7 */
+    v4(target, 0x0a14010a);  /* 10.20.1.10 */
+    v4(tunnel, 0x0a150442);  /* 10.21.4.66 */
     uint64_t s = 0x9e3779b97f4a7c15ull, ts = 1763971200ull * 1000000ull;
     uint64_t scanner_caught = 0, tunnel_caught = 0, alerts = 0;
     char name[200];
     const cg_det_alert *a;
     double t0 = now_s();
-    for (uint64_t i = 0; i < nsrc; i++, ts += 50) {     /* 20,000 sources a second */
+    for (uint64_t i = 0; i < nsrc; i++, ts += 50) { /* 20,000 sources a second */
         v4(src, (uint32_t)xs(&s));
         v4(dst, 0x0a140000u | (uint32_t)(xs(&s) & 0xffff));
         alerts += refused(d, src, dst, (uint16_t)(1 + xs(&s) % 1024), ts, &a);
@@ -373,9 +375,9 @@ static int flood(uint64_t nsrc, uint32_t table)
            "and domains, over %.0f s of traffic:\n",
            (unsigned long long)nsrc, (unsigned long long)nsrc, (double)nsrc * 50 / 1e6);
     printf("  table %u entries of %d bytes: %llu bytes (%.1f MiB) allocated at create; resident "
-           "memory grew %.1f MiB over the flood\n", st.capacity, CG_DETECTORS_ENTRY_BYTES,
-           (unsigned long long)st.mem_bytes, st.mem_bytes / 1048576.0,
-           (rss_kib() - rss0) / 1024.0);
+           "memory grew %.1f MiB over the flood\n",
+           st.capacity, CG_DETECTORS_ENTRY_BYTES, (unsigned long long)st.mem_bytes,
+           st.mem_bytes / 1048576.0, (rss_kib() - rss0) / 1024.0);
     printf("  entries in use %u (the cap), reclaimed while live (table full) %llu\n", st.tracked,
            (unsigned long long)st.table_full);
     printf("  the scanner among them (a new port every 8 sources): %s; the tunnel (TXT every 8): "
@@ -383,8 +385,7 @@ static int flood(uint64_t nsrc, uint32_t table)
            scanner_caught ? "caught" : "missed", tunnel_caught ? "caught" : "missed",
            (unsigned long long)(alerts));
     printf("  %.0f ns per event, building and parsing the queries included (%llu events)\n",
-           t * 1e9 / (double)events,
-           (unsigned long long)events);
+           t * 1e9 / (double)events, (unsigned long long)events);
     int ok = st.tracked == st.capacity && st.table_full > 0 && scanner_caught && tunnel_caught;
     cg_detectors_destroy(d);
     return ok ? 0 : 1;
@@ -392,9 +393,11 @@ static int flood(uint64_t nsrc, uint32_t table)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"runs", required_argument, 0, 'n'}, {"flood", required_argument, 0, 'f'},
-        {"table", required_argument, 0, 't'}, {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = { { "runs", required_argument, 0, 'n' },
+                                          { "flood", required_argument, 0, 'f' },
+                                          { "table", required_argument, 0, 't' },
+                                          { "help", no_argument, 0, 'h' },
+                                          { 0, 0, 0, 0 } };
     const char *rfile = NULL, *paths[32];
     int np = 0, runs = 5, c;
     uint64_t nflood = 1000000;
@@ -402,13 +405,17 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "r:S:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r': rfile = optarg; break;
-        case 'S': if (np < 32) paths[np++] = optarg; break;
+        case 'S':
+            if (np < 32)
+                paths[np++] = optarg;
+            break;
         case 'n': runs = atoi(optarg); break;
         case 'f': nflood = strtoull(optarg, NULL, 10); break;
         case 't': table = (uint32_t)strtoul(optarg, NULL, 10); break;
         default:
-            fprintf(stderr, "usage: bench_detectors [-r FILE [-S RULES]... [--runs N]] "
-                            "[--flood N] [--table N]\n");
+            fprintf(stderr,
+                    "usage: bench_detectors [-r FILE [-S RULES]... [--runs N]] "
+                    "[--flood N] [--table N]\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -438,32 +445,33 @@ int main(int argc, char **argv)
             return 1;
         }
         double t0[100], t1[100];
-        counts c0 = {0, 0}, c1 = {0, 0};
+        counts c0 = { 0, 0 }, c1 = { 0, 0 };
         cg_detectors_stats ds;
         memset(&ds, 0, sizeof ds);
         for (int i = 0; i < runs; i++) {
-            c0 = (counts){0, 0};
-            c1 = (counts){0, 0};
+            c0 = (counts){ 0, 0 };
+            c1 = (counts){ 0, 0 };
             t0[i] = run(&fr, d, rs, 0, &c0, &ds);
             t1[i] = run(&fr, d, rs, 1, &c1, &ds);
         }
         double m0 = median(t0, runs), m1 = median(t1, runs);
         double n = (double)fr.n;
         printf("capture %s: %zu packets; the whole worker with %s, median of %d runs each, "
-               "alternating\n", rfile, fr.n, paths[0], runs);
+               "alternating\n",
+               rfile, fr.n, paths[0], runs);
         printf("  without detectors %8.1f ns/packet  (%llu rule alerts)\n", m0 * 1e9 / n,
                (unsigned long long)c0.rule);
         printf("  with detectors    %8.1f ns/packet  (%llu rule alerts, %llu detector alerts: "
-               "%llu port scans, %llu sweeps, %llu slow, %llu dns)\n", m1 * 1e9 / n,
-               (unsigned long long)c1.rule, (unsigned long long)c1.det,
+               "%llu port scans, %llu sweeps, %llu slow, %llu dns)\n",
+               m1 * 1e9 / n, (unsigned long long)c1.rule, (unsigned long long)c1.det,
                (unsigned long long)ds.alerts[CG_DET_VERTICAL],
                (unsigned long long)ds.alerts[CG_DET_HORIZONTAL],
                (unsigned long long)ds.alerts[CG_DET_SLOW],
                (unsigned long long)(ds.alerts[CG_DET_DNS_LONG] + ds.alerts[CG_DET_DNS_NAMES] +
                                     ds.alerts[CG_DET_DNS_TYPES]));
         printf("  difference        %+8.1f ns/packet  (%+.1f%%); %llu DNS queries looked at, "
-               "%llu scan evidence, %u entries in use\n", (m1 - m0) * 1e9 / n,
-               100.0 * (m1 - m0) / m0, (unsigned long long)ds.dns_queries,
+               "%llu scan evidence, %u entries in use\n",
+               (m1 - m0) * 1e9 / n, 100.0 * (m1 - m0) / m0, (unsigned long long)ds.dns_queries,
                (unsigned long long)(ds.refused + ds.half_open + ds.unanswered + ds.stealth),
                ds.tracked);
         /* the same, the detectors alone: flow table and DNS parser with their
@@ -476,8 +484,8 @@ int main(int argc, char **argv)
         }
         double ma0 = median(a0, runs), ma1 = median(a1, runs);
         printf("  alone: flow table and DNS parser %.1f ns/packet, with the detectors' calls "
-               "%.1f: the detectors %+.1f ns/packet (%llu alerts)\n", ma0 * 1e9 / n,
-               ma1 * 1e9 / n, (ma1 - ma0) * 1e9 / n, (unsigned long long)al);
+               "%.1f: the detectors %+.1f ns/packet (%llu alerts)\n",
+               ma0 * 1e9 / n, ma1 * 1e9 / n, (ma1 - ma0) * 1e9 / n, (unsigned long long)al);
         cg_detect_destroy(d);
         cg_ruleset_destroy(rs);
         free(fr.buf), free(fr.off), free(fr.caplen), free(fr.wirelen), free(fr.ts);

@@ -72,7 +72,8 @@ static size_t make_resp(uint8_t *out, size_t cap, int mode)
     for (int i = 0; hn < 4600; i++)
         hn += (size_t)snprintf(html + hn, sizeof html - hn,
                                "<p class=\"item\">Muc %d: thong bao so %d ve viec tiep nhan ho so "
-                               "truc tuyen, han xu ly %d ngay.</p>\n", i, 1000 + i * 7, 3 + i % 9);
+                               "truc tuyen, han xu ly %d ngay.</p>\n",
+                               i, 1000 + i * 7, 3 + i % 9);
     hn += (size_t)snprintf(html + hn, sizeof html - hn, "</div></body></html>\n");
 
     uint8_t body[16384];
@@ -100,7 +101,8 @@ static size_t make_resp(uint8_t *out, size_t cap, int mode)
                                 "Content-Type: text/html; charset=utf-8\r\n"
                                 "Cache-Control: private\r\n"
                                 "X-AspNet-Version: 4.0.30319\r\n"
-                                "X-Powered-By: ASP.NET\r\n%s", ce);
+                                "X-Powered-By: ASP.NET\r\n%s",
+                                ce);
     if (mode == 2) {
         o += (size_t)snprintf((char *)out + o, cap - o, "Transfer-Encoding: chunked\r\n\r\n");
         for (size_t i = 0; i < bn; i += 1024) {
@@ -124,11 +126,11 @@ static int run(const char *name, int mode, uint64_t ntx, uint32_t nflows)
     static uint8_t resp[32768];
     size_t rn = make_resp(resp, sizeof resp, mode);
     cg_http *h = NULL;
-    cg_http_config cfg = {.max_flows = nflows, .req_buffers = 64, .resp_buffers = 64};
+    cg_http_config cfg = { .max_flows = nflows, .req_buffers = 64, .resp_buffers = 64 };
     if (cg_http_create(&h, &cfg) != 0)
         return -1;
     cg_http_flow *flows = calloc(nflows, sizeof *flows);
-    sink s = {0};
+    sink s = { 0 };
     uint64_t fed = 0;
     double t0 = now_s();
     for (uint64_t i = 0; i < ntx; i++) {
@@ -146,8 +148,8 @@ static int run(const char *name, int mode, uint64_t ntx, uint32_t nflows)
     cg_http_get_stats(h, &st);
     printf("%-8s request %zu B, response %zu B: %8.0f MB/s, %8.0f transactions/s "
            "(%llu requests, %llu responses, %llu errors)\n",
-           name, sizeof REQ - 1, rn, fed / dt / 1e6, ntx / dt,
-           (unsigned long long)st.requests, (unsigned long long)st.responses,
+           name, sizeof REQ - 1, rn, fed / dt / 1e6, ntx / dt, (unsigned long long)st.requests,
+           (unsigned long long)st.responses,
            (unsigned long long)(st.parse_errors + st.decomp_errors + st.bad_length));
     int bad = st.requests != ntx || st.responses != ntx || s.sum == 0;
     free(flows);
@@ -160,20 +162,16 @@ int main(int argc, char **argv)
     uint64_t ntx = 400000;
     uint32_t nflows = 1000;
     static const struct option opts[] = {
-        {"tx", required_argument, NULL, 't'},
-        {"flows", required_argument, NULL, 'f'},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+        { "tx", required_argument, NULL, 't' },
+        { "flows", required_argument, NULL, 'f' },
+        { "help", no_argument, NULL, 'h' },
+        { NULL, 0, NULL, 0 },
     };
     int c;
     while ((c = getopt_long(argc, argv, "t:f:h", opts, NULL)) != -1) {
         switch (c) {
-        case 't':
-            ntx = strtoull(optarg, NULL, 10);
-            break;
-        case 'f':
-            nflows = (uint32_t)strtoul(optarg, NULL, 10);
-            break;
+        case 't': ntx = strtoull(optarg, NULL, 10); break;
+        case 'f': nflows = (uint32_t)strtoul(optarg, NULL, 10); break;
         default:
             fprintf(stderr, "usage: bench_http [--tx N] [--flows N]\n");
             return c == 'h' ? 0 : 2;

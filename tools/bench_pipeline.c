@@ -48,8 +48,11 @@
 #include "sensor/flow.h"
 
 typedef struct frames {
-    uint8_t *buf; size_t len, cap;
-    uint64_t *off; uint32_t *caplen, *wirelen; uint64_t *ts;
+    uint8_t *buf;
+    size_t len, cap;
+    uint64_t *off;
+    uint32_t *caplen, *wirelen;
+    uint64_t *ts;
     size_t n, ncap;
     uint64_t wire_bytes;
     int dlt;
@@ -113,8 +116,7 @@ static double run_decode(const frames *fr, uint64_t *sink)
     cg_packet p;
     double t0 = now_s();
     for (size_t i = 0; i < fr->n; i++) {
-        cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i], fr->ts[i],
-                  &st);
+        cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i], fr->ts[i], &st);
         *sink += p.payload_len;
     }
     return now_s() - t0;
@@ -123,7 +125,11 @@ static double run_decode(const frames *fr, uint64_t *sink)
 static void count_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
                         const cg_rule *r, int stream)
 {
-    (void)p; (void)f; (void)to_server; (void)r; (void)stream;
+    (void)p;
+    (void)f;
+    (void)to_server;
+    (void)r;
+    (void)stream;
     ++*(uint64_t *)ctx;
 }
 
@@ -149,8 +155,9 @@ static double run_detect(const frames *fr, const cg_detect *d, int no_stream, ui
     cg_packet p;
     double t0 = now_s();
     for (size_t i = 0; i < fr->n; i++) {
-        if (cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i],
-                      fr->ts[i], &st) != CG_OK || p.ipver == 0)
+        if (cg_decode(&p, fr->dlt, fr->buf + fr->off[i], fr->caplen[i], fr->wirelen[i], fr->ts[i],
+                      &st) != CG_OK ||
+            p.ipver == 0)
             continue;
         cg_inspect_packet(in, &p);
     }
@@ -167,10 +174,10 @@ static double run_detect(const frames *fr, const cg_detect *d, int no_stream, ui
 
 typedef struct eve_sink {
     cg_inspect *in;
-    FILE *out;                   /* /dev/null */
+    FILE *out; /* /dev/null */
     char *line;
     uint64_t lines, bytes;
-    double cpu;                  /* the last run's CPU time (the process's) */
+    double cpu; /* the last run's CPU time (the process's) */
 } eve_sink;
 
 static double cpu_s(void)
@@ -198,7 +205,7 @@ static void eve_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_se
     char cid[64] = "";
     (void)stream;
     cg_community_id(p, 0, cid, sizeof cid);
-    cg_eve_alert_extra x = {.f = f, .to_server = to_server, .ai = cg_inspect_alert_info(s->in)};
+    cg_eve_alert_extra x = { .f = f, .to_server = to_server, .ai = cg_inspect_alert_info(s->in) };
     eve_write(s, cg_eve_alert_ex(s->line, EVE_LINE, p, r, f ? f->id : cg_flow_id(p), cid, 0, &x));
 }
 
@@ -332,7 +339,7 @@ static int keep_payload_rules(cg_ruleset **rs, const char *classif, const char *
     if (in)
         fclose(in);
     fclose(out);
-    const char *side[] = {"classification.config", "vars.conf"};
+    const char *side[] = { "classification.config", "vars.conf" };
     for (int k = 0; k < 2 && first; k++) {
         char src[600], dst[600];
         snprintf(src, sizeof src, "%s/%s", first, side[k]);
@@ -341,7 +348,7 @@ static int keep_payload_rules(cg_ruleset **rs, const char *classif, const char *
             return -1;
     }
     cg_ruleset_destroy(*rs);
-    const char *paths[1] = {dir};
+    const char *paths[1] = { dir };
     int rc = load_rules(rs, classif, paths, 1);
     for (int k = 0; k < 2; k++) {
         snprintf(path, sizeof path, "%s/%s", dir, side[k]);
@@ -372,8 +379,8 @@ static int pl_load(void *ctx, cg_ruleset **out, char *err, size_t errlen)
 }
 
 /* One run of the pipeline over fr with nw workers: its wall time, or -1. */
-static double run_pipeline(const frames *fr, const cg_frame *fv, pl_rules *rules,
-                           const char *cache, uint32_t nw, int null_workers, uint64_t *alerts)
+static double run_pipeline(const frames *fr, const cg_frame *fv, pl_rules *rules, const char *cache,
+                           uint32_t nw, int null_workers, uint64_t *alerts)
 {
     cg_pipeline_config pc;
     memset(&pc, 0, sizeof pc);
@@ -428,10 +435,12 @@ static int bench_workers(const frames *fr, const char *list, pl_rules *rules, co
     if (!fv)
         return 1;
     for (size_t i = 0; i < fr->n; i++)
-        fv[i] = (cg_frame){.ts_us = fr->ts[i], .caplen = fr->caplen[i],
-                           .wirelen = fr->wirelen[i], .data = fr->buf + fr->off[i]};
+        fv[i] = (cg_frame){ .ts_us = fr->ts[i],
+                            .caplen = fr->caplen[i],
+                            .wirelen = fr->wirelen[i],
+                            .data = fr->buf + fr->off[i] };
     static double t[8][100], tn[100];
-    uint64_t alerts[8] = {0}, na = 0;
+    uint64_t alerts[8] = { 0 }, na = 0;
     /* a first run fills the rules cache and the page cache */
     if (run_pipeline(fr, fv, rules, cache, nws[0], 0, &alerts[0]) < 0)
         return 1;
@@ -444,17 +453,19 @@ static int bench_workers(const frames *fr, const char *list, pl_rules *rules, co
     }
     double gbit = fr->wire_bytes * 8.0 / 1e9;
     printf("capture %s: %zu packets, %.1f MB; the pipeline (reader, workers, writer; no "
-           "store, no EVE), median of %d runs\n", rfile, fr->n, fr->wire_bytes / 1e6, runs);
+           "store, no EVE), median of %d runs\n",
+           rfile, fr->n, fr->wire_bytes / 1e6, runs);
     double m0 = median(t[0], runs);
     for (int k = 0; k < n; k++) {
         double m = median(t[k], runs);
         printf("%2u worker%s %10.0f packets/s  %6.2f Gbit/s  %.3f s  %.2fx %u worker%s "
-               "(%llu alerts)\n", nws[k], nws[k] == 1 ? " " : "s", fr->n / m, gbit / m, m,
-               m0 / m, nws[0], nws[0] == 1 ? "" : "s", (unsigned long long)alerts[k]);
+               "(%llu alerts)\n",
+               nws[k], nws[k] == 1 ? " " : "s", fr->n / m, gbit / m, m, m0 / m, nws[0],
+               nws[0] == 1 ? "" : "s", (unsigned long long)alerts[k]);
     }
     double mn = median(tn, runs);
-    printf("reader alone (%u workers doing nothing) %10.0f packets/s  %6.2f Gbit/s\n",
-           nws[n - 1], fr->n / mn, gbit / mn);
+    printf("reader alone (%u workers doing nothing) %10.0f packets/s  %6.2f Gbit/s\n", nws[n - 1],
+           fr->n / mn, gbit / mn);
     printf("peak RSS %ld MiB\n", rss_mib());
     free(fv);
     return 0;
@@ -469,13 +480,17 @@ static long rss_mib(void)
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"classification", required_argument, 0, 'C'}, {"runs", required_argument, 0, 'n'},
-        {"load", no_argument, 0, 'L'}, {"cache", required_argument, 0, 'c'},
-        {"no-stream", no_argument, 0, 'T'}, {"compare", no_argument, 0, 'P'},
-        {"payload-only", no_argument, 0, 'O'}, {"eve", no_argument, 0, 'E'},
-        {"workers", required_argument, 0, 'W'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = { { "classification", required_argument, 0, 'C' },
+                                          { "runs", required_argument, 0, 'n' },
+                                          { "load", no_argument, 0, 'L' },
+                                          { "cache", required_argument, 0, 'c' },
+                                          { "no-stream", no_argument, 0, 'T' },
+                                          { "compare", no_argument, 0, 'P' },
+                                          { "payload-only", no_argument, 0, 'O' },
+                                          { "eve", no_argument, 0, 'E' },
+                                          { "workers", required_argument, 0, 'W' },
+                                          { "help", no_argument, 0, 'h' },
+                                          { 0, 0, 0, 0 } };
     int no_stream = 0, compare = 0, payload_only = 0, eve = 0;
     const char *rfile = NULL, *classif = NULL, *cache = NULL, *paths[32];
     int np = 0, runs = 5, load = 0, c;
@@ -483,7 +498,10 @@ int main(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "r:S:h", opts, NULL)) != -1) {
         switch (c) {
         case 'r': rfile = optarg; break;
-        case 'S': if (np < 32) paths[np++] = optarg; break;
+        case 'S':
+            if (np < 32)
+                paths[np++] = optarg;
+            break;
         case 'C': classif = optarg; break;
         case 'n': runs = atoi(optarg); break;
         case 'L': load = 1; break;
@@ -494,11 +512,12 @@ int main(int argc, char **argv)
         case 'E': eve = 1; break;
         case 'W': workers = optarg; break;
         default:
-            fprintf(stderr, "usage: bench_pipeline -r FILE [-S RULES]... [--classification F] "
-                            "[--runs N] [--no-stream | --compare | --eve] [--payload-only]\n"
-                            "       bench_pipeline -r FILE -S RULES... --workers 1,2,4 "
-                            "[--cache DIR] [--runs N]\n"
-                            "       bench_pipeline --load -S RULES... --cache DIR\n");
+            fprintf(stderr,
+                    "usage: bench_pipeline -r FILE [-S RULES]... [--classification F] "
+                    "[--runs N] [--no-stream | --compare | --eve] [--payload-only]\n"
+                    "       bench_pipeline -r FILE -S RULES... --workers 1,2,4 "
+                    "[--cache DIR] [--runs N]\n"
+                    "       bench_pipeline --load -S RULES... --cache DIR\n");
             return c == 'h' ? 0 : 2;
         }
     }
@@ -531,9 +550,8 @@ int main(int argc, char **argv)
             cg_ruleset_rules(rs, &nr);
             printf("load rules %u: parse %.2f s, engine %.2f s (%s), total %.2f s; "
                    "%u databases %.1f MiB; peak RSS %ld MiB\n",
-                   nr, t1 - t0, t2 - t1,
-                   di.from_cache ? "from cache" : "compiled", t2 - t0, di.databases,
-                   di.db_bytes / 1048576.0, rss_mib());
+                   nr, t1 - t0, t2 - t1, di.from_cache ? "from cache" : "compiled", t2 - t0,
+                   di.databases, di.db_bytes / 1048576.0, rss_mib());
             cg_detect_worker_destroy(w);
             cg_detect_destroy(d);
             cg_ruleset_destroy(rs);
@@ -550,9 +568,13 @@ int main(int argc, char **argv)
     if (load_frames(rfile, &fr))
         return 1;
     if (workers) {
-        pl_rules pr = {.classif = classif, .paths = paths, .np = np};
+        pl_rules pr = { .classif = classif, .paths = paths, .np = np };
         int rc = bench_workers(&fr, workers, &pr, cache, runs, rfile);
-        free(fr.buf); free(fr.off); free(fr.caplen); free(fr.wirelen); free(fr.ts);
+        free(fr.buf);
+        free(fr.off);
+        free(fr.caplen);
+        free(fr.wirelen);
+        free(fr.ts);
         return rc;
     }
     cg_ruleset *rs = NULL;
@@ -571,12 +593,12 @@ int main(int argc, char **argv)
     }
     if (eve && d) {
         /* alert lines without context (as before), alerts with it, every type */
-        eve_sink s = {.out = fopen("/dev/null", "w"), .line = malloc(EVE_LINE)};
+        eve_sink s = { .out = fopen("/dev/null", "w"), .line = malloc(EVE_LINE) };
         double t0[100], t1[100], t2[100], c0[100], c1[100], c2[100];
         uint64_t l0 = 0, l1 = 0, l2 = 0, b2 = 0;
         if (!s.out || !s.line)
             return 1;
-        setvbuf(s.out, NULL, _IOFBF, 1u << 20);    /* as canhgac run's EVE file */
+        setvbuf(s.out, NULL, _IOFBF, 1u << 20); /* as canhgac run's EVE file */
         for (int i = 0; i < runs; i++) {
             t0[i] = run_eve(&fr, d, 0, 0, &s);
             c0[i] = s.cpu;
@@ -595,20 +617,27 @@ int main(int argc, char **argv)
         printf("capture %s: %zu packets, %.1f MB; median of %d runs\n", rfile, fr.n,
                fr.wire_bytes / 1e6, runs);
         printf("alerts only, no context   %9.0f packets/s  %6.2f Gbit/s  %.3f s CPU  "
-               "(%llu lines)\n", fr.n / m0, gbit / m0, k0, (unsigned long long)l0);
+               "(%llu lines)\n",
+               fr.n / m0, gbit / m0, k0, (unsigned long long)l0);
         printf("alerts with their context %9.0f packets/s  %6.2f Gbit/s  %.3f s CPU  "
-               "(%llu lines)\n", fr.n / m1, gbit / m1, k1, (unsigned long long)l1);
+               "(%llu lines)\n",
+               fr.n / m1, gbit / m1, k1, (unsigned long long)l1);
         printf("every event type          %9.0f packets/s  %6.2f Gbit/s  %.3f s CPU  "
-               "(%llu lines, %.1f MB)\n", fr.n / m2, gbit / m2, k2, (unsigned long long)l2,
-               b2 / 1e6);
+               "(%llu lines, %.1f MB)\n",
+               fr.n / m2, gbit / m2, k2, (unsigned long long)l2, b2 / 1e6);
         printf("every type / alerts with context: %.2fx the throughput (%.2fx by CPU time); "
-               "/ alerts without context: %.2fx (%.2fx)\n", m1 / m2, k1 / k2, m0 / m2, k0 / k2);
+               "/ alerts without context: %.2fx (%.2fx)\n",
+               m1 / m2, k1 / k2, m0 / m2, k0 / k2);
         printf("peak RSS %ld MiB\n", rss_mib());
         fclose(s.out);
         free(s.line);
         cg_detect_destroy(d);
         cg_ruleset_destroy(rs);
-        free(fr.buf); free(fr.off); free(fr.caplen); free(fr.wirelen); free(fr.ts);
+        free(fr.buf);
+        free(fr.off);
+        free(fr.caplen);
+        free(fr.wirelen);
+        free(fr.ts);
         return 0;
     }
     double td[100], tx[100], tp[100];
@@ -636,20 +665,24 @@ int main(int argc, char **argv)
     if (d) {
         double mx = median(tx, runs);
         printf("detect %5u rules %9.0f packets/s  %6.2f Gbit/s  (%.1f%% of decode only; "
-               "%llu alerts per run, %llu on the stream; %s)\n", nr, fr.n / mx, gbit / mx,
-               100.0 * md / mx, (unsigned long long)alerts, (unsigned long long)salerts,
-               no_stream ? "packets only" : "packets and streams");
+               "%llu alerts per run, %llu on the stream; %s)\n",
+               nr, fr.n / mx, gbit / mx, 100.0 * md / mx, (unsigned long long)alerts,
+               (unsigned long long)salerts, no_stream ? "packets only" : "packets and streams");
         if (compare) {
             double mp = median(tp, runs);
             printf("detect %5u rules %9.0f packets/s  %6.2f Gbit/s  (%.1f%% of decode only; "
-                   "%llu alerts per run; packets only)\n", nr, fr.n / mp, gbit / mp,
-                   100.0 * md / mp, (unsigned long long)palerts);
+                   "%llu alerts per run; packets only)\n",
+                   nr, fr.n / mp, gbit / mp, 100.0 * md / mp, (unsigned long long)palerts);
             printf("streams / packets only: %.2fx the throughput\n", mp / mx);
         }
     }
     printf("peak RSS %ld MiB\n", rss_mib());
     cg_detect_destroy(d);
     cg_ruleset_destroy(rs);
-    free(fr.buf); free(fr.off); free(fr.caplen); free(fr.wirelen); free(fr.ts);
+    free(fr.buf);
+    free(fr.off);
+    free(fr.caplen);
+    free(fr.wirelen);
+    free(fr.ts);
     return sink == 0xdeadbeef;
 }

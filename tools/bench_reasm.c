@@ -32,7 +32,7 @@
 
 #define SEG 1460u
 #define NFLOWS 1024u
-#define PATTERN 4096u           /* segments in the reordering pattern */
+#define PATTERN 4096u /* segments in the reordering pattern */
 
 static double now_s(void)
 {
@@ -70,7 +70,7 @@ static void consume(void *ctx, void *owner, const cg_reasm_chunk *c)
 static void make_pattern(uint32_t *order, int reorder, uint32_t *ooo)
 {
     *ooo = 0;
-    rng = 0x9E3779B97F4A7C15ull;                        /* the same pattern every run */
+    rng = 0x9E3779B97F4A7C15ull; /* the same pattern every run */
     for (uint32_t i = 0; i < PATTERN; i++)
         order[i] = i;
     if (!reorder)
@@ -85,13 +85,13 @@ static void make_pattern(uint32_t *order, int reorder, uint32_t *ooo)
 
 /* Gbit/s of payload through cg_reasm_segment for one configuration; the first
  * WARMUP rounds (which fault in the chunk buffers) are not timed. */
-#define WARMUP 100u                                     /* a multiple of 10 */
+#define WARMUP 100u /* a multiple of 10 */
 static double run_throughput(uint64_t total, int reorder, int chunks, uint64_t *ooo_out,
                              uint64_t *delivered, double *mseg)
 {
     sink s;
     memset(&s, 0, sizeof s);
-    cg_reasm_config cfg = {.depth = CG_REASM_UNLIMITED, .ctx = &s};
+    cg_reasm_config cfg = { .depth = CG_REASM_UNLIMITED, .ctx = &s };
     if (chunks)
         cfg.on_chunk = consume;
     else
@@ -113,7 +113,7 @@ static double run_throughput(uint64_t total, int reorder, int chunks, uint64_t *
     }
     uint64_t segs = total / SEG;
     uint64_t rounds = WARMUP + segs / NFLOWS;
-    rounds -= rounds % 10;                              /* no swapped pair cut in half */
+    rounds -= rounds % 10; /* no swapped pair cut in half */
     double t0 = now_s();
     uint64_t warm = 0;
     for (uint64_t i = 0; i < rounds; i++) {
@@ -124,7 +124,7 @@ static double run_throughput(uint64_t total, int reorder, int chunks, uint64_t *
             t0 = now_s();
         }
         uint64_t run = i / PATTERN, pos = i % PATTERN;
-        uint64_t n = run * PATTERN + order[pos];        /* segment number in each flow */
+        uint64_t n = run * PATTERN + order[pos]; /* segment number in each flow */
         const uint8_t *p = payload + (n % 64) * SEG;
         for (uint32_t k = 0; k < NFLOWS; k++)
             cg_reasm_segment(r, &f[k], &f[k], 1, isn[k] + 1 + (uint32_t)(n * SEG), CG_TH_ACK, p,
@@ -160,7 +160,7 @@ static void on_evict(void *ctx, cg_flow *f, int reason)
 {
     scale_ctx *sc = ctx;
     (void)reason;
-    cg_reasm_end(sc->r, cg_flow_user(f), f);       /* the streams close where the flow goes */
+    cg_reasm_end(sc->r, cg_flow_user(f), f); /* the streams close where the flow goes */
     sc->ended++;
 }
 
@@ -171,7 +171,7 @@ static void mkpkt(cg_packet *p, uint32_t i, int from_client, uint8_t flags, uint
     p->ipver = 4;
     p->proto = 6;
     p->flags = CG_PKT_HAS_PORTS;
-    uint8_t cli[16] = {0}, srv[16] = {0};
+    uint8_t cli[16] = { 0 }, srv[16] = { 0 };
     cli[10] = cli[11] = srv[10] = srv[11] = 0xff;
     cli[12] = 10;
     cli[13] = (uint8_t)(i >> 16);
@@ -205,15 +205,16 @@ static long peak_rss_kib(void)
 static int run_scale(uint32_t nflows)
 {
     long rss0 = peak_rss_kib();
-    scale_ctx sc = {0};
-    cg_reasm_config rcfg = {0};
+    scale_ctx sc = { 0 };
+    cg_reasm_config rcfg = { 0 };
     static sink s;
     rcfg.on_chunk = consume;
     rcfg.ctx = &s;
     if (cg_reasm_create(&sc.r, &rcfg))
         return -1;
-    cg_flow_config fcfg = {.user_size = sizeof(cg_reasm_flow), .on_evict = on_evict,
-                           .evict_ctx = &sc};
+    cg_flow_config fcfg = { .user_size = sizeof(cg_reasm_flow),
+                            .on_evict = on_evict,
+                            .evict_ctx = &sc };
     cg_flowtable *ft = NULL;
     if (cg_flowtable_create(&ft, &fcfg)) {
         cg_reasm_destroy(sc.r);
@@ -227,7 +228,7 @@ static int run_scale(uint32_t nflows)
     double t0 = now_s();
     uint64_t pkts = 0;
     for (uint32_t i = 0; i < nflows; i++) {
-        uint64_t ts = 1000000000ull + i;              /* 1 us apart: no flow times out */
+        uint64_t ts = 1000000000ull + i; /* 1 us apart: no flow times out */
         uint32_t cisn = rnd(), sisn = rnd();
         cg_packet p;
         int ts_dir;
@@ -281,7 +282,7 @@ static int run_scale(uint32_t nflows)
            "resident as touched)\n",
            rss_full / 1024.0, rss0 / 1024.0, (fs.mem_bytes + rs.mem_bytes) / 1048576.0);
     int ok = fs.active == nflows && re.blocks_used == 0 && re.streams_ended == re.streams_started &&
-             sc.ended == evicted;
+        sc.ended == evicted;
     cg_flowtable_destroy(ft);
     cg_reasm_destroy(sc.r);
     return ok ? 0 : -1;
@@ -291,9 +292,10 @@ int main(int argc, char **argv)
 {
     uint64_t total = 2ull << 30;
     uint32_t nflows = 1000000;
-    static const struct option opts[] = {
-        {"bytes", required_argument, 0, 'b'}, {"flows", required_argument, 0, 'f'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+    static const struct option opts[] = { { "bytes", required_argument, 0, 'b' },
+                                          { "flows", required_argument, 0, 'f' },
+                                          { "help", no_argument, 0, 'h' },
+                                          { 0, 0, 0, 0 } };
     int c;
     while ((c = getopt_long(argc, argv, "b:f:h", opts, NULL)) != -1) {
         switch (c) {

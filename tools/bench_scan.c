@@ -33,16 +33,20 @@ static double now_s(void)
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
                     unsigned int flags, void *ctx)
 {
-    (void)id; (void)from; (void)to; (void)flags;
+    (void)id;
+    (void)from;
+    (void)to;
+    (void)flags;
     ++*(unsigned long long *)ctx;
     return 0;
 }
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: bench_scan -r FILE -S RULES... [--max-mb N] [--runs N]\n"
-                 "Hyperscan block-mode speed by buffer length (64 B .. 64 KiB) over FILE's\n"
-                 "TCP payload bytes, with the fast patterns of RULES' stream rules.\n");
+    fprintf(out,
+            "usage: bench_scan -r FILE -S RULES... [--max-mb N] [--runs N]\n"
+            "Hyperscan block-mode speed by buffer length (64 B .. 64 KiB) over FILE's\n"
+            "TCP payload bytes, with the fast patterns of RULES' stream rules.\n");
 }
 
 /* FILE's TCP payload bytes, end to end, at most max bytes. */
@@ -66,8 +70,8 @@ static uint8_t *payloads(const char *path, size_t max, size_t *len)
     memset(&st, 0, sizeof st);
     int rc;
     while (n < max && (rc = cg_capture_next(c, &f, err, sizeof err)) == 1) {
-        if (cg_decode(&p, cg_capture_dlt(c), f.data, f.caplen, f.wirelen, f.ts_us, &st) !=
-                CG_OK || p.proto != 6 || p.payload_len == 0)
+        if (cg_decode(&p, cg_capture_dlt(c), f.data, f.caplen, f.wirelen, f.ts_us, &st) != CG_OK ||
+            p.proto != 6 || p.payload_len == 0)
             continue;
         size_t k = p.payload_len < max - n ? p.payload_len : max - n;
         memcpy(buf + n, p.payload, k);
@@ -81,9 +85,10 @@ static uint8_t *payloads(const char *path, size_t max, size_t *len)
 int main(int argc, char **argv)
 {
     static const struct option lo[] = {
-        {"read", required_argument, 0, 'r'}, {"rules", required_argument, 0, 'S'},
-        {"max-mb", required_argument, 0, 'm'}, {"runs", required_argument, 0, 'n'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
+        { "read", required_argument, 0, 'r' },   { "rules", required_argument, 0, 'S' },
+        { "max-mb", required_argument, 0, 'm' }, { "runs", required_argument, 0, 'n' },
+        { "help", no_argument, 0, 'h' },         { 0, 0, 0, 0 }
+    };
     const char *rfile = NULL;
     const char *paths[16];
     int np = 0, runs = 3, o;
@@ -91,7 +96,10 @@ int main(int argc, char **argv)
     while ((o = getopt_long(argc, argv, "r:S:h", lo, NULL)) != -1) {
         switch (o) {
         case 'r': rfile = optarg; break;
-        case 'S': if (np < 16) paths[np++] = optarg; break;
+        case 'S':
+            if (np < 16)
+                paths[np++] = optarg;
+            break;
         case 'm': max_mb = atol(optarg); break;
         case 'n': runs = atoi(optarg); break;
         case 'h': usage(stdout); return 0;
@@ -132,10 +140,13 @@ int main(int argc, char **argv)
     }
     hs_database_t *db = NULL;
     hs_compile_error_t *ce = NULL;
-    if (npat == 0 || hs_compile_lit_multi(ex, fl, ids, lens, npat, HS_MODE_BLOCK, NULL, &db,
-                                          &ce) != HS_SUCCESS) {
-        fprintf(stderr, "bench_scan: %s\n", npat ? ce->message : "no stream rule with a "
-                                                                 "fast pattern");
+    if (npat == 0 ||
+        hs_compile_lit_multi(ex, fl, ids, lens, npat, HS_MODE_BLOCK, NULL, &db, &ce) !=
+            HS_SUCCESS) {
+        fprintf(stderr, "bench_scan: %s\n",
+                npat ? ce->message
+                     : "no stream rule with a "
+                       "fast pattern");
         return 1;
     }
     hs_scratch_t *scratch = NULL;
@@ -145,10 +156,10 @@ int main(int argc, char **argv)
     uint8_t *buf = payloads(rfile, (size_t)max_mb << 20, &len);
     if (!buf)
         return 1;
-    printf("%u fast patterns of stream rules; %.1f MB of TCP payload from %s\n", npat,
-           len / 1e6, rfile);
+    printf("%u fast patterns of stream rules; %.1f MB of TCP payload from %s\n", npat, len / 1e6,
+           rfile);
 
-    static const uint32_t sizes[] = {64, 256, 512, 1448, 4096, 16384, 65536};
+    static const uint32_t sizes[] = { 64, 256, 512, 1448, 4096, 16384, 65536 };
     double gbs[sizeof sizes / sizeof *sizes], base = 0;
     for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
         size_t calls = len / sizes[k];
@@ -157,8 +168,7 @@ int main(int argc, char **argv)
         for (int run = 0; run < runs; run++) {
             double t0 = now_s();
             for (size_t c = 0; c < calls; c++)
-                hs_scan(db, (const char *)buf + c * sizes[k], sizes[k], 0, scratch, on_match,
-                        &m);
+                hs_scan(db, (const char *)buf + c * sizes[k], sizes[k], 0, scratch, on_match, &m);
             double t = now_s() - t0;
             if (t < best)
                 best = t;
@@ -175,7 +185,10 @@ int main(int argc, char **argv)
     free(buf);
     hs_free_scratch(scratch);
     hs_free_database(db);
-    free(ex); free(fl); free(ids); free(lens);
+    free(ex);
+    free(fl);
+    free(ids);
+    free(lens);
     cg_ruleset_destroy(rs);
     return 0;
 }

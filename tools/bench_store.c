@@ -64,11 +64,11 @@ static const char *const classes[] = { "web-application-attack", "attempted-reco
 static const char *const ccs[] = { "VN", "CN", "US", "RU", "KR", "JP", "DE", "NL", "FR", "GB",
                                    "SG", "HK", "TW", "IN", "ID", "TH", "MY", "PH", "BR", "UA",
                                    "IR", "KP", "TR", "PL", "RO", "CA", "AU", "IT", "ES", "SE" };
-static const uint16_t ports[] = { 80, 443, 22, 53, 25, 3389, 445, 8080, 3306, 1433,
-                                  21, 23, 110, 143, 5432, 6379, 9200, 8443, 161, 123 };
+static const uint16_t ports[] = { 80, 443, 22,  53,  25,   3389, 445,  8080, 3306, 1433,
+                                  21, 23,  110, 143, 5432, 6379, 9200, 8443, 161,  123 };
 
 struct gen {
-    uint32_t nets[200];        /* attacker /16s: first two octets */
+    uint32_t nets[200]; /* attacker /16s: first two octets */
     uint64_t t0, span;
 };
 
@@ -100,12 +100,13 @@ static void mk(struct gen *g, uint64_t id, uint64_t n, cg_incident *x, char cid[
     x->severity = x->rule_severity = (uint8_t)(s < 1 ? 1 : s < 4 ? 2 : s < 8 ? 3 : 4);
     x->status = (r2 >> 56) % 10 == 0 ? (uint8_t)(1 + (r2 >> 60) % 4) : CG_ST_NEW;
     /* ids in time order, give or take an hour */
-    x->first_us = g->t0 + (uint64_t)((double)g->span * (double)id / (double)n) +
-                  (r >> 44) % 3600000000ull;
+    x->first_us =
+        g->t0 + (uint64_t)((double)g->span * (double)id / (double)n) + (r >> 44) % 3600000000ull;
     x->last_us = x->first_us + (r >> 50) * 1000;
     x->count = 1 + (r >> 58);
     x->flow_id = r ^ r2;
-    snprintf(cid, 40, "1:%016llx%012llx=", (unsigned long long)r, (unsigned long long)(r2 & 0xffffffffffffull));
+    snprintf(cid, 40, "1:%016llx%012llx=", (unsigned long long)r,
+             (unsigned long long)(r2 & 0xffffffffffffull));
     x->community_id = cid;
     x->msg = msgs[r2 % 8];
     x->classtype = classes[(r2 >> 8) % 5];
@@ -117,7 +118,9 @@ static void mk(struct gen *g, uint64_t id, uint64_t n, cg_incident *x, char cid[
     }
 }
 
-struct pg { int n; };
+struct pg {
+    int n;
+};
 
 static int pick_attack(const cg_incident *inc, void *arg)
 {
@@ -132,7 +135,10 @@ static int cb_page(const cg_incident *inc, void *arg)
     return 0;
 }
 
-struct pick { struct gen *g; uint8_t *a; };
+struct pick {
+    struct gen *g;
+    uint8_t *a;
+};
 
 static int pick_attacker(const cg_incident *inc, void *arg)
 {
@@ -166,23 +172,23 @@ static int cmp_double(const void *a, const void *b)
 
 /* Times expr over `reps` runs (at most 31), prints the median, the best and
  * the first (cold caches). */
-#define TIME(label, target_ms, reps, expr)                                              \
-    do {                                                                                 \
-        double t_all[31];                                                                \
-        int n_ = (reps) < 31 ? (reps) : 31;                                              \
-        for (int r_ = 0; r_ < n_; r_++) {                                                \
-            double t_ = now_s();                                                         \
-            if ((expr) != 0) {                                                           \
-                fprintf(stderr, "%s: %s\n", label, cg_store_error(st));                  \
-                return 1;                                                                \
-            }                                                                            \
-            t_all[r_] = (now_s() - t_) * 1e3;                                            \
-        }                                                                                \
-        double first_ = t_all[0];                                                        \
-        qsort(t_all, (size_t)n_, sizeof t_all[0], cmp_double);                           \
-        printf("  %-46s %9.3f ms median (best %.3f, first %.3f; target %s)\n", label,     \
-               n_ % 2 ? t_all[n_ / 2] : (t_all[n_ / 2 - 1] + t_all[n_ / 2]) / 2,         \
-               t_all[0], first_, target_ms);                                             \
+#define TIME(label, target_ms, reps, expr)                                                         \
+    do {                                                                                           \
+        double t_all[31];                                                                          \
+        int n_ = (reps) < 31 ? (reps) : 31;                                                        \
+        for (int r_ = 0; r_ < n_; r_++) {                                                          \
+            double t_ = now_s();                                                                   \
+            if ((expr) != 0) {                                                                     \
+                fprintf(stderr, "%s: %s\n", label, cg_store_error(st));                            \
+                return 1;                                                                          \
+            }                                                                                      \
+            t_all[r_] = (now_s() - t_) * 1e3;                                                      \
+        }                                                                                          \
+        double first_ = t_all[0];                                                                  \
+        qsort(t_all, (size_t)n_, sizeof t_all[0], cmp_double);                                     \
+        printf("  %-46s %9.3f ms median (best %.3f, first %.3f; target %s)\n", label,              \
+               n_ % 2 ? t_all[n_ / 2] : (t_all[n_ / 2 - 1] + t_all[n_ / 2]) / 2, t_all[0], first_, \
+               target_ms);                                                                         \
     } while (0)
 
 /* A query of the language, as `canhgac query` runs it: parsed, its hints as
@@ -273,7 +279,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *dir = argv[optind];
-    g.t0 = 1763856000000000ull;   /* 2025-11-23 */
+    g.t0 = 1763856000000000ull; /* 2025-11-23 */
     g.span = days * 86400000000ull;
     for (int i = 0; i < 200; i++)
         g.nets[i] = (uint32_t)(rnd() % 0xdf00) + 0x0100;
@@ -334,7 +340,8 @@ int main(int argc, char **argv)
         struct pick pk = { &g, addr };
         cg_store_get(st, id, pick_attacker, &pk);
     }
-    printf("queries (median of 5 runs, or 3 for the long ones; the first run is with cold caches):\n");
+    printf(
+        "queries (median of 5 runs, or 3 for the long ones; the first run is with cold caches):\n");
 
     memset(&q, 0, sizeof q);
     q.has = CG_Q_SRC;
@@ -376,9 +383,11 @@ int main(int argc, char **argv)
     TIME("top 10 sources over 24 h", "200 ms", 5, cg_store_top(st, &q, CG_F_SRC, grp, 10, &ng));
     TIME("count by severity over 24 h", "-", 5, cg_store_top(st, &q, CG_F_SEV, grp, 10, &ng));
     int nb = 0;
-    TIME("histogram by hour over 24 h", "-", 5, (nb = 0, cg_store_histogram(st, &q, 3600000000ull, cb_hist, &nb)));
+    TIME("histogram by hour over 24 h", "-", 5,
+         (nb = 0, cg_store_histogram(st, &q, 3600000000ull, cb_hist, &nb)));
     memset(&q, 0, sizeof q);
-    TIME("histogram by day, all incidents", "-", 3, (nb = 0, cg_store_histogram(st, &q, 86400000000ull, cb_hist, &nb)));
+    TIME("histogram by day, all incidents", "-", 3,
+         (nb = 0, cg_store_histogram(st, &q, 86400000000ull, cb_hist, &nb)));
     q.has = CG_Q_STATUS, q.status_mask = 1u << CG_ST_INVESTIGATING;
     TIME("first page of status=investigating", "-", 5,
          (pg.n = 0, cg_store_query(st, &q, 100, NULL, cb_page, &pg)));
@@ -415,7 +424,8 @@ int main(int argc, char **argv)
             return 1;
         TIME("first page: since 24h and src in /16", "20 ms", 5,
              (pg.n = 0, cg_store_query(st, &l.q, 100, NULL, cb_page, &pg)));
-        TIME("--top src: since 24h and src in /16", "-", 5, cg_store_top(st, &l.q, CG_F_SRC, grp, 10, &ng));
+        TIME("--top src: since 24h and src in /16", "-", 5,
+             cg_store_top(st, &l.q, CG_F_SRC, grp, 10, &ng));
         cg_qlang_free(l.e);
         if (lq_parse(&l, "since 24h", until))
             return 1;

@@ -11,7 +11,6 @@
 #include "analyzer/output/pipeline.h"
 #include "tools/cli.h"
 
-
 static const char main_usage[] =
     "usage: canhgac COMMAND [options]\n"
     "\n"

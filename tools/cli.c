@@ -79,11 +79,26 @@ void cg_cli_json_str(FILE *f, const char *s)
     while (*c) {
         size_t n;
         switch (*c) {
-        case '"': fputs("\\\"", f); c++; continue;
-        case '\\': fputs("\\\\", f); c++; continue;
-        case '\n': fputs("\\n", f); c++; continue;
-        case '\r': fputs("\\r", f); c++; continue;
-        case '\t': fputs("\\t", f); c++; continue;
+        case '"':
+            fputs("\\\"", f);
+            c++;
+            continue;
+        case '\\':
+            fputs("\\\\", f);
+            c++;
+            continue;
+        case '\n':
+            fputs("\\n", f);
+            c++;
+            continue;
+        case '\r':
+            fputs("\\r", f);
+            c++;
+            continue;
+        case '\t':
+            fputs("\\t", f);
+            c++;
+            continue;
         default: break;
         }
         if (*c < 0x20 || *c == 0x7f) {
@@ -122,7 +137,7 @@ void cg_cli_base64(FILE *f, const uint8_t *p, size_t n)
     static const char a[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for (size_t i = 0; i < n; i += 3) {
         uint32_t v = (uint32_t)p[i] << 16 | (i + 1 < n ? (uint32_t)p[i + 1] << 8 : 0) |
-                     (i + 2 < n ? p[i + 2] : 0);
+            (i + 2 < n ? p[i + 2] : 0);
         putc(a[v >> 18 & 63], f);
         putc(a[v >> 12 & 63], f);
         putc(i + 1 < n ? a[v >> 6 & 63] : '=', f);
@@ -163,9 +178,9 @@ void cg_cli_incident_json(FILE *f, const cg_incident *inc)
             "{\"incident_id\":%llu,\"first_seen\":\"%s\",\"last_seen\":\"%s\",\"count\":%llu,"
             "\"severity\":%u,\"severity_name\":\"%s\",\"status\":\"%s\",\"gid\":%u,"
             "\"signature_id\":%u,\"rev\":%u,\"signature\":",
-            (unsigned long long)inc->id, first, last, (unsigned long long)inc->count,
-            inc->severity, cg_severity_name(inc->severity), cg_cli_status(inc->status), inc->gid,
-            inc->sid, inc->rev);
+            (unsigned long long)inc->id, first, last, (unsigned long long)inc->count, inc->severity,
+            cg_severity_name(inc->severity), cg_cli_status(inc->status), inc->gid, inc->sid,
+            inc->rev);
     cg_cli_json_str(f, inc->msg);
     fputs(",\"classtype\":", f);
     cg_cli_json_str(f, inc->classtype);
@@ -181,8 +196,7 @@ void cg_cli_incident_json(FILE *f, const cg_incident *inc)
             ",\"rule_severity\":%u,\"severity_set\":%s,\"escalated_from\":%llu,"
             "\"alerts_stored\":%u,\"notes\":%u,\"evidence_packets\":%u,\"layers\":[",
             inc->rule_severity, (inc->flags & CG_INC_SEV_SET) ? "true" : "false",
-            (unsigned long long)inc->escalated_from, inc->nalerts, inc->nnotes,
-            inc->nevidence);
+            (unsigned long long)inc->escalated_from, inc->nalerts, inc->nnotes, inc->nevidence);
     int firstl = 1;
     for (int l = 1; l <= 4; l++)
         if (inc->layers & CG_LAYER(l)) {
@@ -240,7 +254,8 @@ void cg_cli_csv_header(FILE *f)
           "escalated_from,src_country,src_city,src_asn,src_as_org,src_agency,src_zone,"
           "dest_country,dest_city,dest_asn,dest_as_org,dest_agency,dest_zone,layers,"
           "geo_db_type,geo_db_date,attack_id,app_proto,http_method,http_hostname,http_url,"
-          "http_user_agent,http_status,dns_rrname,tls_sni,tls_ja3,payload\n", f);
+          "http_user_agent,http_status,dns_rrname,tls_sni,tls_ja3,payload\n",
+          f);
 }
 
 static void csv_geo(FILE *f, const cg_incident_geo *g)
@@ -262,8 +277,8 @@ void cg_cli_incident_csv(FILE *f, const cg_incident *inc)
     cg_cli_time_str(inc->last_us, last, sizeof last);
     cg_cli_addr(inc->src, sa, sizeof sa);
     cg_cli_addr(inc->dst, da, sizeof da);
-    fprintf(f, "%llu,%s,%s,%llu,%s,%s,%u,%u,%s,%u,%s,%u,%s,", (unsigned long long)inc->id,
-            first, last, (unsigned long long)inc->count, cg_severity_name(inc->severity),
+    fprintf(f, "%llu,%s,%s,%llu,%s,%s,%u,%u,%s,%u,%s,%u,%s,", (unsigned long long)inc->id, first,
+            last, (unsigned long long)inc->count, cg_severity_name(inc->severity),
             cg_cli_status(inc->status), inc->gid, inc->sid, sa, inc->sport, da, inc->dport,
             cg_cli_proto(inc->proto, pb, sizeof pb));
     cg_cli_csv_field(f, inc->classtype, 0);

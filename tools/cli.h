@@ -42,9 +42,9 @@ uint64_t cg_cli_now_us(void);
  * each --set pinned first, then the classification file and the rule paths.
  * 0, or -1 with a one-line message in err (CG_ENOMEM when out of memory). */
 struct cg_ruleset;
-int cg_cli_load_rules(struct cg_ruleset *rs, const char *vars, const char *const *sets,
-                      int nsets, const char *classif, const char *const *paths, int npaths,
-                      char *err, size_t errlen);
+int cg_cli_load_rules(struct cg_ruleset *rs, const char *vars, const char *const *sets, int nsets,
+                      const char *classif, const char *const *paths, int npaths, char *err,
+                      size_t errlen);
 /* "; undefined variables: $X (3 rules), $Y (1 rule)" for the rules dropped
  * for an undefined variable, "" when none. */
 void cg_cli_undefined_vars(const struct cg_ruleset *rs, char *out, size_t len);

@@ -22,7 +22,7 @@
 
 #define DEFAULT_CTL "/run/canhgac/ctl.sock"
 
-static const char *const ctl_commands[] = {"stats", "reload", "reopen", "flows", "version"};
+static const char *const ctl_commands[] = { "stats", "reload", "reopen", "flows", "version" };
 
 static const char ctl_usage[] =
     "usage: canhgac ctl [options] COMMAND\n"
@@ -64,11 +64,11 @@ static int known_command(const char *cmd)
 
 int cg_cmd_ctl(int argc, char **argv)
 {
-    static const struct option opts[] = {{"ctl", required_argument, 0, 'c'},
-                                         {"timeout", required_argument, 0, 't'},
-                                         {"pretty", no_argument, 0, 'p'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = { { "ctl", required_argument, 0, 'c' },
+                                          { "timeout", required_argument, 0, 't' },
+                                          { "pretty", no_argument, 0, 'p' },
+                                          { "help", no_argument, 0, 'h' },
+                                          { 0, 0, 0, 0 } };
     const char *path = getenv("CANHGAC_CTL");
     double timeout = 5.0;
     int pretty = 0, c, ret = CG_EXIT_INPUT;
@@ -79,9 +79,7 @@ int cg_cmd_ctl(int argc, char **argv)
         path = DEFAULT_CTL;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
-        case 'c':
-            path = optarg;
-            break;
+        case 'c': path = optarg; break;
         case 't':
             timeout = strtod(optarg, &end);
             if (end == optarg || *end || !(timeout >= 0.1 && timeout <= 3600)) {
@@ -90,15 +88,9 @@ int cg_cmd_ctl(int argc, char **argv)
                 return CG_EXIT_INPUT;
             }
             break;
-        case 'p':
-            pretty = 1;
-            break;
-        case 'h':
-            fputs(ctl_usage, stdout);
-            return CG_EXIT_OK;
-        default:
-            fputs(ctl_usage, stderr);
-            return CG_EXIT_INPUT;
+        case 'p': pretty = 1; break;
+        case 'h': fputs(ctl_usage, stdout); return CG_EXIT_OK;
+        default: fputs(ctl_usage, stderr); return CG_EXIT_INPUT;
         }
     }
     if (optind != argc - 1) {
@@ -118,12 +110,12 @@ int cg_cmd_ctl(int argc, char **argv)
     }
 
     /* one byte more than the largest reply, its newline and the NUL */
-    size_t cap = (size_t) CG_CTL_REPLY_MAX + 2;
+    size_t cap = (size_t)CG_CTL_REPLY_MAX + 2;
     if (!(reply = malloc(cap))) {
         fprintf(stderr, "canhgac ctl: out of memory\n");
         return CG_EXIT_FAIL;
     }
-    if (cg_ctl_request(path, cmd, reply, cap, (int) (timeout * 1000), err, sizeof err)) {
+    if (cg_ctl_request(path, cmd, reply, cap, (int)(timeout * 1000), err, sizeof err)) {
         fprintf(stderr, "canhgac ctl: %s\n", err);
         goto done;
     }
@@ -137,8 +129,9 @@ int cg_cmd_ctl(int argc, char **argv)
         goto done;
     }
     if (pretty)
-        puts(json_object_to_json_string_ext(obj, JSON_C_TO_STRING_PRETTY |
-                                                     JSON_C_TO_STRING_NOSLASHESCAPE));
+        puts(json_object_to_json_string_ext(obj,
+                                            JSON_C_TO_STRING_PRETTY |
+                                                JSON_C_TO_STRING_NOSLASHESCAPE));
     else
         puts(reply);
     json_object *e;

@@ -82,8 +82,8 @@ typedef struct opts {
     const char *store_dir;
     const char *who;
     int json;
-    uint32_t alerts_max;    /* 0: every one */
-    const char *output;     /* pcap: -o FILE */
+    uint32_t alerts_max; /* 0: every one */
+    const char *output;  /* pcap: -o FILE */
 } opts;
 
 static int parse_id(const char *s, uint64_t *out)
@@ -114,7 +114,7 @@ static int store_fail(cg_store *st, int rc, uint64_t id)
 /* A list being printed (evidence, alerts, history). */
 typedef struct shown {
     const opts *o;
-    int n;                  /* items printed so far */
+    int n; /* items printed so far */
 } shown;
 
 static const char *hist_field(unsigned kind)
@@ -215,9 +215,10 @@ static void show_context(const cg_incident *inc)
     char req[64];
     if (inc->attack_id)
         printf("  %-14s %llu\n", "attack", (unsigned long long)inc->attack_id);
-    else   /* a store of schema 2, read as it is */
+    else /* a store of schema 2, read as it is */
         printf("  %-14s - (a store of schema 2: canhgac run, incident set or note\n"
-               "  %-14s migrates it and gives its incidents their attacks)\n", "attack", "");
+               "  %-14s migrates it and gives its incidents their attacks)\n",
+               "attack", "");
     wire_line("app proto", inc->app_proto);
     if (inc->http_method[0] || inc->http_host[0] || inc->http_url[0]) {
         snprintf(req, sizeof req, "%s", inc->http_method[0] ? inc->http_method : "-");
@@ -277,7 +278,7 @@ static int show_related(const cg_incident *inc, void *arg)
  * RELATED_MAX); in JSON the "related" member. */
 static int show_attack(cg_store *st, const opts *o, uint64_t id)
 {
-    related r = {o, id, 0};
+    related r = { o, id, 0 };
     uint64_t attack = 0, total = 0;
     cg_query q;
     int rc;
@@ -359,7 +360,7 @@ static int show_incident(const cg_incident *inc, void *arg)
             dp = strtok_r(NULL, ",", &ds);
         }
         putchar('\n');
-        const char *notice = cg_enrich_attribution(inc->geo_db_type);   /* the license's */
+        const char *notice = cg_enrich_attribution(inc->geo_db_type); /* the license's */
         if (notice)
             printf("  %-14s %s\n", "", notice);
     }
@@ -477,7 +478,7 @@ static int cmd_show(const opts *o, uint64_t id)
         ret = store_fail(st, rc, id);
         goto out;
     }
-    shown s = {o, 0};
+    shown s = { o, 0 };
     if (o->json)
         fputs(",\"evidence\":[", stdout);
     else
@@ -531,7 +532,7 @@ static int take_incident(const cg_incident *inc, void *arg)
 {
     cg_incident *out = arg;
     *out = *inc;
-    out->assignee = NULL;    /* a view: gone when the callback returns */
+    out->assignee = NULL; /* a view: gone when the callback returns */
     return 0;
 }
 
@@ -552,8 +553,10 @@ static int cmd_set(const opts *o, uint64_t id, int nargs, char **args)
     int rc;
 
     if (nargs == 0) {
-        fprintf(stderr, "canhgac incident: set %llu: nothing to set (status=, assignee=, "
-                "severity=)\n", (unsigned long long)id);
+        fprintf(stderr,
+                "canhgac incident: set %llu: nothing to set (status=, assignee=, "
+                "severity=)\n",
+                (unsigned long long)id);
         return CG_EXIT_INPUT;
     }
     for (int i = 0; i < nargs; i++) {
@@ -566,8 +569,10 @@ static int cmd_set(const opts *o, uint64_t id, int nargs, char **args)
             return CG_EXIT_INPUT;
         } else if (KEY("status")) {
             if (cg_qlang_status(v, &status)) {
-                fprintf(stderr, "canhgac incident: set: bad status '%s' (new, acknowledged, "
-                        "investigating, resolved, false-positive)\n", v);
+                fprintf(stderr,
+                        "canhgac incident: set: bad status '%s' (new, acknowledged, "
+                        "investigating, resolved, false-positive)\n",
+                        v);
                 return CG_EXIT_INPUT;
             }
             mask |= CG_TRIAGE_STATUS;
@@ -583,14 +588,18 @@ static int cmd_set(const opts *o, uint64_t id, int nargs, char **args)
             if (!strcasecmp(v, "rule") || !strcmp(v, "0")) {
                 severity = 0;
             } else if (cg_qlang_severity(v, &severity)) {
-                fprintf(stderr, "canhgac incident: set: bad severity '%s' (high, medium, low, "
-                        "info, 1..4, or rule for the rule's)\n", v);
+                fprintf(stderr,
+                        "canhgac incident: set: bad severity '%s' (high, medium, low, "
+                        "info, 1..4, or rule for the rule's)\n",
+                        v);
                 return CG_EXIT_INPUT;
             }
             mask |= CG_TRIAGE_SEVERITY;
         } else {
-            fprintf(stderr, "canhgac incident: set: unknown field '%.*s' (status, assignee, "
-                    "severity)\n", (int)kl, a);
+            fprintf(stderr,
+                    "canhgac incident: set: unknown field '%.*s' (status, assignee, "
+                    "severity)\n",
+                    (int)kl, a);
             return CG_EXIT_INPUT;
         }
 #undef KEY
@@ -620,11 +629,11 @@ static int cmd_set(const opts *o, uint64_t id, int nargs, char **args)
     printf(" by %s\n", o->who);
     cg_store_close(st);
     return CG_EXIT_OK;
-fail: {
-        int ret = store_fail(st, rc, id);
-        cg_store_close(st);
-        return ret;
-    }
+fail : {
+    int ret = store_fail(st, rc, id);
+    cg_store_close(st);
+    return ret;
+}
 }
 
 static int cmd_note(const opts *o, uint64_t id, int nargs, char **args)
@@ -777,14 +786,16 @@ static int take_option(int argc, char **argv, int *i, opts *o)
     if (a[0] != '-' || !a[1] || !strcmp(a, "-"))
         return 0;
 #define OPT(name) (strlen(name) == n && !strncmp(a, name, n))
-#define VALUE()                                                                          \
-    do {                                                                                 \
-        if (a[n] == '=') v = a + n + 1;                                                  \
-        else if (*i + 1 < argc) v = argv[++*i];                                          \
-        else {                                                                           \
-            fprintf(stderr, "canhgac incident: option needs a value: %s\n", a);          \
-            return -1;                                                                   \
-        }                                                                                \
+#define VALUE()                                                                 \
+    do {                                                                        \
+        if (a[n] == '=')                                                        \
+            v = a + n + 1;                                                      \
+        else if (*i + 1 < argc)                                                 \
+            v = argv[++*i];                                                     \
+        else {                                                                  \
+            fprintf(stderr, "canhgac incident: option needs a value: %s\n", a); \
+            return -1;                                                          \
+        }                                                                       \
     } while (0)
     if (OPT("-h") || OPT("--help")) {
         fputs(incident_usage, stdout);
@@ -813,8 +824,7 @@ static int take_option(int argc, char **argv, int *i, opts *o)
         }
         o->alerts_max = (uint32_t)x;
     } else {
-        fprintf(stderr, "canhgac incident: unknown option: %s (see canhgac incident --help)\n",
-                a);
+        fprintf(stderr, "canhgac incident: unknown option: %s (see canhgac incident --help)\n", a);
         return -1;
     }
 #undef OPT
@@ -825,7 +835,7 @@ static int take_option(int argc, char **argv, int *i, opts *o)
 
 int cg_cmd_incident(int argc, char **argv)
 {
-    opts o = {cg_cli_default_store(), NULL, 0, 20, NULL};
+    opts o = { cg_cli_default_store(), NULL, 0, 20, NULL };
     char whobuf[64];
     char **pos;
     int npos = 0;
@@ -836,14 +846,14 @@ int cg_cmd_incident(int argc, char **argv)
         return CG_EXIT_OK;
     }
     if (argc < 2) {
-        fprintf(stderr, "canhgac incident: show, set, note or pcap (see canhgac incident "
+        fprintf(stderr,
+                "canhgac incident: show, set, note or pcap (see canhgac incident "
                 "--help)\n");
         return CG_EXIT_INPUT;
     }
     const char *sub = argv[1];
     if (strcmp(sub, "show") && strcmp(sub, "set") && strcmp(sub, "note") && strcmp(sub, "pcap")) {
-        fprintf(stderr, "canhgac incident: unknown subcommand '%s' (show, set, note, pcap)\n",
-                sub);
+        fprintf(stderr, "canhgac incident: unknown subcommand '%s' (show, set, note, pcap)\n", sub);
         return CG_EXIT_INPUT;
     }
     if (!(pos = calloc((size_t)argc, sizeof *pos))) {

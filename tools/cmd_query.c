@@ -102,7 +102,7 @@ static const char query_usage[] =
 
 enum { FMT_TABLE, FMT_JSON, FMT_CSV };
 
-#define TOP_MAX 100000   /* groups --top gives at most (--limit 0) */
+#define TOP_MAX 100000 /* groups --top gives at most (--limit 0) */
 enum { MODE_LIST, MODE_COUNT, MODE_TOP, MODE_HIST, MODE_EXPLAIN, MODE_PCAP, MODE_GROUP };
 
 /* ---- the expression on records -------------------------------------------- */
@@ -162,7 +162,7 @@ static void and_since(cg_query *q, uint64_t t)
     q->has |= CG_Q_SINCE;
 }
 
-static void and_until(cg_query *q, uint64_t t)   /* first_us < t */
+static void and_until(cg_query *q, uint64_t t) /* first_us < t */
 {
     if (!(q->has & CG_Q_UNTIL) || t < q->until_us)
         q->until_us = t;
@@ -246,12 +246,12 @@ static void parse_error(const char *text, int col, const char *err)
     int chars = 1;
     fprintf(stderr, "  %s\n  ", text);
     for (int i = 0; i < col - 1 && text[i]; i++)
-        if (((unsigned char)text[i] & 0xc0) != 0x80) {   /* one per character */
+        if (((unsigned char)text[i] & 0xc0) != 0x80) { /* one per character */
             putc(text[i] == '\t' ? '\t' : ' ', stderr);
             chars++;
         }
-    const char *why = strncmp(err, "column ", 7) == 0 && strstr(err, ": ") ? strstr(err, ": ") + 2
-                                                                          : err;
+    const char *why =
+        strncmp(err, "column ", 7) == 0 && strstr(err, ": ") ? strstr(err, ": ") + 2 : err;
     fprintf(stderr, "^\ncanhgac query: column %d: %s\n", chars, why);
 }
 
@@ -260,7 +260,7 @@ static void parse_error(const char *text, int col, const char *err)
 typedef struct lister {
     int fmt;
     uint64_t shown;
-    int silent;          /* count only */
+    int silent; /* count only */
 } lister;
 
 static int print_row(const cg_incident *inc, void *arg)
@@ -298,17 +298,25 @@ static int print_row(const cg_incident *inc, void *arg)
 static const struct top_field {
     const char *name;
     int field;
-    const char *key;     /* its JSON name and column */
+    const char *key; /* its JSON name and column */
 } top_fields[] = {
-    {"src", CG_F_SRC, "src_ip"},           {"src_ip", CG_F_SRC, "src_ip"},
-    {"dst", CG_F_DST, "dest_ip"},          {"dest_ip", CG_F_DST, "dest_ip"},
-    {"sid", CG_F_SID, "signature_id"},     {"signature_id", CG_F_SID, "signature_id"},
-    {"country", CG_F_SRC_CC, "src_country"}, {"src.country", CG_F_SRC_CC, "src_country"},
-    {"dst.country", CG_F_DST_CC, "dest_country"},
-    {"asn", CG_F_SRC_ASN, "src_asn"},      {"src.asn", CG_F_SRC_ASN, "src_asn"},
-    {"dst.asn", CG_F_DST_ASN, "dest_asn"}, {"dport", CG_F_DPORT, "dest_port"},
-    {"dest_port", CG_F_DPORT, "dest_port"}, {"sev", CG_F_SEV, "severity"},
-    {"severity", CG_F_SEV, "severity"},    {"status", CG_F_STATUS, "status"},
+    { "src", CG_F_SRC, "src_ip" },
+    { "src_ip", CG_F_SRC, "src_ip" },
+    { "dst", CG_F_DST, "dest_ip" },
+    { "dest_ip", CG_F_DST, "dest_ip" },
+    { "sid", CG_F_SID, "signature_id" },
+    { "signature_id", CG_F_SID, "signature_id" },
+    { "country", CG_F_SRC_CC, "src_country" },
+    { "src.country", CG_F_SRC_CC, "src_country" },
+    { "dst.country", CG_F_DST_CC, "dest_country" },
+    { "asn", CG_F_SRC_ASN, "src_asn" },
+    { "src.asn", CG_F_SRC_ASN, "src_asn" },
+    { "dst.asn", CG_F_DST_ASN, "dest_asn" },
+    { "dport", CG_F_DPORT, "dest_port" },
+    { "dest_port", CG_F_DPORT, "dest_port" },
+    { "sev", CG_F_SEV, "severity" },
+    { "severity", CG_F_SEV, "severity" },
+    { "status", CG_F_STATUS, "status" },
 };
 
 static const struct top_field *top_find(const char *s)
@@ -325,7 +333,7 @@ typedef struct sigmsg {
 
 static int take_msg(const cg_incident *inc, void *arg)
 {
-    snprintf(((sigmsg *)arg)->msg, sizeof ((sigmsg *)arg)->msg, "%s", inc->msg);
+    snprintf(((sigmsg *)arg)->msg, sizeof((sigmsg *)arg)->msg, "%s", inc->msg);
     return 1;
 }
 
@@ -333,16 +341,17 @@ static int take_msg(const cg_incident *inc, void *arg)
 static void group_text(int field, const cg_store_group *g, char *out, size_t len)
 {
     switch (field) {
-    case CG_F_SRC: case CG_F_DST: cg_cli_addr(g->addr, out, len); break;
-    case CG_F_SRC_CC: case CG_F_DST_CC: snprintf(out, len, "%s", g->cc); break;
+    case CG_F_SRC:
+    case CG_F_DST: cg_cli_addr(g->addr, out, len); break;
+    case CG_F_SRC_CC:
+    case CG_F_DST_CC: snprintf(out, len, "%s", g->cc); break;
     case CG_F_SEV: snprintf(out, len, "%s", cg_severity_name(g->num)); break;
     case CG_F_STATUS: snprintf(out, len, "%s", cg_cli_status(g->num)); break;
     default: snprintf(out, len, "%u", g->num); break;
     }
 }
 
-static int print_top(cg_store *st, const cg_query *q, const struct top_field *tf, size_t n,
-                     int fmt)
+static int print_top(cg_store *st, const cg_query *q, const struct top_field *tf, size_t n, int fmt)
 {
     cg_store_group *g = calloc(n ? n : 1, sizeof *g);
     size_t ng = 0;
@@ -356,15 +365,15 @@ static int print_top(cg_store *st, const cg_query *q, const struct top_field *tf
         free(g);
         return CG_EXIT_FAIL;
     }
-    int numeric = tf->field == CG_F_SID || tf->field == CG_F_SRC_ASN ||
-                  tf->field == CG_F_DST_ASN || tf->field == CG_F_DPORT;
+    int numeric = tf->field == CG_F_SID || tf->field == CG_F_SRC_ASN || tf->field == CG_F_DST_ASN ||
+        tf->field == CG_F_DPORT;
     if (fmt == FMT_CSV)
         printf("%s,count%s\n", tf->key, tf->field == CG_F_SID ? ",gid,signature" : "");
     else if (fmt == FMT_TABLE)
         printf("%10s  %s%s\n", "COUNT", tf->key, tf->field == CG_F_SID ? "       SIGNATURE" : "");
     for (size_t i = 0; i < ng; i++) {
         char v[64];
-        sigmsg sm = {""};
+        sigmsg sm = { "" };
         group_text(tf->field, &g[i], v, sizeof v);
         if (tf->field == CG_F_SID) {
             /* the rule's message, from one incident of that signature */
@@ -434,7 +443,7 @@ static int take_bucket(uint64_t start, uint64_t count, void *arg)
 
 static int print_histogram(cg_store *st, const cg_query *q, int day, int fmt)
 {
-    buckets h = {0};
+    buckets h = { 0 };
     uint64_t width = day ? 86400000000ull : 3600000000ull, max = 0;
     if (cg_store_histogram(st, q, width, take_bucket, &h) != 0 || h.nomem) {
         fprintf(stderr, "canhgac query: %s\n", h.nomem ? "out of memory" : cg_store_error(st));
@@ -451,7 +460,7 @@ static int print_histogram(cg_store *st, const cg_query *q, int day, int fmt)
     for (size_t i = 0; i < h.n; i++) {
         char t[40];
         cg_cli_time_str(h.b[i][0], t, sizeof t);
-        strcpy(t + 19, "Z");     /* bucket starts are whole hours: no fraction */
+        strcpy(t + 19, "Z"); /* bucket starts are whole hours: no fraction */
         if (fmt == FMT_JSON) {
             printf("{\"start\":\"%s\",\"count\":%llu}\n", t, (unsigned long long)h.b[i][1]);
         } else if (fmt == FMT_CSV) {
@@ -495,7 +504,7 @@ static int take_id(const cg_incident *inc, void *arg)
 static int write_pcap(cg_store *st, const cg_query *q, uint64_t limit, uint64_t *cursor,
                       const char *path)
 {
-    idlist l = {0};
+    idlist l = { 0 };
     cg_pcapng_export *x = NULL;
     cg_pcapng_export_stats s;
     int ret = CG_EXIT_FAIL;
@@ -519,9 +528,10 @@ static int write_pcap(cg_store *st, const cg_query *q, uint64_t limit, uint64_t 
         if (l.n == 0)
             fprintf(stderr, "canhgac query: no incident matches; %s not written\n", path);
         else
-            fprintf(stderr, "canhgac query: the %zu matching incident%s ha%s no evidence "
-                    "packets; %s not written\n", l.n, l.n == 1 ? "" : "s",
-                    l.n == 1 ? "s" : "ve", path);
+            fprintf(stderr,
+                    "canhgac query: the %zu matching incident%s ha%s no evidence "
+                    "packets; %s not written\n",
+                    l.n, l.n == 1 ? "" : "s", l.n == 1 ? "s" : "ve", path);
         goto out;
     }
     if (rc) {
@@ -531,11 +541,15 @@ static int write_pcap(cg_store *st, const cg_query *q, uint64_t limit, uint64_t 
     cg_pcapng_export_summary(&s, path, line, sizeof line);
     fprintf(stderr, "canhgac query: %s\n", line);
     if (s.incidents < l.n)
-        fprintf(stderr, "canhgac query: %llu of the %zu matching incidents have no evidence "
-                "packets\n", (unsigned long long)(l.n - s.incidents), l.n);
+        fprintf(stderr,
+                "canhgac query: %llu of the %zu matching incidents have no evidence "
+                "packets\n",
+                (unsigned long long)(l.n - s.incidents), l.n);
     if (*cursor && limit && l.n == limit)
-        fprintf(stderr, "canhgac query: the first %zu matches (--limit 0 for all); next page: "
-                "--cursor %llu\n", l.n, (unsigned long long)*cursor);
+        fprintf(stderr,
+                "canhgac query: the first %zu matches (--limit 0 for all); next page: "
+                "--cursor %llu\n",
+                l.n, (unsigned long long)*cursor);
     ret = CG_EXIT_OK;
 out:
     cg_pcapng_export_destroy(x);
@@ -547,13 +561,16 @@ out:
 
 /* Signature messages met so far, by gid:sid (a message is one incident's). */
 typedef struct sigcache {
-    struct { uint32_t gid, sid; char *msg; } *e;
+    struct {
+        uint32_t gid, sid;
+        char *msg;
+    } * e;
     size_t n, cap;
 } sigcache;
 
 static const char *sig_msg(cg_store *st, sigcache *c, uint32_t gid, uint32_t sid)
 {
-    sigmsg sm = {""};
+    sigmsg sm = { "" };
     cg_query sq;
     for (size_t i = 0; i < c->n; i++)
         if (c->e[i].gid == gid && c->e[i].sid == sid)
@@ -596,8 +613,8 @@ static int print_attack(const cg_store_attack *a, void *arg)
     cg_cli_addr(a->dst, da, sizeof da);
     sids[0] = 0;
     for (uint32_t i = 0; i < a->nsigs && len < sizeof sids; i++)
-        len += (size_t)snprintf(sids + len, sizeof sids - len, "%s%u", i ? " " : "",
-                                a->sigs[i].sid);
+        len +=
+            (size_t)snprintf(sids + len, sizeof sids - len, "%s%u", i ? " " : "", a->sigs[i].sid);
     if (a->more_sigs && len < sizeof sids)
         snprintf(sids + len, sizeof sids - len, " +");
     o->n++;
@@ -609,26 +626,26 @@ static int print_attack(const cg_store_attack *a, void *arg)
                cg_severity_name(a->severity), (unsigned long long)a->incidents,
                (unsigned long long)a->alerts);
         for (uint32_t i = 0; i < a->nsigs; i++) {
-            printf("%s{\"gid\":%u,\"signature_id\":%u,\"signature\":", i ? "," : "",
-                   a->sigs[i].gid, a->sigs[i].sid);
+            printf("%s{\"gid\":%u,\"signature_id\":%u,\"signature\":", i ? "," : "", a->sigs[i].gid,
+                   a->sigs[i].sid);
             cg_cli_json_str(stdout, sig_msg(o->st, &o->sigs, a->sigs[i].gid, a->sigs[i].sid));
             putchar('}');
         }
         printf("],\"more_signatures\":%s}\n", a->more_sigs ? "true" : "false");
     } else if (o->fmt == FMT_CSV) {
-        printf("%llu,%s,%s,%s,%s,%s,%llu,%llu,", (unsigned long long)a->attack_id, first, last,
-               sa, da, cg_severity_name(a->severity), (unsigned long long)a->incidents,
+        printf("%llu,%s,%s,%s,%s,%s,%llu,%llu,", (unsigned long long)a->attack_id, first, last, sa,
+               da, cg_severity_name(a->severity), (unsigned long long)a->incidents,
                (unsigned long long)a->alerts);
         cg_cli_csv_field(stdout, sids, 0);
-        cg_cli_csv_field(stdout, a->nsigs ? sig_msg(o->st, &o->sigs, a->sigs[0].gid,
-                                                    a->sigs[0].sid) : "", 1);
+        cg_cli_csv_field(stdout,
+                         a->nsigs ? sig_msg(o->st, &o->sigs, a->sigs[0].gid, a->sigs[0].sid) : "",
+                         1);
     } else {
         first[10] = last[10] = ' ';
         first[19] = last[19] = '\0';
         printf("%-8llu %-19s %-19s %-28s %-28s %-6s %9llu %9llu  %s: %s\n",
-               (unsigned long long)a->attack_id, first, last, sa, da,
-               cg_severity_name(a->severity), (unsigned long long)a->incidents,
-               (unsigned long long)a->alerts, sids,
+               (unsigned long long)a->attack_id, first, last, sa, da, cg_severity_name(a->severity),
+               (unsigned long long)a->incidents, (unsigned long long)a->alerts, sids,
                a->nsigs ? sig_msg(o->st, &o->sigs, a->sigs[0].gid, a->sigs[0].sid) : "");
     }
     return 0;
@@ -637,7 +654,7 @@ static int print_attack(const cg_store_attack *a, void *arg)
 /* --group attack: the attacks among the matches, newest first. */
 static int print_attacks(cg_store *st, const cg_query *q, uint64_t limit, int fmt)
 {
-    attack_out o = {st, fmt, 0, {NULL, 0, 0}};
+    attack_out o = { st, fmt, 0, { NULL, 0, 0 } };
     int rc;
     if (fmt == FMT_CSV)
         printf("attack_id,first_seen,last_seen,src_ip,dest_ip,severity,incidents,alerts,"
@@ -664,22 +681,28 @@ static int print_attacks(cg_store *st, const cg_query *q, uint64_t limit, int fm
 
 int cg_cmd_query(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        {"store", required_argument, 0, 'd'},  {"since", required_argument, 0, 's'},
-        {"until", required_argument, 0, 'u'},  {"json", no_argument, 0, 'j'},
-        {"csv", no_argument, 0, 'c'},          {"limit", required_argument, 0, 'n'},
-        {"cursor", required_argument, 0, 'C'}, {"count", no_argument, 0, 'k'},
-        {"top", required_argument, 0, 't'},    {"histogram", required_argument, 0, 'H'},
-        {"explain", no_argument, 0, 'x'},      {"help", no_argument, 0, 'h'},
-        {"pcap", required_argument, 0, 'P'},   {"group", required_argument, 0, 'G'},
-        {0, 0, 0, 0}};
+    static const struct option opts[] = { { "store", required_argument, 0, 'd' },
+                                          { "since", required_argument, 0, 's' },
+                                          { "until", required_argument, 0, 'u' },
+                                          { "json", no_argument, 0, 'j' },
+                                          { "csv", no_argument, 0, 'c' },
+                                          { "limit", required_argument, 0, 'n' },
+                                          { "cursor", required_argument, 0, 'C' },
+                                          { "count", no_argument, 0, 'k' },
+                                          { "top", required_argument, 0, 't' },
+                                          { "histogram", required_argument, 0, 'H' },
+                                          { "explain", no_argument, 0, 'x' },
+                                          { "help", no_argument, 0, 'h' },
+                                          { "pcap", required_argument, 0, 'P' },
+                                          { "group", required_argument, 0, 'G' },
+                                          { 0, 0, 0, 0 } };
     const char *store_dir = cg_cli_default_store(), *pcap_path = NULL;
     const struct top_field *tf = NULL;
     cg_query q;
     cg_qhints hints;
     cg_qexpr *expr = NULL;
     cg_store *st = NULL;
-    lister ls = {FMT_TABLE, 0, 0};
+    lister ls = { FMT_TABLE, 0, 0 };
     uint64_t limit = 100, cursor = 0, now = cg_cli_now_us(), t;
     int mode = MODE_LIST, modes = 0, day = 0, limit_set = 0, ret = CG_EXIT_INPUT, c;
     char *text = NULL, *end;
@@ -693,8 +716,10 @@ int cg_cmd_query(int argc, char **argv)
         case 's':
         case 'u':
             if (cg_qlang_time(optarg, now, &t)) {
-                fprintf(stderr, "canhgac query: --%s: not a time: %s (use 24h, 7d, "
-                        "2025-11-23T08:00:00 or @EPOCH)\n", c == 's' ? "since" : "until", optarg);
+                fprintf(stderr,
+                        "canhgac query: --%s: not a time: %s (use 24h, 7d, "
+                        "2025-11-23T08:00:00 or @EPOCH)\n",
+                        c == 's' ? "since" : "until", optarg);
                 return CG_EXIT_INPUT;
             }
             if (c == 's')
@@ -723,8 +748,10 @@ int cg_cmd_query(int argc, char **argv)
             break;
         case 't':
             if (!(tf = top_find(optarg))) {
-                fprintf(stderr, "canhgac query: --top: no field '%s' (src, dst, sid, country, "
-                        "dst.country, asn, dst.asn, dport, sev, status)\n", optarg);
+                fprintf(stderr,
+                        "canhgac query: --top: no field '%s' (src, dst, sid, country, "
+                        "dst.country, asn, dst.asn, dport, sev, status)\n",
+                        optarg);
                 return CG_EXIT_INPUT;
             }
             mode = MODE_TOP, modes++;
@@ -748,8 +775,10 @@ int cg_cmd_query(int argc, char **argv)
         case 'C':
             cursor = strtoull(optarg, &end, 10);
             if (end == optarg || *end || cursor == 0 || optarg[0] == '-') {
-                fprintf(stderr, "canhgac query: --cursor: not a cursor this command printed: "
-                        "%s\n", optarg);
+                fprintf(stderr,
+                        "canhgac query: --cursor: not a cursor this command printed: "
+                        "%s\n",
+                        optarg);
                 return CG_EXIT_INPUT;
             }
             break;
@@ -757,8 +786,9 @@ int cg_cmd_query(int argc, char **argv)
         default:
             fprintf(stderr, "canhgac query: %s %s (see canhgac query --help)\n",
                     c == ':' || (optopt && strchr("dn", optopt)) ||
-                            !strcmp(argv[optind - 1], "--pcap") ? "option needs a value:"
-                                                               : "unknown option:",
+                            !strcmp(argv[optind - 1], "--pcap")
+                        ? "option needs a value:"
+                        : "unknown option:",
                     argv[optind - 1]);
             return CG_EXIT_INPUT;
         }
@@ -779,13 +809,15 @@ int cg_cmd_query(int argc, char **argv)
         }
     }
     if (modes > 1) {
-        fprintf(stderr, "canhgac query: one of --count, --top, --histogram, --explain, "
+        fprintf(stderr,
+                "canhgac query: one of --count, --top, --histogram, --explain, "
                 "--pcap, --group\n");
         goto out;
     }
-    if (cursor && (mode == MODE_TOP || mode == MODE_HIST || mode == MODE_EXPLAIN ||
-                   mode == MODE_GROUP)) {
-        fprintf(stderr, "canhgac query: --cursor pages the incidents (and --count), not "
+    if (cursor &&
+        (mode == MODE_TOP || mode == MODE_HIST || mode == MODE_EXPLAIN || mode == MODE_GROUP)) {
+        fprintf(stderr,
+                "canhgac query: --cursor pages the incidents (and --count), not "
                 "--top, --histogram, --group or --explain\n");
         goto out;
     }
@@ -800,7 +832,7 @@ int cg_cmd_query(int argc, char **argv)
             goto out;
         }
         cg_qlang_hints(expr, &hints);
-        if (!hints.exact) {   /* else the filters are the expression */
+        if (!hints.exact) { /* else the filters are the expression */
             q.match = expr_match;
             q.match_arg = expr;
         }
@@ -836,8 +868,7 @@ int cg_cmd_query(int argc, char **argv)
             cg_cli_json_str(stdout, plan);
             fputs("}\n", stdout);
         } else {
-            printf("expression: %s\nplan: %s\n", text[0] ? text : "(none: every incident)",
-                   plan);
+            printf("expression: %s\nplan: %s\n", text[0] ? text : "(none: every incident)", plan);
         }
         break;
     }
@@ -862,18 +893,12 @@ int cg_cmd_query(int argc, char **argv)
         break;
     }
     case MODE_TOP:
-        ret = print_top(st, &q, tf, limit == 0 || limit > TOP_MAX ? TOP_MAX : (size_t)limit,
-                        ls.fmt);
+        ret =
+            print_top(st, &q, tf, limit == 0 || limit > TOP_MAX ? TOP_MAX : (size_t)limit, ls.fmt);
         break;
-    case MODE_HIST:
-        ret = print_histogram(st, &q, day, ls.fmt);
-        break;
-    case MODE_GROUP:
-        ret = print_attacks(st, &q, limit, ls.fmt);
-        break;
-    case MODE_PCAP:
-        ret = write_pcap(st, &q, limit, &cursor, pcap_path);
-        break;
+    case MODE_HIST: ret = print_histogram(st, &q, day, ls.fmt); break;
+    case MODE_GROUP: ret = print_attacks(st, &q, limit, ls.fmt); break;
+    case MODE_PCAP: ret = write_pcap(st, &q, limit, &cursor, pcap_path); break;
     default:
         if (ls.fmt == FMT_CSV)
             cg_cli_csv_header(stdout);

@@ -29,7 +29,10 @@ static const char rules_usage[] =
     "      1 some rules have syntax errors or duplicate sids; 2 a path cannot be\n"
     "      read, or no rule loaded at all\n";
 
-typedef struct kwcount { const char *kw; uint32_t n; } kwcount;
+typedef struct kwcount {
+    const char *kw;
+    uint32_t n;
+} kwcount;
 
 static int by_count(const void *a, const void *b)
 {
@@ -42,11 +45,11 @@ static int by_count(const void *a, const void *b)
 int cg_cmd_rules(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"vars", required_argument, 0, 'V'}, {"classification", required_argument, 0, 'C'},
-        {"set", required_argument, 0, 's'},
-        {"compile", no_argument, 0, 'c'},    {"verbose", no_argument, 0, 'v'},
-        {"cache", required_argument, 0, 'K'},
-        {"help", no_argument, 0, 'h'},       {0, 0, 0, 0}};
+        { "vars", required_argument, 0, 'V' }, { "classification", required_argument, 0, 'C' },
+        { "set", required_argument, 0, 's' },  { "compile", no_argument, 0, 'c' },
+        { "verbose", no_argument, 0, 'v' },    { "cache", required_argument, 0, 'K' },
+        { "help", no_argument, 0, 'h' },       { 0, 0, 0, 0 }
+    };
     const char *vars = NULL, *classif = NULL, *sets[64], *cache = NULL;
     int nsets = 0;
     int verbose = 0, compile = 0, c, ret = CG_EXIT_INPUT;
@@ -94,9 +97,8 @@ int cg_cmd_rules(int argc, char **argv)
         ret = CG_EXIT_FAIL;
         goto out;
     }
-    int lrc = cg_cli_load_rules(rs, vars, sets, nsets, classif,
-                                (const char *const *)argv + optind, argc - optind, err,
-                                sizeof err);
+    int lrc = cg_cli_load_rules(rs, vars, sets, nsets, classif, (const char *const *)argv + optind,
+                                argc - optind, err, sizeof err);
     if (lrc) {
         fprintf(stderr, "canhgac rules check: %s\n", err);
         if (lrc == CG_ENOMEM)
@@ -142,7 +144,7 @@ int cg_cmd_rules(int argc, char **argv)
             if (!strcmp(kws[k].kw, kw))
                 break;
         if (k == nk)
-            kws[nk++] = (kwcount){kw, 0};
+            kws[nk++] = (kwcount){ kw, 0 };
         kws[k].n++;
     }
     if (nk > 0) {
@@ -184,13 +186,14 @@ int cg_cmd_rules(int argc, char **argv)
         }
         cg_detect_get_info(det, &di);
         printf("\nengine: %u rules, %u prefiltered, %u by address, %u always checked, %u databases "
-               "(%.1f MiB), %u port groups, compiled in %.2f s\n", di.rules, di.prefiltered,
-               di.addr_indexed, di.always, di.databases, di.db_bytes / 1048576.0, di.port_groups,
-               di.build_seconds);
+               "(%.1f MiB), %u port groups, compiled in %.2f s\n",
+               di.rules, di.prefiltered, di.addr_indexed, di.always, di.databases,
+               di.db_bytes / 1048576.0, di.port_groups, di.build_seconds);
         printf("patterns %u; a packet is scanned for those of its address class (inside: "
                "the address set most rules name): inside->inside %u, outside->inside %u, "
-               "inside->outside %u, outside->outside %u\n", di.patterns, di.class_patterns[0],
-               di.class_patterns[1], di.class_patterns[2], di.class_patterns[3]);
+               "inside->outside %u, outside->outside %u\n",
+               di.patterns, di.class_patterns[0], di.class_patterns[1], di.class_patterns[2],
+               di.class_patterns[3]);
     }
     if (nr == 0) {
         fprintf(stderr, "canhgac rules check: no rule loaded\n");

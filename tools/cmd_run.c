@@ -150,9 +150,23 @@ static const char run_usage[] =
     "GeoIP database, asset file or detectors file with a bad line, unknown user)\n";
 
 /* Long options without a short letter */
-enum { OPT_EVE_TYPES = 0x100, OPT_EVE_PAYLOAD, OPT_EVE_PACKET, OPT_EVE_FIELDS, OPT_NO_APP,
-       OPT_ATTACK_WINDOW, OPT_QUEUE, OPT_SNAPLEN, OPT_RING, OPT_STATS, OPT_CTL, OPT_USER,
-       OPT_GROUP, OPT_PIDFILE, OPT_WINDOW };
+enum {
+    OPT_EVE_TYPES = 0x100,
+    OPT_EVE_PAYLOAD,
+    OPT_EVE_PACKET,
+    OPT_EVE_FIELDS,
+    OPT_NO_APP,
+    OPT_ATTACK_WINDOW,
+    OPT_QUEUE,
+    OPT_SNAPLEN,
+    OPT_RING,
+    OPT_STATS,
+    OPT_CTL,
+    OPT_USER,
+    OPT_GROUP,
+    OPT_PIDFILE,
+    OPT_WINDOW
+};
 
 /* Adds the City databases of arg ("FILE" or "FILE,FILE"; empty parts are
  * none) to db[*n..]; -1 when that makes more than two or a name is too long. */
@@ -183,7 +197,7 @@ typedef struct rules_src {
     const char *const *paths;
     int npaths;
     int quiet, loads;
-    const char *cache;               /* the compiled-rules cache, or NULL */
+    const char *cache; /* the compiled-rules cache, or NULL */
 } rules_src;
 
 /* A reload compiles in a process of its own: `canhgac rules check --compile
@@ -241,8 +255,8 @@ static int load_rules(void *ctx, cg_ruleset **out, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return rc;
     }
-    if ((rc = cg_cli_load_rules(rs, rsrc->vars, rsrc->sets, rsrc->nsets, rsrc->classif,
-                                rsrc->paths, rsrc->npaths, err, errlen)) != 0) {
+    if ((rc = cg_cli_load_rules(rs, rsrc->vars, rsrc->sets, rsrc->nsets, rsrc->classif, rsrc->paths,
+                                rsrc->npaths, err, errlen)) != 0) {
         cg_ruleset_destroy(rs);
         return rc;
     }
@@ -250,16 +264,18 @@ static int load_rules(void *ctx, cg_ruleset **out, char *err, size_t errlen)
     cg_ruleset_rules(rs, &nloaded);
     cg_ruleset_issues(rs, &nissues);
     if (nloaded == 0) {
-        snprintf(err, errlen, "no rule loaded from %s%s (see: canhgac rules check)",
-                 rsrc->paths[0], rsrc->npaths > 1 ? " ..." : "");
+        snprintf(err, errlen, "no rule loaded from %s%s (see: canhgac rules check)", rsrc->paths[0],
+                 rsrc->npaths > 1 ? " ..." : "");
         cg_ruleset_destroy(rs);
         return -1;
     }
     if (nissues > 0 && !rsrc->quiet) {
         char undef[512];
         cg_cli_undefined_vars(rs, undef, sizeof undef);
-        fprintf(stderr, "canhgac run: %u rules loaded, %u not loaded%s "
-                "(details: canhgac rules check)\n", nloaded, nissues, undef);
+        fprintf(stderr,
+                "canhgac run: %u rules loaded, %u not loaded%s "
+                "(details: canhgac rules check)\n",
+                nloaded, nissues, undef);
     }
     rsrc->loads++;
     *out = rs;
@@ -333,9 +349,13 @@ static int parse_u32(const char *s, uint32_t *out, uint32_t min)
 /* --eve-alert-fields: payload, payload_printable, packet. 0 or -1. */
 static int parse_alert_fields(const char *list, uint32_t *out)
 {
-    static const struct { const char *name; uint32_t bit; } names[] = {
-        {"payload", CG_EVE_F_PAYLOAD}, {"payload_printable", CG_EVE_F_PAYLOAD_PRINTABLE},
-        {"packet", CG_EVE_F_PACKET},
+    static const struct {
+        const char *name;
+        uint32_t bit;
+    } names[] = {
+        { "payload", CG_EVE_F_PAYLOAD },
+        { "payload_printable", CG_EVE_F_PAYLOAD_PRINTABLE },
+        { "packet", CG_EVE_F_PACKET },
     };
     const char *s = list;
     for (;;) {
@@ -344,8 +364,10 @@ static int parse_alert_fields(const char *list, uint32_t *out)
             if (strlen(names[i].name) == n && !strncmp(names[i].name, s, n))
                 break;
         if (i == sizeof names / sizeof names[0]) {
-            fprintf(stderr, "canhgac run: --eve-alert-fields: unknown field '%.*s' (payload, "
-                    "payload_printable, packet)\n", (int)n, s);
+            fprintf(stderr,
+                    "canhgac run: --eve-alert-fields: unknown field '%.*s' (payload, "
+                    "payload_printable, packet)\n",
+                    (int)n, s);
             return -1;
         }
         *out |= names[i].bit;
@@ -358,35 +380,55 @@ static int parse_alert_fields(const char *list, uint32_t *out)
 int cg_cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
-        {"read", required_argument, 0, 'r'},      {"interface", required_argument, 0, 'i'},
-        {"rules", required_argument, 0, 'S'},     {"vars", required_argument, 0, 'V'},
-        {"set", required_argument, 0, 's'},
-        {"classification", required_argument, 0, 'C'},
-        {"store", required_argument, 0, 'd'},     {"no-store", no_argument, 0, 'N'},
-        {"eve", required_argument, 0, 'o'},       {"window", required_argument, 0, OPT_WINDOW},
-        {"attack-window", required_argument, 0, OPT_ATTACK_WINDOW},
-        {"evidence", required_argument, 0, 'e'},  {"batch", required_argument, 0, 'b'},
-        {"map-size", required_argument, 0, 'm'},  {"flows", required_argument, 0, 'f'},
-        {"flow-memcap", required_argument, 0, 'F'}, {"stream-depth", required_argument, 0, 'D'},
-        {"no-stream", no_argument, 0, 'T'}, {"midstream", required_argument, 0, 'M'},
-        {"cache", required_argument, 0, 'c'},     {"no-cache", no_argument, 0, 'n'},
-        {"bpf", required_argument, 0, 'B'},       {"quiet", no_argument, 0, 'q'},
-        {"alerts", required_argument, 0, 'A'},
-        {"geoip-city", required_argument, 0, 'G'}, {"geoip-asn", required_argument, 0, 'a'},
-        {"assets", required_argument, 0, 'E'},    {"geoip-optional", no_argument, 0, 'O'},
-        {"no-enrich", no_argument, 0, 'X'},       {"progress", no_argument, 0, 'P'},
-        {"detectors", required_argument, 0, 'k'}, {"no-detectors", no_argument, 0, 'K'},
-        {"eve-types", required_argument, 0, OPT_EVE_TYPES},
-        {"eve-payload", no_argument, 0, OPT_EVE_PAYLOAD},
-        {"eve-packet", no_argument, 0, OPT_EVE_PACKET},
-        {"eve-alert-fields", required_argument, 0, OPT_EVE_FIELDS},
-        {"no-app-context", no_argument, 0, OPT_NO_APP},
-        {"workers", required_argument, 0, 'w'},  {"queue", required_argument, 0, OPT_QUEUE},
-        {"snaplen", required_argument, 0, OPT_SNAPLEN}, {"ring", required_argument, 0, OPT_RING},
-        {"stats", required_argument, 0, OPT_STATS}, {"ctl", required_argument, 0, OPT_CTL},
-        {"user", required_argument, 0, OPT_USER}, {"group", required_argument, 0, OPT_GROUP},
-        {"pid-file", required_argument, 0, OPT_PIDFILE},
-        {"help", no_argument, 0, 'h'},            {0, 0, 0, 0}};
+        { "read", required_argument, 0, 'r' },
+        { "interface", required_argument, 0, 'i' },
+        { "rules", required_argument, 0, 'S' },
+        { "vars", required_argument, 0, 'V' },
+        { "set", required_argument, 0, 's' },
+        { "classification", required_argument, 0, 'C' },
+        { "store", required_argument, 0, 'd' },
+        { "no-store", no_argument, 0, 'N' },
+        { "eve", required_argument, 0, 'o' },
+        { "window", required_argument, 0, OPT_WINDOW },
+        { "attack-window", required_argument, 0, OPT_ATTACK_WINDOW },
+        { "evidence", required_argument, 0, 'e' },
+        { "batch", required_argument, 0, 'b' },
+        { "map-size", required_argument, 0, 'm' },
+        { "flows", required_argument, 0, 'f' },
+        { "flow-memcap", required_argument, 0, 'F' },
+        { "stream-depth", required_argument, 0, 'D' },
+        { "no-stream", no_argument, 0, 'T' },
+        { "midstream", required_argument, 0, 'M' },
+        { "cache", required_argument, 0, 'c' },
+        { "no-cache", no_argument, 0, 'n' },
+        { "bpf", required_argument, 0, 'B' },
+        { "quiet", no_argument, 0, 'q' },
+        { "alerts", required_argument, 0, 'A' },
+        { "geoip-city", required_argument, 0, 'G' },
+        { "geoip-asn", required_argument, 0, 'a' },
+        { "assets", required_argument, 0, 'E' },
+        { "geoip-optional", no_argument, 0, 'O' },
+        { "no-enrich", no_argument, 0, 'X' },
+        { "progress", no_argument, 0, 'P' },
+        { "detectors", required_argument, 0, 'k' },
+        { "no-detectors", no_argument, 0, 'K' },
+        { "eve-types", required_argument, 0, OPT_EVE_TYPES },
+        { "eve-payload", no_argument, 0, OPT_EVE_PAYLOAD },
+        { "eve-packet", no_argument, 0, OPT_EVE_PACKET },
+        { "eve-alert-fields", required_argument, 0, OPT_EVE_FIELDS },
+        { "no-app-context", no_argument, 0, OPT_NO_APP },
+        { "workers", required_argument, 0, 'w' },
+        { "queue", required_argument, 0, OPT_QUEUE },
+        { "snaplen", required_argument, 0, OPT_SNAPLEN },
+        { "ring", required_argument, 0, OPT_RING },
+        { "stats", required_argument, 0, OPT_STATS },
+        { "ctl", required_argument, 0, OPT_CTL },
+        { "user", required_argument, 0, OPT_USER },
+        { "group", required_argument, 0, OPT_GROUP },
+        { "pid-file", required_argument, 0, OPT_PIDFILE },
+        { "help", no_argument, 0, 'h' },
+        { 0, 0, 0, 0 }
+    };
     const char *ifaces[CG_PIPELINE_MAX_IFACES];
     int nifaces = 0;
     uint32_t workers = 0, queue_kib = 8192, snaplen = 0, ring_mib = 64, stats_s = 0;
@@ -402,7 +444,7 @@ int cg_cmd_run(int argc, char **argv)
     int no_stream = 0, midstream = CG_REASM_MIDSTREAM_ACCEPT;
     uint32_t alert_cap = 0;
     const char *city_env = getenv("CANHGAC_GEOIP_CITY"), *asn_db = getenv("CANHGAC_GEOIP_ASN");
-    const char *city_db[2] = {NULL, NULL};   /* --geoip-city, at most one per family */
+    const char *city_db[2] = { NULL, NULL }; /* --geoip-city, at most one per family */
     char city_buf[2][4096];
     int ncity = 0, city_opt = 0;
     const char *assets = getenv("CANHGAC_ASSETS");
@@ -425,8 +467,7 @@ int cg_cmd_run(int argc, char **argv)
         case 'r': rfile = optarg; break;
         case 'i':
             if (nifaces == CG_PIPELINE_MAX_IFACES) {
-                fprintf(stderr, "canhgac run: too many -i (%d at most)\n",
-                        CG_PIPELINE_MAX_IFACES);
+                fprintf(stderr, "canhgac run: too many -i (%d at most)\n", CG_PIPELINE_MAX_IFACES);
                 return CG_EXIT_INPUT;
             }
             for (int k = 0; k < nifaces; k++)
@@ -443,10 +484,22 @@ int cg_cmd_run(int argc, char **argv)
                 return CG_EXIT_INPUT;
             }
             break;
-        case OPT_QUEUE: if (parse_u32(optarg, &queue_kib, 256)) goto badnum; break;
-        case OPT_SNAPLEN: if (parse_u32(optarg, &snaplen, 64)) goto badnum; break;
-        case OPT_RING: if (parse_u32(optarg, &ring_mib, 1)) goto badnum; break;
-        case OPT_STATS: if (parse_u32(optarg, &stats_s, 1)) goto badnum; break;
+        case OPT_QUEUE:
+            if (parse_u32(optarg, &queue_kib, 256))
+                goto badnum;
+            break;
+        case OPT_SNAPLEN:
+            if (parse_u32(optarg, &snaplen, 64))
+                goto badnum;
+            break;
+        case OPT_RING:
+            if (parse_u32(optarg, &ring_mib, 1))
+                goto badnum;
+            break;
+        case OPT_STATS:
+            if (parse_u32(optarg, &stats_s, 1))
+                goto badnum;
+            break;
         case OPT_CTL: ctl_path = optarg; break;
         case OPT_USER: user = optarg; break;
         case OPT_GROUP: group = optarg; break;
@@ -470,18 +523,42 @@ int cg_cmd_run(int argc, char **argv)
         case 'd': store_dir = optarg; break;
         case 'N': no_store = 1; break;
         case 'o': eve_path = optarg; break;
-        case OPT_WINDOW: if (parse_u32(optarg, &window, 1)) goto badnum; break;
+        case OPT_WINDOW:
+            if (parse_u32(optarg, &window, 1))
+                goto badnum;
+            break;
         case OPT_ATTACK_WINDOW:
             if (parse_u32(optarg, &attack_window, 0))
                 goto badnum;
             break;
-        case 'e': if (parse_u32(optarg, &evidence, 0)) goto badnum; break;
-        case 'b': if (parse_u32(optarg, &batch, 1)) goto badnum; break;
-        case 'A': if (parse_u32(optarg, &alert_cap, 0)) goto badnum; break;
-        case 'm': if (parse_u32(optarg, &map_mib, 1)) goto badnum; break;
-        case 'f': if (parse_u32(optarg, &flows, 16)) goto badnum; break;
-        case 'F': if (parse_u32(optarg, &flow_mib, 1)) goto badnum; break;
-        case 'D': if (parse_u32(optarg, &stream_kib, 1)) goto badnum; break;
+        case 'e':
+            if (parse_u32(optarg, &evidence, 0))
+                goto badnum;
+            break;
+        case 'b':
+            if (parse_u32(optarg, &batch, 1))
+                goto badnum;
+            break;
+        case 'A':
+            if (parse_u32(optarg, &alert_cap, 0))
+                goto badnum;
+            break;
+        case 'm':
+            if (parse_u32(optarg, &map_mib, 1))
+                goto badnum;
+            break;
+        case 'f':
+            if (parse_u32(optarg, &flows, 16))
+                goto badnum;
+            break;
+        case 'F':
+            if (parse_u32(optarg, &flow_mib, 1))
+                goto badnum;
+            break;
+        case 'D':
+            if (parse_u32(optarg, &stream_kib, 1))
+                goto badnum;
+            break;
         case 'T': no_stream = 1; break;
         case 'M':
             if (!strcmp(optarg, "accept"))
@@ -489,7 +566,8 @@ int cg_cmd_run(int argc, char **argv)
             else if (!strcmp(optarg, "ignore"))
                 midstream = CG_REASM_MIDSTREAM_IGNORE;
             else {
-                fprintf(stderr, "canhgac run: --midstream takes accept or ignore, not %s\n", optarg);
+                fprintf(stderr, "canhgac run: --midstream takes accept or ignore, not %s\n",
+                        optarg);
                 return CG_EXIT_INPUT;
             }
             break;
@@ -499,8 +577,10 @@ int cg_cmd_run(int argc, char **argv)
         case 'q': quiet = 1; break;
         case 'G':
             if (city_list(optarg, city_buf, city_db, &ncity)) {
-                fprintf(stderr, "canhgac run: --geoip-city: at most two databases (one per "
-                        "address family): %s\n", optarg);
+                fprintf(stderr,
+                        "canhgac run: --geoip-city: at most two databases (one per "
+                        "address family): %s\n",
+                        optarg);
                 return CG_EXIT_INPUT;
             }
             city_opt = 1;
@@ -533,8 +613,7 @@ int cg_cmd_run(int argc, char **argv)
         }
         continue;
     badnum:
-        fprintf(stderr, "canhgac run: not a valid number for %s: %s\n", argv[optind - 1],
-                optarg);
+        fprintf(stderr, "canhgac run: not a valid number for %s: %s\n", argv[optind - 1], optarg);
         return CG_EXIT_INPUT;
     }
     if (optind < argc) {
@@ -566,8 +645,10 @@ int cg_cmd_run(int argc, char **argv)
     if (no_cache)
         cache_dir = NULL;
     if (!city_opt && city_env && city_list(city_env, city_buf, city_db, &ncity)) {
-        fprintf(stderr, "canhgac run: CANHGAC_GEOIP_CITY: at most two databases (one per "
-                "address family): %s\n", city_env);
+        fprintf(stderr,
+                "canhgac run: CANHGAC_GEOIP_CITY: at most two databases (one per "
+                "address family): %s\n",
+                city_env);
         return CG_EXIT_INPUT;
     }
     if (asn_db && !*asn_db)
@@ -606,18 +687,21 @@ int cg_cmd_run(int argc, char **argv)
     cg_store *st = NULL;
     cg_enrich *enr = NULL;
     cg_pipeline *pl = NULL;
-    ctl_ctx cc = {0};
+    ctl_ctx cc = { 0 };
     int pid_written = 0;
-    umask(027);   /* the store 0750/0640, the EVE file 0640 */
+    umask(027); /* the store 0750/0640, the EVE file 0640 */
 
     if (city_db[0] || asn_db || assets) {
-        cg_enrich_cfg ecfg = {.city_db = city_db[0], .city_db2 = city_db[1], .asn_db = asn_db,
-                              .assets = assets, .geo_optional = geo_optional};
+        cg_enrich_cfg ecfg = { .city_db = city_db[0],
+                               .city_db2 = city_db[1],
+                               .asn_db = asn_db,
+                               .assets = assets,
+                               .geo_optional = geo_optional };
         if (cg_enrich_open(&enr, &ecfg, err, sizeof err)) {
             fprintf(stderr, "canhgac run: %s\n", err);
             goto out;
         }
-        if (err[0])   /* --geoip-optional: what was left out, once */
+        if (err[0]) /* --geoip-optional: what was left out, once */
             fprintf(stderr, "canhgac run: warning: %s; running without it\n", err);
     }
     if (!no_store) {
@@ -625,15 +709,20 @@ int cg_cmd_run(int argc, char **argv)
         if (sc) {
             fprintf(stderr, "canhgac run: %s\n", cg_store_error(NULL));
             if (sc == CG_EFULL || sc == CG_ENOMEM)
-                ret = CG_EXIT_FAIL;   /* no room (a full disk, memory): not bad input */
+                ret = CG_EXIT_FAIL; /* no room (a full disk, memory): not bad input */
             goto out;
         }
         cg_store_set_alert_cap(st, alert_cap);
         cg_store_set_attack_window(st, attack_window);
     }
-    rules_src rsrc = {.vars = vars, .classif = classif, .sets = sets, .nsets = nsets,
-                      .paths = rule_paths, .npaths = nrule_paths, .quiet = quiet,
-                      .cache = cache_dir};
+    rules_src rsrc = { .vars = vars,
+                       .classif = classif,
+                       .sets = sets,
+                       .nsets = nsets,
+                       .paths = rule_paths,
+                       .npaths = nrule_paths,
+                       .quiet = quiet,
+                       .cache = cache_dir };
     cg_pipeline_config pc;
     memset(&pc, 0, sizeof pc);
     pc.rfile = rfile;
@@ -703,7 +792,7 @@ int cg_cmd_run(int argc, char **argv)
             if (eve_path && strcmp(eve_path, "-"))
                 bad |= give(eve_path, uid, gid);
             if (pid_file)
-                bad |= give(pid_file, uid, gid);   /* read back before it is removed */
+                bad |= give(pid_file, uid, gid); /* read back before it is removed */
             if (bad)
                 goto out;
         }
@@ -734,9 +823,11 @@ out:
         cg_pidfile_remove(pid_file);
         struct stat sb;
         if (stat(pid_file, &sb) == 0 && user)
-            fprintf(stderr, "canhgac run: --pid-file: %s: not removed: after dropping to %s the "
+            fprintf(stderr,
+                    "canhgac run: --pid-file: %s: not removed: after dropping to %s the "
                     "sensor may not write its directory (give the directory to %s, as systemd's "
-                    "RuntimeDirectory does)\n", pid_file, user, user);
+                    "RuntimeDirectory does)\n",
+                    pid_file, user, user);
     }
     cg_pipeline_destroy(pl);
     cg_enrich_close(enr);

@@ -110,7 +110,7 @@ static int cmd_check(const char *dir)
                    WTERMSIG(status));
             damaged++;
         } else if (WEXITSTATUS(status) == 3) {
-            return CG_EXIT_INPUT;   /* the child said why */
+            return CG_EXIT_INPUT; /* the child said why */
         } else if (WEXITSTATUS(status) == 2) {
             damaged++;
         } else if (WEXITSTATUS(status) != 0) {
@@ -120,8 +120,10 @@ static int cmd_check(const char *dir)
     }
     fflush(stdout);
     if (damaged) {
-        fprintf(stderr, "canhgac store check: %s: damaged (%d of %d databases): restore from a "
-                "backup\n", dir, damaged, ndb);
+        fprintf(stderr,
+                "canhgac store check: %s: damaged (%d of %d databases): restore from a "
+                "backup\n",
+                dir, damaged, ndb);
         return CG_EXIT_INPUT;
     }
     if (failed)

@@ -19,15 +19,15 @@
 
 typedef struct slot {
     cg_appctx c;
-    uint32_t *owner;             /* NULL: free */
-    uint32_t prev, next;         /* use list (held) */
+    uint32_t *owner;     /* NULL: free */
+    uint32_t prev, next; /* use list (held) */
 } slot;
 
 struct cg_appctx_pool {
     slot *s;
     uint32_t n;
     uint32_t *free_stack, nfree;
-    uint32_t head, tail;         /* least and most recently used */
+    uint32_t head, tail; /* least and most recently used */
     cg_appctx_stats st;
 };
 
@@ -38,7 +38,7 @@ int cg_appctx_pool_create(cg_appctx_pool **out, uint32_t slots)
         slots = CG_APPCTX_DEFAULT_SLOTS;
     if (!p)
         return -1;
-    p->s = calloc(slots, sizeof *p->s);          /* zero pages: touched when used */
+    p->s = calloc(slots, sizeof *p->s); /* zero pages: touched when used */
     p->free_stack = malloc(slots * sizeof *p->free_stack);
     if (!p->s || !p->free_stack) {
         cg_appctx_pool_destroy(p);
@@ -124,7 +124,7 @@ cg_appctx *cg_appctx_take(cg_appctx_pool *p, uint32_t *h)
         if (p->st.used > p->st.peak)
             p->st.peak = p->st.used;
     } else {
-        i = p->head;                         /* the least recently used flow's */
+        i = p->head; /* the least recently used flow's */
         unlink_slot(p, i);
         *p->s[i].owner = 0;
         p->st.steals++;
@@ -165,7 +165,7 @@ void cg_appctx_pool_stats(const cg_appctx_pool *p, cg_appctx_stats *out)
 /* The first instance of buffer id of bs into a text field of room bytes;
  * sets bit in *trunc when cut. Absent: empty. */
 #define COPY(field, bs, id, bit, trunc) \
-    copy_text((field).s, sizeof (field).s, &(field).len, bs, id, bit, trunc)
+    copy_text((field).s, sizeof(field).s, &(field).len, bs, id, bit, trunc)
 
 static void copy_text(char *dst, uint32_t room, uint16_t *len, const cg_bufset *bs, int id,
                       uint32_t bit, uint32_t *trunc)
@@ -219,7 +219,7 @@ int cg_appctx_http_response(cg_appctx *c, const cg_bufset *bs)
 {
     cg_appctx_http *h = &c->http;
     if (h->responses >= h->requests)
-        return 0;                    /* no request waits for it (picked up midstream) */
+        return 0; /* no request waits for it (picked up midstream) */
     h->responses++;
     if (!h->has_request || h->has_response || h->responses != h->requests)
         return 0;
@@ -231,7 +231,7 @@ int cg_appctx_http_response(cg_appctx *c, const cg_bufset *bs)
             h->status = (uint16_t)v;
     }
     COPY(h->ctype, bs, CG_BUF_HTTP_CONTENT_TYPE, CG_APPCTX_T_CTYPE, &c->truncated);
-    const char *semi = memchr(h->ctype.s, ';', h->ctype.len);   /* as Suricata: the type */
+    const char *semi = memchr(h->ctype.s, ';', h->ctype.len); /* as Suricata: the type */
     if (semi)
         h->ctype.len = (uint16_t)(semi - h->ctype.s);
     h->length = 0;

@@ -51,56 +51,69 @@
 #define CG_APPCTX_REFERER 512
 #define CG_APPCTX_RRNAME 253
 #define CG_APPCTX_SNI 255
-#define CG_APPCTX_DN 512           /* a certificate's subject or issuer */
+#define CG_APPCTX_DN 512 /* a certificate's subject or issuer */
 #define CG_APPCTX_SERIAL 128
-#define CG_APPCTX_JA3 512          /* a JA3 or JA3S string */
-#define CG_APPCTX_HASH 32          /* an MD5 in hex */
+#define CG_APPCTX_JA3 512 /* a JA3 or JA3S string */
+#define CG_APPCTX_HASH 32 /* an MD5 in hex */
 
 #define CG_APPCTX_DEFAULT_SLOTS 4096
 
 /* A text field: len bytes at s (not NUL-terminated; may hold any byte). */
-#define CG_APPCTX_TEXT(n) struct { uint16_t len; char s[n]; }
+#define CG_APPCTX_TEXT(n) \
+    struct {              \
+        uint16_t len;     \
+        char s[n];        \
+    }
 
 /* cg_appctx.truncated bits: the fields cut at their room */
 enum {
-    CG_APPCTX_T_URL = 1u << 0, CG_APPCTX_T_UA = 1u << 1, CG_APPCTX_T_HOST = 1u << 2,
-    CG_APPCTX_T_REFERER = 1u << 3, CG_APPCTX_T_CTYPE = 1u << 4, CG_APPCTX_T_METHOD = 1u << 5,
-    CG_APPCTX_T_RRNAME = 1u << 6, CG_APPCTX_T_SNI = 1u << 7, CG_APPCTX_T_SUBJECT = 1u << 8,
-    CG_APPCTX_T_ISSUER = 1u << 9, CG_APPCTX_T_SERIAL = 1u << 10, CG_APPCTX_T_JA3 = 1u << 11,
-    CG_APPCTX_T_JA3S = 1u << 12, CG_APPCTX_T_PROTOCOL = 1u << 13,
+    CG_APPCTX_T_URL = 1u << 0,
+    CG_APPCTX_T_UA = 1u << 1,
+    CG_APPCTX_T_HOST = 1u << 2,
+    CG_APPCTX_T_REFERER = 1u << 3,
+    CG_APPCTX_T_CTYPE = 1u << 4,
+    CG_APPCTX_T_METHOD = 1u << 5,
+    CG_APPCTX_T_RRNAME = 1u << 6,
+    CG_APPCTX_T_SNI = 1u << 7,
+    CG_APPCTX_T_SUBJECT = 1u << 8,
+    CG_APPCTX_T_ISSUER = 1u << 9,
+    CG_APPCTX_T_SERIAL = 1u << 10,
+    CG_APPCTX_T_JA3 = 1u << 11,
+    CG_APPCTX_T_JA3S = 1u << 12,
+    CG_APPCTX_T_PROTOCOL = 1u << 13,
 };
 
 typedef struct cg_appctx_http {
-    uint8_t has_request;       /* the fields of a request are here */
-    uint8_t has_response;      /* ... and of the response paired with it */
-    uint8_t logged;            /* the pair went out as an EVE http record */
-    uint16_t status;           /* 0: none, or not a number */
-    uint64_t length;           /* response body: its Content-Length, else the bytes seen */
-    uint32_t requests, responses;   /* of the flow so far (pairing) */
+    uint8_t has_request;          /* the fields of a request are here */
+    uint8_t has_response;         /* ... and of the response paired with it */
+    uint8_t logged;               /* the pair went out as an EVE http record */
+    uint16_t status;              /* 0: none, or not a number */
+    uint64_t length;              /* response body: its Content-Length, else the bytes seen */
+    uint32_t requests, responses; /* of the flow so far (pairing) */
     CG_APPCTX_TEXT(CG_APPCTX_METHOD) method;
-    CG_APPCTX_TEXT(CG_APPCTX_HOST) host;        /* http.host: lowercased, no port */
-    CG_APPCTX_TEXT(CG_APPCTX_URL) url;          /* http.uri.raw: the target as sent */
+    CG_APPCTX_TEXT(CG_APPCTX_HOST) host; /* http.host: lowercased, no port */
+    CG_APPCTX_TEXT(CG_APPCTX_URL) url;   /* http.uri.raw: the target as sent */
     CG_APPCTX_TEXT(CG_APPCTX_UA) ua;
-    CG_APPCTX_TEXT(CG_APPCTX_PROTOCOL) protocol;   /* the request's "HTTP/1.1" */
+    CG_APPCTX_TEXT(CG_APPCTX_PROTOCOL) protocol; /* the request's "HTTP/1.1" */
     CG_APPCTX_TEXT(CG_APPCTX_REFERER) referer;
-    CG_APPCTX_TEXT(CG_APPCTX_CTYPE) ctype;      /* the response's, up to any ';' */
+    CG_APPCTX_TEXT(CG_APPCTX_CTYPE) ctype; /* the response's, up to any ';' */
 } cg_appctx_http;
 
 typedef struct cg_appctx_dns {
     uint8_t present;
-    uint8_t qr;                /* 1: the last message was a response */
+    uint8_t qr; /* 1: the last message was a response */
     uint8_t opcode, rcode;
-    uint16_t id, flags;        /* the header's ID and second word */
-    uint8_t has_query;         /* a first question was read whole */
-    uint16_t rrtype;           /* its QTYPE */
+    uint16_t id, flags; /* the header's ID and second word */
+    uint8_t has_query;  /* a first question was read whole */
+    uint16_t rrtype;    /* its QTYPE */
     CG_APPCTX_TEXT(CG_APPCTX_RRNAME) rrname;
 } cg_appctx_dns;
 
 typedef struct cg_appctx_tls {
-    uint8_t client_hello, server_hello, certificate;   /* what of the handshake was seen */
-    uint8_t logged;            /* it went out as an EVE tls record */
-    uint16_t client_version;   /* tls.h's tls_version of the ClientHello */
-    uint16_t server_version;   /* ... of the ServerHello: the one chosen */
+    uint8_t client_hello, server_hello, certificate; /* what of the handshake was seen */
+    uint8_t logged;                                  /* it went out as an EVE tls record */
+    uint16_t client_version;                         /* tls.h's tls_version of the ClientHello */
+    uint16_t server_version;                         /* ... of the ServerHello: the one chosen */
     CG_APPCTX_TEXT(CG_APPCTX_SNI) sni;
     CG_APPCTX_TEXT(CG_APPCTX_DN) subject;
     CG_APPCTX_TEXT(CG_APPCTX_DN) issuerdn;
@@ -112,7 +125,7 @@ typedef struct cg_appctx_tls {
 } cg_appctx_tls;
 
 typedef struct cg_appctx {
-    uint32_t truncated;        /* CG_APPCTX_T_* */
+    uint32_t truncated; /* CG_APPCTX_T_* */
     cg_appctx_http http;
     cg_appctx_dns dns;
     cg_appctx_tls tls;
@@ -124,8 +137,8 @@ typedef struct cg_appctx_pool cg_appctx_pool;
 
 typedef struct cg_appctx_stats {
     uint32_t slots, used, peak;
-    uint64_t taken;            /* slots given to flows */
-    uint64_t steals;           /* of those, taken from the least recently used flow */
+    uint64_t taken;  /* slots given to flows */
+    uint64_t steals; /* of those, taken from the least recently used flow */
     uint64_t mem_bytes;
 } cg_appctx_stats;
 
@@ -181,17 +194,17 @@ void cg_appctx_dns_message(cg_appctx *c, const cg_dns_msg *m, const cg_dns_detai
 #define CG_ALERT_EXCERPT_MAX 1024
 
 typedef struct cg_alert_info {
-    const cg_appctx *app;      /* the flow's context; NULL when it has none */
-    uint8_t app_proto;         /* CG_APP_* (rule.h) of the flow; NONE when unknown */
-    uint8_t buf;               /* CG_BUF_* of data: PAYLOAD (the packet's), STREAM (a
-                                * stream window) or the transaction buffer matched */
-    int stream;                /* found on the reassembled stream */
-    const uint8_t *data;       /* the bytes the alert was raised on (a view) */
+    const cg_appctx *app; /* the flow's context; NULL when it has none */
+    uint8_t app_proto;    /* CG_APP_* (rule.h) of the flow; NONE when unknown */
+    uint8_t buf;          /* CG_BUF_* of data: PAYLOAD (the packet's), STREAM (a
+                           * stream window) or the transaction buffer matched */
+    int stream;           /* found on the reassembled stream */
+    const uint8_t *data;  /* the bytes the alert was raised on (a view) */
     uint32_t len;
-    uint32_t match_end;        /* offset in data where the rule's fast pattern's first
-                                * match ends; CG_ALERT_NO_MATCH when not known */
-    uint32_t match_len;        /* that pattern's length: the match starts at
-                                * match_end - match_len (0: not known) */
+    uint32_t match_end; /* offset in data where the rule's fast pattern's first
+                         * match ends; CG_ALERT_NO_MATCH when not known */
+    uint32_t match_len; /* that pattern's length: the match starts at
+                         * match_end - match_len (0: not known) */
 } cg_alert_info;
 
 /* Up to max bytes of ai's data around its match (max 0: the default 256;

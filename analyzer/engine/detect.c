@@ -36,11 +36,12 @@
 #include "analyzer/engine/xbits.h"
 
 #define LAYOUT_VERSION 9
-#define FP_SCAN_MAX 32          /* a fast pattern is looked for by its last bytes, at most
-                                 * this many: a stream piece is scanned again 31 bytes back */
-#define NCLASS 4                 /* TCP, UDP, ICMP (v4 and v6), other */
-#define NGCLASS (NCLASS + 2)     /* ... the TCP stream, TCP packets the stream holds */
-#define NARROW_PORTS 4096        /* a port set larger than this counts as "any" */
+#define FP_SCAN_MAX \
+    32                       /* a fast pattern is looked for by its last bytes, at most
+                              * this many: a stream piece is scanned again 31 bytes back */
+#define NCLASS 4             /* TCP, UDP, ICMP (v4 and v6), other */
+#define NGCLASS (NCLASS + 2) /* ... the TCP stream, TCP packets the stream holds */
+#define NARROW_PORTS 4096    /* a port set larger than this counts as "any" */
 #define MAX_ALERTS 64
 #define THRESHOLD_SLOTS CG_DETECT_THRESHOLD_SLOTS
 #define XBITS_SLOTS CG_DETECT_XBITS_SLOTS
@@ -51,10 +52,9 @@
  * that are not reassembled. */
 enum { CL_TCP, CL_UDP, CL_ICMP, CL_OTHER, CL_STREAM, CL_TCPS };
 
-
-#define RF_ANCHORED 0x01         /* rule_anchored() */
-#define RF_MIXED    0x02         /* payload matches beside application buffers */
-#define RF_SETBITS  0x04         /* changes a flowbit: set, unset or toggle */
+#define RF_ANCHORED 0x01 /* rule_anchored() */
+#define RF_MIXED 0x02    /* payload matches beside application buffers */
+#define RF_SETBITS 0x04  /* changes a flowbit: set, unset or toggle */
 
 /* Rules without a fast pattern whose source (or destination) address set is
  * narrow — IP reputation lists — are not checked on every packet: the address
@@ -63,8 +63,8 @@ enum { CL_TCP, CL_UDP, CL_ICMP, CL_OTHER, CL_STREAM, CL_TCPS };
  * [lo[i], lo[i+1]) (the last runs to the top); its rules are
  * ids[off[i] .. off[i+1]). */
 typedef struct addr_index {
-    uint64_t *key;               /* segment i's lowest address as two host integers
-                                  * (high half, low half), at 2i and 2i+1 */
+    uint64_t *key; /* segment i's lowest address as two host integers
+                    * (high half, low half), at 2i and 2i+1 */
     uint32_t nseg;
     uint32_t *off, *ids;
 } addr_index;
@@ -77,8 +77,10 @@ typedef struct addr_index {
  * (rule_gated): when one passes its flowbit, flow and header checks for the
  * packet, the whole payload is scanned. A span with an unbounded rule that
  * is not gated, or too many gated ones, has reach UINT32_MAX. */
-typedef struct lenspan { uint32_t from, reach, off, n; } lenspan;
-#define SPAN_CHECKS 8            /* unbounded rules checked per span at most */
+typedef struct lenspan {
+    uint32_t from, reach, off, n;
+} lenspan;
+#define SPAN_CHECKS 8 /* unbounded rules checked per span at most */
 
 /* Address classes: a packet's source and destination are each in the pivot
  * address set (the one the most rules name: $HOME_NET as ET Open writes it)
@@ -89,72 +91,79 @@ typedef struct lenspan { uint32_t from, reach, off, n; } lenspan;
 #define NACLS 4
 
 typedef struct group {
-    hs_database_t *db[NACLS];    /* per address class; NULL: no pattern for it */
-    uint8_t vsame[NACLS];        /* db[v] is db[vsame[v]]'s (== v: its own) */
-    uint32_t *always; uint32_t nalways;
+    hs_database_t *db[NACLS]; /* per address class; NULL: no pattern for it */
+    uint8_t vsame[NACLS];     /* db[v] is db[vsame[v]]'s (== v: its own) */
+    uint32_t *always;
+    uint32_t nalways;
     uint32_t npat;
-    int8_t fpbuf;                /* >= 0: a rule whose fast pattern is in another buffer is
-                                  * always-checked here (a transaction buffer's group) */
-    uint32_t maxfp;              /* the longest pattern in db */
-    lenspan *span; uint32_t nspan;   /* what of a payload db needs to see (NULL: all) */
-    uint32_t *uids;                  /* the spans' unbounded rules */
-    addr_index by_src, by_dst;   /* rules moved out of always (by their narrow side) */
+    int8_t fpbuf;   /* >= 0: a rule whose fast pattern is in another buffer is
+                     * always-checked here (a transaction buffer's group) */
+    uint32_t maxfp; /* the longest pattern in db */
+    lenspan *span;
+    uint32_t nspan;            /* what of a payload db needs to see (NULL: all) */
+    uint32_t *uids;            /* the spans' unbounded rules */
+    addr_index by_src, by_dst; /* rules moved out of always (by their narrow side) */
 } group;
 
-typedef struct dgroup {          /* one transport class and direction */
-    uint16_t *port_map;          /* key port -> port group + 1; NULL when none */
-    uint8_t key_sport;           /* the key port is the source port (else the destination) */
+typedef struct dgroup { /* one transport class and direction */
+    uint16_t *port_map; /* key port -> port group + 1; NULL when none */
+    uint8_t key_sport;  /* the key port is the source port (else the destination) */
     group any;
-    group *pg; uint32_t npg;
+    group *pg;
+    uint32_t npg;
 } dgroup;
 
 struct cg_detect {
     const cg_rule *rules;
     uint32_t nrules;
-    const cg_addrset *pivot;     /* the address classes' set (NULL: one class) */
-    uint8_t *amask;              /* per rule: the address classes it can match (bit v) */
-    uint32_t *order;             /* per rule: sort key, pass rules first */
-    uint8_t *rflags;             /* per rule: RF_* */
+    const cg_addrset *pivot; /* the address classes' set (NULL: one class) */
+    uint8_t *amask;          /* per rule: the address classes it can match (bit v) */
+    uint32_t *order;         /* per rule: sort key, pass rules first */
+    uint8_t *rflags;         /* per rule: RF_* */
     dgroup g[NGCLASS][2];
-    group tx[CG_BUF_COUNT][2];   /* transactions: per buffer and direction, the rules with
-                                  * their fast pattern there, and those without one there
-                                  * (checked when the buffer is present) */
-    group bodies[2];             /* the rules with their fast pattern in a body buffer */
-    uint32_t flowbit_words;      /* per flow: the flowbits' words ... */
-    uint32_t flowints;           /* ... then one word per flowint name */
-    int needs_app;               /* some rule needs application parsing */
+    group tx[CG_BUF_COUNT][2]; /* transactions: per buffer and direction, the rules with
+                                * their fast pattern there, and those without one there
+                                * (checked when the buffer is present) */
+    group bodies[2];           /* the rules with their fast pattern in a body buffer */
+    uint32_t flowbit_words;    /* per flow: the flowbits' words ... */
+    uint32_t flowints;         /* ... then one word per flowint name */
+    int needs_app;             /* some rule needs application parsing */
     cg_detect_info info;
 };
 
 struct cg_detect_worker {
     const cg_detect *d;
     hs_scratch_t *scratch;
-    uint32_t *cand; uint32_t ncand;   /* sort keys of candidates */
-    uint64_t hits;                    /* pattern matches of unanchored rules reported
-                                       * by Hyperscan */
-    const cg_flow *f; int to_server;  /* the packet's flow and direction, for scan_len */
-    uint8_t full;                     /* scan whole payloads */
-    uint8_t fb_short;                 /* scan_len left a rule out for a flowbit test */
-    uint32_t *stamp; uint32_t gen;    /* per rule: gen when it became a candidate */
+    uint32_t *cand;
+    uint32_t ncand; /* sort keys of candidates */
+    uint64_t hits;  /* pattern matches of unanchored rules reported
+                     * by Hyperscan */
+    const cg_flow *f;
+    int to_server;    /* the packet's flow and direction, for scan_len */
+    uint8_t full;     /* scan whole payloads */
+    uint8_t fb_short; /* scan_len left a rule out for a flowbit test */
+    uint32_t *stamp;
+    uint32_t gen; /* per rule: gen when it became a candidate */
     /* where alerts were raised (cg_detect_alert_hit): per rule, the first
      * fast-pattern match of the inspection (valid when hstamp == gen); the
      * bytes being scanned and their default (view); per alert, the result */
-    cg_detect_hit *hit; uint32_t *hstamp;
-    cg_detect_hit view;               /* data, len, buf of the inspection; match_end unused */
-    uint32_t scan_off;                /* offset in view.data where the scan began */
-    uint8_t acls;                     /* the address class of the inspection */
+    cg_detect_hit *hit;
+    uint32_t *hstamp;
+    cg_detect_hit view; /* data, len, buf of the inspection; match_end unused */
+    uint32_t scan_off;  /* offset in view.data where the scan began */
+    uint8_t acls;       /* the address class of the inspection */
     cg_detect_hit ahits[MAX_ALERTS];
-    uint64_t *bits;                   /* the flow's flowbits (cg_detect_set_flow) */
-    const cg_flowinfo *fi;            /* the flow's application protocol, sizes */
-    cg_bufset pbs;                    /* a packet's, or a stream inspection's new bytes */
-    cg_bufset wbs, obs;               /* a stream inspection's window and old bytes */
-    cg_bufset xbs;                    /* a transaction's buffers, its stream and packet */
+    uint64_t *bits;        /* the flow's flowbits (cg_detect_set_flow) */
+    const cg_flowinfo *fi; /* the flow's application protocol, sizes */
+    cg_bufset pbs;         /* a packet's, or a stream inspection's new bytes */
+    cg_bufset wbs, obs;    /* a stream inspection's window and old bytes */
+    cg_bufset xbs;         /* a transaction's buffers, its stream and packet */
     const cg_rule *alerts[MAX_ALERTS];
     cg_verify_ctx vc;
     cg_threshold_table *th;
-    cg_xbits *xb;                     /* xbits per host and address pair */
-    int own_tables;                   /* th and xb are this worker's (else shared) */
-    const cg_gate *gate;              /* around th and xb when shared */
+    cg_xbits *xb;        /* xbits per host and address pair */
+    int own_tables;      /* th and xb are this worker's (else shared) */
+    const cg_gate *gate; /* around th and xb when shared */
     cg_detect_stats st;
 };
 
@@ -182,7 +191,7 @@ static int rule_stream(const cg_rule *r)
     if (r->fp >= 0 && r->fp_buf != CG_BUF_PAYLOAD)
         return 0;
     return r->proto == CG_RP_TCP || r->proto == CG_RP_IP || r->proto == CG_RP_HTTP ||
-           r->proto == CG_RP_TLS || r->proto == CG_RP_DNS;
+        r->proto == CG_RP_TLS || r->proto == CG_RP_DNS;
 }
 
 /* A stream rule tied to where its buffer starts (offset, depth, startswith,
@@ -195,7 +204,7 @@ static int rule_anchored(const cg_rule *r)
     for (uint32_t i = 0; i < r->nmatch; i++) {
         const cg_match *m = &r->matches[i];
         if (m->buf == CG_BUF_BASE64)
-            continue;                   /* positions in decoded bytes */
+            continue; /* positions in decoded bytes */
         switch (m->type) {
         case CG_M_CONTENT: {
             uint16_t f = m->u.c.flags;
@@ -214,7 +223,9 @@ static int rule_anchored(const cg_rule *r)
             if (!(m->u.d.flags & CG_D_RELATIVE))
                 return 1;
             break;
-        case CG_M_BYTE_TEST: case CG_M_BYTE_JUMP: case CG_M_BYTE_EXTRACT:
+        case CG_M_BYTE_TEST:
+        case CG_M_BYTE_JUMP:
+        case CG_M_BYTE_EXTRACT:
             if (!(m->u.b.flags & CG_B_RELATIVE))
                 return 1;
             break;
@@ -222,8 +233,7 @@ static int rule_anchored(const cg_rule *r)
             if (!m->u.b64.relative)
                 return 1;
             break;
-        default:
-            return 1;
+        default: return 1;
         }
     }
     return 0;
@@ -246,7 +256,7 @@ static int rule_fp(const cg_rule *r, const uint8_t **bytes, uint32_t *len, int *
     for (uint32_t i = 0; i < r->nmatch; i++) {
         const cg_match *m = &r->matches[i];
         if (m->type != CG_M_CONTENT || m->buf == CG_BUF_PAYLOAD || m->buf == CG_BUF_STREAM ||
-            m->buf >= CG_BUF_COUNT ||   /* base64_data: decoded bytes are not scanned */
+            m->buf >= CG_BUF_COUNT || /* base64_data: decoded bytes are not scanned */
             (m->u.c.flags & CG_C_NEGATED) || m->u.c.len == 0 || r->groups[m->grp].ntf > 0)
             continue;
         if (!best || m->u.c.len > best->u.c.len)
@@ -269,7 +279,9 @@ static int rule_in_class(const cg_rule *r, int cl)
     if (!rule_is_packet(r) || ((r->bufs & PAYLOAD_BITS) && !r->packet_ok))
         return 0;
     switch (r->proto) {
-    case CG_RP_TCP: case CG_RP_HTTP: case CG_RP_TLS: return cl == CL_TCP;
+    case CG_RP_TCP:
+    case CG_RP_HTTP:
+    case CG_RP_TLS: return cl == CL_TCP;
     case CG_RP_UDP: return cl == CL_UDP;
     case CG_RP_DNS: return cl == CL_TCP || cl == CL_UDP;
     case CG_RP_ICMP: return cl == CL_ICMP;
@@ -341,10 +353,13 @@ static int push_u32(uint32_t **a, uint32_t *n, uint32_t *cap, uint32_t v)
     return 0;
 }
 
-typedef struct seglist { uint32_t *r; uint32_t n, cap; } seglist;
+typedef struct seglist {
+    uint32_t *r;
+    uint32_t n, cap;
+} seglist;
 
-static void mark_ports(const cg_portset *s, const uint32_t *bounds, uint32_t nb,
-                       seglist *segs, uint32_t ri, int *err)
+static void mark_ports(const cg_portset *s, const uint32_t *bounds, uint32_t nb, seglist *segs,
+                       uint32_t ri, int *err)
 {
     for (uint32_t k = 0; k < s->n; k++) {
         /* segments are [bounds[i], bounds[i+1]) ; find the first with start >= lo */
@@ -352,7 +367,10 @@ static void mark_ports(const cg_portset *s, const uint32_t *bounds, uint32_t nb,
         uint32_t a = 0, b = nb;
         while (a < b) {
             uint32_t m = (a + b) / 2;
-            if (bounds[m] < lo) a = m + 1; else b = m;
+            if (bounds[m] < lo)
+                a = m + 1;
+            else
+                b = m;
         }
         for (uint32_t i = a; i + 1 < nb && bounds[i] < hi; i++)
             if (segs[i].n == 0 || segs[i].r[segs[i].n - 1] != ri)
@@ -392,7 +410,7 @@ static int build_dgroup(cg_detect *d, int cl, int dir)
         goto fail;
 
     /* the "any" group: rules (as indexes) to split into patterns and always */
-    g->any.always = anyr;               /* temporarily: all any-port rules */
+    g->any.always = anyr; /* temporarily: all any-port rules */
     g->any.nalways = anyn;
     anyr = NULL;
 
@@ -432,14 +450,13 @@ static int build_dgroup(cg_detect *d, int cl, int dir)
         uint32_t gi = UINT32_MAX;
         for (uint32_t j = 0; j < i; j++)
             if (seg_group[j] && g->pg[seg_group[j] - 1].nalways == segs[i].n &&
-                !memcmp(g->pg[seg_group[j] - 1].always, segs[i].r,
-                        segs[i].n * sizeof(uint32_t))) {
-                gi = seg_group[j] - 1;   /* segs[j].r moved into that group */
+                !memcmp(g->pg[seg_group[j] - 1].always, segs[i].r, segs[i].n * sizeof(uint32_t))) {
+                gi = seg_group[j] - 1; /* segs[j].r moved into that group */
                 break;
             }
         if (gi == UINT32_MAX) {
             gi = g->npg++;
-            g->pg[gi].always = segs[i].r;      /* all its rules, split later */
+            g->pg[gi].always = segs[i].r; /* all its rules, split later */
             g->pg[gi].nalways = segs[i].n;
             segs[i].r = NULL;
         }
@@ -486,13 +503,13 @@ static uint32_t rule_reach(const cg_rule *r)
     const cg_match *m = &r->matches[r->fp];
     const cg_content *c = &m->u.c;
     if (m->type != CG_M_CONTENT || r->groups[m->grp].ntf > 0 ||
-        (c->flags & (CG_C_DISTANCE | CG_C_WITHIN | CG_C_OFFSET_VAR | CG_C_DEPTH_VAR |
-                     CG_C_DISTANCE_VAR | CG_C_WITHIN_VAR)))
+        (c->flags &
+         (CG_C_DISTANCE | CG_C_WITHIN | CG_C_OFFSET_VAR | CG_C_DEPTH_VAR | CG_C_DISTANCE_VAR |
+          CG_C_WITHIN_VAR)))
         return UINT32_MAX;
     if (c->flags & CG_C_STARTSWITH)
         return c->len;
-    if (!(c->flags & CG_C_DEPTH) || c->depth < 0 ||
-        ((c->flags & CG_C_OFFSET) && c->offset < 0))
+    if (!(c->flags & CG_C_DEPTH) || c->depth < 0 || ((c->flags & CG_C_OFFSET) && c->offset < 0))
         return UINT32_MAX;
     uint64_t end = (uint64_t)c->depth + ((c->flags & CG_C_OFFSET) ? (uint64_t)c->offset : 0);
     return end >= UINT32_MAX ? UINT32_MAX : (uint32_t)end;
@@ -504,7 +521,7 @@ static uint32_t rule_reach(const cg_rule *r)
 static int rule_gated(const cg_rule *r)
 {
     return rule_flowbit(r, CG_FB_ISSET) || r->tcpflags.set || r->ttl.op || r->nstream_size ||
-           r->app_match;
+        r->app_match;
 }
 
 /* The payload lengths dsize accepts, as [*lo, *hi]; 0 when none. */
@@ -515,11 +532,24 @@ static int dsize_span(const cg_dsize *ds, uint32_t *lo, uint32_t *hi)
     *hi = UINT32_MAX;
     switch (ds->op) {
     case CG_DS_EQ: *lo = *hi = a; break;
-    case CG_DS_LT: if (a == 0) return 0; *hi = a - 1; break;
-    case CG_DS_GT: if (a == UINT32_MAX) return 0; *lo = a + 1; break;
+    case CG_DS_LT:
+        if (a == 0)
+            return 0;
+        *hi = a - 1;
+        break;
+    case CG_DS_GT:
+        if (a == UINT32_MAX)
+            return 0;
+        *lo = a + 1;
+        break;
     case CG_DS_LE: *hi = a; break;
     case CG_DS_GE: *lo = a; break;
-    case CG_DS_RANGE: if (b <= a + 1ull) return 0; *lo = a + 1; *hi = b - 1; break;
+    case CG_DS_RANGE:
+        if (b <= a + 1ull)
+            return 0;
+        *lo = a + 1;
+        *hi = b - 1;
+        break;
     default: break;
     }
     return 1;
@@ -561,7 +591,7 @@ static int build_spans(cg_detect *d, group *gr, const unsigned *ids, uint32_t n)
     ns = u;
     u = 0;
     for (uint32_t i = 0; i < ns; i++) {
-        lenspan x = {sp[i].from, 0, nu, 0};
+        lenspan x = { sp[i].from, 0, nu, 0 };
         for (uint32_t k = 0; k < n; k++) {
             const cg_rule *r = &d->rules[ids[k]];
             uint32_t lo, hi;
@@ -574,7 +604,7 @@ static int build_spans(cg_detect *d, group *gr, const unsigned *ids, uint32_t n)
             } else if (x.reach < UINT32_MAX && x.n < SPAN_CHECKS && rule_gated(r)) {
                 u_ids[x.off + x.n++] = ids[k];
             } else {
-                x.reach = UINT32_MAX;   /* too many to check: scan it all */
+                x.reach = UINT32_MAX; /* too many to check: scan it all */
                 x.n = 0;
             }
         }
@@ -585,7 +615,7 @@ static int build_spans(cg_detect *d, group *gr, const unsigned *ids, uint32_t n)
         nu += x.n;
         sp[u++] = x;
     }
-    if (u == 1 && sp[0].reach == UINT32_MAX) {   /* every payload whole: no spans */
+    if (u == 1 && sp[0].reach == UINT32_MAX) { /* every payload whole: no spans */
         free(sp);
         free(u_ids);
         return 0;
@@ -599,13 +629,12 @@ static int build_spans(cg_detect *d, group *gr, const unsigned *ids, uint32_t n)
 /* The bytes of a len-byte payload of packet p that group gr scans. Sets
  * w->fb_short when a rule was left out for a flowbit test (isset, isnotset)
  * that fails. */
-static uint32_t scan_len(cg_detect_worker *w, const group *gr, const cg_packet *p,
-                         uint32_t len)
+static uint32_t scan_len(cg_detect_worker *w, const group *gr, const cg_packet *p, uint32_t len)
 {
     if (!gr->span)
         return len;
     uint32_t lo = 0, hi = gr->nspan;
-    while (hi - lo > 1) {               /* the last span starting at or before len */
+    while (hi - lo > 1) { /* the last span starting at or before len */
         uint32_t mid = (lo + hi) / 2;
         if (gr->span[mid].from <= len)
             lo = mid;
@@ -653,13 +682,21 @@ static int compile_variants(cg_detect *d, group *gr, const char **exprs, unsigne
             gr->db[v] = gr->db[u];
             continue;
         }
-        uint32_t m = 0;                 /* this class's patterns first */
+        uint32_t m = 0; /* this class's patterns first */
         for (uint32_t i = 0; i < n; i++)
             if (d->amask[ids[i]] >> v & 1) {
-                const char *e = exprs[i]; exprs[i] = exprs[m]; exprs[m] = e;
-                unsigned f = flags[i]; flags[i] = flags[m]; flags[m] = f;
-                unsigned x = ids[i]; ids[i] = ids[m]; ids[m] = x;
-                size_t l = lens[i]; lens[i] = lens[m]; lens[m] = l;
+                const char *e = exprs[i];
+                exprs[i] = exprs[m];
+                exprs[m] = e;
+                unsigned f = flags[i];
+                flags[i] = flags[m];
+                flags[m] = f;
+                unsigned x = ids[i];
+                ids[i] = ids[m];
+                ids[m] = x;
+                size_t l = lens[i];
+                lens[i] = lens[m];
+                lens[m] = l;
                 m++;
             }
         if (m == 0)
@@ -710,7 +747,7 @@ static int compile_group(cg_detect *d, group *gr, int bound, char *err, size_t e
             always[na++] = all[k];
             continue;
         }
-        if (len > FP_SCAN_MAX) {         /* its last bytes: the match ends where it does */
+        if (len > FP_SCAN_MAX) { /* its last bytes: the match ends where it does */
             b += len - FP_SCAN_MAX;
             len = FP_SCAN_MAX;
         }
@@ -731,8 +768,8 @@ static int compile_group(cg_detect *d, group *gr, int bound, char *err, size_t e
         snprintf(err, errlen, "out of memory building the detection engine");
         goto out;
     }
-    if (np > 0 && !d->info.from_cache && compile_variants(d, gr, exprs, flags, ids, lens, np,
-                                                           err, errlen))
+    if (np > 0 && !d->info.from_cache &&
+        compile_variants(d, gr, exprs, flags, ids, lens, np, err, errlen))
         goto out;
     free(all);
     gr->always = always;
@@ -748,10 +785,9 @@ out:
     return rc;
 }
 
-
 /* ---- address index of always-checked rules ---------------------------------- */
 
-#define NARROW_ADDRS (1u << 24)   /* an address set of at most this many (a /8) is narrow */
+#define NARROW_ADDRS (1u << 24) /* an address set of at most this many (a /8) is narrow */
 
 /* Addresses in s, saturated at NARROW_ADDRS + 1. */
 static uint64_t addrset_size(const cg_addrset *s)
@@ -760,7 +796,7 @@ static uint64_t addrset_size(const cg_addrset *s)
     for (uint32_t i = 0; i < s->n; i++) {
         const uint8_t *lo = s->r[i].lo, *hi = s->r[i].hi;
         if (memcmp(lo, hi, 12) != 0)
-            return NARROW_ADDRS + 1ull;           /* spans more than 2^32 */
+            return NARROW_ADDRS + 1ull; /* spans more than 2^32 */
         uint64_t a = ((uint64_t)lo[12] << 24) | ((uint64_t)lo[13] << 16) | (lo[14] << 8) | lo[15];
         uint64_t b = ((uint64_t)hi[12] << 24) | ((uint64_t)hi[13] << 16) | (hi[14] << 8) | hi[15];
         n += b - a + 1;
@@ -781,7 +817,10 @@ static int index_side(const cg_rule *r)
     return ns <= nd ? 1 : 2;
 }
 
-static int cmp_addr(const void *a, const void *b) { return memcmp(a, b, 16); }
+static int cmp_addr(const void *a, const void *b)
+{
+    return memcmp(a, b, 16);
+}
 
 /* a + 1; 0 when a is the top address (no successor). */
 static int addr_next(const uint8_t a[16], uint8_t out[16])
@@ -809,7 +848,10 @@ static uint32_t seg_of_key(const addr_index *x, uint64_t hi, uint64_t lo)
     while (h - l > 1) {
         uint32_t m = (l + h) / 2;
         uint64_t mh = x->key[2 * m], ml = x->key[2 * m + 1];
-        if (mh < hi || (mh == hi && ml <= lo)) l = m; else h = m;
+        if (mh < hi || (mh == hi && ml <= lo))
+            l = m;
+        else
+            h = m;
     }
     return l;
 }
@@ -822,7 +864,7 @@ static int build_index(const cg_detect *d, addr_index *x, const uint32_t *rules,
         const cg_addrset *s = side == 1 ? &d->rules[rules[k]].src : &d->rules[rules[k]].dst;
         cap += 2 * s->n;
     }
-    uint8_t (*lo)[16] = calloc(cap, 16);
+    uint8_t(*lo)[16] = calloc(cap, 16);
     if (!lo)
         return -1;
     /* lo[0] stays all-zero: the bottom of the address space */
@@ -917,25 +959,25 @@ static void index_free(addr_index *x)
 }
 
 /* Calls fn on every group in a fixed order (the cache's slot order). */
-#define CL_TX NGCLASS           /* FOR_EACH_GROUP's class of the transaction groups */
-#define FOR_EACH_GROUP(d, gr, body) \
-    for (int cl_ = 0; cl_ <= CL_TX; cl_++) \
-        for (int dir_ = 0; dir_ < 2; dir_++) { \
+#define CL_TX NGCLASS /* FOR_EACH_GROUP's class of the transaction groups */
+#define FOR_EACH_GROUP(d, gr, body)                                                   \
+    for (int cl_ = 0; cl_ <= CL_TX; cl_++)                                            \
+        for (int dir_ = 0; dir_ < 2; dir_++) {                                        \
             uint32_t n_ = cl_ < CL_TX ? (d)->g[cl_][dir_].npg + 1 : CG_BUF_COUNT + 1; \
-            for (uint32_t k_ = 0; k_ < n_; k_++) { \
-                group *gr = cl_ == CL_TX ? (k_ < CG_BUF_COUNT ? &(d)->tx[k_][dir_] \
-                                                              : &(d)->bodies[dir_]) \
-                          : k_ == 0 ? &(d)->g[cl_][dir_].any : &(d)->g[cl_][dir_].pg[k_ - 1]; \
-                body \
-            } \
+            for (uint32_t k_ = 0; k_ < n_; k_++) {                                    \
+                group *gr = cl_ == CL_TX                                              \
+                    ? (k_ < CG_BUF_COUNT ? &(d)->tx[k_][dir_] : &(d)->bodies[dir_])   \
+                    : k_ == 0 ? &(d)->g[cl_][dir_].any                                \
+                              : &(d)->g[cl_][dir_].pg[k_ - 1];                        \
+                body                                                                  \
+            }                                                                         \
         }
 
 /* The body buffers: the request or response body and file.data are the same
  * bytes, scanned once against one database. */
 static int is_body(int b)
 {
-    return b == CG_BUF_HTTP_REQUEST_BODY || b == CG_BUF_HTTP_RESPONSE_BODY ||
-           b == CG_BUF_FILE_DATA;
+    return b == CG_BUF_HTTP_REQUEST_BODY || b == CG_BUF_HTTP_RESPONSE_BODY || b == CG_BUF_FILE_DATA;
 }
 
 /* 1 when no group of r is of an application buffer: its application
@@ -960,7 +1002,7 @@ static int rule_header_only(const cg_rule *r)
  * matched on; per direction. */
 static int build_tx(cg_detect *d)
 {
-    uint32_t cap[CG_BUF_COUNT][2], bcap[2] = {0, 0};
+    uint32_t cap[CG_BUF_COUNT][2], bcap[2] = { 0, 0 };
     memset(cap, 0, sizeof cap);
     for (int b = 0; b < CG_BUF_COUNT; b++)
         d->tx[b][0].fpbuf = d->tx[b][1].fpbuf = (int8_t)b;
@@ -988,8 +1030,7 @@ static int build_tx(cg_detect *d)
                 : push_u32(&d->tx[b][dir].always, &d->tx[b][dir].nalways, &cap[b][dir], i);
             for (int k = b + 1; header_only && k < CG_BUF_COUNT && !err; k++)
                 if (r->bufs >> k & 1)
-                    err = push_u32(&d->tx[k][dir].always, &d->tx[k][dir].nalways,
-                                   &cap[k][dir], i);
+                    err = push_u32(&d->tx[k][dir].always, &d->tx[k][dir].nalways, &cap[k][dir], i);
             if (err)
                 return -1;
         }
@@ -1015,10 +1056,9 @@ static void cache_key(const cg_ruleset *rs, uint8_t key[32])
     unsigned lv = LAYOUT_VERSION;
     EVP_MD_CTX *c = EVP_MD_CTX_new();
     unsigned int klen = 32;
-    if (c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
-        EVP_DigestUpdate(c, rh, sizeof rh) && EVP_DigestUpdate(c, ver, strlen(ver)) &&
-        EVP_DigestUpdate(c, &plat, sizeof plat) && EVP_DigestUpdate(c, &lv, sizeof lv) &&
-        EVP_DigestFinal_ex(c, key, &klen)) {
+    if (c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, rh, sizeof rh) &&
+        EVP_DigestUpdate(c, ver, strlen(ver)) && EVP_DigestUpdate(c, &plat, sizeof plat) &&
+        EVP_DigestUpdate(c, &lv, sizeof lv) && EVP_DigestFinal_ex(c, key, &klen)) {
         EVP_MD_CTX_free(c);
         return;
     }
@@ -1058,7 +1098,10 @@ static int cache_load(cg_detect *d, const char *path, const uint8_t key[32])
     if (memcmp(buf + 44, dig, 32))
         goto bad;
     memcpy(&slots, buf + 40, 4);
-    FOR_EACH_GROUP(d, gr, { (void)gr; want++; });
+    FOR_EACH_GROUP(d, gr, {
+        (void)gr;
+        want++;
+    });
     if (slots != want)
         goto bad;
     uint32_t slot = 0;
@@ -1082,8 +1125,8 @@ static int cache_load(cg_detect *d, const char *path, const uint8_t key[32])
             gr->vsame[v] = same;
             if (same < v)
                 gr->db[v] = gr->db[same];
-            else if (l > 0 && hs_deserialize_database((const char *)buf + off, l, &gr->db[v]) !=
-                              HS_SUCCESS)
+            else if (l > 0 &&
+                     hs_deserialize_database((const char *)buf + off, l, &gr->db[v]) != HS_SUCCESS)
                 goto bad;
             off += l;
         }
@@ -1120,9 +1163,12 @@ static void cache_store(cg_detect *d, const char *path, const uint8_t key[32])
     size_t n = 0, cap = 0;
     uint32_t slots = 0, slot = 0;
     int ok = 1;
-    FOR_EACH_GROUP(d, gr, { (void)gr; slots++; });
+    FOR_EACH_GROUP(d, gr, {
+        (void)gr;
+        slots++;
+    });
     ok = !buf_put(&b, &n, &cap, "CGHSDB2", 8) && !buf_put(&b, &n, &cap, key, 32) &&
-         !buf_put(&b, &n, &cap, &slots, 4) && !buf_put(&b, &n, &cap, dig, 32);
+        !buf_put(&b, &n, &cap, &slots, 4) && !buf_put(&b, &n, &cap, dig, 32);
     FOR_EACH_GROUP(d, gr, {
         ok = ok && !buf_put(&b, &n, &cap, &slot, 4);
         for (int v = 0; v < NACLS; v++) {
@@ -1133,7 +1179,7 @@ static void cache_store(cg_detect *d, const char *path, const uint8_t key[32])
                 ok = 0;
             uint64_t l64 = l;
             ok = ok && !buf_put(&b, &n, &cap, &gr->vsame[v], 1) &&
-                 !buf_put(&b, &n, &cap, &l64, 8) && (l == 0 || !buf_put(&b, &n, &cap, bytes, l));
+                !buf_put(&b, &n, &cap, &l64, 8) && (l == 0 || !buf_put(&b, &n, &cap, bytes, l));
             free(bytes);
         }
         slot++;
@@ -1188,8 +1234,8 @@ static int addrset_eq(const cg_addrset *a, const cg_addrset *b)
 
 static int addrset_is_any(const cg_addrset *a)
 {
-    static const uint8_t zero[16], ones[16] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-                                              0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    static const uint8_t zero[16], ones[16] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                                                0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
     return a->n == 1 && memcmp(a->r[0].lo, zero, 16) == 0 && memcmp(a->r[0].hi, ones, 16) == 0;
 }
 
@@ -1243,7 +1289,7 @@ out:
 /* Whether s holds an address of p (in: 1) or outside p (in: 0). */
 static int side_can(const cg_addrset *s, const cg_addrset *p, int in)
 {
-    if (in) {                           /* do they intersect? */
+    if (in) { /* do they intersect? */
         uint32_t i = 0, j = 0;
         while (i < s->n && j < p->n) {
             if (memcmp(s->r[i].hi, p->r[j].lo, 16) < 0)
@@ -1255,13 +1301,13 @@ static int side_can(const cg_addrset *s, const cg_addrset *p, int in)
         }
         return 0;
     }
-    for (uint32_t i = 0; i < s->n; i++) {   /* is s not inside p? */
+    for (uint32_t i = 0; i < s->n; i++) { /* is s not inside p? */
         uint32_t j = 0;
         while (j < p->n && memcmp(p->r[j].hi, s->r[i].lo, 16) < 0)
             j++;
         if (j == p->n || memcmp(p->r[j].lo, s->r[i].lo, 16) > 0 ||
             memcmp(p->r[j].hi, s->r[i].hi, 16) < 0)
-            return 1;                   /* s->r[i] is not within one range of p */
+            return 1; /* s->r[i] is not within one range of p */
     }
     return 0;
 }
@@ -1300,8 +1346,8 @@ static uint8_t addr_class(const cg_detect *d, const cg_packet *p)
                      (cg_addrset_match(d->pivot, p->dst) ? 0 : 2));
 }
 
-int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir,
-                    char *err, size_t errlen)
+int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir, char *err,
+                    size_t errlen)
 {
     double t0 = now_s();
     cg_detect *d = calloc(1, sizeof *d);
@@ -1322,7 +1368,9 @@ int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir
         d->rflags[i] = (uint8_t)((rule_anchored(r) ? RF_ANCHORED : 0) |
                                  ((r->bufs & PAYLOAD_BITS) && !rule_is_packet(r) ? RF_MIXED : 0) |
                                  (rule_flowbit(r, CG_FB_SET) || rule_flowbit(r, CG_FB_UNSET) ||
-                                  rule_flowbit(r, CG_FB_TOGGLE) ? RF_SETBITS : 0));
+                                          rule_flowbit(r, CG_FB_TOGGLE)
+                                      ? RF_SETBITS
+                                      : 0));
     }
     if (build_amask(d))
         goto oom;
@@ -1424,7 +1472,10 @@ void cg_detect_destroy(cg_detect *d)
     free(d);
 }
 
-void cg_detect_get_info(const cg_detect *d, cg_detect_info *out) { *out = d->info; }
+void cg_detect_get_info(const cg_detect *d, cg_detect_info *out)
+{
+    *out = d->info;
+}
 
 /* ---- worker ---------------------------------------------------------------- */
 
@@ -1453,8 +1504,7 @@ int cg_detect_worker_create_shared(cg_detect_worker **out, const cg_detect *d,
         w->gate = sh->gate;
     } else {
         w->own_tables = 1;
-        if (cg_threshold_create(&w->th, THRESHOLD_SLOTS) ||
-            cg_xbits_create(&w->xb, XBITS_SLOTS))
+        if (cg_threshold_create(&w->th, THRESHOLD_SLOTS) || cg_xbits_create(&w->xb, XBITS_SLOTS))
             goto oom;
     }
     FOR_EACH_GROUP((cg_detect *)d, gr, {
@@ -1539,11 +1589,12 @@ static inline void add_cand(cg_detect_worker *w, uint32_t ri)
 static int on_match(unsigned int id, unsigned long long from, unsigned long long to,
                     unsigned int flags, void *ctx)
 {
-    (void)from; (void)flags;
+    (void)from;
+    (void)flags;
     cg_detect_worker *w = ctx;
     if (!(w->d->rflags[id] & RF_ANCHORED))
-        w->hits++;                      /* an anchored rule never needs old bytes */
-    if (w->hstamp[id] != w->gen) {      /* the first match of the inspection */
+        w->hits++;                 /* an anchored rule never needs old bytes */
+    if (w->hstamp[id] != w->gen) { /* the first match of the inspection */
         w->hstamp[id] = w->gen;
         w->hit[id] = w->view;
         w->hit[id].match_end = w->scan_off + (uint32_t)to;
@@ -1589,7 +1640,7 @@ static void scan_group(cg_detect_worker *w, const group *gr, const cg_packet *p,
         return;
     if (hs_scan(db, (const char *)data, n, 0, w->scratch, on_match, w) != HS_SUCCESS) {
         w->st.scan_errors++;
-        w->hits++;                  /* what it missed may lie in the next window */
+        w->hits++; /* what it missed may lie in the next window */
     }
     *scanned += n;
 }
@@ -1611,11 +1662,15 @@ static void sift(uint32_t *a, uint32_t i, uint32_t n)
 {
     for (;;) {
         uint32_t l = 2 * i + 1, m = i;
-        if (l < n && a[l] > a[m]) m = l;
-        if (l + 1 < n && a[l + 1] > a[m]) m = l + 1;
+        if (l < n && a[l] > a[m])
+            m = l;
+        if (l + 1 < n && a[l + 1] > a[m])
+            m = l + 1;
         if (m == i)
             return;
-        uint32_t t = a[i]; a[i] = a[m]; a[m] = t;
+        uint32_t t = a[i];
+        a[i] = a[m];
+        a[m] = t;
         i = m;
     }
 }
@@ -1627,7 +1682,9 @@ static void sort_u32(uint32_t *a, uint32_t n)
     for (uint32_t i = n / 2; i-- > 0;)
         sift(a, i, n);
     for (uint32_t e = n - 1; e > 0; e--) {
-        uint32_t t = a[0]; a[0] = a[e]; a[e] = t;
+        uint32_t t = a[0];
+        a[0] = a[e];
+        a[e] = t;
         sift(a, 0, e);
     }
 }
@@ -1637,7 +1694,8 @@ static int class_of(uint8_t proto)
     switch (proto) {
     case 6: return CL_TCP;
     case 17: return CL_UDP;
-    case 1: case 58: return CL_ICMP;
+    case 1:
+    case 58: return CL_ICMP;
     default: return CL_OTHER;
     }
 }
@@ -1645,7 +1703,7 @@ static int class_of(uint8_t proto)
 /* A new inspection: fresh candidate stamps. */
 static void begin(cg_detect_worker *w)
 {
-    if (++w->gen == 0) {               /* wrapped: clear stamps once per 2^32 inspections */
+    if (++w->gen == 0) { /* wrapped: clear stamps once per 2^32 inspections */
         memset(w->stamp, 0, w->d->nrules * sizeof *w->stamp);
         memset(w->hstamp, 0, w->d->nrules * sizeof *w->hstamp);
         w->gen = 1;
@@ -1678,8 +1736,7 @@ static int rule_matches(cg_detect_worker *w, uint32_t ri, const cg_bufset *bs,
  * inspection; else the inspection's bytes (a packet's payload, a stream
  * window) or, on a transaction, the first instance of the first buffer of
  * the rule the transaction has. */
-static void hit_of(const cg_detect_worker *w, uint32_t ri, const cg_bufset *bs,
-                   cg_detect_hit *out)
+static void hit_of(const cg_detect_worker *w, uint32_t ri, const cg_bufset *bs, cg_detect_hit *out)
 {
     if (w->hstamp[ri] == w->gen) {
         const uint8_t *fp;
@@ -1729,8 +1786,8 @@ static uint32_t verify_cands(cg_detect_worker *w, const cg_packet *p, const cg_f
             continue;
         /* what spans flows (xbits, thresholds) is looked at under the gate,
          * for the rules that use it */
-        int shared = w->gate && (r->nxbits || r->threshold.type != CG_TH_NONE ||
-                                 r->filter.type != CG_TH_NONE);
+        int shared = w->gate &&
+            (r->nxbits || r->threshold.type != CG_TH_NONE || r->filter.type != CG_TH_NONE);
         if (shared)
             w->gate->enter(w->gate->ctx);
         if (r->nxbits && !cg_xbits_check(w->xb, r, p->src, p->dst, p->ts_us)) {
@@ -1751,7 +1808,7 @@ static uint32_t verify_cands(cg_detect_worker *w, const cg_packet *p, const cg_f
             w->st.suppressed += nalerts;
             nalerts = 0;
             w->st.suppressed += 1;
-            break;                      /* a pass rule silences the inspection */
+            break; /* a pass rule silences the inspection */
         }
         if (r->noalert) {
             if (shared)
@@ -1789,10 +1846,13 @@ uint32_t cg_detect_flowbit_words(const cg_detect *d)
     return d->flowbit_words + d->flowints;
 }
 
-int cg_detect_needs_app(const cg_detect *d) { return d->needs_app; }
+int cg_detect_needs_app(const cg_detect *d)
+{
+    return d->needs_app;
+}
 
-static uint32_t detect_packet(cg_detect_worker *w, int cl, const cg_packet *p,
-                              const cg_flow *f, int to_server, const cg_rule *const **alerts)
+static uint32_t detect_packet(cg_detect_worker *w, int cl, const cg_packet *p, const cg_flow *f,
+                              int to_server, const cg_rule *const **alerts)
 {
     *alerts = w->alerts;
     if (p->ipver == 0)
@@ -1804,7 +1864,7 @@ static uint32_t detect_packet(cg_detect_worker *w, int cl, const cg_packet *p,
     w->to_server = to_server;
     w->full = 0;
     w->fb_short = 0;
-    w->view = (cg_detect_hit){CG_BUF_PAYLOAD, p->payload, p->payload_len, 0, 0};
+    w->view = (cg_detect_hit){ CG_BUF_PAYLOAD, p->payload, p->payload_len, 0, 0 };
     w->acls = addr_class(w->d, p);
     scan_dgroup(w, g, p, p->payload, p->payload_len, 0, &w->st.scanned_bytes);
     if (w->fb_short && w->bits) {
@@ -1825,8 +1885,8 @@ static uint32_t detect_packet(cg_detect_worker *w, int cl, const cg_packet *p,
     return verify_cands(w, p, f, to_server, &w->pbs, NULL);
 }
 
-uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
-                          int to_server, const cg_rule *const **alerts)
+uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow *f, int to_server,
+                          const cg_rule *const **alerts)
 {
     return detect_packet(w, class_of(p->proto), p, f, to_server, alerts);
 }
@@ -1834,14 +1894,12 @@ uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow
 uint32_t cg_detect_packet_streamed(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
                                    int to_server, const cg_rule *const **alerts)
 {
-    return detect_packet(w, p->proto == 6 ? CL_TCPS : class_of(p->proto), p, f, to_server,
-                         alerts);
+    return detect_packet(w, p->proto == 6 ? CL_TCPS : class_of(p->proto), p, f, to_server, alerts);
 }
 
-
-uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len,
-                          uint32_t new_from, uint8_t *tail, const cg_packet *p,
-                          const cg_flow *f, int to_server, const cg_rule *const **alerts)
+uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len, uint32_t new_from,
+                          uint8_t *tail, const cg_packet *p, const cg_flow *f, int to_server,
+                          const cg_rule *const **alerts)
 {
     *alerts = w->alerts;
     if (new_from >= len)
@@ -1860,10 +1918,10 @@ uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len
      * only), and only the patterns that end in the new bytes can be
      * candidates. */
     uint64_t hits = w->hits;
-    w->view = (cg_detect_hit){CG_BUF_STREAM, data, len, 0, 0};
+    w->view = (cg_detect_hit){ CG_BUF_STREAM, data, len, 0, 0 };
     w->acls = addr_class(w->d, p);
-    scan_dgroup(w, &w->d->g[CL_STREAM][to_server ? 0 : 1], p, data, len,
-                *tail ? 0 : new_from, &w->st.stream_scanned_bytes);
+    scan_dgroup(w, &w->d->g[CL_STREAM][to_server ? 0 : 1], p, data, len, *tail ? 0 : new_from,
+                &w->st.stream_scanned_bytes);
     *tail = w->hits != hits;
     if (w->ncand == 0)
         return 0;
@@ -1873,7 +1931,7 @@ uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len
     cg_bufset_add(&w->wbs, CG_BUF_STREAM, data, len);
     cg_bufset_clear(&w->obs);
     cg_bufset_add(&w->obs, CG_BUF_STREAM, data, new_from);
-    stream_views sv = {&w->wbs, &w->obs, new_from};
+    stream_views sv = { &w->wbs, &w->obs, new_from };
     uint32_t n = verify_cands(w, p, f, to_server, &w->pbs, &sv);
     w->st.stream_alerts += n;
     return n;
@@ -1909,17 +1967,16 @@ uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const uint8_t *s
                 continue;
             if (is_body(b)) {
                 if (scanned_body && scanned_body->p == v->p && scanned_body->len == v->len)
-                    continue;           /* the same bytes under another name */
+                    continue; /* the same bytes under another name */
                 scanned_body = v;
             }
-            w->view = (cg_detect_hit){(uint8_t)b, v->p, v->len, 0, 0};
-            if (hs_scan(db, (const char *)v->p, v->len, 0, w->scratch, on_match, w) !=
-                HS_SUCCESS)
+            w->view = (cg_detect_hit){ (uint8_t)b, v->p, v->len, 0, 0 };
+            if (hs_scan(db, (const char *)v->p, v->len, 0, w->scratch, on_match, w) != HS_SUCCESS)
                 w->st.scan_errors++;
             w->st.tx_scanned_bytes += v->len;
         }
     }
-    w->view = (cg_detect_hit){0, NULL, 0, 0, 0};   /* hit_of: the rule's buffer */
+    w->view = (cg_detect_hit){ 0, NULL, 0, 0, 0 }; /* hit_of: the rule's buffer */
     if (w->ncand == 0)
         return 0;
     /* rules that match payload bytes too see the direction's stream and the

@@ -60,57 +60,56 @@ typedef struct cg_detect cg_detect;
 typedef struct cg_detect_worker cg_detect_worker;
 
 typedef struct cg_detect_info {
-    uint32_t rules;            /* rules in the engine */
-    uint32_t prefiltered;      /* rules with a fast pattern in a database */
-    uint32_t always;           /* rules checked on every packet of their group */
-    uint32_t addr_indexed;     /* rules without a fast pattern found by an address lookup */
-    uint32_t stream_rules;     /* rules inspected on the reassembled TCP stream */
-    uint32_t tx_prefiltered;   /* rules of application buffers with a fast pattern */
-    uint32_t tx_always;        /* ... and without: checked when their buffer is there */
-    uint32_t databases;        /* Hyperscan databases */
-    uint32_t port_groups;      /* destination-port groups over all classes/directions */
-    uint64_t db_bytes;         /* size of the compiled databases */
-    uint32_t patterns;         /* patterns over all groups */
-    uint32_t class_patterns[4];/* patterns over all groups that a packet of each address
-                                * class (detect.c: inside->inside, outside->inside,
-                                * inside->outside, outside->outside) can be scanned for */
-    int from_cache;            /* 1 when the databases came from the cache file */
-    double build_seconds;      /* wall time of cg_detect_build */
-    char cache_path[512];      /* "" when no cache is used */
+    uint32_t rules;             /* rules in the engine */
+    uint32_t prefiltered;       /* rules with a fast pattern in a database */
+    uint32_t always;            /* rules checked on every packet of their group */
+    uint32_t addr_indexed;      /* rules without a fast pattern found by an address lookup */
+    uint32_t stream_rules;      /* rules inspected on the reassembled TCP stream */
+    uint32_t tx_prefiltered;    /* rules of application buffers with a fast pattern */
+    uint32_t tx_always;         /* ... and without: checked when their buffer is there */
+    uint32_t databases;         /* Hyperscan databases */
+    uint32_t port_groups;       /* destination-port groups over all classes/directions */
+    uint64_t db_bytes;          /* size of the compiled databases */
+    uint32_t patterns;          /* patterns over all groups */
+    uint32_t class_patterns[4]; /* patterns over all groups that a packet of each address
+                                 * class (detect.c: inside->inside, outside->inside,
+                                 * inside->outside, outside->outside) can be scanned for */
+    int from_cache;             /* 1 when the databases came from the cache file */
+    double build_seconds;       /* wall time of cg_detect_build */
+    char cache_path[512];       /* "" when no cache is used */
 } cg_detect_info;
 
 /* Builds the engine over rs's rules (rs must outlive it). cache_dir may be NULL
  * (no cache). A cache file that is unreadable or stale is ignored and rewritten.
  * Returns 0, or -1 with a one-line message in err. */
-int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir,
-                    char *err, size_t errlen);
+int cg_detect_build(cg_detect **out, const cg_ruleset *rs, const char *cache_dir, char *err,
+                    size_t errlen);
 void cg_detect_destroy(cg_detect *d);
 void cg_detect_get_info(const cg_detect *d, cg_detect_info *out);
 
 typedef struct cg_detect_stats {
-    uint64_t packets;          /* packets inspected */
-    uint64_t scanned_bytes;    /* payload bytes given to Hyperscan */
-    uint64_t candidates;       /* rules verified */
-    uint64_t matches;          /* rules that matched (before thresholds) */
-    uint64_t alerts;           /* alerts raised */
-    uint64_t suppressed;       /* matches silenced by threshold or a pass rule */
-    uint64_t alerts_dropped;   /* alert buffer full */
-    uint64_t threshold_full;   /* threshold table full: tracked as new */
-    uint64_t xbits_full;       /* xbits table full: the bit expiring first dropped */
-    uint64_t pcre_errors;      /* PCRE2 match limits hit */
-    uint64_t scan_errors;      /* Hyperscan scans that failed (their matches are lost) */
-    uint64_t stream_inspections;    /* cg_detect_stream calls with new bytes */
-    uint64_t stream_scanned_bytes;  /* stream window bytes given to Hyperscan */
-    uint64_t stream_new_bytes; /* stream bytes inspected (each once): scanned / new is
-                                * what the windows' overlap costs */
-    uint64_t stream_alerts;    /* alerts raised on the stream */
-    uint64_t transactions;     /* application transactions inspected */
-    uint64_t tx_scanned_bytes; /* application buffer bytes given to Hyperscan */
-    uint64_t tx_alerts;        /* alerts raised on transactions */
+    uint64_t packets;              /* packets inspected */
+    uint64_t scanned_bytes;        /* payload bytes given to Hyperscan */
+    uint64_t candidates;           /* rules verified */
+    uint64_t matches;              /* rules that matched (before thresholds) */
+    uint64_t alerts;               /* alerts raised */
+    uint64_t suppressed;           /* matches silenced by threshold or a pass rule */
+    uint64_t alerts_dropped;       /* alert buffer full */
+    uint64_t threshold_full;       /* threshold table full: tracked as new */
+    uint64_t xbits_full;           /* xbits table full: the bit expiring first dropped */
+    uint64_t pcre_errors;          /* PCRE2 match limits hit */
+    uint64_t scan_errors;          /* Hyperscan scans that failed (their matches are lost) */
+    uint64_t stream_inspections;   /* cg_detect_stream calls with new bytes */
+    uint64_t stream_scanned_bytes; /* stream window bytes given to Hyperscan */
+    uint64_t stream_new_bytes;     /* stream bytes inspected (each once): scanned / new is
+                                    * what the windows' overlap costs */
+    uint64_t stream_alerts;        /* alerts raised on the stream */
+    uint64_t transactions;         /* application transactions inspected */
+    uint64_t tx_scanned_bytes;     /* application buffer bytes given to Hyperscan */
+    uint64_t tx_alerts;            /* alerts raised on transactions */
 } cg_detect_stats;
 
-int cg_detect_worker_create(cg_detect_worker **out, const cg_detect *d,
-                            char *err, size_t errlen);
+int cg_detect_worker_create(cg_detect_worker **out, const cg_detect *d, char *err, size_t errlen);
 
 /* State that spans flows, when several workers share it (the pipeline's
  * workers): the threshold and detection_filter table and the xbits, which a
@@ -143,8 +142,8 @@ void cg_detect_worker_destroy(cg_detect_worker *w);
 /* Inspects one decoded packet of flow f (f may be NULL: then flow keywords do
  * not match). Returns the number of alerts; *alerts points to the worker's
  * buffer of rules that alerted, valid until the next call. */
-uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow *f,
-                          int to_server, const cg_rule *const **alerts);
+uint32_t cg_detect_packet(cg_detect_worker *w, const cg_packet *p, const cg_flow *f, int to_server,
+                          const cg_rule *const **alerts);
 
 /* The same for a TCP packet of flow f whose payload bytes the reassembled
  * stream holds (they were taken in, or are held out of order): only the
@@ -171,9 +170,9 @@ uint32_t cg_detect_packet_streamed(cg_detect_worker *w, const cg_packet *p, cons
  * state between inspections (0 at its start, or when data[0] starts a new
  * window): whether a fast pattern was seen in the previous inspection; when
  * not, the old bytes are not scanned again. Alerts as cg_detect_packet. */
-uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len,
-                          uint32_t new_from, uint8_t *tail, const cg_packet *p,
-                          const cg_flow *f, int to_server, const cg_rule *const **alerts);
+uint32_t cg_detect_stream(cg_detect_worker *w, const uint8_t *data, uint32_t len, uint32_t new_from,
+                          uint8_t *tail, const cg_packet *p, const cg_flow *f, int to_server,
+                          const cg_rule *const **alerts);
 
 /* One application transaction (an HTTP request or response, a DNS message, a
  * TLS handshake message) of flow f in direction to_server, as its parser
@@ -198,9 +197,9 @@ uint32_t cg_detect_tx(cg_detect_worker *w, const cg_bufset *bs, const uint8_t *s
  * match_end); 0 when not known). */
 #define CG_DETECT_NO_MATCH UINT32_MAX
 typedef struct cg_detect_hit {
-    uint8_t buf;               /* CG_BUF_* of data */
-    const uint8_t *data;       /* a view, valid as long as the inspected bytes (the
-                                * caller's packet, chunk or transaction) */
+    uint8_t buf;         /* CG_BUF_* of data */
+    const uint8_t *data; /* a view, valid as long as the inspected bytes (the
+                          * caller's packet, chunk or transaction) */
     uint32_t len;
     uint32_t match_end;
     uint32_t match_len;

@@ -30,29 +30,29 @@
 /* entry kinds */
 enum { E_FREE, E_SRC, E_VERT, E_HORIZ, E_DNS_LONG, E_DNS_NAMES, E_DNS_TYPES };
 
-#define F_ALERTED 0x01           /* this window alerted (E_SRC: the slow scan) */
-#define F_VERT    0x02           /* E_SRC: vert_us holds a vertical alert */
-#define F_HORIZ   0x04           /* E_SRC: horiz_us holds a horizontal alert */
-#define F_FIRST   0x08           /* first (and E_SRC: port) hold the window's first probe */
-#define F_HOSTS   0x10           /* E_SRC: a second host was probed in the window */
-#define F_PORTS   0x20           /* E_SRC: a second port was probed in the window */
+#define F_ALERTED 0x01 /* this window alerted (E_SRC: the slow scan) */
+#define F_VERT 0x02    /* E_SRC: vert_us holds a vertical alert */
+#define F_HORIZ 0x04   /* E_SRC: horiz_us holds a horizontal alert */
+#define F_FIRST 0x08   /* first (and E_SRC: port) hold the window's first probe */
+#define F_HOSTS 0x10   /* E_SRC: a second host was probed in the window */
+#define F_PORTS 0x20   /* E_SRC: a second port was probed in the window */
 
 #define WORDS (CG_DETECTORS_BITS / 64)
-#define NONE 0u                  /* index + 1 links: 0 is the end */
+#define NONE 0u /* index + 1 links: 0 is the end */
 #define US 1000000ull
 
 typedef struct entry {
-    uint32_t chain;              /* next in the bucket, index + 1 */
-    uint32_t prev, next;         /* LRU neighbours, index + 1 (prev: more recent) */
+    uint32_t chain;      /* next in the bucket, index + 1 */
+    uint32_t prev, next; /* LRU neighbours, index + 1 (prev: more recent) */
     uint32_t hash;
     uint8_t kind, flags;
     uint16_t count;
-    uint8_t src[16];             /* the scanner or client */
-    uint8_t key[16];             /* host (E_VERT), port (E_HORIZ), domain hash (DNS) */
-    uint8_t first[16];           /* the window's first host (E_SRC, E_HORIZ) */
-    uint16_t port;               /* E_SRC: the window's first port */
-    uint64_t start_us;           /* the window's start */
-    uint64_t vert_us, horiz_us;  /* E_SRC: the last fast alerts (F_VERT, F_HORIZ) */
+    uint8_t src[16];            /* the scanner or client */
+    uint8_t key[16];            /* host (E_VERT), port (E_HORIZ), domain hash (DNS) */
+    uint8_t first[16];          /* the window's first host (E_SRC, E_HORIZ) */
+    uint16_t port;              /* E_SRC: the window's first port */
+    uint64_t start_us;          /* the window's start */
+    uint64_t vert_us, horiz_us; /* E_SRC: the last fast alerts (F_VERT, F_HORIZ) */
     uint64_t bits[WORDS];
 } entry;
 
@@ -63,12 +63,12 @@ _Static_assert(sizeof(entry) == CG_DETECTORS_ENTRY_BYTES, "entry size as documen
 struct cg_detectors {
     cg_detectors_config c;
     entry *e;
-    uint32_t *bucket;            /* index + 1 of the chain's first entry */
-    uint32_t mask;               /* buckets - 1 */
+    uint32_t *bucket; /* index + 1 of the chain's first entry */
+    uint32_t mask;    /* buckets - 1 */
     uint32_t cap, used, live;
-    uint32_t head, tail;         /* LRU, index + 1 */
-    uint64_t fast_us;            /* the longer fast window (slow scans wait it out) */
-    int scans, dns;              /* some scan kind, some DNS kind is on */
+    uint32_t head, tail; /* LRU, index + 1 */
+    uint64_t fast_us;    /* the longer fast window (slow scans wait it out) */
+    int scans, dns;      /* some scan kind, some DNS kind is on */
     cg_rule rules[CG_DET_KINDS];
     cg_kv meta[CG_DET_KINDS];
     char *desc[CG_DET_KINDS];
@@ -81,33 +81,32 @@ struct cg_detectors {
 /* ---- what each kind is ---------------------------------------------------- */
 
 static const struct kind_info {
-    const char *name;            /* in the file */
-    const char *what;            /* of the threshold, for messages */
+    const char *name; /* in the file */
+    const char *what; /* of the threshold, for messages */
     uint32_t gid, sid;
     const char *msg, *classtype;
-    uint8_t sev;                 /* when the classtype is not defined */
-    uint8_t proto;               /* CG_RP_* */
-    uint32_t window, threshold;  /* defaults */
-    uint32_t tmin, tmax;         /* the threshold's range */
+    uint8_t sev;                /* when the classtype is not defined */
+    uint8_t proto;              /* CG_RP_* */
+    uint32_t window, threshold; /* defaults */
+    uint32_t tmin, tmax;        /* the threshold's range */
 } KINDS[CG_DET_KINDS] = {
-    [CG_DET_VERTICAL] = { "port_scan", "ports", 122, 1,
-        "CANHGAC SCAN TCP port scan (vertical)", "attempted-recon", 2, CG_RP_TCP,
-        60, 25, 2, CG_DETECTORS_MAX_DISTINCT },
+    [CG_DET_VERTICAL] = { "port_scan", "ports", 122, 1, "CANHGAC SCAN TCP port scan (vertical)",
+                          "attempted-recon", 2, CG_RP_TCP, 60, 25, 2, CG_DETECTORS_MAX_DISTINCT },
     [CG_DET_HORIZONTAL] = { "host_sweep", "hosts", 122, 3,
-        "CANHGAC SCAN TCP host sweep (horizontal)", "attempted-recon", 2, CG_RP_TCP,
-        60, 25, 2, CG_DETECTORS_MAX_DISTINCT },
-    [CG_DET_SLOW] = { "slow_scan", "probes", 122, 100,
-        "CANHGAC SCAN TCP slow port scan", "attempted-recon", 2, CG_RP_TCP,
-        1800, 40, 2, CG_DETECTORS_MAX_DISTINCT },
+                            "CANHGAC SCAN TCP host sweep (horizontal)", "attempted-recon", 2,
+                            CG_RP_TCP, 60, 25, 2, CG_DETECTORS_MAX_DISTINCT },
+    [CG_DET_SLOW] = { "slow_scan", "probes", 122, 100, "CANHGAC SCAN TCP slow port scan",
+                      "attempted-recon", 2, CG_RP_TCP, 1800, 40, 2, CG_DETECTORS_MAX_DISTINCT },
     [CG_DET_DNS_LONG] = { "dns_long", "queries", 9100, 201,
-        "CANHGAC DNS tunnelling: long or high-entropy labels", "policy-violation", 2,
-        CG_RP_DNS, 300, 10, 1, 65535 },
+                          "CANHGAC DNS tunnelling: long or high-entropy labels", "policy-violation",
+                          2, CG_RP_DNS, 300, 10, 1, 65535 },
     [CG_DET_DNS_NAMES] = { "dns_names", "names", 9100, 202,
-        "CANHGAC DNS tunnelling: many distinct names under one domain", "policy-violation", 2,
-        CG_RP_DNS, 300, 100, 2, CG_DETECTORS_MAX_DISTINCT },
+                           "CANHGAC DNS tunnelling: many distinct names under one domain",
+                           "policy-violation", 2, CG_RP_DNS, 300, 100, 2,
+                           CG_DETECTORS_MAX_DISTINCT },
     [CG_DET_DNS_TYPES] = { "dns_types", "queries", 9100, 203,
-        "CANHGAC DNS tunnelling: TXT/NULL/CNAME volume", "trojan-activity", 1, CG_RP_DNS,
-        300, 50, 1, 65535 },
+                           "CANHGAC DNS tunnelling: TXT/NULL/CNAME volume", "trojan-activity", 1,
+                           CG_RP_DNS, 300, 50, 1, 65535 },
 };
 
 const char *cg_detectors_kind_name(int kind)
@@ -135,8 +134,7 @@ void cg_detectors_defaults(cg_detectors_config *c)
 enum { V_ENABLED, V_WINDOW, V_THRESHOLD, V_TABLE, V_LABEL, V_ENT_LEN, V_ENTROPY, V_NAMES_MIN };
 
 /* One setting: NAME value. 0, or -1 with "why" in why. */
-static int set_one(cg_detectors_config *c, const char *name, const char *val, char *why,
-                   size_t wl)
+static int set_one(cg_detectors_config *c, const char *name, const char *val, char *why, size_t wl)
 {
     int kind = -1, what = -1;
     const char *dot = strchr(name, '.');
@@ -189,8 +187,8 @@ static int set_one(cg_detectors_config *c, const char *name, const char *val, ch
             return -1;
         }
         if (v < 1.0 || v > 8.0) {
-            snprintf(why, wl, "%.100s: %.100s is out of range (1.0 to 8.0 bits per character)", name,
-                     val);
+            snprintf(why, wl, "%.100s: %.100s is out of range (1.0 to 8.0 bits per character)",
+                     name, val);
             return -1;
         }
         c->dns_entropy = v;
@@ -205,19 +203,46 @@ static int set_one(cg_detectors_config *c, const char *name, const char *val, ch
     const char *unit = "";
     uint32_t *dst = NULL;
     switch (what) {
-    case V_WINDOW: lo = 1; hi = 86400; unit = " seconds"; dst = &c->window_s[kind]; break;
+    case V_WINDOW:
+        lo = 1;
+        hi = 86400;
+        unit = " seconds";
+        dst = &c->window_s[kind];
+        break;
     case V_THRESHOLD:
         lo = KINDS[kind].tmin;
         hi = KINDS[kind].tmax;
-        unit = kind == CG_DET_VERTICAL ? " ports" : kind == CG_DET_HORIZONTAL ? " hosts"
-             : kind == CG_DET_SLOW ? " host:port pairs" : kind == CG_DET_DNS_NAMES ? " names"
-             : " queries";
+        unit = kind == CG_DET_VERTICAL  ? " ports"
+            : kind == CG_DET_HORIZONTAL ? " hosts"
+            : kind == CG_DET_SLOW       ? " host:port pairs"
+            : kind == CG_DET_DNS_NAMES  ? " names"
+                                        : " queries";
         dst = &c->threshold[kind];
         break;
-    case V_TABLE: lo = 16; hi = 1 << 24; unit = " entries"; dst = &c->table_size; break;
-    case V_LABEL: lo = 10; hi = 63; unit = " characters"; dst = &c->dns_label; break;
-    case V_ENT_LEN: lo = 8; hi = 253; unit = " characters"; dst = &c->dns_entropy_length; break;
-    default: lo = 0; hi = 253; unit = " characters"; dst = &c->dns_names_min; break;
+    case V_TABLE:
+        lo = 16;
+        hi = 1 << 24;
+        unit = " entries";
+        dst = &c->table_size;
+        break;
+    case V_LABEL:
+        lo = 10;
+        hi = 63;
+        unit = " characters";
+        dst = &c->dns_label;
+        break;
+    case V_ENT_LEN:
+        lo = 8;
+        hi = 253;
+        unit = " characters";
+        dst = &c->dns_entropy_length;
+        break;
+    default:
+        lo = 0;
+        hi = 253;
+        unit = " characters";
+        dst = &c->dns_names_min;
+        break;
     }
     if (v < lo || v > hi) {
         snprintf(why, wl, "%.100s: %lld is out of range (%lld to %lld%s)", name, v, lo, hi, unit);
@@ -227,8 +252,7 @@ static int set_one(cg_detectors_config *c, const char *name, const char *val, ch
     return 0;
 }
 
-int cg_detectors_config_load(cg_detectors_config *c, const char *path, char *err,
-                             size_t errlen)
+int cg_detectors_config_load(cg_detectors_config *c, const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "r");
     if (!f) {
@@ -272,8 +296,8 @@ int cg_detectors_config_load(cg_detectors_config *c, const char *path, char *err
             goto out;
         }
         if (strchr(val, ' ') || strchr(val, '\t')) {
-            snprintf(err, errlen, "%s:%u: %s: one value expected, not '%s'", path, lineno,
-                     name, val);
+            snprintf(err, errlen, "%s:%u: %s: one value expected, not '%s'", path, lineno, name,
+                     val);
             goto out;
         }
         if (set_one(&n, name, val, why, sizeof why)) {
@@ -310,8 +334,8 @@ int cg_detectors_create(cg_detectors **out, const cg_detectors_config *cfg, cons
         goto fail;
     }
     for (int k = 0; k < CG_DET_KINDS; k++) {
-        if (d->c.window_s[k] < 1 || d->c.window_s[k] > 86400 ||
-            d->c.threshold[k] < KINDS[k].tmin || d->c.threshold[k] > KINDS[k].tmax) {
+        if (d->c.window_s[k] < 1 || d->c.window_s[k] > 86400 || d->c.threshold[k] < KINDS[k].tmin ||
+            d->c.threshold[k] > KINDS[k].tmax) {
             snprintf(err, errlen, "detectors: %s window or threshold out of range", KINDS[k].name);
             goto fail;
         }
@@ -329,7 +353,8 @@ int cg_detectors_create(cg_detectors **out, const cg_detectors_config *cfg, cons
     d->scans = en[CG_DET_VERTICAL] || en[CG_DET_HORIZONTAL] || en[CG_DET_SLOW];
     d->dns = en[CG_DET_DNS_LONG] || en[CG_DET_DNS_NAMES] || en[CG_DET_DNS_TYPES];
     uint32_t fw = d->c.window_s[CG_DET_VERTICAL] > d->c.window_s[CG_DET_HORIZONTAL]
-                      ? d->c.window_s[CG_DET_VERTICAL] : d->c.window_s[CG_DET_HORIZONTAL];
+        ? d->c.window_s[CG_DET_VERTICAL]
+        : d->c.window_s[CG_DET_HORIZONTAL];
     d->fast_us = (uint64_t)fw * US;
 
     for (int k = 0; k < CG_DET_KINDS; k++) {
@@ -430,7 +455,7 @@ static uint64_t key_hash(uint8_t kind, const uint8_t src[16], const uint8_t key[
 /* Sets the bit of value hash v; 1 when it was not set (count it). */
 static inline int sketch_add(entry *e, uint64_t v)
 {
-    uint32_t b = (uint32_t)(mix64(v) >> 54);            /* 10 bits: 0..1023 */
+    uint32_t b = (uint32_t)(mix64(v) >> 54); /* 10 bits: 0..1023 */
     uint64_t m = 1ull << (b & 63);
     if (e->bits[b >> 6] & m)
         return 0;
@@ -440,8 +465,13 @@ static inline int sketch_add(entry *e, uint64_t v)
 
 static uint64_t window_us(const cg_detectors *d, uint8_t kind)
 {
-    static const int8_t k_of[] = { -1, CG_DET_SLOW, CG_DET_VERTICAL, CG_DET_HORIZONTAL,
-                                   CG_DET_DNS_LONG, CG_DET_DNS_NAMES, CG_DET_DNS_TYPES };
+    static const int8_t k_of[] = { -1,
+                                   CG_DET_SLOW,
+                                   CG_DET_VERTICAL,
+                                   CG_DET_HORIZONTAL,
+                                   CG_DET_DNS_LONG,
+                                   CG_DET_DNS_NAMES,
+                                   CG_DET_DNS_TYPES };
     return (uint64_t)d->c.window_s[k_of[kind]] * US;
 }
 
@@ -483,7 +513,7 @@ static void window_reset(entry *e, uint64_t ts)
 {
     e->start_us = ts;
     e->count = 0;
-    e->flags &= (uint8_t)(F_VERT | F_HORIZ);      /* the fast alerts' times outlive it */
+    e->flags &= (uint8_t)(F_VERT | F_HORIZ); /* the fast alerts' times outlive it */
     memset(e->bits, 0, sizeof e->bits);
 }
 
@@ -497,8 +527,7 @@ static entry *touch(cg_detectors *d, uint8_t kind, const uint8_t src[16], const 
     uint32_t i = d->bucket[h & d->mask];
     while (i) {
         entry *e = &d->e[i - 1];
-        if (e->hash == h && e->kind == kind && !memcmp(e->src, src, 16) &&
-            !memcmp(e->key, key, 16))
+        if (e->hash == h && e->kind == kind && !memcmp(e->src, src, 16) && !memcmp(e->key, key, 16))
             break;
         i = e->chain;
     }
@@ -541,8 +570,8 @@ static entry *touch(cg_detectors *d, uint8_t kind, const uint8_t src[16], const 
 /* An alert of kind with packet p (NULL: one of d's, from src to dst, with
  * the destination port dport when has_port). */
 static void emit(cg_detectors *d, int kind, const cg_packet *p, const cg_packet *cur,
-                  const uint8_t src[16], const uint8_t dst[16], int has_port, uint16_t dport,
-                  uint64_t ts)
+                 const uint8_t src[16], const uint8_t dst[16], int has_port, uint16_t dport,
+                 uint64_t ts)
 {
     if (d->nal == MAX_ALERTS)
         return;
@@ -559,7 +588,7 @@ static void emit(cg_detectors *d, int kind, const cg_packet *p, const cg_packet 
             s->flags = CG_PKT_HAS_PORTS;
             s->dport = dport;
         }
-        if (cur && cur->frame) {    /* the packet at hand is the evidence */
+        if (cur && cur->frame) { /* the packet at hand is the evidence */
             s->frame = cur->frame;
             s->caplen = cur->caplen;
             s->wirelen = cur->wirelen;
@@ -577,11 +606,11 @@ static void emit(cg_detectors *d, int kind, const cg_packet *p, const cg_packet 
 
 /* One attempt of src to dst:port that did not complete a handshake, at ts;
  * cur is the packet at hand (NULL at a flow's end). */
-static void evidence(cg_detectors *d, const uint8_t src[16], const uint8_t dst[16],
-                     uint16_t port, uint64_t ts, const cg_packet *cur)
+static void evidence(cg_detectors *d, const uint8_t src[16], const uint8_t dst[16], uint16_t port,
+                     uint64_t ts, const cg_packet *cur)
 {
     const uint8_t *en = d->c.enabled;
-    uint8_t pk[16] = {0};
+    uint8_t pk[16] = { 0 };
     pk[0] = (uint8_t)(port >> 8);
     pk[1] = (uint8_t)port;
     static const uint8_t zero[16];
@@ -644,8 +673,8 @@ static void evidence(cg_detectors *d, const uint8_t src[16], const uint8_t dst[1
     }
     /* slow: enough probes, spread over more than the fast windows, and no
      * fast alert since the slow window began */
-    if (en[CG_DET_SLOW] && s->count >= d->c.threshold[CG_DET_SLOW] &&
-        !(s->flags & F_ALERTED) && ts >= s->start_us && ts - s->start_us >= d->fast_us &&
+    if (en[CG_DET_SLOW] && s->count >= d->c.threshold[CG_DET_SLOW] && !(s->flags & F_ALERTED) &&
+        ts >= s->start_us && ts - s->start_us >= d->fast_us &&
         !((s->flags & F_VERT) && s->vert_us >= s->start_us) &&
         !((s->flags & F_HORIZ) && s->horiz_us >= s->start_us)) {
         s->flags |= F_ALERTED;
@@ -659,13 +688,13 @@ int cg_detectors_packet_counts(const cg_detectors *d, const cg_packet *p, const 
         return 0;
     uint8_t fl = p->tcp_flags;
     return !(fl & (CG_TH_SYN | CG_TH_ACK | CG_TH_RST)) ||
-           ((fl & CG_TH_RST) && !f->midstream && !cg_flow_established(f));
+        ((fl & CG_TH_RST) && !f->midstream && !cg_flow_established(f));
 }
 
 int cg_detectors_flow_end_counts(const cg_detectors *d, const cg_flow *f)
 {
     return d->scans && f->proto == 6 && !f->midstream && !cg_flow_established(f) &&
-           f->tcp_state != CG_TCP_CLOSED && f->tcp_state != CG_TCP_NONE;
+        f->tcp_state != CG_TCP_CLOSED && f->tcp_state != CG_TCP_NONE;
 }
 
 int cg_detectors_dns_counts(const cg_detectors *d, const uint8_t *msg, uint32_t len)
@@ -673,8 +702,8 @@ int cg_detectors_dns_counts(const cg_detectors *d, const uint8_t *msg, uint32_t 
     return d->dns && len >= CG_DNS_HEADER && !(msg[2] & 0x80);
 }
 
-uint32_t cg_detectors_packet(cg_detectors *d, const cg_packet *p, const cg_flow *f,
-                             int to_server, const cg_det_alert **out)
+uint32_t cg_detectors_packet(cg_detectors *d, const cg_packet *p, const cg_flow *f, int to_server,
+                             const cg_det_alert **out)
 {
     d->nal = 0;
     *out = d->al;
@@ -740,8 +769,8 @@ static int first_qtype(const uint8_t *m, uint32_t len)
 /* The well-known second levels under a country's code (detectors.h). */
 static int public_second(const char *s, size_t n)
 {
-    static const char *const sl[] = { "com", "net", "org", "edu", "gov", "ac", "co", "int",
-                                      "mil", "info", "biz", "name", "health", "pro" };
+    static const char *const sl[] = { "com", "net", "org",  "edu", "gov",  "ac",     "co",
+                                      "int", "mil", "info", "biz", "name", "health", "pro" };
     for (size_t i = 0; i < sizeof sl / sizeof sl[0]; i++)
         if (strlen(sl[i]) == n && !memcmp(sl[i], s, n))
             return 1;
@@ -804,20 +833,20 @@ uint32_t cg_detectors_dns(cg_detectors *d, const cg_packet *p, const uint8_t *ms
         name[i] = (char)(v->p[i] >= 'A' && v->p[i] <= 'Z' ? v->p[i] + 32 : v->p[i]);
     /* the registered domain: the last two labels, or three under a public
      * second level of a country */
-    size_t dots[3] = {n, n, n};  /* the last three dots, from the end */
+    size_t dots[3] = { n, n, n }; /* the last three dots, from the end */
     int nd = 0;
     for (size_t i = n; i-- > 0 && nd < 3;)
         if (name[i] == '.')
             dots[nd++] = i;
-    size_t dom = 0;                          /* where the domain starts */
+    size_t dom = 0; /* where the domain starts */
     if (nd >= 2) {
         dom = dots[1] + 1;
         size_t tld = n - dots[0] - 1, sl = dots[0] - dots[1] - 1;
         if (tld == 2 && public_second(name + dots[1] + 1, sl))
             dom = nd >= 3 ? dots[2] + 1 : 0;
     }
-    size_t sub = dom ? dom - 1 : 0;          /* the subdomain: name[0..sub) */
-    uint8_t key[16] = {0};
+    size_t sub = dom ? dom - 1 : 0; /* the subdomain: name[0..sub) */
+    uint8_t key[16] = { 0 };
     uint64_t dh = bytes_hash(name + dom, n - dom);
     memcpy(key, &dh, 8);
     uint64_t ts = p->ts_us;

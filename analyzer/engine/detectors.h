@@ -98,8 +98,8 @@
 #ifndef CG_DETECTORS_H
 #define CG_DETECTORS_H
 
-#define CG_DETECTORS_GID_SCAN 122    /* the scans' generator (Snort's port_scan) */
-#define CG_DETECTORS_GID_OWN 9100    /* the DNS tunnel detectors' */
+#define CG_DETECTORS_GID_SCAN 122 /* the scans' generator (Snort's port_scan) */
+#define CG_DETECTORS_GID_OWN 9100 /* the DNS tunnel detectors' */
 
 #include <stddef.h>
 #include <stdint.h>
@@ -110,24 +110,28 @@
 #include "sensor/flow.h"
 
 enum cg_det_kind {
-    CG_DET_VERTICAL, CG_DET_HORIZONTAL, CG_DET_SLOW,
-    CG_DET_DNS_LONG, CG_DET_DNS_NAMES, CG_DET_DNS_TYPES,
+    CG_DET_VERTICAL,
+    CG_DET_HORIZONTAL,
+    CG_DET_SLOW,
+    CG_DET_DNS_LONG,
+    CG_DET_DNS_NAMES,
+    CG_DET_DNS_TYPES,
     CG_DET_KINDS
 };
 
-#define CG_DETECTORS_BITS 1024           /* bits of a distinct-value sketch */
-#define CG_DETECTORS_MAX_DISTINCT 500    /* highest threshold of distinct values */
+#define CG_DETECTORS_BITS 1024        /* bits of a distinct-value sketch */
+#define CG_DETECTORS_MAX_DISTINCT 500 /* highest threshold of distinct values */
 #define CG_DETECTORS_ENTRY_BYTES 224
 
 typedef struct cg_detectors_config {
     uint8_t enabled[CG_DET_KINDS];
-    uint32_t window_s[CG_DET_KINDS];     /* 1 .. 86400 */
-    uint32_t threshold[CG_DET_KINDS];    /* ports, hosts, probes, queries, names, queries */
-    uint32_t table_size;                 /* entries, 16 .. 16777216 */
-    uint32_t dns_label;                  /* dns_long.label: 10 .. 63 */
-    uint32_t dns_entropy_length;         /* dns_long.entropy_length: 8 .. 253 */
-    double dns_entropy;                  /* dns_long.entropy: 1.0 .. 8.0 bits per character */
-    uint32_t dns_names_min;              /* dns_names.min_length: 0 .. 253 */
+    uint32_t window_s[CG_DET_KINDS];  /* 1 .. 86400 */
+    uint32_t threshold[CG_DET_KINDS]; /* ports, hosts, probes, queries, names, queries */
+    uint32_t table_size;              /* entries, 16 .. 16777216 */
+    uint32_t dns_label;               /* dns_long.label: 10 .. 63 */
+    uint32_t dns_entropy_length;      /* dns_long.entropy_length: 8 .. 253 */
+    double dns_entropy;               /* dns_long.entropy: 1.0 .. 8.0 bits per character */
+    uint32_t dns_names_min;           /* dns_names.min_length: 0 .. 253 */
 } cg_detectors_config;
 
 /* The defaults, as rules/detectors.conf writes them out. */
@@ -138,8 +142,7 @@ void cg_detectors_defaults(cg_detectors_config *c);
  * unchanged and "FILE:LINE: why" (or "FILE: why" when it cannot be read) in
  * err: an unknown name, a value that is not a number (or yes/no), a window of
  * 0 or below, a value out of its range. */
-int cg_detectors_config_load(cg_detectors_config *c, const char *path, char *err,
-                             size_t errlen);
+int cg_detectors_config_load(cg_detectors_config *c, const char *path, char *err, size_t errlen);
 
 typedef struct cg_detectors cg_detectors;
 
@@ -170,8 +173,8 @@ typedef struct cg_det_alert {
 int cg_detectors_packet_counts(const cg_detectors *d, const cg_packet *p, const cg_flow *f);
 int cg_detectors_flow_end_counts(const cg_detectors *d, const cg_flow *f);
 int cg_detectors_dns_counts(const cg_detectors *d, const uint8_t *msg, uint32_t len);
-uint32_t cg_detectors_packet(cg_detectors *d, const cg_packet *p, const cg_flow *f,
-                             int to_server, const cg_det_alert **out);
+uint32_t cg_detectors_packet(cg_detectors *d, const cg_packet *p, const cg_flow *f, int to_server,
+                             const cg_det_alert **out);
 
 /* Flow f leaves the flow table (the flow table's eviction callback). */
 uint32_t cg_detectors_flow_end(cg_detectors *d, const cg_flow *f, const cg_det_alert **out);
@@ -189,18 +192,18 @@ int cg_detectors_want_dns(const cg_detectors *d);
 typedef struct cg_detectors_stats {
     uint64_t alerts[CG_DET_KINDS];
     /* scan evidence, attempts that did not complete a handshake */
-    uint64_t refused;            /* the server's RST */
-    uint64_t half_open;          /* the client's RST after the SYN+ACK */
-    uint64_t unanswered;         /* the flow ended without a handshake or a RST */
-    uint64_t stealth;            /* NULL, FIN, Xmas probes */
+    uint64_t refused;    /* the server's RST */
+    uint64_t half_open;  /* the client's RST after the SYN+ACK */
+    uint64_t unanswered; /* the flow ended without a handshake or a RST */
+    uint64_t stealth;    /* NULL, FIN, Xmas probes */
     /* DNS */
-    uint64_t dns_queries;        /* queries looked at */
-    uint64_t dns_long;           /* of those, long or high-entropy */
-    uint64_t dns_types;          /* of those, TXT, NULL or CNAME */
+    uint64_t dns_queries; /* queries looked at */
+    uint64_t dns_long;    /* of those, long or high-entropy */
+    uint64_t dns_types;   /* of those, TXT, NULL or CNAME */
     /* the table */
-    uint32_t capacity, tracked;  /* entries: at most, in use */
-    uint64_t table_full;         /* entries reclaimed while their window was open */
-    uint64_t mem_bytes;          /* the table and its buckets */
+    uint32_t capacity, tracked; /* entries: at most, in use */
+    uint64_t table_full;        /* entries reclaimed while their window was open */
+    uint64_t mem_bytes;         /* the table and its buckets */
 } cg_detectors_stats;
 
 void cg_detectors_get_stats(const cg_detectors *d, cg_detectors_stats *out);

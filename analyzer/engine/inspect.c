@@ -34,7 +34,7 @@
 #include "sensor/http.h"
 #include "sensor/tls.h"
 
-#define DNS_TCP_SLOTS 256        /* DNS-over-TCP flows framed at once */
+#define DNS_TCP_SLOTS 256 /* DNS-over-TCP flows framed at once */
 #define DNS_PORT 53
 
 /* A flow's state here, in the flow table's user area; flowbits follow it. */
@@ -43,22 +43,22 @@ typedef struct iflow {
     cg_http_flow hf;
     cg_tls_flow tf;
     cg_flowinfo fi;
-    uint64_t inspected[2];       /* per direction [to_server]: stream offset inspected up to */
-    uint64_t waiting_us[2];      /* time the first byte not inspected came; 0: none */
-    uint16_t dns_slot;           /* DNS-over-TCP framing: slot + 1, or 0 */
-    uint8_t tls_done;            /* the TLS parser stopped taking this flow's bytes */
-    uint8_t tail[2];             /* per direction: cg_detect_stream's state */
-    uint8_t probe;               /* PROBE_*: what probe_app has seen of the first bytes */
-    uint8_t alerted;             /* a rule alerted on the flow (its EVE flow record) */
-    uint32_t appctx;             /* its application context (appctx.h): handle, 0: none */
-    uint64_t bits[];             /* cg_detect_flowbit_words() words */
+    uint64_t inspected[2];  /* per direction [to_server]: stream offset inspected up to */
+    uint64_t waiting_us[2]; /* time the first byte not inspected came; 0: none */
+    uint16_t dns_slot;      /* DNS-over-TCP framing: slot + 1, or 0 */
+    uint8_t tls_done;       /* the TLS parser stopped taking this flow's bytes */
+    uint8_t tail[2];        /* per direction: cg_detect_stream's state */
+    uint8_t probe;          /* PROBE_*: what probe_app has seen of the first bytes */
+    uint8_t alerted;        /* a rule alerted on the flow (its EVE flow record) */
+    uint32_t appctx;        /* its application context (appctx.h): handle, 0: none */
+    uint64_t bits[];        /* cg_detect_flowbit_words() words */
 } iflow;
 
 struct cg_inspect {
     const cg_detect *d;
     cg_detect_worker *w;
-    uint32_t bits_words;         /* flowbit and flowint words each flow holds */
-    uint64_t switches;           /* engines switched to (cg_inspect_switch) */
+    uint32_t bits_words; /* flowbit and flowint words each flow holds */
+    uint64_t switches;   /* engines switched to (cg_inspect_switch) */
     cg_flowtable *ft;
     cg_reasm *r;
     cg_http *http;
@@ -69,7 +69,7 @@ struct cg_inspect {
     const cg_packet *cur;
     cg_flow *cur_flow;
     int cur_to_server;
-    cg_packet synth;             /* a packet standing for a flow that ends */
+    cg_packet synth; /* a packet standing for a flow that ends */
     /* DNS */
     uint8_t dns_scratch[CG_DNS_SCRATCH_SIZE];
     cg_bufset dns_bs;
@@ -81,8 +81,8 @@ struct cg_inspect {
     cg_appctx_pool *app;
     cg_dns_detail dns_det;
     cg_alert_info ainfo;
-    int in_alert;                /* inside on_alert for a rule's alert: ainfo holds */
-    uint64_t seen_gaps, seen_conflicts;   /* reassembly counters already reported */
+    int in_alert;                       /* inside on_alert for a rule's alert: ainfo holds */
+    uint64_t seen_gaps, seen_conflicts; /* reassembly counters already reported */
     /* Community IDs of the flows events came from, by flow id: a flow's
      * records compute its SHA-1 once */
     struct cid_entry {
@@ -183,7 +183,7 @@ static void http_event(cg_inspect *in, cg_flow *f, cg_appctx *c)
 {
     c->http.logged = 1;
     if (want_event(in, CG_INSPECT_EV_HTTP)) {
-        cg_inspect_event ev = {.app = c};
+        cg_inspect_event ev = { .app = c };
         emit_event(in, f, CG_INSPECT_EV_HTTP, 1, &ev);
     }
 }
@@ -192,7 +192,7 @@ static void tls_event(cg_inspect *in, cg_flow *f, cg_appctx *c)
 {
     c->tls.logged = 1;
     if (want_event(in, CG_INSPECT_EV_TLS)) {
-        cg_inspect_event ev = {.app = c};
+        cg_inspect_event ev = { .app = c };
         emit_event(in, f, CG_INSPECT_EV_TLS, 1, &ev);
     }
 }
@@ -208,7 +208,7 @@ static int app_tx(cg_inspect *in, cg_flow *f, uint8_t app, const cg_bufset *bs, 
         if (!to_server)
             return cg_appctx_http_response(c, bs) ? CG_INSPECT_EV_HTTP : 0;
         if (cg_appctx_http_unlogged(c))
-            http_event(in, f, c);            /* the next request came first */
+            http_event(in, f, c); /* the next request came first */
         cg_appctx_http_request(c, bs);
         return 0;
     }
@@ -234,12 +234,12 @@ static void stream_anomalies(cg_inspect *in, cg_flow *f, int to_server)
     cg_reasm_stats rs;
     cg_reasm_get_stats(in->r, &rs);
     for (; in->seen_gaps < rs.gaps; in->seen_gaps++) {
-        cg_inspect_event ev = {.anomaly = "stream.reassembly_seq_gap"};
+        cg_inspect_event ev = { .anomaly = "stream.reassembly_seq_gap" };
         emit_event(in, f, CG_INSPECT_EV_ANOMALY, to_server, &ev);
     }
     if (in->seen_conflicts != rs.conflict_bytes) {
         in->seen_conflicts = rs.conflict_bytes;
-        cg_inspect_event ev = {.anomaly = "stream.reassembly_overlap_different_data"};
+        cg_inspect_event ev = { .anomaly = "stream.reassembly_overlap_different_data" };
         emit_event(in, f, CG_INSPECT_EV_ANOMALY, to_server, &ev);
     }
 }
@@ -257,7 +257,7 @@ static void app_flow_end(cg_inspect *in, cg_flow *f, int reason)
     if (in->r && want_event(in, CG_INSPECT_EV_ANOMALY))
         stream_anomalies(in, f, 1);
     if (want_event(in, CG_INSPECT_EV_FLOW)) {
-        cg_inspect_event ev = {.flow_reason = reason, .alerted = uf->alerted};
+        cg_inspect_event ev = { .flow_reason = reason, .alerted = uf->alerted };
         emit_event(in, f, CG_INSPECT_EV_FLOW, 1, &ev);
     }
     if (in->app)
@@ -294,8 +294,8 @@ static void dns_tcp_release(cg_inspect *in, iflow *uf)
     }
 }
 
-static void dns_message(cg_inspect *in, cg_flow *f, int to_server, const uint8_t *msg,
-                        uint32_t len, uint32_t wire_len)
+static void dns_message(cg_inspect *in, cg_flow *f, int to_server, const uint8_t *msg, uint32_t len,
+                        uint32_t wire_len)
 {
     iflow *uf = cg_flow_user(f);
     cg_dns_msg m;
@@ -314,17 +314,17 @@ static void dns_message(cg_inspect *in, cg_flow *f, int to_server, const uint8_t
         in->cur_flow = saved;
     }
     if (in->app && parsed && want_event(in, CG_INSPECT_EV_DNS)) {
-        cg_inspect_event ev = {.dns = &m, .dns_detail = &in->dns_det};
+        cg_inspect_event ev = { .dns = &m, .dns_detail = &in->dns_det };
         emit_event(in, f, CG_INSPECT_EV_DNS, to_server, &ev);
     } else if (in->app && !parsed && want_event(in, CG_INSPECT_EV_ANOMALY)) {
-        cg_inspect_event ev = {.anomaly = "malformed_data"};   /* Suricata's DNS parser event */
+        cg_inspect_event ev = { .anomaly = "malformed_data" }; /* Suricata's DNS parser event */
         emit_event(in, f, CG_INSPECT_EV_ANOMALY, to_server, &ev);
     }
     if (in->cfg.det && cg_detectors_dns_counts(in->cfg.det, msg, len)) {
         const cg_det_alert *da = NULL;
         gate_enter(in);
-        uint32_t nd = cg_detectors_dns(in->cfg.det, packet_for(in, f, to_server), msg, len,
-                                       &in->dns_bs, &da);
+        uint32_t nd =
+            cg_detectors_dns(in->cfg.det, packet_for(in, f, to_server), msg, len, &in->dns_bs, &da);
         det_emit(in, f, nd, da);
         gate_leave(in);
     }
@@ -332,10 +332,10 @@ static void dns_message(cg_inspect *in, cg_flow *f, int to_server, const uint8_t
 
 /* ---- protocols told by their first bytes --------------------------------- */
 
-#define PROBE_DONE_CLIENT 0x01   /* the client's first bytes were looked at */
+#define PROBE_DONE_CLIENT 0x01 /* the client's first bytes were looked at */
 #define PROBE_DONE_SERVER 0x02
-#define PROBE_GREETING    0x04   /* the server began with a "220" greeting */
-#define PROBE_WANT 8             /* bytes wanted before a direction is judged */
+#define PROBE_GREETING 0x04 /* the server began with a "220" greeting */
+#define PROBE_WANT 8        /* bytes wanted before a direction is judged */
 
 static int starts_ci(const uint8_t *d, uint32_t n, const char *w)
 {
@@ -373,8 +373,8 @@ static uint8_t probe_bytes(const uint8_t *d, uint32_t n, int to_server, int gree
     if (to_server) {
         if (starts_ci(d, n, "EHLO ") || starts_ci(d, n, "HELO "))
             return CG_APP_SMTP;
-        static const char *const ftp[] = { "USER ", "AUTH TLS", "AUTH SSL", "FEAT", "SYST",
-                                           "OPTS ", "PASV", "PORT " };
+        static const char *const ftp[] = { "USER ", "AUTH TLS", "AUTH SSL", "FEAT",
+                                           "SYST",  "OPTS ",    "PASV",     "PORT " };
         for (size_t i = 0; greeting && i < sizeof ftp / sizeof ftp[0]; i++)
             if (starts_ci(d, n, ftp[i]))
                 return CG_APP_FTP;
@@ -402,11 +402,11 @@ static void probe_app(cg_inspect *in, iflow *uf, int ts)
     uint64_t off;
     if (!cg_reasm_from_start(&uf->rf, ts) ||
         cg_reasm_window(in->r, &uf->rf, ts, &d, &n, &off) != 0 || off != 0) {
-        uf->probe |= done;           /* the start is not known (midstream), or gone */
+        uf->probe |= done; /* the start is not known (midstream), or gone */
         return;
     }
     if (n < PROBE_WANT && !memchr(d, '\n', n))
-        return;                      /* a line or 8 bytes first */
+        return; /* a line or 8 bytes first */
     uf->probe |= done;
     if (!ts && n >= 4 && memcmp(d, "220", 3) == 0)
         uf->probe |= PROBE_GREETING;
@@ -445,17 +445,18 @@ static void on_data(void *ctx, void *owner, const cg_reasm_chunk *c)
             dns_message(in, f, ts, fr.msg, fr.len, fr.wire_len);
         return;
     }
-    if (app == CG_APP_NONE && (uf->probe & (PROBE_DONE_CLIENT | PROBE_DONE_SERVER)) !=
-                                  (PROBE_DONE_CLIENT | PROBE_DONE_SERVER)) {
+    if (app == CG_APP_NONE &&
+        (uf->probe & (PROBE_DONE_CLIENT | PROBE_DONE_SERVER)) !=
+            (PROBE_DONE_CLIENT | PROBE_DONE_SERVER)) {
         probe_app(in, uf, ts);
         app = uf->fi.app_proto;
     }
     if ((app == CG_APP_NONE || app == CG_APP_HTTP) && in->http) {
-        txctx t = {in, f, CG_APP_HTTP};
+        txctx t = { in, f, CG_APP_HTTP };
         cg_http_feed(in->http, &uf->hf, ts, c->data, c->len, c->flags, on_tx, &t);
     }
     if ((app == CG_APP_NONE || app == CG_APP_TLS) && in->tls && !uf->tls_done) {
-        txctx t = {in, f, CG_APP_TLS};
+        txctx t = { in, f, CG_APP_TLS };
         if (!cg_tls_feed(in->tls, &uf->tf, ts, c->data, c->len, c->flags, on_tx, &t))
             uf->tls_done = 1;
     }
@@ -478,7 +479,7 @@ static void on_evict(void *ctx, cg_flow *f, int reason)
     if (in->r)
         cg_reasm_end(in->r, &uf->rf, f);
     if (in->http) {
-        txctx t = {in, f, CG_APP_HTTP};
+        txctx t = { in, f, CG_APP_HTTP };
         cg_http_end(in->http, &uf->hf, on_tx, &t);
     }
     if (in->tls)
@@ -505,8 +506,8 @@ static void stream_inspect(cg_inspect *in, cg_flow *f, int to_server, const uint
     const cg_packet *p = packet_for(in, f, to_server);
     const cg_rule *const *al;
     cg_detect_set_flow(in->w, uf->bits, &uf->fi);
-    uint32_t n = cg_detect_stream(in->w, data, len, new_from, &uf->tail[to_server], p, f,
-                                  to_server, &al);
+    uint32_t n =
+        cg_detect_stream(in->w, data, len, new_from, &uf->tail[to_server], p, f, to_server, &al);
     emit_alerts(in, p, f, to_server, al, n, 1);
 }
 
@@ -529,8 +530,8 @@ static void on_chunk(void *ctx, void *owner, const cg_reasm_chunk *c)
         stream_inspect(ctx, owner, c->to_server, c->data, c->len, c->offset);
 }
 
-int cg_inspect_create(cg_inspect **out, const cg_detect *d, const cg_inspect_config *cfg,
-                      char *err, size_t errlen)
+int cg_inspect_create(cg_inspect **out, const cg_detect *d, const cg_inspect_config *cfg, char *err,
+                      size_t errlen)
 {
     cg_inspect *in = calloc(1, sizeof *in);
     if (!in) {
@@ -541,18 +542,17 @@ int cg_inspect_create(cg_inspect **out, const cg_detect *d, const cg_inspect_con
     if (cfg)
         in->cfg = *cfg;
     if (!cg_detect_needs_app(d) && !in->cfg.want_app)
-        in->cfg.no_app = 1;         /* no rule would look at what parsers produce */
+        in->cfg.no_app = 1; /* no rule would look at what parsers produce */
     if (cg_detect_worker_create_shared(&in->w, d, in->cfg.shared, err, errlen))
         goto fail;
-    if (in->cfg.want_app && !in->cfg.no_app &&
-        cg_appctx_pool_create(&in->app, in->cfg.app_slots)) {
+    if (in->cfg.want_app && !in->cfg.no_app && cg_appctx_pool_create(&in->app, in->cfg.app_slots)) {
         snprintf(err, errlen, "out of memory (application contexts)");
         goto fail;
     }
     if (!in->cfg.no_stream) {
         cg_reasm_config rc = in->cfg.reasm;
         rc.on_chunk = on_chunk;
-        rc.chunk_keep = CG_DETECT_LOOKBACK;   /* what spans two chunks is seen */
+        rc.chunk_keep = CG_DETECT_LOOKBACK; /* what spans two chunks is seen */
         rc.on_data = in->cfg.no_app ? NULL : on_data;
         rc.low_latency = 0;
         rc.ctx = in;
@@ -631,7 +631,8 @@ static void emit_alerts(cg_inspect *in, const cg_packet *p, const cg_flow *f, in
         ai->data = h->data;
         ai->len = h->len;
         ai->match_end = h->match_end == CG_DETECT_NO_MATCH || h->match_end > h->len
-                            ? CG_ALERT_NO_MATCH : h->match_end;
+            ? CG_ALERT_NO_MATCH
+            : h->match_end;
         ai->match_len = ai->match_end == CG_ALERT_NO_MATCH ? 0 : h->match_len;
         in->in_alert = 1;
         in->cfg.on_alert(in->cfg.ctx, p, f, to_server, al[i], stream);
@@ -752,9 +753,9 @@ void cg_inspect_finish(cg_inspect *in)
 /* ---- switching engines (a reload) ---------------------------------------- */
 
 typedef struct remap {
-    uint32_t old_fb, new_fb, old_words_fb, new_words_fb;   /* flowbit counts and words */
+    uint32_t old_fb, new_fb, old_words_fb, new_words_fb; /* flowbit counts and words */
     uint32_t old_fi, new_fi;
-    int16_t fb[CG_FLOWBITS_MAX];   /* old flowbit id -> new id, or -1 */
+    int16_t fb[CG_FLOWBITS_MAX]; /* old flowbit id -> new id, or -1 */
     int16_t fi[CG_FLOWINTS_MAX];
 } remap;
 
@@ -779,12 +780,15 @@ int cg_inspect_switch(cg_inspect *in, const cg_detect *d, const cg_ruleset *old_
 {
     uint32_t need = cg_detect_flowbit_words(d);
     if (need > in->bits_words) {
-        snprintf(err, errlen, "the new rules keep %u words of flowbits and flowints per flow, "
-                 "more than the %u each flow holds (restart to load them)", need, in->bits_words);
+        snprintf(err, errlen,
+                 "the new rules keep %u words of flowbits and flowints per flow, "
+                 "more than the %u each flow holds (restart to load them)",
+                 need, in->bits_words);
         return -1;
     }
     if (cg_detect_needs_app(d) && !in->http && !in->cfg.no_stream) {
-        snprintf(err, errlen, "the new rules inspect application buffers, which this sensor "
+        snprintf(err, errlen,
+                 "the new rules inspect application buffers, which this sensor "
                  "does not parse (started with rules that need none and --no-app-context)");
         return -1;
     }

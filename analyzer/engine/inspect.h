@@ -59,8 +59,8 @@ typedef struct cg_inspect cg_inspect;
  * reassembled TCP stream. p is then the packet whose arrival led to the
  * inspection when it goes the alert's way, else one made from the flow
  * (addresses, ports, time; no frame, so no evidence bytes). */
-typedef void (*cg_inspect_alert_fn)(void *ctx, const cg_packet *p, const cg_flow *f,
-                                    int to_server, const cg_rule *r, int stream);
+typedef void (*cg_inspect_alert_fn)(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
+                                    const cg_rule *r, int stream);
 
 /* Protocol events, what the EVE http, dns, tls, flow and stream anomaly
  * records are written from (cg_inspect_config.events chooses them):
@@ -80,56 +80,59 @@ typedef void (*cg_inspect_alert_fn)(void *ctx, const cg_packet *p, const cg_flow
  * when it is of that flow and direction, else one made from the flow. The
  * event and all it points to are valid during the callback only. */
 enum {
-    CG_INSPECT_EV_HTTP = 0x01, CG_INSPECT_EV_DNS = 0x02, CG_INSPECT_EV_TLS = 0x04,
-    CG_INSPECT_EV_FLOW = 0x08, CG_INSPECT_EV_ANOMALY = 0x10,
+    CG_INSPECT_EV_HTTP = 0x01,
+    CG_INSPECT_EV_DNS = 0x02,
+    CG_INSPECT_EV_TLS = 0x04,
+    CG_INSPECT_EV_FLOW = 0x08,
+    CG_INSPECT_EV_ANOMALY = 0x10,
 };
 
 typedef struct cg_inspect_event {
-    int type;                      /* one CG_INSPECT_EV_* */
+    int type; /* one CG_INSPECT_EV_* */
     const cg_packet *p;
     const cg_flow *f;
-    int to_server;                 /* p's direction */
-    const char *community_id;      /* the flow's Community ID ("" when none) */
-    uint8_t app_proto;             /* CG_APP_* of the flow */
-    const cg_appctx *app;          /* HTTP, TLS (and the flow's, for the others; may be NULL) */
-    const cg_dns_msg *dns;         /* DNS */
+    int to_server;            /* p's direction */
+    const char *community_id; /* the flow's Community ID ("" when none) */
+    uint8_t app_proto;        /* CG_APP_* of the flow */
+    const cg_appctx *app;     /* HTTP, TLS (and the flow's, for the others; may be NULL) */
+    const cg_dns_msg *dns;    /* DNS */
     const cg_dns_detail *dns_detail;
-    int flow_reason;               /* FLOW */
+    int flow_reason; /* FLOW */
     int alerted;
-    const char *anomaly;           /* ANOMALY: "stream.reassembly_seq_gap", ... */
+    const char *anomaly; /* ANOMALY: "stream.reassembly_seq_gap", ... */
 } cg_inspect_event;
 
 typedef void (*cg_inspect_event_fn)(void *ctx, const cg_inspect_event *ev);
 
 typedef struct cg_inspect_config {
-    cg_flow_config flow;           /* user_size, on_evict are set by cg_inspect */
-    cg_reasm_config reasm;         /* callbacks are set by cg_inspect */
+    cg_flow_config flow;   /* user_size, on_evict are set by cg_inspect */
+    cg_reasm_config reasm; /* callbacks are set by cg_inspect */
     cg_http_config http;
     cg_tls_config tls;
-    int no_stream;                 /* 1: no reassembly, packets only */
-    int no_app;                    /* 1: no HTTP, TLS, DNS parsing (also when no rule
-                                    * needs it: cg_detect_needs_app) */
-    int want_app;                  /* 1: parse HTTP, TLS and DNS whatever the rules need,
-                                    * and keep each flow's application context for the
-                                    * alerts (cg_inspect_alert_info) and the events */
-    uint32_t app_slots;            /* contexts held at once (appctx.h); 0: 4096 */
+    int no_stream;      /* 1: no reassembly, packets only */
+    int no_app;         /* 1: no HTTP, TLS, DNS parsing (also when no rule
+                         * needs it: cg_detect_needs_app) */
+    int want_app;       /* 1: parse HTTP, TLS and DNS whatever the rules need,
+                         * and keep each flow's application context for the
+                         * alerts (cg_inspect_alert_info) and the events */
+    uint32_t app_slots; /* contexts held at once (appctx.h); 0: 4096 */
     cg_inspect_alert_fn on_alert;
     void *ctx;
-    uint32_t events;               /* CG_INSPECT_EV_* handed to on_event (HTTP, DNS and
-                                    * TLS need want_app) */
-    cg_inspect_event_fn on_event;  /* called with ctx */
-    cg_detectors *det;             /* scan and DNS tunnel detectors (NULL: none), this
-                                    * worker's alone, destroyed after the worker (flows
-                                    * that end alert); their alerts reach on_alert with
-                                    * the detector's rule (flow NULL for scans) */
-    const cg_detect_shared *shared;/* thresholds, xbits and the gate several workers
-                                    * share (NULL: this worker's own tables); det is
-                                    * then shared too, used under the same gate */
-    void (*on_flow_end)(void *ctx, const cg_flow *f);   /* a flow is about to end (before
-                                    * what its end raises), with ctx; may be NULL */
-    uint32_t bits_words;           /* flowbit and flowint words each flow holds, when
-                                    * more than the engine needs: room for the rules
-                                    * of a later cg_inspect_switch */
+    uint32_t events;                /* CG_INSPECT_EV_* handed to on_event (HTTP, DNS and
+                                     * TLS need want_app) */
+    cg_inspect_event_fn on_event;   /* called with ctx */
+    cg_detectors *det;              /* scan and DNS tunnel detectors (NULL: none), this
+                                     * worker's alone, destroyed after the worker (flows
+                                     * that end alert); their alerts reach on_alert with
+                                     * the detector's rule (flow NULL for scans) */
+    const cg_detect_shared *shared; /* thresholds, xbits and the gate several workers
+                                     * share (NULL: this worker's own tables); det is
+                                     * then shared too, used under the same gate */
+    void (*on_flow_end)(void *ctx, const cg_flow *f); /* a flow is about to end (before
+                                                       * what its end raises), with ctx; may be NULL */
+    uint32_t bits_words; /* flowbit and flowint words each flow holds, when
+                          * more than the engine needs: room for the rules
+                          * of a later cg_inspect_switch */
 } cg_inspect_config;
 
 typedef struct cg_inspect_stats {
@@ -139,15 +142,15 @@ typedef struct cg_inspect_stats {
     cg_http_stats http;
     cg_tls_stats tls;
     cg_dns_stats dns;
-    cg_appctx_stats app;           /* application contexts (want_app) */
-    uint64_t refused;              /* packets whose flow the table refused */
-    uint64_t switches;             /* detection engines switched to (reloads) */
+    cg_appctx_stats app; /* application contexts (want_app) */
+    uint64_t refused;    /* packets whose flow the table refused */
+    uint64_t switches;   /* detection engines switched to (reloads) */
 } cg_inspect_stats;
 
 /* Builds the worker over detection engine d (which must outlive it). 0, or -1
  * with a one-line message in err. */
-int cg_inspect_create(cg_inspect **out, const cg_detect *d, const cg_inspect_config *cfg,
-                      char *err, size_t errlen);
+int cg_inspect_create(cg_inspect **out, const cg_detect *d, const cg_inspect_config *cfg, char *err,
+                      size_t errlen);
 /* Ends every flow (their streams deliver what they hold, which may alert)
  * and frees everything. NULL is a no-op. */
 void cg_inspect_destroy(cg_inspect *in);

@@ -7,11 +7,11 @@
 #define PROBE 16
 
 typedef struct entry {
-    uint32_t rule;         /* rule index + 1; 0 = empty */
-    uint8_t kind;          /* 0 threshold, 1 detection_filter */
+    uint32_t rule; /* rule index + 1; 0 = empty */
+    uint8_t kind;  /* 0 threshold, 1 detection_filter */
     uint8_t a[16], b[16];
-    uint64_t start_us;     /* window start */
-    uint64_t end_us;       /* window end: reclaimable after it */
+    uint64_t start_us; /* window start */
+    uint64_t end_us;   /* window end: reclaimable after it */
     uint32_t count;
 } entry;
 
@@ -47,7 +47,10 @@ void cg_threshold_destroy(cg_threshold_table *t)
     free(t);
 }
 
-uint64_t cg_threshold_reclaimed(const cg_threshold_table *t) { return t->reclaimed; }
+uint64_t cg_threshold_reclaimed(const cg_threshold_table *t)
+{
+    return t->reclaimed;
+}
 
 static uint64_t mix(uint64_t h, const uint8_t *p, size_t n)
 {
@@ -66,7 +69,10 @@ int cg_threshold_check(cg_threshold_table *t, const cg_threshold *th, uint32_t r
     switch (th->track) {
     case CG_TRACK_SRC: a = src; break;
     case CG_TRACK_DST: a = dst; break;
-    case CG_TRACK_BOTH: a = src; b = dst; break;
+    case CG_TRACK_BOTH:
+        a = src;
+        b = dst;
+        break;
     default: break;
     }
     uint8_t kind = th->type == CG_TH_DETECTION_FILTER;
@@ -89,8 +95,8 @@ int cg_threshold_check(cg_threshold_table *t, const cg_threshold *th, uint32_t r
 
     /* a match a little older than the window's start (live, workers hand
      * their packets over out of time order by microseconds) counts in it */
-    if (hit && (ts_us >= hit->start_us ? ts_us - hit->start_us < win
-                                        : hit->start_us - ts_us < win)) {
+    if (hit &&
+        (ts_us >= hit->start_us ? ts_us - hit->start_us < win : hit->start_us - ts_us < win)) {
         hit->count++;
         switch (th->type) {
         case CG_TH_LIMIT: return hit->count <= th->count;

@@ -80,8 +80,7 @@ typedef struct chain {
 } chain;
 
 /* First occurrence of n[0..nl) in h[0..hl), or NULL. */
-static const uint8_t *find(const uint8_t *h, uint32_t hl, const uint8_t *n, uint32_t nl,
-                           int nocase)
+static const uint8_t *find(const uint8_t *h, uint32_t hl, const uint8_t *n, uint32_t nl, int nocase)
 {
     if (nl == 0 || nl > hl)
         return nl == 0 ? h : NULL;
@@ -107,8 +106,9 @@ static int is_relative(const cg_match *m)
     case CG_M_CONTENT: return (m->u.c.flags & (CG_C_DISTANCE | CG_C_WITHIN)) != 0;
     case CG_M_PCRE: return (m->u.p.flags & CG_P_RELATIVE) != 0;
     case CG_M_ISDATAAT: return (m->u.d.flags & CG_D_RELATIVE) != 0;
-    case CG_M_BYTE_TEST: case CG_M_BYTE_JUMP: case CG_M_BYTE_EXTRACT:
-        return (m->u.b.flags & CG_B_RELATIVE) != 0;
+    case CG_M_BYTE_TEST:
+    case CG_M_BYTE_JUMP:
+    case CG_M_BYTE_EXTRACT: return (m->u.b.flags & CG_B_RELATIVE) != 0;
     case CG_M_BASE64: return m->u.b64.relative;
     default: return 0;
     }
@@ -210,7 +210,7 @@ static int match_content(chain *ch, uint32_t idx, uint32_t prev_end)
             if (!retry)
                 return 0;
         }
-        start = (found - buf) + 1;   /* retry with a later occurrence */
+        start = (found - buf) + 1; /* retry with a later occurrence */
     }
 }
 
@@ -236,8 +236,8 @@ static int match_pcre(chain *ch, uint32_t idx, uint32_t prev_end)
         ch->vc->budget--;
         if (start > len - base)
             return neg ? match_from(ch, nxt, prev_end) : 0;
-        int rc = pcre2_match((const pcre2_code *)pc->code, ch->buf + base, len - base, start, 0,
-                             md, NULL);
+        int rc = pcre2_match((const pcre2_code *)pc->code, ch->buf + base, len - base, start, 0, md,
+                             NULL);
         if (rc == PCRE2_ERROR_NOMATCH)
             return neg ? match_from(ch, nxt, prev_end) : 0;
         if (rc < 0) {
@@ -263,7 +263,7 @@ static int match_isdataat(chain *ch, uint32_t idx, uint32_t prev_end)
     int neg = (d->flags & CG_D_NEGATED) != 0, have;
     uint64_t pos = (d->flags & CG_D_VAR) ? ch->vc->vars[d->pos & (CG_BYTE_VARS - 1)] : d->pos;
 
-    if (pos >= 100000000)      /* Suricata's bound on a variable position */
+    if (pos >= 100000000) /* Suricata's bound on a variable position */
         have = 0;
     else if (d->flags & CG_D_RELATIVE)
         have = (uint64_t)prev_end + pos <= ch->len;
@@ -279,8 +279,10 @@ static int is_space(uint8_t c)
 
 static int digit(uint8_t c, int base)
 {
-    int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'z' ? c - 'a' + 10
-          : c >= 'A' && c <= 'Z' ? c - 'A' + 10 : 99;
+    int v = c >= '0' && c <= '9' ? c - '0'
+        : c >= 'a' && c <= 'z'   ? c - 'a' + 10
+        : c >= 'A' && c <= 'Z'   ? c - 'A' + 10
+                                 : 99;
     return v < base ? v : -1;
 }
 
@@ -317,8 +319,8 @@ static int byte_read(const chain *ch, const cg_byteop *b, uint32_t cursor, uint6
                      int64_t *at, uint32_t *used)
 {
     const cg_verify_ctx *vc = ch->vc;
-    uint64_t nb = (b->flags & CG_B_NBYTES_VAR) ? vc->vars[b->nbytes & (CG_BYTE_VARS - 1)]
-                                               : b->nbytes;
+    uint64_t nb =
+        (b->flags & CG_B_NBYTES_VAR) ? vc->vars[b->nbytes & (CG_BYTE_VARS - 1)] : b->nbytes;
     int64_t off = (b->flags & CG_B_OFFSET_VAR) ? var32(vc, b->offset) : b->offset;
     int str = (b->flags & CG_B_STRING) != 0;
 
@@ -368,8 +370,8 @@ static int match_byte(chain *ch, uint32_t idx, uint32_t prev_end)
     if (!byte_read(ch, b, prev_end, &v, &at, &used))
         return 0;
     if (m->type == CG_M_BYTE_TEST) {
-        uint64_t t = (b->flags & CG_B_VALUE_VAR) ? ch->vc->vars[b->value & (CG_BYTE_VARS - 1)]
-                                                 : b->value;
+        uint64_t t =
+            (b->flags & CG_B_VALUE_VAR) ? ch->vc->vars[b->value & (CG_BYTE_VARS - 1)] : b->value;
         int ok;
         switch (b->op) {
         case CG_BT_LT: ok = v < t; break;
@@ -396,13 +398,14 @@ static int match_byte(chain *ch, uint32_t idx, uint32_t prev_end)
         v += 4 - v % 4;
     v += (uint64_t)(int64_t)b->post_offset;
     int64_t sv = (int64_t)v;
-    int64_t from = (b->flags & CG_B_BEGIN) ? 0 : (b->flags & CG_B_END) ? (int64_t)ch->len
-                                                                        : at + used;
+    int64_t from = (b->flags & CG_B_BEGIN) ? 0
+        : (b->flags & CG_B_END)            ? (int64_t)ch->len
+                                           : at + used;
     if (sv >= (int64_t)ch->len + 1)
-        return 0;                            /* past the end whatever the start */
+        return 0; /* past the end whatever the start */
     int64_t jump = sv < -((int64_t)1 << 40) ? -1 : from + sv;
     if (jump < 0)
-        jump = 0;                            /* before the buffer: its start */
+        jump = 0; /* before the buffer: its start */
     if (jump >= (int64_t)ch->len)
         return 0;
     return match_from(ch, nxt, (uint32_t)jump);
@@ -412,8 +415,8 @@ static int match_byte(chain *ch, uint32_t idx, uint32_t prev_end)
 
 static int b64_char(uint8_t c)
 {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '+' || c == '/';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' ||
+        c == '/';
 }
 
 /* Decodes in[0..n) into out up to the first byte that is not a base64 digit
@@ -430,9 +433,8 @@ static uint32_t b64_decode(const uint8_t *in, uint32_t n, uint8_t *out)
             return 0;
         o = (uint32_t)r;
     }
-    if (rem >= 2) {                     /* 'A' (zero bits) completes the quad */
-        const unsigned char t[4] = { in[full], in[full + 1], rem == 3 ? in[full + 2] : 'A',
-                                     'A' };
+    if (rem >= 2) { /* 'A' (zero bits) completes the quad */
+        const unsigned char t[4] = { in[full], in[full + 1], rem == 3 ? in[full + 2] : 'A', 'A' };
         unsigned char d[4];
         if (EVP_DecodeBlock(d, t, 4) == 3) {
             memcpy(out + o, d, rem - 1);
@@ -455,7 +457,7 @@ static int match_b64(chain *ch, uint32_t idx, uint32_t prev_end)
         uint32_t cap = b->bytes ? b->bytes : CG_VERIFY_B64_IN;
         if (n > cap)
             n = cap;
-        uint32_t cost = n / 1024 + 1;  /* a decode counts as steps of 1 KiB */
+        uint32_t cost = n / 1024 + 1; /* a decode counts as steps of 1 KiB */
         if (ch->vc->budget < cost) {
             ch->vc->budget = 0;
             return 0;
@@ -488,7 +490,8 @@ static int match_from(chain *ch, uint32_t idx, uint32_t prev_end)
     case CG_M_ISDATAAT: return match_isdataat(ch, idx, prev_end);
     case CG_M_BSIZE:
         return cg_uint_match(&ch->r->matches[idx].u.sz, ch->len)
-                   ? match_from(ch, next_item(ch->r, idx, ch->grp), prev_end) : 0;
+            ? match_from(ch, next_item(ch->r, idx, ch->grp), prev_end)
+            : 0;
     default: return match_byte(ch, idx, prev_end);
     }
 }
@@ -621,7 +624,7 @@ int cg_verify_rule(cg_verify_ctx *vc, const cg_rule *r, const cg_bufset *bs)
     for (uint32_t g = 0; g < r->ngroups; g++) {
         uint8_t b = r->groups[g].buf;
         if (b == CG_BUF_BASE64)
-            continue;                   /* matched within its base64_decode's chain */
+            continue; /* matched within its base64_decode's chain */
         if (b >= CG_BUF_COUNT)
             return 0;
         if (b == CG_BUF_PAYLOAD) {
@@ -635,11 +638,10 @@ int cg_verify_rule(cg_verify_ctx *vc, const cg_rule *r, const cg_bufset *bs)
     return 1;
 }
 
-int cg_verify_buffer(cg_verify_ctx *vc, const cg_rule *r, uint8_t buf_id,
-                     const uint8_t *buf, uint32_t len)
+int cg_verify_buffer(cg_verify_ctx *vc, const cg_rule *r, uint8_t buf_id, const uint8_t *buf,
+                     uint32_t len)
 {
-    if ((buf_id == CG_BUF_PAYLOAD && !r->packet_ok) ||
-        (buf_id == CG_BUF_STREAM && !r->stream_ok) ||
+    if ((buf_id == CG_BUF_PAYLOAD && !r->packet_ok) || (buf_id == CG_BUF_STREAM && !r->stream_ok) ||
         (buf_id != CG_BUF_PAYLOAD && buf_id != CG_BUF_STREAM))
         return 0;
     if (r->noalert || r->app_match || r->nstream_size || r->tls_version ||
@@ -676,9 +678,12 @@ int cg_flowints_check(const cg_rule *r, const uint64_t *ints)
         if (!(v & FI_SET) || !(w & FI_SET))
             return 0;
         uint32_t a = (uint32_t)v, b = (uint32_t)w;
-        int ok = f->op == CG_FI_EQ ? a == b : f->op == CG_FI_NE ? a != b
-               : f->op == CG_FI_LT ? a < b : f->op == CG_FI_LE ? a <= b
-               : f->op == CG_FI_GT ? a > b : a >= b;
+        int ok = f->op == CG_FI_EQ ? a == b
+            : f->op == CG_FI_NE    ? a != b
+            : f->op == CG_FI_LT    ? a < b
+            : f->op == CG_FI_LE    ? a <= b
+            : f->op == CG_FI_GT    ? a > b
+                                   : a >= b;
         if (!ok)
             return 0;
     }
@@ -695,7 +700,7 @@ void cg_flowints_apply(const cg_rule *r, uint64_t *ints)
             continue;
         uint64_t w = f->by_var ? ints[f->var] : (FI_SET | f->value);
         if (!(w & FI_SET))
-            continue;                   /* an operand not set: nothing to do */
+            continue; /* an operand not set: nothing to do */
         uint32_t cur = (ints[f->id] & FI_SET) ? (uint32_t)ints[f->id] : 0, b = (uint32_t)w;
         uint32_t nv = f->op == CG_FI_SET ? b : f->op == CG_FI_ADD ? cur + b : cur - b;
         ints[f->id] = FI_SET | nv;
@@ -744,21 +749,18 @@ void cg_flowbits_apply(const cg_rule *r, uint64_t *bits)
 static int proto_ok(const cg_rule *r, const cg_packet *p)
 {
     switch (r->proto) {
-    case CG_RP_TCP: case CG_RP_HTTP: case CG_RP_TLS:
-        return p->proto == 6;
-    case CG_RP_UDP:
-        return p->proto == 17;
-    case CG_RP_DNS:
-        return p->proto == 6 || p->proto == 17;
-    case CG_RP_ICMP:
-        return p->proto == 1 || p->proto == 58;
-    default:
-        return 1;
+    case CG_RP_TCP:
+    case CG_RP_HTTP:
+    case CG_RP_TLS: return p->proto == 6;
+    case CG_RP_UDP: return p->proto == 17;
+    case CG_RP_DNS: return p->proto == 6 || p->proto == 17;
+    case CG_RP_ICMP: return p->proto == 1 || p->proto == 58;
+    default: return 1;
     }
 }
 
-static int ends_ok(const cg_rule *r, const uint8_t *s, const uint8_t *d, uint16_t sp,
-                   uint16_t dp, int ports)
+static int ends_ok(const cg_rule *r, const uint8_t *s, const uint8_t *d, uint16_t sp, uint16_t dp,
+                   int ports)
 {
     if (!cg_addrset_match(&r->src, s) || !cg_addrset_match(&r->dst, d))
         return 0;
@@ -844,9 +846,12 @@ int cg_verify_flowinfo(const cg_rule *r, const cg_packet *p, const cg_flowinfo *
         const cg_streamsize *ss = &r->stream_size[i];
         if (!fi || !p || p->proto != 6)
             return 0;
-        int s = cg_uint_match(&ss->cmp, fi->server_seq), c = cg_uint_match(&ss->cmp, fi->client_seq);
-        int ok = ss->which == CG_SS_SERVER ? s : ss->which == CG_SS_CLIENT ? c
-               : ss->which == CG_SS_BOTH ? (s && c) : (s || c);
+        int s = cg_uint_match(&ss->cmp, fi->server_seq),
+            c = cg_uint_match(&ss->cmp, fi->client_seq);
+        int ok = ss->which == CG_SS_SERVER ? s
+            : ss->which == CG_SS_CLIENT    ? c
+            : ss->which == CG_SS_BOTH      ? (s && c)
+                                           : (s || c);
         if (!ok)
             return 0;
     }

@@ -66,17 +66,17 @@
 #include "sensor/flow.h"
 
 #define CG_VERIFY_BUDGET 3000
-#define CG_VERIFY_SCRATCH (256u * 1024)  /* largest buffer a transform is applied to */
-#define CG_VERIFY_B64_IN 65536u          /* base64 characters base64_decode takes at most */
+#define CG_VERIFY_SCRATCH (256u * 1024) /* largest buffer a transform is applied to */
+#define CG_VERIFY_B64_IN 65536u         /* base64 characters base64_decode takes at most */
 
 typedef struct cg_verify_ctx {
-    void *match_data;          /* pcre2_match_data *, one ovector pair */
-    uint32_t budget;           /* steps left for the current group and buffer */
-    uint64_t pcre_errors;      /* PCRE2 returned an error (limits) */
-    uint64_t vars[CG_BYTE_VARS];   /* byte_extract values of the rule being checked */
-    uint8_t *scratch;          /* CG_VERIFY_SCRATCH + 8 bytes for transformed buffers */
-    uint8_t *b64;              /* what base64_decode decoded (CG_VERIFY_B64_IN * 3 / 4) */
-    uint64_t transform_overflow;   /* buffers too large to transform (not matched) */
+    void *match_data;            /* pcre2_match_data *, one ovector pair */
+    uint32_t budget;             /* steps left for the current group and buffer */
+    uint64_t pcre_errors;        /* PCRE2 returned an error (limits) */
+    uint64_t vars[CG_BYTE_VARS]; /* byte_extract values of the rule being checked */
+    uint8_t *scratch;            /* CG_VERIFY_SCRATCH + 8 bytes for transformed buffers */
+    uint8_t *b64;                /* what base64_decode decoded (CG_VERIFY_B64_IN * 3 / 4) */
+    uint64_t transform_overflow; /* buffers too large to transform (not matched) */
 } cg_verify_ctx;
 
 /* Allocates the PCRE2 match data and the scratch. 0, or -1 (vc freed). */
@@ -85,10 +85,10 @@ void cg_verify_ctx_free(cg_verify_ctx *vc);
 
 /* What detection knows of the flow beyond cg_flow. */
 typedef struct cg_flowinfo {
-    uint8_t app_proto;         /* CG_APP_*: NONE while not yet identified, FAILED when
-                                * identification gave up */
-    uint32_t client_seq;       /* stream_size: next sequence number minus the ISN, per */
-    uint32_t server_seq;       /* side (Suricata's count: the SYN and FIN count one each) */
+    uint8_t app_proto;   /* CG_APP_*: NONE while not yet identified, FAILED when
+                          * identification gave up */
+    uint32_t client_seq; /* stream_size: next sequence number minus the ISN, per */
+    uint32_t server_seq; /* side (Suricata's count: the SYN and FIN count one each) */
 } cg_flowinfo;
 
 /* 1 when the rule's header, flow, dsize and packet-header keywords hold for p. */
@@ -116,8 +116,8 @@ int cg_verify_rule(cg_verify_ctx *vc, const cg_rule *r, const cg_bufset *bs);
  * protocol of an `alert http/dns/tls` rule is not checked here (the caller
  * has no application-layer information; such rules are matched as their
  * transport, as before cg_verify_rule existed). */
-int cg_verify_buffer(cg_verify_ctx *vc, const cg_rule *r, uint8_t buf_id,
-                     const uint8_t *buf, uint32_t len);
+int cg_verify_buffer(cg_verify_ctx *vc, const cg_rule *r, uint8_t buf_id, const uint8_t *buf,
+                     uint32_t len);
 
 /* flowint: ints is the flow's array of cg_ruleset_flowints(rs) words, each
  * the value (low 32 bits) and bit 32 when set; NULL: no flow (comparisons

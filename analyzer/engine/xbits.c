@@ -7,10 +7,10 @@
 #define PROBE 8
 
 typedef struct slot {
-    uint64_t name;         /* cg_xbit.key */
-    uint64_t until_us;     /* holds while ts < until_us; 0: empty */
-    uint8_t pair;          /* a pair's bit (else a host's: ip_src and ip_dst alike) */
-    uint8_t a[16], b[16];  /* the address, or the pair's lower and higher */
+    uint64_t name;        /* cg_xbit.key */
+    uint64_t until_us;    /* holds while ts < until_us; 0: empty */
+    uint8_t pair;         /* a pair's bit (else a host's: ip_src and ip_dst alike) */
+    uint8_t a[16], b[16]; /* the address, or the pair's lower and higher */
 } slot;
 
 struct cg_xbits {
@@ -45,7 +45,10 @@ void cg_xbits_destroy(cg_xbits *t)
     free(t);
 }
 
-uint64_t cg_xbits_reclaimed(const cg_xbits *t) { return t->reclaimed; }
+uint64_t cg_xbits_reclaimed(const cg_xbits *t)
+{
+    return t->reclaimed;
+}
 
 /* The key of bit x for a packet src->dst: its name, and the host (the
  * source or the destination, as x tracks: one bit of the host either way)
@@ -79,8 +82,8 @@ static uint32_t home(const cg_xbits *t, const slot *k)
 
 static int same(const slot *s, const slot *k)
 {
-    return s->until_us && s->name == k->name && s->pair == k->pair &&
-           memcmp(s->a, k->a, 16) == 0 && memcmp(s->b, k->b, 16) == 0;
+    return s->until_us && s->name == k->name && s->pair == k->pair && memcmp(s->a, k->a, 16) == 0 &&
+        memcmp(s->b, k->b, 16) == 0;
 }
 
 /* The slot holding k (live or expired), or NULL. */
@@ -140,8 +143,8 @@ int cg_xbits_check(const cg_xbits *t, const cg_rule *r, const uint8_t src[16],
     return 1;
 }
 
-void cg_xbits_apply(cg_xbits *t, const cg_rule *r, const uint8_t src[16],
-                    const uint8_t dst[16], uint64_t ts_us)
+void cg_xbits_apply(cg_xbits *t, const cg_rule *r, const uint8_t src[16], const uint8_t dst[16],
+                    uint64_t ts_us)
 {
     for (uint32_t i = 0; i < r->nxbits; i++) {
         const cg_xbit *x = &r->xbits[i];

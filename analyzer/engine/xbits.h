@@ -32,8 +32,8 @@ int cg_xbits_check(const cg_xbits *t, const cg_rule *r, const uint8_t src[16],
                    const uint8_t dst[16], uint64_t ts_us);
 
 /* Runs r's set, unset and toggle for that packet. */
-void cg_xbits_apply(cg_xbits *t, const cg_rule *r, const uint8_t src[16],
-                    const uint8_t dst[16], uint64_t ts_us);
+void cg_xbits_apply(cg_xbits *t, const cg_rule *r, const uint8_t src[16], const uint8_t dst[16],
+                    uint64_t ts_us);
 
 uint64_t cg_xbits_reclaimed(const cg_xbits *t);
 

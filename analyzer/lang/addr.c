@@ -33,8 +33,13 @@
 
 enum { K_ADDR, K_PORT };
 
-typedef struct rng { u128 lo, hi; } rng;
-typedef struct rset { rng *r; size_t n, cap; } rset;
+typedef struct rng {
+    u128 lo, hi;
+} rng;
+typedef struct rset {
+    rng *r;
+    size_t n, cap;
+} rset;
 
 static const u128 U_ZERO = { 0, 0 };
 static const u128 U_MAX = { UINT64_MAX, UINT64_MAX };
@@ -129,13 +134,16 @@ struct pctx {
     int kind;
     cg_expr_err *err;
     unsigned depth;
-    unsigned long nodes;       /* sub-expressions visited so far */
-    size_t var_pos;            /* SIZE_MAX while in the caller's own text */
-    const char *var_name;      /* the outermost variable being expanded */
+    unsigned long nodes;  /* sub-expressions visited so far */
+    size_t var_pos;       /* SIZE_MAX while in the caller's own text */
+    const char *var_name; /* the outermost variable being expanded */
     size_t var_len;
 };
 
-static int is_space(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static int is_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 static int perr(struct pctx *c, size_t pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -344,7 +352,7 @@ static int parse_list(struct pctx *c, const char *s, size_t len, size_t base, rs
             if ((rc = parse_expr(c, e, el, eb, &tmp)) != 0 || (rc = rs_append(&pos, &tmp)) != 0)
                 goto out;
         }
-        i++;                   /* past the comma (or the end) */
+        i++; /* past the comma (or the end) */
     }
     if (npos == 0 && (rc = push_any(c, &pos)) != 0)
         goto out;
@@ -396,8 +404,10 @@ static int parse_expr(struct pctx *c, const char *s, size_t len, size_t base, rs
         return perr(c, base, "%s nests too deeply (a variable that refers to itself?)",
                     kind_name(c));
     if (++c->nodes > MAX_NODES)
-        return perr(c, base, "%s expression too large (over %d parts once variables are "
-                    "expanded)", kind_name(c), MAX_NODES);
+        return perr(c, base,
+                    "%s expression too large (over %d parts once variables are "
+                    "expanded)",
+                    kind_name(c), MAX_NODES);
     c->depth++;
     if (s[0] == '!') {
         rset tmp = { 0 }, any = { 0 };
@@ -427,8 +437,8 @@ static int parse_expr(struct pctx *c, const char *s, size_t len, size_t base, rs
         rc = parse_var(c, s, len, base, out);
     } else {
         rset tmp = { 0 };
-        rc = c->kind == K_ADDR ? addr_atom(c, s, len, base, &tmp)
-                               : port_atom(c, s, len, base, &tmp);
+        rc =
+            c->kind == K_ADDR ? addr_atom(c, s, len, base, &tmp) : port_atom(c, s, len, base, &tmp);
         if (rc == 0)
             rc = rs_append(out, &tmp);
         rs_free(&tmp);

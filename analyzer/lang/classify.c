@@ -18,11 +18,14 @@
 struct cg_classes {
     cg_class *v;
     uint32_t n, cap;
-    int presets;               /* the table still holds only the presets */
+    int presets; /* the table still holds only the presets */
 };
 
 /* Suricata 7, etc/classification.config */
-static const struct { const char *name, *desc; uint8_t prio; } presets[] = {
+static const struct {
+    const char *name, *desc;
+    uint8_t prio;
+} presets[] = {
     { "not-suspicious", "Not Suspicious Traffic", 3 },
     { "unknown", "Unknown Traffic", 3 },
     { "bad-unknown", "Potentially Bad Traffic", 2 },
@@ -151,11 +154,20 @@ int cg_classes_create(cg_classes **out)
     return 0;
 }
 
-uint32_t cg_classes_count(const cg_classes *c) { return c ? c->n : 0; }
+uint32_t cg_classes_count(const cg_classes *c)
+{
+    return c ? c->n : 0;
+}
 
-const cg_class *cg_classes_at(const cg_classes *c, uint32_t i) { return &c->v[i]; }
+const cg_class *cg_classes_at(const cg_classes *c, uint32_t i)
+{
+    return &c->v[i];
+}
 
-static int is_blank(int ch) { return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n'; }
+static int is_blank(int ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n';
+}
 
 static const char *skip_blank(const char *p)
 {
@@ -233,8 +245,8 @@ int cg_classes_load(cg_classes *c, const char *path, char *err, size_t errlen)
     }
     if (!c->presets)
         for (uint32_t i = 0; i < c->n; i++)
-            if (put(&tmp, c->v[i].name, strlen(c->v[i].name), c->v[i].desc,
-                    strlen(c->v[i].desc), c->v[i].prio))
+            if (put(&tmp, c->v[i].name, strlen(c->v[i].name), c->v[i].desc, strlen(c->v[i].desc),
+                    c->v[i].prio))
                 goto oom;
     ssize_t got;
     while ((got = getline(&line, &cap, f)) != -1) {
@@ -259,7 +271,7 @@ int cg_classes_load(cg_classes *c, const char *path, char *err, size_t errlen)
         goto out;
     }
     if (!feof(f))
-        goto oom;   /* getline stopped short of the end: it could not grow its buffer */
+        goto oom; /* getline stopped short of the end: it could not grow its buffer */
     clear(c);
     *c = tmp;
     memset(&tmp, 0, sizeof tmp);

@@ -21,7 +21,7 @@
 
 typedef struct cg_class {
     char *name, *desc;
-    uint8_t prio;              /* 1 (high) .. 255 */
+    uint8_t prio; /* 1 (high) .. 255 */
 } cg_class;
 
 typedef struct cg_classes cg_classes;

@@ -35,7 +35,10 @@
 
 /* ---- small readers -------------------------------------------------------- */
 
-static int is_space(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static int is_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 static int is_word(const char *s, size_t n, const char *w)
 {
@@ -87,7 +90,7 @@ static int token(cg_rule_ps *ps, size_t *pos, size_t *start, size_t *n)
             size_t j = i;
             while (j > *start && ps->t[j - 1] == '!')
                 j--;
-            if (j != *start || i == *start)   /* not only "!"s so far */
+            if (j != *start || i == *start) /* not only "!"s so far */
                 break;
         }
     }
@@ -100,21 +103,35 @@ static int token(cg_rule_ps *ps, size_t *pos, size_t *start, size_t *n)
 
 static int header(cg_rule_ps *ps, size_t *pos)
 {
-    static const struct { const char *name; uint8_t act; } actions[] = {
-        { "alert", CG_ACT_ALERT }, { "pass", CG_ACT_PASS }, { "drop", CG_ACT_DROP },
-        { "reject", CG_ACT_REJECT }, { "rejectsrc", CG_ACT_REJECT },
-        { "rejectdst", CG_ACT_REJECT }, { "rejectboth", CG_ACT_REJECT },
+    static const struct {
+        const char *name;
+        uint8_t act;
+    } actions[] = {
+        { "alert", CG_ACT_ALERT },       { "pass", CG_ACT_PASS },
+        { "drop", CG_ACT_DROP },         { "reject", CG_ACT_REJECT },
+        { "rejectsrc", CG_ACT_REJECT },  { "rejectdst", CG_ACT_REJECT },
+        { "rejectboth", CG_ACT_REJECT },
     };
     /* mode: 1 packets only (tcp-pkt), 2 stream only (tcp-stream) */
-    static const struct { const char *name; uint8_t proto, ip_proto, app, mode; } protos[] = {
-        { "ip", CG_RP_IP, 0, 0, 0 }, { "tcp", CG_RP_TCP, 6, 0, 0 },
-        { "udp", CG_RP_UDP, 17, 0, 0 }, { "icmp", CG_RP_ICMP, 1, 0, 0 },
-        { "http", CG_RP_HTTP, 6, CG_APP_HTTP, 0 }, { "http1", CG_RP_HTTP, 6, CG_APP_HTTP, 0 },
-        { "dns", CG_RP_DNS, 0, CG_APP_DNS, 0 }, { "tls", CG_RP_TLS, 6, CG_APP_TLS, 0 },
+    static const struct {
+        const char *name;
+        uint8_t proto, ip_proto, app, mode;
+    } protos[] = {
+        { "ip", CG_RP_IP, 0, 0, 0 },
+        { "tcp", CG_RP_TCP, 6, 0, 0 },
+        { "udp", CG_RP_UDP, 17, 0, 0 },
+        { "icmp", CG_RP_ICMP, 1, 0, 0 },
+        { "http", CG_RP_HTTP, 6, CG_APP_HTTP, 0 },
+        { "http1", CG_RP_HTTP, 6, CG_APP_HTTP, 0 },
+        { "dns", CG_RP_DNS, 0, CG_APP_DNS, 0 },
+        { "tls", CG_RP_TLS, 6, CG_APP_TLS, 0 },
         /* payload rules of flows whose first bytes say the protocol (inspect.c) */
-        { "smtp", CG_RP_TCP, 6, CG_APP_SMTP, 0 }, { "ftp", CG_RP_TCP, 6, CG_APP_FTP, 0 },
-        { "ssh", CG_RP_TCP, 6, CG_APP_SSH, 0 }, { "smb", CG_RP_TCP, 6, CG_APP_SMB, 0 },
-        { "tcp-pkt", CG_RP_TCP, 6, 0, 1 }, { "tcp-stream", CG_RP_TCP, 6, 0, 2 },
+        { "smtp", CG_RP_TCP, 6, CG_APP_SMTP, 0 },
+        { "ftp", CG_RP_TCP, 6, CG_APP_FTP, 0 },
+        { "ssh", CG_RP_TCP, 6, CG_APP_SSH, 0 },
+        { "smb", CG_RP_TCP, 6, CG_APP_SMB, 0 },
+        { "tcp-pkt", CG_RP_TCP, 6, 0, 1 },
+        { "tcp-stream", CG_RP_TCP, 6, 0, 2 },
     };
     cg_rule *r = ps->r;
     size_t s, n, i;
@@ -183,8 +200,8 @@ static int header(cg_rule_ps *ps, size_t *pos)
 
 static int is_name_char(int c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '.' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+        c == '.' || c == '-';
 }
 
 static int options(cg_rule_ps *ps, size_t i, size_t end)
@@ -224,7 +241,7 @@ static int options(cg_rule_ps *ps, size_t i, size_t end)
         } else if (t[i] != ';') {
             return cg_rule_fail(ps, i, "expected ':' or ';' after '%.*s'", CG_ONAME(&o));
         }
-        i++;                   /* past ';' */
+        i++; /* past ';' */
         int rc = dispatch(ps, &o);
         if (rc)
             return rc;
@@ -309,8 +326,7 @@ void cg_rule_free(cg_rule *r)
     memset(r, 0, sizeof *r);
 }
 
-int cg_rule_parse(const char *text, size_t len, const cg_rule_env *env, cg_rule *r,
-                  cg_rule_diag *d)
+int cg_rule_parse(const char *text, size_t len, const cg_rule_env *env, cg_rule *r, cg_rule_diag *d)
 {
     cg_rule_ps ps;
     size_t pos = 0, close;
@@ -346,7 +362,7 @@ int cg_rule_parse(const char *text, size_t len, const cg_rule_env *env, cg_rule 
     }
     if ((rc = options(&ps, pos + 1, close - 1)) != 0)
         goto done;
-    if (r->sid == 0) {         /* a sid option sets it to 1 or more */
+    if (r->sid == 0) { /* a sid option sets it to 1 or more */
         rc = cg_rule_fail(&ps, pos, "missing sid");
         goto done;
     }
@@ -374,7 +390,7 @@ done:
     unsigned prio = r->priority ? r->priority : ps.class_prio ? ps.class_prio : 3;
     r->severity = (uint8_t)(prio > 4 ? 4 : prio);
     for (uint32_t i = 0; i < r->nmatch; i++)
-        if (r->matches[i].type == CG_M_PCRE)   /* failure leaves the interpreter: fine */
+        if (r->matches[i].type == CG_M_PCRE) /* failure leaves the interpreter: fine */
             (void)pcre2_jit_compile(r->matches[i].u.p.code, PCRE2_JIT_COMPLETE);
     return 0;
 }

@@ -29,15 +29,24 @@
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
 
-
 /* options that may appear once (cg_rule_ps.seen) */
 enum {
-    S_MSG = 1u << 0, S_SID = 1u << 1, S_REV = 1u << 2, S_GID = 1u << 3,
-    S_CLASSTYPE = 1u << 4, S_PRIORITY = 1u << 5, S_FLOW = 1u << 6,
-    S_DSIZE = 1u << 7, S_THRESHOLD = 1u << 8, S_FILTER = 1u << 9,
+    S_MSG = 1u << 0,
+    S_SID = 1u << 1,
+    S_REV = 1u << 2,
+    S_GID = 1u << 3,
+    S_CLASSTYPE = 1u << 4,
+    S_PRIORITY = 1u << 5,
+    S_FLOW = 1u << 6,
+    S_DSIZE = 1u << 7,
+    S_THRESHOLD = 1u << 8,
+    S_FILTER = 1u << 9,
 };
 
-static int is_space(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static int is_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 /* ---- meta keywords -------------------------------------------------------- */
 
@@ -55,7 +64,8 @@ int cg_kw_msg(cg_rule_ps *ps, const cg_rule_opt *o)
 int cg_kw_sid(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     int64_t v;
-    if (cg_kw_once(ps, o, S_SID) || cg_kw_number(ps, o->val, o->vlen, o->vpos, "sid", 1, UINT32_MAX, &v))
+    if (cg_kw_once(ps, o, S_SID) ||
+        cg_kw_number(ps, o->val, o->vlen, o->vpos, "sid", 1, UINT32_MAX, &v))
         return -1;
     ps->r->sid = (uint32_t)v;
     ps->d->sid = (uint32_t)v;
@@ -66,7 +76,8 @@ int cg_kw_sid(cg_rule_ps *ps, const cg_rule_opt *o)
 int cg_kw_rev(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     int64_t v;
-    if (cg_kw_once(ps, o, S_REV) || cg_kw_number(ps, o->val, o->vlen, o->vpos, "rev", 0, UINT32_MAX, &v))
+    if (cg_kw_once(ps, o, S_REV) ||
+        cg_kw_number(ps, o->val, o->vlen, o->vpos, "rev", 0, UINT32_MAX, &v))
         return -1;
     ps->r->rev = (uint32_t)v;
     return 0;
@@ -75,7 +86,8 @@ int cg_kw_rev(cg_rule_ps *ps, const cg_rule_opt *o)
 int cg_kw_gid(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     int64_t v;
-    if (cg_kw_once(ps, o, S_GID) || cg_kw_number(ps, o->val, o->vlen, o->vpos, "gid", 0, UINT32_MAX, &v))
+    if (cg_kw_once(ps, o, S_GID) ||
+        cg_kw_number(ps, o->val, o->vlen, o->vpos, "gid", 0, UINT32_MAX, &v))
         return -1;
     ps->r->gid = (uint32_t)v;
     return 0;
@@ -147,7 +159,7 @@ int cg_kw_target(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     if (!cg_kw_is_word(o->val, o->vlen, "src_ip") && !cg_kw_is_word(o->val, o->vlen, "dest_ip"))
         return cg_rule_fail(ps, o->vpos, "target must be src_ip or dest_ip");
-    if (ps->r->target) {       /* ET repeats it; only a contradiction is an error */
+    if (ps->r->target) { /* ET repeats it; only a contradiction is an error */
         if (cg_kw_is_word(o->val, o->vlen, ps->r->target))
             return 0;
         return cg_rule_fail(ps, o->npos, "target given twice with different values");
@@ -171,17 +183,25 @@ static int check_content(cg_rule_ps *ps, const cg_rule_opt *o, const cg_content 
 {
     uint16_t f = c->flags;
     if ((f & C_ABS) && (f & C_REL))
-        return cg_rule_fail(ps, o->npos, "'%.*s': depth/offset can't be mixed with distance/within "
-                            "on one content", CG_ONAME(o));
+        return cg_rule_fail(ps, o->npos,
+                            "'%.*s': depth/offset can't be mixed with distance/within "
+                            "on one content",
+                            CG_ONAME(o));
     if ((f & CG_C_STARTSWITH) && (f & (C_ABS | C_REL)))
-        return cg_rule_fail(ps, o->npos, "'%.*s': startswith can't be mixed with depth, offset, "
-                            "distance or within", CG_ONAME(o));
+        return cg_rule_fail(ps, o->npos,
+                            "'%.*s': startswith can't be mixed with depth, offset, "
+                            "distance or within",
+                            CG_ONAME(o));
     if ((f & CG_C_FAST_ONLY) && (f & (CG_C_NEGATED | C_ABS | C_REL)))
-        return cg_rule_fail(ps, o->npos, "'%.*s': fast_pattern:only can't be used on a negated or "
-                            "positioned content", CG_ONAME(o));
+        return cg_rule_fail(ps, o->npos,
+                            "'%.*s': fast_pattern:only can't be used on a negated or "
+                            "positioned content",
+                            CG_ONAME(o));
     if ((f & CG_C_FAST) && (f & CG_C_NEGATED) && (f & (C_ABS | C_REL)))
-        return cg_rule_fail(ps, o->npos, "'%.*s': fast_pattern can't be used on a negated content "
-                            "with depth, offset, distance or within", CG_ONAME(o));
+        return cg_rule_fail(ps, o->npos,
+                            "'%.*s': fast_pattern can't be used on a negated content "
+                            "with depth, offset, distance or within",
+                            CG_ONAME(o));
     return 0;
 }
 
@@ -198,7 +218,7 @@ int cg_kw_nocase(cg_rule_ps *ps, const cg_rule_opt *o)
 
 int cg_kw_rawbytes(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    return cg_kw_target_content(ps, o) ? 0 : -1;   /* the payload is raw already */
+    return cg_kw_target_content(ps, o) ? 0 : -1; /* the payload is raw already */
 }
 
 /* depth, offset, distance, within: the number, or a byte_extract variable
@@ -214,11 +234,13 @@ static int position(cg_rule_ps *ps, const cg_rule_opt *o, cg_content **cp, uint1
         return cg_rule_fail(ps, o->npos, "'%.*s' given twice for one content", CG_ONAME(o));
     *cp = c;
     if (cg_kw_is_name(o->val, o->vlen)) {
-        int var = cg_kw_var(ps, o->val, o->vlen, ps->last_content >= 0
-                            ? ps->r->matches[ps->last_content].grp : -1);
+        int var = cg_kw_var(ps, o->val, o->vlen,
+                            ps->last_content >= 0 ? ps->r->matches[ps->last_content].grp : -1);
         if (var < 0)
-            return cg_rule_fail(ps, o->vpos, "'%.*s' is not a byte_extract variable of this "
-                                "buffer or an earlier one", (int)(o->vlen > 40 ? 40 : o->vlen), o->val);
+            return cg_rule_fail(ps, o->vpos,
+                                "'%.*s' is not a byte_extract variable of this "
+                                "buffer or an earlier one",
+                                (int)(o->vlen > 40 ? 40 : o->vlen), o->val);
         c->flags |= flag | varflag;
         *v = var;
         return 1;
@@ -259,7 +281,8 @@ int cg_kw_distance(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     cg_content *c;
     int64_t v;
-    if (position(ps, o, &c, CG_C_DISTANCE, CG_C_DISTANCE_VAR, -CG_KW_CONTENT_MAX, CG_KW_CONTENT_MAX, &v) < 0)
+    if (position(ps, o, &c, CG_C_DISTANCE, CG_C_DISTANCE_VAR, -CG_KW_CONTENT_MAX, CG_KW_CONTENT_MAX,
+                 &v) < 0)
         return -1;
     c->distance = (int32_t)v;
     return check_content(ps, o, c);
@@ -269,7 +292,8 @@ int cg_kw_within(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     cg_content *c;
     int64_t v;
-    int rc = position(ps, o, &c, CG_C_WITHIN, CG_C_WITHIN_VAR, -CG_KW_CONTENT_MAX, CG_KW_CONTENT_MAX, &v);
+    int rc = position(ps, o, &c, CG_C_WITHIN, CG_C_WITHIN_VAR, -CG_KW_CONTENT_MAX,
+                      CG_KW_CONTENT_MAX, &v);
     if (rc < 0)
         return -1;
     if (rc == 0 && v < c->len)
@@ -323,9 +347,10 @@ int cg_kw_fast_pattern(cg_rule_ps *ps, const cg_rule_opt *o)
             return cg_rule_fail(ps, o->vpos,
                                 "fast_pattern takes nothing, 'only' or 'offset,length'");
         size_t ol = (size_t)(comma - o->val);
-        if (cg_kw_number(ps, o->val, ol, o->vpos, "fast_pattern offset", 0, CG_KW_CONTENT_MAX, &off) ||
-            cg_kw_number(ps, comma + 1, o->vlen - ol - 1, o->vpos + ol + 1, "fast_pattern length", 1,
-                   CG_KW_CONTENT_MAX, &len))
+        if (cg_kw_number(ps, o->val, ol, o->vpos, "fast_pattern offset", 0, CG_KW_CONTENT_MAX,
+                         &off) ||
+            cg_kw_number(ps, comma + 1, o->vlen - ol - 1, o->vpos + ol + 1, "fast_pattern length",
+                         1, CG_KW_CONTENT_MAX, &len))
             return -1;
         if (off + len > c->len)
             return cg_rule_fail(ps, o->vpos,
@@ -383,11 +408,24 @@ int cg_kw_pcre(cg_rule_ps *ps, const cg_rule_opt *o)
         case 'R': flags |= CG_P_RELATIVE; break;
         case 'B': flags |= CG_P_RAWBYTES; break;
         case 'O': flags |= CG_P_NOLIMIT; break;
-        case 'U': case 'I': case 'P': case 'Q': case 'H': case 'D': case 'M':
-        case 'C': case 'S': case 'Y': case 'V': case 'W': case 'Z':
+        case 'U':
+        case 'I':
+        case 'P':
+        case 'Q':
+        case 'H':
+        case 'D':
+        case 'M':
+        case 'C':
+        case 'S':
+        case 'Y':
+        case 'V':
+        case 'W':
+        case 'Z':
             if (letter && letter != *f)
-                return cg_rule_fail(ps, p + (size_t)(f - s), "pcre names two buffers ('%c' and "
-                                    "'%c')", letter, *f);
+                return cg_rule_fail(ps, p + (size_t)(f - s),
+                                    "pcre names two buffers ('%c' and "
+                                    "'%c')",
+                                    letter, *f);
             letter = *f;
             break;
         default:
@@ -397,7 +435,7 @@ int cg_kw_pcre(cg_rule_ps *ps, const cg_rule_opt *o)
     }
     /* Named groups pkt_*, flow_*, alert_* capture into variables in Suricata. */
     static const char *const captures[] = { "(?P<pkt_", "(?P<flow_", "(?P<alert_",
-                                            "(?<pkt_", "(?<flow_", "(?<alert_" };
+                                            "(?<pkt_",  "(?<flow_",  "(?<alert_" };
     for (size_t i = 0; i < sizeof captures / sizeof captures[0]; i++)
         if (memmem(pat, patlen, captures[i], strlen(captures[i])))
             cg_rule_unsupported(ps, p, "pcre-capture", 12, "keyword");
@@ -424,7 +462,8 @@ int cg_kw_pcre(cg_rule_ps *ps, const cg_rule_opt *o)
         PCRE2_UCHAR msg[120];
         pcre2_get_error_message(ec, msg, sizeof msg);
         return cg_rule_fail(ps, (size_t)(pat - ps->t) + (eo < patlen ? eo : patlen),
-                    "pcre: %s (at offset %zu of the pattern)", (const char *)msg, (size_t)eo);
+                            "pcre: %s (at offset %zu of the pattern)", (const char *)msg,
+                            (size_t)eo);
     }
     cg_match *m = cg_kw_new_item_in(ps, g);
     char *src = cg_kw_dupn(s, n);
@@ -448,9 +487,12 @@ static int flow_item(cg_rule_ps *ps, const cg_rule_opt *o, const char *s, size_t
 {
     (void)o;
     (void)ctx;
-    static const struct { const char *name; uint8_t bit; } words[] = {
-        { "to_server", CG_F_TO_SERVER }, { "from_client", CG_F_TO_SERVER },
-        { "to_client", CG_F_TO_CLIENT }, { "from_server", CG_F_TO_CLIENT },
+    static const struct {
+        const char *name;
+        uint8_t bit;
+    } words[] = {
+        { "to_server", CG_F_TO_SERVER },     { "from_client", CG_F_TO_SERVER },
+        { "to_client", CG_F_TO_CLIENT },     { "from_server", CG_F_TO_CLIENT },
         { "established", CG_F_ESTABLISHED }, { "not_established", CG_F_NOT_ESTABLISHED },
         { "stateless", CG_F_STATELESS },
     };
@@ -483,14 +525,17 @@ int cg_kw_flow(cg_rule_ps *ps, const cg_rule_opt *o)
     if (cg_kw_once(ps, o, S_FLOW) || cg_kw_each_item(ps, o, flow_item, NULL))
         return -1;
     if (ps->pkt_only && ps->stream_only)
-        return cg_rule_fail(ps, o->vpos, "flow: only_stream and no_stream exclude each other "
+        return cg_rule_fail(ps, o->vpos,
+                            "flow: only_stream and no_stream exclude each other "
                             "(or the protocol already says which)");
     uint8_t f = ps->r->flow;
     if ((f & CG_F_TO_SERVER) && (f & CG_F_TO_CLIENT))
         return cg_rule_fail(ps, o->vpos, "flow can't be both to_server and to_client");
     if (((f & CG_F_ESTABLISHED) != 0) + ((f & CG_F_NOT_ESTABLISHED) != 0) +
-        ((f & CG_F_STATELESS) != 0) > 1)
-        return cg_rule_fail(ps, o->vpos, "flow: established, not_established and stateless exclude "
+            ((f & CG_F_STATELESS) != 0) >
+        1)
+        return cg_rule_fail(ps, o->vpos,
+                            "flow: established, not_established and stateless exclude "
                             "each other");
     return 0;
 }
@@ -503,9 +548,12 @@ int cg_kw_dsize(cg_rule_ps *ps, const cg_rule_opt *o)
 
     if (cg_kw_once(ps, o, S_DSIZE))
         return -1;
-    static const struct { const char *op; uint8_t code; } prefix[] = {
-        { "<=", CG_DS_LE }, { ">=", CG_DS_GE }, { "<", CG_DS_LT }, { ">", CG_DS_GT },
-        { "!", CG_DS_NE }, { "=", CG_DS_EQ },
+    static const struct {
+        const char *op;
+        uint8_t code;
+    } prefix[] = {
+        { "<=", CG_DS_LE }, { ">=", CG_DS_GE }, { "<", CG_DS_LT },
+        { ">", CG_DS_GT },  { "!", CG_DS_NE },  { "=", CG_DS_EQ },
     };
     for (size_t i = 0; i < sizeof prefix / sizeof prefix[0]; i++) {
         size_t l = strlen(prefix[i].op);
@@ -549,8 +597,8 @@ int cg_kw_dsize(cg_rule_ps *ps, const cg_rule_opt *o)
 
 struct thr_ctx {
     cg_threshold *t;
-    int filter;                /* detection_filter: no type */
-    unsigned have;             /* 1 type, 2 track, 4 count, 8 seconds */
+    int filter;    /* detection_filter: no type */
+    unsigned have; /* 1 type, 2 track, 4 count, 8 seconds */
 };
 
 static int thr_item(cg_rule_ps *ps, const cg_rule_opt *o, const char *s, size_t n, size_t pos,
@@ -621,8 +669,9 @@ static int threshold_common(cg_rule_ps *ps, const cg_rule_opt *o, cg_threshold *
         return -1;
     unsigned need = filter ? 14u : 15u;
     if ((c.have & need) != need)
-        return cg_rule_fail(ps, o->vpos, filter ? "detection_filter needs track, count and seconds"
-                                        : "threshold needs type, track, count and seconds");
+        return cg_rule_fail(ps, o->vpos,
+                            filter ? "detection_filter needs track, count and seconds"
+                                   : "threshold needs type, track, count and seconds");
     if (filter)
         t->type = CG_TH_DETECTION_FILTER;
     return 0;
@@ -655,8 +704,9 @@ static int fp_literal(const cg_rule *r, const cg_match *m, const uint8_t **b, ui
     for (uint32_t i = 0; i < g->ntf; i++) {
         switch (g->tf[i]) {
         case CG_TF_DOTPREFIX: dots++; break;
-        case CG_TF_TO_LOWERCASE: case CG_TF_TO_UPPERCASE: *nocase = 1; break;
-        default: return 0;   /* no literal survives it */
+        case CG_TF_TO_LOWERCASE:
+        case CG_TF_TO_UPPERCASE: *nocase = 1; break;
+        default: return 0; /* no literal survives it */
         }
     }
     /* Each dotprefix puts a '.' before the buffer: a match starting there
@@ -682,9 +732,9 @@ static void choose_fp(cg_rule *r)
     uint8_t nc;
     for (uint32_t i = 0; i < r->nmatch; i++) {
         const cg_match *m = &r->matches[i];
-        if (m->type != CG_M_CONTENT || (m->u.c.flags & CG_C_NEGATED) ||
-            m->buf == CG_BUF_BASE64 || !fp_literal(r, m, &b, &len, &nc))
-            continue;                   /* decoded bytes are not scanned */
+        if (m->type != CG_M_CONTENT || (m->u.c.flags & CG_C_NEGATED) || m->buf == CG_BUF_BASE64 ||
+            !fp_literal(r, m, &b, &len, &nc))
+            continue; /* decoded bytes are not scanned */
         if (m->u.c.flags & CG_C_FAST)
             marked = (int32_t)i;
         if (best < 0 || m->u.c.len > r->matches[best].u.c.len)
@@ -707,4 +757,3 @@ int cg_rule_kw_finish(cg_rule_ps *ps)
     choose_fp(ps->r);
     return 0;
 }
-

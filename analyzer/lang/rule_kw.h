@@ -32,40 +32,40 @@ enum { CG_ARG_NONE, CG_ARG_REQ, CG_ARG_OPT };
 typedef struct cg_rule_opt {
     const char *name;
     size_t nlen, npos;
-    const char *val;           /* trimmed; NULL when the option has no value */
+    const char *val; /* trimmed; NULL when the option has no value */
     size_t vlen, vpos;
 } cg_rule_opt;
 
-#define CG_ONAME(o) (int)(o)->nlen, (o)->name   /* for "%.*s" */
+#define CG_ONAME(o) (int)(o)->nlen, (o)->name /* for "%.*s" */
 
 /* The state of one rule being read. */
 typedef struct cg_rule_ps {
-    const char *t;             /* the rule text */
+    const char *t; /* the rule text */
     size_t len;
     const cg_rule_env *env;
-    cg_rule *r;                /* the rule under construction */
+    cg_rule *r; /* the rule under construction */
     cg_rule_diag *d;
     uint32_t cap_match, cap_meta, cap_refs, cap_groups, cap_flowbits;
-    int32_t last_content;      /* index in r->matches of the latest content, or -1 */
-    int32_t grp;               /* the group contents and pcre go to; -1: none yet
-                                * (the payload group is made on first use) */
-    uint8_t unknown_buf;       /* after an unknown keyword: items go to a CG_BUF_OTHER group */
-    uint8_t grp_open;          /* grp was just named by a sticky buffer and has no
-                                * item yet: transforms may follow */
-    uint8_t grp_sticky[CG_MAX_GROUPS];  /* named by a sticky buffer keyword */
-    size_t grp_pos[CG_MAX_GROUPS];      /* where the group was named (messages) */
-    size_t cur_pos;            /* where the option being handled starts */
-    size_t *item_pos;          /* per match item: where its keyword is (messages) */
+    int32_t last_content; /* index in r->matches of the latest content, or -1 */
+    int32_t grp;          /* the group contents and pcre go to; -1: none yet
+                           * (the payload group is made on first use) */
+    uint8_t unknown_buf;  /* after an unknown keyword: items go to a CG_BUF_OTHER group */
+    uint8_t grp_open;     /* grp was just named by a sticky buffer and has no
+                           * item yet: transforms may follow */
+    uint8_t grp_sticky[CG_MAX_GROUPS]; /* named by a sticky buffer keyword */
+    size_t grp_pos[CG_MAX_GROUPS];     /* where the group was named (messages) */
+    size_t cur_pos;                    /* where the option being handled starts */
+    size_t *item_pos;                  /* per match item: where its keyword is (messages) */
     uint32_t cap_item_pos;
-    char var_name[CG_BYTE_VARS][32];    /* byte_extract variables */
+    char var_name[CG_BYTE_VARS][32]; /* byte_extract variables */
     uint8_t var_grp[CG_BYTE_VARS];
-    uint8_t class_prio;        /* the classtype's priority, 0 without one */
-    uint8_t pkt_only, stream_only;      /* tcp-pkt / flow:no_stream; tcp-stream / only_stream */
-    uint8_t b64;               /* 1 after base64_decode, 2 after base64_data */
-    size_t b64_pos;            /* where base64_decode was written */
-    size_t event_pos;          /* where app-layer-event was written */
-    size_t mode_pos;           /* where one of those was written */
-    uint32_t seen;             /* options that may appear once (rule_kw.c) */
+    uint8_t class_prio;            /* the classtype's priority, 0 without one */
+    uint8_t pkt_only, stream_only; /* tcp-pkt / flow:no_stream; tcp-stream / only_stream */
+    uint8_t b64;                   /* 1 after base64_decode, 2 after base64_data */
+    size_t b64_pos;                /* where base64_decode was written */
+    size_t event_pos;              /* where app-layer-event was written */
+    size_t mode_pos;               /* where one of those was written */
+    uint32_t seen;                 /* options that may appear once (rule_kw.c) */
     int failed, unsupported;
     size_t unsup_pos;
     char unsup_kw[64];
@@ -74,7 +74,7 @@ typedef struct cg_rule_ps {
 
 typedef struct cg_rule_kw {
     const char *name;
-    uint8_t arg;               /* CG_ARG_*: checked before the handler runs */
+    uint8_t arg; /* CG_ARG_*: checked before the handler runs */
     int (*fn)(cg_rule_ps *ps, const cg_rule_opt *o);
 } cg_rule_kw;
 
@@ -98,8 +98,7 @@ int cg_rule_fail(cg_rule_ps *ps, size_t pos, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Records the first unsupported keyword; 0, reading goes on. */
-int cg_rule_unsupported(cg_rule_ps *ps, size_t pos, const char *kw, size_t kwlen,
-                        const char *what);
+int cg_rule_unsupported(cg_rule_ps *ps, size_t pos, const char *kw, size_t kwlen, const char *what);
 
 /* The comma-separated fields of an option's value, each trimmed. */
 #define CG_KW_MAX_FIELDS 16
@@ -129,18 +128,18 @@ char *cg_kw_unescape(const char *s, size_t n);
 int cg_kw_decode_content(cg_rule_ps *ps, const char *s, size_t n, size_t pos, uint8_t **out,
                          uint32_t *outlen);
 /* Appends the pair (k, v) to *arr: 0, or CG_ENOMEM (-2) when out of memory. */
-int cg_kw_push_kv(cg_kv **arr, uint32_t *n, uint32_t *cap, const char *k, size_t kl,
-                  const char *v, size_t vl);
+int cg_kw_push_kv(cg_kv **arr, uint32_t *n, uint32_t *cap, const char *k, size_t kl, const char *v,
+                  size_t vl);
 /* A decimal integer in [min, max]; `what` names it in messages. 0 or -1. */
-int cg_kw_number(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what,
-                 int64_t min, int64_t max, int64_t *out);
+int cg_kw_number(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what, int64_t min,
+                 int64_t max, int64_t *out);
 /* An integer keyword's value (rule.h cg_uint): N, =N, !N, !=N, <N, <=N, >N,
  * >=N, A-B, A<>B, !A-B, &M=V, &M!=V; decimal or 0x hex; values up to max. */
-int cg_kw_uint(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what,
-               uint64_t max, cg_uint *out);
+int cg_kw_uint(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what, uint64_t max,
+               cg_uint *out);
 /* The quoted string of o's value from byte off; inner text undecoded. */
-int cg_kw_quoted(cg_rule_ps *ps, const cg_rule_opt *o, size_t off, const char **in,
-                 size_t *inlen, size_t *inpos);
+int cg_kw_quoted(cg_rule_ps *ps, const cg_rule_opt *o, size_t off, const char **in, size_t *inlen,
+                 size_t *inpos);
 /* Calls fn for each trimmed, non-empty comma-separated item of o's value. */
 typedef int (*cg_kw_item_fn)(cg_rule_ps *, const cg_rule_opt *, const char *, size_t, size_t,
                              void *);
@@ -209,11 +208,11 @@ void cg_kw_close_open(cg_rule_ps *ps);
 
 /* ---- handlers outside rule_kw.c ------------------------------------------- */
 
-int cg_kw_sticky(cg_rule_ps *ps, const cg_rule_opt *o);          /* http.uri, ... */
-int cg_kw_legacy_mod(cg_rule_ps *ps, const cg_rule_opt *o);      /* http_uri, ... */
+int cg_kw_sticky(cg_rule_ps *ps, const cg_rule_opt *o);     /* http.uri, ... */
+int cg_kw_legacy_mod(cg_rule_ps *ps, const cg_rule_opt *o); /* http_uri, ... */
 int cg_kw_uricontent(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_pkt_data(cg_rule_ps *ps, const cg_rule_opt *o);
-int cg_kw_transform(cg_rule_ps *ps, const cg_rule_opt *o);       /* dotprefix, ... */
+int cg_kw_transform(cg_rule_ps *ps, const cg_rule_opt *o); /* dotprefix, ... */
 int cg_kw_bsize(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_urilen(cg_rule_ps *ps, const cg_rule_opt *o);
 int cg_kw_isdataat(cg_rule_ps *ps, const cg_rule_opt *o);

@@ -31,27 +31,39 @@
 
 /* ---- names ---------------------------------------------------------------- */
 
-static const struct { const char *name; uint8_t buf; } sticky[] = {
-    { "dns.query", CG_BUF_DNS_QUERY }, { "dns_query", CG_BUF_DNS_QUERY },
-    { "file.data", CG_BUF_FILE_DATA }, { "file_data", CG_BUF_FILE_DATA },
-    { "http.accept", CG_BUF_HTTP_ACCEPT }, { "http_accept", CG_BUF_HTTP_ACCEPT },
-    { "http.accept_enc", CG_BUF_HTTP_ACCEPT_ENC }, { "http_accept_enc", CG_BUF_HTTP_ACCEPT_ENC },
+static const struct {
+    const char *name;
+    uint8_t buf;
+} sticky[] = {
+    { "dns.query", CG_BUF_DNS_QUERY },
+    { "dns_query", CG_BUF_DNS_QUERY },
+    { "file.data", CG_BUF_FILE_DATA },
+    { "file_data", CG_BUF_FILE_DATA },
+    { "http.accept", CG_BUF_HTTP_ACCEPT },
+    { "http_accept", CG_BUF_HTTP_ACCEPT },
+    { "http.accept_enc", CG_BUF_HTTP_ACCEPT_ENC },
+    { "http_accept_enc", CG_BUF_HTTP_ACCEPT_ENC },
     { "http.accept_lang", CG_BUF_HTTP_ACCEPT_LANG },
     { "http_accept_lang", CG_BUF_HTTP_ACCEPT_LANG },
-    { "http.connection", CG_BUF_HTTP_CONNECTION }, { "http_connection", CG_BUF_HTTP_CONNECTION },
+    { "http.connection", CG_BUF_HTTP_CONNECTION },
+    { "http_connection", CG_BUF_HTTP_CONNECTION },
     { "http.content_len", CG_BUF_HTTP_CONTENT_LEN },
     { "http_content_len", CG_BUF_HTTP_CONTENT_LEN },
     { "http.content_type", CG_BUF_HTTP_CONTENT_TYPE },
     { "http_content_type", CG_BUF_HTTP_CONTENT_TYPE },
     { "http.cookie", CG_BUF_HTTP_COOKIE },
-    { "http.header", CG_BUF_HTTP_HEADER }, { "http.header.raw", CG_BUF_HTTP_HEADER_RAW },
+    { "http.header", CG_BUF_HTTP_HEADER },
+    { "http.header.raw", CG_BUF_HTTP_HEADER_RAW },
     { "http.header_names", CG_BUF_HTTP_HEADER_NAMES },
     { "http_header_names", CG_BUF_HTTP_HEADER_NAMES },
-    { "http.host", CG_BUF_HTTP_HOST }, { "http.host.raw", CG_BUF_HTTP_HOST_RAW },
+    { "http.host", CG_BUF_HTTP_HOST },
+    { "http.host.raw", CG_BUF_HTTP_HOST_RAW },
     { "http.location", CG_BUF_HTTP_LOCATION },
     { "http.method", CG_BUF_HTTP_METHOD },
-    { "http.protocol", CG_BUF_HTTP_PROTOCOL }, { "http_protocol", CG_BUF_HTTP_PROTOCOL },
-    { "http.referer", CG_BUF_HTTP_REFERER }, { "http_referer", CG_BUF_HTTP_REFERER },
+    { "http.protocol", CG_BUF_HTTP_PROTOCOL },
+    { "http_protocol", CG_BUF_HTTP_PROTOCOL },
+    { "http.referer", CG_BUF_HTTP_REFERER },
+    { "http_referer", CG_BUF_HTTP_REFERER },
     { "http.request_body", CG_BUF_HTTP_REQUEST_BODY },
     { "http.request_line", CG_BUF_HTTP_REQUEST_LINE },
     { "http_request_line", CG_BUF_HTTP_REQUEST_LINE },
@@ -59,30 +71,49 @@ static const struct { const char *name; uint8_t buf; } sticky[] = {
     { "http.response_line", CG_BUF_HTTP_RESPONSE_LINE },
     { "http_response_line", CG_BUF_HTTP_RESPONSE_LINE },
     { "http.server", CG_BUF_HTTP_SERVER },
-    { "http.start", CG_BUF_HTTP_START }, { "http_start", CG_BUF_HTTP_START },
-    { "http.stat_code", CG_BUF_HTTP_STAT_CODE }, { "http.stat_msg", CG_BUF_HTTP_STAT_MSG },
-    { "http.uri", CG_BUF_HTTP_URI }, { "http.uri.raw", CG_BUF_HTTP_URI_RAW },
+    { "http.start", CG_BUF_HTTP_START },
+    { "http_start", CG_BUF_HTTP_START },
+    { "http.stat_code", CG_BUF_HTTP_STAT_CODE },
+    { "http.stat_msg", CG_BUF_HTTP_STAT_MSG },
+    { "http.uri", CG_BUF_HTTP_URI },
+    { "http.uri.raw", CG_BUF_HTTP_URI_RAW },
     { "http.user_agent", CG_BUF_HTTP_USER_AGENT },
-    { "ja3.hash", CG_BUF_JA3_HASH }, { "ja3_hash", CG_BUF_JA3_HASH },
-    { "ja3.string", CG_BUF_JA3_STRING }, { "ja3_string", CG_BUF_JA3_STRING },
-    { "ja3s.hash", CG_BUF_JA3S_HASH }, { "ja3s_hash", CG_BUF_JA3S_HASH },
-    { "ja3s.string", CG_BUF_JA3S_STRING }, { "ja3s_string", CG_BUF_JA3S_STRING },
-    { "tls.cert_issuer", CG_BUF_TLS_CERT_ISSUER }, { "tls_cert_issuer", CG_BUF_TLS_CERT_ISSUER },
-    { "tls.cert_serial", CG_BUF_TLS_CERT_SERIAL }, { "tls_cert_serial", CG_BUF_TLS_CERT_SERIAL },
+    { "ja3.hash", CG_BUF_JA3_HASH },
+    { "ja3_hash", CG_BUF_JA3_HASH },
+    { "ja3.string", CG_BUF_JA3_STRING },
+    { "ja3_string", CG_BUF_JA3_STRING },
+    { "ja3s.hash", CG_BUF_JA3S_HASH },
+    { "ja3s_hash", CG_BUF_JA3S_HASH },
+    { "ja3s.string", CG_BUF_JA3S_STRING },
+    { "ja3s_string", CG_BUF_JA3S_STRING },
+    { "tls.cert_issuer", CG_BUF_TLS_CERT_ISSUER },
+    { "tls_cert_issuer", CG_BUF_TLS_CERT_ISSUER },
+    { "tls.cert_serial", CG_BUF_TLS_CERT_SERIAL },
+    { "tls_cert_serial", CG_BUF_TLS_CERT_SERIAL },
     { "tls.cert_subject", CG_BUF_TLS_CERT_SUBJECT },
     { "tls_cert_subject", CG_BUF_TLS_CERT_SUBJECT },
     { "tls.certs", CG_BUF_TLS_CERTS },
-    { "tls.sni", CG_BUF_TLS_SNI }, { "tls_sni", CG_BUF_TLS_SNI },
+    { "tls.sni", CG_BUF_TLS_SNI },
+    { "tls_sni", CG_BUF_TLS_SNI },
 };
 
 /* content modifiers: the preceding (payload) content moves to the buffer */
-static const struct { const char *name; uint8_t buf; } legacy[] = {
-    { "http_client_body", CG_BUF_HTTP_REQUEST_BODY }, { "http_cookie", CG_BUF_HTTP_COOKIE },
-    { "http_header", CG_BUF_HTTP_HEADER }, { "http_host", CG_BUF_HTTP_HOST },
-    { "http_method", CG_BUF_HTTP_METHOD }, { "http_raw_header", CG_BUF_HTTP_HEADER_RAW },
-    { "http_raw_host", CG_BUF_HTTP_HOST_RAW }, { "http_raw_uri", CG_BUF_HTTP_URI_RAW },
-    { "http_server_body", CG_BUF_HTTP_RESPONSE_BODY }, { "http_stat_code", CG_BUF_HTTP_STAT_CODE },
-    { "http_stat_msg", CG_BUF_HTTP_STAT_MSG }, { "http_uri", CG_BUF_HTTP_URI },
+static const struct {
+    const char *name;
+    uint8_t buf;
+} legacy[] = {
+    { "http_client_body", CG_BUF_HTTP_REQUEST_BODY },
+    { "http_cookie", CG_BUF_HTTP_COOKIE },
+    { "http_header", CG_BUF_HTTP_HEADER },
+    { "http_host", CG_BUF_HTTP_HOST },
+    { "http_method", CG_BUF_HTTP_METHOD },
+    { "http_raw_header", CG_BUF_HTTP_HEADER_RAW },
+    { "http_raw_host", CG_BUF_HTTP_HOST_RAW },
+    { "http_raw_uri", CG_BUF_HTTP_URI_RAW },
+    { "http_server_body", CG_BUF_HTTP_RESPONSE_BODY },
+    { "http_stat_code", CG_BUF_HTTP_STAT_CODE },
+    { "http_stat_msg", CG_BUF_HTTP_STAT_MSG },
+    { "http_uri", CG_BUF_HTTP_URI },
     { "http_user_agent", CG_BUF_HTTP_USER_AGENT },
 };
 
@@ -107,10 +138,16 @@ int cg_kw_pcre_letter_buf(char c)
     }
 }
 
-static const struct { const char *name; uint8_t tf; } transforms[] = {
-    { "compress_whitespace", CG_TF_COMPRESS_WHITESPACE }, { "dotprefix", CG_TF_DOTPREFIX },
-    { "strip_whitespace", CG_TF_STRIP_WHITESPACE }, { "to_lowercase", CG_TF_TO_LOWERCASE },
-    { "to_uppercase", CG_TF_TO_UPPERCASE }, { "url_decode", CG_TF_URL_DECODE },
+static const struct {
+    const char *name;
+    uint8_t tf;
+} transforms[] = {
+    { "compress_whitespace", CG_TF_COMPRESS_WHITESPACE },
+    { "dotprefix", CG_TF_DOTPREFIX },
+    { "strip_whitespace", CG_TF_STRIP_WHITESPACE },
+    { "to_lowercase", CG_TF_TO_LOWERCASE },
+    { "to_uppercase", CG_TF_TO_UPPERCASE },
+    { "url_decode", CG_TF_URL_DECODE },
 };
 
 /* ---- keywords ------------------------------------------------------------- */
@@ -129,7 +166,7 @@ int cg_kw_sticky(cg_rule_ps *ps, const cg_rule_opt *o)
         ps->grp_open = 1;
         return 0;
     }
-    return cg_rule_fail(ps, o->npos, "'%.*s' is not a buffer", CG_ONAME(o));   /* table mismatch */
+    return cg_rule_fail(ps, o->npos, "'%.*s' is not a buffer", CG_ONAME(o)); /* table mismatch */
 }
 
 /* base64_decode[:bytes N][,offset N][,relative]: an item of the current
@@ -138,7 +175,7 @@ int cg_kw_sticky(cg_rule_ps *ps, const cg_rule_opt *o)
 int cg_kw_base64_decode(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     cg_b64 b = { 0, 0, 0 };
-    if (ps->b64)                        /* a second decode, or one in decoded bytes */
+    if (ps->b64) /* a second decode, or one in decoded bytes */
         return cg_rule_unsupported(ps, o->npos, "base64_decode (a second)", 24, "keyword");
     cg_kw_fields f;
     f.count = 0;
@@ -196,18 +233,26 @@ static unsigned vars_read(const cg_match *m)
     unsigned v = 0;
     if (m->type == CG_M_CONTENT) {
         const cg_content *c = &m->u.c;
-        if (c->flags & CG_C_OFFSET_VAR) v |= 1u << (c->offset & (CG_BYTE_VARS - 1));
-        if (c->flags & CG_C_DEPTH_VAR) v |= 1u << (c->depth & (CG_BYTE_VARS - 1));
-        if (c->flags & CG_C_DISTANCE_VAR) v |= 1u << (c->distance & (CG_BYTE_VARS - 1));
-        if (c->flags & CG_C_WITHIN_VAR) v |= 1u << (c->within & (CG_BYTE_VARS - 1));
+        if (c->flags & CG_C_OFFSET_VAR)
+            v |= 1u << (c->offset & (CG_BYTE_VARS - 1));
+        if (c->flags & CG_C_DEPTH_VAR)
+            v |= 1u << (c->depth & (CG_BYTE_VARS - 1));
+        if (c->flags & CG_C_DISTANCE_VAR)
+            v |= 1u << (c->distance & (CG_BYTE_VARS - 1));
+        if (c->flags & CG_C_WITHIN_VAR)
+            v |= 1u << (c->within & (CG_BYTE_VARS - 1));
     } else if (m->type == CG_M_ISDATAAT) {
-        if (m->u.d.flags & CG_D_VAR) v |= 1u << (m->u.d.pos & (CG_BYTE_VARS - 1));
+        if (m->u.d.flags & CG_D_VAR)
+            v |= 1u << (m->u.d.pos & (CG_BYTE_VARS - 1));
     } else if (m->type == CG_M_BYTE_TEST || m->type == CG_M_BYTE_JUMP ||
                m->type == CG_M_BYTE_EXTRACT) {
         const cg_byteop *b = &m->u.b;
-        if (b->flags & CG_B_NBYTES_VAR) v |= 1u << (b->nbytes & (CG_BYTE_VARS - 1));
-        if (b->flags & CG_B_OFFSET_VAR) v |= 1u << (b->offset & (CG_BYTE_VARS - 1));
-        if (b->flags & CG_B_VALUE_VAR) v |= 1u << (b->value & (CG_BYTE_VARS - 1));
+        if (b->flags & CG_B_NBYTES_VAR)
+            v |= 1u << (b->nbytes & (CG_BYTE_VARS - 1));
+        if (b->flags & CG_B_OFFSET_VAR)
+            v |= 1u << (b->offset & (CG_BYTE_VARS - 1));
+        if (b->flags & CG_B_VALUE_VAR)
+            v |= 1u << (b->value & (CG_BYTE_VARS - 1));
     }
     return v;
 }
@@ -229,7 +274,8 @@ static int check_b64_vars(cg_rule_ps *ps)
         if (m->buf != CG_BUF_BASE64)
             continue;
         if (vars_read(m) & ~set)
-            return cg_rule_fail(ps, ps->item_pos[i], "base64_data reads a variable that is "
+            return cg_rule_fail(ps, ps->item_pos[i],
+                                "base64_data reads a variable that is "
                                 "extracted only after base64_decode, outside base64_data");
         if (m->type == CG_M_BYTE_EXTRACT)
             set |= 1u << m->u.b.var;
@@ -240,9 +286,9 @@ static int check_b64_vars(cg_rule_ps *ps)
 int cg_kw_base64_data(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     if (ps->b64 != 1)
-        return ps->b64 ? cg_rule_unsupported(ps, o->npos, "base64_data (a second)", 22,
-                                             "keyword")
-                       : cg_rule_fail(ps, o->npos, "base64_data needs a base64_decode before "
+        return ps->b64 ? cg_rule_unsupported(ps, o->npos, "base64_data (a second)", 22, "keyword")
+                       : cg_rule_fail(ps, o->npos,
+                                      "base64_data needs a base64_decode before "
                                       "it");
     cg_kw_close_open(ps);
     ps->unknown_buf = 0;
@@ -276,10 +322,12 @@ int cg_kw_legacy_mod(cg_rule_ps *ps, const cg_rule_opt *o)
     cg_match *m = &ps->r->matches[ps->last_content];
     uint8_t from = ps->r->groups[m->grp].buf;
     if (from == CG_BUF_OTHER)
-        return 0;              /* after an unknown keyword: the rule is skipped anyway */
+        return 0; /* after an unknown keyword: the rule is skipped anyway */
     if (from != CG_BUF_PAYLOAD)
-        return cg_rule_fail(ps, o->npos, "'%.*s' needs a content of the payload; this one is in "
-                            "a sticky buffer or already moved", CG_ONAME(o));
+        return cg_rule_fail(ps, o->npos,
+                            "'%.*s' needs a content of the payload; this one is in "
+                            "a sticky buffer or already moved",
+                            CG_ONAME(o));
     int g = cg_kw_plain_group(ps, o, legacy[i].buf);
     if (g < 0)
         return g;
@@ -288,15 +336,17 @@ int cg_kw_legacy_mod(cg_rule_ps *ps, const cg_rule_opt *o)
      * earlier one (rule.h invariant 8) */
     const cg_content *c = &m->u.c;
     const int32_t vars[4] = {
-        (c->flags & CG_C_OFFSET_VAR) ? c->offset : -1, (c->flags & CG_C_DEPTH_VAR) ? c->depth : -1,
+        (c->flags & CG_C_OFFSET_VAR) ? c->offset : -1,
+        (c->flags & CG_C_DEPTH_VAR) ? c->depth : -1,
         (c->flags & CG_C_DISTANCE_VAR) ? c->distance : -1,
         (c->flags & CG_C_WITHIN_VAR) ? c->within : -1,
     };
     for (int k = 0; k < 4; k++)
         if (vars[k] >= 0 && ps->var_grp[vars[k]] > g)
-            return cg_rule_fail(ps, o->npos, "'%.*s' moves a content whose byte_extract variable "
-                                "'%s' comes from a buffer matched after it", CG_ONAME(o),
-                                ps->var_name[vars[k]]);
+            return cg_rule_fail(ps, o->npos,
+                                "'%.*s' moves a content whose byte_extract variable "
+                                "'%s' comes from a buffer matched after it",
+                                CG_ONAME(o), ps->var_name[vars[k]]);
     m->grp = (uint8_t)g;
     m->buf = legacy[i].buf;
     return 0;
@@ -323,8 +373,7 @@ int cg_kw_transform(cg_rule_ps *ps, const cg_rule_opt *o)
         /* After items of a sticky buffer: a new block of that buffer with this
          * transform (Suricata makes a new list for the buffer and transforms). */
         if (ps->grp < 0 || !ps->grp_sticky[ps->grp])
-            return cg_rule_fail(ps, o->npos, "'%.*s' needs a sticky buffer before it",
-                                CG_ONAME(o));
+            return cg_rule_fail(ps, o->npos, "'%.*s' needs a sticky buffer before it", CG_ONAME(o));
         int ng = cg_kw_add_group(ps, r->groups[ps->grp].buf, 1, o->npos);
         if (ng < 0)
             return ng;
@@ -401,7 +450,8 @@ static int has_case(const cg_content *c, int upper)
 static uint64_t bsize_max(const cg_uint *u)
 {
     switch (u->op) {
-    case CG_U_EQ: case CG_U_LE: return u->a;
+    case CG_U_EQ:
+    case CG_U_LE: return u->a;
     case CG_U_LT: return u->a ? u->a - 1 : 0;
     case CG_U_RANGE: return u->b - 1;
     default: return UINT64_MAX;
@@ -419,8 +469,8 @@ static int check_group(cg_rule_ps *ps, uint32_t g)
 {
     const cg_rule *r = ps->r;
     const cg_bufgroup *G = &r->groups[g];
-    int lower = 0, upper = 0;          /* the last case transform */
-    int strip = 0, compress = 0;       /* the last whitespace transform */
+    int lower = 0, upper = 0;    /* the last case transform */
+    int strip = 0, compress = 0; /* the last whitespace transform */
     for (uint32_t k = 0; k < G->ntf; k++) {
         if (G->tf[k] == CG_TF_TO_LOWERCASE)
             lower = 1, upper = 0;
@@ -431,7 +481,7 @@ static int check_group(cg_rule_ps *ps, uint32_t g)
         else if (G->tf[k] == CG_TF_COMPRESS_WHITESPACE)
             compress = 1, strip = 0;
         else if (G->tf[k] == CG_TF_URL_DECODE)
-            strip = compress = 0;      /* %20 and '+' bring blanks back */
+            strip = compress = 0; /* %20 and '+' bring blanks back */
     }
     uint64_t maxlen = UINT64_MAX;
     for (uint32_t i = 0; i < r->nmatch; i++)
@@ -449,24 +499,30 @@ static int check_group(cg_rule_ps *ps, uint32_t g)
          * leaves no letter of the other case. */
         if (!(c->flags & CG_C_NOCASE)) {
             if (G->buf == CG_BUF_HTTP_HOST && G->ntf == 0 && has_case(c, 1))
-                return cg_rule_fail(ps, ps->item_pos[i], "content with upper case letters in "
+                return cg_rule_fail(ps, ps->item_pos[i],
+                                    "content with upper case letters in "
                                     "http.host can never match (the host is lowercased): use "
                                     "lower case or nocase");
             if ((lower && has_case(c, 1)) || (upper && has_case(c, 0)))
-                return cg_rule_fail(ps, ps->item_pos[i], "content with %s case letters after "
-                                    "%s can never match", lower ? "upper" : "lower",
+                return cg_rule_fail(ps, ps->item_pos[i],
+                                    "content with %s case letters after "
+                                    "%s can never match",
+                                    lower ? "upper" : "lower",
                                     lower ? "to_lowercase" : "to_uppercase");
         }
         for (uint32_t k = 0; k < c->len; k++)
             if ((strip && blank(c->bytes[k])) ||
                 (compress && k > 0 && blank(c->bytes[k]) && blank(c->bytes[k - 1])))
-                return cg_rule_fail(ps, ps->item_pos[i], "content with %s can never match "
-                                    "after %s", strip ? "a blank" : "two blanks in a row",
+                return cg_rule_fail(ps, ps->item_pos[i],
+                                    "content with %s can never match "
+                                    "after %s",
+                                    strip ? "a blank" : "two blanks in a row",
                                     strip ? "strip_whitespace" : "compress_whitespace");
         if (c->len > maxlen)
-            return cg_rule_fail(ps, ps->item_pos[i], "content of %u bytes can never match a "
-                                "buffer that bsize limits to %llu", c->len,
-                                (unsigned long long)maxlen);
+            return cg_rule_fail(ps, ps->item_pos[i],
+                                "content of %u bytes can never match a "
+                                "buffer that bsize limits to %llu",
+                                c->len, (unsigned long long)maxlen);
     }
     return 0;
 }
@@ -507,9 +563,11 @@ static int check_protocols(cg_rule_ps *ps)
             seen = a;
             continue;
         }
-        return cg_rule_fail(ps, ps->grp_pos[g], "'%.*s' is a buffer of %s: it never matches "
-                            "in a rule of %s", (int)group_name_len(ps, g),
-                            ps->t + ps->grp_pos[g], names[a], names[seen]);
+        return cg_rule_fail(ps, ps->grp_pos[g],
+                            "'%.*s' is a buffer of %s: it never matches "
+                            "in a rule of %s",
+                            (int)group_name_len(ps, g), ps->t + ps->grp_pos[g], names[a],
+                            names[seen]);
     }
     return 0;
 }
@@ -520,7 +578,7 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
     uint8_t map[CG_MAX_GROUPS];
     uint32_t n = 0;
 
-    if (ps->b64 == 1)                   /* Suricata matches nothing without it */
+    if (ps->b64 == 1) /* Suricata matches nothing without it */
         return cg_rule_fail(ps, ps->b64_pos, "base64_decode needs a base64_data after it");
 
     cg_kw_close_open(ps);
@@ -536,9 +594,10 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
         /* (after an unknown keyword the items may have gone to the unknown
          * buffer: the rule is skipped for that keyword instead) */
         if (ps->grp_sticky[g] && r->groups[g].buf != CG_BUF_OTHER && !ps->unsupported) {
-            return cg_rule_fail(ps, ps->grp_pos[g], "'%.*s' is not followed by anything to "
-                                "match in it", (int)group_name_len(ps, g),
-                                ps->t + ps->grp_pos[g]);
+            return cg_rule_fail(ps, ps->grp_pos[g],
+                                "'%.*s' is not followed by anything to "
+                                "match in it",
+                                (int)group_name_len(ps, g), ps->t + ps->grp_pos[g]);
         }
         map[g] = 0xff;
     }
@@ -566,18 +625,18 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
     int has_app_buf = 0;
     for (uint32_t g = 0; g < r->ngroups; g++)
         has_app_buf |= buf_app(r->groups[g].buf) == CG_APP_HTTP;
-    if (r->app_events && !has_app_buf)  /* events come with transactions */
-        cg_rule_unsupported(ps, ps->event_pos, "app-layer-event (no http buffer)", 32,
-                            "keyword");
+    if (r->app_events && !has_app_buf) /* events come with transactions */
+        cg_rule_unsupported(ps, ps->event_pos, "app-layer-event (no http buffer)", 32, "keyword");
     r->bufs = 0;
     r->b64_grp = 0;
     for (uint32_t g = 0; g < r->ngroups; g++) {
         uint8_t b = r->groups[g].buf;
         if (b == CG_BUF_OTHER)
             continue;
-        if (b == CG_BUF_BASE64) {       /* matched inside its base64_decode's group */
+        if (b == CG_BUF_BASE64) { /* matched inside its base64_decode's group */
             if (r->groups[g].ntf)
-                return cg_rule_fail(ps, ps->grp_pos[g], "transforms do not apply to "
+                return cg_rule_fail(ps, ps->grp_pos[g],
+                                    "transforms do not apply to "
                                     "base64_data");
             r->b64_grp = (uint8_t)(g + 1);
             if (check_b64_vars(ps))
@@ -600,7 +659,7 @@ int cg_kw_finish_groups(cg_rule_ps *ps)
             r->bufs |= 1ull << b;
         else
             r->bufs |= (r->packet_ok ? 1ull << CG_BUF_PAYLOAD : 0) |
-                       (r->stream_ok ? 1ull << CG_BUF_STREAM : 0);
+                (r->stream_ok ? 1ull << CG_BUF_STREAM : 0);
     }
     /* dns.opcode and tls.version test a message's header, not a buffer: a
      * rule with one of them is matched on the messages of its protocol all

@@ -39,8 +39,8 @@ int cg_kw_var(const cg_rule_ps *ps, const char *name, size_t n, int32_t grp)
 /* A signed or unsigned number as Suricata reads that field: radix 0 is
  * strtoull's (decimal, 0x hex, leading-0 octal: byte_test's value, offset and
  * bitmask), radix 10 decimal only (the others). The whole field. */
-static int cnum_r(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what,
-                  int sign, int radix, int64_t min, uint64_t max, uint64_t *out)
+static int cnum_r(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what, int sign,
+                  int radix, int64_t min, uint64_t max, uint64_t *out)
 {
     char buf[32], *end;
     if (n == 0 || n >= sizeof buf)
@@ -81,8 +81,10 @@ static int num_or_var(cg_rule_ps *ps, const cg_kw_fields *f, size_t k, int g, co
     if (cg_kw_is_name(f->s[k], f->n[k])) {
         int v = cg_kw_var(ps, f->s[k], f->n[k], g);
         if (v < 0)
-            return cg_rule_fail(ps, f->pos[k], "'%.*s' is not a byte_extract variable of this "
-                                "buffer or an earlier one", (int)(f->n[k] > 40 ? 40 : f->n[k]), f->s[k]);
+            return cg_rule_fail(ps, f->pos[k],
+                                "'%.*s' is not a byte_extract variable of this "
+                                "buffer or an earlier one",
+                                (int)(f->n[k] > 40 ? 40 : f->n[k]), f->s[k]);
         *isvar = 1;
         *out = (uint64_t)v;
         return 0;
@@ -106,8 +108,8 @@ static int word_arg(const cg_kw_fields *f, size_t k, const char *w, const char *
 }
 
 /* The options after the positional fields, for the three byte keywords. */
-static int byte_options(cg_rule_ps *ps, const cg_rule_opt *o, const cg_kw_fields *f,
-                        size_t first, int kind, cg_byteop *b)
+static int byte_options(cg_rule_ps *ps, const cg_rule_opt *o, const cg_kw_fields *f, size_t first,
+                        int kind, cg_byteop *b)
 {
     int endian = 0, string = 0;
     for (size_t k = first; k < f->count; k++) {
@@ -174,10 +176,10 @@ static int byte_options(cg_rule_ps *ps, const cg_rule_opt *o, const cg_kw_fields
     if (string && !b->base)
         b->base = 10;
     if (string && endian)
-        return cg_rule_fail(ps, o->vpos, "%.*s: big/little do not apply to a string",
-                            CG_ONAME(o));
+        return cg_rule_fail(ps, o->vpos, "%.*s: big/little do not apply to a string", CG_ONAME(o));
     if ((b->flags & CG_B_BEGIN) && (b->flags & CG_B_END))
-        return cg_rule_fail(ps, o->vpos, "byte_jump: from_beginning and from_end exclude each "
+        return cg_rule_fail(ps, o->vpos,
+                            "byte_jump: from_beginning and from_end exclude each "
                             "other");
     if (!(b->flags & CG_B_NBYTES_VAR) && b->nbytes > (string ? 23 : 8))
         return cg_rule_fail(ps, f->pos[0], "%.*s reads at most %d bytes%s", CG_ONAME(o),
@@ -192,8 +194,9 @@ static int byte_common(cg_rule_ps *ps, const cg_rule_opt *o, int kind)
     uint64_t v;
     int isvar, rc;
     size_t npos = kind == K_BYTE_TEST ? 4 : kind == K_BYTE_JUMP ? 2 : 3;
-    const char *name = kind == K_BYTE_TEST ? "byte_test" : kind == K_BYTE_JUMP ? "byte_jump"
-                                                                              : "byte_extract";
+    const char *name = kind == K_BYTE_TEST ? "byte_test"
+        : kind == K_BYTE_JUMP              ? "byte_jump"
+                                           : "byte_extract";
 
     memset(&b, 0, sizeof b);
     b.multiplier = 1;
@@ -217,7 +220,7 @@ static int byte_common(cg_rule_ps *ps, const cg_rule_opt *o, int kind)
     if (isvar)
         b.flags |= CG_B_NBYTES_VAR;
 
-    size_t ko = 1;             /* the offset field */
+    size_t ko = 1; /* the offset field */
     if (kind == K_BYTE_TEST) {
         const char *s = f.s[1];
         size_t n = f.n[1], i = 0;
@@ -227,13 +230,16 @@ static int byte_common(cg_rule_ps *ps, const cg_rule_opt *o, int kind)
             while (i < n && (s[i] == ' ' || s[i] == '\t'))
                 i++;
         }
-        static const struct { const char *op; uint8_t code; } ops[] = {
+        static const struct {
+            const char *op;
+            uint8_t code;
+        } ops[] = {
             { "<=", CG_BT_LE }, { ">=", CG_BT_GE }, { "!=", CG_BT_EQ }, { "<", CG_BT_LT },
-            { ">", CG_BT_GT }, { "=", CG_BT_EQ }, { "&", CG_BT_AND }, { "^", CG_BT_XOR },
+            { ">", CG_BT_GT },  { "=", CG_BT_EQ },  { "&", CG_BT_AND }, { "^", CG_BT_XOR },
         };
         size_t k = 0;
         if (i == n && (b.flags & CG_B_NEGOP)) {
-            b.op = CG_BT_EQ;                 /* a bare '!' is != */
+            b.op = CG_BT_EQ; /* a bare '!' is != */
         } else {
             while (k < sizeof ops / sizeof ops[0] && !cg_kw_is_word(s + i, n - i, ops[k].op))
                 k++;
@@ -242,7 +248,7 @@ static int byte_common(cg_rule_ps *ps, const cg_rule_opt *o, int kind)
                                     (int)(n > 10 ? 10 : n), s);
             b.op = ops[k].code;
             if (k == 2)
-                b.flags |= CG_B_NEGOP;       /* != is ! = */
+                b.flags |= CG_B_NEGOP; /* != is ! = */
         }
         if (num_or_var(ps, &f, 2, g, "byte_test value", 0, 0, 0, UINT64_MAX, &v, &isvar))
             return -1;
@@ -274,8 +280,7 @@ static int byte_common(cg_rule_ps *ps, const cg_rule_opt *o, int kind)
                 return cg_rule_fail(ps, f.pos[2], "byte_extract variable '%.*s' defined twice",
                                     (int)n, s);
         if (ps->r->nvars == CG_BYTE_VARS)
-            return cg_rule_fail(ps, f.pos[2], "more than %d byte_extract variables",
-                                CG_BYTE_VARS);
+            return cg_rule_fail(ps, f.pos[2], "more than %d byte_extract variables", CG_BYTE_VARS);
     }
     if ((rc = byte_options(ps, o, &f, npos, kind, &b)) != 0)
         return rc;
@@ -283,8 +288,9 @@ static int byte_common(cg_rule_ps *ps, const cg_rule_opt *o, int kind)
     cg_match *m = cg_kw_new_item_in(ps, g);
     if (!m)
         return CG_ENOMEM;
-    m->type = kind == K_BYTE_TEST ? CG_M_BYTE_TEST : kind == K_BYTE_JUMP ? CG_M_BYTE_JUMP
-                                                                          : CG_M_BYTE_EXTRACT;
+    m->type = kind == K_BYTE_TEST ? CG_M_BYTE_TEST
+        : kind == K_BYTE_JUMP     ? CG_M_BYTE_JUMP
+                                  : CG_M_BYTE_EXTRACT;
     if (kind == K_BYTE_EXTRACT) {
         uint32_t i = ps->r->nvars++;
         memcpy(ps->var_name[i], f.s[2], f.n[2]);

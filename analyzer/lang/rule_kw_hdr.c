@@ -54,8 +54,11 @@ static void free_flowbit(cg_flowbit *fb)
  * or flowbits:noalert. '|' (any of) is for isset/isnotset only. */
 int cg_kw_flowbits(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    static const struct { const char *w; uint8_t cmd; } cmds[] = {
-        { "set", CG_FB_SET }, { "unset", CG_FB_UNSET }, { "toggle", CG_FB_TOGGLE },
+    static const struct {
+        const char *w;
+        uint8_t cmd;
+    } cmds[] = {
+        { "set", CG_FB_SET },     { "unset", CG_FB_UNSET },       { "toggle", CG_FB_TOGGLE },
         { "isset", CG_FB_ISSET }, { "isnotset", CG_FB_ISNOTSET },
     };
     const char *comma = memchr(o->val, ',', o->vlen);
@@ -75,8 +78,7 @@ int cg_kw_flowbits(cg_rule_ps *ps, const cg_rule_opt *o)
         if (cg_kw_is_word(c, cl, cmds[k].w))
             break;
     if (k == sizeof cmds / sizeof cmds[0])
-        return cg_rule_fail(ps, cp, "unknown flowbits command '%.*s'", (int)(cl > 20 ? 20 : cl),
-                            c);
+        return cg_rule_fail(ps, cp, "unknown flowbits command '%.*s'", (int)(cl > 20 ? 20 : cl), c);
     if (!comma)
         return cg_rule_fail(ps, o->npos, "flowbits:%s needs a name", cmds[k].w);
     memset(&fb, 0, sizeof fb);
@@ -92,8 +94,10 @@ int cg_kw_flowbits(cg_rule_ps *ps, const cg_rule_opt *o)
     if (seen_or && seen_and)
         return cg_rule_fail(ps, base, "flowbits: '|' and '&' can't be mixed");
     if (seen_or && fb.cmd != CG_FB_ISSET && fb.cmd != CG_FB_ISNOTSET)
-        return cg_rule_fail(ps, base, "flowbits: '|' is for isset and isnotset; use '&' to "
-                            "%s several bits", cmds[k].w);
+        return cg_rule_fail(ps, base,
+                            "flowbits: '|' is for isset and isnotset; use '&' to "
+                            "%s several bits",
+                            cmds[k].w);
     fb.any = (uint8_t)seen_or;
     char sep = seen_or ? '|' : '&';
     for (const char *p = s; p <= e;) {
@@ -140,8 +144,10 @@ int cg_kw_flowbits(cg_rule_ps *ps, const cg_rule_opt *o)
             for (uint32_t b = 0; b < fb.n; b++)
                 if (strcmp(f->names[a], fb.names[b]) == 0) {
                     free_flowbit(&fb);
-                    return cg_rule_fail(ps, o->npos, "flowbits isset and isnotset of '%s' can "
-                                        "never both hold", f->names[a]);
+                    return cg_rule_fail(ps, o->npos,
+                                        "flowbits isset and isnotset of '%s' can "
+                                        "never both hold",
+                                        f->names[a]);
                 }
     }
     if (!(fb.ids = calloc(fb.n, sizeof *fb.ids)) || push_flowbit(ps, &fb)) {
@@ -155,11 +161,14 @@ int cg_kw_flowbits(cg_rule_ps *ps, const cg_rule_opt *o)
  * == != < <= > >= (compares), isset, notset/isnotset. */
 int cg_kw_flowint(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    static const struct { const char *w; uint8_t op; } ops[] = {
-        { "+", CG_FI_ADD }, { "-", CG_FI_SUB }, { "=", CG_FI_SET }, { "==", CG_FI_EQ },
-        { "!=", CG_FI_NE }, { "<", CG_FI_LT }, { "<=", CG_FI_LE }, { ">", CG_FI_GT },
-        { ">=", CG_FI_GE }, { "isset", CG_FI_ISSET }, { "notset", CG_FI_NOTSET },
-        { "isnotset", CG_FI_NOTSET },
+    static const struct {
+        const char *w;
+        uint8_t op;
+    } ops[] = {
+        { "+", CG_FI_ADD },       { "-", CG_FI_SUB },         { "=", CG_FI_SET },
+        { "==", CG_FI_EQ },       { "!=", CG_FI_NE },         { "<", CG_FI_LT },
+        { "<=", CG_FI_LE },       { ">", CG_FI_GT },          { ">=", CG_FI_GE },
+        { "isset", CG_FI_ISSET }, { "notset", CG_FI_NOTSET }, { "isnotset", CG_FI_NOTSET },
     };
     cg_flowint fi;
     memset(&fi, 0, sizeof fi);
@@ -194,7 +203,8 @@ int cg_kw_flowint(cg_rule_ps *ps, const cg_rule_opt *o)
             errno = 0;
             unsigned long long x = strtoull(f[2], &end, 10);
             if (end != f[2] + fl[2] || errno || x > UINT32_MAX)
-                return cg_rule_fail(ps, fp[2], "flowint: the value must be 0 to 4294967295 "
+                return cg_rule_fail(ps, fp[2],
+                                    "flowint: the value must be 0 to 4294967295 "
                                     "or a flowint name");
             fi.value = (uint32_t)x;
         } else {
@@ -227,12 +237,20 @@ int cg_kw_flowint(cg_rule_ps *ps, const cg_rule_opt *o)
  * or xbits:noalert. */
 int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    static const struct { const char *w; uint8_t cmd; } cmds[] = {
-        { "set", CG_FB_SET }, { "unset", CG_FB_UNSET }, { "toggle", CG_FB_TOGGLE },
+    static const struct {
+        const char *w;
+        uint8_t cmd;
+    } cmds[] = {
+        { "set", CG_FB_SET },     { "unset", CG_FB_UNSET },       { "toggle", CG_FB_TOGGLE },
         { "isset", CG_FB_ISSET }, { "isnotset", CG_FB_ISNOTSET },
     };
-    static const struct { const char *w; uint8_t t; } tracks[] = {
-        { "ip_src", CG_XT_SRC }, { "ip_dst", CG_XT_DST }, { "ip_pair", CG_XT_PAIR },
+    static const struct {
+        const char *w;
+        uint8_t t;
+    } tracks[] = {
+        { "ip_src", CG_XT_SRC },
+        { "ip_dst", CG_XT_DST },
+        { "ip_pair", CG_XT_PAIR },
     };
     cg_xbit xb;
     memset(&xb, 0, sizeof xb);
@@ -261,7 +279,7 @@ int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o)
             for (size_t i = 0; i < wl; i++)
                 if (w[i] == ' ' || w[i] == '\t')
                     return cg_rule_fail(ps, wp, "xbits: spaces are not allowed in a name");
-            uint64_t h = 0xcbf29ce484222325ULL;     /* FNV-1a 64 of the name */
+            uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64 of the name */
             for (size_t i = 0; i < wl; i++) {
                 h ^= (uint8_t)w[i];
                 h *= 0x100000001b3ULL;
@@ -279,7 +297,7 @@ int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o)
                     break;
             if (k == sizeof tracks / sizeof tracks[0]) {
                 free(xb.name);
-                if (cg_kw_is_word(t, tl, "tx"))    /* bits per transaction: not kept here */
+                if (cg_kw_is_word(t, tl, "tx")) /* bits per transaction: not kept here */
                     return cg_rule_unsupported(ps, tp, "xbits:track tx", 14, "keyword");
                 return cg_rule_fail(ps, tp, "xbits: track must be ip_src, ip_dst or ip_pair");
             }
@@ -298,8 +316,10 @@ int cg_kw_xbits(cg_rule_ps *ps, const cg_rule_opt *o)
             xb.expire = (uint32_t)n;
         } else {
             free(xb.name);
-            return cg_rule_fail(ps, wp, "xbits: expected 'track ...' or 'expire ...', not "
-                                "'%.*s'", (int)(wl > 20 ? 20 : wl), w);
+            return cg_rule_fail(ps, wp,
+                                "xbits: expected 'track ...' or 'expire ...', not "
+                                "'%.*s'",
+                                (int)(wl > 20 ? 20 : wl), w);
         }
     }
     if (!xb.name)
@@ -339,8 +359,7 @@ static int tag_item(cg_rule_ps *ps, const cg_rule_opt *o, const char *s, size_t 
         if (cg_kw_is_word(s, n, "session") || cg_kw_is_word(s, n, "host"))
             return 0;
         return cg_rule_fail(ps, pos, "tag type must be session or host");
-    case 1:
-        return cg_kw_number(ps, s, n, pos, "tag count", 0, UINT32_MAX, &v);
+    case 1: return cg_kw_number(ps, s, n, pos, "tag count", 0, UINT32_MAX, &v);
     case 2:
         if (cg_kw_is_word(s, n, "packets") || cg_kw_is_word(s, n, "seconds") ||
             cg_kw_is_word(s, n, "bytes"))
@@ -350,8 +369,7 @@ static int tag_item(cg_rule_ps *ps, const cg_rule_opt *o, const char *s, size_t 
         if (cg_kw_is_word(s, n, "src") || cg_kw_is_word(s, n, "dst"))
             return 0;
         return cg_rule_fail(ps, pos, "tag direction must be src or dst");
-    default:
-        return cg_rule_fail(ps, pos, "too many tag fields");
+    default: return cg_rule_fail(ps, pos, "too many tag fields");
     }
 }
 
@@ -370,14 +388,24 @@ int cg_kw_tag(cg_rule_ps *ps, const cg_rule_opt *o)
 static int flag_bit(char c)
 {
     switch (c) {
-    case 'F': case 'f': return CG_TH_FIN;
-    case 'S': case 's': return CG_TH_SYN;
-    case 'R': case 'r': return CG_TH_RST;
-    case 'P': case 'p': return CG_TH_PSH;
-    case 'A': case 'a': return CG_TH_ACK;
-    case 'U': case 'u': return CG_TH_URG;
-    case 'E': case 'e': case '2': return CG_TH_ECE;
-    case 'C': case 'c': case '1': return CG_TH_CWR;
+    case 'F':
+    case 'f': return CG_TH_FIN;
+    case 'S':
+    case 's': return CG_TH_SYN;
+    case 'R':
+    case 'r': return CG_TH_RST;
+    case 'P':
+    case 'p': return CG_TH_PSH;
+    case 'A':
+    case 'a': return CG_TH_ACK;
+    case 'U':
+    case 'u': return CG_TH_URG;
+    case 'E':
+    case 'e':
+    case '2': return CG_TH_ECE;
+    case 'C':
+    case 'c':
+    case '1': return CG_TH_CWR;
     default: return -1;
     }
 }
@@ -463,12 +491,16 @@ int cg_kw_ttl(cg_rule_ps *ps, const cg_rule_opt *o)
 /* ip_proto:[!<>=]<number|name> */
 int cg_kw_ip_proto(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    static const struct { const char *name; uint8_t n; } names[] = {
-        { "icmp", 1 }, { "igmp", 2 }, { "ipip", 4 }, { "tcp", 6 }, { "egp", 8 }, { "igp", 9 },
-        { "udp", 17 }, { "ipv6", 41 }, { "ipv6-route", 43 }, { "ipv6-frag", 44 },
-        { "rsvp", 46 }, { "gre", 47 }, { "esp", 50 }, { "ah", 51 }, { "ipv6-icmp", 58 },
-        { "icmpv6", 58 }, { "ipv6-nonxt", 59 }, { "ipv6-opts", 60 }, { "eigrp", 88 },
-        { "ospf", 89 }, { "pim", 103 }, { "vrrp", 112 }, { "l2tp", 115 }, { "sctp", 132 },
+    static const struct {
+        const char *name;
+        uint8_t n;
+    } names[] = {
+        { "icmp", 1 },        { "igmp", 2 },       { "ipip", 4 },       { "tcp", 6 },
+        { "egp", 8 },         { "igp", 9 },        { "udp", 17 },       { "ipv6", 41 },
+        { "ipv6-route", 43 }, { "ipv6-frag", 44 }, { "rsvp", 46 },      { "gre", 47 },
+        { "esp", 50 },        { "ah", 51 },        { "ipv6-icmp", 58 }, { "icmpv6", 58 },
+        { "ipv6-nonxt", 59 }, { "ipv6-opts", 60 }, { "eigrp", 88 },     { "ospf", 89 },
+        { "pim", 103 },       { "vrrp", 112 },     { "l2tp", 115 },     { "sctp", 132 },
     };
     cg_uint *u = &ps->r->ipproto;
     const char *s = o->val;
@@ -505,9 +537,12 @@ int cg_kw_ip_proto(cg_rule_ps *ps, const cg_rule_opt *o)
 int cg_kw_stream_size(cg_rule_ps *ps, const cg_rule_opt *o)
 {
     static const char *const whichs[] = { "server", "client", "both", "either" };
-    static const struct { const char *op; uint8_t code; } ops[] = {
-        { "<=", CG_U_LE }, { ">=", CG_U_GE }, { "!=", CG_U_NE }, { "<", CG_U_LT },
-        { ">", CG_U_GT }, { "=", CG_U_EQ },
+    static const struct {
+        const char *op;
+        uint8_t code;
+    } ops[] = {
+        { "<=", CG_U_LE }, { ">=", CG_U_GE }, { "!=", CG_U_NE },
+        { "<", CG_U_LT },  { ">", CG_U_GT },  { "=", CG_U_EQ },
     };
     const char *f[3];
     size_t fl[3], fp[3], k = 0, i = 0;
@@ -530,7 +565,8 @@ int cg_kw_stream_size(cg_rule_ps *ps, const cg_rule_opt *o)
         i++;
     }
     if (k < 3)
-        return cg_rule_fail(ps, o->vpos, "stream_size needs <server|client|both|either>,<op>,"
+        return cg_rule_fail(ps, o->vpos,
+                            "stream_size needs <server|client|both|either>,<op>,"
                             "<number>");
     for (i = 0; i < 4; i++)
         if (cg_kw_is_word(f[0], fl[0], whichs[i]))
@@ -560,7 +596,10 @@ int cg_kw_stream_size(cg_rule_ps *ps, const cg_rule_opt *o)
  * (buffers.h CG_EV_*); any other event skips the rule, named. */
 int cg_kw_app_layer_event(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    static const struct { const char *name; uint32_t ev; } events[] = {
+    static const struct {
+        const char *name;
+        uint32_t ev;
+    } events[] = {
         { "http.invalid_transfer_encoding_value_in_request", CG_EV_HTTP_INVALID_TE_REQ },
         { "http.request_auth_unrecognized", CG_EV_HTTP_AUTH_UNRECOGNIZED },
     };
@@ -571,17 +610,20 @@ int cg_kw_app_layer_event(cg_rule_ps *ps, const cg_rule_opt *o)
             return 0;
         }
     char kw[96];
-    int n = snprintf(kw, sizeof kw, "app-layer-event:%.*s", (int)(o->vlen > 60 ? 60 : o->vlen),
-                     o->val);
+    int n =
+        snprintf(kw, sizeof kw, "app-layer-event:%.*s", (int)(o->vlen > 60 ? 60 : o->vlen), o->val);
     return cg_rule_unsupported(ps, o->vpos, kw, (size_t)n, "keyword");
 }
 
 int cg_kw_app_layer_protocol(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    static const struct { const char *name; uint8_t app; } names[] = {
+    static const struct {
+        const char *name;
+        uint8_t app;
+    } names[] = {
         { "http", CG_APP_HTTP }, { "http1", CG_APP_HTTP }, { "tls", CG_APP_TLS },
-        { "dns", CG_APP_DNS }, { "smtp", CG_APP_SMTP }, { "ftp", CG_APP_FTP },
-        { "ssh", CG_APP_SSH }, { "smb", CG_APP_SMB }, { "failed", CG_APP_FAILED },
+        { "dns", CG_APP_DNS },   { "smtp", CG_APP_SMTP },  { "ftp", CG_APP_FTP },
+        { "ssh", CG_APP_SSH },   { "smb", CG_APP_SMB },    { "failed", CG_APP_FAILED },
     };
     const char *s = o->val;
     size_t n = o->vlen, p = o->vpos;
@@ -603,8 +645,7 @@ int cg_kw_app_layer_protocol(cg_rule_ps *ps, const cg_rule_opt *o)
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
               s[i] == '_'))
-            return cg_rule_fail(ps, p, "bad app-layer-protocol '%.*s'", (int)(n > 30 ? 30 : n),
-                                s);
+            return cg_rule_fail(ps, p, "bad app-layer-protocol '%.*s'", (int)(n > 30 ? 30 : n), s);
     char kw[64];
     snprintf(kw, sizeof kw, "app-layer-protocol:%.*s", (int)(n > 40 ? 40 : n), s);
     return cg_rule_unsupported(ps, o->npos, kw, strlen(kw), "keyword");
@@ -613,8 +654,14 @@ int cg_kw_app_layer_protocol(cg_rule_ps *ps, const cg_rule_opt *o)
 /* tls.version:[!]<1.0|1.1|1.2|1.3|0xNNNN> */
 int cg_kw_tls_version(cg_rule_ps *ps, const cg_rule_opt *o)
 {
-    static const struct { const char *name; uint16_t v; } names[] = {
-        { "1.0", 0x0301 }, { "1.1", 0x0302 }, { "1.2", 0x0303 }, { "1.3", 0x0304 },
+    static const struct {
+        const char *name;
+        uint16_t v;
+    } names[] = {
+        { "1.0", 0x0301 },
+        { "1.1", 0x0302 },
+        { "1.2", 0x0303 },
+        { "1.3", 0x0304 },
     };
     const char *s = o->val;
     size_t n = o->vlen, p = o->vpos;
@@ -634,8 +681,10 @@ int cg_kw_tls_version(cg_rule_ps *ps, const cg_rule_opt *o)
         }
     if (n < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') ||
         cg_kw_uint(ps, s, n, p, "tls.version", 0xffff, &u) || u.op != CG_U_EQ || u.a == 0)
-        return ps->failed ? -1 : cg_rule_fail(ps, p, "tls.version must be 1.0, 1.1, 1.2, 1.3 "
-                                              "or a hex number");
+        return ps->failed ? -1
+                          : cg_rule_fail(ps, p,
+                                         "tls.version must be 1.0, 1.1, 1.2, 1.3 "
+                                         "or a hex number");
     ps->r->tls_version = (uint16_t)u.a;
     return 0;
 }

@@ -168,4 +168,3 @@ const cg_rule_kw *cg_rule_kw_find(const char *name, size_t len)
     }
     return NULL;
 }
-

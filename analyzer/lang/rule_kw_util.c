@@ -15,7 +15,10 @@
 #include <string.h>
 #include <strings.h>
 
-static int is_space(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static int is_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 /* ---- diagnostics ---------------------------------------------------------- */
 
@@ -60,7 +63,6 @@ void cg_rule_trim(const char **s, size_t *n, size_t *pos)
         (*n)--;
 }
 
-
 int cg_kw_is_word(const char *s, size_t n, const char *w)
 {
     return strlen(w) == n && memcmp(s, w, n) == 0;
@@ -76,8 +78,8 @@ int cg_kw_once(cg_rule_ps *ps, const cg_rule_opt *o, uint32_t bit)
     return 0;
 }
 /* A decimal integer in [min, max]; `what` names it in messages. */
-int cg_kw_number(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what,
-                 int64_t min, int64_t max, int64_t *out)
+int cg_kw_number(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what, int64_t min,
+                 int64_t max, int64_t *out)
 {
     size_t i = 0;
     int neg = 0;
@@ -95,8 +97,8 @@ int cg_kw_number(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char
             return cg_rule_fail(ps, pos, "bad number '%.*s' for %s", (int)(n > 40 ? 40 : n), s,
                                 what);
         if (v > INT64_C(100000000000))
-            return cg_rule_fail(ps, pos, "%s %.*s is out of range", what,
-                                (int)(n > 40 ? 40 : n), s);
+            return cg_rule_fail(ps, pos, "%s %.*s is out of range", what, (int)(n > 40 ? 40 : n),
+                                s);
         v = v * 10 + (s[i] - '0');
     }
     if (neg)
@@ -139,8 +141,7 @@ int cg_kw_quoted(cg_rule_ps *ps, const cg_rule_opt *o, size_t off, const char **
     if (!closed) {
         if (first)
             return cg_rule_fail(ps, p + first + 1,
-                                "text after the closing quote of %.*s (missing ';'?)",
-                                CG_ONAME(o));
+                                "text after the closing quote of %.*s (missing ';'?)", CG_ONAME(o));
         return cg_rule_fail(ps, p, "unterminated string");
     }
     *in = v + 1;
@@ -149,7 +150,10 @@ int cg_kw_quoted(cg_rule_ps *ps, const cg_rule_opt *o, size_t off, const char **
     return 0;
 }
 
-char *cg_kw_dupn(const char *s, size_t n) { return strndup(s, n); }
+char *cg_kw_dupn(const char *s, size_t n)
+{
+    return strndup(s, n);
+}
 
 /* msg text: every "\x" becomes x (Suricata's msg only logs odd escapes). */
 char *cg_kw_unescape(const char *s, size_t n)
@@ -180,7 +184,7 @@ static int hexval(int c)
 
 /* content text: |hex| blocks (blanks allowed) and the escapes \" \; \\ \:. */
 int cg_kw_decode_content(cg_rule_ps *ps, const char *s, size_t n, size_t pos, uint8_t **out,
-                          uint32_t *outlen)
+                         uint32_t *outlen)
 {
     uint8_t *b = malloc(n ? n : 1);
     size_t w = 0, hexstart = 0;
@@ -327,8 +331,8 @@ cg_match *cg_kw_new_item_in(cg_rule_ps *ps, int g)
     return m;
 }
 
-int cg_kw_push_kv(cg_kv **arr, uint32_t *n, uint32_t *cap, const char *k, size_t kl,
-                   const char *v, size_t vl)
+int cg_kw_push_kv(cg_kv **arr, uint32_t *n, uint32_t *cap, const char *k, size_t kl, const char *v,
+                  size_t vl)
 {
     if (*n == *cap) {
         uint32_t nc = *cap ? *cap * 2 : 4;
@@ -377,9 +381,12 @@ static size_t scan_u64(const char *s, size_t n, uint64_t *out)
     }
     if (i == d0)
         return 0;
-    static const struct { const char *u; uint64_t m; } units[] = {
+    static const struct {
+        const char *u;
+        uint64_t m;
+    } units[] = {
         { "kib", 1024 }, { "mib", 1048576 }, { "gib", 1073741824 },
-        { "kb", 1024 }, { "mb", 1048576 }, { "gb", 1073741824 },
+        { "kb", 1024 },  { "mb", 1048576 },  { "gb", 1073741824 },
     };
     for (size_t k = 0; k < sizeof units / sizeof units[0]; k++) {
         size_t l = strlen(units[k].u);
@@ -395,8 +402,8 @@ static size_t scan_u64(const char *s, size_t n, uint64_t *out)
     return i;
 }
 
-int cg_kw_uint(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what,
-               uint64_t max, cg_uint *out)
+int cg_kw_uint(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *what, uint64_t max,
+               cg_uint *out)
 {
     const char *e;
     size_t i = 0, used;
@@ -405,12 +412,20 @@ int cg_kw_uint(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *
 
     cg_rule_trim(&s, &n, &pos);
     e = s + n;
-#define SKIP() while (i < n && is_space((unsigned char)s[i])) i++
-#define NUM(dst) do { SKIP(); if (!(used = scan_u64(s + i, n - i, &(dst)))) goto bad; i += used; \
-                      SKIP(); } while (0)
+#define SKIP()                                     \
+    while (i < n && is_space((unsigned char)s[i])) \
+    i++
+#define NUM(dst)                                      \
+    do {                                              \
+        SKIP();                                       \
+        if (!(used = scan_u64(s + i, n - i, &(dst)))) \
+            goto bad;                                 \
+        i += used;                                    \
+        SKIP();                                       \
+    } while (0)
     if (n == 0)
         return cg_rule_fail(ps, pos, "%s needs a value", what);
-    if (s[0] == '&') {                       /* &mask=value, &mask!=value */
+    if (s[0] == '&') { /* &mask=value, &mask!=value */
         i = 1;
         NUM(a);
         if (i < n && s[i] == '=') {
@@ -424,9 +439,12 @@ int cg_kw_uint(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *
         }
         NUM(b);
     } else {
-        static const struct { const char *op; uint8_t code; } pre[] = {
+        static const struct {
+            const char *op;
+            uint8_t code;
+        } pre[] = {
             { "<=", CG_U_LE }, { ">=", CG_U_GE }, { "!=", CG_U_NE }, { "<", CG_U_LT },
-            { ">", CG_U_GT }, { "=", CG_U_EQ }, { "!", CG_U_NE },
+            { ">", CG_U_GT },  { "=", CG_U_EQ },  { "!", CG_U_NE },
         };
         for (size_t k = 0; k < sizeof pre / sizeof pre[0]; k++) {
             size_t l = strlen(pre[k].op);
@@ -442,8 +460,8 @@ int cg_kw_uint(cg_rule_ps *ps, const char *s, size_t n, size_t pos, const char *
             i += sep;
             NUM(b);
             if (a >= b)
-                return cg_rule_fail(ps, pos, "%s range %.*s needs the first number smaller",
-                                    what, (int)(n > 40 ? 40 : n), s);
+                return cg_rule_fail(ps, pos, "%s range %.*s needs the first number smaller", what,
+                                    (int)(n > 40 ? 40 : n), s);
             u.op = u.op == CG_U_NONE ? CG_U_RANGE : CG_U_NRANGE;
         } else if (u.op == CG_U_NONE) {
             u.op = CG_U_EQ;
@@ -593,4 +611,3 @@ cg_content *cg_kw_target_content(cg_rule_ps *ps, const cg_rule_opt *o)
     }
     return &ps->r->matches[ps->last_content].u.c;
 }
-

@@ -31,11 +31,11 @@ typedef struct cg_rule_env {
 } cg_rule_env;
 
 typedef struct cg_rule_diag {
-    uint8_t kind;              /* CG_ISSUE_SYNTAX or CG_ISSUE_UNSUPPORTED */
-    size_t pos;                /* byte offset of the problem in the text */
-    uint32_t sid;              /* 0 when it could not be read */
-    size_t sid_pos;            /* byte offset of the sid option (when sid != 0) */
-    char keyword[64];          /* CG_ISSUE_UNSUPPORTED: the keyword or protocol */
+    uint8_t kind;     /* CG_ISSUE_SYNTAX or CG_ISSUE_UNSUPPORTED */
+    size_t pos;       /* byte offset of the problem in the text */
+    uint32_t sid;     /* 0 when it could not be read */
+    size_t sid_pos;   /* byte offset of the sid option (when sid != 0) */
+    char keyword[64]; /* CG_ISSUE_UNSUPPORTED: the keyword or protocol */
     char why[256];
 } cg_rule_diag;
 

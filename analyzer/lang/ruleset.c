@@ -44,26 +44,26 @@ struct cg_ruleset {
     uint32_t nissues, capissues;
     cg_rulefile *files;
     uint32_t nfiles, capfiles;
-    char **paths;              /* interned file names (invariant 2) */
+    char **paths; /* interned file names (invariant 2) */
     uint32_t npaths, cappaths;
-    int32_t string_file;       /* the files[] entry of cg_ruleset_add_rule, or -1 */
-    uint32_t *sids;            /* open addressing: index+1 into rules, 0 = empty */
-    uint32_t sidcap;           /* a power of two, at least twice nrules */
+    int32_t string_file; /* the files[] entry of cg_ruleset_add_rule, or -1 */
+    uint32_t *sids;      /* open addressing: index+1 into rules, 0 = empty */
+    uint32_t sidcap;     /* a power of two, at least twice nrules */
     cg_vars *vars;
-    cg_vars *pins;             /* overrides that win over every variables file */
+    cg_vars *pins; /* overrides that win over every variables file */
     cg_classes *classes;
     EVP_MD_CTX *sha;
-    char **fbnames;            /* interned flowbit names (invariant 5) */
-    char **finames;            /* interned flowint names */
+    char **fbnames; /* interned flowbit names (invariant 5) */
+    char **finames; /* interned flowint names */
     uint32_t nfb, capfb;
     uint32_t nfi, capfi;
 };
 
 /* Where each physical line of a joined rule starts (for line:column). */
 struct seg {
-    size_t off;                /* offset in the joined text */
+    size_t off; /* offset in the joined text */
     uint32_t line;
-    uint32_t col0;             /* column (0-based) of that offset in its line */
+    uint32_t col0; /* column (0-based) of that offset in its line */
 };
 
 struct joined {
@@ -92,9 +92,9 @@ static int grow(void **arr, uint32_t *cap, uint32_t need, size_t size)
 
 static void feedn(cg_ruleset *rs, char tag, const char *a, size_t al, const char *b, size_t bl)
 {
-    uint8_t h[9] = { (uint8_t)tag, (uint8_t)(al >> 24), (uint8_t)(al >> 16), (uint8_t)(al >> 8),
-                     (uint8_t)al, (uint8_t)(bl >> 24), (uint8_t)(bl >> 16), (uint8_t)(bl >> 8),
-                     (uint8_t)bl };
+    uint8_t h[9] = { (uint8_t)tag,        (uint8_t)(al >> 24), (uint8_t)(al >> 16),
+                     (uint8_t)(al >> 8),  (uint8_t)al,         (uint8_t)(bl >> 24),
+                     (uint8_t)(bl >> 16), (uint8_t)(bl >> 8),  (uint8_t)bl };
     /* SHA-256 updates do not fail on a live context */
     (void)EVP_DigestUpdate(rs->sha, h, sizeof h);
     (void)EVP_DigestUpdate(rs->sha, a, al);
@@ -172,8 +172,8 @@ int cg_ruleset_create(cg_ruleset **out)
         return CG_ENOMEM;
     rs->string_file = -1;
     if (cg_vars_create(&rs->vars) || cg_vars_create_empty(&rs->pins) ||
-        cg_classes_create(&rs->classes) ||
-        !(rs->sha = EVP_MD_CTX_new()) || !EVP_DigestInit_ex(rs->sha, EVP_sha256(), NULL))
+        cg_classes_create(&rs->classes) || !(rs->sha = EVP_MD_CTX_new()) ||
+        !EVP_DigestInit_ex(rs->sha, EVP_sha256(), NULL))
         goto fail;
     feed_tables(rs);
     *out = rs;
@@ -373,11 +373,10 @@ uint32_t cg_ruleset_undefined_vars(const cg_ruleset *rs, cg_undef_var *out, uint
             out[n].name[l] = '\0';
             out[n].rules = 1;
         }
-        n++;   /* past max: counted, not listed (a name may then count twice) */
+        n++; /* past max: counted, not listed (a name may then count twice) */
     }
     return n;
 }
-
 
 int cg_ruleset_load_classification(cg_ruleset *rs, const char *path, char *err, size_t errlen)
 {
@@ -433,9 +432,8 @@ static int32_t add_file(cg_ruleset *rs, const char *path)
     return (int32_t)rs->nfiles++;
 }
 
-static int add_issue(cg_ruleset *rs, uint32_t fidx, uint32_t line, uint32_t col,
-                     uint32_t rule_line, uint8_t kind, uint32_t sid, const char *keyword,
-                     const char *why)
+static int add_issue(cg_ruleset *rs, uint32_t fidx, uint32_t line, uint32_t col, uint32_t rule_line,
+                     uint8_t kind, uint32_t sid, const char *keyword, const char *why)
 {
     if (grow((void **)&rs->issues, &rs->capissues, rs->nissues + 1, sizeof *rs->issues))
         return -1;
@@ -470,7 +468,10 @@ static uint32_t sid_slot(uint64_t key, uint32_t cap)
     return (uint32_t)key & (cap - 1);
 }
 
-static uint64_t sid_key(const cg_rule *r) { return (uint64_t)r->gid << 32 | r->sid; }
+static uint64_t sid_key(const cg_rule *r)
+{
+    return (uint64_t)r->gid << 32 | r->sid;
+}
 
 /* The index of the loaded rule with r's (gid, sid), or -1. */
 static int64_t sid_find(const cg_ruleset *rs, const cg_rule *r)
@@ -517,7 +518,10 @@ static int reserve_rule(cg_ruleset *rs)
 
 /* ---- flowbits --------------------------------------------------------------- */
 
-uint32_t cg_ruleset_flowbits(const cg_ruleset *rs) { return rs->nfb; }
+uint32_t cg_ruleset_flowbits(const cg_ruleset *rs)
+{
+    return rs->nfb;
+}
 
 const char *cg_ruleset_flowbit_name(const cg_ruleset *rs, uint32_t id)
 {
@@ -541,7 +545,7 @@ static int fb_intern(cg_ruleset *rs, cg_rule *r)
         for (uint32_t k = 0; k < r->flowbits[i].n; k++) {
             const char *nm = r->flowbits[i].names[k];
             int dup = fb_find(rs, nm) >= 0;
-            for (uint32_t a = 0; a <= i && !dup; a++)      /* new, but met earlier in r */
+            for (uint32_t a = 0; a <= i && !dup; a++) /* new, but met earlier in r */
                 for (uint32_t b = 0; b < (a == i ? k : r->flowbits[a].n) && !dup; b++)
                     dup = strcmp(r->flowbits[a].names[b], nm) == 0;
             fresh += !dup;
@@ -553,8 +557,8 @@ static int fb_intern(cg_ruleset *rs, cg_rule *r)
             int64_t id = fb_find(rs, r->flowbits[i].names[k]);
             if (id < 0) {
                 char *c = strdup(r->flowbits[i].names[k]);
-                if (!c || grow((void **)&rs->fbnames, &rs->capfb, rs->nfb + 1,
-                               sizeof *rs->fbnames)) {
+                if (!c ||
+                    grow((void **)&rs->fbnames, &rs->capfb, rs->nfb + 1, sizeof *rs->fbnames)) {
                     free(c);
                     return -1;
                 }
@@ -568,7 +572,10 @@ static int fb_intern(cg_ruleset *rs, cg_rule *r)
 
 /* ---- flowints -------------------------------------------------------------- */
 
-uint32_t cg_ruleset_flowints(const cg_ruleset *rs) { return rs->nfi; }
+uint32_t cg_ruleset_flowints(const cg_ruleset *rs)
+{
+    return rs->nfi;
+}
 
 const char *cg_ruleset_flowint_name(const cg_ruleset *rs, uint32_t id)
 {
@@ -612,8 +619,8 @@ static int fi_intern(cg_ruleset *rs, cg_rule *r)
             int64_t id = fi_find(rs, nm);
             if (id < 0) {
                 char *c = strdup(nm);
-                if (!c || grow((void **)&rs->finames, &rs->capfi, rs->nfi + 1,
-                               sizeof *rs->finames)) {
+                if (!c ||
+                    grow((void **)&rs->finames, &rs->capfi, rs->nfi + 1, sizeof *rs->finames)) {
                     free(c);
                     return -1;
                 }
@@ -630,7 +637,10 @@ static int fi_intern(cg_ruleset *rs, cg_rule *r)
 
 /* ---- one rule ------------------------------------------------------------- */
 
-static int is_blank(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static int is_blank(int c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 static void locate(const struct joined *j, size_t pos, uint32_t *line, uint32_t *col)
 {
@@ -665,8 +675,8 @@ static int take_rule(cg_ruleset *rs, uint32_t fidx, const struct joined *j)
     int64_t prev = sid_find(rs, &rule);
     if (prev >= 0) {
         const cg_rule *p = &rs->rules[prev];
-        snprintf(why, sizeof why, "duplicate sid %u (gid %u): already loaded from %s:%u",
-                 rule.sid, rule.gid, p->file, p->line);
+        snprintf(why, sizeof why, "duplicate sid %u (gid %u): already loaded from %s:%u", rule.sid,
+                 rule.gid, p->file, p->line);
         locate(j, d.sid_pos, &line, &col);
         cg_rule_free(&rule);
         return add_issue(rs, fidx, line, col, rule_line, CG_ISSUE_DUPLICATE, d.sid, NULL, why);
@@ -676,20 +686,24 @@ static int take_rule(cg_ruleset *rs, uint32_t fidx, const struct joined *j)
         cg_rule_free(&rule);
         if (fb < 0)
             return -1;
-        snprintf(why, sizeof why, "flowbits: the rule set would have more than %d flowbit "
-                 "names", CG_FLOWBITS_MAX);
-        return add_issue(rs, fidx, rule_line, 1, rule_line, CG_ISSUE_UNSUPPORTED, d.sid,
-                         "flowbits", why);
+        snprintf(why, sizeof why,
+                 "flowbits: the rule set would have more than %d flowbit "
+                 "names",
+                 CG_FLOWBITS_MAX);
+        return add_issue(rs, fidx, rule_line, 1, rule_line, CG_ISSUE_UNSUPPORTED, d.sid, "flowbits",
+                         why);
     }
     int fi = fi_intern(rs, &rule);
     if (fi) {
         cg_rule_free(&rule);
         if (fi < 0)
             return -1;
-        snprintf(why, sizeof why, "flowint: the rule set would have more than %d flowint "
-                 "names", CG_FLOWINTS_MAX);
-        return add_issue(rs, fidx, rule_line, 1, rule_line, CG_ISSUE_UNSUPPORTED, d.sid,
-                         "flowint", why);
+        snprintf(why, sizeof why,
+                 "flowint: the rule set would have more than %d flowint "
+                 "names",
+                 CG_FLOWINTS_MAX);
+        return add_issue(rs, fidx, rule_line, 1, rule_line, CG_ISSUE_UNSUPPORTED, d.sid, "flowint",
+                         why);
     }
     rule.file = rs->files[fidx].path;
     rule.line = rule_line;
@@ -697,7 +711,7 @@ static int take_rule(cg_ruleset *rs, uint32_t fidx, const struct joined *j)
     sid_put(rs, rs->nrules);
     rs->nrules++;
     rs->files[fidx].loaded++;
-    size_t s0 = 0, e = j->len;          /* the rule's text, blanks around it removed */
+    size_t s0 = 0, e = j->len; /* the rule's text, blanks around it removed */
     while (s0 < e && is_blank((unsigned char)j->buf[s0]))
         s0++;
     while (e > s0 && is_blank((unsigned char)j->buf[e - 1]))
@@ -728,8 +742,8 @@ static int jappend(struct joined *j, const char *s, size_t n, uint32_t line, uin
 /* After a '#': is this a rule that was commented out? */
 static int is_disabled_rule(const char *p)
 {
-    static const char *const actions[] = { "alert", "drop", "pass", "reject", "rejectsrc",
-                                           "rejectdst", "rejectboth" };
+    static const char *const actions[] = { "alert",     "drop",      "pass",      "reject",
+                                           "rejectsrc", "rejectdst", "rejectboth" };
     while (*p == ' ' || *p == '\t' || *p == '#')
         p++;
     for (size_t i = 0; i < sizeof actions / sizeof actions[0]; i++) {
@@ -798,8 +812,8 @@ static int load_file(cg_ruleset *rs, const char *path, char *err, size_t errlen)
         goto out;
     }
     if (!feof(f))
-        goto oom;   /* getline stopped short of the end: it could not grow its buffer */
-    if (open && take_rule(rs, (uint32_t)fidx, &j))   /* the file ended inside a rule */
+        goto oom; /* getline stopped short of the end: it could not grow its buffer */
+    if (open && take_rule(rs, (uint32_t)fidx, &j)) /* the file ended inside a rule */
         goto oom;
     rc = 0;
     goto out;
@@ -855,11 +869,11 @@ static int load_dir(cg_ruleset *rs, const char *dir, int depth, char *err, size_
         if (e->d_name[0] == '.')
             continue;
         int rules = l > 6 && strcmp(e->d_name + l - 6, ".rules") == 0;
-        if (!rules && (depth >= LOAD_DIR_DEPTH ||
-                       (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN && e->d_type != DT_LNK)))
+        if (!rules &&
+            (depth >= LOAD_DIR_DEPTH ||
+             (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN && e->d_type != DT_LNK)))
             continue;
-        if (grow((void **)&names, &capn, n + 1, sizeof *names) ||
-            !(names[n] = strdup(e->d_name)))
+        if (grow((void **)&names, &capn, n + 1, sizeof *names) || !(names[n] = strdup(e->d_name)))
             goto oom;
         n++;
     }
@@ -881,7 +895,7 @@ static int load_dir(cg_ruleset *rs, const char *dir, int depth, char *err, size_
         if (!is_file(p))
             continue;
         rc = i >= nfirst ? load_file(rs, p, err, errlen)
-             : i == 0    ? cg_ruleset_load_classification(rs, p, err, errlen)
+            : i == 0     ? cg_ruleset_load_classification(rs, p, err, errlen)
                          : cg_ruleset_load_vars(rs, p, err, errlen);
         if (rc)
             goto out;

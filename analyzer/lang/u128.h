@@ -9,7 +9,9 @@
 
 #include <stdint.h>
 
-typedef struct u128 { uint64_t hi, lo; } u128;
+typedef struct u128 {
+    uint64_t hi, lo;
+} u128;
 
 static inline int cg_u128_cmp(u128 a, u128 b)
 {
@@ -20,9 +22,15 @@ static inline int cg_u128_cmp(u128 a, u128 b)
     return 0;
 }
 
-static inline int cg_u128_eq(u128 a, u128 b) { return a.hi == b.hi && a.lo == b.lo; }
+static inline int cg_u128_eq(u128 a, u128 b)
+{
+    return a.hi == b.hi && a.lo == b.lo;
+}
 
-static inline int cg_u128_is_max(u128 a) { return a.hi == UINT64_MAX && a.lo == UINT64_MAX; }
+static inline int cg_u128_is_max(u128 a)
+{
+    return a.hi == UINT64_MAX && a.lo == UINT64_MAX;
+}
 
 /* a + 1 and a - 1, wrapping */
 static inline u128 cg_u128_inc(u128 a)

@@ -17,14 +17,18 @@
 
 #include "sensor/error.h"
 
-struct var { char *name, *value; };
+struct var {
+    char *name, *value;
+};
 
 struct cg_vars {
     struct var *v;
     uint32_t n, cap;
 };
 
-static const struct { const char *name, *value; } defaults[] = {
+static const struct {
+    const char *name, *value;
+} defaults[] = {
     { "HOME_NET", "[192.168.0.0/16,10.0.0.0/8,172.16.0.0/12]" },
     { "EXTERNAL_NET", "!$HOME_NET" },
     { "HTTP_SERVERS", "$HOME_NET" },
@@ -132,7 +136,10 @@ int cg_vars_create(cg_vars **out)
     return 0;
 }
 
-uint32_t cg_vars_count(const cg_vars *v) { return v ? v->n : 0; }
+uint32_t cg_vars_count(const cg_vars *v)
+{
+    return v ? v->n : 0;
+}
 
 void cg_vars_at(const cg_vars *v, uint32_t i, const char **name, const char **value)
 {
@@ -145,7 +152,10 @@ static int is_name_char(int c)
     return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
 }
 
-static int is_blank(int c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+static int is_blank(int c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 /* One line of the file into name/value (pointers into line, NUL-terminated
  * in place). 1 = a definition, 0 = blank or comment, -1 = error (why set). */
@@ -153,7 +163,7 @@ static int parse_line(char *line, char **name, char **value, const char **why)
 {
     char *p = line, *e;
 
-    for (char *h = line; *h; h++)   /* a comment: '#' at the start or after a blank */
+    for (char *h = line; *h; h++) /* a comment: '#' at the start or after a blank */
         if (*h == '#' && (h == line || is_blank((unsigned char)h[-1]))) {
             *h = '\0';
             break;
@@ -210,7 +220,7 @@ int cg_vars_parse_assignment(char *text, char **name, char **value, const char *
         *why = "expected NAME=VALUE";
         return -1;
     }
-    *eq = ' ';   /* "NAME value": one line of the file */
+    *eq = ' '; /* "NAME value": one line of the file */
     int r = parse_line(text, name, value, why);
     if (r == 0) {
         *why = "expected NAME=VALUE";
@@ -238,7 +248,7 @@ int cg_vars_load_defs(cg_vars *v, const char *path, cg_vars *defs, cg_vars_check
 {
     FILE *f = fopen(path, "r");
     cg_vars tmp = { 0 };
-    uint32_t *lines = NULL;        /* the defining line of each table entry, 0 = earlier */
+    uint32_t *lines = NULL; /* the defining line of each table entry, 0 = earlier */
     char *line = NULL;
     size_t cap = 0;
     uint32_t lineno = 0;
@@ -292,7 +302,7 @@ int cg_vars_load_defs(cg_vars *v, const char *path, cg_vars *defs, cg_vars_check
         goto out;
     }
     if (!feof(f))
-        goto oom;   /* getline stopped short of the end: it could not grow its buffer */
+        goto oom; /* getline stopped short of the end: it could not grow its buffer */
     /* Every value must be an address set or a port set once all are known. */
     for (uint32_t i = 0; check && i < tmp.n; i++) {
         char why[200];
@@ -304,8 +314,8 @@ int cg_vars_load_defs(cg_vars *v, const char *path, cg_vars *defs, cg_vars_check
         if (lines[i])
             snprintf(err, errlen, "%s:%u: $%s: %s", path, lines[i], tmp.v[i].name, why);
         else
-            snprintf(err, errlen, "%s: $%s (\"%s\", not set in this file): %s", path,
-                     tmp.v[i].name, tmp.v[i].value, why);
+            snprintf(err, errlen, "%s: $%s (\"%s\", not set in this file): %s", path, tmp.v[i].name,
+                     tmp.v[i].value, why);
         goto out;
     }
     for (uint32_t i = 0; defs && i < tmp.n; i++)

@@ -94,7 +94,10 @@ static int perr(const struct pctx *c, uint32_t line, const char *fmt, ...)
 
 /* ---- one line -------------------------------------------------------------- */
 
-static int is_blank(int ch) { return ch == ' ' || ch == '\t'; }
+static int is_blank(int ch)
+{
+    return ch == ' ' || ch == '\t';
+}
 
 /* Why text of a field is unacceptable, or NULL. */
 static const char *check_text(const char *s, size_t len)
@@ -115,8 +118,8 @@ static const char *check_text(const char *s, size_t len)
 
 /* Splits line[0..len) into fields, unquoted into tmp (each NUL-terminated).
  * tmp holds at least len + NFIELDS bytes. 0, or -1 with *why. */
-static int split_csv(const char *l, size_t len, char *tmp, size_t fs[NFIELDS],
-                     size_t fl[NFIELDS], unsigned *nf, const char **why)
+static int split_csv(const char *l, size_t len, char *tmp, size_t fs[NFIELDS], size_t fl[NFIELDS],
+                     unsigned *nf, const char **why)
 {
     size_t i = 0, w = 0;
     unsigned n = 0;
@@ -165,7 +168,7 @@ static int split_csv(const char *l, size_t len, char *tmp, size_t fs[NFIELDS],
         tmp[w++] = '\0';
         if (i >= len)
             break;
-        i++;                   /* the comma */
+        i++; /* the comma */
     }
     *nf = n;
     return 0;
@@ -237,10 +240,10 @@ static int parse_cidr(const struct pctx *c, uint32_t line, const char *s, cg_ass
         uint8_t fixed[16];
         memcpy(fixed, net, 16);
         for (unsigned i = plen; i < 128; i++)
-            fixed[i / 8] &= (uint8_t)~(0x80u >> (i % 8));
+            fixed[i / 8] &= (uint8_t) ~(0x80u >> (i % 8));
         format_cidr(fixed, plen, shown, sizeof shown);
-        return perr(c, line, "host bits set in '%s' (the network is %s; a single host is /%u)",
-                    s, shown, v6 ? 128 : 32);
+        return perr(c, line, "host bits set in '%s' (the network is %s; a single host is /%u)", s,
+                    shown, v6 ? 128 : 32);
     }
     memcpy(e->net, net, 16);
     e->plen = (uint8_t)plen;
@@ -276,8 +279,8 @@ static int parse_line(const struct pctx *c, uint32_t line, const char *l, size_t
         if ((why = check_text(tmp + fs[f], fl[f])) != NULL)
             return perr(c, line, "the %s field %s", field_name[f], why);
         if (fl[f] >= field_max[f])
-            return perr(c, line, "the %s field is too long (%zu bytes, at most %zu)",
-                        field_name[f], fl[f], field_max[f] - 1);
+            return perr(c, line, "the %s field is too long (%zu bytes, at most %zu)", field_name[f],
+                        fl[f], field_max[f] - 1);
     }
     memset(e, 0, sizeof *e);
     if (parse_cidr(c, line, tmp + fs[0], e))
@@ -326,7 +329,7 @@ static void build_segments(cg_assets *a)
         ent_range(&a->ent[i], &lo, &hi);
         while (sp && cg_u128_cmp(st_hi[sp - 1], lo) < 0) {
             seg_emit(a, cur, st_hi[sp - 1], stack[sp - 1]);
-            cur = cg_u128_inc(st_hi[sp - 1]);       /* < lo, so no wrap */
+            cur = cg_u128_inc(st_hi[sp - 1]); /* < lo, so no wrap */
             sp--;
         }
         if (sp && cg_u128_cmp(cur, lo) < 0)
@@ -339,7 +342,7 @@ static void build_segments(cg_assets *a)
     while (sp) {
         seg_emit(a, cur, st_hi[sp - 1], stack[sp - 1]);
         if (cg_u128_is_max(st_hi[sp - 1]))
-            break;                             /* every enclosing entry ends there too */
+            break; /* every enclosing entry ends there too */
         cur = cg_u128_inc(st_hi[sp - 1]);
         sp--;
     }
@@ -354,8 +357,8 @@ void cg_assets_destroy(cg_assets *a)
     free(a);
 }
 
-int cg_assets_parse(cg_assets **out, const char *name, const char *buf, size_t len,
-                    char *err, size_t errlen)
+int cg_assets_parse(cg_assets **out, const char *name, const char *buf, size_t len, char *err,
+                    size_t errlen)
 {
     struct pctx c = { name ? name : "(assets)", err, errlen };
     cg_assets *a = NULL;
@@ -416,7 +419,7 @@ int cg_assets_parse(cg_assets **out, const char *name, const char *buf, size_t l
                 orig = &a->ent[i - 1];
                 while (orig > a->ent && orig[-1].plen == dup->plen &&
                        memcmp(orig[-1].net, dup->net, 16) == 0)
-                    orig--;            /* the first line that gave it */
+                    orig--; /* the first line that gave it */
             }
         if (dup) {
             char shown[80];
@@ -488,7 +491,7 @@ const cg_asset *cg_assets_lookup(const cg_assets *a, const uint8_t addr[16])
         return NULL;
     u128 x = cg_u128_from_bytes(addr);
     size_t lo = 0, hi = a->nseg;
-    while (lo < hi) {          /* the last segment whose lo <= x */
+    while (lo < hi) { /* the last segment whose lo <= x */
         size_t mid = lo + (hi - lo) / 2;
         if (cg_u128_cmp(a->seg[mid].lo, x) <= 0)
             lo = mid + 1;
@@ -500,7 +503,10 @@ const cg_asset *cg_assets_lookup(const cg_assets *a, const uint8_t addr[16])
     return &a->ent[a->seg[lo - 1].ent];
 }
 
-size_t cg_assets_count(const cg_assets *a) { return a ? a->n : 0; }
+size_t cg_assets_count(const cg_assets *a)
+{
+    return a ? a->n : 0;
+}
 
 const cg_asset *cg_assets_at(const cg_assets *a, size_t i)
 {

@@ -44,18 +44,18 @@
 /* Field buffer sizes, the terminating NUL included. Vietnamese names take
  * two or three bytes per accented letter in UTF-8, hence the room. */
 #define CG_ASSET_AGENCY_LEN 128
-#define CG_ASSET_ZONE_LEN   48
-#define CG_ASSET_OWNER_LEN  96
+#define CG_ASSET_ZONE_LEN 48
+#define CG_ASSET_OWNER_LEN 96
 
 /* Limits a file must stay within. */
-#define CG_ASSETS_MAX_FILE    (16u << 20)  /* bytes */
-#define CG_ASSETS_MAX_LINE    1024u        /* bytes in one line */
+#define CG_ASSETS_MAX_FILE (16u << 20) /* bytes */
+#define CG_ASSETS_MAX_LINE 1024u       /* bytes in one line */
 #define CG_ASSETS_MAX_ENTRIES (1u << 20)
 
 typedef struct cg_asset {
-    uint8_t net[16];      /* network address; IPv4 is IPv4-mapped */
-    uint8_t plen;         /* prefix length over the 16 bytes: IPv4 /n is 96+n */
-    uint32_t line;        /* the line of the file it came from */
+    uint8_t net[16]; /* network address; IPv4 is IPv4-mapped */
+    uint8_t plen;    /* prefix length over the 16 bytes: IPv4 /n is 96+n */
+    uint32_t line;   /* the line of the file it came from */
     char agency[CG_ASSET_AGENCY_LEN];
     char zone[CG_ASSET_ZONE_LEN];
     char owner[CG_ASSET_OWNER_LEN];
@@ -68,8 +68,8 @@ int cg_assets_load(cg_assets **out, const char *path, char *err, size_t errlen);
 
 /* Parses buf[0..len) (need not be NUL-terminated; never read past len);
  * name is what error messages call it. 0 with *out set, or -1 with err. */
-int cg_assets_parse(cg_assets **out, const char *name, const char *buf, size_t len,
-                    char *err, size_t errlen);
+int cg_assets_parse(cg_assets **out, const char *name, const char *buf, size_t len, char *err,
+                    size_t errlen);
 
 /* Accepts NULL. */
 void cg_assets_destroy(cg_assets *a);

@@ -46,7 +46,7 @@ enum { KIND_CITY, KIND_ASN };
 struct gdb {
     MMDB_s mmdb;
     int open;
-    int v4only;              /* metadata ip_version 4: no IPv6 address is there */
+    int v4only; /* metadata ip_version 4: no IPv6 address is there */
     cg_enrich_dbinfo info;
 };
 
@@ -58,7 +58,10 @@ struct cg_enrich {
     cg_assets *assets;
 };
 
-static int db_kind(int which) { return which == CG_ENRICH_ASN_DB ? KIND_ASN : KIND_CITY; }
+static int db_kind(int which)
+{
+    return which == CG_ENRICH_ASN_DB ? KIND_ASN : KIND_CITY;
+}
 
 static const char *const kind_label[] = { "GeoIP city database", "GeoIP ASN database" };
 
@@ -70,7 +73,6 @@ static const char *const P_ASN[] = { "autonomous_system_number", NULL };
 static const char *const P_ASORG[] = { "autonomous_system_organization", NULL };
 
 /* ---- bounded, checked copies ---------------------------------------------- */
-
 
 /* src[0..len) into dst[cap]: whole characters while they fit; an invalid
  * byte or a control character becomes '?'. Always NUL-terminated. */
@@ -126,7 +128,7 @@ static int db_find(const MMDB_s *m, const uint8_t a[16], MMDB_lookup_result_s *r
     }
     MMDB_lookup_result_s r = MMDB_lookup_sockaddr(m, sa, &mmerr);
     if (mmerr == MMDB_IPV6_LOOKUP_IN_IPV4_DATABASE_ERROR) {
-        r.found_entry = false;           /* an IPv4-only database: not there */
+        r.found_entry = false; /* an IPv4-only database: not there */
         mmerr = MMDB_SUCCESS;
     }
     if (mmerr != MMDB_SUCCESS)
@@ -150,8 +152,8 @@ static int db_value(MMDB_entry_s *en, const char *const *path, MMDB_entry_data_s
 /* The string at path, else at flat (NULL: none) when path is not in the
  * record, into dst; dst is left as it is when neither is a string.
  * 0, or -1 on corrupt data. */
-static int get_string(MMDB_entry_s *en, const char *const *path, const char *const *flat,
-                      char *dst, size_t cap)
+static int get_string(MMDB_entry_s *en, const char *const *path, const char *const *flat, char *dst,
+                      size_t cap)
 {
     MMDB_entry_data_s d;
     int rc = db_value(en, path, &d);
@@ -297,8 +299,7 @@ static int verify_db(const MMDB_s *m, char *why, size_t whylen)
                 continue;
             decoded++;
             if ((rc = decode_entry(&en)) != MMDB_SUCCESS) {
-                snprintf(why, whylen, "data record at offset %u: %s", en.offset,
-                         MMDB_strerror(rc));
+                snprintf(why, whylen, "data record at offset %u: %s", en.offset, MMDB_strerror(rc));
                 return -1;
             }
         }
@@ -310,7 +311,7 @@ static int type_fits(int kind, const char *type)
 {
     if (kind == KIND_CITY)
         return strcasestr(type, "city") || strcasestr(type, "country") ||
-               strcasestr(type, "enterprise");
+            strcasestr(type, "enterprise");
     return strcasestr(type, "asn") || strcasestr(type, "isp");
 }
 
@@ -372,17 +373,17 @@ static int db_open(struct gdb *db, int kind, const char *path, char *err, size_t
         goto fail;
 
     char named[sizeof db->info.type];
-    snprintf(named, sizeof named, "%s%s", is_dbip(&db->mmdb, path) && !names_dbip(type) ?
-             "DB-IP " : "", type);
+    snprintf(named, sizeof named, "%s%s",
+             is_dbip(&db->mmdb, path) && !names_dbip(type) ? "DB-IP " : "", type);
     copy_utf8(db->info.type, sizeof db->info.type, named, strlen(named));
     db->v4only = db->mmdb.metadata.ip_version == 4;
     db->info.build_epoch = db->mmdb.metadata.build_epoch;
     db->info.built[0] = '\0';
-    if (db->info.build_epoch <= (uint64_t)253402300799) {   /* 9999-12-31T23:59:59Z */
+    if (db->info.build_epoch <= (uint64_t)253402300799) { /* 9999-12-31T23:59:59Z */
         time_t t = (time_t)db->info.build_epoch;
         struct tm tm;
-        if (gmtime_r(&t, &tm) && strftime(db->info.built, sizeof db->info.built, "%Y-%m-%d",
-                                          &tm) == 0)
+        if (gmtime_r(&t, &tm) &&
+            strftime(db->info.built, sizeof db->info.built, "%Y-%m-%d", &tm) == 0)
             db->info.built[0] = '\0';
     }
     db->open = 1;
@@ -469,4 +470,7 @@ int cg_enrich_db_info(const cg_enrich *e, int which, cg_enrich_dbinfo *out)
     return 0;
 }
 
-const cg_assets *cg_enrich_assets(const cg_enrich *e) { return e ? e->assets : NULL; }
+const cg_assets *cg_enrich_assets(const cg_enrich *e)
+{
+    return e ? e->assets : NULL;
+}

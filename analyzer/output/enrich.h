@@ -57,24 +57,24 @@
 #include "analyzer/output/assets.h"
 
 typedef struct cg_enrich_cfg {
-    const char *city_db;   /* City or Country .mmdb, or NULL */
-    const char *asn_db;    /* ASN .mmdb, or NULL */
-    const char *assets;    /* asset file, or NULL */
-    int geo_optional;      /* 1: leave out a GeoIP database that cannot be used */
-    const char *city_db2;  /* a second City or Country .mmdb (the other address
-                              family's file), or NULL */
+    const char *city_db;  /* City or Country .mmdb, or NULL */
+    const char *asn_db;   /* ASN .mmdb, or NULL */
+    const char *assets;   /* asset file, or NULL */
+    int geo_optional;     /* 1: leave out a GeoIP database that cannot be used */
+    const char *city_db2; /* a second City or Country .mmdb (the other address
+                             family's file), or NULL */
 } cg_enrich_cfg;
 
 /* cg_geo.flags */
-#define CG_GEO_CITY  0x01  /* the City/Country database holds the address */
-#define CG_GEO_ASN   0x02  /* the ASN database holds the address */
-#define CG_GEO_ASSET 0x04  /* an asset file entry holds the address */
-#define CG_GEO_ERROR 0x08  /* a database reported corrupt data; its fields are empty */
+#define CG_GEO_CITY 0x01  /* the City/Country database holds the address */
+#define CG_GEO_ASN 0x02   /* the ASN database holds the address */
+#define CG_GEO_ASSET 0x04 /* an asset file entry holds the address */
+#define CG_GEO_ERROR 0x08 /* a database reported corrupt data; its fields are empty */
 
 typedef struct cg_geo {
-    uint32_t flags;                     /* CG_GEO_* */
-    uint32_t asn;                       /* 0 when unknown */
-    char country[3];                    /* ISO 3166-1 alpha-2, e.g. "VN" */
+    uint32_t flags;  /* CG_GEO_* */
+    uint32_t asn;    /* 0 when unknown */
+    char country[3]; /* ISO 3166-1 alpha-2, e.g. "VN" */
     char city[64];
     char as_org[96];
     char agency[CG_ASSET_AGENCY_LEN];
@@ -89,12 +89,12 @@ enum { CG_ENRICH_CITY_DB = 0, CG_ENRICH_CITY2_DB = 1, CG_ENRICH_ASN_DB = 2 };
 
 /* A database's identity, to record with each incident it enriched. */
 typedef struct cg_enrich_dbinfo {
-    char type[64];          /* metadata database_type, e.g. "GeoIP2-City"; a
-                               DB-IP database whose type does not say so
-                               (ip-location-db's "city ipv4", known by its file
-                               name dbip-*) gets "DB-IP " before it */
-    char built[11];         /* build date, "YYYY-MM-DD" (UTC), "" when out of range */
-    uint64_t build_epoch;   /* metadata build_epoch, seconds since the epoch */
+    char type[64];        /* metadata database_type, e.g. "GeoIP2-City"; a
+                             DB-IP database whose type does not say so
+                             (ip-location-db's "city ipv4", known by its file
+                             name dbip-*) gets "DB-IP " before it */
+    char built[11];       /* build date, "YYYY-MM-DD" (UTC), "" when out of range */
+    uint64_t build_epoch; /* metadata build_epoch, seconds since the epoch */
 } cg_enrich_dbinfo;
 
 typedef struct cg_enrich cg_enrich;

@@ -37,7 +37,7 @@ void cg_json_raw(char *buf, size_t buflen, size_t *pos, const char *fmt, ...)
     va_list ap, again;
     va_start(ap, fmt);
     va_copy(again, ap);
-    char *p = buf + *pos, *end = buf + buflen - 1;      /* room for the NUL */
+    char *p = buf + *pos, *end = buf + buflen - 1; /* room for the NUL */
     const char *f = fmt;
     int ok = 1;
     for (; *f && ok; f++) {
@@ -79,21 +79,24 @@ void cg_json_raw(char *buf, size_t buflen, size_t *pos, const char *fmt, ...)
             break;
         }
         case 'd': {
-            long long v = longs == 2 ? va_arg(ap, long long) : longs ? va_arg(ap, long)
-                                                                    : va_arg(ap, int);
+            long long v = longs == 2 ? va_arg(ap, long long)
+                : longs              ? va_arg(ap, long)
+                                     : va_arg(ap, int);
             unsigned long long u = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
             if (v < 0 && (ok = p < end))
                 *p++ = '-';
             ok = ok && put_uint(&p, end, u, 0);
             break;
         }
-        case 'u': case 'x': {
+        case 'u':
+        case 'x': {
             unsigned long long v = longs == 2 ? va_arg(ap, unsigned long long)
-                                 : longs ? va_arg(ap, unsigned long) : va_arg(ap, unsigned);
+                : longs                       ? va_arg(ap, unsigned long)
+                                              : va_arg(ap, unsigned);
             ok = put_uint(&p, end, v, *f == 'x');
             break;
         }
-        default:                         /* widths, precisions, ...: printf's */
+        default: /* widths, precisions, ...: printf's */
             va_end(ap);
             {
                 int n = vsnprintf(buf + *pos, buflen - *pos, fmt, again);
@@ -137,7 +140,10 @@ void cg_json_strn(char *buf, size_t buflen, size_t *pos, const char *s, size_t n
         while (r < end && *r >= 0x20 && *r < 0x7f && *r != '"' && *r != '\\')
             r++;
         if (r > c) {
-            if (p + (size_t)(r - c) >= buflen) { *pos = buflen; return; }
+            if (p + (size_t)(r - c) >= buflen) {
+                *pos = buflen;
+                return;
+            }
             memcpy(buf + p, c, (size_t)(r - c));
             p += (size_t)(r - c);
             c = r;
@@ -154,28 +160,46 @@ void cg_json_strn(char *buf, size_t buflen, size_t *pos, const char *s, size_t n
         default: break;
         }
         if (esc) {
-            if (p + 2 >= buflen) { *pos = buflen; return; }
+            if (p + 2 >= buflen) {
+                *pos = buflen;
+                return;
+            }
             buf[p++] = '\\';
             buf[p++] = esc;
         } else if (*c < 0x20 || *c == 0x7f) {
-            if (p + 6 >= buflen) { *pos = buflen; return; }
-            buf[p++] = '\\'; buf[p++] = 'u'; buf[p++] = '0'; buf[p++] = '0';
+            if (p + 6 >= buflen) {
+                *pos = buflen;
+                return;
+            }
+            buf[p++] = '\\';
+            buf[p++] = 'u';
+            buf[p++] = '0';
+            buf[p++] = '0';
             buf[p++] = hex[*c >> 4];
             buf[p++] = hex[*c & 15];
-        } else if (*c >= 0x80) {        /* valid UTF-8 as it is; else U+FFFD */
+        } else if (*c >= 0x80) { /* valid UTF-8 as it is; else U+FFFD */
             size_t n = cg_utf8_seq(c, (size_t)(end - c));
             if (n == 0) {
-                if (p + 6 >= buflen) { *pos = buflen; return; }
+                if (p + 6 >= buflen) {
+                    *pos = buflen;
+                    return;
+                }
                 memcpy(buf + p, "\\ufffd", 6);
                 p += 6;
             } else {
-                if (p + n >= buflen) { *pos = buflen; return; }
+                if (p + n >= buflen) {
+                    *pos = buflen;
+                    return;
+                }
                 memcpy(buf + p, c, n);
                 p += n;
                 c += n - 1;
             }
         } else {
-            if (p + 1 >= buflen) { *pos = buflen; return; }
+            if (p + 1 >= buflen) {
+                *pos = buflen;
+                return;
+            }
             buf[p++] = (char)*c;
         }
     }
@@ -197,7 +221,7 @@ void cg_json_b64(char *buf, size_t buflen, size_t *pos, const uint8_t *p, size_t
     }
     buf[(*pos)++] = '"';
     if (n)
-        EVP_EncodeBlock((unsigned char *)buf + *pos, p, (int)n);   /* writes a NUL too */
+        EVP_EncodeBlock((unsigned char *)buf + *pos, p, (int)n); /* writes a NUL too */
     *pos += need;
     buf[(*pos)++] = '"';
     buf[*pos] = 0;
@@ -299,8 +323,8 @@ void cg_eve_head(char *buf, size_t buflen, size_t *pos, const cg_packet *p, uint
     else
         cg_json_raw(buf, buflen, pos, "\"proto\":\"%u\",", p->proto);
     if (p->proto == 1 || p->proto == 58)
-        cg_json_raw(buf, buflen, pos, "\"icmp_type\":%u,\"icmp_code\":%u,",
-                    p->icmp_type, p->icmp_code);
+        cg_json_raw(buf, buflen, pos, "\"icmp_type\":%u,\"icmp_code\":%u,", p->icmp_type,
+                    p->icmp_code);
     if (community_id && *community_id) {
         cg_json_raw(buf, buflen, pos, "\"community_id\":");
         cg_json_str(buf, buflen, pos, community_id);
@@ -329,8 +353,8 @@ static void alert_payload(char *buf, size_t lim, size_t *pos, const cg_alert_inf
         return;
     if (n > CG_EVE_PAYLOAD_MAX) {
         if (ai->match_end != CG_ALERT_NO_MATCH) {
-            start = ai->match_end > CG_EVE_PAYLOAD_MAX / 2 ? ai->match_end - CG_EVE_PAYLOAD_MAX / 2
-                                                          : 0;
+            start =
+                ai->match_end > CG_EVE_PAYLOAD_MAX / 2 ? ai->match_end - CG_EVE_PAYLOAD_MAX / 2 : 0;
             if (n - start < CG_EVE_PAYLOAD_MAX)
                 start = n - CG_EVE_PAYLOAD_MAX;
         }
@@ -374,7 +398,8 @@ size_t cg_eve_alert_ex(char *buf, size_t buflen, const cg_packet *p, const cg_ru
 {
     size_t pos = 0;
     cg_eve_head(buf, buflen, &pos, p, p->ts_us, "alert", flow_id, community_id);
-    cg_json_raw(buf, buflen, &pos, "\"incident_id\":%llu,\"alert\":{\"action\":\"allowed\","
+    cg_json_raw(buf, buflen, &pos,
+                "\"incident_id\":%llu,\"alert\":{\"action\":\"allowed\","
                 "\"gid\":%u,\"signature_id\":%u,\"rev\":%u,\"signature\":",
                 (unsigned long long)incident_id, r->gid, r->sid, r->rev);
     cg_json_str(buf, buflen, &pos, r->msg ? r->msg : "");
@@ -391,7 +416,7 @@ size_t cg_eve_alert_ex(char *buf, size_t buflen, const cg_packet *p, const cg_ru
                 if (!strcmp(r->meta[j].key, r->meta[i].key))
                     break;
             if (j < i)
-                continue;          /* key already written */
+                continue; /* key already written */
             if (!first_key)
                 cg_json_raw(buf, buflen, &pos, ",");
             first_key = 0;
@@ -427,7 +452,7 @@ size_t cg_eve_alert_ex(char *buf, size_t buflen, const cg_packet *p, const cg_ru
             mark = pos;
             cg_json_raw(buf, lim, &pos, ",");
             if (!cg_eve_app_obj(buf, lim, &pos, ai->app, ai->app_proto) || pos >= lim) {
-                pos = mark;                 /* nothing to say, or no room */
+                pos = mark; /* nothing to say, or no room */
                 buf[pos] = 0;
             }
         }

@@ -62,9 +62,9 @@ size_t cg_eve_alert(char *buf, size_t buflen, const cg_packet *p, const cg_rule 
                     uint64_t flow_id, const char *community_id, uint64_t incident_id);
 
 /* cg_eve_alert_extra.fields */
-#define CG_EVE_F_PAYLOAD           0x01   /* "payload": the inspected bytes, base64 */
-#define CG_EVE_F_PAYLOAD_PRINTABLE 0x02   /* "payload_printable": '.' for what is not */
-#define CG_EVE_F_PACKET            0x04   /* "packet" (the frame, base64), "packet_info" */
+#define CG_EVE_F_PAYLOAD 0x01           /* "payload": the inspected bytes, base64 */
+#define CG_EVE_F_PAYLOAD_PRINTABLE 0x02 /* "payload_printable": '.' for what is not */
+#define CG_EVE_F_PACKET 0x04            /* "packet" (the frame, base64), "packet_info" */
 /* At most this many of the inspected bytes go into payload and
  * payload_printable: those around the match (Suricata's payload-buffer-size
  * default). */
@@ -73,11 +73,11 @@ size_t cg_eve_alert(char *buf, size_t buflen, const cg_packet *p, const cg_rule 
 struct cg_alert_info;
 /* What an alert line may carry besides the rule and the packet. */
 typedef struct cg_eve_alert_extra {
-    const cg_flow *f;                /* the alert's flow: "flow" (NULL: none) */
-    int to_server;                   /* "direction" */
-    const struct cg_alert_info *ai;  /* app_proto, the protocol object of its context,
-                                      * the bytes of payload (NULL: none of those) */
-    uint32_t fields;                 /* CG_EVE_F_* */
+    const cg_flow *f;               /* the alert's flow: "flow" (NULL: none) */
+    int to_server;                  /* "direction" */
+    const struct cg_alert_info *ai; /* app_proto, the protocol object of its context,
+                                     * the bytes of payload (NULL: none of those) */
+    uint32_t fields;                /* CG_EVE_F_* */
 } cg_eve_alert_extra;
 
 /* cg_eve_alert with the extra fields of x (NULL: none, as cg_eve_alert). */

@@ -20,17 +20,17 @@
 
 #include "sensor/error.h"
 
-#define BUF_START   (64u << 10)
-#define LINES_MAX   4096u        /* lines the buffer holds before it is written */
+#define BUF_START (64u << 10)
+#define LINES_MAX 4096u /* lines the buffer holds before it is written */
 
 struct cg_eve_file {
     int fd;
     int is_stdout;
-    int code;                 /* 0, or the error for good (invariant 2) */
-    char *buf;                /* whole lines only (invariant 3) */
+    int code;  /* 0, or the error for good (invariant 2) */
+    char *buf; /* whole lines only (invariant 3) */
     size_t len, cap;
     uint32_t nlines;
-    uint32_t end[LINES_MAX];  /* each buffered line's end in buf */
+    uint32_t end[LINES_MAX]; /* each buffered line's end in buf */
     uint8_t kind[LINES_MAX];
     uint64_t lost[CG_EVE_FILE_KINDS];
     char msg[4200];
@@ -139,7 +139,7 @@ int cg_eve_file_put(cg_eve_file *f, unsigned kind, const struct iovec *v, int n)
     }
     for (int i = 0; i < n; i++) {
         if (!v[i].iov_len)
-            continue;   /* an empty piece may have no base (memcpy's NULL is undefined) */
+            continue; /* an empty piece may have no base (memcpy's NULL is undefined) */
         memcpy(f->buf + f->len, v[i].iov_base, v[i].iov_len);
         f->len += v[i].iov_len;
     }

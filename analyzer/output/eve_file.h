@@ -32,7 +32,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
-#define CG_EVE_FILE_KINDS 8   /* kinds of line the caller counts apart (< 8) */
+#define CG_EVE_FILE_KINDS 8 /* kinds of line the caller counts apart (< 8) */
 
 typedef struct cg_eve_file cg_eve_file;
 

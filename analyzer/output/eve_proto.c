@@ -13,10 +13,14 @@
 
 int cg_eve_types_parse(const char *list, uint32_t *mask, char *bad, size_t badlen)
 {
-    static const struct { const char *name; uint32_t bits; } types[] = {
-        {"alert", CG_EVE_T_ALERT}, {"http", CG_INSPECT_EV_HTTP}, {"dns", CG_INSPECT_EV_DNS},
-        {"tls", CG_INSPECT_EV_TLS}, {"flow", CG_INSPECT_EV_FLOW},
-        {"anomaly", CG_INSPECT_EV_ANOMALY}, {"all", CG_EVE_T_ALL},
+    static const struct {
+        const char *name;
+        uint32_t bits;
+    } types[] = {
+        { "alert", CG_EVE_T_ALERT },    { "http", CG_INSPECT_EV_HTTP },
+        { "dns", CG_INSPECT_EV_DNS },   { "tls", CG_INSPECT_EV_TLS },
+        { "flow", CG_INSPECT_EV_FLOW }, { "anomaly", CG_INSPECT_EV_ANOMALY },
+        { "all", CG_EVE_T_ALL },
     };
     uint32_t m = 0;
     const char *s = list;
@@ -61,8 +65,7 @@ const char *cg_eve_app_proto_name(uint8_t app)
 }
 
 /* ,"key":"text" for a text field that is not empty */
-#define TEXT(buf, lim, pos, first, key, f) \
-    text_field(buf, lim, pos, first, key, (f).s, (f).len)
+#define TEXT(buf, lim, pos, first, key, f) text_field(buf, lim, pos, first, key, (f).s, (f).len)
 
 static void text_field(char *buf, size_t lim, size_t *pos, int *first, const char *key,
                        const char *s, uint16_t len)
@@ -80,7 +83,8 @@ static const char *flow_state(const cg_flow *f)
 {
     if (f->proto == 6) {
         switch (f->tcp_state) {
-        case CG_TCP_ESTABLISHED: case CG_TCP_CLOSING: return "established";
+        case CG_TCP_ESTABLISHED:
+        case CG_TCP_CLOSING: return "established";
         case CG_TCP_CLOSED: return "closed";
         default: return "new";
         }
@@ -93,7 +97,7 @@ static const char *flow_reason(int reason)
     switch (reason) {
     case CG_FLOW_END_TIMEOUT: return "timeout";
     case CG_FLOW_END_FLUSH: return "shutdown";
-    default: return "forced";      /* made room for another flow */
+    default: return "forced"; /* made room for another flow */
     }
 }
 
@@ -102,17 +106,18 @@ void cg_eve_flow_obj(char *buf, size_t buflen, size_t *pos, const cg_flow *f,
 {
     char ts[40];
     cg_eve_time(f->first_us, ts, sizeof ts);
-    cg_json_raw(buf, buflen, pos, "\"flow\":{\"pkts_toserver\":%llu,\"pkts_toclient\":%llu,"
+    cg_json_raw(buf, buflen, pos,
+                "\"flow\":{\"pkts_toserver\":%llu,\"pkts_toclient\":%llu,"
                 "\"bytes_toserver\":%llu,\"bytes_toclient\":%llu,\"start\":\"%s\"",
                 (unsigned long long)f->pkts_toserver, (unsigned long long)f->pkts_toclient,
-                (unsigned long long)f->bytes_toserver, (unsigned long long)f->bytes_toclient,
-                ts);
+                (unsigned long long)f->bytes_toserver, (unsigned long long)f->bytes_toclient, ts);
     if (end) {
         cg_eve_time(f->last_us, ts, sizeof ts);
         uint64_t age = f->last_us > f->first_us ? (f->last_us - f->first_us) / 1000000u : 0;
-        cg_json_raw(buf, buflen, pos, ",\"end\":\"%s\",\"age\":%llu,\"state\":\"%s\","
-                    "\"reason\":\"%s\",\"alerted\":%s", ts, (unsigned long long)age,
-                    flow_state(f), flow_reason(end->flow_reason),
+        cg_json_raw(buf, buflen, pos,
+                    ",\"end\":\"%s\",\"age\":%llu,\"state\":\"%s\","
+                    "\"reason\":\"%s\",\"alerted\":%s",
+                    ts, (unsigned long long)age, flow_state(f), flow_reason(end->flow_reason),
                     end->alerted ? "true" : "false");
     }
     cg_json_raw(buf, buflen, pos, "}");
@@ -195,12 +200,17 @@ static void name_or_number(char *buf, size_t lim, size_t *pos, const char *name,
 static void dns_head(char *buf, size_t lim, size_t *pos, int qr, uint16_t id, uint16_t flags,
                      uint8_t opcode, uint8_t rcode)
 {
-    static const struct { uint16_t bit; const char *name; } bits[] = {
-        {0x8000, "qr"}, {0x0400, "aa"}, {0x0200, "tc"}, {0x0100, "rd"}, {0x0080, "ra"},
-        {0x0040, "z"},
+    static const struct {
+        uint16_t bit;
+        const char *name;
+    } bits[] = {
+        { 0x8000, "qr" }, { 0x0400, "aa" }, { 0x0200, "tc" },
+        { 0x0100, "rd" }, { 0x0080, "ra" }, { 0x0040, "z" },
     };
-    cg_json_raw(buf, lim, pos, "\"dns\":{\"version\":3,\"type\":\"%s\",\"id\":%u,"
-                "\"flags\":\"%x\"", qr ? "response" : "request", id, flags);
+    cg_json_raw(buf, lim, pos,
+                "\"dns\":{\"version\":3,\"type\":\"%s\",\"id\":%u,"
+                "\"flags\":\"%x\"",
+                qr ? "response" : "request", id, flags);
     for (size_t i = 0; i < sizeof bits / sizeof bits[0]; i++)
         if (flags & bits[i].bit)
             cg_json_raw(buf, lim, pos, ",\"%s\":true", bits[i].name);
@@ -208,8 +218,8 @@ static void dns_head(char *buf, size_t lim, size_t *pos, int qr, uint16_t id, ui
     name_or_number(buf, lim, pos, cg_dns_rcode_name(rcode), rcode);
 }
 
-static void dns_query(char *buf, size_t lim, size_t *pos, int first, const char *name,
-                      uint16_t len, uint16_t type)
+static void dns_query(char *buf, size_t lim, size_t *pos, int first, const char *name, uint16_t len,
+                      uint16_t type)
 {
     cg_json_raw(buf, lim, pos, "%s{\"rrname\":", first ? "" : ",");
     cg_json_strn(buf, lim, pos, name, len);
@@ -241,8 +251,7 @@ static void dns_event_obj(char *buf, size_t lim, size_t *pos, const cg_dns_msg *
     if (det && det->nq) {
         cg_json_raw(buf, lim, pos, ",\"queries\":[");
         for (uint32_t i = 0; i < det->nq; i++)
-            dns_query(buf, lim, pos, i == 0, det->q[i].name, det->q[i].name_len,
-                      det->q[i].type);
+            dns_query(buf, lim, pos, i == 0, det->q[i].name, det->q[i].name_len, det->q[i].type);
         cg_json_raw(buf, lim, pos, "]");
     }
     if (det && det->nan) {
@@ -265,8 +274,7 @@ static void dns_event_obj(char *buf, size_t lim, size_t *pos, const cg_dns_msg *
     cg_json_raw(buf, lim, pos, "}");
 }
 
-int cg_eve_app_obj(char *buf, size_t buflen, size_t *pos, const cg_appctx *c,
-                   uint8_t app_proto)
+int cg_eve_app_obj(char *buf, size_t buflen, size_t *pos, const cg_appctx *c, uint8_t app_proto)
 {
     switch (app_proto) {
     case CG_APP_HTTP: return http_obj(buf, buflen, pos, c);
@@ -274,7 +282,7 @@ int cg_eve_app_obj(char *buf, size_t buflen, size_t *pos, const cg_appctx *c,
     case CG_APP_DNS: return dns_obj(buf, buflen, pos, c);
     default:
         return http_obj(buf, buflen, pos, c) || tls_obj(buf, buflen, pos, c) ||
-               dns_obj(buf, buflen, pos, c);
+            dns_obj(buf, buflen, pos, c);
     }
 }
 
@@ -288,9 +296,12 @@ static size_t finish(char *buf, size_t buflen, size_t pos)
 
 size_t cg_eve_event(char *buf, size_t buflen, const cg_inspect_event *ev)
 {
-    static const char *const names[] = {"http", "dns", "tls", "flow", "anomaly"};
-    int k = ev->type == CG_INSPECT_EV_HTTP ? 0 : ev->type == CG_INSPECT_EV_DNS ? 1
-          : ev->type == CG_INSPECT_EV_TLS ? 2 : ev->type == CG_INSPECT_EV_FLOW ? 3 : 4;
+    static const char *const names[] = { "http", "dns", "tls", "flow", "anomaly" };
+    int k = ev->type == CG_INSPECT_EV_HTTP ? 0
+        : ev->type == CG_INSPECT_EV_DNS    ? 1
+        : ev->type == CG_INSPECT_EV_TLS    ? 2
+        : ev->type == CG_INSPECT_EV_FLOW   ? 3
+                                           : 4;
     char cid[64] = "";
     size_t pos = 0;
     if (ev->community_id)
@@ -308,9 +319,7 @@ size_t cg_eve_event(char *buf, size_t buflen, const cg_inspect_event *ev)
         if (!ev->app || !tls_obj(buf, buflen, &pos, ev->app))
             return 0;
         break;
-    case CG_INSPECT_EV_DNS:
-        dns_event_obj(buf, buflen, &pos, ev->dns, ev->dns_detail);
-        break;
+    case CG_INSPECT_EV_DNS: dns_event_obj(buf, buflen, &pos, ev->dns, ev->dns_detail); break;
     case CG_INSPECT_EV_FLOW:
         if (an)
             cg_json_raw(buf, buflen, &pos, "\"app_proto\":\"%s\",", an);
@@ -321,8 +330,10 @@ size_t cg_eve_event(char *buf, size_t buflen, const cg_inspect_event *ev)
             cg_json_raw(buf, buflen, &pos, "\"anomaly\":{\"type\":\"stream\",\"event\":");
             cg_json_str(buf, buflen, &pos, ev->anomaly);
         } else {
-            cg_json_raw(buf, buflen, &pos, "\"anomaly\":{\"app_proto\":\"%s\","
-                        "\"type\":\"applayer\",\"event\":", an ? an : "unknown");
+            cg_json_raw(buf, buflen, &pos,
+                        "\"anomaly\":{\"app_proto\":\"%s\","
+                        "\"type\":\"applayer\",\"event\":",
+                        an ? an : "unknown");
             cg_json_str(buf, buflen, &pos, ev->anomaly);
             cg_json_raw(buf, buflen, &pos, ",\"layer\":\"proto_parser\"");
         }
@@ -379,22 +390,22 @@ static int l3_of(const cg_packet *p, uint32_t *off, int *fam, const char **link)
         type = (uint32_t)f[0] << 8 | f[1];
         o = 20;
         break;
-    case LT_NULL: case LT_LOOP: {
+    case LT_NULL:
+    case LT_LOOP: {
         *link = "decoder.null.pkt_too_small";
         if (n < 4)
             return 0;
-        uint32_t af = (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 |
-                      (uint32_t)f[3] << 24;
+        uint32_t af =
+            (uint32_t)f[0] | (uint32_t)f[1] << 8 | (uint32_t)f[2] << 16 | (uint32_t)f[3] << 24;
         if (af > 0xffff)
-            af = (uint32_t)f[3] | (uint32_t)f[2] << 8 | (uint32_t)f[1] << 16 |
-                 (uint32_t)f[0] << 24;
+            af = (uint32_t)f[3] | (uint32_t)f[2] << 8 | (uint32_t)f[1] << 16 | (uint32_t)f[0] << 24;
         *fam = af == 2 ? 4 : af ? 6 : 0;
         o = 4;
         break;
     }
     case LT_IPV4: *fam = 4; break;
     case LT_IPV6: *fam = 6; break;
-    default: break;                       /* raw IP */
+    default: break; /* raw IP */
     }
     if (type)
         *fam = type == 0x0800 ? 4 : type == 0x86dd ? 6 : 0;
@@ -407,7 +418,7 @@ const char *cg_eve_decode_event_name(const cg_packet *p, int rc)
     if (rc != CG_ETRUNCATED && rc != CG_EMALFORMED)
         return NULL;
     int trunc = rc == CG_ETRUNCATED;
-    if (p->l4) {                          /* the transport header failed */
+    if (p->l4) { /* the transport header failed */
         switch (p->proto) {
         case 6:
             if (!trunc && p->l4_len >= 13 && (p->l4[12] >> 4) < 5)
@@ -423,9 +434,9 @@ const char *cg_eve_decode_event_name(const cg_packet *p, int rc)
         }
     }
     if (p->ipver == 6)
-        return "decoder.ipv6.trunc_exthdr";      /* an extension header */
+        return "decoder.ipv6.trunc_exthdr"; /* an extension header */
     if (p->ipver == 4)
-        return "decoder.ipv4.pkt_too_small";     /* options cut */
+        return "decoder.ipv4.pkt_too_small"; /* options cut */
     uint32_t off = 0;
     int fam;
     const char *link = "decoder.ipv4.pkt_too_small";

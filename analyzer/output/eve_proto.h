@@ -45,8 +45,9 @@
 
 /* Event type bits: the worker's (CG_INSPECT_EV_*) and alerts. */
 #define CG_EVE_T_ALERT 0x100u
-#define CG_EVE_T_ALL (CG_EVE_T_ALERT | CG_INSPECT_EV_HTTP | CG_INSPECT_EV_DNS | \
-                      CG_INSPECT_EV_TLS | CG_INSPECT_EV_FLOW | CG_INSPECT_EV_ANOMALY)
+#define CG_EVE_T_ALL                                                               \
+    (CG_EVE_T_ALERT | CG_INSPECT_EV_HTTP | CG_INSPECT_EV_DNS | CG_INSPECT_EV_TLS | \
+     CG_INSPECT_EV_FLOW | CG_INSPECT_EV_ANOMALY)
 #define CG_EVE_T_DEFAULT CG_EVE_T_ALL
 #define CG_EVE_TYPE_NAMES "alert, http, dns, tls, flow, anomaly, all"
 
@@ -67,8 +68,7 @@ void cg_eve_flow_obj(char *buf, size_t buflen, size_t *pos, const cg_flow *f,
 /* The protocol object of an alert from the flow's context c: "http", "tls"
  * or "dns" as app_proto says (when it says none, the first c holds).
  * Returns 0 (nothing written) when c holds none of them. */
-int cg_eve_app_obj(char *buf, size_t buflen, size_t *pos, const cg_appctx *c,
-                   uint8_t app_proto);
+int cg_eve_app_obj(char *buf, size_t buflen, size_t *pos, const cg_appctx *c, uint8_t app_proto);
 
 /* One record of a worker event, a line ending in '\n'. Returns its length,
  * or 0 when buflen is too small. */

@@ -21,8 +21,9 @@ struct cg_incidents {
     int (*sink)(const cg_open_incident *, void *);
     int (*alert)(const cg_open_incident *, const cg_fold_alert *, void *);
     void *arg;
-    uint32_t *dirty; uint32_t ndirty;   /* slots to hand to the sink at flush */
-    unsigned char *user;                /* the caller's areas, ustride bytes per slot */
+    uint32_t *dirty;
+    uint32_t ndirty;     /* slots to hand to the sink at flush */
+    unsigned char *user; /* the caller's areas, ustride bytes per slot */
     size_t ustride;
     cg_incidents_stats st;
 };
@@ -45,8 +46,10 @@ int cg_incidents_create(cg_incidents **out, const cg_incidents_cfg *cfg,
     if (!ag)
         return -1;
     ag->cfg = *cfg;
-    if (!ag->cfg.window_s) ag->cfg.window_s = 3600;
-    if (!ag->cfg.capacity) ag->cfg.capacity = 65536;
+    if (!ag->cfg.window_s)
+        ag->cfg.window_s = 3600;
+    if (!ag->cfg.capacity)
+        ag->cfg.capacity = 65536;
     uint32_t n = 64;
     while (n < ag->cfg.capacity && n < (1u << 28))
         n <<= 1;
@@ -71,8 +74,8 @@ int cg_incidents_create(cg_incidents **out, const cg_incidents_cfg *cfg,
 }
 
 void cg_incidents_set_alert_sink(cg_incidents *ag,
-                                 int (*alert)(const cg_open_incident *inc,
-                                              const cg_fold_alert *a, void *arg))
+                                 int (*alert)(const cg_open_incident *inc, const cg_fold_alert *a,
+                                              void *arg))
 {
     ag->alert = alert;
 }
@@ -110,13 +113,12 @@ static int same_key(const cg_open_incident *e, uint64_t h, const cg_rule *r, con
                     uint16_t svc)
 {
     return e->hash == h && e->rule->sid == r->sid && e->rule->gid == r->gid &&
-           e->service_port == svc && !memcmp(e->src, p->src, 16) &&
-           !memcmp(e->dst, p->dst, 16);
+        e->service_port == svc && !memcmp(e->src, p->src, 16) && !memcmp(e->dst, p->dst, 16);
 }
 
 /* Hands the alert to the alert sink: 0 or the sink's failure. */
-static int hand_alert(cg_incidents *ag, cg_open_incident *e, const cg_packet *p,
-                      uint64_t flow_id, const char *community_id, uint8_t sev, int evseq)
+static int hand_alert(cg_incidents *ag, cg_open_incident *e, const cg_packet *p, uint64_t flow_id,
+                      const char *community_id, uint8_t sev, int evseq)
 {
     cg_fold_alert a;
 
@@ -125,17 +127,20 @@ static int hand_alert(cg_incidents *ag, cg_open_incident *e, const cg_packet *p,
     e->nalerts = (uint32_t)e->count;
     if (!ag->alert)
         return 0;
-    a = (cg_fold_alert){ .seq = (uint32_t)(e->count - 1), .ts_us = p->ts_us, .flow_id = flow_id,
+    a = (cg_fold_alert){ .seq = (uint32_t)(e->count - 1),
+                         .ts_us = p->ts_us,
+                         .flow_id = flow_id,
                          .community_id = community_id ? community_id : "",
-                         .sport = p->sport, .dport = p->dport, .severity = sev,
+                         .sport = p->sport,
+                         .dport = p->dport,
+                         .severity = sev,
                          .evidence_seq = evseq };
     return ag->alert(e, &a, ag->arg);
 }
 
 cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg_packet *p,
-                                    uint64_t flow_id, const char *community_id,
-                                    uint8_t severity, int to_server, int *evidence_seq,
-                                    int *created)
+                                    uint64_t flow_id, const char *community_id, uint8_t severity,
+                                    int to_server, int *evidence_seq, int *created)
 {
     uint16_t svc = to_server ? p->dport : p->sport;
     uint64_t h = key_hash(r, p->src, p->dst, svc);
@@ -180,7 +185,7 @@ cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg
                     return NULL;
                 return e;
             }
-            victim = e;         /* past its window: this key starts anew here */
+            victim = e; /* past its window: this key starts anew here */
             break;
         }
         if (!victim || e->last_us < victim->last_us)
@@ -263,9 +268,8 @@ int cg_incidents_rebind(cg_incidents *ag, const cg_rule *rules, uint32_t n)
         cg_open_incident *e = &ag->t[i];
         if (!e->used || e->rule->gid == CG_DETECTORS_GID_SCAN ||
             e->rule->gid == CG_DETECTORS_GID_OWN)
-            continue;   /* the detectors' rules are not the rule set's */
-        const cg_rule *key = e->rule, **hit = n ? bsearch(&key, by, n, sizeof *by, rule_cmp)
-                                              : NULL;
+            continue; /* the detectors' rules are not the rule set's */
+        const cg_rule *key = e->rule, **hit = n ? bsearch(&key, by, n, sizeof *by, rule_cmp) : NULL;
         if (hit) {
             e->rule = *hit;
             continue;
@@ -274,10 +278,13 @@ int cg_incidents_rebind(cg_incidents *ag, const cg_rule *rules, uint32_t n)
             free(by);
             return -1;
         }
-        e->used = 0;    /* dirty stays: the slot is still listed, flush skips it */
+        e->used = 0; /* dirty stays: the slot is still listed, flush skips it */
     }
     free(by);
     return 0;
 }
 
-void cg_incidents_get_stats(const cg_incidents *ag, cg_incidents_stats *out) { *out = ag->st; }
+void cg_incidents_get_stats(const cg_incidents *ag, cg_incidents_stats *out)
+{
+    *out = ag->st;
+}

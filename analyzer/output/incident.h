@@ -40,16 +40,16 @@ typedef struct cg_open_incident {
     uint64_t id;
     const cg_rule *rule;
     uint8_t src[16], dst[16];
-    uint16_t sport, dport;     /* of its first alert */
-    uint16_t service_port;     /* the key's port (see above) */
+    uint16_t sport, dport; /* of its first alert */
+    uint16_t service_port; /* the key's port (see above) */
     uint8_t proto;
-    uint8_t severity;          /* of its first alert: the highest of its alerts */
+    uint8_t severity; /* of its first alert: the highest of its alerts */
     uint64_t first_us, last_us, count;
     uint64_t flow_id;
-    uint64_t escalated_from;   /* the incident of the key it escalates, or 0 */
+    uint64_t escalated_from; /* the incident of the key it escalates, or 0 */
     char community_id[32];
     uint32_t nevidence;
-    uint32_t nalerts;          /* alerts handed to the alert sink */
+    uint32_t nalerts; /* alerts handed to the alert sink */
     /* private */
     uint8_t used, dirty;
     uint64_t hash;
@@ -57,20 +57,20 @@ typedef struct cg_open_incident {
 
 /* One alert as the alert sink sees it. */
 typedef struct cg_fold_alert {
-    uint32_t seq;              /* its number in the incident, from 0 */
+    uint32_t seq; /* its number in the incident, from 0 */
     uint64_t ts_us, flow_id;
-    const char *community_id;  /* never NULL */
+    const char *community_id; /* never NULL */
     uint16_t sport, dport;
     uint8_t severity;
-    int evidence_seq;          /* the evidence number its packet took, or -1 */
+    int evidence_seq; /* the evidence number its packet took, or -1 */
 } cg_fold_alert;
 
 typedef struct cg_incidents_cfg {
-    uint32_t window_s;       /* default 3600 */
-    uint32_t max_evidence;   /* default 5 */
-    uint32_t capacity;       /* default 65536 open incidents */
-    uint32_t user_size;      /* bytes of caller state per open incident
-                              * (cg_incidents_user), at most 65536; default 0 */
+    uint32_t window_s;     /* default 3600 */
+    uint32_t max_evidence; /* default 5 */
+    uint32_t capacity;     /* default 65536 open incidents */
+    uint32_t user_size;    /* bytes of caller state per open incident
+                            * (cg_incidents_user), at most 65536; default 0 */
 } cg_incidents_cfg;
 
 typedef struct cg_incidents cg_incidents;
@@ -83,8 +83,8 @@ void cg_incidents_destroy(cg_incidents *ag);
 /* The alert sink (NULL: none) receives each alert as it is folded, with the
  * incident it went into (returns 0 or -1); it gets the same arg. */
 void cg_incidents_set_alert_sink(cg_incidents *ag,
-                                 int (*alert)(const cg_open_incident *inc,
-                                              const cg_fold_alert *a, void *arg));
+                                 int (*alert)(const cg_open_incident *inc, const cg_fold_alert *a,
+                                              void *arg));
 
 /* Folds one alert of rule r on packet p, of the given severity (0: the
  * rule's). Returns its incident; *evidence_seq is set to the evidence number
@@ -93,9 +93,8 @@ void cg_incidents_set_alert_sink(cg_incidents *ag,
  * escalates). Returns NULL only when a sink failed. An incident's alerts past
  * number UINT32_MAX - 1 are counted but not handed to the alert sink. */
 cg_open_incident *cg_incidents_fold(cg_incidents *ag, const cg_rule *r, const cg_packet *p,
-                                    uint64_t flow_id, const char *community_id,
-                                    uint8_t severity, int to_server,
-                                    int *evidence_seq, int *created);
+                                    uint64_t flow_id, const char *community_id, uint8_t severity,
+                                    int to_server, int *evidence_seq, int *created);
 
 /* The caller's area of open incident inc: cfg.user_size bytes, 16-byte
  * aligned, allocated with the table (NULL when user_size is 0). It is zeroed

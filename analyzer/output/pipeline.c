@@ -104,7 +104,7 @@ static void gate_enter(void *ctx)
                 if (spin < 64)
                     sched_yield();
                 else {
-                    struct timespec ts = {0, 20000};
+                    struct timespec ts = { 0, 20000 };
                     nanosleep(&ts, NULL);
                 }
             }
@@ -125,8 +125,7 @@ static void gate_leave(void *ctx)
 /* Loads the rules and builds their engine: 0, or -1 with the message in
  * err and *bad_input set when the rules did not load for a reason of theirs
  * (not memory, nor the engine's build). */
-static int build_engine(cg_pipeline *pl, engine **out, int *bad_input, char *err,
-                        size_t errlen)
+static int build_engine(cg_pipeline *pl, engine **out, int *bad_input, char *err, size_t errlen)
 {
     *bad_input = 0;
     engine *e = calloc(1, sizeof *e);
@@ -165,18 +164,20 @@ static void *reload_main(void *arg)
         rc = -1;
     }
     if (rc) {
-        snprintf(pl->reload_msg, sizeof pl->reload_msg, "the new rules were not loaded, the "
-                 "old ones go on: %s", err);
+        snprintf(pl->reload_msg, sizeof pl->reload_msg,
+                 "the new rules were not loaded, the "
+                 "old ones go on: %s",
+                 err);
         pl->reload_failures++;
         pl->reload_ok = 0;
-        atomic_store(&pl->reload_state, 0);   /* with the counters: a next one may start */
+        atomic_store(&pl->reload_state, 0); /* with the counters: a next one may start */
         pthread_mutex_unlock(&pl->eng_mu);
         if (e) {
             cg_detect_destroy(e->det);
             cg_ruleset_destroy(e->rs);
             free(e);
         }
-        malloc_trim(0);   /* what the failed build took goes back */
+        malloc_trim(0); /* what the failed build took goes back */
         fprintf(stderr, "canhgac run: reload: %s\n", pl->reload_msg);
     } else {
         uint32_t n = 0;
@@ -225,8 +226,8 @@ static void switch_engine(worker *w)
     engine *from = w->eng;
     w->gen = to->gen;
     if (cg_inspect_switch(w->ins, to->det, from->rs, to->rs, err, sizeof err)) {
-        fprintf(stderr, "canhgac run: worker %d: reload: %s (it keeps the old rules)\n",
-                w->idx, err);
+        fprintf(stderr, "canhgac run: worker %d: reload: %s (it keeps the old rules)\n", w->idx,
+                err);
         return;
     }
     w->eng = to;
@@ -329,8 +330,7 @@ static void *file_worker(void *arg)
             /* the file's clock moved on a second: flows idle past their
              * timeout end, in every worker at the same place */
             tie_begin(w);
-            if (!atomic_load_explicit(&pl->failed, memory_order_relaxed) &&
-                !pl->cfg.null_workers)
+            if (!atomic_load_explicit(&pl->failed, memory_order_relaxed) && !pl->cfg.null_workers)
                 cg_inspect_expire(w->ins, pm->ts_us);
             tie_end(w);
             cg_ring_release(&w->in, m);
@@ -357,7 +357,7 @@ static void *live_worker(void *arg)
     w->seq = 0;
     atomic_store(&w->cur, 0);
     for (int i = 0; i < w->ncaps; i++)
-        fds[i] = (struct pollfd){.fd = cg_capture_fd(w->caps[i]), .events = POLLIN};
+        fds[i] = (struct pollfd){ .fd = cg_capture_fd(w->caps[i]), .events = POLLIN };
     char err[512];
     while (!atomic_load(&pl->stop)) {
         int got = 0;
@@ -389,7 +389,7 @@ static void *live_worker(void *arg)
         clock_gettime(CLOCK_REALTIME, &rt);
         uint64_t now_us = (uint64_t)rt.tv_sec * 1000000u + (uint64_t)rt.tv_nsec / 1000u;
         if (now_us >= w->next_expire) {
-            cg_inspect_expire(w->ins, now_us);   /* an idle link's flows end too */
+            cg_inspect_expire(w->ins, now_us); /* an idle link's flows end too */
             w->next_expire = now_us + 1000000u;
         }
         if (!got) {
@@ -415,8 +415,8 @@ out:
 
 /* ---- the reader (a file) ----------------------------------------------------- */
 
-static uint32_t pick(const cg_pipeline *pl, const uint8_t *data, uint32_t caplen,
-                     uint32_t wirelen, uint64_t ts, uint64_t seq)
+static uint32_t pick(const cg_pipeline *pl, const uint8_t *data, uint32_t caplen, uint32_t wirelen,
+                     uint64_t ts, uint64_t seq)
 {
     if (pl->nw == 1)
         return 0;
@@ -440,7 +440,7 @@ static int push(cg_pipeline *pl, worker *w, uint16_t type, uint64_t seq, const c
         cg_ring_wait_space(&w->in, need, POLL_MS);
     }
     cg_ring_msg_set(&m->h, need, type, seq);
-    if (fr) {   /* (a tick: its time, no bytes) */
+    if (fr) { /* (a tick: its time, no bytes) */
         m->ts_us = fr->ts_us;
         m->caplen = fr->caplen;
         m->wirelen = fr->wirelen;
@@ -460,11 +460,11 @@ static void serve(cg_pipeline *pl, int ctl_fd, void (*ctl)(void *), void *ctl_ct
             fprintf(stderr, "canhgac run: reload: one is under way already\n");
     }
     if (ctl_fd >= 0 && ctl) {
-        struct pollfd p = {.fd = ctl_fd, .events = POLLIN};
+        struct pollfd p = { .fd = ctl_fd, .events = POLLIN };
         if (poll(&p, 1, ms) > 0)
             ctl(ctl_ctx);
     } else if (ms > 0) {
-        struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+        struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
         nanosleep(&ts, NULL);
     }
 }
@@ -487,7 +487,7 @@ static int read_file(cg_pipeline *pl, int ctl_fd, void (*ctl)(void *), void *ctl
             n = cg_capture_next(pl->file, &fr, err, sizeof err);
         }
         if (n < 0 && atomic_load(&pl->stop))
-            break;   /* a read cut short by SIGINT/SIGTERM (a capture from a pipe) */
+            break; /* a read cut short by SIGINT/SIGTERM (a capture from a pipe) */
         if (n < 0) {
             fprintf(stderr, "canhgac run: %s\n", err);
             atomic_store(&pl->input_error, 1);
@@ -501,7 +501,7 @@ static int read_file(cg_pipeline *pl, int ctl_fd, void (*ctl)(void *), void *ctl
             /* a tick: every worker ages its flows at this place */
             if (last_sec) {
                 seq++;
-                cg_frame tick = {.ts_us = fr.ts_us};
+                cg_frame tick = { .ts_us = fr.ts_us };
                 for (uint32_t i = 0; i < pl->nw; i++)
                     if (push(pl, &pl->w[i], MSG_TICK, seq, &tick))
                         goto end;
@@ -533,8 +533,8 @@ static void pl_free_engine(engine *e)
     free(e);
 }
 
-int cg_pipeline_create(cg_pipeline **out, const cg_pipeline_config *cfg, int *exit_code,
-                       char *err, size_t errlen)
+int cg_pipeline_create(cg_pipeline **out, const cg_pipeline_config *cfg, int *exit_code, char *err,
+                       size_t errlen)
 {
     *exit_code = 2;
     if (cfg->workers < 1 || cfg->workers > CG_PIPELINE_MAX_WORKERS) {
@@ -585,8 +585,8 @@ int cg_pipeline_create(cg_pipeline **out, const cg_pipeline_config *cfg, int *ex
     if (cg_threshold_create(&pl->th, CG_DETECT_THRESHOLD_SLOTS) ||
         cg_xbits_create(&pl->xb, CG_DETECT_XBITS_SLOTS))
         goto oom;
-    pl->gate = (cg_gate){gate_enter, gate_leave, pl};
-    pl->shared = (cg_detect_shared){pl->th, pl->xb, &pl->gate};
+    pl->gate = (cg_gate){ gate_enter, gate_leave, pl };
+    pl->shared = (cg_detect_shared){ pl->th, pl->xb, &pl->gate };
     if (cfg->detectors && cg_detectors_create(&pl->dets, cfg->detectors, e->rs, err, errlen)) {
         *exit_code = 1;
         cg_pipeline_destroy(pl);
@@ -618,10 +618,12 @@ int cg_pipeline_create(cg_pipeline **out, const cg_pipeline_config *cfg, int *ex
             !(w->line = malloc(EVE_LINE)))
             goto oom;
         for (int k = 0; k < cfg->nifaces; k++) {
-            cg_live_config lc = {.snaplen = cfg->snaplen, .bpf = cfg->bpf,
-                                 .buffer_mib = cfg->ring_mib, .promisc = 1,
-                                 .fanout_group = pl->nw > 1 ? (int)((getpid() * 8 + k) & 0xffff)
-                                                            : -1};
+            cg_live_config lc = { .snaplen = cfg->snaplen,
+                                  .bpf = cfg->bpf,
+                                  .buffer_mib = cfg->ring_mib,
+                                  .promisc = 1,
+                                  .fanout_group =
+                                      pl->nw > 1 ? (int)((getpid() * 8 + k) & 0xffff) : -1 };
             if (cg_capture_open_live_cfg(&w->caps[k], cfg->ifaces[k], &lc, err, errlen)) {
                 cg_pipeline_destroy(pl);
                 return -1;
@@ -634,7 +636,7 @@ int cg_pipeline_create(cg_pipeline **out, const cg_pipeline_config *cfg, int *ex
             ic.flow.memcap /= pl->nw;
         ic.on_alert = pl_on_alert;
         ic.on_flow_end = on_flow_end;
-        ic.flow.no_reap = pl->ordered;   /* flows age at the ticks only */
+        ic.flow.no_reap = pl->ordered; /* flows age at the ticks only */
         ic.on_event = pl_on_event;
         ic.ctx = w;
         ic.det = pl->dets;
@@ -642,7 +644,7 @@ int cg_pipeline_create(cg_pipeline **out, const cg_pipeline_config *cfg, int *ex
         ic.bits_words = room;
         ic.events = cfg->eve_path ? cfg->eve_types & ~CG_EVE_T_ALERT : 0;
         if (cfg->store && ic.want_app)
-            ic.events |= CG_INSPECT_EV_HTTP;   /* a response's status follows its alert */
+            ic.events |= CG_INSPECT_EV_HTTP; /* a response's status follows its alert */
         *exit_code = 1;
         if (cg_inspect_create(&w->ins, e->det, &ic, err, errlen)) {
             cg_pipeline_destroy(pl);
@@ -713,7 +715,7 @@ int cg_pipeline_run(cg_pipeline *pl, int ctl_fd, void (*ctl)(void *), void *ctl_
     if (atomic_load(&pl->failed) || atomic_load(&pl->eve_fail))
         return 1;
     if (atomic_load(&pl->input_error))
-        return pl->ordered ? 2 : 1;   /* a broken file is bad input; a lost link a failure */
+        return pl->ordered ? 2 : 1; /* a broken file is bad input; a lost link a failure */
     return 0;
 }
 

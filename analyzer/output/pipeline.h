@@ -80,17 +80,17 @@ typedef int (*cg_pipeline_load_fn)(void *ctx, cg_ruleset **out, char *err, size_
 typedef struct cg_pipeline_config {
     /* input: a file, frames in memory (a benchmark's), or interfaces */
     const char *rfile;
-    const cg_frame *frames;        /* read as a file would be, nframes of link type
-                                    * frames_dlt; rfile then only names them */
+    const cg_frame *frames; /* read as a file would be, nframes of link type
+                             * frames_dlt; rfile then only names them */
     uint64_t nframes;
     int frames_dlt;
     const char *ifaces[CG_PIPELINE_MAX_IFACES];
     int nifaces;
-    int snaplen;                   /* live; 0: 262144 */
-    const char *bpf;               /* live capture filter, or NULL */
-    uint32_t ring_mib;             /* live: kernel ring per handle (0: 64) */
-    uint32_t workers;              /* 1 .. CG_PIPELINE_MAX_WORKERS */
-    uint32_t queue_kib;            /* each ring, reader->worker and worker->writer (0: 8192) */
+    int snaplen;        /* live; 0: 262144 */
+    const char *bpf;    /* live capture filter, or NULL */
+    uint32_t ring_mib;  /* live: kernel ring per handle (0: 64) */
+    uint32_t workers;   /* 1 .. CG_PIPELINE_MAX_WORKERS */
+    uint32_t queue_kib; /* each ring, reader->worker and worker->writer (0: 8192) */
     /* rules */
     cg_pipeline_load_fn load;
     void *load_ctx;
@@ -98,26 +98,26 @@ typedef struct cg_pipeline_config {
      * another process (run spawns `canhgac rules check --compile --cache`),
      * so that a compile's memory is not the sensor's; NULL: none. */
     void (*prebuild)(void *ctx);
-    const char *cache_dir;         /* compiled-rules cache, or NULL */
+    const char *cache_dir; /* compiled-rules cache, or NULL */
     /* each worker: flow.max_flows and flow.memcap are the totals, shared out;
      * reasm, http, tls, no_stream, want_app, app_slots, events as in inspect.h
      * (on_alert, on_event, ctx, det and shared are the pipeline's) */
     cg_inspect_config inspect;
-    const cg_detectors_config *detectors;   /* NULL: no detectors */
+    const cg_detectors_config *detectors; /* NULL: no detectors */
     /* the writer */
-    cg_store *store;               /* NULL: no store (the caller opens and closes it) */
-    const char *store_dir;         /* its directory, for the summary */
-    const cg_enrich *enrich;       /* NULL: no enrichment */
-    const char *eve_path;          /* NULL: no EVE file; "-": stdout */
-    uint32_t eve_types;            /* CG_EVE_T_ALERT | CG_INSPECT_EV_* */
-    uint32_t alert_fields;         /* CG_EVE_F_* */
-    uint32_t window_s, evidence, batch;   /* incident window, evidence per incident,
-                                           * alerts per store transaction */
-    int progress;                  /* a line on stderr after each commit */
-    uint32_t stats_s;              /* an EVE stats line every ... seconds (0: none) */
-    const char *sensor_name;       /* for stats and ctl (NULL: the host name) */
-    int null_workers;              /* benchmarks: workers take packets and do nothing
-                                    * (the reader's own ceiling) */
+    cg_store *store;                    /* NULL: no store (the caller opens and closes it) */
+    const char *store_dir;              /* its directory, for the summary */
+    const cg_enrich *enrich;            /* NULL: no enrichment */
+    const char *eve_path;               /* NULL: no EVE file; "-": stdout */
+    uint32_t eve_types;                 /* CG_EVE_T_ALERT | CG_INSPECT_EV_* */
+    uint32_t alert_fields;              /* CG_EVE_F_* */
+    uint32_t window_s, evidence, batch; /* incident window, evidence per incident,
+                                         * alerts per store transaction */
+    int progress;                       /* a line on stderr after each commit */
+    uint32_t stats_s;                   /* an EVE stats line every ... seconds (0: none) */
+    const char *sensor_name;            /* for stats and ctl (NULL: the host name) */
+    int null_workers;                   /* benchmarks: workers take packets and do nothing
+                                         * (the reader's own ceiling) */
 } cg_pipeline_config;
 
 typedef struct cg_pipeline cg_pipeline;
@@ -126,8 +126,8 @@ typedef struct cg_pipeline cg_pipeline;
  * every worker: a second -i that fails is fatal with its name) and the EVE
  * file, and starts nothing yet. 0, or -1 with a one-line message in err;
  * *exit_code is 2 for bad input (rules, capture, EVE file), 1 otherwise. */
-int cg_pipeline_create(cg_pipeline **out, const cg_pipeline_config *cfg, int *exit_code,
-                       char *err, size_t errlen);
+int cg_pipeline_create(cg_pipeline **out, const cg_pipeline_config *cfg, int *exit_code, char *err,
+                       size_t errlen);
 
 /* Runs until the end of the file, cg_pipeline_stop, or a failure: starts the
  * threads, serves requests (ctl_fd's clients through the handler, reload and
@@ -153,8 +153,7 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *out);
 /* What the summary and the tests read. */
 typedef struct cg_pipeline_totals {
     uint64_t packets, bytes, alerts, incidents_new, incidents_stored, eve_lines;
-    uint64_t kernel_packets, kernel_drops, if_drops, queue_full_waits, reloads,
-        reload_failures;
+    uint64_t kernel_packets, kernel_drops, if_drops, queue_full_waits, reloads, reload_failures;
 } cg_pipeline_totals;
 void cg_pipeline_get_totals(cg_pipeline *pl, cg_pipeline_totals *out);
 

@@ -26,8 +26,8 @@
 #include "sensor/decode.h"
 #include "sensor/ring.h"
 
-#define SEQ_NONE UINT64_MAX          /* a worker between packets */
-#define SEQ_FINISH (UINT64_MAX - 1)  /* the end of the input */
+#define SEQ_NONE UINT64_MAX         /* a worker between packets */
+#define SEQ_FINISH (UINT64_MAX - 1) /* the end of the input */
 #define EVE_LINE (256u << 10)
 #define EVE_KINDS 7                  /* http dns tls flow anomaly alert stats */
 #define PENDING_STATUS 1024          /* a power of two */
@@ -55,14 +55,14 @@ typedef struct line_msg {
     cg_ring_msg h;
     uint64_t key;
     uint64_t sub;
-    uint32_t kind;                   /* index in the EVE counters */
+    uint32_t kind; /* index in the EVE counters */
     uint32_t len;
     /* the line follows */
 } line_msg;
 
 typedef struct status_msg {
     cg_ring_msg h;
-    uint64_t key;                    /* the flow id */
+    uint64_t key; /* the flow id */
     uint64_t sub;
     uint32_t status;
 } status_msg;
@@ -71,7 +71,7 @@ typedef struct switched_msg {
     cg_ring_msg h;
     uint64_t key;
     uint64_t sub;
-    void *engine;                    /* the engine the worker left */
+    void *engine; /* the engine the worker left */
 } switched_msg;
 
 /* The context of an alert's first packet, for put_context. */
@@ -80,7 +80,7 @@ enum { CX_METHOD, CX_HOST, CX_URL, CX_UA, CX_RRNAME, CX_SNI, CX_JA3, CX_APP };
 
 typedef struct alert_msg {
     cg_ring_msg h;
-    uint64_t key;                    /* flow id */
+    uint64_t key; /* flow id */
     uint64_t sub;
     const cg_rule *rule;
     uint64_t ts_us;
@@ -89,10 +89,10 @@ typedef struct alert_msg {
     uint8_t proto, ipver, to_server, has_request, has_response, has_ctx;
     uint16_t http_status;
     int32_t dlt;
-    uint32_t caplen, wirelen;        /* the frame (0: none) */
+    uint32_t caplen, wirelen; /* the frame (0: none) */
     uint32_t payload_len, payload_match;
-    uint32_t line_len, line_id_at;   /* the EVE line; where its incident id goes
-                                      * (line_len 0: none) */
+    uint32_t line_len, line_id_at; /* the EVE line; where its incident id goes
+                                    * (line_len 0: none) */
     uint16_t ctx_len[CTX_FIELDS];
     char cid[40];
     /* then: frame, payload excerpt, EVE line, context strings */
@@ -102,15 +102,15 @@ typedef struct engine {
     cg_ruleset *rs;
     cg_detect *det;
     uint32_t gen;
-    int left;                        /* workers that have left it (writer) */
+    int left; /* workers that have left it (writer) */
 } engine;
 
-typedef struct wstats {              /* one worker's counters, published */
+typedef struct wstats { /* one worker's counters, published */
     cg_decode_stats ds;
     cg_inspect_stats is;
     cg_capture_stats cs;
-    uint64_t out_full;               /* its ring to the writer found full */
-    uint64_t in_full;                /* the reader found its ring full */
+    uint64_t out_full; /* its ring to the writer found full */
+    uint64_t in_full;  /* the reader found its ring full */
 } wstats;
 
 typedef struct worker {
@@ -126,21 +126,21 @@ typedef struct worker {
     engine *eng;
     uint32_t gen;
     char *line;
-    uint64_t seq;                    /* of the packet being inspected */
-    _Atomic uint64_t cur;            /* the same, for the others; SEQ_NONE between */
-    int tie;                         /* flows end at a tick or the end (MSG_TIE) */
-    uint64_t sub;                    /* the flow ending now: (last_us << 12 | id & 0xfff) */
-    _Atomic uint64_t pub_sub;        /* the same, for the others */
-    uint64_t next_expire;            /* live: when flows are aged next (wall clock, us) */
+    uint64_t seq;             /* of the packet being inspected */
+    _Atomic uint64_t cur;     /* the same, for the others; SEQ_NONE between */
+    int tie;                  /* flows end at a tick or the end (MSG_TIE) */
+    uint64_t sub;             /* the flow ending now: (last_us << 12 | id & 0xfff) */
+    _Atomic uint64_t pub_sub; /* the same, for the others */
+    uint64_t next_expire;     /* live: when flows are aged next (wall clock, us) */
     _Atomic int done;
     /* published counters */
     pthread_mutex_t mu;
     wstats snap;
     uint32_t since_pub;
-    _Atomic uint64_t out_full;       /* its ring to the writer found full */
-    _Atomic uint64_t in_full;        /* the reader found its input ring full */
-    _Atomic int want_flows;          /* ctl flows: a snapshot is asked for */
-    char *flows;                     /* its answer (JSON array items), under mu */
+    _Atomic uint64_t out_full; /* its ring to the writer found full */
+    _Atomic uint64_t in_full;  /* the reader found its input ring full */
+    _Atomic int want_flows;    /* ctl flows: a snapshot is asked for */
+    char *flows;               /* its answer (JSON array items), under mu */
     size_t flows_len;
 } worker;
 
@@ -160,9 +160,9 @@ typedef struct inc_geo {
 typedef struct writer {
     cg_incidents *ag;
     cg_eve_file *eve;
-    int eve_broken;                  /* a write failed: no more lines */
-    uint64_t eve_lost;               /* lines not in the file: cut or offered after (wr_mu) */
-    double eve_flush_t;              /* when the EVE buffer was last written out */
+    int eve_broken;     /* a write failed: no more lines */
+    uint64_t eve_lost;  /* lines not in the file: cut or offered after (wr_mu) */
+    double eve_flush_t; /* when the EVE buffer was last written out */
     char *line;
     char geo_db_type[160], geo_db_date[40];
     uint64_t enriched, geo_errors;
@@ -176,7 +176,10 @@ typedef struct writer {
         const cg_open_incident *oi;
     } pending[PENDING_STATUS];
     /* what the end of the input flushes, sorted before it is taken */
-    struct stash { uint64_t seq, sub, key, order; cg_ring_msg *m; } *stash;
+    struct stash {
+        uint64_t seq, sub, key, order;
+        cg_ring_msg *m;
+    } * stash;
     size_t nstash, capstash;
     double next_stats;
 } writer;
@@ -185,17 +188,17 @@ struct cg_pipeline {
     cg_pipeline_config cfg;
     uint32_t nw;
     worker *w;
-    cg_capture *file;                /* -r */
+    cg_capture *file; /* -r */
     int dlt;
     uint64_t next_seq;
     /* engines */
     pthread_mutex_t eng_mu;
-    engine *cur;                     /* the newest: workers switch to it */
+    engine *cur; /* the newest: workers switch to it */
     _Atomic uint32_t gen;
-    engine *old[4];                  /* left by some workers still */
+    engine *old[4]; /* left by some workers still */
     int nold;
     pthread_t reload_th;
-    _Atomic int reload_state;        /* 0 idle, 1 building, 2 built (switching) */
+    _Atomic int reload_state; /* 0 idle, 1 building, 2 built (switching) */
     char reload_msg[640];
     int reload_ok;
     uint64_t reloads, reload_failures;
@@ -207,27 +210,27 @@ struct cg_pipeline {
     cg_gate gate;
     cg_detect_shared shared;
     pthread_mutex_t gate_mu;
-    _Atomic uint64_t gate_entries;   /* shared state taken (rules, detectors) */
-    _Atomic uint64_t gate_waits;     /* of those, a file's order made it wait */
-    int ordered;                     /* a file: the gate and the writer keep its order */
+    _Atomic uint64_t gate_entries; /* shared state taken (rules, detectors) */
+    _Atomic uint64_t gate_waits;   /* of those, a file's order made it wait */
+    int ordered;                   /* a file: the gate and the writer keep its order */
     /* the writer */
     pthread_t wr_th;
     int wr_started;
     writer wr;
-    pthread_mutex_t wr_mu;           /* the writer's counters, the EVE file (reopen) */
-    _Atomic uint32_t bell;           /* rung by workers when the writer sleeps */
+    pthread_mutex_t wr_mu; /* the writer's counters, the EVE file (reopen) */
+    _Atomic uint32_t bell; /* rung by workers when the writer sleeps */
     _Atomic int wr_sleeps;
     /* control */
     _Atomic int stop;
     _Atomic int req;
-    _Atomic int failed;              /* the store or EVE file failed: exit 1 */
-    _Atomic int input_error;         /* a capture file broken mid-way: exit 2 */
-    _Atomic int eve_fail;            /* the EVE file could not be written: exit 1 */
+    _Atomic int failed;      /* the store or EVE file failed: exit 1 */
+    _Atomic int input_error; /* a capture file broken mid-way: exit 2 */
+    _Atomic int eve_fail;    /* the EVE file could not be written: exit 1 */
     char fail_msg[512];
     _Atomic int fail_set;
     double t0, t_end;
-    uint64_t reopens;                /* done by the writer (wr_mu) */
-    char reopen_msg[640];            /* the last one's error, "" when it worked */
+    uint64_t reopens;     /* done by the writer (wr_mu) */
+    char reopen_msg[640]; /* the last one's error, "" when it worked */
     char name[256];
 };
 
@@ -239,8 +242,8 @@ void pl_writer_free(cg_pipeline *pl);
 void *pl_writer_main(void *arg);
 int pl_writer_reopen(cg_pipeline *pl, char *err, size_t errlen);
 /* a worker's side: messages into its ring to the writer */
-void pl_on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
-                 const cg_rule *r, int stream);
+void pl_on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server, const cg_rule *r,
+                 int stream);
 void pl_on_event(void *ctx, const cg_inspect_event *ev);
 void pl_send_line(worker *w, uint64_t key, unsigned kind, const char *line, size_t len);
 void *pl_out_reserve(worker *w, uint32_t len);

@@ -17,7 +17,6 @@
 #include "analyzer/output/eve.h"
 #include "analyzer/output/pipeline_int.h"
 
-
 /* ---- a worker's published counters ------------------------------------------- */
 
 typedef struct flows_buf {
@@ -27,7 +26,7 @@ typedef struct flows_buf {
     uint64_t now;
 } flows_buf;
 
-#define FLOWS_MAX 200   /* flows listed per worker */
+#define FLOWS_MAX 200 /* flows listed per worker */
 
 static void flow_item(void *ctx, cg_flow *f)
 {
@@ -55,8 +54,8 @@ static void flow_item(void *ctx, cg_flow *f)
 
 void pl_flows_snapshot(worker *w)
 {
-    flows_buf b = {.cap = 160u << 10};
-    b.p = malloc(b.cap);   /* asked for by ctl: not the packet path */
+    flows_buf b = { .cap = 160u << 10 };
+    b.p = malloc(b.cap); /* asked for by ctl: not the packet path */
     uint32_t total = 0;
     if (b.p) {
         b.p[0] = '\0';
@@ -73,7 +72,7 @@ void pl_flows_snapshot(worker *w)
 void pl_publish(worker *w)
 {
     cg_inspect_stats is;
-    cg_capture_stats cs = {0};
+    cg_capture_stats cs = { 0 };
     cg_inspect_get_stats(w->ins, &is);
     for (int i = 0; i < w->ncaps; i++) {
         cg_capture_stats c;
@@ -107,31 +106,76 @@ void pl_sum(cg_pipeline *pl, wstats *sum)
         pthread_mutex_unlock(&w->mu);
         s.out_full = atomic_load_explicit(&w->out_full, memory_order_relaxed);
         s.in_full = atomic_load_explicit(&w->in_full, memory_order_relaxed);
-        ADD(ds.packets); ADD(ds.bytes); ADD(ds.ethernet); ADD(ds.sll); ADD(ds.raw);
-        ADD(ds.null_loop); ADD(ds.vlan); ADD(ds.ipv4); ADD(ds.ipv6); ADD(ds.tcp); ADD(ds.udp);
-        ADD(ds.icmp); ADD(ds.icmpv6); ADD(ds.other_l4); ADD(ds.fragments); ADD(ds.truncated);
-        ADD(ds.invalid); ADD(ds.unsupported);
-        ADD(is.flow.active); ADD(is.flow.created); ADD(is.flow.evicted_timeout);
-        ADD(is.flow.evicted_pressure); ADD(is.flow.evicted_reuse); ADD(is.flow.evicted_flush);
-        ADD(is.flow.refused_cap); ADD(is.flow.capacity); ADD(is.flow.mem_bytes);
-        ADD(is.reasm.delivered); ADD(is.reasm.ooo_segments); ADD(is.reasm.overlap_bytes);
-        ADD(is.reasm.conflict_bytes); ADD(is.reasm.gaps); ADD(is.reasm.depth_bytes);
+        ADD(ds.packets);
+        ADD(ds.bytes);
+        ADD(ds.ethernet);
+        ADD(ds.sll);
+        ADD(ds.raw);
+        ADD(ds.null_loop);
+        ADD(ds.vlan);
+        ADD(ds.ipv4);
+        ADD(ds.ipv6);
+        ADD(ds.tcp);
+        ADD(ds.udp);
+        ADD(ds.icmp);
+        ADD(ds.icmpv6);
+        ADD(ds.other_l4);
+        ADD(ds.fragments);
+        ADD(ds.truncated);
+        ADD(ds.invalid);
+        ADD(ds.unsupported);
+        ADD(is.flow.active);
+        ADD(is.flow.created);
+        ADD(is.flow.evicted_timeout);
+        ADD(is.flow.evicted_pressure);
+        ADD(is.flow.evicted_reuse);
+        ADD(is.flow.evicted_flush);
+        ADD(is.flow.refused_cap);
+        ADD(is.flow.capacity);
+        ADD(is.flow.mem_bytes);
+        ADD(is.reasm.delivered);
+        ADD(is.reasm.ooo_segments);
+        ADD(is.reasm.overlap_bytes);
+        ADD(is.reasm.conflict_bytes);
+        ADD(is.reasm.gaps);
+        ADD(is.reasm.depth_bytes);
         ADD(is.reasm.segments);
-        ADD(is.detect.packets); ADD(is.detect.scanned_bytes); ADD(is.detect.candidates);
-        ADD(is.detect.matches); ADD(is.detect.alerts); ADD(is.detect.suppressed);
-        ADD(is.detect.alerts_dropped); ADD(is.detect.pcre_errors); ADD(is.detect.scan_errors);
-        ADD(is.detect.stream_inspections); ADD(is.detect.stream_scanned_bytes);
+        ADD(is.detect.packets);
+        ADD(is.detect.scanned_bytes);
+        ADD(is.detect.candidates);
+        ADD(is.detect.matches);
+        ADD(is.detect.alerts);
+        ADD(is.detect.suppressed);
+        ADD(is.detect.alerts_dropped);
+        ADD(is.detect.pcre_errors);
+        ADD(is.detect.scan_errors);
+        ADD(is.detect.stream_inspections);
+        ADD(is.detect.stream_scanned_bytes);
         ADD(is.detect.stream_new_bytes);
-        ADD(is.detect.stream_alerts); ADD(is.detect.transactions);
-        ADD(is.detect.tx_scanned_bytes); ADD(is.detect.tx_alerts);
-        ADD(is.http.flows); ADD(is.http.requests); ADD(is.http.responses);
-        ADD(is.http.parse_errors); ADD(is.http.body_truncated); ADD(is.http.decomp_bomb);
-        ADD(is.tls.flows); ADD(is.tls.client_hellos); ADD(is.tls.certificates);
+        ADD(is.detect.stream_alerts);
+        ADD(is.detect.transactions);
+        ADD(is.detect.tx_scanned_bytes);
+        ADD(is.detect.tx_alerts);
+        ADD(is.http.flows);
+        ADD(is.http.requests);
+        ADD(is.http.responses);
+        ADD(is.http.parse_errors);
+        ADD(is.http.body_truncated);
+        ADD(is.http.decomp_bomb);
+        ADD(is.tls.flows);
+        ADD(is.tls.client_hellos);
+        ADD(is.tls.certificates);
         ADD(is.tls.length_lies);
-        ADD(is.dns.messages); ADD(is.dns.invalid);
-        ADD(is.refused); ADD(is.switches);
-        ADD(cs.packets); ADD(cs.kernel_packets); ADD(cs.kernel_drops); ADD(cs.if_drops);
-        ADD(out_full); ADD(in_full);
+        ADD(is.dns.messages);
+        ADD(is.dns.invalid);
+        ADD(is.refused);
+        ADD(is.switches);
+        ADD(cs.packets);
+        ADD(cs.kernel_packets);
+        ADD(cs.kernel_drops);
+        ADD(cs.if_drops);
+        ADD(out_full);
+        ADD(in_full);
     }
     pthread_mutex_lock(&pl->gate_mu);
     sum->is.detect.threshold_full = cg_threshold_reclaimed(pl->th);
@@ -179,13 +223,12 @@ static size_t stats_json(cg_pipeline *pl, char *b, size_t cap, int eve)
                 (unsigned long long)up, (unsigned long long)s.cs.kernel_packets,
                 (unsigned long long)s.cs.kernel_drops, (unsigned long long)s.cs.if_drops,
                 (unsigned long long)s.ds.packets, (unsigned long long)s.ds.bytes,
-                (unsigned long long)(s.ds.invalid + s.ds.truncated),
-                (unsigned long long)s.ds.ipv4, (unsigned long long)s.ds.ipv6,
-                (unsigned long long)s.ds.ethernet, (unsigned long long)s.ds.raw,
-                (unsigned long long)s.ds.null_loop, (unsigned long long)s.ds.sll,
-                (unsigned long long)s.ds.tcp, (unsigned long long)s.ds.udp,
-                (unsigned long long)s.ds.icmp, (unsigned long long)s.ds.icmpv6,
-                (unsigned long long)s.ds.vlan,
+                (unsigned long long)(s.ds.invalid + s.ds.truncated), (unsigned long long)s.ds.ipv4,
+                (unsigned long long)s.ds.ipv6, (unsigned long long)s.ds.ethernet,
+                (unsigned long long)s.ds.raw, (unsigned long long)s.ds.null_loop,
+                (unsigned long long)s.ds.sll, (unsigned long long)s.ds.tcp,
+                (unsigned long long)s.ds.udp, (unsigned long long)s.ds.icmp,
+                (unsigned long long)s.ds.icmpv6, (unsigned long long)s.ds.vlan,
                 (unsigned long long)(s.ds.packets ? s.ds.bytes / s.ds.packets : 0),
                 (unsigned long long)s.is.flow.active, (unsigned long long)s.is.flow.created,
                 (unsigned long long)s.is.flow.mem_bytes, (unsigned long long)s.is.reasm.gaps,
@@ -196,8 +239,7 @@ static size_t stats_json(cg_pipeline *pl, char *b, size_t cap, int eve)
     pthread_mutex_lock(&pl->eng_mu);
     uint64_t reloads = pl->reloads, rfail = pl->reload_failures;
     pthread_mutex_unlock(&pl->eng_mu);
-    cg_json_raw(b, cap, &pos,
-                "\"canhgac\":{\"sensor\":");
+    cg_json_raw(b, cap, &pos, "\"canhgac\":{\"sensor\":");
     cg_json_str(b, cap, &pos, pl->name);
     cg_json_raw(b, cap, &pos,
                 ",\"version\":\"%s\",\"workers\":%u,\"capture\":{\"packets\":%llu,"
@@ -221,8 +263,7 @@ static size_t stats_json(cg_pipeline *pl, char *b, size_t cap, int eve)
                 (unsigned long long)s.in_full,
                 (unsigned long long)atomic_load_explicit(&pl->gate_entries, memory_order_relaxed),
                 (unsigned long long)atomic_load_explicit(&pl->gate_waits, memory_order_relaxed),
-                (unsigned long long)alerts,
-                (unsigned long long)stored, (unsigned long long)lines,
+                (unsigned long long)alerts, (unsigned long long)stored, (unsigned long long)lines,
                 (unsigned long long)reloads, (unsigned long long)rfail);
     if (!eve) {
         /* per worker, for ctl */
@@ -239,8 +280,7 @@ static size_t stats_json(cg_pipeline *pl, char *b, size_t cap, int eve)
                         "\"alerts\":%llu}",
                         i ? "," : "", i, (unsigned long long)ws.ds.packets,
                         (unsigned long long)ws.cs.kernel_packets,
-                        (unsigned long long)ws.cs.kernel_drops,
-                        (unsigned long long)ws.cs.if_drops,
+                        (unsigned long long)ws.cs.kernel_drops, (unsigned long long)ws.cs.if_drops,
                         (unsigned long long)ws.is.flow.active,
                         (unsigned long long)ws.is.detect.alerts);
         }
@@ -281,7 +321,7 @@ static size_t reply(char *out, size_t cap, const char *fmt, ...)
 
 static void wait_ms(int ms)
 {
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
     nanosleep(&ts, NULL);
 }
 
@@ -345,8 +385,7 @@ size_t cg_pipeline_ctl(cg_pipeline *pl, const char *cmd, char *out, size_t cap)
             pthread_mutex_unlock(&pl->eng_mu);
             if (done) {
                 size_t pos = 0;
-                cg_json_raw(out, cap, &pos, ok ? "{\"reloaded\":true,\"message\":"
-                                               : "{\"error\":");
+                cg_json_raw(out, cap, &pos, ok ? "{\"reloaded\":true,\"message\":" : "{\"error\":");
                 cg_json_str(out, cap, &pos, msg);
                 cg_json_raw(out, cap, &pos, "}");
                 return pos;
@@ -422,8 +461,8 @@ void cg_pipeline_get_totals(cg_pipeline *pl, cg_pipeline_totals *out)
     pthread_mutex_unlock(&pl->eng_mu);
 }
 
-static const char *const kind_names[EVE_KINDS] = {"http", "dns", "tls", "flow", "anomaly",
-                                                  "alert", "stats"};
+static const char *const kind_names[EVE_KINDS] = { "http",    "dns",   "tls",  "flow",
+                                                   "anomaly", "alert", "stats" };
 
 void cg_pipeline_summary(cg_pipeline *pl, FILE *o)
 {
@@ -455,14 +494,14 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *o)
             "  malformed  truncated %llu, invalid %llu, unsupported %llu; fragments %llu\n",
             src, pl->nw, pl->nw == 1 ? "" : "s", (unsigned long long)ds->packets,
             (unsigned long long)ds->bytes, (unsigned long long)ds->ipv4,
-            (unsigned long long)ds->ipv6, (unsigned long long)ds->tcp,
-            (unsigned long long)ds->udp, (unsigned long long)ds->icmp,
-            (unsigned long long)ds->icmpv6, (unsigned long long)ds->other_l4,
-            (unsigned long long)ds->vlan, (unsigned long long)ds->truncated,
-            (unsigned long long)ds->invalid, (unsigned long long)ds->unsupported,
-            (unsigned long long)ds->fragments);
+            (unsigned long long)ds->ipv6, (unsigned long long)ds->tcp, (unsigned long long)ds->udp,
+            (unsigned long long)ds->icmp, (unsigned long long)ds->icmpv6,
+            (unsigned long long)ds->other_l4, (unsigned long long)ds->vlan,
+            (unsigned long long)ds->truncated, (unsigned long long)ds->invalid,
+            (unsigned long long)ds->unsupported, (unsigned long long)ds->fragments);
     if (pl->cfg.nifaces) {
-        fprintf(o, "  capture    %llu packets received by the kernel, %llu dropped by the kernel, "
+        fprintf(o,
+                "  capture    %llu packets received by the kernel, %llu dropped by the kernel, "
                 "%llu by the interface; per worker (received/dropped):",
                 (unsigned long long)s.cs.kernel_packets, (unsigned long long)s.cs.kernel_drops,
                 (unsigned long long)s.cs.if_drops);
@@ -490,24 +529,23 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *o)
             "stream, %llu on transactions)\n",
             (unsigned long long)fs->created, (unsigned long long)fs->active,
             (unsigned long long)fs->evicted_timeout, (unsigned long long)fs->evicted_pressure,
-            (unsigned long long)fs->refused_cap,
-            (unsigned long long)rs->delivered, (unsigned long long)rs->ooo_segments,
-            (unsigned long long)rs->overlap_bytes, (unsigned long long)rs->conflict_bytes,
-            (unsigned long long)rs->gaps, (unsigned long long)rs->depth_bytes,
-            nloaded, nissues, di.databases, di.from_cache ? "from cache" : "compiled",
-            di.build_seconds, di.prefiltered, di.addr_indexed, di.always,
-            (unsigned long long)dt->packets, (unsigned long long)dt->scanned_bytes,
-            (unsigned long long)dt->stream_inspections,
-            (unsigned long long)dt->stream_new_bytes,
-            (unsigned long long)dt->stream_scanned_bytes,
+            (unsigned long long)fs->refused_cap, (unsigned long long)rs->delivered,
+            (unsigned long long)rs->ooo_segments, (unsigned long long)rs->overlap_bytes,
+            (unsigned long long)rs->conflict_bytes, (unsigned long long)rs->gaps,
+            (unsigned long long)rs->depth_bytes, nloaded, nissues, di.databases,
+            di.from_cache ? "from cache" : "compiled", di.build_seconds, di.prefiltered,
+            di.addr_indexed, di.always, (unsigned long long)dt->packets,
+            (unsigned long long)dt->scanned_bytes, (unsigned long long)dt->stream_inspections,
+            (unsigned long long)dt->stream_new_bytes, (unsigned long long)dt->stream_scanned_bytes,
             (unsigned long long)dt->transactions, (unsigned long long)dt->tx_scanned_bytes,
-            (unsigned long long)dt->candidates,
-            (unsigned long long)dt->alerts, (unsigned long long)dt->matches,
-            (unsigned long long)dt->suppressed, (unsigned long long)dt->alerts_dropped,
-            (unsigned long long)dt->stream_alerts, (unsigned long long)dt->tx_alerts);
+            (unsigned long long)dt->candidates, (unsigned long long)dt->alerts,
+            (unsigned long long)dt->matches, (unsigned long long)dt->suppressed,
+            (unsigned long long)dt->alerts_dropped, (unsigned long long)dt->stream_alerts,
+            (unsigned long long)dt->tx_alerts);
     const cg_inspect_stats *ist = &s.is;
     if (dt->transactions || ist->http.flows || ist->tls.flows || ist->dns.messages)
-        fprintf(o, "  app        http %llu requests, %llu responses (%llu parse errors, %llu "
+        fprintf(o,
+                "  app        http %llu requests, %llu responses (%llu parse errors, %llu "
                 "bodies cut at the limit, %llu decompression bombs); tls %llu client hellos, "
                 "%llu certificates (%llu length lies); dns %llu messages (%llu invalid)\n",
                 (unsigned long long)ist->http.requests, (unsigned long long)ist->http.responses,
@@ -515,15 +553,16 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *o)
                 (unsigned long long)ist->http.body_truncated,
                 (unsigned long long)ist->http.decomp_bomb,
                 (unsigned long long)ist->tls.client_hellos,
-                (unsigned long long)ist->tls.certificates,
-                (unsigned long long)ist->tls.length_lies,
+                (unsigned long long)ist->tls.certificates, (unsigned long long)ist->tls.length_lies,
                 (unsigned long long)ist->dns.messages, (unsigned long long)ist->dns.invalid);
     if (dt->scan_errors || dt->pcre_errors)
-        fprintf(o, "  errors     %llu pattern scans failed, %llu pcre matches hit their "
-                "limits\n", (unsigned long long)dt->scan_errors,
-                (unsigned long long)dt->pcre_errors);
+        fprintf(o,
+                "  errors     %llu pattern scans failed, %llu pcre matches hit their "
+                "limits\n",
+                (unsigned long long)dt->scan_errors, (unsigned long long)dt->pcre_errors);
     if (dt->threshold_full || dt->xbits_full)
-        fprintf(o, "  tables     threshold table full %llu times (tracked anew), xbits "
+        fprintf(o,
+                "  tables     threshold table full %llu times (tracked anew), xbits "
                 "table full %llu times (the bit expiring first dropped)\n",
                 (unsigned long long)dt->threshold_full, (unsigned long long)dt->xbits_full);
     if (pl->dets) {
@@ -532,7 +571,8 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *o)
         cg_detectors_get_stats(pl->dets, &ds2);
         pthread_mutex_unlock(&pl->gate_mu);
         const uint64_t *a = ds2.alerts;
-        fprintf(o, "  detectors  port scans %llu, host sweeps %llu, slow scans %llu, dns "
+        fprintf(o,
+                "  detectors  port scans %llu, host sweeps %llu, slow scans %llu, dns "
                 "tunnels %llu; sources tracked %u (table full %llu)\n",
                 (unsigned long long)a[CG_DET_VERTICAL], (unsigned long long)a[CG_DET_HORIZONTAL],
                 (unsigned long long)a[CG_DET_SLOW],
@@ -543,7 +583,8 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *o)
         fprintf(o, "  detectors  off\n");
     }
     if (s.out_full || s.in_full || pl->reloads || pl->reload_failures)
-        fprintf(o, "  threads    queues full %llu times (workers waited for the writer), %llu "
+        fprintf(o,
+                "  threads    queues full %llu times (workers waited for the writer), %llu "
                 "(the reader waited for a worker); %llu reloads, %llu failed\n",
                 (unsigned long long)s.out_full, (unsigned long long)s.in_full,
                 (unsigned long long)pl->reloads, (unsigned long long)pl->reload_failures);
@@ -553,7 +594,7 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *o)
         neve += wr->eve_lines[k];
     if (neve || wr->eve_broken) {
         fprintf(o, "  eve        %llu lines:", (unsigned long long)neve);
-        static const unsigned order[EVE_KINDS] = {5, 4, 3, 2, 1, 0, 6};
+        static const unsigned order[EVE_KINDS] = { 5, 4, 3, 2, 1, 0, 6 };
         int first = 1;
         for (unsigned i = 0; i < EVE_KINDS; i++) {
             unsigned k = order[i];
@@ -563,7 +604,7 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *o)
                     (unsigned long long)wr->eve_lines[k]);
             first = 0;
         }
-        if (wr->eve_broken)   /* the file holds the lines above, each whole */
+        if (wr->eve_broken) /* the file holds the lines above, each whole */
             fprintf(o, "; %llu not written (%s)", (unsigned long long)wr->eve_lost,
                     cg_eve_file_error(wr->eve));
         fputc('\n', o);

@@ -58,7 +58,7 @@ void *pl_out_reserve(worker *w, uint32_t len)
 
 static void futex_wait(_Atomic uint32_t *addr, uint32_t val, long ns)
 {
-    struct timespec ts = {ns / 1000000000L, ns % 1000000000L};
+    struct timespec ts = { ns / 1000000000L, ns % 1000000000L };
     syscall(SYS_futex, (uint32_t *)addr, FUTEX_WAIT_PRIVATE, val, &ts, NULL, 0);
 }
 
@@ -72,7 +72,7 @@ void pl_eve_failed(cg_pipeline *pl)
     if (wr->eve_broken)
         return;
     wr->eve_broken = 1;
-    uint64_t lost[CG_EVE_FILE_KINDS] = {0};
+    uint64_t lost[CG_EVE_FILE_KINDS] = { 0 };
     cg_eve_file_take_lost(wr->eve, lost);
     pthread_mutex_lock(&pl->wr_mu);
     for (unsigned k = 0; k < EVE_KINDS; k++) {
@@ -94,7 +94,7 @@ void pl_msg_head(worker *w, cg_ring_msg *h, uint32_t len, uint16_t type, uint64_
 {
     cg_ring_msg_set(h, len, type, w->seq);
     h->flags = w->tie ? MSG_TIE : 0;
-    line_msg *m = (line_msg *)h;   /* every body starts with key, sub */
+    line_msg *m = (line_msg *)h; /* every body starts with key, sub */
     m->key = key;
     m->sub = w->tie ? w->sub : 0;
 }
@@ -135,8 +135,8 @@ static uint16_t ctx_put(char *dst, const char *src, uint16_t len, size_t cap)
     return (uint16_t)n;
 }
 
-void pl_on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
-                 const cg_rule *r, int stream)
+void pl_on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server, const cg_rule *r,
+                 int stream)
 {
     worker *w = ctx;
     cg_pipeline *pl = w->pl;
@@ -150,13 +150,15 @@ void pl_on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
     /* the EVE line, its incident id written by the writer */
     uint32_t line_len = 0, id_at = 0;
     if (pl->cfg.eve_path && (pl->cfg.eve_types & CG_EVE_T_ALERT)) {
-        cg_eve_alert_extra x = {.f = f, .to_server = to_server, .ai = ai,
-                                .fields = pl->cfg.alert_fields};
+        cg_eve_alert_extra x = { .f = f,
+                                 .to_server = to_server,
+                                 .ai = ai,
+                                 .fields = pl->cfg.alert_fields };
         size_t len = cg_eve_alert_ex(w->line, EVE_LINE, p, r, fid, cid, INCIDENT_SENTINEL, &x);
         static const char tag[] = "\"incident_id\":18446744073709551615";
         const char *at = len ? memmem(w->line, len, tag, sizeof tag - 1) : NULL;
         if (at) {
-            id_at = (uint32_t)(at - w->line) + 14;   /* after "incident_id": */
+            id_at = (uint32_t)(at - w->line) + 14; /* after "incident_id": */
             /* the sentinel's digits are cut out: the writer puts the id there */
             memmove(w->line + id_at, w->line + id_at + 20, len - id_at - 20);
             line_len = (uint32_t)(len - 20);
@@ -167,9 +169,9 @@ void pl_on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
     uint32_t exat = 0, nex = 0;
     if (ai && pl->cfg.store)
         nex = cg_alert_excerpt(ai, 256, &ex, &exat);
-    uint32_t need = (uint32_t)sizeof(alert_msg) + caplen + nex + line_len +
-                    CG_APPCTX_METHOD + CG_APPCTX_HOST + CG_APPCTX_URL + CG_APPCTX_UA +
-                    CG_APPCTX_RRNAME + CG_APPCTX_SNI + CG_APPCTX_HASH + 32;
+    uint32_t need = (uint32_t)sizeof(alert_msg) + caplen + nex + line_len + CG_APPCTX_METHOD +
+        CG_APPCTX_HOST + CG_APPCTX_URL + CG_APPCTX_UA + CG_APPCTX_RRNAME + CG_APPCTX_SNI +
+        CG_APPCTX_HASH + 32;
     if (need > cg_ring_max_msg(&w->out))
         return;
     alert_msg *m = pl_out_reserve(w, need);
@@ -367,9 +369,13 @@ static int alert_sink(const cg_open_incident *oi, const cg_fold_alert *fa, void 
         return 0;
     if (ensure_batch(pl))
         return -1;
-    cg_alert a = {.ts_us = fa->ts_us, .flow_id = fa->flow_id, .community_id = fa->community_id,
-                  .sport = fa->sport, .dport = fa->dport, .severity = fa->severity,
-                  .evidence_seq = fa->evidence_seq};
+    cg_alert a = { .ts_us = fa->ts_us,
+                   .flow_id = fa->flow_id,
+                   .community_id = fa->community_id,
+                   .sport = fa->sport,
+                   .dport = fa->dport,
+                   .severity = fa->severity,
+                   .evidence_seq = fa->evidence_seq };
     return cg_store_put_alert(pl->cfg.store, oi->id, fa->seq, &a) ? -1 : 0;
 }
 
@@ -423,7 +429,7 @@ static void eve_write(cg_pipeline *pl, unsigned kind, const char *a, size_t na, 
     writer *wr = &pl->wr;
     if (!wr->eve)
         return;
-    struct iovec v[3] = {{(void *)a, na}, {(void *)b, nb}, {(void *)c, nc}};
+    struct iovec v[3] = { { (void *)a, na }, { (void *)b, nb }, { (void *)c, nc } };
     if (wr->eve_broken || cg_eve_file_put(wr->eve, kind, v, 3)) {
         pl_eve_failed(pl);
         pthread_mutex_lock(&pl->wr_mu);
@@ -513,8 +519,8 @@ static void take_alert(cg_pipeline *pl, const alert_msg *m)
         return;
     }
     int evseq, created;
-    cg_open_incident *oi = cg_incidents_fold(wr->ag, m->rule, &p, m->key, m->cid, 0,
-                                             m->to_server, &evseq, &created);
+    cg_open_incident *oi =
+        cg_incidents_fold(wr->ag, m->rule, &p, m->key, m->cid, 0, m->to_server, &evseq, &created);
     if (!oi) {
         store_failed(pl);
         return;
@@ -532,8 +538,11 @@ static void take_alert(cg_pipeline *pl, const alert_msg *m)
         }
     }
     if (evseq >= 0 && st && m->caplen > 0) {
-        cg_evidence ev = {.ts_us = m->ts_us, .dlt = m->dlt, .caplen = m->caplen,
-                          .wirelen = m->wirelen, .data = frame};
+        cg_evidence ev = { .ts_us = m->ts_us,
+                           .dlt = m->dlt,
+                           .caplen = m->caplen,
+                           .wirelen = m->wirelen,
+                           .data = frame };
         if (cg_store_put_evidence(st, oi->id, (uint32_t)evseq, &ev)) {
             store_failed(pl);
             return;
@@ -563,7 +572,7 @@ static void take_status(cg_pipeline *pl, const status_msg *m)
     uint64_t id = ps->id;
     ps->id = 0;
     if (oi->id != id)
-        return;   /* its slot went to another incident: the status is not known */
+        return; /* its slot went to another incident: the status is not known */
     cg_incident inc;
     fill_incident(pl, oi, &inc);
     inc.http_status = (uint16_t)m->status;
@@ -598,7 +607,7 @@ static void take_switched(cg_pipeline *pl, const switched_msg *m)
         cg_detect_destroy(e->det);
         cg_ruleset_destroy(e->rs);
         free(e);
-        malloc_trim(0);   /* the old engine's memory goes back to the system */
+        malloc_trim(0); /* the old engine's memory goes back to the system */
         return;
     }
     /* the fold may still point at its rules: it goes with the pipeline */
@@ -610,7 +619,7 @@ static void take_switched(cg_pipeline *pl, const switched_msg *m)
 static void take(cg_pipeline *pl, const cg_ring_msg *m)
 {
     if (atomic_load_explicit(&pl->failed, memory_order_relaxed) && m->type != MSG_SWITCHED)
-        return;   /* the store failed: what is left is dropped */
+        return; /* the store failed: what is left is dropped */
     switch (m->type) {
     case MSG_ALERT: take_alert(pl, (const alert_msg *)m); break;
     case MSG_LINE: {
@@ -664,8 +673,8 @@ static void stash(cg_pipeline *pl, worker *w, const cg_ring_msg *m)
     }
     memcpy(copy, m, m->len);
     const line_msg *l = (const line_msg *)m;
-    wr->stash[wr->nstash] = (struct stash){m->seq, l->sub, l->key,
-                                           (uint64_t)w->idx << 40 | wr->nstash, copy};
+    wr->stash[wr->nstash] =
+        (struct stash){ m->seq, l->sub, l->key, (uint64_t)w->idx << 40 | wr->nstash, copy };
     wr->nstash++;
 }
 
@@ -753,7 +762,7 @@ static int drain(cg_pipeline *pl, int max)
             for (uint32_t i = 0; i < pl->nw; i++)
                 if (may_send_upto(&pl->w[i], ts))
                     return n;
-            stash_ties(pl);   /* what they sent before they moved on */
+            stash_ties(pl); /* what they sent before they moved on */
             n += take_ties(pl, ts);
             continue;
         }
@@ -772,7 +781,7 @@ static int drain(cg_pipeline *pl, int max)
             later = m && m->seq < bm->seq;
         }
         if (later)
-            continue;   /* that one first */
+            continue; /* that one first */
         take(pl, bm);
         cg_ring_release(&best->out, bm);
         n++;
@@ -794,7 +803,7 @@ void *pl_writer_main(void *arg)
     writer *wr = &pl->wr;
     int idle = 0;
     for (;;) {
-        int done = all_done(pl);    /* read before the rings: then they hold everything */
+        int done = all_done(pl); /* read before the rings: then they hold everything */
         int n = drain(pl, 256);
         double now = pl_mono();
         if (wr->in_batch && !atomic_load(&pl->failed) &&
@@ -845,7 +854,7 @@ void *pl_writer_main(void *arg)
             for (uint32_t i = 0; i < pl->nw && !waiting; i++)
                 waiting = cg_ring_peek(&pl->w[i].out) != NULL;
             if (waiting) {
-                struct timespec ts = {0, 100000};
+                struct timespec ts = { 0, 100000 };
                 nanosleep(&ts, NULL);
             } else {
                 uint32_t seen = atomic_load(&pl->bell);
@@ -865,12 +874,12 @@ void *pl_writer_main(void *arg)
     stash_ties(pl);
     while (pl->ordered && pl->wr.nstash) {
         qsort(pl->wr.stash, pl->wr.nstash, sizeof *pl->wr.stash, stash_cmp);
-        take_ties(pl, pl->wr.stash[0].seq);   /* the smallest seq first */
+        take_ties(pl, pl->wr.stash[0].seq); /* the smallest seq first */
     }
     if (!atomic_load(&pl->failed))
         commit(pl);
     if (pl->cfg.stats_s && wr->eve && !wr->eve_broken && !atomic_load(&pl->failed))
-        eve_stats(pl);   /* the run's last figures */
+        eve_stats(pl); /* the run's last figures */
     if (wr->in_batch) {
         cg_store_abort(pl->cfg.store);
         wr->in_batch = 0;
@@ -892,7 +901,7 @@ int pl_writer_reopen(cg_pipeline *pl, char *err, size_t errlen)
     }
     if (cg_eve_file_reopen(wr->eve, err, errlen)) {
         if (cg_eve_file_failed(wr->eve))
-            pl_eve_failed(pl);   /* the old file's last lines */
+            pl_eve_failed(pl); /* the old file's last lines */
         return -1;
     }
     return 0;
@@ -912,16 +921,17 @@ int pl_writer_init(cg_pipeline *pl, char *err, size_t errlen)
                 size_t tl = strlen(wr->geo_db_type), dl = strlen(wr->geo_db_date);
                 for (char *c = dbi.type; *c; c++)
                     if (*c == ',')
-                        *c = '_';   /* ',' separates the databases */
-                snprintf(wr->geo_db_type + tl, sizeof wr->geo_db_type - tl, "%s%s",
-                         tl ? "," : "", dbi.type);
-                snprintf(wr->geo_db_date + dl, sizeof wr->geo_db_date - dl, "%s%s",
-                         tl ? "," : "", dbi.built);
+                        *c = '_'; /* ',' separates the databases */
+                snprintf(wr->geo_db_type + tl, sizeof wr->geo_db_type - tl, "%s%s", tl ? "," : "",
+                         dbi.type);
+                snprintf(wr->geo_db_date + dl, sizeof wr->geo_db_date - dl, "%s%s", tl ? "," : "",
+                         dbi.built);
             }
     }
-    cg_incidents_cfg icfg = {.window_s = pl->cfg.window_s, .max_evidence = pl->cfg.evidence,
-                             .capacity = 65536,
-                             .user_size = enr ? (uint32_t)sizeof(inc_geo) : 0};
+    cg_incidents_cfg icfg = { .window_s = pl->cfg.window_s,
+                              .max_evidence = pl->cfg.evidence,
+                              .capacity = 65536,
+                              .user_size = enr ? (uint32_t)sizeof(inc_geo) : 0 };
     if (cg_incidents_create(&wr->ag, &icfg, new_id, sink, pl)) {
         snprintf(err, errlen, "out of memory");
         return CG_ENOMEM;
@@ -937,6 +947,6 @@ void pl_writer_free(cg_pipeline *pl)
         free(wr->stash[i].m);
     free(wr->stash);
     cg_incidents_destroy(wr->ag);
-    cg_eve_file_close(wr->eve);   /* the writer flushed it, or it failed */
+    cg_eve_file_close(wr->eve); /* the writer flushed it, or it failed */
     wr->eve = NULL;
 }

@@ -49,10 +49,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             prev = e;
         }
         uint8_t addrs[4][16] = {
-            {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 20, 1, 10},
-            {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 1, 1},
-            {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
-            {0},
+            { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 20, 1, 10 },
+            { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 168, 1, 1 },
+            { 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1 },
+            { 0 },
         };
         memcpy(addrs[3], data, size < 16 ? size : 16);
         for (int i = 0; i < 4; i++) {
@@ -66,8 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             const cg_asset *e = cg_assets_at(a, i);
             const cg_asset *l = cg_assets_lookup(a, e->net);
             if (!l || !holds(l, e->net) || l->plen < e->plen) {
-                fprintf(stderr, "fuzz_assets: entry %zu's own network finds a less "
-                                "specific entry\n", i);
+                fprintf(stderr,
+                        "fuzz_assets: entry %zu's own network finds a less "
+                        "specific entry\n",
+                        i);
                 abort();
             }
         }

@@ -60,8 +60,8 @@ static inline const char *fz_file_named(const uint8_t *data, size_t size, const 
     if (!path[0]) {
         static int registered;
         const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
-        snprintf(path, sizeof fz_path[0], "%s/cg-fuzz-%ld-%d%s", dir ? dir : "/tmp",
-                 (long)getpid(), slot, suffix);
+        snprintf(path, sizeof fz_path[0], "%s/cg-fuzz-%ld-%d%s", dir ? dir : "/tmp", (long)getpid(),
+                 slot, suffix);
         if (!registered++)
             atexit(fz_unlink);
     }

@@ -14,7 +14,8 @@
 
 static void on_tx(void *ctx, const cg_bufset *b, int to_server)
 {
-    (void)ctx; (void)to_server;
+    (void)ctx;
+    (void)to_server;
     fz_touch_bufset(b);
 }
 
@@ -45,7 +46,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cg_http_flow hf;
     memset(&hf, 0, sizeof hf);
 
-    fz_http_ctx c = {h, &hf};
+    fz_http_ctx c = { h, &hf };
     fz_cut(data, size, piece, &c, CG_REASM_GAP, CG_REASM_END);
     cg_http_end(h, &hf, on_tx, NULL);
     if (cg_http_check(h) != 0) {

@@ -53,7 +53,10 @@ static void fz_init(void)
 static void on_alert(void *ctx, const cg_packet *p, const cg_flow *f, int to_server,
                      const cg_rule *r, int stream)
 {
-    (void)ctx; (void)f; (void)to_server; (void)stream;
+    (void)ctx;
+    (void)f;
+    (void)to_server;
+    (void)stream;
     fz_sink += r->sid;
     if (p->payload)
         fz_touch(p->payload, p->payload_len);
@@ -97,8 +100,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.want_app = 1;
     cfg.app_slots = 16;
     cfg.on_alert = on_alert;
-    cfg.events = CG_INSPECT_EV_HTTP | CG_INSPECT_EV_DNS | CG_INSPECT_EV_TLS |
-                 CG_INSPECT_EV_FLOW | CG_INSPECT_EV_ANOMALY;
+    cfg.events = CG_INSPECT_EV_HTTP | CG_INSPECT_EV_DNS | CG_INSPECT_EV_TLS | CG_INSPECT_EV_FLOW |
+        CG_INSPECT_EV_ANOMALY;
     cfg.on_event = on_event;
     cg_inspect *in = NULL;
     if (cg_inspect_create(&in, g_d, &cfg, err, sizeof err) != 0) {
@@ -112,7 +115,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (cg_capture_next(c, &f, err, sizeof err) == 1) {
         cg_packet p;
         if (cg_decode(&p, dlt, f.data, f.caplen, f.wirelen, f.ts_us, &st) == 0 && p.ipver)
-            cg_inspect_packet(in, &p);   /* as the pipeline does */
+            cg_inspect_packet(in, &p); /* as the pipeline does */
     }
     cg_inspect_finish(in);
     cg_inspect_stats s;

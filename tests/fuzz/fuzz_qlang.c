@@ -11,7 +11,7 @@
 
 #include "store/qlang.h"
 
-#define NOW_US 1763971200000000ull   /* 2025-11-24 08:00:00 UTC */
+#define NOW_US 1763971200000000ull /* 2025-11-24 08:00:00 UTC */
 
 static cg_qrec recs[3];
 
@@ -34,12 +34,22 @@ static void init_recs(void)
         r->proto = i == 1 ? 17 : 6;
         r->layers = (uint8_t)(1u << i);
         r->src[10] = r->src[11] = 0xff;
-        r->src[12] = 203; r->src[13] = 0; r->src[14] = 113; r->src[15] = (uint8_t)(5 + i);
+        r->src[12] = 203;
+        r->src[13] = 0;
+        r->src[14] = 113;
+        r->src[15] = (uint8_t)(5 + i);
         r->dst[10] = r->dst[11] = 0xff;
-        r->dst[12] = 10; r->dst[13] = 20; r->dst[14] = 1; r->dst[15] = (uint8_t)(10 + i);
+        r->dst[12] = 10;
+        r->dst[13] = 20;
+        r->dst[14] = 1;
+        r->dst[15] = (uint8_t)(10 + i);
         if (i == 2) {
             memset(r->src, 0, 16);
-            r->src[0] = 0x20; r->src[1] = 0x01; r->src[2] = 0x0d; r->src[3] = 0xb8; r->src[15] = 1;
+            r->src[0] = 0x20;
+            r->src[1] = 0x01;
+            r->src[2] = 0x0d;
+            r->src[3] = 0xb8;
+            r->src[15] = 1;
         }
         r->sport = (uint16_t)(40000 + i);
         r->dport = i == 1 ? 53 : 80;

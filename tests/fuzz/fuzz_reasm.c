@@ -36,9 +36,9 @@
 
 typedef struct fz_uflow {
     cg_reasm_flow rf;
-    uint64_t next[2];       /* on_data: the next offset expected per direction */
-    uint8_t ended[2];       /* a last event was delivered (on_data) */
-    uint8_t cended[2];      /* ... on_chunk */
+    uint64_t next[2];  /* on_data: the next offset expected per direction */
+    uint8_t ended[2];  /* a last event was delivered (on_data) */
+    uint8_t cended[2]; /* ... on_chunk */
 } fz_uflow;
 
 typedef struct fz_world {
@@ -95,9 +95,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 5)
         return 0;
-    uint32_t isn = (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8 | data[3];
+    uint32_t isn =
+        (uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8 | data[3];
     uint8_t conf = data[4];
-    fz_world w = {0};
+    fz_world w = { 0 };
     cg_reasm_config rc;
     memset(&rc, 0, sizeof rc);
     rc.pool_bytes = 16u << 10;
@@ -118,7 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cg_flow_config fc;
     memset(&fc, 0, sizeof fc);
     fc.memcap = 64u << 10;
-    fc.max_flows = 3;           /* fewer than the 4 tuples: pressure */
+    fc.max_flows = 3; /* fewer than the 4 tuples: pressure */
     fc.user_size = sizeof(fz_uflow);
     fc.min_idle_ms = CG_FLOW_NO_MIN_IDLE;
     fc.min_idle_est_ms = CG_FLOW_NO_MIN_IDLE;
@@ -151,8 +152,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         p.proto = 6;
         p.ttl = 64;
         p.flags = CG_PKT_HAS_PORTS;
-        uint8_t cli[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 203, 0, 113, 5};
-        uint8_t srv[16] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 20, 1, 10};
+        uint8_t cli[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 203, 0, 113, 5 };
+        uint8_t srv[16] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 10, 20, 1, 10 };
         uint16_t cport = (uint16_t)(40000 + flow), sport = 80;
         memcpy(dir ? p.src : p.dst, cli, 16);
         memcpy(dir ? p.dst : p.src, srv, 16);
@@ -186,9 +187,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cg_flowtable_evict_all(w.ft);
     cg_reasm_stats s;
     cg_reasm_get_stats(w.r, &s);
-    if (s.bytes != s.delivered + s.held_bytes + s.overlap_bytes + s.depth_bytes +
-                   s.pool_drop_bytes + s.midstream_bytes + s.window_drop_bytes +
-                   s.after_end_bytes)
+    if (s.bytes !=
+        s.delivered + s.held_bytes + s.overlap_bytes + s.depth_bytes + s.pool_drop_bytes +
+            s.midstream_bytes + s.window_drop_bytes + s.after_end_bytes)
         bad("byte accounting: bytes offered != the sum of where they went");
     if (s.blocks_used != 0 || s.chunk_buffers_used != 0 || s.held_bytes != 0)
         bad("blocks or chunk buffers still taken after every flow ended");

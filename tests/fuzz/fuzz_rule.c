@@ -22,8 +22,8 @@
 static const char *const var_rules[] = {
     "alert tcp $EXTERNAL_NET any -> $HOME_NET $HTTP_PORTS (msg:\"v\"; content:\"a\"; sid:1;)",
     "alert udp $HOME_NET any -> $DNS_SERVERS 53 (msg:\"w\"; content:\"b\"; sid:2;)",
-    "alert tcp [$HOME_NET,!10.0.0.1] ![$HTTP_PORTS,22] <> $X 1:1024 (msg:\"x\"; sid:3;)",
-    NULL};
+    "alert tcp [$HOME_NET,!10.0.0.1] ![$HTTP_PORTS,22] <> $X 1:1024 (msg:\"x\"; sid:3;)", NULL
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -40,9 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     const char *path;
     switch (data[0] & 3) {
-    case 0:
-        cg_ruleset_add_rule(rs, text, err, sizeof err);
-        break;
+    case 0: cg_ruleset_add_rule(rs, text, err, sizeof err); break;
     case 1:
         path = fz_file_named(d, n, ".rules");
         if (path)
@@ -63,16 +61,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         path = fz_file_named(d, n, ".config");
         if (path)
             cg_ruleset_load_classification(rs, path, err, sizeof err);
-        static const char *const names[] = {"web-application-attack", "trojan-activity",
-                                            "not-suspicious", "A", ""};
+        static const char *const names[] = { "web-application-attack", "trojan-activity",
+                                             "not-suspicious", "A", "" };
         for (int i = 0; i < 5; i++) {
             const char *desc;
             uint8_t prio;
             if (cg_ruleset_class(rs, names[i], &desc, &prio) == 0)
                 fz_touch(desc, strlen(desc));
         }
-        cg_ruleset_add_rule(rs, "alert tcp any any -> any any (msg:\"c\"; content:\"x\"; "
-                                "classtype:web-application-attack; sid:9;)", err, sizeof err);
+        cg_ruleset_add_rule(rs,
+                            "alert tcp any any -> any any (msg:\"c\"; content:\"x\"; "
+                            "classtype:web-application-attack; sid:9;)",
+                            err, sizeof err);
         break;
     }
     }

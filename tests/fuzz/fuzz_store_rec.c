@@ -14,9 +14,17 @@
 #include "store/store.h"
 #include "store/store_int.h"
 
-#define STR(s) do { if (!(s)) abort(); fz_touch((s), strlen(s)); } while (0)
+#define STR(s)                    \
+    do {                          \
+        if (!(s))                 \
+            abort();              \
+        fz_touch((s), strlen(s)); \
+    } while (0)
 
-static int str_eq(const char *a, const char *b) { return strcmp(a ? a : "", b ? b : "") == 0; }
+static int str_eq(const char *a, const char *b)
+{
+    return strcmp(a ? a : "", b ? b : "") == 0;
+}
 
 static void touch_geo(const cg_incident_geo *g)
 {
@@ -29,10 +37,20 @@ static void touch_geo(const cg_incident_geo *g)
 
 static void touch_inc(const cg_incident *x)
 {
-    STR(x->community_id); STR(x->msg); STR(x->classtype); STR(x->assignee);
-    STR(x->geo_db_type); STR(x->geo_db_date); STR(x->app_proto); STR(x->http_method);
-    STR(x->http_host); STR(x->http_url); STR(x->http_user_agent); STR(x->dns_query);
-    STR(x->tls_sni); STR(x->tls_ja3);
+    STR(x->community_id);
+    STR(x->msg);
+    STR(x->classtype);
+    STR(x->assignee);
+    STR(x->geo_db_type);
+    STR(x->geo_db_date);
+    STR(x->app_proto);
+    STR(x->http_method);
+    STR(x->http_host);
+    STR(x->http_url);
+    STR(x->http_user_agent);
+    STR(x->dns_query);
+    STR(x->tls_sni);
+    STR(x->tls_ja3);
     touch_geo(&x->src_geo);
     touch_geo(&x->dst_geo);
     if (x->payload_match > x->payload_len)
@@ -60,7 +78,7 @@ static void do_inc(const uint8_t *p, size_t n)
         fail("peek refused a record decode accepted", why);
     size_t sz = cgs_inc_size(&x, &why);
     if (sz == 0)
-        return;     /* a field the encoder refuses (decode may be more lenient) */
+        return; /* a field the encoder refuses (decode may be more lenient) */
     uint8_t *q = malloc(sz);
     if (!q)
         abort();
@@ -121,7 +139,9 @@ static void do_hist(const uint8_t *p, size_t n)
     const char *why = NULL;
     if (cgs_hist_decode(p, n, &h, &why) != 0)
         return;
-    STR(h.who); STR(h.old_text); STR(h.new_text);
+    STR(h.who);
+    STR(h.old_text);
+    STR(h.new_text);
     size_t sz = cgs_hist_size(&h);
     if (sz == 0)
         return;

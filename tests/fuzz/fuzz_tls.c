@@ -20,7 +20,8 @@ typedef struct fz_tls_ctx {
 
 static void on_msg(void *ctx, const cg_bufset *b, int to_server)
 {
-    (void)ctx; (void)to_server;
+    (void)ctx;
+    (void)to_server;
     fz_touch_bufset(b);
 }
 
@@ -42,7 +43,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     cg_tls_flow f;
     memset(&f, 0, sizeof f);
-    fz_tls_ctx c = {e, &f, 1};
+    fz_tls_ctx c = { e, &f, 1 };
     fz_cut(data, size, piece, &c, CG_REASM_GAP, CG_REASM_END);
     cg_tls_end(e, &f);
     cg_tls_stats st;
