@@ -2,7 +2,8 @@
 #
 #   make            build the library, the canhgac command and the tools
 #   make deps       install the Debian packages the build needs (apt-get)
-#   make test       deps + build + every test, then again under ASan+UBSan, then
+#   make lint       the house layout (clang-format) and the library's layers
+#   make test       deps + lint + build + every test, then again under ASan+UBSan, then
 #                   test-tsan
 #   make test-tsan  build-tsan under ThreadSanitizer: the unit tests of what threads
 #                   share, and tests/e2e_workers.sh's subset (E2E_WORKERS_QUICK=1)
@@ -39,13 +40,18 @@ TEST_BIN  := $(TEST_SRC:tests/%.c=$(B)/%)
 TEST_UTIL := $(wildcard tests/util_*.c)
 TEST_UOBJ := $(TEST_UTIL:%.c=$(B)/%.o)
 
-.PHONY: all deps geoip test test-unit test-e2e test-san test-tsan demo bench install clean
+.PHONY: all deps geoip lint test test-unit test-e2e test-san test-tsan demo bench install clean
 # keep the objects of tests and tools (make would delete them as intermediates)
 .SECONDARY:
 all: $(B)/canhgac $(GEN_BIN) $(TEST_BIN) $(BENCH_BIN) $(B)/e2e_helper $(B)/man/canhgac.1
 
 deps:
 	@sh tools/setup.sh
+
+# The layout (.clang-format) and the layers of the library (tools/lint.sh);
+# make test runs it first.
+lint:
+	@sh tools/lint.sh
 
 geoip:
 	@sh tools/setup_geoip.sh
@@ -166,6 +172,7 @@ test-tsan:
 
 # (the builds of each pass in parallel, the tests one at a time)
 test: deps
+	@sh tools/lint.sh
 	$(MAKE) -j2 all
 	$(MAKE) test-unit test-e2e
 	$(MAKE) test-san
@@ -240,8 +247,10 @@ uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/canhgac $(DESTDIR)$(SYSTEMDDIR)/canhgac@.service \
 	  $(DESTDIR)$(ETCDIR)/logrotate.d/canhgac
 	rm -rf $(DESTDIR)$(PREFIX)/share/canhgac
+	rm -f $(DESTDIR)$(PREFIX)/share/man/man1/canhgac.1 $(DESTDIR)$(PREFIX)/share/man/man1/canhgac-*.1 \
+	  $(DESTDIR)$(PREFIX)/share/bash-completion/completions/canhgac
 	@if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
 	@echo "uninstall: kept $(ETCDIR)/canhgac, $(STATEDIR), $(LOGDIR) and the user canhgac"
 
 clean:
-	rm -rf build build-san
+	rm -rf build build-san build-tsan build-fuzz

@@ -3,11 +3,12 @@
 # when not root), and those its tests use: tcpreplay, iproute2 (ip netns) and
 # util-linux (setpriv) for the live tests over veth pairs, libtsan2 for the
 # ThreadSanitizer pass, logrotate to check the shipped snippet, clang and
-# libclang-rt-14-dev (libFuzzer and clang's sanitizer runtimes) for make fuzz.
+# libclang-rt-14-dev (libFuzzer and clang's sanitizer runtimes) for make fuzz,
+# clang-format for make lint.
 # Does nothing when they are all present already.
 PKGS="build-essential pkg-config libpcap-dev libhyperscan-dev libmaxminddb-dev \
 liblmdb-dev libpcre2-dev libjson-c-dev libssl-dev zlib1g-dev tcpdump python3-jsonschema \
-tcpreplay iproute2 util-linux libtsan2 logrotate passwd jq bc clang libclang-rt-14-dev"
+tcpreplay iproute2 util-linux libtsan2 logrotate passwd jq bc clang libclang-rt-14-dev clang-format"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
