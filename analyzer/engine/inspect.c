@@ -353,14 +353,8 @@ static int line_has_ci(const uint8_t *d, uint32_t n, const char *w)
     return 0;
 }
 
-/* What a direction's first bytes d[0..n) say, as Suricata's probes tell the
- * protocols of the smtp, ftp, ssh and smb rules: an SSH banner ("SSH-")
- * either way; an SMB message after its NetBIOS session header either way,
- * or a client's NetBIOS session request;
- * SMTP from a client's EHLO or HELO, or a "220" greeting naming SMTP (ESMTP);
- * FTP from a "220" greeting naming FTP, or a client's first FTP command
- * after a "220" greeting. NONE: not one of them. */
-static uint8_t probe_bytes(const uint8_t *d, uint32_t n, int to_server, int greeting)
+/* inspect.h: what a direction's first bytes say. */
+uint8_t cg_inspect_probe_bytes(const uint8_t *d, uint32_t n, int to_server, int greeting)
 {
     if (n >= 4 && memcmp(d, "SSH-", 4) == 0)
         return CG_APP_SSH;
@@ -410,7 +404,7 @@ static void probe_app(cg_inspect *in, iflow *uf, int ts)
     uf->probe |= done;
     if (!ts && n >= 4 && memcmp(d, "220", 3) == 0)
         uf->probe |= PROBE_GREETING;
-    uint8_t app = probe_bytes(d, n, ts, (uf->probe & PROBE_GREETING) != 0);
+    uint8_t app = cg_inspect_probe_bytes(d, n, ts, (uf->probe & PROBE_GREETING) != 0);
     if (app != CG_APP_NONE)
         uf->fi.app_proto = app;
 }

@@ -163,6 +163,17 @@ void cg_inspect_packet(cg_inspect *in, const cg_packet *p);
 void cg_inspect_finish(cg_inspect *in);
 
 void cg_inspect_get_stats(const cg_inspect *in, cg_inspect_stats *out);
+
+/* The protocol a direction's first bytes d[0..n) name, as Suricata's probes
+ * tell those of the smtp, ftp, ssh and smb rules (the worker asks once per
+ * direction, with 8 bytes or a line): an SSH banner ("SSH-") either way; an
+ * SMB message after its NetBIOS session header either way, or a client's
+ * NetBIOS session request; SMTP from a client's EHLO or HELO, or a "220"
+ * greeting naming SMTP (ESMTP); FTP from a "220" greeting naming FTP, or a
+ * client's first FTP command after one (greeting: the server began with
+ * "220"). CG_APP_SSH, _SMB, _SMTP, _FTP or CG_APP_NONE. Reads only d[0..n). */
+uint8_t cg_inspect_probe_bytes(const uint8_t *d, uint32_t n, int to_server, int greeting);
+
 /* Ends the flows idle past their timeout at now_us (the worker's clock: a
  * capture's time, or the wall clock live), least recently seen first: what
  * their streams hold is inspected. Returns how many ended. */
