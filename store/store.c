@@ -1086,6 +1086,7 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
     if ((rc = cgs_attack_put(st, st->wtxn, &x, st->attack_window_us)) != 0)
         return batch_fail(st, rc, "pairs");
     put64(st->enc + OFF_ATTACK, x.attack_id);
+    cgs_seal(st->enc, size);
 
     /* A new id above every stored one (the sensor's case) is appended:
      * LMDB then fills pages instead of splitting them in halves. */
@@ -1128,6 +1129,8 @@ int cg_store_put_alert(cg_store *st, uint64_t id, uint32_t seq, const cg_alert *
         k = (MDB_val){ 12, key };
         v = (MDB_val){ size, NULL };
         rc = mdb_put(st->wtxn, st->dbi[DB_ALERT], &k, &v, MDB_RESERVE);
+        if (!rc && (!v.mv_data || v.mv_size != size))
+            rc = MDB_CORRUPTED; /* what LMDB gives on a damaged page */
         if (rc)
             return batch_fail(st, rc, "alerts");
         cgs_alert_encode(v.mv_data, a);
@@ -1160,14 +1163,17 @@ int cg_store_put_evidence(cg_store *st, uint64_t id, uint32_t seq, const cg_evid
         return CG_EINVAL;
     if ((code = batch_ready(st)) != 0)
         return code;
-    if (!ev || id == 0 || (ev->caplen && !ev->data) || (uint64_t)ev->caplen + EV_FIXED > SIZE_MAX)
+    if (!ev || id == 0 || (ev->caplen && !ev->data) ||
+        (uint64_t)ev->caplen + EV_FIXED + REC_CRC > SIZE_MAX)
         return cgs_fail(st, CG_EINVAL, "invalid evidence for incident %llu",
                         (unsigned long long)id);
     put64(key, id);
     put32(key + 8, seq);
     k = (MDB_val){ 12, key };
-    v = (MDB_val){ EV_FIXED + (size_t)ev->caplen, NULL };
+    v = (MDB_val){ cgs_ev_size(ev->caplen), NULL };
     rc = mdb_put(st->wtxn, st->dbi[DB_EV], &k, &v, MDB_RESERVE);
+    if (!rc && (!v.mv_data || v.mv_size != cgs_ev_size(ev->caplen)))
+        rc = MDB_CORRUPTED; /* what LMDB gives on a damaged page */
     if (rc)
         return batch_fail(st, rc, "evidence");
     cgs_ev_encode(v.mv_data, ev);

@@ -102,13 +102,19 @@
  *    CG_EOLDER (the message says to re-create the store), something
  *    that is not a canhgac store CG_ECORRUPT, and a refused store is
  *    left as it was.
- *  - Schema 2 (the version before the context and attacks): a writer or a
- *    triage handle migrates it in place to schema 3 as it opens it, in one
- *    write transaction (store_migrate.c: every record rewritten, attacks
- *    assigned in id order with the default window, pairs and by_attack
- *    created; alerts, evidence, history, triage and enrichment as they
- *    were), so a crash leaves schema 2 or schema 3 whole. A read-only handle
- *    reads a schema 2 store as it is, without writing: its incidents have no
+ *  - Older schemas: a writer or a triage handle migrates a store of schema
+ *    2 or 3 in place to schema 4 as it opens it, in one write transaction
+ *    (store_migrate.c), so a crash leaves the old schema or schema 4 whole.
+ *    From schema 2 (the version before the context and attacks) every
+ *    incident is rewritten, attacks assigned in id order with the default
+ *    window, pairs and by_attack created. From schema 2 or 3 (the version
+ *    before the seals) every record is sealed: a CRC-32 after its bytes,
+ *    checked by every decoder, so that a record whose bytes a damaged disk
+ *    changed is CG_ECORRUPT ("damaged (incident 42: bad record (checksum
+ *    mismatch))") and never read as other values. Alerts, evidence,
+ *    history, triage and enrichment stay as they were. A read-only handle
+ *    reads an older store as it is, without writing: its records are not
+ *    checked (they have no seal); a schema 2 store's incidents have no
  *    context and attack id 0, "attack = N" matches nothing, and
  *    cg_store_attacks says CG_EOLDER (a writer must open it first).
  *  - Batches (writer handle): put, put_alert and put_evidence need an open
@@ -169,7 +175,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CG_STORE_SCHEMA 3
+#define CG_STORE_SCHEMA 4
 
 /* Codes: error.h's. CG_EIO: cannot open or create, permission, disk;
  * CG_ENEWER / CG_EOLDER: written by a newer / an older schema version;

@@ -258,6 +258,7 @@ static inline unsigned ix_value(unsigned flags, uint64_t id, uint8_t *out)
 #define ALERT_FIXED 28
 #define EV_FIXED 24
 #define HIST_FIXED 24
+#define REC_CRC 4 /* the seal: be32 CRC-32 of the bytes before it */
 
 /* Fixed-offset fields of an incident record, for readers that need one
  * field of many records (top-N, histograms) after cgs_inc_peek. */
@@ -276,13 +277,21 @@ static inline unsigned ix_value(unsigned flags, uint64_t id, uint8_t *out)
 #define OFF_DST_ASN 120
 #define OFF_SRC_CC 124
 #define OFF_DST_CC 126
-#define OFF_ATTACK 132 /* version 3 only */
+#define OFF_ATTACK 132 /* versions 3 and 4 */
 
 /* The attack id of a record that cgs_inc_peek accepted (0 in version 2). */
 static inline uint64_t cgs_rec_attack(const uint8_t *p)
 {
-    return p[0] == 3 ? get64(p + OFF_ATTACK) : 0;
+    return p[0] >= 3 ? get64(p + OFF_ATTACK) : 0;
 }
+
+/* Writes the seal of the n-byte record p (its last REC_CRC bytes): the
+ * encoders do, and so must whoever patches an encoded record after. */
+void cgs_seal(uint8_t *p, size_t n);
+/* A record of db (DB_INC, DB_ALERT, DB_EV, DB_HIST) of the version before
+ * the sealed one, that decodes: written to out (n + REC_CRC bytes) in the
+ * sealed version, 1. Anything else (sealed already, older, damaged): 0. */
+int cgs_rec_reseal(int db, const uint8_t *p, size_t n, uint8_t *out);
 
 /* Encoded size of x, or 0 when a string is too long or a field invalid
  * (*why says which). */
@@ -300,6 +309,8 @@ size_t cgs_alert_size(const cg_alert *a);
 void cgs_alert_encode(uint8_t *p, const cg_alert *a);
 int cgs_alert_decode(const uint8_t *p, size_t n, cg_alert *out, const char **why);
 
+/* Encoded size of evidence of caplen bytes (the caller bounds caplen). */
+size_t cgs_ev_size(uint32_t caplen);
 void cgs_ev_encode(uint8_t *p, const cg_evidence *ev);
 int cgs_ev_decode(const uint8_t *p, size_t n, cg_evidence *out, const char **why);
 

@@ -1,23 +1,28 @@
-/* store_migrate.c — a store of schema 2 brought to schema 3 in place, when a
- * writer or a triage handle opens it (store.h: Opening). Read-only handles
- * read schema 2 as it is: the record decoder knows both versions.
+/* store_migrate.c — a store of an older schema (2 or 3) brought to schema 4
+ * in place, when a writer or a triage handle opens it (store.h: Opening).
+ * Read-only handles read the older schemas as they are: the record decoder
+ * knows every version.
  *
- * One write transaction does it all, so a crash or a kill leaves schema 2
- * whole or schema 3 whole:
+ * One write transaction does it all, so a crash or a kill leaves the old
+ * schema whole or schema 4 whole:
  *  1. the schema is read again inside the transaction (another process may
  *     have migrated the store meanwhile: then nothing is done);
- *  2. the databases new in schema 3 are created: pairs and by_attack;
- *  3. every incident record, in id order, is decoded (version 2), given its
- *     attack as cg_store_put would give it (store_attack.c, with the default
- *     window of an hour) and written again as version 3, with an empty
- *     context; its by_attack entry is added. The other indexes, alerts,
- *     evidence, history and partitions do not change (their keys and
- *     records are the same in both schemas). A record that does not decode
- *     is left as it is: readers report it as they did;
- *  4. meta "schema" becomes 3, and the transaction commits.
- * LMDB lets one write transaction run at a time across processes, so a
- * sensor or another triage call waits for it (2 s for bench_store's 100,000
- * incidents of schema 2 on the development machine, so about 20 s a million).
+ *  2. from schema 2 only: the databases new in schema 3 are created (pairs
+ *     and by_attack), and every incident record, in id order, is decoded
+ *     (version 2), given its attack as cg_store_put would give it
+ *     (store_attack.c, with the default window of an hour) and written again
+ *     in the current version, with an empty context; its by_attack entry is
+ *     added. The other indexes and partitions do not change;
+ *  3. every record of the four record databases (incidents, alerts,
+ *     evidence, history) of an unsealed version is sealed: the same bytes
+ *     with the new version and the CRC-32 after them (store_rec.c). Keys,
+ *     indexes and values do not change;
+ *  4. meta "schema" becomes 4, and the transaction commits.
+ * A record that does not decode is left as it is in both steps: readers
+ * report it as they did. LMDB lets one write transaction run at a time
+ * across processes, so a sensor or another triage call waits for it (from
+ * schema 2, 2 s for bench_store's 100,000 incidents on the development
+ * machine, so about 20 s a million).
  */
 #include "store/store_int.h"
 
@@ -28,36 +33,37 @@
 #define INDEX_FLAGS (MDB_DUPSORT | MDB_DUPFIXED)
 #define MIGRATE_WINDOW_US 3600000000ull
 
-int cgs_migrate(cg_store *st)
+/* A buffer of at least n bytes in *buf (capacity *cap); 0 or CG_ENOMEM. */
+static int reserve(uint8_t **buf, size_t *cap, size_t n)
 {
-    MDB_txn *txn = NULL;
+    uint8_t *b;
+
+    if (n <= *cap)
+        return 0;
+    if (!(b = realloc(*buf, n)))
+        return CG_ENOMEM;
+    *buf = b;
+    *cap = n;
+    return 0;
+}
+
+/* Step 2: schema 2's incidents given attacks. An LMDB code, or CG_ENOMEM. */
+static int to_v3(cg_store *st, MDB_txn *txn, uint8_t **buf, size_t *cap, const char **what)
+{
     MDB_cursor *cur = NULL;
     MDB_val k, v;
-    uint8_t *buf = NULL, ab[8], ib[8];
-    size_t cap = 0;
-    const char *why, *what = "incidents";
-    int rc, code = 0;
+    uint8_t ab[8], ib[8];
+    const char *why;
+    int rc = 0;
 
-    rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-    if (rc)
-        return cgs_fail_mdb(st, rc, "migrating to schema 3");
-    k = (MDB_val){ 6, (void *)"schema" };
-    rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
-    if (rc || v.mv_size != 4) {
-        code = rc ? cgs_fail_mdb(st, rc, "meta")
-                  : cgs_fail(st, CG_ECORRUPT, "not a canhgac store (bad schema version record)");
-        goto out;
-    }
-    if (get32(v.mv_data) != 2)
-        goto out; /* done by another process meanwhile (or refused by check_store next) */
     for (int i = 0; i < DB_N && !rc; i++)
         if (cgs_db_v3(i)) {
-            what = cgs_db_names[i];
+            *what = cgs_db_names[i];
             rc = mdb_dbi_open(txn, cgs_db_names[i], MDB_CREATE | (i >= DB_IX0 ? INDEX_FLAGS : 0),
                               &st->dbi[i]);
         }
     if (!rc) {
-        what = "incidents";
+        *what = "incidents";
         rc = mdb_cursor_open(txn, st->dbi[DB_INC], &cur);
     }
     for (rc = rc ? rc : mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
@@ -72,24 +78,20 @@ int cgs_migrate(cg_store *st)
         size = cgs_inc_size(&x, &why);
         if (size == 0)
             continue; /* a field the encoder refuses: the record stays as it is */
-        if (size > cap) {
-            uint8_t *b = realloc(buf, size);
-            if (!b) {
-                code = cgs_fail(st, CG_ENOMEM, "migrating to schema 3: out of memory");
-                goto out;
-            }
-            buf = b;
-            cap = size;
+        if (reserve(buf, cap, size)) {
+            rc = CG_ENOMEM;
+            break;
         }
         /* encoded before any write: x's strings are views into the page */
-        cgs_inc_encode(buf, &x);
+        cgs_inc_encode(*buf, &x);
         x.attack_id = 0;
-        what = "pairs";
+        *what = "pairs";
         if ((rc = cgs_attack_put(st, txn, &x, MIGRATE_WINDOW_US)) != 0)
             break;
-        put64(buf + OFF_ATTACK, x.attack_id);
-        nv = (MDB_val){ size, buf };
-        what = "incidents";
+        put64(*buf + OFF_ATTACK, x.attack_id);
+        cgs_seal(*buf, size);
+        nv = (MDB_val){ size, *buf };
+        *what = "incidents";
         /* the key copied: LMDB rewrites the node k points into */
         put64(ib, x.id);
         k = (MDB_val){ 8, ib };
@@ -99,31 +101,99 @@ int cgs_migrate(cg_store *st)
         put64(ib, x.id);
         ak = (MDB_val){ 8, ab };
         iv = (MDB_val){ 8, ib };
-        what = "by_attack";
+        *what = "by_attack";
         if ((rc = mdb_put(txn, st->dbi[DB_IX0 + IX_ATTACK], &ak, &iv, 0)) != 0)
             break;
     }
-    if (rc == MDB_NOTFOUND) {
-        uint8_t b[4];
-        put32(b, 3);
+    if (cur)
+        mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* Step 3: every unsealed record sealed. An LMDB code, or CG_ENOMEM. */
+static int seal_all(cg_store *st, MDB_txn *txn, uint8_t **buf, size_t *cap, const char **what)
+{
+    static const int dbs[] = { DB_INC, DB_ALERT, DB_EV, DB_HIST };
+    int rc = 0;
+
+    for (size_t d = 0; d < sizeof dbs / sizeof dbs[0] && !rc; d++) {
+        MDB_cursor *cur;
+        MDB_val k, v;
+        uint8_t key[16];
+        *what = cgs_db_names[dbs[d]];
+        if ((rc = mdb_cursor_open(txn, st->dbi[dbs[d]], &cur)) != 0)
+            break;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            MDB_val nk, nv;
+            if (k.mv_size > sizeof key || v.mv_size > SIZE_MAX - REC_CRC)
+                continue;
+            if (reserve(buf, cap, v.mv_size + REC_CRC)) {
+                rc = CG_ENOMEM;
+                break;
+            }
+            if (!cgs_rec_reseal(dbs[d], v.mv_data, v.mv_size, *buf))
+                continue; /* sealed already, or damaged: as it is */
+            /* the key copied: LMDB rewrites the node k points into */
+            memcpy(key, k.mv_data, k.mv_size);
+            nk = (MDB_val){ k.mv_size, key };
+            nv = (MDB_val){ v.mv_size + REC_CRC, *buf };
+            if ((rc = mdb_cursor_put(cur, &nk, &nv, MDB_CURRENT)) != 0)
+                break;
+        }
+        mdb_cursor_close(cur);
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    }
+    return rc;
+}
+
+int cgs_migrate(cg_store *st)
+{
+    MDB_txn *txn = NULL;
+    MDB_val k, v;
+    uint8_t *buf = NULL, b[4];
+    size_t cap = 0;
+    const char *what = "incidents";
+    uint32_t schema;
+    int rc, code = 0;
+
+    rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+    if (rc)
+        return cgs_fail_mdb(st, rc, "migrating to schema 4");
+    k = (MDB_val){ 6, (void *)"schema" };
+    rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
+    if (rc || v.mv_size != 4) {
+        code = rc ? cgs_fail_mdb(st, rc, "meta")
+                  : cgs_fail(st, CG_ECORRUPT, "not a canhgac store (bad schema version record)");
+        goto out;
+    }
+    schema = get32(v.mv_data);
+    if (schema < 2 || schema >= CG_STORE_SCHEMA)
+        goto out; /* done by another process meanwhile (or refused by check_store next) */
+    rc = schema == 2 ? to_v3(st, txn, &buf, &cap, &what) : 0;
+    if (!rc)
+        rc = seal_all(st, txn, &buf, &cap, &what);
+    if (!rc) {
+        put32(b, CG_STORE_SCHEMA);
         k = (MDB_val){ 6, (void *)"schema" };
         v = (MDB_val){ 4, b };
         what = "meta";
         rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
     }
+    if (rc == CG_ENOMEM) {
+        code = cgs_fail(st, CG_ENOMEM, "migrating to schema 4: out of memory");
+        goto out;
+    }
     if (rc) {
         code = cgs_fail_mdb(st, rc, what);
         goto out;
     }
-    mdb_cursor_close(cur);
-    cur = NULL;
     rc = mdb_txn_commit(txn);
     txn = NULL;
     if (rc)
-        code = cgs_fail_mdb(st, rc, "migrating to schema 3: commit");
+        code = cgs_fail_mdb(st, rc, "migrating to schema 4: commit");
 out:
-    if (cur)
-        mdb_cursor_close(cur);
     if (txn)
         mdb_txn_abort(txn);
     free(buf);

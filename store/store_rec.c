@@ -1,5 +1,5 @@
 /* store_rec.c — the store's on-disk formats: record encodings, the keys of
- * every database, and their decoders for untrusted bytes. Schema 3.
+ * every database, and their decoders for untrusted bytes. Schema 4.
  *
  * Keys. Integers are big-endian so that LMDB's memcmp order is numeric order.
  *   meta       "schema"  (6 bytes, no NUL) -> be32 schema version
@@ -55,9 +55,18 @@
  *   by_attack     be64 attack id         (8)  whole        -  (schema 3; an attack's
  *                 incidents are near each other in id, its key gets them at once)
  *
- * Incident record, version 3 (schema 3):
+ * The seal. Every record of schema 4 ends with 4 bytes: the be32 CRC-32
+ * (zlib's, ISO-HDLC) of every byte before them, version byte included. A
+ * decoder checks it before any field, so that bytes a damaged disk
+ * overwrote in place are "checksum mismatch" (CG_ECORRUPT), never other
+ * values; a writer that patches an encoded record seals it again
+ * (cgs_seal). The layouts below are given without the seal: a sealed
+ * version is its unsealed one with the seal after it.
+ *
+ * Incident record, version 4 (schema 4) = version 3 + the seal.
+ * Incident record, version 3 (schema 3; still decoded, unchecked):
  *   off  size  field
- *     0     1  record version = 3
+ *     0     1  record version = 3 (4)
  *     1     1  proto
  *     2     1  severity (current)
  *     3     1  rule_severity
@@ -117,9 +126,9 @@
  *   130        strings 0..13 as in version 3; the record ends exactly after
  *              the last one. No attack id (read as 0), no context.
  *
- * Alert record, version 1:
+ * Alert record, version 2 = version 1 + the seal; version 1 (schema 2 and 3):
  *   off  size  field
- *     0     1  record version = 1
+ *     0     1  record version = 1 (2)
  *     1     1  severity
  *     2     2  sport
  *     4     2  dport
@@ -129,9 +138,9 @@
  *    24     4  evidence seq (two's complement; -1 = none)
  *    28     n  community_id, no NUL inside, then NUL; the record ends there
  *
- * Evidence record, version 1:
+ * Evidence record, version 2 = version 1 + the seal; version 1 (schema 2, 3):
  *   off  size  field
- *     0     1  record version = 1
+ *     0     1  record version = 1 (2)
  *     1     3  reserved: written 0, ignored on read
  *     4     4  dlt (two's complement)
  *     8     8  ts_us
@@ -139,9 +148,9 @@
  *    20     4  wirelen (not checked against caplen: it is what the wire said)
  *    24  caplen  the captured bytes; the record ends exactly there.
  *
- * History record, version 1:
+ * History record, version 2 = version 1 + the seal; version 1 (schema 2, 3):
  *   off  size  field
- *     0     1  record version = 1
+ *     0     1  record version = 1 (2)
  *     1     1  kind (CG_HIST_*: 1 status, 2 assignee, 3 severity, 4 note)
  *     2     2  reserved: written 0, ignored on read
  *     4     4  old_num
@@ -154,20 +163,22 @@
  *              The record ends exactly after new_text.
  *
  * Each kind of record has its own version. A record whose version this code
- * does not know is a bad record (CG_ECORRUPT); schema 3 is incidents
- * v3, alerts v1, evidence v1, history v1; schema 2 was incidents v2 and the
- * same others, without pairs and by_attack (store_migrate.c turns one into
- * the other).
+ * does not know is a bad record (CG_ECORRUPT); schema 4 is incidents
+ * v4, alerts v2, evidence v2, history v2 (all sealed); schema 3 was
+ * incidents v3, alerts v1, evidence v1, history v1; schema 2 incidents v2
+ * and the same others, without pairs and by_attack (store_migrate.c turns
+ * either into schema 4; readers decode every version).
  */
 #include "store/store_int.h"
 
 #include <limits.h>
 #include <string.h>
+#include <zlib.h>
 
-#define INC_VERSION 3
-#define ALERT_VERSION 1
-#define EV_VERSION 1
-#define HIST_VERSION 1
+#define INC_VERSION 4   /* 3 and 2 still decoded */
+#define ALERT_VERSION 2 /* 1 still decoded */
+#define EV_VERSION 2    /* 1 still decoded */
+#define HIST_VERSION 2  /* 1 still decoded */
 #define NSTR_V2 14
 #define NSTR 22
 
@@ -185,6 +196,31 @@ uint64_t cgs_hash64(const char *s)
     for (; *s; s++)
         h = (h ^ (uint8_t)*s) * 0x100000001b3ull;
     return h;
+}
+
+/* ---- the seal ------------------------------------------------------------- */
+
+void cgs_seal(uint8_t *p, size_t n)
+{
+    put32(p + n - REC_CRC, (uint32_t)crc32_z(0, p, n - REC_CRC));
+}
+
+/* A record of a sealed version (at least min bytes before its seal): 0 and
+ * *n without the seal, or CG_ECORRUPT. The seal is checked first, so that
+ * bytes overwritten in place are "checksum mismatch" and never read as
+ * other values. */
+static int unseal(const uint8_t *p, size_t *n, size_t min, const char **why)
+{
+    if (*n < min + REC_CRC) {
+        *why = "truncated";
+        return CG_ECORRUPT;
+    }
+    if (get32(p + *n - REC_CRC) != (uint32_t)crc32_z(0, p, *n - REC_CRC)) {
+        *why = "checksum mismatch";
+        return CG_ECORRUPT;
+    }
+    *n -= REC_CRC;
+    return 0;
 }
 
 /* ---- incidents ------------------------------------------------------------ */
@@ -293,7 +329,7 @@ size_t cgs_inc_size(const cg_incident *x, const char **why)
         }
         n += 2 + len + 1;
     }
-    return n + x->payload_len;
+    return n + x->payload_len + REC_CRC;
 }
 
 void cgs_inc_encode(uint8_t *p, const cg_incident *x)
@@ -348,6 +384,7 @@ void cgs_inc_encode(uint8_t *p, const cg_incident *x)
     put32(p + 128, mask);
     if (x->payload_len)
         memcpy(p + off, x->payload, x->payload_len);
+    cgs_seal(p, off + x->payload_len + REC_CRC);
 }
 
 int cgs_inc_peek(const uint8_t *p, size_t n, uint64_t id, const char **why)
@@ -356,11 +393,11 @@ int cgs_inc_peek(const uint8_t *p, size_t n, uint64_t id, const char **why)
         *why = "empty";
         return CG_ECORRUPT;
     }
-    if (p[0] != INC_VERSION && p[0] != 2) {
+    if (p[0] < 2 || p[0] > INC_VERSION) {
         *why = "unknown record version";
         return CG_ECORRUPT;
     }
-    if (n < (p[0] == 2 ? INC_FIXED_V2 : INC_FIXED)) {
+    if (n < (p[0] == 2 ? INC_FIXED_V2 : p[0] == 3 ? INC_FIXED : INC_FIXED + REC_CRC)) {
         *why = "truncated";
         return CG_ECORRUPT;
     }
@@ -380,7 +417,9 @@ int cgs_inc_decode(const uint8_t *p, size_t n, cg_incident *out, const char **wh
 
     if (cgs_inc_peek(p, n, n >= INC_FIXED_V2 ? get64(p + 8) : 0, why))
         return CG_ECORRUPT;
-    v3 = p[0] == INC_VERSION;
+    if (p[0] == INC_VERSION && unseal(p, &n, INC_FIXED, why))
+        return CG_ECORRUPT;
+    v3 = p[0] >= 3;
     nstr = v3 ? NSTR : NSTR_V2;
     off = v3 ? INC_FIXED : INC_FIXED_V2;
     if (p[5] >= CG_ST_COUNT) {
@@ -496,7 +535,7 @@ size_t cgs_alert_size(const cg_alert *a)
 {
     size_t len = strlen(nz(a->community_id)) + 1;
 
-    return len > STR_MAX ? 0 : ALERT_FIXED + len;
+    return len > STR_MAX ? 0 : ALERT_FIXED + len + REC_CRC;
 }
 
 void cgs_alert_encode(uint8_t *p, const cg_alert *a)
@@ -513,16 +552,19 @@ void cgs_alert_encode(uint8_t *p, const cg_alert *a)
     put64(p + 16, a->flow_id);
     put32(p + 24, (uint32_t)a->evidence_seq);
     memcpy(p + ALERT_FIXED, cid, len);
+    cgs_seal(p, ALERT_FIXED + len + REC_CRC);
 }
 
 int cgs_alert_decode(const uint8_t *p, size_t n, cg_alert *out, const char **why)
 {
     size_t len;
 
-    if (n < 1 || p[0] != ALERT_VERSION) {
+    if (n < 1 || p[0] < 1 || p[0] > ALERT_VERSION) {
         *why = n ? "unknown record version" : "empty";
         return CG_ECORRUPT;
     }
+    if (p[0] == ALERT_VERSION && unseal(p, &n, ALERT_FIXED, why))
+        return CG_ECORRUPT;
     if (n < ALERT_FIXED) {
         *why = "truncated";
         return CG_ECORRUPT;
@@ -550,6 +592,11 @@ int cgs_alert_decode(const uint8_t *p, size_t n, cg_alert *out, const char **why
 
 /* ---- evidence ----------------------------------------------------------------- */
 
+size_t cgs_ev_size(uint32_t caplen)
+{
+    return EV_FIXED + (size_t)caplen + REC_CRC;
+}
+
 void cgs_ev_encode(uint8_t *p, const cg_evidence *ev)
 {
     p[0] = EV_VERSION;
@@ -560,16 +607,19 @@ void cgs_ev_encode(uint8_t *p, const cg_evidence *ev)
     put32(p + 20, ev->wirelen);
     if (ev->caplen)
         memcpy(p + EV_FIXED, ev->data, ev->caplen);
+    cgs_seal(p, cgs_ev_size(ev->caplen));
 }
 
 int cgs_ev_decode(const uint8_t *p, size_t n, cg_evidence *out, const char **why)
 {
     uint32_t caplen;
 
-    if (n < 1 || p[0] != EV_VERSION) {
+    if (n < 1 || p[0] < 1 || p[0] > EV_VERSION) {
         *why = n ? "unknown record version" : "empty";
         return CG_ECORRUPT;
     }
+    if (p[0] == EV_VERSION && unseal(p, &n, EV_FIXED, why))
+        return CG_ECORRUPT;
     if (n < EV_FIXED) {
         *why = "truncated";
         return CG_ECORRUPT;
@@ -600,7 +650,7 @@ size_t cgs_hist_size(const cg_history *h)
             return 0;
         n += 2 + len;
     }
-    return n;
+    return n + REC_CRC;
 }
 
 void cgs_hist_encode(uint8_t *p, const cg_history *h)
@@ -621,6 +671,7 @@ void cgs_hist_encode(uint8_t *p, const cg_history *h)
         memcpy(p + off + 2, s[i], len);
         off += 2 + len;
     }
+    cgs_seal(p, off + REC_CRC);
 }
 
 int cgs_hist_decode(const uint8_t *p, size_t n, cg_history *out, const char **why)
@@ -628,10 +679,12 @@ int cgs_hist_decode(const uint8_t *p, size_t n, cg_history *out, const char **wh
     const char **s[3] = { &out->who, &out->old_text, &out->new_text };
     size_t off = HIST_FIXED;
 
-    if (n < 1 || p[0] != HIST_VERSION) {
+    if (n < 1 || p[0] < 1 || p[0] > HIST_VERSION) {
         *why = n ? "unknown record version" : "empty";
         return CG_ECORRUPT;
     }
+    if (p[0] == HIST_VERSION && unseal(p, &n, HIST_FIXED, why))
+        return CG_ECORRUPT;
     if (n < HIST_FIXED) {
         *why = "truncated";
         return CG_ECORRUPT;
@@ -668,6 +721,49 @@ int cgs_hist_decode(const uint8_t *p, size_t n, cg_history *out, const char **wh
         return CG_ECORRUPT;
     }
     return 0;
+}
+
+/* ---- sealing records of older versions (store_migrate.c) ----------------------------- */
+
+int cgs_rec_reseal(int db, const uint8_t *p, size_t n, uint8_t *out)
+{
+    union {
+        cg_incident x;
+        cg_alert a;
+        cg_evidence e;
+        cg_history h;
+    } u;
+    const char *why;
+    uint8_t now;
+    int bad;
+
+    if (n < 1)
+        return 0;
+    switch (db) {
+    case DB_INC:
+        now = INC_VERSION;
+        bad = p[0] != 3 || cgs_inc_decode(p, n, &u.x, &why);
+        break;
+    case DB_ALERT:
+        now = ALERT_VERSION;
+        bad = p[0] != 1 || cgs_alert_decode(p, n, &u.a, &why);
+        break;
+    case DB_EV:
+        now = EV_VERSION;
+        bad = p[0] != 1 || cgs_ev_decode(p, n, &u.e, &why);
+        break;
+    case DB_HIST:
+        now = HIST_VERSION;
+        bad = p[0] != 1 || cgs_hist_decode(p, n, &u.h, &why);
+        break;
+    default: return 0;
+    }
+    if (bad)
+        return 0;
+    memcpy(out, p, n);
+    out[0] = now;
+    cgs_seal(out, n + REC_CRC);
+    return 1;
 }
 
 /* ---- public decoders ------------------------------------------------------------ */

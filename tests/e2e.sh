@@ -299,6 +299,23 @@ check "schema 3: history kept" "$(grep -c 'note: blocked at the firewall, ticket
 I show -d "$T/v2" 4 --json > "$T/v2show4.json"
 check "schema 3: triage severity kept" "$("$H" fields "$T/v2show4.json" incident.severity_name incident.severity_set incident.attack_id related.0.incident_id)" "low	true	1	3"
 
+# ---------------------------------------------------------------- a store of schema 3
+# tests/data/store-v3 (see tests/data/README): read as it is, then sealed
+# in place by a triage change, with the same answers.
+mkdir -p "$T/v3" && cp tests/data/store-v3/data.mdb "$T/v3/"
+"$CG" query -d "$T/v3" --json --limit 0 > "$T/v3a.json"
+check "schema 3 store: query" "$?" 0
+check "schema 3 store: six incidents" "$(lines "$T/v3a.json")" 6
+I show -d "$T/v3" 2 --json > "$T/v3s.json"
+check "schema 3 store: readers write nothing" "$(cmp -s tests/data/store-v3/data.mdb "$T/v3/data.mdb" && echo same)" same
+I note -d "$T/v3" --as an 5 "seen again" > /dev/null
+check "schema 3 store: a note migrates it" "$?" 0
+"$CG" query -d "$T/v3" --json --limit 0 > "$T/v3b.json"
+check "schema 4: the same incidents" "$(sed 's/"notes":[0-9]*//' "$T/v3b.json")" "$(sed 's/"notes":[0-9]*//' "$T/v3a.json")"
+I show -d "$T/v3" 2 --json > "$T/v3s2.json"
+check "schema 4: incident 2 the same" "$(cmp -s "$T/v3s.json" "$T/v3s2.json" && echo same)" same
+check "schema 4: the note" "$("$H" fields "$T/v3s2.json" history.2.text incident.assignee incident.http.url)" "blocked at the firewall, ticket 1234	lan	$("$H" fields "$T/v3s.json" incident.http.url)"
+
 # ---------------------------------------------------------------- the request behind an alert
 # A store with the context of each first alert (written by test_store_ctx
 # mkstore: an HTTP request with its payload, a DNS query of the same pair,

@@ -10,10 +10,10 @@
 # 1 and run (which writes into it) are run on the copy. Each must exit 0 or
 # exit 2 with one line saying "damaged ... restore from a backup" (or that
 # it is not a store, or that incident 1 is not found: counted apart); an
-# exit by a signal, or any other status, fails. A
-# query that exits 0 with an answer other than the undamaged store's is
-# counted (the store keeps no checksums: a string's bytes overwritten in
-# place read as other bytes) and reported, not failed. Every fifth round
+# exit by a signal, or any other status, fails, and so does a query that
+# exits 0 with an answer other than the undamaged store's (every record is
+# sealed with a CRC-32: bytes overwritten in place are "checksum mismatch",
+# never other values). Every fifth round
 # store check runs too and must say damaged whenever query did. In a
 # sanitizer build run is left out of the rounds: LMDB's writer copying
 # from a damaged page trips the sanitizer's interceptors (memcpy, pwrite)
@@ -126,7 +126,11 @@ while [ "$rounds" -lt "$ROUNDS" ]; do
     "$CG" query -d "$T/d" --json -n 0 > "$T/got.json" 2> "$T/q.err"
     q=$?
     outcome query "$q" "$T/q.err"
-    if [ "$q" = 0 ] && ! cmp -s "$T/want.json" "$T/got.json"; then differ=$((differ + 1)); fi
+    if [ "$q" = 0 ] && ! cmp -s "$T/want.json" "$T/got.json"; then
+        differ=$((differ + 1))
+        echo "damage: round $rounds (offset $off): query answered differently:"
+        diff "$T/want.json" "$T/got.json" | head -c 600
+    fi
     [ "$q" = 0 ] && cmp -s "$T/want.json" "$T/got.json" && clean=$((clean + 1))
     "$CG" incident show 1 -d "$T/d" > /dev/null 2> "$T/s.err"
     outcome "incident show" "$?" "$T/s.err"
@@ -144,6 +148,7 @@ done
 [ -n "$sanitized" ] && echo "damage: a sanitizer build: run left out of the rounds"
 echo "damage: $rounds rounds: $answered answered ($clean queries the same as undamaged, $differ different), $lost incident 1 not found, $damaged said damaged, $signals signals, $others other exits"
 check "no signal" "$signals" 0
+check "no different answer" "$differ" 0
 
 # readers without write access (as root: nobody / nogroup)
 if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then

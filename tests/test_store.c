@@ -10,6 +10,7 @@
  */
 #include "store/store.h"
 #include "tests/check.h"
+#include "tests/seal.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1748,7 +1749,7 @@ static void test_newer(void)
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), dir);
     CHECK_CONTAINS(cg_store_error(NULL),
-                   "written by schema version 99; this canhgac reads up to 3");
+                   "written by schema version 99; this canhgac reads up to 4");
     CHECK((int)cg_store_open(&st, dir, CG_STORE_RDONLY, 0) == CG_ENEWER);
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), "schema version 99");
@@ -1793,7 +1794,7 @@ static int decode_views(int k, const uint8_t *b, size_t n, const uint8_t *v[16][
             v[0][0] = ev.data;
             v[0][1] = ev.data + ev.caplen;
             *nv = 1;
-            return ev.data == b + 24 && ev.caplen == n - 24 ? 0 : -100;
+            return ev.data == b + 24 && ev.caplen == n - 24 - (b[0] == 2 ? 4 : 0) ? 0 : -100;
         }
         break;
     default:
@@ -1841,6 +1842,10 @@ static void fuzz_decoders(const uint8_t *const rec[R_N], const size_t len[R_N])
                 b[len[k]] = 0;
             for (int f = 0, nf = 1 + (int)(rnd() % 4); f < nf; f++)
                 b[rnd() % n] = (uint8_t)rnd();
+            /* half of them sealed again, so that the layout's checks meet
+             * them past the seal (which refuses every other one) */
+            if (rnd() % 2 && n >= 4)
+                reseal(b, n);
             rc = decode_views(k, b, n, v, &nv);
             if (rc == 0) {
                 accepted[k]++;
@@ -1901,7 +1906,7 @@ static void test_corrupt(void)
     memcpy(hkey, key, 8);
     memset(hkey + 8, 0, 8);
     CHECK_EQ_U(raw_get(dir, "history", hkey, 16, hrec, sizeof hrec, &hlen), 0);
-    CHECK_EQ_U(evlen, 24 + sizeof pkt);
+    CHECK_EQ_U(evlen, 24 + sizeof pkt + 4);
     CHECK(len > 200 && len < sizeof rec);
     {
         const uint8_t *recs[R_N] = { rec, alrec, evrec, hrec };
@@ -1916,11 +1921,33 @@ static void test_corrupt(void)
     CHECK_EQ_U(raw_put(dir, "incidents", key, 8, rec, len - 1), 0);
     be64(key, 4);
     CHECK_EQ_U(raw_put(dir, "incidents", key, 8, rec, len), 0);
+    {
+        /* a byte of the source address changed in place (a damaged disk's
+         * doing): the seal finds it; and a record cut short then sealed
+         * again: the layout's own checks find it */
+        uint8_t bad[sizeof rec];
+        memcpy(bad, rec, len);
+        bad[5 * 8 + 4] ^= 0x01; /* a byte of the source address */
+        bad[8 + 7] = 5;         /* its id, to match its key */
+        be64(key, 5);
+        CHECK_EQ_U(raw_put(dir, "incidents", key, 8, bad, len), 0);
+        memcpy(bad, rec, len);
+        bad[8 + 7] = 6;
+        reseal(bad, len - 1);
+        be64(key, 6);
+        CHECK_EQ_U(raw_put(dir, "incidents", key, 8, bad, len - 1), 0);
+    }
     be64(key, 1);
     memcpy(evkey, key, 8);
     evkey[11] = 1;
     CHECK_EQ_U(raw_put(dir, "evidence", evkey, 12, evrec, evlen - 3), 0);
-    CHECK_EQ_U(raw_put(dir, "alerts", evkey, 12, alrec, allen + 1), 0);
+    {
+        uint8_t longer[sizeof alrec + 1];
+        memcpy(longer, alrec, allen - 4);
+        longer[allen - 4] = 0;
+        reseal(longer, allen + 1);
+        CHECK_EQ_U(raw_put(dir, "alerts", evkey, 12, longer, allen + 1), 0);
+    }
     hkey[15] = 1;
     CHECK_EQ_U(raw_put(dir, "history", hkey, 16, "\x01\x09", 2), 0);
     be64(evkey, 2);
@@ -1939,10 +1966,12 @@ static void test_corrupt(void)
             bad += rc != 0;
             total += entries;
         }
-        CHECK_EQ_U(pr.n, 6); /* incidents 2, 3, 4; alert, evidence, history of 1 */
+        CHECK_EQ_U(pr.n, 8); /* incidents 2 to 6; alert, evidence, history of 1 */
         CHECK_EQ_U(bad, 4);
         CHECK_CONTAINS(pr.text, "incidents key 2: ");
-        CHECK_CONTAINS(pr.text, "incidents key 3: truncated");
+        CHECK_CONTAINS(pr.text, "incidents key 3: checksum mismatch");
+        CHECK_CONTAINS(pr.text, "incidents key 5: checksum mismatch");
+        CHECK_CONTAINS(pr.text, "incidents key 6: truncated");
         CHECK_CONTAINS(pr.text, "incidents key 4: the record's id is not its key");
         CHECK_CONTAINS(pr.text, "alerts key 1/1: trailing bytes");
         CHECK_CONTAINS(pr.text, "evidence key 1/1: ");
@@ -1958,6 +1987,10 @@ static void test_corrupt(void)
     CHECK_CONTAINS(cg_store_error(st), "incident 2: bad record");
     CHECK_CONTAINS(cg_store_error(st), dir);
     CHECK((int)cg_store_get(st, 3, cb_count, &n) == CG_ECORRUPT);
+    CHECK_CONTAINS(cg_store_error(st), "damaged (incident 3: bad record (checksum mismatch))");
+    CHECK((int)cg_store_get(st, 5, cb_count, &n) == CG_ECORRUPT);
+    CHECK_CONTAINS(cg_store_error(st), "damaged (incident 5: bad record (checksum mismatch))");
+    CHECK((int)cg_store_get(st, 6, cb_count, &n) == CG_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(st), "truncated");
     CHECK((int)cg_store_get(st, 4, cb_count, &n) == CG_ECORRUPT);
     CHECK_CONTAINS(cg_store_error(st), "id differs");
@@ -1994,15 +2027,15 @@ static void test_corrupt(void)
 
     /* a writer replaces a bad record, and the store reads again */
     CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
-    CHECK_EQ_U(cg_store_new_id(st), 5); /* the bad record's key counts too */
+    CHECK_EQ_U(cg_store_new_id(st), 7); /* the bad records' keys count too */
     CHECK_EQ_U(cg_store_begin(st), 0);
-    for (uint64_t id = 2; id <= 4; id++)
+    for (uint64_t id = 2; id <= 6; id++)
         CHECK_EQ_U(cg_store_put(st, mkp(id)), 0);
     CHECK_EQ_U(cg_store_put_evidence(st, 1, 1, &ev), 0);
     CHECK_EQ_U(cg_store_commit(st), 0);
     n = 0;
     CHECK_EQ_U(cg_store_query(st, NULL, 0, NULL, cb_count, &n), 0);
-    CHECK_EQ_U(n, 4);
+    CHECK_EQ_U(n, 6);
     cg_store_close(st);
 
     /* a key of the wrong size in an index, or an id of the wrong size, is a

@@ -11,6 +11,7 @@
  */
 #include "store/store.h"
 #include "tests/check.h"
+#include "tests/seal.h"
 
 #include <ftw.h>
 #include <lmdb.h>
@@ -21,6 +22,7 @@
 #include <unistd.h>
 
 #define FIXTURE "tests/data/store-v2/data.mdb"
+#define FIXTURE3 "tests/data/store-v3/data.mdb"
 
 static char root[64];
 
@@ -88,14 +90,49 @@ static int copy_file(const char *from, const char *to)
     return ok ? 0 : -1;
 }
 
-/* A copy of the schema 2 fixture in dir. */
-static int fixture_copy(const char *dir)
+/* A copy of a fixture (FIXTURE: schema 2, FIXTURE3: schema 3) in dir. */
+static int fixture_copy_of(const char *fixture, const char *dir)
 {
     char p[300];
     if (mkdir(dir, 0700) != 0)
         return -1;
     snprintf(p, sizeof p, "%s/data.mdb", dir);
-    return copy_file(FIXTURE, p);
+    return copy_file(fixture, p);
+}
+
+static int fixture_copy(const char *dir)
+{
+    return fixture_copy_of(FIXTURE, dir);
+}
+
+/* The records of db in dir counted by their version byte (cnt[0..7]). */
+static int versions(const char *dir, const char *db, unsigned cnt[8])
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_cursor *cur;
+    MDB_dbi dbi;
+    MDB_val k, v;
+    int rc;
+
+    memset(cnt, 0, 8 * sizeof cnt[0]);
+    if ((rc = mdb_env_create(&env)) != 0)
+        return rc;
+    mdb_env_set_maxdbs(env, 64);
+    if ((rc = mdb_env_open(env, dir, MDB_RDONLY, 0600)) == 0 &&
+        (rc = mdb_txn_begin(env, NULL, MDB_RDONLY, &txn)) == 0) {
+        if ((rc = mdb_dbi_open(txn, db, 0, &dbi)) == 0 &&
+            (rc = mdb_cursor_open(txn, dbi, &cur)) == 0) {
+            for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+                 rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+                if (v.mv_size)
+                    cnt[((const uint8_t *)v.mv_data)[0] & 7]++;
+            mdb_cursor_close(cur);
+        }
+        mdb_txn_abort(txn);
+    }
+    mdb_env_close(env);
+    return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
 /* Raw LMDB access: damage done outside the store. */
@@ -738,7 +775,7 @@ static void same_snapshots(const struct snapshot *a, const struct snapshot *b)
         x.geo_db_date = s[13], x.app_proto = s[14], x.http_method = s[15];
         x.http_host = s[16], x.http_url = s[17], x.http_user_agent = s[18];
         x.dns_query = s[19], x.tls_sni = s[20], x.tls_ja3 = s[21];
-        x.payload = NULL;
+        x.payload = x.payload_len ? a->inc[id].payload : NULL;
         CHECK(held_is(&h, &x));
         CHECK(same_sub(&a->ev[id], &b->ev[id]));
         CHECK(same_sub(&a->al[id], &b->al[id]));
@@ -797,7 +834,7 @@ static void test_migrate(void)
     /* the writer migrates it in place */
     CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
     take(st, &after);
-    CHECK_EQ_U(after.info.schema, 3);
+    CHECK_EQ_U(after.info.schema, 4);
     same_snapshots(&before, &after);
     for (int id = 1; id <= 4; id++)
         CHECK_EQ_U(after.inc[id].x.attack_id, 1); /* 10.2.2.101 -> .104 in one hour */
@@ -835,7 +872,7 @@ static void test_migrate(void)
     /* it opens again, as schema 3, with everything */
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
     take(st, &again);
-    CHECK_EQ_U(again.info.schema, 3);
+    CHECK_EQ_U(again.info.schema, 4);
     CHECK_EQ_U(again.info.incidents, NFIX + 1);
     again.info.incidents = NFIX, again.info.next_id = before.info.next_id;
     same_snapshots(&before, &again);
@@ -845,10 +882,72 @@ static void test_migrate(void)
     CHECK_EQ_U(cg_store_open(&st, dir2, CG_STORE_TRIAGE, 0), 0);
     CHECK_EQ_U(cg_store_note_add(st, 5, "an", 1, "seen"), 0);
     take(st, &after);
-    CHECK_EQ_U(after.info.schema, 3);
+    CHECK_EQ_U(after.info.schema, 4);
     CHECK_EQ_U(after.inc[3].x.attack_id, 1);
     CHECK_EQ_U(after.hi[5].n, before.hi[5].n + 1);
     cg_store_close(st);
+    free(orig);
+}
+
+/* ---- migration of a real schema 3 store ------------------------------------------------------ */
+
+/* tests/data/store-v3 (see tests/data/README): a reader reads it as it is
+ * (records of the unsealed versions) and writes nothing; a writer seals
+ * every record in place, and everything reads the same, attacks included. */
+static void test_migrate_v3(void)
+{
+    const char *dir = path("v3"), *data = path("v3/data.mdb");
+    static struct snapshot before, after;
+    static const char *dbs[4] = { "incidents", "alerts", "evidence", "history" };
+    unsigned cnt[4][8];
+    unsigned char *orig, *now;
+    size_t olen = 0, nlen = 0;
+    cg_store *st;
+
+    CHECK_EQ_U(fixture_copy_of(FIXTURE3, dir), 0);
+    orig = slurp(data, &olen);
+    CHECK(orig != NULL);
+    for (int d = 0; d < 4; d++)
+        CHECK_EQ_U(versions(dir, dbs[d], cnt[d]), 0);
+    CHECK_EQ_U(cnt[0][3], NFIX); /* what the fixture holds: version 3 incidents, */
+    CHECK(cnt[1][1] >= NFIX && cnt[2][1] >= NFIX && cnt[3][1] == 4); /* version 1 others */
+
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
+    take(st, &before);
+    CHECK_EQ_U(before.info.schema, 3);
+    CHECK_EQ_U(before.info.incidents, NFIX);
+    CHECK_STR(before.inc[2].s[0], "CANHGAC WEB SQL injection UNION SELECT");
+    CHECK_EQ_U(before.inc[2].x.status, CG_ST_INVESTIGATING);
+    CHECK_STR(before.inc[2].s[3], "lan");
+    CHECK_STR(before.inc[2].s[14], "http");
+    CHECK_EQ_U(before.hi[2].n, 3);
+    CHECK_CONTAINS(before.hi[2].text[2], "blocked at the firewall, ticket 1234");
+    CHECK_EQ_U(before.inc[4].x.severity, 3);
+    CHECK_EQ_U(before.inc[2].x.attack_id, 1);
+    CHECK_EQ_U(before.inc[6].x.attack_id, 6);
+    cg_store_close(st);
+    now = slurp(data, &nlen);
+    CHECK(now && nlen == olen && !memcmp(now, orig, olen));
+    free(now);
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    take(st, &after);
+    CHECK_EQ_U(after.info.schema, 4);
+    same_snapshots(&before, &after);
+    for (int id = 1; id <= NFIX; id++)
+        CHECK_EQ_U(after.inc[id].x.attack_id, before.inc[id].x.attack_id);
+    cg_store_close(st);
+    {
+        unsigned sealed[4][8];
+        for (int d = 0; d < 4; d++) {
+            unsigned total = 0;
+            CHECK_EQ_U(versions(dir, dbs[d], sealed[d]), 0);
+            for (int v = 0; v < 8; v++)
+                total += cnt[d][v];
+            /* every record in the sealed version: 4 for incidents, 2 for the others */
+            CHECK_EQ_U(sealed[d][d ? 2 : 4], total);
+        }
+    }
     free(orig);
 }
 
@@ -876,10 +975,10 @@ static void test_corrupt_v3(void)
     be64(key, 1);
     CHECK_EQ_U(raw(dir, "incidents", key, 8, NULL, 0, rec, sizeof rec, &len), 0);
     CHECK(len > 152 + x.payload_len);
-    CHECK_EQ_U(rec[0], 3);
+    CHECK_EQ_U(rec[0], 4);
     CHECK_EQ_U(cg_store_decode(rec, len, &d), 0);
     CHECK_STR(d.http_url, x.http_url);
-    CHECK(d.payload == rec + len - x.payload_len);
+    CHECK(d.payload == rec + len - 4 - x.payload_len);
 
     /* every truncation and one byte more are refused */
     for (size_t m = 0; m <= len + 1; m++) {
@@ -910,11 +1009,14 @@ static void test_corrupt_v3(void)
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
             memcpy(bad, rec, len);
             memcpy(bad + cases[i].off, cases[i].v, cases[i].w);
-            CHECK((int)cg_store_decode(bad, len, &d) == CG_ECORRUPT);
+            CHECK((int)cg_store_decode(bad, len, &d) == CG_ECORRUPT); /* the seal */
+            reseal(bad, len);
+            CHECK((int)cg_store_decode(bad, len, &d) == CG_ECORRUPT); /* the field */
         }
         /* a string length that runs into the payload, then past the end */
         memcpy(bad, rec, len);
         bad[152] = 0x7f;
+        reseal(bad, len);
         CHECK((int)cg_store_decode(bad, len, &d) == CG_ECORRUPT);
     }
     /* random damage: refused, or accepted with every view inside the record */
@@ -928,6 +1030,8 @@ static void test_corrupt_v3(void)
                 size_t at = rnd() % m;
                 b[round & 1 ? at % 160 : at] = (uint8_t)rnd();
             }
+            if (round & 2)
+                reseal(b, m); /* else the seal refuses every one */
             if (cg_store_decode(b, m, &d) == 0) {
                 const char *s[NS];
                 accepted++;
@@ -950,6 +1054,7 @@ static void test_corrupt_v3(void)
     /* in the store: the reader says which record and why */
     memcpy(bad, rec, len);
     bad[151] ^= 1; /* payload_len off by one */
+    reseal(bad, len);
     CHECK_EQ_U(raw(dir, "incidents", key, 8, bad, len, NULL, 0, NULL), 0);
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
     {
@@ -1008,6 +1113,7 @@ int main(int argc, char **argv)
     test_attack_assign();
     test_attacks();
     test_migrate();
+    test_migrate_v3();
     test_corrupt_v3();
     nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     return check_done("store_ctx");

@@ -2,7 +2,12 @@
  * from disk (store/store_int.h, store_rec.c), which take untrusted bytes.
  *
  * Input: byte 0 chooses the record kind (bits 0-1: incident, alert, evidence,
- * history); the rest is the record, in a buffer of exactly its size. A record
+ * history) and, with bit 2, that the harness writes the record's seal (its
+ * last 4 bytes, the CRC-32 of those before) before decoding, so that mutated
+ * records reach the layout's checks past the seal; the rest is the record,
+ * in a buffer of exactly its size. A record of the unsealed version before
+ * the current one is sealed too (cgs_rec_reseal), and what that gives must
+ * decode. A record
  * that decodes is encoded again (size, encode) and the copy must decode too,
  * to the same fixed fields and the same strings (a failure aborts); for an
  * incident cgs_inc_peek must accept what cgs_inc_decode accepted. (A history
@@ -167,6 +172,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!p)
         abort();
     memcpy(p, data + 1, n);
+    if ((data[0] & 4) && n >= REC_CRC)
+        cgs_seal(p, n);
+    {
+        static const int dbs[4] = { DB_INC, DB_ALERT, DB_EV, DB_HIST };
+        uint8_t *q = malloc(n + REC_CRC);
+        if (!q)
+            abort();
+        if (cgs_rec_reseal(dbs[data[0] & 3], p, n, q)) {
+            const char *why = NULL;
+            union {
+                cg_incident x;
+                cg_alert a;
+                cg_evidence e;
+                cg_history h;
+            } u;
+            int rc;
+            switch (data[0] & 3) {
+            case 0: rc = cgs_inc_decode(q, n + REC_CRC, &u.x, &why); break;
+            case 1: rc = cgs_alert_decode(q, n + REC_CRC, &u.a, &why); break;
+            case 2: rc = cgs_ev_decode(q, n + REC_CRC, &u.e, &why); break;
+            default: rc = cgs_hist_decode(q, n + REC_CRC, &u.h, &why); break;
+            }
+            if (rc != 0)
+                fail("a sealed record does not decode", why);
+        }
+        free(q);
+    }
     switch (data[0] & 3) {
     case 0: do_inc(p, n); break;
     case 1: do_alert(p, n); break;
