@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "analyzer/engine/threshold.h"
 #include "analyzer/engine/xbits.h"
 #include "tests/check.h"
 #include "tests/util_conn.h"
@@ -95,6 +96,31 @@ int main(void)
     cg_xbits_apply(t, &set_src, h, b, t0 + 200 * s);
     CHECK_EQ_U(cg_xbits_reclaimed(t), before);
     CHECK(cg_xbits_check(t, &isset_src, h, b, t0 + 200 * s));
+    /* cleared: every bit and the count forgotten, and it works on */
+    cg_xbits_clear(t);
+    CHECK_EQ_U(cg_xbits_reclaimed(t), 0);
+    CHECK(!cg_xbits_check(t, &isset_src, h, b, t0 + 200 * s));
+    CHECK(!cg_xbits_check(t, &isset_pair, a, b, t0 + 1));
+    cg_xbits_apply(t, &set_src, a, b, t0 + 201 * s);
+    CHECK(cg_xbits_check(t, &isset_src, a, c, t0 + 201 * s));
     cg_xbits_destroy(t);
+
+    /* thresholds: limit 1 per source in 60 s, then cleared */
+    {
+        cg_threshold_table *th;
+        cg_threshold lim;
+        memset(&lim, 0, sizeof lim);
+        lim.type = CG_TH_LIMIT;
+        lim.track = CG_TRACK_SRC;
+        lim.count = 1;
+        lim.seconds = 60;
+        CHECK(cg_threshold_create(&th, 1024) == 0);
+        CHECK(cg_threshold_check(th, &lim, 3, a, b, t0) == 1);
+        CHECK(cg_threshold_check(th, &lim, 3, a, b, t0 + 1) == 0);
+        cg_threshold_clear(th);
+        CHECK(cg_threshold_check(th, &lim, 3, a, b, t0 + 2) == 1);
+        CHECK(cg_threshold_check(th, &lim, 3, a, b, t0 + 3) == 0);
+        cg_threshold_destroy(th);
+    }
     return check_done("xbits");
 }

@@ -39,6 +39,12 @@ int cg_threshold_create(cg_threshold_table **out, uint32_t capacity)
     return 0;
 }
 
+void cg_threshold_clear(cg_threshold_table *t)
+{
+    memset(t->e, 0, ((size_t)t->mask + 1) * sizeof *t->e);
+    t->reclaimed = 0;
+}
+
 void cg_threshold_destroy(cg_threshold_table *t)
 {
     if (!t)

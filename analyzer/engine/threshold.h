@@ -23,6 +23,8 @@ typedef struct cg_threshold_table cg_threshold_table;
 
 int cg_threshold_create(cg_threshold_table **out, uint32_t capacity);
 void cg_threshold_destroy(cg_threshold_table *t);
+/* Forgets every entry: the table is as cg_threshold_create left it. */
+void cg_threshold_clear(cg_threshold_table *t);
 
 /* 1 when a match of rule (index ri) on a packet src->dst at ts_us should alert
  * under th; updates the state. th->type CG_TH_NONE always alerts. */

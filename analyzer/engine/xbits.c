@@ -37,6 +37,12 @@ int cg_xbits_create(cg_xbits **out, uint32_t capacity)
     return 0;
 }
 
+void cg_xbits_clear(cg_xbits *t)
+{
+    memset(t->s, 0, ((size_t)t->mask + 1) * sizeof *t->s);
+    t->reclaimed = 0;
+}
+
 void cg_xbits_destroy(cg_xbits *t)
 {
     if (!t)

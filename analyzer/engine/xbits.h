@@ -26,6 +26,8 @@ typedef struct cg_xbits cg_xbits;
 
 int cg_xbits_create(cg_xbits **out, uint32_t capacity);
 void cg_xbits_destroy(cg_xbits *t);
+/* Forgets every bit: the table is as cg_xbits_create left it. */
+void cg_xbits_clear(cg_xbits *t);
 
 /* 1 when every isset / isnotset of r holds for a packet src->dst at ts_us. */
 int cg_xbits_check(const cg_xbits *t, const cg_rule *r, const uint8_t src[16],
