@@ -1164,7 +1164,7 @@ int cg_store_put_evidence(cg_store *st, uint64_t id, uint32_t seq, const cg_evid
     if ((code = batch_ready(st)) != 0)
         return code;
     if (!ev || id == 0 || (ev->caplen && !ev->data) ||
-        (uint64_t)ev->caplen + EV_FIXED + REC_CRC > SIZE_MAX)
+        (uint64_t)ev->caplen + EV_FIXED + REC_SEAL > SIZE_MAX)
         return cgs_fail(st, CG_EINVAL, "invalid evidence for incident %llu",
                         (unsigned long long)id);
     put64(key, id);

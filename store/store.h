@@ -108,7 +108,7 @@
  *    From schema 2 (the version before the context and attacks) every
  *    incident is rewritten, attacks assigned in id order with the default
  *    window, pairs and by_attack created. From schema 2 or 3 (the version
- *    before the seals) every record is sealed: a CRC-32 after its bytes,
+ *    before the seals) every record is sealed: a checksum after its bytes,
  *    checked by every decoder, so that a record whose bytes a damaged disk
  *    changed is CG_ECORRUPT ("damaged (incident 42: bad record (checksum
  *    mismatch))") and never read as other values. Alerts, evidence,

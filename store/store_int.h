@@ -258,7 +258,7 @@ static inline unsigned ix_value(unsigned flags, uint64_t id, uint8_t *out)
 #define ALERT_FIXED 28
 #define EV_FIXED 24
 #define HIST_FIXED 24
-#define REC_CRC 4 /* the seal: be32 CRC-32 of the bytes before it */
+#define REC_SEAL 4 /* the seal: be32, the low 32 bits of XXH3-64 of the bytes before it */
 
 /* Fixed-offset fields of an incident record, for readers that need one
  * field of many records (top-N, histograms) after cgs_inc_peek. */
@@ -285,11 +285,11 @@ static inline uint64_t cgs_rec_attack(const uint8_t *p)
     return p[0] >= 3 ? get64(p + OFF_ATTACK) : 0;
 }
 
-/* Writes the seal of the n-byte record p (its last REC_CRC bytes): the
+/* Writes the seal of the n-byte record p (its last REC_SEAL bytes): the
  * encoders do, and so must whoever patches an encoded record after. */
 void cgs_seal(uint8_t *p, size_t n);
 /* A record of db (DB_INC, DB_ALERT, DB_EV, DB_HIST) of the version before
- * the sealed one, that decodes: written to out (n + REC_CRC bytes) in the
+ * the sealed one, that decodes: written to out (n + REC_SEAL bytes) in the
  * sealed version, 1. Anything else (sealed already, older, damaged): 0. */
 int cgs_rec_reseal(int db, const uint8_t *p, size_t n, uint8_t *out);
 

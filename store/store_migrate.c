@@ -15,7 +15,7 @@
  *     added. The other indexes and partitions do not change;
  *  3. every record of the four record databases (incidents, alerts,
  *     evidence, history) of an unsealed version is sealed: the same bytes
- *     with the new version and the CRC-32 after them (store_rec.c). Keys,
+ *     with the new version and the seal after them (store_rec.c). Keys,
  *     indexes and values do not change;
  *  4. meta "schema" becomes 4, and the transaction commits.
  * A record that does not decode is left as it is in both steps: readers
@@ -126,9 +126,9 @@ static int seal_all(cg_store *st, MDB_txn *txn, uint8_t **buf, size_t *cap, cons
         for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
              rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
             MDB_val nk, nv;
-            if (k.mv_size > sizeof key || v.mv_size > SIZE_MAX - REC_CRC)
+            if (k.mv_size > sizeof key || v.mv_size > SIZE_MAX - REC_SEAL)
                 continue;
-            if (reserve(buf, cap, v.mv_size + REC_CRC)) {
+            if (reserve(buf, cap, v.mv_size + REC_SEAL)) {
                 rc = CG_ENOMEM;
                 break;
             }
@@ -137,7 +137,7 @@ static int seal_all(cg_store *st, MDB_txn *txn, uint8_t **buf, size_t *cap, cons
             /* the key copied: LMDB rewrites the node k points into */
             memcpy(key, k.mv_data, k.mv_size);
             nk = (MDB_val){ k.mv_size, key };
-            nv = (MDB_val){ v.mv_size + REC_CRC, *buf };
+            nv = (MDB_val){ v.mv_size + REC_SEAL, *buf };
             if ((rc = mdb_cursor_put(cur, &nk, &nv, MDB_CURRENT)) != 0)
                 break;
         }

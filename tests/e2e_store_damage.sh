@@ -12,7 +12,7 @@
 # it is not a store, or that incident 1 is not found: counted apart); an
 # exit by a signal, or any other status, fails, and so does a query that
 # exits 0 with an answer other than the undamaged store's (every record is
-# sealed with a CRC-32: bytes overwritten in place are "checksum mismatch",
+# sealed with a checksum: bytes overwritten in place are "checksum mismatch",
 # never other values). Every fifth round
 # store check runs too and must say damaged whenever query did. In a
 # sanitizer build run is left out of the rounds: LMDB's writer copying

@@ -3,7 +3,7 @@
  *
  * Input: byte 0 chooses the record kind (bits 0-1: incident, alert, evidence,
  * history) and, with bit 2, that the harness writes the record's seal (its
- * last 4 bytes, the CRC-32 of those before) before decoding, so that mutated
+ * last 4 bytes, the checksum of those before) before decoding, so that mutated
  * records reach the layout's checks past the seal; the rest is the record,
  * in a buffer of exactly its size. A record of the unsealed version before
  * the current one is sealed too (cgs_rec_reseal), and what that gives must
@@ -172,11 +172,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (!p)
         abort();
     memcpy(p, data + 1, n);
-    if ((data[0] & 4) && n >= REC_CRC)
+    if ((data[0] & 4) && n >= REC_SEAL)
         cgs_seal(p, n);
     {
         static const int dbs[4] = { DB_INC, DB_ALERT, DB_EV, DB_HIST };
-        uint8_t *q = malloc(n + REC_CRC);
+        uint8_t *q = malloc(n + REC_SEAL);
         if (!q)
             abort();
         if (cgs_rec_reseal(dbs[data[0] & 3], p, n, q)) {
@@ -189,10 +189,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             } u;
             int rc;
             switch (data[0] & 3) {
-            case 0: rc = cgs_inc_decode(q, n + REC_CRC, &u.x, &why); break;
-            case 1: rc = cgs_alert_decode(q, n + REC_CRC, &u.a, &why); break;
-            case 2: rc = cgs_ev_decode(q, n + REC_CRC, &u.e, &why); break;
-            default: rc = cgs_hist_decode(q, n + REC_CRC, &u.h, &why); break;
+            case 0: rc = cgs_inc_decode(q, n + REC_SEAL, &u.x, &why); break;
+            case 1: rc = cgs_alert_decode(q, n + REC_SEAL, &u.a, &why); break;
+            case 2: rc = cgs_ev_decode(q, n + REC_SEAL, &u.e, &why); break;
+            default: rc = cgs_hist_decode(q, n + REC_SEAL, &u.h, &why); break;
             }
             if (rc != 0)
                 fail("a sealed record does not decode", why);
