@@ -27,6 +27,7 @@ static const char main_usage[] =
     "  rules check  load rule files and report loaded, skipped and broken rules\n"
     "  ctl          a command to a running sensor: stats, reload, reopen, flows, version\n"
     "  store        check (every record), backup -o DIR (while run writes), restore -i DIR\n"
+    "  keys         init (the SOC's Ed25519 signing key pair), show (its fingerprint)\n"
     "  version      print the version\n"
     "\n"
     "`canhgac COMMAND --help` describes each command.\n"
@@ -74,6 +75,8 @@ int main(int argc, char **argv)
         return store_exit(cg_cmd_incident(argc - 1, argv + 1));
     if (!strcmp(cmd, "store"))
         return cg_cmd_store(argc - 1, argv + 1);
+    if (!strcmp(cmd, "keys"))
+        return cg_cmd_keys(argc - 1, argv + 1);
     if (!strcmp(cmd, "rules"))
         return cg_cmd_rules(argc - 1, argv + 1);
     if (!strcmp(cmd, "ctl"))

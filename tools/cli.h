@@ -30,6 +30,7 @@ int cg_cmd_rules(int argc, char **argv);
 int cg_cmd_incident(int argc, char **argv);
 int cg_cmd_ctl(int argc, char **argv);
 int cg_cmd_store(int argc, char **argv);
+int cg_cmd_keys(int argc, char **argv);
 
 /* The default store directory: $CANHGAC_STORE, else "./canhgac-store". */
 const char *cg_cli_default_store(void);
