@@ -351,14 +351,20 @@ static int read_key_file(const char *path, int check_mode, char *buf, size_t *le
     return 0;
 }
 
-/* The key in the PEM text buf[0..n) of the file path: private or public. */
+/* The key in the PEM text buf[0..n) of the file path: private or public. The
+ * file is judged step by step (its label, its base64, its DER) so that the
+ * message says which is wrong: OpenSSL 3's decoders say "unsupported" for
+ * all of them. */
 static int parse_key(const char *path, const char *buf, size_t n, int priv, EVP_PKEY **out,
                      char *err, size_t errlen)
 {
     const char *want = priv ? "private" : "public";
-    char label[48];
-    EVP_PKEY *pk;
+    char label[48], *name = NULL, *header = NULL;
+    unsigned char *der = NULL;
+    long dlen = 0;
+    EVP_PKEY *pk = NULL;
     BIO *b;
+    int ok;
 
     pem_label(buf, n, label, sizeof label);
     if (!label[0])
@@ -367,6 +373,11 @@ static int parse_key(const char *path, const char *buf, size_t n, int priv, EVP_
         return fail(CG_EUNSUPPORTED, err, errlen,
                     "%s: an encrypted private key: canhgac reads unencrypted PKCS#8 keys "
                     "(kept safe by their mode, 0600)",
+                    path);
+    if (!strcmp(label, "OPENSSH PRIVATE KEY"))
+        return fail(CG_EUNSUPPORTED, err, errlen,
+                    "%s: an OpenSSH key: canhgac reads PKCS#8 PEM keys (canhgac keys init "
+                    "makes one)",
                     path);
     if (priv && !strcmp(label, "PUBLIC KEY"))
         return fail(CG_EMALFORMED, err, errlen, "%s: holds a public key, not a private key", path);
@@ -377,14 +388,26 @@ static int parse_key(const char *path, const char *buf, size_t n, int priv, EVP_
                     path, path);
     if (priv ? !strstr(label, "PRIVATE KEY") : strcmp(label, "PUBLIC KEY") != 0)
         return fail(CG_EMALFORMED, err, errlen, "%s: a PEM %s, not a %s key", path, label, want);
+    /* the block's base64 first, then its DER as a key */
     if (!(b = BIO_new_mem_buf(buf, (int)n)))
         return fail(CG_ENOMEM, err, errlen, "%s: out of memory", path);
-    pk = priv ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL)
-              : PEM_read_bio_PUBKEY(b, NULL, no_passphrase, NULL);
+    ok = PEM_read_bio(b, &name, &header, &der, &dlen) == 1;
+    OPENSSL_free(name);
+    OPENSSL_free(header);
+    OPENSSL_clear_free(der, dlen > 0 ? (size_t)dlen : 0);
+    if (ok && dlen > 0 && BIO_reset(b) == 1)
+        pk = priv ? PEM_read_bio_PrivateKey(b, NULL, no_passphrase, NULL)
+                  : PEM_read_bio_PUBKEY(b, NULL, no_passphrase, NULL);
     BIO_free(b);
+    if (!ok)
+        return fail(CG_EMALFORMED, err, errlen,
+                    "%s: a damaged PEM file (its base64 does not decode, or no END line)", path);
+    if (dlen <= 0)
+        return fail(CG_EMALFORMED, err, errlen, "%s: an empty PEM block", path);
     if (!pk)
-        return fail(CG_EMALFORMED, err, errlen, "%s: not a readable PEM %s key (OpenSSL: %s)", path,
-                    want, ssl_reason());
+        return fail(CG_EMALFORMED, err, errlen,
+                    "%s: a damaged %s key (its PEM block decodes to no key OpenSSL reads)", path,
+                    want);
     if (EVP_PKEY_get_id(pk) != EVP_PKEY_ED25519) {
         const char *type = EVP_PKEY_get0_type_name(pk);
         char t[32];

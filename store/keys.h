@@ -54,8 +54,9 @@
  *    over the whole note; the caller puts the file in front).
  *  - Output parameters are written only on success.
  *  - A cg_key is immutable once loaded: sign, verify and the accessors may
- *    run on one key from many threads at once (OpenSSL 3 takes a key for
- *    signing read-only); cg_key_free when nothing else uses it.
+ *    run on one key from many threads at once (an EVP_PKEY that no thread
+ *    changes may be shared: openssl-threads(7)); cg_key_free when nothing
+ *    else uses it.
  *  - OpenSSL's error queue is left empty by every function.
  *
  * Caveats:
@@ -92,17 +93,23 @@ typedef struct cg_key cg_key;
 int cg_key_init(const char *priv_path, const char *pub_path, char *err, size_t errlen);
 
 /* Loads the private key at path into *out. Refused, each with its own code
- * and a line naming the file:
- *   missing                       CG_ENOTFOUND  "FILE: No such file or directory"
- *   cannot be opened or read      CG_EIO        "FILE: Permission denied"
- *   not a regular file            CG_EINVAL     "FILE: not a regular file"
- *   group/world access            CG_EINVAL     "FILE: readable by others (mode 0644):
- *                                               chmod 600 FILE" (or "writable by others")
- *   not PEM, or not a private key CG_EMALFORMED "FILE: not a PEM file", "FILE: holds a
- *                                               public key, not a private key", ...
- *   encrypted                     CG_EUNSUPPORTED
- *   another algorithm             CG_EUNSUPPORTED "FILE: an ED448 key, not Ed25519"
- *   out of memory                 CG_ENOMEM */
+ * and one line that starts with the file:
+ *   missing                      CG_ENOTFOUND    "FILE: No such file or directory"
+ *   cannot be opened or read     CG_EIO          "FILE: Permission denied"
+ *   not a regular file           CG_EINVAL       "FILE: not a regular file"
+ *   open to others               CG_EINVAL       "FILE: readable by others (mode 0644):
+ *                                                chmod 600 FILE" ("writable by others")
+ *   not PEM                      CG_EMALFORMED   "FILE: not a PEM file"
+ *   another PEM                  CG_EMALFORMED   "FILE: holds a public key, not a private
+ *                                                key", "FILE: a PEM CERTIFICATE, not ..."
+ *   damaged                      CG_EMALFORMED   "FILE: a damaged PEM file (...)" (its
+ *                                                base64), "FILE: a damaged private key
+ *                                                (...)" (its DER), "FILE: an empty PEM block"
+ *   encrypted, OpenSSH's format  CG_EUNSUPPORTED "FILE: an encrypted private key: ..."
+ *   another algorithm            CG_EUNSUPPORTED "FILE: key type ED448, not Ed25519"
+ *   larger than 16 KiB           CG_EMALFORMED
+ *   out of memory                CG_ENOMEM
+ * A FIFO or a device is refused without being read. */
 int cg_key_load_private(cg_key **out, const char *path, char *err, size_t errlen);
 /* Loads the public key at path (SPKI PEM) into *out: the same refusals but the
  * mode check; a key so loaded verifies and cannot sign. */
@@ -124,7 +131,8 @@ void cg_key_fingerprint(const cg_key *k, char hex[65]);
 /* Signs msg[0..n) (pure Ed25519). 0; CG_EINVAL for a key with no private
  * half; CG_ENOMEM. */
 int cg_key_sign(const cg_key *k, const void *msg, size_t n, uint8_t sig[CG_KEY_SIG_LEN]);
-/* 0 when sig is this key's signature of msg[0..n), else CG_ECORRUPT. */
+/* 0 when sig is this key's signature of msg[0..n), else CG_ECORRUPT
+ * (CG_ENOMEM when OpenSSL cannot allocate its context). */
 int cg_key_verify(const cg_key *k, const void *msg, size_t n, const uint8_t sig[CG_KEY_SIG_LEN]);
 
 /* ---- signed notes ------------------------------------------------------------- */
@@ -137,8 +145,8 @@ int cg_note_key_id(const cg_key *k, const char *name, uint32_t *id);
  * NUL-terminated, the caller frees) is text, "\n" and one signature line;
  * *outlen (may be NULL) its length. CG_EINVAL when name is not a valid key
  * name, or text is empty, does not end in "\n", is not valid UTF-8 or holds
- * a control character other than "\n"; CG_EINVAL for a public-only key;
- * CG_ENOMEM. */
+ * a control character other than "\n", or the note would be longer than
+ * CG_NOTE_MAX_LEN; CG_EINVAL for a public-only key; CG_ENOMEM. */
 int cg_note_sign(const cg_key *k, const char *name, const char *text, char **out, size_t *outlen);
 
 /* Verifies note[0..len) (need not be NUL-terminated) against this key under

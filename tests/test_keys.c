@@ -506,23 +506,43 @@ static void test_bad_keys(void)
             "a PEM CERTIFICATE, not a private key");
     REFUSED(cg_key_load_public, P("cert.pem"), CG_EMALFORMED,
             "a PEM CERTIFICATE, not a public key");
-    /* damaged: base64 cut, a character changed */
+    /* damaged: a character of the base64 changed, the END line cut, an empty
+     * block, base64 that is not a key, a key cut short */
     {
-        char *d = strdup(priv);
-        char *body = d + 28; /* after the BEGIN line */
-        body[10] = '*';
+        char *d = malloc(npriv + npub + 256);
+        strcpy(d, priv);
+        d[28 + 10] = '*'; /* after the BEGIN line */
         write_file(P("damaged.pem"), d, npriv, 0600);
         REFUSED(cg_key_load_private, P("damaged.pem"), CG_EMALFORMED,
-                "not a readable PEM private key");
+                "a damaged PEM file (its base64 does not decode");
         strcpy(d, pub);
         d[27 + 20] = '!';
-        write_file(P("damaged-pub.pem"), d, npub, 0600);
-        REFUSED(cg_key_load_public, P("damaged-pub.pem"), CG_EMALFORMED,
-                "not a readable PEM public key");
+        write_file(P("damaged-pub.pem"), d, npub, 0644);
+        REFUSED(cg_key_load_public, P("damaged-pub.pem"), CG_EMALFORMED, "a damaged PEM file");
+        strcpy(d, priv);
+        *strstr(d, "-----END") = 0;
+        write_file(P("no-end.pem"), d, strlen(d), 0600);
+        REFUSED(cg_key_load_private, P("no-end.pem"), CG_EMALFORMED, "no END line");
         strcpy(d, "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n");
         write_file(P("hollow.pem"), d, strlen(d), 0600);
-        REFUSED(cg_key_load_private, P("hollow.pem"), CG_EMALFORMED,
-                "not a readable PEM private key");
+        REFUSED(cg_key_load_private, P("hollow.pem"), CG_EMALFORMED, "PEM");
+        strcpy(d, "-----BEGIN PRIVATE KEY-----\naGVsbG8gd29ybGQ=\n-----END PRIVATE KEY-----\n");
+        write_file(P("not-der.pem"), d, strlen(d), 0600);
+        REFUSED(cg_key_load_private, P("not-der.pem"), CG_EMALFORMED,
+                "a damaged private key (its PEM block decodes to no key OpenSSL reads)");
+        strcpy(d,
+               "-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEAY1Ilaav2VYTeqjcSR9KfCsXh\n"
+               "-----END PUBLIC KEY-----\n");
+        write_file(P("short-pub.pem"), d, strlen(d), 0644);
+        REFUSED(cg_key_load_public, P("short-pub.pem"), CG_EMALFORMED,
+                "a damaged public key (its PEM block decodes to no key OpenSSL reads)");
+        /* OpenSSH's own format */
+        strcpy(d,
+               "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmU=\n"
+               "-----END OPENSSH PRIVATE KEY-----\n");
+        write_file(P("openssh.pem"), d, strlen(d), 0600);
+        REFUSED(cg_key_load_private, P("openssh.pem"), CG_EUNSUPPORTED,
+                "an OpenSSH key: canhgac reads PKCS#8 PEM keys");
         free(d);
     }
     /* encrypted: refused, never prompted for */
