@@ -699,7 +699,7 @@ static int check_store(cg_store *st, int *fresh)
         goto fail;
     for (int i = DB_META + 1; i < DB_N; i++) {
         unsigned fl = 0, want = i >= DB_IX0 ? INDEX_FLAGS : 0;
-        if (schema < 3 && cgs_db_v3(i))
+        if (!cgs_db_in(i, schema))
             continue;
         rc = mdb_dbi_open(txn, cgs_db_names[i], 0, &st->dbi[i]);
         if (rc == MDB_NOTFOUND || rc == MDB_INCOMPATIBLE) {
@@ -775,6 +775,8 @@ static int create_store(cg_store *st)
         v = (MDB_val){ 8, b };
         rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
     }
+    if (!rc)
+        rc = cgs_log_begin_origin(st, txn);
     if (rc) {
         mdb_txn_abort(txn);
         return cgs_fail_mdb(st, rc, "creating the store");
@@ -864,6 +866,7 @@ fail:
     if (st->lockfd >= 0)
         close(st->lockfd);
     free(st->enc);
+    free(st->leafbuf);
     free(st);
     return code;
 }
@@ -882,6 +885,7 @@ void cg_store_close(cg_store *st)
     if (last_err.st == st)
         last_err.st = NULL, last_err.msg[0] = 0;
     free(st->enc);
+    free(st->leafbuf);
     free(st);
 }
 
@@ -938,6 +942,12 @@ int cg_store_begin(cg_store *st)
     if (rc) {
         st->wtxn = NULL;
         return cgs_fail_mdb(st, rc, "begin");
+    }
+    rc = cgs_log_load(st, st->wtxn);
+    if (rc) {
+        mdb_txn_abort(st->wtxn);
+        st->wtxn = NULL;
+        return cgs_fail_mdb(st, rc, "log");
     }
     st->wstate = W_OPEN;
     st->last_put = 0;
@@ -1095,6 +1105,8 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
     rc = mdb_put(st->wtxn, st->dbi[DB_INC], &k, &v, append ? MDB_APPEND : 0);
     if (rc)
         return batch_fail(st, rc, "incidents");
+    if ((rc = cgs_log_add(st, st->wtxn, CGS_LOG_INC, k.mv_data, st->enc, size)) != 0)
+        return batch_fail(st, rc, "log");
     if (append)
         st->inc_last = inc->id;
     cgs_ix_keys(&x, &nk);
@@ -1134,6 +1146,8 @@ int cg_store_put_alert(cg_store *st, uint64_t id, uint32_t seq, const cg_alert *
         if (rc)
             return batch_fail(st, rc, "alerts");
         cgs_alert_encode(v.mv_data, a);
+        if ((rc = cgs_log_add(st, st->wtxn, CGS_LOG_ALERT, key, v.mv_data, size)) != 0)
+            return batch_fail(st, rc, "log");
     }
     if (a->community_id && a->community_id[0]) {
         uint64_t h = cgs_hash64(a->community_id);
@@ -1177,6 +1191,8 @@ int cg_store_put_evidence(cg_store *st, uint64_t id, uint32_t seq, const cg_evid
     if (rc)
         return batch_fail(st, rc, "evidence");
     cgs_ev_encode(v.mv_data, ev);
+    if ((rc = cgs_log_add(st, st->wtxn, CGS_LOG_EV, key, v.mv_data, v.mv_size)) != 0)
+        return batch_fail(st, rc, "log");
     return 0;
 }
 

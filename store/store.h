@@ -552,6 +552,46 @@ typedef struct cg_store_info {
 } cg_store_info;
 int cg_store_info_get(cg_store *st, cg_store_info *out);
 
+/* ---- the log (store_log.c) ------------------------------------------------ */
+
+/* Every record the store accepts (an incident created or changed, an alert,
+ * an evidence packet, a history entry) is also a leaf of an append-only
+ * Merkle tree hashed as RFC 9162 does (leaf SHA-256(0x00 | data), node
+ * SHA-256(0x01 | left | right); store_log.c has the leaf's bytes), written
+ * in the same transaction. A store of schema 2 or 3 gets its log when it is
+ * migrated (every record, in key order, incidents first); before that these
+ * are CG_EOLDER. */
+
+/* The tree as last committed: its name (meta "origin"), size and root. */
+typedef struct cg_store_head {
+    char origin[64];
+    uint64_t size;
+    uint8_t root[32];
+} cg_store_head;
+int cg_store_log_head(cg_store *st, cg_store_head *out);
+/* The RFC 9162 consistency proof from the tree of old leaves to the tree of
+ * size leaves (1 <= old <= size <= the tree's size): *n hashes in path. */
+int cg_store_log_consistency(cg_store *st, uint64_t old, uint64_t size, uint8_t path[64][32],
+                             unsigned *n);
+
+typedef struct cg_store_verify_stats {
+    uint64_t leaves;   /* in the log */
+    uint64_t records;  /* checked against their latest leaf */
+    uint64_t problems; /* lines given to the callback */
+} cg_store_verify_stats;
+typedef void (*cg_store_problem_fn)(const char *line, void *arg);
+/* In one read transaction: the leaves are numbered without a gap, the
+ * stored nodes make the root the leaves make (that root in head->root, with
+ * the origin and size, when head is not NULL), and every record of the four
+ * kinds equals its latest leaf. fn gets one line per problem, naming the
+ * record: "incident 42: record does not match leaf 1234", "alert 42/3:
+ * record missing (leaf 77)", "history 42/5: no leaf in the log (written
+ * outside canhgac)", "log_nodes: the tree's nodes do not match its N
+ * leaves". 0 when all holds; CG_ECORRUPT when fn was called; another code
+ * for another failure. Memory: 32 bytes per leaf. */
+int cg_store_verify(cg_store *st, cg_store_problem_fn fn, void *arg, cg_store_verify_stats *out,
+                    cg_store_head *head);
+
 /* ---- a damaged store (store_guard.c, store_check.c) ---------------------- */
 
 /* Installs SIGSEGV and SIGBUS handlers for the process: a fault inside the

@@ -55,6 +55,10 @@ static void key_str(int db, const MDB_val *k, char *out, size_t len)
             snprintf(out + n, len - n, "/%llu", (unsigned long long)get64(p + 8));
         return;
     }
+    if (db == DB_LOG && k->mv_size == 8) {
+        snprintf(out, len, "%llu", (unsigned long long)get64(p));
+        return;
+    }
     if (db == DB_META) {
         snprintf(out, len, "%.*s", (int)(k->mv_size > 32 ? 32 : k->mv_size), (const char *)p);
         return;
@@ -103,6 +107,22 @@ static const char *judge(const cg_store *st, int db, const MDB_val *k, const MDB
         return cgs_hist_decode(vp, v->mv_size, &u.h, &why) ? why : NULL;
     case DB_PARTS: return k->mv_size == 4 && v->mv_size == 16 ? NULL : "not a partition span";
     case DB_PAIRS: return k->mv_size == 36 && v->mv_size == 16 ? NULL : "not an attack pair";
+    case DB_LOG:
+        if (k->mv_size != 8)
+            return "key not 8 bytes";
+        return v->mv_size >= 41 && v->mv_size <= 49 && vp[32] >= CGS_LOG_INC &&
+                vp[32] <= CGS_LOG_HIST &&
+                v->mv_size ==
+                    33u +
+                        (vp[32] == CGS_LOG_INC        ? 8
+                             : vp[32] == CGS_LOG_HIST ? 16
+                                                      : 12)
+            ? NULL
+            : "not a leaf entry";
+    case DB_LOGN:
+        if (k->mv_size != 9 || kp[0] == 0 || kp[0] > 63)
+            return "not a node key";
+        return v->mv_size == 32 ? NULL : "node not 32 bytes";
     default: {
         const struct cgs_ixdef *ix = &cgs_ix[db - DB_IX0];
         unsigned kl = ix->keylen + (ix->flags & IXF_PART ? 4 : 0);
@@ -129,7 +149,7 @@ int cg_store_check(cg_store *st, int db, void (*cb)(const char *problem, void *a
 
     if (!name)
         return cgs_fail(st, CG_EINVAL, "no database %d", db);
-    if (st->schema < 3 && cgs_db_v3(db)) {
+    if (!cgs_db_in(db, st->schema)) {
         *entries = 0;
         return 0;
     }

@@ -55,6 +55,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "store/merkle.h"
 #include "store/store.h"
 
 #define MIB (1024u * 1024u)
@@ -62,8 +63,21 @@
 #define STR_MAX 65535u /* be16 length, NUL included */
 
 /* The named databases. The index databases follow DB_IX0 in cgs_ix order.
- * DB_PAIRS and by_attack are new in schema 3 (cgs_db_v3). */
-enum { DB_META, DB_INC, DB_ALERT, DB_EV, DB_HIST, DB_PARTS, DB_PAIRS, DB_IX0, DB_N = DB_IX0 + 14 };
+ * DB_PAIRS and by_attack are new in schema 3 (cgs_db_v3), DB_LOG and
+ * DB_LOGN in schema 4 (cgs_db_v4). */
+enum {
+    DB_META,
+    DB_INC,
+    DB_ALERT,
+    DB_EV,
+    DB_HIST,
+    DB_PARTS,
+    DB_PAIRS,
+    DB_LOG,
+    DB_LOGN,
+    DB_IX0,
+    DB_N = DB_IX0 + 14
+};
 
 /* Partitions: ids in runs of PART_IDS (store_rec.c). Part of the on-disk
  * format of schemas 2 and 3. Ids stay below ID_LIMIT so that a partition number
@@ -99,6 +113,18 @@ enum {
 static inline int cgs_db_v3(int i)
 {
     return i == DB_PAIRS || i == DB_IX0 + IX_ATTACK;
+}
+
+/* Whether database i is one that schema 3 did not have. */
+static inline int cgs_db_v4(int i)
+{
+    return i == DB_LOG || i == DB_LOGN;
+}
+
+/* Whether database i is in a store of the given schema. */
+static inline int cgs_db_in(int i, uint32_t schema)
+{
+    return !(schema < 3 && cgs_db_v3(i)) && !(schema < 4 && cgs_db_v4(i));
 }
 
 #define IX_KEYMAX 16    /* a field's key */
@@ -152,8 +178,26 @@ struct cg_store {
     uint64_t memo_id, memo_hash;
     struct cgs_touched touched[TOUCHED_MAX]; /* this batch's partitions */
     unsigned ntouched;
+    cg_mt_frontier mt; /* the log's right edge, in the write transaction (store_log.c) */
+    uint8_t *leafbuf;  /* a leaf's bytes before they are hashed */
+    size_t leaf_cap;
     char dir[];
 };
+
+/* ---- the log (store_log.c) ------------------------------------------------ */
+
+/* The kinds of record a leaf names (the byte after its hash). */
+enum { CGS_LOG_INC = 1, CGS_LOG_ALERT = 2, CGS_LOG_EV = 3, CGS_LOG_HIST = 4 };
+/* Loads st->mt from the log in txn (a write transaction). An LMDB code. */
+int cgs_log_load(cg_store *st, MDB_txn *txn);
+/* Appends the leaf of the record rec[0..n) of that kind under key (8, 12
+ * or 16 bytes as the kind says), in txn, after st->mt was loaded in it. An
+ * LMDB code (ENOMEM for out of memory). rec may be in LMDB's map: it is
+ * read before any put. */
+int cgs_log_add(cg_store *st, MDB_txn *txn, unsigned kind, const uint8_t *key, const uint8_t *rec,
+                size_t n);
+/* Writes meta "origin": a new log's name. An LMDB code. */
+int cgs_log_begin_origin(cg_store *st, MDB_txn *txn);
 
 /* ---- errors (store.c) -------------------------------------------------- */
 

@@ -17,7 +17,10 @@
  *     evidence, history) of an unsealed version is sealed: the same bytes
  *     with the new version and the seal after them (store_rec.c). Keys,
  *     indexes and values do not change;
- *  4. meta "schema" becomes 4, and the transaction commits.
+ *  4. the log begins (store_log.c): log and log_nodes are created, meta
+ *     "origin" drawn, and every record that decodes gets its leaf, in key
+ *     order: the incidents, then the alerts, the evidence and the history;
+ *  5. meta "schema" becomes 4, and the transaction commits.
  * A record that does not decode is left as it is in both steps: readers
  * report it as they did. LMDB lets one write transaction run at a time
  * across processes, so a sensor or another triage call waits for it (from
@@ -148,6 +151,67 @@ static int seal_all(cg_store *st, MDB_txn *txn, uint8_t **buf, size_t *cap, cons
     return rc;
 }
 
+/* Step 4: the log of what the store holds. An LMDB code. */
+static int begin_log(cg_store *st, MDB_txn *txn, const char **what)
+{
+    static const struct {
+        int db;
+        unsigned kind;
+        size_t klen;
+    } kinds[] = {
+        { DB_INC, CGS_LOG_INC, 8 },
+        { DB_ALERT, CGS_LOG_ALERT, 12 },
+        { DB_EV, CGS_LOG_EV, 12 },
+        { DB_HIST, CGS_LOG_HIST, 16 },
+    };
+    int rc = 0;
+
+    for (int i = 0; i < DB_N && !rc; i++)
+        if (cgs_db_v4(i)) {
+            *what = cgs_db_names[i];
+            rc = mdb_dbi_open(txn, cgs_db_names[i], MDB_CREATE, &st->dbi[i]);
+        }
+    *what = "meta";
+    if (!rc)
+        rc = cgs_log_begin_origin(st, txn);
+    *what = "log";
+    if (!rc)
+        rc = cgs_log_load(st, txn);
+    for (size_t d = 0; d < sizeof kinds / sizeof kinds[0] && !rc; d++) {
+        MDB_cursor *cur;
+        MDB_val k, v;
+        if ((rc = mdb_cursor_open(txn, st->dbi[kinds[d].db], &cur)) != 0)
+            break;
+        for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+            union {
+                cg_incident x;
+                cg_alert a;
+                cg_evidence e;
+                cg_history h;
+            } u;
+            const char *why;
+            int bad;
+            if (k.mv_size != kinds[d].klen)
+                continue;
+            switch (kinds[d].db) {
+            case DB_INC: bad = cgs_inc_decode(v.mv_data, v.mv_size, &u.x, &why); break;
+            case DB_ALERT: bad = cgs_alert_decode(v.mv_data, v.mv_size, &u.a, &why); break;
+            case DB_EV: bad = cgs_ev_decode(v.mv_data, v.mv_size, &u.e, &why); break;
+            default: bad = cgs_hist_decode(v.mv_data, v.mv_size, &u.h, &why); break;
+            }
+            if (bad)
+                continue; /* damaged: no leaf blesses it */
+            if ((rc = cgs_log_add(st, txn, kinds[d].kind, k.mv_data, v.mv_data, v.mv_size)) != 0)
+                break;
+        }
+        mdb_cursor_close(cur);
+        if (rc == MDB_NOTFOUND)
+            rc = 0;
+    }
+    return rc;
+}
+
 int cgs_migrate(cg_store *st)
 {
     MDB_txn *txn = NULL;
@@ -174,6 +238,8 @@ int cgs_migrate(cg_store *st)
     rc = schema == 2 ? to_v3(st, txn, &buf, &cap, &what) : 0;
     if (!rc)
         rc = seal_all(st, txn, &buf, &cap, &what);
+    if (!rc)
+        rc = begin_log(st, txn, &what);
     if (!rc) {
         put32(b, CG_STORE_SCHEMA);
         k = (MDB_val){ 6, (void *)"schema" };

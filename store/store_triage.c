@@ -131,7 +131,7 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
     struct cgs_ixkeys okeys, nkeys;
     uint8_t *rec = NULL, *hrec[3] = { NULL, NULL, NULL };
     size_t rlen, hlen[3];
-    uint64_t seq;
+    uint64_t seq = 0;
     const char *why, *what = "history";
     int rc, code = 0, nh;
 
@@ -140,6 +140,10 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
     rc = mdb_txn_begin(st->env, NULL, 0, &txn);
     if (rc)
         return cgs_fail_mdb(st, rc, "triage");
+    if ((rc = cgs_log_load(st, txn)) != 0) {
+        code = cgs_fail_mdb(st, rc, "log");
+        goto out;
+    }
     put64(key, id);
     k = (MDB_val){ 8, key };
     rc = mdb_get(txn, st->dbi[DB_INC], &k, &v);
@@ -192,6 +196,8 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
         v = (MDB_val){ hlen[i], hrec[i] };
         /* an entry already at that key is a damaged history: never overwrite it */
         rc = mdb_put(txn, st->dbi[DB_HIST], &k, &v, MDB_NOOVERWRITE);
+        if (!rc)
+            rc = cgs_log_add(st, txn, CGS_LOG_HIST, key, hrec[i], hlen[i]);
     }
     if (rc == MDB_KEYEXIST) {
         code = cgs_fail(st, CG_ECORRUPT, "history of incident %llu: seq %llu taken",
@@ -203,6 +209,8 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
         k = (MDB_val){ 8, key };
         v = (MDB_val){ rlen, rec };
         rc = mdb_put(txn, st->dbi[DB_INC], &k, &v, 0);
+        if (!rc)
+            rc = cgs_log_add(st, txn, CGS_LOG_INC, key, rec, rlen);
     }
     if (!rc)
         rc = cgs_ix_apply(st, txn, id, &okeys, &nkeys, &what);

@@ -30,6 +30,9 @@ int cg_cmd_rules(int argc, char **argv);
 int cg_cmd_incident(int argc, char **argv);
 int cg_cmd_ctl(int argc, char **argv);
 int cg_cmd_store(int argc, char **argv);
+/* cmd_log.c: store checkpoint and store verify (exit codes) */
+int cg_store_cmd_checkpoint(const char *dir, const char *out, const char *keyfile, int force);
+int cg_store_cmd_verify(const char *dir, const char *checkpoint, const char *keyfile);
 int cg_cmd_keys(int argc, char **argv);
 
 /* The default store directory: $CANHGAC_STORE, else "./canhgac-store". */

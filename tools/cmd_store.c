@@ -6,6 +6,7 @@
  *                                  writes
  *   store restore -i BACKUP -d DIR put a backup in place of a damaged store;
  *                                  refused while a sensor writes DIR
+ *   store checkpoint, store verify the log (cmd_log.c)
  *
  * check walks each database in a child process of its own: a damaged page
  * that faults ends that child with one line naming the database and the key
@@ -26,6 +27,8 @@ static const char store_usage[] =
     "usage: canhgac store check [-d DIR]\n"
     "       canhgac store backup [-d DIR] -o OUTDIR\n"
     "       canhgac store restore -i BACKUP [-d DIR]\n"
+    "       canhgac store checkpoint [-d DIR] -o FILE [--key PRIVATE.pem] [--force]\n"
+    "       canhgac store verify [-d DIR] [--checkpoint FILE] [--key PUBLIC.pem]\n"
     "\n"
     "check    reads every key and record of every database of the store and\n"
     "         prints one line per problem (the database and the key); exit 0\n"
@@ -36,15 +39,33 @@ static const char store_usage[] =
     "restore  puts the backup BACKUP in DIR: refused while a sensor writes DIR\n"
     "         (stop it first); the data.mdb it replaces is kept as\n"
     "         data.mdb.damaged-SECONDS\n"
+    "checkpoint  verifies the store (as verify), then writes its log's tree\n"
+    "         head as a signed checkpoint to FILE (- for stdout): the store's\n"
+    "         origin, the tree size, the base64 root, a blank line and the\n"
+    "         Ed25519 signature line (c2sp.org/tlog-checkpoint); the key is\n"
+    "         DIR/soc-private.pem unless --key (canhgac keys init makes it)\n"
+    "verify   recomputes every leaf of the store's log from its record and the\n"
+    "         tree from its leaves, and prints one line per record that\n"
+    "         differs (\"incident 42: record does not match leaf 1234\"); with\n"
+    "         --checkpoint, checks its signature (DIR/soc-public.pem unless\n"
+    "         --key) and proves that today's tree extends it (an RFC 9162\n"
+    "         consistency proof): nothing it held was rewritten or removed\n"
     "\n"
     "options:\n"
     "  -d, --store DIR   the store (default $CANHGAC_STORE, else ./canhgac-store)\n"
     "  -o, --output DIR  backup: where the copy goes\n"
     "  -i, --input DIR   restore: the backup\n"
+    "  -o, --output FILE checkpoint: where it goes (refused if it exists)\n"
+    "  -k, --key FILE    checkpoint: the private key; verify: the public key\n"
+    "  -c, --checkpoint FILE  verify: an earlier checkpoint of this store\n"
+    "  -f, --force       checkpoint: replace FILE\n"
     "  -h, --help        this help\n"
     "\n"
-    "exit codes: 0 success (check: clean); 1 failed while running; 2 bad\n"
-    "input, a store that cannot be opened, or (check) a damaged store\n";
+    "exit codes: 0 success (check: clean; verify: verified, and extends the\n"
+    "checkpoint); 1 failed while running; 2 bad input, a store that cannot be\n"
+    "opened, (check) a damaged store, (verify, checkpoint) a record that does\n"
+    "not match its leaf, a checkpoint it does not extend, of another store or\n"
+    "with a bad signature\n";
 
 static void print_problem(const char *problem, void *arg)
 {
@@ -166,11 +187,15 @@ int cg_cmd_store(int argc, char **argv)
         { "store", required_argument, NULL, 'd' },
         { "output", required_argument, NULL, 'o' },
         { "input", required_argument, NULL, 'i' },
+        { "key", required_argument, NULL, 'k' },
+        { "checkpoint", required_argument, NULL, 'c' },
+        { "force", no_argument, NULL, 'f' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     const char *dir = cg_cli_default_store(), *out = NULL, *in = NULL, *sub;
-    int c;
+    const char *key = NULL, *cp = NULL;
+    int c, force = 0;
 
     if (argc < 2) {
         fputs(store_usage, stderr);
@@ -182,11 +207,14 @@ int cg_cmd_store(int argc, char **argv)
         return CG_EXIT_OK;
     }
     optind = 1;
-    while ((c = getopt_long(argc - 1, argv + 1, "d:o:i:h", lopts, NULL)) != -1) {
+    while ((c = getopt_long(argc - 1, argv + 1, "d:o:i:k:c:fh", lopts, NULL)) != -1) {
         switch (c) {
         case 'd': dir = optarg; break;
         case 'o': out = optarg; break;
         case 'i': in = optarg; break;
+        case 'k': key = optarg; break;
+        case 'c': cp = optarg; break;
+        case 'f': force = 1; break;
         case 'h': fputs(store_usage, stdout); return CG_EXIT_OK;
         default: fputs(store_usage, stderr); return CG_EXIT_INPUT;
         }
@@ -212,6 +240,15 @@ int cg_cmd_store(int argc, char **argv)
         }
         return cmd_restore(in, dir);
     }
+    if (!strcmp(sub, "checkpoint")) {
+        if (!out) {
+            fprintf(stderr, "canhgac store checkpoint: -o FILE is required\n");
+            return CG_EXIT_INPUT;
+        }
+        return cg_store_cmd_checkpoint(dir, out, key, force);
+    }
+    if (!strcmp(sub, "verify"))
+        return cg_store_cmd_verify(dir, cp, key);
     fprintf(stderr, "canhgac store: unknown subcommand '%s'\n%s", sub, store_usage);
     return CG_EXIT_INPUT;
 }

@@ -1,0 +1,538 @@
+/* store_log.c — the store's tamper-evident log (schema 4): every record the
+ * store accepts (an incident created or changed, an alert, an evidence
+ * packet, a history entry) is also a leaf of an append-only Merkle tree
+ * hashed as RFC 9162 does (store/merkle.h), written in the same LMDB
+ * transaction as the record.
+ *
+ * On disk (store_rec.c has the other formats):
+ *   log        be64 leaf index (0, 1, ... without a gap)
+ *              -> 32 leaf hash | u8 kind | the record's key (8, 12 or 16)
+ *   log_nodes  u8 level (1..63) | be64 index
+ *              -> 32 the hash of the perfect subtree of leaves
+ *                 [index << level, (index + 1) << level)
+ *   meta       "origin" -> the log's name, "canhgac.store/" and 32 hex
+ *              digits drawn when the log began: a checkpoint names it.
+ * The leaf of a record is SHA-256(0x00 | kind | key | the record's bytes,
+ * seal included) (kind: CGS_LOG_*); the tree's size is the number of leaves.
+ * A record changed later (an incident's triage) gets a new leaf: the latest
+ * leaf of a key is the one its record must match.
+ *
+ * Invariants:
+ *  1. Leaves are only appended, in the transaction that writes their
+ *     record, after the record; a transaction that fails leaves neither.
+ *  2. Every node of log_nodes is the hash of its two children, and is
+ *     written by the append that completes its subtree (cg_mt_frontier).
+ *  3. The frontier in st->mt is loaded in the write transaction that uses
+ *     it (cgs_log_load), since another process (a triage call) may have
+ *     appended since.
+ * cg_store_verify (below) checks 1 and 2 against what is on disk, and each
+ * record against its latest leaf.
+ */
+#include "store/store_int.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <openssl/rand.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define LOG_VAL_MIN (CG_MT_HASH + 1 + 8)
+#define LOG_VAL_MAX (CG_MT_HASH + 1 + 16)
+
+struct io {
+    cg_store *st;
+    MDB_txn *txn;
+    unsigned kind, klen;
+    const uint8_t *key;
+};
+
+/* An error of merkle.c (error.h's codes) as an LMDB code, for cgs_fail_mdb;
+ * LMDB's own and errno values pass. */
+static int as_mdb(int rc)
+{
+    if (rc >= 0 || rc < -1000)
+        return rc;
+    return rc == CG_ENOMEM ? ENOMEM : MDB_CORRUPTED;
+}
+
+static unsigned klen_of(unsigned kind)
+{
+    switch (kind) {
+    case CGS_LOG_INC: return 8;
+    case CGS_LOG_ALERT:
+    case CGS_LOG_EV: return 12;
+    case CGS_LOG_HIST: return 16;
+    default: return 0;
+    }
+}
+
+/* A log entry's value is well formed. */
+static int entry_ok(const MDB_val *v)
+{
+    const uint8_t *p = v->mv_data;
+
+    return v->mv_size >= LOG_VAL_MIN && v->mv_size <= LOG_VAL_MAX &&
+        klen_of(p[CG_MT_HASH]) == v->mv_size - CG_MT_HASH - 1;
+}
+
+static int get_node(void *ctx, unsigned level, uint64_t index, uint8_t out[CG_MT_HASH])
+{
+    const struct io *io = ctx;
+    uint8_t kb[9];
+    MDB_val k, v;
+    int rc;
+
+    if (level == 0) {
+        put64(kb, index);
+        k = (MDB_val){ 8, kb };
+        rc = mdb_get(io->txn, io->st->dbi[DB_LOG], &k, &v);
+        if (rc == 0 && !entry_ok(&v))
+            rc = MDB_CORRUPTED;
+    } else {
+        kb[0] = (uint8_t)level;
+        put64(kb + 1, index);
+        k = (MDB_val){ 9, kb };
+        rc = mdb_get(io->txn, io->st->dbi[DB_LOGN], &k, &v);
+        if (rc == 0 && v.mv_size != CG_MT_HASH)
+            rc = MDB_CORRUPTED;
+    }
+    if (rc == MDB_NOTFOUND)
+        rc = MDB_CORRUPTED; /* a node the tree's size says is there */
+    if (rc == 0)
+        memcpy(out, v.mv_data, CG_MT_HASH);
+    return rc;
+}
+
+static int put_node(void *ctx, unsigned level, uint64_t index, const uint8_t h[CG_MT_HASH])
+{
+    const struct io *io = ctx;
+    uint8_t kb[9], vb[LOG_VAL_MAX];
+    MDB_val k, v;
+
+    if (level == 0) {
+        put64(kb, index);
+        memcpy(vb, h, CG_MT_HASH);
+        vb[CG_MT_HASH] = (uint8_t)io->kind;
+        memcpy(vb + CG_MT_HASH + 1, io->key, io->klen);
+        k = (MDB_val){ 8, kb };
+        v = (MDB_val){ CG_MT_HASH + 1 + io->klen, vb };
+        return mdb_put(io->txn, io->st->dbi[DB_LOG], &k, &v, MDB_APPEND);
+    }
+    kb[0] = (uint8_t)level;
+    put64(kb + 1, index);
+    k = (MDB_val){ 9, kb };
+    v = (MDB_val){ CG_MT_HASH, (void *)h };
+    return mdb_put(io->txn, io->st->dbi[DB_LOGN], &k, &v, 0);
+}
+
+static int put_none(void *ctx, unsigned level, uint64_t index, const uint8_t h[CG_MT_HASH])
+{
+    (void)ctx, (void)level, (void)index, (void)h;
+    return 0;
+}
+
+/* The tree's size in txn: the last leaf's index + 1. */
+static int log_size(const cg_store *st, MDB_txn *txn, uint64_t *size)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    int rc;
+
+    *size = 0;
+    if ((rc = mdb_cursor_open(txn, st->dbi[DB_LOG], &cur)) != 0)
+        return rc;
+    rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+    if (rc == 0 && (k.mv_size != 8 || get64(k.mv_data) >= CG_MT_MAXSIZE - 1))
+        rc = MDB_CORRUPTED;
+    if (rc == 0)
+        *size = get64(k.mv_data) + 1;
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+int cgs_log_load(cg_store *st, MDB_txn *txn)
+{
+    struct io io = { st, txn, 0, 0, NULL };
+    uint64_t size;
+    int rc;
+
+    if ((rc = log_size(st, txn, &size)) != 0)
+        return rc;
+    return as_mdb(cg_mt_frontier_load(&st->mt, size, get_node, &io));
+}
+
+/* The leaf hash of a record: SHA-256(0x00 | kind | key | rec). */
+static int leaf_of(cg_store *st, unsigned kind, const uint8_t *key, unsigned klen,
+                   const uint8_t *rec, size_t n, uint8_t out[CG_MT_HASH])
+{
+    size_t need = 1 + (size_t)klen + n;
+
+    if (need > st->leaf_cap) {
+        uint8_t *b = realloc(st->leafbuf, need);
+        if (!b)
+            return ENOMEM;
+        st->leafbuf = b;
+        st->leaf_cap = need;
+    }
+    st->leafbuf[0] = (uint8_t)kind;
+    memcpy(st->leafbuf + 1, key, klen);
+    memcpy(st->leafbuf + 1 + klen, rec, n);
+    return as_mdb(cg_mt_leaf_hash(st->leafbuf, need, out));
+}
+
+int cgs_log_add(cg_store *st, MDB_txn *txn, unsigned kind, const uint8_t *key, const uint8_t *rec,
+                size_t n)
+{
+    struct io io = { st, txn, kind, klen_of(kind), key };
+    uint8_t leaf[CG_MT_HASH];
+    int rc;
+
+    if ((rc = leaf_of(st, kind, key, io.klen, rec, n, leaf)) != 0)
+        return rc;
+    return as_mdb(cg_mt_frontier_append(&st->mt, leaf, put_node, &io));
+}
+
+int cgs_log_begin_origin(cg_store *st, MDB_txn *txn)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint8_t r[16];
+    char o[14 + 32];
+    MDB_val k = { 6, (void *)"origin" }, v;
+
+    if (RAND_bytes(r, sizeof r) != 1)
+        return EIO;
+    memcpy(o, "canhgac.store/", 14);
+    for (int i = 0; i < 16; i++) {
+        o[14 + 2 * i] = hex[r[i] >> 4];
+        o[15 + 2 * i] = hex[r[i] & 15];
+    }
+    v = (MDB_val){ sizeof o, o };
+    return mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
+}
+
+/* ---- reading the log ------------------------------------------------------ */
+
+/* The origin in txn, as a string in out[cap]. */
+static int read_origin(cg_store *st, MDB_txn *txn, char *out, size_t cap)
+{
+    MDB_val k = { 6, (void *)"origin" }, v;
+    int rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
+
+    if (rc)
+        return cgs_fail_mdb(st, rc, "meta origin");
+    if (v.mv_size == 0 || v.mv_size >= cap || memchr(v.mv_data, 0, v.mv_size) ||
+        memchr(v.mv_data, '\n', v.mv_size))
+        return cgs_fail(st, CG_ECORRUPT,
+                        "damaged (meta origin: not a name): restore from a backup");
+    memcpy(out, v.mv_data, v.mv_size);
+    out[v.mv_size] = 0;
+    return 0;
+}
+
+static int no_log(cg_store *st)
+{
+    return cgs_fail(st, CG_EOLDER,
+                    "a store of schema %u has no log yet: it is begun when a writer or a triage "
+                    "change opens the store",
+                    st->schema);
+}
+
+int cg_store_log_head(cg_store *st, cg_store_head *out)
+{
+    MDB_txn *txn;
+    struct io io;
+    cg_store_head h;
+    int rc, code;
+
+    if (!st || !out)
+        return CG_EINVAL;
+    if (st->schema < 4)
+        return no_log(st);
+    if ((code = cgs_rtxn_begin(st, &txn)) != 0)
+        return code;
+    memset(&h, 0, sizeof h);
+    io = (struct io){ st, txn, 0, 0, NULL };
+    code = read_origin(st, txn, h.origin, sizeof h.origin);
+    if (!code && (rc = log_size(st, txn, &h.size)) != 0)
+        code = cgs_fail_mdb(st, rc, "log");
+    if (!code && (rc = as_mdb(cg_mt_root(get_node, &io, h.size, h.root))) != 0)
+        code = cgs_fail_mdb(st, rc, "log_nodes");
+    mdb_txn_abort(txn);
+    if (!code)
+        *out = h;
+    return code;
+}
+
+int cg_store_log_consistency(cg_store *st, uint64_t old, uint64_t size,
+                             uint8_t path[CG_MT_MAXPROOF][CG_MT_HASH], unsigned *n)
+{
+    MDB_txn *txn;
+    struct io io;
+    uint64_t have;
+    int rc, code;
+
+    if (!st || !path || !n || old == 0 || old > size)
+        return CG_EINVAL;
+    if (st->schema < 4)
+        return no_log(st);
+    if ((code = cgs_rtxn_begin(st, &txn)) != 0)
+        return code;
+    io = (struct io){ st, txn, 0, 0, NULL };
+    if ((rc = log_size(st, txn, &have)) != 0)
+        code = cgs_fail_mdb(st, rc, "log");
+    else if (size > have)
+        code = cgs_fail(st, CG_EINVAL, "the log holds %llu leaves, not %llu",
+                        (unsigned long long)have, (unsigned long long)size);
+    else if ((rc = as_mdb(cg_mt_consistency(get_node, &io, old, size, path, n))) != 0)
+        code = cgs_fail_mdb(st, rc, "log_nodes");
+    mdb_txn_abort(txn);
+    return code;
+}
+
+/* ---- verify -------------------------------------------------------------- */
+
+struct ent {
+    uint8_t kind;
+    uint8_t key[16];
+    uint64_t index;
+};
+
+static int ent_cmp(const void *a, const void *b)
+{
+    const struct ent *x = a, *y = b;
+    int c = (int)x->kind - (int)y->kind;
+
+    if (!c)
+        c = memcmp(x->key, y->key, 16);
+    if (!c)
+        c = x->index < y->index ? -1 : x->index > y->index;
+    return c;
+}
+
+static const char *kind_name(unsigned kind)
+{
+    switch (kind) {
+    case CGS_LOG_INC: return "incident";
+    case CGS_LOG_ALERT: return "alert";
+    case CGS_LOG_EV: return "evidence";
+    default: return "history";
+    }
+}
+
+/* "incident 42", "alert 42/3", "history 42/5" */
+static void rec_name(unsigned kind, const uint8_t *key, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s %llu", kind_name(kind), (unsigned long long)get64(key));
+
+    if (n < 0 || (size_t)n >= cap)
+        return;
+    if (kind == CGS_LOG_ALERT || kind == CGS_LOG_EV)
+        snprintf(out + n, cap - (size_t)n, "/%u", get32(key + 8));
+    else if (kind == CGS_LOG_HIST)
+        snprintf(out + n, cap - (size_t)n, "/%llu", (unsigned long long)get64(key + 8));
+}
+
+struct vstate {
+    cg_store *st;
+    MDB_txn *txn;
+    cg_store_problem_fn fn;
+    void *arg;
+    cg_store_verify_stats s;
+};
+
+__attribute__((format(printf, 2, 3))) static void problem(struct vstate *vs, const char *fmt, ...)
+{
+    char line[256];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    vs->s.problems++;
+    if (vs->fn)
+        vs->fn(line, vs->arg);
+}
+
+/* Step 1: the leaves in order, without a gap, each well formed; the root
+ * they make, against the stored nodes' root. Fills *ents (sorted later). */
+static int walk_leaves(struct vstate *vs, struct ent **ents, size_t *nent, uint8_t root[CG_MT_HASH])
+{
+    struct io io = { vs->st, vs->txn, 0, 0, NULL };
+    cg_mt_frontier f;
+    MDB_cursor *cur;
+    MDB_val k, v;
+    struct ent *e = NULL;
+    size_t cap = 0, n = 0;
+    uint8_t stored[CG_MT_HASH];
+    int rc;
+
+    memset(&f, 0, sizeof f);
+    if ((rc = mdb_cursor_open(vs->txn, vs->st->dbi[DB_LOG], &cur)) != 0)
+        return cgs_fail_mdb(vs->st, rc, "log");
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        const uint8_t *p = v.mv_data;
+        if (k.mv_size != 8 || get64(k.mv_data) != f.size) {
+            problem(vs, "log: leaf %llu missing (the next key is not %llu)",
+                    (unsigned long long)f.size, (unsigned long long)f.size);
+            break;
+        }
+        if (!entry_ok(&v)) {
+            problem(vs, "log: leaf %llu is not a leaf entry", (unsigned long long)f.size);
+            break;
+        }
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 4096;
+            struct ent *b = realloc(e, nc * sizeof *e);
+            if (!b) {
+                rc = ENOMEM;
+                break;
+            }
+            e = b;
+            cap = nc;
+        }
+        e[n].kind = p[CG_MT_HASH];
+        memset(e[n].key, 0, 16);
+        memcpy(e[n].key, p + CG_MT_HASH + 1, v.mv_size - CG_MT_HASH - 1);
+        e[n].index = f.size;
+        n++;
+        /* the frontier's puts go nowhere: the stored nodes are compared below */
+        if ((rc = as_mdb(cg_mt_frontier_append(&f, p, put_none, NULL))) != 0)
+            break;
+    }
+    mdb_cursor_close(cur);
+    if (rc && rc != MDB_NOTFOUND) {
+        free(e);
+        return cgs_fail_mdb(vs->st, rc, "log");
+    }
+    vs->s.leaves = f.size;
+    if ((rc = as_mdb(cg_mt_frontier_root(&f, root))) != 0) {
+        free(e);
+        return cgs_fail_mdb(vs->st, rc, "log");
+    }
+    rc = as_mdb(cg_mt_root(get_node, &io, f.size, stored));
+    if (rc == MDB_CORRUPTED || (rc == 0 && memcmp(stored, root, CG_MT_HASH)))
+        problem(vs, "log_nodes: the tree's nodes do not match its %llu leaves",
+                (unsigned long long)f.size);
+    else if (rc) {
+        free(e);
+        return cgs_fail_mdb(vs->st, rc, "log_nodes");
+    }
+    *ents = e;
+    *nent = n;
+    return 0;
+}
+
+/* Step 2: the records of one kind against their latest leaves, merged in
+ * key order with e[0..n) (sorted, this kind only). */
+static int walk_records(struct vstate *vs, unsigned kind, int db, const struct ent *e, size_t n)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    size_t i = 0;
+    unsigned klen = klen_of(kind);
+    char name[64];
+    int rc;
+
+    if ((rc = mdb_cursor_open(vs->txn, vs->st->dbi[db], &cur)) != 0)
+        return cgs_fail_mdb(vs->st, rc, cgs_db_names[db]);
+    rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+    for (;;) {
+        int c;
+        if (rc && rc != MDB_NOTFOUND)
+            break;
+        if (rc == MDB_NOTFOUND && i == n) {
+            rc = 0;
+            break;
+        }
+        if (rc == 0 && k.mv_size != klen) { /* store check's to name */
+            rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+            continue;
+        }
+        /* the latest leaf of a key is the last of its run in e */
+        while (i + 1 < n && !memcmp(e[i].key, e[i + 1].key, 16))
+            i++;
+        c = rc == MDB_NOTFOUND ? 1 : i == n ? -1 : memcmp(k.mv_data, e[i].key, klen);
+        if (c < 0) {
+            rec_name(kind, k.mv_data, name, sizeof name);
+            problem(vs, "%s: no leaf in the log (written outside canhgac)", name);
+            vs->s.records++;
+        } else if (c > 0) {
+            rec_name(kind, e[i].key, name, sizeof name);
+            problem(vs, "%s: record missing (leaf %llu)", name, (unsigned long long)e[i].index);
+            i++;
+            continue;
+        } else {
+            uint8_t want[CG_MT_HASH], got[CG_MT_HASH];
+            int g;
+            vs->s.records++;
+            g = get_node(&(struct io){ vs->st, vs->txn, 0, 0, NULL }, 0, e[i].index, want);
+            if (g == 0)
+                g = leaf_of(vs->st, kind, k.mv_data, klen, v.mv_data, v.mv_size, got);
+            if (g) {
+                rc = g;
+                break;
+            }
+            if (memcmp(want, got, CG_MT_HASH)) {
+                rec_name(kind, k.mv_data, name, sizeof name);
+                problem(vs, "%s: record does not match leaf %llu", name,
+                        (unsigned long long)e[i].index);
+            }
+            i++;
+        }
+        rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+    }
+    mdb_cursor_close(cur);
+    return rc ? cgs_fail_mdb(vs->st, rc, cgs_db_names[db]) : 0;
+}
+
+int cg_store_verify(cg_store *st, cg_store_problem_fn fn, void *arg, cg_store_verify_stats *out,
+                    cg_store_head *head)
+{
+    static const struct {
+        unsigned kind;
+        int db;
+    } kinds[] = {
+        { CGS_LOG_INC, DB_INC },
+        { CGS_LOG_ALERT, DB_ALERT },
+        { CGS_LOG_EV, DB_EV },
+        { CGS_LOG_HIST, DB_HIST },
+    };
+    struct vstate vs;
+    struct ent *e = NULL;
+    size_t n = 0, at = 0;
+    int code;
+
+    if (!st)
+        return CG_EINVAL;
+    if (st->schema < 4)
+        return no_log(st);
+    memset(&vs, 0, sizeof vs);
+    vs.st = st, vs.fn = fn, vs.arg = arg;
+    if ((code = cgs_rtxn_begin(st, &vs.txn)) != 0)
+        return code;
+    if (head) {
+        memset(head, 0, sizeof *head);
+        code = read_origin(st, vs.txn, head->origin, sizeof head->origin);
+    }
+    if (!code)
+        code = walk_leaves(&vs, &e, &n, head ? head->root : (uint8_t[CG_MT_HASH]){ 0 });
+    if (!code && head)
+        head->size = vs.s.leaves;
+    if (!code && n)
+        qsort(e, n, sizeof *e, ent_cmp);
+    for (size_t j = 0; !code && j < sizeof kinds / sizeof kinds[0]; j++) {
+        size_t from = at;
+        while (at < n && e[at].kind == kinds[j].kind)
+            at++;
+        code = walk_records(&vs, kinds[j].kind, kinds[j].db, e + from, at - from);
+    }
+    mdb_txn_abort(vs.txn);
+    free(e);
+    if (out)
+        *out = vs.s;
+    if (!code && vs.s.problems)
+        code = cgs_fail(st, CG_ECORRUPT, "the log does not match the records: %llu problems",
+                        (unsigned long long)vs.s.problems);
+    return code;
+}
