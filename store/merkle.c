@@ -16,12 +16,17 @@
  * order (the deepest hash first), in a buffer on the stack, and copied out
  * reversed on success.
  *
- * Invariants: no allocation here (OpenSSL allocates inside EVP_Digest); no
- * state; sizes <= CG_MT_MAXSIZE, so no shift reaches 64 and every proof fits
+ * Invariants: no allocation here but a cg_mt_hasher's (OpenSSL allocates
+ * inside EVP_Digest); no
+ * state but one process-wide constant, OpenSSL's SHA-256 fetched once (an
+ * implicit fetch by EVP_sha256() at every hash takes a lock and a lookup:
+ * a third of the cost of hashing a node); sizes <= CG_MT_MAXSIZE, so no shift reaches 64 and every proof fits
  * in CG_MT_MAXPROOF hashes; output parameters written only on success.
  */
 #include "store/merkle.h"
 
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/evp.h>
@@ -29,6 +34,21 @@
 #include "sensor/error.h"
 
 typedef uint8_t hash_t[CG_MT_HASH];
+
+static EVP_MD *sha_fetched;
+static pthread_once_t sha_once = PTHREAD_ONCE_INIT;
+
+static void sha_fetch(void)
+{
+    sha_fetched = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+/* SHA-256, fetched once (EVP_sha256()'s implicit fetch when that failed) */
+static const EVP_MD *sha256(void)
+{
+    pthread_once(&sha_once, sha_fetch);
+    return sha_fetched ? sha_fetched : EVP_sha256();
+}
 
 int cg_mt_leaf_hash(const void *data, size_t n, uint8_t out[CG_MT_HASH])
 {
@@ -39,12 +59,57 @@ int cg_mt_leaf_hash(const void *data, size_t n, uint8_t out[CG_MT_HASH])
     if (!out || (!data && n))
         return CG_EINVAL;
     EVP_MD_CTX *c = EVP_MD_CTX_new();
-    if (c && EVP_DigestInit_ex(c, EVP_sha256(), NULL) && EVP_DigestUpdate(c, &prefix, 1) &&
+    if (c && EVP_DigestInit_ex(c, sha256(), NULL) && EVP_DigestUpdate(c, &prefix, 1) &&
         (n == 0 || EVP_DigestUpdate(c, data, n)) && EVP_DigestFinal_ex(c, md, &len) &&
         len == CG_MT_HASH)
         ok = 1;
     EVP_MD_CTX_free(c);
     if (!ok)
+        return CG_ENOMEM;
+    memcpy(out, md, CG_MT_HASH);
+    return 0;
+}
+
+struct cg_mt_hasher {
+    EVP_MD_CTX *c;
+};
+
+int cg_mt_hasher_new(cg_mt_hasher **out)
+{
+    cg_mt_hasher *h;
+
+    if (!out)
+        return CG_EINVAL;
+    if (!(h = malloc(sizeof *h)))
+        return CG_ENOMEM;
+    if (!(h->c = EVP_MD_CTX_new())) {
+        free(h);
+        return CG_ENOMEM;
+    }
+    *out = h;
+    return 0;
+}
+
+void cg_mt_hasher_free(cg_mt_hasher *h)
+{
+    if (!h)
+        return;
+    EVP_MD_CTX_free(h->c);
+    free(h);
+}
+
+int cg_mt_leaf_hash2(cg_mt_hasher *h, const void *a, size_t na, const void *b, size_t nb,
+                     uint8_t out[CG_MT_HASH])
+{
+    static const uint8_t prefix = 0x00;
+    uint8_t md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+
+    if (!h || !out || (!a && na) || (!b && nb))
+        return CG_EINVAL;
+    if (!EVP_DigestInit_ex(h->c, sha256(), NULL) || !EVP_DigestUpdate(h->c, &prefix, 1) ||
+        (na && !EVP_DigestUpdate(h->c, a, na)) || (nb && !EVP_DigestUpdate(h->c, b, nb)) ||
+        !EVP_DigestFinal_ex(h->c, md, &len) || len != CG_MT_HASH)
         return CG_ENOMEM;
     memcpy(out, md, CG_MT_HASH);
     return 0;
@@ -60,7 +125,7 @@ int cg_mt_node_hash(const uint8_t l[CG_MT_HASH], const uint8_t r[CG_MT_HASH],
     buf[0] = 0x01;
     memcpy(buf + 1, l, CG_MT_HASH);
     memcpy(buf + 1 + CG_MT_HASH, r, CG_MT_HASH);
-    if (!EVP_Digest(buf, sizeof buf, md, &len, EVP_sha256(), NULL) || len != CG_MT_HASH)
+    if (!EVP_Digest(buf, sizeof buf, md, &len, sha256(), NULL) || len != CG_MT_HASH)
         return CG_ENOMEM;
     memcpy(out, md, CG_MT_HASH);
     return 0;
@@ -70,7 +135,7 @@ static int empty_root(uint8_t out[CG_MT_HASH])
 {
     uint8_t md[EVP_MAX_MD_SIZE];
     unsigned int len = 0;
-    if (!EVP_Digest("", 0, md, &len, EVP_sha256(), NULL) || len != CG_MT_HASH)
+    if (!EVP_Digest("", 0, md, &len, sha256(), NULL) || len != CG_MT_HASH)
         return CG_ENOMEM;
     memcpy(out, md, CG_MT_HASH);
     return 0;

@@ -64,6 +64,17 @@ typedef int (*cg_mt_put)(void *ctx, unsigned level, uint64_t index, const uint8_
  * CG_EINVAL or CG_ENOMEM with out untouched. */
 int cg_mt_leaf_hash(const void *data, size_t n, uint8_t out[CG_MT_HASH]);
 
+/* A SHA-256 context kept for many leaf hashes (no allocation per hash), for
+ * a writer that hashes a leaf per record. One thread at a time. */
+typedef struct cg_mt_hasher cg_mt_hasher;
+int cg_mt_hasher_new(cg_mt_hasher **out); /* 0 or CG_ENOMEM */
+void cg_mt_hasher_free(cg_mt_hasher *h);  /* NULL is fine */
+/* The leaf hash of the bytes a[0..na) then b[0..nb) (either NULL when its
+ * length is 0), as cg_mt_leaf_hash of their concatenation: 0, or CG_EINVAL
+ * or CG_ENOMEM with out untouched. */
+int cg_mt_leaf_hash2(cg_mt_hasher *h, const void *a, size_t na, const void *b, size_t nb,
+                     uint8_t out[CG_MT_HASH]);
+
 /* The node hash of two children; out may be l or r: 0, or CG_EINVAL or
  * CG_ENOMEM with out untouched. */
 int cg_mt_node_hash(const uint8_t l[CG_MT_HASH], const uint8_t r[CG_MT_HASH],

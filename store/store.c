@@ -866,7 +866,7 @@ fail:
     if (st->lockfd >= 0)
         close(st->lockfd);
     free(st->enc);
-    free(st->leafbuf);
+    cg_mt_hasher_free(st->hasher);
     free(st);
     return code;
 }
@@ -885,7 +885,7 @@ void cg_store_close(cg_store *st)
     if (last_err.st == st)
         last_err.st = NULL, last_err.msg[0] = 0;
     free(st->enc);
-    free(st->leafbuf);
+    cg_mt_hasher_free(st->hasher);
     free(st);
 }
 

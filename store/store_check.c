@@ -120,7 +120,7 @@ static const char *judge(const cg_store *st, int db, const MDB_val *k, const MDB
             ? NULL
             : "not a leaf entry";
     case DB_LOGN:
-        if (k->mv_size != 9 || kp[0] == 0 || kp[0] > 63)
+        if (k->mv_size != 9 || kp[0] == 0 || kp[0] > 63 || kp[0] % 4)
             return "not a node key";
         return v->mv_size == 32 ? NULL : "node not 32 bytes";
     default: {

@@ -7,9 +7,13 @@
  * On disk (store_rec.c has the other formats):
  *   log        be64 leaf index (0, 1, ... without a gap)
  *              -> 32 leaf hash | u8 kind | the record's key (8, 12 or 16)
- *   log_nodes  u8 level (1..63) | be64 index
+ *   log_nodes  u8 level (4, 8, ... 60) | be64 index
  *              -> 32 the hash of the perfect subtree of leaves
  *                 [index << level, (index + 1) << level)
+ *              Only every fourth level is kept: a node between them is
+ *              hashed from the 2, 4 or 8 kept nodes (or leaves) below it
+ *              when a proof needs it, so that an append writes about one
+ *              node per 16 leaves instead of one per leaf.
  *   meta       "origin" -> the log's name, "canhgac.store/" and 32 hex
  *              digits drawn when the log began: a checkpoint names it.
  * The leaf of a record is SHA-256(0x00 | kind | key | the record's bytes,
@@ -21,7 +25,8 @@
  *  1. Leaves are only appended, in the transaction that writes their
  *     record, after the record; a transaction that fails leaves neither.
  *  2. Every node of log_nodes is the hash of its two children, and is
- *     written by the append that completes its subtree (cg_mt_frontier).
+ *     written by the append that completes its subtree (cg_mt_frontier);
+ *     its level is a multiple of NODE_STRIDE.
  *  3. The frontier in st->mt is loaded in the write transaction that uses
  *     it (cgs_log_load), since another process (a triage call) may have
  *     appended since.
@@ -36,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define NODE_STRIDE 4 /* the levels log_nodes keeps: its multiples */
 #define LOG_VAL_MIN (CG_MT_HASH + 1 + 8)
 #define LOG_VAL_MAX (CG_MT_HASH + 1 + 16)
 
@@ -88,6 +94,15 @@ static int get_node(void *ctx, unsigned level, uint64_t index, uint8_t out[CG_MT
         rc = mdb_get(io->txn, io->st->dbi[DB_LOG], &k, &v);
         if (rc == 0 && !entry_ok(&v))
             rc = MDB_CORRUPTED;
+    } else if (level % NODE_STRIDE) {
+        /* not kept: hashed from its children */
+        uint8_t l[CG_MT_HASH], r[CG_MT_HASH];
+        if (index >= (UINT64_MAX >> 1))
+            return MDB_CORRUPTED;
+        if ((rc = get_node(ctx, level - 1, 2 * index, l)) != 0 ||
+            (rc = get_node(ctx, level - 1, 2 * index + 1, r)) != 0)
+            return rc;
+        return as_mdb(cg_mt_node_hash(l, r, out));
     } else {
         kb[0] = (uint8_t)level;
         put64(kb + 1, index);
@@ -118,17 +133,13 @@ static int put_node(void *ctx, unsigned level, uint64_t index, const uint8_t h[C
         v = (MDB_val){ CG_MT_HASH + 1 + io->klen, vb };
         return mdb_put(io->txn, io->st->dbi[DB_LOG], &k, &v, MDB_APPEND);
     }
+    if (level % NODE_STRIDE)
+        return 0; /* not kept (get_node hashes it again) */
     kb[0] = (uint8_t)level;
     put64(kb + 1, index);
     k = (MDB_val){ 9, kb };
     v = (MDB_val){ CG_MT_HASH, (void *)h };
     return mdb_put(io->txn, io->st->dbi[DB_LOGN], &k, &v, 0);
-}
-
-static int put_none(void *ctx, unsigned level, uint64_t index, const uint8_t h[CG_MT_HASH])
-{
-    (void)ctx, (void)level, (void)index, (void)h;
-    return 0;
 }
 
 /* The tree's size in txn: the last leaf's index + 1. */
@@ -161,23 +172,18 @@ int cgs_log_load(cg_store *st, MDB_txn *txn)
     return as_mdb(cg_mt_frontier_load(&st->mt, size, get_node, &io));
 }
 
-/* The leaf hash of a record: SHA-256(0x00 | kind | key | rec). */
+/* The leaf hash of a record: SHA-256(0x00 | kind | key | rec), through the
+ * handle's hasher (made at the first leaf, freed with the handle). */
 static int leaf_of(cg_store *st, unsigned kind, const uint8_t *key, unsigned klen,
                    const uint8_t *rec, size_t n, uint8_t out[CG_MT_HASH])
 {
-    size_t need = 1 + (size_t)klen + n;
+    uint8_t head[1 + 16];
 
-    if (need > st->leaf_cap) {
-        uint8_t *b = realloc(st->leafbuf, need);
-        if (!b)
-            return ENOMEM;
-        st->leafbuf = b;
-        st->leaf_cap = need;
-    }
-    st->leafbuf[0] = (uint8_t)kind;
-    memcpy(st->leafbuf + 1, key, klen);
-    memcpy(st->leafbuf + 1 + klen, rec, n);
-    return as_mdb(cg_mt_leaf_hash(st->leafbuf, need, out));
+    if (!st->hasher && cg_mt_hasher_new(&st->hasher) != 0)
+        return ENOMEM;
+    head[0] = (uint8_t)kind;
+    memcpy(head + 1, key, klen);
+    return as_mdb(cg_mt_leaf_hash2(st->hasher, head, 1 + (size_t)klen, rec, n, out));
 }
 
 int cgs_log_add(cg_store *st, MDB_txn *txn, unsigned kind, const uint8_t *key, const uint8_t *rec,
@@ -353,11 +359,38 @@ __attribute__((format(printf, 2, 3))) static void problem(struct vstate *vs, con
         vs->fn(line, vs->arg);
 }
 
-/* Step 1: the leaves in order, without a gap, each well formed; the root
- * they make, against the stored nodes' root. Fills *ents (sorted later). */
+/* The recomputed tree's nodes, each against the stored one (walk_leaves). */
+struct cmp {
+    struct io io;
+    int bad; /* a kept node missing or different */
+};
+
+static int put_cmp(void *ctx, unsigned level, uint64_t index, const uint8_t h[CG_MT_HASH])
+{
+    struct cmp *c = ctx;
+    uint8_t kb[9];
+    MDB_val k, v;
+    int rc;
+
+    if (level == 0 || level % NODE_STRIDE)
+        return 0;
+    kb[0] = (uint8_t)level;
+    put64(kb + 1, index);
+    k = (MDB_val){ 9, kb };
+    rc = mdb_get(c->io.txn, c->io.st->dbi[DB_LOGN], &k, &v);
+    if (rc == MDB_NOTFOUND ||
+        (rc == 0 && (v.mv_size != CG_MT_HASH || memcmp(v.mv_data, h, CG_MT_HASH))))
+        c->bad = 1, rc = 0;
+    return rc;
+}
+
+/* Step 1: the leaves in order, without a gap, each well formed; the tree
+ * they make, every kept node and the root, against the stored nodes. Fills
+ * *ents (sorted later). */
 static int walk_leaves(struct vstate *vs, struct ent **ents, size_t *nent, uint8_t root[CG_MT_HASH])
 {
     struct io io = { vs->st, vs->txn, 0, 0, NULL };
+    struct cmp cmp = { { vs->st, vs->txn, 0, 0, NULL }, 0 };
     cg_mt_frontier f;
     MDB_cursor *cur;
     MDB_val k, v;
@@ -372,9 +405,18 @@ static int walk_leaves(struct vstate *vs, struct ent **ents, size_t *nent, uint8
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         const uint8_t *p = v.mv_data;
-        if (k.mv_size != 8 || get64(k.mv_data) != f.size) {
-            problem(vs, "log: leaf %llu missing (the next key is not %llu)",
-                    (unsigned long long)f.size, (unsigned long long)f.size);
+        if (k.mv_size != 8) {
+            problem(vs, "log: leaf %llu missing (a key of %zu bytes follows)",
+                    (unsigned long long)f.size, k.mv_size);
+            break;
+        }
+        if (get64(k.mv_data) != f.size) {
+            uint64_t last = get64(k.mv_data) - 1;
+            if (last == f.size)
+                problem(vs, "log: leaf %llu missing", (unsigned long long)f.size);
+            else
+                problem(vs, "log: leaves %llu to %llu missing", (unsigned long long)f.size,
+                        (unsigned long long)last);
             break;
         }
         if (!entry_ok(&v)) {
@@ -396,8 +438,7 @@ static int walk_leaves(struct vstate *vs, struct ent **ents, size_t *nent, uint8
         memcpy(e[n].key, p + CG_MT_HASH + 1, v.mv_size - CG_MT_HASH - 1);
         e[n].index = f.size;
         n++;
-        /* the frontier's puts go nowhere: the stored nodes are compared below */
-        if ((rc = as_mdb(cg_mt_frontier_append(&f, p, put_none, NULL))) != 0)
+        if ((rc = as_mdb(cg_mt_frontier_append(&f, p, put_cmp, &cmp))) != 0)
             break;
     }
     mdb_cursor_close(cur);
@@ -411,7 +452,7 @@ static int walk_leaves(struct vstate *vs, struct ent **ents, size_t *nent, uint8
         return cgs_fail_mdb(vs->st, rc, "log");
     }
     rc = as_mdb(cg_mt_root(get_node, &io, f.size, stored));
-    if (rc == MDB_CORRUPTED || (rc == 0 && memcmp(stored, root, CG_MT_HASH)))
+    if (rc == MDB_CORRUPTED || cmp.bad || (rc == 0 && memcmp(stored, root, CG_MT_HASH)))
         problem(vs, "log_nodes: the tree's nodes do not match its %llu leaves",
                 (unsigned long long)f.size);
     else if (rc) {

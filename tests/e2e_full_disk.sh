@@ -193,7 +193,7 @@ done
 # 5. a store, then a full disk: the readers answer; run says no space,
 # and what it committed before (into pages LMDB had freed: the file need
 # not grow for every commit) is kept, the incidents before as they were
-mnt 1m
+mnt 2m
 # shellcheck disable=SC2086
 cg /dev/null "$T/err" run $OPTS -r "$T/t.pcap" -d "$M/store" -o /dev/null
 check "5: the store" "$rc" 0

@@ -20,6 +20,14 @@
  *   e2e_helper pace FILE OUT CHUNK USEC   copy FILE to OUT (a FIFO) CHUNK
  *                                 bytes at a time, sleeping USEC between: a
  *                                 capture that takes a while to read
+ *   e2e_helper record DIR DB ID [SEQ] flip OFF | del
+ *                                 change a store's record as one who writes
+ *                                 LMDB directly would: flip: byte OFF of the
+ *                                 record xor 0x20, then its seal written
+ *                                 again (tests/seal.h), so it still decodes;
+ *                                 del: the record removed. DB: incidents
+ *                                 (key be64 ID), alerts or evidence (be64 ID
+ *                                 | be32 SEQ), history (be64 ID | be64 SEQ)
  *   e2e_helper pcapng FILE        walk a little-endian pcapng file block by
  *                                 block (both total lengths, padding, options)
  *                                 and print "shb<TAB>userappl", "idb<TAB>
@@ -29,6 +37,9 @@
  *                                 exit 1 on a malformed file (what tcpdump
  *                                 does not show: interfaces and comments)
  */
+#include "tests/seal.h"
+
+#include <errno.h>
 #include <json-c/json.h>
 #include <lmdb.h>
 #include <stdint.h>
@@ -100,6 +111,65 @@ static int schema(const char *dir, unsigned n)
     }
     mdb_env_close(env);
     return 0;
+}
+
+static int record(const char *dir, const char *db, int argc, char **argv)
+{
+    MDB_env *env;
+    MDB_txn *txn;
+    MDB_dbi dbi;
+    MDB_val k, v, nv;
+    uint8_t key[16], buf[70000];
+    uint64_t id = strtoull(argv[0], NULL, 10), seq = 0;
+    size_t klen = 8;
+    int i = 1, rc;
+
+    memset(key, 0, sizeof key);
+    for (int b = 0; b < 8; b++)
+        key[b] = (uint8_t)(id >> (56 - 8 * b));
+    if (strcmp(db, "incidents")) {
+        if (argc < 2)
+            return 2;
+        seq = strtoull(argv[i++], NULL, 10);
+        klen = strcmp(db, "history") ? 12 : 16;
+        for (size_t b = 8; b < klen; b++)
+            key[b] = (uint8_t)(seq >> (8 * (klen - 1 - b)));
+    }
+    if (i >= argc)
+        return 2;
+    k = (MDB_val){ klen, key };
+    rc = mdb_env_create(&env);
+    if (!rc)
+        rc = mdb_env_set_maxdbs(env, 64);
+    if (!rc)
+        rc = mdb_env_open(env, dir, 0, 0600);
+    if (!rc)
+        rc = mdb_txn_begin(env, NULL, 0, &txn);
+    if (!rc)
+        rc = mdb_dbi_open(txn, db, 0, &dbi);
+    if (!rc && !strcmp(argv[i], "del")) {
+        rc = mdb_del(txn, dbi, &k, NULL);
+    } else if (!rc && !strcmp(argv[i], "flip") && i + 1 < argc) {
+        size_t off = strtoul(argv[i + 1], NULL, 10);
+        rc = mdb_get(txn, dbi, &k, &v);
+        if (!rc && (v.mv_size > sizeof buf || off + 4 >= v.mv_size))
+            rc = EINVAL;
+        if (!rc) {
+            memcpy(buf, v.mv_data, v.mv_size);
+            buf[off] ^= 0x20;
+            reseal(buf, v.mv_size);
+            nv = (MDB_val){ v.mv_size, buf };
+            rc = mdb_put(txn, dbi, &k, &nv, 0);
+        }
+    } else if (!rc) {
+        rc = EINVAL;
+    }
+    if (!rc)
+        rc = mdb_txn_commit(txn);
+    mdb_env_close(env);
+    if (rc)
+        fprintf(stderr, "%s: %s: %s\n", dir, db, mdb_strerror(rc));
+    return rc ? 1 : 0;
 }
 
 static void put32(FILE *f, uint32_t v)
@@ -421,6 +491,8 @@ int main(int argc, char **argv)
         return pace(argv[2], argv[3], strtol(argv[4], NULL, 10), strtol(argv[5], NULL, 10));
     if (argc == 3 && !strcmp(argv[1], "pcapng"))
         return pcapng(argv[2]);
+    if (argc >= 6 && !strcmp(argv[1], "record"))
+        return record(argv[2], argv[3], argc - 4, argv + 4);
     fprintf(stderr,
             "usage: e2e_helper eve|json FILE | schema DIR N | pcap KIND OUT | "
             "fields FILE PATH... | pace FILE OUT CHUNK USEC | pcapng FILE\n");

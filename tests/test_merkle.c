@@ -982,8 +982,33 @@ static void test_edge(void)
     CHECK_EQ_U(s.outside, 0);
 }
 
+/* The kept context: every split of some bytes hashes as the whole, over and
+ * over with one hasher. */
+static void test_hasher(void)
+{
+    uint8_t data[300], want[CG_MT_HASH], got[CG_MT_HASH];
+    cg_mt_hasher *h = NULL;
+
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (uint8_t)(i * 37 + 11);
+    CHECK_EQ_U(cg_mt_hasher_new(&h), 0);
+    for (size_t n = 0; n <= sizeof data; n += 13) {
+        CHECK_EQ_U(cg_mt_leaf_hash(data, n, want), 0);
+        for (size_t a = 0; a <= n; a++) {
+            CHECK_EQ_U(cg_mt_leaf_hash2(h, a ? data : NULL, a, n - a ? data + a : NULL, n - a, got),
+                       0);
+            CHECK(!memcmp(got, want, CG_MT_HASH));
+        }
+    }
+    CHECK((int)cg_mt_leaf_hash2(h, NULL, 1, NULL, 0, got) == CG_EINVAL);
+    CHECK((int)cg_mt_leaf_hash2(NULL, data, 1, NULL, 0, got) == CG_EINVAL);
+    cg_mt_hasher_free(h);
+    cg_mt_hasher_free(NULL);
+}
+
 int main(void)
 {
+    test_hasher();
     test_known_answers();
     test_roots();
     test_all_proofs();
