@@ -569,6 +569,10 @@ typedef struct cg_store_head {
     uint8_t root[32];
 } cg_store_head;
 int cg_store_log_head(cg_store *st, cg_store_head *out);
+/* The schema this handle migrated the store from as it opened it (2 or 3),
+ * or 0 when it did not (the store was current, or another process had
+ * migrated it): for the one-line notice the commands print. */
+uint32_t cg_store_migrated(const cg_store *st);
 /* The RFC 9162 consistency proof from the tree of old leaves to the tree of
  * size leaves (1 <= old <= size <= the tree's size): *n hashes in path. */
 int cg_store_log_consistency(cg_store *st, uint64_t old, uint64_t size, uint8_t path[64][32],

@@ -178,8 +178,9 @@ struct cg_store {
     uint64_t memo_id, memo_hash;
     struct cgs_touched touched[TOUCHED_MAX]; /* this batch's partitions */
     unsigned ntouched;
-    cg_mt_frontier mt;    /* the log's right edge, in the write transaction (store_log.c) */
-    cg_mt_hasher *hasher; /* the leaves' SHA-256 context (store_log.c) */
+    cg_mt_frontier mt;      /* the log's right edge, in the write transaction (store_log.c) */
+    cg_mt_hasher *hasher;   /* the leaves' SHA-256 context (store_log.c) */
+    uint32_t migrated_from; /* the schema cgs_migrate brought it from, or 0 */
     char dir[];
 };
 

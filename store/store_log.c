@@ -269,6 +269,11 @@ int cg_store_log_head(cg_store *st, cg_store_head *out)
     return code;
 }
 
+uint32_t cg_store_migrated(const cg_store *st)
+{
+    return st ? st->migrated_from : 0;
+}
+
 int cg_store_log_consistency(cg_store *st, uint64_t old, uint64_t size,
                              uint8_t path[CG_MT_MAXPROOF][CG_MT_HASH], unsigned *n)
 {

@@ -259,6 +259,8 @@ int cgs_migrate(cg_store *st)
     txn = NULL;
     if (rc)
         code = cgs_fail_mdb(st, rc, "migrating to schema 4: commit");
+    else
+        st->migrated_from = schema;
 out:
     if (txn)
         mdb_txn_abort(txn);

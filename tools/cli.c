@@ -19,6 +19,22 @@ uint64_t cg_cli_now_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+void cg_cli_migrated_notice(const char *prog, const char *dir, cg_store *st)
+{
+    cg_store_head h;
+    uint32_t from = cg_store_migrated(st);
+
+    if (!from)
+        return;
+    if (cg_store_log_head(st, &h) != 0)
+        h.size = 0;
+    fprintf(stderr,
+            "%s: notice: %s: migrated from schema %u to %u (every record sealed%s; the log "
+            "begun with %llu leaves)\n",
+            prog, dir, from, CG_STORE_SCHEMA, from < 3 ? ", attacks assigned" : "",
+            (unsigned long long)h.size);
+}
+
 const char *cg_cli_default_store(void)
 {
     const char *e = getenv("CANHGAC_STORE");

@@ -37,6 +37,9 @@ int cg_cmd_keys(int argc, char **argv);
 
 /* The default store directory: $CANHGAC_STORE, else "./canhgac-store". */
 const char *cg_cli_default_store(void);
+/* When opening st migrated the store in dir, one line on stderr saying so:
+ * "PROG: notice: DIR: migrated from schema 3 to 4 (...)". */
+void cg_cli_migrated_notice(const char *prog, const char *dir, cg_store *st);
 /* The default cache directory: $CANHGAC_CACHE, else $XDG_CACHE_HOME/canhgac,
  * else $HOME/.cache/canhgac, else NULL. Written into buf. */
 const char *cg_cli_default_cache(char *buf, unsigned len);

@@ -608,6 +608,7 @@ static int cmd_set(const opts *o, uint64_t id, int nargs, char **args)
         fprintf(stderr, "canhgac incident: %s\n", cg_store_error(NULL));
         return CG_EXIT_INPUT;
     }
+    cg_cli_migrated_notice("canhgac incident", o->store_dir, st);
     if ((rc = cg_store_get(st, id, take_incident, &before)) != 0 ||
         (rc = cg_store_get(st, id, take_assignee, old_as)) != 0)
         goto fail;
@@ -679,6 +680,7 @@ static int cmd_note(const opts *o, uint64_t id, int nargs, char **args)
         free(text);
         return CG_EXIT_INPUT;
     }
+    cg_cli_migrated_notice("canhgac incident", o->store_dir, st);
     rc = cg_store_note_add(st, id, o->who, cg_cli_now_us(), text);
     if (rc) {
         ret = store_fail(st, rc, id);

@@ -712,6 +712,7 @@ int cg_cmd_run(int argc, char **argv)
                 ret = CG_EXIT_FAIL; /* no room (a full disk, memory): not bad input */
             goto out;
         }
+        cg_cli_migrated_notice("canhgac run", store_dir, st);
         cg_store_set_alert_cap(st, alert_cap);
         cg_store_set_attack_window(st, attack_window);
     }
