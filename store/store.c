@@ -1216,6 +1216,11 @@ int cg_store_commit(cg_store *st)
         st->wstate = W_IDLE;
         return code;
     }
+    if ((rc = cgs_log_flush(st, st->wtxn)) != 0) {
+        code = batch_fail(st, rc, "log");
+        st->wstate = W_IDLE;
+        return code;
+    }
     if (st->next_id != st->next_id_disk) {
         put64(b, st->next_id);
         k = (MDB_val){ 7, (void *)"next_id" };

@@ -110,15 +110,20 @@ static const char *judge(const cg_store *st, int db, const MDB_val *k, const MDB
     case DB_LOG:
         if (k->mv_size != 8)
             return "key not 8 bytes";
-        return v->mv_size >= 41 && v->mv_size <= 49 && vp[32] >= CGS_LOG_INC &&
-                vp[32] <= CGS_LOG_HIST &&
-                v->mv_size ==
-                    33u +
-                        (vp[32] == CGS_LOG_INC        ? 8
-                             : vp[32] == CGS_LOG_HIST ? 16
-                                                      : 12)
-            ? NULL
-            : "not a leaf entry";
+        if (v->mv_size == 0 || v->mv_size % LOG_SLOT || v->mv_size > LOG_SLOT * LOG_BLOCK)
+            return "not a block of leaves";
+        for (size_t o = 0; o < v->mv_size; o += LOG_SLOT) {
+            unsigned kind = vp[o + 32],
+                     kl = kind == CGS_LOG_INC ? 8
+                : kind == CGS_LOG_HIST        ? 16
+                                              : 12;
+            if (kind < CGS_LOG_INC || kind > CGS_LOG_HIST)
+                return "a leaf of no known kind";
+            for (unsigned b = 33 + kl; b < LOG_SLOT; b++)
+                if (vp[o + b])
+                    return "a leaf's key not padded with zeros";
+        }
+        return NULL;
     case DB_LOGN:
         if (k->mv_size != 9 || kp[0] == 0 || kp[0] > 63 || kp[0] % 4)
             return "not a node key";

@@ -154,6 +154,17 @@ struct cgs_touched {
 };
 #define TOUCHED_MAX 16
 
+/* The log's last block as a writer holds it (store_log.c). */
+#define LOG_SLOT 49  /* a leaf: 32 hash | kind | key, zeros to 16 */
+#define LOG_BLOCK 16 /* slots in a block */
+struct cgs_logblk {
+    uint64_t no; /* its number: leaves no * LOG_BLOCK onwards */
+    unsigned n;  /* slots filled */
+    int on_disk; /* a value of it is in the log (else the put appends) */
+    int dirty;   /* slots not yet written */
+    uint8_t s[LOG_BLOCK][LOG_SLOT];
+};
+
 struct cg_store {
     MDB_env *env;
     MDB_dbi dbi[DB_N];
@@ -179,12 +190,17 @@ struct cg_store {
     struct cgs_touched touched[TOUCHED_MAX]; /* this batch's partitions */
     unsigned ntouched;
     cg_mt_frontier mt;      /* the log's right edge, in the write transaction (store_log.c) */
+    struct cgs_logblk blk;  /* the log's last block, in the write transaction */
     cg_mt_hasher *hasher;   /* the leaves' SHA-256 context (store_log.c) */
     uint32_t migrated_from; /* the schema cgs_migrate brought it from, or 0 */
     char dir[];
 };
 
 /* ---- the log (store_log.c) ------------------------------------------------ */
+
+/* Writes st->blk when it holds leaves not yet written: before a write
+ * transaction that added leaves commits. An LMDB code. */
+int cgs_log_flush(cg_store *st, MDB_txn *txn);
 
 /* The kinds of record a leaf names (the byte after its hash). */
 enum { CGS_LOG_INC = 1, CGS_LOG_ALERT = 2, CGS_LOG_EV = 3, CGS_LOG_HIST = 4 };

@@ -5,8 +5,14 @@
  * transaction as the record.
  *
  * On disk (store_rec.c has the other formats):
- *   log        be64 leaf index (0, 1, ... without a gap)
- *              -> 32 leaf hash | u8 kind | the record's key (8, 12 or 16)
+ *   log        be64 block (0, 1, ... without a gap)
+ *              -> 1 to 16 slots of LOG_SLOT (49) bytes, leaves 16 * block
+ *                 onwards: 32 leaf hash | u8 kind | the record's key (8,
+ *                 12 or 16 bytes) and zeros to 16. Every block but the last
+ *                 holds 16. A writer keeps the last block in memory
+ *                 (st->blk) and writes it when it fills and before its
+ *                 transaction commits (cgs_log_flush): one put per 16
+ *                 leaves.
  *   log_nodes  u8 level (4, 8, ... 60) | be64 index
  *              -> 32 the hash of the perfect subtree of leaves
  *                 [index << level, (index + 1) << level)
@@ -27,9 +33,10 @@
  *  2. Every node of log_nodes is the hash of its two children, and is
  *     written by the append that completes its subtree (cg_mt_frontier);
  *     its level is a multiple of NODE_STRIDE.
- *  3. The frontier in st->mt is loaded in the write transaction that uses
- *     it (cgs_log_load), since another process (a triage call) may have
- *     appended since.
+ *  3. The frontier in st->mt and the last block in st->blk are loaded in the
+ *     write transaction that uses them (cgs_log_load), since another
+ *     process (a triage call) may have appended since; st->blk is written
+ *     (cgs_log_flush) before that transaction commits.
  * cg_store_verify (below) checks 1 and 2 against what is on disk, and each
  * record against its latest leaf.
  */
@@ -42,8 +49,6 @@
 #include <string.h>
 
 #define NODE_STRIDE 4 /* the levels log_nodes keeps: its multiples */
-#define LOG_VAL_MIN (CG_MT_HASH + 1 + 8)
-#define LOG_VAL_MAX (CG_MT_HASH + 1 + 16)
 
 struct io {
     cg_store *st;
@@ -72,13 +77,28 @@ static unsigned klen_of(unsigned kind)
     }
 }
 
-/* A log entry's value is well formed. */
-static int entry_ok(const MDB_val *v)
+/* A slot is well formed: a kind, and zeros after its key. */
+static int slot_ok(const uint8_t *p)
 {
-    const uint8_t *p = v->mv_data;
+    unsigned kl = klen_of(p[CG_MT_HASH]);
 
-    return v->mv_size >= LOG_VAL_MIN && v->mv_size <= LOG_VAL_MAX &&
-        klen_of(p[CG_MT_HASH]) == v->mv_size - CG_MT_HASH - 1;
+    if (!kl)
+        return 0;
+    for (unsigned i = CG_MT_HASH + 1 + kl; i < LOG_SLOT; i++)
+        if (p[i])
+            return 0;
+    return 1;
+}
+
+/* A block's value: its number of slots (1 to 16), or 0 when malformed. */
+static unsigned block_slots(const MDB_val *v)
+{
+    if (v->mv_size == 0 || v->mv_size % LOG_SLOT || v->mv_size > LOG_SLOT * LOG_BLOCK)
+        return 0;
+    for (size_t o = 0; o < v->mv_size; o += LOG_SLOT)
+        if (!slot_ok((const uint8_t *)v->mv_data + o))
+            return 0;
+    return (unsigned)(v->mv_size / LOG_SLOT);
 }
 
 static int get_node(void *ctx, unsigned level, uint64_t index, uint8_t out[CG_MT_HASH])
@@ -89,11 +109,15 @@ static int get_node(void *ctx, unsigned level, uint64_t index, uint8_t out[CG_MT
     int rc;
 
     if (level == 0) {
-        put64(kb, index);
+        /* (read from what is committed in txn: a writer never reads a
+         * leaf back while it appends) */
+        put64(kb, index / LOG_BLOCK);
         k = (MDB_val){ 8, kb };
         rc = mdb_get(io->txn, io->st->dbi[DB_LOG], &k, &v);
-        if (rc == 0 && !entry_ok(&v))
+        if (rc == 0 && block_slots(&v) <= index % LOG_BLOCK)
             rc = MDB_CORRUPTED;
+        if (rc == 0)
+            v.mv_data = (uint8_t *)v.mv_data + (index % LOG_BLOCK) * LOG_SLOT;
     } else if (level % NODE_STRIDE) {
         /* not kept: hashed from its children */
         uint8_t l[CG_MT_HASH], r[CG_MT_HASH];
@@ -118,20 +142,49 @@ static int get_node(void *ctx, unsigned level, uint64_t index, uint8_t out[CG_MT
     return rc;
 }
 
+int cgs_log_flush(cg_store *st, MDB_txn *txn)
+{
+    struct cgs_logblk *b = &st->blk;
+    uint8_t kb[8];
+    MDB_val k, v;
+    int rc;
+
+    if (!b->dirty || b->n == 0)
+        return 0;
+    put64(kb, b->no);
+    k = (MDB_val){ 8, kb };
+    v = (MDB_val){ (size_t)b->n * LOG_SLOT, b->s };
+    if ((rc = mdb_put(txn, st->dbi[DB_LOG], &k, &v, b->on_disk ? 0 : MDB_APPEND)) != 0)
+        return rc;
+    b->on_disk = 1;
+    b->dirty = 0;
+    return 0;
+}
+
 static int put_node(void *ctx, unsigned level, uint64_t index, const uint8_t h[CG_MT_HASH])
 {
     const struct io *io = ctx;
-    uint8_t kb[9], vb[LOG_VAL_MAX];
+    uint8_t kb[9];
     MDB_val k, v;
+    int rc;
 
     if (level == 0) {
-        put64(kb, index);
-        memcpy(vb, h, CG_MT_HASH);
-        vb[CG_MT_HASH] = (uint8_t)io->kind;
-        memcpy(vb + CG_MT_HASH + 1, io->key, io->klen);
-        k = (MDB_val){ 8, kb };
-        v = (MDB_val){ CG_MT_HASH + 1 + io->klen, vb };
-        return mdb_put(io->txn, io->st->dbi[DB_LOG], &k, &v, MDB_APPEND);
+        struct cgs_logblk *b = &io->st->blk;
+        uint8_t *s = b->s[b->n];
+        if (index != b->no * LOG_BLOCK + b->n)
+            return MDB_CORRUPTED; /* not loaded in this transaction (invariant 3) */
+        memcpy(s, h, CG_MT_HASH);
+        s[CG_MT_HASH] = (uint8_t)io->kind;
+        memcpy(s + CG_MT_HASH + 1, io->key, io->klen);
+        memset(s + CG_MT_HASH + 1 + io->klen, 0, LOG_SLOT - CG_MT_HASH - 1 - io->klen);
+        b->n++;
+        b->dirty = 1;
+        if (b->n < LOG_BLOCK)
+            return 0;
+        if ((rc = cgs_log_flush(io->st, io->txn)) != 0)
+            return rc;
+        b->no++, b->n = 0, b->on_disk = 0;
+        return 0;
     }
     if (level % NODE_STRIDE)
         return 0; /* not kept (get_node hashes it again) */
@@ -142,21 +195,35 @@ static int put_node(void *ctx, unsigned level, uint64_t index, const uint8_t h[C
     return mdb_put(io->txn, io->st->dbi[DB_LOGN], &k, &v, 0);
 }
 
-/* The tree's size in txn: the last leaf's index + 1. */
-static int log_size(const cg_store *st, MDB_txn *txn, uint64_t *size)
+/* The tree's size in txn, from the last block (copied into *last when
+ * not NULL: st->blk as a writer loads it). */
+static int log_size(const cg_store *st, MDB_txn *txn, uint64_t *size, struct cgs_logblk *last)
 {
     MDB_cursor *cur;
     MDB_val k, v;
+    unsigned n = 0;
     int rc;
 
     *size = 0;
+    if (last)
+        memset(last, 0, sizeof *last);
     if ((rc = mdb_cursor_open(txn, st->dbi[DB_LOG], &cur)) != 0)
         return rc;
     rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
-    if (rc == 0 && (k.mv_size != 8 || get64(k.mv_data) >= CG_MT_MAXSIZE - 1))
+    if (rc == 0 &&
+        (k.mv_size != 8 || get64(k.mv_data) >= (CG_MT_MAXSIZE >> 4) - 1 || !(n = block_slots(&v))))
         rc = MDB_CORRUPTED;
-    if (rc == 0)
-        *size = get64(k.mv_data) + 1;
+    if (rc == 0) {
+        *size = get64(k.mv_data) * LOG_BLOCK + n;
+        if (last) {
+            last->no = get64(k.mv_data);
+            last->n = n;
+            last->on_disk = 1;
+            memcpy(last->s, v.mv_data, v.mv_size);
+            if (n == LOG_BLOCK)
+                last->no++, last->n = 0, last->on_disk = 0;
+        }
+    }
     mdb_cursor_close(cur);
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
@@ -167,7 +234,7 @@ int cgs_log_load(cg_store *st, MDB_txn *txn)
     uint64_t size;
     int rc;
 
-    if ((rc = log_size(st, txn, &size)) != 0)
+    if ((rc = log_size(st, txn, &size, &st->blk)) != 0)
         return rc;
     return as_mdb(cg_mt_frontier_load(&st->mt, size, get_node, &io));
 }
@@ -259,7 +326,7 @@ int cg_store_log_head(cg_store *st, cg_store_head *out)
     memset(&h, 0, sizeof h);
     io = (struct io){ st, txn, 0, 0, NULL };
     code = read_origin(st, txn, h.origin, sizeof h.origin);
-    if (!code && (rc = log_size(st, txn, &h.size)) != 0)
+    if (!code && (rc = log_size(st, txn, &h.size, NULL)) != 0)
         code = cgs_fail_mdb(st, rc, "log");
     if (!code && (rc = as_mdb(cg_mt_root(get_node, &io, h.size, h.root))) != 0)
         code = cgs_fail_mdb(st, rc, "log_nodes");
@@ -289,7 +356,7 @@ int cg_store_log_consistency(cg_store *st, uint64_t old, uint64_t size,
     if ((code = cgs_rtxn_begin(st, &txn)) != 0)
         return code;
     io = (struct io){ st, txn, 0, 0, NULL };
-    if ((rc = log_size(st, txn, &have)) != 0)
+    if ((rc = log_size(st, txn, &have, NULL)) != 0)
         code = cgs_fail_mdb(st, rc, "log");
     else if (size > have)
         code = cgs_fail(st, CG_EINVAL, "the log holds %llu leaves, not %llu",
@@ -409,26 +476,29 @@ static int walk_leaves(struct vstate *vs, struct ent **ents, size_t *nent, uint8
         return cgs_fail_mdb(vs->st, rc, "log");
     for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-        const uint8_t *p = v.mv_data;
+        unsigned slots = block_slots(&v);
         if (k.mv_size != 8) {
             problem(vs, "log: leaf %llu missing (a key of %zu bytes follows)",
                     (unsigned long long)f.size, k.mv_size);
             break;
         }
-        if (get64(k.mv_data) != f.size) {
-            uint64_t last = get64(k.mv_data) - 1;
-            if (last == f.size)
-                problem(vs, "log: leaf %llu missing", (unsigned long long)f.size);
-            else
-                problem(vs, "log: leaves %llu to %llu missing", (unsigned long long)f.size,
-                        (unsigned long long)last);
+        if (f.size % LOG_BLOCK) {
+            problem(vs, "log: block %llu holds %llu leaves, not %u, and others follow",
+                    (unsigned long long)(f.size / LOG_BLOCK),
+                    (unsigned long long)(f.size % LOG_BLOCK), LOG_BLOCK);
             break;
         }
-        if (!entry_ok(&v)) {
-            problem(vs, "log: leaf %llu is not a leaf entry", (unsigned long long)f.size);
+        if (get64(k.mv_data) != f.size / LOG_BLOCK) {
+            problem(vs, "log: leaves %llu to %llu missing", (unsigned long long)f.size,
+                    (unsigned long long)(get64(k.mv_data) * LOG_BLOCK - 1));
             break;
         }
-        if (n == cap) {
+        if (!slots) {
+            problem(vs, "log: block %llu (leaves %llu on) is not a block of leaves",
+                    (unsigned long long)(f.size / LOG_BLOCK), (unsigned long long)f.size);
+            break;
+        }
+        if (n + slots > cap) {
             size_t nc = cap ? cap * 2 : 4096;
             struct ent *b = realloc(e, nc * sizeof *e);
             if (!b) {
@@ -438,12 +508,15 @@ static int walk_leaves(struct vstate *vs, struct ent **ents, size_t *nent, uint8
             e = b;
             cap = nc;
         }
-        e[n].kind = p[CG_MT_HASH];
-        memset(e[n].key, 0, 16);
-        memcpy(e[n].key, p + CG_MT_HASH + 1, v.mv_size - CG_MT_HASH - 1);
-        e[n].index = f.size;
-        n++;
-        if ((rc = as_mdb(cg_mt_frontier_append(&f, p, put_cmp, &cmp))) != 0)
+        for (unsigned j = 0; j < slots && !rc; j++) {
+            const uint8_t *p = (const uint8_t *)v.mv_data + (size_t)j * LOG_SLOT;
+            e[n].kind = p[CG_MT_HASH];
+            memcpy(e[n].key, p + CG_MT_HASH + 1, 16);
+            e[n].index = f.size;
+            n++;
+            rc = as_mdb(cg_mt_frontier_append(&f, p, put_cmp, &cmp));
+        }
+        if (rc)
             break;
     }
     mdb_cursor_close(cur);

@@ -209,7 +209,7 @@ static int begin_log(cg_store *st, MDB_txn *txn, const char **what)
         if (rc == MDB_NOTFOUND)
             rc = 0;
     }
-    return rc;
+    return rc ? rc : cgs_log_flush(st, txn);
 }
 
 int cgs_migrate(cg_store *st)

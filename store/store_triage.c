@@ -214,6 +214,8 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
     }
     if (!rc)
         rc = cgs_ix_apply(st, txn, id, &okeys, &nkeys, &what);
+    if (!rc && (rc = cgs_log_flush(st, txn)) != 0)
+        what = "log";
     if (rc) {
         code = cgs_fail_mdb(st, rc, what);
         goto out;
