@@ -42,3 +42,10 @@ echo "== canhgac incident set/note/show (triage)"
 echo
 echo "== first EVE alert line ($OUT/eve.json)"
 grep -m 1 '"event_type":"alert"' "$OUT/eve.json"
+echo
+echo "== canhgac keys init, store checkpoint, store verify (the store's tamper-evident log)"
+[ -s "$OUT/store/soc-private.pem" ] || "$B/canhgac" keys init -d "$OUT/store"
+"$B/canhgac" store checkpoint -d "$OUT/store" -o "$OUT/checkpoint.txt" --force
+cat "$OUT/checkpoint.txt"
+"$B/canhgac" incident note -d "$OUT/store" --as demo 2 "seen after the checkpoint"
+"$B/canhgac" store verify -d "$OUT/store" --checkpoint "$OUT/checkpoint.txt"
