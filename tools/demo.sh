@@ -1,6 +1,7 @@
 #!/bin/sh
 # make demo: generates the sample traffic of a provincial data center with the
-# starter rules' attacks inside, runs the pipeline on it and prints the incidents.
+# starter rules' attacks inside, runs the pipeline on it, prints the incidents,
+# triages one, and signs and verifies a checkpoint of the store's log.
 set -e
 B=${1:-build}
 OUT=demo-out
