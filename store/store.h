@@ -596,6 +596,100 @@ typedef void (*cg_store_problem_fn)(const char *line, void *arg);
 int cg_store_verify(cg_store *st, cg_store_problem_fn fn, void *arg, cg_store_verify_stats *out,
                     cg_store_head *head);
 
+/* ---- cases (store_case.c) ------------------------------------------------ */
+
+/* A case gathers incidents for the response team: an id (1, 2, ... in
+ * creation order), a title, a status (open, closed), an owner, its
+ * incidents, its notes and an append-only history (who, when, what), kept
+ * in the store (schema 5) and each change a leaf of the log. Every call
+ * that changes a case is one short write transaction (a triage handle, or
+ * a writer handle with no batch open), as triage is. Strings: title 1..1024
+ * bytes, owner and who 1..CG_STORE_TEXT_MAX, a note 1..65534. */
+enum { CG_CASE_OPEN = 0, CG_CASE_CLOSED, CG_CASE_NSTATUS };
+/* "open", "closed"; NULL for another value. */
+const char *cg_store_case_status_name(unsigned status);
+
+typedef struct cg_case {
+    uint64_t id;
+    uint64_t created_us, updated_us; /* updated: its last history entry */
+    uint8_t status;                  /* CG_CASE_* */
+    const char *title;
+    const char *owner;
+    uint64_t nincidents;
+    uint32_t nnotes;
+    uint64_t nhistory;
+} cg_case;
+
+/* What a case's history entry records. */
+enum {
+    CG_CASE_EV_CREATE = 1, /* text: the title; owner in new_text */
+    CG_CASE_EV_ADD,        /* incident: the incident added */
+    CG_CASE_EV_NOTE,       /* text: the note */
+    CG_CASE_EV_STATUS,     /* old_num, new_num: CG_CASE_* */
+    CG_CASE_EV_OWNER,      /* old_text, text: the owners */
+    CG_CASE_EV_EXPORT      /* text: what was exported (where, its manifest's SHA-256) */
+};
+typedef struct cg_case_event {
+    uint64_t seq; /* 0, 1, ... per case */
+    uint64_t when_us;
+    const char *who;
+    uint8_t kind;      /* CG_CASE_EV_* */
+    uint64_t incident; /* ADD */
+    uint32_t old_num, new_num;
+    const char *old_text, *text;
+} cg_case_event;
+
+/* Creates a case (status open, owner who) holding incidents ids[0..n)
+ * (n may be 0), its id in *id. CG_ENOTFOUND (nothing created) when an
+ * incident does not exist; duplicates in ids are added once. */
+int cg_store_case_new(cg_store *st, const char *title, const char *who, uint64_t when_us,
+                      const uint64_t *ids, size_t n, uint64_t *id);
+/* Adds incidents ids[0..n) to case id: one history entry per incident not
+ * in it yet (*added counts them; NULL allowed). CG_ENOTFOUND for no such
+ * case or incident (nothing added). */
+int cg_store_case_add(cg_store *st, uint64_t id, const uint64_t *ids, size_t n, const char *who,
+                      uint64_t when_us, uint64_t *added);
+int cg_store_case_note(cg_store *st, uint64_t id, const char *who, uint64_t when_us,
+                       const char *text);
+#define CG_CASE_SET_STATUS 0x1
+#define CG_CASE_SET_OWNER 0x2
+/* Sets status and/or owner (mask); a change to nothing appends nothing. */
+int cg_store_case_set(cg_store *st, uint64_t id, unsigned mask, uint8_t status, const char *owner,
+                      const char *who, uint64_t when_us);
+/* Appends an export entry (text: 1..65534 bytes) to case id's history. */
+int cg_store_case_exported(cg_store *st, uint64_t id, const char *who, uint64_t when_us,
+                           const char *text);
+
+/* Readers: cb's views live until it returns; CG_ENOTFOUND for no such case.
+ * list: every case, newest first, until cb returns non-zero. incidents: the
+ * case's incident ids ascending. history: in seq order. */
+int cg_store_case_get(cg_store *st, uint64_t id, int (*cb)(const cg_case *c, void *arg),
+                      void *arg);
+int cg_store_case_list(cg_store *st, int (*cb)(const cg_case *c, void *arg), void *arg);
+int cg_store_case_incidents(cg_store *st, uint64_t id, int (*cb)(uint64_t incident, void *arg),
+                            void *arg);
+int cg_store_case_history(cg_store *st, uint64_t id,
+                          int (*cb)(const cg_case_event *e, void *arg), void *arg);
+
+/* Inclusion proofs for a case file: in one read transaction, the tree as
+ * committed (*head, as cg_store_log_head), and for each incident of
+ * ids[0..n) its latest leaf in that tree, the leaf's hash and bytes (the
+ * leaf is SHA-256(0x00 | leaf_data): leaf_data = kind 1 | be64 id | the
+ * incident's record as stored), and the RFC 9162 inclusion proof of that
+ * leaf in the tree of head->size leaves. cb is called in ids order; its
+ * views live until it returns. CG_ENOTFOUND names an incident with no leaf. */
+typedef struct cg_store_inclusion {
+    uint64_t id;
+    uint64_t leaf;                /* its index */
+    uint8_t leaf_hash[32];
+    const uint8_t *leaf_data;     /* kind | key | record */
+    size_t leaf_len;
+    unsigned npath;
+    const uint8_t (*path)[32];
+} cg_store_inclusion;
+int cg_store_log_prove(cg_store *st, cg_store_head *head, const uint64_t *ids, size_t n,
+                       int (*cb)(const cg_store_inclusion *p, void *arg), void *arg);
+
 /* ---- a damaged store (store_guard.c, store_check.c) ---------------------- */
 
 /* Installs SIGSEGV and SIGBUS handlers for the process: a fault inside the

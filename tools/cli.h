@@ -34,6 +34,11 @@ int cg_cmd_store(int argc, char **argv);
 int cg_store_cmd_checkpoint(const char *dir, const char *out, const char *keyfile, int force);
 int cg_store_cmd_verify(const char *dir, const char *checkpoint, const char *keyfile);
 int cg_cmd_keys(int argc, char **argv);
+int cg_cmd_case(int argc, char **argv);
+/* case export and case verify (tools/cmd_case_export.c, cmd_case_verify.c),
+ * called by cg_cmd_case with argv[0] "export" / "verify": exit codes. */
+int cg_case_cmd_export(int argc, char **argv);
+int cg_case_cmd_verify(int argc, char **argv);
 
 /* The default store directory: $CANHGAC_STORE, else "./canhgac-store". */
 const char *cg_cli_default_store(void);
