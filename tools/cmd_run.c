@@ -99,6 +99,15 @@ static const char run_usage[] =
     "      --no-cache         always compile the rules\n"
     "      --bpf EXPR         capture filter for -i\n"
     "\n"
+    "packet ring (evidence: every packet, for a case to take its flows' packets):\n"
+    "      --pcap-dir DIR     write every packet read to rotating pcap files in DIR\n"
+    "                         (ring-NNNNNNNNNN.pcap, each with an index by flow when\n"
+    "                         closed: ring-NNNNNNNNNN.idx), the oldest deleted first\n"
+    "      --pcap-max MB      what DIR may hold, in MiB (default 1024; at least 1):\n"
+    "                         files rotate at MB/8 or 64 MiB, whichever is smaller.\n"
+    "                         A write that fails (a full disk) stops the ring, with\n"
+    "                         one line on stderr; detection goes on\n"
+    "\n"
     "operations:\n"
     "      --stats SECONDS    an EVE stats line (Suricata's stats names) every SECONDS\n"
     "                         (needs -o); also at the end of a run\n"
@@ -147,7 +156,8 @@ static const char run_usage[] =
     "when the store cannot be created for want of room, an interface that went\n"
     "away); 2 bad input (unreadable capture, an interface that cannot be opened,\n"
     "bad rules path, no rule loaded, store cannot be opened, missing or corrupt\n"
-    "GeoIP database, asset file or detectors file with a bad line, unknown user)\n";
+    "GeoIP database, asset file or detectors file with a bad line, unknown user,\n"
+    "a --pcap-dir that cannot be made or written)\n";
 
 /* Long options without a short letter */
 enum {
@@ -165,7 +175,9 @@ enum {
     OPT_USER,
     OPT_GROUP,
     OPT_PIDFILE,
-    OPT_WINDOW
+    OPT_WINDOW,
+    OPT_PCAP_DIR,
+    OPT_PCAP_MAX
 };
 
 /* Adds the City databases of arg ("FILE" or "FILE,FILE"; empty parts are
@@ -426,6 +438,8 @@ int cg_cmd_run(int argc, char **argv)
         { "user", required_argument, 0, OPT_USER },
         { "group", required_argument, 0, OPT_GROUP },
         { "pid-file", required_argument, 0, OPT_PIDFILE },
+        { "pcap-dir", required_argument, 0, OPT_PCAP_DIR },
+        { "pcap-max", required_argument, 0, OPT_PCAP_MAX },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 }
     };
@@ -433,6 +447,9 @@ int cg_cmd_run(int argc, char **argv)
     int nifaces = 0;
     uint32_t workers = 0, queue_kib = 8192, snaplen = 0, ring_mib = 64, stats_s = 0;
     const char *ctl_path = NULL, *user = NULL, *group = NULL, *pid_file = NULL;
+    const char *pcap_dir = NULL;
+    uint32_t pcap_mib = 1024;
+    int pcap_max_set = 0;
     const char *rfile = NULL, *vars = NULL, *classif = NULL, *eve_path = NULL;
     const char *store_dir = cg_cli_default_store(), *bpf = NULL;
     const char *rule_paths[64], *sets[64];
@@ -504,6 +521,15 @@ int cg_cmd_run(int argc, char **argv)
         case OPT_USER: user = optarg; break;
         case OPT_GROUP: group = optarg; break;
         case OPT_PIDFILE: pid_file = optarg; break;
+        case OPT_PCAP_DIR: pcap_dir = optarg; break;
+        case OPT_PCAP_MAX:
+            if (parse_u32(optarg, &pcap_mib, 1) || pcap_mib > (1u << 24)) {
+                fprintf(stderr, "canhgac run: --pcap-max: a size in MiB from 1 to %u, not %s\n",
+                        1u << 24, optarg);
+                return CG_EXIT_INPUT;
+            }
+            pcap_max_set = 1;
+            break;
         case 'S':
             if (nrule_paths == 64) {
                 fprintf(stderr, "canhgac run: too many -S paths (64 at most)\n");
@@ -626,6 +652,10 @@ int cg_cmd_run(int argc, char **argv)
     }
     if (stats_s && !eve_path) {
         fprintf(stderr, "canhgac run: --stats writes EVE stats lines: it needs -o FILE\n");
+        return CG_EXIT_INPUT;
+    }
+    if (pcap_max_set && !pcap_dir) {
+        fprintf(stderr, "canhgac run: --pcap-max goes with --pcap-dir\n");
         return CG_EXIT_INPUT;
     }
     if (group && !user) {
@@ -757,6 +787,8 @@ int cg_cmd_run(int argc, char **argv)
     pc.batch = batch;
     pc.progress = progress;
     pc.stats_s = stats_s;
+    pc.pcap_dir = pcap_dir;
+    pc.pcap_max = (uint64_t)pcap_mib << 20;
     int code = CG_EXIT_INPUT;
     if (cg_pipeline_create(&pl, &pc, &code, err, sizeof err)) {
         fprintf(stderr, "canhgac run: %s\n", err);
@@ -794,6 +826,8 @@ int cg_cmd_run(int argc, char **argv)
                 bad |= give(eve_path, uid, gid);
             if (pid_file)
                 bad |= give(pid_file, uid, gid); /* read back before it is removed */
+            if (pcap_dir)                        /* its files are made, and deleted, as USER */
+                bad |= give(pcap_dir, uid, gid);
             if (bad)
                 goto out;
         }

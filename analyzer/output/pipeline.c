@@ -380,6 +380,9 @@ static void *live_worker(void *arg)
                 if (n == 0)
                     break;
                 got++;
+                if (pl->pd) /* full: dropped from the ring (counted), not from detection */
+                    cg_pcapdir_push(pl->pd, (uint32_t)w->idx, fr.ts_us, cg_capture_dlt(w->caps[i]),
+                                    fr.data, fr.caplen, fr.wirelen, 0);
                 inspect_frame(w, fr.ts_us, fr.data, fr.caplen, fr.wirelen,
                               cg_capture_dlt(w->caps[i]));
                 between_packets(w);
@@ -512,6 +515,8 @@ static int read_file(cg_pipeline *pl, int ctl_fd, void (*ctl)(void *), void *ctl
         worker *w = &pl->w[pick(pl, fr.data, fr.caplen, fr.wirelen, fr.ts_us, seq)];
         if (push(pl, w, MSG_PKT, seq, &fr))
             break;
+        if (pl->pd) /* waits when full: a file's ring loses nothing */
+            cg_pcapdir_push(pl->pd, 0, fr.ts_us, pl->dlt, fr.data, fr.caplen, fr.wirelen, 1);
         if ((seq & 1023) == 0)
             serve(pl, ctl_fd, ctl, ctl_ctx, 0);
     }
@@ -602,6 +607,17 @@ int cg_pipeline_create(cg_pipeline **out, const cg_pipeline_config *cfg, int *ex
             return -1;
         }
         pl->dlt = cg_capture_dlt(pl->file);
+    }
+    if (cfg->pcap_dir) {
+        cg_pcapdir_config pc = { .dir = cfg->pcap_dir,
+                                 .max_bytes = cfg->pcap_max,
+                                 .producers = pl->ordered ? 1 : pl->nw,
+                                 .log = stderr };
+        if ((rc = cg_pcapdir_open(&pl->pd, &pc, err, errlen)) != 0) {
+            *exit_code = rc == CG_ENOMEM ? 1 : 2;
+            cg_pipeline_destroy(pl);
+            return -1;
+        }
     }
     uint64_t qcap = (uint64_t)(cfg->queue_kib ? cfg->queue_kib : 8192) << 10;
     uint32_t words = cg_detect_flowbit_words(e->det);
@@ -711,6 +727,7 @@ int cg_pipeline_run(cg_pipeline *pl, int ctl_fd, void (*ctl)(void *), void *ctl_
         pthread_join(pl->reload_th, NULL);
         pl->reload_th = 0;
     }
+    cg_pcapdir_finish(pl->pd); /* its producers have stopped: what it holds is written */
     pl->t_end = pl_mono();
     if (atomic_load(&pl->failed) || atomic_load(&pl->eve_fail))
         return 1;
@@ -756,6 +773,7 @@ void cg_pipeline_destroy(cg_pipeline *pl)
         pl_free_engine(pl->old[i]);
     pl_free_engine(pl->cur);
     cg_capture_close(pl->file);
+    cg_pcapdir_close(pl->pd);
     pthread_mutex_destroy(&pl->eng_mu);
     pthread_mutex_destroy(&pl->gate_mu);
     pthread_mutex_destroy(&pl->wr_mu);

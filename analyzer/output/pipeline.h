@@ -118,6 +118,14 @@ typedef struct cg_pipeline_config {
     const char *sensor_name;            /* for stats and ctl (NULL: the host name) */
     int null_workers;                   /* benchmarks: workers take packets and do nothing
                                          * (the reader's own ceiling) */
+    /* the full-packet ring (sensor/pcapdir.h): every packet read, written to
+     * rotating pcap files in pcap_dir within pcap_max bytes (NULL: none).
+     * Its own thread writes; the file reader (or, live, each worker) copies
+     * each frame into a ring to it. Reading a file, a full ring makes the
+     * reader wait; live, the frame is dropped from the ring (counted), never
+     * from detection. A failed write stops the ring and not the run. */
+    const char *pcap_dir;
+    uint64_t pcap_max;
 } cg_pipeline_config;
 
 typedef struct cg_pipeline cg_pipeline;
@@ -154,6 +162,7 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *out);
 typedef struct cg_pipeline_totals {
     uint64_t packets, bytes, alerts, incidents_new, incidents_stored, eve_lines;
     uint64_t kernel_packets, kernel_drops, if_drops, queue_full_waits, reloads, reload_failures;
+    uint64_t pcap_packets, pcap_bytes; /* the packet ring's (0 without one) */
 } cg_pipeline_totals;
 void cg_pipeline_get_totals(cg_pipeline *pl, cg_pipeline_totals *out);
 

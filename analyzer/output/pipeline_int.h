@@ -24,6 +24,7 @@
 #include "analyzer/engine/xbits.h"
 #include "sensor/capture.h"
 #include "sensor/decode.h"
+#include "sensor/pcapdir.h"
 #include "sensor/ring.h"
 
 #define SEQ_NONE UINT64_MAX         /* a worker between packets */
@@ -190,6 +191,7 @@ struct cg_pipeline {
     worker *w;
     cg_capture *file; /* -r */
     int dlt;
+    cg_pcapdir *pd; /* the packet ring, or NULL */
     uint64_t next_seq;
     /* engines */
     pthread_mutex_t eng_mu;

@@ -265,6 +265,23 @@ static size_t stats_json(cg_pipeline *pl, char *b, size_t cap, int eve)
                 (unsigned long long)atomic_load_explicit(&pl->gate_waits, memory_order_relaxed),
                 (unsigned long long)alerts, (unsigned long long)stored, (unsigned long long)lines,
                 (unsigned long long)reloads, (unsigned long long)rfail);
+    if (pl->pd) {
+        cg_pcapdir_stats ps;
+        cg_pcapdir_stats_get(pl->pd, &ps);
+        cg_json_raw(b, cap, &pos,
+                    ",\"pcap\":{\"packets\":%llu,\"bytes\":%llu,\"files_rotated\":%llu,"
+                    "\"files_deleted\":%llu,\"write_errors\":%llu,\"dropped\":%llu,"
+                    "\"stopped\":%s",
+                    (unsigned long long)ps.packets, (unsigned long long)ps.bytes,
+                    (unsigned long long)ps.files_rotated, (unsigned long long)ps.files_deleted,
+                    (unsigned long long)ps.write_errors, (unsigned long long)ps.dropped,
+                    ps.stopped ? "true" : "false");
+        if (ps.stopped) {
+            cg_json_raw(b, cap, &pos, ",\"error\":");
+            cg_json_str(b, cap, &pos, ps.error);
+        }
+        cg_json_raw(b, cap, &pos, "}");
+    }
     if (!eve) {
         /* per worker, for ctl */
         cg_json_raw(b, cap, &pos, ",\"per_worker\":[");
@@ -455,6 +472,12 @@ void cg_pipeline_get_totals(cg_pipeline *pl, cg_pipeline_totals *out)
     out->kernel_drops = s.cs.kernel_drops;
     out->if_drops = s.cs.if_drops;
     out->queue_full_waits = s.out_full + s.in_full;
+    if (pl->pd) {
+        cg_pcapdir_stats ps;
+        cg_pcapdir_stats_get(pl->pd, &ps);
+        out->pcap_packets = ps.packets;
+        out->pcap_bytes = ps.bytes;
+    }
     pthread_mutex_lock(&pl->eng_mu);
     out->reloads = pl->reloads;
     out->reload_failures = pl->reload_failures;
@@ -607,6 +630,22 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *o)
         if (wr->eve_broken) /* the file holds the lines above, each whole */
             fprintf(o, "; %llu not written (%s)", (unsigned long long)wr->eve_lost,
                     cg_eve_file_error(wr->eve));
+        fputc('\n', o);
+    }
+    if (pl->pd) {
+        cg_pcapdir_stats ps;
+        cg_pcapdir_stats_get(pl->pd, &ps);
+        fprintf(o,
+                "  pcap ring  %s: %llu packets, %llu bytes written (%.1f MB/s), %llu files "
+                "rotated, %llu deleted, %llu write errors",
+                cg_pcapdir_dir(pl->pd), (unsigned long long)ps.packets,
+                (unsigned long long)ps.bytes, secs > 0 ? ps.bytes / secs / 1e6 : 0.0,
+                (unsigned long long)ps.files_rotated, (unsigned long long)ps.files_deleted,
+                (unsigned long long)ps.write_errors);
+        if (ps.dropped)
+            fprintf(o, ", %llu dropped (its queue full)", (unsigned long long)ps.dropped);
+        if (ps.stopped)
+            fprintf(o, "; stopped: %s (detection went on)", ps.error);
         fputc('\n', o);
     }
     cg_incidents_stats is;
