@@ -211,6 +211,7 @@ enum fid {
     F_ZONE,
     F_LAYER,
     F_ATTACK,
+    F_CASE,
     F_URL,
     F_HTTP_HOST,
     F_HTTP_UA,
@@ -271,6 +272,7 @@ static const field_def fields[] = {
     { "layer", F_LAYER, V_LAYER },
     { "attack", F_ATTACK, V_NUM },
     { "attack_id", F_ATTACK, V_NUM },
+    { "case", F_CASE, V_NUM },
     { "url", F_URL, V_TEXT },
     { "http.url", F_URL, V_TEXT },
     { "http.host", F_HTTP_HOST, V_TEXT },
@@ -310,6 +312,7 @@ typedef struct qval {
 struct cg_qexpr {
     uint8_t type;
     uint8_t fid, kind, op;
+    uint32_t at;            /* CMP: where its field starts in the text */
     struct cg_qexpr *a, *b; /* AND/OR: both; NOT: a */
     qval *v;                /* CMP: values (one, or a list for IN/NIN) */
     uint32_t nv;
@@ -629,7 +632,7 @@ static cg_qexpr *parse_term(parser *p)
                  "unknown field '%s' (fields: time, src, dst, ip, sport, dport, port, "
                  "sid, gid, sev, status, proto, msg, classtype, assignee, community_id, "
                  "src.country, dst.country, country, src.asn, dst.asn, asn, agency, zone, "
-                 "layer, count, id, attack, url, http.host, http.user_agent, http.method, "
+                 "layer, count, id, attack, case, url, http.host, http.user_agent, http.method, "
                  "http.status, dns.query, tls.sni, tls.ja3, app_proto)",
                  p->buf);
             goto bad;
@@ -661,6 +664,7 @@ static cg_qexpr *parse_term(parser *p)
     }
     e->fid = f->id;
     e->kind = f->kind;
+    e->at = (uint32_t)at;
     if ((e->op == OP_IN || e->op == OP_NIN) && p->t == T_LB) {
         uint32_t cap = 0;
         for (;;) {
@@ -797,6 +801,32 @@ static cg_qexpr *parse_or(parser *p)
     return e;
 }
 
+/* "case = N" is answered by the store's index of cases, not by a record:
+ * it may stand only as a term of the top-level "and", with "=", once (then
+ * the hint is exact and the evaluation takes it as true). */
+static int cases_ok(parser *p, const cg_qexpr *e, int top, int *seen)
+{
+    if (e->type == N_AND)
+        return cases_ok(p, e->a, top, seen) && cases_ok(p, e->b, top, seen);
+    if (e->type == N_OR || e->type == N_NOT)
+        return cases_ok(p, e->a, 0, seen) && (!e->b || cases_ok(p, e->b, 0, seen));
+    if (e->fid != F_CASE)
+        return 1;
+    if (!top) {
+        fail(p, e->at, "case can only be joined with 'and' (not under 'or' or 'not')");
+        return 0;
+    }
+    if (e->op != OP_EQ) {
+        fail(p, e->at, "case takes '=' only (case = 3)");
+        return 0;
+    }
+    if ((*seen)++) {
+        fail(p, e->at, "case named twice (an incident is looked up in one case at a time)");
+        return 0;
+    }
+    return 1;
+}
+
 int cg_qlang_parse(const char *text, uint64_t now_us, cg_qexpr **out, char *err, size_t errlen,
                    int *col)
 {
@@ -812,6 +842,10 @@ int cg_qlang_parse(const char *text, uint64_t now_us, cg_qexpr **out, char *err,
     if (e && p.t != T_END) {
         fail(&p, p.tpos, p.t == T_RP ? "unbalanced ')'" : "unexpected '%.*s'", (int)p.tlen,
              text + p.tpos);
+        cg_qlang_free(e);
+        e = NULL;
+    }
+    if (e && !cases_ok(&p, e, 1, &(int){ 0 })) {
         cg_qlang_free(e);
         e = NULL;
     }
@@ -958,6 +992,7 @@ static int test_side(const cg_qexpr *e, const cg_qrec *r, int side, int op)
     case F_ZONE: text = side ? r->dst_zone : r->src_zone; break;
     case F_LAYER: num = r->layers; break;
     case F_ATTACK: num = r->attack_id; break;
+    case F_CASE: return 1; /* a hint the store holds to (cases_ok) */
     case F_URL: text = r->http_url; break;
     case F_HTTP_HOST: text = r->http_host; break;
     case F_HTTP_UA: text = r->http_user_agent; break;
@@ -1040,6 +1075,7 @@ static int hint_whole(const cg_qexpr *e, unsigned seen)
     case F_SRC_ASN: bit = CG_QH_SRC_ASN; break;
     case F_DST_ASN: bit = CG_QH_DST_ASN; break;
     case F_ATTACK: bit = CG_QH_ATTACK; break;
+    case F_CASE: bit = CG_QH_CASE; break;
     case F_SEV:
         /* sev >= x is severity <= x; sev > x is severity <= x - 1 */
         return !(seen & CG_QH_SEV) && (e->op == OP_GE || (e->op == OP_GT && v->num > 1));
@@ -1163,6 +1199,12 @@ static void hint_cmp(const cg_qexpr *e, cg_qhints *h)
         if (eq) {
             h->attack = v->num;
             h->has |= CG_QH_ATTACK;
+        }
+        break;
+    case F_CASE:
+        if (eq) {
+            h->case_id = v->num;
+            h->has |= CG_QH_CASE;
         }
         break;
     case F_CID:

@@ -33,6 +33,9 @@
  *   src.agency dst.agency agency, src.zone dst.zone zone   text from the asset file
  *   layer                                  1..4: the incident is escalated to that layer
  *   attack (attack_id)                     number: the incident's attack (store.h)
+ *   case                                   number: the incident is in that case; only
+ *                                          "case = N", once, joined with "and" (the
+ *                                          store's index answers it, not the record)
  * The context of the first alert (text, "" when unknown; = != ~ !~ as for msg):
  *   url (http.url)                         the request target ("/index.php?id=1")
  *   http.host (http.hostname)              the Host header
@@ -109,13 +112,14 @@ int cg_qlang_eval(const cg_qexpr *e, const cg_qrec *r);
 #define CG_QH_DST_ASN 0x0400
 #define CG_QH_CID 0x0800    /* community_id == cid */
 #define CG_QH_ATTACK 0x1000 /* attack_id == attack */
+#define CG_QH_CASE 0x2000   /* in case case_id (always a hint when named) */
 
 typedef struct cg_qhints {
     unsigned has;
     /* 1 when the hints are all the expression says: it is an "and" of terms
      * that each became a hint whole (a time bound, src/dst = or in one CIDR,
      * sid =, sev >= or >, status =, dport =, src/dst.country =, src/dst.asn =,
-     * attack =)
+     * attack =, case =)
      * with no field twice but time and addresses; then a record matches the
      * expression exactly when it satisfies the hints (status_mask, country ""
      * = unknown and AS 0 = unknown as the store's cg_query has them), and a
@@ -130,6 +134,7 @@ typedef struct cg_qhints {
     uint32_t src_asn, dst_asn;
     char cid[64];
     uint64_t attack;
+    uint64_t case_id;
 } cg_qhints;
 
 void cg_qlang_hints(const cg_qexpr *e, cg_qhints *out);

@@ -175,7 +175,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CG_STORE_SCHEMA 4
+#define CG_STORE_SCHEMA 5
 
 /* Codes: error.h's. CG_EIO: cannot open or create, permission, disk;
  * CG_ENEWER / CG_EOLDER: written by a newer / an older schema version;
@@ -415,6 +415,7 @@ int cg_store_history(cg_store *st, uint64_t id, int (*cb)(const cg_history *h, v
 #define CG_Q_COMMUNITY 0x08000
 #define CG_Q_ASSIGNEE 0x10000
 #define CG_Q_ATTACK 0x20000 /* attack_id == attack (by_attack) */
+#define CG_Q_CASE 0x40000   /* in case case_id (by_case; schema 5) */
 
 typedef struct cg_query {
     unsigned has;                   /* CG_Q_* */
@@ -430,6 +431,7 @@ typedef struct cg_query {
     const char *community_id;  /* any alert's; "" = incidents without one */
     const char *assignee;      /* "" = unassigned */
     uint64_t attack;           /* CG_Q_ATTACK */
+    uint64_t case_id;          /* CG_Q_CASE: trusted from by_case, as by_community is */
     /* A predicate on each record, or NULL: after the filters of `has` hold,
      * a record is a match only when match(inc, match_arg) returns non-zero
      * (a query language evaluated on records: the filters above are the

@@ -47,7 +47,8 @@ static void key_str(int db, const MDB_val *k, char *out, size_t len)
 
     if ((db == DB_INC && k->mv_size == 8) ||
         ((db == DB_ALERT || db == DB_EV) && k->mv_size == 12) ||
-        (db == DB_HIST && k->mv_size == 16)) {
+        ((db == DB_HIST || db == DB_CASEH) && k->mv_size == 16) ||
+        (db == DB_CASE && k->mv_size == 8)) {
         n = (size_t)snprintf(out, len, "%llu", (unsigned long long)get64(p));
         if (k->mv_size == 12)
             snprintf(out + n, len - n, "/%u", get32(p + 8));
@@ -113,17 +114,28 @@ static const char *judge(const cg_store *st, int db, const MDB_val *k, const MDB
         if (v->mv_size == 0 || v->mv_size % LOG_SLOT || v->mv_size > LOG_SLOT * LOG_BLOCK)
             return "not a block of leaves";
         for (size_t o = 0; o < v->mv_size; o += LOG_SLOT) {
-            unsigned kind = vp[o + 32],
-                     kl = kind == CGS_LOG_INC ? 8
-                : kind == CGS_LOG_HIST        ? 16
-                                              : 12;
-            if (kind < CGS_LOG_INC || kind > CGS_LOG_HIST)
+            unsigned kl = cgs_log_klen(vp[o + 32]);
+            if (!kl)
                 return "a leaf of no known kind";
             for (unsigned b = 33 + kl; b < LOG_SLOT; b++)
                 if (vp[o + b])
                     return "a leaf's key not padded with zeros";
         }
         return NULL;
+    case DB_CASE: {
+        cg_case c;
+        if (k->mv_size != 8)
+            return "key not 8 bytes";
+        if (cgs_case_decode(vp, v->mv_size, &c, &why))
+            return why;
+        return c.id == get64(kp) ? NULL : "the record's id is not its key";
+    }
+    case DB_CASEH: {
+        cg_case_event e;
+        if (k->mv_size != 16)
+            return "key not 16 bytes";
+        return cgs_cev_decode(vp, v->mv_size, &e, &why) ? why : NULL;
+    }
     case DB_LOGN:
         if (k->mv_size != 9 || kp[0] == 0 || kp[0] > 63 || kp[0] % 4)
             return "not a node key";

@@ -64,7 +64,8 @@
 
 /* The named databases. The index databases follow DB_IX0 in cgs_ix order.
  * DB_PAIRS and by_attack are new in schema 3 (cgs_db_v3), DB_LOG and
- * DB_LOGN in schema 4 (cgs_db_v4). */
+ * DB_LOGN in schema 4 (cgs_db_v4), DB_CASE, DB_CASEH and by_case in schema
+ * 5 (cgs_db_v5). */
 enum {
     DB_META,
     DB_INC,
@@ -75,8 +76,10 @@ enum {
     DB_PAIRS,
     DB_LOG,
     DB_LOGN,
+    DB_CASE,
+    DB_CASEH,
     DB_IX0,
-    DB_N = DB_IX0 + 14
+    DB_N = DB_IX0 + 15
 };
 
 /* Partitions: ids in runs of PART_IDS (store_rec.c). Part of the on-disk
@@ -106,6 +109,7 @@ enum {
     IX_COMMUNITY,
     IX_ASSIGNEE,
     IX_ATTACK,
+    IX_CASE,
     IX_N
 };
 
@@ -121,10 +125,17 @@ static inline int cgs_db_v4(int i)
     return i == DB_LOG || i == DB_LOGN;
 }
 
+/* Whether database i is one that schema 4 did not have. */
+static inline int cgs_db_v5(int i)
+{
+    return i == DB_CASE || i == DB_CASEH || i == DB_IX0 + IX_CASE;
+}
+
 /* Whether database i is in a store of the given schema. */
 static inline int cgs_db_in(int i, uint32_t schema)
 {
-    return !(schema < 3 && cgs_db_v3(i)) && !(schema < 4 && cgs_db_v4(i));
+    return !(schema < 3 && cgs_db_v3(i)) && !(schema < 4 && cgs_db_v4(i)) &&
+        !(schema < 5 && cgs_db_v5(i));
 }
 
 #define IX_KEYMAX 16    /* a field's key */
@@ -203,7 +214,17 @@ struct cg_store {
 int cgs_log_flush(cg_store *st, MDB_txn *txn);
 
 /* The kinds of record a leaf names (the byte after its hash). */
-enum { CGS_LOG_INC = 1, CGS_LOG_ALERT = 2, CGS_LOG_EV = 3, CGS_LOG_HIST = 4 };
+enum {
+    CGS_LOG_INC = 1,
+    CGS_LOG_ALERT = 2,
+    CGS_LOG_EV = 3,
+    CGS_LOG_HIST = 4,
+    CGS_LOG_CASE = 5,  /* a case record: key be64 case */
+    CGS_LOG_CHIST = 6, /* a case's history entry: key be64 case | be64 seq */
+    CGS_LOG_CMEM = 7   /* an incident in a case (by_case): key be64 case | be64 incident, no record */
+};
+/* The bytes of a kind's key (8, 12 or 16), 0 for no known kind. */
+unsigned cgs_log_klen(unsigned kind);
 /* Loads st->mt from the log in txn (a write transaction). An LMDB code. */
 int cgs_log_load(cg_store *st, MDB_txn *txn);
 /* Appends the leaf of the record rec[0..n) of that kind under key (8, 12
@@ -377,6 +398,14 @@ int cgs_ev_decode(const uint8_t *p, size_t n, cg_evidence *out, const char **why
 size_t cgs_hist_size(const cg_history *h);
 void cgs_hist_encode(uint8_t *p, const cg_history *h);
 int cgs_hist_decode(const uint8_t *p, size_t n, cg_history *out, const char **why);
+
+/* The cases' records (store_case.c): as the others. */
+size_t cgs_case_size(const cg_case *c);
+void cgs_case_encode(uint8_t *p, const cg_case *c);
+int cgs_case_decode(const uint8_t *p, size_t n, cg_case *out, const char **why);
+size_t cgs_cev_size(const cg_case_event *e);
+void cgs_cev_encode(uint8_t *p, const cg_case_event *e);
+int cgs_cev_decode(const uint8_t *p, size_t n, cg_case_event *out, const char **why);
 
 /* FNV-1a 64 of a string (the by_community and by_assignee keys). */
 uint64_t cgs_hash64(const char *s);

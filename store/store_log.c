@@ -66,13 +66,16 @@ static int as_mdb(int rc)
     return rc == CG_ENOMEM ? ENOMEM : MDB_CORRUPTED;
 }
 
-static unsigned klen_of(unsigned kind)
+unsigned cgs_log_klen(unsigned kind)
 {
     switch (kind) {
-    case CGS_LOG_INC: return 8;
+    case CGS_LOG_INC:
+    case CGS_LOG_CASE: return 8;
     case CGS_LOG_ALERT:
     case CGS_LOG_EV: return 12;
-    case CGS_LOG_HIST: return 16;
+    case CGS_LOG_HIST:
+    case CGS_LOG_CHIST:
+    case CGS_LOG_CMEM: return 16;
     default: return 0;
     }
 }
@@ -80,7 +83,7 @@ static unsigned klen_of(unsigned kind)
 /* A slot is well formed: a kind, and zeros after its key. */
 static int slot_ok(const uint8_t *p)
 {
-    unsigned kl = klen_of(p[CG_MT_HASH]);
+    unsigned kl = cgs_log_klen(p[CG_MT_HASH]);
 
     if (!kl)
         return 0;
@@ -256,7 +259,7 @@ static int leaf_of(cg_store *st, unsigned kind, const uint8_t *key, unsigned kle
 int cgs_log_add(cg_store *st, MDB_txn *txn, unsigned kind, const uint8_t *key, const uint8_t *rec,
                 size_t n)
 {
-    struct io io = { st, txn, kind, klen_of(kind), key };
+    struct io io = { st, txn, kind, cgs_log_klen(kind), key };
     uint8_t leaf[CG_MT_HASH];
     int rc;
 
@@ -393,11 +396,15 @@ static const char *kind_name(unsigned kind)
     case CGS_LOG_INC: return "incident";
     case CGS_LOG_ALERT: return "alert";
     case CGS_LOG_EV: return "evidence";
+    case CGS_LOG_CASE: return "case";
+    case CGS_LOG_CHIST: return "case history";
+    case CGS_LOG_CMEM: return "case";
     default: return "history";
     }
 }
 
-/* "incident 42", "alert 42/3", "history 42/5" */
+/* "incident 42", "alert 42/3", "history 42/5", "case 3", "case history
+ * 3/5", "case 3 incident 42" */
 static void rec_name(unsigned kind, const uint8_t *key, char *out, size_t cap)
 {
     int n = snprintf(out, cap, "%s %llu", kind_name(kind), (unsigned long long)get64(key));
@@ -406,8 +413,10 @@ static void rec_name(unsigned kind, const uint8_t *key, char *out, size_t cap)
         return;
     if (kind == CGS_LOG_ALERT || kind == CGS_LOG_EV)
         snprintf(out + n, cap - (size_t)n, "/%u", get32(key + 8));
-    else if (kind == CGS_LOG_HIST)
+    else if (kind == CGS_LOG_HIST || kind == CGS_LOG_CHIST)
         snprintf(out + n, cap - (size_t)n, "/%llu", (unsigned long long)get64(key + 8));
+    else if (kind == CGS_LOG_CMEM)
+        snprintf(out + n, cap - (size_t)n, " incident %llu", (unsigned long long)get64(key + 8));
 }
 
 struct vstate {
@@ -549,7 +558,8 @@ static int walk_records(struct vstate *vs, unsigned kind, int db, const struct e
     MDB_cursor *cur;
     MDB_val k, v;
     size_t i = 0;
-    unsigned klen = klen_of(kind);
+    unsigned klen = cgs_log_klen(kind);
+    uint8_t mk[16];
     char name[64];
     int rc;
 
@@ -563,6 +573,17 @@ static int walk_records(struct vstate *vs, unsigned kind, int db, const struct e
         if (rc == MDB_NOTFOUND && i == n) {
             rc = 0;
             break;
+        }
+        if (rc == 0 && kind == CGS_LOG_CMEM) {
+            /* by_case: the entry (case, incident) is the key, with no record */
+            if (k.mv_size != 8 || v.mv_size != 8) {
+                rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
+                continue;
+            }
+            memcpy(mk, k.mv_data, 8);
+            memcpy(mk + 8, v.mv_data, 8);
+            k = (MDB_val){ 16, mk };
+            v = (MDB_val){ 0, mk };
         }
         if (rc == 0 && k.mv_size != klen) { /* store check's to name */
             rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
@@ -616,6 +637,9 @@ int cg_store_verify(cg_store *st, cg_store_problem_fn fn, void *arg, cg_store_ve
         { CGS_LOG_ALERT, DB_ALERT },
         { CGS_LOG_EV, DB_EV },
         { CGS_LOG_HIST, DB_HIST },
+        { CGS_LOG_CASE, DB_CASE },
+        { CGS_LOG_CHIST, DB_CASEH },
+        { CGS_LOG_CMEM, DB_IX0 + IX_CASE },
     };
     struct vstate vs;
     struct ent *e = NULL;
@@ -642,6 +666,8 @@ int cg_store_verify(cg_store *st, cg_store_problem_fn fn, void *arg, cg_store_ve
         qsort(e, n, sizeof *e, ent_cmp);
     for (size_t j = 0; !code && j < sizeof kinds / sizeof kinds[0]; j++) {
         size_t from = at;
+        if (!cgs_db_in(kinds[j].db, st->schema))
+            continue;
         while (at < n && e[at].kind == kinds[j].kind)
             at++;
         code = walk_records(&vs, kinds[j].kind, kinds[j].db, e + from, at - from);
@@ -653,5 +679,174 @@ int cg_store_verify(cg_store *st, cg_store_problem_fn fn, void *arg, cg_store_ve
     if (!code && vs.s.problems)
         code = cgs_fail(st, CG_ECORRUPT, "the log does not match the records: %llu problems",
                         (unsigned long long)vs.s.problems);
+    return code;
+}
+
+/* ---- inclusion proofs ---------------------------------------------------- */
+
+struct want {
+    uint64_t id;
+    uint64_t leaf; /* UINT64_MAX: none seen yet */
+    size_t at;     /* its place in the caller's ids */
+};
+
+static int want_cmp(const void *a, const void *b)
+{
+    const struct want *x = a, *y = b;
+
+    return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int at_cmp(const void *a, const void *b)
+{
+    const struct want *x = a, *y = b;
+
+    return x->at < y->at ? -1 : x->at > y->at;
+}
+
+int cg_store_log_prove(cg_store *st, cg_store_head *head, const uint64_t *ids, size_t n,
+                       int (*cb)(const cg_store_inclusion *p, void *arg), void *arg)
+{
+    MDB_txn *txn;
+    MDB_cursor *cur = NULL;
+    MDB_val k, v;
+    struct io io;
+    struct want *w = NULL;
+    uint8_t(*path)[CG_MT_HASH] = NULL, *data = NULL;
+    size_t cap = 0;
+    uint64_t index = 0;
+    cg_store_head h;
+    int rc, code;
+
+    if (!st || !head || (n && (!ids || !cb)))
+        return CG_EINVAL;
+    if (st->schema < 4)
+        return no_log(st);
+    if (n && (!(w = calloc(n, sizeof *w)) || !(path = malloc(CG_MT_MAXPROOF * CG_MT_HASH)))) {
+        free(w);
+        return cgs_fail(st, CG_ENOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        w[i] = (struct want){ ids[i], UINT64_MAX, i };
+    if (n)
+        qsort(w, n, sizeof *w, want_cmp);
+    if ((code = cgs_rtxn_begin(st, &txn)) != 0)
+        goto done;
+    io = (struct io){ st, txn, 0, 0, NULL };
+    memset(&h, 0, sizeof h);
+    if ((code = read_origin(st, txn, h.origin, sizeof h.origin)) != 0)
+        goto out;
+    /* the latest leaf of each incident wanted: one pass over the leaves */
+    if ((rc = mdb_cursor_open(txn, st->dbi[DB_LOG], &cur)) != 0) {
+        code = cgs_fail_mdb(st, rc, "log");
+        goto out;
+    }
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        unsigned slots = block_slots(&v);
+        if (k.mv_size != 8 || get64(k.mv_data) != index / LOG_BLOCK || index % LOG_BLOCK ||
+            !slots) {
+            code = cgs_fail(st, CG_ECORRUPT,
+                            "damaged (log: block %llu is not the next block of leaves): run "
+                            "store verify",
+                            (unsigned long long)(index / LOG_BLOCK));
+            goto out;
+        }
+        for (unsigned j = 0; j < slots; j++, index++) {
+            const uint8_t *p = (const uint8_t *)v.mv_data + (size_t)j * LOG_SLOT;
+            struct want key, *hit;
+            if (p[CG_MT_HASH] != CGS_LOG_INC || !n)
+                continue;
+            key.id = get64(p + CG_MT_HASH + 1);
+            if ((hit = bsearch(&key, w, n, sizeof *w, want_cmp)) != NULL) {
+                /* duplicates in ids: every copy */
+                struct want *a = hit, *b = hit;
+                while (a > w && a[-1].id == key.id)
+                    a--;
+                while (b + 1 < w + n && b[1].id == key.id)
+                    b++;
+                for (; a <= b; a++)
+                    a->leaf = index;
+            }
+        }
+    }
+    mdb_cursor_close(cur);
+    cur = NULL;
+    if (rc != MDB_NOTFOUND) {
+        code = cgs_fail_mdb(st, rc, "log");
+        goto out;
+    }
+    h.size = index;
+    if ((rc = as_mdb(cg_mt_root(get_node, &io, h.size, h.root))) != 0) {
+        code = cgs_fail_mdb(st, rc, "log_nodes");
+        goto out;
+    }
+    if (n)
+        qsort(w, n, sizeof *w, at_cmp);
+    for (size_t i = 0; i < n; i++) {
+        cg_store_inclusion p;
+        uint8_t key[8], got[CG_MT_HASH];
+        unsigned np = 0;
+        size_t len;
+        if (w[i].leaf == UINT64_MAX) {
+            code = cgs_fail(st, CG_ENOTFOUND, "incident %llu: no leaf in the log",
+                            (unsigned long long)w[i].id);
+            goto out;
+        }
+        put64(key, w[i].id);
+        k = (MDB_val){ 8, key };
+        if ((rc = mdb_get(txn, st->dbi[DB_INC], &k, &v)) != 0) {
+            code = rc == MDB_NOTFOUND
+                ? cgs_fail(st, CG_ECORRUPT, "incident %llu: record missing (leaf %llu)",
+                           (unsigned long long)w[i].id, (unsigned long long)w[i].leaf)
+                : cgs_fail_mdb(st, rc, "incidents");
+            goto out;
+        }
+        len = 9 + v.mv_size;
+        if (len > cap) {
+            uint8_t *b = realloc(data, len);
+            if (!b) {
+                code = cgs_fail(st, CG_ENOMEM, "out of memory");
+                goto out;
+            }
+            data = b;
+            cap = len;
+        }
+        data[0] = CGS_LOG_INC;
+        memcpy(data + 1, key, 8);
+        memcpy(data + 9, v.mv_data, v.mv_size);
+        memset(&p, 0, sizeof p);
+        rc = get_node(&io, 0, w[i].leaf, p.leaf_hash);
+        if (!rc)
+            rc = as_mdb(cg_mt_leaf_hash(data, len, got));
+        if (!rc)
+            rc = as_mdb(cg_mt_inclusion(get_node, &io, w[i].leaf, h.size, path, &np));
+        if (rc) {
+            code = cgs_fail_mdb(st, rc, "log");
+            goto out;
+        }
+        if (memcmp(got, p.leaf_hash, CG_MT_HASH)) {
+            code = cgs_fail(st, CG_ECORRUPT, "incident %llu: record does not match leaf %llu",
+                            (unsigned long long)w[i].id, (unsigned long long)w[i].leaf);
+            goto out;
+        }
+        p.id = w[i].id;
+        p.leaf = w[i].leaf;
+        p.leaf_data = data;
+        p.leaf_len = len;
+        p.npath = np;
+        p.path = (const uint8_t(*)[CG_MT_HASH])path;
+        if (cb(&p, arg))
+            break;
+    }
+    *head = h;
+out:
+    if (cur)
+        mdb_cursor_close(cur);
+    mdb_txn_abort(txn);
+done:
+    free(w);
+    free(path);
+    free(data);
     return code;
 }

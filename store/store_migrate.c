@@ -1,10 +1,10 @@
-/* store_migrate.c — a store of an older schema (2 or 3) brought to schema 4
- * in place, when a writer or a triage handle opens it (store.h: Opening).
+/* store_migrate.c — a store of an older schema (2, 3 or 4) brought to
+ * schema 5 in place, when a writer or a triage handle opens it (store.h: Opening).
  * Read-only handles read the older schemas as they are: the record decoder
  * knows every version.
  *
  * One write transaction does it all, so a crash or a kill leaves the old
- * schema whole or schema 4 whole:
+ * schema whole or schema 5 whole:
  *  1. the schema is read again inside the transaction (another process may
  *     have migrated the store meanwhile: then nothing is done);
  *  2. from schema 2 only: the databases new in schema 3 are created (pairs
@@ -20,7 +20,10 @@
  *  4. the log begins (store_log.c): log and log_nodes are created, meta
  *     "origin" drawn, and every record that decodes gets its leaf, in key
  *     order: the incidents, then the alerts, the evidence and the history;
- *  5. meta "schema" becomes 4, and the transaction commits.
+ *     (steps 3 and 4 from schema 2 or 3 only);
+ *  5. the databases of the cases (cases, case_history, by_case) are
+ *     created, empty;
+ *  6. meta "schema" becomes 5, and the transaction commits.
  * A record that does not decode is left as it is in both steps: readers
  * report it as they did. LMDB lets one write transaction run at a time
  * across processes, so a sensor or another triage call waits for it (from
@@ -151,6 +154,20 @@ static int seal_all(cg_store *st, MDB_txn *txn, uint8_t **buf, size_t *cap, cons
     return rc;
 }
 
+/* Step 5: the cases' databases. An LMDB code. */
+static int to_v5(cg_store *st, MDB_txn *txn, const char **what)
+{
+    int rc = 0;
+
+    for (int i = 0; i < DB_N && !rc; i++)
+        if (cgs_db_v5(i)) {
+            *what = cgs_db_names[i];
+            rc = mdb_dbi_open(txn, cgs_db_names[i], MDB_CREATE | (i >= DB_IX0 ? INDEX_FLAGS : 0),
+                              &st->dbi[i]);
+        }
+    return rc;
+}
+
 /* Step 4: the log of what the store holds. An LMDB code. */
 static int begin_log(cg_store *st, MDB_txn *txn, const char **what)
 {
@@ -224,7 +241,7 @@ int cgs_migrate(cg_store *st)
 
     rc = mdb_txn_begin(st->env, NULL, 0, &txn);
     if (rc)
-        return cgs_fail_mdb(st, rc, "migrating to schema 4");
+        return cgs_fail_mdb(st, rc, "migrating to schema 5");
     k = (MDB_val){ 6, (void *)"schema" };
     rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
     if (rc || v.mv_size != 4) {
@@ -236,10 +253,12 @@ int cgs_migrate(cg_store *st)
     if (schema < 2 || schema >= CG_STORE_SCHEMA)
         goto out; /* done by another process meanwhile (or refused by check_store next) */
     rc = schema == 2 ? to_v3(st, txn, &buf, &cap, &what) : 0;
-    if (!rc)
+    if (!rc && schema < 4)
         rc = seal_all(st, txn, &buf, &cap, &what);
-    if (!rc)
+    if (!rc && schema < 4)
         rc = begin_log(st, txn, &what);
+    if (!rc)
+        rc = to_v5(st, txn, &what);
     if (!rc) {
         put32(b, CG_STORE_SCHEMA);
         k = (MDB_val){ 6, (void *)"schema" };
@@ -248,7 +267,7 @@ int cgs_migrate(cg_store *st)
         rc = mdb_put(txn, st->dbi[DB_META], &k, &v, 0);
     }
     if (rc == CG_ENOMEM) {
-        code = cgs_fail(st, CG_ENOMEM, "migrating to schema 4: out of memory");
+        code = cgs_fail(st, CG_ENOMEM, "migrating to schema %u: out of memory", CG_STORE_SCHEMA);
         goto out;
     }
     if (rc) {
@@ -258,7 +277,7 @@ int cgs_migrate(cg_store *st)
     rc = mdb_txn_commit(txn);
     txn = NULL;
     if (rc)
-        code = cgs_fail_mdb(st, rc, "migrating to schema 4: commit");
+        code = cgs_fail_mdb(st, rc, "migrating to schema 5: commit");
     else
         st->migrated_from = schema;
 out:

@@ -296,6 +296,15 @@ int cg_sq_build(const cg_store *st, const cg_query *q, struct plan *p)
             p->record_only = 1;
         }
     }
+    if (has & CG_Q_CASE) {
+        /* a store before schema 5 has no cases: nothing is in one */
+        if (st->schema < 5) {
+            p->mode = P_EMPTY;
+            return 0;
+        }
+        put64(lo, q->case_id);
+        key1(p, IX_CASE, lo);
+    }
     if ((has & (CG_Q_PORT | CG_Q_SPORT)) || q->match)
         p->record_only = 1;
     return 0;
@@ -1211,6 +1220,22 @@ static int in_community(const cg_store *st, MDB_cursor *cc, const cg_query *q, u
     return 0;
 }
 
+/* Whether id is in the query's case (by_case). */
+static int in_case(const cg_store *st, MDB_cursor *cc, const cg_query *q, uint64_t id, int *yes)
+{
+    uint8_t f[8], val[8];
+    MDB_val k = { 8, f }, v = { 8, val };
+    int rc;
+
+    put64(f, q->case_id);
+    put64(val, id);
+    rc = mdb_cursor_get(cc, &k, &v, MDB_GET_BOTH);
+    *yes = rc == 0;
+    if (rc && rc != MDB_NOTFOUND)
+        return cgs_fail_mdb(st, rc, "by_case");
+    return 0;
+}
+
 /* Walks the incidents of plan p below `below`, newest first, handing each
  * match to each() until it returns non-zero. decode: each() wants the
  * decoded record; records are decoded and checked anyway unless the plan's
@@ -1220,13 +1245,13 @@ int cg_sq_walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struct
 {
     struct src s;
     struct bits second;
-    MDB_cursor *ic = NULL, *cc = NULL;
+    MDB_cursor *ic = NULL, *cc = NULL, *kc = NULL;
     MDB_val k, v;
     uint8_t key[8];
     uint64_t id = 0;
     cg_incident inc;
     const char *why;
-    int exact, community, strings = needs_strings(q), rc, code;
+    int exact, community, incase, strings = needs_strings(q), rc, code;
 
     memset(&s, 0, sizeof s);
     bits_init(&second, p->maxid);
@@ -1235,6 +1260,8 @@ int cg_sq_walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struct
     exact = p->mode != P_SCAN && p->nc == 1 && !p->record_only;
     community = (q->has & CG_Q_COMMUNITY) && q->community_id && q->community_id[0] &&
         (p->mode == P_SCAN || p->c[p->drv].ix != IX_COMMUNITY);
+    incase = (q->has & CG_Q_CASE) && (p->mode == P_SCAN || p->c[p->drv].ix != IX_CASE) &&
+        (p->second < 0 || p->c[p->second].ix != IX_CASE);
     if (p->second >= 0 && (code = collect(st, txn, p, &p->c[p->second], &second)) != 0)
         goto out;
     if ((code = src_open(st, txn, p, below, &s)) != 0)
@@ -1242,6 +1269,8 @@ int cg_sq_walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struct
     rc = mdb_cursor_open(txn, st->dbi[DB_INC], &ic);
     if (!rc && community)
         rc = mdb_cursor_open(txn, st->dbi[DB_IX0 + IX_COMMUNITY], &cc);
+    if (!rc && incase)
+        rc = mdb_cursor_open(txn, st->dbi[DB_IX0 + IX_CASE], &kc);
     if (rc) {
         code = cgs_fail_mdb(st, rc, "incidents");
         goto out;
@@ -1287,6 +1316,13 @@ int cg_sq_walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struct
             if (!yes)
                 continue;
         }
+        if (incase) {
+            int yes;
+            if ((code = in_case(st, kc, q, id, &yes)) != 0)
+                goto out;
+            if (!yes)
+                continue;
+        }
         if (q->match && !q->match(&inc, q->match_arg))
             continue; /* decoded: needs_strings() */
         if (each(ctx, id, v.mv_data, v.mv_size, decode ? &inc : NULL))
@@ -1297,6 +1333,8 @@ int cg_sq_walk(const cg_store *st, MDB_txn *txn, const cg_query *q, const struct
 out:
     if (cc)
         mdb_cursor_close(cc);
+    if (kc)
+        mdb_cursor_close(kc);
     if (ic)
         mdb_cursor_close(ic);
     src_close(&s);

@@ -54,6 +54,8 @@
  *   by_assignee   be64 FNV-1a(assignee)  (8)  whole        nobody assigned
  *   by_attack     be64 attack id         (8)  whole        -  (schema 3; an attack's
  *                 incidents are near each other in id, its key gets them at once)
+ *   by_case       be64 case id           (8)  whole        not from the record: an
+ *                 incident's cases are written by store_case.c (schema 5); add-only
  *
  * The seal. Every record of schema 4 ends with 4 bytes: the low 32 bits of
  * XXH3-64 (libxxhash, seed 0) of every byte before them, version byte
@@ -919,6 +921,13 @@ static unsigned k_assignee(const cg_incident *x, uint8_t *k)
     return 8;
 }
 
+/* A case is not a field of the record: store_case.c writes by_case. */
+static unsigned k_case(const cg_incident *x, uint8_t *k)
+{
+    (void)x, (void)k;
+    return 0;
+}
+
 static unsigned k_attack(const cg_incident *x, uint8_t *k)
 {
     if (!x->attack_id)
@@ -942,11 +951,12 @@ const struct cgs_ixdef cgs_ix[IX_N] = {
     [IX_COMMUNITY] = { "by_community", 8, IXF_ADD_ONLY | IXF_PART, k_community },
     [IX_ASSIGNEE] = { "by_assignee", 8, 0, k_assignee },
     [IX_ATTACK] = { "by_attack", 8, 0, k_attack },
+    [IX_CASE] = { "by_case", 8, IXF_ADD_ONLY, k_case },
 };
 
 const char *const cgs_db_names[DB_N] = {
     "meta",       "incidents", "alerts",       "evidence",    "history",   "parts",
-    "pairs",      "log",       "log_nodes",    "by_time",     "by_src",    "by_dst",
+    "pairs",      "log",       "log_nodes",    "cases",       "case_history",    "by_time",     "by_src",    "by_dst",
     "by_sid",     "by_sev",    "by_status",    "by_src_cc",   "by_dst_cc", "by_src_asn",
-    "by_dst_asn", "by_dport",  "by_community", "by_assignee", "by_attack",
+    "by_dst_asn", "by_dport",  "by_community", "by_assignee", "by_attack",  "by_case",
 };

@@ -139,7 +139,7 @@ static int q(const char *text, const cg_qrec *r)
 /* The error message (with its column) of a bad query. */
 static const char *qerr(const char *text, int *col)
 {
-    static char err[256];
+    static char err[512];
     cg_qexpr *e = NULL;
     *col = 0;
     err[0] = 0;
@@ -578,7 +578,7 @@ static void test_context(void)
     CHECK_CONTAINS(qerr("attack ~ 4", &col), "operator ~ does not apply to attack");
     CHECK_CONTAINS(qerr("attack = -1", &col), "is not a number");
     CHECK_CONTAINS(qerr("http.uri = x", &col), "unknown field 'http.uri'");
-    CHECK_CONTAINS(qerr("http.uri = x", &col), "attack, url");
+    CHECK_CONTAINS(qerr("http.uri = x", &col), "attack, case, url");
 }
 
 int main(void)

@@ -1749,7 +1749,7 @@ static void test_newer(void)
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), dir);
     CHECK_CONTAINS(cg_store_error(NULL),
-                   "written by schema version 99; this canhgac reads up to 4");
+                   "written by schema version 99; this canhgac reads up to 5");
     CHECK((int)cg_store_open(&st, dir, CG_STORE_RDONLY, 0) == CG_ENEWER);
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), "schema version 99");

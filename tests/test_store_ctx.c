@@ -834,7 +834,7 @@ static void test_migrate(void)
     /* the writer migrates it in place */
     CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
     take(st, &after);
-    CHECK_EQ_U(after.info.schema, 4);
+    CHECK_EQ_U(after.info.schema, CG_STORE_SCHEMA);
     same_snapshots(&before, &after);
     for (int id = 1; id <= 4; id++)
         CHECK_EQ_U(after.inc[id].x.attack_id, 1); /* 10.2.2.101 -> .104 in one hour */
@@ -872,7 +872,7 @@ static void test_migrate(void)
     /* it opens again, as schema 3, with everything */
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
     take(st, &again);
-    CHECK_EQ_U(again.info.schema, 4);
+    CHECK_EQ_U(again.info.schema, CG_STORE_SCHEMA);
     CHECK_EQ_U(again.info.incidents, NFIX + 1);
     again.info.incidents = NFIX, again.info.next_id = before.info.next_id;
     same_snapshots(&before, &again);
@@ -882,7 +882,7 @@ static void test_migrate(void)
     CHECK_EQ_U(cg_store_open(&st, dir2, CG_STORE_TRIAGE, 0), 0);
     CHECK_EQ_U(cg_store_note_add(st, 5, "an", 1, "seen"), 0);
     take(st, &after);
-    CHECK_EQ_U(after.info.schema, 4);
+    CHECK_EQ_U(after.info.schema, CG_STORE_SCHEMA);
     CHECK_EQ_U(after.inc[3].x.attack_id, 1);
     CHECK_EQ_U(after.hi[5].n, before.hi[5].n + 1);
     cg_store_close(st);
@@ -932,7 +932,7 @@ static void test_migrate_v3(void)
 
     CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
     take(st, &after);
-    CHECK_EQ_U(after.info.schema, 4);
+    CHECK_EQ_U(after.info.schema, CG_STORE_SCHEMA);
     same_snapshots(&before, &after);
     for (int id = 1; id <= NFIX; id++)
         CHECK_EQ_U(after.inc[id].x.attack_id, before.inc[id].x.attack_id);

@@ -2,9 +2,11 @@
  * incident printed as a JSON object or a CSV row. */
 #include "tools/cli.h"
 
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "analyzer/output/eve.h"
@@ -28,11 +30,30 @@ void cg_cli_migrated_notice(const char *prog, const char *dir, cg_store *st)
         return;
     if (cg_store_log_head(st, &h) != 0)
         h.size = 0;
+    if (from >= 4) {
+        fprintf(stderr,
+                "%s: notice: %s: migrated from schema %u to %u (the cases' databases added)\n",
+                prog, dir, from, CG_STORE_SCHEMA);
+        return;
+    }
     fprintf(stderr,
             "%s: notice: %s: migrated from schema %u to %u (every record sealed%s; the log "
             "begun with %llu leaves)\n",
             prog, dir, from, CG_STORE_SCHEMA, from < 3 ? ", attacks assigned" : "",
             (unsigned long long)h.size);
+}
+
+const char *cg_cli_who(const char *as, char *buf, size_t len)
+{
+    struct passwd *pw;
+
+    if (as)
+        return as;
+    pw = getpwuid(geteuid());
+    if (pw && pw->pw_name && pw->pw_name[0])
+        return pw->pw_name;
+    snprintf(buf, len, "uid %u", (unsigned)geteuid());
+    return buf;
 }
 
 const char *cg_cli_default_store(void)

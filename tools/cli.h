@@ -40,6 +40,14 @@ int cg_cmd_case(int argc, char **argv);
 int cg_case_cmd_export(int argc, char **argv);
 int cg_case_cmd_verify(int argc, char **argv);
 
+/* The ids of the incidents the query expression text matches, newest
+ * first, into *ids (free it) and *n: CG_EXIT_OK; CG_EXIT_INPUT for an
+ * expression that does not parse (the caret and reason printed, prog
+ * first); CG_EXIT_FAIL for a store failure or no memory (printed). */
+int cg_cli_query_ids(cg_store *st, const char *prog, const char *text, uint64_t **ids, size_t *n);
+/* Who makes a change: as when given, else the login name of the effective
+ * user, else "uid N" (written into buf). */
+const char *cg_cli_who(const char *as, char *buf, size_t len);
 /* The default store directory: $CANHGAC_STORE, else "./canhgac-store". */
 const char *cg_cli_default_store(void);
 /* When opening st migrated the store in dir, one line on stderr saying so:

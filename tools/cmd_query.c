@@ -53,6 +53,7 @@ static const char query_usage[] =
     "  country src.country dst.country (VN)   asn src.asn dst.asn (13335, AS13335)\n"
     "  agency src.agency dst.agency, zone src.zone dst.zone (from the asset file)\n"
     "  attack (the incidents of one source against one destination close in time)\n"
+    "  case (the incidents of a case: case = 3, joined with and)\n"
     "the first alert's context (text, \"\" when unknown; = != ~ !~):\n"
     "  url (http.url)  http.host  http.user_agent  http.method  http.status (number)\n"
     "  dns.query  tls.sni  tls.ja3  app_proto (http tls dns ssh smtp ftp smb)\n"
@@ -93,6 +94,7 @@ static const char query_usage[] =
     "  canhgac query 'url ~ \"union select\" and http.status = 200'\n"
     "  canhgac query --group attack since 24h      the attacks of the last day\n"
     "  canhgac query attack = 1234                 the incidents of one attack\n"
+    "  canhgac query case = 3 and status = new     the new incidents of case 3\n"
     "  canhgac query 'sid = 9100101' --limit 0 --pcap all.pcapng\n"
     "  canhgac query --since 24h src=10.0.0.0/8 sid=2100498   (filter words still work)\n"
     "\n"
@@ -236,12 +238,16 @@ static int apply_hints(const cg_qhints *h, cg_query *q)
         q->attack = h->attack;
         q->has |= CG_Q_ATTACK;
     }
+    if (h->has & CG_QH_CASE) {
+        q->case_id = h->case_id;
+        q->has |= CG_Q_CASE;
+    }
     return 0;
 }
 
 /* A parse error: the expression, a caret under the column, the reason. The
  * parser counts bytes; the user counts characters (UTF-8: "Sở Y tế"). */
-static void parse_error(const char *text, int col, const char *err)
+static void parse_error_as(const char *prog, const char *text, int col, const char *err)
 {
     int chars = 1;
     fprintf(stderr, "  %s\n  ", text);
@@ -252,7 +258,75 @@ static void parse_error(const char *text, int col, const char *err)
         }
     const char *why =
         strncmp(err, "column ", 7) == 0 && strstr(err, ": ") ? strstr(err, ": ") + 2 : err;
-    fprintf(stderr, "^\ncanhgac query: column %d: %s\n", chars, why);
+    fprintf(stderr, "^\n%s: column %d: %s\n", prog, chars, why);
+}
+
+static void parse_error(const char *text, int col, const char *err)
+{
+    parse_error_as("canhgac query", text, col, err);
+}
+
+/* ---- the ids of a query (for case new --query) ------------------------------ */
+
+struct qids {
+    uint64_t *v;
+    size_t n, cap;
+    int oom;
+};
+
+static int collect_id(const cg_incident *inc, void *arg)
+{
+    struct qids *l = arg;
+
+    if (l->n == l->cap) {
+        size_t nc = l->cap ? l->cap * 2 : 256;
+        uint64_t *b = realloc(l->v, nc * sizeof *b);
+        if (!b) {
+            l->oom = 1;
+            return -1;
+        }
+        l->v = b;
+        l->cap = nc;
+    }
+    l->v[l->n++] = inc->id;
+    return 0;
+}
+
+static int apply_hints(const cg_qhints *h, cg_query *q);
+
+int cg_cli_query_ids(cg_store *st, const char *prog, const char *text, uint64_t **ids, size_t *n)
+{
+    char err[512];
+    int col = 0, rc;
+    cg_qexpr *expr = NULL;
+    cg_qhints hints;
+    cg_query q;
+    struct qids l = { NULL, 0, 0, 0 };
+
+    memset(&q, 0, sizeof q);
+    if (cg_qlang_parse(text, cg_cli_now_us(), &expr, err, sizeof err, &col)) {
+        parse_error_as(prog, text, col, err);
+        return CG_EXIT_INPUT;
+    }
+    cg_qlang_hints(expr, &hints);
+    if (!hints.exact) {
+        q.match = expr_match;
+        q.match_arg = expr;
+    }
+    if (apply_hints(&hints, &q)) {
+        q.has |= CG_Q_SINCE | CG_Q_UNTIL;
+        q.since_us = q.until_us = 1;
+    }
+    rc = cg_store_query(st, &q, 0, NULL, collect_id, &l);
+    cg_qlang_free(expr);
+    if (rc || l.oom) {
+        fprintf(stderr, "%s: %s\n", prog, rc ? cg_store_error(st) : "out of memory");
+        free(l.v);
+        return CG_EXIT_FAIL;
+    }
+    *ids = l.v;
+    *n = l.n;
+    return CG_EXIT_OK;
 }
 
 /* ---- listing ------------------------------------------------------------- */
