@@ -665,13 +665,12 @@ int cg_store_case_exported(cg_store *st, uint64_t id, const char *who, uint64_t 
 /* Readers: cb's views live until it returns; CG_ENOTFOUND for no such case.
  * list: every case, newest first, until cb returns non-zero. incidents: the
  * case's incident ids ascending. history: in seq order. */
-int cg_store_case_get(cg_store *st, uint64_t id, int (*cb)(const cg_case *c, void *arg),
-                      void *arg);
+int cg_store_case_get(cg_store *st, uint64_t id, int (*cb)(const cg_case *c, void *arg), void *arg);
 int cg_store_case_list(cg_store *st, int (*cb)(const cg_case *c, void *arg), void *arg);
 int cg_store_case_incidents(cg_store *st, uint64_t id, int (*cb)(uint64_t incident, void *arg),
                             void *arg);
-int cg_store_case_history(cg_store *st, uint64_t id,
-                          int (*cb)(const cg_case_event *e, void *arg), void *arg);
+int cg_store_case_history(cg_store *st, uint64_t id, int (*cb)(const cg_case_event *e, void *arg),
+                          void *arg);
 
 /* Inclusion proofs for a case file: in one read transaction, the tree as
  * committed (*head, as cg_store_log_head), and for each incident of
@@ -682,9 +681,9 @@ int cg_store_case_history(cg_store *st, uint64_t id,
  * views live until it returns. CG_ENOTFOUND names an incident with no leaf. */
 typedef struct cg_store_inclusion {
     uint64_t id;
-    uint64_t leaf;                /* its index */
+    uint64_t leaf; /* its index */
     uint8_t leaf_hash[32];
-    const uint8_t *leaf_data;     /* kind | key | record */
+    const uint8_t *leaf_data; /* kind | key | record */
     size_t leaf_len;
     unsigned npath;
     const uint8_t (*path)[32];

@@ -221,7 +221,7 @@ enum {
     CGS_LOG_HIST = 4,
     CGS_LOG_CASE = 5,  /* a case record: key be64 case */
     CGS_LOG_CHIST = 6, /* a case's history entry: key be64 case | be64 seq */
-    CGS_LOG_CMEM = 7   /* an incident in a case (by_case): key be64 case | be64 incident, no record */
+    CGS_LOG_CMEM = 7 /* an incident in a case (by_case): key be64 case | be64 incident, no record */
 };
 /* The bytes of a kind's key (8, 12 or 16), 0 for no known kind. */
 unsigned cgs_log_klen(unsigned kind);
