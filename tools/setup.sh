@@ -7,7 +7,7 @@
 # clang-format for make lint.
 # Does nothing when they are all present already.
 PKGS="build-essential pkg-config libpcap-dev libhyperscan-dev libmaxminddb-dev \
-liblmdb-dev libpcre2-dev libjson-c-dev libssl-dev openssl zlib1g-dev libxxhash-dev tcpdump python3-jsonschema \
+liblmdb-dev libpcre2-dev libjson-c-dev libssl-dev openssl zlib1g-dev libxxhash-dev libarchive-dev tcpdump tshark python3-jsonschema \
 tcpreplay iproute2 util-linux libtsan2 logrotate passwd jq bc clang libclang-rt-14-dev clang-format"
 missing=""
 for p in $PKGS; do
