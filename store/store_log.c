@@ -574,7 +574,7 @@ static int walk_records(struct vstate *vs, unsigned kind, int db, const struct e
             rc = 0;
             break;
         }
-        if (rc == 0 && kind == CGS_LOG_CMEM) {
+        if (rc == 0 && kind == CGS_LOG_CMEM && k.mv_data != mk) {
             /* by_case: the entry (case, incident) is the key, with no record */
             if (k.mv_size != 8 || v.mv_size != 8) {
                 rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
@@ -781,6 +781,7 @@ int cg_store_log_prove(cg_store *st, cg_store_head *head, const uint64_t *ids, s
         code = cgs_fail_mdb(st, rc, "log_nodes");
         goto out;
     }
+    *head = h; /* before the proofs: cb checks them against it */
     if (n)
         qsort(w, n, sizeof *w, at_cmp);
     for (size_t i = 0; i < n; i++) {
@@ -839,7 +840,6 @@ int cg_store_log_prove(cg_store *st, cg_store_head *head, const uint64_t *ids, s
         if (cb(&p, arg))
             break;
     }
-    *head = h;
 out:
     if (cur)
         mdb_cursor_close(cur);

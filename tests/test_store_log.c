@@ -1734,6 +1734,324 @@ static void test_two_processes(void)
     CHECK_EQ_U(brute(dir, h3.root, 5), 4);
 }
 
+/* ---- cases (schema 5): the API, their leaves, verify, proofs ------------------------------- */
+
+struct cinfo {
+    uint64_t id, nincidents, nhistory;
+    uint32_t nnotes;
+    uint8_t status;
+    char title[64], owner[32];
+};
+
+static int get_case(const cg_case *c, void *arg)
+{
+    struct cinfo *o = arg;
+    o->id = c->id;
+    o->nincidents = c->nincidents;
+    o->nhistory = c->nhistory;
+    o->nnotes = c->nnotes;
+    o->status = c->status;
+    snprintf(o->title, sizeof o->title, "%s", c->title);
+    snprintf(o->owner, sizeof o->owner, "%s", c->owner);
+    return 0;
+}
+
+struct idv {
+    uint64_t v[16];
+    int n;
+};
+
+static int take_inc(uint64_t id, void *arg)
+{
+    struct idv *l = arg;
+    if (l->n < 16)
+        l->v[l->n] = id;
+    l->n++;
+    return 0;
+}
+
+static int take_case(const cg_case *c, void *arg)
+{
+    return take_inc(c->id, arg);
+}
+
+struct evs {
+    int n;
+    char s[16][96];
+};
+
+static int take_ev(const cg_case_event *e, void *arg)
+{
+    struct evs *l = arg;
+    if (l->n < 16)
+        snprintf(l->s[l->n], sizeof l->s[0], "%llu %u %s %llu %u>%u %s>%s",
+                 (unsigned long long)e->seq, e->kind, e->who, (unsigned long long)e->incident,
+                 e->old_num, e->new_num, e->old_text, e->text);
+    l->n++;
+    return 0;
+}
+
+static int count_q(cg_store *st, unsigned has, uint64_t case_id, uint8_t sev)
+{
+    cg_query q;
+    uint64_t n = 0;
+    memset(&q, 0, sizeof q);
+    q.has = has;
+    q.case_id = case_id;
+    q.sev_max = sev;
+    q.dport = 22;
+    return cg_store_count(st, &q, &n) ? -1 : (int)n;
+}
+
+struct proofs {
+    cg_store_head h;
+    int n, bad;
+    uint64_t ids[8];
+};
+
+static int check_proof(const cg_store_inclusion *p, void *arg)
+{
+    struct proofs *pr = arg;
+    uint8_t want[32], z = 0;
+    const void *parts[2] = { &z, p->leaf_data };
+    size_t lens[2] = { 1, p->leaf_len };
+    sha256v(want, 2, parts, lens);
+    pr->bad += memcmp(want, p->leaf_hash, 32) != 0;
+    pr->bad += p->leaf_data[0] != K_INC || rd64(p->leaf_data + 1) != p->id;
+    pr->bad += cg_mt_verify_inclusion(p->leaf_hash, p->leaf, pr->h.size, p->path, p->npath,
+                                      pr->h.root) != 0;
+    if (pr->n < 8)
+        pr->ids[pr->n] = p->id;
+    pr->n++;
+    return 0;
+}
+
+/* The proofs of ids against the head they come with; the head's root is
+ * also the brute-force one: with proofs that verify, the records are in it. */
+static int prove(cg_store *st, const uint64_t *ids, size_t n, struct proofs *pr)
+{
+    memset(pr, 0, sizeof *pr);
+    return cg_store_log_prove(st, &pr->h, ids, n, check_proof, pr);
+}
+
+static void test_cases(void)
+{
+    const char *dir = path("cases");
+    cg_store *st;
+    struct cinfo ci;
+    struct idv iv;
+    struct evs ev;
+    struct lines ls;
+    struct proofs pr;
+    cg_store_verify_stats vs;
+    cg_store_head h0, h1;
+    uint64_t id = 0, added = 0;
+    uint8_t key[16], rec[512];
+    size_t len = 0;
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    for (uint64_t i = 1; i <= 6; i++) {
+        cg_incident x = mk(cg_store_new_id(st));
+        if (i == 5)
+            x.dport = 22, x.severity = x.rule_severity = 3;
+        CHECK_EQ_U(cg_store_put(st, &x), 0);
+    }
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    CHECK_EQ_U(cg_store_log_head(st, &h0), 0);
+
+    /* no case yet; an unknown incident creates nothing */
+    CHECK_EQ_U(cg_store_case_get(st, 1, get_case, &ci), CG_ENOTFOUND);
+    CHECK_CONTAINS(cg_store_error(st), "no case 1");
+    CHECK_EQ_U(cg_store_case_new(st, "x", "lan", 10, (uint64_t[]){ 1, 99 }, 2, &id), CG_ENOTFOUND);
+    CHECK_CONTAINS(cg_store_error(st), "no incident 99");
+    memset(&iv, 0, sizeof iv);
+    CHECK_EQ_U(cg_store_case_list(st, take_case, &iv), 0);
+    CHECK_EQ_U(iv.n, 0);
+    CHECK_EQ_U(cg_store_log_head(st, &h1), 0);
+    CHECK(same_head(&h0, &h1)); /* a change refused adds no leaf */
+    /* bad arguments */
+    CHECK_EQ_U(cg_store_case_new(st, "", "lan", 10, NULL, 0, &id), CG_EINVAL);
+    CHECK_EQ_U(cg_store_case_new(st, "t", "", 10, NULL, 0, &id), CG_EINVAL);
+    CHECK_EQ_U(cg_store_case_note(st, 1, "lan", 10, ""), CG_EINVAL);
+    CHECK_EQ_U(cg_store_case_set(st, 1, CG_CASE_SET_STATUS, 7, NULL, "lan", 10), CG_EINVAL);
+
+    /* new, with a duplicate id: 2 incidents, events create + 2 adds */
+    CHECK_EQ_U(cg_store_case_new(st, "Web portal SQLi, tháng 11", "lan", 100,
+                                 (uint64_t[]){ 3, 1, 3 }, 3, &id),
+               0);
+    CHECK_EQ_U(id, 1);
+    CHECK_EQ_U(cg_store_case_new(st, "empty", "chi", 101, NULL, 0, &id), 0);
+    CHECK_EQ_U(id, 2);
+    CHECK_EQ_U(cg_store_case_add(st, 1, (uint64_t[]){ 1, 5, 6 }, 3, "chi", 200, &added), 0);
+    CHECK_EQ_U(added, 2);
+    CHECK_EQ_U(cg_store_case_add(st, 1, (uint64_t[]){ 1 }, 1, "chi", 201, &added), 0);
+    CHECK_EQ_U(added, 0);
+    CHECK_EQ_U(cg_store_case_add(st, 7, (uint64_t[]){ 1 }, 1, "chi", 201, &added), CG_ENOTFOUND);
+    CHECK_EQ_U(cg_store_case_note(st, 1, "lan", 300, "handed to PA05"), 0);
+    CHECK_EQ_U(cg_store_case_set(st, 1, CG_CASE_SET_STATUS | CG_CASE_SET_OWNER, CG_CASE_CLOSED,
+                                 "an", "lan", 400),
+               0);
+
+    /* the same again: nothing changes, nothing is appended */
+    CHECK_EQ_U(cg_store_log_head(st, &h0), 0);
+    CHECK_EQ_U(cg_store_case_set(st, 1, CG_CASE_SET_STATUS, CG_CASE_CLOSED, NULL, "lan", 401), 0);
+    CHECK_EQ_U(cg_store_log_head(st, &h1), 0);
+    CHECK(same_head(&h0, &h1));
+    CHECK_EQ_U(cg_store_case_exported(st, 1, "an", 500, "case-1.tar.gz sha256 ab12"), 0);
+
+    memset(&ci, 0, sizeof ci);
+    CHECK_EQ_U(cg_store_case_get(st, 1, get_case, &ci), 0);
+    CHECK_EQ_U(ci.nincidents, 4);
+    CHECK_EQ_U(ci.nhistory, 9);
+    CHECK_EQ_U(ci.nnotes, 1);
+    CHECK_EQ_U(ci.status, CG_CASE_CLOSED);
+    CHECK_STR(ci.owner, "an");
+    CHECK_STR(ci.title, "Web portal SQLi, tháng 11");
+    memset(&iv, 0, sizeof iv);
+    CHECK_EQ_U(cg_store_case_incidents(st, 1, take_inc, &iv), 0);
+    CHECK_EQ_U(iv.n, 4);
+    CHECK(iv.v[0] == 1 && iv.v[1] == 3 && iv.v[2] == 5 && iv.v[3] == 6);
+    memset(&iv, 0, sizeof iv);
+    CHECK_EQ_U(cg_store_case_list(st, take_case, &iv), 0);
+    CHECK(iv.n == 2 && iv.v[0] == 2 && iv.v[1] == 1); /* newest first */
+    memset(&ev, 0, sizeof ev);
+    CHECK_EQ_U(cg_store_case_history(st, 1, take_ev, &ev), 0);
+    CHECK_EQ_U(ev.n, 9);
+    CHECK_STR(ev.s[0], "0 1 lan 0 0>0 >Web portal SQLi, tháng 11");
+    CHECK_STR(ev.s[1], "1 2 lan 1 0>0 >");
+    CHECK_STR(ev.s[2], "2 2 lan 3 0>0 >");
+    CHECK_STR(ev.s[3], "3 2 chi 5 0>0 >");
+    CHECK_STR(ev.s[5], "5 3 lan 0 0>0 >handed to PA05");
+    CHECK_STR(ev.s[6], "6 4 lan 0 0>1 >");
+    CHECK_STR(ev.s[7], "7 5 lan 0 0>0 lan>an");
+    CHECK_STR(ev.s[8], "8 6 an 0 0>0 >case-1.tar.gz sha256 ab12");
+    memset(&iv, 0, sizeof iv);
+    CHECK_EQ_U(cg_store_case_incidents(st, 2, take_inc, &iv), 0);
+    CHECK_EQ_U(iv.n, 0);
+
+    /* case = N: alone (by_case), with another filter (checked by a lookup) */
+    CHECK_EQ_U(count_q(st, CG_Q_CASE, 1, 0), 4);
+    CHECK_EQ_U(count_q(st, CG_Q_CASE, 2, 0), 0);
+    CHECK_EQ_U(count_q(st, CG_Q_CASE, 9, 0), 0);
+    CHECK_EQ_U(count_q(st, CG_Q_CASE | CG_Q_SEV, 1, 1), 3);
+    CHECK_EQ_U(count_q(st, CG_Q_CASE | CG_Q_DPORT, 1, 0), 1);
+    CHECK_EQ_U(count_q(st, CG_Q_SEV, 0, 1), 5);
+
+    /* proofs of incidents 6, 1, 1 against the tree as it is */
+    CHECK_EQ_U(prove(st, (uint64_t[]){ 6, 1, 1 }, 3, &pr), 0);
+    CHECK_EQ_U(pr.n, 3);
+    CHECK_EQ_U(pr.bad, 0);
+    CHECK(pr.ids[0] == 6 && pr.ids[1] == 1 && pr.ids[2] == 1);
+    CHECK_EQ_U(cg_store_log_head(st, &h1), 0);
+    CHECK(same_head(&pr.h, &h1));
+    CHECK_EQ_U(prove(st, (uint64_t[]){ 42 }, 1, &pr), CG_ENOTFOUND);
+    CHECK_CONTAINS(cg_store_error(st), "incident 42: no leaf in the log");
+    cg_store_close(st);
+
+    CHECK_EQ_U(verify_dir(dir, &ls, &vs, &h1), 0);
+    CHECK_EQ_U(ls.n, 0);
+    CHECK_EQ_U(vs.records, 6 + 2 + 10 + 4); /* incidents, cases, events, members */
+
+    /* raw LMDB: a case record changed, an incident taken out of a case,
+     * an event written beside the log, an incident record changed */
+    be64(key, 1);
+    CHECK_EQ_U(raw_get(dir, "cases", key, 8, rec, sizeof rec, &len), 0);
+    rec[60] ^= 0x20; /* in the title */
+    reseal(rec, len);
+    CHECK_EQ_U(raw_put(dir, "cases", key, 8, rec, len), 0);
+    {
+        struct raw r;
+        MDB_dbi dbi;
+        uint8_t k8[8], v8[8];
+        MDB_val k = { 8, k8 }, v = { 8, v8 };
+        be64(k8, 1);
+        be64(v8, 5);
+        CHECK_EQ_U(raw_begin(&r, dir, 1), 0);
+        CHECK_EQ_U(mdb_dbi_open(r.txn, "by_case", 0, &dbi), 0);
+        CHECK_EQ_U(mdb_del(r.txn, dbi, &k, &v), 0);
+        CHECK_EQ_U(raw_end(&r, 1), 0);
+    }
+    be64(key, 2);
+    be64(key + 8, 1);
+    CHECK_EQ_U(raw_get(dir, "case_history", (uint8_t[16]){ 0, 0, 0, 0, 0, 0, 0, 1 }, 16, rec,
+                       sizeof rec, &len),
+               0);
+    CHECK_EQ_U(raw_put(dir, "case_history", key, 16, rec, len), 0);
+    CHECK_EQ_U(verify_dir(dir, &ls, &vs, &h1), CG_ECORRUPT);
+    CHECK_EQ_U(ls.n, 3);
+    CHECK_CONTAINS(ls.l[0], "case 1: record does not match leaf ");
+    CHECK_STR(ls.l[1], "case history 2/1: no leaf in the log (written outside canhgac)");
+    CHECK_CONTAINS(ls.l[2], "case 1 incident 5: record missing (leaf ");
+
+    /* a proof of an incident whose record was rewritten is refused */
+    be64(key, 3);
+    CHECK_EQ_U(raw_get(dir, "incidents", key, 8, rec, sizeof rec, &len), 0);
+    CHECK_EQ_U(forge_msg(rec, len), 0);
+    CHECK_EQ_U(raw_put(dir, "incidents", key, 8, rec, len), 0);
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
+    CHECK_EQ_U(prove(st, (uint64_t[]){ 1, 3 }, 2, &pr), CG_ECORRUPT);
+    CHECK_CONTAINS(cg_store_error(st), "incident 3: record does not match leaf ");
+    cg_store_close(st);
+}
+
+/* tests/data/store-v4: read as it is (no case), then migrated by a triage
+ * handle: the same log, the cases' databases, cases work. */
+static void test_migrate4(void)
+{
+    const char *dir = path("v4");
+    char dst[300];
+    size_t n;
+    unsigned char *b = slurp("tests/data/store-v4/data.mdb", &n);
+    FILE *f;
+    cg_store *st;
+    cg_store_head h0, h1;
+    cg_store_info info;
+    struct lines ls;
+    cg_store_verify_stats vs;
+    struct idv iv;
+    uint64_t id = 0;
+
+    CHECK(b != NULL);
+    if (!b)
+        return;
+    mkdir(dir, 0700);
+    snprintf(dst, sizeof dst, "%s/data.mdb", dir);
+    CHECK((f = fopen(dst, "wb")) != NULL);
+    if (!f) {
+        free(b);
+        return;
+    }
+    CHECK_EQ_U(fwrite(b, 1, n, f), n);
+    fclose(f);
+    free(b);
+
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
+    CHECK_EQ_U(cg_store_log_head(st, &h0), 0);
+    CHECK_EQ_U(h0.size, 41);
+    memset(&iv, 0, sizeof iv);
+    CHECK_EQ_U(cg_store_case_list(st, take_case, &iv), 0);
+    CHECK_EQ_U(iv.n, 0);
+    CHECK_EQ_U(cg_store_case_get(st, 1, NULL, NULL), CG_ENOTFOUND);
+    CHECK_EQ_U(count_q(st, CG_Q_CASE, 1, 0), 0);
+    cg_store_close(st);
+
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), 0);
+    CHECK_EQ_U(cg_store_migrated(st), 4);
+    CHECK_EQ_U(cg_store_info_get(st, &info), 0);
+    CHECK_EQ_U(info.schema, 5);
+    CHECK_EQ_U(info.incidents, 6);
+    CHECK_EQ_U(cg_store_log_head(st, &h1), 0);
+    CHECK(same_head(&h0, &h1)); /* nothing of the log changes */
+    CHECK_EQ_U(cg_store_case_new(st, "after the migration", "chi", 1, (uint64_t[]){ 2, 4 }, 2, &id),
+               0);
+    CHECK_EQ_U(id, 1);
+    CHECK_EQ_U(count_q(st, CG_Q_CASE, 1, 0), 2);
+    cg_store_close(st);
+    CHECK_EQ_U(verify_dir(dir, &ls, &vs, &h1), 0);
+    CHECK_EQ_U(h1.size, 41 + 1 + 3 + 2);
+}
+
 int main(int argc, char **argv)
 {
     struct timespec t0, t1;
@@ -1754,6 +2072,8 @@ int main(int argc, char **argv)
     test_schema4_without_log();
     test_failed();
     test_two_processes();
+    test_cases();
+    test_migrate4();
     nftw(root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     printf("store_log: %.2f s\n",
