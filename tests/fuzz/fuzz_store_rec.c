@@ -2,7 +2,8 @@
  * from disk (store/store_int.h, store_rec.c), which take untrusted bytes.
  *
  * Input: byte 0 chooses the record kind (bits 0-1: incident, alert, evidence,
- * history) and, with bit 2, that the harness writes the record's seal (its
+ * history; with bit 3 set, bit 0 chooses a case record or a case's history
+ * event, store_case.c) and, with bit 2, that the harness writes the record's seal (its
  * last 4 bytes, the checksum of those before) before decoding, so that mutated
  * records reach the layout's checks past the seal; the rest is the record,
  * in a buffer of exactly its size. A record of the unsealed version before
@@ -162,6 +163,59 @@ static void do_hist(const uint8_t *p, size_t n)
     free(q);
 }
 
+static void do_case(const uint8_t *p, size_t n)
+{
+    cg_case c, d;
+    const char *why = NULL;
+    memset(&c, 0, sizeof c);
+    memset(&d, 0, sizeof d);
+    if (cgs_case_decode(p, n, &c, &why) != 0)
+        return;
+    STR(c.title);
+    STR(c.owner);
+    size_t sz = cgs_case_size(&c);
+    if (sz == 0)
+        return;
+    uint8_t *q = malloc(sz);
+    if (!q)
+        abort();
+    cgs_case_encode(q, &c);
+    if (cgs_case_decode(q, sz, &d, &why) != 0)
+        fail("re-encoded case does not decode", why);
+    if (c.id != d.id || c.status != d.status || c.nincidents != d.nincidents ||
+        c.nhistory != d.nhistory || c.nnotes != d.nnotes || c.created_us != d.created_us ||
+        c.updated_us != d.updated_us || !str_eq(c.title, d.title) || !str_eq(c.owner, d.owner))
+        fail("case changed through encode and decode", "");
+    free(q);
+}
+
+static void do_cev(const uint8_t *p, size_t n)
+{
+    cg_case_event e, f;
+    const char *why = NULL;
+    memset(&e, 0, sizeof e);
+    memset(&f, 0, sizeof f);
+    if (cgs_cev_decode(p, n, &e, &why) != 0)
+        return;
+    STR(e.who);
+    STR(e.old_text);
+    STR(e.text);
+    size_t sz = cgs_cev_size(&e);
+    if (sz == 0)
+        return;
+    uint8_t *q = malloc(sz);
+    if (!q)
+        abort();
+    cgs_cev_encode(q, &e);
+    if (cgs_cev_decode(q, sz, &f, &why) != 0)
+        fail("re-encoded case event does not decode", why);
+    if (e.kind != f.kind || e.when_us != f.when_us || e.incident != f.incident ||
+        e.old_num != f.old_num || e.new_num != f.new_num || !str_eq(e.who, f.who) ||
+        !str_eq(e.old_text, f.old_text) || !str_eq(e.text, f.text))
+        fail("case event changed through encode and decode", "");
+    free(q);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -174,6 +228,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(p, data + 1, n);
     if ((data[0] & 4) && n >= REC_SEAL)
         cgs_seal(p, n);
+    if (data[0] & 8) {
+        if (data[0] & 1)
+            do_cev(p, n);
+        else
+            do_case(p, n);
+        free(p);
+        return 0;
+    }
     {
         static const int dbs[4] = { DB_INC, DB_ALERT, DB_EV, DB_HIST };
         uint8_t *q = malloc(n + REC_SEAL);
