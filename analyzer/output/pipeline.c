@@ -716,6 +716,10 @@ int cg_pipeline_run(cg_pipeline *pl, int ctl_fd, void (*ctl)(void *), void *ctl_
             pthread_join(pl->w[i].th, NULL);
             pl->w[i].started = 0;
         }
+    /* the ring's producers have stopped: what it holds is written and its
+     * last file indexed before the writer's last stats line counts it */
+    cg_pcapdir_finish(pl->pd);
+    atomic_store(&pl->pd_finished, 1);
     if (pl->wr_started) {
         pthread_join(pl->wr_th, NULL);
         pl->wr_started = 0;
@@ -727,7 +731,6 @@ int cg_pipeline_run(cg_pipeline *pl, int ctl_fd, void (*ctl)(void *), void *ctl_
         pthread_join(pl->reload_th, NULL);
         pl->reload_th = 0;
     }
-    cg_pcapdir_finish(pl->pd); /* its producers have stopped: what it holds is written */
     pl->t_end = pl_mono();
     if (atomic_load(&pl->failed) || atomic_load(&pl->eve_fail))
         return 1;

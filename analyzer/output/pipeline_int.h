@@ -191,7 +191,8 @@ struct cg_pipeline {
     worker *w;
     cg_capture *file; /* -r */
     int dlt;
-    cg_pcapdir *pd; /* the packet ring, or NULL */
+    cg_pcapdir *pd;          /* the packet ring, or NULL */
+    _Atomic int pd_finished; /* its last file is written (the writer waits for it) */
     uint64_t next_seq;
     /* engines */
     pthread_mutex_t eng_mu;

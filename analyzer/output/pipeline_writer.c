@@ -878,6 +878,10 @@ void *pl_writer_main(void *arg)
     }
     if (!atomic_load(&pl->failed))
         commit(pl);
+    while (pl->pd && !atomic_load(&pl->pd_finished)) { /* the packet ring's last figures too */
+        struct timespec ts = { 0, 1000000 };
+        nanosleep(&ts, NULL);
+    }
     if (pl->cfg.stats_s && wr->eve && !wr->eve_broken && !atomic_load(&pl->failed))
         eve_stats(pl); /* the run's last figures */
     if (wr->in_batch) {
