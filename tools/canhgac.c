@@ -28,6 +28,8 @@ static const char main_usage[] =
     "  ctl          a command to a running sensor: stats, reload, reopen, flows, version\n"
     "  store        check (every record), backup -o DIR (while run writes), restore -i DIR\n"
     "  keys         init (the SOC's Ed25519 signing key pair), show (its fingerprint)\n"
+    "  case         new, add, note, set, list, show: cases of incidents; export a\n"
+    "               signed case file, verify one\n"
     "  version      print the version\n"
     "\n"
     "`canhgac COMMAND --help` describes each command.\n"
@@ -77,6 +79,8 @@ int main(int argc, char **argv)
         return cg_cmd_store(argc - 1, argv + 1);
     if (!strcmp(cmd, "keys"))
         return cg_cmd_keys(argc - 1, argv + 1);
+    if (!strcmp(cmd, "case"))
+        return store_exit(cg_cmd_case(argc - 1, argv + 1));
     if (!strcmp(cmd, "rules"))
         return cg_cmd_rules(argc - 1, argv + 1);
     if (!strcmp(cmd, "ctl"))
