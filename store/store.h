@@ -69,6 +69,8 @@
  *   pairs       be32 hour | src16 | dst16 -> be64 attack id | be64 last seen:
  *               the attacks of each address pair by the hour of their last
  *               seen (schema 3)
+ *   log, log_nodes (schema 4): the tamper-evident log (store_log.c)
+ *   cases, case_history, by_case (schema 5): cases (store_case.c)
  *   by_time, by_src, by_dst, by_sid, by_sev, by_status, by_src_cc,
  *   by_dst_cc, by_src_asn, by_dst_asn, by_dport, by_community, by_assignee,
  *   by_attack (schema 3):
@@ -103,7 +105,8 @@
  *    that is not a canhgac store CG_ECORRUPT, and a refused store is
  *    left as it was.
  *  - Older schemas: a writer or a triage handle migrates a store of schema
- *    2 or 3 in place to schema 4 as it opens it, in one write transaction
+ *    2, 3 or 4 in place to schema 5 as it opens it (from 4: the cases'
+ *    databases are created), in one write transaction
  *    (store_migrate.c), so a crash leaves the old schema or schema 4 whole.
  *    From schema 2 (the version before the context and attacks) every
  *    incident is rewritten, attacks assigned in id order with the default
