@@ -18,7 +18,10 @@
 #      over the 222 MB bench capture of gen_bench_pcap.py, with 5,000 quiet and
 #      5,000 noisy ET Open contents and with ET Open (median of BENCH_RUNS,
 #      default 7; BENCH_BASE=OTHER_CANHGAC runs another build alongside);
-#   4. the incident store: ingest of synthetic incidents (one alert each) and
+#   4. the full-packet ring (tools/bench_ring.sh): `canhgac run` without and
+#      with --pcap-dir, alternating (median of BENCH_RUNS): the ratio of
+#      their packets/s and the ring's bytes written per second;
+#   5. the incident store: ingest of synthetic incidents (one alert each) and
 #      the analysts' queries over them (BENCH_INCIDENTS, default 10,000,000;
 #      about 5.5 GB under BENCH_DIR).
 # BENCH_BYTES overrides the capture size; BENCH_RUNS the number of runs.
@@ -59,6 +62,7 @@ for i in 1 2 3; do   # the first compiles (cold); the next ones read the cache
     "$B/bench_pipeline" --load -S "$DATA/rules/etopen" --cache "$W/cache"
 done
 sh tools/bench_core.sh "$B"
+sh tools/bench_ring.sh "$B"
 echo "== incident store"
 rm -rf "$W/store"
 "$B/bench_store" -n "${BENCH_INCIDENTS:-10000000}" -a "$W/store"
