@@ -46,6 +46,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "analyzer/engine/detectors.h"
 #include "analyzer/lang/rule.h"
 #include "analyzer/output/pipeline.h"
 #include "analyzer/output/utf8.h"
@@ -122,7 +123,6 @@ typedef struct proof {
     unsigned npath;
     uint8_t (*path)[32];
     cg_incident inc; /* decoded from data (views into it), redacted when asked */
-    uint64_t nalerts_read, nevidence_read;
 } proof;
 
 /* An evidence packet, for evidence.pcapng. */
@@ -486,10 +486,10 @@ static int case_event_json(const cg_case_event *e, void *arg)
     fprintf(w->f, "%s\n  {\"seq\":%llu,\"when\":\"%s\",\"who\":", w->n ? "," : "",
             (unsigned long long)e->seq, t);
     cg_cli_json_str(w->f, e->who);
-    fprintf(w->f, ",\"event\":\"%s\"", case_event_name(e->kind));
+    fprintf(w->f, ",\"what\":\"%s\"", case_event_name(e->kind));
     switch (e->kind) {
     case CG_CASE_EV_ADD:
-        fprintf(w->f, ",\"incident\":%llu", (unsigned long long)e->incident);
+        fprintf(w->f, ",\"incident_id\":%llu", (unsigned long long)e->incident);
         line = xasprintf(x, "Incident %llu added to the case", (unsigned long long)e->incident);
         break;
     case CG_CASE_EV_STATUS:
@@ -686,7 +686,7 @@ static int write_case_json(ex *x)
     cg_cli_time_str(x->created_us, t1, sizeof t1);
     cg_cli_time_str(x->updated_us, t2, sizeof t2);
     rfc3339(x->now_us, when, sizeof when);
-    fprintf(f, "{\"format\":\"%s\",\"case\":{\"id\":%llu,\"title\":", CG_CASEFILE_FORMAT,
+    fprintf(f, "{\"format\":\"%s\",\"case\":{\"case_id\":%llu,\"title\":", CG_CASEFILE_FORMAT,
             (unsigned long long)x->o->id);
     cg_cli_json_str(f, x->title);
     fprintf(f, ",\"status\":\"%s\",\"owner\":", case_status(x->status));
@@ -930,6 +930,15 @@ static int write_rules(ex *x)
             if (copy_rule_text(f, is->file, is->rule_line) != 0)
                 fprintf(f, "# (%s:%u cannot be read any more)\n", is->file, is->rule_line);
             x->rules_found++;
+        } else if (s[i].gid == CG_DETECTORS_GID_SCAN || s[i].gid == CG_DETECTORS_GID_OWN) {
+            /* not a rule: a detector of the engine, set in detectors.conf */
+            fprintf(f,
+                    "a detector of canhgac's engine (rules/detectors.conf), not a rule\n"
+                    "# msg: ");
+            for (const char *c = s[i].msg; *c; c++)
+                putc(*c == '\n' || *c == '\r' ? ' ' : *c, f);
+            putc('\n', f);
+            x->rules_found++;
         } else {
             fprintf(f, "not found in the given rules\n# msg: ");
             for (const char *c = s[i].msg; *c; c++)
@@ -1122,7 +1131,7 @@ static int write_custody(ex *x, const char *const *files, size_t nfiles)
     if (!realpath(x->o->store_dir, dir))
         snprintf(dir, sizeof dir, "%s", x->o->store_dir);
     rfc3339(x->now_us, when, sizeof when);
-    fprintf(f, "{\"format\":\"%s\",\n\"case\":{\"id\":%llu,\"title\":", CG_CASEFILE_FORMAT,
+    fprintf(f, "{\"format\":\"%s\",\n\"case\":{\"case_id\":%llu,\"title\":", CG_CASEFILE_FORMAT,
             (unsigned long long)x->o->id);
     cg_cli_json_str(f, x->title);
     fputs("},\n\"exported_by\":", f);
@@ -1558,8 +1567,16 @@ static int export(ex *x)
     x->tmp[0] = x->tmpar[0] = 0;
     sync_dir(parent);
 
-    /* 5. the case's history */
-    char *line = xasprintf(x, "exported to %s: %zu incidents, MANIFEST.sha256 SHA-256 %s%s", o->out,
+    /* 5. the case's history: where (the absolute path), what (the manifest) */
+    char where[PATH_MAX];
+    const char *base = strrchr(o->out, '/');
+    base = base ? base + 1 : o->out;
+    if (!realpath(parent, where) || strlen(where) + strlen(base) + 2 > sizeof where)
+        snprintf(where, sizeof where, "%s", o->out);
+    else
+        snprintf(where + strlen(where), sizeof where - strlen(where), "%s%s", where[1] ? "/" : "",
+                 base);
+    char *line = xasprintf(x, "exported to %s: %zu incidents, MANIFEST.sha256 SHA-256 %s%s", where,
                            x->np, x->manifest_hex, o->redact ? ", payloads redacted" : "");
     if (!line)
         return -1;
