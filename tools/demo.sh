@@ -50,3 +50,14 @@ echo "== canhgac keys init, store checkpoint, store verify (the store's tamper-e
 cat "$OUT/checkpoint.txt"
 "$B/canhgac" incident note -d "$OUT/store" --as demo 2 "seen after the checkpoint"
 "$B/canhgac" store verify -d "$OUT/store" --checkpoint "$OUT/checkpoint.txt"
+echo
+echo "== canhgac case new/show/export/verify (a signed case file of the high-severity incidents)"
+"$B/canhgac" case new -d "$OUT/store" --as demo "Demo: high-severity incidents" --query 'sev >= high'
+CASE=$("$B/canhgac" case list -d "$OUT/store" --json | head -n 1 | sed 's/^{"case_id":\([0-9]*\),.*/\1/')
+"$B/canhgac" case note -d "$OUT/store" --as demo "$CASE" "handed to the response team"
+"$B/canhgac" case show -d "$OUT/store" "$CASE" | head -n 12
+rm -rf "$OUT/case-$CASE"
+"$B/canhgac" case export "$CASE" -d "$OUT/store" -o "$OUT/case-$CASE" --rules rules/ --as demo
+(cd "$OUT/case-$CASE" && sha256sum -c --quiet MANIFEST.sha256 && openssl pkeyutl -verify -pubin \
+    -inkey soc-public.pem -rawin -in MANIFEST.sha256 -sigfile MANIFEST.sha256.sig)
+"$B/canhgac" case verify "$OUT/case-$CASE" --key "$OUT/store/soc-public.pem"
