@@ -26,8 +26,11 @@
  *                                 record xor 0x20, then its seal written
  *                                 again (tests/seal.h), so it still decodes;
  *                                 del: the record removed. DB: incidents
- *                                 (key be64 ID), alerts or evidence (be64 ID
- *                                 | be32 SEQ), history (be64 ID | be64 SEQ)
+ *                                 or cases (key be64 ID), alerts or evidence
+ *                                 (be64 ID | be32 SEQ), history or
+ *                                 case_history (be64 ID | be64 SEQ); by_case
+ *                                 ID INCIDENT del: that incident taken out
+ *                                 of case ID
  *   e2e_helper pcapng FILE        walk a little-endian pcapng file block by
  *                                 block (both total lengths, padding, options)
  *                                 and print "shb<TAB>userappl", "idb<TAB>
@@ -127,11 +130,12 @@ static int record(const char *dir, const char *db, int argc, char **argv)
     memset(key, 0, sizeof key);
     for (int b = 0; b < 8; b++)
         key[b] = (uint8_t)(id >> (56 - 8 * b));
-    if (strcmp(db, "incidents")) {
+    if (strcmp(db, "incidents") && strcmp(db, "cases")) {
         if (argc < 2)
             return 2;
         seq = strtoull(argv[i++], NULL, 10);
-        klen = strcmp(db, "history") ? 12 : 16;
+        klen =
+            strcmp(db, "history") && strcmp(db, "case_history") && strcmp(db, "by_case") ? 12 : 16;
         for (size_t b = 8; b < klen; b++)
             key[b] = (uint8_t)(seq >> (8 * (klen - 1 - b)));
     }
@@ -147,7 +151,10 @@ static int record(const char *dir, const char *db, int argc, char **argv)
         rc = mdb_txn_begin(env, NULL, 0, &txn);
     if (!rc)
         rc = mdb_dbi_open(txn, db, 0, &dbi);
-    if (!rc && !strcmp(argv[i], "del")) {
+    if (!rc && !strcmp(argv[i], "del") && !strcmp(db, "by_case")) {
+        MDB_val dk = { 8, key }, dv = { 8, key + 8 }; /* the key, the incident among its values */
+        rc = mdb_del(txn, dbi, &dk, &dv);
+    } else if (!rc && !strcmp(argv[i], "del")) {
         rc = mdb_del(txn, dbi, &k, NULL);
     } else if (!rc && !strcmp(argv[i], "flip") && i + 1 < argc) {
         size_t off = strtoul(argv[i + 1], NULL, 10);
