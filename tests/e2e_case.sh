@@ -182,6 +182,39 @@ check "redacted: no HTTP in the packets" "$(grep -c 'HTTP/1\.' "$R/evidence.pcap
 [ "$(grep -c 'HTTP/1\.' "$C/evidence.pcapng")" -gt 0 ] || bad "the evidence has no HTTP to redact"
 check "redacted: the packets' headers" "$(tcpdump -r "$R/evidence.pcapng" -n 2> /dev/null | grep -c ' > 10\.20\.')" "$npk"
 
+# ---- flows from the sensor's packet ring ----------------------------------------
+# shellcheck disable=SC2086
+"$CG" $RUN -r "$T/t.pcap" -d "$T/sr" --pcap-dir "$T/ring" 2> /dev/null
+check "run --pcap-dir" "$?" 0
+cp "$T/s/soc-private.pem" "$T/s/soc-public.pem" "$T/sr/"
+"$CG" case new -d "$T/sr" "ring" 1 2 3 > /dev/null 2>&1
+"$CG" case export 1 -d "$T/sr" -o "$T/case-ring.tar.gz" --pcap-dir "$T/ring" 2> "$T/ring.err"
+check "export --pcap-dir" "$?" 0
+check_grep "export --pcap-dir: says" "$T/ring.err" "[0-9]+ of [0-9]+ flows from the ring \\([0-9]+ whole\\)"
+"$CG" case verify "$T/case-ring.tar.gz" > /dev/null 2>&1
+check "verify with flows" "$?" 0
+mkdir "$T/xr" && tar xzf "$T/case-ring.tar.gz" -C "$T/xr"
+F="$T/xr/case-ring"
+nfl=$(jq '.flows | length' "$F/custody.json")
+[ "$nfl" -ge 3 ] || bad "only $nfl flows"
+check "every flow held whole" "$(jq -c '[.flows[].ring_held] | unique' "$F/custody.json")" '["all"]'
+check "a file per flow" "$(ls "$F/flows" | wc -l)" "$nfl"
+jq -r '.flows[] | "\(.file) \(.packets)"' "$F/custody.json" | while read -r f n; do
+    check "tcpdump reads $f" "$(tcpdump -r "$F/$f" -n 2> /dev/null | wc -l)" "$n"
+done
+# each flow's packets are the capture's packets of that flow (5-tuple)
+f1=$(jq -r '.flows[0].file' "$F/custody.json")
+tup=$(tcpdump -r "$F/$f1" -n 2> /dev/null | head -n 1 | awk '{ print $3, $5 }' | tr -d :)
+set -- $tup
+sa=${1%.*} sp=${1##*.} da=${2%.*} dp=${2##*.}
+want=$(tcpdump -r "$T/t.pcap" -n "host $sa and host $da and port $sp and port $dp" 2> /dev/null | wc -l)
+check "a flow is the capture's" "$(tcpdump -r "$F/$f1" -n 2> /dev/null | wc -l)" "$want"
+check "the flows are in the manifest" "$(grep -c '  flows/[0-9]*\.pcap$' "$F/MANIFEST.sha256")" "$nfl"
+"$CG" case export 1 -d "$T/sr" -o "$T/case-ring-red" --pcap-dir "$T/ring" --redact-payload 2> /dev/null
+check "redacted flows: no HTTP" "$(cat "$T"/case-ring-red/flows/*.pcap | grep -c 'HTTP/1\.')" 0
+[ "$(cat "$F"/flows/*.pcap | grep -c 'HTTP/1\.')" -gt 0 ] || bad "the flows have no HTTP to redact"
+run_bad "export: no such ring" "--pcap-dir $T/none: No such file or directory" case export 1 -d "$T/sr" -o "$T/c9" --pcap-dir "$T/none"
+
 # ---- tampering: each named ------------------------------------------------------
 # tamper NAME FILE CMD...: a copy of the case with CMD run in it; verify
 # exits 1 and prints its lines into $T/tv.out

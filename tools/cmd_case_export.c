@@ -51,6 +51,7 @@
 #include "analyzer/output/pipeline.h"
 #include "analyzer/output/utf8.h"
 #include "sensor/decode.h"
+#include "sensor/pcapdir.h"
 #include "store/keys.h"
 #include "store/merkle.h"
 #include "store/pcapng.h"
@@ -72,6 +73,7 @@ static const char export_usage[] =
     "                       specialist\n"
     "  evidence.pcapng      every evidence packet, each with a comment naming its\n"
     "                       incident and alert (Wireshark shows it)\n"
+    "  flows/FLOW_ID.pcap   with --pcap-dir: the alerts' flows, whole, from the ring\n"
     "  rules.rules          the text of every rule that fired, with file:line\n"
     "  custody.json         who exported it, when, from which host and store; the\n"
     "                       store's signed checkpoint and, for each incident, an\n"
@@ -88,6 +90,9 @@ static const char export_usage[] =
     "      --key FILE       the SOC's private key (default DIR/soc-private.pem)\n"
     "  -S, --rules PATH     rule file or directory to take the rules' text from\n"
     "                       (again for more; default ./rules when it exists)\n"
+    "      --pcap-dir DIR   the sensor's packet ring (run --pcap-dir): each flow the\n"
+    "                       case's alerts name goes whole into flows/FLOW_ID.pcap,\n"
+    "                       and custody.json says how much of it the ring held\n"
     "      --redact-payload keep packet headers, drop payloads and HTTP fields\n"
     "                       (for recipients not entitled to content)\n"
     "      --force          replace PATH when it exists\n"
@@ -112,6 +117,7 @@ typedef struct opts {
     int nrules;
     int redact, force;
     const char *who;
+    const char *pcap_dir; /* the sensor's packet ring (run --pcap-dir) */
 } opts;
 
 /* An incident of the case: its proof, and the record its leaf holds. */
@@ -134,6 +140,20 @@ typedef struct pkt {
     uint8_t *data;
     const proof *p;
 } pkt;
+
+/* A flow an incident's alerts name, for flows/ (one per flow and incident). */
+typedef struct flowref {
+    uint64_t flow_id, incident, first_us, last_us;
+} flowref;
+
+/* A flow taken out of the ring. */
+typedef struct flowout {
+    uint64_t flow_id, first_us, last_us;
+    uint64_t *incidents;
+    size_t nincidents;
+    char file[64]; /* "flows/ID.pcap", "" when the ring held none of it */
+    cg_pcapdir_flow_info info;
+} flowout;
 
 /* A line of the timeline. */
 typedef struct event {
@@ -176,6 +196,12 @@ typedef struct ex {
     unsigned rules_found, rules_missing;
     uint64_t alerts;
     int has_evidence;
+    cg_pcapdir_reader *ring;
+    const char **files; /* the case's files (views) */
+    flowref *fr;
+    size_t nfr, capfr;
+    flowout *fl;
+    size_t nfl;
     char manifest_hex[65];
     char err[1024]; /* the first failure */
     int code;       /* its exit code */
@@ -524,6 +550,24 @@ static int case_event_json(const cg_case_event *e, void *arg)
     return add_event(x, e->when_us, 0, 0, e->who, line) ? -1 : 0;
 }
 
+static int add_flowref(ex *x, uint64_t flow_id, const proof *p)
+{
+    if (!flow_id)
+        return 0;
+    if (x->nfr && x->fr[x->nfr - 1].flow_id == flow_id && x->fr[x->nfr - 1].incident == p->id)
+        return 0;
+    if (x->nfr == x->capfr) {
+        size_t nc = x->capfr ? x->capfr * 2 : 256;
+        flowref *a = realloc(x->fr, nc * sizeof *a);
+        if (!a)
+            return nomem(x);
+        x->fr = a;
+        x->capfr = nc;
+    }
+    x->fr[x->nfr++] = (flowref){ flow_id, p->id, p->inc.first_us, p->inc.last_us };
+    return 0;
+}
+
 static int alert_json(uint32_t seq, const cg_alert *a, void *arg)
 {
     jw *w = arg;
@@ -551,7 +595,7 @@ static int alert_json(uint32_t seq, const cg_alert *a, void *arg)
     }
     w->n++;
     w->x->alerts++;
-    return 0;
+    return w->x->ring ? add_flowref(w->x, a->flow_id, w->p) : 0;
 }
 
 /* The bytes --redact-payload keeps of a packet: up to its L4 payload. */
@@ -708,6 +752,8 @@ static int write_case_json(ex *x)
         cg_cli_incident_json(f, &p->inc);
         w.p = p;
         w.n = 0;
+        if (x->ring && add_flowref(x, p->inc.flow_id, p))
+            goto out;
         for (uint32_t k = 0; k < w.nev_alert; k++)
             w.ev_alert[k] = -1;
         fputs(",\"alerts\":[", f);
@@ -810,6 +856,139 @@ static int write_pcapng(ex *x)
     cg_pcapng_close(w);
     x->has_evidence = 1;
     return 0;
+}
+
+/* ---- flows/ ------------------------------------------------------------------- */
+
+static int fr_cmp(const void *a, const void *b)
+{
+    const flowref *x = a, *y = b;
+    if (x->flow_id != y->flow_id)
+        return x->flow_id < y->flow_id ? -1 : 1;
+    return (x->incident > y->incident) - (x->incident < y->incident);
+}
+
+/* A classic pcap file being written from the ring's packets (flows/), its
+ * header written with the first packet's link type. */
+typedef struct pw {
+    ex *x;
+    FILE *f;
+    int dlt, started;
+    uint32_t linktype;
+} pw;
+
+static void put32(uint8_t *p, uint32_t v)
+{
+    memcpy(p, &v, 4); /* the writer's byte order: the magic says which */
+}
+
+static int flow_packet(void *ctx, const cg_pcapdir_packet *pk)
+{
+    pw *w = ctx;
+    uint8_t h[24];
+    uint32_t keep = pk->caplen;
+    if (!w->started) {
+        int lt = cg_pcapng_linktype(pk->dlt);
+        w->dlt = pk->dlt;
+        w->linktype = lt < 0 ? 1u : (uint32_t)lt;
+        put32(h, 0xa1b2c3d4u);
+        uint16_t version[2] = { 2, 4 };
+        memcpy(h + 4, version, 4);
+        put32(h + 8, 0);
+        put32(h + 12, 0);
+        put32(h + 16, CG_PCAPDIR_SNAPLEN);
+        put32(h + 20, w->linktype);
+        fwrite(h, 1, 24, w->f);
+        w->started = 1;
+    }
+    if (pk->dlt != w->dlt)
+        return 0; /* as the ring's own reader: one link type a file */
+    if (w->x->o->redact) {
+        cg_evidence ev = { pk->ts_us, pk->dlt, pk->caplen, pk->wirelen, pk->data };
+        keep = header_len(&ev);
+    }
+    put32(h, (uint32_t)(pk->ts_us / 1000000u));
+    put32(h + 4, (uint32_t)(pk->ts_us % 1000000u));
+    put32(h + 8, keep);
+    put32(h + 12, pk->wirelen > keep ? pk->wirelen : keep);
+    fwrite(h, 1, 16, w->f);
+    fwrite(pk->data, 1, keep, w->f);
+    return ferror(w->f) ? -1 : 0;
+}
+
+/* Every flow the case's alerts name, out of the ring into flows/ID.pcap, in
+ * the time of the incidents that name it; what the ring held of each. */
+static int write_flows(ex *x)
+{
+    char path[PATH_MAX], err[512];
+    size_t i = 0;
+
+    if (!x->ring || x->nfr == 0)
+        return 0;
+    qsort(x->fr, x->nfr, sizeof *x->fr, fr_cmp);
+    if (!(x->fl = calloc(x->nfr, sizeof *x->fl)))
+        return nomem(x);
+    if (path_in(x, "flows", path, sizeof path))
+        return -1;
+    if (mkdir(path, 0750) != 0)
+        return fail(x, CG_EXIT_FAIL, "%s: %s", path, strerror(errno));
+    while (i < x->nfr) {
+        flowout *fo = &x->fl[x->nfl++];
+        size_t k = i;
+        int rc;
+        fo->flow_id = x->fr[i].flow_id;
+        fo->first_us = x->fr[i].first_us;
+        fo->last_us = x->fr[i].last_us;
+        while (k < x->nfr && x->fr[k].flow_id == fo->flow_id)
+            k++;
+        if (!(fo->incidents = malloc((k - i) * sizeof *fo->incidents)))
+            return nomem(x);
+        for (size_t j = i; j < k; j++) {
+            if (!fo->nincidents || fo->incidents[fo->nincidents - 1] != x->fr[j].incident)
+                fo->incidents[fo->nincidents++] = x->fr[j].incident;
+            if (x->fr[j].first_us < fo->first_us)
+                fo->first_us = x->fr[j].first_us;
+            if (x->fr[j].last_us > fo->last_us)
+                fo->last_us = x->fr[j].last_us;
+        }
+        i = k;
+        snprintf(fo->file, sizeof fo->file, "flows/%llu.pcap", (unsigned long long)fo->flow_id);
+        pw w = { x, xcreate(x, fo->file), 0, 0, 0 };
+        if (!w.f)
+            return -1;
+        rc = cg_pcapdir_reader_flow(x->ring, fo->flow_id, fo->first_us, fo->last_us, flow_packet,
+                                    &w, &fo->info, err, sizeof err);
+        if (rc) {
+            fclose(w.f);
+            return fail(x, CG_EXIT_FAIL, "%s", rc == -1 ? strerror(errno) : err);
+        }
+        if (xclose(x, w.f, fo->file))
+            return -1;
+        if (!w.started) { /* the ring held none of it: no file */
+            if (path_in(x, fo->file, path, sizeof path))
+                return -1;
+            unlink(path);
+            fo->file[0] = 0;
+        }
+    }
+    return 0;
+}
+
+static const char *ring_held(const cg_pcapdir_flow_info *in)
+{
+    if (in->packets == 0)
+        return "none";
+    return in->start == CG_PCAPDIR_START_HELD ? "all" : "part";
+}
+
+static const char *ring_start(int start)
+{
+    switch (start) {
+    case CG_PCAPDIR_START_HELD: return "held";
+    case CG_PCAPDIR_START_LOST: return "lost";
+    case CG_PCAPDIR_START_UNKNOWN: return "unknown";
+    default: return "none";
+    }
 }
 
 /* ---- rules.rules --------------------------------------------------------------- */
@@ -1162,8 +1341,31 @@ static int write_custody(ex *x, const char *const *files, size_t nfiles)
             putc(',', f);
         cg_cli_json_str(f, x->rule_paths[i]);
     }
-    fprintf(f, "],\"found\":%u,\"not_found\":%u},\n\"flows\":[],\n\"incidents\":[", x->rules_found,
+    fprintf(f, "],\"found\":%u,\"not_found\":%u},\n\"pcap_dir\":", x->rules_found,
             x->rules_missing);
+    if (x->o->pcap_dir)
+        cg_cli_json_str(f, x->o->pcap_dir);
+    else
+        fputs("null", f);
+    fputs(",\n\"flows\":[", f);
+    for (size_t i = 0; i < x->nfl; i++) {
+        const flowout *fo = &x->fl[i];
+        char a[40], b[40];
+        cg_cli_time_str(fo->first_us, a, sizeof a);
+        cg_cli_time_str(fo->last_us, b, sizeof b);
+        fprintf(f, "%s\n{\"flow_id\":%llu,\"incidents\":[", i ? "," : "",
+                (unsigned long long)fo->flow_id);
+        for (size_t k = 0; k < fo->nincidents; k++)
+            fprintf(f, "%s%llu", k ? "," : "", (unsigned long long)fo->incidents[k]);
+        fprintf(f,
+                "],\"from\":\"%s\",\"until\":\"%s\",\"file\":%s%s%s,\"ring_held\":\"%s\","
+                "\"start\":\"%s\",\"packets\":%llu,\"bytes\":%llu,\"lost_packets\":%llu}",
+                a, b, fo->file[0] ? "\"" : "", fo->file[0] ? fo->file : "null",
+                fo->file[0] ? "\"" : "", ring_held(&fo->info), ring_start(fo->info.start),
+                (unsigned long long)fo->info.packets, (unsigned long long)fo->info.bytes,
+                (unsigned long long)fo->info.lost_packets);
+    }
+    fputs("\n],\n\"incidents\":[", f);
     for (size_t i = 0; i < x->np; i++) {
         const proof *p = &x->p[i];
         fprintf(f, "%s\n{\"id\":%llu,\"leaf_index\":%llu,\"leaf_hash\":", i ? "," : "",
@@ -1441,7 +1643,7 @@ static int export(ex *x)
 {
     const opts *o = x->o;
     char keypath[PATH_MAX], err[1024], text[256], parent[PATH_MAX], what[64];
-    const char *files[16];
+    const char **files = NULL;
     size_t nfiles = 0;
     struct stat sb;
     int rc;
@@ -1479,6 +1681,13 @@ static int export(ex *x)
         return fail(x, CG_EXIT_INPUT, "%s: path too long", o->out);
     if (load_rules(x))
         return -1;
+    if (o->pcap_dir) {
+        if (stat(o->pcap_dir, &sb) != 0)
+            return fail(x, CG_EXIT_INPUT, "--pcap-dir %s: %s", o->pcap_dir, strerror(errno));
+        rc = cg_pcapdir_reader_open(&x->ring, o->pcap_dir, err, sizeof err);
+        if (rc)
+            return fail(x, rc == CG_ENOMEM ? CG_EXIT_FAIL : CG_EXIT_INPUT, "%s", err);
+    }
 
     /* 2. the case, its incidents, their proofs, the checkpoint */
     if (cg_store_open(&x->st, o->store_dir, CG_STORE_TRIAGE, 0) != 0)
@@ -1513,7 +1722,7 @@ static int export(ex *x)
     if (mkdir(x->tmp, 0750) != 0)
         return fail(x, errno == ENOENT ? CG_EXIT_INPUT : CG_EXIT_FAIL, "%s: %s", x->tmp,
                     strerror(errno));
-    if (write_case_json(x) || write_csv(x) || write_pcapng(x) || write_rules(x))
+    if (write_case_json(x) || write_csv(x) || write_pcapng(x) || write_rules(x) || write_flows(x))
         return -1;
     if (write_timeline(x))
         return -1;
@@ -1527,6 +1736,12 @@ static int export(ex *x)
         if (rc)
             return -1;
     }
+    if (!(files = calloc(x->nfl + 16, sizeof *files)))
+        return nomem(x);
+    x->files = files;
+    for (size_t i = 0; i < x->nfl; i++)
+        if (x->fl[i].file[0])
+            files[nfiles++] = x->fl[i].file;
     files[nfiles++] = CG_CASEFILE_CASE;
     files[nfiles++] = CG_CASEFILE_CUSTODY;
     if (x->has_evidence)
@@ -1537,14 +1752,18 @@ static int export(ex *x)
     files[nfiles++] = "timeline.html";
     qsort(files, nfiles, sizeof *files, str_cmp);
     {
-        const char *all[18];
+        const char **all = calloc(nfiles + 2, sizeof *all);
         size_t na = 0;
+        if (!all)
+            return nomem(x);
         for (size_t i = 0; i < nfiles; i++)
             all[na++] = files[i];
         all[na++] = CG_CASEFILE_MANIFEST;
         all[na++] = CG_CASEFILE_SIG;
         qsort(all, na, sizeof *all, str_cmp);
-        if (write_custody(x, all, na))
+        rc = write_custody(x, all, na);
+        free(all);
+        if (rc)
             return -1;
     }
     if (write_manifest(x, files, nfiles))
@@ -1593,11 +1812,21 @@ static int export(ex *x)
             rm_tree(o->out);
         return -1;
     }
+    char flows[96] = "";
+    if (x->ring) {
+        size_t held = 0, whole = 0;
+        for (size_t i = 0; i < x->nfl; i++) {
+            held += x->fl[i].file[0] != 0;
+            whole += !strcmp(ring_held(&x->fl[i].info), "all");
+        }
+        snprintf(flows, sizeof flows, ", %zu of %zu flows from the ring (%zu whole)", held, x->nfl,
+                 whole);
+    }
     fprintf(stderr,
-            "%s: case %llu: %zu incidents, %zu evidence packets, %u of %u rules' text -> %s "
+            "%s: case %llu: %zu incidents, %zu evidence packets, %u of %u rules' text%s -> %s "
             "(MANIFEST.sha256 SHA-256 %s; checkpoint of %llu leaves)%s\n",
             CMD, (unsigned long long)o->id, x->np, x->npk, x->rules_found,
-            x->rules_found + x->rules_missing, o->out, x->manifest_hex,
+            x->rules_found + x->rules_missing, flows, o->out, x->manifest_hex,
             (unsigned long long)x->head.size, o->redact ? "; payloads redacted" : "");
     return 0;
 }
@@ -1621,6 +1850,12 @@ static void ex_free(ex *x)
         free(x->ev[i].text);
     }
     free(x->ev);
+    free(x->fr);
+    for (size_t i = 0; i < x->nfl; i++)
+        free(x->fl[i].incidents);
+    free(x->fl);
+    free(x->files);
+    cg_pcapdir_reader_close(x->ring);
     free(x->ids);
     free(x->title);
     free(x->owner);
@@ -1694,6 +1929,9 @@ int cg_case_cmd_export(int argc, char **argv)
                 return CG_EXIT_INPUT;
             }
             o.rules[o.nrules++] = v;
+        } else if (OPT("--pcap-dir")) {
+            VALUE();
+            o.pcap_dir = v;
         } else if (OPT("--redact-payload")) {
             o.redact = 1;
         } else if (OPT("--force")) {
