@@ -78,6 +78,12 @@
  *    second, so a reader sees the packets of the open file soon.
  *  - cg_pcapdir_stats may be called from any thread.
  *
+ * Caveats: a file has one link type, so a sensor on interfaces of different
+ * link types (Ethernet and a tunnel's raw IP) closes a file at each change
+ * of link type: give such interfaces rings of their own. Packets without IP
+ * (ARP, ...) are in the files and in no index entry. A live ring whose queue
+ * is full drops the frame from the ring (counted), never from detection.
+ *
  * Reader contract:
  *  - cg_pcapdir_reader_open lists DIR once (indexes are read on demand; pcap
  *    files with no index are scanned then); the ring may go on being written.
