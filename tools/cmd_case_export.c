@@ -1577,16 +1577,23 @@ static int put_in_place(ex *x, const char *from, const char *to)
         return 0;
     if (errno == EEXIST && !x->o->force)
         return fail(x, CG_EXIT_INPUT, "%s: exists already (--force replaces it)", to);
-    if (errno != EEXIST && errno != EINVAL && errno != ENOSYS)
-        return fail(x, CG_EXIT_FAIL, "%s: %s", to, strerror(errno));
-    if (lstat(to, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+    if (errno == EEXIST) {
+        /* swapped in one step, whatever was there (a directory cannot be
+         * renamed over), then the old one removed under the temporary name */
         if (renameat2(AT_FDCWD, from, AT_FDCWD, to, RENAME_EXCHANGE) != 0)
             return fail(x, CG_EXIT_FAIL, "%s: %s", to, strerror(errno));
-        rm_tree(from); /* the old case, now under the temporary name */
+        rm_tree(from);
         return 0;
     }
-    if (!x->o->force && lstat(to, &sb) == 0)
-        return fail(x, CG_EXIT_INPUT, "%s: exists already (--force replaces it)", to);
+    if (errno != EINVAL && errno != ENOSYS)
+        return fail(x, CG_EXIT_FAIL, "%s: %s", to, strerror(errno));
+    /* a file system with no renameat2 flags: checked, then renamed (with
+     * --force the old one removed first: not in one step there) */
+    if (lstat(to, &sb) == 0) {
+        if (!x->o->force)
+            return fail(x, CG_EXIT_INPUT, "%s: exists already (--force replaces it)", to);
+        rm_tree(to);
+    }
     if (rename(from, to) != 0)
         return fail(x, CG_EXIT_FAIL, "%s: %s", to, strerror(errno));
     return 0;
