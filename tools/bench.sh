@@ -21,7 +21,9 @@
 #   4. the full-packet ring (tools/bench_ring.sh): `canhgac run` without and
 #      with --pcap-dir, alternating (median of BENCH_RUNS): the ratio of
 #      their packets/s and the ring's bytes written per second;
-#   5. the incident store: ingest of synthetic incidents (one alert each) and
+#   5. `case export` of a 1,000-incident case to a directory and a .tar.gz,
+#      and `case verify` of each (tools/bench_case.sh);
+#   6. the incident store: ingest of synthetic incidents (one alert each) and
 #      the analysts' queries over them (BENCH_INCIDENTS, default 10,000,000;
 #      about 5.5 GB under BENCH_DIR).
 # BENCH_BYTES overrides the capture size; BENCH_RUNS the number of runs.
@@ -63,6 +65,8 @@ for i in 1 2 3; do   # the first compiles (cold); the next ones read the cache
 done
 sh tools/bench_core.sh "$B"
 sh tools/bench_ring.sh "$B"
+echo "== case export of a 1,000-incident case (tools/bench_case.sh)"
+sh tools/bench_case.sh "$B"
 echo "== incident store"
 rm -rf "$W/store"
 "$B/bench_store" -n "${BENCH_INCIDENTS:-10000000}" -a "$W/store"
