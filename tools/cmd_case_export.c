@@ -248,6 +248,7 @@ static FILE *xcreate(ex *x, const char *name)
             close(fd);
         return NULL;
     }
+    setvbuf(f, NULL, _IOFBF, 1 << 16); /* case.json of 1,000 incidents is megabytes */
     return f;
 }
 
@@ -1512,7 +1513,7 @@ out:
 static int write_archive(ex *x, const char **files, size_t n)
 {
     struct archive *a = archive_write_new();
-    char name[PATH_MAX], path[PATH_MAX], dir[PATH_MAX] = "";
+    char name[PATH_MAX + NAME_MAX + 16], path[PATH_MAX], dir[PATH_MAX] = "";
     uint8_t *buf = malloc(1 << 16);
     int fd = -1, rc = -1;
 

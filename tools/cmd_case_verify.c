@@ -311,7 +311,7 @@ static int read_archive(rd *r, const char *file, char *top, size_t toplen)
     struct archive *a = archive_read_new();
     struct archive_entry *e;
     char msg[PATH_MAX + 128];
-    int rc, code = 0;
+    int rc = ARCHIVE_OK, code = 0;
 
     if (!a) {
         fprintf(stderr, "%s: out of memory\n", CMD);
