@@ -164,6 +164,11 @@ mkdir "$T/x" && tar xzf "$T/case-1.tar.gz" -C "$T/x"
 (cd "$T/x/case-1" && sha256sum -c MANIFEST.sha256 && openssl pkeyutl -verify -pubin -inkey soc-public.pem \
     -rawin -in MANIFEST.sha256 -sigfile MANIFEST.sha256.sig) > /dev/null 2>&1
 check "the archive, extracted: sha256sum and openssl" "$?" 0
+# an archive of the case's files at its root (tar -C DIR .), as a recipient may make one
+tar czf "$T/flat.tgz" -C "$T/x/case-1" .
+"$CG" case verify "$T/flat.tgz" > "$T/va.out" 2>&1
+check "verify an archive with no top directory" "$?" 0
+check_grep "no top directory: verdict" "$T/va.out" "^$T/flat.tgz: \\.: verified: 7 files"
 
 # ---- --redact-payload ----------------------------------------------------------
 # shellcheck disable=SC2086
@@ -210,6 +215,12 @@ sa=${1%.*} sp=${1##*.} da=${2%.*} dp=${2##*.}
 want=$(tcpdump -r "$T/t.pcap" -n "host $sa and host $da and port $sp and port $dp" 2> /dev/null | wc -l)
 check "a flow is the capture's" "$(tcpdump -r "$F/$f1" -n 2> /dev/null | wc -l)" "$want"
 check "the flows are in the manifest" "$(grep -c '  flows/[0-9]*\.pcap$' "$F/MANIFEST.sha256")" "$nfl"
+# a byte of a flow flipped
+fline=$(grep -n "  $f1\$" "$F/MANIFEST.sha256" | cut -d: -f1)
+printf 'X' | dd of="$F/$f1" bs=1 seek=60 conv=notrunc 2> /dev/null
+"$CG" case verify "$F" > "$T/tv.out" 2>&1
+check "flipped flow: exit" "$?" 1
+check_grep "flipped flow: named" "$T/tv.out" "^$F/$f1: SHA-256 does not match MANIFEST.sha256 line $fline$"
 "$CG" case export 1 -d "$T/sr" -o "$T/case-ring-red" --pcap-dir "$T/ring" --redact-payload 2> /dev/null
 check "redacted flows: no HTTP" "$(cat "$T"/case-ring-red/flows/*.pcap | grep -c 'HTTP/1\.')" 0
 [ "$(cat "$F"/flows/*.pcap | grep -c 'HTTP/1\.')" -gt 0 ] || bad "the flows have no HTTP to redact"
@@ -268,6 +279,7 @@ check "a wrong public key: exit" "$?" 1
 ofp=$(openssl pkey -pubin -in "$T/other/soc-public.pem" -outform DER | tail -c 32 | sha256sum | cut -c1-64)
 check_grep "a wrong public key: the signature" "$T/tv.out" "^$T/tc/MANIFEST.sha256.sig: signature does not verify with $T/other/soc-public.pem \\(key SHA256:$ofp\\)$"
 check_grep "a wrong public key: the checkpoint" "$T/tv.out" "^$T/tc/custody.json: the checkpoint is not signed by $T/other/soc-public.pem"
+check_grep "a wrong public key: the case's own is another" "$T/tv.out" "^$T/tc/soc-public.pem: not the key given with --key \\(its fingerprint is $fp\\)$"
 
 # an insider with the SOC's key: custody.json changed, the manifest redone
 # and signed again; what the checks below the signature still catch

@@ -1163,14 +1163,14 @@ static int write_timeline(ex *x)
             first = inc->first_us;
         if (inc->last_us > last)
             last = inc->last_us;
-        if (add_event(x, inc->first_us, inc->id, inc->severity ? inc->severity : 4, "",
+        if (add_event(x, inc->first_us, inc->id, inc->severity ? inc->severity : 4, "the sensor",
                       xasprintf(x, "Incident %llu began: %s, from %s%s%s to %s port %u",
                                 (unsigned long long)inc->id, inc->msg, a,
                                 inc->src_geo.country[0] ? " " : "", inc->src_geo.country, b,
                                 inc->dport)))
             goto bad;
         if (inc->count > 1 &&
-            add_event(x, inc->last_us, inc->id, 0, "",
+            add_event(x, inc->last_us, inc->id, 0, "the sensor",
                       xasprintf(x, "Incident %llu: last of its %llu alerts",
                                 (unsigned long long)inc->id, (unsigned long long)inc->count)))
             goto bad;

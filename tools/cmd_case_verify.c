@@ -276,8 +276,11 @@ static void walk(rd *r, int dfd, const char *rel, int depth)
 /* ---- an archive ------------------------------------------------------------------ */
 
 /* Why the member name cannot be a file of the case, or NULL; *rel is the
- * name under the top directory ("" for the top itself). */
-static const char *member_why(const char *name, char *top, size_t toplen, const char **rel)
+ * name under the top directory ("" for the top itself). The first member
+ * sets top: its first part, or "." when the archive holds the case's files
+ * at its root (made with `tar -C case-3 .`: a first member "./" or a file). */
+static const char *member_why(const char *name, int isdir, char *top, size_t toplen,
+                              const char **rel)
 {
     const char *slash;
     size_t tl;
@@ -294,6 +297,12 @@ static const char *member_why(const char *name, char *top, size_t toplen, const 
         name += 2;
     slash = strchr(name, '/');
     tl = slash ? (size_t)(slash - name) : strlen(name);
+    if (!top[0] && (!name[0] || (!slash && !isdir)))
+        snprintf(top, toplen, ".");
+    if (!strcmp(top, ".")) {
+        *rel = name;
+        return NULL;
+    }
     if (!top[0]) {
         if (tl == 0 || tl >= toplen)
             return "a name outside any directory: a case file holds one directory";
@@ -331,7 +340,7 @@ static int read_archive(rd *r, const char *file, char *top, size_t toplen)
         char relbuf[PATH_MAX];
         if (!name)
             name = "";
-        if ((why = member_why(name, top, toplen, &rel)) != NULL) {
+        if ((why = member_why(name, type == AE_IFDIR, top, toplen, &rel)) != NULL) {
             printf("%s: member %s: %s\n", file, name, why);
             r->problems++;
             continue;
@@ -509,6 +518,31 @@ int cg_case_cmd_verify(int argc, char **argv)
             r.problems++;
         } else {
             own_key = 1;
+        }
+    } else {
+        /* the key given: the case's own should be the same */
+        const item *pem = NULL;
+        cg_key *own = NULL;
+        for (size_t i = 0; i < r.n && !pem; i++)
+            if (!strcmp(r.it[i].path, CG_CASEFILE_PUBKEY))
+                pem = &r.it[i];
+        if (pem && pem->data &&
+            cg_casefile_key_from_pem(pem->data, pem->len, &own, err, sizeof err) == 0) {
+            uint8_t a[CG_KEY_PUB_LEN], b[CG_KEY_PUB_LEN];
+            char ofp[65];
+            cg_key_public_raw(key, a);
+            cg_key_public_raw(own, b);
+            cg_key_fingerprint(own, ofp);
+            if (memcmp(a, b, sizeof a)) {
+                printf("%s/%s: not the key given with --key (its fingerprint is %s)\n", prefix,
+                       CG_CASEFILE_PUBKEY, ofp);
+                r.problems++;
+            }
+            cg_key_free(own);
+        } else if (pem) {
+            printf("%s/%s: %s\n", prefix, CG_CASEFILE_PUBKEY,
+                   pem->data ? err : "too large for a key");
+            r.problems++;
         }
     }
     if (key) {
