@@ -134,14 +134,15 @@ else
 fi
 
 # rules.rules: the text with file:line; a rule the given rules lack
-check "rules: one header per fired rule" "$(grep -c '^# 1:[0-9]* rev [0-9]* ([0-9]* incidents*): rules/[a-z_]*\.rules:[0-9]*$' "$C/rules.rules")" \
+check "rules: one header per fired rule" "$(grep -c '^# 1:[0-9]* rev [0-9]*: rules/[a-z_]*\.rules:[0-9]*$' "$C/rules.rules")" \
     "$(jq -r '.incidents[].incident | "\(.signature_id)"' "$C/case.json" | sort -u | wc -l)"
-first=$(sed -n 's/^# 1:\([0-9]*\) rev [0-9]* ([0-9]* incidents*): \(rules\/[a-z_]*\.rules\):\([0-9]*\)$/\1 \2 \3/p' "$C/rules.rules" | head -n 1)
+first=$(sed -n 's/^# 1:\([0-9]*\) rev [0-9]*: \(rules\/[a-z_]*\.rules\):\([0-9]*\)$/\1 \2 \3/p' "$C/rules.rules" | head -n 1)
 set -- $first
-check "rules: the text at file:line" "$(grep -A1 "^# 1:$1 " "$C/rules.rules" | tail -n 1)" "$(sed -n "${3}p" "$2")"
+check "rules: the text at file:line" "$(grep -A2 "^# 1:$1 " "$C/rules.rules" | tail -n 1)" "$(sed -n "${3}p" "$2")"
+check_grep "rules: the incidents and the message" "$C/rules.rules" "^# [0-9]+ incidents?: CANHGAC "
 # shellcheck disable=SC2086
 "$CG" case export 1 $S -o "$T/case-r" -S rules/web.rules 2> /dev/null
-check_grep "rules: not found" "$T/case-r/rules.rules" "^# 1:9100204 rev 1 \\(2 incidents\\): not found in the given rules$"
+check_grep "rules: not found" "$T/case-r/rules.rules" "^# 1:9100204 rev 1: not found in the given rules$"
 (cd "$T" && "$TOP/$CG" case export 1 -d "$T/s" -o "$T/case-n" 2> /dev/null)
 check_grep "rules: none given" "$T/case-n/rules.rules" "^# no rules were given"
 

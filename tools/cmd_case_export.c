@@ -1094,36 +1094,34 @@ static int write_rules(ex *x)
         for (uint32_t k = 0; k < ni && !r && !is; k++)
             if (iss[k].sid == s[i].sid && s[i].gid == 1 && iss[k].kind != CG_ISSUE_DUPLICATE)
                 is = &iss[k];
-        fprintf(f, "# %u:%u rev %u (%llu incident%s): ", s[i].gid, s[i].sid, s[i].rev,
-                (unsigned long long)s[i].incidents, s[i].incidents == 1 ? "" : "s");
+        fprintf(f, "# %u:%u rev %u: ", s[i].gid, s[i].sid, s[i].rev);
         if (r) {
             fprintf(f, "%s:%u", r->file, r->line);
             if (r->rev != s[i].rev)
                 fprintf(f, " (rev %u there, not the rev %u that fired)", r->rev, s[i].rev);
-            putc('\n', f);
-            if (copy_rule_text(f, r->file, r->line) != 0)
-                fprintf(f, "# (%s:%u cannot be read any more)\n", r->file, r->line);
-            x->rules_found++;
         } else if (is) {
-            fprintf(f, "%s:%u (not loaded by this version: %s)\n", is->file, is->rule_line,
+            fprintf(f, "%s:%u (not loaded by this version: %s)", is->file, is->rule_line,
                     is->why ? is->why : "skipped");
-            if (copy_rule_text(f, is->file, is->rule_line) != 0)
-                fprintf(f, "# (%s:%u cannot be read any more)\n", is->file, is->rule_line);
-            x->rules_found++;
         } else if (s[i].gid == CG_DETECTORS_GID_SCAN || s[i].gid == CG_DETECTORS_GID_OWN) {
             /* not a rule: a detector of the engine, set in detectors.conf */
-            fprintf(f,
-                    "a detector of canhgac's engine (rules/detectors.conf), not a rule\n"
-                    "# msg: ");
-            for (const char *c = s[i].msg; *c; c++)
-                putc(*c == '\n' || *c == '\r' ? ' ' : *c, f);
-            putc('\n', f);
+            fputs("a detector of canhgac's engine (rules/detectors.conf), not a rule", f);
+        } else {
+            fputs("not found in the given rules", f);
+        }
+        fprintf(f, "\n# %llu incident%s: ", (unsigned long long)s[i].incidents,
+                s[i].incidents == 1 ? "" : "s");
+        for (const char *c = s[i].msg; *c; c++)
+            putc(*c == '\n' || *c == '\r' ? ' ' : *c, f);
+        putc('\n', f);
+        if (r || is) {
+            const char *file = r ? r->file : is->file;
+            uint32_t line = r ? r->line : is->rule_line;
+            if (copy_rule_text(f, file, line) != 0)
+                fprintf(f, "# (%s:%u cannot be read any more)\n", file, line);
+            x->rules_found++;
+        } else if (s[i].gid == CG_DETECTORS_GID_SCAN || s[i].gid == CG_DETECTORS_GID_OWN) {
             x->rules_found++;
         } else {
-            fprintf(f, "not found in the given rules\n# msg: ");
-            for (const char *c = s[i].msg; *c; c++)
-                putc(*c == '\n' || *c == '\r' ? ' ' : *c, f);
-            putc('\n', f);
             x->rules_missing++;
         }
     }
