@@ -15,10 +15,12 @@
  *     (OUT.partial-PID), synced; the manifest is hashed from the files as
  *     written and signed;
  *  4. a .tar.gz is made from that directory as OUT.partial-PID (synced),
- *     the directory removed; then the one rename puts the case in place;
+ *     the directory removed;
  *  5. the export is appended to the case's history (who, when, where, the
- *     manifest's SHA-256). If that fails the case file is removed again: an
- *     export the history does not know of is not left behind.
+ *     manifest's SHA-256), then the one rename puts the case in place: an
+ *     export the history does not hold is never left behind (when the
+ *     history cannot take it, nothing is exported; when the rename fails,
+ *     a second entry says the export was not completed).
  * A failure at any step removes what the export made; a killed export
  * leaves OUT.partial-PID names at most, never a half case under OUT.
  *
@@ -1777,7 +1779,7 @@ static int export(ex *x)
     if (sync_dir(x->tmp) != 0)
         return fail(x, CG_EXIT_FAIL, "%s: %s", x->tmp, strerror(errno));
 
-    /* 4. the archive, then the one rename */
+    /* 4. the archive */
     if (x->archive) {
         files[nfiles++] = CG_CASEFILE_MANIFEST;
         files[nfiles++] = CG_CASEFILE_SIG;
@@ -1787,12 +1789,11 @@ static int export(ex *x)
         rm_tree(x->tmp);
         x->tmp[0] = 0;
     }
-    if (put_in_place(x, x->archive ? x->tmpar : x->tmp, o->out))
-        return -1;
-    x->tmp[0] = x->tmpar[0] = 0;
-    sync_dir(parent);
 
-    /* 5. the case's history: where (the absolute path), what (the manifest) */
+    /* 5. the case's history, then the one rename: an export the history
+     * does not hold never exists (one it holds and that was then killed
+     * before the rename is said by the entry after it, or by its absence
+     * at the path it names) */
     char where[PATH_MAX];
     const char *base = strrchr(o->out, '/');
     base = base ? base + 1 : o->out;
@@ -1807,17 +1808,20 @@ static int export(ex *x)
         return -1;
     rc = cg_store_case_exported(x->st, o->id, o->who, cg_cli_now_us(), line);
     free(line);
-    if (rc) {
-        fail(x, CG_EXIT_FAIL,
-             "%s: the export cannot be written in the case's history, so it "
-             "was removed",
-             cg_store_error(x->st));
-        if (x->archive)
-            unlink(o->out);
-        else
-            rm_tree(o->out);
+    if (rc)
+        return fail(x, CG_EXIT_FAIL,
+                    "%s (the case's history cannot take the export: nothing exported)",
+                    cg_store_error(x->st));
+    if (put_in_place(x, x->archive ? x->tmpar : x->tmp, o->out)) {
+        line = xasprintf(x, "export to %s not completed: %s", where, x->err);
+        if (line)
+            cg_store_case_exported(x->st, o->id, o->who, cg_cli_now_us(), line);
+        free(line);
         return -1;
     }
+    x->tmp[0] = x->tmpar[0] = 0;
+    sync_dir(parent);
+
     char flows[96] = "";
     if (x->ring) {
         size_t held = 0, whole = 0;
