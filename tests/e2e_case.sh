@@ -333,6 +333,17 @@ eid=$(sed -n 's/^case \([0-9]*\): created.*/\1/p' "$T/new.out")
 run_bad "an empty case" "^canhgac case export: case $eid has no incidents: nothing to export$" case export "$eid" -d "$T/s" -o "$T/c-empty"
 run_bad "no key" "$T/none.pem: No such file or directory" case export 1 -d "$T/s" -o "$T/c9" --key "$T/none.pem"
 run_bad "a key that is not a file" "$T/s: not a regular file" case export 1 -d "$T/s" -o "$T/c9" --key "$T/s"
+if [ "$(id -u)" = 0 ] && command -v setpriv > /dev/null; then
+    # a key its reader may not read (root reads every file: the test runs as nobody)
+    cp "$T/s/soc-private.pem" "$T/root.pem" && chmod 0600 "$T/root.pem" && chmod 0755 "$T"
+    setpriv --reuid=65534 --regid=65534 --clear-groups "$CG" case export 1 -d "$T/s" -o "$T/c9" \
+        --key "$T/root.pem" > /dev/null 2> "$T/bad.err"
+    check "an unreadable key: exit" "$?" 2
+    check_grep "an unreadable key: named" "$T/bad.err" "^canhgac case export: $T/root.pem: Permission denied$"
+    chmod 0700 "$T"
+else
+    echo "case: the unreadable key is not tested (needs root and setpriv)"
+fi
 cp "$T/s/soc-private.pem" "$T/open.pem" && chmod 0644 "$T/open.pem"
 run_bad "a world-readable key" "readable by others \\(mode 0644\\): chmod 600" case export 1 -d "$T/s" -o "$T/c9" --key "$T/open.pem"
 sed 's/^M/N/' "$T/s/soc-private.pem" > "$T/bad.pem" && chmod 0600 "$T/bad.pem"
