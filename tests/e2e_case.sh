@@ -422,5 +422,22 @@ for d in $DELAYS; do
     done
 done
 rm -rf "$T"/k.partial-* "$T"/k.tar.gz.partial-*
+# SIGTERM: the export stops and removes what it made
+for d in $DELAYS; do
+    rm -rf "$T/k.tar.gz"
+    "$CG" case export "$aid" -d "$T/s" -o "$T/k.tar.gz" 2> "$T/term.err" &
+    p1=$!
+    sleep "$d"
+    kill -TERM $p1 2> /dev/null
+    { wait $p1; } 2> /dev/null
+    rc=$?
+    if [ -e "$T/k.tar.gz" ]; then
+        "$CG" case verify "$T/k.tar.gz" > /dev/null 2>&1
+        check "SIGTERM after ${d}s: whole" "$?" 0
+    elif [ "$rc" = 1 ]; then
+        check_grep "SIGTERM after ${d}s: says so" "$T/term.err" "interrupted \\(SIGTERM\\): nothing exported$"
+    fi
+    check "SIGTERM after ${d}s: nothing partial left" "$(ls "$T" | grep -c partial)" 0
+done
 echo "case: $killed of $(($(echo $DELAYS | wc -w) * 2)) exports killed before they were in place; $(($(date +%s) - t0)) s"
 e2e_done case

@@ -40,6 +40,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -225,6 +226,27 @@ static int fail(ex *x, int code, const char *fmt, ...)
 static int nomem(ex *x)
 {
     return fail(x, CG_EXIT_FAIL, "out of memory");
+}
+
+/* SIGINT, SIGTERM, SIGHUP while the files are written: the export stops at
+ * its next incident, flow or archive member and removes what it made. The
+ * one piece of state a signal handler may touch (tools only, never the
+ * library). */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    interrupted = sig;
+}
+
+static int stopped(ex *x)
+{
+    if (!interrupted)
+        return 0;
+    return fail(x, CG_EXIT_FAIL, "interrupted (%s): nothing exported",
+                interrupted == SIGINT        ? "SIGINT"
+                    : interrupted == SIGTERM ? "SIGTERM"
+                                             : "SIGHUP");
 }
 
 /* ---- files in the temporary directory --------------------------------------- */
@@ -750,6 +772,8 @@ static int write_case_json(ex *x)
     for (size_t i = 0; i < x->np; i++) {
         proof *p = &x->p[i];
         char what[64];
+        if (stopped(x))
+            goto out;
         snprintf(what, sizeof what, "incident %llu", (unsigned long long)p->id);
         fprintf(f, "%s\n{\"incident\":", i ? "," : "");
         cg_cli_incident_json(f, &p->inc);
@@ -939,6 +963,8 @@ static int write_flows(ex *x)
         flowout *fo = &x->fl[x->nfl++];
         size_t k = i;
         int rc;
+        if (stopped(x))
+            return -1;
         fo->flow_id = x->fr[i].flow_id;
         fo->first_us = x->fr[i].first_us;
         fo->last_us = x->fr[i].last_us;
@@ -1536,6 +1562,8 @@ static int write_archive(ex *x, const char **files, size_t n)
         goto out;
     for (size_t i = 0; i < n; i++) {
         const char *slash = strrchr(files[i], '/');
+        if (stopped(x))
+            goto out;
         if (slash &&
             (strlen(dir) != (size_t)(slash - files[i]) ||
              strncmp(dir, files[i], (size_t)(slash - files[i])))) {
@@ -1726,7 +1754,17 @@ static int export(ex *x)
     if (rc < 0 || cg_note_sign(x->key, x->head.origin, text, &x->checkpoint, &x->checkpoint_len))
         return fail(x, CG_EXIT_FAIL, "%s: cannot sign its tree head", o->store_dir);
 
-    /* 3. the files */
+    /* 3. the files (from here a signal stops the export cleanly) */
+    {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGINT, &sa, NULL);
+        sigaction(SIGTERM, &sa, NULL);
+        sigaction(SIGHUP, &sa, NULL);
+    }
     if (mkdir(x->tmp, 0750) != 0)
         return fail(x, errno == ENOENT ? CG_EXIT_INPUT : CG_EXIT_FAIL, "%s: %s", x->tmp,
                     strerror(errno));
@@ -1790,6 +1828,8 @@ static int export(ex *x)
         x->tmp[0] = 0;
     }
 
+    if (stopped(x))
+        return -1;
     /* 5. the case's history, then the one rename: an export the history
      * does not hold never exists (one it holds and that was then killed
      * before the rename is said by the entry after it, or by its absence
