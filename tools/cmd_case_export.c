@@ -12,8 +12,11 @@
  *     incidents written out are those leaves' records, decoded: what the
  *     proofs prove is what the files say;
  *  3. every file is written into a temporary directory next to the output
- *     (OUT.partial-PID), synced; the manifest is hashed from the files as
- *     written and signed;
+ *     (OUT.partial-PID), synced: case.json (reading each incident's alerts,
+ *     evidence and history), incidents.csv, evidence.pcapng, rules.rules,
+ *     flows/ (--pcap-dir: each flow the alerts name, from the sensor's ring,
+ *     sensor/pcapdir.h), timeline.html, soc-public.pem, custody.json; the
+ *     manifest is hashed from the files as written and signed;
  *  4. a .tar.gz is made from that directory as OUT.partial-PID (synced),
  *     the directory removed;
  *  5. the export is appended to the case's history (who, when, where, the
@@ -21,8 +24,14 @@
  *     export the history does not hold is never left behind (when the
  *     history cannot take it, nothing is exported; when the rename fails,
  *     a second entry says the export was not completed).
- * A failure at any step removes what the export made; a killed export
- * leaves OUT.partial-PID names at most, never a half case under OUT.
+ * A failure at any step removes what the export made, and so does SIGINT,
+ * SIGTERM or SIGHUP during step 3 or 4 (checked between incidents, flows
+ * and archive members); a killed export leaves OUT.partial-PID names at
+ * most, never a half case under OUT.
+ *
+ * Memory: the leaves of the incidents and their evidence packets are held
+ * until the end (evidence.pcapng is written in time order across
+ * incidents): a few KB per incident. One thread.
  *
  * --redact-payload keeps packet headers and drops payloads: evidence and
  * flow packets are cut after their TCP/UDP/ICMP header, incidents lose their
