@@ -1357,6 +1357,11 @@ static int write_custody(ex *x, const char *const *files, size_t nfiles)
     cg_cli_json_str(f, dir);
     fputs(",\"origin\":", f);
     cg_cli_json_str(f, x->head.origin);
+    {
+        cg_store_info si;
+        if (cg_store_info_get(x->st, &si) == 0)
+            fprintf(f, ",\"schema\":%u", si.schema);
+    }
     fprintf(f, "},\n\"key_fingerprint\":\"%s\",\n\"checkpoint\":", x->keyfp);
     cg_cli_json_str(f, x->checkpoint);
     fprintf(f, ",\n\"tree\":{\"size\":%llu,\"root\":", (unsigned long long)x->head.size);
