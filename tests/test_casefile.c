@@ -278,6 +278,73 @@ static void test_custody(void)
         CHECK_EQ_U(cg_casejson_ids(cj, strlen(cj), &ids, &n, collect, &g), 1);
         CHECK_STR(g.buf, "case.json: incidents[0]: \"incident_id\" is not a number\n");
         free(ids);
+        /* the scanner: what it reads past, what it names */
+        static const struct {
+            const char *text, *want;
+            size_t nids;
+        } sc[] = {
+            { " {\"a\":[1,-2.5e+3,true,false,null,{\"incident_id\":7}],\"s\":\"\\u00e9\\n\\\"x\","
+              "\"incidents\":[{\"x\":{\"incident_id\":1},\"incident\":{\"a\":[],\"incident_id\":"
+              "42}},{\"incident\":{\"incident_id\":0}}]} \n",
+              "", 2 },
+            { "{\"incidents\":[]}", "", 0 },
+            { "{}", "case.json: no \"incidents\" member\n", 0 },
+            { "[]", "case.json: not a JSON object\n", 0 },
+            { "{\"incidents\":{}}", "case.json: \"incidents\" is not an array\n", 0 },
+            { "{\"incidents\":[3,{\"incident\":[]},{\"incident\":{}},{\"incident\":{\"incident_"
+              "id\":-1}},"
+              "{\"incident\":{\"incident_id\":1.5}},{\"incident\":{\"incident_id\":"
+              "99999999999999999999}},{\"incident\":{\"incident_id\":null}}]}",
+              "case.json: incidents[0]: not an object\ncase.json: incidents[0]: no \"incident\" "
+              "member\ncase.json: incidents[1]: \"incident\" is not an object\ncase.json: "
+              "incidents[1]: no \"incident_id\" member\ncase.json: incidents[2]: no "
+              "\"incident_id\" "
+              "member\ncase.json: incidents[3]: \"incident_id\" is not a non-negative integer\n"
+              "case.json: incidents[4]: \"incident_id\" is not a non-negative integer\ncase.json: "
+              "incidents[5]: \"incident_id\" is not a non-negative integer\ncase.json: "
+              "incidents[6]: \"incident_id\" is not a number\n",
+              0 },
+            { "", "case.json: not JSON: it ends before a value at byte 0\n", 0 },
+            { "{\"a\":1} x", "case.json: not JSON: more after the value at byte 8\n", 0 },
+            { "{\"a\":\"\x01\"}",
+              "case.json: not JSON: a control character in a string at byte 6\n", 0 },
+            { "{\"a\":\"\\x\"}", "case.json: not JSON: a bad escape at byte 7\n", 0 },
+            { "{\"a\":\"\\u12g4\"}", "case.json: not JSON: a bad \\u escape at byte 7\n", 0 },
+            { "{\"a\":01}", "case.json: not JSON: no ',' or '}' in an object at byte 6\n", 0 },
+            { "{\"a\":1.}", "case.json: not JSON: a bad number at byte 7\n", 0 },
+            { "{\"a\":tru}", "case.json: not JSON: not a value at byte 5\n", 0 },
+            { "{\"a\" 1}", "case.json: not JSON: no ':' after a key at byte 5\n", 0 },
+            { "{1:2}", "case.json: not JSON: a key is not a string at byte 1\n", 0 },
+            { "{\"a\":[1 2]}", "case.json: not JSON: no ',' or ']' in an array at byte 8\n", 0 },
+            { "{\"a\":\"x", "case.json: not JSON: it ends inside a string at byte 7\n", 0 },
+        };
+        for (size_t i = 0; i < sizeof sc / sizeof sc[0]; i++) {
+            reset(&g);
+            int rc = cg_casejson_ids(sc[i].text, strlen(sc[i].text), &ids, &n, collect, &g);
+            CHECK_STR(g.buf, sc[i].want);
+            CHECK_EQ_U(rc, g.n);
+            CHECK_EQ_U(n, sc[i].nids);
+            if (i == 0 && n == 2)
+                CHECK(ids[0] == 42 && ids[1] == 0);
+            free(ids);
+        }
+        /* nested 64 deep is fine, 65 is not */
+        {
+            char deep[200];
+            size_t l = 0;
+            for (int d = 0; d < 65; d++)
+                deep[l++] = '[';
+            for (int d = 0; d < 65; d++)
+                deep[l++] = ']';
+            reset(&g);
+            CHECK_EQ_U(cg_casejson_ids(deep + 1, l - 2, &ids, &n, collect, &g), 1);
+            CHECK_STR(g.buf, "case.json: not a JSON object\n");
+            free(ids);
+            reset(&g);
+            CHECK_EQ_U(cg_casejson_ids(deep, l, &ids, &n, collect, &g), 2);
+            CHECK(strstr(g.buf, "nested more than 64 deep at byte 64") != NULL);
+            free(ids);
+        }
     }
 }
 

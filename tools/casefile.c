@@ -564,35 +564,313 @@ nomem:
     return CG_ENOMEM;
 }
 
+/* case.json: a case of many alerts is large (every alert is in it), so it
+ * is scanned, never built in memory: a JSON scanner that checks the syntax
+ * (RFC 8259: strings with their escapes and no control character, numbers,
+ * literals, nesting up to 64) and takes the values at incidents[i].
+ * incident.incident_id. Where in that path a value is, is its context. */
+enum { JS_OTHER, JS_ROOT, JS_INCIDENTS, JS_ENTRY, JS_INCIDENT, JS_ID };
+
+typedef struct js {
+    const char *p, *end, *start;
+    int depth;
+    const char *err; /* the syntax error, when there is one */
+    size_t err_at;
+    uint64_t *ids;
+    size_t n, cap;
+    size_t entry; /* the index of the incidents[] entry being read */
+    int found;    /* members found: 1 incidents, 2 incident, 4 incident_id */
+    cg_casefile_problem_fn fn;
+    void *arg;
+    int bad;
+    int nomem;
+} js;
+
+static int js_fail(js *j, const char *why)
+{
+    if (!j->err) {
+        j->err = why;
+        j->err_at = (size_t)(j->p - j->start);
+    }
+    return -1;
+}
+
+static void js_ws(js *j)
+{
+    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
+        j->p++;
+}
+
+/* A string at j->p (its opening quote); *raw and *rawlen its bytes between
+ * the quotes, escapes as written. */
+static int js_string(js *j, const char **raw, size_t *rawlen)
+{
+    const char *s = ++j->p;
+    while (j->p < j->end && *j->p != '"') {
+        unsigned char c = (unsigned char)*j->p;
+        if (c < 0x20)
+            return js_fail(j, "a control character in a string");
+        if (c == '\\') {
+            if (++j->p >= j->end)
+                break;
+            if (*j->p == 'u') {
+                for (int k = 1; k <= 4; k++)
+                    if (j->p + k >= j->end || hexval((unsigned char)j->p[k]) < 0)
+                        return js_fail(j, "a bad \\u escape");
+                j->p += 4;
+            } else if (!strchr("\"\\/bfnrt", *j->p)) {
+                return js_fail(j, "a bad escape");
+            }
+        }
+        j->p++;
+    }
+    if (j->p >= j->end)
+        return js_fail(j, "it ends inside a string");
+    *raw = s;
+    *rawlen = (size_t)(j->p - s);
+    j->p++;
+    return 0;
+}
+
+/* A number at j->p; *plain when it is digits only, with its value (or
+ * UINT64_MAX past 2^63) in *v. */
+static int js_number(js *j, int *plain, uint64_t *v)
+{
+    const char *s = j->p;
+    int digits = 0;
+    *v = 0;
+    if (j->p < j->end && *j->p == '-')
+        j->p++;
+    if (j->p < j->end && *j->p == '0') {
+        j->p++;
+        digits = 1;
+    } else {
+        while (j->p < j->end && *j->p >= '0' && *j->p <= '9') {
+            *v = *v > (UINT64_C(1) << 63) / 10 ? UINT64_MAX : *v * 10 + (uint64_t)(*j->p - '0');
+            j->p++;
+            digits++;
+        }
+    }
+    if (!digits)
+        return js_fail(j, "a bad number");
+    *plain = s[0] != '-' && (j->p >= j->end || (*j->p != '.' && *j->p != 'e' && *j->p != 'E'));
+    if (j->p < j->end && *j->p == '.') {
+        j->p++;
+        if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+            return js_fail(j, "a bad number");
+        while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+            j->p++;
+    }
+    if (j->p < j->end && (*j->p == 'e' || *j->p == 'E')) {
+        j->p++;
+        if (j->p < j->end && (*j->p == '+' || *j->p == '-'))
+            j->p++;
+        if (j->p >= j->end || *j->p < '0' || *j->p > '9')
+            return js_fail(j, "a bad number");
+        while (j->p < j->end && *j->p >= '0' && *j->p <= '9')
+            j->p++;
+    }
+    if (*v > (uint64_t)INT64_MAX)
+        *plain = 0;
+    return 0;
+}
+
+static int js_value(js *j, int ctx);
+
+static int js_key_is(const char *raw, size_t len, const char *name)
+{
+    return len == strlen(name) && !memcmp(raw, name, len);
+}
+
+static void js_problem_entry(js *j, const char *what)
+{
+    problem(j->fn, j->arg, CG_CASEFILE_CASE, "incidents[%zu]: %s", j->entry, what);
+    j->bad++;
+}
+
+static int js_object(js *j, int ctx)
+{
+    j->p++;
+    js_ws(j);
+    if (j->p < j->end && *j->p == '}') {
+        j->p++;
+        return 0;
+    }
+    for (;;) {
+        const char *k;
+        size_t kl;
+        int sub = JS_OTHER;
+        js_ws(j);
+        if (j->p >= j->end || *j->p != '"')
+            return js_fail(j,
+                           j->p >= j->end ? "it ends inside an object" : "a key is not a string");
+        if (js_string(j, &k, &kl))
+            return -1;
+        js_ws(j);
+        if (j->p >= j->end || *j->p != ':')
+            return js_fail(j, "no ':' after a key");
+        j->p++;
+        if (ctx == JS_ROOT && js_key_is(k, kl, "incidents"))
+            sub = JS_INCIDENTS, j->found |= 1;
+        else if (ctx == JS_ENTRY && js_key_is(k, kl, "incident"))
+            sub = JS_INCIDENT, j->found |= 2;
+        else if (ctx == JS_INCIDENT && js_key_is(k, kl, "incident_id"))
+            sub = JS_ID, j->found |= 4;
+        if (js_value(j, sub))
+            return -1;
+        js_ws(j);
+        if (j->p < j->end && *j->p == ',') {
+            j->p++;
+            continue;
+        }
+        if (j->p < j->end && *j->p == '}') {
+            j->p++;
+            return 0;
+        }
+        return js_fail(j,
+                       j->p >= j->end ? "it ends inside an object" : "no ',' or '}' in an object");
+    }
+}
+
+static int js_array(js *j, int ctx)
+{
+    j->p++;
+    js_ws(j);
+    if (j->p < j->end && *j->p == ']') {
+        j->p++;
+        return 0;
+    }
+    for (size_t i = 0;; i++) {
+        int sub = JS_OTHER;
+        if (ctx == JS_INCIDENTS) {
+            j->entry = i;
+            j->found &= ~6;
+            sub = JS_ENTRY;
+        }
+        if (js_value(j, sub))
+            return -1;
+        if (ctx == JS_INCIDENTS && !(j->found & 2))
+            js_problem_entry(j, "no \"incident\" member");
+        else if (ctx == JS_INCIDENTS && !(j->found & 4))
+            js_problem_entry(j, "no \"incident_id\" member");
+        js_ws(j);
+        if (j->p < j->end && *j->p == ',') {
+            j->p++;
+            continue;
+        }
+        if (j->p < j->end && *j->p == ']') {
+            j->p++;
+            return 0;
+        }
+        return js_fail(j, j->p >= j->end ? "it ends inside an array" : "no ',' or ']' in an array");
+    }
+}
+
+static int js_value(js *j, int ctx)
+{
+    static const char *const lit[] = { "true", "false", "null" };
+    int rc = 0, kind; /* kind: 0 object, 1 array, 2 other */
+    js_ws(j);
+    if (j->p >= j->end)
+        return js_fail(j, "it ends before a value");
+    if (++j->depth > 64)
+        return js_fail(j, "nested more than 64 deep");
+    kind = *j->p == '{' ? 0 : *j->p == '[' ? 1 : 2;
+    if ((ctx == JS_ROOT || ctx == JS_ENTRY || ctx == JS_INCIDENT) && kind != 0) {
+        if (ctx == JS_ROOT) {
+            problem(j->fn, j->arg, CG_CASEFILE_CASE, "not a JSON object");
+            j->bad++;
+        } else {
+            js_problem_entry(j,
+                             ctx == JS_ENTRY ? "not an object" : "\"incident\" is not an object");
+        }
+        ctx = JS_OTHER;
+    } else if (ctx == JS_INCIDENTS && kind != 1) {
+        problem(j->fn, j->arg, CG_CASEFILE_CASE, "\"incidents\" is not an array");
+        j->bad++;
+        ctx = JS_OTHER;
+    }
+    if (kind == 0) {
+        rc = js_object(j, ctx);
+    } else if (kind == 1) {
+        rc = js_array(j, ctx);
+    } else if (*j->p == '"') {
+        const char *r;
+        size_t rl;
+        rc = js_string(j, &r, &rl);
+        if (!rc && ctx == JS_ID)
+            js_problem_entry(j, "\"incident_id\" is not a number");
+    } else if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) {
+        int plain;
+        uint64_t v;
+        rc = js_number(j, &plain, &v);
+        if (!rc && ctx == JS_ID) {
+            if (!plain) {
+                js_problem_entry(j, "\"incident_id\" is not a non-negative integer");
+            } else {
+                if (j->n == j->cap) {
+                    size_t nc = j->cap ? j->cap * 2 : 64;
+                    uint64_t *a = realloc(j->ids, nc * sizeof *a);
+                    if (!a) {
+                        j->nomem = 1;
+                        return js_fail(j, "out of memory");
+                    }
+                    j->ids = a;
+                    j->cap = nc;
+                }
+                j->ids[j->n++] = v;
+            }
+        }
+    } else {
+        size_t k = 0;
+        for (; k < 3; k++)
+            if ((size_t)(j->end - j->p) >= strlen(lit[k]) && !memcmp(j->p, lit[k], strlen(lit[k])))
+                break;
+        if (k == 3)
+            return js_fail(j, "not a value");
+        j->p += strlen(lit[k]);
+        if (ctx == JS_ID)
+            js_problem_entry(j, "\"incident_id\" is not a number");
+    }
+    j->depth--;
+    return rc;
+}
+
 int cg_casejson_ids(const char *buf, size_t len, uint64_t **ids, size_t *n,
                     cg_casefile_problem_fn fn, void *arg)
 {
-    const char *F = CG_CASEFILE_CASE;
-    json_object *root, *inc;
-    int bad = 0;
+    js j;
 
+    memset(&j, 0, sizeof j);
+    j.p = j.start = buf;
+    j.end = buf + len;
+    j.fn = fn;
+    j.arg = arg;
     *ids = NULL;
     *n = 0;
-    if (!(root = parse_json(buf, len, F, fn, arg)))
-        return 1;
-    if ((inc = member(root, "incidents", json_type_array, 1, F, "", fn, arg, &bad))) {
-        size_t k = json_object_array_length(inc);
-        if (k && !(*ids = calloc(k, sizeof **ids))) {
-            json_object_put(root);
-            return CG_ENOMEM;
-        }
-        for (size_t i = 0; i < k; i++) {
-            char where[48];
-            json_object *o = member(json_object_array_get_idx(inc, i), "incident", json_type_object,
-                                    1, F, "", fn, arg, &bad);
-            uint64_t id;
-            snprintf(where, sizeof where, "incidents[%zu]: ", i);
-            if (o && member_u64(o, "incident_id", F, where, fn, arg, &bad, &id) == 0)
-                (*ids)[(*n)++] = id;
-        }
+    if (js_value(&j, JS_ROOT) == 0) {
+        js_ws(&j);
+        if (j.p < j.end)
+            js_fail(&j, "more after the value");
     }
-    json_object_put(root);
-    return bad;
+    if (j.nomem) {
+        free(j.ids);
+        return CG_ENOMEM;
+    }
+    if (j.err) {
+        /* a case.json that is not JSON: no id is given (those before the
+         * error may be said already) */
+        problem(fn, arg, CG_CASEFILE_CASE, "not JSON: %s at byte %zu", j.err, j.err_at);
+        free(j.ids);
+        return j.bad + 1;
+    }
+    if (!(j.found & 1) && !j.bad) {
+        problem(fn, arg, CG_CASEFILE_CASE, "no \"incidents\" member");
+        j.bad++;
+    }
+    *ids = j.ids;
+    *n = j.n;
+    return j.bad;
 }
 
 /* ---- the checks ---------------------------------------------------------------- */
