@@ -4,9 +4,11 @@
  *
  * Invariants:
  *  - Every byte read is hostile: the manifest is parsed line by line with
- *    lengths, never as C strings; JSON is parsed strictly (json-c's
+ *    lengths, never as C strings; custody.json is parsed strictly (json-c's
  *    JSON_TOKENER_STRICT, UTF-8 validated), its strings taken with their
- *    lengths; numbers must be non-negative integers.
+ *    lengths; numbers must be non-negative integers. case.json, which holds
+ *    every alert and may be large, is scanned without building it in
+ *    memory (its syntax checked, nesting bounded, the ids taken).
  *  - A problem is reported once, through the callback, and the parse goes
  *    on with the next line or member, so one run names every problem.
  *  - Self-contained over the library (store/keys.h, store/merkle.h, json-c,

@@ -141,8 +141,11 @@ int cg_custody_parse(const char *buf, size_t len, cg_custody *out, cg_casefile_p
 void cg_custody_free(cg_custody *c);
 
 /* The incident ids of case.json ("incidents"[i]."incident"."incident_id"),
- * in its order, into *ids (malloc; *n of them). Returns the number of
- * problems (file CG_CASEFILE_CASE), or CG_ENOMEM. */
+ * in its order, into *ids (malloc; *n of them), scanning it once with no
+ * tree built (RFC 8259 syntax checked, nesting up to 64; keys compared as
+ * written, escapes not decoded). Returns the number of problems (file
+ * CG_CASEFILE_CASE; a syntax error is one, and then no id is given), or
+ * CG_ENOMEM. */
 int cg_casejson_ids(const char *buf, size_t len, uint64_t **ids, size_t *n,
                     cg_casefile_problem_fn fn, void *arg);
 
