@@ -914,7 +914,7 @@ static int cmp_u64(const void *a, const void *b)
 
 static int has_u64(const uint64_t *sorted, size_t n, uint64_t v)
 {
-    return bsearch(&v, sorted, n, sizeof v, cmp_u64) != NULL;
+    return n && bsearch(&v, sorted, n, sizeof v, cmp_u64) != NULL;
 }
 
 /* The files against the manifest (invariant 1). */

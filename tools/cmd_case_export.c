@@ -464,8 +464,10 @@ static int take_proof(const cg_store_inclusion *in, void *arg)
         p->data = NULL;
         return nomem(x);
     }
-    memcpy(p->data, in->leaf_data, in->leaf_len);
-    memcpy(p->path, in->path, in->npath * sizeof *p->path);
+    if (in->leaf_len)
+        memcpy(p->data, in->leaf_data, in->leaf_len);
+    if (in->npath)
+        memcpy(p->path, in->path, in->npath * sizeof *p->path);
     x->np++;
     return 0;
 }
@@ -685,7 +687,8 @@ static int evidence_json(uint32_t seq, const cg_evidence *ev, void *arg)
     k->p = w->p;
     if (!(k->data = malloc(keep ? keep : 1)))
         return nomem(x);
-    memcpy(k->data, ev->data, keep);
+    if (keep)
+        memcpy(k->data, ev->data, keep);
     x->npk++;
     return 0;
 }

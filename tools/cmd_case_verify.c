@@ -149,6 +149,8 @@ static int sink_open(sink *s, int keep)
 
 static int sink_feed(sink *s, const void *p, size_t n)
 {
+    if (n == 0)
+        return 0;
     if (EVP_DigestUpdate(s->md, p, n) != 1)
         return -1;
     if (s->keep && !s->too_big) {
