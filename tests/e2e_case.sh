@@ -227,6 +227,20 @@ check_grep "flipped flow: named" "$T/tv.out" "^$F/$f1: SHA-256 does not match MA
 "$CG" case export 1 -d "$T/sr" -o "$T/case-ring-red" --pcap-dir "$T/ring" --redact-payload 2> /dev/null
 check "redacted flows: no HTTP" "$(cat "$T"/case-ring-red/flows/*.pcap | grep -c 'HTTP/1\.')" 0
 [ "$(cat "$F"/flows/*.pcap | grep -c 'HTTP/1\.')" -gt 0 ] || bad "the flows have no HTTP to redact"
+# a ring too small for the capture: what it no longer holds is said, per flow
+# shellcheck disable=SC2086
+"$CG" $RUN -r "$T/t.pcap" -d "$T/sr2" --pcap-dir "$T/ring2" --pcap-max 1 2> /dev/null
+cp "$T/s/soc-private.pem" "$T/s/soc-public.pem" "$T/sr2/"
+"$CG" case new -d "$T/sr2" "small ring" --query "id > 0" > /dev/null 2>&1
+"$CG" case export 1 -d "$T/sr2" -o "$T/case-ring2" --pcap-dir "$T/ring2" 2> /dev/null
+check "export from a small ring" "$?" 0
+F2="$T/case-ring2"
+check "small ring: some flows in part" "$(jq '[.flows[] | select(.ring_held == "part")] | length > 0' "$F2/custody.json")" true
+check "small ring: some flows not at all" "$(jq '[.flows[] | select(.ring_held == "none" and .file == null and .packets == 0)] | length > 0' "$F2/custody.json")" true
+check "small ring: their packets the ring had and lost" "$(jq '[.flows[] | select(.start == "lost" and .lost_packets > 0)] | length > 0' "$F2/custody.json")" true
+check "small ring: a file for each flow it held" "$(ls "$F2/flows" | wc -l)" "$(jq '[.flows[] | select(.packets > 0)] | length' "$F2/custody.json")"
+"$CG" case verify "$F2" > /dev/null 2>&1
+check "small ring: verify" "$?" 0
 run_bad "export: no such ring" "--pcap-dir $T/none: No such file or directory" case export 1 -d "$T/sr" -o "$T/c9" --pcap-dir "$T/none"
 
 # ---- tampering: each named ------------------------------------------------------
