@@ -498,7 +498,7 @@ static int hist_row(const cg_case_event *e, void *arg)
     case CG_CASE_EV_OWNER:
         printf("  %s  %-12s owner: %s -> %s\n", t, e->who, e->old_text, e->text);
         break;
-    default: printf("  %s  %-12s exported: %s\n", t, e->who, e->text); break;
+    default: printf("  %s  %-12s %s\n", t, e->who, e->text); break; /* "exported to ..." */
     }
     h->n++;
     return 0;
