@@ -803,8 +803,8 @@ static int js_value(js *j, int ctx)
         if (!rc && ctx == JS_ID)
             js_problem_entry(j, "\"incident_id\" is not a number");
     } else if (*j->p == '-' || (*j->p >= '0' && *j->p <= '9')) {
-        int plain;
-        uint64_t v;
+        int plain = 0;
+        uint64_t v = 0;
         rc = js_number(j, &plain, &v);
         if (!rc && ctx == JS_ID) {
             if (!plain) {
