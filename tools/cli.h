@@ -92,5 +92,7 @@ void cg_cli_addr(const uint8_t a[16], char *out, size_t len);
 void cg_cli_time_str(uint64_t us, char *out, size_t len);
 const char *cg_cli_proto(uint8_t proto, char *buf, size_t len);
 const char *cg_cli_status(unsigned status);
+/* The CG_LAYER bits as "1 2 4", or "-" for none, in buf (16 bytes do). */
+const char *cg_cli_layers(unsigned layers, char *buf, size_t len);
 
 #endif
