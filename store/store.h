@@ -399,14 +399,21 @@ int cg_store_note_add(cg_store *st, uint64_t id, const char *who, uint64_t when_
  * CG_HIST_ESCALATE entry to its history (old_num the layers before, new_num
  * after, new_text why: 1..1024 bytes, the clause that decided it), when
  * that adds a layer it did not have; nothing (and *added 0) otherwise.
- * *added (NULL allowed) is 1 when it escalated. On the writer handle with a
- * batch open it goes into the batch (the sensor escalates the incidents it
- * creates with them; an LMDB failure drops the batch as a put's does);
- * otherwise, as triage, one short write transaction of its own. Layers are
- * never removed (cg_store_put keeps them too). CG_ENOTFOUND for no such
- * incident; CG_EINVAL for layers outside CG_LAYER(1..4) or 0. */
-int cg_store_escalate(cg_store *st, uint64_t id, uint8_t layers, const char *why, const char *who,
-                      uint64_t when_us, int *added);
+ * flags: CG_ESC_IF_NEW: only while the incident's status is new (the time
+ * pass: a triage that acknowledged it meanwhile stops its clock);
+ * CG_ESC_ONCE: a reminder: the entry is appended (layers may be 0) unless
+ * the history already holds an escalation with this why.
+ * *added (NULL allowed) is 1 when an entry was appended. On the writer
+ * handle with a batch open it goes into the batch (the sensor escalates the
+ * incidents it creates with them; an LMDB failure drops the batch as a
+ * put's does); otherwise, as triage, one short write transaction of its
+ * own. Layers are never removed (cg_store_put keeps them too). CG_ENOTFOUND
+ * for no such incident; CG_EINVAL for layers outside CG_LAYER(1..4), or 0
+ * without CG_ESC_ONCE. */
+#define CG_ESC_IF_NEW 0x1
+#define CG_ESC_ONCE 0x2
+int cg_store_escalate(cg_store *st, uint64_t id, uint8_t layers, unsigned flags, const char *why,
+                      const char *who, uint64_t when_us, int *added);
 
 /* ---- readers ----------------------------------------------------------- */
 

@@ -24,8 +24,10 @@ struct req {
     uint8_t status, severity;
     const char *assignee;
     const char *note; /* a note instead of a mask */
-    uint8_t layers;   /* an escalation instead of a mask: CG_LAYER bits to add */
-    const char *why;  /* the escalation's cause */
+    int escalate;     /* an escalation instead of a mask */
+    uint8_t layers;   /* its CG_LAYER bits to add */
+    unsigned esc;     /* its CG_ESC_* */
+    const char *why;  /* its cause */
     const char *who;
     uint64_t when_us;
 };
@@ -55,8 +57,10 @@ static int diff(const struct req *r, const cg_incident *old, cg_incident *x, cg_
     int n = 0;
 
     *x = *old;
-    if (r->layers) {
-        if ((old->layers | r->layers) == old->layers)
+    if (r->escalate) {
+        if ((r->esc & CG_ESC_IF_NEW) && old->status != CG_ST_NEW)
+            return 0;
+        if ((old->layers | r->layers) == old->layers && !(r->esc & CG_ESC_ONCE))
             return 0;
         x->layers = (uint8_t)(old->layers | r->layers);
         h[n++] = (cg_history){ .kind = CG_HIST_ESCALATE,
@@ -136,6 +140,35 @@ static int next_seq(const cg_store *st, MDB_txn *txn, uint64_t id, uint64_t *out
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
+/* Whether incident id's history holds an escalation whose cause is why. */
+static int has_why(const cg_store *st, MDB_txn *txn, uint64_t id, const char *why, int *found)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint8_t key[16];
+    cg_history h;
+    const char *bad;
+    int rc;
+
+    *found = 0;
+    rc = mdb_cursor_open(txn, st->dbi[DB_HIST], &cur);
+    if (rc)
+        return rc;
+    put64(key, id);
+    memset(key + 8, 0, 8);
+    k = (MDB_val){ 16, key };
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !*found;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 16 || get64(k.mv_data) != id)
+            break;
+        if (cgs_hist_decode(v.mv_data, v.mv_size, &h, &bad) == 0 && h.kind == CG_HIST_ESCALATE &&
+            strcmp(h.new_text, why) == 0)
+            *found = 1;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
 /* One change r to incident id: in a transaction of its own, or (in_batch)
  * in the writer's open batch, where an LMDB failure drops the batch. *nh_out
  * (NULL allowed) gets the number of history entries appended. */
@@ -187,6 +220,17 @@ static int change(cg_store *st, uint64_t id, const struct req *r, int in_batch, 
         goto out;
     }
     nh = diff(r, &old, &x, h);
+    if (nh && r->escalate && (r->esc & CG_ESC_ONCE) && x.layers == old.layers) {
+        /* a reminder: once */
+        int found;
+        if ((rc = has_why(st, txn, id, r->why, &found)) != 0) {
+            code = in_batch ? cgs_batch_fail(st, rc, "history") : cgs_fail_mdb(st, rc, "history");
+            txn = in_batch ? NULL : txn;
+            goto out;
+        }
+        if (found)
+            nh = 0;
+    }
     if (nh == 0)
         goto out; /* nothing changes: nothing to write */
 
@@ -314,10 +358,15 @@ int cg_store_note_add(cg_store *st, uint64_t id, const char *who, uint64_t when_
     return change(st, id, &r, 0, NULL);
 }
 
-int cg_store_escalate(cg_store *st, uint64_t id, uint8_t layers, const char *why, const char *who,
-                      uint64_t when_us, int *added)
+int cg_store_escalate(cg_store *st, uint64_t id, uint8_t layers, unsigned flags, const char *why,
+                      const char *who, uint64_t when_us, int *added)
 {
-    struct req r = { .layers = layers, .why = why, .who = who, .when_us = when_us };
+    struct req r = { .escalate = 1,
+                     .layers = layers,
+                     .esc = flags,
+                     .why = why,
+                     .who = who,
+                     .when_us = when_us };
     int code, in_batch, nh = 0;
 
     if (!st)
@@ -329,7 +378,8 @@ int cg_store_escalate(cg_store *st, uint64_t id, uint8_t layers, const char *why
         return code;
     if ((code = check_who(st, who)) != 0)
         return code;
-    if (layers == 0 || (layers & ~0x0fu))
+    if ((layers == 0 && !(flags & CG_ESC_ONCE)) || (layers & ~0x0fu) ||
+        (flags & ~(unsigned)(CG_ESC_IF_NEW | CG_ESC_ONCE)))
         return cgs_fail(st, CG_EINVAL, "escalate: layers are 1 to 4");
     if (!why || !why[0] || strlen(why) > 1024)
         return cgs_fail(st, CG_EINVAL, "escalate: why, 1 to 1024 bytes");

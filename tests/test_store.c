@@ -2908,17 +2908,18 @@ static void test_escalate(void)
     x.layers = 0x1; /* the rule's metadata: layer 1 */
     CHECK_EQ_U(cg_store_put(st, &x), 0);
     CHECK_EQ_U(cg_store_put(st, mkp(cg_store_new_id(st))), 0);
-    CHECK_EQ_U(cg_store_escalate(st, 1, 0x2 | 0x4, "layers.conf:12", "policy", 100, &added), 0);
+    CHECK_EQ_U(cg_store_escalate(st, 1, 0x2 | 0x4, 0, "layers.conf:12", "policy", 100, &added), 0);
     CHECK_EQ_U(added, 1);
     /* nothing new: nothing appended */
-    CHECK_EQ_U(cg_store_escalate(st, 1, 0x2, "layers.conf:12", "policy", 101, &added), 0);
+    CHECK_EQ_U(cg_store_escalate(st, 1, 0x2, 0, "layers.conf:12", "policy", 101, &added), 0);
     CHECK_EQ_U(added, 0);
     /* refused, the batch kept */
-    CHECK((int)cg_store_escalate(st, 99, 0x2, "layers.conf:1", "policy", 1, NULL) == CG_ENOTFOUND);
-    CHECK((int)cg_store_escalate(st, 1, 0, "layers.conf:1", "policy", 1, NULL) == CG_EINVAL);
-    CHECK((int)cg_store_escalate(st, 1, 0x10, "layers.conf:1", "policy", 1, NULL) == CG_EINVAL);
-    CHECK((int)cg_store_escalate(st, 1, 0x8, "", "policy", 1, NULL) == CG_EINVAL);
-    CHECK((int)cg_store_escalate(st, 1, 0x8, "layers.conf:1", "", 1, NULL) == CG_EINVAL);
+    CHECK((int)cg_store_escalate(st, 99, 0x2, 0, "layers.conf:1", "policy", 1, NULL) ==
+          CG_ENOTFOUND);
+    CHECK((int)cg_store_escalate(st, 1, 0, 0, "layers.conf:1", "policy", 1, NULL) == CG_EINVAL);
+    CHECK((int)cg_store_escalate(st, 1, 0x10, 0, "layers.conf:1", "policy", 1, NULL) == CG_EINVAL);
+    CHECK((int)cg_store_escalate(st, 1, 0x8, 0, "", "policy", 1, NULL) == CG_EINVAL);
+    CHECK((int)cg_store_escalate(st, 1, 0x8, 0, "layers.conf:1", "", 1, NULL) == CG_EINVAL);
     /* the fold's re-put in the same batch keeps the escalation */
     x.count = 5;
     CHECK_EQ_U(cg_store_put(st, &x), 0);
@@ -2936,10 +2937,10 @@ static void test_escalate(void)
 
     /* a triage handle: the time pass's own transaction */
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), 0);
-    CHECK_EQ_U(cg_store_escalate(st, 1, 0x8, "layers.conf:20", "policy", 200, &added), 0);
+    CHECK_EQ_U(cg_store_escalate(st, 1, 0x8, 0, "layers.conf:20", "policy", 200, &added), 0);
     CHECK_EQ_U(added, 1);
-    CHECK_EQ_U(cg_store_escalate(st, 2, 0x2, "layers.conf:30", "policy", 300, NULL), 0);
-    CHECK((int)cg_store_escalate(st, 77, 0x2, "layers.conf:30", "policy", 300, NULL) ==
+    CHECK_EQ_U(cg_store_escalate(st, 2, 0x2, 0, "layers.conf:30", "policy", 300, NULL), 0);
+    CHECK((int)cg_store_escalate(st, 77, 0x2, 0, "layers.conf:30", "policy", 300, NULL) ==
           CG_ENOTFOUND);
     memset(&g, 0, sizeof g);
     CHECK_EQ_U(cg_store_history(st, 1, cb_history, &g), 0);
@@ -2956,13 +2957,35 @@ static void test_escalate(void)
     CHECK_EQ_U(g.n, 2);
     CHECK(hist_is(&g, 0, 300, "policy", CG_HIST_ESCALATE, 0, 0x2, "", "layers.conf:30"));
     CHECK(hist_is(&g, 1, 400, "an", CG_HIST_STATUS, CG_ST_NEW, CG_ST_ACKNOWLEDGED, "", ""));
+    /* acknowledged: the clock stopped */
+    CHECK_EQ_U(cg_store_escalate(st, 2, 0x4, CG_ESC_IF_NEW, "layers.conf:30: after 15m", "policy",
+                                 500, &added),
+               0);
+    CHECK_EQ_U(added, 0);
+    /* a reminder: once per cause */
+    CHECK_EQ_U(cg_store_escalate(st, 1, 0, CG_ESC_ONCE | CG_ESC_IF_NEW, "layers.conf:20: after 15m",
+                                 "policy", 600, &added),
+               0);
+    CHECK_EQ_U(added, 1);
+    CHECK_EQ_U(cg_store_escalate(st, 1, 0, CG_ESC_ONCE | CG_ESC_IF_NEW, "layers.conf:20: after 15m",
+                                 "policy", 700, &added),
+               0);
+    CHECK_EQ_U(added, 0);
+    CHECK((int)cg_store_escalate(st, 1, 0, 0, "layers.conf:20", "policy", 1, NULL) == CG_EINVAL);
+    CHECK((int)cg_store_escalate(st, 1, 0x1, 0x80, "layers.conf:20", "policy", 1, NULL) ==
+          CG_EINVAL);
+    memset(&g, 0, sizeof g);
+    CHECK_EQ_U(cg_store_history(st, 1, cb_history, &g), 0);
+    CHECK_EQ_U(g.n, 3);
+    CHECK(
+        hist_is(&g, 2, 600, "policy", CG_HIST_ESCALATE, 0xf, 0xf, "", "layers.conf:20: after 15m"));
     /* every record matches its leaf */
     CHECK_EQ_U(cg_store_verify(st, NULL, NULL, &vs, NULL), 0);
     CHECK_EQ_U(vs.problems, 0);
     cg_store_close(st);
 
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
-    CHECK((int)cg_store_escalate(st, 1, 0x2, "layers.conf:1", "policy", 1, NULL) == CG_EINVAL);
+    CHECK((int)cg_store_escalate(st, 1, 0x2, 0, "layers.conf:1", "policy", 1, NULL) == CG_EINVAL);
     cg_store_close(st);
 }
 
@@ -3012,7 +3035,7 @@ static void test_migrate5(void)
     CHECK_EQ_U(cg_store_case_get(st, 1, NULL, NULL), 0);
     CHECK_EQ_U(cg_store_history(st, 2, cb_hist_count, &hn), 0);
     CHECK_EQ_U(hn, 3); /* status, assignee, note */
-    CHECK_EQ_U(cg_store_escalate(st, 2, 0x4, "layers.conf:7", "policy", 1, &added), 0);
+    CHECK_EQ_U(cg_store_escalate(st, 2, 0x4, 0, "layers.conf:7", "policy", 1, &added), 0);
     CHECK_EQ_U(added, 1);
     cg_store_close(st);
     /* once is enough */
