@@ -114,7 +114,7 @@ int cg_cmd_policy(int argc, char **argv)
             ret = rc;
     }
     if (!nfiles) {
-        fprintf(stderr, "canhgac policy check: a FILE is needed\n%s", policy_usage);
+        fprintf(stderr, "canhgac policy check: a FILE is needed (canhgac policy --help)\n");
         return CG_EXIT_INPUT;
     }
     return ret;
