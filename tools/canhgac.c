@@ -30,7 +30,7 @@ static const char main_usage[] =
     "  keys         init (the SOC's Ed25519 signing key pair), show (its fingerprint)\n"
     "  case         new, add, note, set, list, show: cases of incidents; export a\n"
     "               signed case file, verify one\n"
-    "  policy check the layer policy (rules/layers.conf): one line per problem\n"
+    "  policy check  the layer policy (rules/layers.conf): one line per problem\n"
     "  escalate     the layer policy's time pass over a store (run --policy makes it\n"
     "               every minute)\n"
     "  version      print the version\n"
