@@ -68,7 +68,8 @@
  *   incidents   be64 id -> incident record (version 3; version 2 read too)
  *   alerts      be64 id | be32 seq -> alert record
  *   evidence    be64 id | be32 seq -> evidence record (packet bytes)
- *   history     be64 id | be64 seq -> history record (triage changes, notes)
+ *   history     be64 id | be64 seq -> history record (triage changes, notes,
+ *               escalations)
  *   parts       be32 partition -> the span of first_us of its incidents
  *   pairs       be32 hour | src16 | dst16 -> be64 attack id | be64 last seen:
  *               the attacks of each address pair by the hour of their last

@@ -25,8 +25,12 @@
  *                              gravity (severity >= medium: medium or high)
  *             classtype        text
  *             sid gid count    numbers
- *             layer            1..4: the incident has that layer (its rule's
- *                              metadata, "layer 4", or escalated); = != in
+ *             layer            1..4: the incident has that layer; = != in.
+ *                              The sensor decides on what it knows, the
+ *                              rule's metadata ("layer 4"); the time pass on
+ *                              every layer the store holds, escalations too
+ *                              (so a clause on a layer the policy gives may
+ *                              match there and not at creation)
  *             src.country dst.country country     two letters (VN), "" unknown
  *             src.agency dst.agency agency        text (the asset file's)
  *             src.zone dst.zone zone              text ("DMZ")
