@@ -233,10 +233,17 @@ check "store verify after the passes" "$?" 0
 # ---- run's own time pass -----------------------------------------------------
 # The capture comes through a FIFO held open 2.5 s: the pass every second
 # runs with the wall clock, so every step of the 2025 incidents is due.
+# Meanwhile `escalate` works beside it, as triage (run holds the writer).
 mkfifo "$T/fifo"
 "$CG" run -r "$T/fifo" -S rules -d "$T/live" -w 1 --policy "$T/layers.conf" --escalate-every 1 2> "$T/live.err" &
 pid=$!
-(cat "$T/sample.pcap"; sleep 2.5) > "$T/fifo"
+(cat "$T/sample.pcap"; sleep 2.5) > "$T/fifo" &
+feeder=$!
+sleep 1
+"$CG" escalate -d "$T/live" -p "$T/layers.conf" --now 2025-11-24T08:10:00 > "$T/beside.out" 2>&1
+check "escalate beside a running sensor" "$?" 0
+check_grep "escalate beside a running sensor: its line" "$T/beside.out" "^[0-9]+ new incidents: 0 escalated, 0 reminders \(0 history entries\)$"
+wait $feeder
 wait $pid
 check "run's pass: exit" "$?" 0
 check_grep "run's pass: the summary" "$T/live.err" "^  layers     [0-9]+ escalations, $n5 reminders by the policy \([1-9][0-9]* time passes\)$"

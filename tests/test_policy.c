@@ -437,22 +437,22 @@ static void test_store(void)
 
     /* the time pass on a triage handle, as `canhgac escalate` does it */
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), 0);
-    CHECK_EQ_U(cg_policy_pass(p, st, T0 + 10 * MIN, &ps), 0);
+    CHECK_EQ_U(cg_policy_pass(p, st, T0 + 10 * MIN, 0, &ps), 0);
     CHECK_EQ_U(ps.open, 3);
     CHECK_EQ_U(ps.entries, 0);
     CHECK_EQ_U(cg_store_triage_set(st, 2, CG_TRIAGE_STATUS, CG_ST_ACKNOWLEDGED, NULL, 0, "an",
                                    T0 + 12 * MIN),
                0);
     /* 16 minutes after incident 1: its reminder; 2 was acknowledged */
-    CHECK_EQ_U(cg_policy_pass(p, st, T0 + 16 * MIN, &ps), 0);
+    CHECK_EQ_U(cg_policy_pass(p, st, T0 + 16 * MIN, 0, &ps), 0);
     CHECK_EQ_U(ps.open, 2);
     CHECK_EQ_U(ps.reminders, 1);
     CHECK_EQ_U(ps.escalated, 0);
     /* again: a reminder is written once */
-    CHECK_EQ_U(cg_policy_pass(p, st, T0 + 17 * MIN, &ps), 0);
+    CHECK_EQ_U(cg_policy_pass(p, st, T0 + 17 * MIN, 0, &ps), 0);
     CHECK_EQ_U(ps.entries, 0);
     /* past an hour: layer 3 */
-    CHECK_EQ_U(cg_policy_pass(p, st, T0 + 61 * MIN, &ps), 0);
+    CHECK_EQ_U(cg_policy_pass(p, st, T0 + 61 * MIN, 0, &ps), 0);
     CHECK_EQ_U(ps.escalated, 1);
     CHECK_EQ_U(ps.entries, 1);
     CHECK_EQ_U(cg_store_get(st, 1, take_layers, &layers), 0);
@@ -475,6 +475,32 @@ static void test_store(void)
     CHECK_EQ_U(cg_store_history(st, 3, take_hist, &g), 0);
     CHECK_EQ_U(g.n, 1);
     CHECK_STR(g.why[0], "layers.conf:2");
+    cg_store_close(st);
+
+    /* a pass in a writer's batch, committed after every entry (chunk 1) */
+    snprintf(dir, sizeof dir, "%s/w", root);
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    for (int i = 0; i < 3; i++) {
+        cg_incident x = inc0();
+        x.id = cg_store_new_id(st);
+        CHECK_EQ_U(cg_store_put(st, &x), 0);
+    }
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    CHECK_EQ_U(cg_policy_pass(p, st, T0 + 61 * MIN, 1, &ps), 0);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    CHECK_EQ_U(ps.open, 3);
+    CHECK_EQ_U(ps.escalated, 3); /* 1 2 at once, then 3 */
+    CHECK_EQ_U(ps.reminders, 3);
+    CHECK_EQ_U(ps.entries, 9);
+    memset(&g, 0, sizeof g);
+    CHECK_EQ_U(cg_store_history(st, 2, take_hist, &g), 0);
+    CHECK_EQ_U(g.n, 3);
+    CHECK_STR(g.why[0], "layers.conf:1");
+    CHECK_STR(g.why[2], "layers.conf:1: after 1h");
+    CHECK_EQ_U(cg_store_get(st, 3, take_layers, &layers), 0);
+    CHECK_EQ_U(layers, 0x7);
     cg_store_close(st);
     cg_policy_destroy(p);
 }

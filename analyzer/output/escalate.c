@@ -94,8 +94,10 @@ static int gather(const cg_incident *inc, void *arg)
     return 0;
 }
 
-int cg_policy_pass(const cg_policy *p, cg_store *st, uint64_t now_us, cg_policy_pass_stats *out)
+int cg_policy_pass(const cg_policy *p, cg_store *st, uint64_t now_us, uint32_t chunk,
+                   cg_policy_pass_stats *out)
 {
+    uint64_t since = 0;
     pass ps = { .p = p, .now_us = now_us };
     cg_query q;
     cg_policy_pass_stats s;
@@ -111,19 +113,31 @@ int cg_policy_pass(const cg_policy *p, cg_store *st, uint64_t now_us, cg_policy_
     if (!rc && ps.nomem)
         rc = CG_ENOMEM;
     s.open = ps.open;
-    /* oldest first: the history reads in the order things fell due */
-    uint64_t counted = 0;
-    for (size_t i = ps.n; i-- > 0 && !rc;) {
+    /* The incidents oldest first (the query gave them newest first), each
+     * one's actions in their order: at once, then the steps as they fell
+     * due, so that its history reads in that order. */
+    for (size_t end = ps.n; end > 0 && !rc;) {
+        size_t start = end - 1;
         unsigned esc = 0, rem = 0;
-        rc = apply(p, st, ps.v[i].id, &ps.v[i].a, 1, CG_ESC_IF_NEW, now_us, &esc, &rem);
-        if (rc == CG_ENOTFOUND)
-            rc = 0; /* gone since the snapshot: nothing removes incidents, but be safe */
+        while (start > 0 && ps.v[start - 1].id == ps.v[end - 1].id)
+            start--;
+        for (size_t i = start; i < end && !rc; i++) {
+            unsigned e = 0, r = 0;
+            rc = apply(p, st, ps.v[i].id, &ps.v[i].a, 1, CG_ESC_IF_NEW, now_us, &e, &r);
+            if (rc == CG_ENOTFOUND)
+                rc = 0; /* gone since the snapshot: nothing removes incidents, but be safe */
+            esc += e, rem += r;
+        }
         s.reminders += rem;
         s.entries += esc + rem;
-        if (esc && ps.v[i].id != counted) {
-            s.escalated++;
-            counted = ps.v[i].id;
+        s.escalated += esc > 0;
+        since += esc + rem;
+        if (!rc && chunk && since >= chunk) {
+            since = 0;
+            if ((rc = cg_store_commit(st)) == 0)
+                rc = cg_store_begin(st);
         }
+        end = start;
     }
     free(ps.v);
     if (out)

@@ -833,7 +833,7 @@ static void time_pass(cg_pipeline *pl, double now)
     }
     clock_gettime(CLOCK_REALTIME, &ts);
     uint64_t now_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-    int rc = cg_policy_pass(pl->cfg.policy, pl->cfg.store, now_us, &ps);
+    int rc = cg_policy_pass(pl->cfg.policy, pl->cfg.store, now_us, pl->cfg.batch, &ps);
     pthread_mutex_lock(&pl->wr_mu);
     wr->passes++;
     wr->escalations += ps.entries - ps.reminders;

@@ -127,10 +127,14 @@ typedef struct cg_policy_pass_stats {
 
 /* The time pass: every new incident of st as last committed, its due steps
  * applied (history when_us = now_us). On a writer handle with a batch open
- * they go into it (the caller commits); otherwise each incident is one
- * short transaction (a triage handle works while a sensor writes).
- * Memory: 16 bytes per incident owed something. 0 or the store's code
- * (its message in cg_store_error). */
-int cg_policy_pass(const cg_policy *p, cg_store *st, uint64_t now_us, cg_policy_pass_stats *out);
+ * they go into it, and when chunk is not 0 that batch is committed and
+ * another begun between two incidents once chunk history entries were
+ * written into it (the caller commits the last; a pass over a large backlog stays within LMDB's dirty pages);
+ * chunk must be 0 without a batch. Otherwise each incident is one short
+ * transaction (a triage handle works while a sensor writes, at the cost of
+ * a synchronous commit each). Memory: 24 bytes per action owed. 0 or the
+ * store's code (its message in cg_store_error). */
+int cg_policy_pass(const cg_policy *p, cg_store *st, uint64_t now_us, uint32_t chunk,
+                   cg_policy_pass_stats *out);
 
 #endif
