@@ -2,10 +2,14 @@
  * The format and the semantics are policy.h's; the time pass is
  * escalate.c's.
  *
- * Parsing is line by line over a copy of nothing: each line is tokenized in
- * place of a bounded buffer (a line longer than LINE_MAX is an error), so a
- * hostile file costs at most its size in clauses. The checks that warn of a
- * clause that never matches are syntactic and sound, not complete: a
+ * Parsing is line by line over the caller's bytes, never past len: the lexer
+ * copies a word or a quoted value into a bounded buffer (TEXT_MAX bytes; a
+ * longer one is an error), a line longer than LINE_MAX_ is an error, and
+ * the counts of clauses, conditions, values and steps are bounded, so a
+ * hostile file costs at most a bounded multiple of its size in memory.
+ *
+ * The checks that warn of a clause that never matches are syntactic and
+ * sound, not complete: a
  * contradiction within one field of a clause (sev = high and sev = low;
  * count > 10 and count < 5), or an earlier clause whose every condition is
  * also one of this clause's (it takes every incident this one would).
