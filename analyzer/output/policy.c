@@ -9,10 +9,10 @@
  * hostile file costs at most a bounded multiple of its size in memory.
  *
  * The checks that warn of a clause that never matches are syntactic and
- * sound, not complete: a
- * contradiction within one field of a clause (sev = high and sev = low;
- * count > 10 and count < 5), or an earlier clause whose every condition is
- * also one of this clause's (it takes every incident this one would).
+ * sound, not complete: a contradiction within one field of a clause (sev =
+ * high and sev = low; count > 10 and count < 5), or an earlier clause whose
+ * every condition is also one of this clause's (it takes every incident
+ * this one would).
  */
 #include "analyzer/output/policy.h"
 #include "analyzer/lang/rule.h"
