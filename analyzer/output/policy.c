@@ -782,9 +782,14 @@ static void check(ctx *x, const cg_policy *p)
 {
     char *never = calloc(p->n ? p->n : 1, 1);
 
+    if (!never) {
+        x->nomem = 1;
+        return;
+    }
+
     for (size_t i = 0; i < p->n; i++) {
         const struct clause *cl = &p->c[i];
-        for (unsigned j = 0; j < cl->ncond && (!never || !never[i]); j++) {
+        for (unsigned j = 0; j < cl->ncond && !never[i]; j++) {
             int seen = 0;
             for (unsigned m = 0; m < j; m++)
                 seen |= cl->cond[m].fi == cl->cond[j].fi;
@@ -792,18 +797,16 @@ static void check(ctx *x, const cg_policy *p)
                 diag(x, 1, cl->line,
                      "this clause never matches: its conditions on %s contradict each other",
                      fields[cl->cond[j].fi].name);
-                if (never)
-                    never[i] = 1;
+                never[i] = 1;
             }
         }
-        for (size_t e = 0; e < i && (!never || !never[i]); e++) {
-            if ((!never || !never[e]) && covers(&p->c[e], cl)) {
+        for (size_t e = 0; e < i && !never[i]; e++) {
+            if (!never[e] && covers(&p->c[e], cl)) {
                 diag(x, 1, cl->line,
                      "this clause never matches: the clause at line %u takes every incident it "
                      "would (the first clause that matches decides)",
                      p->c[e].line);
-                if (never)
-                    never[i] = 1;
+                never[i] = 1;
             }
         }
         uint8_t reached = cl->now;
@@ -883,6 +886,10 @@ int cg_policy_parse(cg_policy **out, const char *name, const char *text, size_t 
     }
     if (!x.errors)
         check(&x, p);
+    if (x.nomem) {
+        cg_policy_destroy(p);
+        return CG_ENOMEM;
+    }
     if (x.errors) {
         cg_policy_destroy(p);
         return CG_EFAIL;
