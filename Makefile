@@ -111,6 +111,7 @@ test-e2e: all
 	@sh tests/e2e_log.sh $(B)
 	@sh tests/e2e_case.sh $(B)
 	@sh tests/e2e_case_triage.sh $(B)
+	@sh tests/e2e_layers.sh $(B)
 	@sh tests/e2e_ring.sh $(B)
 	@sh tests/e2e_full_disk.sh $(B)
 	@sh tests/live_capture.sh $(B)

@@ -580,7 +580,8 @@ static int op_ok(int kind, int op)
     case OP_HAS:
     case OP_NHAS: return kind == V_TEXT;
     default: /* ordering */
-        return kind == V_NUM || kind == V_TIME || kind == V_SEV || kind == V_ASN || kind == V_ADDR;
+        return kind == V_NUM || kind == V_TIME || kind == V_SEV || kind == V_ASN ||
+            kind == V_ADDR || kind == V_LAYER;
     }
 }
 
@@ -915,7 +916,15 @@ static int test_one(const cg_qexpr *e, const qval *v, int op, uint64_t num, cons
     case V_SEV:
         /* gravity order: high (1) is the greatest */
         return cmp_u64(5 - num, op, 5 - v->num);
-    case V_LAYER: return (num >> (v->num - 1)) & 1;
+    case V_LAYER:
+        /* the layers reached: = holds for one of them, < <= > >= for one
+         * reached below / above (layer >= 2: escalated beyond the on-site
+         * force, also to layer 4 alone) */
+        for (unsigned l = 1; l <= 4; l++)
+            if (((num >> (l - 1)) & 1) &&
+                (op == OP_EQ || op == OP_IN ? l == v->num : cmp_u64(l, op, v->num)))
+                return 1;
+        return 0;
     default: return cmp_u64(num, op, v->num);
     }
 }

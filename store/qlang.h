@@ -31,7 +31,8 @@
  *   src.country dst.country country        ISO code (VN), case-insensitive; "" unknown
  *   src.asn dst.asn asn                    number (AS13335 also accepted)
  *   src.agency dst.agency agency, src.zone dst.zone zone   text from the asset file
- *   layer                                  1..4: the incident is escalated to that layer
+ *   layer                                  1..4: the incident reached that layer (=),
+ *                                          or one above / below it (layer >= 2)
  *   attack (attack_id)                     number: the incident's attack (store.h)
  *   case                                   number: the incident is in that case; only
  *                                          "case = N", once, joined with "and" (the

@@ -29,7 +29,8 @@
  *  6. The triage fields of a stored record (status, assignee, flags and the
  *     severity they mark as set, nnotes) change only in a triage
  *     transaction; cg_store_put reads them back from the stored record in
- *     its own transaction and keeps them.
+ *     its own transaction and keeps them. Its layers only climb: put keeps
+ *     the stored ones, cg_store_escalate adds (store_triage.c).
  *  7. History entries are only appended (the next seq after the last one of
  *     the incident); nothing writes an existing history key.
  *  8. The span in "parts" of a partition holds the first_us of every
@@ -970,8 +971,9 @@ int cg_store_begin(cg_store *st)
 }
 
 /* An LMDB error inside the batch: LMDB wants the transaction aborted, so the
- * whole batch is dropped now, and the handle remembers why (W_FAILED). */
-static int batch_fail(cg_store *st, int rc, const char *what)
+ * whole batch is dropped now, and the handle remembers why (W_FAILED).
+ * (store_int.h: store_triage.c's escalations write into the batch too.) */
+int cgs_batch_fail(cg_store *st, int rc, const char *what)
 {
     int code = cgs_fail_mdb(st, rc, what);
 
@@ -987,7 +989,7 @@ static int batch_fail(cg_store *st, int rc, const char *what)
 }
 
 /* 0 when a put may go into the batch; the code to return otherwise. */
-static int batch_ready(cg_store *st)
+int cgs_batch_ready(cg_store *st)
 {
     if (!is_writer(st))
         return cgs_fail(st, CG_EINVAL, "%s", not_writer(st));
@@ -1034,7 +1036,7 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
 
     if (!st)
         return CG_EINVAL;
-    if ((code = batch_ready(st)) != 0)
+    if ((code = cgs_batch_ready(st)) != 0)
         return code;
     if (!inc || inc->id == 0 || inc->id >= ID_LIMIT)
         return cgs_fail(st, CG_EINVAL, "invalid incident id");
@@ -1059,6 +1061,7 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
             x.status = old.status;
             x.flags = old.flags;
             x.nnotes = old.nnotes;
+            x.layers |= old.layers; /* layers only climb (escalations stay) */
             if (old.flags & CG_INC_SEV_SET)
                 x.severity = old.severity;
             memcpy(abuf, old.assignee, strlen(old.assignee) + 1); /* <= TEXT_MAX (decoder) */
@@ -1068,7 +1071,7 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
             ctx_merge(&x, &old);
         }
     } else if (rc != MDB_NOTFOUND) {
-        return batch_fail(st, rc, "incidents");
+        return cgs_batch_fail(st, rc, "incidents");
     }
     if (st->alert_cap && x.nalerts > st->alert_cap)
         x.nalerts = st->alert_cap;
@@ -1094,7 +1097,7 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
     }
     /* From here on the old record's views are not read. */
     if ((rc = cgs_attack_put(st, st->wtxn, &x, st->attack_window_us)) != 0)
-        return batch_fail(st, rc, "pairs");
+        return cgs_batch_fail(st, rc, "pairs");
     put64(st->enc + OFF_ATTACK, x.attack_id);
     cgs_seal(st->enc, size);
 
@@ -1104,17 +1107,17 @@ int cg_store_put(cg_store *st, const cg_incident *inc)
     append = inc->id > st->inc_last && st->inc_last != UINT64_MAX;
     rc = mdb_put(st->wtxn, st->dbi[DB_INC], &k, &v, append ? MDB_APPEND : 0);
     if (rc)
-        return batch_fail(st, rc, "incidents");
+        return cgs_batch_fail(st, rc, "incidents");
     if ((rc = cgs_log_add(st, st->wtxn, CGS_LOG_INC, k.mv_data, st->enc, size)) != 0)
-        return batch_fail(st, rc, "log");
+        return cgs_batch_fail(st, rc, "log");
     if (append)
         st->inc_last = inc->id;
     cgs_ix_keys(&x, &nk);
     rc = cgs_ix_apply(st, st->wtxn, inc->id, have_old ? &okeys : NULL, &nk, &what);
     if (rc)
-        return batch_fail(st, rc, what);
+        return cgs_batch_fail(st, rc, what);
     if ((rc = cgs_parts_note(st, inc->id, x.first_us)) != 0)
-        return batch_fail(st, rc, "parts");
+        return cgs_batch_fail(st, rc, "parts");
     if (inc->id >= st->next_id)
         st->next_id = inc->id + 1;
     st->last_put = inc->id;
@@ -1131,7 +1134,7 @@ int cg_store_put_alert(cg_store *st, uint64_t id, uint32_t seq, const cg_alert *
 
     if (!st)
         return CG_EINVAL;
-    if ((code = batch_ready(st)) != 0)
+    if ((code = cgs_batch_ready(st)) != 0)
         return code;
     if (!a || id == 0 || id >= ID_LIMIT || (size = cgs_alert_size(a)) == 0)
         return cgs_fail(st, CG_EINVAL, "invalid alert for incident %llu", (unsigned long long)id);
@@ -1144,10 +1147,10 @@ int cg_store_put_alert(cg_store *st, uint64_t id, uint32_t seq, const cg_alert *
         if (!rc && (!v.mv_data || v.mv_size != size))
             rc = MDB_CORRUPTED; /* what LMDB gives on a damaged page */
         if (rc)
-            return batch_fail(st, rc, "alerts");
+            return cgs_batch_fail(st, rc, "alerts");
         cgs_alert_encode(v.mv_data, a);
         if ((rc = cgs_log_add(st, st->wtxn, CGS_LOG_ALERT, key, v.mv_data, size)) != 0)
-            return batch_fail(st, rc, "log");
+            return cgs_batch_fail(st, rc, "log");
     }
     if (a->community_id && a->community_id[0]) {
         uint64_t h = cgs_hash64(a->community_id);
@@ -1159,7 +1162,7 @@ int cg_store_put_alert(cg_store *st, uint64_t id, uint32_t seq, const cg_alert *
             v = (MDB_val){ ix_value(fl, id, val), val };
             rc = mdb_put(st->wtxn, st->dbi[DB_IX0 + IX_COMMUNITY], &k, &v, 0);
             if (rc)
-                return batch_fail(st, rc, "by_community");
+                return cgs_batch_fail(st, rc, "by_community");
             st->memo_id = id;
             st->memo_hash = h;
         }
@@ -1175,7 +1178,7 @@ int cg_store_put_evidence(cg_store *st, uint64_t id, uint32_t seq, const cg_evid
 
     if (!st)
         return CG_EINVAL;
-    if ((code = batch_ready(st)) != 0)
+    if ((code = cgs_batch_ready(st)) != 0)
         return code;
     if (!ev || id == 0 || (ev->caplen && !ev->data) ||
         (uint64_t)ev->caplen + EV_FIXED + REC_SEAL > SIZE_MAX)
@@ -1189,10 +1192,10 @@ int cg_store_put_evidence(cg_store *st, uint64_t id, uint32_t seq, const cg_evid
     if (!rc && (!v.mv_data || v.mv_size != cgs_ev_size(ev->caplen)))
         rc = MDB_CORRUPTED; /* what LMDB gives on a damaged page */
     if (rc)
-        return batch_fail(st, rc, "evidence");
+        return cgs_batch_fail(st, rc, "evidence");
     cgs_ev_encode(v.mv_data, ev);
     if ((rc = cgs_log_add(st, st->wtxn, CGS_LOG_EV, key, v.mv_data, v.mv_size)) != 0)
-        return batch_fail(st, rc, "log");
+        return cgs_batch_fail(st, rc, "log");
     return 0;
 }
 
@@ -1212,12 +1215,12 @@ int cg_store_commit(cg_store *st)
     if (st->wstate != W_OPEN)
         return cgs_fail(st, CG_EINVAL, "no batch open (cg_store_begin)");
     if ((rc = cgs_parts_flush(st, st->wtxn)) != 0) {
-        code = batch_fail(st, rc, "parts");
+        code = cgs_batch_fail(st, rc, "parts");
         st->wstate = W_IDLE;
         return code;
     }
     if ((rc = cgs_log_flush(st, st->wtxn)) != 0) {
-        code = batch_fail(st, rc, "log");
+        code = cgs_batch_fail(st, rc, "log");
         st->wstate = W_IDLE;
         return code;
     }
@@ -1227,7 +1230,7 @@ int cg_store_commit(cg_store *st)
         v = (MDB_val){ 8, b };
         rc = mdb_put(st->wtxn, st->dbi[DB_META], &k, &v, 0);
         if (rc) {
-            code = batch_fail(st, rc, "meta");
+            code = cgs_batch_fail(st, rc, "meta");
             st->wstate = W_IDLE;
             return code;
         }

@@ -48,6 +48,10 @@
  *    attack id is the id of the attack's first incident, and never above the
  *    id of an incident in it. cg_store_put assigns it; by_attack finds an
  *    attack's incidents, cg_store_attacks groups a query's matches by attack.
+ *  - Layers: the four layers of the model (CG_LAYER bits, analyzer/lang/
+ *    rule.h) an incident has reached: its rule's metadata ("layer 4"), and
+ *    what the layer policy escalates (cg_store_escalate, with a history
+ *    entry naming the clause). They only climb.
  *  - Triage: a status (new, acknowledged, investigating, resolved,
  *    false-positive), an assignee, a severity override and notes, changed
  *    only through cg_store_triage_set and cg_store_note_add. Every change
@@ -64,13 +68,15 @@
  *   incidents   be64 id -> incident record (version 3; version 2 read too)
  *   alerts      be64 id | be32 seq -> alert record
  *   evidence    be64 id | be32 seq -> evidence record (packet bytes)
- *   history     be64 id | be64 seq -> history record (triage changes, notes)
+ *   history     be64 id | be64 seq -> history record (triage changes, notes,
+ *               escalations)
  *   parts       be32 partition -> the span of first_us of its incidents
  *   pairs       be32 hour | src16 | dst16 -> be64 attack id | be64 last seen:
  *               the attacks of each address pair by the hour of their last
  *               seen (schema 3)
  *   log, log_nodes (schema 4): the tamper-evident log (store_log.c)
  *   cases, case_history, by_case (schema 5): cases (store_case.c)
+ *   (schema 6 is schema 5 whose history may hold escalations: kind 5)
  *   by_time, by_src, by_dst, by_sid, by_sev, by_status, by_src_cc,
  *   by_dst_cc, by_src_asn, by_dst_asn, by_dport, by_community, by_assignee,
  *   by_attack (schema 3):
@@ -105,9 +111,11 @@
  *    that is not a canhgac store CG_ECORRUPT, and a refused store is
  *    left as it was.
  *  - Older schemas: a writer or a triage handle migrates a store of schema
- *    2, 3 or 4 in place to schema 5 as it opens it (from 4: the cases'
- *    databases are created), in one write transaction
- *    (store_migrate.c), so a crash leaves the old schema or schema 4 whole.
+ *    2, 3, 4 or 5 in place to schema 6 as it opens it (from 4: the cases'
+ *    databases are created; from 5 only the version changes: schema 6's
+ *    history may hold escalations, which schema 5's readers would call
+ *    damaged), in one write transaction (store_migrate.c), so a crash
+ *    leaves the old schema or schema 6 whole.
  *    From schema 2 (the version before the context and attacks) every
  *    incident is rewritten, attacks assigned in id order with the default
  *    window, pairs and by_attack created. From schema 2 or 3 (the version
@@ -178,7 +186,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CG_STORE_SCHEMA 5
+#define CG_STORE_SCHEMA 6
 
 /* Codes: error.h's. CG_EIO: cannot open or create, permission, disk;
  * CG_ENEWER / CG_EOLDER: written by a newer / an older schema version;
@@ -301,7 +309,7 @@ typedef struct cg_evidence {
 } cg_evidence;
 
 /* What a history entry records. */
-enum { CG_HIST_STATUS = 1, CG_HIST_ASSIGNEE, CG_HIST_SEVERITY, CG_HIST_NOTE };
+enum { CG_HIST_STATUS = 1, CG_HIST_ASSIGNEE, CG_HIST_SEVERITY, CG_HIST_NOTE, CG_HIST_ESCALATE };
 
 typedef struct cg_history {
     uint64_t seq; /* 0, 1, ... per incident, in the order of the changes */
@@ -311,7 +319,9 @@ typedef struct cg_history {
     /* STATUS: old_num/new_num are CG_ST_*. SEVERITY: the severity before and
      * after, and old_text/new_text "set" when that side was a triage
      * override, "" when it was the fold's. ASSIGNEE: old_text/new_text.
-     * NOTE: the text is new_text. */
+     * NOTE: the text is new_text. ESCALATE (schema 6): old_num/new_num are
+     * the CG_LAYER bits before and after, new_text what decided it (the
+     * policy's clause, "layers.conf:12"), old_text "". */
     uint32_t old_num, new_num;
     const char *old_text, *new_text;
 } cg_history;
@@ -341,7 +351,9 @@ int cg_store_begin(cg_store *st);
  * says, else a new attack whose id is inc->id); on a
  * re-put 0 keeps the stored one. A given attack id is stored as it is and
  * must be 1..inc->id (CG_EINVAL otherwise). Every put keeps the
- * pair's last seen up to date. */
+ * pair's last seen up to date.
+ * Layers only climb: a re-put stores inc's layers together with the stored
+ * ones (the rule's metadata and every escalation stay). */
 int cg_store_put(cg_store *st, const cg_incident *inc);
 /* Alert seq (0-based, in the order of the fold) of incident id. With a cap
  * set and seq >= cap nothing is stored, and 0 is returned: the incident's
@@ -381,6 +393,28 @@ int cg_store_triage_set(cg_store *st, uint64_t id, unsigned mask, uint8_t status
 /* Appends a note (1..65534 bytes) to incident id's history. */
 int cg_store_note_add(cg_store *st, uint64_t id, const char *who, uint64_t when_us,
                       const char *text);
+
+/* ---- escalation ------------------------------------------------------- */
+
+/* Adds the CG_LAYER bits layers to incident id and appends one
+ * CG_HIST_ESCALATE entry to its history (old_num the layers before, new_num
+ * after, new_text why: 1..1024 bytes, the clause that decided it), when
+ * that adds a layer it did not have; nothing (and *added 0) otherwise.
+ * flags: CG_ESC_IF_NEW: only while the incident's status is new (the time
+ * pass: a triage that acknowledged it meanwhile stops its clock);
+ * CG_ESC_ONCE: a reminder: the entry is appended (layers may be 0) unless
+ * the history already holds an escalation with this why.
+ * *added (NULL allowed) is 1 when an entry was appended. On the writer
+ * handle with a batch open it goes into the batch (the sensor escalates the
+ * incidents it creates with them; an LMDB failure drops the batch as a
+ * put's does); otherwise, as triage, one short write transaction of its
+ * own. Layers are never removed (cg_store_put keeps them too). CG_ENOTFOUND
+ * for no such incident; CG_EINVAL for layers outside CG_LAYER(1..4), or 0
+ * without CG_ESC_ONCE. */
+#define CG_ESC_IF_NEW 0x1
+#define CG_ESC_ONCE 0x2
+int cg_store_escalate(cg_store *st, uint64_t id, uint8_t layers, unsigned flags, const char *why,
+                      const char *who, uint64_t when_us, int *added);
 
 /* ---- readers ----------------------------------------------------------- */
 

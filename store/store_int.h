@@ -233,6 +233,11 @@ int cgs_log_load(cg_store *st, MDB_txn *txn);
  * read before any put. */
 int cgs_log_add(cg_store *st, MDB_txn *txn, unsigned kind, const uint8_t *key, const uint8_t *rec,
                 size_t n);
+/* store.c's batch: an LMDB error rc inside it drops the batch (W_FAILED)
+ * and returns its code; batch_ready is 0 when a write may go into the
+ * batch, else the code to return. */
+int cgs_batch_fail(cg_store *st, int rc, const char *what);
+int cgs_batch_ready(cg_store *st);
 /* Writes meta "origin": a new log's name. An LMDB code. */
 int cgs_log_begin_origin(cg_store *st, MDB_txn *txn);
 

@@ -155,7 +155,8 @@
  * History record, version 2 = version 1 + the seal; version 1 (schema 2, 3):
  *   off  size  field
  *     0     1  record version = 1 (2)
- *     1     1  kind (CG_HIST_*: 1 status, 2 assignee, 3 severity, 4 note)
+ *     1     1  kind (CG_HIST_*: 1 status, 2 assignee, 3 severity, 4 note,
+ *              5 escalate: from schema 6)
  *     2     2  reserved: written 0, ignored on read
  *     4     4  old_num
  *     8     4  new_num
@@ -693,7 +694,7 @@ int cgs_hist_decode(const uint8_t *p, size_t n, cg_history *out, const char **wh
         *why = "truncated";
         return CG_ECORRUPT;
     }
-    if (p[1] < CG_HIST_STATUS || p[1] > CG_HIST_NOTE) {
+    if (p[1] < CG_HIST_STATUS || p[1] > CG_HIST_ESCALATE) {
         *why = "bad kind";
         return CG_ECORRUPT;
     }

@@ -1,7 +1,9 @@
 /* store_triage.c — the analysts' changes: status, assignee, severity
  * override and notes, each call one short write transaction of its own that
  * rewrites the record, moves its index entries and appends to its history
- * (store.c, invariants 6 and 7).
+ * (store.c, invariants 6 and 7). Escalations (cg_store_escalate) are made
+ * the same way, or inside the writer's open batch: the sensor escalates the
+ * incidents it creates in the batch that creates them.
  *
  * Such a transaction may run while a sensor writes: LMDB hands out its one
  * write transaction to a process at a time, so the call waits for the batch
@@ -22,6 +24,10 @@ struct req {
     uint8_t status, severity;
     const char *assignee;
     const char *note; /* a note instead of a mask */
+    int escalate;     /* an escalation instead of a mask */
+    uint8_t layers;   /* its CG_LAYER bits to add */
+    unsigned esc;     /* its CG_ESC_* */
+    const char *why;  /* its cause */
     const char *who;
     uint64_t when_us;
 };
@@ -51,6 +57,19 @@ static int diff(const struct req *r, const cg_incident *old, cg_incident *x, cg_
     int n = 0;
 
     *x = *old;
+    if (r->escalate) {
+        if ((r->esc & CG_ESC_IF_NEW) && old->status != CG_ST_NEW)
+            return 0;
+        if ((old->layers | r->layers) == old->layers && !(r->esc & CG_ESC_ONCE))
+            return 0;
+        x->layers = (uint8_t)(old->layers | r->layers);
+        h[n++] = (cg_history){ .kind = CG_HIST_ESCALATE,
+                               .old_num = old->layers,
+                               .new_num = x->layers,
+                               .old_text = "",
+                               .new_text = r->why };
+        return n;
+    }
     if (r->note) {
         h[n++] = (cg_history){ .kind = CG_HIST_NOTE, .old_text = "", .new_text = r->note };
         if (x->nnotes < UINT32_MAX)
@@ -121,7 +140,39 @@ static int next_seq(const cg_store *st, MDB_txn *txn, uint64_t id, uint64_t *out
     return rc == MDB_NOTFOUND ? 0 : rc;
 }
 
-static int change(cg_store *st, uint64_t id, const struct req *r)
+/* Whether incident id's history holds an escalation whose cause is why. */
+static int has_why(const cg_store *st, MDB_txn *txn, uint64_t id, const char *why, int *found)
+{
+    MDB_cursor *cur;
+    MDB_val k, v;
+    uint8_t key[16];
+    cg_history h;
+    const char *bad;
+    int rc;
+
+    *found = 0;
+    rc = mdb_cursor_open(txn, st->dbi[DB_HIST], &cur);
+    if (rc)
+        return rc;
+    put64(key, id);
+    memset(key + 8, 0, 8);
+    k = (MDB_val){ 16, key };
+    for (rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE); rc == 0 && !*found;
+         rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+        if (k.mv_size != 16 || get64(k.mv_data) != id)
+            break;
+        if (cgs_hist_decode(v.mv_data, v.mv_size, &h, &bad) == 0 && h.kind == CG_HIST_ESCALATE &&
+            strcmp(h.new_text, why) == 0)
+            *found = 1;
+    }
+    mdb_cursor_close(cur);
+    return rc == MDB_NOTFOUND ? 0 : rc;
+}
+
+/* One change r to incident id: in a transaction of its own, or (in_batch)
+ * in the writer's open batch, where an LMDB failure drops the batch. *nh_out
+ * (NULL allowed) gets the number of history entries appended. */
+static int change(cg_store *st, uint64_t id, const struct req *r, int in_batch, int *nh_out)
 {
     MDB_txn *txn = NULL;
     MDB_val k, v;
@@ -137,12 +188,16 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
 
     if (id == 0 || id == UINT64_MAX)
         return cgs_fail(st, CG_EINVAL, "invalid incident id");
-    rc = mdb_txn_begin(st->env, NULL, 0, &txn);
-    if (rc)
-        return cgs_fail_mdb(st, rc, "triage");
-    if ((rc = cgs_log_load(st, txn)) != 0) {
-        code = cgs_fail_mdb(st, rc, "log");
-        goto out;
+    if (in_batch) {
+        txn = st->wtxn; /* the log is loaded: cg_store_begin did it */
+    } else {
+        rc = mdb_txn_begin(st->env, NULL, 0, &txn);
+        if (rc)
+            return cgs_fail_mdb(st, rc, "triage");
+        if ((rc = cgs_log_load(st, txn)) != 0) {
+            code = cgs_fail_mdb(st, rc, "log");
+            goto out;
+        }
     }
     put64(key, id);
     k = (MDB_val){ 8, key };
@@ -152,7 +207,8 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
         goto out;
     }
     if (rc) {
-        code = cgs_fail_mdb(st, rc, "incidents");
+        code = in_batch ? cgs_batch_fail(st, rc, "incidents") : cgs_fail_mdb(st, rc, "incidents");
+        txn = in_batch ? NULL : txn;
         goto out;
     }
     if (cgs_inc_decode(v.mv_data, v.mv_size, &old, &why)) {
@@ -164,6 +220,17 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
         goto out;
     }
     nh = diff(r, &old, &x, h);
+    if (nh && r->escalate && (r->esc & CG_ESC_ONCE) && x.layers == old.layers) {
+        /* a reminder: once */
+        int found;
+        if ((rc = has_why(st, txn, id, r->why, &found)) != 0) {
+            code = in_batch ? cgs_batch_fail(st, rc, "history") : cgs_fail_mdb(st, rc, "history");
+            txn = in_batch ? NULL : txn;
+            goto out;
+        }
+        if (found)
+            nh = 0;
+    }
     if (nh == 0)
         goto out; /* nothing changes: nothing to write */
 
@@ -202,6 +269,10 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
     if (rc == MDB_KEYEXIST) {
         code = cgs_fail(st, CG_ECORRUPT, "history of incident %llu: seq %llu taken",
                         (unsigned long long)id, (unsigned long long)seq);
+        if (in_batch) { /* nothing of it was written, but the batch's history is damaged */
+            cgs_batch_fail(st, rc, "history");
+            txn = NULL;
+        }
         goto out;
     }
     if (!rc) {
@@ -214,6 +285,15 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
     }
     if (!rc)
         rc = cgs_ix_apply(st, txn, id, &okeys, &nkeys, &what);
+    if (in_batch) {
+        /* the batch's commit flushes the log */
+        txn = NULL;
+        if (rc)
+            code = cgs_batch_fail(st, rc, what);
+        else if (nh_out)
+            *nh_out = nh;
+        goto out;
+    }
     if (!rc && (rc = cgs_log_flush(st, txn)) != 0)
         what = "log";
     if (rc) {
@@ -224,11 +304,13 @@ static int change(cg_store *st, uint64_t id, const struct req *r)
     txn = NULL;
     if (rc)
         code = cgs_fail_mdb(st, rc, "commit");
+    else if (nh_out)
+        *nh_out = nh;
     goto out;
 nomem:
     code = cgs_fail(st, CG_ENOMEM, "out of memory");
 out:
-    if (txn)
+    if (txn && !in_batch)
         mdb_txn_abort(txn);
     free(rec);
     for (int i = 0; i < 3; i++)
@@ -258,7 +340,7 @@ int cg_store_triage_set(cg_store *st, uint64_t id, unsigned mask, uint8_t status
         return cgs_fail(st, CG_EINVAL, "triage: unknown status %u", status);
     if ((mask & CG_TRIAGE_ASSIGNEE) && strlen(r.assignee) > CG_STORE_TEXT_MAX)
         return cgs_fail(st, CG_EINVAL, "triage: assignee longer than %u bytes", CG_STORE_TEXT_MAX);
-    return change(st, id, &r);
+    return change(st, id, &r, 0, NULL);
 }
 
 int cg_store_note_add(cg_store *st, uint64_t id, const char *who, uint64_t when_us,
@@ -273,5 +355,36 @@ int cg_store_note_add(cg_store *st, uint64_t id, const char *who, uint64_t when_
         return code;
     if (!text || !text[0] || strlen(text) > NOTE_MAX)
         return cgs_fail(st, CG_EINVAL, "note: 1 to %u bytes", NOTE_MAX);
-    return change(st, id, &r);
+    return change(st, id, &r, 0, NULL);
+}
+
+int cg_store_escalate(cg_store *st, uint64_t id, uint8_t layers, unsigned flags, const char *why,
+                      const char *who, uint64_t when_us, int *added)
+{
+    struct req r = { .escalate = 1,
+                     .layers = layers,
+                     .esc = flags,
+                     .why = why,
+                     .who = who,
+                     .when_us = when_us };
+    int code, in_batch, nh = 0;
+
+    if (!st)
+        return CG_EINVAL;
+    if (st->flags & CG_STORE_RDONLY)
+        return cgs_fail(st, CG_EINVAL, "opened read-only");
+    in_batch = st->wstate != W_IDLE;
+    if (in_batch && (code = cgs_batch_ready(st)) != 0)
+        return code;
+    if ((code = check_who(st, who)) != 0)
+        return code;
+    if ((layers == 0 && !(flags & CG_ESC_ONCE)) || (layers & ~0x0fu) ||
+        (flags & ~(unsigned)(CG_ESC_IF_NEW | CG_ESC_ONCE)))
+        return cgs_fail(st, CG_EINVAL, "escalate: layers are 1 to 4");
+    if (!why || !why[0] || strlen(why) > 1024)
+        return cgs_fail(st, CG_EINVAL, "escalate: why, 1 to 1024 bytes");
+    code = change(st, id, &r, in_batch, &nh);
+    if (code == 0 && added)
+        *added = nh > 0;
+    return code;
 }

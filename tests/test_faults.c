@@ -15,6 +15,9 @@
  *         closed, reopened read-only for a query in the query language, a
  *         count, a top-N and the attacks, then a triage handle's change and
  *         note;
+ *  policy a layer policy parsed (every form: lists, quotes, steps, a
+ *         never-matching clause warned of), applied to the incidents a
+ *         writer puts in its batch, then the time pass on a triage handle;
  *  run    the pipeline (2 workers, the detectors) over ../shared/data's
  *         http_dvwa_sqlinjection.pcapng (read in place) with the rules
  *         above, a store and an EVE file, as `canhgac run` drives it.
@@ -51,7 +54,7 @@
  * out further.
  *
  * Environment: FAULT_STRIDE=k tries every kth N only; FAULT_ONLY=rules,run
- * (any of rules, store, run, each also with -persistent) some
+ * (any of rules, store, policy, run, each also with -persistent) some
  * scenarios; FAULT_VERBOSE=1 prints each failure's message, 2 also where the
  * allocation failed (addresses for addr2line), 3 the time each N took.
  */
@@ -68,6 +71,7 @@
 #include "analyzer/engine/detect.h"
 #include "analyzer/output/eve_proto.h"
 #include "analyzer/output/pipeline.h"
+#include "analyzer/output/policy.h"
 #include "analyzer/lang/rule.h"
 #include "sensor/error.h"
 #include "store/qlang.h"
@@ -447,6 +451,81 @@ out:
     return rc;
 }
 
+/* ---- (b2) the layer policy ---------------------------------------------------- */
+
+static const char policy_text[] =
+    "# a policy\n"
+    "when sid in [1000, 1001] and dst.zone = \"server farm\": layers 1 2 3; after 15m remind\n"
+    "when severity = high and src.country != VN: layers 1 2; after 1h layer 3; after 2h layer 4\n"
+    "when severity >= medium: layers 1 2; after 15m remind\n"
+    "when severity = low and severity = high: layers 4\n"
+    "when any: layers 1\n";
+
+static void count_warning(int warning, unsigned line, const char *msg, void *arg)
+{
+    (void)line, (void)msg;
+    *(int *)arg += warning ? 1 : 1000;
+}
+
+static int policy_scenario(uint64_t n, int persist, outcome *o)
+{
+    char dir[128];
+    snprintf(dir, sizeof dir, "%s/pstore", tmp);
+    rm_tree(dir);
+    cg_store *st = NULL;
+    cg_policy *p = NULL;
+    cg_policy_pass_stats ps;
+    char err[1024] = "";
+    int rc = 0, warnings = 0;
+    unsigned applied = 0, total = 0;
+    memset(&ps, 0, sizeof ps);
+    fault_arm(n, persist);
+    if ((rc = cg_policy_parse(&p, "layers.conf", policy_text, sizeof policy_text - 1, count_warning,
+                              &warnings)) != 0) {
+        snprintf(err, sizeof err, "%s", rc == CG_ENOMEM ? "out of memory" : "policy");
+        o->coded = 1;
+        goto out;
+    }
+    STORE_TRY(cg_store_open(&st, dir, 0, 1u << 24), NULL);
+    STORE_TRY(cg_store_begin(st), st);
+    for (int i = 0; i < 4; i++) {
+        cg_incident inc;
+        memset(&inc, 0, sizeof inc);
+        inc.id = cg_store_new_id(st);
+        inc.gid = 1;
+        inc.sid = 1000 + (uint32_t)i;
+        inc.severity = inc.rule_severity = (uint8_t)(1 + i % 3);
+        inc.first_us = inc.last_us = 1700000000000000ULL + (uint64_t)i * 1000000;
+        inc.count = 1;
+        inc.msg = "m";
+        inc.dst_geo.zone = "server farm";
+        memcpy(inc.src_geo.country, "CN", 3);
+        STORE_TRY(cg_store_put(st, &inc), st);
+        STORE_TRY(cg_policy_apply(p, st, &inc, 0, inc.last_us, &applied), st);
+        total += applied;
+    }
+    STORE_TRY(cg_store_commit(st), st);
+    cg_store_close(st);
+    st = NULL;
+    STORE_TRY(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), NULL);
+    if ((rc = cg_policy_pass(p, st, 1700000000000000ULL + 3 * 3600000000ULL, 0, &ps)) != 0) {
+        snprintf(err, sizeof err, "%s", rc == CG_ENOMEM ? "out of memory" : cg_store_error(st));
+        o->coded = 1;
+        goto out;
+    }
+out:
+    fault_disarm();
+    cg_store_close(st);
+    cg_policy_destroy(p);
+    o->rc = rc;
+    snprintf(o->err, sizeof o->err, "%s", err);
+    if (rc == 0)
+        snprintf(o->digest, sizeof o->digest, "warnings %d applied %u pass %llu %llu %llu %llu",
+                 warnings, total, (unsigned long long)ps.open, (unsigned long long)ps.escalated,
+                 (unsigned long long)ps.reminders, (unsigned long long)ps.entries);
+    return rc;
+}
+
 /* ---- (c) a run -------------------------------------------------------------- */
 
 static int load_rules(void *ctx, cg_ruleset **out, char *err, size_t errlen)
@@ -796,6 +875,8 @@ int main(void)
         { "rules-persistent", rules_scenario, 1, 0, 450, 0 },
         { "store", store_scenario, 0, 0, 0, 0 },
         { "store-persistent", store_scenario, 1, 0, 0, 0 },
+        { "policy", policy_scenario, 0, 0, 0, 0 },
+        { "policy-persistent", policy_scenario, 1, 0, 0, 0 },
         { "run", run_scenario, 0, 0, 300, 40 },
         { "run-persistent", run_scenario, 1, 400, 80, 0 },
     };

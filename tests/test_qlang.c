@@ -219,6 +219,15 @@ static void test_fields(void)
     CHECK_EQ_U(q("src.zone = dmz", &r), 0);
     CHECK_EQ_U(q("layer = 2", &r), 1);
     CHECK_EQ_U(q("layer = 4", &r), 0);
+    /* layers 1 and 2 reached: one of them above or below */
+    CHECK_EQ_U(q("layer >= 2", &r), 1);
+    CHECK_EQ_U(q("layer > 2", &r), 0);
+    CHECK_EQ_U(q("layer < 2", &r), 1);
+    CHECK_EQ_U(q("layer <= 1", &r), 1);
+    CHECK_EQ_U(q("layer != 2", &r), 0);
+    CHECK_EQ_U(q("layer != 3", &r), 1);
+    CHECK_EQ_U(q("layer in [3, 4]", &r), 0);
+    CHECK_EQ_U(q("layer >= 2 and status = new", &r), r.status == 0);
     CHECK_EQ_U(q("SID = 9100101 AND Status = NEW", &r), 1); /* keywords in any case */
 
     /* IPv6 */

@@ -1749,7 +1749,7 @@ static void test_newer(void)
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), dir);
     CHECK_CONTAINS(cg_store_error(NULL),
-                   "written by schema version 99; this canhgac reads up to 5");
+                   "written by schema version 99; this canhgac reads up to 6");
     CHECK((int)cg_store_open(&st, dir, CG_STORE_RDONLY, 0) == CG_ENEWER);
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), "schema version 99");
@@ -2889,6 +2889,161 @@ static void test_threads(void)
     cg_store_close(st);
 }
 
+/* Escalation: in the writer's batch (as the sensor does it when it creates
+ * an incident) and in a transaction of its own (the time pass); layers only
+ * climb, a re-put keeps them, each escalation is one history entry naming
+ * its cause, and the log holds it. */
+static void test_escalate(void)
+{
+    const char *dir = path("escalate");
+    static struct hgot2 g;
+    cg_store *st;
+    cg_incident x;
+    cg_store_verify_stats vs;
+    int added = -1;
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    x = mk(cg_store_new_id(st));
+    x.layers = 0x1; /* the rule's metadata: layer 1 */
+    CHECK_EQ_U(cg_store_put(st, &x), 0);
+    CHECK_EQ_U(cg_store_put(st, mkp(cg_store_new_id(st))), 0);
+    CHECK_EQ_U(cg_store_escalate(st, 1, 0x2 | 0x4, 0, "layers.conf:12", "policy", 100, &added), 0);
+    CHECK_EQ_U(added, 1);
+    /* nothing new: nothing appended */
+    CHECK_EQ_U(cg_store_escalate(st, 1, 0x2, 0, "layers.conf:12", "policy", 101, &added), 0);
+    CHECK_EQ_U(added, 0);
+    /* refused, the batch kept */
+    CHECK((int)cg_store_escalate(st, 99, 0x2, 0, "layers.conf:1", "policy", 1, NULL) ==
+          CG_ENOTFOUND);
+    CHECK((int)cg_store_escalate(st, 1, 0, 0, "layers.conf:1", "policy", 1, NULL) == CG_EINVAL);
+    CHECK((int)cg_store_escalate(st, 1, 0x10, 0, "layers.conf:1", "policy", 1, NULL) == CG_EINVAL);
+    CHECK((int)cg_store_escalate(st, 1, 0x8, 0, "", "policy", 1, NULL) == CG_EINVAL);
+    CHECK((int)cg_store_escalate(st, 1, 0x8, 0, "layers.conf:1", "", 1, NULL) == CG_EINVAL);
+    /* the fold's re-put in the same batch keeps the escalation */
+    x.count = 5;
+    CHECK_EQ_U(cg_store_put(st, &x), 0);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    x.layers = 0x7;
+    CHECK(get_equal(st, &x));
+    /* a later batch's re-put with the rule's layers only keeps them too */
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    x.layers = 0x1, x.count = 6;
+    CHECK_EQ_U(cg_store_put(st, &x), 0);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    x.layers = 0x7;
+    CHECK(get_equal(st, &x));
+    cg_store_close(st);
+
+    /* a triage handle: the time pass's own transaction */
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), 0);
+    CHECK_EQ_U(cg_store_escalate(st, 1, 0x8, 0, "layers.conf:20", "policy", 200, &added), 0);
+    CHECK_EQ_U(added, 1);
+    CHECK_EQ_U(cg_store_escalate(st, 2, 0x2, 0, "layers.conf:30", "policy", 300, NULL), 0);
+    CHECK((int)cg_store_escalate(st, 77, 0x2, 0, "layers.conf:30", "policy", 300, NULL) ==
+          CG_ENOTFOUND);
+    memset(&g, 0, sizeof g);
+    CHECK_EQ_U(cg_store_history(st, 1, cb_history, &g), 0);
+    CHECK_EQ_U(g.n, 2);
+    CHECK(hist_is(&g, 0, 100, "policy", CG_HIST_ESCALATE, 0x1, 0x7, "", "layers.conf:12"));
+    CHECK(hist_is(&g, 1, 200, "policy", CG_HIST_ESCALATE, 0x7, 0xf, "", "layers.conf:20"));
+    x.layers = 0xf;
+    CHECK(get_equal(st, &x));
+    /* with triage in between: both kept, in order */
+    CHECK_EQ_U(cg_store_triage_set(st, 2, CG_TRIAGE_STATUS, CG_ST_ACKNOWLEDGED, NULL, 0, "an", 400),
+               0);
+    memset(&g, 0, sizeof g);
+    CHECK_EQ_U(cg_store_history(st, 2, cb_history, &g), 0);
+    CHECK_EQ_U(g.n, 2);
+    CHECK(hist_is(&g, 0, 300, "policy", CG_HIST_ESCALATE, 0, 0x2, "", "layers.conf:30"));
+    CHECK(hist_is(&g, 1, 400, "an", CG_HIST_STATUS, CG_ST_NEW, CG_ST_ACKNOWLEDGED, "", ""));
+    /* acknowledged: the clock stopped */
+    CHECK_EQ_U(cg_store_escalate(st, 2, 0x4, CG_ESC_IF_NEW, "layers.conf:30: after 15m", "policy",
+                                 500, &added),
+               0);
+    CHECK_EQ_U(added, 0);
+    /* a reminder: once per cause */
+    CHECK_EQ_U(cg_store_escalate(st, 1, 0, CG_ESC_ONCE | CG_ESC_IF_NEW, "layers.conf:20: after 15m",
+                                 "policy", 600, &added),
+               0);
+    CHECK_EQ_U(added, 1);
+    CHECK_EQ_U(cg_store_escalate(st, 1, 0, CG_ESC_ONCE | CG_ESC_IF_NEW, "layers.conf:20: after 15m",
+                                 "policy", 700, &added),
+               0);
+    CHECK_EQ_U(added, 0);
+    CHECK((int)cg_store_escalate(st, 1, 0, 0, "layers.conf:20", "policy", 1, NULL) == CG_EINVAL);
+    CHECK((int)cg_store_escalate(st, 1, 0x1, 0x80, "layers.conf:20", "policy", 1, NULL) ==
+          CG_EINVAL);
+    memset(&g, 0, sizeof g);
+    CHECK_EQ_U(cg_store_history(st, 1, cb_history, &g), 0);
+    CHECK_EQ_U(g.n, 3);
+    CHECK(
+        hist_is(&g, 2, 600, "policy", CG_HIST_ESCALATE, 0xf, 0xf, "", "layers.conf:20: after 15m"));
+    /* every record matches its leaf */
+    CHECK_EQ_U(cg_store_verify(st, NULL, NULL, &vs, NULL), 0);
+    CHECK_EQ_U(vs.problems, 0);
+    cg_store_close(st);
+
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
+    CHECK((int)cg_store_escalate(st, 1, 0x2, 0, "layers.conf:1", "policy", 1, NULL) == CG_EINVAL);
+    cg_store_close(st);
+}
+
+/* tests/data/store-v5 (schema 5, made by the code before escalations): read
+ * as it is, then brought to schema 6 by a triage handle, which changes
+ * nothing but the version: the log, the cases and the triage stay. */
+static void test_migrate5(void)
+{
+    const char *dir = path("v5");
+    char dst[300];
+    size_t n;
+    unsigned char *b = slurp("tests/data/store-v5/data.mdb", &n);
+    FILE *f;
+    cg_store *st;
+    cg_store_info info;
+    cg_store_head h0, h1;
+    int added = 0, hn = 0;
+
+    CHECK(b != NULL);
+    if (!b)
+        return;
+    mkdir(dir, 0700);
+    snprintf(dst, sizeof dst, "%s/data.mdb", dir);
+    CHECK((f = fopen(dst, "wb")) != NULL);
+    if (!f) {
+        free(b);
+        return;
+    }
+    CHECK_EQ_U(fwrite(b, 1, n, f), n);
+    fclose(f);
+    free(b);
+
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
+    CHECK_EQ_U(cg_store_info_get(st, &info), 0);
+    CHECK_EQ_U(info.schema, 5);
+    CHECK_EQ_U(cg_store_log_head(st, &h0), 0);
+    CHECK_EQ_U(h0.size, 47);
+    cg_store_close(st);
+
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), 0);
+    CHECK_EQ_U(cg_store_migrated(st), 5);
+    CHECK_EQ_U(cg_store_info_get(st, &info), 0);
+    CHECK_EQ_U(info.schema, 6);
+    CHECK_EQ_U(info.incidents, 6);
+    CHECK_EQ_U(cg_store_log_head(st, &h1), 0);
+    CHECK(h1.size == h0.size && memcmp(h0.root, h1.root, 32) == 0);
+    CHECK_EQ_U(cg_store_case_get(st, 1, NULL, NULL), 0);
+    CHECK_EQ_U(cg_store_history(st, 2, cb_hist_count, &hn), 0);
+    CHECK_EQ_U(hn, 3); /* status, assignee, note */
+    CHECK_EQ_U(cg_store_escalate(st, 2, 0x4, 0, "layers.conf:7", "policy", 1, &added), 0);
+    CHECK_EQ_U(added, 1);
+    cg_store_close(st);
+    /* once is enough */
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), 0);
+    CHECK_EQ_U(cg_store_migrated(st), 0);
+    cg_store_close(st);
+}
+
 int main(void)
 {
     snprintf(root, sizeof root, "/tmp/cg_store_XXXXXX");
@@ -2908,6 +3063,8 @@ int main(void)
     test_corrupt();
     test_triage();
     test_triage_concurrent();
+    test_escalate();
+    test_migrate5();
     test_alerts();
     test_sparse_ids();
     test_kill9();

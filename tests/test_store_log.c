@@ -2039,7 +2039,7 @@ static void test_migrate4(void)
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), 0);
     CHECK_EQ_U(cg_store_migrated(st), 4);
     CHECK_EQ_U(cg_store_info_get(st, &info), 0);
-    CHECK_EQ_U(info.schema, 5);
+    CHECK_EQ_U(info.schema, CG_STORE_SCHEMA);
     CHECK_EQ_U(info.incidents, 6);
     CHECK_EQ_U(cg_store_log_head(st, &h1), 0);
     CHECK(same_head(&h0, &h1)); /* nothing of the log changes */

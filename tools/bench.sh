@@ -25,7 +25,9 @@
 #      and `case verify` of each (tools/bench_case.sh);
 #   6. the incident store: ingest of synthetic incidents (one alert each) and
 #      the analysts' queries over them (BENCH_INCIDENTS, default 10,000,000;
-#      about 5.5 GB under BENCH_DIR).
+#      about 5.5 GB under BENCH_DIR);
+#   7. the layer policy's time pass over 1,000,000 incidents, writing and
+#      with nothing owed (tools/bench_layers.sh).
 # BENCH_BYTES overrides the capture size; BENCH_RUNS the number of runs.
 set -e
 B=${1:-build}
@@ -71,3 +73,5 @@ echo "== incident store"
 rm -rf "$W/store"
 "$B/bench_store" -n "${BENCH_INCIDENTS:-10000000}" -a "$W/store"
 rm -rf "$W/store"
+echo "== the layer policy's time pass (tools/bench_layers.sh)"
+sh tools/bench_layers.sh "$B"

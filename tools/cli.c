@@ -30,6 +30,11 @@ void cg_cli_migrated_notice(const char *prog, const char *dir, cg_store *st)
         return;
     if (cg_store_log_head(st, &h) != 0)
         h.size = 0;
+    if (from >= 5) {
+        fprintf(stderr, "%s: notice: %s: migrated from schema %u to %u (escalations in history)\n",
+                prog, dir, from, CG_STORE_SCHEMA);
+        return;
+    }
     if (from >= 4) {
         fprintf(stderr,
                 "%s: notice: %s: migrated from schema %u to %u (the cases' databases added)\n",
@@ -41,6 +46,21 @@ void cg_cli_migrated_notice(const char *prog, const char *dir, cg_store *st)
             "begun with %llu leaves)\n",
             prog, dir, from, CG_STORE_SCHEMA, from < 3 ? ", attacks assigned" : "",
             (unsigned long long)h.size);
+}
+
+const char *cg_cli_layers(unsigned layers, char *buf, size_t len)
+{
+    size_t n = 0;
+
+    if (len == 0)
+        return buf;
+    buf[0] = 0;
+    for (int l = 1; l <= 4; l++)
+        if ((layers & CG_LAYER(l)) && n + 3 <= len)
+            n += (size_t)snprintf(buf + n, len - n, n ? " %d" : "%d", l);
+    if (n == 0)
+        snprintf(buf, len, "-");
+    return buf;
 }
 
 const char *cg_cli_who(const char *as, char *buf, size_t len)
@@ -324,9 +344,8 @@ void cg_cli_incident_csv(FILE *f, const cg_incident *inc)
     fprintf(f, "%llu,", (unsigned long long)inc->escalated_from);
     csv_geo(f, &inc->src_geo);
     csv_geo(f, &inc->dst_geo);
-    for (int l = 1, n = 0; l <= 4; l++)
-        if (inc->layers & CG_LAYER(l))
-            n += snprintf(layers + n, sizeof layers - (size_t)n, n ? " %d" : "%d", l);
+    if (inc->layers)
+        cg_cli_layers(inc->layers, layers, sizeof layers);
     cg_cli_csv_field(f, layers, 0);
     cg_cli_csv_field(f, inc->geo_db_type, 0);
     cg_cli_csv_field(f, inc->geo_db_date, 0);

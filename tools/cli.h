@@ -35,6 +35,17 @@ int cg_store_cmd_checkpoint(const char *dir, const char *out, const char *keyfil
 int cg_store_cmd_verify(const char *dir, const char *checkpoint, const char *keyfile);
 int cg_cmd_keys(int argc, char **argv);
 int cg_cmd_case(int argc, char **argv);
+int cg_cmd_policy(int argc, char **argv);
+int cg_cmd_escalate(int argc, char **argv);
+
+/* Loads the layer policy at path (cmd_policy.c), each problem one line on f:
+ * "PROGPATH:LINE: why" or "PROGPATH:LINE: warning: why" (prog NULL: none).
+ * CG_EXIT_OK and *out; CG_EXIT_INPUT for an error in the file or one that
+ * cannot be read; CG_EXIT_FAIL out of memory. *nerr, *nwarn: the counts
+ * (NULL allowed). */
+typedef struct cg_policy cg_policy;
+int cg_cli_policy_load(const char *prog, const char *path, FILE *f, cg_policy **out, unsigned *nerr,
+                       unsigned *nwarn);
 /* case export and case verify (tools/cmd_case_export.c, cmd_case_verify.c),
  * called by cg_cmd_case with argv[0] "export" / "verify": exit codes. */
 int cg_case_cmd_export(int argc, char **argv);
@@ -92,5 +103,7 @@ void cg_cli_addr(const uint8_t a[16], char *out, size_t len);
 void cg_cli_time_str(uint64_t us, char *out, size_t len);
 const char *cg_cli_proto(uint8_t proto, char *buf, size_t len);
 const char *cg_cli_status(unsigned status);
+/* The CG_LAYER bits as "1 2 4", or "-" for none, in buf (16 bytes do). */
+const char *cg_cli_layers(unsigned layers, char *buf, size_t len);
 
 #endif

@@ -700,6 +700,7 @@ static const char *hist_field(unsigned kind)
     case CG_HIST_ASSIGNEE: return "assignee";
     case CG_HIST_SEVERITY: return "severity";
     case CG_HIST_NOTE: return "note";
+    case CG_HIST_ESCALATE: return "layers";
     default: return "unknown";
     }
 }
@@ -726,6 +727,9 @@ static int history_json(const cg_history *h, void *arg)
         } else if (h->kind == CG_HIST_SEVERITY) {
             snprintf(a, sizeof a, "%s", cg_severity_name(h->old_num));
             snprintf(b, sizeof b, "%s", cg_severity_name(h->new_num));
+        } else if (h->kind == CG_HIST_ESCALATE) {
+            cg_cli_layers(h->old_num, a, sizeof a);
+            cg_cli_layers(h->new_num, b, sizeof b);
         } else {
             snprintf(a, sizeof a, "%s", h->old_text);
             snprintf(b, sizeof b, "%s", h->new_text);
@@ -737,8 +741,16 @@ static int history_json(const cg_history *h, void *arg)
         if (h->kind == CG_HIST_SEVERITY)
             fprintf(w->f, ",\"old_set\":%s,\"new_set\":%s", h->old_text[0] ? "true" : "false",
                     h->new_text[0] ? "true" : "false");
-        line = xasprintf(x, "Incident %llu: %s changed from %s to %s", (unsigned long long)w->p->id,
-                         hist_field(h->kind), a[0] ? a : "-", b[0] ? b : "-");
+        if (h->kind == CG_HIST_ESCALATE) {
+            fputs(",\"why\":", w->f);
+            cg_cli_json_str(w->f, h->new_text);
+            line = xasprintf(x, "Incident %llu: layers changed from %s to %s (%s)",
+                             (unsigned long long)w->p->id, a, b, h->new_text);
+        } else {
+            line = xasprintf(x, "Incident %llu: %s changed from %s to %s",
+                             (unsigned long long)w->p->id, hist_field(h->kind), a[0] ? a : "-",
+                             b[0] ? b : "-");
+        }
     }
     putc('}', w->f);
     w->n++;

@@ -124,6 +124,7 @@ static const char *hist_field(unsigned kind)
     case CG_HIST_ASSIGNEE: return "assignee";
     case CG_HIST_SEVERITY: return "severity";
     case CG_HIST_NOTE: return "note";
+    case CG_HIST_ESCALATE: return "layers";
     default: return "unknown";
     }
 }
@@ -416,6 +417,7 @@ static void hist_value(const cg_history *h, int new_side, char *out, size_t len)
     case CG_HIST_SEVERITY:
         snprintf(out, len, "%s%s", cg_severity_name(num), text[0] ? "" : " (the rule's)");
         break;
+    case CG_HIST_ESCALATE: cg_cli_layers(num, out, len); break;
     default: snprintf(out, len, "%s", text[0] ? text : "-"); break;
     }
 }
@@ -441,6 +443,9 @@ static int show_history(const cg_history *h, void *arg)
             } else if (h->kind == CG_HIST_SEVERITY) {
                 snprintf(a, sizeof a, "%s", cg_severity_name(h->old_num));
                 snprintf(b, sizeof b, "%s", cg_severity_name(h->new_num));
+            } else if (h->kind == CG_HIST_ESCALATE) {
+                cg_cli_layers(h->old_num, a, sizeof a);
+                cg_cli_layers(h->new_num, b, sizeof b);
             } else {
                 snprintf(a, sizeof a, "%s", h->old_text);
                 snprintf(b, sizeof b, "%s", h->new_text);
@@ -452,6 +457,10 @@ static int show_history(const cg_history *h, void *arg)
             if (h->kind == CG_HIST_SEVERITY)
                 printf(",\"old_set\":%s,\"new_set\":%s", h->old_text[0] ? "true" : "false",
                        h->new_text[0] ? "true" : "false");
+            if (h->kind == CG_HIST_ESCALATE) {
+                fputs(",\"why\":", stdout);
+                cg_cli_json_str(stdout, h->new_text);
+            }
         }
         putchar('}');
     } else if (h->kind == CG_HIST_NOTE) {
@@ -459,7 +468,10 @@ static int show_history(const cg_history *h, void *arg)
     } else {
         hist_value(h, 0, a, sizeof a);
         hist_value(h, 1, b, sizeof b);
-        printf("  %s  %-12s %s: %s -> %s\n", t, h->who, hist_field(h->kind), a, b);
+        printf("  %s  %-12s %s: %s -> %s", t, h->who, hist_field(h->kind), a, b);
+        if (h->kind == CG_HIST_ESCALATE)
+            printf(" (%s)", h->new_text);
+        putchar('\n');
     }
     s->n++;
     return 0;

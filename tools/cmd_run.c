@@ -140,6 +140,14 @@ static const char run_usage[] =
     "                         warning on stderr) instead of stopping the run\n"
     "      --no-enrich        no GeoIP and no asset file, whatever the defaults\n"
     "\n"
+    "layers (README.md, \"Layers\"):\n"
+    "      --policy FILE      the layer policy (rules/layers.conf): each incident gets the\n"
+    "                         layers its clause gives when it is created or changes, in\n"
+    "                         the batch that stores it, and a time pass every minute\n"
+    "                         gives the steps due (unacknowledged incidents climb);\n"
+    "                         every escalation is in the incident's history\n"
+    "      --escalate-every SECONDS  the time pass's period (default 60)\n"
+    "\n"
     "      --progress         after each commit, one line on stderr: \"stored: N\n"
     "                         incidents, last id X\" (this run's ids up to X are on disk)\n"
     "  -q, --quiet            no summary on stderr\n"
@@ -177,7 +185,9 @@ enum {
     OPT_PIDFILE,
     OPT_WINDOW,
     OPT_PCAP_DIR,
-    OPT_PCAP_MAX
+    OPT_PCAP_MAX,
+    OPT_POLICY,
+    OPT_ESCALATE_EVERY
 };
 
 /* Adds the City databases of arg ("FILE" or "FILE,FILE"; empty parts are
@@ -440,6 +450,8 @@ int cg_cmd_run(int argc, char **argv)
         { "pid-file", required_argument, 0, OPT_PIDFILE },
         { "pcap-dir", required_argument, 0, OPT_PCAP_DIR },
         { "pcap-max", required_argument, 0, OPT_PCAP_MAX },
+        { "policy", required_argument, 0, OPT_POLICY },
+        { "escalate-every", required_argument, 0, OPT_ESCALATE_EVERY },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 }
     };
@@ -447,7 +459,8 @@ int cg_cmd_run(int argc, char **argv)
     int nifaces = 0;
     uint32_t workers = 0, queue_kib = 8192, snaplen = 0, ring_mib = 64, stats_s = 0;
     const char *ctl_path = NULL, *user = NULL, *group = NULL, *pid_file = NULL;
-    const char *pcap_dir = NULL;
+    const char *pcap_dir = NULL, *policy_path = NULL;
+    uint32_t escalate_s = 60;
     uint32_t pcap_mib = 1024;
     int pcap_max_set = 0;
     const char *rfile = NULL, *vars = NULL, *classif = NULL, *eve_path = NULL;
@@ -522,6 +535,14 @@ int cg_cmd_run(int argc, char **argv)
         case OPT_GROUP: group = optarg; break;
         case OPT_PIDFILE: pid_file = optarg; break;
         case OPT_PCAP_DIR: pcap_dir = optarg; break;
+        case OPT_POLICY: policy_path = optarg; break;
+        case OPT_ESCALATE_EVERY:
+            if (parse_u32(optarg, &escalate_s, 1) || escalate_s > 86400) {
+                fprintf(stderr, "canhgac run: --escalate-every: seconds from 1 to 86400, not %s\n",
+                        optarg);
+                return CG_EXIT_INPUT;
+            }
+            break;
         case OPT_PCAP_MAX:
             if (parse_u32(optarg, &pcap_mib, 1) || pcap_mib > (1u << 24)) {
                 fprintf(stderr, "canhgac run: --pcap-max: a size in MiB from 1 to %u, not %s\n",
@@ -717,6 +738,7 @@ int cg_cmd_run(int argc, char **argv)
     cg_store *st = NULL;
     cg_enrich *enr = NULL;
     cg_pipeline *pl = NULL;
+    cg_policy *policy = NULL;
     ctl_ctx cc = { 0 };
     int pid_written = 0;
     umask(027); /* the store 0750/0640, the EVE file 0640 */
@@ -733,6 +755,18 @@ int cg_cmd_run(int argc, char **argv)
         }
         if (err[0]) /* --geoip-optional: what was left out, once */
             fprintf(stderr, "canhgac run: warning: %s; running without it\n", err);
+    }
+    if (policy_path) {
+        if (no_store) {
+            fprintf(stderr,
+                    "canhgac run: --policy escalates stored incidents: not with "
+                    "--no-store\n");
+            goto out;
+        }
+        ret = cg_cli_policy_load("canhgac run: ", policy_path, stderr, &policy, NULL, NULL);
+        if (ret != CG_EXIT_OK)
+            goto out;
+        ret = CG_EXIT_INPUT;
     }
     if (!no_store) {
         int sc = cg_store_open(&st, store_dir, 0, (uint64_t)map_mib << 20);
@@ -779,6 +813,8 @@ int cg_cmd_run(int argc, char **argv)
     pc.store = st;
     pc.store_dir = store_dir;
     pc.enrich = enr;
+    pc.policy = policy;
+    pc.escalate_s = escalate_s;
     pc.eve_path = eve_path;
     pc.eve_types = eve_types;
     pc.alert_fields = alert_fields;
@@ -867,5 +903,6 @@ out:
     cg_pipeline_destroy(pl);
     cg_enrich_close(enr);
     cg_store_close(st);
+    cg_policy_destroy(policy);
     return ret;
 }

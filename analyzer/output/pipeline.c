@@ -686,6 +686,7 @@ int cg_pipeline_run(cg_pipeline *pl, int ctl_fd, void (*ctl)(void *), void *ctl_
 {
     pl->t0 = pl_mono();
     pl->wr.next_stats = pl->t0 + pl->cfg.stats_s;
+    pl->wr.next_pass = pl->t0 + (pl->cfg.escalate_s ? pl->cfg.escalate_s : 60);
     for (uint32_t i = 0; i < pl->nw; i++) {
         worker *w = &pl->w[i];
         if (pthread_create(&w->th, NULL, pl->ordered ? file_worker : live_worker, w)) {

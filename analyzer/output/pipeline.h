@@ -63,6 +63,7 @@
 
 #include "analyzer/engine/detectors.h"
 #include "analyzer/output/enrich.h"
+#include "analyzer/output/policy.h"
 #include "analyzer/engine/inspect.h"
 #include "analyzer/lang/rule.h"
 #include "sensor/capture.h"
@@ -105,9 +106,14 @@ typedef struct cg_pipeline_config {
     cg_inspect_config inspect;
     const cg_detectors_config *detectors; /* NULL: no detectors */
     /* the writer */
-    cg_store *store;                    /* NULL: no store (the caller opens and closes it) */
-    const char *store_dir;              /* its directory, for the summary */
-    const cg_enrich *enrich;            /* NULL: no enrichment */
+    cg_store *store;         /* NULL: no store (the caller opens and closes it) */
+    const char *store_dir;   /* its directory, for the summary */
+    const cg_enrich *enrich; /* NULL: no enrichment */
+    /* The layer policy (policy.h), or NULL: the writer applies it to each
+     * incident it creates or changes, in the batch that stores it, and runs
+     * its time pass every escalate_s seconds (0: 60) with the wall clock. */
+    const cg_policy *policy;
+    uint32_t escalate_s;
     const char *eve_path;               /* NULL: no EVE file; "-": stdout */
     uint32_t eve_types;                 /* CG_EVE_T_ALERT | CG_INSPECT_EV_* */
     uint32_t alert_fields;              /* CG_EVE_F_* */

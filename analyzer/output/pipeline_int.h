@@ -183,6 +183,8 @@ typedef struct writer {
     } * stash;
     size_t nstash, capstash;
     double next_stats;
+    double next_pass; /* the policy's next time pass (pl_mono) */
+    uint64_t escalations, reminders, passes, pass_errors; /* history entries the policy wrote */
 } writer;
 
 struct cg_pipeline {

@@ -657,6 +657,11 @@ void cg_pipeline_summary(cg_pipeline *pl, FILE *o)
                 pl->cfg.store_dir ? pl->cfg.store_dir : "the store");
     else
         fprintf(o, " (no store)\n");
+    if (pl->cfg.policy && pl->cfg.store)
+        fprintf(o,
+                "  layers     %llu escalations, %llu reminders by the policy (%llu time passes)\n",
+                (unsigned long long)wr->escalations, (unsigned long long)wr->reminders,
+                (unsigned long long)wr->passes);
     const cg_enrich *enr = pl->cfg.enrich;
     if (enr) {
         cg_enrich_dbinfo di2;

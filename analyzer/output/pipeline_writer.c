@@ -16,6 +16,10 @@
  *  - The store is written in batches: every `batch` alerts, at most a second
  *    after a batch began, and at the end. What is reported as stored is
  *    stored: a commit flushes every incident the fold created so far.
+ *  - The layer policy, when there is one, is applied to an incident in the
+ *    batch that creates or changes it (cg_policy_apply after its put), and
+ *    its time pass runs here every escalate_s seconds, into a batch: no
+ *    worker pays for either.
  */
 #include <linux/futex.h>
 #include <malloc.h>
@@ -350,6 +354,19 @@ static void fill_incident(cg_pipeline *pl, const cg_open_incident *oi, cg_incide
     }
 }
 
+/* The policy's escalations of inc, just put: in the same batch. History
+ * entries are dated by the incident's last alert (the packet's time). */
+static int escalate(cg_pipeline *pl, const cg_incident *inc)
+{
+    unsigned n = 0;
+    if (!pl->cfg.policy)
+        return 0;
+    if (cg_policy_apply(pl->cfg.policy, pl->cfg.store, inc, 0, inc->last_us, &n))
+        return -1;
+    pl->wr.escalations += n;
+    return 0;
+}
+
 static int sink(const cg_open_incident *oi, void *arg)
 {
     cg_pipeline *pl = arg;
@@ -359,7 +376,9 @@ static int sink(const cg_open_incident *oi, void *arg)
         return -1;
     cg_incident inc;
     fill_incident(pl, oi, &inc);
-    return cg_store_put(pl->cfg.store, &inc) ? -1 : 0;
+    if (cg_store_put(pl->cfg.store, &inc))
+        return -1;
+    return escalate(pl, &inc);
 }
 
 static int alert_sink(const cg_open_incident *oi, const cg_fold_alert *fa, void *arg)
@@ -493,7 +512,8 @@ static int put_context(cg_pipeline *pl, const cg_open_incident *oi, const alert_
             inc.payload_match = m->payload_match;
         }
     }
-    return cg_store_put(pl->cfg.store, &inc);
+    int rc = cg_store_put(pl->cfg.store, &inc);
+    return rc ? rc : escalate(pl, &inc);
 }
 
 static void take_alert(cg_pipeline *pl, const alert_msg *m)
@@ -797,6 +817,37 @@ static int all_done(cg_pipeline *pl)
     return 1;
 }
 
+/* The policy's time pass, into a batch (committed as any other): the
+ * store's new incidents as last committed, at the wall clock's time. A
+ * failure of the pass is said and counted; a failure of the batch stops the
+ * sensor as a put's does. */
+static void time_pass(cg_pipeline *pl, double now)
+{
+    writer *wr = &pl->wr;
+    struct timespec ts;
+    cg_policy_pass_stats ps;
+    wr->next_pass = now + (pl->cfg.escalate_s ? pl->cfg.escalate_s : 60);
+    if (ensure_batch(pl)) {
+        store_failed(pl);
+        return;
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t now_us = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    int rc = cg_policy_pass(pl->cfg.policy, pl->cfg.store, now_us, pl->cfg.batch, &ps);
+    pthread_mutex_lock(&pl->wr_mu);
+    wr->passes++;
+    wr->escalations += ps.entries - ps.reminders;
+    wr->reminders += ps.reminders;
+    pthread_mutex_unlock(&pl->wr_mu);
+    if (rc == CG_ENOMEM) {
+        wr->pass_errors++;
+        fprintf(stderr, "canhgac run: escalation pass: out of memory; next in %u s\n",
+                pl->cfg.escalate_s ? pl->cfg.escalate_s : 60);
+    } else if (rc) {
+        store_failed(pl);
+    }
+}
+
 void *pl_writer_main(void *arg)
 {
     cg_pipeline *pl = arg;
@@ -832,6 +883,8 @@ void *pl_writer_main(void *arg)
             if (wr->eve && !wr->eve_broken)
                 eve_stats(pl);
         }
+        if (pl->cfg.policy && pl->cfg.store && now >= wr->next_pass && !atomic_load(&pl->failed))
+            time_pass(pl, now);
         if (pl->cfg.stats_s && wr->eve && !wr->eve_broken && now >= wr->next_stats) {
             wr->next_stats = now + pl->cfg.stats_s;
             eve_stats(pl);
