@@ -429,6 +429,11 @@ int cgs_cev_decode(const uint8_t *p, size_t n, cg_case_event *out, const char **
 /* The outbox's records (store_outbox.c): key be64 target | be64 incident |
  * be64 seq (OUTBOX_KEY bytes). cgs_outbox_decode as the others. */
 #define OUTBOX_KEY 24
+/* The encoded size of a record of spec and error (each at most 65534
+ * bytes), and its encoding (attempts, created_us, next_us, last_us, spec,
+ * error of e), sealed. */
+size_t cgs_outbox_size(const char *spec, const char *error);
+void cgs_outbox_encode(uint8_t *p, const cg_outbox_entry *e);
 int cgs_outbox_decode(const uint8_t *p, size_t n, cg_outbox_entry *out, const char **why);
 /* One record per registered target for history entry seq of incident id
  * (written at when_us), in txn: the escalation's own transaction. An LMDB

@@ -45,12 +45,12 @@ uint64_t cg_store_outbox_key(const char *spec)
     return cgs_hash64(spec ? spec : "");
 }
 
-static size_t ob_size(const char *spec, const char *error)
+size_t cgs_outbox_size(const char *spec, const char *error)
 {
     return OUTBOX_FIXED + 2 + strlen(spec) + 1 + 2 + strlen(error) + 1 + REC_SEAL;
 }
 
-static void ob_encode(uint8_t *p, const cg_outbox_entry *e)
+void cgs_outbox_encode(uint8_t *p, const cg_outbox_entry *e)
 {
     const char *s[2] = { e->spec, e->error };
     size_t off = OUTBOX_FIXED;
@@ -136,11 +136,11 @@ int cgs_outbox_add(const cg_store *st, MDB_txn *txn, uint64_t id, uint64_t seq, 
 
     for (size_t i = 0; i < st->ob_n && !rc; i++) {
         cg_outbox_entry e = { .spec = st->ob_spec[i], .error = "", .created_us = when_us };
-        size_t n = ob_size(e.spec, e.error);
+        size_t n = cgs_outbox_size(e.spec, e.error);
         MDB_val k = { OUTBOX_KEY, key }, v;
         if (!(rec = malloc(n)))
             return ENOMEM;
-        ob_encode(rec, &e);
+        cgs_outbox_encode(rec, &e);
         ob_key(key, st->ob_key[i], id, seq);
         v = (MDB_val){ n, rec };
         rc = mdb_put(txn, st->dbi[DB_OUTBOX], &k, &v, 0);
@@ -344,12 +344,12 @@ int cg_store_outbox_failed(cg_store *st, const cg_outbox_ref *ref, uint64_t now_
         e.attempts++;
     e.next_us = next_us;
     e.last_us = now_us;
-    n = ob_size(e.spec, e.error);
+    n = cgs_outbox_size(e.spec, e.error);
     if (!(rec = malloc(n))) {
         mdb_txn_abort(txn);
         return cgs_fail(st, CG_ENOMEM, "out of memory");
     }
-    ob_encode(rec, &e);
+    cgs_outbox_encode(rec, &e);
     v = (MDB_val){ n, rec };
     rc = mdb_put(txn, st->dbi[DB_OUTBOX], &k, &v, 0);
     free(rec);
