@@ -22,6 +22,8 @@
 #  - bad input: bad --notify specs, --notify-timeout, --no-store, outbox
 #    --drain without targets: exit 2 with one line.
 #
+# E2E_QUICK=1 (the sanitizer pass): the file target's notifications are
+# not compared with every incident's history (their count and ids are).
 # E2E_NOTIFY_QUICK=1 (make test-tsan): the two runs with the notify thread
 # only (the file target, the hanging target).
 #
@@ -70,11 +72,14 @@ check "file: one line each" "$(lines "$T/n1.jsonl")" 28
 check "file: JSON (json-c)" "$?" 0
 table_of "$T/s1" > "$T/t1"
 check "file: the same incidents as without" "$(cmp -s "$T/t0" "$T/t1" && echo same)" same
-hist_of "$T/s1" > "$T/h1"
-notes_of "$T/n1.jsonl" > "$T/got1"
-check "file: 28 escalation entries in the histories" "$(lines "$T/h1")" 28
-check "file: the notifications are the history's escalations" \
-    "$(cmp -s "$T/h1" "$T/got1" && echo same || diff "$T/h1" "$T/got1" | head -5)" same
+# (E2E_QUICK: the sanitizer pass leaves out this walk of every history)
+if [ -z "$E2E_QUICK" ]; then
+    hist_of "$T/s1" > "$T/h1"
+    notes_of "$T/n1.jsonl" > "$T/got1"
+    check "file: 28 escalation entries in the histories" "$(lines "$T/h1")" 28
+    check "file: the notifications are the history's escalations" \
+        "$(cmp -s "$T/h1" "$T/got1" && echo same || diff "$T/h1" "$T/got1" | head -5)" same
+fi
 check "file: ids unique" "$(jq -r .notification_id "$T/n1.jsonl" | sort -u | wc -l | tr -d ' ')" 28
 check "file: id = ORIGIN-INCIDENT-SEQ" \
     "$(jq -r '. as $n | select($n.notification_id | test("^[0-9a-f]{32}-\($n.incident_id)-\($n.history_seq)$") | not)' "$T/n1.jsonl")" ""
