@@ -5,7 +5,7 @@
 #  - run --policy --notify file:: one JSON line (json-c parses it) per
 #    escalation, exactly the escalation entries of the incidents' histories
 #    (incident show --json), unique ids, the summary's notify line, the
-#    outbox empty after;
+#    EVE stats line's notify counters, the outbox empty after;
 #  - a hanging exec target (sleep, --notify-timeout 1): the run ends in
 #    bounded time with the same incidents and layers as a run without
 #    notify, its attempts counted (summary = the outbox's record), every
@@ -63,13 +63,17 @@ notes_of() {
 check "without notify: exit" "$?" 0
 table_of "$T/s0" > "$T/t0"
 "$CG" run -r "$T/sample.pcap" -S rules -d "$T/s1" --policy $POL --notify "file:$T/n1.jsonl" \
-    2> "$T/run1.err"
+    -o "$T/eve1.json" --stats 60 2> "$T/run1.err"
 check "file: exit" "$?" 0
 check_grep "file: the policy's escalations" "$T/run1.err" "^  layers     28 escalations, 0 reminders"
 check_grep "file: the summary" "$T/run1.err" "^  notify     28 sent, 0 pending, 0 failed attempts$"
 check "file: one line each" "$(lines "$T/n1.jsonl")" 28
 "$H" json "$T/n1.jsonl" > /dev/null 2>&1
 check "file: JSON (json-c)" "$?" 0
+# (the run's last stats line comes before the notify thread's last pass)
+check "file: the EVE stats line's counters" \
+    "$(jq -c 'select(.event_type == "stats") | .canhgac.notify | keys' "$T/eve1.json")" \
+    '["failed_attempts","pending","sent"]'
 table_of "$T/s1" > "$T/t1"
 check "file: the same incidents as without" "$(cmp -s "$T/t0" "$T/t1" && echo same)" same
 # (E2E_QUICK: the sanitizer pass leaves out this walk of every history)

@@ -412,6 +412,19 @@ static int parse_alert_fields(const char *list, uint32_t *out)
     }
 }
 
+/* The notify thread's counters in the EVE stats line and ctl stats. */
+static size_t notify_stats(void *arg, char *buf, size_t cap)
+{
+    cg_notify_stats ns;
+    int n;
+
+    cg_notify_counters(arg, &ns);
+    n = snprintf(buf, cap, "\"notify\":{\"sent\":%llu,\"pending\":%llu,\"failed_attempts\":%llu}",
+                 (unsigned long long)ns.sent, (unsigned long long)ns.pending,
+                 (unsigned long long)ns.failed);
+    return n > 0 ? (size_t)n : 0;
+}
+
 int cg_cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -879,6 +892,10 @@ int cg_cmd_run(int argc, char **argv)
     pc.batch = batch;
     pc.progress = progress;
     pc.stats_s = stats_s;
+    if (notify) {
+        pc.extra_stats = notify_stats;
+        pc.extra_stats_arg = notify;
+    }
     pc.pcap_dir = pcap_dir;
     pc.pcap_max = (uint64_t)pcap_mib << 20;
     int code = CG_EXIT_INPUT;

@@ -61,6 +61,7 @@ struct cg_notify {
     unsigned period_ms;
     pthread_t th;
     uint64_t sent, failed;
+    uint64_t pending; /* as counted after the thread's last pass */
 };
 
 static double mono(void)
@@ -606,8 +607,10 @@ static void *drainer(void *arg)
         if (nf->stop)
             break;
         pthread_mutex_unlock(&nf->mu);
+        cg_notify_stats st;
         if (cg_notify_drain(nf, 0, 0))
             fprintf(stderr, "canhgac: notify: %s\n", cg_store_error(nf->st));
+        cg_notify_stats_get(nf, &st); /* counts pending */
         pthread_mutex_lock(&nf->mu);
     }
     pthread_mutex_unlock(&nf->mu);
@@ -660,8 +663,18 @@ void cg_notify_stats_get(cg_notify *nf, cg_notify_stats *out)
             pending += p.n;
     }
     pthread_mutex_lock(&nf->mu);
+    nf->pending = pending;
     out->sent = nf->sent;
     out->failed = nf->failed;
     pthread_mutex_unlock(&nf->mu);
     out->pending = pending;
+}
+
+void cg_notify_counters(cg_notify *nf, cg_notify_stats *out)
+{
+    pthread_mutex_lock(&nf->mu);
+    out->sent = nf->sent;
+    out->failed = nf->failed;
+    out->pending = nf->pending;
+    pthread_mutex_unlock(&nf->mu);
 }

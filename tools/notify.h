@@ -74,6 +74,9 @@ void cg_notify_stop(cg_notify *nf, double final_s);
 
 /* The counters (pending counted in the store now). */
 void cg_notify_stats_get(cg_notify *nf, cg_notify_stats *out);
+/* The same without reading the store: pending as the thread counted it
+ * after its last pass. Any thread (the EVE stats line, ctl stats). */
+void cg_notify_counters(cg_notify *nf, cg_notify_stats *out);
 
 /* The notification of outbox record e as one JSON line (no newline) in a
  * malloc'ed string in *out; 0, CG_ENOTFOUND (incident or entry missing),
