@@ -481,6 +481,7 @@ static int drain_target(cg_notify *nf, const struct target *t, int force, double
     struct collect *c = malloc(sizeof *c);
     char err[CG_OUTBOX_ERROR_MAX];
     int rc = 0, stop = 0;
+    size_t sent;
 
     if (!c)
         return CG_ENOMEM;
@@ -490,6 +491,7 @@ static int drain_target(cg_notify *nf, const struct target *t, int force, double
         c->force = force;
         c->n = 0;
         c->more = 0;
+        sent = 0;
         if ((rc = cg_store_outbox_list(nf->st, t->key, collect_cb, c)) != 0)
             break;
         if (t->kind == T_FILE || t->kind == T_SYSLOG) {
@@ -534,7 +536,7 @@ static int drain_target(cg_notify *nf, const struct target *t, int force, double
             if (!rc && ok) {
                 rc = cg_store_outbox_done(nf->st, c->v, ok, NULL);
                 if (!rc)
-                    count_sent(nf, ok);
+                    count_sent(nf, ok), sent += ok;
             }
         } else {
             for (size_t i = 0; i < c->n && !rc && !stop; i++) {
@@ -559,14 +561,17 @@ static int drain_target(cg_notify *nf, const struct target *t, int force, double
                     stop = 1;
                 } else if ((rc = cg_store_outbox_done(nf->st, &c->v[i], 1, NULL)) == 0) {
                     count_sent(nf, 1);
+                    sent++;
                 }
                 free(js);
             }
         }
         if (deadline > 0 && mono() >= deadline)
             stop = 1;
-        /* a forced pass tries the head once: after a failure, stop */
-    } while (!rc && !stop && c->more);
+        /* a forced pass tries the head once: after a failure, stop; and a
+         * round that sent nothing (records that cannot be built) would read
+         * the same records again */
+    } while (!rc && !stop && c->more && sent > 0);
     free(c);
     return rc;
 }
