@@ -18,6 +18,7 @@
 #    notification id is delivered again, every one is delivered, nothing
 #    is lost or pending;
 #  - a file target that cannot be written: failed, pending, the error;
+#  - syslog: every notification handed to syslog(3), none pending;
 #  - the schema 6 store (tests/data/store-v6) migrated, with its notice;
 #  - bad input: bad --notify specs, --notify-timeout, --no-store, outbox
 #    --drain without targets: exit 2 with one line.
@@ -167,6 +168,11 @@ check "unwritable file: exit" "$?" 0
 check "unwritable file: pending" "$(sed -n 2p "$T/e5.out")" "notify: 0 sent, $h3 pending, 1 failed attempts"
 check "unwritable file: the error" "$("$CG" outbox -d "$T/s5" --json | jq -r 'select(.attempts > 0) | .last_error')" \
     "file: $T/none/n.jsonl: No such file or directory"
+
+# ---- syslog ------------------------------------------------------------------------------------
+cp -r "$T/s0" "$T/s6"
+"$CG" escalate -d "$T/s6" -p $POL --now 2025-11-24T08:16:00 --notify syslog > "$T/e6.out" 2>&1
+check "syslog: all sent" "$(sed -n 2p "$T/e6.out")" "notify: $h3 sent, 0 pending, 0 failed attempts"
 
 # ---- the schema 6 store ------------------------------------------------------------------------
 mkdir -p "$T/v6" && cp tests/data/store-v6/data.mdb "$T/v6/"
