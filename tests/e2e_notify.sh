@@ -20,13 +20,16 @@
 #  - a file target that cannot be written: failed, pending, the error;
 #  - syslog: every notification handed to syslog(3), none pending;
 #  - the schema 6 store (tests/data/store-v6) migrated, with its notice;
+#  - live: a capture through a FIFO held open, the time pass every second
+#    and the notify thread beside the writer: every escalation and
+#    reminder notified once;
 #  - bad input: bad --notify specs, --notify-timeout, --no-store, outbox
 #    --drain without targets: exit 2 with one line.
 #
 # E2E_QUICK=1 (the sanitizer pass): the file target's notifications are
 # not compared with every incident's history (their count and ids are).
-# E2E_NOTIFY_QUICK=1 (make test-tsan): the two runs with the notify thread
-# only (the file target, the hanging target).
+# E2E_NOTIFY_QUICK=1 (make test-tsan): the runs with the notify thread
+# only (the file target, the hanging target, live).
 #
 # Usage: tests/e2e_notify.sh BUILD_DIR   (from the top of the tree)
 B=${1:-build}
@@ -114,6 +117,24 @@ check "hang: the error" "$(jq -r 'select(.attempts > 0) | .last_error' "$T/ob2.j
     "exec: no exit after 1 s: killed"
 check "hang: no process left" "$(pgrep -f 'sleep 1037' || echo none)" none
 check "hang: the target's line" "$("$CG" outbox -d "$T/s2" | head -1)" "exec:sleep 1037: 28 pending"
+
+# ---- live: the notify thread beside the writer ------------------------------------------
+# The capture comes through a FIFO held open 2.5 s: the time pass every
+# second (the wall clock: every step of the 2025 incidents is due) and the
+# notify thread's passes run while the sensor runs.
+mkfifo "$T/fifo"
+"$CG" run -r "$T/fifo" -S rules -d "$T/s7" -w 1 --policy $POL --escalate-every 1 \
+    --notify "file:$T/n7.jsonl" 2> "$T/run7.err" &
+pid=$!
+(cat "$T/sample.pcap"; sleep 2.5) > "$T/fifo"
+wait $pid
+check "live: exit" "$?" 0
+e7=$(sed -n 's/^  layers     \([0-9]*\) escalations, \([0-9]*\) reminders.*/\1 + \2/p' "$T/run7.err")
+n7=$(($e7))
+check "live: the time pass reminded" "$([ "$n7" -gt 28 ] && echo yes || echo "no: $e7")" yes
+check_grep "live: the summary" "$T/run7.err" "^  notify     $n7 sent, 0 pending, 0 failed attempts$"
+check "live: one line each" "$(lines "$T/n7.jsonl")" "$n7"
+check "live: ids unique" "$(jq -r .notification_id "$T/n7.jsonl" | sort -u | wc -l | tr -d ' ')" "$n7"
 
 if [ -n "$E2E_NOTIFY_QUICK" ]; then
     e2e_done notify
