@@ -33,6 +33,8 @@ static const char main_usage[] =
     "  policy check  the layer policy (rules/layers.conf): one line per problem\n"
     "  escalate     the layer policy's time pass over a store (run --policy makes it\n"
     "               every minute)\n"
+    "  outbox       the notifications of escalations still owed to notify targets;\n"
+    "               --drain delivers them\n"
     "  version      print the version\n"
     "\n"
     "`canhgac COMMAND --help` describes each command.\n"
@@ -69,7 +71,7 @@ int main(int argc, char **argv)
     }
     static char prefix[32];
     if (!strcmp(cmd, "run") || !strcmp(cmd, "query") || !strcmp(cmd, "incident") ||
-        !strcmp(cmd, "store") || !strcmp(cmd, "escalate")) {
+        !strcmp(cmd, "store") || !strcmp(cmd, "escalate") || !strcmp(cmd, "outbox")) {
         snprintf(prefix, sizeof prefix, "canhgac %s", cmd);
         cg_store_fault_exit(prefix, STDERR_FILENO, CG_EXIT_INPUT, CG_EXIT_FAIL);
     }
@@ -93,6 +95,8 @@ int main(int argc, char **argv)
         return cg_cmd_policy(argc - 1, argv + 1);
     if (!strcmp(cmd, "escalate"))
         return store_exit(cg_cmd_escalate(argc - 1, argv + 1));
+    if (!strcmp(cmd, "outbox"))
+        return store_exit(cg_cmd_outbox(argc - 1, argv + 1));
     fprintf(stderr, "canhgac: unknown command '%s'\n%s", cmd, main_usage);
     return CG_EXIT_INPUT;
 }
