@@ -309,7 +309,14 @@ typedef struct cg_evidence {
 } cg_evidence;
 
 /* What a history entry records. */
-enum { CG_HIST_STATUS = 1, CG_HIST_ASSIGNEE, CG_HIST_SEVERITY, CG_HIST_NOTE, CG_HIST_ESCALATE };
+enum {
+    CG_HIST_STATUS = 1,
+    CG_HIST_ASSIGNEE,
+    CG_HIST_SEVERITY,
+    CG_HIST_NOTE,
+    CG_HIST_ESCALATE,
+    CG_HIST_SHARE
+};
 
 typedef struct cg_history {
     uint64_t seq; /* 0, 1, ... per incident, in the order of the changes */
@@ -321,7 +328,9 @@ typedef struct cg_history {
      * override, "" when it was the fold's. ASSIGNEE: old_text/new_text.
      * NOTE: the text is new_text. ESCALATE (schema 6): old_num/new_num are
      * the CG_LAYER bits before and after, new_text what decided it (the
-     * policy's clause, "layers.conf:12"), old_text "". */
+     * policy's clause, "layers.conf:12"), old_text "". SHARE: the incident
+     * was sent out (`canhgac share`): new_text says where ("shared in
+     * bundle--UUID (TLP:AMBER) to FILE"), old_text "", the nums 0. */
     uint32_t old_num, new_num;
     const char *old_text, *new_text;
 } cg_history;
@@ -415,6 +424,17 @@ int cg_store_note_add(cg_store *st, uint64_t id, const char *who, uint64_t when_
 #define CG_ESC_ONCE 0x2
 int cg_store_escalate(cg_store *st, uint64_t id, uint8_t layers, unsigned flags, const char *why,
                       const char *who, uint64_t when_us, int *added);
+
+/* ---- sharing ---------------------------------------------------------- */
+
+/* Appends one CG_HIST_SHARE entry (new_text text: 1..1024 bytes, what was
+ * shared where) to incident id's history; the record itself is not
+ * rewritten (no field changes; the entry is a leaf of the log as every
+ * history entry is). As cg_store_escalate: in the writer's open batch when
+ * there is one, else one short write transaction of its own. CG_ENOTFOUND
+ * for no such incident. Whether an incident was shared: a SHARE entry in
+ * its history (cg_store_history). */
+int cg_store_shared(cg_store *st, uint64_t id, const char *text, const char *who, uint64_t when_us);
 
 /* ---- readers ----------------------------------------------------------- */
 
