@@ -85,6 +85,15 @@ static void test_shipped(void)
     CHECK_EQ_U(d.errors, 0);
     CHECK_EQ_U(d.warnings, 0);
     CHECK(cg_policy_nclauses(p) >= 5);
+    {
+        uint32_t ack = 0, res = 0;
+        CHECK_EQ_U(cg_policy_target(p, 1, &ack, &res), 1);
+        CHECK_EQ_U(ack, 15 * 60);
+        CHECK_EQ_U(res, 4 * 3600);
+        CHECK_STR(cg_policy_identity(p), "Công an tỉnh Tuyên Quang");
+        CHECK_STR(cg_policy_tlp(p), "amber");
+        CHECK_EQ_U(cg_policy_share_allow(p), 0);
+    }
     /* a confirmed intrusion from abroad against an agency: all four at once */
     cg_incident x = inc0();
     cg_policy_action a[16];
@@ -560,6 +569,95 @@ static void test_hostile(void)
     }
 }
 
+/* target, identity, share: what they set, and their errors at their line */
+static void test_directives(void)
+{
+    struct diags d;
+    uint32_t ack = 1, res = 1;
+    cg_policy *p = parse("# targets\n"
+                         "target high acknowledge 15m resolve 4h\n"
+                         "target medium resolve 3d\n"
+                         "target info ack 1h30m\n"
+                         "identity \"Công an tỉnh Tuyên Quang\"\n"
+                         "share tlp amber+strict\n"
+                         "share allow internal-addresses\n"
+                         "share allow payloads, agency-names\n"
+                         "when any: layers 1\n",
+                         &d);
+    CHECK(p != NULL);
+    CHECK_EQ_U(d.errors + d.warnings, 0);
+    CHECK_EQ_U(cg_policy_target(p, 1, &ack, &res), 1);
+    CHECK_EQ_U(ack, 15 * 60);
+    CHECK_EQ_U(res, 4 * 3600);
+    CHECK_EQ_U(cg_policy_target_line(p, 1), 2);
+    CHECK_EQ_U(cg_policy_target(p, 2, &ack, &res), 1);
+    CHECK_EQ_U(ack, 0);
+    CHECK_EQ_U(res, 3 * 86400);
+    CHECK_EQ_U(cg_policy_target(p, 3, &ack, &res), 0);
+    CHECK_EQ_U(cg_policy_target_line(p, 3), 0);
+    CHECK_EQ_U(cg_policy_target(p, 4, &ack, NULL), 1);
+    CHECK_EQ_U(ack, 5400);
+    CHECK_EQ_U(cg_policy_target(p, 200, &ack, NULL), 1); /* info: 4 and below */
+    CHECK_EQ_U(cg_policy_target_line(p, 200), 4);
+    CHECK_STR(cg_policy_identity(p), "Công an tỉnh Tuyên Quang");
+    CHECK_STR(cg_policy_tlp(p), "amber+strict");
+    CHECK_EQ_U(cg_policy_share_allow(p), CG_SHARE_INTERNAL | CG_SHARE_AGENCY | CG_SHARE_PAYLOAD);
+    CHECK_STR(cg_policy_name(p), "layers.conf");
+    CHECK_EQ_U(cg_policy_nclauses(p), 1);
+    cg_policy_destroy(p);
+
+    /* none of them: nothing set, nothing allowed */
+    p = parse("when any: layers 1\n", &d);
+    CHECK(p != NULL);
+    CHECK_EQ_U(cg_policy_target(p, 1, &ack, &res), 0);
+    CHECK(cg_policy_identity(p) == NULL);
+    CHECK(cg_policy_tlp(p) == NULL);
+    CHECK_EQ_U(cg_policy_share_allow(p), 0);
+    cg_policy_destroy(p);
+    CHECK_EQ_U(cg_policy_target(NULL, 1, &ack, &res), 0);
+
+    static const struct {
+        const char *text, *want;
+        unsigned line;
+    } bad[] = {
+        { "target severe acknowledge 1h\n", "target: unknown severity 'severe'", 1 },
+        { "target high\n", "'acknowledge DURATION' or 'resolve DURATION' expected", 1 },
+        { "target high acknowledge 15x\n", "target high: a duration expected", 1 },
+        { "target high acknowledge 400d\n", "target high: a duration expected", 1 },
+        { "target high acknowledge 1h acknowledge 2h\n", "'acknowledge' twice", 1 },
+        { "target high acknowledge 1h page 2\n", "the end of the line expected after the target",
+          1 },
+        { "target high ack 1h\ntarget high resolve 2h\n", "target high: already set at line 1", 2 },
+        { "identity\n", "identity: a name expected", 1 },
+        { "identity \"\"\n", "identity: a name expected", 1 },
+        { "identity a\nidentity b\n", "identity: already set at line 1", 2 },
+        { "identity \"a\" b\n", "the end of the line expected after the identity", 1 },
+        { "share tlp orange\n", "share tlp: unknown TLP 'orange'", 1 },
+        { "share tlp white\n", "unknown TLP 'white'", 1 },
+        { "share tlp red\nshare tlp red\n", "share tlp: already set at line 1", 2 },
+        { "share allow everything\n", "share allow: internal-addresses, agency-names or payloads",
+          1 },
+        { "share allow payloads,\n", "share allow: internal-addresses", 1 },
+        { "share nothing\n", "'share tlp NAME' or 'share allow WHAT' expected", 1 },
+        { "sharing tlp red\n", "a line begins with 'when', 'target', 'identity' or 'share'", 1 },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        p = parse(bad[i].text, &d);
+        CHECK(p == NULL);
+        CHECK_EQ_U(d.errors, 1);
+        CHECK_EQ_U(d.lines[0], bad[i].line);
+        if (!strstr(d.text, bad[i].want))
+            fprintf(stderr, "directive %zu: %s", i, d.text);
+        CHECK_CONTAINS(d.text, bad[i].want);
+        cg_policy_destroy(p);
+    }
+    p = parse("target low acknowledge 1d resolve 1h\n", &d);
+    CHECK(p != NULL);
+    CHECK_EQ_U(d.warnings, 1);
+    CHECK_CONTAINS(d.text, "1:warning: target low: the time to resolve is shorter");
+    cg_policy_destroy(p);
+}
+
 int main(void)
 {
     snprintf(root, sizeof root, "/tmp/cg_policy_XXXXXX");
@@ -570,6 +668,7 @@ int main(void)
     test_shipped();
     test_errors();
     test_warnings();
+    test_directives();
     test_match();
     test_clock();
     test_store();

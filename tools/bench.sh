@@ -27,7 +27,9 @@
 #      the analysts' queries over them (BENCH_INCIDENTS, default 10,000,000;
 #      about 5.5 GB under BENCH_DIR);
 #   7. the layer policy's time pass over 1,000,000 incidents, writing and
-#      with nothing owed (tools/bench_layers.sh).
+#      with nothing owed (tools/bench_layers.sh), and its cost inside `run`:
+#      without and with --policy (--escalate-every 1), alternating
+#      (tools/bench_policy_run.sh).
 # BENCH_BYTES overrides the capture size; BENCH_RUNS the number of runs.
 set -e
 B=${1:-build}
@@ -75,3 +77,4 @@ rm -rf "$W/store"
 rm -rf "$W/store"
 echo "== the layer policy's time pass (tools/bench_layers.sh)"
 sh tools/bench_layers.sh "$B"
+sh tools/bench_policy_run.sh "$B"

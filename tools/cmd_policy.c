@@ -24,7 +24,8 @@ static const char policy_usage[] =
     "clause that matches decides), a step to a layer the clause gives sooner.\n"
     "Errors: an unknown field, a bad value or duration, a layer that does not\n"
     "exist (the layers are 1 to 4), a line that is not a clause. A file with\n"
-    "no error ends with one line: \"FILE: N clauses, W warnings\".\n"
+    "no error ends with the line \"FILE: N clauses, W warnings\", then one line per\n"
+    "target, the identity, and what sharing allows.\n"
     "\n"
     "The format (README.md, \"Layers\"), one clause per line:\n"
     "  when CONDITION and ... : layers N N; after DURATION layer N; after DURATION remind\n"
@@ -73,6 +74,52 @@ int cg_cli_policy_load(const char *prog, const char *path, FILE *f, cg_policy **
     return rc ? CG_EXIT_INPUT : CG_EXIT_OK;
 }
 
+/* A duration as the file would say it: 1h30m, 15m, 3d. */
+static void fmt_dur(uint32_t s, char *buf, size_t len)
+{
+    static const struct {
+        uint32_t n;
+        char u;
+    } units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+    size_t off = 0;
+
+    buf[0] = 0;
+    for (size_t i = 0; i < 4 && s && off < len; i++)
+        if (s >= units[i].n) {
+            off += (size_t)snprintf(buf + off, len - off, "%u%c", s / units[i].n, units[i].u);
+            s %= units[i].n;
+        }
+}
+
+/* The directives, one indented line each: what reports and share will use. */
+static void print_directives(const cg_policy *p)
+{
+    static const char *const sev[] = { "high", "medium", "low", "info" };
+    unsigned allow = cg_policy_share_allow(p);
+
+    for (uint8_t i = 1; i <= 4; i++) {
+        uint32_t ack = 0, res = 0;
+        char a[32], r[32];
+        if (!cg_policy_target(p, i, &ack, &res))
+            continue;
+        fmt_dur(ack, a, sizeof a);
+        fmt_dur(res, r, sizeof r);
+        printf("  target %s: acknowledge %s, resolve %s (line %u)\n", sev[i - 1], ack ? a : "-",
+               res ? r : "-", cg_policy_target_line(p, i));
+    }
+    if (cg_policy_identity(p))
+        printf("  identity: %s\n", cg_policy_identity(p));
+    char what[80] = "";
+    static const char *const names[] = { "internal-addresses", "agency-names", "payloads" };
+    for (unsigned b = 0; b < 3; b++)
+        if (allow & (1u << b)) {
+            size_t n = strlen(what);
+            snprintf(what + n, sizeof what - n, "%s%s", n ? ", " : "", names[b]);
+        }
+    printf("  share: tlp %s; allows %s\n", cg_policy_tlp(p) ? cg_policy_tlp(p) : "(none)",
+           allow ? what : "nothing internal");
+}
+
 int cg_cmd_policy(int argc, char **argv)
 {
     int ret = CG_EXIT_OK, nfiles = 0;
@@ -104,10 +151,11 @@ int cg_cmd_policy(int argc, char **argv)
         unsigned nerr = 0, nwarn = 0;
         int rc = cg_cli_policy_load(NULL, argv[i], stdout, &p, &nerr, &nwarn);
         nfiles++;
-        if (rc == CG_EXIT_OK)
+        if (rc == CG_EXIT_OK) {
             printf("%s: %zu clause%s, %u warning%s\n", argv[i], cg_policy_nclauses(p),
                    cg_policy_nclauses(p) == 1 ? "" : "s", nwarn, nwarn == 1 ? "" : "s");
-        else if (nerr > 1)
+            print_directives(p);
+        } else if (nerr > 1)
             fprintf(stderr, "canhgac policy check: %s: %u errors\n", argv[i], nerr);
         cg_policy_destroy(p);
         if (rc > ret)

@@ -103,11 +103,26 @@ struct clause {
     struct step steps[CG_POLICY_STEPS_MAX];
 };
 
+/* A severity's time targets (target lines): index 0 high, 1 medium, 2 low,
+ * 3 info (severity 4 and below in gravity). */
+struct target {
+    uint32_t ack_s, resolve_s; /* 0: not set */
+    unsigned line;             /* 0: no target line */
+};
+
 struct cg_policy {
     char name[64];
     size_t n;
     struct clause *c;
+    struct target tgt[4];
+    char identity[TEXT_MAX + 1]; /* "": none */
+    unsigned identity_line;
+    unsigned share_allow; /* CG_SHARE_* */
+    char tlp[16];         /* "": none */
+    unsigned tlp_line;
 };
+
+static const char *const tlp_names[] = { "clear", "green", "amber", "amber+strict", "red" };
 
 /* ---- diagnostics ---------------------------------------------------------- */
 
@@ -529,9 +544,151 @@ static int parse_action(ctx *x, lexer *l, struct clause *cl)
     return -1;
 }
 
-/* One line: 1 and *cl for a clause, 0 for none (blank, comment), -1 for an
- * error said. */
-static int parse_line(ctx *x, const char *s, size_t n, struct clause *cl)
+/* The end of a directive's line; 0, or -1 with an error said. */
+static int line_end(ctx *x, const lexer *l, const char *what)
+{
+    if (l->t == T_END)
+        return 0;
+    diag(x, 0, x->line, "the end of the line expected after %s, found %s", what, tok_name(l));
+    return -1;
+}
+
+/* target SEVERITY acknowledge DURATION [resolve DURATION] (either order,
+ * at least one). l is past "target". 0, or -1 with an error said. */
+static int parse_target(ctx *x, lexer *l, cg_policy *p)
+{
+    struct target t = { .line = x->line };
+    unsigned si;
+
+    if (l->t != T_WORD) {
+        diag(x, 0, x->line,
+             "a severity expected after 'target' (high, medium, low, info), found %s", tok_name(l));
+        return -1;
+    }
+    for (si = 0; si < 4 && strcasecmp(l->text, sev_names[si]); si++)
+        ;
+    if (si == 4) {
+        diag(x, 0, x->line, "target: unknown severity '%s' (high, medium, low, info)", l->text);
+        return -1;
+    }
+    if (p->tgt[si].line) {
+        diag(x, 0, x->line, "target %s: already set at line %u", sev_names[si], p->tgt[si].line);
+        return -1;
+    }
+    next(l);
+    while (l->t == T_WORD) {
+        int ack = !strcasecmp(l->text, "acknowledge") || !strcasecmp(l->text, "ack");
+        int res = !strcasecmp(l->text, "resolve");
+        uint32_t *slot = ack ? &t.ack_s : &t.resolve_s;
+        if (!ack && !res)
+            break;
+        if (*slot) {
+            diag(x, 0, x->line, "target %s: '%s' twice", sev_names[si], l->text);
+            return -1;
+        }
+        next(l);
+        if (l->t != T_WORD || parse_duration(l->text, slot)) {
+            diag(x, 0, x->line,
+                 "target %s: a duration expected (90s, 15m, 4h, 3d, 2w, 1h30m; at most 366d), "
+                 "found %s",
+                 sev_names[si], tok_name(l));
+            return -1;
+        }
+        next(l);
+    }
+    if (!t.ack_s && !t.resolve_s) {
+        diag(x, 0, x->line,
+             "target %s: 'acknowledge DURATION' or 'resolve DURATION' expected, found %s",
+             sev_names[si], tok_name(l));
+        return -1;
+    }
+    if (line_end(x, l, "the target"))
+        return -1;
+    if (t.ack_s && t.resolve_s && t.resolve_s < t.ack_s)
+        diag(x, 1, x->line,
+             "target %s: the time to resolve is shorter than the time to acknowledge",
+             sev_names[si]);
+    p->tgt[si] = t;
+    return 0;
+}
+
+/* identity "NAME" | share tlp NAME | share allow WHAT, WHAT... l is at the
+ * directive's first word. 0, or -1 with an error said. */
+static int parse_share(ctx *x, lexer *l, cg_policy *p)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } allow[] = { { "internal-addresses", CG_SHARE_INTERNAL },
+                  { "agency-names", CG_SHARE_AGENCY },
+                  { "payloads", CG_SHARE_PAYLOAD } };
+
+    if (!strcasecmp(l->text, "identity")) {
+        next(l);
+        if ((l->t != T_WORD && l->t != T_STR) || !l->text[0] || l->toolong) {
+            diag(x, 0, x->line,
+                 "identity: a name expected (\"Công an tỉnh Tuyên Quang\"), found %s",
+                 l->toolong ? "a value longer than 255 bytes" : tok_name(l));
+            return -1;
+        }
+        if (p->identity_line) {
+            diag(x, 0, x->line, "identity: already set at line %u", p->identity_line);
+            return -1;
+        }
+        snprintf(p->identity, sizeof p->identity, "%s", l->text);
+        p->identity_line = x->line;
+        next(l);
+        return line_end(x, l, "the identity");
+    }
+    next(l); /* share */
+    if (l->t == T_WORD && !strcasecmp(l->text, "tlp")) {
+        unsigned i;
+        next(l);
+        for (i = 0; l->t == T_WORD && i < 5 && strcasecmp(l->text, tlp_names[i]); i++)
+            ;
+        if (l->t != T_WORD || i == 5) {
+            diag(x, 0, x->line,
+                 "share tlp: unknown TLP '%s' (clear, green, amber, amber+strict, red)",
+                 tok_name(l));
+            return -1;
+        }
+        if (p->tlp_line) {
+            diag(x, 0, x->line, "share tlp: already set at line %u", p->tlp_line);
+            return -1;
+        }
+        snprintf(p->tlp, sizeof p->tlp, "%s", tlp_names[i]);
+        p->tlp_line = x->line;
+        next(l);
+        return line_end(x, l, "the TLP");
+    }
+    if (l->t == T_WORD && !strcasecmp(l->text, "allow")) {
+        next(l);
+        for (;;) {
+            unsigned i;
+            for (i = 0; l->t == T_WORD && i < 3 && strcasecmp(l->text, allow[i].name); i++)
+                ;
+            if (l->t != T_WORD || i == 3) {
+                diag(x, 0, x->line,
+                     "share allow: internal-addresses, agency-names or payloads expected, "
+                     "found %s",
+                     tok_name(l));
+                return -1;
+            }
+            p->share_allow |= allow[i].bit;
+            next(l);
+            if (l->t != T_COMMA)
+                break;
+            next(l);
+        }
+        return line_end(x, l, "what sharing allows");
+    }
+    diag(x, 0, x->line, "'share tlp NAME' or 'share allow WHAT' expected, found %s", tok_name(l));
+    return -1;
+}
+
+/* One line: 1 and *cl for a clause, 0 for none (blank, comment, a
+ * directive taken into p), -1 for an error said. */
+static int parse_line(ctx *x, cg_policy *p, const char *s, size_t n, struct clause *cl)
 {
     lexer l = { .p = s, .end = s + n };
 
@@ -540,8 +697,15 @@ static int parse_line(ctx *x, const char *s, size_t n, struct clause *cl)
     next(&l);
     if (l.t == T_END)
         return 0;
+    if (l.t == T_WORD && !strcasecmp(l.text, "target")) {
+        next(&l);
+        return parse_target(x, &l, p);
+    }
+    if (l.t == T_WORD && (!strcasecmp(l.text, "identity") || !strcasecmp(l.text, "share")))
+        return parse_share(x, &l, p);
     if (l.t != T_WORD || strcasecmp(l.text, "when")) {
-        diag(x, 0, x->line, "a clause begins with 'when', found %s", tok_name(&l));
+        diag(x, 0, x->line, "a line begins with 'when', 'target', 'identity' or 'share', found %s",
+             tok_name(&l));
         return -1;
     }
     next(&l);
@@ -859,7 +1023,7 @@ int cg_policy_parse(cg_policy **out, const char *name, const char *text, size_t 
             diag(&x, 0, x.line, "a NUL byte in the line");
             continue;
         }
-        rc = parse_line(&x, s, n, &cl);
+        rc = parse_line(&x, p, s, n, &cl);
         if (rc <= 0)
             continue;
         if (p->n == CG_POLICY_CLAUSES_MAX) {
@@ -1008,6 +1172,53 @@ static int cond_holds(const struct cond *c, const cg_incident *inc)
     if (c->op == OP_NOTIN)
         return !num_in(c, v);
     return cmp_ok(ordinal(k, v), c->op, ordinal(k, c->num[0]));
+}
+
+/* Severity 1 high, 2 medium, 3 low, 4.. info: its target slot. */
+static unsigned sev_slot(uint8_t sev)
+{
+    return sev == 0 ? 0 : sev >= 4 ? 3 : (unsigned)sev - 1;
+}
+
+int cg_policy_target(const cg_policy *p, uint8_t sev, uint32_t *ack_s, uint32_t *resolve_s)
+{
+    const struct target *t;
+
+    if (!p)
+        return 0;
+    t = &p->tgt[sev_slot(sev)];
+    if (!t->line)
+        return 0;
+    if (ack_s)
+        *ack_s = t->ack_s;
+    if (resolve_s)
+        *resolve_s = t->resolve_s;
+    return 1;
+}
+
+unsigned cg_policy_target_line(const cg_policy *p, uint8_t sev)
+{
+    return p ? p->tgt[sev_slot(sev)].line : 0;
+}
+
+const char *cg_policy_identity(const cg_policy *p)
+{
+    return p && p->identity[0] ? p->identity : NULL;
+}
+
+unsigned cg_policy_share_allow(const cg_policy *p)
+{
+    return p ? p->share_allow : 0;
+}
+
+const char *cg_policy_tlp(const cg_policy *p)
+{
+    return p && p->tlp[0] ? p->tlp : NULL;
+}
+
+const char *cg_policy_name(const cg_policy *p)
+{
+    return p ? p->name : NULL;
 }
 
 size_t cg_policy_nclauses(const cg_policy *p)

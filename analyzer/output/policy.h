@@ -37,6 +37,20 @@
  *   X alone is either side: = and in hold when one side matches, != and
  *   not in when neither does. Text compares case-insensitively.
  *
+ * Directives, beside the clauses (each at most once, except share allow):
+ *
+ *     target SEVERITY acknowledge DURATION [resolve DURATION]
+ *                    the time an incident of that severity (high medium low
+ *                    info) may take to be acknowledged (its status leaves
+ *                    new) and to be resolved (resolved or false-positive);
+ *                    reports list the breaches. Either may be alone.
+ *     identity "NAME"                the SOC's identity in shared bundles
+ *     share tlp NAME                 the default TLP 2.0 marking of a share:
+ *                                    clear green amber amber+strict red
+ *     share allow WHAT [, WHAT...]   what may leave in a shared bundle:
+ *                                    internal-addresses agency-names payloads
+ *                                    (none of them when no line allows it)
+ *
  * Semantics:
  *  - Clauses are tried in file order; the first whose conditions all hold
  *    decides, as a firewall's rules do. No clause: the policy adds nothing
@@ -108,6 +122,28 @@ size_t cg_policy_decide(const cg_policy *p, const cg_incident *inc, uint64_t now
                         cg_policy_action *out, size_t max);
 /* The cause of a: "layers.conf:12", "layers.conf:12: after 15m". */
 void cg_policy_why(const cg_policy *p, const cg_policy_action *a, char *buf, size_t len);
+
+/* The time targets of severity sev (1 high, 2 medium, 3 low, 4.. info): 1
+ * with *ack_s and *resolve_s (0: that one is not set; NULL allowed) when a
+ * target line covers it, 0 when none does. */
+int cg_policy_target(const cg_policy *p, uint8_t sev, uint32_t *ack_s, uint32_t *resolve_s);
+/* The line of sev's target, 0 when none. */
+unsigned cg_policy_target_line(const cg_policy *p, uint8_t sev);
+/* The SOC's identity name, NULL when the file names none. */
+const char *cg_policy_identity(const cg_policy *p);
+/* What may leave in a shared bundle (share allow): CG_SHARE_* bits, 0 by
+ * default. Internal: the asset file's addresses, RFC 1918/4193, loopback,
+ * link-local. Agency: the asset file's agency and zone names. Payload:
+ * evidence bytes, URIs and URLs, user agents, matched text. */
+#define CG_SHARE_INTERNAL 0x1
+#define CG_SHARE_AGENCY 0x2
+#define CG_SHARE_PAYLOAD 0x4
+unsigned cg_policy_share_allow(const cg_policy *p);
+/* The default TLP ("clear" "green" "amber" "amber+strict" "red"), NULL when
+ * the file names none. */
+const char *cg_policy_tlp(const cg_policy *p);
+/* The file's base name ("layers.conf"), as the causes say it. */
+const char *cg_policy_name(const cg_policy *p);
 
 /* The history's "who" of every escalation the policy makes. */
 #define CG_POLICY_WHO "policy"
