@@ -464,9 +464,10 @@ static int show_history(const cg_history *h, void *arg)
             }
         }
         putchar('}');
-    } else if (h->kind == CG_HIST_NOTE || h->kind == CG_HIST_SHARE) {
-        printf("  %s  %-12s %s: %s\n", t, h->who, h->kind == CG_HIST_NOTE ? "note" : "shared",
-               h->new_text);
+    } else if (h->kind == CG_HIST_NOTE) {
+        printf("  %s  %-12s note: %s\n", t, h->who, h->new_text);
+    } else if (h->kind == CG_HIST_SHARE) {
+        printf("  %s  %-12s %s\n", t, h->who, h->new_text); /* "shared in bundle--..." */
     } else {
         hist_value(h, 0, a, sizeof a);
         hist_value(h, 1, b, sizeof b);
