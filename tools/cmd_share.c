@@ -684,14 +684,17 @@ static int share_incident(const cg_incident *inc, void *arg)
             free(pay);
         }
     }
-    arr = json_object_new_array();
+    arr = json_object_new_array(); /* left out when empty: STIX lists are never empty */
     if (!(s->allow & CG_SHARE_INTERNAL))
         json_object_array_add(arr, jstr("internal-addresses"));
     if (!(s->allow & CG_SHARE_AGENCY))
         json_object_array_add(arr, jstr("agency-names"));
     if (!(s->allow & CG_SHARE_PAYLOAD))
         json_object_array_add(arr, jstr("payloads"));
-    put(c, "withheld", arr);
+    if (json_object_array_length(arr))
+        put(c, "withheld", arr);
+    else
+        json_object_put(arr);
     put(e, EXT_ID, c);
     put(o, "extensions", e);
     emit(s, o);
@@ -994,9 +997,10 @@ int cg_cmd_share(int argc, char **argv)
             ids[nshare++] = ids[i];
     }
     if (nshare == 0) {
-        printf("nothing to share: %llu incident%s matched%s; no bundle written\n",
-               (unsigned long long)nmatch, nmatch == 1 ? "" : "s",
-               nmatch ? ", every one shared before (--again shares them again)" : "");
+        fprintf(out && !strcmp(out, "-") ? stderr : stdout,
+                "nothing to share: %llu incident%s matched%s; no bundle written\n",
+                (unsigned long long)nmatch, nmatch == 1 ? "" : "s",
+                nmatch ? ", every one shared before (--again shares them again)" : "");
         goto out;
     }
 
