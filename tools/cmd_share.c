@@ -985,7 +985,8 @@ int cg_cmd_share(int argc, char **argv)
     if ((ret = cg_cli_query_ids(st, "canhgac share", expr, &ids, &n)) != CG_EXIT_OK)
         goto out;
     nmatch = n;
-    qsort(ids, n, sizeof *ids, cmp_u64);
+    if (n)
+        qsort(ids, n, sizeof *ids, cmp_u64);
     for (size_t i = 0; i < n; i++) {
         int shared = 0;
         if (!again && (rc = cg_store_history(st, ids[i], has_share, &shared)) != 0) {
