@@ -69,14 +69,15 @@
  *   alerts      be64 id | be32 seq -> alert record
  *   evidence    be64 id | be32 seq -> evidence record (packet bytes)
  *   history     be64 id | be64 seq -> history record (triage changes, notes,
- *               escalations)
+ *               escalations, shares)
  *   parts       be32 partition -> the span of first_us of its incidents
  *   pairs       be32 hour | src16 | dst16 -> be64 attack id | be64 last seen:
  *               the attacks of each address pair by the hour of their last
  *               seen (schema 3)
  *   log, log_nodes (schema 4): the tamper-evident log (store_log.c)
  *   cases, case_history, by_case (schema 5): cases (store_case.c)
- *   (schema 6 is schema 5 whose history may hold escalations: kind 5)
+ *   (schema 6 is schema 5 whose history may hold escalations: kind 5; and
+ *   shares, kind 6, which the next schema names)
  *   by_time, by_src, by_dst, by_sid, by_sev, by_status, by_src_cc,
  *   by_dst_cc, by_src_asn, by_dst_asn, by_dport, by_community, by_assignee,
  *   by_attack (schema 3):

@@ -190,6 +190,8 @@ run_bad "no identity" "^canhgac share: no identity: name the SOC with --identity
 run_bad "no -o" "^canhgac share: -o FILE is needed \(- for stdout\)$" share -d "$T/s0"
 run_bad "no store" "no canhgac store here" share -d "$T/nostore" -o "$T/x.json"
 run_bad "bad policy" "^canhgac share: $T/noid.conf.x: cannot open" share -d "$T/s0" -o "$T/x.json" --policy "$T/noid.conf.x"
+run_bad "output in no directory" "^canhgac share: $T/nodir/x.json: No such file or directory$" \
+    share -d "$T/s0" -o "$T/nodir/x.json" --again
 check "bad input: no file" "$([ -e "$T/x.json" ] && echo there || echo none)" "none"
 check "bad input: no store made" "$([ -e "$T/nostore" ] && echo there || echo none)" "none"
 

@@ -263,17 +263,24 @@ static void emit(share *s, json_object *o)
     json_object_put(o);
 }
 
-/* TYPE--UUIDv5(NS, parts joined by '\n') into out. */
-static void own_id(const char *type, char *out, size_t len, const char *a, const char *b,
-                   const char *c)
+/* TYPE--UUIDv5(NS, the parts joined by '\n') into out; 0, or -1 out of memory
+ * (out then all zeros: the caller's s->err says why). */
+static int own_id(const char *type, char *out, size_t len, const char *a, const char *b,
+                  const char *c)
 {
-    char name[1024], u[CG_STIX_UUID_LEN];
-    int n = snprintf(name, sizeof name, "%s\n%s\n%s\n%s", type, a, b ? b : "", c ? c : "");
-    if (n < 0 || (size_t)n >= sizeof name)
-        n = (int)sizeof name - 1;
-    if (cg_stix_uuid5(NS, name, (size_t)n, u))
-        memset(u, '0', 36), u[36] = 0;
+    char u[CG_STIX_UUID_LEN], *name;
+    size_t l = strlen(type) + strlen(a) + (b ? strlen(b) : 0) + (c ? strlen(c) : 0) + 4;
+    int n, rc = -1;
+
+    if ((name = malloc(l)) != NULL) {
+        n = snprintf(name, l, "%s\n%s\n%s\n%s", type, a, b ? b : "", c ? c : "");
+        rc = n < 0 ? -1 : cg_stix_uuid5(NS, name, (size_t)n, u);
+        free(name);
+    }
+    if (rc)
+        snprintf(u, sizeof u, "00000000-0000-0000-0000-000000000000");
     snprintf(out, len, "%s--%s", type, u);
+    return rc;
 }
 
 /* ---- per incident ----------------------------------------------------------- */
@@ -343,7 +350,8 @@ static void add_indicator(share *s, inc_objs *x, const char *type, const char *v
     if (x->nind >= MAX_IND || cg_stix_pattern_str(value, esc, sizeof esc) < 0)
         return;
     snprintf(pat, sizeof pat, "[%s:value = '%s']", type, esc);
-    own_id("indicator", id, sizeof id, s->identity, pat, NULL);
+    if (own_id("indicator", id, sizeof id, s->identity, pat, NULL))
+        s->err = ENOMEM;
     for (size_t i = 0; i < x->nind; i++)
         if (!strcmp(x->ind[i], id))
             return;
@@ -537,8 +545,10 @@ static int share_incident(const cg_incident *inc, void *arg)
     cg_stix_time(inc->last_us >= inc->first_us ? inc->last_us : inc->first_us, last);
     cg_stix_time(inc->first_us <= s->now_us ? inc->first_us : s->now_us, created);
     snprintf(buf, sizeof buf, "%llu", (unsigned long long)inc->id);
-    own_id("incident", id, sizeof id, s->identity, buf, NULL);
-    own_id("observed-data", od_id, sizeof od_id, s->identity, buf, NULL);
+    if (own_id("incident", id, sizeof id, s->identity, buf, NULL))
+        s->err = ENOMEM;
+    if (own_id("observed-data", od_id, sizeof od_id, s->identity, buf, NULL))
+        s->err = ENOMEM;
 
     /* the observables */
     src_id[0] = dst_id[0] = 0;
@@ -716,7 +726,8 @@ static int share_incident(const cg_incident *inc, void *arg)
     }
     for (size_t i = 0; i < x->nind; i++) {
         char sid[96], rid[96];
-        own_id("sighting", sid, sizeof sid, s->identity, id, x->ind[i]);
+        if (own_id("sighting", sid, sizeof sid, s->identity, id, x->ind[i]))
+            s->err = ENOMEM;
         o = sdo(s, "sighting", sid, created, s->now);
         put_s(o, "first_seen", first);
         put_s(o, "last_seen", last);
@@ -732,7 +743,8 @@ static int share_incident(const cg_incident *inc, void *arg)
         put(o, "where_sighted_refs", arr);
         emit(s, o);
         s->sightings++;
-        own_id("relationship", rid, sizeof rid, id, "related-to", x->ind[i]);
+        if (own_id("relationship", rid, sizeof rid, id, "related-to", x->ind[i]))
+            s->err = ENOMEM;
         o = sdo(s, "relationship", rid, created, s->now);
         put_s(o, "relationship_type", "related-to");
         put_s(o, "source_ref", id);
@@ -742,7 +754,8 @@ static int share_incident(const cg_incident *inc, void *arg)
     }
     if (x->nsco) {
         char rid[96];
-        own_id("relationship", rid, sizeof rid, id, "related-to", od_id);
+        if (own_id("relationship", rid, sizeof rid, id, "related-to", od_id))
+            s->err = ENOMEM;
         o = sdo(s, "relationship", rid, created, s->now);
         put_s(o, "relationship_type", "related-to");
         put_s(o, "source_ref", id);
@@ -943,7 +956,8 @@ int cg_cmd_share(int argc, char **argv)
     s.allow = cg_policy_share_allow(p);
     s.now_us = cg_cli_now_us();
     cg_stix_time(s.now_us, s.now);
-    own_id("identity", s.identity_id, sizeof s.identity_id, s.identity, NULL, NULL);
+    if (own_id("identity", s.identity_id, sizeof s.identity_id, s.identity, NULL, NULL))
+        s.err = ENOMEM;
     withheld_text(s.allow, withheld, sizeof withheld);
 
     /* the store: read-only first (a writer handle would create a missing one) */
@@ -1080,7 +1094,7 @@ int cg_cmd_share(int argc, char **argv)
 
     /* the history, then the rename (invariant 3) */
     if (!dry) {
-        snprintf(text, sizeof text, "shared in %s (%s) to %.1000s", bundle, cg_stix_tlp_label(tlp),
+        snprintf(text, sizeof text, "shared in %s (%s) to %.900s", bundle, cg_stix_tlp_label(tlp),
                  strcmp(out, "-") ? out : "stdout");
         rc = writer ? cg_store_begin(st) : 0;
         for (size_t i = 0; i < nshare && !rc; i++) {

@@ -6,6 +6,7 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -136,16 +137,22 @@ int cg_stix_jcs_str(const char *s, char *out, size_t len)
 
 int cg_stix_value_id(const char *type, const char *value, char *out, size_t len)
 {
-    char name[4200], u[CG_STIX_UUID_LEN];
+    size_t cap = strlen(value) * 6 + 16; /* every byte escaped as \u00xx at worst */
+    char *name = malloc(cap), u[CG_STIX_UUID_LEN];
     int n;
 
-    memcpy(name, "{\"value\":", 9);
-    n = cg_stix_jcs_str(value, name + 9, sizeof name - 10);
-    if (n < 0)
+    if (!name)
         return -1;
-    name[9 + n] = '}';
-    name[10 + n] = 0;
-    if (cg_stix_uuid5(cg_stix_ns, name, (size_t)n + 10, u))
+    memcpy(name, "{\"value\":", 9);
+    n = cg_stix_jcs_str(value, name + 9, cap - 10);
+    if (n >= 0) {
+        name[9 + n] = '}';
+        name[10 + n] = 0;
+        if (cg_stix_uuid5(cg_stix_ns, name, (size_t)n + 10, u))
+            n = -1;
+    }
+    free(name);
+    if (n < 0)
         return -1;
     n = snprintf(out, len, "%s--%s", type, u);
     return n < 0 || (size_t)n >= len ? -1 : 0;

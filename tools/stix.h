@@ -11,8 +11,9 @@
  * 9e08dde9e88d) and its five marking-definition objects, whose ids are
  * OASIS's (cti-stix-common-objects).
  *
- * Invariants: no state, no allocation but the caller's buffers; every
- * output is NUL-terminated; a function that returns -1 wrote nothing useful.
+ * Invariants: no state; the only allocation is cg_stix_value_id's scratch
+ * (freed before it returns); every output is NUL-terminated; a function
+ * that returns -1 wrote nothing useful.
  */
 #ifndef CG_STIX_H
 #define CG_STIX_H
@@ -41,7 +42,7 @@ int cg_stix_uuid_parse(const char *s, uint8_t out[16]);
 int cg_stix_jcs_str(const char *s, char *out, size_t len);
 /* The deterministic id of an SCO whose one ID-contributing property is
  * value (ipv4-addr, ipv6-addr, domain-name, url): "TYPE--UUIDv5" of
- * {"value":VALUE}. 0 or -1 (too long for out). */
+ * {"value":VALUE}. 0 or -1 (too long for out, or out of memory). */
 int cg_stix_value_id(const char *type, const char *value, char *out, size_t len);
 
 /* s as the inside of a STIX pattern string literal: ' and \ escaped with a
