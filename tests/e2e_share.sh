@@ -142,6 +142,21 @@ check "--again: the same incident, indicator, sighting ids" "$(ids incident,indi
     "$(ids incident,indicator,sighting,observed-data,relationship "$T/b1.json")"
 check "--again: a new bundle id" "$([ "$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["id"])' "$T/b3.json")" != "$BID" ] && echo new)" "new"
 check "history: four shares of the first (b1, r1, o1, b3)" "$("$CG" incident show -d "$T/s" "$first" | grep -c ' shared in bundle--')" 4
+# beside a running sensor (its writer.lock held): the history as triage
+# writes it, one transaction per incident
+if command -v flock > /dev/null 2>&1; then
+    flock -x "$T/s/writer.lock" sleep 30 &
+    lockpid=$!
+    sleep 0.3
+    "$CG" share -d "$T/s" -o "$T/b4.json" --again > "$T/b4.out" 2>&1
+    check "beside a writer: exit" "$?" 0
+    kill "$lockpid" 2> /dev/null
+    wait "$lockpid" 2> /dev/null
+    check "beside a writer: every incident" "$(count incident "$T/b4.json")" "$N4"
+    check "beside a writer: history" "$("$CG" incident show -d "$T/s" "$first" | grep -c ' shared in bundle--')" 5
+else
+    echo "share: no flock command: the share beside a writer is not tested"
+fi
 "$CG" store verify -d "$T/s" > "$T/verify.out" 2>&1
 check "store verify after the shares" "$?" 0
 
