@@ -57,6 +57,8 @@ def expect(path, allow):
         if (not src_in or allow & 1) or (not dst_in or allow & 1):
             mine_sco.add(("traffic", i["incident_id"]))  # one each in the sample (distinct ports)
         q = i.get("dns", {}).get("rrname", "")
+        if q and host_of(q)[1] is not None:
+            q = ""  # an address literal is no domain
         if q and (not q.endswith((".in-addr.arpa", ".ip6.arpa")) or allow & 1):
             mine_sco.add(("domain", q))
             mine_ind.add(("domain", q))
@@ -71,6 +73,8 @@ def expect(path, allow):
         elif lit is not None and (not internal(str(lit), i["dest_geo"]) or allow & 1):
             url_host = http["hostname"]
         sni = i.get("tls", {}).get("sni", "")
+        if sni and host_of(sni)[1] is not None:
+            sni = ""
         if sni and sni != (dom or ""):
             mine_sco.add(("domain", sni))
             if not dst_in:

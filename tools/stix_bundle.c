@@ -316,6 +316,16 @@ static const char *host_name(const char *host, char *buf, size_t len, uint8_t ad
     return buf;
 }
 
+/* A name that is an address literal ("10.20.1.12", "[::1]"): no domain;
+ * the address SCOs stand for the sides. */
+static int addr_literal(const char *d)
+{
+    uint8_t a[16];
+    char buf[300];
+    int is_addr;
+    return host_name(d, buf, sizeof buf, a, &is_addr) == NULL && is_addr;
+}
+
 static int reverse_name(const char *d)
 {
     size_t n = strlen(d);
@@ -471,7 +481,7 @@ int cg_stix_bundle_incident(const cg_incident *inc, void *arg)
         traffic_sco(s, x, inc, src_id[0] ? src_id : NULL, dst_id[0] ? dst_id : NULL);
     /* domains: the question always an indicator; the server's names when the
      * server is outside */
-    if (inc->dns_query && inc->dns_query[0] &&
+    if (inc->dns_query && inc->dns_query[0] && !addr_literal(inc->dns_query) &&
         (!reverse_name(inc->dns_query) || (s->allow & CG_SHARE_INTERNAL))) {
         char did[96];
         value_sco(s, x, "domain-name", inc->dns_query, did, sizeof did);
@@ -489,7 +499,8 @@ int cg_stix_bundle_incident(const cg_incident *inc, void *arg)
                (!side_internal(haddr, &inc->dst_geo) || (s->allow & CG_SHARE_INTERNAL))) {
         url_host = inc->http_host;
     }
-    if (inc->tls_sni && inc->tls_sni[0] && strcmp(inc->tls_sni, h ? h : "") != 0) {
+    if (inc->tls_sni && inc->tls_sni[0] && !addr_literal(inc->tls_sni) &&
+        strcmp(inc->tls_sni, h ? h : "") != 0) {
         char did[96];
         value_sco(s, x, "domain-name", inc->tls_sni, did, sizeof did);
         if (!dst_in)
