@@ -18,8 +18,10 @@
 #    canhgac extension says what was withheld; with `share allow
 #    internal-addresses, agency-names, payloads` they are there (and URLs);
 #  - history: each shared incident's history names the bundle and the file;
-#    a second share shares nothing (and writes no file); --again does;
-#    store verify holds after the shares;
+#    a second share shares nothing (and writes no file); --again does; a
+#    share beside a running writer (its writer.lock held by flock) records
+#    it as triage does; a case file of a shared incident carries the shares
+#    and verifies; store verify holds after the shares;
 #  - --query and --since select; bad input: a bad --since, a query that does
 #    not parse, no identity, no -o, a missing store, all exit 2, one line.
 #
@@ -157,6 +159,16 @@ if command -v flock > /dev/null 2>&1; then
 else
     echo "share: no flock command: the share beside a writer is not tested"
 fi
+# a case file of a shared incident carries the share in its history and
+# timeline, and verifies
+"$CG" keys init -d "$T/s" > /dev/null 2>&1
+"$CG" case new -d "$T/s" --as lan "shared" "$first" > /dev/null 2>&1
+"$CG" case export 1 -d "$T/s" --as lan -o "$T/case-1" -S rules > /dev/null 2>&1
+check "case export: exit" "$?" 0
+check "case export: the shares in case.json" \
+    "$("$PY" -c 'import json,sys; c=json.load(open(sys.argv[1])); print(sum(h["field"] == "shared" for i in c["incidents"] for h in i["history"]))' "$T/case-1/case.json")" 5
+"$CG" case verify "$T/case-1" > /dev/null 2>&1
+check "case verify" "$?" 0
 "$CG" store verify -d "$T/s" > "$T/verify.out" 2>&1
 check "store verify after the shares" "$?" 0
 
