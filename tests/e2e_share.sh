@@ -190,6 +190,12 @@ for t in clear:94868c89-83c2-464b-929b-a1a8aa3c8487:CLEAR green:bab4a63c-aed9-4c
         "$("$PY" -c 'import json,sys; b=json.load(open(sys.argv[1]))["objects"]; print(all(o["object_marking_refs"] == ["marking-definition--" + sys.argv[2]] for o in b if "created_by_ref" in o))' "$T/tlp.json" "$id")" "True"
     check_grep "--tlp $name: the line" "$T/tlp.err" "\(TLP:$(echo "$label" | sed 's/+/\\+/')\) to stdout"
 done
+sed 's/^share tlp amber$/share tlp green/' rules/layers.conf > "$T/green.conf"
+check "a policy of share tlp green" "$(grep -c '^share tlp green$' "$T/green.conf")" 1
+"$CG" share -d "$T/s0" -o - --again --policy "$T/green.conf" 2> "$T/g.err" > /dev/null
+check_grep "the policy's TLP" "$T/g.err" "\(TLP:GREEN\) to stdout"
+"$CG" share -d "$T/s0" -o - --again --policy "$T/green.conf" --tlp amber+strict 2> "$T/g.err" > /dev/null
+check_grep "--tlp over the policy's" "$T/g.err" "\(TLP:AMBER\+STRICT\) to stdout"
 [ -n "$E2E_QUICK" ] || valid "--tlp red on stdout" "$T/tlp.json"
 run_bad "unknown TLP" "^canhgac share: --tlp: unknown TLP 'orange' \(clear, green, amber, amber\+strict, red\)$" \
     share -d "$T/s0" -o "$T/x.json" --tlp orange
