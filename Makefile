@@ -113,6 +113,7 @@ test-e2e: all
 	@sh tests/e2e_case_triage.sh $(B)
 	@sh tests/e2e_layers.sh $(B)
 	@sh tests/e2e_notify.sh $(B)
+	@sh tests/e2e_share.sh $(B)
 	@sh tests/e2e_ring.sh $(B)
 	@sh tests/e2e_full_disk.sh $(B)
 	@sh tests/live_capture.sh $(B)

@@ -69,7 +69,7 @@
  *   alerts      be64 id | be32 seq -> alert record
  *   evidence    be64 id | be32 seq -> evidence record (packet bytes)
  *   history     be64 id | be64 seq -> history record (triage changes, notes,
- *               escalations)
+ *               escalations, shares)
  *   parts       be32 partition -> the span of first_us of its incidents
  *   pairs       be32 hour | src16 | dst16 -> be64 attack id | be64 last seen:
  *               the attacks of each address pair by the hour of their last
@@ -79,7 +79,8 @@
  *   (schema 6 is schema 5 whose history may hold escalations: kind 5)
  *   outbox (schema 7): be64 target | be64 incident | be64 seq -> the
  *               notification of that history entry still owed to that
- *               target (store_outbox.c)
+ *               target (store_outbox.c); and from schema 7 the history may
+ *               hold shares (kind 6: what share sent in which bundle)
  *   by_time, by_src, by_dst, by_sid, by_sev, by_status, by_src_cc,
  *   by_dst_cc, by_src_asn, by_dst_asn, by_dport, by_community, by_assignee,
  *   by_attack (schema 3):
@@ -313,7 +314,14 @@ typedef struct cg_evidence {
 } cg_evidence;
 
 /* What a history entry records. */
-enum { CG_HIST_STATUS = 1, CG_HIST_ASSIGNEE, CG_HIST_SEVERITY, CG_HIST_NOTE, CG_HIST_ESCALATE };
+enum {
+    CG_HIST_STATUS = 1,
+    CG_HIST_ASSIGNEE,
+    CG_HIST_SEVERITY,
+    CG_HIST_NOTE,
+    CG_HIST_ESCALATE,
+    CG_HIST_SHARE
+};
 
 typedef struct cg_history {
     uint64_t seq; /* 0, 1, ... per incident, in the order of the changes */
@@ -325,7 +333,9 @@ typedef struct cg_history {
      * override, "" when it was the fold's. ASSIGNEE: old_text/new_text.
      * NOTE: the text is new_text. ESCALATE (schema 6): old_num/new_num are
      * the CG_LAYER bits before and after, new_text what decided it (the
-     * policy's clause, "layers.conf:12"), old_text "". */
+     * policy's clause, "layers.conf:12"), old_text "". SHARE: the incident
+     * was sent out (`canhgac share`): new_text says where ("shared in
+     * bundle--UUID (TLP:AMBER) to FILE"), old_text "", the nums 0. */
     uint32_t old_num, new_num;
     const char *old_text, *new_text;
 } cg_history;
@@ -483,6 +493,16 @@ int cg_store_outbox_done(cg_store *st, const cg_outbox_ref *refs, size_t n, size
  * write transaction as cg_store_outbox_done. A record already gone: 0. */
 int cg_store_outbox_failed(cg_store *st, const cg_outbox_ref *ref, uint64_t now_us,
                            uint64_t next_us, const char *error);
+/* ---- sharing ---------------------------------------------------------- */
+
+/* Appends one CG_HIST_SHARE entry (new_text text: 1..1024 bytes, what was
+ * shared where) to incident id's history; the record itself is not
+ * rewritten (no field changes; the entry is a leaf of the log as every
+ * history entry is). As cg_store_escalate: in the writer's open batch when
+ * there is one, else one short write transaction of its own. CG_ENOTFOUND
+ * for no such incident. Whether an incident was shared: a SHARE entry in
+ * its history (cg_store_history). */
+int cg_store_shared(cg_store *st, uint64_t id, const char *text, const char *who, uint64_t when_us);
 
 /* ---- readers ----------------------------------------------------------- */
 
