@@ -17,7 +17,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := libpcap libhs libmaxminddb lmdb libpcre2-8 json-c libcrypto libxxhash libarchive
+PKGS    := libpcap libhs libmaxminddb lmdb libpcre2-8 json-c libcrypto libxxhash libarchive pangocairo
 OPT     ?= -O2 -g
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. \
@@ -112,6 +112,7 @@ test-e2e: all
 	@sh tests/e2e_case.sh $(B)
 	@sh tests/e2e_case_triage.sh $(B)
 	@sh tests/e2e_layers.sh $(B)
+	@sh tests/e2e_report.sh $(B)
 	@sh tests/e2e_ring.sh $(B)
 	@sh tests/e2e_full_disk.sh $(B)
 	@sh tests/live_capture.sh $(B)

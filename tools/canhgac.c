@@ -69,7 +69,7 @@ int main(int argc, char **argv)
     }
     static char prefix[32];
     if (!strcmp(cmd, "run") || !strcmp(cmd, "query") || !strcmp(cmd, "incident") ||
-        !strcmp(cmd, "store") || !strcmp(cmd, "escalate")) {
+        !strcmp(cmd, "store") || !strcmp(cmd, "escalate") || !strcmp(cmd, "report")) {
         snprintf(prefix, sizeof prefix, "canhgac %s", cmd);
         cg_store_fault_exit(prefix, STDERR_FILENO, CG_EXIT_INPUT, CG_EXIT_FAIL);
     }
@@ -93,6 +93,8 @@ int main(int argc, char **argv)
         return cg_cmd_policy(argc - 1, argv + 1);
     if (!strcmp(cmd, "escalate"))
         return store_exit(cg_cmd_escalate(argc - 1, argv + 1));
+    if (!strcmp(cmd, "report"))
+        return store_exit(cg_cmd_report(argc - 1, argv + 1));
     fprintf(stderr, "canhgac: unknown command '%s'\n%s", cmd, main_usage);
     return CG_EXIT_INPUT;
 }
