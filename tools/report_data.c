@@ -38,7 +38,7 @@
 /* ---- a counting hash table ------------------------------------------------- */
 
 typedef struct hent {
-    uint8_t key[16]; /* address, be32 gid | be32 sid, or a text's hash */
+    uint8_t key[16]; /* address, be32 sid | be32 gid, or a text's hash */
     uint8_t used;
     char cc[3];
     uint32_t asn;
@@ -120,18 +120,18 @@ static void ht_free(htab *t, int keep_text)
 
 /* The used entries, compacted to the front (the table is no longer a
  * table: only ht_free may follow), most first, ties by key bytes (as the store's top-N:
- * its index order) or by text. */
-static int by_count(const void *a, const void *b)
+ * its index order) or by text (bytext). */
+static int by_count(const void *a, const void *b, void *bytext)
 {
     const hent *x = a, *y = b;
     if (x->n != y->n)
         return x->n > y->n ? -1 : 1;
-    if (x->text && y->text)
+    if (*(const int *)bytext)
         return strcmp(x->text, y->text);
     return memcmp(x->key, y->key, 16);
 }
 
-static hent *ht_sorted(htab *t)
+static hent *ht_sorted(htab *t, int bytext)
 {
     size_t k = 0;
     for (size_t i = 0; i < t->cap; i++)
@@ -140,7 +140,7 @@ static hent *ht_sorted(htab *t)
     for (size_t i = k; i < t->cap; i++) /* the places they left */
         t->e[i].used = 0, t->e[i].text = NULL;
     if (k)
-        qsort(t->e, k, sizeof *t->e, by_count);
+        qsort_r(t->e, k, sizeof *t->e, by_count, &bytext);
     return t->e;
 }
 
@@ -282,10 +282,11 @@ static int each(const cg_incident *inc, const cg_history *h, size_t nh, void *ar
         e->asn = inc->src_geo.asn;
     }
     memset(key, 0, 16);
-    key[0] = (uint8_t)(inc->gid >> 24), key[1] = (uint8_t)(inc->gid >> 16);
-    key[2] = (uint8_t)(inc->gid >> 8), key[3] = (uint8_t)inc->gid;
-    key[4] = (uint8_t)(inc->sid >> 24), key[5] = (uint8_t)(inc->sid >> 16);
-    key[6] = (uint8_t)(inc->sid >> 8), key[7] = (uint8_t)inc->sid;
+    /* by_sid's order: be32 sid | be32 gid */
+    key[0] = (uint8_t)(inc->sid >> 24), key[1] = (uint8_t)(inc->sid >> 16);
+    key[2] = (uint8_t)(inc->sid >> 8), key[3] = (uint8_t)inc->sid;
+    key[4] = (uint8_t)(inc->gid >> 24), key[5] = (uint8_t)(inc->gid >> 16);
+    key[6] = (uint8_t)(inc->gid >> 8), key[7] = (uint8_t)inc->gid;
     if (!(e = ht_get(&p->sig, key, NULL)))
         goto oom;
     if (!e->n++ && !(e->text = strdup(inc->msg ? inc->msg : "")))
@@ -355,7 +356,7 @@ static int cmp_breach(const void *a, const void *b)
 /* Moves a text table into a sorted rpt_named array. */
 static int named_of(htab *t, rpt_named **out, size_t *n)
 {
-    hent *e = ht_sorted(t);
+    hent *e = ht_sorted(t, 1);
     *n = t->n;
     *out = calloc(t->n ? t->n : 1, sizeof **out);
     if (!*out)
@@ -587,7 +588,7 @@ int cg_report_gather(cg_report *r, cg_store *st, const struct cg_policy *pol, co
         goto out;
     }
     /* the tables */
-    hent *e = ht_sorted(&p.src);
+    hent *e = ht_sorted(&p.src, 0);
     r->distinct_srcs = p.src.n;
     r->nsrcs = p.src.n < RPT_TOP ? p.src.n : RPT_TOP;
     if (!(r->srcs = calloc(r->nsrcs ? r->nsrcs : 1, sizeof *r->srcs)))
@@ -598,16 +599,16 @@ int cg_report_gather(cg_report *r, cg_store *st, const struct cg_policy *pol, co
         r->srcs[i].asn = e[i].asn;
         r->srcs[i].n = e[i].n;
     }
-    e = ht_sorted(&p.sig);
+    e = ht_sorted(&p.sig, 0);
     r->nsigs = p.sig.n;
     if (!(r->sigs = calloc(r->nsigs ? r->nsigs : 1, sizeof *r->sigs)) ||
         !(r->tune = calloc(r->nsigs ? r->nsigs : 1, sizeof *r->tune)))
         goto oom;
     for (size_t i = 0; i < r->nsigs; i++) {
         rpt_sig *g = &r->sigs[i];
-        g->gid = (uint32_t)e[i].key[0] << 24 | (uint32_t)e[i].key[1] << 16 |
+        g->sid = (uint32_t)e[i].key[0] << 24 | (uint32_t)e[i].key[1] << 16 |
             (uint32_t)e[i].key[2] << 8 | e[i].key[3];
-        g->sid = (uint32_t)e[i].key[4] << 24 | (uint32_t)e[i].key[5] << 16 |
+        g->gid = (uint32_t)e[i].key[4] << 24 | (uint32_t)e[i].key[5] << 16 |
             (uint32_t)e[i].key[6] << 8 | e[i].key[7];
         g->msg = e[i].text;
         e[i].text = NULL;
@@ -616,7 +617,7 @@ int cg_report_gather(cg_report *r, cg_store *st, const struct cg_policy *pol, co
         if (g->n >= RPT_TUNE_MIN && g->fp * 2 > g->n)
             r->tune[r->ntune++] = i;
     }
-    e = ht_sorted(&p.cls);
+    e = ht_sorted(&p.cls, 1);
     r->nclasses = p.cls.n;
     if (!(r->classes = calloc(r->nclasses ? r->nclasses : 1, sizeof *r->classes)))
         goto oom;
