@@ -17,7 +17,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := libpcap libhs libmaxminddb lmdb libpcre2-8 json-c libcrypto libxxhash libarchive pangocairo
+PKGS    := libpcap libhs libmaxminddb lmdb libpcre2-8 json-c libcrypto libxxhash libarchive pangocairo fontconfig
 OPT     ?= -O2 -g
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. \
@@ -86,6 +86,11 @@ FAULT_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wra
               -Wl,--wrap=aligned_alloc,--wrap=getline,--wrap=getdelim,--wrap=__getdelim
 $(B)/test_faults: $(B)/tests/test_faults.o $(B)/tests/fault_alloc.o $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) $(FAULT_WRAP) -o $@ $^ $(LDLIBS)
+
+# The report's unit test: its pure parts live in tools/ (the command's files).
+$(B)/test_report: $(B)/tests/test_report.o $(B)/tools/report_i18n.o $(B)/tools/report_data.o \
+                  $(B)/tools/cli.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/e2e_helper: $(B)/tests/e2e_helper.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)

@@ -234,8 +234,8 @@ int cg_cmd_report(int argc, char **argv)
         goto out;
     }
     snprintf(tmp, sizeof tmp, "%s.tmp-%ld", out, (long)getpid());
+    int pages = 0;
     if (fmt == OUT_PDF) {
-        int pages = 0;
         if (cg_report_pdf(&r, lang, tmp, err, sizeof err, &pages)) {
             fprintf(stderr, "canhgac report: %s: %s\n", out, err);
             unlink(tmp);
@@ -260,8 +260,12 @@ int cg_cmd_report(int argc, char **argv)
         code = CG_EXIT_FAIL;
         goto out;
     }
-    fprintf(stderr, "canhgac report: %s: %llu incidents from %s to %s\n", out,
-            (unsigned long long)r.total, from, to);
+    if (fmt == OUT_PDF)
+        fprintf(stderr, "canhgac report: %s: %llu incidents from %s to %s, %d pages\n", out,
+                (unsigned long long)r.total, from, to, pages);
+    else
+        fprintf(stderr, "canhgac report: %s: %llu incidents from %s to %s\n", out,
+                (unsigned long long)r.total, from, to);
 out:
     cg_report_free(&r);
     cg_store_close(st);

@@ -645,14 +645,17 @@ int cg_report_gather(cg_report *r, cg_store *st, const struct cg_policy *pol, co
         named_of(&p.zone, &r->zones, &r->nzones))
         goto oom;
     for (unsigned s = 0; s < RPT_NSEV; s++) {
-        qsort(p.ack[s].v, p.ack[s].n, sizeof(uint64_t), cmp_u64);
-        qsort(p.res[s].v, p.res[s].n, sizeof(uint64_t), cmp_u64);
+        if (p.ack[s].n)
+            qsort(p.ack[s].v, p.ack[s].n, sizeof(uint64_t), cmp_u64);
+        if (p.res[s].n)
+            qsort(p.res[s].v, p.res[s].n, sizeof(uint64_t), cmp_u64);
         r->ack[s].median_s = cg_report_pct(p.ack[s].v, p.ack[s].n, 50);
         r->ack[s].p90_s = cg_report_pct(p.ack[s].v, p.ack[s].n, 90);
         r->res[s].median_s = cg_report_pct(p.res[s].v, p.res[s].n, 50);
         r->res[s].p90_s = cg_report_pct(p.res[s].v, p.res[s].n, 90);
     }
-    qsort(r->breaches, r->nbreaches, sizeof *r->breaches, cmp_breach);
+    if (r->nbreaches)
+        qsort(r->breaches, r->nbreaches, sizeof *r->breaches, cmp_breach);
     /* the backlog: today's open ones first seen before until, corrected
      * by the changes made at or after until */
     {

@@ -158,7 +158,7 @@ int cg_rd_build(rd_doc *d, const cg_report *r, const char *lang)
         if (row(t, sev_label(d, s), num(a, x->by_sev[s])))
             goto oom;
     for (int s = 0; s < CG_ST_COUNT; s++) {
-        char k[8];
+        char k[24];
         snprintf(k, sizeof k, "st%d", s);
         snprintf(b2, sizeof b2, "%s: %s", L("status"), L(k));
         if (row(t, b2, num(a, x->by_status[s])))
@@ -240,7 +240,7 @@ int cg_rd_build(rd_doc *d, const cg_report *r, const char *lang)
         row(t, L("layer"), L("reached"), L("esc_entries")))
         goto oom;
     for (int l = 0; l < 4; l++) {
-        char k[8];
+        char k[24];
         snprintf(k, sizeof k, "layer%d", l + 1);
         if (row(t, L(k), num(a, x->layer_reached[l]), num(b2, x->escalations[l])))
             goto oom;

@@ -4,12 +4,16 @@
  * chart drawn with cairo. Tables break across pages, their header row
  * repeated; each page has "Page N of M" at its foot.
  *
+ * Fonts: pango's default font map, released with fontconfig's caches when
+ * the PDF is written (one report per process).
+ *
  * The document is laid out twice: a first pass without drawing counts the
  * pages (for "of M"), the second draws them. Both passes place every block
  * by the same code, so they agree.
  */
 #include <cairo-pdf.h>
 #include <cairo.h>
+#include <fontconfig/fontconfig.h>
 #include <pango/pangocairo.h>
 #include <stdio.h>
 #include <string.h>
@@ -353,5 +357,10 @@ int cg_report_pdf(const cg_report *r, const char *lang, const char *path, char *
     pango_font_description_free(p.h1);
     pango_font_description_free(p.h2);
     cg_rd_free(&d);
+    /* fontconfig's and pango's caches live for the process: the report is
+     * made once, so they go now (a leak checker sees none) */
+    pango_cairo_font_map_set_default(NULL);
+    cairo_debug_reset_static_data();
+    FcFini();
     return rc;
 }
