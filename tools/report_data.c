@@ -144,6 +144,97 @@ static hent *ht_sorted(htab *t, int bytext)
     return t->e;
 }
 
+/* ---- the sources: a compact table ------------------------------------------- */
+
+/* One entry per distinct source address: 32 bytes, as there may be
+ * millions (a quarter of a busy sensor's scanners). */
+typedef struct sent {
+    uint8_t addr[16];
+    uint32_t n; /* 0: free */
+    uint32_t asn;
+    char cc[2];
+} sent;
+
+typedef struct stab {
+    sent *e;
+    size_t cap, n;
+} stab;
+
+static size_t s_hash(const uint8_t a[16], size_t mask)
+{
+    uint64_t x, y;
+    memcpy(&x, a, 8);
+    memcpy(&y, a + 8, 8);
+    x ^= y * 0x9e3779b97f4a7c15ull;
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdull;
+    x ^= x >> 33;
+    return (size_t)x & mask;
+}
+
+static int s_grow(stab *t)
+{
+    size_t nc = t->cap ? t->cap * 2 : 1024;
+    sent *ne = calloc(nc, sizeof *ne);
+    if (!ne)
+        return -1;
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->e[i].n)
+            continue;
+        size_t j = s_hash(t->e[i].addr, nc - 1);
+        while (ne[j].n)
+            j = (j + 1) & (nc - 1);
+        ne[j] = t->e[i];
+    }
+    free(t->e);
+    t->e = ne;
+    t->cap = nc;
+    return 0;
+}
+
+/* Counts one incident of source a; -1 out of memory. */
+static int s_add(stab *t, const uint8_t a[16], const char *cc, uint32_t asn)
+{
+    if ((t->n + 1) * 4 > t->cap * 3 && s_grow(t)) /* at most 3/4 full */
+        return -1;
+    size_t j = s_hash(a, t->cap - 1);
+    while (t->e[j].n && memcmp(t->e[j].addr, a, 16))
+        j = (j + 1) & (t->cap - 1);
+    sent *e = &t->e[j];
+    if (!e->n++) {
+        memcpy(e->addr, a, 16);
+        memcpy(e->cc, cc, 2);
+        e->asn = asn;
+        t->n++;
+    }
+    return 0;
+}
+
+/* x before y in the top: more incidents, then the smaller address (the
+ * index's order, as cg_store_top). */
+static int s_before(const sent *x, const sent *y)
+{
+    return x->n != y->n ? x->n > y->n : memcmp(x->addr, y->addr, 16) < 0;
+}
+
+/* The top k into out (sorted), by one pass with insertion: k is small. */
+static size_t s_top(const stab *t, sent *out, size_t k)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < t->cap; i++) {
+        const sent *e = &t->e[i];
+        if (!e->n || (m == k && !s_before(e, &out[m - 1])))
+            continue;
+        size_t j = m < k ? m++ : m - 1;
+        while (j > 0 && s_before(e, &out[j - 1])) {
+            out[j] = out[j - 1];
+            j--;
+        }
+        out[j] = *e;
+    }
+    return m;
+}
+
 /* ---- the pass --------------------------------------------------------------- */
 
 typedef struct vec {
@@ -167,7 +258,8 @@ static int vec_push(vec *a, uint64_t x)
 
 typedef struct pass {
     cg_report *r;
-    htab src, sig, cls, agency, zone;
+    stab src;
+    htab sig, cls, agency, zone;
     vec ack[RPT_NSEV], res[RPT_NSEV];
     int oom;
 } pass;
@@ -274,14 +366,8 @@ static int each(const cg_incident *inc, const cg_history *h, size_t nh, void *ar
     for (unsigned l = 0; l < 4; l++)
         if (inc->layers & (1u << l))
             r->layer_reached[l]++;
-    memcpy(key, inc->src, 16);
-    if (!(e = ht_get(&p->src, key, NULL)))
+    if (s_add(&p->src, inc->src, inc->src_geo.country, inc->src_geo.asn))
         goto oom;
-    if (!e->n++) {
-        memcpy(e->cc, inc->src_geo.country, 3);
-        e->asn = inc->src_geo.asn;
-    }
-    memset(key, 0, 16);
     /* by_sid's order: be32 sid | be32 gid */
     key[0] = (uint8_t)(inc->sid >> 24), key[1] = (uint8_t)(inc->sid >> 16);
     key[2] = (uint8_t)(inc->sid >> 8), key[3] = (uint8_t)inc->sid;
@@ -588,17 +674,18 @@ int cg_report_gather(cg_report *r, cg_store *st, const struct cg_policy *pol, co
         goto out;
     }
     /* the tables */
-    hent *e = ht_sorted(&p.src, 0);
+    sent top[RPT_TOP];
     r->distinct_srcs = p.src.n;
-    r->nsrcs = p.src.n < RPT_TOP ? p.src.n : RPT_TOP;
-    if (!(r->srcs = calloc(r->nsrcs ? r->nsrcs : 1, sizeof *r->srcs)))
+    r->nsrcs = s_top(&p.src, top, RPT_TOP);
+    if (!(r->srcs = calloc(RPT_TOP, sizeof *r->srcs)))
         goto oom;
     for (size_t i = 0; i < r->nsrcs; i++) {
-        memcpy(r->srcs[i].addr, e[i].key, 16);
-        memcpy(r->srcs[i].cc, e[i].cc, 3);
-        r->srcs[i].asn = e[i].asn;
-        r->srcs[i].n = e[i].n;
+        memcpy(r->srcs[i].addr, top[i].addr, 16);
+        memcpy(r->srcs[i].cc, top[i].cc, 2);
+        r->srcs[i].asn = top[i].asn;
+        r->srcs[i].n = top[i].n;
     }
+    hent *e;
     e = ht_sorted(&p.sig, 0);
     r->nsigs = p.sig.n;
     if (!(r->sigs = calloc(r->nsigs ? r->nsigs : 1, sizeof *r->sigs)) ||
@@ -686,7 +773,7 @@ oom:
     fprintf(stderr, "canhgac report: out of memory\n");
     code = CG_EXIT_FAIL;
 out:
-    ht_free(&p.src, 0);
+    free(p.src.e);
     ht_free(&p.sig, 0);
     ht_free(&p.cls, 0);
     ht_free(&p.agency, 0);
