@@ -156,6 +156,12 @@ $(B)/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 $(B)/replay_%: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_%.o $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+# the report's dates are parsed in tools/ (report_i18n.c)
+$(B)/fuzz_report_date: $(B)/tests/fuzz/fuzz_report_date.o $(B)/tools/report_i18n.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+$(B)/replay_report_date: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_report_date.o \
+                         $(B)/tools/report_i18n.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # ThreadSanitizer over the threads: the unit tests that run threads (the ring,
 # the pipeline, the control socket, fanout capture; test_faults runs only its
