@@ -322,6 +322,7 @@ run_bad "bad date" "^canhgac report: --from: '2025-13-01' is not a date" report 
 run_bad "bad day" "^canhgac report: --to: '2025-02-30' is not a date" report $S --from 2025-02-01 --to 2025-02-30 --json
 run_bad "bad lang" "^canhgac report: --lang: unknown language 'fr' \(en, vi\)$" report $S --from "$FROM" --to "$TO" --lang fr --json
 run_bad "bad extension" "^canhgac report: $T/r.docx: unknown output type \(.pdf, .html or .json\)$" report $S --from "$FROM" --to "$TO" -o "$T/r.docx"
+run_bad "--json to a .pdf" "^canhgac report: --json writes JSON: -o $T/x.pdf is not a .json file$" report $S --from "$FROM" --to "$TO" --json -o "$T/x.pdf"
 run_bad "no store" "^canhgac report: $T/none" report -d "$T/none" --from "$FROM" --to "$TO" --json
 run_bad "no period" "^canhgac report: --from DATE and --to DATE are needed$" report $S --json
 check "no half file left" "$(ls "$T" | grep -c 'tmp-')" 0

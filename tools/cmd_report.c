@@ -182,6 +182,9 @@ int cg_cmd_report(int argc, char **argv)
     if (!cg_report_lang_ok(lang))
         return fail2("--lang: unknown language '%s' (en, vi)%s", lang, "");
     if (json) {
+        const char *dot = out ? strrchr(out, '.') : NULL;
+        if (out && !(dot && !strcasecmp(dot, ".json")))
+            return fail2("--json writes JSON: -o %s is not a .json file%s", out, "");
         fmt = OUT_JSON;
     } else if (!out) {
         return fail2("-o FILE.pdf, -o FILE.html or --json is needed%s%s", "", "");
