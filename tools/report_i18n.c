@@ -281,7 +281,7 @@ int cg_report_parse_time(const char *s, int end, uint64_t *us, char *err, size_t
     }
     if (n < 20 || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || digits(s + 11, 2, &h) ||
         s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' || digits(s + 17, 2, &se) ||
-        h > 23 || mi > 59 || se > 60)
+        h > 23 || mi > 59 || se > 59) /* no leap second: timegm would roll it over */
         goto bad;
     const char *z = s + 19;
     if ((z[0] == 'Z' || z[0] == 'z') && !z[1]) {
