@@ -21,7 +21,8 @@
 #  - an empty period (all three formats say so), the end before the start,
 #    a bad date, an unknown language and extension, a missing store.
 # TZ=UTC: days are cut in UTC here, as query's dates are. E2E_QUICK=1 (the
-# sanitizer pass) makes the English PDF only.
+# sanitizer pass) makes the English PDF only, checks each day's total but
+# not its severities, and leaves out the reckoning from the 103 histories.
 #
 # Usage: tests/e2e_report.sh BUILD_DIR   (from the top of the tree)
 B=${1:-build}
@@ -89,7 +90,7 @@ j '.by_day[] | "\(.start_epoch) \(.end_epoch) \(.high) \(.medium) \(.low) \(.inf
 daybad=0
 while read -r a z hi me lo in to; do
     [ "$to" = "$(q "since @$a and until @$z")" ] || daybad=$((daybad + 1))
-    if [ "$to" != 0 ]; then
+    if [ "$to" != 0 ] && [ -z "$E2E_QUICK" ]; then
         [ "$hi $me $lo $in" = "$(q "since @$a and until @$z and sev = high") $(q "since @$a and until @$z and sev = medium") $(q "since @$a and until @$z and sev = low") $(q "since @$a and until @$z and sev <= info")" ] || daybad=$((daybad + 1))
     fi
 done < "$T/days"
@@ -133,6 +134,7 @@ check "agencies: six (one unknown)" "$(lines "$T/ag")" 6
 for l in 1 2 3 4; do
     check "layer $l: incidents" "$(j ".layers[$((l - 1))].incidents")" "$(q "$Q and layer = $l")"
 done
+if [ -z "$E2E_QUICK" ]; then # the histories of all 103 incidents, one by one
 for id in $("$CG" query $S --json --limit 0 "$Q" | jq -r .incident_id); do
     "$CG" incident show $S --json "$id" | jq -c '{id: .incident.incident_id, first: .incident.first_seen, sev: .incident.severity_name, h: .history}'
 done > "$T/hist.jsonl"
@@ -204,6 +206,7 @@ if rep["breaches_total"] != breaches:
 print("escalations", sum(esc))
 EOP
 check "histories: escalations, times, breaches as reckoned from incident show" "$(cat "$T/py.out")" "escalations $(j '[.layers[].escalations] | add')"
+fi
 check "escalations: some" "$(j '[.layers[].escalations] | add | . > 0')" true
 check "acknowledged: 9 (leaving new: 4 ack, 2 resolved, 3 fp)" "$(j '[.times[] | .acknowledge.done] | add')" 9
 check "resolved: 2 + the 3 false positives" "$(j '[.times[] | .resolve.done] | add')" 5

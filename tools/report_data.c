@@ -666,6 +666,20 @@ int cg_report_gather(cg_report *r, cg_store *st, const struct cg_policy *pol, co
         snprintf(r->policy, sizeof r->policy, "%s", cg_policy_name(pol));
     if (!(r->breaches = calloc(RPT_BREACHES, sizeof *r->breaches)))
         goto oom;
+    if (!q.match) {
+        /* the period's incidents, from the time index alone: the sources'
+         * table sized for them at once (a table that doubles as it fills
+         * rehashes every entry each time), at most 2^23 entries (256 MiB)
+         * ahead of need */
+        uint64_t n = 0;
+        size_t cap = 1024;
+        if (cg_store_count(st, &q, &n) == 0)
+            while (cap < ((size_t)1 << 23) && (uint64_t)cap * 3 < n * 4)
+                cap *= 2;
+        if (!(p.src.e = calloc(cap, sizeof *p.src.e)))
+            goto oom;
+        p.src.cap = cap;
+    }
     rc = cg_store_report_walk(st, &q, each, &p);
     if (p.oom)
         goto oom;
