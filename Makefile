@@ -17,7 +17,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := libpcap libhs libmaxminddb lmdb libpcre2-8 json-c libcrypto libxxhash libarchive
+PKGS    := libpcap libhs libmaxminddb lmdb libpcre2-8 json-c libcrypto libxxhash libarchive pangocairo fontconfig
 OPT     ?= -O2 -g
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. \
@@ -87,6 +87,11 @@ FAULT_WRAP := -Wl,--wrap=malloc,--wrap=calloc,--wrap=realloc,--wrap=strdup,--wra
 $(B)/test_faults: $(B)/tests/test_faults.o $(B)/tests/fault_alloc.o $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) $(FAULT_WRAP) -o $@ $^ $(LDLIBS)
 
+# The report's unit test: its pure parts live in tools/ (the command's files).
+$(B)/test_report: $(B)/tests/test_report.o $(B)/tools/report_i18n.o $(B)/tools/report_data.o \
+                  $(B)/tools/cli.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(B)/e2e_helper: $(B)/tests/e2e_helper.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -114,6 +119,7 @@ test-e2e: all
 	@sh tests/e2e_layers.sh $(B)
 	@sh tests/e2e_notify.sh $(B)
 	@sh tests/e2e_share.sh $(B)
+	@sh tests/e2e_report.sh $(B)
 	@sh tests/e2e_ring.sh $(B)
 	@sh tests/e2e_full_disk.sh $(B)
 	@sh tests/live_capture.sh $(B)
@@ -151,6 +157,12 @@ $(FUZZ_NAMES:%=$(B)/tests/fuzz/fuzz_%.o): tests/fuzz/fuzz_common.h
 $(B)/fuzz_%: $(B)/tests/fuzz/fuzz_%.o $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 $(B)/replay_%: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_%.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+# the report's dates are parsed in tools/ (report_i18n.c)
+$(B)/fuzz_report_date: $(B)/tests/fuzz/fuzz_report_date.o $(B)/tools/report_i18n.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+$(B)/replay_report_date: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_report_date.o \
+                         $(B)/tools/report_i18n.o $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 # ThreadSanitizer over the threads: the unit tests that run threads (the ring,

@@ -154,7 +154,7 @@ BD=$(cd "$B" && pwd)
 (cd "$T" && PATH="$BD:$PATH" bash "$T/comp.bash" "$T/dest/usr/share/bash-completion/completions/canhgac" "$T/cases") > "$T/comp.out" 2> "$T/comp.err"
 check "completion: no error" "$(cat "$T/comp.err")" ""
 comp() { sed -n "${1}p" "$T/comp.out"; }
-check "complete: canhgac r" "$(comp 1)" "rules run"
+check "complete: canhgac r" "$(comp 1)" "report rules run"
 check "complete: canhgac run --wo" "$(comp 2)" "--workers"
 check "complete: canhgac run -i (interfaces)" "$(comp 3)" "$(ls /sys/class/net | grep '^l' | sort | tr '\n' ' ' | sed 's/ $//')"
 check "complete: canhgac run -r (files)" "$(comp 4)" "files/a.pcap files/b.pcapng files/caps"

@@ -37,13 +37,15 @@ static const char main_usage[] =
     "               --drain delivers them\n"
     "  share        the incidents sent to layer 4 (or a query's) as a STIX 2.1 bundle\n"
     "               for the national monitoring center, redacted by the policy\n"
+    "  report       a period report for assessors (--from DATE --to DATE): PDF,\n"
+    "               HTML or JSON, in Vietnamese or English (--lang vi|en)\n"
     "  version      print the version\n"
     "\n"
     "`canhgac COMMAND --help` describes each command.\n"
     "\n"
     "environment: CANHGAC_STORE (the store), CANHGAC_CACHE (compiled rules),\n"
     "CANHGAC_GEOIP_CITY, CANHGAC_GEOIP_ASN, CANHGAC_ASSETS (enrichment),\n"
-    "CANHGAC_POLICY (the layer policy of escalate and share)\n"
+    "CANHGAC_POLICY (the layer policy of escalate, report and share)\n"
     "\n"
     "exit codes: 0 success; 1 failed while running (store full, disk error, rules\n"
     "with syntax errors); 2 bad input (usage, unreadable or malformed file, bad\n"
@@ -74,7 +76,7 @@ int main(int argc, char **argv)
     static char prefix[32];
     if (!strcmp(cmd, "run") || !strcmp(cmd, "query") || !strcmp(cmd, "incident") ||
         !strcmp(cmd, "store") || !strcmp(cmd, "escalate") || !strcmp(cmd, "outbox") ||
-        !strcmp(cmd, "share")) {
+        !strcmp(cmd, "share") || !strcmp(cmd, "report")) {
         snprintf(prefix, sizeof prefix, "canhgac %s", cmd);
         cg_store_fault_exit(prefix, STDERR_FILENO, CG_EXIT_INPUT, CG_EXIT_FAIL);
     }
@@ -102,6 +104,8 @@ int main(int argc, char **argv)
         return store_exit(cg_cmd_outbox(argc - 1, argv + 1));
     if (!strcmp(cmd, "share"))
         return store_exit(cg_cmd_share(argc - 1, argv + 1));
+    if (!strcmp(cmd, "report"))
+        return store_exit(cg_cmd_report(argc - 1, argv + 1));
     fprintf(stderr, "canhgac: unknown command '%s'\n%s", cmd, main_usage);
     return CG_EXIT_INPUT;
 }
