@@ -156,8 +156,7 @@
  *   off  size  field
  *     0     1  record version = 1 (2)
  *     1     1  kind (CG_HIST_*: 1 status, 2 assignee, 3 severity, 4 note,
- *              5 escalate: from schema 6, 6 share: the schema after
- *              6 names it; a schema 6 store may already hold it)
+ *              5 escalate: from schema 6, 6 share: from schema 7)
  *     2     2  reserved: written 0, ignored on read
  *     4     4  old_num
  *     8     4  new_num
@@ -957,9 +956,9 @@ const struct cgs_ixdef cgs_ix[IX_N] = {
 };
 
 const char *const cgs_db_names[DB_N] = {
-    "meta",      "incidents",  "alerts",     "evidence", "history",      "parts",
-    "pairs",     "log",        "log_nodes",  "cases",    "case_history", "by_time",
-    "by_src",    "by_dst",     "by_sid",     "by_sev",   "by_status",    "by_src_cc",
-    "by_dst_cc", "by_src_asn", "by_dst_asn", "by_dport", "by_community", "by_assignee",
-    "by_attack", "by_case",
+    "meta",        "incidents", "alerts",     "evidence",   "history",      "parts",
+    "pairs",       "log",       "log_nodes",  "cases",      "case_history", "outbox",
+    "by_time",     "by_src",    "by_dst",     "by_sid",     "by_sev",       "by_status",
+    "by_src_cc",   "by_dst_cc", "by_src_asn", "by_dst_asn", "by_dport",     "by_community",
+    "by_assignee", "by_attack", "by_case",
 };

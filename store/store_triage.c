@@ -4,7 +4,9 @@
  * rewrites the record, moves its index entries and appends to its history
  * (store.c, invariants 6 and 7). Escalations (cg_store_escalate) are made
  * the same way, or inside the writer's open batch: the sensor escalates the
- * incidents it creates in the batch that creates them.
+ * incidents it creates in the batch that creates them. An escalation's
+ * history entry and its outbox records (store_outbox.c) are written in one
+ * transaction.
  *
  * Such a transaction may run while a sensor writes: LMDB hands out its one
  * write transaction to a process at a time, so the call waits for the batch
@@ -273,6 +275,9 @@ static int change(cg_store *st, uint64_t id, const struct req *r, int in_batch, 
         rc = mdb_put(txn, st->dbi[DB_HIST], &k, &v, MDB_NOOVERWRITE);
         if (!rc)
             rc = cgs_log_add(st, txn, CGS_LOG_HIST, key, hrec[i], hlen[i]);
+        /* its notifications in the same transaction (store_outbox.c, 1) */
+        if (!rc && r->escalate)
+            rc = cgs_outbox_add(st, txn, id, seq + (uint64_t)i, r->when_us);
     }
     if (rc == MDB_KEYEXIST) {
         code = cgs_fail(st, CG_ECORRUPT, "history of incident %llu: seq %llu taken",
