@@ -156,8 +156,7 @@
  *   off  size  field
  *     0     1  record version = 1 (2)
  *     1     1  kind (CG_HIST_*: 1 status, 2 assignee, 3 severity, 4 note,
- *              5 escalate: from schema 6, 6 share: the schema after
- *              6 names it; a schema 6 store may already hold it)
+ *              5 escalate: from schema 6, 6 share: from schema 7)
  *     2     2  reserved: written 0, ignored on read
  *     4     4  old_num
  *     8     4  new_num
