@@ -7,10 +7,11 @@
 # reminder), the second finds nothing owed (what a pass costs a sensor's
 # writer each minute once a backlog has been escalated).
 # Then the same first pass over a second store of the same incidents with
-# a notify target (--notify file:): the outbox records written with each
-# history entry, and the drain that follows (every notification built from
-# its incident, appended to the file, fsync'ed and deleted from the outbox
-# 256 at a time); then the outbox's listing, empty.
+# a notify target (--notify file:) whose directory is missing, so that its
+# one try fails at once: the pass with the outbox records written with each
+# history entry; then `outbox --drain` to it (every notification built from
+# its incident and history entry, appended to the file, fsync'ed and
+# deleted from the outbox 2048 at a time).
 #
 # Usage: tools/bench_layers.sh BUILD [N]   (N default 1000000; BENCH_DIR)
 set -e

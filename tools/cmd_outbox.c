@@ -33,7 +33,7 @@ static const char outbox_usage[] =
     "  -d, --store DIR    the store (default $CANHGAC_STORE or ./canhgac-store)\n"
     "      --json         one JSON object per notification: target, notification_id,\n"
     "                     incident_id, history_seq, created, attempts, next_try,\n"
-    "                     last_error\n"
+    "                     last_try, last_error (times \"-\" when none)\n"
     "      --drain        deliver what is pending to the --notify targets (each\n"
     "                     target in order until its first failure), then print\n"
     "                     \"notify: N sent, M pending, K failed attempts\"\n"

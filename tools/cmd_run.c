@@ -170,6 +170,8 @@ static const char run_usage[] =
     "      -o /var/log/canhgac/eve.json --user canhgac --stats 60 --ctl /run/canhgac/ctl.sock\n"
     "  canhgac run -i eth0 -S /etc/canhgac/rules --geoip-city GeoLite2-City.mmdb \\\n"
     "      --geoip-asn GeoLite2-ASN.mmdb --assets /etc/canhgac/assets.conf\n"
+    "  canhgac run -r capture.pcap -S rules/ --policy rules/layers.conf \\\n"
+    "      --notify 'exec:/usr/local/bin/page-oncall'\n"
     "\n"
     "exit: 0 done; 1 failed while running (store full, disk full or failing, also\n"
     "when the store cannot be created for want of room, an interface that went\n"

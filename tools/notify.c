@@ -36,7 +36,9 @@
 
 extern char **environ;
 
-#define BATCH 256            /* records read per round of a target */
+#define BATCH \
+    2048                     /* records per round of a target: a file target writes and
+                    * fsyncs them at once, and one commit marks them sent */
 #define BACKOFF_MAX_S 300    /* the longest wait between two tries */
 #define EXEC_POLL_NS 5000000 /* how often a running exec target is looked at */
 
