@@ -117,6 +117,8 @@ test-e2e: all
 	@sh tests/e2e_case.sh $(B)
 	@sh tests/e2e_case_triage.sh $(B)
 	@sh tests/e2e_layers.sh $(B)
+	@sh tests/e2e_notify.sh $(B)
+	@sh tests/e2e_share.sh $(B)
 	@sh tests/e2e_report.sh $(B)
 	@sh tests/e2e_ring.sh $(B)
 	@sh tests/e2e_full_disk.sh $(B)
@@ -167,7 +169,8 @@ $(B)/replay_report_date: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_report_da
 # the pipeline, the control socket, fanout capture; test_faults runs only its
 # pipeline scenario there, every allocation failure while the threads run and
 # 40 of those before, about 20 s), then e2e_workers.sh's
-# subset (under 4 minutes on 2 cores).
+# subset (under 4 minutes on 2 cores), and e2e_notify.sh's runs with the
+# notify thread (E2E_NOTIFY_QUICK=1: a file target, a hanging exec target).
 # Each report goes to build-tsan/tsan.PID and is printed at the end; a report
 # stops its process (halt_on_error), so the test that ran it fails too.
 # Hyperscan, libpcap and LMDB are not instrumented: tests/tsan.supp would hold
@@ -186,6 +189,7 @@ test-tsan:
 	done; \
 	echo "unit (tsan): $$pass passed, $$fail failed"; \
 	E2E_WORKERS_QUICK=1 sh tests/e2e_workers.sh build-tsan || fail=$$((fail + 1)); \
+	E2E_NOTIFY_QUICK=1 sh tests/e2e_notify.sh build-tsan || fail=$$((fail + 1)); \
 	for r in build-tsan/tsan.*; do [ -e $$r ] || continue; echo "== $$r"; cat $$r; fail=$$((fail + 1)); done; \
 	[ $$fail -eq 0 ]
 

@@ -886,6 +886,7 @@ void cg_store_close(cg_store *st)
     if (last_err.st == st)
         last_err.st = NULL, last_err.msg[0] = 0;
     free(st->enc);
+    cgs_outbox_close(st);
     cg_mt_hasher_free(st->hasher);
     free(st);
 }

@@ -69,7 +69,7 @@
  *   alerts      be64 id | be32 seq -> alert record
  *   evidence    be64 id | be32 seq -> evidence record (packet bytes)
  *   history     be64 id | be64 seq -> history record (triage changes, notes,
- *               escalations)
+ *               escalations, shares)
  *   parts       be32 partition -> the span of first_us of its incidents
  *   pairs       be32 hour | src16 | dst16 -> be64 attack id | be64 last seen:
  *               the attacks of each address pair by the hour of their last
@@ -77,6 +77,10 @@
  *   log, log_nodes (schema 4): the tamper-evident log (store_log.c)
  *   cases, case_history, by_case (schema 5): cases (store_case.c)
  *   (schema 6 is schema 5 whose history may hold escalations: kind 5)
+ *   outbox (schema 7): be64 target | be64 incident | be64 seq -> the
+ *               notification of that history entry still owed to that
+ *               target (store_outbox.c); and from schema 7 the history may
+ *               hold shares (kind 6: what share sent in which bundle)
  *   by_time, by_src, by_dst, by_sid, by_sev, by_status, by_src_cc,
  *   by_dst_cc, by_src_asn, by_dst_asn, by_dport, by_community, by_assignee,
  *   by_attack (schema 3):
@@ -111,11 +115,12 @@
  *    that is not a canhgac store CG_ECORRUPT, and a refused store is
  *    left as it was.
  *  - Older schemas: a writer or a triage handle migrates a store of schema
- *    2, 3, 4 or 5 in place to schema 6 as it opens it (from 4: the cases'
- *    databases are created; from 5 only the version changes: schema 6's
+ *    2, 3, 4, 5 or 6 in place to schema 7 as it opens it (from 4: the cases'
+ *    databases are created; from 5 the version changes: schema 6's
  *    history may hold escalations, which schema 5's readers would call
- *    damaged), in one write transaction (store_migrate.c), so a crash
- *    leaves the old schema or schema 6 whole.
+ *    damaged; from 6 and before: the outbox is created, empty), in one
+ *    write transaction (store_migrate.c), so a crash leaves the old schema
+ *    or schema 7 whole.
  *    From schema 2 (the version before the context and attacks) every
  *    incident is rewritten, attacks assigned in id order with the default
  *    window, pairs and by_attack created. From schema 2 or 3 (the version
@@ -186,7 +191,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CG_STORE_SCHEMA 6
+#define CG_STORE_SCHEMA 7
 
 /* Codes: error.h's. CG_EIO: cannot open or create, permission, disk;
  * CG_ENEWER / CG_EOLDER: written by a newer / an older schema version;
@@ -309,7 +314,14 @@ typedef struct cg_evidence {
 } cg_evidence;
 
 /* What a history entry records. */
-enum { CG_HIST_STATUS = 1, CG_HIST_ASSIGNEE, CG_HIST_SEVERITY, CG_HIST_NOTE, CG_HIST_ESCALATE };
+enum {
+    CG_HIST_STATUS = 1,
+    CG_HIST_ASSIGNEE,
+    CG_HIST_SEVERITY,
+    CG_HIST_NOTE,
+    CG_HIST_ESCALATE,
+    CG_HIST_SHARE
+};
 
 typedef struct cg_history {
     uint64_t seq; /* 0, 1, ... per incident, in the order of the changes */
@@ -321,7 +333,9 @@ typedef struct cg_history {
      * override, "" when it was the fold's. ASSIGNEE: old_text/new_text.
      * NOTE: the text is new_text. ESCALATE (schema 6): old_num/new_num are
      * the CG_LAYER bits before and after, new_text what decided it (the
-     * policy's clause, "layers.conf:12"), old_text "". */
+     * policy's clause, "layers.conf:12"), old_text "". SHARE: the incident
+     * was sent out (`canhgac share`): new_text says where ("shared in
+     * bundle--UUID (TLP:AMBER) to FILE"), old_text "", the nums 0. */
     uint32_t old_num, new_num;
     const char *old_text, *new_text;
 } cg_history;
@@ -415,6 +429,80 @@ int cg_store_note_add(cg_store *st, uint64_t id, const char *who, uint64_t when_
 #define CG_ESC_ONCE 0x2
 int cg_store_escalate(cg_store *st, uint64_t id, uint8_t layers, unsigned flags, const char *why,
                       const char *who, uint64_t when_us, int *added);
+
+/* ---- the outbox (store_outbox.c) ---------------------------------------- */
+
+/* Notification of escalations, at least once, never lost across a crash.
+ * A handle on which notify targets were registered writes, for every
+ * history entry cg_store_escalate appends (an escalation or a reminder),
+ * one outbox record per target, in the same transaction as the entry: a
+ * crash leaves both or neither. A deliverer (tools/notify.c) reads the
+ * records, hands each to its target, and only after the target accepted
+ * it deletes the record (cg_store_outbox_done); a failure is written back
+ * (cg_store_outbox_failed: attempts, the next try, the error). A kill
+ * between the two leaves the record: it is delivered again, with the same
+ * notification id (its target, incident and seq), so receivers de-duplicate.
+ * A target is named by its spec ("file:/var/log/pages.jsonl"); its key is
+ * FNV-1a 64 of the spec. Records of a target no handle registers any more
+ * stay until a deliverer for that spec drains them (canhgac outbox). */
+#define CG_OUTBOX_TARGETS_MAX 8
+#define CG_OUTBOX_SPEC_MAX 1024 /* bytes of a spec */
+#define CG_OUTBOX_ERROR_MAX 512 /* bytes of the last error kept */
+
+typedef struct cg_outbox_entry {
+    uint64_t target;     /* the target's key (cg_store_outbox_key of spec) */
+    uint64_t incident;   /* the incident */
+    uint64_t seq;        /* its history entry: the escalation or reminder */
+    const char *spec;    /* the target's spec */
+    uint64_t created_us; /* when the escalation was written */
+    uint32_t attempts;   /* deliveries that failed so far */
+    uint64_t next_us;    /* not to be tried before (0: at once) */
+    uint64_t last_us;    /* the last failed attempt (0: none) */
+    const char *error;   /* its error, "" when none */
+} cg_outbox_entry;
+
+/* The key of a target spec. */
+uint64_t cg_store_outbox_key(const char *spec);
+/* Registers the targets specs[0..n) (each 1..CG_OUTBOX_SPEC_MAX bytes, n at
+ * most CG_OUTBOX_TARGETS_MAX; n 0 removes them) on a writer or triage
+ * handle: its escalations from now on write their outbox records. Call it
+ * before the handle writes, from the thread that writes. CG_EINVAL for a
+ * read-only handle or a bad spec; CG_EOLDER when the store is not schema 7
+ * (cannot happen on a writer or triage handle: they migrate). */
+int cg_store_outbox_targets(cg_store *st, const char *const *specs, size_t n);
+/* Calls cb for each outbox record in key order (target, incident, seq) as
+ * last committed, those of target only when target != 0, until cb returns
+ * non-zero. Views live until cb returns. A store before schema 7 (a
+ * read-only handle) has none: 0. A record that does not decode is
+ * CG_ECORRUPT. Any thread (a reader). */
+int cg_store_outbox_list(cg_store *st, uint64_t target,
+                         int (*cb)(const cg_outbox_entry *e, void *arg), void *arg);
+/* The key of one record. */
+typedef struct cg_outbox_ref {
+    uint64_t target, incident, seq;
+} cg_outbox_ref;
+/* Deletes the records refs[0..n) (delivered) in one write transaction of
+ * its own; a record already gone is no error (another deliverer sent it).
+ * *deleted (NULL allowed) counts those deleted. It never touches the
+ * handle's batch: the deliverer's thread calls it while the writer's
+ * thread has a batch open (LMDB runs one write transaction at a time: it
+ * waits for the batch's commit). */
+int cg_store_outbox_done(cg_store *st, const cg_outbox_ref *refs, size_t n, size_t *deleted);
+/* Records a failed delivery of ref: attempts + 1, the next try at next_us,
+ * the error (truncated to CG_OUTBOX_ERROR_MAX bytes) at now_us; in its own
+ * write transaction as cg_store_outbox_done. A record already gone: 0. */
+int cg_store_outbox_failed(cg_store *st, const cg_outbox_ref *ref, uint64_t now_us,
+                           uint64_t next_us, const char *error);
+/* ---- sharing ---------------------------------------------------------- */
+
+/* Appends one CG_HIST_SHARE entry (new_text text: 1..1024 bytes, what was
+ * shared where) to incident id's history; the record itself is not
+ * rewritten (no field changes; the entry is a leaf of the log as every
+ * history entry is). As cg_store_escalate: in the writer's open batch when
+ * there is one, else one short write transaction of its own. CG_ENOTFOUND
+ * for no such incident. Whether an incident was shared: a SHARE entry in
+ * its history (cg_store_history). */
+int cg_store_shared(cg_store *st, uint64_t id, const char *text, const char *who, uint64_t when_us);
 
 /* ---- readers ----------------------------------------------------------- */
 

@@ -56,6 +56,11 @@ static void key_str(int db, const MDB_val *k, char *out, size_t len)
             snprintf(out + n, len - n, "/%llu", (unsigned long long)get64(p + 8));
         return;
     }
+    if (db == DB_OUTBOX && k->mv_size == OUTBOX_KEY) {
+        snprintf(out, len, "%016llx/%llu/%llu", (unsigned long long)get64(p),
+                 (unsigned long long)get64(p + 8), (unsigned long long)get64(p + 16));
+        return;
+    }
     if (db == DB_LOG && k->mv_size == 8) {
         snprintf(out, len, "%llu", (unsigned long long)get64(p));
         return;
@@ -135,6 +140,12 @@ static const char *judge(const cg_store *st, int db, const MDB_val *k, const MDB
         if (k->mv_size != 16)
             return "key not 16 bytes";
         return cgs_cev_decode(vp, v->mv_size, &e, &why) ? why : NULL;
+    }
+    case DB_OUTBOX: {
+        cg_outbox_entry e;
+        if (k->mv_size != OUTBOX_KEY)
+            return "key not 24 bytes";
+        return cgs_outbox_decode(vp, v->mv_size, &e, &why) ? why : NULL;
     }
     case DB_LOGN:
         if (k->mv_size != 9 || kp[0] == 0 || kp[0] > 63 || kp[0] % 4)

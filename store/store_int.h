@@ -11,6 +11,7 @@
  *   store_read.c    get, evidence, alerts, history, info
  *   store_query.c   the planner, queries, counts, top-N, histograms, attacks
  *   store_guard.c   a damaged store: faults and LMDB's assertions as one line
+ *   store_outbox.c  the outbox of notifications (schema 7)
  *   store_check.c   store check (every record of every database), backup, restore
  *   store_inv.c     the writer's invariants below, checked (cgs_check_writer)
  * Names shared between them start with cgs_.
@@ -65,7 +66,7 @@
 /* The named databases. The index databases follow DB_IX0 in cgs_ix order.
  * DB_PAIRS and by_attack are new in schema 3 (cgs_db_v3), DB_LOG and
  * DB_LOGN in schema 4 (cgs_db_v4), DB_CASE, DB_CASEH and by_case in schema
- * 5 (cgs_db_v5). */
+ * 5 (cgs_db_v5), DB_OUTBOX in schema 7 (cgs_db_v7). */
 enum {
     DB_META,
     DB_INC,
@@ -78,6 +79,7 @@ enum {
     DB_LOGN,
     DB_CASE,
     DB_CASEH,
+    DB_OUTBOX,
     DB_IX0,
     DB_N = DB_IX0 + 15
 };
@@ -131,11 +133,17 @@ static inline int cgs_db_v5(int i)
     return i == DB_CASE || i == DB_CASEH || i == DB_IX0 + IX_CASE;
 }
 
+/* Whether database i is one that schema 6 did not have. */
+static inline int cgs_db_v7(int i)
+{
+    return i == DB_OUTBOX;
+}
+
 /* Whether database i is in a store of the given schema. */
 static inline int cgs_db_in(int i, uint32_t schema)
 {
     return !(schema < 3 && cgs_db_v3(i)) && !(schema < 4 && cgs_db_v4(i)) &&
-        !(schema < 5 && cgs_db_v5(i));
+        !(schema < 5 && cgs_db_v5(i)) && !(schema < 7 && cgs_db_v7(i));
 }
 
 #define IX_KEYMAX 16    /* a field's key */
@@ -204,6 +212,12 @@ struct cg_store {
     struct cgs_logblk blk;  /* the log's last block, in the write transaction */
     cg_mt_hasher *hasher;   /* the leaves' SHA-256 context (store_log.c) */
     uint32_t migrated_from; /* the schema cgs_migrate brought it from, or 0 */
+    /* The notify targets registered on this handle (cg_store_outbox_targets):
+     * each escalation it writes puts one outbox record per target in the
+     * same transaction. Set before any write, read-only after. */
+    char **ob_spec;
+    uint64_t *ob_key;
+    size_t ob_n;
     char dir[];
 };
 
@@ -411,6 +425,22 @@ int cgs_case_decode(const uint8_t *p, size_t n, cg_case *out, const char **why);
 size_t cgs_cev_size(const cg_case_event *e);
 void cgs_cev_encode(uint8_t *p, const cg_case_event *e);
 int cgs_cev_decode(const uint8_t *p, size_t n, cg_case_event *out, const char **why);
+
+/* The outbox's records (store_outbox.c): key be64 target | be64 incident |
+ * be64 seq (OUTBOX_KEY bytes). cgs_outbox_decode as the others. */
+#define OUTBOX_KEY 24
+/* The encoded size of a record of spec and error (each at most 65534
+ * bytes), and its encoding (attempts, created_us, next_us, last_us, spec,
+ * error of e), sealed. */
+size_t cgs_outbox_size(const char *spec, const char *error);
+void cgs_outbox_encode(uint8_t *p, const cg_outbox_entry *e);
+int cgs_outbox_decode(const uint8_t *p, size_t n, cg_outbox_entry *out, const char **why);
+/* One record per registered target for history entry seq of incident id
+ * (written at when_us), in txn: the escalation's own transaction. An LMDB
+ * code (ENOMEM for out of memory). Nothing when no target is registered. */
+int cgs_outbox_add(const cg_store *st, MDB_txn *txn, uint64_t id, uint64_t seq, uint64_t when_us);
+/* Frees the handle's targets (cg_store_close). */
+void cgs_outbox_close(cg_store *st);
 
 /* FNV-1a 64 of a string (the by_community and by_assignee keys). */
 uint64_t cgs_hash64(const char *s);

@@ -156,7 +156,8 @@
  *   off  size  field
  *     0     1  record version = 1 (2)
  *     1     1  kind (CG_HIST_*: 1 status, 2 assignee, 3 severity, 4 note,
- *              5 escalate: from schema 6)
+ *              5 escalate: from schema 6, 6 share: the schema after
+ *              6 names it; a schema 6 store may already hold it)
  *     2     2  reserved: written 0, ignored on read
  *     4     4  old_num
  *     8     4  new_num
@@ -694,7 +695,7 @@ int cgs_hist_decode(const uint8_t *p, size_t n, cg_history *out, const char **wh
         *why = "truncated";
         return CG_ECORRUPT;
     }
-    if (p[1] < CG_HIST_STATUS || p[1] > CG_HIST_ESCALATE) {
+    if (p[1] < CG_HIST_STATUS || p[1] > CG_HIST_SHARE) {
         *why = "bad kind";
         return CG_ECORRUPT;
     }
@@ -956,9 +957,9 @@ const struct cgs_ixdef cgs_ix[IX_N] = {
 };
 
 const char *const cgs_db_names[DB_N] = {
-    "meta",      "incidents",  "alerts",     "evidence", "history",      "parts",
-    "pairs",     "log",        "log_nodes",  "cases",    "case_history", "by_time",
-    "by_src",    "by_dst",     "by_sid",     "by_sev",   "by_status",    "by_src_cc",
-    "by_dst_cc", "by_src_asn", "by_dst_asn", "by_dport", "by_community", "by_assignee",
-    "by_attack", "by_case",
+    "meta",        "incidents", "alerts",     "evidence",   "history",      "parts",
+    "pairs",       "log",       "log_nodes",  "cases",      "case_history", "outbox",
+    "by_time",     "by_src",    "by_dst",     "by_sid",     "by_sev",       "by_status",
+    "by_src_cc",   "by_dst_cc", "by_src_asn", "by_dst_asn", "by_dport",     "by_community",
+    "by_assignee", "by_attack", "by_case",
 };

@@ -1,9 +1,12 @@
 /* store_triage.c — the analysts' changes: status, assignee, severity
- * override and notes, each call one short write transaction of its own that
+ * override and notes, and the record of a share (cg_store_shared: a history
+ * entry only, the incident's record is not rewritten), each call one short write transaction of its own that
  * rewrites the record, moves its index entries and appends to its history
  * (store.c, invariants 6 and 7). Escalations (cg_store_escalate) are made
  * the same way, or inside the writer's open batch: the sensor escalates the
- * incidents it creates in the batch that creates them.
+ * incidents it creates in the batch that creates them. An escalation's
+ * history entry and its outbox records (store_outbox.c) are written in one
+ * transaction.
  *
  * Such a transaction may run while a sensor writes: LMDB hands out its one
  * write transaction to a process at a time, so the call waits for the batch
@@ -23,11 +26,12 @@ struct req {
     unsigned mask; /* CG_TRIAGE_* */
     uint8_t status, severity;
     const char *assignee;
-    const char *note; /* a note instead of a mask */
-    int escalate;     /* an escalation instead of a mask */
-    uint8_t layers;   /* its CG_LAYER bits to add */
-    unsigned esc;     /* its CG_ESC_* */
-    const char *why;  /* its cause */
+    const char *note;   /* a note instead of a mask */
+    int escalate;       /* an escalation instead of a mask */
+    uint8_t layers;     /* its CG_LAYER bits to add */
+    unsigned esc;       /* its CG_ESC_* */
+    const char *why;    /* its cause */
+    const char *shared; /* a share's text instead of a mask (the record is not rewritten) */
     const char *who;
     uint64_t when_us;
 };
@@ -68,6 +72,10 @@ static int diff(const struct req *r, const cg_incident *old, cg_incident *x, cg_
                                .new_num = x->layers,
                                .old_text = "",
                                .new_text = r->why };
+        return n;
+    }
+    if (r->shared) {
+        h[n++] = (cg_history){ .kind = CG_HIST_SHARE, .old_text = "", .new_text = r->shared };
         return n;
     }
     if (r->note) {
@@ -179,9 +187,9 @@ static int change(cg_store *st, uint64_t id, const struct req *r, int in_batch, 
     uint8_t key[16];
     cg_incident old, x;
     cg_history h[3];
-    struct cgs_ixkeys okeys, nkeys;
+    struct cgs_ixkeys okeys = { 0 }, nkeys = { 0 };
     uint8_t *rec = NULL, *hrec[3] = { NULL, NULL, NULL };
-    size_t rlen, hlen[3];
+    size_t rlen = 0, hlen[3];
     uint64_t seq = 0;
     const char *why, *what = "history";
     int rc, code = 0, nh;
@@ -235,17 +243,19 @@ static int change(cg_store *st, uint64_t id, const struct req *r, int in_batch, 
         goto out; /* nothing changes: nothing to write */
 
     /* everything encoded before the first put (see the top of the file) */
-    cgs_ix_keys(&old, &okeys);
-    cgs_ix_keys(&x, &nkeys);
-    rlen = cgs_inc_size(&x, &why);
-    if (rlen == 0) {
-        code = cgs_fail(st, CG_EINVAL, "incident %llu: %s", (unsigned long long)id, why);
-        goto out;
+    if (!r->shared) {
+        cgs_ix_keys(&old, &okeys);
+        cgs_ix_keys(&x, &nkeys);
+        rlen = cgs_inc_size(&x, &why);
+        if (rlen == 0) {
+            code = cgs_fail(st, CG_EINVAL, "incident %llu: %s", (unsigned long long)id, why);
+            goto out;
+        }
+        rec = malloc(rlen);
+        if (!rec)
+            goto nomem;
+        cgs_inc_encode(rec, &x);
     }
-    rec = malloc(rlen);
-    if (!rec)
-        goto nomem;
-    cgs_inc_encode(rec, &x);
     for (int i = 0; i < nh; i++) {
         h[i].who = r->who;
         h[i].when_us = r->when_us;
@@ -265,6 +275,9 @@ static int change(cg_store *st, uint64_t id, const struct req *r, int in_batch, 
         rc = mdb_put(txn, st->dbi[DB_HIST], &k, &v, MDB_NOOVERWRITE);
         if (!rc)
             rc = cgs_log_add(st, txn, CGS_LOG_HIST, key, hrec[i], hlen[i]);
+        /* its notifications in the same transaction (store_outbox.c, 1) */
+        if (!rc && r->escalate)
+            rc = cgs_outbox_add(st, txn, id, seq + (uint64_t)i, r->when_us);
     }
     if (rc == MDB_KEYEXIST) {
         code = cgs_fail(st, CG_ECORRUPT, "history of incident %llu: seq %llu taken",
@@ -275,7 +288,7 @@ static int change(cg_store *st, uint64_t id, const struct req *r, int in_batch, 
         }
         goto out;
     }
-    if (!rc) {
+    if (!rc && !r->shared) { /* a share changes no field: the record stays as it is */
         what = "incidents";
         k = (MDB_val){ 8, key };
         v = (MDB_val){ rlen, rec };
@@ -283,7 +296,7 @@ static int change(cg_store *st, uint64_t id, const struct req *r, int in_batch, 
         if (!rc)
             rc = cgs_log_add(st, txn, CGS_LOG_INC, key, rec, rlen);
     }
-    if (!rc)
+    if (!rc && !r->shared)
         rc = cgs_ix_apply(st, txn, id, &okeys, &nkeys, &what);
     if (in_batch) {
         /* the batch's commit flushes the log */
@@ -387,4 +400,23 @@ int cg_store_escalate(cg_store *st, uint64_t id, uint8_t layers, unsigned flags,
     if (code == 0 && added)
         *added = nh > 0;
     return code;
+}
+
+int cg_store_shared(cg_store *st, uint64_t id, const char *text, const char *who, uint64_t when_us)
+{
+    struct req r = { .shared = text, .who = who, .when_us = when_us };
+    int code, in_batch;
+
+    if (!st)
+        return CG_EINVAL;
+    if (st->flags & CG_STORE_RDONLY)
+        return cgs_fail(st, CG_EINVAL, "opened read-only");
+    in_batch = st->wstate != W_IDLE;
+    if (in_batch && (code = cgs_batch_ready(st)) != 0)
+        return code;
+    if ((code = check_who(st, who)) != 0)
+        return code;
+    if (!text || !text[0] || strlen(text) > 1024)
+        return cgs_fail(st, CG_EINVAL, "shared: text, 1 to 1024 bytes");
+    return change(st, id, &r, in_batch, NULL);
 }

@@ -1749,7 +1749,7 @@ static void test_newer(void)
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), dir);
     CHECK_CONTAINS(cg_store_error(NULL),
-                   "written by schema version 99; this canhgac reads up to 6");
+                   "written by schema version 99; this canhgac reads up to 7");
     CHECK((int)cg_store_open(&st, dir, CG_STORE_RDONLY, 0) == CG_ENEWER);
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), "schema version 99");
@@ -2989,8 +2989,54 @@ static void test_escalate(void)
     cg_store_close(st);
 }
 
+/* A share's record (cg_store_shared): one history entry, in the writer's
+ * batch or in a transaction of its own; the incident's record is not
+ * rewritten (its leaf stays the one it had: the log grows by the entry
+ * only), and verify holds. */
+static void test_shared(void)
+{
+    const char *dir = path("shared");
+    static struct hgot2 g;
+    cg_store *st;
+    cg_incident x;
+    cg_store_head h0, h1;
+    cg_store_verify_stats vs;
+
+    CHECK_EQ_U(cg_store_open(&st, dir, 0, 0), 0);
+    CHECK_EQ_U(cg_store_begin(st), 0);
+    x = mk(cg_store_new_id(st));
+    CHECK_EQ_U(cg_store_put(st, &x), 0);
+    CHECK_EQ_U(cg_store_shared(st, 1, "shared in bundle--a (TLP:AMBER) to b.json", "soc", 100), 0);
+    CHECK((int)cg_store_shared(st, 2, "shared", "soc", 100) == CG_ENOTFOUND);
+    CHECK((int)cg_store_shared(st, 1, "", "soc", 100) == CG_EINVAL);
+    CHECK((int)cg_store_shared(st, 1, "shared", "", 100) == CG_EINVAL);
+    CHECK_EQ_U(cg_store_commit(st), 0);
+    CHECK_EQ_U(cg_store_log_head(st, &h0), 0);
+    cg_store_close(st);
+
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), 0);
+    CHECK_EQ_U(cg_store_shared(st, 1, "shared in bundle--c (TLP:RED) to d.json", "an", 200), 0);
+    CHECK_EQ_U(cg_store_log_head(st, &h1), 0);
+    CHECK_EQ_U(h1.size, h0.size + 1); /* the entry's leaf, no incident leaf */
+    memset(&g, 0, sizeof g);
+    CHECK_EQ_U(cg_store_history(st, 1, cb_history, &g), 0);
+    CHECK_EQ_U(g.n, 2);
+    CHECK(hist_is(&g, 0, 100, "soc", CG_HIST_SHARE, 0, 0, "",
+                  "shared in bundle--a (TLP:AMBER) to b.json"));
+    CHECK(hist_is(&g, 1, 200, "an", CG_HIST_SHARE, 0, 0, "",
+                  "shared in bundle--c (TLP:RED) to d.json"));
+    CHECK(get_equal(st, &x));
+    CHECK_EQ_U(cg_store_verify(st, NULL, NULL, &vs, NULL), 0);
+    CHECK_EQ_U(vs.problems, 0);
+    cg_store_close(st);
+
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
+    CHECK((int)cg_store_shared(st, 1, "shared", "soc", 1) == CG_EINVAL);
+    cg_store_close(st);
+}
+
 /* tests/data/store-v5 (schema 5, made by the code before escalations): read
- * as it is, then brought to schema 6 by a triage handle, which changes
+ * as it is, then brought to schema 7 by a triage handle, which changes
  * nothing but the version: the log, the cases and the triage stay. */
 static void test_migrate5(void)
 {
@@ -3028,7 +3074,7 @@ static void test_migrate5(void)
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), 0);
     CHECK_EQ_U(cg_store_migrated(st), 5);
     CHECK_EQ_U(cg_store_info_get(st, &info), 0);
-    CHECK_EQ_U(info.schema, 6);
+    CHECK_EQ_U(info.schema, 7);
     CHECK_EQ_U(info.incidents, 6);
     CHECK_EQ_U(cg_store_log_head(st, &h1), 0);
     CHECK(h1.size == h0.size && memcmp(h0.root, h1.root, 32) == 0);
@@ -3064,6 +3110,7 @@ int main(void)
     test_triage();
     test_triage_concurrent();
     test_escalate();
+    test_shared();
     test_migrate5();
     test_alerts();
     test_sparse_ids();

@@ -29,7 +29,10 @@
 #   7. the layer policy's time pass over 1,000,000 incidents, writing and
 #      with nothing owed (tools/bench_layers.sh), and its cost inside `run`:
 #      without and with --policy (--escalate-every 1), alternating
-#      (tools/bench_policy_run.sh).
+#      (tools/bench_policy_run.sh);
+#   8. `canhgac share` of 100,000 incidents at layer 4 as one STIX 2.1
+#      bundle: the median time of BENCH_RUNS runs and the bundle's size
+#      (tools/bench_share.sh).
 # BENCH_BYTES overrides the capture size; BENCH_RUNS the number of runs.
 set -e
 B=${1:-build}
@@ -80,3 +83,5 @@ rm -rf "$W/store"
 echo "== the layer policy's time pass (tools/bench_layers.sh)"
 sh tools/bench_layers.sh "$B"
 sh tools/bench_policy_run.sh "$B"
+echo "== share of 100,000 incidents as a STIX 2.1 bundle (tools/bench_share.sh)"
+sh tools/bench_share.sh "$B"

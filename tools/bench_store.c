@@ -4,12 +4,14 @@
  * 24 h, count by severity, top sources over 24 h), and store verify (every
  * record against its leaf in the log).
  *
- * usage: bench_store [-n N] [-b BATCH] [-d DAYS] [-a] DIR
+ * usage: bench_store [-n N] [-b BATCH] [-d DAYS] [-a] [-l L] DIR
  *   -n N      incidents (default 1000000)
  *   -b BATCH  incidents per transaction (default 10000)
  *   -d DAYS   the time they span, ids in time order give or take an hour
  *             (default 30)
  *   -a        one alert record per incident too (as `canhgac run` stores)
+ *   -l L      every incident at layers 1..L (L 1-4; default none): -l 4
+ *             makes a store of incidents to share (tools/bench_share.sh)
  *   DIR       a new store directory (an existing store is queried only)
  *
  * The synthetic mix: sources 40% from 200 attacker /16s, 30% from the data
@@ -258,25 +260,27 @@ int main(int argc, char **argv)
 {
     uint64_t n = 1000000, batch = 10000, days = 30;
     int alerts = 0, c;
+    unsigned layers = 0;
     struct gen g;
     cg_store *st;
     cg_store_info info;
     char cid[40], plan[160];
     struct stat sb;
 
-    while ((c = getopt(argc, argv, "n:b:d:a")) != -1) {
+    while ((c = getopt(argc, argv, "n:b:d:al:")) != -1) {
         switch (c) {
         case 'n': n = strtoull(optarg, NULL, 10); break;
         case 'b': batch = strtoull(optarg, NULL, 10); break;
         case 'd': days = strtoull(optarg, NULL, 10); break;
         case 'a': alerts = 1; break;
+        case 'l': layers = (unsigned)strtoul(optarg, NULL, 10); break;
         default:
-            fprintf(stderr, "usage: bench_store [-n N] [-b BATCH] [-d DAYS] [-a] DIR\n");
+            fprintf(stderr, "usage: bench_store [-n N] [-b BATCH] [-d DAYS] [-a] [-l L] DIR\n");
             return 2;
         }
     }
-    if (optind + 1 != argc || n == 0 || batch == 0 || days == 0) {
-        fprintf(stderr, "usage: bench_store [-n N] [-b BATCH] [-d DAYS] [-a] DIR\n");
+    if (optind + 1 != argc || n == 0 || batch == 0 || days == 0 || layers > 4) {
+        fprintf(stderr, "usage: bench_store [-n N] [-b BATCH] [-d DAYS] [-a] [-l L] DIR\n");
         return 2;
     }
     const char *dir = argv[optind];
@@ -298,6 +302,8 @@ int main(int argc, char **argv)
                 cg_incident x;
                 uint64_t id = cg_store_new_id(st);
                 mk(&g, id, n, &x, cid);
+                if (layers)
+                    x.layers = (uint8_t)((1u << layers) - 1); /* layers 1..L */
                 if (cg_store_put(st, &x))
                     goto fail;
                 if (alerts) {

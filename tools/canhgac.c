@@ -33,6 +33,10 @@ static const char main_usage[] =
     "  policy check  the layer policy (rules/layers.conf): one line per problem\n"
     "  escalate     the layer policy's time pass over a store (run --policy makes it\n"
     "               every minute)\n"
+    "  outbox       the notifications of escalations still owed to notify targets;\n"
+    "               --drain delivers them\n"
+    "  share        the incidents sent to layer 4 (or a query's) as a STIX 2.1 bundle\n"
+    "               for the national monitoring center, redacted by the policy\n"
     "  report       a period report for assessors (--from DATE --to DATE): PDF,\n"
     "               HTML or JSON, in Vietnamese or English (--lang vi|en)\n"
     "  version      print the version\n"
@@ -41,7 +45,7 @@ static const char main_usage[] =
     "\n"
     "environment: CANHGAC_STORE (the store), CANHGAC_CACHE (compiled rules),\n"
     "CANHGAC_GEOIP_CITY, CANHGAC_GEOIP_ASN, CANHGAC_ASSETS (enrichment),\n"
-    "CANHGAC_POLICY (the layer policy of escalate and report)\n"
+    "CANHGAC_POLICY (the layer policy of escalate, report and share)\n"
     "\n"
     "exit codes: 0 success; 1 failed while running (store full, disk error, rules\n"
     "with syntax errors); 2 bad input (usage, unreadable or malformed file, bad\n"
@@ -71,7 +75,8 @@ int main(int argc, char **argv)
     }
     static char prefix[32];
     if (!strcmp(cmd, "run") || !strcmp(cmd, "query") || !strcmp(cmd, "incident") ||
-        !strcmp(cmd, "store") || !strcmp(cmd, "escalate") || !strcmp(cmd, "report")) {
+        !strcmp(cmd, "store") || !strcmp(cmd, "escalate") || !strcmp(cmd, "outbox") ||
+        !strcmp(cmd, "share") || !strcmp(cmd, "report")) {
         snprintf(prefix, sizeof prefix, "canhgac %s", cmd);
         cg_store_fault_exit(prefix, STDERR_FILENO, CG_EXIT_INPUT, CG_EXIT_FAIL);
     }
@@ -95,6 +100,10 @@ int main(int argc, char **argv)
         return cg_cmd_policy(argc - 1, argv + 1);
     if (!strcmp(cmd, "escalate"))
         return store_exit(cg_cmd_escalate(argc - 1, argv + 1));
+    if (!strcmp(cmd, "outbox"))
+        return store_exit(cg_cmd_outbox(argc - 1, argv + 1));
+    if (!strcmp(cmd, "share"))
+        return store_exit(cg_cmd_share(argc - 1, argv + 1));
     if (!strcmp(cmd, "report"))
         return store_exit(cg_cmd_report(argc - 1, argv + 1));
     fprintf(stderr, "canhgac: unknown command '%s'\n%s", cmd, main_usage);

@@ -37,6 +37,8 @@ int cg_cmd_keys(int argc, char **argv);
 int cg_cmd_case(int argc, char **argv);
 int cg_cmd_policy(int argc, char **argv);
 int cg_cmd_escalate(int argc, char **argv);
+int cg_cmd_outbox(int argc, char **argv);
+int cg_cmd_share(int argc, char **argv);
 int cg_cmd_report(int argc, char **argv);
 
 /* Loads the layer policy at path (cmd_policy.c), each problem one line on f:

@@ -701,6 +701,7 @@ static const char *hist_field(unsigned kind)
     case CG_HIST_SEVERITY: return "severity";
     case CG_HIST_NOTE: return "note";
     case CG_HIST_ESCALATE: return "layers";
+    case CG_HIST_SHARE: return "shared";
     default: return "unknown";
     }
 }
@@ -720,6 +721,10 @@ static int history_json(const cg_history *h, void *arg)
         fputs(",\"text\":", w->f);
         cg_cli_json_str(w->f, h->new_text);
         line = xasprintf(x, "Note on incident %llu: %s", (unsigned long long)w->p->id, h->new_text);
+    } else if (h->kind == CG_HIST_SHARE) {
+        fputs(",\"text\":", w->f);
+        cg_cli_json_str(w->f, h->new_text);
+        line = xasprintf(x, "Incident %llu %s", (unsigned long long)w->p->id, h->new_text);
     } else {
         if (h->kind == CG_HIST_STATUS) {
             snprintf(a, sizeof a, "%s", cg_cli_status(h->old_num));

@@ -125,6 +125,7 @@ static const char *hist_field(unsigned kind)
     case CG_HIST_SEVERITY: return "severity";
     case CG_HIST_NOTE: return "note";
     case CG_HIST_ESCALATE: return "layers";
+    case CG_HIST_SHARE: return "shared";
     default: return "unknown";
     }
 }
@@ -432,7 +433,7 @@ static int show_history(const cg_history *h, void *arg)
                (unsigned long long)h->seq, t);
         cg_cli_json_str(stdout, h->who);
         printf(",\"field\":\"%s\"", hist_field(h->kind));
-        if (h->kind == CG_HIST_NOTE) {
+        if (h->kind == CG_HIST_NOTE || h->kind == CG_HIST_SHARE) {
             fputs(",\"text\":", stdout);
             cg_cli_json_str(stdout, h->new_text);
         } else {
@@ -465,6 +466,8 @@ static int show_history(const cg_history *h, void *arg)
         putchar('}');
     } else if (h->kind == CG_HIST_NOTE) {
         printf("  %s  %-12s note: %s\n", t, h->who, h->new_text);
+    } else if (h->kind == CG_HIST_SHARE) {
+        printf("  %s  %-12s %s\n", t, h->who, h->new_text); /* "shared in bundle--..." */
     } else {
         hist_value(h, 0, a, sizeof a);
         hist_value(h, 1, b, sizeof b);

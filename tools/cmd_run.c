@@ -42,6 +42,7 @@
 #include "sensor/privs.h"
 #include "store/store.h"
 #include "tools/cli.h"
+#include "tools/notify.h"
 
 static const char run_usage[] =
     "usage: canhgac run (-r FILE | -i IFACE [-i IFACE]...) [options]\n"
@@ -147,6 +148,16 @@ static const char run_usage[] =
     "                         gives the steps due (unacknowledged incidents climb);\n"
     "                         every escalation is in the incident's history\n"
     "      --escalate-every SECONDS  the time pass's period (default 60)\n"
+    "      --notify SPEC      a notify target for each escalation and reminder\n"
+    "                         (repeatable, up to 8): file:PATH (one JSON line each,\n"
+    "                         fsync'ed), exec:CMD (sh -c CMD with the JSON on its stdin,\n"
+    "                         exit 0 = sent, else retried with backoff), syslog. Written\n"
+    "                         to the store's outbox with the escalation, sent by a\n"
+    "                         thread of its own; at exit what is pending is tried once\n"
+    "                         more, the rest stays for the next run (README\n"
+    "                         \"Notification\")\n"
+    "      --notify-timeout SECONDS  an exec target's time to exit (default 10): then\n"
+    "                         its process group is killed and the try failed\n"
     "\n"
     "      --progress         after each commit, one line on stderr: \"stored: N\n"
     "                         incidents, last id X\" (this run's ids up to X are on disk)\n"
@@ -187,7 +198,9 @@ enum {
     OPT_PCAP_DIR,
     OPT_PCAP_MAX,
     OPT_POLICY,
-    OPT_ESCALATE_EVERY
+    OPT_ESCALATE_EVERY,
+    OPT_NOTIFY,
+    OPT_NOTIFY_TIMEOUT
 };
 
 /* Adds the City databases of arg ("FILE" or "FILE,FILE"; empty parts are
@@ -399,6 +412,19 @@ static int parse_alert_fields(const char *list, uint32_t *out)
     }
 }
 
+/* The notify thread's counters in the EVE stats line and ctl stats. */
+static size_t notify_stats(void *arg, char *buf, size_t cap)
+{
+    cg_notify_stats ns;
+    int n;
+
+    cg_notify_counters(arg, &ns);
+    n = snprintf(buf, cap, "\"notify\":{\"sent\":%llu,\"pending\":%llu,\"failed_attempts\":%llu}",
+                 (unsigned long long)ns.sent, (unsigned long long)ns.pending,
+                 (unsigned long long)ns.failed);
+    return n > 0 ? (size_t)n : 0;
+}
+
 int cg_cmd_run(int argc, char **argv)
 {
     static const struct option opts[] = {
@@ -452,6 +478,8 @@ int cg_cmd_run(int argc, char **argv)
         { "pcap-max", required_argument, 0, OPT_PCAP_MAX },
         { "policy", required_argument, 0, OPT_POLICY },
         { "escalate-every", required_argument, 0, OPT_ESCALATE_EVERY },
+        { "notify", required_argument, 0, OPT_NOTIFY },
+        { "notify-timeout", required_argument, 0, OPT_NOTIFY_TIMEOUT },
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 }
     };
@@ -461,6 +489,9 @@ int cg_cmd_run(int argc, char **argv)
     const char *ctl_path = NULL, *user = NULL, *group = NULL, *pid_file = NULL;
     const char *pcap_dir = NULL, *policy_path = NULL;
     uint32_t escalate_s = 60;
+    const char *notify_specs[CG_OUTBOX_TARGETS_MAX];
+    size_t nnotify = 0;
+    uint32_t notify_timeout = 10;
     uint32_t pcap_mib = 1024;
     int pcap_max_set = 0;
     const char *rfile = NULL, *vars = NULL, *classif = NULL, *eve_path = NULL;
@@ -536,6 +567,27 @@ int cg_cmd_run(int argc, char **argv)
         case OPT_PIDFILE: pid_file = optarg; break;
         case OPT_PCAP_DIR: pcap_dir = optarg; break;
         case OPT_POLICY: policy_path = optarg; break;
+        case OPT_NOTIFY: {
+            char nerr[1200];
+            if (cg_notify_spec_check(optarg, nerr, sizeof nerr)) {
+                fprintf(stderr, "canhgac run: %s\n", nerr);
+                return CG_EXIT_INPUT;
+            }
+            if (nnotify == CG_OUTBOX_TARGETS_MAX) {
+                fprintf(stderr, "canhgac run: --notify: at most %d targets\n",
+                        CG_OUTBOX_TARGETS_MAX);
+                return CG_EXIT_INPUT;
+            }
+            notify_specs[nnotify++] = optarg;
+            break;
+        }
+        case OPT_NOTIFY_TIMEOUT:
+            if (cg_notify_timeout_parse(optarg, &notify_timeout)) {
+                fprintf(stderr, "canhgac run: --notify-timeout: seconds from 1 to 3600, not %s\n",
+                        optarg);
+                return CG_EXIT_INPUT;
+            }
+            break;
         case OPT_ESCALATE_EVERY:
             if (parse_u32(optarg, &escalate_s, 1) || escalate_s > 86400) {
                 fprintf(stderr, "canhgac run: --escalate-every: seconds from 1 to 86400, not %s\n",
@@ -739,6 +791,7 @@ int cg_cmd_run(int argc, char **argv)
     cg_enrich *enr = NULL;
     cg_pipeline *pl = NULL;
     cg_policy *policy = NULL;
+    cg_notify *notify = NULL;
     ctl_ctx cc = { 0 };
     int pid_written = 0;
     umask(027); /* the store 0750/0640, the EVE file 0640 */
@@ -755,6 +808,12 @@ int cg_cmd_run(int argc, char **argv)
         }
         if (err[0]) /* --geoip-optional: what was left out, once */
             fprintf(stderr, "canhgac run: warning: %s; running without it\n", err);
+    }
+    if (nnotify && no_store) {
+        fprintf(stderr,
+                "canhgac run: --notify sends the store's escalations: not with "
+                "--no-store\n");
+        goto out;
     }
     if (policy_path) {
         if (no_store) {
@@ -779,6 +838,16 @@ int cg_cmd_run(int argc, char **argv)
         cg_cli_migrated_notice("canhgac run", store_dir, st);
         cg_store_set_alert_cap(st, alert_cap);
         cg_store_set_attack_window(st, attack_window);
+        /* before the writer's thread: its escalations write the outbox */
+        if (nnotify && cg_store_outbox_targets(st, notify_specs, nnotify)) {
+            fprintf(stderr, "canhgac run: %s\n", cg_store_error(st));
+            goto out;
+        }
+        if (nnotify &&
+            cg_notify_create(&notify, st, notify_specs, nnotify, notify_timeout, err, sizeof err)) {
+            fprintf(stderr, "canhgac run: %s\n", err);
+            goto out;
+        }
     }
     rules_src rsrc = { .vars = vars,
                        .classif = classif,
@@ -823,6 +892,10 @@ int cg_cmd_run(int argc, char **argv)
     pc.batch = batch;
     pc.progress = progress;
     pc.stats_s = stats_s;
+    if (notify) {
+        pc.extra_stats = notify_stats;
+        pc.extra_stats_arg = notify;
+    }
     pc.pcap_dir = pcap_dir;
     pc.pcap_max = (uint64_t)pcap_mib << 20;
     int code = CG_EXIT_INPUT;
@@ -883,10 +956,26 @@ int cg_cmd_run(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGUSR2, &sa, NULL);
     signal(SIGPIPE, SIG_IGN);
+    if (notify && cg_notify_start(notify, 1000)) {
+        fprintf(stderr, "canhgac run: --notify: cannot start its thread\n");
+        ret = CG_EXIT_FAIL;
+        goto out;
+    }
     ret = cg_pipeline_run(pl, cc.ctl ? cg_ctl_fd(cc.ctl) : -1, ctl_serve, &cc);
     g_pl = NULL;
+    /* the run's last escalations are committed: one more try of what is
+     * pending, bounded; the rest stays in the outbox */
+    if (notify)
+        cg_notify_stop(notify, notify_timeout);
     if (!quiet)
         cg_pipeline_summary(pl, stderr);
+    if (notify && !quiet) {
+        cg_notify_stats ns;
+        cg_notify_stats_get(notify, &ns);
+        fprintf(stderr, "  notify     %llu sent, %llu pending, %llu failed attempts\n",
+                (unsigned long long)ns.sent, (unsigned long long)ns.pending,
+                (unsigned long long)ns.failed);
+    }
 out:
     g_pl = NULL;
     cg_ctl_close(cc.ctl);
@@ -900,6 +989,7 @@ out:
                     "RuntimeDirectory does)\n",
                     pid_file, user, user);
     }
+    cg_notify_destroy(notify);
     cg_pipeline_destroy(pl);
     cg_enrich_close(enr);
     cg_store_close(st);

@@ -1,7 +1,10 @@
 #!/bin/sh
 # make demo: generates the sample traffic of a provincial data center with the
-# starter rules' attacks inside, runs the pipeline on it, prints the incidents,
-# triages one, and signs and verifies a checkpoint of the store's log.
+# starter rules' attacks inside, runs the pipeline on it with the layer
+# policy, prints the incidents, triages one, signs and verifies a checkpoint
+# of the store's log, exports and verifies a case file, then the four layers:
+# the time pass with its notifications, a period report (PDF and HTML) and a
+# STIX 2.1 bundle for the national center.
 set -e
 B=${1:-build}
 OUT=demo-out
@@ -24,8 +27,9 @@ elif [ -s "$NPM_GEO/geo-whois-asn-country.mmdb" ]; then
 elif [ -s "$GEO/GeoIP2-City-Test.mmdb" ] && [ -s "$GEO/GeoLite2-ASN-Test.mmdb" ]; then
     set -- --geoip-city "$GEO/GeoIP2-City-Test.mmdb" --geoip-asn "$GEO/GeoLite2-ASN-Test.mmdb"
 fi
-echo "== canhgac run -r $OUT/sample.pcap -S rules/ -d $OUT/store -o $OUT/eve.json $*"
-"$B/canhgac" run -r "$OUT/sample.pcap" -S rules/ -d "$OUT/store" -o "$OUT/eve.json" --cache "$OUT/cache" "$@"
+echo "== canhgac run -r $OUT/sample.pcap -S rules/ -d $OUT/store -o $OUT/eve.json --policy rules/layers.conf --notify file:$OUT/pages.jsonl $*"
+"$B/canhgac" run -r "$OUT/sample.pcap" -S rules/ -d "$OUT/store" -o "$OUT/eve.json" --cache "$OUT/cache" \
+    --policy rules/layers.conf --notify "file:$OUT/pages.jsonl" "$@"
 echo
 echo "== canhgac query -d $OUT/store --limit 0"
 "$B/canhgac" query -d "$OUT/store" --limit 0
@@ -61,3 +65,20 @@ rm -rf "$OUT/case-$CASE"
 (cd "$OUT/case-$CASE" && sha256sum -c --quiet MANIFEST.sha256 && openssl pkeyutl -verify -pubin \
     -inkey soc-public.pem -rawin -in MANIFEST.sha256 -sigfile MANIFEST.sha256.sig)
 "$B/canhgac" case verify "$OUT/case-$CASE" --key "$OUT/store/soc-public.pem"
+echo
+echo "== the four layers: the policy, what reached each layer, the time pass (the sample is old: every step is due)"
+"$B/canhgac" policy check rules/layers.conf
+for l in 1 2 3 4; do echo "layer $l: $("$B/canhgac" query -d "$OUT/store" --count "layer = $l") incidents"; done
+"$B/canhgac" escalate -d "$OUT/store" --policy rules/layers.conf --notify "file:$OUT/pages.jsonl"
+echo "notifications in $OUT/pages.jsonl: $(wc -l < "$OUT/pages.jsonl"); the first, in part:"
+head -n 1 "$OUT/pages.jsonl" | jq -c '{notification_id, kind, incident_id, layers_before, layers_after,
+    cause, severity_name, signature, src_ip, dest_ip, dest_zone}'
+echo
+echo "== canhgac report: November 2025 for the assessors (Vietnamese PDF, English HTML)"
+"$B/canhgac" report -d "$OUT/store" --from 2025-11-01 --to 2025-11-30 --policy rules/layers.conf \
+    --lang vi -o "$OUT/report-2025-11.pdf"
+"$B/canhgac" report -d "$OUT/store" --from 2025-11-01 --to 2025-11-30 --policy rules/layers.conf \
+    --lang en -o "$OUT/report-2025-11.html"
+echo
+echo "== canhgac share: layer 4 as a STIX 2.1 bundle for the national center"
+"$B/canhgac" share -d "$OUT/store" --policy rules/layers.conf -o "$OUT/bundle.json" --as demo

@@ -122,7 +122,14 @@ typedef struct cg_pipeline_config {
     int progress;                       /* a line on stderr after each commit */
     uint32_t stats_s;                   /* an EVE stats line every ... seconds (0: none) */
     const char *sensor_name;            /* for stats and ctl (NULL: the host name) */
-    int null_workers;                   /* benchmarks: workers take packets and do nothing
+    /* Counters of the caller's own (run's notify thread) for the EVE stats
+     * line and ctl stats, or NULL: writes one JSON member ("\"notify\":{...}")
+     * into buf[cap] and returns its length (0: nothing). Called from the
+     * thread that builds the line: it must only read what is safe to read
+     * from there (atomics, its own lock). */
+    size_t (*extra_stats)(void *arg, char *buf, size_t cap);
+    void *extra_stats_arg;
+    int null_workers; /* benchmarks: workers take packets and do nothing
                                          * (the reader's own ceiling) */
     /* the full-packet ring (sensor/pcapdir.h): every packet read, written to
      * rotating pcap files in pcap_dir within pcap_max bytes (NULL: none).

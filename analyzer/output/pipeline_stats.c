@@ -282,6 +282,12 @@ static size_t stats_json(cg_pipeline *pl, char *b, size_t cap, int eve)
         }
         cg_json_raw(b, cap, &pos, "}");
     }
+    if (pl->cfg.extra_stats) {
+        char ex[512];
+        size_t n = pl->cfg.extra_stats(pl->cfg.extra_stats_arg, ex, sizeof ex);
+        if (n > 0 && n < sizeof ex)
+            cg_json_raw(b, cap, &pos, ",%s", ex);
+    }
     if (!eve) {
         /* per worker, for ctl */
         cg_json_raw(b, cap, &pos, ",\"per_worker\":[");

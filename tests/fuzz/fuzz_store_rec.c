@@ -3,7 +3,7 @@
  *
  * Input: byte 0 chooses the record kind (bits 0-1: incident, alert, evidence,
  * history; with bit 3 set, bit 0 chooses a case record or a case's history
- * event, store_case.c) and, with bit 2, that the harness writes the record's seal (its
+ * event, store_case.c; with bit 4 set, an outbox record, store_outbox.c) and, with bit 2, that the harness writes the record's seal (its
  * last 4 bytes, the checksum of those before) before decoding, so that mutated
  * records reach the layout's checks past the seal; the rest is the record,
  * in a buffer of exactly its size. A record of the unsealed version before
@@ -216,6 +216,32 @@ static void do_cev(const uint8_t *p, size_t n)
     free(q);
 }
 
+static void do_outbox(const uint8_t *p, size_t n)
+{
+    cg_outbox_entry e, f;
+    const char *why = NULL;
+    memset(&e, 0, sizeof e);
+    memset(&f, 0, sizeof f);
+    if (cgs_outbox_decode(p, n, &e, &why) != 0)
+        return;
+    STR(e.spec);
+    STR(e.error);
+    size_t sz = cgs_outbox_size(e.spec, e.error);
+    if (sz != n)
+        fail("outbox record: its size is not what it decoded from", "");
+    uint8_t *q = malloc(sz);
+    if (!q)
+        abort();
+    cgs_outbox_encode(q, &e);
+    if (cgs_outbox_decode(q, sz, &f, &why) != 0)
+        fail("re-encoded outbox record does not decode", why);
+    if (e.attempts != f.attempts || e.created_us != f.created_us || e.next_us != f.next_us ||
+        e.last_us != f.last_us || !str_eq(e.spec, f.spec) || !str_eq(e.error, f.error) ||
+        p[0] != q[0])
+        fail("outbox record changed through encode and decode", "");
+    free(q);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -228,6 +254,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(p, data + 1, n);
     if ((data[0] & 4) && n >= REC_SEAL)
         cgs_seal(p, n);
+    if (data[0] & 16) {
+        do_outbox(p, n);
+        free(p);
+        return 0;
+    }
     if (data[0] & 8) {
         if (data[0] & 1)
             do_cev(p, n);
