@@ -166,16 +166,21 @@ int cg_rd_build(rd_doc *d, const cg_report *r, const char *lang)
     }
 
     /* by day */
-    if (text(d, RD_H2, "%s", L("by_day")) || !add(d, RD_CHART))
+    if (text(d, RD_H2, "%s", L("by_day")) || !add(d, RD_CHART) ||
+        text(d, RD_P, "%s", L("days_quiet")))
         goto oom;
     if (!(t = table(d, 6, 0x3e)) ||
         row(t, L("day"), sev_label(d, 0), sev_label(d, 1), sev_label(d, 2), sev_label(d, 3),
             L("total")))
         goto oom;
+    /* the table lists the days with incidents (a quarter is 92 rows else);
+     * the chart and the JSON have every day */
     for (size_t i = 0; i < x->ndays; i++) {
         uint64_t tot = 0;
         for (int s = 0; s < RPT_NSEV; s++)
             tot += x->by_day[i][s];
+        if (!tot)
+            continue;
         cg_report_day(x->day_start_us[i], a, sizeof a);
         if (row(t, a, num(b2, x->by_day[i][0]), num(c, x->by_day[i][1]), num(e, x->by_day[i][2]),
                 num(f, x->by_day[i][3]), num(g, tot)))
