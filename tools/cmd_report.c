@@ -128,9 +128,21 @@ static void tz_name(char *out, size_t len)
     time_t t = time(NULL);
     struct tm tm;
     char z[16];
+    char link[256];
+    ssize_t n;
+
     localtime_r(&t, &tm);
     strftime(z, sizeof z, "%z", &tm);
-    snprintf(out, len, "%s (UTC%.3s:%s)", tz && *tz ? tz : "local time", z, z + 3);
+    if (!tz || !*tz) {
+        /* the system's zone: the name /etc/localtime links to
+         * (.../zoneinfo/Asia/Ho_Chi_Minh), else its abbreviation */
+        const char *zi;
+        n = readlink("/etc/localtime", link, sizeof link - 1);
+        link[n > 0 ? n : 0] = 0;
+        zi = strstr(link, "zoneinfo/");
+        tz = zi ? zi + 9 : tm.tm_zone;
+    }
+    snprintf(out, len, "%s (UTC%.3s:%s)", tz && *tz ? tz : "UTC", z, z + 3);
 }
 
 int cg_cmd_report(int argc, char **argv)
