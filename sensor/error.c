@@ -23,6 +23,8 @@ const char *cg_strerror(int code)
     case CG_ETRUNCATED: return "truncated";
     case CG_EMALFORMED: return "invalid";
     case CG_EUNSUPPORTED: return "unsupported link or protocol";
+    case CG_EEXIST: return "already exists";
+    case CG_EPERM: return "refused";
     case CG_EDNS_LABEL: return "bad label length";
     case CG_EDNS_NAME_LEN: return "name too long";
     case CG_EDNS_LOOP: return "compression loop";

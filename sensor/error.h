@@ -39,6 +39,8 @@ enum {
     CG_ETRUNCATED = -12,   /* runs past the bytes captured */
     CG_EMALFORMED = -13,   /* bytes that break their format */
     CG_EUNSUPPORTED = -14, /* a link type, protocol or feature not handled */
+    CG_EEXIST = -15,       /* already there (a user name taken) */
+    CG_EPERM = -16,        /* refused: a wrong password, a disabled account */
     /* DNS names (RFC 1035 §4.1.4): kinds of CG_EMALFORMED, counted apart */
     CG_EDNS_LABEL = -20,       /* label type 01/10, i.e. length byte 64..191 */
     CG_EDNS_NAME_LEN = -21,    /* name over 255 bytes on the wire */

@@ -27,6 +27,8 @@ int main(void)
         CG_ETRUNCATED,
         CG_EMALFORMED,
         CG_EUNSUPPORTED,
+        CG_EEXIST,
+        CG_EPERM,
         CG_EDNS_LABEL,
         CG_EDNS_NAME_LEN,
         CG_EDNS_LOOP,

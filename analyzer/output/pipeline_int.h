@@ -182,6 +182,7 @@ typedef struct writer {
         cg_ring_msg *m;
     } * stash;
     size_t nstash, capstash;
+    uint64_t stashed; /* messages ever stashed: a worker's keep their order */
     double next_stats;
     double next_pass; /* the policy's next time pass (pl_mono) */
     uint64_t escalations, reminders, passes, pass_errors; /* history entries the policy wrote */

@@ -694,7 +694,7 @@ static void stash(cg_pipeline *pl, worker *w, const cg_ring_msg *m)
     memcpy(copy, m, m->len);
     const line_msg *l = (const line_msg *)m;
     wr->stash[wr->nstash] =
-        (struct stash){ m->seq, l->sub, l->key, (uint64_t)w->idx << 40 | wr->nstash, copy };
+        (struct stash){ m->seq, l->sub, l->key, (uint64_t)w->idx << 48 | wr->stashed++, copy };
     wr->nstash++;
 }
 
