@@ -173,12 +173,14 @@ $(B)/replay_report_date: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_report_da
 # notify thread (E2E_NOTIFY_QUICK=1: a file target, a hanging exec target).
 # Each report goes to build-tsan/tsan.PID and is printed at the end; a report
 # stops its process (halt_on_error), so the test that ran it fails too.
+# Only what those tests run is built there.
 # Hyperscan, libpcap and LMDB are not instrumented: tests/tsan.supp would hold
 # their false positives, and has none.
 TSAN_FLAGS := -O1 -g -DCG_INVARIANTS -fsanitize=thread -fno-omit-frame-pointer
 TSAN_UNIT  := ring pipeline ctl capture faults
+TSAN_BIN   := canhgac e2e_helper gen_traffic $(TSAN_UNIT:%=test_%)
 test-tsan:
-	$(MAKE) -j2 B=build-tsan OPT="$(TSAN_FLAGS)" all
+	$(MAKE) -j2 B=build-tsan OPT="$(TSAN_FLAGS)" $(TSAN_BIN:%=build-tsan/%)
 	@rm -f build-tsan/tsan.*; \
 	export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 log_path=$(CURDIR)/build-tsan/tsan"; \
 	pass=0; fail=0; \
