@@ -55,6 +55,6 @@ int main(void)
     CHECK_STR(cg_strerror(CG_EDNS_LOOP), "compression loop");
     CHECK_STR(cg_strerror(ENOSPC), strerror(ENOSPC));
     CHECK_STR(cg_strerror(-99), "unknown error");
-    CHECK_STR(cg_strerror(-15), "unknown error");
+    CHECK_STR(cg_strerror(-19), "unknown error");
     return check_done("error");
 }
