@@ -82,8 +82,8 @@ static const char user_usage[] =
     "      --json              list, tokens, audit: one JSON object per line\n"
     "  -h, --help              this help\n"
     "\n"
-    "environment: CANHGAC_PWHASH_MIN=1 hashes passwords at libsodium's minimum\n"
-    "cost: for tests only, never for a real store\n"
+    "environment: CANHGAC_PWHASH_MIN=1, for tests only, hashes passwords at\n"
+    "libsodium's minimum cost: never set it for a real store\n"
     "\n"
     "examples:\n"
     "  canhgac user add lan --role analyst\n"
@@ -650,7 +650,8 @@ int cg_cmd_user(int argc, char **argv)
         if (!strcmp(argv[optind], subs[i].name))
             sub = &subs[i];
     if (!sub) {
-        fprintf(stderr, "canhgac user: unknown subcommand '%s'\n%s", argv[optind], user_usage);
+        fprintf(stderr, "canhgac user: unknown subcommand '%s' (see canhgac user --help)\n",
+                argv[optind]);
         return CG_EXIT_INPUT;
     }
     for (int i = optind + 1; i < argc; i++) {
