@@ -39,6 +39,8 @@ static const char main_usage[] =
     "               for the national monitoring center, redacted by the policy\n"
     "  report       a period report for assessors (--from DATE --to DATE): PDF,\n"
     "               HTML or JSON, in Vietnamese or English (--lang vi|en)\n"
+    "  user         the web console's accounts: add, passwd, disable, enable, role,\n"
+    "               list; API tokens (token, tokens, revoke); the audit trail\n"
     "  version      print the version\n"
     "\n"
     "`canhgac COMMAND --help` describes each command.\n"
@@ -76,7 +78,7 @@ int main(int argc, char **argv)
     static char prefix[32];
     if (!strcmp(cmd, "run") || !strcmp(cmd, "query") || !strcmp(cmd, "incident") ||
         !strcmp(cmd, "store") || !strcmp(cmd, "escalate") || !strcmp(cmd, "outbox") ||
-        !strcmp(cmd, "share") || !strcmp(cmd, "report")) {
+        !strcmp(cmd, "share") || !strcmp(cmd, "report") || !strcmp(cmd, "user")) {
         snprintf(prefix, sizeof prefix, "canhgac %s", cmd);
         cg_store_fault_exit(prefix, STDERR_FILENO, CG_EXIT_INPUT, CG_EXIT_FAIL);
     }
@@ -106,6 +108,8 @@ int main(int argc, char **argv)
         return store_exit(cg_cmd_share(argc - 1, argv + 1));
     if (!strcmp(cmd, "report"))
         return store_exit(cg_cmd_report(argc - 1, argv + 1));
+    if (!strcmp(cmd, "user"))
+        return store_exit(cg_cmd_user(argc - 1, argv + 1));
     fprintf(stderr, "canhgac: unknown command '%s'\n%s", cmd, main_usage);
     return CG_EXIT_INPUT;
 }
