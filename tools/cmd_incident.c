@@ -268,12 +268,12 @@ static int show_related(const cg_incident *inc, void *arg)
     cg_cli_time_str(inc->first_us, t, sizeof t);
     if (r->o->json) {
         fprintf(of, "%s{\"incident_id\":%llu,\"signature_id\":%u,\"signature\":", r->n ? "," : "",
-               (unsigned long long)inc->id, inc->sid);
+                (unsigned long long)inc->id, inc->sid);
         cg_cli_json_str(of, inc->msg);
         fprintf(of, ",\"first_seen\":\"%s\",\"count\":%llu}", t, (unsigned long long)inc->count);
     } else {
         fprintf(of, "  %-8llu %-9u %s  %6llu  %s\n", (unsigned long long)inc->id, inc->sid, t,
-               (unsigned long long)inc->count, inc->msg);
+                (unsigned long long)inc->count, inc->msg);
     }
     return ++r->n >= RELATED_MAX;
 }
@@ -308,7 +308,7 @@ static int show_attack(cg_store *st, const opts *o, uint64_t id)
         fprintf(of, "  (none)\n");
     else if (total > (uint64_t)r.n + 1)
         fprintf(of, "  ... and %llu more: canhgac query attack = %llu\n",
-               (unsigned long long)(total - 1 - (uint64_t)r.n), (unsigned long long)attack);
+                (unsigned long long)(total - 1 - (uint64_t)r.n), (unsigned long long)attack);
     return 0;
 }
 
@@ -336,12 +336,12 @@ static int show_incident(const cg_incident *inc, void *arg)
     cg_cli_time_str(inc->last_us, t, sizeof t);
     fprintf(of, "  %-14s %s\n", "last seen", t);
     fprintf(of, "  %-14s %llu alerts (%u stored)\n", "count", (unsigned long long)inc->count,
-           inc->nalerts);
+            inc->nalerts);
     geo_text("source", inc->src, inc->sport, &inc->src_geo);
     geo_text("destination", inc->dst, inc->dport, &inc->dst_geo);
     fprintf(of, "  %-14s %s, flow %llu, community_id %s\n", "flow",
-           cg_cli_proto(inc->proto, pb, sizeof pb), (unsigned long long)inc->flow_id,
-           inc->community_id[0] ? inc->community_id : "-");
+            cg_cli_proto(inc->proto, pb, sizeof pb), (unsigned long long)inc->flow_id,
+            inc->community_id[0] ? inc->community_id : "-");
     fprintf(of, "  %-14s", "layers");
     int any = 0;
     for (int l = 1; l <= 4; l++)
@@ -351,7 +351,8 @@ static int show_incident(const cg_incident *inc, void *arg)
         }
     fprintf(of, "%s\n", any ? "" : " -");
     if (inc->escalated_from)
-        fprintf(of, "  %-14s incident %llu\n", "escalates", (unsigned long long)inc->escalated_from);
+        fprintf(of, "  %-14s incident %llu\n", "escalates",
+                (unsigned long long)inc->escalated_from);
     if (inc->geo_db_type[0]) {
         /* "City,ASN" and their dates, in the same order */
         char types[256], dates[128], *ts, *ds, *tp, *dp;
@@ -381,11 +382,12 @@ static int show_evidence(uint32_t seq, const cg_evidence *ev, void *arg)
     char t[40];
     cg_cli_time_str(ev->ts_us, t, sizeof t);
     if (s->o->json)
-        fprintf(of, "%s{\"seq\":%u,\"timestamp\":\"%s\",\"caplen\":%u,\"wirelen\":%u,\"linktype\":%d}",
-               s->n ? "," : "", seq, t, ev->caplen, ev->wirelen, ev->dlt);
+        fprintf(of,
+                "%s{\"seq\":%u,\"timestamp\":\"%s\",\"caplen\":%u,\"wirelen\":%u,\"linktype\":%d}",
+                s->n ? "," : "", seq, t, ev->caplen, ev->wirelen, ev->dlt);
     else
         fprintf(of, "  #%-3u %s  %u bytes (%u on the wire), linktype %d\n", seq, t, ev->caplen,
-               ev->wirelen, ev->dlt);
+                ev->wirelen, ev->dlt);
     s->n++;
     return 0;
 }
@@ -400,13 +402,13 @@ static int show_alert(uint32_t seq, const cg_alert *a, void *arg)
     cg_cli_time_str(a->ts_us, t, sizeof t);
     if (s->o->json) {
         fprintf(of, "%s{\"seq\":%u,\"timestamp\":\"%s\",\"flow_id\":%llu,\"community_id\":",
-               s->n ? "," : "", seq, t, (unsigned long long)a->flow_id);
+                s->n ? "," : "", seq, t, (unsigned long long)a->flow_id);
         cg_cli_json_str(of, a->community_id);
         fprintf(of, ",\"src_port\":%u,\"dest_port\":%u,\"severity\":%u,\"evidence\":%d}", a->sport,
-               a->dport, a->severity, a->evidence_seq);
+                a->dport, a->severity, a->evidence_seq);
     } else {
         fprintf(of, "  #%-3u %s  port %u -> %u, severity %s, flow %llu", seq, t, a->sport, a->dport,
-               cg_severity_name(a->severity), (unsigned long long)a->flow_id);
+                cg_severity_name(a->severity), (unsigned long long)a->flow_id);
         if (a->evidence_seq >= 0)
             fprintf(of, ", evidence #%d", a->evidence_seq);
         putc('\n', of);
@@ -437,7 +439,7 @@ static int show_history(const cg_history *h, void *arg)
     cg_cli_time_str(h->when_us, t, sizeof t);
     if (s->o->json) {
         fprintf(of, "%s{\"seq\":%llu,\"when\":\"%s\",\"who\":", s->n ? "," : "",
-               (unsigned long long)h->seq, t);
+                (unsigned long long)h->seq, t);
         cg_cli_json_str(of, h->who);
         fprintf(of, ",\"field\":\"%s\"", hist_field(h->kind));
         if (h->kind == CG_HIST_NOTE || h->kind == CG_HIST_SHARE) {
@@ -464,7 +466,7 @@ static int show_history(const cg_history *h, void *arg)
             cg_cli_json_str(of, b);
             if (h->kind == CG_HIST_SEVERITY)
                 fprintf(of, ",\"old_set\":%s,\"new_set\":%s", h->old_text[0] ? "true" : "false",
-                       h->new_text[0] ? "true" : "false");
+                        h->new_text[0] ? "true" : "false");
             if (h->kind == CG_HIST_ESCALATE) {
                 fputs(",\"why\":", of);
                 cg_cli_json_str(of, h->new_text);
