@@ -92,6 +92,11 @@ $(B)/test_report: $(B)/tests/test_report.o $(B)/tools/report_i18n.o $(B)/tools/r
                   $(B)/tools/cli.o $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# The console's unit test: its pure parts live in tools/ (web_*.c).
+WEB_PURE := $(B)/tools/web_http.o $(B)/tools/web_session.o $(B)/tools/web_json.o
+$(B)/test_web: $(B)/tests/test_web.o $(WEB_PURE) $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 $(B)/e2e_helper: $(B)/tests/e2e_helper.o
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
