@@ -479,7 +479,7 @@
     }
 
     function hourChart(perHour) {
-        var W = 720, H = 180, padL = 34, padB = 22, padT = 10;
+        var W = 1200, H = 170, padL = 34, padB = 22, padT = 10;
         var data = Array.isArray(perHour) ? perHour : [];
         var max = 0;
         data.forEach(function (p) {
@@ -639,12 +639,12 @@
         var tr = el('tr', { tabindex: '0', class: 'row', 'data-id': id === null ? null : String(id) },
             el('td', { class: 'num' }, incidentLink(inc.incident_id)),
             timeCell(inc.first_seen),
-            el('td', null, el('span', { class: 'sev sev' + str(inc.severity), text: sevLabel(inc.severity) })),
+            el('td', { class: 'nowrap' }, el('span', { class: 'sev sev' + str(inc.severity), text: sevLabel(inc.severity) })),
             el('td', { class: 'sig', text: str(inc.signature) }),
             el('td', { class: 'mono', text: endpoint(inc.src_ip, inc.src_port) }),
             el('td', { class: 'mono', text: endpoint(inc.dest_ip, inc.dest_port) }),
-            el('td', { text: statusLabel(inc.status) }),
-            el('td', { text: layersText(inc.layers) }));
+            el('td', { class: 'nowrap', text: statusLabel(inc.status) }),
+            el('td', { class: 'nowrap', text: layersText(inc.layers) }));
         tr.addEventListener('click', function (ev) {
             if (ev.target.tagName !== 'A' && id !== null) location.hash = '#/incident/' + id;
         });
