@@ -37,6 +37,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1334,8 +1335,8 @@ static enum MHD_Result api_case_export(struct MHD_Connection *c, req *r, uint64_
     char idb[24], path[PATH_MAX], line[1024];
     snprintf(idb, sizeof idb, "%llu", (unsigned long long)id);
     tmp_name(s, ".tar.gz", path, sizeof path);
-    char *argv[] = { NULL,      "case", "export", "-d", (char *)s->dir, "-o", path, "--as", r->user,
-                     "--force", "--",   idb,      NULL };
+    char *argv[] = { NULL,    "case",    "export", "-d", (char *)s->dir, "-o", path, "--as",
+                     r->user, "--force", idb,      NULL };
     int rc = run_child(s, argv, NULL, NULL, line, sizeof line);
     if (rc != 0) {
         unlink(path);
@@ -1380,7 +1381,13 @@ static enum MHD_Result api_verify(struct MHD_Connection *c, req *r)
         if (!e)
             e = p + strlen(p);
         if (e > p) {
-            char *one = strndup(p, (size_t)(e - p));
+            /* the temporary name means nothing to the user: "case file" */
+            size_t ul = strlen(r->upath);
+            int tmpname = (size_t)(e - p) >= ul && !strncmp(p, r->upath, ul);
+            char *one = NULL;
+            if (asprintf(&one, "%s%.*s", tmpname ? "case file" : "",
+                         (int)(e - p - (tmpname ? (ptrdiff_t)ul : 0)), p + (tmpname ? ul : 0)) < 0)
+                one = NULL;
             if (one) {
                 fputs(n++ ? "," : "", o.f);
                 cg_cli_json_str(o.f, one);
