@@ -82,6 +82,8 @@ static const char serve_usage[] =
     "      --threads N        request threads (default 4; 1 to 64)\n"
     "      --session-idle T   a session ends after T unused (default 30m)\n"
     "      --session-max T    and T after its login whatever (default 12h)\n"
+    "      --timeout SECONDS  a connection idle that long is closed (default 15: slow\n"
+    "                         clients do not hold the server)\n"
     "      --ctl SOCKET       the sensor's control socket: its counters on the\n"
     "                         dashboard (default $CANHGAC_CTL or\n"
     "                         /run/canhgac/ctl.sock when it exists)\n"
@@ -1948,12 +1950,13 @@ int cg_cmd_serve(int argc, char **argv)
                                            { "session-idle", required_argument, 0, 'i' },
                                            { "session-max", required_argument, 0, 'm' },
                                            { "ctl", required_argument, 0, 'C' },
+                                           { "timeout", required_argument, 0, 'T' },
                                            { "help", no_argument, 0, 'h' },
                                            { 0, 0, 0, 0 } };
     const char *dir = cg_cli_default_store(), *listen_s = "127.0.0.1:8443", *cert_path = NULL,
                *key_path = NULL, *user = NULL, *ctl = NULL;
     int insecure = 0, opt;
-    unsigned long threads = 4;
+    unsigned long threads = 4, timeout = 15;
     uint64_t idle_us = 30ull * 60 * 1000000, max_us = 12ull * 3600 * 1000000;
     char err[1024], *end;
     srv s;
@@ -1976,6 +1979,13 @@ int cg_cmd_serve(int argc, char **argv)
             threads = strtoul(optarg, &end, 10);
             if (end == optarg || *end || threads < 1 || threads > 64) {
                 fprintf(stderr, "canhgac serve: --threads: 1 to 64, not %s\n", optarg);
+                return CG_EXIT_INPUT;
+            }
+            break;
+        case 'T':
+            timeout = strtoul(optarg, &end, 10);
+            if (end == optarg || *end || timeout < 1 || timeout > 3600) {
+                fprintf(stderr, "canhgac serve: --timeout: 1 to 3600 seconds, not %s\n", optarg);
                 return CG_EXIT_INPUT;
             }
             break;
@@ -2062,6 +2072,9 @@ int cg_cmd_serve(int argc, char **argv)
         fprintf(stderr, "canhgac serve: %s\n", cg_store_error(NULL));
         goto out;
     }
+    const char *pwmin = getenv("CANHGAC_PWHASH_MIN"); /* tests: as `user add` has it */
+    if (pwmin && !strcmp(pwmin, "1"))
+        cg_store_user_cost(s.rd, 1);
     s.sess = cg_web_sessions_create(4096, idle_us, max_us);
     s.lim_user = cg_web_limiter_create(5, 900ull * 1000000, 900ull * 1000000, 4096);
     s.lim_addr = cg_web_limiter_create(20, 900ull * 1000000, 900ull * 1000000, 4096);
@@ -2122,7 +2135,7 @@ int cg_cmd_serve(int argc, char **argv)
                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
                          MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
                          MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s, MHD_OPTION_NOTIFY_COMPLETED,
                          on_done, &s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, &s, MHD_OPTION_ARRAY,
