@@ -1695,7 +1695,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     srv *s = cls;
     req *r = *con_cls;
     (void)url;
-    (void)version;
     if (!r)
         return MHD_NO;
     if (!r->started) {
@@ -1713,6 +1712,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->addr,
                           sizeof r->addr);
         }
+        if (version && !strcmp(version, MHD_HTTP_VERSION_1_1) &&
+            !MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host"))
+            return send_err(c, r, 400, "an HTTP/1.1 request needs a Host header");
         unsigned nh = 0;
         MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)count_header, &nh);
         if (nh > HEADERS_MAX)
