@@ -200,7 +200,7 @@ $(B)/replay_web: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_web.o $(B)/tools/
 # Hyperscan, libpcap and LMDB are not instrumented: tests/tsan.supp would hold
 # their false positives, and has none.
 TSAN_FLAGS := -O1 -g -DCG_INVARIANTS -fsanitize=thread -fno-omit-frame-pointer
-TSAN_UNIT  := ring pipeline ctl capture faults
+TSAN_UNIT  := ring pipeline ctl capture faults web
 test-tsan:
 	$(MAKE) -j2 B=build-tsan OPT="$(TSAN_FLAGS)" all
 	@rm -f build-tsan/tsan.*; \
