@@ -17,7 +17,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := libpcap libhs libmaxminddb lmdb libpcre2-8 json-c libcrypto libxxhash libarchive pangocairo fontconfig
+PKGS    := libpcap libhs libmaxminddb lmdb libpcre2-8 json-c libcrypto libxxhash libarchive pangocairo fontconfig libsodium libmicrohttpd
 OPT     ?= -O2 -g
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. \
@@ -67,8 +67,18 @@ $(B)/libcanhgac.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/canhgac: $(CLI_OBJ) $(B)/libcanhgac.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(B)/libcanhgac.a $(LDLIBS)
+$(B)/canhgac: $(CLI_OBJ) $(B)/web_assets.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(B)/web_assets.o $(B)/libcanhgac.a $(LDLIBS)
+
+# The console's pages, embedded (tools/web_assets.sh): every file of
+# tools/web/ but *.md; the directory is a prerequisite too, so adding or
+# removing a page rebuilds the table.
+WEB_FILES := $(filter-out %.md,$(wildcard tools/web/*))
+$(B)/web_assets.c: tools/web_assets.sh $(WEB_FILES) tools/web
+	@mkdir -p $(B)
+	sh tools/web_assets.sh $(WEB_FILES) > $@.tmp && mv $@.tmp $@
+$(B)/web_assets.o: $(B)/web_assets.c tools/web_assets.h
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(B)/gen_%: $(B)/tests/gen_%.o $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -90,6 +100,11 @@ $(B)/test_faults: $(B)/tests/test_faults.o $(B)/tests/fault_alloc.o $(B)/libcanh
 # The report's unit test: its pure parts live in tools/ (the command's files).
 $(B)/test_report: $(B)/tests/test_report.o $(B)/tools/report_i18n.o $(B)/tools/report_data.o \
                   $(B)/tools/cli.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The console's unit test: its pure parts live in tools/ (web_*.c).
+WEB_PURE := $(B)/tools/web_http.o $(B)/tools/web_session.o $(B)/tools/web_json.o
+$(B)/test_web: $(B)/tests/test_web.o $(WEB_PURE) $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/e2e_helper: $(B)/tests/e2e_helper.o

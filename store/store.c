@@ -3,7 +3,7 @@
  * the byte layouts are in store_rec.c; this page is how the pieces hold.
  *
  * Files in DIR:
- *   data.mdb, lock.mdb   LMDB's (one environment, twenty-one named databases);
+ *   data.mdb, lock.mdb   LMDB's (one environment, thirty named databases);
  *                        the writer gives lock.mdb the group's write bit when
  *                        data.mdb is group-readable (the group's readers lock)
  *   writer.lock          flock(LOCK_EX) by the writer handle for its whole

@@ -81,6 +81,8 @@
  *               notification of that history entry still owed to that
  *               target (store_outbox.c); and from schema 7 the history may
  *               hold shares (kind 6: what share sent in which bundle)
+ *   users, tokens, audit (schema 8): the console's accounts, API tokens
+ *               and audit trail (store_user.h, layouts in store_user.c)
  *   by_time, by_src, by_dst, by_sid, by_sev, by_status, by_src_cc,
  *   by_dst_cc, by_src_asn, by_dst_asn, by_dport, by_community, by_assignee,
  *   by_attack (schema 3):
@@ -115,12 +117,13 @@
  *    that is not a canhgac store CG_ECORRUPT, and a refused store is
  *    left as it was.
  *  - Older schemas: a writer or a triage handle migrates a store of schema
- *    2, 3, 4, 5 or 6 in place to schema 7 as it opens it (from 4: the cases'
+ *    2 to 7 in place to schema 8 as it opens it (from 4: the cases'
  *    databases are created; from 5 the version changes: schema 6's
  *    history may hold escalations, which schema 5's readers would call
- *    damaged; from 6 and before: the outbox is created, empty), in one
- *    write transaction (store_migrate.c), so a crash leaves the old schema
- *    or schema 7 whole.
+ *    damaged; from 6 and before: the outbox is created, empty; from 7 and
+ *    before: users, tokens and audit are created, empty), in one write
+ *    transaction (store_migrate.c), so a crash leaves the old schema or
+ *    schema 8 whole.
  *    From schema 2 (the version before the context and attacks) every
  *    incident is rewritten, attacks assigned in id order with the default
  *    window, pairs and by_attack created. From schema 2 or 3 (the version
@@ -191,7 +194,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CG_STORE_SCHEMA 7
+#define CG_STORE_SCHEMA 8
 
 /* Codes: error.h's. CG_EIO: cannot open or create, permission, disk;
  * CG_ENEWER / CG_EOLDER: written by a newer / an older schema version;

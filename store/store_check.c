@@ -61,8 +61,12 @@ static void key_str(int db, const MDB_val *k, char *out, size_t len)
                  (unsigned long long)get64(p + 8), (unsigned long long)get64(p + 16));
         return;
     }
-    if (db == DB_LOG && k->mv_size == 8) {
+    if ((db == DB_LOG || db == DB_AUDIT) && k->mv_size == 8) {
         snprintf(out, len, "%llu", (unsigned long long)get64(p));
+        return;
+    }
+    if (db == DB_USERS && k->mv_size <= 32) {
+        snprintf(out, len, "%.*s", (int)k->mv_size, (const char *)p);
         return;
     }
     if (db == DB_META) {
@@ -146,6 +150,27 @@ static const char *judge(const cg_store *st, int db, const MDB_val *k, const MDB
         if (k->mv_size != OUTBOX_KEY)
             return "key not 24 bytes";
         return cgs_outbox_decode(vp, v->mv_size, &e, &why) ? why : NULL;
+    }
+    case DB_USERS: {
+        cg_user us;
+        const char *hash;
+        if (cgs_user_decode(vp, v->mv_size, &us, &hash, &why))
+            return why;
+        return k->mv_size == strlen(us.name) && !memcmp(kp, us.name, k->mv_size)
+            ? NULL
+            : "the record's name is not its key";
+    }
+    case DB_TOKENS: {
+        cg_token_info t;
+        if (k->mv_size != TOKEN_KEY)
+            return "key not 32 bytes";
+        return cgs_token_decode(vp, v->mv_size, &t, &why) ? why : NULL;
+    }
+    case DB_AUDIT: {
+        cg_audit a;
+        if (k->mv_size != AUDIT_KEY)
+            return "key not 8 bytes";
+        return cgs_audit_decode(vp, v->mv_size, &a, &why) ? why : NULL;
     }
     case DB_LOGN:
         if (k->mv_size != 9 || kp[0] == 0 || kp[0] > 63 || kp[0] % 4)

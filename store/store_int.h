@@ -12,6 +12,7 @@
  *   store_query.c   the planner, queries, counts, top-N, histograms, attacks
  *   store_guard.c   a damaged store: faults and LMDB's assertions as one line
  *   store_outbox.c  the outbox of notifications (schema 7)
+ *   store_user.c    accounts, API tokens and the audit trail (schema 8)
  *   store_check.c   store check (every record of every database), backup, restore
  *   store_inv.c     the writer's invariants below, checked (cgs_check_writer)
  * Names shared between them start with cgs_.
@@ -58,6 +59,7 @@
 
 #include "store/merkle.h"
 #include "store/store.h"
+#include "store/store_user.h"
 
 #define MIB (1024u * 1024u)
 #define DEFAULT_MAPSIZE ((uint64_t)16 << 30)
@@ -66,7 +68,8 @@
 /* The named databases. The index databases follow DB_IX0 in cgs_ix order.
  * DB_PAIRS and by_attack are new in schema 3 (cgs_db_v3), DB_LOG and
  * DB_LOGN in schema 4 (cgs_db_v4), DB_CASE, DB_CASEH and by_case in schema
- * 5 (cgs_db_v5), DB_OUTBOX in schema 7 (cgs_db_v7). */
+ * 5 (cgs_db_v5), DB_OUTBOX in schema 7 (cgs_db_v7), DB_USERS, DB_TOKENS and
+ * DB_AUDIT in schema 8 (cgs_db_v8). */
 enum {
     DB_META,
     DB_INC,
@@ -80,6 +83,9 @@ enum {
     DB_CASE,
     DB_CASEH,
     DB_OUTBOX,
+    DB_USERS,
+    DB_TOKENS,
+    DB_AUDIT,
     DB_IX0,
     DB_N = DB_IX0 + 15
 };
@@ -139,11 +145,18 @@ static inline int cgs_db_v7(int i)
     return i == DB_OUTBOX;
 }
 
+/* Whether database i is one that schema 7 did not have. */
+static inline int cgs_db_v8(int i)
+{
+    return i == DB_USERS || i == DB_TOKENS || i == DB_AUDIT;
+}
+
 /* Whether database i is in a store of the given schema. */
 static inline int cgs_db_in(int i, uint32_t schema)
 {
     return !(schema < 3 && cgs_db_v3(i)) && !(schema < 4 && cgs_db_v4(i)) &&
-        !(schema < 5 && cgs_db_v5(i)) && !(schema < 7 && cgs_db_v7(i));
+        !(schema < 5 && cgs_db_v5(i)) && !(schema < 7 && cgs_db_v7(i)) &&
+        !(schema < 8 && cgs_db_v8(i));
 }
 
 #define IX_KEYMAX 16    /* a field's key */
@@ -218,6 +231,7 @@ struct cg_store {
     char **ob_spec;
     uint64_t *ob_key;
     size_t ob_n;
+    int pw_min; /* cg_store_user_cost: crypto_pwhash at its minimum cost (tests) */
     char dir[];
 };
 
@@ -441,6 +455,15 @@ int cgs_outbox_decode(const uint8_t *p, size_t n, cg_outbox_entry *out, const ch
 int cgs_outbox_add(const cg_store *st, MDB_txn *txn, uint64_t id, uint64_t seq, uint64_t when_us);
 /* Frees the handle's targets (cg_store_close). */
 void cgs_outbox_close(cg_store *st);
+
+/* The records of the console's accounts (store_user.c, layouts there):
+ * users (key: the name), tokens (key: the token's 32-byte SHA-256), audit
+ * (key: be64 seq). Decoders as the others; strings are views into p. */
+#define TOKEN_KEY 32
+#define AUDIT_KEY 8
+int cgs_user_decode(const uint8_t *p, size_t n, cg_user *out, const char **hash, const char **why);
+int cgs_token_decode(const uint8_t *p, size_t n, cg_token_info *out, const char **why);
+int cgs_audit_decode(const uint8_t *p, size_t n, cg_audit *out, const char **why);
 
 /* FNV-1a 64 of a string (the by_community and by_assignee keys). */
 uint64_t cgs_hash64(const char *s);

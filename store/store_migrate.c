@@ -1,10 +1,10 @@
-/* store_migrate.c — a store of an older schema (2, 3, 4, 5 or 6) brought to
- * schema 7 in place, when a writer or a triage handle opens it (store.h: Opening).
+/* store_migrate.c — a store of an older schema (2 to 7) brought to
+ * schema 8 in place, when a writer or a triage handle opens it (store.h: Opening).
  * Read-only handles read the older schemas as they are: the record decoder
  * knows every version.
  *
  * One write transaction does it all, so a crash or a kill leaves the old
- * schema whole or schema 7 whole:
+ * schema whole or schema 8 whole:
  *  1. the schema is read again inside the transaction (another process may
  *     have migrated the store meanwhile: then nothing is done);
  *  2. from schema 2 only: the databases new in schema 3 are created (pairs
@@ -25,9 +25,12 @@
  *     created, empty (from schema 4 and before);
  *  6. the outbox (store_outbox.c) is created, empty (from schema 6 and
  *     before);
- *  7. meta "schema" becomes 7 (schema 6 added nothing but a history kind,
+ *  7. the console's databases (store_user.c: users, tokens, audit) are
+ *     created, empty (from schema 7 and before);
+ *  8. meta "schema" becomes 8 (schema 6 added nothing but a history kind,
  *     the escalations: the version keeps schema 5's readers from calling
- *     them damaged; schema 7 the outbox), and the transaction commits.
+ *     them damaged; schema 7 the outbox; schema 8 the accounts), and the
+ *     transaction commits.
  * A record that does not decode is left as it is in both steps: readers
  * report it as they did. LMDB lets one write transaction run at a time
  * across processes, so a sensor or another triage call waits for it (from
@@ -179,6 +182,19 @@ static int to_v7(cg_store *st, MDB_txn *txn, const char **what)
     return mdb_dbi_open(txn, cgs_db_names[DB_OUTBOX], MDB_CREATE, &st->dbi[DB_OUTBOX]);
 }
 
+/* Step 7: the accounts, tokens and audit trail. An LMDB code. */
+static int to_v8(cg_store *st, MDB_txn *txn, const char **what)
+{
+    int rc = 0;
+
+    for (int i = 0; i < DB_N && !rc; i++)
+        if (cgs_db_v8(i)) {
+            *what = cgs_db_names[i];
+            rc = mdb_dbi_open(txn, cgs_db_names[i], MDB_CREATE, &st->dbi[i]);
+        }
+    return rc;
+}
+
 /* Step 4: the log of what the store holds. An LMDB code. */
 static int begin_log(cg_store *st, MDB_txn *txn, const char **what)
 {
@@ -252,7 +268,7 @@ int cgs_migrate(cg_store *st)
 
     rc = mdb_txn_begin(st->env, NULL, 0, &txn);
     if (rc)
-        return cgs_fail_mdb(st, rc, "migrating to schema 7");
+        return cgs_fail_mdb(st, rc, "migrating to schema 8");
     k = (MDB_val){ 6, (void *)"schema" };
     rc = mdb_get(txn, st->dbi[DB_META], &k, &v);
     if (rc || v.mv_size != 4) {
@@ -272,6 +288,8 @@ int cgs_migrate(cg_store *st)
         rc = to_v5(st, txn, &what);
     if (!rc && schema < 7)
         rc = to_v7(st, txn, &what);
+    if (!rc && schema < 8)
+        rc = to_v8(st, txn, &what);
     if (!rc) {
         put32(b, CG_STORE_SCHEMA);
         k = (MDB_val){ 6, (void *)"schema" };
@@ -290,7 +308,7 @@ int cgs_migrate(cg_store *st)
     rc = mdb_txn_commit(txn);
     txn = NULL;
     if (rc)
-        code = cgs_fail_mdb(st, rc, "migrating to schema 7: commit");
+        code = cgs_fail_mdb(st, rc, "migrating to schema 8: commit");
     else
         st->migrated_from = schema;
 out:

@@ -956,9 +956,9 @@ const struct cgs_ixdef cgs_ix[IX_N] = {
 };
 
 const char *const cgs_db_names[DB_N] = {
-    "meta",        "incidents", "alerts",     "evidence",   "history",      "parts",
-    "pairs",       "log",       "log_nodes",  "cases",      "case_history", "outbox",
-    "by_time",     "by_src",    "by_dst",     "by_sid",     "by_sev",       "by_status",
-    "by_src_cc",   "by_dst_cc", "by_src_asn", "by_dst_asn", "by_dport",     "by_community",
-    "by_assignee", "by_attack", "by_case",
+    "meta",       "incidents", "alerts",       "evidence",    "history",      "parts",
+    "pairs",      "log",       "log_nodes",    "cases",       "case_history", "outbox",
+    "users",      "tokens",    "audit",        "by_time",     "by_src",       "by_dst",
+    "by_sid",     "by_sev",    "by_status",    "by_src_cc",   "by_dst_cc",    "by_src_asn",
+    "by_dst_asn", "by_dport",  "by_community", "by_assignee", "by_attack",    "by_case",
 };

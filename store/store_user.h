@@ -13,8 +13,11 @@
  * from incident history (which names the user in its `who` for triage).
  *
  * Every change is one short LMDB write transaction on a triage handle
- * (CG_STORE_TRIAGE) or the writer's handle outside a batch; reads take a
- * snapshot. Nothing here is on the sensor's hot path.
+ * (CG_STORE_TRIAGE) or the writer's handle outside a batch (from another
+ * thread than the one holding a batch: LMDB serialises them); a read-only
+ * handle refuses them (CG_EINVAL). Reads take a snapshot; a read-only
+ * handle on a store before schema 8 says CG_EOLDER. Hashing runs outside
+ * any transaction. Nothing here is on the sensor's hot path.
  *
  * Named databases (schema 8; byte layouts in store_user.c):
  *   users   name -> user record
@@ -47,8 +50,8 @@ int cg_user_name_ok(const char *name);
 
 typedef struct cg_user {
     const char *name;
-    uint8_t role;     /* CG_ROLE_* */
-    uint8_t disabled; /* 1: cannot log in, tokens refused */
+    uint8_t role;                    /* CG_ROLE_* */
+    uint8_t disabled;                /* 1: cannot log in, tokens refused */
     uint64_t created_us, changed_us; /* account made; password last set */
 } cg_user;
 
@@ -88,6 +91,7 @@ typedef struct cg_token_info {
     char id[17]; /* the first 16 hex digits of the token's SHA-256: names it */
     uint64_t created_us, used_us;
 } cg_token_info;
+/* Each token (of user, or all), in id order. */
 int cg_store_token_list(cg_store *st, const char *user /* NULL: all */,
                         int (*cb)(const cg_token_info *t, void *arg), void *arg);
 /* Revokes the token whose id (as listed) is that; CG_ENOTFOUND. */
@@ -99,8 +103,8 @@ enum {
     CG_AUDIT_LOGOUT,
     CG_AUDIT_LOGIN_FAILED,
     CG_AUDIT_LOCKOUT,
-    CG_AUDIT_USER, /* a user added, password changed, role, disabled/enabled */
-    CG_AUDIT_TOKEN, /* a token made or revoked */
+    CG_AUDIT_USER,   /* a user added, password changed, role, disabled/enabled */
+    CG_AUDIT_TOKEN,  /* a token made or revoked */
     CG_AUDIT_DENIED, /* an authenticated request refused by role (403) or CSRF */
     CG_AUDIT_CHANGE, /* a change made through the console (triage, note, case) */
 };
@@ -114,6 +118,9 @@ typedef struct cg_audit {
     uint8_t event;       /* CG_AUDIT_* */
     const char *detail;  /* one line, at most 1024 bytes */
 } cg_audit;
+/* Appends an entry: texts are made one line (control bytes become spaces)
+ * and cut (who at 256 bytes, address at 64, detail at 1024); NULL is "".
+ * CG_EINVAL for an unknown event. Not a leaf of the store's log. */
 int cg_store_audit_add(cg_store *st, uint64_t when_us, const char *who, const char *address,
                        unsigned event, const char *detail);
 /* The newest first, at most limit (0: all), only since_us and later. */

@@ -288,7 +288,7 @@ check "schema 2: --group attack exit" "$?" 2
 check_grep "schema 2: --group attack says why" "$T/v2g.err" "schema 2 has no attacks yet"
 I note -d "$T/v2" 5 "seen again" --as an > /dev/null 2> "$T/v2n.err"
 check "schema 2: a note migrates it" "$?" 0
-check_grep "schema 2: the notice" "$T/v2n.err" "^canhgac incident: notice: $T/v2: migrated from schema 2 to 7 \(every record sealed, attacks assigned; the log begun with [0-9]+ leaves\)$"
+check_grep "schema 2: the notice" "$T/v2n.err" "^canhgac incident: notice: $T/v2: migrated from schema 2 to 8 \(every record sealed, attacks assigned; the log begun with [0-9]+ leaves\)$"
 "$CG" query -d "$T/v2" --csv --limit 0 > "$T/v3.csv"
 check "schema 3: the same incidents" "$(cut -d, -f1-16 "$T/v3.csv")" "$(cut -d, -f1-16 "$T/v2.csv")"
 check "schema 3: attack ids" "$(awk -F, 'NR > 1 { print $1 ":" $(NF - 10) }' "$T/v3.csv" | tr '\n' ' ')" "6:6 5:5 4:1 3:1 2:1 1:1 "
@@ -312,7 +312,7 @@ I show -d "$T/v3" 2 --json > "$T/v3s.json"
 check "schema 3 store: readers write nothing" "$(cmp -s tests/data/store-v3/data.mdb "$T/v3/data.mdb" && echo same)" same
 I note -d "$T/v3" --as an 5 "seen again" > /dev/null 2> "$T/v3n.err"
 check "schema 3 store: a note migrates it" "$?" 0
-check "schema 3 store: the notice" "$(cat "$T/v3n.err")" "canhgac incident: notice: $T/v3: migrated from schema 3 to 7 (every record sealed; the log begun with 28 leaves)"
+check "schema 3 store: the notice" "$(cat "$T/v3n.err")" "canhgac incident: notice: $T/v3: migrated from schema 3 to 8 (every record sealed; the log begun with 28 leaves)"
 "$CG" query -d "$T/v3" --json --limit 0 > "$T/v3b.json"
 check "schema 4: the same incidents" "$(sed 's/"notes":[0-9]*//' "$T/v3b.json")" "$(sed 's/"notes":[0-9]*//' "$T/v3a.json")"
 I show -d "$T/v3" 2 --json > "$T/v3s2.json"

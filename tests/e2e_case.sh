@@ -110,7 +110,7 @@ check_grep "custody: when" "$C/custody.json" '"exported_at":"[0-9]{4}-[0-9]{2}-[
 check "custody: host" "$(jq -r .host "$C/custody.json")" "$(hostname)"
 check "custody: tool" "$(jq -r .tool "$C/custody.json")" "$("$CG" --version)"
 check "custody: store" "$(jq -r .store.directory "$C/custody.json")" "$(cd "$T/s" && pwd -P)"
-check "custody: the store's schema" "$(jq -r .store.schema "$C/custody.json")" 7
+check "custody: the store's schema" "$(jq -r .store.schema "$C/custody.json")" 8
 check "custody: proofs" "$(jq '[.incidents[].id] | sort' -c "$C/custody.json")" "[1,2,3,4,5]"
 check "custody: not redacted" "$(jq .redact_payload "$C/custody.json")" false
 check "custody: files" "$(jq -c '.files | length' "$C/custody.json")" 9

@@ -1,7 +1,7 @@
 #!/bin/sh
 # e2e_case_triage.sh — `canhgac case` as the response team uses it, on a
 # copy of tests/data/store-v4 (a store of schema 4, six incidents):
-#  - the first change migrates it to schema 7, with one notice line;
+#  - the first change migrates it to schema 8, with one notice line;
 #  - new (ids and a query), add (duplicates left), note, set, list, show
 #    (text and --json), and `query 'case = N'` against show's incidents;
 #  - store verify counts the cases' records, and names a case record and an
@@ -29,7 +29,7 @@ check "list on schema 4: read as it is" "$(cmp -s tests/data/store-v4/data.mdb "
 "$CG" case new $S --as lan "Web portal SQLi, tháng 11" --query 'sid >= 9100101 and sid <= 9100102' > "$T/n1.out" 2> "$T/n1.err"
 check "new --query: exit" "$?" 0
 check "new --query: says" "$(cat "$T/n1.out")" "case 1: created by lan with 2 incidents"
-check "new --query: the migration notice" "$(cat "$T/n1.err")" "canhgac case: notice: $T/s: migrated from schema 4 to 7 (the cases' databases and the outbox added)"
+check "new --query: the migration notice" "$(cat "$T/n1.err")" "canhgac case: notice: $T/s: migrated from schema 4 to 8 (the cases' databases, the outbox and the accounts added)"
 # shellcheck disable=SC2086
 "$CG" case new $S --as chi "SSH guessing" 5 5 > "$T/n2.out"
 check "new with ids" "$(cat "$T/n2.out")" "case 2: created by chi with 1 incident"

@@ -274,7 +274,7 @@ check_grep "escalate with a bad policy: the line" "$T/eb.err" "^canhgac escalate
 mkdir -p "$T/v5" && cp tests/data/store-v5/data.mdb "$T/v5/"
 "$CG" escalate -d "$T/v5" -p rules/layers.conf --now 2017-04-06T00:00:00 > "$T/v5.out" 2> "$T/v5.err"
 check "schema 5: exit" "$?" 0
-check "schema 5: the notice" "$(cat "$T/v5.err")" "canhgac escalate: notice: $T/v5: migrated from schema 5 to 7 (escalations in history, the outbox added)"
+check "schema 5: the notice" "$(cat "$T/v5.err")" "canhgac escalate: notice: $T/v5: migrated from schema 5 to 8 (escalations in history, the outbox and the accounts added)"
 # 1, 3 and 6 are high (the shipped clause "severity = high"): reminded, and
 # 1 and 3 climb to layer 3 (6 had it from its rule); 2 is investigating; 4
 # (low) and 5 (medium, layer 3 from its rule) are owed nothing

@@ -204,7 +204,7 @@ check "schema 6: listed as it is" "$("$CG" outbox -d "$T/v6")" "nothing pending"
 printf 'when severity = high: layers 1 2 4\nwhen any: layers 1\n' > "$T/v6.conf"
 "$CG" escalate -d "$T/v6" -p "$T/v6.conf" --now 2017-04-07T00:00:00 --notify "file:$T/v6.jsonl" > "$T/v6.out" 2> "$T/v6.err"
 check "schema 6: exit" "$?" 0
-check "schema 6: the notice" "$(cat "$T/v6.err")" "canhgac escalate: notice: $T/v6: migrated from schema 6 to 7 (the outbox added)"
+check "schema 6: the notice" "$(cat "$T/v6.err")" "canhgac escalate: notice: $T/v6: migrated from schema 6 to 8 (the outbox and the accounts added)"
 check "schema 6: the pass" "$(cat "$T/v6.out")" "5 new incidents: 3 escalated, 0 reminders (3 history entries)
 notify: 3 sent, 0 pending, 0 failed attempts"
 check "schema 6: notified what the pass wrote" "$(jq -r '"\(.incident_id) \(.layers_after)"' "$T/v6.jsonl" | tr -d '\n')" "1 [1,2,3,4]3 [1,2,3,4]6 [1,2,3,4]"

@@ -40,7 +40,7 @@ n=$(lines "$T/want.json")
 # check, backup, restore
 "$CG" store check -d "$T/store" > "$T/check.out" 2> "$T/check.err"
 check "check clean" "$?" 0
-check_grep "check clean says" "$T/check.out" "clean: 27 databases"
+check_grep "check clean says" "$T/check.out" "clean: 30 databases"
 "$CG" store backup -d "$T/store" -o "$T/backup" 2> "$T/err"
 check "backup" "$?" 0
 "$CG" query -d "$T/backup" --json -n 0 > "$T/got.json" 2> /dev/null

@@ -11,7 +11,7 @@
  *    neither adds a leaf to the log, and the log still verifies;
  *  - store check decodes outbox records and names a damaged one;
  *  - tests/data/store-v6 (schema 6, commit f8cb931): read as it is (no
- *    outbox: nothing listed), migrated by a triage handle to schema 7 with
+ *    outbox: nothing listed), migrated by a triage handle to schema 8 (7: the outbox) with
  *    its incidents, history, case and log head kept, and the outbox added.
  */
 #include "store/store.h"
@@ -356,7 +356,7 @@ static void test_migrate6(void)
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), 0);
     CHECK_EQ_U(cg_store_migrated(st), 6);
     CHECK_EQ_U(cg_store_info_get(st, &info), 0);
-    CHECK_EQ_U(info.schema, 7);
+    CHECK_EQ_U(info.schema, 8);
     CHECK_EQ_U(info.incidents, 6);
     CHECK_EQ_U(info.history, 9);
     CHECK_EQ_U(cg_store_log_head(st, &h1), 0);

@@ -1749,7 +1749,7 @@ static void test_newer(void)
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), dir);
     CHECK_CONTAINS(cg_store_error(NULL),
-                   "written by schema version 99; this canhgac reads up to 7");
+                   "written by schema version 99; this canhgac reads up to 8");
     CHECK((int)cg_store_open(&st, dir, CG_STORE_RDONLY, 0) == CG_ENEWER);
     CHECK(st == sentinel);
     CHECK_CONTAINS(cg_store_error(NULL), "schema version 99");
@@ -3036,7 +3036,7 @@ static void test_shared(void)
 }
 
 /* tests/data/store-v5 (schema 5, made by the code before escalations): read
- * as it is, then brought to schema 7 by a triage handle, which changes
+ * as it is, then brought to schema 8 by a triage handle, which changes
  * nothing but the version: the log, the cases and the triage stay. */
 static void test_migrate5(void)
 {
@@ -3074,7 +3074,7 @@ static void test_migrate5(void)
     CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_TRIAGE, 0), 0);
     CHECK_EQ_U(cg_store_migrated(st), 5);
     CHECK_EQ_U(cg_store_info_get(st, &info), 0);
-    CHECK_EQ_U(info.schema, 7);
+    CHECK_EQ_U(info.schema, 8);
     CHECK_EQ_U(info.incidents, 6);
     CHECK_EQ_U(cg_store_log_head(st, &h1), 0);
     CHECK(h1.size == h0.size && memcmp(h0.root, h1.root, 32) == 0);

@@ -30,22 +30,29 @@ void cg_cli_migrated_notice(const char *prog, const char *dir, cg_store *st)
         return;
     if (cg_store_log_head(st, &h) != 0)
         h.size = 0;
+    if (from >= 7) {
+        fprintf(stderr, "%s: notice: %s: migrated from schema %u to %u (the accounts added)\n",
+                prog, dir, from, CG_STORE_SCHEMA);
+        return;
+    }
     if (from >= 6) {
-        fprintf(stderr, "%s: notice: %s: migrated from schema %u to %u (the outbox added)\n", prog,
-                dir, from, CG_STORE_SCHEMA);
+        fprintf(stderr,
+                "%s: notice: %s: migrated from schema %u to %u (the outbox and the accounts "
+                "added)\n",
+                prog, dir, from, CG_STORE_SCHEMA);
         return;
     }
     if (from >= 5) {
         fprintf(stderr,
                 "%s: notice: %s: migrated from schema %u to %u (escalations in history, the "
-                "outbox added)\n",
+                "outbox and the accounts added)\n",
                 prog, dir, from, CG_STORE_SCHEMA);
         return;
     }
     if (from >= 4) {
         fprintf(stderr,
-                "%s: notice: %s: migrated from schema %u to %u (the cases' databases and the "
-                "outbox added)\n",
+                "%s: notice: %s: migrated from schema %u to %u (the cases' databases, the "
+                "outbox and the accounts added)\n",
                 prog, dir, from, CG_STORE_SCHEMA);
         return;
     }
