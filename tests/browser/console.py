@@ -38,7 +38,8 @@ import sys
 import time
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException, WebDriverException
+from selenium.common.exceptions import (NoAlertPresentException, NoSuchElementException,
+                                        StaleElementReferenceException, TimeoutException, WebDriverException)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -86,7 +87,9 @@ class Run:
 
     def wait(self, cond, what, timeout=8):
         try:
-            return WebDriverWait(self.d, timeout, poll_frequency=0.05).until(lambda d: cond(d))
+            return WebDriverWait(self.d, timeout, poll_frequency=0.05,
+                                 ignored_exceptions=(NoSuchElementException, StaleElementReferenceException)).until(
+                lambda d: cond(d))
         except TimeoutException:
             return None
 
@@ -298,13 +301,14 @@ def incident(r, iid, user):
     a.clear()
     a.send_keys(user)
     r.click(r.d.find_element(By.ID, "triage-save"))
-    r.wait(lambda d: d.find_elements(By.ID, "flash"), "saved")
+    r.wait(lambda d: d.find_element(By.ID, "flash").text == "Saved.", "saved")
     r.check("triage: the status shown", r.text("#inc-status"), "investigating")
     r.check("triage: the assignee shown", r.text("#inc-assignee"), user)
     note = "Đã gọi chủ hệ thống — <b>%s</b> & 'quote'" % user
     r.d.find_element(By.ID, "note-text").send_keys(note)
     r.click(r.d.find_element(By.ID, "note-save"))
-    r.wait(lambda d: d.find_elements(By.ID, "flash") and note in d.find_element(By.ID, "inc-history").text, "note")
+    r.wait(lambda d: d.find_element(By.ID, "flash").text == "Note added." and
+           note in d.find_element(By.ID, "inc-history").text, "note")
     hist = r.text("#inc-history") or ""
     r.true("history: the note, as text", note in hist, hist)
     who = [e.text for e in r.d.find_elements(By.CSS_SELECTOR, "#inc-history td.who")]
@@ -400,9 +404,10 @@ def cases(r):
     r.wait(lambda d: "Ghi chú hồ sơ" in (d.find_element(By.ID, "case-history").text or ""), "case note")
     r.true("case: the note in its history", "Ghi chú hồ sơ" in (r.text("#case-history") or ""))
     r.click(r.d.find_element(By.ID, "case-export"))
-    done = r.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#case .ok, #case .error"), "export", timeout=20)
-    r.true("case: exported", done and r.d.find_elements(By.CSS_SELECTOR, "#case .card .ok"),
-           r.text("#case .card .error"))
+    done = r.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#case-export-msg .ok, #case-export-msg .error"),
+                  "export", timeout=20)
+    r.true("case: exported (the browser got the file)",
+           done and r.d.find_elements(By.CSS_SELECTOR, "#case-export-msg .ok"), r.text("#case-export-msg"))
     r.shot("case")
     # verify a case file the command exported
     path = os.path.join(r.a.downloads, "cli-case-%d.tar.gz" % cid)
@@ -593,7 +598,9 @@ def main():
         r.failed += 1
         import traceback
         print("FAIL: the browser script stopped: %s" % (str(e).strip().splitlines() or [repr(e)])[0])
-        traceback.print_exc(limit=-2)
+        for fr in traceback.extract_tb(e.__traceback__):
+            if fr.filename == __file__:
+                print("      at %s:%d %s" % (os.path.basename(fr.filename), fr.lineno, fr.line))
         try:
             r.shot("failure")
         except WebDriverException:

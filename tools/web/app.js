@@ -1176,7 +1176,7 @@
             [t('case.created'), c.created], [t('case.updated'), c.updated],
             [t('case.incidents'), c.incidents], [t('case.notes'), c.notes]]));
         if (hasRole('responder')) {
-            var msg = el('div');
+            var msg = el('div', { id: 'case-export-msg' });
             var exp = el('button', { type: 'button', id: 'case-export', text: t('case.export') });
             exp.addEventListener('click', function () {
                 clear(msg).appendChild(loading());
