@@ -133,6 +133,7 @@ test-e2e: all
 	@sh tests/e2e_case_triage.sh $(B)
 	@sh tests/e2e_layers.sh $(B)
 	@sh tests/e2e_notify.sh $(B)
+	@sh tests/e2e_user.sh $(B)
 	@sh tests/e2e_share.sh $(B)
 	@sh tests/e2e_report.sh $(B)
 	@sh tests/e2e_ring.sh $(B)

@@ -72,8 +72,8 @@
 #define TOKEN_PREFIX "cgt_"
 
 static const char *const role_names[CG_ROLE_COUNT] = { "viewer", "analyst", "responder", "admin" };
-static const char *const event_names[] = { NULL,      "login", "logout", "login-failed", "lockout",
-                                           "user",    "token", "denied", "change" };
+static const char *const event_names[] = { NULL,   "login", "logout", "login-failed", "lockout",
+                                           "user", "token", "denied", "change" };
 #define EVENT_N (sizeof event_names / sizeof event_names[0])
 
 const char *cg_role_name(unsigned role)
@@ -341,7 +341,8 @@ static int hash_password(cg_store *st, const char *pw, char out[crypto_pwhash_ST
     if (n == 0 || n > PASSWORD_MAX)
         return cgs_fail(st, CG_EINVAL, "a password is 1 to %d bytes", PASSWORD_MAX);
     if (crypto_pwhash_str(out, pw, n,
-                          st->pw_min ? crypto_pwhash_OPSLIMIT_MIN : crypto_pwhash_OPSLIMIT_INTERACTIVE,
+                          st->pw_min ? crypto_pwhash_OPSLIMIT_MIN
+                                     : crypto_pwhash_OPSLIMIT_INTERACTIVE,
                           st->pw_min ? crypto_pwhash_MEMLIMIT_MIN
                                      : crypto_pwhash_MEMLIMIT_INTERACTIVE) != 0)
         return cgs_fail(st, CG_ENOMEM, "hashing the password: out of memory");
@@ -351,8 +352,8 @@ static int hash_password(cg_store *st, const char *pw, char out[crypto_pwhash_ST
 static int check_name(cg_store *st, const char *name)
 {
     if (!cg_user_name_ok(name))
-        return cgs_fail(st, CG_EINVAL,
-                        "a user name is 1 to %d characters of A-Z a-z 0-9 . _ -", CG_USER_NAME_MAX);
+        return cgs_fail(st, CG_EINVAL, "a user name is 1 to %d characters of A-Z a-z 0-9 . _ -",
+                        CG_USER_NAME_MAX);
     return 0;
 }
 
@@ -531,8 +532,8 @@ int cg_store_user_list(cg_store *st, int (*cb)(const cg_user *u, void *arg), voi
          rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
         cg_user u;
         const char *hash, *why = "the record names another user than its key";
-        if (cgs_user_decode(v.mv_data, v.mv_size, &u, &hash, &why) ||
-            k.mv_size != strlen(u.name) || memcmp(k.mv_data, u.name, k.mv_size)) {
+        if (cgs_user_decode(v.mv_data, v.mv_size, &u, &hash, &why) || k.mv_size != strlen(u.name) ||
+            memcmp(k.mv_data, u.name, k.mv_size)) {
             code = cgs_fail(st, CG_ECORRUPT, "damaged (users: bad record (%s))", why);
             break;
         }
@@ -581,8 +582,7 @@ int cg_store_user_verify(cg_store *st, const char *name, const char *password, u
         if (code)
             return code;
     }
-    ok = pwlen > 0 && pwlen <= PASSWORD_MAX &&
-        crypto_pwhash_str_verify(hash, password, pwlen) == 0;
+    ok = pwlen > 0 && pwlen <= PASSWORD_MAX && crypto_pwhash_str_verify(hash, password, pwlen) == 0;
     sodium_memzero(hash, sizeof hash);
     if (!found)
         return cgs_fail(st, CG_ENOTFOUND, "no user %s", cg_user_name_ok(name) ? name : "so named");
@@ -759,8 +759,8 @@ int cg_store_token_used(cg_store *st, const char *token, uint64_t now_us)
     return commit(st, txn, "tokens: commit");
 }
 
-int cg_store_token_list(cg_store *st, const char *user, int (*cb)(const cg_token_info *t, void *arg),
-                        void *arg)
+int cg_store_token_list(cg_store *st, const char *user,
+                        int (*cb)(const cg_token_info *t, void *arg), void *arg)
 {
     MDB_txn *txn;
     MDB_cursor *cur = NULL;

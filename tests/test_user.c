@@ -238,7 +238,8 @@ static void test_tokens(void)
 {
     const char *dir = path("u");
     cg_store *st = open_triage(dir);
-    char t1[CG_TOKEN_LEN + 1], t2[CG_TOKEN_LEN + 1], t3[CG_TOKEN_LEN + 1], name[CG_USER_NAME_MAX + 1];
+    char t1[CG_TOKEN_LEN + 1], t2[CG_TOKEN_LEN + 1], t3[CG_TOKEN_LEN + 1],
+        name[CG_USER_NAME_MAX + 1];
     char id1[17];
     unsigned char h[32];
     struct toks tk = { 0 };

@@ -41,6 +41,8 @@ static const char main_usage[] =
     "               HTML or JSON, in Vietnamese or English (--lang vi|en)\n"
     "  serve        the web console: its pages and JSON API over the store (HTTPS,\n"
     "               sessions, roles, API tokens)\n"
+    "  user         the web console's accounts: add, passwd, disable, enable, role,\n"
+    "               list; API tokens (token, tokens, revoke); the audit trail\n"
     "  version      print the version\n"
     "\n"
     "`canhgac COMMAND --help` describes each command.\n"
@@ -78,7 +80,7 @@ int main(int argc, char **argv)
     static char prefix[32];
     if (!strcmp(cmd, "run") || !strcmp(cmd, "query") || !strcmp(cmd, "incident") ||
         !strcmp(cmd, "store") || !strcmp(cmd, "escalate") || !strcmp(cmd, "outbox") ||
-        !strcmp(cmd, "share") || !strcmp(cmd, "report")) {
+        !strcmp(cmd, "share") || !strcmp(cmd, "report") || !strcmp(cmd, "user")) {
         snprintf(prefix, sizeof prefix, "canhgac %s", cmd);
         cg_store_fault_exit(prefix, STDERR_FILENO, CG_EXIT_INPUT, CG_EXIT_FAIL);
     }
@@ -110,6 +112,8 @@ int main(int argc, char **argv)
         return store_exit(cg_cmd_report(argc - 1, argv + 1));
     if (!strcmp(cmd, "serve"))
         return cg_cmd_serve(argc - 1, argv + 1);
+    if (!strcmp(cmd, "user"))
+        return store_exit(cg_cmd_user(argc - 1, argv + 1));
     fprintf(stderr, "canhgac: unknown command '%s'\n%s", cmd, main_usage);
     return CG_EXIT_INPUT;
 }

@@ -42,6 +42,7 @@ int cg_cmd_outbox(int argc, char **argv);
 int cg_cmd_share(int argc, char **argv);
 int cg_cmd_report(int argc, char **argv);
 int cg_cmd_serve(int argc, char **argv);
+int cg_cmd_user(int argc, char **argv);
 
 /* Loads the layer policy at path (cmd_policy.c), each problem one line on f:
  * "PROGPATH:LINE: why" or "PROGPATH:LINE: warning: why" (prog NULL: none).
