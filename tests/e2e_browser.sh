@@ -113,7 +113,7 @@ fi
 # dashboard is open: the "N new" banner
 "$PY" tests/browser/xss_pcap.py "$T/more.pcap" "$T/morerules"
 # the report's period: the sample traffic's day
-day=$("$CG" query -d "$T/s" --json --limit 1 | sed -n 's/.*"first_seen":"\([0-9-]*\)T.*/\1/p')
+day=$("$CG" query -d "$T/s" --json --limit 1 2> /dev/null | sed -n 's/.*"first_seen":"\([0-9-]*\)T.*/\1/p')
 "$PY" tests/browser/console.py --base "http://127.0.0.1:$port" --xss-base "http://127.0.0.1:$xport" \
     --cg "$CG" --store "$T/s" --xss-store "$T/x" --users "$users" --out "$ART" --work "$T/browser" \
     --more-pcap "$T/more.pcap" --more-rules "$T/morerules" --report-from "$day" \
