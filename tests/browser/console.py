@@ -379,6 +379,10 @@ def new_incidents(r):
     r.check("new incidents: the banner's count", banner, "%d new incidents" % n)
     r.true("new incidents: listed on the dashboard", len(r.d.find_elements(By.CSS_SELECTOR, "#dash-new a")) == n)
     r.true("new incidents: the page was not reloaded", int(r.text("#dash-total") or 0) == before)
+    r.check("new incidents: their hostile text ran no script",
+            r.d.execute_script("return window.__cg_xss === undefined;"), True)
+    ids = [int(x.text.lstrip("#")) for x in r.d.find_elements(By.CSS_SELECTOR, "#dash-new a")]
+    r.check("new incidents: newest first", ids, sorted(ids, reverse=True))
     r.shot("dashboard-new")
 
 

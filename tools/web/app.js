@@ -23,6 +23,7 @@
     var STATUSES = ['new', 'acknowledged', 'investigating', 'resolved', 'false-positive'];
     var SEVERITIES = { 1: 'high', 2: 'medium', 3: 'low', 4: 'info' };
     var POLL_MS = 5000;
+    var MAX_ID = '18446744073709551615';
 
     var state = {
         me: null, /* {user, role, csrf} once logged in */
@@ -317,12 +318,23 @@
 
     function poll() {
         if (!state.me || document.hidden) return;
-        var path = '/api/since?id=' + (state.latest === null ? 'latest' : state.latest);
+        /* before the newest id is known, the largest id asks only for it */
+        var path = '/api/since?id=' + (state.latest === null ? MAX_ID : state.latest);
         api('GET', path).then(function (d) {
             if (!d) return;
             var incs = Array.isArray(d.incidents) ? d.incidents : [];
             if (state.latest !== null && incs.length) {
-                state.fresh = incs.slice().reverse().concat(state.fresh).slice(0, 100);
+                var known = {};
+                state.fresh.forEach(function (x) {
+                    known[x.incident_id] = 1;
+                });
+                incs = incs.filter(function (x) {
+                    return num(x.incident_id) !== null && !known[x.incident_id];
+                });
+                /* newest first, whatever order the server keeps */
+                state.fresh = incs.concat(state.fresh).sort(function (a, b) {
+                    return b.incident_id - a.incident_id;
+                }).slice(0, 100);
                 renderBanner();
                 var list = $('dash-new');
                 if (list) fillNewList(list);
@@ -492,7 +504,11 @@
             'aria-label': t('dash.per_hour')
         });
         g.appendChild(svg('line', { x1: padL, y1: H - padB, x2: W, y2: H - padB, class: 'axis' }));
-        g.appendChild(svg('text', { x: padL - 4, y: padT + 8, class: 'tick', 'text-anchor': 'end' }, String(max)));
+        if (max === 0) {
+            g.appendChild(svg('text', { x: (W + padL) / 2, y: (H - padB) / 2, class: 'empty', 'text-anchor': 'middle' },
+                t('dash.no_hours')));
+        }
+        if (max > 0) g.appendChild(svg('text', { x: padL - 4, y: padT + 8, class: 'tick', 'text-anchor': 'end' }, String(max)));
         g.appendChild(svg('text', { x: padL - 4, y: H - padB, class: 'tick', 'text-anchor': 'end' }, '0'));
         data.forEach(function (p, i) {
             var n = Number(p.n) || 0;
@@ -851,7 +867,7 @@
         var f = str(h.field || h.what);
         if (h.old !== undefined || h.new !== undefined) return f + ': ' + str(h.old) + ' → ' + str(h.new);
         if (h.text !== undefined) return f + ': ' + str(h.text);
-        if (h.incident_id !== undefined) return f + ' #' + str(h.incident_id);
+        if (h.incident_id !== undefined) return [f + ' ', incidentLink(h.incident_id, '#' + str(h.incident_id))];
         var rest = flatten(h, '', []).filter(function (kv) {
             return ['seq', 'when', 'who', 'field', 'what'].indexOf(kv[0]) < 0;
         }).map(function (kv) {
@@ -864,7 +880,7 @@
         var tb = el('tbody');
         (hist || []).forEach(function (h) {
             tb.appendChild(el('tr', null, timeCell(h.when), el('td', { class: 'who', text: str(h.who) }),
-                el('td', { class: 'what', text: historyWhat(h) })));
+                el('td', { class: 'what' }, historyWhat(h))));
         });
         if (!(hist || []).length) tb.appendChild(el('tr', null, el('td', { colspan: '3', class: 'muted', text: t('none') })));
         return el('table', { id: id, class: 'grid small' }, el('thead', null, el('tr', null,
@@ -1146,10 +1162,6 @@
         });
     };
 
-    function caseHistoryWhat(h) {
-        return historyWhat(h);
-    }
-
     PAGES.case = function (view, r, alive) {
         var id = r.id;
         view.appendChild(pageTitle(t('case.title', id)));
@@ -1172,9 +1184,9 @@
     function renderCase(body, id, d, reload) {
         var c = d.case || {};
         body.appendChild(el('h2', { class: 'sigtitle', id: 'case-name', text: str(c.title) }));
-        body.appendChild(fieldList('case-fields', [[t('col.status'), c.status], [t('case.owner'), c.owner],
-            [t('case.created'), c.created], [t('case.updated'), c.updated],
-            [t('case.incidents'), c.incidents], [t('case.notes'), c.notes]]));
+        body.appendChild(el('section', { class: 'card' }, fieldList('case-fields', [[t('col.status'), c.status],
+            [t('case.owner'), c.owner], [t('case.created'), c.created], [t('case.updated'), c.updated],
+            [t('case.incidents'), c.incidents], [t('case.notes'), c.notes]])));
         if (hasRole('responder')) {
             var msg = el('div', { id: 'case-export-msg' });
             var exp = el('button', { type: 'button', id: 'case-export', text: t('case.export') });
@@ -1223,11 +1235,8 @@
             body.appendChild(noteForm('/api/cases/' + id + '/notes', reload, 'case-note'));
         }
         var hist = section(t('inc.history'), 'sec-case-history');
-        hist.appendChild(historyTable('case-history', (d.history || []).map(function (h) {
-            return h;
-        })));
+        hist.appendChild(historyTable('case-history', d.history));
         body.appendChild(hist);
-        void caseHistoryWhat;
     }
 
     /* ---- reports -------------------------------------------------------- */
