@@ -290,6 +290,7 @@
         var out = $('logout');
         out.textContent = t('logout');
         out.hidden = !state.me;
+        renderBanner();
         if (!state.me) return;
         var cur = routeOf(location.hash).name;
         NAV.forEach(function (n) {
@@ -990,11 +991,22 @@
             inc.geo_db_type ? [t('inc.geo_db'), str(inc.geo_db_type) + ' ' + str(inc.geo_db_date)] : null
         ])));
 
-        var enr = el('section', { class: 'card', id: 'inc-enrich' }, el('h2', { text: t('inc.enrichment') }),
-            el('div', { class: 'cols2' },
-                el('div', null, el('h3', { text: t('col.source') }), fieldList('inc-src-geo', geoRows(inc.src_geo))),
-                el('div', null, el('h3', { text: t('col.destination') }), fieldList('inc-dst-geo', geoRows(inc.dest_geo)))));
-        top.appendChild(enr);
+        /* enrichment: one row per field, the source's and the destination's
+         * side by side */
+        var sg = geoRows(inc.src_geo), dg = geoRows(inc.dest_geo);
+        var enrTb = el('tbody');
+        sg.forEach(function (row, i) {
+            enrTb.appendChild(el('tr', null, el('th', { scope: 'row', text: row[0] }),
+                el('td', { class: 'wrap', text: str(row[1]) || '—' }),
+                el('td', { class: 'wrap', text: str(dg[i][1]) || '—' })));
+        });
+        var right = el('div');
+        right.appendChild(el('section', { class: 'card', id: 'inc-enrich' }, el('h2', { text: t('inc.enrichment') }),
+            el('table', { class: 'grid small', id: 'inc-geo' }, el('thead', null, el('tr', null, el('th'),
+                el('th', { scope: 'col', text: t('col.source') }), el('th', { scope: 'col', text: t('col.destination') }))),
+            enrTb)));
+        if (hasRole('analyst')) right.appendChild(triageForm(inc, reload));
+        top.appendChild(right);
         body.appendChild(top);
 
         var ctx = [];
@@ -1037,16 +1049,16 @@
         }
         body.appendChild(ctxSec);
 
-        if (hasRole('analyst')) {
-            var forms = el('div', { class: 'cols' });
-            forms.appendChild(triageForm(inc, reload));
-            forms.appendChild(noteForm('/api/incidents/' + id + '/notes', reload, 'note'));
-            body.appendChild(forms);
-        }
-
         var hist = section(t('inc.history'), 'sec-history');
         hist.appendChild(historyTable('inc-history', d.history));
-        body.appendChild(hist);
+        if (hasRole('analyst')) {
+            var both = el('div', { class: 'cols' });
+            both.appendChild(hist);
+            both.appendChild(noteForm('/api/incidents/' + id + '/notes', reload, 'note'));
+            body.appendChild(both);
+        } else {
+            body.appendChild(hist);
+        }
 
         var ev = section(t('inc.evidence'), 'sec-evidence');
         if (id !== null) {
