@@ -37,6 +37,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -81,6 +82,8 @@ static const char serve_usage[] =
     "      --threads N        request threads (default 4; 1 to 64)\n"
     "      --session-idle T   a session ends after T unused (default 30m)\n"
     "      --session-max T    and T after its login whatever (default 12h)\n"
+    "      --timeout SECONDS  a connection idle that long is closed (default 15: slow\n"
+    "                         clients do not hold the server)\n"
     "      --ctl SOCKET       the sensor's control socket: its counters on the\n"
     "                         dashboard (default $CANHGAC_CTL or\n"
     "                         /run/canhgac/ctl.sock when it exists)\n"
@@ -1334,8 +1337,8 @@ static enum MHD_Result api_case_export(struct MHD_Connection *c, req *r, uint64_
     char idb[24], path[PATH_MAX], line[1024];
     snprintf(idb, sizeof idb, "%llu", (unsigned long long)id);
     tmp_name(s, ".tar.gz", path, sizeof path);
-    char *argv[] = { NULL,      "case", "export", "-d", (char *)s->dir, "-o", path, "--as", r->user,
-                     "--force", "--",   idb,      NULL };
+    char *argv[] = { NULL,    "case",    "export", "-d", (char *)s->dir, "-o", path, "--as",
+                     r->user, "--force", idb,      NULL };
     int rc = run_child(s, argv, NULL, NULL, line, sizeof line);
     if (rc != 0) {
         unlink(path);
@@ -1380,7 +1383,13 @@ static enum MHD_Result api_verify(struct MHD_Connection *c, req *r)
         if (!e)
             e = p + strlen(p);
         if (e > p) {
-            char *one = strndup(p, (size_t)(e - p));
+            /* the temporary name means nothing to the user: "case file" */
+            size_t ul = strlen(r->upath);
+            int tmpname = (size_t)(e - p) >= ul && !strncmp(p, r->upath, ul);
+            char *one = NULL;
+            if (asprintf(&one, "%s%.*s", tmpname ? "case file" : "",
+                         (int)(e - p - (tmpname ? (ptrdiff_t)ul : 0)), p + (tmpname ? ul : 0)) < 0)
+                one = NULL;
             if (one) {
                 fputs(n++ ? "," : "", o.f);
                 cg_cli_json_str(o.f, one);
@@ -1686,7 +1695,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     srv *s = cls;
     req *r = *con_cls;
     (void)url;
-    (void)version;
     if (!r)
         return MHD_NO;
     if (!r->started) {
@@ -1704,6 +1712,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->addr,
                           sizeof r->addr);
         }
+        if (version && !strcmp(version, MHD_HTTP_VERSION_1_1) &&
+            !MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host"))
+            return send_err(c, r, 400, "an HTTP/1.1 request needs a Host header");
         unsigned nh = 0;
         MHD_get_connection_values(c, MHD_HEADER_KIND, (MHD_KeyValueIterator)count_header, &nh);
         if (nh > HEADERS_MAX)
@@ -1941,12 +1952,13 @@ int cg_cmd_serve(int argc, char **argv)
                                            { "session-idle", required_argument, 0, 'i' },
                                            { "session-max", required_argument, 0, 'm' },
                                            { "ctl", required_argument, 0, 'C' },
+                                           { "timeout", required_argument, 0, 'T' },
                                            { "help", no_argument, 0, 'h' },
                                            { 0, 0, 0, 0 } };
     const char *dir = cg_cli_default_store(), *listen_s = "127.0.0.1:8443", *cert_path = NULL,
                *key_path = NULL, *user = NULL, *ctl = NULL;
     int insecure = 0, opt;
-    unsigned long threads = 4;
+    unsigned long threads = 4, timeout = 15;
     uint64_t idle_us = 30ull * 60 * 1000000, max_us = 12ull * 3600 * 1000000;
     char err[1024], *end;
     srv s;
@@ -1969,6 +1981,13 @@ int cg_cmd_serve(int argc, char **argv)
             threads = strtoul(optarg, &end, 10);
             if (end == optarg || *end || threads < 1 || threads > 64) {
                 fprintf(stderr, "canhgac serve: --threads: 1 to 64, not %s\n", optarg);
+                return CG_EXIT_INPUT;
+            }
+            break;
+        case 'T':
+            timeout = strtoul(optarg, &end, 10);
+            if (end == optarg || *end || timeout < 1 || timeout > 3600) {
+                fprintf(stderr, "canhgac serve: --timeout: 1 to 3600 seconds, not %s\n", optarg);
                 return CG_EXIT_INPUT;
             }
             break;
@@ -2055,6 +2074,9 @@ int cg_cmd_serve(int argc, char **argv)
         fprintf(stderr, "canhgac serve: %s\n", cg_store_error(NULL));
         goto out;
     }
+    const char *pwmin = getenv("CANHGAC_PWHASH_MIN"); /* tests: as `user add` has it */
+    if (pwmin && !strcmp(pwmin, "1"))
+        cg_store_user_cost(s.rd, 1);
     s.sess = cg_web_sessions_create(4096, idle_us, max_us);
     s.lim_user = cg_web_limiter_create(5, 900ull * 1000000, 900ull * 1000000, 4096);
     s.lim_addr = cg_web_limiter_create(20, 900ull * 1000000, 900ull * 1000000, 4096);
@@ -2115,7 +2137,7 @@ int cg_cmd_serve(int argc, char **argv)
                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
                          MHD_OPTION_CONNECTION_LIMIT, (unsigned)256,
                          MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)64,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)15,
+                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)timeout,
                          MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(128 * 1024),
                          MHD_OPTION_URI_LOG_CALLBACK, on_uri, &s, MHD_OPTION_NOTIFY_COMPLETED,
                          on_done, &s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, &s, MHD_OPTION_ARRAY,
