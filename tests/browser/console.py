@@ -339,6 +339,12 @@ def keyboard_nav(r):
     body.send_keys("g")
     body.send_keys("q")
     r.true("keyboard: g q goes to the query page", r.wait(lambda d: "#/query" in d.current_url, "query"))
+    r.page_is("query")
+    r.d.execute_script("document.activeElement.blur()")
+    r.d.switch_to.active_element.send_keys("?")
+    r.true("keyboard: ? lists the keys", r.wait(lambda d: d.find_element(By.ID, "keyhelp").is_displayed(), "help"))
+    r.d.switch_to.active_element.send_keys(Keys.ESCAPE)
+    r.true("keyboard: Esc closes the list", r.wait(lambda d: not d.find_element(By.ID, "keyhelp").is_displayed(), "no help"))
 
 
 def viewer(r, iid):
