@@ -54,6 +54,7 @@ class Run:
         self.a = args
         self.passed = 0
         self.failed = 0
+        self.seen = []
         opts = webdriver.ChromeOptions()
         for o in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                   "--window-size=1366,768", "--lang=en-US", "--no-first-run", "--disable-extensions",
@@ -149,10 +150,14 @@ class Run:
             self.wait(lambda d: "#/login" in d.current_url, "logged out")
 
     def logs(self):
+        """the console's messages since the last call (each kept in
+        self.seen for the end's check)"""
         try:
-            return self.d.get_log("browser")
+            got = self.d.get_log("browser")
         except WebDriverException:
-            return []
+            got = []
+        self.seen.extend(got)
+        return got
 
     # ---- the command -----------------------------------------------------
     def cg(self, *args, store=None):
@@ -604,6 +609,10 @@ def main():
         r.logout()
         if a.xss_base:
             xss(r, "analyst", u["analyst"])
+        r.logs()
+        errors = [m["message"] for m in r.seen if m.get("source") == "javascript" or
+                  "Content Security Policy" in m.get("message", "")]
+        r.check("no script error and no CSP violation in the whole run", errors, [])
     except Exception as e:  # a page that broke the script is a failure, with where
         r.failed += 1
         import traceback
