@@ -501,8 +501,21 @@ def language(r):
         return en.filter(function (k) { return vi.indexOf(k) < 0; })
           .concat(vi.filter(function (k) { return en.indexOf(k) < 0; }));""")
     r.check("i18n.js: the same keys in both languages", missing, [])
+    # a browser in Vietnamese, nothing chosen yet: Vietnamese
     Select(r.d.find_element(By.ID, "lang")).select_by_value("en")
     r.wait(lambda d: d.find_element(By.CSS_SELECTOR, "#nav a[href='#/']").text == "Dashboard", "en")
+    r.d.execute_script("localStorage.removeItem('cg.lang');")
+    sc = r.d.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source":
+        "Object.defineProperty(navigator, 'language', {get: function () { return 'vi-VN'; }});"
+        "Object.defineProperty(navigator, 'languages', {get: function () { return ['vi-VN', 'vi']; }});"})
+    r.go("#/")
+    r.d.refresh()
+    r.page_is("dashboard")
+    r.check("language: navigator.language vi-VN gives Vietnamese", r.text("#nav a[href='#/']"), "Tổng quan")
+    r.d.execute_cdp_cmd("Page.removeScriptToEvaluateOnNewDocument", {"identifier": sc["identifier"]})
+    Select(r.d.find_element(By.ID, "lang")).select_by_value("en")
+    r.wait(lambda d: d.find_element(By.CSS_SELECTOR, "#nav a[href='#/']").text == "Dashboard", "en")
+    r.check("language: back to English", r.d.execute_script("return localStorage.getItem('cg.lang');"), "en")
 
 
 def xss(r, user, password):
