@@ -33,6 +33,7 @@ browser cannot start."""
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -503,6 +504,17 @@ def language(r):
         return en.filter(function (k) { return vi.indexOf(k) < 0; })
           .concat(vi.filter(function (k) { return en.indexOf(k) < 0; }));""")
     r.check("i18n.js: the same keys in both languages", missing, [])
+    # every label app.js asks for (as served) is in i18n.js
+    src = r.d.execute_async_script("""var done = arguments[arguments.length - 1];
+        fetch('/app.js').then(function (r) { return r.text(); }).then(done, function () { done(''); });""")
+    used = {k for k in re.findall(r"\bt\('([a-z0-9_.]+)'", src) if not k.endswith(".")}
+    used |= {"sev." + x for x in ("high", "medium", "low", "info")}
+    used |= {"role." + x for x in ("viewer", "analyst", "responder", "admin")}
+    used |= {"layer.%d" % i for i in range(1, 5)}
+    used |= {"status." + x for x in ("new", "acknowledged", "investigating", "resolved", "false-positive")}
+    have = set(r.d.execute_script("return Object.keys(window.CG_I18N.en);"))
+    r.true("app.js: labels found in the served script", len(used) > 100, len(used))
+    r.check("i18n.js: every label app.js uses", sorted(used - have), [])
     # a browser in Vietnamese, nothing chosen yet: Vietnamese
     Select(r.d.find_element(By.ID, "lang")).select_by_value("en")
     r.wait(lambda d: d.find_element(By.CSS_SELECTOR, "#nav a[href='#/']").text == "Dashboard", "en")
