@@ -31,6 +31,7 @@ Prints "FAIL: what: why" per failed check and a last line
 "browser: N passed, M failed"; exits 1 when a check failed, 2 when the
 browser cannot start."""
 import argparse
+import base64
 import json
 import os
 import re
@@ -299,7 +300,15 @@ def incident(r, iid, user):
     r.true("incident: the pcap link gives a capture (pcap or pcapng)",
            st[0] == 200 and st[1] in (0xA1B2C3D4, 0xA1B23C4D, 0x0A0D0D0A), st)
     if inc.get("payload"):
-        r.true("incident: the payload's hex", r.text("#payload-hex"))
+        raw = base64.b64decode(inc["payload"])
+        hexdump = r.d.execute_script("return document.getElementById('payload-hex').textContent;")
+        r.check("incident: the payload's hex, 16 bytes a line",
+                "".join(ln[6:55].replace(" ", "") for ln in hexdump.splitlines()), raw.hex())
+        r.click(r.d.find_element(By.ID, "payload-show-text"))
+        shown = r.wait(lambda d: d.execute_script(
+            "var e = document.getElementById('payload-text'); return e && e.textContent;"), "text")
+        want = "".join(chr(b) if 0x20 <= b < 0x7F or b in (9, 10) else "" if b == 13 else "." for b in raw)
+        r.check("incident: the payload as text", shown, want)
     r.shot("incident")
     # triage
     Select(r.d.find_element(By.ID, "triage-status")).select_by_value("investigating")

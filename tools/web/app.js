@@ -1029,8 +1029,12 @@
             var bytes = b64bytes(inc.payload);
             var match = num(inc.payload_match);
             var holder = el('div', { id: 'payload' });
-            var showHex = el('button', { type: 'button', 'aria-pressed': 'true', text: t('payload.hex') });
-            var showText = el('button', { type: 'button', 'aria-pressed': 'false', text: t('payload.text') });
+            var showHex = el('button', {
+                type: 'button', id: 'payload-show-hex', 'aria-pressed': 'true', text: t('payload.hex')
+            });
+            var showText = el('button', {
+                type: 'button', id: 'payload-show-text', 'aria-pressed': 'false', text: t('payload.text')
+            });
             var show = function (hex) {
                 clear(holder).appendChild(hex ? hexDump(bytes, match) : textDump(bytes));
                 showHex.setAttribute('aria-pressed', hex ? 'true' : 'false');
