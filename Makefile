@@ -183,6 +183,13 @@ $(B)/replay_report_date: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_report_da
                          $(B)/tools/report_i18n.o $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# the console's request parsing is in tools/ (web_http.c, web_json.c)
+$(B)/fuzz_web: $(B)/tests/fuzz/fuzz_web.o $(B)/tools/web_http.o $(B)/tools/web_json.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+$(B)/replay_web: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_web.o $(B)/tools/web_http.o \
+                 $(B)/tools/web_json.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 # ThreadSanitizer over the threads: the unit tests that run threads (the ring,
 # the pipeline, the control socket, fanout capture; test_faults runs only its
 # pipeline scenario there, every allocation failure while the threads run and
@@ -194,7 +201,7 @@ $(B)/replay_report_date: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_report_da
 # Hyperscan, libpcap and LMDB are not instrumented: tests/tsan.supp would hold
 # their false positives, and has none.
 TSAN_FLAGS := -O1 -g -DCG_INVARIANTS -fsanitize=thread -fno-omit-frame-pointer
-TSAN_UNIT  := ring pipeline ctl capture faults
+TSAN_UNIT  := ring pipeline ctl capture faults web
 test-tsan:
 	$(MAKE) -j2 B=build-tsan OPT="$(TSAN_FLAGS)" all
 	@rm -f build-tsan/tsan.*; \

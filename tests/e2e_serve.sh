@@ -339,6 +339,7 @@ check "serve 2 still up" "$(curl -s -o /dev/null -w '%{http_code}' "$U2/")" 200
 kill -TERM "$SPID"
 wait "$SPID"
 check "SIGTERM exit 0" "$?" 0
+PIDS=$(echo "$PIDS" | sed "s/ $SPID\b//")
 check_grep "SIGTERM stopped" "$T/serve2.log" 'canhgac serve: stopped'
 
 # ---- start-up refusals and TLS -------------------------------------------------------------
@@ -363,8 +364,14 @@ code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/" 2> /dev/
 case $code in 200) bad "plain http on the tls port answered" ;; *) ok ;; esac
 
 kill -TERM $PIDS 2> /dev/null
-for p in $PIDS; do wait "$p" 2> /dev/null; done
+for p in $PIDS; do
+    wait "$p"
+    check "serve $p stops with 0" "$?" 0
+done
 PIDS=""
+for l in "$T"/serve*.log; do
+    if grep -q 'Sanitizer' "$l"; then bad "sanitizer report in $l: $(cat "$l")"; else ok; fi
+done
 check_grep "access log line" "$T/serve.log" '^[0-9T:.+-]+ 127\.0\.0\.1 an GET /api/incidents\?q=.* 200 [0-9.]+ms$'
 check_grep "access log stopped" "$T/serve.log" 'canhgac serve: stopped'
 if grep -q 'pw-' "$T/serve.log"; then bad "a password in the log"; else ok; fi

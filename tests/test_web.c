@@ -2,6 +2,7 @@
  * cookies, the path rule, the access log's redaction (web_http.c); sessions
  * and the login limiter on a fake clock, the constant-time compare
  * (web_session.c); the JSON body's limits (web_json.c). */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -304,6 +305,56 @@ static void test_json(void)
         json_object_put(o);
 }
 
+/* Many threads on one table and one limiter, as MHD's pool does (make
+ * test-tsan runs this binary). */
+typedef struct hammer {
+    cg_web_sessions *t;
+    cg_web_limiter *l;
+    int k, found;
+} hammer;
+
+static void *hammer_main(void *arg)
+{
+    hammer *h = arg;
+    char id[CG_WEB_ID_HEX + 1];
+    cg_web_session s, f;
+    for (int i = 0; i < 500; i++) {
+        uint64_t now = (uint64_t)i * S;
+        if (cg_web_session_new(h->t, "u", 0, now, id, &s) == 0 &&
+            cg_web_session_find(h->t, id, now, &f) == 0 && !strcmp(f.csrf, s.csrf))
+            h->found++;
+        if (i % 3 == 0)
+            cg_web_session_drop(h->t, id);
+        char key[16];
+        snprintf(key, sizeof key, "k%d", (h->k * 7 + i) % 50);
+        cg_web_limiter_fail(h->l, key, now);
+        cg_web_limiter_wait(h->l, key, now);
+        if (i % 5 == 0)
+            cg_web_limiter_reset(h->l, key);
+    }
+    return NULL;
+}
+
+static void test_threads(void)
+{
+    cg_web_sessions *t = cg_web_sessions_create(64, 1800 * S, 12 * 3600 * S);
+    cg_web_limiter *l = cg_web_limiter_create(5, 900 * S, 900 * S, 32);
+    pthread_t th[4];
+    hammer h[4];
+    for (int i = 0; i < 4; i++) {
+        h[i] = (hammer){ t, l, i, 0 };
+        pthread_create(&th[i], NULL, hammer_main, &h[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        /* a session made is found at once unless 64 others pushed it out */
+        CHECK(h[i].found > 400);
+    }
+    CHECK(cg_web_session_count(t, 499 * S) <= 64);
+    cg_web_sessions_destroy(t);
+    cg_web_limiter_destroy(l);
+}
+
 int main(void)
 {
     test_pct();
@@ -315,5 +366,6 @@ int main(void)
     test_sessions();
     test_limiter();
     test_json();
+    test_threads();
     return check_done("test_web");
 }

@@ -1420,7 +1420,7 @@ static enum MHD_Result api_report(struct MHD_Connection *c, req *r)
     if (cg_web_query_get(r->qs, "format", fmt, sizeof fmt) < 0 ||
         (strcmp(fmt, "pdf") && strcmp(fmt, "html") && strcmp(fmt, "json")))
         return send_err(c, r, 400, "report: format=pdf, html or json");
-    char suffix[8];
+    char suffix[sizeof fmt + 1];
     snprintf(suffix, sizeof suffix, ".%s", fmt);
     tmp_name(s, suffix, path, sizeof path);
     char *argv[12];
