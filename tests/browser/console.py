@@ -477,6 +477,14 @@ def reports(r):
     r.click(r.d.find_element(By.ID, "rep-run"))
     done = r.wait(lambda d: d.find_elements(By.CSS_SELECTOR, "#rep-msg .ok, #rep-msg .error"), "report", timeout=30)
     r.true("reports: downloaded", done and r.d.find_elements(By.CSS_SELECTOR, "#rep-msg .ok"), r.text("#rep-msg"))
+    m = re.search(r"(\S+\.html) \((\d+) bytes\)", r.text("#rep-msg") or "")
+    path = m and os.path.join(r.a.downloads, m.group(1))
+    saved = m and r.wait(lambda d: os.path.exists(path) and os.path.getsize(path) == int(m.group(2)), "report file")
+    r.true("reports: the browser saved the file the page names", saved, r.text("#rep-msg"))
+    if saved:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            html = f.read()
+        r.true("reports: an HTML report", "<html" in html.lower(), html[:200])
     r.shot("reports")
 
 
