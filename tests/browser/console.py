@@ -27,6 +27,7 @@ runs this. What it checks, as a user would:
     window.__cg_xss), no CSP violation, the text shows literally.
 Screenshots of each page go to --out.
 
+CG_BROWSER_TIMING=1 prints the time each part took.
 Prints "FAIL: what: why" per failed check and a last line
 "browser: N passed, M failed"; exits 1 when a check failed, 2 when the
 browser cannot start."""
@@ -73,6 +74,14 @@ class Run:
         self.base = args.base
 
     # ---- checks ----------------------------------------------------------
+    def step(self, name):
+        """marks the start of a part; CG_BROWSER_TIMING=1 prints how long
+        the one before took"""
+        now = time.time()
+        if os.environ.get("CG_BROWSER_TIMING") and getattr(self, "_step", None):
+            print("time: %-16s %5.1f s" % (self._step[0], now - self._step[1]))
+        self._step = (name, now)
+
     def check(self, name, got, want):
         if got == want:
             self.passed += 1
@@ -624,18 +633,27 @@ def main():
         return 2
     t0 = time.time()
     try:
+        r.step('logged_out')
         logged_out(r)
         wrong_password(r, "analyst")
         r.true("login: analyst", r.login("analyst", u["analyst"]))
         r.check("login: the user shown", r.text("#who .user"), "analyst")
         r.check("login: the role shown", r.text("#who .role"), "analyst")
+        r.step('dashboard')
         dashboard(r)
+        r.step('query')
         query(r)
+        r.step('bad_query')
         bad_query(r)
+        r.step('keyboard_open')
         iid = keyboard_open(r)
+        r.step('incident')
         incident(r, iid, "analyst")
+        r.step('keyboard_nav')
         keyboard_nav(r)
+        r.step('new_incidents')
         new_incidents(r)
+        r.step('language')
         language(r)
         r.logout()
         st = r.fetch("GET", "/api/incidents", None, csrf=False)
@@ -644,15 +662,21 @@ def main():
         r.true("logged out: back to the login page",
                r.wait(lambda d: "#/login" in d.current_url and d.find_elements(By.ID, "login-form"), "login"))
         r.true("login: viewer", r.login("viewer", u["viewer"]))
+        r.step('viewer')
         viewer(r, iid)
         r.logout()
         r.true("login: admin", r.login("admin", u["admin"]))
+        r.step('cases')
         cases(r)
+        r.step('reports')
         reports(r)
+        r.step('audit')
         audit(r, list(u))
         r.logout()
         if a.xss_base:
+            r.step('xss')
             xss(r, "analyst", u["analyst"])
+        r.step('end')
         r.logs()
         errors = [m["message"] for m in r.seen if m.get("source") == "javascript" or
                   "Content Security Policy" in m.get("message", "")]
