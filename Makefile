@@ -137,6 +137,7 @@ test-e2e: all
 	@sh tests/e2e_share.sh $(B)
 	@sh tests/e2e_report.sh $(B)
 	@sh tests/e2e_serve.sh $(B)
+	@sh tests/e2e_browser.sh $(B)
 	@sh tests/e2e_ring.sh $(B)
 	@sh tests/e2e_full_disk.sh $(B)
 	@sh tests/live_capture.sh $(B)

@@ -23,6 +23,7 @@
     var STATUSES = ['new', 'acknowledged', 'investigating', 'resolved', 'false-positive'];
     var SEVERITIES = { 1: 'high', 2: 'medium', 3: 'low', 4: 'info' };
     var POLL_MS = 5000;
+    var MAX_ID = '18446744073709551615';
 
     var state = {
         me: null, /* {user, role, csrf} once logged in */
@@ -289,6 +290,7 @@
         var out = $('logout');
         out.textContent = t('logout');
         out.hidden = !state.me;
+        renderBanner();
         if (!state.me) return;
         var cur = routeOf(location.hash).name;
         NAV.forEach(function (n) {
@@ -317,12 +319,23 @@
 
     function poll() {
         if (!state.me || document.hidden) return;
-        var path = '/api/since?id=' + (state.latest === null ? 'latest' : state.latest);
+        /* before the newest id is known, the largest id asks only for it */
+        var path = '/api/since?id=' + (state.latest === null ? MAX_ID : state.latest);
         api('GET', path).then(function (d) {
             if (!d) return;
             var incs = Array.isArray(d.incidents) ? d.incidents : [];
             if (state.latest !== null && incs.length) {
-                state.fresh = incs.slice().reverse().concat(state.fresh).slice(0, 100);
+                var known = {};
+                state.fresh.forEach(function (x) {
+                    known[x.incident_id] = 1;
+                });
+                incs = incs.filter(function (x) {
+                    return num(x.incident_id) !== null && !known[x.incident_id];
+                });
+                /* newest first, whatever order the server keeps */
+                state.fresh = incs.concat(state.fresh).sort(function (a, b) {
+                    return b.incident_id - a.incident_id;
+                }).slice(0, 100);
                 renderBanner();
                 var list = $('dash-new');
                 if (list) fillNewList(list);
@@ -492,7 +505,11 @@
             'aria-label': t('dash.per_hour')
         });
         g.appendChild(svg('line', { x1: padL, y1: H - padB, x2: W, y2: H - padB, class: 'axis' }));
-        g.appendChild(svg('text', { x: padL - 4, y: padT + 8, class: 'tick', 'text-anchor': 'end' }, String(max)));
+        if (max === 0) {
+            g.appendChild(svg('text', { x: (W + padL) / 2, y: (H - padB) / 2, class: 'empty', 'text-anchor': 'middle' },
+                t('dash.no_hours')));
+        }
+        if (max > 0) g.appendChild(svg('text', { x: padL - 4, y: padT + 8, class: 'tick', 'text-anchor': 'end' }, String(max)));
         g.appendChild(svg('text', { x: padL - 4, y: H - padB, class: 'tick', 'text-anchor': 'end' }, '0'));
         data.forEach(function (p, i) {
             var n = Number(p.n) || 0;
@@ -851,7 +868,7 @@
         var f = str(h.field || h.what);
         if (h.old !== undefined || h.new !== undefined) return f + ': ' + str(h.old) + ' → ' + str(h.new);
         if (h.text !== undefined) return f + ': ' + str(h.text);
-        if (h.incident_id !== undefined) return f + ' #' + str(h.incident_id);
+        if (h.incident_id !== undefined) return [f + ' ', incidentLink(h.incident_id, '#' + str(h.incident_id))];
         var rest = flatten(h, '', []).filter(function (kv) {
             return ['seq', 'when', 'who', 'field', 'what'].indexOf(kv[0]) < 0;
         }).map(function (kv) {
@@ -864,7 +881,7 @@
         var tb = el('tbody');
         (hist || []).forEach(function (h) {
             tb.appendChild(el('tr', null, timeCell(h.when), el('td', { class: 'who', text: str(h.who) }),
-                el('td', { class: 'what', text: historyWhat(h) })));
+                el('td', { class: 'what' }, historyWhat(h))));
         });
         if (!(hist || []).length) tb.appendChild(el('tr', null, el('td', { colspan: '3', class: 'muted', text: t('none') })));
         return el('table', { id: id, class: 'grid small' }, el('thead', null, el('tr', null,
@@ -974,11 +991,22 @@
             inc.geo_db_type ? [t('inc.geo_db'), str(inc.geo_db_type) + ' ' + str(inc.geo_db_date)] : null
         ])));
 
-        var enr = el('section', { class: 'card', id: 'inc-enrich' }, el('h2', { text: t('inc.enrichment') }),
-            el('div', { class: 'cols2' },
-                el('div', null, el('h3', { text: t('col.source') }), fieldList('inc-src-geo', geoRows(inc.src_geo))),
-                el('div', null, el('h3', { text: t('col.destination') }), fieldList('inc-dst-geo', geoRows(inc.dest_geo)))));
-        top.appendChild(enr);
+        /* enrichment: one row per field, the source's and the destination's
+         * side by side */
+        var sg = geoRows(inc.src_geo), dg = geoRows(inc.dest_geo);
+        var enrTb = el('tbody');
+        sg.forEach(function (row, i) {
+            enrTb.appendChild(el('tr', null, el('th', { scope: 'row', text: row[0] }),
+                el('td', { class: 'wrap', text: str(row[1]) || '—' }),
+                el('td', { class: 'wrap', text: str(dg[i][1]) || '—' })));
+        });
+        var right = el('div');
+        right.appendChild(el('section', { class: 'card', id: 'inc-enrich' }, el('h2', { text: t('inc.enrichment') }),
+            el('table', { class: 'grid small', id: 'inc-geo' }, el('thead', null, el('tr', null, el('th'),
+                el('th', { scope: 'col', text: t('col.source') }), el('th', { scope: 'col', text: t('col.destination') }))),
+            enrTb)));
+        if (hasRole('analyst')) right.appendChild(triageForm(inc, reload));
+        top.appendChild(right);
         body.appendChild(top);
 
         var ctx = [];
@@ -1001,8 +1029,12 @@
             var bytes = b64bytes(inc.payload);
             var match = num(inc.payload_match);
             var holder = el('div', { id: 'payload' });
-            var showHex = el('button', { type: 'button', 'aria-pressed': 'true', text: t('payload.hex') });
-            var showText = el('button', { type: 'button', 'aria-pressed': 'false', text: t('payload.text') });
+            var showHex = el('button', {
+                type: 'button', id: 'payload-show-hex', 'aria-pressed': 'true', text: t('payload.hex')
+            });
+            var showText = el('button', {
+                type: 'button', id: 'payload-show-text', 'aria-pressed': 'false', text: t('payload.text')
+            });
             var show = function (hex) {
                 clear(holder).appendChild(hex ? hexDump(bytes, match) : textDump(bytes));
                 showHex.setAttribute('aria-pressed', hex ? 'true' : 'false');
@@ -1021,16 +1053,16 @@
         }
         body.appendChild(ctxSec);
 
-        if (hasRole('analyst')) {
-            var forms = el('div', { class: 'cols' });
-            forms.appendChild(triageForm(inc, reload));
-            forms.appendChild(noteForm('/api/incidents/' + id + '/notes', reload, 'note'));
-            body.appendChild(forms);
-        }
-
         var hist = section(t('inc.history'), 'sec-history');
         hist.appendChild(historyTable('inc-history', d.history));
-        body.appendChild(hist);
+        if (hasRole('analyst')) {
+            var both = el('div', { class: 'cols' });
+            both.appendChild(hist);
+            both.appendChild(noteForm('/api/incidents/' + id + '/notes', reload, 'note'));
+            body.appendChild(both);
+        } else {
+            body.appendChild(hist);
+        }
 
         var ev = section(t('inc.evidence'), 'sec-evidence');
         if (id !== null) {
@@ -1146,10 +1178,6 @@
         });
     };
 
-    function caseHistoryWhat(h) {
-        return historyWhat(h);
-    }
-
     PAGES.case = function (view, r, alive) {
         var id = r.id;
         view.appendChild(pageTitle(t('case.title', id)));
@@ -1172,11 +1200,11 @@
     function renderCase(body, id, d, reload) {
         var c = d.case || {};
         body.appendChild(el('h2', { class: 'sigtitle', id: 'case-name', text: str(c.title) }));
-        body.appendChild(fieldList('case-fields', [[t('col.status'), c.status], [t('case.owner'), c.owner],
-            [t('case.created'), c.created], [t('case.updated'), c.updated],
-            [t('case.incidents'), c.incidents], [t('case.notes'), c.notes]]));
+        body.appendChild(el('section', { class: 'card' }, fieldList('case-fields', [[t('col.status'), c.status],
+            [t('case.owner'), c.owner], [t('case.created'), c.created], [t('case.updated'), c.updated],
+            [t('case.incidents'), c.incidents], [t('case.notes'), c.notes]])));
         if (hasRole('responder')) {
-            var msg = el('div');
+            var msg = el('div', { id: 'case-export-msg' });
             var exp = el('button', { type: 'button', id: 'case-export', text: t('case.export') });
             exp.addEventListener('click', function () {
                 clear(msg).appendChild(loading());
@@ -1223,11 +1251,8 @@
             body.appendChild(noteForm('/api/cases/' + id + '/notes', reload, 'case-note'));
         }
         var hist = section(t('inc.history'), 'sec-case-history');
-        hist.appendChild(historyTable('case-history', (d.history || []).map(function (h) {
-            return h;
-        })));
+        hist.appendChild(historyTable('case-history', d.history));
         body.appendChild(hist);
-        void caseHistoryWhat;
     }
 
     /* ---- reports -------------------------------------------------------- */
