@@ -229,6 +229,9 @@ check "viewer users 403" "$code" 403
 "$CG" user audit --json -d "$S" > "$T/audit" 2> /dev/null
 check_grep "audit denied" "$T/audit" '"who":"vi".*"event":"denied"'
 check "status unchanged" "$("$CG" query --json -d "$S" "id = $ID" | jq -r .status)" investigating
+"$CG" user disable vi -d "$S" > /dev/null 2>&1
+check "disabled user's session ends" "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/vi" "$U/api/me")" 401
+"$CG" user enable vi -d "$S" > /dev/null 2>&1
 A="Authorization: Bearer $TOK"
 code=$(curl -s -o "$T/x" -w '%{http_code}' -H "$A" -H "$J" -d '{"text":"from a script"}' \
     "$U/api/incidents/$ID/notes")

@@ -136,6 +136,10 @@ typedef struct srv {
     unsigned long seq; /* temporary names */
     pthread_mutex_t seq_mu;
     dash d;
+    struct tu {
+        char tok[CG_TOKEN_LEN + 1];
+        uint64_t at; /* mono_us of the last write */
+    } used[64];      /* under tr_mu */
 } srv;
 
 enum { AUTH_NONE, AUTH_SESSION, AUTH_TOKEN };
@@ -759,7 +763,7 @@ static enum MHD_Result api_login(struct MHD_Connection *c, req *r)
                           (unsigned long long)w);
     }
     unsigned role = 0;
-    rc = cg_store_user_verify(s->rd, user, pw, &role);
+    rc = cg_user_name_ok(user) ? cg_store_user_verify(s->rd, user, pw, &role) : CG_ENOTFOUND;
     if (rc == CG_ENOTFOUND || rc == CG_EPERM) {
         int locked = cg_web_limiter_fail(s->lim_user, user, now);
         cg_web_limiter_fail(s->lim_addr, akey, now);
@@ -1521,6 +1525,38 @@ static int is(const req *r, const char *m)
     return !strcmp(r->method, m);
 }
 
+typedef struct account {
+    unsigned role;
+    int disabled, found;
+} account;
+
+static int take_acct(const cg_user *u, void *arg)
+{
+    account *a = arg;
+    a->role = u->role;
+    a->disabled = u->disabled;
+    a->found = 1;
+    return 0;
+}
+
+/* A token's last use is written at most once a minute per token (a small
+ * table of recent ones; a token pushed out is written again sooner). */
+static void token_used(srv *s, const char *token)
+{
+    uint64_t now = mono_us(), wall = cg_cli_now_us();
+    size_t h = 0;
+    for (const char *p = token; *p; p++)
+        h = h * 31 + (unsigned char)*p;
+    struct tu *e = &s->used[h % (sizeof s->used / sizeof s->used[0])];
+    pthread_mutex_lock(&s->tr_mu);
+    if (strncmp(e->tok, token, sizeof e->tok - 1) || now - e->at >= 60ull * 1000000) {
+        snprintf(e->tok, sizeof e->tok, "%s", token);
+        e->at = now;
+        cg_store_token_used(s->tr, token, wall);
+    }
+    pthread_mutex_unlock(&s->tr_mu);
+}
+
 static enum MHD_Result route_api(struct MHD_Connection *c, req *r)
 {
     srv *s = r->s;
@@ -1549,6 +1585,7 @@ static enum MHD_Result route_api(struct MHD_Connection *c, req *r)
         snprintf(r->user, sizeof r->user, "%s", name);
         r->role = role;
         r->auth = AUTH_TOKEN;
+        token_used(s, authz + 7);
     } else {
         char sid[CG_WEB_ID_HEX + 1];
         cg_web_session ses;
@@ -1558,8 +1595,18 @@ static enum MHD_Result route_api(struct MHD_Connection *c, req *r)
         snprintf(r->user, sizeof r->user, "%s", ses.user);
         snprintf(r->sid, sizeof r->sid, "%s", sid);
         snprintf(r->csrf, sizeof r->csrf, "%s", ses.csrf);
-        r->role = ses.role;
         r->auth = AUTH_SESSION;
+        /* the account as the store has it now: a disabled or removed user's
+         * session ends, a changed role applies at once */
+        account a = { 0, 0, 0 };
+        int urc = cg_store_user_get(s->rd, ses.user, take_acct, &a);
+        if (urc == CG_ENOTFOUND || (urc == 0 && a.disabled)) {
+            cg_web_session_drop(s->sess, sid);
+            return send_err(c, r, 401, "this account is disabled; the session has ended");
+        }
+        if (urc)
+            return send_store_err(c, r, s->rd, urc, "session");
+        r->role = a.role;
         if (!is(r, "GET") && !is(r, "HEAD")) {
             const char *tok = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "X-CSRF-Token");
             if (!cg_web_ct_equal(tok, ses.csrf)) {
