@@ -111,6 +111,7 @@ static const char serve_usage[] =
 #define DASH_EVERY_US (10ull * 1000000)
 #define PAGE_MAX 1000
 #define SINCE_MAX 100
+#define ASC_MAX 1000000 /* order=asc collects the ids it pages through */
 #define TOP_N 10
 
 /* ---- the server and a request ------------------------------------------------- */
@@ -867,12 +868,19 @@ static int list_row(const cg_incident *inc, void *arg)
 typedef struct idv {
     uint64_t *v;
     size_t n, cap;
-    int oom;
+    int oom, over;
+    uint64_t after; /* only ids above */
 } idv;
 
 static int take_id(const cg_incident *inc, void *arg)
 {
     idv *l = arg;
+    if (inc->id <= l->after) /* newest first: the rest are older still */
+        return 1;
+    if (l->n >= ASC_MAX) {
+        l->over = 1;
+        return 1;
+    }
     if (l->n == l->cap) {
         size_t nc = l->cap ? l->cap * 2 : 1024;
         uint64_t *b = realloc(l->v, nc * sizeof *b);
@@ -946,10 +954,19 @@ static enum MHD_Result api_incidents(struct MHD_Connection *c, req *r)
             next = cur;
     } else {
         /* oldest first: the ids above the cursor, then their records */
-        idv ids = { NULL, 0, 0, 0 };
+        idv ids = { NULL, 0, 0, 0, 0, cursor };
         rc = cg_store_query(s->rd, &cq.q, 0, NULL, take_id, &ids);
         if (!rc && ids.oom)
             rc = CG_ENOMEM;
+        if (!rc && ids.over) {
+            free(ids.v);
+            cg_cli_q_free(&cq);
+            out_drop(&o);
+            return send_err(c, r, 400,
+                            "order=asc: more than %d matches after the cursor; narrow the "
+                            "query (since ...) or page newest first",
+                            ASC_MAX);
+        }
         size_t i = ids.n;
         while (!rc && i > 0 && ids.v[i - 1] <= cursor)
             i--;
