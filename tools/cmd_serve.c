@@ -985,8 +985,10 @@ static enum MHD_Result api_incidents(struct MHD_Connection *c, req *r)
         else
             fputs("null", o.f);
         uint64_t n = 0;
-        /* a count only where the indexes give it without reading records */
-        if (!cursor && (!text[0] || cq.hints.exact) && !cg_store_count(s->rd, &cq.q, &n))
+        /* a count only where one index gives it without reading records
+         * (no filter, or one filter that is the whole expression) */
+        if (!cursor && (!text[0] || (cq.hints.exact && __builtin_popcount(cq.q.has) <= 1)) &&
+            !cg_store_count(s->rd, &cq.q, &n))
             fprintf(o.f, ",\"count\":%llu}\n", (unsigned long long)n);
         else
             fputs(",\"count\":null}\n", o.f);
