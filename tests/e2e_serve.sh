@@ -185,8 +185,8 @@ while :; do
     [ -z "$cur" ] && break
 done
 check "asc pages" "$(sort -n "$T/all.ids" | cmp -s - "$T/paged" && echo same)" same
-check "query count" "$(curl -s -b "$T/an" "$U/api/incidents?q=sev%3Dhigh&limit=1" | jq .count)" \
-    "$("$CG" query --count -d "$S" 'sev = high')"
+check "query count" "$(curl -s -b "$T/an" "$U/api/incidents?q=sev%3E%3Dhigh&limit=1" | jq .count)" \
+    "$("$CG" query --count -d "$S" 'sev >= high')"
 curl -s -o "$T/x" -w '%{http_code}' -b "$T/an" "$U/api/incidents?q=sev%20%3E%3D" > "$T/code"
 check "bad query 400" "$(cat "$T/code")" 400
 check "bad query code" "$(jq -r .code "$T/x")" bad-query
