@@ -55,7 +55,8 @@ check_grep "token made" "$(printf '%s\n' "$TOK" > "$T/tok"; echo "$T/tok")" '^cg
 serve_on() {
     log=$1; shift
     for try in 1 2 3 4 5 6 7 8; do
-        PORT=$((20000 + ($$ * 7 + try * 131 + $(date +%N | cut -c1-4)) % 30000))
+        r=$(od -An -N2 -tu2 /dev/urandom | tr -d ' ')
+        PORT=$((20000 + (r + try * 131) % 30000))
         "$CG" serve -d "$S" --listen "127.0.0.1:$PORT" "$@" 2> "$log" &
         SPID=$!
         for i in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
@@ -320,9 +321,31 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -H "$J" --data-binary @"$T/big" "$
 check "oversized body 413" "$code" 413
 
 # ---- a second server: sessions that expire, slow clients ------------------------------------------
-serve_on "$T/serve2.log" --session-idle 1s --timeout 2
+# a sensor's control socket that answers stats (sensor/ctl.h's protocol)
+/usr/bin/python3 - "$T/ctl.sock" << 'EOF' &
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1])
+s.listen(8)
+while True:
+    c, _ = s.accept()
+    line = c.recv(4096)
+    if line.strip() == b"stats":
+        c.sendall(b'{"stats":{"capture":{"packets":4242,"dropped":0}}}\n')
+    else:
+        c.sendall(b'{"error":"unknown command"}\n')
+    c.close()
+EOF
+CTLPID=$!
+PIDS="$PIDS $CTLPID"
+for i in 1 2 3 4 5 6 7 8 9 10; do [ -S "$T/ctl.sock" ] && break; sleep 0.1; done
+serve_on "$T/serve2.log" --session-idle 1s --timeout 2 --ctl "$T/ctl.sock"
 check "serve 2 starts" "$?" 0
 U2="http://127.0.0.1:$PORT"
+curl -s -o /dev/null -H "$J" -d '{"user":"an","password":"pw-an"}' -c "$T/d2" "$U2/api/login"
+check "dashboard sensors (ctl stats)" \
+    "$(curl -s -b "$T/d2" "$U2/api/dashboard" | jq .sensors.stats.capture.packets)" 4242
+check "dashboard without ctl" "$(jq .sensors "$T/dash")" null
 curl -s -o /dev/null -c "$T/e" -H "$J" -d '{"user":"an","password":"pw-an"}' "$U2/api/login"
 check "fresh session" "$(curl -s -o /dev/null -w '%{http_code}' -b "$T/e" "$U2/api/me")" 200
 sleep 1.3
@@ -379,6 +402,9 @@ if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
     check "login on nobody's server" "$code" 200
 fi
 
+kill "$CTLPID" 2> /dev/null
+wait "$CTLPID" 2> /dev/null
+PIDS=$(echo "$PIDS" | sed "s/ $CTLPID\b//")
 kill -TERM $PIDS 2> /dev/null
 for p in $PIDS; do
     wait "$p"
