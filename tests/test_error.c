@@ -55,6 +55,7 @@ int main(void)
     CHECK_STR(cg_strerror(CG_EDNS_LOOP), "compression loop");
     CHECK_STR(cg_strerror(ENOSPC), strerror(ENOSPC));
     CHECK_STR(cg_strerror(-99), "unknown error");
-    CHECK_STR(cg_strerror(-15), "unknown error");
+    CHECK_STR(cg_strerror(-17), "unknown error"); /* the gap before the DNS codes */
+    CHECK_STR(cg_strerror(CG_EEXIST), "already exists");
     return check_done("error");
 }

@@ -7,7 +7,8 @@
  *  - tokens: made once ("cgt_" + 64 hex), checked, listed by id (the first
  *    16 hex of their SHA-256), used, revoked, refused for a disabled user;
  *  - audit: appended, newest first, since, limit, texts made one line;
- *  - store check decodes the three databases;
+ *  - store check decodes the three databases, and names a record a raw
+ *    LMDB write damaged (readers then say damaged);
  *  - a read-only handle refuses every write (CG_EINVAL) and reads;
  *  - tests/data/store-v7 (schema 7, commit c6e53dd): read as it is (no
  *    accounts: CG_EOLDER), migrated to 8 by a triage handle with its
@@ -19,6 +20,7 @@
 #include "tests/check.h"
 
 #include <ftw.h>
+#include <lmdb.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -472,6 +474,77 @@ static int copy_file(const char *from, const char *to)
     return ok ? 0 : -1;
 }
 
+/* Flips a byte of the value of key in database db of dir's store, by raw
+ * LMDB: what a damaged disk does. 0 when done. */
+static int flip(const char *dir, const char *db, const void *key, size_t klen, size_t off)
+{
+    MDB_env *env = NULL;
+    MDB_txn *txn = NULL;
+    MDB_dbi dbi;
+    MDB_val k = { klen, (void *)key }, v;
+    uint8_t buf[4096];
+    int rc;
+
+    if ((rc = mdb_env_create(&env)) || (rc = mdb_env_set_maxdbs(env, 64)) ||
+        (rc = mdb_env_open(env, dir, 0, 0640)) || (rc = mdb_txn_begin(env, NULL, 0, &txn)) ||
+        (rc = mdb_dbi_open(txn, db, 0, &dbi)) || (rc = mdb_get(txn, dbi, &k, &v)))
+        goto out;
+    if (v.mv_size > sizeof buf || off >= v.mv_size) {
+        rc = -1;
+        goto out;
+    }
+    memcpy(buf, v.mv_data, v.mv_size);
+    buf[off] ^= 0x40;
+    v.mv_data = buf;
+    if ((rc = mdb_put(txn, dbi, &k, &v, 0)) == 0)
+        rc = mdb_txn_commit(txn);
+    txn = NULL;
+out:
+    if (txn)
+        mdb_txn_abort(txn);
+    if (env)
+        mdb_env_close(env);
+    return rc;
+}
+
+/* A damaged user, token or audit record: store check names it, readers
+ * say damaged, never read it as other values. */
+static void test_damaged(void)
+{
+    const char *dir = path("dmg");
+    char dst[300], src[300], line[256] = "";
+    uint8_t seq[8] = { 0, 0, 0, 0, 0, 0, 0, 3 };
+    cg_store *st;
+    struct names nm = { 0 };
+    static struct trail tr;
+    uint64_t n = 0;
+    unsigned role;
+
+    mkdir(dir, 0700);
+    snprintf(src, sizeof src, "%s/data.mdb", path("u"));
+    snprintf(dst, sizeof dst, "%s/data.mdb", dir);
+    CHECK_EQ_U(copy_file(src, dst), 0);
+    CHECK_EQ_U(flip(dir, "users", "zed", 3, 6), 0);
+    CHECK_EQ_U(flip(dir, "audit", seq, 8, 20), 0);
+
+    CHECK_EQ_U(cg_store_open(&st, dir, CG_STORE_RDONLY, 0), 0);
+    cg_store_user_cost(st, 1);
+    CHECK_EQ_U(cg_store_check(st, db_named("users"), problem_cb, line, &n), CG_ECORRUPT);
+    CHECK_STR(line, "users key zed: checksum mismatch");
+    CHECK_EQ_U(n, 4);
+    line[0] = 0;
+    CHECK_EQ_U(cg_store_check(st, db_named("tokens"), problem_cb, line, &n), 0);
+    CHECK(line[0] == 0);
+    CHECK_EQ_U(cg_store_check(st, db_named("audit"), problem_cb, line, &n), CG_ECORRUPT);
+    CHECK_STR(line, "audit key 3: checksum mismatch");
+    CHECK_EQ_U(cg_store_user_list(st, names_cb, &nm), CG_ECORRUPT);
+    CHECK_CONTAINS(cg_store_error(st), "damaged (users: bad record (checksum mismatch))");
+    CHECK_EQ_U(cg_store_user_verify(st, "zed", "z", &role), CG_ECORRUPT);
+    CHECK_EQ_U(cg_store_user_verify(st, "lan", "battery staple", &role), 0);
+    CHECK_EQ_U(cg_store_audit_list(st, 0, 0, trail_cb, &tr), CG_ECORRUPT);
+    cg_store_close(st);
+}
+
 static void test_migrate7(void)
 {
     const char *dir = path("v7");
@@ -534,6 +607,7 @@ int main(void)
     test_tokens();
     test_audit();
     test_check_and_rdonly();
+    test_damaged();
     test_migrate7();
     if (getenv("CG_KEEP"))
         printf("user: kept %s\n", root);
