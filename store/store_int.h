@@ -462,6 +462,11 @@ void cgs_outbox_close(cg_store *st);
 #define TOKEN_KEY 32
 #define AUDIT_KEY 8
 int cgs_user_decode(const uint8_t *p, size_t n, cg_user *out, const char **hash, const char **why);
+/* The encoded record, sealed, malloc'd, its size in *n; NULL: no memory.
+ * The strings are written as given (the callers check them). */
+uint8_t *cgs_user_encode(const cg_user *u, const char *hash, size_t *n);
+uint8_t *cgs_token_encode(const cg_token_info *t, size_t *n);
+uint8_t *cgs_audit_encode(const cg_audit *a, size_t *n);
 int cgs_token_decode(const uint8_t *p, size_t n, cg_token_info *out, const char **why);
 int cgs_audit_decode(const uint8_t *p, size_t n, cg_audit *out, const char **why);
 

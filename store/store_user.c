@@ -186,8 +186,7 @@ static int get_strs(const uint8_t *p, size_t n, unsigned version, size_t fixed, 
     return 0;
 }
 
-/* A user record of u with hash, malloc'd, its size in *n; NULL: no memory. */
-static uint8_t *user_encode(const cg_user *u, const char *hash, size_t *n)
+uint8_t *cgs_user_encode(const cg_user *u, const char *hash, size_t *n)
 {
     const char *s[2] = { u->name, hash };
     uint8_t *p;
@@ -236,7 +235,7 @@ int cgs_user_decode(const uint8_t *p, size_t n, cg_user *out, const char **hash,
     return 0;
 }
 
-static uint8_t *token_encode(const cg_token_info *t, size_t *n)
+uint8_t *cgs_token_encode(const cg_token_info *t, size_t *n)
 {
     const char *s[2] = { t->user, t->label };
     uint8_t *p;
@@ -269,7 +268,7 @@ int cgs_token_decode(const uint8_t *p, size_t n, cg_token_info *out, const char 
     return 0;
 }
 
-static uint8_t *audit_encode(const cg_audit *a, size_t *n)
+uint8_t *cgs_audit_encode(const cg_audit *a, size_t *n)
 {
     const char *s[3] = { a->who, a->address, a->detail };
     uint8_t *p;
@@ -379,7 +378,7 @@ static int load_user(cg_store *st, MDB_txn *txn, const char *name, cg_user *u, c
 static int put_user(cg_store *st, MDB_txn *txn, const cg_user *u, const char *hash, unsigned flags)
 {
     size_t n;
-    uint8_t *rec = user_encode(u, hash, &n);
+    uint8_t *rec = cgs_user_encode(u, hash, &n);
     MDB_val k = { strlen(u->name), (void *)u->name }, v = { n, rec };
     int rc;
 
@@ -646,7 +645,7 @@ int cg_store_token_new(cg_store *st, const char *name, const char *label, uint64
     sodium_bin2hex(text + 4, sizeof text - 4, raw, sizeof raw);
     sodium_memzero(raw, sizeof raw);
     token_key(text, key);
-    if (!(rec = token_encode(&t, &n))) {
+    if (!(rec = cgs_token_encode(&t, &n))) {
         code = cgs_fail(st, CG_ENOMEM, "out of memory");
         goto out;
     }
@@ -745,7 +744,7 @@ int cg_store_token_used(cg_store *st, const char *token, uint64_t now_us)
     t.user = user;
     t.label = label;
     t.used_us = now_us;
-    if (!(rec = token_encode(&t, &n))) {
+    if (!(rec = cgs_token_encode(&t, &n))) {
         mdb_txn_abort(txn);
         return cgs_fail(st, CG_ENOMEM, "out of memory");
     }
@@ -871,7 +870,7 @@ int cg_store_audit_add(cg_store *st, uint64_t when_us, const char *who, const ch
     rec.who = one_line(who, w, WHO_MAX);
     rec.address = one_line(address, a, ADDRESS_MAX);
     rec.detail = one_line(detail, d, DETAIL_MAX);
-    if (!(p = audit_encode(&rec, &n)))
+    if (!(p = cgs_audit_encode(&rec, &n)))
         return cgs_fail(st, CG_ENOMEM, "out of memory");
     if ((code = wbegin(st, &txn, "audit")) != 0)
         goto out;

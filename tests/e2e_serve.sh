@@ -363,6 +363,17 @@ check_grep "tls cookie Secure" "$T/h" '^Set-Cookie: cg_session=.*; Secure'
 code=$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/" 2> /dev/null)
 case $code in 200) bad "plain http on the tls port answered" ;; *) ok ;; esac
 
+# started as root with --user: runs as that user once the port is bound
+if [ "$(id -u)" = 0 ] && id nobody > /dev/null 2>&1; then
+    chown -R nobody "$S"
+    serve_on "$T/serve4.log" --user nobody
+    check "serve --user starts" "$?" 0
+    check "runs as nobody" "$(ps -o user= -p "$SPID" | tr -d ' ')" nobody
+    code=$(curl -s -o /dev/null -w '%{http_code}' -H "$J" -d '{"user":"an","password":"pw-an"}' \
+        "http://127.0.0.1:$PORT/api/login")
+    check "login on nobody's server" "$code" 200
+fi
+
 kill -TERM $PIDS 2> /dev/null
 for p in $PIDS; do
     wait "$p"

@@ -13,7 +13,8 @@
 #  - bad input, each one line and exit 2: a name taken, a bad name, a bad
 #    role, an empty or missing password file, no terminal, an unknown
 #    user or token, an option of another subcommand, a missing store;
-#  - store check decodes the accounts' databases (30 databases).
+#  - store check decodes the accounts' databases (30 databases);
+#  - --help, and the bash completion of the subcommands and the roles.
 #
 # Usage: tests/e2e_user.sh BUILD_DIR   (from the top of the tree)
 B=${1:-build}
@@ -154,35 +155,39 @@ run_bad "audit --since not a time" "--since: not a time" user audit --since yest
 
 # the password asked on a terminal (a pty), twice, echo off
 cat > "$T/tty_add.py" <<'P'
-import os, pty, sys, time
+import os, pty, select, signal, sys, time
 cg, store, first, second = sys.argv[1:5]
 pid, fd = pty.fork()
 if pid == 0:
     os.execv(cg, [cg, "user", "add", "tty", "--role", "viewer", "-d", store])
 out = b""
-def until(want):
+end = time.time() + 30
+def more():
     global out
-    end = time.time() + 20
-    while want not in out and time.time() < end:
-        try:
-            out += os.read(fd, 1024)
-        except OSError:
-            break
+    r, _, _ = select.select([fd], [], [], max(0.0, end - time.time()))
+    if not r:
+        return False
+    try:
+        b = os.read(fd, 1024)
+    except OSError:
+        return False
+    out += b
+    return bool(b)
+def until(want):
+    while want not in out and time.time() < end and more():
+        pass
 until(b"Password for tty: ")
 os.write(fd, first.encode() + b"\n")
 until(b"Again: ")
 os.write(fd, second.encode() + b"\n")
-while True:
-    try:
-        b = os.read(fd, 1024)
-    except OSError:
-        break
-    if not b:
-        break
-    out += b
+while time.time() < end and more():
+    pass
+if time.time() >= end:
+    os.kill(pid, signal.SIGKILL)
+    out += b"\n(timed out)\n"
 _, st = os.waitpid(pid, 0)
 sys.stdout.write(out.decode(errors="replace").replace("\r", ""))
-sys.exit(os.WEXITSTATUS(st))
+sys.exit(os.WEXITSTATUS(st) if os.WIFEXITED(st) else 99)
 P
 /usr/bin/python3 "$T/tty_add.py" "$CG" "$T/s" "s3cret-one" "s3cret-two" > "$T/pty1.out" 2>&1
 check "pty mismatch: exit" "$?" 2
@@ -203,5 +208,22 @@ check_grep "store check: 30 databases" "$T/check.out" "clean: 30 databases"
 check "--help: exit" "$?" 0
 check_grep "--help: usage" "$T/help.out" "^usage: canhgac user add NAME --role ROLE"
 check_grep "--help: CANHGAC_PWHASH_MIN for tests" "$T/help.out" "CANHGAC_PWHASH_MIN=1, for tests only"
+
+# the bash completion offers the subcommands and the roles (from --help)
+cat > "$T/comp.bash" <<'C'
+. tools/canhgac.bash-completion
+for line in "canhgac|user|" "canhgac|user|add|lan|--role|"; do
+    IFS='|' read -r -a w <<< "$line"
+    [[ $line == *'|' ]] && w+=('')
+    COMP_WORDS=("${w[@]}"); COMP_CWORD=$((${#w[@]} - 1)); COMPREPLY=()
+    _canhgac canhgac "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD - 1]}"
+    printf '%s\n' "${COMPREPLY[@]}" | sort | tr '\n' ' ' | sed 's/ $//'
+    echo
+done
+C
+BD=$(cd "$B" && pwd)
+PATH="$BD:$PATH" bash "$T/comp.bash" > "$T/comp.out" 2>&1
+check "complete: canhgac user" "$(sed -n 1p "$T/comp.out")" "add audit disable enable list passwd revoke role token tokens"
+check "complete: canhgac user add lan --role" "$(sed -n 2p "$T/comp.out")" "admin analyst responder viewer"
 
 e2e_done user

@@ -173,8 +173,8 @@ static int ask(int fd, const char *prompt, char *buf, size_t max)
     struct termios t;
     int rc;
 
-    if (write(fd, prompt, strlen(prompt)) < 0)
-        return -1;
+    /* echo off before the prompt: a flush after it would drop what was
+     * typed as soon as the prompt showed */
     if (tcgetattr(fd, &tty_saved) != 0)
         return -1;
     t = tty_saved;
@@ -188,8 +188,8 @@ static int ask(int fd, const char *prompt, char *buf, size_t max)
         tty_fd = -1;
         return -1;
     }
-    rc = read_line(fd, buf, max);
-    tcsetattr(fd, TCSAFLUSH, &tty_saved);
+    rc = write(fd, prompt, strlen(prompt)) < 0 ? -1 : read_line(fd, buf, max);
+    tcsetattr(fd, TCSADRAIN, &tty_saved);
     tty_fd = -1;
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);

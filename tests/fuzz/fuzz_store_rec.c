@@ -3,7 +3,9 @@
  *
  * Input: byte 0 chooses the record kind (bits 0-1: incident, alert, evidence,
  * history; with bit 3 set, bit 0 chooses a case record or a case's history
- * event, store_case.c; with bit 4 set, an outbox record, store_outbox.c) and, with bit 2, that the harness writes the record's seal (its
+ * event, store_case.c; with bit 4 set, an outbox record, store_outbox.c;
+ * with bit 5 set, bits 0-1 choose a user, an API token or an audit record,
+ * store_user.c) and, with bit 2, that the harness writes the record's seal (its
  * last 4 bytes, the checksum of those before) before decoding, so that mutated
  * records reach the layout's checks past the seal; the rest is the record,
  * in a buffer of exactly its size. A record of the unsealed version before
@@ -242,6 +244,64 @@ static void do_outbox(const uint8_t *p, size_t n)
     free(q);
 }
 
+/* The console's records (store_user.c): each decoded one re-encodes to the
+ * same bytes but the reserved ones (written 0) and so the seal: the first
+ * hdr bytes of the 4-byte header, and all from offset 4 to the seal. */
+static void same_again(const char *what, const uint8_t *p, size_t n, uint8_t *q, size_t m,
+                       size_t hdr)
+{
+    if (!q)
+        abort();
+    if (m != n || memcmp(p, q, hdr) || memcmp(p + 4, q + 4, n - 4 - REC_SEAL))
+        fail(what, "changed through encode and decode");
+    free(q);
+}
+
+static void do_account(unsigned kind, const uint8_t *p, size_t n)
+{
+    const char *why = NULL, *hash = NULL;
+    uint8_t *q;
+    size_t m = 0;
+    cg_user u;
+    cg_token_info t;
+    cg_audit a;
+
+    memset(&u, 0, sizeof u);
+    memset(&t, 0, sizeof t);
+    memset(&a, 0, sizeof a);
+    switch (kind) {
+    case 0:
+        if (cgs_user_decode(p, n, &u, &hash, &why) != 0)
+            return;
+        STR(u.name);
+        STR(hash);
+        if (!cg_user_name_ok(u.name) || !cg_role_name(u.role) || u.disabled > 1)
+            fail("user record", "decoded with a bad name, role or flag");
+        q = cgs_user_encode(&u, hash, &m);
+        same_again("user record", p, n, q, m, 3);
+        break;
+    case 1:
+        if (cgs_token_decode(p, n, &t, &why) != 0)
+            return;
+        STR(t.user);
+        STR(t.label);
+        q = cgs_token_encode(&t, &m);
+        same_again("token record", p, n, q, m, 1);
+        break;
+    default:
+        if (cgs_audit_decode(p, n, &a, &why) != 0)
+            return;
+        STR(a.who);
+        STR(a.address);
+        STR(a.detail);
+        if (!cg_audit_event_name(a.event))
+            fail("audit record", "decoded with an unknown event");
+        q = cgs_audit_encode(&a, &m);
+        same_again("audit record", p, n, q, m, 2);
+        break;
+    }
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
@@ -254,6 +314,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memcpy(p, data + 1, n);
     if ((data[0] & 4) && n >= REC_SEAL)
         cgs_seal(p, n);
+    if (data[0] & 32) {
+        do_account(data[0] & 3, p, n);
+        free(p);
+        return 0;
+    }
     if (data[0] & 16) {
         do_outbox(p, n);
         free(p);
