@@ -351,6 +351,18 @@ def incident(r, iid, user):
     r.check("POST with X-CSRF-Token (analyst)", st[0], 201)
 
 
+def missing(r):
+    """an incident or case that is not there, a route that is not: one line"""
+    for route, page in (("#/incident/999999", "incident"), ("#/case/999999", "case")):
+        r.go(route)
+        r.page_is(page)
+        err = r.wait(lambda d: d.find_element(By.CSS_SELECTOR, "#view p.error").text, route)
+        r.true("%s: the server's line, shown" % route, err and "999999" in err, err)
+    r.go("#/no/such/page")
+    r.page_is("notfound")
+    r.true("an unknown route: its page, a way back", r.d.find_elements(By.CSS_SELECTOR, "#view a[href='#/']"))
+
+
 def keyboard_nav(r):
     r.go("#/query")
     r.page_is("query")
@@ -649,6 +661,8 @@ def main():
         iid = keyboard_open(r)
         r.step('incident')
         incident(r, iid, "analyst")
+        r.step('missing')
+        missing(r)
         r.step('keyboard_nav')
         keyboard_nav(r)
         r.step('new_incidents')

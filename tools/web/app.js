@@ -1200,9 +1200,10 @@
     function renderCase(body, id, d, reload) {
         var c = d.case || {};
         body.appendChild(el('h2', { class: 'sigtitle', id: 'case-name', text: str(c.title) }));
-        body.appendChild(el('section', { class: 'card' }, fieldList('case-fields', [[t('col.status'), c.status],
+        var head = el('section', { class: 'card casehead' }, fieldList('case-fields', [[t('col.status'), c.status],
             [t('case.owner'), c.owner], [t('case.created'), c.created], [t('case.updated'), c.updated],
-            [t('case.incidents'), c.incidents], [t('case.notes'), c.notes]])));
+            [t('case.incidents'), c.incidents], [t('case.notes'), c.notes]]));
+        body.appendChild(head);
         if (hasRole('responder')) {
             var msg = el('div', { id: 'case-export-msg' });
             var exp = el('button', { type: 'button', id: 'case-export', text: t('case.export') });
@@ -1219,7 +1220,7 @@
                     exp.disabled = false;
                 });
             });
-            body.appendChild(el('div', { class: 'card' }, exp, msg));
+            head.appendChild(el('div', { class: 'export' }, exp, msg));
         }
         var incs = section(t('case.incidents'), 'sec-case-incidents');
         var table = incidentTable('results', null);
