@@ -2151,7 +2151,7 @@ int cg_cmd_serve(int argc, char **argv)
         goto out;
     }
     const char *tmpbase = getenv("TMPDIR");
-    snprintf(s.tmp, sizeof s.tmp, "%s/canhgac-serve.XXXXXX",
+    snprintf(s.tmp, sizeof s.tmp, "%s/canhgac-web.XXXXXX",
              tmpbase && tmpbase[0] ? tmpbase : "/tmp");
     if (!mkdtemp(s.tmp)) {
         fprintf(stderr, "canhgac serve: %s: %s\n", s.tmp, strerror(errno));
