@@ -17,7 +17,7 @@
 
 PREFIX  ?= /usr/local
 CC      ?= cc
-PKGS    := libpcap libhs libmaxminddb lmdb libpcre2-8 json-c libcrypto libxxhash libarchive pangocairo fontconfig libsodium
+PKGS    := libpcap libhs libmaxminddb lmdb libpcre2-8 json-c libcrypto libxxhash libarchive pangocairo fontconfig libsodium libmicrohttpd
 OPT     ?= -O2 -g
 CFLAGS  ?= $(OPT)
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -I. \
@@ -67,8 +67,18 @@ $(B)/libcanhgac.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(B)/canhgac: $(CLI_OBJ) $(B)/libcanhgac.a
-	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(B)/libcanhgac.a $(LDLIBS)
+$(B)/canhgac: $(CLI_OBJ) $(B)/web_assets.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $(CLI_OBJ) $(B)/web_assets.o $(B)/libcanhgac.a $(LDLIBS)
+
+# The console's pages, embedded (tools/web_assets.sh): every file of
+# tools/web/ but *.md; the directory is a prerequisite too, so adding or
+# removing a page rebuilds the table.
+WEB_FILES := $(filter-out %.md,$(wildcard tools/web/*))
+$(B)/web_assets.c: tools/web_assets.sh $(WEB_FILES) tools/web
+	@mkdir -p $(B)
+	sh tools/web_assets.sh $(WEB_FILES) > $@.tmp && mv $@.tmp $@
+$(B)/web_assets.o: $(B)/web_assets.c tools/web_assets.h
+	$(CC) $(CFLAGS) -c $< -o $@
 
 $(B)/gen_%: $(B)/tests/gen_%.o $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
@@ -90,6 +100,11 @@ $(B)/test_faults: $(B)/tests/test_faults.o $(B)/tests/fault_alloc.o $(B)/libcanh
 # The report's unit test: its pure parts live in tools/ (the command's files).
 $(B)/test_report: $(B)/tests/test_report.o $(B)/tools/report_i18n.o $(B)/tools/report_data.o \
                   $(B)/tools/cli.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The console's unit test: its pure parts live in tools/ (web_*.c).
+WEB_PURE := $(B)/tools/web_http.o $(B)/tools/web_session.o $(B)/tools/web_json.o
+$(B)/test_web: $(B)/tests/test_web.o $(WEB_PURE) $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(B)/e2e_helper: $(B)/tests/e2e_helper.o
@@ -121,6 +136,8 @@ test-e2e: all
 	@sh tests/e2e_user.sh $(B)
 	@sh tests/e2e_share.sh $(B)
 	@sh tests/e2e_report.sh $(B)
+	@sh tests/e2e_serve.sh $(B)
+	@sh tests/e2e_browser.sh $(B)
 	@sh tests/e2e_ring.sh $(B)
 	@sh tests/e2e_full_disk.sh $(B)
 	@sh tests/live_capture.sh $(B)
@@ -166,6 +183,13 @@ $(B)/replay_report_date: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_report_da
                          $(B)/tools/report_i18n.o $(B)/libcanhgac.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
+# the console's request parsing is in tools/ (web_http.c, web_json.c)
+$(B)/fuzz_web: $(B)/tests/fuzz/fuzz_web.o $(B)/tools/web_http.o $(B)/tools/web_json.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+$(B)/replay_web: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_web.o $(B)/tools/web_http.o \
+                 $(B)/tools/web_json.o $(B)/libcanhgac.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
 # ThreadSanitizer over the threads: the unit tests that run threads (the ring,
 # the pipeline, the control socket, fanout capture; test_faults runs only its
 # pipeline scenario there, every allocation failure while the threads run and
@@ -178,7 +202,7 @@ $(B)/replay_report_date: $(B)/tests/fuzz/replay.o $(B)/tests/fuzz/fuzz_report_da
 # Hyperscan, libpcap and LMDB are not instrumented: tests/tsan.supp would hold
 # their false positives, and has none.
 TSAN_FLAGS := -O1 -g -DCG_INVARIANTS -fsanitize=thread -fno-omit-frame-pointer
-TSAN_UNIT  := ring pipeline ctl capture faults
+TSAN_UNIT  := ring pipeline ctl capture faults web
 TSAN_BIN   := canhgac e2e_helper gen_traffic $(TSAN_UNIT:%=test_%)
 test-tsan:
 	$(MAKE) -j2 B=build-tsan OPT="$(TSAN_FLAGS)" $(TSAN_BIN:%=build-tsan/%)

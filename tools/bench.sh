@@ -30,7 +30,10 @@
 #      with nothing owed (tools/bench_layers.sh), and its cost inside `run`:
 #      without and with --policy (--escalate-every 1), alternating
 #      (tools/bench_policy_run.sh);
-#   8. `canhgac share` of 100,000 incidents at layer 4 as one STIX 2.1
+#   8. `canhgac serve` over the 10M store (tools/bench_serve.sh): server time
+#      of /api/dashboard and of a query's first page (median, p99), wrk on an
+#      incident's page, peak RSS, the dashboard's page weight;
+#   9. `canhgac share` of 100,000 incidents at layer 4 as one STIX 2.1
 #      bundle: the median time of BENCH_RUNS runs and the bundle's size
 #      (tools/bench_share.sh).
 # BENCH_BYTES overrides the capture size; BENCH_RUNS the number of runs.
@@ -83,5 +86,7 @@ rm -rf "$W/store"
 echo "== the layer policy's time pass (tools/bench_layers.sh)"
 sh tools/bench_layers.sh "$B"
 sh tools/bench_policy_run.sh "$B"
+echo "== the web console over that store (tools/bench_serve.sh)"
+sh tools/bench_serve.sh "$B" "$W/store"
 echo "== share of 100,000 incidents as a STIX 2.1 bundle (tools/bench_share.sh)"
 sh tools/bench_share.sh "$B"

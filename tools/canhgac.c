@@ -39,6 +39,8 @@ static const char main_usage[] =
     "               for the national monitoring center, redacted by the policy\n"
     "  report       a period report for assessors (--from DATE --to DATE): PDF,\n"
     "               HTML or JSON, in Vietnamese or English (--lang vi|en)\n"
+    "  serve        the web console: its pages and JSON API over the store (HTTPS,\n"
+    "               sessions, roles, API tokens)\n"
     "  user         the web console's accounts: add, passwd, disable, enable, role,\n"
     "               list; API tokens (token, tokens, revoke); the audit trail\n"
     "  version      print the version\n"
@@ -108,6 +110,8 @@ int main(int argc, char **argv)
         return store_exit(cg_cmd_share(argc - 1, argv + 1));
     if (!strcmp(cmd, "report"))
         return store_exit(cg_cmd_report(argc - 1, argv + 1));
+    if (!strcmp(cmd, "serve"))
+        return cg_cmd_serve(argc - 1, argv + 1);
     if (!strcmp(cmd, "user"))
         return store_exit(cg_cmd_user(argc - 1, argv + 1));
     fprintf(stderr, "canhgac: unknown command '%s'\n%s", cmd, main_usage);

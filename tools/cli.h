@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "store/qlang.h"
 #include "store/store.h"
 
 enum { CG_EXIT_OK = 0, CG_EXIT_FAIL = 1, CG_EXIT_INPUT = 2 };
@@ -40,6 +41,7 @@ int cg_cmd_escalate(int argc, char **argv);
 int cg_cmd_outbox(int argc, char **argv);
 int cg_cmd_share(int argc, char **argv);
 int cg_cmd_report(int argc, char **argv);
+int cg_cmd_serve(int argc, char **argv);
 int cg_cmd_user(int argc, char **argv);
 
 /* Loads the layer policy at path (cmd_policy.c), each problem one line on f:
@@ -60,6 +62,24 @@ int cg_case_cmd_verify(int argc, char **argv);
  * expression that does not parse (the caret and reason printed, prog
  * first); CG_EXIT_FAIL for a store failure or no memory (printed). */
 int cg_cli_query_ids(cg_store *st, const char *prog, const char *text, uint64_t **ids, size_t *n);
+/* A query expression made ready for cg_store_query: the store's filters in
+ * q, and the expression itself as q's predicate when the filters are not all
+ * of it. q.community_id may point into hints, so a cg_cli_q is not copied
+ * while q is in use. cg_cli_q_parse: 0; -1 for an expression that does not
+ * parse, err its one line ("column N: why", N in bytes) and *col the
+ * 1-based column in characters (UTF-8). An empty text matches everything.
+ * cg_cli_q_free releases the expression (NULL allowed). */
+typedef struct cg_cli_q {
+    cg_query q;
+    cg_qhints hints;
+    cg_qexpr *expr;
+} cg_cli_q;
+int cg_cli_q_parse(cg_cli_q *cq, const char *text, uint64_t now_us, char *err, size_t errlen,
+                   int *col);
+void cg_cli_q_free(cg_cli_q *cq);
+/* `incident show ID --json` for id on f, newline included: 0, or the
+ * store's code (CG_ENOTFOUND for no such incident); f may then hold part. */
+int cg_cli_incident_show_json(cg_store *st, uint64_t id, FILE *f);
 /* Who makes a change: as when given, else the login name of the effective
  * user, else "uid N" (written into buf). */
 const char *cg_cli_who(const char *as, char *buf, size_t len);

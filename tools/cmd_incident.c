@@ -84,6 +84,7 @@ typedef struct opts {
     int json;
     uint32_t alerts_max; /* 0: every one */
     const char *output;  /* pcap: -o FILE */
+    FILE *out;           /* show: where it prints (stdout; the console: a buffer) */
 } opts;
 
 static int parse_id(const char *s, uint64_t *out)
@@ -260,18 +261,19 @@ static int take_attack(const cg_incident *inc, void *arg)
 static int show_related(const cg_incident *inc, void *arg)
 {
     related *r = arg;
+    FILE *of = r->o->out;
     char t[40];
     if (inc->id == r->self)
         return 0;
     cg_cli_time_str(inc->first_us, t, sizeof t);
     if (r->o->json) {
-        printf("%s{\"incident_id\":%llu,\"signature_id\":%u,\"signature\":", r->n ? "," : "",
-               (unsigned long long)inc->id, inc->sid);
-        cg_cli_json_str(stdout, inc->msg);
-        printf(",\"first_seen\":\"%s\",\"count\":%llu}", t, (unsigned long long)inc->count);
+        fprintf(of, "%s{\"incident_id\":%llu,\"signature_id\":%u,\"signature\":", r->n ? "," : "",
+                (unsigned long long)inc->id, inc->sid);
+        cg_cli_json_str(of, inc->msg);
+        fprintf(of, ",\"first_seen\":\"%s\",\"count\":%llu}", t, (unsigned long long)inc->count);
     } else {
-        printf("  %-8llu %-9u %s  %6llu  %s\n", (unsigned long long)inc->id, inc->sid, t,
-               (unsigned long long)inc->count, inc->msg);
+        fprintf(of, "  %-8llu %-9u %s  %6llu  %s\n", (unsigned long long)inc->id, inc->sid, t,
+                (unsigned long long)inc->count, inc->msg);
     }
     return ++r->n >= RELATED_MAX;
 }
@@ -280,6 +282,7 @@ static int show_related(const cg_incident *inc, void *arg)
  * RELATED_MAX); in JSON the "related" member. */
 static int show_attack(cg_store *st, const opts *o, uint64_t id)
 {
+    FILE *of = o->out;
     related r = { o, id, 0 };
     uint64_t attack = 0, total = 0;
     cg_query q;
@@ -290,81 +293,83 @@ static int show_attack(cg_store *st, const opts *o, uint64_t id)
     q.has = CG_Q_ATTACK;
     q.attack = attack;
     if (o->json)
-        printf(",\"related\":[");
+        fprintf(of, ",\"related\":[");
     else if (attack)
-        printf("\nrelated incidents (attack %llu):\n", (unsigned long long)attack);
+        fprintf(of, "\nrelated incidents (attack %llu):\n", (unsigned long long)attack);
     else
-        printf("\nrelated incidents: not known before the store is migrated\n");
+        fprintf(of, "\nrelated incidents: not known before the store is migrated\n");
     if (attack && (rc = cg_store_query(st, &q, RELATED_MAX + 1, NULL, show_related, &r)) != 0)
         return rc;
     if (attack && (rc = cg_store_count(st, &q, &total)) != 0)
         return rc;
     if (o->json)
-        putchar(']');
+        putc(']', of);
     else if (r.n == 0 && attack)
-        printf("  (none)\n");
+        fprintf(of, "  (none)\n");
     else if (total > (uint64_t)r.n + 1)
-        printf("  ... and %llu more: canhgac query attack = %llu\n",
-               (unsigned long long)(total - 1 - (uint64_t)r.n), (unsigned long long)attack);
+        fprintf(of, "  ... and %llu more: canhgac query attack = %llu\n",
+                (unsigned long long)(total - 1 - (uint64_t)r.n), (unsigned long long)attack);
     return 0;
 }
 
 static int show_incident(const cg_incident *inc, void *arg)
 {
     const opts *o = arg;
+    FILE *of = o->out; /* the text form also prints to stdout (geo_text, show_context) */
     char t[40], pb[8];
     if (o->json) {
-        fputs("{\"incident\":", stdout);
-        cg_cli_incident_json(stdout, inc);
+        fputs("{\"incident\":", of);
+        cg_cli_incident_json(of, inc);
         return 0;
     }
-    printf("incident %llu: %s\n", (unsigned long long)inc->id, inc->msg);
-    printf("  %-14s %s\n", "status", cg_cli_status(inc->status));
-    printf("  %-14s %s", "severity", cg_severity_name(inc->severity));
+    fprintf(of, "incident %llu: %s\n", (unsigned long long)inc->id, inc->msg);
+    fprintf(of, "  %-14s %s\n", "status", cg_cli_status(inc->status));
+    fprintf(of, "  %-14s %s", "severity", cg_severity_name(inc->severity));
     if (inc->flags & CG_INC_SEV_SET)
-        printf(" (set by triage; the rule says %s)", cg_severity_name(inc->rule_severity));
-    putchar('\n');
-    printf("  %-14s %s\n", "assignee", inc->assignee[0] ? inc->assignee : "-");
-    printf("  %-14s %u:%u rev %u\n", "signature", inc->gid, inc->sid, inc->rev);
-    printf("  %-14s %s\n", "classtype", inc->classtype[0] ? inc->classtype : "-");
+        fprintf(of, " (set by triage; the rule says %s)", cg_severity_name(inc->rule_severity));
+    putc('\n', of);
+    fprintf(of, "  %-14s %s\n", "assignee", inc->assignee[0] ? inc->assignee : "-");
+    fprintf(of, "  %-14s %u:%u rev %u\n", "signature", inc->gid, inc->sid, inc->rev);
+    fprintf(of, "  %-14s %s\n", "classtype", inc->classtype[0] ? inc->classtype : "-");
     cg_cli_time_str(inc->first_us, t, sizeof t);
-    printf("  %-14s %s\n", "first seen", t);
+    fprintf(of, "  %-14s %s\n", "first seen", t);
     cg_cli_time_str(inc->last_us, t, sizeof t);
-    printf("  %-14s %s\n", "last seen", t);
-    printf("  %-14s %llu alerts (%u stored)\n", "count", (unsigned long long)inc->count,
-           inc->nalerts);
+    fprintf(of, "  %-14s %s\n", "last seen", t);
+    fprintf(of, "  %-14s %llu alerts (%u stored)\n", "count", (unsigned long long)inc->count,
+            inc->nalerts);
     geo_text("source", inc->src, inc->sport, &inc->src_geo);
     geo_text("destination", inc->dst, inc->dport, &inc->dst_geo);
-    printf("  %-14s %s, flow %llu, community_id %s\n", "flow",
-           cg_cli_proto(inc->proto, pb, sizeof pb), (unsigned long long)inc->flow_id,
-           inc->community_id[0] ? inc->community_id : "-");
-    printf("  %-14s", "layers");
+    fprintf(of, "  %-14s %s, flow %llu, community_id %s\n", "flow",
+            cg_cli_proto(inc->proto, pb, sizeof pb), (unsigned long long)inc->flow_id,
+            inc->community_id[0] ? inc->community_id : "-");
+    fprintf(of, "  %-14s", "layers");
     int any = 0;
     for (int l = 1; l <= 4; l++)
         if (inc->layers & CG_LAYER(l)) {
-            printf("%s%d", any ? ", " : " ", l);
+            fprintf(of, "%s%d", any ? ", " : " ", l);
             any = 1;
         }
-    printf("%s\n", any ? "" : " -");
+    fprintf(of, "%s\n", any ? "" : " -");
     if (inc->escalated_from)
-        printf("  %-14s incident %llu\n", "escalates", (unsigned long long)inc->escalated_from);
+        fprintf(of, "  %-14s incident %llu\n", "escalates",
+                (unsigned long long)inc->escalated_from);
     if (inc->geo_db_type[0]) {
         /* "City,ASN" and their dates, in the same order */
         char types[256], dates[128], *ts, *ds, *tp, *dp;
         snprintf(types, sizeof types, "%s", inc->geo_db_type);
         snprintf(dates, sizeof dates, "%s", inc->geo_db_date);
-        printf("  %-14s", "geoip");
+        fprintf(of, "  %-14s", "geoip");
         tp = strtok_r(types, ",", &ts);
         dp = strtok_r(dates, ",", &ds);
         for (int i = 0; tp; i++) {
-            printf("%s%s built %s", i ? ", " : " ", tp, dp ? dp : "?");
+            fprintf(of, "%s%s built %s", i ? ", " : " ", tp, dp ? dp : "?");
             tp = strtok_r(NULL, ",", &ts);
             dp = strtok_r(NULL, ",", &ds);
         }
-        putchar('\n');
+        putc('\n', of);
         const char *notice = cg_enrich_attribution(inc->geo_db_type); /* the license's */
         if (notice)
-            printf("  %-14s %s\n", "", notice);
+            fprintf(of, "  %-14s %s\n", "", notice);
     }
     show_context(inc);
     return 0;
@@ -373,14 +378,16 @@ static int show_incident(const cg_incident *inc, void *arg)
 static int show_evidence(uint32_t seq, const cg_evidence *ev, void *arg)
 {
     shown *s = arg;
+    FILE *of = s->o->out;
     char t[40];
     cg_cli_time_str(ev->ts_us, t, sizeof t);
     if (s->o->json)
-        printf("%s{\"seq\":%u,\"timestamp\":\"%s\",\"caplen\":%u,\"wirelen\":%u,\"linktype\":%d}",
-               s->n ? "," : "", seq, t, ev->caplen, ev->wirelen, ev->dlt);
+        fprintf(of,
+                "%s{\"seq\":%u,\"timestamp\":\"%s\",\"caplen\":%u,\"wirelen\":%u,\"linktype\":%d}",
+                s->n ? "," : "", seq, t, ev->caplen, ev->wirelen, ev->dlt);
     else
-        printf("  #%-3u %s  %u bytes (%u on the wire), linktype %d\n", seq, t, ev->caplen,
-               ev->wirelen, ev->dlt);
+        fprintf(of, "  #%-3u %s  %u bytes (%u on the wire), linktype %d\n", seq, t, ev->caplen,
+                ev->wirelen, ev->dlt);
     s->n++;
     return 0;
 }
@@ -388,22 +395,23 @@ static int show_evidence(uint32_t seq, const cg_evidence *ev, void *arg)
 static int show_alert(uint32_t seq, const cg_alert *a, void *arg)
 {
     shown *s = arg;
+    FILE *of = s->o->out;
     char t[40];
     if (s->o->alerts_max && (uint32_t)s->n >= s->o->alerts_max)
         return 1;
     cg_cli_time_str(a->ts_us, t, sizeof t);
     if (s->o->json) {
-        printf("%s{\"seq\":%u,\"timestamp\":\"%s\",\"flow_id\":%llu,\"community_id\":",
-               s->n ? "," : "", seq, t, (unsigned long long)a->flow_id);
-        cg_cli_json_str(stdout, a->community_id);
-        printf(",\"src_port\":%u,\"dest_port\":%u,\"severity\":%u,\"evidence\":%d}", a->sport,
-               a->dport, a->severity, a->evidence_seq);
+        fprintf(of, "%s{\"seq\":%u,\"timestamp\":\"%s\",\"flow_id\":%llu,\"community_id\":",
+                s->n ? "," : "", seq, t, (unsigned long long)a->flow_id);
+        cg_cli_json_str(of, a->community_id);
+        fprintf(of, ",\"src_port\":%u,\"dest_port\":%u,\"severity\":%u,\"evidence\":%d}", a->sport,
+                a->dport, a->severity, a->evidence_seq);
     } else {
-        printf("  #%-3u %s  port %u -> %u, severity %s, flow %llu", seq, t, a->sport, a->dport,
-               cg_severity_name(a->severity), (unsigned long long)a->flow_id);
+        fprintf(of, "  #%-3u %s  port %u -> %u, severity %s, flow %llu", seq, t, a->sport, a->dport,
+                cg_severity_name(a->severity), (unsigned long long)a->flow_id);
         if (a->evidence_seq >= 0)
-            printf(", evidence #%d", a->evidence_seq);
-        putchar('\n');
+            fprintf(of, ", evidence #%d", a->evidence_seq);
+        putc('\n', of);
     }
     s->n++;
     return 0;
@@ -426,16 +434,17 @@ static void hist_value(const cg_history *h, int new_side, char *out, size_t len)
 static int show_history(const cg_history *h, void *arg)
 {
     shown *s = arg;
+    FILE *of = s->o->out;
     char t[40], a[300], b[300];
     cg_cli_time_str(h->when_us, t, sizeof t);
     if (s->o->json) {
-        printf("%s{\"seq\":%llu,\"when\":\"%s\",\"who\":", s->n ? "," : "",
-               (unsigned long long)h->seq, t);
-        cg_cli_json_str(stdout, h->who);
-        printf(",\"field\":\"%s\"", hist_field(h->kind));
+        fprintf(of, "%s{\"seq\":%llu,\"when\":\"%s\",\"who\":", s->n ? "," : "",
+                (unsigned long long)h->seq, t);
+        cg_cli_json_str(of, h->who);
+        fprintf(of, ",\"field\":\"%s\"", hist_field(h->kind));
         if (h->kind == CG_HIST_NOTE || h->kind == CG_HIST_SHARE) {
-            fputs(",\"text\":", stdout);
-            cg_cli_json_str(stdout, h->new_text);
+            fputs(",\"text\":", of);
+            cg_cli_json_str(of, h->new_text);
         } else {
             /* the values as the fields have them ("" = nobody) */
             if (h->kind == CG_HIST_STATUS) {
@@ -451,33 +460,85 @@ static int show_history(const cg_history *h, void *arg)
                 snprintf(a, sizeof a, "%s", h->old_text);
                 snprintf(b, sizeof b, "%s", h->new_text);
             }
-            fputs(",\"old\":", stdout);
-            cg_cli_json_str(stdout, a);
-            fputs(",\"new\":", stdout);
-            cg_cli_json_str(stdout, b);
+            fputs(",\"old\":", of);
+            cg_cli_json_str(of, a);
+            fputs(",\"new\":", of);
+            cg_cli_json_str(of, b);
             if (h->kind == CG_HIST_SEVERITY)
-                printf(",\"old_set\":%s,\"new_set\":%s", h->old_text[0] ? "true" : "false",
-                       h->new_text[0] ? "true" : "false");
+                fprintf(of, ",\"old_set\":%s,\"new_set\":%s", h->old_text[0] ? "true" : "false",
+                        h->new_text[0] ? "true" : "false");
             if (h->kind == CG_HIST_ESCALATE) {
-                fputs(",\"why\":", stdout);
-                cg_cli_json_str(stdout, h->new_text);
+                fputs(",\"why\":", of);
+                cg_cli_json_str(of, h->new_text);
             }
         }
-        putchar('}');
+        putc('}', of);
     } else if (h->kind == CG_HIST_NOTE) {
-        printf("  %s  %-12s note: %s\n", t, h->who, h->new_text);
+        fprintf(of, "  %s  %-12s note: %s\n", t, h->who, h->new_text);
     } else if (h->kind == CG_HIST_SHARE) {
-        printf("  %s  %-12s %s\n", t, h->who, h->new_text); /* "shared in bundle--..." */
+        fprintf(of, "  %s  %-12s %s\n", t, h->who, h->new_text); /* "shared in bundle--..." */
     } else {
         hist_value(h, 0, a, sizeof a);
         hist_value(h, 1, b, sizeof b);
-        printf("  %s  %-12s %s: %s -> %s", t, h->who, hist_field(h->kind), a, b);
+        fprintf(of, "  %s  %-12s %s: %s -> %s", t, h->who, hist_field(h->kind), a, b);
         if (h->kind == CG_HIST_ESCALATE)
-            printf(" (%s)", h->new_text);
-        putchar('\n');
+            fprintf(of, " (%s)", h->new_text);
+        putc('\n', of);
     }
     s->n++;
     return 0;
+}
+
+/* Incident id in full on o->out: the store's codes (CG_ENOTFOUND ...); in
+ * JSON a partial object may be written before a failure. */
+static int show_body(cg_store *st, const opts *o, uint64_t id)
+{
+    FILE *of = o->out;
+    int rc;
+    if ((rc = cg_store_get(st, id, show_incident, (void *)o)) != 0)
+        return rc;
+    shown s = { o, 0 };
+    if (o->json)
+        fputs(",\"evidence\":[", of);
+    else
+        fprintf(of, "\nevidence packets:\n");
+    if ((rc = cg_store_evidence(st, id, show_evidence, &s)) != 0)
+        return rc;
+    if (!o->json && s.n == 0)
+        fprintf(of, "  (none)\n");
+    s.n = 0;
+    if (o->json)
+        fputs("],\"alerts\":[", of);
+    else if (o->alerts_max)
+        fprintf(of, "\nalerts (the first %u; --alerts-all for every one):\n", o->alerts_max);
+    else
+        fprintf(of, "\nalerts:\n");
+    if ((rc = cg_store_alerts(st, id, show_alert, &s)) != 0)
+        return rc;
+    if (!o->json && s.n == 0)
+        fprintf(of, "  (none stored)\n");
+    s.n = 0;
+    if (o->json)
+        fputs("],\"history\":[", of);
+    else
+        fprintf(of, "\nhistory:\n");
+    if ((rc = cg_store_history(st, id, show_history, &s)) != 0)
+        return rc;
+    if (o->json)
+        putc(']', of);
+    else if (s.n == 0)
+        fprintf(of, "  (no triage yet)\n");
+    if ((rc = show_attack(st, o, id)) != 0)
+        return rc;
+    if (o->json)
+        fputs("}\n", of);
+    return 0;
+}
+
+int cg_cli_incident_show_json(cg_store *st, uint64_t id, FILE *f)
+{
+    opts o = { NULL, NULL, 1, 20, NULL, f };
+    return show_body(st, &o, id);
 }
 
 static int cmd_show(const opts *o, uint64_t id)
@@ -488,51 +549,10 @@ static int cmd_show(const opts *o, uint64_t id)
         fprintf(stderr, "canhgac incident: %s\n", cg_store_error(NULL));
         return CG_EXIT_INPUT;
     }
-    rc = cg_store_get(st, id, show_incident, (void *)o);
-    if (rc) {
+    if ((rc = show_body(st, o, id)) != 0) {
+        fflush(stdout);
         ret = store_fail(st, rc, id);
-        goto out;
     }
-    shown s = { o, 0 };
-    if (o->json)
-        fputs(",\"evidence\":[", stdout);
-    else
-        printf("\nevidence packets:\n");
-    if ((rc = cg_store_evidence(st, id, show_evidence, &s)) != 0)
-        goto fail;
-    if (!o->json && s.n == 0)
-        printf("  (none)\n");
-    s.n = 0;
-    if (o->json)
-        fputs("],\"alerts\":[", stdout);
-    else if (o->alerts_max)
-        printf("\nalerts (the first %u; --alerts-all for every one):\n", o->alerts_max);
-    else
-        printf("\nalerts:\n");
-    if ((rc = cg_store_alerts(st, id, show_alert, &s)) != 0)
-        goto fail;
-    if (!o->json && s.n == 0)
-        printf("  (none stored)\n");
-    s.n = 0;
-    if (o->json)
-        fputs("],\"history\":[", stdout);
-    else
-        printf("\nhistory:\n");
-    if ((rc = cg_store_history(st, id, show_history, &s)) != 0)
-        goto fail;
-    if (o->json)
-        putchar(']');
-    else if (s.n == 0)
-        printf("  (no triage yet)\n");
-    if ((rc = show_attack(st, o, id)) != 0)
-        goto fail;
-    if (o->json)
-        fputs("}\n", stdout);
-    goto out;
-fail:
-    fflush(stdout);
-    ret = store_fail(st, rc, id);
-out:
     cg_store_close(st);
     if (fflush(stdout) != 0 && ret == CG_EXIT_OK) {
         fprintf(stderr, "canhgac incident: writing the output: %m\n");
@@ -852,7 +872,7 @@ static int take_option(int argc, char **argv, int *i, opts *o)
 
 int cg_cmd_incident(int argc, char **argv)
 {
-    opts o = { cg_cli_default_store(), NULL, 0, 20, NULL };
+    opts o = { cg_cli_default_store(), NULL, 0, 20, NULL, stdout };
     char whobuf[64];
     char **pos;
     int npos = 0;

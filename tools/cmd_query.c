@@ -329,6 +329,41 @@ int cg_cli_query_ids(cg_store *st, const char *prog, const char *text, uint64_t 
     return CG_EXIT_OK;
 }
 
+int cg_cli_q_parse(cg_cli_q *cq, const char *text, uint64_t now_us, char *err, size_t errlen,
+                   int *col)
+{
+    memset(cq, 0, sizeof *cq);
+    if (text[0]) {
+        int bcol = 0;
+        if (cg_qlang_parse(text, now_us, &cq->expr, err, errlen, &bcol)) {
+            int chars = 1;
+            for (int i = 0; i < bcol - 1 && text[i]; i++)
+                if (((unsigned char)text[i] & 0xc0) != 0x80)
+                    chars++;
+            *col = chars;
+            return -1;
+        }
+        cg_qlang_hints(cq->expr, &cq->hints);
+        if (!cq->hints.exact) {
+            cq->q.match = expr_match;
+            cq->q.match_arg = cq->expr;
+        }
+    }
+    if (apply_hints(&cq->hints, &cq->q)) {
+        cq->q.has |= CG_Q_SINCE | CG_Q_UNTIL;
+        cq->q.since_us = cq->q.until_us = 1;
+    }
+    return 0;
+}
+
+void cg_cli_q_free(cg_cli_q *cq)
+{
+    if (cq) {
+        cg_qlang_free(cq->expr);
+        cq->expr = NULL;
+    }
+}
+
 /* ---- listing ------------------------------------------------------------- */
 
 typedef struct lister {

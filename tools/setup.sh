@@ -9,7 +9,8 @@
 PKGS="build-essential pkg-config libpcap-dev libhyperscan-dev libmaxminddb-dev \
 liblmdb-dev libpcre2-dev libjson-c-dev libssl-dev openssl zlib1g-dev libxxhash-dev libarchive-dev tcpdump tshark python3-jsonschema \
 tcpreplay iproute2 util-linux libtsan2 logrotate passwd jq bc clang libclang-rt-14-dev clang-format \
-libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils libsodium-dev"
+libcairo2-dev libpango1.0-dev fonts-dejavu-core poppler-utils libsodium-dev chromium chromium-driver python3-selenium \
+libmicrohttpd-dev curl wrk"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
