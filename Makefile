@@ -224,7 +224,7 @@ test-tsan:
 test: deps
 	@sh tools/lint.sh
 	$(MAKE) -j2 all
-	$(MAKE) test-unit test-e2e
+	CANHGAC_REQUIRE_BROWSER=1 $(MAKE) test-unit test-e2e
 	$(MAKE) test-san
 	$(MAKE) test-tsan
 	@echo "all test passes done"
