@@ -21,7 +21,7 @@
 #    dropped;
 #  - start-up: plain HTTP on a public address refused, TLS with a
 #    self-signed certificate (curl --cacert), a certificate that does not
-#    match its key refused with one line, a missing store one line and exit
+#    match its key refused with one line, a missing or damaged store one line and exit
 #    1, SIGTERM stops it (exit 0).
 #
 # Usage: tests/e2e_serve.sh BUILD_DIR   (from the top of the tree)
@@ -376,6 +376,13 @@ run_bad "bad listen" "--listen" serve -d "$S" --listen 127.0.0.1
 "$CG" serve -d "$T/none" --listen 127.0.0.1:18998 > /dev/null 2> "$T/e"
 check "missing store exit" "$?" 1
 check "missing store one line" "$(lines "$T/e")" 1
+# a directory whose data.mdb is not a store: one line naming it, exit 1
+mkdir -p "$T/junk"
+head -c 65536 /dev/urandom > "$T/junk/data.mdb"
+"$CG" serve -d "$T/junk" --listen 127.0.0.1:18998 > /dev/null 2> "$T/e"
+check "damaged store exit" "$?" 1
+check "damaged store one line" "$(lines "$T/e")" 1
+check_grep "damaged store names it" "$T/e" "junk"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
     -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" -keyout "$T/k.pem" -out "$T/c.pem" 2> /dev/null
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other -keyout "$T/k2.pem" -out "$T/c2.pem" 2> /dev/null

@@ -691,19 +691,25 @@ static void store_mark(cg_store *st, uint64_t mark[2])
 static void *dash_main(void *arg)
 {
     srv *s = arg;
-    uint64_t mark[2] = { UINT64_MAX, UINT64_MAX }, last = 0;
+    uint64_t mark[2] = { UINT64_MAX, UINT64_MAX }, last = 0, every = DASH_EVERY_US;
     pthread_mutex_lock(&s->d.mu);
     while (!s->d.stop) {
         uint64_t now = mono_us();
-        if (!s->d.json || now - last >= DASH_EVERY_US) {
+        if (!s->d.json || now - last >= every) {
             uint64_t m[2];
             pthread_mutex_unlock(&s->d.mu);
             store_mark(s->rd, m);
             char *json = NULL;
             size_t len = 0;
             int changed = m[0] != mark[0] || m[1] != mark[1], rc = 0;
+            uint64_t t0 = mono_us();
             if (changed && (rc = dash_compute(s, &json, &len)) != 0)
                 fprintf(stderr, "canhgac serve: dashboard: %s\n", cg_store_error(s->rd));
+            /* a store so large that its dashboard takes seconds is looked at
+             * again after five times as long: a fifth of a core at most,
+             * beside a sensor that writes all the time */
+            uint64_t took = mono_us() - t0;
+            every = took * 5 > DASH_EVERY_US ? took * 5 : DASH_EVERY_US;
             pthread_mutex_lock(&s->d.mu);
             if (json) {
                 free(s->d.json);
