@@ -147,9 +147,9 @@ test-e2e: all
 # The test passes' builds define CG_INVARIANTS (sensor/invariant.h): the structure
 # checks (flow table, HTTP pools) run inside the library; release builds keep them out.
 SAN_FLAGS := -O1 -g -DCG_INVARIANTS -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-# (e2e_workers.sh's subset here, every third real capture of e2e.sh and
-# e2e_eve.sh, 20 rounds of damage, not the manual pages: the whole scripts
-# run in the plain pass)
+# (e2e_workers.sh's subset here, every sixth real capture of e2e.sh and
+# e2e_eve.sh, every third of e2e_detectors.sh, 20 rounds of damage, not the
+# manual pages nor the browser: the whole scripts run in the plain pass)
 test-san:
 	$(MAKE) -j2 B=build-san OPT="$(SAN_FLAGS)" all
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
