@@ -4,7 +4,8 @@
 # policy, prints the incidents, triages one, signs and verifies a checkpoint
 # of the store's log, exports and verifies a case file, then the four layers:
 # the time pass with its notifications, a period report (PDF and HTML) and a
-# STIX 2.1 bundle for the national center.
+# STIX 2.1 bundle for the national center; last, a console account and
+# `canhgac serve` answering its API on a loopback port, then stopped.
 set -e
 B=${1:-build}
 OUT=demo-out
@@ -82,3 +83,25 @@ echo "== canhgac report: November 2025 for the assessors (Vietnamese PDF, Englis
 echo
 echo "== canhgac share: layer 4 as a STIX 2.1 bundle for the national center"
 "$B/canhgac" share -d "$OUT/store" --policy rules/layers.conf -o "$OUT/bundle.json" --as demo
+echo
+echo "== canhgac user, canhgac serve: the web console over the same store"
+printf 'demo-password\n' > "$OUT/demo.pw"
+"$B/canhgac" user add demo --role responder -d "$OUT/store" --password-file "$OUT/demo.pw" 2> /dev/null ||
+    "$B/canhgac" user passwd demo -d "$OUT/store" --password-file "$OUT/demo.pw"
+"$B/canhgac" user list -d "$OUT/store"
+TOKEN=$("$B/canhgac" user token demo --label demo -d "$OUT/store")
+PORT=$((20000 + $$ % 20000))
+: > "$OUT/serve.log"
+"$B/canhgac" serve -d "$OUT/store" --listen "127.0.0.1:$PORT" 2> "$OUT/serve.log" &
+SERVE=$!
+i=0
+until grep -q 'canhgac serve: http' "$OUT/serve.log" || [ $i -ge 50 ]; do i=$((i + 1)); sleep 0.1; done
+echo "GET /api/dashboard with an API token: open incidents by severity"
+curl -s -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/dashboard" | jq -c .open.by_severity
+curl -s -c "$OUT/cookies" -H 'Content-Type: application/json' \
+    -d '{"user":"demo","password":"demo-password"}' "http://127.0.0.1:$PORT/api/login" | jq -c '{user, role}'
+kill -TERM "$SERVE"
+wait "$SERVE"
+rm -f "$OUT/demo.pw" "$OUT/cookies"
+echo "the console: canhgac serve -d $OUT/store --listen 127.0.0.1:8443, then a browser on"
+echo "http://127.0.0.1:8443/ (user demo, password demo-password)"
